@@ -1,0 +1,30 @@
+// Package getpaid is the domain of a multi-broker payment processor: Payment
+// and its status machine, Money, the Broker interface and its optional
+// capabilities, the Registry of enabled backends, the Store interface and the
+// events listeners receive. It imports no other package of this module.
+//
+// A broker backend implements Broker:
+//
+//	Currencies() []string
+//	Prepare(ctx, *PrepareRequest) (*Prepared, error)
+//	ParseCallback(ctx, *CallbackRequest) (*Observation, error)
+//
+// and, where the broker has them, the optional capabilities found by type
+// assertion, the way database/sql/driver grows:
+//
+//	StatusFetcher      pull the current status (polling)
+//	CallbackConfirmer  confirm a notification before applying it (Przelewy24 verify)
+//	CallbackResponder  the acknowledgement body the broker expects
+//	Capturer           capture a pre-authorisation, fully or partly
+//	Releaser           release a pre-authorisation
+//	Refunder           refund, fully or partly
+//	Canceler           cancel an unpaid payment
+//	Configurator       what to enter in the broker's panel
+//	PageServer         pages the broker serves from getpaid (the dummy paywall)
+//	IPAllowlister      which addresses may send callbacks
+//
+// Money is an int64 count of minor units with an ISO 4217 code; exponents
+// come from a pinned table and decimal parsing is exact. Statuses change only
+// through Apply, inside Store.UpdatePayment, checked against one transition
+// table (see TransitionTable).
+package getpaid

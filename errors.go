@@ -1,0 +1,93 @@
+package getpaid
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Test with errors.Is; the HTTP layer maps them to status codes.
+var (
+	ErrNotFound            = errors.New("not found")
+	ErrUnknownCurrency     = errors.New("unknown currency")
+	ErrInvalidAmount       = errors.New("invalid amount")
+	ErrUnknownBackend      = errors.New("unknown backend")
+	ErrCurrencyNotAccepted = errors.New("currency not accepted by backend")
+	ErrForbiddenTransition = errors.New("forbidden status transition")
+	ErrSignatureInvalid    = errors.New("callback signature invalid")
+	ErrMalformedCallback   = errors.New("malformed callback")
+	ErrAmountMismatch      = errors.New("amount or currency does not match the payment")
+	ErrDuplicateEvent      = errors.New("event already applied")
+	ErrBackendMismatch     = errors.New("callback names a payment of another backend")
+	ErrOrderNotPayable     = errors.New("order cannot be paid now")
+	ErrLivePaymentExists   = errors.New("order already has a live payment")
+	ErrNotSupported        = errors.New("operation not supported by backend")
+	ErrSourceNotAllowed    = errors.New("callback source address not allowed")
+	ErrInvalidRequest      = errors.New("invalid request")
+	ErrConflict            = errors.New("concurrent update conflict")
+)
+
+// MoneyError explains why an amount or currency was refused.
+type MoneyError struct {
+	Input  string
+	Reason string
+	Err    error // ErrInvalidAmount or ErrUnknownCurrency
+}
+
+func (e *MoneyError) Error() string { return fmt.Sprintf("money %q: %s", e.Input, e.Reason) }
+func (e *MoneyError) Unwrap() error { return e.Err }
+
+// TransitionError is returned for a status change the machine forbids.
+type TransitionError struct {
+	From, To Status
+	Reason   string
+}
+
+func (e *TransitionError) Error() string {
+	msg := fmt.Sprintf("transition %s -> %s forbidden", e.From, e.To)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg
+}
+func (e *TransitionError) Unwrap() error { return ErrForbiddenTransition }
+
+// FieldError names the request field that is wrong and why; it wraps the cause
+// (ErrInvalidAmount, ErrUnknownBackend, ...).
+type FieldError struct {
+	Field  string
+	Reason string
+	Err    error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// BrokerError classifies a failure talking to a broker, once, at the broker
+// boundary. Retryable means trying again later may succeed (timeouts, 5xx,
+// 429). Happened reports whether the broker may have acted anyway (a timeout
+// after the request was sent): the caller must not assume nothing happened.
+type BrokerError struct {
+	Op        string // "payu: create order"
+	Retryable bool
+	Happened  bool
+	Status    int // broker HTTP status, 0 if none
+	Err       error
+}
+
+func (e *BrokerError) Error() string {
+	s := e.Op
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+func (e *BrokerError) Unwrap() error { return e.Err }
+
+// IsRetryable reports whether err is a BrokerError marked retryable.
+func IsRetryable(err error) bool {
+	var be *BrokerError
+	return errors.As(err, &be) && be.Retryable
+}

@@ -1,0 +1,199 @@
+package getpaid
+
+import "fmt"
+
+// Kind is what a broker observed about a payment.
+type Kind string
+
+// Observation kinds. Amount meanings differ per kind; see Observation.
+const (
+	KindNone          Kind = "none"           // nothing new (status query with no news, noise events)
+	KindPending       Kind = "pending"        // the charge is being processed
+	KindLocked        Kind = "locked"         // funds held; Amount is the cumulative hold
+	KindCaptured      Kind = "captured"       // Amount is the cumulative captured total
+	KindFailed        Kind = "failed"         // declined, abandoned, expired before payment
+	KindReleased      Kind = "released"       // the hold, or the unpaid order, was cancelled
+	KindRefundStarted Kind = "refund_started" // Amount is the refund asked for
+	KindRefunded      Kind = "refunded"       // Amount is this refund's amount (deduped by EventID)
+	KindRefundFailed  Kind = "refund_failed"  // the pending refund was cancelled or rejected
+)
+
+// Observation is one fact a broker reported, parsed from a callback or a status
+// query. Cumulative facts (captured, locked) are idempotent by value; refunds
+// are deltas made idempotent by EventID, which every broker event carries.
+type Observation struct {
+	PaymentID    string // getpaid's payment id, when the broker echoes it
+	ExternalID   string // the broker's id for the payment
+	EventID      string // unique per broker event; repeats are applied at most once
+	Kind         Kind
+	Amount       Money  // see Kind
+	Full         bool   // with KindCaptured: the broker says the whole amount was paid
+	BrokerStatus string // the broker's own status word, for history and logs
+}
+
+// Cause is the text recorded in the status history for this observation.
+func (o *Observation) Cause() string {
+	if o.BrokerStatus != "" {
+		return fmt.Sprintf("%s (%s)", o.Kind, o.BrokerStatus)
+	}
+	return string(o.Kind)
+}
+
+// Apply applies o to p following the status machine, enforcing amount and
+// currency checks. It returns changed=false, nil error for a repeat or a late
+// event that must not move the payment (an equal or lower cumulative capture,
+// "failed" after "paid"). It returns an error wrapping ErrAmountMismatch when
+// the broker's amount or currency does not fit the payment. p is modified only
+// when changed is true.
+func Apply(p *Payment, o *Observation) (changed bool, err error) {
+	if o.Kind != KindNone && o.Kind != KindFailed && o.Kind != KindReleased && o.Kind != KindPending && o.Kind != KindRefundFailed {
+		if o.Amount.Currency != p.Amount.Currency {
+			return false, fmt.Errorf("%w: broker says %s, payment is in %s", ErrAmountMismatch, o.Amount.Currency, p.Amount.Currency)
+		}
+		if o.Amount.Minor < 0 {
+			return false, fmt.Errorf("%w: negative amount %s", ErrAmountMismatch, o.Amount)
+		}
+	}
+	next := *p
+	switch o.Kind {
+	case KindNone:
+		return false, nil
+	case KindPending:
+		if p.Status != StatusNew && p.Status != StatusPrepared {
+			return false, nil
+		}
+		next.Status = StatusChargeStarted
+	case KindLocked:
+		switch p.Status {
+		case StatusNew, StatusPrepared, StatusChargeStarted:
+		default:
+			return false, nil
+		}
+		if o.Amount.Minor == 0 || o.Amount.Minor > p.Amount.Minor-p.Captured {
+			return false, fmt.Errorf("%w: hold of %s on a payment of %s", ErrAmountMismatch, o.Amount, p.Amount)
+		}
+		next.Locked = o.Amount.Minor
+		next.Status = StatusPreAuth
+	case KindCaptured:
+		if o.Amount.Minor > p.Amount.Minor {
+			return false, fmt.Errorf("%w: captured %s exceeds the payment's %s", ErrAmountMismatch, o.Amount, p.Amount)
+		}
+		if o.Full && o.Amount.Minor != p.Amount.Minor {
+			return false, fmt.Errorf("%w: broker says paid %s, payment is %s", ErrAmountMismatch, o.Amount, p.Amount)
+		}
+		if o.Amount.Minor <= p.Captured || o.Amount.Minor == 0 {
+			return false, nil // equal or lower cumulative capture: already known
+		}
+		if p.Refunded > 0 || p.RefundAsked > 0 {
+			return false, nil // no capture after a refund began
+		}
+		delta := o.Amount.Minor - p.Captured
+		next.Captured = o.Amount.Minor
+		next.Locked = max(0, p.Locked-delta)
+		if next.Captured == p.Amount.Minor {
+			next.Status = StatusPaid
+			next.Locked = 0
+		} else if next.Locked > 0 {
+			next.Status = StatusPreAuth
+		} else {
+			next.Status = StatusPartiallyPaid
+		}
+	case KindFailed:
+		switch p.Status {
+		case StatusNew, StatusPrepared, StatusChargeStarted, StatusPreAuth:
+			if p.Captured > 0 {
+				return false, nil
+			}
+			next.Status = StatusFailed
+			next.Locked = 0
+		default:
+			return false, nil // late failure after a success: nothing changes
+		}
+	case KindReleased:
+		switch p.Status {
+		case StatusNew, StatusPrepared, StatusChargeStarted, StatusPreAuth:
+		default:
+			return false, nil
+		}
+		next.Locked = 0
+		if p.Captured > 0 {
+			next.Status = StatusPartiallyPaid
+		} else {
+			next.Status = StatusCancelled
+		}
+	case KindRefundStarted:
+		if o.Amount.Minor <= 0 || o.Amount.Minor > p.Captured-p.Refunded-p.RefundAsked {
+			return false, fmt.Errorf("%w: refund of %s exceeds what is refundable", ErrAmountMismatch, o.Amount)
+		}
+		switch p.Status {
+		case StatusPaid, StatusPartiallyPaid, StatusPartiallyRefunded, StatusRefundStarted:
+		default:
+			return false, &TransitionError{From: p.Status, To: StatusRefundStarted, Reason: "nothing captured to refund"}
+		}
+		next.RefundAsked += o.Amount.Minor
+		next.Status = StatusRefundStarted
+	case KindRefunded:
+		if o.Amount.Minor <= 0 || o.Amount.Minor > p.Captured-p.Refunded {
+			return false, fmt.Errorf("%w: refund of %s exceeds captured minus refunded", ErrAmountMismatch, o.Amount)
+		}
+		next.Refunded += o.Amount.Minor
+		next.RefundAsked = max(0, p.RefundAsked-o.Amount.Minor)
+		next.Status = refundedStatus(&next)
+	case KindRefundFailed:
+		if p.Status != StatusRefundStarted {
+			return false, nil
+		}
+		if o.Amount.Minor > 0 {
+			next.RefundAsked = max(0, p.RefundAsked-o.Amount.Minor)
+		} else {
+			next.RefundAsked = 0
+		}
+		next.Status = refundedStatus(&next)
+	default:
+		return false, fmt.Errorf("%w: unknown observation kind %q", ErrMalformedCallback, o.Kind)
+	}
+	if next.Status == p.Status && next.Captured == p.Captured && next.Locked == p.Locked &&
+		next.Refunded == p.Refunded && next.RefundAsked == p.RefundAsked {
+		return false, nil
+	}
+	if next.Status != p.Status {
+		if err := checkTransition(p.Status, next.Status); err != nil {
+			return false, err
+		}
+	}
+	if o.ExternalID != "" && next.ExternalID == "" {
+		next.ExternalID = o.ExternalID
+	}
+	*p = next
+	return true, nil
+}
+
+// refundedStatus derives the status of a captured payment from its refund facts.
+func refundedStatus(p *Payment) Status {
+	switch {
+	case p.RefundAsked > 0:
+		return StatusRefundStarted
+	case p.Refunded > 0 && p.Refunded == p.Captured:
+		return StatusRefunded
+	case p.Refunded > 0:
+		return StatusPartiallyRefunded
+	case p.Captured == p.Amount.Minor:
+		return StatusPaid
+	default:
+		return StatusPartiallyPaid
+	}
+}
+
+// MarkPrepared moves a new payment to prepared, recording the broker's id and
+// the redirect. Any other status is a *TransitionError.
+func MarkPrepared(p *Payment, externalID string, r *Redirect) error {
+	if p.Status != StatusNew {
+		return &TransitionError{From: p.Status, To: StatusPrepared, Reason: "only a new payment can be started"}
+	}
+	p.Status = StatusPrepared
+	if externalID != "" {
+		p.ExternalID = externalID
+	}
+	p.Redirect = r
+	return nil
+}

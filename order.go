@@ -1,0 +1,31 @@
+package getpaid
+
+import "context"
+
+// Order is how getpaid sees a merchant's order: what to charge, for what, to whom,
+// and where to send the buyer back.
+type Order struct {
+	ID          string
+	Amount      Money
+	Description string
+	Buyer       Buyer
+	ReturnURL   string // the order's page; buyers land here after paying
+}
+
+// OrderSource reads the merchant's orders (library mode). It returns an error
+// wrapping ErrNotFound for an unknown order.
+type OrderSource interface {
+	Order(ctx context.Context, id string) (*Order, error)
+}
+
+// OrderChecker is an optional OrderSource capability: "may this order be paid
+// now?". A non-nil error refuses the payment; it is shown to the buyer.
+type OrderChecker interface {
+	CheckPayable(ctx context.Context, o *Order) error
+}
+
+// OrderSourceFunc adapts a function to OrderSource.
+type OrderSourceFunc func(ctx context.Context, id string) (*Order, error)
+
+// Order calls f.
+func (f OrderSourceFunc) Order(ctx context.Context, id string) (*Order, error) { return f(ctx, id) }

@@ -1,0 +1,87 @@
+package getpaid
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+)
+
+// Backend is a configured broker under a name.
+type Backend struct {
+	Name   string // "dummy", "payu": used in URLs and stored on payments
+	Title  string // shown to buyers on the payment-method form
+	Broker Broker
+}
+
+// Registry is the set of enabled backends. It is an immutable value built from
+// an explicit list; there is no global registration.
+type Registry struct {
+	byName map[string]Backend
+	order  []string
+}
+
+var backendName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// NewRegistry builds a registry, refusing duplicate or malformed names and
+// backends that list unknown currencies.
+func NewRegistry(backends ...Backend) (*Registry, error) {
+	r := &Registry{byName: make(map[string]Backend, len(backends))}
+	for _, b := range backends {
+		if !backendName.MatchString(b.Name) {
+			return nil, fmt.Errorf("registry: backend name %q: want lower-case letters, digits, - or _", b.Name)
+		}
+		if b.Broker == nil {
+			return nil, fmt.Errorf("registry: backend %q has no broker", b.Name)
+		}
+		if _, dup := r.byName[b.Name]; dup {
+			return nil, fmt.Errorf("registry: backend %q listed twice", b.Name)
+		}
+		for _, c := range b.Broker.Currencies() {
+			if !KnownCurrency(c) {
+				return nil, fmt.Errorf("registry: backend %q: %w %q", b.Name, ErrUnknownCurrency, c)
+			}
+		}
+		if b.Title == "" {
+			b.Title = b.Name
+		}
+		r.byName[b.Name] = b
+		r.order = append(r.order, b.Name)
+	}
+	return r, nil
+}
+
+// Get returns the backend called name.
+func (r *Registry) Get(name string) (Backend, bool) {
+	b, ok := r.byName[name]
+	return b, ok
+}
+
+// Names lists backend names in the order they were given.
+func (r *Registry) Names() []string { return slices.Clone(r.order) }
+
+// Accepts reports whether backend name accepts currency.
+func (r *Registry) Accepts(name, currency string) bool {
+	b, ok := r.byName[name]
+	return ok && slices.Contains(b.Broker.Currencies(), currency)
+}
+
+// ForCurrency lists the backends accepting currency, in registry order. An
+// empty currency lists all.
+func (r *Registry) ForCurrency(currency string) []Backend {
+	var out []Backend
+	for _, n := range r.order {
+		b := r.byName[n]
+		if currency == "" || slices.Contains(b.Broker.Currencies(), currency) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Currencies returns a backend's currencies sorted.
+func Currencies(b Broker) []string {
+	c := slices.Clone(b.Currencies())
+	sort.Strings(c)
+	return c
+}
