@@ -96,10 +96,12 @@ func NewStatusEvent(p *Payment, from Status, at time.Time) Event {
 	}
 }
 
-// NewCreatedEvent builds the outbox event for a new payment.
+// NewCreatedEvent builds the outbox event for a new payment. Its ID is derived
+// from the payment's, so the engine can dispatch the event a store wrote
+// without reading it back.
 func NewCreatedEvent(p *Payment, at time.Time) Event {
 	return Event{
-		ID: NewID("evt"), Type: EventPaymentCreated, PaymentID: p.ID, OrderID: p.OrderID,
+		ID: "evt_created_" + p.ID, Type: EventPaymentCreated, PaymentID: p.ID, OrderID: p.OrderID,
 		Backend: p.Backend, To: p.Status, Amount: p.Amount, Captured: p.Money(p.Captured), At: at,
 	}
 }

@@ -1,0 +1,104 @@
+package dummy
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Callback is the JSON body of a dummy callback.
+type Callback struct {
+	PaymentID string `json:"payment_id"`
+	EventID   string `json:"event_id"`
+	Status    string `json:"status"` // paid, failed, partially_paid, pre_auth
+	Amount    string `json:"amount"` // decimal in the currency's minor digits
+	Currency  string `json:"currency"`
+}
+
+// Statuses a callback may carry.
+const (
+	StatusPaid          = "paid"
+	StatusFailed        = "failed"
+	StatusPartiallyPaid = "partially_paid"
+	StatusPreAuth       = "pre_auth"
+)
+
+// ParseCallback implements getpaid.Broker: it checks Dummy-Signature over the
+// raw body in constant time, then parses the body strictly.
+func (b *Broker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if err := Verify(b.cfg.Secret, req.Header.Get(SignatureHeader), req.Body); err != nil {
+		return nil, err
+	}
+	return ParseBody(req.Body)
+}
+
+// Verify checks a Dummy-Signature value against body.
+func Verify(secret, signature string, body []byte) error {
+	if signature == "" {
+		return fmt.Errorf("dummy: %w: missing %s header", getpaid.ErrSignatureInvalid, SignatureHeader)
+	}
+	got, err := hex.DecodeString(signature)
+	if err != nil || len(got) != 32 {
+		return fmt.Errorf("dummy: %w: %s is not 64 hex digits", getpaid.ErrSignatureInvalid, SignatureHeader)
+	}
+	want, _ := hex.DecodeString(Sign(secret, body))
+	if !hmac.Equal(got, want) {
+		return fmt.Errorf("dummy: %w: HMAC does not match the body", getpaid.ErrSignatureInvalid)
+	}
+	return nil
+}
+
+// ParseBody parses a callback body (already verified) into an observation.
+// Unknown fields, a missing field, an unknown status or an amount that is not
+// exact in its currency are ErrMalformedCallback.
+func ParseBody(body []byte) (*getpaid.Observation, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("dummy: %w: %s", getpaid.ErrMalformedCallback, fmt.Sprintf(format, a...))
+	}
+	var c Callback
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, bad("body is not the callback JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, bad("trailing data after the JSON object")
+	}
+	switch {
+	case c.PaymentID == "":
+		return nil, bad("payment_id missing")
+	case c.EventID == "":
+		return nil, bad("event_id missing")
+	case c.Status == "":
+		return nil, bad("status missing")
+	}
+	amount, err := getpaid.ParseMoney(c.Amount, c.Currency)
+	if err != nil {
+		return nil, bad("amount: %v", err)
+	}
+	o := &getpaid.Observation{PaymentID: c.PaymentID, EventID: c.EventID, Amount: amount, BrokerStatus: c.Status}
+	switch c.Status {
+	case StatusPaid:
+		o.Kind, o.Full = getpaid.KindCaptured, true
+	case StatusPartiallyPaid:
+		o.Kind = getpaid.KindCaptured
+	case StatusPreAuth:
+		o.Kind = getpaid.KindLocked
+	case StatusFailed:
+		o.Kind = getpaid.KindFailed
+	default:
+		return nil, bad("unknown status %q", c.Status)
+	}
+	return o, nil
+}
+
+// EncodeCallback renders c as the body the paywall sends, with its signature.
+func EncodeCallback(secret string, c Callback) (body []byte, signature string) {
+	body, _ = json.Marshal(c)
+	return body, Sign(secret, body)
+}

@@ -1,0 +1,20 @@
+// Package dummy is getpaid's built-in broker for development and demos. It
+// behaves like a real asynchronous broker: Prepare sends the buyer to its own
+// paywall pages (served by getpaid, see Pages), where they choose an outcome
+// (paid, failed, partially paid, pre-authorised); the paywall then sends a
+// signed callback to getpaid in the background, retrying until it is
+// acknowledged, and redirects the buyer to the success or failure URL. It also
+// answers status queries (pull mode), captures, releases and refunds.
+//
+// Settings: secret (the HMAC key, required), currencies (default PLN, EUR,
+// USD, GBP, JPY), method (GET, the default, or POST: how the buyer is sent to
+// the paywall).
+//
+// Callback format, fixed so it can be scripted:
+//
+//	POST {base}/callback/dummy
+//	Dummy-Signature: <lowercase hex HMAC-SHA256 of the raw body with the secret>
+//
+//	{"payment_id": "...", "event_id": "...", "status": "paid|failed|partially_paid|pre_auth",
+//	 "amount": "12.34", "currency": "PLN"}
+package dummy

@@ -1,0 +1,137 @@
+package dummy
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// SignatureHeader carries the callback's HMAC.
+const SignatureHeader = "Dummy-Signature"
+
+// DefaultCurrencies are accepted when Config.Currencies is empty.
+var defaultCurrencies = []string{"PLN", "EUR", "USD", "GBP", "JPY"}
+
+// Config configures the dummy broker.
+type Config struct {
+	Secret     string   `yaml:"secret"`
+	Currencies []string `yaml:"currencies"`
+	Method     string   `yaml:"method"` // GET (default) or POST
+	// PagesURL is the absolute URL where Pages is mounted
+	// ("http://127.0.0.1:8000/broker/dummy"); set by the wiring, not by users.
+	PagesURL string `yaml:"-"`
+	// HTTPClient sends callbacks; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client `yaml:"-"`
+	// RetryDelays are the waits before each callback retry; nil means
+	// 1s, 2s, 5s, 10s, 30s.
+	RetryDelays []time.Duration `yaml:"-"`
+}
+
+// Broker is the dummy backend together with its paywall.
+type Broker struct {
+	cfg    Config
+	client *http.Client
+	mu     sync.Mutex
+	state  map[string]*session // payment id -> what the buyer chose
+	wg     sync.WaitGroup
+}
+
+type session struct {
+	status   string // paid, failed, partially_paid, pre_auth, released
+	currency string
+	captured int64
+	locked   int64
+	refunded int64
+}
+
+var (
+	_ getpaid.Broker        = (*Broker)(nil)
+	_ getpaid.StatusFetcher = (*Broker)(nil)
+	_ getpaid.Capturer      = (*Broker)(nil)
+	_ getpaid.Releaser      = (*Broker)(nil)
+	_ getpaid.Refunder      = (*Broker)(nil)
+	_ getpaid.Configurator  = (*Broker)(nil)
+	_ getpaid.PageServer    = (*Broker)(nil)
+)
+
+// New validates cfg and returns the broker.
+func New(cfg Config) (*Broker, error) {
+	if cfg.Secret == "" {
+		return nil, errors.New("dummy: setting secret is required")
+	}
+	if len(cfg.Currencies) == 0 {
+		cfg.Currencies = slices.Clone(defaultCurrencies)
+	}
+	for _, c := range cfg.Currencies {
+		if !getpaid.KnownCurrency(c) {
+			return nil, fmt.Errorf("dummy: currencies: %w %q", getpaid.ErrUnknownCurrency, c)
+		}
+	}
+	cfg.Method = strings.ToUpper(cfg.Method)
+	if cfg.Method == "" {
+		cfg.Method = http.MethodGet
+	}
+	if cfg.Method != http.MethodGet && cfg.Method != http.MethodPost {
+		return nil, fmt.Errorf("dummy: method %q: want GET or POST", cfg.Method)
+	}
+	if cfg.RetryDelays == nil {
+		cfg.RetryDelays = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &Broker{cfg: cfg, client: client, state: map[string]*session{}}, nil
+}
+
+// SetPagesURL sets where the paywall is mounted, when the wiring learns it
+// only after New (a listener on a random port).
+func (b *Broker) SetPagesURL(u string) { b.cfg.PagesURL = strings.TrimRight(u, "/") }
+
+// Currencies implements getpaid.Broker.
+func (b *Broker) Currencies() []string { return slices.Clone(b.cfg.Currencies) }
+
+// Sign returns the lowercase hex HMAC-SHA256 of body with secret: the
+// Dummy-Signature header value.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Prepare implements getpaid.Broker: it sends the buyer to the paywall with
+// signed fields, by GET (query string) or POST (auto-submitted form).
+func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	if b.cfg.PagesURL == "" {
+		return nil, errors.New("dummy: paywall URL not configured")
+	}
+	p := req.Payment
+	f := paywallFields{
+		PaymentID: p.ID, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
+		Description: p.Description, NotifyURL: req.NotifyURL, SuccessURL: req.SuccessURL, FailureURL: req.FailureURL,
+	}
+	fields := f.values(b.cfg.Secret)
+	r := &getpaid.Redirect{Method: b.cfg.Method, URL: strings.TrimRight(b.cfg.PagesURL, "/") + "/pay", Fields: map[string]string{}}
+	for k := range fields {
+		r.Fields[k] = fields.Get(k)
+	}
+	if r.Method == http.MethodGet {
+		r.URL += "?" + fields.Encode()
+		r.Fields = map[string]string{}
+	}
+	return &getpaid.Prepared{ExternalID: "dummy-" + p.ID, Redirect: r}, nil
+}
+
+// Wait blocks until every callback the paywall is sending has finished
+// (delivered or given up). Tests use it; Close-like shutdown too.
+func (b *Broker) Wait() { b.wg.Wait() }

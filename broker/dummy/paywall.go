@@ -1,0 +1,167 @@
+package dummy
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"embed"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// paywallFields travel from Prepare to the paywall, signed with the secret
+// so the buyer cannot change the amount or the URLs.
+type paywallFields struct {
+	PaymentID, Amount, Currency, Description, NotifyURL, SuccessURL, FailureURL string
+}
+
+func (f paywallFields) canonical() string {
+	return strings.Join([]string{f.PaymentID, f.Amount, f.Currency, f.Description, f.NotifyURL, f.SuccessURL, f.FailureURL}, "\n")
+}
+
+func (f paywallFields) values(secret string) url.Values {
+	return url.Values{
+		"payment_id": {f.PaymentID}, "amount": {f.Amount}, "currency": {f.Currency},
+		"description": {f.Description}, "notify_url": {f.NotifyURL}, "success_url": {f.SuccessURL},
+		"failure_url": {f.FailureURL}, "sig": {Sign(secret, []byte(f.canonical()))},
+	}
+}
+
+func readFields(r *http.Request, secret string) (paywallFields, bool) {
+	g := r.Form.Get
+	f := paywallFields{g("payment_id"), g("amount"), g("currency"), g("description"), g("notify_url"), g("success_url"), g("failure_url")}
+	want := Sign(secret, []byte(f.canonical()))
+	return f, hmac.Equal([]byte(want), []byte(g("sig")))
+}
+
+// Pages implements getpaid.PageServer: the paywall, mounted by the HTTP layer
+// at /broker/{name}/. GET or POST /pay shows the outcomes; POST /choose records
+// the buyer's choice, sends the callback in the background and redirects.
+func (b *Broker) Pages() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/pay", b.showPaywall)
+	mux.HandleFunc("POST /choose", b.choose)
+	return mux
+}
+
+type paywallView struct {
+	F       paywallFields
+	Fields  url.Values
+	Amounts map[string]string
+}
+
+func (b *Broker) showPaywall(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f, ok := readFields(r, b.cfg.Secret)
+	if !ok {
+		http.Error(w, "dummy paywall: the payment fields are not signed by this shop", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pages.ExecuteTemplate(w, "paywall.html", paywallView{F: f, Fields: f.values(b.cfg.Secret)})
+}
+
+func (b *Broker) choose(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f, ok := readFields(r, b.cfg.Secret)
+	if !ok {
+		http.Error(w, "dummy paywall: the payment fields are not signed by this shop", http.StatusForbidden)
+		return
+	}
+	outcome := r.Form.Get("outcome")
+	amount, err := getpaid.ParseMoney(f.Amount, f.Currency)
+	if err != nil {
+		http.Error(w, "dummy paywall: bad amount", http.StatusBadRequest)
+		return
+	}
+	target := f.SuccessURL
+	switch outcome {
+	case StatusPaid, StatusPreAuth:
+	case StatusPartiallyPaid:
+		amount.Minor /= 2
+		if amount.Minor == 0 {
+			http.Error(w, "dummy paywall: amount too small to pay partly", http.StatusBadRequest)
+			return
+		}
+	case StatusFailed:
+		target = f.FailureURL
+	default:
+		http.Error(w, "dummy paywall: unknown outcome", http.StatusBadRequest)
+		return
+	}
+	b.record(f.PaymentID, outcome, amount)
+	b.Notify(f.NotifyURL, Callback{
+		PaymentID: f.PaymentID, EventID: getpaid.NewID("dmy"), Status: outcome,
+		Amount: amount.Decimal(), Currency: amount.Currency,
+	})
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (b *Broker) record(id, outcome string, amount getpaid.Money) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := &session{status: outcome, currency: amount.Currency}
+	switch outcome {
+	case StatusPaid, StatusPartiallyPaid:
+		s.captured = amount.Minor
+	case StatusPreAuth:
+		s.locked = amount.Minor
+	}
+	b.state[id] = s
+}
+
+// Notify sends a signed callback to url in the background, retrying after
+// each of RetryDelays until getpaid answers 2xx.
+func (b *Broker) Notify(url string, c Callback) {
+	body, sig := EncodeCallback(b.cfg.Secret, c)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		for attempt := 0; ; attempt++ {
+			if b.send(url, body, sig) {
+				return
+			}
+			if attempt >= len(b.cfg.RetryDelays) {
+				return
+			}
+			time.Sleep(b.cfg.RetryDelays[attempt])
+		}
+	}()
+}
+
+func (b *Broker) send(url string, body []byte, sig string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return true // an unusable URL will not get better
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, sig)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 300
+}

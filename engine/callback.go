@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Outcome says what a callback did.
+type Outcome string
+
+// Callback outcomes. All of them are acknowledged to the broker.
+const (
+	OutcomeApplied   Outcome = "applied"   // the payment changed
+	OutcomeNoChange  Outcome = "no_change" // valid, but nothing new (late, equal, noise)
+	OutcomeDuplicate Outcome = "duplicate" // this event id was applied before
+	OutcomeUnknown   Outcome = "unknown"   // valid, but names no payment of ours
+)
+
+// CallbackResult is what HandleCallback did; the HTTP layer acknowledges it
+// with the broker's expected body.
+type CallbackResult struct {
+	Outcome     Outcome
+	Payment     *getpaid.Payment
+	Observation *getpaid.Observation
+	AckType     string // content type of the acknowledgement
+	AckBody     []byte // acknowledgement body the broker expects
+}
+
+// HandleCallback verifies, deduplicates and applies one broker notification.
+// Errors wrap getpaid.ErrUnknownBackend, ErrSourceNotAllowed,
+// ErrSignatureInvalid, ErrMalformedCallback, ErrBackendMismatch,
+// ErrAmountMismatch, a *getpaid.BrokerError from a confirmation call, or a
+// store error; in every error case nothing was changed.
+func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpaid.CallbackRequest) (*CallbackResult, error) {
+	b, ok := e.reg.Get(backend)
+	if !ok {
+		return nil, fmt.Errorf("engine: callback: %w %q", getpaid.ErrUnknownBackend, backend)
+	}
+	if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(req.RemoteIP) {
+		e.log.WarnContext(ctx, "callback from address not allowed", "backend", backend, "ip", req.RemoteIP)
+		return nil, fmt.Errorf("engine: callback %s from %s: %w", backend, req.RemoteIP, getpaid.ErrSourceNotAllowed)
+	}
+	obs, err := b.Broker.ParseCallback(ctx, req)
+	if err != nil {
+		e.log.WarnContext(ctx, "callback refused", "backend", backend, "ip", req.RemoteIP, "err", err)
+		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
+	}
+	res := &CallbackResult{Observation: obs}
+	if r, ok := b.Broker.(getpaid.CallbackResponder); ok {
+		res.AckType, res.AckBody = r.CallbackAck()
+	}
+	p, err := e.resolve(ctx, backend, obs)
+	if isNotFound(err) {
+		e.log.WarnContext(ctx, "callback for unknown payment", "backend", backend, "payment", obs.PaymentID, "external_id", obs.ExternalID)
+		res.Outcome = OutcomeUnknown
+		return res, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
+	}
+	if p.Backend != backend {
+		e.log.WarnContext(ctx, "callback names a payment of another backend", "backend", backend, "payment", p.ID, "payment_backend", p.Backend)
+		return nil, fmt.Errorf("engine: callback %s for payment %s of %s: %w", backend, p.ID, p.Backend, getpaid.ErrBackendMismatch)
+	}
+	res.Payment = p
+	return e.applyObservation(ctx, b, p, obs, res, true)
+}
+
+// resolve finds the payment an observation is about: by getpaid's id, else by
+// the broker's id.
+func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Observation) (*getpaid.Payment, error) {
+	if obs.PaymentID != "" {
+		p, err := e.store.Payment(ctx, obs.PaymentID)
+		if err == nil || !isNotFound(err) || obs.ExternalID == "" {
+			return p, err
+		}
+	}
+	if obs.ExternalID != "" {
+		return e.store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+	}
+	return nil, getpaid.ErrNotFound
+}
+
+// applyObservation is the single path for broker facts: a dry run decides
+// whether anything would change (and catches amount mismatches) before any
+// confirmation call; then the store applies it in one transaction, deduped by
+// event id.
+func (e *Engine) applyObservation(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation, res *CallbackResult, confirm bool) (*CallbackResult, error) {
+	dry := *p
+	changed, err := getpaid.Apply(&dry, obs)
+	if err != nil {
+		e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", p.ID, "kind", obs.Kind,
+			"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "payment_amount", p.Amount.String(), "err", err)
+		return nil, fmt.Errorf("engine: apply to %s: %w", p.ID, err)
+	}
+	if !changed {
+		res.Outcome = OutcomeNoChange
+		return res, nil
+	}
+	if c, ok := b.Broker.(getpaid.CallbackConfirmer); ok && confirm {
+		if err := c.ConfirmCallback(ctx, p, obs); err != nil {
+			e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
+			return nil, fmt.Errorf("engine: confirm %s: %w", p.ID, err)
+		}
+	}
+	key := ""
+	if obs.EventID != "" {
+		key = b.Name + ":" + obs.EventID
+	}
+	up, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{
+		EventKey: key, Cause: obs.Cause(),
+		Apply: func(p *getpaid.Payment) (bool, error) { return getpaid.Apply(p, obs) },
+	})
+	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+		res.Outcome = OutcomeDuplicate
+		return res, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: apply to %s: %w", p.ID, err)
+	}
+	res.Payment = up.Payment
+	res.Outcome = OutcomeNoChange
+	if up.Changed {
+		res.Outcome = OutcomeApplied
+		e.log.InfoContext(ctx, "payment updated", "payment", p.ID, "backend", b.Name, "from", p.Status, "to", up.Payment.Status, "cause", obs.Cause())
+	}
+	e.dispatch(ctx, up.Events)
+	return res, nil
+}

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// CreateRequest asks for a new payment of an order through a backend.
+type CreateRequest struct {
+	OrderID     string
+	Backend     string
+	Amount      getpaid.Money
+	Description string
+	Buyer       getpaid.Buyer
+	ReturnURL   string // the order's page (absolute http(s) URL)
+	ClientIP    string
+}
+
+// validate checks req against the registry; every problem is a *getpaid.FieldError.
+func (e *Engine) validate(req *CreateRequest) (getpaid.Backend, error) {
+	if req.OrderID == "" || len(req.OrderID) > 128 {
+		return getpaid.Backend{}, &getpaid.FieldError{Field: "order_id", Reason: "required, at most 128 characters", Err: getpaid.ErrInvalidRequest}
+	}
+	b, err := e.backend(req.Backend)
+	if err != nil {
+		return b, err
+	}
+	if !getpaid.KnownCurrency(req.Amount.Currency) {
+		return b, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", req.Amount.Currency), Err: getpaid.ErrUnknownCurrency}
+	}
+	if !slices.Contains(b.Broker.Currencies(), req.Amount.Currency) {
+		return b, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("backend %q does not accept %s", b.Name, req.Amount.Currency), Err: getpaid.ErrCurrencyNotAccepted}
+	}
+	if req.Amount.Minor <= 0 {
+		return b, &getpaid.FieldError{Field: "amount", Reason: "must be greater than zero", Err: getpaid.ErrInvalidAmount}
+	}
+	if req.ReturnURL != "" {
+		u, err := url.Parse(req.ReturnURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return b, &getpaid.FieldError{Field: "return_url", Reason: "must be an absolute http(s) URL", Err: getpaid.ErrInvalidRequest}
+		}
+	}
+	if len(req.Description) > 1024 {
+		return b, &getpaid.FieldError{Field: "description", Reason: "at most 1024 characters", Err: getpaid.ErrInvalidRequest}
+	}
+	return b, nil
+}
+
+// Create validates req and stores a new payment (status new). Nothing is stored
+// when the request is refused.
+func (e *Engine) Create(ctx context.Context, req CreateRequest) (*getpaid.Payment, error) {
+	if _, err := e.validate(&req); err != nil {
+		return nil, fmt.Errorf("engine: create payment: %w", err)
+	}
+	p := &getpaid.Payment{
+		ID: getpaid.NewID("pay"), OrderID: req.OrderID, Backend: req.Backend,
+		Status: getpaid.StatusNew, Amount: req.Amount, Description: req.Description,
+		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: req.ClientIP,
+	}
+	if err := e.store.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: e.oneLive}); err != nil {
+		return nil, fmt.Errorf("engine: create payment: %w", err)
+	}
+	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String())
+	e.dispatch(ctx, []getpaid.Event{getpaid.NewCreatedEvent(p, p.CreatedAt)})
+	return p, nil
+}
+
+// Start registers a new payment at its broker and returns where to send the
+// buyer; the payment becomes prepared. A payment that is not new is refused
+// with a *getpaid.TransitionError and no broker call is made.
+func (e *Engine) Start(ctx context.Context, id, clientIP string) (*getpaid.Payment, error) {
+	p, err := e.store.Payment(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+	}
+	if p.Status != getpaid.StatusNew {
+		return nil, fmt.Errorf("engine: start %q: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
+	}
+	b, err := e.backend(p.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+	}
+	if clientIP == "" {
+		clientIP = p.ClientIP
+	}
+	prep, err := b.Broker.Prepare(ctx, &getpaid.PrepareRequest{
+		Payment: p, NotifyURL: e.CallbackURL(p.Backend), SuccessURL: e.SuccessURL(p.ID),
+		FailureURL: e.FailureURL(p.ID), ClientIP: clientIP,
+	})
+	if err != nil {
+		e.log.WarnContext(ctx, "broker prepare failed", "payment", id, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
+		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+	}
+	if prep == nil || prep.Redirect == nil || prep.Redirect.URL == "" {
+		return nil, fmt.Errorf("engine: start %q: backend %q returned no redirect", id, p.Backend)
+	}
+	res, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
+		Cause: "prepared at broker",
+		Apply: func(p *getpaid.Payment) (bool, error) {
+			return true, getpaid.MarkPrepared(p, prep.ExternalID, prep.Redirect)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+	}
+	e.dispatch(ctx, res.Events)
+	return res.Payment, nil
+}
+
+// Pay creates a payment and starts it: the one call behind the payment form
+// and POST /api/v1/payments. If the broker refuses, the payment stays new and
+// the error is returned.
+func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, error) {
+	p, err := e.Create(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	started, err := e.Start(ctx, p.ID, req.ClientIP)
+	if err != nil {
+		return p, err
+	}
+	return started, nil
+}
+
+// PayOrder reads order orderID from src, checks it may be paid now, and pays
+// it through backend (library mode).
+func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID, backend, clientIP string) (*getpaid.Payment, error) {
+	o, err := src.Order(ctx, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: order %q: %w", orderID, err)
+	}
+	if chk, ok := src.(getpaid.OrderChecker); ok {
+		if err := chk.CheckPayable(ctx, o); err != nil {
+			return nil, fmt.Errorf("engine: order %q: %w: %w", orderID, getpaid.ErrOrderNotPayable, err)
+		}
+	}
+	return e.Pay(ctx, CreateRequest{
+		OrderID: o.ID, Backend: backend, Amount: o.Amount, Description: o.Description,
+		Buyer: o.Buyer, ReturnURL: o.ReturnURL, ClientIP: clientIP,
+	})
+}
+
+// isNotFound reports whether err is getpaid.ErrNotFound.
+func isNotFound(err error) bool { return errors.Is(err, getpaid.ErrNotFound) }

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// ReconciliationError reports that the broker did something (captured,
+// refunded, ...) but recording it failed. The broker's result is kept so an
+// operator can reconcile; a later callback or poll normally repairs it.
+type ReconciliationError struct {
+	PaymentID   string
+	Observation *getpaid.Observation
+	Err         error
+}
+
+func (e *ReconciliationError) Error() string {
+	return fmt.Sprintf("engine: broker %s for %s succeeded but was not recorded: %v", e.Observation.Kind, e.PaymentID, e.Err)
+}
+func (e *ReconciliationError) Unwrap() error { return e.Err }
+
+// Poll asks the broker for the payment's status (pull mode) and applies what it
+// says. A broker without StatusFetcher gives getpaid.ErrNotSupported.
+func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) {
+	p, b, err := e.load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: poll: %w", err)
+	}
+	f, ok := b.Broker.(getpaid.StatusFetcher)
+	if !ok {
+		return nil, fmt.Errorf("engine: poll %s: %w", id, getpaid.ErrNotSupported)
+	}
+	obs, err := f.FetchStatus(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("engine: poll %s: %w", id, err)
+	}
+	res, err := e.applyObservation(ctx, b, p, obs, &CallbackResult{Payment: p}, false)
+	if err != nil {
+		return nil, err
+	}
+	return res.Payment, nil
+}
+
+// Capture captures amount of a pre-authorised payment. It is refused, with no
+// broker call, unless the payment is pre_auth and amount fits the hold.
+func (e *Engine) Capture(ctx context.Context, id string, amount getpaid.Money) (*getpaid.Payment, error) {
+	p, b, err := e.load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: capture: %w", err)
+	}
+	if p.Status != getpaid.StatusPreAuth || p.Locked == 0 {
+		return nil, fmt.Errorf("engine: capture %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPaid, Reason: "no funds held"})
+	}
+	if amount.Currency != p.Amount.Currency || amount.Minor <= 0 || amount.Minor > p.Locked {
+		return nil, fmt.Errorf("engine: capture %s of %s: %w: hold is %s", id, amount, getpaid.ErrInvalidAmount, p.Money(p.Locked))
+	}
+	c, ok := b.Broker.(getpaid.Capturer)
+	if !ok {
+		return nil, fmt.Errorf("engine: capture %s: %w", id, getpaid.ErrNotSupported)
+	}
+	obs, err := c.Capture(ctx, p, amount)
+	return e.record(ctx, b, p, obs, err, "capture")
+}
+
+// Release releases a pre-authorisation hold.
+func (e *Engine) Release(ctx context.Context, id string) (*getpaid.Payment, error) {
+	p, b, err := e.load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: release: %w", err)
+	}
+	if p.Status != getpaid.StatusPreAuth {
+		return nil, fmt.Errorf("engine: release %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "no funds held"})
+	}
+	r, ok := b.Broker.(getpaid.Releaser)
+	if !ok {
+		return nil, fmt.Errorf("engine: release %s: %w", id, getpaid.ErrNotSupported)
+	}
+	obs, err := r.Release(ctx, p)
+	return e.record(ctx, b, p, obs, err, "release")
+}
+
+// Refund refunds amount of a captured payment. A refund above captured minus
+// refunded (and minus pending refunds) is refused with no broker call.
+func (e *Engine) Refund(ctx context.Context, id string, amount getpaid.Money) (*getpaid.Payment, error) {
+	p, b, err := e.load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: refund: %w", err)
+	}
+	switch p.Status {
+	case getpaid.StatusPaid, getpaid.StatusPartiallyPaid, getpaid.StatusPartiallyRefunded, getpaid.StatusRefundStarted:
+	default:
+		return nil, fmt.Errorf("engine: refund %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured"})
+	}
+	if amount.Currency != p.Amount.Currency || amount.Minor <= 0 || amount.Minor > p.Captured-p.Refunded-p.RefundAsked {
+		return nil, fmt.Errorf("engine: refund %s of %s: %w: refundable is %s", id, amount, getpaid.ErrInvalidAmount, p.Money(p.Captured-p.Refunded-p.RefundAsked))
+	}
+	r, ok := b.Broker.(getpaid.Refunder)
+	if !ok {
+		return nil, fmt.Errorf("engine: refund %s: %w", id, getpaid.ErrNotSupported)
+	}
+	obs, err := r.Refund(ctx, p, amount, getpaid.NewID("rfd"))
+	return e.record(ctx, b, p, obs, err, "refund")
+}
+
+// Cancel cancels a payment the buyer has not paid.
+func (e *Engine) Cancel(ctx context.Context, id string) (*getpaid.Payment, error) {
+	p, b, err := e.load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: cancel: %w", err)
+	}
+	switch p.Status {
+	case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
+	default:
+		return nil, fmt.Errorf("engine: cancel %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "only an unpaid payment can be cancelled"})
+	}
+	if p.Status == getpaid.StatusNew { // never reached the broker
+		return e.applyLocal(ctx, b, p, &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "cancelled before start"})
+	}
+	c, ok := b.Broker.(getpaid.Canceler)
+	if !ok {
+		return nil, fmt.Errorf("engine: cancel %s: %w", id, getpaid.ErrNotSupported)
+	}
+	obs, err := c.Cancel(ctx, p)
+	return e.record(ctx, b, p, obs, err, "cancel")
+}
+
+func (e *Engine) load(ctx context.Context, id string) (*getpaid.Payment, getpaid.Backend, error) {
+	p, err := e.store.Payment(ctx, id)
+	if err != nil {
+		return nil, getpaid.Backend{}, fmt.Errorf("payment %q: %w", id, err)
+	}
+	b, err := e.backend(p.Backend)
+	return p, b, err
+}
+
+// record applies what an operator action's broker call returned; a persist
+// failure after a broker success is a *ReconciliationError.
+func (e *Engine) record(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation, callErr error, op string) (*getpaid.Payment, error) {
+	if callErr != nil {
+		return nil, fmt.Errorf("engine: %s %s: %w", op, p.ID, callErr)
+	}
+	if obs == nil {
+		return p, nil
+	}
+	q, err := e.applyLocal(ctx, b, p, obs)
+	if err != nil {
+		e.log.ErrorContext(ctx, "broker action not recorded", "op", op, "payment", p.ID, "kind", obs.Kind, "err", err)
+		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
+	}
+	return q, nil
+}
+
+func (e *Engine) applyLocal(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) (*getpaid.Payment, error) {
+	res, err := e.applyObservation(ctx, b, p, obs, &CallbackResult{Payment: p}, false)
+	if err != nil {
+		return nil, err
+	}
+	return res.Payment, nil
+}

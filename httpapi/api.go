@@ -1,0 +1,224 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok {
+			for _, k := range h.keys {
+				if subtle.ConstantTimeCompare([]byte(tok), k) == 1 {
+					next(w, r)
+					return
+				}
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="getpaid"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]apiError{"error": {Code: "unauthorized", Message: "missing or wrong API key"}})
+	}
+}
+
+// BackendJSON is one entry of GET /api/v1/backends.
+type BackendJSON struct {
+	Name       string   `json:"name"`
+	Title      string   `json:"title"`
+	Currencies []string `json:"currencies"`
+}
+
+func (h *Handler) listBackends(w http.ResponseWriter, r *http.Request) {
+	cur := r.URL.Query().Get("currency")
+	if cur != "" && !getpaid.KnownCurrency(cur) {
+		h.writeError(w, r, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", cur), Err: getpaid.ErrUnknownCurrency}, "")
+		return
+	}
+	out := []BackendJSON{}
+	for _, b := range h.eng.Backends(cur) {
+		out = append(out, BackendJSON{Name: b.Name, Title: b.Title, Currencies: getpaid.Currencies(b.Broker)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// CreateRequest is the body of POST /api/v1/payments.
+type CreateRequest struct {
+	OrderID     string        `json:"order_id"`
+	Amount      string        `json:"amount"`
+	Currency    string        `json:"currency"`
+	Backend     string        `json:"backend"`
+	Description string        `json:"description"`
+	Buyer       getpaid.Buyer `json:"buyer"`
+	ReturnURL   string        `json:"return_url"`
+}
+
+// PaymentJSON is a payment as the API shows it. Amounts are decimal strings.
+type PaymentJSON struct {
+	ID          string               `json:"id"`
+	OrderID     string               `json:"order_id"`
+	Status      getpaid.Status       `json:"status"`
+	Amount      string               `json:"amount"`
+	Currency    string               `json:"currency"`
+	Captured    string               `json:"captured"`
+	Locked      string               `json:"locked"`
+	Refunded    string               `json:"refunded"`
+	Backend     string               `json:"backend"`
+	ExternalID  string               `json:"external_id,omitempty"`
+	Description string               `json:"description,omitempty"`
+	ReturnURL   string               `json:"return_url,omitempty"`
+	Redirect    *getpaid.Redirect    `json:"redirect,omitempty"`
+	CreatedAt   time.Time            `json:"created_at"`
+	UpdatedAt   time.Time            `json:"updated_at"`
+	History     []getpaid.Transition `json:"history,omitempty"`
+}
+
+func toJSON(p *getpaid.Payment) *PaymentJSON {
+	return &PaymentJSON{
+		ID: p.ID, OrderID: p.OrderID, Status: p.Status, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
+		Captured: p.Money(p.Captured).Decimal(), Locked: p.Money(p.Locked).Decimal(), Refunded: p.Money(p.Refunded).Decimal(),
+		Backend: p.Backend, ExternalID: p.ExternalID, Description: p.Description, ReturnURL: p.ReturnURL,
+		Redirect: p.Redirect, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func decodeStrict(r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: reading body: %v", getpaid.ErrInvalidRequest, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: body is not the expected JSON: %v", getpaid.ErrInvalidRequest, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON object", getpaid.ErrInvalidRequest)
+	}
+	return nil
+}
+
+func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
+	var req CreateRequest
+	if err := decodeStrict(r, &req); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	amount, err := getpaid.ParseMoney(req.Amount, req.Currency)
+	if err != nil {
+		field := "amount"
+		if !getpaid.KnownCurrency(req.Currency) {
+			field = "currency"
+		}
+		h.writeError(w, r, &getpaid.FieldError{Field: field, Reason: err.Error(), Err: err}, "")
+		return
+	}
+	p, err := h.eng.Pay(r.Context(), engine.CreateRequest{
+		OrderID: req.OrderID, Backend: req.Backend, Amount: amount, Description: req.Description,
+		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: h.ClientIP(r),
+	})
+	if err != nil {
+		id := ""
+		if p != nil {
+			id = p.ID
+		}
+		h.writeError(w, r, err, id)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/payments/"+p.ID)
+	writeJSON(w, http.StatusCreated, toJSON(p))
+}
+
+func (h *Handler) getPayment(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	p, err := h.eng.Payment(r.Context(), id)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	hist, err := h.eng.History(r.Context(), id)
+	if err != nil {
+		h.writeError(w, r, err, id)
+		return
+	}
+	out := toJSON(p)
+	out.History = hist
+	if out.History == nil {
+		out.History = []getpaid.Transition{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type actionRequest struct {
+	Amount string `json:"amount"`
+}
+
+func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
+	id, action := r.PathValue("id"), r.PathValue("action")
+	ctx := r.Context()
+	var req actionRequest
+	if r.ContentLength != 0 {
+		if err := decodeStrict(r, &req); err != nil {
+			h.writeError(w, r, err, id)
+			return
+		}
+	}
+	amountFor := func(p *getpaid.Payment, def int64) (getpaid.Money, error) {
+		if req.Amount == "" {
+			return p.Money(def), nil
+		}
+		m, err := getpaid.ParseMoney(req.Amount, p.Amount.Currency)
+		if err != nil {
+			return m, &getpaid.FieldError{Field: "amount", Reason: err.Error(), Err: err}
+		}
+		return m, nil
+	}
+	var p *getpaid.Payment
+	var err error
+	switch action {
+	case "start":
+		p, err = h.eng.Start(ctx, id, h.ClientIP(r))
+	case "poll":
+		p, err = h.eng.Poll(ctx, id)
+	case "release":
+		p, err = h.eng.Release(ctx, id)
+	case "cancel":
+		p, err = h.eng.Cancel(ctx, id)
+	case "capture", "refund":
+		cur, lerr := h.eng.Payment(ctx, id)
+		if lerr != nil {
+			h.writeError(w, r, lerr, "")
+			return
+		}
+		def := cur.Locked
+		if action == "refund" {
+			def = cur.Captured - cur.Refunded - cur.RefundAsked
+		}
+		m, aerr := amountFor(cur, def)
+		if aerr != nil {
+			h.writeError(w, r, aerr, id)
+			return
+		}
+		if action == "capture" {
+			p, err = h.eng.Capture(ctx, id, m)
+		} else {
+			p, err = h.eng.Refund(ctx, id, m)
+		}
+	default:
+		h.writeError(w, r, fmt.Errorf("%w: unknown action %q", getpaid.ErrNotFound, action), id)
+		return
+	}
+	if err != nil {
+		h.writeError(w, r, err, id)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(p))
+}

@@ -1,0 +1,17 @@
+// Package httpapi is getpaid's net/http layer: the JSON API, broker callbacks,
+// buyer returns, the payment-method form for library mode, and the pages of
+// brokers that serve their own (the dummy paywall). It is the only package
+// that decides HTTP status codes.
+//
+// Routes, relative to wherever the Handler is mounted:
+//
+//	GET  /api/v1/backends?currency=PLN      backends accepting a currency
+//	POST /api/v1/payments                   create and start a payment (Bearer key)
+//	GET  /api/v1/payments/{id}              a payment with its history (Bearer key)
+//	POST /api/v1/payments/{id}/{action}     start, poll, capture, release, refund, cancel (Bearer key)
+//	POST /callback/{backend}                broker notifications
+//	GET  /success/{id}, /failure/{id}       buyer returns: never change status; redirect to the order's page
+//	GET  /pay/{order}                       payment-method form (library mode, needs an OrderSource)
+//	POST /pay/{order}                       start paying the order with the chosen backend
+//	/broker/{name}/...                      pages served by brokers that implement getpaid.PageServer
+package httpapi

@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// returned handles /success/{id} and /failure/{id}. A return is never trusted
+// for status: it changes nothing and sends the buyer to the order's page.
+func (h *Handler) returned(w http.ResponseWriter, r *http.Request) {
+	p, err := h.eng.Payment(r.Context(), r.PathValue("id"))
+	if err != nil {
+		status := statusOf(err)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	if p.ReturnURL != "" {
+		http.Redirect(w, r, p.ReturnURL, http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pages.ExecuteTemplate(w, "status.html", p)
+}
+
+type formView struct {
+	Order    *getpaid.Order
+	Backends []getpaid.Backend
+	Error    string
+}
+
+// paymentForm renders the payment-method form for an order: only the backends
+// that accept the order's currency are offered.
+func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
+	o, ok := h.order(w, r)
+	if !ok {
+		return
+	}
+	h.renderForm(w, http.StatusOK, o, "")
+}
+
+func (h *Handler) renderForm(w http.ResponseWriter, status int, o *getpaid.Order, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_ = pages.ExecuteTemplate(w, "form.html", formView{Order: o, Backends: h.eng.Backends(o.Amount.Currency), Error: msg})
+}
+
+func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order, bool) {
+	if h.orders == nil {
+		http.NotFound(w, r)
+		return nil, false
+	}
+	o, err := h.orders.Order(r.Context(), r.PathValue("order"))
+	if err != nil {
+		status := statusOf(err)
+		http.Error(w, http.StatusText(status), status)
+		return nil, false
+	}
+	return o, true
+}
+
+// startOrder pays the order with the chosen backend and sends the buyer on:
+// a 302 for GET brokers, an auto-submitting form of signed fields for POST ones.
+func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
+	o, ok := h.order(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		h.renderForm(w, http.StatusBadRequest, o, "The form could not be read.")
+		return
+	}
+	p, err := h.eng.PayOrder(r.Context(), h.orders, o.ID, r.PostForm.Get("backend"), h.ClientIP(r))
+	if err != nil {
+		status := statusOf(err)
+		msg := "The payment could not be started. Please try again."
+		var fe *getpaid.FieldError
+		switch {
+		case errors.As(err, &fe):
+			msg = "Please choose a payment method that accepts " + o.Amount.Currency + "."
+		case errors.Is(err, getpaid.ErrOrderNotPayable):
+			msg = "This order cannot be paid now."
+		case errors.Is(err, getpaid.ErrLivePaymentExists):
+			msg = "This order already has a payment in progress."
+		}
+		h.renderForm(w, status, o, msg)
+		return
+	}
+	WriteRedirect(w, r, p.Redirect)
+}
+
+// WriteRedirect sends the buyer to the broker: 302 for GET, or an HTML page
+// that auto-submits the signed fields for POST.
+func WriteRedirect(w http.ResponseWriter, r *http.Request, rd *getpaid.Redirect) {
+	if rd.Method == http.MethodPost {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = pages.ExecuteTemplate(w, "redirect.html", rd)
+		return
+	}
+	http.Redirect(w, r, rd.URL, http.StatusFound)
+}
