@@ -1,0 +1,206 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+const (
+	apiKey = "test-api-key-0123456789"
+	secret = "dummy-secret"
+)
+
+// countingBroker counts Prepare calls to prove refused starts reach no broker.
+type countingBroker struct {
+	*dummy.Broker
+	prepares atomic.Int64
+}
+
+func (c *countingBroker) Prepare(ctx context.Context, r *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	c.prepares.Add(1)
+	return c.Broker.Prepare(ctx, r)
+}
+
+func (c *countingBroker) Pages() http.Handler { return c.Broker.Pages() }
+
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	eng    *engine.Engine
+	store  getpaid.Store
+	dummy  *dummy.Broker
+	counts *countingBroker
+	orders map[string]*getpaid.Order
+
+	mu     sync.Mutex
+	events []getpaid.Event
+}
+
+type envOpts struct {
+	oneLive bool
+	method  string
+	proxies []string
+}
+
+func newEnv(t *testing.T, o envOpts) *env {
+	t.Helper()
+	e := &env{t: t, store: memory.New(), orders: map[string]*getpaid.Order{}}
+	var h http.Handler
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(e.srv.Close)
+	d, err := dummy.New(dummy.Config{Secret: secret, Method: o.method, PagesURL: e.srv.URL + "/broker/dummy",
+		RetryDelays: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Wait)
+	e.dummy = d
+	e.counts = &countingBroker{Broker: d}
+	yen, err := dummy.New(dummy.Config{Secret: secret, Currencies: []string{"JPY", "KWD"}, PagesURL: e.srv.URL + "/broker/yen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := getpaid.NewRegistry(
+		getpaid.Backend{Name: "dummy", Title: "Dummy", Broker: e.counts},
+		getpaid.Backend{Name: "yen", Title: "Yen only", Broker: yen},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng, err = engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: e.srv.URL, OneLivePaymentPerOrder: o.oneLive,
+		Listeners: []engine.Listener{func(ctx context.Context, ev getpaid.Event) error {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.events = append(e.events, ev)
+			return nil
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.eng.Close() })
+	proxies, err := httpapi.ParseProxies(o.proxies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err = httpapi.New(httpapi.Config{Engine: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
+		Orders: getpaid.OrderSourceFunc(func(ctx context.Context, id string) (*getpaid.Order, error) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if o, ok := e.orders[id]; ok {
+				return o, nil
+			}
+			return nil, getpaid.ErrNotFound
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) statusEvents(paymentID string, to getpaid.Status) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, ev := range e.events {
+		if ev.Type == getpaid.EventStatusChanged && ev.PaymentID == paymentID && ev.To == to {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *env) do(method, path string, body any, hdr map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+var auth = map[string]string{"Authorization": "Bearer " + apiKey}
+
+// create makes a payment through the JSON API and returns it.
+func (e *env) create(order, amount, currency, backend string) httpapi.PaymentJSON {
+	e.t.Helper()
+	resp, body := e.do("POST", "/api/v1/payments", map[string]any{
+		"order_id": order, "amount": amount, "currency": currency, "backend": backend,
+		"description": "Order " + order, "buyer": map[string]string{"email": "buyer@example.com"},
+		"return_url": "https://shop.example/orders/" + order,
+	}, auth)
+	if resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var p httpapi.PaymentJSON
+	if err := json.Unmarshal(body, &p); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) payment(id string) httpapi.PaymentJSON {
+	e.t.Helper()
+	resp, body := e.do("GET", "/api/v1/payments/"+id, nil, auth)
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("get payment: %d %s", resp.StatusCode, body)
+	}
+	var p httpapi.PaymentJSON
+	if err := json.Unmarshal(body, &p); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// callback posts a dummy callback signed with key ("" = no header).
+func (e *env) callback(body []byte, sig string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/callback/dummy", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set(dummy.SignatureHeader, sig)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+func signed(c dummy.Callback) ([]byte, string) { return dummy.EncodeCallback(secret, c) }
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

@@ -1,0 +1,143 @@
+package getpaid_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+func pln(minor int64) getpaid.Money { return getpaid.Money{Minor: minor, Currency: "PLN"} }
+
+type step struct {
+	obs     getpaid.Observation
+	changed bool
+	err     error
+}
+
+func TestApply(t *testing.T) {
+	t.Parallel()
+	captured := func(m int64, full bool) getpaid.Observation {
+		return getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(m), Full: full}
+	}
+	locked := func(m int64) getpaid.Observation {
+		return getpaid.Observation{Kind: getpaid.KindLocked, Amount: pln(m)}
+	}
+	kind := func(k getpaid.Kind, m int64) getpaid.Observation {
+		return getpaid.Observation{Kind: k, Amount: pln(m)}
+	}
+	tests := []struct {
+		name     string
+		steps    []step
+		status   getpaid.Status
+		captured int64
+		locked   int64
+		refunded int64
+	}{
+		{"paid", []step{{captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"failed", []step{{kind(getpaid.KindFailed, 0), true, nil}}, getpaid.StatusFailed, 0, 0, 0},
+		{"pre-auth locks the required amount", []step{{locked(100), true, nil}}, getpaid.StatusPreAuth, 0, 100, 0},
+		{"partially paid", []step{{captured(40, false), true, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
+		{"paid claim with wrong amount refused", []step{{captured(90, true), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"wrong currency refused", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: getpaid.Money{Minor: 100, Currency: "EUR"}, Full: true}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"over-capture refused", []step{{captured(101, false), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"late failed after paid changes nothing", []step{{captured(100, true), true, nil}, {kind(getpaid.KindFailed, 0), false, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"repeated paid is a no-op", []step{{captured(100, true), true, nil}, {captured(100, true), false, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"cumulative 40 then 100 progresses", []step{{captured(40, false), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"lower cumulative capture is a no-op", []step{{captured(60, false), true, nil}, {captured(40, false), false, nil}}, getpaid.StatusPartiallyPaid, 60, 0, 0},
+		{"lock 100, capture 30, capture 70", []step{{locked(100), true, nil}, {captured(30, false), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"lock 100, capture 30, release", []step{{locked(100), true, nil}, {captured(30, false), true, nil}, {kind(getpaid.KindReleased, 0), true, nil}}, getpaid.StatusPartiallyPaid, 30, 0, 0},
+		{"release with nothing captured", []step{{locked(100), true, nil}, {kind(getpaid.KindReleased, 0), true, nil}}, getpaid.StatusCancelled, 0, 0, 0},
+		{"hold above the amount refused", []step{{locked(150), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"full refund", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 100), true, nil}}, getpaid.StatusRefunded, 100, 0, 100},
+		{"partial refund", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}}, getpaid.StatusPartiallyRefunded, 100, 0, 30},
+		{"partial refunds down to zero", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}, {kind(getpaid.KindRefunded, 70), true, nil}}, getpaid.StatusRefunded, 100, 0, 100},
+		{"refund above paid minus refunded refused", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 60), true, nil}, {kind(getpaid.KindRefunded, 50), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPartiallyRefunded, 100, 0, 60},
+		{"refund cancelled goes back to paid", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefundStarted, 100), true, nil}, {kind(getpaid.KindRefundFailed, 100), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"no capture while a refund is pending", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefundStarted, 50), true, nil}, {captured(100, false), false, nil}}, getpaid.StatusRefundStarted, 50, 0, 0},
+		{"refund of an unpaid payment forbidden", []step{{kind(getpaid.KindRefundStarted, 10), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"money after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"pending then paid", []step{{kind(getpaid.KindPending, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"nothing new", []step{{getpaid.Observation{Kind: getpaid.KindNone}, false, nil}}, getpaid.StatusPrepared, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := &getpaid.Payment{ID: "pay_1", Status: getpaid.StatusPrepared, Amount: pln(100)}
+			for i, s := range tt.steps {
+				changed, err := getpaid.Apply(p, &s.obs)
+				if s.err != nil {
+					if !errors.Is(err, s.err) {
+						t.Fatalf("step %d: err = %v, want %v", i, err, s.err)
+					}
+				} else if err != nil {
+					t.Fatalf("step %d: unexpected error %v", i, err)
+				}
+				if changed != s.changed {
+					t.Fatalf("step %d: changed = %v, want %v", i, changed, s.changed)
+				}
+			}
+			if p.Status != tt.status || p.Captured != tt.captured || p.Locked != tt.locked || p.Refunded != tt.refunded {
+				t.Fatalf("got %s captured=%d locked=%d refunded=%d; want %s %d %d %d",
+					p.Status, p.Captured, p.Locked, p.Refunded, tt.status, tt.captured, tt.locked, tt.refunded)
+			}
+			if !(0 <= p.Refunded && p.Refunded <= p.Captured && p.Captured <= p.Amount.Minor && p.Locked <= p.Amount.Minor-p.Captured) {
+				t.Fatalf("invariants broken: %+v", p)
+			}
+		})
+	}
+}
+
+func TestMarkPreparedOnlyFromNew(t *testing.T) {
+	t.Parallel()
+	p := &getpaid.Payment{Status: getpaid.StatusPrepared}
+	err := getpaid.MarkPrepared(p, "x", &getpaid.Redirect{Method: "GET", URL: "https://b.example"})
+	var te *getpaid.TransitionError
+	if !errors.As(err, &te) || !errors.Is(err, getpaid.ErrForbiddenTransition) {
+		t.Fatalf("MarkPrepared on prepared: err = %v, want *TransitionError", err)
+	}
+}
+
+type stubBroker struct{ cur []string }
+
+func (s stubBroker) Currencies() []string { return s.cur }
+func (stubBroker) Prepare(context.Context, *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	return nil, errors.New("stub")
+}
+func (stubBroker) ParseCallback(context.Context, *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	return nil, errors.New("stub")
+}
+
+func TestRegistry(t *testing.T) {
+	t.Parallel()
+	a := getpaid.Backend{Name: "a", Broker: stubBroker{[]string{"PLN", "EUR"}}}
+	b := getpaid.Backend{Name: "b", Title: "Bee", Broker: stubBroker{[]string{"JPY"}}}
+	r, err := getpaid.NewRegistry(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ForCurrency("JPY"); len(got) != 1 || got[0].Name != "b" {
+		t.Errorf("ForCurrency(JPY) = %v", got)
+	}
+	if got := r.ForCurrency("USD"); len(got) != 0 {
+		t.Errorf("ForCurrency(USD) = %v", got)
+	}
+	if g, _ := r.Get("a"); g.Title != "a" {
+		t.Errorf("title defaults to name, got %q", g.Title)
+	}
+	bad := []struct {
+		name string
+		list []getpaid.Backend
+	}{
+		{"malformed name", []getpaid.Backend{{Name: "Bad Name", Broker: stubBroker{}}}},
+		{"duplicate", []getpaid.Backend{a, a}},
+		{"no broker", []getpaid.Backend{{Name: "x"}}},
+		{"unknown currency", []getpaid.Backend{{Name: "x", Broker: stubBroker{[]string{"ZZZ"}}}}},
+	}
+	for _, tt := range bad {
+		if _, err := getpaid.NewRegistry(tt.list...); err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+}

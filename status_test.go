@@ -1,0 +1,86 @@
+package getpaid_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestTransitionTableGolden(t *testing.T) {
+	t.Parallel()
+	got := getpaid.TransitionTable()
+	path := filepath.Join("testdata", "transitions.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestTransitionTableGolden -update)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("transition table changed; review and run with -update.\ngot:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestStatusesAllValid(t *testing.T) {
+	t.Parallel()
+	all := getpaid.Statuses()
+	if len(all) != 11 {
+		t.Fatalf("want eleven statuses, have %d", len(all))
+	}
+	for _, s := range all {
+		if !s.Valid() {
+			t.Errorf("%s not valid", s)
+		}
+		for _, to := range all {
+			if getpaid.CanTransition(s, to) && !to.Valid() {
+				t.Errorf("%s -> %s leads to an invalid status", s, to)
+			}
+		}
+	}
+	for _, term := range []getpaid.Status{getpaid.StatusRefunded, getpaid.StatusCancelled} {
+		if !term.Terminal() {
+			t.Errorf("%s should be terminal", term)
+		}
+	}
+	if getpaid.CanTransition(getpaid.StatusPaid, getpaid.StatusFailed) {
+		t.Error("paid -> failed must be forbidden")
+	}
+}
+
+func TestFraudMachine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		steps []getpaid.FraudStatus
+		ok    bool
+	}{
+		{"review then accept", []getpaid.FraudStatus{getpaid.FraudCheck, getpaid.FraudAccepted}, true},
+		{"review then reject", []getpaid.FraudStatus{getpaid.FraudCheck, getpaid.FraudRejected}, true},
+		{"accept from unknown", []getpaid.FraudStatus{getpaid.FraudAccepted}, true},
+		{"accepted cannot be rejected", []getpaid.FraudStatus{getpaid.FraudAccepted, getpaid.FraudRejected}, false},
+		{"rejected cannot go back to check", []getpaid.FraudStatus{getpaid.FraudRejected, getpaid.FraudCheck}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := &getpaid.Payment{}
+			var err error
+			for _, s := range tt.steps {
+				if err = p.SetFraud(s); err != nil {
+					break
+				}
+			}
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
