@@ -92,7 +92,9 @@ func (e *Engine) Store() getpaid.Store { return e.store }
 func (e *Engine) Logger() *slog.Logger { return e.log }
 
 // CallbackURL is where backend's broker sends notifications.
-func (e *Engine) CallbackURL(backend string) string { return e.base + "/callback/" + url.PathEscape(backend) }
+func (e *Engine) CallbackURL(backend string) string {
+	return e.base + "/callback/" + url.PathEscape(backend)
+}
 
 // SuccessURL is where a broker returns the buyer after paying.
 func (e *Engine) SuccessURL(id string) string { return e.base + "/success/" + url.PathEscape(id) }

@@ -81,7 +81,9 @@ func TestCreateRefusals(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 			}
-			var out struct{ Error struct{ Field, Message string } }
+			var out struct {
+				Error struct{ Field, Message string }
+			}
 			_ = json.Unmarshal(body, &out)
 			if out.Error.Field != tt.field || out.Error.Message == "" {
 				t.Fatalf("error = %+v, want field %q with a reason", out.Error, tt.field)
@@ -299,7 +301,6 @@ func TestCallbackRefusals(t *testing.T) {
 		})
 	}
 }
-
 
 func mustBody(id, status, amount, cur string) []byte {
 	b, _ := json.Marshal(dummy.Callback{PaymentID: id, EventID: "evt-" + id + status + amount + cur, Status: status, Amount: amount, Currency: cur})
