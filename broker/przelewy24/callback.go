@@ -1,0 +1,210 @@
+package przelewy24
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// statusNotification is the BrokerStatus of a transaction notification.
+const statusNotification = "notification"
+
+// notification is what Przelewy24 POSTs to urlStatus when a buyer paid.
+type notification struct {
+	MerchantID, PosID int64
+	SessionID         string
+	Amount            int64 // paid
+	OriginAmount      int64 // registered
+	Currency          string
+	OrderID           int64
+	MethodID          int64
+	Statement         string
+}
+
+// refundNotification is what Przelewy24 POSTs to a refund's urlStatus.
+type refundNotification struct {
+	OrderID     int64
+	SessionID   string
+	MerchantID  int64
+	RequestID   string
+	RefundsUUID string
+	Amount      int64
+	Currency    string
+	Status      int64 // 0 completed, 1 rejected
+}
+
+// fields is a decoded notification body: JSON or form-encoded values, numbers
+// kept as their decimal text so that both encodings rebuild the same sign.
+type fields map[string]string
+
+func decodeFields(req *getpaid.CallbackRequest) (fields, error) {
+	body := bytes.TrimSpace(req.Body)
+	if len(body) == 0 {
+		return nil, fmt.Errorf("przelewy24: %w: empty body", getpaid.ErrMalformedCallback)
+	}
+	ct, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if ct == "application/x-www-form-urlencoded" || (ct != "application/json" && body[0] != '{') {
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("przelewy24: %w: form: %v", getpaid.ErrMalformedCallback, err)
+		}
+		f := make(fields, len(vals))
+		for k, v := range vals {
+			if len(v) != 1 {
+				return nil, fmt.Errorf("przelewy24: %w: field %q repeated", getpaid.ErrMalformedCallback, k)
+			}
+			f[k] = v[0]
+		}
+		return f, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("przelewy24: %w: json: %v", getpaid.ErrMalformedCallback, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("przelewy24: %w: trailing data after JSON", getpaid.ErrMalformedCallback)
+	}
+	f := make(fields, len(m))
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			f[k] = v
+		case json.Number:
+			f[k] = v.String()
+		case nil:
+		default:
+			return nil, fmt.Errorf("przelewy24: %w: field %q is not a string or number", getpaid.ErrMalformedCallback, k)
+		}
+	}
+	return f, nil
+}
+
+func (f fields) str(k string) (string, error) {
+	v, ok := f[k]
+	if !ok {
+		return "", fmt.Errorf("przelewy24: %w: field %q missing", getpaid.ErrMalformedCallback, k)
+	}
+	return v, nil
+}
+
+func (f fields) int(k string) (int64, error) {
+	v, err := f.str(k)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || strings.HasPrefix(v, "+") {
+		return 0, fmt.Errorf("przelewy24: %w: field %q is not a non-negative integer", getpaid.ErrMalformedCallback, k)
+	}
+	return n, nil
+}
+
+// ParseCallback verifies a transaction or refund notification (JSON, or
+// form-encoded) and parses it. A wrong sign, or one for another merchant or
+// POS, wraps getpaid.ErrSignatureInvalid; a body that cannot be read wraps
+// getpaid.ErrMalformedCallback. A transaction notification is not yet a
+// payment: ConfirmCallback must verify it first.
+func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	f, err := decodeFields(req)
+	if err != nil {
+		return nil, err
+	}
+	sign, err := f.str("sign")
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := f["refundsUuid"]; ok {
+		return b.parseRefund(f, sign)
+	}
+	var n notification
+	var errs [8]error
+	n.MerchantID, errs[0] = f.int("merchantId")
+	n.PosID, errs[1] = f.int("posId")
+	n.SessionID, errs[2] = f.str("sessionId")
+	n.Amount, errs[3] = f.int("amount")
+	n.OriginAmount, errs[4] = f.int("originAmount")
+	n.Currency, errs[5] = f.str("currency")
+	n.OrderID, errs[6] = f.int("orderId")
+	n.MethodID, errs[7] = f.int("methodId")
+	for _, e := range errs {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if n.Statement, err = f.str("statement"); err != nil {
+		return nil, err
+	}
+	if !signEqual(sign, n.sign(b.cfg.CRC)) {
+		return nil, fmt.Errorf("przelewy24: %w: transaction notification", getpaid.ErrSignatureInvalid)
+	}
+	if n.MerchantID != int64(b.cfg.MerchantID) || n.PosID != int64(b.cfg.PosID) {
+		return nil, fmt.Errorf("przelewy24: %w: notification for merchant %d pos %d", getpaid.ErrSignatureInvalid, n.MerchantID, n.PosID)
+	}
+	if n.SessionID == "" || n.OrderID == 0 {
+		return nil, fmt.Errorf("przelewy24: %w: empty sessionId or orderId", getpaid.ErrMalformedCallback)
+	}
+	money, err := getpaid.NewMoney(n.Amount, n.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("przelewy24: %w: %v", getpaid.ErrMalformedCallback, err)
+	}
+	order := strconv.FormatInt(n.OrderID, 10)
+	return &getpaid.Observation{
+		PaymentID: n.SessionID, ExternalID: order, EventID: "trn:" + order,
+		Kind: getpaid.KindCaptured, Amount: money, Full: n.Amount == n.OriginAmount,
+		BrokerStatus: statusNotification,
+	}, nil
+}
+
+func (b *Broker) parseRefund(f fields, sign string) (*getpaid.Observation, error) {
+	var n refundNotification
+	var errs [7]error
+	n.OrderID, errs[0] = f.int("orderId")
+	n.SessionID, errs[1] = f.str("sessionId")
+	n.RefundsUUID, errs[2] = f.str("refundsUuid")
+	n.MerchantID, errs[3] = f.int("merchantId")
+	n.Amount, errs[4] = f.int("amount")
+	n.Currency, errs[5] = f.str("currency")
+	n.Status, errs[6] = f.int("status")
+	for _, e := range errs {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if !signEqual(sign, n.sign(b.cfg.CRC)) {
+		return nil, fmt.Errorf("przelewy24: %w: refund notification", getpaid.ErrSignatureInvalid)
+	}
+	if n.MerchantID != int64(b.cfg.MerchantID) {
+		return nil, fmt.Errorf("przelewy24: %w: refund notification for merchant %d", getpaid.ErrSignatureInvalid, n.MerchantID)
+	}
+	if n.SessionID == "" || n.RefundsUUID == "" {
+		return nil, fmt.Errorf("przelewy24: %w: empty sessionId or refundsUuid", getpaid.ErrMalformedCallback)
+	}
+	money, err := getpaid.NewMoney(n.Amount, n.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("przelewy24: %w: %v", getpaid.ErrMalformedCallback, err)
+	}
+	order := strconv.FormatInt(n.OrderID, 10)
+	o := &getpaid.Observation{
+		PaymentID: n.SessionID, ExternalID: order, Amount: money,
+		EventID: "refund:" + n.RefundsUUID + ":" + order,
+	}
+	switch n.Status {
+	case 0:
+		o.Kind, o.BrokerStatus = getpaid.KindRefunded, "refund completed"
+	case 1:
+		o.Kind, o.BrokerStatus = getpaid.KindRefundFailed, "refund rejected"
+		o.EventID += ":rejected"
+	default:
+		return nil, fmt.Errorf("przelewy24: %w: refund status %d", getpaid.ErrMalformedCallback, n.Status)
+	}
+	return o, nil
+}

@@ -1,0 +1,110 @@
+package przelewy24
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+const maxResponse = 1 << 20
+
+// call sends one API request and decodes a 2xx JSON answer into out. Every
+// failure comes back as a *getpaid.BrokerError classified here, once:
+// network errors, timeouts, 429 and 5xx are retryable; other statuses are not
+// and carry Przelewy24's error text.
+func (b *Broker) call(ctx context.Context, op, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(in); err != nil {
+			return &getpaid.BrokerError{Op: op, Err: err}
+		}
+		body = &buf
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.base+"/api/v1"+path, body)
+	if err != nil {
+		return &getpaid.BrokerError{Op: op, Err: err}
+	}
+	req.SetBasicAuth(strconv.Itoa(b.cfg.PosID), b.cfg.APIKey)
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		// The request may have reached Przelewy24 before the failure.
+		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: method != http.MethodGet, Err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: method != http.MethodGet, Status: resp.StatusCode, Err: err}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: retry && method != http.MethodGet,
+			Status: resp.StatusCode, Err: errors.New(errorText(raw))}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("unreadable answer: %w", err)}
+	}
+	return nil
+}
+
+// errorText extracts Przelewy24's error message: "error" is a string, or for
+// refunds a list of per-item results with "message".
+func errorText(raw []byte) string {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(raw, &v) == nil && len(v.Error) > 0 {
+		var s string
+		if json.Unmarshal(v.Error, &s) == nil && s != "" {
+			return s
+		}
+		var items []struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(v.Error, &items) == nil {
+			var msgs []string
+			for _, it := range items {
+				if it.Message != "" {
+					msgs = append(msgs, it.Message)
+				}
+			}
+			if len(msgs) > 0 {
+				return strings.Join(msgs, "; ")
+			}
+		}
+	}
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	if s == "" {
+		s = "no error text"
+	}
+	return s
+}
+
+// httpStatus returns the broker HTTP status carried by err, 0 if none.
+func httpStatus(err error) int {
+	var be *getpaid.BrokerError
+	if errors.As(err, &be) {
+		return be.Status
+	}
+	return 0
+}

@@ -1,0 +1,184 @@
+package przelewy24
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Hosts of the Przelewy24 REST API v1.
+const (
+	ProductionURL = "https://secure.przelewy24.pl"
+	SandboxURL    = "https://sandbox.przelewy24.pl"
+)
+
+// DefaultCurrencies are the currencies Przelewy24 accepts per getpaid-przelewy24
+// (HRK left out: it is no longer in circulation).
+var DefaultCurrencies = []string{"PLN", "EUR", "GBP", "CZK", "USD", "BGN", "DKK", "HUF", "NOK", "SEK", "CHF", "RON"}
+
+// languages Przelewy24 accepts in register.
+var languages = []string{"bg", "cs", "de", "en", "es", "fr", "hr", "hu", "it", "nl", "pl", "pt", "se", "sk", "ro"}
+
+// Config is the backend's settings. The yaml names are fixed.
+type Config struct {
+	MerchantID  int      `yaml:"merchant_id"`
+	PosID       int      `yaml:"pos_id"`  // defaults to MerchantID
+	CRC         string   `yaml:"crc"`     // CRC key from the panel, signs everything
+	APIKey      string   `yaml:"api_key"` // REST API key (reports key), HTTP Basic password
+	Sandbox     bool     `yaml:"sandbox"`
+	IPAllowlist bool     `yaml:"ip_allowlist"` // accept callbacks only from Przelewy24's addresses
+	APIURL      string   `yaml:"api_url"`      // overrides the host (a simulator)
+	Currencies  []string `yaml:"currencies"`   // defaults to DefaultCurrencies
+	Language    string   `yaml:"language"`     // buyer page language when the buyer has none; default "pl"
+	Country     string   `yaml:"country"`      // default "PL"
+	// RefundNotifyURL is the urlStatus sent with refunds. When empty, the
+	// NotifyURL of the last Prepare is used.
+	RefundNotifyURL string `yaml:"refund_notify_url"`
+
+	HTTPClient *http.Client `yaml:"-"` // nil: a client with a 30 s timeout
+}
+
+// Broker is the Przelewy24 backend. It is safe for concurrent use.
+type Broker struct {
+	cfg        Config
+	base       string // host, no trailing slash
+	client     *http.Client
+	lastNotify atomic.Pointer[string]
+}
+
+// Interface guards.
+var (
+	_ getpaid.Broker            = (*Broker)(nil)
+	_ getpaid.StatusFetcher     = (*Broker)(nil)
+	_ getpaid.CallbackConfirmer = (*Broker)(nil)
+	_ getpaid.CallbackResponder = (*Broker)(nil)
+	_ getpaid.Refunder          = (*Broker)(nil)
+	_ getpaid.Configurator      = (*Broker)(nil)
+	_ getpaid.IPAllowlister     = (*Broker)(nil)
+)
+
+// New validates cfg, fills defaults and returns the backend.
+func New(cfg Config) (*Broker, error) {
+	var errs []error
+	if cfg.MerchantID <= 0 {
+		errs = append(errs, errors.New("merchant_id must be a positive integer"))
+	}
+	if cfg.PosID == 0 {
+		cfg.PosID = cfg.MerchantID
+	}
+	if cfg.PosID < 0 {
+		errs = append(errs, errors.New("pos_id must be a positive integer"))
+	}
+	if cfg.CRC == "" {
+		errs = append(errs, errors.New("crc is required"))
+	}
+	if cfg.APIKey == "" {
+		errs = append(errs, errors.New("api_key is required"))
+	}
+	if len(cfg.Currencies) == 0 {
+		cfg.Currencies = DefaultCurrencies
+	}
+	cfg.Currencies = slices.Clone(cfg.Currencies)
+	for _, c := range cfg.Currencies {
+		exp, ok := getpaid.CurrencyExponent(c)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("currency %q is not an ISO 4217 code", c))
+		case exp != 2:
+			errs = append(errs, fmt.Errorf("currency %s has %d minor digits; Przelewy24 counts amounts in hundredths and does not accept it", c, exp))
+		}
+	}
+	if cfg.Language == "" {
+		cfg.Language = "pl"
+	}
+	if !slices.Contains(languages, cfg.Language) {
+		errs = append(errs, fmt.Errorf("language %q is not one Przelewy24 accepts (%s)", cfg.Language, strings.Join(languages, " ")))
+	}
+	if cfg.Country == "" {
+		cfg.Country = "PL"
+	}
+	if len(cfg.Country) != 2 {
+		errs = append(errs, fmt.Errorf("country %q: want a two-letter code", cfg.Country))
+	}
+	base := ProductionURL
+	if cfg.Sandbox {
+		base = SandboxURL
+	}
+	if cfg.APIURL != "" {
+		if !strings.HasPrefix(cfg.APIURL, "http://") && !strings.HasPrefix(cfg.APIURL, "https://") {
+			errs = append(errs, fmt.Errorf("api_url %q: want an http(s) URL", cfg.APIURL))
+		}
+		base = strings.TrimRight(cfg.APIURL, "/")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("przelewy24 config: %w", err)
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Broker{cfg: cfg, base: base, client: client}, nil
+}
+
+// Currencies lists the accepted currency codes.
+func (b *Broker) Currencies() []string { return slices.Clone(b.cfg.Currencies) }
+
+// CallbackAck answers a notification with 200 and the body "OK". Przelewy24
+// documents only that it wants HTTP 200; the body is ignored.
+func (b *Broker) CallbackAck() (string, []byte) { return "text/plain; charset=utf-8", []byte("OK") }
+
+// PanelSettings lists what to set up in the Przelewy24 panel. urlStatus is
+// sent with every transaction, so the panel needs no notification URL.
+func (b *Broker) PanelSettings(baseURL string) []getpaid.PanelSetting {
+	base := strings.TrimRight(baseURL, "/")
+	return []getpaid.PanelSetting{
+		{Name: "Notification URL (urlStatus, sent per transaction)", Value: base + "/callback/przelewy24"},
+		{Name: "Merchant ID (merchant_id)", Value: strconv.Itoa(b.cfg.MerchantID)},
+		{Name: "Shop / POS ID (pos_id)", Value: strconv.Itoa(b.cfg.PosID)},
+		{Name: "CRC key (crc)", Value: "copy from panel: My data > API configuration > CRC key"},
+		{Name: "REST API key (api_key)", Value: "copy from panel: My data > API configuration > API key (reports key)"},
+		{Name: "Callback source addresses to allow in firewalls", Value: strings.Join(allowedIPs, ", ")},
+	}
+}
+
+// allowedIPs are Przelewy24's notification sources: the SDK's addresses and
+// the ranges the documentation lists.
+var allowedIPs = []string{
+	"5.252.202.254/32", "5.252.202.255/32", "20.215.81.124/32",
+	"193.178.213.0/24", "91.220.177.0/24", "20.215.183.48/28", "134.112.88.8/29",
+}
+
+var allowedPrefixes = func() []netip.Prefix {
+	ps := make([]netip.Prefix, len(allowedIPs))
+	for i, s := range allowedIPs {
+		ps[i] = netip.MustParsePrefix(s)
+	}
+	return ps
+}()
+
+// AllowCallbackFrom reports whether a notification may come from ip: always
+// when ip_allowlist is off, else only from Przelewy24's addresses.
+func (b *Broker) AllowCallbackFrom(ip string) bool {
+	if !b.cfg.IPAllowlist {
+		return true
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range allowedPrefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}

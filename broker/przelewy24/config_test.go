@@ -1,0 +1,135 @@
+package przelewy24
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func validConfig() Config {
+	return Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "key"}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		mod     func(*Config)
+		wantErr string
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"missing merchant", func(c *Config) { c.MerchantID = 0 }, "merchant_id"},
+		{"missing crc", func(c *Config) { c.CRC = "" }, "crc is required"},
+		{"missing api key", func(c *Config) { c.APIKey = "" }, "api_key is required"},
+		{"negative pos", func(c *Config) { c.PosID = -1 }, "pos_id"},
+		{"zero-exponent currency", func(c *Config) { c.Currencies = []string{"PLN", "JPY"} }, "JPY has 0 minor digits"},
+		{"three-exponent currency", func(c *Config) { c.Currencies = []string{"KWD"} }, "KWD has 3 minor digits"},
+		{"unknown currency", func(c *Config) { c.Currencies = []string{"XXX"} }, "not an ISO 4217"},
+		{"bad language", func(c *Config) { c.Language = "xx" }, "language"},
+		{"bad country", func(c *Config) { c.Country = "POL" }, "country"},
+		{"bad api url", func(c *Config) { c.APIURL = "ftp://x" }, "api_url"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			tc.mod(&cfg)
+			_, err := New(cfg)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("New error = %v, want containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		cfg      Config
+		wantBase string
+		wantPos  int
+	}{
+		{"production", validConfig(), ProductionURL, 11111},
+		{"sandbox", func() Config { c := validConfig(); c.Sandbox = true; return c }(), SandboxURL, 11111},
+		{"api url wins", func() Config { c := validConfig(); c.Sandbox = true; c.APIURL = "http://127.0.0.1:9/"; return c }(), "http://127.0.0.1:9", 11111},
+		{"own pos", func() Config { c := validConfig(); c.PosID = 22222; return c }(), ProductionURL, 22222},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := New(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.base != tc.wantBase || b.cfg.PosID != tc.wantPos {
+				t.Errorf("base %q pos %d, want %q %d", b.base, b.cfg.PosID, tc.wantBase, tc.wantPos)
+			}
+			if b.cfg.Language != "pl" || b.cfg.Country != "PL" || b.client == nil {
+				t.Errorf("defaults not filled: %+v", b.cfg)
+			}
+			if !slices.Equal(b.Currencies(), DefaultCurrencies) {
+				t.Errorf("currencies %v", b.Currencies())
+			}
+		})
+	}
+}
+
+func TestAllowCallbackFrom(t *testing.T) {
+	t.Parallel()
+	on := validConfig()
+	on.IPAllowlist = true
+	allow, _ := New(on)
+	open, _ := New(validConfig())
+	tests := []struct {
+		name string
+		b    *Broker
+		ip   string
+		want bool
+	}{
+		{"sdk address", allow, "5.252.202.254", true},
+		{"sdk address 2", allow, "5.252.202.255", true},
+		{"sdk azure address", allow, "20.215.81.124", true},
+		{"documented range", allow, "193.178.213.17", true},
+		{"documented range 2", allow, "91.220.177.255", true},
+		{"documented /28 inside", allow, "20.215.183.63", true},
+		{"documented /28 outside", allow, "20.215.183.64", false},
+		{"documented /29 inside", allow, "134.112.88.15", true},
+		{"documented /29 outside", allow, "134.112.88.16", false},
+		{"ipv4-mapped ipv6", allow, "::ffff:5.252.202.254", true},
+		{"stranger", allow, "203.0.113.9", false},
+		{"garbage", allow, "not-an-ip", false},
+		{"empty", allow, "", false},
+		{"allowlist off", open, "203.0.113.9", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tc.b.AllowCallbackFrom(tc.ip); got != tc.want {
+				t.Errorf("AllowCallbackFrom(%q) = %v, want %v", tc.ip, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPanelSettings(t *testing.T) {
+	t.Parallel()
+	b, _ := New(validConfig())
+	got := b.PanelSettings("https://shop.example/")
+	if got[0].Value != "https://shop.example/callback/przelewy24" {
+		t.Errorf("notification url %q", got[0].Value)
+	}
+	if got[1].Value != "11111" || got[2].Value != "11111" {
+		t.Errorf("ids %q %q", got[1].Value, got[2].Value)
+	}
+	ct, body := b.CallbackAck()
+	if !strings.HasPrefix(ct, "text/plain") || string(body) != "OK" {
+		t.Errorf("ack %q %q", ct, body)
+	}
+}

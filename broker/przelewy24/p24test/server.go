@@ -1,0 +1,234 @@
+package p24test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures the simulated merchant account and the simulator's timing.
+type Config struct {
+	MerchantID int
+	PosID      int // defaults to MerchantID
+	CRC        string
+	APIKey     string
+	// RetryDelay is the first pause between notification attempts; it doubles
+	// up to 32 times RetryDelay. Default 1 s (use a few ms in tests).
+	RetryDelay time.Duration
+	// MaxAttempts bounds the deliveries of one notification. Default 8.
+	MaxAttempts int
+	// NotifyTimeout bounds one delivery attempt. Default 10 s.
+	NotifyTimeout time.Duration
+	// HangTimeout bounds how long failure mode "timeout" holds a request. Default 30 s.
+	HangTimeout time.Duration
+	// SourceIP is the RemoteIP of notifications built by Notification.
+	// Default "5.252.202.254", a Przelewy24 address.
+	SourceIP string
+}
+
+// Delivery is one attempt to deliver a notification to a urlStatus.
+type Delivery struct {
+	Kind      string // "transaction" or "refund"
+	SessionID string
+	URL       string
+	Attempt   int    // 1-based
+	Status    int    // HTTP status answered, 0 on a transport error
+	Err       string // transport error
+	Body      []byte
+	At        time.Time
+}
+
+// Transaction statuses as the lookup reports them.
+const (
+	StatusNoPayment = 0 // registered, not paid
+	StatusAdvance   = 1 // paid, not verified by the merchant
+	StatusVerified  = 2 // paid and verified
+	StatusReturned  = 3 // refunded in full
+)
+
+type transaction struct {
+	Token, SessionID         string
+	OrderID                  int64
+	Amount, Paid             int64 // registered, paid
+	Refunded                 int64 // completed refunds plus pending ones
+	Currency, Description    string
+	Email, Client, URLReturn string
+	URLStatus                string
+	MethodID                 int64
+	Statement                string
+	Status                   int
+	Registered               time.Time
+	PaidAt                   time.Time
+}
+
+type refund struct {
+	RequestID, UUID string
+	OrderID, Amount int64
+	Status          int // lookup: 1 completed, 2 pending, 4 rejected
+}
+
+// Server is a simulated Przelewy24. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	mu      sync.Mutex
+	base    string
+	byToken map[string]*transaction
+	bySess  map[string]*transaction
+	byOrder map[int64]*transaction
+	refunds []*refund
+	nextID  int64
+	failure string
+	verFail bool
+	rejRef  bool
+	log     []Delivery
+	ts      *httptest.Server
+	done    chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+	client  *http.Client
+}
+
+// New returns a simulator; mount Handler and call SetBaseURL, or use Start.
+func New(cfg Config) *Server {
+	if cfg.PosID == 0 {
+		cfg.PosID = cfg.MerchantID
+	}
+	if cfg.RetryDelay <= 0 {
+		cfg.RetryDelay = time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 8
+	}
+	if cfg.NotifyTimeout <= 0 {
+		cfg.NotifyTimeout = 10 * time.Second
+	}
+	if cfg.HangTimeout <= 0 {
+		cfg.HangTimeout = 30 * time.Second
+	}
+	if cfg.SourceIP == "" {
+		cfg.SourceIP = "5.252.202.254"
+	}
+	return &Server{
+		cfg: cfg, byToken: map[string]*transaction{}, bySess: map[string]*transaction{},
+		byOrder: map[int64]*transaction{}, nextID: 300000001, done: make(chan struct{}),
+		client: &http.Client{Timeout: cfg.NotifyTimeout},
+	}
+}
+
+// Start runs a simulator on a local httptest server.
+func Start(cfg Config) *Server {
+	s := New(cfg)
+	s.ts = httptest.NewServer(s.Handler())
+	s.SetBaseURL(s.ts.URL)
+	return s
+}
+
+// SetBaseURL sets the absolute URL the simulator is reachable at (used in
+// the buyer's links).
+func (s *Server) SetBaseURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.base = strings.TrimRight(u, "/")
+}
+
+// URL is the simulator's base URL: the backend's api_url.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base
+}
+
+// Close stops pending notification retries and, after Start, the server.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.done) })
+	if s.ts != nil {
+		s.ts.CloseClientConnections()
+		s.ts.Close()
+	}
+	s.wg.Wait()
+}
+
+// SetFailure makes the API misbehave: "" healthy, "5xx" answer 503, "timeout"
+// hold every API request until the client gives up.
+func (s *Server) SetFailure(mode string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failure = mode
+}
+
+// SetVerifyFailure makes transaction/verify answer an error.
+func (s *Server) SetVerifyFailure(fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.verFail = fail
+}
+
+// SetRefundRejected makes later refunds end rejected (refund notification
+// status 1) instead of completed (status 0).
+func (s *Server) SetRefundRejected(reject bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejRef = reject
+}
+
+// Notifications returns the log of notification delivery attempts.
+func (s *Server) Notifications() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Delivery(nil), s.log...)
+}
+
+// Status reports the lookup status (0-3) of the transaction registered under
+// sessionID, and whether there is one.
+func (s *Server) Status(sessionID string) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.bySess[sessionID]
+	if !ok {
+		return 0, false
+	}
+	return t.Status, true
+}
+
+// Verified reports whether the merchant verified the transaction.
+func (s *Server) Verified(sessionID string) bool {
+	st, ok := s.Status(sessionID)
+	return ok && st >= StatusVerified
+}
+
+// OrderID reports Przelewy24's orderId for a session id (0 if unknown).
+func (s *Server) OrderID(sessionID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.bySess[sessionID]; ok {
+		return t.OrderID
+	}
+	return 0
+}
+
+func (s *Server) now() time.Time { return time.Now() }
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))[:32]
+}
+
+// wait sleeps for d unless the server closes or ctx ends; false if interrupted.
+func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,171 @@
+package przelewy24
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/przelewy24/p24test"
+)
+
+func TestRefund(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		amount     int64
+		reject     bool
+		wantKind   getpaid.Kind
+		wantStatus getpaid.Status
+		wantSim    int
+	}{
+		{"partial refund completed", 300, false, getpaid.KindRefunded, getpaid.StatusPartiallyRefunded, p24test.StatusVerified},
+		{"full refund completed", 1000, false, getpaid.KindRefunded, getpaid.StatusRefunded, p24test.StatusReturned},
+		{"refund rejected", 300, true, getpaid.KindRefundFailed, getpaid.StatusPaid, p24test.StatusVerified},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx := context.Background()
+			p := newPayment(1000, "PLN")
+			e.paid(t, p)
+			e.sim.SetRefundRejected(tc.reject)
+			o, err := e.b.Refund(ctx, p, p.Money(tc.amount), getpaid.NewID("ref"))
+			if err != nil {
+				t.Fatalf("Refund: %v", err)
+			}
+			if o.Kind != getpaid.KindRefundStarted || o.Amount.Minor != tc.amount {
+				t.Fatalf("refund observation %+v", o)
+			}
+			if _, err := getpaid.Apply(p, o); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "refund notification", func() bool { return len(e.recv.requests()) == 2 })
+			rn, err := e.b.ParseCallback(ctx, e.recv.requests()[1])
+			if err != nil {
+				t.Fatalf("ParseCallback refund: %v", err)
+			}
+			if rn.Kind != tc.wantKind || rn.Amount.Minor != tc.amount || rn.PaymentID != p.ID {
+				t.Fatalf("refund notification %+v", rn)
+			}
+			if err := e.b.ConfirmCallback(ctx, p, rn); err != nil {
+				t.Fatalf("ConfirmCallback of a refund must be a no-op: %v", err)
+			}
+			if _, err := getpaid.Apply(p, rn); err != nil || p.Status != tc.wantStatus {
+				t.Fatalf("Apply: %v, status %s want %s", err, p.Status, tc.wantStatus)
+			}
+			if st, _ := e.sim.Status(p.ID); st != tc.wantSim {
+				t.Errorf("simulator status %d, want %d", st, tc.wantSim)
+			}
+			fs, err := e.b.FetchStatus(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantSim == p24test.StatusReturned && (fs.Kind != getpaid.KindNone || fs.BrokerStatus != "returned") {
+				t.Errorf("FetchStatus of a returned payment %+v", fs)
+			}
+		})
+	}
+}
+
+func TestRefundOverdraw(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := newPayment(1000, "PLN")
+	e.paid(t, p)
+	_, err := e.b.Refund(context.Background(), p, p.Money(1001), "ref_over")
+	var be *getpaid.BrokerError
+	if !errors.As(err, &be) || be.Retryable || be.Status != http.StatusConflict {
+		t.Fatalf("err = %v, want a non-retryable 409", err)
+	}
+	if want := "The amount of refund exceeds available amount for the transaction"; be.Err.Error() != want {
+		t.Errorf("error text %q", be.Err)
+	}
+}
+
+func TestRefundFindsOrderIDByLookup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := newPayment(1000, "PLN")
+	e.paid(t, p)
+	p.ExternalID = "" // as if the notification's orderId had not been stored
+	o, err := e.b.Refund(context.Background(), p, p.Money(100), "ref_lookup")
+	if err != nil || o.ExternalID == "" {
+		t.Fatalf("Refund: %+v %v", o, err)
+	}
+}
+
+func TestRefundRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := newPayment(1000, "PLN")
+	p.ExternalID = "300000001"
+	tests := []struct {
+		name    string
+		amount  getpaid.Money
+		id      string
+		wantErr error
+	}{
+		{"other currency", getpaid.Money{Minor: 100, Currency: "EUR"}, "r1", getpaid.ErrAmountMismatch},
+		{"zero amount", getpaid.Money{Minor: 0, Currency: "PLN"}, "r1", getpaid.ErrInvalidAmount},
+		{"no refund id", getpaid.Money{Minor: 100, Currency: "PLN"}, "", getpaid.ErrInvalidRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := e.b.Refund(context.Background(), p, tc.amount, tc.id); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestFetchStatusUnknown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o, err := e.b.FetchStatus(context.Background(), newPayment(100, "PLN"))
+	if err != nil || o.Kind != getpaid.KindNone {
+		t.Fatalf("FetchStatus of an unknown session: %+v %v", o, err)
+	}
+}
+
+func TestNotificationRetries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		script       []int
+		wantAttempts int
+		wantLast     int
+	}{
+		{"answered at once", nil, 1, 200},
+		{"retried until 200", []int{500, 503, 404}, 4, 200},
+		{"bounded", []int{500, 500, 500, 500, 500, 500}, 4, 500},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tc.script...)
+			p := newPayment(1000, "PLN")
+			prep := e.prepare(t, p)
+			if err := e.sim.Pay(context.Background(), prep.Redirect.URL, p24test.OutcomePaid); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "deliveries", func() bool { return len(e.sim.Notifications()) == tc.wantAttempts })
+			e.sim.Close() // waits for the delivery goroutine: no further attempts
+			log := e.sim.Notifications()
+			if len(log) != tc.wantAttempts || log[len(log)-1].Status != tc.wantLast {
+				t.Fatalf("deliveries %+v", log)
+			}
+			for i, d := range log {
+				if d.Attempt != i+1 || d.Kind != "transaction" || d.SessionID != p.ID {
+					t.Errorf("delivery %d: %+v", i, d)
+				}
+			}
+			if len(e.recv.requests()) != tc.wantAttempts {
+				t.Errorf("receiver saw %d requests", len(e.recv.requests()))
+			}
+		})
+	}
+}

@@ -1,0 +1,77 @@
+package shop
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	// Step 1: import getpaid, the engine, the HTTP layer and the backends you enable.
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/httpapi"
+)
+
+// Options configure the demo app.
+type Options struct {
+	DB          *sql.DB           // the shop's own table lives here
+	Store       getpaid.Store     // getpaid's payments (the same SQLite file in the demo)
+	BaseURL     string            // where the shop is reachable, "http://127.0.0.1:8000"
+	DummySecret string            // the dummy broker's HMAC key
+	Extra       []getpaid.Backend // more backends (the demo adds the broker simulators)
+	Logger      *slog.Logger
+}
+
+// App is the wired shop.
+type App struct {
+	Shop    *Shop
+	Engine  *engine.Engine
+	Dummy   *dummy.Broker
+	Handler http.Handler
+}
+
+// NewApp wires the shop to getpaid in the seven steps of the README.
+func NewApp(ctx context.Context, opt Options) (*App, error) {
+	// Step 2: choose the enabled backends; step 3: give each its settings.
+	d, err := dummy.New(dummy.Config{
+		Secret:   opt.DummySecret,
+		PagesURL: opt.BaseURL + "/payments/broker/dummy", // where getpaid serves the paywall
+	})
+	if err != nil {
+		return nil, err
+	}
+	backends := append([]getpaid.Backend{{Name: "dummy", Title: "Dummy broker (test payments)", Broker: d}}, opt.Extra...)
+	registry, err := getpaid.NewRegistry(backends...)
+	if err != nil {
+		return nil, err
+	}
+
+	shop, err := New(ctx, opt.DB, opt.BaseURL, opt.Logger)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(engine.Config{
+		Store:    opt.Store,
+		Registry: registry,
+		BaseURL:  opt.BaseURL + "/payments", // where step 4 mounts the handler
+		// Step 6: listen to "new payment" and "status changed" events.
+		Listeners: []engine.Listener{shop.OnPaymentEvent},
+		Logger:    opt.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	shop.eng = eng
+
+	// Step 5: tell getpaid how to read an order (the shop is an OrderSource).
+	payments, err := httpapi.New(httpapi.Config{Engine: eng, Orders: shop, Logger: opt.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("shop: %w", err)
+	}
+	// Step 4: mount one handler (Shop.Handler mounts it at /payments/).
+	// Step 7: the order page links to /payments/pay/{order}: the payment-method
+	// form, which lists only the backends accepting the order's currency.
+	return &App{Shop: shop, Engine: eng, Dummy: d, Handler: shop.Handler(payments)}, nil
+}
