@@ -60,8 +60,8 @@ type envOpts struct {
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
 	e := &env{t: t, store: memory.New(), orders: map[string]*getpaid.Order{}}
-	var h http.Handler
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	var h atomic.Pointer[httpapi.Handler]
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	d, err := dummy.New(dummy.Config{Secret: secret, Method: o.method, PagesURL: e.srv.URL + "/broker/dummy",
 		RetryDelays: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
@@ -97,7 +97,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err = httpapi.New(httpapi.Config{Engine: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
+	handler, err := httpapi.New(httpapi.Config{Engine: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
 		Orders: getpaid.OrderSourceFunc(func(ctx context.Context, id string) (*getpaid.Order, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -109,6 +109,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Store(handler)
 	return e
 }
 

@@ -1,0 +1,138 @@
+package brokertest
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// Simulator is what the suite needs from a broker simulator.
+type Simulator interface {
+	// Pay acts as the buyer on the broker's page reached by redirectURL:
+	// "paid", "declined" or "abandoned".
+	Pay(ctx context.Context, redirectURL, outcome string) error
+	// SetFailure makes the broker's API fail: "" healthy, "5xx", "timeout".
+	SetFailure(mode string)
+}
+
+// Harness adapts one broker and its simulator to the suite.
+type Harness struct {
+	Name   string         // backend name, as mounted: "payu"
+	Broker getpaid.Broker // configured against Sim, with an HTTP client timeout of about a second
+	Sim    Simulator
+	Amount getpaid.Money // what to charge in the tests
+
+	// PaidNotification builds the broker's signed "paid" notification for p
+	// (already paid at the simulator) reporting amount, which may differ from
+	// p's amount or currency for the wrong-amount tests.
+	PaidNotification func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error)
+	// FailedNotification builds a signed failure notification for p; nil for
+	// brokers that send none (Przelewy24).
+	FailedNotification func(p *getpaid.Payment) (*getpaid.CallbackRequest, error)
+	// DeclinedStatus is where a declined payment ends: failed for brokers that
+	// notify failures, prepared for those that stay silent.
+	DeclinedStatus getpaid.Status
+}
+
+// env is getpaid running over HTTP with one backend.
+type env struct {
+	h     *Harness
+	eng   *engine.Engine
+	store getpaid.Store
+	srv   *httptest.Server
+}
+
+func newEnv(t *testing.T, h *Harness) *env {
+	t.Helper()
+	e := &env{h: h, store: memory.New()}
+	late := &lateHandler{}
+	e.srv = httptest.NewServer(late)
+	t.Cleanup(e.srv.Close)
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: h.Name, Broker: h.Broker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng, err = engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: e.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.eng.Close() })
+	handler, err := httpapi.New(httpapi.Config{Engine: e.eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.h.Store(handler)
+	return e
+}
+
+func (e *env) pay(t *testing.T, order string) *getpaid.Payment {
+	t.Helper()
+	p, err := e.eng.Pay(context.Background(), engine.CreateRequest{
+		OrderID: order, Backend: e.h.Name, Amount: e.h.Amount, Description: "Conformance " + order,
+		Buyer: getpaid.Buyer{Email: "buyer@example.com", FirstName: "Jan", LastName: "Kowalski", Language: "pl"},
+		ReturnURL: "https://shop.example/orders/" + order, ClientIP: "203.0.113.10",
+	})
+	if err != nil {
+		t.Fatalf("pay: %v", err)
+	}
+	if p.Status != getpaid.StatusPrepared || p.Redirect == nil {
+		t.Fatalf("pay: status %s, redirect %v", p.Status, p.Redirect)
+	}
+	return p
+}
+
+// waitStatus waits for the asynchronous notification to move p to want.
+func (e *env) waitStatus(t *testing.T, id string, want getpaid.Status) *getpaid.Payment {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := e.store.Payment(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status == want {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("payment %s is %s, want %s", id, p.Status, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) history(t *testing.T, id string) []getpaid.Transition {
+	t.Helper()
+	h, err := e.store.History(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// unchanged asserts that p's status and history did not move.
+func (e *env) unchanged(t *testing.T, before *getpaid.Payment, hist int) {
+	t.Helper()
+	p, err := e.store.Payment(context.Background(), before.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != before.Status || p.Captured != before.Captured || len(e.history(t, p.ID)) != hist {
+		t.Fatalf("payment changed: %s -> %s, captured %d -> %d", before.Status, p.Status, before.Captured, p.Captured)
+	}
+}
+
+func (e *env) callback(req *getpaid.CallbackRequest) (*engine.CallbackResult, error) {
+	return e.eng.HandleCallback(context.Background(), e.h.Name, req)
+}
+
+func isRetryable(err error) bool {
+	var be *getpaid.BrokerError
+	return errors.As(err, &be) && be.Retryable
+}
