@@ -1,0 +1,190 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// fakeBroker is a hand-written fake: it prepares with a fixed redirect and
+// reports what the test tells it to.
+type fakeBroker struct {
+	obs      *getpaid.Observation
+	err      error
+	prepares atomic.Int64
+}
+
+func (f *fakeBroker) Currencies() []string { return []string{"PLN"} }
+func (f *fakeBroker) Prepare(ctx context.Context, r *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	f.prepares.Add(1)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &getpaid.Prepared{ExternalID: "ext-" + r.Payment.ID, Redirect: &getpaid.Redirect{Method: "GET", URL: "https://broker.example/pay"}}, nil
+}
+func (f *fakeBroker) ParseCallback(ctx context.Context, r *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	return f.obs, f.err
+}
+func (f *fakeBroker) Capture(ctx context.Context, p *getpaid.Payment, m getpaid.Money) (*getpaid.Observation, error) {
+	return f.obs, f.err
+}
+
+// failingStore fails every update after a given point, to show a broker
+// success that cannot be recorded.
+type failingStore struct {
+	*memory.Store
+	fail atomic.Bool
+}
+
+func (s *failingStore) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
+	if s.fail.Load() {
+		return nil, errors.New("disk full")
+	}
+	return s.Store.UpdatePayment(ctx, id, m)
+}
+
+func newEngine(t *testing.T, b getpaid.Broker, store getpaid.Store, ls ...engine.Listener) *engine.Engine {
+	t.Helper()
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Store: store, Registry: reg, BaseURL: "https://shop.example/pay", Listeners: ls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func create(t *testing.T, e *engine.Engine) *getpaid.Payment {
+	t.Helper()
+	p, err := e.Pay(context.Background(), engine.CreateRequest{OrderID: "o1", Backend: "fake", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigRequired(t *testing.T) {
+	t.Parallel()
+	reg, _ := getpaid.NewRegistry()
+	for name, cfg := range map[string]engine.Config{
+		"no store":          {Registry: reg, BaseURL: "https://x.example"},
+		"no registry":       {Store: memory.New(), BaseURL: "https://x.example"},
+		"relative base URL": {Store: memory.New(), Registry: reg, BaseURL: "/payments"},
+	} {
+		if _, err := engine.New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestBrokerSuccessNotRecordedIsAReconciliationError(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	store := &failingStore{Store: memory.New()}
+	e := newEngine(t, fb, store)
+	p := create(t, e)
+	fb.obs = &getpaid.Observation{Kind: getpaid.KindLocked, Amount: p.Amount, EventID: "lock"}
+	if _, err := store.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+		return getpaid.Apply(q, fb.obs)
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	fb.obs = &getpaid.Observation{Kind: getpaid.KindCaptured, Amount: p.Amount, EventID: "cap"}
+	store.fail.Store(true)
+	_, err := e.Capture(context.Background(), p.ID, p.Amount)
+	var re *engine.ReconciliationError
+	if !errors.As(err, &re) || re.Observation.Kind != getpaid.KindCaptured {
+		t.Fatalf("err = %v, want a ReconciliationError carrying the broker's capture", err)
+	}
+}
+
+func TestFailedListenerIsRedelivered(t *testing.T) {
+	t.Parallel()
+	var calls, fail atomic.Int64
+	fail.Store(1)
+	store := memory.New()
+	e := newEngine(t, &fakeBroker{}, store, func(ctx context.Context, ev getpaid.Event) error {
+		if ev.Type != getpaid.EventStatusChanged {
+			return nil
+		}
+		calls.Add(1)
+		if fail.Load() == 1 {
+			return errors.New("shop database down")
+		}
+		return nil
+	})
+	create(t, e) // new -> prepared: the listener fails
+	if calls.Load() != 1 {
+		t.Fatalf("listener called %d times", calls.Load())
+	}
+	fail.Store(0)
+	n, err := e.Redeliver(context.Background(), 0)
+	if err != nil || n == 0 || calls.Load() != 2 {
+		t.Fatalf("redeliver: n=%d err=%v calls=%d", n, err, calls.Load())
+	}
+	if n, _ := e.Redeliver(context.Background(), 0); n != 0 {
+		t.Fatalf("delivered events redelivered: %d", n)
+	}
+}
+
+func TestListenerPanicDoesNotEscape(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, &fakeBroker{}, memory.New(), func(ctx context.Context, ev getpaid.Event) error { panic("boom") })
+	create(t, e)
+}
+
+func TestRefusedWithoutBrokerCall(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e := newEngine(t, fb, memory.New())
+	p := create(t, e)
+	before := fb.prepares.Load()
+	_, err := e.Start(context.Background(), p.ID, "")
+	if !errors.Is(err, getpaid.ErrForbiddenTransition) || fb.prepares.Load() != before {
+		t.Fatalf("second start: %v, prepares %d -> %d", err, before, fb.prepares.Load())
+	}
+	if _, err := e.Capture(context.Background(), p.ID, p.Amount); !errors.Is(err, getpaid.ErrForbiddenTransition) {
+		t.Fatalf("capture without a hold: %v", err)
+	}
+	if _, err := e.Refund(context.Background(), p.ID, p.Amount); !errors.Is(err, getpaid.ErrForbiddenTransition) {
+		t.Fatalf("refund of an unpaid payment: %v", err)
+	}
+	if _, err := e.Poll(context.Background(), p.ID); !errors.Is(err, getpaid.ErrNotSupported) {
+		t.Fatalf("poll without StatusFetcher: %v", err)
+	}
+}
+
+func TestBrokerDownLeavesPaymentNew(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{err: &getpaid.BrokerError{Op: "fake: prepare", Retryable: true}}
+	e := newEngine(t, fb, memory.New())
+	p, err := e.Pay(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if !getpaid.IsRetryable(err) || p == nil || p.Status != getpaid.StatusNew {
+		t.Fatalf("pay with broker down: %v %+v", err, p)
+	}
+	// The payment can be started once the broker is back.
+	fb.err = nil
+	q, err := e.Start(context.Background(), p.ID, "")
+	if err != nil || q.Status != getpaid.StatusPrepared {
+		t.Fatalf("restart: %v", err)
+	}
+}
+
+func TestCancelNewPayment(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{err: errors.New("down")}
+	e := newEngine(t, fb, memory.New())
+	p, _ := e.Pay(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	q, err := e.Cancel(context.Background(), p.ID)
+	if err != nil || q.Status != getpaid.StatusCancelled {
+		t.Fatalf("cancel new: %v %+v", err, q)
+	}
+}
