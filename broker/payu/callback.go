@@ -1,0 +1,187 @@
+package payu
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// PayU order statuses (brokers.md §1.6).
+const (
+	StatusNew                    = "NEW"
+	StatusPending                = "PENDING"
+	StatusWaitingForConfirmation = "WAITING_FOR_CONFIRMATION"
+	StatusCompleted              = "COMPLETED"
+	StatusCanceled               = "CANCELED"
+	StatusRejected               = "REJECTED" // legacy
+)
+
+// PayU refund statuses.
+const (
+	RefundPending   = "PENDING"
+	RefundFinalized = "FINALIZED"
+	RefundCanceled  = "CANCELED"
+)
+
+// wireOrder is the part of a PayU order getpaid reads. Numbers are strings.
+type wireOrder struct {
+	OrderID      string `json:"orderId"`
+	ExtOrderID   string `json:"extOrderId"`
+	CurrencyCode string `json:"currencyCode"`
+	TotalAmount  string `json:"totalAmount"`
+	Status       string `json:"status"`
+}
+
+type wireRefund struct {
+	RefundID     string `json:"refundId"`
+	ExtRefundID  string `json:"extRefundId"`
+	Amount       string `json:"amount"`
+	CurrencyCode string `json:"currencyCode"`
+	Status       string `json:"status"`
+}
+
+// notification is an order or a refund notification body.
+type notification struct {
+	Order      *wireOrder  `json:"order"`
+	OrderID    string      `json:"orderId"`
+	ExtOrderID string      `json:"extOrderId"`
+	Refund     *wireRefund `json:"refund"`
+}
+
+// ParseCallback verifies a PayU notification over its raw body (header
+// OpenPayu-Signature, or X-OpenPayU-Signature) and maps it to an
+// observation. It changes nothing and makes no network call.
+func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if req == nil {
+		return nil, fmt.Errorf("payu: %w: no request", getpaid.ErrSignatureInvalid)
+	}
+	header := headerValue(req.Header, HeaderSignature)
+	if header == "" {
+		header = headerValue(req.Header, HeaderXSignature)
+	}
+	if header == "" {
+		return nil, fmt.Errorf("payu: %w: no %s header", getpaid.ErrSignatureInvalid, HeaderSignature)
+	}
+	if err := VerifyNotification(req.Body, header, b.cfg.SecondKey, b.cfg.AllowMD5); err != nil {
+		return nil, err
+	}
+	return ParseNotification(req.Body)
+}
+
+// headerValue looks name up case-insensitively, also in a hand-built header
+// whose keys are not in canonical form.
+func headerValue(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if strings.EqualFold(k, name) && len(vs) > 0 && vs[0] != "" {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// ParseNotification maps an already verified notification body to an
+// observation. Errors wrap getpaid.ErrMalformedCallback.
+func ParseNotification(body []byte) (*getpaid.Observation, error) {
+	var n notification
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&n); err != nil {
+		return nil, fmt.Errorf("payu: %w: %v", getpaid.ErrMalformedCallback, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("payu: %w: trailing data after JSON", getpaid.ErrMalformedCallback)
+	}
+	switch {
+	case n.Order != nil:
+		return orderObservation(n.Order, n.Order.OrderID+":"+n.Order.Status)
+	case n.Refund != nil:
+		return refundObservation(&n)
+	}
+	return nil, fmt.Errorf("payu: %w: neither order nor refund", getpaid.ErrMalformedCallback)
+}
+
+// orderObservation maps a PayU order to an observation:
+//
+//	NEW                       -> none (already prepared)
+//	PENDING                   -> pending (charge_started)
+//	WAITING_FOR_CONFIRMATION  -> locked, the whole totalAmount (pre_auth)
+//	COMPLETED                 -> captured, Full, the whole totalAmount (paid)
+//	CANCELED, REJECTED        -> failed
+//
+// CANCELED maps to failed because PayU does not say whether funds were ever
+// held: an unpaid order becomes failed, a hold that PayU let expire becomes
+// failed too, and a hold getpaid released (Release returns "released", so the
+// payment is already cancelled) ignores the late CANCELED.
+func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error) {
+	if o.Status == "" {
+		return nil, fmt.Errorf("payu: %w: order has no status", getpaid.ErrMalformedCallback)
+	}
+	if o.OrderID == "" {
+		return nil, fmt.Errorf("payu: %w: order has no orderId", getpaid.ErrMalformedCallback)
+	}
+	obs := &getpaid.Observation{
+		PaymentID:    o.ExtOrderID,
+		ExternalID:   o.OrderID,
+		EventID:      eventID,
+		BrokerStatus: o.Status,
+	}
+	switch o.Status {
+	case StatusNew:
+		obs.Kind = getpaid.KindNone
+	case StatusPending:
+		obs.Kind = getpaid.KindPending
+	case StatusWaitingForConfirmation:
+		obs.Kind = getpaid.KindLocked
+	case StatusCompleted:
+		obs.Kind, obs.Full = getpaid.KindCaptured, true
+	case StatusCanceled, StatusRejected:
+		obs.Kind = getpaid.KindFailed
+	default:
+		return nil, fmt.Errorf("payu: %w: unknown order status %q", getpaid.ErrMalformedCallback, o.Status)
+	}
+	m, err := ParseAmount(o.TotalAmount, o.CurrencyCode)
+	if err != nil {
+		return nil, fmt.Errorf("payu: %w: totalAmount: %v", getpaid.ErrMalformedCallback, err)
+	}
+	obs.Amount = m
+	return obs, nil
+}
+
+// refundObservation maps a refund notification: FINALIZED -> refunded,
+// CANCELED -> refund_failed, PENDING -> none. EventID is
+// "refund:<refundId>:<status>".
+func refundObservation(n *notification) (*getpaid.Observation, error) {
+	r := n.Refund
+	if r.Status == "" || r.RefundID == "" || n.OrderID == "" {
+		return nil, fmt.Errorf("payu: %w: refund needs orderId, refundId and status", getpaid.ErrMalformedCallback)
+	}
+	obs := &getpaid.Observation{
+		PaymentID:    n.ExtOrderID,
+		ExternalID:   n.OrderID,
+		EventID:      "refund:" + r.RefundID + ":" + r.Status,
+		BrokerStatus: "refund " + r.Status,
+	}
+	switch r.Status {
+	case RefundFinalized:
+		obs.Kind = getpaid.KindRefunded
+	case RefundCanceled:
+		obs.Kind = getpaid.KindRefundFailed
+	case RefundPending:
+		obs.Kind = getpaid.KindNone
+	default:
+		return nil, fmt.Errorf("payu: %w: unknown refund status %q", getpaid.ErrMalformedCallback, r.Status)
+	}
+	m, err := ParseAmount(r.Amount, r.CurrencyCode)
+	if err != nil {
+		return nil, fmt.Errorf("payu: %w: refund amount: %v", getpaid.ErrMalformedCallback, err)
+	}
+	obs.Amount = m
+	return obs, nil
+}

@@ -1,0 +1,171 @@
+package payu
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+const testKey = "b6ca15b0d1020e8094d9b5f8d163db54"
+
+// signed returns a callback request carrying body signed like PayU.
+func signed(t *testing.T, body, alg, headerName string) *getpaid.CallbackRequest {
+	t.Helper()
+	sig, err := Sign(alg, []byte(body), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set(headerName, "sender=checkout;signature="+sig+";algorithm="+alg+";content=DOCUMENT")
+	return &getpaid.CallbackRequest{Method: http.MethodPost, Header: h, Body: []byte(body)}
+}
+
+func orderBody(status, amount, currency string) string {
+	return `{"order":{"orderId":"WZGF5FFDRJ140731GUEST000P01","extOrderId":"pay_1","currencyCode":"` + currency +
+		`","totalAmount":"` + amount + `","status":"` + status + `","products":[{"name":"x","unitPrice":"` + amount +
+		`","quantity":"1"}]},"localReceiptDateTime":"2026-11-26T01:00:00.000+01:00","properties":[{"name":"PAYMENT_ID","value":"72829425"}]}`
+}
+
+func TestParseCallbackMapping(t *testing.T) {
+	t.Parallel()
+	b, _ := New(validConfig())
+	tests := []struct {
+		name  string
+		body  string
+		kind  getpaid.Kind
+		full  bool
+		event string
+		minor int64
+	}{
+		{"NEW is nothing new", orderBody("NEW", "1000", "PLN"), getpaid.KindNone, false, "WZGF5FFDRJ140731GUEST000P01:NEW", 1000},
+		{"PENDING", orderBody("PENDING", "1000", "PLN"), getpaid.KindPending, false, "WZGF5FFDRJ140731GUEST000P01:PENDING", 1000},
+		{"WAITING_FOR_CONFIRMATION locks the total", orderBody("WAITING_FOR_CONFIRMATION", "1000", "PLN"), getpaid.KindLocked, false, "WZGF5FFDRJ140731GUEST000P01:WAITING_FOR_CONFIRMATION", 1000},
+		{"COMPLETED is a full capture", orderBody("COMPLETED", "15000", "PLN"), getpaid.KindCaptured, true, "WZGF5FFDRJ140731GUEST000P01:COMPLETED", 15000},
+		{"CANCELED fails", orderBody("CANCELED", "1000", "PLN"), getpaid.KindFailed, false, "WZGF5FFDRJ140731GUEST000P01:CANCELED", 1000},
+		{"REJECTED fails", orderBody("REJECTED", "1000", "PLN"), getpaid.KindFailed, false, "WZGF5FFDRJ140731GUEST000P01:REJECTED", 1000},
+		{"HUF x100", orderBody("COMPLETED", "1000", "HUF"), getpaid.KindCaptured, true, "WZGF5FFDRJ140731GUEST000P01:COMPLETED", 1000},
+		{"refund FINALIZED", `{"orderId":"O1","extOrderId":"pay_1","refund":{"refundId":"5000000142","amount":"400","currencyCode":"PLN","status":"FINALIZED","statusDateTime":"2026-11-26T01:00:00.000+01:00","reason":"refund","reasonDescription":"r","refundDate":"2026-11-26T00:59:00.000+01:00"}}`, getpaid.KindRefunded, false, "refund:5000000142:FINALIZED", 400},
+		{"refund CANCELED", `{"orderId":"O1","extOrderId":"pay_1","refund":{"refundId":"5000000142","amount":"400","currencyCode":"PLN","status":"CANCELED"}}`, getpaid.KindRefundFailed, false, "refund:5000000142:CANCELED", 400},
+		{"refund PENDING is nothing new", `{"orderId":"O1","extOrderId":"pay_1","refund":{"refundId":"5000000142","amount":"400","currencyCode":"PLN","status":"PENDING"}}`, getpaid.KindNone, false, "refund:5000000142:PENDING", 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := b.ParseCallback(context.Background(), signed(t, tc.body, "SHA-256", HeaderSignature))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Kind != tc.kind || o.Full != tc.full || o.EventID != tc.event || o.Amount.Minor != tc.minor || o.PaymentID != "pay_1" || o.ExternalID == "" {
+				t.Fatalf("got %+v", o)
+			}
+		})
+	}
+}
+
+func TestParseCallbackRefused(t *testing.T) {
+	t.Parallel()
+	b, _ := New(validConfig())
+	good := orderBody("COMPLETED", "1000", "PLN")
+	noHeader := signed(t, good, "SHA-256", HeaderSignature)
+	noHeader.Header = http.Header{}
+	emptyHeader := signed(t, good, "SHA-256", HeaderSignature)
+	emptyHeader.Header.Set(HeaderSignature, "")
+	noBody := signed(t, good, "SHA-256", HeaderSignature)
+	noBody.Body = nil
+	tampered := signed(t, good, "SHA-256", HeaderSignature)
+	tampered.Body = []byte(orderBody("COMPLETED", "9000", "PLN"))
+	tests := []struct {
+		name string
+		req  *getpaid.CallbackRequest
+		want error
+	}{
+		{"missing header", noHeader, getpaid.ErrSignatureInvalid},
+		{"empty header", emptyHeader, getpaid.ErrSignatureInvalid},
+		{"missing body", noBody, getpaid.ErrSignatureInvalid},
+		{"tampered body", tampered, getpaid.ErrSignatureInvalid},
+		{"MD5 not allowed", signed(t, good, "MD5", HeaderSignature), getpaid.ErrSignatureInvalid},
+		{"unknown algorithm", signed(t, good, "SHA-1", HeaderSignature), getpaid.ErrSignatureInvalid},
+		{"malformed JSON", signed(t, `{"order":`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"trailing data", signed(t, good+"{}", "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"no status", signed(t, `{"order":{"orderId":"O1","totalAmount":"1","currencyCode":"PLN"}}`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"neither order nor refund", signed(t, `{"foo":1}`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"unknown status", signed(t, orderBody("PAID", "1000", "PLN"), "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"decimal amount", signed(t, orderBody("COMPLETED", "10.00", "PLN"), "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"negative amount", signed(t, orderBody("COMPLETED", "-1000", "PLN"), "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"overflowing amount", signed(t, orderBody("COMPLETED", "99999999999999999999", "PLN"), "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"unknown currency", signed(t, orderBody("COMPLETED", "1000", "ABC"), "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"number amount", signed(t, `{"order":{"orderId":"O1","status":"COMPLETED","totalAmount":1000,"currencyCode":"PLN"}}`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"refund without id", signed(t, `{"orderId":"O1","refund":{"amount":"1","currencyCode":"PLN","status":"FINALIZED"}}`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := b.ParseCallback(context.Background(), tc.req); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseCallbackHeaders(t *testing.T) {
+	t.Parallel()
+	body := orderBody("COMPLETED", "1000", "PLN")
+	tests := []struct {
+		name     string
+		req      *getpaid.CallbackRequest
+		allowMD5 bool
+	}{
+		{"X- header alone", signed(t, body, "SHA-256", HeaderXSignature), false},
+		{"lower-case header name", signed(t, body, "SHA-512", "openpayu-signature"), false},
+		{"MD5 with allow_md5", signed(t, body, "MD5", HeaderSignature), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			cfg.AllowMD5 = tc.allowMD5
+			b, _ := New(cfg)
+			if _, err := b.ParseCallback(context.Background(), tc.req); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCanceledOutcomes checks the CANCELED mapping against getpaid.Apply: an
+// unpaid order fails; a hold released through Release is cancelled and the
+// late CANCELED notification changes nothing.
+func TestCanceledOutcomes(t *testing.T) {
+	t.Parallel()
+	b, _ := New(validConfig())
+	canceled, err := b.ParseCallback(context.Background(), signed(t, orderBody("CANCELED", "1000", "PLN"), "SHA-256", HeaderSignature))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unpaid := &getpaid.Payment{ID: "pay_1", Status: getpaid.StatusPrepared, Amount: getpaid.MustParseMoney("10", "PLN")}
+	if _, err := getpaid.Apply(unpaid, canceled); err != nil || unpaid.Status != getpaid.StatusFailed {
+		t.Fatalf("unpaid: %v %s", err, unpaid.Status)
+	}
+	held := &getpaid.Payment{ID: "pay_1", Status: getpaid.StatusPreAuth, Locked: 1000, Amount: getpaid.MustParseMoney("10", "PLN")}
+	released := &getpaid.Observation{Kind: getpaid.KindReleased, Amount: held.Money(0)} // what Release returns
+	if _, err := getpaid.Apply(held, released); err != nil || held.Status != getpaid.StatusCancelled {
+		t.Fatalf("release: %v %s", err, held.Status)
+	}
+	if changed, err := getpaid.Apply(held, canceled); changed || err != nil || held.Status != getpaid.StatusCancelled {
+		t.Fatalf("late CANCELED: %v %v %s", changed, err, held.Status)
+	}
+}
+
+func TestParseCallbackNonCanonicalHeaderKey(t *testing.T) {
+	t.Parallel()
+	b, _ := New(validConfig())
+	req := signed(t, orderBody("COMPLETED", "1000", "PLN"), "SHA-256", HeaderSignature)
+	v := req.Header.Get(HeaderSignature)
+	req.Header = http.Header{"OpenPayu-Signature": {v}} // as a hand-built map, not canonicalised
+	if _, err := b.ParseCallback(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,315 @@
+package payu_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/payu"
+	"github.com/getpaid-go/getpaid/broker/payu/payutest"
+)
+
+func TestTokenSharedByConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{}, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN"), NotifyURL: e.recv.URL})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.sim.TokenRequests(); n != 1 {
+		t.Fatalf("%d token requests, want 1", n)
+	}
+}
+
+func TestTokenRefreshedBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC).Unix())
+	e := newEnv(t, payutest.Config{}, func(c *payu.Config) { c.Now = func() time.Time { return time.Unix(now.Load(), 0) } })
+	p := e.payment("1.00", "PLN")
+	e.prepare(t, p)
+	steps := []struct {
+		name    string
+		advance int64
+		want    int
+	}{
+		{"cached well before expiry", 43199 - 61, 1},
+		{"refreshed within 60 s of expiry", 2, 2},
+		{"new token cached", 100, 2},
+	}
+	for _, s := range steps {
+		now.Add(s.advance)
+		if _, err := e.b.FetchStatus(context.Background(), p); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if n := e.sim.TokenRequests(); n != s.want {
+			t.Fatalf("%s: %d token requests, want %d", s.name, n, s.want)
+		}
+	}
+}
+
+func TestTokenRetriedOnceOn401(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{}, nil)
+	p := e.payment("1.00", "PLN")
+	e.prepare(t, p)
+	e.sim.RevokeTokens()
+	if _, err := e.b.FetchStatus(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sim.TokenRequests(); n != 2 {
+		t.Fatalf("%d token requests, want 2", n)
+	}
+}
+
+func TestBrokerErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		failure   string
+		edit      func(*payu.Config)
+		retryable bool
+		contains  string
+	}{
+		{"5xx", payutest.Failure5xx, nil, true, "HTTP 503"},
+		{"timeout", payutest.FailureTimeout, func(c *payu.Config) { c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond} }, true, "oauth"},
+		{"bad credentials", "", func(c *payu.Config) { c.ClientSecret = "wrong" }, false, "invalid_client"},
+		{"wrong POS", "", func(c *payu.Config) { c.PosID = "1" }, false, "ERROR_VALUE_INVALID"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, payutest.Config{}, tc.edit)
+			e.sim.SetFailure(tc.failure)
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN"), NotifyURL: e.recv.URL})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || be.Retryable != tc.retryable || !strings.Contains(err.Error(), tc.contains) {
+				t.Fatalf("err = %v (%#v), want retryable=%v containing %q", err, be, tc.retryable, tc.contains)
+			}
+		})
+	}
+}
+
+func TestBrokerDownAfterToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, failure string }{{"5xx", payutest.Failure5xx}, {"timeout", payutest.FailureTimeout}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, payutest.Config{}, func(c *payu.Config) { c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond} })
+			p := e.payment("1.00", "PLN")
+			e.prepare(t, p)
+			e.sim.SetFailure(tc.failure)
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN"), NotifyURL: e.recv.URL})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || !be.Retryable || !be.Happened {
+				t.Fatalf("create: err = %v, want retryable and possibly happened", err)
+			}
+			if _, err := e.b.FetchStatus(context.Background(), p); !getpaid.IsRetryable(err) {
+				t.Fatalf("fetch: err = %v", err)
+			}
+			if _, err := e.b.Refund(context.Background(), p, p.Amount, "r1"); !getpaid.IsRetryable(err) {
+				t.Fatalf("refund: err = %v", err)
+			}
+		})
+	}
+}
+
+func TestDuplicateExtOrderID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{}, nil)
+	p := e.payment("1.00", "PLN")
+	e.prepare(t, p)
+	p.Status = getpaid.StatusNew
+	_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p, NotifyURL: e.recv.URL})
+	if err == nil || getpaid.IsRetryable(err) || !strings.Contains(err.Error(), "ERROR_ORDER_NOT_UNIQUE") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestPrepareRefusesCurrency(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{}, nil)
+	for _, c := range []string{"JPY", "AUD"} {
+		p := &getpaid.Payment{ID: "pay_x", Status: getpaid.StatusNew, Amount: getpaid.Money{Minor: 100, Currency: c}}
+		if _, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p}); !errors.Is(err, getpaid.ErrCurrencyNotAccepted) {
+			t.Fatalf("%s: err = %v", c, err)
+		}
+	}
+}
+
+func TestFetchStatus(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		outcome string
+		kind    getpaid.Kind
+		status  getpaid.Status
+	}{
+		{"new order: nothing new", "", getpaid.KindNone, getpaid.StatusPrepared},
+		{"paid", payutest.OutcomePaid, getpaid.KindCaptured, getpaid.StatusPaid},
+		{"held", payutest.OutcomePreAuth, getpaid.KindLocked, getpaid.StatusPreAuth},
+		{"declined", payutest.OutcomeDeclined, getpaid.KindFailed, getpaid.StatusFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, payutest.Config{}, nil)
+			p := e.payment("1.00", "PLN")
+			pr := e.prepare(t, p)
+			if tc.outcome != "" {
+				_ = e.sim.Pay(ctx, pr.Redirect.URL, tc.outcome)
+			}
+			o, err := e.b.FetchStatus(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Kind != tc.kind || o.EventID != "poll:"+p.ExternalID+":"+o.BrokerStatus {
+				t.Fatalf("got %+v", o)
+			}
+			apply(t, p, o, nil)
+			if p.Status != tc.status {
+				t.Fatalf("status %s, want %s", p.Status, tc.status)
+			}
+		})
+	}
+	b, _ := payu.New(payu.Config{PosID: "1", SecondKey: "k", ClientID: "1", ClientSecret: "s"})
+	if _, err := b.FetchStatus(ctx, &getpaid.Payment{ID: "pay_1"}); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("no order id: err = %v", err)
+	}
+}
+
+func TestHUFOnTheWire(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{}, nil)
+	p := e.payment("10", "HUF")
+	e.prepare(t, p)
+	req, err := e.sim.Notification(p.ExternalID, "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(req.Body), `"totalAmount":"1000"`) || !strings.Contains(string(req.Body), `"unitPrice":"1000"`) {
+		t.Fatalf("body %s", req.Body)
+	}
+	o, err := e.b.ParseCallback(context.Background(), req)
+	if err != nil || o.Amount != p.Amount {
+		t.Fatalf("got %+v, %v", o, err)
+	}
+}
+
+func TestNotificationRetriedUntil200(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{NotifyBackoff: 5 * time.Millisecond}, nil)
+	e.fails.Store(2)
+	p := e.payment("1.00", "PLN")
+	pr := e.prepare(t, p)
+	_ = e.sim.Pay(context.Background(), pr.Redirect.URL, payutest.OutcomePaid)
+	e.next(t, p)
+	waitFor(t, func() bool { return len(e.sim.Notifications()) >= 3 })
+	var codes []int
+	for _, d := range e.sim.Notifications() {
+		codes = append(codes, d.StatusCode)
+	}
+	if len(codes) != 3 || codes[0] != 500 || codes[1] != 500 || codes[2] != 200 {
+		t.Fatalf("delivery codes %v, want [500 500 200]", codes)
+	}
+}
+
+func TestNotificationAttemptsBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{NotifyBackoff: time.Millisecond, NotifyAttempts: 3}, nil)
+	e.fails.Store(1000)
+	p := e.payment("1.00", "PLN")
+	pr := e.prepare(t, p)
+	_ = e.sim.Pay(context.Background(), pr.Redirect.URL, payutest.OutcomeDeclined)
+	waitFor(t, func() bool { return len(e.sim.Notifications()) >= 3 })
+	time.Sleep(20 * time.Millisecond)
+	if n := len(e.sim.Notifications()); n != 3 {
+		t.Fatalf("%d attempts, want 3", n)
+	}
+}
+
+func TestSimulatorNotifications(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		alg      string
+		allowMD5 bool
+		wantErr  error
+	}{
+		{"SHA-256", "SHA-256", false, nil},
+		{"SHA-512", "SHA-512", false, nil},
+		{"sandbox MD5 accepted with allow_md5", "MD5", true, nil},
+		{"sandbox MD5 refused by default", "MD5", false, getpaid.ErrSignatureInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, payutest.Config{Algorithm: tc.alg}, func(c *payu.Config) { c.AllowMD5 = tc.allowMD5 })
+			req, err := e.sim.Notification("UNKNOWNORDER", payu.StatusCompleted, "2500", "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.Header.Get(payu.HeaderSignature) == "" || req.Header.Get(payu.HeaderXSignature) == "" {
+				t.Fatalf("headers %v", req.Header)
+			}
+			o, err := e.b.ParseCallback(context.Background(), req)
+			if !errors.Is(err, tc.wantErr) || (err == nil && (o.Amount != getpaid.MustParseMoney("25.00", "EUR") || o.PaymentID != "UNKNOWNORDER")) {
+				t.Fatalf("got %+v, %v", o, err)
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestConcurrentCallsDuringOutageAllRetryable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, payutest.Config{}, nil)
+	e.sim.SetFailure(payutest.Failure5xx)
+	var wg sync.WaitGroup
+	var bad atomic.Int32
+	for range 10 {
+		wg.Go(func() {
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN")})
+			if !getpaid.IsRetryable(err) {
+				bad.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if bad.Load() != 0 {
+		t.Fatalf("%d calls not retryable", bad.Load())
+	}
+	e.sim.SetFailure("")
+	if _, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN")}); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}

@@ -1,0 +1,175 @@
+package payu
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// PayU hosts (brokers.md §1.1).
+const (
+	ProductionURL = "https://secure.payu.com"
+	SandboxURL    = "https://secure.snd.payu.com"
+)
+
+// DefaultCurrencies are the currencies the backend accepts when Config.Currencies
+// is empty: getpaid-payu's list without HRK (replaced by EUR in Croatia on
+// 2023-01-01) and RUB (no longer offered by PayU). All have two minor digits.
+var defaultCurrencies = []string{"BGN", "CHF", "CZK", "DKK", "EUR", "GBP", "HUF", "NOK", "PLN", "RON", "SEK", "UAH", "USD"}
+
+// DefaultCurrencies returns a copy of the default currency list.
+func DefaultCurrencies() []string { return slices.Clone(defaultCurrencies) }
+
+// Config holds the PayU backend settings. The zero value of every optional
+// field is the safe default.
+type Config struct {
+	PosID        string `yaml:"pos_id"`        // point of sale id (merchantPosId); required
+	SecondKey    string `yaml:"second_key"`    // "second key (MD5)": verifies notifications; required
+	ClientID     string `yaml:"client_id"`     // OAuth client id (usually equal to pos_id); required
+	ClientSecret string `yaml:"client_secret"` // OAuth client secret; required
+	Sandbox      bool   `yaml:"sandbox"`       // use secure.snd.payu.com and the sandbox IP list
+	AllowMD5     bool   `yaml:"allow_md5"`     // accept MD5-signed notifications (PayU's sandbox signs with MD5)
+	IPAllowlist  bool   `yaml:"ip_allowlist"`  // accept notifications only from PayU's published addresses
+	APIURL       string `yaml:"api_url"`       // overrides the host (simulator, proxies); no trailing path needed
+
+	// Currencies overrides DefaultCurrencies. Each must have two minor digits
+	// in getpaid's ISO table: PayU's amount convention for others is undocumented.
+	Currencies []string `yaml:"currencies"`
+
+	// HTTPClient is used for API calls; nil means a client with a 30 s timeout.
+	// Redirects are never followed, whatever the client's CheckRedirect says.
+	HTTPClient *http.Client `yaml:"-"`
+	// Now is the clock for token expiry; nil means time.Now.
+	Now func() time.Time `yaml:"-"`
+}
+
+// Broker is the PayU REST API v2.1 backend. It is safe for concurrent use.
+type Broker struct {
+	cfg        Config
+	base       string
+	currencies []string
+	client     *http.Client
+	now        func() time.Time
+	tokens     tokenCache
+}
+
+// Interface guards.
+var (
+	_ getpaid.Broker        = (*Broker)(nil)
+	_ getpaid.StatusFetcher = (*Broker)(nil)
+	_ getpaid.Capturer      = (*Broker)(nil)
+	_ getpaid.Releaser      = (*Broker)(nil)
+	_ getpaid.Refunder      = (*Broker)(nil)
+	_ getpaid.Canceler      = (*Broker)(nil)
+	_ getpaid.Configurator  = (*Broker)(nil)
+	_ getpaid.IPAllowlister = (*Broker)(nil)
+)
+
+// New validates cfg and returns a backend.
+func New(cfg Config) (*Broker, error) {
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"pos_id", cfg.PosID}, {"second_key", cfg.SecondKey},
+		{"client_id", cfg.ClientID}, {"client_secret", cfg.ClientSecret},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("payu: missing settings: %s", strings.Join(missing, ", "))
+	}
+	base := ProductionURL
+	if cfg.Sandbox {
+		base = SandboxURL
+	}
+	if cfg.APIURL != "" {
+		u, err := url.Parse(cfg.APIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("payu: api_url %q: want an absolute http(s) URL", cfg.APIURL)
+		}
+		base = strings.TrimRight(cfg.APIURL, "/")
+	}
+	cur := defaultCurrencies
+	if len(cfg.Currencies) > 0 {
+		cur = cfg.Currencies
+	}
+	for _, c := range cur {
+		if err := checkCurrency(c); err != nil {
+			return nil, fmt.Errorf("payu: currencies: %w", err)
+		}
+	}
+	var client http.Client
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient
+	} else {
+		client.Timeout = 30 * time.Second
+	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: &client, now: now}, nil
+}
+
+// Currencies lists the accepted ISO 4217 codes.
+func (b *Broker) Currencies() []string { return slices.Clone(b.currencies) }
+
+// BaseURL is the API host in use (production, sandbox or api_url).
+func (b *Broker) BaseURL() string { return b.base }
+
+func (b *Broker) accepts(currency string) error {
+	if !slices.Contains(b.currencies, currency) {
+		return fmt.Errorf("payu: %w: %s", getpaid.ErrCurrencyNotAccepted, currency)
+	}
+	return nil
+}
+
+// PayU's published notification source addresses (brokers.md §1.8, from a
+// third-party list matching PayU's documentation).
+var (
+	productionIPs = []string{"185.68.12.10", "185.68.12.11", "185.68.12.12", "185.68.12.26", "185.68.12.27", "185.68.12.28"}
+	sandboxIPs    = []string{"185.68.14.10", "185.68.14.11", "185.68.14.12", "185.68.14.26", "185.68.14.27", "185.68.14.28"}
+)
+
+// NotificationIPs returns PayU's published notification addresses for
+// production or sandbox.
+func NotificationIPs(sandbox bool) []string {
+	if sandbox {
+		return slices.Clone(sandboxIPs)
+	}
+	return slices.Clone(productionIPs)
+}
+
+// AllowCallbackFrom reports whether a notification from ip (already resolved
+// through trusted proxies by the caller) is acceptable: always when
+// ip_allowlist is off, else only from PayU's addresses for the configured mode.
+func (b *Broker) AllowCallbackFrom(ip string) bool {
+	if !b.cfg.IPAllowlist {
+		return true
+	}
+	return slices.Contains(NotificationIPs(b.cfg.Sandbox), strings.TrimSpace(ip))
+}
+
+// PanelSettings lists what a merchant checks in PayU's panel for a getpaid
+// reachable at baseURL. PayU takes the notification and return URLs per order
+// (notifyUrl, continueUrl); the panel only has to show the same POS.
+func (b *Broker) PanelSettings(baseURL string) []getpaid.PanelSetting {
+	base := strings.TrimRight(baseURL, "/")
+	return []getpaid.PanelSetting{
+		{Name: "POS id (pos_id, must match the panel's POS)", Value: b.cfg.PosID},
+		{Name: "OAuth client_id", Value: b.cfg.ClientID},
+		{Name: "Notification URL (sent as notifyUrl with every order)", Value: base + "/callback/payu"},
+		{Name: "Return URL", Value: "none in the panel: continueUrl is sent per order (getpaid's /success/{payment id})"},
+		{Name: "Signature algorithm", Value: "SHA-256 or stronger (MD5 only with allow_md5, e.g. for the sandbox)"},
+	}
+}
+
+var errNoOrderID = errors.New("payment has no PayU order id yet")

@@ -1,0 +1,128 @@
+package payu
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+func validConfig() Config {
+	return Config{PosID: "300746", SecondKey: "b6ca15b0d1020e8094d9b5f8d163db54", ClientID: "300746", ClientSecret: "2ee86a66e5d97e3fadc400c9f19b065d"}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		edit    func(*Config)
+		wantErr string
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"missing pos_id", func(c *Config) { c.PosID = "" }, "pos_id"},
+		{"missing second_key", func(c *Config) { c.SecondKey = " " }, "second_key"},
+		{"missing client creds", func(c *Config) { c.ClientID, c.ClientSecret = "", "" }, "client_id, client_secret"},
+		{"bad api_url", func(c *Config) { c.APIURL = "secure.payu.com" }, "api_url"},
+		{"JPY currency", func(c *Config) { c.Currencies = []string{"PLN", "JPY"} }, "JPY"},
+		{"unknown currency", func(c *Config) { c.Currencies = []string{"XXX"} }, "XXX"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			tc.edit(&cfg)
+			_, err := New(cfg)
+			if tc.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestHosts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"production", func(*Config) {}, "https://secure.payu.com"},
+		{"sandbox", func(c *Config) { c.Sandbox = true }, "https://secure.snd.payu.com"},
+		{"api_url overrides", func(c *Config) { c.Sandbox, c.APIURL = true, "http://127.0.0.1:9000/" }, "http://127.0.0.1:9000"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			tc.edit(&cfg)
+			b, err := New(cfg)
+			if err != nil || b.BaseURL() != tc.want {
+				t.Fatalf("BaseURL = %v (%v), want %s", b, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCurrencies(t *testing.T) {
+	t.Parallel()
+	b, _ := New(validConfig())
+	if got := b.Currencies(); !slices.Equal(got, DefaultCurrencies()) || slices.Contains(got, "HRK") {
+		t.Fatalf("Currencies = %v", got)
+	}
+	cfg := validConfig()
+	cfg.Currencies = []string{"PLN"}
+	b, _ = New(cfg)
+	if got := b.Currencies(); !slices.Equal(got, []string{"PLN"}) {
+		t.Fatalf("Currencies = %v", got)
+	}
+}
+
+func TestAllowCallbackFrom(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		allowlist, sandb bool
+		ip               string
+		want             bool
+	}{
+		{"off accepts anyone", false, false, "203.0.113.9", true},
+		{"prod address", true, false, "185.68.12.10", true},
+		{"prod .28", true, false, "185.68.12.28", true},
+		{"prod refuses other", true, false, "203.0.113.9", false},
+		{"prod refuses sandbox address", true, false, "185.68.14.10", false},
+		{"prod refuses neighbour", true, false, "185.68.12.13", false},
+		{"sandbox address", true, true, "185.68.14.26", true},
+		{"sandbox refuses prod address", true, true, "185.68.12.26", false},
+		{"empty", true, false, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			cfg.IPAllowlist, cfg.Sandbox = tc.allowlist, tc.sandb
+			b, _ := New(cfg)
+			if got := b.AllowCallbackFrom(tc.ip); got != tc.want {
+				t.Fatalf("AllowCallbackFrom(%q) = %v", tc.ip, got)
+			}
+		})
+	}
+}
+
+func TestPanelSettings(t *testing.T) {
+	t.Parallel()
+	b, _ := New(validConfig())
+	var notify string
+	for _, s := range b.PanelSettings("https://shop.example/pay/") {
+		if strings.HasPrefix(s.Name, "Notification URL") {
+			notify = s.Value
+		}
+	}
+	if notify != "https://shop.example/pay/callback/payu" {
+		t.Fatalf("notification URL = %q", notify)
+	}
+	var _ getpaid.Configurator = b
+}

@@ -1,0 +1,75 @@
+package payu
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// FuzzParseNotification: any body either maps to a consistent observation or
+// fails with ErrMalformedCallback; it never panics.
+func FuzzParseNotification(f *testing.F) {
+	f.Add([]byte(orderBody("COMPLETED", "15000", "PLN")))
+	f.Add([]byte(`{"orderId":"O1","extOrderId":"p","refund":{"refundId":"5","amount":"400","currencyCode":"PLN","status":"FINALIZED"}}`))
+	f.Add([]byte(`{"order":{"orderId":"O1","status":"WAITING_FOR_CONFIRMATION","totalAmount":"1","currencyCode":"HUF"}}`))
+	f.Add([]byte(`{"order":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := ParseNotification(body)
+		if err != nil {
+			if !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("error does not wrap ErrMalformedCallback: %v", err)
+			}
+			return
+		}
+		if o.EventID == "" || o.ExternalID == "" || o.Amount.Minor < 0 || !getpaid.KnownCurrency(o.Amount.Currency) {
+			t.Fatalf("inconsistent observation %+v", o)
+		}
+	})
+}
+
+// FuzzVerifyNotification: header parsing and verification never panic, and
+// every refusal wraps ErrSignatureInvalid; a header that verifies must carry
+// the real digest.
+func FuzzVerifyNotification(f *testing.F) {
+	body := []byte(`{"order":{"status":"COMPLETED"}}`)
+	sig, _ := Sign("SHA-256", body, testKey)
+	f.Add("sender=checkout;signature="+sig+";algorithm=SHA-256;content=DOCUMENT", body)
+	f.Add("signature=;algorithm=", body)
+	f.Add(";;==;signature=00;algorithm=MD5", []byte("x"))
+	f.Add("sender=checkout;signature=8375034eb737d520c829fad4026a38aa;algorithm=md5", []byte("OpenPayUData"))
+	f.Fuzz(func(t *testing.T, header string, body []byte) {
+		if h, err := ParseSignatureHeader(header); err == nil && (h.Signature == "" || h.Algorithm == "") {
+			t.Fatalf("parsed header lacks parts: %+v", h)
+		} else if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
+			t.Fatalf("parse error does not wrap ErrSignatureInvalid: %v", err)
+		}
+		err := VerifyNotification(body, header, testKey, true)
+		if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
+			t.Fatalf("error does not wrap ErrSignatureInvalid: %v", err)
+		}
+	})
+}
+
+// FuzzParseAmount: an accepted amount formats back to the same digits
+// (modulo leading zeros) and is never negative.
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"1000", "0", "007", "999999999999999999", "-1", "1.5", "1e3"} {
+		f.Add(s, "PLN")
+	}
+	f.Add("1000", "HUF")
+	f.Add("1000", "JPY")
+	f.Fuzz(func(t *testing.T, s, currency string) {
+		m, err := ParseAmount(s, currency)
+		if err != nil {
+			return
+		}
+		back, err := FormatAmount(m)
+		if err != nil || m.Minor < 0 {
+			t.Fatalf("%q %s -> %v -> %q, %v", s, currency, m, back, err)
+		}
+		if again, err := ParseAmount(back, currency); err != nil || again != m {
+			t.Fatalf("round trip %q -> %v", back, again)
+		}
+	})
+}

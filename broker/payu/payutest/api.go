@@ -1,0 +1,327 @@
+package payutest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// order is a simulated PayU order; the JSON fields are what PayU returns.
+type order struct {
+	OrderID         string          `json:"orderId"`
+	ExtOrderID      string          `json:"extOrderId,omitempty"`
+	OrderCreateDate string          `json:"orderCreateDate"`
+	NotifyURL       string          `json:"notifyUrl,omitempty"`
+	CustomerIP      string          `json:"customerIp"`
+	MerchantPosID   string          `json:"merchantPosId"`
+	Description     string          `json:"description"`
+	CurrencyCode    string          `json:"currencyCode"`
+	TotalAmount     string          `json:"totalAmount"`
+	Buyer           json.RawMessage `json:"buyer,omitempty"`
+	PayMethod       *payMethod      `json:"payMethod,omitempty"`
+	Products        json.RawMessage `json:"products"`
+	Status          string          `json:"status"`
+
+	continueURL string
+	token       string // guards the payment page
+	preAuth     bool
+	paymentID   string
+	refunds     []*refund
+	last        chan struct{} // closed when the previous notification's delivery ends
+}
+
+type payMethod struct {
+	Type string `json:"type"`
+}
+
+type refund struct {
+	RefundID         string `json:"refundId"`
+	ExtRefundID      string `json:"extRefundId,omitempty"`
+	Amount           string `json:"amount"`
+	CurrencyCode     string `json:"currencyCode"`
+	Description      string `json:"description"`
+	CreationDateTime string `json:"creationDateTime"`
+	Status           string `json:"status"`
+	StatusDateTime   string `json:"statusDateTime"`
+
+	payload string // request fingerprint for idempotent repeats
+}
+
+type statusBody struct {
+	StatusCode string `json:"statusCode"`
+	StatusDesc string `json:"statusDesc,omitempty"`
+}
+
+// Handler serves PayU's API, OAuth endpoint and the buyer's payment page.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.faulty(h)) }
+	api("POST /pl/standard/user/oauth/authorize", s.handleToken)
+	api("POST /api/v2_1/orders", s.authed(s.handleCreate))
+	api("GET /api/v2_1/orders/{id}", s.authed(s.handleGet))
+	api("DELETE /api/v2_1/orders/{id}", s.authed(s.handleDelete))
+	api("PUT /api/v2_1/orders/{id}/status", s.authed(s.handleStatusUpdate))
+	api("POST /api/v2_1/orders/{id}/captures", s.authed(s.handleCapture))
+	api("POST /api/v2_1/orders/{id}/refunds", s.authed(s.handleRefund))
+	api("POST /api/v2_1/orders/{id}/refund", s.authed(s.handleRefund))
+	api("GET /api/v2_1/orders/{id}/refunds", s.authed(s.handleListRefunds))
+	mux.HandleFunc("GET /pay/", s.handlePage)
+	mux.HandleFunc("POST /pay/", s.handlePageChoice)
+	return mux
+}
+
+// faulty applies the failure mode to API endpoints.
+func (s *Server) faulty(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		mode := s.failure
+		s.mu.Unlock()
+		switch mode {
+		case Failure5xx:
+			code := http.StatusInternalServerError
+			if strings.HasSuffix(r.URL.Path, "/authorize") {
+				code = http.StatusServiceUnavailable
+			}
+			writeStatus(w, code, "ERROR_INTERNAL", "simulated outage")
+			return
+		case FailureTimeout:
+			select {
+			case <-r.Context().Done():
+			case <-s.ctx.Done():
+			}
+			return
+		}
+		h(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeStatus(w http.ResponseWriter, code int, statusCode, desc string) {
+	writeJSON(w, code, map[string]any{"status": statusBody{StatusCode: statusCode, StatusDesc: desc}})
+}
+
+var success = statusBody{StatusCode: "SUCCESS", StatusDesc: "Request processing successful"}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "Unsupported grant type"})
+		return
+	}
+	if r.PostForm.Get("client_id") != s.cfg.ClientID || r.PostForm.Get("client_secret") != s.cfg.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Bad client credentials"})
+		return
+	}
+	tok := newToken()
+	s.mu.Lock()
+	s.tokens[tok] = time.Now().Add(s.cfg.TokenTTL)
+	s.tokenCount++
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok, "token_type": "bearer", "expires_in": int64(s.cfg.TokenTTL / time.Second), "grant_type": "client_credentials",
+	})
+}
+
+// authed checks the Bearer token.
+func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		s.mu.Lock()
+		exp, known := s.tokens[tok]
+		s.mu.Unlock()
+		if !ok || !known || time.Now().After(exp) {
+			writeStatus(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid or expired access token")
+			return
+		}
+		h(w, r)
+	}
+}
+
+type createRequest struct {
+	NotifyURL     string          `json:"notifyUrl"`
+	ContinueURL   string          `json:"continueUrl"`
+	CustomerIP    string          `json:"customerIp"`
+	MerchantPosID string          `json:"merchantPosId"`
+	Description   string          `json:"description"`
+	CurrencyCode  string          `json:"currencyCode"`
+	TotalAmount   string          `json:"totalAmount"`
+	ExtOrderID    string          `json:"extOrderId"`
+	Buyer         json.RawMessage `json:"buyer"`
+	Products      json.RawMessage `json:"products"`
+	PayMethods    *struct {
+		PayMethod struct {
+			AuthorizationType string `json:"authorizationType"`
+		} `json:"payMethod"`
+	} `json:"payMethods"`
+}
+
+func digits(s string) bool {
+	if s == "" || len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func absURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// validate returns PayU's error status code and description, or "".
+func (c *createRequest) validate(posID string) (code, desc string) {
+	var products []struct{ Name, UnitPrice, Quantity string }
+	switch {
+	case c.CustomerIP == "":
+		return "ERROR_VALUE_MISSING", "Missing required field: customerIp"
+	case c.MerchantPosID == "":
+		return "ERROR_VALUE_MISSING", "Missing required field: merchantPosId"
+	case c.Description == "":
+		return "ERROR_VALUE_MISSING", "Missing required field: description"
+	case c.CurrencyCode == "":
+		return "ERROR_VALUE_MISSING", "Missing required field: currencyCode"
+	case c.TotalAmount == "":
+		return "ERROR_VALUE_MISSING", "Missing required field: totalAmount"
+	case len(c.Products) == 0:
+		return "ERROR_VALUE_MISSING", "Missing required field: products"
+	case c.MerchantPosID != posID:
+		return "ERROR_VALUE_INVALID", "Invalid field value: merchantPosId"
+	case len(c.CurrencyCode) != 3 || strings.ToUpper(c.CurrencyCode) != c.CurrencyCode:
+		return "ERROR_VALUE_INVALID", "Invalid field value: currencyCode"
+	case !digits(c.TotalAmount) || strings.Trim(c.TotalAmount, "0") == "":
+		return "ERROR_VALUE_INVALID", "Invalid field value: totalAmount"
+	case c.NotifyURL != "" && !absURL(c.NotifyURL), c.ContinueURL != "" && !absURL(c.ContinueURL):
+		return "ERROR_VALUE_INVALID", "Invalid field value: notifyUrl or continueUrl"
+	}
+	if err := json.Unmarshal(c.Products, &products); err != nil || len(products) == 0 {
+		return "ERROR_SYNTAX", "Invalid products"
+	}
+	for _, p := range products {
+		if p.Name == "" || !digits(p.UnitPrice) || !digits(p.Quantity) {
+			return "ERROR_VALUE_INVALID", "Invalid field value: products"
+		}
+	}
+	return "", ""
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+	var c createRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&c); err != nil {
+		writeStatus(w, http.StatusBadRequest, "ERROR_SYNTAX", "Syntax error in request")
+		return
+	}
+	if code, desc := c.validate(s.cfg.PosID); code != "" {
+		writeStatus(w, http.StatusBadRequest, code, desc)
+		return
+	}
+	now := time.Now()
+	o := &order{
+		OrderID: newOrderID(now), ExtOrderID: c.ExtOrderID, OrderCreateDate: now.Format("2006-01-02T15:04:05.000-07:00"),
+		NotifyURL: c.NotifyURL, CustomerIP: c.CustomerIP, MerchantPosID: c.MerchantPosID, Description: c.Description,
+		CurrencyCode: c.CurrencyCode, TotalAmount: c.TotalAmount, Buyer: c.Buyer, Products: c.Products, Status: "NEW",
+		continueURL: c.ContinueURL, token: randomHex(16), paymentID: randomHex(4),
+		preAuth: c.PayMethods != nil && c.PayMethods.PayMethod.AuthorizationType == "PRE_AUTHORIZATION",
+	}
+	s.mu.Lock()
+	if _, dup := s.byExt[c.ExtOrderID]; dup && c.ExtOrderID != "" {
+		s.mu.Unlock()
+		writeStatus(w, http.StatusBadRequest, "ERROR_ORDER_NOT_UNIQUE", "Order with this extOrderId already exists")
+		return
+	}
+	s.orders[o.OrderID] = o
+	if c.ExtOrderID != "" {
+		s.byExt[c.ExtOrderID] = o.OrderID
+	}
+	redirect := s.base + "/pay/?orderId=" + o.OrderID + "&token=" + o.token
+	s.mu.Unlock()
+	w.Header().Set("Location", redirect)
+	writeJSON(w, http.StatusFound, map[string]any{
+		"status": statusBody{StatusCode: "SUCCESS"}, "redirectUri": redirect, "orderId": o.OrderID, "extOrderId": o.ExtOrderID,
+	})
+}
+
+// lookup finds the order named in the path, answering 404 when there is none.
+// It returns with s.mu held when ok.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*order, bool) {
+	s.mu.Lock()
+	o, ok := s.orders[r.PathValue("id")]
+	if !ok {
+		s.mu.Unlock()
+		writeStatus(w, http.StatusNotFound, "DATA_NOT_FOUND", "Could not find data for given criteria")
+	}
+	return o, ok
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	view := *o
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"orders": []*order{&view}, "status": success,
+		"properties": []map[string]string{{"name": "PAYMENT_ID", "value": o.paymentID}},
+	})
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	defer s.mu.Unlock()
+	if !s.transition(o, "CANCELED") {
+		writeStatus(w, http.StatusBadRequest, "BUSINESS_ERROR", "Order in status "+o.Status+" cannot be canceled")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"orderId": o.OrderID, "extOrderId": o.ExtOrderID, "status": success})
+}
+
+func (s *Server) handleStatusUpdate(w http.ResponseWriter, r *http.Request) {
+	var body struct{ OrderID, OrderStatus string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil || body.OrderStatus != "COMPLETED" {
+		writeStatus(w, http.StatusBadRequest, "ERROR_VALUE_INVALID", "orderStatus must be COMPLETED")
+		return
+	}
+	s.capture(w, r, "")
+}
+
+func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Amount, CurrencyCode string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil && err != io.EOF {
+		writeStatus(w, http.StatusBadRequest, "ERROR_SYNTAX", "Syntax error in request")
+		return
+	}
+	s.capture(w, r, body.Amount)
+}
+
+// capture completes a WAITING_FOR_CONFIRMATION order. Only whole-amount
+// captures are simulated.
+func (s *Server) capture(w http.ResponseWriter, r *http.Request, amount string) {
+	o, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	defer s.mu.Unlock()
+	if amount != "" && amount != o.TotalAmount {
+		writeStatus(w, http.StatusBadRequest, "ERROR_VALUE_INVALID", "Partial capture is not simulated")
+		return
+	}
+	if o.Status != "WAITING_FOR_CONFIRMATION" || !s.transition(o, "COMPLETED") {
+		writeStatus(w, http.StatusBadRequest, "BUSINESS_ERROR", "Order in status "+o.Status+" cannot be captured")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": statusBody{StatusCode: "SUCCESS", StatusDesc: "Status was updated"}})
+}

@@ -1,0 +1,205 @@
+package payutest
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// allowed lists the order status changes the simulator makes.
+var allowed = map[string][]string{
+	"NEW":                      {"PENDING", "WAITING_FOR_CONFIRMATION", "COMPLETED", "CANCELED"},
+	"PENDING":                  {"WAITING_FOR_CONFIRMATION", "COMPLETED", "CANCELED"},
+	"WAITING_FOR_CONFIRMATION": {"COMPLETED", "CANCELED"},
+}
+
+// transition moves o to status and queues the notification; s.mu is held.
+func (s *Server) transition(o *order, status string) bool {
+	ok := false
+	for _, to := range allowed[o.Status] {
+		ok = ok || to == status
+	}
+	if !ok {
+		return false
+	}
+	o.Status = status
+	s.enqueue(o, status, s.orderBody(o))
+	return true
+}
+
+// orderBody renders an order notification like PayU: the whole order with
+// numbers as strings, the receipt time and the PAYMENT_ID property.
+func (s *Server) orderBody(o *order) []byte {
+	view := *o
+	if view.Status != "NEW" {
+		view.PayMethod = &payMethod{Type: "PBL"}
+	}
+	m := map[string]any{
+		"order":      &view,
+		"properties": []map[string]string{{"name": "PAYMENT_ID", "value": o.paymentID}},
+	}
+	if o.Status == "COMPLETED" {
+		m["localReceiptDateTime"] = time.Now().Format("2006-01-02T15:04:05.000-07:00")
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// signature returns the OpenPayu-Signature value for body.
+func (s *Server) signature(body []byte) string {
+	var h hash.Hash
+	alg := strings.ToUpper(s.cfg.Algorithm)
+	switch alg {
+	case "MD5":
+		h = md5.New()
+	case "SHA-384":
+		h = sha512.New384()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		h = sha256.New()
+	}
+	h.Write(body)
+	h.Write([]byte(s.cfg.SecondKey))
+	return "sender=checkout;signature=" + hex.EncodeToString(h.Sum(nil)) + ";algorithm=" + alg + ";content=DOCUMENT"
+}
+
+// SignedHeader returns the headers PayU sends with body: both signature
+// headers and the JSON content type. Keys are in canonical form, as
+// net/http hands them to a handler.
+func (s *Server) SignedHeader(body []byte) http.Header {
+	sig := s.signature(body)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("OpenPayu-Signature", sig)
+	h.Set("X-OpenPayU-Signature", sig)
+	return h
+}
+
+// enqueue delivers body to the order's notifyUrl in the background, after the
+// order's previous notification; s.mu is held.
+func (s *Server) enqueue(o *order, label string, body []byte) {
+	if o.NotifyURL == "" || s.closed {
+		return
+	}
+	prev, done := o.last, make(chan struct{})
+	o.last = done
+	id, target := o.OrderID, o.NotifyURL
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(done)
+		if prev != nil {
+			select {
+			case <-prev:
+			case <-s.ctx.Done():
+				return
+			}
+		}
+		s.deliver(id, label, target, body)
+	}()
+}
+
+// deliver posts until the receiver answers 200, with doubling backoff and a
+// bounded number of attempts.
+func (s *Server) deliver(orderID, label, target string, body []byte) {
+	wait := s.cfg.NotifyBackoff
+	for attempt := 1; attempt <= s.cfg.NotifyAttempts; attempt++ {
+		d := Delivery{OrderID: orderID, Status: label, URL: target, Attempt: attempt}
+		req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, target, bytes.NewReader(body))
+		if err == nil {
+			req.Header = s.SignedHeader(body)
+			// On the wire, keep PayU's own spelling of the header name.
+			req.Header["OpenPayu-Signature"] = req.Header.Values("OpenPayu-Signature")
+			req.Header.Del("Openpayu-Signature")
+			var resp *http.Response
+			if resp, err = s.client.Do(req); err == nil {
+				d.StatusCode = resp.StatusCode
+				resp.Body.Close()
+			}
+		}
+		if err != nil {
+			d.Err = err.Error()
+		}
+		d.At = time.Now()
+		s.mu.Lock()
+		s.log = append(s.log, d)
+		s.mu.Unlock()
+		if d.StatusCode == http.StatusOK {
+			return
+		}
+		select {
+		case <-time.After(wait):
+		case <-s.ctx.Done():
+			return
+		}
+		wait = min(2*wait, s.cfg.NotifyMaxBackoff)
+	}
+}
+
+// Notification builds an order notification for orderID exactly as PayU
+// signs it, with the given status, totalAmount and currencyCode replacing the
+// order's (empty keeps the order's value). It sends nothing: tests post it
+// themselves to exercise duplicates, reordering, tampering or wrong amounts.
+// For an unknown orderID it builds a notification of an order that has
+// extOrderId = orderID.
+func (s *Server) Notification(orderID, status, totalAmount, currency string) (*getpaid.CallbackRequest, error) {
+	s.mu.Lock()
+	o, ok := s.orders[orderID]
+	var view order
+	if ok {
+		view = *o
+		view.last, view.refunds = nil, nil
+	} else {
+		view = order{OrderID: orderID, ExtOrderID: orderID, MerchantPosID: s.cfg.PosID, CustomerIP: "127.0.0.1",
+			Description: "unknown order", CurrencyCode: "PLN", TotalAmount: "1000", paymentID: "1",
+			OrderCreateDate: time.Now().Format("2006-01-02T15:04:05.000-07:00"),
+			Products:        json.RawMessage(`[{"name":"unknown order","unitPrice":"1000","quantity":"1"}]`)}
+	}
+	s.mu.Unlock()
+	if status != "" {
+		view.Status = status
+	}
+	if view.Status == "" {
+		return nil, fmt.Errorf("payutest: no status for order %q", orderID)
+	}
+	if totalAmount != "" {
+		view.TotalAmount = totalAmount
+	}
+	if currency != "" {
+		view.CurrencyCode = currency
+	}
+	body := s.orderBody(&view)
+	return &getpaid.CallbackRequest{Method: http.MethodPost, Header: s.SignedHeader(body), Body: body, RemoteIP: "127.0.0.1"}, nil
+}
+
+// RefundNotification builds a signed refund notification for an order's
+// refund (refundId or extRefundId) with the given status (FINALIZED,
+// CANCELED) without sending it.
+func (s *Server) RefundNotification(orderID, refundID, status string) (*getpaid.CallbackRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok {
+		return nil, fmt.Errorf("payutest: no order %q", orderID)
+	}
+	for _, r := range o.refunds {
+		if r.RefundID == refundID || r.ExtRefundID == refundID {
+			c := *r
+			c.Status = status
+			body := s.refundBody(o, &c)
+			return &getpaid.CallbackRequest{Method: http.MethodPost, Header: s.SignedHeader(body), Body: body, RemoteIP: "127.0.0.1"}, nil
+		}
+	}
+	return nil, fmt.Errorf("payutest: order %s has no refund %q", orderID, refundID)
+}

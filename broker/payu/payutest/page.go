@@ -1,0 +1,179 @@
+package payutest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+var pageTmpl = template.Must(template.New("pay").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>PayU simulator – pay {{.Amount}} {{.Currency}}</title>
+<style>body{font-family:sans-serif;max-width:36em;margin:3em auto}button{margin:.3em;padding:.6em 1.2em}</style></head>
+<body><h1>PayU (simulator)</h1>
+<p>{{.Description}}</p><p><strong>{{.Amount}} {{.Currency}}</strong> · order {{.OrderID}} · status {{.Status}}</p>
+{{if eq .Status "NEW"}}<form method="post" action="/pay/">
+<input type="hidden" name="orderId" value="{{.OrderID}}"><input type="hidden" name="token" value="{{.Token}}">
+<button name="outcome" value="paid">Pay</button>
+<button name="outcome" value="pre_auth">Authorise only (hold funds)</button>
+<button name="outcome" value="declined">Decline</button>
+<button name="outcome" value="abandoned">Back to the shop without paying</button>
+</form>{{else}}<p>This order is no longer awaiting payment.</p>{{end}}
+</body></html>`))
+
+// findForBuyer returns the order a payment-page request names, checking its token.
+func (s *Server) findForBuyer(orderID, token string) (*order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok || token == "" || token != o.token {
+		return nil, errors.New("payutest: unknown order or bad token")
+	}
+	return o, nil
+}
+
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	o, err := s.findForBuyer(q.Get("orderId"), q.Get("token"))
+	if err != nil {
+		http.Error(w, "Unknown order", http.StatusNotFound)
+		return
+	}
+	s.mu.Lock()
+	data := map[string]string{"OrderID": o.OrderID, "Token": o.token, "Status": o.Status,
+		"Description": o.Description, "Currency": o.CurrencyCode, "Amount": major(o.TotalAmount)}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pageTmpl.Execute(w, data)
+}
+
+// major renders PayU's hundredths as a decimal for display only.
+func major(amount string) string {
+	n, err := strconv.ParseInt(amount, 10, 64)
+	if err != nil {
+		return amount
+	}
+	return fmt.Sprintf("%d.%02d", n/100, n%100)
+}
+
+func (s *Server) handlePageChoice(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	o, err := s.findForBuyer(r.PostForm.Get("orderId"), r.PostForm.Get("token"))
+	if err != nil {
+		http.Error(w, "Unknown order", http.StatusNotFound)
+		return
+	}
+	outcome := r.PostForm.Get("outcome")
+	if err := s.apply(o, outcome); err != nil {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	s.mu.Lock()
+	target := o.continueURL
+	s.mu.Unlock()
+	if target == "" {
+		http.Error(w, "Thank you. You may close this page.", http.StatusOK)
+		return
+	}
+	if outcome == OutcomeDeclined {
+		target = withQuery(target, "error", "501") // PayU marks failed payments on continueUrl this way
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func withQuery(target, k, v string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target
+	}
+	q := u.Query()
+	q.Set(k, v)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Pay acts as the buyer on the payment page at redirectURL (the redirectUri
+// Prepare returned) choosing outcome: "paid", "pre_auth", "declined",
+// "abandoned" or "pending" (stays PENDING until Settle). Notifications follow asynchronously: PENDING (unless
+// SkipPending) then COMPLETED, WAITING_FOR_CONFIRMATION or CANCELED;
+// "abandoned" sends nothing until Expire.
+func (s *Server) Pay(ctx context.Context, redirectURL, outcome string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	u, err := url.Parse(redirectURL)
+	if err != nil {
+		return fmt.Errorf("payutest: redirect URL: %w", err)
+	}
+	o, err := s.findForBuyer(u.Query().Get("orderId"), u.Query().Get("token"))
+	if err != nil {
+		return err
+	}
+	return s.apply(o, outcome)
+}
+
+// apply carries out the buyer's choice.
+func (s *Server) apply(o *order, outcome string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o.Status != "NEW" {
+		return fmt.Errorf("payutest: order %s is %s, not awaiting payment", o.OrderID, o.Status)
+	}
+	var final string
+	switch outcome {
+	case OutcomePaid:
+		final = "COMPLETED"
+		if o.preAuth || s.cfg.PreAuth {
+			final = "WAITING_FOR_CONFIRMATION"
+		}
+	case OutcomePreAuth:
+		final = "WAITING_FOR_CONFIRMATION"
+	case OutcomeDeclined:
+		final = "CANCELED"
+	case OutcomeAbandoned:
+		return nil
+	case OutcomePending:
+		s.transition(o, "PENDING")
+		return nil
+	default:
+		return fmt.Errorf("payutest: unknown outcome %q", outcome)
+	}
+	if !s.cfg.SkipPending {
+		s.transition(o, "PENDING")
+	}
+	s.transition(o, final)
+	return nil
+}
+
+// Settle moves an order to status (PENDING, WAITING_FOR_CONFIRMATION,
+// COMPLETED or CANCELED) as PayU would after a delayed settlement, and sends
+// the notification. A change PayU would not make is an error.
+func (s *Server) Settle(orderID, status string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok {
+		return fmt.Errorf("payutest: no order %q", orderID)
+	}
+	if !s.transition(o, status) {
+		return fmt.Errorf("payutest: order %s cannot go from %s to %s", orderID, o.Status, status)
+	}
+	return nil
+}
+
+// Expire ends an order that was not paid in time (or a hold that was neither
+// captured nor released): NEW, PENDING or WAITING_FOR_CONFIRMATION become
+// CANCELED and the notification is sent. Other orders are left alone.
+func (s *Server) Expire(orderID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.orders[orderID]; ok {
+		s.transition(o, "CANCELED")
+	}
+}

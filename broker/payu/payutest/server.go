@@ -1,0 +1,246 @@
+package payutest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Failure modes for SetFailure.
+const (
+	FailureNone    = ""        // healthy
+	Failure5xx     = "5xx"     // every API call answers 500 or 503
+	FailureTimeout = "timeout" // every API call hangs until the client gives up
+)
+
+// Buyer outcomes for Pay and the payment page.
+const (
+	OutcomePaid      = "paid"      // COMPLETED (WAITING_FOR_CONFIRMATION when the order asked for pre-authorisation)
+	OutcomePreAuth   = "pre_auth"  // WAITING_FOR_CONFIRMATION
+	OutcomeDeclined  = "declined"  // CANCELED
+	OutcomeAbandoned = "abandoned" // nothing until Expire
+	OutcomePending   = "pending"   // PENDING only: a delayed settlement, ended with Settle
+)
+
+// Config configures the simulated POS. Zero values get defaults.
+type Config struct {
+	PosID        string // default "300746" (PayU's public sandbox POS)
+	SecondKey    string // default "b6ca15b0d1020e8094d9b5f8d163db54"
+	ClientID     string // default PosID
+	ClientSecret string // default "2ee86a66e5d97e3fadc400c9f19b065d"
+	Algorithm    string // notification signature: "SHA-256" (default), "MD5" (sandbox realism), "SHA-384", "SHA-512"
+
+	// TokenTTL is the OAuth expires_in; default 43199 s like PayU.
+	TokenTTL time.Duration
+	// PreAuth makes "paid" stop at WAITING_FOR_CONFIRMATION for every order,
+	// like a POS with auto-receive off.
+	PreAuth bool
+	// NotifyBackoff is the delay before the first notification retry, doubled
+	// each time up to NotifyMaxBackoff; defaults 50 ms and 2 s.
+	NotifyBackoff, NotifyMaxBackoff time.Duration
+	// NotifyAttempts bounds delivery attempts per notification; default 8.
+	NotifyAttempts int
+	// SkipPending leaves out the PENDING notification PayU sends before the outcome.
+	SkipPending bool
+	// AutoSettleRefunds finalizes refunds this long after creation; 0 leaves
+	// them PENDING until SettleRefund.
+	AutoSettleRefunds time.Duration
+	// HTTPClient sends notifications; default a client with a 10 s timeout.
+	HTTPClient *http.Client
+}
+
+// Delivery is one notification delivery attempt.
+type Delivery struct {
+	OrderID    string
+	Status     string // order status, or "refund <status>"
+	URL        string
+	Attempt    int
+	StatusCode int    // 0 when the request failed
+	Err        string // transport error, if any
+	At         time.Time
+}
+
+// Server is a PayU simulator. Create it with New or Start.
+type Server struct {
+	cfg Config
+
+	mu         sync.Mutex
+	base       string
+	failure    string
+	tokens     map[string]time.Time
+	tokenCount int
+	orders     map[string]*order
+	byExt      map[string]string // extOrderId -> orderId
+	log        []Delivery
+	seq        int
+	closed     bool
+
+	ctx    context.Context // cancelled by Close: stops deliveries and hung requests
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	ts     *httptest.Server
+	client *http.Client
+}
+
+// New returns a simulator; call SetBaseURL with the address it is served at
+// (Start does both).
+func New(cfg Config) *Server {
+	if cfg.PosID == "" {
+		cfg.PosID = "300746"
+	}
+	if cfg.SecondKey == "" {
+		cfg.SecondKey = "b6ca15b0d1020e8094d9b5f8d163db54"
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = cfg.PosID
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = "2ee86a66e5d97e3fadc400c9f19b065d"
+	}
+	if cfg.Algorithm == "" {
+		cfg.Algorithm = "SHA-256"
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 43199 * time.Second
+	}
+	if cfg.NotifyBackoff <= 0 {
+		cfg.NotifyBackoff = 50 * time.Millisecond
+	}
+	if cfg.NotifyMaxBackoff <= 0 {
+		cfg.NotifyMaxBackoff = 2 * time.Second
+	}
+	if cfg.NotifyAttempts <= 0 {
+		cfg.NotifyAttempts = 8
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Server{
+		cfg: cfg, tokens: map[string]time.Time{}, orders: map[string]*order{}, byExt: map[string]string{},
+		ctx: ctx, stop: stop, client: client,
+	}
+}
+
+// Start serves a new simulator on a local httptest.Server.
+func Start(cfg Config) *Server {
+	s := New(cfg)
+	s.ts = httptest.NewServer(s.Handler())
+	s.SetBaseURL(s.ts.URL)
+	return s
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *Server) Config() Config { return s.cfg }
+
+// SetBaseURL sets the public address the simulator is reachable at; it is
+// used in redirectUri.
+func (s *Server) SetBaseURL(u string) {
+	s.mu.Lock()
+	s.base = strings.TrimRight(u, "/")
+	s.mu.Unlock()
+}
+
+// URL is the base URL (the api_url to configure the backend with).
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base
+}
+
+// Close stops pending deliveries and hung requests, then the httptest.Server
+// if Start made one. It waits for delivery goroutines to end.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stop()
+	if s.ts != nil {
+		s.ts.Close()
+	}
+	s.wg.Wait()
+}
+
+// SetFailure switches the API's failure mode: "" healthy, "5xx", "timeout".
+// The buyer's page and notifications are not affected.
+func (s *Server) SetFailure(mode string) {
+	s.mu.Lock()
+	s.failure = mode
+	s.mu.Unlock()
+}
+
+// TokenRequests counts successful OAuth token grants.
+func (s *Server) TokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenCount
+}
+
+// RevokeTokens forgets every issued token, so the next API call gets 401.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	clear(s.tokens)
+	s.mu.Unlock()
+}
+
+// Notifications returns the delivery attempts so far, oldest first.
+func (s *Server) Notifications() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Delivery(nil), s.log...)
+}
+
+// Order reports an order's PayU status.
+func (s *Server) Order(orderID string) (status string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok {
+		return "", false
+	}
+	return o.Status, true
+}
+
+// OrderByExtID returns the orderId of the order with extOrderId ext.
+func (s *Server) OrderByExtID(ext string) (orderID string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byExt[ext]
+	return id, ok
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newToken returns a uuid-shaped random token.
+func newToken() string {
+	h := randomHex(16)
+	return h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:]
+}
+
+// newOrderID returns a 27-character id shaped like PayU's (WZGF5FFDRJ140731GUEST000P01).
+func newOrderID(now time.Time) string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b) + now.UTC().Format("060102") + "GUEST000P01"
+}
+
+// nextRefundID returns a PayU-like numeric refund id; s.mu must be held.
+func (s *Server) nextRefundID() string {
+	s.seq++
+	return fmt.Sprintf("5%09d", s.seq)
+}

@@ -1,0 +1,192 @@
+package payutest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// client is a minimal PayU API client for the simulator's own tests.
+type client struct {
+	t   *testing.T
+	s   *Server
+	tok string
+}
+
+func newClient(t *testing.T, s *Server) *client {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.cfg.ClientID}, "client_secret": {s.cfg.ClientSecret}}
+	resp, err := http.PostForm(s.URL()+"/pl/standard/user/oauth/authorize", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	if v.TokenType != "bearer" || v.ExpiresIn != 43199 || len(v.AccessToken) != 36 {
+		t.Fatalf("token response %+v", v)
+	}
+	return &client{t: t, s: s, tok: v.AccessToken}
+}
+
+func (c *client) do(method, path, body string) (int, map[string]any, http.Header) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.s.URL()+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.tok)
+	req.Header.Set("Content-Type", "application/json")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m, resp.Header
+}
+
+func statusCode(m map[string]any) string {
+	st, _ := m["status"].(map[string]any)
+	s, _ := st["statusCode"].(string)
+	return s
+}
+
+const createBody = `{"notifyUrl":"%s","continueUrl":"https://shop.test/done","customerIp":"127.0.0.1","merchantPosId":"300746",
+"description":"d","currencyCode":"PLN","totalAmount":"1000","extOrderId":"%s","products":[{"name":"d","unitPrice":"1000","quantity":"1"}]}`
+
+func create(c *client, notify, ext string) (string, string) {
+	body := strings.Replace(strings.Replace(createBody, "%s", notify, 1), "%s", ext, 1)
+	code, m, h := c.do("POST", "/api/v2_1/orders", body)
+	if code != http.StatusFound || statusCode(m) != "SUCCESS" || h.Get("Location") != m["redirectUri"] {
+		c.t.Fatalf("create: %d %v", code, m)
+	}
+	return m["orderId"].(string), m["redirectUri"].(string)
+}
+
+func TestCreateValidation(t *testing.T) {
+	t.Parallel()
+	s := Start(Config{})
+	t.Cleanup(s.Close)
+	c := newClient(t, s)
+	tests := []struct {
+		name, body, want string
+		code             int
+	}{
+		{"syntax", `{`, "ERROR_SYNTAX", 400},
+		{"missing customerIp", `{"merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"1","products":[{"name":"a","unitPrice":"1","quantity":"1"}]}`, "ERROR_VALUE_MISSING", 400},
+		{"decimal amount", `{"customerIp":"1.2.3.4","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"10.00","products":[{"name":"a","unitPrice":"1","quantity":"1"}]}`, "ERROR_VALUE_INVALID", 400},
+		{"no products", `{"customerIp":"1.2.3.4","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"100"}`, "ERROR_VALUE_MISSING", 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &client{t: t, s: s, tok: c.tok}
+			code, m, _ := c.do("POST", "/api/v2_1/orders", tc.body)
+			if code != tc.code || statusCode(m) != tc.want {
+				t.Fatalf("%d %v", code, m)
+			}
+		})
+	}
+	bad := &client{t: t, s: s, tok: "nope"}
+	if code, _, _ := bad.do("GET", "/api/v2_1/orders/X", ""); code != http.StatusUnauthorized {
+		t.Fatalf("bad token: %d", code)
+	}
+}
+
+func TestPaymentPageAndWireNotification(t *testing.T) {
+	t.Parallel()
+	got := make(chan http.Header, 4)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header
+	}))
+	defer recv.Close()
+	s := Start(Config{SkipPending: true})
+	defer s.Close()
+	c := newClient(t, s)
+	id, redirect := create(c, recv.URL, "ext-1")
+	if code, m, _ := c.do("POST", "/api/v2_1/orders", strings.Replace(strings.Replace(createBody, "%s", recv.URL, 1), "%s", "ext-1", 1)); code != 400 || statusCode(m) != "ERROR_ORDER_NOT_UNIQUE" {
+		t.Fatalf("duplicate extOrderId: %d %v", code, m)
+	}
+	resp, err := http.Get(redirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"10.00 PLN", `value="paid"`, `value="declined"`, `value="abandoned"`} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Fatalf("page lacks %q:\n%s", want, page)
+		}
+	}
+	u, _ := url.Parse(redirect)
+	form := url.Values{"orderId": {id}, "token": {u.Query().Get("token")}, "outcome": {"declined"}}
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = hc.PostForm(s.URL()+"/pay/", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "https://shop.test/done?error=501" {
+		t.Fatalf("after choice: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	select {
+	case h := <-got:
+		if h.Get("OpenPayu-Signature") == "" || h.Get("X-OpenPayU-Signature") == "" {
+			t.Fatalf("headers %v", h)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notification")
+	}
+	if st, _ := s.Order(id); st != "CANCELED" {
+		t.Fatalf("status %s", st)
+	}
+}
+
+func TestTimeoutDoesNotLeak(t *testing.T) {
+	s := Start(Config{})
+	c := newClient(t, s)
+	s.SetFailure(FailureTimeout)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL()+"/api/v2_1/orders/X", nil)
+	req.Header.Set("Authorization", "Bearer "+c.tok)
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("hung request answered")
+	}
+	s.Close()
+	http.DefaultClient.CloseIdleConnections()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines, %d before", n, before)
+	}
+}
+
+func TestCloseTwiceAndHandlerOnly(t *testing.T) {
+	t.Parallel()
+	s := Start(Config{})
+	s.Close()
+	s.Close()
+	h := New(Config{Algorithm: "MD5"})
+	defer h.Close()
+	rec := httptest.NewRecorder()
+	h.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v2_1/orders/X", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("code %d", rec.Code)
+	}
+}
