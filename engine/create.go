@@ -78,6 +78,12 @@ func (e *Engine) Start(ctx context.Context, id, clientIP string) (*getpaid.Payme
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
 	}
+	return e.start(ctx, p, clientIP)
+}
+
+// start is Start for a payment already loaded.
+func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string) (*getpaid.Payment, error) {
+	id := p.ID
 	if p.Status != getpaid.StatusNew {
 		return nil, fmt.Errorf("engine: start %q: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
 	}
@@ -120,7 +126,7 @@ func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, 
 	if err != nil {
 		return nil, err
 	}
-	started, err := e.Start(ctx, p.ID, req.ClientIP)
+	started, err := e.start(ctx, p, req.ClientIP)
 	if err != nil {
 		return p, err
 	}
