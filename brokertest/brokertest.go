@@ -76,7 +76,7 @@ func (e *env) pay(t *testing.T, order string) *getpaid.Payment {
 	t.Helper()
 	p, err := e.eng.Pay(context.Background(), engine.CreateRequest{
 		OrderID: order, Backend: e.h.Name, Amount: e.h.Amount, Description: "Conformance " + order,
-		Buyer: getpaid.Buyer{Email: "buyer@example.com", FirstName: "Jan", LastName: "Kowalski", Language: "pl"},
+		Buyer:     getpaid.Buyer{Email: "buyer@example.com", FirstName: "Jan", LastName: "Kowalski", Language: "pl"},
 		ReturnURL: "https://shop.example/orders/" + order, ClientIP: "203.0.113.10",
 	})
 	if err != nil {

@@ -8,7 +8,9 @@ import (
 )
 
 // lateHandler serves the handler built after the server's URL is known.
-type lateHandler struct{ h atomic.Pointer[httpapi.Handler] }
+type lateHandler struct {
+	h atomic.Pointer[httpapi.Handler]
+}
 
 func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := l.h.Load()
