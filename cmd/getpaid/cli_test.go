@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid/broker/dummy"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "getpaid.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const dummyConfig = `listen: 127.0.0.1:0
+base_url: https://pay.example.com
+database: "memory:"
+api_keys: [server-api-key-0123456789]
+trusted_proxies: [10.0.0.0/8, 192.0.2.1]
+backends:
+  dummy:
+    secret: s3cret
+    currencies: [PLN, KWD]
+`
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml string
+		env        []string
+		wantErr    string
+		check      func(t *testing.T, c *fileConfig)
+	}{
+		{"full", dummyConfig, nil, "", func(t *testing.T, c *fileConfig) {
+			if c.BaseURL != "https://pay.example.com" || len(c.APIKeys) != 1 || len(c.TrustedProxies) != 2 {
+				t.Fatalf("%+v", c)
+			}
+		}},
+		{"unknown top-level key", dummyConfig + "colour: blue\n", nil, "colour", nil},
+		{"no database", "backends:\n  dummy:\n    secret: x\n", nil, "database", nil},
+		{"no backends", "database: \"memory:\"\n", nil, "no backends", nil},
+		{"env overrides secrets", dummyConfig, []string{"GETPAID_API_KEYS=k1-0123456789abcdef,k2-0123456789abcdef", "GETPAID_BACKEND_DUMMY_SECRET=from-env"}, "", func(t *testing.T, c *fileConfig) {
+			if len(c.APIKeys) != 2 {
+				t.Fatalf("api keys %v", c.APIKeys)
+			}
+			var cfg dummy.Config
+			if err := decodeSettings("dummy", c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "from-env" {
+				t.Fatalf("secret %q, %v", cfg.Secret, err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig([]byte(tt.yaml), tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestUnknownBackendSettingRefused(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  dummy:\n    secret: x\n    secrte: typo\n")
+	code, _, stderr := runCLI(t, "", "backends", "--config", path)
+	if code == 0 || !strings.Contains(stderr, "secrte") {
+		t.Fatalf("code %d, stderr %q", code, stderr)
+	}
+}
+
+func TestCallbackCheck(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, dummyConfig)
+	body, sig := dummy.EncodeCallback("s3cret", dummy.Callback{PaymentID: "pay_1", EventID: "e1", Status: "paid", Amount: "1.005", Currency: "KWD"})
+	tests := []struct {
+		name, body string
+		headers    []string
+		code       int
+		out        string
+	}{
+		{"valid", string(body), []string{"Dummy-Signature: " + sig}, 0, "valid"},
+		{"wrong signature", string(body), []string{"Dummy-Signature: " + dummy.Sign("other", body)}, 1, "invalid: dummy: callback signature invalid"},
+		{"missing signature", string(body), nil, 1, "invalid: dummy: callback signature invalid: missing Dummy-Signature"},
+		{"tampered body", strings.Replace(string(body), "1.005", "9.005", 1), []string{"Dummy-Signature: " + sig}, 1, "invalid:"},
+		{"malformed body", "{", []string{"Dummy-Signature: " + dummy.Sign("s3cret", []byte("{"))}, 1, "invalid: dummy: malformed callback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"callback", "check", "--config", path, "--backend", "dummy"}
+			for _, h := range tt.headers {
+				args = append(args, "--header", h)
+			}
+			code, out, _ := runCLI(t, tt.body, args...)
+			if code != tt.code || !strings.HasPrefix(out, tt.out) {
+				t.Fatalf("code %d out %q; want %d %q", code, out, tt.code, tt.out)
+			}
+		})
+	}
+}
+
+func TestConfigCommand(t *testing.T) {
+	t.Parallel()
+	code, out, stderr := runCLI(t, "", "config", "dummy", "--base-url", "https://shop.example/payments/")
+	if code != 0 || !strings.Contains(out, "https://shop.example/payments/callback/dummy") {
+		t.Fatalf("code %d out %q err %q", code, out, stderr)
+	}
+	if code, _, _ := runCLI(t, "", "config", "dummy"); code == 0 {
+		t.Fatal("missing --base-url accepted")
+	}
+	if code, _, _ := runCLI(t, "", "config", "nope", "--base-url", "https://x.example"); code == 0 {
+		t.Fatal("unknown backend accepted")
+	}
+}
+
+func TestBackendsCommand(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, dummyConfig)
+	code, out, stderr := runCLI(t, "", "backends", "--config", path)
+	if code != 0 || !strings.Contains(out, "dummy") || !strings.Contains(out, "KWD PLN") {
+		t.Fatalf("code %d out %q err %q", code, out, stderr)
+	}
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/payu"
+	"github.com/getpaid-go/getpaid/broker/payu/payutest"
+)
+
+func payuKind() backendKind {
+	return backendKind{
+		title:      "PayU",
+		currencies: payu.DefaultCurrencies(),
+		build: func(name string, s yaml.Node, base string) (getpaid.Broker, error) {
+			var cfg payu.Config
+			if err := decodeSettings(name, s, &cfg); err != nil {
+				return nil, err
+			}
+			return payu.New(cfg)
+		},
+	}
+}
+
+// newPayuSimulator runs the PayU simulator with PayU's public sandbox POS
+// credentials, signing notifications with SHA-256.
+func newPayuSimulator() (*simulator, map[string]any, error) {
+	sim := payutest.New(payutest.Config{})
+	c := sim.Config()
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL}, map[string]any{
+		"pos_id": c.PosID, "second_key": c.SecondKey, "client_id": c.ClientID, "client_secret": c.ClientSecret,
+	}, nil
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+)
+
+// cmdSimulate runs a broker simulator standalone, so a merchant can test an
+// integration offline: point the backend's api_url at it.
+func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("simulate: usage: getpaid simulate BROKER --addr HOST:PORT")
+	}
+	name := args[0]
+	fs := newFlags("simulate", stderr)
+	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	sim, settings, err := newSimulator(name)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	sim.setBase(url)
+	fmt.Fprintf(stdout, "%s simulator at %s\nsettings for getpaid.yaml:\n  backends:\n    %s:\n", name, url, name)
+	keys := make([]string, 0, len(settings))
+	for k := range settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(stdout, "      %s: %v\n", k, settings[k])
+	}
+	fmt.Fprintf(stdout, "      api_url: %s\n", url)
+	return serveUntilDone(ctx, ln, sim.handler, nil)
+}

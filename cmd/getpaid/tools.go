@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("migrate", stdout)
+	path := fs.String("config", "getpaid.yaml", "config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	file, ok := strings.CutPrefix(c.Database, "sqlite:")
+	if !ok {
+		return fmt.Errorf("migrate: database %q: only sqlite:PATH is supported", c.Database)
+	}
+	applied, err := sqlite.Migrate(ctx, file, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "database is up to date")
+		return nil
+	}
+	for _, v := range applied {
+		fmt.Fprintf(stdout, "applied migration %d\n", v)
+	}
+	return nil
+}
+
+// cmdBackends lists the enabled backends (with --config) or every backend
+// this binary knows, with their currencies.
+func cmdBackends(args []string, stdout io.Writer) error {
+	fs := newFlags("backends", stdout)
+	path := fs.String("config", "", "config file (without it: every backend getpaid knows, with default currencies)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+	fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE")
+	if *path == "" {
+		kinds := backendKinds()
+		for _, n := range kindNames() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", n, strings.Join(kinds[n].currencies, " "), kinds[n].title)
+		}
+		return nil
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	reg, err := buildRegistry(c)
+	if err != nil {
+		return err
+	}
+	for _, b := range reg.ForCurrency("") {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name, strings.Join(getpaid.Currencies(b.Broker), " "), b.Title)
+	}
+	return nil
+}
+
+// cmdConfig prints what to enter in a broker's panel (django-getpaid's
+// payu_configuration).
+func cmdConfig(args []string, stdout io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("config: usage: getpaid config BACKEND --base-url URL [--config FILE]")
+	}
+	name := args[0]
+	fs := newFlags("config", stdout)
+	base := fs.String("base-url", "", "public URL where getpaid is reachable (required)")
+	path := fs.String("config", "", "config file (uses the backend's settings from it)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	u, err := url.Parse(*base)
+	if *base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("config: --base-url must be an absolute http(s) URL")
+	}
+	baseURL := strings.TrimRight(*base, "/")
+	var broker getpaid.Broker
+	if *path != "" {
+		c, err := loadConfig(*path)
+		if err != nil {
+			return err
+		}
+		c.BaseURL = baseURL
+		reg, err := buildRegistry(c)
+		if err != nil {
+			return err
+		}
+		b, ok := reg.Get(name)
+		if !ok {
+			return fmt.Errorf("config: backend %q is not enabled in %s", name, *path)
+		}
+		broker = b.Broker
+	} else {
+		k, ok := backendKinds()[name]
+		if !ok {
+			return fmt.Errorf("config: unknown backend %q (known: %s)", name, strings.Join(kindNames(), ", "))
+		}
+		broker, err = k.build(name, placeholderSettings(name), baseURL)
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "Settings for %s in the broker's panel, for getpaid at %s:\n\n", name, baseURL)
+	if cf, ok := broker.(getpaid.Configurator); ok {
+		for _, s := range cf.PanelSettings(baseURL) {
+			fmt.Fprintf(stdout, "  %s: %s\n", s.Name, s.Value)
+		}
+	} else {
+		fmt.Fprintf(stdout, "  Notification URL: %s/callback/%s\n", baseURL, name)
+	}
+	return nil
+}
+
+// cmdCallback verifies a captured callback without changing anything.
+func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		return fmt.Errorf("callback: usage: getpaid callback check --config FILE --backend NAME [--header \"K: V\"]... < body")
+	}
+	fs := newFlags("callback check", stdout)
+	path := fs.String("config", "getpaid.yaml", "config file")
+	name := fs.String("backend", "", "backend that received the callback (required)")
+	remote := fs.String("remote-ip", "", "sender's address, to check the backend's IP allowlist too")
+	var headers headerFlags
+	fs.Var(&headers, "header", `a request header, "Name: value" (repeatable)`)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *name == "" {
+		return errors.New("callback check: --backend is required")
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	reg, err := buildRegistry(c)
+	if err != nil {
+		return err
+	}
+	b, ok := reg.Get(*name)
+	if !ok {
+		return &exitError{code: 1, msg: fmt.Sprintf("invalid: backend %q is not enabled in %s", *name, *path)}
+	}
+	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
+	if err != nil {
+		return err
+	}
+	if *remote != "" {
+		if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(*remote) {
+			return &exitError{code: 1, msg: fmt.Sprintf("invalid: %s is not an address %s sends callbacks from", *remote, *name)}
+		}
+	}
+	obs, err := b.Broker.ParseCallback(ctx, &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header(headers), Body: body, RemoteIP: *remote})
+	if err != nil {
+		return &exitError{code: 1, msg: "invalid: " + err.Error()}
+	}
+	fmt.Fprintln(stdout, "valid")
+	fmt.Fprintf(stdout, "  payment: %s\n  broker id: %s\n  event: %s\n  says: %s", obs.PaymentID, obs.ExternalID, obs.EventID, obs.Kind)
+	if obs.BrokerStatus != "" {
+		fmt.Fprintf(stdout, " (%s)", obs.BrokerStatus)
+	}
+	if !obs.Amount.IsZero() {
+		fmt.Fprintf(stdout, " %s", obs.Amount)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+type headerFlags http.Header
+
+func (h *headerFlags) String() string { return "" }
+
+func (h *headerFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("header %q: want \"Name: value\"", v)
+	}
+	if *h == nil {
+		*h = headerFlags{}
+	}
+	http.Header(*h).Add(strings.TrimSpace(k), strings.TrimSpace(val))
+	return nil
+}

@@ -1,0 +1,130 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	msqlite "modernc.org/sqlite"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+// BenchmarkLifecycle runs whole payment lifecycles from about 32 goroutines:
+// create, prepare, read, capture under an event key, read by external id.
+// One op is one lifecycle (3 durable writes, 2 reads). Compare the drivers:
+//
+//	go test -run '^$' -bench Lifecycle -benchtime 3s -count 3 ./sqlite/
+//
+// "modernc-fdatasync" is modernc with its process-wide switch from fsync(2)
+// to fdatasync(2) (what ncruces and C SQLite builds use on Linux); the store
+// never flips that global itself. "*-normal" runs with synchronous=NORMAL,
+// to show what waiting for fsync costs.
+func BenchmarkLifecycle(b *testing.B) {
+	for _, v := range []struct {
+		name, driver, sync string
+		fdatasync          bool
+	}{
+		{name: "modernc", driver: sqlite.DriverModernc},
+		{name: "ncruces", driver: sqlite.DriverNcruces},
+		{name: "modernc-fdatasync", driver: sqlite.DriverModernc, fdatasync: true},
+		{name: "modernc-normal", driver: sqlite.DriverModernc, sync: "NORMAL"},
+		{name: "ncruces-normal", driver: sqlite.DriverNcruces, sync: "NORMAL"},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			if v.fdatasync {
+				prev, err := msqlite.Fdatasync(true)
+				if err != nil {
+					b.Skip(err)
+				}
+				defer func() { _, _ = msqlite.Fdatasync(prev) }()
+			}
+			path := filepath.Join(b.TempDir(), "bench.db")
+			s, err := sqlite.Open(context.Background(), path, sqlite.Options{Driver: v.driver, Synchronous: v.sync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := lifecycle(ctx, s); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
+		})
+	}
+}
+
+// lifecycle is one payment from creation to paid.
+func lifecycle(ctx context.Context, s getpaid.Store) error {
+	p := &getpaid.Payment{
+		ID: getpaid.NewID("pay"), OrderID: getpaid.NewID("ord"), Backend: "dummy",
+		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("123.45", "PLN"),
+		Description: "bench", Buyer: getpaid.Buyer{Email: "b@example.com", Language: "pl"},
+		ReturnURL: "https://shop.example/o", ClientIP: "203.0.113.1",
+	}
+	if err := s.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: true}); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	ext := "ext_" + p.ID
+	_, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "prepared", Apply: func(q *getpaid.Payment) (bool, error) {
+		r := &getpaid.Redirect{Method: "POST", URL: "https://broker.example/pay", Fields: map[string]string{"sig": "x"}}
+		return true, getpaid.MarkPrepared(q, ext, r)
+	}})
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if _, err := s.Payment(ctx, p.ID); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	o := &getpaid.Observation{ExternalID: ext, EventID: "e_" + p.ID, Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true}
+	res, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: "dummy:" + o.EventID, Cause: o.Cause(),
+		Apply: func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, o) }})
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	if res.Payment.Status != getpaid.StatusPaid {
+		return fmt.Errorf("capture: status %s", res.Payment.Status)
+	}
+	if _, err := s.PaymentByExternalID(ctx, "dummy", ext); err != nil {
+		return fmt.Errorf("by external id: %w", err)
+	}
+	return nil
+}
+
+// BenchmarkRead reads one payment by id from parallel goroutines, showing the
+// drivers' read-path cost without fsyncs:
+//
+//	go test -run '^$' -bench Read ./sqlite/
+func BenchmarkRead(b *testing.B) {
+	for _, d := range drivers {
+		b.Run(d, func(b *testing.B) {
+			s, _ := openTemp(b, d)
+			ctx := context.Background()
+			p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o", Backend: "dummy",
+				Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN"),
+				Redirect: &getpaid.Redirect{Method: "GET", URL: "https://broker.example/"}}
+			if err := s.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.Payment(ctx, p.ID); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,151 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// readStmts are the prepared read statements on the read-only pool.
+type readStmts struct {
+	payment, byExternal, byOrder, history, exists, pending *sql.Stmt
+	all                                                    []*sql.Stmt
+}
+
+// prepareReads prepares the read statements on db.
+func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
+	rs := &readStmts{}
+	for _, q := range []struct {
+		dst  **sql.Stmt
+		text string
+	}{
+		{&rs.payment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
+		{&rs.byExternal, "SELECT " + paymentCols + " FROM payments WHERE backend = ? AND external_id = ? AND external_id <> ''"},
+		{&rs.byOrder, "SELECT " + paymentCols + " FROM payments WHERE order_id = ? ORDER BY seq"},
+		{&rs.history, "SELECT from_status, to_status, at, cause FROM history WHERE payment_id = ? ORDER BY seq"},
+		{&rs.exists, "SELECT 1 FROM payments WHERE id = ?"},
+		{&rs.pending, "SELECT " + eventCols + " FROM outbox WHERE delivered = 0 ORDER BY seq LIMIT ?"},
+	} {
+		s, err := db.PrepareContext(ctx, q.text)
+		if err != nil {
+			_ = rs.close()
+			return nil, fmt.Errorf("prepare %q: %w", q.text, err)
+		}
+		*q.dst = s
+		rs.all = append(rs.all, s)
+	}
+	return rs, nil
+}
+
+// close closes the prepared statements.
+func (rs *readStmts) close() error {
+	for _, s := range rs.all {
+		_ = s.Close()
+	}
+	return nil
+}
+
+// Payment implements getpaid.Store.
+func (s *Store) Payment(ctx context.Context, id string) (*getpaid.Payment, error) {
+	p, err := scanPayment(s.rs.payment.QueryRowContext(ctx, id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: payment %s: %w", id, notFound(err))
+	}
+	return p, nil
+}
+
+// PaymentByExternalID implements getpaid.Store.
+func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID string) (*getpaid.Payment, error) {
+	p, err := scanPayment(s.rs.byExternal.QueryRowContext(ctx, backend, externalID))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: payment by external id %s/%s: %w", backend, externalID, notFound(err))
+	}
+	return p, nil
+}
+
+// PaymentsByOrder implements getpaid.Store.
+func (s *Store) PaymentsByOrder(ctx context.Context, orderID string) ([]*getpaid.Payment, error) {
+	rows, err := s.rs.byOrder.QueryContext(ctx, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: payments of order %s: %w", orderID, err)
+	}
+	defer rows.Close()
+	var out []*getpaid.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: payments of order %s: %w", orderID, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: payments of order %s: %w", orderID, err)
+	}
+	return out, nil
+}
+
+// History implements getpaid.Store.
+func (s *Store) History(ctx context.Context, paymentID string) ([]getpaid.Transition, error) {
+	h, err := s.history(ctx, paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history of %s: %w", paymentID, err)
+	}
+	return h, nil
+}
+
+func (s *Store) history(ctx context.Context, paymentID string) ([]getpaid.Transition, error) {
+	rows, err := s.rs.history.QueryContext(ctx, paymentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []getpaid.Transition
+	for rows.Next() {
+		var (
+			tr       getpaid.Transition
+			from, to string
+			at       int64
+		)
+		if err := rows.Scan(&from, &to, &at, &tr.Cause); err != nil {
+			return nil, err
+		}
+		tr.From, tr.To, tr.At = getpaid.Status(from), getpaid.Status(to), fromNanos(at)
+		out = append(out, tr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		var one int
+		if err := s.rs.exists.QueryRowContext(ctx, paymentID).Scan(&one); err != nil {
+			return nil, notFound(err)
+		}
+	}
+	return out, nil
+}
+
+// PendingEvents implements getpaid.Store. A limit of 0 or less means no limit.
+func (s *Store) PendingEvents(ctx context.Context, limit int) ([]getpaid.Event, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.rs.pending.QueryContext(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending events: %w", err)
+	}
+	defer rows.Close()
+	var out []getpaid.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: pending events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: pending events: %w", err)
+	}
+	return out, nil
+}

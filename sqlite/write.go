@@ -1,0 +1,247 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// writeStmts are the writer's prepared statements on the write connection.
+type writeStmts struct {
+	begin, commit, rollback, savepoint, release, rollbackTo *sql.Stmt
+
+	liveExists                                             *sql.Stmt
+	loadPayment, insertPayment, updatePayment, updateState *sql.Stmt
+	insertHistory, insertEvent, insertApplied, markEvent   *sql.Stmt
+
+	all []*sql.Stmt
+}
+
+// prepareWrites prepares every write statement on conn.
+func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
+	st := &writeStmts{}
+	for _, q := range []struct {
+		dst  **sql.Stmt
+		text string
+	}{
+		{&st.begin, "BEGIN IMMEDIATE"},
+		{&st.commit, "COMMIT"},
+		{&st.rollback, "ROLLBACK"},
+		{&st.savepoint, "SAVEPOINT job"},
+		{&st.release, "RELEASE job"},
+		{&st.rollbackTo, "ROLLBACK TO job"},
+		{&st.liveExists, "SELECT 1 FROM payments WHERE order_id = ? AND status NOT IN ('failed', 'cancelled') LIMIT 1"},
+		{&st.loadPayment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
+		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.updatePayment, `UPDATE payments SET order_id = ?, backend = ?, status = ?, amount = ?, currency = ?,
+			locked = ?, captured = ?, refunded = ?, refund_asked = ?, external_id = ?, description = ?,
+			buyer = ?, return_url = ?, client_ip = ?, redirect = ?, fraud = ?, version = ?, updated_at = ?
+			WHERE id = ?`},
+		// updateState leaves the indexed columns alone, so their index
+		// entries are not rewritten: the common case, and fewer pages per commit.
+		{&st.updateState, `UPDATE payments SET status = ?, amount = ?, currency = ?, locked = ?, captured = ?,
+			refunded = ?, refund_asked = ?, description = ?, buyer = ?, return_url = ?, client_ip = ?,
+			redirect = ?, fraud = ?, version = ?, updated_at = ?
+			WHERE id = ?`},
+		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
+		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.insertApplied, "INSERT INTO applied_events (event_key, payment_id, applied_at) VALUES (?,?,?)"},
+		{&st.markEvent, "UPDATE outbox SET delivered = 1 WHERE id = ? AND delivered = 0"},
+	} {
+		s, err := conn.PrepareContext(ctx, q.text)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("prepare %q: %w", q.text, err)
+		}
+		*q.dst = s
+		st.all = append(st.all, s)
+	}
+	return st, nil
+}
+
+// close closes the prepared statements.
+func (st *writeStmts) close() {
+	for _, s := range st.all {
+		_ = s.Close()
+	}
+}
+
+// exists runs a "SELECT 1" statement and reports whether it found a row.
+func (tx *wtx) exists(s *sql.Stmt, args ...any) (bool, error) {
+	var one int
+	err := s.QueryRowContext(tx.ctx, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// insertEvent writes e to the outbox.
+func (tx *wtx) insertEvent(e getpaid.Event) error {
+	_, err := tx.st.insertEvent.ExecContext(tx.ctx, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
+		string(e.From), string(e.To), e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, nanos(e.At))
+	return err
+}
+
+// created is what CreatePayment's job reports back.
+type created struct{ at int64 }
+
+// CreatePayment implements getpaid.Store. It sets p's Version, CreatedAt and
+// UpdatedAt once the payment is committed.
+func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) error {
+	enc, err := encode(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: create payment: %w", err)
+	}
+	q := clone(p)
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, enc, opts) })
+	if err != nil {
+		return fmt.Errorf("sqlite: create payment %s: %w", p.ID, err)
+	}
+	at := v.(created).at
+	p.Version, p.CreatedAt, p.UpdatedAt = 1, fromNanos(at), fromNanos(at)
+	return nil
+}
+
+// createPayment is CreatePayment's job on the writer.
+func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.CreateOptions) (any, error) {
+	// Duplicate ids and external ids are refused by the UNIQUE indexes.
+	if opts.OneLivePerOrder {
+		if live, err := tx.exists(tx.st.liveExists, p.OrderID); err != nil || live {
+			return nil, orErr(err, fmt.Errorf("order %s: %w", p.OrderID, getpaid.ErrLivePaymentExists))
+		}
+	}
+	t := now()
+	p.Version, p.CreatedAt, p.UpdatedAt = 1, t, t
+	at := nanos(t)
+	_, err := tx.st.insertPayment.ExecContext(tx.ctx, p.ID, p.OrderID, p.Backend, string(p.Status),
+		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked,
+		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
+		string(p.Fraud), p.Version, at, at)
+	if err != nil {
+		return nil, conflict(err)
+	}
+	if err := tx.insertEvent(getpaid.NewCreatedEvent(p, t)); err != nil {
+		return nil, err
+	}
+	return created{at: at}, nil
+}
+
+// UpdatePayment implements getpaid.Store. m.Apply runs on the writer
+// goroutine, inside the transaction that persists its result, so it is called
+// exactly once per attempt and never concurrently with another write. It must
+// be quick and must not call the store's write methods (that would wait for
+// the writer it is blocking). A panic in Apply is re-raised in the caller.
+func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
+	if m.Apply == nil {
+		return nil, fmt.Errorf("sqlite: update payment %s: %w: mutation without Apply", id, getpaid.ErrInvalidRequest)
+	}
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) })
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update payment %s: %w", id, err)
+	}
+	return v.(*getpaid.UpdateResult), nil
+}
+
+// updatePayment is UpdatePayment's job on the writer.
+func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
+	t := now()
+	if m.EventKey != "" {
+		// Recorded first: a repeat fails here, before Apply. If anything
+		// later fails, the job's savepoint takes the record back.
+		if _, err := tx.st.insertApplied.ExecContext(tx.ctx, m.EventKey, id, nanos(t)); err != nil {
+			if isUnique(err) {
+				return nil, fmt.Errorf("event %s: %w", m.EventKey, getpaid.ErrDuplicateEvent)
+			}
+			return nil, err
+		}
+	}
+	cur, err := scanPayment(tx.st.loadPayment.QueryRowContext(tx.ctx, id))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	p := clone(cur)
+	changed, err := m.Apply(p)
+	if err != nil {
+		return nil, err
+	}
+	res := &getpaid.UpdateResult{Payment: cur, Changed: changed}
+	if changed {
+		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt // not Apply's to change
+		p.Version, p.UpdatedAt = cur.Version+1, t
+		if err := tx.persist(cur, p); err != nil {
+			return nil, err
+		}
+		if p.Status != cur.Status {
+			_, err := tx.st.insertHistory.ExecContext(tx.ctx, id, string(cur.Status), string(p.Status), nanos(t), m.Cause)
+			if err != nil {
+				return nil, err
+			}
+			ev := getpaid.NewStatusEvent(p, cur.Status, t)
+			if err := tx.insertEvent(ev); err != nil {
+				return nil, err
+			}
+			res.Events = []getpaid.Event{ev}
+		}
+		res.Payment = p
+	}
+	return res, nil
+}
+
+// persist writes p, the changed version of cur. When no indexed column
+// (order, backend, external id) changed, it leaves those columns alone.
+func (tx *wtx) persist(cur, p *getpaid.Payment) error {
+	enc, err := encode(p)
+	if err != nil {
+		return err
+	}
+	if p.OrderID == cur.OrderID && p.Backend == cur.Backend && p.ExternalID == cur.ExternalID {
+		_, err = tx.st.updateState.ExecContext(tx.ctx, string(p.Status), p.Amount.Minor, p.Amount.Currency,
+			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Description, enc.buyer, p.ReturnURL,
+			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
+		return err
+	}
+	_, err = tx.st.updatePayment.ExecContext(tx.ctx, p.OrderID, p.Backend, string(p.Status),
+		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked,
+		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
+		string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
+	return conflict(err)
+}
+
+// MarkDelivered implements getpaid.Store. Unknown ids are ignored.
+func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		for _, id := range ids {
+			if _, err := tx.st.markEvent.ExecContext(tx.ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: mark delivered: %w", err)
+	}
+	return nil
+}
+
+// orErr returns err if it is set, else refusal.
+func orErr(err, refusal error) error {
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// conflict wraps a uniqueness violation as getpaid.ErrConflict.
+func conflict(err error) error {
+	if isUnique(err) {
+		return fmt.Errorf("%w: %w", getpaid.ErrConflict, err)
+	}
+	return err
+}

@@ -1,0 +1,245 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// errClosed is returned for writes submitted after Close.
+var errClosed = errors.New("sqlite: store is closed")
+
+// Job states: a waiter whose context ends may abandon a queued job; once the
+// writer has taken it, the waiter waits for the real outcome instead.
+const (
+	jobQueued int32 = iota
+	jobTaken
+	jobAbandoned
+)
+
+// job is one queued write. fn runs on the writer goroutine inside the batch
+// transaction, in its own savepoint.
+type job struct {
+	ctx   context.Context
+	fn    func(tx *wtx) (any, error)
+	state atomic.Int32
+	done  chan result // buffered: the writer never blocks answering
+}
+
+// result is a job's outcome; a panic in fn is carried back to the waiter.
+type result struct {
+	val      any
+	err      error
+	panicked any
+}
+
+// writer is the group-commit loop that owns the one write connection.
+type writer struct {
+	conn     *sql.Conn
+	st       *writeStmts
+	maxBatch int
+
+	mu      sync.RWMutex // guards closed against concurrent submits
+	closed  bool
+	queue   chan *job
+	quit    chan struct{}
+	stopped chan struct{}
+}
+
+// wtx is what a job's fn gets: the writer's statements, inside the batch
+// transaction. Statements run with a background context: cancelling one
+// caller must not interrupt the shared transaction.
+type wtx struct {
+	st  *writeStmts
+	ctx context.Context
+}
+
+// newWriter prepares the write statements on conn and starts the loop.
+func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, error) {
+	st, err := prepareWrites(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if maxBatch <= 0 {
+		maxBatch = 256
+	}
+	w := &writer{
+		conn: conn, st: st, maxBatch: maxBatch,
+		queue:   make(chan *job, maxBatch),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go w.loop()
+	return w, nil
+}
+
+// do queues fn and waits for its outcome, which is only reported after the
+// batch holding it has committed. If ctx ends before the writer takes the job,
+// the job is dropped and ctx's error returned; after that, do waits for the
+// real outcome so the caller never hears "cancelled" for a committed change.
+func (w *writer) do(ctx context.Context, fn func(tx *wtx) (any, error)) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j := &job{ctx: ctx, fn: fn, done: make(chan result, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return nil, errClosed
+	}
+	select {
+	case w.queue <- j:
+		w.mu.RUnlock()
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return nil, ctx.Err()
+	}
+	var r result
+	select {
+	case r = <-j.done:
+	case <-ctx.Done():
+		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
+			return nil, ctx.Err()
+		}
+		r = <-j.done
+	}
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.val, r.err
+}
+
+// close stops accepting writes, lets the writer finish the queued ones and
+// releases the connection.
+func (w *writer) close() {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		<-w.stopped
+		return
+	}
+	w.closed = true
+	w.mu.Unlock()
+	close(w.quit)
+	<-w.stopped
+	w.st.close()
+	_ = w.conn.Close()
+}
+
+// loop gathers whatever is queued into one batch and runs it, until quit;
+// then it runs what is left in the queue and stops.
+func (w *writer) loop() {
+	defer close(w.stopped)
+	batch := make([]*job, 0, w.maxBatch)
+	for {
+		select {
+		case j := <-w.queue:
+			batch = w.gather(append(batch[:0], j))
+			w.run(batch)
+		case <-w.quit:
+			for {
+				batch = w.gather(batch[:0])
+				if len(batch) == 0 {
+					return
+				}
+				w.run(batch)
+			}
+		}
+	}
+}
+
+// gather adds queued jobs to batch without waiting, up to maxBatch.
+func (w *writer) gather(batch []*job) []*job {
+	for len(batch) < w.maxBatch {
+		select {
+		case j := <-w.queue:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// run executes one batch in one transaction, each job in its own savepoint,
+// commits, and then answers every job taken.
+func (w *writer) run(batch []*job) {
+	bg := context.Background()
+	taken := batch[:0]
+	for _, j := range batch {
+		if j.state.CompareAndSwap(jobQueued, jobTaken) {
+			taken = append(taken, j)
+		}
+	}
+	if len(taken) == 0 {
+		return
+	}
+	results := make([]result, len(taken))
+	if _, err := w.st.begin.ExecContext(bg); err != nil {
+		answerAll(taken, results, fmt.Errorf("sqlite: begin: %w", err))
+		return
+	}
+	tx := &wtx{st: w.st, ctx: bg}
+	for i, j := range taken {
+		if err := j.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
+		}
+		if _, err := w.st.savepoint.ExecContext(bg); err != nil {
+			w.abort(taken, results, fmt.Errorf("sqlite: savepoint: %w", err))
+			return
+		}
+		results[i] = call(j.fn, tx)
+		var err error
+		if results[i].err != nil || results[i].panicked != nil {
+			_, err = w.st.rollbackTo.ExecContext(bg)
+		}
+		if err == nil {
+			_, err = w.st.release.ExecContext(bg)
+		}
+		if err != nil {
+			// The transaction is no longer trustworthy: give up the batch.
+			w.abort(taken, results, fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
+		}
+	}
+	if _, err := w.st.commit.ExecContext(bg); err != nil {
+		w.abort(taken, results, fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}
+	for i, j := range taken {
+		j.done <- results[i]
+	}
+}
+
+// abort rolls the batch back and fails every job that had succeeded with err;
+// jobs that failed on their own keep their own error.
+func (w *writer) abort(taken []*job, results []result, err error) {
+	_, _ = w.st.rollback.ExecContext(context.Background())
+	answerAll(taken, results, err)
+}
+
+// answerAll answers every job, replacing successful outcomes with err.
+func answerAll(taken []*job, results []result, err error) {
+	for i, j := range taken {
+		r := results[i]
+		if r.err == nil && r.panicked == nil {
+			r = result{err: err}
+		}
+		j.done <- r
+	}
+}
+
+// call runs fn, turning a panic into a result carried back to the waiter.
+func call(fn func(*wtx) (any, error), tx *wtx) (r result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = result{panicked: p}
+		}
+	}()
+	v, err := fn(tx)
+	return result{val: v, err: err}
+}

@@ -1,0 +1,154 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// newTestPayment creates a new PLN payment for order in s.
+func newTestPayment(t *testing.T, s getpaid.Store, order string) *getpaid.Payment {
+	t.Helper()
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: order, Backend: "dummy",
+		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	if err := s.CreatePayment(context.Background(), p, getpaid.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// bump is a mutation adding one to Locked.
+var bump = getpaid.Mutation{Cause: "bump", Apply: func(p *getpaid.Payment) (bool, error) {
+	p.Locked++
+	return true, nil
+}}
+
+// TestCancelWhileQueued abandons a write stuck behind a slow one: the caller
+// gets its context's error at once and the write never happens.
+func TestCancelWhileQueued(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, "")
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-cancel")
+	release, started := make(chan struct{}), make(chan struct{})
+	go func() {
+		_, _ = s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) {
+			close(started)
+			<-release // holds the writer
+			return false, nil
+		}})
+	}()
+	<-started
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err := s.UpdatePayment(cctx, p.ID, bump)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("UpdatePayment with an expired context: %v", err)
+	}
+	close(release)
+	if _, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) { return false, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Payment(ctx, p.ID)
+	if err != nil || got.Locked != 0 || got.Version != 1 {
+		t.Errorf("abandoned write was applied: %+v, %v", got, err)
+	}
+	done, cancelNow := context.WithCancel(ctx)
+	cancelNow()
+	if err := s.CreatePayment(done, newPaymentValue("o-cancel"), getpaid.CreateOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("CreatePayment with a cancelled context: %v", err)
+	}
+}
+
+func newPaymentValue(order string) *getpaid.Payment {
+	return &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: order, Backend: "dummy",
+		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN")}
+}
+
+// TestBatchIsolation runs failing and succeeding writes in the same batches:
+// each failure is rolled back alone and reported to its own caller.
+func TestBatchIsolation(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, "")
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-iso")
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ok, failed int
+	for i := range 40 {
+		wg.Go(func() {
+			m := bump
+			if i%2 == 1 {
+				m = getpaid.Mutation{EventKey: "iso:" + string(rune('a'+i)), Apply: func(q *getpaid.Payment) (bool, error) {
+					q.Locked += 1000
+					return true, boom
+				}}
+			}
+			_, err := s.UpdatePayment(ctx, p.ID, m)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, boom):
+				failed++
+			default:
+				t.Errorf("UpdatePayment: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.Payment(ctx, p.ID)
+	if err != nil || ok != 20 || failed != 20 || got.Locked != 20 || got.Version != 21 {
+		t.Errorf("ok %d failed %d; payment %+v, %v", ok, failed, got, err)
+	}
+}
+
+// TestApplyPanic carries a panic in Apply to the caller; the store keeps working.
+func TestApplyPanic(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, "")
+	p := newTestPayment(t, s, "o-panic")
+	func() {
+		defer func() {
+			if r := recover(); r != "apply exploded" {
+				t.Errorf("recovered %v, want the Apply panic", r)
+			}
+		}()
+		_, _ = s.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) {
+			panic("apply exploded")
+		}})
+	}()
+	if _, err := s.UpdatePayment(context.Background(), p.ID, bump); err != nil {
+		t.Fatalf("UpdatePayment after a panic: %v", err)
+	}
+}
+
+// TestErrorsWrapped checks the operation prefix and the sentinel errors.
+func TestErrorsWrapped(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, "")
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-err")
+	for _, tc := range []struct {
+		name   string
+		err    error
+		want   error
+		prefix string
+	}{
+		{"payment", func() error { _, err := s.Payment(ctx, "nope"); return err }(), getpaid.ErrNotFound, "sqlite: payment nope"},
+		{"update", func() error { _, err := s.UpdatePayment(ctx, "nope", bump); return err }(), getpaid.ErrNotFound, "sqlite: update payment nope"},
+		{"create", s.CreatePayment(ctx, p, getpaid.CreateOptions{}), getpaid.ErrConflict, "sqlite: create payment"},
+		{"live", s.CreatePayment(ctx, newPaymentValue("o-err"), getpaid.CreateOptions{OneLivePerOrder: true}), getpaid.ErrLivePaymentExists, "sqlite: create payment"},
+	} {
+		if !errors.Is(tc.err, tc.want) || !strings.HasPrefix(tc.err.Error(), tc.prefix) {
+			t.Errorf("%s: %v; want %v with prefix %q", tc.name, tc.err, tc.want, tc.prefix)
+		}
+	}
+}

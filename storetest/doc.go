@@ -1,0 +1,29 @@
+// Package storetest is the conformance suite every getpaid.Store must pass.
+//
+// A store's own tests call Run with a constructor that returns a fresh, empty
+// store for each subtest:
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) getpaid.Store {
+//			s := memory.New()
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// The suite checks the contract documented on getpaid.Store: exact round
+// trips of every Payment field, not-found and conflict errors, the
+// one-live-payment-per-order policy, UpdatePayment's transaction semantics
+// (event-key dedupe, history rows, outbox events, versions), concurrency
+// (no lost updates, at-most-once event application) and the outbox.
+//
+// Beyond the interface comments, the suite pins these details, which every
+// store so far follows: CreatePayment sets p.Version to 1 and p.CreatedAt and
+// p.UpdatedAt to the creation time (a store with a coarser clock, such as
+// PostgreSQL's microseconds, must set the truncated value so p reads back
+// equal); a history row's At and a status event's At are the payment's new
+// UpdatedAt, and the created event's At is its CreatedAt; the payment handed
+// back by UpdatePayment equals what Payment then reads; times compare with
+// time.Equal and a nil Redirect.Fields equals an empty one; PendingEvents
+// lists events in the order they were written.
+package storetest
