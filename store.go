@@ -2,6 +2,7 @@ package getpaid
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -39,9 +40,16 @@ type Store interface {
 	Close() error
 }
 
-// CreateOptions are policies checked when a payment is created.
+// CreateOptions are policies checked when a payment is created, and an
+// optional first change made in the same transaction.
 type CreateOptions struct {
 	OneLivePerOrder bool
+	// Then, if set, is applied to the new payment in the same transaction,
+	// exactly as UpdatePayment applies a mutation: its EventKey is recorded,
+	// and a status move writes a history row and a status event. p is updated
+	// to the result. The engine uses it to record a payment already
+	// registered at its broker (new -> prepared) with one commit.
+	Then *Mutation
 }
 
 // Mutation is one change to one payment.
@@ -86,11 +94,13 @@ type Event struct {
 	At        time.Time `json:"at"`
 }
 
-// NewStatusEvent builds the outbox event for a status change of p; stores use it
-// so that every store writes the same event.
+// NewStatusEvent builds the outbox event for a status change of p (already at
+// its new Version); stores use it so that every store writes the same event.
+// Its ID is derived from the payment's id and version, which a status change
+// always increments.
 func NewStatusEvent(p *Payment, from Status, at time.Time) Event {
 	return Event{
-		ID: NewID("evt"), Type: EventStatusChanged, PaymentID: p.ID, OrderID: p.OrderID,
+		ID: "evt_" + p.ID + "_v" + strconv.FormatInt(p.Version, 10), Type: EventStatusChanged, PaymentID: p.ID, OrderID: p.OrderID,
 		Backend: p.Backend, From: from, To: p.Status, Amount: p.Amount,
 		Captured: p.Money(p.Captured), At: at,
 	}

@@ -52,6 +52,14 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	if r, ok := b.Broker.(getpaid.CallbackResponder); ok {
 		res.AckType, res.AckBody = r.CallbackAck()
 	}
+	if _, confirms := b.Broker.(getpaid.CallbackConfirmer); !confirms && obs.PaymentID != "" && obs.Kind != getpaid.KindNone {
+		// Nothing to confirm with the broker: load, check and apply in the
+		// store's one transaction, without reading the payment first.
+		out, err := e.applyDirect(ctx, b, obs, res)
+		if !isNotFound(err) || obs.ExternalID == "" {
+			return out, err
+		}
+	}
 	p, err := e.resolve(ctx, backend, obs)
 	if isNotFound(err) {
 		e.log.WarnContext(ctx, "callback for unknown payment", "backend", backend, "payment", obs.PaymentID, "external_id", obs.ExternalID)
@@ -126,6 +134,52 @@ func (e *Engine) applyObservation(ctx context.Context, b getpaid.Backend, p *get
 	if up.Changed {
 		res.Outcome = OutcomeApplied
 		e.log.InfoContext(ctx, "payment updated", "payment", p.ID, "backend", b.Name, "from", p.Status, "to", up.Payment.Status, "cause", obs.Cause())
+	}
+	e.dispatch(ctx, up.Events)
+	return res, nil
+}
+
+// applyDirect applies obs to the payment it names inside UpdatePayment: the
+// backend check, the status machine and the amount checks all run in the
+// transaction. An unknown payment is acknowledged (OutcomeUnknown) unless the
+// caller can still look it up by the broker's id (ErrNotFound is returned).
+func (e *Engine) applyDirect(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *CallbackResult) (*CallbackResult, error) {
+	var before getpaid.Status
+	key := ""
+	if obs.EventID != "" {
+		key = b.Name + ":" + obs.EventID
+	}
+	up, err := e.store.UpdatePayment(ctx, obs.PaymentID, getpaid.Mutation{
+		EventKey: key, Cause: obs.Cause(),
+		Apply: func(p *getpaid.Payment) (bool, error) {
+			if p.Backend != b.Name {
+				return false, fmt.Errorf("payment %s of %s: %w", p.ID, p.Backend, getpaid.ErrBackendMismatch)
+			}
+			before = p.Status
+			return getpaid.Apply(p, obs)
+		},
+	})
+	switch {
+	case errors.Is(err, getpaid.ErrDuplicateEvent):
+		res.Outcome = OutcomeDuplicate
+		return res, nil
+	case isNotFound(err):
+		if obs.ExternalID != "" {
+			return nil, err
+		}
+		e.log.WarnContext(ctx, "callback for unknown payment", "backend", b.Name, "payment", obs.PaymentID)
+		res.Outcome = OutcomeUnknown
+		return res, nil
+	case err != nil:
+		e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", obs.PaymentID, "kind", obs.Kind,
+			"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "err", err)
+		return nil, fmt.Errorf("engine: callback %s: apply to %s: %w", b.Name, obs.PaymentID, err)
+	}
+	res.Payment = up.Payment
+	res.Outcome = OutcomeNoChange
+	if up.Changed {
+		res.Outcome = OutcomeApplied
+		e.log.InfoContext(ctx, "payment updated", "payment", obs.PaymentID, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
 	}
 	e.dispatch(ctx, up.Events)
 	return res, nil

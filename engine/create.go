@@ -51,17 +51,22 @@ func (e *Engine) validate(req *CreateRequest) (getpaid.Backend, error) {
 	return b, nil
 }
 
+// newPayment is the new payment req asks for.
+func newPayment(req *CreateRequest) *getpaid.Payment {
+	return &getpaid.Payment{
+		ID: getpaid.NewID("pay"), OrderID: req.OrderID, Backend: req.Backend,
+		Status: getpaid.StatusNew, Amount: req.Amount, Description: req.Description,
+		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: req.ClientIP,
+	}
+}
+
 // Create validates req and stores a new payment (status new). Nothing is stored
 // when the request is refused.
 func (e *Engine) Create(ctx context.Context, req CreateRequest) (*getpaid.Payment, error) {
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
-	p := &getpaid.Payment{
-		ID: getpaid.NewID("pay"), OrderID: req.OrderID, Backend: req.Backend,
-		Status: getpaid.StatusNew, Amount: req.Amount, Description: req.Description,
-		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: req.ClientIP,
-	}
+	p := newPayment(&req)
 	if err := e.store.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: e.oneLive}); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
@@ -91,19 +96,9 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
 	}
-	if clientIP == "" {
-		clientIP = p.ClientIP
-	}
-	prep, err := b.Broker.Prepare(ctx, &getpaid.PrepareRequest{
-		Payment: p, NotifyURL: e.CallbackURL(p.Backend), SuccessURL: e.SuccessURL(p.ID),
-		FailureURL: e.FailureURL(p.ID), ClientIP: clientIP,
-	})
+	prep, err := e.prepare(ctx, b, p, clientIP)
 	if err != nil {
-		e.log.WarnContext(ctx, "broker prepare failed", "payment", id, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
-	}
-	if prep == nil || prep.Redirect == nil || prep.Redirect.URL == "" {
-		return nil, fmt.Errorf("engine: start %q: backend %q returned no redirect", id, p.Backend)
 	}
 	res, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
 		Cause: "prepared at broker",
@@ -119,18 +114,66 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 }
 
 // Pay creates a payment and starts it: the one call behind the payment form
-// and POST /api/v1/payments. If the broker refuses, the payment stays new and
-// the error is returned.
+// and POST /api/v1/payments. The broker is asked first and the payment is then
+// stored already prepared (new -> prepared, with its history row) in one
+// commit. If the broker refuses, the payment is stored as new, so the attempt
+// is on record and can be started again, and the error is returned.
 func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, error) {
-	p, err := e.Create(ctx, req)
+	b, err := e.validate(&req)
 	if err != nil {
+		return nil, fmt.Errorf("engine: create payment: %w", err)
+	}
+	p := newPayment(&req)
+	opts := getpaid.CreateOptions{OneLivePerOrder: e.oneLive}
+	if e.oneLive { // refuse before registering anything at the broker; the store checks again
+		ps, err := e.store.PaymentsByOrder(ctx, req.OrderID)
+		if err != nil {
+			return nil, fmt.Errorf("engine: create payment: %w", err)
+		}
+		for _, q := range ps {
+			if q.Live() {
+				return nil, fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
+			}
+		}
+	}
+	prep, perr := e.prepare(ctx, b, p, req.ClientIP)
+	if perr == nil {
+		opts.Then = &getpaid.Mutation{Cause: "prepared at broker", Apply: func(q *getpaid.Payment) (bool, error) {
+			return true, getpaid.MarkPrepared(q, prep.ExternalID, prep.Redirect)
+		}}
+	}
+	if err := e.store.CreatePayment(ctx, p, opts); err != nil {
+		return nil, fmt.Errorf("engine: create payment: %w", err)
+	}
+	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String(), "status", p.Status)
+	events := []getpaid.Event{getpaid.NewCreatedEvent(p, p.CreatedAt)}
+	if p.Status == getpaid.StatusPrepared {
+		events = append(events, getpaid.NewStatusEvent(p, getpaid.StatusNew, p.UpdatedAt))
+	}
+	e.dispatch(ctx, events)
+	if perr != nil {
+		return p, fmt.Errorf("engine: start %q: %w", p.ID, perr)
+	}
+	return p, nil
+}
+
+// prepare asks the broker to register p and checks it answered a redirect.
+func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, clientIP string) (*getpaid.Prepared, error) {
+	if clientIP == "" {
+		clientIP = p.ClientIP
+	}
+	prep, err := b.Broker.Prepare(ctx, &getpaid.PrepareRequest{
+		Payment: p, NotifyURL: e.CallbackURL(p.Backend), SuccessURL: e.SuccessURL(p.ID),
+		FailureURL: e.FailureURL(p.ID), ClientIP: clientIP,
+	})
+	if err != nil {
+		e.log.WarnContext(ctx, "broker prepare failed", "payment", p.ID, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
 		return nil, err
 	}
-	started, err := e.start(ctx, p, req.ClientIP)
-	if err != nil {
-		return p, err
+	if prep == nil || prep.Redirect == nil || prep.Redirect.URL == "" {
+		return nil, fmt.Errorf("backend %q returned no redirect", p.Backend)
 	}
-	return started, nil
+	return prep, nil
 }
 
 // PayOrder reads order orderID from src, checks it may be paid now, and pays

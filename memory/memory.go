@@ -71,11 +71,26 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 			}
 		}
 	}
+	if opts.Then != nil && opts.Then.EventKey != "" && s.applied[opts.Then.EventKey] {
+		return getpaid.ErrDuplicateEvent
+	}
 	now := s.now().UTC()
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+	created := getpaid.NewCreatedEvent(p, now)
+	if opts.Then != nil {
+		res, err := s.apply(p, *opts.Then, now)
+		if err != nil {
+			return err
+		}
+		s.outbox = append(s.outbox, created)
+		s.commit(res, *opts.Then, p)
+		*p = *clone(res.Payment)
+		s.order = append(s.order, p.ID)
+		return nil
+	}
 	s.payments[p.ID] = clone(p)
 	s.order = append(s.order, p.ID)
-	s.outbox = append(s.outbox, getpaid.NewCreatedEvent(p, now))
+	s.outbox = append(s.outbox, created)
 	return nil
 }
 
@@ -143,30 +158,45 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if !ok {
 		return nil, getpaid.ErrNotFound
 	}
+	res, err := s.apply(cur, m, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	s.commit(res, m, cur)
+	return res, nil
+}
+
+// apply runs m on a copy of cur; nothing is stored yet.
+func (s *Store) apply(cur *getpaid.Payment, m getpaid.Mutation, now time.Time) (*getpaid.UpdateResult, error) {
 	p := clone(cur)
 	changed, err := m.Apply(p)
 	if err != nil {
 		return nil, err
 	}
+	p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
 	res := &getpaid.UpdateResult{Payment: p, Changed: changed}
-	if changed {
-		now := s.now().UTC()
-		p.Version = cur.Version + 1
-		p.UpdatedAt = now
-		if p.Status != cur.Status {
-			s.history[id] = append(s.history[id], getpaid.Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause})
-			ev := getpaid.NewStatusEvent(p, cur.Status, now)
-			s.outbox = append(s.outbox, ev)
-			res.Events = append(res.Events, ev)
-		}
-		s.payments[id] = clone(p)
-	} else {
+	if !changed {
 		res.Payment = clone(cur)
+		return res, nil
 	}
+	p.Version, p.UpdatedAt = cur.Version+1, now
+	if p.Status != cur.Status {
+		res.Events = append(res.Events, getpaid.NewStatusEvent(p, cur.Status, now))
+	}
+	return res, nil
+}
+
+// commit stores what apply computed from cur.
+func (s *Store) commit(res *getpaid.UpdateResult, m getpaid.Mutation, cur *getpaid.Payment) {
+	p := res.Payment
+	if res.Changed && p.Status != cur.Status {
+		s.history[p.ID] = append(s.history[p.ID], getpaid.Transition{From: cur.Status, To: p.Status, At: p.UpdatedAt, Cause: m.Cause})
+	}
+	s.outbox = append(s.outbox, res.Events...)
+	s.payments[p.ID] = clone(p)
 	if m.EventKey != "" {
 		s.applied[m.EventKey] = true
 	}
-	return res, nil
 }
 
 // PendingEvents implements getpaid.Store.

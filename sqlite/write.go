@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -15,7 +17,7 @@ type writeStmts struct {
 
 	liveExists                                             *sql.Stmt
 	loadPayment, insertPayment, updatePayment, updateState *sql.Stmt
-	insertHistory, insertEvent, insertApplied, markEvent   *sql.Stmt
+	insertHistory, insertEvent, insertApplied              *sql.Stmt
 
 	all []*sql.Stmt
 }
@@ -49,7 +51,6 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
 		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.insertApplied, "INSERT INTO applied_events (event_key, payment_id, applied_at) VALUES (?,?,?)"},
-		{&st.markEvent, "UPDATE outbox SET delivered = 1 WHERE id = ? AND delivered = 0"},
 	} {
 		s, err := conn.PrepareContext(ctx, q.text)
 		if err != nil {
@@ -87,7 +88,12 @@ func (tx *wtx) insertEvent(e getpaid.Event) error {
 }
 
 // created is what CreatePayment's job reports back.
-type created struct{ at int64 }
+// created is what createPayment reports: the creation time and, with
+// CreateOptions.Then, the payment after the first change.
+type created struct {
+	at   int64
+	then *getpaid.Payment
+}
 
 // CreatePayment implements getpaid.Store. It sets p's Version, CreatedAt and
 // UpdatedAt once the payment is committed.
@@ -101,8 +107,12 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 	if err != nil {
 		return fmt.Errorf("sqlite: create payment %s: %w", p.ID, err)
 	}
-	at := v.(created).at
-	p.Version, p.CreatedAt, p.UpdatedAt = 1, fromNanos(at), fromNanos(at)
+	c := v.(created)
+	p.Version, p.CreatedAt, p.UpdatedAt = 1, fromNanos(c.at), fromNanos(c.at)
+	if c.then != nil {
+		*p = *clone(c.then)
+		p.CreatedAt, p.UpdatedAt = fromNanos(nanos(p.CreatedAt)), fromNanos(nanos(p.UpdatedAt))
+	}
 	return nil
 }
 
@@ -117,17 +127,56 @@ func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.Creat
 	t := now()
 	p.Version, p.CreatedAt, p.UpdatedAt = 1, t, t
 	at := nanos(t)
-	_, err := tx.st.insertPayment.ExecContext(tx.ctx, p.ID, p.OrderID, p.Backend, string(p.Status),
-		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked,
-		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
-		string(p.Fraud), p.Version, at, at)
+	createdEv := getpaid.NewCreatedEvent(p, t)
+	// With Then, the first change is applied before the row is written, so
+	// the payment is inserted once, in its final state, with the history row
+	// and status event the change calls for.
+	final, then := p, (*getpaid.Payment)(nil)
+	var statusEv *getpaid.Event
+	if m := opts.Then; m != nil {
+		// Recorded first, as in updatePayment; the job's savepoint takes it
+		// back if anything later fails.
+		if err := tx.recordEvent(m.EventKey, p.ID, t); err != nil {
+			return nil, err
+		}
+		q := clone(p)
+		changed, err := m.Apply(q)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			q.ID, q.CreatedAt = p.ID, p.CreatedAt
+			q.Version, q.UpdatedAt = 2, t
+			if q.Status != p.Status {
+				ev := getpaid.NewStatusEvent(q, p.Status, t)
+				statusEv = &ev
+			}
+			if enc, err = encode(q); err != nil {
+				return nil, err
+			}
+			final = q
+		}
+		then = final
+	}
+	_, err := tx.st.insertPayment.ExecContext(tx.ctx, final.ID, final.OrderID, final.Backend, string(final.Status),
+		final.Amount.Minor, final.Amount.Currency, final.Locked, final.Captured, final.Refunded, final.RefundAsked,
+		final.ExternalID, final.Description, enc.buyer, final.ReturnURL, final.ClientIP, enc.redirect,
+		string(final.Fraud), final.Version, at, nanos(final.UpdatedAt))
 	if err != nil {
 		return nil, conflict(err)
 	}
-	if err := tx.insertEvent(getpaid.NewCreatedEvent(p, t)); err != nil {
+	if err := tx.insertEvent(createdEv); err != nil {
 		return nil, err
 	}
-	return created{at: at}, nil
+	if statusEv != nil {
+		if _, err := tx.st.insertHistory.ExecContext(tx.ctx, p.ID, string(p.Status), string(final.Status), at, opts.Then.Cause); err != nil {
+			return nil, err
+		}
+		if err := tx.insertEvent(*statusEv); err != nil {
+			return nil, err
+		}
+	}
+	return created{at: at, then: then}, nil
 }
 
 // UpdatePayment implements getpaid.Store. m.Apply runs on the writer
@@ -149,20 +198,36 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 // updatePayment is UpdatePayment's job on the writer.
 func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	t := now()
-	if m.EventKey != "" {
-		// Recorded first: a repeat fails here, before Apply. If anything
-		// later fails, the job's savepoint takes the record back.
-		if _, err := tx.st.insertApplied.ExecContext(tx.ctx, m.EventKey, id, nanos(t)); err != nil {
-			if isUnique(err) {
-				return nil, fmt.Errorf("event %s: %w", m.EventKey, getpaid.ErrDuplicateEvent)
-			}
-			return nil, err
-		}
+	if err := tx.recordEvent(m.EventKey, id, t); err != nil {
+		return nil, err
 	}
 	cur, err := scanPayment(tx.st.loadPayment.QueryRowContext(tx.ctx, id))
 	if err != nil {
 		return nil, notFound(err)
 	}
+	return tx.applyMutation(cur, m, t)
+}
+
+// recordEvent records a mutation's event key first: a repeat fails here,
+// before Apply. If anything later fails, the job's savepoint takes the record
+// back.
+func (tx *wtx) recordEvent(key, id string, t time.Time) error {
+	if key == "" {
+		return nil
+	}
+	if _, err := tx.st.insertApplied.ExecContext(tx.ctx, key, id, nanos(t)); err != nil {
+		if isUnique(err) {
+			return fmt.Errorf("event %s: %w", key, getpaid.ErrDuplicateEvent)
+		}
+		return err
+	}
+	return nil
+}
+
+// applyMutation applies m to cur and persists the result with its history
+// row and status event.
+func (tx *wtx) applyMutation(cur *getpaid.Payment, m getpaid.Mutation, t time.Time) (*getpaid.UpdateResult, error) {
+	id := cur.ID
 	p := clone(cur)
 	changed, err := m.Apply(p)
 	if err != nil {
@@ -217,10 +282,20 @@ func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
 		return nil
 	}
 	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		for _, id := range ids {
-			if _, err := tx.st.markEvent.ExecContext(tx.ctx, id); err != nil {
+		// One statement per chunk: a batch of acknowledgements costs the
+		// writer about as much as one update.
+		const chunk = 200
+		for len(ids) > 0 {
+			n := min(chunk, len(ids))
+			args := make([]any, n)
+			for i, id := range ids[:n] {
+				args[i] = id
+			}
+			q := "UPDATE outbox SET delivered = 1 WHERE delivered = 0 AND id IN (?" + strings.Repeat(",?", n-1) + ")"
+			if _, err := tx.conn.ExecContext(tx.ctx, q, args...); err != nil {
 				return nil, err
 			}
+			ids = ids[n:]
 		}
 		return nil, nil
 	})

@@ -53,8 +53,9 @@ type writer struct {
 // transaction. Statements run with a background context: cancelling one
 // caller must not interrupt the shared transaction.
 type wtx struct {
-	st  *writeStmts
-	ctx context.Context
+	st   *writeStmts
+	conn *sql.Conn // for the few statements built per call
+	ctx  context.Context
 }
 
 // newWriter prepares the write statements on conn and starts the loop.
@@ -182,7 +183,7 @@ func (w *writer) run(batch []*job) {
 		answerAll(taken, results, fmt.Errorf("sqlite: begin: %w", err))
 		return
 	}
-	tx := &wtx{st: w.st, ctx: bg}
+	tx := &wtx{st: w.st, conn: w.conn, ctx: bg}
 	for i, j := range taken {
 		if err := j.ctx.Err(); err != nil {
 			results[i].err = err

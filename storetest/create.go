@@ -19,6 +19,8 @@ var createTests = []test{
 	{"DuplicateExternalID", testDuplicateExternalID},
 	{"OneLivePerOrder", testOneLivePerOrder},
 	{"OneLiveIgnoredWithoutOption", testOneLiveOff},
+	{"CreateThen", testCreateThen},
+	{"CreateThenFails", testCreateThenFails},
 }
 
 // testRoundTrip creates a payment with every field set and reads it back.
