@@ -36,17 +36,19 @@ type Config struct {
 
 // Engine is the payment service. It is safe for concurrent use.
 type Engine struct {
-	store    getpaid.Store
-	reg      *getpaid.Registry
-	base     string
-	oneLive  bool
-	log      *slog.Logger
-	mu       sync.RWMutex
-	listen   []Listener
-	acks     chan string
-	ackDone  chan struct{}
-	closing  sync.Once
-	pollWait time.Duration
+	store     getpaid.Store
+	reg       *getpaid.Registry
+	base      string
+	oneLive   bool
+	log       *slog.Logger
+	mu        sync.RWMutex
+	listen    []Listener
+	acks      chan string
+	ackMu     sync.RWMutex // guards ackClosed against sends racing Close
+	ackClosed bool
+	ackDone   chan struct{}
+	closing   sync.Once
+	pollWait  time.Duration
 }
 
 // New validates cfg and returns an Engine. Call Close when done: it flushes
@@ -105,7 +107,10 @@ func (e *Engine) FailureURL(id string) string { return e.base + "/failure/" + ur
 // Close flushes delivery records and stops background work. It does not close the store.
 func (e *Engine) Close() error {
 	e.closing.Do(func() {
+		e.ackMu.Lock()
+		e.ackClosed = true
 		close(e.acks)
+		e.ackMu.Unlock()
 		<-e.ackDone
 	})
 	return nil

@@ -47,8 +47,14 @@ type panicError struct{ v any }
 
 func (p panicError) Error() string { return "listener panicked" }
 
+// ack queues a delivery record. After Close the event simply stays pending
+// and is redelivered by the next Run.
 func (e *Engine) ack(id string) {
-	defer func() { _ = recover() }() // engine closed: the event stays pending, redelivered next start
+	e.ackMu.RLock()
+	defer e.ackMu.RUnlock()
+	if e.ackClosed {
+		return
+	}
 	e.acks <- id
 }
 
