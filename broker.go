@@ -45,6 +45,13 @@ type CallbackRequest struct {
 	RemoteIP string // the sender's IP, resolved through trusted proxies only
 }
 
+// CallbackVerifier checks only a callback's signature, without parsing it,
+// so tools can tell a bad signature from a body getpaid cannot apply. Brokers
+// that sign inside the body (Przelewy24) do not need it.
+type CallbackVerifier interface {
+	VerifyCallback(ctx context.Context, req *CallbackRequest) error
+}
+
 // StatusFetcher asks the broker for a payment's current status (pull mode).
 type StatusFetcher interface {
 	FetchStatus(ctx context.Context, p *Payment) (*Observation, error)

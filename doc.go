@@ -14,6 +14,7 @@
 //
 //	StatusFetcher      pull the current status (polling)
 //	CallbackConfirmer  confirm a notification before applying it (Przelewy24 verify)
+//	CallbackVerifier   check only a callback's signature (for callback check)
 //	CallbackResponder  the acknowledgement body the broker expects
 //	Capturer           capture a pre-authorisation, fully or partly
 //	Releaser           release a pre-authorisation

@@ -37,6 +37,11 @@ func (b *Broker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest
 	return ParseBody(req.Body)
 }
 
+// VerifyCallback implements getpaid.CallbackVerifier.
+func (b *Broker) VerifyCallback(ctx context.Context, req *getpaid.CallbackRequest) error {
+	return Verify(b.cfg.Secret, req.Header.Get(SignatureHeader), req.Body)
+}
+
 // Verify checks a Dummy-Signature value against body.
 func Verify(secret, signature string, body []byte) error {
 	if signature == "" {

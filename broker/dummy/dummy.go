@@ -55,13 +55,14 @@ type session struct {
 }
 
 var (
-	_ getpaid.Broker        = (*Broker)(nil)
-	_ getpaid.StatusFetcher = (*Broker)(nil)
-	_ getpaid.Capturer      = (*Broker)(nil)
-	_ getpaid.Releaser      = (*Broker)(nil)
-	_ getpaid.Refunder      = (*Broker)(nil)
-	_ getpaid.Configurator  = (*Broker)(nil)
-	_ getpaid.PageServer    = (*Broker)(nil)
+	_ getpaid.Broker           = (*Broker)(nil)
+	_ getpaid.StatusFetcher    = (*Broker)(nil)
+	_ getpaid.CallbackVerifier = (*Broker)(nil)
+	_ getpaid.Capturer         = (*Broker)(nil)
+	_ getpaid.Releaser         = (*Broker)(nil)
+	_ getpaid.Refunder         = (*Broker)(nil)
+	_ getpaid.Configurator     = (*Broker)(nil)
+	_ getpaid.PageServer       = (*Broker)(nil)
 )
 
 // New validates cfg and returns the broker.

@@ -56,21 +56,27 @@ type notification struct {
 // ParseCallback verifies a PayU notification over its raw body (header
 // OpenPayu-Signature, or X-OpenPayU-Signature) and maps it to an
 // observation. It changes nothing and makes no network call.
-func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+func (b *Broker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if err := b.VerifyCallback(ctx, req); err != nil {
+		return nil, err
+	}
+	return ParseNotification(req.Body)
+}
+
+// VerifyCallback implements getpaid.CallbackVerifier: the signature check of
+// ParseCallback alone, for "getpaid callback check".
+func (b *Broker) VerifyCallback(_ context.Context, req *getpaid.CallbackRequest) error {
 	if req == nil {
-		return nil, fmt.Errorf("payu: %w: no request", getpaid.ErrSignatureInvalid)
+		return fmt.Errorf("payu: %w: no request", getpaid.ErrSignatureInvalid)
 	}
 	header := headerValue(req.Header, HeaderSignature)
 	if header == "" {
 		header = headerValue(req.Header, HeaderXSignature)
 	}
 	if header == "" {
-		return nil, fmt.Errorf("payu: %w: no %s header", getpaid.ErrSignatureInvalid, HeaderSignature)
+		return fmt.Errorf("payu: %w: no %s header", getpaid.ErrSignatureInvalid, HeaderSignature)
 	}
-	if err := VerifyNotification(req.Body, header, b.cfg.SecondKey, b.cfg.AllowMD5); err != nil {
-		return nil, err
-	}
-	return ParseNotification(req.Body)
+	return VerifyNotification(req.Body, header, b.cfg.SecondKey, b.cfg.AllowMD5)
 }
 
 // headerValue looks name up case-insensitively, also in a hand-built header

@@ -61,14 +61,15 @@ type Broker struct {
 
 // Interface guards.
 var (
-	_ getpaid.Broker        = (*Broker)(nil)
-	_ getpaid.StatusFetcher = (*Broker)(nil)
-	_ getpaid.Capturer      = (*Broker)(nil)
-	_ getpaid.Releaser      = (*Broker)(nil)
-	_ getpaid.Refunder      = (*Broker)(nil)
-	_ getpaid.Canceler      = (*Broker)(nil)
-	_ getpaid.Configurator  = (*Broker)(nil)
-	_ getpaid.IPAllowlister = (*Broker)(nil)
+	_ getpaid.Broker           = (*Broker)(nil)
+	_ getpaid.StatusFetcher    = (*Broker)(nil)
+	_ getpaid.Capturer         = (*Broker)(nil)
+	_ getpaid.Releaser         = (*Broker)(nil)
+	_ getpaid.Refunder         = (*Broker)(nil)
+	_ getpaid.Canceler         = (*Broker)(nil)
+	_ getpaid.Configurator     = (*Broker)(nil)
+	_ getpaid.IPAllowlister    = (*Broker)(nil)
+	_ getpaid.CallbackVerifier = (*Broker)(nil)
 )
 
 // New validates cfg and returns a backend.

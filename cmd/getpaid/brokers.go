@@ -36,7 +36,7 @@ func przelewy24Kind() backendKind {
 func placeholderSettings(name string) yaml.Node {
 	src := map[string]string{
 		"dummy":      "secret: placeholder",
-		"payu":       "pos_id: \"300746\"\nsecond_key: placeholder\nclient_id: \"300746\"\nclient_secret: placeholder",
+		"payu":       "pos_id: \"<your pos_id>\"\nsecond_key: placeholder\nclient_id: \"<your client_id>\"\nclient_secret: placeholder",
 		"przelewy24": "merchant_id: 11111\ncrc: placeholder\napi_key: placeholder",
 	}[name]
 	var n yaml.Node

@@ -105,7 +105,7 @@ func TestCallbackCheck(t *testing.T) {
 		{"wrong signature", string(body), []string{"Dummy-Signature: " + dummy.Sign("other", body)}, 1, "invalid: dummy: callback signature invalid"},
 		{"missing signature", string(body), nil, 1, "invalid: dummy: callback signature invalid: missing Dummy-Signature"},
 		{"tampered body", strings.Replace(string(body), "1.005", "9.005", 1), []string{"Dummy-Signature: " + sig}, 1, "invalid:"},
-		{"malformed body", "{", []string{"Dummy-Signature: " + dummy.Sign("s3cret", []byte("{"))}, 1, "invalid: dummy: malformed callback"},
+		{"malformed body", "{", []string{"Dummy-Signature: " + dummy.Sign("s3cret", []byte("{"))}, 1, "invalid: the signature is valid, but getpaid would refuse the body: dummy: malformed callback"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -126,6 +126,9 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	} else {
 		fmt.Fprintf(stdout, "  Notification URL: %s/callback/%s\n", baseURL, name)
 	}
+	if *path == "" {
+		fmt.Fprintln(stdout, "\n(ids above are placeholders; add --config FILE to print your own settings)")
+	}
 	return nil
 }
 
@@ -167,9 +170,21 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 			return &exitError{code: 1, msg: fmt.Sprintf("invalid: %s is not an address %s sends callbacks from", *remote, *name)}
 		}
 	}
-	obs, err := b.Broker.ParseCallback(ctx, &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header(headers), Body: body, RemoteIP: *remote})
+	req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header(headers), Body: body, RemoteIP: *remote}
+	verified := false
+	if v, ok := b.Broker.(getpaid.CallbackVerifier); ok {
+		if err := v.VerifyCallback(ctx, req); err != nil {
+			return &exitError{code: 1, msg: "invalid: " + err.Error()}
+		}
+		verified = true
+	}
+	obs, err := b.Broker.ParseCallback(ctx, req)
 	if err != nil {
-		return &exitError{code: 1, msg: "invalid: " + err.Error()}
+		msg := "invalid: " + err.Error()
+		if verified {
+			msg = "invalid: the signature is valid, but getpaid would refuse the body: " + err.Error()
+		}
+		return &exitError{code: 1, msg: msg}
 	}
 	fmt.Fprintln(stdout, "valid")
 	fmt.Fprintf(stdout, "  payment: %s\n  broker id: %s\n  event: %s\n  says: %s", obs.PaymentID, obs.ExternalID, obs.EventID, obs.Kind)
