@@ -88,11 +88,22 @@ func (tx *wtx) insertEvent(e getpaid.Event) error {
 }
 
 // created is what CreatePayment's job reports back.
-// created is what createPayment reports: the creation time and, with
-// CreateOptions.Then, the payment after the first change.
+// created is what createPayment reports: the creation time, with
+// CreateOptions.Then the payment after the first change, and for the cache
+// the payment as stored with its history.
 type created struct {
-	at   int64
-	then *getpaid.Payment
+	at    int64
+	then  *getpaid.Payment
+	final *getpaid.Payment
+	hist  []getpaid.Transition
+}
+
+// updated is what updatePayment reports: the result, the version it changed
+// and the history row it wrote, if any.
+type updated struct {
+	res  *getpaid.UpdateResult
+	prev int64
+	row  *getpaid.Transition
 }
 
 // CreatePayment implements getpaid.Store. It sets p's Version, CreatedAt and
@@ -103,7 +114,8 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		return fmt.Errorf("sqlite: create payment: %w", err)
 	}
 	q := clone(p)
-	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, enc, opts) })
+	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, enc, opts) },
+		func(v any) { c := v.(created); s.w.cache.created(c.final, c.hist) })
 	if err != nil {
 		return fmt.Errorf("sqlite: create payment %s: %w", p.ID, err)
 	}
@@ -176,7 +188,11 @@ func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.Creat
 			return nil, err
 		}
 	}
-	return created{at: at, then: then}, nil
+	c := created{at: at, then: then, final: final}
+	if statusEv != nil {
+		c.hist = []getpaid.Transition{{From: p.Status, To: final.Status, At: fromNanos(at), Cause: opts.Then.Cause}}
+	}
+	return c, nil
 }
 
 // UpdatePayment implements getpaid.Store. m.Apply runs on the writer
@@ -188,11 +204,16 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if m.Apply == nil {
 		return nil, fmt.Errorf("sqlite: update payment %s: %w: mutation without Apply", id, getpaid.ErrInvalidRequest)
 	}
-	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) })
+	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) },
+		func(v any) {
+			if u := v.(updated); u.res.Changed {
+				s.w.cache.updated(u.res.Payment, u.prev, u.row)
+			}
+		})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update payment %s: %w", id, err)
 	}
-	return v.(*getpaid.UpdateResult), nil
+	return v.(updated).res, nil
 }
 
 // updatePayment is UpdatePayment's job on the writer.
@@ -205,7 +226,15 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return tx.applyMutation(cur, m, t)
+	res, err := tx.applyMutation(cur, m, t)
+	if err != nil {
+		return nil, err
+	}
+	u := updated{res: res, prev: cur.Version}
+	if res.Changed && res.Payment.Status != cur.Status {
+		u.row = &getpaid.Transition{From: cur.Status, To: res.Payment.Status, At: fromNanos(nanos(t)), Cause: m.Cause}
+	}
+	return u, nil
 }
 
 // recordEvent records a mutation's event key first: a repeat fails here,

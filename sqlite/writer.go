@@ -25,6 +25,7 @@ const (
 type job struct {
 	ctx   context.Context
 	fn    func(tx *wtx) (any, error)
+	after func(val any) // run after the commit, in commit order, under the cache lock
 	state atomic.Int32
 	done  chan result // buffered: the writer never blocks answering
 }
@@ -38,6 +39,7 @@ type result struct {
 
 // writer is the group-commit loop that owns the one write connection.
 type writer struct {
+	cache    *cache // nil when caching is off
 	conn     *sql.Conn
 	st       *writeStmts
 	maxBatch int
@@ -82,10 +84,16 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 // the job is dropped and ctx's error returned; after that, do waits for the
 // real outcome so the caller never hears "cancelled" for a committed change.
 func (w *writer) do(ctx context.Context, fn func(tx *wtx) (any, error)) (any, error) {
+	return w.doAfter(ctx, fn, nil)
+}
+
+// doAfter is do with a hook the writer runs after the commit, before anyone
+// is answered, in commit order (it keeps the read cache exact).
+func (w *writer) doAfter(ctx context.Context, fn func(tx *wtx) (any, error), after func(any)) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	j := &job{ctx: ctx, fn: fn, done: make(chan result, 1)}
+	j := &job{ctx: ctx, fn: fn, after: after, done: make(chan result, 1)}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -211,6 +219,13 @@ func (w *writer) run(batch []*job) {
 		w.abort(taken, results, fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
+	w.cache.committed(func() {
+		for i, j := range taken {
+			if r := results[i]; j.after != nil && r.err == nil && r.panicked == nil {
+				j.after(r.val)
+			}
+		}
+	})
 	for i, j := range taken {
 		j.done <- results[i]
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 )
@@ -35,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tuneGC()
 	level := slog.LevelInfo
 	if *quiet {
 		level = slog.LevelWarn
@@ -78,4 +80,18 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg fun
 		return err
 	}
 	return nil
+}
+
+// tuneGC trades a little memory for CPU: the server's live heap is small (a
+// few MiB), so collecting at 4x instead of 2x of it saves about a tenth of
+// the CPU of a payment lifecycle (measured with getpaid bench), and a soft
+// limit keeps the process well under 100 MiB. GOGC and GOMEMLIMIT, when set,
+// win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(80 << 20)
+	}
 }
