@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -25,16 +24,34 @@ type paywallFields struct {
 	PaymentID, Amount, Currency, Description, NotifyURL, SuccessURL, FailureURL string
 }
 
+// canonical is what the paywall signature covers: every field, escaped and
+// sorted, so no value can spill into another.
 func (f paywallFields) canonical() string {
-	return strings.Join([]string{f.PaymentID, f.Amount, f.Currency, f.Description, f.NotifyURL, f.SuccessURL, f.FailureURL}, "\n")
-}
-
-func (f paywallFields) values(secret string) url.Values {
 	return url.Values{
 		"payment_id": {f.PaymentID}, "amount": {f.Amount}, "currency": {f.Currency},
 		"description": {f.Description}, "notify_url": {f.NotifyURL}, "success_url": {f.SuccessURL},
-		"failure_url": {f.FailureURL}, "sig": {Sign(secret, []byte(f.canonical()))},
+		"failure_url": {f.FailureURL},
+	}.Encode()
+}
+
+func (f paywallFields) values(secret string) url.Values {
+	v, _ := url.ParseQuery(f.canonical())
+	v.Set("sig", Sign(secret, []byte(f.canonical())))
+	return v
+}
+
+// signedFields reads the paywall fields of r, answering 400 or 403 itself
+// when they are unreadable or not signed by this shop.
+func (b *Broker) signedFields(w http.ResponseWriter, r *http.Request) (paywallFields, bool) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return paywallFields{}, false
 	}
+	f, ok := readFields(r, b.cfg.Secret)
+	if !ok {
+		http.Error(w, "dummy paywall: the payment fields are not signed by this shop", http.StatusForbidden)
+	}
+	return f, ok
 }
 
 func readFields(r *http.Request, secret string) (paywallFields, bool) {
@@ -55,9 +72,8 @@ func (b *Broker) Pages() http.Handler {
 }
 
 type paywallView struct {
-	F       paywallFields
-	Fields  url.Values
-	Amounts map[string]string
+	F      paywallFields
+	Fields url.Values
 }
 
 func (b *Broker) showPaywall(w http.ResponseWriter, r *http.Request) {
@@ -65,13 +81,8 @@ func (b *Broker) showPaywall(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f, ok := readFields(r, b.cfg.Secret)
+	f, ok := b.signedFields(w, r)
 	if !ok {
-		http.Error(w, "dummy paywall: the payment fields are not signed by this shop", http.StatusForbidden)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -79,13 +90,8 @@ func (b *Broker) showPaywall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Broker) choose(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f, ok := readFields(r, b.cfg.Secret)
+	f, ok := b.signedFields(w, r)
 	if !ok {
-		http.Error(w, "dummy paywall: the payment fields are not signed by this shop", http.StatusForbidden)
 		return
 	}
 	outcome := r.Form.Get("outcome")
