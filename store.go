@@ -32,8 +32,10 @@ type Store interface {
 	// nothing is written and its error is returned. Apply may be called more
 	// than once and must only change the payment it is given.
 	UpdatePayment(ctx context.Context, id string, m Mutation) (*UpdateResult, error)
-	// PendingEvents lists outbox events not yet marked delivered, oldest first.
-	PendingEvents(ctx context.Context, limit int) ([]Event, error)
+	// PendingEvents lists up to limit outbox events not yet marked delivered,
+	// oldest first, starting after the event with id after ("" = from the
+	// oldest), so a caller can page past events it cannot deliver yet.
+	PendingEvents(ctx context.Context, after string, limit int) ([]Event, error)
 	// MarkDelivered marks outbox events delivered.
 	MarkDelivered(ctx context.Context, ids []string) error
 	// Close releases the store's resources.

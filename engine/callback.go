@@ -99,6 +99,12 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 func (e *Engine) applyObservation(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation, res *CallbackResult, confirm bool) (*CallbackResult, error) {
 	dry := *p
 	changed, err := getpaid.Apply(&dry, obs)
+	if err != nil && obs.EventID != "" && e.alreadyApplied(ctx, b, p.ID, obs) {
+		// A redelivery of an event applied before (a refund notification
+		// sent again) looks wrong against today's amounts: it is a repeat.
+		res.Outcome = OutcomeDuplicate
+		return res, nil
+	}
 	if err != nil {
 		e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", p.ID, "kind", obs.Kind,
 			"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "payment_amount", p.Amount.String(), "err", err)
@@ -183,4 +189,18 @@ func (e *Engine) applyDirect(ctx context.Context, b getpaid.Backend, obs *getpai
 	}
 	e.dispatch(ctx, up.Events)
 	return res, nil
+}
+
+// errOnlyDedupe stops alreadyApplied's mutation from ever changing anything.
+var errOnlyDedupe = errors.New("engine: dedupe probe")
+
+// alreadyApplied reports whether obs's event id was applied to the payment
+// before. It asks the store's own dedupe, with a mutation that never changes
+// anything.
+func (e *Engine) alreadyApplied(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) bool {
+	_, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
+		EventKey: b.Name + ":" + obs.EventID,
+		Apply:    func(*getpaid.Payment) (bool, error) { return false, errOnlyDedupe },
+	})
+	return errors.Is(err, getpaid.ErrDuplicateEvent)
 }

@@ -14,9 +14,18 @@ import (
 // fakeBroker is a hand-written fake: it prepares with a fixed redirect and
 // reports what the test tells it to.
 type fakeBroker struct {
-	obs      *getpaid.Observation
-	err      error
-	prepares atomic.Int64
+	obs       *getpaid.Observation
+	err       error
+	prepares  atomic.Int64
+	refunds   atomic.Int64
+	refundErr error
+}
+
+// confirmingBroker is fakeBroker with a confirmation step.
+type confirmingBroker struct{ *fakeBroker }
+
+func (confirmingBroker) ConfirmCallback(context.Context, *getpaid.Payment, *getpaid.Observation) error {
+	return nil
 }
 
 func (f *fakeBroker) Currencies() []string { return []string{"PLN"} }
@@ -29,6 +38,13 @@ func (f *fakeBroker) Prepare(ctx context.Context, r *getpaid.PrepareRequest) (*g
 }
 func (f *fakeBroker) ParseCallback(ctx context.Context, r *getpaid.CallbackRequest) (*getpaid.Observation, error) {
 	return f.obs, f.err
+}
+func (f *fakeBroker) Refund(ctx context.Context, p *getpaid.Payment, m getpaid.Money, refundID string) (*getpaid.Observation, error) {
+	f.refunds.Add(1)
+	if f.refundErr != nil {
+		return nil, f.refundErr
+	}
+	return &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: m, EventID: "started:" + refundID}, nil
 }
 func (f *fakeBroker) Capture(ctx context.Context, p *getpaid.Payment, m getpaid.Money) (*getpaid.Observation, error) {
 	return f.obs, f.err
@@ -154,7 +170,7 @@ func TestRefusedWithoutBrokerCall(t *testing.T) {
 	if _, err := e.Capture(context.Background(), p.ID, p.Amount); !errors.Is(err, getpaid.ErrForbiddenTransition) {
 		t.Fatalf("capture without a hold: %v", err)
 	}
-	if _, err := e.Refund(context.Background(), p.ID, p.Amount); !errors.Is(err, getpaid.ErrForbiddenTransition) {
+	if _, err := e.Refund(context.Background(), p.ID, p.Amount, ""); !errors.Is(err, getpaid.ErrForbiddenTransition) {
 		t.Fatalf("refund of an unpaid payment: %v", err)
 	}
 	if _, err := e.Poll(context.Background(), p.ID); !errors.Is(err, getpaid.ErrNotSupported) {
@@ -186,5 +202,122 @@ func TestCancelNewPayment(t *testing.T) {
 	q, err := e.Cancel(context.Background(), p.ID)
 	if err != nil || q.Status != getpaid.StatusCancelled {
 		t.Fatalf("cancel new: %v %+v", err, q)
+	}
+}
+
+// paidPayment runs a payment to paid through a callback.
+func paidPayment(t *testing.T, e *engine.Engine, fb *fakeBroker) *getpaid.Payment {
+	t.Helper()
+	p := create(t, e)
+	fb.obs = &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true, EventID: "paid-" + p.ID}
+	if _, err := e.HandleCallback(context.Background(), "fake", &getpaid.CallbackRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := e.Payment(context.Background(), p.ID)
+	if q.Status != getpaid.StatusPaid {
+		t.Fatalf("status %s", q.Status)
+	}
+	return q
+}
+
+func TestConcurrentRefundsNeverExceedWhatWasPaid(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e := newEngine(t, fb, memory.New())
+	p := paidPayment(t, e, fb)
+	part := getpaid.Money{Minor: 400, Currency: "PLN"} // 10.00 PLN paid: at most two of these fit
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { _, err := e.Refund(context.Background(), p.ID, part, ""); errs <- err }()
+	}
+	ok := 0
+	for range 8 {
+		if err := <-errs; err == nil {
+			ok++
+		} else if !errors.Is(err, getpaid.ErrInvalidAmount) {
+			t.Errorf("refund refused with %v, want ErrInvalidAmount", err)
+		}
+	}
+	if ok != 2 || fb.refunds.Load() != 2 {
+		t.Fatalf("%d refunds accepted, %d reached the broker; want 2 and 2", ok, fb.refunds.Load())
+	}
+	q, _ := e.Payment(context.Background(), p.ID)
+	if q.Status != getpaid.StatusRefundStarted || q.RefundAsked != 800 {
+		t.Fatalf("after refunds: %s asked %d", q.Status, q.RefundAsked)
+	}
+}
+
+func TestRefundIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e := newEngine(t, fb, memory.New())
+	p := paidPayment(t, e, fb)
+	for range 3 {
+		if _, err := e.Refund(context.Background(), p.ID, getpaid.Money{Minor: 100, Currency: "PLN"}, "client-key-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fb.refunds.Load(); n != 1 {
+		t.Fatalf("a retried refund reached the broker %d times", n)
+	}
+}
+
+func TestRefundRejectedByBrokerIsTakenBack(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e := newEngine(t, fb, memory.New())
+	p := paidPayment(t, e, fb)
+	fb.refundErr = &getpaid.BrokerError{Op: "fake: refund", Err: errors.New("refused")}
+	if _, err := e.Refund(context.Background(), p.ID, p.Amount, ""); err == nil {
+		t.Fatal("refund accepted")
+	}
+	q, _ := e.Payment(context.Background(), p.ID)
+	if q.Status != getpaid.StatusPaid || q.RefundAsked != 0 {
+		t.Fatalf("after a refused refund: %s asked %d", q.Status, q.RefundAsked)
+	}
+}
+
+// A confirming broker's refund notification sent again is a duplicate, not
+// an amount mismatch that the broker would retry forever.
+func TestRedeliveredRefundNotification(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e := newEngine(t, confirmingBroker{fb}, memory.New())
+	p := paidPayment(t, e, fb)
+	fb.obs = &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindRefunded, Amount: p.Amount, EventID: "refund-1"}
+	for i, want := range []engine.Outcome{engine.OutcomeApplied, engine.OutcomeDuplicate, engine.OutcomeDuplicate} {
+		res, err := e.HandleCallback(context.Background(), "fake", &getpaid.CallbackRequest{})
+		if err != nil || res.Outcome != want {
+			t.Fatalf("delivery %d: %v %v, want %s", i, res, err, want)
+		}
+	}
+}
+
+// Events a listener keeps refusing do not starve the ones behind them.
+func TestRedeliverPagesPastFailingEvents(t *testing.T) {
+	t.Parallel()
+	store := memory.New()
+	var good atomic.Int64
+	failing := map[string]bool{}
+	e := newEngine(t, &fakeBroker{}, store, func(ctx context.Context, ev getpaid.Event) error {
+		if ev.Type != getpaid.EventPaymentCreated {
+			return nil
+		}
+		if failing[ev.PaymentID] {
+			return errors.New("refused")
+		}
+		good.Add(1)
+		return nil
+	})
+	for i := 0; i < 150; i++ {
+		p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o", Backend: "fake", Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN")}
+		failing[p.ID] = i < 140
+		if err := store.CreatePayment(context.Background(), p, getpaid.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := e.Redeliver(context.Background(), 0)
+	if err != nil || n != 10 || good.Load() != 10 {
+		t.Fatalf("redelivered %d (%v), listener accepted %d; want the 10 behind 140 failing", n, err, good.Load())
 	}
 }

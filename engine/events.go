@@ -98,31 +98,32 @@ func (e *Engine) ackLoop() {
 // listener failed, or whose process died between commit and delivery. Run it
 // at start and periodically (Run does).
 func (e *Engine) Redeliver(ctx context.Context, olderThan time.Duration) (int, error) {
-	n := 0
+	const page = 100
+	n, after := 0, ""
 	for {
-		evs, err := e.store.PendingEvents(ctx, 100)
+		evs, err := e.store.PendingEvents(ctx, after, page)
 		if err != nil {
 			return n, err
 		}
 		var ids []string
 		for _, ev := range evs {
 			if time.Since(ev.At) < olderThan {
-				continue
+				continue // too fresh: its own dispatch may still be running
 			}
 			if e.deliver(ctx, ev) {
 				ids = append(ids, ev.ID)
 			}
 		}
-		if len(ids) == 0 {
-			return n, nil
+		if len(ids) > 0 {
+			if err := e.store.MarkDelivered(ctx, ids); err != nil {
+				return n, err
+			}
+			n += len(ids)
 		}
-		if err := e.store.MarkDelivered(ctx, ids); err != nil {
-			return n, err
+		if len(evs) < page || ctx.Err() != nil {
+			return n, ctx.Err()
 		}
-		n += len(ids)
-		if len(evs) < 100 {
-			return n, nil
-		}
+		after = evs[len(evs)-1].ID // page past events that could not be delivered
 	}
 }
 

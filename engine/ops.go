@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/getpaid-go/getpaid"
@@ -81,27 +84,72 @@ func (e *Engine) Release(ctx context.Context, id string) (*getpaid.Payment, erro
 	return e.record(ctx, b, p, obs, err, "release")
 }
 
-// Refund refunds amount of a captured payment. A refund above captured minus
-// refunded (and minus pending refunds) is refused with no broker call.
-func (e *Engine) Refund(ctx context.Context, id string, amount getpaid.Money) (*getpaid.Payment, error) {
+// Refund refunds amount of a captured payment. The refund is first recorded
+// as asked for (refund_started) in one transaction that checks it against
+// captured minus refunded minus refunds already pending, so concurrent or
+// repeated requests can never ask the broker for more than was paid; only
+// then is the broker called. key makes a retried request idempotent: a refund
+// with a key seen before is not asked again. An empty key makes a new refund.
+func (e *Engine) Refund(ctx context.Context, id string, amount getpaid.Money, key string) (*getpaid.Payment, error) {
 	p, b, err := e.load(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("engine: refund: %w", err)
-	}
-	switch p.Status {
-	case getpaid.StatusPaid, getpaid.StatusPartiallyPaid, getpaid.StatusPartiallyRefunded, getpaid.StatusRefundStarted:
-	default:
-		return nil, fmt.Errorf("engine: refund %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured"})
-	}
-	if amount.Currency != p.Amount.Currency || amount.Minor <= 0 || amount.Minor > p.Captured-p.Refunded-p.RefundAsked {
-		return nil, fmt.Errorf("engine: refund %s of %s: %w: refundable is %s", id, amount, getpaid.ErrInvalidAmount, p.Money(p.Captured-p.Refunded-p.RefundAsked))
 	}
 	r, ok := b.Broker.(getpaid.Refunder)
 	if !ok {
 		return nil, fmt.Errorf("engine: refund %s: %w", id, getpaid.ErrNotSupported)
 	}
-	obs, err := r.Refund(ctx, p, amount, getpaid.NewID("rfd"))
-	return e.record(ctx, b, p, obs, err, "refund")
+	if amount.Currency != p.Amount.Currency || amount.Minor <= 0 {
+		return nil, fmt.Errorf("engine: refund %s of %s: %w", id, amount, getpaid.ErrInvalidAmount)
+	}
+	refundID := getpaid.NewID("rfd")
+	if key != "" {
+		refundID = "rfd_" + hashKey(id, key)
+	}
+	intent := &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: amount, BrokerStatus: "refund asked"}
+	up, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
+		EventKey: b.Name + ":intent:" + refundID, Cause: intent.Cause(),
+		Apply: func(q *getpaid.Payment) (bool, error) {
+			switch q.Status {
+			case getpaid.StatusPaid, getpaid.StatusPartiallyPaid, getpaid.StatusPartiallyRefunded, getpaid.StatusRefundStarted:
+			default:
+				return false, &getpaid.TransitionError{From: q.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured"}
+			}
+			if refundable := q.Captured - q.Refunded - q.RefundAsked; amount.Minor > refundable {
+				return false, fmt.Errorf("%w: refundable is %s", getpaid.ErrInvalidAmount, q.Money(refundable))
+			}
+			return getpaid.Apply(q, intent)
+		},
+	})
+	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+		return e.Payment(ctx, id) // this refund was asked for already
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: refund %s of %s: %w", id, amount, err)
+	}
+	e.dispatch(ctx, up.Events)
+	obs, err := r.Refund(ctx, up.Payment, amount, refundID)
+	if err != nil {
+		var be *getpaid.BrokerError
+		if !errors.As(err, &be) || !be.Happened {
+			// The broker did nothing: take the request back.
+			if _, rerr := e.applyLocal(ctx, b, up.Payment, &getpaid.Observation{Kind: getpaid.KindRefundFailed,
+				Amount: amount, EventID: "intent-failed:" + refundID, BrokerStatus: "refund not accepted"}); rerr != nil {
+				e.log.ErrorContext(ctx, "refund request not taken back", "payment", id, "refund", refundID, "err", rerr)
+			}
+		}
+		return nil, fmt.Errorf("engine: refund %s: %w", id, err)
+	}
+	if obs == nil || obs.Kind == getpaid.KindRefundStarted {
+		return e.Payment(ctx, id) // already recorded; the broker's notification finishes it
+	}
+	return e.record(ctx, b, up.Payment, obs, nil, "refund")
+}
+
+// hashKey turns a caller's idempotency key into a refund id of fixed size.
+func hashKey(id, key string) string {
+	sum := sha256.Sum256([]byte(id + "\x00" + key))
+	return hex.EncodeToString(sum[:12])
 }
 
 // Cancel cancels a payment the buyer has not paid.

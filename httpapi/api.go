@@ -210,7 +210,7 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		if action == "capture" {
 			p, err = h.eng.Capture(ctx, id, m)
 		} else {
-			p, err = h.eng.Refund(ctx, id, m)
+			p, err = h.eng.Refund(ctx, id, m, r.Header.Get("Idempotency-Key"))
 		}
 	default:
 		h.writeError(w, r, fmt.Errorf("%w: unknown action %q", getpaid.ErrNotFound, action), id)

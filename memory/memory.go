@@ -200,11 +200,17 @@ func (s *Store) commit(res *getpaid.UpdateResult, m getpaid.Mutation, cur *getpa
 }
 
 // PendingEvents implements getpaid.Store.
-func (s *Store) PendingEvents(ctx context.Context, limit int) ([]getpaid.Event, error) {
+func (s *Store) PendingEvents(ctx context.Context, after string, limit int) ([]getpaid.Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []getpaid.Event
-	for _, e := range s.outbox {
+	start := 0
+	for i, e := range s.outbox {
+		if after != "" && e.ID == after {
+			start = i + 1
+		}
+	}
+	for _, e := range s.outbox[start:] {
 		if !s.done[e.ID] {
 			out = append(out, e)
 			if len(out) == limit {

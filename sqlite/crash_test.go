@@ -67,7 +67,7 @@ func TestCrashDurability(t *testing.T) {
 					t.Errorf("event key of %s lost: %v", p.ID, err)
 				}
 			}
-			if evs, err := s.PendingEvents(ctx, 0); err != nil || len(evs) != 60 {
+			if evs, err := s.PendingEvents(ctx, "", 0); err != nil || len(evs) != 60 {
 				t.Errorf("pending events after crash: %d, %v; want 60", len(evs), err)
 			}
 		})

@@ -26,7 +26,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 		{&rs.byOrder, "SELECT " + paymentCols + " FROM payments WHERE order_id = ? ORDER BY seq"},
 		{&rs.history, "SELECT from_status, to_status, at, cause FROM history WHERE payment_id = ? ORDER BY seq"},
 		{&rs.exists, "SELECT 1 FROM payments WHERE id = ?"},
-		{&rs.pending, "SELECT " + eventCols + " FROM outbox WHERE delivered = 0 ORDER BY seq LIMIT ?"},
+		{&rs.pending, "SELECT " + eventCols + " FROM outbox WHERE delivered = 0 AND seq > coalesce((SELECT seq FROM outbox WHERE id = ?), 0) ORDER BY seq LIMIT ?"},
 	} {
 		s, err := db.PrepareContext(ctx, q.text)
 		if err != nil {
@@ -140,11 +140,11 @@ func (s *Store) history(ctx context.Context, paymentID string) ([]getpaid.Transi
 }
 
 // PendingEvents implements getpaid.Store. A limit of 0 or less means no limit.
-func (s *Store) PendingEvents(ctx context.Context, limit int) ([]getpaid.Event, error) {
+func (s *Store) PendingEvents(ctx context.Context, after string, limit int) ([]getpaid.Event, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.rs.pending.QueryContext(ctx, limit)
+	rows, err := s.rs.pending.QueryContext(ctx, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending events: %w", err)
 	}

@@ -12,6 +12,32 @@ var eventTests = []test{
 	{"Created", testCreatedEvent},
 	{"OrderAndLimit", testEventOrder},
 	{"MarkDelivered", testMarkDelivered},
+	{"PageAfter", testEventsAfter},
+}
+
+// testEventsAfter pages through pending events with the after cursor,
+// including past a delivered event.
+func testEventsAfter(t *testing.T, s getpaid.Store) {
+	var ids []string
+	for i := 0; i < 5; i++ {
+		p := newPayment("o-page", 100, "PLN")
+		mustCreate(t, s, p, getpaid.CreateOptions{})
+		ids = append(ids, getpaid.NewCreatedEvent(p, p.CreatedAt).ID)
+	}
+	if err := s.MarkDelivered(ctx(t), ids[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.PendingEvents(ctx(t), ids[0], 2)
+	if err != nil || len(page) != 2 || page[0].ID != ids[2] || page[1].ID != ids[3] {
+		t.Fatalf("PendingEvents(after %s, 2) = %v, %v; want events 2 and 3", ids[0], page, err)
+	}
+	page, err = s.PendingEvents(ctx(t), ids[1], 10) // a delivered event is a fine cursor
+	if err != nil || len(page) != 3 || page[0].ID != ids[2] {
+		t.Fatalf("PendingEvents(after delivered %s) = %v, %v", ids[1], page, err)
+	}
+	if page, _ := s.PendingEvents(ctx(t), ids[4], 10); len(page) != 0 {
+		t.Fatalf("after the newest: %v", page)
+	}
 }
 
 // testCreatedEvent checks the payment.created event CreatePayment writes.

@@ -129,7 +129,7 @@ func mustHistory(t *testing.T, s getpaid.Store, id string) []getpaid.Transition 
 // mustPending reads up to limit pending events or fails the test.
 func mustPending(t *testing.T, s getpaid.Store, limit int) []getpaid.Event {
 	t.Helper()
-	evs, err := s.PendingEvents(ctx(t), limit)
+	evs, err := s.PendingEvents(ctx(t), "", limit)
 	if err != nil {
 		t.Fatalf("PendingEvents(%d): %v", limit, err)
 	}
