@@ -133,6 +133,9 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		next.RefundAsked += o.Amount.Minor
 		next.Status = StatusRefundStarted
 	case KindRefunded:
+		if o.EventID == "" {
+			return false, fmt.Errorf("%w: a refund without an event id cannot be applied at most once", ErrMalformedCallback)
+		}
 		if o.Amount.Minor <= 0 || o.Amount.Minor > p.Captured-p.Refunded {
 			return false, fmt.Errorf("%w: refund of %s exceeds captured minus refunded", ErrAmountMismatch, o.Amount)
 		}

@@ -3,6 +3,7 @@ package getpaid_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -25,7 +26,7 @@ func TestApply(t *testing.T) {
 		return getpaid.Observation{Kind: getpaid.KindLocked, Amount: pln(m)}
 	}
 	kind := func(k getpaid.Kind, m int64) getpaid.Observation {
-		return getpaid.Observation{Kind: k, Amount: pln(m)}
+		return getpaid.Observation{Kind: k, Amount: pln(m), EventID: fmt.Sprintf("%s-%d", k, m)}
 	}
 	tests := []struct {
 		name     string
@@ -59,6 +60,8 @@ func TestApply(t *testing.T) {
 		{"refund of an unpaid payment forbidden", []step{{kind(getpaid.KindRefundStarted, 10), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"money after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"pending then paid", []step{{kind(getpaid.KindPending, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"refund without an event id refused", []step{{captured(100, true), true, nil}, {getpaid.Observation{Kind: getpaid.KindRefunded, Amount: pln(10)}, false, getpaid.ErrMalformedCallback}}, getpaid.StatusPaid, 100, 0, 0},
+		{"capture after a release is recorded", []step{{locked(100), true, nil}, {kind(getpaid.KindReleased, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"nothing new", []step{{getpaid.Observation{Kind: getpaid.KindNone}, false, nil}}, getpaid.StatusPrepared, 0, 0, 0},
 	}
 	for _, tt := range tests {

@@ -56,8 +56,9 @@ var transitions = map[Status][]Status{
 	StatusPaid:          {StatusRefundStarted, StatusPartiallyRefunded, StatusRefunded},
 	// A failed payment whose money the broker later reports captured is
 	// recorded: money a buyer really paid is never dropped.
-	StatusFailed:            {StatusPartiallyPaid, StatusPaid},
-	StatusCancelled:         {},
+	StatusFailed: {StatusPartiallyPaid, StatusPaid},
+	// Likewise a capture reported after a release or cancellation.
+	StatusCancelled:         {StatusPartiallyPaid, StatusPaid},
 	StatusRefundStarted:     {StatusPaid, StatusPartiallyPaid, StatusPartiallyRefunded, StatusRefunded},
 	StatusPartiallyRefunded: {StatusRefundStarted, StatusRefunded},
 	StatusRefunded:          {},

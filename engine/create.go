@@ -116,8 +116,9 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 // Pay creates a payment and starts it: the one call behind the payment form
 // and POST /api/v1/payments. The broker is asked first and the payment is then
 // stored already prepared (new -> prepared, with its history row) in one
-// commit. If the broker refuses, the payment is stored as new, so the attempt
-// is on record and can be started again, and the error is returned.
+// commit. If the broker refuses or cannot be reached, nothing is stored (the
+// buyer was sent nowhere, so no money can move) and the error is returned;
+// the caller simply tries again.
 func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, error) {
 	b, err := e.validate(&req)
 	if err != nil {
@@ -136,12 +137,13 @@ func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, 
 			}
 		}
 	}
-	prep, perr := e.prepare(ctx, b, p, req.ClientIP)
-	if perr == nil {
-		opts.Then = &getpaid.Mutation{Cause: "prepared at broker", Apply: func(q *getpaid.Payment) (bool, error) {
-			return true, getpaid.MarkPrepared(q, prep.ExternalID, prep.Redirect)
-		}}
+	prep, err := e.prepare(ctx, b, p, req.ClientIP)
+	if err != nil {
+		return nil, fmt.Errorf("engine: start payment for order %s: %w", req.OrderID, err)
 	}
+	opts.Then = &getpaid.Mutation{Cause: "prepared at broker", Apply: func(q *getpaid.Payment) (bool, error) {
+		return true, getpaid.MarkPrepared(q, prep.ExternalID, prep.Redirect)
+	}}
 	if err := e.store.CreatePayment(ctx, p, opts); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
@@ -151,9 +153,6 @@ func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, 
 		events = append(events, getpaid.NewStatusEvent(p, getpaid.StatusNew, p.UpdatedAt))
 	}
 	e.dispatch(ctx, events)
-	if perr != nil {
-		return p, fmt.Errorf("engine: start %q: %w", p.ID, perr)
-	}
 	return p, nil
 }
 

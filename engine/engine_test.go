@@ -178,27 +178,38 @@ func TestRefusedWithoutBrokerCall(t *testing.T) {
 	}
 }
 
-func TestBrokerDownLeavesPaymentNew(t *testing.T) {
+func TestBrokerDownStoresNothing(t *testing.T) {
 	t.Parallel()
 	fb := &fakeBroker{err: &getpaid.BrokerError{Op: "fake: prepare", Retryable: true}}
-	e := newEngine(t, fb, memory.New())
+	store := memory.New()
+	var events atomic.Int64
+	e := newEngine(t, fb, store, engine.Listener(func(ctx context.Context, ev getpaid.Event) error {
+		events.Add(1)
+		return nil
+	}))
 	p, err := e.Pay(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
-	if !getpaid.IsRetryable(err) || p == nil || p.Status != getpaid.StatusNew {
+	if !getpaid.IsRetryable(err) || p != nil {
 		t.Fatalf("pay with broker down: %v %+v", err, p)
 	}
-	// The payment can be started once the broker is back.
+	if ps, _ := store.PaymentsByOrder(context.Background(), "o"); len(ps) != 0 || events.Load() != 0 {
+		t.Fatalf("stored %d payments, sent %d events", len(ps), events.Load())
+	}
+	// A payment created without starting can be started once the broker is back.
+	q, err := e.Create(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fb.err = nil
-	q, err := e.Start(context.Background(), p.ID, "")
-	if err != nil || q.Status != getpaid.StatusPrepared {
-		t.Fatalf("restart: %v", err)
+	if q, err = e.Start(context.Background(), q.ID, ""); err != nil || q.Status != getpaid.StatusPrepared {
+		t.Fatalf("start: %v", err)
 	}
 }
 
 func TestCancelNewPayment(t *testing.T) {
 	t.Parallel()
-	fb := &fakeBroker{err: errors.New("down")}
+	fb := &fakeBroker{}
 	e := newEngine(t, fb, memory.New())
-	p, _ := e.Pay(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	p, _ := e.Create(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
 	q, err := e.Cancel(context.Background(), p.ID)
 	if err != nil || q.Status != getpaid.StatusCancelled {
 		t.Fatalf("cancel new: %v %+v", err, q)

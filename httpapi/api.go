@@ -82,11 +82,17 @@ type PaymentJSON struct {
 }
 
 func toJSON(p *getpaid.Payment) *PaymentJSON {
+	rd := p.Redirect
+	if rd != nil && rd.Fields == nil {
+		c := *rd
+		c.Fields = map[string]string{} // always an object in JSON, never null
+		rd = &c
+	}
 	return &PaymentJSON{
 		ID: p.ID, OrderID: p.OrderID, Status: p.Status, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
 		Captured: p.Money(p.Captured).Decimal(), Locked: p.Money(p.Locked).Decimal(), Refunded: p.Money(p.Refunded).Decimal(),
 		Backend: p.Backend, ExternalID: p.ExternalID, Description: p.Description, ReturnURL: p.ReturnURL,
-		Redirect: p.Redirect, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		Redirect: rd, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -86,6 +87,12 @@ func ParseProxies(list []string) ([]netip.Prefix, error) {
 			p, err := netip.ParsePrefix(s)
 			if err != nil {
 				return nil, err
+			}
+			if a := p.Addr(); a.Is4In6() { // ::ffff:10.0.0.0/104 is 10.0.0.0/8: peers are compared unmapped
+				if p.Bits() < 96 {
+					return nil, fmt.Errorf("trusted proxy %q: an IPv4-mapped prefix needs at least 96 bits", s)
+				}
+				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 			}
 			out = append(out, p.Masked())
 			continue

@@ -44,6 +44,8 @@ type Broker struct {
 	mu     sync.Mutex
 	state  map[string]*session // payment id -> what the buyer chose
 	wg     sync.WaitGroup
+	quit   chan struct{} // closed by Close: callbacks stop retrying
+	once   sync.Once
 }
 
 type session struct {
@@ -92,7 +94,7 @@ func New(cfg Config) (*Broker, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Broker{cfg: cfg, client: client, state: map[string]*session{}}, nil
+	return &Broker{cfg: cfg, client: client, state: map[string]*session{}, quit: make(chan struct{})}, nil
 }
 
 // SetPagesURL sets where the paywall is mounted, when the wiring learns it
@@ -134,5 +136,11 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 }
 
 // Wait blocks until every callback the paywall is sending has finished
-// (delivered or given up). Tests use it; Close-like shutdown too.
+// (delivered or given up).
 func (b *Broker) Wait() { b.wg.Wait() }
+
+// Close stops retrying callbacks and waits for those in flight, for shutdown.
+func (b *Broker) Close() {
+	b.once.Do(func() { close(b.quit) })
+	b.wg.Wait()
+}

@@ -150,7 +150,11 @@ func (b *Broker) Notify(url string, c Callback) {
 			if attempt >= len(b.cfg.RetryDelays) {
 				return
 			}
-			time.Sleep(b.cfg.RetryDelays[attempt])
+			select {
+			case <-time.After(b.cfg.RetryDelays[attempt]):
+			case <-b.quit:
+				return
+			}
 		}
 	}()
 }

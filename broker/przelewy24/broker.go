@@ -54,7 +54,7 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		return nil, err
 	}
 	if p.Buyer.Email == "" {
-		return nil, fmt.Errorf("przelewy24: %w: the buyer's email is required", getpaid.ErrInvalidRequest)
+		return nil, fmt.Errorf("przelewy24: %w", &getpaid.FieldError{Field: "buyer.email", Reason: "Przelewy24 requires the buyer's email", Err: getpaid.ErrInvalidRequest})
 	}
 	urlReturn := req.SuccessURL
 	if urlReturn == "" {

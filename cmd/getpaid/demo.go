@@ -68,7 +68,7 @@ func startDemo(ctx context.Context, dbPath, base string, log *slog.Logger) (*sho
 	}
 	return app, func() {
 		app.Engine.Close()
-		app.Dummy.Wait()
+		app.Dummy.Close()
 		stopSims()
 		db.Close()
 		store.Close()

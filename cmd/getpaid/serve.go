@@ -51,6 +51,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, name := range srv.engine.Registry().Names() {
+		if name == "dummy" {
+			log.Warn("the dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production")
+		}
+	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", c.BaseURL, "backends", srv.engine.Registry().Names())
 	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) })
 }
