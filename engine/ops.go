@@ -39,7 +39,9 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 	if err != nil {
 		return nil, fmt.Errorf("engine: poll %s: %w", id, err)
 	}
-	res, err := e.applyObservation(ctx, b, p, obs, &CallbackResult{Payment: p}, false)
+	// What a poll reports is confirmed with the broker like a notification
+	// (Przelewy24 verify) before it is applied.
+	res, err := e.applyObservation(ctx, b, p, obs, &CallbackResult{Payment: p}, true)
 	if err != nil {
 		return nil, err
 	}

@@ -186,7 +186,16 @@ func (b *Broker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.
 	case 0:
 		o.BrokerStatus = "no payment"
 	case 1:
-		o.Kind, o.BrokerStatus = getpaid.KindPending, "advance payment, not verified"
+		// Paid but not verified: the notification was lost or is still on
+		// its way. Reported like a notification, so the engine confirms it
+		// with transaction/verify before anything is applied: polling can
+		// finish a payment whose notifications never arrive.
+		if d.Currency != "" && d.Currency != p.Amount.Currency {
+			return nil, fmt.Errorf("przelewy24: %w: broker says %s, payment is %s", getpaid.ErrAmountMismatch, d.Currency, p.Amount.Currency)
+		}
+		o.Kind, o.BrokerStatus = getpaid.KindCaptured, statusNotification
+		o.Amount = p.Money(d.Amount)
+		o.Full = d.Amount == p.Amount.Minor
 	case 2:
 		if d.Currency != "" && d.Currency != p.Amount.Currency {
 			return nil, fmt.Errorf("przelewy24: %w: broker says %s, payment is %s", getpaid.ErrAmountMismatch, d.Currency, p.Amount.Currency)

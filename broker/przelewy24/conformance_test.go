@@ -1,6 +1,7 @@
 package przelewy24_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/getpaid-go/getpaid/broker/przelewy24"
 	"github.com/getpaid-go/getpaid/broker/przelewy24/p24test"
 	"github.com/getpaid-go/getpaid/brokertest"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 func TestConformance(t *testing.T) {
@@ -30,4 +33,44 @@ func TestConformance(t *testing.T) {
 			DeclinedStatus: getpaid.StatusPrepared, // Przelewy24 sends no notification for a failed payment
 		}
 	})
+}
+
+// A payment whose notifications never arrive is finished by polling, and
+// only after transaction/verify succeeded.
+func TestPollFinishesPaymentWithoutNotification(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim := p24test.Start(p24test.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key", MaxAttempts: 1})
+	t.Cleanup(sim.Close)
+	b, err := przelewy24.New(przelewy24.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key", APIURL: sim.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := getpaid.NewRegistry(getpaid.Backend{Name: "przelewy24", Broker: b})
+	// The callback URL leads nowhere: every notification is lost.
+	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "http://127.0.0.1:1/lost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	p, err := eng.Pay(ctx, engine.CreateRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
+		Buyer: getpaid.Buyer{Email: "buyer@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Pay(ctx, p.Redirect.URL, "paid"); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetVerifyFailure(true)
+	if _, err := eng.Poll(ctx, p.ID); err == nil {
+		t.Fatal("poll applied a payment whose verify failed")
+	}
+	if q, _ := eng.Payment(ctx, p.ID); q.Status != getpaid.StatusPrepared {
+		t.Fatalf("status %s before verify succeeded", q.Status)
+	}
+	sim.SetVerifyFailure(false)
+	q, err := eng.Poll(ctx, p.ID)
+	if err != nil || q.Status != getpaid.StatusPaid || !sim.Verified(p.ID) {
+		t.Fatalf("poll: %v, status %v, verified %v", err, q, sim.Verified(p.ID))
+	}
 }

@@ -50,10 +50,14 @@
 //   - Prepare requires the buyer's email: Przelewy24's register requires it.
 //   - The acknowledgement is HTTP 200 with body "OK" (Przelewy24 only needs 200).
 //   - FetchStatus: status 0 or 404 -> KindNone; 1 (advance payment, not
-//     verified) -> KindPending, never paid; 2 -> KindCaptured with data.amount
+//     verified) -> KindCaptured reported like a notification, so the engine's
+//     Poll confirms it with verify before applying it (a payment whose
+//     notifications were all lost is still finished by polling, and never
+//     counted before verify succeeds); 2 -> KindCaptured with data.amount
 //     (Full when it equals the payment's amount); 3 (returned) -> KindNone with
 //     BrokerStatus "returned", because refunds are deltas that arrive with
-//     their amounts in refund notifications. FetchStatus never calls verify.
+//     their amounts in refund notifications. FetchStatus itself never calls
+//     verify.
 //   - refundID is the requestId and, up to 35 characters, the refundsUuid
 //     (longer ids are hashed to 35 hex digits). The orderId comes from the
 //     payment's ExternalID, else from a status lookup.

@@ -35,8 +35,8 @@ func TestFlowPaid(t *testing.T) {
 	if st, _ := e.sim.Status(p.ID); st != p24test.StatusAdvance {
 		t.Fatalf("status before verify = %d, want 1", st)
 	}
-	if got, err := e.b.FetchStatus(ctx, p); err != nil || got.Kind != getpaid.KindPending {
-		t.Fatalf("FetchStatus before verify = %+v, %v; want pending, never paid", got, err)
+	if got, err := e.b.FetchStatus(ctx, p); err != nil || got.Kind != getpaid.KindCaptured || got.BrokerStatus != "notification" {
+		t.Fatalf("FetchStatus before verify = %+v, %v; want a capture that still needs verify", got, err)
 	}
 	if err := e.b.ConfirmCallback(ctx, p, o); err != nil {
 		t.Fatalf("ConfirmCallback: %v", err)
@@ -97,7 +97,7 @@ func TestFlowOutcomes(t *testing.T) {
 			}
 			want := getpaid.KindNone
 			if tc.status == p24test.StatusAdvance {
-				want = getpaid.KindPending
+				want = getpaid.KindCaptured // to be confirmed with verify before it counts
 			}
 			if o.Kind != want {
 				t.Errorf("FetchStatus kind %s, want %s", o.Kind, want)
