@@ -42,6 +42,15 @@ type Store interface {
 	Close() error
 }
 
+// StaleLister is an optional Store capability: payments still waiting on
+// their broker (prepared or charge_started) that have not changed since
+// updatedBefore and were created after createdAfter, least recently updated
+// first. The engine polls their brokers, so a payment whose notifications
+// were lost is still finished.
+type StaleLister interface {
+	StalePayments(ctx context.Context, updatedBefore, createdAfter time.Time, limit int) ([]*Payment, error)
+}
+
 // CreateOptions are policies checked when a payment is created, and an
 // optional first change made in the same transaction.
 type CreateOptions struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/engine"
@@ -330,5 +331,45 @@ func TestRedeliverPagesPastFailingEvents(t *testing.T) {
 	n, err := e.Redeliver(context.Background(), 0)
 	if err != nil || n != 10 || good.Load() != 10 {
 		t.Fatalf("redelivered %d (%v), listener accepted %d; want the 10 behind 140 failing", n, err, good.Load())
+	}
+}
+
+// pollingBroker answers status queries with whatever the test sets.
+type pollingBroker struct {
+	*fakeBroker
+	status atomic.Pointer[getpaid.Observation]
+	polls  atomic.Int64
+}
+
+func (b *pollingBroker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
+	b.polls.Add(1)
+	if o := b.status.Load(); o != nil {
+		c := *o
+		c.PaymentID = p.ID
+		return &c, nil
+	}
+	return &getpaid.Observation{Kind: getpaid.KindNone}, nil
+}
+
+func TestPollStaleFinishesWaitingPayments(t *testing.T) {
+	t.Parallel()
+	pb := &pollingBroker{fakeBroker: &fakeBroker{}}
+	e := newEngine(t, pb, memory.New())
+	p := create(t, e)
+	if n, err := e.PollStale(context.Background(), time.Hour, 72*time.Hour, 10); err != nil || n != 0 || pb.polls.Load() != 0 {
+		t.Fatalf("a fresh payment was polled: n=%d err=%v polls=%d", n, err, pb.polls.Load())
+	}
+	if n, _ := e.PollStale(context.Background(), 0, 72*time.Hour, 10); n != 0 || pb.polls.Load() != 1 {
+		t.Fatalf("broker with no news: n=%d polls=%d", n, pb.polls.Load())
+	}
+	pb.status.Store(&getpaid.Observation{Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true, EventID: "poll-paid"})
+	if n, err := e.PollStale(context.Background(), 0, 72*time.Hour, 10); err != nil || n != 1 {
+		t.Fatalf("poll: n=%d err=%v", n, err)
+	}
+	if q, _ := e.Payment(context.Background(), p.ID); q.Status != getpaid.StatusPaid {
+		t.Fatalf("status %s after the broker said paid", q.Status)
+	}
+	if n, _ := e.PollStale(context.Background(), 0, 72*time.Hour, 10); n != 0 || pb.polls.Load() != 2 {
+		t.Fatalf("a paid payment was polled again: n=%d polls=%d", n, pb.polls.Load())
 	}
 }

@@ -127,7 +127,10 @@ func (e *Engine) Redeliver(ctx context.Context, olderThan time.Duration) (int, e
 	}
 }
 
-// Run redelivers pending events at start and then every interval until ctx ends.
+// Run is the engine's background work, at start and then every interval
+// until ctx ends: it redelivers pending events and polls the brokers of
+// payments that have waited more than two minutes for a notification (within
+// three days of their creation).
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = 30 * time.Second
@@ -137,6 +140,9 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	for {
 		if _, err := e.Redeliver(ctx, 10*time.Second); err != nil && ctx.Err() == nil {
 			e.log.Warn("redelivering events failed", "err", err)
+		}
+		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
+			e.log.Warn("polling waiting payments failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -46,6 +47,46 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 		return nil, err
 	}
 	return res.Payment, nil
+}
+
+// PollStale polls the brokers of up to limit payments still waiting on them
+// (prepared, charge_started) that have not changed for olderThan and are not
+// older than maxAge, so a payment whose notifications were lost is still
+// finished. It needs a Store that implements getpaid.StaleLister (else it
+// does nothing) and returns how many payments changed. A broker failure on
+// one payment is logged and the others are still polled.
+func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration, limit int) (int, error) {
+	sl, ok := e.store.(getpaid.StaleLister)
+	if !ok {
+		return 0, nil
+	}
+	now := time.Now()
+	ps, err := sl.StalePayments(ctx, now.Add(-olderThan), now.Add(-maxAge), limit)
+	if err != nil {
+		return 0, fmt.Errorf("engine: poll stale: %w", err)
+	}
+	changed := 0
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			return changed, ctx.Err()
+		}
+		b, ok := e.reg.Get(p.Backend)
+		if !ok {
+			continue
+		}
+		if _, ok := b.Broker.(getpaid.StatusFetcher); !ok {
+			continue
+		}
+		q, err := e.Poll(ctx, p.ID)
+		if err != nil {
+			e.log.WarnContext(ctx, "polling a waiting payment failed", "payment", p.ID, "backend", p.Backend, "err", err)
+			continue
+		}
+		if q.Version != p.Version {
+			changed++
+		}
+	}
+	return changed, nil
 }
 
 // Capture captures amount of a pre-authorised payment. It is refused, with no

@@ -24,7 +24,10 @@ type Store struct {
 	done     map[string]bool
 }
 
-var _ getpaid.Store = (*Store)(nil)
+var (
+	_ getpaid.Store       = (*Store)(nil)
+	_ getpaid.StaleLister = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -197,6 +200,25 @@ func (s *Store) commit(res *getpaid.UpdateResult, m getpaid.Mutation, cur *getpa
 	if m.EventKey != "" {
 		s.applied[m.EventKey] = true
 	}
+}
+
+// StalePayments implements getpaid.StaleLister.
+func (s *Store) StalePayments(ctx context.Context, updatedBefore, createdAfter time.Time, limit int) ([]*getpaid.Payment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*getpaid.Payment
+	for _, id := range s.order {
+		p := s.payments[id]
+		if (p.Status == getpaid.StatusPrepared || p.Status == getpaid.StatusChargeStarted) &&
+			p.UpdatedAt.Before(updatedBefore) && p.CreatedAt.After(createdAfter) {
+			out = append(out, clone(p))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *getpaid.Payment) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 // PendingEvents implements getpaid.Store.

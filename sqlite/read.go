@@ -4,14 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
 
 // readStmts are the prepared read statements on the read-only pool.
 type readStmts struct {
-	payment, byExternal, byOrder, history, exists, pending *sql.Stmt
-	all                                                    []*sql.Stmt
+	payment, byExternal, byOrder, history, exists, pending, stale *sql.Stmt
+	all                                                           []*sql.Stmt
 }
 
 // prepareReads prepares the read statements on db.
@@ -24,6 +25,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 		{&rs.payment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
 		{&rs.byExternal, "SELECT " + paymentCols + " FROM payments WHERE backend = ? AND external_id = ? AND external_id <> ''"},
 		{&rs.byOrder, "SELECT " + paymentCols + " FROM payments WHERE order_id = ? ORDER BY seq"},
+		{&rs.stale, "SELECT " + paymentCols + " FROM payments WHERE status IN ('prepared', 'charge_started') AND updated_at < ? AND created_at > ? ORDER BY updated_at LIMIT ?"},
 		{&rs.history, "SELECT from_status, to_status, at, cause FROM history WHERE payment_id = ? ORDER BY seq"},
 		{&rs.exists, "SELECT 1 FROM payments WHERE id = ?"},
 		{&rs.pending, "SELECT " + eventCols + " FROM outbox WHERE delivered = 0 AND seq > coalesce((SELECT seq FROM outbox WHERE id = ?), 0) ORDER BY seq LIMIT ?"},
@@ -70,23 +72,40 @@ func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID str
 
 // PaymentsByOrder implements getpaid.Store.
 func (s *Store) PaymentsByOrder(ctx context.Context, orderID string) ([]*getpaid.Payment, error) {
-	rows, err := s.rs.byOrder.QueryContext(ctx, orderID)
+	out, err := scanPayments(s.rs.byOrder.QueryContext(ctx, orderID))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: payments of order %s: %w", orderID, err)
+	}
+	return out, nil
+}
+
+// StalePayments implements getpaid.StaleLister.
+func (s *Store) StalePayments(ctx context.Context, updatedBefore, createdAfter time.Time, limit int) ([]*getpaid.Payment, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	out, err := scanPayments(s.rs.stale.QueryContext(ctx, nanos(updatedBefore), nanos(createdAfter), limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: stale payments: %w", err)
+	}
+	return out, nil
+}
+
+// scanPayments reads every payment of a query.
+func scanPayments(rows *sql.Rows, err error) ([]*getpaid.Payment, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*getpaid.Payment
 	for rows.Next() {
 		p, err := scanPayment(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: payments of order %s: %w", orderID, err)
+			return nil, err
 		}
 		out = append(out, p)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: payments of order %s: %w", orderID, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // History implements getpaid.Store.

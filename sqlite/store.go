@@ -58,7 +58,10 @@ type Store struct {
 	w     *writer
 }
 
-var _ getpaid.Store = (*Store)(nil)
+var (
+	_ getpaid.Store       = (*Store)(nil)
+	_ getpaid.StaleLister = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the database at path, applies pending
 // migrations unless opts.NoMigrate, and starts the writer.

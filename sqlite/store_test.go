@@ -90,8 +90,11 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("Open(NoMigrate) on an empty db: %v, want ErrSchemaOutdated", err)
 	}
 	applied, err := sqlite.Migrate(ctx, path, sqlite.Options{})
-	if err != nil || len(applied) != 1 || applied[0] != 1 {
-		t.Fatalf("Migrate = %v, %v; want [1]", applied, err)
+	if err != nil || len(applied) != 2 || applied[0] != 1 || applied[1] != 2 {
+		t.Fatalf("Migrate = %v, %v; want [1 2]", applied, err)
+	}
+	if again, err := sqlite.Migrate(ctx, path, sqlite.Options{}); err != nil || len(again) != 0 {
+		t.Fatalf("second Migrate = %v, %v; want nothing to do", again, err)
 	}
 	s, err := sqlite.Open(ctx, path, sqlite.Options{NoMigrate: true})
 	if err != nil {

@@ -21,6 +21,7 @@ var createTests = []test{
 	{"OneLiveIgnoredWithoutOption", testOneLiveOff},
 	{"CreateThen", testCreateThen},
 	{"CreateThenFails", testCreateThenFails},
+	{"StalePayments", testStalePayments},
 }
 
 // testRoundTrip creates a payment with every field set and reads it back.

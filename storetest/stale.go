@@ -1,0 +1,63 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// testStalePayments checks the optional StaleLister: only payments waiting on
+// their broker, within the time bounds, least recently updated first.
+func testStalePayments(t *testing.T, s getpaid.Store) {
+	sl, ok := s.(getpaid.StaleLister)
+	if !ok {
+		t.Skip("store does not implement getpaid.StaleLister")
+	}
+	start := time.Now().Add(-time.Second)
+	prepare := &getpaid.Mutation{Cause: "prepared", Apply: func(q *getpaid.Payment) (bool, error) {
+		return true, getpaid.MarkPrepared(q, "", &getpaid.Redirect{Method: "GET", URL: "https://b.example"})
+	}}
+	var waiting []string
+	for i := 0; i < 3; i++ {
+		p := newPayment("o-stale", 100, "PLN")
+		mustCreate(t, s, p, getpaid.CreateOptions{Then: prepare})
+		waiting = append(waiting, p.ID)
+	}
+	mustCreate(t, s, newPayment("o-stale", 100, "PLN"), getpaid.CreateOptions{}) // new: not at the broker yet
+	paid := newPayment("o-stale", 100, "PLN")
+	mustCreate(t, s, paid, getpaid.CreateOptions{Then: prepare})
+	if _, err := s.UpdatePayment(ctx(t), paid.ID, getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+		return getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindCaptured, Amount: q.Amount, Full: true})
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	// Touch the first one so it becomes the most recently updated.
+	if _, err := s.UpdatePayment(ctx(t), waiting[0], getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+		return getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindPending})
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Second)
+	got, err := sl.StalePayments(ctx(t), later, start, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range got {
+		ids = append(ids, p.ID)
+	}
+	want := []string{waiting[1], waiting[2], waiting[0]}
+	if len(ids) != 3 || ids[0] != want[0] || ids[1] != want[1] || ids[2] != want[2] {
+		t.Fatalf("StalePayments = %v, want %v (prepared and charge_started, least recently updated first)", ids, want)
+	}
+	if got, _ := sl.StalePayments(ctx(t), later, start, 2); len(got) != 2 {
+		t.Fatalf("limit 2 gave %d", len(got))
+	}
+	if got, _ := sl.StalePayments(ctx(t), start, start.Add(-time.Hour), 10); len(got) != 0 {
+		t.Fatalf("nothing was updated before %v, got %d", start, len(got))
+	}
+	if got, _ := sl.StalePayments(ctx(t), later, later, 10); len(got) != 0 {
+		t.Fatalf("nothing was created after %v, got %d", later, len(got))
+	}
+}
