@@ -54,6 +54,12 @@ func TestParseConfig(t *testing.T) {
 		{"unknown top-level key", dummyConfig + "colour: blue\n", nil, "colour", nil},
 		{"no database", "backends:\n  dummy:\n    secret: x\n", nil, "database", nil},
 		{"no backends", "database: \"memory:\"\n", nil, "no backends", nil},
+		{"env value null is a string", dummyConfig, []string{"GETPAID_BACKEND_DUMMY_SECRET=null"}, "", func(t *testing.T, c *fileConfig) {
+			var cfg dummy.Config
+			if err := decodeSettings("dummy", c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "null" {
+				t.Fatalf("secret %q, %v", cfg.Secret, err)
+			}
+		}},
 		{"env overrides secrets", dummyConfig, []string{"GETPAID_API_KEYS=k1-0123456789abcdef,k2-0123456789abcdef", "GETPAID_BACKEND_DUMMY_SECRET=from-env"}, "", func(t *testing.T, c *fileConfig) {
 			if len(c.APIKeys) != 2 {
 				t.Fatalf("api keys %v", c.APIKeys)

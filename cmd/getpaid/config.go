@@ -19,6 +19,9 @@ type fileConfig struct {
 	APIKeys                []string             `yaml:"api_keys"`
 	TrustedProxies         []string             `yaml:"trusted_proxies"`
 	OneLivePaymentPerOrder bool                 `yaml:"one_live_payment_per_order"`
+	// ReadCache is on unless set to false: turn it off when another process
+	// writes payments to the same SQLite file.
+	ReadCache *bool `yaml:"read_cache"`
 	Backends               map[string]yaml.Node `yaml:"backends"`
 }
 
@@ -86,6 +89,11 @@ func (c *fileConfig) override(rest, value string) error {
 			continue
 		}
 		key := strings.ToLower(strings.TrimPrefix(rest, prefix))
+		val := &yaml.Node{Kind: yaml.ScalarNode, Value: value} // untagged: numbers and bools decode too
+		switch strings.ToLower(value) {
+		case "", "~", "null":
+			val.Tag = "!!str" // a secret spelled "null" is that string, not nothing
+		}
 		node := c.Backends[name]
 		if node.Kind == 0 {
 			node = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
@@ -96,12 +104,12 @@ func (c *fileConfig) override(rest, value string) error {
 		set := false
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			if node.Content[i].Value == key {
-				node.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+				node.Content[i+1] = val
 				set = true
 			}
 		}
 		if !set {
-			node.Content = append(node.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, &yaml.Node{Kind: yaml.ScalarNode, Value: value})
+			node.Content = append(node.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
 		}
 		c.Backends[name] = node
 		return nil

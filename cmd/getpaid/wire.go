@@ -80,10 +80,10 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 }
 
 // openStore opens the store a database URL names.
-func openStore(ctx context.Context, database string) (getpaid.Store, error) {
+func openStore(ctx context.Context, database string, readCache bool) (getpaid.Store, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{})
+		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{NoCache: !readCache})
 	case database == "memory:":
 		return memory.New(), nil
 	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
@@ -109,7 +109,7 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 	if err != nil {
 		return nil, fmt.Errorf("config: trusted_proxies: %w", err)
 	}
-	store, err := openStore(ctx, c.Database)
+	store, err := openStore(ctx, c.Database, c.ReadCache == nil || *c.ReadCache)
 	if err != nil {
 		return nil, err
 	}
