@@ -13,16 +13,16 @@ import (
 
 // fileConfig is getpaid.yaml.
 type fileConfig struct {
-	Listen                 string               `yaml:"listen"`
-	BaseURL                string               `yaml:"base_url"`
-	Database               string               `yaml:"database"`
-	APIKeys                []string             `yaml:"api_keys"`
-	TrustedProxies         []string             `yaml:"trusted_proxies"`
-	OneLivePaymentPerOrder bool                 `yaml:"one_live_payment_per_order"`
+	Listen                 string   `yaml:"listen"`
+	BaseURL                string   `yaml:"base_url"`
+	Database               string   `yaml:"database"`
+	APIKeys                []string `yaml:"api_keys"`
+	TrustedProxies         []string `yaml:"trusted_proxies"`
+	OneLivePaymentPerOrder bool     `yaml:"one_live_payment_per_order"`
 	// ReadCache is on unless set to false: turn it off when another process
 	// writes payments to the same SQLite file.
-	ReadCache *bool `yaml:"read_cache"`
-	Backends               map[string]yaml.Node `yaml:"backends"`
+	ReadCache *bool                `yaml:"read_cache"`
+	Backends  map[string]yaml.Node `yaml:"backends"`
 }
 
 // loadConfig reads path strictly (unknown keys are errors) and applies
