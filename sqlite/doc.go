@@ -8,9 +8,12 @@
 // the DSN, so every pooled connection gets them.
 //
 // Writes use group commit: one writer goroutine owns the only write connection,
-// gathers the queued writes, runs them in one BEGIN IMMEDIATE transaction with
-// each write in its own SAVEPOINT (a failing write is rolled back alone and
-// gets its own error), commits once and only then answers every waiter. Each
+// gathers the queued writes, runs them in one BEGIN IMMEDIATE transaction,
+// commits once and only then answers every waiter. A write refused before it
+// changed anything (a repeated event id, a forbidden change) simply gets its
+// error; if one fails after changing something, the batch is rolled back and
+// run again with each write in its own SAVEPOINT, so the failure is undone
+// alone and gets its own error. Each
 // change stays atomic and nobody hears "done" before the fsync, while one
 // fsync serves a whole batch. Mutation.Apply runs inside the writer, so
 // load-apply-persist is serialised and event keys are deduplicated in the same

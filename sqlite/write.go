@@ -82,7 +82,7 @@ func (tx *wtx) exists(s *sql.Stmt, args ...any) (bool, error) {
 
 // insertEvent writes e to the outbox.
 func (tx *wtx) insertEvent(e getpaid.Event) error {
-	_, err := tx.st.insertEvent.ExecContext(tx.ctx, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
+	_, err := tx.exec(tx.st.insertEvent, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
 		string(e.From), string(e.To), e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, nanos(e.At))
 	return err
 }
@@ -146,8 +146,8 @@ func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.Creat
 	final, then := p, (*getpaid.Payment)(nil)
 	var statusEv *getpaid.Event
 	if m := opts.Then; m != nil {
-		// Recorded first, as in updatePayment; the job's savepoint takes it
-		// back if anything later fails.
+		// Recorded first, as in updatePayment; the writer undoes it if
+		// anything later fails.
 		if err := tx.recordEvent(m.EventKey, p.ID, t); err != nil {
 			return nil, err
 		}
@@ -170,7 +170,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.Creat
 		}
 		then = final
 	}
-	_, err := tx.st.insertPayment.ExecContext(tx.ctx, final.ID, final.OrderID, final.Backend, string(final.Status),
+	_, err := tx.exec(tx.st.insertPayment, final.ID, final.OrderID, final.Backend, string(final.Status),
 		final.Amount.Minor, final.Amount.Currency, final.Locked, final.Captured, final.Refunded, final.RefundAsked,
 		final.ExternalID, final.Description, enc.buyer, final.ReturnURL, final.ClientIP, enc.redirect,
 		string(final.Fraud), final.Version, at, nanos(final.UpdatedAt))
@@ -181,7 +181,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.Creat
 		return nil, err
 	}
 	if statusEv != nil {
-		if _, err := tx.st.insertHistory.ExecContext(tx.ctx, p.ID, string(p.Status), string(final.Status), at, opts.Then.Cause); err != nil {
+		if _, err := tx.exec(tx.st.insertHistory, p.ID, string(p.Status), string(final.Status), at, opts.Then.Cause); err != nil {
 			return nil, err
 		}
 		if err := tx.insertEvent(*statusEv); err != nil {
@@ -238,13 +238,12 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 }
 
 // recordEvent records a mutation's event key first: a repeat fails here,
-// before Apply. If anything later fails, the job's savepoint takes the record
-// back.
+// before Apply. If anything later fails, the writer undoes the record.
 func (tx *wtx) recordEvent(key, id string, t time.Time) error {
 	if key == "" {
 		return nil
 	}
-	if _, err := tx.st.insertApplied.ExecContext(tx.ctx, key, id, nanos(t)); err != nil {
+	if _, err := tx.exec(tx.st.insertApplied, key, id, nanos(t)); err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("event %s: %w", key, getpaid.ErrDuplicateEvent)
 		}
@@ -270,7 +269,7 @@ func (tx *wtx) applyMutation(cur *getpaid.Payment, m getpaid.Mutation, t time.Ti
 			return nil, err
 		}
 		if p.Status != cur.Status {
-			_, err := tx.st.insertHistory.ExecContext(tx.ctx, id, string(cur.Status), string(p.Status), nanos(t), m.Cause)
+			_, err := tx.exec(tx.st.insertHistory, id, string(cur.Status), string(p.Status), nanos(t), m.Cause)
 			if err != nil {
 				return nil, err
 			}
@@ -293,12 +292,12 @@ func (tx *wtx) persist(cur, p *getpaid.Payment) error {
 		return err
 	}
 	if p.OrderID == cur.OrderID && p.Backend == cur.Backend && p.ExternalID == cur.ExternalID {
-		_, err = tx.st.updateState.ExecContext(tx.ctx, string(p.Status), p.Amount.Minor, p.Amount.Currency,
+		_, err = tx.exec(tx.st.updateState, string(p.Status), p.Amount.Minor, p.Amount.Currency,
 			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Description, enc.buyer, p.ReturnURL,
 			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
 		return err
 	}
-	_, err = tx.st.updatePayment.ExecContext(tx.ctx, p.OrderID, p.Backend, string(p.Status),
+	_, err = tx.exec(tx.st.updatePayment, p.OrderID, p.Backend, string(p.Status),
 		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked,
 		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
 		string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
@@ -321,7 +320,7 @@ func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
 				args[i] = id
 			}
 			q := "UPDATE outbox SET delivered = 1 WHERE delivered = 0 AND id IN (?" + strings.Repeat(",?", n-1) + ")"
-			if _, err := tx.conn.ExecContext(tx.ctx, q, args...); err != nil {
+			if _, err := tx.execSQL(q, args...); err != nil {
 				return nil, err
 			}
 			ids = ids[n:]

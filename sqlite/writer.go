@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // errClosed is returned for writes submitted after Close.
@@ -21,7 +23,8 @@ const (
 )
 
 // job is one queued write. fn runs on the writer goroutine inside the batch
-// transaction, in its own savepoint.
+// transaction (in its own savepoint when the batch is run again after a
+// failure).
 type job struct {
 	ctx   context.Context
 	fn    func(tx *wtx) (any, error)
@@ -55,9 +58,30 @@ type writer struct {
 // transaction. Statements run with a background context: cancelling one
 // caller must not interrupt the shared transaction.
 type wtx struct {
-	st   *writeStmts
-	conn *sql.Conn // for the few statements built per call
-	ctx  context.Context
+	st    *writeStmts
+	conn  *sql.Conn // for the few statements built per call
+	ctx   context.Context
+	dirty bool // the current job has changed something
+}
+
+// exec runs a write statement and notes that the job changed something. A
+// statement that fails changes nothing: SQLite undoes a failed statement on
+// its own, and the transaction goes on.
+func (tx *wtx) exec(s *sql.Stmt, args ...any) (sql.Result, error) {
+	r, err := s.ExecContext(tx.ctx, args...)
+	if err == nil {
+		tx.dirty = true
+	}
+	return r, err
+}
+
+// execSQL is exec for a statement built per call.
+func (tx *wtx) execSQL(q string, args ...any) (sql.Result, error) {
+	r, err := tx.conn.ExecContext(tx.ctx, q, args...)
+	if err == nil {
+		tx.dirty = true
+	}
+	return r, err
 }
 
 // newWriter prepares the write statements on conn and starts the loop.
@@ -173,10 +197,9 @@ func (w *writer) gather(batch []*job) []*job {
 	return batch
 }
 
-// run executes one batch in one transaction, each job in its own savepoint,
+// run executes one batch in one transaction (see runBatch for failures),
 // commits, and then answers every job taken.
 func (w *writer) run(batch []*job) {
-	bg := context.Background()
 	taken := batch[:0]
 	for _, j := range batch {
 		if j.state.CompareAndSwap(jobQueued, jobTaken) {
@@ -186,38 +209,16 @@ func (w *writer) run(batch []*job) {
 	if len(taken) == 0 {
 		return
 	}
-	results := make([]result, len(taken))
-	if _, err := w.st.begin.ExecContext(bg); err != nil {
-		answerAll(taken, results, fmt.Errorf("sqlite: begin: %w", err))
-		return
+	// First without savepoints: a job that fails before changing anything
+	// (a repeated event, a refused mutation checked first) needs no undo. If
+	// a job fails after changing something, the batch is rolled back and run
+	// again with each job in its own savepoint.
+	results, st := w.runBatch(taken, false)
+	if st == batchRetry {
+		results, st = w.runBatch(taken, true)
 	}
-	tx := &wtx{st: w.st, conn: w.conn, ctx: bg}
-	for i, j := range taken {
-		if err := j.ctx.Err(); err != nil {
-			results[i].err = err
-			continue
-		}
-		if _, err := w.st.savepoint.ExecContext(bg); err != nil {
-			w.abort(taken, results, fmt.Errorf("sqlite: savepoint: %w", err))
-			return
-		}
-		results[i] = call(j.fn, tx)
-		var err error
-		if results[i].err != nil || results[i].panicked != nil {
-			_, err = w.st.rollbackTo.ExecContext(bg)
-		}
-		if err == nil {
-			_, err = w.st.release.ExecContext(bg)
-		}
-		if err != nil {
-			// The transaction is no longer trustworthy: give up the batch.
-			w.abort(taken, results, fmt.Errorf("sqlite: release savepoint: %w", err))
-			return
-		}
-	}
-	if _, err := w.st.commit.ExecContext(bg); err != nil {
-		w.abort(taken, results, fmt.Errorf("sqlite: commit: %w", err))
-		return
+	if st != batchCommitted {
+		return // every job was answered with its error
 	}
 	w.cache.committed(func() {
 		for i, j := range taken {
@@ -229,6 +230,87 @@ func (w *writer) run(batch []*job) {
 	for i, j := range taken {
 		j.done <- results[i]
 	}
+}
+
+// Outcomes of runBatch.
+const (
+	batchCommitted = iota // committed: hand the results out
+	batchRetry            // rolled back, nobody answered: run again with savepoints
+	batchAnswered         // failed, and every job was answered with its error
+)
+
+// runBatch runs the jobs in one transaction and commits it. Without
+// savepoints (safe=false) it rolls back and asks for a retry as soon as a job
+// fails after changing something; with savepoints each failing job is undone
+// alone.
+func (w *writer) runBatch(taken []*job, safe bool) ([]result, int) {
+	bg := context.Background()
+	results := make([]result, len(taken))
+	if _, err := w.st.begin.ExecContext(bg); err != nil {
+		answerAll(taken, results, fmt.Errorf("sqlite: begin: %w", err))
+		return nil, batchAnswered
+	}
+	tx := &wtx{st: w.st, conn: w.conn, ctx: bg}
+	for i, j := range taken {
+		if err := j.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
+		}
+		if safe {
+			if _, err := w.st.savepoint.ExecContext(bg); err != nil {
+				w.abort(taken, results, fmt.Errorf("sqlite: savepoint: %w", err))
+				return nil, batchAnswered
+			}
+		}
+		tx.dirty = false
+		results[i] = call(j.fn, tx)
+		failed := results[i].err != nil || results[i].panicked != nil
+		if !safe {
+			if failed && (tx.dirty || !cleanFailure(results[i].err)) {
+				_, _ = w.st.rollback.ExecContext(bg)
+				return nil, batchRetry
+			}
+			continue
+		}
+		var err error
+		if failed {
+			_, err = w.st.rollbackTo.ExecContext(bg)
+		}
+		if err == nil {
+			_, err = w.st.release.ExecContext(bg)
+		}
+		if err != nil {
+			// The transaction is no longer trustworthy: give up the batch.
+			w.abort(taken, results, fmt.Errorf("sqlite: release savepoint: %w", err))
+			return nil, batchAnswered
+		}
+	}
+	if _, err := w.st.commit.ExecContext(bg); err != nil {
+		w.abort(taken, results, fmt.Errorf("sqlite: commit: %w", err))
+		return nil, batchAnswered
+	}
+	return results, batchCommitted
+}
+
+// cleanFailure reports whether a job's error is a refusal that happened
+// before it changed anything and left the transaction intact: a domain
+// error (a repeated event, a unique id taken, a forbidden change). Anything
+// else, database errors above all, makes the batch run again with savepoints.
+func cleanFailure(err error) bool {
+	var te *getpaid.TransitionError
+	var fe *getpaid.FieldError
+	var me *getpaid.MoneyError
+	if err == nil || errors.As(err, &te) || errors.As(err, &fe) || errors.As(err, &me) {
+		return err != nil
+	}
+	for _, s := range []error{getpaid.ErrDuplicateEvent, getpaid.ErrNotFound, getpaid.ErrConflict,
+		getpaid.ErrLivePaymentExists, getpaid.ErrAmountMismatch, getpaid.ErrBackendMismatch,
+		getpaid.ErrForbiddenTransition, getpaid.ErrInvalidAmount, getpaid.ErrInvalidRequest} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // abort rolls the batch back and fails every job that had succeeded with err;

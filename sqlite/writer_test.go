@@ -108,6 +108,14 @@ func TestBatchIsolation(t *testing.T) {
 	if err != nil || ok != 20 || failed != 20 || got.Locked != 20 || got.Version != 21 {
 		t.Errorf("ok %d failed %d; payment %+v, %v", ok, failed, got, err)
 	}
+	// The failed mutations' event keys were rolled back with them.
+	for i := 1; i < 40; i += 2 {
+		m := bump
+		m.EventKey = "iso:" + string(rune('a'+i))
+		if _, err := s.UpdatePayment(ctx, p.ID, m); err != nil {
+			t.Errorf("event key of a failed mutation was kept: %v", err)
+		}
+	}
 }
 
 // TestApplyPanic carries a panic in Apply to the caller; the store keeps working.
