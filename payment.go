@@ -3,6 +3,7 @@ package getpaid
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"maps"
 	"strings"
 	"time"
 )
@@ -45,6 +46,18 @@ type Payment struct {
 
 // Money returns an amount in minor units in the payment's currency.
 func (p *Payment) Money(minor int64) Money { return Money{Minor: minor, Currency: p.Amount.Currency} }
+
+// Clone returns a deep copy of p: stores hand out and keep copies, never
+// the caller's value.
+func (p *Payment) Clone() *Payment {
+	c := *p
+	if p.Redirect != nil {
+		r := *p.Redirect
+		r.Fields = maps.Clone(p.Redirect.Fields)
+		c.Redirect = &r
+	}
+	return &c
+}
 
 // Live reports whether the payment still counts against its order: anything
 // but failed and cancelled.

@@ -40,19 +40,6 @@ func New() *Store {
 	}
 }
 
-func clone(p *getpaid.Payment) *getpaid.Payment {
-	c := *p
-	if p.Redirect != nil {
-		r := *p.Redirect
-		r.Fields = make(map[string]string, len(p.Redirect.Fields))
-		for k, v := range p.Redirect.Fields {
-			r.Fields[k] = v
-		}
-		c.Redirect = &r
-	}
-	return &c
-}
-
 // CreatePayment implements getpaid.Store.
 func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) error {
 	s.mu.Lock()
@@ -87,11 +74,11 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		}
 		s.outbox = append(s.outbox, created)
 		s.commit(res, *opts.Then, p)
-		*p = *clone(res.Payment)
+		*p = *res.Payment.Clone()
 		s.order = append(s.order, p.ID)
 		return nil
 	}
-	s.payments[p.ID] = clone(p)
+	s.payments[p.ID] = p.Clone()
 	s.order = append(s.order, p.ID)
 	s.outbox = append(s.outbox, created)
 	return nil
@@ -105,7 +92,7 @@ func (s *Store) Payment(ctx context.Context, id string) (*getpaid.Payment, error
 	if !ok {
 		return nil, getpaid.ErrNotFound
 	}
-	return clone(p), nil
+	return p.Clone(), nil
 }
 
 // PaymentByExternalID implements getpaid.Store.
@@ -118,7 +105,7 @@ func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID str
 	for _, id := range s.order {
 		p := s.payments[id]
 		if p.Backend == backend && p.ExternalID == externalID {
-			return clone(p), nil
+			return p.Clone(), nil
 		}
 	}
 	return nil, getpaid.ErrNotFound
@@ -131,7 +118,7 @@ func (s *Store) PaymentsByOrder(ctx context.Context, orderID string) ([]*getpaid
 	var out []*getpaid.Payment
 	for _, id := range s.order {
 		if p := s.payments[id]; p.OrderID == orderID {
-			out = append(out, clone(p))
+			out = append(out, p.Clone())
 		}
 	}
 	return out, nil
@@ -171,7 +158,7 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 
 // apply runs m on a copy of cur; nothing is stored yet.
 func (s *Store) apply(cur *getpaid.Payment, m getpaid.Mutation, now time.Time) (*getpaid.UpdateResult, error) {
-	p := clone(cur)
+	p := cur.Clone()
 	changed, err := m.Apply(p)
 	if err != nil {
 		return nil, err
@@ -179,7 +166,7 @@ func (s *Store) apply(cur *getpaid.Payment, m getpaid.Mutation, now time.Time) (
 	p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
 	res := &getpaid.UpdateResult{Payment: p, Changed: changed}
 	if !changed {
-		res.Payment = clone(cur)
+		res.Payment = cur.Clone()
 		return res, nil
 	}
 	p.Version, p.UpdatedAt = cur.Version+1, now
@@ -196,7 +183,7 @@ func (s *Store) commit(res *getpaid.UpdateResult, m getpaid.Mutation, cur *getpa
 		s.history[p.ID] = append(s.history[p.ID], getpaid.Transition{From: cur.Status, To: p.Status, At: p.UpdatedAt, Cause: m.Cause})
 	}
 	s.outbox = append(s.outbox, res.Events...)
-	s.payments[p.ID] = clone(p)
+	s.payments[p.ID] = p.Clone()
 	if m.EventKey != "" {
 		s.applied[m.EventKey] = true
 	}
@@ -211,7 +198,7 @@ func (s *Store) StalePayments(ctx context.Context, updatedBefore, createdAfter t
 		p := s.payments[id]
 		if (p.Status == getpaid.StatusPrepared || p.Status == getpaid.StatusChargeStarted) &&
 			p.UpdatedAt.Before(updatedBefore) && p.CreatedAt.After(createdAfter) {
-			out = append(out, clone(p))
+			out = append(out, p.Clone())
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *getpaid.Payment) int { return a.UpdatedAt.Compare(b.UpdatedAt) })

@@ -48,7 +48,7 @@ func (c *cache) get(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	return clone(e.p), slices.Clone(e.hist), true
+	return e.p.Clone(), slices.Clone(e.hist), true
 }
 
 // generation is read before a database read that may fill the cache.
@@ -96,7 +96,7 @@ func (c *cache) put(p *getpaid.Payment, hist []getpaid.Transition) {
 			c.order = c.order[1:]
 		}
 	}
-	c.m[p.ID] = &entry{p: clone(p), hist: slices.Clone(hist)}
+	c.m[p.ID] = &entry{p: p.Clone(), hist: slices.Clone(hist)}
 	if len(c.order) > 4*c.max { // ids evicted or replaced pile up: compact
 		live := c.order[:0]
 		seen := make(map[string]bool, len(c.m))
@@ -128,5 +128,5 @@ func (c *cache) updated(p *getpaid.Payment, prev int64, row *getpaid.Transition)
 	if row != nil {
 		hist = append(slices.Clone(hist), *row)
 	}
-	c.m[p.ID] = &entry{p: clone(p), hist: hist}
+	c.m[p.ID] = &entry{p: p.Clone(), hist: hist}
 }

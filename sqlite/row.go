@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -92,17 +91,6 @@ func encode(p *getpaid.Payment) (encoded, error) {
 		e.redirect = sql.NullString{String: string(r), Valid: true}
 	}
 	return e, nil
-}
-
-// clone deep-copies p.
-func clone(p *getpaid.Payment) *getpaid.Payment {
-	c := *p
-	if p.Redirect != nil {
-		r := *p.Redirect
-		r.Fields = maps.Clone(p.Redirect.Fields)
-		c.Redirect = &r
-	}
-	return &c
 }
 
 // now is the store's clock: UTC, without a monotonic reading.

@@ -113,7 +113,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 	if err != nil {
 		return fmt.Errorf("sqlite: create payment: %w", err)
 	}
-	q := clone(p)
+	q := p.Clone()
 	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, enc, opts) },
 		func(v any) { c := v.(created); s.w.cache.created(c.final, c.hist) })
 	if err != nil {
@@ -122,7 +122,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 	c := v.(created)
 	p.Version, p.CreatedAt, p.UpdatedAt = 1, fromNanos(c.at), fromNanos(c.at)
 	if c.then != nil {
-		*p = *clone(c.then)
+		*p = *c.then.Clone()
 		p.CreatedAt, p.UpdatedAt = fromNanos(nanos(p.CreatedAt)), fromNanos(nanos(p.UpdatedAt))
 	}
 	return nil
@@ -151,7 +151,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.Creat
 		if err := tx.recordEvent(m.EventKey, p.ID, t); err != nil {
 			return nil, err
 		}
-		q := clone(p)
+		q := p.Clone()
 		changed, err := m.Apply(q)
 		if err != nil {
 			return nil, err
@@ -256,7 +256,7 @@ func (tx *wtx) recordEvent(key, id string, t time.Time) error {
 // row and status event.
 func (tx *wtx) applyMutation(cur *getpaid.Payment, m getpaid.Mutation, t time.Time) (*getpaid.UpdateResult, error) {
 	id := cur.ID
-	p := clone(cur)
+	p := cur.Clone()
 	changed, err := m.Apply(p)
 	if err != nil {
 		return nil, err
