@@ -120,12 +120,8 @@ func (e *Engine) applyObservation(ctx context.Context, b getpaid.Backend, p *get
 			return nil, fmt.Errorf("engine: confirm %s: %w", p.ID, err)
 		}
 	}
-	key := ""
-	if obs.EventID != "" {
-		key = b.Name + ":" + obs.EventID
-	}
 	up, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{
-		EventKey: key, Cause: obs.Cause(),
+		EventKey: eventKey(b, obs), Cause: obs.Cause(),
 		Apply: func(p *getpaid.Payment) (bool, error) { return getpaid.Apply(p, obs) },
 	})
 	if errors.Is(err, getpaid.ErrDuplicateEvent) {
@@ -151,12 +147,8 @@ func (e *Engine) applyObservation(ctx context.Context, b getpaid.Backend, p *get
 // caller can still look it up by the broker's id (ErrNotFound is returned).
 func (e *Engine) applyDirect(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *CallbackResult) (*CallbackResult, error) {
 	var before getpaid.Status
-	key := ""
-	if obs.EventID != "" {
-		key = b.Name + ":" + obs.EventID
-	}
 	up, err := e.store.UpdatePayment(ctx, obs.PaymentID, getpaid.Mutation{
-		EventKey: key, Cause: obs.Cause(),
+		EventKey: eventKey(b, obs), Cause: obs.Cause(),
 		Apply: func(p *getpaid.Payment) (bool, error) {
 			if p.Backend != b.Name {
 				return false, fmt.Errorf("payment %s of %s: %w", p.ID, p.Backend, getpaid.ErrBackendMismatch)
@@ -199,8 +191,17 @@ var errOnlyDedupe = errors.New("engine: dedupe probe")
 // anything.
 func (e *Engine) alreadyApplied(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) bool {
 	_, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
-		EventKey: b.Name + ":" + obs.EventID,
+		EventKey: eventKey(b, obs),
 		Apply:    func(*getpaid.Payment) (bool, error) { return false, errOnlyDedupe },
 	})
 	return errors.Is(err, getpaid.ErrDuplicateEvent)
+}
+
+// eventKey is the store's dedupe key of a broker event: the backend's name
+// and the broker's event id ("" for observations without one).
+func eventKey(b getpaid.Backend, obs *getpaid.Observation) string {
+	if obs.EventID == "" {
+		return ""
+	}
+	return b.Name + ":" + obs.EventID
 }
