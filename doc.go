@@ -24,6 +24,10 @@
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks
 //
+// A Store may also implement StaleLister (payments still waiting on their
+// broker), which the engine uses to poll brokers whose notifications never
+// came.
+//
 // Money is an int64 count of minor units with an ISO 4217 code; exponents
 // come from a pinned table and decimal parsing is exact. Statuses change only
 // through Apply, inside Store.UpdatePayment, checked against one transition

@@ -20,6 +20,12 @@
 // transaction. Reads use a separate pool of read-only connections, which WAL
 // lets run alongside the writer.
 //
+// Payment and History are served from a cache of recently written payments
+// that the writer keeps exact: after each commit, in commit order, every
+// change updates or drops its entry, and reads fill it only when no commit
+// raced them. It assumes this Store is the only process writing payments to
+// the file; Options.NoCache turns it off.
+//
 // The schema is embedded (migrations/*.sql) and applied by Open; Migrate
 // applies it alone, for a "getpaid migrate" command.
 //
