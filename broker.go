@@ -2,18 +2,21 @@ package getpaid
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // Broker is the small interface every payment backend implements. Optional
 // capabilities (StatusFetcher, Capturer, ...) are separate interfaces found by
-// type assertion, the way database/sql/driver grows.
+// type assertion, the way database/sql/driver grows. Every capability method
+// takes a request struct, so a field can be added without breaking brokers.
 type Broker interface {
 	// Currencies lists the ISO 4217 codes the backend accepts.
 	Currencies() []string
 	// Prepare registers the payment at the broker and says where to send the
-	// buyer. It must not change p; the engine records the result.
+	// buyer. It must not change req.Payment; the engine records the result.
 	Prepare(ctx context.Context, req *PrepareRequest) (*Prepared, error)
 	// ParseCallback verifies a notification over its raw bytes (wrapping
 	// ErrSignatureInvalid or ErrMalformedCallback when it is not acceptable)
@@ -21,13 +24,67 @@ type Broker interface {
 	ParseCallback(ctx context.Context, req *CallbackRequest) (*Observation, error)
 }
 
-// PrepareRequest is what a broker needs to register a payment.
+// Env is what getpaid tells a backend about itself: its name and where
+// getpaid's HTTP handler is reachable, from which every URL a broker sends
+// (callback, returns, the backend's own pages) is derived. The engine gives
+// it to every broker that implements Provisioner, once, before any other call.
+type Env struct {
+	// Backend is the backend's name in the registry ("payu_pln"): callback
+	// URLs and stored payments use it, never the broker's kind.
+	Backend string
+	// BaseURL is the absolute URL where getpaid's handler is mounted
+	// ("https://shop.example/payments"), without a trailing slash.
+	BaseURL string
+	// Logger is the engine's logger; never nil once provisioned.
+	Logger *slog.Logger
+}
+
+// The paths of getpaid's HTTP handler, relative to Env.BaseURL. The HTTP
+// layer serves them; brokers learn their absolute form from Env.
+const (
+	CallbackPath = "/callback/" // + backend name
+	SuccessPath  = "/success/"  // + payment id
+	FailurePath  = "/failure/"  // + payment id
+	PagesPath    = "/broker/"   // + backend name: a PageServer's pages
+)
+
+// CallbackURL is where the broker sends this backend's notifications.
+func (e Env) CallbackURL() string { return e.BaseURL + CallbackPath + url.PathEscape(e.Backend) }
+
+// PagesURL is where a PageServer's pages are mounted (no trailing slash).
+func (e Env) PagesURL() string { return e.BaseURL + PagesPath + url.PathEscape(e.Backend) }
+
+// SuccessURL is where the broker returns the buyer of payment id after paying.
+func (e Env) SuccessURL(id string) string { return e.BaseURL + SuccessPath + url.PathEscape(id) }
+
+// FailureURL is where the broker returns the buyer of payment id after a failure.
+func (e Env) FailureURL(id string) string { return e.BaseURL + FailurePath + url.PathEscape(id) }
+
+// NewEnv returns the environment of backend for a handler mounted at baseURL.
+func NewEnv(backend, baseURL string, log *slog.Logger) Env {
+	if log == nil {
+		log = slog.Default()
+	}
+	return Env{Backend: backend, BaseURL: strings.TrimRight(baseURL, "/"), Logger: log.With("backend", backend)}
+}
+
+// Provisioner is a broker that needs its environment (nearly all do: the
+// callback URL is part of it). The engine calls Provision once per backend
+// before serving; an error stops the engine from starting. A broker used
+// before it is provisioned fails its calls with a clear error.
+type Provisioner interface {
+	Provision(ctx context.Context, env Env) error
+}
+
+// A broker that holds resources (goroutines, connections, retry loops)
+// implements io.Closer; Registry.Close closes it on shutdown and reports the
+// errors.
+
+// PrepareRequest is what a broker needs to register a payment. URLs come from
+// the broker's Env.
 type PrepareRequest struct {
-	Payment    *Payment
-	NotifyURL  string // absolute URL of getpaid's callback endpoint for this backend
-	SuccessURL string // where the broker returns the buyer after paying
-	FailureURL string // where the broker returns the buyer after a failure
-	ClientIP   string // the buyer's IP, resolved through trusted proxies only
+	Payment  *Payment
+	ClientIP string // the buyer's IP, resolved through trusted proxies only
 }
 
 // Prepared is a broker's answer to Prepare.
@@ -52,16 +109,30 @@ type CallbackVerifier interface {
 	VerifyCallback(ctx context.Context, req *CallbackRequest) error
 }
 
+// StatusRequest asks for a payment's current status at the broker.
+type StatusRequest struct {
+	Payment *Payment
+}
+
 // StatusFetcher asks the broker for a payment's current status (pull mode).
+// Without it a payment is only moved by notifications. An observation of
+// KindNone means the broker has nothing new.
 type StatusFetcher interface {
-	FetchStatus(ctx context.Context, p *Payment) (*Observation, error)
+	FetchStatus(ctx context.Context, req *StatusRequest) (*Observation, error)
+}
+
+// ConfirmRequest is a verified notification to confirm before applying it.
+type ConfirmRequest struct {
+	Payment     *Payment
+	Observation *Observation
 }
 
 // CallbackConfirmer confirms a verified notification with the broker before it
 // is applied (Przelewy24's transaction/verify). If it fails, nothing changes
-// and the broker is told to retry.
+// and the broker is told to retry. Without it an observation applies as
+// parsed.
 type CallbackConfirmer interface {
-	ConfirmCallback(ctx context.Context, p *Payment, o *Observation) error
+	ConfirmCallback(ctx context.Context, req *ConfirmRequest) error
 }
 
 // CallbackResponder gives the acknowledgement body a broker expects ("OK",
@@ -70,25 +141,82 @@ type CallbackResponder interface {
 	CallbackAck() (contentType string, body []byte)
 }
 
+// The money operations (capture, release, refund, cancel) share one shape:
+// the request names getpaid's payment and the operation's stable id, which a
+// broker that deduplicates requests (PayU's extRefundId, Przelewy24's
+// requestId) is sent, so a retry is recognised at the broker too. The answer
+// is what the broker reported: an observation applied like a notification
+// (for a refund, KindRefundStarted means the broker accepted it and finishes
+// it later; KindRefunded that it is done). An error is a *BrokerError whose
+// Happened field says whether the broker may have acted anyway.
+
+// CaptureRequest asks to capture Amount of a pre-authorisation.
+type CaptureRequest struct {
+	Payment     *Payment
+	Amount      Money
+	OperationID string
+}
+
 // Capturer captures funds held by a pre-authorisation, in part or in full.
+// Without it captures are refused with ErrNotSupported.
 type Capturer interface {
-	Capture(ctx context.Context, p *Payment, amount Money) (*Observation, error)
+	Capture(ctx context.Context, req *CaptureRequest) (*Observation, error)
 }
 
-// Releaser releases a pre-authorisation hold.
+// ReleaseRequest asks to release what a pre-authorisation still holds.
+type ReleaseRequest struct {
+	Payment     *Payment
+	OperationID string
+}
+
+// Releaser releases a pre-authorisation hold. Without it releases are refused
+// with ErrNotSupported.
 type Releaser interface {
-	Release(ctx context.Context, p *Payment) (*Observation, error)
+	Release(ctx context.Context, req *ReleaseRequest) (*Observation, error)
 }
 
-// Refunder refunds captured money, in part or in full. refundID is getpaid's
-// idempotency key for this refund.
+// RefundRequest asks to refund Amount of captured money.
+type RefundRequest struct {
+	Payment     *Payment
+	Amount      Money
+	OperationID string // getpaid's id of this refund, stable across retries
+	Reason      string // free text for the broker's records, may be empty
+}
+
+// Refunder refunds captured money, in part or in full. Without it refunds are
+// refused with ErrNotSupported.
 type Refunder interface {
-	Refund(ctx context.Context, p *Payment, amount Money, refundID string) (*Observation, error)
+	Refund(ctx context.Context, req *RefundRequest) (*Observation, error)
 }
 
-// Canceler cancels a payment the buyer has not paid yet.
+// CancelRequest asks to cancel a payment the buyer has not paid.
+type CancelRequest struct {
+	Payment     *Payment
+	OperationID string
+}
+
+// Canceler cancels a payment the buyer has not paid yet. Without it a
+// prepared payment cannot be cancelled (ErrNotSupported).
 type Canceler interface {
-	Cancel(ctx context.Context, p *Payment) (*Observation, error)
+	Cancel(ctx context.Context, req *CancelRequest) (*Observation, error)
+}
+
+// OperationRequest asks how one money operation ended at the broker.
+type OperationRequest struct {
+	Payment   *Payment
+	Operation *Operation
+}
+
+// OperationFetcher looks a money operation up at the broker (PayU's refund
+// list, Przelewy24's refunds by order id), so an operation whose answer or
+// notification was lost can still be finished. It answers the operation's
+// fact as an observation (for a refund: KindRefunded when done,
+// KindRefundStarted while pending, KindRefundFailed when refused), or an
+// error wrapping ErrNotFound when the broker has no record of it (it never
+// happened). Without it the engine relies on StatusFetcher, and on an
+// operator for what that cannot tell.
+type OperationFetcher interface {
+	FetchOperation(ctx context.Context, req *OperationRequest) (*Observation, error)
 }
 
 // PanelSetting is one value a merchant enters in the broker's panel.
@@ -97,14 +225,16 @@ type PanelSetting struct {
 	Value string
 }
 
-// Configurator lists what to enter in the broker's merchant panel for a
-// getpaid reachable at baseURL (like django-getpaid's payu_configuration).
+// Configurator lists what to enter in the broker's merchant panel for its
+// environment (like django-getpaid's payu_configuration). env is the
+// environment the settings are for; it may differ from the one the broker was
+// provisioned with (getpaid config --base-url).
 type Configurator interface {
-	PanelSettings(baseURL string) []PanelSetting
+	PanelSettings(env Env) []PanelSetting
 }
 
 // PageServer is a broker that serves pages of its own from getpaid (the
-// dummy broker's paywall). The HTTP layer mounts it at /broker/{name}/.
+// dummy paywall). The HTTP layer mounts it at Env.PagesURL.
 type PageServer interface {
 	Pages() http.Handler
 }

@@ -24,6 +24,15 @@ var (
 	ErrSourceNotAllowed    = errors.New("callback source address not allowed")
 	ErrInvalidRequest      = errors.New("invalid request")
 	ErrConflict            = errors.New("concurrent update conflict")
+	// ErrUnavailable is a store that cannot be reached or stays busy beyond
+	// its timeout: nothing was changed, and the request may be retried.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrSchemaOutdated is a database whose schema is behind this getpaid:
+	// run "getpaid migrate".
+	ErrSchemaOutdated = errors.New("database schema is outdated: run getpaid migrate")
+	// ErrSchemaNewer is a database migrated by a newer getpaid: upgrade this
+	// one before using it.
+	ErrSchemaNewer = errors.New("database schema is newer than this getpaid: upgrade getpaid")
 )
 
 // MoneyError explains why an amount or currency was refused.

@@ -29,6 +29,11 @@ type Observation struct {
 	Amount       Money  // see Kind
 	Full         bool   // with KindCaptured: the broker says the whole amount was paid
 	BrokerStatus string // the broker's own status word, for history and logs
+	// OperationID is getpaid's money operation this fact belongs to, when
+	// the broker echoes it (PayU's extRefundId, Przelewy24's requestId).
+	OperationID string
+	// BrokerRef is the broker's own id of that operation (PayU's refundId).
+	BrokerRef string
 }
 
 // Cause is the text recorded in the status history for this observation.

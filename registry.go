@@ -1,15 +1,22 @@
 package getpaid
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"regexp"
 	"slices"
 	"sort"
 )
 
-// Backend is a configured broker under a name.
+// Backend is a configured broker under a name. Several backends may share a
+// kind (two PayU points of sale, one per currency): the name tells them apart
+// in URLs and on stored payments.
 type Backend struct {
-	Name   string // "dummy", "payu": used in URLs and stored on payments
+	Name   string // "payu_pln": used in URLs and stored on payments
+	Kind   string // "payu": which broker it speaks to; defaults to Name
 	Title  string // shown to buyers on the payment-method form
 	Broker Broker
 }
@@ -45,6 +52,9 @@ func NewRegistry(backends ...Backend) (*Registry, error) {
 		if b.Title == "" {
 			b.Title = b.Name
 		}
+		if b.Kind == "" {
+			b.Kind = b.Name
+		}
 		r.byName[b.Name] = b
 		r.order = append(r.order, b.Name)
 	}
@@ -59,6 +69,9 @@ func (r *Registry) Get(name string) (Backend, bool) {
 
 // Names lists backend names in the order they were given.
 func (r *Registry) Names() []string { return slices.Clone(r.order) }
+
+// All lists the backends in the order they were given.
+func (r *Registry) All() []Backend { return r.ForCurrency("") }
 
 // Accepts reports whether backend name accepts currency.
 func (r *Registry) Accepts(name, currency string) bool {
@@ -77,6 +90,35 @@ func (r *Registry) ForCurrency(currency string) []Backend {
 		}
 	}
 	return out
+}
+
+// Provision gives every backend whose broker implements Provisioner its
+// environment for a handler mounted at baseURL. The engine calls it once.
+func (r *Registry) Provision(ctx context.Context, baseURL string, log *slog.Logger) error {
+	for _, n := range r.order {
+		b := r.byName[n]
+		if p, ok := b.Broker.(Provisioner); ok {
+			if err := p.Provision(ctx, NewEnv(b.Name, baseURL, log)); err != nil {
+				return fmt.Errorf("registry: provision backend %q: %w", b.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Close closes every broker that implements io.Closer (those holding
+// goroutines or connections), in reverse order, and reports every error.
+func (r *Registry) Close() error {
+	var errs []error
+	for i := len(r.order) - 1; i >= 0; i-- {
+		b := r.byName[r.order[i]]
+		if c, ok := b.Broker.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("backend %q: close: %w", b.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Currencies returns a backend's currencies sorted.

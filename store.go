@@ -2,36 +2,48 @@ package getpaid
 
 import (
 	"context"
-	"strconv"
 	"time"
 )
 
 // Store persists payments, their history, applied broker event ids and the
 // outbox of events for listeners. UpdatePayment is the only way a payment
-// changes after it is created. Every Store must pass storetest.Run.
+// changes after it is created; what a change writes is decided by PlanCreate
+// and PlanUpdate, so every store writes the same rows. Several handles (and
+// several processes) may share one database: a store must keep every rule
+// below across them. Every Store must pass storetest.Run.
+//
+// Errors wrap ErrNotFound, ErrDuplicateEvent, ErrLivePaymentExists,
+// ErrConflict, ErrInvalidRequest (a bad filter or cursor), the error a
+// mutation's Apply returned, or ErrUnavailable when the database cannot be
+// reached or is busy beyond its timeout (nothing was changed; try again).
 type Store interface {
-	// CreatePayment inserts p (status new) and a "payment.created" outbox
-	// event in one transaction. With opts.OneLivePerOrder it refuses, with
-	// ErrLivePaymentExists, an order that already has a payment that is
-	// neither failed nor cancelled.
-	CreatePayment(ctx context.Context, p *Payment, opts CreateOptions) error
+	// CreatePayment inserts p (status new) with what PlanCreate decides, in
+	// one transaction, and returns that: the payment as stored and the events
+	// written. It refuses a taken id or external id with ErrConflict and,
+	// with opts.OneLivePerOrder, an order that already has a live payment
+	// created under that policy with ErrLivePaymentExists (a constraint, not
+	// a read then an insert). p itself is not changed.
+	CreatePayment(ctx context.Context, p *Payment, opts CreateOptions) (*UpdateResult, error)
 	// Payment loads one payment; ErrNotFound if there is none.
 	Payment(ctx context.Context, id string) (*Payment, error)
 	// PaymentByExternalID finds a payment by its broker's id; ErrNotFound if none.
 	PaymentByExternalID(ctx context.Context, backend, externalID string) (*Payment, error)
-	// PaymentsByOrder lists an order's payments, oldest first.
-	PaymentsByOrder(ctx context.Context, orderID string) ([]*Payment, error)
+	// Payments lists payments matching f, newest first, one page at a time.
+	Payments(ctx context.Context, f PaymentFilter) (*PaymentPage, error)
 	// History lists a payment's status transitions, oldest first.
 	History(ctx context.Context, paymentID string) ([]Transition, error)
-	// UpdatePayment is the one mutation path. In one transaction it: refuses
-	// with ErrDuplicateEvent a mutation whose EventKey was already applied
-	// (without calling Apply); loads the payment (ErrNotFound); calls Apply;
-	// when Apply reports a change, persists the payment with Version+1, writes
-	// a history row if the status moved and a "payment.status_changed" outbox
-	// event; records EventKey (also when nothing changed). If Apply fails,
-	// nothing is written and its error is returned. Apply may be called more
-	// than once and must only change the payment it is given.
+	// UpdatePayment is the one mutation path. In one transaction, serialised
+	// with every other change to the same payment (whatever the handle or
+	// process), it: refuses with ErrDuplicateEvent a mutation whose EventKey
+	// was already applied to this payment (without calling Apply); loads the
+	// payment (ErrNotFound); calls PlanUpdate; persists what it decided and
+	// records EventKey (also when nothing changed). If Apply fails, nothing
+	// is written and its error is returned. Apply may be called more than
+	// once and must only change the payment it is given.
 	UpdatePayment(ctx context.Context, id string, m Mutation) (*UpdateResult, error)
+	// EventApplied reports whether a mutation with eventKey was applied to
+	// payment id. It only reads.
+	EventApplied(ctx context.Context, paymentID, eventKey string) (bool, error)
 	// PendingEvents lists up to limit outbox events not yet marked delivered,
 	// oldest first, starting after the event with id after ("" = from the
 	// oldest), so a caller can page past events it cannot deliver yet.
@@ -51,22 +63,73 @@ type StaleLister interface {
 	StalePayments(ctx context.Context, updatedBefore, createdAfter time.Time, limit int) ([]*Payment, error)
 }
 
+// PaymentFilter selects payments for Store.Payments. Zero fields do not
+// filter.
+type PaymentFilter struct {
+	OrderID       string
+	Status        Status
+	Backend       string
+	Currency      string
+	CreatedAfter  time.Time // created at or after
+	CreatedBefore time.Time // created strictly before
+	// Limit is the page size: 0 means DefaultPageSize; more than MaxPageSize
+	// is refused.
+	Limit int
+	// Cursor continues a listing: the previous page's NextCursor. It is
+	// opaque and only valid with the same filter.
+	Cursor string
+}
+
+// Page sizes of Store.Payments.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// PageLimit returns f's page size, or a *FieldError when it is out of range.
+func (f PaymentFilter) PageLimit() (int, error) {
+	switch {
+	case f.Limit == 0:
+		return DefaultPageSize, nil
+	case f.Limit < 0 || f.Limit > MaxPageSize:
+		return 0, &FieldError{Field: "limit", Reason: "must be between 1 and 500", Err: ErrInvalidRequest}
+	}
+	return f.Limit, nil
+}
+
+// Matches reports whether p passes every set field of f but the cursor and
+// limit: the rule every store's query implements.
+func (f PaymentFilter) Matches(p *Payment) bool {
+	return (f.OrderID == "" || p.OrderID == f.OrderID) &&
+		(f.Status == "" || p.Status == f.Status) &&
+		(f.Backend == "" || p.Backend == f.Backend) &&
+		(f.Currency == "" || p.Amount.Currency == f.Currency) &&
+		(f.CreatedAfter.IsZero() || !p.CreatedAt.Before(f.CreatedAfter)) &&
+		(f.CreatedBefore.IsZero() || p.CreatedAt.Before(f.CreatedBefore))
+}
+
+// PaymentPage is one page of a payment listing.
+type PaymentPage struct {
+	Payments   []*Payment
+	NextCursor string // empty on the last page
+}
+
 // CreateOptions are policies checked when a payment is created, and an
 // optional first change made in the same transaction.
 type CreateOptions struct {
 	OneLivePerOrder bool
 	// Then, if set, is applied to the new payment in the same transaction,
 	// exactly as UpdatePayment applies a mutation: its EventKey is recorded,
-	// and a status move writes a history row and a status event. p is updated
-	// to the result. The engine uses it to record a payment already
-	// registered at its broker (new -> prepared) with one commit.
+	// and a status move writes a history row and a status event. The engine
+	// uses it to record a payment already registered at its broker (new ->
+	// prepared) with one commit.
 	Then *Mutation
 }
 
 // Mutation is one change to one payment.
 type Mutation struct {
-	// EventKey makes the mutation apply at most once ("dummy:evt_123");
-	// empty for changes that are not broker events.
+	// EventKey makes the mutation apply at most once to its payment
+	// ("dummy:evt_123"); empty for changes that are not broker events.
 	EventKey string
 	// Cause is recorded in the history row ("captured (COMPLETED)").
 	Cause string
@@ -74,55 +137,65 @@ type Mutation struct {
 	Apply func(p *Payment) (changed bool, err error)
 }
 
-// UpdateResult is what UpdatePayment did.
+// UpdateResult is what a change does to one payment, as PlanCreate and
+// PlanUpdate decide it and a store persists it.
 type UpdateResult struct {
-	Payment *Payment // the payment after the mutation
-	Changed bool     // whether anything was persisted
-	Events  []Event  // outbox events written (status changes)
+	Payment    *Payment    // the payment after the change (as before when !Changed)
+	Changed    bool        // whether the payment row is to be written
+	Transition *Transition // the history row to write, when the status moved
+	Events     []Event     // outbox events to write
 }
 
-// EventType names an outbox event.
-type EventType string
-
-// Event types delivered to listeners.
-const (
-	EventPaymentCreated EventType = "payment.created"
-	EventStatusChanged  EventType = "payment.status_changed"
-)
-
-// Event is an outbox record: delivered at least once to listeners after the
-// transaction that wrote it commits. Listeners dedupe by ID.
-type Event struct {
-	ID        string    `json:"id"`
-	Type      EventType `json:"type"`
-	PaymentID string    `json:"payment_id"`
-	OrderID   string    `json:"order_id"`
-	Backend   string    `json:"backend"`
-	From      Status    `json:"from,omitempty"`
-	To        Status    `json:"to"`
-	Amount    Money     `json:"amount"`   // the payment's required amount
-	Captured  Money     `json:"captured"` // cumulative captured at the time
-	At        time.Time `json:"at"`
-}
-
-// NewStatusEvent builds the outbox event for a status change of p (already at
-// its new Version); stores use it so that every store writes the same event.
-// Its ID is derived from the payment's id and version, which a status change
-// always increments.
-func NewStatusEvent(p *Payment, from Status, at time.Time) Event {
-	return Event{
-		ID: "evt_" + p.ID + "_v" + strconv.FormatInt(p.Version, 10), Type: EventStatusChanged, PaymentID: p.ID, OrderID: p.OrderID,
-		Backend: p.Backend, From: from, To: p.Status, Amount: p.Amount,
-		Captured: p.Money(p.Captured), At: at,
+// PlanUpdate decides what mutation m does to cur at time now, without
+// touching cur: Apply runs on a copy; a change bumps Version and UpdatedAt
+// (ID and CreatedAt are not Apply's to change); a status move adds a history
+// row and a status event. It is the one set of rules every store follows.
+func PlanUpdate(cur *Payment, m Mutation, now time.Time) (*UpdateResult, error) {
+	if m.Apply == nil {
+		return nil, &FieldError{Field: "mutation", Reason: "a mutation needs Apply", Err: ErrInvalidRequest}
 	}
+	p := cur.Clone()
+	changed, err := m.Apply(p)
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		return &UpdateResult{Payment: cur.Clone()}, nil
+	}
+	now = now.UTC()
+	p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
+	p.Version, p.UpdatedAt = cur.Version+1, now
+	res := &UpdateResult{Payment: p, Changed: true}
+	if p.Status != cur.Status {
+		res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause}
+		res.Events = []Event{NewStatusEvent(p, cur.Status, now)}
+	}
+	return res, nil
 }
 
-// NewCreatedEvent builds the outbox event for a new payment. Its ID is derived
-// from the payment's, so the engine can dispatch the event a store wrote
-// without reading it back.
-func NewCreatedEvent(p *Payment, at time.Time) Event {
-	return Event{
-		ID: "evt_created_" + p.ID, Type: EventPaymentCreated, PaymentID: p.ID, OrderID: p.OrderID,
-		Backend: p.Backend, To: p.Status, Amount: p.Amount, Captured: p.Money(p.Captured), At: at,
+// PlanCreate decides what creating p at time now writes: the payment at
+// Version 1 (status new, created and updated now) and its created event,
+// then, with opts.Then, that first change as PlanUpdate decides it. It does
+// not touch p.
+func PlanCreate(p *Payment, opts CreateOptions, now time.Time) (*UpdateResult, error) {
+	if p.ID == "" || p.Status != StatusNew {
+		return nil, &FieldError{Field: "payment", Reason: "a new payment needs an id and status new", Err: ErrInvalidRequest}
 	}
+	now = now.UTC()
+	first := p.Clone()
+	first.Version, first.CreatedAt, first.UpdatedAt = 1, now, now
+	res := &UpdateResult{Payment: first, Changed: true, Events: []Event{NewCreatedEvent(first, now)}}
+	if opts.Then == nil {
+		return res, nil
+	}
+	then, err := PlanUpdate(first, *opts.Then, now)
+	if err != nil {
+		return nil, err
+	}
+	if then.Changed {
+		res.Payment = then.Payment
+		res.Transition = then.Transition
+		res.Events = append(res.Events, then.Events...)
+	}
+	return res, nil
 }

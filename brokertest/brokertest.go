@@ -3,7 +3,11 @@ package brokertest
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,13 +15,15 @@ import (
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
+	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 // Simulator is what the suite needs from a broker simulator.
 type Simulator interface {
-	// Pay acts as the buyer on the broker's page reached by redirectURL:
+	// Pay acts as the buyer sent to the broker by rd (a GET link or an
+	// auto-submitted POST form; NewBuyerRequest builds either request):
 	// "paid", "declined" or "abandoned".
-	Pay(ctx context.Context, redirectURL, outcome string) error
+	Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) error
 	// SetFailure makes the broker's API fail: "" healthy, "5xx", "timeout".
 	SetFailure(mode string)
 }
@@ -41,6 +47,45 @@ type Harness struct {
 	DeclinedStatus getpaid.Status
 }
 
+// NewBuyerRequest is the request a buyer's browser makes when getpaid sends
+// it on with rd: a GET of the link, or the auto-submitted form POSTed as
+// application/x-www-form-urlencoded.
+func NewBuyerRequest(ctx context.Context, rd *getpaid.Redirect) (*http.Request, error) {
+	if rd == nil || rd.URL == "" {
+		return nil, errors.New("brokertest: no redirect")
+	}
+	if rd.Method == http.MethodPost {
+		form := url.Values{}
+		for k, v := range rd.Fields {
+			form.Set(k, v)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rd.URL, strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return req, nil
+	}
+	return http.NewRequestWithContext(ctx, http.MethodGet, rd.URL, nil)
+}
+
+// stores are the stores every case runs on: the suite's guarantees must
+// hold whatever store getpaid runs on.
+var stores = []struct {
+	name string
+	open func(t *testing.T) getpaid.Store
+}{
+	{"memory", func(*testing.T) getpaid.Store { return memory.New() }},
+	{"sqlite", func(t *testing.T) getpaid.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "getpaid.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}},
+}
+
 // env is getpaid running over HTTP with one backend.
 type env struct {
 	h     *Harness
@@ -49,9 +94,9 @@ type env struct {
 	srv   *httptest.Server
 }
 
-func newEnv(t *testing.T, h *Harness) *env {
+func newEnv(t *testing.T, h *Harness, newStore func(t *testing.T) getpaid.Store) *env {
 	t.Helper()
-	e := &env{h: h, store: memory.New()}
+	e := &env{h: h, store: newStore(t)}
 	late := &lateHandler{}
 	e.srv = httptest.NewServer(late)
 	t.Cleanup(e.srv.Close)
@@ -64,7 +109,7 @@ func newEnv(t *testing.T, h *Harness) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.eng.Close() })
-	handler, err := httpapi.New(httpapi.Config{Engine: e.eng})
+	handler, err := httpapi.New(httpapi.Config{Service: e.eng})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +119,7 @@ func newEnv(t *testing.T, h *Harness) *env {
 
 func (e *env) pay(t *testing.T, order string) *getpaid.Payment {
 	t.Helper()
-	p, err := e.eng.Pay(context.Background(), engine.CreateRequest{
+	p, err := e.eng.Pay(context.Background(), getpaid.PayRequest{
 		OrderID: order, Backend: e.h.Name, Amount: e.h.Amount, Description: "Conformance " + order,
 		Buyer:     getpaid.Buyer{Email: "buyer@example.com", FirstName: "Jan", LastName: "Kowalski", Language: "pl"},
 		ReturnURL: "https://shop.example/orders/" + order, ClientIP: "203.0.113.10",
@@ -128,7 +173,7 @@ func (e *env) unchanged(t *testing.T, before *getpaid.Payment, hist int) {
 	}
 }
 
-func (e *env) callback(req *getpaid.CallbackRequest) (*engine.CallbackResult, error) {
+func (e *env) callback(req *getpaid.CallbackRequest) (*getpaid.CallbackResult, error) {
 	return e.eng.HandleCallback(context.Background(), e.h.Name, req)
 }
 

@@ -7,18 +7,27 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
-	"github.com/getpaid-go/getpaid/engine"
 )
 
-// Run runs the conformance suite. newHarness is called once per subtest and
-// must return a broker and simulator of their own.
+// Run runs the conformance suite, once on each store (memory, SQLite).
+// newHarness is called once per subtest and must return a broker and
+// simulator of their own.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			run(t, newHarness, func(t *testing.T, h *Harness) *env { return newEnv(t, h, st.open) })
+		})
+	}
+}
+
+func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *testing.T, h *Harness) *env) {
 	t.Run("pay", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		e := newEnv(t, h)
 		p := e.pay(t, "pay")
-		if err := h.Sim.Pay(context.Background(), p.Redirect.URL, "paid"); err != nil {
+		if err := h.Sim.Pay(context.Background(), p.Redirect, "paid"); err != nil {
 			t.Fatal(err)
 		}
 		got := e.waitStatus(t, p.ID, getpaid.StatusPaid)
@@ -34,7 +43,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		h := newHarness(t)
 		e := newEnv(t, h)
 		p := e.pay(t, "decline")
-		if err := h.Sim.Pay(context.Background(), p.Redirect.URL, "declined"); err != nil {
+		if err := h.Sim.Pay(context.Background(), p.Redirect, "declined"); err != nil {
 			t.Fatal(err)
 		}
 		if h.DeclinedStatus == getpaid.StatusFailed {
@@ -49,7 +58,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		h := newHarness(t)
 		e := newEnv(t, h)
 		p := e.pay(t, "abandon")
-		if err := h.Sim.Pay(context.Background(), p.Redirect.URL, "abandoned"); err != nil {
+		if err := h.Sim.Pay(context.Background(), p.Redirect, "abandoned"); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -69,7 +78,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 			if err != nil {
 				t.Fatalf("repeat %d: %v", i, err)
 			}
-			if res.Outcome == engine.OutcomeApplied {
+			if res.Outcome == getpaid.OutcomeApplied {
 				t.Fatalf("repeat %d applied again", i)
 			}
 		}
@@ -157,7 +166,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		}
 		stranger := newEnv(t, h) // a getpaid that never created this payment
 		res, err := stranger.callback(req)
-		if err != nil || res.Outcome != engine.OutcomeUnknown {
+		if err != nil || res.Outcome != getpaid.OutcomeUnknown {
 			t.Fatalf("unknown payment: outcome %v, err %v", res, err)
 		}
 	})
@@ -167,7 +176,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 			h := newHarness(t)
 			e := newEnv(t, h)
 			h.Sim.SetFailure(mode)
-			p, err := e.eng.Pay(context.Background(), engine.CreateRequest{OrderID: "down", Backend: h.Name, Amount: h.Amount,
+			p, err := e.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: "down", Backend: h.Name, Amount: h.Amount,
 				Description: "down", Buyer: getpaid.Buyer{Email: "buyer@example.com"}, ReturnURL: "https://shop.example/o"})
 			if err == nil || !isRetryable(err) {
 				t.Fatalf("Pay with broker %s: err = %v, want a retryable BrokerError", mode, err)
@@ -175,8 +184,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 			if p != nil {
 				t.Fatalf("a payment was stored although the broker never registered it: %+v", p)
 			}
-			if ps, _ := e.store.PaymentsByOrder(context.Background(), "down"); len(ps) != 0 {
-				t.Fatalf("%d payments stored after a failed start", len(ps))
+			if page, _ := e.store.Payments(context.Background(), getpaid.PaymentFilter{OrderID: "down"}); page == nil || len(page.Payments) != 0 {
+				t.Fatalf("payments stored after a failed start: %+v", page)
 			}
 			if _, ok := h.Broker.(getpaid.StatusFetcher); ok {
 				h.Sim.SetFailure("")
@@ -195,7 +204,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 func paid(t *testing.T, h *Harness, e *env, order string) *getpaid.Payment {
 	t.Helper()
 	p := e.pay(t, order)
-	if err := h.Sim.Pay(context.Background(), p.Redirect.URL, "paid"); err != nil {
+	if err := h.Sim.Pay(context.Background(), p.Redirect, "paid"); err != nil {
 		t.Fatal(err)
 	}
 	return e.waitStatus(t, p.ID, getpaid.StatusPaid)

@@ -8,33 +8,12 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// Outcome says what a callback did.
-type Outcome string
-
-// Callback outcomes. All of them are acknowledged to the broker.
-const (
-	OutcomeApplied   Outcome = "applied"   // the payment changed
-	OutcomeNoChange  Outcome = "no_change" // valid, but nothing new (late, equal, noise)
-	OutcomeDuplicate Outcome = "duplicate" // this event id was applied before
-	OutcomeUnknown   Outcome = "unknown"   // valid, but names no payment of ours
-)
-
-// CallbackResult is what HandleCallback did; the HTTP layer acknowledges it
-// with the broker's expected body.
-type CallbackResult struct {
-	Outcome     Outcome
-	Payment     *getpaid.Payment
-	Observation *getpaid.Observation
-	AckType     string // content type of the acknowledgement
-	AckBody     []byte // acknowledgement body the broker expects
-}
-
 // HandleCallback verifies, deduplicates and applies one broker notification.
 // Errors wrap getpaid.ErrUnknownBackend, ErrSourceNotAllowed,
 // ErrSignatureInvalid, ErrMalformedCallback, ErrBackendMismatch,
 // ErrAmountMismatch, a *getpaid.BrokerError from a confirmation call, or a
 // store error; in every error case nothing was changed.
-func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpaid.CallbackRequest) (*CallbackResult, error) {
+func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpaid.CallbackRequest) (*getpaid.CallbackResult, error) {
 	b, ok := e.reg.Get(backend)
 	if !ok {
 		return nil, fmt.Errorf("engine: callback: %w %q", getpaid.ErrUnknownBackend, backend)
@@ -48,33 +27,130 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 		e.log.WarnContext(ctx, "callback refused", "backend", backend, "ip", req.RemoteIP, "err", err)
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 	}
-	res := &CallbackResult{Observation: obs}
+	res := &getpaid.CallbackResult{Observation: obs}
 	if r, ok := b.Broker.(getpaid.CallbackResponder); ok {
 		res.AckType, res.AckBody = r.CallbackAck()
 	}
-	if _, confirms := b.Broker.(getpaid.CallbackConfirmer); !confirms && obs.PaymentID != "" && obs.Kind != getpaid.KindNone {
-		// Nothing to confirm with the broker: load, check and apply in the
-		// store's one transaction, without reading the payment first.
-		out, err := e.applyDirect(ctx, b, obs, res)
-		if !isNotFound(err) || obs.ExternalID == "" {
-			return out, err
-		}
-	}
-	p, err := e.resolve(ctx, backend, obs)
-	if isNotFound(err) {
-		e.log.WarnContext(ctx, "callback for unknown payment", "backend", backend, "payment", obs.PaymentID, "external_id", obs.ExternalID)
-		res.Outcome = OutcomeUnknown
-		return res, nil
-	}
-	if err != nil {
+	if err := e.observe(ctx, b, obs, res, true); err != nil {
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 	}
-	if p.Backend != backend {
-		e.log.WarnContext(ctx, "callback names a payment of another backend", "backend", backend, "payment", p.ID, "payment_backend", p.Backend)
-		return nil, fmt.Errorf("engine: callback %s for payment %s of %s: %w", backend, p.ID, p.Backend, getpaid.ErrBackendMismatch)
+	return res, nil
+}
+
+// observe is the one path every broker fact takes (a notification, a status
+// poll, the answer to a money operation), top to bottom:
+//
+//  1. find the payment: by getpaid's id when the broker echoes it (without a
+//     read: the store's transaction loads it), else by the broker's id;
+//  2. with a broker that confirms facts (Przelewy24 verify), and only when
+//     the fact would change something, confirm it first: nothing is applied
+//     if that fails;
+//  3. apply it in the store's one transaction, deduplicated by event id
+//     within the payment, checked against the payment's backend, the status
+//     machine and the amounts.
+//
+// res gets the outcome and the payment; an error means nothing changed.
+func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *getpaid.CallbackResult, confirm bool) error {
+	c, confirms := b.Broker.(getpaid.CallbackConfirmer)
+	confirms = confirms && confirm && obs.Kind != getpaid.KindNone
+	id := obs.PaymentID
+	var p *getpaid.Payment
+	resolve := func() error {
+		var err error
+		p, err = e.resolve(ctx, b.Name, obs)
+		if err != nil {
+			return err
+		}
+		if p.Backend != b.Name {
+			e.log.WarnContext(ctx, "callback names a payment of another backend", "backend", b.Name, "payment", p.ID, "payment_backend", p.Backend)
+			return fmt.Errorf("payment %s of %s: %w", p.ID, p.Backend, getpaid.ErrBackendMismatch)
+		}
+		id = p.ID
+		return nil
 	}
-	res.Payment = p
-	return e.applyObservation(ctx, b, p, obs, res, true)
+	if id == "" || confirms {
+		if err := resolve(); isNotFound(err) {
+			return e.unknown(ctx, b, obs, res)
+		} else if err != nil {
+			return err
+		}
+	}
+	if confirms {
+		dry := p.Clone()
+		changed, err := getpaid.Apply(dry, obs)
+		if err != nil {
+			return e.refused(ctx, b, p.ID, obs, res, err)
+		}
+		if !changed {
+			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
+			return nil
+		}
+		if err := c.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: obs}); err != nil {
+			e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
+			return fmt.Errorf("confirm %s: %w", p.ID, err)
+		}
+	}
+	var before getpaid.Status
+	m := getpaid.Mutation{EventKey: eventKey(b, obs), Cause: obs.Cause(), Apply: func(q *getpaid.Payment) (bool, error) {
+		if q.Backend != b.Name {
+			return false, fmt.Errorf("payment %s of %s: %w", q.ID, q.Backend, getpaid.ErrBackendMismatch)
+		}
+		before = q.Status
+		return getpaid.Apply(q, obs)
+	}}
+	// What the broker reported has happened: a caller hanging up must not
+	// stop it being recorded.
+	up, err := e.store.UpdatePayment(context.WithoutCancel(ctx), id, m)
+	if isNotFound(err) && p == nil && obs.ExternalID != "" {
+		// getpaid's id named nothing: the broker's id may still.
+		if err := resolve(); isNotFound(err) {
+			return e.unknown(ctx, b, obs, res)
+		} else if err != nil {
+			return err
+		}
+		up, err = e.store.UpdatePayment(context.WithoutCancel(ctx), id, m)
+	}
+	switch {
+	case errors.Is(err, getpaid.ErrDuplicateEvent):
+		res.Outcome = getpaid.OutcomeDuplicate
+		return nil
+	case isNotFound(err):
+		return e.unknown(ctx, b, obs, res)
+	case err != nil:
+		return e.refused(ctx, b, id, obs, res, err)
+	}
+	res.Payment = up.Payment
+	res.Outcome = getpaid.OutcomeNoChange
+	if up.Changed {
+		res.Outcome = getpaid.OutcomeApplied
+		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
+	}
+	e.dispatch(ctx, up.Events)
+	return nil
+}
+
+// unknown acknowledges a valid fact about no payment of ours, so the broker
+// stops sending it.
+func (e *Engine) unknown(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *getpaid.CallbackResult) error {
+	e.log.WarnContext(ctx, "callback for unknown payment", "backend", b.Name, "payment", obs.PaymentID, "external_id", obs.ExternalID)
+	res.Outcome = getpaid.OutcomeUnknown
+	return nil
+}
+
+// refused reports a fact the payment cannot take (a wrong amount, another
+// backend's payment, a store failure), unless it is a repeat of an event
+// applied before: a redelivered refund notification looks wrong against
+// today's amounts, and is acknowledged as the duplicate it is.
+func (e *Engine) refused(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation, res *getpaid.CallbackResult, err error) error {
+	if key := eventKey(b, obs); key != "" && !errors.Is(err, getpaid.ErrUnavailable) {
+		if applied, aerr := e.store.EventApplied(ctx, id, key); aerr == nil && applied {
+			res.Outcome = getpaid.OutcomeDuplicate
+			return nil
+		}
+	}
+	e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", id, "kind", obs.Kind,
+		"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "err", err)
+	return fmt.Errorf("apply to %s: %w", id, err)
 }
 
 // resolve finds the payment an observation is about: by getpaid's id, else by
@@ -92,113 +168,9 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 	return nil, getpaid.ErrNotFound
 }
 
-// applyObservation is the single path for broker facts: a dry run decides
-// whether anything would change (and catches amount mismatches) before any
-// confirmation call; then the store applies it in one transaction, deduped by
-// event id.
-func (e *Engine) applyObservation(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation, res *CallbackResult, confirm bool) (*CallbackResult, error) {
-	dry := *p
-	changed, err := getpaid.Apply(&dry, obs)
-	if err != nil && obs.EventID != "" && e.alreadyApplied(ctx, b, p.ID, obs) {
-		// A redelivery of an event applied before (a refund notification
-		// sent again) looks wrong against today's amounts: it is a repeat.
-		res.Outcome = OutcomeDuplicate
-		return res, nil
-	}
-	if err != nil {
-		e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", p.ID, "kind", obs.Kind,
-			"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "payment_amount", p.Amount.String(), "err", err)
-		return nil, fmt.Errorf("engine: apply to %s: %w", p.ID, err)
-	}
-	if !changed {
-		res.Outcome = OutcomeNoChange
-		return res, nil
-	}
-	if c, ok := b.Broker.(getpaid.CallbackConfirmer); ok && confirm {
-		if err := c.ConfirmCallback(ctx, p, obs); err != nil {
-			e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
-			return nil, fmt.Errorf("engine: confirm %s: %w", p.ID, err)
-		}
-	}
-	up, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{
-		EventKey: eventKey(b, obs), Cause: obs.Cause(),
-		Apply: func(p *getpaid.Payment) (bool, error) { return getpaid.Apply(p, obs) },
-	})
-	if errors.Is(err, getpaid.ErrDuplicateEvent) {
-		res.Outcome = OutcomeDuplicate
-		return res, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: apply to %s: %w", p.ID, err)
-	}
-	res.Payment = up.Payment
-	res.Outcome = OutcomeNoChange
-	if up.Changed {
-		res.Outcome = OutcomeApplied
-		e.log.InfoContext(ctx, "payment updated", "payment", p.ID, "backend", b.Name, "from", p.Status, "to", up.Payment.Status, "cause", obs.Cause())
-	}
-	e.dispatch(ctx, up.Events)
-	return res, nil
-}
-
-// applyDirect applies obs to the payment it names inside UpdatePayment: the
-// backend check, the status machine and the amount checks all run in the
-// transaction. An unknown payment is acknowledged (OutcomeUnknown) unless the
-// caller can still look it up by the broker's id (ErrNotFound is returned).
-func (e *Engine) applyDirect(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *CallbackResult) (*CallbackResult, error) {
-	var before getpaid.Status
-	up, err := e.store.UpdatePayment(ctx, obs.PaymentID, getpaid.Mutation{
-		EventKey: eventKey(b, obs), Cause: obs.Cause(),
-		Apply: func(p *getpaid.Payment) (bool, error) {
-			if p.Backend != b.Name {
-				return false, fmt.Errorf("payment %s of %s: %w", p.ID, p.Backend, getpaid.ErrBackendMismatch)
-			}
-			before = p.Status
-			return getpaid.Apply(p, obs)
-		},
-	})
-	switch {
-	case errors.Is(err, getpaid.ErrDuplicateEvent):
-		res.Outcome = OutcomeDuplicate
-		return res, nil
-	case isNotFound(err):
-		if obs.ExternalID != "" {
-			return nil, err
-		}
-		e.log.WarnContext(ctx, "callback for unknown payment", "backend", b.Name, "payment", obs.PaymentID)
-		res.Outcome = OutcomeUnknown
-		return res, nil
-	case err != nil:
-		e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", obs.PaymentID, "kind", obs.Kind,
-			"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "err", err)
-		return nil, fmt.Errorf("engine: callback %s: apply to %s: %w", b.Name, obs.PaymentID, err)
-	}
-	res.Payment = up.Payment
-	res.Outcome = OutcomeNoChange
-	if up.Changed {
-		res.Outcome = OutcomeApplied
-		e.log.InfoContext(ctx, "payment updated", "payment", obs.PaymentID, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
-	}
-	e.dispatch(ctx, up.Events)
-	return res, nil
-}
-
-// errOnlyDedupe stops alreadyApplied's mutation from ever changing anything.
-var errOnlyDedupe = errors.New("engine: dedupe probe")
-
-// alreadyApplied reports whether obs's event id was applied to the payment
-// before. It asks the store's own dedupe, with a mutation that never changes
-// anything.
-func (e *Engine) alreadyApplied(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) bool {
-	_, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
-		EventKey: eventKey(b, obs),
-		Apply:    func(*getpaid.Payment) (bool, error) { return false, errOnlyDedupe },
-	})
-	return errors.Is(err, getpaid.ErrDuplicateEvent)
-}
-
-// eventKey is the store's dedupe key of a broker event: the backend's name
-// and the broker's event id ("" for observations without one).
+// eventKey is the store's dedupe key of a broker event within its payment:
+// the backend's name and the broker's event id ("" for observations without
+// one).
 func eventKey(b getpaid.Backend, obs *getpaid.Observation) string {
 	if obs.EventID == "" {
 		return ""

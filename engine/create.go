@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -10,19 +9,8 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// CreateRequest asks for a new payment of an order through a backend.
-type CreateRequest struct {
-	OrderID     string
-	Backend     string
-	Amount      getpaid.Money
-	Description string
-	Buyer       getpaid.Buyer
-	ReturnURL   string // the order's page (absolute http(s) URL)
-	ClientIP    string
-}
-
 // validate checks req against the registry; every problem is a *getpaid.FieldError.
-func (e *Engine) validate(req *CreateRequest) (getpaid.Backend, error) {
+func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if req.OrderID == "" || len(req.OrderID) > 128 {
 		return getpaid.Backend{}, &getpaid.FieldError{Field: "order_id", Reason: "required, at most 128 characters", Err: getpaid.ErrInvalidRequest}
 	}
@@ -52,7 +40,7 @@ func (e *Engine) validate(req *CreateRequest) (getpaid.Backend, error) {
 }
 
 // newPayment is the new payment req asks for.
-func newPayment(req *CreateRequest) *getpaid.Payment {
+func newPayment(req *getpaid.PayRequest) *getpaid.Payment {
 	return &getpaid.Payment{
 		ID: getpaid.NewID("pay"), OrderID: req.OrderID, Backend: req.Backend,
 		Status: getpaid.StatusNew, Amount: req.Amount, Description: req.Description,
@@ -62,16 +50,17 @@ func newPayment(req *CreateRequest) *getpaid.Payment {
 
 // Create validates req and stores a new payment (status new). Nothing is stored
 // when the request is refused.
-func (e *Engine) Create(ctx context.Context, req CreateRequest) (*getpaid.Payment, error) {
+func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.Payment, error) {
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
-	p := newPayment(&req)
-	if err := e.store.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: e.oneLive}); err != nil {
+	res, err := e.store.CreatePayment(ctx, newPayment(&req), getpaid.CreateOptions{OneLivePerOrder: e.oneLive})
+	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	p := res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String())
-	e.dispatch(ctx, []getpaid.Event{getpaid.NewCreatedEvent(p, p.CreatedAt)})
+	e.dispatch(ctx, res.Events)
 	return p, nil
 }
 
@@ -100,7 +89,8 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
 	}
-	res, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
+	// The broker registered the payment: a buyer hanging up must not lose that.
+	res, err := e.store.UpdatePayment(context.WithoutCancel(ctx), id, getpaid.Mutation{
 		Cause: "prepared at broker",
 		Apply: func(p *getpaid.Payment) (bool, error) {
 			return true, getpaid.MarkPrepared(p, prep.ExternalID, prep.Redirect)
@@ -119,7 +109,7 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 // commit. If the broker refuses or cannot be reached, nothing is stored (the
 // buyer was sent nowhere, so no money can move) and the error is returned;
 // the caller simply tries again.
-func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, error) {
+func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Payment, error) {
 	b, err := e.validate(&req)
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
@@ -127,11 +117,11 @@ func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, 
 	p := newPayment(&req)
 	opts := getpaid.CreateOptions{OneLivePerOrder: e.oneLive}
 	if e.oneLive { // refuse before registering anything at the broker; the store checks again
-		ps, err := e.store.PaymentsByOrder(ctx, req.OrderID)
+		page, err := e.store.Payments(ctx, getpaid.PaymentFilter{OrderID: req.OrderID, Limit: getpaid.MaxPageSize})
 		if err != nil {
 			return nil, fmt.Errorf("engine: create payment: %w", err)
 		}
-		for _, q := range ps {
+		for _, q := range page.Payments {
 			if q.Live() {
 				return nil, fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
 			}
@@ -144,15 +134,14 @@ func (e *Engine) Pay(ctx context.Context, req CreateRequest) (*getpaid.Payment, 
 	opts.Then = &getpaid.Mutation{Cause: "prepared at broker", Apply: func(q *getpaid.Payment) (bool, error) {
 		return true, getpaid.MarkPrepared(q, prep.ExternalID, prep.Redirect)
 	}}
-	if err := e.store.CreatePayment(ctx, p, opts); err != nil {
+	// The broker registered the payment: a buyer hanging up must not lose it.
+	res, err := e.store.CreatePayment(context.WithoutCancel(ctx), p, opts)
+	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	p = res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String(), "status", p.Status)
-	events := []getpaid.Event{getpaid.NewCreatedEvent(p, p.CreatedAt)}
-	if p.Status == getpaid.StatusPrepared {
-		events = append(events, getpaid.NewStatusEvent(p, getpaid.StatusNew, p.UpdatedAt))
-	}
-	e.dispatch(ctx, events)
+	e.dispatch(ctx, res.Events)
 	return p, nil
 }
 
@@ -161,10 +150,7 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 	if clientIP == "" {
 		clientIP = p.ClientIP
 	}
-	prep, err := b.Broker.Prepare(ctx, &getpaid.PrepareRequest{
-		Payment: p, NotifyURL: e.CallbackURL(p.Backend), SuccessURL: e.SuccessURL(p.ID),
-		FailureURL: e.FailureURL(p.ID), ClientIP: clientIP,
-	})
+	prep, err := b.Broker.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, ClientIP: clientIP})
 	if err != nil {
 		e.log.WarnContext(ctx, "broker prepare failed", "payment", p.ID, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
 		return nil, err
@@ -187,11 +173,8 @@ func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID,
 			return nil, fmt.Errorf("engine: order %q: %w: %w", orderID, getpaid.ErrOrderNotPayable, err)
 		}
 	}
-	return e.Pay(ctx, CreateRequest{
+	return e.Pay(ctx, getpaid.PayRequest{
 		OrderID: o.ID, Backend: backend, Amount: o.Amount, Description: o.Description,
 		Buyer: o.Buyer, ReturnURL: o.ReturnURL, ClientIP: clientIP,
 	})
 }
-
-// isNotFound reports whether err is getpaid.ErrNotFound.
-func isNotFound(err error) bool { return errors.Is(err, getpaid.ErrNotFound) }

@@ -32,27 +32,32 @@ type Config struct {
 	// Listeners receive events; more can be added with OnEvent before use.
 	Listeners []Listener
 	Logger    *slog.Logger
+	// Now is the clock (for tests of polling and expiry); nil means time.Now.
+	Now func() time.Time
 }
 
 // Engine is the payment service. It is safe for concurrent use.
 type Engine struct {
-	store     getpaid.Store
-	reg       *getpaid.Registry
-	base      string
-	oneLive   bool
-	log       *slog.Logger
-	mu        sync.RWMutex
-	listen    []Listener
-	acks      chan string
-	ackMu     sync.RWMutex // guards ackClosed against sends racing Close
-	ackClosed bool
-	ackDone   chan struct{}
-	closing   sync.Once
-	pollWait  time.Duration
+	store   getpaid.Store
+	reg     *getpaid.Registry
+	base    string
+	oneLive bool
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu     sync.RWMutex
+	listen []Listener
+
+	acks     *ackQueue
+	closing  sync.Once
+	pollWait time.Duration
 }
 
-// New validates cfg and returns an Engine. Call Close when done: it flushes
-// delivery records.
+var _ getpaid.Service = (*Engine)(nil)
+
+// New validates cfg, gives every backend its environment (see
+// getpaid.Provisioner) and returns an Engine. Call Close when done: it
+// flushes delivery records.
 func New(cfg Config) (*Engine, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("engine: Config.Store is required")
@@ -68,12 +73,19 @@ func New(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Engine{
-		store: cfg.Store, reg: cfg.Registry, base: strings.TrimRight(cfg.BaseURL, "/"),
-		oneLive: cfg.OneLivePaymentPerOrder, log: log, listen: append([]Listener(nil), cfg.Listeners...),
-		acks: make(chan string, 4096), ackDone: make(chan struct{}), pollWait: 5 * time.Second,
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
 	}
-	go e.ackLoop()
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if err := cfg.Registry.Provision(context.Background(), base, log); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e := &Engine{
+		store: cfg.Store, reg: cfg.Registry, base: base, oneLive: cfg.OneLivePaymentPerOrder,
+		log: log, now: now, listen: append([]Listener(nil), cfg.Listeners...), pollWait: 5 * time.Second,
+	}
+	e.acks = newAckQueue(e.markDelivered, log)
 	return e, nil
 }
 
@@ -87,32 +99,16 @@ func (e *Engine) OnEvent(l Listener) {
 // Registry returns the engine's registry.
 func (e *Engine) Registry() *getpaid.Registry { return e.reg }
 
-// Store returns the engine's store.
-func (e *Engine) Store() getpaid.Store { return e.store }
-
 // Logger returns the engine's logger.
 func (e *Engine) Logger() *slog.Logger { return e.log }
 
-// CallbackURL is where backend's broker sends notifications.
-func (e *Engine) CallbackURL(backend string) string {
-	return e.base + "/callback/" + url.PathEscape(backend)
-}
+// Env returns backend's environment: the URLs its broker was given.
+func (e *Engine) Env(backend string) getpaid.Env { return getpaid.NewEnv(backend, e.base, e.log) }
 
-// SuccessURL is where a broker returns the buyer after paying.
-func (e *Engine) SuccessURL(id string) string { return e.base + "/success/" + url.PathEscape(id) }
-
-// FailureURL is where a broker returns the buyer after a failure.
-func (e *Engine) FailureURL(id string) string { return e.base + "/failure/" + url.PathEscape(id) }
-
-// Close flushes delivery records and stops background work. It does not close the store.
+// Close flushes delivery records and stops background work. It does not
+// close the store or the brokers (Registry.Close does).
 func (e *Engine) Close() error {
-	e.closing.Do(func() {
-		e.ackMu.Lock()
-		e.ackClosed = true
-		close(e.acks)
-		e.ackMu.Unlock()
-		<-e.ackDone
-	})
+	e.closing.Do(func() { e.acks.close() })
 	return nil
 }
 
@@ -134,6 +130,21 @@ func (e *Engine) History(ctx context.Context, id string) ([]getpaid.Transition, 
 	return h, nil
 }
 
+// Payments lists payments matching f, newest first, a page at a time.
+func (e *Engine) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid.PaymentPage, error) {
+	if _, err := f.PageLimit(); err != nil {
+		return nil, fmt.Errorf("engine: list payments: %w", err)
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, fmt.Errorf("engine: list payments: %w", &getpaid.FieldError{Field: "status", Reason: fmt.Sprintf("unknown status %q", f.Status), Err: getpaid.ErrInvalidRequest})
+	}
+	page, err := e.store.Payments(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: list payments: %w", err)
+	}
+	return page, nil
+}
+
 // Backends lists the backends accepting currency (all when empty).
 func (e *Engine) Backends(currency string) []getpaid.Backend { return e.reg.ForCurrency(currency) }
 
@@ -144,3 +155,6 @@ func (e *Engine) backend(name string) (getpaid.Backend, error) {
 	}
 	return b, nil
 }
+
+// isNotFound reports whether err is getpaid.ErrNotFound.
+func isNotFound(err error) bool { return errors.Is(err, getpaid.ErrNotFound) }

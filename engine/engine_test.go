@@ -25,7 +25,7 @@ type fakeBroker struct {
 // confirmingBroker is fakeBroker with a confirmation step.
 type confirmingBroker struct{ *fakeBroker }
 
-func (confirmingBroker) ConfirmCallback(context.Context, *getpaid.Payment, *getpaid.Observation) error {
+func (confirmingBroker) ConfirmCallback(context.Context, *getpaid.ConfirmRequest) error {
 	return nil
 }
 
@@ -40,14 +40,15 @@ func (f *fakeBroker) Prepare(ctx context.Context, r *getpaid.PrepareRequest) (*g
 func (f *fakeBroker) ParseCallback(ctx context.Context, r *getpaid.CallbackRequest) (*getpaid.Observation, error) {
 	return f.obs, f.err
 }
-func (f *fakeBroker) Refund(ctx context.Context, p *getpaid.Payment, m getpaid.Money, refundID string) (*getpaid.Observation, error) {
+func (f *fakeBroker) Refund(ctx context.Context, r *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	m, refundID := r.Amount, r.OperationID
 	f.refunds.Add(1)
 	if f.refundErr != nil {
 		return nil, f.refundErr
 	}
 	return &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: m, EventID: "started:" + refundID}, nil
 }
-func (f *fakeBroker) Capture(ctx context.Context, p *getpaid.Payment, m getpaid.Money) (*getpaid.Observation, error) {
+func (f *fakeBroker) Capture(ctx context.Context, r *getpaid.CaptureRequest) (*getpaid.Observation, error) {
 	return f.obs, f.err
 }
 
@@ -81,7 +82,7 @@ func newEngine(t *testing.T, b getpaid.Broker, store getpaid.Store, ls ...engine
 
 func create(t *testing.T, e *engine.Engine) *getpaid.Payment {
 	t.Helper()
-	p, err := e.Pay(context.Background(), engine.CreateRequest{OrderID: "o1", Backend: "fake", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	p, err := e.Pay(context.Background(), getpaid.PayRequest{OrderID: "o1", Backend: "fake", Amount: getpaid.MustParseMoney("10.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestBrokerSuccessNotRecordedIsAReconciliationError(t *testing.T) {
 	}
 	fb.obs = &getpaid.Observation{Kind: getpaid.KindCaptured, Amount: p.Amount, EventID: "cap"}
 	store.fail.Store(true)
-	_, err := e.Capture(context.Background(), p.ID, p.Amount)
+	_, err := e.Capture(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &p.Amount})
 	var re *engine.ReconciliationError
 	if !errors.As(err, &re) || re.Observation.Kind != getpaid.KindCaptured {
 		t.Fatalf("err = %v, want a ReconciliationError carrying the broker's capture", err)
@@ -168,10 +169,10 @@ func TestRefusedWithoutBrokerCall(t *testing.T) {
 	if !errors.Is(err, getpaid.ErrForbiddenTransition) || fb.prepares.Load() != before {
 		t.Fatalf("second start: %v, prepares %d -> %d", err, before, fb.prepares.Load())
 	}
-	if _, err := e.Capture(context.Background(), p.ID, p.Amount); !errors.Is(err, getpaid.ErrForbiddenTransition) {
+	if _, err := e.Capture(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &p.Amount}); !errors.Is(err, getpaid.ErrForbiddenTransition) {
 		t.Fatalf("capture without a hold: %v", err)
 	}
-	if _, err := e.Refund(context.Background(), p.ID, p.Amount, ""); !errors.Is(err, getpaid.ErrForbiddenTransition) {
+	if _, err := e.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &p.Amount}); !errors.Is(err, getpaid.ErrForbiddenTransition) {
 		t.Fatalf("refund of an unpaid payment: %v", err)
 	}
 	if _, err := e.Poll(context.Background(), p.ID); !errors.Is(err, getpaid.ErrNotSupported) {
@@ -188,15 +189,15 @@ func TestBrokerDownStoresNothing(t *testing.T) {
 		events.Add(1)
 		return nil
 	}))
-	p, err := e.Pay(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	p, err := e.Pay(context.Background(), getpaid.PayRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
 	if !getpaid.IsRetryable(err) || p != nil {
 		t.Fatalf("pay with broker down: %v %+v", err, p)
 	}
-	if ps, _ := store.PaymentsByOrder(context.Background(), "o"); len(ps) != 0 || events.Load() != 0 {
-		t.Fatalf("stored %d payments, sent %d events", len(ps), events.Load())
+	if page, _ := store.Payments(context.Background(), getpaid.PaymentFilter{OrderID: "o"}); len(page.Payments) != 0 || events.Load() != 0 {
+		t.Fatalf("stored %d payments, sent %d events", len(page.Payments), events.Load())
 	}
 	// A payment created without starting can be started once the broker is back.
-	q, err := e.Create(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	q, err := e.Create(context.Background(), getpaid.PayRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,10 +211,10 @@ func TestCancelNewPayment(t *testing.T) {
 	t.Parallel()
 	fb := &fakeBroker{}
 	e := newEngine(t, fb, memory.New())
-	p, _ := e.Create(context.Background(), engine.CreateRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
-	q, err := e.Cancel(context.Background(), p.ID)
-	if err != nil || q.Status != getpaid.StatusCancelled {
-		t.Fatalf("cancel new: %v %+v", err, q)
+	p, _ := e.Create(context.Background(), getpaid.PayRequest{OrderID: "o", Backend: "fake", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	res, err := e.Cancel(context.Background(), getpaid.ActionRequest{PaymentID: p.ID})
+	if err != nil || res.Payment.Status != getpaid.StatusCancelled {
+		t.Fatalf("cancel new: %v %+v", err, res)
 	}
 }
 
@@ -240,7 +241,10 @@ func TestConcurrentRefundsNeverExceedWhatWasPaid(t *testing.T) {
 	part := getpaid.Money{Minor: 400, Currency: "PLN"} // 10.00 PLN paid: at most two of these fit
 	errs := make(chan error, 8)
 	for range 8 {
-		go func() { _, err := e.Refund(context.Background(), p.ID, part, ""); errs <- err }()
+		go func() {
+			_, err := e.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &part})
+			errs <- err
+		}()
 	}
 	ok := 0
 	for range 8 {
@@ -265,7 +269,7 @@ func TestRefundIdempotencyKey(t *testing.T) {
 	e := newEngine(t, fb, memory.New())
 	p := paidPayment(t, e, fb)
 	for range 3 {
-		if _, err := e.Refund(context.Background(), p.ID, getpaid.Money{Minor: 100, Currency: "PLN"}, "client-key-1"); err != nil {
+		if _, err := e.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &getpaid.Money{Minor: 100, Currency: "PLN"}, IdempotencyKey: "client-key-1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,7 +284,7 @@ func TestRefundRejectedByBrokerIsTakenBack(t *testing.T) {
 	e := newEngine(t, fb, memory.New())
 	p := paidPayment(t, e, fb)
 	fb.refundErr = &getpaid.BrokerError{Op: "fake: refund", Err: errors.New("refused")}
-	if _, err := e.Refund(context.Background(), p.ID, p.Amount, ""); err == nil {
+	if _, err := e.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &p.Amount}); err == nil {
 		t.Fatal("refund accepted")
 	}
 	q, _ := e.Payment(context.Background(), p.ID)
@@ -297,7 +301,7 @@ func TestRedeliveredRefundNotification(t *testing.T) {
 	e := newEngine(t, confirmingBroker{fb}, memory.New())
 	p := paidPayment(t, e, fb)
 	fb.obs = &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindRefunded, Amount: p.Amount, EventID: "refund-1"}
-	for i, want := range []engine.Outcome{engine.OutcomeApplied, engine.OutcomeDuplicate, engine.OutcomeDuplicate} {
+	for i, want := range []getpaid.Outcome{getpaid.OutcomeApplied, getpaid.OutcomeDuplicate, getpaid.OutcomeDuplicate} {
 		res, err := e.HandleCallback(context.Background(), "fake", &getpaid.CallbackRequest{})
 		if err != nil || res.Outcome != want {
 			t.Fatalf("delivery %d: %v %v, want %s", i, res, err, want)
@@ -324,7 +328,7 @@ func TestRedeliverPagesPastFailingEvents(t *testing.T) {
 	for i := 0; i < 150; i++ {
 		p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o", Backend: "fake", Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN")}
 		failing[p.ID] = i < 140
-		if err := store.CreatePayment(context.Background(), p, getpaid.CreateOptions{}); err != nil {
+		if _, err := store.CreatePayment(context.Background(), p, getpaid.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -341,7 +345,8 @@ type pollingBroker struct {
 	polls  atomic.Int64
 }
 
-func (b *pollingBroker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
+func (b *pollingBroker) FetchStatus(ctx context.Context, r *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	p := r.Payment
 	b.polls.Add(1)
 	if o := b.status.Load(); o != nil {
 		c := *o

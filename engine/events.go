@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -49,49 +51,93 @@ func (p panicError) Error() string { return "listener panicked" }
 
 // ack queues a delivery record. After Close the event simply stays pending
 // and is redelivered by the next Run.
-func (e *Engine) ack(id string) {
-	e.ackMu.RLock()
-	defer e.ackMu.RUnlock()
-	if e.ackClosed {
-		return
+func (e *Engine) ack(id string) { e.acks.add(id) }
+
+// markDelivered records a batch of deliveries.
+func (e *Engine) markDelivered(ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.store.MarkDelivered(ctx, ids); err != nil {
+		e.log.Warn("marking events delivered failed; they will be redelivered", "n", len(ids), "err", err)
 	}
-	e.acks <- id
 }
 
-// ackLoop records deliveries in batches so that acknowledging an event costs
-// no commit of its own.
-func (e *Engine) ackLoop() {
-	defer close(e.ackDone)
-	const maxBatch = 256
-	batch := make([]string, 0, maxBatch)
+// ackQueue records deliveries in batches, so that acknowledging an event
+// costs no commit of its own. Adding never blocks: ids go to a slice under a
+// short lock, and one goroutine flushes them.
+type ackQueue struct {
+	flush func([]string)
+	mu    sync.Mutex
+	ids   []string
+	shut  bool
+	wake  chan struct{} // buffered 1: a pending flush
+	done  chan struct{}
+}
+
+func newAckQueue(flush func([]string), _ *slog.Logger) *ackQueue {
+	q := &ackQueue{flush: flush, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go q.loop()
+	return q
+}
+
+// add queues id; after close it is dropped (the event stays pending).
+func (q *ackQueue) add(id string) {
+	q.mu.Lock()
+	if q.shut {
+		q.mu.Unlock()
+		return
+	}
+	q.ids = append(q.ids, id)
+	full := len(q.ids) >= 256
+	q.mu.Unlock()
+	if full {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take removes and returns what is queued.
+func (q *ackQueue) take() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ids := q.ids
+	q.ids = nil
+	return ids
+}
+
+func (q *ackQueue) loop() {
+	defer close(q.done)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := e.store.MarkDelivered(ctx, batch); err != nil {
-			e.log.Warn("marking events delivered failed; they will be redelivered", "n", len(batch), "err", err)
-		}
-		cancel()
-		batch = batch[:0]
-	}
 	for {
 		select {
-		case id, ok := <-e.acks:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, id)
-			if len(batch) == maxBatch {
-				flush()
-			}
+		case <-q.wake:
 		case <-tick.C:
-			flush()
+		}
+		q.mu.Lock()
+		shut := q.shut
+		q.mu.Unlock()
+		if ids := q.take(); len(ids) > 0 {
+			q.flush(ids)
+		}
+		if shut {
+			return
 		}
 	}
+}
+
+// close flushes what is queued and stops the loop.
+func (q *ackQueue) close() {
+	q.mu.Lock()
+	q.shut = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	<-q.done
 }
 
 // Redeliver delivers outbox events still pending after olderThan: those whose

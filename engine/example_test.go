@@ -23,7 +23,7 @@ func Example() {
 	defer shop.Close()
 
 	// Step 2: choose the enabled backends. Step 3: give each its settings.
-	d, _ := dummy.New(dummy.Config{Secret: "change-me", PagesURL: shop.URL + "/payments/broker/dummy"})
+	d, _ := dummy.New(dummy.Config{Secret: "change-me"})
 	registry, _ := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Title: "Test payments", Broker: d})
 
 	// Step 5: tell getpaid how to read an order.
@@ -39,7 +39,7 @@ func Example() {
 	eng, _ := engine.New(engine.Config{
 		Store:    memory.New(), // sqlite.Open(ctx, "shop.db", sqlite.Options{}) in production
 		Registry: registry,
-		BaseURL:  shop.URL + "/payments",
+		BaseURL:  shop.URL + "/payments", // every backend learns its URLs from it
 	})
 	defer eng.Close()
 
@@ -53,7 +53,7 @@ func Example() {
 	})
 
 	// Step 4: mount one handler.
-	h, _ := httpapi.New(httpapi.Config{Engine: eng, Orders: orders})
+	h, _ := httpapi.New(httpapi.Config{Service: eng, Orders: orders})
 	mux.Handle("/payments/", http.StripPrefix("/payments", h))
 
 	// Step 7: show the payment-method form: it lists the backends accepting PLN.

@@ -36,15 +36,21 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 	if !ok {
 		return nil, fmt.Errorf("engine: poll %s: %w", id, getpaid.ErrNotSupported)
 	}
-	obs, err := f.FetchStatus(ctx, p)
+	obs, err := f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
 	if err != nil {
 		return nil, fmt.Errorf("engine: poll %s: %w", id, err)
 	}
+	if obs.PaymentID == "" && obs.ExternalID == "" {
+		obs.PaymentID = p.ID
+	}
 	// What a poll reports is confirmed with the broker like a notification
 	// (Przelewy24 verify) before it is applied.
-	res, err := e.applyObservation(ctx, b, p, obs, &CallbackResult{Payment: p}, true)
-	if err != nil {
-		return nil, err
+	res := &getpaid.CallbackResult{Payment: p}
+	if err := e.observe(ctx, b, obs, res, true); err != nil {
+		return nil, fmt.Errorf("engine: poll: %w", err)
+	}
+	if res.Outcome != getpaid.OutcomeApplied {
+		return e.Payment(ctx, id)
 	}
 	return res.Payment, nil
 }
@@ -60,7 +66,7 @@ func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration,
 	if !ok {
 		return 0, nil
 	}
-	now := time.Now()
+	now := e.now()
 	ps, err := sl.StalePayments(ctx, now.Add(-olderThan), now.Add(-maxAge), limit)
 	if err != nil {
 		return 0, fmt.Errorf("engine: poll stale: %w", err)
@@ -89,12 +95,18 @@ func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration,
 	return changed, nil
 }
 
-// Capture captures amount of a pre-authorised payment. It is refused, with no
-// broker call, unless the payment is pre_auth and amount fits the hold.
-func (e *Engine) Capture(ctx context.Context, id string, amount getpaid.Money) (*getpaid.Payment, error) {
+// Capture captures req.Amount (by default the whole hold) of a
+// pre-authorised payment. It is refused, with no broker call, unless the
+// payment is pre_auth and the amount fits the hold.
+func (e *Engine) Capture(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	id := req.PaymentID
 	p, b, err := e.load(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("engine: capture: %w", err)
+	}
+	amount := p.Money(p.Locked)
+	if req.Amount != nil {
+		amount = *req.Amount
 	}
 	if p.Status != getpaid.StatusPreAuth || p.Locked == 0 {
 		return nil, fmt.Errorf("engine: capture %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPaid, Reason: "no funds held"})
@@ -106,12 +118,13 @@ func (e *Engine) Capture(ctx context.Context, id string, amount getpaid.Money) (
 	if !ok {
 		return nil, fmt.Errorf("engine: capture %s: %w", id, getpaid.ErrNotSupported)
 	}
-	obs, err := c.Capture(ctx, p, amount)
+	obs, err := c.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: amount, OperationID: getpaid.NewID("op")})
 	return e.record(ctx, b, p, obs, err, "capture")
 }
 
 // Release releases a pre-authorisation hold.
-func (e *Engine) Release(ctx context.Context, id string) (*getpaid.Payment, error) {
+func (e *Engine) Release(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	id := req.PaymentID
 	p, b, err := e.load(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("engine: release: %w", err)
@@ -123,7 +136,7 @@ func (e *Engine) Release(ctx context.Context, id string) (*getpaid.Payment, erro
 	if !ok {
 		return nil, fmt.Errorf("engine: release %s: %w", id, getpaid.ErrNotSupported)
 	}
-	obs, err := r.Release(ctx, p)
+	obs, err := r.Release(ctx, &getpaid.ReleaseRequest{Payment: p, OperationID: getpaid.NewID("op")})
 	return e.record(ctx, b, p, obs, err, "release")
 }
 
@@ -133,10 +146,15 @@ func (e *Engine) Release(ctx context.Context, id string) (*getpaid.Payment, erro
 // repeated requests can never ask the broker for more than was paid; only
 // then is the broker called. key makes a retried request idempotent: a refund
 // with a key seen before is not asked again. An empty key makes a new refund.
-func (e *Engine) Refund(ctx context.Context, id string, amount getpaid.Money, key string) (*getpaid.Payment, error) {
+func (e *Engine) Refund(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	id, key := req.PaymentID, req.IdempotencyKey
 	p, b, err := e.load(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("engine: refund: %w", err)
+	}
+	amount := p.Money(p.Captured - p.Refunded - p.RefundAsked)
+	if req.Amount != nil {
+		amount = *req.Amount
 	}
 	r, ok := b.Broker.(getpaid.Refunder)
 	if !ok {
@@ -165,13 +183,13 @@ func (e *Engine) Refund(ctx context.Context, id string, amount getpaid.Money, ke
 		},
 	})
 	if errors.Is(err, getpaid.ErrDuplicateEvent) {
-		return e.Payment(ctx, id) // this refund was asked for already
+		return e.result(ctx, id) // this refund was asked for already
 	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: refund %s of %s: %w", id, amount, err)
 	}
 	e.dispatch(ctx, up.Events)
-	obs, err := r.Refund(ctx, up.Payment, amount, refundID)
+	obs, err := r.Refund(ctx, &getpaid.RefundRequest{Payment: up.Payment, Amount: amount, OperationID: refundID})
 	if err != nil {
 		var be *getpaid.BrokerError
 		if !errors.As(err, &be) || !be.Happened {
@@ -184,7 +202,7 @@ func (e *Engine) Refund(ctx context.Context, id string, amount getpaid.Money, ke
 		return nil, fmt.Errorf("engine: refund %s: %w", id, err)
 	}
 	if obs == nil || obs.Kind == getpaid.KindRefundStarted {
-		return e.Payment(ctx, id) // already recorded; the broker's notification finishes it
+		return e.result(ctx, id) // already recorded; the broker's notification finishes it
 	}
 	return e.record(ctx, b, up.Payment, obs, nil, "refund")
 }
@@ -196,7 +214,8 @@ func hashKey(id, key string) string {
 }
 
 // Cancel cancels a payment the buyer has not paid.
-func (e *Engine) Cancel(ctx context.Context, id string) (*getpaid.Payment, error) {
+func (e *Engine) Cancel(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	id := req.PaymentID
 	p, b, err := e.load(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("engine: cancel: %w", err)
@@ -213,7 +232,7 @@ func (e *Engine) Cancel(ctx context.Context, id string) (*getpaid.Payment, error
 	if !ok {
 		return nil, fmt.Errorf("engine: cancel %s: %w", id, getpaid.ErrNotSupported)
 	}
-	obs, err := c.Cancel(ctx, p)
+	obs, err := c.Cancel(ctx, &getpaid.CancelRequest{Payment: p, OperationID: getpaid.NewID("op")})
 	return e.record(ctx, b, p, obs, err, "cancel")
 }
 
@@ -228,25 +247,44 @@ func (e *Engine) load(ctx context.Context, id string) (*getpaid.Payment, getpaid
 
 // record applies what an operator action's broker call returned; a persist
 // failure after a broker success is a *ReconciliationError.
-func (e *Engine) record(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation, callErr error, op string) (*getpaid.Payment, error) {
+func (e *Engine) record(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation, callErr error, op string) (*getpaid.ActionResult, error) {
 	if callErr != nil {
 		return nil, fmt.Errorf("engine: %s %s: %w", op, p.ID, callErr)
 	}
 	if obs == nil {
-		return p, nil
+		return &getpaid.ActionResult{Payment: p}, nil
 	}
-	q, err := e.applyLocal(ctx, b, p, obs)
+	res, err := e.applyLocal(ctx, b, p, obs)
 	if err != nil {
 		e.log.ErrorContext(ctx, "broker action not recorded", "op", op, "payment", p.ID, "kind", obs.Kind, "err", err)
 		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
 	}
-	return q, nil
+	return res, nil
 }
 
-func (e *Engine) applyLocal(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) (*getpaid.Payment, error) {
-	res, err := e.applyObservation(ctx, b, p, obs, &CallbackResult{Payment: p}, false)
+// applyLocal applies what getpaid itself decided or a broker answered to an
+// operation, through the one path, without a confirmation step.
+func (e *Engine) applyLocal(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) (*getpaid.ActionResult, error) {
+	if obs.PaymentID == "" && obs.ExternalID == "" {
+		o := *obs
+		o.PaymentID = p.ID
+		obs = &o
+	}
+	res := &getpaid.CallbackResult{Payment: p}
+	if err := e.observe(ctx, b, obs, res, false); err != nil {
+		return nil, err
+	}
+	if res.Outcome != getpaid.OutcomeApplied {
+		return e.result(ctx, p.ID)
+	}
+	return &getpaid.ActionResult{Payment: res.Payment}, nil
+}
+
+// result is the ActionResult of the payment as stored now.
+func (e *Engine) result(ctx context.Context, id string) (*getpaid.ActionResult, error) {
+	p, err := e.Payment(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return res.Payment, nil
+	return &getpaid.ActionResult{Payment: p}, nil
 }

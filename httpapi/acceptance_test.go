@@ -90,7 +90,7 @@ func TestCreateRefusals(t *testing.T) {
 			}
 		})
 	}
-	ps, _ := e.store.PaymentsByOrder(context.Background(), "o-1")
+	ps := e.byOrder("o-1")
 	if len(ps) != 0 {
 		t.Fatalf("refused requests stored %d payments", len(ps))
 	}
@@ -124,7 +124,7 @@ func TestStart(t *testing.T) {
 		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, e.srv.URL+"/broker/dummy/pay?") {
 			t.Fatalf("start: %d Location %q", resp.StatusCode, loc)
 		}
-		ps, _ := e.store.PaymentsByOrder(context.Background(), "o-9")
+		ps := e.byOrder("o-9")
 		if len(ps) != 1 || ps[0].Status != getpaid.StatusPrepared {
 			t.Fatalf("payments after start: %+v", ps)
 		}

@@ -2,16 +2,17 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
-	"github.com/getpaid-go/getpaid/engine"
 )
 
 func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
@@ -44,7 +45,7 @@ func (h *Handler) listBackends(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []BackendJSON{}
-	for _, b := range h.eng.Backends(cur) {
+	for _, b := range h.svc.Registry().ForCurrency(cur) {
 		out = append(out, BackendJSON{Name: b.Name, Title: b.Title, Currencies: getpaid.Currencies(b.Broker)})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -127,7 +128,7 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, &getpaid.FieldError{Field: field, Reason: err.Error(), Err: err}, "")
 		return
 	}
-	p, err := h.eng.Pay(r.Context(), engine.CreateRequest{
+	p, err := h.svc.Pay(r.Context(), getpaid.PayRequest{
 		OrderID: req.OrderID, Backend: req.Backend, Amount: amount, Description: req.Description,
 		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: h.ClientIP(r),
 	})
@@ -145,12 +146,12 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) getPayment(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	p, err := h.eng.Payment(r.Context(), id)
+	p, err := h.svc.Payment(r.Context(), id)
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
 	}
-	hist, err := h.eng.History(r.Context(), id)
+	hist, err := h.svc.History(r.Context(), id)
 	if err != nil {
 		h.writeError(w, r, err, id)
 		return
@@ -177,46 +178,34 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	amountFor := func(p *getpaid.Payment, def int64) (getpaid.Money, error) {
-		if req.Amount == "" {
-			return p.Money(def), nil
-		}
-		m, err := getpaid.ParseMoney(req.Amount, p.Amount.Currency)
-		if err != nil {
-			return m, &getpaid.FieldError{Field: "amount", Reason: err.Error(), Err: err}
-		}
-		return m, nil
-	}
 	var p *getpaid.Payment
 	var err error
 	switch action {
 	case "start":
-		p, err = h.eng.Start(ctx, id, h.ClientIP(r))
+		p, err = h.svc.Start(ctx, id, h.ClientIP(r))
 	case "poll":
-		p, err = h.eng.Poll(ctx, id)
-	case "release":
-		p, err = h.eng.Release(ctx, id)
-	case "cancel":
-		p, err = h.eng.Cancel(ctx, id)
-	case "capture", "refund":
-		cur, lerr := h.eng.Payment(ctx, id)
-		if lerr != nil {
-			h.writeError(w, r, lerr, "")
-			return
+		p, err = h.svc.Poll(ctx, id)
+	case "capture", "release", "refund", "cancel":
+		areq := getpaid.ActionRequest{PaymentID: id, IdempotencyKey: r.Header.Get("Idempotency-Key")}
+		if req.Amount != "" {
+			cur, lerr := h.svc.Payment(ctx, id)
+			if lerr != nil {
+				h.writeError(w, r, lerr, "")
+				return
+			}
+			m, perr := getpaid.ParseMoney(req.Amount, cur.Amount.Currency)
+			if perr != nil {
+				h.writeError(w, r, &getpaid.FieldError{Field: "amount", Reason: perr.Error(), Err: perr}, id)
+				return
+			}
+			areq.Amount = &m
 		}
-		def := cur.Locked
-		if action == "refund" {
-			def = cur.Captured - cur.Refunded - cur.RefundAsked
-		}
-		m, aerr := amountFor(cur, def)
-		if aerr != nil {
-			h.writeError(w, r, aerr, id)
-			return
-		}
-		if action == "capture" {
-			p, err = h.eng.Capture(ctx, id, m)
-		} else {
-			p, err = h.eng.Refund(ctx, id, m, r.Header.Get("Idempotency-Key"))
+		act := map[string]func(context.Context, getpaid.ActionRequest) (*getpaid.ActionResult, error){
+			"capture": h.svc.Capture, "release": h.svc.Release, "refund": h.svc.Refund, "cancel": h.svc.Cancel,
+		}[action]
+		var res *getpaid.ActionResult
+		if res, err = act(ctx, areq); err == nil {
+			p = res.Payment
 		}
 	default:
 		h.writeError(w, r, fmt.Errorf("%w: unknown action %q", getpaid.ErrNotFound, action), id)
@@ -227,4 +216,57 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toJSON(p))
+}
+
+// PaymentListJSON is the answer of GET /api/v1/payments.
+type PaymentListJSON struct {
+	Payments   []*PaymentJSON `json:"payments"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+// listPayments answers GET /api/v1/payments?order_id=&status=&backend=&
+// currency=&created_after=&created_before=&limit=&cursor=, newest first.
+func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	for k := range q {
+		switch k {
+		case "order_id", "status", "backend", "currency", "created_after", "created_before", "limit", "cursor":
+		default:
+			h.writeError(w, r, &getpaid.FieldError{Field: k, Reason: "unknown query parameter", Err: getpaid.ErrInvalidRequest}, "")
+			return
+		}
+	}
+	f := getpaid.PaymentFilter{OrderID: q.Get("order_id"), Status: getpaid.Status(q.Get("status")),
+		Backend: q.Get("backend"), Currency: q.Get("currency"), Cursor: q.Get("cursor")}
+	for _, t := range []struct {
+		name string
+		dst  *time.Time
+	}{{"created_after", &f.CreatedAfter}, {"created_before", &f.CreatedBefore}} {
+		if v := q.Get(t.name); v != "" {
+			at, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z", Err: getpaid.ErrInvalidRequest}, "")
+				return
+			}
+			*t.dst = at
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > getpaid.MaxPageSize {
+			h.writeError(w, r, &getpaid.FieldError{Field: "limit", Reason: "must be between 1 and 500", Err: getpaid.ErrInvalidRequest}, "")
+			return
+		}
+		f.Limit = n
+	}
+	page, err := h.svc.Payments(r.Context(), f)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	out := PaymentListJSON{Payments: make([]*PaymentJSON, 0, len(page.Payments)), NextCursor: page.NextCursor}
+	for _, p := range page.Payments {
+		out.Payments = append(out.Payments, toJSON(p))
+	}
+	writeJSON(w, http.StatusOK, out)
 }

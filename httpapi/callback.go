@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/getpaid-go/getpaid"
-	"github.com/getpaid-go/getpaid/engine"
 )
 
 // callback receives a broker notification: raw body, resolved client IP, and
@@ -21,7 +20,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, fmt.Errorf("%w: reading body: %v", getpaid.ErrMalformedCallback, err), "")
 		return
 	}
-	res, err := h.eng.HandleCallback(r.Context(), backend, &getpaid.CallbackRequest{
+	res, err := h.svc.HandleCallback(r.Context(), backend, &getpaid.CallbackRequest{
 		Method: r.Method, Header: r.Header, Query: r.URL.Query(), Body: body, RemoteIP: h.ClientIP(r),
 	})
 	if err != nil {
@@ -45,9 +44,9 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(res.AckBody)
 		return
 	}
-	msg := map[engine.Outcome]string{
-		engine.OutcomeApplied: "ok", engine.OutcomeNoChange: "already processed",
-		engine.OutcomeDuplicate: "already processed", engine.OutcomeUnknown: "unknown payment, ignored",
+	msg := map[getpaid.Outcome]string{
+		getpaid.OutcomeApplied: "ok", getpaid.OutcomeNoChange: "already processed",
+		getpaid.OutcomeDuplicate: "already processed", getpaid.OutcomeUnknown: "unknown payment, ignored",
 	}[res.Outcome]
 	writeJSON(w, http.StatusOK, map[string]string{"status": msg})
 }

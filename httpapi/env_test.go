@@ -63,15 +63,15 @@ func newEnv(t *testing.T, o envOpts) *env {
 	var h atomic.Pointer[httpapi.Handler]
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
-	d, err := dummy.New(dummy.Config{Secret: secret, Method: o.method, PagesURL: e.srv.URL + "/broker/dummy",
+	d, err := dummy.New(dummy.Config{Secret: secret, Method: o.method,
 		RetryDelays: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.Wait)
+	t.Cleanup(func() { _ = d.Close() })
 	e.dummy = d
 	e.counts = &countingBroker{Broker: d}
-	yen, err := dummy.New(dummy.Config{Secret: secret, Currencies: []string{"JPY", "KWD"}, PagesURL: e.srv.URL + "/broker/yen"})
+	yen, err := dummy.New(dummy.Config{Secret: secret, Currencies: []string{"JPY", "KWD"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := httpapi.New(httpapi.Config{Engine: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
+	handler, err := httpapi.New(httpapi.Config{Service: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
 		Orders: getpaid.OrderSourceFunc(func(ctx context.Context, id string) (*getpaid.Order, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -205,3 +205,13 @@ func (e *env) callback(body []byte, sig string) (*http.Response, []byte) {
 func signed(c dummy.Callback) ([]byte, string) { return dummy.EncodeCallback(secret, c) }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// byOrder lists an order's payments as stored, newest first.
+func (e *env) byOrder(order string) []*getpaid.Payment {
+	e.t.Helper()
+	page, err := e.store.Payments(context.Background(), getpaid.PaymentFilter{OrderID: order})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return page.Payments
+}

@@ -3,43 +3,41 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/getpaid-go/getpaid"
 )
 
-// statusOf decides the HTTP status for an error: the one place it is decided.
-func statusOf(err error) int {
-	var fe *getpaid.FieldError
-	var be *getpaid.BrokerError
-	switch {
-	case errors.As(err, &fe):
-		return http.StatusUnprocessableEntity
-	case errors.Is(err, getpaid.ErrSignatureInvalid), errors.Is(err, getpaid.ErrSourceNotAllowed),
-		errors.Is(err, getpaid.ErrBackendMismatch):
-		return http.StatusForbidden
-	case errors.Is(err, getpaid.ErrMalformedCallback), errors.Is(err, getpaid.ErrInvalidRequest):
-		return http.StatusBadRequest
-	case errors.Is(err, getpaid.ErrNotFound), errors.Is(err, getpaid.ErrUnknownBackend):
-		return http.StatusNotFound
-	case errors.Is(err, getpaid.ErrForbiddenTransition), errors.Is(err, getpaid.ErrLivePaymentExists),
-		errors.Is(err, getpaid.ErrOrderNotPayable), errors.Is(err, getpaid.ErrConflict):
-		return http.StatusConflict
-	case errors.Is(err, getpaid.ErrAmountMismatch), errors.Is(err, getpaid.ErrInvalidAmount),
-		errors.Is(err, getpaid.ErrUnknownCurrency), errors.Is(err, getpaid.ErrCurrencyNotAccepted),
-		errors.Is(err, getpaid.ErrNotSupported):
-		return http.StatusUnprocessableEntity
-	case errors.As(err, &be):
-		if be.Retryable {
-			return http.StatusServiceUnavailable
-		}
-		return http.StatusBadGateway
-	default:
-		return http.StatusInternalServerError
-	}
+// sentinels maps each domain error to its HTTP status, stable code and
+// message: the one place statuses are decided. Messages are the sentinels'
+// own text, never the chain of wrapped internal errors.
+var sentinels = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{getpaid.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{getpaid.ErrSignatureInvalid, http.StatusForbidden, "signature_invalid"},
+	{getpaid.ErrSourceNotAllowed, http.StatusForbidden, "source_not_allowed"},
+	{getpaid.ErrBackendMismatch, http.StatusForbidden, "backend_mismatch"},
+	{getpaid.ErrMalformedCallback, http.StatusBadRequest, "malformed_callback"},
+	{getpaid.ErrInvalidRequest, http.StatusBadRequest, "bad_request"},
+	{getpaid.ErrNotFound, http.StatusNotFound, "not_found"},
+	{getpaid.ErrUnknownBackend, http.StatusNotFound, "unknown_backend"},
+	{getpaid.ErrForbiddenTransition, http.StatusConflict, "forbidden_transition"},
+	{getpaid.ErrLivePaymentExists, http.StatusConflict, "live_payment_exists"},
+	{getpaid.ErrOrderNotPayable, http.StatusConflict, "order_not_payable"},
+	{getpaid.ErrConflict, http.StatusConflict, "conflict"},
+	{getpaid.ErrDuplicateEvent, http.StatusConflict, "duplicate_event"},
+	{getpaid.ErrAmountMismatch, http.StatusUnprocessableEntity, "amount_mismatch"},
+	{getpaid.ErrInvalidAmount, http.StatusUnprocessableEntity, "invalid_amount"},
+	{getpaid.ErrUnknownCurrency, http.StatusUnprocessableEntity, "unknown_currency"},
+	{getpaid.ErrCurrencyNotAccepted, http.StatusUnprocessableEntity, "currency_not_accepted"},
+	{getpaid.ErrNotSupported, http.StatusUnprocessableEntity, "not_supported"},
 }
 
-// apiError is the JSON error body: {"error":{"code":"...","message":"...","field":"..."}}.
+// apiError is the JSON error body: {"error":{"code","message","field"}}.
 type apiError struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
@@ -47,39 +45,71 @@ type apiError struct {
 	PaymentID string `json:"payment_id,omitempty"`
 }
 
-func codeOf(status int) string {
-	switch status {
-	case 400:
-		return "bad_request"
-	case 401:
-		return "unauthorized"
-	case 403:
-		return "forbidden"
-	case 404:
-		return "not_found"
-	case 409:
-		return "conflict"
-	case 422:
-		return "unprocessable"
-	case 502:
-		return "broker_error"
-	case 503:
-		return "broker_unavailable"
-	default:
-		return "internal"
+// classify decides the status and the client-facing error for err. Field
+// errors, refused transitions and bad amounts say what is wrong in words
+// meant for clients; broker failures say whether to retry; anything else
+// is "internal error".
+func classify(err error) (int, apiError) {
+	var (
+		fe *getpaid.FieldError
+		te *getpaid.TransitionError
+		me *getpaid.MoneyError
+		be *getpaid.BrokerError
+	)
+	switch {
+	case errors.As(err, &fe):
+		return http.StatusUnprocessableEntity, apiError{Code: codeOf(fe.Err, 422), Message: fe.Reason, Field: fe.Field}
+	case errors.As(err, &te):
+		return http.StatusConflict, apiError{Code: "forbidden_transition", Message: te.Error()}
+	case errors.As(err, &me):
+		return http.StatusUnprocessableEntity, apiError{Code: codeOf(me.Err, 422), Message: me.Error()}
 	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.status, apiError{Code: s.code, Message: s.err.Error()}
+		}
+	}
+	if errors.As(err, &be) {
+		if be.Retryable {
+			return http.StatusServiceUnavailable, apiError{Code: "broker_unavailable", Message: "the broker could not be reached or failed; try again later"}
+		}
+		msg := "the broker refused the request"
+		if be.Status != 0 {
+			msg = fmt.Sprintf("the broker refused the request (HTTP %d)", be.Status)
+		}
+		return http.StatusBadGateway, apiError{Code: "broker_error", Message: msg}
+	}
+	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
+}
+
+// codeOf is the stable code of a field or money error's cause.
+func codeOf(cause error, status int) string {
+	for _, s := range sentinels {
+		if errors.Is(cause, s.err) {
+			return s.code
+		}
+	}
+	if status == http.StatusBadRequest {
+		return "bad_request"
+	}
+	return "unprocessable"
+}
+
+// statusOf is the HTTP status classify decides for err.
+func statusOf(err error) int {
+	status, _ := classify(err)
+	return status
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error, paymentID string) {
-	status := statusOf(err)
-	e := apiError{Code: codeOf(status), Message: err.Error(), PaymentID: paymentID}
-	var fe *getpaid.FieldError
-	if errors.As(err, &fe) {
-		e.Field, e.Message = fe.Field, fe.Reason
-	}
-	if status == http.StatusInternalServerError {
+	status, e := classify(err)
+	e.PaymentID = paymentID
+	switch {
+	case status == http.StatusInternalServerError:
 		h.log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "err", err)
-		e.Message = "internal error"
+	case status == http.StatusServiceUnavailable:
+		h.log.WarnContext(r.Context(), "unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
 	}
 	writeJSON(w, status, map[string]apiError{"error": e})
 }

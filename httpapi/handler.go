@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
-	"github.com/getpaid-go/getpaid/engine"
 )
 
-// Config configures a Handler. Engine is required.
+// Config configures a Handler. Service is required.
 type Config struct {
-	Engine *engine.Engine
+	// Service is the payment service (an *engine.Engine).
+	Service getpaid.Service
 	// APIKeys are the Bearer keys accepted by /api/v1/payments. With none, the
 	// payments API answers 401 to everyone (the backends list stays public).
 	APIKeys []string
@@ -32,7 +32,7 @@ type Config struct {
 // Handler serves getpaid's HTTP routes. Mount it under any prefix with
 // http.StripPrefix.
 type Handler struct {
-	eng     *engine.Engine
+	svc     getpaid.Service
 	keys    [][]byte
 	proxies []netip.Prefix
 	orders  getpaid.OrderSource
@@ -43,10 +43,10 @@ type Handler struct {
 
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
-	if cfg.Engine == nil {
-		return nil, errors.New("httpapi: Config.Engine is required")
+	if cfg.Service == nil {
+		return nil, errors.New("httpapi: Config.Service is required")
 	}
-	h := &Handler{eng: cfg.Engine, proxies: cfg.TrustedProxies, orders: cfg.Orders, maxBody: cfg.MaxCallbackBytes, log: cfg.Logger}
+	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, maxBody: cfg.MaxCallbackBytes, log: cfg.Logger}
 	for _, k := range cfg.APIKeys {
 		if len(k) < 16 {
 			return nil, fmt.Errorf("httpapi: API keys must be at least 16 characters")
@@ -57,23 +57,22 @@ func New(cfg Config) (*Handler, error) {
 		h.maxBody = 1 << 20
 	}
 	if h.log == nil {
-		h.log = cfg.Engine.Logger()
+		h.log = slog.Default()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/backends", h.listBackends)
 	mux.HandleFunc("POST /api/v1/payments", h.auth(h.createPayment))
+	mux.HandleFunc("GET /api/v1/payments", h.auth(h.listPayments))
 	mux.HandleFunc("GET /api/v1/payments/{id}", h.auth(h.getPayment))
 	mux.HandleFunc("POST /api/v1/payments/{id}/{action}", h.auth(h.paymentAction))
-	mux.HandleFunc("POST /callback/{backend}", h.callback)
-	mux.HandleFunc("GET /success/{id}", h.returned)
-	mux.HandleFunc("GET /failure/{id}", h.returned)
+	mux.HandleFunc("POST "+getpaid.CallbackPath+"{backend}", h.callback)
+	mux.HandleFunc("GET "+getpaid.SuccessPath+"{id}", h.returned)
+	mux.HandleFunc("GET "+getpaid.FailurePath+"{id}", h.returned)
 	mux.HandleFunc("GET /pay/{order}", h.paymentForm)
 	mux.HandleFunc("POST /pay/{order}", h.startOrder)
-	reg := cfg.Engine.Registry()
-	for _, name := range reg.Names() {
-		b, _ := reg.Get(name)
+	for _, b := range cfg.Service.Registry().All() {
 		if ps, ok := b.Broker.(getpaid.PageServer); ok {
-			prefix := "/broker/" + name
+			prefix := getpaid.PagesPath + b.Name
 			mux.Handle(prefix+"/", http.StripPrefix(prefix, ps.Pages()))
 		}
 	}

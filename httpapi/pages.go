@@ -17,7 +17,7 @@ var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 // returned handles /success/{id} and /failure/{id}. A return is never trusted
 // for status: it changes nothing and sends the buyer to the order's page.
 func (h *Handler) returned(w http.ResponseWriter, r *http.Request) {
-	p, err := h.eng.Payment(r.Context(), r.PathValue("id"))
+	p, err := h.svc.Payment(r.Context(), r.PathValue("id"))
 	if err != nil {
 		status := statusOf(err)
 		http.Error(w, http.StatusText(status), status)
@@ -50,7 +50,7 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) renderForm(w http.ResponseWriter, status int, o *getpaid.Order, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, "form.html", formView{Order: o, Backends: h.eng.Backends(o.Amount.Currency), Error: msg})
+	_ = pages.ExecuteTemplate(w, "form.html", formView{Order: o, Backends: h.svc.Registry().ForCurrency(o.Amount.Currency), Error: msg})
 }
 
 func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order, bool) {
@@ -78,7 +78,7 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 		h.renderForm(w, http.StatusBadRequest, o, "The form could not be read.")
 		return
 	}
-	p, err := h.eng.PayOrder(r.Context(), h.orders, o.ID, r.PostForm.Get("backend"), h.ClientIP(r))
+	p, err := h.svc.PayOrder(r.Context(), h.orders, o.ID, r.PostForm.Get("backend"), h.ClientIP(r))
 	if err != nil {
 		status := statusOf(err)
 		msg := "The payment could not be started. Please try again."

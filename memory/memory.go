@@ -5,7 +5,9 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -17,12 +19,15 @@ type Store struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	payments map[string]*getpaid.Payment
-	order    []string // payment ids in creation order
+	oneLive  map[string]bool // payments created under the one-live policy
+	order    []string        // payment ids in creation order
 	history  map[string][]getpaid.Transition
-	applied  map[string]bool
+	applied  map[appliedKey]bool
 	outbox   []getpaid.Event
 	done     map[string]bool
 }
+
+type appliedKey struct{ payment, key string }
 
 var (
 	_ getpaid.Store       = (*Store)(nil)
@@ -34,54 +39,41 @@ func New() *Store {
 	return &Store{
 		now:      time.Now,
 		payments: map[string]*getpaid.Payment{},
+		oneLive:  map[string]bool{},
 		history:  map[string][]getpaid.Transition{},
-		applied:  map[string]bool{},
+		applied:  map[appliedKey]bool{},
 		done:     map[string]bool{},
 	}
 }
 
 // CreatePayment implements getpaid.Store.
-func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) error {
+func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.payments[p.ID]; ok {
-		return getpaid.ErrConflict
+		return nil, fmt.Errorf("memory: payment %s: %w", p.ID, getpaid.ErrConflict)
 	}
-	if p.ExternalID != "" {
-		for _, q := range s.payments {
-			if q.Backend == p.Backend && q.ExternalID == p.ExternalID {
-				return getpaid.ErrConflict
-			}
+	res, err := getpaid.PlanCreate(p, opts, s.now())
+	if err != nil {
+		return nil, err
+	}
+	q := res.Payment
+	for _, id := range s.order {
+		o := s.payments[id]
+		if q.ExternalID != "" && o.Backend == q.Backend && o.ExternalID == q.ExternalID {
+			return nil, fmt.Errorf("memory: external id %s: %w", q.ExternalID, getpaid.ErrConflict)
+		}
+		if opts.OneLivePerOrder && s.oneLive[id] && o.OrderID == q.OrderID && o.Live() {
+			return nil, fmt.Errorf("memory: order %s: %w", q.OrderID, getpaid.ErrLivePaymentExists)
 		}
 	}
-	if opts.OneLivePerOrder {
-		for _, q := range s.payments {
-			if q.OrderID == p.OrderID && q.Live() {
-				return getpaid.ErrLivePaymentExists
-			}
-		}
-	}
-	if opts.Then != nil && opts.Then.EventKey != "" && s.applied[opts.Then.EventKey] {
-		return getpaid.ErrDuplicateEvent
-	}
-	now := s.now().UTC()
-	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
-	created := getpaid.NewCreatedEvent(p, now)
-	if opts.Then != nil {
-		res, err := s.apply(p, *opts.Then, now)
-		if err != nil {
-			return err
-		}
-		s.outbox = append(s.outbox, created)
-		s.commit(res, *opts.Then, p)
-		*p = *res.Payment.Clone()
-		s.order = append(s.order, p.ID)
-		return nil
-	}
-	s.payments[p.ID] = p.Clone()
-	s.order = append(s.order, p.ID)
-	s.outbox = append(s.outbox, created)
-	return nil
+	s.order = append(s.order, q.ID)
+	s.oneLive[q.ID] = opts.OneLivePerOrder
+	s.write(res, opts.Then)
+	return clone(res), nil
 }
 
 // Payment implements getpaid.Store.
@@ -90,7 +82,7 @@ func (s *Store) Payment(ctx context.Context, id string) (*getpaid.Payment, error
 	defer s.mu.Unlock()
 	p, ok := s.payments[id]
 	if !ok {
-		return nil, getpaid.ErrNotFound
+		return nil, fmt.Errorf("memory: payment %s: %w", id, getpaid.ErrNotFound)
 	}
 	return p.Clone(), nil
 }
@@ -99,29 +91,46 @@ func (s *Store) Payment(ctx context.Context, id string) (*getpaid.Payment, error
 func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID string) (*getpaid.Payment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if externalID == "" {
-		return nil, getpaid.ErrNotFound
-	}
-	for _, id := range s.order {
-		p := s.payments[id]
-		if p.Backend == backend && p.ExternalID == externalID {
-			return p.Clone(), nil
+	if externalID != "" {
+		for _, id := range s.order {
+			if p := s.payments[id]; p.Backend == backend && p.ExternalID == externalID {
+				return p.Clone(), nil
+			}
 		}
 	}
-	return nil, getpaid.ErrNotFound
+	return nil, fmt.Errorf("memory: payment %s/%s: %w", backend, externalID, getpaid.ErrNotFound)
 }
 
-// PaymentsByOrder implements getpaid.Store.
-func (s *Store) PaymentsByOrder(ctx context.Context, orderID string) ([]*getpaid.Payment, error) {
+// Payments implements getpaid.Store. The cursor is the creation index of the
+// last payment of the previous page.
+func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid.PaymentPage, error) {
+	limit, err := f.PageLimit()
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*getpaid.Payment
-	for _, id := range s.order {
-		if p := s.payments[id]; p.OrderID == orderID {
-			out = append(out, p.Clone())
+	end := len(s.order)
+	if f.Cursor != "" {
+		n, err := strconv.Atoi(f.Cursor)
+		if err != nil || n < 0 || n > len(s.order) {
+			return nil, &getpaid.FieldError{Field: "cursor", Reason: "not a cursor of this listing", Err: getpaid.ErrInvalidRequest}
 		}
+		end = n
 	}
-	return out, nil
+	page := &getpaid.PaymentPage{}
+	for i := end - 1; i >= 0; i-- {
+		p := s.payments[s.order[i]]
+		if !f.Matches(p) {
+			continue
+		}
+		if len(page.Payments) == limit {
+			page.NextCursor = strconv.Itoa(i + 1)
+			break
+		}
+		page.Payments = append(page.Payments, p.Clone())
+	}
+	return page, nil
 }
 
 // History implements getpaid.Store.
@@ -129,7 +138,7 @@ func (s *Store) History(ctx context.Context, id string) ([]getpaid.Transition, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.payments[id]; !ok {
-		return nil, getpaid.ErrNotFound
+		return nil, fmt.Errorf("memory: payment %s: %w", id, getpaid.ErrNotFound)
 	}
 	return slices.Clone(s.history[id]), nil
 }
@@ -141,52 +150,49 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m.EventKey != "" && s.applied[m.EventKey] {
-		return nil, getpaid.ErrDuplicateEvent
+	if m.EventKey != "" && s.applied[appliedKey{id, m.EventKey}] {
+		return nil, fmt.Errorf("memory: event %s: %w", m.EventKey, getpaid.ErrDuplicateEvent)
 	}
 	cur, ok := s.payments[id]
 	if !ok {
-		return nil, getpaid.ErrNotFound
+		return nil, fmt.Errorf("memory: payment %s: %w", id, getpaid.ErrNotFound)
 	}
-	res, err := s.apply(cur, m, s.now().UTC())
+	res, err := getpaid.PlanUpdate(cur, m, s.now())
 	if err != nil {
 		return nil, err
 	}
-	s.commit(res, m, cur)
-	return res, nil
+	s.write(res, &m)
+	return clone(res), nil
 }
 
-// apply runs m on a copy of cur; nothing is stored yet.
-func (s *Store) apply(cur *getpaid.Payment, m getpaid.Mutation, now time.Time) (*getpaid.UpdateResult, error) {
-	p := cur.Clone()
-	changed, err := m.Apply(p)
-	if err != nil {
-		return nil, err
-	}
-	p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
-	res := &getpaid.UpdateResult{Payment: p, Changed: changed}
-	if !changed {
-		res.Payment = cur.Clone()
-		return res, nil
-	}
-	p.Version, p.UpdatedAt = cur.Version+1, now
-	if p.Status != cur.Status {
-		res.Events = append(res.Events, getpaid.NewStatusEvent(p, cur.Status, now))
-	}
-	return res, nil
-}
-
-// commit stores what apply computed from cur.
-func (s *Store) commit(res *getpaid.UpdateResult, m getpaid.Mutation, cur *getpaid.Payment) {
+// write stores what PlanCreate or PlanUpdate decided.
+func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation) {
 	p := res.Payment
-	if res.Changed && p.Status != cur.Status {
-		s.history[p.ID] = append(s.history[p.ID], getpaid.Transition{From: cur.Status, To: p.Status, At: p.UpdatedAt, Cause: m.Cause})
+	if res.Changed {
+		s.payments[p.ID] = p.Clone()
+	}
+	if res.Transition != nil {
+		s.history[p.ID] = append(s.history[p.ID], *res.Transition)
 	}
 	s.outbox = append(s.outbox, res.Events...)
-	s.payments[p.ID] = p.Clone()
-	if m.EventKey != "" {
-		s.applied[m.EventKey] = true
+	if m != nil && m.EventKey != "" {
+		s.applied[appliedKey{p.ID, m.EventKey}] = true
 	}
+}
+
+// clone copies res so the caller cannot reach the store's values.
+func clone(res *getpaid.UpdateResult) *getpaid.UpdateResult {
+	c := *res
+	c.Payment = res.Payment.Clone()
+	c.Events = slices.Clone(res.Events)
+	return &c
+}
+
+// EventApplied implements getpaid.Store.
+func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applied[appliedKey{paymentID, eventKey}], nil
 }
 
 // StalePayments implements getpaid.StaleLister.

@@ -7,61 +7,45 @@ import (
 	"runtime"
 	"testing"
 
-	msqlite "modernc.org/sqlite"
-
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 // BenchmarkLifecycle runs whole payment lifecycles from about 32 goroutines:
 // create, prepare, read, capture under an event key, read by external id.
-// One op is one lifecycle (3 durable writes, 2 reads). Compare the drivers:
+// One op is one lifecycle (3 durable writes, 2 reads):
 //
-//	go test -run '^$' -bench Lifecycle -benchtime 3s -count 3 ./sqlite/
+//	go test -run '^$' -bench Lifecycle -benchtime 3s ./sqlite/
 //
-// "modernc-fdatasync" is modernc with its process-wide switch from fsync(2)
-// to fdatasync(2) (what ncruces and C SQLite builds use on Linux); the store
-// never flips that global itself. "*-normal" runs with synchronous=NORMAL,
-// to show what waiting for fsync costs.
+// "normal" runs with synchronous=NORMAL, to show what waiting for fsync
+// costs. driver_compare_test.go (build tag drivercompare) runs the same
+// workload on modernc.org/sqlite, the driver this package does not link.
 func BenchmarkLifecycle(b *testing.B) {
-	for _, v := range []struct {
-		name, driver, sync string
-		fdatasync          bool
-	}{
-		{name: "modernc", driver: sqlite.DriverModernc},
-		{name: "ncruces", driver: sqlite.DriverNcruces},
-		{name: "modernc-fdatasync", driver: sqlite.DriverModernc, fdatasync: true},
-		{name: "modernc-normal", driver: sqlite.DriverModernc, sync: "NORMAL"},
-		{name: "ncruces-normal", driver: sqlite.DriverNcruces, sync: "NORMAL"},
-	} {
-		b.Run(v.name, func(b *testing.B) {
-			if v.fdatasync {
-				prev, err := msqlite.Fdatasync(true)
-				if err != nil {
-					b.Skip(err)
-				}
-				defer func() { _, _ = msqlite.Fdatasync(prev) }()
-			}
-			path := filepath.Join(b.TempDir(), "bench.db")
-			s, err := sqlite.Open(context.Background(), path, sqlite.Options{Driver: v.driver, Synchronous: v.sync})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			ctx := context.Background()
-			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := lifecycle(ctx, s); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
-		})
+	for _, v := range []struct{ name, sync string }{{"full", ""}, {"normal", "NORMAL"}} {
+		b.Run(v.name, func(b *testing.B) { benchLifecycle(b, sqlite.Options{Synchronous: v.sync}) })
 	}
+}
+
+// benchLifecycle runs lifecycles on a new store opened with opts.
+func benchLifecycle(b *testing.B, opts sqlite.Options) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	s, err := sqlite.Open(context.Background(), path, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := lifecycle(ctx, s); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
 }
 
 // lifecycle is one payment from creation to paid.
@@ -72,7 +56,7 @@ func lifecycle(ctx context.Context, s getpaid.Store) error {
 		Description: "bench", Buyer: getpaid.Buyer{Email: "b@example.com", Language: "pl"},
 		ReturnURL: "https://shop.example/o", ClientIP: "203.0.113.1",
 	}
-	if err := s.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: true}); err != nil {
+	if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: true}); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	ext := "ext_" + p.ID
@@ -113,7 +97,7 @@ func BenchmarkRead(b *testing.B) {
 			p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o", Backend: "dummy",
 				Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN"),
 				Redirect: &getpaid.Redirect{Method: "GET", URL: "https://broker.example/"}}
-			if err := s.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+			if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()

@@ -50,10 +50,11 @@ func TestCrashDurability(t *testing.T) {
 				t.Fatalf("reopen after crash: %v", err)
 			}
 			defer s.Close()
-			ps, err := s.PaymentsByOrder(ctx, "o-crash")
-			if err != nil || len(ps) != 20 {
-				t.Fatalf("after crash: %d payments, %v; want 20", len(ps), err)
+			page, err := s.Payments(ctx, getpaid.PaymentFilter{OrderID: "o-crash"})
+			if err != nil || len(page.Payments) != 20 {
+				t.Fatalf("after crash: %v, %v; want 20 payments", page, err)
 			}
+			ps := page.Payments
 			for _, p := range ps {
 				if p.Status != getpaid.StatusPaid || p.Version != 3 {
 					t.Errorf("payment %s: status %s version %d, want paid 3", p.ID, p.Status, p.Version)
@@ -61,10 +62,8 @@ func TestCrashDurability(t *testing.T) {
 				if h, err := s.History(ctx, p.ID); err != nil || len(h) != 2 {
 					t.Errorf("history of %s: %v, %v", p.ID, h, err)
 				}
-				_, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: "crash:" + p.ID,
-					Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
-				if !errors.Is(err, getpaid.ErrDuplicateEvent) {
-					t.Errorf("event key of %s lost: %v", p.ID, err)
+				if applied, err := s.EventApplied(ctx, p.ID, "crash:"+p.ID); err != nil || !applied {
+					t.Errorf("event key of %s lost: %v, %v", p.ID, applied, err)
 				}
 			}
 			if evs, err := s.PendingEvents(ctx, "", 0); err != nil || len(evs) != 60 {
@@ -87,7 +86,7 @@ func crashChild(t *testing.T, path, driver string) {
 		go func() {
 			p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-crash", Backend: "dummy",
 				Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN")}
-			if err := s.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+			if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
 				errs <- err
 				return
 			}

@@ -26,7 +26,7 @@ func ExampleOpen() {
 
 	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "order-1", Backend: "dummy",
 		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("49.99", "PLN")}
-	if err := s.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: true}); err != nil {
+	if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: true}); err != nil {
 		log.Fatal(err)
 	}
 	res, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -11,7 +13,7 @@ import (
 
 // readStmts are the prepared read statements on the read-only pool.
 type readStmts struct {
-	payment, byExternal, byOrder, history, exists, pending, stale *sql.Stmt
+	payment, byExternal, history, exists, applied, pending, stale *sql.Stmt
 	all                                                           []*sql.Stmt
 }
 
@@ -24,10 +26,10 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	}{
 		{&rs.payment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
 		{&rs.byExternal, "SELECT " + paymentCols + " FROM payments WHERE backend = ? AND external_id = ? AND external_id <> ''"},
-		{&rs.byOrder, "SELECT " + paymentCols + " FROM payments WHERE order_id = ? ORDER BY seq"},
 		{&rs.stale, "SELECT " + paymentCols + " FROM payments WHERE status IN ('prepared', 'charge_started') AND updated_at < ? AND created_at > ? ORDER BY updated_at LIMIT ?"},
 		{&rs.history, "SELECT from_status, to_status, at, cause FROM history WHERE payment_id = ? ORDER BY seq"},
 		{&rs.exists, "SELECT 1 FROM payments WHERE id = ?"},
+		{&rs.applied, "SELECT 1 FROM applied_events WHERE payment_id = ? AND event_key = ?"},
 		{&rs.pending, "SELECT " + eventCols + " FROM outbox WHERE delivered = 0 AND seq > coalesce((SELECT seq FROM outbox WHERE id = ?), 0) ORDER BY seq LIMIT ?"},
 	} {
 		s, err := db.PrepareContext(ctx, q.text)
@@ -51,12 +53,9 @@ func (rs *readStmts) close() error {
 
 // Payment implements getpaid.Store.
 func (s *Store) Payment(ctx context.Context, id string) (*getpaid.Payment, error) {
-	if p, _, ok := s.w.cache.get(id); ok {
-		return p, nil
-	}
 	p, err := scanPayment(s.rs.payment.QueryRowContext(ctx, id))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: payment %s: %w", id, notFound(err))
+		return nil, fmt.Errorf("sqlite: payment %s: %w", id, readErr(err))
 	}
 	return p, nil
 }
@@ -65,18 +64,90 @@ func (s *Store) Payment(ctx context.Context, id string) (*getpaid.Payment, error
 func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID string) (*getpaid.Payment, error) {
 	p, err := scanPayment(s.rs.byExternal.QueryRowContext(ctx, backend, externalID))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: payment by external id %s/%s: %w", backend, externalID, notFound(err))
+		return nil, fmt.Errorf("sqlite: payment by external id %s/%s: %w", backend, externalID, readErr(err))
 	}
 	return p, nil
 }
 
-// PaymentsByOrder implements getpaid.Store.
-func (s *Store) PaymentsByOrder(ctx context.Context, orderID string) ([]*getpaid.Payment, error) {
-	out, err := scanPayments(s.rs.byOrder.QueryContext(ctx, orderID))
+// Payments implements getpaid.Store: newest first by insertion order (seq),
+// one query per page, walking an index on the filtered column. The cursor is
+// the seq of the last payment of the previous page.
+func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid.PaymentPage, error) {
+	limit, err := f.PageLimit()
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: payments of order %s: %w", orderID, err)
+		return nil, err
 	}
-	return out, nil
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.OrderID != "" {
+		add("order_id = ?", f.OrderID)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.Backend != "" {
+		add("backend = ?", f.Backend)
+	}
+	if f.Currency != "" {
+		add("currency = ?", f.Currency)
+	}
+	if !f.CreatedAfter.IsZero() {
+		add("created_at >= ?", nanos(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		add("created_at < ?", nanos(f.CreatedBefore))
+	}
+	if f.Cursor != "" {
+		seq, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err != nil || seq <= 0 {
+			return nil, &getpaid.FieldError{Field: "cursor", Reason: "not a cursor of this listing", Err: getpaid.ErrInvalidRequest}
+		}
+		add("seq < ?", seq)
+	}
+	q := "SELECT seq, " + paymentCols + " FROM payments"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list payments: %w", readErr(err))
+	}
+	defer rows.Close()
+	page := &getpaid.PaymentPage{}
+	var last int64
+	for rows.Next() {
+		if len(page.Payments) == limit {
+			page.NextCursor = strconv.FormatInt(last, 10)
+			break
+		}
+		p, err := scanPayment(seqScanner{rows, &last})
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list payments: %w", readErr(err))
+		}
+		page.Payments = append(page.Payments, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list payments: %w", readErr(err))
+	}
+	return page, nil
+}
+
+// seqScanner reads a leading seq column, then hands the rest to scanPayment.
+type seqScanner struct {
+	rows *sql.Rows
+	seq  *int64
+}
+
+func (s seqScanner) Scan(dest ...any) error {
+	return s.rows.Scan(append([]any{s.seq}, dest...)...)
 }
 
 // StalePayments implements getpaid.StaleLister.
@@ -86,7 +157,7 @@ func (s *Store) StalePayments(ctx context.Context, updatedBefore, createdAfter t
 	}
 	out, err := scanPayments(s.rs.stale.QueryContext(ctx, nanos(updatedBefore), nanos(createdAfter), limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: stale payments: %w", err)
+		return nil, fmt.Errorf("sqlite: stale payments: %w", readErr(err))
 	}
 	return out, nil
 }
@@ -110,19 +181,9 @@ func scanPayments(rows *sql.Rows, err error) ([]*getpaid.Payment, error) {
 
 // History implements getpaid.Store.
 func (s *Store) History(ctx context.Context, paymentID string) ([]getpaid.Transition, error) {
-	if _, h, ok := s.w.cache.get(paymentID); ok {
-		return h, nil
-	}
-	gen := s.w.cache.generation()
 	h, err := s.history(ctx, paymentID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: history of %s: %w", paymentID, err)
-	}
-	if s.w.cache != nil {
-		// Fill the cache for the next reads, unless a commit raced this read.
-		if p, err := scanPayment(s.rs.payment.QueryRowContext(ctx, paymentID)); err == nil {
-			s.w.cache.fill(gen, p, h)
-		}
+		return nil, fmt.Errorf("sqlite: history of %s: %w", paymentID, readErr(err))
 	}
 	return h, nil
 }
@@ -152,10 +213,23 @@ func (s *Store) history(ctx context.Context, paymentID string) ([]getpaid.Transi
 	if len(out) == 0 {
 		var one int
 		if err := s.rs.exists.QueryRowContext(ctx, paymentID).Scan(&one); err != nil {
-			return nil, notFound(err)
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// EventApplied implements getpaid.Store.
+func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (bool, error) {
+	var one int
+	err := s.rs.applied.QueryRowContext(ctx, paymentID, eventKey).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlite: event applied: %w", readErr(err))
+	}
+	return true, nil
 }
 
 // PendingEvents implements getpaid.Store. A limit of 0 or less means no limit.
@@ -165,19 +239,19 @@ func (s *Store) PendingEvents(ctx context.Context, after string, limit int) ([]g
 	}
 	rows, err := s.rs.pending.QueryContext(ctx, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: pending events: %w", err)
+		return nil, fmt.Errorf("sqlite: pending events: %w", readErr(err))
 	}
 	defer rows.Close()
 	var out []getpaid.Event
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: pending events: %w", err)
+			return nil, fmt.Errorf("sqlite: pending events: %w", readErr(err))
 		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: pending events: %w", err)
+		return nil, fmt.Errorf("sqlite: pending events: %w", readErr(err))
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -108,10 +109,26 @@ func isUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// notFound maps sql.ErrNoRows to getpaid.ErrNotFound.
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return getpaid.ErrNotFound
+// unavailable marks err, a failure of the database itself (busy beyond the
+// timeout, an I/O error, a closed store), as getpaid.ErrUnavailable: nothing
+// was changed and the caller may retry.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, getpaid.ErrUnavailable) {
+		return err
 	}
-	return err
+	return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+}
+
+// readErr classifies a read's error: no rows is getpaid.ErrNotFound, a
+// closed pool or a busy or failing database is getpaid.ErrUnavailable.
+func readErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return getpaid.ErrNotFound
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return unavailable(err)
 }

@@ -6,9 +6,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/pressly/goose/v3/database"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/internal/migrate"
@@ -19,7 +22,10 @@ var migrationFS embed.FS
 
 // Options configure a Store. The zero value is the safe default.
 type Options struct {
-	// Driver is DriverModernc or DriverNcruces; empty means DefaultDriver.
+	// Driver is the database/sql driver name; empty means the pure-Go
+	// driver this package links (github.com/ncruces/go-sqlite3, registered
+	// as "sqlite3"). Another SQLite driver may be named if the program
+	// registers it (the driver comparison benchmark does).
 	Driver string
 	// ReadConns caps the pool of read-only connections; 0 means
 	// max(4, 2*GOMAXPROCS).
@@ -29,8 +35,10 @@ type Options struct {
 	// BusyTimeout is how long a connection waits for a lock held by another
 	// process; 0 means 10s.
 	BusyTimeout time.Duration
-	// NoMigrate makes Open refuse a database whose schema is behind instead
-	// of migrating it (run Migrate first, e.g. "getpaid migrate").
+	// NoMigrate makes Open refuse a database whose schema is behind
+	// (getpaid.ErrSchemaOutdated) instead of migrating it (run Migrate
+	// first, e.g. "getpaid migrate"). A database whose schema is newer than
+	// this package knows is always refused (getpaid.ErrSchemaNewer).
 	NoMigrate bool
 	// Synchronous is SQLite's synchronous setting: "FULL" (the default) or
 	// "EXTRA", under which a change reported done survives a power loss, or
@@ -39,14 +47,6 @@ type Options struct {
 	// no longer wait for fsync, about 15% more lifecycles/s on the 2-core
 	// benchmark machine).
 	Synchronous string
-	// CacheSize bounds the in-memory cache of recently written payments and
-	// their history that serves Payment and History without a query; 0
-	// means 4096 payments.
-	CacheSize int
-	// NoCache turns that cache off. The cache assumes this Store is the only
-	// writer of payments in the file; turn it off if another process writes
-	// payments to the same file (two servers on one SQLite file).
-	NoCache bool
 }
 
 // Store is a getpaid.Store on one SQLite database file. It is safe for
@@ -62,6 +62,26 @@ var (
 	_ getpaid.Store       = (*Store)(nil)
 	_ getpaid.StaleLister = (*Store)(nil)
 )
+
+// migrations are the embedded schema changes, at the root of the FS.
+func migrations() fs.FS {
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is there by construction
+	}
+	return sub
+}
+
+// schema applies (or, with check, only checks) the migrations on db, the
+// write pool, under the file lock that keeps two processes from migrating
+// the same file at once.
+func schema(ctx context.Context, db *sql.DB, path string, check bool) ([]int64, error) {
+	c := migrate.Config{Dialect: database.DialectSQLite3, DB: db, FS: migrations(), Locker: newFileLocker(path), Legacy: true}
+	if check {
+		return nil, migrate.Check(ctx, c)
+	}
+	return migrate.Up(ctx, c)
+}
 
 // Open opens (creating if needed) the database at path, applies pending
 // migrations unless opts.NoMigrate, and starts the writer.
@@ -81,9 +101,18 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if _, err := syncMode(opts.Synchronous); err != nil {
 		return nil, err
 	}
-	write, conn, err := openWriteConn(ctx, driver, path, opts)
+	write, err := openWritePool(driver, path, opts)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := schema(ctx, write, path, opts.NoMigrate); err != nil {
+		_ = write.Close()
+		return nil, err
+	}
+	conn, err := write.Conn(ctx)
+	if err != nil {
+		_ = write.Close()
+		return nil, unavailable(err)
 	}
 	defer func() {
 		if err != nil {
@@ -91,27 +120,9 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 			_ = write.Close()
 		}
 	}()
-	migrations, err := migrate.Load(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if opts.NoMigrate {
-		if err := checkSchema(ctx, conn, migrations); err != nil {
-			return nil, err
-		}
-	} else if _, err := migrate.Up(ctx, conn, migrations); err != nil {
-		return nil, err
-	}
 	w, err := newWriter(ctx, conn, opts.MaxBatch)
 	if err != nil {
 		return nil, err
-	}
-	if !opts.NoCache {
-		size := opts.CacheSize
-		if size <= 0 {
-			size = 4096
-		}
-		w.cache = newCache(size)
 	}
 	read, err := sql.Open(driver, dsn(path, opts, true))
 	if err != nil {
@@ -135,60 +146,38 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 }
 
 // Migrate applies the pending migrations to the database at path, creating it
-// if needed, and returns the versions it applied. It is what a "getpaid
-// migrate" command runs; Open does the same unless Options.NoMigrate.
-func Migrate(ctx context.Context, path string, opts Options) ([]int, error) {
+// if needed, and returns the versions it applied (none when it is up to
+// date). It is what "getpaid migrate" runs; Open does the same unless
+// Options.NoMigrate. A database newer than this package knows is refused
+// with getpaid.ErrSchemaNewer.
+func Migrate(ctx context.Context, path string, opts Options) ([]int64, error) {
 	driver, err := sqlDriverName(opts.Driver)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	db, conn, err := openWriteConn(ctx, driver, path, opts)
+	db, err := openWritePool(driver, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 	defer db.Close()
-	defer conn.Close()
-	migrations, err := migrate.Load(migrationFS, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	applied, err := migrate.Up(ctx, conn, migrations)
+	applied, err := schema(ctx, db, path, false)
 	if err != nil {
 		return applied, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 	return applied, nil
 }
 
-// ErrSchemaOutdated is returned by Open with Options.NoMigrate when the
-// database lacks migrations this version of the package needs.
-var ErrSchemaOutdated = errors.New("database schema is outdated; run migrations")
-
-// checkSchema fails with ErrSchemaOutdated unless every migration is applied.
-func checkSchema(ctx context.Context, conn *sql.Conn, migrations []migrate.Migration) error {
-	var n int
-	err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n)
-	if err != nil || n < len(migrations) {
-		return fmt.Errorf("%w (%d of %d applied)", ErrSchemaOutdated, n, len(migrations))
-	}
-	return nil
-}
-
-// openWriteConn opens the single-connection write pool and takes its conn.
-func openWriteConn(ctx context.Context, driver, path string, opts Options) (*sql.DB, *sql.Conn, error) {
+// openWritePool opens the single-connection write pool.
+func openWritePool(driver, path string, opts Options) (*sql.DB, error) {
 	db, err := sql.Open(driver, dsn(path, opts, false))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		_ = db.Close()
-		return nil, nil, err
-	}
-	return db, conn, nil
+	return db, nil
 }
 
 // dsn builds the data source name for path. Every connection gets its

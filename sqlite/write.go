@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 type writeStmts struct {
 	begin, commit, rollback, savepoint, release, rollbackTo *sql.Stmt
 
-	liveExists                                             *sql.Stmt
 	loadPayment, insertPayment, updatePayment, updateState *sql.Stmt
 	insertHistory, insertEvent, insertApplied              *sql.Stmt
 
@@ -35,9 +33,8 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.savepoint, "SAVEPOINT job"},
 		{&st.release, "RELEASE job"},
 		{&st.rollbackTo, "ROLLBACK TO job"},
-		{&st.liveExists, "SELECT 1 FROM payments WHERE order_id = ? AND status NOT IN ('failed', 'cancelled') LIMIT 1"},
 		{&st.loadPayment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
-		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.updatePayment, `UPDATE payments SET order_id = ?, backend = ?, status = ?, amount = ?, currency = ?,
 			locked = ?, captured = ?, refunded = ?, refund_asked = ?, external_id = ?, description = ?,
 			buyer = ?, return_url = ?, client_ip = ?, redirect = ?, fraud = ?, version = ?, updated_at = ?
@@ -50,7 +47,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 			WHERE id = ?`},
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
 		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"},
-		{&st.insertApplied, "INSERT INTO applied_events (event_key, payment_id, applied_at) VALUES (?,?,?)"},
+		{&st.insertApplied, "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)"},
 	} {
 		s, err := conn.PrepareContext(ctx, q.text)
 		if err != nil {
@@ -70,16 +67,6 @@ func (st *writeStmts) close() {
 	}
 }
 
-// exists runs a "SELECT 1" statement and reports whether it found a row.
-func (tx *wtx) exists(s *sql.Stmt, args ...any) (bool, error) {
-	var one int
-	err := s.QueryRowContext(tx.ctx, args...).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // insertEvent writes e to the outbox.
 func (tx *wtx) insertEvent(e getpaid.Event) error {
 	_, err := tx.exec(tx.st.insertEvent, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
@@ -87,112 +74,49 @@ func (tx *wtx) insertEvent(e getpaid.Event) error {
 	return err
 }
 
-// created is what CreatePayment's job reports back.
-// created is what createPayment reports: the creation time, with
-// CreateOptions.Then the payment after the first change, and for the cache
-// the payment as stored with its history.
-type created struct {
-	at    int64
-	then  *getpaid.Payment
-	final *getpaid.Payment
-	hist  []getpaid.Transition
-}
-
-// updated is what updatePayment reports: the result, the version it changed
-// and the history row it wrote, if any.
-type updated struct {
-	res  *getpaid.UpdateResult
-	prev int64
-	row  *getpaid.Transition
-}
-
-// CreatePayment implements getpaid.Store. It sets p's Version, CreatedAt and
-// UpdatedAt once the payment is committed.
-func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) error {
-	enc, err := encode(p)
-	if err != nil {
-		return fmt.Errorf("sqlite: create payment: %w", err)
-	}
+// CreatePayment implements getpaid.Store.
+func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
 	q := p.Clone()
-	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, enc, opts) },
-		func(v any) { c := v.(created); s.w.cache.created(c.final, c.hist) })
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, opts) })
 	if err != nil {
-		return fmt.Errorf("sqlite: create payment %s: %w", p.ID, err)
+		return nil, fmt.Errorf("sqlite: create payment %s: %w", p.ID, err)
 	}
-	c := v.(created)
-	p.Version, p.CreatedAt, p.UpdatedAt = 1, fromNanos(c.at), fromNanos(c.at)
-	if c.then != nil {
-		*p = *c.then.Clone()
-		p.CreatedAt, p.UpdatedAt = fromNanos(nanos(p.CreatedAt)), fromNanos(nanos(p.UpdatedAt))
-	}
-	return nil
+	return v.(*getpaid.UpdateResult), nil
 }
 
-// createPayment is CreatePayment's job on the writer.
-func (tx *wtx) createPayment(p *getpaid.Payment, enc encoded, opts getpaid.CreateOptions) (any, error) {
-	// Duplicate ids and external ids are refused by the UNIQUE indexes.
-	if opts.OneLivePerOrder {
-		if live, err := tx.exists(tx.st.liveExists, p.OrderID); err != nil || live {
-			return nil, orErr(err, fmt.Errorf("order %s: %w", p.OrderID, getpaid.ErrLivePaymentExists))
-		}
-	}
-	t := now()
-	p.Version, p.CreatedAt, p.UpdatedAt = 1, t, t
-	at := nanos(t)
-	createdEv := getpaid.NewCreatedEvent(p, t)
-	// With Then, the first change is applied before the row is written, so
-	// the payment is inserted once, in its final state, with the history row
-	// and status event the change calls for.
-	final, then := p, (*getpaid.Payment)(nil)
-	var statusEv *getpaid.Event
-	if m := opts.Then; m != nil {
-		// Recorded first, as in updatePayment; the writer undoes it if
-		// anything later fails.
-		if err := tx.recordEvent(m.EventKey, p.ID, t); err != nil {
-			return nil, err
-		}
-		q := p.Clone()
-		changed, err := m.Apply(q)
-		if err != nil {
-			return nil, err
-		}
-		if changed {
-			q.ID, q.CreatedAt = p.ID, p.CreatedAt
-			q.Version, q.UpdatedAt = 2, t
-			if q.Status != p.Status {
-				ev := getpaid.NewStatusEvent(q, p.Status, t)
-				statusEv = &ev
-			}
-			if enc, err = encode(q); err != nil {
-				return nil, err
-			}
-			final = q
-		}
-		then = final
-	}
-	_, err := tx.exec(tx.st.insertPayment, final.ID, final.OrderID, final.Backend, string(final.Status),
-		final.Amount.Minor, final.Amount.Currency, final.Locked, final.Captured, final.Refunded, final.RefundAsked,
-		final.ExternalID, final.Description, enc.buyer, final.ReturnURL, final.ClientIP, enc.redirect,
-		string(final.Fraud), final.Version, at, nanos(final.UpdatedAt))
+// createPayment is CreatePayment's job on the writer: it writes what
+// getpaid.PlanCreate decides.
+func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (any, error) {
+	res, err := getpaid.PlanCreate(p, opts, now())
 	if err != nil {
-		return nil, conflict(err)
-	}
-	if err := tx.insertEvent(createdEv); err != nil {
 		return nil, err
 	}
-	if statusEv != nil {
-		if _, err := tx.exec(tx.st.insertHistory, p.ID, string(p.Status), string(final.Status), at, opts.Then.Cause); err != nil {
-			return nil, err
+	f := res.Payment
+	enc, err := encode(f)
+	if err != nil {
+		return nil, err
+	}
+	// A taken id or external id, and a second live payment of an order
+	// created under the one-live policy, are refused by UNIQUE indexes.
+	_, err = tx.exec(tx.st.insertPayment, f.ID, f.OrderID, f.Backend, string(f.Status),
+		f.Amount.Minor, f.Amount.Currency, f.Locked, f.Captured, f.Refunded, f.RefundAsked,
+		f.ExternalID, f.Description, enc.buyer, f.ReturnURL, f.ClientIP, enc.redirect,
+		string(f.Fraud), f.Version, nanos(f.CreatedAt), nanos(f.UpdatedAt), opts.OneLivePerOrder)
+	if err != nil {
+		if isUnique(err) && strings.Contains(err.Error(), "payments.order_id") {
+			return nil, fmt.Errorf("order %s: %w", f.OrderID, getpaid.ErrLivePaymentExists)
 		}
-		if err := tx.insertEvent(*statusEv); err != nil {
+		return nil, conflict(err)
+	}
+	if m := opts.Then; m != nil {
+		if err := tx.recordEvent(f.ID, m.EventKey, f.CreatedAt); err != nil {
 			return nil, err
 		}
 	}
-	c := created{at: at, then: then, final: final}
-	if statusEv != nil {
-		c.hist = []getpaid.Transition{{From: p.Status, To: final.Status, At: fromNanos(at), Cause: opts.Then.Cause}}
+	if err := tx.writeRows(f.ID, res); err != nil {
+		return nil, err
 	}
-	return c, nil
+	return res, nil
 }
 
 // UpdatePayment implements getpaid.Store. m.Apply runs on the writer
@@ -204,46 +128,47 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if m.Apply == nil {
 		return nil, fmt.Errorf("sqlite: update payment %s: %w: mutation without Apply", id, getpaid.ErrInvalidRequest)
 	}
-	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) },
-		func(v any) {
-			if u := v.(updated); u.res.Changed {
-				s.w.cache.updated(u.res.Payment, u.prev, u.row)
-			}
-		})
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) })
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update payment %s: %w", id, err)
 	}
-	return v.(updated).res, nil
+	return v.(*getpaid.UpdateResult), nil
 }
 
-// updatePayment is UpdatePayment's job on the writer.
+// updatePayment is UpdatePayment's job on the writer: it writes what
+// getpaid.PlanUpdate decides.
 func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	t := now()
-	if err := tx.recordEvent(m.EventKey, id, t); err != nil {
+	if err := tx.recordEvent(id, m.EventKey, t); err != nil {
 		return nil, err
 	}
 	cur, err := scanPayment(tx.st.loadPayment.QueryRowContext(tx.ctx, id))
 	if err != nil {
-		return nil, notFound(err)
+		return nil, readErr(err)
 	}
-	res, err := tx.applyMutation(cur, m, t)
+	res, err := getpaid.PlanUpdate(cur, m, t)
 	if err != nil {
 		return nil, err
 	}
-	u := updated{res: res, prev: cur.Version}
-	if res.Changed && res.Payment.Status != cur.Status {
-		u.row = &getpaid.Transition{From: cur.Status, To: res.Payment.Status, At: fromNanos(nanos(t)), Cause: m.Cause}
+	if res.Changed {
+		if err := tx.persist(cur, res.Payment); err != nil {
+			return nil, err
+		}
 	}
-	return u, nil
+	if err := tx.writeRows(id, res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
-// recordEvent records a mutation's event key first: a repeat fails here,
-// before Apply. If anything later fails, the writer undoes the record.
-func (tx *wtx) recordEvent(key, id string, t time.Time) error {
+// recordEvent records a mutation's event key for its payment first: a repeat
+// fails here, before Apply. If anything later fails, the writer undoes the
+// record.
+func (tx *wtx) recordEvent(id, key string, t time.Time) error {
 	if key == "" {
 		return nil
 	}
-	if _, err := tx.exec(tx.st.insertApplied, key, id, nanos(t)); err != nil {
+	if _, err := tx.exec(tx.st.insertApplied, id, key, nanos(t)); err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("event %s: %w", key, getpaid.ErrDuplicateEvent)
 		}
@@ -252,36 +177,19 @@ func (tx *wtx) recordEvent(key, id string, t time.Time) error {
 	return nil
 }
 
-// applyMutation applies m to cur and persists the result with its history
-// row and status event.
-func (tx *wtx) applyMutation(cur *getpaid.Payment, m getpaid.Mutation, t time.Time) (*getpaid.UpdateResult, error) {
-	id := cur.ID
-	p := cur.Clone()
-	changed, err := m.Apply(p)
-	if err != nil {
-		return nil, err
-	}
-	res := &getpaid.UpdateResult{Payment: cur, Changed: changed}
-	if changed {
-		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt // not Apply's to change
-		p.Version, p.UpdatedAt = cur.Version+1, t
-		if err := tx.persist(cur, p); err != nil {
-			return nil, err
+// writeRows writes the history row and the outbox events a change decided.
+func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult) error {
+	if tr := res.Transition; tr != nil {
+		if _, err := tx.exec(tx.st.insertHistory, id, string(tr.From), string(tr.To), nanos(tr.At), tr.Cause); err != nil {
+			return err
 		}
-		if p.Status != cur.Status {
-			_, err := tx.exec(tx.st.insertHistory, id, string(cur.Status), string(p.Status), nanos(t), m.Cause)
-			if err != nil {
-				return nil, err
-			}
-			ev := getpaid.NewStatusEvent(p, cur.Status, t)
-			if err := tx.insertEvent(ev); err != nil {
-				return nil, err
-			}
-			res.Events = []getpaid.Event{ev}
-		}
-		res.Payment = p
 	}
-	return res, nil
+	for _, ev := range res.Events {
+		if err := tx.insertEvent(ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // persist writes p, the changed version of cur. When no indexed column
@@ -331,14 +239,6 @@ func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
 		return fmt.Errorf("sqlite: mark delivered: %w", err)
 	}
 	return nil
-}
-
-// orErr returns err if it is set, else refusal.
-func orErr(err, refusal error) error {
-	if err != nil {
-		return err
-	}
-	return refusal
 }
 
 // conflict wraps a uniqueness violation as getpaid.ErrConflict.

@@ -12,7 +12,7 @@ import (
 )
 
 // errClosed is returned for writes submitted after Close.
-var errClosed = errors.New("sqlite: store is closed")
+var errClosed = fmt.Errorf("%w: sqlite: store is closed", getpaid.ErrUnavailable)
 
 // Job states: a waiter whose context ends may abandon a queued job; once the
 // writer has taken it, the waiter waits for the real outcome instead.
@@ -28,7 +28,6 @@ const (
 type job struct {
 	ctx   context.Context
 	fn    func(tx *wtx) (any, error)
-	after func(val any) // run after the commit, in commit order, under the cache lock
 	state atomic.Int32
 	done  chan result // buffered: the writer never blocks answering
 }
@@ -42,7 +41,6 @@ type result struct {
 
 // writer is the group-commit loop that owns the one write connection.
 type writer struct {
-	cache    *cache // nil when caching is off
 	conn     *sql.Conn
 	st       *writeStmts
 	maxBatch int
@@ -72,7 +70,17 @@ func (tx *wtx) exec(s *sql.Stmt, args ...any) (sql.Result, error) {
 	if err == nil {
 		tx.dirty = true
 	}
-	return r, err
+	return r, stmtErr(err)
+}
+
+// stmtErr classifies a write statement's error: a constraint refusal stays
+// as it is (the caller maps it to a domain error); anything else is the
+// database failing, getpaid.ErrUnavailable.
+func stmtErr(err error) error {
+	if err == nil || isUnique(err) {
+		return err
+	}
+	return unavailable(err)
 }
 
 // execSQL is exec for a statement built per call.
@@ -81,7 +89,7 @@ func (tx *wtx) execSQL(q string, args ...any) (sql.Result, error) {
 	if err == nil {
 		tx.dirty = true
 	}
-	return r, err
+	return r, stmtErr(err)
 }
 
 // newWriter prepares the write statements on conn and starts the loop.
@@ -108,16 +116,10 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 // the job is dropped and ctx's error returned; after that, do waits for the
 // real outcome so the caller never hears "cancelled" for a committed change.
 func (w *writer) do(ctx context.Context, fn func(tx *wtx) (any, error)) (any, error) {
-	return w.doAfter(ctx, fn, nil)
-}
-
-// doAfter is do with a hook the writer runs after the commit, before anyone
-// is answered, in commit order (it keeps the read cache exact).
-func (w *writer) doAfter(ctx context.Context, fn func(tx *wtx) (any, error), after func(any)) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	j := &job{ctx: ctx, fn: fn, after: after, done: make(chan result, 1)}
+	j := &job{ctx: ctx, fn: fn, done: make(chan result, 1)}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -220,13 +222,6 @@ func (w *writer) run(batch []*job) {
 	if st != batchCommitted {
 		return // every job was answered with its error
 	}
-	w.cache.committed(func() {
-		for i, j := range taken {
-			if r := results[i]; j.after != nil && r.err == nil && r.panicked == nil {
-				j.after(r.val)
-			}
-		}
-	})
 	for i, j := range taken {
 		j.done <- results[i]
 	}
@@ -247,7 +242,7 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]result, int) {
 	bg := context.Background()
 	results := make([]result, len(taken))
 	if _, err := w.st.begin.ExecContext(bg); err != nil {
-		answerAll(taken, results, fmt.Errorf("sqlite: begin: %w", err))
+		answerAll(taken, results, unavailable(fmt.Errorf("sqlite: begin: %w", err)))
 		return nil, batchAnswered
 	}
 	tx := &wtx{st: w.st, conn: w.conn, ctx: bg}
@@ -258,7 +253,7 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]result, int) {
 		}
 		if safe {
 			if _, err := w.st.savepoint.ExecContext(bg); err != nil {
-				w.abort(taken, results, fmt.Errorf("sqlite: savepoint: %w", err))
+				w.abort(taken, results, unavailable(fmt.Errorf("sqlite: savepoint: %w", err)))
 				return nil, batchAnswered
 			}
 		}
@@ -281,12 +276,12 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]result, int) {
 		}
 		if err != nil {
 			// The transaction is no longer trustworthy: give up the batch.
-			w.abort(taken, results, fmt.Errorf("sqlite: release savepoint: %w", err))
+			w.abort(taken, results, unavailable(fmt.Errorf("sqlite: release savepoint: %w", err)))
 			return nil, batchAnswered
 		}
 	}
 	if _, err := w.st.commit.ExecContext(bg); err != nil {
-		w.abort(taken, results, fmt.Errorf("sqlite: commit: %w", err))
+		w.abort(taken, results, unavailable(fmt.Errorf("sqlite: commit: %w", err)))
 		return nil, batchAnswered
 	}
 	return results, batchCommitted

@@ -16,7 +16,7 @@ func newTestPayment(t *testing.T, s getpaid.Store, order string) *getpaid.Paymen
 	t.Helper()
 	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: order, Backend: "dummy",
 		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN")}
-	if err := s.CreatePayment(context.Background(), p, getpaid.CreateOptions{}); err != nil {
+	if _, err := s.CreatePayment(context.Background(), p, getpaid.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -60,7 +60,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	}
 	done, cancelNow := context.WithCancel(ctx)
 	cancelNow()
-	if err := s.CreatePayment(done, newPaymentValue("o-cancel"), getpaid.CreateOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := s.CreatePayment(done, newPaymentValue("o-cancel"), getpaid.CreateOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("CreatePayment with a cancelled context: %v", err)
 	}
 }
@@ -144,6 +144,13 @@ func TestErrorsWrapped(t *testing.T) {
 	s, _ := openTemp(t, "")
 	ctx := context.Background()
 	p := newTestPayment(t, s, "o-err")
+	createErr := func(p *getpaid.Payment, opts getpaid.CreateOptions) error {
+		_, err := s.CreatePayment(ctx, p, opts)
+		return err
+	}
+	if err := createErr(newPaymentValue("o-err-live"), getpaid.CreateOptions{OneLivePerOrder: true}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		err    error
@@ -152,8 +159,8 @@ func TestErrorsWrapped(t *testing.T) {
 	}{
 		{"payment", func() error { _, err := s.Payment(ctx, "nope"); return err }(), getpaid.ErrNotFound, "sqlite: payment nope"},
 		{"update", func() error { _, err := s.UpdatePayment(ctx, "nope", bump); return err }(), getpaid.ErrNotFound, "sqlite: update payment nope"},
-		{"create", s.CreatePayment(ctx, p, getpaid.CreateOptions{}), getpaid.ErrConflict, "sqlite: create payment"},
-		{"live", s.CreatePayment(ctx, newPaymentValue("o-err"), getpaid.CreateOptions{OneLivePerOrder: true}), getpaid.ErrLivePaymentExists, "sqlite: create payment"},
+		{"create", createErr(p, getpaid.CreateOptions{}), getpaid.ErrConflict, "sqlite: create payment"},
+		{"live", createErr(newPaymentValue("o-err-live"), getpaid.CreateOptions{OneLivePerOrder: true}), getpaid.ErrLivePaymentExists, "sqlite: create payment"},
 	} {
 		if !errors.Is(tc.err, tc.want) || !strings.HasPrefix(tc.err.Error(), tc.prefix) {
 			t.Errorf("%s: %v; want %v with prefix %q", tc.name, tc.err, tc.want, tc.prefix)

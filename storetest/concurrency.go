@@ -111,7 +111,7 @@ func testParallelCreates(t *testing.T, s getpaid.Store) {
 	)
 	for range n {
 		wg.Go(func() {
-			err := s.CreatePayment(ctx(t), newPayment("o-race", 100, "PLN"), getpaid.CreateOptions{OneLivePerOrder: true})
+			err := create(t, s, newPayment("o-race", 100, "PLN"), getpaid.CreateOptions{OneLivePerOrder: true})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -128,7 +128,7 @@ func testParallelCreates(t *testing.T, s getpaid.Store) {
 	if ok != 1 || fails != n-1 {
 		t.Errorf("created %d, refused %d; want 1, %d", ok, fails, n-1)
 	}
-	if ps, err := s.PaymentsByOrder(ctx(t), "o-race"); err != nil || len(ps) != 1 {
+	if ps, err := byOrder(t, s, "o-race"); err != nil || len(ps) != 1 {
 		t.Errorf("PaymentsByOrder = %d, %v; want 1", len(ps), err)
 	}
 }

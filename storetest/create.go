@@ -95,7 +95,7 @@ func testNotFound(t *testing.T, s getpaid.Store) {
 	if called {
 		t.Error("UpdatePayment called Apply for a missing payment")
 	}
-	ps, err := s.PaymentsByOrder(ctx(t), "o-none")
+	ps, err := byOrder(t, s, "o-none")
 	if err != nil || len(ps) != 0 {
 		t.Errorf("PaymentsByOrder(unknown) = %v, %v; want none, nil", ps, err)
 	}
@@ -138,7 +138,7 @@ func testByOrder(t *testing.T, s getpaid.Store) {
 		want = append(want, p)
 		mustCreate(t, s, newPayment("o-other", 1, "PLN"), getpaid.CreateOptions{})
 	}
-	got, err := s.PaymentsByOrder(ctx(t), "o-list")
+	got, err := byOrder(t, s, "o-list")
 	if err != nil {
 		t.Fatalf("PaymentsByOrder: %v", err)
 	}
@@ -153,7 +153,7 @@ func testDuplicateID(t *testing.T, s getpaid.Store) {
 	mustCreate(t, s, p, getpaid.CreateOptions{})
 	q := newPayment("o-dup2", 200, "PLN")
 	q.ID = p.ID
-	wantErr(t, "CreatePayment same id", s.CreatePayment(ctx(t), q, getpaid.CreateOptions{}), getpaid.ErrConflict)
+	wantErr(t, "CreatePayment same id", create(t, s, q, getpaid.CreateOptions{}), getpaid.ErrConflict)
 	if got := mustGet(t, s, p.ID); got.OrderID != "o-dup" {
 		t.Errorf("duplicate create overwrote the payment: %+v", got)
 	}
@@ -167,7 +167,7 @@ func testDuplicateExternalID(t *testing.T, s getpaid.Store) {
 	mustCreate(t, s, p, getpaid.CreateOptions{})
 	q := newPayment("o-dx2", 100, "PLN")
 	q.ExternalID = "EXT"
-	wantErr(t, "CreatePayment same external id", s.CreatePayment(ctx(t), q, getpaid.CreateOptions{}), getpaid.ErrConflict)
+	wantErr(t, "CreatePayment same external id", create(t, s, q, getpaid.CreateOptions{}), getpaid.ErrConflict)
 	if _, err := s.Payment(ctx(t), q.ID); !isNotFound(err) {
 		t.Errorf("refused payment was stored (err %v)", err)
 	}
@@ -183,13 +183,13 @@ func testOneLivePerOrder(t *testing.T, s getpaid.Store) {
 	a := newPayment("o-live", 100, "PLN")
 	mustCreate(t, s, a, live)
 	b := newPayment("o-live", 100, "PLN")
-	wantErr(t, "second live payment", s.CreatePayment(ctx(t), b, live), getpaid.ErrLivePaymentExists)
+	wantErr(t, "second live payment", create(t, s, b, live), getpaid.ErrLivePaymentExists)
 	if _, err := s.Payment(ctx(t), b.ID); !isNotFound(err) {
 		t.Errorf("refused payment was stored (err %v)", err)
 	}
 	// Prepared still counts as live.
 	mustUpdate(t, s, a.ID, prepare("L1"))
-	wantErr(t, "live after prepare", s.CreatePayment(ctx(t), b, live), getpaid.ErrLivePaymentExists)
+	wantErr(t, "live after prepare", create(t, s, b, live), getpaid.ErrLivePaymentExists)
 	// Failed and cancelled payments do not count; several may coexist.
 	mustUpdate(t, s, a.ID, failed())
 	mustCreate(t, s, b, live)
@@ -199,10 +199,10 @@ func testOneLivePerOrder(t *testing.T, s getpaid.Store) {
 	mustUpdate(t, s, c.ID, failed())
 	d := newPayment("o-live", 100, "PLN")
 	mustCreate(t, s, d, live)
-	wantErr(t, "live after d", s.CreatePayment(ctx(t), newPayment("o-live", 1, "PLN"), live), getpaid.ErrLivePaymentExists)
+	wantErr(t, "live after d", create(t, s, newPayment("o-live", 1, "PLN"), live), getpaid.ErrLivePaymentExists)
 	// Other orders are not affected.
 	mustCreate(t, s, newPayment("o-live-other", 100, "PLN"), live)
-	ps, err := s.PaymentsByOrder(ctx(t), "o-live")
+	ps, err := byOrder(t, s, "o-live")
 	if err != nil || len(ps) != 4 {
 		t.Fatalf("PaymentsByOrder = %d payments, %v; want 4", len(ps), err)
 	}
@@ -221,7 +221,7 @@ func testOneLiveOff(t *testing.T, s getpaid.Store) {
 	for range 3 {
 		mustCreate(t, s, newPayment("o-many", 100, "PLN"), getpaid.CreateOptions{})
 	}
-	ps, err := s.PaymentsByOrder(ctx(t), "o-many")
+	ps, err := byOrder(t, s, "o-many")
 	if err != nil || len(ps) != 3 {
 		t.Fatalf("PaymentsByOrder = %d, %v; want 3", len(ps), err)
 	}

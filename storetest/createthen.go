@@ -14,7 +14,7 @@ import (
 func testCreateThen(t *testing.T, s getpaid.Store) {
 	p := newPayment("o-then", 1234, "PLN")
 	r := &getpaid.Redirect{Method: "GET", URL: "https://broker.example/pay/1", Fields: map[string]string{}}
-	err := s.CreatePayment(ctx(t), p, getpaid.CreateOptions{Then: &getpaid.Mutation{
+	err := create(t, s, p, getpaid.CreateOptions{Then: &getpaid.Mutation{
 		Cause: "prepared at broker",
 		Apply: func(q *getpaid.Payment) (bool, error) { return true, getpaid.MarkPrepared(q, "ext-then", r) },
 	}})
@@ -46,7 +46,7 @@ func testCreateThen(t *testing.T, s getpaid.Store) {
 func testCreateThenFails(t *testing.T, s getpaid.Store) {
 	p := newPayment("o-then-fail", 100, "PLN")
 	boom := errors.New("boom")
-	err := s.CreatePayment(ctx(t), p, getpaid.CreateOptions{Then: &getpaid.Mutation{
+	err := create(t, s, p, getpaid.CreateOptions{Then: &getpaid.Mutation{
 		EventKey: "k-then", Apply: func(*getpaid.Payment) (bool, error) { return false, boom },
 	}})
 	if !errors.Is(err, boom) {

@@ -46,7 +46,7 @@ func testCreatedEvent(t *testing.T, s getpaid.Store) {
 		t.Fatalf("empty store has pending events %+v", evs)
 	}
 	p := newPayment("o-ce", 100000, "JPY")
-	mustCreate(t, s, p, getpaid.CreateOptions{})
+	mustCreate(t, s, p, getpaid.CreateOptions{OneLivePerOrder: true})
 	evs := mustPending(t, s, 10)
 	if len(evs) != 1 {
 		t.Fatalf("pending = %+v, want one created event", evs)
@@ -59,7 +59,7 @@ func testCreatedEvent(t *testing.T, s getpaid.Store) {
 		t.Errorf("created event (-want +got):\n%s", diff)
 	}
 	// A refused create writes no event.
-	_ = s.CreatePayment(ctx(t), newPayment("o-ce", 1, "JPY"), getpaid.CreateOptions{OneLivePerOrder: true})
+	_ = create(t, s, newPayment("o-ce", 1, "JPY"), getpaid.CreateOptions{OneLivePerOrder: true})
 	if evs := mustPending(t, s, 10); len(evs) != 1 {
 		t.Errorf("refused create wrote an event: %+v", evs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -91,9 +92,41 @@ func fullPayment(order string) *getpaid.Payment {
 // mustCreate creates p or fails the test.
 func mustCreate(t *testing.T, s getpaid.Store, p *getpaid.Payment, opts getpaid.CreateOptions) {
 	t.Helper()
-	if err := s.CreatePayment(ctx(t), p, opts); err != nil {
+	if err := create(t, s, p, opts); err != nil {
 		t.Fatalf("CreatePayment(%s): %v", p.ID, err)
 	}
+}
+
+// create runs CreatePayment and, when it succeeds, sets *p to the payment as
+// stored (Version, CreatedAt, UpdatedAt, and Then's change).
+func create(t *testing.T, s getpaid.Store, p *getpaid.Payment, opts getpaid.CreateOptions) error {
+	t.Helper()
+	res, err := s.CreatePayment(ctx(t), p, opts)
+	if err != nil {
+		return err
+	}
+	*p = *res.Payment.Clone()
+	return nil
+}
+
+// byOrder lists an order's payments oldest first, through the listing.
+func byOrder(t *testing.T, s getpaid.Store, order string) ([]*getpaid.Payment, error) {
+	t.Helper()
+	var out []*getpaid.Payment
+	f := getpaid.PaymentFilter{OrderID: order}
+	for {
+		page, err := s.Payments(ctx(t), f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Payments...)
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	slices.Reverse(out)
+	return out, nil
 }
 
 // mustGet reads payment id or fails the test.

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -27,9 +29,6 @@ type Config struct {
 	Secret     string   `yaml:"secret"`
 	Currencies []string `yaml:"currencies"`
 	Method     string   `yaml:"method"` // GET (default) or POST
-	// PagesURL is the absolute URL where Pages is mounted
-	// ("http://127.0.0.1:8000/broker/dummy"); set by the wiring, not by users.
-	PagesURL string `yaml:"-"`
 	// HTTPClient sends callbacks; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client `yaml:"-"`
 	// RetryDelays are the waits before each callback retry; nil means
@@ -40,6 +39,7 @@ type Config struct {
 // Broker is the dummy backend together with its paywall.
 type Broker struct {
 	cfg    Config
+	env    atomic.Pointer[getpaid.Env] // set by Provision
 	client *http.Client
 	mu     sync.Mutex
 	state  map[string]*session // payment id -> what the buyer chose
@@ -58,6 +58,8 @@ type session struct {
 
 var (
 	_ getpaid.Broker           = (*Broker)(nil)
+	_ getpaid.Provisioner      = (*Broker)(nil)
+	_ io.Closer                = (*Broker)(nil)
 	_ getpaid.StatusFetcher    = (*Broker)(nil)
 	_ getpaid.CallbackVerifier = (*Broker)(nil)
 	_ getpaid.Capturer         = (*Broker)(nil)
@@ -97,9 +99,21 @@ func New(cfg Config) (*Broker, error) {
 	return &Broker{cfg: cfg, client: client, state: map[string]*session{}, quit: make(chan struct{})}, nil
 }
 
-// SetPagesURL sets where the paywall is mounted, when the wiring learns it
-// only after New (a listener on a random port).
-func (b *Broker) SetPagesURL(u string) { b.cfg.PagesURL = strings.TrimRight(u, "/") }
+// Provision implements getpaid.Provisioner: the paywall learns where it is
+// mounted and where to send callbacks and buyers.
+func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
+	b.env.Store(&env)
+	return nil
+}
+
+// environment returns the broker's environment, or an error before Provision.
+func (b *Broker) environment() (*getpaid.Env, error) {
+	env := b.env.Load()
+	if env == nil {
+		return nil, errors.New("dummy: backend not provisioned (no getpaid URL yet)")
+	}
+	return env, nil
+}
 
 // Currencies implements getpaid.Broker.
 func (b *Broker) Currencies() []string { return slices.Clone(b.cfg.Currencies) }
@@ -115,16 +129,17 @@ func Sign(secret string, body []byte) string {
 // Prepare implements getpaid.Broker: it sends the buyer to the paywall with
 // signed fields, by GET (query string) or POST (auto-submitted form).
 func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
-	if b.cfg.PagesURL == "" {
-		return nil, errors.New("dummy: paywall URL not configured")
+	env, err := b.environment()
+	if err != nil {
+		return nil, err
 	}
 	p := req.Payment
 	f := paywallFields{
 		PaymentID: p.ID, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
-		Description: p.Description, NotifyURL: req.NotifyURL, SuccessURL: req.SuccessURL, FailureURL: req.FailureURL,
+		Description: p.Description, NotifyURL: env.CallbackURL(), SuccessURL: env.SuccessURL(p.ID), FailureURL: env.FailureURL(p.ID),
 	}
 	fields := f.values(b.cfg.Secret)
-	r := &getpaid.Redirect{Method: b.cfg.Method, URL: strings.TrimRight(b.cfg.PagesURL, "/") + "/pay", Fields: map[string]string{}}
+	r := &getpaid.Redirect{Method: b.cfg.Method, URL: env.PagesURL() + "/pay", Fields: map[string]string{}}
 	for k := range fields {
 		r.Fields[k] = fields.Get(k)
 	}
@@ -140,7 +155,8 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 func (b *Broker) Wait() { b.wg.Wait() }
 
 // Close stops retrying callbacks and waits for those in flight, for shutdown.
-func (b *Broker) Close() {
+func (b *Broker) Close() error {
 	b.once.Do(func() { close(b.quit) })
 	b.wg.Wait()
+	return nil
 }

@@ -9,7 +9,8 @@ import (
 
 // FetchStatus implements getpaid.StatusFetcher from what the buyer chose on
 // the paywall; a payment nobody has acted on yet reports nothing new.
-func (b *Broker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
+func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	p := req.Payment
 	b.mu.Lock()
 	s, ok := b.state[p.ID]
 	var snap session
@@ -38,7 +39,8 @@ func (b *Broker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.
 }
 
 // Capture implements getpaid.Capturer.
-func (b *Broker) Capture(ctx context.Context, p *getpaid.Payment, amount getpaid.Money) (*getpaid.Observation, error) {
+func (b *Broker) Capture(ctx context.Context, req *getpaid.CaptureRequest) (*getpaid.Observation, error) {
+	p, amount := req.Payment, req.Amount
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.state[p.ID]
@@ -52,7 +54,8 @@ func (b *Broker) Capture(ctx context.Context, p *getpaid.Payment, amount getpaid
 }
 
 // Release implements getpaid.Releaser.
-func (b *Broker) Release(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
+func (b *Broker) Release(ctx context.Context, req *getpaid.ReleaseRequest) (*getpaid.Observation, error) {
+	p := req.Payment
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.state[p.ID]
@@ -67,7 +70,8 @@ func (b *Broker) Release(ctx context.Context, p *getpaid.Payment) (*getpaid.Obse
 }
 
 // Refund implements getpaid.Refunder; the dummy refunds at once.
-func (b *Broker) Refund(ctx context.Context, p *getpaid.Payment, amount getpaid.Money, refundID string) (*getpaid.Observation, error) {
+func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	p, amount, refundID := req.Payment, req.Amount, req.OperationID
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.state[p.ID]
@@ -79,10 +83,10 @@ func (b *Broker) Refund(ctx context.Context, p *getpaid.Payment, amount getpaid.
 }
 
 // PanelSettings implements getpaid.Configurator.
-func (b *Broker) PanelSettings(baseURL string) []getpaid.PanelSetting {
+func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 	return []getpaid.PanelSetting{
-		{Name: "Callback URL (sent with every payment)", Value: baseURL + "/callback/dummy"},
-		{Name: "Paywall", Value: baseURL + "/broker/dummy/pay"},
+		{Name: "Callback URL (sent with every payment)", Value: env.CallbackURL()},
+		{Name: "Paywall", Value: env.PagesURL() + "/pay"},
 		{Name: "Signature", Value: "Dummy-Signature: hex HMAC-SHA256 of the raw body with the secret setting"},
 	}
 }

@@ -22,7 +22,7 @@ func TestTokenSharedByConcurrentCalls(t *testing.T) {
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
-			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN"), NotifyURL: e.recv.URL})
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN")})
 			errs <- err
 		})
 	}
@@ -56,7 +56,7 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 	}
 	for _, s := range steps {
 		now.Add(s.advance)
-		if _, err := e.b.FetchStatus(context.Background(), p); err != nil {
+		if _, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p}); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		if n := e.sim.TokenRequests(); n != s.want {
@@ -71,7 +71,7 @@ func TestTokenRetriedOnceOn401(t *testing.T) {
 	p := e.payment("1.00", "PLN")
 	e.prepare(t, p)
 	e.sim.RevokeTokens()
-	if _, err := e.b.FetchStatus(context.Background(), p); err != nil {
+	if _, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p}); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.sim.TokenRequests(); n != 2 {
@@ -98,7 +98,7 @@ func TestBrokerErrors(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, payutest.Config{}, tc.edit)
 			e.sim.SetFailure(tc.failure)
-			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN"), NotifyURL: e.recv.URL})
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN")})
 			var be *getpaid.BrokerError
 			if !errors.As(err, &be) || be.Retryable != tc.retryable || !strings.Contains(err.Error(), tc.contains) {
 				t.Fatalf("err = %v (%#v), want retryable=%v containing %q", err, be, tc.retryable, tc.contains)
@@ -117,15 +117,15 @@ func TestBrokerDownAfterToken(t *testing.T) {
 			p := e.payment("1.00", "PLN")
 			e.prepare(t, p)
 			e.sim.SetFailure(tc.failure)
-			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN"), NotifyURL: e.recv.URL})
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN")})
 			var be *getpaid.BrokerError
 			if !errors.As(err, &be) || !be.Retryable || !be.Happened {
 				t.Fatalf("create: err = %v, want retryable and possibly happened", err)
 			}
-			if _, err := e.b.FetchStatus(context.Background(), p); !getpaid.IsRetryable(err) {
+			if _, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p}); !getpaid.IsRetryable(err) {
 				t.Fatalf("fetch: err = %v", err)
 			}
-			if _, err := e.b.Refund(context.Background(), p, p.Amount, "r1"); !getpaid.IsRetryable(err) {
+			if _, err := e.b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Amount, OperationID: "r1"}); !getpaid.IsRetryable(err) {
 				t.Fatalf("refund: err = %v", err)
 			}
 		})
@@ -138,7 +138,7 @@ func TestDuplicateExtOrderID(t *testing.T) {
 	p := e.payment("1.00", "PLN")
 	e.prepare(t, p)
 	p.Status = getpaid.StatusNew
-	_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p, NotifyURL: e.recv.URL})
+	_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p})
 	if err == nil || getpaid.IsRetryable(err) || !strings.Contains(err.Error(), "ERROR_ORDER_NOT_UNIQUE") {
 		t.Fatalf("err = %v", err)
 	}
@@ -176,9 +176,9 @@ func TestFetchStatus(t *testing.T) {
 			p := e.payment("1.00", "PLN")
 			pr := e.prepare(t, p)
 			if tc.outcome != "" {
-				_ = e.sim.Pay(ctx, pr.Redirect.URL, tc.outcome)
+				_ = e.sim.Pay(ctx, pr.Redirect, tc.outcome)
 			}
-			o, err := e.b.FetchStatus(ctx, p)
+			o, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +192,7 @@ func TestFetchStatus(t *testing.T) {
 		})
 	}
 	b, _ := payu.New(payu.Config{PosID: "1", SecondKey: "k", ClientID: "1", ClientSecret: "s"})
-	if _, err := b.FetchStatus(ctx, &getpaid.Payment{ID: "pay_1"}); !errors.Is(err, getpaid.ErrInvalidRequest) {
+	if _, err := b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: &getpaid.Payment{ID: "pay_1"}}); !errors.Is(err, getpaid.ErrInvalidRequest) {
 		t.Fatalf("no order id: err = %v", err)
 	}
 }
@@ -221,7 +221,7 @@ func TestNotificationRetriedUntil200(t *testing.T) {
 	e.fails.Store(2)
 	p := e.payment("1.00", "PLN")
 	pr := e.prepare(t, p)
-	_ = e.sim.Pay(context.Background(), pr.Redirect.URL, payutest.OutcomePaid)
+	_ = e.sim.Pay(context.Background(), pr.Redirect, payutest.OutcomePaid)
 	e.next(t, p)
 	waitFor(t, func() bool { return len(e.sim.Notifications()) >= 3 })
 	var codes []int
@@ -239,7 +239,7 @@ func TestNotificationAttemptsBounded(t *testing.T) {
 	e.fails.Store(1000)
 	p := e.payment("1.00", "PLN")
 	pr := e.prepare(t, p)
-	_ = e.sim.Pay(context.Background(), pr.Redirect.URL, payutest.OutcomeDeclined)
+	_ = e.sim.Pay(context.Background(), pr.Redirect, payutest.OutcomeDeclined)
 	waitFor(t, func() bool { return len(e.sim.Notifications()) >= 3 })
 	time.Sleep(20 * time.Millisecond)
 	if n := len(e.sim.Notifications()); n != 3 {

@@ -1,12 +1,14 @@
 package payu
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -57,11 +59,13 @@ type Broker struct {
 	client     *http.Client
 	now        func() time.Time
 	tokens     tokenCache
+	env        atomic.Pointer[getpaid.Env]
 }
 
 // Interface guards.
 var (
 	_ getpaid.Broker           = (*Broker)(nil)
+	_ getpaid.Provisioner      = (*Broker)(nil)
 	_ getpaid.StatusFetcher    = (*Broker)(nil)
 	_ getpaid.Capturer         = (*Broker)(nil)
 	_ getpaid.Releaser         = (*Broker)(nil)
@@ -120,6 +124,22 @@ func New(cfg Config) (*Broker, error) {
 	return &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: &client, now: now}, nil
 }
 
+// Provision implements getpaid.Provisioner: orders carry the backend's
+// callback URL (notifyUrl) and return URL (continueUrl) from env.
+func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
+	b.env.Store(&env)
+	return nil
+}
+
+// environment returns the broker's environment, or an error before Provision.
+func (b *Broker) environment() (*getpaid.Env, error) {
+	env := b.env.Load()
+	if env == nil {
+		return nil, errors.New("payu: backend not provisioned (no getpaid URL yet)")
+	}
+	return env, nil
+}
+
 // Currencies lists the accepted ISO 4217 codes.
 func (b *Broker) Currencies() []string { return slices.Clone(b.currencies) }
 
@@ -162,12 +182,11 @@ func (b *Broker) AllowCallbackFrom(ip string) bool {
 // PanelSettings lists what a merchant checks in PayU's panel for a getpaid
 // reachable at baseURL. PayU takes the notification and return URLs per order
 // (notifyUrl, continueUrl); the panel only has to show the same POS.
-func (b *Broker) PanelSettings(baseURL string) []getpaid.PanelSetting {
-	base := strings.TrimRight(baseURL, "/")
+func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 	return []getpaid.PanelSetting{
 		{Name: "POS id (pos_id, must match the panel's POS)", Value: b.cfg.PosID},
 		{Name: "OAuth client_id", Value: b.cfg.ClientID},
-		{Name: "Notification URL (sent as notifyUrl with every order)", Value: base + "/callback/payu"},
+		{Name: "Notification URL (sent as notifyUrl with every order)", Value: env.CallbackURL()},
 		{Name: "Return URL", Value: "none in the panel: continueUrl is sent per order (getpaid's /success/{payment id})"},
 		{Name: "Signature algorithm", Value: "SHA-256 or stronger (MD5 only with allow_md5, e.g. for the sandbox)"},
 	}

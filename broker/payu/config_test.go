@@ -116,7 +116,7 @@ func TestPanelSettings(t *testing.T) {
 	t.Parallel()
 	b, _ := New(validConfig())
 	var notify string
-	for _, s := range b.PanelSettings("https://shop.example/pay/") {
+	for _, s := range b.PanelSettings(getpaid.NewEnv("payu", "https://shop.example/pay/", nil)) {
 		if strings.HasPrefix(s.Name, "Notification URL") {
 			notify = s.Value
 		}

@@ -27,13 +27,17 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	// The engine provisions every backend with getpaid's URLs; by hand:
+	if err := b.Provision(context.Background(), getpaid.NewEnv("payu", "https://shop.example/payments", nil)); err != nil {
+		panic(err)
+	}
 	p := &getpaid.Payment{ID: "pay_example", Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10", "HUF"), Description: "Order 1"}
 	ctx := context.Background()
-	prepared, err := b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, SuccessURL: "https://shop.example/done"})
+	prepared, err := b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p})
 	if err != nil {
 		panic(err)
 	}
-	_ = sim.Pay(ctx, prepared.Redirect.URL, payutest.OutcomePaid)
+	_ = sim.Pay(ctx, prepared.Redirect, payutest.OutcomePaid)
 	req, _ := sim.Notification(prepared.ExternalID, "", "", "")
 	o, err := b.ParseCallback(ctx, req)
 	fmt.Println(o.Kind, o.Amount, o.Full, o.PaymentID, err)

@@ -60,6 +60,9 @@ func newEnvRaw(t *testing.T, simCfg payutest.Config, edit func(*payu.Config)) *e
 		e.obs <- o
 	}))
 	t.Cleanup(e.recv.Close)
+	if err := b.Provision(context.Background(), getpaid.NewEnv("payu", e.recv.URL, nil)); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -71,8 +74,7 @@ func (e *env) payment(amount, currency string) *getpaid.Payment {
 // prepare registers p at the simulator and marks it prepared.
 func (e *env) prepare(t *testing.T, p *getpaid.Payment) *getpaid.Prepared {
 	t.Helper()
-	pr, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p, NotifyURL: e.recv.URL + "/callback/payu",
-		SuccessURL: "http://shop.test/success/" + p.ID, ClientIP: "203.0.113.7"})
+	pr, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p, ClientIP: "203.0.113.7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +117,10 @@ func TestJourneys(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		journey func(t *testing.T, e *env, p *getpaid.Payment, redirect string)
+		journey func(t *testing.T, e *env, p *getpaid.Payment, redirect *getpaid.Redirect)
 		want    getpaid.Status
 	}{
-		{"pay now", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"pay now", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			if err := e.sim.Pay(ctx, r, payutest.OutcomePaid); err != nil {
 				t.Fatal(err)
 			}
@@ -126,11 +128,11 @@ func TestJourneys(t *testing.T) {
 				t.Fatalf("got %+v", o)
 			}
 		}, getpaid.StatusPaid},
-		{"decline", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"decline", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomeDeclined)
 			e.next(t, p)
 		}, getpaid.StatusFailed},
-		{"abandon then expire", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"abandon then expire", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomeAbandoned)
 			if st, _ := e.sim.Order(p.ExternalID); st != payu.StatusNew {
 				t.Fatalf("abandoned order is %s", st)
@@ -138,37 +140,37 @@ func TestJourneys(t *testing.T) {
 			e.sim.Expire(p.ExternalID)
 			e.next(t, p)
 		}, getpaid.StatusFailed},
-		{"authorise then capture", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"authorise then capture", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomePreAuth)
 			e.next(t, p)
 			if p.Status != getpaid.StatusPreAuth || p.Locked != p.Amount.Minor {
 				t.Fatalf("after hold: %s locked %d", p.Status, p.Locked)
 			}
-			if _, err := e.b.Capture(ctx, p, p.Money(p.Amount.Minor-1)); !errors.Is(err, getpaid.ErrNotSupported) {
+			if _, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Money(p.Amount.Minor - 1)}); !errors.Is(err, getpaid.ErrNotSupported) {
 				t.Fatalf("partial capture err = %v", err)
 			}
-			o, err := e.b.Capture(ctx, p, p.Amount)
+			o, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Amount})
 			apply(t, p, o, err)
 			if o := e.next(t, p); o.BrokerStatus != payu.StatusCompleted {
 				t.Fatalf("got %+v", o)
 			}
 		}, getpaid.StatusPaid},
-		{"authorise then release", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"authorise then release", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomePreAuth)
 			e.next(t, p)
-			o, err := e.b.Release(ctx, p)
+			o, err := e.b.Release(ctx, &getpaid.ReleaseRequest{Payment: p})
 			apply(t, p, o, err)
 			if o := e.next(t, p); o.BrokerStatus != payu.StatusCanceled {
 				t.Fatalf("got %+v", o)
 			}
 		}, getpaid.StatusCancelled},
-		{"authorisation expires", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"authorisation expires", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomePreAuth)
 			e.next(t, p)
 			e.sim.Expire(p.ExternalID)
 			e.next(t, p)
 		}, getpaid.StatusFailed},
-		{"delayed settlement", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"delayed settlement", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomePending)
 			e.next(t, p)
 			if p.Status != getpaid.StatusChargeStarted {
@@ -179,15 +181,15 @@ func TestJourneys(t *testing.T) {
 			}
 			e.next(t, p)
 		}, getpaid.StatusPaid},
-		{"cancel unpaid", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
-			o, err := e.b.Cancel(ctx, p)
+		{"cancel unpaid", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
+			o, err := e.b.Cancel(ctx, &getpaid.CancelRequest{Payment: p})
 			apply(t, p, o, err)
 			e.next(t, p)
 		}, getpaid.StatusCancelled},
-		{"full refund finalized", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"full refund finalized", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomePaid)
 			e.next(t, p)
-			o, err := e.b.Refund(ctx, p, p.Amount, "ref_1")
+			o, err := e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Amount, OperationID: "ref_1"})
 			apply(t, p, o, err)
 			if p.Status != getpaid.StatusRefundStarted {
 				t.Fatalf("status %s", p.Status)
@@ -199,21 +201,21 @@ func TestJourneys(t *testing.T) {
 				t.Fatalf("got %+v", o)
 			}
 		}, getpaid.StatusRefunded},
-		{"partial refunds, one cancelled", func(t *testing.T, e *env, p *getpaid.Payment, r string) {
+		{"partial refunds, one cancelled", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomePaid)
 			e.next(t, p)
-			o, err := e.b.Refund(ctx, p, p.Money(300), "ref_a")
+			o, err := e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Money(300), OperationID: "ref_a"})
 			apply(t, p, o, err)
 			_ = e.sim.SettleRefund(p.ExternalID, "ref_a", payu.RefundCanceled)
 			if o := e.next(t, p); o.Kind != getpaid.KindRefundFailed || p.Status != getpaid.StatusPaid {
 				t.Fatalf("got %+v, %s", o, p.Status)
 			}
-			o, err = e.b.Refund(ctx, p, p.Money(400), "ref_b")
+			o, err = e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Money(400), OperationID: "ref_b"})
 			apply(t, p, o, err)
-			if again, err := e.b.Refund(ctx, p, p.Money(400), "ref_b"); err != nil || again.EventID != o.EventID {
+			if again, err := e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Money(400), OperationID: "ref_b"}); err != nil || again.EventID != o.EventID {
 				t.Fatalf("idempotent repeat: %+v, %v", again, err)
 			}
-			if _, err := e.b.Refund(ctx, p, p.Money(700), "ref_c"); err == nil || getpaid.IsRetryable(err) {
+			if _, err := e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Money(700), OperationID: "ref_c"}); err == nil || getpaid.IsRetryable(err) {
 				t.Fatalf("overdraw err = %v", err)
 			}
 			_ = e.sim.SettleRefund(p.ExternalID, "ref_b", payu.RefundFinalized)
@@ -226,7 +228,7 @@ func TestJourneys(t *testing.T) {
 			e := newEnv(t, payutest.Config{}, nil)
 			p := e.payment("10.00", "PLN")
 			pr := e.prepare(t, p)
-			tc.journey(t, e, p, pr.Redirect.URL)
+			tc.journey(t, e, p, pr.Redirect)
 			if p.Status != tc.want {
 				t.Fatalf("status %s, want %s", p.Status, tc.want)
 			}

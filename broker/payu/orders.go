@@ -51,6 +51,10 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		return nil, fmt.Errorf("%s: %w: no payment", op, getpaid.ErrInvalidRequest)
 	}
 	p := req.Payment
+	env, err := b.environment()
+	if err != nil {
+		return nil, err
+	}
 	if err := b.accepts(p.Amount.Currency); err != nil {
 		return nil, err
 	}
@@ -67,8 +71,8 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		ip = "127.0.0.1"
 	}
 	body := createOrder{
-		NotifyURL:     req.NotifyURL,
-		ContinueURL:   req.SuccessURL,
+		NotifyURL:     env.CallbackURL(),
+		ContinueURL:   env.SuccessURL(p.ID),
 		CustomerIP:    ip,
 		MerchantPosID: b.cfg.PosID,
 		Description:   desc,
@@ -115,7 +119,8 @@ func orderPath(p *getpaid.Payment) (string, error) {
 
 // FetchStatus retrieves the order (GET /api/v2_1/orders/{orderId}) and maps
 // its status like a notification, with EventID "poll:<orderId>:<status>".
-func (b *Broker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
+func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	p := req.Payment
 	const op = "payu: retrieve order"
 	path, err := orderPath(p)
 	if err != nil {
@@ -143,7 +148,8 @@ func (b *Broker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.
 // (PUT /api/v2_1/orders/{orderId}/status, orderStatus COMPLETED). PayU
 // captures the whole hold this way, so amount must equal the held amount;
 // partial captures are refused with getpaid.ErrNotSupported.
-func (b *Broker) Capture(ctx context.Context, p *getpaid.Payment, amount getpaid.Money) (*getpaid.Observation, error) {
+func (b *Broker) Capture(ctx context.Context, req *getpaid.CaptureRequest) (*getpaid.Observation, error) {
+	p, amount := req.Payment, req.Amount
 	const op = "payu: capture"
 	path, err := orderPath(p)
 	if err != nil {
@@ -167,13 +173,13 @@ func (b *Broker) Capture(ctx context.Context, p *getpaid.Payment, amount getpaid
 
 // Release cancels the order holding a pre-authorisation
 // (DELETE /api/v2_1/orders/{orderId}).
-func (b *Broker) Release(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
-	return b.cancel(ctx, p, "payu: release", "release:")
+func (b *Broker) Release(ctx context.Context, req *getpaid.ReleaseRequest) (*getpaid.Observation, error) {
+	return b.cancel(ctx, req.Payment, "payu: release", "release:")
 }
 
 // Cancel cancels an unpaid order (DELETE /api/v2_1/orders/{orderId}).
-func (b *Broker) Cancel(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
-	return b.cancel(ctx, p, "payu: cancel", "cancel:")
+func (b *Broker) Cancel(ctx context.Context, req *getpaid.CancelRequest) (*getpaid.Observation, error) {
+	return b.cancel(ctx, req.Payment, "payu: cancel", "cancel:")
 }
 
 func (b *Broker) cancel(ctx context.Context, p *getpaid.Payment, op, prefix string) (*getpaid.Observation, error) {
@@ -206,7 +212,8 @@ type refundBody struct {
 // amount is omitted when it is everything captured (a full refund). The
 // result is KindRefundStarted; the refund notification (FINALIZED or
 // CANCELED) completes it.
-func (b *Broker) Refund(ctx context.Context, p *getpaid.Payment, amount getpaid.Money, refundID string) (*getpaid.Observation, error) {
+func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	p, amount, refundID := req.Payment, req.Amount, req.OperationID
 	const op = "payu: refund"
 	path, err := orderPath(p)
 	if err != nil {

@@ -16,7 +16,7 @@ func TestPendingThenCompleted(t *testing.T) {
 	e := newEnvRaw(t, payutest.Config{}, nil)
 	p := e.payment("12.34", "EUR")
 	pr := e.prepare(t, p)
-	if err := e.sim.Pay(context.Background(), pr.Redirect.URL, payutest.OutcomePaid); err != nil {
+	if err := e.sim.Pay(context.Background(), pr.Redirect, payutest.OutcomePaid); err != nil {
 		t.Fatal(err)
 	}
 	if o := e.next(t, p); o.Kind != getpaid.KindPending || p.Status != getpaid.StatusChargeStarted {
@@ -35,7 +35,7 @@ func TestReplayedTamperedAndWrongNotifications(t *testing.T) {
 	e := newEnv(t, payutest.Config{}, nil)
 	p := e.payment("10.00", "PLN")
 	pr := e.prepare(t, p)
-	_ = e.sim.Pay(ctx, pr.Redirect.URL, payutest.OutcomePaid)
+	_ = e.sim.Pay(ctx, pr.Redirect, payutest.OutcomePaid)
 	e.next(t, p)
 	if p.Status != getpaid.StatusPaid {
 		t.Fatalf("status %s", p.Status)

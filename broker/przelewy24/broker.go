@@ -56,13 +56,11 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	if p.Buyer.Email == "" {
 		return nil, fmt.Errorf("przelewy24: %w", &getpaid.FieldError{Field: "buyer.email", Reason: "Przelewy24 requires the buyer's email", Err: getpaid.ErrInvalidRequest})
 	}
-	urlReturn := req.SuccessURL
-	if urlReturn == "" {
-		urlReturn = p.ReturnURL
+	env, err := b.environment()
+	if err != nil {
+		return nil, err
 	}
-	if urlReturn == "" {
-		return nil, fmt.Errorf("przelewy24: %w: a return URL is required", getpaid.ErrInvalidRequest)
-	}
+	urlReturn := env.SuccessURL(p.ID)
 	if len(p.ID) > 100 {
 		return nil, fmt.Errorf("przelewy24: %w: payment id longer than 100 characters", getpaid.ErrInvalidRequest)
 	}
@@ -74,16 +72,12 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	if desc == "" {
 		desc = "Payment " + p.ID
 	}
-	if req.NotifyURL != "" {
-		n := req.NotifyURL
-		b.lastNotify.Store(&n)
-	}
 	r := registerRequest{
 		MerchantID: b.cfg.MerchantID, PosID: b.cfg.PosID, SessionID: p.ID,
 		Amount: p.Amount.Minor, Currency: p.Amount.Currency,
 		Description: truncate(desc, 1024), Email: truncate(p.Buyer.Email, 50),
 		Client:  truncate(strings.TrimSpace(p.Buyer.FirstName+" "+p.Buyer.LastName), 40),
-		Country: b.cfg.Country, Language: lang, URLReturn: urlReturn, URLStatus: req.NotifyURL,
+		Country: b.cfg.Country, Language: lang, URLReturn: urlReturn, URLStatus: env.CallbackURL(),
 		Encoding: "UTF-8",
 		Sign:     registerSign(p.ID, b.cfg.MerchantID, p.Amount.Minor, p.Amount.Currency, b.cfg.CRC),
 	}
@@ -109,7 +103,8 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 // payment is not paid: any error leaves it unchanged and the notification is
 // answered with an error, so Przelewy24 sends it again. Refund notifications
 // need no confirmation.
-func (b *Broker) ConfirmCallback(ctx context.Context, p *getpaid.Payment, o *getpaid.Observation) error {
+func (b *Broker) ConfirmCallback(ctx context.Context, req *getpaid.ConfirmRequest) error {
+	p, o := req.Payment, req.Observation
 	if o.BrokerStatus != statusNotification {
 		return nil
 	}
@@ -168,7 +163,8 @@ func (b *Broker) lookup(ctx context.Context, p *getpaid.Payment) (d transactionD
 // verified) pending, never paid; 2 captured, data.amount; 3 (returned) nothing
 // new: refunds are deltas that arrive, with their amounts, as refund
 // notifications, so the poll reports the word only.
-func (b *Broker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.Observation, error) {
+func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	p := req.Payment
 	d, found, err := b.lookup(ctx, p)
 	if err != nil {
 		return nil, err
@@ -214,7 +210,8 @@ func (b *Broker) FetchStatus(ctx context.Context, p *getpaid.Payment) (*getpaid.
 // Refund asks for a refund of amount through the batch refund endpoint.
 // refundID is the requestId and, up to 35 characters, the refundsUuid (longer
 // ids are hashed). The result arrives later as a refund notification.
-func (b *Broker) Refund(ctx context.Context, p *getpaid.Payment, amount getpaid.Money, refundID string) (*getpaid.Observation, error) {
+func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	p, amount, refundID := req.Payment, req.Amount, req.OperationID
 	if amount.Currency != p.Amount.Currency {
 		return nil, fmt.Errorf("przelewy24: %w: refund in %s, payment in %s", getpaid.ErrAmountMismatch, amount.Currency, p.Amount.Currency)
 	}
@@ -242,9 +239,11 @@ func (b *Broker) Refund(ctx context.Context, p *getpaid.Payment, amount getpaid.
 	}
 	notify := b.cfg.RefundNotifyURL
 	if notify == "" {
-		if n := b.lastNotify.Load(); n != nil {
-			notify = *n
+		env, err := b.environment()
+		if err != nil {
+			return nil, err
 		}
+		notify = env.CallbackURL()
 	}
 	in := map[string]any{
 		"requestId": truncate(refundID, 45), "refundsUuid": uuid, "urlStatus": notify,

@@ -1,6 +1,7 @@
 package przelewy24
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,8 +40,8 @@ type Config struct {
 	Currencies  []string `yaml:"currencies"`   // defaults to DefaultCurrencies
 	Language    string   `yaml:"language"`     // buyer page language when the buyer has none; default "pl"
 	Country     string   `yaml:"country"`      // default "PL"
-	// RefundNotifyURL is the urlStatus sent with refunds. When empty, the
-	// NotifyURL of the last Prepare is used.
+	// RefundNotifyURL is the urlStatus sent with refunds. When empty (the
+	// usual case), the backend's own callback URL is sent.
 	RefundNotifyURL string `yaml:"refund_notify_url"`
 
 	HTTPClient *http.Client `yaml:"-"` // nil: a client with a 30 s timeout
@@ -48,15 +49,16 @@ type Config struct {
 
 // Broker is the Przelewy24 backend. It is safe for concurrent use.
 type Broker struct {
-	cfg        Config
-	base       string // host, no trailing slash
-	client     *http.Client
-	lastNotify atomic.Pointer[string]
+	cfg    Config
+	base   string // host, no trailing slash
+	client *http.Client
+	env    atomic.Pointer[getpaid.Env] // set by Provision
 }
 
 // Interface guards.
 var (
 	_ getpaid.Broker            = (*Broker)(nil)
+	_ getpaid.Provisioner       = (*Broker)(nil)
 	_ getpaid.StatusFetcher     = (*Broker)(nil)
 	_ getpaid.CallbackConfirmer = (*Broker)(nil)
 	_ getpaid.CallbackResponder = (*Broker)(nil)
@@ -128,6 +130,22 @@ func New(cfg Config) (*Broker, error) {
 	return &Broker{cfg: cfg, base: base, client: client}, nil
 }
 
+// Provision implements getpaid.Provisioner: transactions and refunds carry
+// the backend's callback URL (urlStatus) and return URL from env.
+func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
+	b.env.Store(&env)
+	return nil
+}
+
+// environment returns the broker's environment, or an error before Provision.
+func (b *Broker) environment() (*getpaid.Env, error) {
+	env := b.env.Load()
+	if env == nil {
+		return nil, errors.New("przelewy24: backend not provisioned (no getpaid URL yet)")
+	}
+	return env, nil
+}
+
 // Currencies lists the accepted currency codes.
 func (b *Broker) Currencies() []string { return slices.Clone(b.cfg.Currencies) }
 
@@ -137,10 +155,9 @@ func (b *Broker) CallbackAck() (string, []byte) { return "text/plain; charset=ut
 
 // PanelSettings lists what to set up in the Przelewy24 panel. urlStatus is
 // sent with every transaction, so the panel needs no notification URL.
-func (b *Broker) PanelSettings(baseURL string) []getpaid.PanelSetting {
-	base := strings.TrimRight(baseURL, "/")
+func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 	return []getpaid.PanelSetting{
-		{Name: "Notification URL (urlStatus, sent per transaction)", Value: base + "/callback/przelewy24"},
+		{Name: "Notification URL (urlStatus, sent per transaction)", Value: env.CallbackURL()},
 		{Name: "Merchant ID (merchant_id)", Value: strconv.Itoa(b.cfg.MerchantID)},
 		{Name: "Shop / POS ID (pos_id)", Value: strconv.Itoa(b.cfg.PosID)},
 		{Name: "CRC key (crc)", Value: "copy from panel: My data > API configuration > CRC key"},

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 func validConfig() Config {
@@ -121,7 +123,7 @@ func TestAllowCallbackFrom(t *testing.T) {
 func TestPanelSettings(t *testing.T) {
 	t.Parallel()
 	b, _ := New(validConfig())
-	got := b.PanelSettings("https://shop.example/")
+	got := b.PanelSettings(getpaid.NewEnv("przelewy24", "https://shop.example/", nil))
 	if got[0].Value != "https://shop.example/callback/przelewy24" {
 		t.Errorf("notification url %q", got[0].Value)
 	}

@@ -53,12 +53,12 @@ func TestPollFinishesPaymentWithoutNotification(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	p, err := eng.Pay(ctx, engine.CreateRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
+	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
 		Buyer: getpaid.Buyer{Email: "buyer@example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.Pay(ctx, p.Redirect.URL, "paid"); err != nil {
+	if err := sim.Pay(ctx, p.Redirect, "paid"); err != nil {
 		t.Fatal(err)
 	}
 	sim.SetVerifyFailure(true)

@@ -19,13 +19,17 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
+	// The engine provisions every backend with getpaid's URLs; by hand:
+	if err := b.Provision(ctx, getpaid.NewEnv("przelewy24", "https://shop.example/payments", nil)); err != nil {
+		panic(err)
+	}
 	p := &getpaid.Payment{ID: "pay_example", Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("49.99", "PLN"),
 		Buyer: getpaid.Buyer{Email: "buyer@example.com"}}
-	prep, err := b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, SuccessURL: "https://shop.example/thanks"})
+	prep, err := b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p})
 	if err != nil {
 		panic(err)
 	}
-	if err := sim.Pay(ctx, prep.Redirect.URL, p24test.OutcomePaid); err != nil {
+	if err := sim.Pay(ctx, prep.Redirect, p24test.OutcomePaid); err != nil {
 		panic(err)
 	}
 	req, _ := sim.Notification(p.ID, 0, "") // what Przelewy24 POSTs to urlStatus
@@ -34,7 +38,7 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println(o.Kind, o.Amount, "verified:", sim.Verified(p.ID))
-	if err := b.ConfirmCallback(ctx, p, o); err != nil {
+	if err := b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil {
 		panic(err)
 	}
 	fmt.Println("verified:", sim.Verified(p.ID))

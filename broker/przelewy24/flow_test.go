@@ -21,7 +21,7 @@ func TestFlowPaid(t *testing.T) {
 		!strings.HasPrefix(prep.Redirect.URL, e.sim.URL()+"/trnRequest/") {
 		t.Fatalf("prepared %+v %+v", prep, prep.Redirect)
 	}
-	if err := e.sim.Pay(ctx, prep.Redirect.URL, p24test.OutcomePaid); err != nil {
+	if err := e.sim.Pay(ctx, prep.Redirect, p24test.OutcomePaid); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "notification", func() bool { return len(e.recv.requests()) == 1 })
@@ -35,10 +35,10 @@ func TestFlowPaid(t *testing.T) {
 	if st, _ := e.sim.Status(p.ID); st != p24test.StatusAdvance {
 		t.Fatalf("status before verify = %d, want 1", st)
 	}
-	if got, err := e.b.FetchStatus(ctx, p); err != nil || got.Kind != getpaid.KindCaptured || got.BrokerStatus != "notification" {
+	if got, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p}); err != nil || got.Kind != getpaid.KindCaptured || got.BrokerStatus != "notification" {
 		t.Fatalf("FetchStatus before verify = %+v, %v; want a capture that still needs verify", got, err)
 	}
-	if err := e.b.ConfirmCallback(ctx, p, o); err != nil {
+	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil {
 		t.Fatalf("ConfirmCallback: %v", err)
 	}
 	if !e.sim.Verified(p.ID) {
@@ -50,12 +50,12 @@ func TestFlowPaid(t *testing.T) {
 	if p.ExternalID != o.ExternalID || o.ExternalID == "" {
 		t.Errorf("external id %q", p.ExternalID)
 	}
-	got, err := e.b.FetchStatus(ctx, p)
+	got, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
 	if err != nil || got.Kind != getpaid.KindCaptured || !got.Full || got.Amount != p.Amount || got.ExternalID != p.ExternalID {
 		t.Fatalf("FetchStatus after verify = %+v, %v", got, err)
 	}
 	// A second verify of the same notification (a duplicate) still succeeds.
-	if err := e.b.ConfirmCallback(ctx, p, o); err != nil {
+	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil {
 		t.Errorf("repeat ConfirmCallback: %v", err)
 	}
 }
@@ -79,7 +79,7 @@ func TestFlowOutcomes(t *testing.T) {
 			ctx := context.Background()
 			p := newPayment(1001, "PLN")
 			prep := e.prepare(t, p)
-			if err := e.sim.Pay(ctx, prep.Redirect.URL, tc.outcome); err != nil {
+			if err := e.sim.Pay(ctx, prep.Redirect, tc.outcome); err != nil {
 				t.Fatal(err)
 			}
 			if tc.notifications > 0 {
@@ -91,7 +91,7 @@ func TestFlowOutcomes(t *testing.T) {
 			if st, _ := e.sim.Status(p.ID); st != tc.status {
 				t.Fatalf("status %d, want %d", st, tc.status)
 			}
-			o, err := e.b.FetchStatus(ctx, p)
+			o, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestFlowOutcomes(t *testing.T) {
 				if err != nil || o.Full || o.Amount.Minor != 500 {
 					t.Fatalf("partial observation %+v %v", o, err)
 				}
-				if err := e.b.ConfirmCallback(ctx, p, o); !errors.Is(err, getpaid.ErrAmountMismatch) {
+				if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); !errors.Is(err, getpaid.ErrAmountMismatch) {
 					t.Fatalf("ConfirmCallback of a partial payment = %v, want amount mismatch", err)
 				}
 				if e.sim.Verified(p.ID) {
@@ -141,7 +141,7 @@ func TestConfirmCallbackFailures(t *testing.T) {
 			ctx := context.Background()
 			p := newPayment(1000, "PLN")
 			prep := e.prepare(t, p)
-			if err := e.sim.Pay(ctx, prep.Redirect.URL, p24test.OutcomePaid); err != nil {
+			if err := e.sim.Pay(ctx, prep.Redirect, p24test.OutcomePaid); err != nil {
 				t.Fatal(err)
 			}
 			req, err := e.sim.Notification(p.ID, tc.amount, tc.currency)
@@ -153,7 +153,7 @@ func TestConfirmCallbackFailures(t *testing.T) {
 				t.Fatalf("ParseCallback of a simulator notification: %v", err)
 			}
 			tc.setup(e.sim)
-			err = e.b.ConfirmCallback(ctx, p, o)
+			err = e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o})
 			if err == nil {
 				t.Fatal("ConfirmCallback succeeded")
 			}
@@ -184,18 +184,24 @@ func TestBrokerDown(t *testing.T) {
 		call func(*env, *getpaid.Payment) error
 	}{
 		{"prepare 5xx", "5xx", func(e *env, p *getpaid.Payment) error {
-			_, err := e.b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, SuccessURL: "https://x/"})
+			_, err := e.b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p})
 			return err
 		}},
 		{"prepare timeout", "timeout", func(e *env, p *getpaid.Payment) error {
-			_, err := e.b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, SuccessURL: "https://x/"})
+			_, err := e.b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p})
 			return err
 		}},
-		{"status 5xx", "5xx", func(e *env, p *getpaid.Payment) error { _, err := e.b.FetchStatus(ctx, p); return err }},
-		{"status timeout", "timeout", func(e *env, p *getpaid.Payment) error { _, err := e.b.FetchStatus(ctx, p); return err }},
+		{"status 5xx", "5xx", func(e *env, p *getpaid.Payment) error {
+			_, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+			return err
+		}},
+		{"status timeout", "timeout", func(e *env, p *getpaid.Payment) error {
+			_, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+			return err
+		}},
 		{"refund 5xx", "5xx", func(e *env, p *getpaid.Payment) error {
 			p.ExternalID = "300000001"
-			_, err := e.b.Refund(ctx, p, p.Amount, "ref_1")
+			_, err := e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Amount, OperationID: "ref_1"})
 			return err
 		}},
 	}
@@ -219,7 +225,10 @@ func TestAuthenticationFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: newPayment(100, "PLN"), SuccessURL: "https://x/"})
+	if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", "https://shop.example", nil)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: newPayment(100, "PLN")})
 	var be *getpaid.BrokerError
 	if !errors.As(err, &be) || be.Retryable || be.Status != http.StatusUnauthorized || !strings.Contains(err.Error(), "Incorrect authentication") {
 		t.Fatalf("err = %#v", err)
@@ -233,7 +242,7 @@ func TestPrepareCurrencies(t *testing.T) {
 		t.Run(cur, func(t *testing.T) {
 			t.Parallel()
 			p := newPayment(12345, cur)
-			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p, SuccessURL: "https://x/"})
+			_, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p})
 			if cur == "JPY" || cur == "KWD" || cur == "HRK" {
 				if !errors.Is(err, getpaid.ErrCurrencyNotAccepted) {
 					t.Fatalf("err = %v, want currency not accepted", err)
@@ -244,7 +253,7 @@ func TestPrepareCurrencies(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The simulator's lookup echoes the registered integer amount.
-			o, err := e.b.FetchStatus(context.Background(), p)
+			o, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
 			if err != nil || o.Kind != getpaid.KindNone {
 				t.Fatalf("FetchStatus %+v %v", o, err)
 			}
@@ -261,14 +270,13 @@ func TestPrepareRefusesBadInput(t *testing.T) {
 		wantErr error
 	}{
 		{"no email", func(p *getpaid.Payment, _ *getpaid.PrepareRequest) { p.Buyer.Email = "" }, getpaid.ErrInvalidRequest},
-		{"no return url", func(_ *getpaid.Payment, r *getpaid.PrepareRequest) { r.SuccessURL = "" }, getpaid.ErrInvalidRequest},
 		{"zero amount", func(p *getpaid.Payment, _ *getpaid.PrepareRequest) { p.Amount.Minor = 0 }, getpaid.ErrInvalidAmount},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := newPayment(100, "PLN")
-			r := &getpaid.PrepareRequest{Payment: p, SuccessURL: "https://x/"}
+			r := &getpaid.PrepareRequest{Payment: p}
 			tc.mod(p, r)
 			if _, err := e.b.Prepare(context.Background(), r); !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)

@@ -74,7 +74,11 @@ func newEnv(t *testing.T, script ...int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{sim: sim, b: b, recv: newReceiver(t, script...)}
+	recv := newReceiver(t, script...)
+	if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", recv.srv.URL, nil)); err != nil {
+		t.Fatal(err)
+	}
+	return &env{sim: sim, b: b, recv: recv}
 }
 
 func newPayment(minor int64, currency string) *getpaid.Payment {
@@ -86,8 +90,7 @@ func newPayment(minor int64, currency string) *getpaid.Payment {
 // prepare registers p and records the result on it.
 func (e *env) prepare(t *testing.T, p *getpaid.Payment) *getpaid.Prepared {
 	t.Helper()
-	prep, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p,
-		NotifyURL: e.recv.srv.URL + "/callback/przelewy24", SuccessURL: "https://shop.example/return"})
+	prep, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p})
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -103,7 +106,7 @@ func (e *env) paid(t *testing.T, p *getpaid.Payment) {
 	ctx := context.Background()
 	prep := e.prepare(t, p)
 	n := len(e.recv.requests())
-	if err := e.sim.Pay(ctx, prep.Redirect.URL, p24test.OutcomePaid); err != nil {
+	if err := e.sim.Pay(ctx, prep.Redirect, p24test.OutcomePaid); err != nil {
 		t.Fatalf("Pay: %v", err)
 	}
 	waitFor(t, "notification", func() bool { return len(e.recv.requests()) > n })
@@ -111,7 +114,7 @@ func (e *env) paid(t *testing.T, p *getpaid.Payment) {
 	if err != nil {
 		t.Fatalf("ParseCallback: %v", err)
 	}
-	if err := e.b.ConfirmCallback(ctx, p, o); err != nil {
+	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil {
 		t.Fatalf("ConfirmCallback: %v", err)
 	}
 	if _, err := getpaid.Apply(p, o); err != nil {

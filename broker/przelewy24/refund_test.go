@@ -32,7 +32,7 @@ func TestRefund(t *testing.T) {
 			p := newPayment(1000, "PLN")
 			e.paid(t, p)
 			e.sim.SetRefundRejected(tc.reject)
-			o, err := e.b.Refund(ctx, p, p.Money(tc.amount), getpaid.NewID("ref"))
+			o, err := e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Money(tc.amount), OperationID: getpaid.NewID("ref")})
 			if err != nil {
 				t.Fatalf("Refund: %v", err)
 			}
@@ -50,7 +50,7 @@ func TestRefund(t *testing.T) {
 			if rn.Kind != tc.wantKind || rn.Amount.Minor != tc.amount || rn.PaymentID != p.ID {
 				t.Fatalf("refund notification %+v", rn)
 			}
-			if err := e.b.ConfirmCallback(ctx, p, rn); err != nil {
+			if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: rn}); err != nil {
 				t.Fatalf("ConfirmCallback of a refund must be a no-op: %v", err)
 			}
 			if _, err := getpaid.Apply(p, rn); err != nil || p.Status != tc.wantStatus {
@@ -59,7 +59,7 @@ func TestRefund(t *testing.T) {
 			if st, _ := e.sim.Status(p.ID); st != tc.wantSim {
 				t.Errorf("simulator status %d, want %d", st, tc.wantSim)
 			}
-			fs, err := e.b.FetchStatus(ctx, p)
+			fs, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func TestRefundOverdraw(t *testing.T) {
 	e := newEnv(t)
 	p := newPayment(1000, "PLN")
 	e.paid(t, p)
-	_, err := e.b.Refund(context.Background(), p, p.Money(1001), "ref_over")
+	_, err := e.b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(1001), OperationID: "ref_over"})
 	var be *getpaid.BrokerError
 	if !errors.As(err, &be) || be.Retryable || be.Status != http.StatusConflict {
 		t.Fatalf("err = %v, want a non-retryable 409", err)
@@ -91,7 +91,7 @@ func TestRefundFindsOrderIDByLookup(t *testing.T) {
 	p := newPayment(1000, "PLN")
 	e.paid(t, p)
 	p.ExternalID = "" // as if the notification's orderId had not been stored
-	o, err := e.b.Refund(context.Background(), p, p.Money(100), "ref_lookup")
+	o, err := e.b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(100), OperationID: "ref_lookup"})
 	if err != nil || o.ExternalID == "" {
 		t.Fatalf("Refund: %+v %v", o, err)
 	}
@@ -115,7 +115,7 @@ func TestRefundRefusesBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := e.b.Refund(context.Background(), p, tc.amount, tc.id); !errors.Is(err, tc.wantErr) {
+			if _, err := e.b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: tc.amount, OperationID: tc.id}); !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
 		})
@@ -125,7 +125,7 @@ func TestRefundRefusesBadInput(t *testing.T) {
 func TestFetchStatusUnknown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	o, err := e.b.FetchStatus(context.Background(), newPayment(100, "PLN"))
+	o, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: newPayment(100, "PLN")})
 	if err != nil || o.Kind != getpaid.KindNone {
 		t.Fatalf("FetchStatus of an unknown session: %+v %v", o, err)
 	}
@@ -149,7 +149,7 @@ func TestNotificationRetries(t *testing.T) {
 			e := newEnv(t, tc.script...)
 			p := newPayment(1000, "PLN")
 			prep := e.prepare(t, p)
-			if err := e.sim.Pay(context.Background(), prep.Redirect.URL, p24test.OutcomePaid); err != nil {
+			if err := e.sim.Pay(context.Background(), prep.Redirect, p24test.OutcomePaid); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "deliveries", func() bool { return len(e.sim.Notifications()) == tc.wantAttempts })

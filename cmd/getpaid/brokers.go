@@ -18,27 +18,25 @@ func przelewy24Kind() backendKind {
 	return backendKind{
 		title:      "Przelewy24",
 		currencies: przelewy24.DefaultCurrencies,
-		build: func(name string, s yaml.Node, base string) (getpaid.Broker, error) {
+		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg przelewy24.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {
 				return nil, err
-			}
-			if cfg.RefundNotifyURL == "" {
-				cfg.RefundNotifyURL = base + "/callback/" + name
 			}
 			return przelewy24.New(cfg)
 		},
 	}
 }
 
-// placeholderSettings are stand-in settings for `getpaid config BACKEND`
-// without a config file: enough to build the backend and print its panel URLs.
-func placeholderSettings(name string) yaml.Node {
+// placeholderSettings are stand-in settings of a kind for `getpaid config
+// BACKEND` without a config file: enough to build the backend and print its
+// panel URLs.
+func placeholderSettings(kind string) yaml.Node {
 	src := map[string]string{
 		"dummy":      "secret: placeholder",
 		"payu":       "pos_id: \"<your pos_id>\"\nsecond_key: placeholder\nclient_id: \"<your client_id>\"\nclient_secret: placeholder",
 		"przelewy24": "merchant_id: 11111\ncrc: placeholder\napi_key: placeholder",
-	}[name]
+	}[kind]
 	var n yaml.Node
 	_ = yaml.Unmarshal([]byte(src), &n)
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
@@ -85,7 +83,7 @@ func startSimulator(name string) (url string, settings map[string]any, stop func
 
 // demoSimulators starts the simulator of every real broker and returns
 // backends pointed at them, for `getpaid demo`.
-func demoSimulators(ctx context.Context, paymentsBase string) ([]getpaid.Backend, func(), error) {
+func demoSimulators(ctx context.Context) ([]getpaid.Backend, func(), error) {
 	var stops []func()
 	stopAll := func() {
 		for _, s := range stops {
@@ -107,12 +105,12 @@ func demoSimulators(ctx context.Context, paymentsBase string) ([]getpaid.Backend
 			return nil, nil, err
 		}
 		k := backendKinds()[name]
-		b, err := k.build(name, node, paymentsBase)
+		b, err := k.build(name, node)
 		if err != nil {
 			stopAll()
 			return nil, nil, fmt.Errorf("demo: %s: %w", name, err)
 		}
-		out = append(out, getpaid.Backend{Name: name, Title: k.title + " (simulator)", Broker: b})
+		out = append(out, getpaid.Backend{Name: name, Kind: name, Title: k.title + " (simulator)", Broker: b})
 	}
 	return out, stopAll, nil
 }

@@ -19,10 +19,10 @@ type fileConfig struct {
 	APIKeys                []string `yaml:"api_keys"`
 	TrustedProxies         []string `yaml:"trusted_proxies"`
 	OneLivePaymentPerOrder bool     `yaml:"one_live_payment_per_order"`
-	// ReadCache is on unless set to false: turn it off when another process
-	// writes payments to the same SQLite file.
-	ReadCache *bool                `yaml:"read_cache"`
-	Backends  map[string]yaml.Node `yaml:"backends"`
+	// Backends maps a backend's name to its settings; the setting "kind"
+	// names the broker (default: the backend's name) and "title" what buyers
+	// see.
+	Backends map[string]yaml.Node `yaml:"backends"`
 }
 
 // loadConfig reads path strictly (unknown keys are errors) and applies

@@ -53,7 +53,7 @@ func startDemo(ctx context.Context, dbPath, base string, log *slog.Logger) (*sho
 		store.Close()
 		return nil, nil, err
 	}
-	sims, stopSims, err := demoSimulators(ctx, base+"/payments")
+	sims, stopSims, err := demoSimulators(ctx)
 	if err != nil {
 		db.Close()
 		store.Close()

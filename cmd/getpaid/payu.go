@@ -12,7 +12,7 @@ func payuKind() backendKind {
 	return backendKind{
 		title:      "PayU",
 		currencies: payu.DefaultCurrencies(),
-		build: func(name string, s yaml.Node, base string) (getpaid.Broker, error) {
+		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg payu.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {
 				return nil, err

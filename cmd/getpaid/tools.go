@@ -52,9 +52,10 @@ func cmdBackends(args []string, stdout io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
-	fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE")
+	fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE\tKIND")
 	if *path == "" {
 		kinds := backendKinds()
+		fmt.Fprintln(tw, "(every kind this getpaid knows, with its default currencies)")
 		for _, n := range kindNames() {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", n, strings.Join(kinds[n].currencies, " "), kinds[n].title)
 		}
@@ -68,8 +69,9 @@ func cmdBackends(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, b := range reg.ForCurrency("") {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name, strings.Join(getpaid.Currencies(b.Broker), " "), b.Title)
+	defer reg.Close()
+	for _, b := range reg.All() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Name, strings.Join(getpaid.Currencies(b.Broker), " "), b.Title, b.Kind)
 	}
 	return nil
 }
@@ -91,18 +93,18 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	if *base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("config: --base-url must be an absolute http(s) URL")
 	}
-	baseURL := strings.TrimRight(*base, "/")
+	env := getpaid.NewEnv(name, *base, nil)
 	var broker getpaid.Broker
 	if *path != "" {
 		c, err := loadConfig(*path)
 		if err != nil {
 			return err
 		}
-		c.BaseURL = baseURL
 		reg, err := buildRegistry(c)
 		if err != nil {
 			return err
 		}
+		defer reg.Close()
 		b, ok := reg.Get(name)
 		if !ok {
 			return fmt.Errorf("config: backend %q is not enabled in %s", name, *path)
@@ -111,20 +113,23 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	} else {
 		k, ok := backendKinds()[name]
 		if !ok {
-			return fmt.Errorf("config: unknown backend %q (known: %s)", name, strings.Join(kindNames(), ", "))
+			return fmt.Errorf("config: unknown backend kind %q (known: %s); with --config, any backend name", name, strings.Join(kindNames(), ", "))
 		}
-		broker, err = k.build(name, placeholderSettings(name), baseURL)
+		broker, err = k.build(name, placeholderSettings(name))
 		if err != nil {
 			return err
 		}
+		if c, ok := broker.(io.Closer); ok {
+			defer c.Close()
+		}
 	}
-	fmt.Fprintf(stdout, "Settings for %s in the broker's panel, for getpaid at %s:\n\n", name, baseURL)
+	fmt.Fprintf(stdout, "Settings for %s in the broker's panel, for getpaid at %s:\n\n", name, env.BaseURL)
 	if cf, ok := broker.(getpaid.Configurator); ok {
-		for _, s := range cf.PanelSettings(baseURL) {
+		for _, s := range cf.PanelSettings(env) {
 			fmt.Fprintf(stdout, "  %s: %s\n", s.Name, s.Value)
 		}
 	} else {
-		fmt.Fprintf(stdout, "  Notification URL: %s/callback/%s\n", baseURL, name)
+		fmt.Fprintf(stdout, "  Notification URL: %s\n", env.CallbackURL())
 	}
 	if *path == "" {
 		fmt.Fprintln(stdout, "\n(ids above are placeholders; add --config FILE to print your own settings)")
@@ -155,6 +160,10 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	}
 	reg, err := buildRegistry(c)
 	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	if err := reg.Provision(ctx, c.BaseURL, nil); err != nil {
 		return err
 	}
 	b, ok := reg.Get(*name)

@@ -19,26 +19,26 @@ import (
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
-// backendKind knows how to build one kind of broker from its settings.
+// backendKind knows how to build one kind of broker from its settings. The
+// broker learns its URLs later, when the engine provisions it.
 type backendKind struct {
 	title      string
 	currencies []string // accepted by default
-	build      func(name string, settings yaml.Node, baseURL string) (getpaid.Broker, error)
+	build      func(name string, settings yaml.Node) (getpaid.Broker, error)
 }
 
-// backendKinds is the explicit list of brokers this binary can enable. The
-// key of a backend in the config file names its kind.
+// backendKinds is the explicit list of brokers this binary can enable. A
+// backend's "kind" setting names one; it defaults to the backend's name.
 func backendKinds() map[string]backendKind {
 	return map[string]backendKind{
 		"dummy": {
 			title:      "Dummy broker (test payments)",
 			currencies: []string{"PLN", "EUR", "USD", "GBP", "JPY"},
-			build: func(name string, s yaml.Node, base string) (getpaid.Broker, error) {
+			build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 				var cfg dummy.Config
 				if err := decodeSettings(name, s, &cfg); err != nil {
 					return nil, err
 				}
-				cfg.PagesURL = base + "/broker/" + name
 				return dummy.New(cfg)
 			},
 		},
@@ -66,24 +66,58 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 	sort.Strings(names)
 	var list []getpaid.Backend
 	for _, name := range names {
-		k, ok := kinds[name]
-		if !ok {
-			return nil, fmt.Errorf("config: backends.%s: unknown backend (known: %s)", name, strings.Join(kindNames(), ", "))
+		settings, kind, title, err := splitBackend(name, c.Backends[name])
+		if err != nil {
+			return nil, err
 		}
-		b, err := k.build(name, c.Backends[name], c.BaseURL)
+		k, ok := kinds[kind]
+		if !ok {
+			return nil, fmt.Errorf("config: backends.%s: unknown kind %q (known: %s)", name, kind, strings.Join(kindNames(), ", "))
+		}
+		b, err := k.build(name, settings)
 		if err != nil {
 			return nil, fmt.Errorf("config: backends.%s: %w", name, err)
 		}
-		list = append(list, getpaid.Backend{Name: name, Title: k.title, Broker: b})
+		if title == "" {
+			title = k.title
+		}
+		list = append(list, getpaid.Backend{Name: name, Kind: kind, Title: title, Broker: b})
 	}
 	return getpaid.NewRegistry(list...)
 }
 
+// splitBackend takes the settings every backend has ("kind", which defaults
+// to the backend's name, and "title", shown to buyers) out of a backend's
+// mapping, leaving the broker's own settings.
+func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title string, err error) {
+	kind = name
+	if node.Kind == 0 {
+		return node, kind, "", nil
+	}
+	if node.Kind != yaml.MappingNode {
+		return node, "", "", fmt.Errorf("config: backends.%s (line %d): want a mapping of settings", name, node.Line)
+	}
+	rest := node
+	rest.Content = nil
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, v := node.Content[i], node.Content[i+1]
+		switch k.Value {
+		case "kind":
+			kind = v.Value
+		case "title":
+			title = v.Value
+		default:
+			rest.Content = append(rest.Content, k, v)
+		}
+	}
+	return rest, kind, title, nil
+}
+
 // openStore opens the store a database URL names.
-func openStore(ctx context.Context, database string, readCache bool) (getpaid.Store, error) {
+func openStore(ctx context.Context, database string) (getpaid.Store, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{NoCache: !readCache})
+		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{})
 	case database == "memory:":
 		return memory.New(), nil
 	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
@@ -93,9 +127,10 @@ func openStore(ctx context.Context, database string, readCache bool) (getpaid.St
 	}
 }
 
-// server is a wired getpaid: store, engine and HTTP handler.
+// server is a wired getpaid: store, brokers, engine and HTTP handler.
 type server struct {
 	store   getpaid.Store
+	reg     *getpaid.Registry
 	engine  *engine.Engine
 	handler http.Handler
 }
@@ -109,26 +144,33 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 	if err != nil {
 		return nil, fmt.Errorf("config: trusted_proxies: %w", err)
 	}
-	store, err := openStore(ctx, c.Database, c.ReadCache == nil || *c.ReadCache)
+	store, err := openStore(ctx, c.Database)
 	if err != nil {
+		_ = reg.Close()
 		return nil, err
 	}
-	eng, err := engine.New(engine.Config{Store: store, Registry: reg, BaseURL: c.BaseURL,
+	srv := &server{store: store, reg: reg}
+	srv.engine, err = engine.New(engine.Config{Store: store, Registry: reg, BaseURL: c.BaseURL,
 		OneLivePaymentPerOrder: c.OneLivePaymentPerOrder, Logger: log})
 	if err != nil {
-		store.Close()
+		_ = srv.Close()
 		return nil, err
 	}
-	h, err := httpapi.New(httpapi.Config{Engine: eng, APIKeys: c.APIKeys, TrustedProxies: proxies, Logger: log})
+	srv.handler, err = httpapi.New(httpapi.Config{Service: srv.engine, APIKeys: c.APIKeys, TrustedProxies: proxies, Logger: log})
 	if err != nil {
-		eng.Close()
-		store.Close()
+		_ = srv.Close()
 		return nil, err
 	}
-	return &server{store: store, engine: eng, handler: h}, nil
+	return srv, nil
 }
 
-func (s *server) Close() {
-	s.engine.Close()
-	s.store.Close()
+// Close stops the engine, then the brokers (their retry loops and
+// connections), then the store, and reports every error.
+func (s *server) Close() error {
+	var errs []error
+	if s.engine != nil {
+		errs = append(errs, s.engine.Close())
+	}
+	errs = append(errs, s.reg.Close(), s.store.Close())
+	return errors.Join(errs...)
 }

@@ -35,10 +35,7 @@ type App struct {
 // NewApp wires the shop to getpaid in the seven steps of the README.
 func NewApp(ctx context.Context, opt Options) (*App, error) {
 	// Step 2: choose the enabled backends; step 3: give each its settings.
-	d, err := dummy.New(dummy.Config{
-		Secret:   opt.DummySecret,
-		PagesURL: opt.BaseURL + "/payments/broker/dummy", // where getpaid serves the paywall
-	})
+	d, err := dummy.New(dummy.Config{Secret: opt.DummySecret})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +52,9 @@ func NewApp(ctx context.Context, opt Options) (*App, error) {
 	eng, err := engine.New(engine.Config{
 		Store:    opt.Store,
 		Registry: registry,
-		BaseURL:  opt.BaseURL + "/payments", // where step 4 mounts the handler
+		// Where step 4 mounts the handler: every backend learns its callback
+		// and return URLs (and the dummy paywall its own address) from it.
+		BaseURL: opt.BaseURL + "/payments",
 		// Step 6: listen to "new payment" and "status changed" events.
 		Listeners: []engine.Listener{shop.OnPaymentEvent},
 		Logger:    opt.Logger,
@@ -66,7 +65,7 @@ func NewApp(ctx context.Context, opt Options) (*App, error) {
 	shop.eng = eng
 
 	// Step 5: tell getpaid how to read an order (the shop is an OrderSource).
-	payments, err := httpapi.New(httpapi.Config{Engine: eng, Orders: shop, Logger: opt.Logger})
+	payments, err := httpapi.New(httpapi.Config{Service: eng, Orders: shop, Logger: opt.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("shop: %w", err)
 	}

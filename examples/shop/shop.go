@@ -115,7 +115,9 @@ func (s *Shop) orderPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var payments []*getpaid.Payment
 	if s.eng != nil {
-		payments, _ = s.eng.Store().PaymentsByOrder(r.Context(), o.ID)
+		if page, err := s.eng.Payments(r.Context(), getpaid.PaymentFilter{OrderID: o.ID}); err == nil {
+			payments = page.Payments
+		}
 	}
 	pending := false
 	for _, p := range payments {

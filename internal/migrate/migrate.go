@@ -1,116 +1,165 @@
-// Package migrate is a tiny schema migration runner for the SQL stores. A
-// migration is a file "NNN_name.sql" in an fs.FS (usually embedded); each runs
-// once, in version order, in its own transaction, and its version is recorded
-// in the table schema_migrations.
+// Package migrate applies the SQL stores' embedded migrations with goose's
+// Provider (github.com/pressly/goose/v3): versions recorded in the table
+// goose_db_version, one transaction per migration, a lock so that two
+// processes starting at once do not both migrate, and a refusal of a
+// database whose schema is newer than the migrations this binary carries.
+//
+// Migrations are files "NNN_name.sql" with goose's "-- +goose Up" header.
 package migrate
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/getpaid-go/getpaid"
 )
 
-// Migration is one schema change.
-type Migration struct {
-	Version int    // from the file name's numeric prefix
-	Name    string // the file name
-	SQL     string
+// Config says which database and migrations to work on.
+type Config struct {
+	Dialect database.Dialect // database.DialectSQLite3 or database.DialectPostgres
+	DB      *sql.DB
+	FS      fs.FS // the migrations, at its root
+	// Locker serialises migrations across processes; nil means none.
+	Locker lock.SessionLocker
+	// Legacy, if set, adopts a database migrated by getpaid's earlier runner
+	// (versions in the table schema_migrations) before goose runs.
+	Legacy bool
 }
 
-// Load reads the migrations in dir of fsys, sorted by version. It refuses
-// files without a numeric prefix and duplicate versions.
-func Load(fsys fs.FS, dir string) ([]Migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+func provider(c Config) (*goose.Provider, error) {
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if c.Locker != nil {
+		opts = append(opts, goose.WithSessionLocker(c.Locker))
+	}
+	p, err := goose.NewProvider(c.Dialect, c.DB, c.FS, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: load: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	var out []Migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
-		}
-		prefix, _, _ := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migrate: load: %s: want a name like 001_init.sql", e.Name())
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrate: load: %s and %s share version %d", other, e.Name(), v)
-		}
-		seen[v] = e.Name()
-		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("migrate: load: %w", err)
-		}
-		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	return out, nil
+	return p, nil
 }
 
-// Conn is what Up needs: a single connection that can run transactions
-// (*sql.Conn, or *sql.DB for databases where any connection will do).
-type Conn interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
-}
-
-// Up applies the migrations not yet recorded in schema_migrations, each in its
-// own transaction with its version row, and returns the versions it applied.
-// Version numbers are written as literals, so the SQL works in every dialect.
-func Up(ctx context.Context, c Conn, migrations []Migration) ([]int, error) {
-	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
-		name TEXT NOT NULL,
-		applied_at TEXT NOT NULL
-	)`); err != nil {
-		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+// Up applies the pending migrations and returns the versions it applied. It
+// refuses, with getpaid.ErrSchemaNewer, a database that has migrations this
+// binary does not know.
+func Up(ctx context.Context, c Config) ([]int64, error) {
+	if c.Legacy {
+		if err := adoptLegacy(ctx, c); err != nil {
+			return nil, err
+		}
 	}
-	var applied []int
-	for _, m := range migrations {
-		done, err := apply(ctx, c, m)
-		if err != nil {
-			return applied, err
+	p, err := provider(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNotNewer(ctx, p); err != nil {
+		return nil, err
+	}
+	res, err := p.Up(ctx)
+	var applied []int64
+	for _, r := range res {
+		if r.Error == nil {
+			applied = append(applied, r.Source.Version)
 		}
-		if done {
-			applied = append(applied, m.Version)
-		}
+	}
+	if err != nil {
+		return applied, fmt.Errorf("migrate: %w", err)
 	}
 	return applied, nil
 }
 
-// apply runs m unless it is recorded, reporting whether it ran.
-func apply(ctx context.Context, c Conn, m Migration) (bool, error) {
-	tx, err := c.BeginTx(ctx, nil)
+// Check refuses a database whose schema is behind (getpaid.ErrSchemaOutdated:
+// run "getpaid migrate") or ahead of (getpaid.ErrSchemaNewer: upgrade getpaid)
+// the migrations this binary carries. It changes nothing.
+func Check(ctx context.Context, c Config) error {
+	p, err := provider(c)
 	if err != nil {
-		return false, fmt.Errorf("migrate: %s: begin: %w", m.Name, err)
+		return err
+	}
+	if err := checkNotNewer(ctx, p); err != nil {
+		return err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if current < target {
+		return fmt.Errorf("%w: database at version %d, this getpaid needs %d", getpaid.ErrSchemaOutdated, current, target)
+	}
+	return nil
+}
+
+// checkNotNewer refuses a database with migrations beyond the known ones.
+func checkNotNewer(ctx context.Context, p *goose.Provider) error {
+	current, err := p.GetDBVersion(ctx)
+	if errors.Is(err, goose.ErrVersionNotFound) || (err == nil && current == 0) {
+		return nil // an empty database
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	srcs := p.ListSources()
+	known := int64(0)
+	if len(srcs) > 0 {
+		known = srcs[len(srcs)-1].Version
+	}
+	if current > known {
+		return fmt.Errorf("%w: database at version %d, this getpaid knows up to %d", getpaid.ErrSchemaNewer, current, known)
+	}
+	return nil
+}
+
+// adoptLegacy records in goose's table the versions getpaid's earlier runner
+// recorded in schema_migrations, once, so goose does not apply them again.
+func adoptLegacy(ctx context.Context, c Config) error {
+	var n int
+	err := c.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&n)
+	if err != nil || n == 0 {
+		return err
+	}
+	err = c.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'").Scan(&n)
+	if err != nil || n > 0 {
+		return err
+	}
+	st, err := database.NewStore(c.Dialect, goose.DefaultTablename)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	tx, err := c.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: adopt earlier versions: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	var n int
-	q := "SELECT COUNT(*) FROM schema_migrations WHERE version = " + strconv.Itoa(m.Version)
-	if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
-		return false, fmt.Errorf("migrate: %s: %w", m.Name, err)
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return fmt.Errorf("migrate: adopt earlier versions: %w", err)
 	}
-	if n > 0 {
-		return false, nil
+	var versions []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate: adopt earlier versions: %w", err)
+		}
+		versions = append(versions, v)
 	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return false, fmt.Errorf("migrate: %s: %w", m.Name, err)
+	rows.Close()
+	if err := st.CreateVersionTable(ctx, tx); err != nil {
+		return fmt.Errorf("migrate: adopt earlier versions: %w", err)
 	}
-	rec := fmt.Sprintf("INSERT INTO schema_migrations (version, name, applied_at) VALUES (%d, '%s', '%s')",
-		m.Version, strings.ReplaceAll(m.Name, "'", "''"), time.Now().UTC().Format(time.RFC3339))
-	if _, err := tx.ExecContext(ctx, rec); err != nil {
-		return false, fmt.Errorf("migrate: %s: record version: %w", m.Name, err)
+	for _, v := range append([]int64{0}, versions...) {
+		if err := st.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
+			return fmt.Errorf("migrate: adopt version %d: %w", v, err)
+		}
 	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("migrate: %s: commit: %w", m.Name, err)
+	if _, err := tx.ExecContext(ctx, "DROP TABLE schema_migrations"); err != nil {
+		return fmt.Errorf("migrate: adopt earlier versions: %w", err)
 	}
-	return true, nil
+	return tx.Commit()
 }

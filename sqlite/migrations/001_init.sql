@@ -1,3 +1,4 @@
+-- +goose Up
 -- Payments: money as INTEGER minor units of currency; times as INTEGER unix
 -- nanoseconds (UTC); buyer and redirect as JSON text. seq gives creation order.
 CREATE TABLE payments (

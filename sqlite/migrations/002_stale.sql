@@ -1,3 +1,4 @@
+-- +goose Up
 -- Payments waiting on their broker, for the engine's polling of payments
 -- whose notifications never came. Partial: each payment enters it once and
 -- leaves it when the broker answers.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/getpaid-go/getpaid"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -98,16 +99,19 @@ func withQuery(target, k, v string) string {
 	return u.String()
 }
 
-// Pay acts as the buyer on the payment page at redirectURL (the redirectUri
+// Pay acts as the buyer sent to the payment page by rd (the redirectUri
 // Prepare returned) choosing outcome: "paid", "pre_auth", "declined",
 // "abandoned" or "pending" (stays PENDING until Settle). Notifications follow asynchronously: PENDING (unless
 // SkipPending) then COMPLETED, WAITING_FOR_CONFIRMATION or CANCELED;
 // "abandoned" sends nothing until Expire.
-func (s *Server) Pay(ctx context.Context, redirectURL, outcome string) error {
+func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	u, err := url.Parse(redirectURL)
+	if rd == nil || rd.Method != http.MethodGet {
+		return fmt.Errorf("payutest: PayU sends buyers with a GET link, got %+v", rd)
+	}
+	u, err := url.Parse(rd.URL)
 	if err != nil {
 		return fmt.Errorf("payutest: redirect URL: %w", err)
 	}

@@ -91,11 +91,14 @@ func (s *Server) pay(token, outcome string) (string, error) {
 	return t.URLReturn, nil
 }
 
-// Pay acts as the buyer on the page redirectURL leads to (a URL Prepare
-// returned): it opens the page and chooses outcome ("paid", "partial",
-// "declined", "abandoned"). A payment's notification is sent asynchronously.
-func (s *Server) Pay(ctx context.Context, redirectURL, outcome string) error {
-	u, err := url.Parse(redirectURL)
+// Pay acts as the buyer sent on by rd (the link Prepare returned): it opens
+// the page and chooses outcome ("paid", "partial", "declined",
+// "abandoned"). A payment's notification is sent asynchronously.
+func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) error {
+	if rd == nil || rd.Method != http.MethodGet {
+		return fmt.Errorf("p24test: Przelewy24 sends buyers with a GET link, got %+v", rd)
+	}
+	u, err := url.Parse(rd.URL)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 func start(t *testing.T) *Server {
@@ -87,10 +89,10 @@ func TestPayPageAndVerifyVector(t *testing.T) {
 	if code, page := do(t, s, "GET", "/trnRequest/"+token, "", "", ""); code != 200 || !strings.Contains(page, `value="paid"`) {
 		t.Fatalf("page %d %s", code, page)
 	}
-	if err := s.Pay(context.Background(), s.URL()+"/trnRequest/"+token, "bogus"); err == nil {
+	if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: s.URL() + "/trnRequest/" + token}, "bogus"); err == nil {
 		t.Fatal("unknown outcome accepted")
 	}
-	if err := s.Pay(context.Background(), s.URL()+"/trnRequest/"+token, OutcomePaid); err != nil {
+	if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: s.URL() + "/trnRequest/" + token}, OutcomePaid); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := s.Status("test7"); st != StatusAdvance || s.OrderID("test7") != 300000001 {

@@ -1,0 +1,52 @@
+package getpaid
+
+import (
+	"strconv"
+	"time"
+)
+
+// EventType names an outbox event.
+type EventType string
+
+// Event types delivered to listeners.
+const (
+	EventPaymentCreated EventType = "payment.created"
+	EventStatusChanged  EventType = "payment.status_changed"
+)
+
+// Event is an outbox record: delivered at least once to listeners after the
+// transaction that wrote it commits. Listeners dedupe by ID.
+type Event struct {
+	ID        string    `json:"id"`
+	Type      EventType `json:"type"`
+	PaymentID string    `json:"payment_id"`
+	OrderID   string    `json:"order_id"`
+	Backend   string    `json:"backend"`
+	From      Status    `json:"from,omitempty"`
+	To        Status    `json:"to"`
+	Amount    Money     `json:"amount"`   // the payment's required amount
+	Captured  Money     `json:"captured"` // cumulative captured at the time
+	At        time.Time `json:"at"`
+}
+
+// NewStatusEvent builds the outbox event for a status change of p (already at
+// its new Version); stores use it so that every store writes the same event.
+// Its ID is derived from the payment's id and version, which a status change
+// always increments.
+func NewStatusEvent(p *Payment, from Status, at time.Time) Event {
+	return Event{
+		ID: "evt_" + p.ID + "_v" + strconv.FormatInt(p.Version, 10), Type: EventStatusChanged, PaymentID: p.ID, OrderID: p.OrderID,
+		Backend: p.Backend, From: from, To: p.Status, Amount: p.Amount,
+		Captured: p.Money(p.Captured), At: at,
+	}
+}
+
+// NewCreatedEvent builds the outbox event for a new payment. Its ID is derived
+// from the payment's, so the engine can dispatch the event a store wrote
+// without reading it back.
+func NewCreatedEvent(p *Payment, at time.Time) Event {
+	return Event{
+		ID: "evt_created_" + p.ID, Type: EventPaymentCreated, PaymentID: p.ID, OrderID: p.OrderID,
+		Backend: p.Backend, To: p.Status, Amount: p.Amount, Captured: p.Money(p.Captured), At: at,
+	}
+}

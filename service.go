@@ -1,0 +1,82 @@
+package getpaid
+
+import "context"
+
+// Service is the payment service as its front ends (the HTTP layer, the
+// operator console, tools) see it. The engine implements it; front ends
+// depend on this interface, never on the engine or a store.
+type Service interface {
+	// Registry is the set of enabled backends.
+	Registry() *Registry
+	// Pay creates a payment and registers it at its broker in one step; see
+	// engine.Engine.Pay.
+	Pay(ctx context.Context, req PayRequest) (*Payment, error)
+	// PayOrder reads an order from src, checks it may be paid now, and pays it.
+	PayOrder(ctx context.Context, src OrderSource, orderID, backend, clientIP string) (*Payment, error)
+	// Start registers a payment created earlier (status new) at its broker.
+	Start(ctx context.Context, id, clientIP string) (*Payment, error)
+	// Payment loads one payment.
+	Payment(ctx context.Context, id string) (*Payment, error)
+	// History lists a payment's status transitions, oldest first.
+	History(ctx context.Context, id string) ([]Transition, error)
+	// Payments lists payments, newest first, a page at a time.
+	Payments(ctx context.Context, f PaymentFilter) (*PaymentPage, error)
+	// HandleCallback verifies, deduplicates and applies a broker notification.
+	HandleCallback(ctx context.Context, backend string, req *CallbackRequest) (*CallbackResult, error)
+	// Poll asks the broker for the payment's status and applies it.
+	Poll(ctx context.Context, id string) (*Payment, error)
+	// Capture, Release, Refund and Cancel ask the payment's broker for a
+	// money operation, checked against the status machine first.
+	Capture(ctx context.Context, req ActionRequest) (*ActionResult, error)
+	Release(ctx context.Context, req ActionRequest) (*ActionResult, error)
+	Refund(ctx context.Context, req ActionRequest) (*ActionResult, error)
+	Cancel(ctx context.Context, req ActionRequest) (*ActionResult, error)
+}
+
+// PayRequest asks for a new payment of an order through a backend.
+type PayRequest struct {
+	OrderID     string
+	Backend     string
+	Amount      Money
+	Description string
+	Buyer       Buyer
+	ReturnURL   string // the order's page (absolute http(s) URL); optional
+	ClientIP    string
+}
+
+// ActionRequest asks for a money operation on a payment.
+type ActionRequest struct {
+	PaymentID string
+	// Amount is what to capture or refund; nil means all that can be (the
+	// whole hold, everything refundable). Ignored by release and cancel.
+	Amount *Money
+	// IdempotencyKey makes a retried request return the first one's outcome
+	// instead of asking the broker again.
+	IdempotencyKey string
+}
+
+// ActionResult is what a money operation request did.
+type ActionResult struct {
+	Payment *Payment // the payment after the request
+}
+
+// Outcome says what a callback did.
+type Outcome string
+
+// Callback outcomes. All of them are acknowledged to the broker.
+const (
+	OutcomeApplied   Outcome = "applied"   // the payment changed
+	OutcomeNoChange  Outcome = "no_change" // valid, but nothing new (late, equal, noise)
+	OutcomeDuplicate Outcome = "duplicate" // this event id was applied to the payment before
+	OutcomeUnknown   Outcome = "unknown"   // valid, but names no payment of ours
+)
+
+// CallbackResult is what HandleCallback did; the HTTP layer acknowledges it
+// with the broker's expected body.
+type CallbackResult struct {
+	Outcome     Outcome
+	Payment     *Payment
+	Observation *Observation
+	AckType     string // content type of the acknowledgement
+	AckBody     []byte // acknowledgement body the broker expects
+}
