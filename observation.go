@@ -16,6 +16,10 @@ const (
 	KindRefundStarted Kind = "refund_started" // Amount is the refund asked for
 	KindRefunded      Kind = "refunded"       // Amount is this refund's amount (deduped by EventID)
 	KindRefundFailed  Kind = "refund_failed"  // the pending refund was cancelled or rejected
+	// KindAdvance: the broker holds Amount for the payment, but not what was
+	// asked (Przelewy24 keeps such money as an advance until the merchant
+	// verifies it). It is recorded for an operator to decide, never paid.
+	KindAdvance Kind = "advance"
 )
 
 // Observation is one fact a broker reported, parsed from a callback or a status
@@ -94,6 +98,7 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		}
 		delta := o.Amount.Minor - p.Captured
 		next.Captured = o.Amount.Minor
+		next.Advance = 0
 		next.Locked = max(0, p.Locked-delta)
 		if next.Captured == p.Amount.Minor {
 			next.Status = StatusPaid
@@ -111,6 +116,7 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 			}
 			next.Status = StatusFailed
 			next.Locked = 0
+			next.Advance = 0
 		default:
 			return false, nil // late failure after a success: nothing changes
 		}
@@ -121,11 +127,23 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 			return false, nil
 		}
 		next.Locked = 0
+		next.Advance = 0
 		if p.Captured > 0 {
 			next.Status = StatusPartiallyPaid
 		} else {
 			next.Status = StatusCancelled
 		}
+	case KindAdvance:
+		switch p.Status {
+		case StatusNew, StatusPrepared, StatusChargeStarted:
+		default:
+			return false, nil // the payment was settled otherwise
+		}
+		if o.Amount.Minor == 0 {
+			return false, fmt.Errorf("%w: an advance of nothing", ErrAmountMismatch)
+		}
+		next.Advance = o.Amount.Minor
+		next.Status = StatusChargeStarted
 	case KindRefundStarted:
 		if o.Amount.Minor <= 0 || o.Amount.Minor > p.Captured-p.Refunded-p.RefundAsked {
 			return false, fmt.Errorf("%w: refund of %s exceeds what is refundable", ErrAmountMismatch, o.Amount)
@@ -161,7 +179,7 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		return false, fmt.Errorf("%w: unknown observation kind %q", ErrMalformedCallback, o.Kind)
 	}
 	if next.Status == p.Status && next.Captured == p.Captured && next.Locked == p.Locked &&
-		next.Refunded == p.Refunded && next.RefundAsked == p.RefundAsked {
+		next.Refunded == p.Refunded && next.RefundAsked == p.RefundAsked && next.Advance == p.Advance {
 		return false, nil
 	}
 	if next.Status != p.Status {

@@ -32,6 +32,10 @@ type Payment struct {
 	Captured    int64 // cumulative amount captured (paid)
 	Refunded    int64 // cumulative amount refunded
 	RefundAsked int64 // refund requested and pending at the broker
+	// Advance is money the broker holds for the payment that does not match
+	// it (a Przelewy24 notification for another amount): never counted as
+	// paid, and never confirmed with the broker, until an operator accepts it.
+	Advance int64
 	ExternalID  string
 	Description string
 	Buyer       Buyer

@@ -64,14 +64,17 @@ type CreateRequest struct {
 
 // PaymentJSON is a payment as the API shows it. Amounts are decimal strings.
 type PaymentJSON struct {
-	ID          string               `json:"id"`
-	OrderID     string               `json:"order_id"`
-	Status      getpaid.Status       `json:"status"`
-	Amount      string               `json:"amount"`
-	Currency    string               `json:"currency"`
-	Captured    string               `json:"captured"`
-	Locked      string               `json:"locked"`
-	Refunded    string               `json:"refunded"`
+	ID       string         `json:"id"`
+	OrderID  string         `json:"order_id"`
+	Status   getpaid.Status `json:"status"`
+	Amount   string         `json:"amount"`
+	Currency string         `json:"currency"`
+	Captured string         `json:"captured"`
+	Locked   string         `json:"locked"`
+	Refunded string         `json:"refunded"`
+	// Advance is money the broker holds that does not match the payment,
+	// awaiting an operator's decision ("0.00" normally).
+	Advance     string               `json:"advance"`
 	Backend     string               `json:"backend"`
 	ExternalID  string               `json:"external_id,omitempty"`
 	Description string               `json:"description,omitempty"`
@@ -92,6 +95,7 @@ func toJSON(p *getpaid.Payment) *PaymentJSON {
 	return &PaymentJSON{
 		ID: p.ID, OrderID: p.OrderID, Status: p.Status, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
 		Captured: p.Money(p.Captured).Decimal(), Locked: p.Money(p.Locked).Decimal(), Refunded: p.Money(p.Refunded).Decimal(),
+		Advance: p.Money(p.Advance).Decimal(),
 		Backend: p.Backend, ExternalID: p.ExternalID, Description: p.Description, ReturnURL: p.ReturnURL,
 		Redirect: rd, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}

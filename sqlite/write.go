@@ -34,15 +34,15 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.release, "RELEASE job"},
 		{&st.rollbackTo, "ROLLBACK TO job"},
 		{&st.loadPayment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
-		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.updatePayment, `UPDATE payments SET order_id = ?, backend = ?, status = ?, amount = ?, currency = ?,
-			locked = ?, captured = ?, refunded = ?, refund_asked = ?, external_id = ?, description = ?,
+			locked = ?, captured = ?, refunded = ?, refund_asked = ?, advance = ?, external_id = ?, description = ?,
 			buyer = ?, return_url = ?, client_ip = ?, redirect = ?, fraud = ?, version = ?, updated_at = ?
 			WHERE id = ?`},
 		// updateState leaves the indexed columns alone, so their index
 		// entries are not rewritten: the common case, and fewer pages per commit.
 		{&st.updateState, `UPDATE payments SET status = ?, amount = ?, currency = ?, locked = ?, captured = ?,
-			refunded = ?, refund_asked = ?, description = ?, buyer = ?, return_url = ?, client_ip = ?,
+			refunded = ?, refund_asked = ?, advance = ?, description = ?, buyer = ?, return_url = ?, client_ip = ?,
 			redirect = ?, fraud = ?, version = ?, updated_at = ?
 			WHERE id = ?`},
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
@@ -99,7 +99,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 	// A taken id or external id, and a second live payment of an order
 	// created under the one-live policy, are refused by UNIQUE indexes.
 	_, err = tx.exec(tx.st.insertPayment, f.ID, f.OrderID, f.Backend, string(f.Status),
-		f.Amount.Minor, f.Amount.Currency, f.Locked, f.Captured, f.Refunded, f.RefundAsked,
+		f.Amount.Minor, f.Amount.Currency, f.Locked, f.Captured, f.Refunded, f.RefundAsked, f.Advance,
 		f.ExternalID, f.Description, enc.buyer, f.ReturnURL, f.ClientIP, enc.redirect,
 		string(f.Fraud), f.Version, nanos(f.CreatedAt), nanos(f.UpdatedAt), opts.OneLivePerOrder)
 	if err != nil {
@@ -201,12 +201,12 @@ func (tx *wtx) persist(cur, p *getpaid.Payment) error {
 	}
 	if p.OrderID == cur.OrderID && p.Backend == cur.Backend && p.ExternalID == cur.ExternalID {
 		_, err = tx.exec(tx.st.updateState, string(p.Status), p.Amount.Minor, p.Amount.Currency,
-			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Description, enc.buyer, p.ReturnURL,
+			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.Description, enc.buyer, p.ReturnURL,
 			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
 		return err
 	}
 	_, err = tx.exec(tx.st.updatePayment, p.OrderID, p.Backend, string(p.Status),
-		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked,
+		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance,
 		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
 		string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
 	return conflict(err)

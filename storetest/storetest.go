@@ -79,7 +79,7 @@ func newPayment(order string, minor int64, currency string) *getpaid.Payment {
 // fullPayment returns a payment with every field set to a non-zero value.
 func fullPayment(order string) *getpaid.Payment {
 	p := newPayment(order, math.MaxInt64/100, "PLN")
-	p.Locked, p.Captured, p.Refunded, p.RefundAsked = 7, 11, 3, 2
+	p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance = 7, 11, 3, 2, 5
 	p.ExternalID = "ext-" + order
 	p.Redirect = &getpaid.Redirect{
 		Method: "POST", URL: "https://broker.example/pay?x=1&y=ż",

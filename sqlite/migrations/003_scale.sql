@@ -18,6 +18,10 @@ ALTER TABLE payments ADD COLUMN one_live INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX payments_one_live ON payments (order_id)
 	WHERE one_live = 1 AND status NOT IN ('failed', 'cancelled');
 
+-- Money a broker holds for a payment that does not match it (an advance),
+-- awaiting an operator's decision.
+ALTER TABLE payments ADD COLUMN advance INTEGER NOT NULL DEFAULT 0;
+
 -- Listings, newest first, by status, backend or creation time.
 CREATE INDEX payments_status_seq ON payments (status, seq);
 CREATE INDEX payments_backend_seq ON payments (backend, seq);
