@@ -24,6 +24,10 @@ type Simulator interface {
 	// auto-submitted POST form; NewBuyerRequest builds either request):
 	// "paid", "declined" or "abandoned".
 	Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) error
+	// Quiet waits until the simulator has nothing in flight: every
+	// notification it started sending was acknowledged or given up, so a
+	// test can assert that nothing changed without sleeping.
+	Quiet(ctx context.Context) error
 	// SetFailure makes the broker's API fail: "" healthy, "5xx", "timeout".
 	SetFailure(mode string)
 }

@@ -50,7 +50,7 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 			e.waitStatus(t, p.ID, getpaid.StatusFailed)
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
+		quiet(t, h)
 		e.unchanged(t, p, 1)
 	})
 	t.Run("abandon", func(t *testing.T) {
@@ -61,7 +61,7 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 		if err := h.Sim.Pay(context.Background(), p.Redirect, "abandoned"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		quiet(t, h)
 		e.unchanged(t, p, 1)
 	})
 	t.Run("duplicate notification", func(t *testing.T) {
@@ -197,6 +197,16 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 				e.unchanged(t, q, 1)
 			}
 		})
+	}
+}
+
+// quiet waits for the simulator to have nothing in flight.
+func quiet(t *testing.T, h *Harness) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Sim.Quiet(ctx); err != nil {
+		t.Fatalf("simulator never went quiet: %v", err)
 	}
 }
 

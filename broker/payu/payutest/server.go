@@ -157,6 +157,22 @@ func (s *Server) URL() string {
 
 // Close stops pending deliveries and hung requests, then the httptest.Server
 // if Start made one. It waits for delivery goroutines to end.
+// Quiet waits until every notification the simulator started sending was
+// acknowledged or given up (or ctx ends).
+func (s *Server) Quiet(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("payutest: notifications still in flight: %w", ctx.Err())
+	}
+}
+
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,6 +145,22 @@ func (s *Server) URL() string {
 }
 
 // Close stops pending notification retries and, after Start, the server.
+// Quiet waits until every notification the simulator started sending was
+// acknowledged or given up (or ctx ends).
+func (s *Server) Quiet(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("p24test: notifications still in flight: %w", ctx.Err())
+	}
+}
+
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.done) })
 	if s.ts != nil {
