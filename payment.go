@@ -35,7 +35,7 @@ type Payment struct {
 	// Advance is money the broker holds for the payment that does not match
 	// it (a Przelewy24 notification for another amount): never counted as
 	// paid, and never confirmed with the broker, until an operator accepts it.
-	Advance int64
+	Advance     int64
 	ExternalID  string
 	Description string
 	Buyer       Buyer
