@@ -32,6 +32,10 @@ type Observation struct {
 	Kind         Kind
 	Amount       Money  // see Kind
 	Full         bool   // with KindCaptured: the broker says the whole amount was paid
+	// ReleaseRest, with KindCaptured, says the broker released what the
+	// hold had left when it captured (PayU releases the rest of a partial
+	// capture): the payment holds nothing more.
+	ReleaseRest bool
 	BrokerStatus string // the broker's own status word, for history and logs
 	// OperationID is getpaid's money operation this fact belongs to, when
 	// the broker echoes it (PayU's extRefundId, Przelewy24's requestId).
@@ -100,6 +104,9 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		next.Captured = o.Amount.Minor
 		next.Advance = 0
 		next.Locked = max(0, p.Locked-delta)
+		if o.ReleaseRest {
+			next.Locked = 0
+		}
 		if next.Captured == p.Amount.Minor {
 			next.Status = StatusPaid
 			next.Locked = 0
