@@ -26,16 +26,16 @@ const (
 // query. Cumulative facts (captured, locked) are idempotent by value; refunds
 // are deltas made idempotent by EventID, which every broker event carries.
 type Observation struct {
-	PaymentID    string // getpaid's payment id, when the broker echoes it
-	ExternalID   string // the broker's id for the payment
-	EventID      string // unique per broker event; repeats are applied at most once
-	Kind         Kind
-	Amount       Money  // see Kind
-	Full         bool   // with KindCaptured: the broker says the whole amount was paid
+	PaymentID  string // getpaid's payment id, when the broker echoes it
+	ExternalID string // the broker's id for the payment
+	EventID    string // unique per broker event; repeats are applied at most once
+	Kind       Kind
+	Amount     Money // see Kind
+	Full       bool  // with KindCaptured: the broker says the whole amount was paid
 	// ReleaseRest, with KindCaptured, says the broker released what the
 	// hold had left when it captured (PayU releases the rest of a partial
 	// capture): the payment holds nothing more.
-	ReleaseRest bool
+	ReleaseRest  bool
 	BrokerStatus string // the broker's own status word, for history and logs
 	// OperationID is getpaid's money operation this fact belongs to, when
 	// the broker echoes it (PayU's extRefundId, Przelewy24's requestId).
