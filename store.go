@@ -55,12 +55,38 @@ type Store interface {
 }
 
 // StaleLister is an optional Store capability: payments still waiting on
-// their broker (prepared or charge_started) that have not changed since
-// updatedBefore and were created after createdAfter, least recently updated
-// first. The engine polls their brokers, so a payment whose notifications
-// were lost is still finished.
+// their broker (prepared or charge_started) that match a StaleRequest, least
+// recently updated first. The engine polls their brokers, so a payment whose
+// notifications were lost is still finished, and expires those waiting too
+// long. With a claim, a payment listed to one caller is not listed again to
+// any caller (of any handle or process) until the claim runs out: several
+// instances poll each payment once per interval between them.
 type StaleLister interface {
-	StalePayments(ctx context.Context, updatedBefore, createdAfter time.Time, limit int) ([]*Payment, error)
+	StalePayments(ctx context.Context, req StaleRequest) ([]*Payment, error)
+}
+
+// StaleRequest selects waiting payments for StaleLister. Zero time bounds do
+// not filter.
+type StaleRequest struct {
+	Now           time.Time // the caller's clock: claims run from it
+	UpdatedBefore time.Time // unchanged since
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	Backend       string // only this backend's payments, when set
+	Limit         int    // at most this many; 0 means no limit
+	// Claim, when positive, leases every payment listed until Now+Claim;
+	// payments under another unexpired claim are not listed.
+	Claim time.Duration
+}
+
+// Matches reports whether p is waiting on its broker and within r's bounds
+// (claims aside): the rule every store's query implements.
+func (r StaleRequest) Matches(p *Payment) bool {
+	return (p.Status == StatusPrepared || p.Status == StatusChargeStarted) &&
+		(r.UpdatedBefore.IsZero() || p.UpdatedAt.Before(r.UpdatedBefore)) &&
+		(r.CreatedAfter.IsZero() || p.CreatedAt.After(r.CreatedAfter)) &&
+		(r.CreatedBefore.IsZero() || p.CreatedAt.Before(r.CreatedBefore)) &&
+		(r.Backend == "" || p.Backend == r.Backend)
 }
 
 // PaymentFilter selects payments for Store.Payments. Zero fields do not

@@ -67,7 +67,10 @@ func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration,
 		return 0, nil
 	}
 	now := e.now()
-	ps, err := sl.StalePayments(ctx, now.Add(-olderThan), now.Add(-maxAge), limit)
+	// Claimed for the wait: another instance sharing the database does not
+	// poll the same payments before this one's turn comes round again.
+	ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
+		CreatedAfter: now.Add(-maxAge), Limit: limit, Claim: olderThan})
 	if err != nil {
 		return 0, fmt.Errorf("engine: poll stale: %w", err)
 	}

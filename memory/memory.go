@@ -19,8 +19,9 @@ type Store struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	payments map[string]*getpaid.Payment
-	oneLive  map[string]bool // payments created under the one-live policy
-	order    []string        // payment ids in creation order
+	oneLive  map[string]bool      // payments created under the one-live policy
+	claims   map[string]time.Time // stale polling claims: payment id -> until
+	order    []string             // payment ids in creation order
 	history  map[string][]getpaid.Transition
 	applied  map[appliedKey]bool
 	outbox   []getpaid.Event
@@ -40,6 +41,7 @@ func New() *Store {
 		now:      time.Now,
 		payments: map[string]*getpaid.Payment{},
 		oneLive:  map[string]bool{},
+		claims:   map[string]time.Time{},
 		history:  map[string][]getpaid.Transition{},
 		applied:  map[appliedKey]bool{},
 		done:     map[string]bool{},
@@ -196,20 +198,24 @@ func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (b
 }
 
 // StalePayments implements getpaid.StaleLister.
-func (s *Store) StalePayments(ctx context.Context, updatedBefore, createdAfter time.Time, limit int) ([]*getpaid.Payment, error) {
+func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*getpaid.Payment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*getpaid.Payment
 	for _, id := range s.order {
 		p := s.payments[id]
-		if (p.Status == getpaid.StatusPrepared || p.Status == getpaid.StatusChargeStarted) &&
-			p.UpdatedAt.Before(updatedBefore) && p.CreatedAt.After(createdAfter) {
+		if r.Matches(p) && !s.claims[id].After(r.Now) {
 			out = append(out, p.Clone())
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *getpaid.Payment) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	if r.Limit > 0 && len(out) > r.Limit {
+		out = out[:r.Limit]
+	}
+	if r.Claim > 0 {
+		for _, p := range out {
+			s.claims[p.ID] = r.Now.Add(r.Claim)
+		}
 	}
 	return out, nil
 }

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
 
 // readStmts are the prepared read statements on the read-only pool.
 type readStmts struct {
-	payment, byExternal, history, exists, applied, pending, stale *sql.Stmt
-	all                                                           []*sql.Stmt
+	payment, byExternal, history, exists, applied, pending *sql.Stmt
+	all                                                    []*sql.Stmt
 }
 
 // prepareReads prepares the read statements on db.
@@ -26,7 +25,6 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	}{
 		{&rs.payment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
 		{&rs.byExternal, "SELECT " + paymentCols + " FROM payments WHERE backend = ? AND external_id = ? AND external_id <> ''"},
-		{&rs.stale, "SELECT " + paymentCols + " FROM payments WHERE status IN ('prepared', 'charge_started') AND updated_at < ? AND created_at > ? ORDER BY updated_at LIMIT ?"},
 		{&rs.history, "SELECT from_status, to_status, at, cause FROM history WHERE payment_id = ? ORDER BY seq"},
 		{&rs.exists, "SELECT 1 FROM payments WHERE id = ?"},
 		{&rs.applied, "SELECT 1 FROM applied_events WHERE payment_id = ? AND event_key = ?"},
@@ -148,18 +146,6 @@ type seqScanner struct {
 
 func (s seqScanner) Scan(dest ...any) error {
 	return s.rows.Scan(append([]any{s.seq}, dest...)...)
-}
-
-// StalePayments implements getpaid.StaleLister.
-func (s *Store) StalePayments(ctx context.Context, updatedBefore, createdAfter time.Time, limit int) ([]*getpaid.Payment, error) {
-	if limit <= 0 {
-		limit = -1
-	}
-	out, err := scanPayments(s.rs.stale.QueryContext(ctx, nanos(updatedBefore), nanos(createdAfter), limit))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: stale payments: %w", readErr(err))
-	}
-	return out, nil
 }
 
 // scanPayments reads every payment of a query.

@@ -248,3 +248,54 @@ func conflict(err error) error {
 	}
 	return err
 }
+
+// StalePayments implements getpaid.StaleLister. With a claim it runs on the
+// writer, so listing and claiming are one transaction: two handles (or
+// processes) never both get a payment within one claim.
+func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*getpaid.Payment, error) {
+	q := "SELECT " + paymentCols + " FROM payments WHERE status IN ('prepared', 'charge_started') AND poll_after <= ?"
+	args := []any{nanos(r.Now)}
+	for _, c := range []struct {
+		cond string
+		t    time.Time
+	}{{"updated_at < ?", r.UpdatedBefore}, {"created_at > ?", r.CreatedAfter}, {"created_at < ?", r.CreatedBefore}} {
+		if !c.t.IsZero() {
+			q += " AND " + c.cond
+			args = append(args, nanos(c.t))
+		}
+	}
+	if r.Backend != "" {
+		q += " AND backend = ?"
+		args = append(args, r.Backend)
+	}
+	q += " ORDER BY updated_at LIMIT ?"
+	limit := r.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	args = append(args, limit)
+	if r.Claim <= 0 {
+		out, err := scanPayments(s.read.QueryContext(ctx, q, args...))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: stale payments: %w", readErr(err))
+		}
+		return out, nil
+	}
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		out, err := scanPayments(tx.conn.QueryContext(tx.ctx, q, args...))
+		if err != nil {
+			return nil, readErr(err)
+		}
+		until := nanos(r.Now.Add(r.Claim))
+		for _, p := range out {
+			if _, err := tx.execSQL("UPDATE payments SET poll_after = ? WHERE id = ?", until, p.ID); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: stale payments: %w", err)
+	}
+	return v.([]*getpaid.Payment), nil
+}

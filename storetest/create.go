@@ -22,6 +22,7 @@ var createTests = []test{
 	{"CreateThen", testCreateThen},
 	{"CreateThenFails", testCreateThenFails},
 	{"StalePayments", testStalePayments},
+	{"StaleClaims", testStaleClaims},
 }
 
 // testRoundTrip creates a payment with every field set and reads it back.

@@ -39,7 +39,15 @@ func testStalePayments(t *testing.T, s getpaid.Store) {
 		t.Fatal(err)
 	}
 	later := time.Now().Add(time.Second)
-	got, err := sl.StalePayments(ctx(t), later, start, 10)
+	stale := func(before, after time.Time, limit int) []*getpaid.Payment {
+		t.Helper()
+		got, err := sl.StalePayments(ctx(t), getpaid.StaleRequest{Now: time.Now(), UpdatedBefore: before, CreatedAfter: after, Limit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	got, err := sl.StalePayments(ctx(t), getpaid.StaleRequest{Now: time.Now(), UpdatedBefore: later, CreatedAfter: start, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,13 +59,56 @@ func testStalePayments(t *testing.T, s getpaid.Store) {
 	if len(ids) != 3 || ids[0] != want[0] || ids[1] != want[1] || ids[2] != want[2] {
 		t.Fatalf("StalePayments = %v, want %v (prepared and charge_started, least recently updated first)", ids, want)
 	}
-	if got, _ := sl.StalePayments(ctx(t), later, start, 2); len(got) != 2 {
+	if got := stale(later, start, 2); len(got) != 2 {
 		t.Fatalf("limit 2 gave %d", len(got))
 	}
-	if got, _ := sl.StalePayments(ctx(t), start, start.Add(-time.Hour), 10); len(got) != 0 {
+	if got := stale(start, start.Add(-time.Hour), 10); len(got) != 0 {
 		t.Fatalf("nothing was updated before %v, got %d", start, len(got))
 	}
-	if got, _ := sl.StalePayments(ctx(t), later, later, 10); len(got) != 0 {
+	if got := stale(later, later, 10); len(got) != 0 {
 		t.Fatalf("nothing was created after %v, got %d", later, len(got))
+	}
+	if got, _ := sl.StalePayments(ctx(t), getpaid.StaleRequest{Now: time.Now(), UpdatedBefore: later, CreatedBefore: start}); len(got) != 0 {
+		t.Fatalf("nothing was created before %v, got %d", start, len(got))
+	}
+	if got, _ := sl.StalePayments(ctx(t), getpaid.StaleRequest{Now: time.Now(), UpdatedBefore: later, Backend: "payu"}); len(got) != 0 {
+		t.Fatalf("no payu payment, got %d", len(got))
+	}
+}
+
+// testStaleClaims checks that a claim keeps a waiting payment from being
+// listed again, to any caller, until it runs out.
+func testStaleClaims(t *testing.T, s getpaid.Store) {
+	sl, ok := s.(getpaid.StaleLister)
+	if !ok {
+		t.Skip("store does not implement getpaid.StaleLister")
+	}
+	prepare := &getpaid.Mutation{Cause: "prepared", Apply: func(q *getpaid.Payment) (bool, error) {
+		return true, getpaid.MarkPrepared(q, "", &getpaid.Redirect{Method: "GET", URL: "https://b.example"})
+	}}
+	for range 4 {
+		mustCreate(t, s, newPayment("o-claim", 100, "PLN"), getpaid.CreateOptions{Then: prepare})
+	}
+	now := time.Now().Add(time.Second)
+	claim := func(at time.Time, limit int) []*getpaid.Payment {
+		t.Helper()
+		got, err := sl.StalePayments(ctx(t), getpaid.StaleRequest{Now: at, UpdatedBefore: at, Limit: limit, Claim: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first, second := claim(now, 3), claim(now, 3)
+	if len(first) != 3 || len(second) != 1 {
+		t.Fatalf("claims of 3 then 3 got %d then %d, want 3 then the 1 left", len(first), len(second))
+	}
+	if second[0].ID == first[0].ID || second[0].ID == first[1].ID || second[0].ID == first[2].ID {
+		t.Fatalf("payment %s listed to two claims", second[0].ID)
+	}
+	if got := claim(now.Add(30*time.Second), 10); len(got) != 0 {
+		t.Fatalf("%d claimed payments listed again before the claim ran out", len(got))
+	}
+	if got := claim(now.Add(2*time.Minute), 10); len(got) != 4 {
+		t.Fatalf("after the claims ran out: %d listed, want 4", len(got))
 	}
 }

@@ -22,6 +22,10 @@ CREATE UNIQUE INDEX payments_one_live ON payments (order_id)
 -- awaiting an operator's decision.
 ALTER TABLE payments ADD COLUMN advance INTEGER NOT NULL DEFAULT 0;
 
+-- Stale polling claims: a waiting payment is not polled again (by any
+-- process) before poll_after, unix nanoseconds.
+ALTER TABLE payments ADD COLUMN poll_after INTEGER NOT NULL DEFAULT 0;
+
 -- Listings, newest first, by status, backend or creation time.
 CREATE INDEX payments_status_seq ON payments (status, seq);
 CREATE INDEX payments_backend_seq ON payments (backend, seq);
