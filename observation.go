@@ -53,11 +53,14 @@ func (o *Observation) Cause() string {
 }
 
 // Apply applies o to p following the status machine, enforcing amount and
-// currency checks. It returns changed=false, nil error for a repeat or a late
-// event that must not move the payment (an equal or lower cumulative capture,
-// "failed" after "paid"). It returns an error wrapping ErrAmountMismatch when
-// the broker's amount or currency does not fit the payment. p is modified only
-// when changed is true.
+// currency checks. Every fact about money the broker reports is recorded,
+// whatever the payment's status (a capture reported after a refund began, a
+// hold reported after a failure: money a buyer really paid is never dropped),
+// and the status is the one the facts imply (see impliedStatus). It returns
+// changed=false, nil error for a repeat or a late event that must not move
+// the payment (an equal or lower cumulative capture, "failed" after "paid").
+// It returns an error wrapping ErrAmountMismatch when the broker's amount or
+// currency does not fit the payment. p is modified only when changed is true.
 func Apply(p *Payment, o *Observation) (changed bool, err error) {
 	if o.Kind != KindNone && o.Kind != KindFailed && o.Kind != KindReleased && o.Kind != KindPending && o.Kind != KindRefundFailed {
 		if o.Amount.Currency != p.Amount.Currency {
@@ -78,15 +81,17 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		next.Status = StatusChargeStarted
 	case KindLocked:
 		switch p.Status {
-		case StatusNew, StatusPrepared, StatusChargeStarted:
+		case StatusNew, StatusPrepared, StatusChargeStarted, StatusFailed:
+			// A hold reported after a failure is money the buyer committed:
+			// it is recorded.
 		default:
 			return false, nil
 		}
-		if o.Amount.Minor == 0 || o.Amount.Minor > p.Amount.Minor-p.Captured {
+		if p.Captured > 0 || o.Amount.Minor == 0 || o.Amount.Minor > p.Amount.Minor {
 			return false, fmt.Errorf("%w: hold of %s on a payment of %s", ErrAmountMismatch, o.Amount, p.Amount)
 		}
 		next.Locked = o.Amount.Minor
-		next.Status = StatusPreAuth
+		next.Status = impliedStatus(&next)
 	case KindCaptured:
 		if o.Amount.Minor > p.Amount.Minor {
 			return false, fmt.Errorf("%w: captured %s exceeds the payment's %s", ErrAmountMismatch, o.Amount, p.Amount)
@@ -94,27 +99,17 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		if o.Full && o.Amount.Minor != p.Amount.Minor {
 			return false, fmt.Errorf("%w: broker says paid %s, payment is %s", ErrAmountMismatch, o.Amount, p.Amount)
 		}
-		if o.Amount.Minor <= p.Captured || o.Amount.Minor == 0 {
+		if o.Amount.Minor <= p.Captured {
 			return false, nil // equal or lower cumulative capture: already known
-		}
-		if p.Refunded > 0 || p.RefundAsked > 0 {
-			return false, nil // no capture after a refund began
 		}
 		delta := o.Amount.Minor - p.Captured
 		next.Captured = o.Amount.Minor
 		next.Advance = 0
 		next.Locked = max(0, p.Locked-delta)
-		if o.ReleaseRest {
+		if o.ReleaseRest || next.Captured == p.Amount.Minor {
 			next.Locked = 0
 		}
-		if next.Captured == p.Amount.Minor {
-			next.Status = StatusPaid
-			next.Locked = 0
-		} else if next.Locked > 0 {
-			next.Status = StatusPreAuth
-		} else {
-			next.Status = StatusPartiallyPaid
-		}
+		next.Status = impliedStatus(&next)
 	case KindFailed:
 		switch p.Status {
 		case StatusNew, StatusPrepared, StatusChargeStarted, StatusPreAuth:
@@ -136,7 +131,7 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		next.Locked = 0
 		next.Advance = 0
 		if p.Captured > 0 {
-			next.Status = StatusPartiallyPaid
+			next.Status = impliedStatus(&next)
 		} else {
 			next.Status = StatusCancelled
 		}
@@ -161,7 +156,7 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 			return false, &TransitionError{From: p.Status, To: StatusRefundStarted, Reason: "nothing captured to refund"}
 		}
 		next.RefundAsked += o.Amount.Minor
-		next.Status = StatusRefundStarted
+		next.Status = impliedStatus(&next)
 	case KindRefunded:
 		if o.EventID == "" {
 			return false, fmt.Errorf("%w: a refund without an event id cannot be applied at most once", ErrMalformedCallback)
@@ -171,9 +166,9 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		}
 		next.Refunded += o.Amount.Minor
 		next.RefundAsked = max(0, p.RefundAsked-o.Amount.Minor)
-		next.Status = refundedStatus(&next)
+		next.Status = impliedStatus(&next)
 	case KindRefundFailed:
-		if p.Status != StatusRefundStarted {
+		if p.RefundAsked == 0 {
 			return false, nil
 		}
 		if o.Amount.Minor > 0 {
@@ -181,7 +176,7 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		} else {
 			next.RefundAsked = 0
 		}
-		next.Status = refundedStatus(&next)
+		next.Status = impliedStatus(&next)
 	default:
 		return false, fmt.Errorf("%w: unknown observation kind %q", ErrMalformedCallback, o.Kind)
 	}
@@ -201,8 +196,10 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 	return true, nil
 }
 
-// refundedStatus derives the status of a captured payment from its refund facts.
-func refundedStatus(p *Payment) Status {
+// impliedStatus is the status a payment's money facts imply, for a payment
+// on which money moved: a refund pending, then what was refunded, then what
+// was captured, then what is held.
+func impliedStatus(p *Payment) Status {
 	switch {
 	case p.RefundAsked > 0:
 		return StatusRefundStarted
@@ -210,11 +207,14 @@ func refundedStatus(p *Payment) Status {
 		return StatusRefunded
 	case p.Refunded > 0:
 		return StatusPartiallyRefunded
-	case p.Captured == p.Amount.Minor:
+	case p.Captured > 0 && p.Captured == p.Amount.Minor:
 		return StatusPaid
-	default:
+	case p.Locked > 0:
+		return StatusPreAuth // nothing or part captured, the rest still held
+	case p.Captured > 0:
 		return StatusPartiallyPaid
 	}
+	return p.Status
 }
 
 // MarkPrepared moves a new payment to prepared, recording the broker's id and

@@ -56,7 +56,12 @@ func TestApply(t *testing.T) {
 		{"partial refunds down to zero", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}, {kind(getpaid.KindRefunded, 70), true, nil}}, getpaid.StatusRefunded, 100, 0, 100},
 		{"refund above paid minus refunded refused", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 60), true, nil}, {kind(getpaid.KindRefunded, 50), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPartiallyRefunded, 100, 0, 60},
 		{"refund cancelled goes back to paid", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefundStarted, 100), true, nil}, {kind(getpaid.KindRefundFailed, 100), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
-		{"no capture while a refund is pending", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefundStarted, 50), true, nil}, {captured(100, false), false, nil}}, getpaid.StatusRefundStarted, 50, 0, 0},
+		// Issue 9: every broker fact about money is recorded, whatever the status.
+		{"a capture reported while a refund is pending is recorded", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefundStarted, 50), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusRefundStarted, 100, 0, 0},
+		{"partially paid, refunded, then more captured: partially refunded", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefunded, 50), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusPartiallyRefunded, 100, 0, 50},
+		{"a hold reported after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {locked(100), true, nil}}, getpaid.StatusPreAuth, 0, 100, 0},
+		{"partial capture releasing the rest", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(30), ReleaseRest: true}, true, nil}}, getpaid.StatusPartiallyPaid, 30, 0, 0},
+		{"refunds 30 then 70", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefundStarted, 30), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}, {kind(getpaid.KindRefundStarted, 70), true, nil}, {kind(getpaid.KindRefunded, 70), true, nil}}, getpaid.StatusRefunded, 100, 0, 100},
 		{"refund of an unpaid payment forbidden", []step{{kind(getpaid.KindRefundStarted, 10), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"money after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"pending then paid", []step{{kind(getpaid.KindPending, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},

@@ -40,9 +40,6 @@ func (s Status) Valid() bool {
 	return ok
 }
 
-// Terminal reports whether no broker event can move s any more.
-func (s Status) Terminal() bool { return len(transitions[s]) == 0 }
-
 // transitions is the status machine: for each status, the statuses it may move
 // to. It is the one table every change is checked against; the golden file
 // testdata/transitions.golden renders it.
@@ -54,14 +51,16 @@ var transitions = map[Status][]Status{
 	// A partial capture may be followed by more captures, or by refunds.
 	StatusPartiallyPaid: {StatusPaid, StatusRefundStarted, StatusPartiallyRefunded, StatusRefunded},
 	StatusPaid:          {StatusRefundStarted, StatusPartiallyRefunded, StatusRefunded},
-	// A failed payment whose money the broker later reports captured is
-	// recorded: money a buyer really paid is never dropped.
-	StatusFailed: {StatusPartiallyPaid, StatusPaid},
+	// A failed payment whose money the broker later reports held or
+	// captured is recorded: money a buyer really paid is never dropped.
+	StatusFailed: {StatusPreAuth, StatusPartiallyPaid, StatusPaid},
 	// Likewise a capture reported after a release or cancellation.
 	StatusCancelled:         {StatusPartiallyPaid, StatusPaid},
 	StatusRefundStarted:     {StatusPaid, StatusPartiallyPaid, StatusPartiallyRefunded, StatusRefunded},
 	StatusPartiallyRefunded: {StatusRefundStarted, StatusRefunded},
-	StatusRefunded:          {},
+	// Refunded is final unless the broker reports more money captured than
+	// was refunded (a late capture): then it is partially refunded again.
+	StatusRefunded: {StatusPartiallyRefunded},
 }
 
 // CanTransition reports whether the machine allows from -> to. A status does
