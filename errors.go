@@ -33,7 +33,26 @@ var (
 	// ErrSchemaNewer is a database migrated by a newer getpaid: upgrade this
 	// one before using it.
 	ErrSchemaNewer = errors.New("database schema is newer than this getpaid: upgrade getpaid")
+	// ErrOperationInProgress is a money operation whose broker call has not
+	// answered yet; ErrOperationInDoubt one whose answer was lost (the
+	// reconciler or an operator resolves it); ErrOperationFailed one the
+	// broker refused. An *OperationError carries the operation.
+	ErrOperationInProgress = errors.New("operation in progress")
+	ErrOperationInDoubt    = errors.New("operation in doubt: the broker's answer was lost; it is being reconciled")
+	ErrOperationFailed     = errors.New("operation failed")
 )
+
+// OperationError reports what became of a money operation request that did
+// not succeed, with the operation as recorded.
+type OperationError struct {
+	Op  *Operation
+	Err error // ErrOperationInProgress, ErrOperationInDoubt, ErrOperationFailed, and the cause
+}
+
+func (e *OperationError) Error() string {
+	return fmt.Sprintf("operation %s (%s of payment %s, %s): %v", e.Op.ID, e.Op.Kind, e.Op.PaymentID, e.Op.State, e.Err)
+}
+func (e *OperationError) Unwrap() error { return e.Err }
 
 // MoneyError explains why an amount or currency was refused.
 type MoneyError struct {

@@ -35,7 +35,11 @@ type Payment struct {
 	// Advance is money the broker holds for the payment that does not match
 	// it (a Przelewy24 notification for another amount): never counted as
 	// paid, and never confirmed with the broker, until an operator accepts it.
-	Advance     int64
+	Advance int64
+	// ActiveOp is the id of the capture, release or cancel being asked of
+	// the broker: until it ends (or an operator resolves it) no other of
+	// those is sent, so a capture racing a release cannot both happen.
+	ActiveOp    string
 	ExternalID  string
 	Description string
 	Buyer       Buyer

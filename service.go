@@ -31,6 +31,28 @@ type Service interface {
 	Release(ctx context.Context, req ActionRequest) (*ActionResult, error)
 	Refund(ctx context.Context, req ActionRequest) (*ActionResult, error)
 	Cancel(ctx context.Context, req ActionRequest) (*ActionResult, error)
+	// AcceptAdvance accepts money the broker holds that does not match the
+	// payment (Payment.Advance): confirmed with the broker, it counts as
+	// captured. RejectAdvance leaves it to be returned: the payment fails.
+	AcceptAdvance(ctx context.Context, req ActionRequest) (*ActionResult, error)
+	RejectAdvance(ctx context.Context, req ActionRequest) (*ActionResult, error)
+
+	// Operation loads one money operation; Operations lists them.
+	Operation(ctx context.Context, id string) (*Operation, error)
+	Operations(ctx context.Context, f OperationFilter) (*OperationPage, error)
+	// ResolveOperation records an operator's decision on an operation that
+	// is not final, and applies it to the payment.
+	ResolveOperation(ctx context.Context, req ResolveRequest) (*ActionResult, error)
+
+	// Event loads one outbox event; Events lists them; Deliveries lists
+	// their deliveries to consumers; Attempts lists a delivery's attempts.
+	Event(ctx context.Context, id string) (*Event, error)
+	Events(ctx context.Context, f EventFilter) (*EventPage, error)
+	Deliveries(ctx context.Context, f DeliveryFilter) (*DeliveryPage, error)
+	Attempts(ctx context.Context, deliveryID string) ([]Attempt, error)
+	// Replay delivers events again (see ReplayRequest) and reports how many
+	// deliveries it made pending.
+	Replay(ctx context.Context, r ReplayRequest) (int, error)
 }
 
 // PayRequest asks for a new payment of an order through a backend.
@@ -57,7 +79,16 @@ type ActionRequest struct {
 
 // ActionResult is what a money operation request did.
 type ActionResult struct {
-	Payment *Payment // the payment after the request
+	Payment   *Payment   // the payment after the request
+	Operation *Operation // the operation the request created, or found by its key
+}
+
+// ResolveRequest is an operator's decision on a money operation in doubt.
+type ResolveRequest struct {
+	OperationID string
+	As          OperationState // OpSucceeded or OpFailed
+	Note        string         // why (required)
+	By          string         // who ("api", a console user)
 }
 
 // Outcome says what a callback did.

@@ -2,13 +2,15 @@ package getpaid
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
-// Store persists payments, their history, applied broker event ids and the
-// outbox of events for listeners. UpdatePayment is the only way a payment
-// changes after it is created; what a change writes is decided by PlanCreate
-// and PlanUpdate, so every store writes the same rows. Several handles (and
+// Store persists payments, their history, applied broker event ids, money
+// operations, the outbox of events and their deliveries to each consumer.
+// UpdatePayment is the only way a payment (and its operations) changes after
+// it is created; what a change writes is decided by PlanCreate and
+// PlanUpdate, so every store writes the same rows. Several handles (and
 // several processes) may share one database: a store must keep every rule
 // below across them. Every Store must pass storetest.Run.
 //
@@ -36,20 +38,45 @@ type Store interface {
 	// with every other change to the same payment (whatever the handle or
 	// process), it: refuses with ErrDuplicateEvent a mutation whose EventKey
 	// was already applied to this payment (without calling Apply); loads the
-	// payment (ErrNotFound); calls PlanUpdate; persists what it decided and
-	// records EventKey (also when nothing changed). If Apply fails, nothing
-	// is written and its error is returned. Apply may be called more than
-	// once and must only change the payment it is given.
+	// payment (ErrNotFound) and, with m.Operation naming a stored operation,
+	// that operation (ErrNotFound); calls PlanUpdate; persists what it
+	// decided (payment, history row, outbox events, their deliveries, the
+	// operation) and records EventKey (also when nothing changed). If Apply
+	// or the operation's Update fails, nothing is written and its error is
+	// returned. Apply may be called more than once and must only change the
+	// payment it is given.
 	UpdatePayment(ctx context.Context, id string, m Mutation) (*UpdateResult, error)
 	// EventApplied reports whether a mutation with eventKey was applied to
 	// payment id. It only reads.
 	EventApplied(ctx context.Context, paymentID, eventKey string) (bool, error)
-	// PendingEvents lists up to limit outbox events not yet marked delivered,
-	// oldest first, starting after the event with id after ("" = from the
-	// oldest), so a caller can page past events it cannot deliver yet.
-	PendingEvents(ctx context.Context, after string, limit int) ([]Event, error)
-	// MarkDelivered marks outbox events delivered.
-	MarkDelivered(ctx context.Context, ids []string) error
+
+	// Operation loads one money operation; ErrNotFound if there is none.
+	Operation(ctx context.Context, id string) (*Operation, error)
+	// Operations lists money operations matching f, newest first.
+	Operations(ctx context.Context, f OperationFilter) (*OperationPage, error)
+	// DueOperations lists and claims the operations the reconciler should
+	// check now (see DueRequest), oldest check first.
+	DueOperations(ctx context.Context, r DueRequest) ([]*Operation, error)
+
+	// Event loads one outbox event; ErrNotFound if there is none.
+	Event(ctx context.Context, id string) (*Event, error)
+	// Events lists outbox events matching f, newest first.
+	Events(ctx context.Context, f EventFilter) (*EventPage, error)
+	// ClaimDeliveries leases the deliveries due now (see ClaimRequest),
+	// oldest event first.
+	ClaimDeliveries(ctx context.Context, r ClaimRequest) ([]ClaimedDelivery, error)
+	// FinishDeliveries records the outcome of attempts at leased deliveries:
+	// the delivery's state, schedule and last outcome, and the attempt in its
+	// history. Results whose lease another owner holds now are ignored.
+	FinishDeliveries(ctx context.Context, results []DeliveryResult) error
+	// Deliveries lists deliveries matching f, newest first.
+	Deliveries(ctx context.Context, f DeliveryFilter) (*DeliveryPage, error)
+	// Attempts lists a delivery's attempts, oldest first.
+	Attempts(ctx context.Context, deliveryID string) ([]Attempt, error)
+	// ReplayDeliveries makes the deliveries r names pending again, due at
+	// r.Now, and reports how many.
+	ReplayDeliveries(ctx context.Context, r ReplayRequest) (int, error)
+
 	// Close releases the store's resources.
 	Close() error
 }
@@ -144,6 +171,9 @@ type PaymentPage struct {
 // optional first change made in the same transaction.
 type CreateOptions struct {
 	OneLivePerOrder bool
+	// Deliver names the consumers every event written gets a delivery for
+	// (as Mutation.Deliver).
+	Deliver []string
 	// Then, if set, is applied to the new payment in the same transaction,
 	// exactly as UpdatePayment applies a mutation: its EventKey is recorded,
 	// and a status move writes a history row and a status event. The engine
@@ -161,6 +191,13 @@ type Mutation struct {
 	Cause string
 	// Apply changes the payment and reports whether it changed anything.
 	Apply func(p *Payment) (changed bool, err error)
+	// Operation, when set, writes a money operation record in the same
+	// transaction.
+	Operation *OperationChange
+	// Deliver names the consumers (listeners, webhook endpoints) each event
+	// the change writes is to be delivered to: a pending delivery each,
+	// written with the event.
+	Deliver []string
 }
 
 // UpdateResult is what a change does to one payment, as PlanCreate and
@@ -170,33 +207,88 @@ type UpdateResult struct {
 	Changed    bool        // whether the payment row is to be written
 	Transition *Transition // the history row to write, when the status moved
 	Events     []Event     // outbox events to write
+	Deliveries []Delivery  // their pending deliveries to write
+	// Operation is the money operation after the change, to write when
+	// OperationChanged (inserted when OperationNew).
+	Operation        *Operation
+	OperationChanged bool
+	OperationNew     bool
 }
 
 // PlanUpdate decides what mutation m does to cur at time now, without
-// touching cur: Apply runs on a copy; a change bumps Version and UpdatedAt
-// (ID and CreatedAt are not Apply's to change); a status move adds a history
-// row and a status event. It is the one set of rules every store follows.
-func PlanUpdate(cur *Payment, m Mutation, now time.Time) (*UpdateResult, error) {
+// touching cur or op (the stored operation m.Operation names, nil for a new
+// one): Apply runs on a copy; a change bumps Version and UpdatedAt (ID and
+// CreatedAt are not Apply's to change); a status move adds a history row, a
+// status event and its deliveries; the operation is inserted or changed. It
+// is the one set of rules every store follows.
+func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*UpdateResult, error) {
 	if m.Apply == nil {
 		return nil, &FieldError{Field: "mutation", Reason: "a mutation needs Apply", Err: ErrInvalidRequest}
 	}
+	now = now.UTC()
 	p := cur.Clone()
 	changed, err := m.Apply(p)
 	if err != nil {
 		return nil, err
 	}
-	if !changed {
-		return &UpdateResult{Payment: cur.Clone()}, nil
+	res := &UpdateResult{Payment: cur.Clone()}
+	if changed {
+		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
+		p.Version, p.UpdatedAt = cur.Version+1, now
+		res.Payment, res.Changed = p, true
+		if p.Status != cur.Status {
+			res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause}
+			res.addEvent(NewStatusEvent(p, cur.Status, now), m.Deliver)
+		}
 	}
-	now = now.UTC()
-	p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
-	p.Version, p.UpdatedAt = cur.Version+1, now
-	res := &UpdateResult{Payment: p, Changed: true}
-	if p.Status != cur.Status {
-		res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause}
-		res.Events = []Event{NewStatusEvent(p, cur.Status, now)}
+	if oc := m.Operation; oc != nil {
+		if err := res.planOperation(oc, op, now); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
+}
+
+// planOperation decides the operation write of a mutation.
+func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, now time.Time) error {
+	if oc.New != nil {
+		op := *oc.New
+		if op.ID == "" || op.PaymentID != res.Payment.ID || !op.State.Valid() {
+			return &FieldError{Field: "operation", Reason: "a new operation needs an id, its payment and a state", Err: ErrInvalidRequest}
+		}
+		op.CreatedAt, op.UpdatedAt = now, now
+		res.Operation, res.OperationChanged, res.OperationNew = &op, true, true
+		return nil
+	}
+	if stored == nil || stored.ID != oc.ID || stored.PaymentID != res.Payment.ID {
+		return fmt.Errorf("operation %s of payment %s: %w", oc.ID, res.Payment.ID, ErrNotFound)
+	}
+	op := *stored
+	if oc.Update == nil {
+		res.Operation = &op
+		return nil
+	}
+	changed, err := oc.Update(&op, res.Payment.Clone())
+	if err != nil {
+		return err
+	}
+	if changed {
+		op.ID, op.PaymentID, op.CreatedAt, op.UpdatedAt = stored.ID, stored.PaymentID, stored.CreatedAt, now
+		res.OperationChanged = true
+	}
+	res.Operation = &op
+	return nil
+}
+
+// addEvent adds an outbox event and its pending delivery to each consumer.
+func (res *UpdateResult) addEvent(ev Event, consumers []string) {
+	res.Events = append(res.Events, ev)
+	for _, c := range consumers {
+		res.Deliveries = append(res.Deliveries, Delivery{
+			ID: DeliveryID(ev.ID, c), EventID: ev.ID, PaymentID: ev.PaymentID, Consumer: c,
+			State: DeliveryPending, NextAt: ev.At, CreatedAt: ev.At, UpdatedAt: ev.At,
+		})
+	}
 }
 
 // PlanCreate decides what creating p at time now writes: the payment at
@@ -210,18 +302,26 @@ func PlanCreate(p *Payment, opts CreateOptions, now time.Time) (*UpdateResult, e
 	now = now.UTC()
 	first := p.Clone()
 	first.Version, first.CreatedAt, first.UpdatedAt = 1, now, now
-	res := &UpdateResult{Payment: first, Changed: true, Events: []Event{NewCreatedEvent(first, now)}}
+	res := &UpdateResult{Payment: first, Changed: true}
+	res.addEvent(NewCreatedEvent(first, now), opts.Deliver)
 	if opts.Then == nil {
 		return res, nil
 	}
-	then, err := PlanUpdate(first, *opts.Then, now)
+	then := *opts.Then
+	then.Deliver = opts.Deliver
+	if then.Operation != nil && then.Operation.New == nil {
+		return nil, &FieldError{Field: "operation", Reason: "a new payment has no stored operation", Err: ErrInvalidRequest}
+	}
+	next, err := PlanUpdate(first, nil, then, now)
 	if err != nil {
 		return nil, err
 	}
-	if then.Changed {
-		res.Payment = then.Payment
-		res.Transition = then.Transition
-		res.Events = append(res.Events, then.Events...)
+	if next.Changed {
+		res.Payment = next.Payment
+		res.Transition = next.Transition
 	}
+	res.Events = append(res.Events, next.Events...)
+	res.Deliveries = append(res.Deliveries, next.Deliveries...)
+	res.Operation, res.OperationChanged, res.OperationNew = next.Operation, next.OperationChanged, next.OperationNew
 	return res, nil
 }

@@ -90,17 +90,31 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return fmt.Errorf("confirm %s: %w", p.ID, err)
 		}
 	}
-	var before getpaid.Status
+	// A fact about one of getpaid's money operations (a refund's outcome)
+	// finishes that operation in the same transaction, and is deduplicated
+	// by the operation: its answer, notifications and lookups apply once.
 	m := getpaid.Mutation{EventKey: eventKey(b, obs), Cause: obs.Cause(), Apply: func(q *getpaid.Payment) (bool, error) {
+		return getpaid.Apply(q, obs)
+	}}
+	if op := e.operationFor(ctx, id, obs); op != nil {
+		if !op.State.Final() {
+			m = e.finishing(b, op, outcome(op, obs), obs, "", obs.BrokerRef)
+		} else if k := opResultKind(obs.Kind); k != "" {
+			m.EventKey = opKey(b, op.ID, k)
+		}
+	}
+	var before getpaid.Status
+	apply := m.Apply
+	m.Apply = func(q *getpaid.Payment) (bool, error) {
 		if q.Backend != b.Name {
 			return false, fmt.Errorf("payment %s of %s: %w", q.ID, q.Backend, getpaid.ErrBackendMismatch)
 		}
 		before = q.Status
-		return getpaid.Apply(q, obs)
-	}}
+		return apply(q)
+	}
 	// What the broker reported has happened: a caller hanging up must not
 	// stop it being recorded.
-	up, err := e.store.UpdatePayment(context.WithoutCancel(ctx), id, m)
+	up, err := e.mutate(context.WithoutCancel(ctx), id, m)
 	if isNotFound(err) && p == nil && obs.ExternalID != "" {
 		// getpaid's id named nothing: the broker's id may still.
 		if err := resolve(); isNotFound(err) {
@@ -108,7 +122,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		} else if err != nil {
 			return err
 		}
-		up, err = e.store.UpdatePayment(context.WithoutCancel(ctx), id, m)
+		up, err = e.mutate(context.WithoutCancel(ctx), id, m)
 	}
 	switch {
 	case errors.Is(err, getpaid.ErrDuplicateEvent):
@@ -125,7 +139,6 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		res.Outcome = getpaid.OutcomeApplied
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
 	}
-	e.dispatch(ctx, up.Events)
 	return nil
 }
 
@@ -166,6 +179,42 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 		return e.store.PaymentByExternalID(ctx, backend, obs.ExternalID)
 	}
 	return nil, getpaid.ErrNotFound
+}
+
+// operationFor finds the money operation of payment id a broker fact is
+// about: by getpaid's operation id when the broker echoes it, else, for a
+// refund, by the broker's own id of it. Nil when there is none.
+func (e *Engine) operationFor(ctx context.Context, id string, obs *getpaid.Observation) *getpaid.Operation {
+	if id == "" {
+		return nil
+	}
+	if obs.OperationID != "" {
+		if op, err := e.store.Operation(ctx, obs.OperationID); err == nil && op.PaymentID == id {
+			return op
+		}
+		return nil
+	}
+	if obs.BrokerRef == "" || opResultKind(obs.Kind) == "" && obs.Kind != getpaid.KindRefundStarted {
+		return nil
+	}
+	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return nil
+	}
+	for _, op := range page.Operations {
+		if op.BrokerRef == obs.BrokerRef {
+			return op
+		}
+	}
+	return nil
+}
+
+// opResultKind is k when it is a kind that ends a refund operation.
+func opResultKind(k getpaid.Kind) getpaid.Kind {
+	if k == getpaid.KindRefunded || k == getpaid.KindRefundFailed {
+		return k
+	}
+	return ""
 }
 
 // eventKey is the store's dedupe key of a broker event within its payment:

@@ -54,13 +54,12 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
-	res, err := e.store.CreatePayment(ctx, newPayment(&req), getpaid.CreateOptions{OneLivePerOrder: e.oneLive})
+	res, err := e.create(ctx, newPayment(&req), getpaid.CreateOptions{OneLivePerOrder: e.oneLive})
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
 	p := res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String())
-	e.dispatch(ctx, res.Events)
 	return p, nil
 }
 
@@ -90,7 +89,7 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
 	}
 	// The broker registered the payment: a buyer hanging up must not lose that.
-	res, err := e.store.UpdatePayment(context.WithoutCancel(ctx), id, getpaid.Mutation{
+	res, err := e.mutate(context.WithoutCancel(ctx), id, getpaid.Mutation{
 		Cause: "prepared at broker",
 		Apply: func(p *getpaid.Payment) (bool, error) {
 			return true, getpaid.MarkPrepared(p, prep.ExternalID, prep.Redirect)
@@ -99,7 +98,6 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
 	}
-	e.dispatch(ctx, res.Events)
 	return res.Payment, nil
 }
 
@@ -135,13 +133,12 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 		return true, getpaid.MarkPrepared(q, prep.ExternalID, prep.Redirect)
 	}}
 	// The broker registered the payment: a buyer hanging up must not lose it.
-	res, err := e.store.CreatePayment(context.WithoutCancel(ctx), p, opts)
+	res, err := e.create(context.WithoutCancel(ctx), p, opts)
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
 	p = res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String(), "status", p.Status)
-	e.dispatch(ctx, res.Events)
 	return p, nil
 }
 

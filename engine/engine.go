@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,11 +13,6 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 )
-
-// Listener receives outbox events after the transaction that wrote them
-// commits. Delivery is at least once: dedupe by Event.ID. An error leaves the
-// event pending; it is delivered again by Redeliver.
-type Listener func(ctx context.Context, ev getpaid.Event) error
 
 // Config configures an Engine. Store, Registry and BaseURL are required.
 type Config struct {
@@ -29,9 +25,24 @@ type Config struct {
 	// has one that is neither failed nor cancelled. Off by default: a retry
 	// after a failure is always allowed, and several attempts may coexist.
 	OneLivePaymentPerOrder bool
-	// Listeners receive events; more can be added with OnEvent before use.
+	// Listeners receive events in-process ("listener:1", "listener:2", ...
+	// by their place); more can be added with OnEvent before use.
 	Listeners []Listener
-	Logger    *slog.Logger
+	// Consumers receive events too (merchant webhook endpoints).
+	Consumers []Consumer
+	// RetrySchedule is the wait before each retry of a failed delivery; nil
+	// means DefaultSchedule. When it runs out, the delivery is dead.
+	RetrySchedule []time.Duration
+	// DeliveryTimeout bounds one delivery attempt; 0 means 10 s.
+	DeliveryTimeout time.Duration
+	// Reconcile tunes how money operations in doubt are resolved.
+	Reconcile ReconcileConfig
+	// ExpireAfter is how long after its creation a payment still waiting on
+	// its broker expires (see Expire); 0 means 24 h, negative never.
+	// ExpireAfterBackend overrides it per backend name.
+	ExpireAfter        time.Duration
+	ExpireAfterBackend map[string]time.Duration
+	Logger             *slog.Logger
 	// Now is the clock (for tests of polling and expiry); nil means time.Now.
 	Now func() time.Time
 }
@@ -45,12 +56,15 @@ type Engine struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	mu     sync.RWMutex
-	listen []Listener
+	mu        sync.RWMutex
+	consumers []Consumer
+	names     []string
 
-	acks     *ackQueue
-	closing  sync.Once
-	pollWait time.Duration
+	dispatcher  *dispatcher
+	closing     sync.Once
+	reconcile   ReconcileConfig
+	expireAfter time.Duration
+	expireBy    map[string]time.Duration
 }
 
 var _ getpaid.Service = (*Engine)(nil)
@@ -83,17 +97,20 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		store: cfg.Store, reg: cfg.Registry, base: base, oneLive: cfg.OneLivePaymentPerOrder,
-		log: log, now: now, listen: append([]Listener(nil), cfg.Listeners...), pollWait: 5 * time.Second,
+		log: log, now: now, reconcile: cfg.Reconcile, expireAfter: cfg.ExpireAfter, expireBy: maps.Clone(cfg.ExpireAfterBackend),
 	}
-	e.acks = newAckQueue(e.markDelivered, log)
+	if e.expireAfter == 0 {
+		e.expireAfter = 24 * time.Hour
+	}
+	for _, l := range cfg.Listeners {
+		e.OnEvent(l)
+	}
+	for _, c := range cfg.Consumers {
+		e.AddConsumer(c)
+	}
+	e.dispatcher = newDispatcher(e, cfg.RetrySchedule, cfg.DeliveryTimeout)
+	e.dispatcher.start()
 	return e, nil
-}
-
-// OnEvent adds a listener. Add listeners before serving traffic.
-func (e *Engine) OnEvent(l Listener) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.listen = append(e.listen, l)
 }
 
 // Registry returns the engine's registry.
@@ -105,11 +122,36 @@ func (e *Engine) Logger() *slog.Logger { return e.log }
 // Env returns backend's environment: the URLs its broker was given.
 func (e *Engine) Env(backend string) getpaid.Env { return getpaid.NewEnv(backend, e.base, e.log) }
 
-// Close flushes delivery records and stops background work. It does not
-// close the store or the brokers (Registry.Close does).
+// Close stops delivering events: deliveries in flight finish (each bounded
+// by the delivery timeout) and are recorded; the rest stay pending for the
+// next start. It does not close the store or the brokers (Registry.Close
+// does).
 func (e *Engine) Close() error {
-	e.closing.Do(func() { e.acks.close() })
+	e.closing.Do(func() { e.dispatcher.stop() })
 	return nil
+}
+
+// mutate runs m on payment id through the store's one mutation path, with
+// the engine's consumers as the deliveries of every event it writes, and
+// wakes the dispatcher when it wrote any.
+func (e *Engine) mutate(ctx context.Context, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
+	m.Deliver = e.consumerNames()
+	res, err := e.store.UpdatePayment(ctx, id, m)
+	if err == nil && len(res.Deliveries) > 0 {
+		e.dispatcher.wake()
+	}
+	return res, err
+}
+
+// create stores a new payment, with the engine's consumers as the deliveries
+// of its events.
+func (e *Engine) create(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
+	opts.Deliver = e.consumerNames()
+	res, err := e.store.CreatePayment(ctx, p, opts)
+	if err == nil && len(res.Deliveries) > 0 {
+		e.dispatcher.wake()
+	}
+	return res, err
 }
 
 // Payment loads a payment.

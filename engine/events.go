@@ -2,198 +2,156 @@ package engine
 
 import (
 	"context"
-	"log/slog"
-	"sync"
+	"fmt"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
 
-// dispatch hands committed outbox events to the listeners. Events every
-// listener accepted are marked delivered in batches; the rest stay pending
-// for Redeliver.
-func (e *Engine) dispatch(ctx context.Context, events []getpaid.Event) {
-	for _, ev := range events {
-		if e.deliver(ctx, ev) {
-			e.ack(ev.ID)
-		}
-	}
+// Consumer receives outbox events: an in-process listener, or a merchant's
+// webhook endpoint. Every event is delivered to every consumer on its own
+// schedule, at least once: dedupe by Event.ID.
+type Consumer interface {
+	// Name identifies the consumer's deliveries in the store; it must stay
+	// the same across restarts ("listener:shop", "webhook:https://...").
+	Name() string
+	// Deliver hands ev over. A nil error is an acknowledgement; an error (a
+	// panic, a timeout) schedules a retry. status is the HTTP status of a
+	// webhook answer (0 otherwise), kept for operators.
+	Deliver(ctx context.Context, ev getpaid.Event) (status int, err error)
 }
 
-func (e *Engine) deliver(ctx context.Context, ev getpaid.Event) (ok bool) {
-	e.mu.RLock()
-	ls := e.listen
-	e.mu.RUnlock()
-	ok = true
-	for _, l := range ls {
-		if err := callListener(ctx, l, ev); err != nil {
-			e.log.WarnContext(ctx, "event listener failed; will retry", "event", ev.ID, "type", ev.Type, "payment", ev.PaymentID, "err", err)
-			ok = false
-		}
-	}
-	return ok
+// Listener receives outbox events in-process. An error (or a panic) leaves
+// the event to be delivered again on the retry schedule.
+type Listener func(ctx context.Context, ev getpaid.Event) error
+
+// ListenerConsumer makes a listener a consumer called name ("listener:"
+// is prepended).
+func ListenerConsumer(name string, l Listener) Consumer {
+	return listener{name: "listener:" + name, fn: l}
 }
 
-// callListener runs one listener, turning a panic into an error so a buggy
-// listener cannot take the callback handler down with it.
-func callListener(ctx context.Context, l Listener, ev getpaid.Event) (err error) {
+type listener struct {
+	name string
+	fn   Listener
+}
+
+func (l listener) Name() string { return l.name }
+
+func (l listener) Deliver(ctx context.Context, ev getpaid.Event) (status int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = panicError{r}
+			err = fmt.Errorf("listener %s panicked: %v", l.name, r)
 		}
 	}()
-	return l(ctx, ev)
+	return 0, l.fn(ctx, ev)
 }
 
-type panicError struct{ v any }
-
-func (p panicError) Error() string { return "listener panicked" }
-
-// ack queues a delivery record. After Close the event simply stays pending
-// and is redelivered by the next Run.
-func (e *Engine) ack(id string) { e.acks.add(id) }
-
-// markDelivered records a batch of deliveries.
-func (e *Engine) markDelivered(ids []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := e.store.MarkDelivered(ctx, ids); err != nil {
-		e.log.Warn("marking events delivered failed; they will be redelivered", "n", len(ids), "err", err)
-	}
+// DefaultSchedule is the waits before each retry of a failed delivery (the
+// first attempt is made at once): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and
+// 10 h, eight attempts over about 28 hours; then the delivery is dead.
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute,
+		2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 }
 
-// ackQueue records deliveries in batches, so that acknowledging an event
-// costs no commit of its own. Adding never blocks: ids go to a slice under a
-// short lock, and one goroutine flushes them.
-type ackQueue struct {
-	flush func([]string)
-	mu    sync.Mutex
-	ids   []string
-	shut  bool
-	wake  chan struct{} // buffered 1: a pending flush
-	done  chan struct{}
+// OnEvent adds a listener, named by its place ("listener:1", "listener:2",
+// ...): add listeners in the same order at every start, before serving
+// traffic, or name them with OnEventNamed.
+func (e *Engine) OnEvent(l Listener) {
+	e.mu.Lock()
+	n := len(e.consumers) + 1
+	e.mu.Unlock()
+	e.AddConsumer(ListenerConsumer(fmt.Sprint(n), l))
 }
 
-func newAckQueue(flush func([]string), _ *slog.Logger) *ackQueue {
-	q := &ackQueue{flush: flush, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go q.loop()
-	return q
+// OnEventNamed adds a listener called name.
+func (e *Engine) OnEventNamed(name string, l Listener) { e.AddConsumer(ListenerConsumer(name, l)) }
+
+// AddConsumer adds a consumer: every event written from now on is
+// delivered to it. Add consumers before serving traffic.
+func (e *Engine) AddConsumer(c Consumer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.consumers = append(e.consumers, c)
+	e.names = append(e.names, c.Name())
 }
 
-// add queues id; after close it is dropped (the event stays pending).
-func (q *ackQueue) add(id string) {
-	q.mu.Lock()
-	if q.shut {
-		q.mu.Unlock()
-		return
-	}
-	q.ids = append(q.ids, id)
-	full := len(q.ids) >= 256
-	q.mu.Unlock()
-	if full {
-		select {
-		case q.wake <- struct{}{}:
-		default:
+// consumerNames lists the consumers every event is delivered to.
+func (e *Engine) consumerNames() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.names
+}
+
+// consumer returns the consumer called name.
+func (e *Engine) consumer(name string) Consumer {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, c := range e.consumers {
+		if c.Name() == name {
+			return c
 		}
 	}
+	return nil
 }
 
-// take removes and returns what is queued.
-func (q *ackQueue) take() []string {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	ids := q.ids
-	q.ids = nil
-	return ids
+// Event loads one outbox event.
+func (e *Engine) Event(ctx context.Context, id string) (*getpaid.Event, error) {
+	ev, err := e.store.Event(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: event %q: %w", id, err)
+	}
+	return ev, nil
 }
 
-func (q *ackQueue) loop() {
-	defer close(q.done)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-q.wake:
-		case <-tick.C:
-		}
-		q.mu.Lock()
-		shut := q.shut
-		q.mu.Unlock()
-		if ids := q.take(); len(ids) > 0 {
-			q.flush(ids)
-		}
-		if shut {
-			return
-		}
+// Events lists outbox events, newest first.
+func (e *Engine) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.EventPage, error) {
+	page, err := e.store.Events(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: list events: %w", err)
 	}
+	return page, nil
 }
 
-// close flushes what is queued and stops the loop.
-func (q *ackQueue) close() {
-	q.mu.Lock()
-	q.shut = true
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+// Deliveries lists deliveries of events to consumers, newest first.
+func (e *Engine) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getpaid.DeliveryPage, error) {
+	if f.State != "" && !f.State.Valid() {
+		return nil, fmt.Errorf("engine: list deliveries: %w", &getpaid.FieldError{Field: "status", Reason: "want pending, delivered or dead", Err: getpaid.ErrInvalidRequest})
 	}
-	<-q.done
+	page, err := e.store.Deliveries(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: list deliveries: %w", err)
+	}
+	return page, nil
 }
 
-// Redeliver delivers outbox events still pending after olderThan: those whose
-// listener failed, or whose process died between commit and delivery. Run it
-// at start and periodically (Run does).
-func (e *Engine) Redeliver(ctx context.Context, olderThan time.Duration) (int, error) {
-	const page = 100
-	n, after := 0, ""
-	for {
-		evs, err := e.store.PendingEvents(ctx, after, page)
-		if err != nil {
-			return n, err
-		}
-		var ids []string
-		for _, ev := range evs {
-			if time.Since(ev.At) < olderThan {
-				continue // too fresh: its own dispatch may still be running
-			}
-			if e.deliver(ctx, ev) {
-				ids = append(ids, ev.ID)
-			}
-		}
-		if len(ids) > 0 {
-			if err := e.store.MarkDelivered(ctx, ids); err != nil {
-				return n, err
-			}
-			n += len(ids)
-		}
-		if len(evs) < page || ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-		after = evs[len(evs)-1].ID // page past events that could not be delivered
+// Attempts lists a delivery's attempts, oldest first.
+func (e *Engine) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
+	a, err := e.store.Attempts(ctx, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: attempts of %q: %w", deliveryID, err)
 	}
+	return a, nil
 }
 
-// Run is the engine's background work, at start and then every interval
-// until ctx ends: it redelivers pending events and polls the brokers of
-// payments that have waited more than two minutes for a notification (within
-// three days of their creation).
-func (e *Engine) Run(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = 30 * time.Second
+// Replay makes deliveries pending again, due now, and wakes the dispatcher:
+// an event's deliveries (r.EventID), or every dead one (r.DeadOnly), of one
+// consumer if r.Consumer is set.
+func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
+	if r.EventID == "" && !r.DeadOnly {
+		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "name an event, or replay the dead deliveries", Err: getpaid.ErrInvalidRequest})
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := e.Redeliver(ctx, 10*time.Second); err != nil && ctx.Err() == nil {
-			e.log.Warn("redelivering events failed", "err", err)
-		}
-		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
-			e.log.Warn("polling waiting payments failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	if r.EventID != "" {
+		if _, err := e.store.Event(ctx, r.EventID); err != nil {
+			return 0, fmt.Errorf("engine: replay %s: %w", r.EventID, err)
 		}
 	}
+	r.Now = e.now()
+	n, err := e.store.ReplayDeliveries(ctx, r)
+	if err != nil {
+		return 0, fmt.Errorf("engine: replay: %w", err)
+	}
+	e.dispatcher.wake()
+	return n, nil
 }

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +11,8 @@ import (
 
 // ReconciliationError reports that the broker did something (captured,
 // refunded, ...) but recording it failed. The broker's result is kept so an
-// operator can reconcile; a later callback or poll normally repairs it.
+// operator can reconcile; the operation stays open and the reconciler
+// finishes it against the broker.
 type ReconciliationError struct {
 	PaymentID   string
 	Observation *getpaid.Observation
@@ -25,220 +24,379 @@ func (e *ReconciliationError) Error() string {
 }
 func (e *ReconciliationError) Unwrap() error { return e.Err }
 
-// Poll asks the broker for the payment's status (pull mode) and applies what it
-// says. A broker without StatusFetcher gives getpaid.ErrNotSupported.
-func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) {
-	p, b, err := e.load(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("engine: poll: %w", err)
-	}
-	f, ok := b.Broker.(getpaid.StatusFetcher)
-	if !ok {
-		return nil, fmt.Errorf("engine: poll %s: %w", id, getpaid.ErrNotSupported)
-	}
-	obs, err := f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
-	if err != nil {
-		return nil, fmt.Errorf("engine: poll %s: %w", id, err)
-	}
-	if obs.PaymentID == "" && obs.ExternalID == "" {
-		obs.PaymentID = p.ID
-	}
-	// What a poll reports is confirmed with the broker like a notification
-	// (Przelewy24 verify) before it is applied.
-	res := &getpaid.CallbackResult{Payment: p}
-	if err := e.observe(ctx, b, obs, res, true); err != nil {
-		return nil, fmt.Errorf("engine: poll: %w", err)
-	}
-	if res.Outcome != getpaid.OutcomeApplied {
-		return e.Payment(ctx, id)
-	}
-	return res.Payment, nil
-}
-
-// PollStale polls the brokers of up to limit payments still waiting on them
-// (prepared, charge_started) that have not changed for olderThan and are not
-// older than maxAge, so a payment whose notifications were lost is still
-// finished. It needs a Store that implements getpaid.StaleLister (else it
-// does nothing) and returns how many payments changed. A broker failure on
-// one payment is logged and the others are still polled.
-func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration, limit int) (int, error) {
-	sl, ok := e.store.(getpaid.StaleLister)
-	if !ok {
-		return 0, nil
-	}
-	now := e.now()
-	// Claimed for the wait: another instance sharing the database does not
-	// poll the same payments before this one's turn comes round again.
-	ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
-		CreatedAfter: now.Add(-maxAge), Limit: limit, Claim: olderThan})
-	if err != nil {
-		return 0, fmt.Errorf("engine: poll stale: %w", err)
-	}
-	changed := 0
-	for _, p := range ps {
-		if ctx.Err() != nil {
-			return changed, ctx.Err()
-		}
-		b, ok := e.reg.Get(p.Backend)
-		if !ok {
-			continue
-		}
-		if _, ok := b.Broker.(getpaid.StatusFetcher); !ok {
-			continue
-		}
-		q, err := e.Poll(ctx, p.ID)
-		if err != nil {
-			e.log.WarnContext(ctx, "polling a waiting payment failed", "payment", p.ID, "backend", p.Backend, "err", err)
-			continue
-		}
-		if q.Version != p.Version {
-			changed++
-		}
-	}
-	return changed, nil
-}
-
-// Capture captures req.Amount (by default the whole hold) of a
-// pre-authorised payment. It is refused, with no broker call, unless the
-// payment is pre_auth and the amount fits the hold.
+// Capture captures req.Amount (by default the whole hold) of a pre-authorised
+// payment. It is refused, with no broker call, unless the payment is pre_auth,
+// the amount fits the hold and no other capture, release or cancel is in
+// flight.
 func (e *Engine) Capture(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
-	id := req.PaymentID
-	p, b, err := e.load(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("engine: capture: %w", err)
-	}
-	amount := p.Money(p.Locked)
-	if req.Amount != nil {
-		amount = *req.Amount
-	}
-	if p.Status != getpaid.StatusPreAuth || p.Locked == 0 {
-		return nil, fmt.Errorf("engine: capture %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPaid, Reason: "no funds held"})
-	}
-	if amount.Currency != p.Amount.Currency || amount.Minor <= 0 || amount.Minor > p.Locked {
-		return nil, fmt.Errorf("engine: capture %s of %s: %w: hold is %s", id, amount, getpaid.ErrInvalidAmount, p.Money(p.Locked))
-	}
-	c, ok := b.Broker.(getpaid.Capturer)
-	if !ok {
-		return nil, fmt.Errorf("engine: capture %s: %w", id, getpaid.ErrNotSupported)
-	}
-	obs, err := c.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: amount, OperationID: getpaid.NewID("op")})
-	return e.record(ctx, b, p, obs, err, "capture")
+	return e.operate(ctx, getpaid.OpCapture, req)
 }
 
-// Release releases a pre-authorisation hold.
+// Release releases what a pre-authorisation still holds.
 func (e *Engine) Release(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
-	id := req.PaymentID
-	p, b, err := e.load(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("engine: release: %w", err)
-	}
-	if p.Status != getpaid.StatusPreAuth {
-		return nil, fmt.Errorf("engine: release %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "no funds held"})
-	}
-	r, ok := b.Broker.(getpaid.Releaser)
-	if !ok {
-		return nil, fmt.Errorf("engine: release %s: %w", id, getpaid.ErrNotSupported)
-	}
-	obs, err := r.Release(ctx, &getpaid.ReleaseRequest{Payment: p, OperationID: getpaid.NewID("op")})
-	return e.record(ctx, b, p, obs, err, "release")
-}
-
-// Refund refunds amount of a captured payment. The refund is first recorded
-// as asked for (refund_started) in one transaction that checks it against
-// captured minus refunded minus refunds already pending, so concurrent or
-// repeated requests can never ask the broker for more than was paid; only
-// then is the broker called. key makes a retried request idempotent: a refund
-// with a key seen before is not asked again. An empty key makes a new refund.
-func (e *Engine) Refund(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
-	id, key := req.PaymentID, req.IdempotencyKey
-	p, b, err := e.load(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("engine: refund: %w", err)
-	}
-	amount := p.Money(p.Captured - p.Refunded - p.RefundAsked)
-	if req.Amount != nil {
-		amount = *req.Amount
-	}
-	r, ok := b.Broker.(getpaid.Refunder)
-	if !ok {
-		return nil, fmt.Errorf("engine: refund %s: %w", id, getpaid.ErrNotSupported)
-	}
-	if amount.Currency != p.Amount.Currency || amount.Minor <= 0 {
-		return nil, fmt.Errorf("engine: refund %s of %s: %w", id, amount, getpaid.ErrInvalidAmount)
-	}
-	refundID := getpaid.NewID("rfd")
-	if key != "" {
-		refundID = "rfd_" + hashKey(id, key)
-	}
-	intent := &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: amount, BrokerStatus: "refund asked"}
-	up, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{
-		EventKey: b.Name + ":intent:" + refundID, Cause: intent.Cause(),
-		Apply: func(q *getpaid.Payment) (bool, error) {
-			switch q.Status {
-			case getpaid.StatusPaid, getpaid.StatusPartiallyPaid, getpaid.StatusPartiallyRefunded, getpaid.StatusRefundStarted:
-			default:
-				return false, &getpaid.TransitionError{From: q.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured"}
-			}
-			if refundable := q.Captured - q.Refunded - q.RefundAsked; amount.Minor > refundable {
-				return false, fmt.Errorf("%w: refundable is %s", getpaid.ErrInvalidAmount, q.Money(refundable))
-			}
-			return getpaid.Apply(q, intent)
-		},
-	})
-	if errors.Is(err, getpaid.ErrDuplicateEvent) {
-		return e.result(ctx, id) // this refund was asked for already
-	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: refund %s of %s: %w", id, amount, err)
-	}
-	e.dispatch(ctx, up.Events)
-	obs, err := r.Refund(ctx, &getpaid.RefundRequest{Payment: up.Payment, Amount: amount, OperationID: refundID})
-	if err != nil {
-		var be *getpaid.BrokerError
-		if !errors.As(err, &be) || !be.Happened {
-			// The broker did nothing: take the request back.
-			if _, rerr := e.applyLocal(ctx, b, up.Payment, &getpaid.Observation{Kind: getpaid.KindRefundFailed,
-				Amount: amount, EventID: "intent-failed:" + refundID, BrokerStatus: "refund not accepted"}); rerr != nil {
-				e.log.ErrorContext(ctx, "refund request not taken back", "payment", id, "refund", refundID, "err", rerr)
-			}
-		}
-		return nil, fmt.Errorf("engine: refund %s: %w", id, err)
-	}
-	if obs == nil || obs.Kind == getpaid.KindRefundStarted {
-		return e.result(ctx, id) // already recorded; the broker's notification finishes it
-	}
-	return e.record(ctx, b, up.Payment, obs, nil, "refund")
-}
-
-// hashKey turns a caller's idempotency key into a refund id of fixed size.
-func hashKey(id, key string) string {
-	sum := sha256.Sum256([]byte(id + "\x00" + key))
-	return hex.EncodeToString(sum[:12])
+	return e.operate(ctx, getpaid.OpRelease, req)
 }
 
 // Cancel cancels a payment the buyer has not paid.
 func (e *Engine) Cancel(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
-	id := req.PaymentID
-	p, b, err := e.load(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("engine: cancel: %w", err)
-	}
-	switch p.Status {
-	case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
-	default:
-		return nil, fmt.Errorf("engine: cancel %s: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "only an unpaid payment can be cancelled"})
-	}
-	if p.Status == getpaid.StatusNew { // never reached the broker
-		return e.applyLocal(ctx, b, p, &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "cancelled before start"})
-	}
-	c, ok := b.Broker.(getpaid.Canceler)
-	if !ok {
-		return nil, fmt.Errorf("engine: cancel %s: %w", id, getpaid.ErrNotSupported)
-	}
-	obs, err := c.Cancel(ctx, &getpaid.CancelRequest{Payment: p, OperationID: getpaid.NewID("op")})
-	return e.record(ctx, b, p, obs, err, "cancel")
+	return e.operate(ctx, getpaid.OpCancel, req)
 }
 
+// Refund refunds req.Amount (by default everything refundable) of a captured
+// payment. The refund is recorded as asked for (refund_started), checked
+// against captured minus refunded minus refunds already pending, in the same
+// transaction as its operation record, before the broker is called: no
+// concurrent or repeated request can ask the broker for more than was paid.
+func (e *Engine) Refund(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	return e.operate(ctx, getpaid.OpRefund, req)
+}
+
+// operate is every money operation, top to bottom:
+//
+//  1. with an idempotency key seen before, answer what that request got
+//     (never calling the broker again);
+//  2. write the operation (submitting) with its reservation on the payment
+//     (a refund's amount, a capture's claim on the hold), checked against
+//     the status machine and the amounts, in one transaction;
+//  3. call the broker, holding no lock;
+//  4. record what it answered: done, accepted (pending), refused (failed,
+//     the reservation taken back) or lost (unknown, for the reconciler).
+func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	op := "engine: " + string(kind)
+	p, b, err := e.load(ctx, req.PaymentID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	amount, err := actionAmount(kind, p, req.Amount)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
+	}
+	hash := getpaid.RequestHash(kind, req.Amount)
+	if req.IdempotencyKey != "" {
+		if res, err, found := e.replay(ctx, p.ID, req.IdempotencyKey, hash); found {
+			return res, err
+		}
+	}
+	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, getpaid.ErrNotSupported)
+	}
+	rec := &getpaid.Operation{
+		ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: p.Backend, Kind: kind, State: getpaid.OpSubmitting,
+		Amount: amount, Baseline: p.Captured, IdempotencyKey: req.IdempotencyKey, RequestHash: hash,
+	}
+	up, err := e.mutate(ctx, p.ID, getpaid.Mutation{
+		Cause: string(kind) + " asked", Operation: &getpaid.OperationChange{New: rec},
+		Apply: func(q *getpaid.Payment) (bool, error) { return reserve(q, rec) },
+	})
+	if errors.Is(err, getpaid.ErrConflict) && req.IdempotencyKey != "" {
+		// The same key raced this request in: answer what it got.
+		if res, err, found := e.replay(ctx, p.ID, req.IdempotencyKey, hash); found {
+			return res, err
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s of %s: %w", op, p.ID, amount, err)
+	}
+	rec, p = up.Operation, up.Payment
+	if kind == getpaid.OpCancel && p.Status == getpaid.StatusNew { // never reached the broker
+		return e.settle(ctx, b, p, rec, &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "cancelled before start"}, nil)
+	}
+	// The request is on record: whatever happens to the caller now, the
+	// answer is recorded and the doubt, if any, resolved.
+	ctx = context.WithoutCancel(ctx)
+	obs, callErr := callBroker(ctx, b.Broker, p, rec)
+	return e.settle(ctx, b, p, rec, obs, callErr)
+}
+
+// actionAmount is the amount an operation asks for: the request's, or by
+// default the whole hold (capture) or everything refundable (refund).
+func actionAmount(kind getpaid.OperationKind, p *getpaid.Payment, asked *getpaid.Money) (getpaid.Money, error) {
+	switch kind {
+	case getpaid.OpRelease, getpaid.OpCancel:
+		return p.Money(0), nil
+	}
+	if asked == nil {
+		if kind == getpaid.OpCapture {
+			return p.Money(p.Locked), nil
+		}
+		return p.Money(p.Captured - p.Refunded - p.RefundAsked), nil
+	}
+	if asked.Currency != p.Amount.Currency || asked.Minor <= 0 {
+		return getpaid.Money{}, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("must be more than zero, in %s", p.Amount.Currency), Err: getpaid.ErrInvalidAmount}
+	}
+	return *asked, nil
+}
+
+// supports reports whether a broker has the capability an operation needs.
+func supports(b getpaid.Broker, kind getpaid.OperationKind) bool {
+	var ok bool
+	switch kind {
+	case getpaid.OpCapture:
+		_, ok = b.(getpaid.Capturer)
+	case getpaid.OpRelease:
+		_, ok = b.(getpaid.Releaser)
+	case getpaid.OpCancel:
+		_, ok = b.(getpaid.Canceler)
+	case getpaid.OpRefund:
+		_, ok = b.(getpaid.Refunder)
+	}
+	return ok
+}
+
+// reserve checks an operation against the payment and records it there: a
+// refund's amount as asked for, a capture's, release's or cancel's claim on
+// the payment (only one of those is in flight at a time).
+func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
+	busy := func() error {
+		if p.ActiveOp != "" {
+			return fmt.Errorf("%w: %s is at the broker", getpaid.ErrOperationInProgress, p.ActiveOp)
+		}
+		return nil
+	}
+	switch op.Kind {
+	case getpaid.OpCapture:
+		if p.Status != getpaid.StatusPreAuth || p.Locked == 0 {
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPaid, Reason: "no funds held"}
+		}
+		if op.Amount.Minor > p.Locked {
+			return false, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("the hold is %s", p.Money(p.Locked)), Err: getpaid.ErrInvalidAmount}
+		}
+		if err := busy(); err != nil {
+			return false, err
+		}
+	case getpaid.OpRelease:
+		if p.Status != getpaid.StatusPreAuth {
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "no funds held"}
+		}
+		if err := busy(); err != nil {
+			return false, err
+		}
+	case getpaid.OpCancel:
+		switch p.Status {
+		case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
+		default:
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "only an unpaid payment can be cancelled"}
+		}
+		if err := busy(); err != nil {
+			return false, err
+		}
+	case getpaid.OpRefund:
+		switch p.Status {
+		case getpaid.StatusPaid, getpaid.StatusPartiallyPaid, getpaid.StatusPartiallyRefunded, getpaid.StatusRefundStarted:
+		default:
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
+		}
+		if refundable := p.Captured - p.Refunded - p.RefundAsked; op.Amount.Minor > refundable {
+			return false, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("at most %s can be refunded", p.Money(refundable)), Err: getpaid.ErrInvalidAmount}
+		}
+		return getpaid.Apply(p, &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: op.Amount, BrokerStatus: "refund asked"})
+	}
+	p.ActiveOp = op.ID
+	return true, nil
+}
+
+// callBroker asks the payment's broker for the operation.
+func callBroker(ctx context.Context, b getpaid.Broker, p *getpaid.Payment, op *getpaid.Operation) (*getpaid.Observation, error) {
+	switch op.Kind {
+	case getpaid.OpCapture:
+		return b.(getpaid.Capturer).Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: op.Amount, OperationID: op.ID})
+	case getpaid.OpRelease:
+		return b.(getpaid.Releaser).Release(ctx, &getpaid.ReleaseRequest{Payment: p, OperationID: op.ID})
+	case getpaid.OpCancel:
+		return b.(getpaid.Canceler).Cancel(ctx, &getpaid.CancelRequest{Payment: p, OperationID: op.ID})
+	default:
+		return b.(getpaid.Refunder).Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: op.Amount, OperationID: op.ID})
+	}
+}
+
+// settle records what the broker answered an operation.
+func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, op *getpaid.Operation, obs *getpaid.Observation, callErr error) (*getpaid.ActionResult, error) {
+	if callErr != nil {
+		var be *getpaid.BrokerError
+		if errors.As(callErr, &be) && !be.Happened {
+			// The broker refused and did nothing: take the reservation back.
+			res, err := e.finish(ctx, b, p.ID, op, getpaid.OpFailed, nil, callErr.Error(), "")
+			if err != nil {
+				e.log.ErrorContext(ctx, "refused operation not recorded; the reconciler will resolve it", "operation", op.ID, "err", err)
+			}
+			if res != nil {
+				op = res.Operation
+			}
+			return nil, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: %w", getpaid.ErrOperationFailed, callErr)}
+		}
+		// Doubt: the broker may have acted. Never guessed: recorded as
+		// unknown, resolved by the reconciler against the broker.
+		e.log.WarnContext(ctx, "operation in doubt; the reconciler will ask the broker", "operation", op.ID, "kind", op.Kind, "payment", p.ID, "err", callErr)
+		res, err := e.markUnknown(ctx, p.ID, op, callErr.Error())
+		if err == nil {
+			op = res.Operation
+		}
+		return nil, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: %w", getpaid.ErrOperationInDoubt, callErr)}
+	}
+	if obs == nil {
+		obs = &getpaid.Observation{Kind: getpaid.KindNone}
+	}
+	state := outcome(op, obs)
+	res, err := e.finish(ctx, b, p.ID, op, state, obs, "", obs.BrokerRef)
+	if err != nil {
+		e.log.ErrorContext(ctx, "broker action not recorded", "operation", op.ID, "payment", p.ID, "kind", obs.Kind, "err", err)
+		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
+	}
+	return res, nil
+}
+
+// outcome is the state an operation reaches with what the broker answered.
+func outcome(op *getpaid.Operation, obs *getpaid.Observation) getpaid.OperationState {
+	switch obs.Kind {
+	case getpaid.KindRefundStarted, getpaid.KindPending, getpaid.KindNone:
+		return getpaid.OpPending // accepted; finished by a notification or the reconciler
+	case getpaid.KindRefundFailed, getpaid.KindFailed:
+		return getpaid.OpFailed
+	}
+	return getpaid.OpSucceeded
+}
+
+// finish records an operation's new state in one mutation with what it does
+// to the payment: obs applied (deduplicated per operation), or with a failed
+// operation its reservation taken back; an exclusive operation that ends
+// frees the payment for the next. It is a no-op on an operation already
+// final.
+func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string) (*getpaid.ActionResult, error) {
+	up, err := e.mutate(context.WithoutCancel(ctx), id, e.finishing(b, op, state, obs, why, brokerRef))
+	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+		return e.result(ctx, id, op.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if up.Changed || up.OperationChanged {
+		e.log.InfoContext(ctx, "operation recorded", "operation", op.ID, "kind", op.Kind, "state", up.Operation.State, "payment", id, "status", up.Payment.Status)
+	}
+	return &getpaid.ActionResult{Payment: up.Payment, Operation: up.Operation}, nil
+}
+
+// finishing is the mutation that moves op to state with what it does to the
+// payment.
+func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string) getpaid.Mutation {
+	if state == getpaid.OpFailed && op.Kind == getpaid.OpRefund {
+		obs = &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: "refund not done"}
+	}
+	m := getpaid.Mutation{
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			if o.State.Final() {
+				return false, nil
+			}
+			o.State = state
+			if why != "" {
+				o.Error = why
+			}
+			if brokerRef != "" {
+				o.BrokerRef = brokerRef
+			}
+			if state == getpaid.OpPending {
+				o.NextCheckAt = e.now().Add(pendingCheck)
+			}
+			return true, nil
+		}},
+	}
+	if obs != nil && state != getpaid.OpPending {
+		m.EventKey = opKey(b, op.ID, obs.Kind)
+		m.Cause = obs.Cause()
+	}
+	m.Apply = func(q *getpaid.Payment) (bool, error) {
+		changed := false
+		if obs != nil && state != getpaid.OpPending {
+			o := *obs
+			if o.Kind == getpaid.KindRefunded && o.EventID == "" {
+				o.EventID = op.ID // deduplicated by the operation's key anyway
+			}
+			c, err := getpaid.Apply(q, &o)
+			if err != nil {
+				return false, err
+			}
+			changed = c
+		}
+		if state.Final() && q.ActiveOp == op.ID {
+			q.ActiveOp = ""
+			changed = true
+		}
+		return changed, nil
+	}
+	return m
+}
+
+// pendingCheck is how long after a broker accepted an operation (a refund
+// it finishes later) the reconciler first asks how it ended, in case the
+// notification is lost.
+const pendingCheck = 10 * time.Minute
+
+// opKey is the dedupe key of an operation's result: the same broker fact
+// reported by the answer, a notification and the reconciler applies once.
+func opKey(b getpaid.Backend, opID string, kind getpaid.Kind) string {
+	return b.Name + ":op:" + opID + ":" + string(kind)
+}
+
+// markUnknown records an operation whose answer was lost.
+func (e *Engine) markUnknown(ctx context.Context, id string, op *getpaid.Operation, why string) (*getpaid.UpdateResult, error) {
+	return e.mutate(context.WithoutCancel(ctx), id, getpaid.Mutation{
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			if o.State.Final() {
+				return false, nil
+			}
+			o.State, o.Error, o.NextCheckAt = getpaid.OpUnknown, why, e.now().Add(firstCheck)
+			return true, nil
+		}},
+	})
+}
+
+// firstCheck is how soon the reconciler first asks the broker about an
+// operation in doubt.
+const firstCheck = 30 * time.Second
+
+// replay answers a request whose idempotency key was used before on the
+// payment, as the first request was answered; found is false when the key is
+// new.
+func (e *Engine) replay(ctx context.Context, paymentID, key, hash string) (res *getpaid.ActionResult, err error, found bool) {
+	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: paymentID, IdempotencyKey: key, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("engine: idempotency key: %w", err), true
+	}
+	if len(page.Operations) == 0 {
+		return nil, nil, false
+	}
+	op := page.Operations[0]
+	if op.RequestHash != hash {
+		return nil, &getpaid.FieldError{Field: "Idempotency-Key", Reason: fmt.Sprintf("already used for another request (%s %s)", op.Kind, op.Amount), Err: getpaid.ErrInvalidRequest}, true
+	}
+	switch op.State {
+	case getpaid.OpSubmitting:
+		return nil, &getpaid.OperationError{Op: op, Err: getpaid.ErrOperationInProgress}, true
+	case getpaid.OpUnknown:
+		return nil, &getpaid.OperationError{Op: op, Err: getpaid.ErrOperationInDoubt}, true
+	case getpaid.OpFailed:
+		return nil, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: %s", getpaid.ErrOperationFailed, op.Error)}, true
+	}
+	res, err = e.result(ctx, paymentID, op.ID)
+	return res, err, true
+}
+
+// result is the ActionResult of the payment and operation as stored now.
+func (e *Engine) result(ctx context.Context, id, opID string) (*getpaid.ActionResult, error) {
+	p, err := e.Payment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	res := &getpaid.ActionResult{Payment: p}
+	if opID != "" {
+		if res.Operation, err = e.store.Operation(ctx, opID); err != nil {
+			return nil, fmt.Errorf("engine: operation %s: %w", opID, err)
+		}
+	}
+	return res, nil
+}
+
+// load reads a payment and its backend.
 func (e *Engine) load(ctx context.Context, id string) (*getpaid.Payment, getpaid.Backend, error) {
 	p, err := e.store.Payment(ctx, id)
 	if err != nil {
@@ -248,46 +406,23 @@ func (e *Engine) load(ctx context.Context, id string) (*getpaid.Payment, getpaid
 	return p, b, err
 }
 
-// record applies what an operator action's broker call returned; a persist
-// failure after a broker success is a *ReconciliationError.
-func (e *Engine) record(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation, callErr error, op string) (*getpaid.ActionResult, error) {
-	if callErr != nil {
-		return nil, fmt.Errorf("engine: %s %s: %w", op, p.ID, callErr)
-	}
-	if obs == nil {
-		return &getpaid.ActionResult{Payment: p}, nil
-	}
-	res, err := e.applyLocal(ctx, b, p, obs)
+// Operation loads one money operation.
+func (e *Engine) Operation(ctx context.Context, id string) (*getpaid.Operation, error) {
+	op, err := e.store.Operation(ctx, id)
 	if err != nil {
-		e.log.ErrorContext(ctx, "broker action not recorded", "op", op, "payment", p.ID, "kind", obs.Kind, "err", err)
-		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
+		return nil, fmt.Errorf("engine: operation %q: %w", id, err)
 	}
-	return res, nil
+	return op, nil
 }
 
-// applyLocal applies what getpaid itself decided or a broker answered to an
-// operation, through the one path, without a confirmation step.
-func (e *Engine) applyLocal(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) (*getpaid.ActionResult, error) {
-	if obs.PaymentID == "" && obs.ExternalID == "" {
-		o := *obs
-		o.PaymentID = p.ID
-		obs = &o
+// Operations lists money operations, newest first.
+func (e *Engine) Operations(ctx context.Context, f getpaid.OperationFilter) (*getpaid.OperationPage, error) {
+	if f.State != "" && !f.State.Valid() {
+		return nil, fmt.Errorf("engine: list operations: %w", &getpaid.FieldError{Field: "state", Reason: fmt.Sprintf("unknown state %q", f.State), Err: getpaid.ErrInvalidRequest})
 	}
-	res := &getpaid.CallbackResult{Payment: p}
-	if err := e.observe(ctx, b, obs, res, false); err != nil {
-		return nil, err
-	}
-	if res.Outcome != getpaid.OutcomeApplied {
-		return e.result(ctx, p.ID)
-	}
-	return &getpaid.ActionResult{Payment: res.Payment}, nil
-}
-
-// result is the ActionResult of the payment as stored now.
-func (e *Engine) result(ctx context.Context, id string) (*getpaid.ActionResult, error) {
-	p, err := e.Payment(ctx, id)
+	page, err := e.store.Operations(ctx, f)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("engine: list operations: %w", err)
 	}
-	return &getpaid.ActionResult{Payment: p}, nil
+	return page, nil
 }

@@ -113,7 +113,24 @@ func newEnv(t *testing.T, o envOpts) *env {
 	return e
 }
 
+// statusEvents counts the status events to `to` the listener got for a
+// payment, once every delivery of the payment's events is finished.
 func (e *env) statusEvents(paymentID string, to getpaid.Status) int {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := e.eng.Deliveries(context.Background(), getpaid.DeliveryFilter{PaymentID: paymentID, State: getpaid.DeliveryPending, Limit: 1})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(page.Deliveries) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("deliveries of %s still pending", paymentID)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0

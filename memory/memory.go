@@ -25,7 +25,20 @@ type Store struct {
 	history  map[string][]getpaid.Transition
 	applied  map[appliedKey]bool
 	outbox   []getpaid.Event
-	done     map[string]bool
+	events   map[string]int // event id -> index in outbox
+	ops      map[string]*getpaid.Operation
+	opOrder  []string // operation ids in creation order
+	dels     map[string]*delivery
+	delOrder []string // delivery ids in creation order
+}
+
+// delivery is a stored delivery with its lease and attempts.
+type delivery struct {
+	getpaid.Delivery
+	seq        int // its event's place in the outbox
+	owner      string
+	leaseUntil time.Time
+	attempts   []getpaid.Attempt
 }
 
 type appliedKey struct{ payment, key string }
@@ -44,7 +57,9 @@ func New() *Store {
 		claims:   map[string]time.Time{},
 		history:  map[string][]getpaid.Transition{},
 		applied:  map[appliedKey]bool{},
-		done:     map[string]bool{},
+		events:   map[string]int{},
+		ops:      map[string]*getpaid.Operation{},
+		dels:     map[string]*delivery{},
 	}
 }
 
@@ -63,6 +78,9 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		return nil, err
 	}
 	q := res.Payment
+	if err := s.checkOperation(res); err != nil {
+		return nil, err
+	}
 	for _, id := range s.order {
 		o := s.payments[id]
 		if q.ExternalID != "" && o.Backend == q.Backend && o.ExternalID == q.ExternalID {
@@ -159,12 +177,41 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if !ok {
 		return nil, fmt.Errorf("memory: payment %s: %w", id, getpaid.ErrNotFound)
 	}
-	res, err := getpaid.PlanUpdate(cur, m, s.now())
+	var op *getpaid.Operation
+	if m.Operation != nil && m.Operation.New == nil {
+		if op = s.ops[m.Operation.ID]; op == nil || op.PaymentID != id {
+			return nil, fmt.Errorf("memory: operation %s: %w", m.Operation.ID, getpaid.ErrNotFound)
+		}
+	}
+	res, err := getpaid.PlanUpdate(cur, op, m, s.now())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOperation(res); err != nil {
 		return nil, err
 	}
 	s.write(res, &m)
 	return clone(res), nil
+}
+
+// checkOperation refuses a new operation whose id, or idempotency key on
+// its payment, is taken.
+func (s *Store) checkOperation(res *getpaid.UpdateResult) error {
+	if !res.OperationNew {
+		return nil
+	}
+	op := res.Operation
+	if _, ok := s.ops[op.ID]; ok {
+		return fmt.Errorf("memory: operation %s: %w", op.ID, getpaid.ErrConflict)
+	}
+	if op.IdempotencyKey != "" {
+		for _, o := range s.ops {
+			if o.PaymentID == op.PaymentID && o.IdempotencyKey == op.IdempotencyKey {
+				return fmt.Errorf("memory: idempotency key %q of payment %s: %w", op.IdempotencyKey, op.PaymentID, getpaid.ErrConflict)
+			}
+		}
+	}
+	return nil
 }
 
 // write stores what PlanCreate or PlanUpdate decided.
@@ -176,7 +223,21 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation) {
 	if res.Transition != nil {
 		s.history[p.ID] = append(s.history[p.ID], *res.Transition)
 	}
-	s.outbox = append(s.outbox, res.Events...)
+	for _, ev := range res.Events {
+		s.events[ev.ID] = len(s.outbox)
+		s.outbox = append(s.outbox, ev)
+	}
+	for _, d := range res.Deliveries {
+		s.dels[d.ID] = &delivery{Delivery: d, seq: s.events[d.EventID]}
+		s.delOrder = append(s.delOrder, d.ID)
+	}
+	if res.OperationChanged {
+		op := *res.Operation
+		if res.OperationNew {
+			s.opOrder = append(s.opOrder, op.ID)
+		}
+		s.ops[op.ID] = &op
+	}
 	if m != nil && m.EventKey != "" {
 		s.applied[appliedKey{p.ID, m.EventKey}] = true
 	}
@@ -187,6 +248,11 @@ func clone(res *getpaid.UpdateResult) *getpaid.UpdateResult {
 	c := *res
 	c.Payment = res.Payment.Clone()
 	c.Events = slices.Clone(res.Events)
+	c.Deliveries = slices.Clone(res.Deliveries)
+	if res.Operation != nil {
+		op := *res.Operation
+		c.Operation = &op
+	}
 	return &c
 }
 
@@ -218,38 +284,6 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 		}
 	}
 	return out, nil
-}
-
-// PendingEvents implements getpaid.Store.
-func (s *Store) PendingEvents(ctx context.Context, after string, limit int) ([]getpaid.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []getpaid.Event
-	start := 0
-	for i, e := range s.outbox {
-		if after != "" && e.ID == after {
-			start = i + 1
-		}
-	}
-	for _, e := range s.outbox[start:] {
-		if !s.done[e.ID] {
-			out = append(out, e)
-			if len(out) == limit {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-// MarkDelivered implements getpaid.Store.
-func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range ids {
-		s.done[id] = true
-	}
-	return nil
 }
 
 // Close implements getpaid.Store.

@@ -66,8 +66,8 @@ func TestCrashDurability(t *testing.T) {
 					t.Errorf("event key of %s lost: %v, %v", p.ID, applied, err)
 				}
 			}
-			if evs, err := s.PendingEvents(ctx, "", 0); err != nil || len(evs) != 60 {
-				t.Errorf("pending events after crash: %d, %v; want 60", len(evs), err)
+			if page, err := s.Events(ctx, getpaid.EventFilter{Limit: 100}); err != nil || len(page.Events) != 60 {
+				t.Errorf("events after crash: %v, %v; want 60", page, err)
 			}
 		})
 	}

@@ -4,16 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/getpaid-go/getpaid"
 )
 
 // readStmts are the prepared read statements on the read-only pool.
 type readStmts struct {
-	payment, byExternal, history, exists, applied, pending *sql.Stmt
-	all                                                    []*sql.Stmt
+	payment, byExternal, history, exists, applied *sql.Stmt
+	all                                           []*sql.Stmt
 }
 
 // prepareReads prepares the read statements on db.
@@ -28,7 +26,6 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 		{&rs.history, "SELECT from_status, to_status, at, cause FROM history WHERE payment_id = ? ORDER BY seq"},
 		{&rs.exists, "SELECT 1 FROM payments WHERE id = ?"},
 		{&rs.applied, "SELECT 1 FROM applied_events WHERE payment_id = ? AND event_key = ?"},
-		{&rs.pending, "SELECT " + eventCols + " FROM outbox WHERE delivered = 0 AND seq > coalesce((SELECT seq FROM outbox WHERE id = ?), 0) ORDER BY seq LIMIT ?"},
 	} {
 		s, err := db.PrepareContext(ctx, q.text)
 		if err != nil {
@@ -71,70 +68,29 @@ func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID str
 // one query per page, walking an index on the filtered column. The cursor is
 // the seq of the last payment of the previous page.
 func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid.PaymentPage, error) {
-	limit, err := f.PageLimit()
-	if err != nil {
-		return nil, err
-	}
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
-	if f.OrderID != "" {
-		add("order_id = ?", f.OrderID)
-	}
-	if f.Status != "" {
-		add("status = ?", string(f.Status))
-	}
-	if f.Backend != "" {
-		add("backend = ?", f.Backend)
-	}
-	if f.Currency != "" {
-		add("currency = ?", f.Currency)
-	}
+	var w where
+	w.add("order_id = ?", f.OrderID)
+	w.add("status = ?", string(f.Status))
+	w.add("backend = ?", f.Backend)
+	w.add("currency = ?", f.Currency)
 	if !f.CreatedAfter.IsZero() {
-		add("created_at >= ?", nanos(f.CreatedAfter))
+		w.add("created_at >= ?", nanos(f.CreatedAfter))
 	}
 	if !f.CreatedBefore.IsZero() {
-		add("created_at < ?", nanos(f.CreatedBefore))
+		w.add("created_at < ?", nanos(f.CreatedBefore))
 	}
-	if f.Cursor != "" {
-		seq, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || seq <= 0 {
-			return nil, &getpaid.FieldError{Field: "cursor", Reason: "not a cursor of this listing", Err: getpaid.ErrInvalidRequest}
-		}
-		add("seq < ?", seq)
-	}
-	q := "SELECT seq, " + paymentCols + " FROM payments"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY seq DESC LIMIT ?"
-	args = append(args, limit+1)
-	rows, err := s.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list payments: %w", readErr(err))
-	}
-	defer rows.Close()
 	page := &getpaid.PaymentPage{}
-	var last int64
-	for rows.Next() {
-		if len(page.Payments) == limit {
-			page.NextCursor = strconv.FormatInt(last, 10)
-			break
+	next, err := s.pageQuery(ctx, "payments", paymentCols, w, f.Limit, f.Cursor, func(sc scanner) error {
+		p, err := scanPayment(sc)
+		if err == nil {
+			page.Payments = append(page.Payments, p)
 		}
-		p, err := scanPayment(seqScanner{rows, &last})
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list payments: %w", readErr(err))
-		}
-		page.Payments = append(page.Payments, p)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list payments: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list payments: %w", readErr(err))
-	}
+	page.NextCursor = next
 	return page, nil
 }
 
@@ -216,28 +172,4 @@ func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (b
 		return false, fmt.Errorf("sqlite: event applied: %w", readErr(err))
 	}
 	return true, nil
-}
-
-// PendingEvents implements getpaid.Store. A limit of 0 or less means no limit.
-func (s *Store) PendingEvents(ctx context.Context, after string, limit int) ([]getpaid.Event, error) {
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := s.rs.pending.QueryContext(ctx, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: pending events: %w", readErr(err))
-	}
-	defer rows.Close()
-	var out []getpaid.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: pending events: %w", readErr(err))
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: pending events: %w", readErr(err))
-	}
-	return out, nil
 }

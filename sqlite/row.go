@@ -14,7 +14,7 @@ import (
 
 // paymentCols are the payments columns scanPayment reads, in order.
 const paymentCols = `id, order_id, backend, status, amount, currency, locked, captured, refunded,
-	refund_asked, advance, external_id, description, buyer, return_url, client_ip, redirect, fraud, version,
+	refund_asked, advance, active_op, external_id, description, buyer, return_url, client_ip, redirect, fraud, version,
 	created_at, updated_at`
 
 // eventCols are the outbox columns scanEvent reads, in order.
@@ -34,7 +34,7 @@ func scanPayment(sc scanner) (*getpaid.Payment, error) {
 		status, fraud, cur string
 	)
 	err := sc.Scan(&p.ID, &p.OrderID, &p.Backend, &status, &p.Amount.Minor, &cur, &p.Locked,
-		&p.Captured, &p.Refunded, &p.RefundAsked, &p.Advance, &p.ExternalID, &p.Description, &buyer,
+		&p.Captured, &p.Refunded, &p.RefundAsked, &p.Advance, &p.ActiveOp, &p.ExternalID, &p.Description, &buyer,
 		&p.ReturnURL, &p.ClientIP, &redirect, &fraud, &p.Version, &created, &updated)
 	if err != nil {
 		return nil, err

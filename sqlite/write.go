@@ -34,15 +34,15 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.release, "RELEASE job"},
 		{&st.rollbackTo, "ROLLBACK TO job"},
 		{&st.loadPayment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
-		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.updatePayment, `UPDATE payments SET order_id = ?, backend = ?, status = ?, amount = ?, currency = ?,
-			locked = ?, captured = ?, refunded = ?, refund_asked = ?, advance = ?, external_id = ?, description = ?,
+			locked = ?, captured = ?, refunded = ?, refund_asked = ?, advance = ?, active_op = ?, external_id = ?, description = ?,
 			buyer = ?, return_url = ?, client_ip = ?, redirect = ?, fraud = ?, version = ?, updated_at = ?
 			WHERE id = ?`},
 		// updateState leaves the indexed columns alone, so their index
 		// entries are not rewritten: the common case, and fewer pages per commit.
 		{&st.updateState, `UPDATE payments SET status = ?, amount = ?, currency = ?, locked = ?, captured = ?,
-			refunded = ?, refund_asked = ?, advance = ?, description = ?, buyer = ?, return_url = ?, client_ip = ?,
+			refunded = ?, refund_asked = ?, advance = ?, active_op = ?, description = ?, buyer = ?, return_url = ?, client_ip = ?,
 			redirect = ?, fraud = ?, version = ?, updated_at = ?
 			WHERE id = ?`},
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
@@ -99,7 +99,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 	// A taken id or external id, and a second live payment of an order
 	// created under the one-live policy, are refused by UNIQUE indexes.
 	_, err = tx.exec(tx.st.insertPayment, f.ID, f.OrderID, f.Backend, string(f.Status),
-		f.Amount.Minor, f.Amount.Currency, f.Locked, f.Captured, f.Refunded, f.RefundAsked, f.Advance,
+		f.Amount.Minor, f.Amount.Currency, f.Locked, f.Captured, f.Refunded, f.RefundAsked, f.Advance, f.ActiveOp,
 		f.ExternalID, f.Description, enc.buyer, f.ReturnURL, f.ClientIP, enc.redirect,
 		string(f.Fraud), f.Version, nanos(f.CreatedAt), nanos(f.UpdatedAt), opts.OneLivePerOrder)
 	if err != nil {
@@ -146,7 +146,14 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	if err != nil {
 		return nil, readErr(err)
 	}
-	res, err := getpaid.PlanUpdate(cur, m, t)
+	var op *getpaid.Operation
+	if m.Operation != nil && m.Operation.New == nil {
+		op, err = scanOperation(tx.conn.QueryRowContext(tx.ctx, "SELECT "+operationCols+" FROM operations WHERE id = ? AND payment_id = ?", m.Operation.ID, id))
+		if err != nil {
+			return nil, fmt.Errorf("operation %s: %w", m.Operation.ID, readErr(err))
+		}
+	}
+	res, err := getpaid.PlanUpdate(cur, op, m, t)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +196,14 @@ func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult) error {
 			return err
 		}
 	}
+	for _, d := range res.Deliveries {
+		if err := tx.insertDelivery(d); err != nil {
+			return err
+		}
+	}
+	if res.OperationChanged {
+		return tx.writeOperation(res.Operation, res.OperationNew)
+	}
 	return nil
 }
 
@@ -201,44 +216,15 @@ func (tx *wtx) persist(cur, p *getpaid.Payment) error {
 	}
 	if p.OrderID == cur.OrderID && p.Backend == cur.Backend && p.ExternalID == cur.ExternalID {
 		_, err = tx.exec(tx.st.updateState, string(p.Status), p.Amount.Minor, p.Amount.Currency,
-			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.Description, enc.buyer, p.ReturnURL,
+			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp, p.Description, enc.buyer, p.ReturnURL,
 			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
 		return err
 	}
 	_, err = tx.exec(tx.st.updatePayment, p.OrderID, p.Backend, string(p.Status),
-		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance,
+		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp,
 		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
 		string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
 	return conflict(err)
-}
-
-// MarkDelivered implements getpaid.Store. Unknown ids are ignored.
-func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		// One statement per chunk: a batch of acknowledgements costs the
-		// writer about as much as one update.
-		const chunk = 200
-		for len(ids) > 0 {
-			n := min(chunk, len(ids))
-			args := make([]any, n)
-			for i, id := range ids[:n] {
-				args[i] = id
-			}
-			q := "UPDATE outbox SET delivered = 1 WHERE delivered = 0 AND id IN (?" + strings.Repeat(",?", n-1) + ")"
-			if _, err := tx.execSQL(q, args...); err != nil {
-				return nil, err
-			}
-			ids = ids[n:]
-		}
-		return nil, nil
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: mark delivered: %w", err)
-	}
-	return nil
 }
 
 // conflict wraps a uniqueness violation as getpaid.ErrConflict.

@@ -10,46 +10,20 @@ import (
 
 var eventTests = []test{
 	{"Created", testCreatedEvent},
-	{"OrderAndLimit", testEventOrder},
-	{"MarkDelivered", testMarkDelivered},
-	{"PageAfter", testEventsAfter},
-}
-
-// testEventsAfter pages through pending events with the after cursor,
-// including past a delivered event.
-func testEventsAfter(t *testing.T, s getpaid.Store) {
-	var ids []string
-	for i := 0; i < 5; i++ {
-		p := newPayment("o-page", 100, "PLN")
-		mustCreate(t, s, p, getpaid.CreateOptions{})
-		ids = append(ids, getpaid.NewCreatedEvent(p, p.CreatedAt).ID)
-	}
-	if err := s.MarkDelivered(ctx(t), ids[1:2]); err != nil {
-		t.Fatal(err)
-	}
-	page, err := s.PendingEvents(ctx(t), ids[0], 2)
-	if err != nil || len(page) != 2 || page[0].ID != ids[2] || page[1].ID != ids[3] {
-		t.Fatalf("PendingEvents(after %s, 2) = %v, %v; want events 2 and 3", ids[0], page, err)
-	}
-	page, err = s.PendingEvents(ctx(t), ids[1], 10) // a delivered event is a fine cursor
-	if err != nil || len(page) != 3 || page[0].ID != ids[2] {
-		t.Fatalf("PendingEvents(after delivered %s) = %v, %v", ids[1], page, err)
-	}
-	if page, _ := s.PendingEvents(ctx(t), ids[4], 10); len(page) != 0 {
-		t.Fatalf("after the newest: %v", page)
-	}
+	{"OrderAndPages", testEventOrder},
+	{"Load", testEventLoad},
 }
 
 // testCreatedEvent checks the payment.created event CreatePayment writes.
 func testCreatedEvent(t *testing.T, s getpaid.Store) {
-	if evs := mustPending(t, s, 10); len(evs) != 0 {
-		t.Fatalf("empty store has pending events %+v", evs)
+	if evs := allEvents(t, s, ""); len(evs) != 0 {
+		t.Fatalf("empty store has events %+v", evs)
 	}
 	p := newPayment("o-ce", 100000, "JPY")
 	mustCreate(t, s, p, getpaid.CreateOptions{OneLivePerOrder: true})
-	evs := mustPending(t, s, 10)
+	evs := allEvents(t, s, "")
 	if len(evs) != 1 {
-		t.Fatalf("pending = %+v, want one created event", evs)
+		t.Fatalf("events = %+v, want one created event", evs)
 	}
 	want := getpaid.Event{
 		ID: evs[0].ID, Type: getpaid.EventPaymentCreated, PaymentID: p.ID, OrderID: "o-ce", Backend: "dummy",
@@ -60,12 +34,12 @@ func testCreatedEvent(t *testing.T, s getpaid.Store) {
 	}
 	// A refused create writes no event.
 	_ = create(t, s, newPayment("o-ce", 1, "JPY"), getpaid.CreateOptions{OneLivePerOrder: true})
-	if evs := mustPending(t, s, 10); len(evs) != 1 {
+	if evs := allEvents(t, s, ""); len(evs) != 1 {
 		t.Errorf("refused create wrote an event: %+v", evs)
 	}
 }
 
-// testEventOrder lists pending events oldest first, up to the limit.
+// testEventOrder lists events newest first, by payment, a page at a time.
 func testEventOrder(t *testing.T, s getpaid.Store) {
 	a := newPayment("o-eo-a", 100, "PLN")
 	b := newPayment("o-eo-b", 200, "PLN")
@@ -93,46 +67,66 @@ func testEventOrder(t *testing.T, s getpaid.Store) {
 		}
 		return out
 	}
-	if diff := cmp.Diff(want, keys(mustPending(t, s, 100))); diff != "" {
-		t.Errorf("pending order (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, keys(allEvents(t, s, ""))); diff != "" {
+		t.Errorf("events oldest first (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want[:2], keys(mustPending(t, s, 2))); diff != "" {
-		t.Errorf("pending limit 2 (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]key{want[0], want[2], want[4]}, keys(allEvents(t, s, a.ID))); diff != "" {
+		t.Errorf("events of one payment (-want +got):\n%s", diff)
+	}
+	page, err := s.Events(ctx(t), getpaid.EventFilter{Limit: 2})
+	if err != nil || len(page.Events) != 2 || page.NextCursor == "" {
+		t.Fatalf("first page of 2: %+v, %v", page, err)
+	}
+	if diff := cmp.Diff([]key{want[4], want[3]}, keys(page.Events)); diff != "" {
+		t.Errorf("first page newest first (-want +got):\n%s", diff)
 	}
 	ids := map[string]bool{}
-	for _, e := range mustPending(t, s, 100) {
+	for _, e := range allEvents(t, s, "") {
 		if ids[e.ID] {
 			t.Errorf("event id %s repeated", e.ID)
 		}
 		ids[e.ID] = true
 	}
+	if _, err := s.Events(ctx(t), getpaid.EventFilter{Cursor: "not-a-cursor"}); !isInvalid(err) {
+		t.Errorf("a bad cursor: %v, want ErrInvalidRequest", err)
+	}
 }
 
-// testMarkDelivered hides delivered events and keeps the rest in order.
-func testMarkDelivered(t *testing.T, s getpaid.Store) {
-	for i := range 4 {
-		mustCreate(t, s, newPayment("o-md", int64(i+1), "PLN"), getpaid.CreateOptions{})
+// testEventLoad loads one event by id.
+func testEventLoad(t *testing.T, s getpaid.Store) {
+	p := newPayment("o-el", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{})
+	res := mustUpdate(t, s, p.ID, prepare("EL"))
+	got, err := s.Event(ctx(t), res.Events[0].ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	all := mustPending(t, s, 100)
-	if len(all) != 4 {
-		t.Fatalf("pending = %d, want 4", len(all))
+	if diff := cmp.Diff(res.Events[0], *got, cmpOpts); diff != "" {
+		t.Errorf("Event differs from what the update wrote (-want +got):\n%s", diff)
 	}
-	if err := s.MarkDelivered(ctx(t), []string{all[0].ID, all[2].ID}); err != nil {
-		t.Fatalf("MarkDelivered: %v", err)
-	}
-	if diff := cmp.Diff([]getpaid.Event{all[1], all[3]}, mustPending(t, s, 100), cmpOpts); diff != "" {
-		t.Errorf("pending after MarkDelivered (-want +got):\n%s", diff)
-	}
-	// Repeats, unknown ids and empty lists are fine.
-	for _, ids := range [][]string{{all[0].ID}, {"evt_unknown"}, nil} {
-		if err := s.MarkDelivered(ctx(t), ids); err != nil {
-			t.Errorf("MarkDelivered(%v): %v", ids, err)
+	_, err = s.Event(ctx(t), "evt_missing")
+	wantErr(t, "Event", err, getpaid.ErrNotFound)
+}
+
+// allEvents lists every event (of one payment, when set), oldest first,
+// walking the pages.
+func allEvents(t *testing.T, s getpaid.Store, paymentID string) []getpaid.Event {
+	t.Helper()
+	var out []getpaid.Event
+	f := getpaid.EventFilter{PaymentID: paymentID, Limit: 3}
+	for {
+		page, err := s.Events(ctx(t), f)
+		if err != nil {
+			t.Fatalf("Events: %v", err)
 		}
+		out = append(out, page.Events...)
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
 	}
-	if err := s.MarkDelivered(ctx(t), []string{all[1].ID, all[3].ID}); err != nil {
-		t.Fatalf("MarkDelivered: %v", err)
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
 	}
-	if evs := mustPending(t, s, 100); len(evs) != 0 {
-		t.Errorf("pending after delivering all = %+v", evs)
-	}
+	return out
 }

@@ -28,6 +28,8 @@ func Run(t *testing.T, newStore func(t *testing.T) getpaid.Store) {
 		{"Update", updateTests},
 		{"Concurrency", concurrencyTests},
 		{"Events", eventTests},
+		{"Deliveries", deliveryTests},
+		{"Operations", operationTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -157,16 +159,6 @@ func mustHistory(t *testing.T, s getpaid.Store, id string) []getpaid.Transition 
 		t.Fatalf("History(%s): %v", id, err)
 	}
 	return h
-}
-
-// mustPending reads up to limit pending events or fails the test.
-func mustPending(t *testing.T, s getpaid.Store, limit int) []getpaid.Event {
-	t.Helper()
-	evs, err := s.PendingEvents(ctx(t), "", limit)
-	if err != nil {
-		t.Fatalf("PendingEvents(%d): %v", limit, err)
-	}
-	return evs
 }
 
 // wantErr fails the test unless errors.Is(err, want).

@@ -29,6 +29,14 @@ type Config struct {
 	Secret     string   `yaml:"secret"`
 	Currencies []string `yaml:"currencies"`
 	Method     string   `yaml:"method"` // GET (default) or POST
+	// NoCallbacks makes the paywall record the buyer's choice without
+	// sending a callback (pull mode): only polling finds it.
+	NoCallbacks bool `yaml:"no_callbacks"`
+	// Fault makes every money operation (capture, release, cancel, refund)
+	// misbehave, for trying out getpaid's handling of doubt: "" (none),
+	// "timeout-after" (done, but the answer is lost), "timeout-before" (not
+	// done, the answer is lost) or "5xx" (not done, a server error).
+	Fault string `yaml:"fault"`
 	// HTTPClient sends callbacks; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client `yaml:"-"`
 	// RetryDelays are the waits before each callback retry; nil means
@@ -40,6 +48,7 @@ type Config struct {
 type Broker struct {
 	cfg    Config
 	env    atomic.Pointer[getpaid.Env] // set by Provision
+	fault  atomic.Pointer[string]
 	client *http.Client
 	mu     sync.Mutex
 	state  map[string]*session // payment id -> what the buyer chose
@@ -49,11 +58,12 @@ type Broker struct {
 }
 
 type session struct {
-	status   string // paid, failed, partially_paid, pre_auth, released
+	status   string // paid, failed, partially_paid, pre_auth, released, cancelled
 	currency string
 	captured int64
 	locked   int64
 	refunded int64
+	refunds  map[string]int64 // operation id -> amount: a repeated request refunds once
 }
 
 var (
@@ -65,6 +75,8 @@ var (
 	_ getpaid.Capturer         = (*Broker)(nil)
 	_ getpaid.Releaser         = (*Broker)(nil)
 	_ getpaid.Refunder         = (*Broker)(nil)
+	_ getpaid.Canceler         = (*Broker)(nil)
+	_ getpaid.OperationFetcher = (*Broker)(nil)
 	_ getpaid.Configurator     = (*Broker)(nil)
 	_ getpaid.PageServer       = (*Broker)(nil)
 )
@@ -89,6 +101,9 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.Method != http.MethodGet && cfg.Method != http.MethodPost {
 		return nil, fmt.Errorf("dummy: method %q: want GET or POST", cfg.Method)
 	}
+	if err := checkFault(cfg.Fault); err != nil {
+		return nil, err
+	}
 	if cfg.RetryDelays == nil {
 		cfg.RetryDelays = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}
 	}
@@ -96,7 +111,9 @@ func New(cfg Config) (*Broker, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Broker{cfg: cfg, client: client, state: map[string]*session{}, quit: make(chan struct{})}, nil
+	b := &Broker{cfg: cfg, client: client, state: map[string]*session{}, quit: make(chan struct{})}
+	b.fault.Store(&cfg.Fault)
+	return b, nil
 }
 
 // Provision implements getpaid.Provisioner: the paywall learns where it is

@@ -115,17 +115,27 @@ func (b *Broker) choose(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "dummy paywall: unknown outcome", http.StatusBadRequest)
 		return
 	}
-	b.record(f.PaymentID, outcome, amount)
-	b.Notify(f.NotifyURL, Callback{
-		PaymentID: f.PaymentID, EventID: getpaid.NewID("dmy"), Status: outcome,
-		Amount: amount.Decimal(), Currency: amount.Currency,
-	})
+	if !b.record(f.PaymentID, outcome, amount) {
+		http.Error(w, "dummy paywall: this payment was cancelled or already decided", http.StatusConflict)
+		return
+	}
+	if !b.cfg.NoCallbacks {
+		b.Notify(f.NotifyURL, Callback{
+			PaymentID: f.PaymentID, EventID: getpaid.NewID("dmy"), Status: outcome,
+			Amount: amount.Decimal(), Currency: amount.Currency,
+		})
+	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-func (b *Broker) record(id, outcome string, amount getpaid.Money) {
+// record keeps the buyer's choice; it refuses a payment cancelled or
+// decided before.
+func (b *Broker) record(id, outcome string, amount getpaid.Money) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if _, decided := b.state[id]; decided {
+		return false
+	}
 	s := &session{status: outcome, currency: amount.Currency}
 	switch outcome {
 	case StatusPaid, StatusPartiallyPaid:
@@ -134,6 +144,7 @@ func (b *Broker) record(id, outcome string, amount getpaid.Money) {
 		s.locked = amount.Minor
 	}
 	b.state[id] = s
+	return true
 }
 
 // Notify sends a signed callback to url in the background, retrying after

@@ -1,0 +1,163 @@
+package getpaid
+
+import "time"
+
+// DeliveryState is where the delivery of one event to one consumer stands.
+type DeliveryState string
+
+// Delivery states: pending (not yet acknowledged; retried on a schedule),
+// delivered (the consumer acknowledged it) and dead (the schedule ran out;
+// an operator may replay it).
+const (
+	DeliveryPending   DeliveryState = "pending"
+	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryDead      DeliveryState = "dead"
+)
+
+// Valid reports whether s is one of the three states.
+func (s DeliveryState) Valid() bool {
+	return s == DeliveryPending || s == DeliveryDelivered || s == DeliveryDead
+}
+
+// Delivery is the state of one outbox event's delivery to one consumer (an
+// in-process listener, "listener:NAME", or a merchant webhook endpoint,
+// "webhook:URL"). Each consumer has its own: one failing consumer never holds
+// up another.
+type Delivery struct {
+	ID          string // the event id and the consumer, joined by "|"
+	EventID     string
+	PaymentID   string
+	Consumer    string
+	State       DeliveryState
+	Attempts    int
+	NextAt      time.Time // when the next attempt is due
+	LastStatus  int       // HTTP status of the last attempt (0: none, or not HTTP)
+	LastError   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeliveredAt time.Time
+}
+
+// DeliveryID is the id of event's delivery to consumer.
+func DeliveryID(eventID, consumer string) string { return eventID + "|" + consumer }
+
+// Attempt is one try at a delivery.
+type Attempt struct {
+	At       time.Time
+	Status   int // HTTP status (0: none)
+	Error    string
+	Duration time.Duration
+}
+
+// ClaimRequest asks a store for the deliveries due now for some consumers.
+// Each one returned is leased to Owner until Now+Lease: no other caller (in
+// any process) gets it meanwhile, and a crashed owner's leases simply run
+// out. A delivery is never due while an earlier pending delivery of the same
+// payment to the same consumer exists: a consumer gets a payment's events in
+// the order of its changes.
+type ClaimRequest struct {
+	Owner     string
+	Now       time.Time
+	Lease     time.Duration
+	Limit     int
+	Consumers []string // only these consumers' deliveries
+}
+
+// ClaimedDelivery is a leased delivery with the event to deliver.
+type ClaimedDelivery struct {
+	Delivery Delivery
+	Event    Event
+}
+
+// DeliveryResult is the outcome of one attempt at a leased delivery. A
+// result whose lease is no longer held by Owner is ignored: the delivery was
+// given to someone else.
+type DeliveryResult struct {
+	ID        string
+	Owner     string
+	Delivered bool      // the consumer acknowledged it
+	Dead      bool      // not delivered, and the schedule ran out
+	NextAt    time.Time // when not delivered nor dead: the next attempt
+	Attempt   Attempt
+}
+
+// DeliveryFilter selects deliveries for Store.Deliveries, newest first. Zero
+// fields do not filter.
+type DeliveryFilter struct {
+	EventID   string
+	PaymentID string
+	Consumer  string
+	State     DeliveryState
+	Limit     int // 0 means DefaultPageSize; at most MaxPageSize
+	Cursor    string
+}
+
+// Matches reports whether d passes every set field of f but the cursor and
+// limit.
+func (f DeliveryFilter) Matches(d *Delivery) bool {
+	return (f.EventID == "" || d.EventID == f.EventID) &&
+		(f.PaymentID == "" || d.PaymentID == f.PaymentID) &&
+		(f.Consumer == "" || d.Consumer == f.Consumer) &&
+		(f.State == "" || d.State == f.State)
+}
+
+// DeliveryPage is one page of a delivery listing.
+type DeliveryPage struct {
+	Deliveries []*Delivery
+	NextCursor string
+}
+
+// ReplayRequest makes deliveries pending again, due at Now, with a fresh
+// schedule: the deliveries of EventID (all of its consumers, or Consumer's),
+// or with DeadOnly every dead delivery (of Consumer, if set).
+type ReplayRequest struct {
+	EventID  string
+	Consumer string
+	DeadOnly bool
+	Now      time.Time
+}
+
+// Names reports whether the replay request r names d: a delivery that is not
+// pending, of r's event (or, with DeadOnly, dead), of r's consumer if set. A
+// request with neither an event nor DeadOnly names nothing.
+func (r ReplayRequest) Names(d *Delivery) bool {
+	if d.State == DeliveryPending || (r.Consumer != "" && d.Consumer != r.Consumer) {
+		return false
+	}
+	if r.DeadOnly && d.State != DeliveryDead {
+		return false
+	}
+	if r.EventID == "" {
+		return r.DeadOnly
+	}
+	return d.EventID == r.EventID
+}
+
+// Record applies the outcome of an attempt to d at time now: one attempt
+// more, its status and error kept, and the state and schedule it says.
+func (r DeliveryResult) Record(d *Delivery, now time.Time) {
+	d.Attempts++
+	d.LastStatus, d.LastError, d.UpdatedAt = r.Attempt.Status, r.Attempt.Error, now
+	switch {
+	case r.Delivered:
+		d.State, d.DeliveredAt = DeliveryDelivered, r.Attempt.At
+	case r.Dead:
+		d.State = DeliveryDead
+	default:
+		d.NextAt = r.NextAt
+	}
+}
+
+// EventFilter selects outbox events for Store.Events, newest first. Zero
+// fields do not filter.
+type EventFilter struct {
+	PaymentID string
+	Limit     int // 0 means DefaultPageSize; at most MaxPageSize
+	Cursor    string
+}
+
+// EventPage is one page of an event listing.
+type EventPage struct {
+	Events     []Event
+	NextCursor string
+}

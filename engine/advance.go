@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// AcceptAdvance accepts money the broker holds for a payment that does not
+// match it (Payment.Advance: a Przelewy24 notification for another amount).
+// The broker confirms it first where it requires that (Przelewy24 verify,
+// with the advance's amount); then it counts as captured: partially paid, or
+// paid if it covers the payment. It is recorded as a capture operation.
+func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	p, b, err := e.load(ctx, req.PaymentID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: accept advance: %w", err)
+	}
+	if p.Advance <= 0 {
+		return nil, fmt.Errorf("engine: accept advance %s: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPartiallyPaid, Reason: "no advance to accept"})
+	}
+	if p.Advance > p.Amount.Minor {
+		return nil, fmt.Errorf("engine: accept advance %s: %w: the advance %s is more than the payment's %s; leave it to be returned",
+			p.ID, getpaid.ErrInvalidAmount, p.Money(p.Advance), p.Amount)
+	}
+	obs := &getpaid.Observation{PaymentID: p.ID, ExternalID: p.ExternalID, EventID: "advance-accepted:" + p.ExternalID,
+		Kind: getpaid.KindCaptured, Amount: p.Money(p.Advance), Full: p.Advance == p.Amount.Minor, BrokerStatus: "advance accepted"}
+	if c, ok := b.Broker.(getpaid.CallbackConfirmer); ok {
+		if err := c.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: obs}); err != nil {
+			return nil, fmt.Errorf("engine: accept advance %s: %w", p.ID, err)
+		}
+	}
+	res := &getpaid.CallbackResult{Payment: p}
+	if err := e.observe(context.WithoutCancel(ctx), b, obs, res, false); err != nil {
+		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
+	}
+	e.log.InfoContext(ctx, "advance accepted", "payment", p.ID, "amount", obs.Amount.String())
+	return e.result(ctx, p.ID, "")
+}
+
+// RejectAdvance leaves money the broker holds for a payment that does not
+// match it to be returned to the buyer (Przelewy24 returns an advance it is
+// never asked to verify): the payment fails, with the cause in its history.
+func (e *Engine) RejectAdvance(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	p, b, err := e.load(ctx, req.PaymentID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: reject advance: %w", err)
+	}
+	if p.Advance <= 0 {
+		return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusFailed, Reason: "no advance to reject"})
+	}
+	obs := &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindFailed, BrokerStatus: "advance rejected: left to be returned"}
+	res := &getpaid.CallbackResult{Payment: p}
+	if err := e.observe(ctx, b, obs, res, false); err != nil {
+		return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, err)
+	}
+	return e.result(ctx, p.ID, "")
+}

@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Poll asks the broker for the payment's status (pull mode) and applies what
+// it says. A broker without StatusFetcher gives getpaid.ErrNotSupported.
+func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) {
+	p, b, err := e.load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: poll: %w", err)
+	}
+	f, ok := b.Broker.(getpaid.StatusFetcher)
+	if !ok {
+		return nil, fmt.Errorf("engine: poll %s: %w", id, getpaid.ErrNotSupported)
+	}
+	obs, err := f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+	if err != nil {
+		return nil, fmt.Errorf("engine: poll %s: %w", id, err)
+	}
+	if obs.PaymentID == "" && obs.ExternalID == "" {
+		obs.PaymentID = p.ID
+	}
+	// What a poll reports is confirmed with the broker like a notification
+	// (Przelewy24 verify) before it is applied.
+	res := &getpaid.CallbackResult{Payment: p}
+	if err := e.observe(ctx, b, obs, res, true); err != nil {
+		return nil, fmt.Errorf("engine: poll: %w", err)
+	}
+	if res.Outcome != getpaid.OutcomeApplied {
+		return e.Payment(ctx, id)
+	}
+	return res.Payment, nil
+}
+
+// PollStale polls the brokers of up to limit payments still waiting on them
+// (prepared, charge_started) that have not changed for olderThan and are not
+// older than maxAge, so a payment whose notifications were lost is still
+// finished. Each payment is claimed for olderThan first: several instances
+// sharing a database poll it once per interval between them. It needs a
+// Store that implements getpaid.StaleLister (else it does nothing) and
+// returns how many payments changed. A broker failure on one payment is
+// logged and the others are still polled.
+func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration, limit int) (int, error) {
+	sl, ok := e.store.(getpaid.StaleLister)
+	if !ok {
+		return 0, nil
+	}
+	now := e.now()
+	ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
+		CreatedAfter: now.Add(-maxAge), Limit: limit, Claim: olderThan})
+	if err != nil {
+		return 0, fmt.Errorf("engine: poll stale: %w", err)
+	}
+	changed := 0
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			return changed, ctx.Err()
+		}
+		if !e.canPoll(p.Backend) {
+			continue
+		}
+		q, err := e.Poll(ctx, p.ID)
+		if err != nil {
+			e.log.WarnContext(ctx, "polling a waiting payment failed", "payment", p.ID, "backend", p.Backend, "err", err)
+			continue
+		}
+		if q.Version != p.Version {
+			changed++
+		}
+	}
+	return changed, nil
+}
+
+// canPoll reports whether backend's broker answers status queries.
+func (e *Engine) canPoll(backend string) bool {
+	b, ok := e.reg.Get(backend)
+	if !ok {
+		return false
+	}
+	_, ok = b.Broker.(getpaid.StatusFetcher)
+	return ok
+}
+
+// expiry is how long after its creation a payment of backend may wait for
+// its broker before it expires; 0 or less means never.
+func (e *Engine) expiry(backend string) time.Duration {
+	if d, ok := e.expireBy[backend]; ok {
+		return d
+	}
+	return e.expireAfter
+}
+
+// Expire ends up to limit payments per backend still waiting on their
+// broker (prepared, charge_started) past the backend's deadline: each is
+// polled one last time where the broker can be asked, and, if still
+// waiting, moved to cancelled with the cause "expired" (its event goes out
+// like any other). Money a buyer pays after that is still recorded. A
+// payment holding an advance waits for an operator instead. It returns how
+// many payments expired.
+func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
+	sl, ok := e.store.(getpaid.StaleLister)
+	if !ok {
+		return 0, nil
+	}
+	n := 0
+	for _, b := range e.reg.All() {
+		after := e.expiry(b.Name)
+		if after <= 0 {
+			continue
+		}
+		now := e.now()
+		ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, CreatedBefore: now.Add(-after), Backend: b.Name,
+			Limit: limit, Claim: time.Minute})
+		if err != nil {
+			return n, fmt.Errorf("engine: expire: %w", err)
+		}
+		for _, p := range ps {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			if p.Advance > 0 {
+				continue
+			}
+			if e.canPoll(p.Backend) {
+				if _, err := e.Poll(ctx, p.ID); err != nil {
+					e.log.WarnContext(ctx, "last poll before expiry failed; expiring later", "payment", p.ID, "err", err)
+					continue
+				}
+			}
+			expired := &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "expired"}
+			res, err := e.mutate(ctx, p.ID, getpaid.Mutation{Cause: "expired", Apply: func(q *getpaid.Payment) (bool, error) {
+				if q.Advance > 0 || (q.Status != getpaid.StatusPrepared && q.Status != getpaid.StatusChargeStarted) {
+					return false, nil // settled meanwhile
+				}
+				return getpaid.Apply(q, expired)
+			}})
+			if err != nil {
+				e.log.WarnContext(ctx, "expiring a payment failed", "payment", p.ID, "err", err)
+				continue
+			}
+			if res.Changed {
+				n++
+				e.log.InfoContext(ctx, "payment expired", "payment", p.ID, "backend", p.Backend, "created", p.CreatedAt)
+			}
+		}
+	}
+	return n, nil
+}
+
+// Run is the engine's background work, at start and then every interval
+// until ctx ends: it resolves money operations in doubt with their broker,
+// polls the brokers of payments that have waited more than two minutes for a
+// notification (within three days of their creation), and expires payments
+// waiting past their backend's deadline. Event delivery runs on its own from
+// New to Close. Run returns when ctx ends.
+func (e *Engine) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := e.Reconcile(ctx, 100); err != nil && ctx.Err() == nil {
+			e.log.Warn("reconciling operations failed", "err", err)
+		}
+		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
+			e.log.Warn("polling waiting payments failed", "err", err)
+		}
+		if _, err := e.Expire(ctx, 100); err != nil && ctx.Err() == nil {
+			e.log.Warn("expiring payments failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// dispatcher delivers outbox events to consumers: it claims due deliveries
+// from the store (leased to this engine, so several processes sharing a
+// database never deliver one at the same time), hands each to its consumer
+// in a goroutine of its own, and records the outcomes in batches. A consumer
+// never has more than perConsumer deliveries in flight, so one slow or dead
+// endpoint holds up neither the others nor the payment flow. It wakes at once
+// after a commit that wrote deliveries, and every second otherwise.
+type dispatcher struct {
+	e           *Engine
+	owner       string
+	schedule    []time.Duration
+	timeout     time.Duration // per attempt
+	perConsumer int
+	log         *slog.Logger
+
+	wakeCh  chan struct{} // buffered 1
+	quit    chan struct{}
+	stopped chan struct{}
+	results chan getpaid.DeliveryResult
+
+	mu     sync.Mutex
+	busy   map[string]int // consumer -> deliveries in flight
+	flight sync.WaitGroup
+}
+
+func newDispatcher(e *Engine, schedule []time.Duration, timeout time.Duration) *dispatcher {
+	if schedule == nil {
+		schedule = DefaultSchedule()
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	return &dispatcher{
+		e: e, owner: getpaid.NewID("disp"), schedule: schedule, timeout: timeout, perConsumer: 8, log: e.log,
+		wakeCh: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
+		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{},
+	}
+}
+
+// wake asks for a claim round now; it never blocks.
+func (d *dispatcher) wake() {
+	select {
+	case d.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// start runs the claim loop and the result recorder.
+func (d *dispatcher) start() {
+	recorded := make(chan struct{})
+	go d.record(recorded)
+	go func() {
+		defer close(d.stopped)
+		d.loop()
+		d.flight.Wait() // in-flight deliveries finish (each bounded by its timeout)
+		close(d.results)
+		<-recorded
+	}()
+}
+
+// stop stops claiming, lets the deliveries in flight finish and records them.
+func (d *dispatcher) stop() {
+	close(d.quit)
+	<-d.stopped
+}
+
+func (d *dispatcher) loop() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		for d.claim() {
+			select {
+			case <-d.quit:
+				return
+			default:
+			}
+		}
+		select {
+		case <-d.quit:
+			return
+		case <-d.wakeCh:
+		case <-tick.C:
+		}
+	}
+}
+
+// claim leases the due deliveries of the consumers with room and starts
+// them; it reports whether it may find more at once.
+func (d *dispatcher) claim() bool {
+	var ready []string
+	d.mu.Lock()
+	for _, n := range d.e.consumerNames() {
+		if d.busy[n] < d.perConsumer {
+			ready = append(ready, n)
+		}
+	}
+	d.mu.Unlock()
+	if len(ready) == 0 {
+		return false
+	}
+	const batch = 64
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	claimed, err := d.e.store.ClaimDeliveries(ctx, getpaid.ClaimRequest{
+		Owner: d.owner, Now: d.e.now(), Lease: d.timeout + 30*time.Second, Limit: batch, Consumers: ready,
+	})
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			d.log.Warn("claiming event deliveries failed; will retry", "err", err)
+		}
+		return false
+	}
+	for _, c := range claimed {
+		cons := d.e.consumer(c.Delivery.Consumer)
+		if cons == nil {
+			continue // removed meanwhile: the lease runs out
+		}
+		d.mu.Lock()
+		d.busy[c.Delivery.Consumer]++
+		d.mu.Unlock()
+		d.flight.Add(1)
+		go d.deliver(cons, c)
+	}
+	return len(claimed) == batch
+}
+
+// deliver makes one attempt and sends its result to the recorder.
+func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
+	defer d.flight.Done()
+	defer func() {
+		d.mu.Lock()
+		d.busy[c.Delivery.Consumer]--
+		d.mu.Unlock()
+		d.wake() // room again for this consumer
+	}()
+	start := d.e.now()
+	status, err := d.attempt(cons, c.Event)
+	res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner,
+		Attempt: getpaid.Attempt{At: start, Status: status, Duration: d.e.now().Sub(start)}}
+	switch {
+	case err == nil:
+		res.Delivered = true
+	case c.Delivery.Attempts >= len(d.schedule):
+		res.Dead = true
+		res.Attempt.Error = err.Error()
+		d.log.Error("event delivery gave up; replay it when the consumer is back", "consumer", c.Delivery.Consumer,
+			"event", c.Event.ID, "payment", c.Event.PaymentID, "attempts", c.Delivery.Attempts+1, "err", err)
+	default:
+		res.NextAt = d.e.now().Add(d.schedule[c.Delivery.Attempts])
+		res.Attempt.Error = err.Error()
+		d.log.Warn("event delivery failed; will retry", "consumer", c.Delivery.Consumer, "event", c.Event.ID,
+			"payment", c.Event.PaymentID, "attempt", c.Delivery.Attempts+1, "next", res.NextAt, "err", err)
+	}
+	d.results <- res
+}
+
+// attempt calls the consumer with a deadline, and does not wait for one that
+// ignores it.
+func (d *dispatcher) attempt(cons Consumer, ev getpaid.Event) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+	defer cancel()
+	type outcome struct {
+		status int
+		err    error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		defer func() {
+			if r := recover(); r != nil {
+				o.err = errors.New("consumer panicked")
+			}
+			done <- o
+		}()
+		o.status, o.err = cons.Deliver(ctx, ev)
+	}()
+	select {
+	case o := <-done:
+		return o.status, o.err
+	case <-ctx.Done():
+		return 0, errors.New("timed out after " + d.timeout.String())
+	}
+}
+
+// record writes results in batches: an acknowledgement costs no commit of
+// its own.
+func (d *dispatcher) record(done chan<- struct{}) {
+	defer close(done)
+	batch := make([]getpaid.DeliveryResult, 0, 128)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := d.e.store.FinishDeliveries(ctx, batch); err != nil {
+			d.log.Warn("recording event deliveries failed; their leases will run out and they will be delivered again",
+				"n", len(batch), "err", err)
+		}
+		cancel()
+		batch = batch[:0]
+	}
+	for r := range d.results {
+		batch = append(batch, r)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case more, ok := <-d.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		flush()
+	}
+	flush()
+}

@@ -1,0 +1,253 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+// recorder is a listener that keeps what it got and fails while told to.
+type recorder struct {
+	mu     sync.Mutex
+	events []getpaid.Event
+	calls  atomic.Int64
+	fail   atomic.Int64 // calls still to fail
+}
+
+func (r *recorder) listen(ctx context.Context, ev getpaid.Event) error {
+	r.calls.Add(1)
+	if r.fail.Add(-1) >= 0 {
+		return errors.New("shop database down")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	return nil
+}
+
+func (r *recorder) got() []getpaid.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]getpaid.Event(nil), r.events...)
+}
+
+// has reports whether the recorder got an event moving payment id to status.
+func (r *recorder) has(id string, to getpaid.Status) bool {
+	for _, ev := range r.got() {
+		if ev.PaymentID == id && ev.Type == getpaid.EventStatusChanged && ev.To == to {
+			return true
+		}
+	}
+	return false
+}
+
+var fast = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
+
+// A listener failing three times gets the event on the fourth attempt, the
+// same event every time, with each attempt kept for operators.
+func TestListenerRetriedOnSchedule(t *testing.T) {
+	t.Parallel()
+	r := &recorder{}
+	r.fail.Store(3)
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast})
+	e.eng.OnEventNamed("shop", func(ctx context.Context, ev getpaid.Event) error {
+		if ev.Type != getpaid.EventStatusChanged || ev.To != getpaid.StatusPaid {
+			return nil
+		}
+		return r.listen(ctx, ev)
+	})
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	waitFor(t, "the paid event", func() bool { return r.has(p.ID, getpaid.StatusPaid) })
+	if n := r.calls.Load(); n != 4 {
+		t.Fatalf("listener called %d times for the paid event, want 4", n)
+	}
+	evs := r.got()
+	page, err := e.eng.Deliveries(context.Background(), getpaid.DeliveryFilter{EventID: evs[0].ID})
+	if err != nil || len(page.Deliveries) != 1 {
+		t.Fatalf("deliveries: %+v, %v", page, err)
+	}
+	d := page.Deliveries[0]
+	waitFor(t, "the delivery recorded", func() bool {
+		page, _ := e.eng.Deliveries(context.Background(), getpaid.DeliveryFilter{EventID: evs[0].ID})
+		d = page.Deliveries[0]
+		return d.State == getpaid.DeliveryDelivered
+	})
+	atts, err := e.eng.Attempts(context.Background(), d.ID)
+	if err != nil || len(atts) != 4 || atts[0].Error == "" || atts[3].Error != "" || d.Consumer != "listener:shop" {
+		t.Fatalf("attempts %+v, %v; delivery %+v", atts, err, d)
+	}
+}
+
+// A delivery whose schedule runs out is dead; a replay delivers it once the
+// consumer is back.
+func TestDeadDeliveryReplayed(t *testing.T) {
+	t.Parallel()
+	r := &recorder{}
+	r.fail.Store(1 << 30)
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast[:2]})
+	e.eng.OnEventNamed("shop", r.listen)
+	ctx := context.Background()
+	p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dead []*getpaid.Delivery
+	waitFor(t, "the delivery to die", func() bool {
+		page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
+		dead = page.Deliveries
+		return len(dead) == 1
+	})
+	if dead[0].Attempts != 3 || r.calls.Load() != 3 {
+		t.Fatalf("dead after %d attempts (%d calls), want 3", dead[0].Attempts, r.calls.Load())
+	}
+	r.fail.Store(0)
+	if n, err := e.eng.Replay(ctx, getpaid.ReplayRequest{DeadOnly: true}); err != nil || n != 1 {
+		t.Fatalf("replay: %d, %v", n, err)
+	}
+	waitFor(t, "the replayed event", func() bool { return len(r.got()) == 1 })
+	if got := r.got()[0]; got.ID != dead[0].EventID {
+		t.Fatalf("replayed %s, want %s", got.ID, dead[0].EventID)
+	}
+	if _, err := e.eng.Replay(ctx, getpaid.ReplayRequest{}); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("a replay naming nothing: %v", err)
+	}
+}
+
+// A listener that panics, one that hangs and one that keeps failing take
+// nothing down: the healthy one gets every event, and the others' events
+// stay pending for their retries.
+func TestBadConsumersTakeNothingDown(t *testing.T) {
+	t.Parallel()
+	good := &recorder{}
+	var hung atomic.Int64
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: []time.Duration{time.Hour}, DeliveryTimeout: 50 * time.Millisecond})
+	e.eng.OnEventNamed("panics", func(context.Context, getpaid.Event) error { panic("boom") })
+	e.eng.OnEventNamed("hangs", func(context.Context, getpaid.Event) error { hung.Add(1); select {} })
+	e.eng.OnEventNamed("fails", func(context.Context, getpaid.Event) error { return errors.New("500") })
+	e.eng.OnEventNamed("good", good.listen)
+	var ids []string
+	for i := range 20 {
+		p := e.pay(fmt.Sprint("o", i), "10.00", "paid", getpaid.StatusPaid)
+		ids = append(ids, p.ID)
+	}
+	waitFor(t, "every paid event at the healthy listener", func() bool {
+		for _, id := range ids {
+			if !good.has(id, getpaid.StatusPaid) {
+				return false
+			}
+		}
+		return true
+	})
+	ctx := context.Background()
+	for _, name := range []string{"listener:panics", "listener:hangs", "listener:fails"} {
+		waitFor(t, name+"'s failures recorded", func() bool {
+			page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: name, State: getpaid.DeliveryPending, Limit: 500})
+			failed := 0
+			for _, d := range page.Deliveries {
+				if d.Attempts == 1 && d.LastError != "" {
+					failed++
+				}
+			}
+			return failed == 20 // one per payment (the next waits behind it)
+		})
+	}
+}
+
+// Events reach a consumer in the order of each payment's changes, each once:
+// 100 payments, each created, prepared, paid and refunded four times in part
+// (1,100 events).
+func TestPerPaymentOrder(t *testing.T) {
+	t.Parallel()
+	r := &recorder{}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	e.eng.OnEventNamed("shop", r.listen)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() {
+			p := e.pay(fmt.Sprint("o", i), "10.00", "paid", getpaid.StatusPaid)
+			for k := range 4 {
+				if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("0.01"), IdempotencyKey: fmt.Sprint(k)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// The dummy refunds at once: every refund is two status changes.
+	waitFor(t, "1,100 events, every delivery recorded", func() bool {
+		page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryPending, Limit: 1})
+		return len(r.got()) >= 1100 && len(page.Deliveries) == 0
+	})
+	evs := r.got()
+	if len(evs) != 1100 {
+		t.Fatalf("%d events delivered, want 1,100 (each once)", len(evs))
+	}
+	last := map[string]time.Time{}
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if seen[ev.ID] {
+			t.Fatalf("event %s delivered twice", ev.ID)
+		}
+		seen[ev.ID] = true
+		if ev.At.Before(last[ev.PaymentID]) {
+			t.Fatalf("payment %s: event %s (%s) after a later one", ev.PaymentID, ev.ID, ev.At)
+		}
+		last[ev.PaymentID] = ev.At
+	}
+}
+
+// A dummy payment in pull mode whose callback is never sent is paid through
+// polling alone; one left unpaid past its deadline expires (cancelled) with
+// its event.
+func TestPullModeAndExpiry(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	r := &recorder{}
+	e := newDummyEnv(t, dummy.Config{NoCallbacks: true}, engine.Config{Now: now.Now, ExpireAfter: time.Hour})
+	e.eng.OnEventNamed("shop", r.listen)
+	ctx := context.Background()
+	paid := e.pay("o1", "10.00", "paid", "")
+	unpaid, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o2", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.eng.Payment(ctx, paid.ID); q.Status != getpaid.StatusPrepared {
+		t.Fatalf("pull mode sent a callback: %s", q.Status)
+	}
+	now.Advance(3 * time.Minute)
+	if n, err := e.eng.PollStale(ctx, 2*time.Minute, 72*time.Hour, 10); err != nil || n != 1 {
+		t.Fatalf("poll: %d, %v", n, err)
+	}
+	if q, _ := e.eng.Payment(ctx, paid.ID); q.Status != getpaid.StatusPaid {
+		t.Fatalf("after polling: %s", q.Status)
+	}
+	if n, _ := e.eng.Expire(ctx, 10); n != 0 {
+		t.Fatal("expired a payment before its deadline")
+	}
+	now.Advance(time.Hour)
+	if n, err := e.eng.Expire(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("expire: %d, %v", n, err)
+	}
+	q, _ := e.eng.Payment(ctx, unpaid.ID)
+	h, _ := e.eng.History(ctx, unpaid.ID)
+	if q.Status != getpaid.StatusCancelled || h[len(h)-1].Cause != "expired" {
+		t.Fatalf("after expiry: %s, history %+v", q.Status, h)
+	}
+	waitFor(t, "the expiry event", func() bool { return r.has(unpaid.ID, getpaid.StatusCancelled) })
+	// Money paid after expiry is still recorded.
+	if _, err := e.callback(dummy.Callback{PaymentID: unpaid.ID, EventID: "late", Status: "paid", Amount: "10.00", Currency: "PLN"}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.eng.Payment(ctx, unpaid.ID); q.Status != getpaid.StatusPaid {
+		t.Fatalf("paid after expiry: %s", q.Status)
+	}
+}

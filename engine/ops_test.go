@@ -1,0 +1,336 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+// Issue 9, acceptance 1: refund 30 of a paid 100, then 70; a third refund
+// of 1 is refused with no broker call.
+func TestRefundsDownToZero(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	ctx := context.Background()
+	p := e.pay("o-1", "100.00", "paid", getpaid.StatusPaid)
+	res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "k1"})
+	if err != nil || res.Payment.Status != getpaid.StatusPartiallyRefunded || res.Operation.State != getpaid.OpSucceeded {
+		t.Fatalf("refund 30: %+v, %v", res, err)
+	}
+	res, err = e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("70.00"), IdempotencyKey: "k2"})
+	if err != nil || res.Payment.Status != getpaid.StatusRefunded || res.Payment.Refunded != 10000 {
+		t.Fatalf("refund 70: %+v, %v", res, err)
+	}
+	_, err = e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("0.01"), IdempotencyKey: "k3"})
+	if !errors.Is(err, getpaid.ErrForbiddenTransition) && !errors.Is(err, getpaid.ErrInvalidAmount) {
+		t.Fatalf("third refund: %v, want refused", err)
+	}
+	if n, total := e.d.Refunds(p.ID); n != 2 || total != 10000 {
+		t.Fatalf("the broker refunded %d times, %d in all; want 2, 10000", n, total)
+	}
+	ops, _ := e.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID})
+	if len(ops.Operations) != 2 {
+		t.Fatalf("%d operations recorded, want 2 (the refused one wrote nothing)", len(ops.Operations))
+	}
+}
+
+// Issue 9, acceptance 2: the broker applies a refund and its answer is lost;
+// the reconciler finds it applied. Or the answer is lost before it applied:
+// the reconciler marks it failed and the money is refundable again.
+func TestRefundInDoubtReconciled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fault     string
+		want      getpaid.OperationState
+		refunds   int
+		status    getpaid.Status
+		refundAgn bool
+	}{
+		{dummy.FaultTimeoutAfter, getpaid.OpSucceeded, 1, getpaid.StatusRefunded, false},
+		{dummy.FaultTimeoutBefore, getpaid.OpFailed, 0, getpaid.StatusPaid, true},
+		{dummy.Fault5xx, getpaid.OpFailed, 0, getpaid.StatusPaid, true},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			t.Parallel()
+			now := &clock{}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now})
+			ctx := context.Background()
+			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+			if err := e.d.SetFault(tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+			var oe *getpaid.OperationError
+			if !errors.As(err, &oe) || !errors.Is(err, getpaid.ErrOperationInDoubt) || oe.Op.State != getpaid.OpUnknown {
+				t.Fatalf("refund with a lost answer: %v, want the operation in doubt", err)
+			}
+			if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusRefundStarted {
+				t.Fatalf("in doubt the payment is %s, want refund_started", q.Status)
+			}
+			// A retry with the same key never reaches the broker again.
+			if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"}); !errors.Is(err, getpaid.ErrOperationInDoubt) {
+				t.Fatalf("retry in doubt: %v", err)
+			}
+			_ = e.d.SetFault(dummy.FaultNone)
+			if n, _ := e.eng.Reconcile(ctx, 10); n != 0 {
+				t.Fatalf("reconciled %d before the first check was due", n)
+			}
+			now.Advance(31e9)
+			if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 1 {
+				t.Fatalf("reconcile: %d, %v", n, err)
+			}
+			op, _ := e.eng.Operation(ctx, oe.Op.ID)
+			q, _ := e.eng.Payment(ctx, p.ID)
+			if op.State != tc.want || q.Status != tc.status || q.RefundAsked != 0 {
+				t.Fatalf("after reconciling: operation %s, payment %s (asked %d); want %s, %s", op.State, q.Status, q.RefundAsked, tc.want, tc.status)
+			}
+			if n, _ := e.d.Refunds(p.ID); n != tc.refunds {
+				t.Fatalf("the broker refunded %d times, want %d", n, tc.refunds)
+			}
+			_, err = e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k2"})
+			if tc.refundAgn != (err == nil) {
+				t.Fatalf("refund again with a new key: %v", err)
+			}
+		})
+	}
+}
+
+// Issue 9, acceptance 3: twenty concurrent requests with the same key make
+// one broker call and get consistent answers.
+func TestConcurrentSameIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ops := map[string]int{}
+	for range 20 {
+		wg.Go(func() {
+			res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("4.00"), IdempotencyKey: "same"})
+			mu.Lock()
+			defer mu.Unlock()
+			var oe *getpaid.OperationError
+			switch {
+			case err == nil:
+				ops[res.Operation.ID]++
+			case errors.As(err, &oe) && errors.Is(err, getpaid.ErrOperationInProgress):
+				ops[oe.Op.ID]++
+			default:
+				t.Errorf("refund: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(ops) != 1 {
+		t.Fatalf("answers name %d operations, want 1: %v", len(ops), ops)
+	}
+	if n, total := e.d.Refunds(p.ID); n != 1 || total != 400 {
+		t.Fatalf("broker refunded %d times (%d), want once", n, total)
+	}
+	// The same key for another amount is refused.
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "same"}); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("same key, other amount: %v", err)
+	}
+}
+
+// Issue 9, acceptance 4: pre-authorise 100, capture 30, release: partially
+// paid with 70 released; pre-authorise 100, release: cancelled; a capture
+// racing a release: exactly one reaches the broker.
+func TestCaptureRelease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("capture 30 then release", func(t *testing.T) {
+		t.Parallel()
+		e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+		p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+		res, err := e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "c"})
+		if err != nil || res.Payment.Status != getpaid.StatusPreAuth || res.Payment.Captured != 3000 || res.Payment.Locked != 7000 || res.Payment.ActiveOp != "" {
+			t.Fatalf("capture 30: %+v, %v", res, err)
+		}
+		res, err = e.eng.Release(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+		if err != nil || res.Payment.Status != getpaid.StatusPartiallyPaid || res.Payment.Locked != 0 || res.Payment.Captured != 3000 {
+			t.Fatalf("release: %+v, %v", res, err)
+		}
+	})
+	t.Run("release everything", func(t *testing.T) {
+		t.Parallel()
+		e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+		p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+		res, err := e.eng.Release(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+		if err != nil || res.Payment.Status != getpaid.StatusCancelled {
+			t.Fatalf("release: %+v, %v", res, err)
+		}
+	})
+	t.Run("capture racing release", func(t *testing.T) {
+		t.Parallel()
+		e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+		p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+		// Hold the broker: its answers are lost, so the first operation
+		// stays in flight while the second arrives.
+		_ = e.d.SetFault(dummy.FaultTimeoutBefore)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Go(func() { _, errs[0] = e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "c"}) })
+		wg.Go(func() { _, errs[1] = e.eng.Release(ctx, getpaid.ActionRequest{PaymentID: p.ID}) })
+		wg.Wait()
+		doubt, refused := 0, 0
+		for _, err := range errs {
+			switch {
+			case errors.Is(err, getpaid.ErrOperationInDoubt):
+				doubt++
+			case errors.Is(err, getpaid.ErrOperationInProgress):
+				refused++
+			default:
+				t.Errorf("unexpected: %v", err)
+			}
+		}
+		if doubt != 1 || refused != 1 {
+			t.Fatalf("%d reached the broker, %d refused; want 1 and 1", doubt, refused)
+		}
+	})
+	t.Run("capture above the hold refused without a broker call", func(t *testing.T) {
+		t.Parallel()
+		e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+		p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+		if _, err := e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("100.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
+			t.Fatalf("over-capture: %v", err)
+		}
+		if q, _ := e.eng.Payment(ctx, p.ID); q.Locked != 10000 || q.ActiveOp != "" {
+			t.Fatalf("after a refused capture: %+v", q)
+		}
+	})
+}
+
+// Issue 9, campaign finding 1: a refund retried with the same key after the
+// broker refused it is answered as failed again, never 2xx, and never sent
+// again; a new key may try again.
+func TestRefusedRefundRetriedWithSameKey(t *testing.T) {
+	t.Parallel()
+	r := &refuser{}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { r.Broker = d; return r })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	r.refuse.Store(true)
+	for i := range 2 {
+		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+		var oe *getpaid.OperationError
+		if !errors.As(err, &oe) || !errors.Is(err, getpaid.ErrOperationFailed) || oe.Op.State != getpaid.OpFailed {
+			t.Fatalf("attempt %d: %v, want the failed operation", i, err)
+		}
+	}
+	if n := r.calls.Load(); n != 1 {
+		t.Fatalf("the broker was asked %d times, want once", n)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusPaid || q.RefundAsked != 0 {
+		t.Fatalf("after a refused refund: %s, asked %d", q.Status, q.RefundAsked)
+	}
+	r.refuse.Store(false)
+	if res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k2"}); err != nil || res.Payment.Status != getpaid.StatusRefunded {
+		t.Fatalf("a new key: %+v, %v", res, err)
+	}
+}
+
+// refuser is the dummy broker, refusing refunds while refuse is set.
+type refuser struct {
+	*dummy.Broker
+	refuse atomic.Bool
+	calls  atomic.Int64
+}
+
+func (r *refuser) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	r.calls.Add(1)
+	if r.refuse.Load() {
+		return nil, &getpaid.BrokerError{Op: "test: refund", Status: 400, Err: errors.New("refused")}
+	}
+	return r.Broker.Refund(ctx, req)
+}
+
+// Issue 9, campaign finding 2: a refund whose process died during the
+// broker call (left submitting) is resolved by the reconciler, not left
+// refund_started for ever.
+func TestSubmittingOperationOfADeadProcess(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now})
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	// What a process writes before calling the broker, and then dies.
+	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
+		State: getpaid.OpSubmitting, Amount: p.Amount, RequestHash: getpaid.RequestHash(getpaid.OpRefund, nil)}
+	refund := &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: p.Amount}
+	if _, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Operation: &getpaid.OperationChange{New: op},
+		Apply: func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, refund) }}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.eng.Reconcile(ctx, 10); n != 0 {
+		t.Fatal("a fresh submitting operation was reconciled while its call may still run")
+	}
+	now.Advance(3 * 60e9)
+	if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("reconcile: %d, %v", n, err)
+	}
+	got, _ := e.eng.Operation(ctx, op.ID)
+	q, _ := e.eng.Payment(ctx, p.ID)
+	if got.State != getpaid.OpFailed || q.Status != getpaid.StatusPaid || q.RefundAsked != 0 {
+		t.Fatalf("after reconciling: %s, payment %s asked %d; want failed (the broker never saw it), paid", got.State, q.Status, q.RefundAsked)
+	}
+}
+
+// Issue 9, campaign finding 3: a capture the broker reports after a refund
+// began is recorded: partially paid 5.00, refunded, then 10.00 captured.
+func TestLateCaptureAfterRefund(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "partially_paid", getpaid.StatusPartiallyPaid)
+	if res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"}); err != nil || res.Payment.Status != getpaid.StatusRefunded {
+		t.Fatalf("refund: %+v, %v", res, err)
+	}
+	res, err := e.callback(dummy.Callback{PaymentID: p.ID, EventID: "late", Status: "paid", Amount: "10.00", Currency: "PLN"})
+	if err != nil || res.Outcome != getpaid.OutcomeApplied {
+		t.Fatalf("late capture: %+v, %v", res, err)
+	}
+	q, _ := e.eng.Payment(ctx, p.ID)
+	if q.Status != getpaid.StatusPartiallyRefunded || q.Captured != 1000 || q.Refunded != 500 {
+		t.Fatalf("after the late capture: %s captured %d refunded %d", q.Status, q.Captured, q.Refunded)
+	}
+	// And a hold reported after a failure is recorded too.
+	f := e.pay("o2", "10.00", "failed", getpaid.StatusFailed)
+	if _, err := e.callback(dummy.Callback{PaymentID: f.ID, EventID: "hold", Status: "pre_auth", Amount: "10.00", Currency: "PLN"}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.eng.Payment(ctx, f.ID); q.Status != getpaid.StatusPreAuth || q.Locked != 1000 {
+		t.Fatalf("hold after failure: %s locked %d", q.Status, q.Locked)
+	}
+}
+
+// An operator resolves an operation in doubt: recorded with who and why.
+func TestResolveOperation(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	_ = e.d.SetFault(dummy.FaultTimeoutBefore)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed}); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("resolve without a note: %v", err)
+	}
+	res, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: "not in the broker's panel", By: "alice"})
+	if err != nil || res.Operation.State != getpaid.OpFailed || res.Operation.ResolvedBy != "alice" || res.Operation.Note == "" || res.Payment.Status != getpaid.StatusPaid {
+		t.Fatalf("resolve: %+v, %v", res, err)
+	}
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "again", By: "bob"}); !errors.Is(err, getpaid.ErrConflict) {
+		t.Fatalf("resolving a final operation: %v", err)
+	}
+}

@@ -1,0 +1,269 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// ReconcileConfig tunes how operations in doubt are resolved.
+type ReconcileConfig struct {
+	// Backoff is the wait before each further check of an operation the
+	// broker could not settle yet; the last entry repeats. Nil means 30 s,
+	// 1 min, 5 min, 15 min, 1 h.
+	Backoff []time.Duration
+	// FlagAfter is how long after its creation an operation still not
+	// resolved is flagged for an operator (it is still checked); 0 means
+	// 24 h.
+	FlagAfter time.Duration
+	// SubmittingAfter is how long an operation may stay submitting (its
+	// broker call running) before the reconciler takes it for a process
+	// that died during the call; 0 means 2 minutes (longer than any
+	// broker's HTTP timeout).
+	SubmittingAfter time.Duration
+}
+
+func (c ReconcileConfig) backoff(attempt int) time.Duration {
+	b := c.Backoff
+	if len(b) == 0 {
+		b = []time.Duration{30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}
+	}
+	if attempt >= len(b) {
+		return b[len(b)-1]
+	}
+	return b[attempt]
+}
+
+func (c ReconcileConfig) flagAfter() time.Duration {
+	if c.FlagAfter <= 0 {
+		return 24 * time.Hour
+	}
+	return c.FlagAfter
+}
+
+func (c ReconcileConfig) submittingAfter() time.Duration {
+	if c.SubmittingAfter <= 0 {
+		return 2 * time.Minute
+	}
+	return c.SubmittingAfter
+}
+
+// Reconcile resolves up to limit operations due for a check (see
+// getpaid.DueRequest: in doubt, accepted but not finished, or stuck
+// submitting because a process died during the broker call) by asking their
+// broker what happened, and applies the answer through the one mutation
+// path. It returns how many it resolved. Each operation is claimed first, so
+// several instances never check one at the same time.
+func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
+	now := e.now()
+	ops, err := e.store.DueOperations(ctx, getpaid.DueRequest{Now: now, SubmittingBefore: now.Add(-e.reconcile.submittingAfter()),
+		Limit: limit, Claim: 5 * time.Minute})
+	if err != nil {
+		return 0, fmt.Errorf("engine: reconcile: %w", err)
+	}
+	done := 0
+	for _, op := range ops {
+		if ctx.Err() != nil {
+			return done, ctx.Err()
+		}
+		state, err := e.reconcileOne(ctx, op)
+		if err != nil {
+			e.log.WarnContext(ctx, "reconciling an operation failed; will retry", "operation", op.ID, "kind", op.Kind, "payment", op.PaymentID, "err", err)
+		}
+		if state.Final() {
+			done++
+		}
+		if state != "" {
+			continue // recorded, with its own next check if any
+		}
+		if err := e.checkLater(ctx, op); err != nil {
+			e.log.WarnContext(ctx, "rescheduling an operation check failed", "operation", op.ID, "err", err)
+		}
+	}
+	return done, nil
+}
+
+// reconcileOne asks the broker about op and records what it says; it
+// returns the state recorded, or "" when the broker could not tell.
+func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpaid.OperationState, error) {
+	p, b, err := e.load(ctx, op.PaymentID)
+	if err != nil {
+		return "", err
+	}
+	var state getpaid.OperationState
+	var obs *getpaid.Observation
+	if op.Kind == getpaid.OpRefund {
+		state, obs, err = e.refundFate(ctx, b, p, op)
+	} else {
+		state, obs, err = e.holdFate(ctx, b, p, op)
+	}
+	if err != nil || state == "" {
+		return "", err
+	}
+	ref := ""
+	if obs != nil {
+		ref = obs.BrokerRef
+	}
+	res, err := e.finish(ctx, b, p.ID, op, state, obs, "", ref)
+	if err != nil {
+		return "", err
+	}
+	e.log.InfoContext(ctx, "operation reconciled with the broker", "operation", op.ID, "kind", op.Kind, "state", res.Operation.State, "payment", p.ID)
+	return res.Operation.State, nil
+}
+
+// refundFate asks the broker how a refund ended. An empty state means the
+// broker cannot tell yet.
+func (e *Engine) refundFate(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, op *getpaid.Operation) (getpaid.OperationState, *getpaid.Observation, error) {
+	f, ok := b.Broker.(getpaid.OperationFetcher)
+	if !ok {
+		return "", nil, nil // only a notification or an operator can tell
+	}
+	obs, err := f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
+	if errors.Is(err, getpaid.ErrNotFound) {
+		if op.State == getpaid.OpPending {
+			// The broker accepted it once: not finding it now is odd;
+			// leave it to an operator rather than guess.
+			return "", nil, fmt.Errorf("the broker no longer knows accepted refund %s", op.ID)
+		}
+		return getpaid.OpFailed, nil, nil // the request never reached it: nothing was refunded
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	st := outcome(op, obs)
+	if st == getpaid.OpPending {
+		if op.State == getpaid.OpPending {
+			return "", nil, nil // still being processed
+		}
+		return getpaid.OpPending, obs, nil // it did reach the broker
+	}
+	return st, obs, nil
+}
+
+// holdFate asks the broker, through the payment's status, whether a
+// capture, release or cancel happened.
+func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, op *getpaid.Operation) (getpaid.OperationState, *getpaid.Observation, error) {
+	f, ok := b.Broker.(getpaid.StatusFetcher)
+	if !ok {
+		return "", nil, nil
+	}
+	obs, err := f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+	if err != nil {
+		return "", nil, err
+	}
+	if obs.PaymentID == "" && obs.ExternalID == "" {
+		obs.PaymentID = p.ID
+	}
+	switch op.Kind {
+	case getpaid.OpCapture:
+		switch {
+		case obs.Kind == getpaid.KindCaptured && obs.Amount.Minor > op.Baseline:
+			return getpaid.OpSucceeded, obs, nil
+		case obs.Kind == getpaid.KindLocked || obs.Kind == getpaid.KindCaptured && obs.Amount.Minor == op.Baseline:
+			return getpaid.OpFailed, nil, nil // the hold is as it was
+		}
+	case getpaid.OpRelease:
+		switch {
+		case obs.Kind == getpaid.KindReleased, obs.Kind == getpaid.KindCaptured && obs.ReleaseRest:
+			return getpaid.OpSucceeded, &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindReleased, BrokerStatus: obs.BrokerStatus}, nil
+		case obs.Kind == getpaid.KindLocked:
+			return getpaid.OpFailed, nil, nil
+		}
+	case getpaid.OpCancel:
+		switch obs.Kind {
+		case getpaid.KindReleased, getpaid.KindFailed:
+			return getpaid.OpSucceeded, obs, nil
+		case getpaid.KindNone, getpaid.KindPending:
+			return getpaid.OpFailed, nil, nil // still payable at the broker
+		case getpaid.KindCaptured, getpaid.KindLocked:
+			// The buyer paid first: the cancel did not happen, and the money
+			// is recorded through the one path.
+			if err := e.observe(ctx, b, obs, &getpaid.CallbackResult{}, true); err != nil {
+				return "", nil, err
+			}
+			return getpaid.OpFailed, nil, nil
+		}
+	}
+	return "", nil, nil
+}
+
+// checkLater schedules op's next check with backoff, and flags it for an
+// operator once it has waited too long.
+func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation) error {
+	now := e.now()
+	_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			if o.State.Final() {
+				return false, nil
+			}
+			if o.State == getpaid.OpSubmitting {
+				o.State, o.Error = getpaid.OpUnknown, "the process calling the broker stopped before the answer"
+			}
+			o.NextCheckAt = now.Add(e.reconcile.backoff(o.Attempts))
+			o.Attempts++
+			if !o.Flagged && now.Sub(o.CreatedAt) >= e.reconcile.flagAfter() {
+				o.Flagged = true
+				e.log.ErrorContext(ctx, "operation still unresolved: an operator should decide", "operation", o.ID,
+					"kind", o.Kind, "payment", o.PaymentID, "state", o.State, "since", o.CreatedAt)
+			}
+			return true, nil
+		}},
+	})
+	return err
+}
+
+// ResolveOperation records an operator's decision on an operation that is
+// not final (in doubt, pending, or stuck submitting) and applies it: a refund
+// resolved as succeeded counts as refunded, as failed it is refundable
+// again; a capture as succeeded counts as captured; a release or cancel as
+// succeeded releases the payment. The operator and the note are recorded.
+func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveRequest) (*getpaid.ActionResult, error) {
+	if req.As != getpaid.OpSucceeded && req.As != getpaid.OpFailed {
+		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "as", Reason: "want succeeded or failed", Err: getpaid.ErrInvalidRequest})
+	}
+	if req.Note == "" {
+		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "note", Reason: "say why (it is kept with the operation)", Err: getpaid.ErrInvalidRequest})
+	}
+	op, err := e.store.Operation(ctx, req.OperationID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: resolve %q: %w", req.OperationID, err)
+	}
+	if op.State.Final() {
+		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: already %s", getpaid.ErrConflict, op.State)})
+	}
+	p, b, err := e.load(ctx, op.PaymentID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
+	}
+	var obs *getpaid.Observation
+	if req.As == getpaid.OpSucceeded {
+		switch op.Kind {
+		case getpaid.OpRefund:
+			obs = &getpaid.Observation{Kind: getpaid.KindRefunded, Amount: op.Amount, EventID: op.ID, BrokerStatus: "resolved by " + req.By}
+		case getpaid.OpCapture:
+			obs = &getpaid.Observation{Kind: getpaid.KindCaptured, Amount: p.Money(op.Baseline + op.Amount.Minor), BrokerStatus: "resolved by " + req.By}
+		default:
+			obs = &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "resolved by " + req.By}
+		}
+	}
+	m := e.finishing(b, op, req.As, obs, "", "")
+	update := m.Operation.Update
+	m.Operation.Update = func(o *getpaid.Operation, q *getpaid.Payment) (bool, error) {
+		changed, err := update(o, q)
+		if changed {
+			o.ResolvedBy, o.Note, o.Flagged = req.By, req.Note, false
+		}
+		return changed, err
+	}
+	up, err := e.mutate(context.WithoutCancel(ctx), p.ID, m)
+	if err != nil {
+		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
+	}
+	e.log.InfoContext(ctx, "operation resolved by an operator", "operation", op.ID, "kind", op.Kind, "as", req.As, "by", req.By, "note", req.Note, "payment", p.ID)
+	return &getpaid.ActionResult{Payment: up.Payment, Operation: up.Operation}, nil
+}

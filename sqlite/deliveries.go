@@ -1,0 +1,267 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// deliveryCols are the deliveries columns scanDelivery reads, in order.
+const deliveryCols = `id, event_id, payment_id, consumer, state, attempts, next_at, last_status, last_error,
+	created_at, updated_at, delivered_at`
+
+// scanDelivery reads one deliveries row.
+func scanDelivery(sc scanner, extra ...any) (*getpaid.Delivery, error) {
+	var (
+		d                               getpaid.Delivery
+		state                           string
+		next, created, upd, deliveredAt int64
+	)
+	dest := append([]any{&d.ID, &d.EventID, &d.PaymentID, &d.Consumer, &state, &d.Attempts, &next,
+		&d.LastStatus, &d.LastError, &created, &upd, &deliveredAt}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return nil, err
+	}
+	d.State = getpaid.DeliveryState(state)
+	d.NextAt, d.CreatedAt, d.UpdatedAt, d.DeliveredAt = fromNanos(next), fromNanos(created), fromNanos(upd), fromNanosOrZero(deliveredAt)
+	return &d, nil
+}
+
+// insertDelivery writes a new pending delivery of an event written in the
+// same transaction.
+func (tx *wtx) insertDelivery(d getpaid.Delivery) error {
+	_, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
+		VALUES (?, ?, (SELECT seq FROM outbox WHERE id = ?), ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.EventID, d.EventID, d.PaymentID, d.Consumer, string(d.State), nanos(d.NextAt), nanos(d.CreatedAt), nanos(d.UpdatedAt))
+	return conflict(err)
+}
+
+// Event implements getpaid.Store.
+func (s *Store) Event(ctx context.Context, id string) (*getpaid.Event, error) {
+	ev, err := scanEvent(s.read.QueryRowContext(ctx, "SELECT "+eventCols+" FROM outbox WHERE id = ?", id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: event %s: %w", id, readErr(err))
+	}
+	return &ev, nil
+}
+
+// Events implements getpaid.Store.
+func (s *Store) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.EventPage, error) {
+	var w where
+	w.add("payment_id = ?", f.PaymentID)
+	page := &getpaid.EventPage{}
+	next, err := s.pageQuery(ctx, "outbox", eventCols, w, f.Limit, f.Cursor, func(sc scanner) error {
+		ev, err := scanEvent(sc)
+		if err == nil {
+			page.Events = append(page.Events, ev)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list events: %w", err)
+	}
+	page.NextCursor = next
+	return page, nil
+}
+
+// ClaimDeliveries implements getpaid.Store: finding and leasing are one job
+// of the writer, so two handles never lease the same delivery.
+func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
+	if len(r.Consumers) == 0 {
+		return nil, nil
+	}
+	limit := r.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	in := "?" + strings.Repeat(",?", len(r.Consumers)-1)
+	args := []any{}
+	for _, c := range r.Consumers {
+		args = append(args, c)
+	}
+	now := nanos(r.Now)
+	args = append(args, now, now, limit)
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		// A delivery waits while an earlier one of its payment to its
+		// consumer is pending: consumers get a payment's events in order.
+		rows, err := tx.conn.QueryContext(tx.ctx, `SELECT d.`+strings.ReplaceAll(deliveryCols, ", ", ", d.")+`, `+prefixed("o.", eventCols)+`
+			FROM deliveries d JOIN outbox o ON o.id = d.event_id
+			WHERE d.state = 'pending' AND d.consumer IN (`+in+`) AND d.next_at <= ? AND d.lease_until <= ?
+			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
+			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
+			ORDER BY d.event_seq LIMIT ?`, args...)
+		if err != nil {
+			return nil, readErr(err)
+		}
+		var out []getpaid.ClaimedDelivery
+		for rows.Next() {
+			var ev getpaid.Event
+			d, err := scanDelivery(eventScanner{rows, &ev})
+			if err != nil {
+				rows.Close()
+				return nil, readErr(err)
+			}
+			out = append(out, getpaid.ClaimedDelivery{Delivery: *d, Event: ev})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, readErr(err)
+		}
+		until := nanos(r.Now.Add(r.Lease))
+		for _, c := range out {
+			if _, err := tx.execSQL("UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?", r.Owner, until, c.Delivery.ID); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
+	}
+	return v.([]getpaid.ClaimedDelivery), nil
+}
+
+// eventScanner scans a delivery row followed by its event's columns.
+type eventScanner struct {
+	rows interface{ Scan(...any) error }
+	ev   *getpaid.Event
+}
+
+func (s eventScanner) Scan(dest ...any) error {
+	var (
+		typ, from, to, cu string
+		at                int64
+	)
+	e := s.ev
+	err := s.rows.Scan(append(dest, &e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
+		&e.Amount.Minor, &cu, &e.Captured.Minor, &at)...)
+	if err != nil {
+		return err
+	}
+	e.Type, e.From, e.To = getpaid.EventType(typ), getpaid.Status(from), getpaid.Status(to)
+	e.Amount.Currency, e.Captured.Currency, e.At = cu, cu, fromNanos(at)
+	return nil
+}
+
+// prefixed qualifies every column of a column list with p.
+func prefixed(p, cols string) string {
+	fields := strings.Split(cols, ",")
+	for i, f := range fields {
+		fields[i] = p + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
+}
+
+// FinishDeliveries implements getpaid.Store.
+func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.DeliveryResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		t := now()
+		for _, r := range results {
+			d, err := scanDelivery(tx.conn.QueryRowContext(tx.ctx, "SELECT "+deliveryCols+
+				" FROM deliveries WHERE id = ? AND lease_owner = ? AND state = 'pending'", r.ID, r.Owner))
+			if err != nil {
+				if err := readErr(err); err != getpaid.ErrNotFound {
+					return nil, err
+				}
+				continue // the lease went to someone else
+			}
+			r.Record(d, t)
+			if _, err := tx.execSQL(`UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, lease_owner = '', lease_until = 0,
+				last_status = ?, last_error = ?, updated_at = ?, delivered_at = ? WHERE id = ?`,
+				string(d.State), d.Attempts, nanos(d.NextAt), d.LastStatus, d.LastError, nanos(d.UpdatedAt), nanosOrZero(d.DeliveredAt), d.ID); err != nil {
+				return nil, err
+			}
+			a := r.Attempt
+			if _, err := tx.execSQL("INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES (?,?,?,?,?)",
+				d.ID, nanos(a.At), a.Status, a.Error, int64(a.Duration)); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: finish deliveries: %w", err)
+	}
+	return nil
+}
+
+// Deliveries implements getpaid.Store.
+func (s *Store) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getpaid.DeliveryPage, error) {
+	var w where
+	w.add("event_id = ?", f.EventID)
+	w.add("payment_id = ?", f.PaymentID)
+	w.add("consumer = ?", f.Consumer)
+	w.add("state = ?", string(f.State))
+	page := &getpaid.DeliveryPage{}
+	next, err := s.pageQuery(ctx, "deliveries", deliveryCols, w, f.Limit, f.Cursor, func(sc scanner) error {
+		d, err := scanDelivery(sc)
+		if err == nil {
+			page.Deliveries = append(page.Deliveries, d)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list deliveries: %w", err)
+	}
+	page.NextCursor = next
+	return page, nil
+}
+
+// Attempts implements getpaid.Store.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1 FROM deliveries WHERE id = ?", deliveryID).Scan(&one); err != nil {
+		return nil, fmt.Errorf("sqlite: delivery %s: %w", deliveryID, readErr(err))
+	}
+	rows, err := s.read.QueryContext(ctx, "SELECT at, status, error, duration FROM delivery_attempts WHERE delivery_id = ? ORDER BY at, rowid", deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, readErr(err))
+	}
+	defer rows.Close()
+	var out []getpaid.Attempt
+	for rows.Next() {
+		var (
+			a       getpaid.Attempt
+			at, dur int64
+		)
+		if err := rows.Scan(&at, &a.Status, &a.Error, &dur); err != nil {
+			return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, readErr(err))
+		}
+		a.At, a.Duration = fromNanos(at), time.Duration(dur)
+		out = append(out, a)
+	}
+	return out, readErr(rows.Err())
+}
+
+// ReplayDeliveries implements getpaid.Store.
+func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
+	if r.EventID == "" && !r.DeadOnly {
+		return 0, nil
+	}
+	var w where
+	w.conds = append(w.conds, "state <> 'pending'")
+	w.add("event_id = ?", r.EventID)
+	w.add("consumer = ?", r.Consumer)
+	if r.DeadOnly {
+		w.conds = append(w.conds, "state = 'dead'")
+	}
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		res, err := tx.execSQL(`UPDATE deliveries SET state = 'pending', next_at = ?, attempts = 0, lease_owner = '', lease_until = 0,
+			updated_at = ? WHERE `+strings.Join(w.conds, " AND "), append([]any{nanos(r.Now), nanos(now())}, w.args...)...)
+		if err != nil {
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		return int(n), err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: replay deliveries: %w", err)
+	}
+	return v.(int), nil
+}

@@ -1,0 +1,299 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+var deliveryTests = []test{
+	{"WrittenWithEvents", testDeliveriesWritten},
+	{"ClaimLeases", testClaimLeases},
+	{"PaymentOrder", testDeliveryOrder},
+	{"Finish", testFinishDeliveries},
+	{"FinishByOtherOwnerIgnored", testFinishOtherOwner},
+	{"Replay", testReplay},
+	{"ConcurrentClaims", testConcurrentClaims},
+}
+
+// consumers are the consumers the delivery tests write for.
+var consumers = []string{"listener:shop", "webhook:https://a.example/hook"}
+
+// deliver is m delivering to consumers.
+func deliver(m getpaid.Mutation) getpaid.Mutation {
+	m.Deliver = consumers
+	return m
+}
+
+// claim claims up to limit deliveries for cs at now, leased for a minute.
+func claim(t *testing.T, s getpaid.Store, owner string, now time.Time, limit int, cs ...string) []getpaid.ClaimedDelivery {
+	t.Helper()
+	got, err := s.ClaimDeliveries(ctx(t), getpaid.ClaimRequest{Owner: owner, Now: now, Lease: time.Minute, Limit: limit, Consumers: cs})
+	if err != nil {
+		t.Fatalf("ClaimDeliveries: %v", err)
+	}
+	return got
+}
+
+// testDeliveriesWritten checks that every event gets one pending delivery per
+// consumer, written with it.
+func testDeliveriesWritten(t *testing.T, s getpaid.Store) {
+	p := newPayment("o-dw", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: consumers})
+	res := mustUpdate(t, s, p.ID, deliver(prepare("DW")))
+	if len(res.Deliveries) != 2 || res.Deliveries[0].EventID != res.Events[0].ID {
+		t.Fatalf("UpdateResult.Deliveries = %+v", res.Deliveries)
+	}
+	page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
+	if err != nil || len(page.Deliveries) != 4 {
+		t.Fatalf("Deliveries = %+v, %v; want 4 (2 events x 2 consumers)", page, err)
+	}
+	for _, d := range page.Deliveries {
+		if d.State != getpaid.DeliveryPending || d.Attempts != 0 || d.ID != getpaid.DeliveryID(d.EventID, d.Consumer) {
+			t.Errorf("new delivery %+v", d)
+		}
+	}
+	only, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{EventID: res.Events[0].ID, Consumer: consumers[1]})
+	if err != nil || len(only.Deliveries) != 1 || only.Deliveries[0].Consumer != consumers[1] {
+		t.Fatalf("by event and consumer: %+v, %v", only, err)
+	}
+	// A mutation without consumers writes events but no deliveries.
+	mustUpdate(t, s, p.ID, failed())
+	if page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID}); len(page.Deliveries) != 4 {
+		t.Errorf("an event without consumers got deliveries: %d", len(page.Deliveries))
+	}
+}
+
+// testClaimLeases checks that a claimed delivery is not claimed again until
+// its lease runs out, and only for the consumers asked for.
+func testClaimLeases(t *testing.T, s getpaid.Store) {
+	for i := range 3 {
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-cl-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers})
+	}
+	now := time.Now().Add(time.Second)
+	if got := claim(t, s, "a", now, 10, "webhook:https://other.example"); len(got) != 0 {
+		t.Fatalf("claimed %d deliveries of an unknown consumer", len(got))
+	}
+	first := claim(t, s, "a", now, 2, consumers[0])
+	if len(first) != 2 || first[0].Event.ID == "" || first[0].Event.ID != first[0].Delivery.EventID {
+		t.Fatalf("first claim: %+v", first)
+	}
+	rest := claim(t, s, "b", now, 10, consumers[0])
+	if len(rest) != 1 {
+		t.Fatalf("second claim got %d, want the 1 left", len(rest))
+	}
+	if got := claim(t, s, "c", now.Add(30*time.Second), 10, consumers[0]); len(got) != 0 {
+		t.Fatalf("%d leased deliveries claimed again before the lease ran out", len(got))
+	}
+	if got := claim(t, s, "c", now.Add(2*time.Minute), 10, consumers[0]); len(got) != 3 {
+		t.Fatalf("after the leases ran out: %d claimed, want 3", len(got))
+	}
+	if got := claim(t, s, "d", now, 10, consumers[1]); len(got) != 3 {
+		t.Fatalf("the other consumer's deliveries: %d, want 3 (independent)", len(got))
+	}
+}
+
+// testDeliveryOrder checks that a consumer gets a payment's events in order:
+// a delivery is not due while an earlier one of the same payment is pending.
+func testDeliveryOrder(t *testing.T, s getpaid.Store) {
+	p := newPayment("o-do", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: consumers[:1]})
+	second := mustUpdate(t, s, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: consumers[:1], Apply: prepare("DO").Apply})
+	other := newPayment("o-do2", 100, "PLN")
+	mustCreate(t, s, other, getpaid.CreateOptions{Deliver: consumers[:1]})
+	now := time.Now().Add(time.Second)
+	got := claim(t, s, "a", now, 10, consumers[0])
+	if len(got) != 2 || got[0].Delivery.PaymentID != p.ID || got[1].Delivery.PaymentID != other.ID {
+		t.Fatalf("claim: %+v; want p's first event and other's, not p's second", got)
+	}
+	// p's first fails and is retried later: its second still waits.
+	retry := now.Add(time.Hour)
+	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: got[0].Delivery.ID, Owner: "a", NextAt: retry,
+		Attempt: getpaid.Attempt{At: now, Status: 500, Error: "HTTP 500"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if again := claim(t, s, "a", now.Add(2*time.Minute), 10, consumers[0]); len(again) != 1 || again[0].Delivery.PaymentID != other.ID {
+		t.Fatalf("while p's first waits for its retry: %+v; want only other's (its lease ran out)", again)
+	}
+	due := claim(t, s, "b", retry, 10, consumers[0])
+	if len(due) != 2 || due[0].Delivery.ID != got[0].Delivery.ID {
+		t.Fatalf("at the retry: %+v", due)
+	}
+	results := []getpaid.DeliveryResult{}
+	for _, d := range due {
+		results = append(results, getpaid.DeliveryResult{ID: d.Delivery.ID, Owner: "b", Delivered: true, Attempt: getpaid.Attempt{At: retry, Status: 200}})
+	}
+	if err := s.FinishDeliveries(ctx(t), results); err != nil {
+		t.Fatal(err)
+	}
+	next := claim(t, s, "b", retry, 10, consumers[0])
+	if len(next) != 1 || next[0].Event.ID != second.Events[0].ID {
+		t.Fatalf("after p's first was delivered: %+v; want p's second", next)
+	}
+}
+
+// testFinishDeliveries checks the states and attempts results record.
+func testFinishDeliveries(t *testing.T, s getpaid.Store) {
+	for i := range 3 {
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-fd-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers[:1]})
+	}
+	now := time.Now().Add(time.Second)
+	got := claim(t, s, "a", now, 10, consumers[0])
+	if len(got) != 3 {
+		t.Fatalf("claimed %d", len(got))
+	}
+	at := now.Add(time.Millisecond)
+	err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{
+		{ID: got[0].Delivery.ID, Owner: "a", Delivered: true, Attempt: getpaid.Attempt{At: at, Status: 204, Duration: 3 * time.Millisecond}},
+		{ID: got[1].Delivery.ID, Owner: "a", NextAt: now.Add(5 * time.Second), Attempt: getpaid.Attempt{At: at, Error: "connection refused"}},
+		{ID: got[2].Delivery.ID, Owner: "a", Dead: true, Attempt: getpaid.Attempt{At: at, Status: 410, Error: "HTTP 410"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func(id string) *getpaid.Delivery {
+		page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{EventID: id})
+		if err != nil || len(page.Deliveries) != 1 {
+			t.Fatalf("Deliveries(%s): %+v, %v", id, page, err)
+		}
+		return page.Deliveries[0]
+	}
+	if d := state(got[0].Delivery.EventID); d.State != getpaid.DeliveryDelivered || d.Attempts != 1 || d.LastStatus != 204 || !d.DeliveredAt.Equal(at) {
+		t.Errorf("delivered: %+v", d)
+	}
+	if d := state(got[1].Delivery.EventID); d.State != getpaid.DeliveryPending || d.Attempts != 1 || d.LastError != "connection refused" || !d.NextAt.Equal(now.Add(5*time.Second)) {
+		t.Errorf("to retry: %+v", d)
+	}
+	if d := state(got[2].Delivery.EventID); d.State != getpaid.DeliveryDead || d.LastStatus != 410 {
+		t.Errorf("dead: %+v", d)
+	}
+	atts, err := s.Attempts(ctx(t), got[0].Delivery.ID)
+	if err != nil || len(atts) != 1 || atts[0].Status != 204 || atts[0].Duration != 3*time.Millisecond || !atts[0].At.Equal(at) {
+		t.Errorf("Attempts = %+v, %v", atts, err)
+	}
+	if got := claim(t, s, "a", now.Add(time.Second), 10, consumers[0]); len(got) != 0 {
+		t.Errorf("claimed %d before the retry time", len(got))
+	}
+	if got := claim(t, s, "a", now.Add(6*time.Second), 10, consumers[0]); len(got) != 1 || got[0].Delivery.Attempts != 1 {
+		t.Errorf("at the retry time: %+v", got)
+	}
+	for _, st := range []getpaid.DeliveryState{getpaid.DeliveryDelivered, getpaid.DeliveryDead, getpaid.DeliveryPending} {
+		page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{State: st})
+		if err != nil || len(page.Deliveries) != 1 || page.Deliveries[0].State != st {
+			t.Errorf("Deliveries(state %s) = %+v, %v", st, page, err)
+		}
+	}
+}
+
+// testFinishOtherOwner checks that a result from an owner whose lease ran out
+// and was taken over is ignored.
+func testFinishOtherOwner(t *testing.T, s getpaid.Store) {
+	mustCreate(t, s, newPayment("o-fo", 100, "PLN"), getpaid.CreateOptions{Deliver: consumers[:1]})
+	now := time.Now().Add(time.Second)
+	old := claim(t, s, "slow", now, 10, consumers[0])
+	taken := claim(t, s, "fast", now.Add(2*time.Minute), 10, consumers[0])
+	if len(old) != 1 || len(taken) != 1 {
+		t.Fatalf("claims %d and %d", len(old), len(taken))
+	}
+	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: old[0].Delivery.ID, Owner: "slow", Dead: true,
+		Attempt: getpaid.Attempt{At: now, Error: "timeout"}}}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{})
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryPending || d.Attempts != 0 {
+		t.Fatalf("a result from a lost lease was recorded: %+v", d)
+	}
+	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: taken[0].Delivery.ID, Owner: "fast", Delivered: true,
+		Attempt: getpaid.Attempt{At: now, Status: 200}}}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ = s.Deliveries(ctx(t), getpaid.DeliveryFilter{})
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDelivered {
+		t.Fatalf("the lease holder's result: %+v", d)
+	}
+}
+
+// testReplay checks that replays make dead (or delivered) deliveries pending
+// and due again, with a fresh schedule.
+func testReplay(t *testing.T, s getpaid.Store) {
+	for i := range 3 {
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-rp-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers})
+	}
+	now := time.Now().Add(time.Second)
+	var results []getpaid.DeliveryResult
+	for _, d := range claim(t, s, "a", now, 10, consumers...) {
+		r := getpaid.DeliveryResult{ID: d.Delivery.ID, Owner: "a", Attempt: getpaid.Attempt{At: now}}
+		if d.Delivery.Consumer == consumers[1] {
+			r.Dead = true
+		} else {
+			r.Delivered = true
+		}
+		results = append(results, r)
+	}
+	if err := s.FinishDeliveries(ctx(t), results); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{Now: now}); err != nil || n != 0 {
+		t.Fatalf("a replay naming nothing replayed %d, %v", n, err)
+	}
+	later := now.Add(time.Hour)
+	n, err := s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{DeadOnly: true, Consumer: consumers[1], Now: later})
+	if err != nil || n != 3 {
+		t.Fatalf("replay of dead deliveries: %d, %v; want 3", n, err)
+	}
+	due := claim(t, s, "b", later, 10, consumers...)
+	if len(due) != 3 || due[0].Delivery.Consumer != consumers[1] || due[0].Delivery.Attempts != 0 {
+		t.Fatalf("after replaying the dead ones: %+v", due)
+	}
+	page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{State: getpaid.DeliveryDelivered})
+	if len(page.Deliveries) != 3 {
+		t.Fatalf("delivered: %d", len(page.Deliveries))
+	}
+	ev := page.Deliveries[0].EventID
+	if n, err := s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{EventID: ev, Now: later}); err != nil || n != 1 {
+		t.Fatalf("replay of one event: %d, %v; want its 1 delivered delivery (the other is pending)", n, err)
+	}
+}
+
+// testConcurrentClaims claims from many goroutines at once: every delivery
+// is handed out exactly once.
+func testConcurrentClaims(t *testing.T, s getpaid.Store) {
+	const n = 30
+	for i := range n {
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-cc-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers[:1]})
+	}
+	now := time.Now().Add(time.Second)
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+		wg   sync.WaitGroup
+	)
+	for g := range 8 {
+		wg.Go(func() {
+			got, err := s.ClaimDeliveries(ctx(t), getpaid.ClaimRequest{Owner: fmt.Sprint("w", g), Now: now, Lease: time.Minute, Limit: 5, Consumers: consumers[:1]})
+			if err != nil {
+				t.Errorf("ClaimDeliveries: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, d := range got {
+				seen[d.Delivery.ID]++
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("delivery %s handed out %d times", id, c)
+		}
+		total += c
+	}
+	if total != n {
+		t.Errorf("handed out %d deliveries, want all %d", total, n)
+	}
+}
