@@ -53,15 +53,15 @@ func (s OperationState) Valid() bool {
 
 // Operation is the durable record of one money operation asked of a broker.
 type Operation struct {
-	ID             string // "op_...": stable, sent to brokers that deduplicate requests
-	PaymentID      string
-	Backend        string
-	Kind           OperationKind
-	State          OperationState
-	Amount         Money  // what to capture or refund; zero for release and cancel
+	ID        string // "op_...": stable, sent to brokers that deduplicate requests
+	PaymentID string
+	Backend   string
+	Kind      OperationKind
+	State     OperationState
+	Amount    Money // what to capture or refund; zero for release and cancel
 	// Baseline is what the payment had captured when the operation was
 	// asked: in doubt, a capture happened if the broker reports more.
-	Baseline int64
+	Baseline       int64
 	IdempotencyKey string // the caller's key, if any: unique per payment
 	RequestHash    string // what the key was first used for: the same key for another request is refused
 	BrokerRef      string // the broker's id for it (PayU's refundId), once known

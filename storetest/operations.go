@@ -83,7 +83,7 @@ func testOperationKey(t *testing.T, s getpaid.Store) {
 		t.Errorf("a refused operation changed the payment: asked %d", got.RefundAsked)
 	}
 	mustUpdate(t, s, q.ID, askRefund(refundOp(q, 1000, "k"))) // another payment: fine
-	mustUpdate(t, s, p.ID, askRefund(refundOp(p, 1000, "")))   // no key: fine, twice
+	mustUpdate(t, s, p.ID, askRefund(refundOp(p, 1000, "")))  // no key: fine, twice
 	mustUpdate(t, s, p.ID, askRefund(refundOp(p, 1000, "")))
 	page, err := s.Operations(ctx(t), getpaid.OperationFilter{PaymentID: p.ID, IdempotencyKey: "k"})
 	if err != nil || len(page.Operations) != 1 {
