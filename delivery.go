@@ -1,6 +1,9 @@
 package getpaid
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // DeliveryState is where the delivery of one event to one consumer stands.
 type DeliveryState string
@@ -160,4 +163,15 @@ type EventFilter struct {
 type EventPage struct {
 	Events     []Event
 	NextCursor string
+}
+
+// Subscription is a consumer and the event types it takes (nil: all).
+type Subscription struct {
+	Consumer string
+	Types    []EventType
+}
+
+// Wants reports whether s takes events of type t.
+func (s Subscription) Wants(t EventType) bool {
+	return len(s.Types) == 0 || slices.Contains(s.Types, t)
 }

@@ -26,6 +26,7 @@ type Event struct {
 	To        Status    `json:"to"`
 	Amount    Money     `json:"amount"`   // the payment's required amount
 	Captured  Money     `json:"captured"` // cumulative captured at the time
+	Refunded  Money     `json:"refunded"` // cumulative refunded at the time
 	At        time.Time `json:"at"`
 }
 
@@ -37,7 +38,7 @@ func NewStatusEvent(p *Payment, from Status, at time.Time) Event {
 	return Event{
 		ID: "evt_" + p.ID + "_v" + strconv.FormatInt(p.Version, 10), Type: EventStatusChanged, PaymentID: p.ID, OrderID: p.OrderID,
 		Backend: p.Backend, From: from, To: p.Status, Amount: p.Amount,
-		Captured: p.Money(p.Captured), At: at,
+		Captured: p.Money(p.Captured), Refunded: p.Money(p.Refunded), At: at,
 	}
 }
 
@@ -47,6 +48,6 @@ func NewStatusEvent(p *Payment, from Status, at time.Time) Event {
 func NewCreatedEvent(p *Payment, at time.Time) Event {
 	return Event{
 		ID: "evt_created_" + p.ID, Type: EventPaymentCreated, PaymentID: p.ID, OrderID: p.OrderID,
-		Backend: p.Backend, To: p.Status, Amount: p.Amount, Captured: p.Money(p.Captured), At: at,
+		Backend: p.Backend, To: p.Status, Amount: p.Amount, Captured: p.Money(p.Captured), Refunded: p.Money(p.Refunded), At: at,
 	}
 }

@@ -171,9 +171,9 @@ type PaymentPage struct {
 // optional first change made in the same transaction.
 type CreateOptions struct {
 	OneLivePerOrder bool
-	// Deliver names the consumers every event written gets a delivery for
+	// Deliver names the consumers the events written get deliveries for
 	// (as Mutation.Deliver).
-	Deliver []string
+	Deliver []Subscription
 	// Then, if set, is applied to the new payment in the same transaction,
 	// exactly as UpdatePayment applies a mutation: its EventKey is recorded,
 	// and a status move writes a history row and a status event. The engine
@@ -194,10 +194,10 @@ type Mutation struct {
 	// Operation, when set, writes a money operation record in the same
 	// transaction.
 	Operation *OperationChange
-	// Deliver names the consumers (listeners, webhook endpoints) each event
-	// the change writes is to be delivered to: a pending delivery each,
-	// written with the event.
-	Deliver []string
+	// Deliver names the consumers (listeners, webhook endpoints) the events
+	// the change writes are to be delivered to: a pending delivery each,
+	// written with the event, for every subscription that wants its type.
+	Deliver []Subscription
 }
 
 // UpdateResult is what a change does to one payment, as PlanCreate and
@@ -280,10 +280,15 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 	return nil
 }
 
-// addEvent adds an outbox event and its pending delivery to each consumer.
-func (res *UpdateResult) addEvent(ev Event, consumers []string) {
+// addEvent adds an outbox event and its pending delivery to each consumer
+// subscribed to its type.
+func (res *UpdateResult) addEvent(ev Event, subs []Subscription) {
 	res.Events = append(res.Events, ev)
-	for _, c := range consumers {
+	for _, s := range subs {
+		if !s.Wants(ev.Type) {
+			continue
+		}
+		c := s.Consumer
 		res.Deliveries = append(res.Deliveries, Delivery{
 			ID: DeliveryID(ev.ID, c), EventID: ev.ID, PaymentID: ev.PaymentID, Consumer: c,
 			State: DeliveryPending, NextAt: ev.At, CreatedAt: ev.At, UpdatedAt: ev.At,

@@ -139,12 +139,6 @@ func (d *dispatcher) claim() bool {
 // deliver makes one attempt and sends its result to the recorder.
 func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	defer d.flight.Done()
-	defer func() {
-		d.mu.Lock()
-		d.busy[c.Delivery.Consumer]--
-		d.mu.Unlock()
-		d.wake() // room again for this consumer
-	}()
 	start := d.e.now()
 	status, err := d.attempt(cons, c.Event)
 	res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner,
@@ -163,6 +157,10 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		d.log.Warn("event delivery failed; will retry", "consumer", c.Delivery.Consumer, "event", c.Event.ID,
 			"payment", c.Event.PaymentID, "attempt", c.Delivery.Attempts+1, "next", res.NextAt, "err", err)
 	}
+	// Room for this consumer before the recorder wakes the claim loop.
+	d.mu.Lock()
+	d.busy[c.Delivery.Consumer]--
+	d.mu.Unlock()
 	d.results <- res
 }
 
@@ -203,6 +201,17 @@ func (d *dispatcher) record(done chan<- struct{}) {
 		if len(batch) == 0 {
 			return
 		}
+		// A retry due within the second is claimed on time, not at the
+		// next tick.
+		var soonest time.Time
+		for _, r := range batch {
+			if !r.Delivered && !r.Dead && (soonest.IsZero() || r.NextAt.Before(soonest)) {
+				soonest = r.NextAt
+			}
+		}
+		if wait := soonest.Sub(d.e.now()); !soonest.IsZero() && wait < time.Second {
+			time.AfterFunc(max(wait, time.Millisecond), d.wake)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := d.e.store.FinishDeliveries(ctx, batch); err != nil {
 			d.log.Warn("recording event deliveries failed; their leases will run out and they will be delivered again",
@@ -210,6 +219,9 @@ func (d *dispatcher) record(done chan<- struct{}) {
 		}
 		cancel()
 		batch = batch[:0]
+		// The consumers have room again, and a payment's next events may
+		// be due now that these are recorded.
+		d.wake()
 	}
 	for r := range d.results {
 		batch = append(batch, r)

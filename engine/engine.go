@@ -59,6 +59,7 @@ type Engine struct {
 	mu        sync.RWMutex
 	consumers []Consumer
 	names     []string
+	subs      []getpaid.Subscription
 
 	dispatcher  *dispatcher
 	closing     sync.Once
@@ -135,7 +136,7 @@ func (e *Engine) Close() error {
 // the engine's consumers as the deliveries of every event it writes, and
 // wakes the dispatcher when it wrote any.
 func (e *Engine) mutate(ctx context.Context, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
-	m.Deliver = e.consumerNames()
+	m.Deliver = e.subscriptions()
 	res, err := e.store.UpdatePayment(ctx, id, m)
 	if err == nil && len(res.Deliveries) > 0 {
 		e.dispatcher.wake()
@@ -146,7 +147,7 @@ func (e *Engine) mutate(ctx context.Context, id string, m getpaid.Mutation) (*ge
 // create stores a new payment, with the engine's consumers as the deliveries
 // of its events.
 func (e *Engine) create(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
-	opts.Deliver = e.consumerNames()
+	opts.Deliver = e.subscriptions()
 	res, err := e.store.CreatePayment(ctx, p, opts)
 	if err == nil && len(res.Deliveries) > 0 {
 		e.dispatcher.wake()

@@ -21,6 +21,12 @@ type Consumer interface {
 	Deliver(ctx context.Context, ev getpaid.Event) (status int, err error)
 }
 
+// EventFilter is an optional Consumer capability: the event types it takes.
+// Without it (or with none listed) a consumer takes every event.
+type EventFilter interface {
+	EventTypes() []getpaid.EventType
+}
+
 // Listener receives outbox events in-process. An error (or a panic) leaves
 // the event to be delivered again on the retry schedule.
 type Listener func(ctx context.Context, ev getpaid.Event) error
@@ -75,13 +81,25 @@ func (e *Engine) AddConsumer(c Consumer) {
 	defer e.mu.Unlock()
 	e.consumers = append(e.consumers, c)
 	e.names = append(e.names, c.Name())
+	sub := getpaid.Subscription{Consumer: c.Name()}
+	if f, ok := c.(EventFilter); ok {
+		sub.Types = f.EventTypes()
+	}
+	e.subs = append(e.subs, sub)
 }
 
-// consumerNames lists the consumers every event is delivered to.
+// consumerNames lists the consumers events are delivered to.
 func (e *Engine) consumerNames() []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.names
+}
+
+// subscriptions lists the consumers with the event types they take.
+func (e *Engine) subscriptions() []getpaid.Subscription {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.subs
 }
 
 // consumer returns the consumer called name.

@@ -14,20 +14,33 @@ const deliveryCols = `id, event_id, payment_id, consumer, state, attempts, next_
 	created_at, updated_at, delivered_at`
 
 // scanDelivery reads one deliveries row.
-func scanDelivery(sc scanner, extra ...any) (*getpaid.Delivery, error) {
-	var (
-		d                               getpaid.Delivery
-		state                           string
-		next, created, upd, deliveredAt int64
-	)
-	dest := append([]any{&d.ID, &d.EventID, &d.PaymentID, &d.Consumer, &state, &d.Attempts, &next,
-		&d.LastStatus, &d.LastError, &created, &upd, &deliveredAt}, extra...)
-	if err := sc.Scan(dest...); err != nil {
+func scanDelivery(sc scanner) (*getpaid.Delivery, error) {
+	var r rawDelivery
+	if err := sc.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	d.State = getpaid.DeliveryState(state)
-	d.NextAt, d.CreatedAt, d.UpdatedAt, d.DeliveredAt = fromNanos(next), fromNanos(created), fromNanos(upd), fromNanosOrZero(deliveredAt)
-	return &d, nil
+	return r.delivery(), nil
+}
+
+// rawDelivery is a deliveries row as scanned, before its conversions.
+type rawDelivery struct {
+	d                               getpaid.Delivery
+	state                           string
+	next, created, upd, deliveredAt int64
+}
+
+// dest points the deliveryCols of a row into r.
+func (r *rawDelivery) dest() []any {
+	return []any{&r.d.ID, &r.d.EventID, &r.d.PaymentID, &r.d.Consumer, &r.state, &r.d.Attempts, &r.next,
+		&r.d.LastStatus, &r.d.LastError, &r.created, &r.upd, &r.deliveredAt}
+}
+
+// delivery converts the scanned row.
+func (r *rawDelivery) delivery() *getpaid.Delivery {
+	d := r.d
+	d.State = getpaid.DeliveryState(r.state)
+	d.NextAt, d.CreatedAt, d.UpdatedAt, d.DeliveredAt = fromNanos(r.next), fromNanos(r.created), fromNanos(r.upd), fromNanosOrZero(r.deliveredAt)
+	return &d
 }
 
 // insertDelivery writes a new pending delivery of an event written in the
@@ -87,7 +100,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		// A delivery waits while an earlier one of its payment to its
 		// consumer is pending: consumers get a payment's events in order.
-		rows, err := tx.conn.QueryContext(tx.ctx, `SELECT d.`+strings.ReplaceAll(deliveryCols, ", ", ", d.")+`, `+prefixed("o.", eventCols)+`
+		rows, err := tx.conn.QueryContext(tx.ctx, `SELECT `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
 			FROM deliveries d JOIN outbox o ON o.id = d.event_id
 			WHERE d.state = 'pending' AND d.consumer IN (`+in+`) AND d.next_at <= ? AND d.lease_until <= ?
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
@@ -98,13 +111,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		}
 		var out []getpaid.ClaimedDelivery
 		for rows.Next() {
-			var ev getpaid.Event
-			d, err := scanDelivery(eventScanner{rows, &ev})
+			var r rawDelivery
+			ev, err := scanEvent(rows, r.dest()...)
 			if err != nil {
 				rows.Close()
 				return nil, readErr(err)
 			}
-			out = append(out, getpaid.ClaimedDelivery{Delivery: *d, Event: ev})
+			out = append(out, getpaid.ClaimedDelivery{Delivery: *r.delivery(), Event: ev})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -122,28 +135,6 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
 	}
 	return v.([]getpaid.ClaimedDelivery), nil
-}
-
-// eventScanner scans a delivery row followed by its event's columns.
-type eventScanner struct {
-	rows interface{ Scan(...any) error }
-	ev   *getpaid.Event
-}
-
-func (s eventScanner) Scan(dest ...any) error {
-	var (
-		typ, from, to, cu string
-		at                int64
-	)
-	e := s.ev
-	err := s.rows.Scan(append(dest, &e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
-		&e.Amount.Minor, &cu, &e.Captured.Minor, &at)...)
-	if err != nil {
-		return err
-	}
-	e.Type, e.From, e.To = getpaid.EventType(typ), getpaid.Status(from), getpaid.Status(to)
-	e.Amount.Currency, e.Captured.Currency, e.At = cu, cu, fromNanos(at)
-	return nil
 }
 
 // prefixed qualifies every column of a column list with p.

@@ -19,7 +19,7 @@ const paymentCols = `id, order_id, backend, status, amount, currency, locked, ca
 
 // eventCols are the outbox columns scanEvent reads, in order.
 const eventCols = `id, type, payment_id, order_id, backend, from_status, to_status, amount, currency,
-	captured, at`
+	captured, refunded, at`
 
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -53,20 +53,20 @@ func scanPayment(sc scanner) (*getpaid.Payment, error) {
 	return &p, nil
 }
 
-// scanEvent reads one outbox row.
-func scanEvent(sc scanner) (getpaid.Event, error) {
+// scanEvent reads one outbox row, after the columns lead points into.
+func scanEvent(sc scanner, lead ...any) (getpaid.Event, error) {
 	var (
 		e                 getpaid.Event
 		typ, from, to, cu string
 		at                int64
 	)
-	err := sc.Scan(&e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
-		&e.Amount.Minor, &cu, &e.Captured.Minor, &at)
+	err := sc.Scan(append(lead, &e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
+		&e.Amount.Minor, &cu, &e.Captured.Minor, &e.Refunded.Minor, &at)...)
 	if err != nil {
 		return e, err
 	}
 	e.Type, e.From, e.To = getpaid.EventType(typ), getpaid.Status(from), getpaid.Status(to)
-	e.Amount.Currency, e.Captured.Currency, e.At = cu, cu, fromNanos(at)
+	e.Amount.Currency, e.Captured.Currency, e.Refunded.Currency, e.At = cu, cu, cu, fromNanos(at)
 	return e, nil
 }
 

@@ -46,7 +46,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 			redirect = ?, fraud = ?, version = ?, updated_at = ?
 			WHERE id = ?`},
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
-		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.insertApplied, "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)"},
 	} {
 		s, err := conn.PrepareContext(ctx, q.text)
@@ -70,7 +70,7 @@ func (st *writeStmts) close() {
 // insertEvent writes e to the outbox.
 func (tx *wtx) insertEvent(e getpaid.Event) error {
 	_, err := tx.exec(tx.st.insertEvent, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
-		string(e.From), string(e.To), e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, nanos(e.At))
+		string(e.From), string(e.To), e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.Refunded.Minor, nanos(e.At))
 	return err
 }
 

@@ -22,9 +22,18 @@ var deliveryTests = []test{
 // consumers are the consumers the delivery tests write for.
 var consumers = []string{"listener:shop", "webhook:https://a.example/hook"}
 
+// subs subscribes consumers to every event type.
+func subs(cs ...string) []getpaid.Subscription {
+	var out []getpaid.Subscription
+	for _, c := range cs {
+		out = append(out, getpaid.Subscription{Consumer: c})
+	}
+	return out
+}
+
 // deliver is m delivering to consumers.
 func deliver(m getpaid.Mutation) getpaid.Mutation {
-	m.Deliver = consumers
+	m.Deliver = subs(consumers...)
 	return m
 }
 
@@ -42,7 +51,7 @@ func claim(t *testing.T, s getpaid.Store, owner string, now time.Time, limit int
 // consumer, written with it.
 func testDeliveriesWritten(t *testing.T, s getpaid.Store) {
 	p := newPayment("o-dw", 100, "PLN")
-	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: consumers})
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers...)})
 	res := mustUpdate(t, s, p.ID, deliver(prepare("DW")))
 	if len(res.Deliveries) != 2 || res.Deliveries[0].EventID != res.Events[0].ID {
 		t.Fatalf("UpdateResult.Deliveries = %+v", res.Deliveries)
@@ -60,6 +69,17 @@ func testDeliveriesWritten(t *testing.T, s getpaid.Store) {
 	if err != nil || len(only.Deliveries) != 1 || only.Deliveries[0].Consumer != consumers[1] {
 		t.Fatalf("by event and consumer: %+v, %v", only, err)
 	}
+	// A subscription to another event type gets no delivery.
+	createdOnly := []getpaid.Subscription{{Consumer: "webhook:https://b.example", Types: []getpaid.EventType{getpaid.EventPaymentCreated}}}
+	q := newPayment("o-dw2", 100, "PLN")
+	mustCreate(t, s, q, getpaid.CreateOptions{Deliver: createdOnly})
+	res = mustUpdate(t, s, q.ID, getpaid.Mutation{Cause: "prepared", Apply: prepare("DW2").Apply, Deliver: createdOnly})
+	if len(res.Deliveries) != 0 {
+		t.Errorf("a status event went to a created-only subscription: %+v", res.Deliveries)
+	}
+	if page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: q.ID}); len(page.Deliveries) != 1 {
+		t.Errorf("created-only subscription: %d deliveries, want 1", len(page.Deliveries))
+	}
 	// A mutation without consumers writes events but no deliveries.
 	mustUpdate(t, s, p.ID, failed())
 	if page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID}); len(page.Deliveries) != 4 {
@@ -71,7 +91,7 @@ func testDeliveriesWritten(t *testing.T, s getpaid.Store) {
 // its lease runs out, and only for the consumers asked for.
 func testClaimLeases(t *testing.T, s getpaid.Store) {
 	for i := range 3 {
-		mustCreate(t, s, newPayment(fmt.Sprintf("o-cl-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers})
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-cl-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
 	}
 	now := time.Now().Add(time.Second)
 	if got := claim(t, s, "a", now, 10, "webhook:https://other.example"); len(got) != 0 {
@@ -100,10 +120,10 @@ func testClaimLeases(t *testing.T, s getpaid.Store) {
 // a delivery is not due while an earlier one of the same payment is pending.
 func testDeliveryOrder(t *testing.T, s getpaid.Store) {
 	p := newPayment("o-do", 100, "PLN")
-	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: consumers[:1]})
-	second := mustUpdate(t, s, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: consumers[:1], Apply: prepare("DO").Apply})
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers[0])})
+	second := mustUpdate(t, s, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: subs(consumers[0]), Apply: prepare("DO").Apply})
 	other := newPayment("o-do2", 100, "PLN")
-	mustCreate(t, s, other, getpaid.CreateOptions{Deliver: consumers[:1]})
+	mustCreate(t, s, other, getpaid.CreateOptions{Deliver: subs(consumers[0])})
 	now := time.Now().Add(time.Second)
 	got := claim(t, s, "a", now, 10, consumers[0])
 	if len(got) != 2 || got[0].Delivery.PaymentID != p.ID || got[1].Delivery.PaymentID != other.ID {
@@ -138,7 +158,7 @@ func testDeliveryOrder(t *testing.T, s getpaid.Store) {
 // testFinishDeliveries checks the states and attempts results record.
 func testFinishDeliveries(t *testing.T, s getpaid.Store) {
 	for i := range 3 {
-		mustCreate(t, s, newPayment(fmt.Sprintf("o-fd-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers[:1]})
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-fd-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
 	}
 	now := time.Now().Add(time.Second)
 	got := claim(t, s, "a", now, 10, consumers[0])
@@ -191,7 +211,7 @@ func testFinishDeliveries(t *testing.T, s getpaid.Store) {
 // testFinishOtherOwner checks that a result from an owner whose lease ran out
 // and was taken over is ignored.
 func testFinishOtherOwner(t *testing.T, s getpaid.Store) {
-	mustCreate(t, s, newPayment("o-fo", 100, "PLN"), getpaid.CreateOptions{Deliver: consumers[:1]})
+	mustCreate(t, s, newPayment("o-fo", 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
 	now := time.Now().Add(time.Second)
 	old := claim(t, s, "slow", now, 10, consumers[0])
 	taken := claim(t, s, "fast", now.Add(2*time.Minute), 10, consumers[0])
@@ -220,7 +240,7 @@ func testFinishOtherOwner(t *testing.T, s getpaid.Store) {
 // and due again, with a fresh schedule.
 func testReplay(t *testing.T, s getpaid.Store) {
 	for i := range 3 {
-		mustCreate(t, s, newPayment(fmt.Sprintf("o-rp-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers})
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-rp-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
 	}
 	now := time.Now().Add(time.Second)
 	var results []getpaid.DeliveryResult
@@ -263,7 +283,7 @@ func testReplay(t *testing.T, s getpaid.Store) {
 func testConcurrentClaims(t *testing.T, s getpaid.Store) {
 	const n = 30
 	for i := range n {
-		mustCreate(t, s, newPayment(fmt.Sprintf("o-cc-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: consumers[:1]})
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-cc-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
 	}
 	now := time.Now().Add(time.Second)
 	var (

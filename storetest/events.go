@@ -27,7 +27,7 @@ func testCreatedEvent(t *testing.T, s getpaid.Store) {
 	}
 	want := getpaid.Event{
 		ID: evs[0].ID, Type: getpaid.EventPaymentCreated, PaymentID: p.ID, OrderID: "o-ce", Backend: "dummy",
-		To: getpaid.StatusNew, Amount: p.Amount, Captured: getpaid.Money{Currency: "JPY"}, At: p.CreatedAt,
+		To: getpaid.StatusNew, Amount: p.Amount, Captured: getpaid.Money{Currency: "JPY"}, Refunded: getpaid.Money{Currency: "JPY"}, At: p.CreatedAt,
 	}
 	if diff := cmp.Diff(want, evs[0], cmpOpts); diff != "" || evs[0].ID == "" {
 		t.Errorf("created event (-want +got):\n%s", diff)

@@ -46,7 +46,7 @@ func testStatusChange(t *testing.T, s getpaid.Store) {
 	want := getpaid.Event{
 		ID: ev.ID, Type: getpaid.EventStatusChanged, PaymentID: p.ID, OrderID: "o-sc", Backend: "dummy",
 		From: getpaid.StatusNew, To: getpaid.StatusPrepared, Amount: p.Amount,
-		Captured: getpaid.Money{Currency: "KWD"}, At: got.UpdatedAt,
+		Captured: getpaid.Money{Currency: "KWD"}, Refunded: getpaid.Money{Currency: "KWD"}, At: got.UpdatedAt,
 	}
 	if diff := cmp.Diff(want, ev, cmpOpts); diff != "" || ev.ID == "" {
 		t.Errorf("status event (-want +got):\n%s", diff)

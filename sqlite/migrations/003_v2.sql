@@ -38,6 +38,7 @@ CREATE INDEX payments_created_at ON payments (created_at);
 DROP INDEX outbox_pending;
 ALTER TABLE outbox DROP COLUMN delivered;
 CREATE INDEX outbox_payment ON outbox (payment_id, seq);
+ALTER TABLE outbox ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0;
 
 -- Money operations asked of brokers: capture, release, cancel, refund.
 CREATE TABLE operations (

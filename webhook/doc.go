@@ -1,0 +1,17 @@
+// Package webhook sends getpaid's events to merchants' HTTP endpoints as
+// Standard Webhooks (https://www.standardwebhooks.com), and verifies them on
+// the merchant's side.
+//
+// Every request is a POST of a JSON body (Payload) with three headers:
+//
+//	webhook-id:        the event's id, the same on every retry (dedupe by it)
+//	webhook-timestamp: when this attempt was signed, unix seconds
+//	webhook-signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per
+//	                   secret, space-separated (two while a secret is rotated)
+//
+// Secrets are "whsec_" followed by base64 of at least 24 random bytes
+// (NewSecret makes one). An Endpoint is a consumer for the engine
+// (engine.Engine.AddConsumer): the engine's dispatcher retries it on its
+// schedule, with dead letters an operator can replay. Merchants who write Go
+// check a request with Verify.
+package webhook

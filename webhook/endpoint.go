@@ -1,0 +1,153 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Payload is the JSON body of every webhook: a stable, public contract.
+// Amounts are decimal strings in the currency's minor digits.
+type Payload struct {
+	Type      getpaid.EventType `json:"type"`      // payment.created, payment.status_changed
+	Timestamp time.Time         `json:"timestamp"` // when the event happened
+	Data      PayloadData       `json:"data"`
+}
+
+// PayloadData describes the payment the event is about.
+type PayloadData struct {
+	EventID   string         `json:"event_id"` // the same as the webhook-id header
+	PaymentID string         `json:"payment_id"`
+	OrderID   string         `json:"order_id"`
+	Backend   string         `json:"backend"`
+	From      getpaid.Status `json:"from,omitempty"` // absent on payment.created
+	To        getpaid.Status `json:"to"`
+	Amount    string         `json:"amount"`   // the payment's amount
+	Captured  string         `json:"captured"` // captured so far
+	Refunded  string         `json:"refunded"` // refunded so far
+	Currency  string         `json:"currency"`
+}
+
+// NewPayload is the webhook body of ev.
+func NewPayload(ev getpaid.Event) Payload {
+	return Payload{Type: ev.Type, Timestamp: ev.At.UTC(), Data: PayloadData{
+		EventID: ev.ID, PaymentID: ev.PaymentID, OrderID: ev.OrderID, Backend: ev.Backend, From: ev.From, To: ev.To,
+		Amount: ev.Amount.Decimal(), Captured: ev.Captured.Decimal(), Refunded: refunded(ev).Decimal(),
+		Currency: ev.Amount.Currency,
+	}}
+}
+
+// refunded is ev's refunded amount, in its currency even when zero.
+func refunded(ev getpaid.Event) getpaid.Money {
+	return getpaid.Money{Minor: ev.Refunded.Minor, Currency: ev.Amount.Currency}
+}
+
+// Config is one merchant endpoint.
+type Config struct {
+	URL string
+	// Secrets sign every request; during a rotation give the new and the
+	// old one: both signatures are sent.
+	Secrets []string
+	// Events are the event types sent; empty means all.
+	Events []getpaid.EventType
+	// Client sends the requests; nil means one with a 10 s timeout. It
+	// never follows redirects.
+	Client *http.Client
+	// Now is the clock for webhook-timestamp; nil means time.Now.
+	Now func() time.Time
+}
+
+// Endpoint delivers events to one merchant URL. It is a consumer for the
+// engine (Name, Deliver, EventTypes).
+type Endpoint struct {
+	url    string
+	keys   [][]byte
+	events []getpaid.EventType
+	client *http.Client
+	now    func() time.Time
+}
+
+// New validates cfg and returns the endpoint.
+func New(cfg Config) (*Endpoint, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", cfg.URL)
+	}
+	if len(cfg.Secrets) == 0 || len(cfg.Secrets) > 2 {
+		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", cfg.URL)
+	}
+	e := &Endpoint{url: cfg.URL, events: slices.Clone(cfg.Events), now: cfg.Now}
+	for _, s := range cfg.Secrets {
+		k, err := ParseSecret(s)
+		if err != nil {
+			return nil, fmt.Errorf("webhook %s: %w", cfg.URL, err)
+		}
+		e.keys = append(e.keys, k)
+	}
+	for _, t := range cfg.Events {
+		if t != getpaid.EventPaymentCreated && t != getpaid.EventStatusChanged {
+			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s or %s)", cfg.URL, t, getpaid.EventPaymentCreated, getpaid.EventStatusChanged)
+		}
+	}
+	var c http.Client
+	if cfg.Client != nil {
+		c = *cfg.Client
+	} else {
+		c.Timeout = 10 * time.Second
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	e.client = &c
+	if e.now == nil {
+		e.now = time.Now
+	}
+	return e, nil
+}
+
+// Name is the endpoint's consumer name: "webhook:" and its URL.
+func (e *Endpoint) Name() string { return "webhook:" + e.url }
+
+// EventTypes lists the event types the endpoint takes (none: all).
+func (e *Endpoint) EventTypes() []getpaid.EventType { return slices.Clone(e.events) }
+
+// Deliver POSTs ev, signed. A 2xx answer is a delivery; any other status, a
+// timeout or a refused connection is a failure the engine retries.
+func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
+	body, err := json.Marshal(NewPayload(ev))
+	if err != nil {
+		return 0, fmt.Errorf("webhook: encode %s: %w", ev.ID, err)
+	}
+	ts := e.now().Unix()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("webhook: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "getpaid-webhooks")
+	req.Header.Set(HeaderID, ev.ID)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, SignatureHeader(e.keys, ev.ID, ts, body))
+	resp, err := e.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is the consumer's name already
+		}
+		return 0, fmt.Errorf("webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("webhook: answered %s", resp.Status)
+	}
+	return resp.StatusCode, nil
+}

@@ -1,0 +1,142 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/webhook"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sampleEvent() getpaid.Event {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	return getpaid.Event{ID: "evt_pay_1_v3", Type: getpaid.EventStatusChanged, PaymentID: "pay_1", OrderID: "order-42",
+		Backend: "payu_pln", From: getpaid.StatusPrepared, To: getpaid.StatusPaid,
+		Amount: getpaid.MustParseMoney("49.99", "PLN"), Captured: getpaid.MustParseMoney("49.99", "PLN"),
+		Refunded: getpaid.Money{Currency: "PLN"}, At: at}
+}
+
+// The JSON body is a public contract: its shape is pinned by a golden file
+// that the README's example copies.
+func TestPayloadGolden(t *testing.T) {
+	t.Parallel()
+	got, err := json.MarshalIndent(webhook.NewPayload(sampleEvent()), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "payload.golden.json")
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != string(got)+"\n" {
+		t.Fatalf("payload changed (a public contract):\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// An endpoint sends the signed request the specification describes, with
+// both signatures while a secret is rotated.
+func TestEndpointSends(t *testing.T) {
+	t.Parallel()
+	cur, old := webhook.NewSecret(), webhook.NewSecret()
+	var (
+		mu  sync.Mutex
+		got *http.Request
+		raw []byte
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		got, raw = r, mustRead(r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	now := time.Now()
+	ep, err := webhook.New(webhook.Config{URL: srv.URL + "/hooks", Secrets: []string{cur, old}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.Name() != "webhook:"+srv.URL+"/hooks" {
+		t.Fatalf("name %q", ep.Name())
+	}
+	status, err := ep.Deliver(context.Background(), sampleEvent())
+	if err != nil || status != http.StatusNoContent {
+		t.Fatalf("Deliver = %d, %v", status, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got.Method != http.MethodPost || got.Header.Get("Content-Type") != "application/json" ||
+		got.Header.Get(webhook.HeaderID) != "evt_pay_1_v3" || got.Header.Get(webhook.HeaderTimestamp) != strconv.FormatInt(now.Unix(), 10) {
+		t.Fatalf("request %s %v", got.Method, got.Header)
+	}
+	for _, s := range []string{cur, old} {
+		if _, err := webhook.Verify([]string{s}, got.Header, raw, 0, now); err != nil {
+			t.Errorf("secret %d does not verify: %v", len(s), err)
+		}
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(raw, &p); err != nil || p.Data.To != getpaid.StatusPaid || p.Data.Amount != "49.99" {
+		t.Fatalf("body %s: %v", raw, err)
+	}
+}
+
+func TestEndpointFailures(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/500":
+			w.WriteHeader(500)
+		case "/redirect":
+			http.Redirect(w, r, "/ok", http.StatusFound)
+		case "/slow":
+			time.Sleep(200 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/500", 500}, {"/redirect", 302}, {"/slow", 0}} {
+		ep, err := webhook.New(webhook.Config{URL: srv.URL + tc.path, Secrets: []string{webhook.NewSecret()},
+			Client: &http.Client{Timeout: 50 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, err := ep.Deliver(context.Background(), sampleEvent())
+		if err == nil || status != tc.status {
+			t.Errorf("%s: %d, %v; want a failure with status %d", tc.path, status, err, tc.status)
+		}
+	}
+	for _, cfg := range []webhook.Config{
+		{URL: "ftp://x", Secrets: []string{webhook.NewSecret()}},
+		{URL: "https://x.example"},
+		{URL: "https://x.example", Secrets: []string{"nope"}},
+		{URL: "https://x.example", Secrets: []string{webhook.NewSecret()}, Events: []getpaid.EventType{"payment.paid"}},
+	} {
+		if _, err := webhook.New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+}
+
+func mustRead(r io.Reader) []byte {
+	b, _ := io.ReadAll(r)
+	return b
+}
