@@ -2,12 +2,13 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,11 @@ type PaymentJSON struct {
 	CreatedAt   time.Time            `json:"created_at"`
 	UpdatedAt   time.Time            `json:"updated_at"`
 	History     []getpaid.Transition `json:"history,omitempty"`
+	// Operations are the payment's money operations, newest first (on the
+	// payment's own page and in the answers of its actions).
+	Operations []*OperationJSON `json:"operations,omitempty"`
+	// Operation is the one an action created or found by its key.
+	Operation *OperationJSON `json:"operation,omitempty"`
 }
 
 func toJSON(p *getpaid.Payment) *PaymentJSON {
@@ -165,61 +171,11 @@ func (h *Handler) getPayment(w http.ResponseWriter, r *http.Request) {
 	if out.History == nil {
 		out.History = []getpaid.Transition{}
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-type actionRequest struct {
-	Amount string `json:"amount"`
-}
-
-func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
-	id, action := r.PathValue("id"), r.PathValue("action")
-	ctx := r.Context()
-	var req actionRequest
-	if r.ContentLength != 0 {
-		if err := decodeStrict(r, &req); err != nil {
-			h.writeError(w, r, err, id)
-			return
-		}
-	}
-	var p *getpaid.Payment
-	var err error
-	switch action {
-	case "start":
-		p, err = h.svc.Start(ctx, id, h.ClientIP(r))
-	case "poll":
-		p, err = h.svc.Poll(ctx, id)
-	case "capture", "release", "refund", "cancel":
-		areq := getpaid.ActionRequest{PaymentID: id, IdempotencyKey: r.Header.Get("Idempotency-Key")}
-		if req.Amount != "" {
-			cur, lerr := h.svc.Payment(ctx, id)
-			if lerr != nil {
-				h.writeError(w, r, lerr, "")
-				return
-			}
-			m, perr := getpaid.ParseMoney(req.Amount, cur.Amount.Currency)
-			if perr != nil {
-				h.writeError(w, r, &getpaid.FieldError{Field: "amount", Reason: perr.Error(), Err: perr}, id)
-				return
-			}
-			areq.Amount = &m
-		}
-		act := map[string]func(context.Context, getpaid.ActionRequest) (*getpaid.ActionResult, error){
-			"capture": h.svc.Capture, "release": h.svc.Release, "refund": h.svc.Refund, "cancel": h.svc.Cancel,
-		}[action]
-		var res *getpaid.ActionResult
-		if res, err = act(ctx, areq); err == nil {
-			p = res.Payment
-		}
-	default:
-		h.writeError(w, r, fmt.Errorf("%w: unknown action %q", getpaid.ErrNotFound, action), id)
-		return
-	}
-	if err != nil {
+	if out.Operations, err = h.paymentOperations(r, id); err != nil {
 		h.writeError(w, r, err, id)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(p))
+	writeJSON(w, http.StatusOK, out)
 }
 
 // PaymentListJSON is the answer of GET /api/v1/payments.
@@ -231,14 +187,10 @@ type PaymentListJSON struct {
 // listPayments answers GET /api/v1/payments?order_id=&status=&backend=&
 // currency=&created_after=&created_before=&limit=&cursor=, newest first.
 func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	for k := range q {
-		switch k {
-		case "order_id", "status", "backend", "currency", "created_after", "created_before", "limit", "cursor":
-		default:
-			h.writeError(w, r, &getpaid.FieldError{Field: k, Reason: "unknown query parameter", Err: getpaid.ErrInvalidRequest}, "")
-			return
-		}
+	q, err := query(r, "order_id", "status", "backend", "currency", "created_after", "created_before", "limit", "cursor")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
 	}
 	f := getpaid.PaymentFilter{OrderID: q.Get("order_id"), Status: getpaid.Status(q.Get("status")),
 		Backend: q.Get("backend"), Currency: q.Get("currency"), Cursor: q.Get("cursor")}
@@ -255,13 +207,9 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 			*t.dst = at
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > getpaid.MaxPageSize {
-			h.writeError(w, r, &getpaid.FieldError{Field: "limit", Reason: "must be between 1 and 500", Err: getpaid.ErrInvalidRequest}, "")
-			return
-		}
-		f.Limit = n
+	if f.Limit, err = limit(q); err != nil {
+		h.writeError(w, r, err, "")
+		return
 	}
 	page, err := h.svc.Payments(r.Context(), f)
 	if err != nil {
@@ -273,4 +221,28 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 		out.Payments = append(out.Payments, toJSON(p))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// query returns r's query, refusing a parameter not in allowed.
+func query(r *http.Request, allowed ...string) (url.Values, error) {
+	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains(allowed, k) {
+			return nil, &getpaid.FieldError{Field: k, Reason: "unknown query parameter (known: " + strings.Join(allowed, ", ") + ")", Err: getpaid.ErrInvalidRequest}
+		}
+	}
+	return q, nil
+}
+
+// limit reads the page size of a listing: 0 (the default) when absent.
+func limit(q url.Values) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > getpaid.MaxPageSize {
+		return 0, &getpaid.FieldError{Field: "limit", Reason: "must be between 1 and 500", Err: getpaid.ErrInvalidRequest}
+	}
+	return n, nil
 }

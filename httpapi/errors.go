@@ -18,6 +18,9 @@ var sentinels = []struct {
 	code   string
 }{
 	{getpaid.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{getpaid.ErrOperationInProgress, http.StatusConflict, "operation_in_progress"},
+	{getpaid.ErrOperationInDoubt, http.StatusConflict, "operation_in_doubt"},
+	{getpaid.ErrOperationFailed, http.StatusUnprocessableEntity, "operation_failed"},
 	{getpaid.ErrSignatureInvalid, http.StatusForbidden, "signature_invalid"},
 	{getpaid.ErrSourceNotAllowed, http.StatusForbidden, "source_not_allowed"},
 	{getpaid.ErrBackendMismatch, http.StatusForbidden, "backend_mismatch"},
@@ -43,6 +46,9 @@ type apiError struct {
 	Message   string `json:"message"`
 	Field     string `json:"field,omitempty"`
 	PaymentID string `json:"payment_id,omitempty"`
+	// Operation is the money operation the request was about, as recorded
+	// (in progress, in doubt, or failed with the broker's reason).
+	Operation *OperationJSON `json:"operation,omitempty"`
 }
 
 // classify decides the status and the client-facing error for err. Field
@@ -55,7 +61,25 @@ func classify(err error) (int, apiError) {
 		te *getpaid.TransitionError
 		me *getpaid.MoneyError
 		be *getpaid.BrokerError
+		oe *getpaid.OperationError
 	)
+	if errors.As(err, &oe) {
+		status, e := classifySentinel(oe.Err)
+		if status == 0 {
+			status, e = http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
+		}
+		e.Operation = operationJSON(oe.Op)
+		switch {
+		case errors.Is(oe.Err, getpaid.ErrOperationFailed):
+			e.Message = "the broker refused the operation"
+			if oe.Op.Error != "" {
+				e.Message += ": " + oe.Op.Error
+			}
+		case errors.Is(oe.Err, getpaid.ErrConflict):
+			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation is already "+string(oe.Op.State)
+		}
+		return status, e
+	}
 	switch {
 	case errors.As(err, &fe):
 		return http.StatusUnprocessableEntity, apiError{Code: codeOf(fe.Err, 422), Message: fe.Reason, Field: fe.Field}
@@ -64,10 +88,8 @@ func classify(err error) (int, apiError) {
 	case errors.As(err, &me):
 		return http.StatusUnprocessableEntity, apiError{Code: codeOf(me.Err, 422), Message: me.Error()}
 	}
-	for _, s := range sentinels {
-		if errors.Is(err, s.err) {
-			return s.status, apiError{Code: s.code, Message: s.err.Error()}
-		}
+	if status, e := classifySentinel(err); status != 0 {
+		return status, e
 	}
 	if errors.As(err, &be) {
 		if be.Retryable {
@@ -80,6 +102,16 @@ func classify(err error) (int, apiError) {
 		return http.StatusBadGateway, apiError{Code: "broker_error", Message: msg}
 	}
 	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
+}
+
+// classifySentinel maps err by the first sentinel it wraps; 0 if none.
+func classifySentinel(err error) (int, apiError) {
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.status, apiError{Code: s.code, Message: s.err.Error()}
+		}
+	}
+	return 0, apiError{}
 }
 
 // codeOf is the stable code of a field or money error's cause.

@@ -85,7 +85,8 @@ func TestOperatorActions(t *testing.T) {
 		if amount != "" {
 			body = map[string]string{"amount": amount}
 		}
-		resp, b := e.do("POST", "/api/v1/payments/"+id+"/"+action, body, auth)
+		hdr := map[string]string{"Authorization": auth["Authorization"], "Idempotency-Key": getpaid.NewID("key")}
+		resp, b := e.do("POST", "/api/v1/payments/"+id+"/"+action, body, hdr)
 		return resp.StatusCode, string(b)
 	}
 	id := preauth("cap")

@@ -1,0 +1,216 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// EventJSON is an outbox event with its deliveries, as the API shows it.
+type EventJSON struct {
+	ID         string            `json:"id"`
+	Type       getpaid.EventType `json:"type"`
+	PaymentID  string            `json:"payment_id"`
+	OrderID    string            `json:"order_id"`
+	Backend    string            `json:"backend"`
+	From       getpaid.Status    `json:"from,omitempty"`
+	To         getpaid.Status    `json:"to"`
+	Amount     string            `json:"amount"`
+	Captured   string            `json:"captured"`
+	Refunded   string            `json:"refunded"`
+	Currency   string            `json:"currency"`
+	At         time.Time         `json:"at"`
+	Deliveries []*DeliveryJSON   `json:"deliveries"`
+}
+
+// DeliveryJSON is the delivery of an event to one consumer.
+type DeliveryJSON struct {
+	Consumer    string                `json:"consumer"` // "webhook:URL" or "listener:NAME"
+	Status      getpaid.DeliveryState `json:"status"`   // pending, delivered, dead
+	Attempts    int                   `json:"attempts"`
+	NextAt      *time.Time            `json:"next_attempt_at,omitempty"`
+	LastStatus  int                   `json:"last_status,omitempty"`
+	LastError   string                `json:"last_error,omitempty"`
+	DeliveredAt *time.Time            `json:"delivered_at,omitempty"`
+	History     []AttemptJSON         `json:"history,omitempty"`
+}
+
+// AttemptJSON is one attempt at a delivery.
+type AttemptJSON struct {
+	At         time.Time `json:"at"`
+	Status     int       `json:"status,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	DurationMS int64     `json:"duration_ms"`
+}
+
+func eventJSON(ev *getpaid.Event) *EventJSON {
+	cur := ev.Amount.Currency
+	return &EventJSON{ID: ev.ID, Type: ev.Type, PaymentID: ev.PaymentID, OrderID: ev.OrderID, Backend: ev.Backend,
+		From: ev.From, To: ev.To, Amount: ev.Amount.Decimal(), Captured: ev.Captured.Decimal(),
+		Refunded: getpaid.Money{Minor: ev.Refunded.Minor, Currency: cur}.Decimal(), Currency: cur, At: ev.At,
+		Deliveries: []*DeliveryJSON{}}
+}
+
+func deliveryJSON(d *getpaid.Delivery) *DeliveryJSON {
+	out := &DeliveryJSON{Consumer: d.Consumer, Status: d.State, Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError}
+	if d.State == getpaid.DeliveryPending {
+		t := d.NextAt
+		out.NextAt = &t
+	}
+	if d.State == getpaid.DeliveryDelivered {
+		t := d.DeliveredAt
+		out.DeliveredAt = &t
+	}
+	return out
+}
+
+// EventListJSON is the answer of GET /api/v1/events.
+type EventListJSON struct {
+	Events     []*EventJSON `json:"events"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+// consumer is the consumer name an "endpoint" parameter names.
+func consumer(endpoint string) string {
+	if endpoint == "" {
+		return ""
+	}
+	return "webhook:" + endpoint
+}
+
+// listEvents answers GET /api/v1/events?status=pending|delivered|dead&
+// endpoint=URL&payment_id=&limit=&cursor=. With status or endpoint it lists
+// the events having such deliveries (showing those), newest delivery first;
+// without, every event with all its deliveries, newest first.
+func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "status", "endpoint", "payment_id", "limit", "cursor")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	n, err := limit(q)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	ctx := r.Context()
+	out := EventListJSON{Events: []*EventJSON{}}
+	if q.Get("status") == "" && q.Get("endpoint") == "" {
+		page, err := h.svc.Events(ctx, getpaid.EventFilter{PaymentID: q.Get("payment_id"), Limit: n, Cursor: q.Get("cursor")})
+		if err != nil {
+			h.writeError(w, r, err, "")
+			return
+		}
+		for i := range page.Events {
+			ev := eventJSON(&page.Events[i])
+			if err := h.addDeliveries(r, ev, getpaid.DeliveryFilter{EventID: ev.ID, Limit: getpaid.MaxPageSize}, false); err != nil {
+				h.writeError(w, r, err, "")
+				return
+			}
+			out.Events = append(out.Events, ev)
+		}
+		out.NextCursor = page.NextCursor
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	page, err := h.svc.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(q.Get("status")),
+		Consumer: consumer(q.Get("endpoint")), PaymentID: q.Get("payment_id"), Limit: n, Cursor: q.Get("cursor")})
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	byID := map[string]*EventJSON{}
+	for _, d := range page.Deliveries {
+		ev, ok := byID[d.EventID]
+		if !ok {
+			e, err := h.svc.Event(ctx, d.EventID)
+			if err != nil {
+				h.writeError(w, r, err, "")
+				return
+			}
+			ev = eventJSON(e)
+			byID[d.EventID] = ev
+			out.Events = append(out.Events, ev)
+		}
+		ev.Deliveries = append(ev.Deliveries, deliveryJSON(d))
+	}
+	out.NextCursor = page.NextCursor
+	writeJSON(w, http.StatusOK, out)
+}
+
+// addDeliveries adds the deliveries f lists to ev, with their attempts.
+func (h *Handler) addDeliveries(r *http.Request, ev *EventJSON, f getpaid.DeliveryFilter, attempts bool) error {
+	page, err := h.svc.Deliveries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	for _, d := range page.Deliveries {
+		dj := deliveryJSON(d)
+		if attempts {
+			atts, err := h.svc.Attempts(r.Context(), d.ID)
+			if err != nil {
+				return err
+			}
+			for _, a := range atts {
+				dj.History = append(dj.History, AttemptJSON{At: a.At, Status: a.Status, Error: a.Error, DurationMS: a.Duration.Milliseconds()})
+			}
+		}
+		ev.Deliveries = append(ev.Deliveries, dj)
+	}
+	return nil
+}
+
+// getEvent answers GET /api/v1/events/{id}: the event, its deliveries and
+// every attempt with its status code or error.
+func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := h.svc.Event(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	out := eventJSON(ev)
+	if err := h.addDeliveries(r, out, getpaid.DeliveryFilter{EventID: ev.ID, Limit: getpaid.MaxPageSize}, true); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ReplayJSON is the answer of the replay routes.
+type ReplayJSON struct {
+	Replayed int `json:"replayed"`
+}
+
+// replayEvent answers POST /api/v1/events/{id}/replay[?endpoint=URL]: the
+// event is delivered again (to one endpoint, or to every consumer whose
+// delivery is not pending).
+func (h *Handler) replayEvent(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "endpoint")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	n, err := h.svc.Replay(r.Context(), getpaid.ReplayRequest{EventID: r.PathValue("id"), Consumer: consumer(q.Get("endpoint"))})
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, ReplayJSON{Replayed: n})
+}
+
+// replayDead answers POST /api/v1/events/replay_dead[?endpoint=URL]: every
+// dead delivery (of one endpoint) is made pending again.
+func (h *Handler) replayDead(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "endpoint")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	n, err := h.svc.Replay(r.Context(), getpaid.ReplayRequest{DeadOnly: true, Consumer: consumer(q.Get("endpoint"))})
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, ReplayJSON{Replayed: n})
+}

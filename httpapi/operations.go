@@ -1,0 +1,228 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// OperationJSON is a money operation as the API shows it.
+type OperationJSON struct {
+	ID             string                 `json:"id"`
+	PaymentID      string                 `json:"payment_id"`
+	Kind           getpaid.OperationKind  `json:"kind"`
+	State          getpaid.OperationState `json:"state"`
+	Amount         string                 `json:"amount"`
+	Currency       string                 `json:"currency"`
+	IdempotencyKey string                 `json:"idempotency_key"`
+	BrokerRef      string                 `json:"broker_ref"`
+	Error          string                 `json:"error"`
+	Flagged        bool                   `json:"flagged,omitempty"`
+	ResolvedBy     string                 `json:"resolved_by,omitempty"`
+	Note           string                 `json:"note,omitempty"`
+	CreatedAt      time.Time              `json:"created_at"`
+	UpdatedAt      time.Time              `json:"updated_at"`
+}
+
+func operationJSON(op *getpaid.Operation) *OperationJSON {
+	if op == nil {
+		return nil
+	}
+	return &OperationJSON{
+		ID: op.ID, PaymentID: op.PaymentID, Kind: op.Kind, State: op.State, Amount: op.Amount.Decimal(),
+		Currency: op.Amount.Currency, IdempotencyKey: op.IdempotencyKey, BrokerRef: op.BrokerRef, Error: op.Error,
+		Flagged: op.Flagged, ResolvedBy: op.ResolvedBy, Note: op.Note, CreatedAt: op.CreatedAt, UpdatedAt: op.UpdatedAt,
+	}
+}
+
+// paymentOperations lists a payment's operations, newest first (all of
+// them: a payment has a handful).
+func (h *Handler) paymentOperations(r *http.Request, id string) ([]*OperationJSON, error) {
+	out := []*OperationJSON{}
+	f := getpaid.OperationFilter{PaymentID: id, Limit: getpaid.MaxPageSize}
+	for {
+		page, err := h.svc.Operations(r.Context(), f)
+		if err != nil {
+			return nil, err
+		}
+		for _, op := range page.Operations {
+			out = append(out, operationJSON(op))
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+type actionRequest struct {
+	Amount string `json:"amount"`
+}
+
+// action returns the service method behind a money operation route, and
+// whether it needs an Idempotency-Key header (a retried capture or refund
+// must never move money twice).
+func action(svc getpaid.Service, name string) (run func(context.Context, getpaid.ActionRequest) (*getpaid.ActionResult, error), keyed, ok bool) {
+	switch name {
+	case "capture":
+		return svc.Capture, true, true
+	case "refund":
+		return svc.Refund, true, true
+	case "release":
+		return svc.Release, false, true
+	case "cancel":
+		return svc.Cancel, false, true
+	case "accept_advance":
+		return svc.AcceptAdvance, false, true
+	case "reject_advance":
+		return svc.RejectAdvance, false, true
+	}
+	return nil, false, false
+}
+
+// paymentAction answers POST /api/v1/payments/{id}/{action}: start, poll,
+// and the money operations with the payment's JSON, its operations and the
+// one this request created or found.
+func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
+	id, name := r.PathValue("id"), r.PathValue("action")
+	ctx := r.Context()
+	var req actionRequest
+	if r.ContentLength != 0 {
+		if err := decodeStrict(r, &req); err != nil {
+			h.writeError(w, r, err, id)
+			return
+		}
+	}
+	var (
+		p   *getpaid.Payment
+		op  *getpaid.Operation
+		err error
+	)
+	switch name {
+	case "start":
+		p, err = h.svc.Start(ctx, id, h.ClientIP(r))
+	case "poll":
+		p, err = h.svc.Poll(ctx, id)
+	default:
+		run, keyed, ok := action(h.svc, name)
+		if !ok {
+			h.writeError(w, r, fmt.Errorf("%w: unknown action %q", getpaid.ErrNotFound, name), id)
+			return
+		}
+		areq := getpaid.ActionRequest{PaymentID: id, IdempotencyKey: r.Header.Get("Idempotency-Key")}
+		if keyed && areq.IdempotencyKey == "" {
+			h.writeError(w, r, &getpaid.FieldError{Field: "Idempotency-Key", Reason: "required: a header with a key unique to this " + name + ", sent again on a retry", Err: getpaid.ErrInvalidRequest}, id)
+			return
+		}
+		if req.Amount != "" {
+			cur, lerr := h.svc.Payment(ctx, id)
+			if lerr != nil {
+				h.writeError(w, r, lerr, "")
+				return
+			}
+			m, perr := getpaid.ParseMoney(req.Amount, cur.Amount.Currency)
+			if perr != nil {
+				h.writeError(w, r, &getpaid.FieldError{Field: "amount", Reason: perr.Error(), Err: perr}, id)
+				return
+			}
+			areq.Amount = &m
+		}
+		var res *getpaid.ActionResult
+		if res, err = run(ctx, areq); err == nil {
+			p, op = res.Payment, res.Operation
+		}
+	}
+	if err != nil {
+		h.writeError(w, r, err, id)
+		return
+	}
+	out := toJSON(p)
+	if out.Operations, err = h.paymentOperations(r, id); err != nil {
+		h.writeError(w, r, err, id)
+		return
+	}
+	if op != nil {
+		out.Operation = operationJSON(op)
+		w.Header().Set("Location", "/api/v1/operations/"+op.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// OperationListJSON is the answer of GET /api/v1/operations.
+type OperationListJSON struct {
+	Operations []*OperationJSON `json:"operations"`
+	NextCursor string           `json:"next_cursor,omitempty"`
+}
+
+// listOperations answers GET /api/v1/operations?state=&kind=&payment_id=&
+// flagged=true&limit=&cursor= and GET /api/v1/payments/{id}/operations.
+func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "state", "kind", "payment_id", "flagged", "limit", "cursor")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	f := getpaid.OperationFilter{State: getpaid.OperationState(q.Get("state")), Kind: getpaid.OperationKind(q.Get("kind")),
+		PaymentID: q.Get("payment_id"), FlaggedOnly: q.Get("flagged") == "true", Cursor: q.Get("cursor")}
+	if id := r.PathValue("id"); id != "" {
+		if _, err := h.svc.Payment(r.Context(), id); err != nil {
+			h.writeError(w, r, err, "")
+			return
+		}
+		f.PaymentID = id
+	}
+	if f.Limit, err = limit(q); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	page, err := h.svc.Operations(r.Context(), f)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	out := OperationListJSON{Operations: []*OperationJSON{}, NextCursor: page.NextCursor}
+	for _, op := range page.Operations {
+		out.Operations = append(out.Operations, operationJSON(op))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// getOperation answers GET /api/v1/operations/{id}.
+func (h *Handler) getOperation(w http.ResponseWriter, r *http.Request) {
+	op, err := h.svc.Operation(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, operationJSON(op))
+}
+
+type resolveRequest struct {
+	As   getpaid.OperationState `json:"as"`
+	Note string                 `json:"note"`
+}
+
+// resolveOperation answers POST /api/v1/operations/{id}/resolve
+// {"as":"succeeded|failed","note":"why"}: an operator's decision.
+func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
+	var req resolveRequest
+	if err := decodeStrict(r, &req); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	res, err := h.svc.ResolveOperation(r.Context(), getpaid.ResolveRequest{OperationID: r.PathValue("id"), As: req.As, Note: req.Note, By: "api"})
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	out := toJSON(res.Payment)
+	if out.Operations, err = h.paymentOperations(r, res.Payment.ID); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	out.Operation = operationJSON(res.Operation)
+	writeJSON(w, http.StatusOK, out)
+}

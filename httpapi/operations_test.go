@@ -1,0 +1,150 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/httpapi"
+)
+
+// paidThroughPaywall makes a payment of amount PLN paid on the dummy paywall.
+func (e *env) paidThroughPaywall(order, amount string) httpapi.PaymentJSON {
+	e.t.Helper()
+	p := e.create(order, amount, "PLN", "dummy")
+	u, _ := url.Parse(p.Redirect.URL)
+	q := u.Query()
+	q.Set("outcome", "paid")
+	e.postForm("/broker/dummy/choose", q)
+	e.dummy.Wait()
+	return p
+}
+
+func keyed(key string) map[string]string {
+	return map[string]string{"Authorization": auth["Authorization"], "Idempotency-Key": key}
+}
+
+type actionAnswer struct {
+	httpapi.PaymentJSON
+	Error struct {
+		Code      string
+		Field     string
+		Operation *httpapi.OperationJSON
+	}
+}
+
+func (e *env) action(id, action, amount string, hdr map[string]string) (int, actionAnswer, string) {
+	e.t.Helper()
+	var body any
+	if amount != "" {
+		body = map[string]string{"amount": amount}
+	}
+	resp, b := e.do("POST", "/api/v1/payments/"+id+"/"+action, body, hdr)
+	var a actionAnswer
+	_ = json.Unmarshal(b, &a)
+	return resp.StatusCode, a, resp.Header.Get("Location")
+}
+
+// Issue 9: money operations through the JSON API, with idempotency keys,
+// doubt, listings and an operator's resolution.
+func TestOperationsAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-ops", "100.00")
+	if code, a, _ := e.action(p.ID, "refund", "30.00", auth); code != 422 || a.Error.Field != "Idempotency-Key" {
+		t.Fatalf("refund without a key: %d %+v", code, a.Error)
+	}
+	code, a, loc := e.action(p.ID, "refund", "30.00", keyed("k1"))
+	if code != 200 || a.Status != getpaid.StatusPartiallyRefunded || a.Operation == nil || a.Operation.State != getpaid.OpSucceeded ||
+		loc != "/api/v1/operations/"+a.Operation.ID || len(a.Operations) != 1 || a.Operation.Amount != "30.00" {
+		t.Fatalf("refund: %d %+v %q", code, a, loc)
+	}
+	first := a.Operation.ID
+	if code, a, _ := e.action(p.ID, "refund", "30.00", keyed("k1")); code != 200 || a.Operation.ID != first {
+		t.Fatalf("retry with the same key: %d %+v", code, a.Operation)
+	}
+	if code, a, _ := e.action(p.ID, "refund", "31.00", keyed("k1")); code != 422 || a.Error.Field != "Idempotency-Key" {
+		t.Fatalf("the same key for another amount: %d %+v", code, a.Error)
+	}
+	// The broker's answer is lost: the operation is in doubt, said so with
+	// the operation; a retry with the key is told the same.
+	if err := e.dummy.SetFault(dummy.FaultTimeoutAfter); err != nil {
+		t.Fatal(err)
+	}
+	code, a, _ = e.action(p.ID, "refund", "10.00", keyed("k2"))
+	if code != 409 || a.Error.Code != "operation_in_doubt" || a.Error.Operation == nil || a.Error.Operation.State != getpaid.OpUnknown {
+		t.Fatalf("refund in doubt: %d %+v", code, a.Error)
+	}
+	doubt := a.Error.Operation.ID
+	_ = e.dummy.SetFault(dummy.FaultNone)
+	if code, a, _ := e.action(p.ID, "refund", "10.00", keyed("k2")); code != 409 || a.Error.Code != "operation_in_doubt" {
+		t.Fatalf("retry in doubt: %d %+v", code, a.Error)
+	}
+	resp, body := e.do("GET", "/api/v1/operations?state=unknown", nil, auth)
+	var list httpapi.OperationListJSON
+	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Operations) != 1 || list.Operations[0].ID != doubt {
+		t.Fatalf("operations in doubt: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do("POST", "/api/v1/operations/"+doubt+"/resolve", map[string]string{"as": "succeeded", "note": "seen in the broker's panel"}, auth)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"resolved_by":"api"`) || !strings.Contains(string(body), `"refunded":"40.00"`) {
+		t.Fatalf("resolve: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.do("POST", "/api/v1/operations/"+doubt+"/resolve", map[string]string{"as": "failed", "note": "again"}, auth); resp.StatusCode != 409 {
+		t.Fatalf("resolving a final operation: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do("GET", "/api/v1/payments/"+p.ID+"/operations", nil, auth)
+	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Operations) != 2 || list.Operations[0].ID != doubt {
+		t.Fatalf("payment operations, newest first: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := e.do("GET", "/api/v1/payments/pay_nope/operations", nil, auth); resp.StatusCode != 404 {
+		t.Fatalf("operations of an unknown payment: %d", resp.StatusCode)
+	}
+	got := e.payment(p.ID)
+	if len(got.Operations) != 2 {
+		t.Fatalf("the payment's JSON shows %d operations", len(got.Operations))
+	}
+}
+
+// Issue 11: the events API lists events with their deliveries, shows one
+// with its attempts, and replays it.
+func TestEventsAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-ev", "10.00")
+	e.statusEvents(p.ID, getpaid.StatusPaid) // waits for the deliveries
+	resp, body := e.do("GET", "/api/v1/events?payment_id="+p.ID, nil, auth)
+	var list httpapi.EventListJSON
+	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Events) != 3 {
+		t.Fatalf("events: %d %s", resp.StatusCode, body)
+	}
+	paid := list.Events[0]
+	if paid.To != getpaid.StatusPaid || len(paid.Deliveries) != 1 || paid.Deliveries[0].Status != getpaid.DeliveryDelivered {
+		t.Fatalf("newest event %+v", paid)
+	}
+	resp, body = e.do("GET", "/api/v1/events/"+paid.ID, nil, auth)
+	var one httpapi.EventJSON
+	if err := json.Unmarshal(body, &one); err != nil || resp.StatusCode != 200 || len(one.Deliveries[0].History) != 1 {
+		t.Fatalf("event: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do("POST", "/api/v1/events/"+paid.ID+"/replay", nil, auth)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"replayed":1`) {
+		t.Fatalf("replay: %d %s", resp.StatusCode, body)
+	}
+	e.statusEvents(p.ID, getpaid.StatusPaid)
+	if n := e.statusEvents(p.ID, getpaid.StatusPaid); n != 2 {
+		t.Fatalf("the listener got the paid event %d times after a replay, want 2", n)
+	}
+	if resp, _ := e.do("GET", "/api/v1/events?status=bogus", nil, auth); resp.StatusCode != 422 {
+		t.Fatalf("bad status filter: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do("GET", "/api/v1/events/evt_nope", nil, auth); resp.StatusCode != 404 {
+		t.Fatalf("unknown event: %d", resp.StatusCode)
+	}
+	resp, body = e.do("GET", "/api/v1/events?status=delivered&payment_id="+p.ID, nil, auth)
+	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Events) != 3 {
+		t.Fatalf("delivered events: %d %s", resp.StatusCode, body)
+	}
+}
