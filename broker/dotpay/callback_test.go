@@ -210,8 +210,8 @@ func TestReplayedAndWrongURLCs(t *testing.T) {
 	before := *p
 	for _, f := range []map[string]string{
 		payURLC(), // repeated
-		with(payURLC(), "operation_status", "processing"),   // late
-		with(payURLC(), "operation_status", "rejected"),     // late and contradicting
+		with(payURLC(), "operation_status", "processing"),    // late
+		with(payURLC(), "operation_status", "rejected"),      // late and contradicting
 		with(payURLC(), "operation_original_amount", "1.00"), // wrong amount
 	} {
 		changed, err := getpaid.Apply(p, parse(f))

@@ -227,7 +227,7 @@ func (s *Server) pay(token, outcome string) (string, error) {
 	h, _ := parseWire(p["amount"])
 	m, _ := fromHundredths(h, p["currency"])
 	op := &operation{
-		Operation: Operation{Number: s.nextNumberLocked(), Type: "payment", Status: status, Amount: m, Control: p["control"]},
+		Operation:  Operation{Number: s.nextNumberLocked(), Type: "payment", Status: status, Amount: m, Control: p["control"]},
 		hundredths: h, description: p["description"], email: p["email"], firstName: p["firstname"],
 		lastName: p["lastname"], urlc: p["urlc"], created: time.Now(),
 	}
