@@ -3,8 +3,11 @@ package dotpay_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,9 +26,16 @@ type flow struct {
 	sim *dotpaytest.Server
 	b   *dotpay.Broker
 	eng *engine.Engine
+	url string // getpaid's base URL
 }
 
 func newFlow(t *testing.T, simCfg dotpaytest.Config, tweak func(*dotpay.Config)) *flow {
+	t.Helper()
+	return newFlowBehind(t, simCfg, tweak, nil)
+}
+
+// newFlowBehind is newFlow with getpaid trusting proxies.
+func newFlowBehind(t *testing.T, simCfg dotpaytest.Config, tweak func(*dotpay.Config), proxies []string) *flow {
 	t.Helper()
 	if simCfg.RetryDelay == 0 {
 		simCfg.RetryDelay = 5 * time.Millisecond
@@ -56,12 +66,16 @@ func newFlow(t *testing.T, simCfg dotpaytest.Config, tweak func(*dotpay.Config))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	handler, err := httpapi.New(httpapi.Config{Service: eng})
+	trusted, err := httpapi.ParseProxies(proxies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler, err := httpapi.New(httpapi.Config{Service: eng, TrustedProxies: trusted})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.Store(handler)
-	return &flow{sim: sim, b: b, eng: eng}
+	return &flow{sim: sim, b: b, eng: eng, url: srv.URL}
 }
 
 func (f *flow) pay(t *testing.T, amount getpaid.Money) *getpaid.Payment {
@@ -295,5 +309,78 @@ func TestSellerAPIErrors(t *testing.T) {
 	f.sim.SetFailure("")
 	if err := refund(f.b, 0); !errors.Is(err, getpaid.ErrInvalidAmount) {
 		t.Fatalf("refund of nothing: %v", err)
+	}
+}
+
+// In production the URLC allowlist is on: a URLC straight from an unknown
+// address is refused (403, Dotpay retries), one forwarded by a trusted
+// proxy for Dotpay's address is applied and acknowledged "OK", and the
+// forwarding header of anyone else means nothing.
+func TestSourceAllowlistBehindProxy(t *testing.T) {
+	t.Parallel()
+	f := newFlowBehind(t, dotpaytest.Config{MaxAttempts: 2}, func(c *dotpay.Config) { c.IPAllowlist = nil }, []string{"127.0.0.1/32"})
+	p := f.pay(t, getpaid.MustParseMoney("12.00", "PLN"))
+	if err := f.sim.Pay(context.Background(), p.Redirect, dotpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sim.Quiet(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range f.sim.Notifications() {
+		if d.Code != http.StatusForbidden {
+			t.Fatalf("URLC from 127.0.0.1 answered %d %q", d.Code, d.Body)
+		}
+	}
+	req, _ := f.sim.Notification(p.ID, "completed", p.Amount)
+	post := func(forwardedFor string) (int, string) {
+		r, _ := http.NewRequest(http.MethodPost, f.url+"/callback/dotpay", strings.NewReader(string(req.Body)))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if forwardedFor != "" {
+			r.Header.Set("X-Forwarded-For", forwardedFor)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := post("203.0.113.5"); code != http.StatusForbidden {
+		t.Fatalf("forwarded for a stranger: %d", code)
+	}
+	if code, _ := post("195.150.9.37, 203.0.113.5"); code != http.StatusForbidden {
+		t.Fatalf("a stranger claiming to forward for Dotpay: %d", code)
+	}
+	if q, _ := f.eng.Payment(context.Background(), p.ID); q.Status != getpaid.StatusPrepared {
+		t.Fatalf("status %s before an allowed URLC", q.Status)
+	}
+	if code, body := post("195.150.9.37"); code != http.StatusOK || body != "OK" {
+		t.Fatalf("forwarded for Dotpay: %d %q", code, body)
+	}
+	f.wait(t, p.ID, "paid", status(getpaid.StatusPaid))
+}
+
+// A refund URLC without control (made in the panel for a payment of another
+// integration, say) still finds the payment by operation_related_number.
+func TestRefundURLCFoundByRelatedNumber(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	req, err := f.sim.RefundNotification(p.ID, getpaid.MustParseMoney("2.50", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, _ := url.ParseQuery(string(req.Body))
+	fields := map[string]string{}
+	for k := range vals {
+		fields[k] = vals.Get(k)
+	}
+	delete(fields, "control")
+	delete(fields, "signature")
+	req.Body = signed(f.sim.Config().PIN, fields)
+	res, err := f.eng.HandleCallback(context.Background(), "dotpay", req)
+	if err != nil || res.Outcome != getpaid.OutcomeApplied || res.Payment.Refunded != 250 {
+		t.Fatalf("%+v %v", res, err)
 	}
 }

@@ -231,8 +231,9 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 // operation (POST payments/{number}/refund/, control = the payment's id, so
 // the refund's URLC names the payment). Dotpay carries the refund out and
 // reports it by URLC (operation_type refund): the answer is KindRefundStarted.
-// Dotpay's refund call has no idempotency key; the engine never repeats a
-// refund whose answer was lost.
+// Dotpay's refund call has no idempotency key: a refund whose answer was
+// lost (BrokerError.Happened) stays asked at getpaid, counted against what
+// is refundable, and a retry with the same idempotency key is not sent again.
 func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
 	p, amount := req.Payment, req.Amount
 	if !b.hasAPI() {
