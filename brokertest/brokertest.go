@@ -49,6 +49,17 @@ type Harness struct {
 	// DeclinedStatus is where a declined payment ends: failed for brokers that
 	// notify failures, prepared for those that stay silent.
 	DeclinedStatus getpaid.Status
+
+	// PreparesOffline says Prepare calls no broker API (Dotpay sends the
+	// buyer with a signed form): a broker that is down cannot fail it, so
+	// the broker-down case checks that the payment still starts and that
+	// polling fails retryably.
+	PreparesOffline bool
+	// RefundNotification builds the broker's signed notification of a
+	// refund of amount of p (paid at the simulator) made at the broker, for
+	// example in its panel, without sending it; nil for brokers that report
+	// no such refunds. It enables the refund notification case.
+	RefundNotification func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error)
 }
 
 // NewBuyerRequest is the request a buyer's browser makes when getpaid sends

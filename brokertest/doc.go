@@ -11,5 +11,9 @@
 // as the broker's would. It checks: pay, decline, abandon, duplicate
 // notification, out-of-order notification, tampered signature, wrong amount,
 // wrong currency, unknown payment, and the broker down (5xx and timeouts:
-// nothing marked paid, the error classified as retryable).
+// nothing marked paid, the error classified as retryable; a broker whose
+// Prepare calls no API, Harness.PreparesOffline, still starts payments and
+// fails polls retryably). With Harness.RefundNotification it also checks
+// refunds made at the broker and reported by notification: partial, repeated
+// and whole.
 package brokertest

@@ -175,6 +175,10 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 			t.Parallel()
 			h := newHarness(t)
 			e := newEnv(t, h)
+			if h.PreparesOffline {
+				brokerDownOffline(t, h, e, mode)
+				return
+			}
 			h.Sim.SetFailure(mode)
 			p, err := e.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: "down", Backend: h.Name, Amount: h.Amount,
 				Description: "down", Buyer: getpaid.Buyer{Email: "buyer@example.com"}, ReturnURL: "https://shop.example/o"})
@@ -198,6 +202,7 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 			}
 		})
 	}
+	runRefundNotification(t, newHarness, newEnv)
 }
 
 // quiet waits for the simulator to have nothing in flight.

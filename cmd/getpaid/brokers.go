@@ -34,6 +34,7 @@ func przelewy24Kind() backendKind {
 func placeholderSettings(kind string) yaml.Node {
 	src := map[string]string{
 		"dummy":      "secret: placeholder",
+		"dotpay":     "shop_id: \"123456\"\npin: placeholder",
 		"payu":       "pos_id: \"<your pos_id>\"\nsecond_key: placeholder\nclient_id: \"<your client_id>\"\nclient_secret: placeholder",
 		"przelewy24": "merchant_id: 11111\ncrc: placeholder\napi_key: placeholder",
 	}[kind]
@@ -60,8 +61,10 @@ func newSimulator(name string) (*simulator, map[string]any, error) {
 			map[string]any{"merchant_id": 11111, "crc": "demo-crc-key", "api_key": "demo-api-key"}, nil
 	case "payu":
 		return newPayuSimulator()
+	case "dotpay":
+		return newDotpaySimulator()
 	}
-	return nil, nil, fmt.Errorf("no simulator for %q (have: payu, przelewy24)", name)
+	return nil, nil, fmt.Errorf("no simulator for %q (have: dotpay, payu, przelewy24)", name)
 }
 
 // startSimulator serves a simulator on a loopback port of its own.
@@ -91,7 +94,7 @@ func demoSimulators(ctx context.Context) ([]getpaid.Backend, func(), error) {
 		}
 	}
 	var out []getpaid.Backend
-	for _, name := range []string{"payu", "przelewy24"} {
+	for _, name := range []string{"payu", "przelewy24", "dotpay"} {
 		url, settings, stop, err := startSimulator(name)
 		if err != nil {
 			stopAll()

@@ -42,6 +42,7 @@ func backendKinds() map[string]backendKind {
 				return dummy.New(cfg)
 			},
 		},
+		"dotpay":     dotpayKind(),
 		"payu":       payuKind(),
 		"przelewy24": przelewy24Kind(),
 	}

@@ -1,0 +1,181 @@
+package dotpay
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Operation types a URLC names (others, such as payout or complaint, are
+// acknowledged and ignored).
+const (
+	TypePayment = "payment"
+	TypeRefund  = "refund"
+)
+
+// Operation statuses.
+const (
+	StatusNew                 = "new"
+	StatusProcessing          = "processing"
+	StatusCompleted           = "completed"
+	StatusRejected            = "rejected"
+	StatusRealizationWaiting  = "processing_realization_waiting"
+	StatusRealizationProgress = "processing_realization"
+)
+
+// maxFieldLen bounds any URLC field: Dotpay's longest, control, is at most
+// 1000 characters.
+const maxFieldLen = 4096
+
+// decodeURLC reads a URLC body: form-encoded fields, each at most once.
+// Errors wrap getpaid.ErrMalformedCallback.
+func decodeURLC(body []byte) (map[string]string, error) {
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("dotpay: %w: form: %v", getpaid.ErrMalformedCallback, err)
+	}
+	if len(vals) == 0 {
+		return nil, fmt.Errorf("dotpay: %w: empty body", getpaid.ErrMalformedCallback)
+	}
+	f := make(map[string]string, len(vals))
+	for k, v := range vals {
+		if len(v) != 1 {
+			return nil, fmt.Errorf("dotpay: %w: field %q repeated", getpaid.ErrMalformedCallback, k)
+		}
+		if len(v[0]) > maxFieldLen {
+			return nil, fmt.Errorf("dotpay: %w: field %q too long", getpaid.ErrMalformedCallback, k)
+		}
+		f[k] = v[0]
+	}
+	return f, nil
+}
+
+// verify checks a decoded URLC's signature with the PIN, and that it is
+// addressed to this shop. Errors wrap getpaid.ErrSignatureInvalid.
+func (b *Broker) verify(f map[string]string) error {
+	sig := f["signature"]
+	if sig == "" {
+		return fmt.Errorf("dotpay: %w: no signature field", getpaid.ErrSignatureInvalid)
+	}
+	if !signatureValid(sig, Signature(b.cfg.PIN, f)) {
+		return fmt.Errorf("dotpay: %w: URLC signature does not match", getpaid.ErrSignatureInvalid)
+	}
+	if f["id"] != b.cfg.ShopID {
+		return fmt.Errorf("dotpay: %w: URLC for shop %q, this backend is shop %s", getpaid.ErrSignatureInvalid, f["id"], b.cfg.ShopID)
+	}
+	return nil
+}
+
+// VerifyCallback implements getpaid.CallbackVerifier: the signature check of
+// ParseCallback alone, for "getpaid callback check".
+func (b *Broker) VerifyCallback(_ context.Context, req *getpaid.CallbackRequest) error {
+	if req == nil {
+		return fmt.Errorf("dotpay: %w: no request", getpaid.ErrSignatureInvalid)
+	}
+	f, err := decodeURLC(req.Body)
+	if err != nil {
+		return err
+	}
+	return b.verify(f)
+}
+
+// ParseCallback verifies a URLC (POST only; signature with the PIN over the
+// fields in Dotpay's order; this shop's id) and maps it to an observation.
+// It changes nothing and makes no network call. A wrong signature or shop
+// wraps getpaid.ErrSignatureInvalid; anything else unreadable
+// getpaid.ErrMalformedCallback. Amount and currency are checked against the
+// payment when the observation is applied.
+func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if req == nil {
+		return nil, fmt.Errorf("dotpay: %w: no request", getpaid.ErrMalformedCallback)
+	}
+	if req.Method != http.MethodPost {
+		return nil, fmt.Errorf("dotpay: %w: URLC sent with %q, Dotpay POSTs it", getpaid.ErrMalformedCallback, req.Method)
+	}
+	f, err := decodeURLC(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.verify(f); err != nil {
+		return nil, err
+	}
+	return ParseNotification(f)
+}
+
+// ParseNotification maps the fields of an already verified URLC to an
+// observation:
+//
+//	payment new                                  none (still prepared)
+//	payment processing, processing_realization*  pending (charge_started)
+//	payment completed                            captured, the whole amount (paid)
+//	payment rejected                             failed
+//	refund completed                             refunded, by amount (partial or whole)
+//	refund rejected                              refund failed
+//	refund new, processing*                      none
+//	any other operation type                     none (acknowledged, ignored)
+//
+// The amount is operation_original_amount in operation_original_currency:
+// what the shop asked for, even when the buyer paid in another currency
+// (operation_amount/operation_currency are then Dotpay's converted amount).
+// PaymentID is control (getpaid's payment id); ExternalID is the payment's
+// operation number (operation_related_number for a refund); EventID is
+// "<operation_number>:<operation_status>", so a repeated URLC applies once.
+// Errors wrap getpaid.ErrMalformedCallback.
+func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
+	number, typ, status := f["operation_number"], f["operation_type"], f["operation_status"]
+	if number == "" || typ == "" || status == "" {
+		return nil, fmt.Errorf("dotpay: %w: operation_number, operation_type and operation_status are required", getpaid.ErrMalformedCallback)
+	}
+	o := &getpaid.Observation{
+		PaymentID: f["control"], EventID: number + ":" + status, Kind: getpaid.KindNone,
+		BrokerStatus: typ + " " + status,
+	}
+	if typ != TypePayment && typ != TypeRefund {
+		return o, nil
+	}
+	amount, currency := f["operation_original_amount"], f["operation_original_currency"]
+	if amount == "" && currency == "" {
+		amount, currency = f["operation_amount"], f["operation_currency"]
+	}
+	if typ == TypeRefund {
+		amount = strings.TrimPrefix(amount, "-") // the type says it is money going back
+	}
+	m, err := ParseAmount(amount, currency)
+	if err != nil {
+		return nil, fmt.Errorf("dotpay: %w: %s amount: %v", getpaid.ErrMalformedCallback, typ, err)
+	}
+	o.Amount = m
+	switch typ {
+	case TypePayment:
+		switch status {
+		case StatusNew:
+		case StatusProcessing, StatusRealizationWaiting, StatusRealizationProgress:
+			o.Kind = getpaid.KindPending
+		case StatusCompleted:
+			o.Kind, o.Full, o.ExternalID = getpaid.KindCaptured, true, number
+		case StatusRejected:
+			o.Kind = getpaid.KindFailed
+		default:
+			return nil, fmt.Errorf("dotpay: %w: unknown payment status %q", getpaid.ErrMalformedCallback, status)
+		}
+	case TypeRefund:
+		o.ExternalID = f["operation_related_number"]
+		switch status {
+		case StatusNew, StatusProcessing, StatusRealizationWaiting, StatusRealizationProgress:
+		case StatusCompleted:
+			o.Kind, o.BrokerRef = getpaid.KindRefunded, number
+		case StatusRejected:
+			o.Kind, o.BrokerRef = getpaid.KindRefundFailed, number
+		default:
+			return nil, fmt.Errorf("dotpay: %w: unknown refund status %q", getpaid.ErrMalformedCallback, status)
+		}
+		if m.Minor == 0 && o.Kind == getpaid.KindRefunded {
+			return nil, fmt.Errorf("dotpay: %w: refund of nothing", getpaid.ErrMalformedCallback)
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,43 @@
+// Package dotpaytest is a simulated Dotpay for tests and for running
+// offline: an http.Handler that speaks Dotpay's wire protocol and signs for
+// real with the configured PIN.
+//
+// It serves the payment form at /t2/ (and /test_payment/, the test
+// environment's path), by GET link or POSTed form, checking the parameters
+// and chk in both variants (api_version "next": HMAC-SHA256 over the sorted
+// JSON with paramsList; "dev": SHA-256 over the fixed concatenation); a form
+// Dotpay refuses is answered 400 with Dotpay's error code (HASH_NOT_EQUAL_CHK,
+// BAD_DATA_FORMAT, UNKNOWN_CURRENCY, ...). An accepted form leads the buyer
+// to a payment page with the outcomes Dotpay has: pay (completed), pay by a
+// transfer booked later (processing, ended by Settle), reject, and abandon
+// (nothing happens). Each outcome but abandon creates an operation
+// ("M1000-0001") and POSTs its URLC to urlc, form-encoded and signed with
+// SHA-256 over the PIN and the fields in Dotpay's order, retried with
+// doubling pauses until the answer is HTTP 200 with the body "OK" exactly
+// (at most MaxAttempts); the buyer then goes back to url.
+//
+// The seller API, behind HTTP Basic auth with the panel user, is served at
+// /s2/login/api/v1/ and /test_seller/api/v1/:
+//
+//	GET  operations/?control=...&page_size=...&page=...   paginated, newest first
+//	GET  operations/{number}/
+//	POST payments/{number}/refund/ {amount, description, control}
+//
+// A refund (by the API, or Refund as from the panel) is a refund operation
+// (related to the payment, control as given) that ends completed, or
+// rejected after SetRefundRejected, reported by its own URLC.
+//
+// Controls for tests: Pay, Settle, Refund, Notification,
+// RefundNotification, SetFailure ("", "5xx", "timeout"), SetRefundRejected,
+// Notifications, Operations, Quiet. Config.Exchange books payments in
+// another currency (operation_amount differs from
+// operation_original_amount); Config.Cards makes them card payments whose
+// URLCs carry the credit_card_* fields. Start runs it on an httptest
+// server; New + Handler + SetBaseURL mount it anywhere (getpaid simulate).
+//
+// Simplifications and assumptions (Dotpay does not document them): the
+// buyer is returned to url without added parameters; the operation number
+// sequence, the 1.9% commission, channel 73 (card payments 248) and the
+// country "PL" are made up; refunds end at once; the refund answer is
+// {"detail":"ok"}; a refund's URLC carries the refund's control.
+package dotpaytest

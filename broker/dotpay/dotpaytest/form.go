@@ -1,0 +1,336 @@
+package dotpaytest
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Buyer outcomes accepted by Pay and the payment page.
+const (
+	OutcomePaid       = "paid"       // the payment is completed: URLC completed
+	OutcomeProcessing = "processing" // e.g. a transfer the bank has not booked: URLC processing, ended by Settle
+	OutcomeDeclined   = "declined"   // the bank or the buyer rejected it: URLC rejected
+	OutcomeAbandoned  = "abandoned"  // the buyer closed the page: nothing happens
+)
+
+// Error codes the payment form answers a bad request with (Dotpay's).
+const (
+	ErrRequiredParameters = "REQUIRED_PARAMETERS_NOT_PRESENT"
+	ErrBadDataFormat      = "BAD_DATA_FORMAT"
+	ErrHashNotEqualChk    = "HASH_NOT_EQUAL_CHK"
+	ErrUnknownCurrency    = "UNKNOWN_CURRENCY"
+	ErrInactiveSeller     = "INACTIVE_SELLER"
+	ErrAmountTooLow       = "AMOUNT_TOO_LOW"
+	ErrAmountTooHigh      = "AMOUNT_TOO_HIGH"
+)
+
+// maxAmount is the largest payment the simulated shop takes, in hundredths.
+const maxAmount = 100_000_000_00
+
+var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dotpay simulator: error</title></head>
+<body><h1>Dotpay (simulator)</h1><p id="error_code">{{.Code}}</p><p>{{.Detail}}</p></body></html>`))
+
+// formError answers a payment form Dotpay refuses.
+func formError(w http.ResponseWriter, code, detail string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = errorTmpl.Execute(w, map[string]string{"Code": code, "Detail": detail})
+}
+
+// form accepts the buyer's GET link or POSTed form at prefix: it checks the
+// parameters and chk like Dotpay, then sends the buyer to the payment page.
+func (s *Server) form(prefix string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			formError(w, ErrBadDataFormat, err.Error())
+			return
+		}
+		params := map[string]string{}
+		for k, v := range r.Form {
+			if len(v) != 1 {
+				formError(w, ErrBadDataFormat, "parameter "+k+" repeated")
+				return
+			}
+			params[k] = v[0]
+		}
+		if code, detail := s.check(params); code != "" {
+			formError(w, code, detail)
+			return
+		}
+		token := newToken()
+		s.mu.Lock()
+		s.sessions[token] = &session{params: params}
+		s.mu.Unlock()
+		http.Redirect(w, r, prefix+"session/"+token, http.StatusSeeOther)
+	}
+}
+
+// check validates a payment form; it returns Dotpay's error code and a
+// detail, or "".
+func (s *Server) check(p map[string]string) (code, detail string) {
+	for _, k := range []string{"id", "amount", "currency", "description"} {
+		if p[k] == "" {
+			return ErrRequiredParameters, "missing " + k
+		}
+	}
+	for k, v := range p {
+		if !utf8.ValidString(v) {
+			return ErrBadDataFormat, k + " is not UTF-8"
+		}
+	}
+	if p["id"] != s.cfg.ShopID {
+		return ErrInactiveSeller, "no shop " + p["id"]
+	}
+	h, err := parseWire(p["amount"])
+	switch {
+	case err != nil:
+		return ErrBadDataFormat, "amount " + p["amount"]
+	case h <= 0:
+		return ErrAmountTooLow, "amount " + p["amount"]
+	case h > maxAmount:
+		return ErrAmountTooHigh, "amount " + p["amount"]
+	}
+	if !slices.Contains(s.cfg.Currencies, p["currency"]) {
+		return ErrUnknownCurrency, "currency " + p["currency"]
+	}
+	if _, err := fromHundredths(h, p["currency"]); err != nil {
+		return ErrBadDataFormat, err.Error()
+	}
+	if utf8.RuneCountInString(p["description"]) > 255 || utf8.RuneCountInString(p["control"]) > 1000 {
+		return ErrBadDataFormat, "description or control too long"
+	}
+	for _, k := range []string{"url", "urlc"} {
+		if v := p[k]; v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return ErrBadDataFormat, k + " is not an absolute URL"
+			}
+		}
+	}
+	for _, k := range []string{"firstname", "lastname"} {
+		if !validName(p[k]) {
+			return ErrBadDataFormat, k + " has characters Dotpay refuses"
+		}
+	}
+	if t := p["type"]; t != "" && !slices.Contains([]string{"0", "1", "2", "3", "4"}, t) {
+		return ErrBadDataFormat, "type " + t
+	}
+	var want string
+	switch p["api_version"] {
+	case "next":
+		want = chkNext(s.cfg.PIN, p)
+	case "dev", "":
+		want = chkDev(s.cfg.PIN, p)
+	default:
+		return ErrBadDataFormat, "api_version " + p["api_version"]
+	}
+	if subtle.ConstantTimeCompare([]byte(p["chk"]), []byte(want)) != 1 {
+		return ErrHashNotEqualChk, "chk does not match the parameters"
+	}
+	return "", ""
+}
+
+// validName accepts what Dotpay's form takes in a name: at most 50 letters,
+// ASCII digits, spaces, "-" and "_".
+func validName(s string) bool {
+	if utf8.RuneCountInString(s) > 50 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !(r >= '0' && r <= '9') && r != ' ' && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dotpay simulator</title></head>
+<body><h1>Dotpay (simulator)</h1>
+<p>Shop {{.id}}: {{.description}}</p><p>Amount: {{.amount}} {{.currency}}</p>
+<form method="post">
+<button name="outcome" value="paid">Pay</button>
+<button name="outcome" value="processing">Pay by transfer (booked later)</button>
+<button name="outcome" value="declined">Reject / cancel</button>
+<button name="outcome" value="abandoned">Abandon</button></form></body></html>`))
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	sess, ok := s.sessions[r.PathValue("token")]
+	s.mu.Unlock()
+	if !ok {
+		http.Error(w, "unknown payment session", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pageTmpl.Execute(w, sess.params)
+}
+
+func (s *Server) choose(w http.ResponseWriter, r *http.Request) {
+	back, err := s.pay(r.PathValue("token"), r.PostFormValue("outcome"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if back == "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("You left the payment page.\n"))
+		return
+	}
+	// type 0 shows a button back to url; the simulator presses it.
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// pay applies the buyer's outcome to the session and returns where the
+// buyer goes back to ("" for nowhere).
+func (s *Server) pay(token, outcome string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[token]
+	if !ok {
+		return "", errors.New("unknown payment session")
+	}
+	status := ""
+	switch outcome {
+	case OutcomeAbandoned:
+		return "", nil
+	case OutcomePaid:
+		status = "completed"
+	case OutcomeProcessing:
+		status = "processing"
+	case OutcomeDeclined:
+		status = "rejected"
+	default:
+		return "", fmt.Errorf("unknown outcome %q", outcome)
+	}
+	delete(s.sessions, token) // one payment per opened form
+	p := sess.params
+	h, _ := parseWire(p["amount"])
+	m, _ := fromHundredths(h, p["currency"])
+	op := &operation{
+		Operation:  Operation{Number: s.nextNumberLocked(), Type: "payment", Status: status, Amount: m, Control: p["control"]},
+		hundredths: h, description: p["description"], email: p["email"], firstName: p["firstname"],
+		lastName: p["lastname"], urlc: p["urlc"], created: time.Now(),
+	}
+	op.bookedHundredths, op.bookedCurrency = h, m.Currency
+	if s.cfg.Exchange != nil {
+		op.bookedHundredths, op.bookedCurrency = s.cfg.Exchange(h, m.Currency)
+	}
+	s.addLocked(op)
+	s.deliverLocked(op)
+	return p["url"], nil
+}
+
+// Settle ends the newest payment of control that is still processing:
+// completed when paid, else rejected; its URLC is sent.
+func (s *Server) Settle(control string, paid bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op := s.paymentLocked(control)
+	if op == nil || op.Status != "processing" {
+		return fmt.Errorf("dotpaytest: no processing payment for %q", control)
+	}
+	op.Status = "rejected"
+	if paid {
+		op.Status = "completed"
+	}
+	s.deliverLocked(op)
+	return nil
+}
+
+// Pay acts as the buyer sent on by rd (a GET link or an auto-submitted POST
+// form, as Prepare returned it): it opens the payment form, follows Dotpay
+// to the payment page and chooses outcome. The URLC is sent
+// asynchronously. A form Dotpay refuses is an error naming Dotpay's code.
+func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) error {
+	if rd == nil || rd.URL == "" {
+		return errors.New("dotpaytest: no redirect")
+	}
+	var req *http.Request
+	var err error
+	switch rd.Method {
+	case http.MethodGet:
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, rd.URL, nil)
+	case http.MethodPost:
+		form := url.Values{}
+		for k, v := range rd.Fields {
+			form.Set(k, v)
+		}
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, rd.URL, strings.NewReader(form.Encode()))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	default:
+		return fmt.Errorf("dotpaytest: redirect method %q", rd.Method)
+	}
+	if err != nil {
+		return err
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return fmt.Errorf("dotpaytest: payment form answered %s: %s", resp.Status, errorCode(body))
+	}
+	page, err := resp.Location()
+	if err != nil {
+		return err
+	}
+	req, err = http.NewRequestWithContext(ctx, http.MethodGet, page.String(), nil)
+	if err != nil {
+		return err
+	}
+	if resp, err = client.Do(req); err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("dotpaytest: payment page answered %s", resp.Status)
+	}
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, page.String(), strings.NewReader(url.Values{"outcome": {outcome}}.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err = client.Do(req); err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return fmt.Errorf("dotpaytest: choosing %q answered %s", outcome, resp.Status)
+	}
+	return nil
+}
+
+// errorCode extracts the error code from the form's error page.
+func errorCode(page []byte) string {
+	_, rest, ok := bytes.Cut(page, []byte(`<p id="error_code">`))
+	if !ok {
+		return strings.TrimSpace(string(page))
+	}
+	code, _, _ := bytes.Cut(rest, []byte("<"))
+	return string(code)
+}

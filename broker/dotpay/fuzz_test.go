@@ -1,0 +1,146 @@
+package dotpay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// The committed seeds (testdata/fuzz) are URLCs of shop 123456 signed with
+// PIN fuzzPIN: completed, rejected, refunds, another currency, card
+// fields, and tampered, truncated, repeated and malformed variants.
+const fuzzPIN = "Xy7pQ2mN9vR4tW6z"
+
+// checkObservation asserts what a parsed URLC promises whatever it said.
+func checkObservation(t *testing.T, o *getpaid.Observation) {
+	t.Helper()
+	switch o.Kind {
+	case getpaid.KindNone, getpaid.KindPending, getpaid.KindFailed:
+	case getpaid.KindCaptured:
+		if !o.Full || o.ExternalID == "" {
+			t.Fatalf("capture without the whole amount or operation number: %+v", o)
+		}
+	case getpaid.KindRefunded, getpaid.KindRefundFailed:
+		if o.Amount.Minor <= 0 && o.Kind == getpaid.KindRefunded {
+			t.Fatalf("refund of nothing: %+v", o)
+		}
+	default:
+		t.Fatalf("unexpected kind %s", o.Kind)
+	}
+	if o.EventID == "" || o.Amount.Minor < 0 {
+		t.Fatalf("ill-formed observation %+v", o)
+	}
+	if o.Kind != getpaid.KindNone && !getpaid.KnownCurrency(o.Amount.Currency) {
+		t.Fatalf("unknown currency in %+v", o)
+	}
+}
+
+// FuzzParseCallback: any body is verified and parsed without panicking;
+// refusals are signature or malformed errors; what passes is well formed
+// and parses the same again.
+func FuzzParseCallback(f *testing.F) {
+	b, err := New(Config{ShopID: "123456", PIN: fuzzPIN})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := &getpaid.CallbackRequest{Method: http.MethodPost, Body: body}
+		o, err := b.ParseCallback(context.Background(), req)
+		if err != nil {
+			if !errors.Is(err, getpaid.ErrSignatureInvalid) && !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			if verr := b.VerifyCallback(context.Background(), req); errors.Is(err, getpaid.ErrSignatureInvalid) && verr == nil {
+				t.Fatalf("VerifyCallback passed a body ParseCallback called forged: %v", err)
+			}
+			return
+		}
+		checkObservation(t, o)
+		if b.VerifyCallback(context.Background(), req) != nil {
+			t.Fatal("VerifyCallback refused a body ParseCallback accepted")
+		}
+		again, err := b.ParseCallback(context.Background(), req)
+		if err != nil || *again != *o {
+			t.Fatalf("not deterministic: %+v %v", again, err)
+		}
+	})
+}
+
+// FuzzParseNotification reaches the field mapping without a signature:
+// any decoded body maps to a well-formed observation or a malformed error.
+func FuzzParseNotification(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fields, err := decodeURLC(body)
+		if err != nil {
+			if !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		o, err := ParseNotification(fields)
+		if err != nil {
+			if !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		checkObservation(t, o)
+	})
+}
+
+// FuzzParseAmount: an accepted amount is never negative and formats back
+// to a string that parses to the same money.
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"123.45", "0.00", "007.5", "100.00", "1.005", "-1.00", "1e3", "99999999999999.99"} {
+		f.Add(s, "PLN")
+	}
+	f.Add("1500.00", "JPY")
+	f.Add("1500.50", "JPY")
+	f.Add("1.000", "KWD")
+	f.Fuzz(func(t *testing.T, s, currency string) {
+		m, err := ParseAmount(s, currency)
+		if err != nil {
+			return
+		}
+		back, err := FormatAmount(m)
+		if err != nil || m.Minor < 0 {
+			t.Fatalf("%q %s -> %v -> %q, %v", s, currency, m, back, err)
+		}
+		if again, err := ParseAmount(back, currency); err != nil || again != m {
+			t.Fatalf("round trip %q -> %v, %v", back, again, err)
+		}
+	})
+}
+
+// FuzzChkNext: the document chk "next" signs is JSON that decodes to the
+// parameters plus their paramsList, whatever the values (valid UTF-8).
+func FuzzChkNext(f *testing.F) {
+	f.Add("description", "Zamówienie \"7\" / 😀", "control", "pay_1")
+	f.Add("p_info", "<b>&amp;</b>\n\t\x01\x7f", "url", "https://x/y?a=b&c=d")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		if k1 == k2 || k1 == "paramsList" || k2 == "paramsList" || k1 == "chk" || k2 == "chk" {
+			return
+		}
+		for _, s := range []string{k1, v1, k2, v2} {
+			if !utf8.ValidString(s) {
+				return // PHP refuses to encode it; Prepare never sends it
+			}
+		}
+		params := map[string]string{k1: v1, k2: v2}
+		var back map[string]string
+		if err := json.Unmarshal(nextJSON(params), &back); err != nil {
+			t.Fatalf("%q: %v", nextJSON(params), err)
+		}
+		if back[k1] != v1 || back[k2] != v2 || len(back) != 3 || back["paramsList"] == "" {
+			t.Fatalf("%v -> %v", params, back)
+		}
+		if len(ChkNext("pin", params)) != 64 || len(ChkDev("pin", params)) != 64 {
+			t.Fatal("chk is not 64 hex digits")
+		}
+	})
+}

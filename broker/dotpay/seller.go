@@ -1,0 +1,277 @@
+package dotpay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+const (
+	maxResponse = 1 << 20
+	maxPages    = 10 // operations of one payment never fill more
+)
+
+// apiOperation is the part of a seller API operation getpaid reads.
+type apiOperation struct {
+	Number           string `json:"number"`
+	Type             string `json:"type"`
+	Status           string `json:"status"`
+	Amount           string `json:"amount"`
+	Currency         string `json:"currency"`
+	OriginalAmount   string `json:"original_amount"`
+	OriginalCurrency string `json:"original_currency"`
+	Control          string `json:"control"`
+}
+
+// money is what the shop asked for: the original amount and currency, else
+// the operation's own.
+func (op *apiOperation) money() (getpaid.Money, error) {
+	amount, currency := op.OriginalAmount, op.OriginalCurrency
+	if amount == "" && currency == "" {
+		amount, currency = op.Amount, op.Currency
+	}
+	return ParseAmount(strings.TrimPrefix(amount, "-"), currency)
+}
+
+type operationPage struct {
+	Next    *string        `json:"next"`
+	Results []apiOperation `json:"results"`
+}
+
+// hasAPI reports whether seller API credentials are configured.
+func (b *Broker) hasAPI() bool { return b.cfg.APIUsername != "" }
+
+// call sends one seller API request (HTTP Basic with the panel user) and
+// decodes a 2xx JSON answer into out. Every failure is a *getpaid.BrokerError
+// classified here, once: network errors, timeouts, 429 and 5xx are
+// retryable (Happened when a POST may have reached Dotpay); other statuses
+// are not and carry Dotpay's error text.
+func (b *Broker) call(ctx context.Context, op, method, target string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return &getpaid.BrokerError{Op: op, Err: err}
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return &getpaid.BrokerError{Op: op, Err: err}
+	}
+	req.SetBasicAuth(b.cfg.APIUsername, b.cfg.APIPassword)
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	mutating := method != http.MethodGet
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating, Err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating, Status: resp.StatusCode, Err: err}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: retry && mutating,
+			Status: resp.StatusCode, Err: errors.New(errorText(raw))}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("unreadable answer: %w", err)}
+	}
+	return nil
+}
+
+// errorText extracts the seller API's error: "detail", "error_code", or the
+// field errors of a 400.
+func errorText(raw []byte) string {
+	var v map[string]any
+	if json.Unmarshal(raw, &v) == nil {
+		var parts []string
+		for _, k := range []string{"error_code", "detail"} {
+			if s, ok := v[k].(string); ok && s != "" {
+				parts = append(parts, s)
+			}
+		}
+		if len(parts) == 0 {
+			for k, val := range v {
+				parts = append(parts, fmt.Sprintf("%s: %v", k, val))
+			}
+		}
+		if len(parts) > 0 {
+			s := strings.Join(parts, ": ")
+			if len(s) > 300 {
+				s = s[:300]
+			}
+			return s
+		}
+	}
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	if s == "" {
+		s = "no error text"
+	}
+	return s
+}
+
+// payments lists the payment operations Dotpay holds for getpaid's payment
+// (control = its id), following the pages.
+func (b *Broker) payments(ctx context.Context, p *getpaid.Payment) ([]apiOperation, error) {
+	const op = "dotpay: list operations"
+	q := url.Values{"control": {p.ID}, "page_size": {"100"}, "format": {"json"}}
+	next := b.sellerURL + "operations/?" + q.Encode()
+	var out []apiOperation
+	for page := 0; next != ""; page++ {
+		if page == maxPages {
+			return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("more than %d pages of operations for %s", maxPages, p.ID)}
+		}
+		if !strings.HasPrefix(next, b.sellerURL) {
+			return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("next page %q is not on the seller API", next)}
+		}
+		var pg operationPage
+		if err := b.call(ctx, op, http.MethodGet, next, nil, &pg); err != nil {
+			return nil, err
+		}
+		for _, o := range pg.Results {
+			if o.Control == p.ID && o.Type == TypePayment {
+				out = append(out, o)
+			}
+		}
+		next = ""
+		if pg.Next != nil {
+			next = *pg.Next
+		}
+	}
+	return out, nil
+}
+
+// rank orders payment statuses by how far the payment got.
+func rank(status string) int {
+	switch status {
+	case StatusCompleted:
+		return 4
+	case StatusProcessing, StatusRealizationWaiting, StatusRealizationProgress:
+		return 3
+	case StatusNew:
+		return 2
+	case StatusRejected:
+		return 1
+	}
+	return 0
+}
+
+// best is the payment operation that got furthest (a buyer may try again
+// after a rejection), or nil.
+func best(ops []apiOperation) *apiOperation {
+	var b *apiOperation
+	for i := range ops {
+		if rank(ops[i].Status) > 0 && (b == nil || rank(ops[i].Status) > rank(b.Status)) {
+			b = &ops[i]
+		}
+	}
+	return b
+}
+
+// FetchStatus asks the seller API for the payment operations whose control
+// is the payment's id and reports the one that got furthest, mapped like a
+// URLC: completed -> captured (the original amount), processing* ->
+// pending, rejected -> failed, new or none -> nothing new. Refunds are not
+// reported: they are deltas that arrive, with their amounts, as URLCs.
+// Without seller API credentials it reports nothing new.
+func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	p := req.Payment
+	o := &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindNone}
+	if !b.hasAPI() {
+		o.BrokerStatus = "not polled: no seller API credentials"
+		return o, nil
+	}
+	ops, err := b.payments(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	op := best(ops)
+	if op == nil {
+		o.BrokerStatus = "no payment operation"
+		return o, nil
+	}
+	m, err := op.money()
+	if err != nil {
+		return nil, &getpaid.BrokerError{Op: "dotpay: status", Err: fmt.Errorf("operation %s: %w", op.Number, err)}
+	}
+	o.Amount, o.EventID, o.BrokerStatus = m, "poll:"+op.Number+":"+op.Status, "payment "+op.Status
+	switch op.Status {
+	case StatusCompleted:
+		o.Kind, o.Full, o.ExternalID = getpaid.KindCaptured, true, op.Number
+	case StatusRejected:
+		o.Kind = getpaid.KindFailed
+	case StatusNew:
+	default:
+		o.Kind = getpaid.KindPending
+	}
+	return o, nil
+}
+
+// Refund asks the seller API to refund amount of the payment's completed
+// operation (POST payments/{number}/refund/, control = the payment's id, so
+// the refund's URLC names the payment). Dotpay carries the refund out and
+// reports it by URLC (operation_type refund): the answer is KindRefundStarted.
+// Dotpay's refund call has no idempotency key: a refund whose answer was
+// lost (BrokerError.Happened) stays asked at getpaid, counted against what
+// is refundable, and a retry with the same idempotency key is not sent again.
+func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	p, amount := req.Payment, req.Amount
+	if !b.hasAPI() {
+		return nil, fmt.Errorf("dotpay: refund: %w: set api_username and api_password (the seller panel user)", getpaid.ErrNotSupported)
+	}
+	if amount.Currency != p.Amount.Currency {
+		return nil, fmt.Errorf("dotpay: %w: refund in %s, payment in %s", getpaid.ErrAmountMismatch, amount.Currency, p.Amount.Currency)
+	}
+	if req.OperationID == "" {
+		return nil, fmt.Errorf("dotpay: %w: refund id required", getpaid.ErrInvalidRequest)
+	}
+	wire, err := FormatAmount(amount)
+	if err != nil || amount.Minor <= 0 {
+		return nil, fmt.Errorf("dotpay: %w: refund of %s", getpaid.ErrInvalidAmount, amount)
+	}
+	number := p.ExternalID
+	if number == "" {
+		ops, err := b.payments(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if op := best(ops); op != nil && op.Status == StatusCompleted {
+			number = op.Number
+		}
+	}
+	if number == "" {
+		return nil, fmt.Errorf("dotpay: %w: no completed Dotpay payment for %s", getpaid.ErrInvalidRequest, p.ID)
+	}
+	in := map[string]string{
+		"amount": wire, "control": p.ID, "description": clean("Refund "+req.OperationID, maxDescription),
+	}
+	target := b.sellerURL + "payments/" + url.PathEscape(number) + "/refund/"
+	if err := b.call(ctx, "dotpay: refund", http.MethodPost, target, in, nil); err != nil {
+		return nil, err
+	}
+	return &getpaid.Observation{
+		PaymentID: p.ID, ExternalID: number, EventID: "refund-start:" + req.OperationID,
+		Kind: getpaid.KindRefundStarted, Amount: amount, BrokerStatus: "refund requested",
+		OperationID: req.OperationID,
+	}, nil
+}
