@@ -114,7 +114,9 @@ func (d *dispatcher) claim() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	claimed, err := d.e.store.ClaimDeliveries(ctx, getpaid.ClaimRequest{
-		Owner: d.owner, Now: d.e.now(), Lease: d.timeout + 30*time.Second, Limit: batch, Consumers: ready,
+		// The lease outlasts an attempt (bounded by the timeout) and the
+		// recording of its outcome; a crashed owner's run out soon after.
+		Owner: d.owner, Now: d.e.now(), Lease: d.timeout + 5*time.Second, Limit: batch, Consumers: ready,
 	})
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {

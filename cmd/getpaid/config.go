@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -20,9 +21,47 @@ type fileConfig struct {
 	TrustedProxies         []string `yaml:"trusted_proxies"`
 	OneLivePaymentPerOrder bool     `yaml:"one_live_payment_per_order"`
 	// Backends maps a backend's name to its settings; the setting "kind"
-	// names the broker (default: the backend's name) and "title" what buyers
-	// see.
+	// names the broker (default: the backend's name), "title" what buyers
+	// see, and "expire_after" overrides ExpireAfter for the backend.
 	Backends map[string]yaml.Node `yaml:"backends"`
+	// Webhooks are the merchant endpoints every event is delivered to.
+	Webhooks []webhookConfig `yaml:"webhooks"`
+	// ExpireAfter is how long a payment may wait for its broker before it
+	// is cancelled as expired ("24h" by default; "0" never).
+	ExpireAfter *duration `yaml:"expire_after"`
+	// FlagOperationsAfter is how long a money operation may stay in doubt
+	// before it is flagged for an operator ("24h" by default).
+	FlagOperationsAfter *duration `yaml:"flag_operations_after"`
+	// DeliveryTimeout bounds one delivery attempt to a webhook ("10s" by
+	// default); a slower endpoint's attempt fails and is retried.
+	DeliveryTimeout *duration `yaml:"delivery_timeout"`
+}
+
+// webhookConfig is one merchant endpoint of getpaid.yaml.
+type webhookConfig struct {
+	URL string `yaml:"url"`
+	// Secret signs every request ("whsec_..."); Secrets gives two while one
+	// is rotated (both signatures are sent).
+	Secret  string   `yaml:"secret"`
+	Secrets []string `yaml:"secrets"`
+	// Events are the event types sent (default all).
+	Events []string `yaml:"events"`
+}
+
+// duration is a time.Duration written as "90s", "24h" or "0".
+type duration struct{ time.Duration }
+
+// UnmarshalYAML reads a duration string.
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q: want a duration like 90s, 30m or 24h", n.Line, n.Value)
+	}
+	if v < 0 {
+		return fmt.Errorf("line %d: %q: a duration may not be negative", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
 }
 
 // loadConfig reads path strictly (unknown keys are errors) and applies

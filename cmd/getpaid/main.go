@@ -7,6 +7,8 @@
 //	getpaid backends [--config getpaid.yaml]
 //	getpaid config BACKEND --base-url URL [--config getpaid.yaml]
 //	getpaid callback check --config getpaid.yaml --backend NAME [--header "K: V"]... < body
+//	getpaid operations list|show|resolve ...
+//	getpaid events list|show|replay ...
 //	getpaid simulate BROKER --addr HOST:PORT
 //	getpaid bench [--duration 5s] [--concurrency 1,8,32]
 //
@@ -34,7 +36,9 @@ Usage:
   getpaid config BACKEND --base-url URL             print what to enter in the broker's panel
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body
                                                     verify a captured callback; changes nothing
-  getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24)
+  getpaid operations list|show|resolve ...          money operations: what was asked of brokers, resolve doubt
+  getpaid events list|show|replay ...               events and their deliveries to webhooks and listeners
+  getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24, dotpay)
   getpaid bench [--duration D] [--concurrency 1,8,32]
                                                     measure full payment lifecycles over HTTP
 `
@@ -75,6 +79,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdCallback(ctx, args[1:], stdin, stdout)
 	case "simulate":
 		err = cmdSimulate(ctx, args[1:], stdout, stderr)
+	case "operations":
+		err = cmdOperations(ctx, args[1:], stdout, stderr)
+	case "events":
+		err = cmdEvents(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
 	case "bench-ceiling":

@@ -46,7 +46,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() {
+		if err := srv.Close(); err != nil {
+			log.Error("shutting down", "err", err)
+		}
+		log.Info("getpaid stopped")
+	}()
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return err
@@ -56,18 +61,31 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Warn("the dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production")
 		}
 	}
+	for _, w := range c.Webhooks {
+		log.Info("webhook endpoint", "url", w.URL, "events", w.Events)
+	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", c.BaseURL, "backends", srv.engine.Registry().Names())
 	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) })
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then
-// shuts down gracefully.
+// shuts down gracefully: it stops taking requests, lets those in flight
+// finish (10 s at most), and waits for bg to return.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context)) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
 	bgCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	bgDone := make(chan struct{})
+	defer func() {
+		cancel()
+		<-bgDone
+	}()
 	if bg != nil {
-		go bg(bgCtx)
+		go func() {
+			defer close(bgDone)
+			bg(bgCtx)
+		}()
+	} else {
+		close(bgDone)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

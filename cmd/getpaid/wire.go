@@ -88,8 +88,8 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 }
 
 // splitBackend takes the settings every backend has ("kind", which defaults
-// to the backend's name, and "title", shown to buyers) out of a backend's
-// mapping, leaving the broker's own settings.
+// to the backend's name, "title", shown to buyers, and "expire_after") out
+// of a backend's mapping, leaving the broker's own settings.
 func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title string, err error) {
 	kind = name
 	if node.Kind == 0 {
@@ -107,6 +107,8 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 			kind = v.Value
 		case "title":
 			title = v.Value
+		case "expire_after":
+			// read by backendExpiry
 		default:
 			rest.Content = append(rest.Content, k, v)
 		}
@@ -151,8 +153,13 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 		return nil, err
 	}
 	srv := &server{store: store, reg: reg}
-	srv.engine, err = engine.New(engine.Config{Store: store, Registry: reg, BaseURL: c.BaseURL,
-		OneLivePaymentPerOrder: c.OneLivePaymentPerOrder, Logger: log})
+	ecfg, err := engineConfig(c)
+	if err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	ecfg.Store, ecfg.Registry, ecfg.Logger = store, reg, log
+	srv.engine, err = engine.New(ecfg)
 	if err != nil {
 		_ = srv.Close()
 		return nil, err

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// openRecords wires getpaid from a config file for the record tools
+// (operations, events): they read and change the database a server uses.
+func openRecords(ctx context.Context, path string) (*server, error) {
+	c, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return buildServer(ctx, c, slog.New(slog.DiscardHandler))
+}
+
+// cmdOperations is "getpaid operations list|show|resolve".
+func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	usage := "usage: getpaid operations list [--state S] [--payment ID] [--flagged] | show ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
+	if len(args) == 0 {
+		return errors.New("operations: " + usage)
+	}
+	verb, rest := args[0], args[1:]
+	fs := newFlags("operations "+verb, stderr)
+	path := fs.String("config", "getpaid.yaml", "config file")
+	var id string
+	if verb == "show" || verb == "resolve" {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			return errors.New("operations " + verb + ": the operation id comes first; " + usage)
+		}
+		id, rest = rest[0], rest[1:]
+	}
+	state := fs.String("state", "", "list only operations in this state: submitting, pending, succeeded, failed, unknown")
+	payment := fs.String("payment", "", "list only this payment's operations")
+	flagged := fs.Bool("flagged", false, "list only operations flagged for an operator")
+	as := fs.String("as", "", "resolve as succeeded or failed")
+	note := fs.String("note", "", "why (kept with the operation)")
+	by := fs.String("by", os.Getenv("USER"), "who resolves it")
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	srv, err := openRecords(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	switch verb {
+	case "list":
+		page, err := srv.engine.Operations(ctx, getpaid.OperationFilter{State: getpaid.OperationState(*state), PaymentID: *payment,
+			FlaggedOnly: *flagged, Limit: getpaid.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tKIND\tSTATE\tAMOUNT\tPAYMENT\tCREATED\tFLAGGED\tERROR")
+		for _, op := range page.Operations {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\t%s\n", op.ID, op.Kind, op.State, op.Amount, op.PaymentID,
+				op.CreatedAt.Format(time.RFC3339), op.Flagged, op.Error)
+		}
+		return tw.Flush()
+	case "show":
+		op, err := srv.engine.Operation(ctx, id)
+		if err != nil {
+			return err
+		}
+		printOperation(stdout, op)
+		return nil
+	case "resolve":
+		if *by == "" {
+			*by = "cli"
+		}
+		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
+		if err != nil {
+			return err
+		}
+		printOperation(stdout, res.Operation)
+		fmt.Fprintf(stdout, "payment %s is now %s\n", res.Payment.ID, res.Payment.Status)
+		return nil
+	}
+	return fmt.Errorf("operations: unknown %q; %s", verb, usage)
+}
+
+func printOperation(w io.Writer, op *getpaid.Operation) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"id", op.ID}, {"payment", op.PaymentID}, {"backend", op.Backend}, {"kind", string(op.Kind)},
+		{"state", string(op.State)}, {"amount", op.Amount.String()}, {"idempotency key", op.IdempotencyKey},
+		{"broker ref", op.BrokerRef}, {"error", op.Error}, {"checks", fmt.Sprint(op.Attempts)},
+		{"flagged", fmt.Sprint(op.Flagged)}, {"resolved by", op.ResolvedBy}, {"note", op.Note},
+		{"created", op.CreatedAt.Format(time.RFC3339)}, {"updated", op.UpdatedAt.Format(time.RFC3339)},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+	}
+	_ = tw.Flush()
+}
+
+// cmdEvents is "getpaid events list|show|replay".
+func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	usage := "usage: getpaid events list [--status pending|delivered|dead] [--endpoint URL] | show ID | replay ID|--dead [--endpoint URL]"
+	if len(args) == 0 {
+		return errors.New("events: " + usage)
+	}
+	verb, rest := args[0], args[1:]
+	fs := newFlags("events "+verb, stderr)
+	path := fs.String("config", "getpaid.yaml", "config file")
+	var id string
+	if verb == "show" || (verb == "replay" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-")) {
+		if len(rest) == 0 {
+			return errors.New("events show: the event id comes first; " + usage)
+		}
+		id, rest = rest[0], rest[1:]
+	}
+	status := fs.String("status", "", "list only deliveries in this state: pending, delivered, dead")
+	endpoint := fs.String("endpoint", "", "only this webhook endpoint's deliveries")
+	dead := fs.Bool("dead", false, "replay every dead delivery")
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	srv, err := openRecords(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	cons := ""
+	if *endpoint != "" {
+		cons = "webhook:" + *endpoint
+	}
+	switch verb {
+	case "list":
+		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, Limit: getpaid.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EVENT\tPAYMENT\tCONSUMER\tSTATUS\tATTEMPTS\tNEXT\tLAST")
+		for _, d := range page.Deliveries {
+			next := ""
+			if d.State == getpaid.DeliveryPending {
+				next = d.NextAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, lastOutcome(d.LastStatus, d.LastError))
+		}
+		return tw.Flush()
+	case "show":
+		ev, err := srv.engine.Event(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s -> %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
+			ev.PaymentID, ev.OrderID, ev.Backend, ev.From, ev.To, ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
+		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, Limit: getpaid.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		for _, d := range page.Deliveries {
+			fmt.Fprintf(stdout, "  %s: %s after %d attempts\n", d.Consumer, d.State, d.Attempts)
+			atts, err := srv.engine.Attempts(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			for _, a := range atts {
+				fmt.Fprintf(stdout, "    %s  %s  (%s)\n", a.At.Format(time.RFC3339), lastOutcome(a.Status, a.Error), a.Duration.Round(time.Millisecond))
+			}
+		}
+		return nil
+	case "replay":
+		if id == "" && !*dead {
+			return errors.New("events replay: name an event id, or --dead; " + usage)
+		}
+		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Consumer: cons})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
+		return nil
+	}
+	return fmt.Errorf("events: unknown %q; %s", verb, usage)
+}
+
+// lastOutcome shows an attempt's result: "HTTP 500", an error, or "ok".
+func lastOutcome(status int, errText string) string {
+	switch {
+	case errText != "":
+		return errText
+	case status != 0:
+		return fmt.Sprintf("HTTP %d", status)
+	}
+	return "ok"
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+)
+
+// sqliteConfig is a dummy-only config on a SQLite file in dir.
+func sqliteConfig(t *testing.T, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	return writeConfig(t, `listen: 127.0.0.1:0
+base_url: http://127.0.0.1:1
+database: sqlite:`+filepath.Join(dir, "getpaid.db")+`
+api_keys: [server-api-key-0123456789]
+backends:
+  dummy:
+    secret: s3cret
+`+extra)
+}
+
+// The operations tools list what was asked of brokers, show one, and
+// resolve one in doubt with who and why.
+func TestOperationsCommand(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "    fault: timeout-before\n")
+	ctx := context.Background()
+	srv, err := openRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pay on the paywall, in process.
+	d := func() *dummy.Broker { b, _ := srv.reg.Get("dummy"); return b.Broker.(*dummy.Broker) }()
+	u, _ := url.Parse(p.Redirect.URL)
+	q := u.Query()
+	q.Set("outcome", "paid")
+	req := httptest.NewRequest("POST", "/choose", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	d.Pages().ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("paywall: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := srv.engine.Poll(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = srv.engine.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) {
+		t.Fatalf("refund with a lost answer: %v", err)
+	}
+	_ = srv.Close()
+
+	code, out, errOut := runCLI(t, "", "operations", "list", "--config", path, "--state", "unknown")
+	if code != 0 || !strings.Contains(out, oe.Op.ID) || !strings.Contains(out, "refund") {
+		t.Fatalf("list: %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "operations", "show", oe.Op.ID, "--config", path)
+	if code != 0 || !strings.Contains(out, "unknown") || !strings.Contains(out, "10.00 PLN") {
+		t.Fatalf("show: %d\n%s", code, out)
+	}
+	code, _, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "failed")
+	if code == 0 || !strings.Contains(errOut, "note") {
+		t.Fatalf("resolve without a note: %d %s", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "failed", "--note", "not in the panel", "--by", "alice")
+	if code != 0 || !strings.Contains(out, "alice") || !strings.Contains(out, "is now paid") {
+		t.Fatalf("resolve: %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "events", "list", "--config", path)
+	if code != 0 || !strings.Contains(out, "EVENT") {
+		t.Fatalf("events list: %d\n%s", code, out)
+	}
+}
+
+func TestWebhooksConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"bad url", "webhooks:\n  - url: ftp://x\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "webhooks[0]"},
+		{"no secret", "webhooks:\n  - url: https://shop.example/hook\n", "secret"},
+		{"bad secret", "webhooks:\n  - url: https://shop.example/hook\n    secret: nope\n", "secret"},
+		{"unknown event", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.paid]\n", "payment.paid"},
+		{"bad duration", "expire_after: soon\n", "duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig([]byte(dummyConfig+tc.yaml), nil)
+			if err == nil {
+				_, err = engineConfig(c)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+	c, err := parseConfig([]byte(dummyConfig+"expire_after: 2h\ndelivery_timeout: 3s\nwebhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := engineConfig(c)
+	if err != nil || len(cfg.Consumers) != 1 || cfg.ExpireAfter.Hours() != 2 || cfg.DeliveryTimeout.Seconds() != 3 {
+		t.Fatalf("engine config %+v, %v", cfg, err)
+	}
+}
