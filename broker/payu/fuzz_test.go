@@ -44,7 +44,7 @@ func FuzzVerifyNotification(f *testing.F) {
 		} else if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
 			t.Fatalf("parse error does not wrap ErrSignatureInvalid: %v", err)
 		}
-		err := VerifyNotification(body, header, testKey, true)
+		err := VerifyNotification(body, header, testKey, PolicyPayU)
 		if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
 			t.Fatalf("error does not wrap ErrSignatureInvalid: %v", err)
 		}
