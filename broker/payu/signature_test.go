@@ -85,8 +85,8 @@ func TestVerifyNotification(t *testing.T) {
 		return "sender=checkout;signature=" + s + ";algorithm=" + alg + ";content=DOCUMENT"
 	}
 	tests := []struct {
-		name     string
-		body     []byte
+		name   string
+		body   []byte
 		header string
 		policy Policy
 		ok     bool
