@@ -19,7 +19,7 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(sim.Close)
 		cfg := sim.Config()
 		b, err := payu.New(payu.Config{PosID: cfg.PosID, SecondKey: cfg.SecondKey, ClientID: cfg.ClientID,
-			ClientSecret: cfg.ClientSecret, APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}})
+			ClientSecret: cfg.ClientSecret, APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}

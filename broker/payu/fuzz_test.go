@@ -73,3 +73,23 @@ func FuzzParseAmount(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRefundList: PayU's refund list in any shape either parses or
+// fails with an error; it never panics, and what parses keeps its entries.
+func FuzzParseRefundList(f *testing.F) {
+	f.Add([]byte(`[{"refundId":"5000000142","extRefundId":"op_a","amount":"100","currencyCode":"PLN","status":"PENDING"}]`))
+	f.Add([]byte(`{"refunds":[{"refundId":"5000000142","extRefundId":"op_a","amount":"100","currencyCode":"PLN","status":"FINALIZED"}]}`))
+	f.Add([]byte(`{"refunds":null}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		list, err := parseRefundList(body)
+		if err != nil {
+			return
+		}
+		for _, r := range list {
+			if _, err := refundFact("pay_1", "O1", &r); err != nil && !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+		}
+	})
+}

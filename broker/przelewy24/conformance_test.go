@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 			RetryUnit: time.Millisecond, HangTimeout: 3 * time.Second})
 		t.Cleanup(sim.Close)
 		b, err := przelewy24.New(przelewy24.Config{MerchantID: 11111, PosID: 22222, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
-			APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}})
+			APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}

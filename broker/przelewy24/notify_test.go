@@ -21,9 +21,9 @@ func TestNotificationRetries(t *testing.T) {
 		verifyAfter int // deliveries before verify; 0 never
 		want        []int
 	}{
-		{"verified at once", 10 * time.Millisecond, nil, 1, []int{200}},
-		{"answered 200 but not verified: sent again until verified", 10 * time.Millisecond, nil, 3, []int{200, 200, 200}},
-		{"errors, then verified", 10 * time.Millisecond, []int{500, 503}, 3, []int{500, 503, 200}},
+		{"verified at once", 100 * time.Millisecond, nil, 1, []int{200}},
+		{"answered 200 but not verified: sent again until verified", 100 * time.Millisecond, nil, 3, []int{200, 200, 200}},
+		{"errors, then verified", 100 * time.Millisecond, []int{500, 503}, 3, []int{500, 503, 200}},
 		{"never verified: the whole schedule, then nothing", time.Millisecond, []int{500}, 0, []int{500, 200, 200, 200, 200, 200, 200, 200}},
 	}
 	for _, tc := range tests {

@@ -50,6 +50,7 @@ type simulator struct {
 	handler http.Handler
 	setBase func(string)
 	close   func() // stops its background deliveries and timers
+	pay     func(ctx context.Context, rd *getpaid.Redirect, outcome string) error
 }
 
 // simOptions tune a simulator run standalone (getpaid simulate) or in the demo.
@@ -72,7 +73,7 @@ func newSimulator(name string, o simOptions) (*simulator, map[string]any, error)
 	case "przelewy24":
 		sim := p24test.New(p24test.Config{MerchantID: 11111, PosID: 11111, CRC: "demo-crc-key", APIKey: "demo-api-key",
 			RetryUnit: o.retryUnit, RefundDelay: o.settleAfter})
-		return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close},
+		return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay},
 			map[string]any{"merchant_id": 11111, "crc": "demo-crc-key", "api_key": "demo-api-key"}, nil
 	case "payu":
 		return newPayuSimulator(o)

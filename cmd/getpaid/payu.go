@@ -28,7 +28,7 @@ func payuKind() backendKind {
 func newPayuSimulator(o simOptions) (*simulator, map[string]any, error) {
 	sim := payutest.New(payutest.Config{AutoSettleRefunds: o.settleAfter})
 	c := sim.Config()
-	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close}, map[string]any{
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay}, map[string]any{
 		"pos_id": c.PosID, "second_key": c.SecondKey, "client_id": c.ClientID, "client_secret": c.ClientSecret,
 	}, nil
 }

@@ -40,9 +40,11 @@ func (s *Server) operation(h http.HandlerFunc) http.HandlerFunc {
 			apiError(w, http.StatusInternalServerError, "Unknown error")
 		case FaultTimeoutBefore:
 			s.hang(r)
+			apiError(w, http.StatusGatewayTimeout, "Timeout") // if the client still waits
 		case FaultTimeoutAfter:
 			h(&discard{header: http.Header{}}, r)
 			s.hang(r)
+			apiError(w, http.StatusGatewayTimeout, "Timeout")
 		default:
 			h(w, r)
 		}
