@@ -93,7 +93,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	}
 	orderID, err := b.orderID(ctx, p)
 	if errors.Is(err, getpaid.ErrNotFound) {
-		return nil, fmt.Errorf("przelewy24: refund: %w: %w", getpaid.ErrInvalidRequest, err)
+		return nil, fmt.Errorf("przelewy24: refund: %w: %v", getpaid.ErrInvalidRequest, err)
 	}
 	if err != nil {
 		return nil, err
@@ -108,9 +108,11 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	}
 	err = b.call(ctx, "przelewy24: refund", http.MethodPost, "/transaction/refund", in, nil)
 	if alreadyExists(err) {
+		// Przelewy24 has this request: the refund was made, or is being made.
 		obs, ferr := b.fetchRefund(ctx, p, req.OperationID, orderID)
 		if ferr != nil {
-			return nil, fmt.Errorf("przelewy24: refund %s was accepted before, and its lookup failed: %w", req.OperationID, ferr)
+			return nil, &getpaid.BrokerError{Op: "przelewy24: refund", Retryable: true, Happened: true,
+				Err: fmt.Errorf("request %s exists at Przelewy24 already, and its lookup failed: %v", requestID, ferr)}
 		}
 		return obs, nil
 	}
