@@ -60,6 +60,33 @@ type Harness struct {
 	// example in its panel, without sending it; nil for brokers that report
 	// no such refunds. It enables the refund notification case.
 	RefundNotification func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error)
+
+	// Optional hooks; a case whose hook is missing is skipped.
+
+	// WrongAmountAdvance says a notification for another amount is recorded
+	// as an advance (getpaid.KindAdvance: Przelewy24 holds such money until
+	// the merchant accepts it) instead of being refused.
+	WrongAmountAdvance bool
+	// ResignOtherKey returns req signed the way the broker signs, but with
+	// a key that is not the backend's.
+	ResignOtherKey func(req *getpaid.CallbackRequest) (*getpaid.CallbackRequest, error)
+	// PreAuthOutcome is the Sim.Pay outcome that leaves the buyer's funds
+	// held (a pre-authorisation); with it, and a broker that captures and
+	// releases, the suite checks capture, partial capture and release.
+	PreAuthOutcome string
+
+	// Refunds are checked when Broker is a getpaid.Refunder; the simulator
+	// must finish every refund it accepts on its own (settle it and notify
+	// it). The doubt cases run when Sim also implements OperationFaulter and
+	// Broker getpaid.OperationFetcher.
+}
+
+// OperationFaulter is a simulator whose money operations can be made to
+// fail: "" healthy; "timeout-after" applies the operation and never answers;
+// "timeout-before" never answers and does nothing; "5xx" answers a server
+// error and does nothing.
+type OperationFaulter interface {
+	SetOperationFault(mode string)
 }
 
 // NewBuyerRequest is the request a buyer's browser makes when getpaid sends

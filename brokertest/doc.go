@@ -6,14 +6,26 @@
 //		brokertest.Run(t, func(t *testing.T) *brokertest.Harness { ... })
 //	}
 //
-// The suite runs getpaid for real (engine, HTTP layer, in-memory store) on an
-// httptest server, so the simulator's notifications travel over HTTP exactly
-// as the broker's would. It checks: pay, decline, abandon, duplicate
-// notification, out-of-order notification, tampered signature, wrong amount,
-// wrong currency, unknown payment, and the broker down (5xx and timeouts:
+// The suite runs getpaid for real (engine, HTTP layer, memory and SQLite
+// stores) on an httptest server, so the simulator's notifications travel over
+// HTTP exactly as the broker's would. It checks: pay, decline, abandon,
+// duplicate notification, out-of-order notification, tampered notifications
+// (a changed digit, a truncated body, reordered fields — refused, or for a
+// broker that signs fields rather than bytes accepted only as the same
+// fact —, another notification's signature, and with ResignOtherKey a
+// signature made with another key), wrong amount (refused, or recorded as
+// an advance with WrongAmountAdvance), wrong currency (refused for the
+// currency only), unknown payment, and the broker down (5xx and timeouts:
 // nothing marked paid, the error classified as retryable; a broker whose
 // Prepare calls no API, Harness.PreparesOffline, still starts payments and
 // fails polls retryably). With Harness.RefundNotification it also checks
 // refunds made at the broker and reported by notification: partial, repeated
 // and whole.
+//
+// Money operations, each where the backend has it: full and partial refunds
+// (the simulator settles them by itself); capture, partial capture and
+// release of a pre-authorisation (PreAuthOutcome); and refunds in doubt with
+// a simulator that implements OperationFaulter: whatever the fault, the
+// broker's error says the refund may have happened, and FetchOperation tells
+// whether it did.
 package brokertest

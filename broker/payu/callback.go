@@ -76,7 +76,7 @@ func (b *Broker) VerifyCallback(_ context.Context, req *getpaid.CallbackRequest)
 	if header == "" {
 		return fmt.Errorf("payu: %w: no %s header", getpaid.ErrSignatureInvalid, HeaderSignature)
 	}
-	return VerifyNotification(req.Body, header, b.cfg.SecondKey, b.cfg.AllowMD5)
+	return VerifyNotification(req.Body, header, b.cfg.SecondKey, b.policy())
 }
 
 // headerValue looks name up case-insensitively, also in a hand-built header
@@ -118,8 +118,16 @@ func ParseNotification(body []byte) (*getpaid.Observation, error) {
 //	NEW                       -> none (already prepared)
 //	PENDING                   -> pending (charge_started)
 //	WAITING_FOR_CONFIRMATION  -> locked, the whole totalAmount (pre_auth)
-//	COMPLETED                 -> captured, Full, the whole totalAmount (paid)
+//	COMPLETED                 -> captured totalAmount, the rest released
 //	CANCELED, REJECTED        -> failed
+//
+// COMPLETED is an order PayU ended with totalAmount captured: the whole
+// order, or what a partial capture took (the order's totalAmount is then the
+// captured amount: an assumption, see the package doc). It is reported as
+// the cumulative capture with ReleaseRest, not as Full, so the notification
+// that follows a partial capture confirms what Capture reported without
+// counting it twice, and a COMPLETED for more than the payment is refused
+// by Apply.
 //
 // CANCELED maps to failed because PayU does not say whether funds were ever
 // held: an unpaid order becomes failed, a hold that PayU let expire becomes
@@ -146,7 +154,7 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	case StatusWaitingForConfirmation:
 		obs.Kind = getpaid.KindLocked
 	case StatusCompleted:
-		obs.Kind, obs.Full = getpaid.KindCaptured, true
+		obs.Kind, obs.ReleaseRest = getpaid.KindCaptured, true
 	case StatusCanceled, StatusRejected:
 		obs.Kind = getpaid.KindFailed
 	default:
@@ -160,19 +168,32 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	return obs, nil
 }
 
-// refundObservation maps a refund notification: FINALIZED -> refunded,
-// CANCELED -> refund_failed, PENDING -> none. EventID is
-// "refund:<refundId>:<status>".
+// refundObservation maps a refund notification (see refundFact).
 func refundObservation(n *notification) (*getpaid.Observation, error) {
-	r := n.Refund
-	if r.Status == "" || r.RefundID == "" || n.OrderID == "" {
+	if n.Refund.RefundID == "" || n.OrderID == "" {
 		return nil, fmt.Errorf("payu: %w: refund needs orderId, refundId and status", getpaid.ErrMalformedCallback)
 	}
+	return refundFact(n.ExtOrderID, n.OrderID, n.Refund)
+}
+
+// refundFact maps one of PayU's refunds (from a notification, a refund
+// answer or the refund list): FINALIZED -> refunded, CANCELED ->
+// refund_failed, PENDING -> none (callers that know better make it
+// refund_started). EventID is "refund:<refundId>:<status>" whichever way
+// PayU told it, so a refund learned from the list and from its notification
+// applies once. BrokerRef is the refundId; OperationID the extRefundId when
+// PayU includes it.
+func refundFact(paymentID, orderID string, r *wireRefund) (*getpaid.Observation, error) {
+	if r.Status == "" || r.RefundID == "" {
+		return nil, fmt.Errorf("payu: %w: refund needs refundId and status", getpaid.ErrMalformedCallback)
+	}
 	obs := &getpaid.Observation{
-		PaymentID:    n.ExtOrderID,
-		ExternalID:   n.OrderID,
+		PaymentID:    paymentID,
+		ExternalID:   orderID,
 		EventID:      "refund:" + r.RefundID + ":" + r.Status,
 		BrokerStatus: "refund " + r.Status,
+		BrokerRef:    r.RefundID,
+		OperationID:  r.ExtRefundID,
 	}
 	switch r.Status {
 	case RefundFinalized:

@@ -43,10 +43,10 @@ func TestParseCallbackMapping(t *testing.T) {
 		{"NEW is nothing new", orderBody("NEW", "1000", "PLN"), getpaid.KindNone, false, "WZGF5FFDRJ140731GUEST000P01:NEW", 1000},
 		{"PENDING", orderBody("PENDING", "1000", "PLN"), getpaid.KindPending, false, "WZGF5FFDRJ140731GUEST000P01:PENDING", 1000},
 		{"WAITING_FOR_CONFIRMATION locks the total", orderBody("WAITING_FOR_CONFIRMATION", "1000", "PLN"), getpaid.KindLocked, false, "WZGF5FFDRJ140731GUEST000P01:WAITING_FOR_CONFIRMATION", 1000},
-		{"COMPLETED is a full capture", orderBody("COMPLETED", "15000", "PLN"), getpaid.KindCaptured, true, "WZGF5FFDRJ140731GUEST000P01:COMPLETED", 15000},
+		{"COMPLETED captures totalAmount", orderBody("COMPLETED", "15000", "PLN"), getpaid.KindCaptured, false, "WZGF5FFDRJ140731GUEST000P01:COMPLETED", 15000},
 		{"CANCELED fails", orderBody("CANCELED", "1000", "PLN"), getpaid.KindFailed, false, "WZGF5FFDRJ140731GUEST000P01:CANCELED", 1000},
 		{"REJECTED fails", orderBody("REJECTED", "1000", "PLN"), getpaid.KindFailed, false, "WZGF5FFDRJ140731GUEST000P01:REJECTED", 1000},
-		{"HUF x100", orderBody("COMPLETED", "1000", "HUF"), getpaid.KindCaptured, true, "WZGF5FFDRJ140731GUEST000P01:COMPLETED", 1000},
+		{"HUF x100", orderBody("COMPLETED", "1000", "HUF"), getpaid.KindCaptured, false, "WZGF5FFDRJ140731GUEST000P01:COMPLETED", 1000},
 		{"refund FINALIZED", `{"orderId":"O1","extOrderId":"pay_1","refund":{"refundId":"5000000142","amount":"400","currencyCode":"PLN","status":"FINALIZED","statusDateTime":"2026-11-26T01:00:00.000+01:00","reason":"refund","reasonDescription":"r","refundDate":"2026-11-26T00:59:00.000+01:00"}}`, getpaid.KindRefunded, false, "refund:5000000142:FINALIZED", 400},
 		{"refund CANCELED", `{"orderId":"O1","extOrderId":"pay_1","refund":{"refundId":"5000000142","amount":"400","currencyCode":"PLN","status":"CANCELED"}}`, getpaid.KindRefundFailed, false, "refund:5000000142:CANCELED", 400},
 		{"refund PENDING is nothing new", `{"orderId":"O1","extOrderId":"pay_1","refund":{"refundId":"5000000142","amount":"400","currencyCode":"PLN","status":"PENDING"}}`, getpaid.KindNone, false, "refund:5000000142:PENDING", 400},
@@ -86,8 +86,7 @@ func TestParseCallbackRefused(t *testing.T) {
 		{"empty header", emptyHeader, getpaid.ErrSignatureInvalid},
 		{"missing body", noBody, getpaid.ErrSignatureInvalid},
 		{"tampered body", tampered, getpaid.ErrSignatureInvalid},
-		{"MD5 not allowed", signed(t, good, "MD5", HeaderSignature), getpaid.ErrSignatureInvalid},
-		{"unknown algorithm", signed(t, good, "SHA-1", HeaderSignature), getpaid.ErrSignatureInvalid},
+		{"SHA-1", signed(t, good, "SHA-1", HeaderSignature), getpaid.ErrSignatureInvalid},
 		{"malformed JSON", signed(t, `{"order":`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
 		{"trailing data", signed(t, good+"{}", "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
 		{"no status", signed(t, `{"order":{"orderId":"O1","totalAmount":"1","currencyCode":"PLN"}}`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
@@ -113,23 +112,39 @@ func TestParseCallbackRefused(t *testing.T) {
 func TestParseCallbackHeaders(t *testing.T) {
 	t.Parallel()
 	body := orderBody("COMPLETED", "1000", "PLN")
+	yes, no := true, false
 	tests := []struct {
-		name     string
-		req      *getpaid.CallbackRequest
-		allowMD5 bool
+		name   string
+		req    *getpaid.CallbackRequest
+		edit   func(*Config)
+		strict bool
+		ok     bool
 	}{
-		{"X- header alone", signed(t, body, "SHA-256", HeaderXSignature), false},
-		{"lower-case header name", signed(t, body, "SHA-512", "openpayu-signature"), false},
-		{"MD5 with allow_md5", signed(t, body, "MD5", HeaderSignature), true},
+		{"X- header alone", signed(t, body, "SHA-256", HeaderXSignature), nil, false, true},
+		{"lower-case header name", signed(t, body, "SHA-512", "openpayu-signature"), nil, false, true},
+		{"MD5 by default", signed(t, body, "MD5", HeaderSignature), nil, false, true},
+		{"MD5 with the old allow_md5: true", signed(t, body, "MD5", HeaderSignature), func(c *Config) { c.AllowMD5 = &yes }, false, true},
+		{"MD5 refused with strict_signatures", signed(t, body, "MD5", HeaderSignature), func(c *Config) { c.StrictSignatures = true }, true, false},
+		{"MD5 refused with the old allow_md5: false", signed(t, body, "MD5", HeaderSignature), func(c *Config) { c.AllowMD5 = &no }, true, false},
+		{"SHA-256 with strict_signatures", signed(t, body, "SHA-256", HeaderSignature), func(c *Config) { c.StrictSignatures = true }, true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := validConfig()
-			cfg.AllowMD5 = tc.allowMD5
+			if tc.edit != nil {
+				tc.edit(&cfg)
+			}
 			b, _ := New(cfg)
-			if _, err := b.ParseCallback(context.Background(), tc.req); err != nil {
+			if b.StrictSignatures() != tc.strict {
+				t.Errorf("StrictSignatures() = %v, want %v", b.StrictSignatures(), tc.strict)
+			}
+			_, err := b.ParseCallback(context.Background(), tc.req)
+			if tc.ok && err != nil {
 				t.Fatal(err)
+			}
+			if !tc.ok && !errors.Is(err, getpaid.ErrSignatureInvalid) {
+				t.Fatalf("err = %v, want ErrSignatureInvalid", err)
 			}
 		})
 	}

@@ -166,7 +166,12 @@ func (s payuStatus) String() string {
 }
 
 // call sends an authorised JSON API request and returns the 2xx/302 body.
-// It retries once with a fresh token on 401. Errors are *getpaid.BrokerError.
+// It retries once with a fresh token on 401. Errors are *getpaid.BrokerError,
+// classified here once: for a mutating request (anything but GET) a
+// transport failure after the connection was made, a timeout and a 5xx are
+// Retryable and Happened (PayU may have acted); a refusal (4xx, or 2xx with
+// an ERROR_* or BUSINESS_ERROR status) did nothing; 408 and 429 are
+// retryable refusals.
 func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]byte, error) {
 	var payload []byte
 	if in != nil {
@@ -191,7 +196,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Accept", "application/json")
-		if payload != nil {
+		if payload != nil || mutating {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		resp, body, err := b.send(req)

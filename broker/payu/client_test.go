@@ -250,20 +250,21 @@ func TestNotificationAttemptsBounded(t *testing.T) {
 func TestSimulatorNotifications(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		alg      string
-		allowMD5 bool
-		wantErr  error
+		name    string
+		alg     string
+		strict  bool
+		wantErr error
 	}{
 		{"SHA-256", "SHA-256", false, nil},
 		{"SHA-512", "SHA-512", false, nil},
-		{"sandbox MD5 accepted with allow_md5", "MD5", true, nil},
-		{"sandbox MD5 refused by default", "MD5", false, getpaid.ErrSignatureInvalid},
+		{"MD5 (the simulator's default, as PayU) accepted by default", "", false, nil},
+		{"MD5 refused with strict_signatures", "MD5", true, getpaid.ErrSignatureInvalid},
+		{"SHA-384 accepted with strict_signatures", "SHA-384", true, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, payutest.Config{Algorithm: tc.alg}, func(c *payu.Config) { c.AllowMD5 = tc.allowMD5 })
+			e := newEnv(t, payutest.Config{Algorithm: tc.alg}, func(c *payu.Config) { c.StrictSignatures = tc.strict })
 			req, err := e.sim.Notification("UNKNOWNORDER", payu.StatusCompleted, "2500", "EUR")
 			if err != nil {
 				t.Fatal(err)

@@ -36,16 +36,41 @@ type Config struct {
 	ClientID     string `yaml:"client_id"`     // OAuth client id (usually equal to pos_id); required
 	ClientSecret string `yaml:"client_secret"` // OAuth client secret; required
 	Sandbox      bool   `yaml:"sandbox"`       // use secure.snd.payu.com and the sandbox IP list
-	AllowMD5     bool   `yaml:"allow_md5"`     // accept MD5-signed notifications (PayU's sandbox signs with MD5)
 	IPAllowlist  bool   `yaml:"ip_allowlist"`  // accept notifications only from PayU's published addresses
 	APIURL       string `yaml:"api_url"`       // overrides the host (simulator, proxies); no trailing path needed
+
+	// StrictSignatures refuses notifications signed with MD5 and accepts
+	// SHA-256/384/512 only. Off by default: PayU signs its notifications
+	// with MD5 (keyed with the second key), in production and in the
+	// sandbox, so a strict backend only works with a POS PayU has set to a
+	// SHA-2 algorithm. SHA-1 is refused either way.
+	StrictSignatures bool `yaml:"strict_signatures"`
+	// AllowMD5 is the former name of the opposite setting, kept so old
+	// configurations still load: allow_md5: false is strict_signatures:
+	// true; allow_md5: true is the default. Deprecated.
+	AllowMD5 *bool `yaml:"allow_md5"`
+
+	// Timeout bounds every API call (OAuth included); default 30 s. A call
+	// that times out after its request was sent is reported as possibly
+	// done (getpaid.BrokerError.Happened).
+	Timeout time.Duration `yaml:"timeout"`
+	// ValidityTime is how long the buyer has to pay an order (validityTime,
+	// whole seconds); zero leaves PayU's default of 86400 s (24 h).
+	ValidityTime time.Duration `yaml:"validity_time"`
+	// PreAuthorization asks for a card pre-authorisation with every order
+	// (payMethods.payMethod: type PBL, value "c", authorizationType
+	// PRE_AUTHORIZATION): the buyer goes straight to PayU's card form and
+	// the order stops at WAITING_FOR_CONFIRMATION until captured or
+	// released, whatever the POS's auto-receive setting.
+	PreAuthorization bool `yaml:"pre_authorization"`
 
 	// Currencies overrides DefaultCurrencies. Each must have two minor digits
 	// in getpaid's ISO table: PayU's amount convention for others is undocumented.
 	Currencies []string `yaml:"currencies"`
 
-	// HTTPClient is used for API calls; nil means a client with a 30 s timeout.
-	// Redirects are never followed, whatever the client's CheckRedirect says.
+	// HTTPClient is used for API calls; nil means a new client. Timeout, when
+	// set, replaces the client's timeout. Redirects are never followed,
+	// whatever the client's CheckRedirect says.
 	HTTPClient *http.Client `yaml:"-"`
 	// Now is the clock for token expiry; nil means time.Now.
 	Now func() time.Time `yaml:"-"`
@@ -74,7 +99,11 @@ var (
 	_ getpaid.Configurator     = (*Broker)(nil)
 	_ getpaid.IPAllowlister    = (*Broker)(nil)
 	_ getpaid.CallbackVerifier = (*Broker)(nil)
+	_ getpaid.OperationFetcher = (*Broker)(nil)
 )
+
+// DefaultTimeout bounds API calls when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
 
 // New validates cfg and returns a backend.
 func New(cfg Config) (*Broker, error) {
@@ -110,11 +139,20 @@ func New(cfg Config) (*Broker, error) {
 			return nil, fmt.Errorf("payu: currencies: %w", err)
 		}
 	}
+	switch {
+	case cfg.Timeout < 0:
+		return nil, fmt.Errorf("payu: timeout %s: want a positive duration", cfg.Timeout)
+	case cfg.ValidityTime < 0 || (cfg.ValidityTime > 0 && cfg.ValidityTime < time.Second):
+		return nil, fmt.Errorf("payu: validity_time %s: want at least one second", cfg.ValidityTime)
+	}
 	var client http.Client
 	if cfg.HTTPClient != nil {
 		client = *cfg.HTTPClient
 	} else {
-		client.Timeout = 30 * time.Second
+		client.Timeout = DefaultTimeout
+	}
+	if cfg.Timeout > 0 {
+		client.Timeout = cfg.Timeout
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	now := cfg.Now
@@ -138,6 +176,22 @@ func (b *Broker) environment() (*getpaid.Env, error) {
 		return nil, errors.New("payu: backend not provisioned (no getpaid URL yet)")
 	}
 	return env, nil
+}
+
+// StrictSignatures reports whether MD5-signed notifications are refused
+// (strict_signatures, or the deprecated allow_md5: false). PayU signs with
+// MD5 unless its POS is set otherwise, so a strict backend may refuse real
+// notifications: the wiring should say so when it starts.
+func (b *Broker) StrictSignatures() bool {
+	return b.cfg.StrictSignatures || (b.cfg.AllowMD5 != nil && !*b.cfg.AllowMD5)
+}
+
+// policy is the notification signature policy in force.
+func (b *Broker) policy() Policy {
+	if b.StrictSignatures() {
+		return PolicyStrict
+	}
+	return PolicyPayU
 }
 
 // Currencies lists the accepted ISO 4217 codes.
@@ -188,8 +242,15 @@ func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 		{Name: "OAuth client_id", Value: b.cfg.ClientID},
 		{Name: "Notification URL (sent as notifyUrl with every order)", Value: env.CallbackURL()},
 		{Name: "Return URL", Value: "none in the panel: continueUrl is sent per order (getpaid's /success/{payment id})"},
-		{Name: "Signature algorithm", Value: "SHA-256 or stronger (MD5 only with allow_md5, e.g. for the sandbox)"},
+		{Name: "Signature algorithm", Value: b.algorithmAdvice()},
 	}
+}
+
+func (b *Broker) algorithmAdvice() string {
+	if b.StrictSignatures() {
+		return "SHA-256, SHA-384 or SHA-512 (strict_signatures is on: MD5-signed notifications are refused)"
+	}
+	return "any PayU offers: MD5 (PayU's default), SHA-256, SHA-384 or SHA-512"
 }
 
 var errNoOrderID = errors.New("payment has no PayU order id yet")

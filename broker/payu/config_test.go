@@ -1,9 +1,11 @@
 package payu
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -26,6 +28,9 @@ func TestNewValidates(t *testing.T) {
 		{"bad api_url", func(c *Config) { c.APIURL = "secure.payu.com" }, "api_url"},
 		{"JPY currency", func(c *Config) { c.Currencies = []string{"PLN", "JPY"} }, "JPY"},
 		{"unknown currency", func(c *Config) { c.Currencies = []string{"XXX"} }, "XXX"},
+		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout"},
+		{"validity below a second", func(c *Config) { c.ValidityTime = time.Millisecond }, "validity_time"},
+		{"settings", func(c *Config) { c.Timeout, c.ValidityTime, c.PreAuthorization = time.Second, time.Hour, true }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,4 +130,29 @@ func TestPanelSettings(t *testing.T) {
 		t.Fatalf("notification URL = %q", notify)
 	}
 	var _ getpaid.Configurator = b
+}
+
+func TestTimeoutSettingApplied(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want time.Duration
+	}{
+		{"default", func(*Config) {}, DefaultTimeout},
+		{"timeout", func(c *Config) { c.Timeout = 5 * time.Second }, 5 * time.Second},
+		{"timeout over a given client", func(c *Config) { c.HTTPClient, c.Timeout = &http.Client{Timeout: time.Minute}, time.Second }, time.Second},
+		{"given client kept", func(c *Config) { c.HTTPClient = &http.Client{Timeout: time.Minute} }, time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			tc.edit(&cfg)
+			b, err := New(cfg)
+			if err != nil || b.client.Timeout != tc.want {
+				t.Fatalf("timeout %v (%v), want %v", b.client.Timeout, err, tc.want)
+			}
+		})
+	}
 }

@@ -15,11 +15,11 @@ import (
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	brokertest.Run(t, func(t *testing.T) *brokertest.Harness {
-		sim := payutest.Start(payutest.Config{NotifyBackoff: 5 * time.Millisecond})
+		sim := payutest.Start(payutest.Config{NotifyBackoff: 5 * time.Millisecond, AutoSettleRefunds: 20 * time.Millisecond})
 		t.Cleanup(sim.Close)
 		cfg := sim.Config()
 		b, err := payu.New(payu.Config{PosID: cfg.PosID, SecondKey: cfg.SecondKey, ClientID: cfg.ClientID,
-			ClientSecret: cfg.ClientSecret, APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}})
+			ClientSecret: cfg.ClientSecret, APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,6 +32,14 @@ func TestConformance(t *testing.T) {
 				return sim.Notification(p.ExternalID, payu.StatusCanceled, "", "")
 			},
 			DeclinedStatus: getpaid.StatusFailed,
+			PreAuthOutcome: payutest.OutcomePreAuth,
+			ResignOtherKey: func(req *getpaid.CallbackRequest) (*getpaid.CallbackRequest, error) {
+				other := payutest.New(payutest.Config{SecondKey: "0123456789abcdef0123456789abcdef"})
+				defer other.Close()
+				r := *req
+				r.Header = other.SignedHeader(req.Body)
+				return &r, nil
+			},
 		}
 	})
 }

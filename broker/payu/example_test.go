@@ -40,6 +40,6 @@ func Example() {
 	_ = sim.Pay(ctx, prepared.Redirect, payutest.OutcomePaid)
 	req, _ := sim.Notification(prepared.ExternalID, "", "", "")
 	o, err := b.ParseCallback(ctx, req)
-	fmt.Println(o.Kind, o.Amount, o.Full, o.PaymentID, err)
-	// Output: captured 10.00 HUF true pay_example <nil>
+	fmt.Println(o.Kind, o.Amount, o.PaymentID, err)
+	// Output: captured 10.00 HUF pay_example <nil>
 }

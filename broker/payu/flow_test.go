@@ -124,7 +124,7 @@ func TestJourneys(t *testing.T) {
 			if err := e.sim.Pay(ctx, r, payutest.OutcomePaid); err != nil {
 				t.Fatal(err)
 			}
-			if o := e.next(t, p); o.Kind != getpaid.KindCaptured || !o.Full {
+			if o := e.next(t, p); o.Kind != getpaid.KindCaptured || o.Amount != p.Amount || !o.ReleaseRest {
 				t.Fatalf("got %+v", o)
 			}
 		}, getpaid.StatusPaid},
@@ -146,15 +146,36 @@ func TestJourneys(t *testing.T) {
 			if p.Status != getpaid.StatusPreAuth || p.Locked != p.Amount.Minor {
 				t.Fatalf("after hold: %s locked %d", p.Status, p.Locked)
 			}
-			if _, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Money(p.Amount.Minor - 1)}); !errors.Is(err, getpaid.ErrNotSupported) {
-				t.Fatalf("partial capture err = %v", err)
+			if _, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Money(p.Amount.Minor + 1), OperationID: "op_c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
+				t.Fatalf("capture above the hold: err = %v", err)
 			}
-			o, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Amount})
-			apply(t, p, o, err)
+			o, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Amount, OperationID: "op_c"})
+			if err != nil || o.OperationID != "op_c" || !o.Full || o.Amount != p.Amount {
+				t.Fatalf("capture: %+v, %v", o, err)
+			}
+			apply(t, p, o, nil)
 			if o := e.next(t, p); o.BrokerStatus != payu.StatusCompleted {
 				t.Fatalf("got %+v", o)
 			}
 		}, getpaid.StatusPaid},
+		{"authorise then capture part: the rest released", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
+			_ = e.sim.Pay(ctx, r, payutest.OutcomePreAuth)
+			e.next(t, p)
+			o, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Money(400), OperationID: "op_part"})
+			if err != nil || o.Kind != getpaid.KindCaptured || o.Amount != p.Money(400) || !o.ReleaseRest || o.Full {
+				t.Fatalf("partial capture: %+v, %v", o, err)
+			}
+			apply(t, p, o, nil)
+			if p.Status != getpaid.StatusPartiallyPaid || p.Captured != 400 || p.Locked != 0 {
+				t.Fatalf("after the capture answer: %s captured %d locked %d", p.Status, p.Captured, p.Locked)
+			}
+			// PayU's COMPLETED notification confirms it without counting it twice.
+			before := *p
+			o = e.next(t, p)
+			if o.Kind != getpaid.KindCaptured || o.Amount != p.Money(400) || *p != before {
+				t.Fatalf("COMPLETED after a partial capture: %+v moved %+v to %+v", o, before, *p)
+			}
+		}, getpaid.StatusPartiallyPaid},
 		{"authorise then release", func(t *testing.T, e *env, p *getpaid.Payment, r *getpaid.Redirect) {
 			_ = e.sim.Pay(ctx, r, payutest.OutcomePreAuth)
 			e.next(t, p)

@@ -44,7 +44,7 @@ func FuzzVerifyNotification(f *testing.F) {
 		} else if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
 			t.Fatalf("parse error does not wrap ErrSignatureInvalid: %v", err)
 		}
-		err := VerifyNotification(body, header, testKey, true)
+		err := VerifyNotification(body, header, testKey, PolicyPayU)
 		if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
 			t.Fatalf("error does not wrap ErrSignatureInvalid: %v", err)
 		}
@@ -70,6 +70,26 @@ func FuzzParseAmount(f *testing.F) {
 		}
 		if again, err := ParseAmount(back, currency); err != nil || again != m {
 			t.Fatalf("round trip %q -> %v", back, again)
+		}
+	})
+}
+
+// FuzzParseRefundList: PayU's refund list in any shape either parses or
+// fails with an error; it never panics, and what parses keeps its entries.
+func FuzzParseRefundList(f *testing.F) {
+	f.Add([]byte(`[{"refundId":"5000000142","extRefundId":"op_a","amount":"100","currencyCode":"PLN","status":"PENDING"}]`))
+	f.Add([]byte(`{"refunds":[{"refundId":"5000000142","extRefundId":"op_a","amount":"100","currencyCode":"PLN","status":"FINALIZED"}]}`))
+	f.Add([]byte(`{"refunds":null}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		list, err := parseRefundList(body)
+		if err != nil {
+			return
+		}
+		for _, r := range list {
+			if _, err := refundFact("pay_1", "O1", &r); err != nil && !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("unclassified error: %v", err)
+			}
 		}
 	})
 }

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -26,18 +29,48 @@ type wireProduct struct {
 	Quantity  string `json:"quantity"`
 }
 
-// createOrder is the create-order request body (brokers.md §1.4).
+type wirePayMethod struct {
+	Type              string `json:"type"`
+	Value             string `json:"value"`
+	AuthorizationType string `json:"authorizationType,omitempty"`
+}
+
+type wirePayMethods struct {
+	PayMethod wirePayMethod `json:"payMethod"`
+}
+
+// createOrder is the create-order request body (brokers.md §1.4; PayU
+// OpenAPI OrderCreateRequest).
 type createOrder struct {
-	NotifyURL     string        `json:"notifyUrl,omitempty"`
-	ContinueURL   string        `json:"continueUrl,omitempty"`
-	CustomerIP    string        `json:"customerIp"`
-	MerchantPosID string        `json:"merchantPosId"`
-	Description   string        `json:"description"`
-	CurrencyCode  string        `json:"currencyCode"`
-	TotalAmount   string        `json:"totalAmount"`
-	ExtOrderID    string        `json:"extOrderId"`
-	Buyer         *wireBuyer    `json:"buyer,omitempty"`
-	Products      []wireProduct `json:"products"`
+	NotifyURL     string          `json:"notifyUrl,omitempty"`
+	ContinueURL   string          `json:"continueUrl,omitempty"`
+	CustomerIP    string          `json:"customerIp"`
+	MerchantPosID string          `json:"merchantPosId"`
+	Description   string          `json:"description"`
+	CurrencyCode  string          `json:"currencyCode"`
+	TotalAmount   string          `json:"totalAmount"`
+	ExtOrderID    string          `json:"extOrderId"`
+	ValidityTime  string          `json:"validityTime,omitempty"`
+	Buyer         *wireBuyer      `json:"buyer,omitempty"`
+	Products      []wireProduct   `json:"products"`
+	PayMethods    *wirePayMethods `json:"payMethods,omitempty"`
+}
+
+// Field limits of PayU's OpenAPI (characters).
+const (
+	maxDescription = 4000 // description
+	maxProductName = 255  // products[].name
+	maxEmail       = 255  // buyer.email
+	maxName        = 100  // buyer.firstName, buyer.lastName
+	maxURL         = 1024 // notifyUrl, continueUrl
+)
+
+// truncate cuts s to at most n characters, on a character boundary.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }
 
 // Prepare creates a PayU order (POST /api/v2_1/orders) with extOrderId set
@@ -66,23 +99,38 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	if desc == "" {
 		desc = "Payment " + p.ID
 	}
+	if n := utf8.RuneCountInString(p.Buyer.Email); n > maxEmail {
+		return nil, fmt.Errorf("%s: %w", op, &getpaid.FieldError{Field: "buyer.email",
+			Reason: fmt.Sprintf("PayU accepts at most %d characters, got %d", maxEmail, n), Err: getpaid.ErrInvalidRequest})
+	}
+	notify, cont := env.CallbackURL(), env.SuccessURL(p.ID)
+	if utf8.RuneCountInString(notify) > maxURL || utf8.RuneCountInString(cont) > maxURL {
+		return nil, fmt.Errorf("%s: %w: getpaid's URLs are longer than PayU's %d characters", op, getpaid.ErrInvalidRequest, maxURL)
+	}
 	ip := req.ClientIP
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
 	body := createOrder{
-		NotifyURL:     env.CallbackURL(),
-		ContinueURL:   env.SuccessURL(p.ID),
+		NotifyURL:     notify,
+		ContinueURL:   cont,
 		CustomerIP:    ip,
 		MerchantPosID: b.cfg.PosID,
-		Description:   desc,
+		Description:   truncate(desc, maxDescription),
 		CurrencyCode:  p.Amount.Currency,
 		TotalAmount:   total,
 		ExtOrderID:    p.ID,
-		Products:      []wireProduct{{Name: desc, UnitPrice: total, Quantity: "1"}},
+		Products:      []wireProduct{{Name: truncate(desc, maxProductName), UnitPrice: total, Quantity: "1"}},
+	}
+	if b.cfg.ValidityTime > 0 {
+		body.ValidityTime = strconv.FormatInt(int64(b.cfg.ValidityTime/time.Second), 10)
+	}
+	if b.cfg.PreAuthorization {
+		body.PayMethods = &wirePayMethods{PayMethod: wirePayMethod{Type: "PBL", Value: "c", AuthorizationType: "PRE_AUTHORIZATION"}}
 	}
 	if bu := p.Buyer; bu != (getpaid.Buyer{}) {
-		body.Buyer = &wireBuyer{Email: bu.Email, Phone: bu.Phone, FirstName: bu.FirstName, LastName: bu.LastName, Language: bu.Language}
+		body.Buyer = &wireBuyer{Email: bu.Email, Phone: bu.Phone, FirstName: truncate(bu.FirstName, maxName),
+			LastName: truncate(bu.LastName, maxName), Language: bu.Language}
 	}
 	raw, err := b.call(ctx, op, http.MethodPost, ordersPath, body)
 	if err != nil {
@@ -117,11 +165,8 @@ func orderPath(p *getpaid.Payment) (string, error) {
 	return ordersPath + "/" + url.PathEscape(p.ExternalID), nil
 }
 
-// FetchStatus retrieves the order (GET /api/v2_1/orders/{orderId}) and maps
-// its status like a notification, with EventID "poll:<orderId>:<status>".
-func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
-	p := req.Payment
-	const op = "payu: retrieve order"
+// retrieve fetches the order (GET /api/v2_1/orders/{orderId}).
+func (b *Broker) retrieve(ctx context.Context, op string, p *getpaid.Payment) (*wireOrder, error) {
 	path, err := orderPath(p)
 	if err != nil {
 		return nil, err
@@ -136,119 +181,20 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 	if err := json.Unmarshal(raw, &resp); err != nil || len(resp.Orders) == 0 {
 		return nil, &getpaid.BrokerError{Op: op, Err: errors.New("response has no orders[0]")}
 	}
-	o := &resp.Orders[0]
+	return &resp.Orders[0], nil
+}
+
+// FetchStatus retrieves the order (GET /api/v2_1/orders/{orderId}) and maps
+// its status like a notification, with EventID "poll:<orderId>:<status>".
+func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	const op = "payu: retrieve order"
+	o, err := b.retrieve(ctx, op, req.Payment)
+	if err != nil {
+		return nil, err
+	}
 	obs, err := orderObservation(o, "poll:"+o.OrderID+":"+o.Status)
 	if err != nil {
 		return nil, &getpaid.BrokerError{Op: op, Err: err}
 	}
 	return obs, nil
-}
-
-// Capture captures a pre-authorisation with PayU's status update
-// (PUT /api/v2_1/orders/{orderId}/status, orderStatus COMPLETED). PayU
-// captures the whole hold this way, so amount must equal the held amount;
-// partial captures are refused with getpaid.ErrNotSupported.
-func (b *Broker) Capture(ctx context.Context, req *getpaid.CaptureRequest) (*getpaid.Observation, error) {
-	p, amount := req.Payment, req.Amount
-	const op = "payu: capture"
-	path, err := orderPath(p)
-	if err != nil {
-		return nil, err
-	}
-	if amount.Currency != p.Amount.Currency {
-		return nil, fmt.Errorf("%s: %w: %s on a %s payment", op, getpaid.ErrAmountMismatch, amount, p.Amount.Currency)
-	}
-	if p.Captured != 0 || amount.Minor != p.Amount.Minor {
-		return nil, fmt.Errorf("%s: %w: PayU captures the whole order amount (%s), not %s", op, getpaid.ErrNotSupported, p.Amount, amount)
-	}
-	body := map[string]string{"orderId": p.ExternalID, "orderStatus": StatusCompleted}
-	if _, err := b.call(ctx, op, http.MethodPut, path+"/status", body); err != nil {
-		return nil, err
-	}
-	return &getpaid.Observation{
-		PaymentID: p.ID, ExternalID: p.ExternalID, EventID: "capture:" + p.ExternalID,
-		Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true, BrokerStatus: StatusCompleted,
-	}, nil
-}
-
-// Release cancels the order holding a pre-authorisation
-// (DELETE /api/v2_1/orders/{orderId}).
-func (b *Broker) Release(ctx context.Context, req *getpaid.ReleaseRequest) (*getpaid.Observation, error) {
-	return b.cancel(ctx, req.Payment, "payu: release", "release:")
-}
-
-// Cancel cancels an unpaid order (DELETE /api/v2_1/orders/{orderId}).
-func (b *Broker) Cancel(ctx context.Context, req *getpaid.CancelRequest) (*getpaid.Observation, error) {
-	return b.cancel(ctx, req.Payment, "payu: cancel", "cancel:")
-}
-
-func (b *Broker) cancel(ctx context.Context, p *getpaid.Payment, op, prefix string) (*getpaid.Observation, error) {
-	path, err := orderPath(p)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := b.call(ctx, op, http.MethodDelete, path, nil); err != nil {
-		return nil, err
-	}
-	return &getpaid.Observation{
-		PaymentID: p.ID, ExternalID: p.ExternalID, EventID: prefix + p.ExternalID,
-		Kind: getpaid.KindReleased, Amount: p.Money(0), BrokerStatus: StatusCanceled,
-	}, nil
-}
-
-type refundRequest struct {
-	Refund refundBody `json:"refund"`
-}
-
-type refundBody struct {
-	Description  string `json:"description"`
-	Amount       string `json:"amount,omitempty"`
-	ExtRefundID  string `json:"extRefundId,omitempty"`
-	CurrencyCode string `json:"currencyCode"`
-}
-
-// Refund asks PayU to refund amount (POST /api/v2_1/orders/{orderId}/refunds)
-// with extRefundId = refundID, which makes a repeat idempotent at PayU. The
-// amount is omitted when it is everything captured (a full refund). The
-// result is KindRefundStarted; the refund notification (FINALIZED or
-// CANCELED) completes it.
-func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
-	p, amount, refundID := req.Payment, req.Amount, req.OperationID
-	const op = "payu: refund"
-	path, err := orderPath(p)
-	if err != nil {
-		return nil, err
-	}
-	if amount.Currency != p.Amount.Currency {
-		return nil, fmt.Errorf("%s: %w: %s on a %s payment", op, getpaid.ErrAmountMismatch, amount, p.Amount.Currency)
-	}
-	wire, err := FormatAmount(amount)
-	if err != nil || amount.Minor <= 0 {
-		return nil, fmt.Errorf("%s: %w: %s", op, getpaid.ErrInvalidAmount, amount)
-	}
-	body := refundBody{Description: "Refund " + refundID, ExtRefundID: refundID, CurrencyCode: amount.Currency}
-	if refundID == "" {
-		body.Description = "Refund of " + p.ID
-	}
-	if !(p.Refunded == 0 && p.RefundAsked == 0 && amount.Minor == p.Captured) {
-		body.Amount = wire
-	}
-	raw, err := b.call(ctx, op, http.MethodPost, path+"/refunds", refundRequest{Refund: body})
-	if err != nil {
-		return nil, err
-	}
-	var resp struct {
-		Refund wireRefund `json:"refund"`
-	}
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("bad response: %w", err)}
-	}
-	id := resp.Refund.RefundID
-	if id == "" {
-		id = refundID
-	}
-	return &getpaid.Observation{
-		PaymentID: p.ID, ExternalID: p.ExternalID, EventID: "refund:" + id + ":" + RefundPending,
-		Kind: getpaid.KindRefundStarted, Amount: amount, BrokerStatus: "refund " + RefundPending,
-	}, nil
 }

@@ -50,7 +50,8 @@ func TestReplayedTamperedAndWrongNotifications(t *testing.T) {
 		{"late PENDING", payu.StatusPending, "", "", false, nil, nil},
 		{"CANCELED after paid", payu.StatusCanceled, "", "", false, nil, nil},
 		{"tampered body", payu.StatusCompleted, "", "", true, getpaid.ErrSignatureInvalid, nil},
-		{"wrong amount", payu.StatusCompleted, "999", "", false, nil, getpaid.ErrAmountMismatch},
+		{"lower amount: nothing new", payu.StatusCompleted, "999", "", false, nil, nil},
+		{"amount above the payment", payu.StatusCompleted, "1001", "", false, nil, getpaid.ErrAmountMismatch},
 		{"wrong currency", payu.StatusCompleted, "", "EUR", false, nil, getpaid.ErrAmountMismatch},
 	}
 	for _, tc := range tests {

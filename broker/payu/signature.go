@@ -125,11 +125,24 @@ func ParseSignatureHeader(v string) (SignatureHeader, error) {
 	return h, nil
 }
 
+// Policy says which algorithms a notification signature may use.
+type Policy int
+
+// Signature policies.
+const (
+	// PolicyPayU accepts what PayU sends: MD5 (PayU's default, keyed with
+	// the POS's second key, as its documentation, sandbox and official SDK
+	// do) and SHA-256, SHA-384, SHA-512.
+	PolicyPayU Policy = iota
+	// PolicyStrict accepts SHA-256, SHA-384 and SHA-512 only.
+	PolicyStrict
+)
+
 // VerifyNotification checks a notification's raw body against its signature
-// header value. SHA-256, SHA-384 and SHA-512 are accepted; MD5 only when
-// allowMD5 is set; SHA-1 and unknown algorithms never. Every failure wraps
-// getpaid.ErrSignatureInvalid. The comparison is constant-time.
-func VerifyNotification(body []byte, header, secondKey string, allowMD5 bool) error {
+// header value. SHA-256, SHA-384 and SHA-512 are always accepted, MD5 unless
+// the policy is PolicyStrict, SHA-1 and unknown algorithms never. Every
+// failure wraps getpaid.ErrSignatureInvalid. The comparison is constant-time.
+func VerifyNotification(body []byte, header, secondKey string, policy Policy) error {
 	if len(body) == 0 {
 		return fmt.Errorf("payu: %w: empty body", getpaid.ErrSignatureInvalid)
 	}
@@ -143,8 +156,8 @@ func VerifyNotification(body []byte, header, secondKey string, allowMD5 bool) er
 		return fmt.Errorf("payu: %w: unknown algorithm %q", getpaid.ErrSignatureInvalid, h.Algorithm)
 	case alg == AlgSHA1:
 		return fmt.Errorf("payu: %w: SHA-1 signatures are not accepted", getpaid.ErrSignatureInvalid)
-	case alg == AlgMD5 && !allowMD5:
-		return fmt.Errorf("payu: %w: MD5 signatures are refused unless allow_md5 is set", getpaid.ErrSignatureInvalid)
+	case alg == AlgMD5 && policy == PolicyStrict:
+		return fmt.Errorf("payu: %w: MD5 signatures are refused (strict_signatures is on)", getpaid.ErrSignatureInvalid)
 	}
 	got, err := hex.DecodeString(h.Signature)
 	if err != nil {
@@ -162,12 +175,16 @@ func VerifyNotification(body []byte, header, secondKey string, allowMD5 bool) er
 // urlencode: space as '+', everything but letters, digits and "-_." as %XX;
 // names are not encoded; flatten nested names yourself, e.g. "products[0].name"),
 // then the second key, hashed. It returns the header/field value
-// "sender=<posID>;algorithm=<ALG>;signature=<hex>". Every algorithm PayU knows
-// is allowed here: the merchant chooses what its POS is set to.
+// "sender=<posID>;algorithm=<ALG>;signature=<hex>". Only SHA-256, SHA-384
+// and SHA-512 are allowed, as in PayU's SDK (OpenPayU_Util::generateSignData);
+// MD5 and SHA-1 are refused.
 func FormSignature(fields map[string]string, secondKey, posID, algorithm string) (string, error) {
 	alg, ok := canonicalAlg(algorithm)
 	if !ok {
 		return "", fmt.Errorf("payu: unknown signature algorithm %q", algorithm)
+	}
+	if alg == AlgMD5 || alg == AlgSHA1 {
+		return "", fmt.Errorf("payu: form signatures use SHA-256, SHA-384 or SHA-512, not %s", alg)
 	}
 	names := make([]string, 0, len(fields))
 	for k := range fields {

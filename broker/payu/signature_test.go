@@ -65,8 +65,11 @@ func TestFormSignatureEncoding(t *testing.T) {
 	if err != nil || got != "sender=1;algorithm=SHA-256;signature="+want {
 		t.Fatalf("got %q, %v; want signature %s", got, err, want)
 	}
-	if _, err := FormSignature(fields, "KEY", "1", "ROT13"); err == nil {
-		t.Fatal("unknown algorithm accepted")
+	// PayU's SDK signs forms with SHA-256, SHA-384 or SHA-512 only.
+	for _, alg := range []string{"ROT13", "MD5", "md5", "SHA-1", "SHA1"} {
+		if got, err := FormSignature(fields, "KEY", "1", alg); err == nil {
+			t.Errorf("%s accepted: %q", alg, got)
+		}
 	}
 }
 
@@ -82,34 +85,37 @@ func TestVerifyNotification(t *testing.T) {
 		return "sender=checkout;signature=" + s + ";algorithm=" + alg + ";content=DOCUMENT"
 	}
 	tests := []struct {
-		name     string
-		body     []byte
-		header   string
-		allowMD5 bool
-		ok       bool
+		name   string
+		body   []byte
+		header string
+		policy Policy
+		ok     bool
 	}{
-		{"SHA-256 valid", body, hdr("SHA-256", key, body), false, true},
-		{"SHA-384 valid", body, hdr("SHA-384", key, body), false, true},
-		{"SHA-512 valid", body, hdr("SHA-512", key, body), false, true},
-		{"SHA alias valid", body, hdr("SHA", key, body), false, true},
-		{"upper-case hex and spaces", body, " sender=checkout ; signature=" + strings.ToUpper(mustSign(t, "SHA-256", body, key)) + " ; algorithm=SHA-256", false, true},
-		{"MD5 refused by default", body, hdr("MD5", key, body), false, false},
-		{"MD5 accepted with allow_md5", body, hdr("MD5", key, body), true, true},
-		{"SHA-1 refused even with allow_md5", body, hdr("SHA-1", key, body), true, false},
-		{"unknown algorithm", body, "signature=" + mustSign(t, "SHA-256", body, key) + ";algorithm=SHA3-256", false, false},
-		{"missing algorithm", body, "signature=" + mustSign(t, "SHA-256", body, key), false, false},
-		{"missing signature", body, "sender=checkout;algorithm=SHA-256", false, false},
-		{"empty header", body, "", false, false},
-		{"not hex", body, "signature=zz;algorithm=SHA-256", false, false},
-		{"wrong key", body, hdr("SHA-256", "other", body), false, false},
-		{"tampered body", []byte(`{"order":{"status":"COMPLETEd"}}`), hdr("SHA-256", key, body), false, false},
-		{"empty body", nil, hdr("SHA-256", key, nil), false, false},
-		{"truncated signature", body, hdr("SHA-256", key, body)[:40] + ";algorithm=SHA-256", false, false},
+		{"SHA-256 valid", body, hdr("SHA-256", key, body), PolicyPayU, true},
+		{"SHA-384 valid", body, hdr("SHA-384", key, body), PolicyPayU, true},
+		{"SHA-512 valid", body, hdr("SHA-512", key, body), PolicyPayU, true},
+		{"SHA alias valid", body, hdr("SHA", key, body), PolicyPayU, true},
+		{"upper-case hex and spaces", body, " sender=checkout ; signature=" + strings.ToUpper(mustSign(t, "SHA-256", body, key)) + " ; algorithm=SHA-256", PolicyPayU, true},
+		{"MD5 accepted: PayU signs with it", body, hdr("MD5", key, body), PolicyPayU, true},
+		{"MD5 refused when strict", body, hdr("MD5", key, body), PolicyStrict, false},
+		{"SHA-256 accepted when strict", body, hdr("SHA-256", key, body), PolicyStrict, true},
+		{"SHA-512 accepted when strict", body, hdr("SHA-512", key, body), PolicyStrict, true},
+		{"SHA-1 refused", body, hdr("SHA-1", key, body), PolicyPayU, false},
+		{"MD5 with another key", body, hdr("MD5", "other", body), PolicyPayU, false},
+		{"unknown algorithm", body, "signature=" + mustSign(t, "SHA-256", body, key) + ";algorithm=SHA3-256", PolicyPayU, false},
+		{"missing algorithm", body, "signature=" + mustSign(t, "SHA-256", body, key), PolicyPayU, false},
+		{"missing signature", body, "sender=checkout;algorithm=SHA-256", PolicyPayU, false},
+		{"empty header", body, "", PolicyPayU, false},
+		{"not hex", body, "signature=zz;algorithm=SHA-256", PolicyPayU, false},
+		{"wrong key", body, hdr("SHA-256", "other", body), PolicyPayU, false},
+		{"tampered body", []byte(`{"order":{"status":"COMPLETEd"}}`), hdr("SHA-256", key, body), PolicyPayU, false},
+		{"empty body", nil, hdr("SHA-256", key, nil), PolicyPayU, false},
+		{"truncated signature", body, hdr("SHA-256", key, body)[:40] + ";algorithm=SHA-256", PolicyPayU, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := VerifyNotification(tc.body, tc.header, key, tc.allowMD5)
+			err := VerifyNotification(tc.body, tc.header, key, tc.policy)
 			if tc.ok && err != nil {
 				t.Fatalf("refused: %v", err)
 			}
@@ -142,7 +148,7 @@ func TestNotificationHeaderVector(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := "sender=checkout;signature=" + tc.sig + ";algorithm=" + tc.alg + ";content=DOCUMENT"
-			if err := VerifyNotification(body, h, testKey, true); err != nil {
+			if err := VerifyNotification(body, h, testKey, PolicyPayU); err != nil {
 				t.Fatal(err)
 			}
 		})

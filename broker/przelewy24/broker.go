@@ -2,8 +2,6 @@ package przelewy24
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,21 +15,42 @@ import (
 )
 
 type registerRequest struct {
-	MerchantID  int    `json:"merchantId"`
-	PosID       int    `json:"posId"`
-	SessionID   string `json:"sessionId"`
-	Amount      int64  `json:"amount"`
-	Currency    string `json:"currency"`
-	Description string `json:"description"`
-	Email       string `json:"email"`
-	Client      string `json:"client,omitempty"`
-	Country     string `json:"country"`
-	Language    string `json:"language"`
-	URLReturn   string `json:"urlReturn"`
-	URLStatus   string `json:"urlStatus,omitempty"`
-	Encoding    string `json:"encoding"`
-	Sign        string `json:"sign"`
+	MerchantID    int    `json:"merchantId"`
+	PosID         int    `json:"posId"`
+	SessionID     string `json:"sessionId"`
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency"`
+	Description   string `json:"description"`
+	Email         string `json:"email"`
+	Client        string `json:"client,omitempty"`
+	Country       string `json:"country"`
+	Language      string `json:"language"`
+	Method        int    `json:"method,omitempty"`
+	URLReturn     string `json:"urlReturn"`
+	URLStatus     string `json:"urlStatus,omitempty"`
+	TimeLimit     *int   `json:"timeLimit,omitempty"`
+	Channel       int    `json:"channel,omitempty"`
+	WaitForResult *bool  `json:"waitForResult,omitempty"`
+	Encoding      string `json:"encoding"`
+	Sign          string `json:"sign"`
 }
+
+// Field limits of register (Przelewy24 OpenAPI TransactionRequestBody), in
+// characters.
+const (
+	maxSessionID   = 100
+	maxDescription = 1024
+	maxEmail       = 50
+	maxClient      = 40
+	maxURL         = 250
+)
+
+// BrokerStatus words of observations this backend makes.
+const (
+	statusNotification = "notification"    // a transaction notification, or a poll of a paid, unverified transaction
+	statusVerified     = "payment made"    // a poll of a verified transaction (status 2)
+	statusAdvance      = "advance payment" // paid with an amount other than the registered one
+)
 
 // checkMoney refuses a currency this backend does not accept and a
 // non-positive amount.
@@ -47,22 +66,31 @@ func (b *Broker) checkMoney(m getpaid.Money) error {
 
 // Prepare registers the transaction (sessionId = the payment id) and sends the
 // buyer to /trnRequest/{token}. It returns no ExternalID: Przelewy24's
-// orderId only arrives with the notification.
+// orderId only arrives with the notification. A value register would refuse
+// or that would have to be cut (the buyer's email over 50 characters, an id
+// over 100, getpaid's URLs over 250) is refused before anything is sent.
 func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
 	p := req.Payment
 	if err := b.checkMoney(p.Amount); err != nil {
 		return nil, err
 	}
-	if p.Buyer.Email == "" {
+	switch n := utf8.RuneCountInString(p.Buyer.Email); {
+	case n == 0:
 		return nil, fmt.Errorf("przelewy24: %w", &getpaid.FieldError{Field: "buyer.email", Reason: "Przelewy24 requires the buyer's email", Err: getpaid.ErrInvalidRequest})
+	case n > maxEmail:
+		return nil, fmt.Errorf("przelewy24: %w", &getpaid.FieldError{Field: "buyer.email",
+			Reason: fmt.Sprintf("Przelewy24 accepts at most %d characters, got %d", maxEmail, n), Err: getpaid.ErrInvalidRequest})
+	}
+	if len(p.ID) > maxSessionID {
+		return nil, fmt.Errorf("przelewy24: %w: payment id longer than %d characters", getpaid.ErrInvalidRequest, maxSessionID)
 	}
 	env, err := b.environment()
 	if err != nil {
 		return nil, err
 	}
-	urlReturn := env.SuccessURL(p.ID)
-	if len(p.ID) > 100 {
-		return nil, fmt.Errorf("przelewy24: %w: payment id longer than 100 characters", getpaid.ErrInvalidRequest)
+	urlReturn, urlStatus := env.SuccessURL(p.ID), env.CallbackURL()
+	if utf8.RuneCountInString(urlReturn) > maxURL || utf8.RuneCountInString(urlStatus) > maxURL {
+		return nil, fmt.Errorf("przelewy24: %w: getpaid's return or notification URL is longer than Przelewy24's %d characters (shorten base_url)", getpaid.ErrInvalidRequest, maxURL)
 	}
 	lang := b.cfg.Language
 	if l := strings.ToLower(p.Buyer.Language); slices.Contains(languages, l) {
@@ -75,9 +103,10 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	r := registerRequest{
 		MerchantID: b.cfg.MerchantID, PosID: b.cfg.PosID, SessionID: p.ID,
 		Amount: p.Amount.Minor, Currency: p.Amount.Currency,
-		Description: truncate(desc, 1024), Email: truncate(p.Buyer.Email, 50),
-		Client:  truncate(strings.TrimSpace(p.Buyer.FirstName+" "+p.Buyer.LastName), 40),
-		Country: b.cfg.Country, Language: lang, URLReturn: urlReturn, URLStatus: env.CallbackURL(),
+		Description: truncate(desc, maxDescription), Email: p.Buyer.Email,
+		Client:  truncate(strings.TrimSpace(p.Buyer.FirstName+" "+p.Buyer.LastName), maxClient),
+		Country: b.cfg.Country, Language: lang, Method: b.cfg.Method, URLReturn: urlReturn, URLStatus: urlStatus,
+		TimeLimit: b.cfg.TimeLimit, Channel: b.cfg.Channel, WaitForResult: b.cfg.WaitForResult,
 		Encoding: "UTF-8",
 		Sign:     registerSign(p.ID, b.cfg.MerchantID, p.Amount.Minor, p.Amount.Currency, b.cfg.CRC),
 	}
@@ -97,31 +126,43 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	}}, nil
 }
 
-// ConfirmCallback calls transaction/verify for a transaction notification,
-// signed over the payment's own amount and currency, so a notification that
-// does not match the payment is never confirmed. Until verify succeeds the
-// payment is not paid: any error leaves it unchanged and the notification is
-// answered with an error, so Przelewy24 sends it again. Refund notifications
-// need no confirmation.
+// ConfirmCallback calls transaction/verify for a capture, signed over the
+// observation's amount and orderId: a transaction notification (or a poll of
+// a paid, unverified transaction) for the amount registered, or an advance an
+// operator accepted (the engine then confirms an observation of
+// getpaid.KindCaptured whose Amount is the advance; its orderId is the
+// observation's ExternalID, else the payment's). An amount above the
+// payment's, or in another currency, is refused before any call. Until
+// verify succeeds nothing is paid: any error leaves the payment unchanged and
+// the notification is answered with an error, so Przelewy24 sends it again.
+//
+// Nothing else is confirmed: an advance (KindAdvance) is recorded without
+// verify, because verifying is what accepts the money; a poll of a verified
+// transaction is already confirmed; refund notifications need no
+// confirmation.
 func (b *Broker) ConfirmCallback(ctx context.Context, req *getpaid.ConfirmRequest) error {
 	p, o := req.Payment, req.Observation
-	if o.BrokerStatus != statusNotification {
+	if o.Kind != getpaid.KindCaptured || o.BrokerStatus == statusVerified {
 		return nil
 	}
-	if o.PaymentID != p.ID {
+	if o.PaymentID != "" && o.PaymentID != p.ID {
 		return fmt.Errorf("przelewy24: %w: notification for %q, payment %q", getpaid.ErrBackendMismatch, o.PaymentID, p.ID)
 	}
-	if o.Amount != p.Amount {
-		return fmt.Errorf("przelewy24: %w: notification says %s, payment is %s", getpaid.ErrAmountMismatch, o.Amount, p.Amount)
+	if o.Amount.Currency != p.Amount.Currency || o.Amount.Minor <= 0 || o.Amount.Minor > p.Amount.Minor {
+		return fmt.Errorf("przelewy24: %w: verify of %s on a payment of %s", getpaid.ErrAmountMismatch, o.Amount, p.Amount)
 	}
-	orderID, err := strconv.ParseInt(o.ExternalID, 10, 64)
-	if err != nil {
-		return fmt.Errorf("przelewy24: %w: orderId %q", getpaid.ErrMalformedCallback, o.ExternalID)
+	ext := o.ExternalID
+	if ext == "" {
+		ext = p.ExternalID
+	}
+	orderID, err := strconv.ParseInt(ext, 10, 64)
+	if err != nil || orderID <= 0 {
+		return fmt.Errorf("przelewy24: %w: no Przelewy24 orderId to verify (%q)", getpaid.ErrMalformedCallback, ext)
 	}
 	in := map[string]any{ // encoding/json sorts map keys; order is irrelevant here
 		"merchantId": b.cfg.MerchantID, "posId": b.cfg.PosID, "sessionId": p.ID,
-		"amount": p.Amount.Minor, "currency": p.Amount.Currency, "orderId": orderID,
-		"sign": verifySign(p.ID, orderID, p.Amount.Minor, p.Amount.Currency, b.cfg.CRC),
+		"amount": o.Amount.Minor, "currency": o.Amount.Currency, "orderId": orderID,
+		"sign": verifySign(p.ID, orderID, o.Amount.Minor, o.Amount.Currency, b.cfg.CRC),
 	}
 	var out struct {
 		Data struct {
@@ -159,10 +200,20 @@ func (b *Broker) lookup(ctx context.Context, p *getpaid.Payment) (d transactionD
 	return out.Data, err == nil, err
 }
 
-// FetchStatus maps the status lookup: 0 (or 404) nothing new; 1 (paid but not
-// verified) pending, never paid; 2 captured, data.amount; 3 (returned) nothing
-// new: refunds are deltas that arrive, with their amounts, as refund
-// notifications, so the poll reports the word only.
+// FetchStatus maps the status lookup:
+//
+//	404, 0 (no payment)   -> nothing new
+//	1 (paid, not verified), the registered amount
+//	                      -> captured, reported like a notification, so the
+//	                         engine confirms it with verify before applying it
+//	1, another amount     -> advance (recorded for an operator, never verified here)
+//	2 (paid and verified) -> captured, data.amount (Full when it is the
+//	                         payment's amount; less after an accepted advance)
+//	3 (returned)          -> nothing new: refunds arrive, with their amounts,
+//	                         as refund notifications or through FetchOperation
+//
+// A currency other than the payment's is an error wrapping
+// getpaid.ErrAmountMismatch. FetchStatus itself never calls verify.
 func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
 	p := req.Payment
 	d, found, err := b.lookup(ctx, p)
@@ -174,29 +225,31 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 		o.BrokerStatus = "not found"
 		return o, nil
 	}
+	order := ""
 	if d.OrderID != 0 {
-		o.ExternalID = strconv.FormatInt(d.OrderID, 10)
+		order = strconv.FormatInt(d.OrderID, 10)
+		o.ExternalID = order
 	}
 	o.EventID = fmt.Sprintf("poll:%d:%d", d.Status, d.OrderID)
+	if (d.Status == 1 || d.Status == 2) && d.Currency != "" && d.Currency != p.Amount.Currency {
+		return nil, fmt.Errorf("przelewy24: %w: broker says %s, payment is %s", getpaid.ErrAmountMismatch, d.Currency, p.Amount.Currency)
+	}
 	switch d.Status {
 	case 0:
 		o.BrokerStatus = "no payment"
 	case 1:
+		o.Amount = p.Money(d.Amount)
+		if d.Amount != p.Amount.Minor {
+			// Paid with another amount: an advance, as its notification says.
+			o.Kind, o.BrokerStatus, o.EventID = getpaid.KindAdvance, statusAdvance, "advance:"+order
+			break
+		}
 		// Paid but not verified: the notification was lost or is still on
 		// its way. Reported like a notification, so the engine confirms it
-		// with transaction/verify before anything is applied: polling can
-		// finish a payment whose notifications never arrive.
-		if d.Currency != "" && d.Currency != p.Amount.Currency {
-			return nil, fmt.Errorf("przelewy24: %w: broker says %s, payment is %s", getpaid.ErrAmountMismatch, d.Currency, p.Amount.Currency)
-		}
-		o.Kind, o.BrokerStatus = getpaid.KindCaptured, statusNotification
-		o.Amount = p.Money(d.Amount)
-		o.Full = d.Amount == p.Amount.Minor
+		// with transaction/verify before anything is applied.
+		o.Kind, o.BrokerStatus, o.Full = getpaid.KindCaptured, statusNotification, true
 	case 2:
-		if d.Currency != "" && d.Currency != p.Amount.Currency {
-			return nil, fmt.Errorf("przelewy24: %w: broker says %s, payment is %s", getpaid.ErrAmountMismatch, d.Currency, p.Amount.Currency)
-		}
-		o.Kind, o.BrokerStatus = getpaid.KindCaptured, "payment made"
+		o.Kind, o.BrokerStatus = getpaid.KindCaptured, statusVerified
 		o.Amount = p.Money(d.Amount)
 		o.Full = d.Amount == p.Amount.Minor
 	case 3:
@@ -205,60 +258,6 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 		o.BrokerStatus = "status " + strconv.Itoa(d.Status)
 	}
 	return o, nil
-}
-
-// Refund asks for a refund of amount through the batch refund endpoint.
-// refundID is the requestId and, up to 35 characters, the refundsUuid (longer
-// ids are hashed). The result arrives later as a refund notification.
-func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
-	p, amount, refundID := req.Payment, req.Amount, req.OperationID
-	if amount.Currency != p.Amount.Currency {
-		return nil, fmt.Errorf("przelewy24: %w: refund in %s, payment in %s", getpaid.ErrAmountMismatch, amount.Currency, p.Amount.Currency)
-	}
-	if amount.Minor <= 0 {
-		return nil, fmt.Errorf("przelewy24: %w: refund of %s", getpaid.ErrInvalidAmount, amount)
-	}
-	if refundID == "" {
-		return nil, fmt.Errorf("przelewy24: %w: refund id required", getpaid.ErrInvalidRequest)
-	}
-	orderID, err := strconv.ParseInt(p.ExternalID, 10, 64)
-	if err != nil {
-		d, found, lerr := b.lookup(ctx, p)
-		if lerr != nil {
-			return nil, lerr
-		}
-		if !found || d.OrderID == 0 {
-			return nil, fmt.Errorf("przelewy24: %w: no Przelewy24 orderId known for %s", getpaid.ErrInvalidRequest, p.ID)
-		}
-		orderID = d.OrderID
-	}
-	uuid := refundID
-	if len(uuid) > 35 {
-		sum := sha256.Sum256([]byte(refundID))
-		uuid = hex.EncodeToString(sum[:])[:35]
-	}
-	notify := b.cfg.RefundNotifyURL
-	if notify == "" {
-		env, err := b.environment()
-		if err != nil {
-			return nil, err
-		}
-		notify = env.CallbackURL()
-	}
-	in := map[string]any{
-		"requestId": truncate(refundID, 45), "refundsUuid": uuid, "urlStatus": notify,
-		"refunds": []map[string]any{{
-			"orderId": orderID, "sessionId": p.ID, "amount": amount.Minor,
-			"description": truncate("Refund "+p.ID, 35),
-		}},
-	}
-	if err := b.call(ctx, "przelewy24: refund", http.MethodPost, "/transaction/refund", in, nil); err != nil {
-		return nil, err
-	}
-	return &getpaid.Observation{
-		PaymentID: p.ID, ExternalID: strconv.FormatInt(orderID, 10), EventID: "refund-start:" + uuid,
-		Kind: getpaid.KindRefundStarted, Amount: amount, BrokerStatus: "refund requested",
-	}, nil
 }
 
 // truncate cuts s to at most n characters (runes).

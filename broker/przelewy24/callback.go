@@ -13,9 +13,6 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// statusNotification is the BrokerStatus of a transaction notification.
-const statusNotification = "notification"
-
 // notification is what Przelewy24 POSTs to urlStatus when a buyer paid.
 type notification struct {
 	MerchantID, PosID int64
@@ -33,7 +30,6 @@ type refundNotification struct {
 	OrderID     int64
 	SessionID   string
 	MerchantID  int64
-	RequestID   string
 	RefundsUUID string
 	Amount      int64
 	Currency    string
@@ -111,8 +107,15 @@ func (f fields) int(k string) (int64, error) {
 // ParseCallback verifies a transaction or refund notification (JSON, or
 // form-encoded) and parses it. A wrong sign, or one for another merchant or
 // POS, wraps getpaid.ErrSignatureInvalid; a body that cannot be read wraps
-// getpaid.ErrMalformedCallback. A transaction notification is not yet a
-// payment: ConfirmCallback must verify it first.
+// getpaid.ErrMalformedCallback.
+//
+// A transaction notification for the registered amount (amount ==
+// originAmount) is a capture of the whole amount, EventID "trn:{orderId}",
+// not yet a payment: ConfirmCallback must verify it first. One whose amount
+// differs from originAmount is an advance (getpaid.KindAdvance, Amount = what
+// was paid, EventID "advance:{orderId}"): Przelewy24 holds the money for the
+// buyer until the merchant verifies it, so it is recorded for an operator to
+// accept (verify) or leave to be returned, and never verified here.
 func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
 	f, err := decodeFields(req)
 	if err != nil {
@@ -157,10 +160,15 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 		return nil, fmt.Errorf("przelewy24: %w: %v", getpaid.ErrMalformedCallback, err)
 	}
 	order := strconv.FormatInt(n.OrderID, 10)
+	if n.Amount != n.OriginAmount {
+		return &getpaid.Observation{
+			PaymentID: n.SessionID, ExternalID: order, EventID: "advance:" + order,
+			Kind: getpaid.KindAdvance, Amount: money, BrokerStatus: statusAdvance,
+		}, nil
+	}
 	return &getpaid.Observation{
 		PaymentID: n.SessionID, ExternalID: order, EventID: "trn:" + order,
-		Kind: getpaid.KindCaptured, Amount: money, Full: n.Amount == n.OriginAmount,
-		BrokerStatus: statusNotification,
+		Kind: getpaid.KindCaptured, Amount: money, Full: true, BrokerStatus: statusNotification,
 	}, nil
 }
 
@@ -196,6 +204,13 @@ func (b *Broker) parseRefund(f fields, sign string) (*getpaid.Observation, error
 	o := &getpaid.Observation{
 		PaymentID: n.SessionID, ExternalID: order, Amount: money,
 		EventID: "refund:" + n.RefundsUUID + ":" + order,
+	}
+	// requestId is not signed: it names getpaid's operation only when the
+	// signed refundsUuid is the one derived from it.
+	if id := operationOf(f["requestId"]); id != "" {
+		if _, uuid := refundIDs(id); uuid == n.RefundsUUID {
+			o.OperationID = id
+		}
 	}
 	switch n.Status {
 	case 0:

@@ -53,6 +53,8 @@ func TestParseCallback(t *testing.T) {
 	goodSign := good.sign(testCRC)
 	partial := good
 	partial.Amount = 400
+	more := good
+	more.Amount = 1500
 	otherPos := good
 	otherPos.PosID = 22222
 	polish := good
@@ -74,9 +76,12 @@ func TestParseCallback(t *testing.T) {
 		{"json without content type", callback("", notificationJSON(good, goodSign)), paid, nil},
 		{"form encoded", callback("application/x-www-form-urlencoded", notificationForm(good, goodSign)), paid, nil},
 		{"numbers as json strings", callback("application/json", strings.Replace(notificationJSON(good, goodSign), `"amount":1000`, `"amount":"1000"`, 1)), paid, nil},
-		{"partial payment", callback("application/json", notificationJSON(partial, partial.sign(testCRC))),
-			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "trn:300000001", Kind: getpaid.KindCaptured,
-				Amount: getpaid.Money{Minor: 400, Currency: "PLN"}, BrokerStatus: "notification"}, nil},
+		{"another amount than registered: an advance", callback("application/json", notificationJSON(partial, partial.sign(testCRC))),
+			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "advance:300000001", Kind: getpaid.KindAdvance,
+				Amount: getpaid.Money{Minor: 400, Currency: "PLN"}, BrokerStatus: "advance payment"}, nil},
+		{"more than registered: an advance", callback("application/json", notificationJSON(more, more.sign(testCRC))),
+			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "advance:300000001", Kind: getpaid.KindAdvance,
+				Amount: getpaid.Money{Minor: 1500, Currency: "PLN"}, BrokerStatus: "advance payment"}, nil},
 		{"polish statement and html characters", callback("application/json", notificationJSON(polish, polish.sign(testCRC))),
 			paid, nil},
 		{"tampered sign", callback("application/json", notificationJSON(good, strings.Repeat("0", 96))), nil, getpaid.ErrSignatureInvalid},
@@ -96,6 +101,9 @@ func TestParseCallback(t *testing.T) {
 		{"refund completed", callback("application/json", refundJSON(ref, ref.sign(testCRC))),
 			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "refund:ref_1:300000001",
 				Kind: getpaid.KindRefunded, Amount: getpaid.Money{Minor: 300, Currency: "PLN"}, BrokerStatus: "refund completed"}, nil},
+		{"refund echoing its operation", callback("application/json", strings.Replace(refundJSON(ref, ref.sign(testCRC)), `"requestId":"req1"`, `"requestId":"ref_1"`, 1)),
+			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "refund:ref_1:300000001",
+				Kind: getpaid.KindRefunded, Amount: getpaid.Money{Minor: 300, Currency: "PLN"}, BrokerStatus: "refund completed", OperationID: "ref_1"}, nil},
 		{"refund rejected", callback("application/json", refundJSON(rej, rej.sign(testCRC))),
 			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "refund:ref_1:300000001:rejected",
 				Kind: getpaid.KindRefundFailed, Amount: getpaid.Money{Minor: 300, Currency: "PLN"}, BrokerStatus: "refund rejected"}, nil},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,7 +20,10 @@ const maxResponse = 1 << 20
 // call sends one API request and decodes a 2xx JSON answer into out. Every
 // failure comes back as a *getpaid.BrokerError classified here, once:
 // network errors, timeouts, 429 and 5xx are retryable; other statuses are not
-// and carry Przelewy24's error text.
+// and carry Przelewy24's error text. For a mutating request (anything but
+// GET), a failure after the connection was made (a timeout, a dropped
+// connection, a 5xx) is Happened: Przelewy24 may have acted; a refusal (4xx,
+// 429) or a connection never made is not.
 func (b *Broker) call(ctx context.Context, op, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -40,26 +44,31 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	mutating := method != http.MethodGet
 	resp, err := b.client.Do(req)
 	if err != nil {
-		// The request may have reached Przelewy24 before the failure.
-		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: method != http.MethodGet, Err: err}
+		// The request may have reached Przelewy24 before the failure,
+		// unless the connection was never made.
+		var oe *net.OpError
+		dial := errors.As(err, &oe) && oe.Op == "dial"
+		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating && !dial, Err: err}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: method != http.MethodGet, Status: resp.StatusCode, Err: err}
+		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating, Status: resp.StatusCode, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: retry && method != http.MethodGet,
+		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: mutating && resp.StatusCode >= 500,
 			Status: resp.StatusCode, Err: errors.New(errorText(raw))}
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("unreadable answer: %w", err)}
+		// A 2xx to a mutating request: Przelewy24 acted, its answer is unreadable.
+		return &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
 	}
 	return nil
 }

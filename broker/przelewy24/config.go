@@ -44,8 +44,36 @@ type Config struct {
 	// usual case), the backend's own callback URL is sent.
 	RefundNotifyURL string `yaml:"refund_notify_url"`
 
-	HTTPClient *http.Client `yaml:"-"` // nil: a client with a 30 s timeout
+	// Timeout bounds every API call; default 30 s. A mutating call that
+	// times out after its request was sent is reported as possibly done
+	// (getpaid.BrokerError.Happened).
+	Timeout time.Duration `yaml:"timeout"`
+	// TimeLimit is register's timeLimit: minutes the buyer has to pay, 0 for
+	// no limit, at most 99. Unset leaves Przelewy24's default.
+	TimeLimit *int `yaml:"time_limit"`
+	// WaitForResult is register's waitForResult: true keeps the buyer on
+	// Przelewy24's page until the result is known. Unset leaves the default.
+	WaitForResult *bool `yaml:"wait_for_result"`
+	// Channel is register's channel bitmask of payment channels offered (1
+	// cards, 2 transfers, 4 traditional transfer, 8, 16 all 24/7, 32
+	// prepayment, 64 pay-by-link, 128 instalments, 256 wallets, 4096 card,
+	// 8192 BLIK, 16384 all but BLIK; sums combine them). 0 sends none.
+	Channel int `yaml:"channel"`
+	// Method is register's method: the id of one payment method to send the
+	// buyer straight to (the panel or GET /api/v1/payment/methods lists
+	// them). 0 sends none.
+	Method int `yaml:"method"`
+
+	// HTTPClient is used for API calls; nil means a new client. Timeout,
+	// when set, replaces the client's timeout.
+	HTTPClient *http.Client `yaml:"-"`
 }
+
+// DefaultTimeout bounds API calls when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// channelBits are the channel values Przelewy24's register accepts, summed.
+const channelBits = 1 | 2 | 4 | 8 | 16 | 32 | 64 | 128 | 256 | 4096 | 8192 | 16384
 
 // Broker is the Przelewy24 backend. It is safe for concurrent use.
 type Broker struct {
@@ -65,6 +93,7 @@ var (
 	_ getpaid.Refunder          = (*Broker)(nil)
 	_ getpaid.Configurator      = (*Broker)(nil)
 	_ getpaid.IPAllowlister     = (*Broker)(nil)
+	_ getpaid.OperationFetcher  = (*Broker)(nil)
 )
 
 // New validates cfg, fills defaults and returns the backend.
@@ -120,14 +149,31 @@ func New(cfg Config) (*Broker, error) {
 		}
 		base = strings.TrimRight(cfg.APIURL, "/")
 	}
+	if cfg.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %s: want a positive duration", cfg.Timeout))
+	}
+	if cfg.TimeLimit != nil && (*cfg.TimeLimit < 0 || *cfg.TimeLimit > 99) {
+		errs = append(errs, fmt.Errorf("time_limit %d: want 0 (no limit) to 99 minutes", *cfg.TimeLimit))
+	}
+	if cfg.Channel < 0 || cfg.Channel&^channelBits != 0 {
+		errs = append(errs, fmt.Errorf("channel %d: want a sum of 1, 2, 4, 8, 16, 32, 64, 128, 256, 4096, 8192, 16384", cfg.Channel))
+	}
+	if cfg.Method < 0 {
+		errs = append(errs, fmt.Errorf("method %d: want a payment method id", cfg.Method))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("przelewy24 config: %w", err)
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+	var client http.Client
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient
+	} else {
+		client.Timeout = DefaultTimeout
 	}
-	return &Broker{cfg: cfg, base: base, client: client}, nil
+	if cfg.Timeout > 0 {
+		client.Timeout = cfg.Timeout
+	}
+	return &Broker{cfg: cfg, base: base, client: &client}, nil
 }
 
 // Provision implements getpaid.Provisioner: transactions and refunds carry

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -30,6 +31,13 @@ func TestNewValidates(t *testing.T) {
 		{"bad language", func(c *Config) { c.Language = "xx" }, "language"},
 		{"bad country", func(c *Config) { c.Country = "POL" }, "country"},
 		{"bad api url", func(c *Config) { c.APIURL = "ftp://x" }, "api_url"},
+		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout"},
+		{"time limit over 99", func(c *Config) { n := 100; c.TimeLimit = &n }, "time_limit"},
+		{"negative time limit", func(c *Config) { n := -1; c.TimeLimit = &n }, "time_limit"},
+		{"time limit 0: no limit", func(c *Config) { n := 0; c.TimeLimit = &n }, ""},
+		{"channel sum", func(c *Config) { c.Channel = 1 | 2 | 16384 }, ""},
+		{"channel bit unknown", func(c *Config) { c.Channel = 512 }, "channel"},
+		{"negative method", func(c *Config) { c.Method = -1 }, "method"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,11 +17,13 @@ import (
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	brokertest.Run(t, func(t *testing.T) *brokertest.Harness {
-		sim := p24test.Start(p24test.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
-			RetryDelay: 5 * time.Millisecond, HangTimeout: 3 * time.Second})
+		// A shop (POS) id other than the merchant id, so a backend that
+		// sends one where the other belongs is caught.
+		sim := p24test.Start(p24test.Config{MerchantID: 11111, PosID: 22222, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
+			RetryUnit: time.Millisecond, HangTimeout: 3 * time.Second})
 		t.Cleanup(sim.Close)
-		b, err := przelewy24.New(przelewy24.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
-			APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}})
+		b, err := przelewy24.New(przelewy24.Config{MerchantID: 11111, PosID: 22222, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
+			APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +32,11 @@ func TestConformance(t *testing.T) {
 			PaidNotification: func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
 				return sim.Notification(p.ID, amount.Minor, amount.Currency)
 			},
-			DeclinedStatus: getpaid.StatusPrepared, // Przelewy24 sends no notification for a failed payment
+			DeclinedStatus:     getpaid.StatusPrepared, // Przelewy24 sends no notification for a failed payment
+			WrongAmountAdvance: true,                   // another amount is an advance, held for an operator
+			ResignOtherKey: func(req *getpaid.CallbackRequest) (*getpaid.CallbackRequest, error) {
+				return p24test.Resign(req, "another-merchants-crc")
+			},
 		}
 	})
 }

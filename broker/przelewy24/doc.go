@@ -12,7 +12,23 @@
 //	currencies         list, default PLN EUR GBP CZK USD BGN DKK HUF NOK SEK CHF RON
 //	language           default "pl": buyer page language when the buyer has none
 //	country            default "PL"
-//	refund_notify_url  urlStatus sent with refunds; default the NotifyURL of the last Prepare
+//	timeout            duration, default "30s": bound of every API call
+//	time_limit         int 0-99: minutes the buyer has to pay, 0 no limit (timeLimit; unset: Przelewy24's default)
+//	wait_for_result    bool: keep the buyer on Przelewy24's page until the result (waitForResult; unset: default)
+//	channel            int: bitmask of payment channels offered (1 cards, 2 transfers, 4 traditional
+//	                   transfer, 8, 16 all 24/7, 32 prepayment, 64 pay-by-link, 128 instalments,
+//	                   256 wallets, 4096 card, 8192 BLIK, 16384 all but BLIK; 0 sends none)
+//	method             int: one payment method's id to send the buyer straight to (0 sends none)
+//	refund_notify_url  urlStatus sent with refunds; default getpaid's callback URL
+//
+// # Sources
+//
+// Przelewy24's REST OpenAPI document (mirrored in api-evangelist/przelewy24,
+// openapi/_original/openapi.yml, and its json-schema folder) for endpoints,
+// field limits, the notification retry schedule and the refund lookup; the
+// przelewy24-php SDK (mnastalski/przelewy24-php) for signatures, the Basic
+// auth user (posId) and the fixtures in testdata (a notification whose
+// posId differs from its merchantId, a refund notification, a refund lookup).
 //
 // # Flow
 //
@@ -22,18 +38,38 @@
 // arrives with the notification and is stored from it.
 //
 // Przelewy24 POSTs a signed notification to urlStatus once the buyer paid
-// (none for a failed payment). ParseCallback checks its sign and reports
-// KindCaptured, EventID "trn:{orderId}"; ConfirmCallback then calls
-// PUT /api/v1/transaction/verify, signed over the payment's own amount and
-// currency. The payment is not paid before verify succeeds: a verify error
-// (or a notification whose amount or currency differs from the payment,
-// refused with ErrAmountMismatch before any call) leaves it unchanged, the
-// notification is answered with an error and Przelewy24 sends it again.
+// (none for a failed payment). For the amount registered (amount ==
+// originAmount) ParseCallback reports KindCaptured, EventID "trn:{orderId}";
+// ConfirmCallback then calls PUT /api/v1/transaction/verify, signed over the
+// observation's amount and orderId. The payment is not paid before verify
+// succeeds: a verify error leaves it unchanged, the notification is answered
+// with an error and Przelewy24 sends it again.
 //
-// Refund asks for one refund through the batch endpoint; the outcome comes as
-// a refund notification with its own sign: status 0 KindRefunded, status 1
-// KindRefundFailed, EventID "refund:{refundsUuid}:{orderId}[:rejected]".
-// Refund notifications need no verify.
+// A notification for another amount (the buyer paid more or less than
+// registered) is an advance: ParseCallback reports getpaid.KindAdvance
+// (Amount = what was paid, EventID "advance:{orderId}") and ConfirmCallback
+// does not verify it, because verifying is what accepts the money. The engine
+// records it on the payment (Payment.Advance, status charge_started) for an
+// operator, who either accepts it — the engine then confirms an observation
+// of KindCaptured with Amount = the advance, which ConfirmCallback verifies
+// for that amount and orderId (refusing more than the payment, or another
+// currency), and the payment becomes partially paid (or paid) — or leaves
+// it: unverified, Przelewy24 keeps the money at the buyer's disposal and
+// returns it. FetchStatus reports the same for a transaction paid with
+// another amount.
+//
+// Refund asks for one refund through the batch endpoint (POST
+// /api/v1/transaction/refund) with requestId and refundsUuid derived from
+// getpaid's operation id (the id itself when it fits: 45 and 35 characters)
+// and urlStatus = getpaid's callback URL (or refund_notify_url). The outcome
+// comes as a refund notification with its own sign: status 0 KindRefunded,
+// status 1 KindRefundFailed, EventID "refund:{refundsUuid}:{orderId}[:rejected]",
+// OperationID the requestId when the signed refundsUuid derives from it.
+// FetchOperation looks refunds up with GET /api/v1/refund/by/orderId/{orderId}
+// (status 1 refunded, 2 and 3 refund_started, 4 refund_failed, with the
+// notification's event ids), matched by requestId; none is an error wrapping
+// getpaid.ErrNotFound. A repeated refund request, which Przelewy24 answers
+// 400 "Request already exists", is looked up and reported as it stands.
 //
 // # Quirks and decisions
 //
@@ -42,28 +78,38 @@
 //     escaping (U+2028/U+2029 escaped, as PHP's json_encode does). The JSON
 //     is written by hand, never with encoding/json defaults.
 //   - Notifications are accepted as JSON or form-encoded; numeric fields are
-//     read as integers before the sign JSON is rebuilt ("1500" and 1500 sign alike).
+//     read as integers before the sign JSON is rebuilt ("1500" and 1500 sign
+//     alike), so the order of the fields in the body does not matter.
 //   - A validly signed notification naming another merchantId or posId is
 //     refused as ErrSignatureInvalid: it is not addressed to this shop.
 //   - Amounts are integers in hundredths of the currency; only currencies with
 //     two minor digits can be configured (New refuses JPY, KWD, ...).
-//   - Prepare requires the buyer's email: Przelewy24's register requires it.
+//   - Register's limits are kept before anything is sent: the buyer's email
+//     is required and at most 50 characters (a longer one is refused as a
+//     *getpaid.FieldError on buyer.email, never cut: that would send another
+//     address); getpaid's return and notification URLs at most 250; the
+//     description is cut to 1024 characters and the buyer's name to 40.
 //   - The acknowledgement is HTTP 200 with body "OK" (Przelewy24 only needs 200).
-//   - FetchStatus: status 0 or 404 -> KindNone; 1 (advance payment, not
-//     verified) -> KindCaptured reported like a notification, so the engine's
-//     Poll confirms it with verify before applying it (a payment whose
-//     notifications were all lost is still finished by polling, and never
-//     counted before verify succeeds); 2 -> KindCaptured with data.amount
-//     (Full when it equals the payment's amount); 3 (returned) -> KindNone with
-//     BrokerStatus "returned", because refunds are deltas that arrive with
-//     their amounts in refund notifications. FetchStatus itself never calls
+//   - Przelewy24 sends a transaction notification again after 3, 5, 15, 30,
+//     60, 150 and 450 minutes (± 5) until the merchant verifies the
+//     transaction (its OpenAPI, "Notification"), answered 200 or not: a
+//     notification getpaid does not verify (an advance) comes back seven
+//     times and is a duplicate each time.
+//   - FetchStatus: status 0 or 404 -> KindNone; 1 (paid, not verified) ->
+//     KindCaptured reported like a notification (so the engine's Poll
+//     confirms it with verify before applying it: a payment whose
+//     notifications were all lost is still finished by polling) or
+//     KindAdvance for another amount; 2 -> KindCaptured with data.amount
+//     (Full when it equals the payment's amount), needing no verify; 3
+//     (returned) -> KindNone with BrokerStatus "returned", because refunds are
+//     deltas that arrive with their amounts. FetchStatus itself never calls
 //     verify.
-//   - refundID is the requestId and, up to 35 characters, the refundsUuid
-//     (longer ids are hashed to 35 hex digits). The orderId comes from the
-//     payment's ExternalID, else from a status lookup.
+//   - The orderId of refunds and lookups comes from the payment's
+//     ExternalID, else from a status lookup.
 //   - Errors are classified once, here: network errors, timeouts, 429 and 5xx
 //     are retryable *getpaid.BrokerError values; 400, 401, 404 and 409 are not
-//     and carry Przelewy24's error text.
-//   - The notification retry schedule is not documented publicly; nothing here
-//     depends on it.
+//     and carry Przelewy24's error text. For a mutating call (register,
+//     verify, refund) a timeout, a dropped connection or a 5xx after the
+//     request was sent is Happened (Przelewy24 may have acted); a refusal, or
+//     a connection never made, is not.
 package przelewy24

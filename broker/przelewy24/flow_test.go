@@ -95,26 +95,71 @@ func TestFlowOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := getpaid.KindNone
-			if tc.status == p24test.StatusAdvance {
-				want = getpaid.KindCaptured // to be confirmed with verify before it counts
+			want := map[string]getpaid.Kind{
+				p24test.OutcomePaid:    getpaid.KindCaptured, // to be confirmed with verify before it counts
+				p24test.OutcomePartial: getpaid.KindAdvance,  // paid another amount: for an operator
+			}[tc.outcome]
+			if want == "" {
+				want = getpaid.KindNone
 			}
 			if o.Kind != want {
 				t.Errorf("FetchStatus kind %s, want %s", o.Kind, want)
 			}
-			if tc.outcome == p24test.OutcomePartial {
-				o, err := e.b.ParseCallback(ctx, e.recv.requests()[0])
-				if err != nil || o.Full || o.Amount.Minor != 500 {
-					t.Fatalf("partial observation %+v %v", o, err)
-				}
-				if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); !errors.Is(err, getpaid.ErrAmountMismatch) {
-					t.Fatalf("ConfirmCallback of a partial payment = %v, want amount mismatch", err)
-				}
-				if e.sim.Verified(p.ID) {
-					t.Error("partial payment verified")
-				}
-			}
 		})
+	}
+}
+
+// A buyer who pays another amount than registered leaves an advance:
+// recorded, not verified, not paid, until an operator accepts it, which
+// verifies it for the amount paid.
+func TestAdvanceAcceptedByOperator(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	p := newPayment(1000, "PLN")
+	prep := e.prepare(t, p)
+	if err := e.sim.Pay(ctx, prep.Redirect, p24test.OutcomePartial); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "notification", func() bool { return len(e.recv.requests()) > 0 })
+	o, err := e.b.ParseCallback(ctx, e.recv.requests()[0])
+	if err != nil || o.Kind != getpaid.KindAdvance || o.Amount != p.Money(500) || o.ExternalID == "" {
+		t.Fatalf("advance %+v, %v", o, err)
+	}
+	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil || e.sim.Verified(p.ID) {
+		t.Fatalf("an advance was verified (%v)", err)
+	}
+	if changed, err := getpaid.Apply(p, o); !changed || err != nil || p.Status != getpaid.StatusChargeStarted || p.Advance != 500 || p.Captured != 0 {
+		t.Fatalf("Apply advance: %v %v %+v", changed, err, p)
+	}
+	polled, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+	if err != nil || polled.Kind != getpaid.KindAdvance || polled.EventID != o.EventID || polled.Amount != o.Amount {
+		t.Fatalf("FetchStatus of the advance %+v, %v; want the notification's fact", polled, err)
+	}
+	// What the engine confirms when an operator accepts the advance.
+	accept := &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindCaptured, Amount: p.Money(p.Advance), BrokerStatus: "advance accepted"}
+	for _, bad := range []getpaid.Money{p.Money(1001), {Minor: 500, Currency: "EUR"}, p.Money(0)} {
+		wrong := *accept
+		wrong.Amount = bad
+		if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: &wrong}); !errors.Is(err, getpaid.ErrAmountMismatch) {
+			t.Fatalf("accepting %s: err = %v, want ErrAmountMismatch", bad, err)
+		}
+	}
+	if e.sim.Verified(p.ID) {
+		t.Fatal("verified by a refused acceptance")
+	}
+	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: accept}); err != nil || !e.sim.Verified(p.ID) {
+		t.Fatalf("accepting the advance: %v, verified %v", err, e.sim.Verified(p.ID))
+	}
+	if _, err := getpaid.Apply(p, accept); err != nil || p.Status != getpaid.StatusPartiallyPaid || p.Captured != 500 || p.Advance != 0 {
+		t.Fatalf("after acceptance: %v %+v", err, p)
+	}
+	got, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+	if err != nil || got.Kind != getpaid.KindCaptured || got.Amount != p.Money(500) || got.Full {
+		t.Fatalf("FetchStatus after acceptance %+v, %v", got, err)
+	}
+	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: got}); err != nil {
+		t.Fatalf("a verified poll needs no confirmation: %v", err)
 	}
 }
 
@@ -131,7 +176,7 @@ func TestConfirmCallbackFailures(t *testing.T) {
 		{"verify refused", func(s *p24test.Server) { s.SetVerifyFailure(true) }, 0, "", nil, false},
 		{"broker 5xx", func(s *p24test.Server) { s.SetFailure("5xx") }, 0, "", nil, true},
 		{"broker timeout", func(s *p24test.Server) { s.SetFailure("timeout") }, 0, "", nil, true},
-		{"wrong amount", func(*p24test.Server) {}, 999, "", getpaid.ErrAmountMismatch, false},
+		{"more than the payment", func(*p24test.Server) {}, 1001, "", getpaid.ErrAmountMismatch, false},
 		{"wrong currency", func(*p24test.Server) {}, 0, "EUR", getpaid.ErrAmountMismatch, false},
 	}
 	for _, tc := range tests {
@@ -144,13 +189,16 @@ func TestConfirmCallbackFailures(t *testing.T) {
 			if err := e.sim.Pay(ctx, prep.Redirect, p24test.OutcomePaid); err != nil {
 				t.Fatal(err)
 			}
-			req, err := e.sim.Notification(p.ID, tc.amount, tc.currency)
+			req, err := e.sim.Notification(p.ID, 0, tc.currency)
 			if err != nil {
 				t.Fatal(err)
 			}
 			o, err := e.b.ParseCallback(ctx, req)
 			if err != nil {
 				t.Fatalf("ParseCallback of a simulator notification: %v", err)
+			}
+			if tc.amount != 0 {
+				o.Amount.Minor = tc.amount // as an acceptance of a larger advance would ask
 			}
 			tc.setup(e.sim)
 			err = e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o})

@@ -29,7 +29,7 @@ func checkParse(t *testing.T, b *Broker, req *getpaid.CallbackRequest) {
 		return
 	}
 	switch o.Kind {
-	case getpaid.KindCaptured, getpaid.KindRefunded, getpaid.KindRefundFailed:
+	case getpaid.KindCaptured, getpaid.KindAdvance, getpaid.KindRefunded, getpaid.KindRefundFailed:
 	default:
 		t.Fatalf("unexpected kind %s", o.Kind)
 	}

@@ -64,10 +64,18 @@ type env struct {
 	recv *receiver
 }
 
+// newEnv wires a backend to a simulator whose notifications are not sent
+// again during a test (the retry schedule's unit is an hour) and a receiver
+// answering script.
 func newEnv(t *testing.T, script ...int) *env {
+	return newEnvWith(t, func(*p24test.Config) {}, script...)
+}
+
+func newEnvWith(t *testing.T, edit func(*p24test.Config), script ...int) *env {
 	t.Helper()
-	sim := p24test.Start(p24test.Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret",
-		RetryDelay: 5 * time.Millisecond, MaxAttempts: 4, HangTimeout: 5 * time.Second})
+	cfg := p24test.Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", RetryUnit: time.Hour, HangTimeout: 5 * time.Second}
+	edit(&cfg)
+	sim := p24test.Start(cfg)
 	t.Cleanup(sim.Close)
 	b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: sim.URL(),
 		HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})

@@ -50,17 +50,34 @@ func placeholderSettings(kind string) yaml.Node {
 type simulator struct {
 	handler http.Handler
 	setBase func(string)
+	close   func() // stops its background deliveries and timers
+	pay     func(ctx context.Context, rd *getpaid.Redirect, outcome string) error
+}
+
+// simOptions tune a simulator run standalone (getpaid simulate) or in the demo.
+type simOptions struct {
+	// settleAfter: every refund the simulator accepts finishes (and is
+	// notified) this long after, so nothing stays pending for ever.
+	settleAfter time.Duration
+	// retryUnit scales Przelewy24's notification schedule (3, 5, 15, ...
+	// minutes in production).
+	retryUnit time.Duration
+}
+
+func defaultSimOptions() simOptions {
+	return simOptions{settleAfter: 2 * time.Second, retryUnit: time.Second}
 }
 
 // newSimulator builds the simulator of a broker with demo credentials.
-func newSimulator(name string) (*simulator, map[string]any, error) {
+func newSimulator(name string, o simOptions) (*simulator, map[string]any, error) {
 	switch name {
 	case "przelewy24":
-		sim := p24test.New(p24test.Config{MerchantID: 11111, CRC: "demo-crc-key", APIKey: "demo-api-key", RetryDelay: time.Second})
-		return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL},
+		sim := p24test.New(p24test.Config{MerchantID: 11111, PosID: 11111, CRC: "demo-crc-key", APIKey: "demo-api-key",
+			RetryUnit: o.retryUnit, RefundDelay: o.settleAfter})
+		return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay},
 			map[string]any{"merchant_id": 11111, "crc": "demo-crc-key", "api_key": "demo-api-key"}, nil
 	case "payu":
-		return newPayuSimulator()
+		return newPayuSimulator(o)
 	case "dotpay":
 		return newDotpaySimulator()
 	}
@@ -69,7 +86,7 @@ func newSimulator(name string) (*simulator, map[string]any, error) {
 
 // startSimulator serves a simulator on a loopback port of its own.
 func startSimulator(name string) (url string, settings map[string]any, stop func(), err error) {
-	sim, settings, err := newSimulator(name)
+	sim, settings, err := newSimulator(name, defaultSimOptions())
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -81,7 +98,7 @@ func startSimulator(name string) (url string, settings map[string]any, stop func
 	sim.setBase(url)
 	hs := &http.Server{Handler: sim.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
-	return url, settings, func() { _ = hs.Close() }, nil
+	return url, settings, func() { _ = hs.Close(); sim.close() }, nil
 }
 
 // demoSimulators starts the simulator of every real broker and returns

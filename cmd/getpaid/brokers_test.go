@@ -36,7 +36,9 @@ func payuHeader(alg string, body, key string) string {
 func TestCallbackCheckPayU(t *testing.T) {
 	t.Parallel()
 	path := writeConfig(t, payuConfig)
-	pathMD5 := writeConfig(t, payuConfig+"    allow_md5: true\n")
+	pathMD5 := writeConfig(t, payuConfig+"    allow_md5: true\n") // the old setting still loads
+	pathStrict := writeConfig(t, payuConfig+"    strict_signatures: true\n")
+	pathTimeouts := writeConfig(t, payuConfig+"    timeout: 10s\n    validity_time: 30m\n    pre_authorization: true\n")
 	const key = "b6ca15b0d1020e8094d9b5f8d163db54"
 	full := `{"order":{"orderId":"WZGF5FFDRJ140731GUEST000P01","extOrderId":"pay_1","currencyCode":"PLN","totalAmount":"15000","status":"COMPLETED"},"localReceiptDateTime":"2026-11-25T10:00:00.000+01:00"}`
 	short := `{"order":{"status":"COMPLETED"}}`
@@ -47,8 +49,11 @@ func TestCallbackCheckPayU(t *testing.T) {
 	}{
 		{"SHA-256 notification", path, full, payuHeader("SHA-256", full, key), 0, "valid"},
 		{"X- header alone", path, full, "X-" + payuHeader("SHA-256", full, key), 0, "valid"},
-		{"MD5 refused by default", path, full, payuHeader("MD5", full, key), 1, "invalid: payu: callback signature invalid"},
-		{"MD5 with allow_md5", pathMD5, full, payuHeader("MD5", full, key), 0, "valid"},
+		{"MD5 accepted by default, as PayU signs", path, full, payuHeader("MD5", full, key), 0, "valid"},
+		{"MD5 with the old allow_md5", pathMD5, full, payuHeader("MD5", full, key), 0, "valid"},
+		{"MD5 refused with strict_signatures", pathStrict, full, payuHeader("MD5", full, key), 1, "invalid: payu: callback signature invalid"},
+		{"SHA-256 with strict_signatures", pathStrict, full, payuHeader("SHA-256", full, key), 0, "valid"},
+		{"duration settings", pathTimeouts, full, payuHeader("MD5", full, key), 0, "valid"},
 		{"wrong key", path, full, payuHeader("SHA-256", full, "another-key"), 1, "invalid: payu: callback signature invalid"},
 		{"signature right, body incomplete", path, short, payuHeader("SHA-256", short, key), 1, "invalid: the signature is valid, but getpaid would refuse the body"},
 	}

@@ -31,7 +31,7 @@ func newDotpaySimulator() (*simulator, map[string]any, error) {
 	sim := dotpaytest.New(dotpaytest.Config{ShopID: "700001", PIN: "DemoPin0123456789", APIUsername: "demo-seller",
 		APIPassword: "demo-seller-password", RetryDelay: time.Second})
 	c := sim.Config()
-	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL}, map[string]any{
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay}, map[string]any{
 		"shop_id": c.ShopID, "pin": c.PIN, "sandbox": true, "api_username": c.APIUsername, "api_password": c.APIPassword,
 	}, nil
 }

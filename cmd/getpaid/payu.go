@@ -23,11 +23,12 @@ func payuKind() backendKind {
 }
 
 // newPayuSimulator runs the PayU simulator with PayU's public sandbox POS
-// credentials, signing notifications with SHA-256.
-func newPayuSimulator() (*simulator, map[string]any, error) {
-	sim := payutest.New(payutest.Config{})
+// credentials, signing notifications with MD5 as PayU does, and finishing
+// refunds o.settleAfter after accepting them.
+func newPayuSimulator(o simOptions) (*simulator, map[string]any, error) {
+	sim := payutest.New(payutest.Config{AutoSettleRefunds: o.settleAfter})
 	c := sim.Config()
-	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL}, map[string]any{
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay}, map[string]any{
 		"pos_id": c.PosID, "second_key": c.SecondKey, "client_id": c.ClientID, "client_secret": c.ClientSecret,
 	}, nil
 }

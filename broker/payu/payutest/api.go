@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -62,11 +63,11 @@ func (s *Server) Handler() http.Handler {
 	api("POST /pl/standard/user/oauth/authorize", s.handleToken)
 	api("POST /api/v2_1/orders", s.authed(s.handleCreate))
 	api("GET /api/v2_1/orders/{id}", s.authed(s.handleGet))
-	api("DELETE /api/v2_1/orders/{id}", s.authed(s.handleDelete))
-	api("PUT /api/v2_1/orders/{id}/status", s.authed(s.handleStatusUpdate))
-	api("POST /api/v2_1/orders/{id}/captures", s.authed(s.handleCapture))
-	api("POST /api/v2_1/orders/{id}/refunds", s.authed(s.handleRefund))
-	api("POST /api/v2_1/orders/{id}/refund", s.authed(s.handleRefund))
+	api("DELETE /api/v2_1/orders/{id}", s.authed(s.operation(s.handleDelete)))
+	api("PUT /api/v2_1/orders/{id}/status", s.authed(s.operation(s.handleStatusUpdate)))
+	api("POST /api/v2_1/orders/{id}/captures", s.authed(s.operation(s.handleCapture)))
+	api("POST /api/v2_1/orders/{id}/refunds", s.authed(s.operation(s.handleRefund)))
+	api("POST /api/v2_1/orders/{id}/refund", s.authed(s.operation(s.handleRefund)))
 	api("GET /api/v2_1/orders/{id}/refunds", s.authed(s.handleListRefunds))
 	mux.HandleFunc("GET /pay/", s.handlePage)
 	mux.HandleFunc("POST /pay/", s.handlePageChoice)
@@ -295,33 +296,51 @@ func (s *Server) handleStatusUpdate(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusBadRequest, "ERROR_VALUE_INVALID", "orderStatus must be COMPLETED")
 		return
 	}
-	s.capture(w, r, "")
+	s.capture(w, r, "", "")
 }
 
 func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) {
-	var body struct{ Amount, CurrencyCode string }
+	var body struct {
+		Amount       string `json:"amount"`
+		CurrencyCode string `json:"currencyCode"`
+	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil && err != io.EOF {
 		writeStatus(w, http.StatusBadRequest, "ERROR_SYNTAX", "Syntax error in request")
 		return
 	}
-	s.capture(w, r, body.Amount)
+	if (body.Amount == "") != (body.CurrencyCode == "") {
+		writeStatus(w, http.StatusBadRequest, "ERROR_VALUE_MISSING", "A partial capture needs amount and currencyCode")
+		return
+	}
+	s.capture(w, r, body.Amount, body.CurrencyCode)
 }
 
-// capture completes a WAITING_FOR_CONFIRMATION order. Only whole-amount
-// captures are simulated.
-func (s *Server) capture(w http.ResponseWriter, r *http.Request, amount string) {
+// capture completes a WAITING_FOR_CONFIRMATION order: the whole order, or
+// part of it (amount below totalAmount, in the order's currency), after which
+// the rest is released and the order's totalAmount is what was captured.
+func (s *Server) capture(w http.ResponseWriter, r *http.Request, amount, currency string) {
 	o, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
 	defer s.mu.Unlock()
-	if amount != "" && amount != o.TotalAmount {
-		writeStatus(w, http.StatusBadRequest, "ERROR_VALUE_INVALID", "Partial capture is not simulated")
-		return
-	}
-	if o.Status != "WAITING_FOR_CONFIRMATION" || !s.transition(o, "COMPLETED") {
+	if o.Status != "WAITING_FOR_CONFIRMATION" {
 		writeStatus(w, http.StatusBadRequest, "BUSINESS_ERROR", "Order in status "+o.Status+" cannot be captured")
 		return
 	}
+	if amount != "" {
+		total, _ := strconv.ParseInt(o.TotalAmount, 10, 64)
+		n, err := strconv.ParseInt(amount, 10, 64)
+		switch {
+		case currency != o.CurrencyCode:
+			writeStatus(w, http.StatusBadRequest, "ERROR_VALUE_INVALID", "Invalid field value: currencyCode")
+			return
+		case !digits(amount) || err != nil || n <= 0 || n >= total:
+			writeStatus(w, http.StatusBadRequest, "ERROR_VALUE_INVALID", "Amount must be less than the order amount")
+			return
+		}
+		o.TotalAmount = strconv.FormatInt(n, 10)
+	}
+	s.transition(o, "COMPLETED")
 	writeJSON(w, http.StatusOK, map[string]any{"status": statusBody{StatusCode: "SUCCESS", StatusDesc: "Status was updated"}})
 }

@@ -5,28 +5,33 @@
 // It serves:
 //
 //	POST   /pl/standard/user/oauth/authorize   client_credentials → bearer token, expires_in 43199
-//	POST   /api/v2_1/orders                    validates, extOrderId unique per POS, 302 + JSON
+//	POST   /api/v2_1/orders                    validates, extOrderId unique per POS, 302 + JSON;
+//	                                           payMethods authorizationType PRE_AUTHORIZATION holds the payment
 //	GET    /api/v2_1/orders/{id}               {"orders":[...],"status":...,"properties":[PAYMENT_ID]}
 //	DELETE /api/v2_1/orders/{id}               cancel (NEW, PENDING, WAITING_FOR_CONFIRMATION)
-//	PUT    /api/v2_1/orders/{id}/status        {"orderStatus":"COMPLETED"} captures a hold
-//	POST   /api/v2_1/orders/{id}/captures      captures a hold (whole amount only)
+//	PUT    /api/v2_1/orders/{id}/status        {"orderStatus":"COMPLETED"} captures a hold (deprecated by PayU)
+//	POST   /api/v2_1/orders/{id}/captures      no body: the whole hold; {"amount","currencyCode"}: part
+//	                                           of it, the rest released, totalAmount then the captured amount
 //	POST   /api/v2_1/orders/{id}/refunds       idempotent on extRefundId + identical data; no overdraw
-//	GET    /api/v2_1/orders/{id}/refunds       list
+//	GET    /api/v2_1/orders/{id}/refunds       {"refunds":[...]}, or a bare array with RefundListArray
 //	GET    /pay/?orderId=..&token=..           the buyer's page: pay, authorise only, decline, go back
 //	POST   /pay/                               the buyer's choice; then 303 to continueUrl
 //	                                           (with error=501 after a decline)
 //
 // Every status change is notified asynchronously to notifyUrl with both
-// OpenPayu-Signature and X-OpenPayU-Signature (algorithm from Config,
-// SHA-256 by default, MD5 like PayU's sandbox), numbers as strings, in order
-// per order, retried with doubling backoff until the receiver answers 200,
-// at most NotifyAttempts times.
+// OpenPayu-Signature and X-OpenPayU-Signature (algorithm from Config, MD5 by
+// default as PayU signs, or SHA-256/384/512), numbers as strings, in order per
+// order, retried with doubling backoff until the receiver answers 200, at
+// most NotifyAttempts times. Refunds stay PENDING until SettleRefund, or
+// finish by themselves AutoSettleRefunds after they were made.
 //
 // Test controls: Pay (act as the buyer: "paid", "pre_auth", "declined",
-// "abandoned", "pending"), Settle, Expire, SettleRefund, Notification and RefundNotification
-// (signed bodies for duplicate, reordering, tampering and wrong-amount tests),
-// SetFailure ("", "5xx", "timeout"), RevokeTokens, Notifications (delivery
-// log), Order, OrderByExtID, Refunds, TokenRequests.
+// "abandoned", "pending"), Settle, Expire, SettleRefund, Notification and
+// RefundNotification (signed bodies for duplicate, reordering, tampering and
+// wrong-amount tests), SignedHeader, SetFailure ("", "5xx", "timeout": every
+// API call), SetOperationFault ("", "timeout-after", "timeout-before",
+// "5xx": money operations only), RevokeTokens, Notifications (delivery log),
+// Order, OrderByExtID, Refunds, TokenRequests, Quiet.
 //
 // Defaults are PayU's public sandbox POS 300746 and its keys.
 package payutest

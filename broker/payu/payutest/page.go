@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/getpaid-go/getpaid"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 var pageTmpl = template.Must(template.New("pay").Parse(`<!doctype html>

@@ -101,7 +101,15 @@ func (s *Server) handleListRefunds(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"refunds": o.refunds})
+	list := o.refunds
+	if list == nil {
+		list = []*refund{}
+	}
+	if s.cfg.RefundListArray {
+		writeJSON(w, http.StatusOK, list)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"refunds": list})
 }
 
 // SettleRefund ends a PENDING refund with status "FINALIZED" or "CANCELED"

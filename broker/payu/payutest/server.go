@@ -34,7 +34,7 @@ type Config struct {
 	SecondKey    string // default "b6ca15b0d1020e8094d9b5f8d163db54"
 	ClientID     string // default PosID
 	ClientSecret string // default "2ee86a66e5d97e3fadc400c9f19b065d"
-	Algorithm    string // notification signature: "SHA-256" (default), "MD5" (sandbox realism), "SHA-384", "SHA-512"
+	Algorithm    string // notification signature: "MD5" (default, as PayU signs), "SHA-256", "SHA-384", "SHA-512"
 
 	// TokenTTL is the OAuth expires_in; default 43199 s like PayU.
 	TokenTTL time.Duration
@@ -51,6 +51,10 @@ type Config struct {
 	// AutoSettleRefunds finalizes refunds this long after creation; 0 leaves
 	// them PENDING until SettleRefund.
 	AutoSettleRefunds time.Duration
+	// RefundListArray answers GET .../refunds with a bare JSON array, the
+	// shape of PayU's OpenAPI, instead of {"refunds": [...]}, the shape of
+	// PayU's documentation.
+	RefundListArray bool
 	// HTTPClient sends notifications; default a client with a 10 s timeout.
 	HTTPClient *http.Client
 }
@@ -73,6 +77,7 @@ type Server struct {
 	mu         sync.Mutex
 	base       string
 	failure    string
+	opFault    string
 	tokens     map[string]time.Time
 	tokenCount int
 	orders     map[string]*order
@@ -104,7 +109,7 @@ func New(cfg Config) *Server {
 		cfg.ClientSecret = "2ee86a66e5d97e3fadc400c9f19b065d"
 	}
 	if cfg.Algorithm == "" {
-		cfg.Algorithm = "SHA-256"
+		cfg.Algorithm = "MD5"
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 43199 * time.Second

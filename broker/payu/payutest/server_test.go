@@ -3,6 +3,8 @@ package payutest
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // client is a minimal PayU API client for the simulator's own tests.
@@ -188,5 +192,118 @@ func TestCloseTwiceAndHandlerOnly(t *testing.T) {
 	h.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v2_1/orders/X", nil))
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("code %d", rec.Code)
+	}
+}
+
+// payHold creates an order and holds its payment (WAITING_FOR_CONFIRMATION).
+func payHold(t *testing.T, s *Server, c *client) string {
+	t.Helper()
+	id, redirect := create(c, "", "ext-"+randomHex(4))
+	if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: redirect}, OutcomePreAuth); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestCaptures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		code       int
+		want       string // the order's totalAmount after, "" if not captured
+	}{
+		{"empty body: the whole hold", "", 200, "1000"},
+		{"part", `{"amount":"400","currencyCode":"PLN"}`, 200, "400"},
+		{"the whole amount as a part", `{"amount":"1000","currencyCode":"PLN"}`, 400, ""},
+		{"more than held", `{"amount":"1001","currencyCode":"PLN"}`, 400, ""},
+		{"another currency", `{"amount":"400","currencyCode":"EUR"}`, 400, ""},
+		{"amount without currency", `{"amount":"400"}`, 400, ""},
+		{"decimal amount", `{"amount":"4.00","currencyCode":"PLN"}`, 400, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := Start(Config{})
+			t.Cleanup(s.Close)
+			c := newClient(t, s)
+			id := payHold(t, s, c)
+			code, m, _ := c.do("POST", "/api/v2_1/orders/"+id+"/captures", tc.body)
+			if code != tc.code {
+				t.Fatalf("%d %v", code, m)
+			}
+			_, got, _ := c.do("GET", "/api/v2_1/orders/"+id, "")
+			order := got["orders"].([]any)[0].(map[string]any)
+			if tc.want == "" {
+				if order["status"] != "WAITING_FOR_CONFIRMATION" {
+					t.Fatalf("a refused capture moved the order to %v", order["status"])
+				}
+				return
+			}
+			if order["status"] != "COMPLETED" || order["totalAmount"] != tc.want {
+				t.Fatalf("order %v %v, want COMPLETED %s", order["status"], order["totalAmount"], tc.want)
+			}
+			// A second capture of a completed order is refused.
+			if code, _, _ := c.do("POST", "/api/v2_1/orders/"+id+"/captures", ""); code != 400 {
+				t.Fatalf("second capture %d", code)
+			}
+		})
+	}
+}
+
+func TestOperationFaultSwitch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode      string
+		code      int
+		completed bool
+	}{
+		{Fault5xx, 500, false},
+		{FaultTimeoutBefore, 0, false},
+		{FaultTimeoutAfter, 0, true},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			s := Start(Config{})
+			t.Cleanup(s.Close)
+			c := newClient(t, s)
+			id := payHold(t, s, c)
+			s.SetOperationFault(tc.mode)
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "POST", s.URL()+"/api/v2_1/orders/"+id+"/captures", nil)
+			req.Header.Set("Authorization", "Bearer "+c.tok)
+			resp, err := http.DefaultClient.Do(req)
+			switch {
+			case tc.code != 0 && (err != nil || resp.StatusCode != tc.code):
+				t.Fatalf("%v %v, want %d", resp, err, tc.code)
+			case tc.code == 0 && err == nil:
+				t.Fatalf("answered %d, want no answer", resp.StatusCode)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+			// Retrieving is not affected, and tells what happened.
+			st, _ := s.Order(id)
+			if (st == "COMPLETED") != tc.completed {
+				t.Fatalf("order %s after %s", st, tc.mode)
+			}
+			_, got, _ := c.do("GET", "/api/v2_1/orders/"+id, "")
+			if statusCode(got) != "SUCCESS" {
+				t.Fatalf("retrieve %v", got)
+			}
+		})
+	}
+}
+
+func TestSignsWithMD5ByDefault(t *testing.T) {
+	t.Parallel()
+	s := New(Config{})
+	defer s.Close()
+	body := []byte(`{"order":{"status":"COMPLETED"}}`)
+	h := s.SignedHeader(body)
+	sum := md5.Sum(append(append([]byte(nil), body...), s.Config().SecondKey...))
+	want := "sender=checkout;signature=" + hex.EncodeToString(sum[:]) + ";algorithm=MD5;content=DOCUMENT"
+	if got := h.Get("OpenPayu-Signature"); got != want || h.Get("X-OpenPayU-Signature") != want {
+		t.Fatalf("header %q, want %q", got, want)
 	}
 }

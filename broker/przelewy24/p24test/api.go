@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // Handler serves the REST API under /api/v1/ and the buyer's page under
@@ -21,7 +24,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/transaction/register", s.api(s.register))
 	mux.HandleFunc("PUT /api/v1/transaction/verify", s.api(s.verify))
 	mux.HandleFunc("GET /api/v1/transaction/by/sessionId/{sessionId}", s.api(s.lookup))
-	mux.HandleFunc("POST /api/v1/transaction/refund", s.api(s.refund))
+	mux.HandleFunc("POST /api/v1/transaction/refund", s.api(s.operation(s.refund)))
+	mux.HandleFunc("GET /api/v1/refund/by/orderId/{orderId}", s.api(s.refundsByOrder))
 	mux.HandleFunc("GET /trnRequest/{token}", s.page)
 	mux.HandleFunc("POST /trnRequest/{token}", s.buyerChoice)
 	return mux
@@ -50,7 +54,7 @@ func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
 		case "timeout":
 			ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HangTimeout)
 			defer cancel()
-			s.wait(ctx, s.cfg.HangTimeout)
+			s.wait(ctx, s.cfg.HangTimeout, nil)
 			apiError(w, http.StatusGatewayTimeout, "Timeout")
 			return
 		}
@@ -74,23 +78,101 @@ func decode(r *http.Request, v any) error {
 	return dec.Decode(v)
 }
 
+// registerIn is register's body (Przelewy24 OpenAPI TransactionRequestBody):
+// every field the specification lists is accepted, and any other refused.
 type registerIn struct {
-	MerchantID  int64  `json:"merchantId"`
-	PosID       int64  `json:"posId"`
-	SessionID   string `json:"sessionId"`
-	Amount      int64  `json:"amount"`
-	Currency    string `json:"currency"`
-	Description string `json:"description"`
-	Email       string `json:"email"`
-	Client      string `json:"client"`
-	Country     string `json:"country"`
-	Language    string `json:"language"`
-	URLReturn   string `json:"urlReturn"`
-	URLStatus   string `json:"urlStatus"`
-	Encoding    string `json:"encoding"`
-	TimeLimit   int    `json:"timeLimit"`
-	Channel     int    `json:"channel"`
-	Sign        string `json:"sign"`
+	MerchantID       int64           `json:"merchantId"`
+	PosID            int64           `json:"posId"`
+	SessionID        string          `json:"sessionId"`
+	Amount           int64           `json:"amount"`
+	Currency         string          `json:"currency"`
+	Description      string          `json:"description"`
+	Email            string          `json:"email"`
+	Client           string          `json:"client"`
+	Address          string          `json:"address"`
+	Zip              string          `json:"zip"`
+	City             string          `json:"city"`
+	Country          string          `json:"country"`
+	Phone            string          `json:"phone"`
+	Language         string          `json:"language"`
+	Method           *int64          `json:"method"`
+	URLReturn        string          `json:"urlReturn"`
+	URLStatus        string          `json:"urlStatus"`
+	TimeLimit        *int64          `json:"timeLimit"`
+	Channel          *int64          `json:"channel"`
+	WaitForResult    *bool           `json:"waitForResult"`
+	RegulationAccept *bool           `json:"regulationAccept"`
+	Shipping         *int64          `json:"shipping"`
+	TransferLabel    string          `json:"transferLabel"`
+	MobileLib        *int64          `json:"mobileLib"`
+	SDKVersion       string          `json:"sdkVersion"`
+	Sign             string          `json:"sign"`
+	Encoding         string          `json:"encoding"`
+	MethodRefID      string          `json:"methodRefId"`
+	Cart             json.RawMessage `json:"cart"`
+	Additional       json.RawMessage `json:"additional"`
+}
+
+// languages register accepts.
+var languages = []string{"bg", "cs", "de", "en", "es", "fr", "hr", "hu", "it", "nl", "pl", "pt", "se", "sk", "ro"}
+
+// channelBits are the channel values register accepts, summed.
+const channelBits = 1 | 2 | 4 | 8 | 16 | 32 | 64 | 128 | 256 | 4096 | 8192 | 16384
+
+func runes(s string) int { return utf8.RuneCountInString(s) }
+
+// invalid returns the first field register refuses, or "".
+func (in *registerIn) invalid() string {
+	between := func(p *int64, lo, hi int64) bool { return p == nil || (*p >= lo && *p <= hi) }
+	switch {
+	case in.SessionID == "" || runes(in.SessionID) > 100:
+		return "sessionId"
+	case in.Amount <= 0:
+		return "amount"
+	case len(in.Currency) != 3 || strings.ToUpper(in.Currency) != in.Currency:
+		return "currency"
+	case in.Description == "" || runes(in.Description) > 1024:
+		return "description"
+	case in.Email == "" || runes(in.Email) > 50 || !strings.Contains(in.Email, "@"):
+		return "email"
+	case runes(in.Client) > 40:
+		return "client"
+	case runes(in.Address) > 80:
+		return "address"
+	case runes(in.Zip) > 10:
+		return "zip"
+	case runes(in.City) > 50:
+		return "city"
+	case len(in.Country) != 2:
+		return "country"
+	case runes(in.Phone) > 12:
+		return "phone"
+	case !slices.Contains(languages, in.Language):
+		return "language"
+	case in.Method != nil && *in.Method < 0:
+		return "method"
+	case in.URLReturn == "" || runes(in.URLReturn) > 250:
+		return "urlReturn"
+	case runes(in.URLStatus) > 250:
+		return "urlStatus"
+	case !between(in.TimeLimit, 0, 99):
+		return "timeLimit"
+	case in.Channel != nil && (*in.Channel <= 0 || *in.Channel&^channelBits != 0):
+		return "channel"
+	case runes(in.TransferLabel) > 20:
+		return "transferLabel"
+	case !between(in.MobileLib, 1, 1):
+		return "mobileLib"
+	case runes(in.SDKVersion) > 10:
+		return "sdkVersion"
+	case in.Encoding != "" && in.Encoding != "UTF-8" && in.Encoding != "ISO-8859-2" && in.Encoding != "Windows-1250":
+		return "encoding"
+	case runes(in.MethodRefID) > 250:
+		return "methodRefId"
+	case in.Sign == "" || len(in.Sign) > 100:
+		return "sign"
+	}
+	return ""
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
@@ -103,10 +185,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	case in.MerchantID != int64(s.cfg.MerchantID) || in.PosID != int64(s.cfg.PosID):
 		apiError(w, http.StatusBadRequest, "Invalid merchantId or posId")
 		return
-	case in.SessionID == "" || len(in.SessionID) > 100 || in.Amount <= 0 || len(in.Currency) != 3 ||
-		in.Description == "" || in.Email == "" || len(in.Country) != 2 || len(in.Language) != 2 ||
-		in.URLReturn == "" || in.Sign == "":
-		apiError(w, http.StatusBadRequest, "Invalid input data")
+	case in.invalid() != "":
+		apiError(w, http.StatusBadRequest, "Invalid input data: "+in.invalid())
 		return
 	case in.Sign != s.registerSign(in.SessionID, in.MerchantID, in.Amount, in.Currency):
 		apiError(w, http.StatusBadRequest, "Incorrect CRC value")
@@ -127,7 +207,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		Token: newToken(), SessionID: in.SessionID, OrderID: s.nextID, Amount: in.Amount,
 		Currency: in.Currency, Description: in.Description, Email: in.Email, Client: in.Client,
 		URLReturn: in.URLReturn, URLStatus: in.URLStatus, MethodID: 25,
-		Statement: fmt.Sprintf("p24-%d", s.nextID), Registered: s.now(),
+		Statement: fmt.Sprintf("p24-%d", s.nextID), Registered: s.now(), verified: make(chan struct{}),
 	}
 	s.nextID++
 	s.byToken[t.Token], s.bySess[t.SessionID], s.byOrder[t.OrderID] = t, t, t
@@ -168,6 +248,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	default:
 		if t.Status == StatusAdvance {
 			t.Status = StatusVerified
+			close(t.verified) // the notification is no longer sent again
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]string{"status": "success"}, "responseCode": 0})
 	}
@@ -193,66 +274,4 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 		"clientAddress": "", "clientCity": "", "clientPostcode": "", "batchId": 0, "fee": "0",
 		"statement": t.Statement,
 	}, "responseCode": 0})
-}
-
-type refundIn struct {
-	RequestID   string `json:"requestId"`
-	RefundsUUID string `json:"refundsUuid"`
-	URLStatus   string `json:"urlStatus"`
-	Refunds     []struct {
-		OrderID     int64  `json:"orderId"`
-		SessionID   string `json:"sessionId"`
-		Amount      int64  `json:"amount"`
-		Description string `json:"description"`
-	} `json:"refunds"`
-}
-
-func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
-	var in refundIn
-	if err := decode(r, &in); err != nil || in.RequestID == "" || in.RefundsUUID == "" ||
-		len(in.RequestID) > 45 || len(in.RefundsUUID) > 35 || len(in.Refunds) == 0 {
-		apiError(w, http.StatusBadRequest, "Invalid input data")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	results := make([]map[string]any, len(in.Refunds))
-	ok := true
-	pending := map[int64]int64{}
-	for i, it := range in.Refunds {
-		res := map[string]any{"orderId": it.OrderID, "sessionId": it.SessionID, "amount": it.Amount,
-			"description": it.Description, "status": true, "message": "success"}
-		t, found := s.byOrder[it.OrderID]
-		switch {
-		case !found || t.SessionID != it.SessionID || t.Status < StatusVerified:
-			res["status"], res["message"] = false, "Transaction not found"
-			ok = false
-		case it.Amount <= 0 || it.Amount > t.Paid-t.Refunded-pending[it.OrderID]:
-			res["status"], res["message"] = false, "The amount of refund exceeds available amount for the transaction"
-			ok = false
-		default:
-			pending[it.OrderID] += it.Amount
-		}
-		results[i] = res
-	}
-	for _, rf := range s.refunds {
-		if rf.UUID == in.RefundsUUID {
-			ok = false // a reused refundsUuid is refused [U: real behaviour unknown]
-			for _, res := range results {
-				res["status"], res["message"] = false, "refundsUuid already used"
-			}
-		}
-	}
-	if !ok {
-		writeJSON(w, http.StatusConflict, map[string]any{"error": results, "code": http.StatusConflict})
-		return
-	}
-	for _, it := range in.Refunds {
-		t := s.byOrder[it.OrderID]
-		t.Refunded += it.Amount
-		rf := &refund{RequestID: in.RequestID, UUID: in.RefundsUUID, OrderID: it.OrderID, Amount: it.Amount, Status: 2}
-		s.refunds = append(s.refunds, rf)
-		s.settleRefundLocked(t, rf, in.URLStatus)
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"data": results, "responseCode": 0})
 }

@@ -1,7 +1,6 @@
 package p24test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +85,7 @@ func (s *Server) pay(token, outcome string) (string, error) {
 	}
 	t.Status, t.PaidAt = StatusAdvance, s.now()
 	if t.URLStatus != "" {
-		s.deliverLocked("transaction", t.SessionID, t.URLStatus, s.notificationBody(t, t.Paid, t.Currency))
+		s.deliverLocked("transaction", t.SessionID, t.URLStatus, s.notificationBody(t, t.Paid, t.Currency), t.verified)
 	}
 	return t.URLReturn, nil
 }
@@ -157,69 +156,4 @@ func (s *Server) Notification(sessionID string, amount int64, currency string) (
 		Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/json"}},
 		Query: url.Values{}, Body: s.notificationBody(t, amount, currency), RemoteIP: s.cfg.SourceIP,
 	}, nil
-}
-
-// settleRefundLocked ends a refund as completed, or rejected when so set, and
-// sends its notification to urlStatus.
-func (s *Server) settleRefundLocked(t *transaction, rf *refund, urlStatus string) {
-	status := int64(0)
-	if s.rejRef {
-		status, rf.Status = 1, 4
-		t.Refunded -= rf.Amount
-	} else {
-		rf.Status = 1
-		if t.Refunded >= t.Paid {
-			t.Status = StatusReturned
-		}
-	}
-	if urlStatus != "" {
-		s.deliverLocked("refund", t.SessionID, urlStatus, s.refundNotificationBody(t, rf, status))
-	}
-}
-
-// deliverLocked POSTs body to target in the background until it is answered
-// 200, pausing RetryDelay, doubling, between attempts, at most MaxAttempts times.
-func (s *Server) deliverLocked(kind, sessionID, target string, body []byte) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		delay := s.cfg.RetryDelay
-		for attempt := 1; attempt <= s.cfg.MaxAttempts; attempt++ {
-			d := Delivery{Kind: kind, SessionID: sessionID, URL: target, Attempt: attempt, Body: body, At: s.now()}
-			d.Status, d.Err = s.post(target, body)
-			s.mu.Lock()
-			s.log = append(s.log, d)
-			s.mu.Unlock()
-			if d.Status == http.StatusOK || attempt == s.cfg.MaxAttempts {
-				return
-			}
-			if !s.wait(context.Background(), delay) {
-				return
-			}
-			delay = min(2*delay, 32*s.cfg.RetryDelay)
-		}
-	}()
-}
-
-func (s *Server) post(target string, body []byte) (int, string) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.NotifyTimeout)
-	defer cancel()
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return 0, err.Error()
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	resp.Body.Close()
-	return resp.StatusCode, ""
 }

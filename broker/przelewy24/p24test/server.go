@@ -18,11 +18,18 @@ type Config struct {
 	PosID      int // defaults to MerchantID
 	CRC        string
 	APIKey     string
-	// RetryDelay is the first pause between notification attempts; it doubles
-	// up to 32 times RetryDelay. Default 1 s (use a few ms in tests).
-	RetryDelay time.Duration
-	// MaxAttempts bounds the deliveries of one notification. Default 8.
+	// RetryUnit scales Przelewy24's notification schedule: after the first
+	// attempt, further ones follow pauses of 3, 5, 15, 30, 60, 150 and 450
+	// units (the documented minutes). Default time.Minute, as Przelewy24;
+	// a millisecond or so in tests.
+	RetryUnit time.Duration
+	// MaxAttempts bounds the deliveries of one notification: at most 8, the
+	// first and the seven of the schedule (the default).
 	MaxAttempts int
+	// RefundDelay is how long a refund stays pending (lookup status 2)
+	// before it completes (or is rejected, after SetRefundRejected) and its
+	// notification is sent. 0 finishes it while answering the request.
+	RefundDelay time.Duration
 	// NotifyTimeout bounds one delivery attempt. Default 10 s.
 	NotifyTimeout time.Duration
 	// HangTimeout bounds how long failure mode "timeout" holds a request. Default 30 s.
@@ -43,6 +50,12 @@ type Delivery struct {
 	Body      []byte
 	At        time.Time
 }
+
+// RetrySchedule is Przelewy24's documented notification schedule: after the
+// first attempt, a transaction notification is sent again after these many
+// minutes (read as the pauses between attempts) until the merchant verifies
+// the transaction. Config.RetryUnit scales it.
+var RetrySchedule = []int{3, 5, 15, 30, 60, 150, 450}
 
 // Transaction statuses as the lookup reports them.
 const (
@@ -65,12 +78,15 @@ type transaction struct {
 	Status                   int
 	Registered               time.Time
 	PaidAt                   time.Time
+	verified                 chan struct{} // closed by the first successful verify
 }
 
 type refund struct {
 	RequestID, UUID string
 	OrderID, Amount int64
+	Description     string
 	Status          int // lookup: 1 completed, 2 pending, 4 rejected
+	Date            time.Time
 }
 
 // Server is a simulated Przelewy24. It is safe for concurrent use.
@@ -84,6 +100,7 @@ type Server struct {
 	refunds []*refund
 	nextID  int64
 	failure string
+	opFault string
 	verFail bool
 	rejRef  bool
 	log     []Delivery
@@ -99,11 +116,11 @@ func New(cfg Config) *Server {
 	if cfg.PosID == 0 {
 		cfg.PosID = cfg.MerchantID
 	}
-	if cfg.RetryDelay <= 0 {
-		cfg.RetryDelay = time.Second
+	if cfg.RetryUnit <= 0 {
+		cfg.RetryUnit = time.Minute
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 8
+	if cfg.MaxAttempts <= 0 || cfg.MaxAttempts > len(RetrySchedule)+1 {
+		cfg.MaxAttempts = len(RetrySchedule) + 1
 	}
 	if cfg.NotifyTimeout <= 0 {
 		cfg.NotifyTimeout = 10 * time.Second
@@ -144,7 +161,6 @@ func (s *Server) URL() string {
 	return s.base
 }
 
-// Close stops pending notification retries and, after Start, the server.
 // Quiet waits until every notification the simulator started sending was
 // acknowledged or given up (or ctx ends).
 func (s *Server) Quiet(ctx context.Context) error {
@@ -161,6 +177,7 @@ func (s *Server) Quiet(ctx context.Context) error {
 	}
 }
 
+// Close stops pending notification retries and, after Start, the server.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.done) })
 	if s.ts != nil {
@@ -236,8 +253,9 @@ func newToken() string {
 	return strings.ToUpper(hex.EncodeToString(b[:]))[:32]
 }
 
-// wait sleeps for d unless the server closes or ctx ends; false if interrupted.
-func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+// wait sleeps for d unless the server closes, ctx ends or stop (which may
+// be nil) is closed; false if interrupted.
+func (s *Server) wait(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -246,6 +264,8 @@ func (s *Server) wait(ctx context.Context, d time.Duration) bool {
 	case <-s.done:
 		return false
 	case <-ctx.Done():
+		return false
+	case <-stop:
 		return false
 	}
 }

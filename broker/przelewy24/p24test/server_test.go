@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -111,5 +112,152 @@ func TestPayPageAndVerifyVector(t *testing.T) {
 	}
 	if _, err := s.Notification("nope", 0, ""); err == nil {
 		t.Error("notification for an unknown session")
+	}
+}
+
+// register validates to the specification's limits both ways: what it
+// forbids is refused, every optional field it lists is accepted. The sign
+// covers only sessionId, merchantId, amount and currency, so the vector's
+// sign stays valid whatever else changes.
+func TestRegisterValidation(t *testing.T) {
+	t.Parallel()
+	set := func(field, value string) string {
+		return strings.Replace(vectorRegister, `"sign":`, `"`+field+`":`+value+`,"sign":`, 1)
+	}
+	replace := func(old, new string) string { return strings.Replace(vectorRegister, old, new, 1) }
+	refused := []struct{ name, body string }{
+		{"language outside the list", replace(`"language":"pl"`, `"language":"xx"`)},
+		{"upper-case language", replace(`"language":"pl"`, `"language":"PL"`)},
+		{"email of 51 characters", replace(`"email":"a@b.c"`, `"email":"`+strings.Repeat("a", 46)+`@b.cc"`)},
+		{"urlReturn of 251 characters", replace(`"urlReturn":"https://shop/r"`, `"urlReturn":"https://shop/`+strings.Repeat("r", 238)+`"`)},
+		{"urlStatus of 251 characters", set("urlStatus", `"https://shop/`+strings.Repeat("s", 238)+`"`)},
+		{"timeLimit 100", set("timeLimit", "100")},
+		{"timeLimit -1", set("timeLimit", "-1")},
+		{"description of 1025 characters", replace(`"description":"d"`, `"description":"`+strings.Repeat("ą", 1025)+`"`)},
+		{"client of 41 characters", set("client", `"`+strings.Repeat("c", 41)+`"`)},
+		{"channel bit unknown", set("channel", "512")},
+		{"transferLabel of 21 characters", set("transferLabel", `"`+strings.Repeat("t", 21)+`"`)},
+		{"unknown encoding", set("encoding", `"latin1"`)},
+		{"field not in the specification", set("colour", `"red"`)},
+		{"timeLimit as a string", set("timeLimit", `"5"`)},
+	}
+	accepted := []struct{ name, body string }{
+		{"waitForResult", set("waitForResult", "true")},
+		{"timeLimit 0 (no limit)", set("timeLimit", "0")},
+		{"timeLimit 99", set("timeLimit", "99")},
+		{"channel sum", set("channel", "8198")},
+		{"method", set("method", "25")},
+		{"regulationAccept", set("regulationAccept", "false")},
+		{"address, zip, city, phone", set("address", `"ul. Długa 1","zip":"00-001","city":"Warszawa","phone":"481321132123"`)},
+		{"shipping and transferLabel", set("shipping", `0,"transferLabel":"Zamówienie 1"`)},
+		{"mobile library", set("mobileLib", `1,"sdkVersion":"3.2.1"`)},
+		{"encoding", set("encoding", `"UTF-8"`)},
+		{"cart and additional", set("cart", `[{"sellerId":"s","sellerCategory":"c","name":"n","description":"d","quantity":1,"price":1000,"number":"1"}],"additional":{"shipping":{"type":0}}`)},
+		{"email of 50 characters", replace(`"email":"a@b.c"`, `"email":"`+strings.Repeat("a", 45)+`@b.cc"`)},
+		{"urlReturn of 250 characters", replace(`"urlReturn":"https://shop/r"`, `"urlReturn":"https://shop/`+strings.Repeat("r", 237)+`"`)},
+		{"description of 1024 characters", replace(`"description":"d"`, `"description":"`+strings.Repeat("ą", 1024)+`"`)},
+	}
+	for _, tc := range refused {
+		t.Run("refused: "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t)
+			if code, body := do(t, s, "POST", "/api/v1/transaction/register", "11111", "secret", tc.body); code != 400 || !strings.Contains(body, "Invalid input data") {
+				t.Errorf("%d %s, want 400 Invalid input data", code, body)
+			}
+		})
+	}
+	for _, tc := range accepted {
+		t.Run("accepted: "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t)
+			if code, body := do(t, s, "POST", "/api/v1/transaction/register", "11111", "secret", tc.body); code != 200 || !strings.Contains(body, `"token"`) {
+				t.Errorf("%d %s, want 200 with a token", code, body)
+			}
+		})
+	}
+}
+
+// paidAndVerified registers, pays and verifies the vector's transaction.
+func paidAndVerified(t *testing.T, s *Server) {
+	t.Helper()
+	code, body := do(t, s, "POST", "/api/v1/transaction/register", "11111", "secret", vectorRegister)
+	if code != 200 {
+		t.Fatal(body)
+	}
+	token := body[strings.Index(body, `"token":"`)+9:]
+	token = token[:strings.Index(token, `"`)]
+	if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: s.URL() + "/trnRequest/" + token}, OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	code, body = do(t, s, "PUT", "/api/v1/transaction/verify", "11111", "secret",
+		`{"merchantId":11111,"posId":11111,"sessionId":"test7","amount":1000,"currency":"PLN","orderId":300000001,`+
+			`"sign":"97196006914e3ac79cd2b81863b8dd5e7f9a4c98568f59597fbb78ebf83686d51185a0c3170bc6522b49cc105f5a9f43"}`)
+	if code != 200 {
+		t.Fatal(body)
+	}
+}
+
+const refundBody = `{"requestId":"%s","refundsUuid":"%s","urlStatus":"","refunds":[{"orderId":300000001,"sessionId":"test7","amount":100,"description":"r"}]}`
+
+func refundReq(requestID, uuid string) string {
+	return strings.Replace(strings.Replace(refundBody, "%s", requestID, 1), "%s", uuid, 1)
+}
+
+// A repeated refund request (the same requestId or refundsUuid) answers 400
+// "Request already exists", as the specification's example does, and the
+// refund lookup by orderId lists the one refund.
+func TestRefundRepeatAndLookup(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	if code, body := do(t, s, "GET", "/api/v1/refund/by/orderId/300000001", "11111", "secret", ""); code != 404 {
+		t.Fatalf("lookup before any refund: %d %s", code, body)
+	}
+	paidAndVerified(t, s)
+	if code, body := do(t, s, "POST", "/api/v1/transaction/refund", "11111", "secret", refundReq("req-1", "uuid-1")); code != 201 {
+		t.Fatalf("refund: %d %s", code, body)
+	}
+	for _, repeat := range []string{refundReq("req-1", "uuid-1"), refundReq("req-1", "uuid-2"), refundReq("req-2", "uuid-1")} {
+		if code, body := do(t, s, "POST", "/api/v1/transaction/refund", "11111", "secret", repeat); code != 400 || !strings.Contains(body, "Request already exists") {
+			t.Fatalf("repeat: %d %s", code, body)
+		}
+	}
+	code, body := do(t, s, "GET", "/api/v1/refund/by/orderId/300000001", "11111", "secret", "")
+	if code != 200 || strings.Count(body, `"requestId"`) != 1 || !strings.Contains(body, `"requestId":"req-1"`) || !strings.Contains(body, `"status":1`) {
+		t.Fatalf("lookup: %d %s", code, body)
+	}
+}
+
+func TestOperationFaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode     string
+		code     int
+		refunded bool
+	}{
+		{Fault5xx, 500, false},
+		{FaultTimeoutBefore, 0, false},
+		{FaultTimeoutAfter, 0, true},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			s := Start(Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "secret", HangTimeout: 50 * time.Millisecond})
+			t.Cleanup(s.Close)
+			paidAndVerified(t, s)
+			s.SetOperationFault(tc.mode)
+			code, _ := do(t, s, "POST", "/api/v1/transaction/refund", "11111", "secret", refundReq("req-f", "uuid-f"))
+			if tc.code != 0 && code != tc.code {
+				t.Fatalf("answer %d, want %d", code, tc.code)
+			}
+			if tc.code == 0 && code != http.StatusGatewayTimeout {
+				t.Fatalf("a hung refund was answered %d, want 504 once the hang is over", code)
+			}
+			if got := len(s.Refunds("test7")); got != map[bool]int{true: 1, false: 0}[tc.refunded] {
+				t.Fatalf("%d refunds recorded", got)
+			}
+			// Lookups are not affected.
+			if code, _ := do(t, s, "GET", "/api/v1/transaction/by/sessionId/test7", "11111", "secret", ""); code != 200 {
+				t.Fatalf("lookup %d", code)
+			}
+		})
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // kv is one key of a signed object, in order.
@@ -80,4 +83,39 @@ func marshal(v any) []byte {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// Resign returns a copy of a JSON transaction or refund notification signed
+// with crc instead of the simulator's key: what a notification for another
+// merchant's key looks like, for tests that must refuse it.
+func Resign(req *getpaid.CallbackRequest, crc string) (*getpaid.CallbackRequest, error) {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(req.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("p24test: resign: %w", err)
+	}
+	num := func(k string) any {
+		if n, ok := m[k].(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				return i
+			}
+		}
+		return m[k]
+	}
+	var sg string
+	if _, refund := m["refundsUuid"]; refund {
+		sg = sign(kv{"orderId", num("orderId")}, kv{"sessionId", m["sessionId"]}, kv{"refundsUuid", m["refundsUuid"]},
+			kv{"merchantId", num("merchantId")}, kv{"amount", num("amount")}, kv{"currency", m["currency"]},
+			kv{"status", num("status")}, kv{"crc", crc})
+	} else {
+		sg = sign(kv{"merchantId", num("merchantId")}, kv{"posId", num("posId")}, kv{"sessionId", m["sessionId"]},
+			kv{"amount", num("amount")}, kv{"originAmount", num("originAmount")}, kv{"currency", m["currency"]},
+			kv{"orderId", num("orderId")}, kv{"methodId", num("methodId")}, kv{"statement", m["statement"]}, kv{"crc", crc})
+	}
+	m["sign"] = sg
+	out := *req
+	out.Header = req.Header.Clone()
+	out.Body = marshal(m)
+	return &out, nil
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// A standalone simulator finishes every refund it accepts on its own, after
+// --settle-after: nothing stays pending for ever.
+func TestSimulatorsSettleRefunds(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"payu", "przelewy24"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			sim, settings, err := newSimulator(name, simOptions{settleAfter: 50 * time.Millisecond, retryUnit: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(sim.handler)
+			t.Cleanup(func() { srv.Close(); sim.close() })
+			sim.setBase(srv.URL)
+			settings["api_url"] = srv.URL
+			var node yaml.Node
+			if err := node.Encode(settings); err != nil {
+				t.Fatal(err)
+			}
+			b, err := backendKinds()[name].build(name, node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// getpaid's side: acknowledge notifications, confirming Przelewy24's.
+			notified := make(chan *getpaid.Observation, 16)
+			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				o, err := b.ParseCallback(r.Context(), &getpaid.CallbackRequest{Method: r.Method, Header: r.Header, Body: body})
+				if err != nil {
+					w.WriteHeader(http.StatusBadRequest)
+					return
+				}
+				notified <- o
+			}))
+			t.Cleanup(recv.Close)
+			if err := b.(getpaid.Provisioner).Provision(ctx, getpaid.NewEnv(name, recv.URL, nil)); err != nil {
+				t.Fatal(err)
+			}
+			p := &getpaid.Payment{ID: getpaid.NewID("pay"), Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN"),
+				Description: "simulated", Buyer: getpaid.Buyer{Email: "buyer@example.com"}}
+			prep, err := b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := getpaid.MarkPrepared(p, prep.ExternalID, prep.Redirect); err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.pay(ctx, prep.Redirect, "paid"); err != nil {
+				t.Fatal(err)
+			}
+			for p.Status != getpaid.StatusPaid {
+				select {
+				case o := <-notified:
+					if c, ok := b.(getpaid.CallbackConfirmer); ok {
+						if err := c.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if _, err := getpaid.Apply(p, o); err != nil {
+						t.Fatal(err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("not paid: %s", p.Status)
+				}
+			}
+			op := &getpaid.Operation{ID: getpaid.NewID("op"), Kind: getpaid.OpRefund, Amount: p.Money(300)}
+			if _, err := b.(getpaid.Refunder).Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: op.Amount, OperationID: op.ID}); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				o, err := b.(getpaid.OperationFetcher).FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
+				if err != nil && !errors.Is(err, getpaid.ErrNotFound) {
+					t.Fatal(err)
+				}
+				if err == nil && o.Kind == getpaid.KindRefunded {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the refund is still %+v, %v", o, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
