@@ -49,6 +49,27 @@ type Harness struct {
 	// DeclinedStatus is where a declined payment ends: failed for brokers that
 	// notify failures, prepared for those that stay silent.
 	DeclinedStatus getpaid.Status
+
+	// The fields below are optional: each enables the cases of extra.go
+	// that need it.
+
+	// OfflinePrepare says Prepare calls nothing (a signed form the buyer
+	// carries to the broker): the broker-down cases do not apply.
+	OfflinePrepare bool
+	// PartialNotification builds the broker's signed notification that p
+	// (already paid at the simulator) was paid only paid, cumulative.
+	PartialNotification func(p *getpaid.Payment, paid getpaid.Money) (*getpaid.CallbackRequest, error)
+	// RefundNotification makes the simulator refund amount of the paid p on
+	// its own (a refund made in the broker's panel) and returns the signed
+	// notification it sends for it.
+	RefundNotification func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error)
+	// Tamperings returns broker-specific broken copies of a valid
+	// notification (an untrusted signer, a signature over another body,
+	// ...): every one must be refused with ErrSignatureInvalid.
+	Tamperings func(req *getpaid.CallbackRequest) map[string]*getpaid.CallbackRequest
+	// AckBody is the exact body the broker requires in answer to a
+	// notification (Tpay: TRUE); the suite checks getpaid answers it.
+	AckBody []byte
 }
 
 // NewBuyerRequest is the request a buyer's browser makes when getpaid sends

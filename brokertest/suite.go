@@ -174,6 +174,9 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 		t.Run("broker down "+mode, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
+			if h.OfflinePrepare {
+				t.Skip("Prepare calls no broker")
+			}
 			e := newEnv(t, h)
 			h.Sim.SetFailure(mode)
 			p, err := e.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: "down", Backend: h.Name, Amount: h.Amount,
@@ -198,6 +201,7 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 			}
 		})
 	}
+	runExtra(t, newHarness, newEnv)
 }
 
 // quiet waits for the simulator to have nothing in flight.
