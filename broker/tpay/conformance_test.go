@@ -137,11 +137,11 @@ func jwsTamperings(t *testing.T, sim *tpaytest.Server, req *getpaid.CallbackRequ
 		"certificate not chaining to the root":       must(sim.SignWith(req, foreign.Key, sim.URL()+"/x509/foreign.pem")),
 		"Tpay's certificate, another key":            must(sim.SignWith(req, foreign.Key, sim.URL()+tpaytest.CertPath)),
 		"JWS of another notification (swapped body)": withHeader(other.Header.Get(tpay.SignatureHeader)),
-		"no JWS":                                     withHeader(""),
-		"truncated JWS":                              withHeader(jws[:len(jws)-10]),
-		"signature cut off":                          withHeader(protected + ".."),
-		"alg none":                                   withHeader(enc.EncodeToString([]byte(`{"alg":"none","x5u":"`+sim.URL()+tpaytest.CertPath+`"}`)) + ".." + sig),
-		"payload attached, of another body":          withHeader(protected + "." + enc.EncodeToString([]byte("id=1")) + "." + sig),
-		"not a JWS":                                  withHeader("garbage"),
+		"no JWS":                            withHeader(""),
+		"truncated JWS":                     withHeader(jws[:len(jws)-10]),
+		"signature cut off":                 withHeader(protected + ".."),
+		"alg none":                          withHeader(enc.EncodeToString([]byte(`{"alg":"none","x5u":"`+sim.URL()+tpaytest.CertPath+`"}`)) + ".." + sig),
+		"payload attached, of another body": withHeader(protected + "." + enc.EncodeToString([]byte("id=1")) + "." + sig),
+		"not a JWS":                         withHeader("garbage"),
 	}
 }

@@ -70,6 +70,9 @@ func parseJWS(v string) (*detachedJWS, error) {
 	}
 	var h jwsHeader
 	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return nil, sigInvalid("JWS header is not a JSON object")
+	}
 	if err := dec.Decode(&h); err != nil || dec.More() {
 		return nil, sigInvalid("JWS header is not a JSON object")
 	}

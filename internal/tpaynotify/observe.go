@@ -37,6 +37,9 @@ func (n *Notification) Observation(currency string) (*getpaid.Observation, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: tr_amount: %v", getpaid.ErrMalformedCallback, err)
 	}
+	if amount.Minor == 0 {
+		return nil, fmt.Errorf("%w: tr_amount of nothing", getpaid.ErrMalformedCallback)
+	}
 	paid, err := ParseAmount(n.TrPaid, currency)
 	if err != nil {
 		return nil, fmt.Errorf("%w: tr_paid: %v", getpaid.ErrMalformedCallback, err)
@@ -75,9 +78,6 @@ func (n *Notification) Observation(currency string) (*getpaid.Observation, error
 		back := paid
 		if back.Minor == 0 {
 			back = amount
-		}
-		if back.Minor == 0 {
-			return nil, fmt.Errorf("%w: CHARGEBACK of nothing", getpaid.ErrMalformedCallback)
 		}
 		o.Kind, o.Amount = getpaid.KindRefunded, back
 		o.EventID = RefundEventID(n.TrID, back, 1)

@@ -3,6 +3,7 @@ package tpaytest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
@@ -96,6 +97,7 @@ type Server struct {
 	byID       map[string]*transaction
 	byCRC      map[string]*transaction
 	certs      map[string][]byte // path -> PEM
+	key        *rsa.PrivateKey   // signs notifications
 	seq        int
 
 	sender *tpaynotify.Sender
@@ -138,6 +140,7 @@ func New(cfg Config) *Server {
 	return &Server{
 		cfg: cfg, tokens: map[string]time.Time{}, byID: map[string]*transaction{}, byCRC: map[string]*transaction{},
 		certs:  map[string][]byte{tpay.RootCertPath: PEM(cfg.PKI.Root), CertPath: PEM(cfg.PKI.Cert)},
+		key:    cfg.PKI.Key,
 		sender: tpaynotify.NewSender(cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient),
 		done:   make(chan struct{}),
 	}
@@ -183,6 +186,14 @@ func (s *Server) SetFailure(mode string) {
 func (s *Server) ServeCert(path string, cert *x509.Certificate) {
 	s.mu.Lock()
 	s.certs[path] = PEM(cert)
+	s.mu.Unlock()
+}
+
+// SetSigner makes key sign notifications from now on and serves cert at
+// CertPath, as Tpay does when it rotates its signing certificate.
+func (s *Server) SetSigner(key *rsa.PrivateKey, cert *x509.Certificate) {
+	s.mu.Lock()
+	s.key, s.certs[CertPath] = key, PEM(cert)
 	s.mu.Unlock()
 }
 
