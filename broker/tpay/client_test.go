@@ -171,7 +171,7 @@ func TestCreateTransactionWire(t *testing.T) {
 			}
 			var in struct {
 				Currency, HiddenDescription string
-				Callbacks                  struct {
+				Callbacks                   struct {
 					PayerURLs    struct{ Success, Error string } `json:"payerUrls"`
 					Notification struct{ URL string }
 				}

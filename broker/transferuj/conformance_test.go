@@ -95,3 +95,23 @@ func TestConformanceGetLinkPlainMD5(t *testing.T) {
 	}
 	e.wait(t, p.ID, getpaid.StatusPaid)
 }
+
+// The panel refuses a form signed with the other md5 variant: md5_variant
+// must match what the account expects.
+func TestMD5VariantMismatchRefused(t *testing.T) {
+	t.Parallel()
+	sim := transferujtest.Start(transferujtest.Config{MD5Variant: transferuj.VariantPlain})
+	t.Cleanup(sim.Close)
+	for variant, ok := range map[string]bool{transferuj.VariantJoined: false, transferuj.VariantPlain: true} {
+		b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant, APIURL: sim.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newFlow(t, b)
+		p := e.pay(t, "variant-"+variant, getpaid.MustParseMoney("10.00", "PLN"))
+		err = sim.Pay(context.Background(), p.Redirect, "")
+		if (err == nil) != ok {
+			t.Errorf("%s form at a plain account: %v", variant, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -36,6 +37,8 @@ func placeholderSettings(kind string) yaml.Node {
 		"dummy":      "secret: placeholder",
 		"payu":       "pos_id: \"<your pos_id>\"\nsecond_key: placeholder\nclient_id: \"<your client_id>\"\nclient_secret: placeholder",
 		"przelewy24": "merchant_id: 11111\ncrc: placeholder\napi_key: placeholder",
+		"tpay":       "client_id: \"<your client_id>\"\nclient_secret: placeholder\nmerchant_id: 1010\nsecurity_code: placeholder",
+		"transferuj": "merchant_id: 1010\nsecurity_code: placeholder",
 	}[kind]
 	var n yaml.Node
 	_ = yaml.Unmarshal([]byte(src), &n)
@@ -49,6 +52,21 @@ func placeholderSettings(kind string) yaml.Node {
 type simulator struct {
 	handler http.Handler
 	setBase func(string)
+	// urlKeys are the backend settings to point at the simulator's URL;
+	// nil means api_url.
+	urlKeys []string
+	close   func() // stops its background work (notification retries); may be nil
+}
+
+// pointAt sets the backend settings that name the simulator to url.
+func (s *simulator) pointAt(settings map[string]any, url string) {
+	keys := s.urlKeys
+	if keys == nil {
+		keys = []string{"api_url"}
+	}
+	for _, k := range keys {
+		settings[k] = url
+	}
 }
 
 // newSimulator builds the simulator of a broker with demo credentials.
@@ -60,11 +78,19 @@ func newSimulator(name string) (*simulator, map[string]any, error) {
 			map[string]any{"merchant_id": 11111, "crc": "demo-crc-key", "api_key": "demo-api-key"}, nil
 	case "payu":
 		return newPayuSimulator()
+	case "tpay":
+		return newTpaySimulator()
+	case "transferuj":
+		return newTransferujSimulator()
 	}
-	return nil, nil, fmt.Errorf("no simulator for %q (have: payu, przelewy24)", name)
+	return nil, nil, fmt.Errorf("no simulator for %q (have: %s)", name, strings.Join(simulatorNames(), ", "))
 }
 
-// startSimulator serves a simulator on a loopback port of its own.
+// simulatorNames lists the brokers with a simulator, in the demo's order.
+func simulatorNames() []string { return []string{"payu", "przelewy24", "tpay", "transferuj"} }
+
+// startSimulator serves a simulator on a loopback port of its own and
+// returns the backend settings pointing at it.
 func startSimulator(name string) (url string, settings map[string]any, stop func(), err error) {
 	sim, settings, err := newSimulator(name)
 	if err != nil {
@@ -76,9 +102,15 @@ func startSimulator(name string) (url string, settings map[string]any, stop func
 	}
 	url = "http://" + ln.Addr().String()
 	sim.setBase(url)
+	sim.pointAt(settings, url)
 	hs := &http.Server{Handler: sim.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
-	return url, settings, func() { _ = hs.Close() }, nil
+	return url, settings, func() {
+		_ = hs.Close()
+		if sim.close != nil {
+			sim.close()
+		}
+	}, nil
 }
 
 // demoSimulators starts the simulator of every real broker and returns
@@ -91,14 +123,13 @@ func demoSimulators(ctx context.Context) ([]getpaid.Backend, func(), error) {
 		}
 	}
 	var out []getpaid.Backend
-	for _, name := range []string{"payu", "przelewy24"} {
-		url, settings, stop, err := startSimulator(name)
+	for _, name := range simulatorNames() {
+		_, settings, stop, err := startSimulator(name)
 		if err != nil {
 			stopAll()
 			return nil, nil, err
 		}
 		stops = append(stops, stop)
-		settings["api_url"] = url
 		var node yaml.Node
 		if err := node.Encode(settings); err != nil {
 			stopAll()

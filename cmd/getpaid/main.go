@@ -34,7 +34,7 @@ Usage:
   getpaid config BACKEND --base-url URL             print what to enter in the broker's panel
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body
                                                     verify a captured callback; changes nothing
-  getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24)
+  getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24, tpay, transferuj)
   getpaid bench [--duration D] [--concurrency 1,8,32]
                                                     measure full payment lifecycles over HTTP
 `

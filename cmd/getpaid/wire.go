@@ -44,6 +44,8 @@ func backendKinds() map[string]backendKind {
 		},
 		"payu":       payuKind(),
 		"przelewy24": przelewy24Kind(),
+		"tpay":       tpayKind(),
+		"transferuj": transferujKind(),
 	}
 }
 
