@@ -11,5 +11,8 @@
 // as the broker's would. It checks: pay, decline, abandon, duplicate
 // notification, out-of-order notification, tampered signature, wrong amount,
 // wrong currency, unknown payment, and the broker down (5xx and timeouts:
-// nothing marked paid, the error classified as retryable).
+// nothing marked paid, the error classified as retryable). Optional Harness
+// fields enable the cases some brokers bring (extra.go): a partial payment
+// topped up, a refund made at the broker, broker-specific tamperings and the
+// exact acknowledgement body.
 package brokertest

@@ -294,3 +294,41 @@ func TestJSONNotificationIgnored(t *testing.T) {
 		t.Fatalf("unsigned JSON notification: %v", err)
 	}
 }
+
+// Notifications replayed later (a captured paid notification after the
+// payment was refunded, a refund notification again) change nothing.
+func TestReplayedNotifications(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, _ := recordedSim(t, tpaytest.Config{})
+	f := newFlow(t, newBroker(t, sim, nil))
+	p := f.pay(t, "replay", getpaid.MustParseMoney("40.00", "PLN"))
+	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, p.ID, getpaid.StatusPaid)
+	paidNote, err := sim.Notification(p.ID, "TRUE", p.Amount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID}); err != nil {
+		t.Fatal(err)
+	}
+	refundNote, err := sim.Notification(p.ID, "CHARGEBACK", p.Amount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, sim)
+	before, _ := f.store.History(ctx, p.ID)
+	for i, req := range []*getpaid.CallbackRequest{paidNote, refundNote, paidNote, refundNote} {
+		res, err := f.eng.HandleCallback(ctx, "tpay", req)
+		if err != nil || res.Outcome == getpaid.OutcomeApplied {
+			t.Fatalf("replay %d: %+v, %v", i, res, err)
+		}
+	}
+	got, _ := f.store.Payment(ctx, p.ID)
+	after, _ := f.store.History(ctx, p.ID)
+	if got.Status != getpaid.StatusRefunded || got.Refunded != 4000 || got.Captured != 4000 || len(after) != len(before) {
+		t.Fatalf("after replays: %s captured %d refunded %d, history %d -> %d", got.Status, got.Captured, got.Refunded, len(before), len(after))
+	}
+}

@@ -1,9 +1,12 @@
 package tpay
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -66,6 +69,34 @@ func FuzzAmountJSON(f *testing.F) {
 		}
 		if m2, err := again.Money("PLN"); err != nil || m2 != m {
 			t.Fatalf("%s -> %v -> %s -> %v, %v", raw, m, out, m2, err)
+		}
+	})
+}
+
+// FuzzParseCallback: any header and body are refused as a bad signature, a
+// malformed body or a broker error (certificates out of reach here), never
+// accepted and never a panic: without Tpay's key nothing verifies.
+func FuzzParseCallback(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiIsIng1dSI6Imh0dHA6Ly8xMjcuMC4wLjE6MS94NTA5L2EucGVtIn0..c2ln",
+		[]byte("id=1010&tr_id=TR-1&tr_crc=pay_1&tr_amount=10.00&tr_paid=10.00&tr_status=TRUE&md5sum=a001a5b9a94b26d17ca82400f134590e"))
+	f.Add("", []byte(`{"type":"tokenization","data":{}}`))
+	f.Add("a..b", []byte("%zz"))
+	b, err := New(Config{ClientID: "id", ClientSecret: "s", MerchantID: 1010, SecurityCode: "demo",
+		JWSPrefix: "http://127.0.0.1:1", Timeout: 100 * time.Millisecond})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, header string, body []byte) {
+		req := &getpaid.CallbackRequest{Header: http.Header{}, Body: body}
+		req.Header.Set(SignatureHeader, header)
+		o, err := b.ParseCallback(context.Background(), req)
+		var be *getpaid.BrokerError
+		switch {
+		case err == nil:
+			t.Fatalf("accepted without a valid signature: %+v", o)
+		case errors.Is(err, getpaid.ErrSignatureInvalid), errors.Is(err, getpaid.ErrMalformedCallback), errors.As(err, &be):
+		default:
+			t.Fatalf("unexpected error: %v", err)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,12 @@ func legacyTamperings(t *testing.T, req *getpaid.CallbackRequest) map[string]*ge
 		"tr_id swapped":                     edit(func(n *tpaynotify.Notification) { n.TrID = "TR-ZZZ-TST1X" }),
 		"another merchant, re-signed":       edit(func(n *tpaynotify.Notification) { n.ID = "2020"; n.Sign("demo") }),
 		"md5sum truncated":                  edit(func(n *tpaynotify.Notification) { n.MD5Sum = n.MD5Sum[:31] }),
-		"md5sum upper-cased and changed":    edit(func(n *tpaynotify.Notification) { n.MD5Sum = "F" + n.MD5Sum[1:] }),
+		"md5sum upper-cased and changed": edit(func(n *tpaynotify.Notification) {
+			first := "f"
+			if n.MD5Sum[0] == 'f' {
+				first = "0"
+			}
+			n.MD5Sum = strings.ToUpper(first + n.MD5Sum[1:])
+		}),
 	}
 }
