@@ -79,6 +79,24 @@ type Harness struct {
 	// must finish every refund it accepts on its own (settle it and notify
 	// it). The doubt cases run when Sim also implements OperationFaulter and
 	// Broker getpaid.OperationFetcher.
+
+	// The fields below are optional: each enables the cases of extra.go
+	// that need it.
+
+	// PartialNotification builds the broker's signed notification that p
+	// (already paid at the simulator) was paid only paid, cumulative.
+	PartialNotification func(p *getpaid.Payment, paid getpaid.Money) (*getpaid.CallbackRequest, error)
+	// PanelRefund makes the simulator refund amount of the paid p on its
+	// own (a refund made in the broker's panel) and returns the signed
+	// notification it sends for it.
+	PanelRefund func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error)
+	// Tamperings returns broker-specific broken copies of a valid
+	// notification (an untrusted signer, a signature over another body,
+	// ...): every one must be refused with ErrSignatureInvalid.
+	Tamperings func(req *getpaid.CallbackRequest) map[string]*getpaid.CallbackRequest
+	// AckBody is the exact body the broker requires in answer to a
+	// notification (Tpay: TRUE); the suite checks getpaid answers it.
+	AckBody []byte
 }
 
 // OperationFaulter is a simulator whose money operations can be made to

@@ -28,4 +28,9 @@
 // a simulator that implements OperationFaulter: whatever the fault, the
 // broker's error says the refund may have happened, and FetchOperation tells
 // whether it did.
+//
+// Optional Harness fields enable the cases some brokers bring (extra.go): a
+// partial payment topped up, a refund made in the broker's panel
+// (PanelRefund), broker-specific tamperings and the exact acknowledgement
+// body.
 package brokertest

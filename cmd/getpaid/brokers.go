@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -37,6 +38,8 @@ func placeholderSettings(kind string) yaml.Node {
 		"dotpay":     "shop_id: \"123456\"\npin: placeholder",
 		"payu":       "pos_id: \"<your pos_id>\"\nsecond_key: placeholder\nclient_id: \"<your client_id>\"\nclient_secret: placeholder",
 		"przelewy24": "merchant_id: 11111\ncrc: placeholder\napi_key: placeholder",
+		"tpay":       "client_id: \"<your client_id>\"\nclient_secret: placeholder\nmerchant_id: 1010\nsecurity_code: placeholder",
+		"transferuj": "merchant_id: 1010\nsecurity_code: placeholder",
 	}[kind]
 	var n yaml.Node
 	_ = yaml.Unmarshal([]byte(src), &n)
@@ -50,8 +53,22 @@ func placeholderSettings(kind string) yaml.Node {
 type simulator struct {
 	handler http.Handler
 	setBase func(string)
-	close   func() // stops its background deliveries and timers
+	close   func() // stops its background work (notification retries); may be nil
 	pay     func(ctx context.Context, rd *getpaid.Redirect, outcome string) error
+	// urlKeys are the backend settings to point at the simulator's URL;
+	// nil means api_url.
+	urlKeys []string
+}
+
+// pointAt sets the backend settings that name the simulator to url.
+func (s *simulator) pointAt(settings map[string]any, url string) {
+	keys := s.urlKeys
+	if keys == nil {
+		keys = []string{"api_url"}
+	}
+	for _, k := range keys {
+		settings[k] = url
+	}
 }
 
 // simOptions tune a simulator run standalone (getpaid simulate) or in the demo.
@@ -80,11 +97,19 @@ func newSimulator(name string, o simOptions) (*simulator, map[string]any, error)
 		return newPayuSimulator(o)
 	case "dotpay":
 		return newDotpaySimulator()
+	case "tpay":
+		return newTpaySimulator()
+	case "transferuj":
+		return newTransferujSimulator()
 	}
-	return nil, nil, fmt.Errorf("no simulator for %q (have: dotpay, payu, przelewy24)", name)
+	return nil, nil, fmt.Errorf("no simulator for %q (have: %s)", name, strings.Join(simulatorNames(), ", "))
 }
 
-// startSimulator serves a simulator on a loopback port of its own.
+// simulatorNames lists the brokers with a simulator, in the demo's order.
+func simulatorNames() []string { return []string{"payu", "przelewy24", "dotpay", "tpay", "transferuj"} }
+
+// startSimulator serves a simulator on a loopback port of its own and
+// returns the backend settings pointing at it.
 func startSimulator(name string) (url string, settings map[string]any, stop func(), err error) {
 	sim, settings, err := newSimulator(name, defaultSimOptions())
 	if err != nil {
@@ -96,9 +121,15 @@ func startSimulator(name string) (url string, settings map[string]any, stop func
 	}
 	url = "http://" + ln.Addr().String()
 	sim.setBase(url)
+	sim.pointAt(settings, url)
 	hs := &http.Server{Handler: sim.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
-	return url, settings, func() { _ = hs.Close(); sim.close() }, nil
+	return url, settings, func() {
+		_ = hs.Close()
+		if sim.close != nil {
+			sim.close()
+		}
+	}, nil
 }
 
 // demoSimulators starts the simulator of every real broker and returns
@@ -111,14 +142,13 @@ func demoSimulators(ctx context.Context) ([]getpaid.Backend, func(), error) {
 		}
 	}
 	var out []getpaid.Backend
-	for _, name := range []string{"payu", "przelewy24", "dotpay"} {
-		url, settings, stop, err := startSimulator(name)
+	for _, name := range simulatorNames() {
+		_, settings, stop, err := startSimulator(name)
 		if err != nil {
 			stopAll()
 			return nil, nil, err
 		}
 		stops = append(stops, stop)
-		settings["api_url"] = url
 		var node yaml.Node
 		if err := node.Encode(settings); err != nil {
 			stopAll()

@@ -38,7 +38,7 @@ Usage:
                                                     verify a captured callback; changes nothing
   getpaid operations list|show|resolve ...          money operations: what was asked of brokers, resolve doubt
   getpaid events list|show|replay ...               events and their deliveries to webhooks and listeners
-  getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24, dotpay)
+  getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24, dotpay, tpay, transferuj)
   getpaid bench [--duration D] [--concurrency 1,8,32]
                                                     measure full payment lifecycles over HTTP
 `

@@ -38,6 +38,10 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	url := "http://" + ln.Addr().String()
 	sim.setBase(url)
+	sim.pointAt(settings, url)
+	if sim.close != nil {
+		defer sim.close()
+	}
 	fmt.Fprintf(stdout, "%s simulator at %s\nsettings for getpaid.yaml:\n  backends:\n    %s:\n", name, url, name)
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
@@ -47,6 +51,5 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, k := range keys {
 		fmt.Fprintf(stdout, "      %s: %v\n", k, settings[k])
 	}
-	fmt.Fprintf(stdout, "      api_url: %s\n", url)
 	return serveUntilDone(ctx, ln, sim.handler, nil)
 }

@@ -45,6 +45,8 @@ func backendKinds() map[string]backendKind {
 		"dotpay":     dotpayKind(),
 		"payu":       payuKind(),
 		"przelewy24": przelewy24Kind(),
+		"tpay":       tpayKind(),
+		"transferuj": transferujKind(),
 	}
 }
 

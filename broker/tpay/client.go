@@ -1,0 +1,254 @@
+package tpay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+const (
+	tokenPath = "/oauth/auth"
+	maxBody   = 1 << 20
+	// refreshMargin is how long before its expiry a token is replaced.
+	refreshMargin = 5 * time.Minute
+)
+
+// tokenCache holds one OAuth token. Callers needing a new one while a fetch
+// runs wait for that fetch (one request for any number of callers).
+type tokenCache struct {
+	mu       sync.Mutex
+	token    string
+	renewAt  time.Time
+	inflight chan struct{} // closed when the running fetch ends
+	lastErr  error
+	gaveUp   bool // the last fetch ended because its caller's context did
+}
+
+// token returns a valid access token, fetching one if needed.
+func (b *Broker) token(ctx context.Context) (string, error) {
+	c := &b.tokens
+	for {
+		c.mu.Lock()
+		if c.token != "" && b.now().Before(c.renewAt) {
+			t := c.token
+			c.mu.Unlock()
+			return t, nil
+		}
+		if ch := c.inflight; ch != nil {
+			c.mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return "", &getpaid.BrokerError{Op: "tpay: oauth", Retryable: true, Err: ctx.Err()}
+			}
+			c.mu.Lock()
+			err, gaveUp := c.lastErr, c.gaveUp
+			ok := c.token != "" && b.now().Before(c.renewAt)
+			c.mu.Unlock()
+			if !ok && err != nil && !gaveUp {
+				return "", err // share the failure: no stampede on a broker that is down
+			}
+			continue
+		}
+		ch := make(chan struct{})
+		c.inflight = ch
+		c.mu.Unlock()
+		tok, ttl, err := b.fetchToken(ctx)
+		c.mu.Lock()
+		c.inflight, c.lastErr, c.gaveUp = nil, err, err != nil && ctx.Err() != nil
+		if err == nil {
+			margin := min(refreshMargin, ttl/10)
+			c.token, c.renewAt = tok, b.now().Add(ttl-margin)
+		}
+		c.mu.Unlock()
+		close(ch)
+		return tok, err
+	}
+}
+
+// invalidate forgets tok if it is still the cached token.
+func (b *Broker) invalidate(tok string) {
+	b.tokens.mu.Lock()
+	if b.tokens.token == tok {
+		b.tokens.token = ""
+	}
+	b.tokens.mu.Unlock()
+}
+
+// fetchToken asks POST /oauth/auth (form-encoded client_id, client_secret)
+// for a Bearer token; Tpay answers expires_in 7200.
+func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) {
+	const op = "tpay: oauth"
+	form := url.Values{"client_id": {b.cfg.ClientID}, "client_secret": {b.cfg.ClientSecret}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+tokenPath, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", 0, &getpaid.BrokerError{Op: op, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	code, body, err := b.send(req)
+	if err != nil {
+		return "", 0, classifyTransport(op, false, err)
+	}
+	var v struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if code != http.StatusOK {
+		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code), Err: errors.New(errorText(body))}
+	}
+	if err := json.Unmarshal(body, &v); err != nil || v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
+		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no Bearer access_token in the answer")}
+	}
+	ttl := time.Duration(v.ExpiresIn) * time.Second
+	if ttl <= 0 {
+		ttl = time.Minute // use it briefly, then ask again
+	}
+	return v.AccessToken, ttl, nil
+}
+
+// send performs req and reads a bounded body.
+func (b *Broker) send(req *http.Request) (int, []byte, error) {
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, body, nil
+}
+
+// call sends an authorised JSON request and decodes a 2xx answer into out.
+// A 401 is retried once with a fresh token. Every failure is a
+// *getpaid.BrokerError classified here, once: network errors, timeouts, 429
+// and 5xx are retryable, and Happened unless nothing could have changed (a
+// GET, a connection never made); other statuses carry Tpay's error text.
+func (b *Broker) call(ctx context.Context, op, method, path string, in, out any) error {
+	var payload []byte
+	if in != nil {
+		var err error
+		if payload, err = json.Marshal(in); err != nil {
+			return &getpaid.BrokerError{Op: op, Err: err}
+		}
+	}
+	mutating := method != http.MethodGet
+	for attempt := 0; ; attempt++ {
+		tok, err := b.token(ctx)
+		if err != nil {
+			return err
+		}
+		var rd io.Reader
+		if payload != nil {
+			rd = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, b.base+path, rd)
+		if err != nil {
+			return &getpaid.BrokerError{Op: op, Err: err}
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Accept", "application/json")
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		code, body, err := b.send(req)
+		if err != nil {
+			return classifyTransport(op, mutating, err)
+		}
+		if code == http.StatusUnauthorized && attempt == 0 {
+			b.invalidate(tok)
+			continue
+		}
+		if code < 200 || code > 299 {
+			retry := retryableStatus(code)
+			return &getpaid.BrokerError{Op: op, Status: code, Retryable: retry, Happened: retry && mutating, Err: errors.New(errorText(body))}
+		}
+		var res struct {
+			Result string `json:"result"`
+		}
+		if err := json.Unmarshal(body, &res); err != nil {
+			return &getpaid.BrokerError{Op: op, Status: code, Err: fmt.Errorf("unreadable answer: %w", err)}
+		}
+		if res.Result != "" && res.Result != "success" {
+			return &getpaid.BrokerError{Op: op, Status: code, Err: errors.New(errorText(body))}
+		}
+		if out == nil {
+			return nil
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(out); err != nil {
+			return &getpaid.BrokerError{Op: op, Status: code, Err: fmt.Errorf("unreadable answer: %w", err)}
+		}
+		return nil
+	}
+}
+
+// errorText extracts Tpay's error message: {"result":"failed","errors":
+// [{"errorCode":..,"errorMessage":..,"fieldName":..}]}, or an OAuth
+// {"error":..,"error_description":..}.
+func errorText(raw []byte) string {
+	var v struct {
+		Errors []struct {
+			Code    string `json:"errorCode"`
+			Message string `json:"errorMessage"`
+			Field   string `json:"fieldName"`
+		} `json:"errors"`
+		Error string `json:"error"`
+		Desc  string `json:"error_description"`
+	}
+	if json.Unmarshal(raw, &v) == nil {
+		var msgs []string
+		for _, e := range v.Errors {
+			m := strings.TrimSpace(e.Code + " " + e.Message)
+			if e.Field != "" {
+				m += " (" + e.Field + ")"
+			}
+			msgs = append(msgs, m)
+		}
+		if len(msgs) > 0 {
+			return strings.Join(msgs, "; ")
+		}
+		if v.Error != "" {
+			return strings.TrimSpace(v.Error + " " + v.Desc)
+		}
+	}
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	if s == "" {
+		s = "no error text"
+	}
+	return s
+}
+
+func retryableStatus(code int) bool {
+	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+}
+
+// classifyTransport turns a network failure into a retryable BrokerError.
+// Happened is false only when the connection was never made or the request
+// could not have changed anything.
+func classifyTransport(op string, mutating bool, err error) error {
+	happened := mutating
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		happened = false
+	}
+	return &getpaid.BrokerError{Op: op, Retryable: true, Happened: happened, Err: err}
+}

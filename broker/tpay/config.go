@@ -1,0 +1,197 @@
+package tpay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+)
+
+// Tpay OpenAPI hosts and the hosts its notification certificates live under
+// (brokers.md §3.1, §3.2; tpay-openapi-php ApiAction and
+// JWSVerifiedPaymentNotification).
+const (
+	ProductionURL       = "https://api.tpay.com"
+	SandboxURL          = "https://openapi.sandbox.tpay.com"
+	ProductionJWSPrefix = "https://secure.tpay.com"
+	SandboxJWSPrefix    = "https://secure.sandbox.tpay.com"
+	// RootCertPath is where Tpay's notification root certificate lives under
+	// the trusted prefix.
+	RootCertPath = "/x509/tpay-jws-root.pem"
+)
+
+// Config holds the backend's settings; yaml names are fixed. The zero value
+// of every optional field is the safe default.
+type Config struct {
+	ClientID     string `yaml:"client_id"`     // Open API key (Merchant Panel > Integration > API); required
+	ClientSecret string `yaml:"client_secret"` // its secret; required
+	MerchantID   int    `yaml:"merchant_id"`   // the merchant id notifications carry as "id"; required
+	SecurityCode string `yaml:"security_code"` // the notification security code (md5sum); required
+	Sandbox      bool   `yaml:"sandbox"`       // openapi.sandbox.tpay.com and the sandbox certificate prefix
+	// JWSPrefix is the URL prefix notification certificates must come from;
+	// the root certificate is fetched from JWSPrefix + RootCertPath. Default
+	// https://secure.tpay.com (https://secure.sandbox.tpay.com with sandbox).
+	JWSPrefix string `yaml:"jws_prefix"`
+	APIURL    string `yaml:"api_url"` // overrides the API host (a simulator: tpaytest)
+	// Currencies the account takes; default PLN. Tpay opens one account per
+	// currency; each must have two minor digits.
+	Currencies []string `yaml:"currencies"`
+	// Timeout bounds every HTTP call to Tpay (API and certificates); default 30 s.
+	Timeout time.Duration `yaml:"timeout"`
+
+	// HTTPClient, when set, is used instead of a client with Timeout.
+	// Redirects are never followed.
+	HTTPClient *http.Client `yaml:"-"`
+	// Now is the clock for token expiry and certificate caching; nil means time.Now.
+	Now func() time.Time `yaml:"-"`
+}
+
+// Broker is the Tpay OpenAPI backend. It is safe for concurrent use; it holds
+// an OAuth token and the notification certificates in memory, nothing that
+// needs closing.
+type Broker struct {
+	cfg        Config
+	base       string
+	prefix     string // trusted certificate prefix, no trailing slash
+	currencies []string
+	client     *http.Client
+	now        func() time.Time
+	tokens     tokenCache
+	certs      certCache
+	env        atomic.Pointer[getpaid.Env]
+}
+
+// Interface guards.
+var (
+	_ getpaid.Broker            = (*Broker)(nil)
+	_ getpaid.Provisioner       = (*Broker)(nil)
+	_ getpaid.StatusFetcher     = (*Broker)(nil)
+	_ getpaid.Canceler          = (*Broker)(nil)
+	_ getpaid.Refunder          = (*Broker)(nil)
+	_ getpaid.OperationFetcher  = (*Broker)(nil)
+	_ getpaid.CallbackResponder = (*Broker)(nil)
+	_ getpaid.CallbackVerifier  = (*Broker)(nil)
+	_ getpaid.Configurator      = (*Broker)(nil)
+)
+
+// New validates cfg, fills defaults and returns the backend.
+func New(cfg Config) (*Broker, error) {
+	var errs []error
+	for _, f := range []struct{ name, v string }{
+		{"client_id", cfg.ClientID}, {"client_secret", cfg.ClientSecret}, {"security_code", cfg.SecurityCode},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			errs = append(errs, fmt.Errorf("%s is required", f.name))
+		}
+	}
+	if cfg.MerchantID <= 0 {
+		errs = append(errs, errors.New("merchant_id must be a positive integer"))
+	}
+	base, prefix := ProductionURL, ProductionJWSPrefix
+	if cfg.Sandbox {
+		base, prefix = SandboxURL, SandboxJWSPrefix
+	}
+	check := func(name, v string) string {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("%s %q: want an absolute http(s) URL", name, v))
+		}
+		return strings.TrimRight(v, "/")
+	}
+	if cfg.APIURL != "" {
+		base = check("api_url", cfg.APIURL)
+	}
+	if cfg.JWSPrefix != "" {
+		prefix = check("jws_prefix", cfg.JWSPrefix)
+	}
+	cur := cfg.Currencies
+	if len(cur) == 0 {
+		cur = []string{"PLN"}
+	}
+	for _, c := range cur {
+		if err := tpaynotify.CheckCurrency(c); err != nil {
+			errs = append(errs, fmt.Errorf("currencies: %w", err))
+		}
+	}
+	if cfg.Timeout < 0 {
+		errs = append(errs, errors.New("timeout must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("tpay config: %w", err)
+	}
+	var client http.Client
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient
+	} else {
+		client.Timeout = cfg.Timeout
+		if client.Timeout == 0 {
+			client.Timeout = 30 * time.Second
+		}
+	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Broker{cfg: cfg, base: base, prefix: prefix, currencies: slices.Clone(cur), client: &client, now: now}, nil
+}
+
+// Provision implements getpaid.Provisioner: transactions carry the backend's
+// notification and return URLs from env.
+func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
+	b.env.Store(&env)
+	return nil
+}
+
+func (b *Broker) environment() (*getpaid.Env, error) {
+	env := b.env.Load()
+	if env == nil {
+		return nil, errors.New("tpay: backend not provisioned (no getpaid URL yet)")
+	}
+	return env, nil
+}
+
+// Currencies lists the accepted ISO 4217 codes.
+func (b *Broker) Currencies() []string { return slices.Clone(b.currencies) }
+
+// BaseURL is the API host in use (production, sandbox or api_url).
+func (b *Broker) BaseURL() string { return b.base }
+
+// JWSPrefix is the trusted certificate prefix in use.
+func (b *Broker) JWSPrefix() string { return b.prefix }
+
+// CallbackAck answers a notification with the body TRUE; anything else makes
+// Tpay send it again.
+func (b *Broker) CallbackAck() (string, []byte) {
+	return "text/plain; charset=utf-8", []byte(tpaynotify.Ack)
+}
+
+// PanelSettings lists what to set up in Tpay's merchant panel. Notification
+// and return URLs are sent with every transaction.
+func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
+	return []getpaid.PanelSetting{
+		{Name: "Merchant id (merchant_id)", Value: strconv.Itoa(b.cfg.MerchantID)},
+		{Name: "Open API key (client_id, client_secret)", Value: "Merchant Panel > Integration > API > Open API keys > Add new key (client_id " + b.cfg.ClientID + ")"},
+		{Name: "Notification security code (security_code)", Value: "copy from the panel: Settings > Notifications > Security code"},
+		{Name: "Notification URL (sent as callbacks.notification.url with every transaction)", Value: env.CallbackURL()},
+		{Name: "Return URLs", Value: "none in the panel: callbacks.payerUrls are sent per transaction (getpaid's /success/ and /failure/{payment id})"},
+		{Name: "Notification certificates trusted from", Value: b.prefix + " (root " + b.prefix + RootCertPath + ")"},
+	}
+}
+
+// accepts refuses a currency the backend does not take.
+func (b *Broker) accepts(currency string) error {
+	if !slices.Contains(b.currencies, currency) {
+		return fmt.Errorf("tpay: %w: %s (accepted: %s)", getpaid.ErrCurrencyNotAccepted, currency, strings.Join(b.currencies, " "))
+	}
+	return nil
+}

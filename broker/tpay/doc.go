@@ -1,0 +1,81 @@
+// Package tpay is getpaid's Tpay backend for Tpay's current OpenAPI
+// (api.tpay.com). The legacy Transferuj.pl form flow is broker/transferuj;
+// both receive the same basic payment notification (internal/tpaynotify).
+//
+// # Settings
+//
+//	client_id, client_secret  Open API key and secret (Merchant Panel > Integration > API); required
+//	merchant_id               the merchant id notifications carry as "id"; required
+//	security_code             the notification security code (md5sum); required
+//	sandbox                   bool: https://openapi.sandbox.tpay.com and https://secure.sandbox.tpay.com
+//	jws_prefix                URL prefix notification certificates must lie under;
+//	                          default https://secure.tpay.com (sandbox: https://secure.sandbox.tpay.com)
+//	api_url                   overrides the API host (a simulator, see tpaytest)
+//	currencies                default PLN; Tpay opens one account per currency; two minor digits only
+//	timeout                   HTTP timeout of every call to Tpay, default 30s
+//
+// # Flow
+//
+// Prepare gets an OAuth token (POST /oauth/auth, form-encoded; cached, one
+// fetch for any number of concurrent callers, replaced five minutes before
+// it expires, and once more on a 401), registers the transaction (POST
+// /transactions: amount a JSON number in major units written exactly from
+// minor units, hiddenDescription getpaid's payment id, the notification and
+// return URLs from the backend's environment) and sends the buyer with a GET
+// to transactionPaymentUrl. The transactionId is the payment's ExternalID.
+//
+// Tpay POSTs a form-encoded notification with an md5sum and a detached JWS
+// in X-JWS-Signature. ParseCallback checks the md5sum, the merchant id, then
+// the JWS: alg RS256, x5u under jws_prefix (same scheme and host, a path
+// below it), the certificate chaining to Tpay's root fetched from
+// jws_prefix + /x509/tpay-jws-root.pem, and the RS256 signature over
+// base64url(header) + "." + base64url(raw body). Certificates are cached for
+// two hours; a verification failure with certificates older than a minute
+// fetches them again once (Tpay rotating its certificate). Certificates that
+// cannot be fetched are a retryable broker error: Tpay sends the
+// notification again. The acknowledgement is the body TRUE.
+//
+// Mapping (internal/tpaynotify): TRUE or PAID -> captured (tr_paid below
+// tr_amount: partially_paid, cumulative); FALSE -> failed, or, when Tpay
+// holds money for an over- or underpayment it did not accept (tr_error
+// overpay/surcharge, tr_paid > 0), an advance for an operator, never paid;
+// CHARGEBACK -> refunded tr_paid (partially when less than was captured).
+// Event ids are "title:STATUS:amount", so repeats are duplicates and a
+// top-up of an underpayment is not.
+//
+// FetchStatus reads GET /transactions/{id}; Cancel posts
+// /transactions/{id}/cancel (pending transactions only); Refund posts
+// /transactions/{id}/refunds ({"amount": n}, or an empty body for the whole
+// payment) and, as Tpay takes the money at once, reports the refund done
+// with the event id its CHARGEBACK notification has; FetchOperation finds a
+// refund in GET /transactions/{id}/refunds by the refund id Tpay answered.
+//
+// # Facts and their sources
+//
+// Verified in Tpay's documentation or official SDKs (brokers.md §3,
+// docs-api.tpay.com, tpay-openapi-php, tpay-php): hosts; OAuth endpoint,
+// form encoding and expires_in 7200; POST /transactions fields and the
+// transactionPaymentUrl answer; the cancel and refund endpoints (empty body
+// refunds everything and marks the transaction "refund"); notification
+// fields, md5sum and the TRUE acknowledgement; the JWS scheme, RS256, x5u
+// prefixes and the root certificate path; tr_error overpay/surcharge and the
+// PAID status of two-step acceptance (Tpay support pages).
+//
+// Assumed, where no verified source says (brokers.md §10): the transaction
+// status enum beyond pending/correct/refund/canceled (paid, error); the
+// refund answer and list fields (result, status "correct", refundId); that a
+// CHARGEBACK notification reports the amount returned in tr_paid and follows
+// every refund, including those made through the API; tr_currency in
+// notifications of non-PLN accounts. The simulator implements exactly these
+// assumptions.
+//
+// # Limits
+//
+// Tpay has no field for getpaid's refund id: a refund is not deduplicated at
+// Tpay (the engine records the refund before asking, so a retry does not
+// refund twice). A CHARGEBACK notification cannot tell the second refund of
+// an amount from the first: two refunds of one amount made in Tpay's panel
+// count once (refunds made through getpaid are told apart by their order).
+// A CHARGEBACK returning money that was never captured (an over- or
+// underpayment Tpay held) is refused and logged for an operator.
+package tpay

@@ -1,0 +1,282 @@
+package tpay
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// SignatureHeader is the header carrying a notification's detached JWS.
+const SignatureHeader = "X-JWS-Signature"
+
+const (
+	certTTL      = 2 * time.Hour // how long a fetched certificate is trusted before it is fetched again (Tpay's SDK: 7200 s)
+	certRefetch  = time.Minute   // a verification failure refetches certificates at most this often
+	maxCertBytes = 64 << 10
+)
+
+// jwsHeader is the protected header of Tpay's notification JWS.
+type jwsHeader struct {
+	Alg string `json:"alg"`
+	X5U string `json:"x5u"`
+}
+
+// detachedJWS is a parsed X-JWS-Signature: the protected header as it came
+// (the signing input uses these exact characters), decoded, and the signature.
+type detachedJWS struct {
+	protected string
+	header    jwsHeader
+	payload   string // the middle part: empty for a detached payload
+	signature []byte
+}
+
+func sigInvalid(format string, args ...any) error {
+	return fmt.Errorf("tpay: %w: "+format, append([]any{getpaid.ErrSignatureInvalid}, args...)...)
+}
+
+// b64 decodes base64url with or without padding.
+func b64(s string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+// parseJWS reads a compact JWS with a detached payload ("header..signature").
+// Anything else wraps getpaid.ErrSignatureInvalid.
+func parseJWS(v string) (*detachedJWS, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, sigInvalid("missing %s header", SignatureHeader)
+	}
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return nil, sigInvalid("%s is not a compact JWS (header..signature)", SignatureHeader)
+	}
+	raw, err := b64(parts[0])
+	if err != nil {
+		return nil, sigInvalid("JWS header is not base64url: %v", err)
+	}
+	var h jwsHeader
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return nil, sigInvalid("JWS header is not a JSON object")
+	}
+	if err := dec.Decode(&h); err != nil || dec.More() {
+		return nil, sigInvalid("JWS header is not a JSON object")
+	}
+	sig, err := b64(parts[2])
+	if err != nil || len(sig) == 0 {
+		return nil, sigInvalid("JWS signature is not base64url")
+	}
+	return &detachedJWS{protected: parts[0], header: h, payload: parts[1], signature: sig}, nil
+}
+
+// trusted reports whether x5u lies under the trusted prefix: same scheme and
+// host, and a path below the prefix's (a plain string prefix would let
+// "https://secure.tpay.com.example" through).
+func trusted(prefix, x5u string) bool {
+	p, err1 := url.Parse(prefix)
+	u, err2 := url.Parse(x5u)
+	if err1 != nil || err2 != nil || u.User != nil || u.Fragment != "" {
+		return false
+	}
+	if !strings.EqualFold(u.Scheme, p.Scheme) || !strings.EqualFold(u.Host, p.Host) {
+		return false
+	}
+	base := strings.TrimRight(p.Path, "/") + "/"
+	return strings.HasPrefix(u.Path, base) && !strings.Contains(u.Path, "/../") && !strings.HasSuffix(u.Path, "/..")
+}
+
+// verifyJWS checks a notification's detached JWS over the raw body: RS256,
+// an x5u under the trusted prefix, a certificate chaining to Tpay's root
+// (fetched from under the prefix, both cached), and the signature over
+// base64url(header) + "." + base64url(body). A bad signature wraps
+// getpaid.ErrSignatureInvalid; a certificate that cannot be fetched is a
+// retryable *getpaid.BrokerError (Tpay sends the notification again).
+func (b *Broker) verifyJWS(ctx context.Context, header string, body []byte) error {
+	j, err := parseJWS(header)
+	if err != nil {
+		return err
+	}
+	if j.header.Alg != "RS256" {
+		return sigInvalid("JWS alg %q, want RS256", j.header.Alg)
+	}
+	if !trusted(b.prefix, j.header.X5U) {
+		return sigInvalid("certificate URL %q is not under the trusted prefix %s", j.header.X5U, b.prefix)
+	}
+	payload := base64.RawURLEncoding.EncodeToString(body)
+	if j.payload != "" && strings.TrimRight(j.payload, "=") != payload {
+		return sigInvalid("JWS payload is not the notification body")
+	}
+	digest := sha256.Sum256([]byte(j.protected + "." + payload))
+	rootURL := b.prefix + RootCertPath
+	for attempt := 0; ; attempt++ {
+		leaf, leafAge, err := b.certs.get(ctx, b, j.header.X5U, attempt > 0)
+		if err != nil {
+			return err
+		}
+		root, rootAge, err := b.certs.get(ctx, b, rootURL, attempt > 0)
+		if err != nil {
+			return err
+		}
+		// A failure with certificates fetched a while ago may be a rotation:
+		// fetch them again once (at most every certRefetch).
+		stale := attempt == 0 && (leafAge > certRefetch || rootAge > certRefetch)
+		pool := x509.NewCertPool()
+		pool.AddCert(root)
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: b.now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+			if stale {
+				continue
+			}
+			return sigInvalid("signing certificate does not chain to Tpay's root: %v", err)
+		}
+		pub, ok := leaf.PublicKey.(*rsa.PublicKey)
+		if !ok {
+			return sigInvalid("signing certificate holds no RSA key")
+		}
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], j.signature); err != nil {
+			if stale {
+				continue
+			}
+			return sigInvalid("JWS signature does not match the body")
+		}
+		return nil
+	}
+}
+
+// certCache holds fetched certificates by URL. Callers wanting one that is
+// being fetched wait for that fetch.
+type certCache struct {
+	mu      sync.Mutex
+	entries map[string]*certEntry
+}
+
+type certEntry struct {
+	cert     *x509.Certificate
+	fetched  time.Time
+	inflight chan struct{}
+	err      error
+}
+
+// get returns the certificate at u and its age, fetching it when absent,
+// older than certTTL, or (with refresh) older than certRefetch.
+func (c *certCache) get(ctx context.Context, b *Broker, u string, refresh bool) (*x509.Certificate, time.Duration, error) {
+	for {
+		c.mu.Lock()
+		if c.entries == nil {
+			c.entries = map[string]*certEntry{}
+		}
+		e := c.entries[u]
+		if e != nil && e.inflight != nil {
+			ch := e.inflight
+			c.mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return nil, 0, &getpaid.BrokerError{Op: "tpay: fetch certificate", Retryable: true, Err: ctx.Err()}
+			}
+			c.mu.Lock()
+			if e.err != nil && e.cert == nil {
+				err := e.err
+				c.mu.Unlock()
+				return nil, 0, err
+			}
+			c.mu.Unlock()
+			refresh = false // just fetched
+			continue
+		}
+		now := b.now()
+		if e != nil && e.cert != nil {
+			age := now.Sub(e.fetched)
+			if age < certTTL && (!refresh || age < certRefetch) {
+				cert := e.cert
+				c.mu.Unlock()
+				return cert, age, nil
+			}
+		}
+		if e == nil {
+			c.evictLocked()
+			e = &certEntry{}
+			c.entries[u] = e
+		}
+		ch := make(chan struct{})
+		e.inflight = ch
+		c.mu.Unlock()
+		cert, err := b.fetchCert(ctx, u)
+		c.mu.Lock()
+		e.inflight, e.err = nil, err
+		if err == nil {
+			e.cert, e.fetched = cert, b.now()
+		} else if e.cert == nil && c.entries[u] == e {
+			delete(c.entries, u) // keep no failures: x5u is chosen by the sender
+		}
+		c.mu.Unlock()
+		close(ch)
+		if err != nil {
+			return nil, 0, err
+		}
+		return cert, 0, nil
+	}
+}
+
+// maxCerts bounds the cache: Tpay uses two certificates (the signing one and
+// its root); x5u values are the sender's to choose.
+const maxCerts = 16
+
+// evictLocked drops the oldest settled entry when the cache is full; c.mu is held.
+func (c *certCache) evictLocked() {
+	if len(c.entries) < maxCerts {
+		return
+	}
+	var oldest string
+	for u, e := range c.entries {
+		if e.inflight == nil && (oldest == "" || e.fetched.Before(c.entries[oldest].fetched)) {
+			oldest = u
+		}
+	}
+	if oldest != "" {
+		delete(c.entries, oldest)
+	}
+}
+
+// fetchCert downloads a PEM certificate.
+func (b *Broker) fetchCert(ctx context.Context, u string) (*x509.Certificate, error) {
+	const op = "tpay: fetch certificate"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, &getpaid.BrokerError{Op: op, Err: err}
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s: %w", u, err)}
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, resp.Body, maxCertBytes)); err != nil {
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Status: resp.StatusCode, Err: fmt.Errorf("%s: %w", u, err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Status: resp.StatusCode, Err: fmt.Errorf("%s answered %s", u, resp.Status)}
+	}
+	block, _ := pem.Decode(buf.Bytes())
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s holds no PEM certificate", u)}
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s: %w", u, err)}
+	}
+	return cert, nil
+}

@@ -1,0 +1,178 @@
+package transferuj
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+)
+
+// ProductionURL is where the legacy payment form is posted (it was
+// https://secure.transferuj.pl before the rename; that host redirects).
+const ProductionURL = "https://secure.tpay.com"
+
+// The request md5sum variants (md5_variant).
+const (
+	// VariantJoined is md5(id&amount&crc&security code): the current
+	// tpay-php library. The form uses the current field names.
+	VariantJoined = "joined"
+	// VariantPlain is md5(id‖kwota‖crc‖security code), the plain
+	// concatenation django-getpaid 1.x sent, with the old Polish field names.
+	VariantPlain = "plain"
+)
+
+// Redirect methods (method).
+const (
+	MethodPost = "post" // an auto-submitted POST form (tpay-php's form)
+	MethodGet  = "get"  // a GET link with the fields in the query
+)
+
+// Config holds the backend's settings; yaml names are fixed. The zero value
+// of every optional field is the safe default.
+type Config struct {
+	MerchantID   int    `yaml:"merchant_id"`   // the merchant id ("id"); required
+	SecurityCode string `yaml:"security_code"` // "kod bezpieczeństwa" from the panel; required
+	MD5Variant   string `yaml:"md5_variant"`   // "joined" (default) or "plain" (django-getpaid 1.x)
+	Method       string `yaml:"method"`        // "post" (default) or "get"
+	APIURL       string `yaml:"api_url"`       // where the form goes; default https://secure.tpay.com (a simulator: transferujtest)
+	// Currencies is the account's currency: the form and the notification
+	// carry none, so a Tpay account takes one currency. Default PLN.
+	Currencies []string `yaml:"currencies"`
+	// IPAllowlist accepts notifications only from the addresses Tpay's
+	// legacy SDKs list (Tpay no longer publishes a list; the md5sum is the
+	// check that always applies).
+	IPAllowlist bool `yaml:"ip_allowlist"`
+}
+
+// Broker is the legacy Transferuj/Tpay form backend. It is safe for
+// concurrent use.
+type Broker struct {
+	cfg  Config
+	base string
+	env  atomic.Pointer[getpaid.Env]
+}
+
+// Interface guards.
+var (
+	_ getpaid.Broker            = (*Broker)(nil)
+	_ getpaid.Provisioner       = (*Broker)(nil)
+	_ getpaid.CallbackResponder = (*Broker)(nil)
+	_ getpaid.CallbackVerifier  = (*Broker)(nil)
+	_ getpaid.Configurator      = (*Broker)(nil)
+	_ getpaid.IPAllowlister     = (*Broker)(nil)
+)
+
+// New validates cfg, fills defaults and returns the backend.
+func New(cfg Config) (*Broker, error) {
+	var errs []error
+	if cfg.MerchantID <= 0 {
+		errs = append(errs, errors.New("merchant_id must be a positive integer"))
+	}
+	if strings.TrimSpace(cfg.SecurityCode) == "" {
+		errs = append(errs, errors.New("security_code is required"))
+	}
+	cfg.MD5Variant = strings.ToLower(cfg.MD5Variant)
+	if cfg.MD5Variant == "" {
+		cfg.MD5Variant = VariantJoined
+	}
+	if cfg.MD5Variant != VariantJoined && cfg.MD5Variant != VariantPlain {
+		errs = append(errs, fmt.Errorf("md5_variant %q: want %q or %q", cfg.MD5Variant, VariantJoined, VariantPlain))
+	}
+	cfg.Method = strings.ToLower(cfg.Method)
+	if cfg.Method == "" {
+		cfg.Method = MethodPost
+	}
+	if cfg.Method != MethodPost && cfg.Method != MethodGet {
+		errs = append(errs, fmt.Errorf("method %q: want %q or %q", cfg.Method, MethodPost, MethodGet))
+	}
+	if len(cfg.Currencies) == 0 {
+		cfg.Currencies = []string{"PLN"}
+	}
+	cfg.Currencies = slices.Clone(cfg.Currencies)
+	if len(cfg.Currencies) > 1 {
+		errs = append(errs, fmt.Errorf("currencies %v: a Tpay account takes one currency and the legacy form names none; configure one backend per account", cfg.Currencies))
+	}
+	for _, c := range cfg.Currencies {
+		if err := tpaynotify.CheckCurrency(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	base := ProductionURL
+	if cfg.APIURL != "" {
+		u, err := url.Parse(cfg.APIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("api_url %q: want an absolute http(s) URL", cfg.APIURL))
+		}
+		base = strings.TrimRight(cfg.APIURL, "/")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("transferuj config: %w", err)
+	}
+	return &Broker{cfg: cfg, base: base}, nil
+}
+
+// Provision implements getpaid.Provisioner: the form carries the backend's
+// notification and return URLs from env.
+func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
+	b.env.Store(&env)
+	return nil
+}
+
+func (b *Broker) environment() (*getpaid.Env, error) {
+	env := b.env.Load()
+	if env == nil {
+		return nil, errors.New("transferuj: backend not provisioned (no getpaid URL yet)")
+	}
+	return env, nil
+}
+
+// Currencies lists the account's currency.
+func (b *Broker) Currencies() []string { return slices.Clone(b.cfg.Currencies) }
+
+// CallbackAck answers a notification with the body TRUE; anything else makes
+// Tpay send it again.
+func (b *Broker) CallbackAck() (string, []byte) {
+	return "text/plain; charset=utf-8", []byte(tpaynotify.Ack)
+}
+
+// PanelSettings lists what to check in Tpay's merchant panel. The
+// notification and return URLs travel with every form, so the panel only
+// has to hold the same merchant id and security code.
+func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
+	return []getpaid.PanelSetting{
+		{Name: "Merchant id (merchant_id)", Value: strconv.Itoa(b.cfg.MerchantID)},
+		{Name: "Security code (security_code)", Value: "copy from the panel: Settings > Notifications > Security code"},
+		{Name: "Notification URL (sent with every form as result_url/wyn_url)", Value: env.CallbackURL()},
+		{Name: "Return URLs", Value: "none in the panel: return_url and return_error_url are sent per payment (getpaid's /success/ and /failure/{payment id})"},
+		{Name: "Form md5sum", Value: b.cfg.MD5Variant + " (md5_variant)"},
+		{Name: "Notification source addresses (with ip_allowlist)", Value: strings.Join(NotificationIPs(), ", ")},
+	}
+}
+
+// notificationIPs are the notification sources the legacy SDKs list
+// (brokers.md §3.2; Tpay publishes no list any more).
+var notificationIPs = []string{"176.119.38.175", "195.149.229.109", "148.251.96.163", "178.32.201.77", "46.248.167.59", "46.29.19.106"}
+
+// NotificationIPs returns the legacy notification source addresses.
+func NotificationIPs() []string { return slices.Clone(notificationIPs) }
+
+// AllowCallbackFrom reports whether a notification may come from ip: always
+// when ip_allowlist is off, else only from the legacy addresses.
+func (b *Broker) AllowCallbackFrom(ip string) bool {
+	if !b.cfg.IPAllowlist {
+		return true
+	}
+	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return false
+	}
+	return slices.Contains(notificationIPs, addr.Unmap().String())
+}

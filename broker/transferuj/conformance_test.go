@@ -1,0 +1,117 @@
+package transferuj_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/transferuj"
+	"github.com/getpaid-go/getpaid/broker/transferuj/transferujtest"
+	"github.com/getpaid-go/getpaid/brokertest"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+)
+
+// buyer acts as the buyer's browser for the suite: brokertest builds the
+// request the auto-submitted form (or the link) makes, the simulator's page
+// takes the choice.
+type buyer struct{ *transferujtest.Server }
+
+func (b buyer) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) error {
+	req, err := brokertest.NewBuyerRequest(ctx, rd)
+	if err != nil {
+		return err
+	}
+	return b.Submit(ctx, req, outcome)
+}
+
+func harness(t *testing.T, variant, method string) *brokertest.Harness {
+	sim := transferujtest.Start(transferujtest.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant,
+		NotifyBackoff: 5 * time.Millisecond})
+	t.Cleanup(sim.Close)
+	b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant, Method: method, APIURL: sim.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// opened registers p's transaction at the panel, as the buyer's browser
+	// does by carrying the form there, unless it already is.
+	opened := func(p *getpaid.Payment) error {
+		if _, _, ok := sim.Transaction(p.ID); ok {
+			return nil
+		}
+		return sim.Pay(context.Background(), p.Redirect, "")
+	}
+	notification := func(p *getpaid.Payment, status string, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
+		if err := opened(p); err != nil {
+			return nil, err
+		}
+		return sim.Notification(p.ID, status, amount)
+	}
+	return &brokertest.Harness{
+		Name: "transferuj", Broker: b, Sim: buyer{sim}, Amount: getpaid.MustParseMoney("123.45", "PLN"),
+		PaidNotification: func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
+			return notification(p, tpaynotify.StatusTrue, amount)
+		},
+		FailedNotification: func(p *getpaid.Payment) (*getpaid.CallbackRequest, error) {
+			return notification(p, tpaynotify.StatusFalse, getpaid.Money{Currency: "PLN"})
+		},
+		// A declined bank transfer leaves the transaction open for another
+		// try: Tpay notifies nothing.
+		DeclinedStatus: getpaid.StatusPrepared,
+		PreparesOffline: true,
+		PartialNotification: func(p *getpaid.Payment, paid getpaid.Money) (*getpaid.CallbackRequest, error) {
+			return notification(p, tpaynotify.StatusTrue, paid)
+		},
+		PanelRefund: func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
+			if err := sim.Chargeback(p.ID, amount); err != nil {
+				return nil, err
+			}
+			return sim.Notification(p.ID, tpaynotify.StatusChargeback, amount)
+		},
+		Tamperings: func(req *getpaid.CallbackRequest) map[string]*getpaid.CallbackRequest {
+			return legacyTamperings(t, req)
+		},
+		AckBody: []byte("TRUE"),
+	}
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	brokertest.Run(t, func(t *testing.T) *brokertest.Harness { return harness(t, "", transferuj.MethodPost) })
+}
+
+// The GET link and the plain md5 of django-getpaid 1.x reach a payment too.
+func TestConformanceGetLinkPlainMD5(t *testing.T) {
+	t.Parallel()
+	h := harness(t, transferuj.VariantPlain, transferuj.MethodGet)
+	e := newFlow(t, h.Broker)
+	p := e.pay(t, "get-plain", h.Amount)
+	if p.Redirect.Method != http.MethodGet {
+		t.Fatalf("redirect %+v, want a GET link", p.Redirect)
+	}
+	if err := h.Sim.Pay(context.Background(), p.Redirect, transferujtest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(t, p.ID, getpaid.StatusPaid)
+}
+
+// The panel refuses a form signed with the other md5 variant: md5_variant
+// must match what the account expects.
+func TestMD5VariantMismatchRefused(t *testing.T) {
+	t.Parallel()
+	sim := transferujtest.Start(transferujtest.Config{MD5Variant: transferuj.VariantPlain})
+	t.Cleanup(sim.Close)
+	for variant, ok := range map[string]bool{transferuj.VariantJoined: false, transferuj.VariantPlain: true} {
+		b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant, APIURL: sim.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newFlow(t, b)
+		p := e.pay(t, "variant-"+variant, getpaid.MustParseMoney("10.00", "PLN"))
+		err = sim.Pay(context.Background(), p.Redirect, "")
+		if (err == nil) != ok {
+			t.Errorf("%s form at a plain account: %v", variant, err)
+		}
+	}
+}

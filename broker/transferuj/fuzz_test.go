@@ -1,0 +1,33 @@
+package transferuj_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/transferuj"
+)
+
+// FuzzParseCallback: any notification body is refused as a bad signature or
+// a malformed body, or maps to a consistent observation; nothing panics.
+func FuzzParseCallback(f *testing.F) {
+	f.Add([]byte("id=1234&tr_id=1&tr_crc=1&tr_amount=123.45&tr_paid=123.45&tr_status=TRUE&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"))
+	f.Add([]byte("id=1234&tr_id=1&tr_crc=1&tr_amount=123.45&tr_paid=0&tr_status=FALSE&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"))
+	b, err := transferuj.New(transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := b.ParseCallback(context.Background(), &getpaid.CallbackRequest{Body: body})
+		if err != nil {
+			if !errors.Is(err, getpaid.ErrSignatureInvalid) && !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			return
+		}
+		if o.PaymentID == "" || o.EventID == "" || o.Amount.Minor < 0 || o.Amount.Currency != "PLN" {
+			t.Fatalf("inconsistent observation %+v", o)
+		}
+	})
+}

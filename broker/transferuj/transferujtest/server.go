@@ -1,0 +1,155 @@
+package transferujtest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+)
+
+// Buyer outcomes for Pay and the payment page.
+const (
+	OutcomePaid      = "paid"      // pays the whole amount: TRUE
+	OutcomePartial   = "partial"   // pays half, accepted under the underpayment threshold: TRUE, tr_paid < tr_amount
+	OutcomeUnderpaid = "underpaid" // pays half, not accepted: FALSE, tr_error surcharge (Tpay holds the money)
+	OutcomeDeclined  = "declined"  // the bank declined: back to the error URL, no notification (the buyer may try again)
+	OutcomeAbandoned = "abandoned" // the buyer closed the page: nothing happens
+)
+
+// Config configures the simulated merchant account. Zero values get defaults.
+type Config struct {
+	MerchantID   int    // default 1010
+	SecurityCode string // default "demo"
+	// MD5Variant is the request md5sum the account accepts: "joined",
+	// "plain", or "" for either.
+	MD5Variant string
+	Currency   string // the account's currency; default PLN
+	// NotifyBackoff is the first pause between notification attempts,
+	// doubled up to NotifyMaxBackoff; defaults 50 ms and 2 s.
+	NotifyBackoff, NotifyMaxBackoff time.Duration
+	NotifyAttempts                  int          // per notification; default 8
+	HTTPClient                      *http.Client // sends notifications; default 10 s timeout
+}
+
+type transaction struct {
+	Title, CRC          string
+	Amount              getpaid.Money
+	Paid, Refunded      int64
+	Status              string // pending, paid, error
+	Description, Email  string
+	ResultURL           string
+	ReturnURL, ErrorURL string
+	Created             time.Time
+}
+
+// Server is a simulated Tpay legacy payment panel. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	mu      sync.Mutex
+	base    string
+	failure string
+	byTitle map[string]*transaction
+	byCRC   map[string]*transaction
+	seq     int
+	sender  *tpaynotify.Sender
+	ts      *httptest.Server
+}
+
+// New returns a simulator; mount Handler and call SetBaseURL, or use Start.
+func New(cfg Config) *Server {
+	if cfg.MerchantID == 0 {
+		cfg.MerchantID = 1010
+	}
+	if cfg.SecurityCode == "" {
+		cfg.SecurityCode = "demo"
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = "PLN"
+	}
+	return &Server{cfg: cfg, byTitle: map[string]*transaction{}, byCRC: map[string]*transaction{},
+		sender: tpaynotify.NewSender(cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient)}
+}
+
+// Start runs a simulator on a local httptest server.
+func Start(cfg Config) *Server {
+	s := New(cfg)
+	s.ts = httptest.NewServer(s.Handler())
+	s.SetBaseURL(s.ts.URL)
+	return s
+}
+
+// Config returns the effective configuration.
+func (s *Server) Config() Config { return s.cfg }
+
+// SetBaseURL sets the absolute URL the simulator is reachable at.
+func (s *Server) SetBaseURL(u string) {
+	s.mu.Lock()
+	s.base = strings.TrimRight(u, "/")
+	s.mu.Unlock()
+}
+
+// URL is the simulator's base URL: the backend's api_url.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base
+}
+
+// SetFailure makes the payment panel fail: "" healthy, "5xx" answer 503,
+// "timeout" hold requests for a minute (or until Close).
+func (s *Server) SetFailure(mode string) {
+	s.mu.Lock()
+	s.failure = mode
+	s.mu.Unlock()
+}
+
+// Quiet waits until every notification was acknowledged or given up.
+func (s *Server) Quiet(ctx context.Context) error {
+	if err := s.sender.Quiet(ctx); err != nil {
+		return fmt.Errorf("transferujtest: notifications still in flight: %w", err)
+	}
+	return nil
+}
+
+// Close stops notification retries and, after Start, the server.
+func (s *Server) Close() {
+	s.sender.Close()
+	if s.ts != nil {
+		s.ts.CloseClientConnections()
+		s.ts.Close()
+	}
+}
+
+// Notifications returns the notification delivery attempts, oldest first.
+func (s *Server) Notifications() []tpaynotify.Delivery { return s.sender.Log() }
+
+// Transaction reports the title and status (pending, paid, error) of the
+// latest transaction registered with crc, and whether there is one.
+func (s *Server) Transaction(crc string) (title, status string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.byCRC[crc]
+	if !ok {
+		return "", "", false
+	}
+	return t.Title, t.Status, true
+}
+
+// newTitleLocked returns a test transaction title, "TR-ABC-TST12X"; s.mu is held.
+func (s *Server) newTitleLocked() string {
+	const letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	s.seq++
+	return fmt.Sprintf("TR-%s-TST%dX", b, s.seq)
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/tpay"
+	"github.com/getpaid-go/getpaid/broker/tpay/tpaytest"
+	"github.com/getpaid-go/getpaid/broker/transferuj"
+	"github.com/getpaid-go/getpaid/broker/transferuj/transferujtest"
+)
+
+func tpayKind() backendKind {
+	return backendKind{
+		title:      "Tpay",
+		currencies: []string{"PLN"},
+		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
+			var cfg tpay.Config
+			if err := decodeSettings(name, s, &cfg); err != nil {
+				return nil, err
+			}
+			return tpay.New(cfg)
+		},
+	}
+}
+
+func transferujKind() backendKind {
+	return backendKind{
+		title:      "Tpay (Transferuj.pl form)",
+		currencies: []string{"PLN"},
+		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
+			var cfg transferuj.Config
+			if err := decodeSettings(name, s, &cfg); err != nil {
+				return nil, err
+			}
+			return transferuj.New(cfg)
+		},
+	}
+}
+
+// newTpaySimulator runs the Tpay OpenAPI simulator with demo credentials and
+// certificates of its own: the backend trusts the simulator's URL as its
+// jws_prefix.
+func newTpaySimulator() (*simulator, map[string]any, error) {
+	pki, err := tpaytest.NewPKI()
+	if err != nil {
+		return nil, nil, err
+	}
+	sim := tpaytest.New(tpaytest.Config{PKI: pki})
+	c := sim.Config()
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close},
+		map[string]any{"client_id": c.ClientID, "client_secret": c.ClientSecret, "merchant_id": c.MerchantID, "security_code": c.SecurityCode}, nil
+}
+
+// newTransferujSimulator runs the legacy payment form simulator, accepting
+// both request md5sum variants.
+func newTransferujSimulator() (*simulator, map[string]any, error) {
+	sim := transferujtest.New(transferujtest.Config{})
+	c := sim.Config()
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close},
+		map[string]any{"merchant_id": c.MerchantID, "security_code": c.SecurityCode}, nil
+}

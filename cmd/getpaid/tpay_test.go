@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/tpay"
+	"github.com/getpaid-go/getpaid/broker/tpay/tpaytest"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+)
+
+// callback check verifies a captured Tpay notification: the JWS's
+// certificates are fetched over the network from under jws_prefix (here the
+// simulator's), and the md5sum is checked.
+func TestCallbackCheckTpay(t *testing.T) {
+	t.Parallel()
+	sim := tpaytest.Start(tpaytest.Config{})
+	defer sim.Close()
+	c := sim.Config()
+	settings := fmt.Sprintf("database: \"memory:\"\nbase_url: https://pay.example.com\nbackends:\n  tpay:\n    client_id: %s\n    client_secret: %s\n    merchant_id: %d\n    security_code: %s\n    api_url: %s\n",
+		c.ClientID, c.ClientSecret, c.MerchantID, c.SecurityCode, sim.URL())
+	trusting := writeConfig(t, settings+"    jws_prefix: "+sim.URL()+"\n    timeout: 5s\n")
+	production := writeConfig(t, settings) // trusts https://secure.tpay.com only
+
+	// A transaction at the simulator and its notification, as Tpay sends it.
+	b, err := tpay.New(tpay.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, MerchantID: c.MerchantID,
+		SecurityCode: c.SecurityCode, APIURL: sim.URL(), JWSPrefix: sim.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Provision(context.Background(), getpaid.NewEnv("tpay", "https://pay.example.com", nil))
+	p := &getpaid.Payment{ID: "pay_cli", Amount: getpaid.MustParseMoney("25.00", "PLN"), Buyer: getpaid.Buyer{Email: "a@b.pl"}}
+	if _, err := b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := sim.Notification(p.ID, tpaynotify.StatusTrue, p.Amount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := tpay.SignatureHeader + ": " + req.Header.Get(tpay.SignatureHeader)
+	body := string(req.Body)
+	tests := []struct {
+		name, config, body, header string
+		code                       int
+		out                        string
+	}{
+		{"valid", trusting, body, header, 0, "valid"},
+		{"body tampered", trusting, strings.Replace(body, "tr_paid=25.00", "tr_paid=99.00", 1), header, 1, "invalid: tpay: callback signature invalid: JWS signature does not match"},
+		{"no JWS", trusting, body, "X-Other: 1", 1, "invalid: tpay: callback signature invalid: missing X-JWS-Signature"},
+		{"simulator not trusted", production, body, header, 1, "invalid: tpay: callback signature invalid: certificate URL"},
+	}
+	for _, tt := range tests {
+		code, out, stderr := runCLI(t, tt.body, "callback", "check", "--config", tt.config, "--backend", "tpay", "--header", tt.header)
+		if code != tt.code || !strings.HasPrefix(out, tt.out) {
+			t.Errorf("%s: code %d out %q err %q; want %d %q", tt.name, code, out, stderr, tt.code, tt.out)
+		}
+	}
+	if code, out, _ := runCLI(t, body, "callback", "check", "--config", trusting, "--backend", "tpay", "--header", header); code != 0 ||
+		!strings.Contains(out, "payment: pay_cli") || !strings.Contains(out, "25.00 PLN") {
+		t.Fatalf("valid output %q", out)
+	}
+}
+
+// The legacy notification is checked with the md5sum (the published vector).
+func TestCallbackCheckTransferuj(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  transferuj:\n    merchant_id: 1234\n    security_code: AAAAAAAA\n")
+	body := "id=1234&tr_id=1&tr_date=2012-12-12+12%3A12%3A12&tr_crc=1&tr_amount=123.45&tr_paid=123.45&tr_desc=x&tr_status=TRUE&tr_error=none&tr_email=a%40b.pl&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
+	if code, out, stderr := runCLI(t, body, "callback", "check", "--config", path, "--backend", "transferuj"); code != 0 || !strings.HasPrefix(out, "valid") {
+		t.Fatalf("code %d out %q err %q", code, out, stderr)
+	}
+	tampered := strings.Replace(body, "tr_amount=123.45", "tr_amount=923.45", 1)
+	if code, out, _ := runCLI(t, tampered, "callback", "check", "--config", path, "--backend", "transferuj"); code != 1 || !strings.HasPrefix(out, "invalid: transferuj: callback signature invalid") {
+		t.Fatalf("tampered: code %d out %q", code, out)
+	}
+	if code, out, _ := runCLI(t, body, "callback", "check", "--config", path, "--backend", "transferuj", "--remote-ip", "203.0.113.1"); code != 0 {
+		t.Fatalf("allowlist off, any address: code %d out %q", code, out)
+	}
+}
+
+func TestConfigCommandTpay(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, want string }{
+		{"tpay", "https://pay.example.com/callback/tpay"},
+		{"tpay", "https://secure.tpay.com/x509/tpay-jws-root.pem"},
+		{"transferuj", "https://pay.example.com/callback/transferuj"},
+	} {
+		code, out, stderr := runCLI(t, "", "config", tt.name, "--base-url", "https://pay.example.com")
+		if code != 0 || !strings.Contains(out, tt.want) {
+			t.Fatalf("%s: code %d out %q err %q", tt.name, code, out, stderr)
+		}
+	}
+	code, out, _ := runCLI(t, "", "backends")
+	if code != 0 || !strings.Contains(out, "tpay") || !strings.Contains(out, "transferuj") {
+		t.Fatalf("backends: %q", out)
+	}
+}
+
+// getpaid simulate tpay serves the API and its certificates and prints the
+// settings that point a backend at it, jws_prefix included.
+func TestSimulateTpay(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"tpay", "transferuj"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		out := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() { done <- cmdSimulate(ctx, []string{name, "--addr", "127.0.0.1:0"}, out, io.Discard) }()
+		re := regexp.MustCompile(`api_url: (http://\S+)`)
+		deadline := time.Now().Add(10 * time.Second)
+		var url string
+		for url == "" {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				url = m[1]
+			} else if time.Now().After(deadline) {
+				t.Fatalf("%s: no api_url in %q", name, out.String())
+			} else {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		probe := url + "/"
+		if name == "tpay" {
+			if !strings.Contains(out.String(), "jws_prefix: "+url) || !strings.Contains(out.String(), "security_code: ") {
+				t.Fatalf("settings printed: %q", out.String())
+			}
+			probe = url + tpay.RootCertPath
+		}
+		resp, err := http.Get(probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if name == "tpay" && resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", probe, resp.Status)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// The demo offers Tpay and Transferuj next to the others, pointed at their
+// simulators: a payment registers and reaches the buyer's page.
+func TestDemoSimulatorsTpay(t *testing.T) {
+	t.Parallel()
+	backends, stop, err := demoSimulators(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	reg, err := getpaid.NewRegistry(backends...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Provision(context.Background(), "http://127.0.0.1:1/payments", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"tpay", "transferuj", "payu", "przelewy24"} {
+		b, ok := reg.Get(name)
+		if !ok {
+			t.Fatalf("demo lacks %s (has %v)", name, reg.Names())
+		}
+		if name != "tpay" && name != "transferuj" {
+			continue
+		}
+		p := &getpaid.Payment{ID: getpaid.NewID("pay"), Amount: getpaid.MustParseMoney("9.99", "PLN"), Description: "demo",
+			Buyer: getpaid.Buyer{Email: "a@b.pl"}}
+		res, err := b.Broker.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !strings.HasPrefix(res.Redirect.URL, "http://127.0.0.1:") {
+			t.Fatalf("%s: the buyer goes to %s, not the simulator", name, res.Redirect.URL)
+		}
+	}
+}
