@@ -97,10 +97,14 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		return getpaid.Apply(q, obs)
 	}}
 	if op := e.operationFor(ctx, id, obs); op != nil {
-		if !op.State.Final() {
+		switch {
+		case !op.State.Final():
 			m = e.finishing(b, op, outcome(op, obs), obs, "", obs.BrokerRef)
-		} else if k := opResultKind(obs.Kind); k != "" {
-			m.EventKey = opKey(b, op.ID, k)
+		case outcome(op, obs) == op.State:
+			// The operation ended with this very fact already (its answer,
+			// a lookup or an operator recorded it): a repeat.
+			res.Outcome = getpaid.OutcomeDuplicate
+			return nil
 		}
 	}
 	var before getpaid.Status

@@ -264,7 +264,17 @@ func outcome(op *getpaid.Operation, obs *getpaid.Observation) getpaid.OperationS
 func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string) (*getpaid.ActionResult, error) {
 	up, err := e.mutate(context.WithoutCancel(ctx), id, e.finishing(b, op, state, obs, why, brokerRef))
 	if errors.Is(err, getpaid.ErrDuplicateEvent) {
-		return e.result(ctx, id, op.ID)
+		// The broker's fact was recorded already (its notification came
+		// first): the operation still ends, without counting it twice.
+		m := e.finishing(b, op, state, nil, why, brokerRef)
+		m.Apply = func(q *getpaid.Payment) (bool, error) {
+			if state.Final() && q.ActiveOp == op.ID {
+				q.ActiveOp = ""
+				return true, nil
+			}
+			return false, nil
+		}
+		up, err = e.mutate(context.WithoutCancel(ctx), id, m)
 	}
 	if err != nil {
 		return nil, err
@@ -300,7 +310,14 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 		}},
 	}
 	if obs != nil && state != getpaid.OpPending {
-		m.EventKey = opKey(b, op.ID, obs.Kind)
+		// The broker's event id, which its answer, its notification and its
+		// lookup of the operation share, makes the fact apply once whichever
+		// reports it first; a fact getpaid states itself (an operator's
+		// resolution, a refusal) is keyed by the operation.
+		m.EventKey = eventKey(b, obs)
+		if m.EventKey == "" {
+			m.EventKey = opKey(b, op.ID, obs.Kind)
+		}
 		m.Cause = obs.Cause()
 	}
 	m.Apply = func(q *getpaid.Payment) (bool, error) {
