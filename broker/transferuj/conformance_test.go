@@ -58,7 +58,7 @@ func harness(t *testing.T, variant, method string) *brokertest.Harness {
 		},
 		// A declined bank transfer leaves the transaction open for another
 		// try: Tpay notifies nothing.
-		DeclinedStatus: getpaid.StatusPrepared,
+		DeclinedStatus:  getpaid.StatusPrepared,
 		PreparesOffline: true,
 		PartialNotification: func(p *getpaid.Payment, paid getpaid.Money) (*getpaid.CallbackRequest, error) {
 			return notification(p, tpaynotify.StatusTrue, paid)
