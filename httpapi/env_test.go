@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
+	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 const (
@@ -52,6 +54,7 @@ type env struct {
 }
 
 type envOpts struct {
+	store   string // "memory" (the default) or "sqlite"
 	oneLive bool
 	method  string
 	proxies []string
@@ -59,7 +62,7 @@ type envOpts struct {
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	e := &env{t: t, store: memory.New(), orders: map[string]*getpaid.Order{}}
+	e := &env{t: t, store: openStore(t, o.store), orders: map[string]*getpaid.Order{}}
 	var h atomic.Pointer[httpapi.Handler]
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
@@ -111,6 +114,45 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	h.Store(handler)
 	return e
+}
+
+// storeKinds are the stores every acceptance test runs on.
+var storeKinds = []string{"memory", "sqlite"}
+
+// onEachStore runs test once on each store, as parallel subtests named
+// after the store.
+func onEachStore(t *testing.T, test func(t *testing.T, store string)) {
+	t.Helper()
+	for _, s := range storeKinds {
+		t.Run(s, func(t *testing.T) {
+			t.Parallel()
+			test(t, s)
+		})
+	}
+}
+
+// openStore opens a fresh store of kind, closed when the test ends.
+func openStore(t *testing.T, kind string) getpaid.Store {
+	t.Helper()
+	var s getpaid.Store
+	switch kind {
+	case "", "memory":
+		s = memory.New()
+	case "sqlite":
+		var err error
+		s, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "getpaid.db"), sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("unknown store %q", kind)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return s
 }
 
 func (e *env) statusEvents(paymentID string, to getpaid.Status) int {
