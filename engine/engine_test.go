@@ -153,12 +153,6 @@ func TestFailedListenerIsRedelivered(t *testing.T) {
 	}
 }
 
-func TestListenerPanicDoesNotEscape(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t, &fakeBroker{}, memory.New(), func(ctx context.Context, ev getpaid.Event) error { panic("boom") })
-	create(t, e)
-}
-
 func TestRefusedWithoutBrokerCall(t *testing.T) {
 	t.Parallel()
 	fb := &fakeBroker{}
