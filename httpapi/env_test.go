@@ -58,6 +58,10 @@ type envOpts struct {
 	oneLive bool
 	method  string
 	proxies []string
+	// wrapStore, when set, wraps the store the engine uses (to make it fail).
+	wrapStore func(getpaid.Store) getpaid.Store
+	// extra backends are registered after "dummy" and "yen".
+	extra []getpaid.Backend
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -78,10 +82,13 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := getpaid.NewRegistry(
-		getpaid.Backend{Name: "dummy", Title: "Dummy", Broker: e.counts},
-		getpaid.Backend{Name: "yen", Title: "Yen only", Broker: yen},
-	)
+	if o.wrapStore != nil {
+		e.store = o.wrapStore(e.store)
+	}
+	reg, err := getpaid.NewRegistry(append([]getpaid.Backend{
+		{Name: "dummy", Title: "Dummy", Broker: e.counts},
+		{Name: "yen", Title: "Yen only", Broker: yen},
+	}, o.extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
