@@ -20,7 +20,7 @@ func przelewy24Kind() backendKind {
 		currencies: przelewy24.DefaultCurrencies,
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg przelewy24.Config
-			if err := decodeSettings(name, s, &cfg); err != nil {
+			if err := decodeSettings(s, &cfg); err != nil {
 				return nil, err
 			}
 			return przelewy24.New(cfg)

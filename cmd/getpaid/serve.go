@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -46,28 +47,51 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
-		return err
+		return errors.Join(err, srv.Close())
 	}
-	for _, name := range srv.engine.Registry().Names() {
-		if name == "dummy" {
-			log.Warn("the dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production")
+	return serve(ctx, srv, ln, log, 30*time.Second)
+}
+
+// serve serves srv on ln until ctx ends, running the engine's background
+// work every interval. Then it shuts down: requests in flight finish, the
+// background work stops, and srv is closed (the engine, the brokers, the
+// store); every error of that is reported.
+func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, interval time.Duration) (err error) {
+	defer func() {
+		if cerr := srv.Close(); cerr != nil {
+			log.Error("shutdown: closing failed", "err", cerr)
+			err = errors.Join(err, fmt.Errorf("shutdown: %w", cerr))
+		}
+	}()
+	for _, b := range srv.reg.All() {
+		if b.Kind == "dummy" {
+			log.Warn("a dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production", "backend", b.Name)
 		}
 	}
-	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", c.BaseURL, "backends", srv.engine.Registry().Names())
-	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) })
+	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", srv.base, "backends", srv.reg.Names())
+	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, interval) })
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then
-// shuts down gracefully.
+// shuts down gracefully: it returns once the requests in flight are answered
+// and bg has returned.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context)) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
 	bgCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	bgDone := make(chan struct{})
+	defer func() {
+		cancel()
+		<-bgDone
+	}()
 	if bg != nil {
-		go bg(bgCtx)
+		go func() {
+			defer close(bgDone)
+			bg(bgCtx)
+		}()
+	} else {
+		close(bgDone)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
