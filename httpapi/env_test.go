@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -252,8 +251,6 @@ func (e *env) callback(body []byte, sig string) (*http.Response, []byte) {
 }
 
 func signed(c dummy.Callback) ([]byte, string) { return dummy.EncodeCallback(secret, c) }
-
-func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
 // byOrder lists an order's payments as stored, newest first.
 func (e *env) byOrder(order string) []*getpaid.Payment {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -83,7 +82,7 @@ func startSimulator(name string) (url string, settings map[string]any, stop func
 
 // demoSimulators starts the simulator of every real broker and returns
 // backends pointed at them, for `getpaid demo`.
-func demoSimulators(ctx context.Context) ([]getpaid.Backend, func(), error) {
+func demoSimulators() ([]getpaid.Backend, func(), error) {
 	var stops []func()
 	stopAll := func() {
 		for _, s := range stops {
