@@ -252,6 +252,9 @@ backends:
 	if got.Refunded != "25.00" {
 		t.Fatalf("refunded %s, want 25.00", got.Refunded)
 	}
+	if err := sim.Quiet(context.Background()); err != nil { // deliveries are logged once answered
+		t.Fatal(err)
+	}
 	var refunds int
 	for _, d := range sim.Notifications() {
 		if d.Kind != "refund" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -143,23 +144,49 @@ func decodeSettings(node yaml.Node, v any) error {
 	if node.Kind == 0 {
 		return nil
 	}
-	if node.Kind == yaml.MappingNode {
-		known := settingNames(reflect.TypeOf(v).Elem())
-		for i := 0; i+1 < len(node.Content); i += 2 {
-			if k := node.Content[i]; !slices.Contains(known, k.Value) {
-				return fmt.Errorf("unknown setting %q (line %d; known: %s)", k.Value, k.Line, strings.Join(known, ", "))
+	if err := checkSettings(&node, reflect.TypeOf(v), ""); err != nil {
+		return err
+	}
+	return node.Decode(v)
+}
+
+// checkSettings refuses a key of a mapping node that the struct type t (or
+// the struct its pointers and slices hold) has no yaml field for, naming it
+// (under prefix) and its line.
+func checkSettings(node *yaml.Node, t reflect.Type, prefix string) error {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	switch node.Kind {
+	case yaml.SequenceNode:
+		for _, item := range node.Content {
+			if err := checkSettings(item, t, prefix); err != nil {
+				return err
 			}
 		}
-	}
-	if err := node.Decode(v); err != nil {
-		return err
+	case yaml.MappingNode:
+		fields := settingFields(t)
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k := node.Content[i]
+			f, ok := fields[k.Value]
+			if !ok {
+				known := slices.Sorted(maps.Keys(fields))
+				return fmt.Errorf("unknown setting %q (line %d; known: %s)", prefix+k.Value, k.Line, strings.Join(known, ", "))
+			}
+			if err := checkSettings(node.Content[i+1], f.Type, prefix+k.Value+"."); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-// settingNames lists the yaml names of a settings struct's fields, sorted.
-func settingNames(t reflect.Type) []string {
-	var names []string
+// settingFields maps the yaml names of a struct's fields to the fields.
+func settingFields(t reflect.Type) map[string]reflect.StructField {
+	fields := map[string]reflect.StructField{}
 	for f := range t.Fields() {
 		if !f.IsExported() {
 			continue
@@ -171,8 +198,7 @@ func settingNames(t reflect.Type) []string {
 		case "":
 			name = strings.ToLower(f.Name)
 		}
-		names = append(names, name)
+		fields[name] = f
 	}
-	sort.Strings(names)
-	return names
+	return fields
 }
