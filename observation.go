@@ -168,6 +168,11 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		next.RefundAsked = max(0, p.RefundAsked-o.Amount.Minor)
 		next.Status = impliedStatus(&next)
 	case KindRefundFailed:
+		// Zero means every pending refund; any other amount must be one
+		// of the payment's.
+		if o.Amount.Minor != 0 && (o.Amount.Currency != p.Amount.Currency || o.Amount.Minor < 0) {
+			return false, fmt.Errorf("%w: failed refund of %s on a payment in %s", ErrAmountMismatch, o.Amount, p.Amount.Currency)
+		}
 		if p.RefundAsked == 0 {
 			return false, nil
 		}

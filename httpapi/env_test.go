@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +18,7 @@ import (
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
+	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 const (
@@ -52,14 +53,19 @@ type env struct {
 }
 
 type envOpts struct {
+	store   string // "memory" (the default) or "sqlite"
 	oneLive bool
 	method  string
 	proxies []string
+	// wrapStore, when set, wraps the store the engine uses (to make it fail).
+	wrapStore func(getpaid.Store) getpaid.Store
+	// extra backends are registered after "dummy" and "yen".
+	extra []getpaid.Backend
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	e := &env{t: t, store: memory.New(), orders: map[string]*getpaid.Order{}}
+	e := &env{t: t, store: openStore(t, o.store), orders: map[string]*getpaid.Order{}}
 	var h atomic.Pointer[httpapi.Handler]
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
@@ -75,10 +81,13 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := getpaid.NewRegistry(
-		getpaid.Backend{Name: "dummy", Title: "Dummy", Broker: e.counts},
-		getpaid.Backend{Name: "yen", Title: "Yen only", Broker: yen},
-	)
+	if o.wrapStore != nil {
+		e.store = o.wrapStore(e.store)
+	}
+	reg, err := getpaid.NewRegistry(append([]getpaid.Backend{
+		{Name: "dummy", Title: "Dummy", Broker: e.counts},
+		{Name: "yen", Title: "Yen only", Broker: yen},
+	}, o.extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +124,45 @@ func newEnv(t *testing.T, o envOpts) *env {
 
 // statusEvents counts the status events to `to` the listener got for a
 // payment, once every delivery of the payment's events is finished.
+// storeKinds are the stores every acceptance test runs on.
+var storeKinds = []string{"memory", "sqlite"}
+
+// onEachStore runs test once on each store, as parallel subtests named
+// after the store.
+func onEachStore(t *testing.T, test func(t *testing.T, store string)) {
+	t.Helper()
+	for _, s := range storeKinds {
+		t.Run(s, func(t *testing.T) {
+			t.Parallel()
+			test(t, s)
+		})
+	}
+}
+
+// openStore opens a fresh store of kind, closed when the test ends.
+func openStore(t *testing.T, kind string) getpaid.Store {
+	t.Helper()
+	var s getpaid.Store
+	switch kind {
+	case "", "memory":
+		s = memory.New()
+	case "sqlite":
+		var err error
+		s, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "getpaid.db"), sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("unknown store %q", kind)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return s
+}
+
 func (e *env) statusEvents(paymentID string, to getpaid.Status) int {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -220,8 +268,6 @@ func (e *env) callback(body []byte, sig string) (*http.Response, []byte) {
 }
 
 func signed(c dummy.Callback) ([]byte, string) { return dummy.EncodeCallback(secret, c) }
-
-func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
 // byOrder lists an order's payments as stored, newest first.
 func (e *env) byOrder(order string) []*getpaid.Payment {

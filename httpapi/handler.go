@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -97,5 +96,3 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // PaymentFormPath is the path, relative to the mount point, of an order's
 // payment-method form.
 func PaymentFormPath(orderID string) string { return "/pay/" + orderID }
-
-func trimSlash(s string) string { return strings.TrimRight(s, "/") }

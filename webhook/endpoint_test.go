@@ -106,7 +106,7 @@ func TestEndpointFailures(t *testing.T) {
 		case "/redirect":
 			http.Redirect(w, r, "/ok", http.StatusFound)
 		case "/slow":
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(2 * time.Second)
 		}
 	}))
 	defer srv.Close()
@@ -115,7 +115,7 @@ func TestEndpointFailures(t *testing.T) {
 		status int
 	}{{"/500", 500}, {"/redirect", 302}, {"/slow", 0}} {
 		ep, err := webhook.New(webhook.Config{URL: srv.URL + tc.path, Secrets: []string{webhook.NewSecret()},
-			Client: &http.Client{Timeout: 50 * time.Millisecond}})
+			Client: &http.Client{Timeout: time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -240,8 +240,11 @@ func TestNotificationAttemptsBounded(t *testing.T) {
 	p := e.payment("1.00", "PLN")
 	pr := e.prepare(t, p)
 	_ = e.sim.Pay(context.Background(), pr.Redirect, payutest.OutcomeDeclined)
-	waitFor(t, func() bool { return len(e.sim.Notifications()) >= 3 })
-	time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.sim.Quiet(ctx); err != nil { // every attempt made, the last given up
+		t.Fatal(err)
+	}
 	if n := len(e.sim.Notifications()); n != 3 {
 		t.Fatalf("%d attempts, want 3", n)
 	}

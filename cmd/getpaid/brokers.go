@@ -21,7 +21,7 @@ func przelewy24Kind() backendKind {
 		currencies: przelewy24.DefaultCurrencies,
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg przelewy24.Config
-			if err := decodeSettings(name, s, &cfg); err != nil {
+			if err := decodeSettings(s, &cfg); err != nil {
 				return nil, err
 			}
 			return przelewy24.New(cfg)
@@ -134,7 +134,7 @@ func startSimulator(name string) (url string, settings map[string]any, stop func
 
 // demoSimulators starts the simulator of every real broker and returns
 // backends pointed at them, for `getpaid demo`.
-func demoSimulators(ctx context.Context) ([]getpaid.Backend, func(), error) {
+func demoSimulators() ([]getpaid.Backend, func(), error) {
 	var stops []func()
 	stopAll := func() {
 		for _, s := range stops {

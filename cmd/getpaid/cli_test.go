@@ -56,7 +56,7 @@ func TestParseConfig(t *testing.T) {
 		{"no backends", "database: \"memory:\"\n", nil, "no backends", nil},
 		{"env value null is a string", dummyConfig, []string{"GETPAID_BACKEND_DUMMY_SECRET=null"}, "", func(t *testing.T, c *fileConfig) {
 			var cfg dummy.Config
-			if err := decodeSettings("dummy", c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "null" {
+			if err := decodeSettings(c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "null" {
 				t.Fatalf("secret %q, %v", cfg.Secret, err)
 			}
 		}},
@@ -65,7 +65,7 @@ func TestParseConfig(t *testing.T) {
 				t.Fatalf("api keys %v", c.APIKeys)
 			}
 			var cfg dummy.Config
-			if err := decodeSettings("dummy", c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "from-env" {
+			if err := decodeSettings(c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "from-env" {
 				t.Fatalf("secret %q, %v", cfg.Secret, err)
 			}
 		}},

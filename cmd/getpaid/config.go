@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -69,7 +72,8 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 //
 //	GETPAID_API_KEYS=k1,k2                  replaces api_keys
 //	GETPAID_DATABASE=sqlite:/path           replaces database
-//	GETPAID_BACKEND_<NAME>_<SETTING>=value  sets one backend setting (e.g. GETPAID_BACKEND_PAYU_SECOND_KEY)
+//	GETPAID_BACKEND_<NAME>_<SETTING>=value  sets one backend setting (e.g. GETPAID_BACKEND_PAYU_PLN_SECOND_KEY;
+//	                                        NAME is the backend's name in upper case, "-" written "_")
 func loadConfig(path string) (*fileConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -114,18 +118,34 @@ func parseConfig(raw []byte, env []string) (*fileConfig, error) {
 	return &c, nil
 }
 
-// override sets NAME_SETTING=value on the backend whose upper-cased name
-// prefixes the variable.
+// envName is how a backend's name appears in environment variables: upper
+// case, with "-" (which shells cannot name) as "_".
+func envName(backend string) string {
+	return strings.ToUpper(strings.ReplaceAll(backend, "-", "_"))
+}
+
+// override sets NAME_SETTING=value on the backend whose environment name
+// (see envName) prefixes the variable, the longest such name winning
+// (GETPAID_BACKEND_PAYU_PLN_POS_ID is payu_pln's pos_id even beside a
+// backend called payu).
 func (c *fileConfig) override(rest, value string) error {
 	names := make([]string, 0, len(c.Backends))
 	for n := range c.Backends {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
-	for _, name := range names {
-		prefix := strings.ToUpper(name) + "_"
+	sort.Slice(names, func(i, j int) bool {
+		if len(names[i]) != len(names[j]) {
+			return len(names[i]) > len(names[j])
+		}
+		return names[i] < names[j]
+	})
+	for i, name := range names {
+		prefix := envName(name) + "_"
 		if !strings.HasPrefix(rest, prefix) {
 			continue
+		}
+		if i+1 < len(names) && envName(names[i+1]) == envName(name) {
+			return fmt.Errorf("config: GETPAID_BACKEND_%s: backends %s and %s have the same environment name", rest, name, names[i+1])
 		}
 		key := strings.ToLower(strings.TrimPrefix(rest, prefix))
 		val := &yaml.Node{Kind: yaml.ScalarNode, Value: value} // untagged: numbers and bools decode too
@@ -156,20 +176,68 @@ func (c *fileConfig) override(rest, value string) error {
 	return nil // a variable for a backend that is not enabled is ignored
 }
 
-// decodeSettings decodes one backend's settings strictly into v.
-func decodeSettings(name string, node yaml.Node, v any) error {
+// decodeSettings decodes one backend's settings strictly into v, a pointer
+// to a struct of yaml-tagged fields: a setting v has no field for is an
+// error naming it and its line in the config file.
+func decodeSettings(node yaml.Node, v any) error {
 	if node.Kind == 0 {
 		return nil
 	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(&node); err != nil {
-		return fmt.Errorf("backends.%s: %w", name, err)
+	if err := checkSettings(&node, reflect.TypeOf(v), ""); err != nil {
+		return err
 	}
-	dec := yaml.NewDecoder(&buf)
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("backends.%s: %w", name, err)
+	return node.Decode(v)
+}
+
+// checkSettings refuses a key of a mapping node that the struct type t (or
+// the struct its pointers and slices hold) has no yaml field for, naming it
+// (under prefix) and its line.
+func checkSettings(node *yaml.Node, t reflect.Type, prefix string) error {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	switch node.Kind {
+	case yaml.SequenceNode:
+		for _, item := range node.Content {
+			if err := checkSettings(item, t, prefix); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		fields := settingFields(t)
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k := node.Content[i]
+			f, ok := fields[k.Value]
+			if !ok {
+				known := slices.Sorted(maps.Keys(fields))
+				return fmt.Errorf("unknown setting %q (line %d; known: %s)", prefix+k.Value, k.Line, strings.Join(known, ", "))
+			}
+			if err := checkSettings(node.Content[i+1], f.Type, prefix+k.Value+"."); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// settingFields maps the yaml names of a struct's fields to the fields.
+func settingFields(t reflect.Type) map[string]reflect.StructField {
+	fields := map[string]reflect.StructField{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = strings.ToLower(f.Name)
+		}
+		fields[name] = f
+	}
+	return fields
 }

@@ -66,7 +66,7 @@ webhooks:
   - url: `+receiver.URL+`
     secret: `+secret+`
 `)
-	srv := startServe(t, path, addr)
+	srv := startProcess(t, path, addr)
 	base := "http://" + addr
 	body, _ := json.Marshal(map[string]any{"order_id": "o-kill", "amount": "10.00", "currency": "PLN", "backend": "dummy"})
 	req, _ := http.NewRequest("POST", base+"/api/v1/payments", bytes.NewReader(body))
@@ -104,7 +104,7 @@ webhooks:
 	srv.kill()
 	hold.Store(false)
 	close(release)
-	startServe(t, path, addr)
+	startProcess(t, path, addr)
 	select {
 	case id := <-delivered:
 		mu.Lock()

@@ -53,7 +53,7 @@ func startDemo(ctx context.Context, dbPath, base string, log *slog.Logger) (*sho
 		store.Close()
 		return nil, nil, err
 	}
-	sims, stopSims, err := demoSimulators(ctx)
+	sims, stopSims, err := demoSimulators()
 	if err != nil {
 		db.Close()
 		store.Close()

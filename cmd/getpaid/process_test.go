@@ -47,9 +47,9 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServe runs `getpaid serve --config path` and waits until it listens
+// startProcess runs `getpaid serve --config path` and waits until it listens
 // on addr.
-func startServe(t *testing.T, path, addr string) *process {
+func startProcess(t *testing.T, path, addr string) *process {
 	t.Helper()
 	bin, err := getpaidBinary()
 	if err != nil {

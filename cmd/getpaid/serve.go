@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -46,26 +47,35 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := srv.Close(); err != nil {
-			log.Error("shutting down", "err", err)
-		}
-		log.Info("getpaid stopped")
-	}()
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
-		return err
+		return errors.Join(err, srv.Close())
 	}
-	for _, name := range srv.engine.Registry().Names() {
-		if name == "dummy" {
-			log.Warn("the dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production")
+	return serve(ctx, srv, ln, log, 30*time.Second)
+}
+
+// serve serves srv on ln until ctx ends, running the engine's background
+// work every interval. Then it shuts down: requests in flight finish, the
+// background work stops, and srv is closed (the engine, the brokers, the
+// store); every error of that is reported.
+func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, interval time.Duration) (err error) {
+	defer func() {
+		if cerr := srv.Close(); cerr != nil {
+			log.Error("shutdown: closing failed", "err", cerr)
+			err = errors.Join(err, fmt.Errorf("shutdown: %w", cerr))
+		}
+	}()
+	for _, b := range srv.reg.All() {
+		if b.Kind == "dummy" {
+			log.Warn("a dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production", "backend", b.Name)
 		}
 	}
-	for _, w := range c.Webhooks {
+	for _, w := range srv.webhooks {
 		log.Info("webhook endpoint", "url", w.URL, "events", w.Events)
 	}
-	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", c.BaseURL, "backends", srv.engine.Registry().Names())
-	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) })
+	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", srv.base, "backends", srv.reg.Names())
+	defer log.Info("getpaid stopped")
+	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, interval) })
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then

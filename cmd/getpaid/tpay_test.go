@@ -150,7 +150,7 @@ func TestSimulateTpay(t *testing.T) {
 // simulators: a payment registers and reaches the buyer's page.
 func TestDemoSimulatorsTpay(t *testing.T) {
 	t.Parallel()
-	backends, stop, err := demoSimulators(context.Background())
+	backends, stop, err := demoSimulators()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func backendKinds() map[string]backendKind {
 			currencies: []string{"PLN", "EUR", "USD", "GBP", "JPY"},
 			build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 				var cfg dummy.Config
-				if err := decodeSettings(name, s, &cfg); err != nil {
+				if err := decodeSettings(s, &cfg); err != nil {
 					return nil, err
 				}
 				return dummy.New(cfg)
@@ -134,10 +134,13 @@ func openStore(ctx context.Context, database string) (getpaid.Store, error) {
 
 // server is a wired getpaid: store, brokers, engine and HTTP handler.
 type server struct {
+	base    string // where the handler is reachable (Config.BaseURL)
 	store   getpaid.Store
 	reg     *getpaid.Registry
 	engine  *engine.Engine
 	handler http.Handler
+	// webhooks are the merchant endpoints events go to (for the start log).
+	webhooks []webhookConfig
 }
 
 func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server, error) {
@@ -154,7 +157,7 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 		_ = reg.Close()
 		return nil, err
 	}
-	srv := &server{store: store, reg: reg}
+	srv := &server{base: c.BaseURL, store: store, reg: reg, webhooks: c.Webhooks}
 	ecfg, err := engineConfig(c)
 	if err != nil {
 		_ = srv.Close()

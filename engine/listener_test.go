@@ -1,0 +1,71 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// A listener that panics neither fails the request nor loses the event: the
+// event is delivered again on the retry schedule, the same event, once more,
+// and the first attempt's panic is kept for operators.
+func TestPanickingListenerIsRedelivered(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		calls []string // status event ids, in the order the listener saw them
+	)
+	reg, _ := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: &fakeBroker{}})
+	e, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay",
+		RetrySchedule: []time.Duration{10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.OnEventNamed("shop", func(ctx context.Context, ev getpaid.Event) error {
+		if ev.Type != getpaid.EventStatusChanged {
+			return nil
+		}
+		mu.Lock()
+		calls = append(calls, ev.ID)
+		first := len(calls) == 1
+		mu.Unlock()
+		if first {
+			panic("listener bug")
+		}
+		return nil
+	})
+	p := create(t, e) // new -> prepared: the listener panics
+	if p.Status != getpaid.StatusPrepared {
+		t.Fatalf("a panicking listener failed the payment: %s", p.Status)
+	}
+	ctx := context.Background()
+	var d *getpaid.Delivery
+	waitFor(t, "the redelivery", func() bool {
+		page, err := e.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, Consumer: "listener:shop", State: getpaid.DeliveryDelivered})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range page.Deliveries {
+			if strings.HasPrefix(x.EventID, "evt_pay_") {
+				d = x
+			}
+		}
+		return d != nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 || calls[0] != calls[1] || calls[0] != d.EventID {
+		t.Fatalf("listener saw %v, want the same status event twice", calls)
+	}
+	atts, err := e.Attempts(ctx, d.ID)
+	if err != nil || len(atts) != 2 || !strings.Contains(atts[0].Error, "panicked") || atts[1].Error != "" {
+		t.Fatalf("attempts %+v, %v", atts, err)
+	}
+}
