@@ -68,19 +68,19 @@ func runExtra(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(
 		if _, err := e.callback(req); err != nil {
 			t.Fatalf("refund notification: %v", err)
 		}
-		got := e.waitStatus(t, p.ID, getpaid.StatusPartiallyRefunded)
+		e.waitStatus(t, p.ID, getpaid.StatusPartiallyRefunded)
 		quiet(t, h) // the simulator delivered its own copy too
 		if res, err := e.callback(req); err != nil || res.Outcome == getpaid.OutcomeApplied {
 			t.Fatalf("repeated refund notification: %v, %v", res, err)
 		}
-		if got, _ = e.store.Payment(context.Background(), p.ID); got.Refunded != part.Minor {
+		if got, _ := e.store.Payment(context.Background(), p.ID); got.Refunded != part.Minor {
 			t.Fatalf("refunded %d after repeats, want %d", got.Refunded, part.Minor)
 		}
 		rest := getpaid.Money{Minor: h.Amount.Minor - part.Minor, Currency: h.Amount.Currency}
 		if _, err := h.PanelRefund(p, rest); err != nil {
 			t.Fatal(err)
 		}
-		if got = e.waitStatus(t, p.ID, getpaid.StatusRefunded); got.Refunded != h.Amount.Minor {
+		if got := e.waitStatus(t, p.ID, getpaid.StatusRefunded); got.Refunded != h.Amount.Minor {
 			t.Fatalf("refunded %d, want %d", got.Refunded, h.Amount.Minor)
 		}
 	})

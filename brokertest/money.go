@@ -62,9 +62,9 @@ func money(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *
 		if _, err := e.eng.Capture(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "capture-all"}); err != nil {
 			t.Fatal(err)
 		}
-		q := e.waitStatus(t, p.ID, getpaid.StatusPaid)
+		e.waitStatus(t, p.ID, getpaid.StatusPaid)
 		quiet(t, h)
-		if q, _ = e.store.Payment(context.Background(), p.ID); q.Status != getpaid.StatusPaid || q.Captured != h.Amount.Minor || q.Locked != 0 {
+		if q, _ := e.store.Payment(context.Background(), p.ID); q.Status != getpaid.StatusPaid || q.Captured != h.Amount.Minor || q.Locked != 0 {
 			t.Fatalf("after capture: %s captured %d locked %d", q.Status, q.Captured, q.Locked)
 		}
 	})

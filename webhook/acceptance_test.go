@@ -165,11 +165,9 @@ func TestFailingEndpointGoesDeadAndIsReplayed(t *testing.T) {
 	healthy, failing := newReceiver(t), newReceiver(t)
 	failing.down.Store(true)
 	eng, _ := newEngine(t, []time.Duration{10 * time.Millisecond, 10 * time.Millisecond}, healthy.endpoint(t), failing.endpoint(t))
-	var ids []string
 	for i := range 5 {
 		start := time.Now()
 		p := paid(t, eng, fmt.Sprint("o", i))
-		ids = append(ids, p.ID)
 		waitFor(t, "the healthy endpoint", time.Second, func() bool {
 			for _, pl := range healthy.payloads() {
 				if pl.Data.PaymentID == p.ID && pl.Data.To == getpaid.StatusPaid {

@@ -107,7 +107,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	}
 	if ans.Amount != "" {
 		if got, err := ans.Amount.Money(amount.Currency); err != nil || got != amount {
-			return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("Tpay refunded %q, not %s", string(ans.Amount), amount)}
+			return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("the broker refunded %q, not %s", string(ans.Amount), amount)}
 		}
 	}
 	o := &getpaid.Observation{PaymentID: p.ID, Amount: amount, OperationID: req.OperationID, BrokerRef: ans.ref(),

@@ -121,7 +121,7 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("answer without transactionId or transactionPaymentUrl (%q)", out.TransactionPaymentURL)}
 	}
 	if got, err := out.Amount.Money(p.Amount.Currency); err != nil || got != p.Amount {
-		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("Tpay registered %q, not %s", string(out.Amount), p.Amount)}
+		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("the broker registered %q, not %s", string(out.Amount), p.Amount)}
 	}
 	return &getpaid.Prepared{ExternalID: out.TransactionID, Redirect: &getpaid.Redirect{Method: http.MethodGet, URL: u.String()}}, nil
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -81,15 +79,4 @@ func (p *process) kill() {
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		_ = p.cmd.Wait()
 	}
-}
-
-// grepLogs reports whether the process logged a line containing s.
-func (p *process) grepLogs(s string) bool {
-	sc := bufio.NewScanner(strings.NewReader(p.logs.String()))
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), s) {
-			return true
-		}
-	}
-	return false
 }
