@@ -140,3 +140,37 @@ func mustRead(r io.Reader) []byte {
 	b, _ := io.ReadAll(r)
 	return b
 }
+
+// The README shows one request exactly as an endpoint sends it, and the
+// signature a merchant's Python or shell check must arrive at: the sample
+// event, signed with the README's secret at 2026-12-01T10:00:00Z.
+func TestReadmeExample(t *testing.T) {
+	t.Parallel()
+	const (
+		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+		body   = `{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN"}}`
+		want   = "v1,BZXWYPTpxcZQIkrcymypFQtlxrHR7jiRLwZ+5JC9QXc="
+		ts     = 1796119200
+	)
+	got, err := json.Marshal(webhook.NewPayload(sampleEvent()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != body {
+		t.Fatalf("body sent:\n%s\nREADME shows:\n%s", got, body)
+	}
+	key, err := webhook.ParseSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig := webhook.Sign(key, "evt_pay_1_v3", ts, got); sig != want {
+		t.Fatalf("signature %s, README shows %s", sig, want)
+	}
+	h := http.Header{}
+	h.Set(webhook.HeaderID, "evt_pay_1_v3")
+	h.Set(webhook.HeaderTimestamp, strconv.Itoa(ts))
+	h.Set(webhook.HeaderSignature, want)
+	if _, err := webhook.Verify([]string{secret}, h, got, 5*time.Minute, time.Unix(ts, 0)); err != nil {
+		t.Fatalf("Verify rejects the README's example: %v", err)
+	}
+}
