@@ -154,7 +154,8 @@ func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
 }
 
 // Run is the engine's background work, at start and then every interval
-// until ctx ends: it resolves money operations in doubt with their broker,
+// until ctx ends: it resolves money operations in doubt with their broker
+// (looking for due ones every 5 s, or every interval if shorter),
 // polls the brokers of payments that have waited more than two minutes for a
 // notification (within three days of their creation), and expires payments
 // waiting past their backend's deadline. Event delivery runs on its own from
@@ -163,22 +164,39 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
+	// Operations in doubt are due on their own schedule (the first 10 s
+	// after the doubt): look for due ones more often than for stale
+	// payments, which wait minutes anyway.
+	rt := time.NewTicker(min(interval, reconcileEvery))
+	defer rt.Stop()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
+	reconcile := func() {
 		if _, err := e.Reconcile(ctx, 100); err != nil && ctx.Err() == nil {
 			e.log.Warn("reconciling operations failed", "err", err)
 		}
+	}
+	for {
+		reconcile()
 		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
 			e.log.Warn("polling waiting payments failed", "err", err)
 		}
 		if _, err := e.Expire(ctx, 100); err != nil && ctx.Err() == nil {
 			e.log.Warn("expiring payments failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-rt.C:
+				reconcile()
+			case <-t.C:
+				break wait
+			}
 		}
 	}
 }
+
+// reconcileEvery is how often Run looks for operations due a check.
+const reconcileEvery = 5 * time.Second

@@ -12,8 +12,9 @@ import (
 // ReconcileConfig tunes how operations in doubt are resolved.
 type ReconcileConfig struct {
 	// Backoff is the wait before each further check of an operation the
-	// broker could not settle yet; the last entry repeats. Nil means 30 s,
-	// 1 min, 5 min, 15 min, 1 h.
+	// broker could not settle yet; the last entry repeats. Nil means 10 s,
+	// 30 s, 1 min, 5 min, 15 min, 1 h (Run checks every 5 s, so an
+	// operation in doubt is first asked about within 15 s).
 	Backoff []time.Duration
 	// FlagAfter is how long after its creation an operation still not
 	// resolved is flagged for an operator (it is still checked); 0 means
@@ -29,7 +30,7 @@ type ReconcileConfig struct {
 func (c ReconcileConfig) backoff(attempt int) time.Duration {
 	b := c.Backoff
 	if len(b) == 0 {
-		b = []time.Duration{30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}
+		b = []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}
 	}
 	if attempt >= len(b) {
 		return b[len(b)-1]

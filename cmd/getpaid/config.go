@@ -35,6 +35,12 @@ type fileConfig struct {
 	// FlagOperationsAfter is how long a money operation may stay in doubt
 	// before it is flagged for an operator ("24h" by default).
 	FlagOperationsAfter *duration `yaml:"flag_operations_after"`
+	// ResumeOperationsAfter is how long a money operation may stay
+	// submitting (its broker call running) before the reconciler takes it
+	// for one whose process died during the call and asks the broker what
+	// became of it ("2m" by default). It must be more than twice the
+	// longest backend timeout (a call may need a token first).
+	ResumeOperationsAfter *duration `yaml:"resume_operations_after"`
 	// DeliveryTimeout bounds one delivery attempt to a webhook ("10s" by
 	// default); a slower endpoint's attempt fails and is retried.
 	DeliveryTimeout *duration `yaml:"delivery_timeout"`

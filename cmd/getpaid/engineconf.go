@@ -49,33 +49,55 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		cfg.Reconcile.FlagAfter = c.FlagOperationsAfter.Duration
 	}
 	cfg.ExpireAfterBackend = map[string]time.Duration{}
+	var longest time.Duration // the longest backend timeout
+	longestName := ""
 	for name, node := range c.Backends {
-		d, ok, err := backendExpiry(name, node)
+		d, ok, err := backendDuration(name, node, "expire_after")
 		if err != nil {
 			return cfg, err
 		}
 		if ok {
+			if d == 0 {
+				d = -1 // never
+			}
 			cfg.ExpireAfterBackend[name] = d
+		}
+		t, ok, err := backendDuration(name, node, "timeout")
+		if err != nil {
+			return cfg, err
+		}
+		if !ok {
+			t = defaultBrokerTimeout
+		}
+		if t > longest {
+			longest, longestName = t, name
+		}
+	}
+	if c.ResumeOperationsAfter != nil {
+		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
+		if d := cfg.Reconcile.SubmittingAfter; d <= 2*longest {
+			return cfg, fmt.Errorf("config: resume_operations_after %s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName)
 		}
 	}
 	return cfg, nil
 }
 
-// backendExpiry reads a backend's expire_after setting.
-func backendExpiry(name string, node yaml.Node) (time.Duration, bool, error) {
+// defaultBrokerTimeout is the backends' own default timeout (every backend
+// with HTTP calls uses 30 s).
+const defaultBrokerTimeout = 30 * time.Second
+
+// backendDuration reads one duration setting of a backend.
+func backendDuration(name string, node yaml.Node, key string) (time.Duration, bool, error) {
 	if node.Kind != yaml.MappingNode {
 		return 0, false, nil
 	}
 	for i := 0; i+1 < len(node.Content); i += 2 {
-		if node.Content[i].Value != "expire_after" {
+		if node.Content[i].Value != key {
 			continue
 		}
 		var d duration
 		if err := d.UnmarshalYAML(node.Content[i+1]); err != nil {
-			return 0, false, fmt.Errorf("config: backends.%s.expire_after: %w", name, err)
-		}
-		if d.Duration == 0 {
-			return -1, true, nil
+			return 0, false, fmt.Errorf("config: backends.%s.%s: %w", name, key, err)
 		}
 		return d.Duration, true, nil
 	}

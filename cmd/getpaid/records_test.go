@@ -94,6 +94,7 @@ func TestWebhooksConfig(t *testing.T) {
 		{"bad secret", "webhooks:\n  - url: https://shop.example/hook\n    secret: nope\n", "secret"},
 		{"unknown event", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.paid]\n", "payment.paid"},
 		{"bad duration", "expire_after: soon\n", "duration"},
+		{"resume within a call's timeout", "resume_operations_after: 45s\n", "twice the longest backend timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -106,12 +107,12 @@ func TestWebhooksConfig(t *testing.T) {
 			}
 		})
 	}
-	c, err := parseConfig([]byte(dummyConfig+"expire_after: 2h\ndelivery_timeout: 3s\nwebhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n"), nil)
+	c, err := parseConfig([]byte(dummyConfig+"expire_after: 2h\ndelivery_timeout: 3s\nresume_operations_after: 5m\nwebhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := engineConfig(c)
-	if err != nil || len(cfg.Consumers) != 1 || cfg.ExpireAfter.Hours() != 2 || cfg.DeliveryTimeout.Seconds() != 3 {
+	if err != nil || len(cfg.Consumers) != 1 || cfg.ExpireAfter.Hours() != 2 || cfg.DeliveryTimeout.Seconds() != 3 || cfg.Reconcile.SubmittingAfter.Minutes() != 5 {
 		t.Fatalf("engine config %+v, %v", cfg, err)
 	}
 }

@@ -110,7 +110,7 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 		case "title":
 			title = v.Value
 		case "expire_after":
-			// read by backendExpiry
+			// read by engineConfig
 		default:
 			rest.Content = append(rest.Content, k, v)
 		}
