@@ -164,7 +164,10 @@ func newEnv(t *testing.T, h *Harness, newStore func(t *testing.T) getpaid.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.eng, err = engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: e.srv.URL})
+	// Operations in doubt are due again at once: the doubt cases run the
+	// reconciler themselves.
+	e.eng, err = engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: e.srv.URL,
+		Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{time.Millisecond}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -267,6 +267,7 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 	}
 	runRefundNotification(t, newHarness, newEnv)
 	money(t, newHarness, newEnv)
+	doubt(t, newHarness, newEnv)
 	runExtra(t, newHarness, newEnv)
 }
 

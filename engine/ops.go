@@ -230,6 +230,14 @@ func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payme
 		res, err := e.markUnknown(ctx, p.ID, op, callErr.Error())
 		if err == nil {
 			op = res.Operation
+			// The broker's notification of the operation overtook the lost
+			// answer: what the broker said stands.
+			switch op.State {
+			case getpaid.OpSucceeded, getpaid.OpPending:
+				return &getpaid.ActionResult{Payment: res.Payment, Operation: op}, nil
+			case getpaid.OpFailed:
+				return nil, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: %s", getpaid.ErrOperationFailed, op.Error)}
+			}
 		}
 		return nil, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: %w", getpaid.ErrOperationInDoubt, callErr)}
 	}
@@ -353,23 +361,21 @@ func opKey(b getpaid.Backend, opID string, kind getpaid.Kind) string {
 	return b.Name + ":op:" + opID + ":" + string(kind)
 }
 
-// markUnknown records an operation whose answer was lost.
+// markUnknown records an operation whose answer was lost, unless the
+// broker's notification told already how it went (final, or pending: the
+// broker has it).
 func (e *Engine) markUnknown(ctx context.Context, id string, op *getpaid.Operation, why string) (*getpaid.UpdateResult, error) {
 	return e.mutate(context.WithoutCancel(ctx), id, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
 		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
-			if o.State.Final() {
+			if o.State.Final() || o.State == getpaid.OpPending {
 				return false, nil
 			}
-			o.State, o.Error, o.NextCheckAt = getpaid.OpUnknown, why, e.now().Add(firstCheck)
+			o.State, o.Error, o.NextCheckAt = getpaid.OpUnknown, why, e.now().Add(e.reconcile.backoff(0))
 			return true, nil
 		}},
 	})
 }
-
-// firstCheck is how soon the reconciler first asks the broker about an
-// operation in doubt.
-const firstCheck = 30 * time.Second
 
 // replay answers a request whose idempotency key was used before on the
 // payment, as the first request was answered; found is false when the key is

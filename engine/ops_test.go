@@ -334,3 +334,52 @@ func TestResolveOperation(t *testing.T) {
 		t.Fatalf("resolving a final operation: %v", err)
 	}
 }
+
+// overtaker is the dummy broker whose refund notification reaches getpaid
+// before the answer to the refund is lost (a timeout): the notification
+// made the refund, so the lost answer must not put it back in doubt.
+type overtaker struct {
+	*dummy.Broker
+	eng    func() *engine.Engine
+	notice atomic.Pointer[getpaid.Observation]
+}
+
+func (o *overtaker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	obs, err := o.Broker.Refund(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	o.notice.Store(obs)
+	if _, err := o.eng().HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("notice")}); err != nil {
+		return nil, err
+	}
+	return nil, &getpaid.BrokerError{Op: "test: refund", Retryable: true, Happened: true, Err: context.DeadlineExceeded}
+}
+
+func (o *overtaker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if string(req.Body) == "notice" {
+		return o.notice.Load(), nil
+	}
+	return o.Broker.ParseCallback(ctx, req)
+}
+
+// A refund whose notification arrived before its answer was lost is
+// answered as the notification said (succeeded), not in doubt.
+func TestNotificationOvertakesLostAnswer(t *testing.T) {
+	t.Parallel()
+	var e *dummyEnv
+	o := &overtaker{eng: func() *engine.Engine { return e.eng }}
+	e = newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { o.Broker = d; return o })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("4.00"), IdempotencyKey: "k"})
+	if err != nil || res.Operation.State != getpaid.OpSucceeded || res.Payment.Refunded != 400 || res.Payment.RefundAsked != 0 {
+		t.Fatalf("refund: %+v, %v; want succeeded, 4.00 refunded once", res, err)
+	}
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("4.00"), IdempotencyKey: "k"}); err != nil {
+		t.Fatalf("retry with the key: %v", err)
+	}
+	if n, total := e.d.Refunds(p.ID); n != 1 || total != 400 {
+		t.Fatalf("the broker made %d refunds of %d in all, want one of 400", n, total)
+	}
+}

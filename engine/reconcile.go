@@ -11,8 +11,9 @@ import (
 
 // ReconcileConfig tunes how operations in doubt are resolved.
 type ReconcileConfig struct {
-	// Backoff is the wait before each further check of an operation the
-	// broker could not settle yet; the last entry repeats. Nil means 10 s,
+	// Backoff is the wait before the first check of an operation in doubt,
+	// then before each further check while the broker cannot settle it; the
+	// last entry repeats. Nil means 10 s,
 	// 30 s, 1 min, 5 min, 15 min, 1 h (Run checks every 5 s, so an
 	// operation in doubt is first asked about within 15 s).
 	Backoff []time.Duration
@@ -205,7 +206,7 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation) error {
 			if o.State == getpaid.OpSubmitting {
 				o.State, o.Error = getpaid.OpUnknown, "the process calling the broker stopped before the answer"
 			}
-			o.NextCheckAt = now.Add(e.reconcile.backoff(o.Attempts))
+			o.NextCheckAt = now.Add(e.reconcile.backoff(o.Attempts + 1)) // the first wait came with the doubt
 			o.Attempts++
 			if !o.Flagged && now.Sub(o.CreatedAt) >= e.reconcile.flagAfter() {
 				o.Flagged = true
