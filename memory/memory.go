@@ -190,6 +190,11 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if err := s.checkOperation(res); err != nil {
 		return nil, err
 	}
+	if !res.Payment.Live() {
+		// Failed or cancelled, it leaves the one-live rule for good: money
+		// arriving later is recorded whatever else the order has.
+		delete(s.oneLive, id)
+	}
 	s.write(res, &m)
 	return clone(res), nil
 }

@@ -35,15 +35,18 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.rollbackTo, "ROLLBACK TO job"},
 		{&st.loadPayment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
 		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		// A payment that failed or was cancelled leaves the one-live rule
+		// for good (one_live AND live): money arriving later is recorded
+		// even while another payment of its order is live.
 		{&st.updatePayment, `UPDATE payments SET order_id = ?, backend = ?, status = ?, amount = ?, currency = ?,
 			locked = ?, captured = ?, refunded = ?, refund_asked = ?, advance = ?, active_op = ?, external_id = ?, description = ?,
-			buyer = ?, return_url = ?, client_ip = ?, redirect = ?, fraud = ?, version = ?, updated_at = ?
-			WHERE id = ?`},
+			buyer = ?, return_url = ?, client_ip = ?, redirect = ?, fraud = ?, version = ?, updated_at = ?,
+			one_live = (one_live AND ?) WHERE id = ?`},
 		// updateState leaves the indexed columns alone, so their index
 		// entries are not rewritten: the common case, and fewer pages per commit.
 		{&st.updateState, `UPDATE payments SET status = ?, amount = ?, currency = ?, locked = ?, captured = ?,
 			refunded = ?, refund_asked = ?, advance = ?, active_op = ?, description = ?, buyer = ?, return_url = ?, client_ip = ?,
-			redirect = ?, fraud = ?, version = ?, updated_at = ?
+			redirect = ?, fraud = ?, version = ?, updated_at = ?, one_live = (one_live AND ?)
 			WHERE id = ?`},
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
 		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"},
@@ -217,13 +220,13 @@ func (tx *wtx) persist(cur, p *getpaid.Payment) error {
 	if p.OrderID == cur.OrderID && p.Backend == cur.Backend && p.ExternalID == cur.ExternalID {
 		_, err = tx.exec(tx.st.updateState, string(p.Status), p.Amount.Minor, p.Amount.Currency,
 			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp, p.Description, enc.buyer, p.ReturnURL,
-			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
+			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.Live(), p.ID)
 		return err
 	}
 	_, err = tx.exec(tx.st.updatePayment, p.OrderID, p.Backend, string(p.Status),
 		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp,
 		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
-		string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.ID)
+		string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.Live(), p.ID)
 	return conflict(err)
 }
 

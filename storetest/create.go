@@ -201,6 +201,11 @@ func testOneLivePerOrder(t *testing.T, s getpaid.Store) {
 	d := newPayment("o-live", 100, "PLN")
 	mustCreate(t, s, d, live)
 	wantErr(t, "live after d", create(t, s, newPayment("o-live", 1, "PLN"), live), getpaid.ErrLivePaymentExists)
+	// Money arriving for a failed payment is recorded although d is live:
+	// the rule refuses new payments, never a broker's facts.
+	if res := mustUpdate(t, s, c.ID, observe("dummy:late", paidObservation(c))); res.Payment.Status != getpaid.StatusPaid {
+		t.Fatalf("late payment of a failed one: %s, want paid", res.Payment.Status)
+	}
 	// Other orders are not affected.
 	mustCreate(t, s, newPayment("o-live-other", 100, "PLN"), live)
 	ps, err := byOrder(t, s, "o-live")
@@ -211,7 +216,7 @@ func testOneLivePerOrder(t *testing.T, s getpaid.Store) {
 	for _, p := range ps {
 		gotStatus = append(gotStatus, p.Status)
 	}
-	wantStatus := []getpaid.Status{getpaid.StatusFailed, getpaid.StatusCancelled, getpaid.StatusFailed, getpaid.StatusNew}
+	wantStatus := []getpaid.Status{getpaid.StatusFailed, getpaid.StatusCancelled, getpaid.StatusPaid, getpaid.StatusNew}
 	if diff := cmp.Diff(wantStatus, gotStatus); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
