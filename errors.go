@@ -25,7 +25,10 @@ var (
 	ErrInvalidRequest      = errors.New("invalid request")
 	ErrConflict            = errors.New("concurrent update conflict")
 	// ErrUnavailable is a store that cannot be reached or stays busy beyond
-	// its timeout: nothing was changed, and the request may be retried.
+	// its timeout: the request may be retried. Usually nothing was changed;
+	// when the connection was lost while a commit was in flight the change
+	// may have been made, which a retry finds (a repeated broker event is a
+	// duplicate, an idempotency key finds its operation).
 	ErrUnavailable = errors.New("store unavailable")
 	// ErrSchemaOutdated is a database whose schema is behind this getpaid:
 	// run "getpaid migrate".
