@@ -45,7 +45,10 @@ func (h Hooks) then(o Hooks) Hooks {
 			out.Changed = o.Changed
 		} else {
 			a, b := h.Changed, o.Changed
-			out.Changed = func(ctx context.Context, res *getpaid.UpdateResult, created bool) { a(ctx, res, created); b(ctx, res, created) }
+			out.Changed = func(ctx context.Context, res *getpaid.UpdateResult, created bool) {
+				a(ctx, res, created)
+				b(ctx, res, created)
+			}
 		}
 	}
 	return out
@@ -109,4 +112,3 @@ func (e *Engine) Ready(ctx context.Context) error {
 	}
 	return nil
 }
-
