@@ -109,7 +109,7 @@ func newEnv(t *testing.T, store getpaid.Store, secure bool) *env {
 		Secure:    func(*http.Request) bool { return secure },
 		ClientIP:  api.ClientIP,
 		Callbacks: calls, Env: e.eng.Env,
-		Audit:     slog.New(slog.NewJSONHandler(e.audit, nil)), Logger: quiet,
+		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -21,9 +21,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"dur":  func(d time.Duration) string { return d.Round(time.Millisecond).String() },
-	"pe":   url.PathEscape,
-	"info": func(a string) any { return actionInfo[a] },
+	"dur":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"pe":    url.PathEscape,
+	"info":  func(a string) any { return actionInfo[a] },
 	"final": func(s getpaid.OperationState) bool { return s.Final() },
 }
 
