@@ -42,6 +42,9 @@ type Metrics struct {
 	commitTime  prometheus.Histogram
 	commitSize  prometheus.Histogram
 	commitFails prometheus.Counter
+
+	log *slog.Logger
+	now func() time.Time
 }
 
 // other is the backend label of callbacks naming no configured backend.
@@ -72,21 +75,26 @@ func New(cfg Config) *Metrics {
 	m.commitFails = prometheus.NewCounter(prometheus.CounterOpts{Name: "getpaid_store_commit_failures_total",
 		Help: "Store transactions rolled back."})
 	m.reg.MustRegister(m.callbacks, m.created, m.transitions, m.brokerTime, m.brokerErrs, m.commitTime, m.commitSize, m.commitFails)
+	m.log, m.now = cfg.Logger, cfg.Now
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
 	if cfg.Backlog != nil {
-		log := cfg.Logger
-		if log == nil {
-			log = slog.Default()
-		}
-		now := cfg.Now
-		if now == nil {
-			now = time.Now
-		}
-		m.reg.MustRegister(&backlogCollector{src: cfg.Backlog, log: log, now: now})
+		m.WatchBacklog(cfg.Backlog)
 	}
 	if !cfg.NoProcess {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	return m
+}
+
+// WatchBacklog adds the outbox backlog gauges, read from src at each
+// scrape (for a store opened after New). Call it once.
+func (m *Metrics) WatchBacklog(src getpaid.BacklogReporter) {
+	m.reg.MustRegister(&backlogCollector{src: src, log: m.log, now: m.now})
 }
 
 // Handler serves the registry in Prometheus's text format.

@@ -56,6 +56,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stop, err := startObservability(ctx, c, srv, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer stop()
 	for _, name := range srv.engine.Registry().Names() {
 		if name == "dummy" {
 			log.Warn("the dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production")
