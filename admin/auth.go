@@ -232,6 +232,7 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 // starts a session.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	now := c.now()
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	name, ip := r.PostFormValue("name"), c.clientIP(r)
 	if !sameToken(r.PostFormValue("csrf"), cookie(r, loginCookie)) {
 		c.audit(r, name, "login", "refused", "reason", "missing or wrong CSRF token")

@@ -157,7 +157,8 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // seedOne writes payment i in a status drawn from seedStatuses.
 func seedOne(ctx context.Context, store getpaid.Store, backends []getpaid.Backend, rng *rand.Rand, i int64) error {
 	b := backends[int(i)%len(backends)]
-	cur := getpaid.Currencies(b.Broker)[0]
+	curs := getpaid.Currencies(b.Broker)
+	cur := curs[rng.IntN(len(curs))]
 	amount := getpaid.Money{Minor: 100 + rng.Int64N(100000), Currency: cur}
 	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: fmt.Sprintf("seed-%08d", i), Backend: b.Name, Status: getpaid.StatusNew,
 		Amount: amount, Description: fmt.Sprintf("Seeded order %d", i), Buyer: getpaid.Buyer{Email: fmt.Sprintf("buyer%d@example.com", i)}}

@@ -99,25 +99,29 @@ func (o *observability) onCallback(ctx context.Context, r getpaid.CallbackReport
 }
 
 // routes puts the console, /metrics (behind the API key) and the probes
-// beside the API, all inside the tracing middleware when tracing is on.
+// beside the API; the API and the console are traced when tracing is on.
 func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler, log *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", api.RequireAPIKey(o.metrics.Handler()))
 	probes := health.New(srv.engine, 0, log)
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
+	// Requests are traced, probes and scrapes are not.
+	traced := func(h http.Handler) http.Handler {
+		if o.tracer != nil {
+			return o.tracer.Middleware(h)
+		}
+		return h
+	}
 	if len(c.Admin.Users) > 0 {
 		console, err := o.console(c, srv, api, log)
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/admin/", http.StripPrefix("/admin", console))
+		mux.Handle("/admin/", traced(http.StripPrefix("/admin", console)))
 		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
 	}
-	mux.Handle("/", api)
-	if o.tracer != nil {
-		return o.tracer.Middleware(mux), nil
-	}
+	mux.Handle("/", traced(api))
 	return mux, nil
 }
 

@@ -227,3 +227,43 @@ var (
 	getpaidFilterAll = getpaid.PaymentFilter{}
 	getpaidFilterOld = getpaid.PaymentFilter{CreatedBefore: time.Now().Add(-5 * 24 * time.Hour)}
 )
+
+// TestTracingExports configures tracing against a stand-in OTLP/HTTP
+// collector: a request's spans reach it when the server closes.
+func TestTracingExports(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 16)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type") + " " + string(body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	c, err := loadConfig(sqliteConfig(t, "tracing:\n  otlp_endpoint: "+collector.URL+"\n  service_name: getpaid-test\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := buildServer(context.Background(), c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.handler)
+	body, _ := json.Marshal(map[string]any{"order_id": "o-traced", "amount": "1.00", "currency": "PLN", "backend": "dummy"})
+	if code, out := request(t, "POST", ts.URL+"/api/v1/payments", observeKey, body, nil); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, out)
+	}
+	ts.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case req := <-got:
+		for _, want := range []string{"POST /v1/traces application/x-protobuf", "getpaid-test", "POST /api", "broker prepare", "store CreatePayment"} {
+			if !strings.Contains(req, want) {
+				t.Errorf("the export lacks %q", want)
+			}
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no spans reached the collector")
+	}
+}

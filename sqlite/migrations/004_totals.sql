@@ -17,6 +17,9 @@ INSERT INTO payment_totals (day, status, backend, currency, count, amount)
 	SELECT created_at / 86400000000000, status, backend, currency, COUNT(*), SUM(amount)
 	FROM payments GROUP BY 1, 2, 3, 4;
 
+-- The console filters listings by currency too.
+CREATE INDEX payments_currency_seq ON payments (currency, seq);
+
 -- +goose StatementBegin
 CREATE TRIGGER payment_totals_insert AFTER INSERT ON payments BEGIN
 	INSERT INTO payment_totals (day, status, backend, currency, count, amount)
