@@ -252,3 +252,45 @@ func TestListFiltersAndPages(t *testing.T) {
 		t.Errorf("empty date range: %d", resp.StatusCode)
 	}
 }
+
+// TestResolveInDoubt refunds while the broker's answer is lost, sees the
+// engine's reason, and resolves the operation from the console.
+func TestResolveInDoubt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false)
+	p := e.pay("o-console-5", "10.00", "paid", getpaid.StatusPaid)
+	if err := e.dummy.SetFault("timeout-before"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	resp := b.do("POST", "/admin/payments/"+p.ID+"/do", url.Values{"csrf": {b.csrf()}, "action": {"refund"}, "amount": {"3.00"}, "key": {"k-doubt"}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(b.last, "being reconciled") {
+		t.Fatalf("refund in doubt: %d\n%s", resp.StatusCode, b.last)
+	}
+	ops, err := e.eng.Operations(context.Background(), getpaid.OperationFilter{PaymentID: p.ID})
+	if err != nil || len(ops.Operations) != 1 || ops.Operations[0].State != getpaid.OpUnknown {
+		t.Fatalf("operations = %+v, %v", ops, err)
+	}
+	op := ops.Operations[0]
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	if !strings.Contains(b.last, `name="operation" value="`+op.ID+`"`) {
+		t.Fatalf("no resolve form for the operation in doubt:\n%s", b.last)
+	}
+	form := url.Values{"csrf": {b.csrf()}, "action": {"resolve"}, "operation": {op.ID}, "as": {"failed"}, "note": {"not in the broker's panel"}}
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/confirm", form); resp.StatusCode != 200 || !strings.Contains(b.last, "Record this decision") {
+		t.Fatalf("confirm resolve: %d\n%s", resp.StatusCode, b.last)
+	}
+	form.Set("key", keyField.FindStringSubmatch(b.last)[1])
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resolve: %d\n%s", resp.StatusCode, b.last)
+	}
+	got, err := e.eng.Operation(context.Background(), op.ID)
+	if err != nil || got.State != getpaid.OpFailed || got.ResolvedBy != "console:alice" || got.Note != "not in the broker's panel" {
+		t.Errorf("operation after the decision: %+v, %v", got, err)
+	}
+	if q, _ := e.eng.Payment(context.Background(), p.ID); q.Status != getpaid.StatusPaid || q.RefundAsked != 0 {
+		t.Errorf("payment after the refund failed: %s, refund pending %d", q.Status, q.RefundAsked)
+	}
+}

@@ -38,6 +38,7 @@ type env struct {
 	eng     *engine.Engine
 	console *admin.Console
 	audit   *syncBuffer
+	dummy   *dummy.Broker
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -89,6 +90,7 @@ func newEnv(t *testing.T, store getpaid.Store, secure bool) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Close() })
+	e.dummy = d
 	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Title: "Dummy", Broker: d})
 	if err != nil {
 		t.Fatal(err)
