@@ -28,6 +28,8 @@ var listQueries = []struct{ name, query string }{
 	{"order_id", "?order_id=seed-00500000"},
 	{"backend+currency", "?backend=dummy&currency=PLN"},
 	{"last_30_days", "?from=" + time.Now().AddDate(0, 0, -30).UTC().Format("2006-01-02")},
+	{"status+currency", "?status=paid&currency=PLN"},
+	{"status+one_day", "?status=failed&from=" + time.Now().AddDate(0, 0, -100).UTC().Format("2006-01-02") + "&to=" + time.Now().AddDate(0, 0, -100).UTC().Format("2006-01-02")},
 }
 
 // benchConsole serves the console over the SQLite database at

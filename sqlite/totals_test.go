@@ -103,6 +103,56 @@ func TestTotalsAcrossDays(t *testing.T) {
 		b := a.Add(time.Duration(rng.Int64N(int64(5 * 24 * time.Hour))))
 		filters = append(filters, getpaid.PaymentFilter{CreatedAfter: a, CreatedBefore: b, Backend: []string{"", "dummy"}[rng.IntN(2)]})
 	}
+	// The listing reads a range either newest first or through the
+	// created_at index (whichever the totals say is cheaper): the pages
+	// must be the same rows in the same order either way.
+	list := func(f getpaid.PaymentFilter) (ids []string) {
+		f.Limit = 7
+		for {
+			page, err := s.Payments(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range page.Payments {
+				ids = append(ids, p.ID)
+			}
+			if page.NextCursor == "" {
+				return ids
+			}
+			f.Cursor = page.NextCursor
+		}
+	}
+	rowIDs := func(f getpaid.PaymentFilter) (ids []string) {
+		q, args := "SELECT id FROM payments WHERE 1=1", []any{}
+		if f.Status != "" {
+			q, args = q+" AND status = ?", append(args, string(f.Status))
+		}
+		if f.Backend != "" {
+			q, args = q+" AND backend = ?", append(args, f.Backend)
+		}
+		if !f.CreatedAfter.IsZero() {
+			q, args = q+" AND created_at >= ?", append(args, f.CreatedAfter.UnixNano())
+		}
+		if !f.CreatedBefore.IsZero() {
+			q, args = q+" AND created_at < ?", append(args, f.CreatedBefore.UnixNano())
+		}
+		rows, err := db.QueryContext(ctx, q+" ORDER BY seq DESC", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			_ = rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	for _, f := range filters {
+		if diff := cmp.Diff(rowIDs(f), list(f), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Payments(after %v, before %v, %q %q) (-rows +listing):\n%s", f.CreatedAfter, f.CreatedBefore, f.Status, f.Backend, diff)
+		}
+	}
 	for _, f := range filters {
 		got, err := s.PaymentTotals(ctx, f)
 		if err != nil {
