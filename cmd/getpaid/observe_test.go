@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -265,5 +266,34 @@ func TestTracingExports(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no spans reached the collector")
+	}
+}
+
+// TestMetricsListener serves /metrics and the probes without the API key on
+// metrics.listen.
+func TestMetricsListener(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	path := sqliteConfig(t, "metrics:\n  listen: "+addr+"\n")
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := startServer(t, path)
+	stop, err := startObservability(context.Background(), c, srv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
+		code, body := request(t, "GET", "http://"+addr+p, "", nil, nil)
+		if code != 200 {
+			t.Errorf("%s on metrics.listen: %d %s", p, code, body)
+		}
 	}
 }
