@@ -26,7 +26,10 @@
 //
 // A Store may also implement StaleLister (payments still waiting on their
 // broker), which the engine uses to poll brokers whose notifications never
-// came.
+// came, and, for operators, PaymentTotaler (counts and sums by status for a
+// listing's filter), BacklogReporter (the outbox's pending deliveries) and
+// Readier (database reachable, schema current). CallbackReport is what the
+// HTTP layer tells observers (metrics, the console) about each callback.
 //
 // Money is an int64 count of minor units with an ISO 4217 code; exponents
 // come from a pinned table and decimal parsing is exact. Statuses change only

@@ -27,7 +27,7 @@ func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (
 	obs := &getpaid.Observation{PaymentID: p.ID, ExternalID: p.ExternalID, EventID: "advance-accepted:" + p.ExternalID,
 		Kind: getpaid.KindCaptured, Amount: p.Money(p.Advance), Full: p.Advance == p.Amount.Minor, BrokerStatus: "advance accepted"}
 	if c, ok := b.Broker.(getpaid.CallbackConfirmer); ok {
-		if err := c.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: obs}); err != nil {
+		if err := e.confirm(ctx, b, c, p, obs); err != nil {
 			return nil, fmt.Errorf("engine: accept advance %s: %w", p.ID, err)
 		}
 	}

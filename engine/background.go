@@ -19,7 +19,7 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 	if !ok {
 		return nil, fmt.Errorf("engine: poll %s: %w", id, getpaid.ErrNotSupported)
 	}
-	obs, err := f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+	obs, err := e.fetchStatus(ctx, b, f, p)
 	if err != nil {
 		return nil, fmt.Errorf("engine: poll %s: %w", id, err)
 	}
@@ -200,3 +200,10 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 
 // reconcileEvery is how often Run looks for operations due a check.
 const reconcileEvery = 5 * time.Second
+
+// fetchStatus asks the broker for p's status.
+func (e *Engine) fetchStatus(ctx context.Context, b getpaid.Backend, f getpaid.StatusFetcher, p *getpaid.Payment) (*getpaid.Observation, error) {
+	return call(e, ctx, b.Name, "fetch_status", func(ctx context.Context) (*getpaid.Observation, error) {
+		return f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+	})
+}

@@ -22,7 +22,9 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 		e.log.WarnContext(ctx, "callback from address not allowed", "backend", backend, "ip", req.RemoteIP)
 		return nil, fmt.Errorf("engine: callback %s from %s: %w", backend, req.RemoteIP, getpaid.ErrSourceNotAllowed)
 	}
-	obs, err := b.Broker.ParseCallback(ctx, req)
+	obs, err := call(e, ctx, b.Name, "parse_callback", func(ctx context.Context) (*getpaid.Observation, error) {
+		return b.Broker.ParseCallback(ctx, req)
+	})
 	if err != nil {
 		e.log.WarnContext(ctx, "callback refused", "backend", backend, "ip", req.RemoteIP, "err", err)
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
@@ -85,7 +87,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
 			return nil
 		}
-		if err := c.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: obs}); err != nil {
+		if err := e.confirm(ctx, b, c, p, obs); err != nil {
 			e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
 			return fmt.Errorf("confirm %s: %w", p.ID, err)
 		}
@@ -229,4 +231,12 @@ func eventKey(b getpaid.Backend, obs *getpaid.Observation) string {
 		return ""
 	}
 	return b.Name + ":" + obs.EventID
+}
+
+// confirm asks a broker that confirms facts (Przelewy24 verify) to confirm obs.
+func (e *Engine) confirm(ctx context.Context, b getpaid.Backend, c getpaid.CallbackConfirmer, p *getpaid.Payment, obs *getpaid.Observation) error {
+	_, err := call(e, ctx, b.Name, "confirm_callback", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, c.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: obs})
+	})
+	return err
 }

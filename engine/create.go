@@ -147,7 +147,9 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 	if clientIP == "" {
 		clientIP = p.ClientIP
 	}
-	prep, err := b.Broker.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, ClientIP: clientIP})
+	prep, err := call(e, ctx, b.Name, "prepare", func(ctx context.Context) (*getpaid.Prepared, error) {
+		return b.Broker.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, ClientIP: clientIP})
+	})
 	if err != nil {
 		e.log.WarnContext(ctx, "broker prepare failed", "payment", p.ID, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
 		return nil, err

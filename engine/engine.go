@@ -43,6 +43,9 @@ type Config struct {
 	ExpireAfter        time.Duration
 	ExpireAfterBackend map[string]time.Duration
 	Logger             *slog.Logger
+	// Hooks let metrics and tracing watch broker calls and committed
+	// changes.
+	Hooks Hooks
 	// Now is the clock (for tests of polling and expiry); nil means time.Now.
 	Now func() time.Time
 }
@@ -55,6 +58,7 @@ type Engine struct {
 	oneLive bool
 	log     *slog.Logger
 	now     func() time.Time
+	hooks   Hooks
 
 	mu        sync.RWMutex
 	consumers []Consumer
@@ -98,7 +102,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		store: cfg.Store, reg: cfg.Registry, base: base, oneLive: cfg.OneLivePaymentPerOrder,
-		log: log, now: now, reconcile: cfg.Reconcile, expireAfter: cfg.ExpireAfter, expireBy: maps.Clone(cfg.ExpireAfterBackend),
+		log: log, now: now, hooks: cfg.Hooks, reconcile: cfg.Reconcile, expireAfter: cfg.ExpireAfter, expireBy: maps.Clone(cfg.ExpireAfterBackend),
 	}
 	if e.expireAfter == 0 {
 		e.expireAfter = 24 * time.Hour
@@ -138,8 +142,11 @@ func (e *Engine) Close() error {
 func (e *Engine) mutate(ctx context.Context, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
 	m.Deliver = e.subscriptions()
 	res, err := e.store.UpdatePayment(ctx, id, m)
-	if err == nil && len(res.Deliveries) > 0 {
-		e.dispatcher.wake()
+	if err == nil {
+		e.changed(ctx, res, false)
+		if len(res.Deliveries) > 0 {
+			e.dispatcher.wake()
+		}
 	}
 	return res, err
 }
@@ -149,8 +156,11 @@ func (e *Engine) mutate(ctx context.Context, id string, m getpaid.Mutation) (*ge
 func (e *Engine) create(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
 	opts.Deliver = e.subscriptions()
 	res, err := e.store.CreatePayment(ctx, p, opts)
-	if err == nil && len(res.Deliveries) > 0 {
-		e.dispatcher.wake()
+	if err == nil {
+		e.changed(ctx, res, true)
+		if len(res.Deliveries) > 0 {
+			e.dispatcher.wake()
+		}
 	}
 	return res, err
 }

@@ -124,7 +124,9 @@ func (e *Engine) refundFate(ctx context.Context, b getpaid.Backend, p *getpaid.P
 	if !ok {
 		return "", nil, nil // only a notification or an operator can tell
 	}
-	obs, err := f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
+	obs, err := call(e, ctx, b.Name, "fetch_operation", func(ctx context.Context) (*getpaid.Observation, error) {
+		return f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
+	})
 	if errors.Is(err, getpaid.ErrNotFound) {
 		if op.State == getpaid.OpPending {
 			// The broker accepted it once: not finding it now is odd;
@@ -153,7 +155,7 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 	if !ok {
 		return "", nil, nil
 	}
-	obs, err := f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+	obs, err := e.fetchStatus(ctx, b, f, p)
 	if err != nil {
 		return "", nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -15,12 +16,16 @@ import (
 // and failures worth retrying (store down, confirmation failed) 5xx.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	backend := r.PathValue("backend")
+	start := time.Now()
+	var res *getpaid.CallbackResult
+	var err error
+	defer func() { h.reportCallback(r, backend, start, res, err) }()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err != nil {
 		h.writeError(w, r, fmt.Errorf("%w: reading body: %v", getpaid.ErrMalformedCallback, err), "")
 		return
 	}
-	res, err := h.svc.HandleCallback(r.Context(), backend, &getpaid.CallbackRequest{
+	res, err = h.svc.HandleCallback(r.Context(), backend, &getpaid.CallbackRequest{
 		Method: r.Method, Header: r.Header, Query: r.URL.Query(), Body: body, RemoteIP: h.ClientIP(r),
 	})
 	if err != nil {

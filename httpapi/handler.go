@@ -26,6 +26,10 @@ type Config struct {
 	// MaxCallbackBytes bounds a callback body (default 1 MiB).
 	MaxCallbackBytes int64
 	Logger           *slog.Logger
+	// OnCallback, if set, gets a report of every callback request (its
+	// outcome, or why it was refused) after it was answered: metrics and
+	// the operator console count them. It must be quick.
+	OnCallback CallbackHook
 }
 
 // Handler serves getpaid's HTTP routes. Mount it under any prefix with
@@ -38,6 +42,8 @@ type Handler struct {
 	maxBody int64
 	log     *slog.Logger
 	mux     *http.ServeMux
+
+	onCallback CallbackHook
 }
 
 // New builds the handler.
@@ -45,7 +51,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("httpapi: Config.Service is required")
 	}
-	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, maxBody: cfg.MaxCallbackBytes, log: cfg.Logger}
+	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, maxBody: cfg.MaxCallbackBytes, log: cfg.Logger, onCallback: cfg.OnCallback}
 	for _, k := range cfg.APIKeys {
 		if len(k) < 16 {
 			return nil, fmt.Errorf("httpapi: API keys must be at least 16 characters")

@@ -79,8 +79,12 @@ func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid
 	if !f.CreatedBefore.IsZero() {
 		w.add("created_at < ?", nanos(f.CreatedBefore))
 	}
+	table := "payments"
+	if s.rangeFirst(ctx, f) {
+		table = "payments INDEXED BY payments_created_at"
+	}
 	page := &getpaid.PaymentPage{}
-	next, err := s.pageQuery(ctx, "payments", paymentCols, w, f.Limit, f.Cursor, func(sc scanner) error {
+	next, err := s.pageQuery(ctx, table, paymentCols, w, f.Limit, f.Cursor, func(sc scanner) error {
 		p, err := scanPayment(sc)
 		if err == nil {
 			page.Payments = append(page.Payments, p)

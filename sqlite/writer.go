@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
 
 // errClosed is returned for writes submitted after Close.
 var errClosed = fmt.Errorf("%w: sqlite: store is closed", getpaid.ErrUnavailable)
+
+// errBatchFailed is the Commit.Err of a batch that was rolled back.
+var errBatchFailed = fmt.Errorf("%w: sqlite: batch rolled back", getpaid.ErrUnavailable)
 
 // Job states: a waiter whose context ends may abandon a queued job; once the
 // writer has taken it, the waiter waits for the real outcome instead.
@@ -44,6 +48,7 @@ type writer struct {
 	conn     *sql.Conn
 	st       *writeStmts
 	maxBatch int
+	onCommit func(Commit)
 
 	mu      sync.RWMutex // guards closed against concurrent submits
 	closed  bool
@@ -93,7 +98,7 @@ func (tx *wtx) execSQL(q string, args ...any) (sql.Result, error) {
 }
 
 // newWriter prepares the write statements on conn and starts the loop.
-func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(Commit)) (*writer, error) {
 	st, err := prepareWrites(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -102,7 +107,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		maxBatch = 256
 	}
 	w := &writer{
-		conn: conn, st: st, maxBatch: maxBatch,
+		conn: conn, st: st, maxBatch: maxBatch, onCommit: onCommit,
 		queue:   make(chan *job, maxBatch),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -215,9 +220,17 @@ func (w *writer) run(batch []*job) {
 	// (a repeated event, a refused mutation checked first) needs no undo. If
 	// a job fails after changing something, the batch is rolled back and run
 	// again with each job in its own savepoint.
+	start := time.Now()
 	results, st := w.runBatch(taken, false)
 	if st == batchRetry {
 		results, st = w.runBatch(taken, true)
+	}
+	if w.onCommit != nil {
+		c := Commit{Writes: len(taken), Duration: time.Since(start)}
+		if st != batchCommitted {
+			c.Err = errBatchFailed
+		}
+		w.onCommit(c)
 	}
 	if st != batchCommitted {
 		return // every job was answered with its error

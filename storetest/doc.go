@@ -26,4 +26,11 @@
 // back by UpdatePayment equals what Payment then reads; times compare with
 // time.Equal and a nil Redirect.Fields equals an empty one; PendingEvents
 // lists events in the order they were written.
+//
+// The optional capabilities getpaid.PaymentTotaler, getpaid.BacklogReporter
+// and getpaid.Readier are checked when the store implements them (the
+// "Stats" group; skipped otherwise): totals for a filter equal the sums of
+// what Payments lists for it, for every field of the filter, and follow
+// status changes; the backlog counts pending deliveries and the oldest one's
+// creation; an open, migrated store is ready.
 package storetest

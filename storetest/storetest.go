@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) getpaid.Store) {
 		{"Events", eventTests},
 		{"Deliveries", deliveryTests},
 		{"Operations", operationTests},
+		{"Stats", statsTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -44,6 +44,11 @@ type fileConfig struct {
 	// DeliveryTimeout bounds one delivery attempt to a webhook ("10s" by
 	// default); a slower endpoint's attempt fails and is retried.
 	DeliveryTimeout *duration `yaml:"delivery_timeout"`
+	// Admin, Metrics and Tracing configure the operator console, /metrics
+	// and OpenTelemetry (observe.go).
+	Admin   adminConfig   `yaml:"admin"`
+	Metrics metricsConfig `yaml:"metrics"`
+	Tracing tracingConfig `yaml:"tracing"`
 }
 
 // webhookConfig is one merchant endpoint of getpaid.yaml.

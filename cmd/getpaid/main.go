@@ -11,6 +11,8 @@
 //	getpaid events list|show|replay ...
 //	getpaid simulate BROKER --addr HOST:PORT
 //	getpaid bench [--duration 5s] [--concurrency 1,8,32]
+//	getpaid admin passwd < password
+//	getpaid admin seed --config getpaid.yaml --count 1000000
 //
 // This package is the only place where concrete stores and brokers are wired together.
 package main
@@ -41,6 +43,7 @@ Usage:
   getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24, dotpay, tpay, transferuj)
   getpaid bench [--duration D] [--concurrency 1,8,32]
                                                     measure full payment lifecycles over HTTP
+  getpaid admin passwd|seed ...                     operator console tools: hash a password, seed a benchmark database
 `
 
 func main() {
@@ -85,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdEvents(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
+	case "admin":
+		err = cmdAdmin(ctx, args[1:], stdin, stdout, stderr)
 	case "bench-ceiling":
 		err = cmdCeiling(ctx, args[1:], stdout)
 	case "help", "-h", "--help":

@@ -65,6 +65,12 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 			err = errors.Join(err, fmt.Errorf("shutdown: %w", cerr))
 		}
 	}()
+	stop, err := startObservability(ctx, srv.cfg, srv, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer stop()
 	for _, b := range srv.reg.All() {
 		if b.Kind == "dummy" {
 			log.Warn("a dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production", "backend", b.Name)

@@ -12,10 +12,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
+	"github.com/getpaid-go/getpaid/metrics"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
@@ -119,10 +121,14 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 }
 
 // openStore opens the store a database URL names.
-func openStore(ctx context.Context, database string) (getpaid.Store, error) {
+func openStore(ctx context.Context, database string, opts ...sqlite.Options) (getpaid.Store, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{})
+		var o sqlite.Options
+		if len(opts) > 0 {
+			o = opts[0]
+		}
+		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), o)
 	case database == "memory:":
 		return memory.New(), nil
 	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
@@ -132,7 +138,8 @@ func openStore(ctx context.Context, database string) (getpaid.Store, error) {
 	}
 }
 
-// server is a wired getpaid: store, brokers, engine and HTTP handler.
+// server is a wired getpaid: store, brokers, engine and HTTP handler, with
+// its metrics, tracing and console (observe.go).
 type server struct {
 	base    string // where the handler is reachable (Config.BaseURL)
 	store   getpaid.Store
@@ -141,6 +148,9 @@ type server struct {
 	handler http.Handler
 	// webhooks are the merchant endpoints events go to (for the start log).
 	webhooks []webhookConfig
+	obs      *observability
+	// cfg is the configuration it was built from (observe.go reads it).
+	cfg *fileConfig
 }
 
 func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server, error) {
@@ -152,25 +162,41 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 	if err != nil {
 		return nil, fmt.Errorf("config: trusted_proxies: %w", err)
 	}
-	store, err := openStore(ctx, c.Database)
-	if err != nil {
+	obs := &observability{metrics: metrics.New(metrics.Config{Backends: reg.Names(), Logger: log}), calls: admin.NewCallbackLog(20, reg.Names())}
+	if obs.tracer, log, err = startTracing(ctx, c, log); err != nil {
 		_ = reg.Close()
 		return nil, err
 	}
-	srv := &server{base: c.BaseURL, store: store, reg: reg, webhooks: c.Webhooks}
+	store, err := openStore(ctx, c.Database, obs.storeOptions())
+	if err != nil {
+		_ = reg.Close()
+		_ = obs.close()
+		return nil, err
+	}
+	if br, ok := store.(getpaid.BacklogReporter); ok {
+		obs.metrics.WatchBacklog(br)
+	}
+	srv := &server{base: c.BaseURL, store: store, reg: reg, webhooks: c.Webhooks, obs: obs, cfg: c}
+	if obs.tracer != nil {
+		store = obs.tracer.Store(store)
+	}
 	ecfg, err := engineConfig(c)
 	if err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
-	ecfg.Store, ecfg.Registry, ecfg.Logger = store, reg, log
+	ecfg.Store, ecfg.Registry, ecfg.Logger, ecfg.Hooks = store, reg, log, obs.hooks()
 	srv.engine, err = engine.New(ecfg)
 	if err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
-	srv.handler, err = httpapi.New(httpapi.Config{Service: srv.engine, APIKeys: c.APIKeys, TrustedProxies: proxies, Logger: log})
+	api, err := httpapi.New(httpapi.Config{Service: srv.engine, APIKeys: c.APIKeys, TrustedProxies: proxies, Logger: log, OnCallback: obs.onCallback})
 	if err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	if srv.handler, err = obs.routes(c, srv, api, log); err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
@@ -185,5 +211,8 @@ func (s *server) Close() error {
 		errs = append(errs, s.engine.Close())
 	}
 	errs = append(errs, s.reg.Close(), s.store.Close())
+	if s.obs != nil {
+		errs = append(errs, s.obs.close())
+	}
 	return errors.Join(errs...)
 }

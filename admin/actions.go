@@ -1,0 +1,278 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Actions an operator can take on a payment.
+const (
+	actRefund        = "refund"
+	actCapture       = "capture"
+	actRelease       = "release"
+	actCancel        = "cancel"
+	actPoll          = "poll"
+	actAcceptAdvance = "accept_advance"
+	actRejectAdvance = "reject_advance"
+	actResolve       = "resolve"
+)
+
+// actionInfo describes an action for the pages.
+var actionInfo = map[string]struct {
+	Label, Verb, Done string
+	Amount            bool // takes an amount (empty: all that can be)
+}{
+	actRefund:        {"Refund", "refund", "Refund asked", true},
+	actCapture:       {"Capture", "capture", "Capture asked", true},
+	actRelease:       {"Release the hold", "release the hold of", "Release asked", false},
+	actCancel:        {"Cancel", "cancel", "Cancellation asked", false},
+	actPoll:          {"Poll the broker now", "ask the broker for the status of", "Broker polled", false},
+	actAcceptAdvance: {"Accept the advance", "accept the advance held for", "Advance accepted", false},
+	actRejectAdvance: {"Reject the advance", "reject the advance held for", "Advance rejected", false},
+	actResolve:       {"Resolve the operation", "resolve an operation of", "Operation resolved", false},
+}
+
+// actionView is a button on the payment page.
+type actionView struct {
+	Name, Label string
+	Amount      bool
+	Default     string // the amount field's default
+}
+
+// actionsFor lists the actions that fit a payment now and that its broker
+// supports. The engine still checks each one.
+func actionsFor(p *getpaid.Payment, b getpaid.Backend) []actionView {
+	var out []actionView
+	add := func(name, def string) {
+		i := actionInfo[name]
+		out = append(out, actionView{Name: name, Label: i.Label, Amount: i.Amount, Default: def})
+	}
+	var refunder, capturer, releaser, canceler, fetcher bool
+	if b.Broker != nil {
+		_, refunder = b.Broker.(getpaid.Refunder)
+		_, capturer = b.Broker.(getpaid.Capturer)
+		_, releaser = b.Broker.(getpaid.Releaser)
+		_, canceler = b.Broker.(getpaid.Canceler)
+		_, fetcher = b.Broker.(getpaid.StatusFetcher)
+	}
+	if refundable := p.Captured - p.Refunded - p.RefundAsked; refunder && refundable > 0 {
+		add(actRefund, p.Money(refundable).Decimal())
+	}
+	if p.Locked > 0 && p.Status == getpaid.StatusPreAuth {
+		if capturer {
+			add(actCapture, p.Money(p.Locked).Decimal())
+		}
+		if releaser {
+			add(actRelease, "")
+		}
+	}
+	switch p.Status {
+	case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
+		if canceler || p.Status == getpaid.StatusNew {
+			add(actCancel, "")
+		}
+	}
+	if fetcher && p.Status != getpaid.StatusNew {
+		add(actPoll, "")
+	}
+	if p.Advance > 0 {
+		add(actAcceptAdvance, "")
+		add(actRejectAdvance, "")
+	}
+	return out
+}
+
+// confirmPage asks the operator to confirm an action.
+type confirmPage struct {
+	basePage
+	P         *getpaid.Payment
+	Action    string
+	Label     string
+	Verb      string
+	Amount    string // as entered
+	AmountFmt string // with currency, for the question; empty for "all"
+	HasAmount bool
+	Key       string
+	Op        *getpaid.Operation // for resolve
+	As        string
+	Note      string
+	Error     string
+}
+
+// actionForm reads the action's fields from a posted form.
+func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*confirmPage, error) {
+	action := r.PostFormValue("action")
+	info, ok := actionInfo[action]
+	if !ok {
+		return nil, &getpaid.FieldError{Field: "action", Reason: "unknown action", Err: getpaid.ErrInvalidRequest}
+	}
+	d := &confirmPage{basePage: c.pageBase(s, info.Label, "payments"), P: p, Action: action, Label: info.Label, Verb: info.Verb, HasAmount: info.Amount}
+	if info.Amount {
+		d.Amount = strings.TrimSpace(r.PostFormValue("amount"))
+		if d.Amount != "" {
+			m, err := getpaid.ParseMoney(d.Amount, p.Amount.Currency)
+			if err != nil {
+				d.Error = "amount: " + err.Error()
+			} else {
+				d.AmountFmt = m.String()
+			}
+		}
+	}
+	if action == actResolve {
+		op, err := c.svc.Operation(r.Context(), r.PostFormValue("operation"))
+		if err != nil || op.PaymentID != p.ID {
+			return nil, &getpaid.FieldError{Field: "operation", Reason: "no such operation of this payment", Err: getpaid.ErrNotFound}
+		}
+		d.Op, d.As, d.Note = op, r.PostFormValue("as"), strings.TrimSpace(r.PostFormValue("note"))
+		if d.As != string(getpaid.OpSucceeded) && d.As != string(getpaid.OpFailed) {
+			d.Error = "Say whether the operation succeeded or failed at the broker."
+		}
+	}
+	return d, nil
+}
+
+// confirmAction shows the confirmation step of an action: nothing is done
+// yet. The form it shows carries a fresh idempotency key, so submitting it
+// twice does the action once.
+func (c *Console) confirmAction(w http.ResponseWriter, r *http.Request, s *session) {
+	p, err := c.svc.Payment(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d, err := c.actionForm(r, s, p)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d.Key = "console-" + newToken()[:24]
+	status := http.StatusOK
+	if d.Error != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	c.render(w, r, status, "confirm", d)
+}
+
+// doAction carries a confirmed action out through the service, writes the
+// audit line, and shows the payment again, or the confirmation step with
+// the engine's reason when it was refused.
+func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	p, err := c.svc.Payment(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d, err := c.actionForm(r, s, p)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d.Key = r.PostFormValue("key")
+	if d.Key == "" {
+		d.Error = "The form has no idempotency key; start again from the payment's page."
+	}
+	if d.Error != "" {
+		d.Key = "console-" + newToken()[:24]
+		c.render(w, r, http.StatusUnprocessableEntity, "confirm", d)
+		return
+	}
+	opID, err := c.act(ctx, s, d)
+	kv := []any{"payment", p.ID, "order", p.OrderID, "amount", d.AmountFmt, "key", d.Key}
+	if d.Op != nil {
+		kv = append(kv, "operation", d.Op.ID, "as", d.As, "note", d.Note)
+	}
+	if err != nil {
+		c.audit(r, s.user, d.Action, "refused", append(kv, "err", err.Error())...)
+		d.Error = reason(err)
+		d.Key = "console-" + newToken()[:24] // a new try is a new request
+		if latest, lerr := c.svc.Payment(ctx, p.ID); lerr == nil {
+			d.P = latest
+		}
+		c.render(w, r, statusOf(err), "confirm", d)
+		return
+	}
+	c.audit(r, s.user, d.Action, "ok", append(kv, "result_operation", opID)...)
+	v := url.Values{"done": {d.Action}}
+	if opID != "" {
+		v.Set("op", opID)
+	}
+	http.Redirect(w, r, c.prefix+"/payments/"+url.PathEscape(p.ID)+"?"+v.Encode(), http.StatusSeeOther)
+}
+
+// act calls the service for a confirmed action and returns the operation
+// it created or found, if any.
+func (c *Console) act(ctx context.Context, s *session, d *confirmPage) (string, error) {
+	req := getpaid.ActionRequest{PaymentID: d.P.ID, IdempotencyKey: d.Key}
+	if d.AmountFmt != "" {
+		m, _ := getpaid.ParseMoney(d.Amount, d.P.Amount.Currency)
+		req.Amount = &m
+	}
+	var (
+		res *getpaid.ActionResult
+		err error
+	)
+	switch d.Action {
+	case actRefund:
+		res, err = c.svc.Refund(ctx, req)
+	case actCapture:
+		res, err = c.svc.Capture(ctx, req)
+	case actRelease:
+		res, err = c.svc.Release(ctx, req)
+	case actCancel:
+		res, err = c.svc.Cancel(ctx, req)
+	case actAcceptAdvance:
+		res, err = c.svc.AcceptAdvance(ctx, req)
+	case actRejectAdvance:
+		res, err = c.svc.RejectAdvance(ctx, req)
+	case actPoll:
+		_, err = c.svc.Poll(ctx, d.P.ID)
+	case actResolve:
+		res, err = c.svc.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: d.Op.ID, As: getpaid.OperationState(d.As), Note: d.Note, By: "console:" + s.user})
+	}
+	if err != nil {
+		return "", err
+	}
+	if res != nil && res.Operation != nil {
+		return res.Operation.ID, nil
+	}
+	return "", nil
+}
+
+// statusOf is the HTTP status of a refused action's page.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, getpaid.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, getpaid.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, getpaid.ErrForbiddenTransition), errors.Is(err, getpaid.ErrConflict),
+		errors.Is(err, getpaid.ErrOperationInProgress), errors.Is(err, getpaid.ErrOperationInDoubt):
+		return http.StatusConflict
+	}
+	var be *getpaid.BrokerError
+	if errors.As(err, &be) {
+		return http.StatusBadGateway
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// doneMessage is the notice shown after an action succeeded.
+func doneMessage(q url.Values) string {
+	info, ok := actionInfo[q.Get("done")]
+	if !ok {
+		return ""
+	}
+	msg := info.Done + "."
+	if op := q.Get("op"); op != "" && len(op) < 64 {
+		msg = info.Done + " (operation " + op + ")."
+	}
+	return msg
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -1,0 +1,305 @@
+package admin
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// User is a console user: a name and the bcrypt hash of the password
+// (HashPassword makes one; "getpaid admin passwd" prints one).
+type User struct {
+	Name         string
+	PasswordHash string
+}
+
+// HashCost is the bcrypt cost of HashPassword.
+const HashCost = 12
+
+// HashPassword returns the bcrypt hash of password to put in the
+// configuration. Passwords shorter than 8 bytes are refused, and so are
+// those longer than 72 bytes (bcrypt ignores the rest).
+func HashPassword(password string) (string, error) {
+	if len(password) < 8 {
+		return "", errors.New("admin: a password needs at least 8 characters")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), HashCost)
+	if err != nil {
+		return "", fmt.Errorf("admin: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// session is a logged-in user's session.
+type session struct {
+	user    string
+	csrf    string
+	expires time.Time
+}
+
+// sessions are the live sessions by the hash of their cookie's token.
+type sessions struct {
+	mu  sync.Mutex
+	m   map[[32]byte]*session
+	ttl time.Duration
+}
+
+func newToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// start opens a session for user and returns its cookie token.
+func (s *sessions) start(user string, now time.Time) (string, *session) {
+	tok := newToken()
+	sess := &session{user: user, csrf: newToken(), expires: now.Add(s.ttl)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.m { // expired sessions go when new ones come
+		if now.After(v.expires) {
+			delete(s.m, k)
+		}
+	}
+	s.m[sha256.Sum256([]byte(tok))] = sess
+	return tok, sess
+}
+
+// get returns the live session of a cookie token.
+func (s *sessions) get(tok string, now time.Time) *session {
+	if tok == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := sha256.Sum256([]byte(tok))
+	sess := s.m[k]
+	if sess == nil {
+		return nil
+	}
+	if now.After(sess.expires) {
+		delete(s.m, k)
+		return nil
+	}
+	return sess
+}
+
+// end closes the session of a cookie token.
+func (s *sessions) end(tok string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, sha256.Sum256([]byte(tok)))
+}
+
+// Login throttling: after FreeFailures wrong passwords for one user name or
+// from one address, each further try must wait, doubling from 2 s up to
+// 5 minutes; a success clears the user's and the address's count, and a
+// count is forgotten after an hour without failures.
+const (
+	FreeFailures = 5
+	firstWait    = 2 * time.Second
+	maxWait      = 5 * time.Minute
+	forgetAfter  = time.Hour
+)
+
+// limiter counts failed logins by user name and by client address.
+type limiter struct {
+	mu sync.Mutex
+	m  map[string]*failures
+}
+
+type failures struct {
+	n     int
+	last  time.Time
+	until time.Time // no try before then
+}
+
+// wait reports how long the caller must still wait before trying keys.
+func (l *limiter) wait(now time.Time, keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var w time.Duration
+	for _, k := range keys {
+		if f := l.m[k]; f != nil && f.until.After(now) {
+			w = max(w, f.until.Sub(now))
+		}
+	}
+	return w
+}
+
+// fail records a failed login for keys.
+func (l *limiter) fail(now time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.m) > 10000 {
+		for k, f := range l.m {
+			if now.Sub(f.last) > forgetAfter {
+				delete(l.m, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		f := l.m[k]
+		if f == nil || now.Sub(f.last) > forgetAfter {
+			f = &failures{}
+			l.m[k] = f
+		}
+		f.n++
+		f.last = now
+		if f.n >= FreeFailures {
+			d := firstWait << min(f.n-FreeFailures, 10)
+			f.until = now.Add(min(d, maxWait))
+		}
+	}
+}
+
+// succeed clears keys' failures.
+func (l *limiter) succeed(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		delete(l.m, k)
+	}
+}
+
+// checkPassword compares password with user's hash in constant time; an
+// unknown user is compared against a dummy hash and fails.
+func (c *Console) checkPassword(name, password string) bool {
+	hash, ok := c.users[name]
+	if !ok {
+		_ = bcrypt.CompareHashAndPassword(c.dummyHash, []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+}
+
+// Cookie names.
+const (
+	sessionCookie = "getpaid_admin"
+	loginCookie   = "getpaid_admin_login" // the login form's CSRF token (double submit)
+)
+
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: c.prefix + "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func cookie(r *http.Request, name string) string {
+	ck, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return ck.Value
+}
+
+// sameToken compares two CSRF tokens in constant time; empty never matches.
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+type loginPage struct {
+	basePage
+	Name  string
+	Error string
+}
+
+// loginForm shows the login form with a fresh double-submit token.
+func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
+	if c.session(r) != nil {
+		http.Redirect(w, r, c.prefix+"/", http.StatusSeeOther)
+		return
+	}
+	c.renderLogin(w, r, http.StatusOK, "", "")
+}
+
+func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int, name, msg string) {
+	tok := newToken()
+	c.setCookie(w, r, loginCookie, tok, 3600)
+	c.render(w, r, status, "login", &loginPage{basePage: basePage{Title: "Sign in", CSRF: tok}, Name: name, Error: msg})
+}
+
+// login checks the form's token, the throttle and the password, then
+// starts a session.
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	now := c.now()
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	name, ip := r.PostFormValue("name"), c.clientIP(r)
+	if !sameToken(r.PostFormValue("csrf"), cookie(r, loginCookie)) {
+		c.audit(r, name, "login", "refused", "reason", "missing or wrong CSRF token")
+		c.forbidden(w, r)
+		return
+	}
+	keys := []string{"user:" + name, "ip:" + ip}
+	if wait := c.limit.wait(now, keys...); wait > 0 {
+		secs := int(wait.Round(time.Second) / time.Second)
+		w.Header().Set("Retry-After", fmt.Sprint(max(secs, 1)))
+		c.audit(r, name, "login", "throttled", "wait", wait.Round(time.Second).String())
+		c.renderLogin(w, r, http.StatusTooManyRequests, name, fmt.Sprintf("Too many failed sign-ins. Try again in %d s.", max(secs, 1)))
+		return
+	}
+	if !c.checkPassword(name, r.PostFormValue("password")) {
+		c.limit.fail(now, keys...)
+		c.audit(r, name, "login", "failed")
+		c.renderLogin(w, r, http.StatusUnauthorized, name, "Wrong name or password.")
+		return
+	}
+	c.limit.succeed(keys...)
+	tok, _ := c.sessions.start(name, now)
+	c.setCookie(w, r, sessionCookie, tok, int(c.sessions.ttl/time.Second))
+	c.setCookie(w, r, loginCookie, "", -1)
+	c.audit(r, name, "login", "ok")
+	http.Redirect(w, r, c.prefix+"/", http.StatusSeeOther)
+}
+
+// logout ends the session.
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
+	c.sessions.end(cookie(r, sessionCookie))
+	c.setCookie(w, r, sessionCookie, "", -1)
+	c.audit(r, s.user, "logout", "ok")
+	http.Redirect(w, r, c.prefix+"/login", http.StatusSeeOther)
+}
+
+// session returns the request's live session, if any.
+func (c *Console) session(r *http.Request) *session {
+	return c.sessions.get(cookie(r, sessionCookie), c.now())
+}
+
+// authed serves next to signed-in users (others are sent to the login
+// form) and, for POSTs, only with the session's CSRF token.
+func (c *Console) authed(next func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := c.session(r)
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, c.prefix+"/login", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "Your session has ended: sign in again.", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if !sameToken(r.PostFormValue("csrf"), s.csrf) {
+				c.audit(r, s.user, "post "+r.URL.Path, "refused", "reason", "missing or wrong CSRF token")
+				c.forbidden(w, r)
+				return
+			}
+		}
+		next(w, r, s)
+	}
+}
+
+func (c *Console) forbidden(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, http.StatusForbidden, "message", &messagePage{basePage: basePage{Title: "Refused"},
+		Message: "The form was refused: its security token is missing or out of date. Go back, reload the page and try again."})
+}

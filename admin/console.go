@@ -1,0 +1,297 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Totaler is what the console needs, beyond getpaid.Service, to show totals
+// by status above a listing (the engine has it). Without it the totals are
+// not shown.
+type Totaler interface {
+	PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]getpaid.PaymentTotal, error)
+}
+
+// Config configures a Console. Service and at least one user are required.
+type Config struct {
+	Service getpaid.Service
+	// Users may sign in. With none, New fails with ErrNoUsers: the console
+	// is off.
+	Users []User
+	// Prefix is the path the console is mounted under ("/admin"), without
+	// the trailing slash: its links and cookies carry it.
+	Prefix string
+	// Secure reports whether a request came over https (its session
+	// cookie is then marked Secure). Nil means r.TLS != nil; behind a
+	// TLS-terminating proxy, pass a function that trusts the proxy's
+	// X-Forwarded-Proto (httpapi.Handler.Scheme does).
+	Secure func(*http.Request) bool
+	// ClientIP is the address a request came from, for the audit log and
+	// login throttling. Nil means the connection's peer; behind proxies
+	// pass httpapi.Handler.ClientIP.
+	ClientIP func(*http.Request) string
+	// Callbacks, if set, are the recent callback outcomes shown on the
+	// backends page (fed by the HTTP layer's callback hook).
+	Callbacks *CallbackLog
+	// Env, if set, gives a backend's environment, for the panel settings
+	// of brokers that have them (getpaid.Configurator).
+	Env func(backend string) getpaid.Env
+	// Audit gets one line per sign-in, sign-out and action; nil means
+	// Logger.
+	Audit  *slog.Logger
+	Logger *slog.Logger
+	// SessionTTL is how long a session lasts; 0 means 12 h.
+	SessionTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrNoUsers is New's answer when no user is configured: the console is off.
+var ErrNoUsers = errors.New("admin: no console users configured")
+
+// Console is the operator console's http.Handler.
+type Console struct {
+	svc       getpaid.Service
+	totals    Totaler
+	users     map[string][]byte
+	dummyHash []byte
+	prefix    string
+	secureFn  func(*http.Request) bool
+	ipFn      func(*http.Request) string
+	callbacks *CallbackLog
+	env       func(string) getpaid.Env
+	auditLog  *slog.Logger
+	log       *slog.Logger
+	now       func() time.Time
+	sessions  *sessions
+	limit     *limiter
+	pages     map[string]*template.Template
+	mux       *http.ServeMux
+}
+
+// New builds the console.
+func New(cfg Config) (*Console, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("admin: Config.Service is required")
+	}
+	if len(cfg.Users) == 0 {
+		return nil, ErrNoUsers
+	}
+	c := &Console{
+		svc: cfg.Service, users: map[string][]byte{}, prefix: strings.TrimRight(cfg.Prefix, "/"),
+		secureFn: cfg.Secure, ipFn: cfg.ClientIP, callbacks: cfg.Callbacks, env: cfg.Env,
+		auditLog: cfg.Audit, log: cfg.Logger, now: cfg.Now,
+		sessions: &sessions{m: map[[32]byte]*session{}, ttl: cfg.SessionTTL},
+		limit:    &limiter{m: map[string]*failures{}},
+	}
+	if t, ok := cfg.Service.(Totaler); ok {
+		c.totals = t
+	}
+	cost := bcrypt.MinCost
+	for _, u := range cfg.Users {
+		if u.Name == "" {
+			return nil, errors.New("admin: a user needs a name")
+		}
+		if _, dup := c.users[u.Name]; dup {
+			return nil, fmt.Errorf("admin: user %q listed twice", u.Name)
+		}
+		uc, err := bcrypt.Cost([]byte(u.PasswordHash))
+		if err != nil {
+			return nil, fmt.Errorf("admin: user %q: password_hash is not a bcrypt hash (make one with getpaid admin passwd): %w", u.Name, err)
+		}
+		cost = max(cost, uc)
+		c.users[u.Name] = []byte(u.PasswordHash)
+	}
+	var err error
+	if c.dummyHash, err = bcrypt.GenerateFromPassword([]byte(newToken()[:32]), cost); err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.auditLog == nil {
+		c.auditLog = c.log
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.sessions.ttl <= 0 {
+		c.sessions.ttl = 12 * time.Hour
+	}
+	if c.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static", http.FileServerFS(static)))
+	mux.HandleFunc("GET /login", c.loginForm)
+	mux.HandleFunc("POST /login", c.login)
+	mux.HandleFunc("POST /logout", c.authed(c.logout))
+	mux.HandleFunc("GET /{$}", c.authed(c.listPayments))
+	mux.HandleFunc("GET /payments/{id}", c.authed(c.showPayment))
+	mux.HandleFunc("POST /payments/{id}/confirm", c.authed(c.confirmAction))
+	mux.HandleFunc("POST /payments/{id}/do", c.authed(c.doAction))
+	mux.HandleFunc("GET /backends", c.authed(c.showBackends))
+	c.mux = mux
+	return c, nil
+}
+
+// ServeHTTP implements http.Handler. Every answer carries headers that keep
+// the pages out of frames and caches and allow only the console's own
+// stylesheet.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	if !strings.HasPrefix(r.URL.Path, "/static/") {
+		h.Set("Cache-Control", "no-store")
+	}
+	c.mux.ServeHTTP(w, r)
+}
+
+func (c *Console) secure(r *http.Request) bool {
+	if c.secureFn != nil {
+		return c.secureFn(r)
+	}
+	return r.TLS != nil
+}
+
+func (c *Console) clientIP(r *http.Request) string {
+	if c.ipFn != nil {
+		return c.ipFn(r)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// audit writes one audit line: who did what, from where, and how it went.
+func (c *Console) audit(r *http.Request, user, action, result string, kv ...any) {
+	args := append([]any{"user", user, "action", action, "result", result, "ip", c.clientIP(r), "at", c.now().UTC().Format(time.RFC3339Nano)}, kv...)
+	c.auditLog.InfoContext(r.Context(), "admin audit", args...)
+}
+
+// basePage is what every page's layout needs.
+type basePage struct {
+	Title  string
+	Prefix string
+	User   string
+	CSRF   string
+	Nav    string
+}
+
+func (b *basePage) base() *basePage { return b }
+
+type page interface{ base() *basePage }
+
+type messagePage struct {
+	basePage
+	Message string
+}
+
+// render executes page name into the layout.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {
+	data.base().Prefix = c.prefix
+	var buf bytes.Buffer
+	if err := c.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		c.log.ErrorContext(r.Context(), "admin: render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fail shows an error page for a failed read (not found, store down).
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	status, msg := http.StatusInternalServerError, "Something went wrong; the details are in the server's log."
+	switch {
+	case errors.Is(err, getpaid.ErrNotFound):
+		status, msg = http.StatusNotFound, "Not found."
+	case errors.Is(err, getpaid.ErrInvalidRequest):
+		status, msg = http.StatusBadRequest, reason(err)
+	case errors.Is(err, getpaid.ErrUnavailable):
+		status, msg = http.StatusServiceUnavailable, "The database cannot be reached right now; try again in a moment."
+	default:
+		c.log.ErrorContext(r.Context(), "admin: page failed", "path", r.URL.Path, "err", err)
+	}
+	c.render(w, r, status, "message", &messagePage{basePage: c.pageBase(s, "Error", ""), Message: msg})
+}
+
+func (c *Console) pageBase(s *session, title, nav string) basePage {
+	return basePage{Title: title, User: s.user, CSRF: s.csrf, Nav: nav}
+}
+
+// reason is what an operator is told about a refused request: the field
+// and its reason, the refused transition, the operation's state and the
+// broker's word, or the error's first sentence for the rest.
+func reason(err error) string {
+	var (
+		fe *getpaid.FieldError
+		te *getpaid.TransitionError
+		oe *getpaid.OperationError
+		be *getpaid.BrokerError
+		me *getpaid.MoneyError
+	)
+	switch {
+	case errors.As(err, &oe):
+		msg := fmt.Sprintf("The %s is %s", oe.Op.Kind, oe.Op.State)
+		if oe.Op.Error != "" {
+			msg += ": " + oe.Op.Error
+		}
+		switch {
+		case errors.Is(err, getpaid.ErrOperationInDoubt):
+			msg += ". The broker's answer was lost; it is being reconciled (or resolve it below)."
+		case errors.Is(err, getpaid.ErrOperationFailed):
+			msg += ". The broker refused it."
+		}
+		return msg
+	case errors.As(err, &fe):
+		return fe.Field + ": " + fe.Reason
+	case errors.As(err, &te):
+		return "Not possible now: " + te.Error()
+	case errors.As(err, &me):
+		return me.Error()
+	case errors.Is(err, getpaid.ErrNotSupported):
+		return "This backend does not support that action."
+	case errors.Is(err, getpaid.ErrUnavailable):
+		return "The database cannot be reached right now; nothing was done. Try again in a moment."
+	case errors.As(err, &be):
+		if be.Retryable {
+			return "The broker could not be reached or failed (" + be.Op + "); try again later."
+		}
+		return "The broker refused the request: " + be.Error()
+	}
+	for _, s := range []error{getpaid.ErrInvalidAmount, getpaid.ErrAmountMismatch, getpaid.ErrConflict, getpaid.ErrForbiddenTransition,
+		getpaid.ErrNotFound, getpaid.ErrInvalidRequest, getpaid.ErrOperationInProgress} {
+		if errors.Is(err, s) {
+			return strings.ToUpper(s.Error()[:1]) + s.Error()[1:] + "."
+		}
+	}
+	return "The request failed; the details are in the server's log."
+}

@@ -1,0 +1,28 @@
+// Package admin is getpaid's operator console: a small server-rendered web
+// application (html/template, embedded stylesheet, no JavaScript, no build
+// step) that lists payments with filters and totals, shows one payment with
+// its amounts, history, operations, events and deliveries, takes actions on
+// it (refund, capture, release, cancel, poll, resolve an operation in doubt,
+// accept or reject an advance) after a confirmation step, and shows the
+// configured backends with their panel settings and recent callback
+// outcomes.
+//
+// It depends only on getpaid.Service (and, when the service has it, a
+// PaymentTotals method for the totals). Every action goes through the
+// service exactly as the JSON API's do, with an idempotency key per
+// confirmation form; a refused action shows the engine's reason.
+//
+// Security: the console has its own users (bcrypt password hashes; see
+// HashPassword), sessions in HttpOnly, SameSite=Lax cookies (Secure when the
+// request came over https), a CSRF token checked on every POST, logins
+// slowed down after five failures per user or address, and an audit log
+// line for every login, logout and action (who, when, what, from which
+// address). Sessions live in the process's memory: a restart logs everyone
+// out, and several instances behind a load balancer need sticky sessions.
+//
+// Mount it under a prefix with http.StripPrefix and tell it the prefix
+// (Config.Prefix), so its links and cookies carry it:
+//
+//	c, err := admin.New(admin.Config{Service: eng, Users: users, Prefix: "/admin"})
+//	mux.Handle("/admin/", http.StripPrefix("/admin", c))
+package admin

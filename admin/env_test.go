@@ -1,0 +1,233 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/admin"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+const (
+	secret   = "test-secret"
+	password = "correct horse battery"
+)
+
+// env is getpaid wired as "getpaid serve" wires it: the API and callbacks
+// at /, the console at /admin/, over a memory store and the dummy broker.
+type env struct {
+	t       *testing.T
+	srv     *httptest.Server
+	eng     *engine.Engine
+	console *admin.Console
+	audit   *syncBuffer
+	dummy   *dummy.Broker
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	hashOnce sync.Once
+	hash     string
+)
+
+// testHash is the bcrypt hash of password at the lowest cost (fast tests).
+func testHash(t testing.TB) string {
+	hashOnce.Do(func() {
+		h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash = string(h)
+	})
+	return hash
+}
+
+func newEnv(t *testing.T, store getpaid.Store, secure bool) *env {
+	t.Helper()
+	if store == nil {
+		store = memory.New()
+	}
+	e := &env{t: t, audit: &syncBuffer{}}
+	var root http.Handler
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
+	t.Cleanup(e.srv.Close)
+	d, err := dummy.New(dummy.Config{Secret: secret, RetryDelays: []time.Duration{10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	e.dummy = d
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Title: "Dummy", Broker: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	e.eng, err = engine.New(engine.Config{Store: store, Registry: reg, BaseURL: e.srv.URL, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.eng.Close() })
+	calls := admin.NewCallbackLog(10, reg.Names())
+	api, err := httpapi.New(httpapi.Config{Service: e.eng, APIKeys: []string{"0123456789abcdef"}, Logger: quiet, OnCallback: calls.Record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.console, err = admin.New(admin.Config{
+		Service: e.eng, Users: []admin.User{{Name: "alice", PasswordHash: testHash(t)}}, Prefix: "/admin",
+		Secure:    func(*http.Request) bool { return secure },
+		ClientIP:  api.ClientIP,
+		Callbacks: calls, Env: e.eng.Env,
+		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", http.StripPrefix("/admin", e.console))
+	mux.Handle("/", api)
+	root = mux
+	return e
+}
+
+// pay creates a payment and makes the buyer choose outcome on the paywall;
+// it waits until the payment reaches want.
+func (e *env) pay(order, amount, outcome string, want getpaid.Status) *getpaid.Payment {
+	e.t.Helper()
+	p, err := e.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: order, Backend: "dummy",
+		Amount: getpaid.MustParseMoney(amount, "PLN"), Description: "Order " + order})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u, err := url.Parse(p.Redirect.URL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Post(e.srv.URL+"/broker/dummy/choose?"+u.RawQuery+"&outcome="+outcome, "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if want == "" {
+		return p
+	}
+	return e.wait(p.ID, want)
+}
+
+// wait polls until payment id has status want (10 s at most).
+func (e *env) wait(id string, want getpaid.Status) *getpaid.Payment {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := e.eng.Payment(context.Background(), id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if p.Status == want {
+			return p
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("payment %s is %s, want %s", id, p.Status, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// browser is an HTTP client with its own cookies that does not follow
+// redirects.
+type browser struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	last string // the last page's body
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(method, path string, form url.Values) *http.Response {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.e.srv.URL+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	b.last = string(out)
+	return resp
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var keyField = regexp.MustCompile(`name="key" value="([^"]+)"`)
+
+// csrf is the CSRF token of the last page.
+func (b *browser) csrf() string {
+	b.t.Helper()
+	m := csrfField.FindStringSubmatch(b.last)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on the page:\n%s", b.last)
+	}
+	return m[1]
+}
+
+// login signs in as alice with pw and returns the answer.
+func (b *browser) login(pw string) *http.Response {
+	b.t.Helper()
+	b.do("GET", "/admin/login", nil)
+	return b.do("POST", "/admin/login", url.Values{"csrf": {b.csrf()}, "name": {"alice"}, "password": {pw}})
+}
+
+// mustLogin signs in or fails the test.
+func (b *browser) mustLogin() {
+	b.t.Helper()
+	if resp := b.login(password); resp.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("login: %d\n%s", resp.StatusCode, b.last)
+	}
+}

@@ -1,0 +1,218 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// listPage is the payments listing.
+type listPage struct {
+	basePage
+	Form       listForm
+	Statuses   []getpaid.Status
+	Backends   []string
+	Currencies []string
+	Payments   []*getpaid.Payment
+	Totals     []getpaid.PaymentTotal
+	TotalCount int64
+	HasTotals  bool
+	NextURL    string
+	FirstURL   string
+	Error      string
+}
+
+// listForm is the filter form as the operator filled it in.
+type listForm struct {
+	Status, Backend, Currency, OrderID, From, To, Cursor string
+}
+
+const dateLayout = "2006-01-02"
+
+// filter turns the form into a PaymentFilter: dates are whole UTC days,
+// From inclusive and To inclusive.
+func (f listForm) filter() (getpaid.PaymentFilter, string) {
+	pf := getpaid.PaymentFilter{Status: getpaid.Status(f.Status), Backend: f.Backend, Currency: f.Currency, OrderID: f.OrderID, Cursor: f.Cursor}
+	if pf.Status != "" && !pf.Status.Valid() {
+		return pf, "Unknown status " + f.Status + "."
+	}
+	if f.From != "" {
+		t, err := time.Parse(dateLayout, f.From)
+		if err != nil {
+			return pf, "The first day must be a date (YYYY-MM-DD)."
+		}
+		pf.CreatedAfter = t
+	}
+	if f.To != "" {
+		t, err := time.Parse(dateLayout, f.To)
+		if err != nil {
+			return pf, "The last day must be a date (YYYY-MM-DD)."
+		}
+		pf.CreatedBefore = t.Add(24 * time.Hour)
+	}
+	return pf, ""
+}
+
+// query is the form as a query string, with cursor.
+func (f listForm) query(cursor string) string {
+	v := url.Values{}
+	for k, s := range map[string]string{"status": f.Status, "backend": f.Backend, "currency": f.Currency, "order_id": f.OrderID, "from": f.From, "to": f.To, "cursor": cursor} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// listPayments shows one page of payments, newest first, with the totals
+// by status for the whole filter.
+func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	form := listForm{Status: q.Get("status"), Backend: q.Get("backend"), Currency: q.Get("currency"),
+		OrderID: q.Get("order_id"), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
+	data := &listPage{basePage: c.pageBase(s, "Payments", "payments"), Form: form, Statuses: getpaid.Statuses()}
+	seen := map[string]bool{}
+	for _, b := range c.svc.Registry().All() {
+		data.Backends = append(data.Backends, b.Name)
+		for _, cur := range getpaid.Currencies(b.Broker) {
+			if !seen[cur] {
+				seen[cur] = true
+				data.Currencies = append(data.Currencies, cur)
+			}
+		}
+	}
+	slices.Sort(data.Currencies)
+	f, msg := form.filter()
+	if msg != "" {
+		data.Error = msg
+		c.render(w, r, http.StatusBadRequest, "list", data)
+		return
+	}
+	page, err := c.svc.Payments(r.Context(), f)
+	if err != nil {
+		if status, ok := badFilter(err); ok {
+			data.Error = reason(err)
+			c.render(w, r, status, "list", data)
+			return
+		}
+		c.fail(w, r, s, err)
+		return
+	}
+	data.Payments = page.Payments
+	if page.NextCursor != "" {
+		data.NextURL = c.prefix + "/" + form.query(page.NextCursor)
+	}
+	if form.Cursor != "" {
+		data.FirstURL = c.prefix + "/" + form.query("")
+	}
+	if c.totals != nil {
+		t, err := c.totals.PaymentTotals(r.Context(), f)
+		if err != nil {
+			c.log.WarnContext(r.Context(), "admin: totals", "err", err)
+		} else {
+			data.HasTotals, data.Totals = true, t
+			for _, x := range t {
+				data.TotalCount += x.Count
+			}
+		}
+	}
+	c.render(w, r, http.StatusOK, "list", data)
+}
+
+// badFilter reports whether err is a refused filter (a bad cursor).
+func badFilter(err error) (int, bool) {
+	var fe *getpaid.FieldError
+	if errorsAs(err, &fe) {
+		return http.StatusBadRequest, true
+	}
+	return 0, false
+}
+
+// paymentPage is one payment with everything known about it.
+type paymentPage struct {
+	basePage
+	P          *getpaid.Payment
+	Backend    getpaid.Backend
+	History    []getpaid.Transition
+	Operations []*getpaid.Operation
+	Events     []eventView
+	Actions    []actionView
+	Refundable string
+	Done       string
+}
+
+type eventView struct {
+	Event      getpaid.Event
+	Deliveries []deliveryView
+}
+
+type deliveryView struct {
+	D        *getpaid.Delivery
+	Attempts []getpaid.Attempt
+}
+
+// showPayment shows one payment.
+func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	ctx := r.Context()
+	p, err := c.svc.Payment(ctx, id)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	data := &paymentPage{basePage: c.pageBase(s, "Payment "+p.ID, "payments"), P: p}
+	data.Backend, _ = c.svc.Registry().Get(p.Backend)
+	if data.History, err = c.svc.History(ctx, id); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	ops, err := c.svc.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	data.Operations = ops.Operations
+	if data.Events, err = c.events(r, id); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	data.Actions = actionsFor(p, data.Backend)
+	data.Refundable = p.Money(p.Captured - p.Refunded - p.RefundAsked).Decimal()
+	data.Done = doneMessage(r.URL.Query())
+	c.render(w, r, http.StatusOK, "payment", data)
+}
+
+// events lists a payment's events, newest first, with their deliveries and
+// the attempts at each.
+func (c *Console) events(r *http.Request, id string) ([]eventView, error) {
+	ctx := r.Context()
+	evs, err := c.svc.Events(ctx, getpaid.EventFilter{PaymentID: id, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	dels, err := c.svc.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: id, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	byEvent := map[string][]deliveryView{}
+	for _, d := range dels.Deliveries {
+		dv := deliveryView{D: d}
+		if d.Attempts > 0 {
+			if dv.Attempts, err = c.svc.Attempts(ctx, d.ID); err != nil {
+				return nil, err
+			}
+		}
+		byEvent[d.EventID] = append(byEvent[d.EventID], dv)
+	}
+	out := make([]eventView, 0, len(evs.Events))
+	for _, ev := range evs.Events {
+		out = append(out, eventView{Event: ev, Deliveries: byEvent[ev.ID]})
+	}
+	return out, nil
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/admin"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+const adminUsage = `getpaid admin: the operator console's tools
+
+  getpaid admin passwd < password          print the bcrypt hash of the password read on standard input,
+                                           for admin.users[].password_hash in getpaid.yaml
+  getpaid admin seed --config FILE --count N [--days D]
+                                           write N made-up payments into the config's SQLite database
+                                           (for benchmarks of the console's listing; never on a real one)
+`
+
+func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, adminUsage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "passwd":
+		return cmdAdminPasswd(stdin, stdout)
+	case "seed":
+		return cmdAdminSeed(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "getpaid admin: unknown command %q\n\n%s", args[0], adminUsage)
+	return &exitError{code: 2}
+}
+
+// cmdAdminPasswd reads one line (the password) and prints its hash.
+func cmdAdminPasswd(stdin io.Reader, stdout io.Writer) error {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("admin passwd: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return errors.New("admin passwd: no password on standard input (try: read -rs PW; echo \"$PW\" | getpaid admin passwd)")
+	}
+	h, err := admin.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, h)
+	return nil
+}
+
+// seedStatuses is the mix of statuses seeded payments end in.
+var seedStatuses = []struct {
+	status getpaid.Status
+	weight int
+}{
+	{getpaid.StatusPaid, 60}, {getpaid.StatusFailed, 15}, {getpaid.StatusPrepared, 10},
+	{getpaid.StatusPartiallyRefunded, 5}, {getpaid.StatusRefunded, 5}, {getpaid.StatusCancelled, 3}, {getpaid.StatusNew, 2},
+}
+
+// cmdAdminSeed writes made-up payments through the store (each with its
+// created event, history row and status event, as real ones have), then
+// spreads their creation times over the last days.
+func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin seed", stderr)
+	path := fs.String("config", "getpaid.yaml", "config file (its database and backends are used)")
+	count := fs.Int("count", 1000, "payments to write")
+	days := fs.Int("days", 90, "spread the payments' creation over this many days before now (0: all now)")
+	workers := fs.Int("concurrency", 64, "concurrent writers")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(c.Database, "sqlite:") {
+		return errors.New("admin seed: the database must be sqlite:PATH")
+	}
+	reg, err := buildRegistry(c)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	file := strings.TrimPrefix(c.Database, "sqlite:")
+	store, err := sqlite.Open(ctx, file, sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	db, err := sqlite.OpenDB(file, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var first int64
+	if err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM payments").Scan(&first); err != nil {
+		return err
+	}
+	backends := reg.All()
+	start := time.Now()
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, *workers)
+	for w := range max(*workers, 1) {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+			for {
+				i := next.Add(1)
+				if i > int64(*count) || ctx.Err() != nil {
+					return
+				}
+				if err := seedOne(ctx, store, backends, rng, i); err != nil {
+					errc <- err
+					return
+				}
+				if n := done.Add(1); n%100000 == 0 {
+					fmt.Fprintf(stdout, "%d payments written (%.0f/s)\n", n, float64(n)/time.Since(start).Seconds())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return fmt.Errorf("admin seed: %w", err)
+	}
+	fmt.Fprintf(stdout, "%d payments written in %s\n", done.Load(), time.Since(start).Round(time.Second))
+	if *days > 0 && done.Load() > 0 {
+		// Newest keep their time; older ones step back evenly, so the
+		// listing's order (by insertion) and creation times agree.
+		var last int64
+		if err := db.QueryRowContext(ctx, "SELECT MAX(seq) FROM payments").Scan(&last); err != nil {
+			return err
+		}
+		step := int64(time.Duration(*days)*24*time.Hour) / max(last-first, 1)
+		now := time.Now().UnixNano()
+		if _, err := db.ExecContext(ctx, `UPDATE payments SET created_at = ? - (? - seq) * ?, updated_at = ? - (? - seq) * ? WHERE seq > ?`,
+			now, last, step, now, last, step, first); err != nil {
+			return fmt.Errorf("admin seed: spreading creation times: %w", err)
+		}
+		fmt.Fprintf(stdout, "creation times spread over %d days\n", *days)
+	}
+	return nil
+}
+
+// seedOne writes payment i in a status drawn from seedStatuses.
+func seedOne(ctx context.Context, store getpaid.Store, backends []getpaid.Backend, rng *rand.Rand, i int64) error {
+	b := backends[int(i)%len(backends)]
+	curs := getpaid.Currencies(b.Broker)
+	cur := curs[rng.IntN(len(curs))]
+	amount := getpaid.Money{Minor: 100 + rng.Int64N(100000), Currency: cur}
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: fmt.Sprintf("seed-%08d", i), Backend: b.Name, Status: getpaid.StatusNew,
+		Amount: amount, Description: fmt.Sprintf("Seeded order %d", i), Buyer: getpaid.Buyer{Email: fmt.Sprintf("buyer%d@example.com", i)}}
+	pick := rng.IntN(100)
+	to := seedStatuses[0].status
+	for _, s := range seedStatuses {
+		if pick < s.weight {
+			to = s.status
+			break
+		}
+		pick -= s.weight
+	}
+	opts := getpaid.CreateOptions{}
+	if to != getpaid.StatusNew {
+		ext := fmt.Sprintf("seed-ext-%d", i)
+		opts.Then = &getpaid.Mutation{Cause: "seeded", Apply: func(q *getpaid.Payment) (bool, error) {
+			q.Status, q.ExternalID = to, ext
+			switch to {
+			case getpaid.StatusPaid:
+				q.Captured = q.Amount.Minor
+			case getpaid.StatusPartiallyRefunded:
+				q.Captured, q.Refunded = q.Amount.Minor, q.Amount.Minor/2
+			case getpaid.StatusRefunded:
+				q.Captured, q.Refunded = q.Amount.Minor, q.Amount.Minor
+			}
+			return true, nil
+		}}
+	}
+	_, err := store.CreatePayment(ctx, p, opts)
+	return err
+}

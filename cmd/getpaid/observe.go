@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/admin"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/health"
+	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/metrics"
+	"github.com/getpaid-go/getpaid/sqlite"
+	"github.com/getpaid-go/getpaid/tracing"
+)
+
+// adminConfig is getpaid.yaml's "admin:": the operator console's users
+// (none: the console is off) and where its audit log goes.
+type adminConfig struct {
+	Users []adminUser `yaml:"users"`
+	// AuditLog is a file the console appends one JSON line to per sign-in,
+	// sign-out and action; empty means the server's log.
+	AuditLog string `yaml:"audit_log"`
+}
+
+// adminUser is one console user; password_hash comes from
+// "getpaid admin passwd".
+type adminUser struct {
+	Name         string `yaml:"name"`
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// metricsConfig is getpaid.yaml's "metrics:". /metrics is always on the
+// main listener behind the API key; with listen it is also served, without
+// authentication, on its own listener (with /healthz and /readyz).
+type metricsConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// tracingConfig is getpaid.yaml's "tracing:": off unless otlp_endpoint is
+// set.
+type tracingConfig struct {
+	OTLPEndpoint string            `yaml:"otlp_endpoint"` // http(s)://collector:4318
+	Headers      map[string]string `yaml:"headers"`
+	ServiceName  string            `yaml:"service_name"`
+	SampleRatio  float64           `yaml:"sample_ratio"`
+}
+
+// observability is what buildServer wires around the engine: metrics,
+// tracing, the console's callback log, and the probes.
+type observability struct {
+	metrics *metrics.Metrics
+	tracer  *tracing.Tracer
+	calls   *admin.CallbackLog
+	audit   *os.File
+}
+
+// startTracing starts the tracer when configured and wraps the logger so
+// its lines carry trace ids.
+func startTracing(ctx context.Context, c *fileConfig, log *slog.Logger) (*tracing.Tracer, *slog.Logger, error) {
+	if c.Tracing.OTLPEndpoint == "" {
+		return nil, log, nil
+	}
+	if r := c.Tracing.SampleRatio; r < 0 || r > 1 {
+		return nil, log, fmt.Errorf("config: tracing.sample_ratio %v: want a share between 0 and 1", r)
+	}
+	tr, err := tracing.Start(ctx, tracing.Config{Endpoint: c.Tracing.OTLPEndpoint, Headers: c.Tracing.Headers,
+		ServiceName: c.Tracing.ServiceName, SampleRatio: c.Tracing.SampleRatio})
+	if err != nil {
+		return nil, log, fmt.Errorf("config: tracing: %w", err)
+	}
+	return tr, slog.New(tracing.LogHandler(log.Handler())), nil
+}
+
+// storeOptions are the SQLite options that feed the metrics.
+func (o *observability) storeOptions() sqlite.Options {
+	return sqlite.Options{OnCommit: func(c sqlite.Commit) { o.metrics.ObserveCommit(c.Writes, c.Duration, c.Err != nil) }}
+}
+
+// hooks are the engine hooks of metrics and tracing.
+func (o *observability) hooks() engine.Hooks {
+	h := engine.Hooks{BrokerCall: o.metrics.BrokerCall, Changed: o.metrics.Changed}
+	if o.tracer != nil {
+		h = engine.JoinHooks(h, engine.Hooks{BrokerCall: o.tracer.BrokerCall})
+	}
+	return h
+}
+
+// onCallback feeds every callback report to the metrics and the console.
+func (o *observability) onCallback(ctx context.Context, r getpaid.CallbackReport) {
+	o.metrics.ObserveCallback(ctx, r)
+	o.calls.Record(ctx, r)
+}
+
+// routes puts the console, /metrics (behind the API key) and the probes
+// beside the API; the API and the console are traced when tracing is on.
+func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler, log *slog.Logger) (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", api.RequireAPIKey(o.metrics.Handler()))
+	probes := health.New(srv.engine, 0, log)
+	mux.Handle("GET /healthz", probes)
+	mux.Handle("GET /readyz", probes)
+	// Requests are traced, probes and scrapes are not.
+	traced := func(h http.Handler) http.Handler {
+		if o.tracer != nil {
+			return o.tracer.Middleware(h)
+		}
+		return h
+	}
+	if len(c.Admin.Users) > 0 {
+		console, err := o.console(c, srv, api, log)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/admin/", traced(http.StripPrefix("/admin", console)))
+		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
+	}
+	mux.Handle("/", traced(api))
+	return mux, nil
+}
+
+// console builds the operator console from the config.
+func (o *observability) console(c *fileConfig, srv *server, api *httpapi.Handler, log *slog.Logger) (*admin.Console, error) {
+	audit := log.With("log", "audit")
+	if c.Admin.AuditLog != "" {
+		f, err := os.OpenFile(c.Admin.AuditLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("config: admin.audit_log: %w", err)
+		}
+		o.audit = f
+		audit = slog.New(slog.NewJSONHandler(f, nil))
+	}
+	var users []admin.User
+	for _, u := range c.Admin.Users {
+		users = append(users, admin.User{Name: u.Name, PasswordHash: u.PasswordHash})
+	}
+	console, err := admin.New(admin.Config{
+		Service: srv.engine, Users: users, Prefix: "/admin",
+		Secure:    func(r *http.Request) bool { return api.Scheme(r) == "https" },
+		ClientIP:  api.ClientIP,
+		Callbacks: o.calls, Env: srv.engine.Env, Audit: audit, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config: admin: %w", err)
+	}
+	return console, nil
+}
+
+// close flushes the spans and closes the audit log.
+func (o *observability) close() error {
+	var errs []error
+	if o.tracer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, o.tracer.Shutdown(ctx))
+	}
+	if o.audit != nil {
+		errs = append(errs, o.audit.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// serveMetrics serves /metrics, /healthz and /readyz without
+// authentication on addr until ctx ends (metrics.listen: keep it on a
+// private network).
+func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics.listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.obs.metrics.Handler())
+	probes := health.New(srv.engine, 0, log)
+	mux.Handle("GET /healthz", probes)
+	mux.Handle("GET /readyz", probes)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	log.Info("metrics serving", "listen", ln.Addr().String())
+	return func() {
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(shut)
+	}, nil
+}
+
+// startObservability starts the metrics listener when configured and says
+// where the console and the probes are.
+func startObservability(ctx context.Context, c *fileConfig, srv *server, log *slog.Logger) (func(), error) {
+	stop := func() {}
+	if c.Metrics.Listen != "" {
+		var err error
+		if stop, err = serveMetrics(ctx, c.Metrics.Listen, srv, log); err != nil {
+			return nil, err
+		}
+	}
+	if len(c.Admin.Users) > 0 {
+		log.Info("operator console", "url", c.BaseURL+"/admin/", "users", len(c.Admin.Users))
+	} else {
+		log.Info("operator console off: no admin users configured (see getpaid admin passwd)")
+	}
+	if c.Tracing.OTLPEndpoint != "" {
+		log.Info("tracing", "otlp_endpoint", c.Tracing.OTLPEndpoint)
+	}
+	return stop, nil
+}

@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Hooks let metrics and tracing watch the engine without the engine knowing
+// them. Every field is optional; hooks must be quick and safe for
+// concurrent use.
+type Hooks struct {
+	// BrokerCall is called before each call to a broker with the backend's
+	// name and the operation ("prepare", "parse_callback",
+	// "confirm_callback", "fetch_status", "fetch_operation", "capture",
+	// "release", "cancel", "refund"). The call runs with the context it
+	// returns (a tracing span's), and done is called with the call's error
+	// when it returns.
+	BrokerCall func(ctx context.Context, backend, op string) (_ context.Context, done func(error))
+	// Changed is called after the store committed a change the engine
+	// asked for: a new payment (created is true) or a change to one. It
+	// gets what the store persisted (the payment after the change, the
+	// history row when its status moved).
+	Changed func(ctx context.Context, res *getpaid.UpdateResult, created bool)
+}
+
+// then composes two hook sets: both are called, h first.
+func (h Hooks) then(o Hooks) Hooks {
+	out := h
+	if o.BrokerCall != nil {
+		if h.BrokerCall == nil {
+			out.BrokerCall = o.BrokerCall
+		} else {
+			a, b := h.BrokerCall, o.BrokerCall
+			out.BrokerCall = func(ctx context.Context, backend, op string) (context.Context, func(error)) {
+				ctx, da := a(ctx, backend, op)
+				ctx, db := b(ctx, backend, op)
+				return ctx, func(err error) { db(err); da(err) }
+			}
+		}
+	}
+	if o.Changed != nil {
+		if h.Changed == nil {
+			out.Changed = o.Changed
+		} else {
+			a, b := h.Changed, o.Changed
+			out.Changed = func(ctx context.Context, res *getpaid.UpdateResult, created bool) {
+				a(ctx, res, created)
+				b(ctx, res, created)
+			}
+		}
+	}
+	return out
+}
+
+// JoinHooks returns hooks calling each of hs in turn (the first's context
+// wraps the next's).
+func JoinHooks(hs ...Hooks) Hooks {
+	var out Hooks
+	for _, h := range hs {
+		out = out.then(h)
+	}
+	return out
+}
+
+// call runs fn, a call to backend's broker, inside the BrokerCall hook.
+func call[T any](e *Engine, ctx context.Context, backend, op string, fn func(context.Context) (T, error)) (T, error) {
+	if e.hooks.BrokerCall == nil {
+		return fn(ctx)
+	}
+	ctx, done := e.hooks.BrokerCall(ctx, backend, op)
+	v, err := fn(ctx)
+	done(err)
+	return v, err
+}
+
+// changed tells the Changed hook about a committed change.
+func (e *Engine) changed(ctx context.Context, res *getpaid.UpdateResult, created bool) {
+	if e.hooks.Changed != nil && res != nil {
+		e.hooks.Changed(ctx, res, created)
+	}
+}
+
+// PaymentTotals counts the payments matching f by status and currency (the
+// filter's limit and cursor are ignored). It needs a store implementing
+// getpaid.PaymentTotaler; others answer getpaid.ErrNotSupported.
+func (e *Engine) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]getpaid.PaymentTotal, error) {
+	pt, ok := e.store.(getpaid.PaymentTotaler)
+	if !ok {
+		return nil, fmt.Errorf("engine: payment totals: %w", getpaid.ErrNotSupported)
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, fmt.Errorf("engine: payment totals: %w", &getpaid.FieldError{Field: "status", Reason: fmt.Sprintf("unknown status %q", f.Status), Err: getpaid.ErrInvalidRequest})
+	}
+	t, err := pt.PaymentTotals(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: payment totals: %w", err)
+	}
+	return t, nil
+}
+
+// Ready reports whether the store can serve: reachable, schema current. A
+// store that does not implement getpaid.Readier is taken as ready.
+func (e *Engine) Ready(ctx context.Context) error {
+	r, ok := e.store.(getpaid.Readier)
+	if !ok {
+		return nil
+	}
+	if err := r.Ready(ctx); err != nil {
+		return fmt.Errorf("engine: ready: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+// Package health serves the probes load balancers and Kubernetes ask:
+// /healthz answers 200 while the process runs; /readyz answers 200 only
+// while its Checker says the service can work (SQLite: the database file
+// can be opened and its schema is current), else 503. Both answer small
+// JSON bodies that name no path or secret; the cause of a failure goes to
+// the log.
+package health

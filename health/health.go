@@ -1,0 +1,76 @@
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Checker reports whether the service can work now (getpaid.Readier).
+type Checker interface {
+	Ready(ctx context.Context) error
+}
+
+// Handler serves /healthz and /readyz.
+type Handler struct {
+	check   Checker
+	timeout time.Duration
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New returns the probes over check, each readiness check bounded by
+// timeout (0 means 2 s).
+func New(check Checker, timeout time.Duration, log *slog.Logger) *Handler {
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{check: check, timeout: timeout, log: log, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /healthz", h.live)
+	h.mux.HandleFunc("GET /readyz", h.ready)
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) live(w http.ResponseWriter, r *http.Request) {
+	write(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	err := h.check.Ready(ctx)
+	if err == nil {
+		write(w, http.StatusOK, map[string]string{"status": "ready"})
+		return
+	}
+	h.log.WarnContext(r.Context(), "not ready", "err", err)
+	why := "database unreachable"
+	switch {
+	case errors.Is(err, getpaid.ErrSchemaOutdated):
+		why = "database schema outdated: run getpaid migrate"
+	case errors.Is(err, getpaid.ErrSchemaNewer):
+		why = "database schema newer than this getpaid"
+	case errors.Is(err, context.DeadlineExceeded):
+		why = "database did not answer in time"
+	}
+	w.Header().Set("Retry-After", "5")
+	write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": why})
+}
+
+func write(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

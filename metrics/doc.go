@@ -1,0 +1,25 @@
+// Package metrics exposes getpaid's Prometheus metrics. It is fed through
+// hooks, so the domain never imports Prometheus: the HTTP layer's callback
+// hook (ObserveCallback), the engine's hooks (BrokerCall, Changed), a
+// store's commit hook (ObserveCommit; SQLite's Options.OnCommit) and, at
+// each scrape, a store's getpaid.BacklogReporter.
+//
+// The series:
+//
+//	getpaid_callbacks_total{backend,outcome}              counter: broker notifications by what became of them
+//	                                                      (applied, duplicate, no_change, unknown, or the refusal
+//	                                                      code: signature_invalid, amount_mismatch, unavailable, ...)
+//	getpaid_payments_created_total{backend}                counter: payments created
+//	getpaid_status_transitions_total{backend,to}           counter: status changes, by the status moved to
+//	getpaid_broker_request_duration_seconds{backend,operation}  histogram: calls to brokers (prepare, refund, ...)
+//	getpaid_broker_request_errors_total{backend,operation} counter: those calls that failed
+//	getpaid_store_commit_duration_seconds                  histogram: store transactions (SQLite: one batch)
+//	getpaid_store_commit_writes                            histogram: writes per transaction (SQLite's group commit)
+//	getpaid_store_commit_failures_total                    counter: transactions rolled back
+//	getpaid_outbox_pending_deliveries                      gauge: event deliveries not yet acknowledged
+//	getpaid_outbox_oldest_pending_age_seconds              gauge: age of the oldest of them (0 when none)
+//
+// Backend labels are limited to the configured backends; callbacks to other
+// names are counted under backend="other", so made-up URLs cannot grow the
+// series without bound.
+package metrics

@@ -1,0 +1,193 @@
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// Config configures Metrics.
+type Config struct {
+	// Backends are the configured backends' names: the only values of the
+	// backend label besides "other".
+	Backends []string
+	// Backlog, if set, is asked at each scrape for the outbox's pending
+	// deliveries.
+	Backlog getpaid.BacklogReporter
+	// Logger gets scrape failures; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// NoProcess leaves out the Go runtime and process collectors (tests).
+	NoProcess bool
+}
+
+// Metrics holds getpaid's series in its own registry.
+type Metrics struct {
+	reg   *prometheus.Registry
+	known map[string]bool
+
+	callbacks   *prometheus.CounterVec
+	created     *prometheus.CounterVec
+	transitions *prometheus.CounterVec
+	brokerTime  *prometheus.HistogramVec
+	brokerErrs  *prometheus.CounterVec
+	commitTime  prometheus.Histogram
+	commitSize  prometheus.Histogram
+	commitFails prometheus.Counter
+
+	log *slog.Logger
+	now func() time.Time
+}
+
+// other is the backend label of callbacks naming no configured backend.
+const other = "other"
+
+// New registers every series in a new registry.
+func New(cfg Config) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), known: map[string]bool{}}
+	for _, b := range cfg.Backends {
+		m.known[b] = true
+	}
+	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_callbacks_total",
+		Help: "Broker notifications received, by backend and outcome (applied, duplicate, no_change, unknown) or refusal code."},
+		[]string{"backend", "outcome"})
+	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_payments_created_total",
+		Help: "Payments created, by backend."}, []string{"backend"})
+	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_status_transitions_total",
+		Help: "Payment status changes, by backend and the status moved to."}, []string{"backend", "to"})
+	m.brokerTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "getpaid_broker_request_duration_seconds",
+		Help:    "Time taken by calls to brokers, by backend and operation.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"backend", "operation"})
+	m.brokerErrs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_broker_request_errors_total",
+		Help: "Calls to brokers that failed, by backend and operation."}, []string{"backend", "operation"})
+	m.commitTime = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "getpaid_store_commit_duration_seconds",
+		Help: "Time taken by store transactions (SQLite: one group-commit batch, BEGIN to COMMIT).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 13)})
+	m.commitSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "getpaid_store_commit_writes",
+		Help: "Writes per store transaction (SQLite's group commit batch size).", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
+	m.commitFails = prometheus.NewCounter(prometheus.CounterOpts{Name: "getpaid_store_commit_failures_total",
+		Help: "Store transactions rolled back."})
+	m.reg.MustRegister(m.callbacks, m.created, m.transitions, m.brokerTime, m.brokerErrs, m.commitTime, m.commitSize, m.commitFails)
+	m.log, m.now = cfg.Logger, cfg.Now
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if cfg.Backlog != nil {
+		m.WatchBacklog(cfg.Backlog)
+	}
+	if !cfg.NoProcess {
+		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	return m
+}
+
+// WatchBacklog adds the outbox backlog gauges, read from src at each
+// scrape (for a store opened after New). Call it once.
+func (m *Metrics) WatchBacklog(src getpaid.BacklogReporter) {
+	m.reg.MustRegister(&backlogCollector{src: src, log: m.log, now: m.now})
+}
+
+// Handler serves the registry in Prometheus's text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// Registry is the registry the series are in (to add an application's own).
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+func (m *Metrics) backend(name string) string {
+	if m.known[name] {
+		return name
+	}
+	return other
+}
+
+// ObserveCallback counts one callback; it has the signature of the HTTP
+// layer's callback hook.
+func (m *Metrics) ObserveCallback(_ context.Context, r getpaid.CallbackReport) {
+	label := r.Label()
+	if label == "" {
+		label = "error"
+	}
+	m.callbacks.WithLabelValues(m.backend(r.Backend), label).Inc()
+}
+
+// BrokerCall times one call to a broker (the engine's BrokerCall hook).
+func (m *Metrics) BrokerCall(ctx context.Context, backend, op string) (context.Context, func(error)) {
+	start := time.Now()
+	b := m.backend(backend)
+	return ctx, func(err error) {
+		m.brokerTime.WithLabelValues(b, op).Observe(time.Since(start).Seconds())
+		if err != nil {
+			m.brokerErrs.WithLabelValues(b, op).Inc()
+		}
+	}
+}
+
+// Changed counts a committed change (the engine's Changed hook): a new
+// payment, and a status transition.
+func (m *Metrics) Changed(_ context.Context, res *getpaid.UpdateResult, created bool) {
+	b := m.backend(res.Payment.Backend)
+	if created {
+		m.created.WithLabelValues(b).Inc()
+	}
+	if res.Transition != nil {
+		m.transitions.WithLabelValues(b, string(res.Transition.To)).Inc()
+	}
+}
+
+// ObserveCommit records one store transaction: how many writes it carried,
+// how long it took and whether it failed.
+func (m *Metrics) ObserveCommit(writes int, d time.Duration, failed bool) {
+	m.commitTime.Observe(d.Seconds())
+	m.commitSize.Observe(float64(writes))
+	if failed {
+		m.commitFails.Inc()
+	}
+}
+
+// backlogCollector asks the store for the outbox backlog at each scrape.
+type backlogCollector struct {
+	src getpaid.BacklogReporter
+	log *slog.Logger
+	now func() time.Time
+}
+
+var (
+	pendingDesc = prometheus.NewDesc("getpaid_outbox_pending_deliveries",
+		"Event deliveries (to listeners and webhooks) not yet acknowledged nor dead.", nil, nil)
+	oldestDesc = prometheus.NewDesc("getpaid_outbox_oldest_pending_age_seconds",
+		"Age of the oldest pending event delivery; 0 when none is pending.", nil, nil)
+)
+
+func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pendingDesc
+	ch <- oldestDesc
+}
+
+func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	b, err := c.src.Backlog(ctx)
+	if err != nil {
+		c.log.Warn("metrics: outbox backlog", "err", err)
+		ch <- prometheus.NewInvalidMetric(pendingDesc, err)
+		return
+	}
+	age := 0.0
+	if !b.Oldest.IsZero() {
+		age = max(c.now().Sub(b.Oldest).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(b.Pending))
+	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
+}

@@ -1,0 +1,91 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/metrics"
+)
+
+type backlog struct {
+	b   getpaid.Backlog
+	err error
+}
+
+func (b backlog) Backlog(context.Context) (getpaid.Backlog, error) { return b.b, b.err }
+
+func scrape(t *testing.T, m *metrics.Metrics) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(w.Result().Body)
+	return string(body)
+}
+
+func TestSeries(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	m := metrics.New(metrics.Config{Backends: []string{"payu"}, NoProcess: true, Now: func() time.Time { return now },
+		Backlog: backlog{b: getpaid.Backlog{Pending: 3, Oldest: now.Add(-90 * time.Second)}}})
+	ctx := context.Background()
+	m.ObserveCallback(ctx, getpaid.CallbackReport{Backend: "payu", Outcome: getpaid.OutcomeApplied})
+	m.ObserveCallback(ctx, getpaid.CallbackReport{Backend: "payu", Reason: "signature_invalid"})
+	m.ObserveCallback(ctx, getpaid.CallbackReport{Backend: "made-up-name", Reason: "unknown_backend"})
+	pay := &getpaid.Payment{Backend: "payu"}
+	m.Changed(ctx, &getpaid.UpdateResult{Payment: pay, Transition: &getpaid.Transition{To: getpaid.StatusPrepared}}, true)
+	m.Changed(ctx, &getpaid.UpdateResult{Payment: pay, Transition: &getpaid.Transition{To: getpaid.StatusPaid}}, false)
+	m.Changed(ctx, &getpaid.UpdateResult{Payment: pay}, false)
+	_, done := m.BrokerCall(ctx, "payu", "refund")
+	done(errors.New("refused"))
+	_, done = m.BrokerCall(ctx, "payu", "prepare")
+	done(nil)
+	m.ObserveCommit(12, 3*time.Millisecond, false)
+	m.ObserveCommit(1, time.Millisecond, true)
+	got := scrape(t, m)
+	for _, want := range []string{
+		`getpaid_callbacks_total{backend="payu",outcome="applied"} 1`,
+		`getpaid_callbacks_total{backend="payu",outcome="signature_invalid"} 1`,
+		`getpaid_callbacks_total{backend="other",outcome="unknown_backend"} 1`,
+		`getpaid_payments_created_total{backend="payu"} 1`,
+		`getpaid_status_transitions_total{backend="payu",to="prepared"} 1`,
+		`getpaid_status_transitions_total{backend="payu",to="paid"} 1`,
+		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="refund"} 1`,
+		`getpaid_broker_request_errors_total{backend="payu",operation="refund"} 1`,
+		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="prepare"} 1`,
+		`getpaid_store_commit_duration_seconds_count 2`,
+		`getpaid_store_commit_writes_sum 13`,
+		`getpaid_store_commit_failures_total 1`,
+		`getpaid_outbox_pending_deliveries 3`,
+		`getpaid_outbox_oldest_pending_age_seconds 90`,
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+	if strings.Contains(got, "made-up-name") || strings.Contains(got, `operation="prepare"} 1`+"\n"+`getpaid_broker_request_errors`) {
+		t.Errorf("unexpected series:\n%s", got)
+	}
+	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="prepare"}`) {
+		t.Error("a successful call was counted as an error")
+	}
+}
+
+func TestBacklogFailureIsNotAZero(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Config{NoProcess: true, Backlog: backlog{err: getpaid.ErrUnavailable}})
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(w.Result().Body)
+	if strings.Contains(string(body), "getpaid_outbox_pending_deliveries 0") {
+		t.Errorf("a failed backlog read was reported as an empty outbox:\n%s", body)
+	}
+	if w.Code != 200 || !strings.Contains(string(body), "getpaid_store_commit_failures_total 0") {
+		t.Errorf("a failed backlog read broke the scrape: %d\n%s", w.Code, body)
+	}
+}

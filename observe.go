@@ -1,0 +1,95 @@
+package getpaid
+
+import (
+	"context"
+	"time"
+)
+
+// Readier is an optional Store capability for health checks: Ready reports
+// whether the database can be reached now and its schema is the one this
+// getpaid expects (ErrSchemaOutdated, ErrSchemaNewer), without changing
+// anything. A store that cannot be reached answers an error wrapping
+// ErrUnavailable. Load balancers and Kubernetes probes ask it often: it must
+// be cheap and bounded by ctx.
+type Readier interface {
+	Ready(ctx context.Context) error
+}
+
+// PaymentTotaler is an optional Store capability: the number and the sum of
+// required amounts of the payments matching a filter, by status and
+// currency, as the operator console shows above a listing. The filter's
+// Limit and Cursor are ignored. It must stay fast on large tables: a store
+// keeps running totals (SQLite: a table kept by triggers, per status,
+// backend, currency and creation day) and reads the payments themselves only
+// for what the totals cannot answer (an order id, the parts of days a
+// created-between bound cuts). Totals are ordered by status (lifecycle
+// order, see Statuses), then currency; statuses with no payments are left
+// out.
+type PaymentTotaler interface {
+	PaymentTotals(ctx context.Context, f PaymentFilter) ([]PaymentTotal, error)
+}
+
+// PaymentTotal is the number of payments of one status in one currency and
+// the sum of their required amounts.
+type PaymentTotal struct {
+	Status Status
+	Count  int64
+	Amount Money
+}
+
+// SortTotals orders totals as PaymentTotaler promises: by status in
+// lifecycle order, then currency.
+func SortTotals(t []PaymentTotal) {
+	rank := make(map[Status]int, len(statuses))
+	for i, s := range statuses {
+		rank[s] = i
+	}
+	for i := 1; i < len(t); i++ {
+		for j := i; j > 0; j-- {
+			a, b := t[j-1], t[j]
+			if rank[a.Status] < rank[b.Status] || rank[a.Status] == rank[b.Status] && a.Amount.Currency <= b.Amount.Currency {
+				break
+			}
+			t[j-1], t[j] = b, a
+		}
+	}
+}
+
+// BacklogReporter is an optional Store capability for monitoring: how many
+// deliveries of outbox events are pending, and when the oldest of them was
+// written. The metrics endpoint asks it on every scrape: it must be cheap.
+type BacklogReporter interface {
+	Backlog(ctx context.Context) (Backlog, error)
+}
+
+// Backlog is the outbox's pending work.
+type Backlog struct {
+	Pending int64     // deliveries not yet acknowledged nor dead
+	Oldest  time.Time // when the oldest pending delivery's event was written; zero when none
+}
+
+// CallbackReport is what became of one broker notification, as the HTTP
+// layer answered it. Observers (metrics, the console's recent outcomes) get
+// one per callback request.
+type CallbackReport struct {
+	Backend string
+	// Outcome is what an accepted callback did (applied, no_change,
+	// duplicate, unknown); empty when it was refused.
+	Outcome Outcome
+	// Reason is why a refused callback was refused: a stable code
+	// (signature_invalid, amount_mismatch, unavailable, ...).
+	Reason    string
+	Status    int    // the HTTP status answered
+	PaymentID string // the payment it changed or named, when known
+	ClientIP  string
+	At        time.Time
+	Duration  time.Duration
+}
+
+// Label is the report's outcome, or its refusal reason.
+func (r CallbackReport) Label() string {
+	if r.Outcome != "" {
+		return string(r.Outcome)
+	}
+	return r.Reason
+}

@@ -1,0 +1,244 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+var (
+	_ getpaid.PaymentTotaler  = (*Store)(nil)
+	_ getpaid.BacklogReporter = (*Store)(nil)
+	_ getpaid.Readier         = (*Store)(nil)
+)
+
+// day is the length of a bucket of payment_totals, in nanoseconds.
+const day = int64(24 * time.Hour)
+
+// PaymentTotals implements getpaid.PaymentTotaler. With an order id it
+// counts that order's payments (an index finds them). Otherwise whole days
+// come from payment_totals, which triggers keep in step with every payment
+// write, and only the parts of days a created-between bound cuts are
+// counted from payments (through the created_at index).
+func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]getpaid.PaymentTotal, error) {
+	acc := totals{}
+	var err error
+	if f.OrderID != "" {
+		err = s.countPayments(ctx, f, acc)
+	} else {
+		err = s.sumTotals(ctx, f, acc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: payment totals: %w", readErr(err))
+	}
+	return acc.list(), nil
+}
+
+// sumTotals adds whole days from payment_totals and the cut days' payments.
+func (s *Store) sumTotals(ctx context.Context, f getpaid.PaymentFilter, acc totals) error {
+	var lo, hi int64 = -1 << 62, 1 << 62 // created_at bounds, [lo, hi)
+	if !f.CreatedAfter.IsZero() {
+		lo = nanos(f.CreatedAfter)
+	}
+	if !f.CreatedBefore.IsZero() {
+		hi = nanos(f.CreatedBefore)
+	}
+	if lo >= hi {
+		return nil
+	}
+	// Whole days [dlo, dhi): those entirely inside [lo, hi).
+	dlo, dhi := ceilDiv(lo, day), floorDiv(hi, day)
+	if dlo >= dhi {
+		return s.countRange(ctx, f, lo, hi, acc)
+	}
+	var w where
+	w.add("status = ?", string(f.Status))
+	w.add("backend = ?", f.Backend)
+	w.add("currency = ?", f.Currency)
+	if !f.CreatedAfter.IsZero() {
+		w.add("day >= ?", dlo)
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add("day < ?", dhi)
+	}
+	q := "SELECT status, currency, SUM(count), SUM(amount) FROM payment_totals"
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	if err := acc.query(ctx, s.read, q+" GROUP BY status, currency", w.args); err != nil {
+		return err
+	}
+	if !f.CreatedAfter.IsZero() && lo < dlo*day {
+		if err := s.countRange(ctx, f, lo, dlo*day, acc); err != nil {
+			return err
+		}
+	}
+	if !f.CreatedBefore.IsZero() && dhi*day < hi {
+		return s.countRange(ctx, f, dhi*day, hi, acc)
+	}
+	return nil
+}
+
+// countRange counts the payments matching f created in [lo, hi).
+func (s *Store) countRange(ctx context.Context, f getpaid.PaymentFilter, lo, hi int64, acc totals) error {
+	f.CreatedAfter, f.CreatedBefore = fromNanos(lo), fromNanos(hi)
+	return s.countPayments(ctx, f, acc)
+}
+
+// countPayments counts the payments matching f row by row.
+func (s *Store) countPayments(ctx context.Context, f getpaid.PaymentFilter, acc totals) error {
+	var w where
+	w.add("order_id = ?", f.OrderID)
+	w.add("status = ?", string(f.Status))
+	w.add("backend = ?", f.Backend)
+	w.add("currency = ?", f.Currency)
+	if !f.CreatedAfter.IsZero() {
+		w.add("created_at >= ?", nanos(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add("created_at < ?", nanos(f.CreatedBefore))
+	}
+	q := "SELECT status, currency, COUNT(*), SUM(amount) FROM payments"
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	return acc.query(ctx, s.read, q+" GROUP BY status, currency", w.args)
+}
+
+// totals accumulates counts and sums by status and currency.
+type totals map[[2]string]*getpaid.PaymentTotal
+
+func (t totals) query(ctx context.Context, db *sql.DB, q string, args []any) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status, cur string
+		var n, sum int64
+		if err := rows.Scan(&status, &cur, &n, &sum); err != nil {
+			return err
+		}
+		t.add(getpaid.Status(status), cur, n, sum)
+	}
+	return rows.Err()
+}
+
+func (t totals) add(status getpaid.Status, cur string, n, sum int64) {
+	if n == 0 {
+		return
+	}
+	k := [2]string{string(status), cur}
+	if t[k] == nil {
+		t[k] = &getpaid.PaymentTotal{Status: status, Amount: getpaid.Money{Currency: cur}}
+	}
+	t[k].Count += n
+	t[k].Amount.Minor += sum
+}
+
+func (t totals) list() []getpaid.PaymentTotal {
+	out := make([]getpaid.PaymentTotal, 0, len(t))
+	for _, v := range t {
+		if v.Count > 0 {
+			out = append(out, *v)
+		}
+	}
+	getpaid.SortTotals(out)
+	return out
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+// Backlog implements getpaid.BacklogReporter: the pending deliveries (a
+// partial index holds exactly those) and the oldest of them.
+func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
+	var b getpaid.Backlog
+	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").Scan(&b.Pending); err != nil {
+		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
+	}
+	var oldest int64
+	err := s.read.QueryRowContext(ctx, "SELECT created_at FROM deliveries WHERE state = 'pending' ORDER BY seq LIMIT 1").Scan(&oldest)
+	switch {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
+	default:
+		b.Oldest = fromNanos(oldest)
+	}
+	return b, nil
+}
+
+// Ready implements getpaid.Readier: it opens a new read-only connection to
+// the file (which fails if the file is gone or cannot be read), reads the
+// schema version and checks it against this package's migrations.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.ready(ctx); err != nil {
+		return fmt.Errorf("sqlite: ready: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) ready(ctx context.Context) error {
+	db, err := sql.Open(s.driver, s.probeDSN)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer db.Close()
+	db.SetMaxIdleConns(0)
+	if err := db.PingContext(ctx); err != nil {
+		return unavailable(err)
+	}
+	var one int
+	if err := db.QueryRowContext(ctx, "SELECT 1 FROM sqlite_schema LIMIT 1").Scan(&one); err != nil {
+		return unavailable(err)
+	}
+	return schemaCheck(ctx, db)
+}
+
+// rangeFirst decides how a listing bounded by creation time is read. The
+// default walks newest first along seq (or an index of an equality filter)
+// and skips what is newer than the range; reading the range through the
+// created_at index and sorting it is cheaper when the range holds fewer
+// payments than would be skipped. payment_totals tells both counts (by
+// whole days, which is precise enough to choose) without touching the
+// payments; SQLite's own planner, without statistics, cannot.
+func (s *Store) rangeFirst(ctx context.Context, f getpaid.PaymentFilter) bool {
+	if f.OrderID != "" || f.CreatedBefore.IsZero() {
+		return false // an order's few payments, or a range reaching the newest: the default is best
+	}
+	var w where
+	w.add("status = ?", string(f.Status))
+	w.add("backend = ?", f.Backend)
+	w.add("currency = ?", f.Currency)
+	cond := ""
+	if len(w.conds) > 0 {
+		cond = " AND " + strings.Join(w.conds, " AND ")
+	}
+	lo := int64(-1 << 62)
+	if !f.CreatedAfter.IsZero() {
+		lo = floorDiv(nanos(f.CreatedAfter), day)
+	}
+	hi := floorDiv(nanos(f.CreatedBefore)-1, day)
+	var inRange, after sql.NullInt64
+	args := append([]any{lo, hi}, w.args...)
+	if err := s.read.QueryRowContext(ctx, "SELECT SUM(count) FROM payment_totals WHERE day >= ? AND day <= ?"+cond, args...).Scan(&inRange); err != nil {
+		return false
+	}
+	if err := s.read.QueryRowContext(ctx, "SELECT SUM(count) FROM payment_totals WHERE day > ?"+cond, append([]any{hi}, w.args...)...).Scan(&after); err != nil {
+		return false
+	}
+	return 2*inRange.Int64 < after.Int64
+}

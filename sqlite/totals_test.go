@@ -1,0 +1,246 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+// TestTotalsAcrossDays checks the totals table against a count of the rows
+// for bounds that cut days anywhere: payments are written straight into the
+// file at chosen creation times over ten days, and some change status and
+// amount afterwards (the triggers must follow).
+func TestTotalsAcrossDays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, path := openTemp(t, sqlite.DefaultDriver)
+	db, err := sqlite.OpenDB(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	statuses := []string{"new", "prepared", "paid", "failed"}
+	for i := range 400 {
+		at := start.Add(time.Duration(rng.Int64N(int64(10 * 24 * time.Hour))))
+		_, err := db.ExecContext(ctx, `INSERT INTO payments (id, order_id, backend, status, amount, currency, version, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,1,?,?)`, fmt.Sprintf("pay_%d", i), fmt.Sprintf("o%d", i%37), []string{"dummy", "payu"}[i%2],
+			statuses[rng.IntN(len(statuses))], rng.Int64N(10000)+1, []string{"PLN", "EUR"}[i%3/2], at.UnixNano(), at.UnixNano())
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 400; i += 7 {
+		if _, err := db.ExecContext(ctx, "UPDATE payments SET status = 'refunded', amount = amount + 1 WHERE id = ?", fmt.Sprintf("pay_%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "DELETE FROM payments WHERE id = 'pay_3'"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(f getpaid.PaymentFilter) []getpaid.PaymentTotal {
+		q := "SELECT status, currency, COUNT(*), SUM(amount) FROM payments WHERE 1=1"
+		var args []any
+		if f.Status != "" {
+			q, args = q+" AND status = ?", append(args, string(f.Status))
+		}
+		if f.Backend != "" {
+			q, args = q+" AND backend = ?", append(args, f.Backend)
+		}
+		if !f.CreatedAfter.IsZero() {
+			q, args = q+" AND created_at >= ?", append(args, f.CreatedAfter.UnixNano())
+		}
+		if !f.CreatedBefore.IsZero() {
+			q, args = q+" AND created_at < ?", append(args, f.CreatedBefore.UnixNano())
+		}
+		rows, err := db.QueryContext(ctx, q+" GROUP BY status, currency", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []getpaid.PaymentTotal
+		for rows.Next() {
+			var tt getpaid.PaymentTotal
+			var st string
+			if err := rows.Scan(&st, &tt.Amount.Currency, &tt.Count, &tt.Amount.Minor); err != nil {
+				t.Fatal(err)
+			}
+			tt.Status = getpaid.Status(st)
+			out = append(out, tt)
+		}
+		getpaid.SortTotals(out)
+		return out
+	}
+	at := func(d, h int) time.Time { return start.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour) }
+	filters := []getpaid.PaymentFilter{
+		{},
+		{Status: "paid"},
+		{Backend: "payu", Status: "refunded"},
+		{CreatedAfter: at(2, 0)},
+		{CreatedBefore: at(5, 0)},
+		{CreatedAfter: at(2, 0), CreatedBefore: at(5, 0)},
+		{CreatedAfter: at(2, 7), CreatedBefore: at(5, 13)},
+		{CreatedAfter: at(3, 1), CreatedBefore: at(3, 20)},
+		{CreatedAfter: at(3, 20), CreatedBefore: at(4, 2)},
+		{CreatedAfter: at(-3, 0), CreatedBefore: at(30, 0)},
+		{CreatedAfter: at(6, 0), CreatedBefore: at(6, 0)},
+	}
+	for range 30 {
+		a := start.Add(time.Duration(rng.Int64N(int64(11 * 24 * time.Hour))))
+		b := a.Add(time.Duration(rng.Int64N(int64(5 * 24 * time.Hour))))
+		filters = append(filters, getpaid.PaymentFilter{CreatedAfter: a, CreatedBefore: b, Backend: []string{"", "dummy"}[rng.IntN(2)]})
+	}
+	// The listing reads a range either newest first or through the
+	// created_at index (whichever the totals say is cheaper): the pages
+	// must be the same rows in the same order either way.
+	list := func(f getpaid.PaymentFilter) (ids []string) {
+		f.Limit = 7
+		for {
+			page, err := s.Payments(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range page.Payments {
+				ids = append(ids, p.ID)
+			}
+			if page.NextCursor == "" {
+				return ids
+			}
+			f.Cursor = page.NextCursor
+		}
+	}
+	rowIDs := func(f getpaid.PaymentFilter) (ids []string) {
+		q, args := "SELECT id FROM payments WHERE 1=1", []any{}
+		if f.Status != "" {
+			q, args = q+" AND status = ?", append(args, string(f.Status))
+		}
+		if f.Backend != "" {
+			q, args = q+" AND backend = ?", append(args, f.Backend)
+		}
+		if !f.CreatedAfter.IsZero() {
+			q, args = q+" AND created_at >= ?", append(args, f.CreatedAfter.UnixNano())
+		}
+		if !f.CreatedBefore.IsZero() {
+			q, args = q+" AND created_at < ?", append(args, f.CreatedBefore.UnixNano())
+		}
+		rows, err := db.QueryContext(ctx, q+" ORDER BY seq DESC", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			_ = rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	for _, f := range filters {
+		if diff := cmp.Diff(rowIDs(f), list(f), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Payments(after %v, before %v, %q %q) (-rows +listing):\n%s", f.CreatedAfter, f.CreatedBefore, f.Status, f.Backend, diff)
+		}
+	}
+	for _, f := range filters {
+		got, err := s.PaymentTotals(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(count(f), got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("PaymentTotals(after %v, before %v, %q %q) (-rows +totals):\n%s", f.CreatedAfter, f.CreatedBefore, f.Status, f.Backend, diff)
+		}
+	}
+}
+
+// TestReadyFollowsTheFile checks that Ready fails while the database file
+// is gone (a lost volume) and succeeds again once it is back.
+func TestReadyFollowsTheFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, path := openTemp(t, sqlite.DefaultDriver)
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	if err := os.Rename(path, path+".away"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Ready(ctx)
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Ready without the file = %v, want ErrUnavailable", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Ready created the missing file: %v", err)
+	}
+	if err := os.Rename(path+".away", path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Errorf("Ready with the file back: %v", err)
+	}
+}
+
+// TestReadyRefusesOldSchema checks that a database another process rolled
+// back to an older schema is not ready.
+func TestReadyRefusesOldSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, path := openTemp(t, sqlite.DefaultDriver)
+	db, err := sqlite.OpenDB(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "DELETE FROM goose_db_version WHERE version_id = (SELECT MAX(version_id) FROM goose_db_version)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctx); !errors.Is(err, getpaid.ErrSchemaOutdated) {
+		t.Errorf("Ready on an outdated schema = %v, want ErrSchemaOutdated", err)
+	}
+}
+
+// TestOnCommit checks that the writer reports every batch it commits.
+func TestOnCommit(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var writes, batches int
+	path := filepath.Join(t.TempDir(), "getpaid.db")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{OnCommit: func(c sqlite.Commit) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Err == nil && c.Duration > 0 {
+			writes += c.Writes
+			batches++
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			p := &getpaid.Payment{ID: fmt.Sprintf("pay_c%d", i), OrderID: "o", Backend: "dummy", Status: getpaid.StatusNew, Amount: getpaid.Money{Minor: 1, Currency: "PLN"}}
+			if _, err := s.CreatePayment(context.Background(), p, getpaid.CreateOptions{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if writes != 20 || batches < 1 || batches > 20 {
+		t.Errorf("OnCommit saw %d writes in %d batches, want 20 writes in 1 to 20 batches", writes, batches)
+	}
+}

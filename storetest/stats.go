@@ -1,0 +1,170 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// statsTests check the optional monitoring capabilities; each is skipped for
+// a store that does not implement it.
+var statsTests = []test{
+	{"TotalsMatchListing", testTotals},
+	{"TotalsFollowChanges", testTotalsFollowChanges},
+	{"Backlog", testBacklog},
+	{"Ready", testReady},
+}
+
+// bruteTotals adds up every payment the listing returns for f: what
+// PaymentTotals must answer.
+func bruteTotals(t *testing.T, s getpaid.Store, f getpaid.PaymentFilter) []getpaid.PaymentTotal {
+	t.Helper()
+	f.Limit = getpaid.MaxPageSize
+	idx := map[[2]string]int{}
+	var out []getpaid.PaymentTotal
+	for {
+		page, err := s.Payments(ctx(t), f)
+		if err != nil {
+			t.Fatalf("Payments(%+v): %v", f, err)
+		}
+		for _, p := range page.Payments {
+			k := [2]string{string(p.Status), p.Amount.Currency}
+			i, ok := idx[k]
+			if !ok {
+				i = len(out)
+				idx[k] = i
+				out = append(out, getpaid.PaymentTotal{Status: p.Status, Amount: getpaid.Money{Currency: p.Amount.Currency}})
+			}
+			out[i].Count++
+			out[i].Amount.Minor += p.Amount.Minor
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	getpaid.SortTotals(out)
+	return out
+}
+
+func totaler(t *testing.T, s getpaid.Store) getpaid.PaymentTotaler {
+	t.Helper()
+	pt, ok := s.(getpaid.PaymentTotaler)
+	if !ok {
+		t.Skip("the store does not implement getpaid.PaymentTotaler")
+	}
+	return pt
+}
+
+// testTotals checks that the totals for a filter are the sums of what the
+// listing returns for it, for every field of the filter.
+func testTotals(t *testing.T, s getpaid.Store) {
+	pt := totaler(t, s)
+	mk := func(order, backend, cur string, minor int64, then *getpaid.Mutation) *getpaid.Payment {
+		p := newPayment(order, minor, cur)
+		p.Backend = backend
+		mustCreate(t, s, p, getpaid.CreateOptions{Then: then})
+		return p
+	}
+	first := mk("o-t1", "dummy", "PLN", 1000, nil)
+	mk("o-t1", "dummy", "PLN", 1000, ptr(prepare("T1")))
+	time.Sleep(2 * time.Millisecond) // a clock reading strictly between the two groups
+	split := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	mk("o-t2", "payu", "EUR", 250, ptr(prepare("T2")))
+	paid := mk("o-t3", "payu", "PLN", 4000, ptr(prepare("T3")))
+	mustUpdate(t, s, paid.ID, observe("paid", paidObservation(paid)))
+	mk("o-t4", "dummy", "EUR", 99, ptr(failed()))
+	for _, f := range []getpaid.PaymentFilter{
+		{},
+		{Status: getpaid.StatusPrepared},
+		{Status: getpaid.StatusPaid},
+		{Status: getpaid.StatusRefunded},
+		{Backend: "payu"},
+		{Currency: "EUR"},
+		{OrderID: "o-t1"},
+		{OrderID: "o-t1", Status: getpaid.StatusNew},
+		{CreatedBefore: split},
+		{CreatedAfter: split},
+		{CreatedAfter: split, Backend: "dummy"},
+		{CreatedAfter: first.CreatedAt, CreatedBefore: split},
+		{CreatedAfter: split.Add(-48 * time.Hour), CreatedBefore: split.Add(48 * time.Hour)},
+		{CreatedAfter: split.Add(time.Hour)},
+		{CreatedAfter: split.Add(-time.Hour), CreatedBefore: split.Add(-time.Minute)},
+		{Limit: 1, Cursor: ""},
+	} {
+		got, err := pt.PaymentTotals(ctx(t), f)
+		if err != nil {
+			t.Fatalf("PaymentTotals(%+v): %v", f, err)
+		}
+		want := bruteTotals(t, s, f)
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Errorf("PaymentTotals(%+v) (-listing +totals):\n%s", f, diff)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// testTotalsFollowChanges checks that totals move with status changes.
+func testTotalsFollowChanges(t *testing.T, s getpaid.Store) {
+	pt := totaler(t, s)
+	p := newPayment("o-tc", 500, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{})
+	mustUpdate(t, s, p.ID, prepare("TC"))
+	mustUpdate(t, s, p.ID, observe("paid", paidObservation(p)))
+	got, err := pt.PaymentTotals(ctx(t), getpaid.PaymentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []getpaid.PaymentTotal{{Status: getpaid.StatusPaid, Count: 1, Amount: getpaid.Money{Minor: 500, Currency: "PLN"}}}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("totals after new -> prepared -> paid (-want +got):\n%s", diff)
+	}
+}
+
+// testBacklog checks the count of pending deliveries and the oldest one.
+func testBacklog(t *testing.T, s getpaid.Store) {
+	br, ok := s.(getpaid.BacklogReporter)
+	if !ok {
+		t.Skip("the store does not implement getpaid.BacklogReporter")
+	}
+	b, err := br.Backlog(ctx(t))
+	if err != nil || b.Pending != 0 || !b.Oldest.IsZero() {
+		t.Fatalf("Backlog of an empty store = %+v, %v; want nothing pending", b, err)
+	}
+	p := newPayment("o-bl", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers...)})
+	mustUpdate(t, s, p.ID, deliver(prepare("BL")))
+	b, err = br.Backlog(ctx(t))
+	if err != nil || b.Pending != 4 || !b.Oldest.Equal(p.CreatedAt) {
+		t.Fatalf("Backlog = %+v, %v; want 4 pending, the oldest written at %v", b, err, p.CreatedAt)
+	}
+	now := time.Now()
+	got := claim(t, s, "w", now, 10, consumers...)
+	var results []getpaid.DeliveryResult
+	for _, c := range got {
+		results = append(results, getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: "w", Delivered: true, Attempt: getpaid.Attempt{At: now}})
+	}
+	if err := s.FinishDeliveries(ctx(t), results); err != nil {
+		t.Fatal(err)
+	}
+	b, err = br.Backlog(ctx(t))
+	if err != nil || b.Pending != 4-int64(len(results)) {
+		t.Fatalf("Backlog after %d delivered = %+v, %v", len(results), b, err)
+	}
+}
+
+// testReady checks that an open, migrated store is ready.
+func testReady(t *testing.T, s getpaid.Store) {
+	r, ok := s.(getpaid.Readier)
+	if !ok {
+		t.Skip("the store does not implement getpaid.Readier")
+	}
+	if err := r.Ready(ctx(t)); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+}

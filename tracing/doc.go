@@ -1,0 +1,9 @@
+// Package tracing gives getpaid OpenTelemetry traces: a span for every HTTP
+// request (continuing the caller's W3C traceparent), every call to a broker
+// and every store call, exported over OTLP/HTTP when configured, and trace
+// ids in log lines. It is off unless "getpaid serve" is given an endpoint.
+//
+// It is fed through hooks so the domain never imports OpenTelemetry:
+// Middleware wraps the HTTP handler, BrokerCall is the engine's broker hook,
+// Store decorates a getpaid.Store, and LogHandler wraps a slog.Handler.
+package tracing

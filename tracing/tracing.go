@@ -1,0 +1,182 @@
+package tracing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Config configures tracing.
+type Config struct {
+	// Endpoint is the OTLP/HTTP collector URL ("http://collector:4318");
+	// spans go to its /v1/traces. Plain http is allowed (a collector beside
+	// the process).
+	Endpoint string
+	// Headers are sent with every export (an API key of a hosted backend).
+	Headers map[string]string
+	// ServiceName is the service.name resource attribute; empty means
+	// "getpaid".
+	ServiceName string
+	// SampleRatio is the share of new traces recorded (0 < r <= 1); 0 means
+	// all. A request whose caller sampled its trace is always recorded.
+	SampleRatio float64
+}
+
+// Tracer makes getpaid's spans.
+type Tracer struct {
+	tp   *sdktrace.TracerProvider
+	tr   trace.Tracer
+	prop propagation.TextMapPropagator
+}
+
+// Start builds a Tracer exporting over OTLP/HTTP to cfg.Endpoint. Call
+// Shutdown to flush the last spans.
+func Start(ctx context.Context, cfg Config) (*Tracer, error) {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("tracing: endpoint %q: want an http(s) URL of an OTLP/HTTP collector", cfg.Endpoint)
+	}
+	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.Endpoint, "/") + "/v1/traces"), otlptracehttp.WithTimeout(10 * time.Second)}
+	if u.Path != "" && u.Path != "/" {
+		opts[0] = otlptracehttp.WithEndpointURL(cfg.Endpoint)
+	}
+	if len(cfg.Headers) > 0 {
+		opts = append(opts, otlptracehttp.WithHeaders(cfg.Headers))
+	}
+	exp, err := otlptracehttp.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	return New(cfg, sdktrace.WithBatcher(exp)), nil
+}
+
+// New builds a Tracer sending spans where opts say (tests pass a
+// synchronous in-memory exporter).
+func New(cfg Config, opts ...sdktrace.TracerProviderOption) *Tracer {
+	name := cfg.ServiceName
+	if name == "" {
+		name = "getpaid"
+	}
+	sampler := sdktrace.AlwaysSample()
+	if cfg.SampleRatio > 0 && cfg.SampleRatio < 1 {
+		sampler = sdktrace.TraceIDRatioBased(cfg.SampleRatio)
+	}
+	opts = append([]sdktrace.TracerProviderOption{
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", name))),
+		sdktrace.WithSampler(sdktrace.ParentBased(sampler)),
+	}, opts...)
+	tp := sdktrace.NewTracerProvider(opts...)
+	return &Tracer{tp: tp, tr: tp.Tracer("github.com/getpaid-go/getpaid"), prop: propagation.TraceContext{}}
+}
+
+// Shutdown exports the spans still buffered and stops the exporter.
+func (t *Tracer) Shutdown(ctx context.Context) error {
+	if err := t.tp.Shutdown(ctx); err != nil {
+		return fmt.Errorf("tracing: shutdown: %w", err)
+	}
+	return nil
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Middleware runs next inside a server span per request, continuing the
+// trace of a W3C traceparent header. The span is named after the method and
+// the path's first segment (never ids or secrets: "POST /callback").
+func (t *Tracer) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := t.tr.Start(ctx, r.Method+" "+route(r.URL.Path), trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		defer span.End()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+	})
+}
+
+// route is the first segment of a path ("/api/v1/payments/x" -> "/api").
+func route(path string) string {
+	for i := 1; i < len(path); i++ {
+		if path[i] == '/' {
+			return path[:i]
+		}
+	}
+	return path
+}
+
+// BrokerCall runs a call to a broker inside a client span (the engine's
+// BrokerCall hook).
+func (t *Tracer) BrokerCall(ctx context.Context, backend, op string) (context.Context, func(error)) {
+	ctx, span := t.tr.Start(ctx, "broker "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("getpaid.backend", backend), attribute.String("getpaid.broker.operation", op)))
+	return ctx, func(err error) { end(span, err) }
+}
+
+// end records err on span and ends it.
+func end(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// LogHandler adds the trace and span ids of the record's context to every
+// log line, so a line can be found from its trace and back.
+func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
+
+type logHandler struct{ slog.Handler }
+
+func (h logHandler) Handle(ctx context.Context, r slog.Record) error {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r = r.Clone()
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h logHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return logHandler{h.Handler.WithAttrs(as)}
+}
+func (h logHandler) WithGroup(name string) slog.Handler { return logHandler{h.Handler.WithGroup(name)} }
+
+var errUnsupported = errors.New("tracing: the wrapped store lacks this capability")

@@ -1,0 +1,105 @@
+package tracing_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/memory"
+	"github.com/getpaid-go/getpaid/storetest"
+	"github.com/getpaid-go/getpaid/tracing"
+)
+
+func newTracer() (*tracing.Tracer, *tracetest.InMemoryExporter) {
+	exp := tracetest.NewInMemoryExporter()
+	return tracing.New(tracing.Config{}, sdktrace.WithSyncer(exp)), exp
+}
+
+// TestSpans checks one request's spans: the server span continues the
+// caller's trace, and the broker and store spans are its children; the log
+// line written inside carries the trace id.
+func TestSpans(t *testing.T) {
+	t.Parallel()
+	tr, exp := newTracer()
+	st := tr.Store(memory.New())
+	var logs bytes.Buffer
+	log := slog.New(tracing.LogHandler(slog.NewTextHandler(&logs, nil)))
+	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, done := tr.BrokerCall(r.Context(), "payu", "refund")
+		done(errors.New("broker said no"))
+		if _, err := st.Payment(ctx, "pay_missing"); !errors.Is(err, getpaid.ErrNotFound) {
+			t.Errorf("Payment through the wrapper: %v", err)
+		}
+		log.InfoContext(ctx, "inside")
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	req := httptest.NewRequest("POST", "/api/v1/payments/pay_x/refund", nil)
+	const parent = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req.Header.Set("traceparent", "00-"+parent+"-00f067aa0ba902b7-01")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	spans := exp.GetSpans()
+	byName := map[string]tracetest.SpanStub{}
+	for _, s := range spans {
+		byName[s.Name] = s
+	}
+	server, broker, store := byName["POST /api"], byName["broker refund"], byName["store Payment"]
+	if server.Name == "" || broker.Name == "" || store.Name == "" {
+		t.Fatalf("spans = %v", names(spans))
+	}
+	if server.SpanContext.TraceID().String() != parent {
+		t.Errorf("the request's span is in trace %s, want the caller's %s", server.SpanContext.TraceID(), parent)
+	}
+	for _, s := range []tracetest.SpanStub{broker, store} {
+		if s.Parent.SpanID() != server.SpanContext.SpanID() && s.Parent.SpanID() != broker.SpanContext.SpanID() {
+			t.Errorf("%s is not inside the request's span", s.Name)
+		}
+	}
+	if broker.Status.Description != "broker said no" || server.Status.Description == "" {
+		t.Errorf("statuses: broker %+v, server %+v", broker.Status, server.Status)
+	}
+	if !strings.Contains(logs.String(), "trace_id="+parent) {
+		t.Errorf("the log line lacks the trace id: %s", logs.String())
+	}
+}
+
+func names(spans tracetest.SpanStubs) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// TestStoreConformance runs the store suite through the tracing wrapper: it
+// must pass every call and capability on unchanged.
+func TestStoreConformance(t *testing.T) {
+	t.Parallel()
+	tr, _ := newTracer()
+	storetest.Run(t, func(t *testing.T) getpaid.Store {
+		s := tr.Store(memory.New())
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+func TestStartRefusesBadEndpoint(t *testing.T) {
+	t.Parallel()
+	if _, err := tracing.Start(context.Background(), tracing.Config{Endpoint: "collector:4318"}); err == nil {
+		t.Error("an endpoint without a scheme was taken")
+	}
+	tr, err := tracing.Start(context.Background(), tracing.Config{Endpoint: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tr.Shutdown(context.Background())
+}
