@@ -9,10 +9,10 @@ import (
 )
 
 var eventTests = []test{
-	{"Created", testCreatedEvent},
-	{"OrderAndLimit", testEventOrder},
-	{"MarkDelivered", testMarkDelivered},
-	{"PageAfter", testEventsAfter},
+	{"Created", testCreatedEvent, nil},
+	{"OrderAndLimit", testEventOrder, nil},
+	{"MarkDelivered", testMarkDelivered, nil},
+	{"PageAfter", testEventsAfter, nil},
 }
 
 // testEventsAfter pages through pending events with the after cursor,
