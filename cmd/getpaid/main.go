@@ -8,7 +8,7 @@
 //	getpaid config BACKEND --base-url URL [--config getpaid.yaml]
 //	getpaid callback check --config getpaid.yaml --backend NAME [--header "K: V"]... < body
 //	getpaid simulate BROKER --addr HOST:PORT
-//	getpaid bench [--duration 5s] [--concurrency 1,8,32]
+//	getpaid bench [--duration 5s] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
 //
 // This package is the only place where concrete stores and brokers are wired together.
 package main
@@ -35,7 +35,7 @@ Usage:
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body
                                                     verify a captured callback; changes nothing
   getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24)
-  getpaid bench [--duration D] [--concurrency 1,8,32]
+  getpaid bench [--duration D] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
                                                     measure full payment lifecycles over HTTP
 `
 

@@ -44,7 +44,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := buildServer(ctx, c, log)
 	if err != nil {
-		return err
+		return schemaAdvice(err, *path)
 	}
 	defer srv.Close()
 	ln, err := net.Listen("tcp", c.Listen)
