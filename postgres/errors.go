@@ -95,25 +95,29 @@ func isConnErr(err error) bool {
 // classify turns an operation's final error into the store's: the caller's
 // own cancellation as is; a failure of the database or the connection (the
 // store's own timeout included) as getpaid.ErrUnavailable; anything else (a
-// refusal the operation did not map, a bug) as is.
+// refusal the operation mapped, an error of Apply, a bug) as is.
 func classify(parent context.Context, err error) error {
-	var pe *pgconn.PgError
+	var (
+		pe *pgconn.PgError
+		mc *maybeCommitted
+	)
+	ctxErr := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 	switch {
-	case err == nil:
-		return nil
-	case parent.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &pe)):
+	case err == nil, errors.Is(err, getpaid.ErrUnavailable):
+		return err
+	case parent.Err() != nil && (ctxErr || isConnErr(err)):
 		return fmt.Errorf("%w: %w", parent.Err(), err)
+	case errors.As(err, &mc):
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	case errors.As(err, &pe):
 		if transientCode(pe.Code) {
 			return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 		}
 		return err
-	case errors.Is(err, getpaid.ErrUnavailable):
-		return err
+	case ctxErr, isConnErr(err): // the store's own deadline, or the connection
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	}
-	// Not reported by the server: the connection, the pool, or the
-	// store's own deadline failed.
-	return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+	return err
 }
 
 // unavailable marks err as getpaid.ErrUnavailable when it is a failure to

@@ -221,6 +221,11 @@ func wantErr(t *testing.T, op string, err, want error) {
 	if !errors.Is(err, want) {
 		t.Fatalf("%s: got error %v, want %v", op, err, want)
 	}
+	// A refusal (or Apply's own error) must not read as the database being
+	// down: the HTTP layer would answer 503 and invite endless retries.
+	if want != getpaid.ErrUnavailable && errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("%s: error %v is also getpaid.ErrUnavailable", op, err)
+	}
 }
 
 // prepare is a mutation moving a new payment to prepared with a redirect.
