@@ -13,6 +13,9 @@
 # authentication as the postgres user; tests connect with a password over
 # 127.0.0.1.
 #
+# "scripts/postgres.sh restart" restarts the cluster instead (fast shutdown,
+# then start), for the test of getpaid riding through a database restart.
+#
 # Environment (all optional):
 #	GETPAID_PG_ROLE      role to create      (default getpaid)
 #	GETPAID_PG_PASSWORD  its password        (default getpaid)
@@ -56,7 +59,10 @@ port=${GETPAID_PG_PORT:-$port}
 # pg_ctlcluster start fails when the cluster already runs: start it only
 # when it is down.
 status=$(pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" { print $4 }')
-if [ "$status" != online ]; then
+if [ "${1:-}" = restart ] && [ "$status" = online ]; then
+	log "restarting cluster $version/main"
+	pg_ctlcluster --skip-systemctl-redirect "$version" main restart -m fast >&2
+elif [ "$status" != online ]; then
 	log "starting cluster $version/main on port $port"
 	pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2
 fi

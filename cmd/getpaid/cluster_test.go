@@ -87,7 +87,9 @@ func newCluster(t *testing.T, n int, cc clusterConfig) *cluster {
 		pgtest.DSN(t) // skips
 		t.Fatal("the getpaid binary was not built")
 	}
-	c := &cluster{t: t, dsn: pgtest.Schema(t), dir: t.TempDir()}
+	// Small pools: several clusters and the store tests share the test
+	// database's connections.
+	c := &cluster{t: t, dsn: pgtest.With(pgtest.Schema(t), map[string]string{"pool_max_conns": "4"}), dir: t.TempDir()}
 	if out, err := c.run("migrate", "--config", c.writeConfig(0, "127.0.0.1:1", cc)); err != nil {
 		t.Fatalf("getpaid migrate: %v\n%s", err, out)
 	}
