@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,7 +57,8 @@ const (
 // cluster is several `getpaid serve` processes on one PostgreSQL schema.
 type cluster struct {
 	t     *testing.T
-	dsn   string
+	dsn   string // the schema's, for the test's own connections
+	pool  string // the servers' DSN: dsn with a small pool
 	dir   string
 	insts []*instance
 }
@@ -89,7 +91,8 @@ func newCluster(t *testing.T, n int, cc clusterConfig) *cluster {
 	}
 	// Small pools: several clusters and the store tests share the test
 	// database's connections.
-	c := &cluster{t: t, dsn: pgtest.With(pgtest.Schema(t), map[string]string{"pool_max_conns": "4"}), dir: t.TempDir()}
+	c := &cluster{t: t, dsn: pgtest.Schema(t), dir: t.TempDir()}
+	c.pool = pgtest.With(c.dsn, map[string]string{"pool_max_conns": "4"})
 	if out, err := c.run("migrate", "--config", c.writeConfig(0, "127.0.0.1:1", cc)); err != nil {
 		t.Fatalf("getpaid migrate: %v\n%s", err, out)
 	}
@@ -110,7 +113,7 @@ func (c *cluster) writeConfig(i int, addr string, cc clusterConfig) string {
 		backends = "    dummy:\n      secret: " + clusterSecret + "\n"
 	}
 	cfg := fmt.Sprintf("listen: %s\nbase_url: %s\ndatabase: %q\napi_keys: [%s]\nbackends:\n  %s",
-		addr, base, c.dsn, clusterKey, strings.TrimLeft(backends, " "))
+		addr, base, cmp.Or(c.pool, c.dsn), clusterKey, strings.TrimLeft(backends, " "))
 	path := filepath.Join(c.dir, fmt.Sprintf("getpaid-%d.yaml", i))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		c.t.Fatal(err)
