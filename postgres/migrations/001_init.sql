@@ -52,14 +52,14 @@ CREATE INDEX payments_waiting ON payments (updated_at) WHERE status IN ('prepare
 
 -- Status history, one row per transition.
 CREATE TABLE history (
-	seq         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	seq         bigint      GENERATED ALWAYS AS IDENTITY,
 	payment_id  text        NOT NULL REFERENCES payments (id),
 	from_status text        NOT NULL,
 	to_status   text        NOT NULL,
 	at          timestamptz NOT NULL,
-	cause       text        NOT NULL DEFAULT ''
+	cause       text        NOT NULL DEFAULT '',
+	PRIMARY KEY (payment_id, seq)
 );
-CREATE INDEX history_payment_id ON history (payment_id, seq);
 
 -- Broker event keys applied to a payment, at most once each: the primary
 -- key is the dedupe, across every process sharing the database.
@@ -70,10 +70,12 @@ CREATE TABLE applied_events (
 	PRIMARY KEY (payment_id, event_key)
 );
 
--- Outbox of events for listeners, delivered at least once, oldest first.
+-- Outbox of events for listeners, delivered at least once, oldest first
+-- (by seq, which needs no index of its own: the pending ones are found by
+-- outbox_pending, an event by its id).
 CREATE TABLE outbox (
-	seq         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	id          text        NOT NULL UNIQUE,
+	id          text        PRIMARY KEY,
+	seq         bigint      GENERATED ALWAYS AS IDENTITY,
 	type        text        NOT NULL,
 	payment_id  text        NOT NULL,
 	order_id    text        NOT NULL,
