@@ -10,13 +10,13 @@ import (
 )
 
 var deliveryTests = []test{
-	{"WrittenWithEvents", testDeliveriesWritten},
-	{"ClaimLeases", testClaimLeases},
-	{"PaymentOrder", testDeliveryOrder},
-	{"Finish", testFinishDeliveries},
-	{"FinishByOtherOwnerIgnored", testFinishOtherOwner},
-	{"Replay", testReplay},
-	{"ConcurrentClaims", testConcurrentClaims},
+	{"WrittenWithEvents", testDeliveriesWritten, nil},
+	{"ClaimLeases", testClaimLeases, nil},
+	{"PaymentOrder", testDeliveryOrder, nil},
+	{"Finish", testFinishDeliveries, nil},
+	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
+	{"Replay", testReplay, nil},
+	{"ConcurrentClaims", testConcurrentClaims, nil},
 }
 
 // consumers are the consumers the delivery tests write for.

@@ -12,12 +12,12 @@ import (
 )
 
 var operationTests = []test{
-	{"WrittenWithTheChange", testOperationWritten},
-	{"IdempotencyKeyPerPayment", testOperationKey},
-	{"Update", testOperationUpdate},
-	{"RefusedChangeWritesNothing", testOperationRefused},
-	{"ListAndFilter", testOperationList},
-	{"Due", testDueOperations},
+	{"WrittenWithTheChange", testOperationWritten, nil},
+	{"IdempotencyKeyPerPayment", testOperationKey, nil},
+	{"Update", testOperationUpdate, nil},
+	{"RefusedChangeWritesNothing", testOperationRefused, nil},
+	{"ListAndFilter", testOperationList, nil},
+	{"Due", testDueOperations, nil},
 }
 
 // paidPayment creates a payment of 100 PLN and captures it.

@@ -1,0 +1,235 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// The write statements. pgx prepares each once per connection and keeps it
+// in its statement cache.
+const (
+	sqlInsertPayment = "INSERT INTO payments (" + paymentCols + `, one_live)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
+	sqlLockPayment   = "SELECT " + paymentCols + " FROM payments WHERE id = $1 FOR UPDATE"
+	sqlRecordEvent   = "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+	sqlUpdatePayment = `UPDATE payments SET order_id = $2, backend = $3, status = $4, amount = $5, currency = $6,
+		locked = $7, captured = $8, refunded = $9, refund_asked = $10, advance = $11, external_id = $12,
+		description = $13, buyer = $14, return_url = $15, client_ip = $16, redirect = $17, fraud = $18,
+		version = $19, created_at = $20, updated_at = $21 WHERE id = $1`
+	sqlInsertHistory = "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES ($1, $2, $3, $4, $5)"
+	sqlInsertEvent   = "INSERT INTO outbox (" + eventCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+)
+
+// queueRows queues the history row and the outbox events a change decided.
+func queueRows(b *pgx.Batch, id string, res *getpaid.UpdateResult) {
+	if tr := res.Transition; tr != nil {
+		b.Queue(sqlInsertHistory, id, string(tr.From), string(tr.To), tr.At, tr.Cause)
+	}
+	for _, ev := range res.Events {
+		b.Queue(sqlInsertEvent, eventArgs(ev)...)
+	}
+}
+
+// CreatePayment implements getpaid.Store: what getpaid.PlanCreate decides is
+// written by one pipelined batch, one round trip and one implicit
+// transaction. A taken id or external id, and a second live payment of an
+// order created under the one-live policy, are refused by unique indexes.
+func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
+	var res *getpaid.UpdateResult
+	err := s.do(ctx, "create payment "+p.ID, func(ctx context.Context, c *pgx.Conn) error {
+		var err error
+		res, err = getpaid.PlanCreate(p, opts, now())
+		if err != nil {
+			return err
+		}
+		f := res.Payment
+		b := &pgx.Batch{}
+		b.Queue(sqlInsertPayment, append(paymentArgs(f), opts.OneLivePerOrder)...)
+		if m := opts.Then; m != nil && m.EventKey != "" {
+			b.Queue(sqlRecordEvent, f.ID, m.EventKey, f.CreatedAt)
+		}
+		queueRows(b, f.ID, res)
+		err = c.SendBatch(ctx, b).Close()
+		switch {
+		case isUnique(err, "payments_one_live"):
+			return fmt.Errorf("order %s: %w", f.OrderID, getpaid.ErrLivePaymentExists)
+		case isUnique(err, ""):
+			return fmt.Errorf("%w: %w", getpaid.ErrConflict, err)
+		}
+		return uncertain(err) // the batch's Sync commits it
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// UpdatePayment implements getpaid.Store in one transaction of two round
+// trips: the first begins it, locks the payment's row (SELECT ... FOR
+// UPDATE: every change of one payment, from any process, waits its turn)
+// and records the event key (the primary key of applied_events refuses a
+// repeat, which is then reported without calling Apply); the second, after
+// getpaid.PlanUpdate, writes what it decided and commits. A deadlock, a
+// serialization failure or a lost connection before the commit is sent
+// rolls everything back and the whole of it, Apply included, runs again.
+func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
+	if m.Apply == nil {
+		return nil, fmt.Errorf("postgres: update payment %s: %w: mutation without Apply", id, getpaid.ErrInvalidRequest)
+	}
+	var res *getpaid.UpdateResult
+	err := s.do(ctx, "update payment "+id, func(ctx context.Context, c *pgx.Conn) error {
+		var err error
+		res, err = s.update(ctx, c, id, m)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
+	t := now()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(sqlLockPayment, id)
+	if m.EventKey != "" {
+		b.Queue(sqlRecordEvent, id, m.EventKey, t)
+	}
+	br := c.SendBatch(ctx, b)
+	cur, err := func() (*getpaid.Payment, error) {
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+		cur, err := scanPayment(br.QueryRow())
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, getpaid.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m.EventKey != "" {
+			tag, err := br.Exec()
+			if err != nil {
+				return nil, err
+			}
+			if tag.RowsAffected() == 0 {
+				return nil, fmt.Errorf("event %s: %w", m.EventKey, getpaid.ErrDuplicateEvent)
+			}
+		}
+		return cur, br.Close()
+	}()
+	if err != nil {
+		return nil, err // the caller rolls back
+	}
+	res, err := getpaid.PlanUpdate(cur, m, t)
+	if err != nil {
+		return nil, err
+	}
+	b = &pgx.Batch{}
+	if res.Changed {
+		b.Queue(sqlUpdatePayment, paymentArgs(res.Payment)...)
+	}
+	queueRows(b, id, res)
+	b.Queue("COMMIT")
+	err = c.SendBatch(ctx, b).Close()
+	if isUnique(err, "") {
+		// A change that would give an order a second live payment, or an
+		// external id another payment has.
+		return nil, fmt.Errorf("%w: %w", getpaid.ErrConflict, err)
+	}
+	return res, uncertain(err)
+}
+
+// MarkDelivered implements getpaid.Store. Unknown ids are ignored; it may be
+// repeated freely, so every failure of the database is retried.
+func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids) // the same order in every process: fewer lock waits
+	return s.do(ctx, "mark delivered", func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "UPDATE outbox SET delivered = true WHERE id = ANY($1) AND NOT delivered", ids)
+		return err
+	})
+}
+
+// StalePayments implements getpaid.StaleLister. With a claim, listing and
+// claiming are one statement that skips rows another transaction holds
+// (FOR UPDATE SKIP LOCKED): two processes never both get a payment within
+// one claim, and neither waits for the other.
+func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*getpaid.Payment, error) {
+	where := []string{"status IN ('prepared', 'charge_started')", "poll_after <= $1"}
+	args := []any{r.Now}
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	}
+	if !r.UpdatedBefore.IsZero() {
+		add("updated_at <", ceilMicro(r.UpdatedBefore))
+	}
+	if !r.CreatedAfter.IsZero() {
+		add("created_at >", floorMicro(r.CreatedAfter))
+	}
+	if !r.CreatedBefore.IsZero() {
+		add("created_at <", ceilMicro(r.CreatedBefore))
+	}
+	if r.Backend != "" {
+		add("backend =", r.Backend)
+	}
+	var limit *int
+	if r.Limit > 0 {
+		limit = &r.Limit
+	}
+	args = append(args, limit)
+	pick := " FROM payments WHERE " + strings.Join(where, " AND ") + " ORDER BY updated_at, seq LIMIT $" + strconv.Itoa(len(args))
+	q := "SELECT " + paymentCols + pick
+	if r.Claim > 0 {
+		args = append(args, r.Now.Add(r.Claim))
+		q = "WITH picked AS (SELECT id AS picked_id" + pick + " FOR UPDATE SKIP LOCKED) " +
+			"UPDATE payments SET poll_after = $" + strconv.Itoa(len(args)) +
+			" FROM picked WHERE id = picked_id RETURNING " + paymentCols
+	}
+	var out []*getpaid.Payment
+	err := s.do(ctx, "stale payments", func(ctx context.Context, c *pgx.Conn) error {
+		var err error
+		out, err = collectPayments(c.Query(ctx, q, args...))
+		if r.Claim > 0 {
+			// A claim lost with the connection only delays a poll.
+			return uncertain(err)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b *getpaid.Payment) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
+	return out, nil
+}
+
+// collectPayments reads every payment of a query.
+func collectPayments(rows pgx.Rows, err error) ([]*getpaid.Payment, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*getpaid.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
