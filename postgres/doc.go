@@ -18,7 +18,17 @@
 //     external id is refused by unique indexes.
 //   - StalePayments with a claim lists and claims in one statement (FOR
 //     UPDATE SKIP LOCKED): a waiting payment is polled by one process per
-//     interval, whatever the number of processes.
+//     interval, whatever the number of processes. DueOperations claims the
+//     money operations the reconciler checks the same way; UpdatePayment
+//     locks the operation it changes, so a claim skips it meanwhile.
+//   - ClaimDeliveries leases due event deliveries in one statement (FOR
+//     UPDATE SKIP LOCKED): each is attempted by one process at a time, and a
+//     crashed process's leases run out. A delivery waits while an earlier
+//     one of its payment to its consumer is pending, so each consumer gets
+//     a payment's events in order. FinishDeliveries locks the deliveries it
+//     records and ignores a result whose lease another owner holds.
+//   - An idempotency key names one operation of a payment (a unique index):
+//     the same key asked of two processes at once writes one operation.
 //   - Reads go to the database every time: there is no cache, so what one
 //     process committed every other reads at once.
 //
@@ -36,7 +46,7 @@
 // Statements are prepared once per connection (pgx's statement cache, the
 // default); behind a transaction-mode pooler such as PgBouncer, add
 // default_query_exec_mode=exec to the DSN. Writes are pipelined: creating a
-// payment (with its first change, history row, events) is one round trip
+// payment (with its first change, history row, events, deliveries) is one round trip
 // and one implicit transaction.
 //
 // The schema lives in migrations/ (goose files, embedded), applied by

@@ -22,8 +22,6 @@ const (
 	sqlHistory = `SELECT h.from_status, h.to_status, h.at, h.cause FROM payments p
 		LEFT JOIN history h ON h.payment_id = p.id WHERE p.id = $1 ORDER BY h.seq`
 	sqlApplied = "SELECT EXISTS (SELECT 1 FROM applied_events WHERE payment_id = $1 AND event_key = $2)"
-	sqlPending = "SELECT " + eventCols + ` FROM outbox WHERE NOT delivered
-		AND seq > coalesce((SELECT seq FROM outbox WHERE id = $1), 0) ORDER BY seq LIMIT $2`
 )
 
 // Payment implements getpaid.Store.
@@ -57,75 +55,95 @@ func (s *Store) one(ctx context.Context, name, q string, args ...any) (*getpaid.
 // one query per page, walking an index on the filtered column. The cursor is
 // the seq of the last payment of the previous page.
 func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid.PaymentPage, error) {
-	limit, err := f.PageLimit()
+	var w where
+	w.add("order_id =", f.OrderID)
+	w.add("status =", string(f.Status))
+	w.add("backend =", f.Backend)
+	w.add("currency =", f.Currency)
+	if !f.CreatedAfter.IsZero() {
+		w.add("created_at >=", ceilMicro(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add("created_at <", ceilMicro(f.CreatedBefore))
+	}
+	page := &getpaid.PaymentPage{}
+	next, err := s.page(ctx, "list payments", "payments", paymentCols, w, f.Limit, f.Cursor,
+		func() { page.Payments = nil },
+		func(rows pgx.Rows, seq *int64) error {
+			p, err := scanPayment(rows, seq)
+			if err == nil {
+				page.Payments = append(page.Payments, p)
+			}
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	page.NextCursor = next
+	return page, nil
+}
+
+// where collects the conditions of a listing query: each a column and an
+// operator, completed with the placeholder of its argument.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add adds cond with arg, unless arg is the empty string.
+func (w *where) add(cond string, arg any) {
+	if s, ok := arg.(string); ok && s == "" {
+		return
 	}
-	if f.OrderID != "" {
-		add("order_id =", f.OrderID)
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, cond+" $"+strconv.Itoa(len(w.args)))
+}
+
+// page runs a keyset listing of table, newest first by seq: one page of
+// limit rows (0: getpaid.DefaultPageSize) after cursor (the seq of the
+// previous page's last row), handing each row (seq, then cols) to scan after
+// reset. It returns the next page's cursor, empty on the last page.
+func (s *Store) page(ctx context.Context, name, table, cols string, w where, limit int, cursor string,
+	reset func(), scan func(rows pgx.Rows, seq *int64) error) (string, error) {
+	limit, err := getpaid.PaymentFilter{Limit: limit}.PageLimit()
+	if err != nil {
+		return "", err
 	}
-	if f.Status != "" {
-		add("status =", string(f.Status))
-	}
-	if f.Backend != "" {
-		add("backend =", f.Backend)
-	}
-	if f.Currency != "" {
-		add("currency =", f.Currency)
-	}
-	if !f.CreatedAfter.IsZero() {
-		add("created_at >=", ceilMicro(f.CreatedAfter))
-	}
-	if !f.CreatedBefore.IsZero() {
-		add("created_at <", ceilMicro(f.CreatedBefore))
-	}
-	if f.Cursor != "" {
-		seq, err := strconv.ParseInt(f.Cursor, 10, 64)
+	if cursor != "" {
+		seq, err := strconv.ParseInt(cursor, 10, 64)
 		if err != nil || seq <= 0 {
-			return nil, &getpaid.FieldError{Field: "cursor", Reason: "not a cursor of this listing", Err: getpaid.ErrInvalidRequest}
+			return "", &getpaid.FieldError{Field: "cursor", Reason: "not a cursor of this listing", Err: getpaid.ErrInvalidRequest}
 		}
-		add("seq <", seq)
+		w.add("seq <", seq)
 	}
-	q := "SELECT seq, " + paymentCols + " FROM payments"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	q := "SELECT seq, " + cols + " FROM " + table
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
 	}
-	args = append(args, limit+1)
+	args := append(w.args, limit+1)
 	q += " ORDER BY seq DESC LIMIT $" + strconv.Itoa(len(args))
-	page := &getpaid.PaymentPage{}
-	err = s.do(ctx, "list payments", func(ctx context.Context, c *pgx.Conn) error {
-		page.Payments, page.NextCursor = nil, ""
+	var next string
+	err = s.do(ctx, name, func(ctx context.Context, c *pgx.Conn) error {
+		reset()
+		next = ""
 		rows, err := c.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		var last int64
-		for rows.Next() {
-			if len(page.Payments) == limit {
-				page.NextCursor = strconv.FormatInt(last, 10)
+		for n := 0; rows.Next(); n++ {
+			if n == limit {
+				next = strconv.FormatInt(last, 10)
 				break
 			}
-			p, err := scanPayment(rows, &last)
-			if err != nil {
+			if err := scan(rows, &last); err != nil {
 				return err
 			}
-			page.Payments = append(page.Payments, p)
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, err
-	}
-	return page, nil
+	return next, err
 }
 
 // History implements getpaid.Store.
@@ -174,34 +192,4 @@ func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (b
 		return c.QueryRow(ctx, sqlApplied, paymentID, eventKey).Scan(&applied)
 	})
 	return applied, err
-}
-
-// PendingEvents implements getpaid.Store. A limit of 0 or less means no
-// limit.
-func (s *Store) PendingEvents(ctx context.Context, after string, limit int) ([]getpaid.Event, error) {
-	var lim *int
-	if limit > 0 {
-		lim = &limit
-	}
-	var out []getpaid.Event
-	err := s.do(ctx, "pending events", func(ctx context.Context, c *pgx.Conn) error {
-		out = nil
-		rows, err := c.Query(ctx, sqlPending, after, lim)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEvent(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }

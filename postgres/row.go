@@ -10,16 +10,16 @@ import (
 
 // paymentCols are the payments columns scanPayment reads, in order.
 const paymentCols = `id, order_id, backend, status, amount, currency, locked, captured, refunded,
-	refund_asked, advance, external_id, description, buyer, return_url, client_ip, redirect, fraud, version,
-	created_at, updated_at`
+	refund_asked, advance, active_op, external_id, description, buyer, return_url, client_ip, redirect, fraud,
+	version, created_at, updated_at`
 
 // eventCols are the outbox columns scanEvent reads, in order.
-const eventCols = "id, type, payment_id, order_id, backend, from_status, to_status, amount, currency, captured, at"
+const eventCols = "id, type, payment_id, order_id, backend, from_status, to_status, amount, currency, captured, refunded, at"
 
 // paymentArgs are p's values in the order of paymentCols.
 func paymentArgs(p *getpaid.Payment) []any {
 	return []any{p.ID, p.OrderID, p.Backend, string(p.Status), p.Amount.Minor, p.Amount.Currency, p.Locked,
-		p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ExternalID, p.Description, p.Buyer, p.ReturnURL,
+		p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp, p.ExternalID, p.Description, p.Buyer, p.ReturnURL,
 		p.ClientIP, p.Redirect, string(p.Fraud), p.Version, p.CreatedAt, p.UpdatedAt}
 }
 
@@ -31,7 +31,7 @@ func scanPayment(row pgx.Row, lead ...any) (*getpaid.Payment, error) {
 		status, fraud, cur string
 	)
 	dest := append(lead, &p.ID, &p.OrderID, &p.Backend, &status, &p.Amount.Minor, &cur, &p.Locked,
-		&p.Captured, &p.Refunded, &p.RefundAsked, &p.Advance, &p.ExternalID, &p.Description, &p.Buyer,
+		&p.Captured, &p.Refunded, &p.RefundAsked, &p.Advance, &p.ActiveOp, &p.ExternalID, &p.Description, &p.Buyer,
 		&p.ReturnURL, &p.ClientIP, &p.Redirect, &fraud, &p.Version, &p.CreatedAt, &p.UpdatedAt)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
@@ -41,26 +41,27 @@ func scanPayment(row pgx.Row, lead ...any) (*getpaid.Payment, error) {
 	return &p, nil
 }
 
-// scanEvent reads one outbox row of eventCols.
-func scanEvent(row pgx.Row) (getpaid.Event, error) {
+// scanEvent reads one outbox row of eventCols (after any leading columns
+// scanned into lead).
+func scanEvent(row pgx.Row, lead ...any) (getpaid.Event, error) {
 	var (
 		e                 getpaid.Event
 		typ, from, to, cu string
 	)
-	err := row.Scan(&e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
-		&e.Amount.Minor, &cu, &e.Captured.Minor, &e.At)
+	err := row.Scan(append(lead, &e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
+		&e.Amount.Minor, &cu, &e.Captured.Minor, &e.Refunded.Minor, &e.At)...)
 	if err != nil {
 		return e, err
 	}
 	e.Type, e.From, e.To = getpaid.EventType(typ), getpaid.Status(from), getpaid.Status(to)
-	e.Amount.Currency, e.Captured.Currency, e.At = cu, cu, e.At.UTC()
+	e.Amount.Currency, e.Captured.Currency, e.Refunded.Currency, e.At = cu, cu, cu, e.At.UTC()
 	return e, nil
 }
 
 // eventArgs are e's values in the order of eventCols.
 func eventArgs(e getpaid.Event) []any {
 	return []any{e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend, string(e.From), string(e.To),
-		e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.At}
+		e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.Refunded.Minor, e.At}
 }
 
 // now is the store's clock: UTC, truncated to PostgreSQL's microseconds so

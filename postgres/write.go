@@ -17,24 +17,31 @@ import (
 // in its statement cache.
 const (
 	sqlInsertPayment = "INSERT INTO payments (" + paymentCols + `, one_live)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`
 	sqlLockPayment   = "SELECT " + paymentCols + " FROM payments WHERE id = $1 FOR UPDATE"
 	sqlRecordEvent   = "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 	sqlUpdatePayment = `UPDATE payments SET order_id = $2, backend = $3, status = $4, amount = $5, currency = $6,
-		locked = $7, captured = $8, refunded = $9, refund_asked = $10, advance = $11, external_id = $12,
-		description = $13, buyer = $14, return_url = $15, client_ip = $16, redirect = $17, fraud = $18,
-		version = $19, created_at = $20, updated_at = $21 WHERE id = $1`
+		locked = $7, captured = $8, refunded = $9, refund_asked = $10, advance = $11, active_op = $12, external_id = $13,
+		description = $14, buyer = $15, return_url = $16, client_ip = $17, redirect = $18, fraud = $19,
+		version = $20, created_at = $21, updated_at = $22 WHERE id = $1`
 	sqlInsertHistory = "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES ($1, $2, $3, $4, $5)"
-	sqlInsertEvent   = "INSERT INTO outbox (" + eventCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+	sqlInsertEvent   = "INSERT INTO outbox (" + eventCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 )
 
-// queueRows queues the history row and the outbox events a change decided.
+// queueRows queues the history row, the outbox events, their deliveries and
+// the operation a change decided.
 func queueRows(b *pgx.Batch, id string, res *getpaid.UpdateResult) {
 	if tr := res.Transition; tr != nil {
 		b.Queue(sqlInsertHistory, id, string(tr.From), string(tr.To), tr.At, tr.Cause)
 	}
 	for _, ev := range res.Events {
 		b.Queue(sqlInsertEvent, eventArgs(ev)...)
+	}
+	for _, d := range res.Deliveries {
+		b.Queue(sqlInsertDelivery, d.ID, d.EventID, d.PaymentID, d.Consumer, string(d.State), d.NextAt, d.CreatedAt, d.UpdatedAt)
+	}
+	if res.OperationChanged {
+		queueOperation(b, res.Operation, res.OperationNew)
 	}
 }
 
@@ -50,6 +57,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		if err != nil {
 			return err
 		}
+		asStored(res)
 		f := res.Payment
 		b := &pgx.Batch{}
 		b.Queue(sqlInsertPayment, append(paymentArgs(f), opts.OneLivePerOrder)...)
@@ -104,37 +112,58 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	if m.EventKey != "" {
 		b.Queue(sqlRecordEvent, id, m.EventKey, t)
 	}
+	stored := m.Operation != nil && m.Operation.New == nil
+	if stored {
+		// Locked too: the reconciler's claims (DueOperations) skip it
+		// meanwhile instead of racing this change.
+		b.Queue(sqlLockOperation, m.Operation.ID, id)
+	}
 	br := c.SendBatch(ctx, b)
-	cur, err := func() (*getpaid.Payment, error) {
+	var (
+		cur *getpaid.Payment
+		op  *getpaid.Operation
+	)
+	err := func() error {
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
-			return nil, err
+			return err
 		}
-		cur, err := scanPayment(br.QueryRow())
+		var err error
+		cur, err = scanPayment(br.QueryRow())
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, getpaid.ErrNotFound
+			return getpaid.ErrNotFound
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if m.EventKey != "" {
 			tag, err := br.Exec()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if tag.RowsAffected() == 0 {
-				return nil, fmt.Errorf("event %s: %w", m.EventKey, getpaid.ErrDuplicateEvent)
+				return fmt.Errorf("event %s: %w", m.EventKey, getpaid.ErrDuplicateEvent)
 			}
 		}
-		return cur, br.Close()
+		if stored {
+			op, err = scanOperation(br.QueryRow())
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("operation %s: %w", m.Operation.ID, getpaid.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return br.Close()
 	}()
 	if err != nil {
 		return nil, err // the caller rolls back
 	}
-	res, err := getpaid.PlanUpdate(cur, m, t)
+	res, err := getpaid.PlanUpdate(cur, op, m, t)
 	if err != nil {
 		return nil, err
 	}
+	asStored(res)
 	b = &pgx.Batch{}
 	if res.Changed {
 		b.Queue(sqlUpdatePayment, paymentArgs(res.Payment)...)
@@ -143,25 +172,21 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	b.Queue("COMMIT")
 	err = c.SendBatch(ctx, b).Close()
 	if isUnique(err, "") {
-		// A change that would give an order a second live payment, or an
-		// external id another payment has.
+		// A change that would give an order a second live payment or an
+		// external id another payment has, or an operation whose id, or
+		// idempotency key on this payment, is taken.
 		return nil, fmt.Errorf("%w: %w", getpaid.ErrConflict, err)
 	}
 	return res, uncertain(err)
 }
 
-// MarkDelivered implements getpaid.Store. Unknown ids are ignored; it may be
-// repeated freely, so every failure of the database is retried.
-func (s *Store) MarkDelivered(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
+// asStored rounds the times of res the caller chose (an operation's next
+// check) to what PostgreSQL keeps, microseconds, so that what the store
+// hands back equals what it reads later. The store's own times already are.
+func asStored(res *getpaid.UpdateResult) {
+	if op := res.Operation; op != nil {
+		op.NextCheckAt = floorMicro(op.NextCheckAt)
 	}
-	ids = slices.Clone(ids)
-	slices.Sort(ids) // the same order in every process: fewer lock waits
-	return s.do(ctx, "mark delivered", func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, "UPDATE outbox SET delivered = true WHERE id = ANY($1) AND NOT delivered", ids)
-		return err
-	})
 }
 
 // StalePayments implements getpaid.StaleLister. With a claim, listing and

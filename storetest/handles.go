@@ -35,7 +35,7 @@ func testHandlesDeliveryClaims(t *testing.T, db DB) {
 	for i := range n {
 		mustCreate(t, hs[i%3], newPayment(fmt.Sprintf("o-h-dc-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
 	}
-	now := time.Now().Add(time.Second)
+	now := soon()
 	var (
 		mu     sync.Mutex
 		owners = map[string]string{} // delivery id -> owner
@@ -272,7 +272,7 @@ func testHandlesStaleClaims(t *testing.T, db DB) {
 	for i := range n {
 		mustCreate(t, hs[i%2], newPayment("o-h-claim", 100, "PLN"), getpaid.CreateOptions{Then: prep})
 	}
-	now := time.Now().Add(time.Second)
+	now := soon()
 	claim := func(sl getpaid.StaleLister, at time.Time) ([]*getpaid.Payment, error) {
 		return sl.StalePayments(ctx(t), getpaid.StaleRequest{Now: at, UpdatedBefore: at, Limit: 7, Claim: time.Minute})
 	}

@@ -213,7 +213,7 @@ func testOperationList(t *testing.T, s getpaid.Store) {
 // testDueOperations checks which operations the reconciler gets, and claims.
 func testDueOperations(t *testing.T, s getpaid.Store) {
 	p := paidPayment(t, s, "o-du")
-	now := time.Now().Add(time.Second)
+	now := soon()
 	set := func(st getpaid.OperationState, next time.Time) string {
 		op := refundOp(p, 100, "")
 		mustUpdate(t, s, p.ID, askRefund(op))

@@ -103,6 +103,11 @@ var cmpOpts = cmp.Options{
 	cmpopts.EquateEmpty(),
 }
 
+// soon is a second from now, in whole microseconds: stores keep times to
+// the microsecond (see getpaid.Store), so a time a case gives a store is
+// read back equal.
+func soon() time.Time { return time.Now().Add(time.Second).UTC().Truncate(time.Microsecond) }
+
 // ctx returns a context that ends with the test.
 func ctx(t *testing.T) context.Context { return t.Context() }
 
