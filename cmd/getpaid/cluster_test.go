@@ -61,6 +61,7 @@ type cluster struct {
 	pool  string // the servers' DSN: dsn with a small pool
 	dir   string
 	insts []*instance
+	conn  *pgx.Conn // see db
 }
 
 // instance is one `getpaid serve` process.
@@ -79,6 +80,8 @@ type clusterConfig struct {
 	backends string
 	// baseURL gives instance i's base_url; default its own address.
 	baseURL func(i int, addr string) string
+	// extra is more top-level YAML (webhooks, delivery_timeout, ...).
+	extra string
 }
 
 // newCluster migrates a new schema with `getpaid migrate` and starts n
@@ -114,6 +117,10 @@ func (c *cluster) writeConfig(i int, addr string, cc clusterConfig) string {
 	}
 	cfg := fmt.Sprintf("listen: %s\nbase_url: %s\ndatabase: %q\napi_keys: [%s]\nbackends:\n  %s",
 		addr, base, cmp.Or(c.pool, c.dsn), clusterKey, strings.TrimLeft(backends, " "))
+	if !strings.HasSuffix(cfg, "\n") {
+		cfg += "\n"
+	}
+	cfg += cc.extra
 	path := filepath.Join(c.dir, fmt.Sprintf("getpaid-%d.yaml", i))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		c.t.Fatal(err)
@@ -189,14 +196,19 @@ func (in *instance) kill() {
 	<-in.done
 }
 
-// db connects to the cluster's schema, for checks of what is stored.
+// db is the test's connection to the cluster's schema, for checks of what
+// is stored (made on first use; for the test's goroutine only).
 func (c *cluster) db() *pgx.Conn {
 	c.t.Helper()
+	if c.conn != nil {
+		return c.conn
+	}
 	conn, err := pgx.Connect(c.t.Context(), c.dsn)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	c.t.Cleanup(func() { conn.Close(context.Background()) })
+	c.conn = conn
 	return conn
 }
 

@@ -32,11 +32,13 @@ func callbackUntilAcked(url string, body []byte, header map[string]string) []int
 // TestScaleOneTransition: three servers share one database; 300 identical
 // signed paid callbacks for one payment, spread over the three, 100 at a
 // time concurrently: exactly one transition to paid, exactly one paid status
-// event in the outbox, every answer 200 (or a 503 a retry turns into 200),
-// none 500.
+// event in the outbox, delivered to the merchant's webhook endpoint (which
+// every server sends to) under one webhook-id, every answer 200 (or a 503 a
+// retry turns into 200), none 500.
 func TestScaleOneTransition(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 3, clusterConfig{})
+	hooks := newHookReceiver(t, nil)
+	c := newCluster(t, 3, clusterConfig{extra: hooks.config()})
 	p := createPayment(t, c.insts[0], "dummy", "o-scale-1", "12.34")
 	body, header := paidCallback(p, "evt-scale-1")
 	var (
@@ -78,7 +80,21 @@ func TestScaleOneTransition(t *testing.T) {
 	if n := c.count("SELECT count(*) FROM applied_events WHERE payment_id = $1", p.ID); n != 1 {
 		t.Errorf("%d applied events recorded, want 1", n)
 	}
-	t.Logf("answers: %v", answered)
+	// The merchant hears of it once: one event, one webhook-id (a delivery
+	// is retried under its id, and only if an attempt failed).
+	waitUntil(t, 30*time.Second, "the paid event to be delivered to the webhook", func() bool {
+		return c.count(`SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.event_id
+			WHERE o.payment_id = $1 AND o.to_status = 'paid' AND d.state = 'delivered'`, p.ID) == 1
+	})
+	reqs := hooks.requests(paidOf(p.ID))
+	ids := map[string]bool{}
+	for _, r := range reqs {
+		ids[r.id] = true
+	}
+	if len(ids) != 1 {
+		t.Errorf("the webhook got the paid event under %d webhook-ids %v, want 1", len(ids), ids)
+	}
+	t.Logf("answers: %v; the paid webhook was sent %d times", answered, len(reqs))
 }
 
 // TestScaleTwiceAtOnce: 200 payments, each receiving its paid callback twice
@@ -128,11 +144,15 @@ func TestScaleTwiceAtOnce(t *testing.T) {
 }
 
 // TestScaleKillInstance: SIGKILL one of three servers in the middle of a
-// burst of callbacks: every callback answered 200 is applied.
+// burst of callbacks: every callback answered 200 is applied, and every paid
+// event is delivered to the merchant's webhook endpoint (the deliveries the
+// dead server had leased, by a survivor once the leases ran out).
 func TestScaleKillInstance(t *testing.T) {
 	t.Parallel()
 	const n = 150
-	c := newCluster(t, 3, clusterConfig{})
+	hooks := newHookReceiver(t, nil)
+	hooks.delay = 200 * time.Millisecond // the dying server has webhooks in flight
+	c := newCluster(t, 3, clusterConfig{extra: hooks.config()})
 	ps := make([]*httpapi.PaymentJSON, n)
 	for i := range ps {
 		ps[i] = createPayment(t, c.insts[i%3], "dummy", fmt.Sprintf("o-kill-%d", i), "5.00")
@@ -190,5 +210,33 @@ func TestScaleKillInstance(t *testing.T) {
 	if ev := c.count("SELECT count(*) FROM outbox WHERE to_status = 'paid'"); ev != n {
 		t.Errorf("%d paid status events, want %d", ev, n)
 	}
-	t.Logf("%d of %d callbacks answered 200 before the retries", len(acked), n)
+	waitUntil(t, 60*time.Second, "every delivery to be delivered by the survivors", func() bool {
+		return c.count("SELECT count(*) FROM deliveries WHERE state <> 'delivered'") == 0
+	})
+	sent := map[string]int{} // requests per webhook-id, of every event
+	for _, r := range hooks.requests(anyEvent) {
+		sent[r.id]++
+	}
+	again := 0
+	for _, k := range sent {
+		if k > 1 {
+			again++
+		}
+	}
+	paid := 0
+	for _, p := range ps {
+		var id string
+		if err := c.db().QueryRow(t.Context(), "SELECT id FROM outbox WHERE payment_id = $1 AND to_status = 'paid'", p.ID).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if sent[id] == 0 {
+			t.Errorf("payment %s: its paid event %s never reached the webhook", p.ID, id)
+		} else {
+			paid++
+		}
+	}
+	if paid != n {
+		t.Errorf("the webhook got %d of the %d paid events", paid, n)
+	}
+	t.Logf("%d of %d callbacks answered 200 before the retries; %d webhooks sent more than once (the dead server's in flight)", len(acked), n, again)
 }
