@@ -24,6 +24,61 @@ var handleTests = []test{
 	{"CloseOne", nil, testHandlesCloseOne},
 	{"DeliveryClaims", nil, testHandlesDeliveryClaims},
 	{"OperationKeyOnce", nil, testHandlesOperationKey},
+	{"OperationClaims", nil, testHandlesOperationClaims},
+}
+
+// testHandlesOperationClaims claims due operations from three handles at
+// once, pages of 3: each is listed exactly once while claimed.
+func testHandlesOperationClaims(t *testing.T, db DB) {
+	const n = 20
+	hs := handles(t, db, 3)
+	p := paidPayment(t, hs[0], "o-h-oc")
+	now := soon()
+	for i := range n {
+		op := refundOp(p, 100, "")
+		mustUpdate(t, hs[i%3], p.ID, askRefund(op))
+		mustUpdate(t, hs[(i+1)%3], p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+			Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+				o.State, o.NextCheckAt = getpaid.OpUnknown, now.Add(-time.Duration(i)*time.Second)
+				return true, nil
+			}}})
+	}
+	var (
+		mu     sync.Mutex
+		listed = map[string]int{}
+		wg     sync.WaitGroup
+	)
+	for g := range 6 {
+		wg.Go(func() {
+			for {
+				ops, err := hs[g%3].DueOperations(ctx(t), getpaid.DueRequest{Now: now, Limit: 3, Claim: time.Minute})
+				if err != nil {
+					t.Errorf("DueOperations on handle %d: %v", g%3, err)
+					return
+				}
+				if len(ops) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, op := range ops {
+					listed[op.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(listed) != n {
+		t.Errorf("%d operations listed, want %d", len(listed), n)
+	}
+	for id, k := range listed {
+		if k != 1 {
+			t.Errorf("operation %s listed %d times across handles", id, k)
+		}
+	}
+	if ops, err := hs[1].DueOperations(ctx(t), getpaid.DueRequest{Now: now.Add(2 * time.Minute), Limit: 50}); err != nil || len(ops) != n {
+		t.Errorf("after the claims ran out: %d due, %v; want %d", len(ops), err, n)
+	}
 }
 
 // testHandlesDeliveryClaims claims deliveries from three handles at once:
