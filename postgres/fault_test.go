@@ -101,7 +101,9 @@ func TestConnectionsKilled(t *testing.T) {
 // after AcquireTimeout with ErrUnavailable, and nothing changes.
 func TestPoolExhausted(t *testing.T) {
 	t.Parallel()
-	s, _ := open(t, postgres.Options{MaxConns: 1, AcquireTimeout: 200 * time.Millisecond})
+	// Long enough for making the connection on a busy machine (under
+	// -race, with the other tests): the store's own operations must get it.
+	s, _ := open(t, postgres.Options{MaxConns: 1, AcquireTimeout: 2 * time.Second})
 	p := newPrepared(t, s)
 	holding, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
