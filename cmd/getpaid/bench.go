@@ -77,14 +77,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	var names []string
 	if *target != "" {
 		var urls []string
 		for _, u := range strings.Split(*target, ",") {
 			urls = append(urls, strings.TrimRight(strings.TrimSpace(u), "/"))
 		}
 		run("getpaid", urls, *key, *secret)
-		names = append(names, "getpaid")
 	} else {
 		exe, err := os.Executable()
 		if err != nil {
@@ -109,6 +107,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		run("ceiling", []string{"http://" + ceil.addr}, benchKey, benchSecret)
 		mem := map[string]string{"ceiling": procMemory(ceil.pid)}
 		stop()
+		var names []string
 		for _, n := range nservers {
 			name := "getpaid"
 			if n > 1 || len(nservers) > 1 {
