@@ -46,8 +46,8 @@
 // Statements are prepared once per connection (pgx's statement cache, the
 // default); behind a transaction-mode pooler such as PgBouncer, add
 // default_query_exec_mode=exec to the DSN. Writes are pipelined: creating a
-// payment (with its first change, history row, events, deliveries) is one round trip
-// and one implicit transaction.
+// payment (with its first change, history row, events and their deliveries)
+// is one round trip and one implicit transaction.
 //
 // The schema lives in migrations/ (goose files, embedded), applied by
 // Migrate ("getpaid migrate") or by Open unless Options.NoMigrate, under a
