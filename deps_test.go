@@ -17,7 +17,7 @@ const module = "github.com/getpaid-go/getpaid"
 // test-support suites) wire concrete adapters together.
 func TestDependencyRule(t *testing.T) {
 	t.Parallel()
-	adapters := []string{"broker/", "sqlite", "memory", "engine", "httpapi", "webhook", "admin", "metrics", "health", "tracing"}
+	adapters := []string{"broker/", "sqlite", "postgres", "memory", "engine", "httpapi", "webhook", "admin", "metrics", "health", "tracing"}
 	forbidden := func(pkg, imp string) bool {
 		switch {
 		case pkg == ".":

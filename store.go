@@ -14,6 +14,10 @@ import (
 // several processes) may share one database: a store must keep every rule
 // below across them. Every Store must pass storetest.Run.
 //
+// Times are kept to the microsecond (PostgreSQL's resolution): a time a
+// store is given (a delivery's next attempt, an operation's next check) may
+// be read back without its nanoseconds.
+//
 // Errors wrap ErrNotFound, ErrDuplicateEvent, ErrLivePaymentExists,
 // ErrConflict, ErrInvalidRequest (a bad filter or cursor), the error a
 // mutation's Apply returned, or ErrUnavailable when the database cannot be

@@ -98,11 +98,19 @@ func migrations() fs.FS {
 // write pool, under the file lock that keeps two processes from migrating
 // the same file at once.
 func schema(ctx context.Context, db *sql.DB, path string, check bool) ([]int64, error) {
-	c := migrate.Config{Dialect: database.DialectSQLite3, DB: db, FS: migrations(), Locker: newFileLocker(path), Legacy: true}
 	if check {
-		return nil, migrate.Check(ctx, c)
+		return nil, migrate.Check(ctx, migrateConfig(db, path))
 	}
-	return migrate.Up(ctx, c)
+	return migrateTo(ctx, db, path, 0)
+}
+
+// migrateTo applies the migrations up to version (all of them when 0).
+func migrateTo(ctx context.Context, db *sql.DB, path string, version int64) ([]int64, error) {
+	return migrate.UpTo(ctx, migrateConfig(db, path), version)
+}
+
+func migrateConfig(db *sql.DB, path string) migrate.Config {
+	return migrate.Config{Dialect: database.DialectSQLite3, DB: db, FS: migrations(), Locker: newFileLocker(path), Legacy: true}
 }
 
 // Open opens (creating if needed) the database at path, applies pending

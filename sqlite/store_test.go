@@ -33,12 +33,53 @@ func TestConformance(t *testing.T) {
 	for _, d := range drivers {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			storetest.Run(t, func(t *testing.T) getpaid.Store {
-				s, _ := openTemp(t, d)
-				return s
+			storetest.Run(t, func(t *testing.T) storetest.DB {
+				return &fileDB{path: filepath.Join(t.TempDir(), "getpaid.db"), opts: sqlite.Options{Driver: d}}
 			})
 		})
 	}
+}
+
+// fileDB is one SQLite file for the conformance suite: every handle is a
+// Store of its own on the file, as another process would open it.
+type fileDB struct {
+	path string
+	opts sqlite.Options
+}
+
+func (d *fileDB) Open(t *testing.T) getpaid.Store {
+	t.Helper()
+	s, err := d.OpenStore(t.Context(), false)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func (d *fileDB) OpenStore(ctx context.Context, noMigrate bool) (getpaid.Store, error) {
+	opts := d.opts
+	opts.NoMigrate = noMigrate
+	s, err := sqlite.Open(ctx, d.path, opts)
+	if err != nil {
+		return nil, err // not a typed nil
+	}
+	return s, nil
+}
+
+func (d *fileDB) Migrate(ctx context.Context, version int64) ([]int64, error) {
+	return sqlite.MigrateTo(ctx, d.path, d.opts, version)
+}
+
+// SetNewer records version 9999 as goose would after applying it.
+func (d *fileDB) SetNewer(ctx context.Context) error {
+	db, err := sqlite.OpenDB(d.path, d.opts)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, 1)")
+	return err
 }
 
 func TestReopen(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 )
 
 var concurrencyTests = []test{
-	{"SameEventOnce", testSameEventOnce},
-	{"NoLostUpdates", testNoLostUpdates},
-	{"ParallelCreates", testParallelCreates},
+	{"SameEventOnce", testSameEventOnce, nil},
+	{"NoLostUpdates", testNoLostUpdates, nil},
+	{"ParallelCreates", testParallelCreates, nil},
 }
 
 // testSameEventOnce applies one broker event from 50 goroutines at once:

@@ -10,19 +10,19 @@ import (
 )
 
 var createTests = []test{
-	{"RoundTrip", testRoundTrip},
-	{"Currencies", testCurrencies},
-	{"NotFound", testNotFound},
-	{"ByExternalID", testByExternalID},
-	{"ByOrderOldestFirst", testByOrder},
-	{"DuplicateID", testDuplicateID},
-	{"DuplicateExternalID", testDuplicateExternalID},
-	{"OneLivePerOrder", testOneLivePerOrder},
-	{"OneLiveIgnoredWithoutOption", testOneLiveOff},
-	{"CreateThen", testCreateThen},
-	{"CreateThenFails", testCreateThenFails},
-	{"StalePayments", testStalePayments},
-	{"StaleClaims", testStaleClaims},
+	{"RoundTrip", testRoundTrip, nil},
+	{"Currencies", testCurrencies, nil},
+	{"NotFound", testNotFound, nil},
+	{"ByExternalID", testByExternalID, nil},
+	{"ByOrderOldestFirst", testByOrder, nil},
+	{"DuplicateID", testDuplicateID, nil},
+	{"DuplicateExternalID", testDuplicateExternalID, nil},
+	{"OneLivePerOrder", testOneLivePerOrder, nil},
+	{"OneLiveIgnoredWithoutOption", testOneLiveOff, nil},
+	{"CreateThen", testCreateThen, nil},
+	{"CreateThenFails", testCreateThenFails, nil},
+	{"StalePayments", testStalePayments, nil},
+	{"StaleClaims", testStaleClaims, nil},
 }
 
 // testRoundTrip creates a payment with every field set and reads it back.

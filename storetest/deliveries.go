@@ -10,13 +10,13 @@ import (
 )
 
 var deliveryTests = []test{
-	{"WrittenWithEvents", testDeliveriesWritten},
-	{"ClaimLeases", testClaimLeases},
-	{"PaymentOrder", testDeliveryOrder},
-	{"Finish", testFinishDeliveries},
-	{"FinishByOtherOwnerIgnored", testFinishOtherOwner},
-	{"Replay", testReplay},
-	{"ConcurrentClaims", testConcurrentClaims},
+	{"WrittenWithEvents", testDeliveriesWritten, nil},
+	{"ClaimLeases", testClaimLeases, nil},
+	{"PaymentOrder", testDeliveryOrder, nil},
+	{"Finish", testFinishDeliveries, nil},
+	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
+	{"Replay", testReplay, nil},
+	{"ConcurrentClaims", testConcurrentClaims, nil},
 }
 
 // consumers are the consumers the delivery tests write for.
@@ -93,7 +93,7 @@ func testClaimLeases(t *testing.T, s getpaid.Store) {
 	for i := range 3 {
 		mustCreate(t, s, newPayment(fmt.Sprintf("o-cl-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
 	}
-	now := time.Now().Add(time.Second)
+	now := soon()
 	if got := claim(t, s, "a", now, 10, "webhook:https://other.example"); len(got) != 0 {
 		t.Fatalf("claimed %d deliveries of an unknown consumer", len(got))
 	}
@@ -124,7 +124,7 @@ func testDeliveryOrder(t *testing.T, s getpaid.Store) {
 	second := mustUpdate(t, s, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: subs(consumers[0]), Apply: prepare("DO").Apply})
 	other := newPayment("o-do2", 100, "PLN")
 	mustCreate(t, s, other, getpaid.CreateOptions{Deliver: subs(consumers[0])})
-	now := time.Now().Add(time.Second)
+	now := soon()
 	got := claim(t, s, "a", now, 10, consumers[0])
 	if len(got) != 2 || got[0].Delivery.PaymentID != p.ID || got[1].Delivery.PaymentID != other.ID {
 		t.Fatalf("claim: %+v; want p's first event and other's, not p's second", got)
@@ -160,7 +160,7 @@ func testFinishDeliveries(t *testing.T, s getpaid.Store) {
 	for i := range 3 {
 		mustCreate(t, s, newPayment(fmt.Sprintf("o-fd-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
 	}
-	now := time.Now().Add(time.Second)
+	now := soon()
 	got := claim(t, s, "a", now, 10, consumers[0])
 	if len(got) != 3 {
 		t.Fatalf("claimed %d", len(got))
@@ -212,7 +212,7 @@ func testFinishDeliveries(t *testing.T, s getpaid.Store) {
 // and was taken over is ignored.
 func testFinishOtherOwner(t *testing.T, s getpaid.Store) {
 	mustCreate(t, s, newPayment("o-fo", 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
-	now := time.Now().Add(time.Second)
+	now := soon()
 	old := claim(t, s, "slow", now, 10, consumers[0])
 	taken := claim(t, s, "fast", now.Add(2*time.Minute), 10, consumers[0])
 	if len(old) != 1 || len(taken) != 1 {
@@ -242,7 +242,7 @@ func testReplay(t *testing.T, s getpaid.Store) {
 	for i := range 3 {
 		mustCreate(t, s, newPayment(fmt.Sprintf("o-rp-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
 	}
-	now := time.Now().Add(time.Second)
+	now := soon()
 	var results []getpaid.DeliveryResult
 	for _, d := range claim(t, s, "a", now, 10, consumers...) {
 		r := getpaid.DeliveryResult{ID: d.Delivery.ID, Owner: "a", Attempt: getpaid.Attempt{At: now}}
@@ -285,7 +285,7 @@ func testConcurrentClaims(t *testing.T, s getpaid.Store) {
 	for i := range n {
 		mustCreate(t, s, newPayment(fmt.Sprintf("o-cc-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
 	}
-	now := time.Now().Add(time.Second)
+	now := soon()
 	var (
 		mu   sync.Mutex
 		seen = map[string]int{}

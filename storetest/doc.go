@@ -1,21 +1,32 @@
 // Package storetest is the conformance suite every getpaid.Store must pass.
 //
-// A store's own tests call Run with a constructor that returns a fresh, empty
-// store for each subtest:
+// A store's own tests call Run with a constructor that returns a new, empty
+// database for each subtest, as a DB whose Open returns a new handle on it
+// each time (River's riverdrivertest is the model):
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) getpaid.Store {
+//		storetest.Run(t, func(t *testing.T) storetest.DB {
 //			s := memory.New()
 //			t.Cleanup(func() { s.Close() })
-//			return s
+//			return storetest.SharedDB{Store: s}
 //		})
 //	}
+//
+// A SQL store's DB opens a Store of its own on the same database each time
+// (a new pool, as another process would), and implements MigratingDB so the
+// migration cases run too.
 //
 // The suite checks the contract documented on getpaid.Store: exact round
 // trips of every Payment field, not-found and conflict errors, the
 // one-live-payment-per-order policy, UpdatePayment's transaction semantics
 // (event-key dedupe, history rows, outbox events, versions), concurrency
-// (no lost updates, at-most-once event application) and the outbox.
+// (no lost updates, at-most-once event application) and the outbox; then
+// the same rules across two or three handles on one database (one event
+// applied once, no lost updates, one live payment per order, stale claims,
+// a write on one handle read on another at once); and, for a MigratingDB,
+// migrations (up on an empty database, up again a no-op, a schema behind
+// refused without migrating, a newer schema always refused, concurrent
+// migrating opens).
 //
 // Beyond the interface comments, the suite pins these details, which every
 // store so far follows: CreatePayment sets p.Version to 1 and p.CreatedAt and

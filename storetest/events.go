@@ -9,9 +9,9 @@ import (
 )
 
 var eventTests = []test{
-	{"Created", testCreatedEvent},
-	{"OrderAndPages", testEventOrder},
-	{"Load", testEventLoad},
+	{"Created", testCreatedEvent, nil},
+	{"OrderAndPages", testEventOrder, nil},
+	{"Load", testEventLoad, nil},
 }
 
 // testCreatedEvent checks the payment.created event CreatePayment writes.

@@ -12,12 +12,12 @@ import (
 )
 
 var operationTests = []test{
-	{"WrittenWithTheChange", testOperationWritten},
-	{"IdempotencyKeyPerPayment", testOperationKey},
-	{"Update", testOperationUpdate},
-	{"RefusedChangeWritesNothing", testOperationRefused},
-	{"ListAndFilter", testOperationList},
-	{"Due", testDueOperations},
+	{"WrittenWithTheChange", testOperationWritten, nil},
+	{"IdempotencyKeyPerPayment", testOperationKey, nil},
+	{"Update", testOperationUpdate, nil},
+	{"RefusedChangeWritesNothing", testOperationRefused, nil},
+	{"ListAndFilter", testOperationList, nil},
+	{"Due", testDueOperations, nil},
 }
 
 // paidPayment creates a payment of 100 PLN and captures it.
@@ -213,7 +213,7 @@ func testOperationList(t *testing.T, s getpaid.Store) {
 // testDueOperations checks which operations the reconciler gets, and claims.
 func testDueOperations(t *testing.T, s getpaid.Store) {
 	p := paidPayment(t, s, "o-du")
-	now := time.Now().Add(time.Second)
+	now := soon()
 	set := func(st getpaid.OperationState, next time.Time) string {
 		op := refundOp(p, 100, "")
 		mustUpdate(t, s, p.ID, askRefund(op))

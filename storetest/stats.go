@@ -12,10 +12,10 @@ import (
 // statsTests check the optional monitoring capabilities; each is skipped for
 // a store that does not implement it.
 var statsTests = []test{
-	{"TotalsMatchListing", testTotals},
-	{"TotalsFollowChanges", testTotalsFollowChanges},
-	{"Backlog", testBacklog},
-	{"Ready", testReady},
+	{"TotalsMatchListing", testTotals, nil},
+	{"TotalsFollowChanges", testTotalsFollowChanges, nil},
+	{"Backlog", testBacklog, nil},
+	{"Ready", testReady, nil},
 }
 
 // bruteTotals adds up every payment the listing returns for f: what

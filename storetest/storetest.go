@@ -14,11 +14,41 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// Run runs the conformance suite against stores made by newStore, which must
-// return a fresh, empty store for each subtest (and should register its Close
-// with t.Cleanup). Every subtest gets its own store and runs in parallel with
-// the others.
-func Run(t *testing.T, newStore func(t *testing.T) getpaid.Store) {
+// DB is one database the suite runs a case against. Open returns a new
+// handle on it each time it is called, as another process opening the same
+// database would get: the cases across handles use two or three of them.
+type DB interface {
+	// Open opens another handle on the database, applying migrations as
+	// the store's own Open does by default, and registers its Close with
+	// t.Cleanup. It fails the test when the store cannot be opened.
+	Open(t *testing.T) getpaid.Store
+}
+
+// MigratingDB is a DB of a store with schema migrations. The suite's
+// migration cases run only on one; they get a new, empty database from
+// Run's constructor like every other case.
+type MigratingDB interface {
+	DB
+	// OpenStore opens a handle and returns Open's error instead of failing
+	// the test: with noMigrate, a handle that refuses a database whose
+	// schema is behind instead of migrating it. The caller closes it.
+	OpenStore(ctx context.Context, noMigrate bool) (getpaid.Store, error)
+	// Migrate applies the migrations up to and including version (all of
+	// them when version is 0), as "getpaid migrate" does, and returns the
+	// versions it applied.
+	Migrate(ctx context.Context, version int64) ([]int64, error)
+	// SetNewer records in the database a migration newer than any the store
+	// knows, as a newer getpaid would have.
+	SetNewer(ctx context.Context) error
+}
+
+// Run runs the conformance suite against databases made by newDB, which must
+// return a new, empty database (no schema applied yet) for each subtest and
+// remove it at the end of the test (t.Cleanup). Every subtest gets its own
+// database and runs in parallel with the others; most cases use one handle,
+// the "Handles" cases several on one database, and the "Migrations" cases
+// run when the DB is a MigratingDB.
+func Run(t *testing.T, newDB func(t *testing.T) DB) {
 	t.Helper()
 	groups := []struct {
 		name  string
@@ -31,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) getpaid.Store) {
 		{"Deliveries", deliveryTests},
 		{"Operations", operationTests},
 		{"Stats", statsTests},
+		{"Handles", handleTests},
+		{"Migrations", migrationTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -38,17 +70,31 @@ func Run(t *testing.T, newStore func(t *testing.T) getpaid.Store) {
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
-					tc.run(t, newStore(t))
+					db := newDB(t)
+					if tc.runDB != nil {
+						tc.runDB(t, db)
+						return
+					}
+					tc.run(t, db.Open(t))
 				})
 			}
 		})
 	}
 }
 
-// test is one named check of the suite.
+// SharedDB is the DB of a store whose handles are one value (an in-memory
+// store): Open returns the same store every time.
+type SharedDB struct{ Store getpaid.Store }
+
+// Open implements DB.
+func (d SharedDB) Open(*testing.T) getpaid.Store { return d.Store }
+
+// test is one named check of the suite: run gets one handle, runDB the
+// database (for cases across handles, or of migrations).
 type test struct {
-	name string
-	run  func(t *testing.T, s getpaid.Store)
+	name  string
+	run   func(t *testing.T, s getpaid.Store)
+	runDB func(t *testing.T, db DB)
 }
 
 // cmpOpts compares payments and events: times by instant (time.Equal) and nil
@@ -57,6 +103,11 @@ var cmpOpts = cmp.Options{
 	cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),
 	cmpopts.EquateEmpty(),
 }
+
+// soon is a second from now, in whole microseconds: stores keep times to
+// the microsecond (see getpaid.Store), so a time a case gives a store is
+// read back equal.
+func soon() time.Time { return time.Now().Add(time.Second).UTC().Truncate(time.Microsecond) }
 
 // ctx returns a context that ends with the test.
 func ctx(t *testing.T) context.Context { return t.Context() }
@@ -167,6 +218,11 @@ func wantErr(t *testing.T, op string, err, want error) {
 	t.Helper()
 	if !errors.Is(err, want) {
 		t.Fatalf("%s: got error %v, want %v", op, err, want)
+	}
+	// A refusal (or Apply's own error) must not read as the database being
+	// down: the HTTP layer would answer 503 and invite endless retries.
+	if want != getpaid.ErrUnavailable && errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("%s: error %v is also getpaid.ErrUnavailable", op, err)
 	}
 }
 

@@ -3,15 +3,14 @@ package storetest_test
 import (
 	"testing"
 
-	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/memory"
 	"github.com/getpaid-go/getpaid/storetest"
 )
 
 func TestMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) getpaid.Store {
+	storetest.Run(t, func(t *testing.T) storetest.DB {
 		s := memory.New()
 		t.Cleanup(func() { _ = s.Close() })
-		return s
+		return storetest.SharedDB{Store: s}
 	})
 }

@@ -10,12 +10,12 @@ import (
 )
 
 var updateTests = []test{
-	{"StatusChange", testStatusChange},
-	{"ApplyError", testApplyError},
-	{"Unchanged", testUnchanged},
-	{"DuplicateEvent", testDuplicateEvent},
-	{"AmountsOnly", testAmountsOnly},
-	{"ResultIsolated", testResultIsolated},
+	{"StatusChange", testStatusChange, nil},
+	{"ApplyError", testApplyError, nil},
+	{"Unchanged", testUnchanged, nil},
+	{"DuplicateEvent", testDuplicateEvent, nil},
+	{"AmountsOnly", testAmountsOnly, nil},
+	{"ResultIsolated", testResultIsolated, nil},
 }
 
 // testStatusChange checks what a status move persists.

@@ -32,36 +32,57 @@ const (
 var stepNames = []string{"create", "read", "callback", "read-paid"}
 
 // cmdBench measures whole payment lifecycles over HTTP: create (answered
-// prepared with its redirect), read, signed paid callback, read. It starts a
-// real `getpaid serve` on durable SQLite and the trivial in-memory ceiling
-// server as child processes, and loads both, side by side, at each
-// concurrency.
+// prepared with its redirect), read, signed paid callback, read. It starts
+// the trivial in-memory ceiling server and real `getpaid serve` processes
+// (on a fresh durable SQLite file, or on --database) as child processes, and
+// loads them at each concurrency. With several servers (--servers 3), they
+// share the database and each request of a lifecycle goes to the next
+// server, as behind a round-robin load balancer.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
 	dur := fs.Duration("duration", 5*time.Second, "load duration per server and concurrency")
 	concs := fs.String("concurrency", "1,8,32", "comma-separated concurrency levels")
-	target := fs.String("target", "", "bench an already running getpaid at this URL instead (needs --api-key, --secret)")
+	target := fs.String("target", "", "bench already running getpaid servers at these comma-separated URLs instead (needs --api-key, --secret)")
 	key := fs.String("api-key", benchKey, "API key of --target")
 	secret := fs.String("secret", benchSecret, "dummy backend secret of --target")
+	database := fs.String("database", "", "database of the servers it starts: postgres://... (use a scratch database: the bench's payments stay in it); default a fresh SQLite file")
+	counts := fs.String("servers", "1", "comma-separated numbers of getpaid serve processes sharing the database, one run each")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the first server of each run to this file (a run with N servers: FILE.N)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var levels []int
-	for _, s := range strings.Split(*concs, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			return fmt.Errorf("bench: bad concurrency %q", s)
+	levels, err := intList(*concs)
+	if err != nil {
+		return fmt.Errorf("bench: --concurrency: %w", err)
+	}
+	nservers, err := intList(*counts)
+	if err != nil {
+		return fmt.Errorf("bench: --servers: %w", err)
+	}
+	fmt.Fprintf(stdout, "lifecycle = create -> read -> signed paid callback -> read; %s per run; GOMAXPROCS of this client=%d\n\n", *dur, runtimeProcs())
+	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s\n", "server", "conc", "lifecycles/s", "errors", "create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99")
+	results := map[string]map[int]float64{}
+	run := func(name string, urls []string, key, secret string) {
+		results[name] = map[int]float64{}
+		for _, c := range levels {
+			r := load(ctx, urls, key, secret, c, *dur)
+			results[name][c] = r.rate
+			fmt.Fprintf(stdout, "%-10s %5d %12.0f %8d", name, c, r.rate, r.errors)
+			for i := range stepNames {
+				fmt.Fprintf(stdout, "  %-15s", fmt.Sprintf("%s/%s", ms(r.p50[i]), ms(r.p99[i])))
+			}
+			fmt.Fprintln(stdout)
+			if r.firstErr != nil {
+				fmt.Fprintf(stdout, "           first error: %v\n", r.firstErr)
+			}
 		}
-		levels = append(levels, n)
 	}
-	type srv struct {
-		name string
-		url  string
-		pid  int
-	}
-	var servers []srv
 	if *target != "" {
-		servers = append(servers, srv{name: "getpaid", url: strings.TrimRight(*target, "/")})
+		var urls []string
+		for _, u := range strings.Split(*target, ",") {
+			urls = append(urls, strings.TrimRight(strings.TrimSpace(u), "/"))
+		}
+		run("getpaid", urls, *key, *secret)
 	} else {
 		exe, err := os.Executable()
 		if err != nil {
@@ -72,50 +93,76 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer os.RemoveAll(dir)
-		ceil, stop1, err := startChild(ctx, exe, "bench-ceiling", "--addr", "127.0.0.1:0")
+		db := *database
+		if db == "" {
+			db = "sqlite:" + filepath.Join(dir, "bench.db")
+		}
+		if _, err := migrateStore(ctx, db); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		ceil, stop, err := startChild(ctx, exe, "bench-ceiling", "--addr", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		defer stop1()
-		gp, stop2, err := startGetpaid(ctx, exe, dir)
-		if err != nil {
-			return err
-		}
-		defer stop2()
-		servers = append(servers, srv{"ceiling", "http://" + ceil.addr, ceil.pid}, srv{"getpaid", "http://" + gp.addr, gp.pid})
-	}
-	fmt.Fprintf(stdout, "lifecycle = create -> read -> signed paid callback -> read; %s per run; GOMAXPROCS of this client=%d\n\n", *dur, runtimeProcs())
-	fmt.Fprintf(stdout, "%-8s %5s %12s %8s  %-15s %-15s %-15s %-15s\n", "server", "conc", "lifecycles/s", "errors", "create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99")
-	results := map[string]map[int]float64{}
-	for _, c := range levels {
-		for _, s := range servers {
-			r := load(ctx, s.url, *key, *secret, c, *dur)
-			if results[s.name] == nil {
-				results[s.name] = map[int]float64{}
+		run("ceiling", []string{"http://" + ceil.addr}, benchKey, benchSecret)
+		mem := map[string]string{"ceiling": procMemory(ceil.pid)}
+		stop()
+		var names []string
+		for _, n := range nservers {
+			name := "getpaid"
+			if n > 1 || len(nservers) > 1 {
+				name = fmt.Sprintf("getpaid×%d", n)
 			}
-			results[s.name][c] = r.rate
-			fmt.Fprintf(stdout, "%-8s %5d %12.0f %8d", s.name, c, r.rate, r.errors)
-			for i := range stepNames {
-				fmt.Fprintf(stdout, "  %-15s", fmt.Sprintf("%s/%s", ms(r.p50[i]), ms(r.p99[i])))
+			var prof string
+			if *profile != "" {
+				prof = *profile
+				if len(nservers) > 1 {
+					prof = fmt.Sprintf("%s.%d", *profile, n)
+				}
 			}
-			fmt.Fprintln(stdout)
-			if r.firstErr != nil {
-				fmt.Fprintf(stdout, "         first error: %v\n", r.firstErr)
+			urls, pids, stop, err := startGetpaids(ctx, exe, dir, db, n, prof)
+			if err != nil {
+				return err
+			}
+			run(name, urls, benchKey, benchSecret)
+			for i, pid := range pids {
+				mem[fmt.Sprintf("%s #%d", name, i+1)] = procMemory(pid)
+			}
+			stop()
+			names = append(names, name)
+		}
+		fmt.Fprintln(stdout)
+		for _, c := range levels {
+			ceil := results["ceiling"][c]
+			for _, name := range names {
+				if ceil > 0 {
+					fmt.Fprintf(stdout, "concurrency %d: %s reaches %.0f%% of the HTTP ceiling\n", c, name, 100*results[name][c]/ceil)
+				}
 			}
 		}
-	}
-	fmt.Fprintln(stdout)
-	for _, c := range levels {
-		if ceil, ok := results["ceiling"][c]; ok && ceil > 0 {
-			fmt.Fprintf(stdout, "concurrency %d: getpaid reaches %.0f%% of the HTTP ceiling\n", c, 100*results["getpaid"][c]/ceil)
+		keys := make([]string, 0, len(mem))
+		for k := range mem {
+			keys = append(keys, k)
 		}
-	}
-	for _, s := range servers {
-		if s.pid != 0 {
-			fmt.Fprintf(stdout, "%s server memory: %s\n", s.name, procMemory(s.pid))
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(stdout, "%s server memory: %s\n", k, mem[k])
 		}
 	}
 	return nil
+}
+
+// intList parses "1,8,32".
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad number %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 type child struct {
@@ -143,21 +190,52 @@ func startChild(ctx context.Context, exe string, args ...string) (*child, func()
 	return &child{addr: strings.TrimSpace(line), pid: cmd.Process.Pid}, stop, nil
 }
 
-// startGetpaid runs `getpaid serve` on a fresh durable SQLite file.
-func startGetpaid(ctx context.Context, exe, dir string) (*child, func(), error) {
+// startGetpaids runs n `getpaid serve` processes on database (migrated
+// already), the first with a CPU profile to profile when it is set, and
+// returns their URLs and pids and a func that stops them all.
+func startGetpaids(ctx context.Context, exe, dir, database string, n int, profile string) ([]string, []int, func(), error) {
+	var (
+		urls  []string
+		pids  []int
+		stops []func()
+	)
+	stopAll := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	for i := range n {
+		var extra []string
+		if i == 0 && profile != "" {
+			extra = []string{"--cpuprofile", profile}
+		}
+		c, stop, err := startGetpaid(ctx, exe, filepath.Join(dir, fmt.Sprintf("server-%d.yaml", i)), database, extra...)
+		if err != nil {
+			stopAll()
+			return nil, nil, nil, err
+		}
+		stops = append(stops, stop)
+		urls = append(urls, "http://"+c.addr)
+		pids = append(pids, c.pid)
+	}
+	return urls, pids, stopAll, nil
+}
+
+// startGetpaid runs `getpaid serve` on database with a config written to
+// path, and waits until it answers.
+func startGetpaid(ctx context.Context, exe, path, database string, extra ...string) (*child, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cfg := fmt.Sprintf("listen: %s\nbase_url: http://%s\ndatabase: sqlite:%s\napi_keys: [%s]\nbackends:\n  dummy:\n    secret: %s\n",
-		addr, addr, filepath.Join(dir, "bench.db"), benchKey, benchSecret)
-	path := filepath.Join(dir, "getpaid.yaml")
+	cfg := fmt.Sprintf("listen: %s\nbase_url: http://%s\ndatabase: %q\napi_keys: [%s]\nbackends:\n  dummy:\n    secret: %s\n",
+		addr, addr, database, benchKey, benchSecret)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "serve", "--config", path, "--quiet")
+	cmd := exec.CommandContext(ctx, exe, append([]string{"serve", "--config", path, "--quiet"}, extra...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
@@ -182,7 +260,7 @@ type loadResult struct {
 	p50, p99 [4]time.Duration
 }
 
-func load(ctx context.Context, base, key, secret string, conc int, dur time.Duration) loadResult {
+func load(ctx context.Context, bases []string, key, secret string, conc int, dur time.Duration) loadResult {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, MaxIdleConns: conc * 2}}
 	defer client.CloseIdleConnections()
 	var mu sync.Mutex
@@ -200,7 +278,7 @@ func load(ctx context.Context, base, key, secret string, conc int, dur time.Dura
 			n, errs := 0, 0
 			var firstErr error
 			for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
-				d, err := lifecycle(ctx, client, base, key, secret, fmt.Sprintf("bench-%d-%d-%d", start.UnixNano(), w, i))
+				d, err := lifecycle(ctx, client, rotate(bases, w+i), key, secret, fmt.Sprintf("bench-%d-%d-%d", start.UnixNano(), w, i))
 				if err != nil {
 					errs++
 					if firstErr == nil {
@@ -233,7 +311,16 @@ func load(ctx context.Context, base, key, secret string, conc int, dur time.Dura
 	return res
 }
 
-func lifecycle(ctx context.Context, c *http.Client, base, key, secret, order string) ([4]time.Duration, error) {
+// rotate returns bases from the k-th on, wrapping around: lifecycle sends
+// its i-th request to the i-th.
+func rotate(bases []string, k int) []string {
+	k %= len(bases)
+	return append(append([]string(nil), bases[k:]...), bases[:k]...)
+}
+
+// lifecycle runs one payment's lifecycle, request i going to bases[i%len].
+func lifecycle(ctx context.Context, c *http.Client, bases []string, key, secret, order string) ([4]time.Duration, error) {
+	base := func(i int) string { return bases[i%len(bases)] }
 	var d [4]time.Duration
 	body, _ := json.Marshal(map[string]any{"order_id": order, "amount": "12.34", "currency": "PLN", "backend": "dummy",
 		"description": "bench", "buyer": map[string]string{"email": "bench@example.com"}, "return_url": "https://shop.example/o/" + order})
@@ -243,7 +330,7 @@ func lifecycle(ctx context.Context, c *http.Client, base, key, secret, order str
 		Redirect *getpaid.Redirect `json:"redirect"`
 	}
 	t := time.Now()
-	if err := call(ctx, c, "POST", base+"/api/v1/payments", key, nil, body, 201, &p); err != nil {
+	if err := call(ctx, c, "POST", base(0)+"/api/v1/payments", key, nil, body, 201, &p); err != nil {
 		return d, fmt.Errorf("create: %w", err)
 	}
 	d[0] = time.Since(t)
@@ -251,18 +338,18 @@ func lifecycle(ctx context.Context, c *http.Client, base, key, secret, order str
 		return d, fmt.Errorf("create answered %q without a redirect", p.Status)
 	}
 	t = time.Now()
-	if err := call(ctx, c, "GET", base+"/api/v1/payments/"+p.ID, key, nil, nil, 200, &p); err != nil {
+	if err := call(ctx, c, "GET", base(1)+"/api/v1/payments/"+p.ID, key, nil, nil, 200, &p); err != nil {
 		return d, fmt.Errorf("read: %w", err)
 	}
 	d[1] = time.Since(t)
 	cb, sig := dummy.EncodeCallback(secret, dummy.Callback{PaymentID: p.ID, EventID: "evt-" + p.ID, Status: "paid", Amount: "12.34", Currency: "PLN"})
 	t = time.Now()
-	if err := call(ctx, c, "POST", base+"/callback/dummy", "", map[string]string{dummy.SignatureHeader: sig}, cb, 200, nil); err != nil {
+	if err := call(ctx, c, "POST", base(2)+"/callback/dummy", "", map[string]string{dummy.SignatureHeader: sig}, cb, 200, nil); err != nil {
 		return d, fmt.Errorf("callback: %w", err)
 	}
 	d[2] = time.Since(t)
 	t = time.Now()
-	if err := call(ctx, c, "GET", base+"/api/v1/payments/"+p.ID, key, nil, nil, 200, &p); err != nil {
+	if err := call(ctx, c, "GET", base(3)+"/api/v1/payments/"+p.ID, key, nil, nil, 200, &p); err != nil {
 		return d, fmt.Errorf("read paid: %w", err)
 	}
 	d[3] = time.Since(t)

@@ -82,7 +82,7 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 // environment overrides:
 //
 //	GETPAID_API_KEYS=k1,k2                  replaces api_keys
-//	GETPAID_DATABASE=sqlite:/path           replaces database
+//	GETPAID_DATABASE=sqlite:/path           replaces database (or postgres://user:password@host:5432/db)
 //	GETPAID_BACKEND_<NAME>_<SETTING>=value  sets one backend setting (e.g. GETPAID_BACKEND_PAYU_PLN_SECOND_KEY;
 //	                                        NAME is the backend's name in upper case, "-" written "_")
 func loadConfig(path string) (*fileConfig, error) {
@@ -121,7 +121,7 @@ func parseConfig(raw []byte, env []string) (*fileConfig, error) {
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Database == "" {
-		return nil, errors.New("config: database is required (sqlite:PATH)")
+		return nil, errors.New("config: database is required (sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE)")
 	}
 	if len(c.Backends) == 0 {
 		return nil, errors.New("config: no backends enabled")

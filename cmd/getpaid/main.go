@@ -10,7 +10,7 @@
 //	getpaid operations list|show|resolve ...
 //	getpaid events list|show|replay ...
 //	getpaid simulate BROKER --addr HOST:PORT
-//	getpaid bench [--duration 5s] [--concurrency 1,8,32]
+//	getpaid bench [--duration 5s] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
 //	getpaid admin passwd < password
 //	getpaid admin seed --config getpaid.yaml --count 1000000
 //
@@ -41,7 +41,7 @@ Usage:
   getpaid operations list|show|resolve ...          money operations: what was asked of brokers, resolve doubt
   getpaid events list|show|replay ...               events and their deliveries to webhooks and listeners
   getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24, dotpay, tpay, transferuj)
-  getpaid bench [--duration D] [--concurrency 1,8,32]
+  getpaid bench [--duration D] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
                                                     measure full payment lifecycles over HTTP
   getpaid admin passwd|seed ...                     operator console tools: hash a password, seed a benchmark database
 `

@@ -45,7 +45,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := buildServer(ctx, c, log)
 	if err != nil {
-		return err
+		return schemaAdvice(err, *path)
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/getpaid-go/getpaid"
-	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
@@ -24,13 +23,12 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	file, ok := strings.CutPrefix(c.Database, "sqlite:")
-	if !ok {
-		return fmt.Errorf("migrate: database %q: only sqlite:PATH is supported", c.Database)
+	if c.Database == "memory:" {
+		return errors.New("migrate: the memory: database has no schema to migrate")
 	}
-	applied, err := sqlite.Migrate(ctx, file, sqlite.Options{})
+	applied, err := migrateStore(ctx, c.Database)
 	if err != nil {
-		return err
+		return schemaAdvice(err, *path)
 	}
 	if len(applied) == 0 {
 		fmt.Fprintln(stdout, "database is up to date")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
 	"github.com/getpaid-go/getpaid/metrics"
+	"github.com/getpaid-go/getpaid/postgres"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
@@ -120,7 +122,11 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 	return rest, kind, title, nil
 }
 
-// openStore opens the store a database URL names.
+// openStore opens the store a database URL names. SQLite is migrated on
+// open (one process owns the file); PostgreSQL never is: several processes
+// share it, and its schema changes once, with "getpaid migrate", before they
+// start. A schema this getpaid does not match is refused with
+// getpaid.ErrSchemaOutdated or getpaid.ErrSchemaNewer.
 func openStore(ctx context.Context, database string, opts ...sqlite.Options) (getpaid.Store, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
@@ -131,11 +137,54 @@ func openStore(ctx context.Context, database string, opts ...sqlite.Options) (ge
 		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), o)
 	case database == "memory:":
 		return memory.New(), nil
-	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
-		return nil, errors.New("database: PostgreSQL is not supported yet; use sqlite:PATH")
+	case isPostgres(database):
+		return postgres.Open(ctx, database, postgres.Options{NoMigrate: true})
 	default:
-		return nil, fmt.Errorf("database %q: want sqlite:PATH", database)
+		return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE", redact(database))
 	}
+}
+
+// migrateStore applies the pending migrations of the database a URL names
+// and returns the versions applied.
+func migrateStore(ctx context.Context, database string) ([]int64, error) {
+	switch {
+	case strings.HasPrefix(database, "sqlite:"):
+		return sqlite.Migrate(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{})
+	case isPostgres(database):
+		return postgres.Migrate(ctx, database)
+	case database == "memory:":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE", redact(database))
+}
+
+// isPostgres reports whether a database URL names PostgreSQL.
+func isPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+// redact hides the password of a database URL, for messages.
+func redact(database string) string {
+	u, err := url.Parse(database)
+	if err != nil || u.User == nil {
+		return database
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// schemaAdvice explains what to do about a database schema this getpaid
+// does not match, or returns err as it is.
+func schemaAdvice(err error, config string) error {
+	switch {
+	case errors.Is(err, getpaid.ErrSchemaOutdated):
+		return fmt.Errorf("%w\nthe database schema is older than this getpaid: run \"getpaid migrate --config %s\" once (from one place, with this getpaid), then start the servers again", err, config)
+	case errors.Is(err, getpaid.ErrSchemaNewer):
+		return fmt.Errorf("%w\nthe database was migrated by a newer getpaid: run that version (or a later one) of getpaid; this one cannot use the database", err)
+	}
+	return err
 }
 
 // server is a wired getpaid: store, brokers, engine and HTTP handler, with

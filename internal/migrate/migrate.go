@@ -49,6 +49,13 @@ func provider(c Config) (*goose.Provider, error) {
 // refuses, with getpaid.ErrSchemaNewer, a database that has migrations this
 // binary does not know.
 func Up(ctx context.Context, c Config) ([]int64, error) {
+	return UpTo(ctx, c, 0)
+}
+
+// UpTo applies the pending migrations up to and including version (all of
+// them when version is 0) and returns the versions it applied. Like Up, it
+// refuses a database newer than this binary knows.
+func UpTo(ctx context.Context, c Config, version int64) ([]int64, error) {
 	if c.Legacy {
 		if err := adoptLegacy(ctx, c); err != nil {
 			return nil, err
@@ -61,7 +68,12 @@ func Up(ctx context.Context, c Config) ([]int64, error) {
 	if err := checkNotNewer(ctx, p); err != nil {
 		return nil, err
 	}
-	res, err := p.Up(ctx)
+	var res []*goose.MigrationResult
+	if version > 0 {
+		res, err = p.UpTo(ctx, version)
+	} else {
+		res, err = p.Up(ctx)
+	}
 	var applied []int64
 	for _, r := range res {
 		if r.Error == nil {

@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// do runs op, an attempt at one store operation, on a pooled connection,
+// within the store's timeout. An attempt that failed in a way that
+// guarantees nothing was committed (a connection lost or a deadlock before
+// the commit was sent, PostgreSQL restarting) is tried again, up to
+// attempts times: a process keeps working through a database restart
+// without its callers seeing more than a short delay or ErrUnavailable.
+// The error returned is classified (see classify) and prefixed with op's
+// name.
+func (s *Store) do(ctx context.Context, name string, op func(ctx context.Context, c *pgx.Conn) error) error {
+	octx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var err error
+	for n := 1; ; n++ {
+		err = s.attempt(octx, op)
+		if err == nil || n == attempts || !retryable(err) {
+			break
+		}
+		select {
+		case <-time.After(retryWait(n)):
+			continue
+		case <-octx.Done():
+		}
+		break
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", name, classify(ctx, err))
+	}
+	return nil
+}
+
+// attempt runs op once on a connection of the pool. A connection left inside
+// a transaction (op failed half way) is rolled back before it goes back.
+func (s *Store) attempt(ctx context.Context, op func(ctx context.Context, c *pgx.Conn) error) error {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	err = op(ctx, conn.Conn())
+	if pc := conn.Conn().PgConn(); !pc.IsClosed() && pc.TxStatus() != 'I' {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		if _, rerr := conn.Exec(rctx, "ROLLBACK"); rerr != nil {
+			_ = pc.Close(rctx) // the pool drops a closed connection
+		}
+		cancel()
+	}
+	return err
+}
+
+// acquire takes a connection from the pool, waiting at most the store's
+// AcquireTimeout: a pool exhausted for that long, or a database that does
+// not answer, is getpaid.ErrUnavailable.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
+	defer cancel()
+	conn, err := s.pool.Acquire(actx)
+	if err == nil {
+		return conn, nil
+	}
+	if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		st := s.pool.Stat()
+		return nil, fmt.Errorf("%w: no database connection within %s (%d of %d in use): %w",
+			getpaid.ErrUnavailable, s.acquireTimeout, st.AcquiredConns(), st.MaxConns(), err)
+	}
+	return nil, err
+}

@@ -1,0 +1,344 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// deliveryCols are the deliveries columns scanDelivery reads, in order.
+const deliveryCols = `id, event_id, payment_id, consumer, state, attempts, next_at, last_status, last_error,
+	created_at, updated_at, delivered_at`
+
+// The delivery statements.
+const (
+	// A delivery is written with its event, in the same transaction: its
+	// event's seq is there to copy.
+	sqlInsertDelivery = `INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
+		VALUES ($1, $2, (SELECT seq FROM outbox WHERE id = $2), $3, $4, $5, $6, $7, $8)`
+	sqlEvent = "SELECT " + eventCols + " FROM outbox WHERE id = $1"
+	// One statement tells "no attempts" (a row of NULLs) from "no delivery"
+	// (no row).
+	sqlAttempts = `SELECT a.at, a.status, a.error, a.duration FROM deliveries d
+		LEFT JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.id = $1 ORDER BY a.at, a.seq`
+	// The deliveries to finish, locked in one order in every process.
+	sqlLockDeliveries = "SELECT lease_owner, " + deliveryCols + ` FROM deliveries
+		WHERE id = ANY($1) AND state = 'pending' ORDER BY id FOR UPDATE`
+	sqlFinishDelivery = `UPDATE deliveries SET state = $2, attempts = $3, next_at = $4, lease_owner = '', lease_until = '-infinity',
+		last_status = $5, last_error = $6, updated_at = $7, delivered_at = $8 WHERE id = $1`
+	sqlInsertAttempt = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
+)
+
+// sqlClaim finds the deliveries due now for some consumers, oldest event
+// first, and leases them in one statement. A delivery waits while an
+// earlier one of its payment to its consumer is pending (leased or not):
+// consumers get a payment's events in the order of its changes. Rows another
+// transaction holds (another process's claim or finish) are skipped, not
+// waited for (FOR UPDATE SKIP LOCKED), so no two callers lease one delivery;
+// a row claimed and committed meanwhile fails the lease condition when
+// PostgreSQL checks it again on locking it.
+const sqlClaim = `WITH picked AS (
+		SELECT d.id AS picked_id FROM deliveries d
+		WHERE d.state = 'pending' AND d.consumer = ANY($1) AND d.next_at <= $2 AND d.lease_until <= $2
+		  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
+		                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
+		ORDER BY d.event_seq LIMIT $3
+		FOR UPDATE OF d SKIP LOCKED)
+	UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM picked, outbox o
+	WHERE d.id = picked_id AND o.id = d.event_id
+	RETURNING d.event_seq, d.id, d.event_id, d.payment_id, d.consumer, d.state, d.attempts, d.next_at, d.last_status,
+		d.last_error, d.created_at, d.updated_at, d.delivered_at, o.id, o.type, o.payment_id, o.order_id, o.backend,
+		o.from_status, o.to_status, o.amount, o.currency, o.captured, o.refunded, o.at`
+
+// scanDelivery reads one deliveries row of deliveryCols (after any leading
+// columns scanned into lead).
+func scanDelivery(row pgx.Row, lead ...any) (*getpaid.Delivery, error) {
+	var r rawDelivery
+	if err := row.Scan(append(lead, r.dest()...)...); err != nil {
+		return nil, err
+	}
+	return r.delivery(), nil
+}
+
+// rawDelivery is a deliveries row as scanned, before its conversions.
+type rawDelivery struct {
+	d           getpaid.Delivery
+	state       string
+	deliveredAt *time.Time
+}
+
+// dest points the deliveryCols of a row into r.
+func (r *rawDelivery) dest() []any {
+	return []any{&r.d.ID, &r.d.EventID, &r.d.PaymentID, &r.d.Consumer, &r.state, &r.d.Attempts, &r.d.NextAt,
+		&r.d.LastStatus, &r.d.LastError, &r.d.CreatedAt, &r.d.UpdatedAt, &r.deliveredAt}
+}
+
+// delivery converts the scanned row.
+func (r *rawDelivery) delivery() *getpaid.Delivery {
+	d := r.d
+	d.State = getpaid.DeliveryState(r.state)
+	d.NextAt, d.CreatedAt, d.UpdatedAt = d.NextAt.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	if r.deliveredAt != nil {
+		d.DeliveredAt = r.deliveredAt.UTC()
+	}
+	return &d
+}
+
+// nullTime is t for a nullable column: NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Event implements getpaid.Store.
+func (s *Store) Event(ctx context.Context, id string) (*getpaid.Event, error) {
+	var ev getpaid.Event
+	err := s.do(ctx, "event "+id, func(ctx context.Context, c *pgx.Conn) error {
+		var err error
+		ev, err = scanEvent(c.QueryRow(ctx, sqlEvent, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return getpaid.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
+// Events implements getpaid.Store: newest first by outbox order (seq). The
+// cursor is the seq of the last event of the previous page.
+func (s *Store) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.EventPage, error) {
+	var w where
+	w.add("payment_id =", f.PaymentID)
+	page := &getpaid.EventPage{}
+	next, err := s.page(ctx, "list events", "outbox", eventCols, w, f.Limit, f.Cursor,
+		func() { page.Events = nil },
+		func(rows pgx.Rows, seq *int64) error {
+			ev, err := scanEvent(rows, seq)
+			if err == nil {
+				page.Events = append(page.Events, ev)
+			}
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	page.NextCursor = next
+	return page, nil
+}
+
+// ClaimDeliveries implements getpaid.Store: finding and leasing are one
+// statement (see sqlClaim).
+func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
+	if len(r.Consumers) == 0 {
+		return nil, nil
+	}
+	var limit *int
+	if r.Limit > 0 {
+		limit = &r.Limit
+	}
+	type claimed struct {
+		seq int64
+		c   getpaid.ClaimedDelivery
+	}
+	var out []claimed
+	err := s.do(ctx, "claim deliveries", func(ctx context.Context, c *pgx.Conn) error {
+		out = out[:0]
+		// A delivery is due when its time is at or before Now (stored
+		// times are whole microseconds).
+		rows, err := c.Query(ctx, sqlClaim, r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				cl  claimed
+				raw rawDelivery
+			)
+			ev, err := scanEvent(rows, append([]any{&cl.seq}, raw.dest()...)...)
+			if err != nil {
+				return err
+			}
+			cl.c = getpaid.ClaimedDelivery{Delivery: *raw.delivery(), Event: ev}
+			out = append(out, cl)
+		}
+		// Leases lost with the connection only delay those deliveries.
+		return uncertain(rows.Err())
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b claimed) int { return cmp.Compare(a.seq, b.seq) })
+	res := make([]getpaid.ClaimedDelivery, len(out))
+	for i, cl := range out {
+		res[i] = cl.c
+	}
+	return res, nil
+}
+
+// FinishDeliveries implements getpaid.Store in one transaction of two round
+// trips: the first locks the pending deliveries named (in id order, the same
+// in every process); the second records, with getpaid.DeliveryResult.Record,
+// the results of those whose lease the result's owner still holds, their
+// attempts, and commits.
+func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.DeliveryResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	ids := make([]string, len(results))
+	for i, r := range results {
+		ids[i] = r.ID
+	}
+	return s.do(ctx, "finish deliveries", func(ctx context.Context, c *pgx.Conn) error {
+		t := now()
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(sqlLockDeliveries, ids)
+		held := map[string]*getpaid.Delivery{}
+		owners := map[string]string{}
+		br := c.SendBatch(ctx, b)
+		err := func() error {
+			defer br.Close()
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var owner string
+				d, err := scanDelivery(rows, &owner)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				held[d.ID], owners[d.ID] = d, owner
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return br.Close()
+		}()
+		if err != nil {
+			return err // the caller rolls back
+		}
+		b = &pgx.Batch{}
+		for _, r := range results {
+			d := held[r.ID]
+			if d == nil || owners[r.ID] != r.Owner {
+				continue // not pending, or the lease went to someone else
+			}
+			delete(held, r.ID) // a second result for it in this batch is stale
+			r.Record(d, t)
+			b.Queue(sqlFinishDelivery, d.ID, string(d.State), d.Attempts, d.NextAt, d.LastStatus, d.LastError,
+				d.UpdatedAt, nullTime(d.DeliveredAt))
+			a := r.Attempt
+			b.Queue(sqlInsertAttempt, d.ID, a.At, a.Status, a.Error, int64(a.Duration))
+		}
+		b.Queue("COMMIT")
+		return uncertain(c.SendBatch(ctx, b).Close())
+	})
+}
+
+// Deliveries implements getpaid.Store: newest first by creation order
+// (seq). The cursor is the seq of the last delivery of the previous page.
+func (s *Store) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getpaid.DeliveryPage, error) {
+	var w where
+	w.add("event_id =", f.EventID)
+	w.add("payment_id =", f.PaymentID)
+	w.add("consumer =", f.Consumer)
+	w.add("state =", string(f.State))
+	page := &getpaid.DeliveryPage{}
+	next, err := s.page(ctx, "list deliveries", "deliveries", deliveryCols, w, f.Limit, f.Cursor,
+		func() { page.Deliveries = nil },
+		func(rows pgx.Rows, seq *int64) error {
+			d, err := scanDelivery(rows, seq)
+			if err == nil {
+				page.Deliveries = append(page.Deliveries, d)
+			}
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	page.NextCursor = next
+	return page, nil
+}
+
+// Attempts implements getpaid.Store.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
+	var out []getpaid.Attempt
+	err := s.do(ctx, "attempts of "+deliveryID, func(ctx context.Context, c *pgx.Conn) error {
+		out = nil
+		rows, err := c.Query(ctx, sqlAttempts, deliveryID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		found := false
+		for rows.Next() {
+			found = true
+			var (
+				at       *time.Time
+				status   *int
+				msg      *string
+				duration *int64
+			)
+			if err := rows.Scan(&at, &status, &msg, &duration); err != nil {
+				return err
+			}
+			if at == nil {
+				continue // no attempt yet
+			}
+			out = append(out, getpaid.Attempt{At: at.UTC(), Status: *status, Error: *msg, Duration: time.Duration(*duration)})
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if !found {
+			return getpaid.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReplayDeliveries implements getpaid.Store.
+func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
+	if r.EventID == "" && !r.DeadOnly {
+		return 0, nil
+	}
+	// $1 and $2 are the SET's.
+	w := where{conds: []string{"state <> 'pending'"}, args: []any{r.Now, now()}}
+	w.add("event_id =", r.EventID)
+	w.add("consumer =", r.Consumer)
+	if r.DeadOnly {
+		w.conds = append(w.conds, "state = 'dead'")
+	}
+	q := `UPDATE deliveries SET state = 'pending', next_at = $1, attempts = 0, lease_owner = '', lease_until = '-infinity',
+		updated_at = $2 WHERE ` + strings.Join(w.conds, " AND ")
+	var n int64
+	err := s.do(ctx, "replay deliveries", func(ctx context.Context, c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, q, w.args...)
+		n = tag.RowsAffected()
+		return uncertain(err)
+	})
+	return int(n), err
+}

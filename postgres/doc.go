@@ -1,0 +1,58 @@
+// Package postgres is a getpaid.Store (and getpaid.StaleLister) on
+// PostgreSQL, through pgx v5's connection pool, for running several getpaid
+// processes on one database.
+//
+//	s, err := postgres.Open(ctx, "postgres://getpaid:secret@db.example:5432/getpaid", postgres.Options{})
+//
+// Across every handle and process sharing the database:
+//
+//   - UpdatePayment, the one mutation path, locks the payment's row (SELECT
+//     ... FOR UPDATE) for one short transaction of two round trips; changes
+//     of one payment take turns, changes of different payments do not wait
+//     for each other. No transaction is ever open while a broker is called
+//     (the engine calls brokers before or after the store, never from Apply).
+//   - A broker event is applied at most once per payment: the primary key
+//     (payment_id, event_key) of applied_events refuses a repeat, which is
+//     reported as getpaid.ErrDuplicateEvent without calling Apply.
+//   - "One live payment per order" is a partial unique index; a taken id or
+//     external id is refused by unique indexes.
+//   - StalePayments with a claim lists and claims in one statement (FOR
+//     UPDATE SKIP LOCKED): a waiting payment is polled by one process per
+//     interval, whatever the number of processes. DueOperations claims the
+//     money operations the reconciler checks the same way; UpdatePayment
+//     locks the operation it changes, so a claim skips it meanwhile.
+//   - ClaimDeliveries leases due event deliveries in one statement (FOR
+//     UPDATE SKIP LOCKED): each is attempted by one process at a time, and a
+//     crashed process's leases run out. A delivery waits while an earlier
+//     one of its payment to its consumer is pending, so each consumer gets
+//     a payment's events in order. FinishDeliveries locks the deliveries it
+//     records and ignores a result whose lease another owner holds.
+//   - An idempotency key names one operation of a payment (a unique index):
+//     the same key asked of two processes at once writes one operation.
+//   - Reads go to the database every time: there is no cache, so what one
+//     process committed every other reads at once.
+//
+// Faults: a database that cannot be reached, a pool with no free connection
+// within Options.AcquireTimeout, PostgreSQL shutting down or restarting, a
+// deadlock or a serialization failure are getpaid.ErrUnavailable (the HTTP
+// layer answers 503; brokers retry). An attempt that failed where nothing can
+// have been committed is retried inside the store, twice, after 20 and 100
+// ms; a connection lost while a commit was on its way is never retried (the
+// change may have been made) and is reported as ErrUnavailable too: for a
+// broker notification the broker's retry is then a duplicate, answered 200.
+// The pool replaces broken connections by itself, so a process keeps
+// running through a database restart and recovers without one of its own.
+//
+// Statements are prepared once per connection (pgx's statement cache, the
+// default); behind a transaction-mode pooler such as PgBouncer, add
+// default_query_exec_mode=exec to the DSN. Writes are pipelined: creating a
+// payment (with its first change, history row, events and their deliveries)
+// is one round trip and one implicit transaction.
+//
+// The schema lives in migrations/ (goose files, embedded), applied by
+// Migrate ("getpaid migrate") or by Open unless Options.NoMigrate, under a
+// PostgreSQL advisory lock of the database and schema, so processes starting
+// at once take turns. A database migrated by a newer getpaid is refused with
+// getpaid.ErrSchemaNewer; with NoMigrate, one that is behind with
+// getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema.
+package postgres

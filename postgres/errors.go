@@ -1,0 +1,159 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// SQLSTATE codes the store tells apart.
+const (
+	codeUniqueViolation = "23505"
+	codeFKViolation     = "23503"
+)
+
+// transientCode reports whether a PostgreSQL error code says the database is
+// failing, restarting, overloaded or had to abort the transaction for
+// concurrency (serialization failure, deadlock), as opposed to refusing what
+// was asked. The transaction was rolled back; trying again may succeed.
+func transientCode(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "08"), // connection exception
+		strings.HasPrefix(code, "40"),  // transaction rollback: serialization failure, deadlock
+		strings.HasPrefix(code, "53"),  // insufficient resources: too many connections, out of memory or disk
+		strings.HasPrefix(code, "57P"), // admin/crash shutdown, cannot connect now
+		strings.HasPrefix(code, "58"),  // system error (I/O)
+		code == "55P03",                // lock not available
+		code == "57014":                // query cancelled (statement timeout)
+		return true
+	}
+	return false
+}
+
+// maybeCommitted is a failure of the connection while a commit may have
+// been on its way: the change may or may not be in the database, so it is
+// never retried.
+type maybeCommitted struct{ err error }
+
+func (e *maybeCommitted) Error() string {
+	return "connection lost while committing (the change may have been made): " + e.err.Error()
+}
+func (e *maybeCommitted) Unwrap() error { return e.err }
+
+// uncertain marks err, a failure while a commit was in flight, as
+// maybeCommitted unless the server itself reported it (then the transaction
+// was rolled back: a failing statement makes PostgreSQL skip the rest of the
+// pipeline, COMMIT included) or nothing had been sent.
+func uncertain(err error) error {
+	var pe *pgconn.PgError
+	if err == nil || errors.As(err, &pe) || pgconn.SafeToRetry(err) {
+		return err
+	}
+	return &maybeCommitted{err}
+}
+
+// retryable reports whether an attempt that failed with err may be run again:
+// nothing was committed, and the failure is of the database or the
+// connection, not a refusal of what was asked.
+func retryable(err error) bool {
+	var (
+		pe *pgconn.PgError
+		mc *maybeCommitted
+	)
+	switch {
+	case err == nil, errors.As(err, &mc):
+		return false
+	case errors.As(err, &pe):
+		return transientCode(pe.Code)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	}
+	return isConnErr(err)
+}
+
+// isConnErr reports whether err is a failure to reach or keep a connection:
+// connect errors, network errors, a connection closed under a query, a
+// closed pool.
+func isConnErr(err error) bool {
+	var (
+		ce *pgconn.ConnectError
+		ne net.Error
+	)
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool")
+}
+
+// classify turns an operation's final error into the store's: the caller's
+// own cancellation as is; a failure of the database or the connection (the
+// store's own timeout included) as getpaid.ErrUnavailable; anything else (a
+// refusal the operation mapped, an error of Apply, a bug) as is.
+func classify(parent context.Context, err error) error {
+	var (
+		pe *pgconn.PgError
+		mc *maybeCommitted
+	)
+	ctxErr := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	switch {
+	case err == nil, errors.Is(err, getpaid.ErrUnavailable):
+		return err
+	case parent.Err() != nil && (ctxErr || isConnErr(err)):
+		return fmt.Errorf("%w: %w", parent.Err(), err)
+	case errors.As(err, &mc):
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+	case errors.As(err, &pe):
+		if transientCode(pe.Code) {
+			return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+		}
+		return err
+	case ctxErr, isConnErr(err): // the store's own deadline, or the connection
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+	}
+	return err
+}
+
+// unavailable marks err as getpaid.ErrUnavailable when it is a failure to
+// reach or keep the database (used where errors also come from other code,
+// such as the migration runner).
+func unavailable(err error) error {
+	var pe *pgconn.PgError
+	switch {
+	case err == nil, errors.Is(err, getpaid.ErrUnavailable), isSchemaError(err):
+		return err
+	case errors.As(err, &pe):
+		if transientCode(pe.Code) {
+			return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+		}
+		return err
+	case isConnErr(err):
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+	}
+	return err
+}
+
+// isUnique reports whether err is a unique violation of constraint (any
+// constraint when empty).
+func isUnique(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == codeUniqueViolation && (constraint == "" || pe.ConstraintName == constraint)
+}
+
+// attempts is how often an operation is tried when it fails in a way that
+// guarantees nothing was committed.
+const attempts = 3
+
+// retryWait is the wait before retry n (1, 2, ...): 20 ms, then 100 ms.
+func retryWait(n int) time.Duration {
+	if n <= 1 {
+		return 20 * time.Millisecond
+	}
+	return 100 * time.Millisecond
+}

@@ -1,0 +1,189 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/postgres"
+	"github.com/getpaid-go/getpaid/postgres/pgtest"
+)
+
+// open opens a store on a new schema and returns it with the schema's DSN.
+func open(t *testing.T, opts postgres.Options) (*postgres.Store, string) {
+	t.Helper()
+	dsn := pgtest.Schema(t)
+	s, err := postgres.Open(t.Context(), dsn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, dsn
+}
+
+// newPrepared creates a prepared payment.
+func newPrepared(t *testing.T, s getpaid.Store) *getpaid.Payment {
+	t.Helper()
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-" + t.Name(), Backend: "dummy",
+		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	res, err := s.CreatePayment(t.Context(), p, getpaid.CreateOptions{Then: &getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+		return true, getpaid.MarkPrepared(q, "", &getpaid.Redirect{Method: "GET", URL: "https://b.example"})
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Payment
+}
+
+// paid is the mutation of a broker's paid notification.
+func paid(p *getpaid.Payment, key string) getpaid.Mutation {
+	return getpaid.Mutation{EventKey: key, Cause: "paid", Apply: func(q *getpaid.Payment) (bool, error) {
+		return getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true})
+	}}
+}
+
+// terminate ends every server process of the connections opened with dsn
+// (they report the schema as application_name), as a PostgreSQL restart
+// would, and returns how many it ended.
+func terminate(t *testing.T, dsn string) int {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := u.Query().Get("application_name")
+	conn, err := pgx.Connect(t.Context(), pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var n int
+	err = conn.QueryRow(t.Context(), `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = $1 AND pid <> pg_backend_pid()) x`, app).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestConnectionsKilled ends the store's connections under it: the next
+// operations succeed on new ones, without reopening the store.
+func TestConnectionsKilled(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{MaxConns: 3})
+	p := newPrepared(t, s)
+	for round := range 3 {
+		if n := terminate(t, dsn); n == 0 && round == 0 {
+			t.Fatal("no connection of the store to end")
+		}
+		if _, err := s.Payment(t.Context(), p.ID); err != nil {
+			t.Fatalf("round %d: Payment after the connections were ended: %v", round, err)
+		}
+		terminate(t, dsn)
+		if _, err := s.UpdatePayment(t.Context(), p.ID, getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+			q.Description = "round"
+			return true, nil
+		}}); err != nil {
+			t.Fatalf("round %d: UpdatePayment after the connections were ended: %v", round, err)
+		}
+	}
+	if got, err := s.Payment(t.Context(), p.ID); err != nil || got.Version != 2+3 {
+		t.Fatalf("after 3 rounds: %+v, %v; want version 5 (each update once)", got, err)
+	}
+}
+
+// TestPoolExhausted holds the only connection: another operation gives up
+// after AcquireTimeout with ErrUnavailable, and nothing changes.
+func TestPoolExhausted(t *testing.T) {
+	t.Parallel()
+	// Long enough for making the connection on a busy machine (under
+	// -race, with the other tests): the store's own operations must get it.
+	s, _ := open(t, postgres.Options{MaxConns: 1, AcquireTimeout: 2 * time.Second})
+	p := newPrepared(t, s)
+	holding, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+			close(holding)
+			<-release
+			return false, nil
+		}})
+		done <- err
+	}()
+	<-holding
+	_, err := s.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:exhausted"))
+	close(release)
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("UpdatePayment with the pool exhausted: %v, want ErrUnavailable", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Payment(t.Context(), p.ID)
+	if err != nil || got.Status != getpaid.StatusPrepared {
+		t.Fatalf("after the refused update: %+v, %v", got, err)
+	}
+	if applied, _ := s.EventApplied(t.Context(), p.ID, "dummy:exhausted"); applied {
+		t.Fatal("the refused update recorded its event")
+	}
+}
+
+// TestLockTimeout keeps a payment's row locked by another transaction past
+// the store's Timeout: the update is ErrUnavailable and changes nothing;
+// once the lock goes, the same update applies.
+func TestLockTimeout(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{Timeout: 300 * time.Millisecond})
+	p := newPrepared(t, s)
+	other, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	tx, err := other.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "SELECT 1 FROM payments WHERE id = $1 FOR UPDATE", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:locked"))
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("UpdatePayment of a locked row past the timeout: %v, want ErrUnavailable", err)
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing was recorded: the same event applies, through a handle
+	// with the default timeout (a loaded machine may need more than 300 ms).
+	s2, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	res, err := s2.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:locked"))
+	if err != nil || res.Payment.Status != getpaid.StatusPaid {
+		t.Fatalf("the same update after the lock went: %+v, %v", res, err)
+	}
+}
+
+// TestClosed refuses operations on a closed store with ErrUnavailable.
+func TestClosed(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, postgres.Options{})
+	p := newPrepared(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Payment(t.Context(), p.ID); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Payment after Close: %v, want ErrUnavailable", err)
+	}
+	if _, err := s.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:closed")); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("UpdatePayment after Close: %v, want ErrUnavailable", err)
+	}
+}

@@ -1,0 +1,213 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options configure a Store. The zero value is the safe default.
+type Options struct {
+	// MaxConns caps the connection pool; 0 means the DSN's pool_max_conns,
+	// else max(8, 4*GOMAXPROCS).
+	MaxConns int32
+	// NoMigrate makes Open refuse a database whose schema is behind
+	// (getpaid.ErrSchemaOutdated) instead of migrating it: run Migrate
+	// first ("getpaid migrate"). A database whose schema is newer than this
+	// package knows is always refused (getpaid.ErrSchemaNewer).
+	NoMigrate bool
+	// AcquireTimeout is how long an operation waits for a connection of the
+	// pool (all busy, or the database not answering) before it gives up
+	// with getpaid.ErrUnavailable; 0 means 5s.
+	AcquireTimeout time.Duration
+	// Timeout bounds one store operation, its retries included, even when
+	// the caller's context has no deadline (the engine records what a broker
+	// did with a context that is never cancelled); 0 means 15s.
+	Timeout time.Duration
+}
+
+// Store is a getpaid.Store on a PostgreSQL database, shared safely by any
+// number of handles and processes. It is safe for concurrent use. Close it
+// to release its connections.
+type Store struct {
+	pool           *pgxpool.Pool
+	acquireTimeout time.Duration
+	timeout        time.Duration
+}
+
+var (
+	_ getpaid.Store       = (*Store)(nil)
+	_ getpaid.StaleLister = (*Store)(nil)
+)
+
+// migrations are the embedded schema changes, at the root of the FS.
+func migrations() fs.FS {
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is there by construction
+	}
+	return sub
+}
+
+// Open connects to the database dsn names (a postgres:// URL or a
+// "key=value" string, as pgx parses it; search_path selects a schema),
+// applies pending migrations unless opts.NoMigrate, and returns the Store.
+// Connections are made as needed; a database that goes away and comes back
+// is reconnected to by the pool.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	s, err := open(ctx, dsn, opts)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := poolConfig(dsn, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := schema(ctx, cfg, !opts.NoMigrate, 0); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	s := &Store{pool: pool, acquireTimeout: opts.AcquireTimeout, timeout: opts.Timeout}
+	if s.acquireTimeout <= 0 {
+		s.acquireTimeout = 5 * time.Second
+	}
+	if s.timeout <= 0 {
+		s.timeout = 15 * time.Second
+	}
+	return s, nil
+}
+
+// Migrate applies the pending migrations to the database dsn names and
+// returns the versions it applied (none when it is up to date). It is what
+// "getpaid migrate" runs; Open does the same unless Options.NoMigrate.
+// Processes migrating at once take turns under a PostgreSQL advisory lock.
+// A database newer than this package knows is refused with
+// getpaid.ErrSchemaNewer.
+func Migrate(ctx context.Context, dsn string) ([]int64, error) {
+	return migrateTo(ctx, dsn, 0)
+}
+
+// migrateTo applies the migrations up to version (all of them when 0).
+func migrateTo(ctx context.Context, dsn string, version int64) ([]int64, error) {
+	cfg, err := poolConfig(dsn, Options{})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	applied, err := schema(ctx, cfg, true, version)
+	if err != nil {
+		return applied, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return applied, nil
+}
+
+// poolConfig parses dsn and applies opts.
+func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the DSN, password included: keep only
+		// that it did not parse.
+		return nil, fmt.Errorf("%w: the DSN does not parse (want postgres://user:password@host:port/database)", getpaid.ErrInvalidRequest)
+	}
+	switch {
+	case opts.MaxConns > 0:
+		cfg.MaxConns = opts.MaxConns
+	case !hasParam(dsn, "pool_max_conns"):
+		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = appName(cfg.ConnConfig.RuntimeParams["application_name"])
+	return cfg, nil
+}
+
+// schema applies the migrations (up to version, all when 0) with migrate
+// set, or only checks that the database is neither behind nor ahead, on a
+// database/sql handle of cfg's connection (goose needs one), under an
+// advisory lock of the database and schema.
+func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64) ([]int64, error) {
+	db := stdlib.OpenDB(*cfg.ConnConfig.Copy())
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+	locker, err := migrationLocker(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	c := migrate.Config{Dialect: database.DialectPostgres, DB: db, FS: migrations(), Locker: locker}
+	if !apply {
+		if err := migrate.Check(ctx, c); err != nil {
+			return nil, unavailable(err)
+		}
+		return nil, nil
+	}
+	applied, err := migrate.UpTo(ctx, c, version)
+	return applied, unavailable(err)
+}
+
+// migrationLocker is goose's PostgreSQL session locker with a lock id of
+// this database and schema (processes migrating other schemas do not wait),
+// polled every second for up to five minutes.
+func migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error) {
+	var dbName, schemaName sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&dbName, &schemaName); err != nil {
+		return nil, unavailable(err)
+	}
+	if !schemaName.Valid {
+		return nil, fmt.Errorf("%w: no schema of the search_path exists in database %s (create it first)", getpaid.ErrInvalidRequest, dbName.String)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("getpaid migrations\x00" + dbName.String + "\x00" + schemaName.String))
+	return lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
+}
+
+// Close releases every connection; operations after it fail with
+// getpaid.ErrUnavailable.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// errSchemaErrors are the errors of schema that are not about the database
+// being reachable.
+func isSchemaError(err error) bool {
+	return errors.Is(err, getpaid.ErrSchemaNewer) || errors.Is(err, getpaid.ErrSchemaOutdated) ||
+		errors.Is(err, getpaid.ErrInvalidRequest)
+}
+
+// hasParam reports whether dsn sets the parameter name (URL or key=value
+// form).
+func hasParam(dsn, name string) bool { return strings.Contains(dsn, name+"=") }
+
+// appName is the application_name the connections report (shown in
+// pg_stat_activity): the DSN's, else "getpaid".
+func appName(fromDSN string) string {
+	if fromDSN != "" {
+		return fromDSN
+	}
+	return "getpaid"
+}

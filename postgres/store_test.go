@@ -1,0 +1,84 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/postgres"
+	"github.com/getpaid-go/getpaid/postgres/pgtest"
+	"github.com/getpaid-go/getpaid/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.Run(t, func(t *testing.T) storetest.DB { return schemaDB{dsn: pgtest.Schema(t)} })
+}
+
+// schemaDB is one schema of the test database for the conformance suite:
+// every handle is a Store of its own (a pool of its own), as another process
+// would open it.
+type schemaDB struct{ dsn string }
+
+func (d schemaDB) Open(t *testing.T) getpaid.Store {
+	t.Helper()
+	s, err := d.OpenStore(t.Context(), false)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func (d schemaDB) OpenStore(ctx context.Context, noMigrate bool) (getpaid.Store, error) {
+	s, err := postgres.Open(ctx, d.dsn, postgres.Options{MaxConns: 4, NoMigrate: noMigrate})
+	if err != nil {
+		return nil, err // not a typed nil
+	}
+	return s, nil
+}
+
+func (d schemaDB) Migrate(ctx context.Context, version int64) ([]int64, error) {
+	return postgres.MigrateTo(ctx, d.dsn, version)
+}
+
+// SetNewer records version 9999 as goose would after applying it.
+func (d schemaDB) SetNewer(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, d.dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)")
+	return err
+}
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t)
+	ctx := t.Context()
+	applied, err := postgres.Migrate(ctx, dsn)
+	if err != nil || !slices.Equal(applied, []int64{1, 2}) {
+		t.Fatalf("Migrate = %v, %v; want [1 2]", applied, err)
+	}
+	if again, err := postgres.Migrate(ctx, dsn); err != nil || len(again) != 0 {
+		t.Fatalf("second Migrate = %v, %v; want nothing", again, err)
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on port 1.
+	_, err := postgres.Open(t.Context(), "postgres://getpaid:x@127.0.0.1:1/getpaid?connect_timeout=2", postgres.Options{})
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("Open on a closed port: %v, want ErrUnavailable", err)
+	}
+	_, err = postgres.Open(t.Context(), "postgres://%zz", postgres.Options{})
+	if err == nil || errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("Open with a bad DSN: %v, want a configuration error", err)
+	}
+}

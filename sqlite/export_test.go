@@ -1,0 +1,18 @@
+package sqlite
+
+import "context"
+
+// MigrateTo applies the migrations up to and including version to the
+// database at path, for the conformance suite's migration cases.
+func MigrateTo(ctx context.Context, path string, opts Options, version int64) ([]int64, error) {
+	driver, err := sqlDriverName(opts.Driver)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openWritePool(driver, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return migrateTo(ctx, db, path, version)
+}
