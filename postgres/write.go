@@ -18,8 +18,8 @@ import (
 const (
 	sqlInsertPayment = "INSERT INTO payments (" + paymentCols + `, one_live)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`
-	sqlLockPayment   = "SELECT " + paymentCols + " FROM payments WHERE id = $1 FOR UPDATE"
-	sqlRecordEvent   = "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+	sqlLockPayment = "SELECT " + paymentCols + " FROM payments WHERE id = $1 FOR UPDATE"
+	sqlRecordEvent = "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 	// A payment that failed or was cancelled leaves the one-live rule for
 	// good: money arriving later is recorded even while another payment of
 	// its order is live.

@@ -85,10 +85,10 @@ func names(spans tracetest.SpanStubs) []string {
 func TestStoreConformance(t *testing.T) {
 	t.Parallel()
 	tr, _ := newTracer()
-	storetest.Run(t, func(t *testing.T) getpaid.Store {
+	storetest.Run(t, func(t *testing.T) storetest.DB {
 		s := tr.Store(memory.New())
 		t.Cleanup(func() { _ = s.Close() })
-		return s
+		return storetest.SharedDB{Store: s}
 	})
 }
 
