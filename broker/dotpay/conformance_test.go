@@ -34,7 +34,7 @@ func harness(tweak func(*dotpay.Config)) func(t *testing.T) *brokertest.Harness 
 			},
 			DeclinedStatus:  getpaid.StatusFailed, // Dotpay sends a rejected URLC
 			PreparesOffline: true,                 // the buyer carries a signed form; nothing is registered
-			AckBody: []byte("OK"), // Dotpay sends a URLC again unless answered OK exactly
+			AckBody:         []byte("OK"),         // Dotpay sends a URLC again unless answered OK exactly
 			// A refund made in Dotpay's panel: its URLC is sent, and returned.
 			PanelRefund: func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
 				return sim.Refund(p.ID, amount)
