@@ -55,11 +55,15 @@ type Harness struct {
 	// the broker-down case checks that the payment still starts and that
 	// polling fails retryably.
 	PreparesOffline bool
-	// RefundNotification builds the broker's signed notification of a
-	// refund of amount of p (paid at the simulator) made at the broker, for
-	// example in its panel, without sending it; nil for brokers that report
-	// no such refunds. It enables the refund notification case.
-	RefundNotification func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error)
+	// NotificationHasNoCurrency says the broker's notifications name no
+	// currency at all (Transferuj's legacy notification: the account takes
+	// one currency, and neither the payment form nor the notification
+	// names it), so no valid notification can differ from another in its
+	// currency alone. The wrong-currency case then checks what protects
+	// such a backend instead: a payment in another currency is refused
+	// before anything reaches the broker, and a notification is read in
+	// the account's currency.
+	NotificationHasNoCurrency bool
 
 	// Optional hooks; a case whose hook is missing is skipped.
 
@@ -87,8 +91,11 @@ type Harness struct {
 	// (already paid at the simulator) was paid only paid, cumulative.
 	PartialNotification func(p *getpaid.Payment, paid getpaid.Money) (*getpaid.CallbackRequest, error)
 	// PanelRefund makes the simulator refund amount of the paid p on its
-	// own (a refund made in the broker's panel) and returns the signed
-	// notification it sends for it.
+	// own, as a merchant does in the broker's panel (outside getpaid): the
+	// simulator records the refund and sends its notification as the
+	// broker would. It returns that signed notification, so the suite can
+	// deliver it again. Nil for brokers that report no refunds made at the
+	// broker; it enables the "refund made at the broker" case.
 	PanelRefund func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error)
 	// Tamperings returns broker-specific broken copies of a valid
 	// notification (an untrusted signer, a signature over another body,

@@ -15,12 +15,12 @@
 // fact —, another notification's signature, and with ResignOtherKey a
 // signature made with another key), wrong amount (refused, or recorded as
 // an advance with WrongAmountAdvance), wrong currency (refused for the
-// currency only), unknown payment, and the broker down (5xx and timeouts:
-// nothing marked paid, the error classified as retryable; a broker whose
-// Prepare calls no API, Harness.PreparesOffline, still starts payments and
-// fails polls retryably). With Harness.RefundNotification it also checks
-// refunds made at the broker and reported by notification: partial, repeated
-// and whole.
+// currency only; for a broker whose notifications name no currency,
+// Harness.NotificationHasNoCurrency, the single account currency instead),
+// unknown payment, and the broker down (5xx and timeouts: nothing marked
+// paid, the error classified as retryable; a broker whose Prepare calls no
+// API, Harness.PreparesOffline, still starts payments and fails polls
+// retryably).
 //
 // Money operations, each where the backend has it: full and partial refunds
 // (the simulator settles them by itself); capture, partial capture and
@@ -30,7 +30,8 @@
 // whether it did.
 //
 // Optional Harness fields enable the cases some brokers bring (extra.go): a
-// partial payment topped up, a refund made in the broker's panel
-// (PanelRefund), broker-specific tamperings and the exact acknowledgement
-// body.
+// partial payment topped up, refunds made at the broker (PanelRefund: the
+// simulator refunds and notifies on its own, the suite delivers the same
+// notification again; partial, repeated and whole), broker-specific
+// tamperings and the exact acknowledgement body.
 package brokertest

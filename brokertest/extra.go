@@ -56,33 +56,9 @@ func runExtra(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(
 		t.Parallel()
 		h := newHarness(t)
 		if h.PanelRefund == nil {
-			t.Skip("broker sends no refund notifications")
+			t.Skip("broker reports no refunds made at the broker")
 		}
-		e := newEnv(t, h)
-		p := paid(t, h, e, "panel-refund")
-		part := getpaid.Money{Minor: max(1, h.Amount.Minor/4), Currency: h.Amount.Currency}
-		req, err := h.PanelRefund(p, part)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.callback(req); err != nil {
-			t.Fatalf("refund notification: %v", err)
-		}
-		e.waitStatus(t, p.ID, getpaid.StatusPartiallyRefunded)
-		quiet(t, h) // the simulator delivered its own copy too
-		if res, err := e.callback(req); err != nil || res.Outcome == getpaid.OutcomeApplied {
-			t.Fatalf("repeated refund notification: %v, %v", res, err)
-		}
-		if got, _ := e.store.Payment(context.Background(), p.ID); got.Refunded != part.Minor {
-			t.Fatalf("refunded %d after repeats, want %d", got.Refunded, part.Minor)
-		}
-		rest := getpaid.Money{Minor: h.Amount.Minor - part.Minor, Currency: h.Amount.Currency}
-		if _, err := h.PanelRefund(p, rest); err != nil {
-			t.Fatal(err)
-		}
-		if got := e.waitStatus(t, p.ID, getpaid.StatusRefunded); got.Refunded != h.Amount.Minor {
-			t.Fatalf("refunded %d, want %d", got.Refunded, h.Amount.Minor)
-		}
+		refundMadeAtBroker(t, h, newEnv(t, h))
 	})
 	t.Run("broker-specific tampering", func(t *testing.T) {
 		t.Parallel()
@@ -152,4 +128,57 @@ func (e *env) post(t *testing.T, req *getpaid.CallbackRequest) (int, []byte) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, body
+}
+
+// refundMadeAtBroker checks refunds made at the broker, outside getpaid (in
+// its panel), and reported by notification: the simulator sends its own copy
+// and the suite delivers the same notification again, in whichever order
+// they arrive. A partial refund moves a paid payment to partially_refunded by
+// its amount, once; a repeat changes nothing; the rest makes it refunded;
+// and both notifications repeated after the whole amount went back are still
+// duplicates, not refusals (the broker would send them again for ever).
+func refundMadeAtBroker(t *testing.T, h *Harness, e *env) {
+	t.Helper()
+	p := paid(t, h, e, "panel-refund")
+	part := getpaid.Money{Minor: max(1, h.Amount.Minor/3), Currency: h.Amount.Currency}
+	first, err := h.PanelRefund(p, part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The simulator's own delivery may have come first: applied or a
+	// duplicate, but never refused.
+	if _, err := e.callback(first); err != nil {
+		t.Fatalf("refund notification: %v", err)
+	}
+	got := e.waitStatus(t, p.ID, getpaid.StatusPartiallyRefunded)
+	quiet(t, h)
+	replay := func(what string, req *getpaid.CallbackRequest) {
+		t.Helper()
+		if res, err := e.callback(req); err != nil || res.Outcome == getpaid.OutcomeApplied {
+			t.Fatalf("%s: outcome %v, err %v; want a duplicate", what, res, err)
+		}
+	}
+	replay("repeated refund notification", first)
+	if got, _ = e.store.Payment(context.Background(), p.ID); got.Status != getpaid.StatusPartiallyRefunded || got.Refunded != part.Minor {
+		t.Fatalf("after a refund of %s and repeats: %s, refunded %d", part, got.Status, got.Refunded)
+	}
+	rest := getpaid.Money{Minor: h.Amount.Minor - part.Minor, Currency: h.Amount.Currency}
+	second, err := h.PanelRefund(p, rest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.callback(second); err != nil {
+		t.Fatalf("refund of the rest: %v", err)
+	}
+	got = e.waitStatus(t, p.ID, getpaid.StatusRefunded)
+	quiet(t, h)
+	replay("first refund repeated after the whole amount went back", first)
+	replay("second refund repeated", second)
+	if got, _ = e.store.Payment(context.Background(), p.ID); got.Status != getpaid.StatusRefunded || got.Refunded != h.Amount.Minor || got.RefundAsked != 0 {
+		t.Fatalf("after refunding everything: %s, refunded %d, asked %d", got.Status, got.Refunded, got.RefundAsked)
+	}
+	hist := e.history(t, p.ID)
+	if countTo(hist, getpaid.StatusPartiallyRefunded) != 1 || countTo(hist, getpaid.StatusRefunded) != 1 {
+		t.Fatalf("history %+v", hist)
+	}
 }

@@ -277,6 +277,9 @@ func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *g
 		// The broker's fact was recorded already (its notification came
 		// first): the operation still ends, without counting it twice.
 		m := e.finishing(b, op, state, nil, why, brokerRef)
+		// finishing states a failed refund's fact itself, keyed by the
+		// operation: that is the fact already recorded.
+		m.EventKey = ""
 		m.Apply = func(q *getpaid.Payment) (bool, error) {
 			if state.Final() && q.ActiveOp == op.ID {
 				q.ActiveOp = ""

@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -382,4 +384,70 @@ func TestNotificationOvertakesLostAnswer(t *testing.T) {
 	if n, total := e.d.Refunds(p.ID); n != 1 || total != 400 {
 		t.Fatalf("the broker made %d refunds of %d in all, want one of 400", n, total)
 	}
+}
+
+// A refund's notification may overtake the answer to the refund call: the
+// fact is recorded by whichever comes first, once, and the operation ends
+// with it, whether the refund was done or refused.
+func TestRefundAnswerAfterItsNotification(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []getpaid.Kind{getpaid.KindRefunded, getpaid.KindRefundFailed} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			l := &lateAnswer{kind: kind}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { l.Broker = d; return l })
+			l.eng = e.eng
+			ctx := context.Background()
+			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+			res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("4.00"), IdempotencyKey: "k"})
+			if err != nil {
+				t.Fatalf("refund: %v", err)
+			}
+			wantOp, wantStatus, wantRefunded := getpaid.OpSucceeded, getpaid.StatusPartiallyRefunded, int64(400)
+			if kind == getpaid.KindRefundFailed {
+				wantOp, wantStatus, wantRefunded = getpaid.OpFailed, getpaid.StatusPaid, 0
+			}
+			if res.Operation.State != wantOp {
+				t.Fatalf("operation %s, want %s", res.Operation.State, wantOp)
+			}
+			q, _ := e.eng.Payment(ctx, p.ID)
+			if q.Status != wantStatus || q.Refunded != wantRefunded || q.RefundAsked != 0 {
+				t.Fatalf("payment %s refunded %d asked %d", q.Status, q.Refunded, q.RefundAsked)
+			}
+		})
+	}
+}
+
+// lateAnswer is the dummy broker whose refund notification reaches getpaid
+// before the refund call answers; the answer then reports the same fact,
+// with the same event id.
+type lateAnswer struct {
+	*dummy.Broker
+	eng  *engine.Engine
+	kind getpaid.Kind
+}
+
+func (l *lateAnswer) fact(paymentID, opID string, minor int64) *getpaid.Observation {
+	return &getpaid.Observation{PaymentID: paymentID, OperationID: opID, Kind: l.kind, Amount: getpaid.Money{Minor: minor, Currency: "PLN"},
+		EventID: "refund:" + opID + ":" + string(l.kind), BrokerRef: "rf-" + opID, BrokerStatus: "late answer"}
+}
+
+func (l *lateAnswer) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if rest, ok := strings.CutPrefix(string(req.Body), "refund-fact "); ok {
+		var pay, op string
+		var minor int64
+		if _, err := fmt.Sscan(rest, &pay, &op, &minor); err != nil {
+			return nil, fmt.Errorf("%w: %v", getpaid.ErrMalformedCallback, err)
+		}
+		return l.fact(pay, op, minor), nil
+	}
+	return l.Broker.ParseCallback(ctx, req)
+}
+
+func (l *lateAnswer) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	body := fmt.Sprintf("refund-fact %s %s %d", req.Payment.ID, req.OperationID, req.Amount.Minor)
+	if res, err := l.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte(body)}); err != nil || res.Outcome != getpaid.OutcomeApplied {
+		return nil, fmt.Errorf("the notification: %v, %v", res, err)
+	}
+	return l.fact(req.Payment.ID, req.OperationID, req.Amount.Minor), nil
 }

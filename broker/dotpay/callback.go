@@ -124,6 +124,10 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 // PaymentID is control (getpaid's payment id); ExternalID is the payment's
 // operation number (operation_related_number for a refund); EventID is
 // "<operation_number>:<operation_status>", so a repeated URLC applies once.
+// A refund's BrokerRef is its own operation number; the control of a refund
+// getpaid asked for is getpaid's operation id ("op_..."): it is then the
+// OperationID, and the payment is found by operation_related_number (a
+// refund made in Dotpay's panel carries the payment's control instead).
 // Errors wrap getpaid.ErrMalformedCallback.
 func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 	number, typ, status := f["operation_number"], f["operation_type"], f["operation_status"]
@@ -164,6 +168,9 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 		}
 	case TypeRefund:
 		o.ExternalID = f["operation_related_number"]
+		if isOperationID(o.PaymentID) {
+			o.OperationID, o.PaymentID = o.PaymentID, ""
+		}
 		switch status {
 		case StatusNew, StatusProcessing, StatusRealizationWaiting, StatusRealizationProgress:
 		case StatusCompleted:

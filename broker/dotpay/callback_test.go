@@ -53,6 +53,9 @@ func TestParseCallback(t *testing.T) {
 		{"rejected refund", signed(testPIN, with(refund, "operation_status", "rejected")), &getpaid.Observation{
 			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:rejected", Kind: getpaid.KindRefundFailed,
 			Amount: pln("40.00"), BrokerStatus: "refund rejected", BrokerRef: "M1234-9999"}},
+		{"refund getpaid asked for", signed(testPIN, with(refund, "control", "op_01hx")), &getpaid.Observation{
+			ExternalID: "M1234-5678", EventID: "M1234-9999:completed", Kind: getpaid.KindRefunded, OperationID: "op_01hx",
+			Amount: pln("40.00"), BrokerStatus: "refund completed", BrokerRef: "M1234-9999"}},
 		{"refund in progress", signed(testPIN, with(refund, "operation_status", "new")), &getpaid.Observation{
 			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:new", Kind: getpaid.KindNone,
 			Amount: pln("40.00"), BrokerStatus: "refund new"}},

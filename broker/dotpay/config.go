@@ -63,11 +63,18 @@ type Config struct {
 	// or poll, and payments move by URLC notifications only.
 	APIUsername string `yaml:"api_username"`
 	APIPassword string `yaml:"api_password"`
-	// Timeout bounds each seller API call; default 30 s.
+	// Timeout bounds each seller API call; default 30 s. A refund whose
+	// answer does not come in time is in doubt (the refund may have been
+	// made) and is resolved by FetchOperation.
 	Timeout time.Duration `yaml:"timeout"`
 
-	HTTPClient *http.Client `yaml:"-"` // overrides the client (and Timeout)
+	// HTTPClient is used for seller API calls; nil means a new client.
+	// Timeout, when set, replaces the client's timeout.
+	HTTPClient *http.Client `yaml:"-"`
 }
+
+// DefaultTimeout bounds seller API calls when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
 
 // Broker is the Dotpay backend. It is safe for concurrent use.
 type Broker struct {
@@ -93,6 +100,7 @@ var (
 	_ getpaid.Configurator      = (*Broker)(nil)
 	_ getpaid.StatusFetcher     = (*Broker)(nil)
 	_ getpaid.Refunder          = (*Broker)(nil)
+	_ getpaid.OperationFetcher  = (*Broker)(nil)
 )
 
 // New validates cfg, fills the defaults and returns the backend.
@@ -165,14 +173,14 @@ func New(cfg Config) (*Broker, error) {
 	for _, s := range NotificationIPs() {
 		b.allowedAddr = append(b.allowedAddr, netip.MustParseAddr(s))
 	}
-	b.client = cfg.HTTPClient
-	if b.client == nil {
-		timeout := cfg.Timeout
-		if timeout == 0 {
-			timeout = 30 * time.Second
-		}
-		b.client = &http.Client{Timeout: timeout}
+	client := http.Client{Timeout: DefaultTimeout}
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient
 	}
+	if cfg.Timeout > 0 {
+		client.Timeout = cfg.Timeout
+	}
+	b.client = &client
 	return b, nil
 }
 

@@ -1,7 +1,6 @@
 package dotpay_test
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
@@ -19,8 +18,7 @@ func harness(tweak func(*dotpay.Config)) func(t *testing.T) *brokertest.Harness 
 		t.Cleanup(sim.Close)
 		c := sim.Config()
 		cfg := dotpay.Config{ShopID: c.ShopID, PIN: c.PIN, APIURL: sim.URL(),
-			APIUsername: c.APIUsername, APIPassword: c.APIPassword,
-			HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}}
+			APIUsername: c.APIUsername, APIPassword: c.APIPassword, Timeout: 700 * time.Millisecond}
 		tweak(&cfg)
 		b, err := dotpay.New(cfg)
 		if err != nil {
@@ -36,8 +34,10 @@ func harness(tweak func(*dotpay.Config)) func(t *testing.T) *brokertest.Harness 
 			},
 			DeclinedStatus:  getpaid.StatusFailed, // Dotpay sends a rejected URLC
 			PreparesOffline: true,                 // the buyer carries a signed form; nothing is registered
-			RefundNotification: func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
-				return sim.RefundNotification(p.ID, amount)
+			AckBody:         []byte("OK"),         // Dotpay sends a URLC again unless answered OK exactly
+			// A refund made in Dotpay's panel: its URLC is sent, and returned.
+			PanelRefund: func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
+				return sim.Refund(p.ID, amount)
 			},
 		}
 	}

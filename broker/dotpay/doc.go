@@ -15,7 +15,7 @@
 //	currencies    default PLN EUR USD GBP JPY CZK SEK UAH RON
 //	api_username  the seller panel user for the seller API (refunds, polling); optional
 //	api_password  its password; with api_username or not at all
-//	timeout       bound of each seller API call, default 30s
+//	timeout       bound of each seller API call, default 30s (a refund not answered in time is in doubt)
 //
 // # Flow
 //
@@ -45,11 +45,24 @@
 // With seller API credentials (HTTP Basic, the panel user), FetchStatus
 // lists the operations whose control is the payment's id
 // (GET operations/?control=) and reports the payment operation that got
-// furthest, and Refund calls POST payments/{number}/refund/ with
-// control = the payment's id; the refund then arrives as a URLC. Without
-// them, refunds are refused (getpaid.ErrNotSupported), polls report nothing
-// new, and payments move by URLC only (refunds made in Dotpay's panel still
-// arrive by URLC and are recorded).
+// furthest, and Refund calls POST payments/{number}/refund/ with control =
+// getpaid's operation id ("op_..."). The refund is then one operation under
+// that control: Refund looks it up at once (Dotpay's answer names no
+// refund), FetchOperation looks it up later, and its URLC carries the
+// control back, which makes it the observation's OperationID (the payment is
+// found by operation_related_number). The three report a refund Dotpay ended
+// with the same event id, "<number>:<status>", and BrokerRef its number, so
+// it counts once whichever comes first; one still being processed is refund
+// started. Without credentials, refunds are refused
+// (getpaid.ErrNotSupported), polls report nothing new, and payments move by
+// URLC only (refunds made in Dotpay's panel still arrive by URLC, under the
+// payment's control, and are recorded).
+//
+// Seller API errors are *getpaid.BrokerError: network failures, timeouts,
+// 429 and 5xx are retryable; a refund that may have reached Dotpay without
+// an answer (a timeout, a dropped connection, a 5xx) is Happened — in doubt
+// until FetchOperation tells — while a refusal (4xx, 429 included) or a
+// connection never made is not.
 //
 // # Signatures
 //
@@ -78,10 +91,13 @@
 // # Assumed, not documented publicly
 //
 //   - type 0 shows the buyer a button back to url after paying.
-//   - The seller API's refund answer body, and whether a refund's URLC
-//     carries the refund's control; getpaid sends the payment's id as the
-//     refund's control, and also finds the payment by
-//     operation_related_number.
+//   - The seller API's refund answer body, and that the refund call takes a
+//     control the refund operation keeps (listed under it, sent in its
+//     URLC). getpaid finds the payment by operation_related_number either
+//     way; without the echo a URLC still applies once, and the lookup by
+//     control finishes the operation.
+//   - Dotpay does not deduplicate refund requests by control: getpaid
+//     never sends one operation twice.
 //   - A refund URLC's amount may carry a minus sign; it is read as the
 //     refund's size.
 //   - URLC retry schedule: nothing depends on it.

@@ -212,17 +212,23 @@ func TestRefundThroughSellerAPI(t *testing.T) {
 	if q.Refunded != 10000 {
 		t.Fatalf("refunded %d", q.Refunded)
 	}
-	var refunds int
-	for _, op := range f.sim.Operations(p.ID) {
-		if op.Type == "refund" {
-			refunds++
-			if op.Related != q.ExternalID || op.Status != "completed" {
-				t.Fatalf("refund %+v", op)
-			}
+	// Each refund at Dotpay carries its operation's id as control, and each
+	// operation ended with the refund's number.
+	page, err := f.eng.Operations(context.Background(), getpaid.OperationFilter{PaymentID: p.ID})
+	if err != nil || len(page.Operations) != 2 {
+		t.Fatalf("operations %+v, %v", page, err)
+	}
+	for _, op := range page.Operations {
+		at := f.sim.Operations(op.ID)
+		if len(at) != 1 || at[0].Type != "refund" || at[0].Related != q.ExternalID || at[0].Status != "completed" ||
+			at[0].Amount != op.Amount || op.State != getpaid.OpSucceeded || op.BrokerRef != at[0].Number {
+			t.Fatalf("operation %+v; at Dotpay %+v", op, at)
 		}
 	}
-	if refunds != 2 {
-		t.Fatalf("%d refunds at Dotpay", refunds)
+	for _, op := range f.sim.Operations(p.ID) {
+		if op.Type == "refund" {
+			t.Fatalf("a refund under the payment's control: %+v", op)
+		}
 	}
 }
 
@@ -245,7 +251,7 @@ func TestPanelRefund(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t, dotpaytest.Config{}, func(c *dotpay.Config) { c.APIUsername, c.APIPassword = "", "" })
 	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
-	if err := f.sim.Refund(p.ID, getpaid.MustParseMoney("5.00", "PLN")); err != nil {
+	if _, err := f.sim.Refund(p.ID, getpaid.MustParseMoney("5.00", "PLN")); err != nil {
 		t.Fatal(err)
 	}
 	f.wait(t, p.ID, "partially refunded", func(q *getpaid.Payment) bool { return q.Refunded == 500 })

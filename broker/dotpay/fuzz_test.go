@@ -29,8 +29,16 @@ func checkObservation(t *testing.T, o *getpaid.Observation) {
 		if o.Amount.Minor <= 0 && o.Kind == getpaid.KindRefunded {
 			t.Fatalf("refund of nothing: %+v", o)
 		}
+		if o.BrokerRef == "" {
+			t.Fatalf("refund without its operation number: %+v", o)
+		}
 	default:
 		t.Fatalf("unexpected kind %s", o.Kind)
+	}
+	// A refund getpaid asked for names its operation, and its payment by
+	// the payment's operation number alone.
+	if o.OperationID != "" && (o.PaymentID != "" || !isOperationID(o.OperationID)) {
+		t.Fatalf("operation %q and payment %q: %+v", o.OperationID, o.PaymentID, o)
 	}
 	if o.EventID == "" || o.Amount.Minor < 0 {
 		t.Fatalf("ill-formed observation %+v", o)

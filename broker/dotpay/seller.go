@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,8 +53,10 @@ func (b *Broker) hasAPI() bool { return b.cfg.APIUsername != "" }
 // call sends one seller API request (HTTP Basic with the panel user) and
 // decodes a 2xx JSON answer into out. Every failure is a *getpaid.BrokerError
 // classified here, once: network errors, timeouts, 429 and 5xx are
-// retryable (Happened when a POST may have reached Dotpay); other statuses
-// are not and carry Dotpay's error text.
+// retryable; a POST that may have reached Dotpay and got no answer (a
+// timeout, a dropped connection, a 5xx) is Happened too, a refusal (4xx,
+// 429 included) or a connection never made is not. Other statuses carry
+// Dotpay's error text.
 func (b *Broker) call(ctx context.Context, op, method, target string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -75,7 +78,9 @@ func (b *Broker) call(ctx context.Context, op, method, target string, in, out an
 	mutating := method != http.MethodGet
 	resp, err := b.client.Do(req)
 	if err != nil {
-		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating, Err: err}
+		var oe *net.OpError
+		dial := errors.As(err, &oe) && oe.Op == "dial"
+		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating && !dial, Err: err}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -84,7 +89,7 @@ func (b *Broker) call(ctx context.Context, op, method, target string, in, out an
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: retry && mutating,
+		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: mutating && resp.StatusCode >= 500,
 			Status: resp.StatusCode, Err: errors.New(errorText(raw))}
 	}
 	if out == nil {
@@ -131,15 +136,21 @@ func errorText(raw []byte) string {
 }
 
 // payments lists the payment operations Dotpay holds for getpaid's payment
-// (control = its id), following the pages.
+// (control = its id).
 func (b *Broker) payments(ctx context.Context, p *getpaid.Payment) ([]apiOperation, error) {
+	return b.operations(ctx, p.ID, TypePayment)
+}
+
+// operations lists the operations of type typ whose control is control,
+// following the pages.
+func (b *Broker) operations(ctx context.Context, control, typ string) ([]apiOperation, error) {
 	const op = "dotpay: list operations"
-	q := url.Values{"control": {p.ID}, "page_size": {"100"}, "format": {"json"}}
+	q := url.Values{"control": {control}, "page_size": {"100"}, "format": {"json"}}
 	next := b.sellerURL + "operations/?" + q.Encode()
 	var out []apiOperation
 	for page := 0; next != ""; page++ {
 		if page == maxPages {
-			return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("more than %d pages of operations for %s", maxPages, p.ID)}
+			return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("more than %d pages of operations for %s", maxPages, control)}
 		}
 		if !strings.HasPrefix(next, b.sellerURL) {
 			return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("next page %q is not on the seller API", next)}
@@ -149,7 +160,7 @@ func (b *Broker) payments(ctx context.Context, p *getpaid.Payment) ([]apiOperati
 			return nil, err
 		}
 		for _, o := range pg.Results {
-			if o.Control == p.ID && o.Type == TypePayment {
+			if o.Control == control && o.Type == typ {
 				out = append(out, o)
 			}
 		}
@@ -225,53 +236,4 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 		o.Kind = getpaid.KindPending
 	}
 	return o, nil
-}
-
-// Refund asks the seller API to refund amount of the payment's completed
-// operation (POST payments/{number}/refund/, control = the payment's id, so
-// the refund's URLC names the payment). Dotpay carries the refund out and
-// reports it by URLC (operation_type refund): the answer is KindRefundStarted.
-// Dotpay's refund call has no idempotency key: a refund whose answer was
-// lost (BrokerError.Happened) stays asked at getpaid, counted against what
-// is refundable, and a retry with the same idempotency key is not sent again.
-func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
-	p, amount := req.Payment, req.Amount
-	if !b.hasAPI() {
-		return nil, fmt.Errorf("dotpay: refund: %w: set api_username and api_password (the seller panel user)", getpaid.ErrNotSupported)
-	}
-	if amount.Currency != p.Amount.Currency {
-		return nil, fmt.Errorf("dotpay: %w: refund in %s, payment in %s", getpaid.ErrAmountMismatch, amount.Currency, p.Amount.Currency)
-	}
-	if req.OperationID == "" {
-		return nil, fmt.Errorf("dotpay: %w: refund id required", getpaid.ErrInvalidRequest)
-	}
-	wire, err := FormatAmount(amount)
-	if err != nil || amount.Minor <= 0 {
-		return nil, fmt.Errorf("dotpay: %w: refund of %s", getpaid.ErrInvalidAmount, amount)
-	}
-	number := p.ExternalID
-	if number == "" {
-		ops, err := b.payments(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		if op := best(ops); op != nil && op.Status == StatusCompleted {
-			number = op.Number
-		}
-	}
-	if number == "" {
-		return nil, fmt.Errorf("dotpay: %w: no completed Dotpay payment for %s", getpaid.ErrInvalidRequest, p.ID)
-	}
-	in := map[string]string{
-		"amount": wire, "control": p.ID, "description": clean("Refund "+req.OperationID, maxDescription),
-	}
-	target := b.sellerURL + "payments/" + url.PathEscape(number) + "/refund/"
-	if err := b.call(ctx, "dotpay: refund", http.MethodPost, target, in, nil); err != nil {
-		return nil, err
-	}
-	return &getpaid.Observation{
-		PaymentID: p.ID, ExternalID: number, EventID: "refund-start:" + req.OperationID,
-		Kind: getpaid.KindRefundStarted, Amount: amount, BrokerStatus: "refund requested",
-		OperationID: req.OperationID,
-	}, nil
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dotpay"
@@ -99,5 +101,103 @@ func TestFetchStatusMapping(t *testing.T) {
 	b := fakeSeller(t, [][]map[string]any{{bad}}, func(string, int) any { return nil })
 	if _, err := b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: &getpaid.Payment{ID: "pay_1"}}); err == nil {
 		t.Error("unreadable amount accepted")
+	}
+}
+
+// A refund whose answer is lost (a timeout, a dropped connection, a 5xx) may
+// have been made; a refusal (4xx, 429 included) and a connection never made
+// were not.
+func TestRefundErrorClassification(t *testing.T) {
+	t.Parallel()
+	answer := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(code)
+			_, _ = w.Write([]byte(`{"detail":"no"}`))
+		}
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name                string
+		handler             http.HandlerFunc
+		url                 string // instead of a server for handler
+		retryable, happened bool
+	}{
+		{"refused", answer(http.StatusBadRequest), "", false, false},
+		{"throttled", answer(http.StatusTooManyRequests), "", true, false},
+		{"server error", answer(http.StatusBadGateway), "", true, true},
+		{"no answer in time", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body) // the request is in: the server notices the client leave
+			<-r.Context().Done()
+		}, "", true, true},
+		{"connection dropped", func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}, "", true, true},
+		{"connection refused", nil, closed.URL, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			target := tt.url
+			if tt.handler != nil {
+				srv := httptest.NewServer(tt.handler)
+				t.Cleanup(srv.Close)
+				target = srv.URL
+			}
+			b := newBroker(t, func(c *dotpay.Config) {
+				c.APIURL, c.APIUsername, c.APIPassword, c.Timeout = target, "u", "p", 200*time.Millisecond
+			})
+			p := &getpaid.Payment{ID: "pay_1", ExternalID: "M1000-0001", Amount: getpaid.MustParseMoney("10.00", "PLN"), Captured: 1000}
+			_, err := b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Amount, OperationID: "op_1"})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || be.Retryable != tt.retryable || be.Happened != tt.happened {
+				t.Fatalf("err = %#v, want retryable %v happened %v", err, tt.retryable, tt.happened)
+			}
+		})
+	}
+}
+
+// FetchOperation finds a refund by its control, getpaid's operation id, and
+// reports it with the event id and number its URLC has.
+func TestFetchOperationMapping(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		status string
+		want   getpaid.Kind
+		event  string
+	}{
+		{"completed", getpaid.KindRefunded, "M2:completed"},
+		{"rejected", getpaid.KindRefundFailed, "M2:rejected"},
+		{"processing", getpaid.KindRefundStarted, "refund-start:op_1"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			results := []map[string]any{op("M1", "payment", "completed", "op_1")} // not a refund
+			if r.URL.Query().Get("control") == "op_1" {
+				results = append(results, op("M2", "refund", tt.status, "op_1"))
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"next": nil, "results": results})
+		}))
+		b := newBroker(t, func(c *dotpay.Config) { c.APIURL, c.APIUsername, c.APIPassword = srv.URL, "u", "p" })
+		p := &getpaid.Payment{ID: "pay_1", ExternalID: "M1", Amount: getpaid.MustParseMoney("10.00", "PLN")}
+		o, err := b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+			Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: p.Amount}})
+		if err != nil || o.Kind != tt.want || o.EventID != tt.event || o.OperationID != "op_1" || o.Amount != p.Amount ||
+			(tt.want != getpaid.KindRefundStarted && o.BrokerRef != "M2") {
+			t.Errorf("%s: %+v, %v", tt.status, o, err)
+		}
+		_, err = b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+			Operation: &getpaid.Operation{ID: "op_2", Kind: getpaid.OpRefund, Amount: p.Amount}})
+		if !errors.Is(err, getpaid.ErrNotFound) {
+			t.Errorf("a refund Dotpay never made: %v", err)
+		}
+		srv.Close()
+	}
+	b := newBroker(t, func(c *dotpay.Config) { c.APIURL, c.APIUsername, c.APIPassword = "http://127.0.0.1:1", "u", "p" })
+	if _, err := b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: &getpaid.Payment{ID: "pay_1"},
+		Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpCapture}}); !errors.Is(err, getpaid.ErrNotSupported) {
+		t.Errorf("a capture: %v", err)
 	}
 }

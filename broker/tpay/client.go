@@ -135,9 +135,11 @@ func (b *Broker) send(req *http.Request) (int, []byte, error) {
 
 // call sends an authorised JSON request and decodes a 2xx answer into out.
 // A 401 is retried once with a fresh token. Every failure is a
-// *getpaid.BrokerError classified here, once: network errors, timeouts, 429
-// and 5xx are retryable, and Happened unless nothing could have changed (a
-// GET, a connection never made); other statuses carry Tpay's error text.
+// *getpaid.BrokerError classified here, once: network errors, timeouts, 408,
+// 429 and 5xx are retryable; a change (POST) that may have reached Tpay and
+// got no usable answer (a timeout, a dropped connection, a 5xx, an
+// unreadable 2xx) is Happened too, a refusal (4xx, 429 included) or a
+// connection never made is not. Other statuses carry Tpay's error text.
 func (b *Broker) call(ctx context.Context, op, method, path string, in, out any) error {
 	var payload []byte
 	if in != nil {
@@ -174,14 +176,15 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 			continue
 		}
 		if code < 200 || code > 299 {
-			retry := retryableStatus(code)
-			return &getpaid.BrokerError{Op: op, Status: code, Retryable: retry, Happened: retry && mutating, Err: errors.New(errorText(body))}
+			return &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code), Happened: mutating && code >= 500,
+				Err: errors.New(errorText(body))}
 		}
 		var res struct {
 			Result string `json:"result"`
 		}
 		if err := json.Unmarshal(body, &res); err != nil {
-			return &getpaid.BrokerError{Op: op, Status: code, Err: fmt.Errorf("unreadable answer: %w", err)}
+			// A 2xx to a change: Tpay did it, and its answer is lost.
+			return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
 		}
 		if res.Result != "" && res.Result != "success" {
 			return &getpaid.BrokerError{Op: op, Status: code, Err: errors.New(errorText(body))}
@@ -192,7 +195,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		if err := dec.Decode(out); err != nil {
-			return &getpaid.BrokerError{Op: op, Status: code, Err: fmt.Errorf("unreadable answer: %w", err)}
+			return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
 		}
 		return nil
 	}

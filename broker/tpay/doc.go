@@ -47,8 +47,17 @@
 // /transactions/{id}/cancel (pending transactions only); Refund posts
 // /transactions/{id}/refunds ({"amount": n}, or an empty body for the whole
 // payment) and, as Tpay takes the money at once, reports the refund done
-// with the event id its CHARGEBACK notification has; FetchOperation finds a
-// refund in GET /transactions/{id}/refunds by the refund id Tpay answered.
+// with the event id its CHARGEBACK notification has, getpaid's operation id
+// and Tpay's refundId; FetchOperation finds a refund in
+// GET /transactions/{id}/refunds by that refundId, and one whose answer was
+// lost by the money (the refunds Tpay lists against what the payment has
+// recorded and asked for), only where that leaves one reading.
+//
+// Errors are *getpaid.BrokerError: network failures, timeouts, 408, 429 and
+// 5xx are retryable; a POST (create, cancel, refund) that got no usable
+// answer — a timeout, a dropped connection, a 5xx, an unreadable 2xx — is
+// Happened (Tpay may have acted: the operation is in doubt until looked up),
+// while a refusal (4xx, 429 included) or a connection never made is not.
 //
 // # Facts and their sources
 //
@@ -71,11 +80,15 @@
 //
 // # Limits
 //
-// Tpay has no field for getpaid's refund id: a refund is not deduplicated at
-// Tpay (the engine records the refund before asking, so a retry does not
-// refund twice). A CHARGEBACK notification cannot tell the second refund of
-// an amount from the first: two refunds of one amount made in Tpay's panel
-// count once (refunds made through getpaid are told apart by their order).
+// Tpay has no field for getpaid's refund id (the refund body is the amount
+// alone): a refund is not deduplicated at Tpay (the engine records the
+// refund before asking and never sends it twice), its CHARGEBACK
+// notification names no operation, and a refund in doubt is matched by the
+// money; when another refund of the payment is in flight or Tpay lists two
+// of the amount, an operator decides. A CHARGEBACK notification cannot tell
+// the second refund of an amount from the first: two refunds of one amount
+// made in Tpay's panel count once (refunds made through getpaid are told
+// apart by their order).
 // A CHARGEBACK returning money that was never captured (an over- or
 // underpayment Tpay held) is refused and logged for an operator.
 package tpay

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
@@ -330,5 +333,62 @@ func TestReplayedNotifications(t *testing.T) {
 	after, _ := f.store.History(ctx, p.ID)
 	if got.Status != getpaid.StatusRefunded || got.Refunded != 4000 || got.Captured != 4000 || len(after) != len(before) {
 		t.Fatalf("after replays: %s captured %d refunded %d, history %d -> %d", got.Status, got.Captured, got.Refunded, len(before), len(after))
+	}
+}
+
+// A money operation whose answer is lost (a timeout, a 5xx) may have
+// happened; a refusal (4xx, 429 included) did not.
+func TestOperationErrorClassification(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name                string
+		fault               string // a simulator operation fault, or
+		code                int    // the status the refund endpoint answers
+		retryable, happened bool
+	}{
+		{"refused", "", http.StatusBadRequest, false, false},
+		{"throttled", "", http.StatusTooManyRequests, true, false},
+		{"server error", tpaytest.Fault5xx, 0, true, true},
+		{"no answer, nothing done", tpaytest.FaultTimeoutBefore, 0, true, true},
+		{"no answer, refund done", tpaytest.FaultTimeoutAfter, 0, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sim, _ := recordedSim(t, tpaytest.Config{HangTimeout: 3 * time.Second})
+			var edit func(*tpay.Config)
+			if tt.code != 0 {
+				// Tpay's API answering refunds with tt.code.
+				front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/refunds") {
+						w.WriteHeader(tt.code)
+						_, _ = w.Write([]byte(`{"result":"failed","errors":[{"errorCode":"x","errorMessage":"no"}]}`))
+						return
+					}
+					sim.Handler().ServeHTTP(w, r)
+				}))
+				t.Cleanup(front.Close)
+				edit = func(c *tpay.Config) { c.APIURL = front.URL }
+			}
+			b := newBroker(t, sim, edit)
+			p := prepared(t, b, getpaid.MustParseMoney("20.00", "PLN"))
+			if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
+				t.Fatal(err)
+			}
+			p.Status, p.Captured = getpaid.StatusPaid, 2000
+			sim.SetOperationFault(tt.fault)
+			_, err := b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Money(500), OperationID: "op_1"})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || be.Retryable != tt.retryable || be.Happened != tt.happened {
+				t.Fatalf("refund: err = %#v, want retryable %v happened %v", err, tt.retryable, tt.happened)
+			}
+			if tt.fault == "" {
+				return
+			}
+			_, err = b.Cancel(ctx, &getpaid.CancelRequest{Payment: p, OperationID: "op_2"})
+			if !errors.As(err, &be) || !be.Retryable || !be.Happened {
+				t.Fatalf("cancel: err = %#v, want a doubt", err)
+			}
+		})
 	}
 }

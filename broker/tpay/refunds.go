@@ -72,9 +72,14 @@ func sameAmount(rs []refund, amount getpaid.Money) int {
 // money from the balance at once: an answer with status correct is a
 // refund done, reported with the event id the CHARGEBACK notification of it
 // has ("TR-...:CHARGEBACK:12.00", "#n" added for the nth refund of one
-// amount), so the notification that follows is a duplicate. Tpay has no
-// field for getpaid's refund id: the request is not deduplicated at Tpay,
-// which the engine's recorded refund intent makes up for.
+// amount), so the notification that follows is a duplicate. The answer
+// carries the operation id and Tpay's refundId (BrokerRef).
+//
+// Tpay's refund takes nothing but the amount (tpay-openapi-php's Refund
+// body): there is no field for getpaid's operation id, so the request is not
+// deduplicated at Tpay (getpaid never sends one operation twice), and its
+// CHARGEBACK notification names no operation. A refund whose answer was lost
+// is resolved by FetchOperation.
 func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
 	p, amount := req.Payment, req.Amount
 	if amount.Currency != p.Amount.Currency {
@@ -127,11 +132,15 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 // in the transaction's refund list by the refund id Tpay answered
 // (Operation.BrokerRef): done -> refunded, with the event id Refund and the
 // CHARGEBACK notification use; pending -> refund started; cancelled or
-// rejected -> refund failed; absent -> getpaid.ErrNotFound. Without a refund
-// id, no refund of the amount at Tpay means it never happened (ErrNotFound);
-// one or more cannot be told apart from refunds made in the panel, and are
-// left to an operator (an error). A cancel is found in the transaction's
-// status: canceled -> released, anything else -> ErrNotFound.
+// rejected -> refund failed; absent -> getpaid.ErrNotFound.
+//
+// A refund whose answer was lost has no refund id, and Tpay's refund takes
+// nothing of getpaid's to match it by (its body is the amount alone). It is
+// then judged by the money, from the payment as getpaid has it now (see
+// matchLost): found only when that is certain, else left to an operator.
+//
+// A cancel is found in the transaction's status: canceled -> released,
+// anything else -> ErrNotFound.
 func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
 	p, op := req.Payment, req.Operation
 	switch op.Kind {
@@ -160,10 +169,7 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 		return nil, err
 	}
 	if op.BrokerRef == "" {
-		if n := sameAmount(list, op.Amount); n > 0 {
-			return nil, fmt.Errorf("tpay: refund %s of %s: Tpay lists %d refund(s) of that amount and getpaid has no refund id to tell which: an operator must match them", op.ID, op.Amount, n)
-		}
-		return nil, fmt.Errorf("tpay: refund %s: %w: no refund of %s at Tpay", op.ID, getpaid.ErrNotFound, op.Amount)
+		return matchLost(p, op, tx.Title, list)
 	}
 	for i, r := range list {
 		if r.ref() != op.BrokerRef {
@@ -185,4 +191,65 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 		return o, nil
 	}
 	return nil, fmt.Errorf("tpay: refund %s: %w: Tpay lists no refund %s", op.ID, getpaid.ErrNotFound, op.BrokerRef)
+}
+
+// matchLost judges a refund whose answer was lost (no refund id) by the
+// money: what Tpay lists as refunded (refunds not cancelled) against what
+// the payment has recorded as refunded (p.Refunded) and asked for
+// (p.RefundAsked, this refund's amount among it while it is in doubt).
+//
+//   - Tpay lists no refund of the amount: it never happened (ErrNotFound).
+//   - Another refund of the payment is in flight too (asked for more than
+//     this one), or Tpay lists more than one refund of the amount: which is
+//     which cannot be told; an operator decides (an error).
+//   - Tpay has refunded exactly this amount more than getpaid recorded:
+//     this refund happened. It is reported refunded with the event id its
+//     CHARGEBACK notification has, so the two apply once.
+//   - Tpay has refunded nothing getpaid has not recorded, and this refund's
+//     reservation is intact: it never happened (ErrNotFound).
+//   - Tpay has refunded nothing unrecorded, and the reservation was used
+//     up by a refund of this amount recorded meanwhile (its CHARGEBACK came
+//     first): it happened and is recorded; reported with that same event
+//     id, it ends the operation without counting twice.
+//
+// Only a refund made in Tpay's panel of the same amount, at the same time,
+// could be mistaken for this one; the money recorded is right either way.
+func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []refund) (*getpaid.Observation, error) {
+	var done, same int64
+	var match *refund
+	for i := range list {
+		r := &list[i]
+		m, err := r.Amount.Money(p.Amount.Currency)
+		if err != nil {
+			return nil, &getpaid.BrokerError{Op: "tpay: list refunds", Err: fmt.Errorf("refund %s amount %q", r.ref(), string(r.Amount))}
+		}
+		if refundState(r.Status) == getpaid.KindRefundFailed {
+			continue
+		}
+		done += m.Minor
+		if m == op.Amount {
+			same++
+			match = r
+		}
+	}
+	a := op.Amount.Minor
+	unrecorded := done - p.Refunded
+	switch {
+	case same == 0:
+		return nil, fmt.Errorf("tpay: refund %s: %w: no refund of %s at Tpay", op.ID, getpaid.ErrNotFound, op.Amount)
+	case p.RefundAsked > a || same > 1:
+		return nil, fmt.Errorf("tpay: refund %s of %s: Tpay lists %d refund(s) of that amount, other refunds are in flight, and Tpay keeps no id of getpaid's to tell which: an operator must match them", op.ID, op.Amount, same)
+	case unrecorded == a, unrecorded == 0 && p.RefundAsked < a:
+		o := &getpaid.Observation{PaymentID: p.ID, Kind: refundState(match.Status), Amount: op.Amount, OperationID: op.ID,
+			BrokerRef: match.ref(), BrokerStatus: "refund " + match.Status}
+		if o.Kind == getpaid.KindRefunded {
+			o.EventID = tpaynotify.RefundEventID(title, op.Amount, 1)
+		} else {
+			o.EventID = "refund-start:" + op.ID
+		}
+		return o, nil
+	case unrecorded == 0:
+		return nil, fmt.Errorf("tpay: refund %s: %w: every refund at Tpay is recorded and this one's amount is still reserved", op.ID, getpaid.ErrNotFound)
+	}
+	return nil, fmt.Errorf("tpay: refund %s of %s: Tpay has refunded %s that getpaid has not recorded: an operator must match them", op.ID, op.Amount, p.Money(unrecorded))
 }

@@ -56,3 +56,23 @@ func TestMD5CoversNotStatusOrPaid(t *testing.T) {
 		t.Fatal("allowlist applied although ip_allowlist is off")
 	}
 }
+
+// The legacy notification names no currency; the md5sum would not cover a
+// tr_currency either. One added to a genuine notification is read as what
+// it says, and the payment refuses it: it never passes as the account's.
+func TestAddedCurrencyIsRefused(t *testing.T) {
+	t.Parallel()
+	b := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
+	body := "id=1234&tr_id=1&tr_crc=1&tr_amount=123.45&tr_paid=123.45&tr_status=TRUE&tr_currency=EUR&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
+	o, err := b.ParseCallback(context.Background(), &getpaid.CallbackRequest{Body: []byte(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Amount != getpaid.MustParseMoney("123.45", "EUR") {
+		t.Fatalf("read as %s", o.Amount)
+	}
+	p := &getpaid.Payment{ID: "1", Status: getpaid.StatusPrepared, Amount: getpaid.MustParseMoney("123.45", "PLN")}
+	if _, err := getpaid.Apply(p, o); !errors.Is(err, getpaid.ErrAmountMismatch) {
+		t.Fatalf("applied to a PLN payment: %v", err)
+	}
+}

@@ -73,8 +73,10 @@ func (s *simulator) pointAt(settings map[string]any, url string) {
 
 // simOptions tune a simulator run standalone (getpaid simulate) or in the demo.
 type simOptions struct {
-	// settleAfter: every refund the simulator accepts finishes (and is
-	// notified) this long after, so nothing stays pending for ever.
+	// settleAfter: every operation the simulator accepts and does not end
+	// at once (a refund; Dotpay's payment by transfer) ends, and is
+	// notified, this long after, so nothing stays pending for ever. Tpay's
+	// simulator ends refunds at once, as Tpay answers them.
 	settleAfter time.Duration
 	// retryUnit scales Przelewy24's notification schedule (3, 5, 15, ...
 	// minutes in production).
@@ -96,7 +98,7 @@ func newSimulator(name string, o simOptions) (*simulator, map[string]any, error)
 	case "payu":
 		return newPayuSimulator(o)
 	case "dotpay":
-		return newDotpaySimulator()
+		return newDotpaySimulator(o)
 	case "tpay":
 		return newTpaySimulator()
 	case "transferuj":

@@ -27,9 +27,11 @@ func dotpayKind() backendKind {
 // newDotpaySimulator runs the Dotpay simulator with a demo shop. The
 // backend's settings name the test environment (sandbox), whose URLC
 // allowlist is off by default: the simulator sends from this machine.
-func newDotpaySimulator() (*simulator, map[string]any, error) {
+// Refunds end, and payments by transfer are booked, o.settleAfter after
+// they are accepted.
+func newDotpaySimulator(o simOptions) (*simulator, map[string]any, error) {
 	sim := dotpaytest.New(dotpaytest.Config{ShopID: "700001", PIN: "DemoPin0123456789", APIUsername: "demo-seller",
-		APIPassword: "demo-seller-password", RetryDelay: time.Second})
+		APIPassword: "demo-seller-password", RetryDelay: time.Second, RefundDelay: o.settleAfter, SettleAfter: o.settleAfter})
 	c := sim.Config()
 	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay}, map[string]any{
 		"shop_id": c.ShopID, "pin": c.PIN, "sandbox": true, "api_username": c.APIUsername, "api_password": c.APIPassword,

@@ -19,7 +19,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlags("simulate", stderr)
 	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on")
 	o := defaultSimOptions()
-	fs.DurationVar(&o.settleAfter, "settle-after", o.settleAfter, "how long an accepted refund stays pending before it finishes")
+	fs.DurationVar(&o.settleAfter, "settle-after", o.settleAfter, "how long an accepted refund (and a Dotpay payment by transfer) stays pending before it finishes")
 	fs.DurationVar(&o.retryUnit, "retry-unit", o.retryUnit, "Przelewy24: one minute of its notification schedule (3, 5, 15, ... minutes)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -31,7 +31,9 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer sim.close()
+	if sim.close != nil {
+		defer sim.close()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -39,9 +41,6 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	url := "http://" + ln.Addr().String()
 	sim.setBase(url)
 	sim.pointAt(settings, url)
-	if sim.close != nil {
-		defer sim.close()
-	}
 	fmt.Fprintf(stdout, "%s simulator at %s\nsettings for getpaid.yaml:\n  backends:\n    %s:\n", name, url, name)
 	keys := make([]string, 0, len(settings))
 	for k := range settings {

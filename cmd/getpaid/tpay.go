@@ -48,7 +48,7 @@ func newTpaySimulator() (*simulator, map[string]any, error) {
 	}
 	sim := tpaytest.New(tpaytest.Config{PKI: pki})
 	c := sim.Config()
-	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close},
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close, pay: sim.Pay},
 		map[string]any{"client_id": c.ClientID, "client_secret": c.ClientSecret, "merchant_id": c.MerchantID, "security_code": c.SecurityCode}, nil
 }
 
@@ -57,6 +57,6 @@ func newTpaySimulator() (*simulator, map[string]any, error) {
 func newTransferujSimulator() (*simulator, map[string]any, error) {
 	sim := transferujtest.New(transferujtest.Config{})
 	c := sim.Config()
-	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close},
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay},
 		map[string]any{"merchant_id": c.MerchantID, "security_code": c.SecurityCode}, nil
 }

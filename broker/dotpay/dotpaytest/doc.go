@@ -24,12 +24,18 @@
 //	POST payments/{number}/refund/ {amount, description, control}
 //
 // A refund (by the API, or Refund as from the panel) is a refund operation
-// (related to the payment, control as given) that ends completed, or
-// rejected after SetRefundRejected, reported by its own URLC.
+// (related to the payment, control as given: getpaid sends its operation id,
+// the panel the payment's control) that ends completed, or rejected after
+// SetRefundRejected, reported by its own URLC: at once, or, for refunds
+// asked through the API, Config.RefundDelay later (new until then).
+// Config.SettleAfter completes payments left processing on its own, so a
+// standalone simulator leaves nothing it accepted unfinished.
 //
 // Controls for tests: Pay, Settle, Refund, Notification,
-// RefundNotification, SetFailure ("", "5xx", "timeout"), SetRefundRejected,
-// Notifications, Operations, Quiet. Config.Exchange books payments in
+// RefundNotification, SetFailure ("", "5xx", "timeout": everything),
+// SetOperationFault ("timeout-after", "timeout-before", "5xx": the refund
+// endpoint only, so the operations list still tells what happened),
+// SetRefundRejected, Notifications, Operations, Quiet. Config.Exchange books payments in
 // another currency (operation_amount differs from
 // operation_original_amount); Config.Cards makes them card payments whose
 // URLCs carry the credit_card_* fields. Start runs it on an httptest
@@ -39,5 +45,6 @@
 // buyer is returned to url without added parameters; the operation number
 // sequence, the 1.9% commission, channel 73 (card payments 248) and the
 // country "PL" are made up; refunds end at once; the refund answer is
-// {"detail":"ok"}; a refund's URLC carries the refund's control.
+// {"detail":"ok"}; a refund's URLC carries the refund's control; a refund
+// in progress sends no URLC until it ends.
 package dotpaytest

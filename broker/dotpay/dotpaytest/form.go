@@ -237,6 +237,14 @@ func (s *Server) pay(token, outcome string) (string, error) {
 	}
 	s.addLocked(op)
 	s.deliverLocked(op)
+	if status == "processing" && s.cfg.SettleAfter > 0 {
+		s.laterLocked(s.cfg.SettleAfter, func() {
+			if op.Status == "processing" {
+				op.Status = "completed"
+				s.deliverLocked(op)
+			}
+		})
+	}
 	return p["url"], nil
 }
 

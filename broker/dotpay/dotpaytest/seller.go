@@ -134,8 +134,10 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 }
 
 // refund serves POST payments/{number}/refund/ {amount, description,
-// control}: a refund of a completed payment, ended at once (completed, or
-// rejected after SetRefundRejected) and reported by URLC.
+// control}: a refund of a completed payment, under the refund's own control
+// (what the operations list filters by and its URLC carries). It ends at
+// once, or Config.RefundDelay later (new until then): completed, or
+// rejected after SetRefundRejected, and reported by URLC.
 func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Amount      string `json:"amount"`
@@ -168,6 +170,15 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error_code": "INVALID_AMOUNT", "detail": "Amount exceeds what is left to refund."})
 		return
 	}
-	s.deliverLocked(s.refundLocked(pay, h, in.Control, in.Description))
+	delay := s.cfg.RefundDelay
+	rf := s.refundLocked(pay, h, in.Control, in.Description, delay <= 0)
+	if delay <= 0 {
+		s.deliverLocked(rf)
+	} else {
+		s.laterLocked(delay, func() {
+			s.settleRefundLocked(rf)
+			s.deliverLocked(rf)
+		})
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "ok"})
 }

@@ -55,6 +55,14 @@ type Config struct {
 	// SourceIP is the RemoteIP of the URLCs built by Notification and
 	// RefundNotification. Default "195.150.9.37", Dotpay's address.
 	SourceIP string
+	// RefundDelay is how long a refund asked through the seller API stays
+	// new before it ends (and its URLC is sent); 0 ends it at once.
+	RefundDelay time.Duration
+	// SettleAfter, when positive, completes a payment left processing (a
+	// transfer booked later) this long after the buyer chose it, as the
+	// bank would; 0 leaves it to Settle. A standalone simulator sets it so
+	// nothing it accepted stays unfinished.
+	SettleAfter time.Duration
 }
 
 // Delivery is one attempt to deliver a URLC.
@@ -107,6 +115,7 @@ type Server struct {
 	byNumber map[string]*operation
 	seq      int
 	failure  string
+	opFault  string
 	rejRef   bool
 	log      []Delivery
 	ts       *httptest.Server
@@ -199,7 +208,7 @@ func (s *Server) Handler() http.Handler {
 	for _, prefix := range []string{"/s2/login/api/v1/", "/test_seller/api/v1/"} {
 		mux.HandleFunc("GET "+prefix+"operations/{$}", s.guard(s.api(s.listOperations)))
 		mux.HandleFunc("GET "+prefix+"operations/{number}/{$}", s.guard(s.api(s.getOperation)))
-		mux.HandleFunc("POST "+prefix+"payments/{number}/refund/{$}", s.guard(s.api(s.refund)))
+		mux.HandleFunc("POST "+prefix+"payments/{number}/refund/{$}", s.guard(s.api(s.operation(s.refund))))
 	}
 	return mux
 }
@@ -312,6 +321,21 @@ func newToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// laterLocked runs f with s.mu held, d from now, unless the simulator closes
+// first.
+func (s *Server) laterLocked(d time.Duration, f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if !s.wait(context.Background(), d) {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		f()
+	}()
 }
 
 // wait sleeps for d unless the server closes or ctx ends; false if interrupted.

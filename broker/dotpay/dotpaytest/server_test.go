@@ -329,3 +329,94 @@ func TestFailureModes(t *testing.T) {
 		t.Fatal("refunded nothing")
 	}
 }
+
+// postRefund asks the seller API for a refund of amount of the payment
+// number under control, with a client that gives up after wait.
+func postRefund(t *testing.T, s *Server, number, control, amount string, wait time.Duration) (int, error) {
+	t.Helper()
+	body := `{"amount":"` + amount + `","description":"r","control":"` + control + `"}`
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/s2/login/api/v1/payments/"+number+"/refund/", strings.NewReader(body))
+	req.SetBasicAuth(s.cfg.APIUsername, s.cfg.APIPassword)
+	resp, err := (&http.Client{Timeout: wait}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// Operation faults hit the refund endpoint only: timeout-after makes the
+// refund and answers nothing, timeout-before and 5xx make none.
+func TestOperationFaults(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		mode     string
+		code     int // 0: no answer in time
+		refunded bool
+	}{
+		{FaultTimeoutAfter, 0, true},
+		{FaultTimeoutBefore, 0, false},
+		{Fault5xx, 500, false},
+		{FaultNone, 200, true},
+	} {
+		t.Run("mode "+tt.mode, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, Config{HangTimeout: 5 * time.Second})
+			r := newReceiver(t)
+			pay(t, s, r.srv.URL, "pay_1", OutcomePaid)
+			number := s.Operations("pay_1")[0].Number
+			s.SetOperationFault(tt.mode)
+			code, err := postRefund(t, s, number, "op_1", "2.00", 300*time.Millisecond)
+			if code != tt.code || (tt.code == 0) != (err != nil) {
+				t.Fatalf("answered %d, %v; want %d", code, err, tt.code)
+			}
+			// The operations list is not faulted: it tells what happened.
+			_, body := apiGet(t, s, "/s2/login/api/v1/operations/?control=op_1", s.cfg.APIUsername, s.cfg.APIPassword)
+			results, _ := body["results"].([]any)
+			if (len(results) == 1) != tt.refunded {
+				t.Fatalf("refunds listed: %v", body)
+			}
+		})
+	}
+}
+
+// With RefundDelay a refund stays new, then ends and is notified; with
+// SettleAfter a payment left processing completes on its own.
+func TestDelayedEnds(t *testing.T) {
+	t.Parallel()
+	s := start(t, Config{RefundDelay: 50 * time.Millisecond, SettleAfter: 20 * time.Millisecond})
+	r := newReceiver(t)
+	pay(t, s, r.srv.URL, "pay_1", OutcomeProcessing)
+	if err := s.Quiet(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ops := s.Operations("pay_1")
+	if len(ops) != 1 || ops[0].Status != "completed" {
+		t.Fatalf("after SettleAfter: %+v", ops)
+	}
+	if code, err := postRefund(t, s, ops[0].Number, "op_1", "3.00", time.Second); code != 200 || err != nil {
+		t.Fatalf("refund: %d %v", code, err)
+	}
+	if rf := s.Operations("op_1"); len(rf) != 1 || rf[0].Status != "new" {
+		t.Fatalf("refund before its delay: %+v", rf)
+	}
+	// What is being refunded counts against what is left.
+	if code, _ := postRefund(t, s, ops[0].Number, "op_2", "7.01", time.Second); code != 400 {
+		t.Fatalf("a refund of more than is left: %d", code)
+	}
+	if err := s.Quiet(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rf := s.Operations("op_1"); len(rf) != 1 || rf[0].Status != "completed" {
+		t.Fatalf("refund after its delay: %+v", rf)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var statuses []string
+	for _, b := range r.bodies {
+		statuses = append(statuses, b.Get("operation_type")+" "+b.Get("operation_status"))
+	}
+	if strings.Join(statuses, ",") != "payment processing,payment completed,refund completed" {
+		t.Fatalf("URLCs %v", statuses)
+	}
+}

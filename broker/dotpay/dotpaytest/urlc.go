@@ -162,12 +162,14 @@ func (s *Server) Notification(control, status string, amount getpaid.Money) (*ge
 	return s.request(encode(s.fieldsLocked(&op))), nil
 }
 
-// refundLocked records a refund of h hundredths of the payment pay, ended
-// completed (or rejected after SetRefundRejected), and returns it.
-func (s *Server) refundLocked(pay *operation, h int64, control, description string) *operation {
+// refundLocked records a refund of h hundredths of the payment pay, counted
+// against what is left to refund from now on, and returns it. It ends
+// completed (or rejected after SetRefundRejected) at once, unless settle is
+// false: it is then new, ended by settleRefundLocked.
+func (s *Server) refundLocked(pay *operation, h int64, control, description string, settle bool) *operation {
 	m, _ := fromHundredths(h, pay.Amount.Currency)
 	rf := &operation{
-		Operation: Operation{Number: s.nextNumberLocked(), Type: "refund", Status: "completed", Amount: m,
+		Operation: Operation{Number: s.nextNumberLocked(), Type: "refund", Status: "new", Amount: m,
 			Control: control, Related: pay.Number},
 		hundredths: h, bookedHundredths: h, bookedCurrency: pay.Amount.Currency, description: description,
 		email: pay.email, urlc: pay.urlc, created: time.Now(),
@@ -175,13 +177,28 @@ func (s *Server) refundLocked(pay *operation, h int64, control, description stri
 	if pay.bookedCurrency != pay.Amount.Currency && pay.hundredths > 0 {
 		rf.bookedHundredths, rf.bookedCurrency = h*pay.bookedHundredths/pay.hundredths, pay.bookedCurrency
 	}
+	pay.refunded += h
+	s.addLocked(rf)
+	if settle {
+		s.settleRefundLocked(rf)
+	}
+	return rf
+}
+
+// settleRefundLocked ends the new refund rf: completed, or rejected after
+// SetRefundRejected (its amount is then refundable again). It sends
+// nothing.
+func (s *Server) settleRefundLocked(rf *operation) {
+	if rf.Status != "new" {
+		return
+	}
+	rf.Status = "completed"
 	if s.rejRef {
 		rf.Status = "rejected"
-	} else {
-		pay.refunded += h
+		if pay := s.byNumber[rf.Related]; pay != nil {
+			pay.refunded -= rf.hundredths
+		}
 	}
-	s.addLocked(rf)
-	return rf
 }
 
 // completedLocked is control's completed payment with at least h hundredths
@@ -198,22 +215,24 @@ func (s *Server) completedLocked(control string, h int64) (*operation, error) {
 }
 
 // Refund refunds amount of control's completed payment, as a merchant does
-// in Dotpay's panel: the refund operation's URLC (operation_type refund,
-// operation_related_number the payment's number) is sent to the payment's
-// urlc.
-func (s *Server) Refund(control string, amount getpaid.Money) error {
+// in Dotpay's panel: the refund operation (control = the payment's control,
+// operation_related_number the payment's number) ends at once, and its URLC
+// is sent to the payment's urlc. It returns that URLC, signed as sent, so a
+// test can deliver it again.
+func (s *Server) Refund(control string, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
 	h, err := toHundredths(amount)
 	if err != nil {
-		return fmt.Errorf("dotpaytest: %w", err)
+		return nil, fmt.Errorf("dotpaytest: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pay, err := s.completedLocked(control, h)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.deliverLocked(s.refundLocked(pay, h, control, "Refund"))
-	return nil
+	rf := s.refundLocked(pay, h, control, "Refund", true)
+	s.deliverLocked(rf)
+	return s.request(encode(s.fieldsLocked(rf))), nil
 }
 
 // RefundNotification records a refund of amount of control's completed
@@ -230,5 +249,5 @@ func (s *Server) RefundNotification(control string, amount getpaid.Money) (*getp
 	if err != nil {
 		return nil, err
 	}
-	return s.request(encode(s.fieldsLocked(s.refundLocked(pay, h, control, "Refund")))), nil
+	return s.request(encode(s.fieldsLocked(s.refundLocked(pay, h, control, "Refund", true)))), nil
 }

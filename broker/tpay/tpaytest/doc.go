@@ -12,4 +12,12 @@
 // /x509/tpay-jws-root.pem and /x509/notifications-jws.pem, so a backend
 // configured with jws_prefix = the simulator's URL checks the whole chain
 // offline. Notifications are sent again until the shop answers TRUE.
+//
+// Refunds are made at once (status correct, a CHARGEBACK notification
+// follows), as Tpay answers them; nothing the simulator accepts is left
+// pending. Controls for tests: SetFailure ("", "5xx", "timeout": the whole
+// API), SetOperationFault ("timeout-after", "timeout-before", "5xx": refunds
+// and cancel only, so the refund list still tells what happened),
+// Notification and SignWith (signed notifications), Chargeback (a refund
+// made in the panel), ServeCert and SetSigner (certificates), RevokeTokens.
 package tpaytest

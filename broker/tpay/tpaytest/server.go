@@ -92,6 +92,7 @@ type Server struct {
 	mu         sync.Mutex
 	base       string
 	failure    string
+	opFault    string
 	tokens     map[string]time.Time
 	tokenCount int
 	byID       map[string]*transaction

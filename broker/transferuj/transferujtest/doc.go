@@ -9,4 +9,7 @@
 // payment notification to the form's result URL, form-encoded and signed
 // with the md5sum, again and again until the shop answers TRUE. Merchant
 // refunds made "in the panel" send CHARGEBACK notifications (Chargeback).
+// Notification and NotificationOf build signed notifications for tests (of
+// the registered transaction, or of one for another tr_amount); like the
+// legacy form, they name no currency: the account has one.
 package transferujtest

@@ -14,14 +14,14 @@ import (
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
-// body builds a signed notification of t; s.mu is held.
-func (s *Server) bodyLocked(t *transaction, merchantID int, code, status, trErr string, paid int64) []byte {
+// bodyLocked builds a signed notification of t; s.mu is held.
+func (s *Server) bodyLocked(t *transaction, status, trErr string, paid int64) []byte {
 	n := &tpaynotify.Notification{
-		ID: strconv.Itoa(merchantID), TrID: t.Title, TrDate: t.Created.Format("2006-01-02 15:04:05"), TrCRC: t.CRC,
+		ID: strconv.Itoa(s.cfg.MerchantID), TrID: t.Title, TrDate: t.Created.Format("2006-01-02 15:04:05"), TrCRC: t.CRC,
 		TrAmount: t.Amount.Decimal(), TrPaid: getpaid.Money{Minor: paid, Currency: t.Amount.Currency}.Decimal(),
 		TrDesc: t.Description, TrStatus: status, TrError: trErr, TrEmail: t.Email, TestMode: "1",
 	}
-	n.Sign(code)
+	n.Sign(s.cfg.SecurityCode)
 	return n.Encode()
 }
 
@@ -30,7 +30,7 @@ func (s *Server) notifyLocked(t *transaction, status, trErr string, paid int64) 
 	if t.ResultURL == "" {
 		return
 	}
-	s.sender.Send(t.Title, status, t.ResultURL, s.bodyLocked(t, s.cfg.MerchantID, s.cfg.SecurityCode, status, trErr, paid), nil)
+	s.sender.Send(t.Title, status, t.ResultURL, s.bodyLocked(t, status, trErr, paid), nil)
 }
 
 // Chargeback returns amount of the paid transaction registered with crc to
@@ -54,11 +54,29 @@ func (s *Server) Chargeback(crc string, amount getpaid.Money) error {
 // Notification builds the notification Tpay would send for the transaction
 // registered with crc, signed for real, without sending it or changing the
 // transaction: status (TRUE, FALSE, CHARGEBACK, ...) reporting paid as
-// tr_paid. The form names no currency, so a currency other than the
-// account's can only come from another account: that notification carries
-// another merchant id and security code. Use it for duplicate,
-// out-of-order, tampering and wrong-amount tests.
+// tr_paid against the transaction's tr_amount, with tr_error surcharge when
+// TRUE or FALSE report less and overpay when they report more. Use it for
+// duplicate, out-of-order, partial-payment and tampering tests.
+//
+// The legacy notification names no currency (the account has one, and the
+// form names none): paid must be in the account's currency.
 func (s *Server) Notification(crc, status string, paid getpaid.Money) (*getpaid.CallbackRequest, error) {
+	return s.notification(crc, status, nil, paid)
+}
+
+// NotificationOf builds the notification of the transaction registered with
+// crc as if it had been registered for amount (tr_amount), with status
+// reporting amount paid in full: a valid notification of the same payment
+// for another amount, for wrong-amount tests and for swapping its md5sum,
+// which covers tr_amount, onto another notification.
+func (s *Server) NotificationOf(crc, status string, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
+	return s.notification(crc, status, &amount, amount)
+}
+
+func (s *Server) notification(crc, status string, amount *getpaid.Money, paid getpaid.Money) (*getpaid.CallbackRequest, error) {
+	if paid.Currency != s.cfg.Currency || (amount != nil && amount.Currency != s.cfg.Currency) {
+		return nil, fmt.Errorf("transferujtest: the account is in %s and its notifications name no currency: no notification in %s exists", s.cfg.Currency, paid.Currency)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.byCRC[crc]
@@ -66,21 +84,19 @@ func (s *Server) Notification(crc, status string, paid getpaid.Money) (*getpaid.
 		return nil, fmt.Errorf("transferujtest: no transaction with crc %q", crc)
 	}
 	view := *t
-	merchant, code := s.cfg.MerchantID, s.cfg.SecurityCode
-	if paid.Currency != s.cfg.Currency {
-		merchant, code = merchant+1, code+"-"+paid.Currency
-		view.Amount.Currency = paid.Currency
-	}
-	if status == tpaynotify.StatusTrue || status == tpaynotify.StatusPaid {
-		if paid.Minor > view.Amount.Minor {
-			view.Amount.Minor = paid.Minor // a notification for another amount
-		}
+	if amount != nil {
+		view.Amount = *amount
 	}
 	trErr := tpaynotify.ErrorNone
-	if (status == tpaynotify.StatusTrue || status == tpaynotify.StatusFalse) && paid.Minor < view.Amount.Minor && paid.Minor > 0 {
-		trErr = tpaynotify.ErrorSurcharge
+	if status == tpaynotify.StatusTrue || status == tpaynotify.StatusFalse {
+		switch {
+		case paid.Minor > 0 && paid.Minor < view.Amount.Minor:
+			trErr = tpaynotify.ErrorSurcharge
+		case paid.Minor > view.Amount.Minor:
+			trErr = tpaynotify.ErrorOverpay
+		}
 	}
-	body := s.bodyLocked(&view, merchant, code, status, trErr, paid.Minor)
+	body := s.bodyLocked(&view, status, trErr, paid.Minor)
 	return &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 		Query: url.Values{}, Body: body, RemoteIP: "195.149.229.109"}, nil
 }

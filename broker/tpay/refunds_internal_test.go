@@ -1,0 +1,59 @@
+package tpay
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// A refund whose answer was lost is judged by the money: found only when
+// Tpay's refunds and the payment's records leave one reading.
+func TestMatchLost(t *testing.T) {
+	t.Parallel()
+	rf := func(id, amount, status string) refund {
+		return refund{RefundID: id, Amount: Amount(amount), Status: status}
+	}
+	const found, notFound, operator = "found", "not found", "operator"
+	tests := []struct {
+		name             string
+		list             []refund
+		refunded, asked  int64
+		want             string
+		kind             getpaid.Kind
+		event, brokerRef string
+	}{
+		{"nothing at Tpay", nil, 0, 500, notFound, "", "", ""},
+		{"only a cancelled refund", []refund{rf("rf_1", "5.00", "canceled")}, 0, 500, notFound, "", "", ""},
+		{"made, not yet notified", []refund{rf("rf_1", "5.00", "correct")}, 0, 500, found, getpaid.KindRefunded, "TR-1:CHARGEBACK:5.00", "rf_1"},
+		{"made, its CHARGEBACK recorded first", []refund{rf("rf_1", "5.00", "correct")}, 500, 0, found, getpaid.KindRefunded, "TR-1:CHARGEBACK:5.00", "rf_1"},
+		{"made, still pending", []refund{rf("rf_1", "5.00", "pending")}, 0, 500, found, getpaid.KindRefundStarted, "refund-start:op_1", "rf_1"},
+		{"another amount recorded, this one made", []refund{rf("rf_0", "3.00", "correct"), rf("rf_1", "5.00", "correct")}, 300, 500, found, getpaid.KindRefunded, "TR-1:CHARGEBACK:5.00", "rf_1"},
+		{"a panel refund of the amount recorded before, this one never made", []refund{rf("rf_0", "5.00", "correct")}, 500, 500, notFound, "", "", ""},
+		{"two refunds of the amount", []refund{rf("rf_0", "5.00", "correct"), rf("rf_1", "5.00", "correct")}, 500, 500, operator, "", "", ""},
+		{"another refund in flight", []refund{rf("rf_1", "5.00", "correct")}, 0, 800, operator, "", "", ""},
+		{"more unrecorded than this refund", []refund{rf("rf_0", "3.00", "correct"), rf("rf_1", "5.00", "correct")}, 0, 500, operator, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := &getpaid.Payment{ID: "pay_1", Amount: getpaid.MustParseMoney("50.00", "PLN"), Captured: 5000, Refunded: tt.refunded, RefundAsked: tt.asked}
+			op := &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: getpaid.MustParseMoney("5.00", "PLN")}
+			o, err := matchLost(p, op, "TR-1", tt.list)
+			switch tt.want {
+			case notFound:
+				if !errors.Is(err, getpaid.ErrNotFound) {
+					t.Fatalf("%+v, %v; want ErrNotFound", o, err)
+				}
+			case operator:
+				if err == nil || errors.Is(err, getpaid.ErrNotFound) {
+					t.Fatalf("%+v, %v; want an error for an operator", o, err)
+				}
+			default:
+				if err != nil || o.Kind != tt.kind || o.EventID != tt.event || o.BrokerRef != tt.brokerRef || o.OperationID != op.ID || o.Amount != op.Amount {
+					t.Fatalf("%+v, %v", o, err)
+				}
+			}
+		})
+	}
+}
