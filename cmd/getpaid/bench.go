@@ -37,20 +37,21 @@ var stepNames = []string{"create", "read", "callback", "read-paid"}
 // server as child processes, and loads both, side by side, at each
 // concurrency.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", stderr)
+	fs := newFlags("bench", "[--duration D] [--concurrency 1,8,32] [--target URL --api-key KEY --secret S]",
+		"getpaid bench --duration 10s --concurrency 8,32")
 	dur := fs.Duration("duration", 5*time.Second, "load duration per server and concurrency")
 	concs := fs.String("concurrency", "1,8,32", "comma-separated concurrency levels")
 	target := fs.String("target", "", "bench an already running getpaid at this URL instead (needs --api-key, --secret)")
 	key := fs.String("api-key", benchKey, "API key of --target")
 	secret := fs.String("secret", benchSecret, "dummy backend secret of --target")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	var levels []int
 	for _, s := range strings.Split(*concs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
-			return fmt.Errorf("bench: bad concurrency %q", s)
+			return fs.usage("bad --concurrency %q: want positive numbers separated by commas", s)
 		}
 		levels = append(levels, n)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -107,60 +106,3 @@ func newSimulator(name string, o simOptions) (*simulator, map[string]any, error)
 
 // simulatorNames lists the brokers with a simulator, in the demo's order.
 func simulatorNames() []string { return []string{"payu", "przelewy24", "dotpay", "tpay", "transferuj"} }
-
-// startSimulator serves a simulator on a loopback port of its own and
-// returns the backend settings pointing at it.
-func startSimulator(name string) (url string, settings map[string]any, stop func(), err error) {
-	sim, settings, err := newSimulator(name, defaultSimOptions())
-	if err != nil {
-		return "", nil, nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, nil, err
-	}
-	url = "http://" + ln.Addr().String()
-	sim.setBase(url)
-	sim.pointAt(settings, url)
-	hs := &http.Server{Handler: sim.handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	return url, settings, func() {
-		_ = hs.Close()
-		if sim.close != nil {
-			sim.close()
-		}
-	}, nil
-}
-
-// demoSimulators starts the simulator of every real broker and returns
-// backends pointed at them, for `getpaid demo`.
-func demoSimulators(ctx context.Context) ([]getpaid.Backend, func(), error) {
-	var stops []func()
-	stopAll := func() {
-		for _, s := range stops {
-			s()
-		}
-	}
-	var out []getpaid.Backend
-	for _, name := range simulatorNames() {
-		_, settings, stop, err := startSimulator(name)
-		if err != nil {
-			stopAll()
-			return nil, nil, err
-		}
-		stops = append(stops, stop)
-		var node yaml.Node
-		if err := node.Encode(settings); err != nil {
-			stopAll()
-			return nil, nil, err
-		}
-		k := backendKinds()[name]
-		b, err := k.build(name, node)
-		if err != nil {
-			stopAll()
-			return nil, nil, fmt.Errorf("demo: %s: %w", name, err)
-		}
-		out = append(out, getpaid.Backend{Name: name, Kind: name, Title: k.title + " (simulator)", Broker: b})
-	}
-	return out, stopAll, nil
-}

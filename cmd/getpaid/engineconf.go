@@ -35,7 +35,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		}
 		ep, err := webhook.New(webhook.Config{URL: w.URL, Secrets: secrets, Events: types, Client: client})
 		if err != nil {
-			return cfg, fmt.Errorf("config: webhooks[%d]: %w", i, err)
+			return cfg, fmt.Errorf("%s: webhooks[%d]: %w", c.source, i, err)
 		}
 		cfg.Consumers = append(cfg.Consumers, ep)
 	}
@@ -52,7 +52,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	for name, node := range c.Backends {
 		d, ok, err := backendExpiry(name, node)
 		if err != nil {
-			return cfg, err
+			return cfg, fmt.Errorf("%s: %w", c.source, err)
 		}
 		if ok {
 			cfg.ExpireAfterBackend[name] = d
@@ -72,7 +72,7 @@ func backendExpiry(name string, node yaml.Node) (time.Duration, bool, error) {
 		}
 		var d duration
 		if err := d.UnmarshalYAML(node.Content[i+1]); err != nil {
-			return 0, false, fmt.Errorf("config: backends.%s.expire_after: %w", name, err)
+			return 0, false, fmt.Errorf("%s: backends.%s.expire_after: %w", where(node.Content[i+1]), name, err)
 		}
 		if d.Duration == 0 {
 			return -1, true, nil

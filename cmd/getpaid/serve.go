@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,14 +12,16 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"time"
+
+	"github.com/getpaid-go/getpaid/httpapi"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlags("serve", stderr)
+	fs := newFlags("serve", "[--config FILE] [--quiet]", "getpaid serve --config /etc/getpaid/getpaid.yaml")
 	path := fs.String("config", "getpaid.yaml", "config file")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *cpuprofile != "" {
@@ -36,6 +39,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(c.APIKeys) == 0 {
+		// Without a key every JSON API request is refused (401): a server
+		// that cannot create a payment is a mistake, not a mode.
+		return fmt.Errorf("%s: api_keys is empty: the JSON API would refuse every request; "+
+			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
+	}
 	tuneGC()
 	level := slog.LevelInfo
 	if *quiet {
@@ -52,6 +61,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		log.Info("getpaid stopped")
 	}()
+	handler := http.Handler(srv.handler)
+	if prefix := urlPath(c.BaseURL); prefix != "" {
+		// base_url https://shop.example/gp: every route is served under
+		// /gp, as a proxy forwarding that path sends it.
+		handler = httpapi.Under(prefix, handler)
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return err
@@ -65,7 +80,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("webhook endpoint", "url", w.URL, "events", w.Events)
 	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", c.BaseURL, "backends", srv.engine.Registry().Names())
-	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) })
+	stopLog := context.AfterFunc(ctx, func() {
+		log.Info("shutting down: finishing requests in flight (10 s at most) and background work")
+	})
+	defer stopLog()
+	return serveUntilDone(ctx, ln, accessLog(log, handler), func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) })
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then

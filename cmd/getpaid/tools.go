@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -15,9 +13,9 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("migrate", stdout)
+	fs := newFlags("migrate", "[--config FILE]", "getpaid migrate --config getpaid.yaml")
 	path := fs.String("config", "getpaid.yaml", "config file")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	c, err := loadConfig(*path)
@@ -45,9 +43,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 // cmdBackends lists the enabled backends (with --config) or every backend
 // this binary knows, with their currencies.
 func cmdBackends(args []string, stdout io.Writer) error {
-	fs := newFlags("backends", stdout)
+	fs := newFlags("backends", "[--config FILE]", "getpaid backends --config getpaid.yaml")
 	path := fs.String("config", "", "config file (without it: every backend getpaid knows, with default currencies)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -79,19 +77,21 @@ func cmdBackends(args []string, stdout io.Writer) error {
 // cmdConfig prints what to enter in a broker's panel (django-getpaid's
 // payu_configuration).
 func cmdConfig(args []string, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("config: usage: getpaid config BACKEND --base-url URL [--config FILE]")
-	}
-	name := args[0]
-	fs := newFlags("config", stdout)
+	fs := newFlags("config", "BACKEND --base-url URL [--config FILE]", "getpaid config payu --base-url https://pay.example.com --config getpaid.yaml")
 	base := fs.String("base-url", "", "public URL where getpaid is reachable (required)")
 	path := fs.String("config", "", "config file (uses the backend's settings from it)")
-	if err := fs.Parse(args[1:]); err != nil {
+	name, rest, err := fs.positional(args, "the backend (a kind: "+strings.Join(kindNames(), ", ")+"; with --config, any backend name)")
+	if err != nil {
 		return err
 	}
-	u, err := url.Parse(*base)
-	if *base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("config: --base-url must be an absolute http(s) URL")
+	if err := fs.parse(rest); err != nil {
+		return err
+	}
+	if *base == "" {
+		return fs.usage("--base-url is required: the public URL where getpaid is reachable")
+	}
+	if err := checkBaseURL(*base); err != nil {
+		return fs.usage("--base-url: %v", err)
 	}
 	env := getpaid.NewEnv(name, *base, nil)
 	var broker getpaid.Broker
@@ -139,20 +139,25 @@ func cmdConfig(args []string, stdout io.Writer) error {
 
 // cmdCallback verifies a captured callback without changing anything.
 func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
-		return fmt.Errorf("callback: usage: getpaid callback check --config FILE --backend NAME [--header \"K: V\"]... < body")
-	}
-	fs := newFlags("callback check", stdout)
+	fs := newFlags("callback check", "--config FILE --backend NAME [--header \"K: V\"]... [--remote-ip IP] < body",
+		"getpaid callback check --config getpaid.yaml --backend payu --header \"OpenPayu-Signature: sender=checkout;signature=…;algorithm=MD5\" < body.json")
 	path := fs.String("config", "getpaid.yaml", "config file")
 	name := fs.String("backend", "", "backend that received the callback (required)")
 	remote := fs.String("remote-ip", "", "sender's address, to check the backend's IP allowlist too")
 	var headers headerFlags
 	fs.Var(&headers, "header", `a request header, "Name: value" (repeatable)`)
-	if err := fs.Parse(args[1:]); err != nil {
+	verb, rest, err := fs.positional(args, "check")
+	if err != nil {
+		return err
+	}
+	if verb != "check" {
+		return fs.usage("unknown %q: the command is getpaid callback check", verb)
+	}
+	if err := fs.parse(rest); err != nil {
 		return err
 	}
 	if *name == "" {
-		return errors.New("callback check: --backend is required")
+		return fs.usage("--backend is required: the backend that received the callback")
 	}
 	c, err := loadConfig(*path)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -69,17 +71,22 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 	sort.Strings(names)
 	var list []getpaid.Backend
 	for _, name := range names {
-		settings, kind, title, err := splitBackend(name, c.Backends[name])
+		node := c.Backends[name]
+		settings, kind, title, err := splitBackend(name, node)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", c.source, err)
 		}
 		k, ok := kinds[kind]
 		if !ok {
-			return nil, fmt.Errorf("config: backends.%s: unknown kind %q (known: %s)", name, kind, strings.Join(kindNames(), ", "))
+			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "))
 		}
 		b, err := k.build(name, settings)
-		if err != nil {
-			return nil, fmt.Errorf("config: backends.%s: %w", name, err)
+		var se *settingError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("%s: %w", c.source, err)
+		case err != nil:
+			return nil, fmt.Errorf("%s: backends.%s (%s): %w", c.source, name, where(&node), err)
 		}
 		if title == "" {
 			title = k.title
@@ -98,7 +105,7 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 		return node, kind, "", nil
 	}
 	if node.Kind != yaml.MappingNode {
-		return node, "", "", fmt.Errorf("config: backends.%s (line %d): want a mapping of settings", name, node.Line)
+		return node, "", "", fmt.Errorf("backends.%s (%s): want a mapping of settings", name, where(&node))
 	}
 	rest := node
 	rest.Content = nil
@@ -122,7 +129,13 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 func openStore(ctx context.Context, database string) (getpaid.Store, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{})
+		file := strings.TrimPrefix(database, "sqlite:")
+		if dir := filepath.Dir(file); dir != "" {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("database %s: the folder %s does not exist; create it (getpaid creates the file and its tables)", database, dir)
+			}
+		}
+		return sqlite.Open(ctx, file, sqlite.Options{})
 	case database == "memory:":
 		return memory.New(), nil
 	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
