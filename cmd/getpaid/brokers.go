@@ -28,17 +28,21 @@ func przelewy24Kind() backendKind {
 	}
 }
 
+// placeholderIDs turn the stand-in numbers of placeholderSettings (ids
+// that must be numbers) back into placeholders when they are printed.
+var placeholderIDs = strings.NewReplacer("987654321", "<your merchant_id>", "987654322", "<your shop_id>")
+
 // placeholderSettings are stand-in settings of a kind for `getpaid config
 // BACKEND` without a config file: enough to build the backend and print its
 // panel URLs.
 func placeholderSettings(kind string) yaml.Node {
 	src := map[string]string{
 		"dummy":      "secret: placeholder",
-		"dotpay":     "shop_id: \"123456\"\npin: placeholder",
+		"dotpay":     "shop_id: \"987654322\"\npin: placeholder",
 		"payu":       "pos_id: \"<your pos_id>\"\nsecond_key: placeholder\nclient_id: \"<your client_id>\"\nclient_secret: placeholder",
-		"przelewy24": "merchant_id: 11111\ncrc: placeholder\napi_key: placeholder",
-		"tpay":       "client_id: \"<your client_id>\"\nclient_secret: placeholder\nmerchant_id: 1010\nsecurity_code: placeholder",
-		"transferuj": "merchant_id: 1010\nsecurity_code: placeholder",
+		"przelewy24": "merchant_id: 987654321\ncrc: placeholder\napi_key: placeholder",
+		"tpay":       "client_id: \"<your client_id>\"\nclient_secret: placeholder\nmerchant_id: 987654321\nsecurity_code: placeholder",
+		"transferuj": "merchant_id: 987654321\nsecurity_code: placeholder",
 	}[kind]
 	var n yaml.Node
 	_ = yaml.Unmarshal([]byte(src), &n)

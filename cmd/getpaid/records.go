@@ -129,6 +129,9 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.parse(rest); err != nil {
 		return err
 	}
+	if verb == "replay" && id == "" && !*dead {
+		return fs.usage("name an event id, or --dead")
+	}
 	srv, err := openRecords(ctx, *path)
 	if err != nil {
 		return err
@@ -177,9 +180,6 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	case "replay":
-		if id == "" && !*dead {
-			return fs.usage("name an event id, or --dead")
-		}
 		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Consumer: cons})
 		if err != nil {
 			return err

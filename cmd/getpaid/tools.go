@@ -126,89 +126,18 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Settings for %s in the broker's panel, for getpaid at %s:\n\n", name, env.BaseURL)
 	if cf, ok := broker.(getpaid.Configurator); ok {
 		for _, s := range cf.PanelSettings(env) {
-			fmt.Fprintf(stdout, "  %s: %s\n", s.Name, s.Value)
+			v := s.Value
+			if *path == "" {
+				v = placeholderIDs.Replace(v)
+			}
+			fmt.Fprintf(stdout, "  %s: %s\n", s.Name, v)
 		}
 	} else {
 		fmt.Fprintf(stdout, "  Notification URL: %s\n", env.CallbackURL())
 	}
 	if *path == "" {
-		fmt.Fprintln(stdout, "\n(ids above are placeholders; add --config FILE to print your own settings)")
+		fmt.Fprintln(stdout, "\n(<your ...> values are placeholders: add --config FILE to print your own settings)")
 	}
-	return nil
-}
-
-// cmdCallback verifies a captured callback without changing anything.
-func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := newFlags("callback check", "--config FILE --backend NAME [--header \"K: V\"]... [--remote-ip IP] < body",
-		"getpaid callback check --config getpaid.yaml --backend payu --header \"OpenPayu-Signature: sender=checkout;signature=…;algorithm=MD5\" < body.json")
-	path := fs.String("config", "getpaid.yaml", "config file")
-	name := fs.String("backend", "", "backend that received the callback (required)")
-	remote := fs.String("remote-ip", "", "sender's address, to check the backend's IP allowlist too")
-	var headers headerFlags
-	fs.Var(&headers, "header", `a request header, "Name: value" (repeatable)`)
-	verb, rest, err := fs.positional(args, "check")
-	if err != nil {
-		return err
-	}
-	if verb != "check" {
-		return fs.usage("unknown %q: the command is getpaid callback check", verb)
-	}
-	if err := fs.parse(rest); err != nil {
-		return err
-	}
-	if *name == "" {
-		return fs.usage("--backend is required: the backend that received the callback")
-	}
-	c, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	reg, err := buildRegistry(c)
-	if err != nil {
-		return err
-	}
-	defer reg.Close()
-	if err := reg.Provision(ctx, c.BaseURL, nil); err != nil {
-		return err
-	}
-	b, ok := reg.Get(*name)
-	if !ok {
-		return &exitError{code: 1, msg: fmt.Sprintf("invalid: backend %q is not enabled in %s", *name, *path)}
-	}
-	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
-	if err != nil {
-		return err
-	}
-	if *remote != "" {
-		if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(*remote) {
-			return &exitError{code: 1, msg: fmt.Sprintf("invalid: %s is not an address %s sends callbacks from", *remote, *name)}
-		}
-	}
-	req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header(headers), Body: body, RemoteIP: *remote}
-	verified := false
-	if v, ok := b.Broker.(getpaid.CallbackVerifier); ok {
-		if err := v.VerifyCallback(ctx, req); err != nil {
-			return &exitError{code: 1, msg: "invalid: " + err.Error()}
-		}
-		verified = true
-	}
-	obs, err := b.Broker.ParseCallback(ctx, req)
-	if err != nil {
-		msg := "invalid: " + err.Error()
-		if verified {
-			msg = "invalid: the signature is valid, but getpaid would refuse the body: " + err.Error()
-		}
-		return &exitError{code: 1, msg: msg}
-	}
-	fmt.Fprintln(stdout, "valid")
-	fmt.Fprintf(stdout, "  payment: %s\n  broker id: %s\n  event: %s\n  says: %s", obs.PaymentID, obs.ExternalID, obs.EventID, obs.Kind)
-	if obs.BrokerStatus != "" {
-		fmt.Fprintf(stdout, " (%s)", obs.BrokerStatus)
-	}
-	if !obs.Amount.IsZero() {
-		fmt.Fprintf(stdout, " %s", obs.Amount)
-	}
-	fmt.Fprintln(stdout)
 	return nil
 }
 
