@@ -1,7 +1,7 @@
 // Command getpaid runs getpaid as a standalone payment server, a demo shop,
 // broker simulators, and the tools around them.
 //
-//	getpaid demo [--data DIR] [--addr HOST:PORT]
+//	getpaid demo [--data DIR] [--addr HOST:PORT] [--base-url URL]
 //	getpaid serve --config getpaid.yaml
 //	getpaid migrate --config getpaid.yaml
 //	getpaid backends [--config getpaid.yaml]
@@ -9,8 +9,11 @@
 //	getpaid callback check --config getpaid.yaml --backend NAME [--header "K: V"]... < body
 //	getpaid operations list|show|resolve ...
 //	getpaid events list|show|replay ...
-//	getpaid simulate BROKER --addr HOST:PORT
+//	getpaid simulate BROKER [--addr HOST:PORT] [--base-url URL]
 //	getpaid bench [--duration 5s] [--concurrency 1,8,32]
+//	getpaid version
+//
+// Every command answers --help with its flags and an example.
 //
 // This package is the only place where concrete stores and brokers are wired together.
 package main
