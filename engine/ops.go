@@ -67,15 +67,15 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	amount, err := actionAmount(kind, p, req.Amount)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
-	}
 	hash := getpaid.RequestHash(kind, req.Amount)
 	if req.IdempotencyKey != "" {
 		if res, err, found := e.replay(ctx, p.ID, req.IdempotencyKey, hash); found {
 			return res, err
 		}
+	}
+	amount, err := actionAmount(kind, p, req.Amount)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
 	}
 	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
 		return nil, fmt.Errorf("%s %s: %w", op, p.ID, getpaid.ErrNotSupported)
@@ -119,9 +119,23 @@ func actionAmount(kind getpaid.OperationKind, p *getpaid.Payment, asked *getpaid
 	}
 	if asked == nil {
 		if kind == getpaid.OpCapture {
+			if p.Locked <= 0 {
+				return getpaid.Money{}, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPaid, Reason: "no funds are held to capture"}
+			}
 			return p.Money(p.Locked), nil
 		}
-		return p.Money(p.Captured - p.Refunded - p.RefundAsked), nil
+		left := p.Captured - p.Refunded - p.RefundAsked
+		if left <= 0 {
+			reason := "nothing left to refund"
+			switch {
+			case p.Captured == 0:
+				reason = "nothing was captured to refund"
+			case p.RefundAsked > 0:
+				reason = fmt.Sprintf("nothing left to refund: %s is refunded or being refunded", p.Money(p.Refunded+p.RefundAsked))
+			}
+			return getpaid.Money{}, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: reason}
+		}
+		return p.Money(left), nil
 	}
 	if asked.Currency != p.Amount.Currency || asked.Minor <= 0 {
 		return getpaid.Money{}, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("must be more than zero, in %s", p.Amount.Currency), Err: getpaid.ErrInvalidAmount}

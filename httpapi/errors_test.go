@@ -141,7 +141,7 @@ func TestErrorAnswers(t *testing.T) {
 			{name: "not JSON", method: "POST", path: "/api/v1/payments", body: json.RawMessage(`["not", "an", "object"]`),
 				status: 400, code: "bad_request", message: "invalid request"},
 			{name: "forbidden transition", method: "POST", path: "/api/v1/payments/" + p.ID + "/capture",
-				status: 409, code: "forbidden_transition", message: "transition prepared -> paid forbidden: no funds held"},
+				status: 409, code: "forbidden_transition", message: "transition prepared -> paid forbidden: no funds are held to capture"},
 			{name: "broker down", method: "POST", path: "/api/v1/payments", body: pay("down", "10.00", "CHF"),
 				status: 503, code: "broker_unavailable", message: "the broker could not be reached or failed; try again later"},
 			{name: "broker refused", method: "POST", path: "/api/v1/payments", body: pay("refusing", "10.00", "CZK"),

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -96,9 +97,30 @@ func New(cfg Config) (*Handler, error) {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		h.noRoute(w, r) // 404 and 405 in the API's JSON shape
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
 // PaymentFormPath is the path, relative to the mount point, of an order's
 // payment-method form.
 func PaymentFormPath(orderID string) string { return "/pay/" + orderID }
+
+func trimSlash(s string) string { return strings.TrimRight(s, "/") }
+
+// Under serves h under prefix ("/gp" for a base URL https://shop.example/gp):
+// a request below it reaches h without the prefix, anything else is
+// answered 404 in the API's error shape.
+func Under(prefix string, h http.Handler) http.Handler {
+	prefix = trimSlash(prefix)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != prefix && !strings.HasPrefix(r.URL.Path, prefix+"/") {
+			writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found",
+				Message: "no such route: getpaid is served under " + prefix + "/"}})
+			return
+		}
+		http.StripPrefix(prefix, h).ServeHTTP(w, r)
+	})
+}

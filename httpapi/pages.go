@@ -7,12 +7,13 @@ import (
 	"net/http"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+var pages = template.Must(template.New("").Funcs(ui.Funcs()).ParseFS(templateFS, "templates/*.html"))
 
 // returned handles /success/{id} and /failure/{id}. A return is never trusted
 // for status: it changes nothing and sends the buyer to the order's page.
@@ -20,7 +21,11 @@ func (h *Handler) returned(w http.ResponseWriter, r *http.Request) {
 	p, err := h.svc.Payment(r.Context(), r.PathValue("id"))
 	if err != nil {
 		status := statusOf(err)
-		http.Error(w, http.StatusText(status), status)
+		msg := "The payment could not be read now; try again in a moment."
+		if status == http.StatusNotFound {
+			msg = "There is no such payment."
+		}
+		ui.WriteNotice(w, status, ui.Notice{Title: "Payment", Tone: "bad", Heading: msg})
 		return
 	}
 	if p.ReturnURL != "" {
@@ -35,6 +40,9 @@ type formView struct {
 	Order    *getpaid.Order
 	Backends []getpaid.Backend
 	Error    string
+	// Refused is why the order cannot be paid now (the OrderChecker's
+	// reason): the form then offers no method.
+	Refused string
 }
 
 // paymentForm renders the payment-method form for an order: only the backends
@@ -43,6 +51,14 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 	o, ok := h.order(w, r)
 	if !ok {
 		return
+	}
+	if chk, ok := h.orders.(getpaid.OrderChecker); ok {
+		if err := chk.CheckPayable(r.Context(), o); err != nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusConflict)
+			_ = pages.ExecuteTemplate(w, "form.html", formView{Order: o, Refused: err.Error()})
+			return
+		}
 	}
 	h.renderForm(w, http.StatusOK, o, "")
 }
@@ -55,13 +71,17 @@ func (h *Handler) renderForm(w http.ResponseWriter, status int, o *getpaid.Order
 
 func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order, bool) {
 	if h.orders == nil {
-		http.NotFound(w, r)
+		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Payment", Tone: "bad", Heading: "Payments for orders are not enabled here."})
 		return nil, false
 	}
 	o, err := h.orders.Order(r.Context(), r.PathValue("order"))
 	if err != nil {
 		status := statusOf(err)
-		http.Error(w, http.StatusText(status), status)
+		msg := "The order could not be read now; try again in a moment."
+		if status == http.StatusNotFound {
+			msg = "There is no such order."
+		}
+		ui.WriteNotice(w, status, ui.Notice{Title: "Payment", Tone: "bad", Heading: msg})
 		return nil, false
 	}
 	return o, true
@@ -88,6 +108,14 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 			msg = "Please choose a payment method that accepts " + o.Amount.Currency + "."
 		case errors.Is(err, getpaid.ErrOrderNotPayable):
 			msg = "This order cannot be paid now."
+			var reason interface{ Unwrap() []error }
+			if errors.As(err, &reason) {
+				for _, e := range reason.Unwrap() {
+					if !errors.Is(e, getpaid.ErrOrderNotPayable) {
+						msg = "This order cannot be paid now: " + e.Error() + "."
+					}
+				}
+			}
 		case errors.Is(err, getpaid.ErrLivePaymentExists):
 			msg = "This order already has a payment in progress."
 		}

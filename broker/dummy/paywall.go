@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+var pages = template.Must(template.New("").Funcs(ui.Funcs()).ParseFS(templateFS, "templates/*.html"))
 
 // paywallFields travel from Prepare to the paywall, signed with the secret
 // so the buyer cannot change the amount or the URLs.
@@ -116,7 +117,9 @@ func (b *Broker) choose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !b.record(f.PaymentID, outcome, amount) {
-		http.Error(w, "dummy paywall: this payment was cancelled or already decided", http.StatusConflict)
+		ui.WriteNotice(w, http.StatusConflict, ui.Notice{Title: "Dummy broker", Tag: "test payments", Tone: "warn",
+			Heading: "This payment was already decided", Text: "The buyer chose an outcome for it before (or the shop cancelled it); nothing changed.",
+			Link: f.SuccessURL})
 		return
 	}
 	if !b.cfg.NoCallbacks {

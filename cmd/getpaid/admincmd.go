@@ -72,12 +72,12 @@ var seedStatuses = []struct {
 // created event, history row and status event, as real ones have), then
 // spreads their creation times over the last days.
 func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin seed", stderr)
+	fs := newFlags("admin seed", "--config FILE [--count N] [--days N] [--concurrency N]", "getpaid admin seed --config getpaid.yaml --count 1000000 --days 365")
 	path := fs.String("config", "getpaid.yaml", "config file (its database and backends are used)")
 	count := fs.Int("count", 1000, "payments to write")
 	days := fs.Int("days", 90, "spread the payments' creation over this many days before now (0: all now)")
 	workers := fs.Int("concurrency", 64, "concurrent writers")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	c, err := loadConfig(*path)

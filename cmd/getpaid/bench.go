@@ -39,7 +39,8 @@ var stepNames = []string{"create", "read", "callback", "read-paid"}
 // share the database and each request of a lifecycle goes to the next
 // server, as behind a round-robin load balancer.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", stderr)
+	fs := newFlags("bench", "[--duration D] [--concurrency 1,8,32] [--database URL] [--servers 1,3] [--target URL,... --api-key KEY --secret S]",
+		"getpaid bench --duration 10s --concurrency 8,32")
 	dur := fs.Duration("duration", 5*time.Second, "load duration per server and concurrency")
 	concs := fs.String("concurrency", "1,8,32", "comma-separated concurrency levels")
 	target := fs.String("target", "", "bench already running getpaid servers at these comma-separated URLs instead (needs --api-key, --secret)")
@@ -48,16 +49,16 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	database := fs.String("database", "", "database of the servers it starts: postgres://... (use a scratch database: the bench's payments stay in it); default a fresh SQLite file")
 	counts := fs.String("servers", "1", "comma-separated numbers of getpaid serve processes sharing the database, one run each")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the first server of each run to this file (a run with N servers: FILE.N)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	levels, err := intList(*concs)
 	if err != nil {
-		return fmt.Errorf("bench: --concurrency: %w", err)
+		return fs.usage("bad --concurrency: %v", err)
 	}
 	nservers, err := intList(*counts)
 	if err != nil {
-		return fmt.Errorf("bench: --servers: %w", err)
+		return fs.usage("bad --servers: %v", err)
 	}
 	fmt.Fprintf(stdout, "lifecycle = create -> read -> signed paid callback -> read; %s per run; GOMAXPROCS of this client=%d\n\n", *dur, runtimeProcs())
 	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s\n", "server", "conc", "lifecycles/s", "errors", "create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -21,7 +20,7 @@ func przelewy24Kind() backendKind {
 		currencies: przelewy24.DefaultCurrencies,
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg przelewy24.Config
-			if err := decodeSettings(s, &cfg); err != nil {
+			if err := decodeSettings(name, s, &cfg); err != nil {
 				return nil, err
 			}
 			return przelewy24.New(cfg)
@@ -29,17 +28,21 @@ func przelewy24Kind() backendKind {
 	}
 }
 
+// placeholderIDs turn the stand-in numbers of placeholderSettings (ids
+// that must be numbers) back into placeholders when they are printed.
+var placeholderIDs = strings.NewReplacer("987654321", "<your merchant_id>", "987654322", "<your shop_id>")
+
 // placeholderSettings are stand-in settings of a kind for `getpaid config
 // BACKEND` without a config file: enough to build the backend and print its
 // panel URLs.
 func placeholderSettings(kind string) yaml.Node {
 	src := map[string]string{
 		"dummy":      "secret: placeholder",
-		"dotpay":     "shop_id: \"123456\"\npin: placeholder",
+		"dotpay":     "shop_id: \"987654322\"\npin: placeholder",
 		"payu":       "pos_id: \"<your pos_id>\"\nsecond_key: placeholder\nclient_id: \"<your client_id>\"\nclient_secret: placeholder",
-		"przelewy24": "merchant_id: 11111\ncrc: placeholder\napi_key: placeholder",
-		"tpay":       "client_id: \"<your client_id>\"\nclient_secret: placeholder\nmerchant_id: 1010\nsecurity_code: placeholder",
-		"transferuj": "merchant_id: 1010\nsecurity_code: placeholder",
+		"przelewy24": "merchant_id: 987654321\ncrc: placeholder\napi_key: placeholder",
+		"tpay":       "client_id: \"<your client_id>\"\nclient_secret: placeholder\nmerchant_id: 987654321\nsecurity_code: placeholder",
+		"transferuj": "merchant_id: 987654321\nsecurity_code: placeholder",
 	}[kind]
 	var n yaml.Node
 	_ = yaml.Unmarshal([]byte(src), &n)
@@ -109,60 +112,3 @@ func newSimulator(name string, o simOptions) (*simulator, map[string]any, error)
 
 // simulatorNames lists the brokers with a simulator, in the demo's order.
 func simulatorNames() []string { return []string{"payu", "przelewy24", "dotpay", "tpay", "transferuj"} }
-
-// startSimulator serves a simulator on a loopback port of its own and
-// returns the backend settings pointing at it.
-func startSimulator(name string) (url string, settings map[string]any, stop func(), err error) {
-	sim, settings, err := newSimulator(name, defaultSimOptions())
-	if err != nil {
-		return "", nil, nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, nil, err
-	}
-	url = "http://" + ln.Addr().String()
-	sim.setBase(url)
-	sim.pointAt(settings, url)
-	hs := &http.Server{Handler: sim.handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	return url, settings, func() {
-		_ = hs.Close()
-		if sim.close != nil {
-			sim.close()
-		}
-	}, nil
-}
-
-// demoSimulators starts the simulator of every real broker and returns
-// backends pointed at them, for `getpaid demo`.
-func demoSimulators() ([]getpaid.Backend, func(), error) {
-	var stops []func()
-	stopAll := func() {
-		for _, s := range stops {
-			s()
-		}
-	}
-	var out []getpaid.Backend
-	for _, name := range simulatorNames() {
-		_, settings, stop, err := startSimulator(name)
-		if err != nil {
-			stopAll()
-			return nil, nil, err
-		}
-		stops = append(stops, stop)
-		var node yaml.Node
-		if err := node.Encode(settings); err != nil {
-			stopAll()
-			return nil, nil, err
-		}
-		k := backendKinds()[name]
-		b, err := k.build(name, node)
-		if err != nil {
-			stopAll()
-			return nil, nil, fmt.Errorf("demo: %s: %w", name, err)
-		}
-		out = append(out, getpaid.Backend{Name: name, Kind: name, Title: k.title + " (simulator)", Broker: b})
-	}
-	return out, stopAll, nil
-}

@@ -16,9 +16,9 @@ import (
 // the same four requests as a payment lifecycle, no database, no signatures.
 // Its throughput is the HTTP ceiling of the machine.
 func cmdCeiling(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("bench-ceiling", stdout)
+	fs := newFlags("bench-ceiling", "[--addr HOST:PORT]", "getpaid bench-ceiling --addr 127.0.0.1:0")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)

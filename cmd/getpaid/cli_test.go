@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 )
 
@@ -56,7 +58,7 @@ func TestParseConfig(t *testing.T) {
 		{"no backends", "database: \"memory:\"\n", nil, "no backends", nil},
 		{"env value null is a string", dummyConfig, []string{"GETPAID_BACKEND_DUMMY_SECRET=null"}, "", func(t *testing.T, c *fileConfig) {
 			var cfg dummy.Config
-			if err := decodeSettings(c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "null" {
+			if err := decodeSettings("dummy", c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "null" {
 				t.Fatalf("secret %q, %v", cfg.Secret, err)
 			}
 		}},
@@ -65,7 +67,7 @@ func TestParseConfig(t *testing.T) {
 				t.Fatalf("api keys %v", c.APIKeys)
 			}
 			var cfg dummy.Config
-			if err := decodeSettings(c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "from-env" {
+			if err := decodeSettings("dummy", c.Backends["dummy"], &cfg); err != nil || cfg.Secret != "from-env" {
 				t.Fatalf("secret %q, %v", cfg.Secret, err)
 			}
 		}},
@@ -148,5 +150,65 @@ func TestBackendsCommand(t *testing.T) {
 	code, out, stderr := runCLI(t, "", "backends", "--config", path)
 	if code != 0 || !strings.Contains(out, "dummy") || !strings.Contains(out, "KWD PLN") {
 		t.Fatalf("code %d out %q err %q", code, out, stderr)
+	}
+}
+
+// callback check looks the payment up when it can read the database, and
+// says when the notification would be ignored or refused; it warns about a
+// trailing newline.
+func TestCallbackCheckLooksUpThePayment(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := writeConfig(t, "database: sqlite:"+filepath.Join(t.TempDir(), "g.db")+"\nbackends:\n  dummy:\n    secret: s3cret\n")
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := buildServer(ctx, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o-1", Backend: "dummy", Amount: getpaid.MustParseMoney("12.34", "PLN"), Description: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		cb      dummy.Callback
+		newline bool
+		code    int
+		want    []string
+	}{
+		{"would apply", dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "12.34", Currency: "PLN"}, false, 0,
+			[]string{"valid\n", "found: payment " + p.ID, "would change the payment: prepared -> paid"}},
+		{"unknown payment", dummy.Callback{PaymentID: "pay_nope", EventID: "e2", Status: "paid", Amount: "12.34", Currency: "PLN"}, false, 1,
+			[]string{"valid\n", "ignored: getpaid has no payment pay_nope"}},
+		{"wrong amount", dummy.Callback{PaymentID: p.ID, EventID: "e3", Status: "paid", Amount: "1.00", Currency: "PLN"}, false, 1,
+			[]string{"refused:", "the payment is 12.34 PLN"}},
+		{"wrong currency", dummy.Callback{PaymentID: p.ID, EventID: "e4", Status: "paid", Amount: "12.34", Currency: "EUR"}, false, 1,
+			[]string{"refused:"}},
+		{"trailing newline", dummy.Callback{PaymentID: p.ID, EventID: "e5", Status: "paid", Amount: "12.34", Currency: "PLN"}, true, 1,
+			[]string{"warning: the body ends with a newline", "invalid:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body, sig := dummy.EncodeCallback("s3cret", tt.cb)
+			if tt.newline {
+				body = append(body, '\n')
+			}
+			code, out, stderr := runCLI(t, string(body), "callback", "check", "--config", path, "--backend", "dummy", "--header", "Dummy-Signature: "+sig)
+			if code != tt.code {
+				t.Fatalf("code %d, want %d:\n%s%s", code, tt.code, out, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Fatalf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }

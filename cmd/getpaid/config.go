@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"errors"
+	"encoding"
 	"fmt"
-	"maps"
+	"net"
+	"net/url"
 	"os"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,6 +48,8 @@ type fileConfig struct {
 	Admin   adminConfig   `yaml:"admin"`
 	Metrics metricsConfig `yaml:"metrics"`
 	Tracing tracingConfig `yaml:"tracing"`
+
+	source string // the file it was read from, for messages
 }
 
 // webhookConfig is one merchant endpoint of getpaid.yaml.
@@ -69,64 +70,133 @@ type duration struct{ time.Duration }
 func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q: want a duration like 90s, 30m or 24h", n.Line, n.Value)
+		return fmt.Errorf("%q: want a duration like 90s, 30m or 24h", n.Value)
 	}
 	if v < 0 {
-		return fmt.Errorf("line %d: %q: a duration may not be negative", n.Line, n.Value)
+		return fmt.Errorf("%q: a duration may not be negative", n.Value)
 	}
 	d.Duration = v
 	return nil
 }
 
+// envPrefix marks a YAML node that an environment variable set: its
+// LineComment is envPrefix + the variable's name, so an error about the
+// value names the variable instead of a line.
+const envPrefix = "env:"
+
 // loadConfig reads path strictly (unknown keys are errors) and applies
-// environment overrides:
-//
-//	GETPAID_API_KEYS=k1,k2                  replaces api_keys
-//	GETPAID_DATABASE=sqlite:/path           replaces database (or postgres://user:password@host:5432/db)
-//	GETPAID_BACKEND_<NAME>_<SETTING>=value  sets one backend setting (e.g. GETPAID_BACKEND_PAYU_PLN_SECOND_KEY;
-//	                                        NAME is the backend's name in upper case, "-" written "_")
+// environment overrides (see applyEnv). Errors name the file and line, or
+// the environment variable.
 func loadConfig(path string) (*fileConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseConfig(raw, os.Environ())
+	return parseConfigFrom(path, raw, os.Environ())
 }
 
 func parseConfig(raw []byte, env []string) (*fileConfig, error) {
+	return parseConfigFrom("config", raw, env)
+}
+
+func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %s", source, cleanYAMLError(err))
+	}
+	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		root = doc.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: line %d: want a mapping of settings (listen:, database:, backends:, ...)", source, root.Line)
+	}
+	if err := applyEnv(root, env); err != nil {
+		return nil, err
+	}
 	var c fileConfig
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if err := decodeStrict(root, &c, ""); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "GETPAID_API_KEYS":
-			c.APIKeys = strings.Split(v, ",")
-		case k == "GETPAID_DATABASE":
-			c.Database = v
-		case strings.HasPrefix(k, "GETPAID_BACKEND_"):
-			if err := c.override(strings.TrimPrefix(k, "GETPAID_BACKEND_"), v); err != nil {
-				return nil, err
-			}
-		}
-	}
+	c.source = source
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8000"
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
+	} else if err := checkBaseURL(c.BaseURL); err != nil {
+		return nil, fmt.Errorf("%s: base_url: %w", source, err)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Database == "" {
-		return nil, errors.New("config: database is required (sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE)")
+		return nil, fmt.Errorf("%s: database is required (sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE, or GETPAID_DATABASE)", source)
 	}
 	if len(c.Backends) == 0 {
-		return nil, errors.New("config: no backends enabled")
+		return nil, fmt.Errorf("%s: no backends enabled (backends: {NAME: {settings}})", source)
 	}
 	return &c, nil
+}
+
+// applyEnv applies the environment to the config's mapping. Every setting
+// can be set from the environment:
+//
+//	GETPAID_<SETTING>=value                 a top-level setting (GETPAID_BASE_URL, GETPAID_API_KEYS=k1,k2, ...)
+//	GETPAID_BACKEND_<NAME>_<SETTING>=value  one setting of an enabled backend (GETPAID_BACKEND_PAYU_SECOND_KEY;
+//	                                        NAME is the backend's name in upper case, "-" written "_")
+//
+// A list may be written comma-separated or as YAML ([a, b]); a mapping or
+// a list of mappings (webhooks) as YAML. A variable for a backend that is
+// not enabled is ignored.
+func applyEnv(root *yaml.Node, env []string) error {
+	known := yamlKeys(reflect.TypeOf(fileConfig{}))
+	sort.Strings(env) // a stable order: errors and overrides do not depend on the environment's
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		rest, ok := strings.CutPrefix(k, "GETPAID_")
+		if !ok {
+			continue
+		}
+		if b, ok := strings.CutPrefix(rest, "BACKEND_"); ok {
+			if err := overrideBackend(root, k, b, v); err != nil {
+				return err
+			}
+			continue
+		}
+		key := strings.ToLower(rest)
+		if _, ok := known[key]; !ok || key == "backends" {
+			continue // not a setting of ours (GETPAID_CONFIG, ...)
+		}
+		val, err := envValue(k, v)
+		if err != nil {
+			return err
+		}
+		setKey(root, key, val)
+	}
+	return nil
+}
+
+// envValue is a variable's value as a YAML node carrying its name.
+func envValue(name, v string) (*yaml.Node, error) {
+	val := &yaml.Node{Kind: yaml.ScalarNode, Value: v} // untagged: numbers and bools decode too
+	switch t := strings.TrimSpace(v); {
+	case strings.ToLower(t) == "" || t == "~" || strings.ToLower(t) == "null":
+		val.Tag = "!!str" // a secret spelled "null" is that string, not nothing
+	case strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{"):
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(v), &doc); err != nil || len(doc.Content) != 1 {
+			return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+		}
+		val = doc.Content[0]
+	}
+	markEnv(val, name)
+	return val, nil
+}
+
+func markEnv(n *yaml.Node, name string) {
+	n.Line, n.Column, n.LineComment = 0, 0, envPrefix+name
+	for _, c := range n.Content {
+		markEnv(c, name)
+	}
 }
 
 // envName is how a backend's name appears in environment variables: upper
@@ -135,120 +205,264 @@ func envName(backend string) string {
 	return strings.ToUpper(strings.ReplaceAll(backend, "-", "_"))
 }
 
-// override sets NAME_SETTING=value on the backend whose environment name
-// (see envName) prefixes the variable, the longest such name winning
+// overrideBackend sets NAME_SETTING=value on the backend whose environment
+// name (see envName) prefixes rest, the longest such name winning
 // (GETPAID_BACKEND_PAYU_PLN_POS_ID is payu_pln's pos_id even beside a
 // backend called payu).
-func (c *fileConfig) override(rest, value string) error {
-	names := make([]string, 0, len(c.Backends))
-	for n := range c.Backends {
-		names = append(names, n)
+func overrideBackend(root *yaml.Node, variable, rest, value string) error {
+	backends := lookupKey(root, "backends")
+	if backends == nil || backends.Kind != yaml.MappingNode {
+		return nil
 	}
-	sort.Slice(names, func(i, j int) bool {
-		if len(names[i]) != len(names[j]) {
-			return len(names[i]) > len(names[j])
-		}
-		return names[i] < names[j]
-	})
-	for i, name := range names {
-		prefix := envName(name) + "_"
-		if !strings.HasPrefix(rest, prefix) {
+	var best *yaml.Node
+	bestName := ""
+	for i := 0; i+1 < len(backends.Content); i += 2 {
+		name := backends.Content[i].Value
+		if !strings.HasPrefix(rest, envName(name)+"_") {
 			continue
 		}
-		if i+1 < len(names) && envName(names[i+1]) == envName(name) {
-			return fmt.Errorf("config: GETPAID_BACKEND_%s: backends %s and %s have the same environment name", rest, name, names[i+1])
+		switch {
+		case best != nil && envName(name) == envName(bestName):
+			return fmt.Errorf("%s: backends %s and %s have the same environment name", variable, bestName, name)
+		case len(name) > len(bestName):
+			best, bestName = backends.Content[i+1], name
 		}
-		key := strings.ToLower(strings.TrimPrefix(rest, prefix))
-		val := &yaml.Node{Kind: yaml.ScalarNode, Value: value} // untagged: numbers and bools decode too
-		switch strings.ToLower(value) {
-		case "", "~", "null":
-			val.Tag = "!!str" // a secret spelled "null" is that string, not nothing
-		}
-		node := c.Backends[name]
-		if node.Kind == 0 {
-			node = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		}
-		if node.Kind != yaml.MappingNode {
-			return fmt.Errorf("config: backends.%s must be a mapping", name)
-		}
-		set := false
-		for i := 0; i+1 < len(node.Content); i += 2 {
-			if node.Content[i].Value == key {
-				node.Content[i+1] = val
-				set = true
-			}
-		}
-		if !set {
-			node.Content = append(node.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
-		}
-		c.Backends[name] = node
-		return nil
 	}
-	return nil // a variable for a backend that is not enabled is ignored
-}
-
-// decodeSettings decodes one backend's settings strictly into v, a pointer
-// to a struct of yaml-tagged fields: a setting v has no field for is an
-// error naming it and its line in the config file.
-func decodeSettings(node yaml.Node, v any) error {
-	if node.Kind == 0 {
-		return nil
+	if best == nil {
+		return nil // a variable for a backend that is not enabled is ignored
 	}
-	if err := checkSettings(&node, reflect.TypeOf(v), ""); err != nil {
+	key := strings.ToLower(strings.TrimPrefix(rest, envName(bestName)+"_"))
+	if best.Kind == yaml.ScalarNode && best.Tag == "!!null" {
+		*best = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: best.Line}
+	}
+	if best.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: backends.%s (line %d) is not a mapping of settings", variable, bestName, best.Line)
+	}
+	val, err := envValue(variable, value)
+	if err != nil {
 		return err
 	}
-	return node.Decode(v)
+	setKey(best, key, val)
+	return nil
 }
 
-// checkSettings refuses a key of a mapping node that the struct type t (or
-// the struct its pointers and slices hold) has no yaml field for, naming it
-// (under prefix) and its line.
-func checkSettings(node *yaml.Node, t reflect.Type, prefix string) error {
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	switch node.Kind {
-	case yaml.SequenceNode:
-		for _, item := range node.Content {
-			if err := checkSettings(item, t, prefix); err != nil {
-				return err
-			}
+// setKey sets key to val in mapping m, replacing an existing value.
+func setKey(m *yaml.Node, key string, val *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = val
+			return
 		}
-	case yaml.MappingNode:
-		fields := settingFields(t)
-		for i := 0; i+1 < len(node.Content); i += 2 {
-			k := node.Content[i]
-			f, ok := fields[k.Value]
-			if !ok {
-				known := slices.Sorted(maps.Keys(fields))
-				return fmt.Errorf("unknown setting %q (line %d; known: %s)", prefix+k.Value, k.Line, strings.Join(known, ", "))
-			}
-			if err := checkSettings(node.Content[i+1], f.Type, prefix+k.Value+"."); err != nil {
-				return err
-			}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, LineComment: val.LineComment}, val)
+}
+
+func lookupKey(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
 		}
 	}
 	return nil
 }
 
-// settingFields maps the yaml names of a struct's fields to the fields.
-func settingFields(t reflect.Type) map[string]reflect.StructField {
-	fields := map[string]reflect.StructField{}
-	for f := range t.Fields() {
+// where names where a node came from: "line 7" or "GETPAID_BASE_URL".
+func where(n *yaml.Node) string {
+	if v, ok := strings.CutPrefix(n.LineComment, envPrefix); ok {
+		return v
+	}
+	return fmt.Sprintf("line %d", n.Line)
+}
+
+// decodeSettings decodes one backend's settings strictly into v: an
+// unknown setting or a value of the wrong type is an error naming the line
+// of the config file, or the environment variable that set it.
+func decodeSettings(name string, node yaml.Node, v any) error {
+	if node.Kind == 0 || (node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
+		return nil
+	}
+	if err := decodeStrict(&node, v, "backends."+name+"."); err != nil {
+		return &settingError{err}
+	}
+	return nil
+}
+
+// settingError is a setting that could not be read; its message says where.
+type settingError struct{ err error }
+
+func (e *settingError) Error() string { return e.err.Error() }
+func (e *settingError) Unwrap() error { return e.err }
+
+// UnmarshalYAML reads one webhook strictly.
+func (w *webhookConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain webhookConfig
+	return decodeStrict(n, (*plain)(w), "webhooks[].")
+}
+
+// decodeStrict decodes the mapping n into the struct v key by key, so each
+// error names its key and where it was set. Keys are the fields' yaml tags.
+func decodeStrict(n *yaml.Node, v any, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: %s: want a mapping of settings", where(n), strings.TrimSuffix(path, "."))
+	}
+	rv := reflect.ValueOf(v).Elem()
+	fields := yamlKeys(rv.Type())
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		idx, ok := fields[k.Value]
+		if !ok {
+			return fmt.Errorf("%s: unknown setting %s%s (known: %s)", where(k), path, k.Value, strings.Join(sortedKeys(fields), ", "))
+		}
+		if seen[k.Value] {
+			return fmt.Errorf("%s: %s%s is set twice", where(k), path, k.Value)
+		}
+		seen[k.Value] = true
+		f := rv.FieldByIndex(idx)
+		if f.Kind() == reflect.Slice && val.Kind == yaml.ScalarNode && strings.HasPrefix(val.LineComment, envPrefix) && f.Type().Elem().Kind() == reflect.String {
+			// GETPAID_API_KEYS=k1,k2: a comma-separated list.
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", LineComment: val.LineComment}
+			for _, item := range strings.Split(val.Value, ",") {
+				seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: strings.TrimSpace(item), LineComment: val.LineComment})
+			}
+			val = seq
+		}
+		if nested, err := decodeNested(f, val, path+k.Value); nested || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := val.Decode(f.Addr().Interface()); err != nil {
+			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
+		}
+	}
+	return nil
+}
+
+// decodeNested decodes a mapping into a struct field, or a list of mappings
+// into a slice of structs, strictly (decodeStrict), so nested settings are
+// checked like the top ones; it reports false for any other field.
+func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
+	t := f.Type()
+	switch {
+	case val.Kind == yaml.MappingNode && plainStruct(t):
+		if t.Kind() == reflect.Pointer {
+			if f.IsNil() {
+				f.Set(reflect.New(t.Elem()))
+			}
+			f = f.Elem()
+		}
+		return true, decodeStrict(val, f.Addr().Interface(), path+".")
+	case val.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice && plainStruct(t.Elem()):
+		s := reflect.MakeSlice(t, len(val.Content), len(val.Content))
+		for i, item := range val.Content {
+			e := s.Index(i)
+			if nested, err := decodeNested(e, item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return true, err
+			} else if !nested {
+				if err := item.Decode(e.Addr().Interface()); err != nil {
+					return true, fmt.Errorf("%s: %s[%d]: %s", where(item), path, i, cleanYAMLError(err))
+				}
+			}
+		}
+		f.Set(s)
+		return true, nil
+	}
+	return false, nil
+}
+
+// plainStruct reports whether t (or what it points to) is a struct that
+// decodes field by field: not time.Time, nor one that decodes itself.
+func plainStruct(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t == reflect.TypeFor[time.Time]() {
+		return false
+	}
+	p := reflect.PointerTo(t)
+	return !p.Implements(reflect.TypeFor[yaml.Unmarshaler]()) && !p.Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
+}
+
+// yamlKeys maps a struct's YAML keys to its fields.
+func yamlKeys(t reflect.Type) map[string][]int {
+	out := map[string][]int{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		switch name {
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch tag {
 		case "-":
 			continue
 		case "":
-			name = strings.ToLower(f.Name)
+			tag = strings.ToLower(f.Name)
 		}
-		fields[name] = f
+		out[tag] = f.Index
 	}
-	return fields
+	return out
+}
+
+func sortedKeys(m map[string][]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// cleanYAMLError is a YAML error without the decoder's preamble and line
+// prefix (the caller says where) and Go type names.
+func cleanYAMLError(err error) string {
+	if err == nil {
+		return "empty"
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg = strings.TrimSpace(msg)
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if _, after, ok := strings.Cut(rest, ": "); ok && !strings.Contains(msg, "\n") {
+			msg = after
+		}
+	}
+	for _, t := range []struct{ from, to string }{
+		{"into time.Duration", "into a duration (like 30s)"}, {"into int64", "into a whole number"}, {"into int", "into a whole number"},
+		{"into bool", "into true/false"}, {"into []string", "into a list"}, {"into string", "into text"},
+	} {
+		msg = strings.ReplaceAll(msg, t.from, t.to)
+	}
+	return msg
+}
+
+// checkBaseURL checks a public base URL: absolute http(s), a host, no query
+// or fragment. A path is allowed (getpaid is then served under it).
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: %v", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q: want an absolute http:// or https:// URL", raw)
+	case u.Host == "":
+		return fmt.Errorf("%q has no host", raw)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("%q: a base URL has no query, fragment or user", raw)
+	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified()):
+		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", raw, u.Host)
+	}
+	return nil
+}
+
+// urlPath is the path of a base URL without its trailing slash: "" for the
+// root, "/gp" for https://shop.example/gp/.
+func urlPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(u.EscapedPath(), "/")
 }

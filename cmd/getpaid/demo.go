@@ -6,22 +6,40 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/examples/shop"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 // cmdDemo runs the demo shop on one SQLite file, with the dummy broker and the
-// simulators of the real brokers, and nothing to set up.
+// simulators of the real brokers, and nothing to set up. Everything (shop,
+// getpaid, simulators) is served on one address, so one published port is
+// enough in a container.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", stderr)
-	data := fs.String("data", "getpaid-data", "folder for the demo's SQLite file")
-	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("demo", "[--data DIR] [--addr HOST:PORT] [--base-url URL]",
+		"getpaid demo --addr 0.0.0.0:8000 --base-url http://shop.lan:8000")
+	data := fs.String("data", "getpaid-data", "folder for the demo's SQLite file (created if missing)")
+	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on (0.0.0.0:8000: every interface)")
+	baseURL := fs.String("base-url", "", "URL buyers' browsers reach the demo at (default http://ADDR, localhost when ADDR is every interface); the simulated brokers call it too")
+	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if *baseURL != "" {
+		if err := checkBaseURL(*baseURL); err != nil {
+			return fmt.Errorf("demo: --base-url: %w", err)
+		}
+		if u, _ := url.Parse(*baseURL); u.Path != "" && u.Path != "/" {
+			return fmt.Errorf("demo: --base-url %s: the demo is served at the root of its address; give a URL without a path", *baseURL)
+		}
 	}
 	if err := os.MkdirAll(*data, 0o755); err != nil {
 		return err
@@ -31,19 +49,51 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
-	app, cleanup, err := startDemo(ctx, filepath.Join(*data, "getpaid.db"), base, log)
+	base := strings.TrimRight(*baseURL, "/")
+	if base == "" {
+		base = listenURL(ln.Addr())
+	}
+	dbPath := filepath.Join(*data, "getpaid.db")
+	app, cleanup, err := startDemo(ctx, dbPath, base, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer cleanup()
-	fmt.Fprintf(stdout, "getpaid demo shop: %s\n(data in %s; press Ctrl+C to stop)\n", base, filepath.Join(*data, "getpaid.db"))
-	return serveUntilDone(ctx, ln, app.Handler, func(ctx context.Context) { app.Engine.Run(ctx, 10*time.Second) })
+	fmt.Fprintf(stdout, "getpaid demo shop: %s\n(listening on %s; data in %s; press Ctrl+C to stop)\n", base, ln.Addr(), dbPath)
+	if *baseURL == "" && isUnspecified(ln.Addr()) {
+		fmt.Fprintf(stdout, "Listening on every interface: from another machine, start it with --base-url http://THIS-HOST:%d so links point here.\n", ln.Addr().(*net.TCPAddr).Port)
+	}
+	return serveUntilDone(ctx, ln, accessLog(log, app.Handler), func(ctx context.Context) { app.Engine.Run(ctx, 10*time.Second) })
 }
 
-// startDemo wires the demo shop at base over the SQLite file dbPath.
+// listenURL is the http URL of a listening address; an unspecified host
+// (every interface) is written as localhost.
+func listenURL(a net.Addr) string {
+	if isUnspecified(a) {
+		return fmt.Sprintf("http://localhost:%d", a.(*net.TCPAddr).Port)
+	}
+	return "http://" + a.String()
+}
+
+func isUnspecified(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsUnspecified()
+}
+
+// demoOptions tune the demo for tests.
+type demoOptions struct {
+	confirmWait, refresh time.Duration
+}
+
+// startDemo wires the demo shop at base over the SQLite file dbPath. Its
+// Handler serves the shop and, under /sim/NAME/, the simulator of every
+// real broker.
 func startDemo(ctx context.Context, dbPath, base string, log *slog.Logger) (*shop.App, func(), error) {
+	return startDemoWith(ctx, dbPath, base, log, demoOptions{})
+}
+
+func startDemoWith(ctx context.Context, dbPath, base string, log *slog.Logger, o demoOptions) (*shop.App, func(), error) {
 	store, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
 	if err != nil {
 		return nil, nil, err
@@ -53,19 +103,24 @@ func startDemo(ctx context.Context, dbPath, base string, log *slog.Logger) (*sho
 		store.Close()
 		return nil, nil, err
 	}
-	sims, stopSims, err := demoSimulators()
+	sims, simHandler, stopSims, err := demoSimulators(base)
 	if err != nil {
 		db.Close()
 		store.Close()
 		return nil, nil, err
 	}
-	app, err := shop.NewApp(ctx, shop.Options{DB: db, Store: store, BaseURL: base, DummySecret: "demo-dummy-secret", Extra: sims, Logger: log})
+	app, err := shop.NewApp(ctx, shop.Options{DB: db, Store: store, BaseURL: base, DummySecret: "demo-dummy-secret", Extra: sims, Logger: log,
+		ConfirmWait: o.confirmWait, Refresh: o.refresh})
 	if err != nil {
 		stopSims()
 		db.Close()
 		store.Close()
 		return nil, nil, err
 	}
+	mux := http.NewServeMux()
+	mux.Handle(simPrefix, simHandler)
+	mux.Handle("/", app.Handler)
+	app.Handler = mux
 	return app, func() {
 		app.Engine.Close()
 		app.Dummy.Close()
@@ -73,4 +128,48 @@ func startDemo(ctx context.Context, dbPath, base string, log *slog.Logger) (*sho
 		db.Close()
 		store.Close()
 	}, nil
+}
+
+// simPrefix is where the demo serves the simulators: /sim/payu/, ...
+const simPrefix = "/sim/"
+
+// demoSimulators builds the simulator of every real broker, served under
+// base/sim/NAME/ by the returned handler, and backends pointed at them.
+func demoSimulators(base string) ([]getpaid.Backend, http.Handler, func(), error) {
+	var stops []func()
+	stopAll := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	mux := http.NewServeMux()
+	var out []getpaid.Backend
+	for _, name := range simulatorNames() {
+		sim, settings, err := newSimulator(name, defaultSimOptions())
+		if err != nil {
+			stopAll()
+			return nil, nil, nil, err
+		}
+		if sim.close != nil {
+			stops = append(stops, sim.close)
+		}
+		prefix := simPrefix + name
+		url := base + prefix
+		sim.setBase(url)
+		sim.pointAt(settings, url)
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, sim.handler))
+		var node yaml.Node
+		if err := node.Encode(settings); err != nil {
+			stopAll()
+			return nil, nil, nil, err
+		}
+		k := backendKinds()[name]
+		b, err := k.build(name, node)
+		if err != nil {
+			stopAll()
+			return nil, nil, nil, fmt.Errorf("demo: %s: %w", name, err)
+		}
+		out = append(out, getpaid.Backend{Name: name, Kind: name, Title: k.title + " (simulator)", Broker: b})
+	}
+	return out, mux, stopAll, nil
 }

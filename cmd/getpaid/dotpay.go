@@ -16,7 +16,7 @@ func dotpayKind() backendKind {
 		currencies: dotpay.DefaultCurrencies(),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg dotpay.Config
-			if err := decodeSettings(s, &cfg); err != nil {
+			if err := decodeSettings(name, s, &cfg); err != nil {
 				return nil, err
 			}
 			return dotpay.New(cfg)

@@ -92,7 +92,7 @@ func TestDotpaySettingsRefused(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ settings, want string }{
 		{"shop_id: 1\n    pin: p\n    api_version: v9\n", "api_version"},
-		{"shop_id: 1\n    pin: p\n    timeout: 30\n", "into time.Duration"},
+		{"shop_id: 1\n    pin: p\n    timeout: 30\n", "into a duration"},
 		{"shop_id: 1\n    pin: p\n    methd: POST\n", "methd"},
 		{"pin: p\n", "shop_id is required"},
 	} {
@@ -200,7 +200,7 @@ func TestDemoShopDotpay(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := readAll(t, resp)
-	if !strings.Contains(resp.Request.URL.Path, "/test_payment/session/") || !strings.Contains(page, "Dotpay (simulator)") {
+	if !strings.Contains(resp.Request.URL.Path, "/sim/dotpay/test_payment/session/") || !strings.Contains(page, "Dotpay</strong>") {
 		t.Fatalf("payment page at %s:\n%s", resp.Request.URL, page)
 	}
 	resp, err = client.PostForm(resp.Request.URL.String(), url.Values{"outcome": {"paid"}})
@@ -213,8 +213,8 @@ func TestDemoShopDotpay(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		status := regexp.MustCompile(`id="order-status">([^<]*)<`).FindStringSubmatch(get(t, client, orderURL))
-		if len(status) == 2 && status[1] == "PAID" {
+		status := regexp.MustCompile(`id="order-status" data-state="([a-z_]+)"`).FindStringSubmatch(get(t, client, orderURL))
+		if len(status) == 2 && status[1] == "paid" {
 			break
 		}
 		if time.Now().After(deadline) {

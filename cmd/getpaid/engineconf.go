@@ -35,7 +35,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		}
 		ep, err := webhook.New(webhook.Config{URL: w.URL, Secrets: secrets, Events: types, Client: client})
 		if err != nil {
-			return cfg, fmt.Errorf("config: webhooks[%d]: %w", i, err)
+			return cfg, fmt.Errorf("%s: webhooks[%d]: %w", c.source, i, err)
 		}
 		cfg.Consumers = append(cfg.Consumers, ep)
 	}
@@ -54,7 +54,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	for name, node := range c.Backends {
 		d, ok, err := backendDuration(name, node, "expire_after")
 		if err != nil {
-			return cfg, err
+			return cfg, fmt.Errorf("%s: %w", c.source, err)
 		}
 		if ok {
 			if d == 0 {
@@ -64,7 +64,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		}
 		t, ok, err := backendDuration(name, node, "timeout")
 		if err != nil {
-			return cfg, err
+			return cfg, fmt.Errorf("%s: %w", c.source, err)
 		}
 		if !ok {
 			t = defaultBrokerTimeout
@@ -76,7 +76,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	if c.ResumeOperationsAfter != nil {
 		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
 		if d := cfg.Reconcile.SubmittingAfter; d <= 2*longest {
-			return cfg, fmt.Errorf("config: resume_operations_after %s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName)
+			return cfg, fmt.Errorf("%s: resume_operations_after %s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", c.source, d, longest, longestName)
 		}
 	}
 	return cfg, nil
@@ -97,7 +97,7 @@ func backendDuration(name string, node yaml.Node, key string) (time.Duration, bo
 		}
 		var d duration
 		if err := d.UnmarshalYAML(node.Content[i+1]); err != nil {
-			return 0, false, fmt.Errorf("config: backends.%s.%s: %w", name, key, err)
+			return 0, false, fmt.Errorf("%s: backends.%s.%s: %w", where(node.Content[i+1]), name, key, err)
 		}
 		return d.Duration, true, nil
 	}

@@ -1,7 +1,7 @@
 // Command getpaid runs getpaid as a standalone payment server, a demo shop,
 // broker simulators, and the tools around them.
 //
-//	getpaid demo [--data DIR] [--addr HOST:PORT]
+//	getpaid demo [--data DIR] [--addr HOST:PORT] [--base-url URL]
 //	getpaid serve --config getpaid.yaml
 //	getpaid migrate --config getpaid.yaml
 //	getpaid backends [--config getpaid.yaml]
@@ -9,10 +9,13 @@
 //	getpaid callback check --config getpaid.yaml --backend NAME [--header "K: V"]... < body
 //	getpaid operations list|show|resolve ...
 //	getpaid events list|show|replay ...
-//	getpaid simulate BROKER --addr HOST:PORT
+//	getpaid simulate BROKER [--addr HOST:PORT] [--base-url URL]
 //	getpaid bench [--duration 5s] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
 //	getpaid admin passwd < password
 //	getpaid admin seed --config getpaid.yaml --count 1000000
+//	getpaid version
+//
+// Every command answers --help with its flags and an example.
 //
 // This package is the only place where concrete stores and brokers are wired together.
 package main
@@ -25,25 +28,31 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
 const usage = `getpaid: one API over many payment brokers
 
 Usage:
-  getpaid demo [--data DIR] [--addr HOST:PORT]     run the demo shop (SQLite, no setup)
+  getpaid demo [--data DIR] [--addr HOST:PORT] [--base-url URL]
+                                                    run the demo shop (SQLite, no setup)
   getpaid serve --config FILE                       run the payment server (JSON API)
-  getpaid migrate --config FILE                     apply database migrations
+  getpaid migrate --config FILE                     apply database migrations (serve applies them too)
   getpaid backends [--config FILE]                  list backends and their currencies
   getpaid config BACKEND --base-url URL             print what to enter in the broker's panel
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body
                                                     verify a captured callback; changes nothing
   getpaid operations list|show|resolve ...          money operations: what was asked of brokers, resolve doubt
   getpaid events list|show|replay ...               events and their deliveries to webhooks and listeners
-  getpaid simulate BROKER --addr HOST:PORT          run a broker simulator (payu, przelewy24, dotpay, tpay, transferuj)
-  getpaid bench [--duration D] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
+  getpaid simulate BROKER [--addr HOST:PORT]        run a broker simulator (payu, przelewy24, dotpay, tpay, transferuj)
+  getpaid bench [--duration D] [--concurrency 1,8,32] [--target URL] [--database URL] [--servers 1,3]
                                                     measure full payment lifecycles over HTTP
   getpaid admin passwd|seed ...                     operator console tools: hash a password, seed a benchmark database
+  getpaid version                                   print getpaid's version
+
+Every command takes --help, which lists its flags and an example.
 `
 
 func main() {
@@ -68,6 +77,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var err error
 	switch args[0] {
+	case "version", "--version", "-version", "-v":
+		fmt.Fprintln(stdout, "getpaid", version())
+		return 0
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "serve":
@@ -109,15 +121,119 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return ee.code
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	var he *helpError
+	if errors.As(err, &he) {
+		fmt.Fprint(stdout, he.text)
+		return 0
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "getpaid %s: %s\n(getpaid %s --help lists its flags)\n", ue.cmd, ue.msg, ue.cmd)
 		return 2
 	}
 	fmt.Fprintln(stderr, "getpaid:", err)
 	return 1
 }
 
-func newFlags(name string, out io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("getpaid "+name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	return fs
+// version is the module version getpaid was built as ("(devel)" from a
+// checkout), with the VCS revision when the build recorded it.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v + " " + bi.GoVersion
+}
+
+// helpError is --help: its text goes to standard output, exit status 0.
+type helpError struct{ text string }
+
+func (e *helpError) Error() string { return "help requested" }
+
+// usageError is a command used wrongly: said once on standard error, with
+// where to look, exit status 2.
+type usageError struct{ cmd, msg string }
+
+func (e *usageError) Error() string { return e.cmd + ": " + e.msg }
+
+// flags is a subcommand's flag set with what its help shows.
+type flags struct {
+	*flag.FlagSet
+	synopsis, example string
+}
+
+// newFlags is a subcommand's flag set. Its help (--help) shows synopsis,
+// every flag and an example; parse errors are reported once, by run.
+func newFlags(name, synopsis, example string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, synopsis: synopsis, example: example}
+}
+
+// parse parses a subcommand's flags. --help answers with the help text; a
+// bad flag or a stray positional argument (which would otherwise silently
+// end flag parsing) is a usage error.
+func (f *flags) parse(args []string) error {
+	err := f.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return &helpError{text: f.help()}
+	}
+	if err != nil {
+		return &usageError{cmd: f.Name(), msg: err.Error()}
+	}
+	if f.NArg() > 0 {
+		return &usageError{cmd: f.Name(), msg: fmt.Sprintf("unexpected argument %q (flags come as --name value; see the usage)", f.Arg(0))}
+	}
+	return nil
+}
+
+// positional takes the argument a subcommand expects before its flags
+// (getpaid config BACKEND, simulate BROKER, ...): --help there answers with
+// the help text, and a flag or nothing there is a usage error naming what.
+func (f *flags) positional(args []string, what string) (string, []string, error) {
+	if len(args) == 0 {
+		return "", nil, f.usage("%s comes first", what)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		return "", nil, &helpError{text: f.help()}
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return "", nil, f.usage("%s comes first, before %s", what, args[0])
+	}
+	return args[0], args[1:], nil
+}
+
+// usage is a usage error of this subcommand.
+func (f *flags) usage(format string, a ...any) error {
+	return &usageError{cmd: f.Name(), msg: fmt.Sprintf(format, a...)}
+}
+
+// help renders a subcommand's help: usage line, flags, example.
+func (f *flags) help() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: getpaid %s %s\n\nFlags:\n", f.Name(), f.synopsis)
+	f.VisitAll(func(f *flag.Flag) {
+		name, help := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		if name != "" {
+			fmt.Fprintf(&b, " %s", name)
+		}
+		fmt.Fprintf(&b, "\n        %s", help)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteString("\n")
+	})
+	if f.example != "" {
+		fmt.Fprintf(&b, "\nExample:\n  %s\n", f.example)
+	}
+	return b.String()
 }

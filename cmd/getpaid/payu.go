@@ -14,7 +14,7 @@ func payuKind() backendKind {
 		currencies: payu.DefaultCurrencies(),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg payu.Config
-			if err := decodeSettings(s, &cfg); err != nil {
+			if err := decodeSettings(name, s, &cfg); err != nil {
 				return nil, err
 			}
 			return payu.New(cfg)

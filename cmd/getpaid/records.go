@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,19 +25,21 @@ func openRecords(ctx context.Context, path string) (*server, error) {
 
 // cmdOperations is "getpaid operations list|show|resolve".
 func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	usage := "usage: getpaid operations list [--state S] [--payment ID] [--flagged] | show ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
-	if len(args) == 0 {
-		return errors.New("operations: " + usage)
+	synopsis := "list [--state S] [--payment ID] [--flagged] | show ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
+	fs := newFlags("operations", synopsis, `getpaid operations resolve op_01h... --as failed --note "refund not in PayU's panel" --config getpaid.yaml`)
+	verb, rest, err := fs.positional(args, "list, show or resolve")
+	if err != nil {
+		return err
 	}
-	verb, rest := args[0], args[1:]
-	fs := newFlags("operations "+verb, stderr)
+	if verb != "list" && verb != "show" && verb != "resolve" {
+		return fs.usage("unknown %q: want list, show or resolve", verb)
+	}
 	path := fs.String("config", "getpaid.yaml", "config file")
 	var id string
 	if verb == "show" || verb == "resolve" {
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			return errors.New("operations " + verb + ": the operation id comes first; " + usage)
+		if id, rest, err = fs.positional(rest, "the operation id"); err != nil {
+			return err
 		}
-		id, rest = rest[0], rest[1:]
 	}
 	state := fs.String("state", "", "list only operations in this state: submitting, pending, succeeded, failed, unknown")
 	payment := fs.String("payment", "", "list only this payment's operations")
@@ -46,7 +47,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	as := fs.String("as", "", "resolve as succeeded or failed")
 	note := fs.String("note", "", "why (kept with the operation)")
 	by := fs.String("by", os.Getenv("USER"), "who resolves it")
-	if err := fs.Parse(rest); err != nil {
+	if err := fs.parse(rest); err != nil {
 		return err
 	}
 	srv, err := openRecords(ctx, *path)
@@ -87,7 +88,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "payment %s is now %s\n", res.Payment.ID, res.Payment.Status)
 		return nil
 	}
-	return fmt.Errorf("operations: unknown %q; %s", verb, usage)
+	return fs.usage("unknown %q", verb)
 }
 
 func printOperation(w io.Writer, op *getpaid.Operation) {
@@ -106,25 +107,30 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 
 // cmdEvents is "getpaid events list|show|replay".
 func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	usage := "usage: getpaid events list [--status pending|delivered|dead] [--endpoint URL] | show ID | replay ID|--dead [--endpoint URL]"
-	if len(args) == 0 {
-		return errors.New("events: " + usage)
+	synopsis := "list [--status pending|delivered|dead] [--endpoint URL] | show ID | replay ID|--dead [--endpoint URL]"
+	fs := newFlags("events", synopsis, "getpaid events replay --dead --endpoint https://shop.example/hooks/getpaid --config getpaid.yaml")
+	verb, rest, err := fs.positional(args, "list, show or replay")
+	if err != nil {
+		return err
 	}
-	verb, rest := args[0], args[1:]
-	fs := newFlags("events "+verb, stderr)
+	if verb != "list" && verb != "show" && verb != "replay" {
+		return fs.usage("unknown %q: want list, show or replay", verb)
+	}
 	path := fs.String("config", "getpaid.yaml", "config file")
 	var id string
 	if verb == "show" || (verb == "replay" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-")) {
-		if len(rest) == 0 {
-			return errors.New("events show: the event id comes first; " + usage)
+		if id, rest, err = fs.positional(rest, "the event id"); err != nil {
+			return err
 		}
-		id, rest = rest[0], rest[1:]
 	}
 	status := fs.String("status", "", "list only deliveries in this state: pending, delivered, dead")
 	endpoint := fs.String("endpoint", "", "only this webhook endpoint's deliveries")
 	dead := fs.Bool("dead", false, "replay every dead delivery")
-	if err := fs.Parse(rest); err != nil {
+	if err := fs.parse(rest); err != nil {
 		return err
+	}
+	if verb == "replay" && id == "" && !*dead {
+		return fs.usage("name an event id, or --dead")
 	}
 	srv, err := openRecords(ctx, *path)
 	if err != nil {
@@ -174,9 +180,6 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	case "replay":
-		if id == "" && !*dead {
-			return errors.New("events replay: name an event id, or --dead; " + usage)
-		}
 		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Consumer: cons})
 		if err != nil {
 			return err
@@ -184,7 +187,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
 		return nil
 	}
-	return fmt.Errorf("events: unknown %q; %s", verb, usage)
+	return fs.usage("unknown %q", verb)
 }
 
 // lastOutcome shows an attempt's result: "HTTP 500", an error, or "ok".

@@ -15,11 +15,11 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlags("serve", stderr)
+	fs := newFlags("serve", "[--config FILE] [--quiet] [--cpuprofile FILE]", "getpaid serve --config /etc/getpaid/getpaid.yaml")
 	path := fs.String("config", "getpaid.yaml", "config file")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *cpuprofile != "" {
@@ -36,6 +36,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	c, err := loadConfig(*path)
 	if err != nil {
 		return err
+	}
+	if len(c.APIKeys) == 0 {
+		// Without a key every JSON API request is refused (401): a server
+		// that cannot create a payment is a mistake, not a mode.
+		return fmt.Errorf("%s: api_keys is empty: the JSON API would refuse every request; "+
+			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
 	}
 	tuneGC()
 	level := slog.LevelInfo
@@ -80,8 +86,12 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		log.Info("webhook endpoint", "url", w.URL, "events", w.Events)
 	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", srv.base, "backends", srv.reg.Names())
+	stopLog := context.AfterFunc(ctx, func() {
+		log.Info("shutting down: finishing requests in flight (10 s at most) and background work")
+	})
+	defer stopLog()
 	defer log.Info("getpaid stopped")
-	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, interval) })
+	return serveUntilDone(ctx, ln, accessLog(log, srv.handler), func(ctx context.Context) { srv.engine.Run(ctx, interval) })
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then

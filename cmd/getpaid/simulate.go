@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 )
@@ -12,20 +13,27 @@ import (
 // cmdSimulate runs a broker simulator standalone, so a merchant can test an
 // integration offline: point the backend's api_url at it.
 func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("simulate: usage: getpaid simulate BROKER --addr HOST:PORT [--settle-after 2s] [--retry-unit 1s]")
-	}
-	name := args[0]
-	fs := newFlags("simulate", stderr)
-	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on")
+	fs := newFlags("simulate", "BROKER [--addr HOST:PORT] [--base-url URL] [--settle-after 2s] [--retry-unit 1s]",
+		"getpaid simulate payu --addr 0.0.0.0:9000 --base-url http://sim.lan:9000")
+	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on (0.0.0.0:9000: every interface)")
+	baseURL := fs.String("base-url", "", "URL the simulator is reached at, for its links and the backend's api_url (default http://ADDR)")
 	o := defaultSimOptions()
 	fs.DurationVar(&o.settleAfter, "settle-after", o.settleAfter, "how long an accepted refund (and a Dotpay payment by transfer) stays pending before it finishes")
 	fs.DurationVar(&o.retryUnit, "retry-unit", o.retryUnit, "Przelewy24: one minute of its notification schedule (3, 5, 15, ... minutes)")
-	if err := fs.Parse(args[1:]); err != nil {
+	name, rest, err := fs.positional(args, "the broker ("+strings.Join(simulatorNames(), ", ")+")")
+	if err != nil {
+		return err
+	}
+	if err := fs.parse(rest); err != nil {
 		return err
 	}
 	if o.settleAfter <= 0 || o.retryUnit <= 0 {
-		return fmt.Errorf("simulate: --settle-after and --retry-unit must be positive")
+		return fs.usage("--settle-after and --retry-unit must be positive")
+	}
+	if *baseURL != "" {
+		if err := checkBaseURL(*baseURL); err != nil {
+			return fs.usage("--base-url: %v", err)
+		}
 	}
 	sim, settings, err := newSimulator(name, o)
 	if err != nil {
@@ -38,7 +46,10 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	url := "http://" + ln.Addr().String()
+	url := strings.TrimRight(*baseURL, "/")
+	if url == "" {
+		url = listenURL(ln.Addr())
+	}
 	sim.setBase(url)
 	sim.pointAt(settings, url)
 	fmt.Fprintf(stdout, "%s simulator at %s\nsettings for getpaid.yaml:\n  backends:\n    %s:\n", name, url, name)
@@ -50,5 +61,9 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, k := range keys {
 		fmt.Fprintf(stdout, "      %s: %v\n", k, settings[k])
 	}
-	return serveUntilDone(ctx, ln, sim.handler, nil)
+	h := sim.handler
+	if path := urlPath(url); path != "" {
+		h = http.StripPrefix(path, h) // served under the base URL's path, as a proxy forwards it
+	}
+	return serveUntilDone(ctx, ln, h, nil)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -14,9 +13,9 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("migrate", stdout)
+	fs := newFlags("migrate", "[--config FILE]", "getpaid migrate --config getpaid.yaml")
 	path := fs.String("config", "getpaid.yaml", "config file")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	c, err := loadConfig(*path)
@@ -43,9 +42,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 // cmdBackends lists the enabled backends (with --config) or every backend
 // this binary knows, with their currencies.
 func cmdBackends(args []string, stdout io.Writer) error {
-	fs := newFlags("backends", stdout)
+	fs := newFlags("backends", "[--config FILE]", "getpaid backends --config getpaid.yaml")
 	path := fs.String("config", "", "config file (without it: every backend getpaid knows, with default currencies)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -77,19 +76,21 @@ func cmdBackends(args []string, stdout io.Writer) error {
 // cmdConfig prints what to enter in a broker's panel (django-getpaid's
 // payu_configuration).
 func cmdConfig(args []string, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("config: usage: getpaid config BACKEND --base-url URL [--config FILE]")
-	}
-	name := args[0]
-	fs := newFlags("config", stdout)
+	fs := newFlags("config", "BACKEND --base-url URL [--config FILE]", "getpaid config payu --base-url https://pay.example.com --config getpaid.yaml")
 	base := fs.String("base-url", "", "public URL where getpaid is reachable (required)")
 	path := fs.String("config", "", "config file (uses the backend's settings from it)")
-	if err := fs.Parse(args[1:]); err != nil {
+	name, rest, err := fs.positional(args, "the backend (a kind: "+strings.Join(kindNames(), ", ")+"; with --config, any backend name)")
+	if err != nil {
 		return err
 	}
-	u, err := url.Parse(*base)
-	if *base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("config: --base-url must be an absolute http(s) URL")
+	if err := fs.parse(rest); err != nil {
+		return err
+	}
+	if *base == "" {
+		return fs.usage("--base-url is required: the public URL where getpaid is reachable")
+	}
+	if err := checkBaseURL(*base); err != nil {
+		return fs.usage("--base-url: %v", err)
 	}
 	env := getpaid.NewEnv(name, *base, nil)
 	var broker getpaid.Broker
@@ -124,84 +125,18 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Settings for %s in the broker's panel, for getpaid at %s:\n\n", name, env.BaseURL)
 	if cf, ok := broker.(getpaid.Configurator); ok {
 		for _, s := range cf.PanelSettings(env) {
-			fmt.Fprintf(stdout, "  %s: %s\n", s.Name, s.Value)
+			v := s.Value
+			if *path == "" {
+				v = placeholderIDs.Replace(v)
+			}
+			fmt.Fprintf(stdout, "  %s: %s\n", s.Name, v)
 		}
 	} else {
 		fmt.Fprintf(stdout, "  Notification URL: %s\n", env.CallbackURL())
 	}
 	if *path == "" {
-		fmt.Fprintln(stdout, "\n(ids above are placeholders; add --config FILE to print your own settings)")
+		fmt.Fprintln(stdout, "\n(<your ...> values are placeholders: add --config FILE to print your own settings)")
 	}
-	return nil
-}
-
-// cmdCallback verifies a captured callback without changing anything.
-func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
-		return fmt.Errorf("callback: usage: getpaid callback check --config FILE --backend NAME [--header \"K: V\"]... < body")
-	}
-	fs := newFlags("callback check", stdout)
-	path := fs.String("config", "getpaid.yaml", "config file")
-	name := fs.String("backend", "", "backend that received the callback (required)")
-	remote := fs.String("remote-ip", "", "sender's address, to check the backend's IP allowlist too")
-	var headers headerFlags
-	fs.Var(&headers, "header", `a request header, "Name: value" (repeatable)`)
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *name == "" {
-		return errors.New("callback check: --backend is required")
-	}
-	c, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	reg, err := buildRegistry(c)
-	if err != nil {
-		return err
-	}
-	defer reg.Close()
-	if err := reg.Provision(ctx, c.BaseURL, nil); err != nil {
-		return err
-	}
-	b, ok := reg.Get(*name)
-	if !ok {
-		return &exitError{code: 1, msg: fmt.Sprintf("invalid: backend %q is not enabled in %s", *name, *path)}
-	}
-	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
-	if err != nil {
-		return err
-	}
-	if *remote != "" {
-		if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(*remote) {
-			return &exitError{code: 1, msg: fmt.Sprintf("invalid: %s is not an address %s sends callbacks from", *remote, *name)}
-		}
-	}
-	req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header(headers), Body: body, RemoteIP: *remote}
-	verified := false
-	if v, ok := b.Broker.(getpaid.CallbackVerifier); ok {
-		if err := v.VerifyCallback(ctx, req); err != nil {
-			return &exitError{code: 1, msg: "invalid: " + err.Error()}
-		}
-		verified = true
-	}
-	obs, err := b.Broker.ParseCallback(ctx, req)
-	if err != nil {
-		msg := "invalid: " + err.Error()
-		if verified {
-			msg = "invalid: the signature is valid, but getpaid would refuse the body: " + err.Error()
-		}
-		return &exitError{code: 1, msg: msg}
-	}
-	fmt.Fprintln(stdout, "valid")
-	fmt.Fprintf(stdout, "  payment: %s\n  broker id: %s\n  event: %s\n  says: %s", obs.PaymentID, obs.ExternalID, obs.EventID, obs.Kind)
-	if obs.BrokerStatus != "" {
-		fmt.Fprintf(stdout, " (%s)", obs.BrokerStatus)
-	}
-	if !obs.Amount.IsZero() {
-		fmt.Fprintf(stdout, " %s", obs.Amount)
-	}
-	fmt.Fprintln(stdout)
 	return nil
 }
 

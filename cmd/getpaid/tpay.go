@@ -16,7 +16,7 @@ func tpayKind() backendKind {
 		currencies: []string{"PLN"},
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg tpay.Config
-			if err := decodeSettings(s, &cfg); err != nil {
+			if err := decodeSettings(name, s, &cfg); err != nil {
 				return nil, err
 			}
 			return tpay.New(cfg)
@@ -30,7 +30,7 @@ func transferujKind() backendKind {
 		currencies: []string{"PLN"},
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg transferuj.Config
-			if err := decodeSettings(s, &cfg); err != nil {
+			if err := decodeSettings(name, s, &cfg); err != nil {
 				return nil, err
 			}
 			return transferuj.New(cfg)

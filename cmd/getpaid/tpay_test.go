@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -150,11 +151,15 @@ func TestSimulateTpay(t *testing.T) {
 // simulators: a payment registers and reaches the buyer's page.
 func TestDemoSimulatorsTpay(t *testing.T) {
 	t.Parallel()
-	backends, stop, err := demoSimulators()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	backends, sims, stop, err := demoSimulators(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stop()
+	mux.Handle("/", sims)
 	reg, err := getpaid.NewRegistry(backends...)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +181,7 @@ func TestDemoSimulatorsTpay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !strings.HasPrefix(res.Redirect.URL, "http://127.0.0.1:") {
+		if !strings.HasPrefix(res.Redirect.URL, srv.URL+"/sim/"+name) {
 			t.Fatalf("%s: the buyer goes to %s, not the simulator", name, res.Redirect.URL)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -40,7 +42,7 @@ func backendKinds() map[string]backendKind {
 			currencies: []string{"PLN", "EUR", "USD", "GBP", "JPY"},
 			build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 				var cfg dummy.Config
-				if err := decodeSettings(s, &cfg); err != nil {
+				if err := decodeSettings(name, s, &cfg); err != nil {
 					return nil, err
 				}
 				return dummy.New(cfg)
@@ -73,17 +75,22 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 	sort.Strings(names)
 	var list []getpaid.Backend
 	for _, name := range names {
-		settings, kind, title, err := splitBackend(name, c.Backends[name])
+		node := c.Backends[name]
+		settings, kind, title, err := splitBackend(name, node)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", c.source, err)
 		}
 		k, ok := kinds[kind]
 		if !ok {
-			return nil, fmt.Errorf("config: backends.%s: unknown kind %q (known: %s)", name, kind, strings.Join(kindNames(), ", "))
+			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "))
 		}
 		b, err := k.build(name, settings)
-		if err != nil {
-			return nil, fmt.Errorf("config: backends.%s: %w", name, err)
+		var se *settingError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("%s: %w", c.source, err)
+		case err != nil:
+			return nil, fmt.Errorf("%s: backends.%s (%s): %w", c.source, name, where(&node), err)
 		}
 		if title == "" {
 			title = k.title
@@ -102,7 +109,7 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 		return node, kind, "", nil
 	}
 	if node.Kind != yaml.MappingNode {
-		return node, "", "", fmt.Errorf("config: backends.%s (line %d): want a mapping of settings", name, node.Line)
+		return node, "", "", fmt.Errorf("backends.%s (%s): want a mapping of settings", name, where(&node))
 	}
 	rest := node
 	rest.Content = nil
@@ -130,11 +137,17 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 func openStore(ctx context.Context, database string, opts ...sqlite.Options) (getpaid.Store, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
+		file := strings.TrimPrefix(database, "sqlite:")
+		if dir := filepath.Dir(file); dir != "" {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("database %s: the folder %s does not exist; create it (getpaid creates the file and its tables)", database, dir)
+			}
+		}
 		var o sqlite.Options
 		if len(opts) > 0 {
 			o = opts[0]
 		}
-		return sqlite.Open(ctx, strings.TrimPrefix(database, "sqlite:"), o)
+		return sqlite.Open(ctx, file, o)
 	case database == "memory:":
 		return memory.New(), nil
 	case isPostgres(database):
@@ -248,6 +261,11 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 	if srv.handler, err = obs.routes(c, srv, api, log); err != nil {
 		_ = srv.Close()
 		return nil, err
+	}
+	if prefix := urlPath(c.BaseURL); prefix != "" {
+		// base_url https://shop.example/gp: every route is served under
+		// /gp, as a proxy forwarding that path sends it.
+		srv.handler = httpapi.Under(prefix, srv.handler)
 	}
 	return srv, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	// Step 1: import getpaid, the engine, the HTTP layer and the backends you enable.
 	"github.com/getpaid-go/getpaid"
@@ -22,6 +23,12 @@ type Options struct {
 	DummySecret string            // the dummy broker's HMAC key
 	Extra       []getpaid.Backend // more backends (the demo adds the broker simulators)
 	Logger      *slog.Logger
+	// ConfirmWait is how long the order page waits (refreshing) for a
+	// broker's confirmation before it says the broker has not confirmed
+	// the payment (default 20 s).
+	ConfirmWait time.Duration
+	// Refresh is how often a waiting order page reloads (default 1 s).
+	Refresh time.Duration
 }
 
 // App is the wired shop.
@@ -48,6 +55,13 @@ func NewApp(ctx context.Context, opt Options) (*App, error) {
 	shop, err := New(ctx, opt.DB, opt.BaseURL, opt.Logger)
 	if err != nil {
 		return nil, err
+	}
+	shop.reg = registry
+	if opt.ConfirmWait > 0 {
+		shop.confirmWait = opt.ConfirmWait
+	}
+	if opt.Refresh > 0 {
+		shop.refresh = opt.Refresh
 	}
 	eng, err := engine.New(engine.Config{
 		Store:    opt.Store,

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
 // Buyer outcomes accepted by Pay and the payment page.
@@ -41,9 +42,10 @@ const (
 // maxAmount is the largest payment the simulated shop takes, in hundredths.
 const maxAmount = 100_000_000_00
 
-var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Dotpay simulator: error</title></head>
-<body><h1>Dotpay (simulator)</h1><p id="error_code">{{.Code}}</p><p>{{.Detail}}</p></body></html>`))
+var errorTmpl = template.Must(template.New("error").Funcs(ui.Funcs()).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Dotpay: the payment form was refused</title></head>
+<body class="sim"><header class="top"><strong>Dotpay</strong><span class="sim-tag">simulator</span></header>
+<div class="banner bad"><strong>Dotpay refused the payment form</strong><p id="error_code">{{.Code}}</p><p>{{.Detail}}</p></div></body></html>`))
 
 // formError answers a payment form Dotpay refuses.
 func formError(w http.ResponseWriter, code, detail string) {
@@ -80,7 +82,7 @@ func (s *Server) form(prefix string) http.HandlerFunc {
 		s.mu.Lock()
 		s.sessions[token] = &session{params: params}
 		s.mu.Unlock()
-		http.Redirect(w, r, prefix+"session/"+token, http.StatusSeeOther)
+		http.Redirect(w, r, s.URL()+prefix+"session/"+token, http.StatusSeeOther)
 	}
 }
 
@@ -163,22 +165,23 @@ func validName(s string) bool {
 	return true
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Dotpay simulator</title></head>
-<body><h1>Dotpay (simulator)</h1>
-<p>Shop {{.id}}: {{.description}}</p><p>Amount: {{.amount}} {{.currency}}</p>
-<form method="post">
-<button name="outcome" value="paid">Pay</button>
-<button name="outcome" value="processing">Pay by transfer (booked later)</button>
-<button name="outcome" value="declined">Reject / cancel</button>
-<button name="outcome" value="abandoned">Abandon</button></form></body></html>`))
+var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Dotpay: pay {{.amount}} {{.currency}}</title></head>
+<body class="sim"><header class="top"><strong>Dotpay</strong><span class="sim-tag">simulator</span></header>
+<div class="card"><p class="muted">{{.description}}</p><p class="amount" id="amount">{{.amount}} {{.currency}}</p><p class="note">Shop {{.id}}</p></div>
+<form method="post" class="choices">
+<button name="outcome" value="paid" id="pay">Pay<small>Dotpay sends the shop a completed URLC.</small></button>
+<button name="outcome" value="processing" id="processing" class="secondary">Pay by transfer, booked later<small>Dotpay sends a processing URLC; the payment completes when the bank books it.</small></button>
+<button name="outcome" value="declined" id="decline" class="danger">Reject or cancel<small>Dotpay sends a rejected URLC; the buyer may try again.</small></button>
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`))
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	sess, ok := s.sessions[r.PathValue("token")]
 	s.mu.Unlock()
 	if !ok {
-		http.Error(w, "unknown payment session", http.StatusNotFound)
+		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Dotpay", Tag: "simulator", Tone: "bad", Heading: "Unknown payment session",
+			Text: "The simulator has no such session: a session serves one payment (and the simulator keeps them in memory)."})
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -186,18 +189,29 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) choose(w http.ResponseWriter, r *http.Request) {
-	back, err := s.pay(r.PathValue("token"), r.PostFormValue("outcome"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	token, outcome := r.PathValue("token"), r.PostFormValue("outcome")
+	back := s.returnURL(token)
+	if _, err := s.pay(token, outcome); err != nil {
+		ui.WriteNotice(w, http.StatusBadRequest, ui.Notice{Title: "Dotpay", Tag: "simulator", Tone: "warn", Heading: "Not possible", Text: err.Error()})
 		return
 	}
-	if back == "" {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("You left the payment page.\n"))
+	if outcome == OutcomeAbandoned || back == "" {
+		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "Dotpay", Tag: "simulator", Tone: "info", Heading: "You left the payment page",
+			Text: "A real buyer would have closed the tab: Dotpay tells the shop nothing.", Link: back})
 		return
 	}
 	// type 0 shows a button back to url; the simulator presses it.
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// returnURL is where a session's buyer goes back to ("" for nowhere).
+func (s *Server) returnURL(token string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess, ok := s.sessions[token]; ok {
+		return sess.params["url"]
+	}
+	return ""
 }
 
 // pay applies the buyer's outcome to the session and returns where the

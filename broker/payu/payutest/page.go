@@ -10,21 +10,28 @@ import (
 	"strconv"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
-var pageTmpl = template.Must(template.New("pay").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>PayU simulator – pay {{.Amount}} {{.Currency}}</title>
-<style>body{font-family:sans-serif;max-width:36em;margin:3em auto}button{margin:.3em;padding:.6em 1.2em}</style></head>
-<body><h1>PayU (simulator)</h1>
-<p>{{.Description}}</p><p><strong>{{.Amount}} {{.Currency}}</strong> · order {{.OrderID}} · status {{.Status}}</p>
-{{if eq .Status "NEW"}}<form method="post" action="/pay/">
+var pageTmpl = template.Must(template.New("pay").Funcs(ui.Funcs()).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>PayU: pay {{.Amount}} {{.Currency}}</title></head>
+<body class="sim"><header class="top"><strong>PayU</strong><span class="sim-tag">simulator</span></header>
+<div class="card"><p class="muted">{{.Description}}</p><p class="amount" id="amount">{{.Amount}} {{.Currency}}</p>
+<p class="note">PayU order <span class="id">{{.OrderID}}</span> · {{.StatusLabel}}</p></div>
+{{if eq .Status "NEW"}}<form method="post" action="{{.Action}}" class="choices">
 <input type="hidden" name="orderId" value="{{.OrderID}}"><input type="hidden" name="token" value="{{.Token}}">
-<button name="outcome" value="paid">Pay</button>
-<button name="outcome" value="pre_auth">Authorise only (hold funds)</button>
-<button name="outcome" value="declined">Decline</button>
-<button name="outcome" value="abandoned">Back to the shop without paying</button>
-</form>{{else}}<p>This order is no longer awaiting payment.</p>{{end}}
+<button name="outcome" value="paid" id="pay">Pay<small>PayU notifies PENDING, then COMPLETED (or WAITING_FOR_CONFIRMATION when the shop asked for a pre-authorisation).</small></button>
+<button name="outcome" value="pre_auth" id="preauth" class="secondary">Authorise only<small>The card is authorised and the funds held (WAITING_FOR_CONFIRMATION): the shop captures or releases them.</small></button>
+<button name="outcome" value="declined" id="decline" class="danger">Decline<small>PayU notifies CANCELED and sends the buyer back with error=501.</small></button>
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Back to the shop without paying<small>PayU notifies nothing; the order waits until its time to pay runs out.</small></button>
+</form>{{else}}<div class="banner info"><strong>This order is no longer awaiting payment.</strong></div>{{end}}
 </body></html>`))
+
+// statusLabels are PayU's order statuses in words.
+var statusLabels = map[string]string{
+	"NEW": "awaiting payment", "PENDING": "payment in progress", "WAITING_FOR_CONFIRMATION": "funds held (waiting for the shop)",
+	"COMPLETED": "completed", "CANCELED": "cancelled",
+}
 
 // findForBuyer returns the order a payment-page request names, checking its token.
 func (s *Server) findForBuyer(orderID, token string) (*order, error) {
@@ -41,12 +48,13 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	o, err := s.findForBuyer(q.Get("orderId"), q.Get("token"))
 	if err != nil {
-		http.Error(w, "Unknown order", http.StatusNotFound)
+		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "PayU", Tag: "simulator", Tone: "bad", Heading: "Unknown order",
+			Text: "The simulator has no order with this id and token (it keeps orders in memory: was it restarted?)."})
 		return
 	}
 	s.mu.Lock()
-	data := map[string]string{"OrderID": o.OrderID, "Token": o.token, "Status": o.Status,
-		"Description": o.Description, "Currency": o.CurrencyCode, "Amount": major(o.TotalAmount)}
+	data := map[string]string{"OrderID": o.OrderID, "Token": o.token, "Status": o.Status, "StatusLabel": statusLabels[o.Status],
+		"Description": o.Description, "Currency": o.CurrencyCode, "Amount": major(o.TotalAmount), "Action": s.base + "/pay/"}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = pageTmpl.Execute(w, data)
@@ -72,15 +80,17 @@ func (s *Server) handlePageChoice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	outcome := r.PostForm.Get("outcome")
-	if err := s.apply(o, outcome); err != nil {
-		http.Error(w, err.Error(), http.StatusConflict)
-		return
-	}
 	s.mu.Lock()
 	target := o.continueURL
 	s.mu.Unlock()
+	if err := s.apply(o, outcome); err != nil {
+		ui.WriteNotice(w, http.StatusConflict, ui.Notice{Title: "PayU", Tag: "simulator", Tone: "warn",
+			Heading: "This order is no longer awaiting payment", Text: err.Error(), Link: target})
+		return
+	}
 	if target == "" {
-		http.Error(w, "Thank you. You may close this page.", http.StatusOK)
+		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "PayU", Tag: "simulator", Tone: "ok", Heading: "Thank you",
+			Text: "The shop gave PayU no continueUrl: you may close this page."})
 		return
 	}
 	if outcome == OutcomeDeclined {

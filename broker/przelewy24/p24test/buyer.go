@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
 // Buyer outcomes accepted by Pay and the payment page.
@@ -20,25 +21,32 @@ const (
 	OutcomeAbandoned = "abandoned" // buyer closed the page: nothing happens
 )
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Przelewy24 simulator</title></head>
-<body><h1>Przelewy24 (simulator)</h1>
-<p>{{.Description}}</p><p>Amount: {{.Amount}} {{.Currency}} (minor units)</p>
-<form method="post"><button name="outcome" value="paid">Pay</button>
-<button name="outcome" value="partial">Pay half</button>
-<button name="outcome" value="declined">Decline / cancel</button>
-<button name="outcome" value="abandoned">Abandon</button></form></body></html>`))
+var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Przelewy24: pay {{.Money}}</title></head>
+<body class="sim"><header class="top"><strong>Przelewy24</strong><span class="sim-tag">simulator</span></header>
+<div class="card"><p class="muted">{{.Description}}</p><p class="amount" id="amount">{{.Money}}</p></div>
+<form method="post" class="choices"><button name="outcome" value="paid" id="pay">Pay<small>Przelewy24 notifies the shop, which must verify the transaction before it counts.</small></button>
+<button name="outcome" value="partial" id="partial" class="secondary">Pay half<small>Another amount than asked: Przelewy24 keeps it as an advance until the shop accepts or rejects it.</small></button>
+<button name="outcome" value="declined" id="decline" class="danger">Decline or cancel<small>The buyer goes back to the shop; Przelewy24 sends nothing.</small></button>
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`))
+
+// pageView is a transaction as the payment page shows it.
+type pageView struct {
+	Description string
+	Money       getpaid.Money
+}
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	t, ok := s.byToken[r.PathValue("token")]
-	var view transaction
+	var view pageView
 	if ok {
-		view = *t
+		view = pageView{Description: t.Description, Money: getpaid.Money{Minor: t.Amount, Currency: t.Currency}}
 	}
 	s.mu.Unlock()
 	if !ok {
-		http.Error(w, "unknown transaction token", http.StatusNotFound)
+		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Przelewy24", Tag: "simulator", Tone: "bad", Heading: "Unknown transaction",
+			Text: "The token is unknown to the simulator (it keeps transactions in memory: was it restarted?)."})
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -46,17 +54,28 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) buyerChoice(w http.ResponseWriter, r *http.Request) {
-	back, err := s.pay(r.PathValue("token"), r.PostFormValue("outcome"))
+	outcome := r.PostFormValue("outcome")
+	back, err := s.pay(r.PathValue("token"), outcome)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		ui.WriteNotice(w, http.StatusBadRequest, ui.Notice{Title: "Przelewy24", Tag: "simulator", Tone: "warn", Heading: "Not possible", Text: err.Error()})
 		return
 	}
-	if back == "" {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("You left the payment page.\n"))
+	if outcome == OutcomeAbandoned {
+		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "Przelewy24", Tag: "simulator", Tone: "info", Heading: "You left the payment page",
+			Text: "A real buyer would have closed the tab: Przelewy24 tells the shop nothing.", Link: s.returnURL(r.PathValue("token"))})
 		return
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// returnURL is where a transaction's buyer goes back to.
+func (s *Server) returnURL(token string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.byToken[token]; ok {
+		return t.URLReturn
+	}
+	return ""
 }
 
 // pay applies the buyer's outcome and returns where the buyer goes back to.

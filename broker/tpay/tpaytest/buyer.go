@@ -13,17 +13,18 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tpay (simulator)</title></head>
-<body><h1>Tpay (simulator)</h1>
-<p>{{.Title}}: {{.Description}}</p><p>Amount: {{.Amount}}</p>
-<form method="post"><button name="outcome" value="paid">Pay</button>
-<button name="outcome" value="partial">Pay half (underpayment accepted)</button>
-<button name="outcome" value="underpaid">Pay half (underpayment held)</button>
-<button name="outcome" value="declined">Bank declines</button>
-<button name="outcome" value="abandoned">Abandon</button></form></body></html>`))
+var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Tpay: pay {{.Amount}}</title></head>
+<body class="sim"><header class="top"><strong>Tpay</strong><span class="sim-tag">simulator</span></header>
+<div class="card"><p class="muted">{{.Description}}</p><p class="amount" id="amount">{{.Amount}}</p><p class="note">Transaction {{.Title}}</p></div>
+<form method="post" class="choices"><button name="outcome" value="paid" id="pay">Pay<small>Tpay notifies the shop (TRUE) with a signed notification.</small></button>
+<button name="outcome" value="partial" id="partial" class="secondary">Pay half, accepted<small>An underpayment Tpay accepts: the order is partially paid.</small></button>
+<button name="outcome" value="underpaid" id="underpaid" class="secondary">Pay half, held<small>An underpayment Tpay holds (FALSE): the shop decides.</small></button>
+<button name="outcome" value="declined" id="decline" class="danger">Bank declines<small>The buyer goes back to the shop; Tpay sends nothing and keeps the transaction open.</small></button>
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`))
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -34,7 +35,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		http.Error(w, "unknown transaction", http.StatusNotFound)
+		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Tpay", Tag: "simulator", Tone: "bad", Heading: "Unknown transaction",
+			Text: "The simulator has no such transaction (it keeps them in memory: was it restarted?)."})
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -42,17 +44,28 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) choose(w http.ResponseWriter, r *http.Request) {
-	back, err := s.pay(r.PathValue("id"), r.PostFormValue("outcome"))
+	outcome := r.PostFormValue("outcome")
+	back, err := s.pay(r.PathValue("id"), outcome)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		ui.WriteNotice(w, http.StatusBadRequest, ui.Notice{Title: "Tpay", Tag: "simulator", Tone: "warn", Heading: "Not possible", Text: err.Error()})
 		return
 	}
-	if back == "" {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("You left the payment page.\n"))
+	if outcome == OutcomeAbandoned {
+		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "Tpay", Tag: "simulator", Tone: "info", Heading: "You left the payment page",
+			Text: "A real buyer would have closed the tab: Tpay tells the shop nothing.", Link: s.returnURL(r.PathValue("id"))})
 		return
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// returnURL is where a transaction's buyer goes back to.
+func (s *Server) returnURL(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.byID[id]; ok {
+		return t.SuccessURL
+	}
+	return ""
 }
 
 // pay applies the buyer's outcome and returns where the buyer goes back to.

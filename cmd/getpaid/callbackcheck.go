@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+// cmdCallback verifies a captured callback without changing anything.
+func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlags("callback check", "--config FILE --backend NAME [--header \"K: V\"]... [--remote-ip IP] < body",
+		"getpaid callback check --config getpaid.yaml --backend payu --header \"OpenPayu-Signature: sender=checkout;signature=…;algorithm=MD5\" < body.json")
+	path := fs.String("config", "getpaid.yaml", "config file")
+	name := fs.String("backend", "", "backend that received the callback (required)")
+	remote := fs.String("remote-ip", "", "sender's address, to check the backend's IP allowlist too")
+	var headers headerFlags
+	fs.Var(&headers, "header", `a request header, "Name: value" (repeatable)`)
+	verb, rest, err := fs.positional(args, "check")
+	if err != nil {
+		return err
+	}
+	if verb != "check" {
+		return fs.usage("unknown %q: the command is getpaid callback check", verb)
+	}
+	if err := fs.parse(rest); err != nil {
+		return err
+	}
+	if *name == "" {
+		return fs.usage("--backend is required: the backend that received the callback")
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	reg, err := buildRegistry(c)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	if err := reg.Provision(ctx, c.BaseURL, nil); err != nil {
+		return err
+	}
+	b, ok := reg.Get(*name)
+	if !ok {
+		return &exitError{code: 1, msg: fmt.Sprintf("invalid: backend %q is not enabled in %s", *name, *path)}
+	}
+	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
+	if err != nil {
+		return err
+	}
+	if bytes.HasSuffix(body, []byte("\n")) {
+		// Brokers sign the exact bytes they send; an editor or `echo`
+		// adds a newline they did not.
+		fmt.Fprintln(stdout, "warning: the body ends with a newline: brokers sign the exact bytes they send, and a newline is often added when a body is saved (echo, an editor); if the signature fails, save it with printf or cut the newline")
+	}
+	if *remote != "" {
+		if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(*remote) {
+			return &exitError{code: 1, msg: fmt.Sprintf("invalid: %s is not an address %s sends callbacks from", *remote, *name)}
+		}
+	}
+	req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header(headers), Body: body, RemoteIP: *remote}
+	verified := false
+	if v, ok := b.Broker.(getpaid.CallbackVerifier); ok {
+		if err := v.VerifyCallback(ctx, req); err != nil {
+			return &exitError{code: 1, msg: "invalid: " + err.Error()}
+		}
+		verified = true
+	}
+	obs, err := b.Broker.ParseCallback(ctx, req)
+	if err != nil {
+		msg := "invalid: " + err.Error()
+		if verified {
+			msg = "invalid: the signature is valid, but getpaid would refuse the body: " + err.Error()
+		}
+		return &exitError{code: 1, msg: msg}
+	}
+	fmt.Fprintln(stdout, "valid")
+	fmt.Fprintf(stdout, "  payment: %s\n  broker id: %s\n  event: %s\n  says: %s", obs.PaymentID, obs.ExternalID, obs.EventID, obs.Kind)
+	if obs.BrokerStatus != "" {
+		fmt.Fprintf(stdout, " (%s)", obs.BrokerStatus)
+	}
+	if !obs.Amount.IsZero() {
+		fmt.Fprintf(stdout, " %s", obs.Amount)
+	}
+	fmt.Fprintln(stdout)
+	return checkAgainstPayment(ctx, c.Database, b.Name, obs, stdout)
+}
+
+// checkAgainstPayment looks the notification's payment up in the database,
+// when it can be read without changing it, and says what getpaid would do
+// with the notification: an unknown payment is acknowledged and ignored,
+// a wrong amount or currency refused (both exit 1).
+func checkAgainstPayment(ctx context.Context, database, backend string, obs *getpaid.Observation, stdout io.Writer) error {
+	file, ok := strings.CutPrefix(database, "sqlite:")
+	if !ok {
+		fmt.Fprintf(stdout, "  (payment not looked up: database %q cannot be read from here)\n", database)
+		return nil
+	}
+	if _, err := os.Stat(file); err != nil {
+		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
+		return nil
+	}
+	store, err := sqlite.Open(ctx, file, sqlite.Options{NoMigrate: true})
+	if err != nil {
+		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
+		return nil
+	}
+	defer store.Close()
+	var p *getpaid.Payment
+	if obs.PaymentID != "" {
+		p, err = store.Payment(ctx, obs.PaymentID)
+	}
+	if (p == nil || errors.Is(err, getpaid.ErrNotFound)) && obs.ExternalID != "" {
+		p, err = store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+	}
+	switch {
+	case p == nil && (err == nil || errors.Is(err, getpaid.ErrNotFound)):
+		return &exitError{code: 1, msg: fmt.Sprintf("ignored: getpaid has no payment %s (broker id %q) in %s: it would acknowledge the notification and change nothing",
+			obs.PaymentID, obs.ExternalID, file)}
+	case err != nil:
+		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
+		return nil
+	}
+	fmt.Fprintf(stdout, "  found: payment %s of %s, %s, %s, amount %s (captured %s)\n", p.ID, p.OrderID, p.Backend, p.Status, p.Amount, p.Money(p.Captured))
+	if p.Backend != backend {
+		return &exitError{code: 1, msg: fmt.Sprintf("refused: payment %s belongs to backend %s, not %s", p.ID, p.Backend, backend)}
+	}
+	dry := p.Clone()
+	changed, err := getpaid.Apply(dry, obs)
+	switch {
+	case errors.Is(err, getpaid.ErrAmountMismatch):
+		return &exitError{code: 1, msg: fmt.Sprintf("refused: %v (the payment is %s)", err, p.Amount)}
+	case err != nil:
+		fmt.Fprintf(stdout, "  would change nothing: %v\n", err)
+	case changed:
+		fmt.Fprintf(stdout, "  would change the payment: %s -> %s\n", p.Status, dry.Status)
+	default:
+		fmt.Fprintf(stdout, "  would change nothing: the payment already says so\n")
+	}
+	return nil
+}

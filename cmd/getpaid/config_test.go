@@ -1,0 +1,140 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid/broker/payu"
+	"go.yaml.in/yaml/v3"
+)
+
+// A config error names the file and the line, or the environment variable
+// that set the value.
+func TestConfigErrorsSayWhere(t *testing.T) {
+	t.Parallel()
+	const file = `listen: 127.0.0.1:0
+database: "memory:"
+api_keys: [server-api-key-0123456789]
+backends:
+  dummy:
+    secret: s
+  payu:
+    pos_id: "1"
+    second_key: k
+    client_id: "1"
+    client_secret: c
+`
+	tests := []struct {
+		name  string
+		yaml  string
+		env   []string
+		wants []string
+	}{
+		{"unknown top-level key", file + "colour: blue\n", nil, []string{"getpaid.yaml: line 12: unknown setting colour"}},
+		{"unknown backend setting", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    secnd_key: typo\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: unknown setting backends.payu.secnd_key", "second_key"}},
+		{"wrong type in a backend", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    timeout: [1]\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.timeout"}},
+		{"backend not a mapping", file + "  tpay: yes\n", nil, []string{"getpaid.yaml: backends.tpay (line 12): want a mapping"}},
+		{"unknown kind", file + "  other:\n    kind: paypal\n", nil, []string{"getpaid.yaml: backends.other (line 13): unknown kind \"paypal\""}},
+		{"missing required setting", strings.Replace(file, "    client_secret: c\n", "", 1), nil, []string{"getpaid.yaml: backends.payu (line 8):"}},
+		{"environment: wrong type", file, []string{"GETPAID_BACKEND_PAYU_TIMEOUT=soon"}, []string{"getpaid.yaml: GETPAID_BACKEND_PAYU_TIMEOUT: backends.payu.timeout"}},
+		{"environment: unknown setting", file, []string{"GETPAID_BACKEND_PAYU_SECND_KEY=x"}, []string{"GETPAID_BACKEND_PAYU_SECND_KEY: unknown setting backends.payu.secnd_key"}},
+		{"environment: top-level", file, []string{"GETPAID_ONE_LIVE_PAYMENT_PER_ORDER=perhaps"}, []string{"GETPAID_ONE_LIVE_PAYMENT_PER_ORDER: one_live_payment_per_order"}},
+		{"environment: bad base url", file, []string{"GETPAID_BASE_URL=pay.example.com"}, []string{"base_url", "absolute"}},
+		{"environment: bad yaml list", file, []string{"GETPAID_WEBHOOKS=[{url: x"}, []string{"GETPAID_WEBHOOKS: not a YAML list"}},
+		{"duplicate key", file + "listen: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 12"}},
+		{"not yaml", "listen: [\n", nil, []string{"getpaid.yaml:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), tt.env)
+			if err == nil {
+				_, err = buildRegistry(c)
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tt.wants {
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// Every setting can come from the environment, lists comma-separated or
+// as YAML.
+func TestEnvironmentOverridesEverySetting(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  payu:\n    pos_id: \"1\"\n    second_key: k\n    client_id: \"1\"\n    client_secret: c\n"
+	env := []string{
+		"GETPAID_LISTEN=127.0.0.1:9999", "GETPAID_BASE_URL=https://pay.example.com/gp", "GETPAID_DATABASE=sqlite:/tmp/x.db",
+		"GETPAID_API_KEYS=key-one-0123456789, key-two-0123456789", "GETPAID_TRUSTED_PROXIES=[10.0.0.0/8]",
+		"GETPAID_ONE_LIVE_PAYMENT_PER_ORDER=true", "GETPAID_EXPIRE_AFTER=2h",
+		"GETPAID_WEBHOOKS=[{url: https://shop.example/hook, secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]",
+		"GETPAID_BACKEND_PAYU_CURRENCIES=PLN,EUR", "GETPAID_BACKEND_PAYU_TIMEOUT=5s", "GETPAID_BACKEND_PAYU_SANDBOX=true",
+		"GETPAID_BACKEND_OTHER_SECRET=ignored", "GETPAID_CONFIG=ignored",
+	}
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9999" || c.BaseURL != "https://pay.example.com/gp" || c.Database != "sqlite:/tmp/x.db" ||
+		strings.Join(c.APIKeys, "|") != "key-one-0123456789|key-two-0123456789" || len(c.TrustedProxies) != 1 ||
+		!c.OneLivePaymentPerOrder || c.ExpireAfter == nil || c.ExpireAfter.Hours() != 2 || len(c.Webhooks) != 1 {
+		t.Fatalf("%+v", c)
+	}
+	var cfg payu.Config
+	settings, _, _, err := splitBackend("payu", c.Backends["payu"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeSettings("payu", settings, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.Currencies, " ") != "PLN EUR" || cfg.Timeout.Seconds() != 5 || !cfg.Sandbox || cfg.SecondKey != "k" {
+		t.Fatalf("%+v", cfg)
+	}
+}
+
+// Nested settings (a mapping, a list of mappings) are checked as strictly
+// as top-level ones, each error naming the key path and its line.
+func TestNestedSettingsAreStrict(t *testing.T) {
+	t.Parallel()
+	type limit struct {
+		Max int `yaml:"max"`
+	}
+	type settings struct {
+		Name   string        `yaml:"name"`
+		Limit  limit         `yaml:"limit"`
+		Extra  *limit        `yaml:"extra"`
+		Limits []limit       `yaml:"limits"`
+		Wait   time.Duration `yaml:"wait"`
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"name: a\nlimit: {max: 3}\nextra: {max: 4}\nlimits: [{max: 5}]\nwait: 2s\n", ""},
+		{"limit:\n  max: 3\n  maxx: 4\n", "line 3: unknown setting backends.b.limit.maxx"},
+		{"extra:\n  min: 1\n", "line 2: unknown setting backends.b.extra.min"},
+		{"limits:\n  - max: 1\n  - mix: 2\n", "line 3: unknown setting backends.b.limits[1].mix"},
+		{"limit:\n  max: many\n", "line 2: backends.b.limit.max: cannot unmarshal"},
+	} {
+		var node yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.yaml), &node); err != nil {
+			t.Fatal(err)
+		}
+		var s settings
+		err := decodeSettings("b", *node.Content[0], &s)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.yaml, err)
+		case tc.want == "" && (s.Limit.Max != 3 || s.Extra == nil || s.Extra.Max != 4 || len(s.Limits) != 1 || s.Limits[0].Max != 5 || s.Wait != 2*time.Second):
+			t.Errorf("%q decoded as %+v", tc.yaml, s)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: err = %v, want one containing %q", tc.yaml, err, tc.want)
+		}
+	}
+}

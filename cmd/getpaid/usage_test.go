@@ -1,0 +1,94 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every command answers --help on standard output with exit status 0,
+// listing its flags and an example.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args  []string
+		flags []string
+	}{
+		{[]string{"demo", "--help"}, []string{"--data", "--addr", "--base-url"}},
+		{[]string{"serve", "-h"}, []string{"--config", "--quiet"}},
+		{[]string{"migrate", "--help"}, []string{"--config"}},
+		{[]string{"backends", "--help"}, []string{"--config"}},
+		{[]string{"config", "--help"}, []string{"--base-url", "--config"}},
+		{[]string{"config", "payu", "--help"}, []string{"--base-url", "--config"}},
+		{[]string{"callback", "--help"}, []string{"--backend", "--header", "--remote-ip"}},
+		{[]string{"callback", "check", "--help"}, []string{"--backend", "--header", "--remote-ip"}},
+		{[]string{"simulate", "--help"}, []string{"--addr", "--base-url", "--settle-after", "--retry-unit"}},
+		{[]string{"operations", "--help"}, []string{"--config"}},
+		{[]string{"operations", "list", "--help"}, []string{"--state", "--payment", "--flagged"}},
+		{[]string{"events", "replay", "--help"}, []string{"--dead", "--endpoint"}},
+		{[]string{"bench", "--help"}, []string{"--duration", "--concurrency", "--target"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", tt.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("code %d, stderr %q", code, errOut)
+			}
+			for _, want := range append([]string{"Usage: getpaid " + tt.args[0], "Flags:", "Example:\n  getpaid " + tt.args[0]}, tt.flags...) {
+				if !strings.Contains(out, want) {
+					t.Fatalf("help lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		if code, out, _ := runCLI(t, "", args...); code != 0 || !strings.Contains(out, "getpaid demo") {
+			t.Errorf("%v: code %d out %q", args, code, out)
+		}
+	}
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		if code, out, _ := runCLI(t, "", args...); code != 0 || !strings.HasPrefix(out, "getpaid ") {
+			t.Errorf("%v: code %d out %q", args, code, out)
+		}
+	}
+}
+
+// A command used wrongly says so once, on standard error, with exit
+// status 2, and does nothing: no flag is silently ignored.
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"demo", "--nope"}, "flag provided but not defined: -nope"},
+		{"stray argument before flags", []string{"demo", "extra", "--addr", "127.0.0.1:1"}, `unexpected argument "extra"`},
+		{"stray argument after flags", []string{"migrate", "--config", "x.yaml", "now"}, `unexpected argument "now"`},
+		{"flag without value", []string{"serve", "--config"}, "flag needs an argument"},
+		{"bad duration", []string{"simulate", "payu", "--settle-after", "soon"}, "invalid value"},
+		{"simulate without broker", []string{"simulate", "--addr", "127.0.0.1:1"}, "the broker"},
+		{"config without backend", []string{"config"}, "the backend"},
+		{"config without base url", []string{"config", "payu"}, "--base-url is required"},
+		{"config with a relative base url", []string{"config", "payu", "--base-url", "pay.example.com"}, "absolute"},
+		{"callback without check", []string{"callback", "verify"}, `unknown "verify"`},
+		{"callback check without backend", []string{"callback", "check", "--config", "x.yaml"}, "--backend is required"},
+		{"operations unknown verb", []string{"operations", "delete"}, `unknown "delete"`},
+		{"operations show without id", []string{"operations", "show", "--config", "x.yaml"}, "the operation id comes first"},
+		{"events replay without id", []string{"events", "replay", "--config", "x.yaml"}, "name an event id, or --dead"},
+		{"bad concurrency", []string{"bench", "--concurrency", "8,x"}, "bad --concurrency"},
+		{"demo base url with a path", []string{"demo", "--base-url", "http://localhost:8000/shop", "--addr", "127.0.0.1:0"}, "without a path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", tt.args...)
+			if code == 0 || out != "" || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("code %d, stdout %q, stderr %q; want a failure saying %q", code, out, errOut, tt.want)
+			}
+			if n := strings.Count(errOut, tt.want); n != 1 {
+				t.Fatalf("said %d times:\n%s", n, errOut)
+			}
+		})
+	}
+}

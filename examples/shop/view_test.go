@@ -1,0 +1,58 @@
+package shop
+
+import (
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// The order page never shows "not paid" next to money a broker reported,
+// waits for a broker only a bounded time, and refreshes only while
+// something it shows is about to change.
+func TestOrderView(t *testing.T) {
+	t.Parallel()
+	mug := getpaid.MustParseMoney("39.00", "PLN")
+	order := func(paid bool) *ShopOrder { return &ShopOrder{ID: "ord_1", Name: "Coffee mug", Price: mug, Paid: paid} }
+	pay := func(s getpaid.Status, captured, locked, advance int64) *getpaid.Payment {
+		return &getpaid.Payment{ID: "pay_1", OrderID: "ord_1", Backend: "przelewy24", Status: s, Amount: mug, Captured: captured, Locked: locked, Advance: advance}
+	}
+	opts := func(waited time.Duration) viewOptions {
+		return viewOptions{waited: waited, confirmWait: 20 * time.Second, refresh: time.Second,
+			titles: func(string) (string, string) { return "Przelewy24", "przelewy24" }, key: func() string { return "k" }}
+	}
+	tests := []struct {
+		name     string
+		order    *ShopOrder
+		payments []*getpaid.Payment
+		waited   time.Duration
+		state    string
+		refresh  bool
+		canPay   bool
+	}{
+		{"no payment", order(false), nil, 0, stateUnpaid, false, true},
+		{"waiting for the broker", order(false), []*getpaid.Payment{pay(getpaid.StatusPrepared, 0, 0, 0)}, 5 * time.Second, stateWaiting, true, false},
+		{"the broker said nothing", order(false), []*getpaid.Payment{pay(getpaid.StatusPrepared, 0, 0, 0)}, 20 * time.Second, stateNotConfirmed, false, true},
+		{"paid, the listener not yet run", order(false), []*getpaid.Payment{pay(getpaid.StatusPaid, 3900, 0, 0)}, 0, stateRecording, true, false},
+		{"paid, the listener not yet run, long after", order(false), []*getpaid.Payment{pay(getpaid.StatusPaid, 3900, 0, 0)}, time.Hour, stateRecording, true, false},
+		{"paid", order(true), []*getpaid.Payment{pay(getpaid.StatusPaid, 3900, 0, 0)}, 0, statePaid, false, false},
+		{"declined", order(false), []*getpaid.Payment{pay(getpaid.StatusFailed, 0, 0, 0)}, 0, stateDeclined, false, true},
+		{"partially paid", order(false), []*getpaid.Payment{pay(getpaid.StatusPartiallyPaid, 1950, 0, 0)}, 0, statePartial, false, true},
+		{"held", order(false), []*getpaid.Payment{pay(getpaid.StatusPreAuth, 0, 3900, 0)}, 0, stateHeld, false, false},
+		{"an advance", order(false), []*getpaid.Payment{pay(getpaid.StatusChargeStarted, 0, 0, 1950)}, 0, stateAdvance, false, false},
+		{"processing, long after", order(false), []*getpaid.Payment{pay(getpaid.StatusChargeStarted, 0, 0, 0)}, time.Minute, stateProcessing, false, false},
+		{"a second attempt paid the rest", order(false), []*getpaid.Payment{pay(getpaid.StatusPaid, 1950, 0, 0), pay(getpaid.StatusPartiallyPaid, 1950, 0, 0)}, 0, stateRecording, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := buildView(tt.order, tt.payments, opts(tt.waited))
+			if v.State != tt.state || (v.Refresh > 0) != tt.refresh || v.CanPay != tt.canPay {
+				t.Fatalf("state %s, refresh %d, can pay %v; want %s, %v, %v", v.State, v.Refresh, v.CanPay, tt.state, tt.refresh, tt.canPay)
+			}
+			if tt.state == stateNotConfirmed && (v.Note == "" || v.Poll == nil) {
+				t.Fatalf("not confirmed without the broker's note or a way to check again: %+v", v)
+			}
+		})
+	}
+}

@@ -1,0 +1,119 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// errorBody is the documented error shape: {"error":{"code","message","field"}}
+// (plus payment_id and operation where an action names them).
+type errorBody struct {
+	Error struct {
+		Code      string          `json:"code"`
+		Message   string          `json:"message"`
+		Field     string          `json:"field"`
+		PaymentID string          `json:"payment_id"`
+		Operation json.RawMessage `json:"operation"`
+	} `json:"error"`
+}
+
+// Every error answer of the API, unknown routes and wrong methods
+// included, is JSON in the documented shape, with a stable code and a
+// message free of internal detail.
+func TestEveryErrorIsDocumentedJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	paid := e.paidThroughPaywall("o-err", "10.00")
+	prepared := e.create("o-err-2", "5.00", "PLN", "dummy")
+	// a refund of everything, so the payment has nothing left to refund
+	refunded := e.paidThroughPaywall("o-err-3", "4.00")
+	if code, a, _ := e.action(refunded.ID, "refund", "", keyed("all")); code != 200 {
+		t.Fatalf("refund all: %d %+v", code, a.Error)
+	}
+	if code, a, _ := e.action(paid.ID, "refund", "1.00", keyed("k-1")); code != 200 {
+		t.Fatalf("refund: %d %+v", code, a.Error)
+	}
+	tests := []struct {
+		name         string
+		method, path string
+		body         string
+		hdr          map[string]string
+		status       int
+		code, field  string
+		allow        string // the Allow header of a 405
+		msgHas       string
+	}{
+		{"unknown route", "GET", "/api/v1/nope", "", auth, 404, "not_found", "", "", "no such route"},
+		{"unknown root path", "GET", "/favicon.ico", "", nil, 404, "not_found", "", "", ""},
+		{"unknown version", "POST", "/api/v2/payments", "{}", auth, 404, "not_found", "", "", ""},
+		{"wrong method on payments", "DELETE", "/api/v1/payments", "", auth, 405, "method_not_allowed", "", "GET, HEAD, POST", "DELETE"},
+		{"wrong method on a payment", "PUT", "/api/v1/payments/" + paid.ID, "{}", auth, 405, "method_not_allowed", "", "GET, HEAD", ""},
+		{"wrong method on backends", "POST", "/api/v1/backends", "{}", nil, 405, "method_not_allowed", "", "GET, HEAD", ""},
+		{"GET on an action", "GET", "/api/v1/payments/" + paid.ID + "/refund", "", auth, 405, "method_not_allowed", "", "POST", ""},
+		{"GET on a callback", "GET", "/callback/dummy", "", nil, 405, "method_not_allowed", "", "POST", ""},
+		{"wrong method on operations", "POST", "/api/v1/operations", "{}", auth, 405, "method_not_allowed", "", "GET, HEAD", ""},
+		{"wrong method on events", "DELETE", "/api/v1/events/ev_1", "", auth, 405, "method_not_allowed", "", "GET, HEAD", ""},
+		{"no key", "GET", "/api/v1/payments", "", nil, 401, "unauthorized", "", "", ""},
+		{"wrong key", "GET", "/api/v1/payments/" + paid.ID, "", map[string]string{"Authorization": "Bearer not-the-key-0123456"}, 401, "unauthorized", "", "", ""},
+		{"unknown payment", "GET", "/api/v1/payments/pay_nope", "", auth, 404, "not_found", "", "", ""},
+		{"action on an unknown payment", "POST", "/api/v1/payments/pay_nope/poll", "", auth, 404, "not_found", "", "", ""},
+		{"refund of an unknown payment", "POST", "/api/v1/payments/pay_nope/refund", `{"amount":"1.00"}`, keyed("k-x"), 404, "not_found", "", "", ""},
+		{"unknown action", "POST", "/api/v1/payments/" + paid.ID + "/explode", "", auth, 404, "not_found", "", "", ""},
+		{"unknown operation", "GET", "/api/v1/operations/op_nope", "", auth, 404, "not_found", "", "", ""},
+		{"unknown event", "GET", "/api/v1/events/ev_nope", "", auth, 404, "not_found", "", "", ""},
+		{"malformed JSON", "POST", "/api/v1/payments", "{", auth, 400, "bad_request", "", "", ""},
+		{"unknown field", "POST", "/api/v1/payments", `{"order_id":"x","amount_cents":1}`, auth, 400, "bad_request", "", "", ""},
+		{"unknown query parameter", "GET", "/api/v1/payments?colour=red", "", auth, 422, "bad_request", "colour", "", ""},
+		{"bad limit", "GET", "/api/v1/payments?limit=0", "", auth, 422, "bad_request", "limit", "", ""},
+		{"unknown currency", "GET", "/api/v1/backends?currency=XYZ", "", nil, 422, "unknown_currency", "currency", "", ""},
+		{"refund without a key", "POST", "/api/v1/payments/" + paid.ID + "/refund", `{"amount":"1.00"}`, auth, 422, "bad_request", "Idempotency-Key", "", ""},
+		{"capture without a key", "POST", "/api/v1/payments/" + paid.ID + "/capture", "", auth, 422, "bad_request", "Idempotency-Key", "", ""},
+		{"over-refund", "POST", "/api/v1/payments/" + paid.ID + "/refund", `{"amount":"50.00"}`, keyed("k-2"), 422, "invalid_amount", "amount", "", "at most 9.00 PLN"},
+		{"refund with too many decimals", "POST", "/api/v1/payments/" + paid.ID + "/refund", `{"amount":"1.001"}`, keyed("k-3"), 422, "invalid_amount", "amount", "", ""},
+		{"refund of zero", "POST", "/api/v1/payments/" + paid.ID + "/refund", `{"amount":"0.00"}`, keyed("k-4"), 422, "invalid_amount", "amount", "", ""},
+		{"key reused for another amount", "POST", "/api/v1/payments/" + paid.ID + "/refund", `{"amount":"2.00"}`, keyed("k-1"), 422, "bad_request", "Idempotency-Key", "", "already used"},
+		{"nothing left to refund", "POST", "/api/v1/payments/" + refunded.ID + "/refund", "", keyed("k-5"), 409, "forbidden_transition", "", "", "nothing left to refund"},
+		{"refund of an unpaid payment", "POST", "/api/v1/payments/" + prepared.ID + "/refund", "", keyed("k-6"), 409, "forbidden_transition", "", "", "nothing was captured"},
+		{"capture without a hold", "POST", "/api/v1/payments/" + paid.ID + "/capture", "", keyed("k-7"), 409, "forbidden_transition", "", "", "no funds are held"},
+		{"release without a hold", "POST", "/api/v1/payments/" + paid.ID + "/release", "", auth, 409, "forbidden_transition", "", "", ""},
+		{"start a prepared payment", "POST", "/api/v1/payments/" + prepared.ID + "/start", "", auth, 409, "forbidden_transition", "", "", ""},
+		{"unknown backend", "POST", "/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"nope"}`, auth, 422, "unknown_backend", "backend", "", ""},
+		{"callback for an unknown backend", "POST", "/callback/nope", "{}", nil, 404, "unknown_backend", "", "", ""},
+		{"callback without a signature", "POST", "/callback/dummy", `{"payment_id":"x"}`, nil, 403, "signature_invalid", "", "", ""},
+		{"resolve an unknown operation", "POST", "/api/v1/operations/op_nope/resolve", `{"as":"failed","note":"x"}`, auth, 404, "not_found", "", "", ""},
+		{"replay an unknown event", "POST", "/api/v1/events/ev_nope/replay", "", auth, 404, "not_found", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, raw := e.doRaw(tt.method, tt.path, tt.body, tt.hdr)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, raw)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Fatalf("Content-Type %q, want application/json: %s", ct, raw)
+			}
+			var got errorBody
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&got); err != nil {
+				t.Fatalf("not the documented error shape (%v): %s", err, raw)
+			}
+			if got.Error.Code != tt.code || got.Error.Field != tt.field || got.Error.Message == "" {
+				t.Fatalf("error %+v, want code %q field %q and a message", got.Error, tt.code, tt.field)
+			}
+			if !strings.Contains(got.Error.Message, tt.msgHas) {
+				t.Fatalf("message %q does not say %q", got.Error.Message, tt.msgHas)
+			}
+			for _, internal := range []string{"engine:", "sqlite", "memory:", "httpapi", "%!", "main."} {
+				if strings.Contains(strings.ToLower(got.Error.Message), internal) {
+					t.Fatalf("message exposes internals (%q): %q", internal, got.Error.Message)
+				}
+			}
+			if tt.status == 405 && resp.Header.Get("Allow") != tt.allow {
+				t.Fatalf("Allow %q, want %q", resp.Header.Get("Allow"), tt.allow)
+			}
+		})
+	}
+}

@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+)
+
+// noRoute answers a request no route matches, in the API's error shape: 404
+// for an unknown path, 405 (with Allow) for a known path and another
+// method. Anything else the mux decides (a redirect to the cleaned path) is
+// passed on as it is.
+func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{header: http.Header{}}
+	h.mux.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusNotFound:
+		writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found", Message: "no such route: " + r.URL.Path}})
+	case http.StatusMethodNotAllowed:
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]apiError{"error": {Code: "method_not_allowed",
+			Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + strings.ReplaceAll(allow, ",", ", ") + ")"}})
+	default:
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+	}
+}
+
+// recorder keeps what the mux's own fallback handlers answer.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
+}
