@@ -54,7 +54,7 @@ func (tx *wtx) insertDelivery(d getpaid.Delivery) error {
 
 // Event implements getpaid.Store.
 func (s *Store) Event(ctx context.Context, id string) (*getpaid.Event, error) {
-	ev, err := scanEvent(s.read.QueryRowContext(ctx, "SELECT "+eventCols+" FROM outbox WHERE id = ?", id))
+	ev, err := scanEvent(s.queryRow(ctx, "SELECT "+eventCols+" FROM outbox WHERE id = ?", id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: event %s: %w", id, readErr(err))
 	}
@@ -96,7 +96,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		args = append(args, c)
 	}
 	now := nanos(r.Now)
-	args = append(args, now, now, limit)
+	args = append(args, now, now)
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		// A delivery waits while an earlier one of its payment to its
 		// consumer is pending: consumers get a payment's events in order.
@@ -105,7 +105,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 			WHERE d.state = 'pending' AND d.consumer IN (`+in+`) AND d.next_at <= ? AND d.lease_until <= ?
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
 			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
-			ORDER BY d.event_seq LIMIT ?`, args...)
+			ORDER BY d.event_seq LIMIT `+limitSQL(limit), args...)
 		if err != nil {
 			return nil, readErr(err)
 		}
@@ -207,10 +207,10 @@ func (s *Store) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getp
 // Attempts implements getpaid.Store.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
 	var one int
-	if err := s.read.QueryRowContext(ctx, "SELECT 1 FROM deliveries WHERE id = ?", deliveryID).Scan(&one); err != nil {
+	if err := s.queryRow(ctx, "SELECT 1 FROM deliveries WHERE id = ?", deliveryID).Scan(&one); err != nil {
 		return nil, fmt.Errorf("sqlite: delivery %s: %w", deliveryID, readErr(err))
 	}
-	rows, err := s.read.QueryContext(ctx, "SELECT at, status, error, duration FROM delivery_attempts WHERE delivery_id = ? ORDER BY at, rowid", deliveryID)
+	rows, err := s.query(ctx, "SELECT at, status, error, duration FROM delivery_attempts WHERE delivery_id = ? ORDER BY at, rowid", deliveryID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, readErr(err))
 	}

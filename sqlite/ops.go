@@ -67,7 +67,7 @@ func (tx *wtx) writeOperation(op *getpaid.Operation, isNew bool) error {
 
 // Operation implements getpaid.Store.
 func (s *Store) Operation(ctx context.Context, id string) (*getpaid.Operation, error) {
-	op, err := scanOperation(s.read.QueryRowContext(ctx, "SELECT "+operationCols+" FROM operations WHERE id = ?", id))
+	op, err := scanOperation(s.queryRow(ctx, "SELECT "+operationCols+" FROM operations WHERE id = ?", id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: operation %s: %w", id, readErr(err))
 	}
@@ -111,7 +111,7 @@ func (s *Store) DueOperations(ctx context.Context, r getpaid.DueRequest) ([]*get
 		rows, err := tx.conn.QueryContext(tx.ctx, "SELECT "+operationCols+` FROM operations
 			WHERE (state IN ('unknown', 'pending') AND next_check_at <= ?)
 			   OR (state = 'submitting' AND updated_at < ? AND next_check_at <= ?)
-			ORDER BY next_check_at, seq LIMIT ?`, nanos(r.Now), nanosOrZero(r.SubmittingBefore), nanos(r.Now), limit)
+			ORDER BY next_check_at, seq LIMIT `+limitSQL(limit), nanos(r.Now), nanosOrZero(r.SubmittingBefore), nanos(r.Now))
 		if err != nil {
 			return nil, readErr(err)
 		}
@@ -180,8 +180,8 @@ func (s *Store) pageQuery(ctx context.Context, table, cols string, w where, limi
 	if len(w.conds) > 0 {
 		q += " WHERE " + strings.Join(w.conds, " AND ")
 	}
-	q += " ORDER BY seq DESC LIMIT ?"
-	rows, err := s.read.QueryContext(ctx, q, append(w.args, limit+1)...)
+	q += " ORDER BY seq DESC LIMIT " + limitSQL(limit+1)
+	rows, err := s.query(ctx, q, w.args...)
 	if err != nil {
 		return "", readErr(err)
 	}
@@ -199,3 +199,8 @@ func (s *Store) pageQuery(ctx context.Context, table, cols string, w where, limi
 	}
 	return "", readErr(rows.Err())
 }
+
+// limitSQL writes a LIMIT as a literal (-1: none). SQLite plans with the
+// value of a bound LIMIT, so a statement whose LIMIT is a parameter is
+// prepared again at every run: several times the cost of the query.
+func limitSQL(n int) string { return strconv.Itoa(n) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -12,6 +13,9 @@ import (
 type readStmts struct {
 	payment, byExternal, history, exists, applied *sql.Stmt
 	all                                           []*sql.Stmt
+
+	mu     sync.Mutex
+	byText map[string]*sql.Stmt // prepared on first use (stmt)
 }
 
 // prepareReads prepares the read statements on db.
@@ -38,12 +42,68 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	return rs, nil
 }
 
-// close closes the prepared statements.
+// close closes the prepared statements, those prepared on demand too.
 func (rs *readStmts) close() error {
 	for _, s := range rs.all {
 		_ = s.Close()
 	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, s := range rs.byText {
+		_ = s.Close()
+	}
+	rs.byText = nil
 	return nil
+}
+
+// maxCachedStmts bounds the statements prepared on demand: listings build
+// their text from the filters given, a few dozen combinations in all.
+const maxCachedStmts = 256
+
+// stmt returns the read statement of text q, prepared once on first use
+// (parsing and planning cost more than running most of these queries), or
+// nil when the cache is full.
+func (rs *readStmts) stmt(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, error) {
+	rs.mu.Lock()
+	st, ok := rs.byText[q]
+	full := len(rs.byText) >= maxCachedStmts
+	rs.mu.Unlock()
+	if ok || full {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if prev, ok := rs.byText[q]; ok {
+		_ = st.Close()
+		return prev, nil
+	}
+	if rs.byText == nil {
+		rs.byText = map[string]*sql.Stmt{}
+	}
+	rs.byText[q] = st
+	return st, nil
+}
+
+// query runs a read query through its cached prepared statement.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.rs.stmt(ctx, s.read, q)
+	if err != nil || st == nil {
+		return s.read.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for one row.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := s.rs.stmt(ctx, s.read, q)
+	if err != nil || st == nil {
+		return s.read.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // Payment implements getpaid.Store.

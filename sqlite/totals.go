@@ -166,11 +166,11 @@ func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 // partial index holds exactly those) and the oldest of them.
 func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	var b getpaid.Backlog
-	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").Scan(&b.Pending); err != nil {
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").Scan(&b.Pending); err != nil {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
 	var oldest int64
-	err := s.read.QueryRowContext(ctx, "SELECT created_at FROM deliveries WHERE state = 'pending' ORDER BY seq LIMIT 1").Scan(&oldest)
+	err := s.queryRow(ctx, "SELECT created_at FROM deliveries WHERE state = 'pending' ORDER BY seq LIMIT 1").Scan(&oldest)
 	switch {
 	case err == sql.ErrNoRows:
 	case err != nil:
@@ -234,10 +234,10 @@ func (s *Store) rangeFirst(ctx context.Context, f getpaid.PaymentFilter) bool {
 	hi := floorDiv(nanos(f.CreatedBefore)-1, day)
 	var inRange, after sql.NullInt64
 	args := append([]any{lo, hi}, w.args...)
-	if err := s.read.QueryRowContext(ctx, "SELECT SUM(count) FROM payment_totals WHERE day >= ? AND day <= ?"+cond, args...).Scan(&inRange); err != nil {
+	if err := s.queryRow(ctx, "SELECT SUM(count) FROM payment_totals WHERE day >= ? AND day <= ?"+cond, args...).Scan(&inRange); err != nil {
 		return false
 	}
-	if err := s.read.QueryRowContext(ctx, "SELECT SUM(count) FROM payment_totals WHERE day > ?"+cond, append([]any{hi}, w.args...)...).Scan(&after); err != nil {
+	if err := s.queryRow(ctx, "SELECT SUM(count) FROM payment_totals WHERE day > ?"+cond, append([]any{hi}, w.args...)...).Scan(&after); err != nil {
 		return false
 	}
 	return 2*inRange.Int64 < after.Int64

@@ -257,14 +257,13 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 		q += " AND backend = ?"
 		args = append(args, r.Backend)
 	}
-	q += " ORDER BY updated_at LIMIT ?"
 	limit := r.Limit
 	if limit <= 0 {
 		limit = -1
 	}
-	args = append(args, limit)
+	q += " ORDER BY updated_at LIMIT " + limitSQL(limit)
 	if r.Claim <= 0 {
-		out, err := scanPayments(s.read.QueryContext(ctx, q, args...))
+		out, err := scanPayments(s.query(ctx, q, args...))
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: stale payments: %w", readErr(err))
 		}
