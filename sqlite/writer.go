@@ -49,6 +49,7 @@ type writer struct {
 	st       *writeStmts
 	maxBatch int
 	onCommit func(Commit)
+	sync     *syncer // answers committed batches once durable; nil: at once
 
 	mu      sync.RWMutex // guards closed against concurrent submits
 	closed  bool
@@ -98,7 +99,8 @@ func (tx *wtx) execSQL(q string, args ...any) (sql.Result, error) {
 }
 
 // newWriter prepares the write statements on conn and starts the loop.
-func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(Commit)) (*writer, error) {
+// With sync, committed batches are answered by it once durable.
+func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(Commit), sync *syncer) (*writer, error) {
 	st, err := prepareWrites(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -107,7 +109,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(
 		maxBatch = 256
 	}
 	w := &writer{
-		conn: conn, st: st, maxBatch: maxBatch, onCommit: onCommit,
+		conn: conn, st: st, maxBatch: maxBatch, onCommit: onCommit, sync: sync,
 		queue:   make(chan *job, maxBatch),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -165,6 +167,9 @@ func (w *writer) close() {
 	w.mu.Unlock()
 	close(w.quit)
 	<-w.stopped
+	if w.sync != nil {
+		w.sync.close()
+	}
 	w.st.close()
 	_ = w.conn.Close()
 }
@@ -234,6 +239,14 @@ func (w *writer) run(batch []*job) {
 	}
 	if st != batchCommitted {
 		return // every job was answered with its error
+	}
+	if w.sync != nil {
+		out := make([]answer, len(taken))
+		for i, j := range taken {
+			out[i] = answer{j: j, r: results[i]}
+		}
+		w.sync.in <- out // waits while a batch is being flushed and another waits
+		return
 	}
 	for i, j := range taken {
 		j.done <- results[i]

@@ -49,6 +49,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	database := fs.String("database", "", "database of the servers it starts: postgres://... (use a scratch database: the bench's payments stay in it); default a fresh SQLite file")
 	counts := fs.String("servers", "1", "comma-separated numbers of getpaid serve processes sharing the database, one run each")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the first server of each run to this file (a run with N servers: FILE.N)")
+	hooks := fs.Bool("webhook", false, "run the servers again with one webhook endpoint (a receiver in this process that verifies every request) and report how late deliveries arrive")
+	rate := fs.Float64("rate", 0, "cap the lifecycles started per second (0: as fast as the servers answer); each lifecycle makes two status changes")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -63,10 +65,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "lifecycle = create -> read -> signed paid callback -> read; %s per run; GOMAXPROCS of this client=%d\n\n", *dur, runtimeProcs())
 	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s\n", "server", "conc", "lifecycles/s", "errors", "create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99")
 	results := map[string]map[int]float64{}
-	run := func(name string, urls []string, key, secret string) {
+	run := func(name string, urls []string, key, secret string, after ...func(c int, end time.Time)) {
 		results[name] = map[int]float64{}
 		for _, c := range levels {
-			r := load(ctx, urls, key, secret, c, *dur)
+			r := load(ctx, urls, key, secret, c, *dur, *rate)
 			results[name][c] = r.rate
 			fmt.Fprintf(stdout, "%-10s %5d %12.0f %8d", name, c, r.rate, r.errors)
 			for i := range stepNames {
@@ -75,6 +77,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintln(stdout)
 			if r.firstErr != nil {
 				fmt.Fprintf(stdout, "           first error: %v\n", r.firstErr)
+			}
+			for _, f := range after {
+				f(c, time.Now())
 			}
 		}
 	}
@@ -121,7 +126,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					prof = fmt.Sprintf("%s.%d", *profile, n)
 				}
 			}
-			urls, pids, stop, err := startGetpaids(ctx, exe, dir, db, n, prof)
+			urls, pids, stop, err := startGetpaids(ctx, exe, dir, db, n, prof, "")
 			if err != nil {
 				return err
 			}
@@ -131,6 +136,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			stop()
 			names = append(names, name)
+		}
+		if *hooks {
+			hn, err := benchWebhooks(ctx, stdout, exe, dir, db, nservers, run)
+			if err != nil {
+				return err
+			}
+			names = append(names, hn...)
 		}
 		fmt.Fprintln(stdout)
 		for _, c := range levels {
@@ -194,7 +206,7 @@ func startChild(ctx context.Context, exe string, args ...string) (*child, func()
 // startGetpaids runs n `getpaid serve` processes on database (migrated
 // already), the first with a CPU profile to profile when it is set, and
 // returns their URLs and pids and a func that stops them all.
-func startGetpaids(ctx context.Context, exe, dir, database string, n int, profile string) ([]string, []int, func(), error) {
+func startGetpaids(ctx context.Context, exe, dir, database string, n int, profile, extraConfig string) ([]string, []int, func(), error) {
 	var (
 		urls  []string
 		pids  []int
@@ -210,7 +222,7 @@ func startGetpaids(ctx context.Context, exe, dir, database string, n int, profil
 		if i == 0 && profile != "" {
 			extra = []string{"--cpuprofile", profile}
 		}
-		c, stop, err := startGetpaid(ctx, exe, filepath.Join(dir, fmt.Sprintf("server-%d.yaml", i)), database, extra...)
+		c, stop, err := startGetpaid(ctx, exe, filepath.Join(dir, fmt.Sprintf("server-%d.yaml", i)), database, extraConfig, extra...)
 		if err != nil {
 			stopAll()
 			return nil, nil, nil, err
@@ -224,7 +236,7 @@ func startGetpaids(ctx context.Context, exe, dir, database string, n int, profil
 
 // startGetpaid runs `getpaid serve` on database with a config written to
 // path, and waits until it answers.
-func startGetpaid(ctx context.Context, exe, path, database string, extra ...string) (*child, func(), error) {
+func startGetpaid(ctx context.Context, exe, path, database, extraConfig string, extra ...string) (*child, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
@@ -233,6 +245,7 @@ func startGetpaid(ctx context.Context, exe, path, database string, extra ...stri
 	ln.Close()
 	cfg := fmt.Sprintf("listen: %s\nbase_url: http://%s\ndatabase: %q\napi_keys: [%s]\nbackends:\n  dummy:\n    secret: %s\n",
 		addr, addr, database, benchKey, benchSecret)
+	cfg += extraConfig
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, nil, err
 	}
@@ -261,7 +274,7 @@ type loadResult struct {
 	p50, p99 [4]time.Duration
 }
 
-func load(ctx context.Context, bases []string, key, secret string, conc int, dur time.Duration) loadResult {
+func load(ctx context.Context, bases []string, key, secret string, conc int, dur time.Duration, rate float64) loadResult {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, MaxIdleConns: conc * 2}}
 	defer client.CloseIdleConnections()
 	var mu sync.Mutex
@@ -269,6 +282,12 @@ func load(ctx context.Context, bases []string, key, secret string, conc int, dur
 	var res loadResult
 	done := 0
 	deadline := time.Now().Add(dur)
+	var tick <-chan time.Time // with a rate, each lifecycle waits for a tick
+	if rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer t.Stop()
+		tick = t.C
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := 0; w < conc; w++ {
@@ -279,6 +298,9 @@ func load(ctx context.Context, bases []string, key, secret string, conc int, dur
 			n, errs := 0, 0
 			var firstErr error
 			for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				if tick != nil {
+					<-tick
+				}
 				d, err := lifecycle(ctx, client, rotate(bases, w+i), key, secret, fmt.Sprintf("bench-%d-%d-%d", start.UnixNano(), w, i))
 				if err != nil {
 					errs++

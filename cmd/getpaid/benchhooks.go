@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/getpaid-go/getpaid/webhook"
+)
+
+// benchReceiver is the merchant's webhook endpoint during `getpaid bench
+// --webhook`: it checks every request's signature, as a merchant would, and
+// records how long after its event each delivery arrived.
+type benchReceiver struct {
+	secret string
+	url    string
+	srv    *http.Server
+
+	mu       sync.Mutex
+	seen     map[string]bool
+	lags     []time.Duration // arrival - event time, first delivery of each event
+	repeats  int             // deliveries of an event already received
+	bad      int             // requests that did not verify
+	lastSeen time.Time
+}
+
+// startBenchReceiver serves a receiver on a loopback port.
+func startBenchReceiver() (*benchReceiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	h := &benchReceiver{secret: webhook.NewSecret(), url: "http://" + ln.Addr().String() + "/hook", seen: map[string]bool{}}
+	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = h.srv.Serve(ln) }()
+	return h, nil
+}
+
+func (h *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var p webhook.Payload
+	if err == nil {
+		_, err = webhook.Verify([]string{h.secret}, r.Header, body, 5*time.Minute, now)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &p)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		h.bad++
+		http.Error(w, "bad webhook", http.StatusBadRequest)
+		return
+	}
+	if h.seen[p.Data.EventID] {
+		h.repeats++
+	} else {
+		h.seen[p.Data.EventID] = true
+		h.lags = append(h.lags, now.Sub(p.Timestamp))
+	}
+	h.lastSeen = now
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// config is the webhooks setting of getpaid.yaml pointing at the receiver.
+func (h *benchReceiver) config() string {
+	return fmt.Sprintf("webhooks:\n  - url: %s\n    secret: %s\n", h.url, h.secret)
+}
+
+// hookStats is what a run's deliveries looked like.
+type hookStats struct {
+	events, repeats, bad int
+	p50, p99, max        time.Duration
+}
+
+// take returns the stats since the last take and starts afresh.
+func (h *benchReceiver) take() hookStats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := hookStats{events: len(h.lags), repeats: h.repeats, bad: h.bad}
+	slices.Sort(h.lags)
+	if len(h.lags) > 0 {
+		s.p50, s.p99, s.max = percentile(h.lags, 0.50), percentile(h.lags, 0.99), h.lags[len(h.lags)-1]
+	}
+	h.lags, h.repeats, h.bad = h.lags[:0], 0, 0
+	return s
+}
+
+// settle waits until no delivery has arrived for quiet (the backlog is
+// drained), at most limit, and reports when the last one arrived.
+func (h *benchReceiver) settle(quiet, limit time.Duration) time.Time {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		h.mu.Lock()
+		last := h.lastSeen
+		h.mu.Unlock()
+		if !last.IsZero() && time.Since(last) > quiet {
+			return last
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lastSeen
+}
+
+func (h *benchReceiver) close() { _ = h.srv.Close() }
+
+// benchWebhooks runs the servers again with one webhook endpoint and, after
+// each concurrency level, waits for the deliveries to drain and prints how
+// late they arrived: the age of an event when its webhook reached the
+// merchant is what the backlog was for it.
+func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, nservers []int,
+	run func(name string, urls []string, key, secret string, after ...func(c int, end time.Time))) ([]string, error) {
+	h, err := startBenchReceiver()
+	if err != nil {
+		return nil, err
+	}
+	defer h.close()
+	var names []string
+	type row struct {
+		name string
+		c    int
+		s    hookStats
+		tail time.Duration
+	}
+	var rows []row
+	for _, n := range nservers {
+		name := "+webhook"
+		if n > 1 || len(nservers) > 1 {
+			name = fmt.Sprintf("+webhook×%d", n)
+		}
+		urls, _, stop, err := startGetpaids(ctx, exe, dir, db, n, "", "delivery_timeout: 5s\n"+h.config())
+		if err != nil {
+			return nil, err
+		}
+		h.take() // nothing from an earlier run counts
+		run(name, urls, benchKey, benchSecret, func(c int, end time.Time) {
+			last := h.settle(time.Second, time.Minute)
+			rows = append(rows, row{name: name, c: c, s: h.take(), tail: max(0, last.Sub(end))})
+		})
+		stop()
+		names = append(names, name)
+	}
+	fmt.Fprintf(stdout, "\n%-12s %5s %8s %8s %5s  %-30s %s\n", "webhooks", "conc", "events", "repeats", "bad", "event age at delivery p50/p99/max", "drained after the load")
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "%-12s %5d %8d %8d %5d  %-30s %s\n", r.name, r.c, r.s.events, r.s.repeats, r.s.bad,
+			fmt.Sprintf("%s/%s/%s", ms(r.s.p50), ms(r.s.p99), ms(r.s.max)), ms(r.tail))
+	}
+	return names, nil
+}
