@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -52,9 +53,13 @@ type env struct {
 }
 
 type envOpts struct {
-	oneLive bool
-	method  string
-	proxies []string
+	oneLive      bool
+	method       string
+	proxies      []string
+	proxyHeader  string
+	requireHTTPS bool
+	limits       httpapi.Limits
+	log          *slog.Logger
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -98,6 +103,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	handler, err := httpapi.New(httpapi.Config{Service: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
+		ProxyHeader: o.proxyHeader, RequireHTTPS: o.requireHTTPS, Limits: o.limits, Logger: o.log,
 		Orders: getpaid.OrderSourceFunc(func(ctx context.Context, id string) (*getpaid.Order, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -155,6 +161,9 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (*http.Re
 	req, err := http.NewRequest(method, e.srv.URL+path, r)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
