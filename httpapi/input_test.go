@@ -61,7 +61,9 @@ func TestHostileJSONRefused(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 			}
-			var out struct{ Error struct{ Code, Message, Field string } }
+			var out struct {
+				Error struct{ Code, Message, Field string }
+			}
 			if err := jsonUnmarshal(body, &out); err != nil || out.Error.Message == "" || out.Error.Field != tt.field {
 				t.Fatalf("error %+v (%v), want field %q", out.Error, err, tt.field)
 			}

@@ -6,8 +6,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -160,7 +160,9 @@ func TestBusy(t *testing.T) {
 			p := e.create("o-busy", "10.00", "PLN", "dummy")
 			s := e.stall("/callback/dummy", tt.stall)
 			junk := bytes.Repeat([]byte(" "), int(tt.probeCL))
-			resp := until(t, 503, func() (*http.Response, []byte) { return e.post("/callback/dummy", bytes.NewReader(junk), tt.probeCL, nil) })
+			resp := until(t, 503, func() (*http.Response, []byte) {
+				return e.post("/callback/dummy", bytes.NewReader(junk), tt.probeCL, nil)
+			})
 			if resp.Header.Get("Retry-After") != "1" {
 				t.Fatalf("503 without Retry-After: %v", resp.Header)
 			}
@@ -169,7 +171,9 @@ func TestBusy(t *testing.T) {
 				t.Fatalf("a legitimate callback while busy: %d %s", resp.StatusCode, out)
 			}
 			s.release()
-			until(t, 403, func() (*http.Response, []byte) { return e.post("/callback/dummy", bytes.NewReader(junk), tt.probeCL, nil) })
+			until(t, 403, func() (*http.Response, []byte) {
+				return e.post("/callback/dummy", bytes.NewReader(junk), tt.probeCL, nil)
+			})
 		})
 	}
 }
