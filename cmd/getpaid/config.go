@@ -35,6 +35,13 @@ type fileConfig struct {
 	// DeliveryTimeout bounds one delivery attempt to a webhook ("10s" by
 	// default); a slower endpoint's attempt fails and is retried.
 	DeliveryTimeout *duration `yaml:"delivery_timeout"`
+	// ProxyHeader is the header trusted proxies report clients in:
+	// X-Forwarded-For (default) or Forwarded (RFC 7239).
+	ProxyHeader string `yaml:"proxy_header"`
+	// RequireHTTPS refuses JSON API calls that did not come over https.
+	RequireHTTPS bool `yaml:"require_https"`
+	// Limits bounds what anyone may make the server spend.
+	Limits limitsConfig `yaml:"limits"`
 }
 
 // webhookConfig is one merchant endpoint of getpaid.yaml.

@@ -65,14 +65,20 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("webhook endpoint", "url", w.URL, "events", w.Events)
 	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", c.BaseURL, "backends", srv.engine.Registry().Names())
-	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) })
+	return serveUntilDone(ctx, ln, srv.handler, func(ctx context.Context) { srv.engine.Run(ctx, 30*time.Second) }, c.Limits.server)
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then
 // shuts down gracefully: it stops taking requests, lets those in flight
-// finish (10 s at most), and waits for bg to return.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context)) error {
+// finish (10 s at most), and waits for bg to return. Headers must arrive
+// within 10 s and be at most 16 KiB (tune may change that), a request
+// within 30 s.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context), tune ...func(*http.Server)) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	for _, f := range tune {
+		f(hs)
+	}
+	withHeaderLimit(hs)
 	bgCtx, cancel := context.WithCancel(ctx)
 	bgDone := make(chan struct{})
 	defer func() {

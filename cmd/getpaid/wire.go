@@ -166,7 +166,13 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 		_ = srv.Close()
 		return nil, err
 	}
-	srv.handler, err = httpapi.New(httpapi.Config{Service: srv.engine, APIKeys: c.APIKeys, TrustedProxies: proxies, Logger: log})
+	limits, err := c.Limits.httpLimits()
+	if err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	srv.handler, err = httpapi.New(httpapi.Config{Service: srv.engine, APIKeys: c.APIKeys, TrustedProxies: proxies,
+		ProxyHeader: c.ProxyHeader, RequireHTTPS: c.RequireHTTPS, Limits: limits, Logger: log})
 	if err != nil {
 		_ = srv.Close()
 		return nil, err
