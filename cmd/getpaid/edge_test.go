@@ -27,9 +27,9 @@ import (
 
 // TestServeUnderSlowBodyFlood is the acceptance test of the public edge: a
 // real `getpaid serve` child process takes a flood of connections sending
-// bodies to /callback/dummy slowly (a third declaring 1 MB, a third chunked
-// without a length, a third declaring a length within the cap), each
-// reconnecting when the server hangs up. Its resident memory must stay
+// 1 MB bodies to /callback/dummy and never finishing them (a third
+// declaring 1 MB, a third chunked without a length, a third declaring a
+// length within the cap), each reconnecting when the server hangs up. Its resident memory must stay
 // under 200 MB, and a legitimate signed callback sent meanwhile must be
 // answered 200 within a second and applied.
 //
@@ -123,6 +123,9 @@ backends:
 	wg.Wait()
 	sample()
 	hwm := srv.hwm(t)
+	var self syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	t.Logf("CPU: server %v, attackers (this test) %v", srv.cpu(t), time.Duration(self.Utime.Nano()+self.Stime.Nano()).Round(time.Millisecond))
 	t.Logf("%d attacking connections (%d open when the callback was sent, %d at most at once, %d connects, %d refused by the server); "+
 		"server RSS %.1f MB before, %.1f MB peak sampled, VmHWM %.1f MB; legitimate callback %d in %v",
 		conns, openAtCallback, peakOpen.Load(), connects.Load(), refused.Load(), mb(before), mb(peak), mb(hwm), resp.StatusCode, took.Round(time.Millisecond))
@@ -146,10 +149,13 @@ backends:
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
 
-// flood keeps one slow attacking connection from local open until ctx
-// ends: kind 0 declares a 1 MB body, kind 1 sends chunks without a length,
-// kind 2 declares 4000 bytes (within the cap); each sends 64 bytes every
-// 100 ms and reconnects a second after the server answers or hangs up.
+// flood keeps one attacking connection from local open until ctx ends:
+// kind 0 declares a 1 MB body, kind 1 sends 1 MB in chunks without a
+// length, kind 2 declares 4000 bytes (within the cap). Each sends all but
+// the last byte in 16 KiB writes as fast as the server takes them, then
+// holds the connection without finishing, as a slow client would; it
+// reconnects a second after the server answers or hangs up. A server that
+// buffers whole bodies holds about 1 MB per connection.
 func flood(ctx context.Context, local *net.TCPAddr, addr string, kind int, open, peakOpen, connects, refused *atomic.Int64) {
 	d := net.Dialer{LocalAddr: local, Timeout: 5 * time.Second}
 	for ctx.Err() == nil {
@@ -166,7 +172,7 @@ func flood(ctx context.Context, local *net.TCPAddr, addr string, kind int, open,
 				break
 			}
 		}
-		head := "POST /callback/dummy HTTP/1.1\r\nHost: getpaid\r\nContent-Type: application/json\r\n"
+		head, size := "POST /callback/dummy HTTP/1.1\r\nHost: getpaid\r\nContent-Type: application/json\r\n", 1_000_000
 		switch kind {
 		case 0:
 			head += "Content-Length: 1000000\r\n"
@@ -174,6 +180,7 @@ func flood(ctx context.Context, local *net.TCPAddr, addr string, kind int, open,
 			head += "Transfer-Encoding: chunked\r\n"
 		case 2:
 			head += "Content-Length: 4000\r\n"
+			size = 4000
 		}
 		closed := make(chan struct{})
 		go func() { // the server's answer (or hang-up) ends this connection
@@ -184,19 +191,27 @@ func flood(ctx context.Context, local *net.TCPAddr, addr string, kind int, open,
 			}
 		}()
 		_, err = io.WriteString(c, head+"\r\n")
-		chunk := strings.Repeat("x", 64)
-		if kind == 1 {
-			chunk = "40\r\n" + chunk + "\r\n"
-		}
-		for err == nil {
+		block := strings.Repeat("x", 16<<10)
+		for sent := 0; err == nil && sent < size-1; {
+			n := min(len(block), size-1-sent)
+			chunk := block[:n]
+			if kind == 1 {
+				chunk = fmt.Sprintf("%x\r\n%s\r\n", n, chunk)
+			}
+			if _, err = io.WriteString(c, chunk); err == nil {
+				sent += n
+			}
 			select {
 			case <-ctx.Done():
 				err = ctx.Err()
 			case <-closed:
 				err = io.EOF
-			case <-time.After(100 * time.Millisecond):
-				_, err = io.WriteString(c, chunk)
+			default:
 			}
+		}
+		select { // hold the connection, never finishing the body
+		case <-ctx.Done():
+		case <-closed:
 		}
 		c.Close()
 		<-closed
@@ -286,6 +301,19 @@ func startServe(t *testing.T, bin, cfg string) *serveProc {
 func tail(s string, lines int) string {
 	all := strings.Split(s, "\n")
 	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// cpu reads the child's CPU time (user and system) from /proc.
+func (s *serveProc) cpu(t *testing.T) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }
 
 // rss and hwm read the child's current and peak resident memory in bytes.
