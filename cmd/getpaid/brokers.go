@@ -123,6 +123,7 @@ func startSimulator(name string) (url string, settings map[string]any, stop func
 	sim.setBase(url)
 	sim.pointAt(settings, url)
 	hs := &http.Server{Handler: sim.handler, ReadHeaderTimeout: 10 * time.Second}
+	withHeaderLimit(hs)
 	go func() { _ = hs.Serve(ln) }()
 	return url, settings, func() {
 		_ = hs.Close()
