@@ -33,15 +33,23 @@ targets=$(awk '{n[$1]++; print n[$1], $0}' <<<"$targets" | sort -s -n -k1,1 | cu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fuzz() { # dir name: fuzz one target, then print its summary at once
-	local out="$tmp/$2.log" status=ok
-	go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" ${parallel:+-parallel "$parallel"} "$1" >"$out" 2>&1 || status=FAIL
+	local out="$tmp/$2.log" status=ok corpus="$1/testdata/fuzz/$2" before
+	before=$(ls "$corpus" 2>/dev/null || true)
+	go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" -timeout 0 ${parallel:+-parallel "$parallel"} "$1" >"$out" 2>&1 || status=FAIL
+	# Go 1.26's coordinator can fail a target with "context deadline
+	# exceeded" as -fuzztime ends (golang/go#75804, fixed in Go 1.27): that
+	# writes no crasher and is no finding.
+	if [ "$status" = FAIL ] && [ "$(ls "$corpus" 2>/dev/null || true)" = "$before" ] &&
+		grep -q '^    context deadline exceeded$' "$out"; then
+		status="ok (no crasher; Go's end-of-fuzztime race, golang/go#75804)"
+	fi
 	{
 		echo "== $1 $2 ($fuzztime): $status"
 		grep '^fuzz: elapsed' "$out" | tail -n 1 || true
 		grep -v '^fuzz: elapsed' "$out" || true
 	} >"$out.done"
 	cat "$out.done"
-	[ "$status" = ok ] || echo "$1 $2" >>"$tmp/failed"
+	[ "${status%% *}" = ok ] || echo "$1 $2" >>"$tmp/failed"
 }
 running=0
 while read -r dir name; do
