@@ -243,3 +243,11 @@ type PageServer interface {
 type IPAllowlister interface {
 	AllowCallbackFrom(ip string) bool
 }
+
+// CallbackSizer states the largest notification body the broker sends, in
+// bytes, with room to spare. The HTTP layer refuses a longer callback body
+// before reading it, so anyone can post to the callback URL cheaply; without
+// it the HTTP layer's default cap applies (an operator may override both).
+type CallbackSizer interface {
+	MaxCallbackBytes() int64
+}

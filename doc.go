@@ -23,6 +23,7 @@
 //	Configurator       what to enter in the broker's panel
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks
+//	CallbackSizer      the largest notification body the broker sends
 //
 // A Store may also implement StaleLister (payments still waiting on their
 // broker), which the engine uses to poll brokers whose notifications never

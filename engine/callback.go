@@ -19,14 +19,16 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 		return nil, fmt.Errorf("engine: callback: %w %q", getpaid.ErrUnknownBackend, backend)
 	}
 	if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(req.RemoteIP) {
-		e.log.WarnContext(ctx, "callback from address not allowed", "backend", backend, "ip", req.RemoteIP)
+		// Debug only: anyone can post callbacks; the HTTP layer logs
+		// refusals once per address and window.
+		e.log.DebugContext(ctx, "callback from address not allowed", "backend", backend, "ip", req.RemoteIP)
 		return nil, fmt.Errorf("engine: callback %s from %s: %w", backend, req.RemoteIP, getpaid.ErrSourceNotAllowed)
 	}
 	obs, err := call(e, ctx, b.Name, "parse_callback", func(ctx context.Context) (*getpaid.Observation, error) {
 		return b.Broker.ParseCallback(ctx, req)
 	})
 	if err != nil {
-		e.log.WarnContext(ctx, "callback refused", "backend", backend, "ip", req.RemoteIP, "err", err)
+		e.log.DebugContext(ctx, "callback refused", "backend", backend, "ip", req.RemoteIP, "err", err)
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 	}
 	res := &getpaid.CallbackResult{Observation: obs}

@@ -3,16 +3,17 @@ package engine
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 
 	"github.com/getpaid-go/getpaid"
 )
 
-// validate checks req against the registry; every problem is a *getpaid.FieldError.
+// validate checks req against the registry and the limits of its text fields
+// (see MaxOrderID and the others); every problem is a *getpaid.FieldError
+// naming its field, and nothing is stored or sent to a broker.
 func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
-	if req.OrderID == "" || len(req.OrderID) > 128 {
-		return getpaid.Backend{}, &getpaid.FieldError{Field: "order_id", Reason: "required, at most 128 characters", Err: getpaid.ErrInvalidRequest}
+	if err := checkOrderID(req.OrderID); err != nil {
+		return getpaid.Backend{}, err
 	}
 	b, err := e.backend(req.Backend)
 	if err != nil {
@@ -27,16 +28,13 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if req.Amount.Minor <= 0 {
 		return b, &getpaid.FieldError{Field: "amount", Reason: "must be greater than zero", Err: getpaid.ErrInvalidAmount}
 	}
-	if req.ReturnURL != "" {
-		u, err := url.Parse(req.ReturnURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return b, &getpaid.FieldError{Field: "return_url", Reason: "must be an absolute http(s) URL", Err: getpaid.ErrInvalidRequest}
-		}
+	if err := checkReturnURL(req.ReturnURL); err != nil {
+		return b, err
 	}
-	if len(req.Description) > 1024 {
-		return b, &getpaid.FieldError{Field: "description", Reason: "at most 1024 characters", Err: getpaid.ErrInvalidRequest}
+	if err := checkText("description", req.Description, MaxDescription); err != nil {
+		return b, err
 	}
-	return b, nil
+	return b, checkBuyer(req.Buyer)
 }
 
 // newPayment is the new payment req asks for.

@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
 	"crypto/subtle"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,8 +13,21 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
+// auth lets next run for a request with a valid Bearer key. An address that
+// failed AuthFailures times in the current window is answered 429 without
+// its key being looked at; failures are logged once per window. With
+// RequireHTTPS, a request that did not come over https is refused first.
 func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if h.https && h.Scheme(r) != "https" {
+			dropBody(w, r)
+			h.writeError(w, r, errHTTPSRequired, "")
+			return
+		}
+		ip := h.ClientIP(r)
+		if h.limited(w, r, h.authFails, ip) {
+			return
+		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if ok {
 			for _, k := range h.keys {
@@ -27,6 +37,8 @@ func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
 				}
 			}
 		}
+		h.refusal(r.Context(), h.authFails, "API authentication failed", ip, "path", r.URL.Path)
+		dropBody(w, r)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="getpaid"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]apiError{"error": {Code: "unauthorized", Message: "missing or wrong API key"}})
 	}
@@ -107,25 +119,9 @@ func toJSON(p *getpaid.Payment) *PaymentJSON {
 	}
 }
 
-func decodeStrict(r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("%w: reading body: %v", getpaid.ErrInvalidRequest, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: body is not the expected JSON: %v", getpaid.ErrInvalidRequest, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON object", getpaid.ErrInvalidRequest)
-	}
-	return nil
-}
-
 func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 	var req CreateRequest
-	if err := decodeStrict(r, &req); err != nil {
+	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.writeError(w, r, err, "")
 		return
 	}

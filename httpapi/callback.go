@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -14,19 +13,41 @@ import (
 // the broker's expected acknowledgement on success. Repeats and late events
 // are acknowledged (200) so the broker stops resending; refused ones get 4xx,
 // and failures worth retrying (store down, confirmation failed) 5xx.
+//
+// Anyone can post here, so it stays cheap: an address whose callbacks keep
+// being refused gets 429 without its body being read; an unknown backend is
+// refused before the body is read; the body is capped by the backend's size
+// (see Limits) and read through the shared budget.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
-	backend := r.PathValue("backend")
+	name := r.PathValue("backend")
 	start := time.Now()
 	var res *getpaid.CallbackResult
 	var err error
-	defer func() { h.reportCallback(r, backend, start, res, err) }()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		h.writeError(w, r, fmt.Errorf("%w: reading body: %v", getpaid.ErrMalformedCallback, err), "")
+	defer func() { h.reportCallback(r, name, start, res, err) }()
+	ip := h.ClientIP(r)
+	if blocked, until := h.cbFails.Blocked(ip); blocked {
+		dropBody(w, r)
+		err = &retryError{err: errRateLimited, after: until}
+		h.writeError(w, r, err, "")
 		return
 	}
-	res, err = h.svc.HandleCallback(r.Context(), backend, &getpaid.CallbackRequest{
-		Method: r.Method, Header: r.Header, Query: r.URL.Query(), Body: body, RemoteIP: h.ClientIP(r),
+	b, ok := h.svc.Registry().Get(name)
+	if !ok {
+		err = fmt.Errorf("%w %q", getpaid.ErrUnknownBackend, name)
+		dropBody(w, r)
+		h.refusal(r.Context(), h.cbFails, "callback refused", ip, "backend", name, "err", err)
+		h.writeError(w, r, err, "")
+		return
+	}
+	body, rerr := h.readBody(w, r, h.callbackCap(b))
+	if rerr != nil {
+		err = fmt.Errorf("callback %s: %w", name, rerr)
+		h.writeError(w, r, err, "")
+		return
+	}
+	defer body.Release()
+	res, err = h.svc.HandleCallback(r.Context(), name, &getpaid.CallbackRequest{
+		Method: r.Method, Header: r.Header, Query: r.URL.Query(), Body: body.Bytes, RemoteIP: ip,
 	})
 	if err != nil {
 		var be *getpaid.BrokerError
@@ -34,6 +55,9 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 			// A confirmation call failed: nothing was applied; the broker must retry.
 			h.writeError(w, r, &getpaid.BrokerError{Op: be.Op, Retryable: true, Status: be.Status, Err: be.Err}, "")
 			return
+		}
+		if refusedCallback(err) {
+			h.refusal(r.Context(), h.cbFails, "callback refused", ip, "backend", name, "err", err)
 		}
 		h.writeError(w, r, err, "")
 		return
@@ -54,4 +78,19 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		getpaid.OutcomeDuplicate: "already processed", getpaid.OutcomeUnknown: "unknown payment, ignored",
 	}[res.Outcome]
 	writeJSON(w, http.StatusOK, map[string]string{"status": msg})
+}
+
+// refusedCallback tells the refusals that count against the sender's
+// address: a callback that is not the broker's (bad signature, wrong
+// source, another backend's payment) or that cannot be read. A signed
+// callback getpaid cannot apply (a wrong amount) and a server-side failure
+// do not count, nor do refusals for size or load, which cost nothing.
+func refusedCallback(err error) bool {
+	for _, e := range []error{getpaid.ErrSignatureInvalid, getpaid.ErrSourceNotAllowed, getpaid.ErrBackendMismatch,
+		getpaid.ErrMalformedCallback, getpaid.ErrUnknownBackend} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -8,26 +8,233 @@ import (
 	"strings"
 )
 
-// ClientIP returns the address of whoever sent r. X-Forwarded-For is honoured
-// only when the direct peer is a trusted proxy; the chain is walked right to
-// left, skipping trusted proxies, and the first untrusted address is the
-// client. Everyone else's forwarding headers are ignored.
+// ClientIP returns the address of whoever sent r. The forwarding header (see
+// Config.ProxyHeader) is honoured only when the direct peer is a trusted
+// proxy; its hops are walked right to left, skipping trusted proxies, and the
+// first untrusted address is the client. A hop that is not an address (a
+// name, "unknown", an obfuscated identifier, an IPv6 zone) ends the walk:
+// the last address known is taken. Everyone else's forwarding headers are
+// ignored.
 func (h *Handler) ClientIP(r *http.Request) string {
-	return clientIP(r, h.proxies)
+	a, _ := h.origin(r)
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
-// Scheme returns "https" or "http" for r, believing X-Forwarded-Proto only
-// from a trusted proxy.
+// Scheme returns "https" or "http": how the client reached getpaid. A
+// trusted proxy's report (X-Forwarded-Proto, or proto= of the client's
+// Forwarded element) is believed; otherwise r.TLS says. Use it to refuse
+// plain-http calls behind a TLS proxy or to mark cookies Secure.
 func (h *Handler) Scheme(r *http.Request) string {
-	if peer, ok := peerAddr(r); ok && trusted(peer, h.proxies) {
-		if p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); p == "https" || p == "http" {
-			return p
+	_, proto := h.origin(r)
+	return proto
+}
+
+// origin resolves r's client address and scheme.
+func (h *Handler) origin(r *http.Request) (netip.Addr, string) {
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	peer, ok := peerAddr(r)
+	if !ok || !trusted(peer, h.proxies) {
+		return peer, proto
+	}
+	var hops []hop
+	if h.forwarded {
+		hops = parseForwarded(r.Header.Values("Forwarded"))
+	} else {
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			for _, s := range strings.Split(v, ",") {
+				a, ok := parseNode(s)
+				hops = append(hops, hop{addr: a, ok: ok})
+			}
+		}
+		if p, ok := schemeOf(firstValue(r.Header.Get("X-Forwarded-Proto"))); ok {
+			proto = p
 		}
 	}
-	if r.TLS != nil {
-		return "https"
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		if !hops[i].ok {
+			break // not an address: stop believing the chain here
+		}
+		client = hops[i].addr
+		if p, ok := schemeOf(hops[i].proto); ok {
+			proto = p
+		}
+		if !trusted(client, h.proxies) {
+			break
+		}
 	}
-	return "http"
+	return client, proto
+}
+
+// hop is one entry of a forwarding header: the address it names (ok false
+// when it names none) and, in Forwarded, the scheme of that hop.
+type hop struct {
+	addr  netip.Addr
+	ok    bool
+	proto string
+}
+
+func firstValue(v string) string {
+	first, _, _ := strings.Cut(v, ",")
+	return strings.TrimSpace(first)
+}
+
+func schemeOf(p string) (string, bool) {
+	switch p = strings.ToLower(p); p {
+	case "http", "https":
+		return p, true
+	}
+	return "", false
+}
+
+// parseNode reads one address as proxies write them: "192.0.2.1",
+// "192.0.2.1:8080", "2001:db8::1", "[2001:db8::1]" or "[2001:db8::1]:443".
+// A zone ("fe80::1%eth0"), a name, "unknown" or an obfuscated identifier
+// ("_hidden") is not an address.
+func parseNode(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	host := s
+	switch {
+	case strings.HasPrefix(s, "["):
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return netip.Addr{}, false
+		}
+		host = s[1:end]
+		if rest := s[end+1:]; rest != "" && (rest[0] != ':' || !validPort(rest[1:])) {
+			return netip.Addr{}, false
+		}
+	case strings.Count(s, ":") == 1:
+		var port string
+		host, port, _ = strings.Cut(s, ":")
+		if !validPort(port) {
+			return netip.Addr{}, false
+		}
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	if strings.HasPrefix(s, "[") && !a.Is6() {
+		return netip.Addr{}, false // [192.0.2.1] is no address syntax
+	}
+	if !strings.HasPrefix(s, "[") && strings.Count(s, ":") == 1 && !a.Is4() {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// validPort accepts a decimal port; Forwarded also allows an obfuscated one
+// ("_abc"), which hides nothing getpaid needs.
+func validPort(p string) bool {
+	if strings.HasPrefix(p, "_") && len(p) > 1 {
+		return true
+	}
+	if p == "" || len(p) > 5 {
+		return false
+	}
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseForwarded reads RFC 7239 Forwarded header values into hops, in order:
+// elements separated by commas (across header lines), each a list of
+// name=value pairs separated by semicolons, values tokens or quoted strings.
+// An element without for= names no address; a malformed header yields a hop
+// naming none where it breaks, so the walk stops there.
+func parseForwarded(values []string) []hop {
+	var hops []hop
+	for _, v := range values {
+		for _, elem := range splitQuoted(v, ',') {
+			h := hop{}
+			bad := false
+			for _, pair := range splitQuoted(elem, ';') {
+				pair = strings.TrimSpace(pair)
+				if pair == "" {
+					continue
+				}
+				name, val, ok := strings.Cut(pair, "=")
+				if !ok {
+					bad = true
+					break
+				}
+				val, ok = unquote(strings.TrimSpace(val))
+				if !ok {
+					bad = true
+					break
+				}
+				switch strings.ToLower(strings.TrimSpace(name)) {
+				case "for":
+					h.addr, h.ok = parseNode(val)
+				case "proto":
+					h.proto = val
+				}
+			}
+			if bad {
+				h.ok = false
+			}
+			hops = append(hops, h)
+		}
+	}
+	return hops
+}
+
+// splitQuoted splits s at sep outside double-quoted strings.
+func splitQuoted(s string, sep byte) []string {
+	var out []string
+	quoted, escaped, start := false, false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && c == '\\':
+			escaped = true
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == sep:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// unquote returns a token as is and a quoted string without its quotes and
+// escapes; false for a broken quoted string.
+func unquote(v string) (string, bool) {
+	if !strings.HasPrefix(v, `"`) {
+		return v, !strings.ContainsAny(v, "\" \t")
+	}
+	if len(v) < 2 || !strings.HasSuffix(v, `"`) {
+		return "", false
+	}
+	var b strings.Builder
+	inner := v[1 : len(v)-1]
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		if c == '\\' {
+			if i+1 == len(inner) {
+				return "", false
+			}
+			i++
+			c = inner[i]
+		} else if c == '"' {
+			return "", false
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
 }
 
 func peerAddr(r *http.Request) (netip.Addr, bool) {
@@ -39,7 +246,7 @@ func peerAddr(r *http.Request) (netip.Addr, bool) {
 	if err != nil {
 		return netip.Addr{}, false
 	}
-	return a.Unmap(), true
+	return a.Unmap().WithZone(""), true
 }
 
 func trusted(a netip.Addr, proxies []netip.Prefix) bool {
@@ -49,32 +256,6 @@ func trusted(a netip.Addr, proxies []netip.Prefix) bool {
 		}
 	}
 	return false
-}
-
-func clientIP(r *http.Request, proxies []netip.Prefix) string {
-	peer, ok := peerAddr(r)
-	if !ok {
-		return ""
-	}
-	if !trusted(peer, proxies) {
-		return peer.String()
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(v, ",")...)
-	}
-	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a garbled hop: stop believing the chain here
-		}
-		client = a.Unmap()
-		if !trusted(client, proxies) {
-			break
-		}
-	}
-	return client.String()
 }
 
 // ParseProxies parses trusted proxy entries: addresses ("10.0.0.1") or CIDR
@@ -100,6 +281,9 @@ func ParseProxies(list []string) ([]netip.Prefix, error) {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
 			return nil, err
+		}
+		if a.Zone() != "" {
+			return nil, fmt.Errorf("trusted proxy %q: give the address without a zone", s)
 		}
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}

@@ -14,4 +14,15 @@
 //	GET  /pay/{order}                       payment-method form (library mode, needs an OrderSource)
 //	POST /pay/{order}                       start paying the order with the chosen backend
 //	/broker/{name}/...                      pages served by brokers that implement getpaid.PageServer
+//
+// The public routes stay cheap for anyone (see Limits): bodies are capped per
+// route (callbacks per backend, from getpaid.CallbackSizer), read within a
+// byte budget and a bound on concurrent large reads, and within a deadline;
+// addresses that keep failing API authentication or sending refused
+// callbacks get 429 for the rest of a window, and are logged once per
+// window. JSON bodies are read strictly (415, 400 for duplicate or
+// case-folded keys, 422 with the field for invalid UTF-8). Client addresses
+// and the scheme come from trusted proxies only (ClientIP, Scheme). Every
+// answer carries security headers; pages carry a Content-Security-Policy
+// allowing only what they need.
 package httpapi

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -61,7 +62,11 @@ type envOpts struct {
 	// wrapStore, when set, wraps the store the engine uses (to make it fail).
 	wrapStore func(getpaid.Store) getpaid.Store
 	// extra backends are registered after "dummy" and "yen".
-	extra []getpaid.Backend
+	extra        []getpaid.Backend
+	proxyHeader  string
+	requireHTTPS bool
+	limits       httpapi.Limits
+	log          *slog.Logger
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -108,6 +113,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	handler, err := httpapi.New(httpapi.Config{Service: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
+		ProxyHeader: o.proxyHeader, RequireHTTPS: o.requireHTTPS, Limits: o.limits, Logger: o.log,
 		Orders: getpaid.OrderSourceFunc(func(ctx context.Context, id string) (*getpaid.Order, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -205,6 +211,9 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (*http.Re
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
@@ -286,6 +295,9 @@ func (e *env) doRaw(method, path, body string, hdr map[string]string) (*http.Res
 	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)

@@ -4,10 +4,32 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
+
+// Errors of the HTTP edge itself (limits, media types, transport).
+var (
+	errBodyTooLarge     = errors.New("request body too large")
+	errBusy             = errors.New("the server is busy reading other requests; try again shortly")
+	errBodyTimeout      = errors.New("request body not received in time")
+	errRateLimited      = errors.New("too many failed attempts from this address; try again later")
+	errUnsupportedMedia = errors.New("the body must be JSON, sent with Content-Type: application/json")
+	errHTTPSRequired    = errors.New("API calls must use https")
+)
+
+// retryError is an error a client may retry after a while (Retry-After).
+type retryError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
 
 // sentinels maps each domain error to its HTTP status, stable code and
 // message: the one place statuses are decided. Messages are the sentinels'
@@ -17,6 +39,12 @@ var sentinels = []struct {
 	status int
 	code   string
 }{
+	{errBodyTooLarge, http.StatusRequestEntityTooLarge, "body_too_large"},
+	{errBusy, http.StatusServiceUnavailable, "busy"},
+	{errBodyTimeout, http.StatusRequestTimeout, "request_timeout"},
+	{errRateLimited, http.StatusTooManyRequests, "rate_limited"},
+	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+	{errHTTPSRequired, http.StatusForbidden, "https_required"},
 	{getpaid.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{getpaid.ErrOperationInProgress, http.StatusConflict, "operation_in_progress"},
 	{getpaid.ErrOperationInDoubt, http.StatusConflict, "operation_in_doubt"},
@@ -136,14 +164,40 @@ func statusOf(err error) int {
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error, paymentID string) {
 	status, e := classify(err)
 	e.PaymentID = paymentID
+	h.noteError(w, r, status, err)
+	writeJSON(w, status, map[string]apiError{"error": e})
+}
+
+// textError answers err in plain text with the status classify decides,
+// for pages (a buyer's browser, not an API client).
+func (h *Handler) textError(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := classify(err)
+	h.noteError(w, r, status, err)
+	http.Error(w, e.Message, status)
+}
+
+// noteError logs err as its status deserves and sets Retry-After where the
+// client should come back: the error's own delay, else 5 s for a 503. A
+// server too busy to read bodies is logged once per window, not per request.
+func (h *Handler) noteError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	var re *retryError
 	switch {
+	case errors.As(err, &re):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(re.after, time.Second).Seconds()))))
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+	}
+	switch {
+	case errors.Is(err, errBusy):
+		if ok, missed := h.busy.Allow(); ok {
+			h.log.WarnContext(r.Context(), "request bodies refused: the body budget or read slots are used up (further refusals are counted, not logged, until the window ends)",
+				"path", r.URL.Path, "refused_unlogged_in_last_window", missed)
+		}
 	case status == http.StatusInternalServerError:
 		h.log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "err", err)
 	case status == http.StatusServiceUnavailable:
 		h.log.WarnContext(r.Context(), "unavailable", "path", r.URL.Path, "err", err)
-		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, status, map[string]apiError{"error": e})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

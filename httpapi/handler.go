@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // Config configures a Handler. Service is required.
@@ -18,15 +19,26 @@ type Config struct {
 	// APIKeys are the Bearer keys accepted by /api/v1/payments. With none, the
 	// payments API answers 401 to everyone (the backends list stays public).
 	APIKeys []string
-	// TrustedProxies are the addresses whose X-Forwarded-For and
-	// X-Forwarded-Proto are believed. Anyone else's are ignored.
+	// TrustedProxies are the addresses whose forwarding header (see
+	// ProxyHeader) is believed. Anyone else's are ignored.
 	TrustedProxies []netip.Prefix
+	// ProxyHeader names the header the trusted proxies report the client
+	// in: "X-Forwarded-For" (the default; the scheme comes from
+	// X-Forwarded-Proto) or "Forwarded" (RFC 7239: for= and proto=). The
+	// other header is ignored, so a client cannot slip one past a proxy
+	// that only sets the other.
+	ProxyHeader string
+	// RequireHTTPS refuses (403 https_required) JSON API calls that did not
+	// come over https, by TLS or as a trusted proxy reports: an API key
+	// sent in clear is a key given away.
+	RequireHTTPS bool
 	// Orders reads the merchant's orders for the payment-method form (library
 	// mode). Without it /pay/ answers 404.
 	Orders getpaid.OrderSource
-	// MaxCallbackBytes bounds a callback body (default 1 MiB).
-	MaxCallbackBytes int64
-	Logger           *slog.Logger
+	// Limits bounds what anyone may make the handler spend; the zero value
+	// takes the defaults.
+	Limits Limits
+	Logger *slog.Logger
 	// OnCallback, if set, gets a report of every callback request (its
 	// outcome, or why it was refused) after it was answered: metrics and
 	// the operator console count them. It must be quick.
@@ -36,13 +48,19 @@ type Config struct {
 // Handler serves getpaid's HTTP routes. Mount it under any prefix with
 // http.StripPrefix.
 type Handler struct {
-	svc     getpaid.Service
-	keys    [][]byte
-	proxies []netip.Prefix
-	orders  getpaid.OrderSource
-	maxBody int64
-	log     *slog.Logger
-	mux     *http.ServeMux
+	svc       getpaid.Service
+	keys      [][]byte
+	proxies   []netip.Prefix
+	forwarded bool // ProxyHeader is "Forwarded"
+	https     bool // RequireHTTPS
+	orders    getpaid.OrderSource
+	limits    Limits
+	bodies    *edge.Limiter
+	authFails *edge.Failures // failed API authentications per address
+	cbFails   *edge.Failures // refused callbacks per address
+	busy      *edge.Gate     // bodies refused because the server is busy
+	log       *slog.Logger
+	mux       *http.ServeMux
 
 	onCallback CallbackHook
 }
@@ -52,15 +70,22 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("httpapi: Config.Service is required")
 	}
-	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, maxBody: cfg.MaxCallbackBytes, log: cfg.Logger, onCallback: cfg.OnCallback}
+	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, https: cfg.RequireHTTPS, log: cfg.Logger, onCallback: cfg.OnCallback}
 	for _, k := range cfg.APIKeys {
 		if len(k) < 16 {
 			return nil, fmt.Errorf("httpapi: API keys must be at least 16 characters")
 		}
 		h.keys = append(h.keys, []byte(k))
 	}
-	if h.maxBody <= 0 {
-		h.maxBody = 1 << 20
+	switch strings.ToLower(cfg.ProxyHeader) {
+	case "", "x-forwarded-for":
+	case "forwarded":
+		h.forwarded = true
+	default:
+		return nil, fmt.Errorf("httpapi: ProxyHeader %q: want X-Forwarded-For or Forwarded", cfg.ProxyHeader)
+	}
+	if err := h.setLimits(cfg.Limits); err != nil {
+		return nil, err
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -87,16 +112,18 @@ func New(cfg Config) (*Handler, error) {
 	for _, b := range cfg.Service.Registry().All() {
 		if ps, ok := b.Broker.(getpaid.PageServer); ok {
 			prefix := getpaid.PagesPath + b.Name
-			mux.Handle(prefix+"/", http.StripPrefix(prefix, ps.Pages()))
+			mux.Handle(prefix+"/", http.StripPrefix(prefix, h.brokerPages(ps.Pages())))
 		}
 	}
 	h.mux = mux
 	return h, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Every answer carries the strict
+// security headers (no sniffing, no framing, no caching, a policy that loads
+// nothing); pages replace the policy with their own.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	edge.SetStrict(w.Header())
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		h.noRoute(w, r) // 404 and 405 in the API's JSON shape
 		return

@@ -91,7 +91,7 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var req actionRequest
 	if r.ContentLength != 0 {
-		if err := decodeStrict(r, &req); err != nil {
+		if err := h.decodeJSON(w, r, &req); err != nil {
 			h.writeError(w, r, err, id)
 			return
 		}
@@ -209,7 +209,7 @@ type resolveRequest struct {
 // {"as":"succeeded|failed","note":"why"}: an operator's decision.
 func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 	var req resolveRequest
-	if err := decodeStrict(r, &req); err != nil {
+	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.writeError(w, r, err, "")
 		return
 	}

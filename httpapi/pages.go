@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
@@ -32,8 +33,7 @@ func (h *Handler) returned(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, p.ReturnURL, http.StatusSeeOther)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = pages.ExecuteTemplate(w, "status.html", p)
+	renderPage(w, http.StatusOK, edge.PageCSP, "status.html", p)
 }
 
 type formView struct {
@@ -64,9 +64,7 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderForm(w http.ResponseWriter, status int, o *getpaid.Order, msg string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, "form.html", formView{Order: o, Backends: h.svc.Registry().ForCurrency(o.Amount.Currency), Error: msg})
+	renderPage(w, status, edge.PageCSP, "form.html", formView{Order: o, Backends: h.svc.Registry().ForCurrency(o.Amount.Currency), Error: msg})
 }
 
 func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order, bool) {
@@ -94,44 +92,55 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		h.renderForm(w, http.StatusBadRequest, o, "The form could not be read.")
+	if err := h.readForm(w, r); err != nil {
+		status, _ := classify(err)
+		h.noteError(w, r, status, err)
+		h.renderForm(w, status, o, "The form could not be read. Please try again.")
 		return
 	}
 	p, err := h.svc.PayOrder(r.Context(), h.orders, o.ID, r.PostForm.Get("backend"), h.ClientIP(r))
 	if err != nil {
 		status := statusOf(err)
-		msg := "The payment could not be started. Please try again."
-		var fe *getpaid.FieldError
-		switch {
-		case errors.As(err, &fe):
-			msg = "Please choose a payment method that accepts " + o.Amount.Currency + "."
-		case errors.Is(err, getpaid.ErrOrderNotPayable):
-			msg = "This order cannot be paid now."
-			var reason interface{ Unwrap() []error }
-			if errors.As(err, &reason) {
-				for _, e := range reason.Unwrap() {
-					if !errors.Is(e, getpaid.ErrOrderNotPayable) {
-						msg = "This order cannot be paid now: " + e.Error() + "."
-					}
-				}
-			}
-		case errors.Is(err, getpaid.ErrLivePaymentExists):
-			msg = "This order already has a payment in progress."
-		}
-		h.renderForm(w, status, o, msg)
+		h.noteError(w, r, status, err)
+		h.renderForm(w, status, o, formMessage(err, o))
 		return
 	}
 	WriteRedirect(w, r, p.Redirect)
+}
+
+// formMessage tells the buyer why the order could not be paid. A field
+// error names its field: the payment method when that is what to change,
+// else the order's field that a payment cannot carry (for the merchant to
+// fix).
+func formMessage(err error, o *getpaid.Order) string {
+	var fe *getpaid.FieldError
+	switch {
+	case errors.As(err, &fe) && (fe.Field == "backend" || fe.Field == "currency"):
+		return "Please choose one of these payment methods: the one chosen does not accept " + o.Amount.Currency + "."
+	case errors.As(err, &fe):
+		return "This order cannot be paid: its " + fe.Field + " is not accepted (" + fe.Reason + ")."
+	case errors.Is(err, getpaid.ErrOrderNotPayable):
+		// The shop's reason, when it gave one beside the sentinel.
+		var reason interface{ Unwrap() []error }
+		if errors.As(err, &reason) {
+			for _, e := range reason.Unwrap() {
+				if !errors.Is(e, getpaid.ErrOrderNotPayable) {
+					return "This order cannot be paid now: " + e.Error() + "."
+				}
+			}
+		}
+		return "This order cannot be paid now."
+	case errors.Is(err, getpaid.ErrLivePaymentExists):
+		return "This order already has a payment in progress."
+	}
+	return "The payment could not be started. Please try again."
 }
 
 // WriteRedirect sends the buyer to the broker: 302 for GET, or an HTML page
 // that auto-submits the signed fields for POST.
 func WriteRedirect(w http.ResponseWriter, r *http.Request, rd *getpaid.Redirect) {
 	if rd.Method == http.MethodPost {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = pages.ExecuteTemplate(w, "redirect.html", rd)
+		renderPage(w, http.StatusOK, redirectCSP, "redirect.html", rd)
 		return
 	}
 	http.Redirect(w, r, rd.URL, http.StatusFound)

@@ -101,6 +101,7 @@ var (
 	_ getpaid.StatusFetcher     = (*Broker)(nil)
 	_ getpaid.Refunder          = (*Broker)(nil)
 	_ getpaid.OperationFetcher  = (*Broker)(nil)
+	_ getpaid.CallbackSizer     = (*Broker)(nil)
 )
 
 // New validates cfg, fills the defaults and returns the backend.
@@ -243,3 +244,9 @@ func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 		{Name: "URLC source addresses to allow in firewalls", Value: strings.Join(NotificationIPs(), ", ")},
 	}
 }
+
+// MaxCallbackBytes implements getpaid.CallbackSizer: a URLC is a form of up
+// to about thirty fields (under 700 bytes in the fixtures) with the
+// description (up to 255 characters), control (up to 1000) and the buyer's
+// details, each percent-encoded.
+func (b *Broker) MaxCallbackBytes() int64 { return 32 << 10 }

@@ -79,6 +79,7 @@ var (
 	_ getpaid.OperationFetcher = (*Broker)(nil)
 	_ getpaid.Configurator     = (*Broker)(nil)
 	_ getpaid.PageServer       = (*Broker)(nil)
+	_ getpaid.CallbackSizer    = (*Broker)(nil)
 )
 
 // New validates cfg and returns the broker.
@@ -177,3 +178,7 @@ func (b *Broker) Close() error {
 	b.wg.Wait()
 	return nil
 }
+
+// MaxCallbackBytes implements getpaid.CallbackSizer: a dummy callback is
+// five short JSON fields (a few hundred bytes).
+func (b *Broker) MaxCallbackBytes() int64 { return 4 << 10 }

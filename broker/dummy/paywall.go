@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/hmac"
 	"embed"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
@@ -41,10 +43,20 @@ func (f paywallFields) values(secret string) url.Values {
 	return v
 }
 
-// signedFields reads the paywall fields of r, answering 400 or 403 itself
-// when they are unreadable or not signed by this shop.
+// maxForm bounds the paywall's form: seven signed fields (a description of
+// up to 1024 characters and three URLs), percent-encoded.
+const maxForm = 32 << 10
+
+// signedFields reads the paywall fields of r, answering 400, 413 or 403
+// itself when they are unreadable, too large or not signed by this shop.
 func (b *Broker) signedFields(w http.ResponseWriter, r *http.Request) (paywallFields, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, "dummy paywall: form too large", http.StatusRequestEntityTooLarge)
+			return paywallFields{}, false
+		}
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return paywallFields{}, false
 	}
@@ -65,11 +77,13 @@ func readFields(r *http.Request, secret string) (paywallFields, bool) {
 // Pages implements getpaid.PageServer: the paywall, mounted by the HTTP layer
 // at /broker/{name}/. GET or POST /pay shows the outcomes; POST /choose records
 // the buyer's choice, sends the callback in the background and redirects.
+// Every answer carries the security headers of a page without scripts, and
+// forms are read up to 32 KiB.
 func (b *Broker) Pages() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/pay", b.showPaywall)
 	mux.HandleFunc("POST /choose", b.choose)
-	return mux
+	return edge.Page(mux)
 }
 
 type paywallView struct {

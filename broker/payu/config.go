@@ -100,6 +100,7 @@ var (
 	_ getpaid.IPAllowlister    = (*Broker)(nil)
 	_ getpaid.CallbackVerifier = (*Broker)(nil)
 	_ getpaid.OperationFetcher = (*Broker)(nil)
+	_ getpaid.CallbackSizer    = (*Broker)(nil)
 )
 
 // DefaultTimeout bounds API calls when Config.Timeout is zero.
@@ -254,3 +255,11 @@ func (b *Broker) algorithmAdvice() string {
 }
 
 var errNoOrderID = errors.New("payment has no PayU order id yet")
+
+// MaxCallbackBytes implements getpaid.CallbackSizer. An order notification
+// echoes the whole order getpaid created (about 1.2 KiB for PayU's
+// documented example): a description of up to 4000 characters, the product
+// name, buyer and URLs of up to 1024 characters, which JSON escaping can
+// make several times longer in bytes; 64 KiB leaves room for that and for
+// fields PayU adds.
+func (b *Broker) MaxCallbackBytes() int64 { return 64 << 10 }

@@ -81,6 +81,7 @@ var (
 	_ getpaid.CallbackResponder = (*Broker)(nil)
 	_ getpaid.CallbackVerifier  = (*Broker)(nil)
 	_ getpaid.Configurator      = (*Broker)(nil)
+	_ getpaid.CallbackSizer     = (*Broker)(nil)
 )
 
 // New validates cfg, fills defaults and returns the backend.
@@ -195,3 +196,8 @@ func (b *Broker) accepts(currency string) error {
 	}
 	return nil
 }
+
+// MaxCallbackBytes implements getpaid.CallbackSizer: a notification is a
+// form of about fifteen fields (a few hundred bytes) with the transaction's
+// description; its JWS signature travels in a header.
+func (b *Broker) MaxCallbackBytes() int64 { return 16 << 10 }

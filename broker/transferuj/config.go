@@ -68,6 +68,7 @@ var (
 	_ getpaid.CallbackVerifier  = (*Broker)(nil)
 	_ getpaid.Configurator      = (*Broker)(nil)
 	_ getpaid.IPAllowlister     = (*Broker)(nil)
+	_ getpaid.CallbackSizer     = (*Broker)(nil)
 )
 
 // New validates cfg, fills defaults and returns the backend.
@@ -176,3 +177,8 @@ func (b *Broker) AllowCallbackFrom(ip string) bool {
 	}
 	return slices.Contains(notificationIPs, addr.Unmap().String())
 }
+
+// MaxCallbackBytes implements getpaid.CallbackSizer: a notification is a
+// form of about fifteen fields (a few hundred bytes) with the transaction's
+// description.
+func (b *Broker) MaxCallbackBytes() int64 { return 16 << 10 }

@@ -49,6 +49,14 @@ type fileConfig struct {
 	Metrics metricsConfig `yaml:"metrics"`
 	Tracing tracingConfig `yaml:"tracing"`
 
+	// ProxyHeader is the header trusted proxies report clients in:
+	// X-Forwarded-For (default) or Forwarded (RFC 7239).
+	ProxyHeader string `yaml:"proxy_header"`
+	// RequireHTTPS refuses JSON API calls that did not come over https.
+	RequireHTTPS bool `yaml:"require_https"`
+	// Limits bounds what anyone may make the server spend.
+	Limits limitsConfig `yaml:"limits"`
+
 	source string // the file it was read from, for messages
 }
 

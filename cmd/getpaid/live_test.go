@@ -112,6 +112,9 @@ func (l *live) api(method, path string, body any) (int, []byte) {
 		l.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Idempotency-Key", getpaid.NewID("key"))
 	resp, err := l.client.Do(req)
 	if err != nil {

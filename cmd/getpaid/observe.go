@@ -180,6 +180,7 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	withHeaderLimit(hs)
 	go func() { _ = hs.Serve(ln) }()
 	log.Info("metrics serving", "listen", ln.Addr().String())
 	return func() {

@@ -91,14 +91,20 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 	})
 	defer stopLog()
 	defer log.Info("getpaid stopped")
-	return serveUntilDone(ctx, ln, accessLog(log, srv.handler), func(ctx context.Context) { srv.engine.Run(ctx, interval) })
+	return serveUntilDone(ctx, ln, accessLog(log, srv.handler), func(ctx context.Context) { srv.engine.Run(ctx, interval) }, srv.cfg.Limits.server)
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then
 // shuts down gracefully: it stops taking requests, lets those in flight
-// finish (10 s at most), and waits for bg to return.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context)) error {
+// finish (10 s at most), and waits for bg to return. Headers must arrive
+// within 10 s and be at most 16 KiB (tune may change that), a request
+// within 30 s.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context), tune ...func(*http.Server)) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	for _, f := range tune {
+		f(hs)
+	}
+	withHeaderLimit(hs)
 	bgCtx, cancel := context.WithCancel(ctx)
 	bgDone := make(chan struct{})
 	defer func() {

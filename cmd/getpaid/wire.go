@@ -253,7 +253,13 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 		_ = srv.Close()
 		return nil, err
 	}
-	api, err := httpapi.New(httpapi.Config{Service: srv.engine, APIKeys: c.APIKeys, TrustedProxies: proxies, Logger: log, OnCallback: obs.onCallback})
+	limits, err := c.Limits.httpLimits()
+	if err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	api, err := httpapi.New(httpapi.Config{Service: srv.engine, APIKeys: c.APIKeys, TrustedProxies: proxies,
+		ProxyHeader: c.ProxyHeader, RequireHTTPS: c.RequireHTTPS, Limits: limits, Logger: log, OnCallback: obs.onCallback})
 	if err != nil {
 		_ = srv.Close()
 		return nil, err

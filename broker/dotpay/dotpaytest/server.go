@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // Failure modes for SetFailure.
@@ -200,10 +201,11 @@ func (s *Server) URL() string {
 // /test_seller/api/v1/).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	forms := edge.NewLimiter(edge.LimiterConfig{})
 	for _, prefix := range []string{"/t2/", "/test_payment/"} {
-		mux.HandleFunc(prefix+"{$}", s.guard(s.form(prefix)))
-		mux.HandleFunc("GET "+prefix+"session/{token}", s.guard(s.page))
-		mux.HandleFunc("POST "+prefix+"session/{token}", s.guard(s.choose))
+		mux.Handle(prefix+"{$}", edge.FormPage(forms, edge.DefaultFormBytes, s.guard(s.form(prefix))))
+		mux.Handle("GET "+prefix+"session/{token}", edge.Page(s.guard(s.page)))
+		mux.Handle("POST "+prefix+"session/{token}", edge.FormPage(forms, edge.DefaultFormBytes, s.guard(s.choose)))
 	}
 	for _, prefix := range []string{"/s2/login/api/v1/", "/test_seller/api/v1/"} {
 		mux.HandleFunc("GET "+prefix+"operations/{$}", s.guard(s.api(s.listOperations)))

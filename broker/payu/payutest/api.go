@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // order is a simulated PayU order; the JSON fields are what PayU returns.
@@ -69,8 +71,9 @@ func (s *Server) Handler() http.Handler {
 	api("POST /api/v2_1/orders/{id}/refunds", s.authed(s.operation(s.handleRefund)))
 	api("POST /api/v2_1/orders/{id}/refund", s.authed(s.operation(s.handleRefund)))
 	api("GET /api/v2_1/orders/{id}/refunds", s.authed(s.handleListRefunds))
-	mux.HandleFunc("GET /pay/", s.handlePage)
-	mux.HandleFunc("POST /pay/", s.handlePageChoice)
+	forms := edge.NewLimiter(edge.LimiterConfig{})
+	mux.Handle("GET /pay/", edge.Page(http.HandlerFunc(s.handlePage)))
+	mux.Handle("POST /pay/", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.handlePageChoice)))
 	return mux
 }
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // Handler serves the REST API under /api/v1/ and the buyer's page under
@@ -26,8 +28,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/transaction/by/sessionId/{sessionId}", s.api(s.lookup))
 	mux.HandleFunc("POST /api/v1/transaction/refund", s.api(s.operation(s.refund)))
 	mux.HandleFunc("GET /api/v1/refund/by/orderId/{orderId}", s.api(s.refundsByOrder))
-	mux.HandleFunc("GET /trnRequest/{token}", s.page)
-	mux.HandleFunc("POST /trnRequest/{token}", s.buyerChoice)
+	forms := edge.NewLimiter(edge.LimiterConfig{})
+	mux.Handle("GET /trnRequest/{token}", edge.Page(http.HandlerFunc(s.page)))
+	mux.Handle("POST /trnRequest/{token}", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.buyerChoice)))
 	return mux
 }
 

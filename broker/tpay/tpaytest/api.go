@@ -12,6 +12,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
+	"github.com/getpaid-go/getpaid/internal/edge"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -25,8 +26,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /transactions/{id}/refunds", s.api(s.authed(s.operation(s.refund))))
 	mux.HandleFunc("GET /transactions/{id}/refunds", s.api(s.authed(s.listRefunds)))
 	mux.HandleFunc("GET /x509/{file}", s.cert)
-	mux.HandleFunc("GET /pay/{id}", s.page)
-	mux.HandleFunc("POST /pay/{id}", s.choose)
+	forms := edge.NewLimiter(edge.LimiterConfig{})
+	mux.Handle("GET /pay/{id}", edge.Page(http.HandlerFunc(s.page)))
+	mux.Handle("POST /pay/{id}", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.choose)))
 	return mux
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid/broker/transferuj"
+	"github.com/getpaid-go/getpaid/internal/edge"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
@@ -20,10 +21,12 @@ import (
 // and the buyer's page at /pay/{title}.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.form)
-	mux.HandleFunc("POST /{$}", s.form)
-	mux.HandleFunc("GET /pay/{title}", s.page)
-	mux.HandleFunc("POST /pay/{title}", s.choose)
+	forms := edge.NewLimiter(edge.LimiterConfig{})
+	form := edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.form))
+	mux.Handle("GET /{$}", form)
+	mux.Handle("POST /{$}", form)
+	mux.Handle("GET /pay/{title}", edge.Page(http.HandlerFunc(s.page)))
+	mux.Handle("POST /pay/{title}", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.choose)))
 	return mux
 }
 

@@ -1,0 +1,55 @@
+package dummy
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// The paywall answers every request with the headers of a page without
+// scripts, and refuses forms over 32 KiB, also when mounted without httpapi.
+func TestPaywallHeadersAndFormCap(t *testing.T) {
+	t.Parallel()
+	b, err := New(Config{Secret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := paywallFields{PaymentID: "pay_1", Amount: "1.00", Currency: "PLN", Description: "d",
+		NotifyURL: "http://x/callback/dummy", SuccessURL: "http://x/success/pay_1", FailureURL: "http://x/failure/pay_1"}
+	pages := b.Pages()
+	tests := []struct {
+		name, method, target, body string
+		status                     int
+	}{
+		{"paywall", "GET", "/pay?" + f.values("s").Encode(), "", 200},
+		{"unsigned", "GET", "/pay?payment_id=pay_1", "", 403},
+		{"form over 32 KiB", "POST", "/choose", f.values("s").Encode() + "&pad=" + strings.Repeat("x", 33<<10), 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			pages.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			h := rec.Header()
+			if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "script-src") {
+				t.Fatalf("policy %q", csp)
+			}
+			for k, want := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"} {
+				if h.Get(k) != want {
+					t.Fatalf("%s = %q", k, h.Get(k))
+				}
+			}
+			if tt.status == 200 && !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+				t.Fatalf("Content-Type %q", h.Get("Content-Type"))
+			}
+		})
+	}
+	if _, decided := b.state["pay_1"]; decided {
+		t.Fatal("an oversized form decided the payment")
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/getpaid-go/getpaid/httpapi"
+)
+
+// limitsConfig is the limits: section of getpaid.yaml: what anyone may make
+// the server spend (see httpapi.Limits). Absent settings take the defaults.
+type limitsConfig struct {
+	// MaxHeaderBytes bounds a request's line and headers (default 16KiB).
+	MaxHeaderBytes byteSize `yaml:"max_header_bytes"`
+	// CallbackBody caps callback bodies per backend name, overriding the
+	// broker's own bound.
+	CallbackBody     map[string]byteSize `yaml:"callback_body"`
+	FormBody         byteSize            `yaml:"form_body"`
+	APIBody          byteSize            `yaml:"api_body"`
+	BodyBudget       byteSize            `yaml:"body_budget"`
+	BodyReads        int                 `yaml:"body_reads"`
+	BodyTimeout      *duration           `yaml:"body_timeout"`
+	AuthFailures     int                 `yaml:"auth_failures"`
+	CallbackRefusals int                 `yaml:"callback_refusals"`
+	Window           *duration           `yaml:"window"`
+}
+
+// defaultMaxHeaderBytes is every getpaid server's bound on a request's line
+// and headers: brokers and API clients send well under 2 KiB, browsers a few
+// KiB of cookies (net/http's own default is 1 MiB).
+const defaultMaxHeaderBytes = 16 << 10
+
+// httpLimits converts the section to the handler's limits.
+func (l limitsConfig) httpLimits() (httpapi.Limits, error) {
+	if l.BodyReads < 0 || l.AuthFailures < 0 || l.CallbackRefusals < 0 {
+		return httpapi.Limits{}, fmt.Errorf("config: limits: counts may not be negative")
+	}
+	out := httpapi.Limits{FormBytes: int64(l.FormBody), APIBytes: int64(l.APIBody), BodyBudget: int64(l.BodyBudget),
+		BodyReads: l.BodyReads, AuthFailures: l.AuthFailures, CallbackRefusals: l.CallbackRefusals}
+	if len(l.CallbackBody) > 0 {
+		out.CallbackBytes = map[string]int64{}
+		for name, n := range l.CallbackBody {
+			if n == 0 {
+				return out, fmt.Errorf("config: limits.callback_body.%s must be positive", name)
+			}
+			out.CallbackBytes[name] = int64(n)
+		}
+	}
+	if l.BodyTimeout != nil {
+		out.BodyTimeout = l.BodyTimeout.Duration
+	}
+	if l.Window != nil {
+		out.Window = l.Window.Duration
+	}
+	return out, nil
+}
+
+// server tunes the HTTP server of getpaid serve.
+func (l limitsConfig) server(hs *http.Server) {
+	if l.MaxHeaderBytes > 0 {
+		hs.MaxHeaderBytes = int(l.MaxHeaderBytes)
+	}
+}
+
+// byteSize is a size written as bytes (16384) or with a binary unit
+// ("16KiB", "1MiB").
+type byteSize int64
+
+// UnmarshalYAML reads a size.
+func (b *byteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q: %w", n.Line, n.Value, err)
+	}
+	*b = v
+	return nil
+}
+
+func parseByteSize(s string) (byteSize, error) {
+	s = strings.TrimSpace(s)
+	num, mult := s, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("want a size like 16384, 64KiB or 32MiB")
+	}
+	return byteSize(n * mult), nil
+}
+
+// withHeaderLimit is the default tuning of every getpaid HTTP server.
+func withHeaderLimit(hs *http.Server) {
+	if hs.MaxHeaderBytes == 0 {
+		hs.MaxHeaderBytes = defaultMaxHeaderBytes
+	}
+}

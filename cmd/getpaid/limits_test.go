@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseByteSize(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want byteSize
+		ok   bool
+	}{
+		{"16384", 16384, true}, {"64KiB", 64 << 10, true}, {"32 MiB", 32 << 20, true}, {"1GiB", 1 << 30, true}, {"512B", 512, true},
+		{"64KB", 0, false}, {"-1", 0, false}, {"1.5MiB", 0, false}, {"", 0, false}, {"99999999GiB", 0, false}, {"lots", 0, false},
+	} {
+		got, err := parseByteSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("%q: %d, %v; want %d (ok %v)", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestLimitsConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml, wantErr string
+	}{
+		{"all settings", `limits:
+  max_header_bytes: 8KiB
+  callback_body: {dummy: 2KiB}
+  form_body: 16KiB
+  api_body: 32KiB
+  body_budget: 8MiB
+  body_reads: 16
+  body_timeout: 5s
+  auth_failures: 5
+  callback_refusals: 30
+  window: 2m
+proxy_header: Forwarded
+require_https: true
+`, ""},
+		{"bad size", "limits:\n  form_body: big\n", "want a size"},
+		{"unknown limit", "limits:\n  body_count: 3\n", "body_count"},
+		{"negative count", "limits:\n  body_reads: -1\n", "negative"},
+		{"callback cap of a backend not enabled", "limits:\n  callback_body: {payu: 64KiB}\n", `"payu"`},
+		{"unknown proxy header", "proxy_header: X-Real-IP\n", "ProxyHeader"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig([]byte(dummyConfig+tt.yaml), nil)
+			if err == nil {
+				var srv *server
+				if srv, err = buildServer(context.Background(), c, slog.New(slog.DiscardHandler)); err == nil {
+					_ = srv.Close()
+				}
+			}
+			if tt.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// Every getpaid server bounds request headers (16 KiB unless configured):
+// larger ones are answered 431 without reaching the handler.
+func TestMaxHeaderBytes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		tune   []func(*http.Server)
+		header int
+		status int
+	}{
+		{"default refuses 32 KiB", nil, 32 << 10, 431},
+		{"default takes 8 KiB", nil, 8 << 10, 200},
+		{"configured 4 KiB refuses 8 KiB", []func(*http.Server){limitsConfig{MaxHeaderBytes: 4 << 10}.server}, 8 << 10, 431},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+			go func() { done <- serveUntilDone(ctx, ln, h, nil, tt.tune...) }()
+			t.Cleanup(func() { cancel(); <-done })
+			req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/", nil)
+			req.Header.Set("X-Big", strings.Repeat("a", tt.header))
+			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+		})
+	}
+}

@@ -1,0 +1,153 @@
+package httpapi_test
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid/httpapi"
+)
+
+func TestClientIPAndScheme(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	proxies, _ := httpapi.ParseProxies([]string{"127.0.0.1", "10.0.0.0/8", "2001:db8:ffff::/48"})
+	xff, err := httpapi.New(httpapi.Config{Service: e.eng, TrustedProxies: proxies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd, err := httpapi.New(httpapi.Config{Service: e.eng, TrustedProxies: proxies, ProxyHeader: "Forwarded"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, _ := httpapi.New(httpapi.Config{Service: e.eng})
+	tests := []struct {
+		name   string
+		h      *httpapi.Handler
+		peer   string
+		hdr    http.Header
+		tls    bool
+		ip     string
+		scheme string
+	}{
+		{"no header", xff, "127.0.0.1:5000", nil, false, "127.0.0.1", "http"},
+		{"XFF with a port", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7:5678"}}, false, "203.0.113.7", "http"},
+		{"XFF IPv6 in brackets", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"[2001:db8::1]"}}, false, "2001:db8::1", "http"},
+		{"XFF IPv6 in brackets with a port", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"[2001:db8::1]:443"}}, false, "2001:db8::1", "http"},
+		{"XFF bare IPv6", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {" 2001:db8::2 "}}, false, "2001:db8::2", "http"},
+		{"XFF IPv4-mapped IPv6", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"::ffff:203.0.113.9"}}, false, "203.0.113.9", "http"},
+		{"XFF zone is never a client", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"fe80::1%eth0"}}, false, "127.0.0.1", "http"},
+		{"XFF zone in brackets", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"[fe80::1%eth0]:80"}}, false, "127.0.0.1", "http"},
+		{"XFF zone behind a trusted hop", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"fe80::1%eth0, 10.0.0.5"}}, false, "10.0.0.5", "http"},
+		{"XFF garbage stops the walk", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1, unknown, 10.0.0.5"}}, false, "10.0.0.5", "http"},
+		{"XFF bad port", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7:99x"}}, false, "127.0.0.1", "http"},
+		{"XFF IPv4 in brackets", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"[203.0.113.7]"}}, false, "127.0.0.1", "http"},
+		{"XFF over two header lines", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1", "203.0.113.7, 10.1.1.1"}}, false, "203.0.113.7", "http"},
+		{"XFF through an IPv6 proxy", xff, "[2001:db8:ffff::5]:443", http.Header{"X-Forwarded-For": {"203.0.113.8"}}, false, "203.0.113.8", "http"},
+		{"XFF and X-Forwarded-Proto", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"HTTPS"}}, false, "203.0.113.7", "https"},
+		{"X-Forwarded-Proto list: the first", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"https, http"}}, false, "127.0.0.1", "https"},
+		{"X-Forwarded-Proto nonsense", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"gopher"}}, true, "127.0.0.1", "https"},
+		{"Forwarded ignored in XFF mode", xff, "127.0.0.1:5000", http.Header{"Forwarded": {"for=198.51.100.7;proto=https"}}, false, "127.0.0.1", "http"},
+		{"untrusted peer's headers ignored", xff, "198.51.100.2:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}}, false, "198.51.100.2", "http"},
+		{"no proxies: headers ignored", none, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}}, false, "127.0.0.1", "http"},
+		{"TLS without a proxy", none, "198.51.100.2:5000", nil, true, "198.51.100.2", "https"},
+		{"zoned peer", none, "[fe80::1%eth0]:5000", nil, false, "fe80::1", "http"},
+		{"Forwarded RFC 7239 example", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=192.0.2.60;proto=https;by=203.0.113.43"}}, false, "192.0.2.60", "https"},
+		{"Forwarded quoted IPv6 with port", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="[2001:db8:cafe::17]:4711"`}}, false, "2001:db8:cafe::17", "http"},
+		{"Forwarded names in any case", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`For="[2001:db8::3]";Proto=HTTPS`}}, false, "2001:db8::3", "https"},
+		{"Forwarded chain to the first untrusted", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=192.0.2.43;proto=https, for=198.51.100.17;proto=http"}}, false, "198.51.100.17", "http"},
+		{"Forwarded chain past a trusted hop", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=192.0.2.43;proto=https, for=10.0.0.9;proto=http"}}, false, "192.0.2.43", "https"},
+		{"Forwarded over two lines", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=192.0.2.43", "for=10.0.0.9"}}, false, "192.0.2.43", "http"},
+		{"Forwarded unknown", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=unknown;proto=https"}}, false, "127.0.0.1", "http"},
+		{"Forwarded obfuscated behind a trusted hop", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=_hidden, for=10.0.0.9"}}, false, "10.0.0.9", "http"},
+		{"Forwarded zone", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="[fe80::1%25eth0]"`}}, false, "127.0.0.1", "http"},
+		{"Forwarded broken quoting", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.1`}}, false, "127.0.0.1", "http"},
+		{"Forwarded comma inside quotes", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=192.0.2.5;ext="a,b"`}}, false, "192.0.2.5", "http"},
+		{"Forwarded obfuscated port", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.6:_p1"`}}, false, "192.0.2.6", "http"},
+		{"XFF ignored in Forwarded mode", fwd, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1"}, "X-Forwarded-Proto": {"https"}}, false, "127.0.0.1", "http"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.peer
+			for k, v := range tt.hdr {
+				r.Header[k] = v
+			}
+			if tt.tls {
+				r.TLS = &tls.ConnectionState{}
+			}
+			if got := tt.h.ClientIP(r); got != tt.ip {
+				t.Errorf("ClientIP = %q, want %q", got, tt.ip)
+			}
+			if got := tt.h.Scheme(r); got != tt.scheme {
+				t.Errorf("Scheme = %q, want %q", got, tt.scheme)
+			}
+		})
+	}
+	if _, err := httpapi.New(httpapi.Config{Service: e.eng, ProxyHeader: "X-Real-IP"}); err == nil {
+		t.Error("an unknown proxy header was accepted")
+	}
+	if _, err := httpapi.ParseProxies([]string{"fe80::1%eth0"}); err == nil {
+		t.Error("a zoned trusted proxy was accepted")
+	}
+}
+
+// Acceptance 3: over HTTP, the resolved address is what the payment records
+// (and what brokers such as PayU are sent as customerIp).
+func TestForwardedClientIPStored(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, header, value, mode, want string
+	}{
+		{"XFF with a port", "X-Forwarded-For", "203.0.113.7:5678", "", "203.0.113.7"},
+		{"XFF bracketed IPv6", "X-Forwarded-For", "[2001:db8::1]:443", "", "2001:db8::1"},
+		{"XFF zone", "X-Forwarded-For", "fe80::1%eth0", "", "127.0.0.1"},
+		{"Forwarded", "Forwarded", `for="[2001:db8:cafe::17]:4711";proto=https`, "Forwarded", "2001:db8:cafe::17"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOpts{proxies: []string{"127.0.0.1"}, proxyHeader: tt.mode})
+			resp, body := e.do("POST", "/api/v1/payments", map[string]any{"order_id": "o", "amount": "1.00", "currency": "PLN", "backend": "dummy"},
+				map[string]string{"Authorization": "Bearer " + apiKey, tt.header: tt.value})
+			if resp.StatusCode != 201 {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+			var p httpapi.PaymentJSON
+			_ = json.Unmarshal(body, &p)
+			stored, _ := e.store.Payment(context.Background(), p.ID)
+			if stored.ClientIP != tt.want {
+				t.Fatalf("client IP %q, want %q", stored.ClientIP, tt.want)
+			}
+		})
+	}
+}
+
+// RequireHTTPS refuses API calls that a trusted TLS proxy says came over
+// plain http, before looking at the key.
+func TestRequireHTTPS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{proxies: []string{"127.0.0.1"}, requireHTTPS: true})
+	for _, tt := range []struct {
+		proto  string
+		status int
+	}{{"https", 200}, {"http", 403}, {"", 403}} {
+		hdr := map[string]string{"Authorization": "Bearer " + apiKey}
+		if tt.proto != "" {
+			hdr["X-Forwarded-Proto"] = tt.proto
+		}
+		resp, body := e.do("GET", "/api/v1/payments", nil, hdr)
+		if resp.StatusCode != tt.status || (tt.status == 403 && !strings.Contains(string(body), "https_required")) {
+			t.Fatalf("proto %q: %d %s, want %d", tt.proto, resp.StatusCode, body, tt.status)
+		}
+	}
+	// Callbacks and pages are not API calls: brokers may notify over http.
+	if resp, body := e.callback([]byte(`{}`), ""); resp.StatusCode != 403 || !strings.Contains(string(body), "signature_invalid") {
+		t.Fatalf("callback: %d %s, want its own refusal, not https_required", resp.StatusCode, body)
+	}
+}

@@ -1,0 +1,308 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// decodeJSON reads a JSON API request body into v strictly: the media type
+// must be application/json (415 otherwise); the body is read through the
+// limiter (at most Limits.APIBytes); keys given twice, or differing only in
+// case, or matching a field only when case is ignored, are refused (400);
+// a string that is not valid UTF-8 is refused with its field (422); unknown
+// fields and trailing data are refused (400).
+func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := jsonMediaType(r.Header.Get("Content-Type")); err != nil {
+		dropBody(w, r)
+		return err
+	}
+	b, err := h.readBody(w, r, h.limits.APIBytes)
+	if err != nil {
+		return err
+	}
+	defer b.Release()
+	return decodeStrict(b.Bytes, v)
+}
+
+// jsonMediaType accepts application/json, with no charset or utf-8.
+func jsonMediaType(ct string) error {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return fmt.Errorf("%w (got %q)", errUnsupportedMedia, ct)
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return fmt.Errorf("%w (got %q)", errUnsupportedMedia, ct)
+		}
+	}
+	return nil
+}
+
+// decodeStrict decodes body into v after checkJSON.
+func decodeStrict(body []byte, v any) error {
+	if err := checkJSON(body, reflect.TypeOf(v)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: body is not the expected JSON: %v", getpaid.ErrInvalidRequest, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data after the JSON object", getpaid.ErrInvalidRequest)
+	}
+	return nil
+}
+
+// maxDepth bounds the nesting of a request body.
+const maxDepth = 16
+
+// checkJSON walks body, a JSON request, for what encoding/json would let
+// through silently: an object key given twice, or twice in different case
+// (it keeps the last one), a key matching a field of t only when case is
+// ignored (it matches case-insensitively), and a string that is not valid
+// UTF-8, lone surrogate escapes included (it replaces them with U+FFFD). t
+// is the type body decodes into (nil: no field names to check). Syntax
+// errors are left to the decoder.
+func checkJSON(body []byte, t reflect.Type) error {
+	w := &jsonWalker{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
+	w.dec.UseNumber()
+	err := w.value(t, "", 0)
+	if errors.Is(err, errSyntax) {
+		return nil // the decoder says what is wrong
+	}
+	return err
+}
+
+var errSyntax = errors.New("syntax")
+
+type jsonWalker struct {
+	dec  *json.Decoder
+	body []byte
+}
+
+// next returns the next token and the raw bytes it was read from.
+func (w *jsonWalker) next() (json.Token, []byte, error) {
+	from := w.dec.InputOffset()
+	tok, err := w.dec.Token()
+	if err != nil {
+		return nil, nil, errSyntax
+	}
+	to := w.dec.InputOffset()
+	return tok, w.body[from:to], nil
+}
+
+func (w *jsonWalker) value(t reflect.Type, path string, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%w: body nested more than %d levels deep", getpaid.ErrInvalidRequest, maxDepth)
+	}
+	tok, raw, err := w.next()
+	if err != nil {
+		return err
+	}
+	t = deref(t)
+	switch v := tok.(type) {
+	case json.Delim:
+		switch v {
+		case '{':
+			return w.object(t, path, depth)
+		case '[':
+			var elem reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				elem = t.Elem()
+			}
+			for w.dec.More() {
+				if err := w.value(elem, path+"[]", depth+1); err != nil {
+					return err
+				}
+			}
+			_, _, err := w.next() // ]
+			return err
+		}
+	case string:
+		if !validString(raw) {
+			return &getpaid.FieldError{Field: path, Reason: "not valid UTF-8", Err: getpaid.ErrInvalidRequest}
+		}
+	}
+	return nil
+}
+
+func (w *jsonWalker) object(t reflect.Type, path string, depth int) error {
+	fields := jsonFields(t)
+	seen := map[string]string{} // folded key -> key as given
+	for w.dec.More() {
+		tok, raw, err := w.next()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		if !validString(raw) {
+			return fmt.Errorf("%w: an object key is not valid UTF-8", getpaid.ErrInvalidRequest)
+		}
+		folded := foldKey(key)
+		if prev, dup := seen[folded]; dup {
+			if prev == key {
+				return fmt.Errorf("%w: key %q is given twice", getpaid.ErrInvalidRequest, join(path, key))
+			}
+			return fmt.Errorf("%w: keys %q and %q differ only in case", getpaid.ErrInvalidRequest, join(path, prev), join(path, key))
+		}
+		seen[folded] = key
+		var ft reflect.Type
+		switch {
+		case fields != nil:
+			if f, ok := fields[key]; ok {
+				ft = f.typ
+			} else {
+				for name := range fields {
+					if foldKey(name) == folded {
+						return fmt.Errorf("%w: key %q: keys are case-sensitive, did you mean %q?", getpaid.ErrInvalidRequest, join(path, key), join(path, name))
+					}
+				}
+			}
+		case t != nil && t.Kind() == reflect.Map:
+			ft = t.Elem()
+		}
+		if err := w.value(ft, join(path, key), depth+1); err != nil {
+			return err
+		}
+	}
+	_, _, err := w.next() // }
+	return err
+}
+
+type jsonField struct{ typ reflect.Type }
+
+// jsonFields maps the JSON names of struct type t's fields to their types;
+// nil when t is not a struct.
+func jsonFields(t reflect.Type) map[string]jsonField {
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	out := map[string]jsonField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" && !strings.Contains(tag, ",") {
+			continue
+		}
+		if f.Anonymous && name == "" && deref(f.Type).Kind() == reflect.Struct {
+			for k, v := range jsonFields(deref(f.Type)) {
+				out[k] = v
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = jsonField{typ: f.Type}
+	}
+	return out
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// join names a field inside path ("buyer" + "email" = "buyer.email").
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// validString reports whether raw, the bytes a JSON string token was read
+// from (with any separator before it), is valid UTF-8 once decoded: no
+// invalid bytes, and every \u escape of a UTF-16 surrogate is half of a
+// pair (the decoder would replace a lone one with U+FFFD).
+func validString(raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	i := bytes.IndexByte(raw, '"')
+	if i < 0 {
+		return true
+	}
+	s := raw[i+1:]
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			continue
+		}
+		i++
+		if s[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(s[i+1:])
+		if !ok {
+			return true // a syntax error, for the decoder to report
+		}
+		i += 4
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return false // a low surrogate first
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+6 >= len(s) || s[i+1] != '\\' || s[i+2] != 'u' {
+				return false
+			}
+			lo, ok := hex4(s[i+3:])
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return false
+			}
+			i += 6
+		}
+	}
+	return true
+}
+
+// hex4 reads four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
+}
+
+// foldKey maps a key to a form shared by exactly the keys strings.EqualFold
+// finds equal (each rune replaced by the smallest of its case-folding orbit).
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
+}

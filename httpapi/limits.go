@@ -1,0 +1,217 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
+)
+
+// Limits bounds what anyone may make the handler spend. Callback URLs and
+// buyers' pages are public by nature (a broker cannot authenticate before its
+// body is read), so their bodies are capped by route, held within one byte
+// budget, and read at most BodyReads at a time once larger than 8 KiB; the
+// addresses that keep failing API authentication or sending refused callbacks
+// are refused for the rest of a window, and logged once per window. Zero
+// fields take their defaults.
+type Limits struct {
+	// CallbackBytes caps the callback body of the named backends, overriding
+	// what their broker states (getpaid.CallbackSizer).
+	CallbackBytes map[string]int64
+	// DefaultCallbackBytes caps the callback body of a backend whose broker
+	// states no size (default 64 KiB).
+	DefaultCallbackBytes int64
+	// FormBytes caps a form posted to a page (the payment form, a broker's
+	// pages): default 32 KiB.
+	FormBytes int64
+	// APIBytes caps a JSON API request body (default 64 KiB).
+	APIBytes int64
+	// BodyBudget bounds the bytes of all request bodies held in memory at
+	// once (default 32 MiB). A body that would go over it is answered 503
+	// with Retry-After. GOMEMLIMIT does not replace it: a memory limit makes
+	// the collector work harder, it does not refuse the requests.
+	BodyBudget int64
+	// BodyReads bounds how many bodies larger than 8 KiB are read at once
+	// (default 64); beyond it: 503 with Retry-After. Smaller bodies, which
+	// most notifications and forms are, need no slot.
+	BodyReads int
+	// BodyTimeout bounds the time a callback's or a form's body may take to
+	// arrive (default 10 s); a slower one is answered 408.
+	BodyTimeout time.Duration
+	// AuthFailures is how many failed API authentications an address (IPv6:
+	// a /64) may make per Window before its API calls are answered 429
+	// until the window ends (default 20).
+	AuthFailures int
+	// CallbackRefusals is how many callbacks from an address may be refused
+	// (bad signature, source not allowed, malformed, unknown backend) per
+	// Window before its callbacks are answered 429 until the window ends
+	// (default 60).
+	CallbackRefusals int
+	// Window is the length of the windows of AuthFailures and
+	// CallbackRefusals, and of the logging of refusals (default 1 minute).
+	Window time.Duration
+	// Now is the clock of the windows (default time.Now).
+	Now func() time.Time
+}
+
+// Defaults of Limits.
+const (
+	DefaultCallbackBytes = 64 << 10
+	DefaultFormBytes     = 32 << 10
+	DefaultAPIBytes      = 64 << 10
+	DefaultBodyTimeout   = 10 * time.Second
+)
+
+func (h *Handler) setLimits(l Limits) error {
+	for name, n := range l.CallbackBytes {
+		if _, ok := h.svc.Registry().Get(name); !ok {
+			return fmt.Errorf("httpapi: Limits.CallbackBytes names backend %q, which is not enabled", name)
+		}
+		if n <= 0 {
+			return fmt.Errorf("httpapi: Limits.CallbackBytes[%q] must be positive", name)
+		}
+	}
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.DefaultCallbackBytes, DefaultCallbackBytes)
+	def(&l.FormBytes, DefaultFormBytes)
+	def(&l.APIBytes, DefaultAPIBytes)
+	if l.BodyTimeout <= 0 {
+		l.BodyTimeout = DefaultBodyTimeout
+	}
+	if l.AuthFailures <= 0 {
+		l.AuthFailures = 20
+	}
+	if l.CallbackRefusals <= 0 {
+		l.CallbackRefusals = 60
+	}
+	h.limits = l
+	h.bodies = edge.NewLimiter(edge.LimiterConfig{Budget: l.BodyBudget, Slots: l.BodyReads})
+	h.authFails = edge.NewFailures(edge.FailuresConfig{Limit: l.AuthFailures, Window: l.Window, Now: l.Now})
+	h.cbFails = edge.NewFailures(edge.FailuresConfig{Limit: l.CallbackRefusals, Window: l.Window, Now: l.Now})
+	h.busy = edge.NewGate(l.Window, l.Now)
+	return nil
+}
+
+// callbackCap is the largest callback body accepted for backend b.
+func (h *Handler) callbackCap(b getpaid.Backend) int64 {
+	if n, ok := h.limits.CallbackBytes[b.Name]; ok {
+		return n
+	}
+	if s, ok := b.Broker.(getpaid.CallbackSizer); ok && s.MaxCallbackBytes() > 0 {
+		return s.MaxCallbackBytes()
+	}
+	return h.limits.DefaultCallbackBytes
+}
+
+// readBody reads r's body through the limiter, at most max bytes, within
+// BodyTimeout. Its errors are the ones errors.go maps (413, 503, 408, 400);
+// on any of them the rest of the body is dropped (see dropBody).
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, max int64) (*edge.Body, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout))
+	b, err := h.bodies.Read(r.Body, r.ContentLength, max)
+	if err == nil {
+		// The whole body is in: lift the deadline, or the server's watch
+		// for the client hanging up would cancel a slow handler.
+		_ = rc.SetReadDeadline(time.Time{})
+		return b, nil
+	}
+	dropBody(w, r)
+	switch {
+	case errors.Is(err, edge.ErrTooLarge):
+		return nil, fmt.Errorf("%w (at most %d bytes)", errBodyTooLarge, max)
+	case errors.Is(err, edge.ErrBusy):
+		return nil, &retryError{err: errBusy, after: time.Second}
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return nil, errBodyTimeout
+	default:
+		return nil, fmt.Errorf("%w: reading body: %v", getpaid.ErrInvalidRequest, err)
+	}
+}
+
+// dropBody gives up on the unread rest of r's body before a refusal is
+// answered: the connection is closed after the answer, instead of the
+// server reading up to 256 KiB more of it (at the sender's pace) to keep
+// the connection open.
+func dropBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	_ = r.Body.Close()
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// readForm reads a posted form through the limiter and parses it; the body
+// is released before it returns (the parsed values are copies).
+func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.readBody(w, r, h.limits.FormBytes)
+	if err != nil {
+		return err
+	}
+	defer b.Release()
+	r.Body = io.NopCloser(bytes.NewReader(b.Bytes))
+	if err := r.ParseForm(); err != nil {
+		return fmt.Errorf("%w: form: %v", getpaid.ErrInvalidRequest, err)
+	}
+	return nil
+}
+
+// brokerPages serves a broker's own pages (the dummy paywall) with the
+// headers of a page without scripts, a posted body read through the limiter
+// first (so the broker parses it from memory).
+func (h *Handler) brokerPages(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.SetPage(w.Header(), edge.PageCSP)
+		if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+			b, err := h.readBody(w, r, h.limits.FormBytes)
+			if err != nil {
+				h.textError(w, r, err)
+				return
+			}
+			defer b.Release()
+			r.Body = io.NopCloser(bytes.NewReader(b.Bytes))
+			r.ContentLength = int64(len(b.Bytes))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// refusal records a refused API authentication or callback from ip in f
+// and logs it when the window's accounting says so.
+func (h *Handler) refusal(ctx context.Context, f *edge.Failures, what, ip string, attrs ...any) {
+	s := f.Fail(ip)
+	switch {
+	case s.Over && s.Log:
+		h.log.WarnContext(ctx, what+": address refused until the window ends", append(attrs, "ip", ip, "refusals", s.Count, "for", s.Until.Round(time.Second))...)
+	case s.Log:
+		h.log.WarnContext(ctx, what, append(attrs, "ip", ip, "note", "further ones from this address are counted, not logged, until the window ends")...)
+	}
+	if s.Muted {
+		h.log.WarnContext(ctx, what+": more this window from other addresses are not logged")
+	}
+}
+
+// limited answers 429 when ip is refused in f until its window ends.
+func (h *Handler) limited(w http.ResponseWriter, r *http.Request, f *edge.Failures, ip string) bool {
+	if blocked, until := f.Blocked(ip); blocked {
+		dropBody(w, r)
+		h.writeError(w, r, &retryError{err: errRateLimited, after: until}, "")
+		return true
+	}
+	return false
+}

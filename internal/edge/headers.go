@@ -1,0 +1,123 @@
+package edge
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Content Security Policies. Every policy forbids framing (clickjacking of a
+// payment page), <base> (relative URLs rewritten by injected markup) and
+// every kind of content not named. None sets form-action: each form getpaid
+// serves ends in a redirect to an origin the page cannot name (the broker's
+// page, the bank the broker sends on to, the shop's return URL), and
+// browsers check form-action against every redirect of a submission.
+const (
+	// StrictCSP is for answers that are not pages (JSON, plain text):
+	// nothing may load from them and nobody may frame them.
+	StrictCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+	// PageCSP is for a server-rendered page without scripts: its own
+	// inline styles and same-origin stylesheets, nothing else. Inline
+	// styles are allowed ('unsafe-inline' for styles only): pages are
+	// rendered with html/template, so no request can add markup, and no
+	// script may run.
+	PageCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+// ScriptCSP is PageCSP allowing exactly the inline scripts whose source
+// hashes are given (see ScriptHash).
+func ScriptCSP(hashes ...string) string {
+	if len(hashes) == 0 {
+		return PageCSP
+	}
+	return PageCSP + "; script-src " + strings.Join(hashes, " ")
+}
+
+// ScriptHash is the CSP source expression ('sha256-...') allowing an inline
+// script whose text, between <script> and </script>, is exactly script.
+func ScriptHash(script string) string {
+	sum := sha256.Sum256([]byte(script))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// InlineScripts returns the text of every <script>...</script> element of
+// page (a template's source or a rendered page), for hashing.
+func InlineScripts(page string) []string {
+	var out []string
+	for {
+		_, rest, ok := strings.Cut(page, "<script>")
+		if !ok {
+			return out
+		}
+		script, after, ok := strings.Cut(rest, "</script>")
+		if !ok {
+			return out
+		}
+		out = append(out, script)
+		page = after
+	}
+}
+
+// SetStrict sets the headers every answer carries: the strict policy,
+// no framing, no MIME sniffing, no full URL in a cross-origin Referer, and
+// no caching (answers hold payment data). A page replaces the policy with
+// SetPage.
+func SetStrict(h http.Header) {
+	h.Set("Content-Security-Policy", StrictCSP)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+// SetPage sets the headers of an HTML page answered with policy csp
+// (PageCSP, or ScriptCSP for a page with inline scripts). The page sets its
+// own Content-Type.
+func SetPage(h http.Header, csp string) {
+	SetStrict(h)
+	h.Set("Content-Security-Policy", csp)
+}
+
+// Page serves next with the headers of a page without scripts set before
+// it runs (next may still change them).
+func Page(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		SetPage(w.Header(), PageCSP)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// FormPage is Page for a page that takes a form: a POST, PUT or PATCH body
+// is read through l first, at most max bytes, and answered 413 when too
+// large, 503 (Retry-After: 1) when l is busy, and 400 when it cannot be
+// read; next then reads the body from memory.
+func FormPage(l *Limiter, max int64, next http.Handler) http.Handler {
+	return Page(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+			next.ServeHTTP(w, r)
+			return
+		}
+		b, err := l.Read(r.Body, r.ContentLength, max)
+		if err != nil {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			switch {
+			case errors.Is(err, ErrTooLarge):
+				http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
+			case errors.Is(err, ErrBusy):
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "busy, try again", http.StatusServiceUnavailable)
+			default:
+				http.Error(w, "form could not be read", http.StatusBadRequest)
+			}
+			return
+		}
+		defer b.Release()
+		r.Body = io.NopCloser(bytes.NewReader(b.Bytes))
+		r.ContentLength = int64(len(b.Bytes))
+		next.ServeHTTP(w, r)
+	}))
+}
