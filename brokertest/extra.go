@@ -150,7 +150,7 @@ func refundMadeAtBroker(t *testing.T, h *Harness, e *env) {
 	if _, err := e.callback(first); err != nil {
 		t.Fatalf("refund notification: %v", err)
 	}
-	got := e.waitStatus(t, p.ID, getpaid.StatusPartiallyRefunded)
+	e.waitStatus(t, p.ID, getpaid.StatusPartiallyRefunded)
 	quiet(t, h)
 	replay := func(what string, req *getpaid.CallbackRequest) {
 		t.Helper()
@@ -159,7 +159,7 @@ func refundMadeAtBroker(t *testing.T, h *Harness, e *env) {
 		}
 	}
 	replay("repeated refund notification", first)
-	if got, _ = e.store.Payment(context.Background(), p.ID); got.Status != getpaid.StatusPartiallyRefunded || got.Refunded != part.Minor {
+	if got, _ := e.store.Payment(context.Background(), p.ID); got.Status != getpaid.StatusPartiallyRefunded || got.Refunded != part.Minor {
 		t.Fatalf("after a refund of %s and repeats: %s, refunded %d", part, got.Status, got.Refunded)
 	}
 	rest := getpaid.Money{Minor: h.Amount.Minor - part.Minor, Currency: h.Amount.Currency}
@@ -170,11 +170,11 @@ func refundMadeAtBroker(t *testing.T, h *Harness, e *env) {
 	if _, err := e.callback(second); err != nil {
 		t.Fatalf("refund of the rest: %v", err)
 	}
-	got = e.waitStatus(t, p.ID, getpaid.StatusRefunded)
+	e.waitStatus(t, p.ID, getpaid.StatusRefunded)
 	quiet(t, h)
 	replay("first refund repeated after the whole amount went back", first)
 	replay("second refund repeated", second)
-	if got, _ = e.store.Payment(context.Background(), p.ID); got.Status != getpaid.StatusRefunded || got.Refunded != h.Amount.Minor || got.RefundAsked != 0 {
+	if got, _ := e.store.Payment(context.Background(), p.ID); got.Status != getpaid.StatusRefunded || got.Refunded != h.Amount.Minor || got.RefundAsked != 0 {
 		t.Fatalf("after refunding everything: %s, refunded %d, asked %d", got.Status, got.Refunded, got.RefundAsked)
 	}
 	hist := e.history(t, p.ID)

@@ -42,7 +42,10 @@ func TestServeUnderSlowBodyFlood(t *testing.T) {
 	if os.Getenv("GETPAID_TEST_HEAVY") != "" {
 		conns, attack = 1500, 10*time.Second
 	}
-	bin := buildGetpaid(t)
+	bin, err := getpaidBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "getpaid.yaml")
 	const key, secret = "edge-test-api-key-0123456789", "edge-secret"
@@ -225,21 +228,6 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-time.After(d):
 	}
-}
-
-// buildGetpaid builds this command (without the race detector, as it ships).
-func buildGetpaid(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "getpaid")
-	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 type serveProc struct {
