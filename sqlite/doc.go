@@ -1,35 +1,39 @@
-// Package sqlite is a durable getpaid.Store on SQLite through a pure-Go driver
-// (no cgo): modernc.org/sqlite or github.com/ncruces/go-sqlite3, chosen with
-// Options.Driver.
+// Package sqlite is a durable getpaid.Store on SQLite through a pure-Go
+// driver (no cgo): github.com/ncruces/go-sqlite3 (modernc.org/sqlite can be
+// named with Options.Driver when the program registers it).
 //
-// The database runs in WAL mode with synchronous=FULL (unless
-// Options.Synchronous says otherwise), so a change is on disk when
-// UpdatePayment or CreatePayment returns. The connection settings live in
-// the DSN, so every pooled connection gets them.
+// The database runs in WAL mode, and a change is on disk when UpdatePayment
+// or CreatePayment returns (unless Options.Synchronous is NORMAL). The
+// connection settings live in the DSN, so every pooled connection gets them.
 //
-// Writes use group commit: one writer goroutine owns the only write connection,
-// gathers the queued writes, runs them in one BEGIN IMMEDIATE transaction,
-// commits once and only then answers every waiter. A write refused before it
-// changed anything (a repeated event id, a forbidden change) simply gets its
-// error; if one fails after changing something, the batch is rolled back and
-// run again with each write in its own SAVEPOINT, so the failure is undone
-// alone and gets its own error. Each
-// change stays atomic and nobody hears "done" before the fsync, while one
-// fsync serves a whole batch. Mutation.Apply runs inside the writer, so
-// load-apply-persist is serialised and event keys are deduplicated in the same
-// transaction. Reads use a separate pool of read-only connections, which WAL
-// lets run alongside the writer.
+// Writes use group commit: one writer goroutine owns the only write
+// connection, gathers the queued writes, runs them in one BEGIN IMMEDIATE
+// transaction and commits once. A write refused before it changed anything
+// (a repeated event id, a forbidden change) simply gets its error; if one
+// fails after changing something, the batch is rolled back and run again
+// with each write in its own SAVEPOINT, so the failure is undone alone and
+// gets its own error. The commit does not wait for the disk: a syncer
+// flushes the WAL beside the writer and answers each batch once its flush
+// is done, so nobody hears "done" before the change is on disk while the
+// writer already runs the next batch (see syncer for why this is as durable
+// as synchronous=FULL). Mutation.Apply runs inside the writer, so
+// load-apply-persist is serialised and event keys are deduplicated in the
+// same transaction. Reads use a separate pool of read-only connections,
+// which WAL lets run alongside the writer; their statements are prepared
+// once.
 //
-// Payment and History are served from a cache of recently written payments
-// that the writer keeps exact: after each commit, in commit order, every
-// change updates or drops its entry, and reads fill it only when no commit
-// raced them. It assumes this Store is the only process writing payments to
-// the file; Options.NoCache turns it off.
+// Payment and History are served from a cache of recently written and read
+// payments that the writer keeps exact: after each commit, in commit order,
+// every change updates or drops its entry, and reads fill it only when no
+// commit raced them. The cache answers only while this Store is the one
+// getpaid using the file: a second Store opening it (another process, or
+// this one) turns it off for good, as does Options.NoCache. Several
+// processes may share one file, each then reading from the database.
 //
 // The schema is embedded (migrations/*.sql) and applied by Open; Migrate
 // applies it alone, for a "getpaid migrate" command.
 //
-// BenchmarkLifecycle compares the drivers on this store's own workload:
+// BenchmarkLifecycle measures this store's own workload:
 //
 //	go test -run '^$' -bench Lifecycle -benchtime 3s ./sqlite/
 package sqlite

@@ -16,3 +16,14 @@ func MigrateTo(ctx context.Context, path string, opts Options, version int64) ([
 	defer db.Close()
 	return migrateTo(ctx, db, path, version)
 }
+
+// Cached reports whether s serves reads from its cache now.
+func Cached(s *Store) bool {
+	c := s.w.cache
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.usable()
+}

@@ -108,6 +108,9 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // Payment implements getpaid.Store.
 func (s *Store) Payment(ctx context.Context, id string) (*getpaid.Payment, error) {
+	if p, _, ok := s.w.cache.get(id); ok {
+		return p, nil
+	}
 	p, err := scanPayment(s.rs.payment.QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: payment %s: %w", id, readErr(err))
@@ -187,9 +190,19 @@ func scanPayments(rows *sql.Rows, err error) ([]*getpaid.Payment, error) {
 
 // History implements getpaid.Store.
 func (s *Store) History(ctx context.Context, paymentID string) ([]getpaid.Transition, error) {
+	if _, h, ok := s.w.cache.get(paymentID); ok {
+		return h, nil
+	}
+	gen := s.w.cache.generation()
 	h, err := s.history(ctx, paymentID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history of %s: %w", paymentID, readErr(err))
+	}
+	if s.w.cache != nil {
+		// Fill the cache for the next reads, unless a commit raced this read.
+		if p, err := scanPayment(s.rs.payment.QueryRowContext(ctx, paymentID)); err == nil {
+			s.w.cache.fill(gen, p, h)
+		}
 	}
 	return h, nil
 }

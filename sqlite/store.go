@@ -48,6 +48,14 @@ type Options struct {
 	// and each batch answered once flushed (see syncer); EXTRA is SQLite's
 	// own, a flush inside every commit.
 	Synchronous string
+	// NoCache turns off the cache of recently written and read payments
+	// that serves Payment and History without a query. The cache is on only
+	// while this Store is the one getpaid using the file (a second one,
+	// in this process or another, turns it off for good); set NoCache when
+	// something else writes payments to the file while getpaid runs.
+	NoCache bool
+	// CacheSize bounds that cache; 0 means 10,000 payments.
+	CacheSize int
 	// OnCommit, if set, is called after each batch transaction of the
 	// writer, with how many writes it carried and how long it took (from
 	// BEGIN to the end of COMMIT), for metrics. It runs on the writer's
@@ -70,6 +78,7 @@ type Store struct {
 	write *sql.DB // exactly one connection, owned by w
 	rs    *readStmts
 	w     *writer
+	solo  *solo // nil without the read cache
 
 	driver   string // for readiness probes
 	probeDSN string
@@ -169,9 +178,24 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, err
 	}
+	var so *solo
+	if !opts.NoCache {
+		if so, err = newSolo(path); err != nil {
+			w.close()
+			return nil, err
+		}
+		size := opts.CacheSize
+		if size <= 0 {
+			size = 10_000
+		}
+		w.cache = newCache(size, so)
+	}
 	read, err := sql.Open(driver, dsn(path, opts, true))
 	if err != nil {
 		w.close()
+		if so != nil {
+			_ = so.close()
+		}
 		return nil, err
 	}
 	n := opts.ReadConns
@@ -185,9 +209,12 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if err != nil {
 		w.close()
 		_ = read.Close()
+		if so != nil {
+			_ = so.close()
+		}
 		return nil, err
 	}
-	return &Store{read: read, write: write, rs: rs, w: w, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}, nil
+	return &Store{read: read, write: write, rs: rs, w: w, solo: so, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}, nil
 }
 
 // Migrate applies the pending migrations to the database at path, creating it
@@ -268,6 +295,9 @@ func syncMode(s string) (string, error) {
 func (s *Store) Close() error {
 	s.w.close()
 	err := errors.Join(s.rs.close(), s.read.Close(), s.write.Close())
+	if s.solo != nil {
+		err = errors.Join(err, s.solo.close())
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}

@@ -80,7 +80,8 @@ func (tx *wtx) insertEvent(e getpaid.Event) error {
 // CreatePayment implements getpaid.Store.
 func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
 	q := p.Clone()
-	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, opts) })
+	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.createPayment(q, opts) },
+		func(v any) { s.w.cache.written(v.(*getpaid.UpdateResult), 0) })
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create payment %s: %w", p.ID, err)
 	}
@@ -131,11 +132,16 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if m.Apply == nil {
 		return nil, fmt.Errorf("sqlite: update payment %s: %w: mutation without Apply", id, getpaid.ErrInvalidRequest)
 	}
-	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) })
+	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) },
+		func(v any) {
+			if u := v.(updated); u.res.Changed {
+				s.w.cache.written(u.res, u.prev)
+			}
+		})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update payment %s: %w", id, err)
 	}
-	return v.(*getpaid.UpdateResult), nil
+	return v.(updated).res, nil
 }
 
 // updatePayment is UpdatePayment's job on the writer: it writes what
@@ -168,7 +174,14 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	if err := tx.writeRows(id, res); err != nil {
 		return nil, err
 	}
-	return res, nil
+	return updated{res: res, prev: cur.Version}, nil
+}
+
+// updated is what updatePayment hands back: the result and the version the
+// payment had before (for the read cache).
+type updated struct {
+	res  *getpaid.UpdateResult
+	prev int64
 }
 
 // recordEvent records a mutation's event key for its payment first: a repeat

@@ -32,6 +32,7 @@ const (
 type job struct {
 	ctx   context.Context
 	fn    func(tx *wtx) (any, error)
+	after func(val any) // run after the commit, in commit order, under the cache's lock
 	state atomic.Int32
 	done  chan result // buffered: the writer never blocks answering
 }
@@ -50,6 +51,7 @@ type writer struct {
 	maxBatch int
 	onCommit func(Commit)
 	sync     *syncer // answers committed batches once durable; nil: at once
+	cache    *cache  // nil when reads are not cached
 
 	mu      sync.RWMutex // guards closed against concurrent submits
 	closed  bool
@@ -123,10 +125,16 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(
 // the job is dropped and ctx's error returned; after that, do waits for the
 // real outcome so the caller never hears "cancelled" for a committed change.
 func (w *writer) do(ctx context.Context, fn func(tx *wtx) (any, error)) (any, error) {
+	return w.doAfter(ctx, fn, nil)
+}
+
+// doAfter is do with a hook the writer runs after the commit, in commit
+// order, before anyone is answered: it keeps the read cache exact.
+func (w *writer) doAfter(ctx context.Context, fn func(tx *wtx) (any, error), after func(any)) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	j := &job{ctx: ctx, fn: fn, done: make(chan result, 1)}
+	j := &job{ctx: ctx, fn: fn, after: after, done: make(chan result, 1)}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -240,6 +248,13 @@ func (w *writer) run(batch []*job) {
 	if st != batchCommitted {
 		return // every job was answered with its error
 	}
+	w.cache.committed(func() {
+		for i, j := range taken {
+			if r := results[i]; j.after != nil && r.err == nil && r.panicked == nil {
+				j.after(r.val)
+			}
+		}
+	})
 	if w.sync != nil {
 		out := make([]answer, len(taken))
 		for i, j := range taken {

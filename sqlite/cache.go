@@ -1,0 +1,164 @@
+package sqlite
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// cache keeps recently written and read payments with their history in
+// memory, so that reading a payment being paid (the API's GETs, twice per
+// lifecycle) costs no query. The writer keeps it exact: after each commit,
+// in commit order, every change replaces its entry when the entry was at the
+// version the change started from, and drops it otherwise. Reads fill it
+// only when no commit happened while they read the database (the generation
+// did not move), so a stale row is never put back.
+//
+// It is only right while this Store is the one process writing the file:
+// solo watches for another getpaid opening it, and the cache is off for good
+// from the moment one did (or was there already). Tools writing the file
+// behind getpaid's back (the sqlite3 shell) are not seen: run them with
+// getpaid stopped, or set Options.NoCache.
+type cache struct {
+	solo *solo
+
+	mu    sync.Mutex
+	off   bool   // another process shares the file: never used again
+	max   int    // entries kept
+	gen   uint64 // bumped by every commit
+	m     map[string]*entry
+	order []string // insertion order, for eviction
+}
+
+type entry struct {
+	p    *getpaid.Payment
+	hist []getpaid.Transition
+}
+
+// newCache returns a cache of max entries guarded by s, or nil.
+func newCache(max int, s *solo) *cache {
+	if max <= 0 || s == nil {
+		return nil
+	}
+	return &cache{solo: s, max: max, m: make(map[string]*entry, max)}
+}
+
+// usable reports whether the cache may answer: this process is still the
+// only one to have opened the file since it did. Once not, never again.
+func (c *cache) usable() bool {
+	if c.off {
+		return false
+	}
+	if !c.solo.alone() {
+		c.off, c.m, c.order = true, nil, nil
+		return false
+	}
+	return true
+}
+
+// get returns copies of the cached payment and its history.
+func (c *cache) get(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
+	if c == nil {
+		return nil, nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.usable() {
+		return nil, nil, false
+	}
+	e, ok := c.m[id]
+	if !ok {
+		return nil, nil, false
+	}
+	return e.p.Clone(), slices.Clone(e.hist), true
+}
+
+// generation is read before a database read that may fill the cache.
+func (c *cache) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// fill stores what a read found, unless a commit happened since gen.
+func (c *cache) fill(gen uint64, p *getpaid.Payment, hist []getpaid.Transition) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || !c.usable() {
+		return
+	}
+	if _, ok := c.m[p.ID]; !ok {
+		c.put(p, hist)
+	}
+}
+
+// committed runs the writer's post-commit updates under the lock.
+func (c *cache) committed(apply func()) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if !c.off {
+		apply()
+	}
+}
+
+// put stores copies; c.mu is held.
+func (c *cache) put(p *getpaid.Payment, hist []getpaid.Transition) {
+	if _, ok := c.m[p.ID]; !ok {
+		c.order = append(c.order, p.ID)
+		for len(c.m) >= c.max && len(c.order) > 0 {
+			delete(c.m, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.m[p.ID] = &entry{p: p.Clone(), hist: slices.Clone(hist)}
+	if len(c.order) > 4*c.max { // ids evicted or replaced pile up: compact
+		live := c.order[:0]
+		seen := make(map[string]bool, len(c.m))
+		for _, id := range c.order {
+			if _, ok := c.m[id]; ok && !seen[id] {
+				seen[id] = true
+				live = append(live, id)
+			}
+		}
+		c.order = live
+	}
+}
+
+// written records a committed change of a payment; c.mu is held. A new
+// payment (prev 0) is stored with its first history row; a change from
+// version prev replaces an entry at prev and drops any other.
+func (c *cache) written(res *getpaid.UpdateResult, prev int64) {
+	p := res.Payment
+	if prev == 0 {
+		var hist []getpaid.Transition
+		if res.Transition != nil {
+			hist = []getpaid.Transition{*res.Transition}
+		}
+		c.put(p, hist)
+		return
+	}
+	e, ok := c.m[p.ID]
+	if !ok {
+		return
+	}
+	if e.p.Version != prev {
+		delete(c.m, p.ID)
+		return
+	}
+	hist := e.hist
+	if res.Transition != nil {
+		hist = append(slices.Clone(hist), *res.Transition)
+	}
+	c.m[p.ID] = &entry{p: p.Clone(), hist: hist}
+}

@@ -1,0 +1,114 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+// paid moves p (prepared) to paid through s.
+func payThrough(t *testing.T, s *sqlite.Store, p *getpaid.Payment, key string) {
+	t.Helper()
+	o := &getpaid.Observation{Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true, BrokerStatus: "paid"}
+	if _, err := s.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{EventKey: key, Cause: o.Cause(),
+		Apply: func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, o) }}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func created(t *testing.T, s *sqlite.Store) *getpaid.Payment {
+	t.Helper()
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-cache", Backend: "dummy", Status: getpaid.StatusNew,
+		Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	res, err := s.CreatePayment(context.Background(), p, getpaid.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Payment
+}
+
+func open(t *testing.T, path string, opts sqlite.Options) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// The read cache answers only while its Store is the one getpaid using the
+// file: a second Store, opened after or before it, in this process or
+// another, turns it off, and reads see what the other one wrote.
+func TestReadCacheOnlyWhenAlone(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("the read cache needs Linux's open file description locks")
+	}
+	ctx := context.Background()
+	t.Run("alone", func(t *testing.T) {
+		t.Parallel()
+		a := open(t, filepath.Join(t.TempDir(), "g.db"), sqlite.Options{})
+		p := created(t, a)
+		payThrough(t, a, p, "e1")
+		got, err := a.Payment(ctx, p.ID)
+		if err != nil || got.Status != getpaid.StatusPaid || !sqlite.Cached(a) {
+			t.Fatalf("read after own write: %v, %v, cached %v", got, err, sqlite.Cached(a))
+		}
+		h, err := a.History(ctx, p.ID)
+		if err != nil || len(h) != 1 || h[0].To != getpaid.StatusPaid {
+			t.Fatalf("history %+v, %v", h, err)
+		}
+	})
+	t.Run("another opens later", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "g.db")
+		a := open(t, path, sqlite.Options{})
+		p := created(t, a)
+		if _, err := a.Payment(ctx, p.ID); err != nil || !sqlite.Cached(a) {
+			t.Fatalf("alone, not cached: %v", err)
+		}
+		b := open(t, path, sqlite.Options{})
+		payThrough(t, b, p, "e1")
+		got, err := a.Payment(ctx, p.ID)
+		if err != nil || got.Status != getpaid.StatusPaid {
+			t.Fatalf("A reads %v, %v after B paid it; want paid", got, err)
+		}
+		if sqlite.Cached(a) || sqlite.Cached(b) {
+			t.Fatal("a cache stays on with two stores on one file")
+		}
+		_ = b.Close()
+		if sqlite.Cached(a) {
+			t.Fatal("the cache came back after the other store closed (it may have missed its writes)")
+		}
+	})
+	t.Run("another was open before", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "g.db")
+		b := open(t, path, sqlite.Options{})
+		a := open(t, path, sqlite.Options{})
+		p := created(t, a)
+		if _, err := a.Payment(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		payThrough(t, b, p, "e1")
+		if got, err := a.Payment(ctx, p.ID); err != nil || got.Status != getpaid.StatusPaid {
+			t.Fatalf("A reads %v, %v after B paid it; want paid", got, err)
+		}
+		if sqlite.Cached(a) {
+			t.Fatal("cache on while another store was already open")
+		}
+	})
+	t.Run("NoCache", func(t *testing.T) {
+		t.Parallel()
+		a := open(t, filepath.Join(t.TempDir(), "g.db"), sqlite.Options{NoCache: true})
+		created(t, a)
+		if sqlite.Cached(a) {
+			t.Fatal("cache on with NoCache")
+		}
+	})
+}
