@@ -34,6 +34,9 @@ type cache struct {
 type entry struct {
 	p    *getpaid.Payment
 	hist []getpaid.Transition
+	// noOps: the payment has no money operations (it was created by this
+	// Store and none was written since), so listing them needs no query.
+	noOps bool
 }
 
 // newCache returns a cache of max entries guarded by s, or nil.
@@ -135,9 +138,10 @@ func (c *cache) put(p *getpaid.Payment, hist []getpaid.Transition) {
 	}
 }
 
-// written records a committed change of a payment; c.mu is held. A new
-// payment (prev 0) is stored with its first history row; a change from
-// version prev replaces an entry at prev and drops any other.
+// written records a committed change of a payment, or a new money
+// operation of it; c.mu is held. A new payment (prev 0) is stored with its
+// first history row; a change from version prev replaces an entry at prev
+// and drops any other.
 func (c *cache) written(res *getpaid.UpdateResult, prev int64) {
 	p := res.Payment
 	if prev == 0 {
@@ -146,10 +150,15 @@ func (c *cache) written(res *getpaid.UpdateResult, prev int64) {
 			hist = []getpaid.Transition{*res.Transition}
 		}
 		c.put(p, hist)
+		c.m[p.ID].noOps = !res.OperationNew
 		return
 	}
 	e, ok := c.m[p.ID]
 	if !ok {
+		return
+	}
+	if !res.Changed { // only a new operation
+		e.noOps = false
 		return
 	}
 	if e.p.Version != prev {
@@ -160,5 +169,20 @@ func (c *cache) written(res *getpaid.UpdateResult, prev int64) {
 	if res.Transition != nil {
 		hist = append(slices.Clone(hist), *res.Transition)
 	}
-	c.m[p.ID] = &entry{p: p.Clone(), hist: hist}
+	c.m[p.ID] = &entry{p: p.Clone(), hist: hist, noOps: e.noOps && !res.OperationNew}
+}
+
+// withoutOperations reports whether payment id is known to have no money
+// operations.
+func (c *cache) withoutOperations(id string) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.usable() {
+		return false
+	}
+	e, ok := c.m[id]
+	return ok && e.noOps
 }

@@ -77,6 +77,10 @@ func (s *Store) Operation(ctx context.Context, id string) (*getpaid.Operation, e
 // Operations implements getpaid.Store. The cursor is the seq of the last
 // operation of the previous page.
 func (s *Store) Operations(ctx context.Context, f getpaid.OperationFilter) (*getpaid.OperationPage, error) {
+	if f.PaymentID != "" && (f == getpaid.OperationFilter{PaymentID: f.PaymentID, Limit: f.Limit}) && f.Limit >= 0 &&
+		f.Limit <= getpaid.MaxPageSize && s.w.cache.withoutOperations(f.PaymentID) {
+		return &getpaid.OperationPage{}, nil // a payment's page, known to be empty
+	}
 	var w where
 	w.add("payment_id = ?", f.PaymentID)
 	w.add("state = ?", string(f.State))

@@ -134,7 +134,7 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	}
 	v, err := s.w.doAfter(ctx, func(tx *wtx) (any, error) { return tx.updatePayment(id, m) },
 		func(v any) {
-			if u := v.(updated); u.res.Changed {
+			if u := v.(updated); u.res.Changed || u.res.OperationNew {
 				s.w.cache.written(u.res, u.prev)
 			}
 		})
