@@ -171,13 +171,29 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 			return nil, err
 		}
 	}
-	w, err := newWriter(ctx, conn, opts.MaxBatch, opts.OnCommit, sync)
+	// Checkpoints run beside the writer, not inside its commits.
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
+		if sync != nil {
+			sync.close()
+		}
+		return nil, unavailable(err)
+	}
+	cp, err := newCheckpointer(driver, dsn(path, opts, false), 200*time.Millisecond)
 	if err != nil {
 		if sync != nil {
 			sync.close()
 		}
 		return nil, err
 	}
+	w, err := newWriter(ctx, conn, opts.MaxBatch, opts.OnCommit, sync)
+	if err != nil {
+		if sync != nil {
+			sync.close()
+		}
+		_ = cp.close()
+		return nil, err
+	}
+	w.cp = cp
 	var so *solo
 	if !opts.NoCache {
 		if so, err = newSolo(path); err != nil {

@@ -52,6 +52,7 @@ type writer struct {
 	onCommit func(Commit)
 	sync     *syncer // answers committed batches once durable; nil: at once
 	cache    *cache  // nil when reads are not cached
+	cp       *checkpointer
 
 	mu      sync.RWMutex // guards closed against concurrent submits
 	closed  bool
@@ -178,6 +179,9 @@ func (w *writer) close() {
 	if w.sync != nil {
 		w.sync.close()
 	}
+	if w.cp != nil {
+		_ = w.cp.close()
+	}
 	w.st.close()
 	_ = w.conn.Close()
 }
@@ -247,6 +251,9 @@ func (w *writer) run(batch []*job) {
 	}
 	if st != batchCommitted {
 		return // every job was answered with its error
+	}
+	if w.cp != nil {
+		w.cp.committed()
 	}
 	w.cache.committed(func() {
 		for i, j := range taken {
