@@ -100,7 +100,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		// A delivery waits while an earlier one of its payment to its
 		// consumer is pending: consumers get a payment's events in order.
-		rows, err := tx.conn.QueryContext(tx.ctx, `SELECT `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
+		rows, err := tx.query(`SELECT `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
 			FROM deliveries d JOIN outbox o ON o.id = d.event_id
 			WHERE d.state = 'pending' AND d.consumer IN (`+in+`) AND d.next_at <= ? AND d.lease_until <= ?
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
@@ -154,7 +154,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		t := now()
 		for _, r := range results {
-			d, err := scanDelivery(tx.conn.QueryRowContext(tx.ctx, "SELECT "+deliveryCols+
+			d, err := scanDelivery(tx.queryRow("SELECT "+deliveryCols+
 				" FROM deliveries WHERE id = ? AND lease_owner = ? AND state = 'pending'", r.ID, r.Owner))
 			if err != nil {
 				if err := readErr(err); err != getpaid.ErrNotFound {

@@ -112,7 +112,7 @@ func (s *Store) DueOperations(ctx context.Context, r getpaid.DueRequest) ([]*get
 		limit = -1
 	}
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		rows, err := tx.conn.QueryContext(tx.ctx, "SELECT "+operationCols+` FROM operations
+		rows, err := tx.query("SELECT "+operationCols+` FROM operations
 			WHERE (state IN ('unknown', 'pending') AND next_check_at <= ?)
 			   OR (state = 'submitting' AND updated_at < ? AND next_check_at <= ?)
 			ORDER BY next_check_at, seq LIMIT `+limitSQL(limit), nanos(r.Now), nanosOrZero(r.SubmittingBefore), nanos(r.Now))

@@ -18,6 +18,11 @@ type writeStmts struct {
 	insertHistory, insertEvent, insertApplied              *sql.Stmt
 
 	all []*sql.Stmt
+
+	// byText are the statements built per call (lists of consumers,
+	// filters), prepared on the write connection at their first use: SQLite
+	// parses and plans a statement in about the time it takes to run one.
+	byText map[string]*sql.Stmt
 }
 
 // prepareWrites prepares every write statement on conn.
@@ -66,6 +71,9 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 // close closes the prepared statements.
 func (st *writeStmts) close() {
 	for _, s := range st.all {
+		_ = s.Close()
+	}
+	for _, s := range st.byText {
 		_ = s.Close()
 	}
 }
@@ -157,7 +165,7 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	}
 	var op *getpaid.Operation
 	if m.Operation != nil && m.Operation.New == nil {
-		op, err = scanOperation(tx.conn.QueryRowContext(tx.ctx, "SELECT "+operationCols+" FROM operations WHERE id = ? AND payment_id = ?", m.Operation.ID, id))
+		op, err = scanOperation(tx.queryRow("SELECT "+operationCols+" FROM operations WHERE id = ? AND payment_id = ?", m.Operation.ID, id))
 		if err != nil {
 			return nil, fmt.Errorf("operation %s: %w", m.Operation.ID, readErr(err))
 		}
@@ -283,7 +291,7 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 		return out, nil
 	}
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		out, err := scanPayments(tx.conn.QueryContext(tx.ctx, q, args...))
+		out, err := scanPayments(tx.query(q, args...))
 		if err != nil {
 			return nil, readErr(err)
 		}

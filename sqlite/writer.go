@@ -94,11 +94,60 @@ func stmtErr(err error) error {
 
 // execSQL is exec for a statement built per call.
 func (tx *wtx) execSQL(q string, args ...any) (sql.Result, error) {
-	r, err := tx.conn.ExecContext(tx.ctx, q, args...)
+	st, err := tx.stmt(q)
+	if err != nil {
+		return nil, stmtErr(err)
+	}
+	var r sql.Result
+	if st != nil {
+		r, err = st.ExecContext(tx.ctx, args...)
+	} else {
+		r, err = tx.conn.ExecContext(tx.ctx, q, args...)
+	}
 	if err == nil {
 		tx.dirty = true
 	}
 	return r, stmtErr(err)
+}
+
+// query runs a read statement built per call inside the transaction.
+func (tx *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := tx.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return tx.conn.QueryContext(tx.ctx, q, args...)
+	}
+	return st.QueryContext(tx.ctx, args...)
+}
+
+// queryRow is query for one row.
+func (tx *wtx) queryRow(q string, args ...any) *sql.Row {
+	if st, err := tx.stmt(q); err == nil && st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
+	return tx.conn.QueryRowContext(tx.ctx, q, args...)
+}
+
+// stmt returns q prepared on the write connection (once), or nil when too
+// many texts were prepared already. Only the writer goroutine calls it.
+func (tx *wtx) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := tx.st.byText[q]; ok {
+		return st, nil
+	}
+	if len(tx.st.byText) >= maxCachedStmts {
+		return nil, nil
+	}
+	st, err := tx.conn.PrepareContext(tx.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if tx.st.byText == nil {
+		tx.st.byText = map[string]*sql.Stmt{}
+	}
+	tx.st.byText[q] = st
+	return st, nil
 }
 
 // newWriter prepares the write statements on conn and starts the loop.
