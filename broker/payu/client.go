@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -24,71 +23,8 @@ const (
 	maxBody       = 1 << 20
 )
 
-// tokenCache holds one OAuth token. Concurrent callers needing a new token
-// wait for a single fetch (single-flight).
-type tokenCache struct {
-	mu       sync.Mutex
-	token    string
-	expires  time.Time
-	inflight chan struct{} // closed when the running fetch ends
-	lastErr  error
-	gaveUp   bool // the last fetch failed because its caller's context ended
-}
-
-// token returns a valid access token, fetching one if needed.
-func (b *Broker) token(ctx context.Context) (string, error) {
-	c := &b.tokens
-	for {
-		c.mu.Lock()
-		if c.token != "" && b.now().Before(c.expires) {
-			t := c.token
-			c.mu.Unlock()
-			return t, nil
-		}
-		if ch := c.inflight; ch != nil {
-			c.mu.Unlock()
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				return "", &getpaid.BrokerError{Op: "payu: oauth", Retryable: true, Err: ctx.Err()}
-			}
-			c.mu.Lock()
-			err, gaveUp := c.lastErr, c.gaveUp
-			ok := c.token != "" && b.now().Before(c.expires)
-			c.mu.Unlock()
-			if !ok && err != nil && !gaveUp {
-				return "", err // share the failure: no stampede on a broker that is down
-			}
-			continue // a token, or the fetching caller gave up: try again for this one
-		}
-		ch := make(chan struct{})
-		c.inflight = ch
-		c.mu.Unlock()
-		tok, ttl, err := b.fetchToken(ctx)
-		c.mu.Lock()
-		c.inflight, c.lastErr, c.gaveUp = nil, err, err != nil && ctx.Err() != nil
-		if err == nil {
-			c.token = tok
-			c.expires = b.now().Add(ttl - refreshMargin)
-		}
-		c.mu.Unlock()
-		close(ch)
-		if err != nil {
-			return "", err
-		}
-		return tok, nil
-	}
-}
-
-// invalidate forgets tok if it is still the cached token.
-func (b *Broker) invalidate(tok string) {
-	b.tokens.mu.Lock()
-	if b.tokens.token == tok {
-		b.tokens.token = ""
-	}
-	b.tokens.mu.Unlock()
-}
-
+// fetchToken asks for a client_credentials token, used until refreshMargin
+// before it expires.
 func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	const op = "payu: oauth"
 	form := url.Values{
@@ -126,7 +62,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if ttl <= refreshMargin {
 		ttl = refreshMargin + time.Second // use it once, then fetch again
 	}
-	return v.AccessToken, ttl, nil
+	return v.AccessToken, ttl - refreshMargin, nil
 }
 
 // send performs req and reads a bounded body.
@@ -182,7 +118,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 	}
 	mutating := method != http.MethodGet
 	for attempt := 0; ; attempt++ {
-		tok, err := b.token(ctx)
+		tok, err := b.tokens.Token(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +140,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 			return nil, classifyTransport(op, mutating, err)
 		}
 		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			b.invalidate(tok)
+			b.tokens.Invalidate(tok)
 			continue
 		}
 		var st struct {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -24,70 +23,9 @@ const (
 	refreshMargin = 5 * time.Minute
 )
 
-// tokenCache holds one OAuth token. Callers needing a new one while a fetch
-// runs wait for that fetch (one request for any number of callers).
-type tokenCache struct {
-	mu       sync.Mutex
-	token    string
-	renewAt  time.Time
-	inflight chan struct{} // closed when the running fetch ends
-	lastErr  error
-	gaveUp   bool // the last fetch ended because its caller's context did
-}
-
-// token returns a valid access token, fetching one if needed.
-func (b *Broker) token(ctx context.Context) (string, error) {
-	c := &b.tokens
-	for {
-		c.mu.Lock()
-		if c.token != "" && b.now().Before(c.renewAt) {
-			t := c.token
-			c.mu.Unlock()
-			return t, nil
-		}
-		if ch := c.inflight; ch != nil {
-			c.mu.Unlock()
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				return "", &getpaid.BrokerError{Op: "tpay: oauth", Retryable: true, Err: ctx.Err()}
-			}
-			c.mu.Lock()
-			err, gaveUp := c.lastErr, c.gaveUp
-			ok := c.token != "" && b.now().Before(c.renewAt)
-			c.mu.Unlock()
-			if !ok && err != nil && !gaveUp {
-				return "", err // share the failure: no stampede on a broker that is down
-			}
-			continue
-		}
-		ch := make(chan struct{})
-		c.inflight = ch
-		c.mu.Unlock()
-		tok, ttl, err := b.fetchToken(ctx)
-		c.mu.Lock()
-		c.inflight, c.lastErr, c.gaveUp = nil, err, err != nil && ctx.Err() != nil
-		if err == nil {
-			margin := min(refreshMargin, ttl/10)
-			c.token, c.renewAt = tok, b.now().Add(ttl-margin)
-		}
-		c.mu.Unlock()
-		close(ch)
-		return tok, err
-	}
-}
-
-// invalidate forgets tok if it is still the cached token.
-func (b *Broker) invalidate(tok string) {
-	b.tokens.mu.Lock()
-	if b.tokens.token == tok {
-		b.tokens.token = ""
-	}
-	b.tokens.mu.Unlock()
-}
-
 // fetchToken asks POST /oauth/auth (form-encoded client_id, client_secret)
-// for a Bearer token; Tpay answers expires_in 7200.
+// for a Bearer token; Tpay answers expires_in 7200. The token is used until
+// refreshMargin (at most a tenth of its life) before it expires.
 func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	const op = "tpay: oauth"
 	form := url.Values{"client_id": {b.cfg.ClientID}, "client_secret": {b.cfg.ClientSecret}}
@@ -116,7 +54,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if ttl <= 0 {
 		ttl = time.Minute // use it briefly, then ask again
 	}
-	return v.AccessToken, ttl, nil
+	return v.AccessToken, ttl - min(refreshMargin, ttl/10), nil
 }
 
 // send performs req and reads a bounded body.
@@ -150,7 +88,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 	}
 	mutating := method != http.MethodGet
 	for attempt := 0; ; attempt++ {
-		tok, err := b.token(ctx)
+		tok, err := b.tokens.Token(ctx)
 		if err != nil {
 			return err
 		}
@@ -172,7 +110,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 			return classifyTransport(op, mutating, err)
 		}
 		if code == http.StatusUnauthorized && attempt == 0 {
-			b.invalidate(tok)
+			b.tokens.Invalidate(tok)
 			continue
 		}
 		if code < 200 || code > 299 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -65,7 +66,7 @@ type Broker struct {
 	currencies []string
 	client     *http.Client
 	now        func() time.Time
-	tokens     tokenCache
+	tokens     *brokerhttp.Tokens
 	certs      certCache
 	env        atomic.Pointer[getpaid.Env]
 }
@@ -143,7 +144,9 @@ func New(cfg Config) (*Broker, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Broker{cfg: cfg, base: base, prefix: prefix, currencies: slices.Clone(cur), client: &client, now: now}, nil
+	b := &Broker{cfg: cfg, base: base, prefix: prefix, currencies: slices.Clone(cur), client: &client, now: now}
+	b.tokens = brokerhttp.NewTokens("tpay: oauth", now, b.fetchToken)
+	return b, nil
 }
 
 // Provision implements getpaid.Provisioner: transactions carry the backend's
