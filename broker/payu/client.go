@@ -5,22 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 const (
 	tokenPath     = "/pl/standard/user/oauth/authorize"
 	ordersPath    = "/api/v2_1/orders"
 	refreshMargin = 60 * time.Second
-	maxBody       = 1 << 20
 )
 
 // fetchToken asks for a client_credentials token, used until refreshMargin
@@ -38,9 +36,9 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, body, err := b.send(req)
+	code, body, err := brokerhttp.Send(b.client, req, op, false)
 	if err != nil {
-		return "", 0, classifyTransport(op, false, err)
+		return "", 0, err
 	}
 	var v struct {
 		AccessToken string `json:"access_token"`
@@ -50,33 +48,17 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		Desc        string `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &v)
-	if resp.StatusCode != http.StatusOK {
-		e := &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Retryable: retryableStatus(resp.StatusCode),
-			Err: fmt.Errorf("%s %s", v.Error, v.Desc)}
-		return "", 0, e
+	if code != http.StatusOK {
+		return "", 0, brokerhttp.StatusError(op, code, false, v.Error+" "+v.Desc)
 	}
 	if v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
-		return "", 0, &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Err: errors.New("no bearer access_token in response")}
+		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no bearer access_token in response")}
 	}
 	ttl := time.Duration(v.ExpiresIn) * time.Second
 	if ttl <= refreshMargin {
 		ttl = refreshMargin + time.Second // use it once, then fetch again
 	}
 	return v.AccessToken, ttl - refreshMargin, nil
-}
-
-// send performs req and reads a bounded body.
-func (b *Broker) send(req *http.Request) (*http.Response, []byte, error) {
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, body, nil
 }
 
 // payuStatus is PayU's "status" object.
@@ -135,11 +117,11 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 		if payload != nil || mutating {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		resp, body, err := b.send(req)
+		code, body, err := brokerhttp.Send(b.client, req, op, mutating)
 		if err != nil {
-			return nil, classifyTransport(op, mutating, err)
+			return nil, err
 		}
-		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+		if code == http.StatusUnauthorized && attempt == 0 {
 			b.tokens.Invalidate(tok)
 			continue
 		}
@@ -147,30 +129,12 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 			Status payuStatus `json:"status"`
 		}
 		_ = json.Unmarshal(body, &st)
-		code := resp.StatusCode
 		if code >= 200 && code < 300 || code == http.StatusFound {
 			if strings.HasPrefix(st.Status.StatusCode, "ERROR") || st.Status.StatusCode == "BUSINESS_ERROR" {
 				return nil, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New(st.Status.String())}
 			}
 			return body, nil
 		}
-		return nil, &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code),
-			Happened: mutating && code >= 500, Err: errors.New(st.Status.String())}
+		return nil, brokerhttp.StatusError(op, code, mutating, st.Status.String())
 	}
-}
-
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
-}
-
-// classifyTransport turns a network failure into a retryable BrokerError.
-// Happened is false only when the connection was never made or the request
-// could not have changed anything (GET).
-func classifyTransport(op string, mutating bool, err error) error {
-	happened := mutating
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		happened = false
-	}
-	return &getpaid.BrokerError{Op: op, Retryable: true, Happened: happened, Err: err}
 }

@@ -146,17 +146,8 @@ func New(cfg Config) (*Broker, error) {
 	case cfg.ValidityTime < 0 || (cfg.ValidityTime > 0 && cfg.ValidityTime < time.Second):
 		return nil, fmt.Errorf("payu: validity_time %s: want at least one second", cfg.ValidityTime)
 	}
-	var client http.Client
-	if cfg.HTTPClient != nil {
-		client = *cfg.HTTPClient
-	} else {
-		client.Timeout = DefaultTimeout
-	}
-	if cfg.Timeout > 0 {
-		client.Timeout = cfg.Timeout
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	b := &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: &client}
+	client := brokerhttp.NoRedirects(brokerhttp.Client(cfg.HTTPClient, cfg.Timeout, DefaultTimeout))
+	b := &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: client}
 	b.tokens = brokerhttp.NewTokens("payu: oauth", cfg.Now, b.fetchToken)
 	return b, nil
 }

@@ -7,18 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 const (
 	tokenPath = "/oauth/auth"
-	maxBody   = 1 << 20
 	// refreshMargin is how long before its expiry a token is replaced.
 	refreshMargin = 5 * time.Minute
 )
@@ -35,9 +34,9 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	code, body, err := b.send(req)
+	code, body, err := brokerhttp.Send(b.client, req, op, false)
 	if err != nil {
-		return "", 0, classifyTransport(op, false, err)
+		return "", 0, err
 	}
 	var v struct {
 		AccessToken string `json:"access_token"`
@@ -45,7 +44,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if code != http.StatusOK {
-		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code), Err: errors.New(errorText(body))}
+		return "", 0, brokerhttp.StatusError(op, code, false, errorText(body))
 	}
 	if err := json.Unmarshal(body, &v); err != nil || v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no Bearer access_token in the answer")}
@@ -55,20 +54,6 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		ttl = time.Minute // use it briefly, then ask again
 	}
 	return v.AccessToken, ttl - min(refreshMargin, ttl/10), nil
-}
-
-// send performs req and reads a bounded body.
-func (b *Broker) send(req *http.Request) (int, []byte, error) {
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return resp.StatusCode, nil, err
-	}
-	return resp.StatusCode, body, nil
 }
 
 // call sends an authorised JSON request and decodes a 2xx answer into out.
@@ -105,17 +90,16 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		code, body, err := b.send(req)
+		code, body, err := brokerhttp.Send(b.client, req, op, mutating)
 		if err != nil {
-			return classifyTransport(op, mutating, err)
+			return err
 		}
 		if code == http.StatusUnauthorized && attempt == 0 {
 			b.tokens.Invalidate(tok)
 			continue
 		}
 		if code < 200 || code > 299 {
-			return &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code), Happened: mutating && code >= 500,
-				Err: errors.New(errorText(body))}
+			return brokerhttp.StatusError(op, code, mutating, errorText(body))
 		}
 		var res struct {
 			Result string `json:"result"`
@@ -168,28 +152,5 @@ func errorText(raw []byte) string {
 			return strings.TrimSpace(v.Error + " " + v.Desc)
 		}
 	}
-	s := strings.TrimSpace(string(raw))
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	if s == "" {
-		s = "no error text"
-	}
-	return s
-}
-
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
-}
-
-// classifyTransport turns a network failure into a retryable BrokerError.
-// Happened is false only when the connection was never made or the request
-// could not have changed anything.
-func classifyTransport(op string, mutating bool, err error) error {
-	happened := mutating
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		happened = false
-	}
-	return &getpaid.BrokerError{Op: op, Retryable: true, Happened: happened, Err: err}
+	return brokerhttp.Snippet(raw)
 }
