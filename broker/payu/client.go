@@ -30,13 +30,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		"client_id":     {b.cfg.ClientID},
 		"client_secret": {b.cfg.ClientSecret},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+tokenPath, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", 0, &getpaid.BrokerError{Op: op, Err: err}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	code, body, err := brokerhttp.Send(b.client, req, op, false)
+	code, body, err := brokerhttp.PostForm(ctx, b.client, b.base+tokenPath, form, op, false)
 	if err != nil {
 		return "", 0, err
 	}

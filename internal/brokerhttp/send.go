@@ -1,10 +1,12 @@
 package brokerhttp
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -50,6 +52,18 @@ func Send(client *http.Client, req *http.Request, op string, changes bool) (code
 		return resp.StatusCode, nil, &getpaid.BrokerError{Op: op, Retryable: true, Happened: changes, Status: resp.StatusCode, Err: err}
 	}
 	return resp.StatusCode, body, nil
+}
+
+// PostForm posts form to target, asking for JSON, with Send: the request of
+// an OAuth client_credentials grant.
+func PostForm(ctx context.Context, client *http.Client, target string, form url.Values, op string, changes bool) (code int, body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, &getpaid.BrokerError{Op: op, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	return Send(client, req, op, changes)
 }
 
 // Transport classifies a request that got no answer: retryable, and

@@ -11,24 +11,13 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestTokensCachesUntilRenewal(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	var clock atomic.Int64 // the time, in nanoseconds since 1970
+	clock.Store(time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	var fetches atomic.Int32
-	c := NewTokens("x: oauth", clk.now, func(context.Context) (string, time.Duration, error) {
+	c := NewTokens("x: oauth", now, func(context.Context) (string, time.Duration, error) {
 		n := fetches.Add(1)
 		return string(rune('a' + n - 1)), time.Minute, nil
 	})
@@ -40,7 +29,7 @@ func TestTokensCachesUntilRenewal(t *testing.T) {
 	}{
 		{0, "a", 1}, {59 * time.Second, "a", 1}, {time.Second, "b", 2}, {0, "b", 2},
 	} {
-		clk.add(step.advance)
+		clock.Add(int64(step.advance))
 		tok, err := c.Token(ctx)
 		if err != nil || tok != step.want || fetches.Load() != step.fetches {
 			t.Fatalf("step %d: %q, %v after %d fetches; want %q after %d", i, tok, err, fetches.Load(), step.want, step.fetches)
