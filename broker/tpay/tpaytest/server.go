@@ -15,14 +15,15 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
 // Failure modes for SetFailure.
 const (
-	FailureNone    = ""        // healthy
-	Failure5xx     = "5xx"     // every API call answers 503
-	FailureTimeout = "timeout" // every API call hangs until the client gives up
+	FailureNone    = simkit.FailureNone    // healthy
+	Failure5xx     = simkit.Failure5xx     // every API call answers 503
+	FailureTimeout = simkit.FailureTimeout // every API call hangs until the client gives up
 )
 
 // Buyer outcomes for Pay and the payment page.
@@ -91,8 +92,6 @@ type Server struct {
 
 	mu         sync.Mutex
 	base       string
-	failure    string
-	opFault    string
 	tokens     map[string]time.Time
 	tokenCount int
 	byID       map[string]*transaction
@@ -101,9 +100,10 @@ type Server struct {
 	key        *rsa.PrivateKey   // signs notifications
 	seq        int
 
+	life   *simkit.Life // ended by Close: stops deliveries and hung requests
+	down   *simkit.Faults
+	ops    *simkit.Faults
 	sender *tpaynotify.Sender
-	done   chan struct{}
-	once   sync.Once
 	ts     *httptest.Server
 }
 
@@ -138,12 +138,22 @@ func New(cfg Config) *Server {
 		}
 		cfg.PKI = pki
 	}
+	life := simkit.NewLife()
+	timeout := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusGatewayTimeout, failed("timeout", "Gateway timeout", ""))
+	}
 	return &Server{
 		cfg: cfg, tokens: map[string]time.Time{}, byID: map[string]*transaction{}, byCRC: map[string]*transaction{},
-		certs:  map[string][]byte{tpay.RootCertPath: PEM(cfg.PKI.Root), CertPath: PEM(cfg.PKI.Cert)},
-		key:    cfg.PKI.Key,
-		sender: tpaynotify.NewSender(cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient),
-		done:   make(chan struct{}),
+		certs: map[string][]byte{tpay.RootCertPath: PEM(cfg.PKI.Root), CertPath: PEM(cfg.PKI.Cert)},
+		key:   cfg.PKI.Key,
+		life:  life,
+		down: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusServiceUnavailable, failed("service_unavailable", "Service temporarily unavailable", ""))
+		}, timeout),
+		ops: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusInternalServerError, failed("internal_error", "Internal server error; nothing was done", ""))
+		}, timeout),
+		sender: tpaynotify.NewSender(life, cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient),
 	}
 }
 
@@ -175,11 +185,7 @@ func (s *Server) URL() string {
 
 // SetFailure switches the API's failure mode: "" healthy, "5xx", "timeout".
 // The payment page, the certificates and notifications are not affected.
-func (s *Server) SetFailure(mode string) {
-	s.mu.Lock()
-	s.failure = mode
-	s.mu.Unlock()
-}
+func (s *Server) SetFailure(mode string) { s.down.Set(mode) }
 
 // ServeCert serves cert at path (under the simulator's URL, so under a
 // backend's trusted prefix): tests place a certificate there that does not
@@ -217,16 +223,12 @@ func (s *Server) Notifications() []tpaynotify.Delivery { return s.sender.Log() }
 
 // Quiet waits until every notification was acknowledged or given up.
 func (s *Server) Quiet(ctx context.Context) error {
-	if err := s.sender.Quiet(ctx); err != nil {
-		return fmt.Errorf("tpaytest: notifications still in flight: %w", err)
-	}
-	return nil
+	return s.life.Quiet(ctx, "tpaytest: notifications")
 }
 
 // Close stops notification retries and hung requests and, after Start, the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
-	s.sender.Close()
+	s.life.Close()
 	if s.ts != nil {
 		s.ts.CloseClientConnections()
 		s.ts.Close()

@@ -22,32 +22,12 @@ import (
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	forms := edge.NewLimiter(edge.LimiterConfig{})
-	form := edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.form))
+	form := edge.FormPage(forms, edge.DefaultFormBytes, s.down.Outage(s.form))
 	mux.Handle("GET /{$}", form)
 	mux.Handle("POST /{$}", form)
 	mux.Handle("GET /pay/{title}", edge.Page(http.HandlerFunc(s.page)))
 	mux.Handle("POST /pay/{title}", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.choose)))
 	return mux
-}
-
-// failing applies the failure mode; true when the request was answered.
-func (s *Server) failing(w http.ResponseWriter, r *http.Request) bool {
-	s.mu.Lock()
-	mode := s.failure
-	s.mu.Unlock()
-	switch mode {
-	case "5xx":
-		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
-		return true
-	case "timeout":
-		select {
-		case <-r.Context().Done():
-		case <-time.After(time.Minute):
-		}
-		http.Error(w, "gateway timeout", http.StatusGatewayTimeout)
-		return true
-	}
-	return false
 }
 
 // pick returns the first non-empty value among the names (current, then old).
@@ -63,9 +43,6 @@ func pick(f url.Values, names ...string) string {
 // form takes the signed payment form, checks it like Tpay and registers a
 // transaction; the buyer is sent on to its page.
 func (s *Server) form(w http.ResponseWriter, r *http.Request) {
-	if s.failing(w, r) {
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "unreadable form", http.StatusBadRequest)
 		return

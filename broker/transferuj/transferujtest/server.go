@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -54,10 +55,11 @@ type Server struct {
 	cfg     Config
 	mu      sync.Mutex
 	base    string
-	failure string
 	byTitle map[string]*transaction
 	byCRC   map[string]*transaction
 	seq     int
+	life    *simkit.Life // ended by Close: stops deliveries and hung requests
+	down    *simkit.Faults
 	sender  *tpaynotify.Sender
 	ts      *httptest.Server
 }
@@ -73,8 +75,14 @@ func New(cfg Config) *Server {
 	if cfg.Currency == "" {
 		cfg.Currency = "PLN"
 	}
-	return &Server{cfg: cfg, byTitle: map[string]*transaction{}, byCRC: map[string]*transaction{},
-		sender: tpaynotify.NewSender(cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient)}
+	life := simkit.NewLife()
+	return &Server{cfg: cfg, byTitle: map[string]*transaction{}, byCRC: map[string]*transaction{}, life: life,
+		down: simkit.NewFaults(life, time.Minute, func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		}, func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "gateway timeout", http.StatusGatewayTimeout)
+		}),
+		sender: tpaynotify.NewSender(life, cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient)}
 }
 
 // Start runs a simulator on a local httptest server.
@@ -104,23 +112,17 @@ func (s *Server) URL() string {
 
 // SetFailure makes the payment panel fail: "" healthy, "5xx" answer 503,
 // "timeout" hold requests for a minute (or until Close).
-func (s *Server) SetFailure(mode string) {
-	s.mu.Lock()
-	s.failure = mode
-	s.mu.Unlock()
-}
+func (s *Server) SetFailure(mode string) { s.down.Set(mode) }
 
 // Quiet waits until every notification was acknowledged or given up.
 func (s *Server) Quiet(ctx context.Context) error {
-	if err := s.sender.Quiet(ctx); err != nil {
-		return fmt.Errorf("transferujtest: notifications still in flight: %w", err)
-	}
-	return nil
+	return s.life.Quiet(ctx, "transferujtest: notifications")
 }
 
-// Close stops notification retries and, after Start, the server.
+// Close stops notification retries and hung requests and, after Start, the
+// server.
 func (s *Server) Close() {
-	s.sender.Close()
+	s.life.Close()
 	if s.ts != nil {
 		s.ts.CloseClientConnections()
 		s.ts.Close()
