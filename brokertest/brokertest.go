@@ -5,15 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/memory"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
@@ -121,19 +120,7 @@ func NewBuyerRequest(ctx context.Context, rd *getpaid.Redirect) (*http.Request, 
 	if rd == nil || rd.URL == "" {
 		return nil, errors.New("brokertest: no redirect")
 	}
-	if rd.Method == http.MethodPost {
-		form := url.Values{}
-		for k, v := range rd.Fields {
-			form.Set(k, v)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rd.URL, strings.NewReader(form.Encode()))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		return req, nil
-	}
-	return http.NewRequestWithContext(ctx, http.MethodGet, rd.URL, nil)
+	return simkit.BuyerRequest(ctx, rd)
 }
 
 // stores are the stores every case runs on: the suite's guarantees must

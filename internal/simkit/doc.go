@@ -13,4 +13,7 @@
 //   - Faults: the failure switches, an outage of the whole API (5xx or
 //     timeout) and the faults of money operations (a 5xx, a timeout before
 //     the operation, a timeout after it).
+//   - Buyer: the buyer's payment page (shown, an unknown transaction, the
+//     buyer's choice answered) and the client side of it that a
+//     simulator's Pay uses.
 package simkit
