@@ -193,20 +193,7 @@ func (e *env) pay(t *testing.T, order string) *getpaid.Payment {
 // waitStatus waits for the asynchronous notification to move p to want.
 func (e *env) waitStatus(t *testing.T, id string, want getpaid.Status) *getpaid.Payment {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p, err := e.store.Payment(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Status == want {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("payment %s is %s, want %s", id, p.Status, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return WaitStatus(t, e.store, id, want)
 }
 
 func (e *env) history(t *testing.T, id string) []getpaid.Transition {
