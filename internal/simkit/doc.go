@@ -3,6 +3,8 @@
 // them holds only what its broker does differently: its wire format,
 // signatures, statuses and answers.
 //
+//   - Host: where a simulator is served (its base URL, its own
+//     httptest.Server after Start).
 //   - Life: a simulator's background work (notification deliveries, a
 //     refund settled later), the pauses it takes and the requests it holds
 //     hanging; Quiet waits for it, Close ends it.

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
@@ -110,14 +108,13 @@ type session struct {
 // Server is a simulated Dotpay. It is safe for concurrent use.
 type Server struct {
 	cfg      Config
+	host     simkit.Host // where it is served
 	mu       sync.Mutex
-	base     string
 	sessions map[string]*session
 	ops      []*operation
 	byNumber map[string]*operation
 	seq      int
 	rejRef   bool
-	ts       *httptest.Server
 	life     *simkit.Life // ended by Close: stops deliveries, delayed endings and hung requests
 	down     *simkit.Faults
 	opFaults *simkit.Faults
@@ -182,8 +179,7 @@ func New(cfg Config) *Server {
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -192,18 +188,10 @@ func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at: the
 // backend's api_url.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.base = strings.TrimRight(u, "/")
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // Handler serves the payment form (/t2/ and the test environment's
 // /test_payment/) and the seller API (/s2/login/api/v1/ and
@@ -235,10 +223,7 @@ func (s *Server) Quiet(ctx context.Context) error {
 // after Start, the server.
 func (s *Server) Close() {
 	s.life.Close()
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
+	s.host.Close()
 }
 
 // SetFailure makes Dotpay misbehave: "" healthy, "5xx" answer 503,

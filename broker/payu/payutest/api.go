@@ -221,7 +221,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if c.ExtOrderID != "" {
 		s.byExt[c.ExtOrderID] = o.OrderID
 	}
-	redirect := s.base + "/pay/?orderId=" + o.OrderID + "&token=" + o.token
+	redirect := s.host.URL() + "/pay/?orderId=" + o.OrderID + "&token=" + o.token
 	s.mu.Unlock()
 	w.Header().Set("Location", redirect)
 	writeJSON(w, http.StatusFound, map[string]any{

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
@@ -74,10 +72,10 @@ type Delivery struct {
 
 // Server is a PayU simulator. Create it with New or Start.
 type Server struct {
-	cfg Config
+	cfg  Config
+	host simkit.Host // where it is served
 
 	mu         sync.Mutex
-	base       string
 	tokens     map[string]time.Time
 	tokenCount int
 	orders     map[string]*order
@@ -88,7 +86,6 @@ type Server struct {
 	down   *simkit.Faults
 	ops    *simkit.Faults
 	notify *simkit.Notifier[Delivery]
-	ts     *httptest.Server
 }
 
 // New returns a simulator; call SetBaseURL with the address it is served at
@@ -133,8 +130,7 @@ func New(cfg Config) *Server {
 // Start serves a new simulator on a local httptest.Server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -143,18 +139,10 @@ func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the public address the simulator is reachable at; it is
 // used in redirectUri.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	s.base = strings.TrimRight(u, "/")
-	s.mu.Unlock()
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the base URL (the api_url to configure the backend with).
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // Quiet waits until every notification the simulator started sending was
 // acknowledged or given up, and every refund set to settle by itself
@@ -167,9 +155,7 @@ func (s *Server) Quiet(ctx context.Context) error {
 // end, then closes the httptest.Server if Start made one.
 func (s *Server) Close() {
 	s.life.Close()
-	if s.ts != nil {
-		s.ts.Close()
-	}
+	s.host.Close()
 }
 
 // SetFailure switches the API's failure mode: "" healthy, "5xx", "timeout".

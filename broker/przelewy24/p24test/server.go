@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -93,8 +92,8 @@ type refund struct {
 // Server is a simulated Przelewy24. It is safe for concurrent use.
 type Server struct {
 	cfg     Config
+	host    simkit.Host // where it is served
 	mu      sync.Mutex
-	base    string
 	byToken map[string]*transaction
 	bySess  map[string]*transaction
 	byOrder map[int64]*transaction
@@ -102,7 +101,6 @@ type Server struct {
 	nextID  int64
 	verFail bool
 	rejRef  bool
-	ts      *httptest.Server
 	life    *simkit.Life // ended by Close: stops deliveries, delayed refunds and hung requests
 	down    *simkit.Faults
 	ops     *simkit.Faults
@@ -148,25 +146,16 @@ func New(cfg Config) *Server {
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at (used in
 // the buyer's links).
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.base = strings.TrimRight(u, "/")
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL: the backend's api_url.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // Quiet waits until every notification the simulator started sending was
 // acknowledged or given up, and every delayed refund ended (or ctx ends).
@@ -178,10 +167,7 @@ func (s *Server) Quiet(ctx context.Context) error {
 // requests and, after Start, the server.
 func (s *Server) Close() {
 	s.life.Close()
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
+	s.host.Close()
 }
 
 // SetFailure makes the API misbehave: "" healthy, "5xx" answer 503, "timeout"

@@ -186,7 +186,7 @@ func (s *Server) viewLocked(t *transaction) map[string]any {
 		"payments": map[string]any{"status": paymentStatus, "method": nil,
 			"amountPaid": json.RawMessage(getpaid.Money{Minor: t.Paid, Currency: t.Amount.Currency}.Decimal()),
 			"date":       map[string]any{"realization": realized}},
-		"transactionPaymentUrl": s.base + "/pay/" + url.PathEscape(t.ID),
+		"transactionPaymentUrl": s.host.URL() + "/pay/" + url.PathEscape(t.ID),
 	}
 }
 

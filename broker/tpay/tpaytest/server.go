@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
@@ -88,10 +86,10 @@ func (t *transaction) refunded() int64 {
 
 // Server is a simulated Tpay OpenAPI. It is safe for concurrent use.
 type Server struct {
-	cfg Config
+	cfg  Config
+	host simkit.Host // where it is served
 
 	mu         sync.Mutex
-	base       string
 	tokens     map[string]time.Time
 	tokenCount int
 	byID       map[string]*transaction
@@ -104,7 +102,6 @@ type Server struct {
 	down   *simkit.Faults
 	ops    *simkit.Faults
 	sender *tpaynotify.Sender
-	ts     *httptest.Server
 }
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
@@ -160,8 +157,7 @@ func New(cfg Config) *Server {
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -170,18 +166,10 @@ func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at: payment
 // page links and the x5u of notifications use it.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	s.base = strings.TrimRight(u, "/")
-	s.mu.Unlock()
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL: the backend's api_url and jws_prefix.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // SetFailure switches the API's failure mode: "" healthy, "5xx", "timeout".
 // The payment page, the certificates and notifications are not affected.
@@ -229,10 +217,7 @@ func (s *Server) Quiet(ctx context.Context) error {
 // Close stops notification retries and hung requests and, after Start, the server.
 func (s *Server) Close() {
 	s.life.Close()
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
+	s.host.Close()
 }
 
 // Transaction reports the transactionId, title and status of the latest

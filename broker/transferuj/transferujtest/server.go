@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,15 +51,14 @@ type transaction struct {
 // Server is a simulated Tpay legacy payment panel. It is safe for concurrent use.
 type Server struct {
 	cfg     Config
+	host    simkit.Host // where it is served
 	mu      sync.Mutex
-	base    string
 	byTitle map[string]*transaction
 	byCRC   map[string]*transaction
 	seq     int
 	life    *simkit.Life // ended by Close: stops deliveries and hung requests
 	down    *simkit.Faults
 	sender  *tpaynotify.Sender
-	ts      *httptest.Server
 }
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
@@ -88,8 +85,7 @@ func New(cfg Config) *Server {
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -97,18 +93,10 @@ func Start(cfg Config) *Server {
 func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	s.base = strings.TrimRight(u, "/")
-	s.mu.Unlock()
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL: the backend's api_url.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // SetFailure makes the payment panel fail: "" healthy, "5xx" answer 503,
 // "timeout" hold requests for a minute (or until Close).
@@ -123,10 +111,7 @@ func (s *Server) Quiet(ctx context.Context) error {
 // server.
 func (s *Server) Close() {
 	s.life.Close()
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
+	s.host.Close()
 }
 
 // Notifications returns the notification delivery attempts, oldest first.
