@@ -20,6 +20,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
@@ -151,20 +152,7 @@ func (e *env) pay(order, amount, outcome string, want getpaid.Status) *getpaid.P
 // wait polls until payment id has status want (10 s at most).
 func (e *env) wait(id string, want getpaid.Status) *getpaid.Payment {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p, err := e.eng.Payment(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if p.Status == want {
-			return p
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("payment %s is %s, want %s", id, p.Status, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return brokertest.WaitStatus(e.t, e.eng, id, want)
 }
 
 // browser is an HTTP client with its own cookies that does not follow

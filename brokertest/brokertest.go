@@ -5,15 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/memory"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
@@ -121,19 +120,7 @@ func NewBuyerRequest(ctx context.Context, rd *getpaid.Redirect) (*http.Request, 
 	if rd == nil || rd.URL == "" {
 		return nil, errors.New("brokertest: no redirect")
 	}
-	if rd.Method == http.MethodPost {
-		form := url.Values{}
-		for k, v := range rd.Fields {
-			form.Set(k, v)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rd.URL, strings.NewReader(form.Encode()))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		return req, nil
-	}
-	return http.NewRequestWithContext(ctx, http.MethodGet, rd.URL, nil)
+	return simkit.BuyerRequest(ctx, rd)
 }
 
 // stores are the stores every case runs on: the suite's guarantees must
@@ -206,20 +193,7 @@ func (e *env) pay(t *testing.T, order string) *getpaid.Payment {
 // waitStatus waits for the asynchronous notification to move p to want.
 func (e *env) waitStatus(t *testing.T, id string, want getpaid.Status) *getpaid.Payment {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p, err := e.store.Payment(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Status == want {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("payment %s is %s, want %s", id, p.Status, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return WaitStatus(t, e.store, id, want)
 }
 
 func (e *env) history(t *testing.T, id string) []getpaid.Transition {

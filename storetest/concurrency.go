@@ -103,15 +103,25 @@ func testNoLostUpdates(t *testing.T, s getpaid.Store) {
 // testParallelCreates creates payments of one order concurrently under the
 // one-live-payment policy: exactly one wins.
 func testParallelCreates(t *testing.T, s getpaid.Store) {
-	const n = 20
+	raceOneLive(t, 20, "o-race", func(int) getpaid.Store { return s })
+	if ps, err := byOrder(t, s, "o-race"); err != nil || len(ps) != 1 {
+		t.Errorf("PaymentsByOrder = %d, %v; want 1", len(ps), err)
+	}
+}
+
+// raceOneLive creates n payments of order at once under the
+// one-live-payment policy, the i-th through at(i), and checks exactly one
+// was created and the others refused with ErrLivePaymentExists.
+func raceOneLive(t *testing.T, n int, order string, at func(i int) getpaid.Store) {
+	t.Helper()
 	var (
 		wg        sync.WaitGroup
 		mu        sync.Mutex
 		ok, fails int
 	)
-	for range n {
+	for i := range n {
 		wg.Go(func() {
-			err := create(t, s, newPayment("o-race", 100, "PLN"), getpaid.CreateOptions{OneLivePerOrder: true})
+			err := create(t, at(i), newPayment(order, 100, "PLN"), getpaid.CreateOptions{OneLivePerOrder: true})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -120,15 +130,12 @@ func testParallelCreates(t *testing.T, s getpaid.Store) {
 			case errors.Is(err, getpaid.ErrLivePaymentExists):
 				fails++
 			default:
-				t.Errorf("CreatePayment: %v", err)
+				t.Errorf("CreatePayment %d: %v", i, err)
 			}
 		})
 	}
 	wg.Wait()
 	if ok != 1 || fails != n-1 {
 		t.Errorf("created %d, refused %d; want 1, %d", ok, fails, n-1)
-	}
-	if ps, err := byOrder(t, s, "o-race"); err != nil || len(ps) != 1 {
-		t.Errorf("PaymentsByOrder = %d, %v; want 1", len(ps), err)
 	}
 }

@@ -275,30 +275,7 @@ func testHandlesNoLostUpdates(t *testing.T, db DB) {
 func testHandlesOneLive(t *testing.T, db DB) {
 	const n = 30
 	hs := handles(t, db, 3)
-	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		ok, fails int
-	)
-	for i := range n {
-		wg.Go(func() {
-			err := create(t, hs[i%3], newPayment("o-h-live", 100, "PLN"), getpaid.CreateOptions{OneLivePerOrder: true})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, getpaid.ErrLivePaymentExists):
-				fails++
-			default:
-				t.Errorf("CreatePayment on handle %d: %v", i%3, err)
-			}
-		})
-	}
-	wg.Wait()
-	if ok != 1 || fails != n-1 {
-		t.Errorf("created %d, refused %d; want 1, %d", ok, fails, n-1)
-	}
+	raceOneLive(t, n, "o-h-live", func(i int) getpaid.Store { return hs[i%3] })
 	ps, err := byOrder(t, hs[1], "o-h-live")
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("payments of the order = %d, %v; want 1", len(ps), err)

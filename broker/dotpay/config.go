@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Hosts of Dotpay's payment form and seller API. Production is the host
@@ -174,14 +175,7 @@ func New(cfg Config) (*Broker, error) {
 	for _, s := range NotificationIPs() {
 		b.allowedAddr = append(b.allowedAddr, netip.MustParseAddr(s))
 	}
-	client := http.Client{Timeout: DefaultTimeout}
-	if cfg.HTTPClient != nil {
-		client = *cfg.HTTPClient
-	}
-	if cfg.Timeout > 0 {
-		client.Timeout = cfg.Timeout
-	}
-	b.client = &client
+	b.client = brokerhttp.Client(cfg.HTTPClient, cfg.Timeout, DefaultTimeout)
 	return b, nil
 }
 

@@ -59,10 +59,10 @@
 // payment's control, and are recorded).
 //
 // Seller API errors are *getpaid.BrokerError: network failures, timeouts,
-// 429 and 5xx are retryable; a refund that may have reached Dotpay without
-// an answer (a timeout, a dropped connection, a 5xx) is Happened — in doubt
-// until FetchOperation tells — while a refusal (4xx, 429 included) or a
-// connection never made is not.
+// 408, 429 and 5xx are retryable; a refund that may have reached Dotpay
+// without an answer (a timeout, a dropped connection, a 5xx) is Happened —
+// in doubt until FetchOperation tells — while a refusal (4xx, 408 and 429
+// included) or a connection never made is not.
 //
 // # Signatures
 //

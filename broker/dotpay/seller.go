@@ -4,20 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 const (
-	maxResponse = 1 << 20
-	maxPages    = 10 // operations of one payment never fill more
+	maxPages = 10 // operations of one payment never fill more
 )
 
 // apiOperation is the part of a seller API operation getpaid reads.
@@ -52,11 +50,11 @@ func (b *Broker) hasAPI() bool { return b.cfg.APIUsername != "" }
 
 // call sends one seller API request (HTTP Basic with the panel user) and
 // decodes a 2xx JSON answer into out. Every failure is a *getpaid.BrokerError
-// classified here, once: network errors, timeouts, 429 and 5xx are
-// retryable; a POST that may have reached Dotpay and got no answer (a
-// timeout, a dropped connection, a 5xx) is Happened too, a refusal (4xx,
-// 429 included) or a connection never made is not. Other statuses carry
-// Dotpay's error text.
+// classified here, once (brokerhttp): network errors, timeouts, 408, 429 and
+// 5xx are retryable; a POST that may have reached Dotpay and got no answer
+// (a timeout, a dropped connection, a 5xx, an unreadable 2xx) is Happened
+// too, a refusal (4xx, 429 included) or a connection never made is not.
+// Other statuses carry Dotpay's error text.
 func (b *Broker) call(ctx context.Context, op, method, target string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -76,27 +74,18 @@ func (b *Broker) call(ctx context.Context, op, method, target string, in, out an
 		req.Header.Set("Content-Type", "application/json")
 	}
 	mutating := method != http.MethodGet
-	resp, err := b.client.Do(req)
+	code, raw, err := brokerhttp.Send(b.client, req, op, mutating)
 	if err != nil {
-		var oe *net.OpError
-		dial := errors.As(err, &oe) && oe.Op == "dial"
-		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating && !dial, Err: err}
+		return err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating, Status: resp.StatusCode, Err: err}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: mutating && resp.StatusCode >= 500,
-			Status: resp.StatusCode, Err: errors.New(errorText(raw))}
+	if code < 200 || code > 299 {
+		return brokerhttp.StatusError(op, code, mutating, errorText(raw))
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("unreadable answer: %w", err)}
+		return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
 	}
 	return nil
 }
@@ -125,14 +114,7 @@ func errorText(raw []byte) string {
 			return s
 		}
 	}
-	s := strings.TrimSpace(string(raw))
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	if s == "" {
-		s = "no error text"
-	}
-	return s
+	return brokerhttp.Snippet(raw)
 }
 
 // payments lists the payment operations Dotpay holds for getpaid's payment

@@ -125,6 +125,7 @@ func TestRefundErrorClassification(t *testing.T) {
 	}{
 		{"refused", answer(http.StatusBadRequest), "", false, false},
 		{"throttled", answer(http.StatusTooManyRequests), "", true, false},
+		{"request timeout", answer(http.StatusRequestTimeout), "", true, false},
 		{"server error", answer(http.StatusBadGateway), "", true, true},
 		{"no answer in time", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body) // the request is in: the server notices the client leave

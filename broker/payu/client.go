@@ -5,90 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 const (
 	tokenPath     = "/pl/standard/user/oauth/authorize"
 	ordersPath    = "/api/v2_1/orders"
 	refreshMargin = 60 * time.Second
-	maxBody       = 1 << 20
 )
 
-// tokenCache holds one OAuth token. Concurrent callers needing a new token
-// wait for a single fetch (single-flight).
-type tokenCache struct {
-	mu       sync.Mutex
-	token    string
-	expires  time.Time
-	inflight chan struct{} // closed when the running fetch ends
-	lastErr  error
-	gaveUp   bool // the last fetch failed because its caller's context ended
-}
-
-// token returns a valid access token, fetching one if needed.
-func (b *Broker) token(ctx context.Context) (string, error) {
-	c := &b.tokens
-	for {
-		c.mu.Lock()
-		if c.token != "" && b.now().Before(c.expires) {
-			t := c.token
-			c.mu.Unlock()
-			return t, nil
-		}
-		if ch := c.inflight; ch != nil {
-			c.mu.Unlock()
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				return "", &getpaid.BrokerError{Op: "payu: oauth", Retryable: true, Err: ctx.Err()}
-			}
-			c.mu.Lock()
-			err, gaveUp := c.lastErr, c.gaveUp
-			ok := c.token != "" && b.now().Before(c.expires)
-			c.mu.Unlock()
-			if !ok && err != nil && !gaveUp {
-				return "", err // share the failure: no stampede on a broker that is down
-			}
-			continue // a token, or the fetching caller gave up: try again for this one
-		}
-		ch := make(chan struct{})
-		c.inflight = ch
-		c.mu.Unlock()
-		tok, ttl, err := b.fetchToken(ctx)
-		c.mu.Lock()
-		c.inflight, c.lastErr, c.gaveUp = nil, err, err != nil && ctx.Err() != nil
-		if err == nil {
-			c.token = tok
-			c.expires = b.now().Add(ttl - refreshMargin)
-		}
-		c.mu.Unlock()
-		close(ch)
-		if err != nil {
-			return "", err
-		}
-		return tok, nil
-	}
-}
-
-// invalidate forgets tok if it is still the cached token.
-func (b *Broker) invalidate(tok string) {
-	b.tokens.mu.Lock()
-	if b.tokens.token == tok {
-		b.tokens.token = ""
-	}
-	b.tokens.mu.Unlock()
-}
-
+// fetchToken asks for a client_credentials token, used until refreshMargin
+// before it expires.
 func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	const op = "payu: oauth"
 	form := url.Values{
@@ -96,15 +30,9 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		"client_id":     {b.cfg.ClientID},
 		"client_secret": {b.cfg.ClientSecret},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+tokenPath, strings.NewReader(form.Encode()))
+	code, body, err := brokerhttp.PostForm(ctx, b.client, b.base+tokenPath, form, op, false)
 	if err != nil {
-		return "", 0, &getpaid.BrokerError{Op: op, Err: err}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, body, err := b.send(req)
-	if err != nil {
-		return "", 0, classifyTransport(op, false, err)
+		return "", 0, err
 	}
 	var v struct {
 		AccessToken string `json:"access_token"`
@@ -114,33 +42,17 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		Desc        string `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &v)
-	if resp.StatusCode != http.StatusOK {
-		e := &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Retryable: retryableStatus(resp.StatusCode),
-			Err: fmt.Errorf("%s %s", v.Error, v.Desc)}
-		return "", 0, e
+	if code != http.StatusOK {
+		return "", 0, brokerhttp.StatusError(op, code, false, v.Error+" "+v.Desc)
 	}
 	if v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
-		return "", 0, &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Err: errors.New("no bearer access_token in response")}
+		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no bearer access_token in response")}
 	}
 	ttl := time.Duration(v.ExpiresIn) * time.Second
 	if ttl <= refreshMargin {
 		ttl = refreshMargin + time.Second // use it once, then fetch again
 	}
-	return v.AccessToken, ttl, nil
-}
-
-// send performs req and reads a bounded body.
-func (b *Broker) send(req *http.Request) (*http.Response, []byte, error) {
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, body, nil
+	return v.AccessToken, ttl - refreshMargin, nil
 }
 
 // payuStatus is PayU's "status" object.
@@ -182,7 +94,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 	}
 	mutating := method != http.MethodGet
 	for attempt := 0; ; attempt++ {
-		tok, err := b.token(ctx)
+		tok, err := b.tokens.Token(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -199,42 +111,24 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 		if payload != nil || mutating {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		resp, body, err := b.send(req)
+		code, body, err := brokerhttp.Send(b.client, req, op, mutating)
 		if err != nil {
-			return nil, classifyTransport(op, mutating, err)
+			return nil, err
 		}
-		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			b.invalidate(tok)
+		if code == http.StatusUnauthorized && attempt == 0 {
+			b.tokens.Invalidate(tok)
 			continue
 		}
 		var st struct {
 			Status payuStatus `json:"status"`
 		}
 		_ = json.Unmarshal(body, &st)
-		code := resp.StatusCode
 		if code >= 200 && code < 300 || code == http.StatusFound {
 			if strings.HasPrefix(st.Status.StatusCode, "ERROR") || st.Status.StatusCode == "BUSINESS_ERROR" {
 				return nil, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New(st.Status.String())}
 			}
 			return body, nil
 		}
-		return nil, &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code),
-			Happened: mutating && code >= 500, Err: errors.New(st.Status.String())}
+		return nil, brokerhttp.StatusError(op, code, mutating, st.Status.String())
 	}
-}
-
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
-}
-
-// classifyTransport turns a network failure into a retryable BrokerError.
-// Happened is false only when the connection was never made or the request
-// could not have changed anything (GET).
-func classifyTransport(op string, mutating bool, err error) error {
-	happened := mutating
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		happened = false
-	}
-	return &getpaid.BrokerError{Op: op, Retryable: true, Happened: happened, Err: err}
 }

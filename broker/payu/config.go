@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // PayU hosts (brokers.md §1.1).
@@ -82,8 +83,7 @@ type Broker struct {
 	base       string
 	currencies []string
 	client     *http.Client
-	now        func() time.Time
-	tokens     tokenCache
+	tokens     *brokerhttp.Tokens
 	env        atomic.Pointer[getpaid.Env]
 }
 
@@ -146,21 +146,10 @@ func New(cfg Config) (*Broker, error) {
 	case cfg.ValidityTime < 0 || (cfg.ValidityTime > 0 && cfg.ValidityTime < time.Second):
 		return nil, fmt.Errorf("payu: validity_time %s: want at least one second", cfg.ValidityTime)
 	}
-	var client http.Client
-	if cfg.HTTPClient != nil {
-		client = *cfg.HTTPClient
-	} else {
-		client.Timeout = DefaultTimeout
-	}
-	if cfg.Timeout > 0 {
-		client.Timeout = cfg.Timeout
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	return &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: &client, now: now}, nil
+	client := brokerhttp.NoRedirects(brokerhttp.Client(cfg.HTTPClient, cfg.Timeout, DefaultTimeout))
+	b := &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: client}
+	b.tokens = brokerhttp.NewTokens("payu: oauth", cfg.Now, b.fetchToken)
+	return b, nil
 }
 
 // Provision implements getpaid.Provisioner: orders carry the backend's

@@ -7,19 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
-const maxResponse = 1 << 20
-
 // call sends one API request and decodes a 2xx JSON answer into out. Every
-// failure comes back as a *getpaid.BrokerError classified here, once:
-// network errors, timeouts, 429 and 5xx are retryable; other statuses are not
+// failure comes back as a *getpaid.BrokerError classified here, once
+// (brokerhttp): network errors, timeouts, 408, 429 and 5xx are retryable;
+// other statuses are not
 // and carry Przelewy24's error text. For a mutating request (anything but
 // GET), a failure after the connection was made (a timeout, a dropped
 // connection, a 5xx) is Happened: Przelewy24 may have acted; a refusal (4xx,
@@ -45,30 +44,19 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		req.Header.Set("Content-Type", "application/json")
 	}
 	mutating := method != http.MethodGet
-	resp, err := b.client.Do(req)
+	code, raw, err := brokerhttp.Send(b.client, req, op, mutating)
 	if err != nil {
-		// The request may have reached Przelewy24 before the failure,
-		// unless the connection was never made.
-		var oe *net.OpError
-		dial := errors.As(err, &oe) && oe.Op == "dial"
-		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating && !dial, Err: err}
+		return err // the request may have reached Przelewy24, unless the connection was never made
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return &getpaid.BrokerError{Op: op, Retryable: true, Happened: mutating, Status: resp.StatusCode, Err: err}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		return &getpaid.BrokerError{Op: op, Retryable: retry, Happened: mutating && resp.StatusCode >= 500,
-			Status: resp.StatusCode, Err: errors.New(errorText(raw))}
+	if code < 200 || code > 299 {
+		return brokerhttp.StatusError(op, code, mutating, errorText(raw))
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		// A 2xx to a mutating request: Przelewy24 acted, its answer is unreadable.
-		return &getpaid.BrokerError{Op: op, Status: resp.StatusCode, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
+		return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
 	}
 	return nil
 }
@@ -99,14 +87,7 @@ func errorText(raw []byte) string {
 			}
 		}
 	}
-	s := strings.TrimSpace(string(raw))
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	if s == "" {
-		s = "no error text"
-	}
-	return s
+	return brokerhttp.Snippet(raw)
 }
 
 // httpStatus returns the broker HTTP status carried by err, 0 if none.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Hosts of the Przelewy24 REST API v1.
@@ -165,16 +166,7 @@ func New(cfg Config) (*Broker, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("przelewy24 config: %w", err)
 	}
-	var client http.Client
-	if cfg.HTTPClient != nil {
-		client = *cfg.HTTPClient
-	} else {
-		client.Timeout = DefaultTimeout
-	}
-	if cfg.Timeout > 0 {
-		client.Timeout = cfg.Timeout
-	}
-	return &Broker{cfg: cfg, base: base, client: &client}, nil
+	return &Broker{cfg: cfg, base: base, client: brokerhttp.Client(cfg.HTTPClient, cfg.Timeout, DefaultTimeout)}, nil
 }
 
 // Provision implements getpaid.Provisioner: transactions and refunds carry

@@ -106,9 +106,9 @@
 //     verify.
 //   - The orderId of refunds and lookups comes from the payment's
 //     ExternalID, else from a status lookup.
-//   - Errors are classified once, here: network errors, timeouts, 429 and 5xx
-//     are retryable *getpaid.BrokerError values; 400, 401, 404 and 409 are not
-//     and carry Przelewy24's error text. For a mutating call (register,
+//   - Errors are classified once, here: network errors, timeouts, 408,
+//     429 and 5xx are retryable *getpaid.BrokerError values; 400, 401, 404
+//     and 409 are not and carry Przelewy24's error text. For a mutating call (register,
 //     verify, refund) a timeout, a dropped connection or a 5xx after the
 //     request was sent is Happened (Przelewy24 may have acted); a refusal, or
 //     a connection never made, is not.

@@ -7,99 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 const (
 	tokenPath = "/oauth/auth"
-	maxBody   = 1 << 20
 	// refreshMargin is how long before its expiry a token is replaced.
 	refreshMargin = 5 * time.Minute
 )
 
-// tokenCache holds one OAuth token. Callers needing a new one while a fetch
-// runs wait for that fetch (one request for any number of callers).
-type tokenCache struct {
-	mu       sync.Mutex
-	token    string
-	renewAt  time.Time
-	inflight chan struct{} // closed when the running fetch ends
-	lastErr  error
-	gaveUp   bool // the last fetch ended because its caller's context did
-}
-
-// token returns a valid access token, fetching one if needed.
-func (b *Broker) token(ctx context.Context) (string, error) {
-	c := &b.tokens
-	for {
-		c.mu.Lock()
-		if c.token != "" && b.now().Before(c.renewAt) {
-			t := c.token
-			c.mu.Unlock()
-			return t, nil
-		}
-		if ch := c.inflight; ch != nil {
-			c.mu.Unlock()
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				return "", &getpaid.BrokerError{Op: "tpay: oauth", Retryable: true, Err: ctx.Err()}
-			}
-			c.mu.Lock()
-			err, gaveUp := c.lastErr, c.gaveUp
-			ok := c.token != "" && b.now().Before(c.renewAt)
-			c.mu.Unlock()
-			if !ok && err != nil && !gaveUp {
-				return "", err // share the failure: no stampede on a broker that is down
-			}
-			continue
-		}
-		ch := make(chan struct{})
-		c.inflight = ch
-		c.mu.Unlock()
-		tok, ttl, err := b.fetchToken(ctx)
-		c.mu.Lock()
-		c.inflight, c.lastErr, c.gaveUp = nil, err, err != nil && ctx.Err() != nil
-		if err == nil {
-			margin := min(refreshMargin, ttl/10)
-			c.token, c.renewAt = tok, b.now().Add(ttl-margin)
-		}
-		c.mu.Unlock()
-		close(ch)
-		return tok, err
-	}
-}
-
-// invalidate forgets tok if it is still the cached token.
-func (b *Broker) invalidate(tok string) {
-	b.tokens.mu.Lock()
-	if b.tokens.token == tok {
-		b.tokens.token = ""
-	}
-	b.tokens.mu.Unlock()
-}
-
 // fetchToken asks POST /oauth/auth (form-encoded client_id, client_secret)
-// for a Bearer token; Tpay answers expires_in 7200.
+// for a Bearer token; Tpay answers expires_in 7200. The token is used until
+// refreshMargin (at most a tenth of its life) before it expires.
 func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	const op = "tpay: oauth"
 	form := url.Values{"client_id": {b.cfg.ClientID}, "client_secret": {b.cfg.ClientSecret}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+tokenPath, strings.NewReader(form.Encode()))
+	code, body, err := brokerhttp.PostForm(ctx, b.client, b.base+tokenPath, form, op, false)
 	if err != nil {
-		return "", 0, &getpaid.BrokerError{Op: op, Err: err}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	code, body, err := b.send(req)
-	if err != nil {
-		return "", 0, classifyTransport(op, false, err)
+		return "", 0, err
 	}
 	var v struct {
 		AccessToken string `json:"access_token"`
@@ -107,7 +38,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if code != http.StatusOK {
-		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code), Err: errors.New(errorText(body))}
+		return "", 0, brokerhttp.StatusError(op, code, false, errorText(body))
 	}
 	if err := json.Unmarshal(body, &v); err != nil || v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no Bearer access_token in the answer")}
@@ -116,21 +47,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if ttl <= 0 {
 		ttl = time.Minute // use it briefly, then ask again
 	}
-	return v.AccessToken, ttl, nil
-}
-
-// send performs req and reads a bounded body.
-func (b *Broker) send(req *http.Request) (int, []byte, error) {
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return resp.StatusCode, nil, err
-	}
-	return resp.StatusCode, body, nil
+	return v.AccessToken, ttl - min(refreshMargin, ttl/10), nil
 }
 
 // call sends an authorised JSON request and decodes a 2xx answer into out.
@@ -150,7 +67,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 	}
 	mutating := method != http.MethodGet
 	for attempt := 0; ; attempt++ {
-		tok, err := b.token(ctx)
+		tok, err := b.tokens.Token(ctx)
 		if err != nil {
 			return err
 		}
@@ -167,17 +84,16 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		code, body, err := b.send(req)
+		code, body, err := brokerhttp.Send(b.client, req, op, mutating)
 		if err != nil {
-			return classifyTransport(op, mutating, err)
+			return err
 		}
 		if code == http.StatusUnauthorized && attempt == 0 {
-			b.invalidate(tok)
+			b.tokens.Invalidate(tok)
 			continue
 		}
 		if code < 200 || code > 299 {
-			return &getpaid.BrokerError{Op: op, Status: code, Retryable: retryableStatus(code), Happened: mutating && code >= 500,
-				Err: errors.New(errorText(body))}
+			return brokerhttp.StatusError(op, code, mutating, errorText(body))
 		}
 		var res struct {
 			Result string `json:"result"`
@@ -230,28 +146,5 @@ func errorText(raw []byte) string {
 			return strings.TrimSpace(v.Error + " " + v.Desc)
 		}
 	}
-	s := strings.TrimSpace(string(raw))
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	if s == "" {
-		s = "no error text"
-	}
-	return s
-}
-
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
-}
-
-// classifyTransport turns a network failure into a retryable BrokerError.
-// Happened is false only when the connection was never made or the request
-// could not have changed anything.
-func classifyTransport(op string, mutating bool, err error) error {
-	happened := mutating
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		happened = false
-	}
-	return &getpaid.BrokerError{Op: op, Retryable: true, Happened: happened, Err: err}
+	return brokerhttp.Snippet(raw)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -48,8 +49,9 @@ type Config struct {
 	// Timeout bounds every HTTP call to Tpay (API and certificates); default 30 s.
 	Timeout time.Duration `yaml:"timeout"`
 
-	// HTTPClient, when set, is used instead of a client with Timeout.
-	// Redirects are never followed.
+	// HTTPClient is used for every HTTP call; nil means a new client.
+	// Timeout, when set, replaces the client's timeout. Redirects are never
+	// followed, whatever the client's CheckRedirect says.
 	HTTPClient *http.Client `yaml:"-"`
 	// Now is the clock for token expiry and certificate caching; nil means time.Now.
 	Now func() time.Time `yaml:"-"`
@@ -65,7 +67,7 @@ type Broker struct {
 	currencies []string
 	client     *http.Client
 	now        func() time.Time
-	tokens     tokenCache
+	tokens     *brokerhttp.Tokens
 	certs      certCache
 	env        atomic.Pointer[getpaid.Env]
 }
@@ -83,6 +85,9 @@ var (
 	_ getpaid.Configurator      = (*Broker)(nil)
 	_ getpaid.CallbackSizer     = (*Broker)(nil)
 )
+
+// DefaultTimeout bounds HTTP calls when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
 
 // New validates cfg, fills defaults and returns the backend.
 func New(cfg Config) (*Broker, error) {
@@ -129,21 +134,14 @@ func New(cfg Config) (*Broker, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("tpay config: %w", err)
 	}
-	var client http.Client
-	if cfg.HTTPClient != nil {
-		client = *cfg.HTTPClient
-	} else {
-		client.Timeout = cfg.Timeout
-		if client.Timeout == 0 {
-			client.Timeout = 30 * time.Second
-		}
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client := brokerhttp.NoRedirects(brokerhttp.Client(cfg.HTTPClient, cfg.Timeout, DefaultTimeout))
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Broker{cfg: cfg, base: base, prefix: prefix, currencies: slices.Clone(cur), client: &client, now: now}, nil
+	b := &Broker{cfg: cfg, base: base, prefix: prefix, currencies: slices.Clone(cur), client: client, now: now}
+	b.tokens = brokerhttp.NewTokens("tpay: oauth", now, b.fetchToken)
+	return b, nil
 }
 
 // Provision implements getpaid.Provisioner: transactions carry the backend's

@@ -13,6 +13,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
 	"github.com/getpaid-go/getpaid/broker/tpay/tpaytest"
+	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
@@ -129,20 +130,7 @@ func (f *flow) pay(t *testing.T, order string, amount getpaid.Money) *getpaid.Pa
 
 func (f *flow) wait(t *testing.T, id string, want getpaid.Status) *getpaid.Payment {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p, err := f.store.Payment(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Status == want {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("payment %s is %s, want %s", id, p.Status, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return brokertest.WaitStatus(t, f.store, id, want)
 }
 
 // quiet waits for the simulator's notifications to settle.

@@ -6,9 +6,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
@@ -60,20 +60,7 @@ func (f *flow) pay(t *testing.T, order string, amount getpaid.Money) *getpaid.Pa
 
 func (f *flow) wait(t *testing.T, id string, want getpaid.Status) *getpaid.Payment {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p, err := f.store.Payment(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Status == want {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("payment %s is %s, want %s", id, p.Status, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return brokertest.WaitStatus(t, f.store, id, want)
 }
 
 // legacyTamperings are notifications edited where the md5sum looks: each

@@ -3,12 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,25 +92,8 @@ func TestDemoInBrowser(t *testing.T) {
 		}
 		runs = n
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
 	const confirmWait = 4 * time.Second
-	app, cleanup, err := startDemoWith(ctx, filepath.Join(t.TempDir(), "getpaid.db"), base,
-		slog.New(slog.NewTextHandler(io.Discard, nil)), demoOptions{confirmWait: confirmWait, refresh: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- serveUntilDone(ctx, ln, app.Handler, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		cleanup()
-	})
+	base, app := serveTestDemo(t, demoOptions{confirmWait: confirmWait, refresh: time.Second})
 
 	actx, stopAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,

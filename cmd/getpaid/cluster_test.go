@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,30 +23,6 @@ import (
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/postgres/pgtest"
 )
-
-// getpaidBin is the getpaid binary TestMain builds for the tests that run
-// several `getpaid serve` processes (when PostgreSQL is there to share).
-var getpaidBin string
-
-func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		if os.Getenv(pgtest.EnvDSN) != "" {
-			dir, err := os.MkdirTemp("", "getpaid-bin-")
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-			defer os.RemoveAll(dir)
-			bin := filepath.Join(dir, "getpaid")
-			if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "building getpaid: %v\n%s", err, out)
-				return 1
-			}
-			getpaidBin = bin
-		}
-		return m.Run()
-	}())
-}
 
 const (
 	clusterKey    = "cluster-api-key-0123456789"
@@ -70,7 +45,7 @@ type instance struct {
 	config string
 	cmd    *exec.Cmd
 	done   chan struct{}
-	log    *lockedBuffer
+	log    *syncBuffer
 }
 
 // clusterConfig shapes a cluster's config files.
@@ -88,10 +63,7 @@ type clusterConfig struct {
 // servers on it; they are stopped when the test ends.
 func newCluster(t *testing.T, n int, cc clusterConfig) *cluster {
 	t.Helper()
-	if getpaidBin == "" {
-		pgtest.DSN(t) // skips
-		t.Fatal("the getpaid binary was not built")
-	}
+	pgtest.DSN(t) // skips without PostgreSQL
 	// Small pools: several clusters and the store tests share the test
 	// database's connections.
 	c := &cluster{t: t, dsn: pgtest.Schema(t), dir: t.TempDir()}
@@ -132,7 +104,7 @@ func (c *cluster) writeConfig(i int, addr string, cc clusterConfig) string {
 func (c *cluster) run(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, getpaidBin, args...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, getpaidBin(c.t), args...).CombinedOutput()
 	return string(out), err
 }
 
@@ -145,8 +117,8 @@ func (c *cluster) start(i int, cc clusterConfig) *instance {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	in := &instance{url: "http://" + addr, config: c.writeConfig(i, addr, cc), done: make(chan struct{}), log: &lockedBuffer{}}
-	in.cmd = exec.Command(getpaidBin, "serve", "--config", in.config, "--quiet")
+	in := &instance{url: "http://" + addr, config: c.writeConfig(i, addr, cc), done: make(chan struct{}), log: &syncBuffer{}}
+	in.cmd = exec.Command(getpaidBin(c.t), "serve", "--config", in.config, "--quiet")
 	in.cmd.Stderr = in.log
 	if err := in.cmd.Start(); err != nil {
 		c.t.Fatal(err)
@@ -303,22 +275,4 @@ func transitionsTo(p *httpapi.PaymentJSON, to string) int {
 		}
 	}
 	return n
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process's stderr and readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

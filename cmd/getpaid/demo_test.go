@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid/examples/shop"
 )
 
 // TestDemoShopEndToEnd runs the demo shop over real HTTP on its SQLite file:
@@ -19,24 +21,7 @@ import (
 // to the order page and see it paid; then decline another and see it unpaid.
 func TestDemoShopEndToEnd(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	app, cleanup, err := startDemo(ctx, filepath.Join(t.TempDir(), "getpaid.db"), base, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- serveUntilDone(ctx, ln, app.Handler, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		cleanup()
-	})
-	client := &http.Client{Timeout: 10 * time.Second}
+	base, client := startTestDemo(t, demoOptions{})
 
 	for _, tt := range []struct {
 		sku, outcome, want string
@@ -98,7 +83,6 @@ func TestDemoShopEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	_ = app
 }
 
 func get(t *testing.T, c *http.Client, u string) string {
@@ -123,8 +107,17 @@ func readAll(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
-// startTestDemo serves the demo shop for a test and returns its base URL.
+// startTestDemo serves the demo shop for a test and returns its base URL
+// and a client.
 func startTestDemo(t *testing.T, o demoOptions) (string, *http.Client) {
+	t.Helper()
+	base, _ := serveTestDemo(t, o)
+	return base, &http.Client{Timeout: 10 * time.Second}
+}
+
+// serveTestDemo serves the demo shop on its own SQLite file until the test
+// ends and returns its base URL and the shop.
+func serveTestDemo(t *testing.T, o demoOptions) (string, *shop.App) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,7 +136,7 @@ func startTestDemo(t *testing.T, o demoOptions) (string, *http.Client) {
 		<-done
 		cleanup()
 	})
-	return base, &http.Client{Timeout: 10 * time.Second}
+	return base, app
 }
 
 var (

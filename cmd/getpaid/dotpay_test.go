@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -103,24 +98,6 @@ func TestDotpaySettingsRefused(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // getpaid simulate dotpay serves the payment form and the seller API with
 // the settings it prints.
 func TestSimulateDotpay(t *testing.T) {
@@ -165,24 +142,7 @@ func TestSimulateDotpay(t *testing.T) {
 // the simulator's page is paid in the shop once the URLC arrives.
 func TestDemoShopDotpay(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	app, cleanup, err := startDemo(ctx, filepath.Join(t.TempDir(), "getpaid.db"), base, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- serveUntilDone(ctx, ln, app.Handler, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		cleanup()
-	})
-	client := &http.Client{Timeout: 10 * time.Second}
+	base, client := startTestDemo(t, demoOptions{})
 	resp, err := client.PostForm(base+"/orders", url.Values{"sku": {"mug"}})
 	if err != nil {
 		t.Fatal(err)

@@ -42,10 +42,7 @@ func TestServeUnderSlowBodyFlood(t *testing.T) {
 	if os.Getenv("GETPAID_TEST_HEAVY") != "" {
 		conns, attack = 1500, 10*time.Second
 	}
-	bin, err := getpaidBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := getpaidBin(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "getpaid.yaml")
 	const key, secret = "edge-test-api-key-0123456789", "edge-secret"

@@ -17,22 +17,7 @@ import (
 // answers with the security headers, and refuses an oversized form.
 func TestSimulatorPagesSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	backends, sims, stop, err := demoSimulators(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	mux.Handle("/", sims)
-	reg, err := getpaid.NewRegistry(backends...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Provision(context.Background(), "http://127.0.0.1:1/payments", nil); err != nil {
-		t.Fatal(err)
-	}
+	reg, _ := demoRegistry(t)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, name := range simulatorNames() {
 		t.Run(name, func(t *testing.T) {
@@ -76,6 +61,29 @@ func TestSimulatorPagesSecurityHeaders(t *testing.T) {
 			checkPageHeaders(t, resp)
 		})
 	}
+}
+
+// demoRegistry serves the demo's simulators until the test ends and
+// returns the demo's backends, provisioned, pointed at them, and their URL.
+func demoRegistry(t *testing.T) (*getpaid.Registry, string) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	backends, sims, stop, err := demoSimulators(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	mux.Handle("/", sims)
+	reg, err := getpaid.NewRegistry(backends...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Provision(context.Background(), "http://127.0.0.1:1/payments", nil); err != nil {
+		t.Fatal(err)
+	}
+	return reg, srv.URL
 }
 
 func checkPageHeaders(t *testing.T, resp *http.Response) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -12,13 +13,18 @@ import (
 	"time"
 )
 
-// getpaidBinary builds the getpaid binary once per test run, for tests that
-// run real server processes (and kill them).
+// binDir is the directory of the binary getpaidBinary built; TestMain
+// removes it.
+var binDir string
+
+// getpaidBinary builds the getpaid binary once per test run, on first use,
+// for the tests that run real `getpaid serve` processes (and kill them).
 var getpaidBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "getpaid-bin")
+	dir, err := os.MkdirTemp("", "getpaid-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "getpaid")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
@@ -26,6 +32,24 @@ var getpaidBinary = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// getpaidBin is the getpaid binary, built on first use.
+func getpaidBin(t testing.TB) string {
+	t.Helper()
+	bin, err := getpaidBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
 
 // process is a getpaid serve child process.
 type process struct {
@@ -49,11 +73,7 @@ func freeAddr(t *testing.T) string {
 // on addr.
 func startProcess(t *testing.T, path, addr string) *process {
 	t.Helper()
-	bin, err := getpaidBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: exec.Command(bin, "serve", "--config", path), addr: addr, logs: &syncBuffer{}}
+	p := &process{cmd: exec.Command(getpaidBin(t), "serve", "--config", path), addr: addr, logs: &syncBuffer{}}
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -79,4 +99,22 @@ func (p *process) kill() {
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		_ = p.cmd.Wait()
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

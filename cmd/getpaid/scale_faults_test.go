@@ -113,16 +113,13 @@ func TestScalePostgresRestart(t *testing.T) {
 // migrate) and one ahead of it (upgrade), saying what to do.
 func TestMigrateAndSchemaChecks(t *testing.T) {
 	t.Parallel()
-	if getpaidBin == "" {
-		pgtest.DSN(t)
-		t.Fatal("the getpaid binary was not built")
-	}
+	pgtest.DSN(t) // skips without PostgreSQL
 	c := &cluster{t: t, dsn: pgtest.Schema(t), dir: t.TempDir()}
 	cfg := c.writeConfig(0, "127.0.0.1:0", clusterConfig{})
 	serve := func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, getpaidBin, "serve", "--config", cfg)
+		cmd := exec.CommandContext(ctx, getpaidBin(t), "serve", "--config", cfg)
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		out, err := cmd.CombinedOutput()
 		if ctx.Err() != nil {

@@ -86,11 +86,17 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		log.Info("webhook endpoint", "url", w.URL, "events", w.Events)
 	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", srv.base, "backends", srv.reg.Names())
+	logged := make(chan struct{})
 	stopLog := context.AfterFunc(ctx, func() {
+		defer close(logged)
 		log.Info("shutting down: finishing requests in flight (10 s at most) and background work")
 	})
-	defer stopLog()
 	defer log.Info("getpaid stopped")
+	defer func() {
+		if !stopLog() {
+			<-logged // its own goroutine writes it: before "getpaid stopped", and before serve returns
+		}
+	}()
 	return serveUntilDone(ctx, ln, accessLog(log, srv.handler), func(ctx context.Context) { srv.engine.Run(ctx, interval) }, srv.cfg.Limits.server)
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -151,22 +150,7 @@ func TestSimulateTpay(t *testing.T) {
 // simulators: a payment registers and reaches the buyer's page.
 func TestDemoSimulatorsTpay(t *testing.T) {
 	t.Parallel()
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	backends, sims, stop, err := demoSimulators(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	mux.Handle("/", sims)
-	reg, err := getpaid.NewRegistry(backends...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Provision(context.Background(), "http://127.0.0.1:1/payments", nil); err != nil {
-		t.Fatal(err)
-	}
+	reg, simURL := demoRegistry(t)
 	for _, name := range []string{"tpay", "transferuj", "payu", "przelewy24"} {
 		b, ok := reg.Get(name)
 		if !ok {
@@ -181,7 +165,7 @@ func TestDemoSimulatorsTpay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !strings.HasPrefix(res.Redirect.URL, srv.URL+"/sim/"+name) {
+		if !strings.HasPrefix(res.Redirect.URL, simURL+"/sim/"+name) {
 			t.Fatalf("%s: the buyer goes to %s, not the simulator", name, res.Redirect.URL)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
@@ -165,7 +166,8 @@ func validName(s string) bool {
 	return true
 }
 
-var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
+// buyer is the payment page.
+var buyer = simkit.Buyer{Broker: "Dotpay", Page: template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Dotpay: pay {{.amount}} {{.currency}}</title></head>
 <body class="sim"><header class="top"><strong>Dotpay</strong><span class="sim-tag">simulator</span></header>
 <div class="card"><p class="muted">{{.description}}</p><p class="amount" id="amount">{{.amount}} {{.currency}}</p><p class="note">Shop {{.id}}</p></div>
@@ -173,35 +175,27 @@ var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doc
 <button name="outcome" value="paid" id="pay">Pay<small>Dotpay sends the shop a completed URLC.</small></button>
 <button name="outcome" value="processing" id="processing" class="secondary">Pay by transfer, booked later<small>Dotpay sends a processing URLC; the payment completes when the bank books it.</small></button>
 <button name="outcome" value="declined" id="decline" class="danger">Reject or cancel<small>Dotpay sends a rejected URLC; the buyer may try again.</small></button>
-<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`))
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`)),
+	Unknown: "Unknown payment session", UnknownText: "The simulator has no such session: a session serves one payment (and the simulator keeps them in memory)."}
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	sess, ok := s.sessions[r.PathValue("token")]
 	s.mu.Unlock()
-	if !ok {
-		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Dotpay", Tag: "simulator", Tone: "bad", Heading: "Unknown payment session",
-			Text: "The simulator has no such session: a session serves one payment (and the simulator keeps them in memory)."})
-		return
+	var params map[string]string
+	if ok {
+		params = sess.params
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = pageTmpl.Execute(w, sess.params)
+	buyer.Show(w, params, ok)
 }
 
+// choose takes the buyer's choice. Type 0 shows a button back to url; the
+// simulator presses it.
 func (s *Server) choose(w http.ResponseWriter, r *http.Request) {
 	token, outcome := r.PathValue("token"), r.PostFormValue("outcome")
-	back := s.returnURL(token)
-	if _, err := s.pay(token, outcome); err != nil {
-		ui.WriteNotice(w, http.StatusBadRequest, ui.Notice{Title: "Dotpay", Tag: "simulator", Tone: "warn", Heading: "Not possible", Text: err.Error()})
-		return
-	}
-	if outcome == OutcomeAbandoned || back == "" {
-		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "Dotpay", Tag: "simulator", Tone: "info", Heading: "You left the payment page",
-			Text: "A real buyer would have closed the tab: Dotpay tells the shop nothing.", Link: back})
-		return
-	}
-	// type 0 shows a button back to url; the simulator presses it.
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	back := s.returnURL(token) // the session ends with the payment
+	_, err := s.pay(token, outcome)
+	buyer.Chosen(w, r, back, err, outcome == OutcomeAbandoned, func() string { return back })
 }
 
 // returnURL is where a session's buyer goes back to ("" for nowhere).
@@ -287,27 +281,14 @@ func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) 
 	if rd == nil || rd.URL == "" {
 		return errors.New("dotpaytest: no redirect")
 	}
-	var req *http.Request
-	var err error
-	switch rd.Method {
-	case http.MethodGet:
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, rd.URL, nil)
-	case http.MethodPost:
-		form := url.Values{}
-		for k, v := range rd.Fields {
-			form.Set(k, v)
-		}
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, rd.URL, strings.NewReader(form.Encode()))
-		if req != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	default:
+	if rd.Method != http.MethodGet && rd.Method != http.MethodPost {
 		return fmt.Errorf("dotpaytest: redirect method %q", rd.Method)
 	}
+	req, err := simkit.BuyerRequest(ctx, rd)
 	if err != nil {
 		return err
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := simkit.BuyerClient()
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -321,30 +302,10 @@ func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) 
 	if err != nil {
 		return err
 	}
-	req, err = http.NewRequestWithContext(ctx, http.MethodGet, page.String(), nil)
-	if err != nil {
+	if err := simkit.Open(ctx, client, page.String(), "dotpaytest"); err != nil {
 		return err
 	}
-	if resp, err = client.Do(req); err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("dotpaytest: payment page answered %s", resp.Status)
-	}
-	req, err = http.NewRequestWithContext(ctx, http.MethodPost, page.String(), strings.NewReader(url.Values{"outcome": {outcome}}.Encode()))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if resp, err = client.Do(req); err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return fmt.Errorf("dotpaytest: choosing %q answered %s", outcome, resp.Status)
-	}
-	return nil
+	return simkit.Choose(ctx, client, page.String(), outcome, "dotpaytest")
 }
 
 // errorCode extracts the error code from the form's error page.

@@ -6,20 +6,19 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/internal/edge"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 )
 
 // Failure modes for SetFailure.
 const (
-	FailureNone    = ""        // healthy
-	Failure5xx     = "5xx"     // the payment form and the seller API answer 503
-	FailureTimeout = "timeout" // every request hangs until the client gives up
+	FailureNone    = simkit.FailureNone    // healthy
+	Failure5xx     = simkit.Failure5xx     // the payment form and the seller API answer 503
+	FailureTimeout = simkit.FailureTimeout // every request hangs until the client gives up
 )
 
 // Config configures the simulated shop and the simulator's timing. Zero
@@ -109,21 +108,17 @@ type session struct {
 // Server is a simulated Dotpay. It is safe for concurrent use.
 type Server struct {
 	cfg      Config
+	host     simkit.Host // where it is served
 	mu       sync.Mutex
-	base     string
 	sessions map[string]*session
 	ops      []*operation
 	byNumber map[string]*operation
 	seq      int
-	failure  string
-	opFault  string
 	rejRef   bool
-	log      []Delivery
-	ts       *httptest.Server
-	done     chan struct{}
-	once     sync.Once
-	wg       sync.WaitGroup
-	client   *http.Client
+	life     *simkit.Life // ended by Close: stops deliveries, delayed endings and hung requests
+	down     *simkit.Faults
+	opFaults *simkit.Faults
+	notify   *simkit.Notifier[Delivery]
 }
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
@@ -164,17 +159,27 @@ func New(cfg Config) *Server {
 	if cfg.SourceIP == "" {
 		cfg.SourceIP = "195.150.9.37"
 	}
+	life := simkit.NewLife()
+	timeout := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusGatewayTimeout, map[string]string{"detail": "Timeout"})
+	}
 	return &Server{
-		cfg: cfg, sessions: map[string]*session{}, byNumber: map[string]*operation{},
-		done: make(chan struct{}), client: &http.Client{Timeout: cfg.NotifyTimeout},
+		cfg: cfg, sessions: map[string]*session{}, byNumber: map[string]*operation{}, life: life,
+		down: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "Service unavailable"})
+		}, timeout),
+		opFaults: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "A server error occurred."})
+		}, timeout),
+		notify: simkit.NewNotifier[Delivery](life, simkit.NotifierConfig{Client: &http.Client{Timeout: cfg.NotifyTimeout},
+			Attempts: cfg.MaxAttempts, Pause: simkit.Doubling(cfg.RetryDelay, 32*cfg.RetryDelay), AnswerBytes: 64}),
 	}
 }
 
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -183,18 +188,10 @@ func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at: the
 // backend's api_url.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.base = strings.TrimRight(u, "/")
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // Handler serves the payment form (/t2/ and the test environment's
 // /test_payment/) and the seller API (/s2/login/api/v1/ and
@@ -203,72 +200,35 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	forms := edge.NewLimiter(edge.LimiterConfig{})
 	for _, prefix := range []string{"/t2/", "/test_payment/"} {
-		mux.Handle(prefix+"{$}", edge.FormPage(forms, edge.DefaultFormBytes, s.guard(s.form(prefix))))
-		mux.Handle("GET "+prefix+"session/{token}", edge.Page(s.guard(s.page)))
-		mux.Handle("POST "+prefix+"session/{token}", edge.FormPage(forms, edge.DefaultFormBytes, s.guard(s.choose)))
+		mux.Handle(prefix+"{$}", edge.FormPage(forms, edge.DefaultFormBytes, s.down.Outage(s.form(prefix))))
+		mux.Handle("GET "+prefix+"session/{token}", edge.Page(s.down.Outage(s.page)))
+		mux.Handle("POST "+prefix+"session/{token}", edge.FormPage(forms, edge.DefaultFormBytes, s.down.Outage(s.choose)))
 	}
 	for _, prefix := range []string{"/s2/login/api/v1/", "/test_seller/api/v1/"} {
-		mux.HandleFunc("GET "+prefix+"operations/{$}", s.guard(s.api(s.listOperations)))
-		mux.HandleFunc("GET "+prefix+"operations/{number}/{$}", s.guard(s.api(s.getOperation)))
-		mux.HandleFunc("POST "+prefix+"payments/{number}/refund/{$}", s.guard(s.api(s.operation(s.refund))))
+		mux.HandleFunc("GET "+prefix+"operations/{$}", s.down.Outage(s.api(s.listOperations)))
+		mux.HandleFunc("GET "+prefix+"operations/{number}/{$}", s.down.Outage(s.api(s.getOperation)))
+		mux.HandleFunc("POST "+prefix+"payments/{number}/refund/{$}", s.down.Outage(s.api(s.opFaults.Operation(s.refund))))
 	}
 	return mux
 }
 
-// guard applies the failure modes to every request.
-func (s *Server) guard(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		mode := s.failure
-		s.mu.Unlock()
-		switch mode {
-		case Failure5xx:
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "Service unavailable"})
-			return
-		case FailureTimeout:
-			ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HangTimeout)
-			defer cancel()
-			s.wait(ctx, s.cfg.HangTimeout)
-			writeJSON(w, http.StatusGatewayTimeout, map[string]string{"detail": "Timeout"})
-			return
-		}
-		h(w, r)
-	}
-}
-
 // Quiet waits until every URLC the simulator started sending was
-// acknowledged or given up (or ctx ends).
+// acknowledged or given up, and every delayed ending happened (or ctx
+// ends).
 func (s *Server) Quiet(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("dotpaytest: URLCs still in flight: %w", ctx.Err())
-	}
+	return s.life.Quiet(ctx, "dotpaytest: URLCs")
 }
 
-// Close stops pending URLC retries and, after Start, the server.
+// Close stops pending URLC retries, delayed endings and hung requests and,
+// after Start, the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
-	s.wg.Wait()
+	s.life.Close()
+	s.host.Close()
 }
 
 // SetFailure makes Dotpay misbehave: "" healthy, "5xx" answer 503,
 // "timeout" hold every request until the client gives up.
-func (s *Server) SetFailure(mode string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure = mode
-}
+func (s *Server) SetFailure(mode string) { s.down.Set(mode) }
 
 // SetRefundRejected makes later refunds end rejected instead of completed.
 func (s *Server) SetRefundRejected(reject bool) {
@@ -278,11 +238,7 @@ func (s *Server) SetRefundRejected(reject bool) {
 }
 
 // Notifications returns the log of URLC delivery attempts.
-func (s *Server) Notifications() []Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Delivery(nil), s.log...)
-}
+func (s *Server) Notifications() []Delivery { return s.notify.Log() }
 
 // Operations returns the operations whose control is control, oldest first.
 func (s *Server) Operations(control string) []Operation {
@@ -328,28 +284,9 @@ func newToken() string {
 // laterLocked runs f with s.mu held, d from now, unless the simulator closes
 // first.
 func (s *Server) laterLocked(d time.Duration, f func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if !s.wait(context.Background(), d) {
-			return
-		}
+	s.life.After(d, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		f()
-	}()
-}
-
-// wait sleeps for d unless the server closes or ctx ends; false if interrupted.
-func (s *Server) wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
-	case <-ctx.Done():
-		return false
-	}
+	})
 }

@@ -1,15 +1,13 @@
 package dotpaytest
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 )
 
 // fieldsLocked renders op's URLC fields, signature included, the way Dotpay
@@ -90,51 +88,14 @@ func (s *Server) deliverLocked(op *operation) {
 	if op.urlc == "" {
 		return
 	}
-	body := encode(s.fieldsLocked(op))
 	d := Delivery{Number: op.Number, Type: op.Type, Status: op.Status, URL: op.urlc}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		delay := s.cfg.RetryDelay
-		for attempt := 1; attempt <= s.cfg.MaxAttempts; attempt++ {
-			d.Attempt, d.At = attempt, time.Now()
-			d.Code, d.Body, d.Err = s.post(d.URL, body)
-			s.mu.Lock()
-			s.log = append(s.log, d)
-			s.mu.Unlock()
-			if d.Code == http.StatusOK && d.Body == "OK" {
-				return
-			}
-			if attempt == s.cfg.MaxAttempts || !s.wait(context.Background(), delay) {
-				return
-			}
-			delay = min(2*delay, 32*s.cfg.RetryDelay)
-		}
-	}()
-}
-
-func (s *Server) post(target string, body []byte) (int, string, string) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.NotifyTimeout)
-	defer cancel()
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return 0, "", err.Error()
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, "", err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
-	return resp.StatusCode, string(b), ""
+	s.notify.Send(simkit.Message{URL: op.urlc, Body: encode(s.fieldsLocked(op)),
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+		Acked:  func(a simkit.Attempt) bool { return a.Code == http.StatusOK && a.Answer == "OK" },
+	}, func(a simkit.Attempt) Delivery {
+		d.Attempt, d.Code, d.Body, d.Err, d.At = a.N, a.Code, a.Answer, a.Err, a.At
+		return d
+	})
 }
 
 // Notification builds the URLC Dotpay would send about the payment of

@@ -33,7 +33,6 @@ type order struct {
 	preAuth     bool
 	paymentID   string
 	refunds     []*refund
-	last        chan struct{} // closed when the previous notification's delivery ends
 }
 
 type payMethod struct {
@@ -61,45 +60,20 @@ type statusBody struct {
 // Handler serves PayU's API, OAuth endpoint and the buyer's payment page.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.faulty(h)) }
+	api := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.down.Outage(h)) }
 	api("POST /pl/standard/user/oauth/authorize", s.handleToken)
 	api("POST /api/v2_1/orders", s.authed(s.handleCreate))
 	api("GET /api/v2_1/orders/{id}", s.authed(s.handleGet))
-	api("DELETE /api/v2_1/orders/{id}", s.authed(s.operation(s.handleDelete)))
-	api("PUT /api/v2_1/orders/{id}/status", s.authed(s.operation(s.handleStatusUpdate)))
-	api("POST /api/v2_1/orders/{id}/captures", s.authed(s.operation(s.handleCapture)))
-	api("POST /api/v2_1/orders/{id}/refunds", s.authed(s.operation(s.handleRefund)))
-	api("POST /api/v2_1/orders/{id}/refund", s.authed(s.operation(s.handleRefund)))
+	api("DELETE /api/v2_1/orders/{id}", s.authed(s.ops.Operation(s.handleDelete)))
+	api("PUT /api/v2_1/orders/{id}/status", s.authed(s.ops.Operation(s.handleStatusUpdate)))
+	api("POST /api/v2_1/orders/{id}/captures", s.authed(s.ops.Operation(s.handleCapture)))
+	api("POST /api/v2_1/orders/{id}/refunds", s.authed(s.ops.Operation(s.handleRefund)))
+	api("POST /api/v2_1/orders/{id}/refund", s.authed(s.ops.Operation(s.handleRefund)))
 	api("GET /api/v2_1/orders/{id}/refunds", s.authed(s.handleListRefunds))
 	forms := edge.NewLimiter(edge.LimiterConfig{})
 	mux.Handle("GET /pay/", edge.Page(http.HandlerFunc(s.handlePage)))
 	mux.Handle("POST /pay/", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.handlePageChoice)))
 	return mux
-}
-
-// faulty applies the failure mode to API endpoints.
-func (s *Server) faulty(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		mode := s.failure
-		s.mu.Unlock()
-		switch mode {
-		case Failure5xx:
-			code := http.StatusInternalServerError
-			if strings.HasSuffix(r.URL.Path, "/authorize") {
-				code = http.StatusServiceUnavailable
-			}
-			writeStatus(w, code, "ERROR_INTERNAL", "simulated outage")
-			return
-		case FailureTimeout:
-			select {
-			case <-r.Context().Done():
-			case <-s.ctx.Done():
-			}
-			return
-		}
-		h(w, r)
-	})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -247,7 +221,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if c.ExtOrderID != "" {
 		s.byExt[c.ExtOrderID] = o.OrderID
 	}
-	redirect := s.base + "/pay/?orderId=" + o.OrderID + "&token=" + o.token
+	redirect := s.host.URL() + "/pay/?orderId=" + o.OrderID + "&token=" + o.token
 	s.mu.Unlock()
 	w.Header().Set("Location", redirect)
 	writeJSON(w, http.StatusFound, map[string]any{

@@ -1,7 +1,6 @@
 package payutest
 
 import (
-	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 )
 
 // allowed lists the order status changes the simulator makes.
@@ -33,7 +33,7 @@ func (s *Server) transition(o *order, status string) bool {
 		return false
 	}
 	o.Status = status
-	s.enqueue(o, status, s.orderBody(o))
+	s.send(o, status, s.orderBody(o))
 	return true
 }
 
@@ -86,65 +86,21 @@ func (s *Server) SignedHeader(body []byte) http.Header {
 	return h
 }
 
-// enqueue delivers body to the order's notifyUrl in the background, after the
-// order's previous notification; s.mu is held.
-func (s *Server) enqueue(o *order, label string, body []byte) {
-	if o.NotifyURL == "" || s.closed {
+// send delivers body to the order's notifyUrl in the background, after the
+// order's previous notification, until the receiver answers 200; s.mu is
+// held.
+func (s *Server) send(o *order, label string, body []byte) {
+	if o.NotifyURL == "" {
 		return
 	}
-	prev, done := o.last, make(chan struct{})
-	o.last = done
+	h := s.SignedHeader(body)
+	// On the wire, keep PayU's own spelling of the header name.
+	h["OpenPayu-Signature"] = h.Values("OpenPayu-Signature")
+	h.Del("Openpayu-Signature")
 	id, target := o.OrderID, o.NotifyURL
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(done)
-		if prev != nil {
-			select {
-			case <-prev:
-			case <-s.ctx.Done():
-				return
-			}
-		}
-		s.deliver(id, label, target, body)
-	}()
-}
-
-// deliver posts until the receiver answers 200, with doubling backoff and a
-// bounded number of attempts.
-func (s *Server) deliver(orderID, label, target string, body []byte) {
-	wait := s.cfg.NotifyBackoff
-	for attempt := 1; attempt <= s.cfg.NotifyAttempts; attempt++ {
-		d := Delivery{OrderID: orderID, Status: label, URL: target, Attempt: attempt}
-		req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, target, bytes.NewReader(body))
-		if err == nil {
-			req.Header = s.SignedHeader(body)
-			// On the wire, keep PayU's own spelling of the header name.
-			req.Header["OpenPayu-Signature"] = req.Header.Values("OpenPayu-Signature")
-			req.Header.Del("Openpayu-Signature")
-			var resp *http.Response
-			if resp, err = s.client.Do(req); err == nil {
-				d.StatusCode = resp.StatusCode
-				resp.Body.Close()
-			}
-		}
-		if err != nil {
-			d.Err = err.Error()
-		}
-		d.At = time.Now()
-		s.mu.Lock()
-		s.log = append(s.log, d)
-		s.mu.Unlock()
-		if d.StatusCode == http.StatusOK {
-			return
-		}
-		select {
-		case <-time.After(wait):
-		case <-s.ctx.Done():
-			return
-		}
-		wait = min(2*wait, s.cfg.NotifyMaxBackoff)
-	}
+	s.notify.Send(simkit.Message{Key: id, URL: target, Body: body, Header: h}, func(a simkit.Attempt) Delivery {
+		return Delivery{OrderID: id, Status: label, URL: target, Attempt: a.N, StatusCode: a.Code, Err: a.Err, At: a.At}
+	})
 }
 
 // Notification builds an order notification for orderID exactly as PayU
@@ -159,7 +115,7 @@ func (s *Server) Notification(orderID, status, totalAmount, currency string) (*g
 	var view order
 	if ok {
 		view = *o
-		view.last, view.refunds = nil, nil
+		view.refunds = nil
 	} else {
 		view = order{OrderID: orderID, ExtOrderID: orderID, MerchantPosID: s.cfg.PosID, CustomerIP: "127.0.0.1",
 			Description: "unknown order", CurrencyCode: "PLN", TotalAmount: "1000", paymentID: "1",

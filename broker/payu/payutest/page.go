@@ -54,7 +54,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	data := map[string]string{"OrderID": o.OrderID, "Token": o.token, "Status": o.Status, "StatusLabel": statusLabels[o.Status],
-		"Description": o.Description, "Currency": o.CurrencyCode, "Amount": major(o.TotalAmount), "Action": s.base + "/pay/"}
+		"Description": o.Description, "Currency": o.CurrencyCode, "Amount": major(o.TotalAmount), "Action": s.host.URL() + "/pay/"}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = pageTmpl.Execute(w, data)

@@ -81,16 +81,8 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
 		CreationDateTime: now, Status: "PENDING", StatusDateTime: now, payload: payload,
 	}
 	o.refunds = append(o.refunds, ref)
-	if d := s.cfg.AutoSettleRefunds; d > 0 && !s.closed {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			select {
-			case <-time.After(d):
-				_ = s.SettleRefund(o.OrderID, ref.RefundID, "FINALIZED")
-			case <-s.ctx.Done():
-			}
-		}()
+	if d := s.cfg.AutoSettleRefunds; d > 0 {
+		s.life.After(d, func() { _ = s.SettleRefund(o.OrderID, ref.RefundID, "FINALIZED") })
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"orderId": o.OrderID, "refund": ref, "status": statusBody{StatusCode: "SUCCESS", StatusDesc: "Refund queued for processing"}})
 }
@@ -134,7 +126,7 @@ func (s *Server) SettleRefund(orderID, refundID, status string) error {
 		}
 		ref.Status = status
 		ref.StatusDateTime = time.Now().Format(time.RFC3339)
-		s.enqueue(o, "refund "+status, s.refundBody(o, ref))
+		s.send(o, "refund "+status, s.refundBody(o, ref))
 		return nil
 	}
 	return fmt.Errorf("payutest: order %s has no refund %q", orderID, refundID)

@@ -6,17 +6,17 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/simkit"
 )
 
 // Failure modes for SetFailure.
 const (
-	FailureNone    = ""        // healthy
-	Failure5xx     = "5xx"     // every API call answers 500 or 503
-	FailureTimeout = "timeout" // every API call hangs until the client gives up
+	FailureNone    = simkit.FailureNone    // healthy
+	Failure5xx     = simkit.Failure5xx     // every API call answers 500 or 503
+	FailureTimeout = simkit.FailureTimeout // every API call hangs until the client gives up
 )
 
 // Buyer outcomes for Pay and the payment page.
@@ -72,25 +72,20 @@ type Delivery struct {
 
 // Server is a PayU simulator. Create it with New or Start.
 type Server struct {
-	cfg Config
+	cfg  Config
+	host simkit.Host // where it is served
 
 	mu         sync.Mutex
-	base       string
-	failure    string
-	opFault    string
 	tokens     map[string]time.Time
 	tokenCount int
 	orders     map[string]*order
 	byExt      map[string]string // extOrderId -> orderId
-	log        []Delivery
 	seq        int
-	closed     bool
 
-	ctx    context.Context // cancelled by Close: stops deliveries and hung requests
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
-	ts     *httptest.Server
-	client *http.Client
+	life   *simkit.Life // ended by Close: stops deliveries and hung requests
+	down   *simkit.Faults
+	ops    *simkit.Faults
+	notify *simkit.Notifier[Delivery]
 }
 
 // New returns a simulator; call SetBaseURL with the address it is served at
@@ -123,22 +118,19 @@ func New(cfg Config) *Server {
 	if cfg.NotifyAttempts <= 0 {
 		cfg.NotifyAttempts = 8
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	ctx, stop := context.WithCancel(context.Background())
+	life := simkit.NewLife()
 	return &Server{
 		cfg: cfg, tokens: map[string]time.Time{}, orders: map[string]*order{}, byExt: map[string]string{},
-		ctx: ctx, stop: stop, client: client,
+		life: life, down: simkit.NewFaults(life, 0, outage, late), ops: simkit.NewFaults(life, 0, operationFailed, late),
+		notify: simkit.NewNotifier[Delivery](life, simkit.NotifierConfig{Client: cfg.HTTPClient, Attempts: cfg.NotifyAttempts,
+			Pause: simkit.Doubling(cfg.NotifyBackoff, cfg.NotifyMaxBackoff)}),
 	}
 }
 
 // Start serves a new simulator on a local httptest.Server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -147,55 +139,28 @@ func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the public address the simulator is reachable at; it is
 // used in redirectUri.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	s.base = strings.TrimRight(u, "/")
-	s.mu.Unlock()
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the base URL (the api_url to configure the backend with).
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
-// Close stops pending deliveries and hung requests, then the httptest.Server
-// if Start made one. It waits for delivery goroutines to end.
 // Quiet waits until every notification the simulator started sending was
-// acknowledged or given up (or ctx ends).
+// acknowledged or given up, and every refund set to settle by itself
+// settled (or ctx ends).
 func (s *Server) Quiet(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("payutest: notifications still in flight: %w", ctx.Err())
-	}
+	return s.life.Quiet(ctx, "payutest: notifications")
 }
 
+// Close stops pending deliveries and hung requests and waits for them to
+// end, then closes the httptest.Server if Start made one.
 func (s *Server) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.stop()
-	if s.ts != nil {
-		s.ts.Close()
-	}
-	s.wg.Wait()
+	s.life.Close()
+	s.host.Close()
 }
 
 // SetFailure switches the API's failure mode: "" healthy, "5xx", "timeout".
 // The buyer's page and notifications are not affected.
-func (s *Server) SetFailure(mode string) {
-	s.mu.Lock()
-	s.failure = mode
-	s.mu.Unlock()
-}
+func (s *Server) SetFailure(mode string) { s.down.Set(mode) }
 
 // TokenRequests counts successful OAuth token grants.
 func (s *Server) TokenRequests() int {
@@ -212,11 +177,7 @@ func (s *Server) RevokeTokens() {
 }
 
 // Notifications returns the delivery attempts so far, oldest first.
-func (s *Server) Notifications() []Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Delivery(nil), s.log...)
-}
+func (s *Server) Notifications() []Delivery { return s.notify.Log() }
 
 // Order reports an order's PayU status.
 func (s *Server) Order(orderID string) (status string, ok bool) {

@@ -2,7 +2,6 @@ package p24test
 
 import (
 	"bytes"
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -26,7 +25,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/transaction/register", s.api(s.register))
 	mux.HandleFunc("PUT /api/v1/transaction/verify", s.api(s.verify))
 	mux.HandleFunc("GET /api/v1/transaction/by/sessionId/{sessionId}", s.api(s.lookup))
-	mux.HandleFunc("POST /api/v1/transaction/refund", s.api(s.operation(s.refund)))
+	mux.HandleFunc("POST /api/v1/transaction/refund", s.api(s.ops.Operation(s.refund)))
 	mux.HandleFunc("GET /api/v1/refund/by/orderId/{orderId}", s.api(s.refundsByOrder))
 	forms := edge.NewLimiter(edge.LimiterConfig{})
 	mux.Handle("GET /trnRequest/{token}", edge.Page(http.HandlerFunc(s.page)))
@@ -46,28 +45,14 @@ func apiError(w http.ResponseWriter, code int, msg string) {
 
 // api wraps an API handler with the failure modes and the Basic auth check.
 func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		mode := s.failure
-		s.mu.Unlock()
-		switch mode {
-		case "5xx":
-			apiError(w, http.StatusServiceUnavailable, "Service unavailable")
-			return
-		case "timeout":
-			ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HangTimeout)
-			defer cancel()
-			s.wait(ctx, s.cfg.HangTimeout, nil)
-			apiError(w, http.StatusGatewayTimeout, "Timeout")
-			return
-		}
+	return s.down.Outage(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
 		if !ok || user != strconv.Itoa(s.cfg.PosID) || subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.APIKey)) != 1 {
 			apiError(w, http.StatusUnauthorized, "Incorrect authentication")
 			return
 		}
 		h(w, r)
-	}
+	})
 }
 
 // decode reads a JSON body strictly into v.

@@ -7,9 +7,9 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
@@ -21,14 +21,16 @@ const (
 	OutcomeAbandoned = "abandoned" // buyer closed the page: nothing happens
 )
 
-var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
+// buyer is the payment page.
+var buyer = simkit.Buyer{Broker: "Przelewy24", Page: template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Przelewy24: pay {{.Money}}</title></head>
 <body class="sim"><header class="top"><strong>Przelewy24</strong><span class="sim-tag">simulator</span></header>
 <div class="card"><p class="muted">{{.Description}}</p><p class="amount" id="amount">{{.Money}}</p></div>
 <form method="post" class="choices"><button name="outcome" value="paid" id="pay">Pay<small>Przelewy24 notifies the shop, which must verify the transaction before it counts.</small></button>
 <button name="outcome" value="partial" id="partial" class="secondary">Pay half<small>Another amount than asked: Przelewy24 keeps it as an advance until the shop accepts or rejects it.</small></button>
 <button name="outcome" value="declined" id="decline" class="danger">Decline or cancel<small>The buyer goes back to the shop; Przelewy24 sends nothing.</small></button>
-<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`))
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`)),
+	Unknown: "Unknown transaction", UnknownText: "The token is unknown to the simulator (it keeps transactions in memory: was it restarted?)."}
 
 // pageView is a transaction as the payment page shows it.
 type pageView struct {
@@ -44,28 +46,13 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		view = pageView{Description: t.Description, Money: getpaid.Money{Minor: t.Amount, Currency: t.Currency}}
 	}
 	s.mu.Unlock()
-	if !ok {
-		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Przelewy24", Tag: "simulator", Tone: "bad", Heading: "Unknown transaction",
-			Text: "The token is unknown to the simulator (it keeps transactions in memory: was it restarted?)."})
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = pageTmpl.Execute(w, view)
+	buyer.Show(w, view, ok)
 }
 
 func (s *Server) buyerChoice(w http.ResponseWriter, r *http.Request) {
-	outcome := r.PostFormValue("outcome")
-	back, err := s.pay(r.PathValue("token"), outcome)
-	if err != nil {
-		ui.WriteNotice(w, http.StatusBadRequest, ui.Notice{Title: "Przelewy24", Tag: "simulator", Tone: "warn", Heading: "Not possible", Text: err.Error()})
-		return
-	}
-	if outcome == OutcomeAbandoned {
-		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "Przelewy24", Tag: "simulator", Tone: "info", Heading: "You left the payment page",
-			Text: "A real buyer would have closed the tab: Przelewy24 tells the shop nothing.", Link: s.returnURL(r.PathValue("token"))})
-		return
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	token, outcome := r.PathValue("token"), r.PostFormValue("outcome")
+	back, err := s.pay(token, outcome)
+	buyer.Chosen(w, r, back, err, outcome == OutcomeAbandoned, func() string { return s.returnURL(token) })
 }
 
 // returnURL is where a transaction's buyer goes back to.
@@ -120,34 +107,11 @@ func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) 
 	if err != nil {
 		return err
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
+	client := simkit.BuyerClient()
+	if err := simkit.Open(ctx, client, u.String(), "p24test"); err != nil {
 		return err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("p24test: payment page answered %s", resp.Status)
-	}
-	form := url.Values{"outcome": {outcome}}
-	req, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err = client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return fmt.Errorf("p24test: choosing %q answered %s", outcome, resp.Status)
-	}
-	return nil
+	return simkit.Choose(ctx, client, u.String(), outcome, "p24test")
 }
 
 // Notification builds the transaction notification Przelewy24 would send

@@ -1,7 +1,6 @@
 package p24test
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -80,16 +79,12 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 			s.settleRefundLocked(t, rf, in.URLStatus)
 			continue
 		}
-		s.wg.Add(1)
-		go func(urlStatus string) {
-			defer s.wg.Done()
-			if !s.wait(context.Background(), s.cfg.RefundDelay, nil) {
-				return
-			}
+		urlStatus := in.URLStatus
+		s.life.After(s.cfg.RefundDelay, func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.settleRefundLocked(t, rf, urlStatus)
-		}(in.URLStatus)
+		})
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"data": results, "responseCode": 0})
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/simkit"
 )
 
 // Config configures the simulated merchant account and the simulator's timing.
@@ -92,23 +92,19 @@ type refund struct {
 // Server is a simulated Przelewy24. It is safe for concurrent use.
 type Server struct {
 	cfg     Config
+	host    simkit.Host // where it is served
 	mu      sync.Mutex
-	base    string
 	byToken map[string]*transaction
 	bySess  map[string]*transaction
 	byOrder map[int64]*transaction
 	refunds []*refund
 	nextID  int64
-	failure string
-	opFault string
 	verFail bool
 	rejRef  bool
-	log     []Delivery
-	ts      *httptest.Server
-	done    chan struct{}
-	once    sync.Once
-	wg      sync.WaitGroup
-	client  *http.Client
+	life    *simkit.Life // ended by Close: stops deliveries, delayed refunds and hung requests
+	down    *simkit.Faults
+	ops     *simkit.Faults
+	notify  *simkit.Notifier[Delivery]
 }
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
@@ -131,69 +127,52 @@ func New(cfg Config) *Server {
 	if cfg.SourceIP == "" {
 		cfg.SourceIP = "5.252.202.254"
 	}
+	life := simkit.NewLife()
+	timeout := func(w http.ResponseWriter, _ *http.Request) { apiError(w, http.StatusGatewayTimeout, "Timeout") }
 	return &Server{
 		cfg: cfg, byToken: map[string]*transaction{}, bySess: map[string]*transaction{},
-		byOrder: map[int64]*transaction{}, nextID: 300000001, done: make(chan struct{}),
-		client: &http.Client{Timeout: cfg.NotifyTimeout},
+		byOrder: map[int64]*transaction{}, nextID: 300000001, life: life,
+		down: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			apiError(w, http.StatusServiceUnavailable, "Service unavailable")
+		}, timeout),
+		ops: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			apiError(w, http.StatusInternalServerError, "Unknown error")
+		}, timeout),
+		notify: simkit.NewNotifier[Delivery](life, simkit.NotifierConfig{Client: &http.Client{Timeout: cfg.NotifyTimeout},
+			Attempts: cfg.MaxAttempts, Pause: simkit.Schedule(cfg.RetryUnit, RetrySchedule)}),
 	}
 }
 
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at (used in
 // the buyer's links).
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.base = strings.TrimRight(u, "/")
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL: the backend's api_url.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // Quiet waits until every notification the simulator started sending was
-// acknowledged or given up (or ctx ends).
+// acknowledged or given up, and every delayed refund ended (or ctx ends).
 func (s *Server) Quiet(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("p24test: notifications still in flight: %w", ctx.Err())
-	}
+	return s.life.Quiet(ctx, "p24test: notifications")
 }
 
-// Close stops pending notification retries and, after Start, the server.
+// Close stops pending notification retries, delayed refunds and hung
+// requests and, after Start, the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
-	s.wg.Wait()
+	s.life.Close()
+	s.host.Close()
 }
 
 // SetFailure makes the API misbehave: "" healthy, "5xx" answer 503, "timeout"
-// hold every API request until the client gives up.
-func (s *Server) SetFailure(mode string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure = mode
-}
+// hold every API request until the client gives up (at most HangTimeout).
+func (s *Server) SetFailure(mode string) { s.down.Set(mode) }
 
 // SetVerifyFailure makes transaction/verify answer an error.
 func (s *Server) SetVerifyFailure(fail bool) {
@@ -211,11 +190,7 @@ func (s *Server) SetRefundRejected(reject bool) {
 }
 
 // Notifications returns the log of notification delivery attempts.
-func (s *Server) Notifications() []Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Delivery(nil), s.log...)
-}
+func (s *Server) Notifications() []Delivery { return s.notify.Log() }
 
 // Status reports the lookup status (0-3) of the transaction registered under
 // sessionID, and whether there is one.
@@ -251,21 +226,4 @@ func newToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return strings.ToUpper(hex.EncodeToString(b[:]))[:32]
-}
-
-// wait sleeps for d unless the server closes, ctx ends or stop (which may
-// be nil) is closed; false if interrupted.
-func (s *Server) wait(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
-	case <-ctx.Done():
-		return false
-	case <-stop:
-		return false
-	}
 }

@@ -19,42 +19,17 @@ import (
 // Handler serves the API, the certificates and the payment page.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /oauth/auth", s.api(s.oauth))
-	mux.HandleFunc("POST /transactions", s.api(s.authed(s.create)))
-	mux.HandleFunc("GET /transactions/{id}", s.api(s.authed(s.get)))
-	mux.HandleFunc("POST /transactions/{id}/cancel", s.api(s.authed(s.operation(s.cancel))))
-	mux.HandleFunc("POST /transactions/{id}/refunds", s.api(s.authed(s.operation(s.refund))))
-	mux.HandleFunc("GET /transactions/{id}/refunds", s.api(s.authed(s.listRefunds)))
+	mux.HandleFunc("POST /oauth/auth", s.down.Outage(s.oauth))
+	mux.HandleFunc("POST /transactions", s.down.Outage(s.authed(s.create)))
+	mux.HandleFunc("GET /transactions/{id}", s.down.Outage(s.authed(s.get)))
+	mux.HandleFunc("POST /transactions/{id}/cancel", s.down.Outage(s.authed(s.ops.Operation(s.cancel))))
+	mux.HandleFunc("POST /transactions/{id}/refunds", s.down.Outage(s.authed(s.ops.Operation(s.refund))))
+	mux.HandleFunc("GET /transactions/{id}/refunds", s.down.Outage(s.authed(s.listRefunds)))
 	mux.HandleFunc("GET /x509/{file}", s.cert)
 	forms := edge.NewLimiter(edge.LimiterConfig{})
 	mux.Handle("GET /pay/{id}", edge.Page(http.HandlerFunc(s.page)))
 	mux.Handle("POST /pay/{id}", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.choose)))
 	return mux
-}
-
-// api applies the failure mode to an API endpoint.
-func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		mode := s.failure
-		s.mu.Unlock()
-		switch mode {
-		case Failure5xx:
-			writeJSON(w, http.StatusServiceUnavailable, failed("service_unavailable", "Service temporarily unavailable", ""))
-			return
-		case FailureTimeout:
-			t := time.NewTimer(s.cfg.HangTimeout)
-			defer t.Stop()
-			select {
-			case <-r.Context().Done():
-			case <-s.done:
-			case <-t.C:
-			}
-			writeJSON(w, http.StatusGatewayTimeout, failed("timeout", "Gateway timeout", ""))
-			return
-		}
-		h(w, r)
-	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -211,7 +186,7 @@ func (s *Server) viewLocked(t *transaction) map[string]any {
 		"payments": map[string]any{"status": paymentStatus, "method": nil,
 			"amountPaid": json.RawMessage(getpaid.Money{Minor: t.Paid, Currency: t.Amount.Currency}.Decimal()),
 			"date":       map[string]any{"realization": realized}},
-		"transactionPaymentUrl": s.base + "/pay/" + url.PathEscape(t.ID),
+		"transactionPaymentUrl": s.host.URL() + "/pay/" + url.PathEscape(t.ID),
 	}
 }
 

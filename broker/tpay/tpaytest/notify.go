@@ -32,7 +32,7 @@ func (s *Server) bodyLocked(t *transaction, status, trErr string, paid getpaid.M
 // headerLocked signs body like Tpay: X-JWS-Signature with the simulator's
 // certificate as x5u; s.mu is held.
 func (s *Server) headerLocked(body []byte) (http.Header, error) {
-	jws, err := SignJWS(s.key, s.base+CertPath, body)
+	jws, err := SignJWS(s.key, s.host.URL()+CertPath, body)
 	if err != nil {
 		return nil, err
 	}

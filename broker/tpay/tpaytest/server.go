@@ -8,21 +8,20 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
 // Failure modes for SetFailure.
 const (
-	FailureNone    = ""        // healthy
-	Failure5xx     = "5xx"     // every API call answers 503
-	FailureTimeout = "timeout" // every API call hangs until the client gives up
+	FailureNone    = simkit.FailureNone    // healthy
+	Failure5xx     = simkit.Failure5xx     // every API call answers 503
+	FailureTimeout = simkit.FailureTimeout // every API call hangs until the client gives up
 )
 
 // Buyer outcomes for Pay and the payment page.
@@ -87,12 +86,10 @@ func (t *transaction) refunded() int64 {
 
 // Server is a simulated Tpay OpenAPI. It is safe for concurrent use.
 type Server struct {
-	cfg Config
+	cfg  Config
+	host simkit.Host // where it is served
 
 	mu         sync.Mutex
-	base       string
-	failure    string
-	opFault    string
 	tokens     map[string]time.Time
 	tokenCount int
 	byID       map[string]*transaction
@@ -101,10 +98,10 @@ type Server struct {
 	key        *rsa.PrivateKey   // signs notifications
 	seq        int
 
+	life   *simkit.Life // ended by Close: stops deliveries and hung requests
+	down   *simkit.Faults
+	ops    *simkit.Faults
 	sender *tpaynotify.Sender
-	done   chan struct{}
-	once   sync.Once
-	ts     *httptest.Server
 }
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
@@ -138,20 +135,29 @@ func New(cfg Config) *Server {
 		}
 		cfg.PKI = pki
 	}
+	life := simkit.NewLife()
+	timeout := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusGatewayTimeout, failed("timeout", "Gateway timeout", ""))
+	}
 	return &Server{
 		cfg: cfg, tokens: map[string]time.Time{}, byID: map[string]*transaction{}, byCRC: map[string]*transaction{},
-		certs:  map[string][]byte{tpay.RootCertPath: PEM(cfg.PKI.Root), CertPath: PEM(cfg.PKI.Cert)},
-		key:    cfg.PKI.Key,
-		sender: tpaynotify.NewSender(cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient),
-		done:   make(chan struct{}),
+		certs: map[string][]byte{tpay.RootCertPath: PEM(cfg.PKI.Root), CertPath: PEM(cfg.PKI.Cert)},
+		key:   cfg.PKI.Key,
+		life:  life,
+		down: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusServiceUnavailable, failed("service_unavailable", "Service temporarily unavailable", ""))
+		}, timeout),
+		ops: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusInternalServerError, failed("internal_error", "Internal server error; nothing was done", ""))
+		}, timeout),
+		sender: tpaynotify.NewSender(life, cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient),
 	}
 }
 
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -160,26 +166,14 @@ func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at: payment
 // page links and the x5u of notifications use it.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	s.base = strings.TrimRight(u, "/")
-	s.mu.Unlock()
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL: the backend's api_url and jws_prefix.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // SetFailure switches the API's failure mode: "" healthy, "5xx", "timeout".
 // The payment page, the certificates and notifications are not affected.
-func (s *Server) SetFailure(mode string) {
-	s.mu.Lock()
-	s.failure = mode
-	s.mu.Unlock()
-}
+func (s *Server) SetFailure(mode string) { s.down.Set(mode) }
 
 // ServeCert serves cert at path (under the simulator's URL, so under a
 // backend's trusted prefix): tests place a certificate there that does not
@@ -217,20 +211,13 @@ func (s *Server) Notifications() []tpaynotify.Delivery { return s.sender.Log() }
 
 // Quiet waits until every notification was acknowledged or given up.
 func (s *Server) Quiet(ctx context.Context) error {
-	if err := s.sender.Quiet(ctx); err != nil {
-		return fmt.Errorf("tpaytest: notifications still in flight: %w", err)
-	}
-	return nil
+	return s.life.Quiet(ctx, "tpaytest: notifications")
 }
 
 // Close stops notification retries and hung requests and, after Start, the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
-	s.sender.Close()
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
+	s.life.Close()
+	s.host.Close()
 }
 
 // Transaction reports the transactionId, title and status of the latest

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -109,20 +110,7 @@ func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) 
 	if rd == nil || rd.URL == "" {
 		return errors.New("transferujtest: no redirect")
 	}
-	var req *http.Request
-	var err error
-	if rd.Method == http.MethodPost {
-		form := url.Values{}
-		for k, v := range rd.Fields {
-			form.Set(k, v)
-		}
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, rd.URL, strings.NewReader(form.Encode()))
-		if req != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else {
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, rd.URL, nil)
-	}
+	req, err := simkit.BuyerRequest(ctx, rd)
 	if err != nil {
 		return err
 	}
@@ -133,7 +121,7 @@ func (s *Server) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) 
 // to the panel and chooses outcome on the page it leads to ("" chooses
 // nothing).
 func (s *Server) Submit(ctx context.Context, req *http.Request, outcome string) error {
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := simkit.BuyerClient()
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -147,31 +135,8 @@ func (s *Server) Submit(ctx context.Context, req *http.Request, outcome string) 
 	if err != nil {
 		return err
 	}
-	get, err := http.NewRequestWithContext(ctx, http.MethodGet, page.String(), nil)
-	if err != nil {
+	if err := simkit.Open(ctx, client, page.String(), "transferujtest"); err != nil || outcome == "" {
 		return err
 	}
-	if resp, err = client.Do(get); err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("transferujtest: payment page answered %s", resp.Status)
-	}
-	if outcome == "" {
-		return nil
-	}
-	choice, err := http.NewRequestWithContext(ctx, http.MethodPost, page.String(), strings.NewReader(url.Values{"outcome": {outcome}}.Encode()))
-	if err != nil {
-		return err
-	}
-	choice.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if resp, err = client.Do(choice); err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return fmt.Errorf("transferujtest: choosing %q answered %s", outcome, resp.Status)
-	}
-	return nil
+	return simkit.Choose(ctx, client, page.String(), outcome, "transferujtest")
 }

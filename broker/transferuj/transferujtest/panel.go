@@ -13,6 +13,7 @@ import (
 
 	"github.com/getpaid-go/getpaid/broker/transferuj"
 	"github.com/getpaid-go/getpaid/internal/edge"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
@@ -22,32 +23,12 @@ import (
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	forms := edge.NewLimiter(edge.LimiterConfig{})
-	form := edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.form))
+	form := edge.FormPage(forms, edge.DefaultFormBytes, s.down.Outage(s.form))
 	mux.Handle("GET /{$}", form)
 	mux.Handle("POST /{$}", form)
 	mux.Handle("GET /pay/{title}", edge.Page(http.HandlerFunc(s.page)))
 	mux.Handle("POST /pay/{title}", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.choose)))
 	return mux
-}
-
-// failing applies the failure mode; true when the request was answered.
-func (s *Server) failing(w http.ResponseWriter, r *http.Request) bool {
-	s.mu.Lock()
-	mode := s.failure
-	s.mu.Unlock()
-	switch mode {
-	case "5xx":
-		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
-		return true
-	case "timeout":
-		select {
-		case <-r.Context().Done():
-		case <-time.After(time.Minute):
-		}
-		http.Error(w, "gateway timeout", http.StatusGatewayTimeout)
-		return true
-	}
-	return false
 }
 
 // pick returns the first non-empty value among the names (current, then old).
@@ -63,9 +44,6 @@ func pick(f url.Values, names ...string) string {
 // form takes the signed payment form, checks it like Tpay and registers a
 // transaction; the buyer is sent on to its page.
 func (s *Server) form(w http.ResponseWriter, r *http.Request) {
-	if s.failing(w, r) {
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "unreadable form", http.StatusBadRequest)
 		return
@@ -117,7 +95,8 @@ func (s *Server) register(f url.Values) (*transaction, error) {
 	return t, nil
 }
 
-var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
+// buyer is the payment page.
+var buyer = simkit.Buyer{Broker: "Tpay", Page: template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Tpay: pay {{.Amount}}</title></head>
 <body class="sim"><header class="top"><strong>Tpay payment panel (Transferuj.pl form)</strong><span class="sim-tag">simulator</span></header>
 <div class="card"><p class="muted">{{.Description}}</p><p class="amount" id="amount">{{.Amount}}</p><p class="note">Transaction {{.Title}}</p></div>
@@ -125,7 +104,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(ui.Funcs()).Parse(`<!doc
 <button name="outcome" value="partial" id="partial" class="secondary">Pay half, accepted<small>An underpayment Tpay accepts: the order is partially paid.</small></button>
 <button name="outcome" value="underpaid" id="underpaid" class="secondary">Pay half, held<small>An underpayment Tpay holds (FALSE): the shop decides.</small></button>
 <button name="outcome" value="declined" id="decline" class="danger">Bank declines<small>The buyer goes back to the shop; Tpay sends nothing.</small></button>
-<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`))
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`)),
+	Unknown: "Unknown transaction", UnknownText: "The simulator has no such transaction (it keeps them in memory: was it restarted?)."}
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -135,28 +115,13 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		view = *t
 	}
 	s.mu.Unlock()
-	if !ok {
-		ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Tpay", Tag: "simulator", Tone: "bad", Heading: "Unknown transaction",
-			Text: "The simulator has no such transaction (it keeps them in memory: was it restarted?)."})
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = pageTmpl.Execute(w, view)
+	buyer.Show(w, view, ok)
 }
 
 func (s *Server) choose(w http.ResponseWriter, r *http.Request) {
-	outcome := r.PostFormValue("outcome")
-	back, err := s.pay(r.PathValue("title"), outcome)
-	if err != nil {
-		ui.WriteNotice(w, http.StatusBadRequest, ui.Notice{Title: "Tpay", Tag: "simulator", Tone: "warn", Heading: "Not possible", Text: err.Error()})
-		return
-	}
-	if outcome == OutcomeAbandoned {
-		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "Tpay", Tag: "simulator", Tone: "info", Heading: "You left the payment page",
-			Text: "A real buyer would have closed the tab: Tpay tells the shop nothing.", Link: s.returnURL(r.PathValue("title"))})
-		return
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	title, outcome := r.PathValue("title"), r.PostFormValue("outcome")
+	back, err := s.pay(title, outcome)
+	buyer.Chosen(w, r, back, err, outcome == OutcomeAbandoned, func() string { return s.returnURL(title) })
 }
 
 // returnURL is where a transaction's buyer goes back to.

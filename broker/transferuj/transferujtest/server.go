@@ -5,12 +5,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/simkit"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -52,14 +51,14 @@ type transaction struct {
 // Server is a simulated Tpay legacy payment panel. It is safe for concurrent use.
 type Server struct {
 	cfg     Config
+	host    simkit.Host // where it is served
 	mu      sync.Mutex
-	base    string
-	failure string
 	byTitle map[string]*transaction
 	byCRC   map[string]*transaction
 	seq     int
+	life    *simkit.Life // ended by Close: stops deliveries and hung requests
+	down    *simkit.Faults
 	sender  *tpaynotify.Sender
-	ts      *httptest.Server
 }
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
@@ -73,15 +72,20 @@ func New(cfg Config) *Server {
 	if cfg.Currency == "" {
 		cfg.Currency = "PLN"
 	}
-	return &Server{cfg: cfg, byTitle: map[string]*transaction{}, byCRC: map[string]*transaction{},
-		sender: tpaynotify.NewSender(cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient)}
+	life := simkit.NewLife()
+	return &Server{cfg: cfg, byTitle: map[string]*transaction{}, byCRC: map[string]*transaction{}, life: life,
+		down: simkit.NewFaults(life, time.Minute, func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		}, func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "gateway timeout", http.StatusGatewayTimeout)
+		}),
+		sender: tpaynotify.NewSender(life, cfg.NotifyBackoff, cfg.NotifyMaxBackoff, cfg.NotifyAttempts, cfg.HTTPClient)}
 }
 
 // Start runs a simulator on a local httptest server.
 func Start(cfg Config) *Server {
 	s := New(cfg)
-	s.ts = httptest.NewServer(s.Handler())
-	s.SetBaseURL(s.ts.URL)
+	s.host.Serve(s.Handler())
 	return s
 }
 
@@ -89,42 +93,25 @@ func Start(cfg Config) *Server {
 func (s *Server) Config() Config { return s.cfg }
 
 // SetBaseURL sets the absolute URL the simulator is reachable at.
-func (s *Server) SetBaseURL(u string) {
-	s.mu.Lock()
-	s.base = strings.TrimRight(u, "/")
-	s.mu.Unlock()
-}
+func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
 // URL is the simulator's base URL: the backend's api_url.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.host.URL() }
 
 // SetFailure makes the payment panel fail: "" healthy, "5xx" answer 503,
 // "timeout" hold requests for a minute (or until Close).
-func (s *Server) SetFailure(mode string) {
-	s.mu.Lock()
-	s.failure = mode
-	s.mu.Unlock()
-}
+func (s *Server) SetFailure(mode string) { s.down.Set(mode) }
 
 // Quiet waits until every notification was acknowledged or given up.
 func (s *Server) Quiet(ctx context.Context) error {
-	if err := s.sender.Quiet(ctx); err != nil {
-		return fmt.Errorf("transferujtest: notifications still in flight: %w", err)
-	}
-	return nil
+	return s.life.Quiet(ctx, "transferujtest: notifications")
 }
 
-// Close stops notification retries and, after Start, the server.
+// Close stops notification retries and hung requests and, after Start, the
+// server.
 func (s *Server) Close() {
-	s.sender.Close()
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
-	}
+	s.life.Close()
+	s.host.Close()
 }
 
 // Notifications returns the notification delivery attempts, oldest first.

@@ -1,0 +1,105 @@
+package brokerhttp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// MaxAnswer bounds how much of a broker's answer Send reads.
+const MaxAnswer = 1 << 20
+
+// Client returns the client a backend calls its broker with: a copy of given
+// (nil: a new client with the timeout def), its Timeout replaced by timeout
+// when that is positive. The copy leaves given untouched.
+func Client(given *http.Client, timeout, def time.Duration) *http.Client {
+	c := http.Client{Timeout: def}
+	if given != nil {
+		c = *given
+	}
+	if timeout > 0 {
+		c.Timeout = timeout
+	}
+	return &c
+}
+
+// NoRedirects makes c answer a redirect itself instead of following it,
+// whatever its CheckRedirect said, and returns c.
+func NoRedirects(c *http.Client) *http.Client {
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// Send performs req with client and reads at most MaxAnswer bytes of the
+// answer. A failure to get an answer is a retryable *getpaid.BrokerError
+// named op; it is Happened when changes (the request asks the broker to
+// change something) unless the connection was never made.
+func Send(client *http.Client, req *http.Request, op string, changes bool) (code int, body []byte, err error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, Transport(op, changes, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxAnswer))
+	if err != nil {
+		return resp.StatusCode, nil, &getpaid.BrokerError{Op: op, Retryable: true, Happened: changes, Status: resp.StatusCode, Err: err}
+	}
+	return resp.StatusCode, body, nil
+}
+
+// PostForm posts form to target, asking for JSON, with Send: the request of
+// an OAuth client_credentials grant.
+func PostForm(ctx context.Context, client *http.Client, target string, form url.Values, op string, changes bool) (code int, body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, &getpaid.BrokerError{Op: op, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	return Send(client, req, op, changes)
+}
+
+// Transport classifies a request that got no answer: retryable, and
+// Happened when changes unless the connection was never made (a dial
+// failure: the broker never saw the request).
+func Transport(op string, changes bool, err error) *getpaid.BrokerError {
+	var oe *net.OpError
+	dial := errors.As(err, &oe) && oe.Op == "dial"
+	return &getpaid.BrokerError{Op: op, Retryable: true, Happened: changes && !dial, Err: err}
+}
+
+// StatusError classifies an answer with an unwanted status code, the
+// broker's error text in text: retryable for 5xx, 408 and 429 (a refusal
+// that asks to come back later); Happened for a 5xx to a request that
+// changes something (the broker may have acted before it failed).
+func StatusError(op string, code int, changes bool, text string) *getpaid.BrokerError {
+	return &getpaid.BrokerError{Op: op, Status: code, Retryable: RetryableStatus(code),
+		Happened: changes && code >= 500, Err: errors.New(text)}
+}
+
+// RetryableStatus reports whether an answer with status code may succeed
+// when asked again: a 5xx, 408 Request Timeout or 429 Too Many Requests.
+func RetryableStatus(code int) bool {
+	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+}
+
+// Snippet is an answer's body as an error text when the broker's error
+// format did not give one: trimmed, at most 200 bytes, "no error text" when
+// empty.
+func Snippet(raw []byte) string {
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	if s == "" {
+		s = "no error text"
+	}
+	return s
+}

@@ -1,0 +1,109 @@
+package brokerhttp
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+func TestClient(t *testing.T) {
+	t.Parallel()
+	given := &http.Client{Timeout: time.Minute}
+	tests := []struct {
+		name    string
+		given   *http.Client
+		timeout time.Duration
+		want    time.Duration
+	}{
+		{"default", nil, 0, 30 * time.Second},
+		{"timeout", nil, 5 * time.Second, 5 * time.Second},
+		{"given client kept", given, 0, time.Minute},
+		{"timeout over a given client", given, time.Second, time.Second},
+	}
+	for _, tt := range tests {
+		c := Client(tt.given, tt.timeout, 30*time.Second)
+		if c.Timeout != tt.want || c == given {
+			t.Errorf("%s: timeout %v, want %v (a copy)", tt.name, c.Timeout, tt.want)
+		}
+	}
+	if NoRedirects(Client(given, 0, 0)).CheckRedirect(nil, nil) != http.ErrUseLastResponse || given.CheckRedirect != nil || given.Timeout != time.Minute {
+		t.Error("NoRedirects: the copy follows redirects, or the given client changed")
+	}
+}
+
+// Send classifies what got no answer: a change may have been acted on,
+// unless the connection was never made.
+func TestSendClassification(t *testing.T) {
+	t.Parallel()
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("short")) // the answer ends early
+	}))
+	t.Cleanup(cut.Close)
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("x", MaxAnswer+10)))
+	}))
+	t.Cleanup(ok.Close)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name              string
+		url               string
+		changes           bool
+		happened, noReply bool
+		status            int
+	}{
+		{"connection refused, a change", closed.URL, true, false, true, 0},
+		{"answer cut, a change", cut.URL, true, true, true, http.StatusOK},
+		{"answer cut, a lookup", cut.URL, false, false, true, http.StatusOK},
+		{"answer read", ok.URL, true, false, false, http.StatusOK},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodPost, tt.url, nil)
+		code, body, err := Send(http.DefaultClient, req, "x: op", tt.changes)
+		if !tt.noReply {
+			if err != nil || code != tt.status || len(body) != MaxAnswer {
+				t.Errorf("%s: %d, %d bytes, %v", tt.name, code, len(body), err)
+			}
+			continue
+		}
+		var be *getpaid.BrokerError
+		if !errors.As(err, &be) || !be.Retryable || be.Happened != tt.happened || be.Status != tt.status || be.Op != "x: op" {
+			t.Errorf("%s: %#v, want retryable, happened %v, status %d", tt.name, err, tt.happened, tt.status)
+		}
+	}
+}
+
+func TestStatusError(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		code                int
+		changes             bool
+		retryable, happened bool
+	}{
+		{400, true, false, false}, {401, true, false, false}, {404, false, false, false},
+		{408, true, true, false}, {429, true, true, false},
+		{500, true, true, true}, {502, false, true, false}, {503, true, true, true},
+	} {
+		e := StatusError("x: op", tt.code, tt.changes, "text")
+		if e.Retryable != tt.retryable || e.Happened != tt.happened || e.Status != tt.code || e.Err.Error() != "text" {
+			t.Errorf("%d (changes %v): %+v", tt.code, tt.changes, e)
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"": "no error text", "  \n": "no error text", " oops\n": "oops",
+		strings.Repeat("y", 300): strings.Repeat("y", 200)} {
+		if got := Snippet([]byte(in)); got != want {
+			t.Errorf("Snippet(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
