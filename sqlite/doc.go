@@ -15,8 +15,9 @@
 // gets its own error. The commit does not wait for the disk: a syncer
 // flushes the WAL beside the writer and answers each batch once its flush
 // is done, so nobody hears "done" before the change is on disk while the
-// writer already runs the next batch (see syncer for why this is as durable
-// as synchronous=FULL). Mutation.Apply runs inside the writer, so
+// writer already runs the next batch, taking in what arrives until that
+// flush is over and committing then: one commit per flush (see syncer for
+// why this is as durable as synchronous=FULL). Mutation.Apply runs inside the writer, so
 // load-apply-persist is serialised and event keys are deduplicated in the
 // same transaction. Reads use a separate pool of read-only connections,
 // which WAL lets run alongside the writer; their statements are prepared

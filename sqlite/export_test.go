@@ -1,6 +1,10 @@
 package sqlite
 
-import "context"
+import (
+	"context"
+	"os"
+	"time"
+)
 
 // MigrateTo applies the migrations up to and including version to the
 // database at path, for the conformance suite's migration cases.
@@ -26,4 +30,13 @@ func Cached(s *Store) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.usable()
+}
+
+// SlowFlush makes every flush of s's WAL take d longer. Call it before the
+// first write: the writer's hand-over orders it before the syncer's reads.
+func SlowFlush(s *Store, d time.Duration) {
+	s.w.sync.flush = func(f *os.File) error {
+		time.Sleep(d)
+		return fdatasync(f)
+	}
 }

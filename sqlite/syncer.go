@@ -12,7 +12,14 @@ import (
 // while the syncer calls fdatasync on the WAL file and only then answers the
 // batch's callers, so nobody hears "done" before their change is on disk —
 // the guarantee of synchronous=FULL — while executing batch N+1 overlaps the
-// disk flush of batch N. One flush covers every batch committed before it.
+// disk flush of batch N.
+//
+// The writer commits batch N+1 only once the flush of batch N is over (it
+// holds the syncer's one token, ready): until then it keeps adding queued
+// jobs to the open transaction. One commit per flush keeps batches as large
+// as the disk allows; committing at once made many small commits at low
+// concurrency, each writing the same pages to the WAL again, and cost more
+// CPU per change than the flush it overlapped saved.
 //
 // Why this is as durable as FULL. A change is answered only after an fsync
 // of the WAL that began after the change's frames were written, so it is on
@@ -28,9 +35,11 @@ import (
 // may read a committed change up to one flush (about a millisecond) before
 // it is durable; its writer has not been answered yet.
 type syncer struct {
-	wal  *os.File
-	in   chan []answer
-	done chan struct{}
+	wal   *os.File
+	in    chan []answer
+	ready chan struct{} // holds the token while no flush is running
+	done  chan struct{}
+	flush func(*os.File) error // fdatasync; tests slow it down
 }
 
 // answer is one job's outcome waiting for the flush.
@@ -45,33 +54,20 @@ func newSyncer(walPath string) (*syncer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open the WAL to sync it: %w", err)
 	}
-	s := &syncer{wal: f, in: make(chan []answer, 1), done: make(chan struct{})}
+	s := &syncer{wal: f, in: make(chan []answer, 1), ready: make(chan struct{}, 1), done: make(chan struct{}), flush: fdatasync}
+	s.ready <- struct{}{}
 	go s.loop()
 	return s, nil
 }
 
-// loop flushes the WAL for whatever batches are waiting, then answers them.
-// The channel's one slot bounds the pipeline: one batch being flushed, one
-// waiting, one being executed by the writer.
+// loop flushes the WAL for each committed batch, gives the token back so the
+// writer may commit the next one, then answers the batch's callers.
 func (s *syncer) loop() {
 	defer close(s.done)
-	var pending []answer
-	for first := range s.in {
-		pending = append(pending[:0], first...)
-	drain:
-		for {
-			select {
-			case more, ok := <-s.in:
-				if !ok {
-					break drain
-				}
-				pending = append(pending, more...)
-			default:
-				break drain
-			}
-		}
-		err := fdatasync(s.wal)
-		for _, a := range pending {
+	for batch := range s.in {
+		err := s.flush(s.wal)
+		s.ready <- struct{}{}
+		for _, a := range batch {
 			r := a.r
 			if err != nil && r.err == nil && r.panicked == nil {
 				// Committed but maybe not on disk: the caller retries,
@@ -80,9 +76,15 @@ func (s *syncer) loop() {
 			}
 			a.j.done <- r
 		}
-		clear(pending)
 	}
 }
+
+// send hands a committed batch over; the caller holds the token, so the
+// syncer is free and this does not wait.
+func (s *syncer) send(batch []answer) { s.in <- batch }
+
+// release gives back a token taken for a commit that did not happen.
+func (s *syncer) release() { s.ready <- struct{}{} }
 
 // close answers what is left and releases the file.
 func (s *syncer) close() {

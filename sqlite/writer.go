@@ -69,6 +69,8 @@ type wtx struct {
 	conn  *sql.Conn // for the few statements built per call
 	ctx   context.Context
 	dirty bool // the current job has changed something
+
+	abortErr error // why the writer gave the batch up (runJob's batchAnswered)
 }
 
 // exec runs a write statement and notes that the job changed something. A
@@ -287,9 +289,9 @@ func (w *writer) run(batch []*job) {
 	// a job fails after changing something, the batch is rolled back and run
 	// again with each job in its own savepoint.
 	start := time.Now()
-	results, st := w.runBatch(taken, false)
+	taken, results, st := w.runBatch(taken, false)
 	if st == batchRetry {
-		results, st = w.runBatch(taken, true)
+		taken, results, st = w.runBatch(taken, true)
 	}
 	if w.onCommit != nil {
 		c := Commit{Writes: len(taken), Duration: time.Since(start)}
@@ -316,7 +318,7 @@ func (w *writer) run(batch []*job) {
 		for i, j := range taken {
 			out[i] = answer{j: j, r: results[i]}
 		}
-		w.sync.in <- out // waits while a batch is being flushed and another waits
+		w.sync.send(out)
 		return
 	}
 	for i, j := range taken {
@@ -334,54 +336,114 @@ const (
 // runBatch runs the jobs in one transaction and commits it. Without
 // savepoints (safe=false) it rolls back and asks for a retry as soon as a job
 // fails after changing something; with savepoints each failing job is undone
-// alone.
-func (w *writer) runBatch(taken []*job, safe bool) ([]result, int) {
+// alone. With a syncer, it commits only once the previous flush is over,
+// adding queued jobs to the transaction while it waits (not when safe: a
+// rerun commits what it was given); it returns the jobs it ran.
+func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 	bg := context.Background()
-	results := make([]result, len(taken))
+	results := make([]result, len(taken), cap(taken))
 	if _, err := w.st.begin.ExecContext(bg); err != nil {
 		answerAll(taken, results, unavailable(fmt.Errorf("sqlite: begin: %w", err)))
-		return nil, batchAnswered
+		return taken, nil, batchAnswered
 	}
 	tx := &wtx{st: w.st, conn: w.conn, ctx: bg}
 	for i, j := range taken {
-		if err := j.ctx.Err(); err != nil {
-			results[i].err = err
-			continue
-		}
-		if safe {
-			if _, err := w.st.savepoint.ExecContext(bg); err != nil {
-				w.abort(taken, results, unavailable(fmt.Errorf("sqlite: savepoint: %w", err)))
-				return nil, batchAnswered
+		if st := w.runJob(tx, j, &results[i], safe); st != batchCommitted {
+			if st == batchAnswered {
+				answerAll(taken, results, tx.abortErr)
 			}
+			return taken, nil, st
 		}
-		tx.dirty = false
-		results[i] = call(j.fn, tx)
-		failed := results[i].err != nil || results[i].panicked != nil
-		if !safe {
-			if failed && (tx.dirty || !cleanFailure(results[i].err)) {
-				_, _ = w.st.rollback.ExecContext(bg)
-				return nil, batchRetry
-			}
-			continue
-		}
-		var err error
-		if failed {
-			_, err = w.st.rollbackTo.ExecContext(bg)
-		}
-		if err == nil {
-			_, err = w.st.release.ExecContext(bg)
-		}
-		if err != nil {
-			// The transaction is no longer trustworthy: give up the batch.
-			w.abort(taken, results, unavailable(fmt.Errorf("sqlite: release savepoint: %w", err)))
-			return nil, batchAnswered
+	}
+	if w.sync != nil {
+		var st int
+		if taken, results, st = w.awaitFlush(tx, taken, results, safe); st != batchCommitted {
+			return taken, nil, st
 		}
 	}
 	if _, err := w.st.commit.ExecContext(bg); err != nil {
+		if w.sync != nil {
+			w.sync.release()
+		}
 		w.abort(taken, results, unavailable(fmt.Errorf("sqlite: commit: %w", err)))
-		return nil, batchAnswered
+		return taken, nil, batchAnswered
 	}
-	return results, batchCommitted
+	return taken, results, batchCommitted
+}
+
+// awaitFlush returns once the previous batch's flush is over, holding the
+// syncer's token. Until then, unless safe or full, it runs queued jobs in the
+// open transaction and adds them to the batch; a job that fails the batch
+// ends it as runJob says (the token not taken).
+func (w *writer) awaitFlush(tx *wtx, taken []*job, results []result, safe bool) ([]*job, []result, int) {
+	for !safe && len(taken) < w.maxBatch {
+		select {
+		case <-w.sync.ready:
+			return taken, results, batchCommitted
+		default:
+		}
+		var j *job
+		select {
+		case <-w.sync.ready:
+			return taken, results, batchCommitted
+		case j = <-w.queue:
+		}
+		if !j.state.CompareAndSwap(jobQueued, jobTaken) {
+			continue
+		}
+		taken = append(taken, j)
+		results = append(results, result{})
+		if st := w.runJob(tx, j, &results[len(results)-1], safe); st != batchCommitted {
+			if st == batchAnswered {
+				answerAll(taken, results, tx.abortErr)
+			}
+			return taken, results, st
+		}
+	}
+	<-w.sync.ready
+	return taken, results, batchCommitted
+}
+
+// runJob runs one job of a batch into *r. It returns batchCommitted to go
+// on, batchRetry after rolling back (nobody answered), or batchAnswered after
+// rolling back with tx.abortErr for the caller to answer everyone with.
+func (w *writer) runJob(tx *wtx, j *job, r *result, safe bool) int {
+	bg := context.Background()
+	if err := j.ctx.Err(); err != nil {
+		r.err = err
+		return batchCommitted
+	}
+	if safe {
+		if _, err := w.st.savepoint.ExecContext(bg); err != nil {
+			_, _ = w.st.rollback.ExecContext(bg)
+			tx.abortErr = unavailable(fmt.Errorf("sqlite: savepoint: %w", err))
+			return batchAnswered
+		}
+	}
+	tx.dirty = false
+	*r = call(j.fn, tx)
+	failed := r.err != nil || r.panicked != nil
+	if !safe {
+		if failed && (tx.dirty || !cleanFailure(r.err)) {
+			_, _ = w.st.rollback.ExecContext(bg)
+			return batchRetry
+		}
+		return batchCommitted
+	}
+	var err error
+	if failed {
+		_, err = w.st.rollbackTo.ExecContext(bg)
+	}
+	if err == nil {
+		_, err = w.st.release.ExecContext(bg)
+	}
+	if err != nil {
+		// The transaction is no longer trustworthy: give up the batch.
+		_, _ = w.st.rollback.ExecContext(bg)
+		tx.abortErr = unavailable(fmt.Errorf("sqlite: release savepoint: %w", err))
+		return batchAnswered
+	}
+	return batchCommitted
 }
 
 // cleanFailure reports whether a job's error is a refusal that happened

@@ -3,12 +3,15 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 // newTestPayment creates a new PLN payment for order in s.
@@ -165,5 +168,69 @@ func TestErrorsWrapped(t *testing.T) {
 		if !errors.Is(tc.err, tc.want) || !strings.HasPrefix(tc.err.Error(), tc.prefix) {
 			t.Errorf("%s: %v; want %v with prefix %q", tc.name, tc.err, tc.want, tc.prefix)
 		}
+	}
+}
+
+// TestWritesJoinTheBatchWhileFlushing holds every WAL flush for 20 ms:
+// writes arriving meanwhile join the open transaction (one commit per flush,
+// not one per write), a write failing among them is undone alone, and every
+// caller hears its own outcome.
+func TestWritesJoinTheBatchWhileFlushing(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var commits, writes int
+	path := filepath.Join(t.TempDir(), "getpaid.db")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{OnCommit: func(c sqlite.Commit) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Err == nil {
+			commits++
+			writes += c.Writes
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-join")
+	sqlite.SlowFlush(s, 20*time.Millisecond)
+	mu.Lock()
+	commits, writes = 0, 0
+	mu.Unlock()
+	boom := errors.New("boom")
+	const n = 60
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			m := bump
+			if i%10 == 9 { // changes the payment, then fails
+				m = getpaid.Mutation{EventKey: fmt.Sprintf("join:%d", i), Apply: func(q *getpaid.Payment) (bool, error) {
+					q.Locked += 1000
+					return true, boom
+				}}
+			}
+			_, errs[i] = s.UpdatePayment(ctx, p.ID, m)
+		})
+		time.Sleep(time.Millisecond) // a stream, not one burst
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if want := i%10 == 9; want != errors.Is(err, boom) || (!want && err != nil) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	got, err := s.Payment(ctx, p.ID)
+	if err != nil || got.Locked != n-n/10 {
+		t.Fatalf("payment after the writes: %+v, %v; want Locked %d", got, err, n-n/10)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// 60 writes over about 60 ms with a flush taking 20 ms: a handful of
+	// commits (the failed writes ride in committed batches, undone alone).
+	// One commit per write would be 60.
+	if writes != n || commits > n/3 {
+		t.Errorf("%d writes committed in %d commits; want %d writes in at most %d", writes, commits, n, n/3)
 	}
 }
