@@ -63,18 +63,21 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fs.usage("bad --servers: %v", err)
 	}
 	fmt.Fprintf(stdout, "lifecycle = create -> read -> signed paid callback -> read; %s per run; GOMAXPROCS of this client=%d\n\n", *dur, runtimeProcs())
-	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s\n", "server", "conc", "lifecycles/s", "errors", "create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99")
+	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s %11s %11s %5s\n", "server", "conc", "lifecycles/s", "errors",
+		"create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99", "server µs/lc", "client µs/lc", "busy")
 	results := map[string]map[int]float64{}
-	run := func(name string, urls []string, key, secret string, after ...func(c int, end time.Time)) {
+	run := func(name string, urls []string, pids []int, key, secret string, after ...func(c int, end time.Time)) {
 		results[name] = map[int]float64{}
 		for _, c := range levels {
+			before := sampleCPU(pids)
 			r := load(ctx, urls, key, secret, c, *dur, *rate)
+			cpu := cpuColumns(before, sampleCPU(pids), r.done)
 			results[name][c] = r.rate
 			fmt.Fprintf(stdout, "%-10s %5d %12.0f %8d", name, c, r.rate, r.errors)
 			for i := range stepNames {
 				fmt.Fprintf(stdout, "  %-15s", fmt.Sprintf("%s/%s", ms(r.p50[i]), ms(r.p99[i])))
 			}
-			fmt.Fprintln(stdout)
+			fmt.Fprintln(stdout, cpu)
 			if r.firstErr != nil {
 				fmt.Fprintf(stdout, "           first error: %v\n", r.firstErr)
 			}
@@ -88,7 +91,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for _, u := range strings.Split(*target, ",") {
 			urls = append(urls, strings.TrimRight(strings.TrimSpace(u), "/"))
 		}
-		run("getpaid", urls, *key, *secret)
+		run("getpaid", urls, nil, *key, *secret) // CPU columns: "-" (servers not ours)
 	} else {
 		exe, err := os.Executable()
 		if err != nil {
@@ -110,7 +113,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		run("ceiling", []string{"http://" + ceil.addr}, benchKey, benchSecret)
+		run("ceiling", []string{"http://" + ceil.addr}, []int{ceil.pid}, benchKey, benchSecret)
 		mem := map[string]string{"ceiling": procMemory(ceil.pid)}
 		stop()
 		var names []string
@@ -130,7 +133,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return err
 			}
-			run(name, urls, benchKey, benchSecret)
+			run(name, urls, pids, benchKey, benchSecret)
 			for i, pid := range pids {
 				mem[fmt.Sprintf("%s #%d", name, i+1)] = procMemory(pid)
 			}
@@ -269,6 +272,7 @@ func startGetpaid(ctx context.Context, exe, path, database, extraConfig string, 
 
 type loadResult struct {
 	rate     float64
+	done     int // lifecycles completed
 	errors   int
 	firstErr error
 	p50, p99 [4]time.Duration
@@ -327,6 +331,7 @@ func load(ctx context.Context, bases []string, key, secret string, conc int, dur
 		}(w)
 	}
 	wg.Wait()
+	res.done = done
 	res.rate = float64(done) / time.Since(start).Seconds()
 	for s := range lat {
 		res.p50[s], res.p99[s] = percentile(lat[s], 0.50), percentile(lat[s], 0.99)

@@ -118,7 +118,7 @@ func (h *benchReceiver) close() { _ = h.srv.Close() }
 // late they arrived: the age of an event when its webhook reached the
 // merchant is what the backlog was for it.
 func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, nservers []int,
-	run func(name string, urls []string, key, secret string, after ...func(c int, end time.Time))) ([]string, error) {
+	run func(name string, urls []string, pids []int, key, secret string, after ...func(c int, end time.Time))) ([]string, error) {
 	h, err := startBenchReceiver()
 	if err != nil {
 		return nil, err
@@ -137,12 +137,12 @@ func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, n
 		if n > 1 || len(nservers) > 1 {
 			name = fmt.Sprintf("+webhook×%d", n)
 		}
-		urls, _, stop, err := startGetpaids(ctx, exe, dir, db, n, "", "delivery_timeout: 5s\n"+h.config())
+		urls, pids, stop, err := startGetpaids(ctx, exe, dir, db, n, "", "delivery_timeout: 5s\n"+h.config())
 		if err != nil {
 			return nil, err
 		}
 		h.take() // nothing from an earlier run counts
-		run(name, urls, benchKey, benchSecret, func(c int, end time.Time) {
+		run(name, urls, pids, benchKey, benchSecret, func(c int, end time.Time) {
 			last := h.settle(time.Second, time.Minute)
 			rows = append(rows, row{name: name, c: c, s: h.take(), tail: max(0, last.Sub(end))})
 		})
