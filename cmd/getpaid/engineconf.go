@@ -20,7 +20,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	if c.DeliveryTimeout != nil {
 		cfg.DeliveryTimeout = c.DeliveryTimeout.Duration
 	}
-	client := &http.Client{Timeout: cfg.DeliveryTimeout}
+	client := &http.Client{Timeout: cfg.DeliveryTimeout, Transport: webhook.NewTransport()}
 	if client.Timeout <= 0 {
 		client.Timeout = 10 * time.Second
 	}
