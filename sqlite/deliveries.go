@@ -100,12 +100,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		// A delivery waits while an earlier one of its payment to its
 		// consumer is pending: consumers get a payment's events in order.
+		// Oldest first by seq (a delivery is written with its event, so
+		// this is event order), which walks deliveries_state and stops at
+		// the limit; ORDER BY event_seq sorted every pending delivery at
+		// each claim, so a backlog made each claim slower.
 		rows, err := tx.query(`SELECT `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
 			FROM deliveries d JOIN outbox o ON o.id = d.event_id
 			WHERE d.state = 'pending' AND d.consumer IN (`+in+`) AND d.next_at <= ? AND d.lease_until <= ?
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
 			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
-			ORDER BY d.event_seq LIMIT `+limitSQL(limit), args...)
+			ORDER BY d.seq LIMIT `+limitSQL(limit), args...)
 		if err != nil {
 			return nil, readErr(err)
 		}
