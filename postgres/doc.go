@@ -32,6 +32,12 @@
 //   - Reads go to the database every time: there is no cache, so what one
 //     process committed every other reads at once.
 //
+// It also reports readiness (getpaid.Readier: the database answers and its
+// schema is the one this package migrates to, neither behind nor ahead) and
+// the outbox backlog (getpaid.BacklogReporter), for /readyz and the metrics.
+// It does not keep payment totals (getpaid.PaymentTotaler): on PostgreSQL the
+// console lists payments without the totals above the listing.
+//
 // Faults: a database that cannot be reached, a pool with no free connection
 // within Options.AcquireTimeout, PostgreSQL shutting down or restarting, a
 // deadlock or a serialization failure are getpaid.ErrUnavailable (the HTTP

@@ -187,3 +187,35 @@ func TestClosed(t *testing.T) {
 		t.Errorf("UpdatePayment after Close: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestReadyFollowsTheDatabase: ready on a migrated schema; unready, saying
+// why, when a newer getpaid migrated the database past this one (a rolling
+// upgrade); ready again when that is undone; unavailable once closed.
+func TestReadyFollowsTheDatabase(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{})
+	if err := s.Ready(t.Context()); err != nil {
+		t.Fatalf("Ready on a migrated schema: %v", err)
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, true)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(t.Context()); !errors.Is(err, getpaid.ErrSchemaNewer) {
+		t.Errorf("Ready with the database migrated by a newer getpaid: %v, want ErrSchemaNewer", err)
+	}
+	if _, err := conn.Exec(t.Context(), "DELETE FROM goose_db_version WHERE version_id = 999"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(t.Context()); err != nil {
+		t.Errorf("Ready once the newer version is gone: %v", err)
+	}
+	_ = s.Close()
+	if err := s.Ready(t.Context()); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Ready after Close: %v, want ErrUnavailable", err)
+	}
+}

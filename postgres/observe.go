@@ -1,0 +1,56 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3/database"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/migrate"
+)
+
+// Ready implements getpaid.Readier: the database answers through the pool
+// and its schema is the one this package's migrations make (neither behind
+// nor ahead: a database migrated by a newer getpaid during a rolling
+// upgrade turns the older servers unready).
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.do(ctx, "ready", func(ctx context.Context, c *pgx.Conn) error { return c.Ping(ctx) }); err != nil {
+		return fmt.Errorf("postgres: ready: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	err := migrate.Check(ctx, migrate.Config{Dialect: database.DialectPostgres, DB: db, FS: migrations()})
+	if err != nil {
+		if !errors.Is(err, getpaid.ErrSchemaNewer) && !errors.Is(err, getpaid.ErrSchemaOutdated) {
+			err = unavailable(err)
+		}
+		return fmt.Errorf("postgres: ready: %w", err)
+	}
+	return nil
+}
+
+// Backlog implements getpaid.BacklogReporter: the pending deliveries (a
+// partial index holds exactly those) and when the oldest was written.
+func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
+	var b getpaid.Backlog
+	err := s.do(ctx, "backlog", func(ctx context.Context, c *pgx.Conn) error {
+		var oldest *time.Time
+		if err := c.QueryRow(ctx, "SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'").Scan(&b.Pending, &oldest); err != nil {
+			return err
+		}
+		b.Oldest = time.Time{}
+		if oldest != nil {
+			b.Oldest = oldest.UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return getpaid.Backlog{}, fmt.Errorf("postgres: backlog: %w", err)
+	}
+	return b, nil
+}
