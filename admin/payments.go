@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -113,9 +114,12 @@ func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	if c.totals != nil {
 		t, err := c.totals.PaymentTotals(r.Context(), f)
-		if err != nil {
+		switch {
+		case errors.Is(err, getpaid.ErrNotSupported):
+			// The store keeps no totals (PostgreSQL): the listing stands alone.
+		case err != nil:
 			c.log.WarnContext(r.Context(), "admin: totals", "err", err)
-		} else {
+		default:
 			data.HasTotals, data.Totals = true, t
 			for _, x := range t {
 				data.TotalCount += x.Count
