@@ -29,7 +29,9 @@
 // broker), which the engine uses to poll brokers whose notifications never
 // came, and, for operators, PaymentTotaler (counts and sums by status for a
 // listing's filter), BacklogReporter (the outbox's pending deliveries) and
-// Readier (database reachable, schema current). CallbackReport is what the
+// Readier (database reachable, schema current). PaymentViewer reads a
+// payment with its history and operations at once (one round trip on a
+// networked database). CallbackReport is what the
 // HTTP layer tells observers (metrics, the console) about each callback.
 //
 // Money is an int64 count of minor units with an ISO 4217 code; exponents

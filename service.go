@@ -19,6 +19,9 @@ type Service interface {
 	Payment(ctx context.Context, id string) (*Payment, error)
 	// History lists a payment's status transitions, oldest first.
 	History(ctx context.Context, id string) ([]Transition, error)
+	// ViewPayment loads a payment with its history and all its money
+	// operations (newest first); see engine.Engine.ViewPayment.
+	ViewPayment(ctx context.Context, id string) (*PaymentView, error)
 	// Payments lists payments, newest first, a page at a time.
 	Payments(ctx context.Context, f PaymentFilter) (*PaymentPage, error)
 	// HandleCallback verifies, deduplicates and applies a broker notification.

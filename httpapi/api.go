@@ -150,26 +150,27 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toJSON(p))
 }
 
+// getPayment answers GET /api/v1/payments/{id}: the payment with its
+// history and all its operations, newest first (one store round trip where
+// the store is a getpaid.PaymentViewer).
 func (h *Handler) getPayment(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	p, err := h.svc.Payment(r.Context(), id)
+	v, err := h.svc.ViewPayment(r.Context(), r.PathValue("id"))
 	if err != nil {
-		h.writeError(w, r, err, "")
-		return
-	}
-	hist, err := h.svc.History(r.Context(), id)
-	if err != nil {
+		id := ""
+		if v != nil && v.Payment != nil {
+			id = v.Payment.ID // found, but its history or operations were not
+		}
 		h.writeError(w, r, err, id)
 		return
 	}
-	out := toJSON(p)
-	out.History = hist
+	out := toJSON(v.Payment)
+	out.History = v.History
 	if out.History == nil {
 		out.History = []getpaid.Transition{}
 	}
-	if out.Operations, err = h.paymentOperations(r, id); err != nil {
-		h.writeError(w, r, err, id)
-		return
+	out.Operations = make([]*OperationJSON, 0, len(v.Operations))
+	for _, op := range v.Operations {
+		out.Operations = append(out.Operations, operationJSON(op))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,8 @@ import (
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
 	"github.com/getpaid-go/getpaid/memory"
+	"github.com/getpaid-go/getpaid/postgres"
+	"github.com/getpaid-go/getpaid/postgres/pgtest"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
@@ -59,6 +62,9 @@ type envOpts struct {
 	oneLive bool
 	method  string
 	proxies []string
+	// useStore, when set, is the store instead of a new one of kind store
+	// (another env's: two engines on one database).
+	useStore getpaid.Store
 	// wrapStore, when set, wraps the store the engine uses (to make it fail).
 	wrapStore func(getpaid.Store) getpaid.Store
 	// extra backends are registered after "dummy" and "yen".
@@ -71,7 +77,10 @@ type envOpts struct {
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	e := &env{t: t, store: openStore(t, o.store), orders: map[string]*getpaid.Order{}}
+	e := &env{t: t, store: o.useStore, orders: map[string]*getpaid.Order{}}
+	if e.store == nil {
+		e.store = openStore(t, o.store)
+	}
 	var h atomic.Pointer[httpapi.Handler]
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
@@ -131,8 +140,14 @@ func newEnv(t *testing.T, o envOpts) *env {
 
 // statusEvents counts the status events to `to` the listener got for a
 // payment, once every delivery of the payment's events is finished.
-// storeKinds are the stores every acceptance test runs on.
-var storeKinds = []string{"memory", "sqlite"}
+// storeKinds are the stores every acceptance test runs on: PostgreSQL too
+// when the test database is set (see pgtest).
+var storeKinds = func() []string {
+	if os.Getenv(pgtest.EnvDSN) != "" {
+		return []string{"memory", "sqlite", "postgres"}
+	}
+	return []string{"memory", "sqlite"}
+}()
 
 // onEachStore runs test once on each store, as parallel subtests named
 // after the store.
@@ -156,6 +171,12 @@ func openStore(t *testing.T, kind string) getpaid.Store {
 	case "sqlite":
 		var err error
 		s, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "getpaid.db"), sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	case "postgres":
+		var err error
+		s, err = postgres.Open(context.Background(), pgtest.Schema(t), postgres.Options{MaxConns: 8})
 		if err != nil {
 			t.Fatal(err)
 		}

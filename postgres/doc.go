@@ -1,6 +1,6 @@
-// Package postgres is a getpaid.Store (and getpaid.StaleLister) on
-// PostgreSQL, through pgx v5's connection pool, for running several getpaid
-// processes on one database.
+// Package postgres is a getpaid.Store (and getpaid.StaleLister and
+// getpaid.PaymentViewer) on PostgreSQL, through pgx v5's connection pool,
+// for running several getpaid processes on one database.
 //
 //	s, err := postgres.Open(ctx, "postgres://getpaid:secret@db.example:5432/getpaid", postgres.Options{})
 //
@@ -53,7 +53,10 @@
 // default); behind a transaction-mode pooler such as PgBouncer, add
 // default_query_exec_mode=exec to the DSN. Writes are pipelined: creating a
 // payment (with its first change, history row, events and their deliveries)
-// is one round trip and one implicit transaction.
+// is one round trip and one implicit transaction. So is reading a payment
+// with its history and operations (ViewPayment, what the engine shows for
+// GET /api/v1/payments/{id}): a batch in one read-only repeatable-read
+// transaction, so the three are read from one snapshot and agree.
 //
 // The schema lives in migrations/ (goose files, embedded), applied by
 // Migrate ("getpaid migrate") or by Open unless Options.NoMigrate, under a

@@ -54,8 +54,9 @@ type Store struct {
 }
 
 var (
-	_ getpaid.Store       = (*Store)(nil)
-	_ getpaid.StaleLister = (*Store)(nil)
+	_ getpaid.Store         = (*Store)(nil)
+	_ getpaid.StaleLister   = (*Store)(nil)
+	_ getpaid.PaymentViewer = (*Store)(nil)
 )
 
 // migrations are the embedded schema changes, at the root of the FS.

@@ -43,5 +43,9 @@
 // "Stats" group; skipped otherwise): totals for a filter equal the sums of
 // what Payments lists for it, for every field of the filter, and follow
 // status changes; the backlog counts pending deliveries and the oldest one's
-// creation; an open, migrated store is ready.
+// creation; an open, migrated store is ready. So is getpaid.PaymentViewer
+// (the "View" group): a view equals the separate reads (payment, history
+// oldest first, every operation newest first, none of another payment's),
+// is read from one snapshot while the payment changes, sees another
+// handle's writes at once, and a missing payment is ErrNotFound.
 package storetest

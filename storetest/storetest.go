@@ -61,6 +61,7 @@ func Run(t *testing.T, newDB func(t *testing.T) DB) {
 		{"Deliveries", deliveryTests},
 		{"Operations", operationTests},
 		{"Stats", statsTests},
+		{"View", viewTests},
 		{"Handles", handleTests},
 		{"Migrations", migrationTests},
 	}

@@ -12,9 +12,10 @@ import (
 
 // Store wraps s so that every call is a span ("store UpdatePayment", with
 // the payment's id). The wrapper also has the optional capabilities
-// StaleLister, PaymentTotaler, BacklogReporter and Readier, passing them on
-// when s has them and answering getpaid.ErrNotSupported otherwise (the
-// stores getpaid ships have them all).
+// StaleLister, PaymentViewer, PaymentTotaler, BacklogReporter and Readier,
+// passing them on when s has them and answering getpaid.ErrNotSupported
+// otherwise (the stores getpaid ships have all but PaymentViewer, which
+// only the PostgreSQL store has; the engine falls back on ErrNotSupported).
 func (t *Tracer) Store(s getpaid.Store) getpaid.Store { return &store{s: s, t: t} }
 
 type store struct {
@@ -24,6 +25,7 @@ type store struct {
 
 var (
 	_ getpaid.StaleLister     = (*store)(nil)
+	_ getpaid.PaymentViewer   = (*store)(nil)
 	_ getpaid.PaymentTotaler  = (*store)(nil)
 	_ getpaid.BacklogReporter = (*store)(nil)
 	_ getpaid.Readier         = (*store)(nil)
@@ -123,6 +125,16 @@ func (st *store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*
 		return nil, unsupported("StalePayments")
 	}
 	return traced(st, ctx, "StalePayments", func(ctx context.Context) ([]*getpaid.Payment, error) { return sl.StalePayments(ctx, r) })
+}
+
+// ViewPayment answers getpaid.ErrNotSupported when s is no PaymentViewer:
+// the engine then makes the separate reads, each traced.
+func (st *store) ViewPayment(ctx context.Context, r getpaid.ViewRequest) (*getpaid.PaymentView, error) {
+	pv, ok := st.s.(getpaid.PaymentViewer)
+	if !ok {
+		return nil, unsupported("ViewPayment")
+	}
+	return traced(st, ctx, "ViewPayment", func(ctx context.Context) (*getpaid.PaymentView, error) { return pv.ViewPayment(ctx, r) }, pay(r.PaymentID))
 }
 
 func (st *store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]getpaid.PaymentTotal, error) {
