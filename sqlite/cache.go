@@ -60,6 +60,17 @@ func (c *cache) usable() bool {
 	return true
 }
 
+// alone reports whether this Store is still the only one using the file
+// (false without a cache: nobody watches).
+func (c *cache) alone() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.usable()
+}
+
 // get returns copies of the cached payment and its history.
 func (c *cache) get(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
 	if c == nil {

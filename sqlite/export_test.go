@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +38,18 @@ func Cached(s *Store) bool {
 func SlowFlush(s *Store, d time.Duration) {
 	s.w.sync.flush = func(f *os.File) error {
 		time.Sleep(d)
+		return fdatasync(f)
+	}
+}
+
+// FailFlush makes the next flush of s's WAL fail with err (later ones
+// would succeed). Call it before the write that should meet it.
+func FailFlush(s *Store, err error) {
+	var once atomic.Bool
+	s.w.sync.flush = func(f *os.File) error {
+		if once.CompareAndSwap(false, true) {
+			return err
+		}
 		return fdatasync(f)
 	}
 }

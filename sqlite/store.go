@@ -67,7 +67,7 @@ type Options struct {
 // Options.OnCommit.
 type Commit struct {
 	Writes   int           // store writes (payment changes, claims, ...) in the transaction
-	Duration time.Duration // from BEGIN to the end of COMMIT (or of the rollback)
+	Duration time.Duration // from BEGIN to the end of COMMIT (or of the rollback), less the wait for the previous batch's flush
 	Err      error         // why the batch failed; nil when it committed
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 )
 
 // syncer makes commits durable off the writer's path. The write connection
@@ -40,6 +41,13 @@ type syncer struct {
 	ready chan struct{} // holds the token while no flush is running
 	done  chan struct{}
 	flush func(*os.File) error // fdatasync; tests slow it down
+
+	// failed holds the first flush error for good. After a failed fsync
+	// the kernel may have dropped the dirty pages and a later fsync can
+	// succeed without them, so nothing committed after it is ever answered
+	// as durable, and the writer takes no more writes: reopening the
+	// database (a restart) lets WAL recovery say what was kept.
+	failed atomic.Pointer[error]
 }
 
 // answer is one job's outcome waiting for the flush.
@@ -65,18 +73,34 @@ func newSyncer(walPath string) (*syncer, error) {
 func (s *syncer) loop() {
 	defer close(s.done)
 	for batch := range s.in {
-		err := s.flush(s.wal)
+		err := s.failure()
+		if err == nil {
+			if err = s.flush(s.wal); err != nil {
+				err = unavailable(fmt.Errorf("sqlite: sync the WAL: %w; the store takes no more writes until it is opened again", err))
+				s.failed.Store(&err)
+			}
+		}
 		s.ready <- struct{}{}
 		for _, a := range batch {
 			r := a.r
-			if err != nil && r.err == nil && r.panicked == nil {
-				// Committed but maybe not on disk: the caller retries,
-				// and finds its change if it was kept.
-				r = result{err: unavailable(fmt.Errorf("sqlite: sync the WAL: %w", err))}
+			if err != nil && r.panicked == nil {
+				// Maybe not on disk, whatever the job's own outcome (a
+				// "duplicate event" may be about a change that is not
+				// durable either): the caller retries once the store is
+				// open again, and finds its change if it was kept.
+				r = result{err: err}
 			}
 			a.j.done <- r
 		}
 	}
+}
+
+// failure is the flush error that stopped the store, or nil.
+func (s *syncer) failure() error {
+	if p := s.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // send hands a committed batch over; the caller holds the token, so the

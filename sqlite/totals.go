@@ -192,6 +192,11 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 func (s *Store) ready(ctx context.Context) error {
+	if s.w.sync != nil {
+		if err := s.w.sync.failure(); err != nil {
+			return err
+		}
+	}
 	db, err := sql.Open(s.driver, s.probeDSN)
 	if err != nil {
 		return unavailable(err)

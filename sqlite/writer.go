@@ -54,6 +54,10 @@ type writer struct {
 	cache    *cache  // nil when reads are not cached
 	cp       *checkpointer
 
+	// Only the writer goroutine uses these two.
+	held   bool          // the writer holds the syncer's token
+	waited time.Duration // how long the current batch waited for the previous flush
+
 	mu      sync.RWMutex // guards closed against concurrent submits
 	closed  bool
 	queue   chan *job
@@ -245,6 +249,7 @@ func (w *writer) loop() {
 	for {
 		select {
 		case j := <-w.queue:
+			w.takeTokenFirst()
 			batch = w.gather(append(batch[:0], j))
 			w.run(batch)
 		case <-w.quit:
@@ -253,10 +258,26 @@ func (w *writer) loop() {
 				if len(batch) == 0 {
 					return
 				}
+				w.takeTokenFirst()
+				batch = w.gather(batch)
 				w.run(batch)
 			}
 		}
 	}
+}
+
+// takeTokenFirst waits for the previous flush before a batch begins when
+// another Store may write to the file: then the write lock (BEGIN
+// IMMEDIATE) is never held across a flush, and the other writers wait for
+// a batch's execution only. Alone on the file, the writer begins at once
+// and waits for the flush inside the transaction (awaitFlush), taking in
+// what arrives meanwhile. Jobs queued during the wait join the batch.
+func (w *writer) takeTokenFirst() {
+	if w.sync == nil || w.held || w.cache.alone() {
+		return
+	}
+	<-w.sync.ready
+	w.held = true
 }
 
 // gather adds queued jobs to batch without waiting, up to maxBatch.
@@ -282,19 +303,31 @@ func (w *writer) run(batch []*job) {
 		}
 	}
 	if len(taken) == 0 {
+		w.releaseToken()
 		return
+	}
+	if w.sync != nil {
+		if err := w.sync.failure(); err != nil {
+			w.releaseToken()
+			answerAll(taken, make([]result, len(taken)), err)
+			return
+		}
 	}
 	// First without savepoints: a job that fails before changing anything
 	// (a repeated event, a refused mutation checked first) needs no undo. If
 	// a job fails after changing something, the batch is rolled back and run
 	// again with each job in its own savepoint.
 	start := time.Now()
+	w.waited = 0
 	taken, results, st := w.runBatch(taken, false)
 	if st == batchRetry {
 		taken, results, st = w.runBatch(taken, true)
 	}
+	if st != batchCommitted {
+		w.releaseToken()
+	}
 	if w.onCommit != nil {
-		c := Commit{Writes: len(taken), Duration: time.Since(start)}
+		c := Commit{Writes: len(taken), Duration: time.Since(start) - w.waited}
 		if st != batchCommitted {
 			c.Err = errBatchFailed
 		}
@@ -318,6 +351,7 @@ func (w *writer) run(batch []*job) {
 		for i, j := range taken {
 			out[i] = answer{j: j, r: results[i]}
 		}
+		w.held = false
 		w.sync.send(out)
 		return
 	}
@@ -362,9 +396,7 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 		}
 	}
 	if _, err := w.st.commit.ExecContext(bg); err != nil {
-		if w.sync != nil {
-			w.sync.release()
-		}
+		w.releaseToken()
 		w.abort(taken, results, unavailable(fmt.Errorf("sqlite: commit: %w", err)))
 		return taken, nil, batchAnswered
 	}
@@ -376,15 +408,22 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 // open transaction and adds them to the batch; a job that fails the batch
 // ends it as runJob says (the token not taken).
 func (w *writer) awaitFlush(tx *wtx, taken []*job, results []result, safe bool) ([]*job, []result, int) {
+	if w.held {
+		return taken, results, batchCommitted
+	}
+	since := time.Now()
+	defer func() { w.waited += time.Since(since) }()
 	for !safe && len(taken) < w.maxBatch {
 		select {
 		case <-w.sync.ready:
+			w.held = true
 			return taken, results, batchCommitted
 		default:
 		}
 		var j *job
 		select {
 		case <-w.sync.ready:
+			w.held = true
 			return taken, results, batchCommitted
 		case j = <-w.queue:
 		}
@@ -401,7 +440,17 @@ func (w *writer) awaitFlush(tx *wtx, taken []*job, results []result, safe bool) 
 		}
 	}
 	<-w.sync.ready
+	w.held = true
 	return taken, results, batchCommitted
+}
+
+// releaseToken gives the syncer's token back if the writer holds it (a
+// batch that did not commit).
+func (w *writer) releaseToken() {
+	if w.held {
+		w.held = false
+		w.sync.release()
+	}
 }
 
 // runJob runs one job of a batch into *r. It returns batchCommitted to go

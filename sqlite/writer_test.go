@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -232,5 +233,87 @@ func TestWritesJoinTheBatchWhileFlushing(t *testing.T) {
 	// One commit per write would be 60.
 	if writes != n || commits > n/3 {
 		t.Errorf("%d writes committed in %d commits; want %d writes in at most %d", writes, commits, n, n/3)
+	}
+}
+
+// TestSharedFileWritersDoNotWaitForFlushes: with a second Store on the file,
+// a writer never holds the write lock across its flush, so the other's
+// writes wait for batches to run, not for the disk. Here A's flushes take
+// 80 ms under a stream of writes; B's writes must not take that long.
+func TestSharedFileWritersDoNotWaitForFlushes(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "getpaid.db")
+	open := func() *sqlite.Store {
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	ctx := context.Background()
+	pa, pb := newTestPayment(t, a, "o-shared-a"), newTestPayment(t, b, "o-shared-b")
+	sqlite.SlowFlush(a, 80*time.Millisecond)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := a.UpdatePayment(ctx, pa.ID, bump); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	var lat []time.Duration
+	for range 9 {
+		start := time.Now()
+		if _, err := b.UpdatePayment(ctx, pb.ID, bump); err != nil {
+			t.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	close(stop)
+	wg.Wait()
+	slices.Sort(lat)
+	if med := lat[len(lat)/2]; med >= 40*time.Millisecond {
+		t.Errorf("B's writes took %v (median) while A's flushes take 80 ms: A holds the write lock across its flushes; all: %v", med, lat)
+	}
+}
+
+// TestFailedFlushStopsWrites: once a WAL flush fails, the changes it covered
+// are answered unavailable, and so is every write after it, even though a
+// later flush would succeed (after a failed fsync the kernel may have
+// dropped the pages); the store says it is not ready.
+func TestFailedFlushStopsWrites(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, "")
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-fsync")
+	sqlite.FailFlush(s, errors.New("EIO"))
+	if _, err := s.UpdatePayment(ctx, p.ID, bump); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("write whose flush failed: %v, want ErrUnavailable", err)
+	}
+	for _, w := range []func() error{
+		func() error { _, err := s.UpdatePayment(ctx, p.ID, bump); return err },
+		func() error {
+			_, err := s.CreatePayment(ctx, newPaymentValue("o-fsync-2"), getpaid.CreateOptions{})
+			return err
+		},
+	} {
+		if err := w(); !errors.Is(err, getpaid.ErrUnavailable) || !strings.Contains(err.Error(), "EIO") {
+			t.Errorf("write after a failed flush: %v, want ErrUnavailable naming the flush error", err)
+		}
+	}
+	if err := s.Ready(ctx); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Ready after a failed flush: %v, want ErrUnavailable", err)
 	}
 }
