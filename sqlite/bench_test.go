@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/sqlite"
@@ -109,6 +110,70 @@ func BenchmarkRead(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkClaimBesideADownEndpoint claims the deliveries of a healthy
+// consumer while another consumer (an endpoint that is down) has a backlog
+// of deliveries waiting for their retry, 8 at a time as the engine does:
+//
+//	go test -run '^$' -bench ClaimBeside -benchtime 200x ./sqlite/
+//
+// A claim reads only the healthy consumer's due deliveries: its cost does
+// not grow with the other's backlog.
+func BenchmarkClaimBesideADownEndpoint(b *testing.B) {
+	for _, backlog := range []int{1000, 10000} {
+		b.Run(fmt.Sprint(backlog), func(b *testing.B) {
+			s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			subs := []getpaid.Subscription{{Consumer: "down"}, {Consumer: "up"}}
+			create := func(n int) {
+				for i := range n {
+					p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: fmt.Sprint("o-", i), Backend: "dummy",
+						Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN")}
+					if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{Deliver: subs}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			// The backlog: delivered to "up", failed at "down" and waiting
+			// for a retry an hour later.
+			create(backlog)
+			now := time.Now().Add(time.Second)
+			for done := 0; done < 2*backlog; {
+				got, err := s.ClaimDeliveries(ctx, getpaid.ClaimRequest{Owner: "w", Now: now, Lease: time.Minute, Limit: 500, Consumers: []string{"down", "up"}})
+				if err != nil || len(got) == 0 {
+					b.Fatalf("claim the backlog: %d, %v", len(got), err)
+				}
+				var res []getpaid.DeliveryResult
+				for _, c := range got {
+					r := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: "w", Delivered: true, Attempt: getpaid.Attempt{At: now, Status: 200}}
+					if c.Delivery.Consumer == "down" {
+						r = getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: "w", NextAt: now.Add(time.Hour),
+							Attempt: getpaid.Attempt{At: now, Status: 503, Error: "HTTP 503"}}
+					}
+					res = append(res, r)
+				}
+				if err := s.FinishDeliveries(ctx, res); err != nil {
+					b.Fatal(err)
+				}
+				done += len(got)
+			}
+			// New events, for both.
+			create(4 * b.N)
+			now = time.Now().Add(time.Second)
+			b.ResetTimer()
+			for range b.N {
+				got, err := s.ClaimDeliveries(ctx, getpaid.ClaimRequest{Owner: "w", Now: now, Lease: time.Minute, Limit: 8, Consumers: []string{"down", "up"}})
+				if err != nil || len(got) != 8 {
+					b.Fatalf("claim: %d, %v", len(got), err)
+				}
+			}
 		})
 	}
 }

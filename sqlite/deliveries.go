@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,47 +88,61 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	if len(r.Consumers) == 0 {
 		return nil, nil
 	}
-	limit := r.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	in := "?" + strings.Repeat(",?", len(r.Consumers)-1)
-	args := []any{}
-	for _, c := range r.Consumers {
-		args = append(args, c)
-	}
 	now := nanos(r.Now)
-	args = append(args, now, now)
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		// A delivery waits while an earlier one of its payment to its
-		// consumer is pending: consumers get a payment's events in order.
-		// Oldest first by seq (a delivery is written with its event, so
-		// this is event order), which walks deliveries_state and stops at
-		// the limit; ORDER BY event_seq sorted every pending delivery at
-		// each claim, so a backlog made each claim slower.
-		rows, err := tx.query(`SELECT `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
-			FROM deliveries d JOIN outbox o ON o.id = d.event_id
-			WHERE d.state = 'pending' AND d.consumer IN (`+in+`) AND d.next_at <= ? AND d.lease_until <= ?
-			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
-			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
-			ORDER BY d.seq LIMIT `+limitSQL(limit), args...)
-		if err != nil {
-			return nil, readErr(err)
-		}
+		// Per consumer, the due deliveries in the order they fell due
+		// (first attempts: when they were written, so event order), read
+		// along deliveries_due (consumer, next_at) and stopping at the
+		// limit: neither another consumer's backlog (an endpoint that is
+		// down piles up deliveries waiting for their retry) nor this
+		// consumer's deliveries not yet due are walked. A delivery waits
+		// while an earlier one of its payment to its consumer is pending:
+		// consumers get a payment's events in order.
 		var out []getpaid.ClaimedDelivery
-		for rows.Next() {
-			var r rawDelivery
-			ev, err := scanEvent(rows, r.dest()...)
+		var seqs []int64
+		for _, c := range r.Consumers {
+			limit := -1
+			if r.Limit > 0 {
+				if limit = r.Limit - len(out); limit <= 0 {
+					break
+				}
+			}
+			rows, err := tx.query(`SELECT d.seq, `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
+				FROM deliveries d INDEXED BY deliveries_due JOIN outbox o ON o.id = d.event_id
+				WHERE d.state = 'pending' AND d.consumer = ? AND d.next_at <= ? AND d.lease_until <= ?
+				  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
+				                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
+				ORDER BY d.next_at, d.seq LIMIT `+limitSQL(limit), c, now, now)
 			if err != nil {
-				rows.Close()
 				return nil, readErr(err)
 			}
-			out = append(out, getpaid.ClaimedDelivery{Delivery: *r.delivery(), Event: ev})
+			for rows.Next() {
+				var r rawDelivery
+				var seq int64
+				ev, err := scanEvent(rows, append([]any{&seq}, r.dest()...)...)
+				if err != nil {
+					rows.Close()
+					return nil, readErr(err)
+				}
+				out = append(out, getpaid.ClaimedDelivery{Delivery: *r.delivery(), Event: ev})
+				seqs = append(seqs, seq)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, readErr(err)
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, readErr(err)
+		// Handed out oldest event first, whichever consumer.
+		idx := make([]int, len(out))
+		for i := range idx {
+			idx[i] = i
 		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
+		sorted := make([]getpaid.ClaimedDelivery, len(out))
+		for i, j := range idx {
+			sorted[i] = out[j]
+		}
+		out = sorted
 		until := nanos(r.Now.Add(r.Lease))
 		for _, c := range out {
 			if _, err := tx.execSQL("UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?", r.Owner, until, c.Delivery.ID); err != nil {
