@@ -17,7 +17,10 @@
 // is done, so nobody hears "done" before the change is on disk while the
 // writer already runs the next batch, taking in what arrives until that
 // flush is over and committing then: one commit per flush (see syncer for
-// why this is as durable as synchronous=FULL). Mutation.Apply runs inside the writer, so
+// why this is as durable as synchronous=FULL). While another Store uses the
+// file, the writer waits for the flush before it begins a batch instead, so
+// it never holds the write lock while the disk works. A failed flush stops
+// writes for good (the store is unready until opened again). Mutation.Apply runs inside the writer, so
 // load-apply-persist is serialised and event keys are deduplicated in the
 // same transaction. Reads use a separate pool of read-only connections,
 // which WAL lets run alongside the writer; their statements are prepared
