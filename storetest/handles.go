@@ -43,39 +43,14 @@ func testHandlesOperationClaims(t *testing.T, db DB) {
 				return true, nil
 			}}})
 	}
-	var (
-		mu     sync.Mutex
-		listed = map[string]int{}
-		wg     sync.WaitGroup
-	)
-	for g := range 6 {
-		wg.Go(func() {
-			for {
-				ops, err := hs[g%3].DueOperations(ctx(t), getpaid.DueRequest{Now: now, Limit: 3, Claim: time.Minute})
-				if err != nil {
-					t.Errorf("DueOperations on handle %d: %v", g%3, err)
-					return
-				}
-				if len(ops) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, op := range ops {
-					listed[op.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(listed) != n {
-		t.Errorf("%d operations listed, want %d", len(listed), n)
-	}
-	for id, k := range listed {
-		if k != 1 {
-			t.Errorf("operation %s listed %d times across handles", id, k)
+	claimEachOnce(t, "operation", n, 6, func(g int) ([]string, error) {
+		ops, err := hs[g%3].DueOperations(ctx(t), getpaid.DueRequest{Now: now, Limit: 3, Claim: time.Minute})
+		var ids []string
+		for _, op := range ops {
+			ids = append(ids, op.ID)
 		}
-	}
+		return ids, err
+	})
 	if ops, err := hs[1].DueOperations(ctx(t), getpaid.DueRequest{Now: now.Add(2 * time.Minute), Limit: 50}); err != nil || len(ops) != n {
 		t.Errorf("after the claims ran out: %d due, %v; want %d", len(ops), err, n)
 	}
@@ -308,41 +283,16 @@ func testHandlesStaleClaims(t *testing.T, db DB) {
 	claim := func(sl getpaid.StaleLister, at time.Time) ([]*getpaid.Payment, error) {
 		return sl.StalePayments(ctx(t), getpaid.StaleRequest{Now: at, UpdatedBefore: at, Limit: 7, Claim: time.Minute})
 	}
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		listed = map[string]int{}
-	)
 	// Each handle claims pages of 7 until nothing is left; together they
 	// must list every payment exactly once.
-	for i, sl := range sls {
-		wg.Go(func() {
-			for {
-				got, err := claim(sl, now)
-				if err != nil {
-					t.Errorf("StalePayments on handle %d: %v", i, err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, p := range got {
-					listed[p.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(listed) != n {
-		t.Errorf("%d payments listed, want %d", len(listed), n)
-	}
-	for id, k := range listed {
-		if k != 1 {
-			t.Errorf("payment %s listed %d times across handles", id, k)
+	claimEachOnce(t, "payment", n, len(sls), func(g int) ([]string, error) {
+		got, err := claim(sls[g], now)
+		var ids []string
+		for _, p := range got {
+			ids = append(ids, p.ID)
 		}
-	}
+		return ids, err
+	})
 	for i, sl := range sls {
 		if got, err := claim(sl, now.Add(30*time.Second)); err != nil || len(got) != 0 {
 			t.Errorf("handle %d before the claims ran out: %d listed, %v; want none", i, len(got), err)
@@ -416,5 +366,45 @@ func testHandlesCloseOne(t *testing.T, db DB) {
 	again := db.Open(t)
 	if got := mustGet(t, again, p.ID); got.Status != getpaid.StatusPrepared || got.ExternalID != "H-CLOSE" {
 		t.Errorf("a handle opened later reads %s %q", got.Status, got.ExternalID)
+	}
+}
+
+// claimEachOnce runs workers goroutines, each calling claim(worker) until it
+// returns nothing, and checks that together they listed n distinct ids
+// (what), each exactly once.
+func claimEachOnce(t *testing.T, what string, n, workers int, claim func(worker int) ([]string, error)) {
+	t.Helper()
+	var (
+		mu     sync.Mutex
+		listed = map[string]int{}
+		wg     sync.WaitGroup
+	)
+	for g := range workers {
+		wg.Go(func() {
+			for {
+				ids, err := claim(g)
+				if err != nil {
+					t.Errorf("claim by worker %d: %v", g, err)
+					return
+				}
+				if len(ids) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, id := range ids {
+					listed[id]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(listed) != n {
+		t.Errorf("%d %ss listed, want %d", len(listed), what, n)
+	}
+	for id, k := range listed {
+		if k != 1 {
+			t.Errorf("%s %s listed %d times across handles", what, id, k)
+		}
 	}
 }
