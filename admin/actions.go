@@ -140,17 +140,11 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 // yet. The form it shows carries a fresh idempotency key, so submitting it
 // twice does the action once.
 func (c *Console) confirmAction(w http.ResponseWriter, r *http.Request, s *session) {
-	p, err := c.svc.Payment(r.Context(), r.PathValue("id"))
-	if err != nil {
-		c.fail(w, r, s, err)
+	d, ok := c.loadAction(w, r, s)
+	if !ok {
 		return
 	}
-	d, err := c.actionForm(r, s, p)
-	if err != nil {
-		c.fail(w, r, s, err)
-		return
-	}
-	d.Key = "console-" + newToken()[:24]
+	d.Key = newActionKey()
 	status := http.StatusOK
 	if d.Error != "" {
 		status = http.StatusUnprocessableEntity
@@ -158,27 +152,39 @@ func (c *Console) confirmAction(w http.ResponseWriter, r *http.Request, s *sessi
 	c.render(w, r, status, "confirm", d)
 }
 
+// loadAction reads the payment named in the path and the action asked of
+// it; on failure it has answered already.
+func (c *Console) loadAction(w http.ResponseWriter, r *http.Request, s *session) (*confirmPage, bool) {
+	p, err := c.svc.Payment(r.Context(), r.PathValue("id"))
+	if err == nil {
+		var d *confirmPage
+		if d, err = c.actionForm(r, s, p); err == nil {
+			return d, true
+		}
+	}
+	c.fail(w, r, s, err)
+	return nil, false
+}
+
+// newActionKey is the idempotency key a confirmation form carries.
+func newActionKey() string { return "console-" + newToken()[:24] }
+
 // doAction carries a confirmed action out through the service, writes the
 // audit line, and shows the payment again, or the confirmation step with
 // the engine's reason when it was refused.
 func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	p, err := c.svc.Payment(ctx, r.PathValue("id"))
-	if err != nil {
-		c.fail(w, r, s, err)
+	d, ok := c.loadAction(w, r, s)
+	if !ok {
 		return
 	}
-	d, err := c.actionForm(r, s, p)
-	if err != nil {
-		c.fail(w, r, s, err)
-		return
-	}
+	p := d.P
 	d.Key = r.PostFormValue("key")
 	if d.Key == "" {
 		d.Error = "The form has no idempotency key; start again from the payment's page."
 	}
 	if d.Error != "" {
-		d.Key = "console-" + newToken()[:24]
+		d.Key = newActionKey()
 		c.render(w, r, http.StatusUnprocessableEntity, "confirm", d)
 		return
 	}
@@ -190,7 +196,7 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", err.Error())...)
 		d.Error = reason(err)
-		d.Key = "console-" + newToken()[:24] // a new try is a new request
+		d.Key = newActionKey() // a new try is a new request
 		if latest, lerr := c.svc.Payment(ctx, p.ID); lerr == nil {
 			d.P = latest
 		}
