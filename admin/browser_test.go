@@ -122,9 +122,14 @@ func TestBrowserRefund(t *testing.T) {
 	)
 	screenshot(t, ctx, "list")
 	link := `a[href="/admin/payments/` + p.ID + `"]`
+	otherLink := `a[href="/admin/payments/` + other.ID + `"]`
 	run(t, ctx, "find the payment by its order id",
+		chromedp.WaitVisible(chromedp.CSS(otherLink)),
 		chromedp.SendKeys(chromedp.ID("order_id"), "o-browser-1"),
 		chromedp.Click(chromedp.ID("search")),
+		// Both payments are on the unfiltered list: wait for the search's
+		// answer (the other one gone), not for a link the old page has.
+		chromedp.WaitNotPresent(chromedp.CSS(otherLink)),
 		chromedp.WaitVisible(chromedp.CSS(link)),
 	)
 	if rows := get(t, ctx, "count rows", chromedp.Evaluate[int](`document.querySelectorAll("#payments tbody tr").length`)); rows != 1 {
