@@ -40,13 +40,13 @@ fuzz() { # dir name: fuzz one target, then print its summary at once
 	# exceeded" as -fuzztime ends (golang/go#75804, fixed in Go 1.27): that
 	# writes no crasher and is no finding.
 	if [ "$status" = FAIL ] && [ "$(ls "$corpus" 2>/dev/null || true)" = "$before" ] &&
-		grep -q '^    context deadline exceeded$' "$out"; then
+		grep -aq '^    context deadline exceeded$' "$out"; then
 		status="ok (no crasher; Go's end-of-fuzztime race, golang/go#75804)"
 	fi
 	{
 		echo "== $1 $2 ($fuzztime): $status"
-		grep '^fuzz: elapsed' "$out" | tail -n 1 || true
-		grep -v '^fuzz: elapsed' "$out" || true
+		grep -a '^fuzz: elapsed' "$out" | tail -n 1 || true
+		grep -av '^fuzz: elapsed' "$out" || true
 	} >"$out.done"
 	cat "$out.done"
 	[ "${status%% *}" = ok ] || echo "$1 $2" >>"$tmp/failed"
