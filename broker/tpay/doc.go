@@ -27,8 +27,9 @@
 // Tpay POSTs a form-encoded notification with an md5sum and a detached JWS
 // in X-JWS-Signature. ParseCallback checks the md5sum, the merchant id, then
 // the JWS: alg RS256, x5u under jws_prefix (same scheme and host, a path
-// below it), the certificate chaining to Tpay's root fetched from
-// jws_prefix + /x509/tpay-jws-root.pem, and the RS256 signature over
+// below it), the certificate signed by Tpay's root fetched from
+// jws_prefix + /x509/tpay-jws-root.pem (Tpay's documented check: the root's
+// key verifies the certificate's signature), and the RS256 signature over
 // base64url(header) + "." + base64url(raw body). Certificates are cached for
 // two hours; a verification failure with certificates older than a minute
 // fetches them again once (Tpay rotating its certificate). Certificates that

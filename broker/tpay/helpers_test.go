@@ -58,7 +58,9 @@ func (r *recorder) requests(method, path string) []recorded {
 // recordedSim runs a simulator behind a recorder.
 func recordedSim(t *testing.T, cfg tpaytest.Config) (*tpaytest.Server, *recorder) {
 	t.Helper()
-	cfg.PKI, _ = pkis(t)
+	if cfg.PKI == nil {
+		cfg.PKI, _ = pkis(t)
+	}
 	if cfg.NotifyBackoff == 0 {
 		cfg.NotifyBackoff = 5 * time.Millisecond
 	}

@@ -2,7 +2,12 @@ package tpay_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -153,4 +158,65 @@ func TestJWSPrefixDecides(t *testing.T) {
 	if n := len(rec.requests(http.MethodGet, tpaytest.CertPath)); n != 0 {
 		t.Fatalf("fetched %d certificates from an untrusted URL", n)
 	}
+}
+
+// The certificate check is the one Tpay documents (openssl_x509_verify: the
+// root's key signed the signing certificate), not a full X.509 path
+// validation: a root without the CA flag and a signing certificate past its
+// dates, as Tpay's own example accepts them, still verify; a certificate
+// the root did not sign does not.
+func TestCertificateCheckIsTpays(t *testing.T) {
+	t.Parallel()
+	rootKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().AddDate(-2, 0, 0)
+	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "plain root"},
+		NotBefore: past, NotAfter: past.AddDate(10, 0, 0)}
+	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := x509.ParseCertificate(rootDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "expired leaf"},
+		NotBefore: past, NotAfter: past.AddDate(1, 0, 0)}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, root, &leafKey.PublicKey, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(leafDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: poolOf(root)}); err == nil {
+		t.Fatal("the test's chain passes a full path validation; it must not, to show the difference")
+	}
+	sim, _ := recordedSim(t, tpaytest.Config{PKI: &tpaytest.PKI{RootKey: rootKey, Root: root, Key: leafKey, Cert: leaf}})
+	b := newBroker(t, sim, nil)
+	if _, err := b.ParseCallback(context.Background(), notification(t, sim, b)); err != nil {
+		t.Fatalf("a notification signed as Tpay's documented check accepts: %v", err)
+	}
+	_, foreign := pkis(t)
+	sim.ServeCert("/x509/foreign.pem", foreign.Cert)
+	forged, err := sim.SignWith(notification(t, sim, b), foreign.Key, sim.URL()+"/x509/foreign.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ParseCallback(context.Background(), forged); !errors.Is(err, getpaid.ErrSignatureInvalid) {
+		t.Fatalf("a certificate the root did not sign: %v, want ErrSignatureInvalid", err)
+	}
+}
+
+func poolOf(c *x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(c)
+	return p
 }
