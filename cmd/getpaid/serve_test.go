@@ -34,6 +34,17 @@ func TestServeRefusesNoAPIKeys(t *testing.T) {
 	}
 }
 
+// A short API key is refused naming the config and the setting, not the
+// package that checks it.
+func TestServeRefusesShortAPIKey(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "database: \"memory:\"\napi_keys: [short]\nbackends:\n  dummy:\n    secret: s\n")
+	code, _, stderr := runCLI(t, "", "serve", "--config", path)
+	if code != 1 || !strings.Contains(stderr, path+": api_keys: the key 1 has 5 characters; use 16 or more") || strings.Contains(stderr, "httpapi") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
 // A base_url with a path is served under that path (and nothing outside
 // it); every request is logged once, and so is the shutdown.
 func TestServeUnderBaseURLPath(t *testing.T) {
