@@ -119,7 +119,7 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 			return nil, err
 		}
 		mux.Handle("/admin/", traced(http.StripPrefix("/admin", console)))
-		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
+		mux.Handle("GET /admin", http.RedirectHandler(urlPath(c.BaseURL)+"/admin/", http.StatusMovedPermanently))
 	}
 	mux.Handle("/", traced(api))
 	return mux, nil
@@ -141,7 +141,9 @@ func (o *observability) console(c *fileConfig, srv *server, api *httpapi.Handler
 		users = append(users, admin.User{Name: u.Name, PasswordHash: u.PasswordHash})
 	}
 	console, err := admin.New(admin.Config{
-		Service: srv.engine, Users: users, Prefix: "/admin",
+		// Under base_url's path (https://shop.example/gp): the console's
+		// links, forms and cookies carry it, as the browser sees them.
+		Service: srv.engine, Users: users, Prefix: urlPath(c.BaseURL) + "/admin",
 		Secure:    func(r *http.Request) bool { return api.Scheme(r) == "https" },
 		ClientIP:  api.ClientIP,
 		Callbacks: o.calls, Env: srv.engine.Env, Audit: audit, Logger: log,
