@@ -54,9 +54,7 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if chk, ok := h.orders.(getpaid.OrderChecker); ok {
 		if err := chk.CheckPayable(r.Context(), o); err != nil {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusConflict)
-			_ = pages.ExecuteTemplate(w, "form.html", formView{Order: o, Refused: err.Error()})
+			renderPage(w, http.StatusConflict, edge.PageCSP, "form.html", formView{Order: o, Refused: err.Error()})
 			return
 		}
 	}
