@@ -150,6 +150,7 @@ func Under(prefix string, h http.Handler) http.Handler {
 			return
 		}
 		if !strings.HasPrefix(r.URL.Path, prefix+"/") {
+			edge.SetStrict(w.Header())
 			writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found",
 				Message: "no such route: getpaid is served under " + prefix + "/"}})
 			return
