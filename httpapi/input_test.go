@@ -130,10 +130,15 @@ func TestFormFieldErrorsNameTheField(t *testing.T) {
 		{"o-bad", "dummy", 422, "buyer.email"},
 		{"o-ok", "yen", 422, "does not accept PLN"},
 		{"o-ok", "nope", 422, "Please choose one of these payment methods"},
+		{"o-ok", "", 422, "Please choose a payment method."},
 	} {
 		resp, body := e.postForm("/pay/"+tt.order, url.Values{"backend": {tt.backend}})
 		if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
 			t.Fatalf("%s via %s: %d, want %d saying %q:\n%s", tt.order, tt.backend, resp.StatusCode, tt.status, tt.want, body)
+		}
+		// Only a method that exists can be blamed for the currency.
+		if tt.backend != "yen" && strings.Contains(string(body), "does not accept") {
+			t.Fatalf("%q: the form blames the currency:\n%s", tt.backend, body)
 		}
 	}
 	if ps := e.byOrder("o-bad"); len(ps) != 0 {
