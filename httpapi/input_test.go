@@ -46,6 +46,8 @@ func TestHostileJSONRefused(t *testing.T) {
 		{"duplicate key inside buyer", `{"order_id":"o1","buyer":{"email":"a@example.com","Email":"b@example.com"},` + valid + `}`, json, 400, ""},
 		{"nested too deep", `{"order_id":"o1","buyer":` + strings.Repeat(`{"x":`, 40) + `1` + strings.Repeat(`}`, 40) + `,` + valid + `}`, json, 400, ""},
 		{"trailing data", `{"order_id":"o1",` + valid + `} {"order_id":"o2"}`, json, 400, ""},
+		{"null instead of an object", `null`, json, 400, ""},
+		{"a string instead of an object", `"order_id"`, json, 400, ""},
 		{"no Content-Type", `{"order_id":"o1",` + valid + `}`, "", 415, ""},
 		{"form Content-Type", `{"order_id":"o1",` + valid + `}`, "application/x-www-form-urlencoded", 415, ""},
 		{"text/plain", `{"order_id":"o1",` + valid + `}`, "text/plain", 415, ""},
