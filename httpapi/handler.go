@@ -143,7 +143,14 @@ func trimSlash(s string) string { return strings.TrimRight(s, "/") }
 func Under(prefix string, h http.Handler) http.Handler {
 	prefix = trimSlash(prefix)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != prefix && !strings.HasPrefix(r.URL.Path, prefix+"/") {
+		if r.URL.Path == prefix {
+			// Not stripped to "", which a mux would redirect to "/",
+			// outside the prefix.
+			http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
+			return
+		}
+		if !strings.HasPrefix(r.URL.Path, prefix+"/") {
+			edge.SetStrict(w.Header())
 			writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found",
 				Message: "no such route: getpaid is served under " + prefix + "/"}})
 			return

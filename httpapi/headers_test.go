@@ -83,6 +83,19 @@ func TestPagesHaveSecurityHeaders(t *testing.T) {
 					t.Fatalf("the page's script %q is not allowed by %q", s[1], csp)
 				}
 			}
+			// A page's own stylesheet must be allowed, or the buyer sees
+			// it unstyled, by its hash: no other style may apply.
+			_, styles, _ := strings.Cut(csp, "style-src ")
+			styles, _, _ = strings.Cut(styles, ";")
+			if strings.Contains(styles, "'unsafe-inline'") {
+				t.Fatalf("the policy allows any inline style: %q", csp)
+			}
+			for _, st := range regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindAllStringSubmatch(string(body), -1) {
+				sum := sha256.Sum256([]byte(st[1]))
+				if !strings.Contains(styles, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+					t.Fatalf("the page's stylesheet is not allowed by %q", csp)
+				}
+			}
 			if strings.Contains(string(body), " on") && regexp.MustCompile(`<[^>]+ on[a-z]+=`).Match(body) {
 				t.Fatalf("inline event handler, which a hash cannot allow: %s", body)
 			}

@@ -46,6 +46,8 @@ func TestHostileJSONRefused(t *testing.T) {
 		{"duplicate key inside buyer", `{"order_id":"o1","buyer":{"email":"a@example.com","Email":"b@example.com"},` + valid + `}`, json, 400, ""},
 		{"nested too deep", `{"order_id":"o1","buyer":` + strings.Repeat(`{"x":`, 40) + `1` + strings.Repeat(`}`, 40) + `,` + valid + `}`, json, 400, ""},
 		{"trailing data", `{"order_id":"o1",` + valid + `} {"order_id":"o2"}`, json, 400, ""},
+		{"null instead of an object", `null`, json, 400, ""},
+		{"a string instead of an object", `"order_id"`, json, 400, ""},
 		{"no Content-Type", `{"order_id":"o1",` + valid + `}`, "", 415, ""},
 		{"form Content-Type", `{"order_id":"o1",` + valid + `}`, "application/x-www-form-urlencoded", 415, ""},
 		{"text/plain", `{"order_id":"o1",` + valid + `}`, "text/plain", 415, ""},
@@ -130,10 +132,15 @@ func TestFormFieldErrorsNameTheField(t *testing.T) {
 		{"o-bad", "dummy", 422, "buyer.email"},
 		{"o-ok", "yen", 422, "does not accept PLN"},
 		{"o-ok", "nope", 422, "Please choose one of these payment methods"},
+		{"o-ok", "", 422, "Please choose a payment method."},
 	} {
 		resp, body := e.postForm("/pay/"+tt.order, url.Values{"backend": {tt.backend}})
 		if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
 			t.Fatalf("%s via %s: %d, want %d saying %q:\n%s", tt.order, tt.backend, resp.StatusCode, tt.status, tt.want, body)
+		}
+		// Only a method that exists can be blamed for the currency.
+		if tt.backend != "yen" && strings.Contains(string(body), "does not accept") {
+			t.Fatalf("%q: the form blames the currency:\n%s", tt.backend, body)
 		}
 	}
 	if ps := e.byOrder("o-bad"); len(ps) != 0 {

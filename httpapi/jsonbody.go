@@ -49,10 +49,14 @@ func jsonMediaType(ct string) error {
 	return nil
 }
 
-// decodeStrict decodes body into v after checkJSON.
+// decodeStrict decodes body, a JSON object, into v after checkJSON.
 func decodeStrict(body []byte, v any) error {
 	if err := checkJSON(body, reflect.TypeOf(v)); err != nil {
 		return err
+	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		// encoding/json leaves v as it is for null: a request of zeros.
+		return fmt.Errorf("%w: body is null, not a JSON object", getpaid.ErrInvalidRequest)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -54,9 +54,7 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if chk, ok := h.orders.(getpaid.OrderChecker); ok {
 		if err := chk.CheckPayable(r.Context(), o); err != nil {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusConflict)
-			_ = pages.ExecuteTemplate(w, "form.html", formView{Order: o, Refused: err.Error()})
+			renderPage(w, http.StatusConflict, edge.PageCSP, "form.html", formView{Order: o, Refused: err.Error()})
 			return
 		}
 	}
@@ -98,6 +96,10 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 		h.renderForm(w, status, o, "The form could not be read. Please try again.")
 		return
 	}
+	if r.PostForm.Get("backend") == "" {
+		h.renderForm(w, http.StatusUnprocessableEntity, o, "Please choose a payment method.")
+		return
+	}
 	p, err := h.svc.PayOrder(r.Context(), h.orders, o.ID, r.PostForm.Get("backend"), h.ClientIP(r))
 	if err != nil {
 		status := statusOf(err)
@@ -115,6 +117,8 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 func formMessage(err error, o *getpaid.Order) string {
 	var fe *getpaid.FieldError
 	switch {
+	case errors.As(err, &fe) && fe.Field == "backend" && errors.Is(err, getpaid.ErrUnknownBackend):
+		return "Please choose one of these payment methods: the one chosen is not offered here."
 	case errors.As(err, &fe) && (fe.Field == "backend" || fe.Field == "currency"):
 		return "Please choose one of these payment methods: the one chosen does not accept " + o.Amount.Currency + "."
 	case errors.As(err, &fe):

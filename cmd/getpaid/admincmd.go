@@ -32,8 +32,11 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return &exitError{code: 2}
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, adminUsage)
+		return nil
 	case "passwd":
-		return cmdAdminPasswd(stdin, stdout)
+		return cmdAdminPasswd(args[1:], stdin, stdout)
 	case "seed":
 		return cmdAdminSeed(ctx, args[1:], stdout, stderr)
 	}
@@ -42,7 +45,11 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 }
 
 // cmdAdminPasswd reads one line (the password) and prints its hash.
-func cmdAdminPasswd(stdin io.Reader, stdout io.Writer) error {
+func cmdAdminPasswd(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlags("admin passwd", "< password", `getpaid admin passwd < pw.txt  (or: read -rs PW; echo "$PW" | getpaid admin passwd)`)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("admin passwd: %w", err)

@@ -133,7 +133,7 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	} else if err := checkBaseURL(c.BaseURL); err != nil {
-		return nil, fmt.Errorf("%s: base_url: %w", source, err)
+		return nil, fmt.Errorf("%s: %s: base_url: %w", source, where(lookupKey(root, "base_url")), err)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Database == "" {

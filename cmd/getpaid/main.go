@@ -220,7 +220,9 @@ func (f *flags) usage(format string, a ...any) error {
 func (f *flags) help() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: getpaid %s %s\n\nFlags:\n", f.Name(), f.synopsis)
+	n := 0
 	f.VisitAll(func(f *flag.Flag) {
+		n++
 		name, help := flag.UnquoteUsage(f)
 		fmt.Fprintf(&b, "  --%s", f.Name)
 		if name != "" {
@@ -232,6 +234,9 @@ func (f *flags) help() string {
 		}
 		b.WriteString("\n")
 	})
+	if n == 0 {
+		b.WriteString("  none\n")
+	}
 	if f.example != "" {
 		fmt.Fprintf(&b, "\nExample:\n  %s\n", f.example)
 	}

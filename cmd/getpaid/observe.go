@@ -15,6 +15,7 @@ import (
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/health"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/edge"
 	"github.com/getpaid-go/getpaid/metrics"
 	"github.com/getpaid-go/getpaid/sqlite"
 	"github.com/getpaid-go/getpaid/tracing"
@@ -102,8 +103,8 @@ func (o *observability) onCallback(ctx context.Context, r getpaid.CallbackReport
 // beside the API; the API and the console are traced when tracing is on.
 func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler, log *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", api.RequireAPIKey(o.metrics.Handler()))
-	probes := health.New(srv.engine, 0, log)
+	mux.Handle("GET /metrics", strict(api.RequireAPIKey(o.metrics.Handler())))
+	probes := strict(health.New(srv.engine, 0, log))
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
 	// Requests are traced, probes and scrapes are not.
@@ -119,7 +120,7 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 			return nil, err
 		}
 		mux.Handle("/admin/", traced(http.StripPrefix("/admin", console)))
-		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
+		mux.Handle("GET /admin", http.RedirectHandler(urlPath(c.BaseURL)+"/admin/", http.StatusMovedPermanently))
 	}
 	mux.Handle("/", traced(api))
 	return mux, nil
@@ -141,7 +142,9 @@ func (o *observability) console(c *fileConfig, srv *server, api *httpapi.Handler
 		users = append(users, admin.User{Name: u.Name, PasswordHash: u.PasswordHash})
 	}
 	console, err := admin.New(admin.Config{
-		Service: srv.engine, Users: users, Prefix: "/admin",
+		// Under base_url's path (https://shop.example/gp): the console's
+		// links, forms and cookies carry it, as the browser sees them.
+		Service: srv.engine, Users: users, Prefix: urlPath(c.BaseURL) + "/admin",
 		Secure:    func(r *http.Request) bool { return api.Scheme(r) == "https" },
 		ClientIP:  api.ClientIP,
 		Callbacks: o.calls, Env: srv.engine.Env, Audit: audit, Logger: log,
@@ -166,6 +169,16 @@ func (o *observability) close() error {
 	return errors.Join(errs...)
 }
 
+// strict serves h with the headers every answer of getpaid carries (no
+// sniffing, framing or caching, the strict policy), as the API's own
+// answers have them.
+func strict(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.SetStrict(w.Header())
+		h.ServeHTTP(w, r)
+	})
+}
+
 // serveMetrics serves /metrics, /healthz and /readyz without
 // authentication on addr until ctx ends (metrics.listen: keep it on a
 // private network).
@@ -175,8 +188,8 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 		return nil, fmt.Errorf("metrics.listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", srv.obs.metrics.Handler())
-	probes := health.New(srv.engine, 0, log)
+	mux.Handle("GET /metrics", strict(srv.obs.metrics.Handler()))
+	probes := strict(health.New(srv.engine, 0, log))
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}

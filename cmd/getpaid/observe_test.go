@@ -18,6 +18,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/httpapi"
 )
 
 const observeKey = "server-api-key-0123456789"
@@ -294,6 +295,54 @@ func TestMetricsListener(t *testing.T) {
 		code, body := request(t, "GET", "http://"+addr+p, "", nil, nil)
 		if code != 200 {
 			t.Errorf("%s on metrics.listen: %d %s", p, code, body)
+		}
+	}
+}
+
+// The probes and /metrics answer with the headers every answer carries
+// (nosniff, no framing, no caching, the strict policy), on the main
+// listener and on metrics.listen, refusals included; so does a request
+// outside base_url's path.
+func TestProbesAndMetricsCarrySecurityHeaders(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	path := sqliteConfig(t, "metrics:\n  listen: "+addr+"\n")
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, ts := startServer(t, path)
+	stop, err := startObservability(context.Background(), c, srv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	under := httptest.NewServer(httpapi.Under("/gp", srv.handler))
+	defer under.Close()
+	for _, tt := range []struct{ url, key string }{
+		{ts.URL + "/healthz", ""}, {ts.URL + "/readyz", ""}, {ts.URL + "/metrics", observeKey}, {ts.URL + "/metrics", ""},
+		{"http://" + addr + "/metrics", ""}, {"http://" + addr + "/healthz", ""}, {"http://" + addr + "/readyz", ""},
+		{under.URL + "/elsewhere", ""},
+	} {
+		req, _ := http.NewRequest("GET", tt.url, nil)
+		if tt.key != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+			"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"} {
+			if got := resp.Header.Get(k); got != want {
+				t.Errorf("GET %s (%d): %s = %q, want %q", tt.url, resp.StatusCode, k, got, want)
+			}
 		}
 	}
 }

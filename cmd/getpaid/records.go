@@ -27,6 +27,15 @@ func openRecords(ctx context.Context, path string) (*server, error) {
 func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	synopsis := "list [--state S] [--payment ID] [--flagged] | show ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
 	fs := newFlags("operations", synopsis, `getpaid operations resolve op_01h... --as failed --note "refund not in PayU's panel" --config getpaid.yaml`)
+	// Every flag is defined before the positional arguments are read, so
+	// that --help in their place lists them all.
+	path := fs.String("config", "getpaid.yaml", "config file")
+	state := fs.String("state", "", "list: only operations in this state: submitting, pending, succeeded, failed, unknown")
+	payment := fs.String("payment", "", "list: only this payment's operations")
+	flagged := fs.Bool("flagged", false, "list: only operations flagged for an operator")
+	as := fs.String("as", "", "resolve: as succeeded or failed")
+	note := fs.String("note", "", "resolve: why (kept with the operation)")
+	by := fs.String("by", os.Getenv("USER"), "resolve: who resolves it")
 	verb, rest, err := fs.positional(args, "list, show or resolve")
 	if err != nil {
 		return err
@@ -34,19 +43,12 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if verb != "list" && verb != "show" && verb != "resolve" {
 		return fs.usage("unknown %q: want list, show or resolve", verb)
 	}
-	path := fs.String("config", "getpaid.yaml", "config file")
 	var id string
 	if verb == "show" || verb == "resolve" {
 		if id, rest, err = fs.positional(rest, "the operation id"); err != nil {
 			return err
 		}
 	}
-	state := fs.String("state", "", "list only operations in this state: submitting, pending, succeeded, failed, unknown")
-	payment := fs.String("payment", "", "list only this payment's operations")
-	flagged := fs.Bool("flagged", false, "list only operations flagged for an operator")
-	as := fs.String("as", "", "resolve as succeeded or failed")
-	note := fs.String("note", "", "why (kept with the operation)")
-	by := fs.String("by", os.Getenv("USER"), "who resolves it")
 	if err := fs.parse(rest); err != nil {
 		return err
 	}
@@ -109,6 +111,12 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	synopsis := "list [--status pending|delivered|dead] [--endpoint URL] | show ID | replay ID|--dead [--endpoint URL]"
 	fs := newFlags("events", synopsis, "getpaid events replay --dead --endpoint https://shop.example/hooks/getpaid --config getpaid.yaml")
+	// Every flag is defined before the positional arguments are read, so
+	// that --help in their place lists them all.
+	path := fs.String("config", "getpaid.yaml", "config file")
+	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead")
+	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries")
+	dead := fs.Bool("dead", false, "replay: every dead delivery")
 	verb, rest, err := fs.positional(args, "list, show or replay")
 	if err != nil {
 		return err
@@ -116,16 +124,12 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if verb != "list" && verb != "show" && verb != "replay" {
 		return fs.usage("unknown %q: want list, show or replay", verb)
 	}
-	path := fs.String("config", "getpaid.yaml", "config file")
 	var id string
 	if verb == "show" || (verb == "replay" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-")) {
 		if id, rest, err = fs.positional(rest, "the event id"); err != nil {
 			return err
 		}
 	}
-	status := fs.String("status", "", "list only deliveries in this state: pending, delivered, dead")
-	endpoint := fs.String("endpoint", "", "only this webhook endpoint's deliveries")
-	dead := fs.Bool("dead", false, "replay every dead delivery")
 	if err := fs.parse(rest); err != nil {
 		return err
 	}

@@ -43,6 +43,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("%s: api_keys is empty: the JSON API would refuse every request; "+
 			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
 	}
+	for i, k := range c.APIKeys {
+		if n := len(k); n < 16 {
+			return fmt.Errorf("%s: api_keys: the key %d has %d characters; use 16 or more", c.source, i+1, n)
+		}
+	}
 	tuneGC()
 	level := slog.LevelInfo
 	if *quiet {

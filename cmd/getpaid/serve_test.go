@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid/admin"
 )
 
 func freePort(t *testing.T) int {
@@ -34,14 +36,30 @@ func TestServeRefusesNoAPIKeys(t *testing.T) {
 	}
 }
 
+// A short API key is refused naming the config and the setting, not the
+// package that checks it.
+func TestServeRefusesShortAPIKey(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "database: \"memory:\"\napi_keys: [short]\nbackends:\n  dummy:\n    secret: s\n")
+	code, _, stderr := runCLI(t, "", "serve", "--config", path)
+	if code != 1 || !strings.Contains(stderr, path+": api_keys: the key 1 has 5 characters; use 16 or more") || strings.Contains(stderr, "httpapi") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
 // A base_url with a path is served under that path (and nothing outside
 // it); every request is logged once, and so is the shutdown.
 func TestServeUnderBaseURLPath(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	path := writeConfig(t, fmt.Sprintf("listen: 127.0.0.1:%d\nbase_url: %s/gp/\ndatabase: sqlite:%s\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n",
-		port, base, filepath.Join(t.TempDir(), "g.db")))
+	hash, err := admin.HashPassword("console-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, fmt.Sprintf("listen: 127.0.0.1:%d\nbase_url: %s/gp/\ndatabase: sqlite:%s\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n"+
+		"admin:\n  users:\n    - {name: alice, password_hash: %q}\n",
+		port, base, filepath.Join(t.TempDir(), "g.db"), hash))
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncBuffer
 	done := make(chan int, 1)
@@ -92,6 +110,33 @@ func TestServeUnderBaseURLPath(t *testing.T) {
 	}
 	if code, body := get("/gp/api/v1/payments", "Authorization", "Bearer server-api-key-0123456789"); code != 200 {
 		t.Fatalf("the API under /gp: %d %s", code, body)
+	}
+	// The console lives under the base path too: its links, forms,
+	// stylesheet, cookies and redirects carry /gp.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for p, want := range map[string]string{"/gp/admin/": "/gp/admin/login", "/gp/admin": "/gp/admin/", "/gp": "/gp/"} {
+		resp, err := noRedirect.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc, _ := resp.Location(); resp.StatusCode/100 != 3 || loc == nil || loc.Path != want {
+			t.Errorf("GET %s: %d to %v, want a redirect to %s", p, resp.StatusCode, loc, want)
+		}
+	}
+	resp, err := http.Get(base + "/gp/admin/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`href="/gp/admin/static/style.css"`, `action="/gp/admin/login"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the sign-in page lacks %s:\n%s", want, page)
+		}
+	}
+	if c := resp.Header.Get("Set-Cookie"); !strings.Contains(c, "Path=/gp/admin/") {
+		t.Errorf("the console's cookie is not scoped to /gp/admin/: %s", c)
 	}
 	log := stderr.String()
 	for _, want := range []string{"msg=http method=GET path=/gp/api/v1/backends status=200", "path=/api/v1/backends status=404", "path=/gp/api/v1/payments status=200"} {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -90,7 +91,7 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		case errors.As(err, &se):
 			return nil, fmt.Errorf("%s: %w", c.source, err)
 		case err != nil:
-			return nil, fmt.Errorf("%s: backends.%s (%s): %w", c.source, name, where(&node), err)
+			return nil, fmt.Errorf("%s: backends.%s (%s): %w", c.source, name, backendWhere(&node, err), err)
 		}
 		if title == "" {
 			title = k.title
@@ -98,6 +99,27 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		list = append(list, getpaid.Backend{Name: name, Kind: kind, Title: title, Broker: b})
 	}
 	return getpaid.NewRegistry(list...)
+}
+
+// backendWhere says where the setting a backend's error is about came
+// from: its line, or the environment variable that set it, when the error
+// names one of the backend's settings; else the backend's line, and the
+// variables that set any of its settings.
+func backendWhere(node *yaml.Node, err error) string {
+	var vars []string
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, v := node.Content[i], node.Content[i+1]
+		if regexp.MustCompile(`\b` + regexp.QuoteMeta(k.Value) + `\b`).MatchString(err.Error()) {
+			return where(v)
+		}
+		if name, ok := strings.CutPrefix(v.LineComment, envPrefix); ok {
+			vars = append(vars, name)
+		}
+	}
+	if len(vars) == 0 {
+		return where(node)
+	}
+	return where(node) + ", with " + strings.Join(vars, ", ") + " from the environment"
 }
 
 // splitBackend takes the settings every backend has ("kind", which defaults

@@ -3,6 +3,8 @@ package ui
 import (
 	"html/template"
 	"net/http"
+
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 var noticeTmpl = template.Must(template.New("notice").Funcs(Funcs()).Parse(`<!doctype html>
@@ -25,7 +27,8 @@ type Notice struct {
 	LinkText string
 }
 
-// WriteNotice answers with n as an HTML page.
+// WriteNotice answers with n as an HTML page, with the security headers of
+// a page without scripts.
 func WriteNotice(w http.ResponseWriter, status int, n Notice) {
 	class := ""
 	if n.Tag != "" {
@@ -34,6 +37,9 @@ func WriteNotice(w http.ResponseWriter, status int, n Notice) {
 	if n.Link != "" && n.LinkText == "" {
 		n.LinkText = "← Back to the shop"
 	}
+	// A page's headers, whatever served it: a JSON route's strict policy
+	// would block the page's own stylesheet.
+	edge.SetPage(w.Header(), edge.PageCSP)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_ = noticeTmpl.Execute(w, struct {

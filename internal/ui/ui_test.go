@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 func TestEveryStatusHasALabel(t *testing.T) {
@@ -35,5 +36,17 @@ func TestStyleHashMatchesTheElement(t *testing.T) {
 	sum := sha256.Sum256([]byte(body))
 	if want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; StyleHash() != want {
 		t.Fatalf("StyleHash = %s, want %s", StyleHash(), want)
+	}
+}
+
+// The pages' policy allows exactly this stylesheet: edge.PageCSP carries
+// its hash (edge cannot import this package, which imports edge). When
+// style.css changes, put the new hash there.
+func TestPageCSPAllowsTheStylesheet(t *testing.T) {
+	t.Parallel()
+	_, styles, _ := strings.Cut(edge.PageCSP, "style-src ")
+	styles, _, _ = strings.Cut(styles, ";")
+	if styles != StyleHash() {
+		t.Fatalf("edge.PageCSP allows styles %q; want exactly the stylesheet's hash %s", styles, StyleHash())
 	}
 }
