@@ -106,7 +106,9 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 func TestBrowserRefund(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
-	e := newEnv(t, nil, false)
+	// Frozen: five wrong passwords must still be slowing sign-ins down when
+	// the sixth try comes, however slow the browser is.
+	e := newEnv(t, nil, false, frozen)
 	p := e.pay("o-browser-1", "10.00", "paid", getpaid.StatusPaid)
 	other := e.pay("o-browser-2", "7.50", "paid", getpaid.StatusPaid)
 	base := e.srv.URL + "/admin"

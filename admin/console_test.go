@@ -179,7 +179,7 @@ func TestCSRFRequired(t *testing.T) {
 
 func TestLoginThrottled(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, false)
+	e := newEnv(t, nil, false, frozen)
 	b := e.browser()
 	for i := range admin.FreeFailures {
 		if resp := b.login("wrong password"); resp.StatusCode != http.StatusUnauthorized {

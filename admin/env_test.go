@@ -77,7 +77,9 @@ func testHash(t testing.TB) string {
 	return hash
 }
 
-func newEnv(t *testing.T, store getpaid.Store, secure bool) *env {
+// newEnv serves a console (user alice) and the JSON API over store (memory
+// when nil) with one dummy backend. opts adjust the console's config.
+func newEnv(t *testing.T, store getpaid.Store, secure bool, opts ...func(*admin.Config)) *env {
 	t.Helper()
 	if store == nil {
 		store = memory.New()
@@ -107,13 +109,17 @@ func newEnv(t *testing.T, store getpaid.Store, secure bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.console, err = admin.New(admin.Config{
+	cfg := admin.Config{
 		Service: e.eng, Users: []admin.User{{Name: "alice", PasswordHash: testHash(t)}}, Prefix: "/admin",
 		Secure:    func(*http.Request) bool { return secure },
 		ClientIP:  api.ClientIP,
 		Callbacks: calls, Env: e.eng.Env,
 		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Logger: quiet,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.console, err = admin.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,4 +224,11 @@ func (b *browser) mustLogin() {
 	if resp := b.login(password); resp.StatusCode != http.StatusSeeOther {
 		b.t.Fatalf("login: %d\n%s", resp.StatusCode, b.last)
 	}
+}
+
+// frozen stops the console's clock at the moment of the call: a test of the
+// login throttle must not see its wait run out on a slow machine.
+func frozen(c *admin.Config) {
+	at := time.Now()
+	c.Now = func() time.Time { return at }
 }
