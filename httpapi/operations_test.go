@@ -148,3 +148,43 @@ func TestEventsAPI(t *testing.T) {
 		t.Fatalf("delivered events: %d %s", resp.StatusCode, body)
 	}
 }
+
+// An amount is what to capture or refund; release, cancel and the advance
+// decisions take none. Sent to them, it is refused and nothing changes: a
+// release "of 10.00" must not release the whole hold.
+func TestActionAmountOnlyForCaptureAndRefund(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	held := e.create("o-held", "100.00", "PLN", "dummy")
+	u, _ := url.Parse(held.Redirect.URL)
+	q := u.Query()
+	q.Set("outcome", "pre_auth")
+	e.postForm("/broker/dummy/choose", q)
+	e.dummy.Wait()
+	waiting := e.create("o-waiting", "100.00", "PLN", "dummy")
+	paid := e.paidThroughPaywall("o-paid", "100.00")
+	for _, tc := range []struct {
+		id, action string
+		want       getpaid.Status
+	}{
+		{held.ID, "release", getpaid.StatusPreAuth},
+		{waiting.ID, "cancel", getpaid.StatusPrepared},
+		{paid.ID, "accept_advance", getpaid.StatusPaid},
+		{paid.ID, "reject_advance", getpaid.StatusPaid},
+		{paid.ID, "poll", getpaid.StatusPaid},
+	} {
+		code, a, _ := e.action(tc.id, tc.action, "10.00", keyed("amount-"+tc.action))
+		if code != 422 || a.Error.Field != "amount" {
+			t.Errorf("%s with an amount: %d %+v, want 422 naming amount", tc.action, code, a.Error)
+		}
+		if got := e.payment(tc.id); got.Status != tc.want || len(got.Operations) != 0 {
+			t.Errorf("%s with an amount changed the payment: %s, %d operations", tc.action, got.Status, len(got.Operations))
+		}
+	}
+	if code, _, _ := e.action(paid.ID, "explode", "10.00", auth); code != 404 {
+		t.Errorf("an unknown action with an amount: %d, want 404", code)
+	}
+	if got := e.payment(held.ID); got.Locked != "100.00" {
+		t.Errorf("the hold after a refused release: %s", got.Locked)
+	}
+}
