@@ -116,3 +116,23 @@ func TestWebhooksConfig(t *testing.T) {
 		t.Fatalf("engine config %+v, %v", cfg, err)
 	}
 }
+
+// The LAST column of `events list` tells what the last attempt got; a
+// delivery not tried yet (waiting behind an earlier event of its payment, or
+// just replayed) has none, and must not read "ok".
+func TestDeliveryOutcome(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		d    getpaid.Delivery
+		want string
+	}{
+		{getpaid.Delivery{State: getpaid.DeliveryPending}, "not tried yet"},
+		{getpaid.Delivery{State: getpaid.DeliveryPending, Attempts: 2, LastStatus: 500}, "HTTP 500"},
+		{getpaid.Delivery{State: getpaid.DeliveryPending, Attempts: 1, LastError: "timed out after 3s"}, "timed out after 3s"},
+		{getpaid.Delivery{State: getpaid.DeliveryDelivered, Attempts: 1, LastStatus: 200}, "HTTP 200"},
+	} {
+		if got := deliveryOutcome(&tc.d); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
