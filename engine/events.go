@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -75,10 +76,14 @@ func (e *Engine) OnEvent(l Listener) {
 func (e *Engine) OnEventNamed(name string, l Listener) { e.AddConsumer(ListenerConsumer(name, l)) }
 
 // AddConsumer adds a consumer: every event written from now on is
-// delivered to it. Add consumers before serving traffic.
+// delivered to it. Add consumers before serving traffic. Names are unique
+// (deliveries are keyed by them): adding a second consumer of a name panics.
 func (e *Engine) AddConsumer(c Consumer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if slices.Contains(e.names, c.Name()) {
+		panic(fmt.Sprintf("engine: a consumer called %q is already added (each needs a name of its own)", c.Name()))
+	}
 	e.consumers = append(e.consumers, c)
 	e.names = append(e.names, c.Name())
 	sub := getpaid.Subscription{Consumer: c.Name()}
