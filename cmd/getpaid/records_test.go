@@ -95,6 +95,7 @@ func TestWebhooksConfig(t *testing.T) {
 		{"unknown event", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.paid]\n", "payment.paid"},
 		{"bad duration", "expire_after: soon\n", "duration"},
 		{"resume within a call's timeout", "resume_operations_after: 45s\n", "twice the longest backend timeout"},
+		{"one url twice", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "webhooks[1]: https://shop.example/hook is webhooks[0]'s URL too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
