@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -164,6 +165,10 @@ func (e *Engine) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Att
 func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
 	if r.EventID == "" && !r.DeadOnly {
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "name an event, or replay the dead deliveries", Err: getpaid.ErrInvalidRequest})
+	}
+	if names := e.consumerNames(); r.Consumer != "" && !slices.Contains(names, r.Consumer) {
+		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
+			Reason: fmt.Sprintf("events are not delivered to %q (they are to: %s)", r.Consumer, strings.Join(names, ", ")), Err: getpaid.ErrInvalidRequest})
 	}
 	if r.EventID != "" {
 		if _, err := e.store.Event(ctx, r.EventID); err != nil {

@@ -188,3 +188,49 @@ func TestActionAmountOnlyForCaptureAndRefund(t *testing.T) {
 		t.Errorf("the hold after a refused release: %s", got.Locked)
 	}
 }
+
+// A replay names its endpoint in the query: an endpoint getpaid does not
+// deliver to is refused naming it, and a body (the endpoint put there by
+// mistake) is refused; neither replays anything.
+func TestReplayRefusesWhatItCannotHonour(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-replay", "10.00")
+	e.statusEvents(p.ID, getpaid.StatusPaid)
+	resp, body := e.do("GET", "/api/v1/events?payment_id="+p.ID, nil, auth)
+	var list httpapi.EventListJSON
+	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Events) == 0 {
+		t.Fatalf("events: %d %s", resp.StatusCode, body)
+	}
+	paid := list.Events[0].ID
+	for _, tc := range []struct {
+		name, path string
+		body       any
+		status     int
+		field      string
+	}{
+		{"unknown endpoint", "/api/v1/events/" + paid + "/replay?endpoint=https://typo.example/hook", nil, 422, "endpoint"},
+		{"unknown endpoint, dead", "/api/v1/events/replay_dead?endpoint=https://typo.example/hook", nil, 422, "endpoint"},
+		{"endpoint in a body", "/api/v1/events/" + paid + "/replay", map[string]string{"endpoint": "https://typo.example/hook"}, 400, ""},
+		{"body on replay_dead", "/api/v1/events/replay_dead", map[string]string{"endpoint": "https://typo.example/hook"}, 400, ""},
+	} {
+		resp, body := e.do("POST", tc.path, tc.body, auth)
+		var out struct {
+			Error struct{ Code, Message, Field string }
+		}
+		_ = json.Unmarshal(body, &out)
+		if resp.StatusCode != tc.status || out.Error.Field != tc.field || out.Error.Message == "" {
+			t.Errorf("%s: %d %s, want %d naming %q", tc.name, resp.StatusCode, body, tc.status, tc.field)
+		}
+	}
+	resp, body = e.do("GET", "/api/v1/events/"+paid, nil, auth)
+	var one httpapi.EventJSON
+	if err := json.Unmarshal(body, &one); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("event: %d %s", resp.StatusCode, body)
+	}
+	for _, d := range one.Deliveries {
+		if d.Status != getpaid.DeliveryDelivered || len(d.History) != 1 {
+			t.Errorf("a refused replay touched %s: %s after %d attempts", d.Consumer, d.Status, len(d.History))
+		}
+	}
+}
