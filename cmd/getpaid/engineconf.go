@@ -67,6 +67,9 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 			}
 			cfg.ExpireAfterBackend[name] = d
 		}
+		if _, kind, _, err := splitBackend(name, node); err == nil && backendKinds()[kind].untimed {
+			continue
+		}
 		t, ok, err := backendDuration(name, node, "timeout")
 		if err != nil {
 			return cfg, fmt.Errorf("%s: %w", c.source, err)
