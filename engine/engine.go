@@ -97,6 +97,16 @@ func New(cfg Config) (*Engine, error) {
 		now = time.Now
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
+	seen := map[string]bool{}
+	for i := range cfg.Listeners {
+		seen[ListenerConsumer(fmt.Sprint(i+1), nil).Name()] = true // as OnEvent names them
+	}
+	for _, c := range cfg.Consumers {
+		if seen[c.Name()] {
+			return nil, fmt.Errorf("engine: two consumers are called %q: each needs a name of its own (a webhook endpoint is known by its URL)", c.Name())
+		}
+		seen[c.Name()] = true
+	}
 	if err := cfg.Registry.Provision(context.Background(), base, log); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -75,10 +77,14 @@ func (e *Engine) OnEvent(l Listener) {
 func (e *Engine) OnEventNamed(name string, l Listener) { e.AddConsumer(ListenerConsumer(name, l)) }
 
 // AddConsumer adds a consumer: every event written from now on is
-// delivered to it. Add consumers before serving traffic.
+// delivered to it. Add consumers before serving traffic. Names are unique
+// (deliveries are keyed by them): adding a second consumer of a name panics.
 func (e *Engine) AddConsumer(c Consumer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if slices.Contains(e.names, c.Name()) {
+		panic(fmt.Sprintf("engine: a consumer called %q is already added (each needs a name of its own)", c.Name()))
+	}
 	e.consumers = append(e.consumers, c)
 	e.names = append(e.names, c.Name())
 	sub := getpaid.Subscription{Consumer: c.Name()}
@@ -159,6 +165,10 @@ func (e *Engine) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Att
 func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
 	if r.EventID == "" && !r.DeadOnly {
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "name an event, or replay the dead deliveries", Err: getpaid.ErrInvalidRequest})
+	}
+	if names := e.consumerNames(); r.Consumer != "" && !slices.Contains(names, r.Consumer) {
+		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
+			Reason: fmt.Sprintf("events are not delivered to %q (they are to: %s)", r.Consumer, strings.Join(names, ", ")), Err: getpaid.ErrInvalidRequest})
 	}
 	if r.EventID != "" {
 		if _, err := e.store.Event(ctx, r.EventID); err != nil {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -68,4 +69,30 @@ func TestPanickingListenerIsRedelivered(t *testing.T) {
 	if err != nil || len(atts) != 2 || !strings.Contains(atts[0].Error, "panicked") || atts[1].Error != "" {
 		t.Fatalf("attempts %+v, %v", atts, err)
 	}
+}
+
+// Consumers are known by name (their deliveries are keyed by it): two of one
+// name would make every event's write collide, so every payment change
+// would fail. engine.New refuses them; adding one later panics, as
+// http.ServeMux does with a pattern registered twice.
+func TestConsumerNamesAreUnique(t *testing.T) {
+	t.Parallel()
+	reg, _ := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: &fakeBroker{}})
+	nop := func(context.Context, getpaid.Event) error { return nil }
+	_, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay",
+		Consumers: []engine.Consumer{engine.ListenerConsumer("erp", nop), engine.ListenerConsumer("erp", nop)}})
+	if err == nil || !strings.Contains(err.Error(), `"listener:erp"`) {
+		t.Fatalf("two consumers called listener:erp: %v, want an error naming it", err)
+	}
+	e := newEngine(t, &fakeBroker{}, memory.New())
+	e.OnEventNamed("shop", nop)
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `"listener:shop"`) {
+				t.Errorf("a second listener called shop: recovered %v, want a panic naming it", r)
+			}
+		}()
+		e.OnEventNamed("shop", nop)
+	}()
+	create(t, e) // the first listener's deliveries still work
 }

@@ -199,6 +199,9 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 	case getpaid.OpRefund:
 		switch p.Status {
 		case getpaid.StatusPaid, getpaid.StatusPartiallyPaid, getpaid.StatusPartiallyRefunded, getpaid.StatusRefundStarted:
+		case getpaid.StatusRefunded:
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted,
+				Reason: fmt.Sprintf("nothing left to refund: %s is refunded already", p.Money(p.Refunded))}
 		default:
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
 		}

@@ -33,6 +33,9 @@ func TestRefundsDownToZero(t *testing.T) {
 	if !errors.Is(err, getpaid.ErrForbiddenTransition) && !errors.Is(err, getpaid.ErrInvalidAmount) {
 		t.Fatalf("third refund: %v, want refused", err)
 	}
+	if !strings.Contains(err.Error(), "refunded already") { // not "nothing captured": 100.00 was
+		t.Errorf("third refund refused with %q, want it to say everything is refunded already", err)
+	}
 	if n, total := e.d.Refunds(p.ID); n != 2 || total != 10000 {
 		t.Fatalf("the broker refunded %d times, %d in all; want 2, 10000", n, total)
 	}

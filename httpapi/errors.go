@@ -108,7 +108,10 @@ func classify(err error) (int, apiError) {
 		}
 		return status, e
 	}
+	var bo *bodyError
 	switch {
+	case errors.As(err, &bo):
+		return http.StatusBadRequest, apiError{Code: "bad_request", Message: bo.msg}
 	case errors.As(err, &fe):
 		return http.StatusUnprocessableEntity, apiError{Code: codeOf(fe.Err, 422), Message: fe.Reason, Field: fe.Field}
 	case errors.As(err, &te):

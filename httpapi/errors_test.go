@@ -139,7 +139,7 @@ func TestErrorAnswers(t *testing.T) {
 			{name: "bad action amount", method: "POST", path: "/api/v1/payments/" + p.ID + "/refund", body: map[string]string{"amount": "-1"},
 				status: 422, code: "invalid_amount", field: "amount", message: `money "-1": malformed decimal`},
 			{name: "not JSON", method: "POST", path: "/api/v1/payments", body: json.RawMessage(`["not", "an", "object"]`),
-				status: 400, code: "bad_request", message: "invalid request"},
+				status: 400, code: "bad_request", message: "want a JSON object, not an array"},
 			{name: "forbidden transition", method: "POST", path: "/api/v1/payments/" + p.ID + "/capture",
 				status: 409, code: "forbidden_transition", message: "transition prepared -> paid forbidden: no funds are held to capture"},
 			{name: "broker down", method: "POST", path: "/api/v1/payments", body: pay("down", "10.00", "CHF"),

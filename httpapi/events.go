@@ -186,6 +186,10 @@ type ReplayJSON struct {
 // event is delivered again (to one endpoint, or to every consumer whose
 // delivery is not pending).
 func (h *Handler) replayEvent(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
 	q, err := query(r, "endpoint")
 	if err != nil {
 		h.writeError(w, r, err, "")
@@ -202,6 +206,10 @@ func (h *Handler) replayEvent(w http.ResponseWriter, r *http.Request) {
 // replayDead answers POST /api/v1/events/replay_dead[?endpoint=URL]: every
 // dead delivery (of one endpoint) is made pending again.
 func (h *Handler) replayDead(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
 	q, err := query(r, "endpoint")
 	if err != nil {
 		h.writeError(w, r, err, "")
@@ -213,4 +221,14 @@ func (h *Handler) replayDead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ReplayJSON{Replayed: n})
+}
+
+// noBody refuses a body on a route that reads none (the replays take their
+// endpoint from the query): what it says would be silently ignored.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	dropBody(w, r)
+	return badBody("this route reads no body: name the endpoint with ?endpoint=URL")
 }

@@ -147,3 +147,37 @@ func TestFormFieldErrorsNameTheField(t *testing.T) {
 		t.Fatalf("stored %d payments", len(ps))
 	}
 }
+
+// A refused body says what is wrong with it (the key, the type wanted),
+// not only "invalid request": the client's own input is no secret.
+func TestBodyErrorsSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-body", "10.00")
+	hdr := map[string]string{"Authorization": "Bearer " + apiKey, "Idempotency-Key": "k1", "Content-Type": "application/json"}
+	refund := "/api/v1/payments/" + p.ID + "/refund"
+	for _, tt := range []struct{ path, body, want string }{
+		{refund, `{"amount":30}`, `key "amount": want a string, not a number`},
+		{refund, `{"amount":"1.00","currency":"PLN"}`, `unknown key "currency"`},
+		{refund, `{"amount":"1.00","amount":"9.00"}`, `key "amount" is given twice`},
+		{refund, `{"AMOUNT":"1.00"}`, `did you mean "amount"`},
+		{refund, `["1.00"]`, `want a JSON object, not an array`},
+		{refund, `{"amount":"1.00"} {}`, `trailing data`},
+		{refund, `{"amount":"1.00"`, `the body ends before its JSON does`},
+		{refund, `{"amount" "1.00"}`, `malformed JSON at byte`},
+		{"/api/v1/operations/op_nope/resolve", ``, `the body is empty: want a JSON object`},
+		{"/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"dummy","buyer":"me"}`, `key "buyer": want an object, not a string`},
+	} {
+		resp, body := e.post(tt.path, strings.NewReader(tt.body), int64(len(tt.body)), hdr)
+		var out struct {
+			Error struct{ Code, Message string }
+		}
+		_ = jsonUnmarshal(body, &out)
+		if resp.StatusCode != 400 || out.Error.Code != "bad_request" || !strings.Contains(out.Error.Message, tt.want) {
+			t.Errorf("%s %s: %d %+v, want 400 bad_request saying %q", tt.path, tt.body, resp.StatusCode, out.Error, tt.want)
+		}
+	}
+	if got := e.payment(p.ID); got.Refunded != "0.00" || got.Status != getpaid.StatusPaid || len(got.Operations) != 0 {
+		t.Fatalf("a refused body changed the payment: %+v", got)
+	}
+}

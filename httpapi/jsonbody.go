@@ -61,12 +61,76 @@ func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: body is not the expected JSON: %v", getpaid.ErrInvalidRequest, err)
+		return badBody("%s", decodeProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: trailing data after the JSON object", getpaid.ErrInvalidRequest)
+		return badBody("trailing data after the JSON object")
 	}
 	return nil
+}
+
+// bodyError is a JSON API body refused for what the client sent. Its
+// message names the key or the problem (never getpaid's internals) and is
+// shown to the client: 400 bad_request.
+type bodyError struct{ msg string }
+
+func (e *bodyError) Error() string { return getpaid.ErrInvalidRequest.Error() + ": " + e.msg }
+func (e *bodyError) Unwrap() error { return getpaid.ErrInvalidRequest }
+
+func badBody(format string, a ...any) error { return &bodyError{msg: fmt.Sprintf(format, a...)} }
+
+// decodeProblem says in a client's words why encoding/json refused a body.
+func decodeProblem(err error) string {
+	var (
+		te *json.UnmarshalTypeError
+		se *json.SyntaxError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return "the body is empty: want a JSON object"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ends before its JSON does"
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		got, _, _ := strings.Cut(te.Value, " ") // "number 1.5" -> "number"
+		if te.Field == "" {
+			return "want a JSON object, not " + withArticle(got)
+		}
+		return fmt.Sprintf("key %q: want %s, not %s", te.Field, jsonKindOf(te.Type), withArticle(got))
+	}
+	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown key " + key
+	}
+	return "the body is not the expected JSON object"
+}
+
+// jsonKindOf names the JSON value a Go type is read from.
+func jsonKindOf(t reflect.Type) string {
+	switch deref(t).Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+// withArticle is "a string", "an array", "an object" for encoding/json's
+// names of JSON values.
+func withArticle(kind string) string {
+	switch kind {
+	case "array", "object":
+		return "an " + kind
+	case "bool":
+		return "true or false"
+	}
+	return "a " + kind
 }
 
 // maxDepth bounds the nesting of a request body.
@@ -109,7 +173,7 @@ func (w *jsonWalker) next() (json.Token, []byte, error) {
 
 func (w *jsonWalker) value(t reflect.Type, path string, depth int) error {
 	if depth > maxDepth {
-		return fmt.Errorf("%w: body nested more than %d levels deep", getpaid.ErrInvalidRequest, maxDepth)
+		return badBody("body nested more than %d levels deep", maxDepth)
 	}
 	tok, raw, err := w.next()
 	if err != nil {
@@ -152,14 +216,14 @@ func (w *jsonWalker) object(t reflect.Type, path string, depth int) error {
 		}
 		key, _ := tok.(string)
 		if !validString(raw) {
-			return fmt.Errorf("%w: an object key is not valid UTF-8", getpaid.ErrInvalidRequest)
+			return badBody("an object key is not valid UTF-8")
 		}
 		folded := foldKey(key)
 		if prev, dup := seen[folded]; dup {
 			if prev == key {
-				return fmt.Errorf("%w: key %q is given twice", getpaid.ErrInvalidRequest, join(path, key))
+				return badBody("key %q is given twice", join(path, key))
 			}
-			return fmt.Errorf("%w: keys %q and %q differ only in case", getpaid.ErrInvalidRequest, join(path, prev), join(path, key))
+			return badBody("keys %q and %q differ only in case", join(path, prev), join(path, key))
 		}
 		seen[folded] = key
 		var ft reflect.Type
@@ -170,7 +234,7 @@ func (w *jsonWalker) object(t reflect.Type, path string, depth int) error {
 			} else {
 				for name := range fields {
 					if foldKey(name) == folded {
-						return fmt.Errorf("%w: key %q: keys are case-sensitive, did you mean %q?", getpaid.ErrInvalidRequest, join(path, key), join(path, name))
+						return badBody("key %q: keys are case-sensitive, did you mean %q?", join(path, key), join(path, name))
 					}
 				}
 			}

@@ -101,14 +101,22 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		op  *getpaid.Operation
 		err error
 	)
+	run, keyed, known := action(h.svc, name)
+	if req.Amount != "" && !keyed && (known || name == "start" || name == "poll") {
+		// Only a capture or a refund is of an amount: anything else would
+		// act on the whole payment whatever the caller meant (a release
+		// "of 10.00" releasing the whole hold).
+		h.writeError(w, r, &getpaid.FieldError{Field: "amount", Reason: name + " takes no amount: only capture and refund do",
+			Err: getpaid.ErrInvalidAmount}, id)
+		return
+	}
 	switch name {
 	case "start":
 		p, err = h.svc.Start(ctx, id, h.ClientIP(r))
 	case "poll":
 		p, err = h.svc.Poll(ctx, id)
 	default:
-		run, keyed, ok := action(h.svc, name)
-		if !ok {
+		if !known {
 			h.writeError(w, r, fmt.Errorf("%w: unknown action %q", getpaid.ErrNotFound, name), id)
 			return
 		}

@@ -148,3 +148,89 @@ func TestEventsAPI(t *testing.T) {
 		t.Fatalf("delivered events: %d %s", resp.StatusCode, body)
 	}
 }
+
+// An amount is what to capture or refund; release, cancel and the advance
+// decisions take none. Sent to them, it is refused and nothing changes: a
+// release "of 10.00" must not release the whole hold.
+func TestActionAmountOnlyForCaptureAndRefund(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	held := e.create("o-held", "100.00", "PLN", "dummy")
+	u, _ := url.Parse(held.Redirect.URL)
+	q := u.Query()
+	q.Set("outcome", "pre_auth")
+	e.postForm("/broker/dummy/choose", q)
+	e.dummy.Wait()
+	waiting := e.create("o-waiting", "100.00", "PLN", "dummy")
+	paid := e.paidThroughPaywall("o-paid", "100.00")
+	for _, tc := range []struct {
+		id, action string
+		want       getpaid.Status
+	}{
+		{held.ID, "release", getpaid.StatusPreAuth},
+		{waiting.ID, "cancel", getpaid.StatusPrepared},
+		{paid.ID, "accept_advance", getpaid.StatusPaid},
+		{paid.ID, "reject_advance", getpaid.StatusPaid},
+		{paid.ID, "poll", getpaid.StatusPaid},
+	} {
+		code, a, _ := e.action(tc.id, tc.action, "10.00", keyed("amount-"+tc.action))
+		if code != 422 || a.Error.Field != "amount" {
+			t.Errorf("%s with an amount: %d %+v, want 422 naming amount", tc.action, code, a.Error)
+		}
+		if got := e.payment(tc.id); got.Status != tc.want || len(got.Operations) != 0 {
+			t.Errorf("%s with an amount changed the payment: %s, %d operations", tc.action, got.Status, len(got.Operations))
+		}
+	}
+	if code, _, _ := e.action(paid.ID, "explode", "10.00", auth); code != 404 {
+		t.Errorf("an unknown action with an amount: %d, want 404", code)
+	}
+	if got := e.payment(held.ID); got.Locked != "100.00" {
+		t.Errorf("the hold after a refused release: %s", got.Locked)
+	}
+}
+
+// A replay names its endpoint in the query: an endpoint getpaid does not
+// deliver to is refused naming it, and a body (the endpoint put there by
+// mistake) is refused; neither replays anything.
+func TestReplayRefusesWhatItCannotHonour(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-replay", "10.00")
+	e.statusEvents(p.ID, getpaid.StatusPaid)
+	resp, body := e.do("GET", "/api/v1/events?payment_id="+p.ID, nil, auth)
+	var list httpapi.EventListJSON
+	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Events) == 0 {
+		t.Fatalf("events: %d %s", resp.StatusCode, body)
+	}
+	paid := list.Events[0].ID
+	for _, tc := range []struct {
+		name, path string
+		body       any
+		status     int
+		field      string
+	}{
+		{"unknown endpoint", "/api/v1/events/" + paid + "/replay?endpoint=https://typo.example/hook", nil, 422, "endpoint"},
+		{"unknown endpoint, dead", "/api/v1/events/replay_dead?endpoint=https://typo.example/hook", nil, 422, "endpoint"},
+		{"endpoint in a body", "/api/v1/events/" + paid + "/replay", map[string]string{"endpoint": "https://typo.example/hook"}, 400, ""},
+		{"body on replay_dead", "/api/v1/events/replay_dead", map[string]string{"endpoint": "https://typo.example/hook"}, 400, ""},
+	} {
+		resp, body := e.do("POST", tc.path, tc.body, auth)
+		var out struct {
+			Error struct{ Code, Message, Field string }
+		}
+		_ = json.Unmarshal(body, &out)
+		if resp.StatusCode != tc.status || out.Error.Field != tc.field || out.Error.Message == "" {
+			t.Errorf("%s: %d %s, want %d naming %q", tc.name, resp.StatusCode, body, tc.status, tc.field)
+		}
+	}
+	resp, body = e.do("GET", "/api/v1/events/"+paid, nil, auth)
+	var one httpapi.EventJSON
+	if err := json.Unmarshal(body, &one); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("event: %d %s", resp.StatusCode, body)
+	}
+	for _, d := range one.Deliveries {
+		if d.Status != getpaid.DeliveryDelivered || len(d.History) != 1 {
+			t.Errorf("a refused replay touched %s: %s after %d attempts", d.Consumer, d.Status, len(d.History))
+		}
+	}
+}

@@ -38,7 +38,8 @@ type fileConfig struct {
 	// submitting (its broker call running) before the reconciler takes it
 	// for one whose process died during the call and asks the broker what
 	// became of it ("2m" by default). It must be more than twice the
-	// longest backend timeout (a call may need a token first).
+	// longest timeout of a backend calling its broker over the network (a
+	// call may need a token first; the dummy broker and Transferuj have none).
 	ResumeOperationsAfter *duration `yaml:"resume_operations_after"`
 	// DeliveryTimeout bounds one delivery attempt to a webhook ("10s" by
 	// default); a slower endpoint's attempt fails and is retried.

@@ -24,7 +24,12 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	if client.Timeout <= 0 {
 		client.Timeout = 10 * time.Second
 	}
+	firstOf := map[string]int{} // url -> index of its entry
 	for i, w := range c.Webhooks {
+		if j, dup := firstOf[w.URL]; dup {
+			return cfg, fmt.Errorf("%s: webhooks[%d]: %s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", c.source, i, w.URL, j)
+		}
+		firstOf[w.URL] = i
 		secrets := w.Secrets
 		if w.Secret != "" {
 			secrets = append([]string{w.Secret}, secrets...)
@@ -61,6 +66,9 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 				d = -1 // never
 			}
 			cfg.ExpireAfterBackend[name] = d
+		}
+		if _, kind, _, err := splitBackend(name, node); err == nil && backendKinds()[kind].untimed {
+			continue
 		}
 		t, ok, err := backendDuration(name, node, "timeout")
 		if err != nil {

@@ -158,7 +158,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if d.State == getpaid.DeliveryPending {
 				next = d.NextAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, lastOutcome(d.LastStatus, d.LastError))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, deliveryOutcome(d))
 		}
 		return tw.Flush()
 	case "show":
@@ -192,6 +192,15 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	return fs.usage("unknown %q", verb)
+}
+
+// deliveryOutcome shows what a delivery's last attempt got, or that it has
+// not been tried yet.
+func deliveryOutcome(d *getpaid.Delivery) string {
+	if d.Attempts == 0 {
+		return "not tried yet"
+	}
+	return lastOutcome(d.LastStatus, d.LastError)
 }
 
 // lastOutcome shows an attempt's result: "HTTP 500", an error, or "ok".

@@ -94,7 +94,8 @@ func TestWebhooksConfig(t *testing.T) {
 		{"bad secret", "webhooks:\n  - url: https://shop.example/hook\n    secret: nope\n", "secret"},
 		{"unknown event", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.paid]\n", "payment.paid"},
 		{"bad duration", "expire_after: soon\n", "duration"},
-		{"resume within a call's timeout", "resume_operations_after: 45s\n", "twice the longest backend timeout"},
+		{"resume within a call's timeout", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\nresume_operations_after: 45s\n", "twice the longest backend timeout (30s of payu)"},
+		{"one url twice", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "webhooks[1]: https://shop.example/hook is webhooks[0]'s URL too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -111,8 +112,35 @@ func TestWebhooksConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The dummy broker answers in process, with no timeout: a short resume
+	// is fine with it alone.
+	if c, err := parseConfig([]byte(dummyConfig+"resume_operations_after: 10s\n"), nil); err != nil {
+		t.Fatal(err)
+	} else if _, err := engineConfig(c); err != nil {
+		t.Errorf("resume_operations_after 10s with only the dummy broker: %v", err)
+	}
 	cfg, err := engineConfig(c)
 	if err != nil || len(cfg.Consumers) != 1 || cfg.ExpireAfter.Hours() != 2 || cfg.DeliveryTimeout.Seconds() != 3 || cfg.Reconcile.SubmittingAfter.Minutes() != 5 {
 		t.Fatalf("engine config %+v, %v", cfg, err)
+	}
+}
+
+// The LAST column of `events list` tells what the last attempt got; a
+// delivery not tried yet (waiting behind an earlier event of its payment, or
+// just replayed) has none, and must not read "ok".
+func TestDeliveryOutcome(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		d    getpaid.Delivery
+		want string
+	}{
+		{getpaid.Delivery{State: getpaid.DeliveryPending}, "not tried yet"},
+		{getpaid.Delivery{State: getpaid.DeliveryPending, Attempts: 2, LastStatus: 500}, "HTTP 500"},
+		{getpaid.Delivery{State: getpaid.DeliveryPending, Attempts: 1, LastError: "timed out after 3s"}, "timed out after 3s"},
+		{getpaid.Delivery{State: getpaid.DeliveryDelivered, Attempts: 1, LastStatus: 200}, "HTTP 200"},
+	} {
+		if got := deliveryOutcome(&tc.d); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.d, got, tc.want)
+		}
 	}
 }

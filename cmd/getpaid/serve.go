@@ -75,6 +75,7 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 			log.Error("shutdown: closing failed", "err", cerr)
 			err = errors.Join(err, fmt.Errorf("shutdown: %w", cerr))
 		}
+		log.Info("getpaid stopped") // once the engine's work in flight (deliveries) has ended too
 	}()
 	stop, err := startObservability(ctx, srv.cfg, srv, log)
 	if err != nil {
@@ -96,7 +97,6 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		defer close(logged)
 		log.Info("shutting down: finishing requests in flight (10 s at most) and background work")
 	})
-	defer log.Info("getpaid stopped")
 	defer func() {
 		if !stopLog() {
 			<-logged // its own goroutine writes it: before "getpaid stopped", and before serve returns

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,5 +147,60 @@ func TestServeUnderBaseURLPath(t *testing.T) {
 	}
 	if strings.Contains(log, "server-api-key") {
 		t.Fatalf("the access log shows an API key:\n%s", log)
+	}
+}
+
+// "getpaid stopped" is the shutdown's last line: it comes after the
+// background work has finished (here a webhook attempt in flight, which
+// shutdown lets end), not while that still runs.
+func TestServeLogsStoppedLast(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 8)
+	release := make(chan struct{})
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select { // answer only once the attempt has timed out
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hook.Close()
+	defer close(release)
+	port := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	path := writeConfig(t, fmt.Sprintf("listen: 127.0.0.1:%d\ndatabase: sqlite:%s\napi_keys: [server-api-key-0123456789]\ndelivery_timeout: 1s\n"+
+		"webhooks:\n  - url: %s/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nbackends:\n  dummy:\n    secret: s\n",
+		port, filepath.Join(t.TempDir(), "g.db"), hook.URL))
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", path}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("POST", base+"/api/v1/payments", strings.NewReader(`{"order_id":"o1","amount":"1.00","currency":"PLN","backend":"dummy"}`))
+		req.Header.Set("Authorization", "Bearer server-api-key-0123456789")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 201 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	<-arrived // a delivery is in flight
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, "getpaid stopped") {
+		t.Fatalf("the last line is %q, want \"getpaid stopped\":\n%s", last, stderr.String())
 	}
 }

@@ -35,6 +35,7 @@ func transferujKind() backendKind {
 			}
 			return transferuj.New(cfg)
 		},
+		untimed: true,
 	}
 }
 

@@ -32,6 +32,10 @@ type backendKind struct {
 	title      string
 	currencies []string // accepted by default
 	build      func(name string, settings yaml.Node) (getpaid.Broker, error)
+	// untimed: it calls no broker over the network (the dummy broker
+	// answers in process; the Transferuj form calls nothing), so it has no
+	// "timeout" and does not bound resume_operations_after.
+	untimed bool
 }
 
 // backendKinds is the explicit list of brokers this binary can enable. A
@@ -48,6 +52,7 @@ func backendKinds() map[string]backendKind {
 				}
 				return dummy.New(cfg)
 			},
+			untimed: true,
 		},
 		"dotpay":     dotpayKind(),
 		"payu":       payuKind(),
