@@ -56,7 +56,7 @@ func decodeStrict(body []byte, v any) error {
 	}
 	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
 		// encoding/json leaves v as it is for null: a request of zeros.
-		return fmt.Errorf("%w: body is null, not a JSON object", getpaid.ErrInvalidRequest)
+		return badBody("the body is null: want a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
