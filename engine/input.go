@@ -20,7 +20,28 @@ const (
 	MaxEmail       = 254 // an SMTP path's limit, without its angle brackets
 	MaxName        = 100 // buyer's first and last name, each
 	MaxPhone       = 32
+	// MaxIdempotencyKey bounds a money operation's idempotency key (a UUID
+	// is 36 characters).
+	MaxIdempotencyKey = 255
 )
+
+// checkIdempotencyKey refuses a key longer than MaxIdempotencyKey or with a
+// character outside printable ASCII (space to tilde, what an HTTP header
+// carries unchanged); "" (no key) is for the caller to judge.
+func checkIdempotencyKey(k string) error {
+	bad := func(reason string) error {
+		return &getpaid.FieldError{Field: "Idempotency-Key", Reason: reason, Err: getpaid.ErrInvalidRequest}
+	}
+	if len(k) > MaxIdempotencyKey {
+		return bad(fmt.Sprintf("at most %d characters (got %d)", MaxIdempotencyKey, utf8.RuneCountInString(k)))
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < ' ' || c > '~' {
+			return bad(fmt.Sprintf("printable ASCII only (byte %#02x at %d)", c, i))
+		}
+	}
+	return nil
+}
 
 // checkText refuses s for field when it is not valid UTF-8, holds a control
 // character (NUL, CR, LF, tab, DEL, C1 controls) or a line or paragraph

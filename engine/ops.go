@@ -63,6 +63,9 @@ func (e *Engine) Refund(ctx context.Context, req getpaid.ActionRequest) (*getpai
 //     the reservation taken back) or lost (unknown, for the reconciler).
 func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
 	op := "engine: " + string(kind)
+	if err := checkIdempotencyKey(req.IdempotencyKey); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
 	p, b, err := e.load(ctx, req.PaymentID)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

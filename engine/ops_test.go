@@ -454,3 +454,37 @@ func (l *lateAnswer) Refund(ctx context.Context, req *getpaid.RefundRequest) (*g
 	}
 	return l.fact(req.Payment.ID, req.OperationID, req.Amount.Minor), nil
 }
+
+// An idempotency key is at most 255 printable ASCII characters: a longer one,
+// or one with a tab, a newline or a non-ASCII letter, is refused naming the
+// key, and nothing reaches the broker or the store.
+func TestIdempotencyKeyChecked(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	ctx := context.Background()
+	p := e.pay("o-keys", "100.00", "paid", getpaid.StatusPaid)
+	tests := []struct{ name, key string }{
+		{"too long", strings.Repeat("k", engine.MaxIdempotencyKey+1)},
+		{"tab", "a\tb"},
+		{"newline", "a\nb"},
+		{"DEL", "a\x7fb"},
+		{"not ASCII", "klucz-żółw"},
+	}
+	for _, tt := range tests {
+		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("1.00"), IdempotencyKey: tt.key})
+		var fe *getpaid.FieldError
+		if !errors.As(err, &fe) || fe.Field != "Idempotency-Key" || !errors.Is(err, getpaid.ErrInvalidRequest) {
+			t.Errorf("%s: %v, want a refusal naming Idempotency-Key", tt.name, err)
+		}
+	}
+	if n, _ := e.d.Refunds(p.ID); n != 0 {
+		t.Fatalf("the broker was asked %d times", n)
+	}
+	if ops, _ := e.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID}); len(ops.Operations) != 0 {
+		t.Fatalf("%d operations recorded, want none", len(ops.Operations))
+	}
+	key := strings.Repeat("k", engine.MaxIdempotencyKey-5) + " ~!#$"
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("1.00"), IdempotencyKey: key}); err != nil {
+		t.Fatalf("a key of %d printable characters: %v", len(key), err)
+	}
+}
