@@ -98,6 +98,11 @@ func TestRefundInDoubtReconciled(t *testing.T) {
 			if n, _ := e.d.Refunds(p.ID); n != tc.refunds {
 				t.Fatalf("the broker refunded %d times, want %d", n, tc.refunds)
 			}
+			if tc.want == getpaid.OpFailed && !strings.Contains(op.Error, "later check") {
+				// Not a refusal: the answer was lost and a check showed
+				// nothing happened.
+				t.Errorf("operation settled as failed says %q, want it to say a later check found it not done", op.Error)
+			}
 			_, err = e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k2"})
 			if tc.refundAgn != (err == nil) {
 				t.Fatalf("refund again with a new key: %v", err)

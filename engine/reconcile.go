@@ -109,7 +109,16 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 	if obs != nil {
 		ref = obs.BrokerRef
 	}
-	res, err := e.finish(ctx, b, p.ID, op, state, obs, "", ref)
+	why := ""
+	if state == getpaid.OpFailed {
+		// Not a refusal: the call's answer was lost, and the broker's
+		// records show it never acted.
+		why = "not carried out, as a later check with the broker showed"
+		if op.Error != "" {
+			why += " (the call had failed: " + op.Error + ")"
+		}
+	}
+	res, err := e.finish(ctx, b, p.ID, op, state, obs, why, ref)
 	if err != nil {
 		return "", err
 	}

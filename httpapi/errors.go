@@ -99,9 +99,9 @@ func classify(err error) (int, apiError) {
 		e.Operation = operationJSON(oe.Op)
 		switch {
 		case errors.Is(oe.Err, getpaid.ErrOperationFailed):
-			e.Message = "the broker refused the operation"
+			e.Message = "the operation failed: the broker did not carry it out"
 			if oe.Op.Error != "" {
-				e.Message += ": " + oe.Op.Error
+				e.Message = "the operation failed: " + oe.Op.Error
 			}
 		case errors.Is(oe.Err, getpaid.ErrConflict):
 			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation is already "+string(oe.Op.State)
