@@ -178,24 +178,10 @@ func TestCertificateCheckIsTpays(t *testing.T) {
 	past := time.Now().AddDate(-2, 0, 0)
 	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "plain root"},
 		NotBefore: past, NotAfter: past.AddDate(10, 0, 0)}
-	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := x509.ParseCertificate(rootDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := mint(t, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
 	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "expired leaf"},
 		NotBefore: past, NotAfter: past.AddDate(1, 0, 0)}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, root, &leafKey.PublicKey, rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(leafDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := mint(t, leafTmpl, root, &leafKey.PublicKey, rootKey)
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: poolOf(root)}); err == nil {
 		t.Fatal("the test's chain passes a full path validation; it must not, to show the difference")
 	}
@@ -213,6 +199,20 @@ func TestCertificateCheckIsTpays(t *testing.T) {
 	if _, err := b.ParseCallback(context.Background(), forged); !errors.Is(err, getpaid.ErrSignatureInvalid) {
 		t.Fatalf("a certificate the root did not sign: %v, want ErrSignatureInvalid", err)
 	}
+}
+
+// mint issues tmpl for pub, signed by signer as parent.
+func mint(t *testing.T, tmpl, parent *x509.Certificate, pub *rsa.PublicKey, signer *rsa.PrivateKey) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func poolOf(c *x509.Certificate) *x509.CertPool {

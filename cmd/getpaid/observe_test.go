@@ -270,27 +270,35 @@ func TestTracingExports(t *testing.T) {
 	}
 }
 
-// TestMetricsListener serves /metrics and the probes without the API key on
-// metrics.listen.
-func TestMetricsListener(t *testing.T) {
-	t.Parallel()
+// withMetricsListener starts a server whose config sets metrics.listen, and
+// its observability; addr is the metrics listener's address.
+func withMetricsListener(t *testing.T) (srv *server, ts *httptest.Server, addr string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	addr = ln.Addr().String()
 	ln.Close()
 	path := sqliteConfig(t, "metrics:\n  listen: "+addr+"\n")
 	c, err := loadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := startServer(t, path)
+	srv, ts = startServer(t, path)
 	stop, err := startObservability(context.Background(), c, srv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	t.Cleanup(stop)
+	return srv, ts, addr
+}
+
+// TestMetricsListener serves /metrics and the probes without the API key on
+// metrics.listen.
+func TestMetricsListener(t *testing.T) {
+	t.Parallel()
+	_, _, addr := withMetricsListener(t)
 	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
 		code, body := request(t, "GET", "http://"+addr+p, "", nil, nil)
 		if code != 200 {
@@ -305,23 +313,7 @@ func TestMetricsListener(t *testing.T) {
 // outside base_url's path.
 func TestProbesAndMetricsCarrySecurityHeaders(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	path := sqliteConfig(t, "metrics:\n  listen: "+addr+"\n")
-	c, err := loadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, ts := startServer(t, path)
-	stop, err := startObservability(context.Background(), c, srv, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	srv, ts, addr := withMetricsListener(t)
 	under := httptest.NewServer(httpapi.Under("/gp", srv.handler))
 	defer under.Close()
 	for _, tt := range []struct{ url, key string }{
