@@ -117,7 +117,9 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 // default the whole hold (capture) or everything refundable (refund).
 func actionAmount(kind getpaid.OperationKind, p *getpaid.Payment, asked *getpaid.Money) (getpaid.Money, error) {
 	switch kind {
-	case getpaid.OpRelease, getpaid.OpCancel:
+	case getpaid.OpRelease:
+		return p.Money(p.Locked), nil // what is held: the operation shows what it gives back
+	case getpaid.OpCancel:
 		return p.Money(0), nil
 	}
 	if asked == nil {

@@ -168,6 +168,9 @@ func TestCaptureRelease(t *testing.T) {
 		if err != nil || res.Payment.Status != getpaid.StatusPartiallyPaid || res.Payment.Locked != 0 || res.Payment.Captured != 3000 {
 			t.Fatalf("release: %+v, %v", res, err)
 		}
+		if res.Operation.Amount.Minor != 7000 { // what the release gave back
+			t.Errorf("the release operation's amount is %s, want the 70.00 it released", res.Operation.Amount)
+		}
 	})
 	t.Run("release everything", func(t *testing.T) {
 		t.Parallel()
