@@ -242,6 +242,12 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	if req.Note == "" {
 		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "note", Reason: "say why (it is kept with the operation)", Err: getpaid.ErrInvalidRequest})
 	}
+	if err := checkText("note", req.Note, MaxDescription); err != nil {
+		return nil, fmt.Errorf("engine: resolve: %w", err)
+	}
+	if err := checkText("by", req.By, MaxName); err != nil {
+		return nil, fmt.Errorf("engine: resolve: %w", err)
+	}
 	op, err := e.store.Operation(ctx, req.OperationID)
 	if err != nil {
 		return nil, fmt.Errorf("engine: resolve %q: %w", req.OperationID, err)

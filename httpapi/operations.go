@@ -211,17 +211,23 @@ func (h *Handler) getOperation(w http.ResponseWriter, r *http.Request) {
 type resolveRequest struct {
 	As   getpaid.OperationState `json:"as"`
 	Note string                 `json:"note"`
+	By   string                 `json:"by"`
 }
 
 // resolveOperation answers POST /api/v1/operations/{id}/resolve
-// {"as":"succeeded|failed","note":"why"}: an operator's decision.
+// {"as":"succeeded|failed","note":"why","by":"who"}: an operator's
+// decision, recorded as by "api" when by is not given.
 func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 	var req resolveRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.writeError(w, r, err, "")
 		return
 	}
-	res, err := h.svc.ResolveOperation(r.Context(), getpaid.ResolveRequest{OperationID: r.PathValue("id"), As: req.As, Note: req.Note, By: "api"})
+	by := req.By
+	if by == "" {
+		by = "api"
+	}
+	res, err := h.svc.ResolveOperation(r.Context(), getpaid.ResolveRequest{OperationID: r.PathValue("id"), As: req.As, Note: req.Note, By: by})
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

@@ -88,8 +88,17 @@ func TestOperationsAPI(t *testing.T) {
 	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Operations) != 1 || list.Operations[0].ID != doubt {
 		t.Fatalf("operations in doubt: %d %s", resp.StatusCode, body)
 	}
-	resp, body = e.do("POST", "/api/v1/operations/"+doubt+"/resolve", map[string]string{"as": "succeeded", "note": "seen in the broker's panel"}, auth)
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"resolved_by":"api"`) || !strings.Contains(string(body), `"refunded":"40.00"`) {
+	for _, bad := range []map[string]string{
+		{"as": "succeeded", "note": "seen\nin the panel"},
+		{"as": "succeeded", "note": "seen in the panel", "by": "alice\x00"},
+		{"as": "succeeded", "note": "seen in the panel", "by": strings.Repeat("a", 101)},
+	} {
+		if resp, body := e.do("POST", "/api/v1/operations/"+doubt+"/resolve", bad, auth); resp.StatusCode != 422 {
+			t.Fatalf("resolve with %q: %d %s, want 422 and nothing resolved", bad, resp.StatusCode, body)
+		}
+	}
+	resp, body = e.do("POST", "/api/v1/operations/"+doubt+"/resolve", map[string]string{"as": "succeeded", "note": "seen in the broker's panel", "by": "alice"}, auth)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"resolved_by":"alice"`) || !strings.Contains(string(body), `"refunded":"40.00"`) {
 		t.Fatalf("resolve: %d %s", resp.StatusCode, body)
 	}
 	if resp, body := e.do("POST", "/api/v1/operations/"+doubt+"/resolve", map[string]string{"as": "failed", "note": "again"}, auth); resp.StatusCode != 409 {
