@@ -146,6 +146,7 @@ func Under(prefix string, h http.Handler) http.Handler {
 		if r.URL.Path == prefix {
 			// Not stripped to "", which a mux would redirect to "/",
 			// outside the prefix.
+			edge.SetStrict(w.Header())
 			http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
 			return
 		}
