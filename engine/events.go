@@ -167,8 +167,12 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "name an event, or replay the dead deliveries", Err: getpaid.ErrInvalidRequest})
 	}
 	if names := e.consumerNames(); r.Consumer != "" && !slices.Contains(names, r.Consumer) {
+		known := " (they are to: " + strings.Join(names, ", ") + ")"
+		if len(names) == 0 {
+			known = ": getpaid delivers events to no webhook endpoint or listener"
+		}
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
-			Reason: fmt.Sprintf("events are not delivered to %q (they are to: %s)", r.Consumer, strings.Join(names, ", ")), Err: getpaid.ErrInvalidRequest})
+			Reason: fmt.Sprintf("events are not delivered to %q%s", r.Consumer, known), Err: getpaid.ErrInvalidRequest})
 	}
 	if r.EventID != "" {
 		if _, err := e.store.Event(ctx, r.EventID); err != nil {

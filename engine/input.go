@@ -32,13 +32,15 @@ func checkIdempotencyKey(k string) error {
 	bad := func(reason string) error {
 		return &getpaid.FieldError{Field: "Idempotency-Key", Reason: reason, Err: getpaid.ErrInvalidRequest}
 	}
-	if len(k) > MaxIdempotencyKey {
-		return bad(fmt.Sprintf("at most %d characters (got %d)", MaxIdempotencyKey, utf8.RuneCountInString(k)))
-	}
+	// Characters first: once they are all ASCII, a byte is a character and
+	// the length below counts what the caller sees.
 	for i := 0; i < len(k); i++ {
 		if c := k[i]; c < ' ' || c > '~' {
 			return bad(fmt.Sprintf("printable ASCII only (byte %#02x at %d)", c, i))
 		}
+	}
+	if len(k) > MaxIdempotencyKey {
+		return bad(fmt.Sprintf("at most %d characters (got %d)", MaxIdempotencyKey, len(k)))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -95,4 +96,33 @@ func TestConsumerNamesAreUnique(t *testing.T) {
 		e.OnEventNamed("shop", nop)
 	}()
 	create(t, e) // the first listener's deliveries still work
+}
+
+// A replay to a consumer the engine does not deliver to is refused naming
+// the ones it does, or saying there are none.
+func TestReplayToAnUnknownConsumer(t *testing.T) {
+	t.Parallel()
+	nop := func(context.Context, getpaid.Event) error { return nil }
+	tests := []struct {
+		name  string
+		names []string // listeners added
+		want  string
+	}{
+		{"none", nil, `events are not delivered to "webhook:https://typo.example/hook": getpaid delivers events to no webhook endpoint or listener`},
+		{"two", []string{"erp", "crm"}, `events are not delivered to "webhook:https://typo.example/hook" (they are to: listener:erp, listener:crm)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t, &fakeBroker{}, memory.New())
+			for _, n := range tt.names {
+				e.OnEventNamed(n, nop)
+			}
+			_, err := e.Replay(context.Background(), getpaid.ReplayRequest{DeadOnly: true, Consumer: "webhook:https://typo.example/hook"})
+			var fe *getpaid.FieldError
+			if !errors.As(err, &fe) || fe.Field != "endpoint" || fe.Reason != tt.want {
+				t.Fatalf("replay: %v, want a refusal of endpoint saying %q", err, tt.want)
+			}
+		})
+	}
 }

@@ -471,18 +471,22 @@ func TestIdempotencyKeyChecked(t *testing.T) {
 	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
 	ctx := context.Background()
 	p := e.pay("o-keys", "100.00", "paid", getpaid.StatusPaid)
-	tests := []struct{ name, key string }{
-		{"too long", strings.Repeat("k", engine.MaxIdempotencyKey+1)},
-		{"tab", "a\tb"},
-		{"newline", "a\nb"},
-		{"DEL", "a\x7fb"},
-		{"not ASCII", "klucz-żółw"},
+	tests := []struct{ name, key, reason string }{
+		{"too long", strings.Repeat("k", engine.MaxIdempotencyKey+1), "at most 255 characters (got 256)"},
+		{"tab", "a\tb", "printable ASCII only (byte 0x09 at 1)"},
+		{"newline", "a\nb", "printable ASCII only"},
+		{"DEL", "a\x7fb", "printable ASCII only"},
+		{"not ASCII", "klucz-żółw", "printable ASCII only"},
+		// 100 characters of 3 bytes: not ASCII, not "255 at most (got 100)".
+		{"long, not ASCII", strings.Repeat("€", 100), "printable ASCII only (byte 0xe2 at 0)"},
 	}
 	for _, tt := range tests {
 		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("1.00"), IdempotencyKey: tt.key})
 		var fe *getpaid.FieldError
 		if !errors.As(err, &fe) || fe.Field != "Idempotency-Key" || !errors.Is(err, getpaid.ErrInvalidRequest) {
 			t.Errorf("%s: %v, want a refusal naming Idempotency-Key", tt.name, err)
+		} else if fe.Reason != tt.reason && !strings.HasPrefix(fe.Reason, tt.reason+" ") {
+			t.Errorf("%s: refused saying %q, want %q", tt.name, fe.Reason, tt.reason)
 		}
 	}
 	if n, _ := e.d.Refunds(p.ID); n != 0 {

@@ -146,7 +146,7 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, id)
 		return
 	}
-	w.Header().Set("Location", "/api/v1/payments/"+p.ID)
+	w.Header().Set("Location", mountPath(r)+"/api/v1/payments/"+p.ID)
 	writeJSON(w, http.StatusCreated, toJSON(p))
 }
 

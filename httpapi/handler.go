@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -146,6 +147,7 @@ func Under(prefix string, h http.Handler) http.Handler {
 		if r.URL.Path == prefix {
 			// Not stripped to "", which a mux would redirect to "/",
 			// outside the prefix.
+			edge.SetStrict(w.Header())
 			http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
 			return
 		}
@@ -155,6 +157,17 @@ func Under(prefix string, h http.Handler) http.Handler {
 				Message: "no such route: getpaid is served under " + prefix + "/"}})
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), mountKey{}, prefix))
 		http.StripPrefix(prefix, h).ServeHTTP(w, r)
 	})
+}
+
+// mountKey is the context key of the path Under serves a request under.
+type mountKey struct{}
+
+// mountPath is the path Under serves r under ("/gp"), "" outside Under:
+// what a path getpaid names in an answer (Location) starts with.
+func mountPath(r *http.Request) string {
+	p, _ := r.Context().Value(mountKey{}).(string)
+	return p
 }

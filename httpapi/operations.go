@@ -154,7 +154,7 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 	}
 	if op != nil {
 		out.Operation = operationJSON(op)
-		w.Header().Set("Location", "/api/v1/operations/"+op.ID)
+		w.Header().Set("Location", mountPath(r)+"/api/v1/operations/"+op.ID)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -120,7 +120,7 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 			return nil, err
 		}
 		mux.Handle("/admin/", traced(http.StripPrefix("/admin", console)))
-		mux.Handle("GET /admin", http.RedirectHandler(urlPath(c.BaseURL)+"/admin/", http.StatusMovedPermanently))
+		mux.Handle("GET /admin", strict(http.RedirectHandler(urlPath(c.BaseURL)+"/admin/", http.StatusMovedPermanently)))
 	}
 	mux.Handle("/", traced(api))
 	return mux, nil

@@ -316,16 +316,17 @@ func TestProbesAndMetricsCarrySecurityHeaders(t *testing.T) {
 	srv, ts, addr := withMetricsListener(t)
 	under := httptest.NewServer(httpapi.Under("/gp", srv.handler))
 	defer under.Close()
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct{ url, key string }{
 		{ts.URL + "/healthz", ""}, {ts.URL + "/readyz", ""}, {ts.URL + "/metrics", observeKey}, {ts.URL + "/metrics", ""},
 		{"http://" + addr + "/metrics", ""}, {"http://" + addr + "/healthz", ""}, {"http://" + addr + "/readyz", ""},
-		{under.URL + "/elsewhere", ""},
+		{under.URL + "/elsewhere", ""}, {under.URL + "/gp", ""}, // the redirect to /gp/
 	} {
 		req, _ := http.NewRequest("GET", tt.url, nil)
 		if tt.key != "" {
 			req.Header.Set("Authorization", "Bearer "+tt.key)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := noRedirects.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -124,6 +124,9 @@ func TestServeUnderBaseURLPath(t *testing.T) {
 		if loc, _ := resp.Location(); resp.StatusCode/100 != 3 || loc == nil || loc.Path != want {
 			t.Errorf("GET %s: %d to %v, want a redirect to %s", p, resp.StatusCode, loc, want)
 		}
+		if h := resp.Header; h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" || h.Get("Content-Security-Policy") == "" {
+			t.Errorf("GET %s: the redirect lacks the headers every answer carries: %v", p, h)
+		}
 	}
 	resp, err := http.Get(base + "/gp/admin/login")
 	if err != nil {

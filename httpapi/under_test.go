@@ -1,0 +1,63 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// Served under a base path (base_url https://shop.example/gp), the API's
+// Location headers name the resource under that path, where a client can
+// fetch it: /gp/api/v1/payments/{id}, not /api/v1/... outside it.
+func TestLocationUnderBasePath(t *testing.T) {
+	t.Parallel()
+	d, err := dummy.New(dummy.Config{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/gp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Under("/gp", h))
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("POST", srv.URL+"/gp/api/v1/payments",
+		strings.NewReader(`{"order_id":"o-under","backend":"dummy","amount":"10.00","currency":"PLN","description":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusCreated || !strings.HasPrefix(loc, "/gp/api/v1/payments/pay_") {
+		t.Fatalf("create under /gp: %d, Location %q; want 201 and /gp/api/v1/payments/pay_...", resp.StatusCode, loc)
+	}
+	req, _ = http.NewRequest("GET", srv.URL+loc, nil)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the Location %s: %d", loc, resp.StatusCode)
+	}
+}
