@@ -462,6 +462,10 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("%q: a base URL has no query, fragment or user", raw)
 	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified()):
 		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", raw, u.Host)
+	case u.EscapedPath() != u.Path:
+		// Served under it, the path is matched as requests carry it and
+		// written into links and cookies: keep it plain.
+		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes or non-ASCII letters)", raw)
 	}
 	return nil
 }

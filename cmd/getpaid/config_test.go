@@ -44,6 +44,7 @@ backends:
 		{"environment: top-level", file, []string{"GETPAID_ONE_LIVE_PAYMENT_PER_ORDER=perhaps"}, []string{"GETPAID_ONE_LIVE_PAYMENT_PER_ORDER: one_live_payment_per_order"}},
 		{"environment: bad base url", file, []string{"GETPAID_BASE_URL=pay.example.com"}, []string{"getpaid.yaml: GETPAID_BASE_URL: base_url", "absolute"}},
 		{"bad base url in the file", file + "base_url: pay.example.com\n", nil, []string{"getpaid.yaml: line 12: base_url", "absolute"}},
+		{"base url path to escape", file + "base_url: https://pay.example.com/my%20shop/\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
 		{"environment: a backend refuses the value", file, []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=PLN,XXX"},
 			[]string{"getpaid.yaml: backends.dummy (GETPAID_BACKEND_DUMMY_CURRENCIES):", `unknown currency "XXX"`}},
 		{"environment: a required setting emptied", file, []string{"GETPAID_BACKEND_DUMMY_SECRET="},
