@@ -155,10 +155,10 @@ func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
 
 // Run is the engine's background work, at start and then every interval
 // until ctx ends: it resolves money operations in doubt with their broker
-// (looking for due ones every 5 s, or every interval if shorter),
-// polls the brokers of payments that have waited more than two minutes for a
-// notification (within three days of their creation), and expires payments
-// waiting past their backend's deadline. Event delivery runs on its own from
+// (looking for due ones every 5 s, or every interval if shorter), expires
+// payments waiting past their backend's deadline, and polls the brokers of
+// the others that have waited more than two minutes for a notification
+// (within three days of their creation). Event delivery runs on its own from
 // New to Close. Run returns when ctx ends.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
@@ -178,11 +178,15 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	}
 	for {
 		reconcile()
-		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
-			e.log.Warn("polling waiting payments failed", "err", err)
-		}
+		// Expiry first: it polls a payment past its deadline one last
+		// time itself, and polling and expiry share a payment's claim, so
+		// polling first would take it every time its claim ran out and
+		// put its expiry off until polling stops (three days).
 		if _, err := e.Expire(ctx, 100); err != nil && ctx.Err() == nil {
 			e.log.Warn("expiring payments failed", "err", err)
+		}
+		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
+			e.log.Warn("polling waiting payments failed", "err", err)
 		}
 	wait:
 		for {

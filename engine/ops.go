@@ -129,23 +129,32 @@ func actionAmount(kind getpaid.OperationKind, p *getpaid.Payment, asked *getpaid
 			}
 			return p.Money(p.Locked), nil
 		}
-		left := p.Captured - p.Refunded - p.RefundAsked
-		if left <= 0 {
-			reason := "nothing left to refund"
-			switch {
-			case p.Captured == 0:
-				reason = "nothing was captured to refund"
-			case p.RefundAsked > 0:
-				reason = fmt.Sprintf("nothing left to refund: %s is refunded or being refunded", p.Money(p.Refunded+p.RefundAsked))
-			}
-			return getpaid.Money{}, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: reason}
+		if err := nothingToRefund(p); err != nil {
+			return getpaid.Money{}, err
 		}
-		return p.Money(left), nil
+		return p.Money(p.Captured - p.Refunded - p.RefundAsked), nil
 	}
 	if asked.Currency != p.Amount.Currency || asked.Minor <= 0 {
 		return getpaid.Money{}, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("must be more than zero, in %s", p.Amount.Currency), Err: getpaid.ErrInvalidAmount}
 	}
 	return *asked, nil
+}
+
+// nothingToRefund refuses a refund of a payment with nothing left to
+// refund (everything refunded or being refunded), saying why; nil while
+// something is left.
+func nothingToRefund(p *getpaid.Payment) error {
+	if p.Captured-p.Refunded-p.RefundAsked > 0 {
+		return nil
+	}
+	reason := "nothing left to refund"
+	switch {
+	case p.Captured == 0:
+		reason = "nothing was captured to refund"
+	case p.RefundAsked > 0:
+		reason = fmt.Sprintf("nothing left to refund: %s is refunded or being refunded", p.Money(p.Refunded+p.RefundAsked))
+	}
+	return &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: reason}
 }
 
 // supports reports whether a broker has the capability an operation needs.
@@ -209,6 +218,12 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 				Reason: fmt.Sprintf("nothing left to refund: %s is refunded already", p.Money(p.Refunded))}
 		default:
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
+		}
+		// Nothing left is the status's answer, whatever was asked: a
+		// request that read the payment before another refund took the
+		// rest is answered as one reading it after.
+		if err := nothingToRefund(p); err != nil {
+			return false, err
 		}
 		if refundable := p.Captured - p.Refunded - p.RefundAsked; op.Amount.Minor > refundable {
 			return false, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("at most %s can be refunded", p.Money(refundable)), Err: getpaid.ErrInvalidAmount}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/postgres"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
@@ -99,16 +100,7 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 // with the notification: an unknown payment is acknowledged and ignored,
 // a wrong amount or currency refused (both exit 1).
 func checkAgainstPayment(ctx context.Context, database, backend string, obs *getpaid.Observation, stdout io.Writer) error {
-	file, ok := strings.CutPrefix(database, "sqlite:")
-	if !ok {
-		fmt.Fprintf(stdout, "  (payment not looked up: database %q cannot be read from here)\n", database)
-		return nil
-	}
-	if _, err := os.Stat(file); err != nil {
-		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
-		return nil
-	}
-	store, err := sqlite.Open(ctx, file, sqlite.Options{NoMigrate: true})
+	store, err := openForCheck(ctx, database)
 	if err != nil {
 		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
 		return nil
@@ -124,7 +116,7 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	switch {
 	case p == nil && (err == nil || errors.Is(err, getpaid.ErrNotFound)):
 		return &exitError{code: 1, msg: fmt.Sprintf("ignored: getpaid has no payment %s (broker id %q) in %s: it would acknowledge the notification and change nothing",
-			obs.PaymentID, obs.ExternalID, file)}
+			obs.PaymentID, obs.ExternalID, redact(database))}
 	case err != nil:
 		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
 		return nil
@@ -146,4 +138,25 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 		fmt.Fprintf(stdout, "  would change nothing: the payment already says so\n")
 	}
 	return nil
+}
+
+// openForCheck opens the database a callback check reads, without
+// migrating or creating anything: a SQLite file that exists, or
+// PostgreSQL. Errors name the database without its password.
+func openForCheck(ctx context.Context, database string) (getpaid.Store, error) {
+	switch {
+	case strings.HasPrefix(database, "sqlite:"):
+		file := strings.TrimPrefix(database, "sqlite:")
+		if _, err := os.Stat(file); err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, file, sqlite.Options{NoMigrate: true})
+	case isPostgres(database):
+		s, err := postgres.Open(ctx, database, postgres.Options{NoMigrate: true})
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %w", redact(database), err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("database %q cannot be read from here", redact(database))
 }

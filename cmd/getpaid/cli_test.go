@@ -212,3 +212,14 @@ func TestCallbackCheckLooksUpThePayment(t *testing.T) {
 		})
 	}
 }
+
+// backends with a config it refuses prints the error alone: no table
+// header on stdout for a script to take as an empty list.
+func TestBackendsRefusedConfigPrintsNoTable(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n    bogus: 1\n")
+	code, out, stderr := runCLI(t, "", "backends", "--config", path)
+	if code == 0 || out != "" || !strings.Contains(stderr, "bogus") {
+		t.Fatalf("code %d, stdout %q, stderr %q; want an error naming bogus and nothing on stdout", code, out, stderr)
+	}
+}

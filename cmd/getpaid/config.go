@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,7 +112,7 @@ func parseConfig(raw []byte, env []string) (*fileConfig, error) {
 func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", source, cleanYAMLError(err))
+		return nil, fmt.Errorf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
 	}
 	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -421,6 +422,21 @@ func sortedKeys(m map[string][]int) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// yamlErrorLine is "line N: " when a YAML syntax error names its line
+// (cleanYAMLError drops it, for callers that say where themselves), else
+// "".
+func yamlErrorLine(err error) string {
+	rest, ok := strings.CutPrefix(err.Error(), "yaml: line ")
+	if !ok {
+		return ""
+	}
+	n, _, ok := strings.Cut(rest, ":")
+	if _, err := strconv.Atoi(n); !ok || err != nil {
+		return ""
+	}
+	return "line " + n + ": "
 }
 
 // cleanYAMLError is a YAML error without the decoder's preamble and line

@@ -56,6 +56,7 @@ backends:
 		{"environment: bad yaml list", file, []string{"GETPAID_WEBHOOKS=[{url: x"}, []string{"GETPAID_WEBHOOKS: not a YAML list"}},
 		{"duplicate key", file + "listen: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 12"}},
 		{"not yaml", "listen: [\n", nil, []string{"getpaid.yaml:"}},
+		{"yaml syntax error names its line", file + "  tpay:\n    a: b\n     c: d\n", nil, []string{"getpaid.yaml: line 14: mapping values are not allowed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

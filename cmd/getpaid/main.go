@@ -39,7 +39,7 @@ Usage:
   getpaid demo [--data DIR] [--addr HOST:PORT] [--base-url URL]
                                                     run the demo shop (SQLite, no setup)
   getpaid serve --config FILE                       run the payment server (JSON API)
-  getpaid migrate --config FILE                     apply database migrations (serve applies them too)
+  getpaid migrate --config FILE                     apply database migrations (serve does too, on SQLite)
   getpaid backends [--config FILE]                  list backends and their currencies
   getpaid config BACKEND --base-url URL             print what to enter in the broker's panel
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body

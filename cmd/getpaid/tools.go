@@ -49,8 +49,8 @@ func cmdBackends(args []string, stdout io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
-	fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE\tKIND")
 	if *path == "" {
+		fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE\tKIND")
 		kinds := backendKinds()
 		fmt.Fprintln(tw, "(every kind this getpaid knows, with its default currencies)")
 		for _, n := range kindNames() {
@@ -67,6 +67,7 @@ func cmdBackends(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer reg.Close()
+	fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE\tKIND") // only once the config is accepted
 	for _, b := range reg.All() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Name, strings.Join(getpaid.Currencies(b.Broker), " "), b.Title, b.Kind)
 	}
