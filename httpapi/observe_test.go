@@ -20,20 +20,7 @@ import (
 // outcome when accepted, the code of its refusal otherwise.
 func TestCallbackReports(t *testing.T) {
 	t.Parallel()
-	d, err := dummy.New(dummy.Config{Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "http://127.0.0.1:1", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
+	eng := dummyEngine(t, "http://127.0.0.1:1")
 	var mu sync.Mutex
 	var reps []getpaid.CallbackReport
 	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}, Logger: slog.New(slog.DiscardHandler),
@@ -98,4 +85,25 @@ func TestCallbackReports(t *testing.T) {
 			t.Errorf("RequireAPIKey with key %q: %d, want %d", key, w.Code, want)
 		}
 	}
+}
+
+// dummyEngine is an engine over a memory store with one dummy backend
+// (secret), getpaid at baseURL, logging nothing.
+func dummyEngine(t *testing.T, baseURL string) *engine.Engine {
+	t.Helper()
+	d, err := dummy.New(dummy.Config{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: baseURL, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	return eng
 }

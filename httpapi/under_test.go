@@ -6,11 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/getpaid-go/getpaid"
-	"github.com/getpaid-go/getpaid/broker/dummy"
-	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
-	"github.com/getpaid-go/getpaid/memory"
 )
 
 // Served under a base path (base_url https://shop.example/gp), the API's
@@ -18,20 +14,7 @@ import (
 // fetch it: /gp/api/v1/payments/{id}, not /api/v1/... outside it.
 func TestLocationUnderBasePath(t *testing.T) {
 	t.Parallel()
-	d, err := dummy.New(dummy.Config{Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/gp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
+	eng := dummyEngine(t, "https://shop.example/gp")
 	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
 	if err != nil {
 		t.Fatal(err)

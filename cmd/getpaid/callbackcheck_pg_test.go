@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -37,21 +36,7 @@ func TestCallbackCheckOnPostgres(t *testing.T) {
 	if _, err := migrateStore(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	c, err := loadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := buildServer(ctx, c, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o-1", Backend: "dummy", Amount: getpaid.MustParseMoney("12.34", "PLN"), Description: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
+	p := payWithServer(t, path)
 	tests := []struct {
 		name string
 		cb   dummy.Callback

@@ -153,13 +153,11 @@ func TestBackendsCommand(t *testing.T) {
 	}
 }
 
-// callback check looks the payment up when it can read the database, and
-// says when the notification would be ignored or refused; it warns about a
-// trailing newline.
-func TestCallbackCheckLooksUpThePayment(t *testing.T) {
-	t.Parallel()
+// payWithServer builds the server of the config at path, creates a 12.34
+// PLN dummy payment through its engine and closes it again.
+func payWithServer(t *testing.T, path string) *getpaid.Payment {
+	t.Helper()
 	ctx := context.Background()
-	path := writeConfig(t, "database: sqlite:"+filepath.Join(t.TempDir(), "g.db")+"\nbackends:\n  dummy:\n    secret: s3cret\n")
 	c, err := loadConfig(path)
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +173,16 @@ func TestCallbackCheckLooksUpThePayment(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// callback check looks the payment up when it can read the database, and
+// says when the notification would be ignored or refused; it warns about a
+// trailing newline.
+func TestCallbackCheckLooksUpThePayment(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "database: sqlite:"+filepath.Join(t.TempDir(), "g.db")+"\nbackends:\n  dummy:\n    secret: s3cret\n")
+	p := payWithServer(t, path)
 	tests := []struct {
 		name    string
 		cb      dummy.Callback
