@@ -62,8 +62,22 @@ type ClaimRequest struct {
 	Owner     string
 	Now       time.Time
 	Lease     time.Duration
-	Limit     int
+	Limit     int      // at most this many in all (0: no limit)
 	Consumers []string // only these consumers' deliveries
+	// Room caps the deliveries of one consumer: at most Room[c] of
+	// consumer c's (a consumer not in it: only Limit caps it). A caller
+	// that keeps a bound on each consumer's deliveries in flight asks for
+	// no more than each has room for.
+	Room map[string]int
+}
+
+// RoomFor is how many of consumer's deliveries r may return: Room's cap, or
+// -1 for none.
+func (r ClaimRequest) RoomFor(consumer string) int {
+	if n, ok := r.Room[consumer]; ok {
+		return max(n, 0)
+	}
+	return -1
 }
 
 // ClaimedDelivery is a leased delivery with the event to deliver.

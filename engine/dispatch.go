@@ -35,15 +35,24 @@ type dispatcher struct {
 	flight sync.WaitGroup
 }
 
-func newDispatcher(e *Engine, schedule []time.Duration, timeout time.Duration) *dispatcher {
+// DefaultDeliveriesInFlight is how many attempts one consumer has running at
+// once unless Config.DeliveriesInFlight says otherwise: enough for a
+// consumer answering in a few milliseconds to keep up with thousands of
+// events a second, as claims and results are written in batches.
+const DefaultDeliveriesInFlight = 64
+
+func newDispatcher(e *Engine, schedule []time.Duration, timeout time.Duration, inFlight int) *dispatcher {
 	if schedule == nil {
 		schedule = DefaultSchedule()
 	}
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	if inFlight <= 0 {
+		inFlight = DefaultDeliveriesInFlight
+	}
 	return &dispatcher{
-		e: e, owner: getpaid.NewID("disp"), schedule: schedule, timeout: timeout, perConsumer: 8, log: e.log,
+		e: e, owner: getpaid.NewID("disp"), schedule: schedule, timeout: timeout, perConsumer: inFlight, log: e.log,
 		wakeCh: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
 		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{},
 	}
@@ -121,23 +130,25 @@ const (
 // them; it reports whether it may find more at once.
 func (d *dispatcher) claim() bool {
 	var ready []string
+	room := map[string]int{}
 	d.mu.Lock()
 	for _, n := range d.e.consumerNames() {
 		if d.busy[n] < d.perConsumer {
 			ready = append(ready, n)
+			room[n] = d.perConsumer - d.busy[n]
 		}
 	}
 	d.mu.Unlock()
 	if len(ready) == 0 {
 		return false
 	}
-	const batch = 64
+	const batch = DefaultDeliveriesInFlight
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	claimed, err := d.e.store.ClaimDeliveries(ctx, getpaid.ClaimRequest{
 		// The lease outlasts an attempt (bounded by the timeout) and the
 		// recording of its outcome; a crashed owner's run out soon after.
-		Owner: d.owner, Now: d.e.now(), Lease: d.timeout + 5*time.Second, Limit: batch, Consumers: ready,
+		Owner: d.owner, Now: d.e.now(), Lease: d.timeout + 5*time.Second, Limit: batch, Consumers: ready, Room: room,
 	})
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {

@@ -35,6 +35,12 @@ type Config struct {
 	RetrySchedule []time.Duration
 	// DeliveryTimeout bounds one delivery attempt; 0 means 10 s.
 	DeliveryTimeout time.Duration
+	// DeliveriesInFlight caps the attempts one consumer has running at
+	// once; 0 means DefaultDeliveriesInFlight. Events are delivered in
+	// parallel (each payment's in order): the cap must cover the event rate
+	// times how long an attempt takes with its bookkeeping, or a backlog
+	// builds.
+	DeliveriesInFlight int
 	// Reconcile tunes how money operations in doubt are resolved.
 	Reconcile ReconcileConfig
 	// ExpireAfter is how long after its creation a payment still waiting on
@@ -123,7 +129,7 @@ func New(cfg Config) (*Engine, error) {
 	for _, c := range cfg.Consumers {
 		e.AddConsumer(c)
 	}
-	e.dispatcher = newDispatcher(e, cfg.RetrySchedule, cfg.DeliveryTimeout)
+	e.dispatcher = newDispatcher(e, cfg.RetrySchedule, cfg.DeliveryTimeout, cfg.DeliveriesInFlight)
 	e.dispatcher.start()
 	return e, nil
 }

@@ -251,3 +251,49 @@ func TestPullModeAndExpiry(t *testing.T) {
 		t.Fatalf("paid after expiry: %s", q.Status)
 	}
 }
+
+// A slow consumer never has more deliveries in flight than
+// Config.DeliveriesInFlight, however many are due: 30 payments' events wait for a listener that holds every call
+// until released, and all arrive once it is.
+func TestInFlightBoundedPerConsumer(t *testing.T) {
+	t.Parallel()
+	var (
+		now, peak atomic.Int64
+		release   = make(chan struct{})
+		got       = &recorder{}
+	)
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{DeliveryTimeout: time.Minute, DeliveriesInFlight: 8})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the engine stops, on failure too
+	e.eng.OnEventNamed("slow", func(ctx context.Context, ev getpaid.Event) error {
+		n := now.Add(1)
+		defer now.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		<-release
+		return got.listen(ctx, ev)
+	})
+	var ids []string
+	for i := range 30 {
+		ids = append(ids, e.pay(fmt.Sprint("o", i), "10.00", "paid", getpaid.StatusPaid).ID)
+	}
+	waitFor(t, "eight deliveries in flight", func() bool { return now.Load() >= 8 })
+	time.Sleep(100 * time.Millisecond) // claims keep running meanwhile
+	if p := peak.Load(); p != 8 {
+		t.Fatalf("%d deliveries in flight at once, want at most 8", p)
+	}
+	free()
+	waitFor(t, "every paid event delivered", func() bool {
+		for _, id := range ids {
+			if !got.has(id, getpaid.StatusPaid) {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -55,6 +55,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	defer s.mu.Unlock()
 	var out []getpaid.ClaimedDelivery
 	blocked := map[[2]string]bool{} // (consumer, payment) with an earlier pending delivery
+	taken := map[string]int{}       // consumer -> claimed now
 	for _, id := range s.sortedDeliveries() {
 		d := s.dels[id]
 		if d.State != getpaid.DeliveryPending || !slices.Contains(r.Consumers, d.Consumer) {
@@ -69,6 +70,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		if r.Limit > 0 && len(out) == r.Limit {
 			break
 		}
+		if room := r.RoomFor(d.Consumer); room >= 0 && taken[d.Consumer] >= room {
+			continue
+		}
+		taken[d.Consumer]++
 		d.owner, d.leaseUntil = r.Owner, r.Now.Add(r.Lease)
 		out = append(out, getpaid.ClaimedDelivery{Delivery: d.Delivery, Event: s.outbox[d.seq]})
 	}

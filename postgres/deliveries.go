@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -43,14 +44,17 @@ const (
 // transaction holds (another process's claim or finish) are skipped, not
 // waited for (FOR UPDATE SKIP LOCKED), so no two callers lease one delivery;
 // a row claimed and committed meanwhile fails the lease condition when
-// PostgreSQL checks it again on locking it.
+// PostgreSQL checks it again on locking it. Each consumer's are picked on
+// their own, at most its room ($6, beside its name in $1; NULL: no cap).
 const sqlClaim = `WITH picked AS (
-		SELECT d.id AS picked_id FROM deliveries d
-		WHERE d.state = 'pending' AND d.consumer = ANY($1) AND d.next_at <= $2 AND d.lease_until <= $2
-		  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
-		                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
-		ORDER BY d.event_seq LIMIT $3
-		FOR UPDATE OF d SKIP LOCKED)
+		SELECT p.id AS picked_id FROM unnest($1::text[], $6::int[]) AS c(consumer, room),
+		LATERAL (SELECT d.id, d.event_seq FROM deliveries d
+			WHERE d.state = 'pending' AND d.consumer = c.consumer AND d.next_at <= $2 AND d.lease_until <= $2
+			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
+			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
+			ORDER BY d.event_seq LIMIT least(c.room, $3)
+			FOR UPDATE OF d SKIP LOCKED) p
+		ORDER BY p.event_seq LIMIT $3)
 	UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM picked, outbox o
 	WHERE d.id = picked_id AND o.id = d.event_id
 	RETURNING d.event_seq, d.id, d.event_id, d.payment_id, d.consumer, d.state, d.attempts, d.next_at, d.last_status,
@@ -148,6 +152,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	if r.Limit > 0 {
 		limit = &r.Limit
 	}
+	// Each consumer's cap (NULL: none), beside its name.
+	rooms := make([]*int32, len(r.Consumers))
+	for i, c := range r.Consumers {
+		if n := r.RoomFor(c); n >= 0 {
+			n32 := int32(min(n, math.MaxInt32))
+			rooms[i] = &n32
+		}
+	}
 	type claimed struct {
 		seq int64
 		c   getpaid.ClaimedDelivery
@@ -157,7 +169,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		out = out[:0]
 		// A delivery is due when its time is at or before Now (stored
 		// times are whole microseconds).
-		rows, err := c.Query(ctx, sqlClaim, r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease))
+		rows, err := c.Query(ctx, sqlClaim, r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease), rooms)
 		if err != nil {
 			return err
 		}

@@ -107,6 +107,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 					break
 				}
 			}
+			if room := r.RoomFor(c); room == 0 {
+				continue
+			} else if room > 0 && (limit < 0 || room < limit) {
+				limit = room
+			}
 			rows, err := tx.query(`SELECT d.seq, `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
 				FROM deliveries d INDEXED BY deliveries_due JOIN outbox o ON o.id = d.event_id
 				WHERE d.state = 'pending' AND d.consumer = ? AND d.next_at <= ? AND d.lease_until <= ?

@@ -12,6 +12,7 @@ import (
 var deliveryTests = []test{
 	{"WrittenWithEvents", testDeliveriesWritten, nil},
 	{"ClaimLeases", testClaimLeases, nil},
+	{"ClaimRoom", testClaimRoom, nil},
 	{"PaymentOrder", testDeliveryOrder, nil},
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
@@ -113,6 +114,38 @@ func testClaimLeases(t *testing.T, s getpaid.Store) {
 	}
 	if got := claim(t, s, "d", now, 10, consumers[1]); len(got) != 3 {
 		t.Fatalf("the other consumer's deliveries: %d, want 3 (independent)", len(got))
+	}
+}
+
+// testClaimRoom checks that a claim returns no more of a consumer's
+// deliveries than its room, and that a consumer without room gets none while
+// the others still get theirs.
+func testClaimRoom(t *testing.T, s getpaid.Store) {
+	for i := range 3 {
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-cr-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
+	}
+	now := soon()
+	count := func(got []getpaid.ClaimedDelivery) map[string]int {
+		n := map[string]int{}
+		for _, c := range got {
+			n[c.Delivery.Consumer]++
+		}
+		return n
+	}
+	req := func(owner string, room map[string]int) getpaid.ClaimRequest {
+		return getpaid.ClaimRequest{Owner: owner, Now: now, Lease: time.Minute, Limit: 10, Consumers: consumers, Room: room}
+	}
+	got, err := s.ClaimDeliveries(ctx(t), req("a", map[string]int{consumers[0]: 0, consumers[1]: 2}))
+	if n := count(got); err != nil || len(got) != 2 || n[consumers[1]] != 2 {
+		t.Fatalf("rooms 0 and 2: %v, %v; want 2 of %s only", n, err, consumers[1])
+	}
+	got, err = s.ClaimDeliveries(ctx(t), req("b", map[string]int{consumers[0]: 1}))
+	if n := count(got); err != nil || len(got) != 2 || n[consumers[0]] != 1 || n[consumers[1]] != 1 {
+		t.Fatalf("room 1 for the first, none set for the second: %v, %v; want 1 and the 1 left", n, err)
+	}
+	got, err = s.ClaimDeliveries(ctx(t), req("c", map[string]int{consumers[0]: 5, consumers[1]: 5}))
+	if n := count(got); err != nil || len(got) != 2 || n[consumers[0]] != 2 {
+		t.Fatalf("room beyond what is due: %v, %v; want the 2 left of %s", n, err, consumers[0])
 	}
 }
 

@@ -116,12 +116,12 @@ func New(cfg Config) (*Endpoint, error) {
 
 // NewTransport returns an HTTP transport for webhook deliveries: Go's
 // default one, keeping enough idle connections per endpoint for the
-// deliveries the engine runs at once (8 per consumer). The default keeps 2,
-// so under a stream of events most deliveries would open, and close, a
-// connection of their own.
+// deliveries the engine runs at once (engine.DefaultDeliveriesInFlight, 64,
+// per consumer). The default keeps 2, so under a stream of events most
+// deliveries would open, and close, a connection of their own.
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 16
+	t.MaxIdleConnsPerHost = 64
 	return t
 }
 

@@ -48,7 +48,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	secret := fs.String("secret", benchSecret, "dummy backend secret of --target")
 	database := fs.String("database", "", "database of the servers it starts: postgres://... (use a scratch database: the bench's payments stay in it); default a fresh SQLite file")
 	counts := fs.String("servers", "1", "comma-separated numbers of getpaid serve processes sharing the database, one run each")
-	profile := fs.String("cpuprofile", "", "write a CPU profile of the first server of each run to this file (a run with N servers: FILE.N)")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the first server of each run to this file (a run with N servers: FILE.N; the --webhook runs: FILE.webhook)")
 	hooks := fs.Bool("webhook", false, "run the servers again with one webhook endpoint (a receiver in this process that verifies every request) and report how late deliveries arrive")
 	rate := fs.Float64("rate", 0, "cap the lifecycles started per second (0: as fast as the servers answer); each lifecycle makes two status changes")
 	if err := fs.parse(args); err != nil {
@@ -141,7 +141,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			names = append(names, name)
 		}
 		if *hooks {
-			hn, err := benchWebhooks(ctx, stdout, exe, dir, db, nservers, run)
+			hn, err := benchWebhooks(ctx, stdout, exe, dir, db, nservers, *profile, run)
 			if err != nil {
 				return err
 			}

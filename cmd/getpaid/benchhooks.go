@@ -117,7 +117,7 @@ func (h *benchReceiver) close() { _ = h.srv.Close() }
 // each concurrency level, waits for the deliveries to drain and prints how
 // late they arrived: the age of an event when its webhook reached the
 // merchant is what the backlog was for it.
-func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, nservers []int,
+func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, nservers []int, profile string,
 	run func(name string, urls []string, pids []int, key, secret string, after ...func(c int, end time.Time))) ([]string, error) {
 	h, err := startBenchReceiver()
 	if err != nil {
@@ -137,7 +137,14 @@ func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, n
 		if n > 1 || len(nservers) > 1 {
 			name = fmt.Sprintf("+webhook×%d", n)
 		}
-		urls, pids, stop, err := startGetpaids(ctx, exe, dir, db, n, "", "delivery_timeout: 5s\n"+h.config())
+		var prof string
+		if profile != "" {
+			prof = profile + ".webhook"
+			if len(nservers) > 1 {
+				prof = fmt.Sprintf("%s.%d", prof, n)
+			}
+		}
+		urls, pids, stop, err := startGetpaids(ctx, exe, dir, db, n, prof, "delivery_timeout: 5s\n"+h.config())
 		if err != nil {
 			return nil, err
 		}
