@@ -271,7 +271,10 @@ func openWritePool(driver, path string, opts Options) (*sql.DB, error) {
 // dsn builds the data source name for path. Every connection gets its
 // settings from it: the busy timeout, WAL, synchronous=FULL by default (a commit is
 // fsynced before it returns), foreign keys and immediate transactions; read
-// connections are also query_only.
+// connections are also query_only. The write connection keeps up to 32 MiB
+// of pages (SQLite's default is 2 MiB): with the default, once the indexes
+// outgrew it, about a tenth of the server's CPU under load went to reading
+// back pages the writer had just evicted.
 func dsn(path string, opts Options, readOnly bool) string {
 	mode, err := syncMode(opts.Synchronous)
 	if err != nil {
@@ -290,6 +293,8 @@ func dsn(path string, opts Options, readOnly bool) string {
 	}
 	if readOnly {
 		params = append(params, "_pragma=query_only(1)")
+	} else {
+		params = append(params, "_pragma=cache_size(-32768)")
 	}
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	return "file:" + esc + "?" + strings.Join(params, "&")
