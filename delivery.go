@@ -127,18 +127,33 @@ type DeliveryPage struct {
 // ReplayRequest makes deliveries pending again, due at Now, with a fresh
 // schedule: the deliveries of EventID (all of its consumers, or Consumer's),
 // or with DeadOnly every dead delivery (of Consumer, if set).
+//
+// With Waiting it asks instead that every pending delivery waiting for a
+// retry (of Consumer, if set) be due at Now: for an endpoint that is back
+// after an outage, without waiting out the backoff. Its attempts so far,
+// and so its place in the schedule, stay; one in flight (leased) is left
+// alone.
 type ReplayRequest struct {
 	EventID  string
 	Consumer string
 	DeadOnly bool
+	Waiting  bool
 	Now      time.Time
 }
 
 // Names reports whether the replay request r names d: a delivery that is not
 // pending, of r's event (or, with DeadOnly, dead), of r's consumer if set. A
-// request with neither an event nor DeadOnly names nothing.
+// request with neither an event nor DeadOnly names nothing. With Waiting, it
+// names the pending deliveries due after Now (whether one is in flight is
+// for the store to check).
 func (r ReplayRequest) Names(d *Delivery) bool {
-	if d.State == DeliveryPending || (r.Consumer != "" && d.Consumer != r.Consumer) {
+	if r.Consumer != "" && d.Consumer != r.Consumer {
+		return false
+	}
+	if r.Waiting {
+		return d.State == DeliveryPending && d.NextAt.After(r.Now)
+	}
+	if d.State == DeliveryPending {
 		return false
 	}
 	if r.DeadOnly && d.State != DeliveryDead {

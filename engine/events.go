@@ -161,10 +161,14 @@ func (e *Engine) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Att
 
 // Replay makes deliveries pending again, due now, and wakes the dispatcher:
 // an event's deliveries (r.EventID), or every dead one (r.DeadOnly), of one
-// consumer if r.Consumer is set.
+// consumer if r.Consumer is set. With r.Waiting, the deliveries waiting for
+// a retry are sent now instead (getpaid.ReplayRequest).
 func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
-	if r.EventID == "" && !r.DeadOnly {
-		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "name an event, or replay the dead deliveries", Err: getpaid.ErrInvalidRequest})
+	if r.EventID == "" && !r.DeadOnly && !r.Waiting {
+		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "name an event, or replay the dead deliveries, or retry the waiting ones", Err: getpaid.ErrInvalidRequest})
+	}
+	if r.Waiting && (r.EventID != "" || r.DeadOnly) {
+		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "retrying the waiting deliveries names no event and no dead ones", Err: getpaid.ErrInvalidRequest})
 	}
 	if names := e.consumerNames(); r.Consumer != "" && !slices.Contains(names, r.Consumer) {
 		known := " (they are to: " + strings.Join(names, ", ") + ")"

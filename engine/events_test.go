@@ -121,6 +121,48 @@ func TestDeadDeliveryReplayed(t *testing.T) {
 	}
 }
 
+// A consumer back after an outage gets what waits for a retry at once when
+// an operator asks (ReplayRequest.Waiting), not after the backoff: the
+// attempt is its second, and the first one's failure is kept.
+func TestWaitingDeliveriesRetriedNow(t *testing.T) {
+	t.Parallel()
+	r := &recorder{}
+	r.fail.Store(1)
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: []time.Duration{time.Hour}})
+	e.eng.OnEventNamed("shop", r.listen)
+	ctx := context.Background()
+	p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first attempt to fail", func() bool {
+		page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryPending})
+		return len(page.Deliveries) == 1 && page.Deliveries[0].Attempts == 1
+	})
+	for _, bad := range []getpaid.ReplayRequest{
+		{Waiting: true, DeadOnly: true},
+		{Waiting: true, EventID: "evt_x"},
+		{Waiting: true, Consumer: "listener:nope"},
+	} {
+		if _, err := e.eng.Replay(ctx, bad); !errors.Is(err, getpaid.ErrInvalidRequest) {
+			t.Errorf("Replay(%+v) = %v, want ErrInvalidRequest", bad, err)
+		}
+	}
+	if n, err := e.eng.Replay(ctx, getpaid.ReplayRequest{Waiting: true, Consumer: "listener:shop"}); err != nil || n != 1 {
+		t.Fatalf("retry now: %d, %v; want 1", n, err)
+	}
+	waitFor(t, "the event delivered well before its retry", func() bool { return len(r.got()) == 1 })
+	var d *getpaid.Delivery
+	waitFor(t, "the delivery recorded", func() bool {
+		page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID})
+		d = page.Deliveries[0]
+		return d.State == getpaid.DeliveryDelivered
+	})
+	if atts, err := e.eng.Attempts(ctx, d.ID); err != nil || len(atts) != 2 || atts[0].Error == "" || d.Attempts != 2 {
+		t.Fatalf("attempts %+v, %v; delivery %+v", atts, err, d)
+	}
+}
+
 // A listener that panics, one that hangs and one that keeps failing take
 // nothing down: the healthy one gets every event, and the others' events
 // stay pending for their retries.

@@ -186,26 +186,25 @@ type ReplayJSON struct {
 // event is delivered again (to one endpoint, or to every consumer whose
 // delivery is not pending).
 func (h *Handler) replayEvent(w http.ResponseWriter, r *http.Request) {
-	if err := noBody(w, r); err != nil {
-		h.writeError(w, r, err, "")
-		return
-	}
-	q, err := query(r, "endpoint")
-	if err != nil {
-		h.writeError(w, r, err, "")
-		return
-	}
-	n, err := h.svc.Replay(r.Context(), getpaid.ReplayRequest{EventID: r.PathValue("id"), Consumer: consumer(q.Get("endpoint"))})
-	if err != nil {
-		h.writeError(w, r, err, "")
-		return
-	}
-	writeJSON(w, http.StatusOK, ReplayJSON{Replayed: n})
+	h.replay(w, r, getpaid.ReplayRequest{EventID: r.PathValue("id")})
 }
 
 // replayDead answers POST /api/v1/events/replay_dead[?endpoint=URL]: every
 // dead delivery (of one endpoint) is made pending again.
 func (h *Handler) replayDead(w http.ResponseWriter, r *http.Request) {
+	h.replay(w, r, getpaid.ReplayRequest{DeadOnly: true})
+}
+
+// retryWaiting answers POST /api/v1/events/retry_waiting[?endpoint=URL]:
+// every delivery waiting for a retry (of one endpoint) is sent now, for an
+// endpoint that is back after an outage; its attempts so far stay.
+func (h *Handler) retryWaiting(w http.ResponseWriter, r *http.Request) {
+	h.replay(w, r, getpaid.ReplayRequest{Waiting: true})
+}
+
+// replay runs req, for the endpoint the query names if it names one. The
+// routes read no body.
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request, req getpaid.ReplayRequest) {
 	if err := noBody(w, r); err != nil {
 		h.writeError(w, r, err, "")
 		return
@@ -215,7 +214,8 @@ func (h *Handler) replayDead(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	n, err := h.svc.Replay(r.Context(), getpaid.ReplayRequest{DeadOnly: true, Consumer: consumer(q.Get("endpoint"))})
+	req.Consumer = consumer(q.Get("endpoint"))
+	n, err := h.svc.Replay(r.Context(), req)
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

@@ -222,6 +222,8 @@ func TestReplayRefusesWhatItCannotHonour(t *testing.T) {
 		{"unknown endpoint, dead", "/api/v1/events/replay_dead?endpoint=https://typo.example/hook", nil, 422, "endpoint"},
 		{"endpoint in a body", "/api/v1/events/" + paid + "/replay", map[string]string{"endpoint": "https://typo.example/hook"}, 400, ""},
 		{"body on replay_dead", "/api/v1/events/replay_dead", map[string]string{"endpoint": "https://typo.example/hook"}, 400, ""},
+		{"unknown endpoint, waiting", "/api/v1/events/retry_waiting?endpoint=https://typo.example/hook", nil, 422, "endpoint"},
+		{"body on retry_waiting", "/api/v1/events/retry_waiting", map[string]string{"endpoint": "https://typo.example/hook"}, 400, ""},
 	} {
 		resp, body := e.do("POST", tc.path, tc.body, auth)
 		var out struct {
@@ -231,6 +233,9 @@ func TestReplayRefusesWhatItCannotHonour(t *testing.T) {
 		if resp.StatusCode != tc.status || out.Error.Field != tc.field || out.Error.Message == "" {
 			t.Errorf("%s: %d %s, want %d naming %q", tc.name, resp.StatusCode, body, tc.status, tc.field)
 		}
+	}
+	if resp, body := e.do("POST", "/api/v1/events/retry_waiting", nil, auth); resp.StatusCode != 200 || !strings.Contains(string(body), `"replayed":0`) {
+		t.Errorf("retry_waiting with nothing waiting: %d %s", resp.StatusCode, body)
 	}
 	resp, body = e.do("GET", "/api/v1/events/"+paid, nil, auth)
 	var one httpapi.EventJSON

@@ -153,6 +153,14 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 		if !r.Names(&d.Delivery) {
 			continue
 		}
+		if r.Waiting {
+			if d.leaseUntil.After(r.Now) {
+				continue // in flight
+			}
+			d.NextAt, d.UpdatedAt = r.Now, s.now().UTC()
+			n++
+			continue
+		}
 		d.State, d.NextAt, d.Attempts, d.UpdatedAt = getpaid.DeliveryPending, r.Now, 0, s.now().UTC()
 		d.owner, d.leaseUntil = "", r.Now.Add(-1)
 		n++

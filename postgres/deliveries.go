@@ -334,18 +334,27 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Atte
 
 // ReplayDeliveries implements getpaid.Store.
 func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
-	if r.EventID == "" && !r.DeadOnly {
+	if r.EventID == "" && !r.DeadOnly && !r.Waiting {
 		return 0, nil
 	}
 	// $1 and $2 are the SET's.
 	w := where{conds: []string{"state <> 'pending'"}, args: []any{r.Now, now()}}
-	w.add("event_id =", r.EventID)
-	w.add("consumer =", r.Consumer)
-	if r.DeadOnly {
-		w.conds = append(w.conds, "state = 'dead'")
-	}
 	q := `UPDATE deliveries SET state = 'pending', next_at = $1, attempts = 0, lease_owner = '', lease_until = '-infinity',
-		updated_at = $2 WHERE ` + strings.Join(w.conds, " AND ")
+		updated_at = $2 WHERE `
+	switch {
+	case r.Waiting:
+		// Waiting for a retry and not in flight (see
+		// getpaid.ReplayRequest): due now, its attempts kept.
+		w.conds = []string{"state = 'pending'", "next_at > $1", "lease_until <= $1"}
+		q = `UPDATE deliveries SET next_at = $1, updated_at = $2 WHERE `
+	case r.DeadOnly:
+		w.conds = append(w.conds, "state = 'dead'")
+		w.add("event_id =", r.EventID)
+	default:
+		w.add("event_id =", r.EventID)
+	}
+	w.add("consumer =", r.Consumer)
+	q += strings.Join(w.conds, " AND ")
 	var n int64
 	err := s.do(ctx, "replay deliveries", func(ctx context.Context, c *pgx.Conn) error {
 		tag, err := c.Exec(ctx, q, w.args...)

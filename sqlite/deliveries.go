@@ -257,19 +257,30 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Atte
 
 // ReplayDeliveries implements getpaid.Store.
 func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
-	if r.EventID == "" && !r.DeadOnly {
+	if r.EventID == "" && !r.DeadOnly && !r.Waiting {
 		return 0, nil
 	}
+	at := nanos(r.Now)
 	var w where
-	w.conds = append(w.conds, "state <> 'pending'")
-	w.add("event_id = ?", r.EventID)
-	w.add("consumer = ?", r.Consumer)
-	if r.DeadOnly {
+	set := "state = 'pending', next_at = ?, attempts = 0, lease_owner = '', lease_until = 0"
+	switch {
+	case r.Waiting:
+		// Waiting for a retry and not in flight (see
+		// getpaid.ReplayRequest): due now, its attempts kept.
+		set = "next_at = ?"
+		w.conds = append(w.conds, "state = 'pending'", "next_at > ?", "lease_until <= ?")
+		w.args = append(w.args, at, at)
+	case r.DeadOnly:
 		w.conds = append(w.conds, "state = 'dead'")
+		w.add("event_id = ?", r.EventID)
+	default:
+		w.conds = append(w.conds, "state <> 'pending'")
+		w.add("event_id = ?", r.EventID)
 	}
+	w.add("consumer = ?", r.Consumer)
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		res, err := tx.execSQL(`UPDATE deliveries SET state = 'pending', next_at = ?, attempts = 0, lease_owner = '', lease_until = 0,
-			updated_at = ? WHERE `+strings.Join(w.conds, " AND "), append([]any{nanos(r.Now), nanos(now())}, w.args...)...)
+		res, err := tx.execSQL(`UPDATE deliveries SET `+set+`, updated_at = ? WHERE `+strings.Join(w.conds, " AND "),
+			append([]any{at, nanos(now())}, w.args...)...)
 		if err != nil {
 			return nil, err
 		}

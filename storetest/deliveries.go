@@ -17,6 +17,7 @@ var deliveryTests = []test{
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
 	{"Replay", testReplay, nil},
+	{"RetryWaiting", testRetryWaiting, nil},
 	{"ConcurrentClaims", testConcurrentClaims, nil},
 }
 
@@ -308,6 +309,61 @@ func testReplay(t *testing.T, s getpaid.Store) {
 	ev := page.Deliveries[0].EventID
 	if n, err := s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{EventID: ev, Now: later}); err != nil || n != 1 {
 		t.Fatalf("replay of one event: %d, %v; want its 1 delivered delivery (the other is pending)", n, err)
+	}
+}
+
+// testRetryWaiting checks ReplayRequest.Waiting: the deliveries waiting
+// for a retry become due at once, keeping their attempts; those in flight,
+// those due already and other consumers' are left alone.
+func testRetryWaiting(t *testing.T, s getpaid.Store) {
+	for i := range 3 {
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-rw-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
+	}
+	now := soon()
+	claimed := claim(t, s, "a", now, 10, consumers...)
+	if len(claimed) != 6 {
+		t.Fatalf("claimed %d, want 6", len(claimed))
+	}
+	var results []getpaid.DeliveryResult
+	inFlight := ""
+	for _, d := range claimed {
+		if d.Delivery.Consumer == consumers[0] && inFlight == "" {
+			inFlight = d.Delivery.ID // its lease runs for a minute
+			continue
+		}
+		results = append(results, getpaid.DeliveryResult{ID: d.Delivery.ID, Owner: "a", NextAt: now.Add(time.Hour),
+			Attempt: getpaid.Attempt{At: now, Status: 503, Error: "HTTP 503"}})
+	}
+	if err := s.FinishDeliveries(ctx(t), results); err != nil {
+		t.Fatal(err)
+	}
+	// A payment written now: its deliveries are due, not waiting.
+	mustCreate(t, s, newPayment("o-rw-new", 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
+	at := now.Add(10 * time.Second)
+	n, err := s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{Waiting: true, Consumer: consumers[0], Now: at})
+	if err != nil || n != 2 {
+		t.Fatalf("retry of %s's waiting deliveries: %d, %v; want 2 (not the one in flight nor the new one)", consumers[0], n, err)
+	}
+	due := claim(t, s, "b", at, 10, consumers...)
+	retried := 0
+	for _, d := range due {
+		switch {
+		case d.Delivery.Consumer != consumers[0]:
+			if d.Delivery.PaymentID != "" && d.Delivery.Attempts > 0 {
+				t.Errorf("another consumer's waiting delivery became due: %+v", d.Delivery)
+			}
+		case d.Delivery.ID == inFlight:
+			t.Errorf("the delivery in flight was claimed again")
+		case d.Delivery.Attempts == 1:
+			retried++
+		}
+	}
+	if retried != 2 || len(due) != 4 {
+		t.Fatalf("after the retry: %d claimed, %d of them retried; want 4 (2 retried with their attempt kept, and the new payment's 2)", len(due), retried)
+	}
+	n, err = s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{Waiting: true, Now: at.Add(time.Second)})
+	if err != nil || n != 3 {
+		t.Fatalf("retry of every consumer's waiting deliveries: %d, %v; want %s's 3", n, err, consumers[1])
 	}
 }
 

@@ -109,7 +109,7 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 
 // cmdEvents is "getpaid events list|show|replay".
 func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	synopsis := "list [--status pending|delivered|dead] [--endpoint URL] | show ID | replay ID|--dead [--endpoint URL]"
+	synopsis := "list [--status pending|delivered|dead] [--endpoint URL] | show ID | replay ID|--dead|--waiting [--endpoint URL]"
 	fs := newFlags("events", synopsis, "getpaid events replay --dead --endpoint https://shop.example/hooks/getpaid --config getpaid.yaml")
 	// Every flag is defined before the positional arguments are read, so
 	// that --help in their place lists them all.
@@ -117,6 +117,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead")
 	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
+	waiting := fs.Bool("waiting", false, "replay: send now every delivery waiting for a retry (an endpoint back after an outage); attempts so far stay")
 	verb, rest, err := fs.positional(args, "list, show or replay")
 	if err != nil {
 		return err
@@ -133,8 +134,11 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.parse(rest); err != nil {
 		return err
 	}
-	if verb == "replay" && id == "" && !*dead {
-		return fs.usage("name an event id, or --dead")
+	if verb == "replay" && id == "" && !*dead && !*waiting {
+		return fs.usage("name an event id, or --dead, or --waiting")
+	}
+	if verb == "replay" && *waiting && (id != "" || *dead) {
+		return fs.usage("--waiting names no event and goes without --dead")
 	}
 	srv, err := openRecords(ctx, *path)
 	if err != nil {
@@ -184,7 +188,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	case "replay":
-		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Consumer: cons})
+		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Waiting: *waiting, Consumer: cons})
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"operations", "show", "--help"}, []string{"--config"}},
 		{[]string{"events", "--help"}, []string{"--config", "--status", "--dead"}},
 		{[]string{"events", "show", "--help"}, []string{"--config"}},
-		{[]string{"events", "replay", "--help"}, []string{"--dead", "--endpoint"}},
+		{[]string{"events", "replay", "--help"}, []string{"--dead", "--waiting", "--endpoint"}},
 		{[]string{"admin", "passwd", "--help"}, nil},
 		{[]string{"admin", "seed", "--help"}, []string{"--config", "--count", "--days"}},
 		{[]string{"bench", "--help"}, []string{"--duration", "--concurrency", "--target"}},
@@ -96,6 +96,7 @@ func TestUsageErrors(t *testing.T) {
 		{"operations unknown verb", []string{"operations", "delete"}, `unknown "delete"`},
 		{"operations show without id", []string{"operations", "show", "--config", "x.yaml"}, "the operation id comes first"},
 		{"events replay without id", []string{"events", "replay", "--config", "x.yaml"}, "name an event id, or --dead"},
+		{"events replay waiting and dead", []string{"events", "replay", "--waiting", "--dead", "--config", "x.yaml"}, "--waiting names no event"},
 		{"bad concurrency", []string{"bench", "--concurrency", "8,x"}, "bad --concurrency"},
 		{"demo base url with a path", []string{"demo", "--base-url", "http://localhost:8000/shop", "--addr", "127.0.0.1:0"}, "without a path"},
 	}
