@@ -12,6 +12,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 // recorder is a listener that keeps what it got and fails while told to.
@@ -294,8 +295,23 @@ func TestPullModeAndExpiry(t *testing.T) {
 	}
 }
 
+// gatedStore claims nothing until opened, so that a whole backlog is due
+// at the first claim that counts, however fast payments are made.
+type gatedStore struct {
+	getpaid.Store
+	open atomic.Bool
+}
+
+func (g *gatedStore) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
+	if !g.open.Load() {
+		return nil, nil
+	}
+	return g.Store.ClaimDeliveries(ctx, r)
+}
+
 // A slow consumer never has more deliveries in flight than
-// Config.DeliveriesInFlight, however many are due: 30 payments' events wait for a listener that holds every call
+// Config.DeliveriesInFlight, however many are due: 30 payments' events,
+// all due at the first claim, wait for a listener that holds every call
 // until released, and all arrive once it is.
 func TestInFlightBoundedPerConsumer(t *testing.T) {
 	t.Parallel()
@@ -304,7 +320,8 @@ func TestInFlightBoundedPerConsumer(t *testing.T) {
 		release   = make(chan struct{})
 		got       = &recorder{}
 	)
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{DeliveryTimeout: time.Minute, DeliveriesInFlight: 8})
+	gs := &gatedStore{Store: memory.New()}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: gs, DeliveryTimeout: time.Minute, DeliveriesInFlight: 8})
 	var once sync.Once
 	free := func() { once.Do(func() { close(release) }) }
 	t.Cleanup(free) // before the engine stops, on failure too
@@ -324,8 +341,9 @@ func TestInFlightBoundedPerConsumer(t *testing.T) {
 	for i := range 30 {
 		ids = append(ids, e.pay(fmt.Sprint("o", i), "10.00", "paid", getpaid.StatusPaid).ID)
 	}
+	gs.open.Store(true)
 	waitFor(t, "eight deliveries in flight", func() bool { return now.Load() >= 8 })
-	time.Sleep(100 * time.Millisecond) // claims keep running meanwhile
+	time.Sleep(100 * time.Millisecond) // a claim that overshot would show by now
 	if p := peak.Load(); p != 8 {
 		t.Fatalf("%d deliveries in flight at once, want at most 8", p)
 	}

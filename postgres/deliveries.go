@@ -45,14 +45,16 @@ const (
 // waited for (FOR UPDATE SKIP LOCKED), so no two callers lease one delivery;
 // a row claimed and committed meanwhile fails the lease condition when
 // PostgreSQL checks it again on locking it. Each consumer's are picked on
-// their own, at most its room ($6, beside its name in $1; NULL: no cap).
+// their own, in the order they fell due along deliveries_due (consumer,
+// next_at, event_seq), at most its room ($6, beside its name in $1; NULL: no cap);
+// of those, the oldest events.
 const sqlClaim = `WITH picked AS (
 		SELECT p.id AS picked_id FROM unnest($1::text[], $6::int[]) AS c(consumer, room),
 		LATERAL (SELECT d.id, d.event_seq FROM deliveries d
 			WHERE d.state = 'pending' AND d.consumer = c.consumer AND d.next_at <= $2 AND d.lease_until <= $2
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
 			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
-			ORDER BY d.event_seq LIMIT least(c.room, $3)
+			ORDER BY d.next_at, d.event_seq LIMIT least(c.room, $3::bigint)
 			FOR UPDATE OF d SKIP LOCKED) p
 		ORDER BY p.event_seq LIMIT $3)
 	UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM picked, outbox o

@@ -20,7 +20,12 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	if c.DeliveryTimeout != nil {
 		cfg.DeliveryTimeout = c.DeliveryTimeout.Duration
 	}
-	client := &http.Client{Timeout: cfg.DeliveryTimeout, Transport: webhook.NewTransport()}
+	// One transport for every endpoint, keeping as many idle connections
+	// per host as all the endpoints there may have in flight (several
+	// endpoints can share a host).
+	transport := webhook.NewTransport()
+	transport.MaxIdleConnsPerHost = max(1, len(c.Webhooks)) * engine.DefaultDeliveriesInFlight
+	client := &http.Client{Timeout: cfg.DeliveryTimeout, Transport: transport}
 	if client.Timeout <= 0 {
 		client.Timeout = 10 * time.Second
 	}
