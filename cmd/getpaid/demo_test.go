@@ -36,6 +36,11 @@ func TestDemoShopEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			orderURL := resp.Request.URL.String()
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") ||
+				resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("the shop's order page lacks the page headers: CSP %q, X-Content-Type-Options %q",
+					csp, resp.Header.Get("X-Content-Type-Options"))
+			}
 			page := readAll(t, resp)
 			if !strings.Contains(page, `data-state="unpaid"`) || !strings.Contains(page, `id="pay"`) {
 				t.Fatalf("new order page:\n%s", page)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/internal/edge"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
@@ -163,13 +164,18 @@ func (s *Shop) received(ctx context.Context, o *ShopOrder) (int64, error) {
 }
 
 // Handler serves the shop, with getpaid's handler mounted at /payments/.
+// The shop's own pages carry the headers getpaid's pages do: a
+// Content-Security-Policy allowing only the inlined stylesheet, no
+// framing, no MIME sniffing, no caching.
 func (s *Shop) Handler(payments http.Handler) http.Handler {
+	pages := http.NewServeMux()
+	pages.HandleFunc("GET /{$}", s.home)
+	pages.HandleFunc("POST /orders", s.order)
+	pages.HandleFunc("GET /orders/{id}", s.orderPage)
+	pages.HandleFunc("POST /orders/{id}/payments/{payment}/{action}", s.paymentAction)
 	mux := http.NewServeMux()
 	mux.Handle("/payments/", http.StripPrefix("/payments", payments)) // step 4
-	mux.HandleFunc("GET /{$}", s.home)
-	mux.HandleFunc("POST /orders", s.order)
-	mux.HandleFunc("GET /orders/{id}", s.orderPage)
-	mux.HandleFunc("POST /orders/{id}/payments/{payment}/{action}", s.paymentAction)
+	mux.Handle("/", edge.Page(pages))
 	return mux
 }
 
