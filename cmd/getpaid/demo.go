@@ -64,7 +64,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *baseURL == "" && isUnspecified(ln.Addr()) {
 		fmt.Fprintf(stdout, "Listening on every interface: from another machine, start it with --base-url http://THIS-HOST:%d so links point here.\n", ln.Addr().(*net.TCPAddr).Port)
 	}
-	return serveUntilDone(ctx, ln, accessLog(log, app.Handler), func(ctx context.Context) { app.Engine.Run(ctx, 10*time.Second) })
+	return serveUntilDone(ctx, ln, accessLog(log, app.Handler, false), func(ctx context.Context) { app.Engine.Run(ctx, 10*time.Second) })
 }
 
 // listenURL is the http URL of a listening address; an unspecified host

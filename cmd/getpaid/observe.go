@@ -110,7 +110,7 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 	// Requests are traced, probes and scrapes are not.
 	traced := func(h http.Handler) http.Handler {
 		if o.tracer != nil {
-			return o.tracer.Middleware(h)
+			return o.tracer.Middleware(noteSpan(h))
 		}
 		return h
 	}

@@ -270,6 +270,48 @@ func TestTracingExports(t *testing.T) {
 	}
 }
 
+// TestAccessLogTraceIDs: with tracing on, a request's access log line
+// carries the trace id of the span it was served in, continued from the
+// caller's traceparent, so the line can be found from the trace.
+func TestAccessLogTraceIDs(t *testing.T) {
+	t.Parallel()
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	c, err := loadConfig(sqliteConfig(t, "tracing:\n  otlp_endpoint: "+collector.URL+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	srv, err := buildServer(context.Background(), c, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(accessLog(srv.log, srv.handler, true))
+	defer ts.Close()
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/payments/pay_nope", nil)
+	req.Header.Set("Authorization", "Bearer "+observeKey)
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "msg=http ") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "trace_id="+traceID) || !strings.Contains(line, "status=404") {
+		t.Fatalf("access line %q lacks trace_id=%s; logs:\n%s", line, traceID, logs.String())
+	}
+}
+
 // withMetricsListener starts a server whose config sets metrics.listen, and
 // its observability; addr is the metrics listener's address.
 func withMetricsListener(t *testing.T) (srv *server, ts *httptest.Server, addr string) {

@@ -102,7 +102,11 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 			<-logged // its own goroutine writes it: before "getpaid stopped", and before serve returns
 		}
 	}()
-	return serveUntilDone(ctx, ln, accessLog(log, srv.handler), func(ctx context.Context) { srv.engine.Run(ctx, interval) }, srv.cfg.Limits.server)
+	access := accessLog(log, srv.handler, false)
+	if srv.obs.tracer != nil {
+		access = accessLog(srv.log, srv.handler, true) // lines with their trace ids
+	}
+	return serveUntilDone(ctx, ln, access, func(ctx context.Context) { srv.engine.Run(ctx, interval) }, srv.cfg.Limits.server)
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then

@@ -240,6 +240,9 @@ type server struct {
 	obs      *observability
 	// cfg is the configuration it was built from (observe.go reads it).
 	cfg *fileConfig
+	// log is the logger it was built with, adding trace ids when tracing
+	// is on.
+	log *slog.Logger
 }
 
 func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server, error) {
@@ -265,7 +268,7 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 	if br, ok := store.(getpaid.BacklogReporter); ok {
 		obs.metrics.WatchBacklog(br)
 	}
-	srv := &server{base: c.BaseURL, store: store, reg: reg, webhooks: c.Webhooks, obs: obs, cfg: c}
+	srv := &server{base: c.BaseURL, store: store, reg: reg, webhooks: c.Webhooks, obs: obs, cfg: c, log: log}
 	if obs.tracer != nil {
 		store = obs.tracer.Store(store)
 	}
