@@ -87,9 +87,18 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: p.Backend, Kind: kind, State: getpaid.OpSubmitting,
 		Amount: amount, Baseline: p.Captured, IdempotencyKey: req.IdempotencyKey, RequestHash: hash,
 	}
+	// A refund of everything refundable is sized under the payment's lock:
+	// what the read above found may have shrunk since (another refund), and
+	// the request asked for the rest, not for an amount.
+	rest := kind == getpaid.OpRefund && req.Amount == nil
 	up, err := e.mutate(ctx, p.ID, getpaid.Mutation{
 		Cause: string(kind) + " asked", Operation: &getpaid.OperationChange{New: rec},
-		Apply: func(q *getpaid.Payment) (bool, error) { return reserve(q, rec) },
+		Apply: func(q *getpaid.Payment) (bool, error) {
+			if left := q.Captured - q.Refunded - q.RefundAsked; rest && left > 0 {
+				rec.Amount, rec.Baseline = q.Money(left), q.Captured
+			}
+			return reserve(q, rec)
+		},
 	})
 	if errors.Is(err, getpaid.ErrConflict) && req.IdempotencyKey != "" {
 		// The same key raced this request in: answer what it got.
@@ -98,7 +107,7 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s %s of %s: %w", op, p.ID, amount, err)
+		return nil, fmt.Errorf("%s %s of %s: %w", op, p.ID, rec.Amount, err)
 	}
 	rec, p = up.Operation, up.Payment
 	if kind == getpaid.OpCancel && p.Status == getpaid.StatusNew { // never reached the broker

@@ -12,6 +12,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 // Issue 9, acceptance 1: refund 30 of a paid 100, then 70; a third refund
@@ -42,6 +43,46 @@ func TestRefundsDownToZero(t *testing.T) {
 	ops, _ := e.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID})
 	if len(ops.Operations) != 2 {
 		t.Fatalf("%d operations recorded, want 2 (the refused one wrote nothing)", len(ops.Operations))
+	}
+}
+
+// staleFirstRead answers the next Payment read with a copy taken earlier:
+// the read of a request that another request's change overtook.
+type staleFirstRead struct {
+	getpaid.Store
+	stale atomic.Pointer[getpaid.Payment]
+}
+
+func (s *staleFirstRead) Payment(ctx context.Context, id string) (*getpaid.Payment, error) {
+	if p := s.stale.Swap(nil); p != nil {
+		return p, nil
+	}
+	return s.Store.Payment(ctx, id)
+}
+
+// A refund of everything asked while another refund overtook it refunds
+// what is left when it takes its turn, not what its earlier read saw (it
+// was refused as too much).
+func TestRefundOfTheRestAfterAStaleRead(t *testing.T) {
+	t.Parallel()
+	st := &staleFirstRead{Store: memory.New()}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st})
+	ctx := context.Background()
+	p := e.pay("o-rest", "100.00", "paid", getpaid.StatusPaid)
+	before, err := st.Payment(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "k1"}); err != nil {
+		t.Fatal(err)
+	}
+	st.stale.Store(before)
+	res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k2"})
+	if err != nil || res.Operation.Amount.Minor != 7000 || res.Payment.Status != getpaid.StatusRefunded {
+		t.Fatalf("refund of the rest after a stale read: %+v, %v; want 70.00 refunded, the payment refunded", res, err)
+	}
+	if n, total := e.d.Refunds(p.ID); n != 2 || total != 10000 {
+		t.Fatalf("the broker refunded %d times, %d in all; want 2, 10000", n, total)
 	}
 }
 
