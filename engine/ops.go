@@ -87,14 +87,20 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: p.Backend, Kind: kind, State: getpaid.OpSubmitting,
 		Amount: amount, Baseline: p.Captured, IdempotencyKey: req.IdempotencyKey, RequestHash: hash,
 	}
-	// A refund of everything refundable is sized under the payment's lock:
-	// what the read above found may have shrunk since (another refund), and
-	// the request asked for the rest, not for an amount.
-	rest := kind == getpaid.OpRefund && req.Amount == nil
+	// A refund of everything refundable, a capture of the whole hold and a
+	// release (whose amount is the hold it gives back) are sized under the
+	// payment's lock: what the read above found may have shrunk since
+	// (another refund or a capture), and the request asked for the rest,
+	// not for an amount.
+	rest := req.Amount == nil && kind != getpaid.OpCancel
 	up, err := e.mutate(ctx, p.ID, getpaid.Mutation{
 		Cause: string(kind) + " asked", Operation: &getpaid.OperationChange{New: rec},
 		Apply: func(q *getpaid.Payment) (bool, error) {
-			if left := q.Captured - q.Refunded - q.RefundAsked; rest && left > 0 {
+			left := q.Locked
+			if kind == getpaid.OpRefund {
+				left = q.Captured - q.Refunded - q.RefundAsked
+			}
+			if rest && left > 0 {
 				rec.Amount, rec.Baseline = q.Money(left), q.Captured
 			}
 			return reserve(q, rec)

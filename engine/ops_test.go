@@ -84,6 +84,26 @@ func TestRefundOfTheRestAfterAStaleRead(t *testing.T) {
 	if n, total := e.d.Refunds(p.ID); n != 2 || total != 10000 {
 		t.Fatalf("the broker refunded %d times, %d in all; want 2, 10000", n, total)
 	}
+	// So with a capture of the whole hold, and the hold a release gives back.
+	for _, release := range []bool{false, true} {
+		h := e.pay(fmt.Sprint("o-hold-", release), "100.00", "pre_auth", getpaid.StatusPreAuth)
+		before, err := st.Payment(ctx, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: h.ID, Amount: money("30.00"), IdempotencyKey: "c1"}); err != nil {
+			t.Fatal(err)
+		}
+		st.stale.Store(before)
+		act := e.eng.Capture
+		if release {
+			act = e.eng.Release
+		}
+		res, err := act(ctx, getpaid.ActionRequest{PaymentID: h.ID, IdempotencyKey: "c2"})
+		if err != nil || res.Operation.Amount.Minor != 7000 || res.Payment.Locked != 0 {
+			t.Fatalf("release %v after a stale read: %+v, %v; want the 70.00 left held", release, res, err)
+		}
+	}
 }
 
 // Issue 9, acceptance 2: the broker applies a refund and its answer is lost;
