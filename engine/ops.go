@@ -76,6 +76,10 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			return res, err
 		}
 	}
+	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount",
+			Reason: fmt.Sprintf("a %s takes no amount: it gives back the whole hold", kind), Err: getpaid.ErrInvalidRequest})
+	}
 	amount, err := actionAmount(kind, p, req.Amount)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
@@ -96,12 +100,17 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	up, err := e.mutate(ctx, p.ID, getpaid.Mutation{
 		Cause: string(kind) + " asked", Operation: &getpaid.OperationChange{New: rec},
 		Apply: func(q *getpaid.Payment) (bool, error) {
+			// A store may run Apply again: start from the request each time.
+			// The baseline (what was captured before this operation, which
+			// the reconciler compares the broker's total with) is always
+			// the locked payment's.
+			rec.Amount, rec.Baseline = amount, q.Captured
 			left := q.Locked
 			if kind == getpaid.OpRefund {
 				left = q.Captured - q.Refunded - q.RefundAsked
 			}
 			if rest && left > 0 {
-				rec.Amount, rec.Baseline = q.Money(left), q.Captured
+				rec.Amount = q.Money(left)
 			}
 			return reserve(q, rec)
 		},

@@ -561,3 +561,61 @@ func TestIdempotencyKeyChecked(t *testing.T) {
 		t.Fatalf("a key of %d printable characters: %v", len(key), err)
 	}
 }
+
+// A capture of an explicit amount whose first read was overtaken by another
+// capture records, as its baseline, what was captured when it took its turn
+// (under the payment's lock), not what the stale read saw: otherwise the
+// reconciler takes the earlier capture for this one's and marks it
+// succeeded though the broker never did it.
+func TestCaptureBaselineAfterAStaleRead(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	st := &staleFirstRead{Store: memory.New()}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st, Now: now.Now})
+	ctx := context.Background()
+	h := e.pay("o-base", "100.00", "pre_auth", getpaid.StatusPreAuth)
+	before, err := st.Payment(ctx, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: h.ID, Amount: money("30.00"), IdempotencyKey: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	st.stale.Store(before)
+	_ = e.d.SetFault(dummy.FaultTimeoutBefore) // not done at the broker, the answer lost
+	_, err = e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: h.ID, Amount: money("20.00"), IdempotencyKey: "c2"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || !errors.Is(err, getpaid.ErrOperationInDoubt) {
+		t.Fatalf("capture with a lost answer: %v, want in doubt", err)
+	}
+	if oe.Op.Baseline != 3000 {
+		t.Errorf("operation baseline %d, want 3000 (captured when it took its turn)", oe.Op.Baseline)
+	}
+	_ = e.d.SetFault(dummy.FaultNone)
+	now.Advance(31e9)
+	if _, err := e.eng.Reconcile(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := e.eng.Operation(ctx, oe.Op.ID)
+	q, _ := e.eng.Payment(ctx, h.ID)
+	if op.State != getpaid.OpFailed {
+		t.Fatalf("the broker never captured the 20.00, yet the operation is %s (payment captured %d, locked %d)", op.State, q.Captured, q.Locked)
+	}
+}
+
+// A release or a cancel takes no amount from the Go API either (the HTTP
+// API refuses one too): it would be ignored, the whole hold given back.
+func TestReleaseRefusesAnAmount(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	ctx := context.Background()
+	h := e.pay("o-rel", "100.00", "pre_auth", getpaid.StatusPreAuth)
+	for _, act := range []func(context.Context, getpaid.ActionRequest) (*getpaid.ActionResult, error){e.eng.Release, e.eng.Cancel} {
+		if _, err := act(ctx, getpaid.ActionRequest{PaymentID: h.ID, Amount: money("10.00")}); !errors.Is(err, getpaid.ErrInvalidRequest) {
+			t.Errorf("with an amount: %v, want ErrInvalidRequest", err)
+		}
+	}
+	if p, _ := e.eng.Payment(ctx, h.ID); p.Locked != 10000 || p.Status != getpaid.StatusPreAuth {
+		t.Errorf("a refused release changed the payment: %s, locked %d", p.Status, p.Locked)
+	}
+}
