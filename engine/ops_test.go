@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
@@ -617,5 +618,49 @@ func TestReleaseRefusesAnAmount(t *testing.T) {
 	}
 	if p, _ := e.eng.Payment(ctx, h.ID); p.Locked != 10000 || p.Status != getpaid.StatusPreAuth {
 		t.Errorf("a refused release changed the payment: %s, locked %d", p.Status, p.Locked)
+	}
+}
+
+// blindLookup is a broker that cannot tell what became of an operation.
+type blindLookup struct{ *dummy.Broker }
+
+func (blindLookup) FetchOperation(context.Context, *getpaid.OperationRequest) (*getpaid.Observation, error) {
+	return nil, &getpaid.BrokerError{Op: "dummy: look up operation", Retryable: true, Status: 503, Err: errors.New("the lookup is down")}
+}
+
+// An operation in doubt that nobody can settle is flagged for an operator
+// when FlagAfter has passed, not when the next backoff step happens to come
+// (up to an hour later).
+func TestInDoubtFlaggedOnTime(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Reconcile: engine.ReconcileConfig{
+		Backoff: []time.Duration{10 * time.Second, time.Hour}, FlagAfter: 2 * time.Minute}},
+		func(d *dummy.Broker) getpaid.Broker { return blindLookup{d} })
+	ctx := context.Background()
+	p := e.pay("o-flag", "10.00", "paid", getpaid.StatusPaid)
+	_ = e.d.SetFault(dummy.FaultTimeoutBefore)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) {
+		t.Fatalf("refund with a lost answer: %v", err)
+	}
+	flagged := func() bool {
+		op, err := e.eng.Operation(ctx, oe.Op.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op.Flagged
+	}
+	for _, step := range []time.Duration{11 * time.Second, 50 * time.Second, 50 * time.Second, 15 * time.Second} {
+		now.Advance(step) // a check at 11 s; the next falls due at 2 min, when it is to be flagged, not an hour on
+		if _, err := e.eng.Reconcile(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !flagged() {
+		op, _ := e.eng.Operation(ctx, oe.Op.ID)
+		t.Fatalf("2 min 6 s after it began, the operation in doubt is not flagged (next check %s from now, %d checks)",
+			op.NextCheckAt.Sub(now.Now()).Round(time.Second), op.Attempts)
 	}
 }

@@ -217,7 +217,11 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation) error {
 			if o.State == getpaid.OpSubmitting {
 				o.State, o.Error = getpaid.OpUnknown, "the process calling the broker stopped before the answer"
 			}
-			o.NextCheckAt = now.Add(e.reconcile.backoff(o.Attempts + 1)) // the first wait came with the doubt
+			next := now.Add(e.reconcile.backoff(o.Attempts + 1)) // the first wait came with the doubt
+			if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); !o.Flagged && flag.After(now) && flag.Before(next) {
+				next = flag // checked, and flagged, when it is due to be: not up to a backoff step later
+			}
+			o.NextCheckAt = next
 			o.Attempts++
 			if !o.Flagged && now.Sub(o.CreatedAt) >= e.reconcile.flagAfter() {
 				o.Flagged = true
