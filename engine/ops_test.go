@@ -347,12 +347,10 @@ func TestSubmittingOperationOfADeadProcess(t *testing.T) {
 	if n, _ := e.eng.Reconcile(ctx, 10); n != 0 {
 		t.Fatal("a fresh submitting operation was reconciled while its call may still run")
 	}
-	now.Advance(3 * 60e9)
-	if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 1 {
-		t.Fatalf("reconcile: %d, %v", n, err)
+	got, q, n := e.reconcileAfter(t, now, 3*time.Minute, op.ID, p.ID)
+	if n != 1 {
+		t.Fatalf("the reconciler resolved %d operations, want the 1 left submitting", n)
 	}
-	got, _ := e.eng.Operation(ctx, op.ID)
-	q, _ := e.eng.Payment(ctx, p.ID)
 	if got.State != getpaid.OpFailed || q.Status != getpaid.StatusPaid || q.RefundAsked != 0 {
 		t.Fatalf("after reconciling: %s, payment %s asked %d; want failed (the broker never saw it), paid", got.State, q.Status, q.RefundAsked)
 	}
@@ -593,12 +591,7 @@ func TestCaptureBaselineAfterAStaleRead(t *testing.T) {
 		t.Errorf("operation baseline %d, want 3000 (captured when it took its turn)", oe.Op.Baseline)
 	}
 	_ = e.d.SetFault(dummy.FaultNone)
-	now.Advance(31e9)
-	if _, err := e.eng.Reconcile(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
-	op, _ := e.eng.Operation(ctx, oe.Op.ID)
-	q, _ := e.eng.Payment(ctx, h.ID)
+	op, q, _ := e.reconcileAfter(t, now, 31*time.Second, oe.Op.ID, h.ID)
 	if op.State != getpaid.OpFailed {
 		t.Fatalf("the broker never captured the 20.00, yet the operation is %s (payment captured %d, locked %d)", op.State, q.Captured, q.Locked)
 	}
@@ -663,4 +656,26 @@ func TestInDoubtFlaggedOnTime(t *testing.T) {
 		t.Fatalf("2 min 6 s after it began, the operation in doubt is not flagged (next check %s from now, %d checks)",
 			op.NextCheckAt.Sub(now.Now()).Round(time.Second), op.Attempts)
 	}
+}
+
+// reconcileAfter moves now on by d, runs the reconciler and returns the
+// operation and its payment as they are then, and how many operations the
+// reconciler resolved.
+func (e *dummyEnv) reconcileAfter(t *testing.T, now *clock, d time.Duration, opID, paymentID string) (*getpaid.Operation, *getpaid.Payment, int) {
+	t.Helper()
+	now.Advance(d)
+	ctx := context.Background()
+	n, err := e.eng.Reconcile(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := e.eng.Operation(ctx, opID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.eng.Payment(ctx, paymentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op, p, n
 }
