@@ -220,12 +220,16 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// query returns r's query, refusing a parameter not in allowed.
+// query returns r's query, refusing a parameter not in allowed, and one
+// given more than once (only one of the values would count).
 func query(r *http.Request, allowed ...string) (url.Values, error) {
 	q := r.URL.Query()
-	for k := range q {
+	for k, vs := range q {
 		if !slices.Contains(allowed, k) {
 			return nil, &getpaid.FieldError{Field: k, Reason: "unknown query parameter (known: " + strings.Join(allowed, ", ") + ")", Err: getpaid.ErrInvalidRequest}
+		}
+		if len(vs) > 1 {
+			return nil, &getpaid.FieldError{Field: k, Reason: "query parameter given more than once", Err: getpaid.ErrInvalidRequest}
 		}
 	}
 	return q, nil

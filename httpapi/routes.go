@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"net/http"
-	"strings"
 )
 
 // noRoute answers a request no route matches, in the API's error shape: 404
@@ -20,7 +19,7 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 		allow := rec.header.Get("Allow")
 		w.Header().Set("Allow", allow)
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]apiError{"error": {Code: "method_not_allowed",
-			Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + strings.ReplaceAll(allow, ",", ", ") + ")"}})
+			Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + allow + ")"}})
 	default:
 		for k, v := range rec.header {
 			w.Header()[k] = v
