@@ -171,8 +171,15 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 			return nil, err
 		}
 	}
-	// Checkpoints run beside the writer, not inside its commits.
-	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
+	// Checkpoints run beside the writer, not inside its commits. The
+	// writer keeps up to 32 MiB of pages (SQLite's default is 2 MiB): with
+	// the default, once the indexes outgrew it, about a tenth of the
+	// server's CPU under load went to reading back pages the writer had
+	// just evicted. (Set here, on the writer alone, not in the DSN, where
+	// every connection ran it at open, reading the schema: one CI run's
+	// concurrent opens of a file being migrated failed there, "database is
+	// locked".)
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32768"); err != nil {
 		if sync != nil {
 			sync.close()
 		}
@@ -271,10 +278,7 @@ func openWritePool(driver, path string, opts Options) (*sql.DB, error) {
 // dsn builds the data source name for path. Every connection gets its
 // settings from it: the busy timeout, WAL, synchronous=FULL by default (a commit is
 // fsynced before it returns), foreign keys and immediate transactions; read
-// connections are also query_only. The write connection keeps up to 32 MiB
-// of pages (SQLite's default is 2 MiB): with the default, once the indexes
-// outgrew it, about a tenth of the server's CPU under load went to reading
-// back pages the writer had just evicted.
+// connections are also query_only.
 func dsn(path string, opts Options, readOnly bool) string {
 	mode, err := syncMode(opts.Synchronous)
 	if err != nil {
@@ -293,8 +297,6 @@ func dsn(path string, opts Options, readOnly bool) string {
 	}
 	if readOnly {
 		params = append(params, "_pragma=query_only(1)")
-	} else {
-		params = append(params, "_pragma=cache_size(-32768)")
 	}
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	return "file:" + esc + "?" + strings.Join(params, "&")
