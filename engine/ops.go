@@ -77,8 +77,11 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		}
 	}
 	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount",
-			Reason: fmt.Sprintf("a %s takes no amount: it gives back the whole hold", kind), Err: getpaid.ErrInvalidRequest})
+		reason := "a release takes no amount: it gives back the whole hold"
+		if kind == getpaid.OpCancel {
+			reason = "a cancel takes no amount: it cancels the whole payment"
+		}
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount", Reason: reason, Err: getpaid.ErrInvalidRequest})
 	}
 	amount, err := actionAmount(kind, p, req.Amount)
 	if err != nil {
