@@ -165,6 +165,14 @@ func TestBusy(t *testing.T) {
 			s := e.stall("/callback/dummy", tt.stall)
 			junk := bytes.Repeat([]byte(" "), int(tt.probeCL))
 			resp := until(t, 503, func() (*http.Response, []byte) {
+				// A staller whose read began while a probe held its share
+				// was itself refused as busy (on a loaded machine the probe
+				// can come first): stall again.
+				select {
+				case <-s.done:
+					s = e.stall("/callback/dummy", tt.stall)
+				default:
+				}
 				return e.post("/callback/dummy", bytes.NewReader(junk), tt.probeCL, nil)
 			})
 			if resp.Header.Get("Retry-After") != "1" {
