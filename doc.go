@@ -31,7 +31,7 @@
 // listing's filter), BacklogReporter (the outbox's pending deliveries) and
 // Readier (database reachable, schema current). PaymentViewer reads a
 // payment with its history and operations at once (one round trip on a
-// networked database). CallbackReport is what the
+// networked database, one look in SQLite's cache). CallbackReport is what the
 // HTTP layer tells observers (metrics, the console) about each callback.
 //
 // Money is an int64 count of minor units with an ISO 4217 code; exponents

@@ -5,8 +5,9 @@ import "context"
 // PaymentViewer is an optional Store capability: a payment with its history
 // and its money operations, read at once. A store over a network (each call
 // a round trip and a pooled connection) implements it to answer in one round
-// trip; the engine's ViewPayment uses it when the store has it and makes the
-// three separate reads (Payment, History, Operations) otherwise.
+// trip, a store with a cache to answer in one look; the engine's ViewPayment
+// uses it when the store has it and makes the three separate reads (Payment,
+// History, Operations) otherwise.
 //
 // ViewPayment answers ErrNotFound when there is no such payment. It may
 // answer ErrNotSupported to say that the capability is not available after

@@ -10,7 +10,8 @@ import (
 
 // ViewPayment loads a payment with its history (oldest first) and every one
 // of its money operations (newest first). A store that implements
-// getpaid.PaymentViewer answers in one call (one round trip on PostgreSQL);
+// getpaid.PaymentViewer answers in one call (one round trip on PostgreSQL,
+// one look in SQLite's cache);
 // otherwise, or when it answers getpaid.ErrNotSupported, the engine reads
 // the payment, its history and its operations separately. History and
 // Operations are never nil. When the payment

@@ -88,6 +88,24 @@ func (c *cache) get(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
 	return e.p.Clone(), slices.Clone(e.hist), true
 }
 
+// view returns copies of a cached payment and its history when the cache
+// knows it has no money operations: a whole view, in one look.
+func (c *cache) view(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
+	if c == nil {
+		return nil, nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.usable() {
+		return nil, nil, false
+	}
+	e, ok := c.m[id]
+	if !ok || !e.noOps {
+		return nil, nil, false
+	}
+	return e.p.Clone(), slices.Clone(e.hist), true
+}
+
 // generation is read before a database read that may fill the cache.
 func (c *cache) generation() uint64 {
 	if c == nil {

@@ -208,7 +208,19 @@ func (s *Store) History(ctx context.Context, paymentID string) ([]getpaid.Transi
 }
 
 func (s *Store) history(ctx context.Context, paymentID string) ([]getpaid.Transition, error) {
-	rows, err := s.rs.history.QueryContext(ctx, paymentID)
+	out, err := scanHistory(s.rs.history.QueryContext(ctx, paymentID))
+	if err != nil || len(out) > 0 {
+		return out, err
+	}
+	var one int
+	if err := s.rs.exists.QueryRowContext(ctx, paymentID).Scan(&one); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanHistory reads the rows of the history statement.
+func scanHistory(rows *sql.Rows, err error) ([]getpaid.Transition, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -226,16 +238,7 @@ func (s *Store) history(ctx context.Context, paymentID string) ([]getpaid.Transi
 		tr.From, tr.To, tr.At = getpaid.Status(from), getpaid.Status(to), fromNanos(at)
 		out = append(out, tr)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		var one int
-		if err := s.rs.exists.QueryRowContext(ctx, paymentID).Scan(&one); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // EventApplied implements getpaid.Store.

@@ -14,8 +14,8 @@ import (
 // the payment's id). The wrapper also has the optional capabilities
 // StaleLister, PaymentViewer, PaymentTotaler, BacklogReporter and Readier,
 // passing them on when s has them and answering getpaid.ErrNotSupported
-// otherwise (the stores getpaid ships have all but PaymentViewer, which
-// only the PostgreSQL store has; the engine falls back on ErrNotSupported).
+// otherwise (the engine falls back on ErrNotSupported; the SQLite store has
+// them all, PostgreSQL all but PaymentTotaler, memory all but PaymentViewer).
 func (t *Tracer) Store(s getpaid.Store) getpaid.Store { return &store{s: s, t: t} }
 
 type store struct {
