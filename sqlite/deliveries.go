@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,11 +47,11 @@ func (r *rawDelivery) delivery() *getpaid.Delivery {
 }
 
 // insertDelivery writes a new pending delivery of an event written in the
-// same transaction.
-func (tx *wtx) insertDelivery(d getpaid.Delivery) error {
+// same transaction, whose outbox seq is eventSeq.
+func (tx *wtx) insertDelivery(d getpaid.Delivery, eventSeq int64) error {
 	_, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
-		VALUES (?, ?, (SELECT seq FROM outbox WHERE id = ?), ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.EventID, d.EventID, d.PaymentID, d.Consumer, string(d.State), nanos(d.NextAt), nanos(d.CreatedAt), nanos(d.UpdatedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.EventID, eventSeq, d.PaymentID, d.Consumer, string(d.State), nanos(d.NextAt), nanos(d.CreatedAt), nanos(d.UpdatedAt))
 	return conflict(err)
 }
 
@@ -147,14 +148,23 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		for i, j := range idx {
 			sorted[i] = out[j]
 		}
-		out = sorted
-		until := nanos(r.Now.Add(r.Lease))
-		for _, c := range out {
-			if _, err := tx.execSQL("UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?", r.Owner, until, c.Delivery.ID); err != nil {
-				return nil, err
-			}
+		if len(sorted) == 0 {
+			return sorted, nil
 		}
-		return out, nil
+		// One statement leases them all (their seqs as a JSON array).
+		list := []byte{'['}
+		for i, seq := range seqs {
+			if i > 0 {
+				list = append(list, ',')
+			}
+			list = strconv.AppendInt(list, seq, 10)
+		}
+		list = append(list, ']')
+		if _, err := tx.execSQL("UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq IN (SELECT value FROM json_each(?))",
+			r.Owner, nanos(r.Now.Add(r.Lease)), string(list)); err != nil {
+			return nil, err
+		}
+		return sorted, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
@@ -179,23 +189,30 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		t := now()
 		for _, r := range results {
-			d, err := scanDelivery(tx.queryRow("SELECT "+deliveryCols+
-				" FROM deliveries WHERE id = ? AND lease_owner = ? AND state = 'pending'", r.ID, r.Owner))
-			if err != nil {
-				if err := readErr(err); err != getpaid.ErrNotFound {
-					return nil, err
-				}
-				continue // the lease went to someone else
-			}
+			// r.Record decides the delivery's new state. What it sets
+			// depends on the result alone, but for one attempt more and
+			// the times it leaves as they were: applied to a blank
+			// delivery, it says what to write over the stored one, in one
+			// statement that finds it only while still leased to r.Owner.
+			d := &getpaid.Delivery{State: getpaid.DeliveryPending}
 			r.Record(d, t)
-			if _, err := tx.execSQL(`UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, lease_owner = '', lease_until = 0,
-				last_status = ?, last_error = ?, updated_at = ?, delivered_at = ? WHERE id = ?`,
-				string(d.State), d.Attempts, nanos(d.NextAt), d.LastStatus, d.LastError, nanos(d.UpdatedAt), nanosOrZero(d.DeliveredAt), d.ID); err != nil {
+			res, err := tx.execSQL(`UPDATE deliveries SET state = ?, attempts = attempts + ?, lease_owner = '', lease_until = 0,
+				next_at = CASE WHEN ? THEN ? ELSE next_at END, delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
+				last_status = ?, last_error = ?, updated_at = ?
+				WHERE id = ? AND lease_owner = ? AND state = 'pending'`,
+				string(d.State), d.Attempts, !d.NextAt.IsZero(), nanos(d.NextAt), !d.DeliveredAt.IsZero(), nanosOrZero(d.DeliveredAt),
+				d.LastStatus, d.LastError, nanos(d.UpdatedAt), r.ID, r.Owner)
+			if err != nil {
 				return nil, err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return nil, err
+			} else if n == 0 {
+				continue // the lease went to someone else
 			}
 			a := r.Attempt
 			if _, err := tx.execSQL("INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES (?,?,?,?,?)",
-				d.ID, nanos(a.At), a.Status, a.Error, int64(a.Duration)); err != nil {
+				r.ID, nanos(a.At), a.Status, a.Error, int64(a.Duration)); err != nil {
 				return nil, err
 			}
 		}

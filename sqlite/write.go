@@ -79,10 +79,13 @@ func (st *writeStmts) close() {
 }
 
 // insertEvent writes e to the outbox.
-func (tx *wtx) insertEvent(e getpaid.Event) error {
-	_, err := tx.exec(tx.st.insertEvent, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
+func (tx *wtx) insertEvent(e getpaid.Event) (seq int64, err error) {
+	r, err := tx.exec(tx.st.insertEvent, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
 		string(e.From), string(e.To), e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.Refunded.Minor, nanos(e.At))
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return r.LastInsertId()
 }
 
 // CreatePayment implements getpaid.Store.
@@ -215,13 +218,25 @@ func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult) error {
 			return err
 		}
 	}
+	var seqs map[string]int64 // the events' outbox seqs, for their deliveries
 	for _, ev := range res.Events {
-		if err := tx.insertEvent(ev); err != nil {
+		seq, err := tx.insertEvent(ev)
+		if err != nil {
 			return err
+		}
+		if len(res.Deliveries) > 0 {
+			if seqs == nil {
+				seqs = make(map[string]int64, len(res.Events))
+			}
+			seqs[ev.ID] = seq
 		}
 	}
 	for _, d := range res.Deliveries {
-		if err := tx.insertDelivery(d); err != nil {
+		seq, ok := seqs[d.EventID]
+		if !ok {
+			return fmt.Errorf("sqlite: delivery %s of an event not written with it", d.ID)
+		}
+		if err := tx.insertDelivery(d, seq); err != nil {
 			return err
 		}
 	}
