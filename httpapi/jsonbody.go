@@ -51,8 +51,10 @@ func jsonMediaType(ct string) error {
 
 // decodeStrict decodes body, a JSON object, into v after checkJSON.
 func decodeStrict(body []byte, v any) error {
-	if err := checkJSON(body, reflect.TypeOf(v)); err != nil {
-		return err
+	if t := reflect.TypeOf(v); !cleanJSON(body, t) {
+		if err := checkJSON(body, t); err != nil {
+			return err
+		}
 	}
 	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
 		// encoding/json leaves v as it is for null: a request of zeros.
