@@ -19,26 +19,29 @@ func TestCleanJSON(t *testing.T) {
 		{` { "order_id" : "o-1" , "buyer" : { "email" : "jan@example.com", "first_name": "Zażółć" } } `, true},
 		{`{"description":"tab\there \"quoted\" \\ \/ \b\f\n\r"}`, true},
 		{`{}`, true},
-		{`{"order_id":"o"} trailing`, true},             // the first value only: decodeStrict refuses the rest
-		{`{"order_id":"a","order_id":"b"}`, false},      // twice
-		{`{"order_id":"a","ORDER_ID":"b"}`, false},      // twice, in another case
-		{`{"Order_ID":"a"}`, false},                     // a field's name in another case
-		{`{"unknown":1}`, false},                        // not a field: the decoder says so
-		{`{"buyer":{"email":"a","EMAIL":"b"}}`, false},  // nested
-		{`{"order_id":"a\u00e9"}`, false},               // \u: checkJSON checks surrogates
-		{`{"order_\u0069d":"a"}`, false},                // an escaped key
-		{"{\"order_id\":\"\xff\"}", false},              // invalid UTF-8
-		{"{\"order_id\":\"a\x01\"}", false},             // a control character
-		{"{\"ordér\":\"a\"}", false},                    // a key that is not ASCII
-		{`{"order_id":"a"`, false},                      // unclosed
-		{`{"order_id" "a"}`, false},                     // no colon
-		{`{"order_id":"a",}`, false},                    // trailing comma
-		{`{"amount":01}`, false},                        // not a JSON number
-		{`{"amount":-}`, false},                         // not a JSON number
-		{`{"amount":1.}`, false},                        // not a JSON number
-		{`{"amount":tru}`, false},                       // not a literal
-		{``, false},                                     // empty
-		{`[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]`, false}, // deeper than maxDepth
+		{`{"order_id":"o"} trailing`, true},                                // the first value only: decodeStrict refuses the rest
+		{`{"order_id":"a","order_id":"b"}`, false},                         // twice
+		{`{"order_id":"a","ORDER_ID":"b"}`, false},                         // twice, in another case
+		{`{"Order_ID":"a"}`, false},                                        // a field's name in another case
+		{`{"unknown":1}`, false},                                           // not a field: the decoder says so
+		{`{"buyer":{"email":"a","EMAIL":"b"}}`, false},                     // nested
+		{`{"return_url":"https://shop.example/?a=1\u0026b=\u00e9"}`, true}, // as Go's encoder writes &
+		{`{"order_id":"a\ud83d\ude00"}`, false},                            // a surrogate pair: checkJSON checks them
+		{`{"order_id":"a\ud800"}`, false},                                  // a lone surrogate
+		{`{"order_id":"a\u12"}`, false},                                    // a short escape
+		{`{"order_\u0069d":"a"}`, false},                                   // an escaped key
+		{"{\"order_id\":\"\xff\"}", false},                                 // invalid UTF-8
+		{"{\"order_id\":\"a\x01\"}", false},                                // a control character
+		{"{\"ordér\":\"a\"}", false},                                       // a key that is not ASCII
+		{`{"order_id":"a"`, false},                                         // unclosed
+		{`{"order_id" "a"}`, false},                                        // no colon
+		{`{"order_id":"a",}`, false},                                       // trailing comma
+		{`{"amount":01}`, false},                                           // not a JSON number
+		{`{"amount":-}`, false},                                            // not a JSON number
+		{`{"amount":1.}`, false},                                           // not a JSON number
+		{`{"amount":tru}`, false},                                          // not a literal
+		{``, false},                                                        // empty
+		{`[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]`, false},                    // deeper than maxDepth
 	} {
 		if got := cleanJSON([]byte(c.body), create); got != c.clean {
 			t.Errorf("cleanJSON(%q) = %v, want %v", c.body, got, c.clean)
