@@ -29,17 +29,22 @@ type paywallFields struct {
 
 // canonical is what the paywall signature covers: every field, escaped and
 // sorted, so no value can spill into another.
-func (f paywallFields) canonical() string {
+func (f paywallFields) canonical() string { return f.form().Encode() }
+
+// form is the fields as a form, unsigned.
+func (f paywallFields) form() url.Values {
 	return url.Values{
 		"payment_id": {f.PaymentID}, "amount": {f.Amount}, "currency": {f.Currency},
 		"description": {f.Description}, "notify_url": {f.NotifyURL}, "success_url": {f.SuccessURL},
 		"failure_url": {f.FailureURL},
-	}.Encode()
+	}
 }
 
+// values is the fields as a form, signed (sig: the signature of the
+// canonical form).
 func (f paywallFields) values(secret string) url.Values {
-	v, _ := url.ParseQuery(f.canonical())
-	v.Set("sig", Sign(secret, []byte(f.canonical())))
+	v := f.form()
+	v.Set("sig", Sign(secret, []byte(v.Encode())))
 	return v
 }
 
