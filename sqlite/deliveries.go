@@ -190,8 +190,9 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 		t := now()
 		for _, r := range results {
 			// r.Record decides the delivery's new state. What it sets
-			// depends on the result alone, but for one attempt more and
-			// the times it leaves as they were: applied to a blank
+			// depends on the result alone, but for one attempt more, and
+			// it sets the next attempt's time only for a retry and the
+			// delivery time only for a delivery: applied to a blank
 			// delivery, it says what to write over the stored one, in one
 			// statement that finds it only while still leased to r.Owner.
 			d := &getpaid.Delivery{State: getpaid.DeliveryPending}
@@ -200,7 +201,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 				next_at = CASE WHEN ? THEN ? ELSE next_at END, delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
 				last_status = ?, last_error = ?, updated_at = ?
 				WHERE id = ? AND lease_owner = ? AND state = 'pending'`,
-				string(d.State), d.Attempts, !d.NextAt.IsZero(), nanos(d.NextAt), !d.DeliveredAt.IsZero(), nanosOrZero(d.DeliveredAt),
+				string(d.State), d.Attempts, !r.Delivered && !r.Dead, nanos(d.NextAt), r.Delivered, nanosOrZero(d.DeliveredAt),
 				d.LastStatus, d.LastError, nanos(d.UpdatedAt), r.ID, r.Owner)
 			if err != nil {
 				return nil, err
