@@ -118,13 +118,13 @@ func (p *Payment) SetFraud(to FraudStatus) error {
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
 // NewID returns a new identifier with a prefix ("pay_..."), 26 characters of
-// Crockford-style base32 after it: 48 bits of the time in milliseconds, then 80
-// random bits (the layout of a ULID). It is safe to show to buyers and brokers:
-// the random part cannot be guessed, and the time part says no more than when
-// the payment was made. The time comes first so that identifiers made close in
-// time sort close together: every index keyed by a payment's id then takes its
-// new entries in a few pages instead of one page each, which is most of what a
-// store writes per change.
+// Crockford-style base32 after it: 48 bits of the time in milliseconds, then
+// 80 random bits (a ULID's bits, not its text). It is safe to show to buyers
+// and brokers: the random part cannot be guessed, and the time part says no
+// more than when the payment was made. The time comes first so that
+// identifiers made close in time sort close together: every index keyed by a
+// payment's id then takes its new entries in a few pages instead of one page
+// each, which is most of what a store writes per change.
 func NewID(prefix string) string {
 	var b [16]byte
 	ms := uint64(time.Now().UnixMilli())
