@@ -88,6 +88,23 @@ func (c *cache) get(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
 	return e.p.Clone(), slices.Clone(e.hist), true
 }
 
+// payment returns a copy of a cached payment.
+func (c *cache) payment(id string) (*getpaid.Payment, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.usable() {
+		return nil, false
+	}
+	e, ok := c.m[id]
+	if !ok {
+		return nil, false
+	}
+	return e.p.Clone(), true
+}
+
 // view returns copies of a cached payment and its history when the cache
 // knows it has no money operations: a whole view, in one look.
 func (c *cache) view(id string) (*getpaid.Payment, []getpaid.Transition, bool) {

@@ -123,6 +123,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 		}
 		return nil, conflict(err)
 	}
+	tx.touch(f.ID)
 	if m := opts.Then; m != nil {
 		if err := tx.recordEvent(f.ID, m.EventKey, f.CreatedAt); err != nil {
 			return nil, err
@@ -162,7 +163,7 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	if err := tx.recordEvent(id, m.EventKey, t); err != nil {
 		return nil, err
 	}
-	cur, err := scanPayment(tx.st.loadPayment.QueryRowContext(tx.ctx, id))
+	cur, err := tx.loadPayment(id)
 	if err != nil {
 		return nil, readErr(err)
 	}
@@ -178,6 +179,7 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 		return nil, err
 	}
 	if res.Changed {
+		tx.touch(id)
 		if err := tx.persist(cur, res.Payment); err != nil {
 			return nil, err
 		}
@@ -186,6 +188,20 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 		return nil, err
 	}
 	return updated{res: res, prev: cur.Version}, nil
+}
+
+// loadPayment reads payment id for a change. The cache holds a payment as
+// the last commit left it, and while the cache is usable this process is
+// the only one writing the file (and holds its write lock for the batch):
+// unless a job of this batch wrote the payment since, that is what the
+// database holds, and no query is needed.
+func (tx *wtx) loadPayment(id string) (*getpaid.Payment, error) {
+	if !tx.touched[id] {
+		if p, ok := tx.cache.payment(id); ok {
+			return p, nil
+		}
+	}
+	return scanPayment(tx.st.loadPayment.QueryRowContext(tx.ctx, id))
 }
 
 // updated is what updatePayment hands back: the result and the version the

@@ -75,6 +75,17 @@ type wtx struct {
 	dirty bool // the current job has changed something
 
 	abortErr error // why the writer gave the batch up (runJob's batchAnswered)
+
+	cache   *cache          // the read cache (nil: none), as the last commit left it
+	touched map[string]bool // payments written in this run of the batch
+}
+
+// touch notes that payment id was written in this run of the batch.
+func (tx *wtx) touch(id string) {
+	if tx.touched == nil {
+		tx.touched = map[string]bool{}
+	}
+	tx.touched[id] = true
 }
 
 // exec runs a write statement and notes that the job changed something. A
@@ -380,7 +391,7 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 		answerAll(taken, results, unavailable(fmt.Errorf("sqlite: begin: %w", err)))
 		return taken, nil, batchAnswered
 	}
-	tx := &wtx{st: w.st, conn: w.conn, ctx: bg}
+	tx := &wtx{st: w.st, conn: w.conn, ctx: bg, cache: w.cache}
 	for i, j := range taken {
 		if st := w.runJob(tx, j, &results[i], safe); st != batchCommitted {
 			if st == batchAnswered {
