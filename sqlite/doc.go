@@ -26,13 +26,15 @@
 // which WAL lets run alongside the writer; their statements are prepared
 // once.
 //
-// Payment and History are served from a cache of recently written and read
-// payments that the writer keeps exact: after each commit, in commit order,
-// every change updates or drops its entry, and reads fill it only when no
-// commit raced them. The cache answers only while this Store is the one
-// getpaid using the file: a second Store opening it (another process, or
-// this one) turns it off for good, as does Options.NoCache. Several
-// processes may share one file, each then reading from the database.
+// Payment, History and ViewPayment are served from a cache of recently
+// written and read payments that the writer keeps exact: after each commit,
+// in commit order, every change updates or drops its entry, and reads fill
+// it only when no commit raced them. The writer reads a payment it changes
+// from there too, unless a write of the same batch touched it. The cache
+// answers only while this Store is the one getpaid using the file: a second
+// Store opening it (another process, or this one) turns it off for good, as
+// does Options.NoCache. Several processes may share one file, each then
+// reading from the database.
 //
 // The schema is embedded (migrations/*.sql) and applied by Open; Migrate
 // applies it alone, for a "getpaid migrate" command.
