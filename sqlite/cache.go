@@ -19,7 +19,9 @@ import (
 // solo watches for another getpaid opening it, and the cache is off for good
 // from the moment one did (or was there already). Tools writing the file
 // behind getpaid's back (the sqlite3 shell) are not seen: run them with
-// getpaid stopped, or set Options.NoCache.
+// getpaid stopped, or set Options.NoCache (the writer also starts a change
+// from the cached payment, so such a tool's edit could be undone, not only
+// read late).
 type cache struct {
 	solo *solo
 

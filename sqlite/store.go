@@ -49,7 +49,8 @@ type Options struct {
 	// own, a flush inside every commit.
 	Synchronous string
 	// NoCache turns off the cache of recently written and read payments
-	// that serves Payment and History without a query. The cache is on only
+	// that serves Payment, History, ViewPayment and the writer's own reads
+	// of the payments it changes without a query. The cache is on only
 	// while this Store is the one getpaid using the file (a second one,
 	// in this process or another, turns it off for good); set NoCache when
 	// something else writes payments to the file while getpaid runs.
