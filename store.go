@@ -235,7 +235,7 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 	if err != nil {
 		return nil, err
 	}
-	res := &UpdateResult{Payment: cur.Clone()}
+	res := &UpdateResult{}
 	if changed {
 		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
 		p.Version, p.UpdatedAt = cur.Version+1, now
@@ -244,6 +244,8 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 			res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause}
 			res.addEvent(NewStatusEvent(p, cur.Status, now), m.Deliver)
 		}
+	} else {
+		res.Payment = cur.Clone()
 	}
 	if oc := m.Operation; oc != nil {
 		if err := res.planOperation(oc, op, now); err != nil {
