@@ -64,18 +64,8 @@ func (s *jsonScan) value(t reflect.Type, depth int) bool {
 			if !s.value(elem, depth+1) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
+			if more, ok := s.sep(']'); !more {
+				return ok
 			}
 		}
 	case c == '"':
@@ -146,20 +136,27 @@ func (s *jsonScan) object(t reflect.Type, depth int) bool {
 		if !s.value(ft, depth+1) {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return false
+		if more, ok := s.sep('}'); !more {
+			return ok
 		}
+	}
+}
+
+// sep scans what follows a member of an array or object: a comma (more is
+// true) or its closing bracket.
+func (s *jsonScan) sep(closing byte) (more, ok bool) {
+	s.ws()
+	if s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ',':
 			s.i++
-		case '}':
+			return true, true
+		case closing:
 			s.i++
-			return true
-		default:
-			return false
+			return false, true
 		}
 	}
+	return false, false
 }
 
 // str scans a string, the '"' next, and returns the span of its contents:

@@ -75,15 +75,7 @@ func (c *cache) alone() bool {
 
 // get returns copies of the cached payment and its history.
 func (c *cache) get(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
-	if c == nil {
-		return nil, nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.usable() {
-		return nil, nil, false
-	}
-	e, ok := c.m[id]
+	e, ok := c.entry(id)
 	if !ok {
 		return nil, nil, false
 	}
@@ -92,15 +84,7 @@ func (c *cache) get(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
 
 // payment returns a copy of a cached payment.
 func (c *cache) payment(id string) (*getpaid.Payment, bool) {
-	if c == nil {
-		return nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.usable() {
-		return nil, false
-	}
-	e, ok := c.m[id]
+	e, ok := c.entry(id)
 	if !ok {
 		return nil, false
 	}
@@ -110,19 +94,31 @@ func (c *cache) payment(id string) (*getpaid.Payment, bool) {
 // view returns copies of a cached payment and its history when the cache
 // knows it has no money operations: a whole view, in one look.
 func (c *cache) view(id string) (*getpaid.Payment, []getpaid.Transition, bool) {
-	if c == nil {
-		return nil, nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.usable() {
-		return nil, nil, false
-	}
-	e, ok := c.m[id]
+	e, ok := c.entry(id)
 	if !ok || !e.noOps {
 		return nil, nil, false
 	}
 	return e.p.Clone(), slices.Clone(e.hist), true
+}
+
+// entry returns a copy of id's entry while the cache may answer. An entry's
+// payment and history are never changed in place (a change replaces the
+// entry), so they may be copied after the lock is let go; only noOps
+// changes in place, and the copy holds it as it was.
+func (c *cache) entry(id string) (entry, bool) {
+	if c == nil {
+		return entry{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.usable() {
+		return entry{}, false
+	}
+	e, ok := c.m[id]
+	if !ok {
+		return entry{}, false
+	}
+	return *e, true
 }
 
 // generation is read before a database read that may fill the cache.
@@ -223,14 +219,6 @@ func (c *cache) written(res *getpaid.UpdateResult, prev int64) {
 // withoutOperations reports whether payment id is known to have no money
 // operations.
 func (c *cache) withoutOperations(id string) bool {
-	if c == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.usable() {
-		return false
-	}
-	e, ok := c.m[id]
+	e, ok := c.entry(id)
 	return ok && e.noOps
 }
