@@ -57,6 +57,8 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"GET on a callback", "GET", "/callback/dummy", "", nil, 405, "method_not_allowed", "", "POST", ""},
 		{"wrong method on operations", "POST", "/api/v1/operations", "{}", auth, 405, "method_not_allowed", "", "GET, HEAD", ""},
 		{"wrong method on events", "DELETE", "/api/v1/events/ev_1", "", auth, 405, "method_not_allowed", "", "GET, HEAD", ""},
+		{"GET on an events action", "GET", "/api/v1/events/retry_waiting", "", auth, 405, "method_not_allowed", "", "POST", "GET is not allowed on /api/v1/events/retry_waiting (allowed: POST)"},
+		{"GET on replay_dead", "GET", "/api/v1/events/replay_dead", "", auth, 405, "method_not_allowed", "", "POST", ""},
 		{"no key", "GET", "/api/v1/payments", "", nil, 401, "unauthorized", "", "", ""},
 		{"wrong key", "GET", "/api/v1/payments/" + paid.ID, "", map[string]string{"Authorization": "Bearer not-the-key-0123456"}, 401, "unauthorized", "", "", ""},
 		{"unknown payment", "GET", "/api/v1/payments/pay_nope", "", auth, 404, "not_found", "", "", ""},

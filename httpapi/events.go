@@ -164,6 +164,11 @@ func (h *Handler) addDeliveries(r *http.Request, ev *EventJSON, f getpaid.Delive
 // getEvent answers GET /api/v1/events/{id}: the event, its deliveries and
 // every attempt with its status code or error.
 func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
+	if id := r.PathValue("id"); id == "replay_dead" || id == "retry_waiting" {
+		// The routes beside the events' own are actions, not event ids.
+		methodNotAllowed(w, r, "POST")
+		return
+	}
 	ev, err := h.svc.Event(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err, "")

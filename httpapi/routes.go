@@ -16,10 +16,7 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 	case http.StatusNotFound:
 		writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found", Message: "no such route: " + r.URL.Path}})
 	case http.StatusMethodNotAllowed:
-		allow := rec.header.Get("Allow")
-		w.Header().Set("Allow", allow)
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]apiError{"error": {Code: "method_not_allowed",
-			Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + allow + ")"}})
+		methodNotAllowed(w, r, rec.header.Get("Allow"))
 	default:
 		for k, v := range rec.header {
 			w.Header()[k] = v
@@ -27,6 +24,14 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body.Bytes())
 	}
+}
+
+// methodNotAllowed answers 405 for r's method on its path, with allow in the
+// Allow header.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]apiError{"error": {Code: "method_not_allowed",
+		Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + allow + ")"}})
 }
 
 // recorder keeps what the mux's own fallback handlers answer.
