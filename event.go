@@ -28,17 +28,20 @@ type Event struct {
 	Captured  Money     `json:"captured"` // cumulative captured at the time
 	Refunded  Money     `json:"refunded"` // cumulative refunded at the time
 	At        time.Time `json:"at"`
+	// Cause is why the status changed, as the history row says ("captured
+	// (COMPLETED)", "expired"); empty on payment.created.
+	Cause string `json:"cause,omitempty"`
 }
 
 // NewStatusEvent builds the outbox event for a status change of p (already at
-// its new Version); stores use it so that every store writes the same event.
-// Its ID is derived from the payment's id and version, which a status change
-// always increments.
-func NewStatusEvent(p *Payment, from Status, at time.Time) Event {
+// its new Version) for cause; stores use it so that every store writes the
+// same event. Its ID is derived from the payment's id and version, which a
+// status change always increments.
+func NewStatusEvent(p *Payment, from Status, at time.Time, cause string) Event {
 	return Event{
 		ID: "evt_" + p.ID + "_v" + strconv.FormatInt(p.Version, 10), Type: EventStatusChanged, PaymentID: p.ID, OrderID: p.OrderID,
 		Backend: p.Backend, From: from, To: p.Status, Amount: p.Amount,
-		Captured: p.Money(p.Captured), Refunded: p.Money(p.Refunded), At: at,
+		Captured: p.Money(p.Captured), Refunded: p.Money(p.Refunded), At: at, Cause: cause,
 	}
 }
 

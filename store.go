@@ -242,7 +242,7 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 		res.Payment, res.Changed = p, true
 		if p.Status != cur.Status {
 			res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause}
-			res.addEvent(NewStatusEvent(p, cur.Status, now), m.Deliver)
+			res.addEvent(NewStatusEvent(p, cur.Status, now, m.Cause), m.Deliver)
 		}
 	} else {
 		res.Payment = cur.Clone()

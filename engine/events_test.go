@@ -286,6 +286,11 @@ func TestPullModeAndExpiry(t *testing.T) {
 		t.Fatalf("after expiry: %s, history %+v", q.Status, h)
 	}
 	waitFor(t, "the expiry event", func() bool { return r.has(unpaid.ID, getpaid.StatusCancelled) })
+	for _, ev := range r.got() {
+		if ev.PaymentID == unpaid.ID && ev.To == getpaid.StatusCancelled && ev.Cause != "expired" {
+			t.Errorf("the expiry event's cause is %q, want expired (listeners and webhooks tell it from a cancel)", ev.Cause)
+		}
+	}
 	// Money paid after expiry is still recorded.
 	if _, err := e.callback(dummy.Callback{PaymentID: unpaid.ID, EventID: "late", Status: "paid", Amount: "10.00", Currency: "PLN"}); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ type EventJSON struct {
 	Refunded   string            `json:"refunded"`
 	Currency   string            `json:"currency"`
 	At         time.Time         `json:"at"`
+	Cause      string            `json:"cause,omitempty"` // why the status changed; absent on payment.created
 	Deliveries []*DeliveryJSON   `json:"deliveries"`
 }
 
@@ -49,7 +50,7 @@ func eventJSON(ev *getpaid.Event) *EventJSON {
 	return &EventJSON{ID: ev.ID, Type: ev.Type, PaymentID: ev.PaymentID, OrderID: ev.OrderID, Backend: ev.Backend,
 		From: ev.From, To: ev.To, Amount: ev.Amount.Decimal(), Captured: ev.Captured.Decimal(),
 		Refunded: getpaid.Money{Minor: ev.Refunded.Minor, Currency: cur}.Decimal(), Currency: cur, At: ev.At,
-		Deliveries: []*DeliveryJSON{}}
+		Cause: ev.Cause, Deliveries: []*DeliveryJSON{}}
 }
 
 func deliveryJSON(d *getpaid.Delivery) *DeliveryJSON {

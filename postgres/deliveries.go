@@ -61,7 +61,7 @@ const sqlClaim = `WITH picked AS (
 	WHERE d.id = picked_id AND o.id = d.event_id
 	RETURNING d.event_seq, d.id, d.event_id, d.payment_id, d.consumer, d.state, d.attempts, d.next_at, d.last_status,
 		d.last_error, d.created_at, d.updated_at, d.delivered_at, o.id, o.type, o.payment_id, o.order_id, o.backend,
-		o.from_status, o.to_status, o.amount, o.currency, o.captured, o.refunded, o.at`
+		o.from_status, o.to_status, o.amount, o.currency, o.captured, o.refunded, o.at, o.cause`
 
 // scanDelivery reads one deliveries row of deliveryCols (after any leading
 // columns scanned into lead).

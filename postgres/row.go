@@ -14,7 +14,7 @@ const paymentCols = `id, order_id, backend, status, amount, currency, locked, ca
 	version, created_at, updated_at`
 
 // eventCols are the outbox columns scanEvent reads, in order.
-const eventCols = "id, type, payment_id, order_id, backend, from_status, to_status, amount, currency, captured, refunded, at"
+const eventCols = "id, type, payment_id, order_id, backend, from_status, to_status, amount, currency, captured, refunded, at, cause"
 
 // paymentArgs are p's values in the order of paymentCols.
 func paymentArgs(p *getpaid.Payment) []any {
@@ -49,7 +49,7 @@ func scanEvent(row pgx.Row, lead ...any) (getpaid.Event, error) {
 		typ, from, to, cu string
 	)
 	err := row.Scan(append(lead, &e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
-		&e.Amount.Minor, &cu, &e.Captured.Minor, &e.Refunded.Minor, &e.At)...)
+		&e.Amount.Minor, &cu, &e.Captured.Minor, &e.Refunded.Minor, &e.At, &e.Cause)...)
 	if err != nil {
 		return e, err
 	}
@@ -61,7 +61,7 @@ func scanEvent(row pgx.Row, lead ...any) (getpaid.Event, error) {
 // eventArgs are e's values in the order of eventCols.
 func eventArgs(e getpaid.Event) []any {
 	return []any{e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend, string(e.From), string(e.To),
-		e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.Refunded.Minor, e.At}
+		e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.Refunded.Minor, e.At, e.Cause}
 }
 
 // now is the store's clock: UTC, truncated to PostgreSQL's microseconds so

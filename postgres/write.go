@@ -29,7 +29,7 @@ const (
 		version = $20, created_at = $21, updated_at = $22,
 		one_live = one_live AND $4 NOT IN ('failed', 'cancelled') WHERE id = $1`
 	sqlInsertHistory = "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES ($1, $2, $3, $4, $5)"
-	sqlInsertEvent   = "INSERT INTO outbox (" + eventCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+	sqlInsertEvent   = "INSERT INTO outbox (" + eventCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 )
 
 // queueRows queues the history row, the outbox events, their deliveries and

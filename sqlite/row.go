@@ -19,7 +19,7 @@ const paymentCols = `id, order_id, backend, status, amount, currency, locked, ca
 
 // eventCols are the outbox columns scanEvent reads, in order.
 const eventCols = `id, type, payment_id, order_id, backend, from_status, to_status, amount, currency,
-	captured, refunded, at`
+	captured, refunded, at, cause`
 
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -61,7 +61,7 @@ func scanEvent(sc scanner, lead ...any) (getpaid.Event, error) {
 		at                int64
 	)
 	err := sc.Scan(append(lead, &e.ID, &typ, &e.PaymentID, &e.OrderID, &e.Backend, &from, &to,
-		&e.Amount.Minor, &cu, &e.Captured.Minor, &e.Refunded.Minor, &at)...)
+		&e.Amount.Minor, &cu, &e.Captured.Minor, &e.Refunded.Minor, &at, &e.Cause)...)
 	if err != nil {
 		return e, err
 	}

@@ -54,7 +54,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 			redirect = ?, fraud = ?, version = ?, updated_at = ?, one_live = (one_live AND ?)
 			WHERE id = ?`},
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
-		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.insertApplied, "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)"},
 	} {
 		s, err := conn.PrepareContext(ctx, q.text)
@@ -81,7 +81,7 @@ func (st *writeStmts) close() {
 // insertEvent writes e to the outbox.
 func (tx *wtx) insertEvent(e getpaid.Event) (seq int64, err error) {
 	r, err := tx.exec(tx.st.insertEvent, e.ID, string(e.Type), e.PaymentID, e.OrderID, e.Backend,
-		string(e.From), string(e.To), e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.Refunded.Minor, nanos(e.At))
+		string(e.From), string(e.To), e.Amount.Minor, e.Amount.Currency, e.Captured.Minor, e.Refunded.Minor, nanos(e.At), e.Cause)
 	if err != nil {
 		return 0, err
 	}

@@ -37,7 +37,7 @@ func testCreateThen(t *testing.T, s getpaid.Store) {
 	}
 	evs := allEvents(t, s, "")
 	if len(evs) != 2 || evs[0].Type != getpaid.EventPaymentCreated || evs[1].Type != getpaid.EventStatusChanged ||
-		evs[1].To != getpaid.StatusPrepared || evs[1].ID != getpaid.NewStatusEvent(p, getpaid.StatusNew, p.UpdatedAt).ID {
+		evs[1].To != getpaid.StatusPrepared || evs[1].ID != getpaid.NewStatusEvent(p, getpaid.StatusNew, p.UpdatedAt, "").ID {
 		t.Fatalf("events %+v", evs)
 	}
 }

@@ -47,6 +47,7 @@ func testStatusChange(t *testing.T, s getpaid.Store) {
 		ID: ev.ID, Type: getpaid.EventStatusChanged, PaymentID: p.ID, OrderID: "o-sc", Backend: "dummy",
 		From: getpaid.StatusNew, To: getpaid.StatusPrepared, Amount: p.Amount,
 		Captured: getpaid.Money{Currency: "KWD"}, Refunded: getpaid.Money{Currency: "KWD"}, At: got.UpdatedAt,
+		Cause: "prepared", // the mutation's, as in the history row
 	}
 	if diff := cmp.Diff(want, ev, cmpOpts); diff != "" || ev.ID == "" {
 		t.Errorf("status event (-want +got):\n%s", diff)
@@ -57,7 +58,8 @@ func testStatusChange(t *testing.T, s getpaid.Store) {
 	if !res.Changed || res.Payment.Status != getpaid.StatusPaid || res.Payment.Captured != 1005 || res.Payment.Version != 3 {
 		t.Fatalf("after capture: %+v", res.Payment)
 	}
-	if len(res.Events) != 1 || res.Events[0].Captured != (getpaid.Money{Minor: 1005, Currency: "KWD"}) {
+	if len(res.Events) != 1 || res.Events[0].Captured != (getpaid.Money{Minor: 1005, Currency: "KWD"}) ||
+		res.Events[0].Cause != "captured (COMPLETED)" {
 		t.Errorf("capture events = %+v", res.Events)
 	}
 	h := mustHistory(t, s, p.ID)

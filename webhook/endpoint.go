@@ -36,6 +36,7 @@ type PayloadData struct {
 	Captured  string         `json:"captured"` // captured so far
 	Refunded  string         `json:"refunded"` // refunded so far
 	Currency  string         `json:"currency"`
+	Cause     string         `json:"cause,omitempty"` // why the status changed ("expired"); absent on payment.created
 }
 
 // NewPayload is the webhook body of ev.
@@ -43,7 +44,7 @@ func NewPayload(ev getpaid.Event) Payload {
 	return Payload{Type: ev.Type, Timestamp: ev.At.UTC(), Data: PayloadData{
 		EventID: ev.ID, PaymentID: ev.PaymentID, OrderID: ev.OrderID, Backend: ev.Backend, From: ev.From, To: ev.To,
 		Amount: ev.Amount.Decimal(), Captured: ev.Captured.Decimal(), Refunded: refunded(ev).Decimal(),
-		Currency: ev.Amount.Currency,
+		Currency: ev.Amount.Currency, Cause: ev.Cause,
 	}}
 }
 

@@ -26,7 +26,7 @@ func sampleEvent() getpaid.Event {
 	return getpaid.Event{ID: "evt_pay_1_v3", Type: getpaid.EventStatusChanged, PaymentID: "pay_1", OrderID: "order-42",
 		Backend: "payu_pln", From: getpaid.StatusPrepared, To: getpaid.StatusPaid,
 		Amount: getpaid.MustParseMoney("49.99", "PLN"), Captured: getpaid.MustParseMoney("49.99", "PLN"),
-		Refunded: getpaid.Money{Currency: "PLN"}, At: at}
+		Refunded: getpaid.Money{Currency: "PLN"}, At: at, Cause: "captured (COMPLETED)"}
 }
 
 // The JSON body is a public contract: its shape is pinned by a golden file
@@ -149,8 +149,8 @@ func TestReadmeExample(t *testing.T) {
 	t.Parallel()
 	const (
 		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-		body   = `{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN"}}`
-		want   = "v1,BZXWYPTpxcZQIkrcymypFQtlxrHR7jiRLwZ+5JC9QXc="
+		body   = `{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN","cause":"captured (COMPLETED)"}}`
+		want   = "v1,ep6eadFyDyVsldl4R7MbjukB5dtGrQHcrL8quaHhfZ0="
 		ts     = 1796119200
 	)
 	got, err := json.Marshal(webhook.NewPayload(sampleEvent()))
