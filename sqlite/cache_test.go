@@ -112,3 +112,30 @@ func TestReadCacheOnlyWhenAlone(t *testing.T) {
 		}
 	})
 }
+
+// A Store opened with NoCache beside a caching one must still turn the
+// other's cache off: otherwise the caching Store's writer starts its next
+// change from the payment as it cached it and undoes the other's change.
+func TestNoCacheStoreTurnsOthersCacheOff(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("the read cache needs Linux's open file description locks")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "g.db")
+	a := open(t, path, sqlite.Options{})
+	p := created(t, a)
+	b := open(t, path, sqlite.Options{NoCache: true})
+	payThrough(t, b, p, "e1")
+	if _, err := a.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "note",
+		Apply: func(q *getpaid.Payment) (bool, error) { q.Description = "noted"; return true, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Payment(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != getpaid.StatusPaid {
+		t.Fatalf("after B paid it and A changed its description, the payment is %s (version %d): A's writer undid B's payment", got.Status, got.Version)
+	}
+}

@@ -51,9 +51,10 @@ type Options struct {
 	// NoCache turns off the cache of recently written and read payments
 	// that serves Payment, History, ViewPayment and the writer's own reads
 	// of the payments it changes without a query. The cache is on only
-	// while this Store is the one getpaid using the file (a second one,
-	// in this process or another, turns it off for good); set NoCache when
-	// something else writes payments to the file while getpaid runs.
+	// while this Store is the one getpaid using the file (a second Store,
+	// in this process or another, with NoCache or not, turns it off for
+	// good); set NoCache when something else writes payments to the file
+	// while getpaid runs.
 	NoCache bool
 	// CacheSize bounds that cache; 0 means 10,000 payments.
 	CacheSize int
@@ -79,7 +80,7 @@ type Store struct {
 	write *sql.DB // exactly one connection, owned by w
 	rs    *readStmts
 	w     *writer
-	solo  *solo // nil without the read cache
+	solo  *solo // this Store registered on the file (nil off Linux)
 
 	driver   string // for readiness probes
 	probeDSN string
@@ -202,12 +203,15 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		return nil, err
 	}
 	w.cp = cp
-	var so *solo
+	// Every Store registers on the file, NoCache or not: a Store with a
+	// cache beside one without it must turn its cache off, or its writer
+	// would start a change from a payment the other one has changed since.
+	so, err := newSolo(path)
+	if err != nil {
+		w.close()
+		return nil, err
+	}
 	if !opts.NoCache {
-		if so, err = newSolo(path); err != nil {
-			w.close()
-			return nil, err
-		}
 		size := opts.CacheSize
 		if size <= 0 {
 			size = 10_000

@@ -173,7 +173,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s -> %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
 			ev.PaymentID, ev.OrderID, ev.Backend, ev.From, ev.To, ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
 		if ev.Cause != "" {
-			fmt.Fprintf(stdout, "  cause: %s\n", ev.Cause)
+			fmt.Fprintf(stdout, "  cause: %q\n", ev.Cause) // quoted: part of it is the broker's words
 		}
 		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, Limit: getpaid.MaxPageSize})
 		if err != nil {

@@ -85,7 +85,7 @@ func TestOperationsCommand(t *testing.T) {
 		t.Fatalf("events list: %d\n%s", code, out)
 	}
 	code, out, _ = runCLI(t, "", "events", "show", "evt_"+p.ID+"_v3", "--config", path)
-	if code != 0 || !strings.Contains(out, "prepared -> paid") || !strings.Contains(out, "cause: captured") {
+	if code != 0 || !strings.Contains(out, "prepared -> paid") || !strings.Contains(out, `cause: "captured`) {
 		t.Fatalf("events show of the paid event: %d\n%s", code, out)
 	}
 	code, out, errOut = runCLI(t, "", "events", "replay", "--waiting", "--config", path)
