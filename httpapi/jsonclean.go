@@ -54,10 +54,7 @@ func (s *jsonScan) value(t reflect.Type, depth int) bool {
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
-		s.i++
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
+		if s.empty(']') {
 			return true
 		}
 		for {
@@ -92,10 +89,7 @@ func (s *jsonScan) object(t reflect.Type, depth int) bool {
 	}
 	var keys [16][2]int // the keys so far, as spans of b (more: not the fast path)
 	n := 0
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
+	if s.empty('}') {
 		return true
 	}
 	for {
@@ -140,6 +134,18 @@ func (s *jsonScan) object(t reflect.Type, depth int) bool {
 			return ok
 		}
 	}
+}
+
+// empty scans past an array's or object's opening bracket, the next byte,
+// and reports whether closing follows at once (and scans past it too).
+func (s *jsonScan) empty(closing byte) bool {
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == closing {
+		s.i++
+		return true
+	}
+	return false
 }
 
 // sep scans what follows a member of an array or object: a comma (more is
