@@ -191,17 +191,19 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 		for _, r := range results {
 			// r.Record decides the delivery's new state. What it sets
 			// depends on the result alone, but for one attempt more, and
-			// it sets the next attempt's time only for a retry and the
-			// delivery time only for a delivery: applied to a blank
-			// delivery, it says what to write over the stored one, in one
-			// statement that finds it only while still leased to r.Owner.
+			// it sets the next attempt's time only when the delivery stays
+			// pending and the delivery time only when it is delivered:
+			// applied to a blank delivery, it says what to write over the
+			// stored one, in one statement that finds it only while still
+			// leased to r.Owner.
 			d := &getpaid.Delivery{State: getpaid.DeliveryPending}
 			r.Record(d, t)
 			res, err := tx.execSQL(`UPDATE deliveries SET state = ?, attempts = attempts + ?, lease_owner = '', lease_until = 0,
 				next_at = CASE WHEN ? THEN ? ELSE next_at END, delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
 				last_status = ?, last_error = ?, updated_at = ?
 				WHERE id = ? AND lease_owner = ? AND state = 'pending'`,
-				string(d.State), d.Attempts, !r.Delivered && !r.Dead, nanos(d.NextAt), r.Delivered, nanosOrZero(d.DeliveredAt),
+				string(d.State), d.Attempts, d.State == getpaid.DeliveryPending, nanos(d.NextAt),
+				d.State == getpaid.DeliveryDelivered, nanosOrZero(d.DeliveredAt),
 				d.LastStatus, d.LastError, nanos(d.UpdatedAt), r.ID, r.Owner)
 			if err != nil {
 				return nil, err
