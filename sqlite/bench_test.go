@@ -21,14 +21,22 @@ import (
 // "normal" runs with synchronous=NORMAL, to show what waiting for fsync
 // costs. driver_compare_test.go (build tag drivercompare) runs the same
 // workload on modernc.org/sqlite, the driver this package does not link.
+//
+// The "webhook" runs give every event a delivery to one consumer, which a
+// goroutine claims and records as delivered, 64 at a time as the engine's
+// dispatcher does: what deliveries add to the writer's work.
 func BenchmarkLifecycle(b *testing.B) {
-	for _, v := range []struct{ name, sync string }{{"full", ""}, {"normal", "NORMAL"}} {
-		b.Run(v.name, func(b *testing.B) { benchLifecycle(b, sqlite.Options{Synchronous: v.sync}) })
+	for _, v := range []struct {
+		name, sync string
+		deliver    bool
+	}{{"full", "", false}, {"normal", "NORMAL", false}, {"webhook-normal", "NORMAL", true}} {
+		b.Run(v.name, func(b *testing.B) { benchLifecycle(b, sqlite.Options{Synchronous: v.sync}, v.deliver) })
 	}
 }
 
-// benchLifecycle runs lifecycles on a new store opened with opts.
-func benchLifecycle(b *testing.B, opts sqlite.Options) {
+// benchLifecycle runs lifecycles on a new store opened with opts, with
+// deliveries to one consumer if deliver.
+func benchLifecycle(b *testing.B, opts sqlite.Options, deliver bool) {
 	path := filepath.Join(b.TempDir(), "bench.db")
 	s, err := sqlite.Open(context.Background(), path, opts)
 	if err != nil {
@@ -36,32 +44,79 @@ func benchLifecycle(b *testing.B, opts sqlite.Options) {
 	}
 	defer s.Close()
 	ctx := context.Background()
+	var subs []getpaid.Subscription
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	if deliver {
+		subs = []getpaid.Subscription{{Consumer: "webhook:https://shop.example/hook"}}
+		go func() {
+			defer close(stopped)
+			deliverAll(b, s, subs[0].Consumer, stop)
+		}()
+	} else {
+		close(stopped)
+	}
 	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := lifecycle(ctx, s); err != nil {
+			if err := lifecycle(ctx, s, subs); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
+	close(stop)
+	<-stopped
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
 }
 
-// lifecycle is one payment from creation to paid.
-func lifecycle(ctx context.Context, s getpaid.Store) error {
+// deliverAll claims consumer's deliveries, 64 at a time, and records each as
+// delivered, until stop is closed.
+func deliverAll(b *testing.B, s getpaid.Store, consumer string, stop <-chan struct{}) {
+	ctx := context.Background()
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		now := time.Now()
+		got, err := s.ClaimDeliveries(ctx, getpaid.ClaimRequest{Owner: "w", Now: now, Lease: time.Minute, Limit: 64,
+			Consumers: []string{consumer}})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		if len(got) == 0 {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		res := make([]getpaid.DeliveryResult, 0, len(got))
+		for _, c := range got {
+			res = append(res, getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: "w", Delivered: true,
+				Attempt: getpaid.Attempt{At: now, Status: 200, Duration: time.Millisecond}})
+		}
+		if err := s.FinishDeliveries(ctx, res); err != nil {
+			b.Error(err)
+			return
+		}
+	}
+}
+
+// lifecycle is one payment from creation to paid, its events delivered to
+// subs.
+func lifecycle(ctx context.Context, s getpaid.Store, subs []getpaid.Subscription) error {
 	p := &getpaid.Payment{
 		ID: getpaid.NewID("pay"), OrderID: getpaid.NewID("ord"), Backend: "dummy",
 		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("123.45", "PLN"),
 		Description: "bench", Buyer: getpaid.Buyer{Email: "b@example.com", Language: "pl"},
 		ReturnURL: "https://shop.example/o", ClientIP: "203.0.113.1",
 	}
-	if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: true}); err != nil {
+	if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{OneLivePerOrder: true, Deliver: subs}); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	ext := "ext_" + p.ID
-	_, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "prepared", Apply: func(q *getpaid.Payment) (bool, error) {
+	_, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: subs, Apply: func(q *getpaid.Payment) (bool, error) {
 		r := &getpaid.Redirect{Method: "POST", URL: "https://broker.example/pay", Fields: map[string]string{"sig": "x"}}
 		return true, getpaid.MarkPrepared(q, ext, r)
 	}})
@@ -72,7 +127,7 @@ func lifecycle(ctx context.Context, s getpaid.Store) error {
 		return fmt.Errorf("read: %w", err)
 	}
 	o := &getpaid.Observation{ExternalID: ext, EventID: "e_" + p.ID, Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true}
-	res, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: "dummy:" + o.EventID, Cause: o.Cause(),
+	res, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: "dummy:" + o.EventID, Cause: o.Cause(), Deliver: subs,
 		Apply: func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, o) }})
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)

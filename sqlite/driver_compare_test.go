@@ -35,7 +35,7 @@ func BenchmarkDrivers(b *testing.B) {
 				}
 				defer func() { _, _ = msqlite.Fdatasync(prev) }()
 			}
-			benchLifecycle(b, sqlite.Options{Driver: v.driver})
+			benchLifecycle(b, sqlite.Options{Driver: v.driver}, false)
 		})
 	}
 }
