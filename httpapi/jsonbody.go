@@ -63,6 +63,9 @@ func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if fe := (*getpaid.FieldError)(nil); errors.As(err, &fe) {
+			return fe // a field refused by v's own UnmarshalJSON
+		}
 		return badBody("%s", decodeProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -58,8 +60,39 @@ func (h *Handler) paymentOperations(r *http.Request, id string) ([]*OperationJSO
 	}
 }
 
+// actionRequest is the body of an action. Its amount, when the key is
+// there, must be a decimal string: null or "" is refused rather than taken
+// as "the whole amount", so that a client whose partial amount came out
+// empty (Python's None) does not refund everything. Omit the key for the
+// whole.
 type actionRequest struct {
 	Amount string `json:"amount"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler: as encoding/json with unknown
+// keys refused (decodeStrict has checked the rest), and an empty or null
+// amount refused.
+func (a *actionRequest) UnmarshalJSON(b []byte) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	raw, given := keys["amount"]
+	if given && string(bytes.TrimSpace(raw)) == "null" {
+		return &getpaid.FieldError{Field: "amount", Reason: "null: give a decimal string, or leave the key out for the whole amount",
+			Err: getpaid.ErrInvalidAmount}
+	}
+	type plain actionRequest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode((*plain)(a)); err != nil {
+		return err
+	}
+	if given && a.Amount == "" {
+		return &getpaid.FieldError{Field: "amount", Reason: "empty: give a decimal string, or leave the key out for the whole amount",
+			Err: getpaid.ErrInvalidAmount}
+	}
+	return nil
 }
 
 // action returns the service method behind a money operation route, and

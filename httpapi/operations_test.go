@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -195,6 +196,44 @@ func TestActionAmountOnlyForCaptureAndRefund(t *testing.T) {
 	}
 	if got := e.payment(held.ID); got.Locked != "100.00" {
 		t.Errorf("the hold after a refused release: %s", got.Locked)
+	}
+}
+
+// A refund or capture body whose amount is null or empty is refused naming
+// amount, and moves no money: it is not read as "the whole amount" (a
+// client's partial amount that came out as None would refund everything).
+// Unknown keys stay refused; a decimal string still refunds that much.
+func TestActionAmountNullOrEmptyRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-null-amount", "100.00")
+	for i, tc := range []struct {
+		body   string
+		status int
+		field  string
+	}{
+		{`{"amount":null}`, 422, "amount"},
+		{`{"amount":""}`, 422, "amount"},
+		{` { "amount" : null } `, 422, "amount"},
+		{`{"amount":"10.00","note":"x"}`, 400, ""},
+		{`{"amount":10}`, 400, ""},
+	} {
+		for _, action := range []string{"refund", "capture"} {
+			hdr := keyed(fmt.Sprint("null-", action, i))
+			hdr["Content-Type"] = "application/json"
+			resp, body := e.doRaw("POST", "/api/v1/payments/"+p.ID+"/"+action, tc.body, hdr)
+			var a actionAnswer
+			_ = json.Unmarshal(body, &a)
+			if resp.StatusCode != tc.status || a.Error.Field != tc.field {
+				t.Errorf("%s %s: %d field %q, want %d field %q (%s)", action, tc.body, resp.StatusCode, a.Error.Field, tc.status, tc.field, body)
+			}
+		}
+	}
+	if got := e.payment(p.ID); got.Status != getpaid.StatusPaid || got.Refunded != "0.00" || len(got.Operations) != 0 {
+		t.Fatalf("after refused bodies: %s, refunded %s, %d operations; want untouched", got.Status, got.Refunded, len(got.Operations))
+	}
+	if code, a, _ := e.action(p.ID, "refund", "10.00", keyed("null-ok")); code != 200 || a.Refunded != "10.00" {
+		t.Fatalf("refund of 10.00: %d, refunded %s", code, a.Refunded)
 	}
 }
 
