@@ -162,8 +162,9 @@ func (l *Limiter) Read(body io.Reader, contentLength, max int64) (*Body, error) 
 				var one [1]byte
 				n, err := io.ReadFull(body, one[:])
 				if n > 0 {
+					read := cap(b.Bytes) // before Release drops the buffer
 					b.Release()
-					return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, cap(b.Bytes))
+					return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, read)
 				}
 				if err == io.EOF || err == io.ErrUnexpectedEOF {
 					return b, nil

@@ -37,24 +37,25 @@ func TestLimiterRead(t *testing.T) {
 		cl, max int64
 		want    int
 		err     error
+		msg     string // in the error, if set
 	}{
-		{"declared length within the cap", bytes.NewReader(big[:4000]), 4000, 4096, 4000, nil},
-		{"declared length over the cap is refused before reading", &trickle{data: big, step: 1}, int64(len(big)), 4096, 0, edge.ErrTooLarge},
-		{"unknown length within the cap", &trickle{data: big[:3000], step: 7}, -1, 4096, 3000, nil},
-		{"unknown length exactly the cap", &trickle{data: big[:4096], step: 100}, -1, 4096, 4096, nil},
-		{"unknown length one byte over the cap", &trickle{data: big[:4097], step: 100}, -1, 4096, 0, edge.ErrTooLarge},
-		{"unknown length far over the cap", bytes.NewReader(big), -1, 64 << 10, 0, edge.ErrTooLarge},
-		{"empty body", bytes.NewReader(nil), 0, 4096, 0, nil},
-		{"empty body of unknown length", bytes.NewReader(nil), -1, 4096, 0, nil},
-		{"a body larger than the free size takes a slot", bytes.NewReader(big[:20000]), -1, 64 << 10, 20000, nil},
+		{"declared length within the cap", bytes.NewReader(big[:4000]), 4000, 4096, 4000, nil, ""},
+		{"declared length over the cap is refused before reading", &trickle{data: big, step: 1}, int64(len(big)), 4096, 0, edge.ErrTooLarge, ""},
+		{"unknown length within the cap", &trickle{data: big[:3000], step: 7}, -1, 4096, 3000, nil, ""},
+		{"unknown length exactly the cap", &trickle{data: big[:4096], step: 100}, -1, 4096, 4096, nil, ""},
+		{"unknown length one byte over the cap", &trickle{data: big[:4097], step: 100}, -1, 4096, 0, edge.ErrTooLarge, "more than 4096 bytes"},
+		{"unknown length far over the cap", bytes.NewReader(big), -1, 64 << 10, 0, edge.ErrTooLarge, ""},
+		{"empty body", bytes.NewReader(nil), 0, 4096, 0, nil, ""},
+		{"empty body of unknown length", bytes.NewReader(nil), -1, 4096, 0, nil, ""},
+		{"a body larger than the free size takes a slot", bytes.NewReader(big[:20000]), -1, 64 << 10, 20000, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			l := edge.NewLimiter(edge.LimiterConfig{})
 			b, err := l.Read(tt.body, tt.cl, tt.max)
-			if !errors.Is(err, tt.err) {
-				t.Fatalf("err %v, want %v", err, tt.err)
+			if !errors.Is(err, tt.err) || err != nil && !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err %v, want %v saying %q", err, tt.err, tt.msg)
 			}
 			if err != nil {
 				if l.InUse() != 0 {
