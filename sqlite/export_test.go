@@ -14,6 +14,9 @@ func MigrateTo(ctx context.Context, path string, opts Options, version int64) ([
 	if err != nil {
 		return nil, err
 	}
+	if path, err = realPath(path); err != nil {
+		return nil, err
+	}
 	db, err := openWritePool(driver, path, opts)
 	if err != nil {
 		return nil, err
