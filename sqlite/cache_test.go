@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -137,5 +138,54 @@ func TestNoCacheStoreTurnsOthersCacheOff(t *testing.T) {
 	}
 	if got.Status != getpaid.StatusPaid {
 		t.Fatalf("after B paid it and A changed its description, the payment is %s (version %d): A's writer undid B's payment", got.Status, got.Version)
+	}
+}
+
+// A Store opened through a symbolic link to the database is on the same
+// file as one opened by its real name: SQLite follows the link, and so must
+// the syncer (or it flushes another file than the WAL SQLite writes, or
+// none, and the Store does not open) and the registration on the file (or
+// each Store thinks it is alone and starts its changes from its cache,
+// undoing the other's: here a payment marked paid).
+func TestSymlinkIsTheSameFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		sync     string
+		staleWAL bool // a WAL file left under the link's name
+	}{
+		{"FULL", "", false},
+		{"FULL, stale WAL beside the link", "", true},
+		{"NORMAL", "NORMAL", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			real, link := filepath.Join(dir, "getpaid.db"), filepath.Join(dir, "current.db")
+			a := open(t, real, sqlite.Options{Synchronous: tc.sync})
+			p := created(t, a)
+			if err := os.Symlink(real, link); err != nil {
+				t.Skipf("no symbolic links here: %v", err)
+			}
+			if tc.staleWAL {
+				if err := os.WriteFile(link+"-wal", nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b := open(t, link, sqlite.Options{Synchronous: tc.sync})
+			payThrough(t, b, p, "e1")
+			if _, err := a.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "note",
+				Apply: func(q *getpaid.Payment) (bool, error) { q.Description = "noted"; return true, nil }}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.Payment(ctx, p.ID)
+			if err != nil || got.Status != getpaid.StatusPaid {
+				t.Fatalf("after B (through the link) paid it and A changed it: %v, %v; want paid", got, err)
+			}
+			if sqlite.Cached(a) || sqlite.Cached(b) {
+				t.Error("a cache stays on with two stores on one file")
+			}
+		})
 	}
 }

@@ -14,6 +14,9 @@ func MigrateTo(ctx context.Context, path string, opts Options, version int64) ([
 	if err != nil {
 		return nil, err
 	}
+	if path, err = realPath(path); err != nil {
+		return nil, err
+	}
 	db, err := openWritePool(driver, path, opts)
 	if err != nil {
 		return nil, err
@@ -52,4 +55,39 @@ func FailFlush(s *Store, err error) {
 		}
 		return fdatasync(f)
 	}
+}
+
+// HoldFlush makes the next flush of s's WAL wait: held is closed when it
+// begins, and it ends with the error given to release (nil: it flushes).
+// Call it before the write that should meet it.
+func HoldFlush(s *Store) (held <-chan struct{}, release func(error)) {
+	h, done := make(chan struct{}), make(chan error, 1)
+	var once atomic.Bool
+	s.w.sync.flush = func(f *os.File) error {
+		if !once.CompareAndSwap(false, true) {
+			return fdatasync(f)
+		}
+		close(h)
+		if err := <-done; err != nil {
+			return err
+		}
+		return fdatasync(f)
+	}
+	return h, func(err error) { done <- err }
+}
+
+// Queued is how many writes wait in s's queue, not yet taken by the writer.
+func Queued(s *Store) int { return len(s.w.queue) }
+
+// BreakCommit queues a write that succeeds but makes the COMMIT of its
+// batch fail (a deferred foreign key violation), and returns its outcome.
+func BreakCommit(ctx context.Context, s *Store) error {
+	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		if _, err := tx.execSQL("PRAGMA defer_foreign_keys = ON"); err != nil {
+			return nil, err
+		}
+		_, err := tx.execSQL("INSERT INTO history (payment_id, from_status, to_status, at) VALUES ('no such payment', 'new', 'new', 0)")
+		return nil, err
+	})
+	return err
 }

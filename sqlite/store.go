@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -143,6 +145,9 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if _, err := syncMode(opts.Synchronous); err != nil {
 		return nil, err
 	}
+	if path, err = realPath(path); err != nil {
+		return nil, err
+	}
 	write, err := openWritePool(driver, path, opts)
 	if err != nil {
 		return nil, err
@@ -255,6 +260,9 @@ func Migrate(ctx context.Context, path string, opts Options) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	if path, err = realPath(path); err != nil {
+		return nil, fmt.Errorf("sqlite: migrate: %w", err)
+	}
 	db, err := openWritePool(driver, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
@@ -265,6 +273,29 @@ func Migrate(ctx context.Context, path string, opts Options) ([]int64, error) {
 		return applied, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 	return applied, nil
+}
+
+// realPath is the name SQLite gives the database file at path: absolute,
+// with symbolic links followed (those of its directory only, while the file
+// does not exist). The files beside it that the Store names itself must be
+// named after it as SQLite names its own: the WAL the syncer flushes (by
+// another name it would be another file, or none), the marker every Store
+// registers on (two Stores on one database under two names would each think
+// they are alone, and start changes from their caches) and the migration
+// lock.
+func realPath(path string) (string, error) {
+	dir, file := path, ""
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		dir, file = filepath.Split(path)
+		if dir == "" {
+			dir = "."
+		}
+	}
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: resolve %s: %w", path, err)
+	}
+	return filepath.Abs(filepath.Join(dir, file))
 }
 
 // openWritePool opens the single-connection write pool.

@@ -381,21 +381,22 @@ const (
 // runBatch runs the jobs in one transaction and commits it. Without
 // savepoints (safe=false) it rolls back and asks for a retry as soon as a job
 // fails after changing something; with savepoints each failing job is undone
-// alone. With a syncer, it commits only once the previous flush is over,
-// adding queued jobs to the transaction while it waits (not when safe: a
-// rerun commits what it was given); it returns the jobs it ran.
+// alone. With a syncer, it commits only once the previous flush is over
+// (and not at all if that failed), adding queued jobs to the transaction
+// while it waits (not when safe: a rerun commits what it was given); it
+// returns the jobs it ran.
 func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 	bg := context.Background()
 	results := make([]result, len(taken), cap(taken))
 	if _, err := w.st.begin.ExecContext(bg); err != nil {
-		answerAll(taken, results, unavailable(fmt.Errorf("sqlite: begin: %w", err)))
+		w.answerFailed(taken, results, unavailable(fmt.Errorf("sqlite: begin: %w", err)))
 		return taken, nil, batchAnswered
 	}
 	tx := &wtx{st: w.st, conn: w.conn, ctx: bg, cache: w.cache}
 	for i, j := range taken {
 		if st := w.runJob(tx, j, &results[i], safe); st != batchCommitted {
 			if st == batchAnswered {
-				answerAll(taken, results, tx.abortErr)
+				w.answerFailed(taken, results, tx.abortErr)
 			}
 			return taken, nil, st
 		}
@@ -405,9 +406,14 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 		if taken, results, st = w.awaitFlush(tx, taken, results, safe); st != batchCommitted {
 			return taken, nil, st
 		}
+		if err := w.sync.failure(); err != nil {
+			// The previous flush failed while this batch ran: the store
+			// takes no more writes, and commits none.
+			w.abort(taken, results, err)
+			return taken, nil, batchAnswered
+		}
 	}
 	if _, err := w.st.commit.ExecContext(bg); err != nil {
-		w.releaseToken()
 		w.abort(taken, results, unavailable(fmt.Errorf("sqlite: commit: %w", err)))
 		return taken, nil, batchAnswered
 	}
@@ -445,7 +451,7 @@ func (w *writer) awaitFlush(tx *wtx, taken []*job, results []result, safe bool) 
 		results = append(results, result{})
 		if st := w.runJob(tx, j, &results[len(results)-1], safe); st != batchCommitted {
 			if st == batchAnswered {
-				answerAll(taken, results, tx.abortErr)
+				w.answerFailed(taken, results, tx.abortErr)
 			}
 			return taken, results, st
 		}
@@ -527,10 +533,33 @@ func cleanFailure(err error) bool {
 	return false
 }
 
-// abort rolls the batch back and fails every job that had succeeded with err;
-// jobs that failed on their own keep their own error.
+// abort rolls the batch back and answers it (answerFailed).
 func (w *writer) abort(taken []*job, results []result, err error) {
 	_, _ = w.st.rollback.ExecContext(context.Background())
+	w.answerFailed(taken, results, err)
+}
+
+// answerFailed answers the jobs of a batch that was rolled back: those
+// that had succeeded with err, the others with their own error. With a
+// syncer, only once the previous batch's flush is over (it takes the
+// token; run gives it back): a job's own error may rest on what that batch
+// wrote (a repeated event's "duplicate", which its caller takes for done),
+// so it is told only once that is on disk, and if the flush failed every
+// job hears that failure instead, as the syncer would have answered them.
+func (w *writer) answerFailed(taken []*job, results []result, err error) {
+	if w.sync != nil {
+		if !w.held {
+			<-w.sync.ready
+			w.held = true
+		}
+		if ferr := w.sync.failure(); ferr != nil {
+			for i := range results {
+				if results[i].panicked == nil {
+					results[i] = result{err: ferr}
+				}
+			}
+		}
+	}
 	answerAll(taken, results, err)
 }
 

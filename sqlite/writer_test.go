@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -315,5 +316,68 @@ func TestFailedFlushStopsWrites(t *testing.T) {
 	}
 	if err := s.Ready(ctx); !errors.Is(err, getpaid.ErrUnavailable) {
 		t.Errorf("Ready after a failed flush: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestRefusalWaitsForTheFlush: a write refused because of what an earlier
+// batch wrote — above all a repeated notification, "duplicate event", which
+// the caller takes for done — is told so only once that batch is on disk.
+// Here the first notification's flush fails while its repeat runs in the
+// next batch, and that batch fails too (its commit): the repeat must hear
+// the failure, not "duplicate" (its broker would stop sending a payment
+// that may not be on disk).
+func TestRefusalWaitsForTheFlush(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("a batch runs during the previous flush only when the writer is alone on the file (Linux)")
+	}
+	s, _ := openTemp(t, "")
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-refusal")
+	held, release := sqlite.HoldFlush(s)
+	note := getpaid.Mutation{EventKey: "n1", Cause: "bump", Apply: bump.Apply}
+	first := make(chan error, 1)
+	go func() { _, err := s.UpdatePayment(ctx, p.ID, note); first <- err }()
+	<-held // the notification is committed, its flush is not over
+	// The next batch: its first write holds the writer until the repeat
+	// and a write that fails the batch's commit are queued behind it.
+	started, unblock := make(chan struct{}), make(chan struct{})
+	others := make(chan error, 2)
+	go func() {
+		_, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) {
+			close(started)
+			<-unblock
+			return false, nil
+		}})
+		others <- err
+	}()
+	<-started
+	repeat := make(chan error, 1)
+	go func() { _, err := s.UpdatePayment(ctx, p.ID, note); repeat <- err }()
+	go func() { others <- sqlite.BreakCommit(ctx, s) }()
+	waitQueued(t, s, 2)
+	close(unblock)
+	waitQueued(t, s, 0) // both joined the batch
+	release(errors.New("EIO"))
+	if err := <-first; !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("the notification whose flush failed: %v, want ErrUnavailable", err)
+	}
+	if err := <-repeat; errors.Is(err, getpaid.ErrDuplicateEvent) || !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("its repeat, after that flush failed: %v, want ErrUnavailable", err)
+	}
+	for range 2 {
+		if err := <-others; !errors.Is(err, getpaid.ErrUnavailable) {
+			t.Errorf("a write of the batch after the failed flush: %v, want ErrUnavailable", err)
+		}
+	}
+}
+
+// waitQueued waits until n writes wait in s's queue.
+func waitQueued(t *testing.T, s *sqlite.Store, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); sqlite.Queued(s) != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", sqlite.Queued(s), n)
+		}
 	}
 }
