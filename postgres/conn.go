@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/getpaid-go/getpaid"
@@ -59,6 +60,42 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context, c *pgx
 		cancel()
 	}
 	return err
+}
+
+// commitBatch sends b, the batch that ends a transaction: the one its
+// caller began when COMMIT is b's last query, else the implicit transaction
+// of b's statements, which the batch's Sync commits. It reads the results
+// one by one to tell what the server did, which it writes in order: an
+// error the server reported before the commit point (a FATAL too: it never
+// got to the commit) rolled everything back and is returned as is; a COMMIT
+// the server confirmed is success, whatever happens to the connection after
+// it; any other failure while the commit may have run is uncertain.
+func commitBatch(ctx context.Context, c *pgx.Conn, b *pgx.Batch) error {
+	n := b.Len()
+	commit := n
+	if n > 0 && b.QueuedQueries[n-1].SQL == "COMMIT" {
+		commit = n - 1
+	}
+	br := c.SendBatch(ctx, b)
+	for i := range n {
+		tag, err := br.Exec()
+		if err != nil {
+			_ = br.Close()
+			var pe *pgconn.PgError
+			if i < commit && errors.As(err, &pe) {
+				return err
+			}
+			return uncertain(err)
+		}
+		if i == commit {
+			_ = br.Close() // committed: a connection that fails now is only dropped
+			if tag.String() != "COMMIT" {
+				return fmt.Errorf("COMMIT answered %q: the transaction had failed", tag.String())
+			}
+			return nil
+		}
+	}
+	return uncertain(br.Close())
 }
 
 // acquire takes a connection from the pool, waiting at most the store's

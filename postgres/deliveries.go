@@ -264,7 +264,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 			b.Queue(sqlInsertAttempt, d.ID, a.At, a.Status, a.Error, int64(a.Duration))
 		}
 		b.Queue("COMMIT")
-		return uncertain(c.SendBatch(ctx, b).Close())
+		return commitBatch(ctx, c, b)
 	})
 }
 

@@ -43,9 +43,11 @@
 // deadlock or a serialization failure are getpaid.ErrUnavailable (the HTTP
 // layer answers 503; brokers retry). An attempt that failed where nothing can
 // have been committed is retried inside the store, twice, after 20 and 100
-// ms; a connection lost while a commit was on its way is never retried (the
-// change may have been made) and is reported as ErrUnavailable too: for a
-// broker notification the broker's retry is then a duplicate, answered 200.
+// ms; a connection lost or ended by the server (a FATAL, as on a shutdown)
+// while a commit was on its way is never retried (the change may have been
+// made) and is reported as ErrUnavailable too: for a broker notification the
+// broker's retry is then a duplicate, answered 200. A COMMIT the server
+// confirmed is success, whatever happens to the connection after it.
 // The pool replaces broken connections by itself, so a process keeps
 // running through a database restart and recovers without one of its own.
 //

@@ -49,15 +49,25 @@ func (e *maybeCommitted) Error() string {
 func (e *maybeCommitted) Unwrap() error { return e.err }
 
 // uncertain marks err, a failure while a commit was in flight, as
-// maybeCommitted unless the server itself reported it (then the transaction
-// was rolled back: a failing statement makes PostgreSQL skip the rest of the
-// pipeline, COMMIT included) or nothing had been sent.
+// maybeCommitted unless the server reported it as an error of the statement
+// (then the transaction was rolled back: a failing statement makes
+// PostgreSQL skip the rest of the pipeline, COMMIT included) or nothing had
+// been sent. A FATAL is not such an error: a server told to shut down while
+// it commits finishes the commit, then ends the session with "terminating
+// connection due to administrator command" (57P01) when it reads the
+// client's next message.
 func uncertain(err error) error {
 	var pe *pgconn.PgError
-	if err == nil || errors.As(err, &pe) || pgconn.SafeToRetry(err) {
+	if err == nil || errors.As(err, &pe) && !endsSession(pe) || pgconn.SafeToRetry(err) {
 		return err
 	}
 	return &maybeCommitted{err}
+}
+
+// endsSession reports whether pe ended the server's session (FATAL, PANIC)
+// rather than failed one statement (ERROR).
+func endsSession(pe *pgconn.PgError) bool {
+	return strings.EqualFold(pe.Severity, "FATAL") || strings.EqualFold(pe.Severity, "PANIC")
 }
 
 // retryable reports whether an attempt that failed with err may be run again:

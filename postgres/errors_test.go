@@ -40,6 +40,8 @@ func TestClassify(t *testing.T) {
 		{"connect refused", context.Background(), &pgconn.ConnectError{}, true, true},
 		{"connection reset", context.Background(), fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true, true},
 		{"lost while committing", context.Background(), uncertain(io.EOF), true, false},
+		{"shut down while committing", context.Background(),
+			uncertain(&pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "x"}), true, false},
 		{"the store's own deadline", context.Background(), context.DeadlineExceeded, true, false},
 		{"pool exhausted", context.Background(), fmt.Errorf("%w: no connection", getpaid.ErrUnavailable), true, false},
 		{"Apply's error", context.Background(), boom, false, false},

@@ -69,14 +69,14 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 			b.Queue(sqlRecordEvent, f.ID, m.EventKey, f.CreatedAt)
 		}
 		queueRows(b, f.ID, res)
-		err = c.SendBatch(ctx, b).Close()
+		err = commitBatch(ctx, c, b)
 		switch {
 		case isUnique(err, "payments_one_live"):
 			return fmt.Errorf("order %s: %w", f.OrderID, getpaid.ErrLivePaymentExists)
 		case isUnique(err, ""):
 			return fmt.Errorf("%w: %w", getpaid.ErrConflict, err)
 		}
-		return uncertain(err) // the batch's Sync commits it
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -174,14 +174,17 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	}
 	queueRows(b, id, res)
 	b.Queue("COMMIT")
-	err = c.SendBatch(ctx, b).Close()
+	err = commitBatch(ctx, c, b)
 	if isUnique(err, "") {
 		// A change that would give an order a second live payment or an
 		// external id another payment has, or an operation whose id, or
 		// idempotency key on this payment, is taken.
 		return nil, fmt.Errorf("%w: %w", getpaid.ErrConflict, err)
 	}
-	return res, uncertain(err)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // asStored rounds the times of res the caller chose (an operation's next
