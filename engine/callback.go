@@ -97,32 +97,52 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	// A fact about one of getpaid's money operations (a refund's outcome)
 	// finishes that operation in the same transaction, and is deduplicated
 	// by the operation: its answer, notifications and lookups apply once.
-	m := getpaid.Mutation{EventKey: eventKey(b, obs), Cause: obs.Cause(), Apply: func(q *getpaid.Payment) (bool, error) {
-		return getpaid.Apply(q, obs)
-	}}
-	if op := e.operationFor(ctx, id, obs); op != nil {
+	var m getpaid.Mutation
+	// decide sets m for the fact given the operation it belongs to (nil if
+	// none), and reports whether the fact is a repeat.
+	decide := func(op *getpaid.Operation) (repeat bool) {
+		m = getpaid.Mutation{EventKey: eventKey(b, obs), Cause: obs.Cause(), Apply: func(q *getpaid.Payment) (bool, error) {
+			return getpaid.Apply(q, obs)
+		}}
 		switch {
+		case op == nil:
 		case !op.State.Final():
 			m = e.finishing(b, op, outcome(op, obs), obs, "", obs.BrokerRef)
 		case outcome(op, obs) == op.State:
 			// The operation ended with this very fact already (its answer,
 			// a lookup or an operator recorded it): a repeat.
+			return true
+		}
+		return false
+	}
+	var before getpaid.Status
+	// What the broker reported has happened: a caller hanging up must not
+	// stop it being recorded.
+	write := func() (*getpaid.UpdateResult, error) {
+		checked, apply := m, m.Apply
+		checked.Apply = func(q *getpaid.Payment) (bool, error) {
+			if q.Backend != b.Name {
+				return false, fmt.Errorf("payment %s of %s: %w", q.ID, q.Backend, getpaid.ErrBackendMismatch)
+			}
+			before = q.Status
+			return apply(q)
+		}
+		return e.mutate(context.WithoutCancel(ctx), id, checked)
+	}
+	if decide(e.operationFor(ctx, id, obs)) {
+		res.Outcome = getpaid.OutcomeDuplicate
+		return nil
+	}
+	up, err := write()
+	if ended := (*endedError)(nil); errors.As(err, &ended) {
+		// The operation ended after it was read (its answer, a lookup or
+		// an operator): decide again knowing how.
+		if decide(ended.op) {
 			res.Outcome = getpaid.OutcomeDuplicate
 			return nil
 		}
+		up, err = write()
 	}
-	var before getpaid.Status
-	apply := m.Apply
-	m.Apply = func(q *getpaid.Payment) (bool, error) {
-		if q.Backend != b.Name {
-			return false, fmt.Errorf("payment %s of %s: %w", q.ID, q.Backend, getpaid.ErrBackendMismatch)
-		}
-		before = q.Status
-		return apply(q)
-	}
-	// What the broker reported has happened: a caller hanging up must not
-	// stop it being recorded.
-	up, err := e.mutate(context.WithoutCancel(ctx), id, m)
 	if isNotFound(err) && p == nil && obs.ExternalID != "" {
 		// getpaid's id named nothing: the broker's id may still.
 		if err := resolve(); isNotFound(err) {
@@ -130,7 +150,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		} else if err != nil {
 			return err
 		}
-		up, err = e.mutate(context.WithoutCancel(ctx), id, m)
+		up, err = write()
 	}
 	switch {
 	case errors.Is(err, getpaid.ErrDuplicateEvent):

@@ -336,7 +336,8 @@ func outcome(op *getpaid.Operation, obs *getpaid.Observation) getpaid.OperationS
 // frees the payment for the next. It is a no-op on an operation already
 // final.
 func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string) (*getpaid.ActionResult, error) {
-	up, err := e.mutate(context.WithoutCancel(ctx), id, e.finishing(b, op, state, obs, why, brokerRef))
+	ctx = context.WithoutCancel(ctx)
+	up, err := e.mutate(ctx, id, e.finishing(b, op, state, obs, why, brokerRef))
 	if errors.Is(err, getpaid.ErrDuplicateEvent) {
 		// The broker's fact was recorded already (its notification came
 		// first): the operation still ends, without counting it twice.
@@ -351,7 +352,10 @@ func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *g
 			}
 			return false, nil
 		}
-		up, err = e.mutate(context.WithoutCancel(ctx), id, m)
+		up, err = e.mutate(ctx, id, m)
+	}
+	if ended := (*endedError)(nil); errors.As(err, &ended) {
+		return e.endedBefore(ctx, b, id, ended.op, state, obs)
 	}
 	if err != nil {
 		return nil, err
@@ -362,8 +366,46 @@ func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *g
 	return &getpaid.ActionResult{Payment: up.Payment, Operation: up.Operation}, nil
 }
 
+// endedError is an operation found final, under the payment's lock, by a
+// change meant to end it: nothing was written. What ended it (the broker's
+// notification, the reconciler's lookup, the call's answer or an operator)
+// already counted its effect on the payment; counting it again would, for a
+// refund, record the money as gone back twice.
+type endedError struct{ op *getpaid.Operation }
+
+func (e *endedError) Error() string {
+	return fmt.Sprintf("operation %s is %s already", e.op.ID, e.op.State)
+}
+
+// endedBefore answers the broker's fact about an operation that ended while
+// it was being asked (obs is nil when getpaid states the outcome itself):
+// the fact is not applied again, unless the broker says the operation was
+// done though it ended as failed (an operator's decision, or a check, the
+// broker contradicts): money the broker moved is recorded.
+func (e *Engine) endedBefore(ctx context.Context, b getpaid.Backend, id string, ended *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation) (*getpaid.ActionResult, error) {
+	if obs != nil && state == getpaid.OpSucceeded && ended.State == getpaid.OpFailed {
+		e.log.WarnContext(ctx, "the broker says an operation recorded as failed was done; its fact is recorded",
+			"operation", ended.ID, "kind", ended.Kind, "payment", id, "resolved_by", ended.ResolvedBy)
+		m := e.finishing(b, ended, state, obs, "", "")
+		m.Operation = nil
+		up, err := e.mutate(ctx, id, m)
+		if err == nil {
+			return &getpaid.ActionResult{Payment: up.Payment, Operation: ended}, nil
+		}
+		if !errors.Is(err, getpaid.ErrDuplicateEvent) {
+			return nil, err
+		}
+	}
+	p, err := e.store.Payment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &getpaid.ActionResult{Payment: p, Operation: ended}, nil
+}
+
 // finishing is the mutation that moves op to state with what it does to the
-// payment.
+// payment. If op is final by then, it fails with an *endedError and
+// changes nothing.
 func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string) getpaid.Mutation {
 	if state == getpaid.OpFailed && op.Kind == getpaid.OpRefund {
 		obs = &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: "refund not done"}
@@ -371,7 +413,8 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 	m := getpaid.Mutation{
 		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
 			if o.State.Final() {
-				return false, nil
+				ended := *o
+				return false, &endedError{op: &ended}
 			}
 			o.State = state
 			if why != "" {

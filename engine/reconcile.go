@@ -284,6 +284,11 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		return changed, err
 	}
 	up, err := e.mutate(context.WithoutCancel(ctx), p.ID, m)
+	if ended := (*endedError)(nil); errors.As(err, &ended) {
+		// The broker's answer, a notification or the reconciler ended it
+		// since it was read: that stands.
+		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, &getpaid.OperationError{Op: ended.op, Err: fmt.Errorf("%w: already %s", getpaid.ErrConflict, ended.op.State)})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 	}
