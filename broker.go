@@ -148,7 +148,11 @@ type CallbackResponder interface {
 // is what the broker reported: an observation applied like a notification
 // (for a refund, KindRefundStarted means the broker accepted it and finishes
 // it later; KindRefunded that it is done). An error is a *BrokerError whose
-// Happened field says whether the broker may have acted anyway.
+// Happened field says whether the broker may have acted anyway, or, for a
+// request refused before anything was sent (missing credentials, an amount
+// the wire format cannot carry), an error wrapping ErrNotSupported,
+// ErrInvalidRequest, ErrInvalidAmount, ErrAmountMismatch or
+// ErrUnknownCurrency. Any other error leaves the operation in doubt.
 
 // CaptureRequest asks to capture Amount of a pre-authorisation.
 type CaptureRequest struct {

@@ -278,9 +278,9 @@ func callBroker(ctx context.Context, b getpaid.Broker, p *getpaid.Payment, op *g
 // settle records what the broker answered an operation.
 func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, op *getpaid.Operation, obs *getpaid.Observation, callErr error) (*getpaid.ActionResult, error) {
 	if callErr != nil {
-		var be *getpaid.BrokerError
-		if errors.As(callErr, &be) && !be.Happened {
-			// The broker refused and did nothing: take the reservation back.
+		if notSent(callErr) {
+			// The broker refused and did nothing, or the request was
+			// refused before it was sent: take the reservation back.
 			res, err := e.finish(ctx, b, p.ID, op, getpaid.OpFailed, nil, callErr.Error(), "")
 			if err != nil {
 				e.log.ErrorContext(ctx, "refused operation not recorded; the reconciler will resolve it", "operation", op.ID, "err", err)
@@ -317,6 +317,26 @@ func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payme
 		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
 	}
 	return res, nil
+}
+
+// notSent reports whether a money operation's error says the broker did
+// nothing: a *BrokerError without Happened, or, with no *BrokerError at
+// all, a broker adapter refusing the request before sending it (a backend
+// without the credentials refunds need, an amount its wire format cannot
+// carry: ErrNotSupported, ErrInvalidRequest, ErrInvalidAmount,
+// ErrAmountMismatch, ErrUnknownCurrency). Any other error is doubt.
+func notSent(err error) bool {
+	var be *getpaid.BrokerError
+	if errors.As(err, &be) {
+		return !be.Happened
+	}
+	for _, local := range []error{getpaid.ErrNotSupported, getpaid.ErrInvalidRequest, getpaid.ErrInvalidAmount,
+		getpaid.ErrAmountMismatch, getpaid.ErrUnknownCurrency} {
+		if errors.Is(err, local) {
+			return true
+		}
+	}
+	return false
 }
 
 // outcome is the state an operation reaches with what the broker answered.
