@@ -174,7 +174,7 @@ func (d *dispatcher) claim() bool {
 func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	defer d.flight.Done()
 	start := d.e.now()
-	status, err := d.attempt(cons, c.Event)
+	status, err := d.attempt(cons, c.Delivery.Consumer, c.Event)
 	res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner,
 		Attempt: getpaid.Attempt{At: start, Status: status, Duration: d.e.now().Sub(start)}}
 	switch {
@@ -191,16 +191,15 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		d.log.Warn("event delivery failed; will retry", "consumer", c.Delivery.Consumer, "event", c.Event.ID,
 			"payment", c.Event.PaymentID, "attempt", c.Delivery.Attempts+1, "next", res.NextAt, "err", err)
 	}
-	// Room for this consumer before the recorder wakes the claim loop.
-	d.mu.Lock()
-	d.busy[c.Delivery.Consumer]--
-	d.mu.Unlock()
 	d.results <- res
 }
 
 // attempt calls the consumer with a deadline, and does not wait for one that
-// ignores it.
-func (d *dispatcher) attempt(cons Consumer, ev getpaid.Event) (int, error) {
+// ignores it. The call counts against the consumer's deliveries in flight
+// until it returns, deadline or not: a consumer stuck in calls that never
+// end gets no more of them (its deliveries wait, pending), rather than one
+// more stuck call with every retry of every event.
+func (d *dispatcher) attempt(cons Consumer, name string, ev getpaid.Event) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
 	defer cancel()
 	type outcome struct {
@@ -213,6 +212,16 @@ func (d *dispatcher) attempt(cons Consumer, ev getpaid.Event) (int, error) {
 		defer func() {
 			if r := recover(); r != nil {
 				o.err = errors.New("consumer panicked")
+			}
+			// Room for this consumer before the recorder wakes the claim
+			// loop; a call that outlived its deadline wakes it itself.
+			d.mu.Lock()
+			d.busy[name]--
+			d.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				d.wake()
+			default:
 			}
 			done <- o
 		}()

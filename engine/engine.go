@@ -41,6 +41,12 @@ type Config struct {
 	// times how long an attempt takes with its bookkeeping, or a backlog
 	// builds.
 	DeliveriesInFlight int
+	// NoDelivery makes an engine that delivers no events itself: events
+	// are still written with their deliveries, and Replay still makes
+	// deliveries due, for the engine of another process sharing the store
+	// (a running server) to deliver. For tools that read or replay the
+	// records beside a server.
+	NoDelivery bool
 	// Reconcile tunes how money operations in doubt are resolved.
 	Reconcile ReconcileConfig
 	// ExpireAfter is how long after its creation a payment still waiting on
@@ -130,7 +136,11 @@ func New(cfg Config) (*Engine, error) {
 		e.AddConsumer(c)
 	}
 	e.dispatcher = newDispatcher(e, cfg.RetrySchedule, cfg.DeliveryTimeout, cfg.DeliveriesInFlight)
-	e.dispatcher.start()
+	if cfg.NoDelivery {
+		close(e.dispatcher.stopped) // nothing to stop
+	} else {
+		e.dispatcher.start()
+	}
 	return e, nil
 }
 

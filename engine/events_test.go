@@ -362,3 +362,82 @@ func TestInFlightBoundedPerConsumer(t *testing.T) {
 		return true
 	})
 }
+
+// A listener that hangs, ignoring its context, holds no more than
+// DeliveriesInFlight calls: an attempt that timed out still counts against
+// the cap until its call returns, so the consumer's deliveries wait, pending,
+// instead of every retry of every event starting one more call that never
+// ends (goroutines, and what they hold, piling up until the process falls
+// over). The other consumers go on, and once the calls return, everything
+// is delivered.
+func TestHungListenerHoldsItsCapOnly(t *testing.T) {
+	t.Parallel()
+	var running, peak atomic.Int64
+	release := make(chan struct{})
+	good := &recorder{}
+	retries := make([]time.Duration, 20)
+	for i := range retries {
+		retries[i] = time.Millisecond
+	}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: retries, DeliveryTimeout: 50 * time.Millisecond, DeliveriesInFlight: 2})
+	e.eng.OnEventNamed("hangs", func(context.Context, getpaid.Event) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		<-release // its context ends; it does not look
+		return nil
+	})
+	e.eng.OnEventNamed("good", good.listen)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	ctx := context.Background()
+	pay := func(order string) *getpaid.Payment {
+		p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: order, Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	deliveries := func() []*getpaid.Delivery {
+		page, err := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: "listener:hangs", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Deliveries
+	}
+	a := pay("a")
+	waitFor(t, "two hung calls, both timed out", func() bool {
+		for _, d := range deliveries() {
+			if d.EventID == "evt_created_"+a.ID {
+				return running.Load() >= 2 && d.Attempts >= 2
+			}
+		}
+		return false
+	})
+	// Claims go on for the healthy listener meanwhile: a payment's events
+	// reach it one claim after the other.
+	b := pay("b")
+	waitFor(t, "the healthy listener served", func() bool { return good.has(b.ID, getpaid.StatusPrepared) })
+	if p := peak.Load(); p > 2 {
+		t.Fatalf("%d calls of the hung listener at once, want at most 2 (DeliveriesInFlight)", p)
+	}
+	close(release)
+	waitFor(t, "every event delivered to the listener once it is back", func() bool {
+		ds := deliveries()
+		for _, d := range ds {
+			if d.State == getpaid.DeliveryDead {
+				t.Fatalf("delivery %s went dead while its consumer was stuck", d.ID)
+			}
+			if d.State != getpaid.DeliveryDelivered {
+				return false
+			}
+		}
+		return len(ds) == 4 // each payment: created, prepared
+	})
+}

@@ -9,9 +9,9 @@
 //	webhook-signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per
 //	                   secret, space-separated (two while a secret is rotated)
 //
-// Secrets are "whsec_" followed by base64 of at least 24 random bytes
-// (NewSecret makes one). An Endpoint is a consumer for the engine
-// (engine.Engine.AddConsumer): the engine's dispatcher retries it on its
-// schedule, with dead letters an operator can replay. Merchants who write Go
-// check a request with Verify.
+// Secrets are "whsec_" followed by base64 of at least 16 random bytes (the
+// specification recommends 24 to 64; NewSecret makes one of 32). An
+// Endpoint is a consumer for the engine (engine.Engine.AddConsumer): the
+// engine's dispatcher retries it on its schedule, with dead letters an
+// operator can replay. Merchants who write Go check a request with Verify.
 package webhook

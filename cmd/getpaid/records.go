@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
 )
 
 // openRecords wires getpaid from a config file for the record tools
@@ -20,7 +21,10 @@ func openRecords(ctx context.Context, path string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return buildServer(ctx, c, slog.New(slog.DiscardHandler))
+	// The tools deliver no events: a replay is sent by the running server
+	// (a tool delivering would spend the schedule of every due delivery
+	// from wherever the operator runs it, and wait for slow endpoints).
+	return buildServer(ctx, c, slog.New(slog.DiscardHandler), func(e *engine.Config) { e.NoDelivery = true })
 }
 
 // cmdOperations is "getpaid operations list|show|resolve".

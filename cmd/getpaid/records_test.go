@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
 )
 
 // sqliteConfig is a dummy-only config on a SQLite file in dir.
@@ -150,5 +153,76 @@ func TestDeliveryOutcome(t *testing.T) {
 		if got := deliveryOutcome(&tc.d); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.d, got, tc.want)
 		}
+	}
+}
+
+// claimsNothing is a store whose deliveries no engine can claim: events are
+// written with their deliveries, and stay pending.
+type claimsNothing struct{ getpaid.Store }
+
+func (claimsNothing) ClaimDeliveries(context.Context, getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
+	return nil, nil
+}
+
+// The events and operations tools only read and mark: they send no webhook
+// themselves (an operator's `events list`, run where the endpoint cannot be
+// reached, spent the schedule of every due delivery on failed attempts), and
+// a replay is left to the running server.
+func TestRecordToolsSendNoWebhooks(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	path := sqliteConfig(t, "webhooks:\n  - url: "+hook.URL+"\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+	ctx := context.Background()
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := buildRegistry(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	store, err := openStore(ctx, c.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecfg, err := engineConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecfg.Store, ecfg.Registry, ecfg.Logger = claimsNothing{store}, reg, slog.New(slog.DiscardHandler)
+	eng, err := engine.New(ecfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = eng.Close()
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	created := "evt_created_" + p.ID
+	for _, args := range [][]string{
+		{"events", "list"}, {"events", "show", created}, {"operations", "list"}, {"events", "replay", created},
+	} {
+		// A tool that delivered has done so before it returns: it waits for
+		// its deliveries in flight.
+		if code, out, errOut := runCLI(t, "", append(args, "--config", path)...); code != 0 {
+			t.Fatalf("%v: %d\n%s%s", args, code, out, errOut)
+		}
+		if n := hits.Load(); n != 0 {
+			t.Fatalf("getpaid %s sent %d webhooks; the tools send none (the server does)", strings.Join(args, " "), n)
+		}
+	}
+	code, out, _ := runCLI(t, "", "events", "list", "--status", "pending", "--config", path)
+	if code != 0 || !strings.Contains(out, created) || !strings.Contains(out, "not tried yet") {
+		t.Fatalf("the deliveries are no longer pending and untried:\n%s", out)
 	}
 }

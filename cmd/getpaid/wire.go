@@ -245,7 +245,9 @@ type server struct {
 	log *slog.Logger
 }
 
-func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server, error) {
+// buildServer wires the server c describes; tune, if given, adjusts the
+// engine's configuration before the engine is made.
+func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...func(*engine.Config)) (*server, error) {
 	reg, err := buildRegistry(c)
 	if err != nil {
 		return nil, err
@@ -278,6 +280,9 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger) (*server,
 		return nil, err
 	}
 	ecfg.Store, ecfg.Registry, ecfg.Logger, ecfg.Hooks = store, reg, log, obs.hooks()
+	for _, f := range tune {
+		f(&ecfg)
+	}
 	srv.engine, err = engine.New(ecfg)
 	if err != nil {
 		_ = srv.Close()
