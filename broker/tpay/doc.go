@@ -52,7 +52,12 @@
 // and Tpay's refundId; FetchOperation finds a refund in
 // GET /transactions/{id}/refunds by that refundId, and one whose answer was
 // lost by the money (the refunds Tpay lists against what the payment has
-// recorded and asked for), only where that leaves one reading.
+// recorded and asked for), only where that leaves one reading. Tpay
+// documents no list of refund statuses: "correct" and the like are done,
+// "pending" and the like started, "canceled", "rejected", "error" and the
+// like failed; a word outside those is neither (a refund answered with it
+// is in doubt, Happened; a lookup that finds it answers an error, so the
+// operation stays in doubt for the reconciler and then an operator).
 //
 // Errors are *getpaid.BrokerError: network failures, timeouts, 408, 429 and
 // 5xx are retryable; a POST (create, cancel, refund) that got no usable

@@ -218,6 +218,41 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// A refund Tpay answers in a status getpaid does not know may be under way:
+// the refund is in doubt (Happened), never failed, and a lookup does not
+// guess either. A refund answered with a failure word did nothing.
+func TestRefundInAStatusNotKnown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, _ := recordedSim(t, tpaytest.Config{})
+	b := newBroker(t, sim, nil)
+	p := prepared(t, b, getpaid.MustParseMoney("50.00", "PLN"))
+	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	p.Status, p.Captured = getpaid.StatusPaid, 5000
+	five := getpaid.MustParseMoney("5.00", "PLN")
+	for _, tc := range []struct {
+		status   string
+		happened bool
+	}{{"queued", true}, {"rejected", false}} {
+		sim.SetRefundStatus(tc.status)
+		p.RefundAsked = 500
+		o, err := b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: five, OperationID: "op_" + tc.status})
+		var be *getpaid.BrokerError
+		if !errors.As(err, &be) || be.Happened != tc.happened {
+			t.Fatalf("refund answered %q: %+v, %v; want a broker error with Happened %v", tc.status, o, err, tc.happened)
+		}
+	}
+	// The lookup of the refund whose answer said "queued" (its id unknown
+	// to getpaid: matched by amount) finds it and does not guess.
+	p.RefundAsked = 500
+	op := &getpaid.Operation{ID: "op_queued", Kind: getpaid.OpRefund, Amount: five}
+	if o, err := b.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op}); err == nil || errors.Is(err, getpaid.ErrNotFound) {
+		t.Fatalf("lookup of a refund in an unknown status: %+v, %v; want an error that is not ErrNotFound", o, err)
+	}
+}
+
 // FetchOperation finds a refund by the refund id Tpay answered, with the
 // event id Refund used; what Tpay does not list never happened.
 func TestFetchOperation(t *testing.T) {

@@ -30,16 +30,20 @@ func (r refund) ref() string {
 	return r.ID
 }
 
-// refundState classifies a refund status word: done, started or failed.
+// refundState classifies a refund status word: done, started, failed, or
+// getpaid.KindNone for a word it does not know. Tpay documents no list of
+// refund statuses: an unknown word is never taken for a failure (a refund
+// Tpay accepted may be under way), nor for a success.
 func refundState(status string) getpaid.Kind {
 	switch strings.ToLower(strings.TrimSpace(status)) {
 	case "", "correct", "done", "refunded", "success", "completed":
 		return getpaid.KindRefunded
 	case "pending", "new", "processing", "in_progress":
 		return getpaid.KindRefundStarted
-	default: // cancel, canceled, error, rejected, failed, ...
+	case "cancel", "canceled", "cancelled", "error", "rejected", "failed", "failure", "declined":
 		return getpaid.KindRefundFailed
 	}
+	return getpaid.KindNone
 }
 
 // refunds lists the transaction's refunds (GET /transactions/{id}/refunds),
@@ -122,8 +126,12 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		o.Kind, o.EventID = getpaid.KindRefunded, tpaynotify.RefundEventID(tx.Title, amount, sameAmount(before, amount)+1)
 	case getpaid.KindRefundStarted:
 		o.Kind, o.EventID = getpaid.KindRefundStarted, "refund-start:"+req.OperationID
-	default:
+	case getpaid.KindRefundFailed:
 		return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("refund %s", ans.Status)}
+	default:
+		// Accepted, in a word getpaid does not know: it may be under way.
+		// In doubt, the operation is looked up again.
+		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("refund answered with status %q, which getpaid does not know", ans.Status)}
 	}
 	return o, nil
 }
@@ -185,12 +193,21 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 			o.EventID = tpaynotify.RefundEventID(tx.Title, amount, sameAmount(list[:i], amount)+1)
 		case getpaid.KindRefundStarted:
 			o.EventID = "refund-start:" + op.ID
-		default:
+		case getpaid.KindRefundFailed:
 			o.EventID = "refund-failed:" + r.ref()
+		default:
+			return nil, unknownRefundStatus(r)
 		}
 		return o, nil
 	}
 	return nil, fmt.Errorf("tpay: refund %s: %w: Tpay lists no refund %s", op.ID, getpaid.ErrNotFound, op.BrokerRef)
+}
+
+// unknownRefundStatus is a lookup that found r in a status refundState does
+// not know: not an answer (the operation stays in doubt, looked up again,
+// then shown to an operator).
+func unknownRefundStatus(r refund) error {
+	return &getpaid.BrokerError{Op: "tpay: list refunds", Err: fmt.Errorf("refund %s has status %q, which getpaid does not know", r.ref(), r.Status)}
 }
 
 // matchLost judges a refund whose answer was lost (no refund id) by the
@@ -242,6 +259,9 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 	case unrecorded == a, unrecorded == 0 && p.RefundAsked < a:
 		o := &getpaid.Observation{PaymentID: p.ID, Kind: refundState(match.Status), Amount: op.Amount, OperationID: op.ID,
 			BrokerRef: match.ref(), BrokerStatus: "refund " + match.Status}
+		if o.Kind == getpaid.KindNone {
+			return nil, unknownRefundStatus(*match)
+		}
 		if o.Kind == getpaid.KindRefunded {
 			o.EventID = tpaynotify.RefundEventID(title, op.Amount, 1)
 		} else {

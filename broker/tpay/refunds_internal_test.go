@@ -28,6 +28,7 @@ func TestMatchLost(t *testing.T) {
 		{"made, not yet notified", []refund{rf("rf_1", "5.00", "correct")}, 0, 500, found, getpaid.KindRefunded, "TR-1:CHARGEBACK:5.00", "rf_1"},
 		{"made, its CHARGEBACK recorded first", []refund{rf("rf_1", "5.00", "correct")}, 500, 0, found, getpaid.KindRefunded, "TR-1:CHARGEBACK:5.00", "rf_1"},
 		{"made, still pending", []refund{rf("rf_1", "5.00", "pending")}, 0, 500, found, getpaid.KindRefundStarted, "refund-start:op_1", "rf_1"},
+		{"made, in a status getpaid does not know", []refund{rf("rf_1", "5.00", "queued")}, 0, 500, operator, "", "", ""},
 		{"another amount recorded, this one made", []refund{rf("rf_0", "3.00", "correct"), rf("rf_1", "5.00", "correct")}, 300, 500, found, getpaid.KindRefunded, "TR-1:CHARGEBACK:5.00", "rf_1"},
 		{"a panel refund of the amount recorded before, this one never made", []refund{rf("rf_0", "5.00", "correct")}, 500, 500, notFound, "", "", ""},
 		{"two refunds of the amount", []refund{rf("rf_0", "5.00", "correct"), rf("rf_1", "5.00", "correct")}, 500, 500, operator, "", "", ""},
@@ -55,5 +56,21 @@ func TestMatchLost(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Tpay documents no list of refund statuses: a word refundState does not
+// know is neither a success nor a failure.
+func TestRefundState(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[string]getpaid.Kind{
+		"correct": getpaid.KindRefunded, "": getpaid.KindRefunded, "DONE": getpaid.KindRefunded,
+		"pending": getpaid.KindRefundStarted, " Processing ": getpaid.KindRefundStarted,
+		"canceled": getpaid.KindRefundFailed, "rejected": getpaid.KindRefundFailed, "ERROR": getpaid.KindRefundFailed,
+		"queued": getpaid.KindNone, "on_hold": getpaid.KindNone, "correctish": getpaid.KindNone,
+	} {
+		if got := refundState(status); got != want {
+			t.Errorf("refundState(%q) = %q, want %q", status, got, want)
+		}
 	}
 }

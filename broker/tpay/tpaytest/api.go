@@ -261,12 +261,18 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, failed("refund_amount_too_high", "Refund amount exceeds what is left to refund", "amount"))
 		return
 	}
-	rf := &refundRec{ID: "rf_" + randomHex(8), Amount: amount, Status: "correct", Date: time.Now()}
-	t.Refunds = append(t.Refunds, rf)
-	if full {
-		t.Status = tpay.StatusRefund
+	status := s.refundStatus
+	if status == "" {
+		status = "correct"
 	}
-	s.notifyLocked(t, tpaynotify.StatusChargeback, tpaynotify.ErrorNone, amount)
+	rf := &refundRec{ID: "rf_" + randomHex(8), Amount: amount, Status: status, Date: time.Now()}
+	t.Refunds = append(t.Refunds, rf)
+	if status == "correct" {
+		if full {
+			t.Status = tpay.StatusRefund
+		}
+		s.notifyLocked(t, tpaynotify.StatusChargeback, tpaynotify.ErrorNone, amount)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": "success", "requestId": randomHex(10), "transactionId": t.ID,
 		"refundId": rf.ID, "amount": json.RawMessage(getpaid.Money{Minor: amount, Currency: t.Amount.Currency}.Decimal()), "status": rf.Status})
 }

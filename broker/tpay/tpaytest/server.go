@@ -98,6 +98,8 @@ type Server struct {
 	key        *rsa.PrivateKey   // signs notifications
 	seq        int
 
+	refundStatus string // what new refunds answer; "" is "correct"
+
 	life   *simkit.Life // ended by Close: stops deliveries and hung requests
 	down   *simkit.Faults
 	ops    *simkit.Faults
@@ -159,6 +161,16 @@ func Start(cfg Config) *Server {
 	s := New(cfg)
 	s.host.Serve(s.Handler())
 	return s
+}
+
+// SetRefundStatus makes the refunds made from now on answer, and list, with
+// status (Tpay documents no list of refund statuses; "" restores
+// "correct"). A refund in any status but "correct" is not finished: it
+// sends no CHARGEBACK notification and does not end the transaction.
+func (s *Server) SetRefundStatus(status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refundStatus = status
 }
 
 // Config returns the effective configuration (defaults filled in).
