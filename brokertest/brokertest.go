@@ -158,10 +158,11 @@ func newEnv(t *testing.T, h *Harness, newStore func(t *testing.T) getpaid.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Operations in doubt are due again at once: the doubt cases run the
-	// reconciler themselves.
+	// Operations in doubt are due again at once, and one the broker shows
+	// not done is failed at once (SubmittingAfter: the engine's own tests
+	// check the wait): the doubt cases run the reconciler themselves.
 	e.eng, err = engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: e.srv.URL,
-		Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{time.Millisecond}}})
+		Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{time.Millisecond}, SubmittingAfter: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

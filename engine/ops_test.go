@@ -149,7 +149,19 @@ func TestRefundInDoubtReconciled(t *testing.T) {
 				t.Fatalf("reconciled %d before the first check was due", n)
 			}
 			now.Advance(31e9)
-			if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 1 {
+			n, err := e.eng.Reconcile(ctx, 10)
+			if tc.want == getpaid.OpFailed && err == nil {
+				// Nothing at the broker 31 s after a request whose answer
+				// was lost: it may still reach it, so not failed yet (a
+				// refund asked again would move the money twice); failed
+				// once SubmittingAfter (2 min) has passed.
+				if op, _ := e.eng.Operation(ctx, oe.Op.ID); n != 0 || op.State != getpaid.OpUnknown {
+					t.Fatalf("31 s after: reconciled %d, operation %s; want it still unknown", n, op.State)
+				}
+				now.Advance(2 * time.Minute)
+				n, err = e.eng.Reconcile(ctx, 10)
+			}
+			if err != nil || n != 1 {
 				t.Fatalf("reconcile: %d, %v", n, err)
 			}
 			op, _ := e.eng.Operation(ctx, oe.Op.ID)
@@ -591,7 +603,8 @@ func TestCaptureBaselineAfterAStaleRead(t *testing.T) {
 		t.Errorf("operation baseline %d, want 3000 (captured when it took its turn)", oe.Op.Baseline)
 	}
 	_ = e.d.SetFault(dummy.FaultNone)
-	op, q, _ := e.reconcileAfter(t, now, 31*time.Second, oe.Op.ID, h.ID)
+	// Past SubmittingAfter: a capture not found at the broker is failed.
+	op, q, _ := e.reconcileAfter(t, now, 3*time.Minute, oe.Op.ID, h.ID)
 	if op.State != getpaid.OpFailed {
 		t.Fatalf("the broker never captured the 20.00, yet the operation is %s (payment captured %d, locked %d)", op.State, q.Captured, q.Locked)
 	}

@@ -24,7 +24,9 @@ type ReconcileConfig struct {
 	// SubmittingAfter is how long an operation may stay submitting (its
 	// broker call running) before the reconciler takes it for a process
 	// that died during the call; 0 means 2 minutes (longer than any
-	// broker's HTTP timeout).
+	// broker's HTTP timeout). It is also how long after an operation began
+	// the reconciler waits before it takes "the broker shows nothing done"
+	// for failed: a request that timed out may still reach the broker.
 	SubmittingAfter time.Duration
 }
 
@@ -104,6 +106,14 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 	}
 	if err != nil || state == "" {
 		return "", err
+	}
+	if state == getpaid.OpFailed && e.now().Sub(op.CreatedAt) < e.reconcile.submittingAfter() {
+		// The broker shows nothing done yet, but a request that timed out
+		// may still reach it, or be still in its queue: failed now would
+		// be a guess (and a refund asked again would move the money
+		// twice). Asked again on the backoff until SubmittingAfter has
+		// passed since the operation began.
+		return "", nil
 	}
 	ref := ""
 	if obs != nil {
