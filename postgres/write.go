@@ -163,7 +163,9 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	if err != nil {
 		return nil, err // the caller rolls back
 	}
-	res, err := getpaid.PlanUpdate(cur, op, m, t)
+	// The change's time is taken once the row is locked: a change that
+	// waited for the lock behind another is not stamped before it.
+	res, err := getpaid.PlanUpdate(cur, op, m, now())
 	if err != nil {
 		return nil, err
 	}
