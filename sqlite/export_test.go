@@ -91,3 +91,7 @@ func BreakCommit(ctx context.Context, s *Store) error {
 	})
 	return err
 }
+
+// Checkpoint runs one checkpoint of s as its checkpointer does after a
+// commit, and reports whether it ran one.
+func Checkpoint(s *Store) bool { return s.w.cp.checkpoint() }

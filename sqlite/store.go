@@ -192,7 +192,8 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, unavailable(err)
 	}
-	cp, err := newCheckpointer(driver, dsn(path, opts, false), 200*time.Millisecond)
+	cp, err := newCheckpointer(driver, dsn(path, opts, false), 200*time.Millisecond,
+		func() bool { return sync != nil && sync.failure() != nil })
 	if err != nil {
 		if sync != nil {
 			sync.close()

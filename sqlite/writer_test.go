@@ -299,6 +299,9 @@ func TestFailedFlushStopsWrites(t *testing.T) {
 	s, _ := openTemp(t, "")
 	ctx := context.Background()
 	p := newTestPayment(t, s, "o-fsync")
+	if !sqlite.Checkpoint(s) {
+		t.Fatal("no checkpoint ran before any flush failed")
+	}
 	sqlite.FailFlush(s, errors.New("EIO"))
 	if _, err := s.UpdatePayment(ctx, p.ID, bump); !errors.Is(err, getpaid.ErrUnavailable) {
 		t.Fatalf("write whose flush failed: %v, want ErrUnavailable", err)
@@ -316,6 +319,10 @@ func TestFailedFlushStopsWrites(t *testing.T) {
 	}
 	if err := s.Ready(ctx); !errors.Is(err, getpaid.ErrUnavailable) {
 		t.Errorf("Ready after a failed flush: %v, want ErrUnavailable", err)
+	}
+	// The WAL's unflushed frames are never copied into the database file.
+	if sqlite.Checkpoint(s) {
+		t.Error("a checkpoint ran after a failed flush")
 	}
 }
 
