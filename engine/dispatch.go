@@ -30,9 +30,13 @@ type dispatcher struct {
 	stopped chan struct{}
 	results chan getpaid.DeliveryResult
 
-	mu     sync.Mutex
-	busy   map[string]int // consumer -> deliveries in flight
-	flight sync.WaitGroup
+	mu   sync.Mutex
+	busy map[string]int // consumer -> deliveries in flight
+	// unrecorded holds the deliveries claimed and not yet recorded: a
+	// claim that gets one of them again (its lease ran out while recording
+	// its outcome was slow, the database away) does not start it twice.
+	unrecorded map[string]bool
+	flight     sync.WaitGroup
 }
 
 // DefaultDeliveriesInFlight is how many attempts one consumer has running at
@@ -54,7 +58,7 @@ func newDispatcher(e *Engine, schedule []time.Duration, timeout time.Duration, i
 	return &dispatcher{
 		e: e, owner: getpaid.NewID("disp"), schedule: schedule, timeout: timeout, perConsumer: inFlight, log: e.log,
 		wakeCh: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
-		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{},
+		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{}, unrecorded: map[string]bool{},
 	}
 }
 
@@ -162,8 +166,15 @@ func (d *dispatcher) claim() bool {
 			continue // removed meanwhile: the lease runs out
 		}
 		d.mu.Lock()
-		d.busy[c.Delivery.Consumer]++
+		again := d.unrecorded[c.Delivery.ID]
+		if !again {
+			d.unrecorded[c.Delivery.ID] = true
+			d.busy[c.Delivery.Consumer]++
+		}
 		d.mu.Unlock()
+		if again {
+			continue // its attempt is in flight or being recorded
+		}
 		d.flight.Add(1)
 		go d.deliver(cons, c)
 	}
@@ -261,6 +272,11 @@ func (d *dispatcher) record(done chan<- struct{}) {
 				"n", len(batch), "err", err)
 		}
 		cancel()
+		d.mu.Lock()
+		for _, r := range batch {
+			delete(d.unrecorded, r.ID)
+		}
+		d.mu.Unlock()
 		batch = batch[:0]
 		// The consumers have room again, and a payment's next events may
 		// be due now that these are recorded.
