@@ -184,11 +184,17 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		for _, d := range page.Deliveries {
-			fmt.Fprintf(stdout, "  %s: %s after %d attempts\n", d.Consumer, d.State, d.Attempts)
 			atts, err := srv.engine.Attempts(ctx, d.ID)
 			if err != nil {
 				return err
 			}
+			fmt.Fprintf(stdout, "  %s: %s after %d attempts", d.Consumer, d.State, d.Attempts)
+			if len(atts) > d.Attempts {
+				// A replay starts the count and the schedule again; the
+				// attempts before it are still listed.
+				fmt.Fprintf(stdout, " since it was last replayed (%d in all)", len(atts))
+			}
+			fmt.Fprintln(stdout)
 			for _, a := range atts {
 				fmt.Fprintf(stdout, "    %s  %s  (%s)\n", a.At.Format(time.RFC3339), lastOutcome(a.Status, a.Error), a.Duration.Round(time.Millisecond))
 			}
