@@ -99,8 +99,8 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	// by the operation: its answer, notifications and lookups apply once.
 	var m getpaid.Mutation
 	// decide sets m for the fact given the operation it belongs to (nil if
-	// none), and reports whether the fact is a repeat.
-	decide := func(op *getpaid.Operation) (repeat bool) {
+	// none), or says the outcome without a write.
+	decide := func(op *getpaid.Operation) (skip getpaid.Outcome) {
 		m = getpaid.Mutation{EventKey: eventKey(b, obs), Cause: obs.Cause(), Apply: func(q *getpaid.Payment) (bool, error) {
 			return getpaid.Apply(q, obs)
 		}}
@@ -111,9 +111,18 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		case outcome(op, obs) == op.State:
 			// The operation ended with this very fact already (its answer,
 			// a lookup or an operator recorded it): a repeat.
-			return true
+			return getpaid.OutcomeDuplicate
+		case op.State == getpaid.OpSucceeded && outcome(op, obs) == getpaid.OpFailed:
+			// The broker says not done what ended as done (an operator's
+			// decision, most likely). Applied, the fact would only take its
+			// amount off what other refunds in flight have reserved, and
+			// that money could be refunded twice; the refund stays counted,
+			// for an operator to check.
+			e.log.ErrorContext(ctx, "the broker says an operation recorded as succeeded was not done; nothing changed: an operator should check it",
+				"operation", op.ID, "kind", op.Kind, "payment", op.PaymentID, "resolved_by", op.ResolvedBy, "broker_status", obs.BrokerStatus)
+			return getpaid.OutcomeNoChange
 		}
-		return false
+		return ""
 	}
 	var before getpaid.Status
 	// What the broker reported has happened: a caller hanging up must not
@@ -129,16 +138,16 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 		return e.mutate(context.WithoutCancel(ctx), id, checked)
 	}
-	if decide(e.operationFor(ctx, id, obs)) {
-		res.Outcome = getpaid.OutcomeDuplicate
+	if skip := decide(e.operationFor(ctx, id, obs)); skip != "" {
+		res.Outcome = skip
 		return nil
 	}
 	up, err := write()
 	if ended := (*endedError)(nil); errors.As(err, &ended) {
 		// The operation ended after it was read (its answer, a lookup or
 		// an operator): decide again knowing how.
-		if decide(ended.op) {
-			res.Outcome = getpaid.OutcomeDuplicate
+		if skip := decide(ended.op); skip != "" {
+			res.Outcome = skip
 			return nil
 		}
 		up, err = write()
