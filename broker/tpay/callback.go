@@ -20,7 +20,7 @@ func isJSON(body []byte) bool {
 }
 
 // VerifyCallback implements getpaid.CallbackVerifier: the detached JWS in
-// X-JWS-Signature over the raw body (see verifyJWS) and, for a payment
+// X-JWS-Signature over the raw body (see tpaynotify.JWSVerifier) and, for a payment
 // notification, the md5sum and the merchant id. Fetching Tpay's certificates
 // is network I/O; they are cached.
 func (b *Broker) VerifyCallback(ctx context.Context, req *getpaid.CallbackRequest) error {
@@ -45,8 +45,8 @@ func (b *Broker) verify(ctx context.Context, req *getpaid.CallbackRequest) (*tpa
 			return nil, fmt.Errorf("tpay: %w: notification for merchant %q", getpaid.ErrSignatureInvalid, n.ID)
 		}
 	}
-	if err := b.verifyJWS(ctx, req.Header.Get(SignatureHeader), req.Body); err != nil {
-		return nil, err
+	if err := b.jws.Verify(ctx, req.Header.Get(SignatureHeader), req.Body); err != nil {
+		return nil, fmt.Errorf("tpay: %w", err)
 	}
 	return n, nil
 }

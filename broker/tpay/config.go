@@ -21,13 +21,15 @@ import (
 // (brokers.md §3.1, §3.2; tpay-openapi-php ApiAction and
 // JWSVerifiedPaymentNotification).
 const (
-	ProductionURL       = "https://api.tpay.com"
-	SandboxURL          = "https://openapi.sandbox.tpay.com"
-	ProductionJWSPrefix = "https://secure.tpay.com"
-	SandboxJWSPrefix    = "https://secure.sandbox.tpay.com"
+	ProductionURL = "https://api.tpay.com"
+	SandboxURL    = "https://openapi.sandbox.tpay.com"
+	// SignatureHeader is the header carrying a notification's detached JWS.
+	SignatureHeader     = tpaynotify.SignatureHeader
+	ProductionJWSPrefix = tpaynotify.ProductionJWSPrefix
+	SandboxJWSPrefix    = tpaynotify.SandboxJWSPrefix
 	// RootCertPath is where Tpay's notification root certificate lives under
 	// the trusted prefix.
-	RootCertPath = "/x509/tpay-jws-root.pem"
+	RootCertPath = tpaynotify.RootCertPath
 )
 
 // Config holds the backend's settings; yaml names are fixed. The zero value
@@ -63,12 +65,11 @@ type Config struct {
 type Broker struct {
 	cfg        Config
 	base       string
-	prefix     string // trusted certificate prefix, no trailing slash
 	currencies []string
 	client     *http.Client
 	now        func() time.Time
 	tokens     *brokerhttp.Tokens
-	certs      certCache
+	jws        *tpaynotify.JWSVerifier
 	env        atomic.Pointer[getpaid.Env]
 }
 
@@ -139,7 +140,8 @@ func New(cfg Config) (*Broker, error) {
 	if now == nil {
 		now = time.Now
 	}
-	b := &Broker{cfg: cfg, base: base, prefix: prefix, currencies: slices.Clone(cur), client: client, now: now}
+	b := &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: client, now: now,
+		jws: tpaynotify.NewJWSVerifier(prefix, client, now)}
 	b.tokens = brokerhttp.NewTokens("tpay: oauth", now, b.fetchToken)
 	return b, nil
 }
@@ -166,7 +168,7 @@ func (b *Broker) Currencies() []string { return slices.Clone(b.currencies) }
 func (b *Broker) BaseURL() string { return b.base }
 
 // JWSPrefix is the trusted certificate prefix in use.
-func (b *Broker) JWSPrefix() string { return b.prefix }
+func (b *Broker) JWSPrefix() string { return b.jws.Prefix() }
 
 // CallbackAck answers a notification with the body TRUE; anything else makes
 // Tpay send it again.
@@ -183,7 +185,7 @@ func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 		{Name: "Notification security code (security_code)", Value: "copy from the panel: Settings > Notifications > Security code"},
 		{Name: "Notification URL (sent as callbacks.notification.url with every transaction)", Value: env.CallbackURL()},
 		{Name: "Return URLs", Value: "none in the panel: callbacks.payerUrls are sent per transaction (getpaid's /success/ and /failure/{payment id})"},
-		{Name: "Notification certificates trusted from", Value: b.prefix + " (root " + b.prefix + RootCertPath + ")"},
+		{Name: "Notification certificates trusted from", Value: b.jws.Prefix() + " (root " + b.jws.Prefix() + RootCertPath + ")"},
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
-// verify parses a notification and checks its md5sum and merchant id.
-func (b *Broker) verify(req *getpaid.CallbackRequest) (*tpaynotify.Notification, error) {
+// verify parses a notification and checks its md5sum and merchant id, then
+// the JWS over the whole body: the md5sum covers neither tr_status nor
+// tr_paid, and only the JWS keeps a genuine notification from being edited
+// there (a FALSE underpayment made TRUE and paid in full).
+func (b *Broker) verify(ctx context.Context, req *getpaid.CallbackRequest) (*tpaynotify.Notification, error) {
 	n, err := tpaynotify.ParseNotification(req.Body)
 	if err != nil {
 		return nil, fmt.Errorf("transferuj: %w", err)
@@ -21,24 +24,32 @@ func (b *Broker) verify(req *getpaid.CallbackRequest) (*tpaynotify.Notification,
 	if n.ID != strconv.Itoa(b.cfg.MerchantID) {
 		return nil, fmt.Errorf("transferuj: %w: notification for merchant %q", getpaid.ErrSignatureInvalid, n.ID)
 	}
+	if err := b.jws.Verify(ctx, req.Header.Get(tpaynotify.SignatureHeader), req.Body); err != nil {
+		return nil, fmt.Errorf("transferuj: %w", err)
+	}
 	return n, nil
 }
 
 // VerifyCallback implements getpaid.CallbackVerifier: the md5sum over id,
-// tr_id, tr_amount, tr_crc and the security code, and the merchant id.
-func (b *Broker) VerifyCallback(_ context.Context, req *getpaid.CallbackRequest) error {
-	_, err := b.verify(req)
+// tr_id, tr_amount, tr_crc and the security code, the merchant id, and the
+// detached JWS in X-JWS-Signature over the raw body (RS256, x5u under
+// jws_prefix, a certificate signed by Tpay's root fetched from under it:
+// tpaynotify.JWSVerifier). Fetching the certificates is network I/O; they
+// are cached.
+func (b *Broker) VerifyCallback(ctx context.Context, req *getpaid.CallbackRequest) error {
+	_, err := b.verify(ctx, req)
 	return err
 }
 
-// ParseCallback verifies a notification (md5sum, merchant id) and maps it:
+// ParseCallback verifies a notification (md5sum, merchant id, JWS) and maps it:
 // TRUE paid (partially when tr_paid is below tr_amount), FALSE failed (or,
 // with money held for an over- or underpayment, an advance), CHARGEBACK
-// refunded. A wrong md5sum or another merchant's notification wraps
+// refunded. A wrong md5sum or JWS, or another merchant's notification, wraps
 // getpaid.ErrSignatureInvalid; a body that cannot be read
-// getpaid.ErrMalformedCallback.
-func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
-	n, err := b.verify(req)
+// getpaid.ErrMalformedCallback; certificates that cannot be fetched give a
+// retryable *getpaid.BrokerError.
+func (b *Broker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	n, err := b.verify(ctx, req)
 	if err != nil {
 		return nil, err
 	}

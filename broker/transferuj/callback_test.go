@@ -3,19 +3,54 @@ package transferuj_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/transferuj"
+	"github.com/getpaid-go/getpaid/broker/transferuj/transferujtest"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
-// The notification vector of brokers.md §3.4 [V] (django-getpaid 1.x's
-// test), through the backend.
+var (
+	testPKI    = sync.OnceValues(tpaynotify.NewPKI)
+	foreignPKI = sync.OnceValues(tpaynotify.NewPKI)
+)
+
+// startSim runs a simulator with the shared test PKI.
+func startSim(t *testing.T, cfg transferujtest.Config) *transferujtest.Server {
+	t.Helper()
+	pki, err := testPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PKI = pki
+	sim := transferujtest.Start(cfg)
+	t.Cleanup(sim.Close)
+	return sim
+}
+
+// vector is the notification of brokers.md §3.4 [V] (django-getpaid 1.x's
+// test: merchant 1234, security code AAAAAAAA), with the JWS of a simulator
+// standing in for Tpay's certificates, and a backend trusting it.
+func vector(t *testing.T, body string) (*transferuj.Broker, *transferujtest.Server, *getpaid.CallbackRequest) {
+	t.Helper()
+	sim := startSim(t, transferujtest.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
+	req, err := sim.Signed([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA", JWSPrefix: sim.URL()}), sim, req
+}
+
+const vectorBody = "id=1234&tr_id=1&tr_date=2012-12-12+12%3A12%3A12&tr_crc=1&tr_amount=123.45&tr_paid=123.45&tr_desc=x&tr_status=TRUE&tr_error=none&tr_email=a%40b.pl&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
+
+// The notification vector of brokers.md §3.4 [V] through the backend: the
+// md5sum binds it to the merchant's security code and id.
 func TestNotificationVector(t *testing.T) {
 	t.Parallel()
-	b := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
-	body := "id=1234&tr_id=1&tr_date=2012-12-12+12%3A12%3A12&tr_crc=1&tr_amount=123.45&tr_paid=123.45&tr_desc=x&tr_status=TRUE&tr_error=none&tr_email=a%40b.pl&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
-	req := &getpaid.CallbackRequest{Body: []byte(body)}
+	b, sim, req := vector(t, vectorBody)
 	if err := b.VerifyCallback(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +59,11 @@ func TestNotificationVector(t *testing.T) {
 		o.Amount != getpaid.MustParseMoney("123.45", "PLN") || o.EventID != "1:TRUE:123.45" {
 		t.Fatalf("%+v, %v", o, err)
 	}
-	other := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "BBBBBBBB"})
+	other := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "BBBBBBBB", JWSPrefix: sim.URL()})
 	if _, err := other.ParseCallback(context.Background(), req); !errors.Is(err, getpaid.ErrSignatureInvalid) {
 		t.Fatalf("another security code: %v", err)
 	}
-	stranger := newBroker(t, transferuj.Config{MerchantID: 4321, SecurityCode: "AAAAAAAA"})
+	stranger := newBroker(t, transferuj.Config{MerchantID: 4321, SecurityCode: "AAAAAAAA", JWSPrefix: sim.URL()})
 	if _, err := stranger.ParseCallback(context.Background(), req); !errors.Is(err, getpaid.ErrSignatureInvalid) {
 		t.Fatalf("another merchant's notification: %v", err)
 	}
@@ -37,16 +72,76 @@ func TestNotificationVector(t *testing.T) {
 	}
 }
 
-// The legacy md5sum covers neither tr_status nor tr_paid: an edited replay
-// of a genuine notification passes it. That is the protocol's weakness (the
-// OpenAPI's JWS covers the whole body); ip_allowlist is the defence.
-func TestMD5CoversNotStatusOrPaid(t *testing.T) {
+// The legacy md5sum covers neither tr_status, tr_paid, tr_error nor
+// tr_currency: a genuine notification edited there passes it. Tpay signs the
+// whole body with its JWS as well, so every edit, and a notification without
+// the JWS or with one Tpay's root did not issue, is refused, whatever the
+// sender's address.
+func TestEditedNotificationRefused(t *testing.T) {
 	t.Parallel()
-	b := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA", IPAllowlist: true})
-	edited := "id=1234&tr_id=1&tr_crc=1&tr_amount=123.45&tr_paid=1.00&tr_status=CHARGEBACK&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
-	if _, err := b.ParseCallback(context.Background(), &getpaid.CallbackRequest{Body: []byte(edited)}); err != nil {
-		t.Fatalf("the md5sum was expected to pass: %v", err)
+	underpaid := strings.NewReplacer("tr_paid=123.45", "tr_paid=1.00", "tr_status=TRUE", "tr_status=FALSE",
+		"tr_error=none", "tr_error=surcharge").Replace(vectorBody)
+	b, sim, genuine := vector(t, underpaid)
+	if o, err := b.ParseCallback(context.Background(), genuine); err != nil || o.Kind != getpaid.KindAdvance {
+		t.Fatalf("the genuine underpayment: %+v, %v", o, err)
 	}
+	foreign, err := foreignPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := func(from, to string) *getpaid.CallbackRequest {
+		c := *genuine
+		c.Body = []byte(strings.Replace(string(genuine.Body), from, to, 1))
+		if string(c.Body) == string(genuine.Body) {
+			t.Fatalf("%q is not in the body", from)
+		}
+		return &c
+	}
+	withJWS := func(v string) *getpaid.CallbackRequest {
+		c := *genuine
+		c.Header = genuine.Header.Clone()
+		c.Header.Set(tpaynotify.SignatureHeader, v)
+		return &c
+	}
+	forged, err := tpaynotify.SignJWS(foreign.Key, sim.URL()+transferujtest.CertPath, genuine.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]*getpaid.CallbackRequest{
+		"FALSE made TRUE, paid in full": edited("tr_paid=1.00&tr_desc=x&tr_status=FALSE&tr_error=surcharge",
+			"tr_paid=123.45&tr_desc=x&tr_status=TRUE&tr_error=none"),
+		"FALSE made CHARGEBACK": edited("tr_status=FALSE", "tr_status=CHARGEBACK"),
+		"tr_paid raised":        edited("tr_paid=1.00", "tr_paid=123.45"),
+		"tr_currency added":     edited("&md5sum", "&tr_currency=EUR&md5sum"),
+		"no JWS":                withJWS(""),
+		"JWS of another key":    withJWS(forged),
+	}
+	for name, req := range tests {
+		if _, err := b.ParseCallback(context.Background(), req); !errors.Is(err, getpaid.ErrSignatureInvalid) {
+			t.Errorf("%s: %v, want ErrSignatureInvalid", name, err)
+		}
+		if err := b.VerifyCallback(context.Background(), req); !errors.Is(err, getpaid.ErrSignatureInvalid) {
+			t.Errorf("%s: VerifyCallback: %v, want ErrSignatureInvalid", name, err)
+		}
+	}
+}
+
+// A backend trusting Tpay's production prefix (the default) refuses a
+// simulator's JWS without fetching anything from it.
+func TestJWSPrefixDecides(t *testing.T) {
+	t.Parallel()
+	_, _, req := vector(t, vectorBody)
+	b := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
+	if _, err := b.ParseCallback(context.Background(), req); !errors.Is(err, getpaid.ErrSignatureInvalid) ||
+		!strings.Contains(err.Error(), "not under the trusted prefix https://secure.tpay.com") {
+		t.Fatalf("simulator's JWS with the production prefix: %v", err)
+	}
+}
+
+// ip_allowlist, off by default, accepts only the legacy SDKs' addresses.
+func TestIPAllowlist(t *testing.T) {
+	t.Parallel()
+	b := newBroker(t, transferuj.Config{IPAllowlist: true})
 	for ip, ok := range map[string]bool{"195.149.229.109": true, "::ffff:176.119.38.175": true, "203.0.113.9": false, "": false, "x": false} {
 		if got := b.AllowCallbackFrom(ip); got != ok {
 			t.Errorf("AllowCallbackFrom(%q) = %v", ip, got)
@@ -54,25 +149,5 @@ func TestMD5CoversNotStatusOrPaid(t *testing.T) {
 	}
 	if open := newBroker(t, transferuj.Config{}); !open.AllowCallbackFrom("203.0.113.9") {
 		t.Fatal("allowlist applied although ip_allowlist is off")
-	}
-}
-
-// The legacy notification names no currency; the md5sum would not cover a
-// tr_currency either. One added to a genuine notification is read as what
-// it says, and the payment refuses it: it never passes as the account's.
-func TestAddedCurrencyIsRefused(t *testing.T) {
-	t.Parallel()
-	b := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
-	body := "id=1234&tr_id=1&tr_crc=1&tr_amount=123.45&tr_paid=123.45&tr_status=TRUE&tr_currency=EUR&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
-	o, err := b.ParseCallback(context.Background(), &getpaid.CallbackRequest{Body: []byte(body)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Amount != getpaid.MustParseMoney("123.45", "EUR") {
-		t.Fatalf("read as %s", o.Amount)
-	}
-	p := &getpaid.Payment{ID: "1", Status: getpaid.StatusPrepared, Amount: getpaid.MustParseMoney("123.45", "PLN")}
-	if _, err := getpaid.Apply(p, o); !errors.Is(err, getpaid.ErrAmountMismatch) {
-		t.Fatalf("applied to a PLN payment: %v", err)
 	}
 }

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -47,16 +50,29 @@ type Config struct {
 	// carry none, so a Tpay account takes one currency. Default PLN.
 	Currencies []string `yaml:"currencies"`
 	// IPAllowlist accepts notifications only from the addresses Tpay's
-	// legacy SDKs list (Tpay no longer publishes a list; the md5sum is the
-	// check that always applies).
+	// legacy SDKs list (Tpay no longer publishes a list; the md5sum and the
+	// JWS are the checks that always apply).
 	IPAllowlist bool `yaml:"ip_allowlist"`
+	// JWSPrefix is the URL prefix notification certificates must come from
+	// (the root is fetched from JWSPrefix + /x509/tpay-jws-root.pem);
+	// default https://secure.tpay.com (a simulator: transferujtest's URL).
+	JWSPrefix string `yaml:"jws_prefix"`
+	// HTTPClient fetches the certificates; nil means a client with a 30 s
+	// timeout. Redirects are never followed.
+	HTTPClient *http.Client `yaml:"-"`
+	// Now is the clock of the certificate cache; nil means time.Now.
+	Now func() time.Time `yaml:"-"`
 }
+
+// certTimeout bounds fetching a notification certificate.
+const certTimeout = 30 * time.Second
 
 // Broker is the legacy Transferuj/Tpay form backend. It is safe for
 // concurrent use.
 type Broker struct {
 	cfg  Config
 	base string
+	jws  *tpaynotify.JWSVerifier
 	env  atomic.Pointer[getpaid.Env]
 }
 
@@ -114,10 +130,19 @@ func New(cfg Config) (*Broker, error) {
 		}
 		base = strings.TrimRight(cfg.APIURL, "/")
 	}
+	prefix := tpaynotify.ProductionJWSPrefix
+	if cfg.JWSPrefix != "" {
+		u, err := url.Parse(cfg.JWSPrefix)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("jws_prefix %q: want an absolute http(s) URL", cfg.JWSPrefix))
+		}
+		prefix = cfg.JWSPrefix
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("transferuj config: %w", err)
 	}
-	return &Broker{cfg: cfg, base: base}, nil
+	client := brokerhttp.NoRedirects(brokerhttp.Client(cfg.HTTPClient, 0, certTimeout))
+	return &Broker{cfg: cfg, base: base, jws: tpaynotify.NewJWSVerifier(prefix, client, cfg.Now)}, nil
 }
 
 // Provision implements getpaid.Provisioner: the form carries the backend's
@@ -154,6 +179,7 @@ func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 		{Name: "Notification URL (sent with every form as result_url/wyn_url)", Value: env.CallbackURL()},
 		{Name: "Return URLs", Value: "none in the panel: return_url and return_error_url are sent per payment (getpaid's /success/ and /failure/{payment id})"},
 		{Name: "Form md5sum", Value: b.cfg.MD5Variant + " (md5_variant)"},
+		{Name: "Notification certificates trusted from", Value: b.jws.Prefix() + " (root " + b.jws.Prefix() + tpaynotify.RootCertPath + ")"},
 		{Name: "Notification source addresses (with ip_allowlist)", Value: strings.Join(NotificationIPs(), ", ")},
 	}
 }

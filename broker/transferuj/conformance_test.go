@@ -27,10 +27,10 @@ func (b buyer) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) er
 }
 
 func harness(t *testing.T, variant, method string) *brokertest.Harness {
-	sim := transferujtest.Start(transferujtest.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant,
+	sim := startSim(t, transferujtest.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant,
 		NotifyBackoff: 5 * time.Millisecond})
-	t.Cleanup(sim.Close)
-	b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant, Method: method, APIURL: sim.URL()})
+	b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant, Method: method,
+		APIURL: sim.URL(), JWSPrefix: sim.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,9 @@ func TestConformanceGetLinkPlainMD5(t *testing.T) {
 // must match what the account expects.
 func TestMD5VariantMismatchRefused(t *testing.T) {
 	t.Parallel()
-	sim := transferujtest.Start(transferujtest.Config{MD5Variant: transferuj.VariantPlain})
-	t.Cleanup(sim.Close)
+	sim := startSim(t, transferujtest.Config{MD5Variant: transferuj.VariantPlain})
 	for variant, ok := range map[string]bool{transferuj.VariantJoined: false, transferuj.VariantPlain: true} {
-		b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant, APIURL: sim.URL()})
+		b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: variant, APIURL: sim.URL(), JWSPrefix: sim.URL()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 // Package transferuj is getpaid's backend for Tpay's legacy payment form,
 // the Transferuj.pl flow django-getpaid shipped: a signed form the buyer's
-// browser carries to https://secure.tpay.com, and an md5-signed notification.
+// browser carries to https://secure.tpay.com, and a notification signed with
+// an md5sum and a JWS.
 // The current OpenAPI is broker/tpay; both receive the same basic payment
 // notification (internal/tpaynotify).
 //
@@ -14,6 +15,8 @@
 //	api_url        where the form goes, default https://secure.tpay.com (a simulator: transferujtest)
 //	currencies     the account's one currency, default PLN (the form names none)
 //	ip_allowlist   bool: accept notifications only from the legacy SDKs' addresses
+//	jws_prefix     where notification certificates must come from, default https://secure.tpay.com
+//	               (a simulator: transferujtest's URL)
 //
 // # Flow
 //
@@ -22,18 +25,25 @@
 // return URLs from the backend's environment, the buyer's email, name and
 // language). The transaction title (tr_id) arrives with the notification.
 // ParseCallback checks the md5sum over id, tr_id, tr_amount (as sent and
-// with two decimals), tr_crc and the security code, and the merchant id, and
-// maps TRUE -> captured (partially when tr_paid is below tr_amount), FALSE ->
-// failed (an advance when Tpay holds an over- or underpayment), CHARGEBACK ->
-// refunded tr_paid. The acknowledgement is the body TRUE.
+// with two decimals), tr_crc and the security code, the merchant id, and the
+// detached JWS Tpay puts in X-JWS-Signature over the raw body (RS256, x5u
+// under jws_prefix, a certificate signed by the root fetched from
+// jws_prefix + /x509/tpay-jws-root.pem: internal/tpaynotify.JWSVerifier, as
+// broker/tpay), and maps TRUE -> captured (partially when tr_paid is below
+// tr_amount), FALSE -> failed (an advance when Tpay holds an over- or
+// underpayment), CHARGEBACK -> refunded tr_paid. The acknowledgement is the
+// body TRUE.
 //
 // # Limits
 //
 // The legacy md5sum covers neither tr_status nor tr_paid: a genuine
-// notification replayed with those edited passes it. That is the protocol's
-// weakness (the OpenAPI's JWS covers the whole body); ip_allowlist, where
-// the legacy addresses still apply, is the defence. Without API keys there is
-// no status query and no refund: a payment whose notifications were lost
-// stays prepared, and refunds are made in Tpay's panel (their CHARGEBACK
-// notifications are recorded).
+// notification edited there passes it, and only the JWS refuses it. Tpay
+// signs every notification it POSTs with the JWS (docs-api.tpay.com/webhooks)
+// and its legacy library checks it on these basic notifications (tpay-php's
+// JWSVerifiedPaymentNotification, in Tpay\OriginApi\Webhook), so one
+// without a valid JWS is refused. ip_allowlist is an extra check
+// where the legacy addresses still apply (Tpay no longer publishes a list).
+// Without API keys there is no status query and no refund: a payment whose
+// notifications were lost stays prepared, and refunds are made in Tpay's
+// panel (their CHARGEBACK notifications are recorded).
 package transferuj

@@ -137,13 +137,14 @@ func TestConfig(t *testing.T) {
 		cfg  transferuj.Config
 		want string
 	}{
-		"no merchant":       {transferuj.Config{SecurityCode: "x"}, "merchant_id"},
-		"no code":           {transferuj.Config{MerchantID: 1}, "security_code"},
-		"unknown variant":   {transferuj.Config{MerchantID: 1, SecurityCode: "x", MD5Variant: "sha1"}, "md5_variant"},
-		"unknown method":    {transferuj.Config{MerchantID: 1, SecurityCode: "x", Method: "put"}, "method"},
-		"two currencies":    {transferuj.Config{MerchantID: 1, SecurityCode: "x", Currencies: []string{"PLN", "EUR"}}, "one currency"},
-		"no cents":          {transferuj.Config{MerchantID: 1, SecurityCode: "x", Currencies: []string{"JPY"}}, "minor digits"},
-		"relative form URL": {transferuj.Config{MerchantID: 1, SecurityCode: "x", APIURL: "secure.tpay.com"}, "api_url"},
+		"no merchant":         {transferuj.Config{SecurityCode: "x"}, "merchant_id"},
+		"no code":             {transferuj.Config{MerchantID: 1}, "security_code"},
+		"unknown variant":     {transferuj.Config{MerchantID: 1, SecurityCode: "x", MD5Variant: "sha1"}, "md5_variant"},
+		"unknown method":      {transferuj.Config{MerchantID: 1, SecurityCode: "x", Method: "put"}, "method"},
+		"two currencies":      {transferuj.Config{MerchantID: 1, SecurityCode: "x", Currencies: []string{"PLN", "EUR"}}, "one currency"},
+		"no cents":            {transferuj.Config{MerchantID: 1, SecurityCode: "x", Currencies: []string{"JPY"}}, "minor digits"},
+		"relative form URL":   {transferuj.Config{MerchantID: 1, SecurityCode: "x", APIURL: "secure.tpay.com"}, "api_url"},
+		"relative JWS prefix": {transferuj.Config{MerchantID: 1, SecurityCode: "x", JWSPrefix: "secure.tpay.com"}, "jws_prefix"},
 	} {
 		if _, err := transferuj.New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", name, err, tt.want)

@@ -63,9 +63,9 @@ func (f *flow) wait(t *testing.T, id string, want getpaid.Status) *getpaid.Payme
 	return brokertest.WaitStatus(t, f.store, id, want)
 }
 
-// legacyTamperings are notifications edited where the md5sum looks: each
-// must be refused. (tr_status and tr_paid are not covered by the legacy
-// md5sum at all: see the package documentation.)
+// legacyTamperings are genuine notifications edited, their JWS kept: each
+// must be refused, by the md5sum where it looks and by the JWS elsewhere
+// (tr_status, tr_paid and tr_error, which the md5sum does not cover).
 func legacyTamperings(t *testing.T, req *getpaid.CallbackRequest) map[string]*getpaid.CallbackRequest {
 	t.Helper()
 	edit := func(f func(n *tpaynotify.Notification)) *getpaid.CallbackRequest {
@@ -86,6 +86,8 @@ func legacyTamperings(t *testing.T, req *getpaid.CallbackRequest) map[string]*ge
 		"tr_id swapped":                     edit(func(n *tpaynotify.Notification) { n.TrID = "TR-ZZZ-TST1X" }),
 		"another merchant, re-signed":       edit(func(n *tpaynotify.Notification) { n.ID = "2020"; n.Sign("demo") }),
 		"md5sum truncated":                  edit(func(n *tpaynotify.Notification) { n.MD5Sum = n.MD5Sum[:31] }),
+		"tr_status made CHARGEBACK":         edit(func(n *tpaynotify.Notification) { n.TrStatus = tpaynotify.StatusChargeback }),
+		"tr_paid lowered, surcharge":        edit(func(n *tpaynotify.Notification) { n.TrPaid, n.TrError = "1.00", tpaynotify.ErrorSurcharge }),
 		"md5sum upper-cased and changed": edit(func(n *tpaynotify.Notification) {
 			first := "f"
 			if n.MD5Sum[0] == 'f' {

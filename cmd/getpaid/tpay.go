@@ -54,10 +54,15 @@ func newTpaySimulator() (*simulator, map[string]any, error) {
 }
 
 // newTransferujSimulator runs the legacy payment form simulator, accepting
-// both request md5sum variants.
+// both request md5sum variants, with certificates of its own: the backend
+// trusts the simulator's URL as its jws_prefix.
 func newTransferujSimulator() (*simulator, map[string]any, error) {
-	sim := transferujtest.New(transferujtest.Config{})
+	pki, err := tpaytest.NewPKI()
+	if err != nil {
+		return nil, nil, err
+	}
+	sim := transferujtest.New(transferujtest.Config{PKI: pki})
 	c := sim.Config()
-	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay},
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close, pay: sim.Pay},
 		map[string]any{"merchant_id": c.MerchantID, "security_code": c.SecurityCode}, nil
 }

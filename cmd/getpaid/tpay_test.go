@@ -13,6 +13,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
 	"github.com/getpaid-go/getpaid/broker/tpay/tpaytest"
+	"github.com/getpaid-go/getpaid/broker/transferuj/transferujtest"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -68,20 +69,41 @@ func TestCallbackCheckTpay(t *testing.T) {
 	}
 }
 
-// The legacy notification is checked with the md5sum (the published vector).
+// The legacy notification is checked with the md5sum (the published vector)
+// and the JWS over the whole body (the simulator's, trusted as jws_prefix):
+// an edit the md5sum does not see (tr_status) is refused too.
 func TestCallbackCheckTransferuj(t *testing.T) {
 	t.Parallel()
-	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  transferuj:\n    merchant_id: 1234\n    security_code: AAAAAAAA\n")
-	body := "id=1234&tr_id=1&tr_date=2012-12-12+12%3A12%3A12&tr_crc=1&tr_amount=123.45&tr_paid=123.45&tr_desc=x&tr_status=TRUE&tr_error=none&tr_email=a%40b.pl&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
-	if code, out, stderr := runCLI(t, body, "callback", "check", "--config", path, "--backend", "transferuj"); code != 0 || !strings.HasPrefix(out, "valid") {
-		t.Fatalf("code %d out %q err %q", code, out, stderr)
+	sim := transferujtest.Start(transferujtest.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
+	defer sim.Close()
+	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  transferuj:\n    merchant_id: 1234\n    security_code: AAAAAAAA\n    jws_prefix: "+sim.URL()+"\n")
+	body := "id=1234&tr_id=1&tr_date=2012-12-12+12%3A12%3A12&tr_crc=1&tr_amount=123.45&tr_paid=1.00&tr_desc=x&tr_status=FALSE&tr_error=surcharge&tr_email=a%40b.pl&md5sum=21b028c2dbdcb9ca272d1cc67ed0574e"
+	req, err := sim.Signed([]byte(body))
+	if err != nil {
+		t.Fatal(err)
 	}
-	tampered := strings.Replace(body, "tr_amount=123.45", "tr_amount=923.45", 1)
-	if code, out, _ := runCLI(t, tampered, "callback", "check", "--config", path, "--backend", "transferuj"); code != 1 || !strings.HasPrefix(out, "invalid: transferuj: callback signature invalid") {
-		t.Fatalf("tampered: code %d out %q", code, out)
+	header := tpaynotify.SignatureHeader + ": " + req.Header.Get(tpaynotify.SignatureHeader)
+	tests := []struct {
+		name, body, header, ip string
+		code                   int
+		out                    string
+	}{
+		{"valid", body, header, "", 0, "valid"},
+		{"valid from any address (allowlist off)", body, header, "203.0.113.1", 0, "valid"},
+		{"tr_amount edited", strings.Replace(body, "tr_amount=123.45", "tr_amount=923.45", 1), header, "", 1, "invalid: transferuj: callback signature invalid: md5sum"},
+		{"tr_status edited", strings.NewReplacer("tr_status=FALSE", "tr_status=TRUE", "tr_paid=1.00", "tr_paid=123.45").Replace(body), header, "", 1,
+			"invalid: transferuj: callback signature invalid: JWS signature does not match"},
+		{"no JWS", body, "X-Other: 1", "", 1, "invalid: transferuj: callback signature invalid: missing X-JWS-Signature"},
 	}
-	if code, out, _ := runCLI(t, body, "callback", "check", "--config", path, "--backend", "transferuj", "--remote-ip", "203.0.113.1"); code != 0 {
-		t.Fatalf("allowlist off, any address: code %d out %q", code, out)
+	for _, tt := range tests {
+		args := []string{"callback", "check", "--config", path, "--backend", "transferuj", "--header", tt.header}
+		if tt.ip != "" {
+			args = append(args, "--remote-ip", tt.ip)
+		}
+		code, out, stderr := runCLI(t, tt.body, args...)
+		if code != tt.code || !strings.HasPrefix(out, tt.out) {
+			t.Errorf("%s: code %d out %q err %q; want %d %q", tt.name, code, out, stderr, tt.code, tt.out)
+		}
 	}
 }
 
@@ -103,8 +125,9 @@ func TestConfigCommandTpay(t *testing.T) {
 	}
 }
 
-// getpaid simulate tpay serves the API and its certificates and prints the
-// settings that point a backend at it, jws_prefix included.
+// getpaid simulate tpay (and transferuj) serves the API (the form) and its
+// certificates and prints the settings that point a backend at it,
+// jws_prefix included.
 func TestSimulateTpay(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"tpay", "transferuj"} {
@@ -124,19 +147,16 @@ func TestSimulateTpay(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
-		probe := url + "/"
-		if name == "tpay" {
-			if !strings.Contains(out.String(), "jws_prefix: "+url) || !strings.Contains(out.String(), "security_code: ") {
-				t.Fatalf("settings printed: %q", out.String())
-			}
-			probe = url + tpay.RootCertPath
+		if !strings.Contains(out.String(), "jws_prefix: "+url) || !strings.Contains(out.String(), "security_code: ") {
+			t.Fatalf("%s: settings printed: %q", name, out.String())
 		}
+		probe := url + tpay.RootCertPath
 		resp, err := http.Get(probe)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if name == "tpay" && resp.StatusCode != http.StatusOK {
+		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %s", probe, resp.Status)
 		}
 		cancel()

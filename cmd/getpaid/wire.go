@@ -32,9 +32,10 @@ type backendKind struct {
 	title      string
 	currencies []string // accepted by default
 	build      func(name string, settings yaml.Node) (getpaid.Broker, error)
-	// untimed: it calls no broker over the network (the dummy broker
-	// answers in process; the Transferuj form calls nothing), so it has no
-	// "timeout" and does not bound resume_operations_after.
+	// untimed: it makes no money operation over the network (the dummy
+	// broker answers in process; the Transferuj form only fetches
+	// notification certificates), so it has no "timeout" and does not
+	// bound resume_operations_after.
 	untimed bool
 }
 

@@ -6,8 +6,11 @@
 // or old Polish field names), checks the merchant id and the request md5sum
 // (joined with "&" or plainly concatenated, both or one of them, see
 // Config.MD5Variant), shows the buyer a payment page and sends the basic
-// payment notification to the form's result URL, form-encoded and signed
-// with the md5sum, again and again until the shop answers TRUE. Merchant
+// payment notification to the form's result URL, form-encoded, signed with
+// the md5sum and with a detached RS256 JWS in X-JWS-Signature (its own root
+// and signing certificates, served under /x509/, so a backend with
+// jws_prefix = URL() checks the whole chain), again and again until the
+// shop answers TRUE. Merchant
 // refunds made "in the panel" send CHARGEBACK notifications (Chargeback).
 // Notification and NotificationOf build signed notifications for tests (of
 // the registered transaction, or of one for another tr_amount); like the

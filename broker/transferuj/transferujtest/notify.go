@@ -26,12 +26,42 @@ func (s *Server) bodyLocked(t *transaction, status, trErr string, paid int64) []
 	return n.Encode()
 }
 
+// header signs body like Tpay: X-JWS-Signature with the simulator's
+// certificate as x5u.
+func (s *Server) header(body []byte) (http.Header, error) {
+	jws, err := tpaynotify.SignJWS(s.cfg.PKI.Key, s.URL()+CertPath, body)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.Set(tpaynotify.SignatureHeader, jws)
+	return h, nil
+}
+
 // notifyLocked sends a notification of t to its result URL; s.mu is held.
 func (s *Server) notifyLocked(t *transaction, status, trErr string, paid int64) {
 	if t.ResultURL == "" {
 		return
 	}
-	s.sender.Send(t.Title, status, t.ResultURL, s.bodyLocked(t, status, trErr, paid), nil)
+	body := s.bodyLocked(t, status, trErr, paid)
+	h, err := s.header(body)
+	if err != nil {
+		return
+	}
+	s.sender.Send(t.Title, status, t.ResultURL, body, h)
+}
+
+// Signed is the request Tpay would send with body: the body as it is, with
+// the simulator's JWS over it. For tests of bodies the simulator does not
+// make (published vectors) and of tampering: an edited body keeps the JWS
+// of the original only if the test copies the header.
+func (s *Server) Signed(body []byte) (*getpaid.CallbackRequest, error) {
+	h, err := s.header(body)
+	if err != nil {
+		return nil, err
+	}
+	return &getpaid.CallbackRequest{Method: http.MethodPost, Header: h, Query: url.Values{}, Body: body, RemoteIP: "195.149.229.109"}, nil
 }
 
 // Chargeback returns amount of the paid transaction registered with crc to
@@ -53,7 +83,7 @@ func (s *Server) Chargeback(crc string, amount getpaid.Money) error {
 }
 
 // Notification builds the notification Tpay would send for the transaction
-// registered with crc, signed for real, without sending it or changing the
+// registered with crc, signed for real (md5sum and JWS), without sending it or changing the
 // transaction: status (TRUE, FALSE, CHARGEBACK, ...) reporting paid as
 // tr_paid against the transaction's tr_amount, with tr_error surcharge when
 // TRUE or FALSE report less and overpay when they report more. Use it for
@@ -97,9 +127,7 @@ func (s *Server) notification(crc, status string, amount *getpaid.Money, paid ge
 			trErr = tpaynotify.ErrorOverpay
 		}
 	}
-	body := s.bodyLocked(&view, status, trErr, paid.Minor)
-	return &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
-		Query: url.Values{}, Body: body, RemoteIP: "195.149.229.109"}, nil
+	return s.Signed(s.bodyLocked(&view, status, trErr, paid.Minor))
 }
 
 // Pay acts as the buyer sent on by rd (the form Prepare built): it takes the

@@ -18,8 +18,9 @@ import (
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
-// Handler serves the payment panel: the form endpoint at "/" (GET or POST)
-// and the buyer's page at /pay/{title}.
+// Handler serves the payment panel: the form endpoint at "/" (GET or POST),
+// the buyer's page at /pay/{title} and the notification certificates under
+// /x509/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	forms := edge.NewLimiter(edge.LimiterConfig{})
@@ -28,7 +29,19 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /{$}", form)
 	mux.Handle("GET /pay/{title}", edge.Page(http.HandlerFunc(s.page)))
 	mux.Handle("POST /pay/{title}", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.choose)))
+	mux.HandleFunc("GET /x509/{file}", s.cert)
 	return mux
+}
+
+// cert serves the root and signing certificates.
+func (s *Server) cert(w http.ResponseWriter, r *http.Request) {
+	pem, ok := s.certs["/x509/"+r.PathValue("file")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	_, _ = w.Write(pem)
 }
 
 // pick returns the first non-empty value among the names (current, then old).

@@ -35,7 +35,15 @@ type Config struct {
 	NotifyBackoff, NotifyMaxBackoff time.Duration
 	NotifyAttempts                  int          // per notification; default 8
 	HTTPClient                      *http.Client // sends notifications; default 10 s timeout
+	// PKI signs notifications (the JWS in X-JWS-Signature); nil mints one
+	// in New.
+	PKI *tpaynotify.PKI
 }
+
+// CertPath is where the simulator serves its signing certificate (the x5u of
+// its notifications), like Tpay's notifications-jws.pem; the root is at
+// tpaynotify.RootCertPath. A backend with jws_prefix = URL() trusts them.
+const CertPath = "/x509/notifications-jws.pem"
 
 type transaction struct {
 	Title, CRC          string
@@ -59,9 +67,11 @@ type Server struct {
 	life    *simkit.Life // ended by Close: stops deliveries and hung requests
 	down    *simkit.Faults
 	sender  *tpaynotify.Sender
+	certs   map[string][]byte // path -> PEM
 }
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
+// It panics if it cannot mint its certificates (Config.PKI avoids that).
 func New(cfg Config) *Server {
 	if cfg.MerchantID == 0 {
 		cfg.MerchantID = 1010
@@ -72,8 +82,16 @@ func New(cfg Config) *Server {
 	if cfg.Currency == "" {
 		cfg.Currency = "PLN"
 	}
+	if cfg.PKI == nil {
+		pki, err := tpaynotify.NewPKI()
+		if err != nil {
+			panic(fmt.Sprintf("transferujtest: minting certificates: %v", err))
+		}
+		cfg.PKI = pki
+	}
 	life := simkit.NewLife()
-	return &Server{cfg: cfg, byTitle: map[string]*transaction{}, byCRC: map[string]*transaction{}, life: life,
+	return &Server{cfg: cfg, certs: map[string][]byte{tpaynotify.RootCertPath: tpaynotify.PEM(cfg.PKI.Root), CertPath: tpaynotify.PEM(cfg.PKI.Cert)},
+		byTitle: map[string]*transaction{}, byCRC: map[string]*transaction{}, life: life,
 		down: simkit.NewFaults(life, time.Minute, func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		}, func(w http.ResponseWriter, _ *http.Request) {
@@ -95,7 +113,7 @@ func (s *Server) Config() Config { return s.cfg }
 // SetBaseURL sets the absolute URL the simulator is reachable at.
 func (s *Server) SetBaseURL(u string) { s.host.SetBaseURL(u) }
 
-// URL is the simulator's base URL: the backend's api_url.
+// URL is the simulator's base URL: the backend's api_url and jws_prefix.
 func (s *Server) URL() string { return s.host.URL() }
 
 // SetFailure makes the payment panel fail: "" healthy, "5xx" answer 503,

@@ -1,4 +1,4 @@
-package tpay
+package tpaynotify
 
 import (
 	"bytes"
@@ -20,8 +20,21 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// SignatureHeader is the header carrying a notification's detached JWS.
-const SignatureHeader = "X-JWS-Signature"
+// Tpay signs every notification it POSTs, the OpenAPI's and the legacy
+// form's alike, with a detached JWS (docs-api.tpay.com/webhooks; the
+// JWSVerifiedPaymentNotification of tpay-openapi-php and of the legacy
+// tpay-php): these are where its certificates live.
+const (
+	// SignatureHeader is the header carrying a notification's detached JWS.
+	SignatureHeader = "X-JWS-Signature"
+	// ProductionJWSPrefix and SandboxJWSPrefix are where Tpay's
+	// notification certificates live.
+	ProductionJWSPrefix = "https://secure.tpay.com"
+	SandboxJWSPrefix    = "https://secure.sandbox.tpay.com"
+	// RootCertPath is where Tpay's notification root certificate lives under
+	// the trusted prefix.
+	RootCertPath = "/x509/tpay-jws-root.pem"
+)
 
 const (
 	certTTL      = 2 * time.Hour // how long a fetched certificate is trusted before it is fetched again (Tpay's SDK: 7200 s)
@@ -45,8 +58,32 @@ type detachedJWS struct {
 }
 
 func sigInvalid(format string, args ...any) error {
-	return fmt.Errorf("tpay: %w: "+format, append([]any{getpaid.ErrSignatureInvalid}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{getpaid.ErrSignatureInvalid}, args...)...)
 }
+
+// JWSVerifier checks the detached JWS of Tpay's notifications against the
+// certificates under one trusted prefix, which it fetches and caches. It is
+// safe for concurrent use.
+type JWSVerifier struct {
+	prefix string // no trailing slash
+	client *http.Client
+	now    func() time.Time
+	certs  certCache
+}
+
+// NewJWSVerifier returns a verifier trusting certificates under prefix (an
+// absolute URL; a trailing slash is ignored), fetched with client, which
+// must not follow redirects; now is the clock of the certificate cache (nil
+// means time.Now).
+func NewJWSVerifier(prefix string, client *http.Client, now func() time.Time) *JWSVerifier {
+	if now == nil {
+		now = time.Now
+	}
+	return &JWSVerifier{prefix: strings.TrimRight(prefix, "/"), client: client, now: now}
+}
+
+// Prefix is the trusted certificate prefix, without a trailing slash.
+func (v *JWSVerifier) Prefix() string { return v.prefix }
 
 // b64 decodes base64url with or without padding.
 func b64(s string) ([]byte, error) {
@@ -99,13 +136,14 @@ func trusted(prefix, x5u string) bool {
 	return strings.HasPrefix(u.Path, base) && !strings.Contains(u.Path, "/../") && !strings.HasSuffix(u.Path, "/..")
 }
 
-// verifyJWS checks a notification's detached JWS over the raw body: RS256,
+// Verify checks a notification's detached JWS (the X-JWS-Signature value)
+// over the raw body: RS256,
 // an x5u under the trusted prefix, a certificate signed by Tpay's root
 // (fetched from under the prefix, both cached), and the signature over
 // base64url(header) + "." + base64url(body). A bad signature wraps
 // getpaid.ErrSignatureInvalid; a certificate that cannot be fetched is a
 // retryable *getpaid.BrokerError (Tpay sends the notification again).
-func (b *Broker) verifyJWS(ctx context.Context, header string, body []byte) error {
+func (v *JWSVerifier) Verify(ctx context.Context, header string, body []byte) error {
 	j, err := parseJWS(header)
 	if err != nil {
 		return err
@@ -113,21 +151,21 @@ func (b *Broker) verifyJWS(ctx context.Context, header string, body []byte) erro
 	if j.header.Alg != "RS256" {
 		return sigInvalid("JWS alg %q, want RS256", j.header.Alg)
 	}
-	if !trusted(b.prefix, j.header.X5U) {
-		return sigInvalid("certificate URL %q is not under the trusted prefix %s", j.header.X5U, b.prefix)
+	if !trusted(v.prefix, j.header.X5U) {
+		return sigInvalid("certificate URL %q is not under the trusted prefix %s", j.header.X5U, v.prefix)
 	}
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	if j.payload != "" && strings.TrimRight(j.payload, "=") != payload {
 		return sigInvalid("JWS payload is not the notification body")
 	}
 	digest := sha256.Sum256([]byte(j.protected + "." + payload))
-	rootURL := b.prefix + RootCertPath
+	rootURL := v.prefix + RootCertPath
 	for attempt := 0; ; attempt++ {
-		leaf, leafAge, err := b.certs.get(ctx, b, j.header.X5U, attempt > 0)
+		leaf, leafAge, err := v.certs.get(ctx, v, j.header.X5U, attempt > 0)
 		if err != nil {
 			return err
 		}
-		root, rootAge, err := b.certs.get(ctx, b, rootURL, attempt > 0)
+		root, rootAge, err := v.certs.get(ctx, v, rootURL, attempt > 0)
 		if err != nil {
 			return err
 		}
@@ -176,7 +214,7 @@ type certEntry struct {
 
 // get returns the certificate at u and its age, fetching it when absent,
 // older than certTTL, or (with refresh) older than certRefetch.
-func (c *certCache) get(ctx context.Context, b *Broker, u string, refresh bool) (*x509.Certificate, time.Duration, error) {
+func (c *certCache) get(ctx context.Context, v *JWSVerifier, u string, refresh bool) (*x509.Certificate, time.Duration, error) {
 	for {
 		c.mu.Lock()
 		if c.entries == nil {
@@ -201,7 +239,7 @@ func (c *certCache) get(ctx context.Context, b *Broker, u string, refresh bool) 
 			refresh = false // just fetched
 			continue
 		}
-		now := b.now()
+		now := v.now()
 		if e != nil && e.cert != nil {
 			age := now.Sub(e.fetched)
 			if age < certTTL && (!refresh || age < certRefetch) {
@@ -218,11 +256,11 @@ func (c *certCache) get(ctx context.Context, b *Broker, u string, refresh bool) 
 		ch := make(chan struct{})
 		e.inflight = ch
 		c.mu.Unlock()
-		cert, err := b.fetchCert(ctx, u)
+		cert, err := v.fetchCert(ctx, u)
 		c.mu.Lock()
 		e.inflight, e.err = nil, err
 		if err == nil {
-			e.cert, e.fetched = cert, b.now()
+			e.cert, e.fetched = cert, v.now()
 		} else if e.cert == nil && c.entries[u] == e {
 			delete(c.entries, u) // keep no failures: x5u is chosen by the sender
 		}
@@ -256,13 +294,13 @@ func (c *certCache) evictLocked() {
 }
 
 // fetchCert downloads a PEM certificate.
-func (b *Broker) fetchCert(ctx context.Context, u string) (*x509.Certificate, error) {
+func (v *JWSVerifier) fetchCert(ctx context.Context, u string) (*x509.Certificate, error) {
 	const op = "tpay: fetch certificate"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, &getpaid.BrokerError{Op: op, Err: err}
 	}
-	resp, err := b.client.Do(req)
+	resp, err := v.client.Do(req)
 	if err != nil {
 		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s: %w", u, err)}
 	}

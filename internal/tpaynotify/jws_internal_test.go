@@ -1,4 +1,4 @@
-package tpay
+package tpaynotify
 
 import (
 	"errors"
