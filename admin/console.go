@@ -276,6 +276,8 @@ func reason(err error) string {
 			msg += ". The broker's answer was lost; it is being reconciled (or resolve it below)."
 		case errors.Is(err, getpaid.ErrOperationFailed):
 			msg += ". The broker refused it."
+		case errors.Is(err, getpaid.ErrOperationInProgress):
+			msg += ": this form was sent before and the broker has not answered yet; its outcome will show on the payment's page."
 		}
 		return msg
 	case errors.As(err, &fe):
