@@ -196,7 +196,9 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", err.Error())...)
 		d.Error = reason(err)
-		d.Key = newActionKey() // a new try is a new request
+		if !sameRequest(err, d.Key) {
+			d.Key = newActionKey() // a new try is a new request
+		}
 		if latest, lerr := c.svc.Payment(ctx, p.ID); lerr == nil {
 			d.P = latest
 		}
@@ -248,6 +250,16 @@ func (c *Console) act(ctx context.Context, s *session, d *confirmPage) (string, 
 		return res.Operation.ID, nil
 	}
 	return "", nil
+}
+
+// sameRequest reports whether a refusal is about the operation the form's
+// key made, still at the broker or in doubt: the page answering it keeps
+// the key, so confirming there again (after a double click, or a lost
+// answer) is the same request, answered again, and not a second refund.
+// A failed operation is over: trying again is a new request.
+func sameRequest(err error, key string) bool {
+	var oe *getpaid.OperationError
+	return errors.As(err, &oe) && oe.Op != nil && oe.Op.IdempotencyKey == key && !oe.Op.State.Final()
 }
 
 // statusOf is the HTTP status of a refused action's page.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // User is a console user: a name and the bcrypt hash of the password
@@ -100,9 +102,10 @@ func (s *sessions) end(tok string) {
 }
 
 // Login throttling: after FreeFailures wrong passwords for one user name or
-// from one address, each further try must wait, doubling from 2 s up to
-// 5 minutes; a success clears the user's and the address's count, and a
-// count is forgotten after an hour without failures.
+// from one address (an IPv6 address by its /64), each further try must
+// wait, doubling from 2 s up to 5 minutes, however many are sent at once;
+// a success clears the user's and the address's count, and a count is
+// forgotten after an hour without failures.
 const (
 	FreeFailures = 5
 	firstWait    = 2 * time.Second
@@ -122,8 +125,13 @@ type failures struct {
 	until time.Time // no try before then
 }
 
-// wait reports how long the caller must still wait before trying keys.
-func (l *limiter) wait(now time.Time, keys ...string) time.Duration {
+// try reports how long the caller must still wait before trying keys or,
+// when it need not wait, counts the try as a failure until succeed clears
+// it. Counting before the password is compared, under the same lock as the
+// check, is what bounds tries made at once: a check that only looked
+// would let every request in flight through while the slow comparisons of
+// the first ones run.
+func (l *limiter) try(now time.Time, keys ...string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var w time.Duration
@@ -132,13 +140,14 @@ func (l *limiter) wait(now time.Time, keys ...string) time.Duration {
 			w = max(w, f.until.Sub(now))
 		}
 	}
+	if w == 0 {
+		l.fail(now, keys...)
+	}
 	return w
 }
 
-// fail records a failed login for keys.
+// fail records a failed login for keys. l.mu is held.
 func (l *limiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if len(l.m) > 10000 {
 		for k, f := range l.m {
 			if now.Sub(f.last) > forgetAfter {
@@ -168,6 +177,14 @@ func (l *limiter) succeed(keys ...string) {
 	for _, k := range keys {
 		delete(l.m, k)
 	}
+}
+
+// throttleKeys are the limiter's keys of a sign-in: the name's hash (a
+// name of any length costs the same few bytes) and the client's address,
+// an IPv6 address by its /64, the block one subscriber usually holds.
+func throttleKeys(name, ip string) []string {
+	sum := sha256.Sum256([]byte(name))
+	return []string{"user:" + string(sum[:]), "ip:" + edge.Key(ip).String()}
 }
 
 // checkPassword compares password with user's hash in constant time; an
@@ -239,8 +256,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.forbidden(w, r)
 		return
 	}
-	keys := []string{"user:" + name, "ip:" + ip}
-	if wait := c.limit.wait(now, keys...); wait > 0 {
+	keys := throttleKeys(name, ip)
+	if wait := c.limit.try(now, keys...); wait > 0 {
 		secs := int(wait.Round(time.Second) / time.Second)
 		w.Header().Set("Retry-After", fmt.Sprint(max(secs, 1)))
 		c.audit(r, name, "login", "throttled", "wait", wait.Round(time.Second).String())
@@ -248,7 +265,6 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !c.checkPassword(name, r.PostFormValue("password")) {
-		c.limit.fail(now, keys...)
 		c.audit(r, name, "login", "failed")
 		c.renderLogin(w, r, http.StatusUnauthorized, name, "Wrong name or password.")
 		return

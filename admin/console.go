@@ -189,8 +189,15 @@ func (c *Console) clientIP(r *http.Request) string {
 	return host
 }
 
+// maxAuditName bounds the user name an audit line shows: a sign-in form
+// may post a name of any length, and the log must not grow by it.
+const maxAuditName = 128
+
 // audit writes one audit line: who did what, from where, and how it went.
 func (c *Console) audit(r *http.Request, user, action, result string, kv ...any) {
+	if len(user) > maxAuditName {
+		user = strings.ToValidUTF8(user[:maxAuditName], "") + "…"
+	}
 	args := append([]any{"user", user, "action", action, "result", result, "ip", c.clientIP(r), "at", c.now().UTC().Format(time.RFC3339Nano)}, kv...)
 	c.auditLog.InfoContext(r.Context(), "admin audit", args...)
 }
@@ -269,6 +276,8 @@ func reason(err error) string {
 			msg += ". The broker's answer was lost; it is being reconciled (or resolve it below)."
 		case errors.Is(err, getpaid.ErrOperationFailed):
 			msg += ". The broker refused it."
+		case errors.Is(err, getpaid.ErrOperationInProgress):
+			msg += ": this form was sent before and the broker has not answered yet; its outcome will show on the payment's page."
 		}
 		return msg
 	case errors.As(err, &fe):

@@ -81,6 +81,13 @@ func testHash(t testing.TB) string {
 // when nil) with one dummy backend. opts adjust the console's config.
 func newEnv(t *testing.T, store getpaid.Store, secure bool, opts ...func(*admin.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, store, secure, nil, opts...)
+}
+
+// newEnvWith is newEnv with the dummy broker seen through wrap (nil: as
+// it is), for a broker that misbehaves in a way the dummy cannot.
+func newEnvWith(t *testing.T, store getpaid.Store, secure bool, wrap func(*dummy.Broker) getpaid.Broker, opts ...func(*admin.Config)) *env {
+	t.Helper()
 	if store == nil {
 		store = memory.New()
 	}
@@ -94,7 +101,11 @@ func newEnv(t *testing.T, store getpaid.Store, secure bool, opts ...func(*admin.
 	}
 	t.Cleanup(func() { _ = d.Close() })
 	e.dummy = d
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Title: "Dummy", Broker: d})
+	var br getpaid.Broker = d
+	if wrap != nil {
+		br = wrap(d)
+	}
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Title: "Dummy", Broker: br})
 	if err != nil {
 		t.Fatal(err)
 	}
