@@ -84,6 +84,13 @@ func New(cfg Config) (*Endpoint, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", cfg.URL)
 	}
+	if u.User != nil {
+		// The URL names the endpoint everywhere: in every delivery stored,
+		// the console, the tools and the logs. The signature is what
+		// authenticates getpaid to the endpoint.
+		u.User = nil
+		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", u.Redacted())
+	}
 	if len(cfg.Secrets) == 0 || len(cfg.Secrets) > 2 {
 		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", cfg.URL)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -127,12 +128,15 @@ func TestEndpointFailures(t *testing.T) {
 	}
 	for _, cfg := range []webhook.Config{
 		{URL: "ftp://x", Secrets: []string{webhook.NewSecret()}},
+		{URL: "https://user:pass@x.example/hook", Secrets: []string{webhook.NewSecret()}},
 		{URL: "https://x.example"},
 		{URL: "https://x.example", Secrets: []string{"nope"}},
 		{URL: "https://x.example", Secrets: []string{webhook.NewSecret()}, Events: []getpaid.EventType{"payment.paid"}},
 	} {
 		if _, err := webhook.New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
+		} else if strings.Contains(err.Error(), "pass") {
+			t.Errorf("New(%+v): %v shows the URL's password", cfg, err)
 		}
 	}
 }
