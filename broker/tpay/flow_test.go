@@ -218,19 +218,27 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// paidAtTpay is a payment of 50.00 paid at a new simulator, as getpaid has
+// recorded it, and the broker and simulator behind it.
+func paidAtTpay(t *testing.T) (*tpaytest.Server, *tpay.Broker, *getpaid.Payment) {
+	t.Helper()
+	sim, _ := recordedSim(t, tpaytest.Config{})
+	b := newBroker(t, sim, nil)
+	p := prepared(t, b, getpaid.MustParseMoney("50.00", "PLN"))
+	if err := sim.Pay(context.Background(), p.Redirect, tpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	p.Status, p.Captured = getpaid.StatusPaid, 5000
+	return sim, b, p
+}
+
 // A refund Tpay answers in a status getpaid does not know may be under way:
 // the refund is in doubt (Happened), never failed, and a lookup does not
 // guess either. A refund answered with a failure word did nothing.
 func TestRefundInAStatusNotKnown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sim, _ := recordedSim(t, tpaytest.Config{})
-	b := newBroker(t, sim, nil)
-	p := prepared(t, b, getpaid.MustParseMoney("50.00", "PLN"))
-	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
-		t.Fatal(err)
-	}
-	p.Status, p.Captured = getpaid.StatusPaid, 5000
+	sim, b, p := paidAtTpay(t)
 	five := getpaid.MustParseMoney("5.00", "PLN")
 	for _, tc := range []struct {
 		status   string
@@ -258,13 +266,7 @@ func TestRefundInAStatusNotKnown(t *testing.T) {
 func TestFetchOperation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sim, _ := recordedSim(t, tpaytest.Config{})
-	b := newBroker(t, sim, nil)
-	p := prepared(t, b, getpaid.MustParseMoney("50.00", "PLN"))
-	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
-		t.Fatal(err)
-	}
-	p.Status, p.Captured = getpaid.StatusPaid, 5000
+	_, b, p := paidAtTpay(t)
 	five := getpaid.MustParseMoney("5.00", "PLN")
 	op := &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: five}
 	if _, err := b.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op}); !errors.Is(err, getpaid.ErrNotFound) {
