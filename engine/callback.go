@@ -112,6 +112,11 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			// The operation ended with this very fact already (its answer,
 			// a lookup or an operator recorded it): a repeat.
 			return getpaid.OutcomeDuplicate
+		case outcome(op, obs) == getpaid.OpPending:
+			// Accepted, says the broker late, of an operation that has
+			// ended: nothing to add (a reservation made now would never
+			// be released).
+			return getpaid.OutcomeNoChange
 		case op.State == getpaid.OpSucceeded && outcome(op, obs) == getpaid.OpFailed:
 			// The broker says not done what ended as done (an operator's
 			// decision, most likely). Applied, the fact would only take its

@@ -11,13 +11,23 @@ import (
 	"github.com/getpaid-go/getpaid/memory"
 )
 
-// The broker saying a refund failed after an operator resolved it as
-// succeeded changes nothing: the refund stays counted for the operator to
+// The broker's late word on a refund an operator resolved as succeeded
+// changes nothing. "Failed": the refund stays counted for the operator to
 // check, and above all another refund still in flight keeps its
 // reservation (the failed refund's amount taken off what is reserved would
-// free it, and the money could be refunded twice).
-func TestRefundFailedAfterResolvedSucceeded(t *testing.T) {
+// free it, and the money could be refunded twice). "Started" (accepted):
+// the refund has ended, and a reservation for it would never be released.
+func TestLateWordOnAResolvedRefund(t *testing.T) {
 	t.Parallel()
+	for _, notice := range []string{"refund-failed", "refund-started"} {
+		t.Run(notice, func(t *testing.T) {
+			t.Parallel()
+			lateWordOnAResolvedRefund(t, notice)
+		})
+	}
+}
+
+func lateWordOnAResolvedRefund(t *testing.T, notice string) {
 	gb := &gatedBroker{refund: newGate(), lookup: newGate()}
 	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: memory.New()},
 		func(d *dummy.Broker) getpaid.Broker { gb.Broker = d; return gb })
@@ -46,7 +56,7 @@ func TestRefundFailedAfterResolvedSucceeded(t *testing.T) {
 	if before.Refunded != 400 || before.RefundAsked != 300 {
 		t.Fatalf("before the notification: refunded %d, asked %d; want 400 and 300", before.Refunded, before.RefundAsked)
 	}
-	res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund-failed " + p.ID + " " + a.ID)})
+	res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte(notice + " " + p.ID + " " + a.ID)})
 	if err != nil {
 		t.Fatalf("notification: %v", err)
 	}

@@ -53,8 +53,9 @@ func (g *gatedBroker) FetchOperation(ctx context.Context, req *getpaid.Operation
 
 // ParseCallback reads the body "refund-notice <payment> <operation>" as the
 // broker's notification that it refunded 4.00 under that operation, with
-// the event id its answer and lookup carry, and "refund-failed <payment>
-// <operation>" as its notification that the refund of 4.00 failed.
+// the event id its answer and lookup carry; "refund-failed <payment>
+// <operation>" and "refund-started <payment> <operation>" as its
+// notifications that that refund of 4.00 failed, or was accepted.
 func (g *gatedBroker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
 	if f := strings.Fields(string(req.Body)); len(f) == 3 && f[0] == "refund-notice" {
 		return &getpaid.Observation{PaymentID: f[1], OperationID: f[2], Kind: getpaid.KindRefunded, EventID: "refund:" + f[2],
@@ -62,6 +63,9 @@ func (g *gatedBroker) ParseCallback(ctx context.Context, req *getpaid.CallbackRe
 	} else if len(f) == 3 && f[0] == "refund-failed" {
 		return &getpaid.Observation{PaymentID: f[1], OperationID: f[2], Kind: getpaid.KindRefundFailed, EventID: "refund-failed:" + f[2],
 			Amount: getpaid.MustParseMoney("4.00", "PLN"), BrokerStatus: "rejected"}, nil
+	} else if len(f) == 3 && f[0] == "refund-started" {
+		return &getpaid.Observation{PaymentID: f[1], OperationID: f[2], Kind: getpaid.KindRefundStarted, EventID: "refund-started:" + f[2],
+			Amount: getpaid.MustParseMoney("4.00", "PLN"), BrokerStatus: "pending"}, nil
 	}
 	return g.Broker.ParseCallback(ctx, req)
 }
