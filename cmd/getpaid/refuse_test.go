@@ -124,3 +124,21 @@ func TestRedactHidesPasswords(t *testing.T) {
 		}
 	}
 }
+
+// A demo that cannot take its address leaves no data folder behind.
+func TestDemoAddressInUseCreatesNothing(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	data := filepath.Join(t.TempDir(), "getpaid-data")
+	code, _, stderr := runCLI(t, "", "demo", "--data", data, "--addr", busy.Addr().String())
+	if code != 1 || !strings.Contains(stderr, "demo: --addr: listen tcp "+busy.Addr().String()) {
+		t.Fatalf("code %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Fatalf("the data folder was made: %v", err)
+	}
+}
