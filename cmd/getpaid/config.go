@@ -59,7 +59,11 @@ type fileConfig struct {
 	// Limits bounds what anyone may make the server spend.
 	Limits limitsConfig `yaml:"limits"`
 
-	source string // the file it was read from, for messages
+	source string     // the file it was read from, for messages
+	root   *yaml.Node // the settings as read, to say where one was set (at)
+	// existing opens only a database that exists, never creating or
+	// migrating it (the record tools: they read a server's database).
+	existing bool
 }
 
 // webhookConfig is one merchant endpoint of getpaid.yaml.
@@ -128,7 +132,7 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	if err := decodeStrict(root, &c, ""); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	c.source = source
+	c.source, c.root = source, root
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8000"
 	}
@@ -274,6 +278,46 @@ func lookupKey(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// at says where the setting at path was set: "line 7", or the environment
+// variable that set it; "" when it was not set. path is dotted, with list
+// indexes: "webhooks[1].secrets[0]", "admin.audit_log". When the setting
+// itself was not set, the closest enclosing one that was is named.
+func (c *fileConfig) at(path string) string {
+	n, found := c.root, ""
+	if n == nil {
+		return ""
+	}
+	for _, part := range strings.Split(path, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		if n.Kind != yaml.MappingNode {
+			return found
+		}
+		if n = lookupKey(n, key); n == nil {
+			return found
+		}
+		found = where(n)
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(idx)
+			if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+				return found
+			}
+			n, found = n.Content[i], where(n.Content[i])
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return found
+}
+
+// settingErr is an error about the setting at path (see at), naming the
+// file, where in it (or the environment variable) and the setting.
+func (c *fileConfig) settingErr(path string, err error) error {
+	if w := c.at(path); w != "" {
+		return fmt.Errorf("%s: %s: %s: %w", c.source, w, path, err)
+	}
+	return fmt.Errorf("%s: %s: %w", c.source, path, err)
 }
 
 // where names where a node came from: "line 7" or "GETPAID_BASE_URL".

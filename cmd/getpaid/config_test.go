@@ -57,6 +57,15 @@ backends:
 		{"duplicate key", file + "listen: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 12"}},
 		{"not yaml", "listen: [\n", nil, []string{"getpaid.yaml:"}},
 		{"yaml syntax error names its line", file + "  tpay:\n    a: b\n     c: d\n", nil, []string{"getpaid.yaml: line 14: mapping values are not allowed"}},
+		{"environment: a webhook refused", file, []string{"GETPAID_WEBHOOKS=[{url: ftp://x, secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]"},
+			[]string{"getpaid.yaml: GETPAID_WEBHOOKS: webhooks[0]: webhook: url"}},
+		{"environment: an API key twice", file, []string{"GETPAID_API_KEYS=server-api-key-0123456789,server-api-key-0123456789"},
+			[]string{"getpaid.yaml: GETPAID_API_KEYS: api_keys[1]: the key 2 is the key 1 again"}},
+		{"environment: a backend's kind", file, []string{"GETPAID_BACKEND_DUMMY_KIND=[dummy]"}, []string{"getpaid.yaml: GETPAID_BACKEND_DUMMY_KIND: backends.dummy.kind: want one value, not a list"}},
+		{"a backend's kind twice", file + "  other:\n    kind: payu\n    kind: dummy\n", nil, []string{"getpaid.yaml: line 14: backends.other.kind is set twice"}},
+		{"a backend's title a mapping", file + "  other:\n    kind: dummy\n    title: {pl: Płatność}\n", nil, []string{"getpaid.yaml: line 14: backends.other.title: want one value, not a mapping"}},
+		{"a backend's kind empty", file + "  other:\n    kind:\n", nil, []string{"getpaid.yaml: line 13: backends.other.kind: want one value, not nothing"}},
+		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +73,12 @@ backends:
 			c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), tt.env)
 			if err == nil {
 				_, err = buildRegistry(c)
+			}
+			if err == nil {
+				err = checkServerConfig(c)
+			}
+			if err == nil {
+				_, err = engineConfig(c)
 			}
 			if err == nil {
 				t.Fatal("accepted")

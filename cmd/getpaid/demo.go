@@ -41,12 +41,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("demo: --base-url %s: the demo is served at the root of its address; give a URL without a path", *baseURL)
 		}
 	}
-	if err := os.MkdirAll(*data, 0o755); err != nil {
-		return err
-	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		return fmt.Errorf("demo: --addr: %w", err)
+	}
+	// The folder is made once the address is ours: a demo that cannot
+	// start leaves nothing behind.
+	if err := os.MkdirAll(*data, 0o755); err != nil {
+		ln.Close()
 		return err
 	}
 	base := strings.TrimRight(*baseURL, "/")

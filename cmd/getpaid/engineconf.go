@@ -31,12 +31,21 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	firstOf := map[string]int{} // url -> index of its entry
 	for i, w := range c.Webhooks {
+		at := fmt.Sprintf("webhooks[%d]", i)
 		if j, dup := firstOf[w.URL]; dup {
-			return cfg, fmt.Errorf("%s: webhooks[%d]: %s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", c.source, i, w.URL, j)
+			return cfg, c.settingErr(at+".url", fmt.Errorf("%s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", w.URL, j))
 		}
 		firstOf[w.URL] = i
 		secrets := w.Secrets
+		for j, s := range secrets {
+			if _, err := webhook.ParseSecret(s); err != nil {
+				return cfg, c.settingErr(fmt.Sprintf("%s.secrets[%d]", at, j), err)
+			}
+		}
 		if w.Secret != "" {
+			if _, err := webhook.ParseSecret(w.Secret); err != nil {
+				return cfg, c.settingErr(at+".secret", err)
+			}
 			secrets = append([]string{w.Secret}, secrets...)
 		}
 		var types []getpaid.EventType
@@ -45,7 +54,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		}
 		ep, err := webhook.New(webhook.Config{URL: w.URL, Secrets: secrets, Events: types, Client: client})
 		if err != nil {
-			return cfg, fmt.Errorf("%s: webhooks[%d]: %w", c.source, i, err)
+			return cfg, c.settingErr(at, err)
 		}
 		cfg.Consumers = append(cfg.Consumers, ep)
 	}
@@ -89,7 +98,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	if c.ResumeOperationsAfter != nil {
 		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
 		if d := cfg.Reconcile.SubmittingAfter; d <= 2*longest {
-			return cfg, fmt.Errorf("%s: resume_operations_after %s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", c.source, d, longest, longestName)
+			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("%s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName))
 		}
 	}
 	return cfg, nil

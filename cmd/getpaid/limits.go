@@ -37,7 +37,7 @@ const defaultMaxHeaderBytes = 16 << 10
 // httpLimits converts the section to the handler's limits.
 func (l limitsConfig) httpLimits() (httpapi.Limits, error) {
 	if l.BodyReads < 0 || l.AuthFailures < 0 || l.CallbackRefusals < 0 {
-		return httpapi.Limits{}, fmt.Errorf("config: limits: counts may not be negative")
+		return httpapi.Limits{}, fmt.Errorf("counts may not be negative")
 	}
 	out := httpapi.Limits{FormBytes: int64(l.FormBody), APIBytes: int64(l.APIBody), BodyBudget: int64(l.BodyBudget),
 		BodyReads: l.BodyReads, AuthFailures: l.AuthFailures, CallbackRefusals: l.CallbackRefusals}
@@ -45,7 +45,7 @@ func (l limitsConfig) httpLimits() (httpapi.Limits, error) {
 		out.CallbackBytes = map[string]int64{}
 		for name, n := range l.CallbackBody {
 			if n == 0 {
-				return out, fmt.Errorf("config: limits.callback_body.%s must be positive", name)
+				return out, fmt.Errorf("callback_body.%s must be positive", name)
 			}
 			out.CallbackBytes[name] = int64(n)
 		}

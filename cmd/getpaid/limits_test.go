@@ -51,7 +51,7 @@ require_https: true
 		{"unknown limit", "limits:\n  body_count: 3\n", "body_count"},
 		{"negative count", "limits:\n  body_reads: -1\n", "negative"},
 		{"callback cap of a backend not enabled", "limits:\n  callback_body: {payu: 64KiB}\n", `"payu"`},
-		{"unknown proxy header", "proxy_header: X-Real-IP\n", "ProxyHeader"},
+		{"unknown proxy header", "proxy_header: X-Real-IP\n", `line 10: proxy_header: "X-Real-IP": want X-Forwarded-For or Forwarded`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

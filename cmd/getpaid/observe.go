@@ -69,12 +69,12 @@ func startTracing(ctx context.Context, c *fileConfig, log *slog.Logger) (*tracin
 		return nil, log, nil
 	}
 	if r := c.Tracing.SampleRatio; r < 0 || r > 1 {
-		return nil, log, fmt.Errorf("config: tracing.sample_ratio %v: want a share between 0 and 1", r)
+		return nil, log, c.settingErr("tracing.sample_ratio", fmt.Errorf("%v: want a share between 0 and 1", r))
 	}
 	tr, err := tracing.Start(ctx, tracing.Config{Endpoint: c.Tracing.OTLPEndpoint, Headers: c.Tracing.Headers,
 		ServiceName: c.Tracing.ServiceName, SampleRatio: c.Tracing.SampleRatio})
 	if err != nil {
-		return nil, log, fmt.Errorf("config: tracing: %w", err)
+		return nil, log, c.settingErr("tracing", err)
 	}
 	return tr, slog.New(tracing.LogHandler(log.Handler())), nil
 }
@@ -126,16 +126,25 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 	return mux, nil
 }
 
+// openAudit opens the console's audit log, when the console is on and
+// admin.audit_log names one.
+func (o *observability) openAudit(c *fileConfig) error {
+	if len(c.Admin.Users) == 0 || c.Admin.AuditLog == "" {
+		return nil
+	}
+	f, err := os.OpenFile(c.Admin.AuditLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return c.settingErr("admin.audit_log", err)
+	}
+	o.audit = f
+	return nil
+}
+
 // console builds the operator console from the config.
 func (o *observability) console(c *fileConfig, srv *server, api *httpapi.Handler, log *slog.Logger) (*admin.Console, error) {
 	audit := log.With("log", "audit")
-	if c.Admin.AuditLog != "" {
-		f, err := os.OpenFile(c.Admin.AuditLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("config: admin.audit_log: %w", err)
-		}
-		o.audit = f
-		audit = slog.New(slog.NewJSONHandler(f, nil))
+	if o.audit != nil {
+		audit = slog.New(slog.NewJSONHandler(o.audit, nil))
 	}
 	var users []admin.User
 	for _, u := range c.Admin.Users {
@@ -183,9 +192,12 @@ func strict(h http.Handler) http.Handler {
 // authentication on addr until ctx ends (metrics.listen: keep it on a
 // private network).
 func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics.listen: %w", err)
+	ln := srv.metricsLn // taken by serve before anything was opened
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, srv.cfg.settingErr("metrics.listen", err)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", strict(srv.obs.metrics.Handler()))

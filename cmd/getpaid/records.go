@@ -21,6 +21,9 @@ func openRecords(ctx context.Context, path string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The server's database: a path that names none is an error, not an
+	// empty database made there, and its schema is the server's to change.
+	c.existing = true
 	// The tools deliver no events: a replay is sent by the running server
 	// (a tool delivering would spend the schedule of every due delivery
 	// from wherever the operator runs it, and wait for slow endpoints).

@@ -43,25 +43,34 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("%s: api_keys is empty: the JSON API would refuse every request; "+
 			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
 	}
-	for i, k := range c.APIKeys {
-		if n := len(k); n < 16 {
-			return fmt.Errorf("%s: api_keys: the key %d has %d characters; use 16 or more", c.source, i+1, n)
-		}
-	}
 	tuneGC()
 	level := slog.LevelInfo
 	if *quiet {
 		level = slog.LevelWarn
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := buildServer(ctx, c, log)
-	if err != nil {
-		return schemaAdvice(err, *path)
-	}
+	// The addresses are taken before the database is opened: one in use
+	// is refused with nothing created, migrated or started.
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
-		return errors.Join(err, srv.Close())
+		return c.settingErr("listen", err)
 	}
+	var metricsLn net.Listener
+	if c.Metrics.Listen != "" {
+		if metricsLn, err = net.Listen("tcp", c.Metrics.Listen); err != nil {
+			_ = ln.Close()
+			return c.settingErr("metrics.listen", err)
+		}
+	}
+	srv, err := buildServer(ctx, c, log)
+	if err != nil {
+		_ = ln.Close()
+		if metricsLn != nil {
+			_ = metricsLn.Close()
+		}
+		return schemaAdvice(err, *path)
+	}
+	srv.metricsLn = metricsLn
 	return serve(ctx, srv, ln, log, 30*time.Second)
 }
 

@@ -27,7 +27,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	applied, err := migrateStore(ctx, c.Database)
 	if err != nil {
-		return schemaAdvice(err, *path)
+		return schemaAdvice(c.settingErr("database", err), *path)
 	}
 	if len(applied) == 0 {
 		fmt.Fprintln(stdout, "database is up to date")

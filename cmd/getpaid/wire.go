@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -104,7 +105,11 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		}
 		list = append(list, getpaid.Backend{Name: name, Kind: kind, Title: title, Broker: b})
 	}
-	return getpaid.NewRegistry(list...)
+	reg, err := getpaid.NewRegistry(list...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: backends: %w", c.source, err)
+	}
+	return reg, nil
 }
 
 // backendWhere says where the setting a backend's error is about came
@@ -141,8 +146,21 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 	}
 	rest := node
 	rest.Content = nil
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k, v := node.Content[i], node.Content[i+1]
+		switch k.Value {
+		case "kind", "title", "expire_after":
+			// The broker's own settings are checked by decodeSettings;
+			// these are checked here, as strictly.
+			if seen[k.Value] {
+				return node, "", "", fmt.Errorf("%s: backends.%s.%s is set twice", where(k), name, k.Value)
+			}
+			seen[k.Value] = true
+			if v.Kind != yaml.ScalarNode || (k.Value == "kind" && v.Value == "") {
+				return node, "", "", fmt.Errorf("%s: backends.%s.%s: want one value, not %s", where(v), name, k.Value, describeNode(v))
+			}
+		}
 		switch k.Value {
 		case "kind":
 			kind = v.Value
@@ -157,6 +175,19 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 	return rest, kind, title, nil
 }
 
+// describeNode names what a YAML value is, for messages.
+func describeNode(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Tag == "!!null" || n.Value == "":
+		return "nothing"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
 // openStore opens the store a database URL names. SQLite is migrated on
 // open (one process owns the file); PostgreSQL never is: several processes
 // share it, and its schema changes once, with "getpaid migrate", before they
@@ -168,7 +199,7 @@ func openStore(ctx context.Context, database string, opts ...sqlite.Options) (ge
 		file := strings.TrimPrefix(database, "sqlite:")
 		if dir := filepath.Dir(file); dir != "" {
 			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return nil, fmt.Errorf("database %s: the folder %s does not exist; create it (getpaid creates the file and its tables)", database, dir)
+				return nil, fmt.Errorf("%s: the folder %s does not exist; create it (getpaid creates the file and its tables)", database, dir)
 			}
 		}
 		var o sqlite.Options
@@ -179,9 +210,13 @@ func openStore(ctx context.Context, database string, opts ...sqlite.Options) (ge
 	case database == "memory:":
 		return memory.New(), nil
 	case isPostgres(database):
-		return postgres.Open(ctx, database, postgres.Options{NoMigrate: true})
+		s, err := postgres.Open(ctx, database, postgres.Options{NoMigrate: true})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", redact(database), err)
+		}
+		return s, nil
 	default:
-		return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE", redact(database))
+		return nil, fmt.Errorf("%q: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE", redact(database))
 	}
 }
 
@@ -192,11 +227,15 @@ func migrateStore(ctx context.Context, database string) ([]int64, error) {
 	case strings.HasPrefix(database, "sqlite:"):
 		return sqlite.Migrate(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{})
 	case isPostgres(database):
-		return postgres.Migrate(ctx, database)
+		applied, err := postgres.Migrate(ctx, database)
+		if err != nil {
+			return applied, fmt.Errorf("%s: %w", redact(database), err)
+		}
+		return applied, nil
 	case database == "memory:":
 		return nil, nil
 	}
-	return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE", redact(database))
+	return nil, fmt.Errorf("%q: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE", redact(database))
 }
 
 // isPostgres reports whether a database URL names PostgreSQL.
@@ -204,15 +243,37 @@ func isPostgres(database string) bool {
 	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
 }
 
-// redact hides the password of a database URL, for messages.
+// redact hides the password of a database URL, for messages: the one in
+// its user part and a password= parameter; one that does not parse loses
+// its user part and parameters.
 func redact(database string) string {
 	u, err := url.Parse(database)
-	if err != nil || u.User == nil {
-		return database
+	if err != nil || u.Scheme == "" {
+		scheme, rest, ok := strings.Cut(database, "://")
+		if !ok {
+			if strings.Contains(strings.ToLower(database), "password") {
+				return "(not shown: it holds a password)"
+			}
+			return database
+		}
+		rest, _, _ = strings.Cut(rest, "?")
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			rest = "xxxxx" + rest[at:]
+		}
+		return scheme + "://" + rest
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
 	}
+	params := strings.Split(u.RawQuery, "&")
+	for i, p := range params {
+		if k, _, _ := strings.Cut(p, "="); strings.EqualFold(k, "password") {
+			params[i] = k + "=xxxxx"
+		}
+	}
+	u.RawQuery = strings.Join(params, "&")
 	return u.String()
 }
 
@@ -244,29 +305,59 @@ type server struct {
 	// log is the logger it was built with, adding trace ids when tracing
 	// is on.
 	log *slog.Logger
+	// metricsLn is metrics.listen's listener when serve took it before
+	// building the server (nil: serveMetrics listens itself).
+	metricsLn net.Listener
 }
 
 // buildServer wires the server c describes; tune, if given, adjusts the
 // engine's configuration before the engine is made.
 func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...func(*engine.Config)) (*server, error) {
+	// Everything the config can get wrong is refused before the database
+	// is opened (on SQLite: created or migrated) and the engine started.
+	if err := checkServerConfig(c); err != nil {
+		return nil, err
+	}
+	ecfg, err := engineConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	limits, err := c.Limits.httpLimits()
+	if err != nil {
+		return nil, c.settingErr("limits", err)
+	}
+	proxies, err := httpapi.ParseProxies(c.TrustedProxies)
+	if err != nil {
+		return nil, c.settingErr("trusted_proxies", err)
+	}
 	reg, err := buildRegistry(c)
 	if err != nil {
 		return nil, err
 	}
-	proxies, err := httpapi.ParseProxies(c.TrustedProxies)
-	if err != nil {
-		return nil, fmt.Errorf("config: trusted_proxies: %w", err)
-	}
 	obs := &observability{metrics: metrics.New(metrics.Config{Backends: reg.Names(), Logger: log}), calls: admin.NewCallbackLog(20, reg.Names())}
-	if obs.tracer, log, err = startTracing(ctx, c, log); err != nil {
+	if err := obs.openAudit(c); err != nil {
 		_ = reg.Close()
 		return nil, err
 	}
-	store, err := openStore(ctx, c.Database, obs.storeOptions())
-	if err != nil {
+	if obs.tracer, log, err = startTracing(ctx, c, log); err != nil {
 		_ = reg.Close()
 		_ = obs.close()
 		return nil, err
+	}
+	opts := obs.storeOptions()
+	if c.existing {
+		if err := databaseExists(c.Database); err != nil {
+			_ = reg.Close()
+			_ = obs.close()
+			return nil, c.settingErr("database", err)
+		}
+		opts.NoMigrate = true
+	}
+	store, err := openStore(ctx, c.Database, opts)
+	if err != nil {
+		_ = reg.Close()
+		_ = obs.close()
+		return nil, c.settingErr("database", err)
 	}
 	if br, ok := store.(getpaid.BacklogReporter); ok {
 		obs.metrics.WatchBacklog(br)
@@ -275,21 +366,11 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...f
 	if obs.tracer != nil {
 		store = obs.tracer.Store(store)
 	}
-	ecfg, err := engineConfig(c)
-	if err != nil {
-		_ = srv.Close()
-		return nil, err
-	}
 	ecfg.Store, ecfg.Registry, ecfg.Logger, ecfg.Hooks = store, reg, log, obs.hooks()
 	for _, f := range tune {
 		f(&ecfg)
 	}
 	srv.engine, err = engine.New(ecfg)
-	if err != nil {
-		_ = srv.Close()
-		return nil, err
-	}
-	limits, err := c.Limits.httpLimits()
 	if err != nil {
 		_ = srv.Close()
 		return nil, err

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// databaseExists refuses a SQLite database whose file does not exist, for
+// the tools that read a server's database: they would create an empty one
+// and report nothing, where the path is wrong.
+func databaseExists(database string) error {
+	file, ok := strings.CutPrefix(database, "sqlite:")
+	if !ok {
+		return nil
+	}
+	if _, err := os.Stat(file); err != nil {
+		return fmt.Errorf("%s: %w (getpaid serve or getpaid migrate creates it; is the path right?)", database, err)
+	}
+	return nil
+}
+
+// checkServerConfig checks the settings that only the handler, the console
+// and serve would refuse, so that a bad one is refused before anything is
+// opened: the proxy header, the API keys and the console's users.
+func checkServerConfig(c *fileConfig) error {
+	switch strings.ToLower(c.ProxyHeader) {
+	case "", "x-forwarded-for", "forwarded":
+	default:
+		return c.settingErr("proxy_header", fmt.Errorf("%q: want X-Forwarded-For or Forwarded", c.ProxyHeader))
+	}
+	seen := map[string]int{}
+	for i, k := range c.APIKeys {
+		at := fmt.Sprintf("api_keys[%d]", i)
+		if n := len(k); n < 16 {
+			return c.settingErr(at, fmt.Errorf("the key %d has %d characters; use 16 or more", i+1, n))
+		}
+		if j, dup := seen[k]; dup {
+			return c.settingErr(at, fmt.Errorf("the key %d is the key %d again: list each key once", i+1, j+1))
+		}
+		seen[k] = i
+	}
+	users := map[string]bool{}
+	for i, u := range c.Admin.Users {
+		at := fmt.Sprintf("admin.users[%d]", i)
+		switch {
+		case u.Name == "":
+			return c.settingErr(at+".name", errors.New("a user needs a name"))
+		case users[u.Name]:
+			return c.settingErr(at+".name", fmt.Errorf("user %q is listed twice", u.Name))
+		}
+		users[u.Name] = true
+		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
+			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd): %w", u.Name, err))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A config serve refuses is refused before anything is opened: the SQLite
+// database is neither created nor migrated, nothing is served, and the
+// message names the file, the line and the setting.
+func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	const payu = "  payu:\n    pos_id: \"1\"\n    second_key: k\n    client_id: \"1\"\n    client_secret: s\n"
+	const hook = "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+	tests := []struct {
+		name, extra, backends, want string
+	}{
+		// Lines: 1 listen, 2 database, 3 api_keys, 4 backends, 5-6 dummy, then backends, then extra.
+		{"webhook url not http(s)", "webhooks:\n  - url: ftp://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "",
+			`line 8: webhooks[0]: webhook: url "ftp://shop.example/hook": want an absolute http(s) URL`},
+		{"webhook secret too short", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_YWJj\n", "",
+			"line 9: webhooks[0].secret: webhook: secret: 3 bytes is too short"},
+		{"webhook rotation secret not base64", hook + "  - url: https://erp.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_new…]\n", "",
+			"line 11: webhooks[1].secrets[1]: webhook: secret: want whsec_"},
+		{"webhook without a secret", "webhooks:\n  - url: https://shop.example/hook\n", "", "line 8: webhooks[0]: webhook https://shop.example/hook: want one secret"},
+		{"webhook event unknown", hook + "    events: [payment.paid]\n", "", `line 8: webhooks[0]: webhook https://shop.example/hook: unknown event type "payment.paid"`},
+		{"one api key twice", "", "", "line 3: api_keys[1]: the key 2 is the key 1 again"},
+		{"proxy header unknown", "proxy_header: X-Real-IP\n", "", `line 7: proxy_header: "X-Real-IP": want X-Forwarded-For or Forwarded`},
+		{"trusted proxy not a prefix", "trusted_proxies: [10.0.0.0/33]\n", "", "line 7: trusted_proxies:"},
+		{"console user without a bcrypt hash", "admin:\n  users:\n    - name: ops\n      password_hash: plain\n", "",
+			`line 10: admin.users[0].password_hash: user "ops": not a bcrypt hash`},
+		{"console user twice", "admin:\n  users:\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy}\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy}\n", "",
+			`line 10: admin.users[1].name: user "ops" is listed twice`},
+		{"audit log in a folder that does not exist", "admin:\n  users:\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy}\n  audit_log: /nonexistent-getpaid/audit.log\n", "",
+			"line 10: admin.audit_log: open /nonexistent-getpaid/audit.log"},
+		{"callback cap zero", "limits:\n  callback_body: {dummy: 0}\n", "", "line 8: limits: callback_body.dummy must be positive"},
+		{"resume within a broker timeout", "resume_operations_after: 30s\n", payu, "line 12: resume_operations_after: 30s: want more than twice the longest backend timeout"},
+		{"backend expire_after not a duration", "", "  other:\n    kind: dummy\n    secret: s\n    expire_after: soon\n", `line 10: backends.other.expire_after: "soon"`},
+		{"backend kind twice", "", "  other:\n    kind: payu\n    kind: dummy\n    secret: s\n", "line 9: backends.other.kind is set twice"},
+		{"backend title a list", "", "  other:\n    kind: dummy\n    title: [a]\n    secret: s\n", "line 9: backends.other.title: want one value, not a list"},
+		{"listen address in use", "", "", "line 1: listen: listen tcp " + busy.Addr().String()},
+		{"listen address without a port", "", "", "line 1: listen: listen tcp: address 8000: missing port"},
+		{"metrics address in use", "metrics:\n  listen: " + busy.Addr().String() + "\n", "", "line 8: metrics.listen: listen tcp " + busy.Addr().String()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			db := filepath.Join(dir, "getpaid.db")
+			listen, keys := "127.0.0.1:0", "[server-api-key-0123456789]"
+			switch tt.name {
+			case "listen address in use":
+				listen = busy.Addr().String()
+			case "listen address without a port":
+				listen = "8000"
+			case "one api key twice":
+				keys = "[server-api-key-0123456789, server-api-key-0123456789]"
+			}
+			path := writeConfig(t, "listen: "+listen+"\ndatabase: sqlite:"+db+"\napi_keys: "+keys+"\nbackends:\n  dummy:\n    secret: s\n"+tt.backends+tt.extra)
+			// A config taken for good is served until the context ends,
+			// answering 0.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			var stdout, errb bytes.Buffer
+			code := run(ctx, []string{"serve", "--config", path}, strings.NewReader(""), &stdout, &errb)
+			stderr := errb.String()
+			if code != 1 || !strings.Contains(stderr, path+": "+tt.want) {
+				t.Fatalf("code %d, stderr %q; want 1 and %q", code, stderr, path+": "+tt.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("a refused config left %v in the database's folder", entries)
+			}
+		})
+	}
+}
+
+// The record tools read the database a server made: a path that names none
+// is refused, not answered from an empty database created there.
+func TestToolsCreateNoDatabase(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"operations", "list", "--flagged"}, {"events", "list", "--status", "dead"}, {"events", "replay", "--waiting"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			db := filepath.Join(dir, "getpaid.db")
+			path := writeConfig(t, "database: sqlite:"+db+"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n")
+			code, out, stderr := runCLI(t, "", append(args, "--config", path)...)
+			if code != 1 || !strings.Contains(stderr, path+": line 1: database: sqlite:"+db) || !strings.Contains(stderr, "getpaid serve or getpaid migrate creates it") {
+				t.Fatalf("code %d, stdout %q, stderr %q", code, out, stderr)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("getpaid %s created %v", strings.Join(args, " "), entries)
+			}
+		})
+	}
+}
+
+// A database URL in a message never shows its password, wherever it is.
+func TestRedactHidesPasswords(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"postgres://u:secret@db:5432/g?sslmode=disable", "postgres://u:xxxxx@db:5432/g?sslmode=disable"},
+		{"postgres://u@db/g?sslmode=disable&password=secret", "postgres://u@db/g?sslmode=disable&password=xxxxx"},
+		{"postgres://u@db/g?PASSWORD=secret&password=other", "postgres://u@db/g?PASSWORD=xxxxx&password=xxxxx"},
+		{"postgres://u:secret@[::1/g?password=secret", "postgres://xxxxx@[::1/g"},
+		{"host=db password=secret", "(not shown: it holds a password)"},
+		{"sqlite:/var/lib/getpaid/getpaid.db", "sqlite:/var/lib/getpaid/getpaid.db"},
+		{"getpaid.db", "getpaid.db"},
+	}
+	for _, tt := range tests {
+		if got := redact(tt.in); got != tt.want || strings.Contains(got, "secret") {
+			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A demo that cannot take its address leaves no data folder behind.
+func TestDemoAddressInUseCreatesNothing(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	data := filepath.Join(t.TempDir(), "getpaid-data")
+	code, _, stderr := runCLI(t, "", "demo", "--data", data, "--addr", busy.Addr().String())
+	if code != 1 || !strings.Contains(stderr, "demo: --addr: listen tcp "+busy.Addr().String()) {
+		t.Fatalf("code %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Fatalf("the data folder was made: %v", err)
+	}
+}
