@@ -112,19 +112,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			// The operation ended with this very fact already (its answer,
 			// a lookup or an operator recorded it): a repeat.
 			return getpaid.OutcomeDuplicate
-		case outcome(op, obs) == getpaid.OpPending:
-			// Accepted, says the broker late, of an operation that has
-			// ended: nothing to add (a reservation made now would never
-			// be released).
-			return getpaid.OutcomeNoChange
-		case op.State == getpaid.OpSucceeded && outcome(op, obs) == getpaid.OpFailed:
-			// The broker says not done what ended as done (an operator's
-			// decision, most likely). Applied, the fact would only take its
-			// amount off what other refunds in flight have reserved, and
-			// that money could be refunded twice; the refund stays counted,
-			// for an operator to check.
-			e.log.ErrorContext(ctx, "the broker says an operation recorded as succeeded was not done; nothing changed: an operator should check it",
-				"operation", op.ID, "kind", op.Kind, "payment", op.PaymentID, "resolved_by", op.ResolvedBy, "broker_status", obs.BrokerStatus)
+		case !e.recordAfterEnd(ctx, op, outcome(op, obs), obs):
 			return getpaid.OutcomeNoChange
 		}
 		return ""

@@ -403,9 +403,7 @@ func (e *endedError) Error() string {
 // done though it ended as failed (an operator's decision, or a check, the
 // broker contradicts): money the broker moved is recorded.
 func (e *Engine) endedBefore(ctx context.Context, b getpaid.Backend, id string, ended *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation) (*getpaid.ActionResult, error) {
-	if obs != nil && state == getpaid.OpSucceeded && ended.State == getpaid.OpFailed {
-		e.log.WarnContext(ctx, "the broker says an operation recorded as failed was done; its fact is recorded",
-			"operation", ended.ID, "kind", ended.Kind, "payment", id, "resolved_by", ended.ResolvedBy)
+	if obs != nil && e.recordAfterEnd(ctx, ended, state, obs) {
 		m := e.finishing(b, ended, state, obs, "", "")
 		m.Operation = nil
 		up, err := e.mutate(ctx, id, m)
@@ -421,6 +419,27 @@ func (e *Engine) endedBefore(ctx context.Context, b getpaid.Backend, id string, 
 		return nil, err
 	}
 	return &getpaid.ActionResult{Payment: p, Operation: ended}, nil
+}
+
+// recordAfterEnd is the one rule for a broker's fact, whose outcome for
+// the operation is state, about an operation that has already ended: only
+// the broker's word that money moved, after the operation ended as failed
+// (an operator's decision, or a check, the broker contradicts), is
+// recorded. Anything else changes nothing: a repeat; a late "accepted" (a
+// reservation made now would never be released); a "not done" after it
+// ended as done, which would take its amount off what other refunds in
+// flight have reserved, so that money could be refunded twice. Both
+// contradictions are logged for an operator.
+func (e *Engine) recordAfterEnd(ctx context.Context, ended *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation) bool {
+	kv := []any{"operation", ended.ID, "kind", ended.Kind, "payment", ended.PaymentID, "resolved_by", ended.ResolvedBy, "broker_status", obs.BrokerStatus}
+	switch {
+	case state == getpaid.OpSucceeded && ended.State == getpaid.OpFailed:
+		e.log.WarnContext(ctx, "the broker says an operation recorded as failed was done; its fact is recorded", kv...)
+		return true
+	case state == getpaid.OpFailed && ended.State == getpaid.OpSucceeded:
+		e.log.ErrorContext(ctx, "the broker says an operation recorded as succeeded was not done; nothing changed: an operator should check it", kv...)
+	}
+	return false
 }
 
 // finishing is the mutation that moves op to state with what it does to the
