@@ -217,6 +217,8 @@ func TestActionAmountNullOrEmptyRefused(t *testing.T) {
 		{` { "amount" : null } `, 422, "amount"},
 		{`{"amount":"10.00","note":"x"}`, 400, ""},
 		{`{"amount":10}`, 400, ""},
+		{`{"amount":"10.00"`, 400, ""},
+		{`{"amount":nul}`, 400, ""},
 	} {
 		for _, action := range []string{"refund", "capture"} {
 			hdr := keyed(fmt.Sprint("null-", action, i))

@@ -89,7 +89,7 @@ func New(cfg Config) (*Endpoint, error) {
 		// the console, the tools and the logs. The signature is what
 		// authenticates getpaid to the endpoint.
 		u.User = nil
-		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", u.Redacted())
+		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", u)
 	}
 	if len(cfg.Secrets) == 0 || len(cfg.Secrets) > 2 {
 		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", cfg.URL)
