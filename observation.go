@@ -138,6 +138,11 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 	case KindAdvance:
 		switch p.Status {
 		case StatusNew, StatusPrepared, StatusChargeStarted:
+		case StatusFailed, StatusCancelled:
+			// Money the buyer paid after the payment failed or
+			// expired is never dropped: it waits for an operator as
+			// any advance does (nothing is captured or held in
+			// these statuses).
 		default:
 			return false, nil // the payment was settled otherwise
 		}

@@ -67,6 +67,11 @@ func TestApply(t *testing.T) {
 		{"pending then paid", []step{{kind(getpaid.KindPending, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"refund without an event id refused", []step{{captured(100, true), true, nil}, {getpaid.Observation{Kind: getpaid.KindRefunded, Amount: pln(10)}, false, getpaid.ErrMalformedCallback}}, getpaid.StatusPaid, 100, 0, 0},
 		{"capture after a release is recorded", []step{{locked(100), true, nil}, {kind(getpaid.KindReleased, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		// Issue 11: money a buyer paid is never dropped, also when the
+		// broker holds another amount (a Przelewy24 advance) after the
+		// payment failed or expired: it waits for an operator.
+		{"an advance reported after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {kind(getpaid.KindAdvance, 50), true, nil}}, getpaid.StatusChargeStarted, 0, 0, 0},
+		{"an advance reported after expiry is recorded", []step{{kind(getpaid.KindReleased, 0), true, nil}, {kind(getpaid.KindAdvance, 50), true, nil}}, getpaid.StatusChargeStarted, 0, 0, 0},
 		{"nothing new", []step{{getpaid.Observation{Kind: getpaid.KindNone}, false, nil}}, getpaid.StatusPrepared, 0, 0, 0},
 	}
 	for _, tt := range tests {

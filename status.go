@@ -52,10 +52,12 @@ var transitions = map[Status][]Status{
 	StatusPartiallyPaid: {StatusPaid, StatusRefundStarted, StatusPartiallyRefunded, StatusRefunded},
 	StatusPaid:          {StatusRefundStarted, StatusPartiallyRefunded, StatusRefunded},
 	// A failed payment whose money the broker later reports held or
-	// captured is recorded: money a buyer really paid is never dropped.
-	StatusFailed: {StatusPreAuth, StatusPartiallyPaid, StatusPaid},
-	// Likewise a capture reported after a release or cancellation.
-	StatusCancelled:         {StatusPartiallyPaid, StatusPaid},
+	// captured, or holds for another amount (an advance: charge started),
+	// is recorded: money a buyer really paid is never dropped.
+	StatusFailed: {StatusChargeStarted, StatusPreAuth, StatusPartiallyPaid, StatusPaid},
+	// Likewise a capture or an advance reported after a release or
+	// cancellation (an expiry).
+	StatusCancelled:         {StatusChargeStarted, StatusPartiallyPaid, StatusPaid},
 	StatusRefundStarted:     {StatusPaid, StatusPartiallyPaid, StatusPartiallyRefunded, StatusRefunded},
 	StatusPartiallyRefunded: {StatusRefundStarted, StatusRefunded},
 	// Refunded is final unless the broker reports more money captured than

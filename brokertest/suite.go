@@ -185,6 +185,26 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 		if res, err := e.callback(req); err != nil || res.Outcome == getpaid.OutcomeApplied {
 			t.Fatalf("repeated advance: outcome %v, err %v", res, err)
 		}
+		// Paid, for another amount, after the payment expired: still
+		// recorded for an operator (money a buyer paid is never dropped).
+		late := e.pay(t, "amount-after-expiry")
+		if _, err := e.store.UpdatePayment(context.Background(), late.ID, getpaid.Mutation{Cause: "expired",
+			Apply: func(q *getpaid.Payment) (bool, error) {
+				return getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "expired"})
+			}}); err != nil {
+			t.Fatal(err)
+		}
+		req, err = h.PaidNotification(late, wrong)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := e.callback(req); err != nil || res.Outcome != getpaid.OutcomeApplied {
+			t.Fatalf("advance after expiry: outcome %v, err %v", res, err)
+		}
+		q, _ = e.store.Payment(context.Background(), late.ID)
+		if q.Status != getpaid.StatusChargeStarted || q.Advance != wrong.Minor || q.Captured != 0 {
+			t.Fatalf("after an advance on an expired payment: %s advance %d captured %d", q.Status, q.Advance, q.Captured)
+		}
 	})
 	t.Run("wrong currency", func(t *testing.T) {
 		t.Parallel()
