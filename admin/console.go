@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -46,6 +47,10 @@ type Config struct {
 	// TLS-terminating proxy, pass a function that trusts the proxy's
 	// X-Forwarded-Proto (httpapi.Handler.Scheme does).
 	Secure func(*http.Request) bool
+	// RequireHTTPS refuses (403) every console request that did not come
+	// over https as Secure tells: a password or a session cookie sent in
+	// clear is never looked at.
+	RequireHTTPS bool
 	// ClientIP is the address a request came from, for the audit log and
 	// login throttling. Nil means the connection's peer; behind proxies
 	// pass httpapi.Handler.ClientIP.
@@ -71,22 +76,23 @@ var ErrNoUsers = errors.New("admin: no console users configured")
 
 // Console is the operator console's http.Handler.
 type Console struct {
-	svc       getpaid.Service
-	totals    Totaler
-	users     map[string][]byte
-	dummyHash []byte
-	prefix    string
-	secureFn  func(*http.Request) bool
-	ipFn      func(*http.Request) string
-	callbacks *CallbackLog
-	env       func(string) getpaid.Env
-	auditLog  *slog.Logger
-	log       *slog.Logger
-	now       func() time.Time
-	sessions  *sessions
-	limit     *limiter
-	pages     map[string]*template.Template
-	mux       *http.ServeMux
+	svc          getpaid.Service
+	totals       Totaler
+	users        map[string][]byte
+	dummyHash    []byte
+	prefix       string
+	secureFn     func(*http.Request) bool
+	requireHTTPS bool
+	ipFn         func(*http.Request) string
+	callbacks    *CallbackLog
+	env          func(string) getpaid.Env
+	auditLog     *slog.Logger
+	log          *slog.Logger
+	now          func() time.Time
+	sessions     *sessions
+	limit        *limiter
+	pages        map[string]*template.Template
+	mux          *http.ServeMux
 }
 
 // New builds the console.
@@ -99,7 +105,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{
 		svc: cfg.Service, users: map[string][]byte{}, prefix: strings.TrimRight(cfg.Prefix, "/"),
-		secureFn: cfg.Secure, ipFn: cfg.ClientIP, callbacks: cfg.Callbacks, env: cfg.Env,
+		secureFn: cfg.Secure, requireHTTPS: cfg.RequireHTTPS, ipFn: cfg.ClientIP, callbacks: cfg.Callbacks, env: cfg.Env,
 		auditLog: cfg.Audit, log: cfg.Logger, now: cfg.Now,
 		sessions: &sessions{m: map[[32]byte]*session{}, ttl: cfg.SessionTTL},
 		limit:    &limiter{m: map[string]*failures{}},
@@ -167,6 +173,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	if !strings.HasPrefix(r.URL.Path, "/static/") {
 		h.Set("Cache-Control", "no-store")
+	}
+	if c.requireHTTPS && !c.secure(r) {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, "The getpaid console is served over https only: open it with https://.\n")
+		return
 	}
 	c.mux.ServeHTTP(w, r)
 }

@@ -294,3 +294,37 @@ func TestResolveInDoubt(t *testing.T) {
 		t.Errorf("payment after the refund failed: %s, refund pending %d", q.Status, q.RefundAsked)
 	}
 }
+
+// With RequireHTTPS, nothing of the console is served over plain http: a
+// password or a session cookie sent in clear is refused before it is
+// looked at, and no session is made. Over https it works as usual.
+func TestRequireHTTPS(t *testing.T) {
+	t.Parallel()
+	for _, secure := range []bool{false, true} {
+		e := newEnv(t, nil, secure, func(c *admin.Config) { c.RequireHTTPS = true })
+		b := e.browser()
+		form := b.do("GET", "/admin/login", nil)
+		if !secure {
+			if form.StatusCode != http.StatusForbidden || !strings.Contains(b.last, "https") {
+				t.Errorf("GET /admin/login over http: %d %q, want 403 saying https is required", form.StatusCode, b.last)
+			}
+			resp := b.do("POST", "/admin/login", url.Values{"csrf": {"x"}, "name": {"alice"}, "password": {password}})
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("POST /admin/login over http: %d, want 403", resp.StatusCode)
+			}
+			for _, c := range resp.Cookies() {
+				if c.Name == "getpaid_admin" && c.Value != "" {
+					t.Errorf("a session cookie was set over http: %+v", c)
+				}
+			}
+			if strings.Contains(e.audit.String(), `"action":"login"`) {
+				t.Errorf("the password sent in clear was checked: %s", e.audit.String())
+			}
+			continue
+		}
+		b.mustLogin()
+		if resp := b.do("GET", "/admin/", nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /admin/ over https: %d", resp.StatusCode)
+		}
+	}
+}

@@ -14,7 +14,8 @@
 //
 // Security: the console has its own users (bcrypt password hashes; see
 // HashPassword), sessions in HttpOnly, SameSite=Lax cookies (Secure when the
-// request came over https), a CSRF token checked on every POST, logins
+// request came over https; with Config.RequireHTTPS nothing is served over
+// plain http), a CSRF token checked on every POST, logins
 // slowed down after five failures per user or address (IPv6: per /64, and
 // however many are sent at once), and an audit log
 // line for every login, logout and action (who, when, what, from which

@@ -54,7 +54,8 @@ type fileConfig struct {
 	// ProxyHeader is the header trusted proxies report clients in:
 	// X-Forwarded-For (default) or Forwarded (RFC 7239).
 	ProxyHeader string `yaml:"proxy_header"`
-	// RequireHTTPS refuses JSON API calls that did not come over https.
+	// RequireHTTPS refuses JSON API calls and console requests that did
+	// not come over https.
 	RequireHTTPS bool `yaml:"require_https"`
 	// Limits bounds what anyone may make the server spend.
 	Limits limitsConfig `yaml:"limits"`

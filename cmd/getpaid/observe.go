@@ -154,9 +154,10 @@ func (o *observability) console(c *fileConfig, srv *server, api *httpapi.Handler
 		// Under base_url's path (https://shop.example/gp): the console's
 		// links, forms and cookies carry it, as the browser sees them.
 		Service: srv.engine, Users: users, Prefix: urlPath(c.BaseURL) + "/admin",
-		Secure:    func(r *http.Request) bool { return api.Scheme(r) == "https" },
-		ClientIP:  api.ClientIP,
-		Callbacks: o.calls, Env: srv.engine.Env, Audit: audit, Logger: log,
+		Secure:       func(r *http.Request) bool { return api.Scheme(r) == "https" },
+		RequireHTTPS: c.RequireHTTPS,
+		ClientIP:     api.ClientIP,
+		Callbacks:    o.calls, Env: srv.engine.Env, Audit: audit, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("config: admin: %w", err)

@@ -182,6 +182,12 @@ func TestConsoleServed(t *testing.T) {
 	if code, _ := request(t, "GET", off.URL+"/admin/login", "", nil, nil); code != http.StatusNotFound {
 		t.Errorf("/admin/login without users: %d, want 404", code)
 	}
+	// require_https covers the console too: its sign-in form is not
+	// served over plain http (nor anything else of it).
+	_, strict := startServer(t, sqliteConfig(t, "require_https: true\nadmin:\n  audit_log: "+audit+".strict\n  users:\n    - name: alice\n      password_hash: \""+hash+"\"\n"))
+	if code, body := request(t, "GET", strict.URL+"/admin/login", "", nil, nil); code != http.StatusForbidden || !strings.Contains(body, "https") {
+		t.Errorf("/admin/login over http with require_https: %d %q, want 403", code, body)
+	}
 }
 
 func TestAdminPasswd(t *testing.T) {
