@@ -44,7 +44,9 @@
 //     FormatAmount and ParseAmount convert exactly, at the edge only.
 //   - Create order answers HTTP 302 with a JSON body. The redirect is never
 //     followed (whatever HTTPClient's CheckRedirect says); the body's orderId
-//     and redirectUri are used. extOrderId is getpaid's payment id, so PayU
+//     and redirectUri are used, after statusCode SUCCESS or any
+//     WARNING_CONTINUE_* (REDIRECT, 3DS, CVV: the buyer continues at
+//     redirectUri). extOrderId is getpaid's payment id, so PayU
 //     refuses a second order for one payment (ERROR_ORDER_NOT_UNIQUE).
 //     customerIp is the buyer's IP; "127.0.0.1" is sent only when the caller
 //     has none, because PayU requires the field. continueUrl is getpaid's

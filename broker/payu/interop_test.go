@@ -1,0 +1,86 @@
+package payu_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/payu"
+)
+
+// fakePayU is a minimal PayU written from the documentation alone, not the
+// simulator: an OAuth endpoint and whatever the test answers to API calls.
+func fakePayU(t *testing.T, api http.HandlerFunc) *payu.Broker {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/pl/standard/user/oauth/authorize" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"access_token":"3e5cac39-7e38-4139-8fd6-30adc06a61bd","token_type":"bearer","expires_in":43199,"grant_type":"client_credentials"}`)
+			return
+		}
+		api(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	b, err := payu.New(payu.Config{PosID: "145227", SecondKey: "13a980d4f851f3d9a1cfc792fb1f5e50", ClientID: "145227",
+		ClientSecret: "12f071174cb7eb79d4aac5bc2f07563f", APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Provision(context.Background(), getpaid.NewEnv("payu", "https://shop.example", nil)); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// An order created for a card payment may answer WARNING_CONTINUE_3DS (or
+// WARNING_CONTINUE_CVV) with a redirectUri: the order exists and the buyer
+// continues at redirectUri (openpayu_php OpenPayU_Util::statusDesc: "3DS
+// authorization required. Redirect the Buyer to PayU to continue the 3DS
+// process"). Such an answer is not a failure.
+func TestCreateOrderWarningStatusesRedirect(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status string
+		code   int
+		ok     bool
+	}{
+		{"SUCCESS", http.StatusFound, true},
+		{"SUCCESS", http.StatusCreated, true},
+		{"WARNING_CONTINUE_REDIRECT", http.StatusFound, true},
+		{"WARNING_CONTINUE_3DS", http.StatusCreated, true},
+		{"WARNING_CONTINUE_3DS", http.StatusFound, true},
+		{"WARNING_CONTINUE_CVV", http.StatusCreated, true},
+		{"ERROR_VALUE_INVALID", http.StatusBadRequest, false},
+		{"BUSINESS_ERROR", http.StatusOK, false},
+	} {
+		t.Run(tc.status+"/"+http.StatusText(tc.code), func(t *testing.T) {
+			t.Parallel()
+			const redirect = "https://secure.payu.com/pay/?orderId=WZHF5FFDRJ140731GUEST000P01&token=x"
+			b := fakePayU(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost || r.URL.Path != "/api/v2_1/orders" {
+					http.NotFound(w, r)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.code)
+				_, _ = io.WriteString(w, `{"status":{"statusCode":"`+tc.status+`"},"redirectUri":"`+redirect+
+					`","orderId":"WZHF5FFDRJ140731GUEST000P01","extOrderId":"pay_1"}`)
+			})
+			p := &getpaid.Payment{ID: "pay_1", Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+			pr, err := b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p, ClientIP: "203.0.113.7"})
+			if !tc.ok {
+				if err == nil || !strings.Contains(err.Error(), tc.status) {
+					t.Fatalf("err = %v, want a refusal naming %s", err, tc.status)
+				}
+				return
+			}
+			if err != nil || pr.ExternalID != "WZHF5FFDRJ140731GUEST000P01" || pr.Redirect.URL != redirect || pr.Redirect.Method != http.MethodGet {
+				t.Fatalf("got %+v, %v", pr, err)
+			}
+		})
+	}
+}
