@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -82,5 +83,44 @@ func TestCreateOrderWarningStatusesRedirect(t *testing.T) {
 				t.Fatalf("got %+v, %v", pr, err)
 			}
 		})
+	}
+}
+
+// PayU's reference lists Content-Type: application/json as a required
+// header of every API call, GET included, and the official SDK
+// (openpayu_php OpenPayU_HttpCurl) sends it on every request.
+func TestAPICallsCarryJSONContentType(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[string]string{}
+	b := fakePayU(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Method+" "+r.URL.Path] = r.Header.Get("Content-Type")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/refunds"):
+			_, _ = io.WriteString(w, `{"refunds":[]}`)
+		case r.Method == http.MethodGet:
+			_, _ = io.WriteString(w, `{"orders":[{"orderId":"ORDER","extOrderId":"pay_1","currencyCode":"PLN","totalAmount":"1000","status":"PENDING"}],"status":{"statusCode":"SUCCESS"}}`)
+		default:
+			_, _ = io.WriteString(w, `{"orderId":"ORDER","status":{"statusCode":"SUCCESS"}}`)
+		}
+	})
+	ctx := context.Background()
+	p := &getpaid.Payment{ID: "pay_1", ExternalID: "ORDER", Status: getpaid.StatusPreAuth, Amount: getpaid.MustParseMoney("10.00", "PLN"), Locked: 1000}
+	if _, err := b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = b.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: refundOp("op_1", p.Money(100))})
+	if _, err := b.Cancel(ctx, &getpaid.CancelRequest{Payment: p, OperationID: "op_2"}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, key := range []string{"GET /api/v2_1/orders/ORDER", "GET /api/v2_1/orders/ORDER/refunds", "DELETE /api/v2_1/orders/ORDER"} {
+		if ct, ok := seen[key]; !ok || !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s: Content-Type %q (sent: %v), want application/json", key, ct, ok)
+		}
 	}
 }
