@@ -91,9 +91,10 @@
 //     Refund FINALIZED → refunded, CANCELED → refund failed, PENDING →
 //     nothing (refund_started where getpaid asked for it).
 //   - Capture is POST .../orders/{id}/captures (the status update PUT
-//     .../status is deprecated in the OpenAPI): no body for the whole hold,
-//     {"amount","currencyCode"} (amount a string of minor units) for part of
-//     it, after which PayU releases the rest. SUCCESS is reported at once as
+//     .../status is deprecated in the OpenAPI, and used only for a whole
+//     hold when the captures endpoint answers 404 or 405): no body for the
+//     whole hold, {"amount","currencyCode"} (amount a string of minor units)
+//     for part of it, after which PayU releases the rest. SUCCESS is reported at once as
 //     captured: the cumulative amount, ReleaseRest, the operation id. Not
 //     verified anywhere PayU publishes: what totalAmount a COMPLETED order
 //     carries after a partial capture. This backend assumes the captured

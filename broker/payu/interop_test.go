@@ -11,6 +11,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/payu"
+	"github.com/getpaid-go/getpaid/broker/payu/payutest"
 )
 
 // fakePayU is a minimal PayU written from the documentation alone, not the
@@ -122,5 +123,58 @@ func TestAPICallsCarryJSONContentType(t *testing.T) {
 		if ct, ok := seen[key]; !ok || !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("%s: Content-Type %q (sent: %v), want application/json", key, ct, ok)
 		}
+	}
+}
+
+// A PayU that answers the captures endpoint with 404 or 405 (one that only
+// knows the status update, PUT .../status {"orderStatus":"COMPLETED"}, which
+// PayU's reference still lists) gets the whole hold captured through the
+// status update; nothing had happened at the first 404.
+func TestCaptureFallsBackToStatusUpdate(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{http.StatusNotFound, http.StatusMethodNotAllowed} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			var e *env
+			var mu sync.Mutex
+			var puts []string
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/captures") {
+					http.Error(w, "no such route", code)
+					return
+				}
+				if r.Method == http.MethodPut {
+					body, _ := io.ReadAll(r.Body)
+					mu.Lock()
+					puts = append(puts, r.URL.Path+" "+string(body))
+					mu.Unlock()
+					r.Body = io.NopCloser(strings.NewReader(string(body)))
+				}
+				e.sim.Handler().ServeHTTP(w, r)
+			}))
+			t.Cleanup(front.Close)
+			e = newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
+			p := e.payment("10.00", "PLN")
+			pr := e.prepare(t, p)
+			_ = e.sim.Pay(ctx, pr.Redirect, payutest.OutcomePreAuth)
+			e.next(t, p)
+			if _, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Money(400), OperationID: "op_part"}); err == nil {
+				t.Fatal("a partial capture has no status-update form, yet it succeeded")
+			}
+			o, err := e.b.Capture(ctx, &getpaid.CaptureRequest{Payment: p, Amount: p.Amount, OperationID: "op_c"})
+			if err != nil || !o.Full || o.Amount != p.Amount || o.OperationID != "op_c" {
+				t.Fatalf("capture: %+v, %v", o, err)
+			}
+			if st, _ := e.sim.Order(p.ExternalID); st != payu.StatusCompleted {
+				t.Fatalf("order is %s", st)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			want := "/api/v2_1/orders/" + p.ExternalID + "/status " + `{"orderId":"` + p.ExternalID + `","orderStatus":"COMPLETED"}`
+			if len(puts) != 1 || puts[0] != want {
+				t.Fatalf("status updates %q, want [%q]", puts, want)
+			}
+		})
 	}
 }
