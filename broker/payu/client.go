@@ -108,9 +108,9 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Accept", "application/json")
-		if payload != nil || mutating {
-			req.Header.Set("Content-Type", "application/json")
-		}
+		// Every call, GET included: PayU's reference marks the header
+		// required and its SDK (OpenPayU_HttpCurl) always sends it.
+		req.Header.Set("Content-Type", "application/json")
 		code, body, err := brokerhttp.Send(b.client, req, op, mutating)
 		if err != nil {
 			return nil, err

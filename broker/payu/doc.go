@@ -44,7 +44,9 @@
 //     FormatAmount and ParseAmount convert exactly, at the edge only.
 //   - Create order answers HTTP 302 with a JSON body. The redirect is never
 //     followed (whatever HTTPClient's CheckRedirect says); the body's orderId
-//     and redirectUri are used. extOrderId is getpaid's payment id, so PayU
+//     and redirectUri are used, after statusCode SUCCESS or any
+//     WARNING_CONTINUE_* (REDIRECT, 3DS, CVV: the buyer continues at
+//     redirectUri). extOrderId is getpaid's payment id, so PayU
 //     refuses a second order for one payment (ERROR_ORDER_NOT_UNIQUE).
 //     customerIp is the buyer's IP; "127.0.0.1" is sent only when the caller
 //     has none, because PayU requires the field. continueUrl is getpaid's
@@ -89,9 +91,10 @@
 //     Refund FINALIZED → refunded, CANCELED → refund failed, PENDING →
 //     nothing (refund_started where getpaid asked for it).
 //   - Capture is POST .../orders/{id}/captures (the status update PUT
-//     .../status is deprecated in the OpenAPI): no body for the whole hold,
-//     {"amount","currencyCode"} (amount a string of minor units) for part of
-//     it, after which PayU releases the rest. SUCCESS is reported at once as
+//     .../status is deprecated in the OpenAPI, and used only for a whole
+//     hold when the captures endpoint answers 404 or 405): no body for the
+//     whole hold, {"amount","currencyCode"} (amount a string of minor units)
+//     for part of it, after which PayU releases the rest. SUCCESS is reported at once as
 //     captured: the cumulative amount, ReleaseRest, the operation id. Not
 //     verified anywhere PayU publishes: what totalAmount a COMPLETED order
 //     carries after a partial capture. This backend assumes the captured

@@ -18,10 +18,18 @@ type capturePartial struct {
 	CurrencyCode string `json:"currencyCode"`
 }
 
+// statusUpdate is the body of the (deprecated) order status update.
+type statusUpdate struct {
+	OrderID     string `json:"orderId"`
+	OrderStatus string `json:"orderStatus"`
+}
+
 // Capture captures a pre-authorisation with POST
 // /api/v2_1/orders/{orderId}/captures: no body for the whole hold, or
 // {"amount","currencyCode"} for part of it, after which PayU releases the
-// rest. PayU answers SUCCESS once the order is COMPLETED, so the answer is
+// rest. A whole hold whose captures call answers 404 or 405 is captured
+// with the status update, PUT .../status {"orderStatus": "COMPLETED"}.
+// PayU answers SUCCESS once the order is COMPLETED, so the answer is
 // reported at once as captured: the cumulative amount, with ReleaseRest.
 // The COMPLETED notification that follows carries the same amount and
 // changes nothing.
@@ -50,7 +58,14 @@ func (b *Broker) Capture(ctx context.Context, req *getpaid.CaptureRequest) (*get
 		}
 		body = capturePartial{Amount: wire, CurrencyCode: amount.Currency}
 	}
-	if _, err := b.call(ctx, op, http.MethodPost, path+"/captures", body); err != nil {
+	_, err = b.call(ctx, op, http.MethodPost, path+"/captures", body)
+	if st := httpStatus(err); body == nil && (st == http.StatusNotFound || st == http.StatusMethodNotAllowed) {
+		// A PayU without the captures endpoint (it refused before acting):
+		// the whole hold through the status update PayU's reference still
+		// lists, PUT .../status {"orderId","orderStatus":"COMPLETED"}.
+		_, err = b.call(ctx, op, http.MethodPut, path+"/status", statusUpdate{OrderID: p.ExternalID, OrderStatus: StatusCompleted})
+	}
+	if err != nil {
 		return nil, err
 	}
 	total := p.Captured + amount.Minor

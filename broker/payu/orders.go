@@ -144,9 +144,12 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	if err := json.Unmarshal(raw, &resp); err != nil {
 		return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("bad response: %w", err)}
 	}
-	switch resp.Status.StatusCode {
-	case "SUCCESS", "WARNING_CONTINUE_REDIRECT":
-	default:
+	// SUCCESS, or a WARNING_CONTINUE_* (REDIRECT, 3DS, CVV): the order
+	// exists and the buyer continues at redirectUri (PayU's OpenAPI: "PayU
+	// will return response with WARNING_CONTINUE_3DS and redirection URL";
+	// openpayu_php OpenPayU_Util::statusDesc: "Redirect the Buyer to PayU
+	// to continue the 3DS process").
+	if sc := resp.Status.StatusCode; sc != "SUCCESS" && !strings.HasPrefix(sc, "WARNING_CONTINUE") {
 		return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("unexpected status %s", resp.Status)}
 	}
 	if resp.OrderID == "" || resp.RedirectURI == "" {
