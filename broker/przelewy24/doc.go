@@ -8,7 +8,8 @@
 //	api_key            string, required: REST API ("reports") key; HTTP Basic password
 //	sandbox            bool: use https://sandbox.przelewy24.pl instead of https://secure.przelewy24.pl
 //	ip_allowlist       bool: accept callbacks only from Przelewy24's addresses
-//	api_url            string: overrides the host (a simulator, see p24test)
+//	api_url            string: overrides the host (a simulator, see p24test); given as
+//	                   Przelewy24's documented base URL (.../api/v1), the /api/v1 is dropped
 //	currencies         list, default PLN EUR GBP CZK USD BGN DKK HUF NOK SEK CHF RON
 //	language           default "pl": buyer page language when the buyer has none
 //	country            default "PL"
