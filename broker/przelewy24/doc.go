@@ -78,7 +78,9 @@
 //     order, integers as numbers, "/" and non-ASCII unescaped, no HTML
 //     escaping (U+2028/U+2029 escaped, as PHP's json_encode does). The JSON
 //     is written by hand, never with encoding/json defaults.
-//   - Notifications are accepted as JSON or form-encoded; numeric fields are
+//   - Notifications are accepted as JSON or form-encoded, told apart by the
+//     body (a JSON object begins with "{"), not by its Content-Type; fields
+//     the sign does not cover may have any shape; numeric fields are
 //     read as integers before the sign JSON is rebuilt ("1500" and 1500 sign
 //     alike), so the order of the fields in the body does not matter.
 //   - A validly signed notification naming another merchantId or posId is
