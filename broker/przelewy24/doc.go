@@ -70,7 +70,9 @@
 // (status 1 refunded, 2 and 3 refund_started, 4 refund_failed, with the
 // notification's event ids), matched by requestId; none is an error wrapping
 // getpaid.ErrNotFound. A repeated refund request, which Przelewy24 answers
-// 400 "Request already exists", is looked up and reported as it stands.
+// 400 "Request already exists" (or "Concurrent call" while the first is being
+// carried out), is looked up and reported as it stands, or in doubt (a
+// retryable, Happened error) when the lookup does not show it yet.
 //
 // # Quirks and decisions
 //
