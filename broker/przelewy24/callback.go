@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,8 +44,9 @@ func decodeFields(req *getpaid.CallbackRequest) (fields, error) {
 	if len(body) == 0 {
 		return nil, fmt.Errorf("przelewy24: %w: empty body", getpaid.ErrMalformedCallback)
 	}
-	ct, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
-	if ct == "application/x-www-form-urlencoded" || (ct != "application/json" && body[0] != '{') {
+	// The body says what it is, whatever its Content-Type: Przelewy24
+	// documents JSON, and form-encoded fields never begin with "{".
+	if body[0] != '{' {
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, fmt.Errorf("przelewy24: %w: form: %v", getpaid.ErrMalformedCallback, err)
@@ -76,9 +76,9 @@ func decodeFields(req *getpaid.CallbackRequest) (fields, error) {
 			f[k] = v
 		case json.Number:
 			f[k] = v.String()
-		case nil:
 		default:
-			return nil, fmt.Errorf("przelewy24: %w: field %q is not a string or number", getpaid.ErrMalformedCallback, k)
+			// null, or a shape no signed field has: left out, so a signed
+			// field given so is missing; other fields are not signed.
 		}
 	}
 	return f, nil

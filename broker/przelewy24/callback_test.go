@@ -75,6 +75,14 @@ func TestParseCallback(t *testing.T) {
 		{"vector notification json", callback("application/json", notificationJSON(good, goodSign)), paid, nil},
 		{"json without content type", callback("", notificationJSON(good, goodSign)), paid, nil},
 		{"form encoded", callback("application/x-www-form-urlencoded", notificationForm(good, goodSign)), paid, nil},
+		// Przelewy24 sends JSON; integrations report its Content-Type as a
+		// form's: the body, not the label, says which it is.
+		{"json labelled form-encoded", callback("application/x-www-form-urlencoded", notificationJSON(good, goodSign)), paid, nil},
+		{"form labelled json", callback("application/json", notificationForm(good, goodSign)), paid, nil},
+		{"json with charset", callback("application/json; charset=utf-8", notificationJSON(good, goodSign)), paid, nil},
+		// A field the sign does not cover, of a shape not in the
+		// specification, does not make a signed notification unreadable.
+		{"unsigned extra object field", callback("application/json", strings.Replace(notificationJSON(good, goodSign), `"sign":`, `"extra":{"a":[1,true]},"flag":false,"sign":`, 1)), paid, nil},
 		{"numbers as json strings", callback("application/json", strings.Replace(notificationJSON(good, goodSign), `"amount":1000`, `"amount":"1000"`, 1)), paid, nil},
 		{"another amount than registered: an advance", callback("application/json", notificationJSON(partial, partial.sign(testCRC))),
 			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "advance:300000001", Kind: getpaid.KindAdvance,

@@ -37,7 +37,7 @@ type Config struct {
 	APIKey      string   `yaml:"api_key"` // REST API key (reports key), HTTP Basic password
 	Sandbox     bool     `yaml:"sandbox"`
 	IPAllowlist bool     `yaml:"ip_allowlist"` // accept callbacks only from Przelewy24's addresses
-	APIURL      string   `yaml:"api_url"`      // overrides the host (a simulator)
+	APIURL      string   `yaml:"api_url"`      // overrides the host (a simulator); a trailing /api/v1 is dropped
 	Currencies  []string `yaml:"currencies"`   // defaults to DefaultCurrencies
 	Language    string   `yaml:"language"`     // buyer page language when the buyer has none; default "pl"
 	Country     string   `yaml:"country"`      // default "PL"
@@ -149,7 +149,9 @@ func New(cfg Config) (*Broker, error) {
 		if !strings.HasPrefix(cfg.APIURL, "http://") && !strings.HasPrefix(cfg.APIURL, "https://") {
 			errs = append(errs, fmt.Errorf("api_url %q: want an http(s) URL", cfg.APIURL))
 		}
-		base = strings.TrimRight(cfg.APIURL, "/")
+		// Przelewy24 documents its base URL with the API path
+		// (https://secure.przelewy24.pl/api/v1): the host is what is kept.
+		base = strings.TrimSuffix(strings.TrimRight(cfg.APIURL, "/"), "/api/v1")
 	}
 	if cfg.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s: want a positive duration", cfg.Timeout))

@@ -1,6 +1,7 @@
 package przelewy24
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -141,5 +142,30 @@ func TestPanelSettings(t *testing.T) {
 	ct, body := b.CallbackAck()
 	if !strings.HasPrefix(ct, "text/plain") || string(body) != "OK" {
 		t.Errorf("ack %q %q", ct, body)
+	}
+}
+
+// api_url may be given as Przelewy24 documents its base URL
+// ("https://secure.przelewy24.pl/api/v1"): the API is still called once
+// under /api/v1 and the buyer still goes to {host}/trnRequest/{token}.
+func TestAPIURLGivenWithAPIPath(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, suffix := range []string{"/api/v1", "/api/v1/"} {
+		b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: e.sim.URL() + suffix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", "https://shop.example", nil)); err != nil {
+			t.Fatal(err)
+		}
+		p := newPayment(1000, "PLN")
+		prep, err := b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p})
+		if err != nil {
+			t.Fatalf("api_url %q: Prepare: %v", suffix, err)
+		}
+		if !strings.HasPrefix(prep.Redirect.URL, e.sim.URL()+"/trnRequest/") {
+			t.Fatalf("api_url %q: buyer sent to %s", suffix, prep.Redirect.URL)
+		}
 	}
 }

@@ -8,7 +8,8 @@
 //	api_key            string, required: REST API ("reports") key; HTTP Basic password
 //	sandbox            bool: use https://sandbox.przelewy24.pl instead of https://secure.przelewy24.pl
 //	ip_allowlist       bool: accept callbacks only from Przelewy24's addresses
-//	api_url            string: overrides the host (a simulator, see p24test)
+//	api_url            string: overrides the host (a simulator, see p24test); given as
+//	                   Przelewy24's documented base URL (.../api/v1), the /api/v1 is dropped
 //	currencies         list, default PLN EUR GBP CZK USD BGN DKK HUF NOK SEK CHF RON
 //	language           default "pl": buyer page language when the buyer has none
 //	country            default "PL"
@@ -69,7 +70,9 @@
 // (status 1 refunded, 2 and 3 refund_started, 4 refund_failed, with the
 // notification's event ids), matched by requestId; none is an error wrapping
 // getpaid.ErrNotFound. A repeated refund request, which Przelewy24 answers
-// 400 "Request already exists", is looked up and reported as it stands.
+// 400 "Request already exists" (or "Concurrent call" while the first is being
+// carried out), is looked up and reported as it stands, or in doubt (a
+// retryable, Happened error) when the lookup does not show it yet.
 //
 // # Quirks and decisions
 //
@@ -77,7 +80,9 @@
 //     order, integers as numbers, "/" and non-ASCII unescaped, no HTML
 //     escaping (U+2028/U+2029 escaped, as PHP's json_encode does). The JSON
 //     is written by hand, never with encoding/json defaults.
-//   - Notifications are accepted as JSON or form-encoded; numeric fields are
+//   - Notifications are accepted as JSON or form-encoded, told apart by the
+//     body (a JSON object begins with "{"), not by its Content-Type; fields
+//     the sign does not cover may have any shape; numeric fields are
 //     read as integers before the sign JSON is rebuilt ("1500" and 1500 sign
 //     alike), so the order of the fields in the body does not matter.
 //   - A validly signed notification naming another merchantId or posId is

@@ -71,7 +71,8 @@ func (b *Broker) orderID(ctx context.Context, p *getpaid.Payment) (int64, error)
 // operation id and urlStatus = getpaid's callback URL (or refund_notify_url).
 // The result is refund_started; the refund notification, or FetchOperation,
 // finishes it. A repeat that Przelewy24 answers 400 "Request already exists"
-// was accepted before: the refund is looked up and reported as it stands.
+// (or "Concurrent call") was accepted before: the refund is looked up and
+// reported as it stands, or in doubt when the lookup does not show it yet.
 func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
 	p, amount := req.Payment, req.Amount
 	if amount.Currency != p.Amount.Currency {
@@ -126,11 +127,17 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	}, nil
 }
 
-// alreadyExists reports Przelewy24's answer to a repeated refund request.
+// alreadyExists reports Przelewy24's answer to a repeated refund request:
+// 400 "Request already exists" (it was made), or 400 "Concurrent call" (the
+// same request is being carried out). Its OpenAPI document,
+// InvalidInputDataRefund, lists both.
 func alreadyExists(err error) bool {
 	var be *getpaid.BrokerError
-	return errors.As(err, &be) && be.Status == http.StatusBadRequest && be.Err != nil &&
-		strings.Contains(strings.ToLower(be.Err.Error()), "request already exists")
+	if !errors.As(err, &be) || be.Status != http.StatusBadRequest || be.Err == nil {
+		return false
+	}
+	text := strings.ToLower(be.Err.Error())
+	return strings.Contains(text, "request already exists") || strings.Contains(text, "concurrent call")
 }
 
 // refundInfo is one entry of GET /api/v1/refund/by/orderId/{orderId}.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -128,5 +129,38 @@ func TestFetchStatusUnknown(t *testing.T) {
 	o, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: newPayment(100, "PLN")})
 	if err != nil || o.Kind != getpaid.KindNone {
 		t.Fatalf("FetchStatus of an unknown session: %+v %v", o, err)
+	}
+}
+
+// Przelewy24 answers 400 "Concurrent call" while the same refund request is
+// being carried out: it may still be made, so the refund is in doubt
+// (Happened) for the reconciler to look up, never a refusal that did
+// nothing.
+func TestRefundConcurrentCall(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"Concurrent call","code":400}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound) // the refund lookup does not show it yet
+		_, _ = w.Write([]byte(`{"error":"Refund with given Order Id not found","responseCode":0}`))
+	}))
+	t.Cleanup(srv.Close)
+	b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "k", APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", "https://shop.example", nil)); err != nil {
+		t.Fatal(err)
+	}
+	p := newPayment(1000, "PLN")
+	p.ExternalID = "300000001"
+	_, err = b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(300), OperationID: "op_1"})
+	var be *getpaid.BrokerError
+	if !errors.As(err, &be) || !be.Happened || !be.Retryable {
+		t.Fatalf("err = %#v, want a retryable BrokerError that may have happened", err)
 	}
 }
