@@ -78,7 +78,7 @@ func newEnvWith(t *testing.T, edit func(*p24test.Config), script ...int) *env {
 	sim := p24test.Start(cfg)
 	t.Cleanup(sim.Close)
 	b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: sim.URL(),
-		HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
+		HTTPClient: &http.Client{Timeout: 2 * time.Second}}) // the faults hang past it; a slow race run does not
 	if err != nil {
 		t.Fatal(err)
 	}
