@@ -10,7 +10,9 @@
 // USD, GBP, JPY), method (GET, the default, or POST: how the buyer is sent to
 // the paywall).
 //
-// Callback format, fixed so it can be scripted:
+// Callback format, fixed so it can be scripted (a scripted callback signed
+// with the secret is remembered as a paywall choice is: the captures,
+// releases and refunds that follow it work):
 //
 //	POST {base}/callback/dummy
 //	Dummy-Signature: <lowercase hex HMAC-SHA256 of the raw body with the secret>
