@@ -158,7 +158,11 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		switch p.Status {
 		case StatusPaid, StatusPartiallyPaid, StatusPartiallyRefunded, StatusRefundStarted:
 		default:
-			return false, &TransitionError{From: p.Status, To: StatusRefundStarted, Reason: "nothing captured to refund"}
+			reason := "nothing captured to refund"
+			if p.Captured > 0 {
+				reason = "part of the payment is still held: capture or release the hold first"
+			}
+			return false, &TransitionError{From: p.Status, To: StatusRefundStarted, Reason: reason}
 		}
 		next.RefundAsked += o.Amount.Minor
 		next.Status = impliedStatus(&next)

@@ -243,6 +243,12 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 		case getpaid.StatusRefunded:
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted,
 				Reason: fmt.Sprintf("nothing left to refund: %s is refunded already", p.Money(p.Refunded))}
+		case getpaid.StatusPreAuth:
+			if p.Captured > 0 {
+				return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted,
+					Reason: "part of the payment is still held: capture or release the hold first"}
+			}
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
 		default:
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
 		}

@@ -238,6 +238,12 @@ func TestCaptureRelease(t *testing.T) {
 		if err != nil || res.Payment.Status != getpaid.StatusPreAuth || res.Payment.Captured != 3000 || res.Payment.Locked != 7000 || res.Payment.ActiveOp != "" {
 			t.Fatalf("capture 30: %+v, %v", res, err)
 		}
+		// A refund while the rest is held is refused, and says why (not
+		// "nothing captured": 30.00 is).
+		var te *getpaid.TransitionError
+		if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("10.00"), IdempotencyKey: "r"}); !errors.As(err, &te) || !strings.Contains(te.Reason, "still held") {
+			t.Fatalf("refund while 70.00 is held: %v, want a TransitionError saying the hold is still open", err)
+		}
 		res, err = e.eng.Release(ctx, getpaid.ActionRequest{PaymentID: p.ID})
 		if err != nil || res.Payment.Status != getpaid.StatusPartiallyPaid || res.Payment.Locked != 0 || res.Payment.Captured != 3000 {
 			t.Fatalf("release: %+v, %v", res, err)
