@@ -91,8 +91,11 @@ func newEngine(t *testing.T, schedule []time.Duration, eps ...*webhook.Endpoint)
 	}
 	reg, _ := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: d})
 	store := memory.New()
+	// No endpoint here hangs: the timeout only has to outlast an answer on
+	// a loaded machine (at 1 s, an attempt under -race beside other tests
+	// timed out after the receiver had taken it, and was sent again).
 	cfg := engine.Config{Store: store, Registry: reg, BaseURL: "https://pay.example", RetrySchedule: schedule,
-		DeliveryTimeout: time.Second, Logger: slog.New(slog.DiscardHandler)}
+		DeliveryTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)}
 	for _, ep := range eps {
 		cfg.Consumers = append(cfg.Consumers, ep)
 	}

@@ -171,7 +171,14 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, deliveryOutcome(d))
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if page.NextCursor != "" {
+			// A cut list must not pass for all of them (the dead letters).
+			fmt.Fprintf(stderr, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status or --endpoint, or page through GET /api/v1/events)\n", len(page.Deliveries))
+		}
+		return nil
 	case "show":
 		ev, err := srv.engine.Event(ctx, id)
 		if err != nil {

@@ -230,3 +230,40 @@ func TestRecordToolsSendNoWebhooks(t *testing.T) {
 		t.Fatalf("the deliveries are no longer pending and untried:\n%s", out)
 	}
 }
+
+// `events list` shows at most one page of deliveries (the newest 500); when
+// there are more it says so, so that an operator never takes a cut list of
+// dead letters for all of them.
+func TestEventsListSaysWhenCut(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.created]\n")
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay := func(n int) {
+		for i := range n {
+			if _, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")}); err != nil {
+				t.Fatal(i, err)
+			}
+		}
+	}
+	pay(getpaid.MaxPageSize)
+	code, out, errOut := runCLI(t, "", "events", "list", "--config", path)
+	if code != 0 || strings.Count(out, "\n") != getpaid.MaxPageSize+1 || errOut != "" {
+		t.Fatalf("%d deliveries: exit %d, %d lines, stderr %q", getpaid.MaxPageSize, code, strings.Count(out, "\n"), errOut)
+	}
+	pay(1)
+	code, out, errOut = runCLI(t, "", "events", "list", "--config", path)
+	if code != 0 || strings.Count(out, "\n") != getpaid.MaxPageSize+1 || !strings.Contains(errOut, "more") {
+		t.Fatalf("%d deliveries: exit %d, %d lines, stderr %q; want the newest %d and a word that there are more",
+			getpaid.MaxPageSize+1, code, strings.Count(out, "\n"), errOut, getpaid.MaxPageSize)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
