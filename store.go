@@ -101,6 +101,7 @@ type StaleLister interface {
 type StaleRequest struct {
 	Now           time.Time // the caller's clock: claims run from it
 	UpdatedBefore time.Time // unchanged since
+	UpdatedAfter  time.Time // changed last after
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
 	Backend       string // only this backend's payments, when set
@@ -108,13 +109,24 @@ type StaleRequest struct {
 	// Claim, when positive, leases every payment listed until Now+Claim;
 	// payments under another unexpired claim are not listed.
 	Claim time.Duration
+	// Ended selects, instead of the payments waiting on their broker, the
+	// cancelled ones (as Expire leaves a payment, or a release or cancel):
+	// a last look at their broker finds money a buyer paid after the
+	// payment expired, when no notification says so.
+	Ended bool
 }
 
-// Matches reports whether p is waiting on its broker and within r's bounds
-// (claims aside): the rule every store's query implements.
+// Matches reports whether p is waiting on its broker (or, with Ended,
+// cancelled) and within r's bounds (claims aside): the rule every store's
+// query implements.
 func (r StaleRequest) Matches(p *Payment) bool {
-	return (p.Status == StatusPrepared || p.Status == StatusChargeStarted) &&
+	status := p.Status == StatusPrepared || p.Status == StatusChargeStarted
+	if r.Ended {
+		status = p.Status == StatusCancelled
+	}
+	return status &&
 		(r.UpdatedBefore.IsZero() || p.UpdatedAt.Before(r.UpdatedBefore)) &&
+		(r.UpdatedAfter.IsZero() || p.UpdatedAt.After(r.UpdatedAfter)) &&
 		(r.CreatedAfter.IsZero() || p.CreatedAt.After(r.CreatedAfter)) &&
 		(r.CreatedBefore.IsZero() || p.CreatedAt.Before(r.CreatedBefore)) &&
 		(r.Backend == "" || p.Backend == r.Backend)

@@ -38,27 +38,40 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 	return res.Payment, nil
 }
 
+// EndedPollEvery is how often PollStale takes a last look at the broker of
+// a payment cancelled (by an expiry, a release or a cancel) within its
+// maxAge: money a buyer paid after the payment expired is recorded even
+// when no notification says so, within this long.
+const EndedPollEvery = time.Hour
+
 // PollStale polls the brokers of up to limit payments still waiting on them
 // (prepared, charge_started) that have not changed for olderThan and are not
 // older than maxAge, so a payment whose notifications were lost is still
-// finished. Each payment is claimed for olderThan first: several instances
-// sharing a database poll it once per interval between them. It needs a
-// Store that implements getpaid.StaleLister (else it does nothing) and
-// returns how many payments changed. A broker failure on one payment is
-// logged and the others are still polled.
+// finished; and of up to limit payments cancelled within maxAge, each once
+// per EndedPollEvery, so money paid after an expiry is recorded too. Each
+// payment is claimed first: several instances sharing a database poll it
+// once per interval between them. It needs a Store that implements
+// getpaid.StaleLister (else it does nothing) and returns how many payments
+// changed. A broker failure on one payment is logged and the others are
+// still polled.
 func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration, limit int) (int, error) {
 	sl, ok := e.store.(getpaid.StaleLister)
 	if !ok {
 		return 0, nil
 	}
 	now := e.now()
-	ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
+	waiting, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
 		CreatedAfter: now.Add(-maxAge), Limit: limit, Claim: olderThan})
 	if err != nil {
 		return 0, fmt.Errorf("engine: poll stale: %w", err)
 	}
+	ended, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedAfter: now.Add(-maxAge),
+		Limit: limit, Claim: EndedPollEvery, Ended: true})
+	if err != nil {
+		return 0, fmt.Errorf("engine: poll ended: %w", err)
+	}
 	changed := 0
-	for _, p := range ps {
+	for _, p := range append(waiting, ended...) {
 		if ctx.Err() != nil {
 			return changed, ctx.Err()
 		}
@@ -67,6 +80,10 @@ func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration,
 		}
 		q, err := e.Poll(ctx, p.ID)
 		if err != nil {
+			if p.Status == getpaid.StatusCancelled {
+				e.log.InfoContext(ctx, "a last look at an ended payment's broker failed", "payment", p.ID, "backend", p.Backend, "err", err)
+				continue
+			}
 			e.log.WarnContext(ctx, "polling a waiting payment failed", "payment", p.ID, "backend", p.Backend, "err", err)
 			continue
 		}

@@ -203,7 +203,13 @@ func asStored(res *getpaid.UpdateResult) {
 // (FOR UPDATE SKIP LOCKED): two processes never both get a payment within
 // one claim, and neither waits for the other.
 func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*getpaid.Payment, error) {
-	where := []string{"status IN ('prepared', 'charge_started')", "poll_after <= $1"}
+	// Written out, not bound, so that the partial indexes payments_waiting
+	// and payments_ended serve them.
+	status := "status IN ('prepared', 'charge_started')"
+	if r.Ended {
+		status = "status = 'cancelled'"
+	}
+	where := []string{status, "poll_after <= $1"}
 	args := []any{r.Now}
 	add := func(cond string, arg any) {
 		args = append(args, arg)
@@ -211,6 +217,9 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 	}
 	if !r.UpdatedBefore.IsZero() {
 		add("updated_at <", ceilMicro(r.UpdatedBefore))
+	}
+	if !r.UpdatedAfter.IsZero() {
+		add("updated_at >", floorMicro(r.UpdatedAfter))
 	}
 	if !r.CreatedAfter.IsZero() {
 		add("created_at >", floorMicro(r.CreatedAfter))

@@ -294,12 +294,20 @@ func conflict(err error) error {
 // writer, so listing and claiming are one transaction: two handles (or
 // processes) never both get a payment within one claim.
 func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*getpaid.Payment, error) {
-	q := "SELECT " + paymentCols + " FROM payments WHERE status IN ('prepared', 'charge_started') AND poll_after <= ?"
+	// Read along the partial index of the statuses asked for, by their last
+	// change (the planner, left to itself, walks every payment of the
+	// status or of the backend): its status condition is written out, not
+	// bound, so that the index applies.
+	from := "payments INDEXED BY payments_waiting WHERE status IN ('prepared', 'charge_started')"
+	if r.Ended {
+		from = "payments INDEXED BY payments_ended WHERE status = 'cancelled'"
+	}
+	q := "SELECT " + paymentCols + " FROM " + from + " AND poll_after <= ?"
 	args := []any{nanos(r.Now)}
 	for _, c := range []struct {
 		cond string
 		t    time.Time
-	}{{"updated_at < ?", r.UpdatedBefore}, {"created_at > ?", r.CreatedAfter}, {"created_at < ?", r.CreatedBefore}} {
+	}{{"updated_at < ?", r.UpdatedBefore}, {"updated_at > ?", r.UpdatedAfter}, {"created_at > ?", r.CreatedAfter}, {"created_at < ?", r.CreatedBefore}} {
 		if !c.t.IsZero() {
 			q += " AND " + c.cond
 			args = append(args, nanos(c.t))

@@ -23,6 +23,7 @@ var createTests = []test{
 	{"CreateThenFails", testCreateThenFails, nil},
 	{"StalePayments", testStalePayments, nil},
 	{"StaleClaims", testStaleClaims, nil},
+	{"StaleEnded", testStaleEnded, nil},
 }
 
 // testRoundTrip creates a payment with every field set and reads it back.

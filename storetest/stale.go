@@ -112,3 +112,63 @@ func testStaleClaims(t *testing.T, s getpaid.Store) {
 		t.Fatalf("after the claims ran out: %d listed, want 4", len(got))
 	}
 }
+
+// testStaleEnded checks StaleRequest.Ended: the cancelled payments (an
+// expiry leaves a payment so), by their last change, claimed like waiting
+// ones; not the waiting, failed or paid ones.
+func testStaleEnded(t *testing.T, s getpaid.Store) {
+	sl, ok := s.(getpaid.StaleLister)
+	if !ok {
+		t.Skip("store does not implement getpaid.StaleLister")
+	}
+	prepare := &getpaid.Mutation{Cause: "prepared", Apply: func(q *getpaid.Payment) (bool, error) {
+		return true, getpaid.MarkPrepared(q, "", &getpaid.Redirect{Method: "GET", URL: "https://b.example"})
+	}}
+	start := time.Now().Add(-time.Second)
+	ended := func(k getpaid.Kind) *getpaid.Payment {
+		t.Helper()
+		p := newPayment("o-ended", 100, "PLN")
+		mustCreate(t, s, p, getpaid.CreateOptions{Then: prepare})
+		if k == "" {
+			return p
+		}
+		if _, err := s.UpdatePayment(ctx(t), p.ID, getpaid.Mutation{Cause: "expired", Apply: func(q *getpaid.Payment) (bool, error) {
+			return getpaid.Apply(q, &getpaid.Observation{Kind: k, Amount: q.Amount, Full: true})
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ended("") // still waiting
+	cancelled := ended(getpaid.KindReleased)
+	ended(getpaid.KindFailed)
+	ended(getpaid.KindCaptured)
+	later := time.Now().Add(time.Second)
+	list := func(r getpaid.StaleRequest) []*getpaid.Payment {
+		t.Helper()
+		r.Ended = true
+		got, err := sl.StalePayments(ctx(t), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := list(getpaid.StaleRequest{Now: later, UpdatedAfter: start}); len(got) != 1 || got[0].ID != cancelled.ID || got[0].Status != getpaid.StatusCancelled {
+		t.Fatalf("Ended lists %d payments, want only the cancelled one %s", len(got), cancelled.ID)
+	}
+	if got := list(getpaid.StaleRequest{Now: later, UpdatedAfter: later}); len(got) != 0 {
+		t.Fatalf("nothing changed after %v, got %d", later, len(got))
+	}
+	if got := list(getpaid.StaleRequest{Now: later, UpdatedAfter: start, Backend: "payu"}); len(got) != 0 {
+		t.Fatalf("no payu payment, got %d", len(got))
+	}
+	if got := list(getpaid.StaleRequest{Now: later, UpdatedAfter: start, Claim: time.Hour}); len(got) != 1 {
+		t.Fatalf("claim: %d listed, want 1", len(got))
+	}
+	if got := list(getpaid.StaleRequest{Now: later.Add(time.Minute), UpdatedAfter: start, Claim: time.Hour}); len(got) != 0 {
+		t.Fatalf("a claimed payment listed again before its claim ran out: %d", len(got))
+	}
+	if got := list(getpaid.StaleRequest{Now: later.Add(2 * time.Hour), UpdatedAfter: start}); len(got) != 1 {
+		t.Fatalf("after the claim ran out: %d listed, want 1", len(got))
+	}
+}
