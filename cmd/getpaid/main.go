@@ -211,6 +211,40 @@ func (f *flags) positional(args []string, what string) (string, []string, error)
 	return args[0], args[1:], nil
 }
 
+// parseWithID parses a subcommand's flags around one positional argument,
+// an id, which may come before, between or after them (getpaid events show
+// ID --config X, or show --config X ID). Without one it is a usage error
+// naming what when required; an argument more is one too.
+func (f *flags) parseWithID(args []string, what string, required bool) (string, error) {
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	} else {
+		// Flags first: Parse stops at the id; the flags after it follow.
+		err := f.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			return "", &helpError{text: f.help()}
+		}
+		if err != nil {
+			return "", &usageError{cmd: f.Name(), msg: err.Error()}
+		}
+		if f.NArg() > 0 {
+			id = f.Arg(0)
+		}
+		args = f.Args()
+		if len(args) > 0 {
+			args = args[1:]
+		}
+	}
+	if err := f.parse(args); err != nil {
+		return "", err
+	}
+	if id == "" && required {
+		return "", f.usage("%s is missing", what)
+	}
+	return id, nil
+}
+
 // usage is a usage error of this subcommand.
 func (f *flags) usage(format string, a ...any) error {
 	return &usageError{cmd: f.Name(), msg: fmt.Sprintf(format, a...)}

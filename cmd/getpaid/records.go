@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -51,12 +50,12 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fs.usage("unknown %q: want list, show or resolve", verb)
 	}
 	var id string
-	if verb == "show" || verb == "resolve" {
-		if id, rest, err = fs.positional(rest, "the operation id"); err != nil {
-			return err
-		}
+	if verb == "list" {
+		err = fs.parse(rest)
+	} else {
+		id, err = fs.parseWithID(rest, "the operation id", true)
 	}
-	if err := fs.parse(rest); err != nil {
+	if err != nil {
 		return err
 	}
 	srv, err := openRecords(ctx, *path)
@@ -133,12 +132,12 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fs.usage("unknown %q: want list, show or replay", verb)
 	}
 	var id string
-	if verb == "show" || (verb == "replay" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-")) {
-		if id, rest, err = fs.positional(rest, "the event id"); err != nil {
-			return err
-		}
+	if verb == "list" {
+		err = fs.parse(rest)
+	} else {
+		id, err = fs.parseWithID(rest, "the event id", verb == "show")
 	}
-	if err := fs.parse(rest); err != nil {
+	if err != nil {
 		return err
 	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {

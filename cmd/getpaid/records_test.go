@@ -94,6 +94,14 @@ func TestOperationsCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "prepared -> paid") || !strings.Contains(out, `cause: "captured`) {
 		t.Fatalf("events show of the paid event: %d\n%s", code, out)
 	}
+	// The id may come after the flags too, as Go tools take them.
+	code, again, errOut := runCLI(t, "", "events", "show", "--config", path, "evt_"+p.ID+"_v3")
+	if code != 0 || again != out {
+		t.Fatalf("events show with the id after the flags: %d\n%s%s", code, again, errOut)
+	}
+	if code, again, errOut := runCLI(t, "", "operations", "show", "--config", path, oe.Op.ID); code != 0 || !strings.Contains(again, oe.Op.ID) {
+		t.Fatalf("operations show with the id after the flags: %d\n%s%s", code, again, errOut)
+	}
 	code, out, errOut = runCLI(t, "", "events", "replay", "--waiting", "--config", path)
 	if code != 0 || !strings.Contains(out, "0 deliveries due again") {
 		t.Fatalf("events replay --waiting: %d\n%s%s", code, out, errOut)
