@@ -76,7 +76,11 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\t%s\n", op.ID, op.Kind, op.State, op.Amount, op.PaymentID,
 				op.CreatedAt.Format(time.RFC3339), op.Flagged, op.Error)
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		sayCut(stderr, page.NextCursor, "getpaid operations: the newest %d operations are listed; there are more (narrow with --state, --payment or --flagged, or page through GET /api/v1/operations)", len(page.Operations))
+		return nil
 	case "show":
 		op, err := srv.engine.Operation(ctx, id)
 		if err != nil {
@@ -173,10 +177,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		if page.NextCursor != "" {
-			// A cut list must not pass for all of them (the dead letters).
-			fmt.Fprintf(stderr, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status or --endpoint, or page through GET /api/v1/events)\n", len(page.Deliveries))
-		}
+		sayCut(stderr, page.NextCursor, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status or --endpoint, or page through GET /api/v1/events)", len(page.Deliveries))
 		return nil
 	case "show":
 		ev, err := srv.engine.Event(ctx, id)
@@ -238,4 +239,13 @@ func lastOutcome(status int, errText string) string {
 		return fmt.Sprintf("HTTP %d", status)
 	}
 	return "ok"
+}
+
+// sayCut says on stderr that a listing shows one page of more, when the
+// page has a next one: a cut list must not pass for all of them (the dead
+// letters, the operations in doubt).
+func sayCut(stderr io.Writer, next, format string, n int) {
+	if next != "" {
+		fmt.Fprintf(stderr, format+"\n", n)
+	}
 }
