@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -29,16 +28,7 @@ func (e *env) postCallback(backend string, body []byte, sig string, hdr map[stri
 	e.t.Helper()
 	req, _ := http.NewRequest("POST", e.srv.URL+"/callback/"+backend, bytes.NewReader(body))
 	req.Header.Set(dummy.SignatureHeader, sig)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, out
+	return e.send(req, hdr)
 }
 
 // Scenario 7 of django-getpaid: a callback from outside the allowed network

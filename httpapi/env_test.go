@@ -320,6 +320,12 @@ func (e *env) doRaw(method, path, body string, hdr map[string]string) (*http.Res
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return e.send(req, hdr)
+}
+
+// send sends req with the extra headers hdr and reads the whole answer.
+func (e *env) send(req *http.Request, hdr map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}

@@ -28,16 +28,7 @@ func (e *env) post(path string, body io.Reader, length int64, hdr map[string]str
 		e.t.Fatal(err)
 	}
 	req.ContentLength = length
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, out
+	return e.send(req, hdr)
 }
 
 // hidden hides a reader's length, so the request is sent chunked.
