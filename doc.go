@@ -12,6 +12,7 @@
 // and, where the broker has them, the optional capabilities found by type
 // assertion, the way database/sql/driver grows:
 //
+//	Provisioner        learn its Env (name, callback and return URLs) once, before any other call
 //	StatusFetcher      pull the current status (polling)
 //	CallbackConfirmer  confirm a notification before applying it (Przelewy24 verify)
 //	CallbackVerifier   check only a callback's signature (for callback check)
@@ -20,6 +21,7 @@
 //	Releaser           release a pre-authorisation
 //	Refunder           refund, fully or partly
 //	Canceler           cancel an unpaid payment
+//	OperationFetcher   look a capture, refund, ... up at the broker (resolves doubt)
 //	Configurator       what to enter in the broker's panel
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks

@@ -7,10 +7,16 @@
 //
 //	GET  /api/v1/backends?currency=PLN      backends accepting a currency
 //	POST /api/v1/payments                   create and start a payment (Bearer key)
-//	GET  /api/v1/payments/{id}              a payment with its history (Bearer key)
-//	POST /api/v1/payments/{id}/{action}     start, poll, capture, release, refund, cancel (Bearer key)
+//	GET  /api/v1/payments                   list payments, newest first, filtered (Bearer key)
+//	GET  /api/v1/payments/{id}              a payment with its history and operations (Bearer key)
+//	POST /api/v1/payments/{id}/{action}     start, poll, capture, release, refund, cancel,
+//	                                        accept_advance, reject_advance (Bearer key)
+//	GET  /api/v1/payments/{id}/operations   a payment's money operations (Bearer key)
+//	GET  /api/v1/operations[/{id}]          money operations; POST .../{id}/resolve settles one in doubt (Bearer key)
+//	GET  /api/v1/events[/{id}]              events with their deliveries; POST .../{id}/replay,
+//	                                        /api/v1/events/replay_dead, /api/v1/events/retry_waiting (Bearer key)
 //	POST /callback/{backend}                broker notifications
-//	GET  /success/{id}, /failure/{id}       buyer returns: never change status; redirect to the order's page
+//	GET  /success/{id}, /failure/{id}       buyer returns: never change status; 303 to the payment's return_url, else a status page
 //	GET  /pay/{order}                       payment-method form (library mode, needs an OrderSource)
 //	POST /pay/{order}                       start paying the order with the chosen backend
 //	/broker/{name}/...                      pages served by brokers that implement getpaid.PageServer

@@ -8,7 +8,9 @@
 //
 // Settings: secret (the HMAC key, required), currencies (default PLN, EUR,
 // USD, GBP, JPY), method (GET, the default, or POST: how the buyer is sent to
-// the paywall).
+// the paywall), no_callbacks (the paywall sends none: only polling finds the
+// buyer's choice) and fault (every capture, release, cancel and refund
+// misbehaves: timeout-after, timeout-before or 5xx; see Config.Fault).
 //
 // Callback format, fixed so it can be scripted (a scripted callback signed
 // with the secret is remembered as a paywall choice is: the captures,

@@ -99,6 +99,36 @@ func TestUnknownBackendSettingRefused(t *testing.T) {
 	}
 }
 
+// getpaid backends without --config lists every kind as a table whose
+// header stands over its columns, as it does with a config.
+func TestBackendsWithoutConfigIsATable(t *testing.T) {
+	t.Parallel()
+	code, out, stderr := runCLI(t, "", "backends")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %q", code, stderr)
+	}
+	var header, row string
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "NAME"):
+			header = l
+		case strings.HasPrefix(l, "payu "):
+			row = l
+		}
+	}
+	if header == "" || row == "" {
+		t.Fatalf("no header or payu row in:\n%s", out)
+	}
+	for _, col := range []struct{ head, cell string }{{"CURRENCIES", "BGN"}, {"TITLE", "PayU"}} {
+		if h, c := strings.Index(header, col.head), strings.LastIndex(row, col.cell); h != c {
+			t.Errorf("column %s starts at %d in the header, its cell %q at %d:\n%s", col.head, h, col.cell, c, out)
+		}
+	}
+	if strings.Contains(header, "KIND") {
+		t.Errorf("header names a KIND column the rows leave empty:\n%s", out)
+	}
+}
+
 func TestCallbackCheck(t *testing.T) {
 	t.Parallel()
 	path := writeConfig(t, dummyConfig)

@@ -100,9 +100,17 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		if d := cfg.Reconcile.SubmittingAfter; d <= 2*longest {
 			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("%s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName))
 		}
+	} else if 2*longest >= defaultResumeAfter {
+		// The engine's 2 minutes would take a call still running for a
+		// dead one: the default outlasts the longest timeout as a set
+		// value must.
+		cfg.Reconcile.SubmittingAfter = 3 * longest
 	}
 	return cfg, nil
 }
+
+// defaultResumeAfter is the engine's default ReconcileConfig.SubmittingAfter.
+const defaultResumeAfter = 2 * time.Minute
 
 // defaultBrokerTimeout is the backends' own default timeout (every backend
 // with HTTP calls uses 30 s).

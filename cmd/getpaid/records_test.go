@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
@@ -145,6 +146,43 @@ func TestWebhooksConfig(t *testing.T) {
 	cfg, err := engineConfig(c)
 	if err != nil || len(cfg.Consumers) != 1 || cfg.ExpireAfter.Hours() != 2 || cfg.DeliveryTimeout.Seconds() != 3 || cfg.Reconcile.SubmittingAfter.Minutes() != 5 {
 		t.Fatalf("engine config %+v, %v", cfg, err)
+	}
+}
+
+// Without resume_operations_after, an operation still "submitting" is taken
+// for a dead process's after 2 minutes, which must stay more than twice the
+// longest backend timeout (what a set value is held to): a backend with a
+// longer timeout moves the default past it, or a call still running would
+// be taken for a dead one.
+func TestResumeDefaultOutlastsLongTimeouts(t *testing.T) {
+	t.Parallel()
+	payu := "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n"
+	for _, tc := range []struct {
+		name, yaml string
+		atLeast    time.Duration
+	}{
+		{"default timeouts", payu, 2 * time.Minute},
+		{"a 90 s timeout", payu + "    timeout: 90s\n", 180*time.Second + time.Nanosecond},
+		{"a 60 s timeout", payu + "    timeout: 60s\n", 120*time.Second + time.Nanosecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig([]byte(dummyConfig+tc.yaml), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := engineConfig(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.Reconcile.SubmittingAfter
+			if got == 0 {
+				got = 2 * time.Minute // the engine's own default
+			}
+			if got < tc.atLeast {
+				t.Errorf("an operation still submitting is resumed after %s, want at least %s", got, tc.atLeast)
+			}
+		})
 	}
 }
 

@@ -50,9 +50,10 @@ func cmdBackends(args []string, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
 	if *path == "" {
-		fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE\tKIND")
-		kinds := backendKinds()
+		// The note first: a line without tabs ends tabwriter's columns.
 		fmt.Fprintln(tw, "(every kind this getpaid knows, with its default currencies)")
+		fmt.Fprintln(tw, "NAME\tCURRENCIES\tTITLE")
+		kinds := backendKinds()
 		for _, n := range kindNames() {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", n, strings.Join(kinds[n].currencies, " "), kinds[n].title)
 		}
