@@ -25,10 +25,12 @@ func impliedStatuses(prev getpaid.Status, p *getpaid.Payment) []getpaid.Status {
 	// Nothing captured: the payment is waiting, holding, or ended without money.
 	case p.Captured == 0 && p.Locked > 0:
 		return []getpaid.Status{getpaid.StatusPreAuth}
+	case p.Captured == 0 && p.Advance > 0:
+		// An advance is never paid; it is money a buyer paid, so it moves
+		// an ended payment too.
+		return []getpaid.Status{getpaid.StatusChargeStarted}
 	case p.Captured == 0 && (prev == getpaid.StatusFailed || prev == getpaid.StatusCancelled):
 		return []getpaid.Status{prev} // only money moves an ended payment
-	case p.Captured == 0 && p.Advance > 0:
-		return []getpaid.Status{getpaid.StatusChargeStarted} // an advance is never paid
 	case p.Captured == 0 && prev == getpaid.StatusPreAuth:
 		return []getpaid.Status{getpaid.StatusFailed, getpaid.StatusCancelled} // the hold ended
 	case p.Captured == 0:
@@ -125,7 +127,8 @@ func fuzzObservation(p *getpaid.Payment, step []byte) *getpaid.Observation {
 // refused or no-op observation, the status the one the facts imply, and
 // cumulative facts idempotent. Seeds (testdata/fuzz/FuzzApply) are named
 // after the story they tell; refund-failed-negative is the input that found
-// a refund_failed of a negative amount cancelling every pending refund.
+// a refund_failed of a negative amount cancelling every pending refund,
+// and advance-after-failure the first run of the rule that records it.
 func FuzzApply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, amount int64, start uint8, script []byte) {
 		if amount < 0 {
