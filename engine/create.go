@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -63,7 +64,11 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 
 // Start registers a new payment at its broker and returns where to send the
 // buyer; the payment becomes prepared. A payment that is not new is refused
-// with a *getpaid.TransitionError and no broker call is made.
+// with a *getpaid.TransitionError and no broker call is made. A Start of a
+// payment this engine is already starting (a double click) waits for that
+// one and returns its result: the broker is asked once. (Engines in other
+// processes do not see each other's: the loser's registration is then
+// refused when it is recorded.)
 func (e *Engine) Start(ctx context.Context, id, clientIP string) (*getpaid.Payment, error) {
 	p, err := e.store.Payment(ctx, id)
 	if err != nil {
@@ -72,12 +77,64 @@ func (e *Engine) Start(ctx context.Context, id, clientIP string) (*getpaid.Payme
 	return e.start(ctx, p, clientIP)
 }
 
-// start is Start for a payment already loaded.
+// starts are the Starts in flight in this process, by payment id: a Start
+// of a payment already being started joins it, so a double click registers
+// the payment at the broker once (a second registration would leave an
+// order there that nobody uses).
+type starts struct {
+	mu    sync.Mutex
+	calls map[string]*startCall
+}
+
+// startCall is one Start in flight; done is closed when p and err are set.
+type startCall struct {
+	done chan struct{}
+	p    *getpaid.Payment
+	err  error
+}
+
+// start is Start for a payment already loaded: one at a time per payment
+// in this process, the others getting its result.
 func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string) (*getpaid.Payment, error) {
-	id := p.ID
 	if p.Status != getpaid.StatusNew {
-		return nil, fmt.Errorf("engine: start %q: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
+		return nil, fmt.Errorf("engine: start %q: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
 	}
+	e.starts.mu.Lock()
+	if c, ok := e.starts.calls[p.ID]; ok {
+		e.starts.mu.Unlock()
+		select {
+		case <-c.done:
+			if c.err != nil {
+				return nil, c.err
+			}
+			return c.p.Clone(), nil
+		case <-ctx.Done():
+			return nil, fmt.Errorf("engine: start %q: %w", p.ID, ctx.Err())
+		}
+	}
+	if e.starts.calls == nil {
+		e.starts.calls = make(map[string]*startCall)
+	}
+	c := &startCall{done: make(chan struct{})}
+	e.starts.calls[p.ID] = c
+	e.starts.mu.Unlock()
+	defer func() {
+		e.starts.mu.Lock()
+		delete(e.starts.calls, p.ID)
+		e.starts.mu.Unlock()
+		close(c.done)
+	}()
+	q, err := e.startOnce(ctx, p, clientIP)
+	c.err = err
+	if err == nil {
+		c.p = q.Clone()
+	}
+	return q, err
+}
+
+// startOnce registers a new payment at its broker and records it prepared.
+func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP string) (*getpaid.Payment, error) {
+	id := p.ID
 	b, err := e.backend(p.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)

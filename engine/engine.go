@@ -82,6 +82,7 @@ type Engine struct {
 	reconcile   ReconcileConfig
 	expireAfter time.Duration
 	expireBy    map[string]time.Duration
+	starts      starts
 }
 
 var _ getpaid.Service = (*Engine)(nil)

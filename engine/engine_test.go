@@ -3,11 +3,13 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/memory"
 )
@@ -299,5 +301,70 @@ func TestPollStaleFinishesWaitingPayments(t *testing.T) {
 	}
 	if n, _ := e.PollStale(context.Background(), 0, 72*time.Hour, 10); n != 0 || pb.polls.Load() != 2 {
 		t.Fatalf("a paid payment was polled again: n=%d polls=%d", n, pb.polls.Load())
+	}
+}
+
+// slowPrepare is the dummy broker with a Prepare that counts its calls and
+// waits until released.
+type slowPrepare struct {
+	*dummy.Broker
+	calls   atomic.Int64
+	release chan struct{}
+}
+
+func (s *slowPrepare) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	s.calls.Add(1)
+	<-s.release
+	return s.Broker.Prepare(ctx, req)
+}
+
+// Two Start calls at once on one new payment (a double click in library
+// mode) register it at the broker once, and both get the prepared payment:
+// a second registration would leave an order at the broker nobody uses.
+func TestConcurrentStartsPrepareOnce(t *testing.T) {
+	t.Parallel()
+	slow := &slowPrepare{release: make(chan struct{})}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { slow.Broker = d; return slow })
+	ctx := context.Background()
+	p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-twice", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [2]*getpaid.Payment
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { got[i], errs[i] = e.eng.Start(ctx, p.ID, "203.0.113.1") })
+	}
+	waitFor(t, "the first Prepare", func() bool { return slow.calls.Load() > 0 })
+	// Give the other Start time to arrive while the first is at the
+	// broker. One that comes only after it (a very slow machine) is
+	// refused as a Start of a prepared payment: the broker is still asked
+	// once, which is what this test is about.
+	time.Sleep(200 * time.Millisecond)
+	close(slow.release)
+	wg.Wait()
+	if n := slow.calls.Load(); n != 1 {
+		t.Fatalf("the broker was asked to prepare %d times, want 1", n)
+	}
+	joined := 0
+	for i := range 2 {
+		var te *getpaid.TransitionError
+		switch {
+		case errs[i] == nil && got[i].Status == getpaid.StatusPrepared && got[i].Redirect != nil:
+			joined++
+		case errors.As(errs[i], &te):
+		default:
+			t.Fatalf("start %d: %+v, %v; want the prepared payment", i, got[i], errs[i])
+		}
+	}
+	if joined == 0 {
+		t.Fatal("neither Start got the prepared payment")
+	}
+	if joined == 2 && got[0].Redirect.URL != got[1].Redirect.URL {
+		t.Fatalf("two redirects: %s and %s", got[0].Redirect.URL, got[1].Redirect.URL)
+	}
+	if _, err := e.eng.Start(ctx, p.ID, ""); err == nil {
+		t.Fatal("a Start after the payment was prepared succeeded")
 	}
 }
