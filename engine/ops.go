@@ -368,8 +368,8 @@ func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *g
 		// The broker's fact was recorded already (its notification came
 		// first): the operation still ends, without counting it twice.
 		m := e.finishing(b, op, state, nil, why, brokerRef)
-		// finishing states a failed refund's fact itself, keyed by the
-		// operation: that is the fact already recorded.
+		// finishing states a failed refund's fact itself (without obs,
+		// keyed by the operation): that is the fact already recorded.
 		m.EventKey = ""
 		m.Apply = func(q *getpaid.Payment) (bool, error) {
 			if state.Final() && q.ActiveOp == op.ID {
@@ -453,7 +453,19 @@ func (e *Engine) recordAfterEnd(ctx context.Context, ended *getpaid.Operation, s
 // changes nothing.
 func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string) getpaid.Mutation {
 	if state == getpaid.OpFailed && op.Kind == getpaid.OpRefund {
-		obs = &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: "refund not done"}
+		// The reservation given back is the operation's. A rejection the
+		// broker told keeps its event id: its notification may have
+		// given the reservation back already, unlinked to the operation
+		// (PayU's names the refund by its own id only), and must not
+		// count again, taking another refund's reservation.
+		failed := &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: "refund not done"}
+		if obs != nil {
+			failed.EventID = obs.EventID
+			if obs.BrokerStatus != "" {
+				failed.BrokerStatus = obs.BrokerStatus
+			}
+		}
+		obs = failed
 	}
 	m := getpaid.Mutation{
 		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {

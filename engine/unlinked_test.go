@@ -1,0 +1,120 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+// payuLike is a broker whose refunds behave as PayU's: the answer names the
+// refund by the broker's id (refundId); the refund list links that id with
+// getpaid's operation id (extRefundId); the notification of a refund's end
+// carries only the broker's id, and the event id "refund:<id>:<status>"
+// that the list gives too. Refunds of the payment number rf1, rf2, ...;
+// the first one's answer is lost after the broker took it.
+type payuLike struct {
+	*dummy.Broker
+	mu      sync.Mutex
+	refunds map[string]string // operation id -> refund id
+	amounts map[string]int64  // refund id -> amount
+	status  map[string]string // refund id -> PENDING, FINALIZED, CANCELED
+}
+
+func (b *payuLike) fact(paymentID, ref string) *getpaid.Observation {
+	kind := map[string]getpaid.Kind{"PENDING": getpaid.KindRefundStarted, "FINALIZED": getpaid.KindRefunded, "CANCELED": getpaid.KindRefundFailed}[b.status[ref]]
+	return &getpaid.Observation{PaymentID: paymentID, Kind: kind, Amount: getpaid.Money{Minor: b.amounts[ref], Currency: "PLN"},
+		EventID: "refund:" + ref + ":" + b.status[ref], BrokerRef: ref, BrokerStatus: "refund " + b.status[ref]}
+}
+
+func (b *payuLike) Refund(_ context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ref := fmt.Sprintf("rf%d", len(b.refunds)+1)
+	b.refunds[req.OperationID], b.amounts[ref], b.status[ref] = ref, req.Amount.Minor, "PENDING"
+	if ref == "rf1" {
+		return nil, &getpaid.BrokerError{Op: "test: refund", Retryable: true, Happened: true, Err: context.DeadlineExceeded}
+	}
+	obs := b.fact(req.Payment.ID, ref)
+	obs.OperationID = req.OperationID
+	return obs, nil
+}
+
+func (b *payuLike) FetchOperation(_ context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ref, ok := b.refunds[req.Operation.ID]
+	if !ok {
+		return nil, fmt.Errorf("test: %w", getpaid.ErrNotFound)
+	}
+	obs := b.fact(req.Payment.ID, ref)
+	obs.OperationID = req.Operation.ID
+	return obs, nil
+}
+
+// ParseCallback reads "refund <payment> <refund id> <status>": the broker
+// ends a refund and notifies it.
+func (b *payuLike) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	rest, ok := strings.CutPrefix(string(req.Body), "refund ")
+	if !ok {
+		return b.Broker.ParseCallback(ctx, req)
+	}
+	var pay, ref, status string
+	if _, err := fmt.Sscan(rest, &pay, &ref, &status); err != nil {
+		return nil, fmt.Errorf("%w: %v", getpaid.ErrMalformedCallback, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.status[ref] = status
+	return b.fact(pay, ref), nil
+}
+
+// A refund whose answer was lost and that the broker then rejected, told by
+// a notification that names the refund only by the broker's id, gives its
+// reservation back once: when the reconciler then finds it rejected, the
+// reservation of another refund still at the broker stays, so the broker is
+// never asked for more than was paid.
+func TestUnlinkedRefundRejectionCountedOnce(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund a: %v, want it in doubt", err)
+	}
+	resB, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"})
+	if err != nil || resB.Operation.State != getpaid.OpPending || resB.Payment.RefundAsked != 800 {
+		t.Fatalf("refund b: %+v, %v; want it pending with 8.00 reserved", resB, err)
+	}
+	// The broker rejects the first refund and says so.
+	if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf1 CANCELED")}); err != nil {
+		t.Fatalf("notification: %+v, %v", res, err)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.RefundAsked != 500 {
+		t.Fatalf("after the rejection of 3.00: %d reserved, want 500", q.RefundAsked)
+	}
+	now.Advance(3 * time.Minute)
+	if _, err := e.eng.Reconcile(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := e.eng.Operation(ctx, oe.Op.ID)
+	q, _ := e.eng.Payment(ctx, p.ID)
+	if op.State != getpaid.OpFailed || q.RefundAsked != 500 || q.Status != getpaid.StatusRefundStarted {
+		t.Fatalf("after reconciling: operation %s, payment %s with %d reserved; want failed, refund_started with b's 500 still reserved", op.State, q.Status, q.RefundAsked)
+	}
+	// So no more than the 5.00 left can be asked of the broker now.
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
+		t.Fatalf("a refund of 5.01 with 5.00 pending of 10.00: %v, want it refused", err)
+	}
+}
