@@ -131,7 +131,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 		return e.mutate(context.WithoutCancel(ctx), id, checked)
 	}
-	if skip := decide(e.operationFor(ctx, id, obs)); skip != "" {
+	if skip := decide(e.operationFor(ctx, b, id, obs)); skip != "" {
 		res.Outcome = skip
 		return nil
 	}
@@ -213,8 +213,11 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 
 // operationFor finds the money operation of payment id a broker fact is
 // about: by getpaid's operation id when the broker echoes it, else, for a
-// refund, by the broker's own id of it. Nil when there is none.
-func (e *Engine) operationFor(ctx context.Context, id string, obs *getpaid.Observation) *getpaid.Operation {
+// refund, by the broker's own id of it, which getpaid learns from the
+// broker's answer, or else from the broker's lookup of a refund whose
+// answer was lost (PayU's notification names a refund by its refundId
+// only). Nil when there is none.
+func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) *getpaid.Operation {
 	if id == "" {
 		return nil
 	}
@@ -233,6 +236,38 @@ func (e *Engine) operationFor(ctx context.Context, id string, obs *getpaid.Obser
 	}
 	for _, op := range page.Operations {
 		if op.BrokerRef == obs.BrokerRef {
+			return op
+		}
+	}
+	return e.lookUpOperation(ctx, b, page.Operations, obs.BrokerRef)
+}
+
+// lookUpOperation finds, among a payment's refunds whose broker id getpaid
+// never learnt (the answer was lost: in doubt, or still being asked, or
+// resolved by an operator since), the one the broker knows as ref, by
+// asking the broker about each. Nil when none is, or the broker cannot
+// say: the fact is then one getpaid did not ask for (a refund made in the
+// broker's panel).
+func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, ref string) *getpaid.Operation {
+	f, ok := b.Broker.(getpaid.OperationFetcher)
+	if !ok {
+		return nil
+	}
+	var p *getpaid.Payment
+	for _, op := range ops {
+		if op.BrokerRef != "" || op.State.Final() && op.ResolvedBy == "" {
+			continue
+		}
+		if p == nil {
+			var err error
+			if p, err = e.store.Payment(ctx, op.PaymentID); err != nil {
+				return nil
+			}
+		}
+		obs, err := call(e, ctx, b.Name, "fetch_operation", func(ctx context.Context) (*getpaid.Observation, error) {
+			return f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
+		})
+		if err == nil && obs != nil && obs.BrokerRef == ref {
 			return op
 		}
 	}

@@ -26,6 +26,7 @@ type payuLike struct {
 	refunds map[string]string // operation id -> refund id
 	amounts map[string]int64  // refund id -> amount
 	status  map[string]string // refund id -> PENDING, FINALIZED, CANCELED
+	down    bool              // lookups fail
 }
 
 func (b *payuLike) fact(paymentID, ref string) *getpaid.Observation {
@@ -50,6 +51,9 @@ func (b *payuLike) Refund(_ context.Context, req *getpaid.RefundRequest) (*getpa
 func (b *payuLike) FetchOperation(_ context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.down {
+		return nil, &getpaid.BrokerError{Op: "test: look up", Retryable: true, Err: errors.New("503")}
+	}
 	ref, ok := b.refunds[req.Operation.ID]
 	if !ok {
 		return nil, fmt.Errorf("test: %w", getpaid.ErrNotFound)
@@ -97,13 +101,20 @@ func TestUnlinkedRefundRejectionCountedOnce(t *testing.T) {
 	if err != nil || resB.Operation.State != getpaid.OpPending || resB.Payment.RefundAsked != 800 {
 		t.Fatalf("refund b: %+v, %v; want it pending with 8.00 reserved", resB, err)
 	}
-	// The broker rejects the first refund and says so.
+	// The broker rejects the first refund and says so, while its lookup
+	// is down: the notification cannot be linked to its operation.
+	b.mu.Lock()
+	b.down = true
+	b.mu.Unlock()
 	if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf1 CANCELED")}); err != nil {
 		t.Fatalf("notification: %+v, %v", res, err)
 	}
 	if q, _ := e.eng.Payment(ctx, p.ID); q.RefundAsked != 500 {
 		t.Fatalf("after the rejection of 3.00: %d reserved, want 500", q.RefundAsked)
 	}
+	b.mu.Lock()
+	b.down = false
+	b.mu.Unlock()
 	now.Advance(3 * time.Minute)
 	if _, err := e.eng.Reconcile(ctx, 10); err != nil {
 		t.Fatal(err)
@@ -116,5 +127,35 @@ func TestUnlinkedRefundRejectionCountedOnce(t *testing.T) {
 	// So no more than the 5.00 left can be asked of the broker now.
 	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
 		t.Fatalf("a refund of 5.01 with 5.00 pending of 10.00: %v, want it refused", err)
+	}
+}
+
+// An operator who resolved a refund in doubt as done, and the broker's late
+// notification of that refund, which names it only by the broker's id, count
+// the refund once: the notification is linked to its operation by the
+// broker's lookup, not recorded as a second refund.
+func TestUnlinkedRefundAfterOperatorCountedOnce(t *testing.T) {
+	t.Parallel()
+	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund a: %v, want it in doubt", err)
+	}
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "seen in the panel", By: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the notification, and its repeat
+		res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf1 FINALIZED")})
+		if err != nil {
+			t.Fatalf("notification: %+v, %v", res, err)
+		}
+	}
+	q, _ := e.eng.Payment(ctx, p.ID)
+	if q.Refunded != 300 || q.Status != getpaid.StatusPartiallyRefunded {
+		t.Fatalf("payment %s with %d refunded, want partially_refunded with 300: the refund counted once", q.Status, q.Refunded)
 	}
 }
