@@ -118,8 +118,10 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			return reserve(q, rec)
 		},
 	})
-	if errors.Is(err, getpaid.ErrConflict) && req.IdempotencyKey != "" {
-		// The same key raced this request in: answer what it got.
+	if err != nil && req.IdempotencyKey != "" && !errors.Is(err, getpaid.ErrUnavailable) {
+		// The same key raced this request in (its operation took the key,
+		// or first what this one asks for: the rest, the hold, the
+		// payment's one exclusive operation): answer what it got.
 		if res, err, found := e.replay(ctx, p.ID, req.IdempotencyKey, hash); found {
 			return res, err
 		}
