@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -166,9 +167,21 @@ func Under(prefix string, h http.Handler) http.Handler {
 // mountKey is the context key of the path Under serves a request under.
 type mountKey struct{}
 
-// mountPath is the path Under serves r under ("/gp"), "" outside Under:
-// what a path getpaid names in an answer (Location) starts with.
+// mountPath is the path h is mounted under ("/gp"): what a path getpaid
+// names in an answer (Location) starts with. It is Under's prefix, else
+// what a wrapper such as http.StripPrefix cut off the path the request
+// came with ("" when nothing was).
 func mountPath(r *http.Request) string {
-	p, _ := r.Context().Value(mountKey{}).(string)
+	if p, ok := r.Context().Value(mountKey{}).(string); ok {
+		return p
+	}
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil {
+		return ""
+	}
+	p, ok := strings.CutSuffix(u.EscapedPath(), r.URL.EscapedPath())
+	if !ok || !strings.HasPrefix(p, "/") {
+		return ""
+	}
 	return p
 }
