@@ -225,6 +225,9 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 // it through backend (library mode).
 func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID, backend, clientIP string) (*getpaid.Payment, error) {
 	o, err := src.Order(ctx, orderID)
+	if err == nil && o == nil {
+		err = getpaid.ErrNotFound // a source that found nothing and said no error
+	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: order %q: %w", orderID, err)
 	}
