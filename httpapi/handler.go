@@ -135,8 +135,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // PaymentFormPath is the path, relative to the mount point, of an order's
-// payment-method form.
-func PaymentFormPath(orderID string) string { return "/pay/" + orderID }
+// payment-method form, the order id escaped as one path segment (an id
+// with spaces, '/', '?' or '#' is still one order).
+func PaymentFormPath(orderID string) string {
+	seg := url.PathEscape(orderID)
+	if seg == "." || seg == ".." {
+		seg = strings.ReplaceAll(seg, ".", "%2E") // not a dot segment a client or mux would remove
+	}
+	return "/pay/" + seg
+}
 
 func trimSlash(s string) string { return strings.TrimRight(s, "/") }
 
