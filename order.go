@@ -13,7 +13,8 @@ type Order struct {
 }
 
 // OrderSource reads the merchant's orders (library mode). It returns an error
-// wrapping ErrNotFound for an unknown order.
+// wrapping ErrNotFound for an unknown order (a nil order with a nil error is
+// taken for one too).
 type OrderSource interface {
 	Order(ctx context.Context, id string) (*Order, error)
 }

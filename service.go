@@ -66,7 +66,7 @@ type PayRequest struct {
 	Description string
 	Buyer       Buyer
 	ReturnURL   string // the order's page (absolute http(s) URL); optional
-	ClientIP    string
+	ClientIP    string // the buyer's IP address without a port ("203.0.113.7"); optional
 }
 
 // ActionRequest asks for a money operation on a payment.

@@ -35,6 +35,9 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if err := checkText("description", req.Description, MaxDescription); err != nil {
 		return b, err
 	}
+	if err := checkClientIP(req.ClientIP); err != nil {
+		return b, err
+	}
 	return b, checkBuyer(req.Buyer)
 }
 
@@ -70,6 +73,9 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 // processes do not see each other's: the loser's registration is then
 // refused when it is recorded.)
 func (e *Engine) Start(ctx context.Context, id, clientIP string) (*getpaid.Payment, error) {
+	if err := checkClientIP(clientIP); err != nil {
+		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+	}
 	p, err := e.store.Payment(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
@@ -219,6 +225,9 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 // it through backend (library mode).
 func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID, backend, clientIP string) (*getpaid.Payment, error) {
 	o, err := src.Order(ctx, orderID)
+	if err == nil && o == nil {
+		err = getpaid.ErrNotFound // a source that found nothing and said no error
+	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: order %q: %w", orderID, err)
 	}

@@ -218,6 +218,10 @@ func (e *Engine) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpai
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, fmt.Errorf("engine: list payments: %w", &getpaid.FieldError{Field: "status", Reason: fmt.Sprintf("unknown status %q", f.Status), Err: getpaid.ErrInvalidRequest})
 	}
+	if f.Currency != "" && !getpaid.KnownCurrency(f.Currency) {
+		// No payment is in it (codes are upper case): refused, not an empty page.
+		return nil, fmt.Errorf("engine: list payments: %w", &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", f.Currency), Err: getpaid.ErrUnknownCurrency})
+	}
 	page, err := e.store.Payments(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("engine: list payments: %w", err)

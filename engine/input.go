@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strings"
 	"unicode"
@@ -95,6 +96,20 @@ func checkReturnURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &getpaid.FieldError{Field: "return_url", Reason: "must be an absolute http(s) URL", Err: getpaid.ErrInvalidRequest}
+	}
+	return nil
+}
+
+// checkClientIP refuses a buyer's address that is not a bare IP address
+// ("203.0.113.7", "2001:db8::1"): an http.Request's RemoteAddr with its
+// port, a name or a forwarding header's list would reach the broker
+// (PayU's customerIp, Tpay's payer.ip) as it is. "" (unknown) is fine.
+func checkClientIP(s string) error {
+	if s == "" {
+		return nil
+	}
+	if a, err := netip.ParseAddr(s); err != nil || a.Zone() != "" {
+		return &getpaid.FieldError{Field: "client_ip", Reason: fmt.Sprintf("want an IP address without a port, e.g. 203.0.113.7 (got %q)", s), Err: getpaid.ErrInvalidRequest}
 	}
 	return nil
 }

@@ -59,6 +59,12 @@ func TestHostileInputRefused(t *testing.T) {
 		{"phone of 33 characters", func(r *getpaid.PayRequest) { r.Buyer.Phone = strings.Repeat("1", 33) }, "buyer.phone"},
 		{"language of three letters", func(r *getpaid.PayRequest) { r.Buyer.Language = "pol" }, "buyer.language"},
 		{"language with a digit", func(r *getpaid.PayRequest) { r.Buyer.Language = "p1" }, "buyer.language"},
+		{"client IP with a port (a RemoteAddr)", func(r *getpaid.PayRequest) { r.ClientIP = "203.0.113.7:51234" }, "client_ip"},
+		{"client IP with a bracketed port", func(r *getpaid.PayRequest) { r.ClientIP = "[2001:db8::1]:443" }, "client_ip"},
+		{"client IP a name", func(r *getpaid.PayRequest) { r.ClientIP = "localhost" }, "client_ip"},
+		{"client IP with a zone", func(r *getpaid.PayRequest) { r.ClientIP = "fe80::1%eth0" }, "client_ip"},
+		{"client IP with CR LF", func(r *getpaid.PayRequest) { r.ClientIP = "203.0.113.7\r\nX: 1" }, "client_ip"},
+		{"client IP a list", func(r *getpaid.PayRequest) { r.ClientIP = "203.0.113.7, 10.0.0.1" }, "client_ip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +116,8 @@ func TestValidInputAccepted(t *testing.T) {
 		{"upper-case language", func(r *getpaid.PayRequest) { r.Buyer.Language = "PL" }},
 		{"no buyer at all", func(r *getpaid.PayRequest) { r.Buyer = getpaid.Buyer{} }},
 		{"a replacement character written as such", func(r *getpaid.PayRequest) { r.Description = "broken \uFFFD glyph" }},
+		{"IPv4 client", func(r *getpaid.PayRequest) { r.ClientIP = "203.0.113.7" }},
+		{"IPv6 client", func(r *getpaid.PayRequest) { r.ClientIP = "2001:db8::1" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,5 +130,32 @@ func TestValidInputAccepted(t *testing.T) {
 				t.Fatalf("refused: %v", err)
 			}
 		})
+	}
+}
+
+// TestStartRefusesAClientIPWithAPort: Start (library mode) checks the
+// buyer's address as Pay does: a RemoteAddr with its port is refused
+// naming client_ip, before the broker is asked; the payment stays new.
+func TestStartRefusesAClientIPWithAPort(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e := newEngine(t, fb, memory.New())
+	p, err := e.Create(context.Background(), getpaid.PayRequest{OrderID: "o1", Backend: "fake", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Start(context.Background(), p.ID, "203.0.113.7:51234")
+	var fe *getpaid.FieldError
+	if !errors.As(err, &fe) || fe.Field != "client_ip" || !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("Start with a RemoteAddr: %v, want a field error on client_ip", err)
+	}
+	if n := fb.prepares.Load(); n != 0 {
+		t.Fatalf("the broker was called %d times", n)
+	}
+	if q, err := e.Payment(context.Background(), p.ID); err != nil || q.Status != getpaid.StatusNew {
+		t.Fatalf("payment after the refused start: %v %v, want new", q, err)
+	}
+	if _, err := e.Start(context.Background(), p.ID, "203.0.113.7"); err != nil {
+		t.Fatalf("Start with the address: %v", err)
 	}
 }

@@ -28,7 +28,7 @@ func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
 		if h.limited(w, r, h.authFails, ip) {
 			return
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		tok, ok := bearer(r.Header.Get("Authorization"))
 		if ok {
 			for _, k := range h.keys {
 				if subtle.ConstantTimeCompare([]byte(tok), k) == 1 {
@@ -42,6 +42,17 @@ func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="getpaid"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]apiError{"error": {Code: "unauthorized", Message: "missing or wrong API key"}})
 	}
+}
+
+// bearer reads the key of an Authorization header of the Bearer scheme,
+// whose name is case-insensitive and followed by one or more spaces
+// (RFC 9110 §11.1, RFC 6750 §2.1).
+func bearer(header string) (string, bool) {
+	scheme, tok, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimLeft(tok, " "), true
 }
 
 // BackendJSON is one entry of GET /api/v1/backends.

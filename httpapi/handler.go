@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -134,8 +135,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // PaymentFormPath is the path, relative to the mount point, of an order's
-// payment-method form.
-func PaymentFormPath(orderID string) string { return "/pay/" + orderID }
+// payment-method form, the order id escaped as one path segment (an id
+// with spaces, '/', '?' or '#' is still one order).
+func PaymentFormPath(orderID string) string {
+	seg := url.PathEscape(orderID)
+	if seg == "." || seg == ".." {
+		seg = strings.ReplaceAll(seg, ".", "%2E") // not a dot segment a client or mux would remove
+	}
+	return "/pay/" + seg
+}
 
 func trimSlash(s string) string { return strings.TrimRight(s, "/") }
 
@@ -166,9 +174,21 @@ func Under(prefix string, h http.Handler) http.Handler {
 // mountKey is the context key of the path Under serves a request under.
 type mountKey struct{}
 
-// mountPath is the path Under serves r under ("/gp"), "" outside Under:
-// what a path getpaid names in an answer (Location) starts with.
+// mountPath is the path h is mounted under ("/gp"): what a path getpaid
+// names in an answer (Location) starts with. It is Under's prefix, else
+// what a wrapper such as http.StripPrefix cut off the path the request
+// came with ("" when nothing was).
 func mountPath(r *http.Request) string {
-	p, _ := r.Context().Value(mountKey{}).(string)
+	if p, ok := r.Context().Value(mountKey{}).(string); ok {
+		return p
+	}
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil {
+		return ""
+	}
+	p, ok := strings.CutSuffix(u.EscapedPath(), r.URL.EscapedPath())
+	if !ok || !strings.HasPrefix(p, "/") {
+		return ""
+	}
 	return p
 }

@@ -71,6 +71,9 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 		return nil, false
 	}
 	o, err := h.orders.Order(r.Context(), r.PathValue("order"))
+	if err == nil && o == nil {
+		err = getpaid.ErrNotFound // a source that found nothing and said no error
+	}
 	if err != nil {
 		status := statusOf(err)
 		msg := "The order could not be read now; try again in a moment."
