@@ -139,6 +139,10 @@ func TestBrowserRefund(t *testing.T) {
 	}
 	run(t, ctx, "open it", chromedp.Click(chromedp.CSS(link)), chromedp.WaitVisible(chromedp.ID("refund-button")))
 	screenshot(t, ctx, "payment")
+	// Measured once the page has loaded with its stylesheet: before, the
+	// unstyled page is as wide as its longest line (it failed so, once,
+	// on a loaded machine).
+	run(t, ctx, "wait for the page's stylesheet", chromedp.Poll[chromedp.Void](`document.readyState === "complete"`))
 	if w := get(t, ctx, "measure the page", chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); w > 0 {
 		t.Errorf("the payment page is %d px wider than a phone's screen", w)
 	}
