@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -82,6 +83,10 @@ func checkOrderID(s string) error {
 			return &getpaid.FieldError{Field: "order_id", Reason: fmt.Sprintf("invisible character %U", r), Err: getpaid.ErrInvalidRequest}
 		}
 	}
+	if strings.TrimSpace(s) != s {
+		// " o1" and "o1" look alike and are two orders.
+		return &getpaid.FieldError{Field: "order_id", Reason: "leading or trailing spaces", Err: getpaid.ErrInvalidRequest}
+	}
 	return nil
 }
 
@@ -96,6 +101,16 @@ func checkReturnURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &getpaid.FieldError{Field: "return_url", Reason: "must be an absolute http(s) URL", Err: getpaid.ErrInvalidRequest}
+	}
+	if u.User != nil {
+		// The buyer's browser is sent there: credentials would be shown
+		// to the buyer and the broker.
+		return &getpaid.FieldError{Field: "return_url", Reason: "must not carry a user name or password", Err: getpaid.ErrInvalidRequest}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return &getpaid.FieldError{Field: "return_url", Reason: fmt.Sprintf("port %s out of range", p), Err: getpaid.ErrInvalidRequest}
+		}
 	}
 	return nil
 }
