@@ -144,6 +144,16 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = appName(cfg.ConnConfig.RuntimeParams["application_name"])
+	if _, set := cfg.ConnConfig.RuntimeParams[idleInTx]; !set {
+		// A transaction of the store waits for nothing but this process
+		// between its round trips. One left idle holds its locks for as
+		// long as the process is frozen or cut off (its connection is not
+		// closed, so the database never rolls it back by itself): every
+		// other process's change of that payment would wait, then fail.
+		// The database ends such a session instead; the process, if it
+		// runs again, tries its change again on a new connection.
+		cfg.ConnConfig.RuntimeParams[idleInTx] = idleInTxTimeout
+	}
 	return cfg, nil
 }
 
@@ -199,6 +209,16 @@ func isSchemaError(err error) bool {
 	return errors.Is(err, getpaid.ErrSchemaNewer) || errors.Is(err, getpaid.ErrSchemaOutdated) ||
 		errors.Is(err, getpaid.ErrInvalidRequest)
 }
+
+// idleInTx is PostgreSQL's setting ending a session left idle inside a
+// transaction, and idleInTxTimeout its value for the store's connections
+// (unless the DSN sets it): far above the gap between two round trips of
+// one of the store's transactions, below the Timeout another process's
+// change of the same payment waits.
+const (
+	idleInTx        = "idle_in_transaction_session_timeout"
+	idleInTxTimeout = "5s"
+)
 
 // hasParam reports whether dsn sets the parameter name (URL or key=value
 // form).
