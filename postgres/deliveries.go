@@ -218,15 +218,17 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 	return s.do(ctx, "finish deliveries", func(ctx context.Context, c *pgx.Conn) error {
 		t := now()
 		b := &pgx.Batch{}
-		b.Queue("BEGIN")
+		started := s.begin(b)
 		b.Queue(sqlLockDeliveries, ids)
 		held := map[string]*getpaid.Delivery{}
 		owners := map[string]string{}
 		br := c.SendBatch(ctx, b)
 		err := func() error {
 			defer br.Close()
-			if _, err := br.Exec(); err != nil {
-				return err
+			for range started {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
 			}
 			rows, err := br.Query()
 			if err != nil {

@@ -50,6 +50,10 @@
 // confirmed is success, whatever happens to the connection after it.
 // The pool replaces broken connections by itself, so a process keeps
 // running through a database restart and recovers without one of its own.
+// A process that freezes or is cut off in the middle of a change (its
+// connection open, its row lock held) is let go by the database after 5 s
+// idle in the transaction (idle_in_transaction_session_timeout, unless the
+// DSN sets it), so the other processes' changes of that payment go on.
 //
 // Statements are prepared once per connection (pgx's statement cache, the
 // default); behind a transaction-mode pooler such as PgBouncer, add

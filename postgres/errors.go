@@ -32,6 +32,7 @@ func transientCode(code string) bool {
 		strings.HasPrefix(code, "57P"), // admin/crash shutdown, cannot connect now
 		strings.HasPrefix(code, "58"),  // system error (I/O)
 		code == "55P03",                // lock not available
+		code == "25P03",                // idle in transaction timeout: the session ended, rolled back
 		code == "57014":                // query cancelled (statement timeout)
 		return true
 	}

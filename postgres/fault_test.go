@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,5 +220,48 @@ func TestReadyFollowsTheDatabase(t *testing.T) {
 	_ = s.Close()
 	if err := s.Ready(t.Context()); !errors.Is(err, getpaid.ErrUnavailable) {
 		t.Errorf("Ready after Close: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestFrozenHolderLetsGo: a process that froze (stopped, paused, cut off
+// from the network) in the middle of a change of a payment, its row locked,
+// does not block that payment's changes by every other process for as long
+// as it stays frozen: the database ends its session, and another handle's
+// update applies within that handle's Timeout. The frozen one, once it
+// runs again, has its change applied on a new connection.
+func TestFrozenHolderLetsGo(t *testing.T) {
+	t.Parallel()
+	frozen, dsn := open(t, postgres.Options{})
+	other, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	p := newPrepared(t, frozen)
+	holding, thaw := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	go func() {
+		_, err := frozen.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+			once.Do(func() { close(holding) })
+			<-thaw // frozen between the lock and the commit
+			q.Description = "after the thaw"
+			return true, nil
+		}})
+		done <- err
+	}()
+	<-holding
+	start := time.Now()
+	res, err := other.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:frozen"))
+	close(thaw)
+	if err != nil || res.Payment.Status != getpaid.StatusPaid {
+		t.Fatalf("UpdatePayment while another process holds the row, frozen: %+v, %v (after %s); want paid", res, err, time.Since(start))
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the frozen process's update once it runs again: %v", err)
+	}
+	got, err := other.Payment(t.Context(), p.ID)
+	if err != nil || got.Status != getpaid.StatusPaid || got.Description != "after the thaw" {
+		t.Fatalf("after both: %+v, %v; want paid, with the thawed change applied on top", got, err)
 	}
 }

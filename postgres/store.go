@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3/database"
@@ -51,6 +52,7 @@ type Store struct {
 	pool           *pgxpool.Pool
 	acquireTimeout time.Duration
 	timeout        time.Duration
+	limitIdle      string // the statement bounding a transaction's idle time; "" when the DSN does
 }
 
 var (
@@ -94,6 +96,9 @@ func open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, unavailable(err)
 	}
 	s := &Store{pool: pool, acquireTimeout: opts.AcquireTimeout, timeout: opts.Timeout}
+	if _, set := cfg.ConnConfig.RuntimeParams[idleInTx]; !set {
+		s.limitIdle = "SET LOCAL " + idleInTx + " = '" + idleInTxTimeout + "'"
+	}
 	if s.acquireTimeout <= 0 {
 		s.acquireTimeout = 5 * time.Second
 	}
@@ -186,6 +191,25 @@ func migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error
 	return lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
 }
 
+// begin queues the start of a transaction of more than one round trip on
+// b and returns the number of results it adds. A transaction of the store
+// waits for nothing but this process between its round trips; one left
+// idle holds its locks for as long as the process is frozen or cut off
+// (its connection is not closed, so the database never rolls it back by
+// itself), and every other process's change of that payment would wait,
+// then fail. The database ends such a session instead (SET LOCAL: for this
+// transaction only, so that it also works behind a transaction-mode
+// pooler, which refuses startup parameters); the process, if it runs
+// again, tries its change again on a new connection.
+func (s *Store) begin(b *pgx.Batch) int {
+	b.Queue("BEGIN")
+	if s.limitIdle == "" {
+		return 1
+	}
+	b.Queue(s.limitIdle)
+	return 2
+}
+
 // Close releases every connection; operations after it fail with
 // getpaid.ErrUnavailable.
 func (s *Store) Close() error {
@@ -199,6 +223,16 @@ func isSchemaError(err error) bool {
 	return errors.Is(err, getpaid.ErrSchemaNewer) || errors.Is(err, getpaid.ErrSchemaOutdated) ||
 		errors.Is(err, getpaid.ErrInvalidRequest)
 }
+
+// idleInTx is PostgreSQL's setting ending a session left idle inside a
+// transaction, and idleInTxTimeout its value for the store's transactions
+// of two round trips (unless the DSN sets it): far above the gap between
+// the two, below the Timeout another process's change of the same payment
+// waits.
+const (
+	idleInTx        = "idle_in_transaction_session_timeout"
+	idleInTxTimeout = "5s"
+)
 
 // hasParam reports whether dsn sets the parameter name (URL or key=value
 // form).

@@ -111,7 +111,7 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
 	t := now()
 	b := &pgx.Batch{}
-	b.Queue("BEGIN")
+	started := s.begin(b)
 	b.Queue(sqlLockPayment, id)
 	if m.EventKey != "" {
 		b.Queue(sqlRecordEvent, id, m.EventKey, t)
@@ -129,8 +129,10 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	)
 	err := func() error {
 		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return err
+		for range started {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
 		}
 		var err error
 		cur, err = scanPayment(br.QueryRow())

@@ -14,7 +14,9 @@
 //
 // Callback format, fixed so it can be scripted (a scripted callback signed
 // with the secret is remembered as a paywall choice is: the captures,
-// releases and refunds that follow it work):
+// releases and refunds that follow it work, also when asked of another
+// getpaid process on the same database, which takes getpaid's record of the
+// money as its own):
 //
 //	POST {base}/callback/dummy
 //	Dummy-Signature: <lowercase hex HMAC-SHA256 of the raw body with the secret>

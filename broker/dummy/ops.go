@@ -91,7 +91,7 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 func (b *Broker) Capture(ctx context.Context, req *getpaid.CaptureRequest) (*getpaid.Observation, error) {
 	p, amount := req.Payment, req.Amount
 	return b.operate("capture", func() (*getpaid.Observation, error) {
-		s, ok := b.state[p.ID]
+		s, ok := b.session(p)
 		if !ok || s.locked < amount.Minor {
 			return nil, &getpaid.BrokerError{Op: "dummy: capture", Err: fmt.Errorf("no hold of %s", amount)}
 		}
@@ -106,7 +106,7 @@ func (b *Broker) Capture(ctx context.Context, req *getpaid.CaptureRequest) (*get
 func (b *Broker) Release(ctx context.Context, req *getpaid.ReleaseRequest) (*getpaid.Observation, error) {
 	p := req.Payment
 	return b.operate("release", func() (*getpaid.Observation, error) {
-		s, ok := b.state[p.ID]
+		s, ok := b.session(p)
 		if !ok || s.locked == 0 {
 			return nil, &getpaid.BrokerError{Op: "dummy: release", Err: errors.New("no hold")}
 		}
@@ -136,7 +136,7 @@ func (b *Broker) Cancel(ctx context.Context, req *getpaid.CancelRequest) (*getpa
 func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
 	p, amount := req.Payment, req.Amount
 	return b.operate("refund", func() (*getpaid.Observation, error) {
-		s, ok := b.state[p.ID]
+		s, ok := b.session(p)
 		if !ok {
 			return nil, &getpaid.BrokerError{Op: "dummy: refund", Err: errors.New("nothing was paid")}
 		}
@@ -186,6 +186,31 @@ func (b *Broker) Refunds(id string) (n int, total int64) {
 		}
 	}
 	return n, total
+}
+
+// session returns the dummy's record of payment p (b.mu held). The records
+// live in each process's memory; several getpaid processes on one database
+// each have their own, and the paywall choice or callback of a payment
+// reaches only one of them. A process asked to capture, release or refund
+// money of a payment it has no record of, though getpaid recorded money for
+// it, takes getpaid's record as its own, as every process of a real broker
+// shares one.
+func (b *Broker) session(p *getpaid.Payment) (*session, bool) {
+	if s, ok := b.state[p.ID]; ok {
+		return s, true
+	}
+	if p.Captured == 0 && p.Locked == 0 {
+		return nil, false
+	}
+	s := &session{status: StatusPaid, currency: p.Amount.Currency, captured: p.Captured, locked: p.Locked, refunded: p.Refunded}
+	switch {
+	case p.Captured == 0:
+		s.status = StatusPreAuth
+	case p.Captured < p.Amount.Minor:
+		s.status = StatusPartiallyPaid
+	}
+	b.state[p.ID] = s
+	return s, true
 }
 
 func refundObservation(p *getpaid.Payment, opID string, amount getpaid.Money) *getpaid.Observation {
