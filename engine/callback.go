@@ -191,6 +191,13 @@ func (e *Engine) refused(ctx context.Context, b getpaid.Backend, id string, obs 
 			return nil
 		}
 	}
+	if errors.Is(err, getpaid.ErrUnavailable) {
+		// Not refused: not recorded yet. The broker is answered 503 and
+		// sends it again.
+		e.log.WarnContext(ctx, "broker observation not recorded: the store is unavailable", "backend", b.Name, "payment", id,
+			"kind", obs.Kind, "err", err)
+		return fmt.Errorf("apply to %s: %w", id, err)
+	}
 	e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", id, "kind", obs.Kind,
 		"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "err", err)
 	return fmt.Errorf("apply to %s: %w", id, err)
