@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -33,4 +35,56 @@ func TestRunExpiresWhatPollingWouldTake(t *testing.T) {
 		q, err := e.eng.Payment(context.Background(), p.ID)
 		return err == nil && q.Status == getpaid.StatusCancelled
 	})
+}
+
+// A dummy payment in pull mode paid on the paywall after it expired is
+// recorded by polling alone, within EndedPollEvery: no notification comes,
+// and money a buyer paid is never dropped. A cancelled payment is looked at
+// once per EndedPollEvery, not at every round.
+func TestPaidAfterExpiryFoundByPolling(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	e := newDummyEnv(t, dummy.Config{NoCallbacks: true}, engine.Config{Now: now.Now, ExpireAfter: time.Hour})
+	ctx := context.Background()
+	p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-late", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now.Advance(2 * time.Hour)
+	if n, err := e.eng.Expire(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("expire: %d, %v", n, err)
+	}
+	// A round after the expiry's own claim looks at it once: nothing paid
+	// yet.
+	now.Advance(2 * time.Minute)
+	if n, err := e.eng.PollStale(ctx, 2*time.Minute, 72*time.Hour, 10); err != nil || n != 0 {
+		t.Fatalf("poll before paying: %d, %v", n, err)
+	}
+	u, err := url.Parse(p.Redirect.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Post(e.srv.URL+"/broker/dummy/choose?"+u.RawQuery+"&outcome=paid", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("paywall after expiry: %s", resp.Status)
+	}
+	now.Advance(10 * time.Minute)
+	if _, err := e.eng.PollStale(ctx, 2*time.Minute, 72*time.Hour, 10); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusCancelled {
+		t.Fatalf("polled again within EndedPollEvery: %s", q.Status)
+	}
+	now.Advance(engine.EndedPollEvery)
+	if n, err := e.eng.PollStale(ctx, 2*time.Minute, 72*time.Hour, 10); err != nil || n != 1 {
+		t.Fatalf("poll after EndedPollEvery: %d, %v", n, err)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusPaid || q.Captured != 1000 {
+		t.Fatalf("paid after expiry, found by polling: %s captured %d", q.Status, q.Captured)
+	}
 }
