@@ -223,7 +223,8 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 // refund, by the broker's own id of it, which getpaid learns from the
 // broker's answer, or else from the broker's lookup of a refund whose
 // answer was lost (PayU's notification names a refund by its refundId
-// only). Nil when there is none.
+// only). A refund's end naming neither (Tpay's CHARGEBACK) is the refund
+// whose lookup reports the same fact (event id). Nil when there is none.
 func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) *getpaid.Operation {
 	if id == "" {
 		return nil
@@ -234,28 +235,39 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 		}
 		return nil
 	}
-	if obs.BrokerRef == "" || opResultKind(obs.Kind) == "" && obs.Kind != getpaid.KindRefundStarted {
+	if opResultKind(obs.Kind) == "" && (obs.Kind != getpaid.KindRefundStarted || obs.BrokerRef == "") {
+		return nil
+	}
+	if obs.BrokerRef == "" && obs.EventID == "" {
 		return nil
 	}
 	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
 	if err != nil {
 		return nil
 	}
+	if obs.BrokerRef == "" {
+		// A fact naming neither getpaid's operation nor the broker's id of
+		// it (Tpay's CHARGEBACK): it is the operation whose lookup reports
+		// the very same fact, by its event id.
+		return e.lookUpOperation(ctx, b, page.Operations, func(o *getpaid.Observation) bool {
+			return o.EventID == obs.EventID && o.Kind == obs.Kind
+		})
+	}
 	for _, op := range page.Operations {
 		if op.BrokerRef == obs.BrokerRef {
 			return op
 		}
 	}
-	return e.lookUpOperation(ctx, b, page.Operations, obs.BrokerRef)
+	return e.lookUpOperation(ctx, b, page.Operations, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef })
 }
 
 // lookUpOperation finds, among a payment's refunds whose broker id getpaid
 // never learnt (the answer was lost: in doubt, or still being asked, or
-// resolved by an operator since), the one the broker knows as ref, by
-// asking the broker about each. Nil when none is, or the broker cannot
-// say: the fact is then one getpaid did not ask for (a refund made in the
-// broker's panel).
-func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, ref string) *getpaid.Operation {
+// resolved by an operator since), the one whose lookup the broker answers
+// with the same fact (same says), by asking the broker about each. Nil when
+// none is, or the broker cannot say: the fact is then one getpaid did not
+// ask for (a refund made in the broker's panel).
+func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, same func(*getpaid.Observation) bool) *getpaid.Operation {
 	f, ok := b.Broker.(getpaid.OperationFetcher)
 	if !ok {
 		return nil
@@ -274,7 +286,7 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 		obs, err := call(e, ctx, b.Name, "fetch_operation", func(ctx context.Context) (*getpaid.Observation, error) {
 			return f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
 		})
-		if err == nil && obs != nil && obs.BrokerRef == ref {
+		if err == nil && obs != nil && same(obs) {
 			return op
 		}
 	}
