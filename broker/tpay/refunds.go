@@ -123,7 +123,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		BrokerStatus: "refund " + ans.Status}
 	switch refundState(ans.Status) {
 	case getpaid.KindRefunded:
-		o.Kind, o.EventID = getpaid.KindRefunded, tpaynotify.RefundEventID(tx.Title, amount, sameAmount(before, amount)+1)
+		o.Kind, o.EventID = getpaid.KindRefunded, tpaynotify.RefundEventID(tx.Title, amount, b.nth(ctx, p, ans.ref(), before, amount))
 	case getpaid.KindRefundStarted:
 		o.Kind, o.EventID = getpaid.KindRefundStarted, "refund-start:"+req.OperationID
 	case getpaid.KindRefundFailed:
@@ -134,6 +134,25 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("refund answered with status %q, which getpaid does not know", ans.Status)}
 	}
 	return o, nil
+}
+
+// nth is which refund of amount on the transaction (1 for the first) the
+// refund Tpay answered as ref is, as FetchOperation counts it: by its place
+// in the list read after it was made, so that another refund of the same
+// amount made meanwhile (a concurrent request) is not taken for the same
+// one. When that list cannot be read or lacks ref, it is counted from the
+// list read before the request (before).
+func (b *Broker) nth(ctx context.Context, p *getpaid.Payment, ref string, before []refund, amount getpaid.Money) int {
+	if ref != "" {
+		if after, err := b.refunds(ctx, p); err == nil {
+			for i, r := range after {
+				if r.ref() == ref {
+					return sameAmount(after[:i], amount) + 1
+				}
+			}
+		}
+	}
+	return sameAmount(before, amount) + 1
 }
 
 // FetchOperation implements getpaid.OperationFetcher. A refund is looked up
