@@ -98,11 +98,15 @@ func encode(p *getpaid.Payment) (encoded, error) {
 // now is the store's clock: UTC, without a monotonic reading.
 func now() time.Time { return time.Now().UTC() }
 
-// nanos is t as stored: unix nanoseconds. A time beyond what int64
-// nanoseconds hold (before 1677 or after 2262, as a listing's bound may be)
-// is clamped to their range, where UnixNano would wrap round; the lower
-// end keeps a day of headroom for the day arithmetic of the totals.
-func nanos(t time.Time) int64 {
+// nanos is t as stored: unix nanoseconds.
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+// boundNanos is a listing's time bound as nanos compares it: a time beyond
+// what int64 nanoseconds hold (before 1677 or after 2262) is clamped to
+// their range, where UnixNano would wrap round; the lower end keeps a day
+// of headroom for the day arithmetic of the totals. Stored times go
+// through nanos, unchanged.
+func boundNanos(t time.Time) int64 {
 	const lo, hi = math.MinInt64 + int64(24*time.Hour), math.MaxInt64
 	switch {
 	case t.Before(time.Unix(0, lo)):
