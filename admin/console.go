@@ -311,7 +311,15 @@ func reason(err error) string {
 	for _, s := range []error{getpaid.ErrInvalidAmount, getpaid.ErrAmountMismatch, getpaid.ErrConflict, getpaid.ErrForbiddenTransition,
 		getpaid.ErrNotFound, getpaid.ErrInvalidRequest, getpaid.ErrOperationInProgress} {
 		if errors.Is(err, s) {
-			return strings.ToUpper(s.Error()[:1]) + s.Error()[1:] + "."
+			msg := s.Error()
+			if s == getpaid.ErrInvalidAmount || s == getpaid.ErrAmountMismatch || s == getpaid.ErrOperationInProgress {
+				// The engine's words after these are for the operator
+				// ("the advance 12.00 PLN is more than the payment's").
+				if _, detail, ok := strings.Cut(err.Error(), msg+": "); ok {
+					msg += ": " + detail
+				}
+			}
+			return strings.ToUpper(msg[:1]) + msg[1:] + "."
 		}
 	}
 	return "The request failed; the details are in the server's log."

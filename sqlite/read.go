@@ -137,10 +137,10 @@ func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid
 	w.add("backend = ?", f.Backend)
 	w.add("currency = ?", f.Currency)
 	if !f.CreatedAfter.IsZero() {
-		w.add("created_at >= ?", nanos(f.CreatedAfter))
+		w.add("created_at >= ?", boundNanos(f.CreatedAfter))
 	}
 	if !f.CreatedBefore.IsZero() {
-		w.add("created_at < ?", nanos(f.CreatedBefore))
+		w.add("created_at < ?", boundNanos(f.CreatedBefore))
 	}
 	table := "payments"
 	if s.rangeFirst(ctx, f) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -99,6 +100,22 @@ func now() time.Time { return time.Now().UTC() }
 
 // nanos is t as stored: unix nanoseconds.
 func nanos(t time.Time) int64 { return t.UnixNano() }
+
+// boundNanos is a listing's time bound as nanos compares it: a time beyond
+// what int64 nanoseconds hold (before 1677 or after 2262) is clamped to
+// their range, where UnixNano would wrap round; the lower end keeps a day
+// of headroom for the day arithmetic of the totals. Stored times go
+// through nanos, unchanged.
+func boundNanos(t time.Time) int64 {
+	const lo, hi = math.MinInt64 + int64(24*time.Hour), math.MaxInt64
+	switch {
+	case t.Before(time.Unix(0, lo)):
+		return lo
+	case t.After(time.Unix(0, hi)):
+		return hi
+	}
+	return t.UnixNano()
+}
 
 // fromNanos is a stored time as a UTC time.Time.
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }

@@ -42,10 +42,10 @@ func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]g
 func (s *Store) sumTotals(ctx context.Context, f getpaid.PaymentFilter, acc totals) error {
 	var lo, hi int64 = -1 << 62, 1 << 62 // created_at bounds, [lo, hi)
 	if !f.CreatedAfter.IsZero() {
-		lo = nanos(f.CreatedAfter)
+		lo = boundNanos(f.CreatedAfter)
 	}
 	if !f.CreatedBefore.IsZero() {
-		hi = nanos(f.CreatedBefore)
+		hi = boundNanos(f.CreatedBefore)
 	}
 	if lo >= hi {
 		return nil
@@ -97,10 +97,10 @@ func (s *Store) countPayments(ctx context.Context, f getpaid.PaymentFilter, acc 
 	w.add("backend = ?", f.Backend)
 	w.add("currency = ?", f.Currency)
 	if !f.CreatedAfter.IsZero() {
-		w.add("created_at >= ?", nanos(f.CreatedAfter))
+		w.add("created_at >= ?", boundNanos(f.CreatedAfter))
 	}
 	if !f.CreatedBefore.IsZero() {
-		w.add("created_at < ?", nanos(f.CreatedBefore))
+		w.add("created_at < ?", boundNanos(f.CreatedBefore))
 	}
 	q := "SELECT status, currency, COUNT(*), SUM(amount) FROM payments"
 	if len(w.conds) > 0 {
@@ -234,9 +234,9 @@ func (s *Store) rangeFirst(ctx context.Context, f getpaid.PaymentFilter) bool {
 	}
 	lo := int64(-1 << 62)
 	if !f.CreatedAfter.IsZero() {
-		lo = floorDiv(nanos(f.CreatedAfter), day)
+		lo = floorDiv(boundNanos(f.CreatedAfter), day)
 	}
-	hi := floorDiv(nanos(f.CreatedBefore)-1, day)
+	hi := floorDiv(boundNanos(f.CreatedBefore)-1, day)
 	var inRange, after sql.NullInt64
 	args := append([]any{lo, hi}, w.args...)
 	if err := s.queryRow(ctx, "SELECT SUM(count) FROM payment_totals WHERE day >= ? AND day <= ?"+cond, args...).Scan(&inRange); err != nil {

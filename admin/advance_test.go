@@ -1,0 +1,81 @@
+package admin_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+)
+
+// advancing is the dummy broker that reports what the buyer paid as an
+// advance of amount (money the broker holds that does not match the
+// payment), as Przelewy24 does when a buyer pays another amount.
+type advancing struct {
+	*dummy.Broker
+	amount string
+}
+
+func (a *advancing) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	o, err := a.Broker.ParseCallback(ctx, req)
+	if err != nil || o.Kind != getpaid.KindCaptured {
+		return o, err
+	}
+	o.Kind, o.Amount, o.EventID = getpaid.KindAdvance, getpaid.MustParseMoney(a.amount, o.Amount.Currency), "advance:"+o.EventID
+	return o, nil
+}
+
+// TestAdvanceThroughTheConsole accepts and rejects an advance from the
+// payment's page; an advance larger than the payment cannot be accepted,
+// and the operator is told why.
+func TestAdvanceThroughTheConsole(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, advance, action string
+		status                int
+		want                  getpaid.Status
+		says                  string
+	}{
+		{"accept", "6.00", "accept_advance", http.StatusSeeOther, getpaid.StatusPartiallyPaid, "Advance accepted"},
+		{"reject", "6.00", "reject_advance", http.StatusSeeOther, getpaid.StatusFailed, "Advance rejected"},
+		{"accept more than the payment", "12.00", "accept_advance", http.StatusUnprocessableEntity, getpaid.StatusChargeStarted, "12.00 PLN is more than the payment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnvWith(t, nil, false, func(d *dummy.Broker) getpaid.Broker { return &advancing{Broker: d, amount: tc.advance} })
+			p := e.pay("o-advance", "10.00", "paid", getpaid.StatusChargeStarted)
+			b := e.browser()
+			b.mustLogin()
+			b.do("GET", "/admin/payments/"+p.ID, nil)
+			for _, want := range []string{tc.advance + " PLN", `id="accept_advance-button"`, `id="reject_advance-button"`} {
+				if !strings.Contains(b.last, want) {
+					t.Fatalf("payment page with an advance lacks %q:\n%s", want, b.last)
+				}
+			}
+			b.do("POST", "/admin/payments/"+p.ID+"/confirm", url.Values{"csrf": {b.csrf()}, "action": {tc.action}})
+			m := keyField.FindStringSubmatch(b.last)
+			if m == nil {
+				t.Fatalf("no confirmation form:\n%s", b.last)
+			}
+			resp := b.do("POST", "/admin/payments/"+p.ID+"/do", url.Values{"csrf": {b.csrf()}, "action": {tc.action}, "key": {m[1]}})
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%s: %d, want %d\n%s", tc.action, resp.StatusCode, tc.status, b.last)
+			}
+			if resp.StatusCode == http.StatusSeeOther {
+				b.do("GET", resp.Header.Get("Location"), nil)
+			}
+			if !strings.Contains(b.last, tc.says) {
+				t.Errorf("the page after %s does not say %q:\n%s", tc.action, tc.says, b.last)
+			}
+			if q, _ := e.eng.Payment(context.Background(), p.ID); q.Status != tc.want {
+				t.Errorf("status after %s: %s, want %s", tc.action, q.Status, tc.want)
+			}
+			if !strings.Contains(e.audit.String(), `"action":"`+tc.action+`"`) {
+				t.Errorf("audit log lacks the %s:\n%s", tc.action, e.audit.String())
+			}
+		})
+	}
+}
