@@ -165,6 +165,15 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	}
 	res.Payment = up.Payment
 	res.Outcome = getpaid.OutcomeNoChange
+	if !up.Changed && obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && up.Payment.ExternalID != "" &&
+		obs.ExternalID != up.Payment.ExternalID && up.Payment.Captured > 0 {
+		// Captures are cumulative facts about one broker transaction: a
+		// second transaction for the same payment (a buyer who paid
+		// twice) counts nothing here, and the money is at the broker.
+		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; refund it at the broker or settle it with the buyer",
+			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
+			"amount", obs.Amount.String())
+	}
 	if up.Changed {
 		res.Outcome = getpaid.OutcomeApplied
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())

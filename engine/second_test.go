@@ -1,0 +1,85 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A buyer who paid twice for one payment (a Transferuj form sent twice, two
+// Dotpay sessions) leaves the broker holding a second transaction that the
+// cumulative capture does not count. It changes nothing, and an operator
+// is told, at error level, with both transactions' ids: silently, the
+// merchant never learns it owes the buyer a refund.
+func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: fb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	e, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay",
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	ctx := context.Background()
+	p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: "o-twice", Backend: "fake", Amount: getpaid.MustParseMoney("15.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := func(ext, event string) *getpaid.CallbackResult {
+		t.Helper()
+		fb.obs = &getpaid.Observation{PaymentID: p.ID, ExternalID: ext, EventID: event, Kind: getpaid.KindCaptured,
+			Amount: p.Amount, Full: true}
+		res, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := paid(p.ExternalID, "first"); res.Outcome != getpaid.OutcomeApplied {
+		t.Fatalf("first payment: %s", res.Outcome)
+	}
+	if res := paid(p.ExternalID, "first-again"); res.Outcome == getpaid.OutcomeApplied || strings.Contains(logs.String(), "second transaction") {
+		t.Fatalf("the same transaction again: %s, logs %s", res.Outcome, logs.String())
+	}
+	res := paid("TR-OTHER", "second")
+	if res.Outcome == getpaid.OutcomeApplied {
+		t.Fatalf("a second transaction was counted: %+v", res.Payment)
+	}
+	if q, _ := e.Payment(ctx, p.ID); q.Captured != 1500 || q.Status != getpaid.StatusPaid {
+		t.Fatalf("after the second transaction: %s captured %d", q.Status, q.Captured)
+	}
+	got := logs.String()
+	if !strings.Contains(got, `"level":"ERROR"`) || !strings.Contains(got, "second transaction") || !strings.Contains(got, "TR-OTHER") || !strings.Contains(got, p.ExternalID) {
+		t.Fatalf("no error naming both transactions:\n%s", got)
+	}
+}
