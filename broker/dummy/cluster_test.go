@@ -72,3 +72,53 @@ func TestOperationsThroughAnotherProcess(t *testing.T) {
 		})
 	}
 }
+
+// A dummy whose process was restarted (or another process's dummy) has no
+// record of refunds it did not make itself: asked how a refund in doubt
+// ended, it must not answer "never made" (getpaid would mark the refund
+// failed and let the money be refunded twice); it cannot tell, and says so.
+func TestFetchOperationWithoutRecord(t *testing.T) {
+	t.Parallel()
+	pln := func(minor int64) getpaid.Money { return getpaid.Money{Minor: minor, Currency: "PLN"} }
+	p := &getpaid.Payment{ID: "pay_1", Backend: "dummy", Amount: pln(1000), Status: getpaid.StatusPaid, Captured: 1000}
+	op := &getpaid.Operation{ID: "op_1", PaymentID: "pay_1", Kind: getpaid.OpRefund, Amount: pln(300)}
+
+	// The first run refunded, and its answer was lost.
+	first, err := New(Config{Secret: "s", Fault: FaultTimeoutAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Refund(t.Context(), &getpaid.RefundRequest{Payment: p, Amount: op.Amount, OperationID: op.ID}); err == nil {
+		t.Fatal("the faulty refund answered")
+	}
+	for _, tt := range []struct {
+		name  string
+		setup func(b *Broker)
+	}{
+		{"no record of the payment", func(*Broker) {}},
+		{"record taken from getpaid's", func(b *Broker) {
+			// pay_1's record is taken over by a refund made here.
+			if _, err := b.Refund(t.Context(), &getpaid.RefundRequest{Payment: p, Amount: pln(100), OperationID: "op_2"}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			restarted, err := New(Config{Secret: "s"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.setup(restarted)
+			_, err = restarted.FetchOperation(t.Context(), &getpaid.OperationRequest{Payment: p, Operation: op})
+			if err == nil || errors.Is(err, getpaid.ErrNotFound) {
+				t.Fatalf("lookup after a restart: %v; want an error that is not ErrNotFound", err)
+			}
+		})
+	}
+	// The process that made it still knows.
+	first.SetFault(FaultNone)
+	if obs, err := first.FetchOperation(t.Context(), &getpaid.OperationRequest{Payment: p, Operation: op}); err != nil || obs.Kind != getpaid.KindRefunded {
+		t.Fatalf("lookup in the process that refunded: %v %v", obs, err)
+	}
+}

@@ -64,6 +64,10 @@ type session struct {
 	locked   int64
 	refunded int64
 	refunds  map[string]int64 // operation id -> amount: a repeated request refunds once
+	// adopted: the record was taken from getpaid's (see Broker.session), so
+	// refunds made before, by another process or an earlier run, are not
+	// in refunds.
+	adopted bool
 }
 
 var (

@@ -156,6 +156,11 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 
 // FetchOperation implements getpaid.OperationFetcher for refunds: done, or
 // getpaid.ErrNotFound when the dummy never refunded under that operation.
+// Its records live in this process's memory: for a payment it has no record
+// of, or whose record it took from getpaid's, a refund it does not know may
+// have been made by another process or before a restart, so it answers that
+// it cannot tell (an error, not ErrNotFound: "never made" would be a guess,
+// and the money could be refunded twice).
 func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
 	p, op := req.Payment, req.Operation
 	if op.Kind != getpaid.OpRefund {
@@ -164,10 +169,14 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.state[p.ID]
-	if !ok {
-		return nil, fmt.Errorf("dummy: refund %s: %w", op.ID, getpaid.ErrNotFound)
+	var amount int64
+	done := false
+	if ok {
+		amount, done = s.refunds[op.ID]
 	}
-	amount, done := s.refunds[op.ID]
+	if !done && (!ok || s.adopted) {
+		return nil, fmt.Errorf("dummy: refund %s: this process has no record of it (the dummy's records live in memory: another process or an earlier run may have made it); resolve it by hand", op.ID)
+	}
 	if !done {
 		return nil, fmt.Errorf("dummy: refund %s: %w", op.ID, getpaid.ErrNotFound)
 	}
@@ -202,7 +211,7 @@ func (b *Broker) session(p *getpaid.Payment) (*session, bool) {
 	if p.Captured == 0 && p.Locked == 0 {
 		return nil, false
 	}
-	s := &session{status: StatusPaid, currency: p.Amount.Currency, captured: p.Captured, locked: p.Locked, refunded: p.Refunded}
+	s := &session{status: StatusPaid, currency: p.Amount.Currency, captured: p.Captured, locked: p.Locked, refunded: p.Refunded, adopted: true}
 	switch {
 	case p.Captured == 0:
 		s.status = StatusPreAuth
