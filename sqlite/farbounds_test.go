@@ -26,10 +26,8 @@ func TestCreatedBoundsFarAway(t *testing.T) {
 	defer db.Close()
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if _, err := db.ExecContext(ctx, `INSERT INTO payments (id, order_id, backend, status, amount, currency, version, created_at, updated_at)
-			VALUES (?,?,'dummy','paid',100,'PLN',1,?,?)`, fmt.Sprintf("pay_%d", i), fmt.Sprintf("o%d", i), at.UnixNano(), at.UnixNano()); err != nil {
-			t.Fatal(err)
-		}
+		insertRaw(t, db, rawPayment{id: fmt.Sprintf("pay_%d", i), order: fmt.Sprintf("o%d", i), backend: "dummy", status: "paid",
+			amount: 100, currency: "PLN", at: at})
 	}
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	for _, tc := range []struct {

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -36,12 +37,8 @@ func TestTotalsAcrossDays(t *testing.T) {
 	statuses := []string{"new", "prepared", "paid", "failed"}
 	for i := range 400 {
 		at := start.Add(time.Duration(rng.Int64N(int64(10 * 24 * time.Hour))))
-		_, err := db.ExecContext(ctx, `INSERT INTO payments (id, order_id, backend, status, amount, currency, version, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,1,?,?)`, fmt.Sprintf("pay_%d", i), fmt.Sprintf("o%d", i%37), []string{"dummy", "payu"}[i%2],
-			statuses[rng.IntN(len(statuses))], rng.Int64N(10000)+1, []string{"PLN", "EUR"}[i%3/2], at.UnixNano(), at.UnixNano())
-		if err != nil {
-			t.Fatal(err)
-		}
+		insertRaw(t, db, rawPayment{id: fmt.Sprintf("pay_%d", i), order: fmt.Sprintf("o%d", i%37), backend: []string{"dummy", "payu"}[i%2],
+			status: statuses[rng.IntN(len(statuses))], amount: rng.Int64N(10000) + 1, currency: []string{"PLN", "EUR"}[i%3/2], at: at})
 	}
 	for i := 0; i < 400; i += 7 {
 		if _, err := db.ExecContext(ctx, "UPDATE payments SET status = 'refunded', amount = amount + 1 WHERE id = ?", fmt.Sprintf("pay_%d", i)); err != nil {
@@ -237,4 +234,21 @@ func oracleWhere(f getpaid.PaymentFilter) (string, []any) {
 		q, args = q+" AND created_at < ?", append(args, f.CreatedBefore.UnixNano())
 	}
 	return q, args
+}
+
+// rawPayment is a payments row written straight into the file, at a chosen
+// creation time (the store's own writes take the clock's).
+type rawPayment struct {
+	id, order, backend, status, currency string
+	amount                               int64
+	at                                   time.Time
+}
+
+// insertRaw writes r into the payments table of db.
+func insertRaw(t *testing.T, db *sql.DB, r rawPayment) {
+	t.Helper()
+	if _, err := db.ExecContext(context.Background(), `INSERT INTO payments (id, order_id, backend, status, amount, currency, version, created_at, updated_at)
+		VALUES (?,?,?,?,?,?,1,?,?)`, r.id, r.order, r.backend, r.status, r.amount, r.currency, r.at.UnixNano(), r.at.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
 }
