@@ -246,11 +246,8 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted,
 				Reason: fmt.Sprintf("nothing left to refund: %s is refunded already", p.Money(p.Refunded))}
 		case getpaid.StatusPreAuth:
-			if p.Captured > 0 {
-				return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted,
-					Reason: "part of the payment is still held: capture or release the hold first"}
-			}
-			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
+			// Nothing captured, or part captured and the rest still held:
+			// nothingToRefund and getpaid.Apply below say which.
 		default:
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
 		}
