@@ -29,64 +29,15 @@ const (
 )
 
 // ParseCallback implements getpaid.Broker: it checks Dummy-Signature over the
-// raw body in constant time, then parses the body strictly. A callback
-// signed with the secret is the dummy broker speaking, whoever sent it (its
-// paywall, or a script): the dummy remembers what it said (see learn), so
-// the captures, releases and refunds that follow know the hold and the
-// payment. It changes nothing of getpaid's.
+// raw body in constant time, then parses the body strictly. It changes
+// nothing: a capture, release or refund after a scripted callback works
+// because the dummy takes getpaid's record of a payment it has none of (see
+// Broker.session).
 func (b *Broker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
 	if err := Verify(b.cfg.Secret, req.Header.Get(SignatureHeader), req.Body); err != nil {
 		return nil, err
 	}
-	o, err := ParseBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	b.learn(o)
-	return o, nil
-}
-
-// learn records a signed callback's fact in the dummy's memory, as its
-// paywall records the buyer's choice, with the cumulative rules getpaid
-// applies: a higher capture takes what it needs from the hold (all of it
-// when paid in full), a hold is taken only while nothing is held or
-// captured and the payment was not released or cancelled, a failure only
-// while nothing was captured, released or cancelled. What the dummy knew already (its paywall's
-// choice, its own captures and refunds) stays.
-func (b *Broker) learn(o *getpaid.Observation) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.state[o.PaymentID]
-	if !ok {
-		s = &session{currency: o.Amount.Currency}
-	}
-	if s.currency != o.Amount.Currency {
-		return
-	}
-	switch o.Kind {
-	case getpaid.KindCaptured:
-		if o.Amount.Minor <= s.captured {
-			return
-		}
-		s.locked = max(0, s.locked-(o.Amount.Minor-s.captured))
-		if o.Full {
-			s.locked = 0
-		}
-		s.captured, s.status = o.Amount.Minor, o.BrokerStatus
-	case getpaid.KindLocked:
-		if o.Amount.Minor <= 0 || s.captured > 0 || s.locked > 0 || s.status == "released" || s.status == "cancelled" {
-			return
-		}
-		s.locked, s.status = o.Amount.Minor, StatusPreAuth
-	case getpaid.KindFailed:
-		if s.captured > 0 || s.status == StatusFailed || s.status == "released" || s.status == "cancelled" {
-			return
-		}
-		s.locked, s.status = 0, StatusFailed
-	default:
-		return
-	}
-	b.state[o.PaymentID] = s
+	return ParseBody(req.Body)
 }
 
 // VerifyCallback implements getpaid.CallbackVerifier.

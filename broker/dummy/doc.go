@@ -12,11 +12,10 @@
 // buyer's choice) and fault (every capture, release, cancel and refund
 // misbehaves: timeout-after, timeout-before or 5xx; see Config.Fault).
 //
-// Callback format, fixed so it can be scripted (a scripted callback signed
-// with the secret is remembered as a paywall choice is: the captures,
-// releases and refunds that follow it work, also when asked of another
-// getpaid process on the same database, which takes getpaid's record of the
-// money as its own):
+// Callback format, fixed so it can be scripted (the captures, releases and
+// refunds that follow a scripted callback work: a dummy with no record of a
+// payment, in this or another getpaid process on the same database, takes
+// getpaid's record of the money as its own):
 //
 //	POST {base}/callback/dummy
 //	Dummy-Signature: <lowercase hex HMAC-SHA256 of the raw body with the secret>
