@@ -171,7 +171,10 @@ func TestBadConsumersTakeNothingDown(t *testing.T) {
 	t.Parallel()
 	good := &recorder{}
 	var hung atomic.Int64
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: []time.Duration{time.Hour}, DeliveryTimeout: 50 * time.Millisecond})
+	// The timeout is long enough for the healthy listener on a loaded race
+	// run: one of its attempts timed out at 50 ms, and its retry (an hour
+	// away) held up that payment's later events.
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: []time.Duration{time.Hour}, DeliveryTimeout: time.Second})
 	e.eng.OnEventNamed("panics", func(context.Context, getpaid.Event) error { panic("boom") })
 	e.eng.OnEventNamed("hangs", func(context.Context, getpaid.Event) error { hung.Add(1); select {} })
 	e.eng.OnEventNamed("fails", func(context.Context, getpaid.Event) error { return errors.New("500") })
