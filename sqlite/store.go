@@ -301,7 +301,13 @@ func realPath(path string) (string, error) {
 
 // openWritePool opens the single-connection write pool.
 func openWritePool(driver, path string, opts Options) (*sql.DB, error) {
-	db, err := sql.Open(driver, dsn(path, opts, false))
+	name := dsn(path, opts, false)
+	if driver == DefaultDriver {
+		// The writer gathers its WAL writes: see walFile.
+		registerWALVFS()
+		name += "&vfs=" + walVFSName
+	}
+	db, err := sql.Open(driver, name)
 	if err != nil {
 		return nil, err
 	}

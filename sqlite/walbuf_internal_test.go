@@ -1,0 +1,260 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3/vfs"
+)
+
+// fakeWAL is a vfs.File in memory that records every write reaching it.
+type fakeWAL struct {
+	vfs.File // nil: only the methods below are called
+	data     []byte
+	writes   []int64 // offsets of the writes that reached the file
+	failNext error
+	synced   int
+}
+
+func (f *fakeWAL) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.failNext; err != nil {
+		f.failNext = nil
+		return 0, err
+	}
+	if end := off + int64(len(p)); end > int64(len(f.data)) {
+		f.data = append(f.data, make([]byte, end-int64(len(f.data)))...)
+	}
+	copy(f.data[off:], p)
+	f.writes = append(f.writes, off)
+	return len(p), nil
+}
+
+func (f *fakeWAL) ReadAt(p []byte, off int64) (int, error) {
+	return copy(p, f.data[off:]), nil
+}
+
+func (f *fakeWAL) Size() (int64, error)                            { return int64(len(f.data)), nil }
+func (f *fakeWAL) Truncate(n int64) error                          { f.data = f.data[:n]; return nil }
+func (f *fakeWAL) Sync(vfs.SyncFlag) error                         { f.synced++; return nil }
+func (f *fakeWAL) Close() error                                    { return nil }
+func (f *fakeWAL) frames(n int) (total int64)                      { return walHeaderSize + int64(n)*(frameHeaderSize+512) }
+func (f *fakeWAL) DeviceCharacteristics() vfs.DeviceCharacteristic { return 0 }
+
+const testPage = 512
+
+// frame writes one frame of page pgno the way SQLite does: its header,
+// then its page. commitSize is nonzero for a commit frame.
+func frame(t *testing.T, f vfs.File, i int, commitSize uint32, fill byte) {
+	t.Helper()
+	off := int64(walHeaderSize + i*(frameHeaderSize+testPage))
+	hdr := make([]byte, frameHeaderSize)
+	binary.BigEndian.PutUint32(hdr[0:4], uint32(i+1))
+	binary.BigEndian.PutUint32(hdr[4:8], commitSize)
+	if _, err := f.WriteAt(hdr, off); err != nil {
+		t.Fatalf("frame %d header: %v", i, err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{fill}, testPage), off+frameHeaderSize); err != nil {
+		t.Fatalf("frame %d page: %v", i, err)
+	}
+}
+
+func TestWALFileOneWritePerCommit(t *testing.T) {
+	t.Parallel()
+	inner := &fakeWAL{}
+	f := &walFile{File: inner}
+	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
+		t.Fatal(err)
+	}
+	frame(t, f, 0, 0, 'a')
+	frame(t, f, 1, 0, 'b')
+	if len(inner.writes) != 0 {
+		t.Fatalf("frames of an open transaction reached the file: %v", inner.writes)
+	}
+	frame(t, f, 2, 3, 'c') // the commit frame
+	if len(inner.writes) != 1 || inner.writes[0] != 0 {
+		t.Fatalf("writes reaching the file = %v, want one at 0", inner.writes)
+	}
+	if got, want := int64(len(inner.data)), inner.frames(3); got != want {
+		t.Fatalf("file size %d, want %d", got, want)
+	}
+	// The next transaction starts where this one ended.
+	frame(t, f, 3, 4, 'd')
+	if len(inner.writes) != 2 || inner.writes[1] != inner.frames(3) {
+		t.Fatalf("writes = %v, want a second one at %d", inner.writes, inner.frames(3))
+	}
+	if page := inner.data[inner.frames(3)+frameHeaderSize]; page != 'd' {
+		t.Fatalf("second commit's page = %q", page)
+	}
+}
+
+// Everything that looks at the file, or is not the next write, writes out
+// what is gathered first.
+func TestWALFileWritesOutBeforeLooking(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		do   func(f *walFile) error
+	}{
+		{"read back a spilled page", func(f *walFile) error {
+			p := make([]byte, testPage)
+			if _, err := f.ReadAt(p, walHeaderSize+frameHeaderSize); err != nil {
+				return err
+			}
+			if p[0] != 'a' {
+				return errors.New("read did not see the gathered page")
+			}
+			return nil
+		}},
+		{"size", func(f *walFile) error {
+			n, err := f.Size()
+			if err == nil && n != walHeaderSize+2*(frameHeaderSize+testPage) {
+				return errors.New("size did not count the gathered frames")
+			}
+			return err
+		}},
+		{"sync", func(f *walFile) error { return f.Sync(vfs.SYNC_NORMAL) }},
+		{"truncate", func(f *walFile) error { return f.Truncate(walHeaderSize + 2*(frameHeaderSize+testPage)) }},
+		{"close", func(f *walFile) error { return f.Close() }},
+		{"rewrite a frame in place", func(f *walFile) error {
+			_, err := f.WriteAt(make([]byte, frameHeaderSize), walHeaderSize)
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			inner := &fakeWAL{}
+			f := &walFile{File: inner}
+			if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
+				t.Fatal(err)
+			}
+			frame(t, f, 0, 0, 'a')
+			frame(t, f, 1, 0, 'b')
+			if err := tc.do(f); err != nil {
+				t.Fatal(err)
+			}
+			if len(inner.writes) == 0 || inner.writes[0] != 0 {
+				t.Fatalf("gathered frames not written first: %v", inner.writes)
+			}
+			if inner.data[walHeaderSize+frameHeaderSize] != 'a' || inner.data[walHeaderSize+2*frameHeaderSize+testPage] != 'b' {
+				t.Fatal("gathered pages missing from the file")
+			}
+		})
+	}
+}
+
+// After a failed write of gathered frames nothing is trusted: SQLite was
+// told those frames were written.
+func TestWALFileFailureIsForGood(t *testing.T) {
+	t.Parallel()
+	inner := &fakeWAL{}
+	f := &walFile{File: inner}
+	frame(t, f, 0, 0, 'a')
+	boom := errors.New("disk full")
+	inner.failNext = boom
+	hdr := make([]byte, frameHeaderSize)
+	binary.BigEndian.PutUint32(hdr[4:8], 2)
+	if _, err := f.WriteAt(hdr, walHeaderSize+frameHeaderSize+testPage); err != nil {
+		t.Fatal(err) // the commit header is gathered; its page writes
+	}
+	if _, err := f.WriteAt(make([]byte, testPage), walHeaderSize+2*frameHeaderSize+testPage); !errors.Is(err, boom) {
+		t.Fatalf("commit page write: err = %v, want %v", err, boom)
+	}
+	if _, err := f.WriteAt(make([]byte, frameHeaderSize), 0); !errors.Is(err, boom) {
+		t.Fatalf("later write: err = %v, want %v", err, boom)
+	}
+	if _, err := f.ReadAt(make([]byte, 1), 0); !errors.Is(err, boom) {
+		t.Fatalf("later read: err = %v, want %v", err, boom)
+	}
+	if err := f.Sync(vfs.SYNC_NORMAL); !errors.Is(err, boom) || inner.synced != 0 {
+		t.Fatalf("later sync: err = %v (synced %d), want %v and no sync", err, inner.synced, boom)
+	}
+}
+
+// The store's writer goes through walFile, and what it commits is in the
+// file when the commit returns: a second connection, opened without it,
+// reads it, and so does a reopened store.
+func TestWALFileUnderTheStore(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "wal.db")
+	ctx := context.Background()
+	w, err := openWritePool(DefaultDriver, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.ExecContext(ctx, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenDB(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	big := string(bytes.Repeat([]byte{'x'}, 3000))
+	for i := range 50 {
+		tx, err := w.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 20 {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO t (k, v) VALUES (?, ?)", i*20+j, big); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := r.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != (i+1)*20 {
+			t.Fatalf("after commit %d another connection sees %d rows, want %d", i, n, (i+1)*20)
+		}
+	}
+	if st, err := os.Stat(path + "-wal"); err != nil || st.Size() < 50*20*3000 {
+		t.Fatalf("WAL: %v, %v", st, err)
+	}
+
+	// A transaction bigger than the page cache spills frames before its
+	// commit and reads them back; one bigger than walBufMax is written out
+	// as it goes.
+	if _, err := w.ExecContext(ctx, "PRAGMA cache_size=8"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 1000; k < 5000; k++ {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO t (k, v) VALUES (?, ?)", k, big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE t SET v = 'y' || substr(v, 2) WHERE k % 7 = 0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var n, ys int
+	var check string
+	if err := r.QueryRowContext(ctx, "SELECT count(*), sum(v LIKE 'y%') FROM t").Scan(&n, &ys); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5000 || ys != 715 || check != "ok" {
+		t.Fatalf("after the big commit: %d rows, %d updated, integrity %q; want 5000, 715, ok", n, ys, check)
+	}
+}
