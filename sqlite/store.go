@@ -185,8 +185,11 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	// just evicted. (Set here, on the writer alone, not in the DSN, where
 	// every connection ran it at open, reading the schema: one CI run's
 	// concurrent opens of a file being migrated failed there, "database is
-	// locked".)
-	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32768"); err != nil {
+	// locked".) Its statement journals (SQLite keeps one to undo a
+	// statement alone, for instance one firing a trigger) stay in memory:
+	// past 64 KiB SQLite spilled one to a temporary file, created, written
+	// and deleted for that statement.
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY"); err != nil {
 		if sync != nil {
 			sync.close()
 		}
