@@ -16,6 +16,7 @@ type writeStmts struct {
 
 	loadPayment, insertPayment, updatePayment, updateState *sql.Stmt
 	insertHistory, insertEvent, insertApplied              *sql.Stmt
+	upsertTally                                            *sql.Stmt
 
 	all []*sql.Stmt
 
@@ -56,6 +57,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
 		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.insertApplied, "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)"},
+		{&st.upsertTally, upsertTally},
 	} {
 		s, err := conn.PrepareContext(ctx, q.text)
 		if err != nil {
@@ -124,6 +126,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 		return nil, conflict(err)
 	}
 	tx.touch(f.ID)
+	tx.jobTally.add(f, 1)
 	if m := opts.Then; m != nil {
 		if err := tx.recordEvent(f.ID, m.EventKey, f.CreatedAt); err != nil {
 			return nil, err
@@ -273,13 +276,20 @@ func (tx *wtx) persist(cur, p *getpaid.Payment) error {
 		_, err = tx.exec(tx.st.updateState, string(p.Status), p.Amount.Minor, p.Amount.Currency,
 			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp, p.Description, enc.buyer, p.ReturnURL,
 			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.Live(), p.ID)
-		return err
+	} else {
+		_, err = tx.exec(tx.st.updatePayment, p.OrderID, p.Backend, string(p.Status),
+			p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp,
+			p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
+			string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.Live(), p.ID)
+		err = conflict(err)
 	}
-	_, err = tx.exec(tx.st.updatePayment, p.OrderID, p.Backend, string(p.Status),
-		p.Amount.Minor, p.Amount.Currency, p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp,
-		p.ExternalID, p.Description, enc.buyer, p.ReturnURL, p.ClientIP, enc.redirect,
-		string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.Live(), p.ID)
-	return conflict(err)
+	if err == nil {
+		// Neither statement writes created_at: the row keeps cur's.
+		q := *p
+		q.CreatedAt = cur.CreatedAt
+		tx.jobTally.moved(cur, &q)
+	}
+	return err
 }
 
 // conflict wraps a uniqueness violation as getpaid.ErrConflict.

@@ -78,6 +78,9 @@ type wtx struct {
 
 	cache   *cache          // the read cache (nil: none), as the last commit left it
 	touched map[string]bool // payments written in this run of the batch
+
+	tally    tally // the kept jobs' changes to payment_totals, written before the commit
+	jobTally tally // the current job's, added to tally if it is kept
 }
 
 // touch notes that payment id was written in this run of the batch.
@@ -413,6 +416,10 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 			return taken, nil, batchAnswered
 		}
 	}
+	if err := tx.writeTally(); err != nil {
+		w.abort(taken, results, unavailable(err))
+		return taken, nil, batchAnswered
+	}
 	if _, err := w.st.commit.ExecContext(bg); err != nil {
 		w.abort(taken, results, unavailable(fmt.Errorf("sqlite: commit: %w", err)))
 		return taken, nil, batchAnswered
@@ -487,12 +494,16 @@ func (w *writer) runJob(tx *wtx, j *job, r *result, safe bool) int {
 		}
 	}
 	tx.dirty = false
+	clear(tx.jobTally)
 	*r = call(j.fn, tx)
 	failed := r.err != nil || r.panicked != nil
 	if !safe {
 		if failed && (tx.dirty || !cleanFailure(r.err)) {
 			_, _ = w.st.rollback.ExecContext(bg)
 			return batchRetry
+		}
+		if !failed {
+			tx.tally.take(tx.jobTally)
 		}
 		return batchCommitted
 	}
@@ -508,6 +519,9 @@ func (w *writer) runJob(tx *wtx, j *job, r *result, safe bool) int {
 		_, _ = w.st.rollback.ExecContext(bg)
 		tx.abortErr = unavailable(fmt.Errorf("sqlite: release savepoint: %w", err))
 		return batchAnswered
+	}
+	if !failed {
+		tx.tally.take(tx.jobTally)
 	}
 	return batchCommitted
 }

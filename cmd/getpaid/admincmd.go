@@ -152,8 +152,21 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		step := int64(time.Duration(*days)*24*time.Hour) / max(last-first, 1)
 		now := time.Now().UnixNano()
-		if _, err := db.ExecContext(ctx, `UPDATE payments SET created_at = ? - (? - seq) * ?, updated_at = ? - (? - seq) * ? WHERE seq > ?`,
+		// The console's totals are by creation day: recounted in the
+		// same transaction.
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("admin seed: spreading creation times: %w", err)
+		}
+		defer func() { _ = tx.Rollback() }() // after Commit, a no-op
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET created_at = ? - (? - seq) * ?, updated_at = ? - (? - seq) * ? WHERE seq > ?`,
 			now, last, step, now, last, step, first); err != nil {
+			return fmt.Errorf("admin seed: spreading creation times: %w", err)
+		}
+		if err := sqlite.RecountTotals(ctx, tx); err != nil {
+			return fmt.Errorf("admin seed: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("admin seed: spreading creation times: %w", err)
 		}
 		fmt.Fprintf(stdout, "creation times spread over %d days\n", *days)

@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// tallyKey is a row of payment_totals: one creation day, status, backend
+// and currency.
+type tallyKey struct {
+	day                       int64
+	status, backend, currency string
+}
+
+// tallyDelta is what a row's count and amount change by.
+type tallyDelta struct{ count, amount int64 }
+
+// tally is what payment writes change in payment_totals. The writer keeps
+// the table itself, with a tally per job added to its batch's when the job is
+// kept, and writes the batch's (a few rows: payments of a batch share days,
+// backends and currencies) just before the batch commits. Triggers on
+// payments did this before (migration 008): they made every payment write a
+// statement SQLite journals to undo alone, and ran the upsert once per write.
+type tally map[tallyKey]tallyDelta
+
+// add counts p once more (sign 1) or once less (sign -1).
+func (t *tally) add(p *getpaid.Payment, sign int64) {
+	if *t == nil {
+		*t = tally{}
+	}
+	k := tallyKey{day: nanos(p.CreatedAt) / day, status: string(p.Status), backend: p.Backend, currency: p.Amount.Currency}
+	d := (*t)[k]
+	d.count += sign
+	d.amount += sign * p.Amount.Minor
+	(*t)[k] = d
+}
+
+// moved counts the change of cur into p.
+func (t *tally) moved(cur, p *getpaid.Payment) {
+	if cur.Status == p.Status && cur.Backend == p.Backend && cur.Amount == p.Amount &&
+		nanos(cur.CreatedAt)/day == nanos(p.CreatedAt)/day {
+		return
+	}
+	t.add(cur, -1)
+	t.add(p, 1)
+}
+
+// take adds from's changes to t and empties from.
+func (t *tally) take(from tally) {
+	for k, d := range from {
+		if *t == nil {
+			*t = tally{}
+		}
+		s := (*t)[k]
+		s.count += d.count
+		s.amount += d.amount
+		(*t)[k] = s
+	}
+	clear(from)
+}
+
+// upsertTally adds one row's change to payment_totals.
+const upsertTally = `INSERT INTO payment_totals (day, status, backend, currency, count, amount) VALUES (?,?,?,?,?,?)
+	ON CONFLICT (day, status, backend, currency) DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount`
+
+// writeTally writes the batch's tally, before its commit.
+func (tx *wtx) writeTally() error {
+	for k, d := range tx.tally {
+		if d == (tallyDelta{}) {
+			continue
+		}
+		if _, err := tx.st.upsertTally.ExecContext(tx.ctx, k.day, k.status, k.backend, k.currency, d.count, d.amount); err != nil {
+			return fmt.Errorf("sqlite: payment totals: %w", err)
+		}
+	}
+	clear(tx.tally)
+	return nil
+}
+
+// RecountTotals rebuilds the payment totals the operator console reads
+// from the payments themselves. The store keeps them as it writes; a tool
+// that writes payments straight into the file (as "getpaid admin seed" moves
+// creation times) runs this after, in the same transaction or with the
+// store closed.
+func RecountTotals(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) error {
+	if _, err := db.ExecContext(ctx, `DELETE FROM payment_totals;
+		INSERT INTO payment_totals (day, status, backend, currency, count, amount)
+		SELECT created_at / 86400000000000, status, backend, currency, COUNT(*), SUM(amount)
+		FROM payments GROUP BY 1, 2, 3, 4`); err != nil {
+		return fmt.Errorf("sqlite: recount payment totals: %w", err)
+	}
+	return nil
+}
