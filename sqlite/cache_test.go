@@ -3,8 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -104,6 +106,39 @@ func TestReadCacheOnlyWhenAlone(t *testing.T) {
 			t.Fatal("cache on while another store was already open")
 		}
 	})
+	t.Run("alone again after the other closed", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "g.db")
+		b := open(t, path, sqlite.Options{})
+		created(t, b)
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		a := open(t, path, sqlite.Options{})
+		p := created(t, a)
+		if _, err := a.Payment(ctx, p.ID); err != nil || !sqlite.Cached(a) {
+			t.Fatalf("cache off (%v) for a store alone on the file since it opened", err)
+		}
+	})
+	t.Run("an older getpaid watches the marker's size", func(t *testing.T) {
+		t.Parallel()
+		// Before the counter, each Store appended a byte to the marker
+		// and watched its size: one still running when a newer one
+		// opens the file must see it grow.
+		path := filepath.Join(t.TempDir(), "g.db")
+		if err := os.WriteFile(path+"-getpaid", []byte("..."), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		a := open(t, path, sqlite.Options{})
+		created(t, a)
+		st, err := os.Stat(path + "-getpaid")
+		if err != nil || st.Size() <= 3 {
+			t.Fatalf("marker %v, %v: did not grow", st, err)
+		}
+		if !sqlite.Cached(a) {
+			t.Fatal("cache off for a store alone on a file an older getpaid used before")
+		}
+	})
 	t.Run("NoCache", func(t *testing.T) {
 		t.Parallel()
 		a := open(t, filepath.Join(t.TempDir(), "g.db"), sqlite.Options{NoCache: true})
@@ -187,5 +222,47 @@ func TestSymlinkIsTheSameFile(t *testing.T) {
 				t.Error("a cache stays on with two stores on one file")
 			}
 		})
+	}
+}
+
+// otherProcessEnv names the database a child of
+// TestReadCacheOffForAnotherProcess pays a payment in.
+const otherProcessEnv = "GETPAID_SQLITE_OTHER_PROCESS"
+
+// A Store in another process that opens the file and writes turns this
+// one's cache off (the marker's counter is shared between processes), and
+// this one reads what the other wrote.
+func TestReadCacheOffForAnotherProcess(t *testing.T) {
+	if v := os.Getenv(otherProcessEnv); v != "" {
+		path, id, _ := strings.Cut(v, "|")
+		b := open(t, path, sqlite.Options{})
+		p, err := b.Payment(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payThrough(t, b, p, "other-process")
+		return
+	}
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("the read cache needs Linux's open file description locks")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "g.db")
+	a := open(t, path, sqlite.Options{})
+	p := created(t, a)
+	if got, err := a.Payment(ctx, p.ID); err != nil || got.Status != p.Status || !sqlite.Cached(a) {
+		t.Fatalf("before: %v, %v, cached %v", got, err, sqlite.Cached(a))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReadCacheOffForAnotherProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), otherProcessEnv+"="+path+"|"+p.ID)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("other process: %v\n%s", err, out)
+	}
+	if got, err := a.Payment(ctx, p.ID); err != nil || got.Status != getpaid.StatusPaid {
+		t.Fatalf("after the other process paid it: %v, %v; want paid", got, err)
+	}
+	if sqlite.Cached(a) {
+		t.Fatal("cache still on after another process opened the file")
 	}
 }
