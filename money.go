@@ -16,6 +16,12 @@ type Money struct {
 	Currency string // ISO 4217 code, upper case
 }
 
+// MaxMinor is the largest amount getpaid takes, in minor units: a
+// hundredth of the largest int64, so that an amount a broker writes in
+// hundredths of the major unit (Dotpay's "123.00" for 123 JPY) still fits.
+// ParseMoney refuses more, and so does a payment request.
+const MaxMinor = math.MaxInt64 / 100
+
 // NewMoney returns minor units of currency, checking that the currency is known.
 func NewMoney(minor int64, currency string) (Money, error) {
 	if !KnownCurrency(currency) {
@@ -79,7 +85,7 @@ func parseDecimal(s string, exp int) (int64, error) {
 	if err != nil {
 		return 0, bad("amount out of range")
 	}
-	if n > math.MaxInt64/100 { // keep headroom for brokers that scale by 100 (PayU HUF)
+	if n > MaxMinor {
 		return 0, bad("amount out of range")
 	}
 	return n, nil

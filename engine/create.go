@@ -29,6 +29,9 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if req.Amount.Minor <= 0 {
 		return b, &getpaid.FieldError{Field: "amount", Reason: "must be greater than zero", Err: getpaid.ErrInvalidAmount}
 	}
+	if req.Amount.Minor > getpaid.MaxMinor { // what a decimal amount may be (ParseMoney): brokers' answers are read back within it
+		return b, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("more than the largest amount getpaid takes (%s)", getpaid.Money{Minor: getpaid.MaxMinor, Currency: req.Amount.Currency}), Err: getpaid.ErrInvalidAmount}
+	}
 	if err := checkReturnURL(req.ReturnURL); err != nil {
 		return b, err
 	}

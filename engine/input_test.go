@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -163,5 +164,61 @@ func TestStartRefusesAClientIPWithAPort(t *testing.T) {
 	}
 	if _, err := e.Start(context.Background(), p.ID, "203.0.113.7"); err != nil {
 		t.Fatalf("Start with the address: %v", err)
+	}
+}
+
+// TestAmountsRefused: a library payment request (an Order's amount) is held
+// to what the JSON API's decimal amounts are: more than nothing, a known
+// upper-case currency the backend takes, and at most getpaid.MaxMinor,
+// the largest amount every parser of a broker's answer reads back (an
+// amount above it would be registered at the broker, and its notification
+// refused as malformed). Nothing is stored and no broker is called.
+func TestAmountsRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		amount getpaid.Money
+		field  string
+		want   error
+	}{
+		{"nothing", getpaid.Money{Currency: "PLN"}, "amount", getpaid.ErrInvalidAmount},
+		{"negative", getpaid.Money{Minor: -1000, Currency: "PLN"}, "amount", getpaid.ErrInvalidAmount},
+		{"above the largest amount", getpaid.Money{Minor: getpaid.MaxMinor + 1, Currency: "PLN"}, "amount", getpaid.ErrInvalidAmount},
+		{"the largest int64", getpaid.Money{Minor: math.MaxInt64, Currency: "PLN"}, "amount", getpaid.ErrInvalidAmount},
+		{"lower-case currency", getpaid.Money{Minor: 1000, Currency: "pln"}, "currency", getpaid.ErrUnknownCurrency},
+		{"no currency", getpaid.Money{Minor: 1000}, "currency", getpaid.ErrUnknownCurrency},
+		{"a currency the backend does not take", getpaid.MustParseMoney("100", "JPY"), "currency", getpaid.ErrCurrencyNotAccepted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fb := &fakeBroker{}
+			store := memory.New()
+			e := newEngine(t, fb, store)
+			req := getpaid.PayRequest{OrderID: "o1", Backend: "fake", Amount: tt.amount, Buyer: getpaid.Buyer{Email: "buyer@example.com"}}
+			for _, call := range []func() (*getpaid.Payment, error){
+				func() (*getpaid.Payment, error) { return e.Pay(context.Background(), req) },
+				func() (*getpaid.Payment, error) { return e.Create(context.Background(), req) },
+			} {
+				_, err := call()
+				var fe *getpaid.FieldError
+				if !errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, tt.want) {
+					t.Fatalf("err = %v, want a field error on %s wrapping %v", err, tt.field, tt.want)
+				}
+			}
+			if n := fb.prepares.Load(); n != 0 {
+				t.Fatalf("the broker was called %d times", n)
+			}
+			page, err := store.Payments(context.Background(), getpaid.PaymentFilter{})
+			if err != nil || len(page.Payments) != 0 {
+				t.Fatalf("stored %d payments (%v)", len(page.Payments), err)
+			}
+		})
+	}
+	// The largest amount itself is taken.
+	e := newEngine(t, &fakeBroker{}, memory.New())
+	if _, err := e.Pay(context.Background(), getpaid.PayRequest{OrderID: "o1", Backend: "fake",
+		Amount: getpaid.Money{Minor: getpaid.MaxMinor, Currency: "PLN"}}); err != nil {
+		t.Fatalf("the largest amount: %v", err)
 	}
 }

@@ -149,13 +149,22 @@ func Sign(secret string, body []byte) string {
 }
 
 // Prepare implements getpaid.Broker: it sends the buyer to the paywall with
-// signed fields, by GET (query string) or POST (auto-submitted form).
+// signed fields, by GET (query string) or POST (auto-submitted form). As a
+// broker does, it refuses a currency not in Config.Currencies
+// (getpaid.ErrCurrencyNotAccepted) and an amount of nothing or less
+// (getpaid.ErrInvalidAmount).
 func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	p := req.Payment
+	if !slices.Contains(b.cfg.Currencies, p.Amount.Currency) {
+		return nil, fmt.Errorf("dummy: %w: %s (accepted: %s)", getpaid.ErrCurrencyNotAccepted, p.Amount.Currency, strings.Join(b.cfg.Currencies, " "))
+	}
+	if p.Amount.Minor <= 0 {
+		return nil, fmt.Errorf("dummy: %w: %s", getpaid.ErrInvalidAmount, p.Amount)
+	}
 	env, err := b.environment()
 	if err != nil {
 		return nil, err
 	}
-	p := req.Payment
 	f := paywallFields{
 		PaymentID: p.ID, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
 		Description: p.Description, NotifyURL: env.CallbackURL(), SuccessURL: env.SuccessURL(p.ID), FailureURL: env.FailureURL(p.ID),

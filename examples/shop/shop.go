@@ -99,7 +99,9 @@ func (s *Shop) CheckPayable(ctx context.Context, o *getpaid.Order) error {
 	}
 	var received int64
 	for _, p := range payments {
-		received += p.Captured
+		if p.Amount.Currency == so.Price.Currency { // another currency pays nothing of the price
+			received += p.Captured
+		}
 		switch {
 		case p.Status == getpaid.StatusPreAuth:
 			return errors.New("funds for this order are held: capture or release them on the order page first")

@@ -82,7 +82,9 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 		row := paymentRow{P: p, Title: title, Captured: p.Money(p.Captured), Refunded: p.Money(p.Refunded),
 			Locked: p.Money(p.Locked), Advance: p.Money(p.Advance), Busy: p.ActiveOp != "", Key: opt.key()}
 		v.Payments = append(v.Payments, row)
-		received += p.Captured
+		if p.Amount.Currency == o.Price.Currency { // another currency pays nothing of the price
+			received += p.Captured
+		}
 		refunding = refunding || p.Status == getpaid.StatusRefundStarted || p.RefundAsked > 0
 		opBusy = opBusy || p.ActiveOp != ""
 	}

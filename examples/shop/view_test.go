@@ -17,6 +17,9 @@ func TestOrderView(t *testing.T) {
 	pay := func(s getpaid.Status, captured, locked, advance int64) *getpaid.Payment {
 		return &getpaid.Payment{ID: "pay_1", OrderID: "ord_1", Backend: "przelewy24", Status: s, Amount: mug, Captured: captured, Locked: locked, Advance: advance}
 	}
+	yen := func(s getpaid.Status, captured int64) *getpaid.Payment {
+		return &getpaid.Payment{ID: "pay_2", OrderID: "ord_1", Backend: "dummy", Status: s, Amount: getpaid.Money{Minor: captured, Currency: "JPY"}, Captured: captured}
+	}
 	opts := func(waited time.Duration) viewOptions {
 		return viewOptions{waited: waited, confirmWait: 20 * time.Second, refresh: time.Second,
 			titles: func(string) (string, string) { return "Przelewy24", "przelewy24" }, key: func() string { return "k" }}
@@ -42,6 +45,10 @@ func TestOrderView(t *testing.T) {
 		{"an advance", order(false), []*getpaid.Payment{pay(getpaid.StatusChargeStarted, 0, 0, 1950)}, 0, stateAdvance, false, false},
 		{"processing, long after", order(false), []*getpaid.Payment{pay(getpaid.StatusChargeStarted, 0, 0, 0)}, time.Minute, stateProcessing, false, false},
 		{"a second attempt paid the rest", order(false), []*getpaid.Payment{pay(getpaid.StatusPaid, 1950, 0, 0), pay(getpaid.StatusPartiallyPaid, 1950, 0, 0)}, 0, stateRecording, true, false},
+		// 3900 yen is not 39.00 PLN: a payment of the order in another
+		// currency (made through the JSON API) pays nothing of its price.
+		{"paid in another currency", order(false), []*getpaid.Payment{yen(getpaid.StatusPaid, 3900)}, 0, stateUnpaid, false, true},
+		{"partly paid, and paid in another currency", order(false), []*getpaid.Payment{yen(getpaid.StatusPaid, 1950), pay(getpaid.StatusPartiallyPaid, 1950, 0, 0)}, 0, statePartial, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
