@@ -57,7 +57,7 @@ const (
 	walBufMax       = 8 << 20 // write out a transaction bigger than this as it goes
 )
 
-// walFile gathers the writes SQLite makes to the WAL file during a
+// walFile gathers the writes SQLite appends to the WAL file during a
 // transaction and writes them with one system call when the transaction's
 // commit frame is complete. SQLite writes each frame as two writes (its
 // header, then its page), so a commit of n pages was 2n pwrites, about a
@@ -67,23 +67,29 @@ const (
 // every frame of a transaction before it publishes any of them in the
 // WAL-index (the shared memory other connections and processes read to find
 // frames), and it publishes the commit (the index header with the new last
-// frame) only after that. The commit frame's page is the last write of a
-// commit, so the whole transaction is in the file, written by this call,
-// before the commit returns or anyone can read it. Frames of a transaction
-// written early (a page cache spill) are not visible to other connections
-// before the commit either; this connection reading them back, or asking
-// the file's size, writes out what is gathered first, as does anything that
-// is not the next write in sequence (SQLite rewriting a frame in place),
-// a sync, a truncate and close. A crash before the commit frame's write
-// loses only an uncommitted transaction, as it would have without this.
-// After a failed write everything fails: SQLite was told earlier writes had
-// succeeded, so nothing written after them may be trusted until the
-// database is opened again (WAL recovery then keeps the valid commits).
+// frame) only after that. The commit frame's page is the last frame a
+// commit appends, so the whole transaction is in the file, written by this
+// call, before SQLite goes on to publish it. Only appends are gathered:
+// anything else goes to the file at once, after what is gathered. That
+// covers SQLite rewriting frames it has already written, in place: a page
+// of the transaction written again after a cache spill, and then, after the
+// commit frame, the headers of the frames that follow it, with their
+// checksums recomputed (were the commit frame's header held back then, a
+// crash would leave a WAL whose checksums end before the commit, and
+// recovery would drop a commit already answered as durable:
+// TestWALFileUnderTheStore). Reading, asking the file's size, syncing,
+// truncating and closing write out what is gathered first. A crash before
+// the commit frame's page loses only an uncommitted transaction, as it
+// would have without this. After a failed write of gathered bytes
+// everything fails: SQLite was told those writes had succeeded, so nothing
+// written after them may be trusted until the database is opened again (WAL
+// recovery then keeps the valid commits).
 type walFile struct {
 	vfs.File
 	buf    []byte
 	off    int64 // the file offset of buf[0]
-	commit bool  // the last write was a commit frame's header
+	end    int64 // how far this handle has written the file: a write before it rewrites
+	commit bool  // the last write gathered was a commit frame's header
 	err    error // the first failed write of gathered bytes, for good
 }
 
@@ -92,12 +98,22 @@ func (f *walFile) WriteAt(p []byte, off int64) (int, error) {
 		return 0, f.err
 	}
 	if len(f.buf) > 0 && off != f.off+int64(len(f.buf)) {
-		// Not the next write in sequence: write out what is gathered
-		// and start again from this one.
+		// Not the next write in sequence: write out what is gathered.
 		f.commit = false
 		if err := f.flush(); err != nil {
 			return 0, err
 		}
+	}
+	if off == 0 {
+		f.end = 0 // a new WAL header: the log starts again from the top
+	}
+	if len(f.buf) == 0 && off < f.end {
+		// A rewrite of what is in the file already: at once.
+		n, err := f.File.WriteAt(p, off)
+		if err == nil {
+			f.end = max(f.end, off+int64(n))
+		}
+		return n, err
 	}
 	if len(f.buf) == 0 {
 		f.off = off
@@ -129,6 +145,9 @@ func (f *walFile) flush() error {
 		return nil
 	}
 	_, err := f.File.WriteAt(f.buf, f.off)
+	if err == nil {
+		f.end = max(f.end, f.off+int64(len(f.buf)))
+	}
 	if cap(f.buf) > 1<<20 {
 		f.buf = nil // a big transaction's buffer is not kept
 	} else {
@@ -158,6 +177,7 @@ func (f *walFile) Truncate(size int64) error {
 	if err := f.flush(); err != nil {
 		return err
 	}
+	f.end = min(f.end, size)
 	return f.File.Truncate(size)
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -223,9 +224,11 @@ func TestWALFileUnderTheStore(t *testing.T) {
 	}
 
 	// A transaction bigger than the page cache spills frames before its
-	// commit and reads them back; one bigger than walBufMax is written out
-	// as it goes.
-	if _, err := w.ExecContext(ctx, "PRAGMA cache_size=8"); err != nil {
+	// commit, reads them back and rewrites some in place, so SQLite
+	// rewrites the checksums of the frames after them once the commit
+	// frame is written; one bigger than walBufMax is written out as it
+	// goes. The writer's settings: no sync at commit, no checkpoint.
+	if _, err := w.ExecContext(ctx, "PRAGMA cache_size=8; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL"); err != nil {
 		t.Fatal(err)
 	}
 	tx, err := w.BeginTx(ctx, nil)
@@ -243,18 +246,84 @@ func TestWALFileUnderTheStore(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	// What a crash right after the commit would leave: the database and
+	// its WAL as they are in the file system now, recovered from the WAL
+	// alone (its frames' checksums must chain up to the commit).
+	crashed := filepath.Join(t.TempDir(), "crashed.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenDB(crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var n, ys int
-	var check string
-	if err := r.QueryRowContext(ctx, "SELECT count(*), sum(v LIKE 'y%') FROM t").Scan(&n, &ys); err != nil {
+	for name, db := range map[string]*sql.DB{"another connection": r, "a copy taken after the commit": c} {
+		var n, ys int
+		var check string
+		if err := db.QueryRowContext(ctx, "SELECT count(*), sum(v LIKE 'y%') FROM t").Scan(&n, &ys); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil {
+			t.Fatal(err)
+		}
+		if n != 5000 || ys != 715 || check != "ok" {
+			t.Errorf("%s, after the big commit: %d rows, %d updated, integrity %q; want 5000, 715, ok", name, n, ys, check)
+		}
+	}
+}
+
+// After the commit frame SQLite may rewrite the headers of the frames
+// before it (checksums recomputed after a page was written again in place),
+// the commit frame's last: each must reach the file before SQLite goes on,
+// or a crash leaves the commit's checksum stale and recovery drops it.
+func TestWALFileRewritesGoStraightThrough(t *testing.T) {
+	t.Parallel()
+	inner := &fakeWAL{}
+	f := &walFile{File: inner}
+	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil {
+	frame(t, f, 0, 0, 'a')
+	frame(t, f, 1, 2, 'b') // committed, written out
+	written := len(inner.writes)
+	for i, commitSize := range []uint32{0, 2} {
+		hdr := make([]byte, frameHeaderSize)
+		binary.BigEndian.PutUint32(hdr[4:8], commitSize)
+		hdr[20] = 'x' // a new checksum
+		off := int64(walHeaderSize + i*(frameHeaderSize+testPage))
+		if _, err := f.WriteAt(hdr, off); err != nil {
+			t.Fatal(err)
+		}
+		if len(inner.writes) != written+i+1 || inner.data[off+20] != 'x' {
+			t.Fatalf("rewrite of frame %d's header not in the file: writes %v", i, inner.writes)
+		}
+	}
+	// The next transaction appends, and is gathered again.
+	frame(t, f, 2, 0, 'c')
+	if len(inner.writes) != written+2 {
+		t.Fatalf("the next transaction's first frame reached the file before its commit: %v", inner.writes)
+	}
+	frame(t, f, 3, 4, 'c')
+	if len(inner.writes) != written+3 {
+		t.Fatalf("the next transaction took %d writes, want one", len(inner.writes)-written-2)
+	}
+	// A WAL started again from the top is gathered too.
+	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
 		t.Fatal(err)
 	}
-	if n != 5000 || ys != 715 || check != "ok" {
-		t.Fatalf("after the big commit: %d rows, %d updated, integrity %q; want 5000, 715, ok", n, ys, check)
+	frame(t, f, 0, 0, 'd')
+	frame(t, f, 1, 2, 'e')
+	if got := inner.writes[len(inner.writes)-1]; got != 0 || inner.data[walHeaderSize+2*frameHeaderSize+testPage] != 'e' {
+		t.Fatalf("restarted WAL: last write at %d, writes %v", got, inner.writes)
 	}
 }
