@@ -68,7 +68,7 @@ type Operation struct {
 	Error          string // why it failed, or what left it in doubt
 	Attempts       int    // reconciliation attempts so far
 	NextCheckAt    time.Time
-	Flagged        bool   // the reconciler could not resolve it in time: an operator should decide
+	Flagged        bool   // the reconciler could not resolve it in time: an operator should decide (cleared once it is settled)
 	ResolvedBy     string // who resolved it by hand ("api", a console user), and
 	Note           string // why
 	CreatedAt      time.Time

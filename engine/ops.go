@@ -482,6 +482,9 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 			if state == getpaid.OpPending {
 				o.NextCheckAt = e.now().Add(pendingCheck)
 			}
+			if state.Final() {
+				o.Flagged = false // settled: nothing is left for an operator to decide
+			}
 			return true, nil
 		}},
 	}
