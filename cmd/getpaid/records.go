@@ -215,6 +215,10 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		if n == 0 {
+			fmt.Fprintf(stdout, "0 deliveries due again: %s\n", replayedNothing(ctx, srv, id, *dead, *waiting, cons))
+			return nil
+		}
 		fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
 		return nil
 	}
@@ -248,4 +252,29 @@ func sayCut(stderr io.Writer, next, format string, n int) {
 	if next != "" {
 		fmt.Fprintf(stderr, format+"\n", n)
 	}
+}
+
+// replayedNothing says why a replay made no delivery due again: a named
+// event's deliveries are still pending (sent, or waiting for a retry, which
+// --waiting brings forward), or there are none to replay.
+func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting bool, consumer string) string {
+	to := ""
+	if consumer != "" {
+		to = " to that endpoint"
+	}
+	switch {
+	case waiting:
+		return "no delivery waits for a retry" + to
+	case dead:
+		if id != "" {
+			return "the event has no dead delivery" + to
+		}
+		return "there is no dead delivery" + to
+	}
+	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, Consumer: consumer, State: getpaid.DeliveryPending, Limit: 1})
+	if err == nil && len(page.Deliveries) > 0 {
+		return "its deliveries" + to + " are still pending, being sent or waiting for a retry " +
+			"(getpaid events replay --waiting sends what waits now; getpaid events show " + id + " lists the attempts)"
+	}
+	return "the event has no delivery" + to + " to an endpoint in webhooks:"
 }

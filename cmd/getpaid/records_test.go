@@ -313,3 +313,44 @@ func TestEventsListSaysWhenCut(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A replay that makes nothing due again says why, instead of promising a
+// delivery "within a second": an event whose delivery still waits for its
+// retry is sent now by --waiting, not by naming it.
+func TestEventsReplaySaysWhyNothing(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.created]\n")
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a pending event", []string{"evt_created_" + p.ID}, "--waiting"},
+		{"an event without deliveries", []string{"evt_" + p.ID + "_v2"}, "no delivery"},
+		{"no dead delivery", []string{"--dead"}, "no dead delivery"},
+		{"nothing waiting", []string{"--waiting"}, "no delivery waits for a retry"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", append([]string{"events", "replay", "--config", path}, tc.args...)...)
+			if code != 0 || !strings.HasPrefix(out, "0 deliveries due again") || strings.Contains(out, "within a second") || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d\n%s%s\nwant 0 deliveries, saying %q", code, out, errOut, tc.want)
+			}
+		})
+	}
+}
