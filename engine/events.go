@@ -180,6 +180,12 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
 			Reason: fmt.Sprintf("events are not delivered to %q%s", r.Consumer, known), Err: getpaid.ErrInvalidRequest})
 	}
+	if len(e.consumerNames()) == 0 {
+		// Nothing could be sent: "0 replayed" would read as "nothing to
+		// replay" (a tool reading a config without the server's webhooks).
+		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
+			Reason: "getpaid delivers events to no webhook endpoint or listener (webhooks: is empty)", Err: getpaid.ErrInvalidRequest})
+	}
 	if r.EventID != "" {
 		if _, err := e.store.Event(ctx, r.EventID); err != nil {
 			return 0, fmt.Errorf("engine: replay %s: %w", r.EventID, err)

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -63,5 +64,18 @@ func TestReplayLeavesRemovedConsumersDead(t *testing.T) {
 				return len(page.Deliveries) == 1
 			})
 		})
+	}
+}
+
+// With no consumer at all (a config whose webhooks: the server has from its
+// environment, not from the file the tool reads), a replay is refused with
+// the reason, not answered "0 replayed" as if there were no dead delivery.
+func TestReplayWithoutConsumersRefused(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	for _, req := range []getpaid.ReplayRequest{{DeadOnly: true}, {EventID: "evt_x"}, {Waiting: true}} {
+		if n, err := e.eng.Replay(context.Background(), req); !errors.Is(err, getpaid.ErrInvalidRequest) {
+			t.Errorf("Replay(%+v) with no consumer: %d, %v; want ErrInvalidRequest", req, n, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -217,9 +218,19 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if n == 0 {
 			fmt.Fprintf(stdout, "0 deliveries due again: %s\n", replayedNothing(ctx, srv, id, *dead, *waiting, cons))
-			return nil
+		} else {
+			fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
 		}
-		fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
+		if cons == "" && !*waiting {
+			// Only the endpoints of this config were replayed: say if dead
+			// deliveries to others are left (an endpoint removed, or one
+			// the server has from its environment).
+			left, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, State: getpaid.DeliveryDead, Limit: 1})
+			if err == nil && len(left.Deliveries) > 0 {
+				fmt.Fprintf(stderr, "getpaid events: dead deliveries to endpoints not in this config's webhooks: are left dead, e.g. to %s (getpaid events list --status dead lists them)\n",
+					strings.TrimPrefix(left.Deliveries[0].Consumer, "webhook:"))
+			}
+		}
 		return nil
 	}
 	return fs.usage("unknown %q", verb)
@@ -258,23 +269,22 @@ func sayCut(stderr io.Writer, next, format string, n int) {
 // event's deliveries are still pending (sent, or waiting for a retry, which
 // --waiting brings forward), or there are none to replay.
 func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting bool, consumer string) string {
-	to := ""
+	to := " to an endpoint in webhooks:"
 	if consumer != "" {
 		to = " to that endpoint"
 	}
 	switch {
 	case waiting:
-		return "no delivery waits for a retry" + to
+		return "no delivery" + to + " waits for a retry"
+	case dead && id != "":
+		return "the event has no dead delivery" + to
 	case dead:
-		if id != "" {
-			return "the event has no dead delivery" + to
-		}
 		return "there is no dead delivery" + to
 	}
 	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, Consumer: consumer, State: getpaid.DeliveryPending, Limit: 1})
 	if err == nil && len(page.Deliveries) > 0 {
-		return "its deliveries" + to + " are still pending, being sent or waiting for a retry " +
+		return "its deliveries are still pending, being sent or waiting for a retry " +
 			"(getpaid events replay --waiting sends what waits now; getpaid events show " + id + " lists the attempts)"
 	}
-	return "the event has no delivery" + to + " to an endpoint in webhooks:"
+	return "the event has no delivery" + to
 }

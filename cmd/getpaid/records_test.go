@@ -16,6 +16,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/sqlite"
 )
 
 // sqliteConfig is a dummy-only config on a SQLite file in dir.
@@ -103,9 +104,11 @@ func TestOperationsCommand(t *testing.T) {
 	if code, again, errOut := runCLI(t, "", "operations", "show", "--config", path, oe.Op.ID); code != 0 || !strings.Contains(again, oe.Op.ID) {
 		t.Fatalf("operations show with the id after the flags: %d\n%s%s", code, again, errOut)
 	}
+	// This config names no webhook endpoint: nothing could be replayed,
+	// and the tool says why rather than "0 deliveries".
 	code, out, errOut = runCLI(t, "", "events", "replay", "--waiting", "--config", path)
-	if code != 0 || !strings.Contains(out, "0 deliveries due again") {
-		t.Fatalf("events replay --waiting: %d\n%s%s", code, out, errOut)
+	if code == 0 || !strings.Contains(errOut, "no webhook endpoint") || !strings.Contains(errOut, "webhooks:") {
+		t.Fatalf("events replay --waiting with no webhooks: %d\n%s%s", code, out, errOut)
 	}
 }
 
@@ -343,7 +346,7 @@ func TestEventsReplaySaysWhyNothing(t *testing.T) {
 		{"a pending event", []string{"evt_created_" + p.ID}, "--waiting"},
 		{"an event without deliveries", []string{"evt_" + p.ID + "_v2"}, "no delivery"},
 		{"no dead delivery", []string{"--dead"}, "no dead delivery"},
-		{"nothing waiting", []string{"--waiting"}, "no delivery waits for a retry"},
+		{"nothing waiting", []string{"--waiting"}, "waits for a retry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -352,5 +355,44 @@ func TestEventsReplaySaysWhyNothing(t *testing.T) {
 				t.Fatalf("exit %d\n%s%s\nwant 0 deliveries, saying %q", code, out, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// A replay of the dead deliveries leaves those to an endpoint this config
+// does not name (removed, or set only in the server's environment), and
+// says so on stderr: the operator learns they are still dead.
+func TestEventsReplaySaysWhatItLeft(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.OpenDB(strings.TrimPrefix(srv.cfg.Database, "sqlite:"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "UPDATE deliveries SET state = 'dead', consumer = 'webhook:https://old.example/hook' WHERE payment_id = ?", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "events", "replay", "--dead", "--config", path)
+	if code != 0 || !strings.HasPrefix(out, "0 deliveries due again") || !strings.Contains(errOut, "not in this config's webhooks:") {
+		t.Fatalf("exit %d\n%s%s\nwant 0 deliveries and a word on stderr about the dead ones left", code, out, errOut)
+	}
+	var dead int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&dead); err != nil || dead != 1 {
+		t.Fatalf("dead deliveries after the replay: %d, %v; want the 1 still dead", dead, err)
 	}
 }
