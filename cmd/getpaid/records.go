@@ -93,6 +93,9 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if *by == "" {
 			*by = "cli"
 		}
+		if err := checkEndpoints(ctx, srv, id); err != nil {
+			return err
+		}
 		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
 		if err != nil {
 			return err
@@ -287,4 +290,32 @@ func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting 
 			"(getpaid events replay --waiting sends what waits now; getpaid events show " + id + " lists the attempts)"
 	}
 	return "the event has no delivery" + to
+}
+
+// checkEndpoints refuses to resolve operation id with a config that lacks a
+// webhook endpoint the payment's events were delivered to: the resolution's
+// status change is delivered to this config's endpoints only, so the shop
+// would never hear of it (the server may have its webhooks: from its
+// environment, which this tool does not share).
+func checkEndpoints(ctx context.Context, srv *server, id string) error {
+	op, err := srv.engine.Operation(ctx, id)
+	if err != nil {
+		return err
+	}
+	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: op.PaymentID, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, w := range srv.webhooks {
+		known["webhook:"+w.URL] = true
+	}
+	for _, d := range page.Deliveries {
+		if url, ok := strings.CutPrefix(d.Consumer, "webhook:"); ok && !known[d.Consumer] {
+			return fmt.Errorf("operations resolve: payment %s's events went to %s, which %s's webhooks: does not name: "+
+				"the resolution would reach no such endpoint; run with the server's webhooks: (GETPAID_WEBHOOKS too, if it has them from there), "+
+				"or resolve through the server: POST /api/v1/operations/%s/resolve or the console", op.PaymentID, url, srv.cfg.source, id)
+		}
+	}
+	return nil
 }

@@ -396,3 +396,58 @@ func TestEventsReplaySaysWhatItLeft(t *testing.T) {
 		t.Fatalf("dead deliveries after the replay: %d, %v; want the 1 still dead", dead, err)
 	}
 }
+
+// operations resolve writes the payment's status change with deliveries to
+// the endpoints of the tool's config. Run with a config lacking an endpoint
+// the payment's events went to (the server has its webhooks: from its
+// environment), it refuses and says so: the resolution's event would have
+// reached no webhook, and the shop would never learn of the refund.
+func TestResolveRefusedWithoutTheServersWebhooks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "getpaid.db")
+	base := "listen: 127.0.0.1:0\nbase_url: http://127.0.0.1:1\ndatabase: sqlite:" + db + "\napi_keys: [server-api-key-0123456789]\n" +
+		"backends:\n  dummy:\n    secret: s3cret\n    fault: timeout-before\n"
+	server := writeConfig(t, base+"webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+	bare := writeConfig(t, base)
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", server); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := func() *dummy.Broker { b, _ := srv.reg.Get("dummy"); return b.Broker.(*dummy.Broker) }()
+	u, _ := url.Parse(p.Redirect.URL)
+	q := u.Query()
+	q.Set("outcome", "paid")
+	req := httptest.NewRequest("POST", "/choose", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	d.Pages().ServeHTTP(httptest.NewRecorder(), req)
+	if _, err := srv.engine.Poll(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = srv.engine.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) {
+		t.Fatalf("refund with a lost answer: %v", err)
+	}
+	_ = srv.Close()
+
+	code, out, errOut := runCLI(t, "", "operations", "resolve", oe.Op.ID, "--as", "failed", "--note", "n", "--config", bare)
+	if code == 0 || !strings.Contains(errOut, "https://shop.example/hook") || !strings.Contains(errOut, "webhooks:") {
+		t.Fatalf("resolve with a config lacking the payment's endpoint: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCLI(t, "", "operations", "show", oe.Op.ID, "--config", server); code != 0 || !strings.Contains(out, "unknown") {
+		t.Fatalf("the refused resolution changed the operation:\n%s", out)
+	}
+	code, out, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--as", "failed", "--note", "n", "--config", server)
+	if code != 0 || !strings.Contains(out, "is now paid") {
+		t.Fatalf("resolve with the server's config: %d\n%s%s", code, out, errOut)
+	}
+}
