@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -182,6 +183,19 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		sayCut(stderr, page.NextCursor, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status or --endpoint, or page through GET /api/v1/events)", len(page.Deliveries))
+		if *endpoint != "" && !slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return w.URL == *endpoint }) {
+			// Listed all the same (an endpoint removed since), but a typo
+			// must not pass for "no dead delivery".
+			var urls []string
+			for _, w := range srv.webhooks {
+				urls = append(urls, w.URL)
+			}
+			known := "it names none"
+			if len(urls) > 0 {
+				known = "they are: " + strings.Join(urls, ", ")
+			}
+			fmt.Fprintf(stderr, "getpaid events: %s is not in this config's webhooks: (%s)\n", *endpoint, known)
+		}
 		return nil
 	case "show":
 		ev, err := srv.engine.Event(ctx, id)
