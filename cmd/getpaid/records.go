@@ -242,10 +242,15 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			// Only the endpoints of this config were replayed: say if dead
 			// deliveries to others are left (an endpoint removed, or one
 			// the server has from its environment).
-			left, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, State: getpaid.DeliveryDead, Limit: 1})
-			if err == nil && len(left.Deliveries) > 0 {
-				fmt.Fprintf(stderr, "getpaid events: dead deliveries to endpoints not in this config's webhooks: are left dead, e.g. to %s (getpaid events list --status dead lists them)\n",
-					strings.TrimPrefix(left.Deliveries[0].Consumer, "webhook:"))
+			left, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, State: getpaid.DeliveryDead, Limit: getpaid.MaxPageSize})
+			if err == nil {
+				for _, d := range left.Deliveries {
+					if !slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return "webhook:"+w.URL == d.Consumer }) {
+						fmt.Fprintf(stderr, "getpaid events: dead deliveries to endpoints not in this config's webhooks: are left dead, e.g. to %s (getpaid events list --status dead lists them)\n",
+							strings.TrimPrefix(d.Consumer, "webhook:"))
+						break
+					}
+				}
 			}
 		}
 		return nil
