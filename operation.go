@@ -23,6 +23,15 @@ const (
 // must not both reach the broker. Refunds are checked by amount instead.
 func (k OperationKind) Exclusive() bool { return k != OpRefund }
 
+// Valid reports whether k is one of the four kinds.
+func (k OperationKind) Valid() bool {
+	switch k {
+	case OpCapture, OpRelease, OpCancel, OpRefund:
+		return true
+	}
+	return false
+}
+
 // OperationState is where a money operation stands.
 type OperationState string
 
