@@ -23,6 +23,15 @@ const (
 // must not both reach the broker. Refunds are checked by amount instead.
 func (k OperationKind) Exclusive() bool { return k != OpRefund }
 
+// Valid reports whether k is one of the four kinds.
+func (k OperationKind) Valid() bool {
+	switch k {
+	case OpCapture, OpRelease, OpCancel, OpRefund:
+		return true
+	}
+	return false
+}
+
 // OperationState is where a money operation stands.
 type OperationState string
 
@@ -68,7 +77,7 @@ type Operation struct {
 	Error          string // why it failed, or what left it in doubt
 	Attempts       int    // reconciliation attempts so far
 	NextCheckAt    time.Time
-	Flagged        bool   // the reconciler could not resolve it in time: an operator should decide
+	Flagged        bool   // the reconciler could not resolve it in time: an operator should decide (cleared once it is settled)
 	ResolvedBy     string // who resolved it by hand ("api", a console user), and
 	Note           string // why
 	CreatedAt      time.Time

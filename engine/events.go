@@ -161,8 +161,10 @@ func (e *Engine) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Att
 
 // Replay makes deliveries pending again, due now, and wakes the dispatcher:
 // an event's deliveries (r.EventID), or every dead one (r.DeadOnly), of one
-// consumer if r.Consumer is set. With r.Waiting, the deliveries waiting for
-// a retry are sent now instead (getpaid.ReplayRequest).
+// consumer if r.Consumer is set, else of every consumer events are delivered
+// to now (a removed endpoint's dead deliveries stay dead). With r.Waiting,
+// the deliveries waiting for a retry are sent now instead
+// (getpaid.ReplayRequest).
 func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
 	if r.EventID == "" && !r.DeadOnly && !r.Waiting {
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "name an event, or replay the dead deliveries, or retry the waiting ones", Err: getpaid.ErrInvalidRequest})
@@ -178,15 +180,33 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
 			Reason: fmt.Sprintf("events are not delivered to %q%s", r.Consumer, known), Err: getpaid.ErrInvalidRequest})
 	}
+	if len(e.consumerNames()) == 0 {
+		// Nothing could be sent: "0 replayed" would read as "nothing to
+		// replay" (a tool reading a config without the server's webhooks).
+		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
+			Reason: "getpaid delivers events to no webhook endpoint or listener (webhooks: is empty)", Err: getpaid.ErrInvalidRequest})
+	}
 	if r.EventID != "" {
 		if _, err := e.store.Event(ctx, r.EventID); err != nil {
 			return 0, fmt.Errorf("engine: replay %s: %w", r.EventID, err)
 		}
 	}
 	r.Now = e.now()
-	n, err := e.store.ReplayDeliveries(ctx, r)
-	if err != nil {
-		return 0, fmt.Errorf("engine: replay: %w", err)
+	// Without a consumer named, only the deliveries of the consumers events
+	// go to now: those of an endpoint removed from the config would be
+	// made pending with nobody to send them, pending for ever.
+	consumers := []string{r.Consumer}
+	if r.Consumer == "" {
+		consumers = e.consumerNames()
+	}
+	n := 0
+	for _, c := range consumers {
+		r.Consumer = c
+		m, err := e.store.ReplayDeliveries(ctx, r)
+		n += m
+		if err != nil {
+			return n, fmt.Errorf("engine: replay: %w", err)
+		}
 	}
 	e.dispatcher.wake()
 	return n, nil

@@ -482,6 +482,9 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 			if state == getpaid.OpPending {
 				o.NextCheckAt = e.now().Add(pendingCheck)
 			}
+			if state.Final() {
+				o.Flagged = false // settled: nothing is left for an operator to decide
+			}
 			return true, nil
 		}},
 	}
@@ -609,7 +612,12 @@ func (e *Engine) Operation(ctx context.Context, id string) (*getpaid.Operation, 
 // Operations lists money operations, newest first.
 func (e *Engine) Operations(ctx context.Context, f getpaid.OperationFilter) (*getpaid.OperationPage, error) {
 	if f.State != "" && !f.State.Valid() {
-		return nil, fmt.Errorf("engine: list operations: %w", &getpaid.FieldError{Field: "state", Reason: fmt.Sprintf("unknown state %q", f.State), Err: getpaid.ErrInvalidRequest})
+		return nil, fmt.Errorf("engine: list operations: %w", &getpaid.FieldError{Field: "state",
+			Reason: fmt.Sprintf("unknown state %q: want submitting, pending, succeeded, failed or unknown", f.State), Err: getpaid.ErrInvalidRequest})
+	}
+	if f.Kind != "" && !f.Kind.Valid() {
+		return nil, fmt.Errorf("engine: list operations: %w", &getpaid.FieldError{Field: "kind",
+			Reason: fmt.Sprintf("unknown kind %q: want capture, release, cancel or refund", f.Kind), Err: getpaid.ErrInvalidRequest})
 	}
 	page, err := e.store.Operations(ctx, f)
 	if err != nil {

@@ -71,6 +71,13 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"unknown field", "POST", "/api/v1/payments", `{"order_id":"x","amount_cents":1}`, auth, 400, "bad_request", "", "", ""},
 		{"unknown query parameter", "GET", "/api/v1/payments?colour=red", "", auth, 422, "bad_request", "colour", "", ""},
 		{"bad limit", "GET", "/api/v1/payments?limit=0", "", auth, 422, "bad_request", "limit", "", ""},
+		// flagged=1 listed every operation, flagged or not, as if the
+		// filter had been left out.
+		{"flagged not true or false", "GET", "/api/v1/operations?flagged=1", "", auth, 422, "bad_request", "flagged", "", "true or false"},
+		{"flagged in capitals", "GET", "/api/v1/operations?flagged=TRUE", "", auth, 422, "bad_request", "flagged", "", "true or false"},
+		// kind=bogus listed nothing, 200, as if there were no such operation.
+		{"unknown operation kind", "GET", "/api/v1/operations?kind=refunds", "", auth, 422, "bad_request", "kind", "", "capture, release, cancel or refund"},
+		{"unknown operation state", "GET", "/api/v1/operations?state=done", "", auth, 422, "bad_request", "state", "", "submitting, pending, succeeded, failed or unknown"},
 		{"unknown currency", "GET", "/api/v1/backends?currency=XYZ", "", nil, 422, "unknown_currency", "currency", "", ""},
 		{"refund without a key", "POST", "/api/v1/payments/" + paid.ID + "/refund", `{"amount":"1.00"}`, auth, 422, "bad_request", "Idempotency-Key", "", ""},
 		{"capture without a key", "POST", "/api/v1/payments/" + paid.ID + "/capture", "", auth, 422, "bad_request", "Idempotency-Key", "", ""},

@@ -206,6 +206,11 @@ func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
+	if v := q.Get("flagged"); v != "" && v != "true" && v != "false" {
+		// Anything else read as false would list every operation.
+		h.writeError(w, r, &getpaid.FieldError{Field: "flagged", Reason: "want true or false", Err: getpaid.ErrInvalidRequest}, "")
+		return
+	}
 	f := getpaid.OperationFilter{State: getpaid.OperationState(q.Get("state")), Kind: getpaid.OperationKind(q.Get("kind")),
 		PaymentID: q.Get("payment_id"), FlaggedOnly: q.Get("flagged") == "true", Cursor: q.Get("cursor")}
 	if id := r.PathValue("id"); id != "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -144,32 +145,44 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "%d payments written in %s\n", done.Load(), time.Since(start).Round(time.Second))
 	if *days > 0 && done.Load() > 0 {
-		// Newest keep their time; older ones step back evenly, so the
-		// listing's order (by insertion) and creation times agree.
-		var last int64
-		if err := db.QueryRowContext(ctx, "SELECT MAX(seq) FROM payments").Scan(&last); err != nil {
+		if err := spreadSeeded(ctx, db, first, *days); err != nil {
 			return err
 		}
-		step := int64(time.Duration(*days)*24*time.Hour) / max(last-first, 1)
-		now := time.Now().UnixNano()
-		// The console's totals are by creation day: recounted in the
-		// same transaction.
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("admin seed: spreading creation times: %w", err)
-		}
-		defer func() { _ = tx.Rollback() }() // after Commit, a no-op
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET created_at = ? - (? - seq) * ?, updated_at = ? - (? - seq) * ? WHERE seq > ?`,
-			now, last, step, now, last, step, first); err != nil {
-			return fmt.Errorf("admin seed: spreading creation times: %w", err)
-		}
-		if err := sqlite.RecountTotals(ctx, tx); err != nil {
-			return fmt.Errorf("admin seed: %w", err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("admin seed: spreading creation times: %w", err)
-		}
 		fmt.Fprintf(stdout, "creation times spread over %d days\n", *days)
+	}
+	return nil
+}
+
+// spreadSeeded spreads the creation times of the payments seeded after seq
+// first over the last days: the newest keep their time, older ones step back
+// evenly, so the listing's order (by insertion) and creation times agree.
+// Only seeded payments move (their order ids are seed-N): a payment a
+// running server created meanwhile keeps its time (moved days back, it was
+// expired and cancelled while its buyer paid).
+func spreadSeeded(ctx context.Context, db *sql.DB, first int64, days int) error {
+	var last int64
+	if err := db.QueryRowContext(ctx, "SELECT MAX(seq) FROM payments").Scan(&last); err != nil {
+		return err
+	}
+	step := int64(time.Duration(days)*24*time.Hour) / max(last-first, 1)
+	now := time.Now().UnixNano()
+	// The console's totals are by creation day: recounted in the same
+	// transaction (a running server's writes wait for it).
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("admin seed: spreading creation times: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // after Commit, a no-op
+	if _, err := tx.ExecContext(ctx, `UPDATE payments SET created_at = ? - (? - seq) * ?, updated_at = ? - (? - seq) * ?
+		WHERE seq > ? AND order_id GLOB 'seed-[0-9]*'`,
+		now, last, step, now, last, step, first); err != nil {
+		return fmt.Errorf("admin seed: spreading creation times: %w", err)
+	}
+	if err := sqlite.RecountTotals(ctx, tx); err != nil {
+		return fmt.Errorf("admin seed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("admin seed: spreading creation times: %w", err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -91,6 +93,9 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case "resolve":
 		if *by == "" {
 			*by = "cli"
+		}
+		if err := checkEndpoints(ctx, srv, id); err != nil {
+			return err
 		}
 		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
 		if err != nil {
@@ -178,6 +183,19 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		sayCut(stderr, page.NextCursor, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status or --endpoint, or page through GET /api/v1/events)", len(page.Deliveries))
+		if *endpoint != "" && !slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return w.URL == *endpoint }) {
+			// Listed all the same (an endpoint removed since), but a typo
+			// must not pass for "no dead delivery".
+			var urls []string
+			for _, w := range srv.webhooks {
+				urls = append(urls, w.URL)
+			}
+			known := "it names none"
+			if len(urls) > 0 {
+				known = "they are: " + strings.Join(urls, ", ")
+			}
+			fmt.Fprintf(stderr, "getpaid events: %s is not in this config's webhooks: (%s)\n", *endpoint, known)
+		}
 		return nil
 	case "show":
 		ev, err := srv.engine.Event(ctx, id)
@@ -215,7 +233,26 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
+		if n == 0 {
+			fmt.Fprintf(stdout, "0 deliveries due again: %s\n", replayedNothing(ctx, srv, id, *dead, *waiting, cons))
+		} else {
+			fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
+		}
+		if cons == "" && !*waiting {
+			// Only the endpoints of this config were replayed: say if dead
+			// deliveries to others are left (an endpoint removed, or one
+			// the server has from its environment).
+			left, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, State: getpaid.DeliveryDead, Limit: getpaid.MaxPageSize})
+			if err == nil {
+				for _, d := range left.Deliveries {
+					if !slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return "webhook:"+w.URL == d.Consumer }) {
+						fmt.Fprintf(stderr, "getpaid events: dead deliveries to endpoints not in this config's webhooks: are left dead, e.g. to %s (getpaid events list --status dead lists them)\n",
+							strings.TrimPrefix(d.Consumer, "webhook:"))
+						break
+					}
+				}
+			}
+		}
 		return nil
 	}
 	return fs.usage("unknown %q", verb)
@@ -248,4 +285,56 @@ func sayCut(stderr io.Writer, next, format string, n int) {
 	if next != "" {
 		fmt.Fprintf(stderr, format+"\n", n)
 	}
+}
+
+// replayedNothing says why a replay made no delivery due again: a named
+// event's deliveries are still pending (sent, or waiting for a retry, which
+// --waiting brings forward), or there are none to replay.
+func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting bool, consumer string) string {
+	to := " to an endpoint in webhooks:"
+	if consumer != "" {
+		to = " to that endpoint"
+	}
+	switch {
+	case waiting:
+		return "no delivery" + to + " waits for a retry"
+	case dead && id != "":
+		return "the event has no dead delivery" + to
+	case dead:
+		return "there is no dead delivery" + to
+	}
+	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, Consumer: consumer, State: getpaid.DeliveryPending, Limit: 1})
+	if err == nil && len(page.Deliveries) > 0 {
+		return "its deliveries are still pending, being sent or waiting for a retry " +
+			"(getpaid events replay --waiting sends what waits now; getpaid events show " + id + " lists the attempts)"
+	}
+	return "the event has no delivery" + to
+}
+
+// checkEndpoints refuses to resolve operation id with a config that lacks a
+// webhook endpoint the payment's events were delivered to: the resolution's
+// status change is delivered to this config's endpoints only, so the shop
+// would never hear of it (the server may have its webhooks: from its
+// environment, which this tool does not share).
+func checkEndpoints(ctx context.Context, srv *server, id string) error {
+	op, err := srv.engine.Operation(ctx, id)
+	if err != nil {
+		return err
+	}
+	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: op.PaymentID, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, w := range srv.webhooks {
+		known["webhook:"+w.URL] = true
+	}
+	for _, d := range page.Deliveries {
+		if url, ok := strings.CutPrefix(d.Consumer, "webhook:"); ok && !known[d.Consumer] {
+			return fmt.Errorf("operations resolve: payment %s's events went to %s, which %s's webhooks: does not name: "+
+				"the resolution would reach no such endpoint; run with the server's webhooks: (GETPAID_WEBHOOKS too, if it has them from there), "+
+				"or resolve through the server: POST /api/v1/operations/%s/resolve or the console", op.PaymentID, url, srv.cfg.source, id)
+		}
+	}
+	return nil
 }

@@ -153,6 +153,12 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg fun
 	shut, done := context.WithTimeout(context.Background(), 10*time.Second)
 	defer done()
 	if err := hs.Shutdown(shut); err != nil {
+		_ = hs.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// A money operation among them is in doubt, not lost: the
+			// reconciler takes it up after the restart.
+			return fmt.Errorf("shutdown: requests still in flight after 10 s were cut off: %w", err)
+		}
 		return err
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

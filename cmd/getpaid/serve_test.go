@@ -207,3 +207,34 @@ func TestServeLogsStoppedLast(t *testing.T) {
 		t.Fatalf("the last line is %q, want \"getpaid stopped\":\n%s", last, stderr.String())
 	}
 }
+
+// A request still running when the shutdown's 10 s are over (a broker call
+// that hangs) is cut off, and serve says so: it said only "context deadline
+// exceeded".
+func TestShutdownSaysRequestsWereCutOff(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrived, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveUntilDone(ctx, ln, h, nil) }()
+	go func() {
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/slow"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-arrived
+	cancel()
+	err = <-done
+	if err == nil || !strings.Contains(err.Error(), "still in flight") || !strings.Contains(err.Error(), "cut off") {
+		t.Fatalf("serve with a request left after the shutdown's wait: %v, want it said that requests were cut off", err)
+	}
+}

@@ -94,6 +94,16 @@ func Check(ctx context.Context, c Config) error {
 	if err != nil {
 		return err
 	}
+	// goose creates its version table when asked for a version: look
+	// first, so that an empty database (a wrong search_path) stays empty.
+	switch exists, err := versionTable(ctx, c); {
+	case err != nil:
+		return err
+	case !exists:
+		srcs := p.ListSources()
+		return fmt.Errorf("%w: the database has no getpaid tables (version 0), this getpaid needs %d",
+			getpaid.ErrSchemaOutdated, srcs[len(srcs)-1].Version)
+	}
 	if err := checkNotNewer(ctx, p); err != nil {
 		return err
 	}
@@ -105,6 +115,35 @@ func Check(ctx context.Context, c Config) error {
 		return fmt.Errorf("%w: database at version %d, this getpaid needs %d", getpaid.ErrSchemaOutdated, current, target)
 	}
 	return nil
+}
+
+// versionTable reports whether goose's version table exists, without
+// creating it.
+func versionTable(ctx context.Context, c Config) (bool, error) {
+	if c.Dialect == database.DialectSQLite3 { // goose cannot tell for SQLite
+		var n int
+		err := c.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", goose.DefaultTablename).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("migrate: %w", err)
+		}
+		return n > 0, nil
+	}
+	st, err := database.NewStore(c.Dialect, goose.DefaultTablename)
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	ext, ok := st.(database.StoreExtender)
+	if !ok {
+		return true, nil // goose's own check follows
+	}
+	exists, err := ext.TableExists(ctx, c.DB)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	return exists, nil
 }
 
 // checkNotNewer refuses a database with migrations beyond the known ones.

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+// A replay that makes nothing due again says why, instead of promising a
+// delivery "within a second": an event whose delivery still waits for its
+// retry is sent now by --waiting, not by naming it.
+func TestEventsReplaySaysWhyNothing(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.created]\n")
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a pending event", []string{"evt_created_" + p.ID}, "--waiting"},
+		{"an event without deliveries", []string{"evt_" + p.ID + "_v2"}, "no delivery"},
+		{"no dead delivery", []string{"--dead"}, "no dead delivery"},
+		{"nothing waiting", []string{"--waiting"}, "waits for a retry"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", append([]string{"events", "replay", "--config", path}, tc.args...)...)
+			if code != 0 || !strings.HasPrefix(out, "0 deliveries due again") || strings.Contains(out, "within a second") || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d\n%s%s\nwant 0 deliveries, saying %q", code, out, errOut, tc.want)
+			}
+		})
+	}
+}
+
+// A replay of the dead deliveries leaves those to an endpoint this config
+// does not name (removed, or set only in the server's environment), and
+// says so on stderr: the operator learns they are still dead.
+func TestEventsReplaySaysWhatItLeft(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.OpenDB(strings.TrimPrefix(srv.cfg.Database, "sqlite:"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "UPDATE deliveries SET state = 'dead', consumer = 'webhook:https://old.example/hook' WHERE payment_id = ?", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "events", "replay", "--dead", "--config", path)
+	if code != 0 || !strings.HasPrefix(out, "0 deliveries due again") || !strings.Contains(errOut, "not in this config's webhooks:") {
+		t.Fatalf("exit %d\n%s%s\nwant 0 deliveries and a word on stderr about the dead ones left", code, out, errOut)
+	}
+	var dead int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&dead); err != nil || dead != 1 {
+		t.Fatalf("dead deliveries after the replay: %d, %v; want the 1 still dead", dead, err)
+	}
+}
+
+// operations resolve writes the payment's status change with deliveries to
+// the endpoints of the tool's config. Run with a config lacking an endpoint
+// the payment's events went to (the server has its webhooks: from its
+// environment), it refuses and says so: the resolution's event would have
+// reached no webhook, and the shop would never learn of the refund.
+func TestResolveRefusedWithoutTheServersWebhooks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "getpaid.db")
+	base := "listen: 127.0.0.1:0\nbase_url: http://127.0.0.1:1\ndatabase: sqlite:" + db + "\napi_keys: [server-api-key-0123456789]\n" +
+		"backends:\n  dummy:\n    secret: s3cret\n    fault: timeout-before\n"
+	server := writeConfig(t, base+"webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+	bare := writeConfig(t, base)
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", server); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := func() *dummy.Broker { b, _ := srv.reg.Get("dummy"); return b.Broker.(*dummy.Broker) }()
+	u, _ := url.Parse(p.Redirect.URL)
+	q := u.Query()
+	q.Set("outcome", "paid")
+	req := httptest.NewRequest("POST", "/choose", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	d.Pages().ServeHTTP(httptest.NewRecorder(), req)
+	if _, err := srv.engine.Poll(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = srv.engine.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) {
+		t.Fatalf("refund with a lost answer: %v", err)
+	}
+	_ = srv.Close()
+
+	code, out, errOut := runCLI(t, "", "operations", "resolve", oe.Op.ID, "--as", "failed", "--note", "n", "--config", bare)
+	if code == 0 || !strings.Contains(errOut, "https://shop.example/hook") || !strings.Contains(errOut, "webhooks:") {
+		t.Fatalf("resolve with a config lacking the payment's endpoint: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCLI(t, "", "operations", "show", oe.Op.ID, "--config", server); code != 0 || !strings.Contains(out, "unknown") {
+		t.Fatalf("the refused resolution changed the operation:\n%s", out)
+	}
+	code, out, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--as", "failed", "--note", "n", "--config", server)
+	if code != 0 || !strings.Contains(out, "is now paid") {
+		t.Fatalf("resolve with the server's config: %d\n%s%s", code, out, errOut)
+	}
+}
+
+// events list --endpoint with a URL this config does not name (a typo, a
+// trailing slash) lists what there is, and says on stderr that the
+// endpoint is not configured: an empty list of dead letters must not pass
+// for "none".
+func TestEventsListNamesUnknownEndpoint(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	for _, tc := range []struct {
+		endpoint string
+		warned   bool
+	}{
+		{"https://shop.example/hook", false},
+		{"https://shop.example/hook/", true},
+	} {
+		code, out, errOut := runCLI(t, "", "events", "list", "--status", "dead", "--endpoint", tc.endpoint, "--config", path)
+		if code != 0 || !strings.Contains(out, "EVENT") {
+			t.Fatalf("%s: exit %d\n%s%s", tc.endpoint, code, out, errOut)
+		}
+		if warned := strings.Contains(errOut, "not in this config's webhooks:") && strings.Contains(errOut, "https://shop.example/hook"); warned != tc.warned {
+			t.Errorf("%s: stderr %q; want a word that it is not configured: %v", tc.endpoint, errOut, tc.warned)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/sqlite"
+)
+
+// admin seed moves back in time only the payments it wrote: one a running
+// server created while it seeded (the README's laptop, one SQLite file)
+// keeps its creation time, or the server's expiry, taking it for days old,
+// cancelled it while its buyer paid.
+func TestSeedSpreadsOnlySeeded(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "")
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	srv, err := openRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	seed := func(from, to int64) {
+		for i := from; i <= to; i++ {
+			if err := seedOne(ctx, srv.store, srv.reg.All(), rng, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	seed(1, 3)
+	live, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o-live", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(4, 6)
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.OpenDB(strings.TrimPrefix(srv.cfg.Database, "sqlite:"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := spreadSeeded(ctx, db, 0, 30); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT order_id, created_at FROM payments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	oldest := time.Now()
+	for rows.Next() {
+		var order string
+		var at int64
+		if err := rows.Scan(&order, &at); err != nil {
+			t.Fatal(err)
+		}
+		created := time.Unix(0, at)
+		if order == live.OrderID {
+			if !created.Equal(live.CreatedAt) {
+				t.Errorf("the server's payment was moved from %s to %s", live.CreatedAt, created)
+			}
+			continue
+		}
+		if created.Before(oldest) {
+			oldest = created
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if age := time.Since(oldest); age < 20*24*time.Hour {
+		t.Errorf("the oldest seeded payment is %s old, want it spread over the 30 days", age.Round(time.Hour))
+	}
+}

@@ -1,0 +1,81 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+// A replay that names no consumer makes due again only the deliveries of
+// the consumers events are delivered to now. Those of an endpoint since
+// removed from the config stay dead: made pending, nobody would ever send
+// them, and they would count as pending for ever (the outbox backlog, its
+// oldest-pending alert), gone from the dead letters. A replay naming such an
+// endpoint is refused already.
+func TestReplayLeavesRemovedConsumersDead(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		req  func(eventID string) getpaid.ReplayRequest
+	}{
+		{"dead", func(string) getpaid.ReplayRequest { return getpaid.ReplayRequest{DeadOnly: true} }},
+		{"one event", func(id string) getpaid.ReplayRequest { return getpaid.ReplayRequest{EventID: id} }},
+		{"one event's dead", func(id string) getpaid.ReplayRequest { return getpaid.ReplayRequest{EventID: id, DeadOnly: true} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Before: events go to "shop" and "old", and both are down.
+			r := &recorder{}
+			r.fail.Store(1 << 30)
+			before := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast[:1]})
+			before.eng.OnEventNamed("shop", r.listen)
+			before.eng.OnEventNamed("old", r.listen)
+			ctx := context.Background()
+			p, err := before.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "both deliveries to die", func() bool {
+				page, _ := before.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
+				return len(page.Deliveries) == 2
+			})
+			_ = before.eng.Close()
+			// After a restart without "old": only "shop" is replayed.
+			r.fail.Store(0)
+			after := newDummyEnv(t, dummy.Config{}, engine.Config{Store: before.store})
+			after.eng.OnEventNamed("shop", r.listen)
+			n, err := after.eng.Replay(ctx, tc.req("evt_created_"+p.ID))
+			if err != nil || n != 1 {
+				t.Fatalf("replay: %d, %v; want 1 (shop's)", n, err)
+			}
+			page, err := after.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, Consumer: "listener:old"})
+			if err != nil || len(page.Deliveries) != 1 {
+				t.Fatalf("old's deliveries: %v, %v", page, err)
+			}
+			if d := page.Deliveries[0]; d.State != getpaid.DeliveryDead {
+				t.Errorf("the delivery to a consumer no longer configured is %s after the replay, want still dead", d.State)
+			}
+			waitFor(t, "shop's delivery", func() bool {
+				page, _ := after.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, Consumer: "listener:shop", State: getpaid.DeliveryDelivered})
+				return len(page.Deliveries) == 1
+			})
+		})
+	}
+}
+
+// With no consumer at all (a config whose webhooks: the server has from its
+// environment, not from the file the tool reads), a replay is refused with
+// the reason, not answered "0 replayed" as if there were no dead delivery.
+func TestReplayWithoutConsumersRefused(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	for _, req := range []getpaid.ReplayRequest{{DeadOnly: true}, {EventID: "evt_x"}, {Waiting: true}} {
+		if n, err := e.eng.Replay(context.Background(), req); !errors.Is(err, getpaid.ErrInvalidRequest) {
+			t.Errorf("Replay(%+v) with no consumer: %d, %v; want ErrInvalidRequest", req, n, err)
+		}
+	}
+}
