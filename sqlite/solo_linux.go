@@ -38,8 +38,9 @@ type solo struct {
 	m    []byte         // the marker, mapped
 	n    *atomic.Uint64 // the counter in m
 	mine uint64         // the counter after our own addition
-	ok   bool           // nobody else held a lock when we tested
-
+	// ok: nobody else held a lock when we tested, and this Store is
+	// not closed (Close may race a cached read).
+	ok     atomic.Bool
 	closed bool
 }
 
@@ -81,20 +82,21 @@ func newSolo(dbPath string) (_ *solo, err error) {
 	if err := syscall.FcntlFlock(f.Fd(), fOFDGetLk, &test); err != nil {
 		return nil, fmt.Errorf("sqlite: test the process marker: %w", err)
 	}
-	s.ok = test.Type == syscall.F_UNLCK
+	s.ok.Store(test.Type == syscall.F_UNLCK)
 	return s, nil
 }
 
 // alone reports whether no other Store has had the file open since this one
 // opened it.
 func (s *solo) alone() bool {
-	if !s.ok {
+	if !s.ok.Load() {
 		return false
 	}
 	if s.n.Load() != s.mine {
-		s.ok = false
+		s.ok.Store(false)
+		return false
 	}
-	return s.ok
+	return true
 }
 
 // close releases the lock; closing twice is not an error (Store.Close may
@@ -104,6 +106,7 @@ func (s *solo) close() error {
 		return nil
 	}
 	s.closed = true
+	s.ok.Store(false) // a closed Store answers nothing from its cache
 	// The mapping holds the open file, and with it the lock, until it is
 	// unmapped: unlock first. The mapping itself goes when s is garbage
 	// (a cached read racing Close may still look at the counter).
