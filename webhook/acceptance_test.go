@@ -185,7 +185,11 @@ func TestFailingEndpointGoesDeadAndIsReplayed(t *testing.T) {
 	}
 	ctx := context.Background()
 	name := "webhook:" + failing.srv.URL
-	waitFor(t, "the failing endpoint's deliveries to die", 10*time.Second, func() bool {
+	// Each payment's three events die one after the other (an event waits
+	// for the one before it), three attempts each: nine claim rounds in a
+	// row. A CI run under -race beside every other package once took more
+	// than 10 s.
+	waitFor(t, "the failing endpoint's deliveries to die", 30*time.Second, func() bool {
 		page, _ := eng.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: name, State: getpaid.DeliveryDead, Limit: 500})
 		return len(page.Deliveries) == 15 // 5 payments x (created, prepared, paid)
 	})
