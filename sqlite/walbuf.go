@@ -77,7 +77,10 @@ const (
 // checksums recomputed (were the commit frame's header held back then, a
 // crash would leave a WAL whose checksums end before the commit, and
 // recovery would drop a commit already answered as durable:
-// TestWALFileUnderTheStore). Reading, asking the file's size, syncing,
+// TestWALFileUnderTheStore). (SQLite also appends copies of the commit frame
+// after it, to pad the WAL to a sector, but only for a database file without
+// powersafe overwrite, which the OS VFS reports unless a psow=0 URI
+// parameter says otherwise: dsn never does.) Reading, asking the file's size, syncing,
 // truncating and closing write out what is gathered first. A crash before
 // the commit frame's page loses only an uncommitted transaction, as it
 // would have without this. After a failed write of gathered bytes
