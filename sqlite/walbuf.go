@@ -133,11 +133,16 @@ func (f *walFile) WriteAt(p []byte, off int64) (int, error) {
 		f.end = 0 // a new WAL header: the log starts again from the top
 	}
 	if len(f.buf) == 0 && off < f.end {
-		// A rewrite of what is in the file already: at once.
+		// A rewrite of what is in the file already: at once. If it is a
+		// commit frame's header reaching the end of what is written (a
+		// transaction written again after a rollback, over frames
+		// written out up to a page), its page is an append that must not
+		// stay gathered: TestWALFileCommitPageAfterARewriteIsWritten.
 		n, err := f.File.WriteAt(p, off)
 		if err == nil {
 			f.end = max(f.end, off+int64(n))
 		}
+		f.commit = err == nil && off+int64(n) == f.end && commitHeader(p, off)
 		return n, err
 	}
 	if len(f.buf) == 0 {
@@ -151,7 +156,7 @@ func (f *walFile) WriteAt(p []byte, off int64) (int, error) {
 		if err := f.flush(); err != nil {
 			return 0, err
 		}
-	case len(p) == frameHeaderSize && off >= walHeaderSize && binary.BigEndian.Uint32(p[4:8]) != 0:
+	case commitHeader(p, off):
 		f.commit = true
 	case len(f.buf) >= walBufMax:
 		if err := f.flush(); err != nil {
@@ -159,6 +164,11 @@ func (f *walFile) WriteAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// commitHeader reports whether a write is the header of a commit frame.
+func commitHeader(p []byte, off int64) bool {
+	return len(p) == frameHeaderSize && off >= walHeaderSize && binary.BigEndian.Uint32(p[4:8]) != 0
 }
 
 // flush writes the gathered bytes out.

@@ -527,3 +527,32 @@ func TestWALFilePaddedCommitsAreWhole(t *testing.T) {
 		}
 	}
 }
+
+// What is written out may end between a frame's header and its page (a
+// transaction outgrowing walBufMax is written out after whichever write
+// crosses it; here a read). A transaction rolled back to before it writes
+// its frames again, at once where the file has them, gathered past them; if
+// its commit frame's header is the last write at once, its page is
+// gathered, and must still be written before the commit returns.
+func TestWALFileCommitPageAfterARewriteIsWritten(t *testing.T) {
+	t.Parallel()
+	inner := &fakeWAL{}
+	f := &walFile{File: inner}
+	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
+		t.Fatal(err)
+	}
+	frame(t, f, 0, 0, 'a')
+	hdr := make([]byte, frameHeaderSize)
+	if _, err := f.WriteAt(hdr, walHeaderSize+frameHeaderSize+testPage); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadAt(make([]byte, 1), 0); err != nil { // written out up to frame 1's page
+		t.Fatal(err)
+	}
+	f.discard() // rolled back: the same frames again, frame 1 the commit
+	frame(t, f, 0, 0, 'b')
+	frame(t, f, 1, 2, 'c')
+	if got := inner.data[walHeaderSize+2*frameHeaderSize+testPage:]; int64(len(inner.data)) != inner.frames(2) || got[0] != 'c' {
+		t.Fatalf("the commit frame's page is not in the file: file of %d bytes, want %d", len(inner.data), inner.frames(2))
+	}
+}
