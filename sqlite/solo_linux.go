@@ -40,7 +40,10 @@ type solo struct {
 	mine uint64         // the counter after our own addition
 	ok   bool           // nobody else held a lock when we tested
 
-	closed bool
+	// closed is set by close, which races cached reads: a closed Store is
+	// never alone (its lock is gone, and its reads must fail, not come
+	// from the cache: TestClosedSQLiteStoreIsUnavailable in httpapi).
+	closed atomic.Bool
 }
 
 // newSolo registers this Store as a user of the database at dbPath.
@@ -88,7 +91,7 @@ func newSolo(dbPath string) (_ *solo, err error) {
 // alone reports whether no other Store has had the file open since this one
 // opened it.
 func (s *solo) alone() bool {
-	if !s.ok {
+	if !s.ok || s.closed.Load() {
 		return false
 	}
 	if s.n.Load() != s.mine {
@@ -100,10 +103,9 @@ func (s *solo) alone() bool {
 // close releases the lock; closing twice is not an error (Store.Close may
 // be called again).
 func (s *solo) close() error {
-	if s.closed {
+	if s.closed.Swap(true) {
 		return nil
 	}
-	s.closed = true
 	// The mapping holds the open file, and with it the lock, until it is
 	// unmapped: unlock first. The mapping itself goes when s is garbage
 	// (a cached read racing Close may still look at the counter).
