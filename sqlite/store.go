@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
 	"github.com/pressly/goose/v3/database"
 
 	"github.com/getpaid-go/getpaid"
@@ -305,12 +306,15 @@ func realPath(path string) (string, error) {
 // openWritePool opens the single-connection write pool.
 func openWritePool(driver, path string, opts Options) (*sql.DB, error) {
 	name := dsn(path, opts, false)
+	var db *sql.DB
+	var err error
 	if driver == DefaultDriver {
 		// The writer gathers its WAL writes: see walFile.
 		registerWALVFS()
-		name += "&vfs=" + walVFSName
+		db, err = sqlite3driver.Open(name+"&vfs="+walVFSName, dropOnRollback)
+	} else {
+		db, err = sql.Open(driver, name)
 	}
-	db, err := sql.Open(driver, name)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
 )
 
@@ -23,13 +24,27 @@ var registerWALVFS = sync.OnceFunc(func() {
 // walVFS opens files as the OS VFS does and wraps the WAL in a walFile.
 type walVFS struct{ os vfs.VFS }
 
+// Open opens a file by name alone, without its database: the driver calls
+// OpenFilename instead. A WAL opened here is not wrapped (see
+// OpenFilename).
 func (v walVFS) Open(name string, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
-	f, out, err := v.os.Open(name, flags)
-	return wrapWAL(f, flags, out, err)
+	return v.os.Open(name, flags)
 }
 
+// OpenFilename wraps a WAL in a walFile, unless its database's file does
+// not promise powersafe overwrite (psow=0). SQLite then pads a synced commit
+// with copies of its commit frame to a sector boundary and writes the tail
+// of the last copy after its sync (walFrames, walWriteToLog), so bytes of a
+// published frame would stay gathered (TestWALFilePaddedCommitsAreWhole).
+// SQLite reads the database file's device characteristics once, when it
+// opens the WAL (sqlite3WalOpen), as done here.
 func (v walVFS) OpenFilename(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
 	f, out, err := v.os.(vfs.VFSFilename).OpenFilename(name, flags)
+	if err == nil && flags&vfs.OPEN_WAL != 0 {
+		if db := name.DatabaseFile(); db == nil || db.DeviceCharacteristics()&vfs.IOCAP_POWERSAFE_OVERWRITE == 0 {
+			return f, out, nil
+		}
+	}
 	return wrapWAL(f, flags, out, err)
 }
 
@@ -87,6 +102,16 @@ const (
 // everything fails: SQLite was told those writes had succeeded, so nothing
 // written after them may be trusted until the database is opened again (WAL
 // recovery then keeps the valid commits).
+//
+// What is gathered when SQLite rolls a transaction back is dropped, never
+// written (dropOnRollback, Close). A transaction bigger than the page cache
+// writes frames before its commit; rolled back, SQLite forgets them
+// (sqlite3WalUndo moves its end of the log back and writes nothing) and
+// gives up the write lock, and the next writer, another connection or
+// process, appends its own frames at the same offsets. Written out after
+// that, on this handle's next read or write, the dead frames replaced that
+// writer's committed pages and broke the checksums up to its commit
+// (TestWALFileRolledBackFramesNeverReachTheFile).
 type walFile struct {
 	vfs.File
 	buf    []byte
@@ -111,11 +136,16 @@ func (f *walFile) WriteAt(p []byte, off int64) (int, error) {
 		f.end = 0 // a new WAL header: the log starts again from the top
 	}
 	if len(f.buf) == 0 && off < f.end {
-		// A rewrite of what is in the file already: at once.
+		// A rewrite of what is in the file already: at once. If it is a
+		// commit frame's header reaching the end of what is written (a
+		// transaction written again after a rollback, over frames
+		// written out up to a page), its page is an append that must not
+		// stay gathered: TestWALFileCommitPageAfterARewriteIsWritten.
 		n, err := f.File.WriteAt(p, off)
 		if err == nil {
 			f.end = max(f.end, off+int64(n))
 		}
+		f.commit = err == nil && off+int64(n) == f.end && commitHeader(p, off)
 		return n, err
 	}
 	if len(f.buf) == 0 {
@@ -129,7 +159,7 @@ func (f *walFile) WriteAt(p []byte, off int64) (int, error) {
 		if err := f.flush(); err != nil {
 			return 0, err
 		}
-	case len(p) == frameHeaderSize && off >= walHeaderSize && binary.BigEndian.Uint32(p[4:8]) != 0:
+	case commitHeader(p, off):
 		f.commit = true
 	case len(f.buf) >= walBufMax:
 		if err := f.flush(); err != nil {
@@ -137,6 +167,11 @@ func (f *walFile) WriteAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// commitHeader reports whether a write is the header of a commit frame.
+func commitHeader(p []byte, off int64) bool {
+	return len(p) == frameHeaderSize && off >= walHeaderSize && binary.BigEndian.Uint32(p[4:8]) != 0
 }
 
 // flush writes the gathered bytes out.
@@ -160,6 +195,35 @@ func (f *walFile) flush() error {
 		f.err = err
 	}
 	return err
+}
+
+// discard drops what is gathered without writing it.
+func (f *walFile) discard() {
+	f.commit = false
+	if cap(f.buf) > 1<<20 {
+		f.buf = nil
+	} else {
+		f.buf = f.buf[:0]
+	}
+}
+
+// dropOnRollback is the init function of a connection opened with walVFS:
+// when SQLite rolls a transaction back (a ROLLBACK, or one it does itself
+// after an error), its walFile drops the frames it gathered for it. The
+// hook runs inside the rollback, before the connection does anything else,
+// so nothing gathered for a dead transaction reaches the file after SQLite
+// released the write lock. Looking the WAL up is a read of the pager's
+// pointer (SQLITE_FCNTL_JOURNAL_POINTER): it is done at each rollback, as
+// SQLite opens the WAL on the connection's first read.
+func dropOnRollback(c *sqlite3.Conn) error {
+	c.RollbackHook(func() {
+		if f, err := c.FileControl("main", sqlite3.FCNTL_JOURNAL_POINTER); err == nil {
+			if w, ok := f.(*walFile); ok {
+				w.discard()
+			}
+		}
+	})
+	return nil
 }
 
 func (f *walFile) ReadAt(p []byte, off int64) (int, error) {
@@ -191,6 +255,12 @@ func (f *walFile) Sync(flags vfs.SyncFlag) error {
 	return f.File.Sync(flags)
 }
 
+// Close drops what is gathered: SQLite closes the WAL (sqlite3WalClose,
+// from sqlite3PagerClose) only after sqlite3BtreeClose rolled back any open
+// transaction, and a commit is written out at its commit frame, so anything
+// still gathered belongs to a transaction rolled back (see walFile). A
+// failed write of gathered bytes is still reported.
 func (f *walFile) Close() error {
-	return errors.Join(f.flush(), f.File.Close())
+	f.discard()
+	return errors.Join(f.err, f.File.Close())
 }

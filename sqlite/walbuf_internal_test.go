@@ -6,10 +6,14 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/ncruces/go-sqlite3"
+	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
 	"github.com/ncruces/go-sqlite3/vfs"
 )
 
@@ -120,7 +124,6 @@ func TestWALFileWritesOutBeforeLooking(t *testing.T) {
 		}},
 		{"sync", func(f *walFile) error { return f.Sync(vfs.SYNC_NORMAL) }},
 		{"truncate", func(f *walFile) error { return f.Truncate(walHeaderSize + 2*(frameHeaderSize+testPage)) }},
-		{"close", func(f *walFile) error { return f.Close() }},
 		{"rewrite a frame in place", func(f *walFile) error {
 			_, err := f.WriteAt(make([]byte, frameHeaderSize), walHeaderSize)
 			return err
@@ -146,6 +149,27 @@ func TestWALFileWritesOutBeforeLooking(t *testing.T) {
 				t.Fatal("gathered pages missing from the file")
 			}
 		})
+	}
+}
+
+// SQLite closes the WAL only after rolling back any open transaction, and
+// a commit is written out at its commit frame: what is still gathered at
+// Close is a dead transaction's, and must not reach the file, where another
+// writer may have put its own frames since.
+func TestWALFileCloseDropsWhatIsGathered(t *testing.T) {
+	t.Parallel()
+	inner := &fakeWAL{}
+	f := &walFile{File: inner}
+	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
+		t.Fatal(err)
+	}
+	frame(t, f, 0, 1, 'a') // committed: in the file
+	frame(t, f, 1, 0, 'b') // a frame of a transaction rolled back
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(inner.writes) != 1 || int64(len(inner.data)) != inner.frames(1) {
+		t.Fatalf("writes %v, file of %d bytes; want the committed frame alone (%d)", inner.writes, len(inner.data), inner.frames(1))
 	}
 }
 
@@ -325,5 +349,210 @@ func TestWALFileRewritesGoStraightThrough(t *testing.T) {
 	frame(t, f, 1, 2, 'e')
 	if got := inner.writes[len(inner.writes)-1]; got != 0 || inner.data[walHeaderSize+2*frameHeaderSize+testPage] != 'e' {
 		t.Fatalf("restarted WAL: last write at %d, writes %v", got, inner.writes)
+	}
+}
+
+// gathered returns how many bytes the writer connection's walFile holds
+// back, read through SQLite's own pointer to its WAL file.
+func gathered(t *testing.T, ctx context.Context, db *sql.DB) int {
+	t.Helper()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n := -1
+	err = conn.Raw(func(c any) error {
+		f, err := c.(interface{ Raw() *sqlite3.Conn }).Raw().FileControl("main", sqlite3.FCNTL_JOURNAL_POINTER)
+		if err != nil {
+			return err
+		}
+		wf, ok := f.(*walFile)
+		if !ok {
+			return fmt.Errorf("the writer's WAL is a %T, not a walFile", f)
+		}
+		n = len(wf.buf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A transaction that spilled frames and was rolled back leaves them
+// gathered; SQLite forgets them (sqlite3WalUndo moves mxFrame back, nothing
+// is written) and lets the next writer, another connection or process,
+// append its own frames at the same offsets. Those dead frames must never
+// reach the file after that: written over the other writer's committed
+// frames, they would replace its pages (readers and the checkpointer would
+// take them for its) and break the checksum chain up to its commit frame.
+func TestWALFileRolledBackFramesNeverReachTheFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "rollback.db")
+	ctx := context.Background()
+	w, err := openWritePool(DefaultDriver, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	other, err := OpenDB(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := w.ExecContext(ctx, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT); CREATE TABLE o (k INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	// Everything so far is checkpointed: rolling back reads nothing from
+	// the WAL (which would write out what is gathered while the writer
+	// still holds the write lock).
+	if _, err := w.ExecContext(ctx, "PRAGMA cache_size=8; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL; PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	big := string(bytes.Repeat([]byte{'w'}, 3000))
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 400 {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO t (k, v) VALUES (?, ?)", k, big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if n := gathered(t, ctx, w); n != 0 {
+		t.Errorf("after the rollback the writer still holds %d bytes of dead frames", n)
+	}
+
+	// Another writer commits where the rolled-back frames were.
+	otx, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := string(bytes.Repeat([]byte{'o'}, 3000))
+	for k := range 400 {
+		if _, err := otx.ExecContext(ctx, "INSERT INTO o (k, v) VALUES (?, ?)", k, mine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := otx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// The writer reads what the other committed, then writes again.
+	var n int
+	if err := w.QueryRowContext(ctx, "SELECT count(*) FROM o WHERE v = ?", mine).Scan(&n); err != nil {
+		t.Errorf("the writer reading the other's commit: %v", err)
+	}
+	if _, err := w.ExecContext(ctx, "INSERT INTO t (k, v) VALUES (1, 'x')"); err != nil {
+		t.Errorf("the writer's next commit: %v", err)
+	}
+
+	// What a crash now would leave, recovered from the WAL alone, and a
+	// connection reading the live files.
+	crashed := filepath.Join(t.TempDir(), "crashed.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenDB(crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fresh, err := OpenDB(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	for name, db := range map[string]*sql.DB{"a fresh connection": fresh, "a copy taken now": c} {
+		var n, ts int
+		var check string
+		if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM o WHERE v = ?), (SELECT count(*) FROM t)", mine).Scan(&n, &ts); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil {
+			t.Errorf("%s: integrity check: %v", name, err)
+			continue
+		}
+		if n != 400 || ts != 1 || check != "ok" {
+			t.Errorf("%s: the other writer's rows %d, the writer's %d, integrity %q; want 400, 1, ok", name, n, ts, check)
+		}
+	}
+}
+
+// Where the disk does not promise powersafe overwrite (psow=0) and SQLite
+// syncs its commits (synchronous=FULL), it pads a commit with copies of its
+// commit frame up to a sector boundary and, when the last copy crosses it,
+// writes that copy's tail after the sync (walWriteToLog): the tail of a
+// frame already published. Other connections must read every commit whole.
+func TestWALFilePaddedCommitsAreWhole(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "psow.db")
+	ctx := context.Background()
+	registerWALVFS()
+	w, err := sqlite3driver.Open(dsn(path, Options{}, false)+"&psow=0&vfs="+walVFSName, dropOnRollback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetMaxOpenConns(1)
+	if _, err := w.ExecContext(ctx, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenDB(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := range 40 {
+		if _, err := w.ExecContext(ctx, "INSERT INTO t (k, v) VALUES (?, ?)", i, strings.Repeat(string(rune('a'+i%26)), 100*i)); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		var check string
+		if err := r.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil {
+			t.Fatalf("commit %d: another connection: %v", i, err)
+		}
+		if err := r.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil || n != i+1 || check != "ok" {
+			t.Fatalf("commit %d: another connection sees %d rows, check %q (%v)", i, n, check, err)
+		}
+	}
+}
+
+// What is written out may end between a frame's header and its page (a
+// transaction outgrowing walBufMax is written out after whichever write
+// crosses it; here a read). A transaction rolled back to before it writes
+// its frames again, at once where the file has them, gathered past them; if
+// its commit frame's header is the last write at once, its page is
+// gathered, and must still be written before the commit returns.
+func TestWALFileCommitPageAfterARewriteIsWritten(t *testing.T) {
+	t.Parallel()
+	inner := &fakeWAL{}
+	f := &walFile{File: inner}
+	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
+		t.Fatal(err)
+	}
+	frame(t, f, 0, 0, 'a')
+	hdr := make([]byte, frameHeaderSize)
+	if _, err := f.WriteAt(hdr, walHeaderSize+frameHeaderSize+testPage); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadAt(make([]byte, 1), 0); err != nil { // written out up to frame 1's page
+		t.Fatal(err)
+	}
+	f.discard() // rolled back: the same frames again, frame 1 the commit
+	frame(t, f, 0, 0, 'b')
+	frame(t, f, 1, 2, 'c')
+	if got := inner.data[walHeaderSize+2*frameHeaderSize+testPage:]; int64(len(inner.data)) != inner.frames(2) || got[0] != 'c' {
+		t.Fatalf("the commit frame's page is not in the file: file of %d bytes, want %d", len(inner.data), inner.frames(2))
 	}
 }
