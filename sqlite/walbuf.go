@@ -94,9 +94,9 @@ const (
 // recovery would drop a commit already answered as durable:
 // TestWALFileUnderTheStore). (SQLite also appends copies of the commit frame
 // after it, to pad the WAL to a sector, but only for a database file without
-// powersafe overwrite, which the OS VFS reports unless a psow=0 URI
-// parameter says otherwise: dsn never does.) Reading, asking the file's size, syncing,
-// truncating and closing write out what is gathered first. A crash before
+// powersafe overwrite: such a WAL is not wrapped, see OpenFilename.) Reading,
+// asking the file's size, syncing and truncating write out what is gathered
+// first. A crash before
 // the commit frame's page loses only an uncommitted transaction, as it
 // would have without this. After a failed write of gathered bytes
 // everything fails: SQLite was told those writes had succeeded, so nothing
