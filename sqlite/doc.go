@@ -17,7 +17,11 @@
 // is done, so nobody hears "done" before the change is on disk while the
 // writer already runs the next batch, taking in what arrives until that
 // flush is over and committing then: one commit per flush (see syncer for
-// why this is as durable as synchronous=FULL). While another Store uses the
+// why this is as durable as synchronous=FULL). The writer's connection
+// writes a commit's WAL frames to the file in one system call (a VFS beside
+// the OS one gathers them: walbuf.go says why no reader can see a frame
+// before it is in the file) and keeps the console's payment totals itself.
+// While another Store uses the
 // file, the writer waits for the flush before it begins a batch instead, so
 // it never holds the write lock while the disk works. A failed flush stops
 // writes for good (the store is unready until opened again). Mutation.Apply runs inside the writer, so
