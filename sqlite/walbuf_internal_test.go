@@ -52,6 +52,17 @@ func (f *fakeWAL) DeviceCharacteristics() vfs.DeviceCharacteristic { return 0 }
 
 const testPage = 512
 
+// newWAL is a walFile over a fake WAL whose header SQLite has just written.
+func newWAL(t *testing.T) (*walFile, *fakeWAL) {
+	t.Helper()
+	inner := &fakeWAL{}
+	f := &walFile{File: inner}
+	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
+		t.Fatal(err)
+	}
+	return f, inner
+}
+
 // frame writes one frame of page pgno the way SQLite does: its header,
 // then its page. commitSize is nonzero for a commit frame.
 func frame(t *testing.T, f vfs.File, i int, commitSize uint32, fill byte) {
@@ -70,11 +81,7 @@ func frame(t *testing.T, f vfs.File, i int, commitSize uint32, fill byte) {
 
 func TestWALFileOneWritePerCommit(t *testing.T) {
 	t.Parallel()
-	inner := &fakeWAL{}
-	f := &walFile{File: inner}
-	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
-		t.Fatal(err)
-	}
+	f, inner := newWAL(t)
 	frame(t, f, 0, 0, 'a')
 	frame(t, f, 1, 0, 'b')
 	if len(inner.writes) != 0 {
@@ -132,11 +139,7 @@ func TestWALFileWritesOutBeforeLooking(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			inner := &fakeWAL{}
-			f := &walFile{File: inner}
-			if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
-				t.Fatal(err)
-			}
+			f, inner := newWAL(t)
 			frame(t, f, 0, 0, 'a')
 			frame(t, f, 1, 0, 'b')
 			if err := tc.do(f); err != nil {
@@ -158,11 +161,7 @@ func TestWALFileWritesOutBeforeLooking(t *testing.T) {
 // writer may have put its own frames since.
 func TestWALFileCloseDropsWhatIsGathered(t *testing.T) {
 	t.Parallel()
-	inner := &fakeWAL{}
-	f := &walFile{File: inner}
-	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
-		t.Fatal(err)
-	}
+	f, inner := newWAL(t)
 	frame(t, f, 0, 1, 'a') // committed: in the file
 	frame(t, f, 1, 0, 'b') // a frame of a transaction rolled back
 	if err := f.Close(); err != nil {
@@ -312,11 +311,7 @@ func TestWALFileUnderTheStore(t *testing.T) {
 // or a crash leaves the commit's checksum stale and recovery drops it.
 func TestWALFileRewritesGoStraightThrough(t *testing.T) {
 	t.Parallel()
-	inner := &fakeWAL{}
-	f := &walFile{File: inner}
-	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
-		t.Fatal(err)
-	}
+	f, inner := newWAL(t)
 	frame(t, f, 0, 0, 'a')
 	frame(t, f, 1, 2, 'b') // committed, written out
 	written := len(inner.writes)
@@ -536,11 +531,7 @@ func TestWALFilePaddedCommitsAreWhole(t *testing.T) {
 // gathered, and must still be written before the commit returns.
 func TestWALFileCommitPageAfterARewriteIsWritten(t *testing.T) {
 	t.Parallel()
-	inner := &fakeWAL{}
-	f := &walFile{File: inner}
-	if _, err := f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
-		t.Fatal(err)
-	}
+	f, inner := newWAL(t)
 	frame(t, f, 0, 0, 'a')
 	hdr := make([]byte, frameHeaderSize)
 	if _, err := f.WriteAt(hdr, walHeaderSize+frameHeaderSize+testPage); err != nil {
