@@ -19,15 +19,8 @@ import (
 // retry is sent now by --waiting, not by naming it.
 func TestEventsReplaySaysWhyNothing(t *testing.T) {
 	t.Parallel()
-	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.created]\n")
-	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
-		t.Fatalf("migrate: %d %s%s", code, out, errOut)
-	}
+	path, srv := migratedRecords(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.created]\n")
 	ctx := context.Background()
-	srv, err := openRecords(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)
@@ -60,15 +53,8 @@ func TestEventsReplaySaysWhyNothing(t *testing.T) {
 // says so on stderr: the operator learns they are still dead.
 func TestEventsReplaySaysWhatItLeft(t *testing.T) {
 	t.Parallel()
-	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
-	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
-		t.Fatalf("migrate: %d %s%s", code, out, errOut)
-	}
+	path, srv := migratedRecords(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
 	ctx := context.Background()
-	srv, err := openRecords(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,21 @@ import (
 )
 
 // sqliteConfig is a dummy-only config on a SQLite file in dir.
+// migratedRecords is sqliteConfig's file migrated (the record tools create
+// no database) and opened as the record tools open it.
+func migratedRecords(t *testing.T, extra string) (string, *server) {
+	t.Helper()
+	path := sqliteConfig(t, extra)
+	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
+		t.Fatalf("migrate: %d %s%s", code, out, errOut)
+	}
+	srv, err := openRecords(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, srv
+}
+
 func sqliteConfig(t *testing.T, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -36,15 +51,8 @@ backends:
 // resolve one in doubt with who and why.
 func TestOperationsCommand(t *testing.T) {
 	t.Parallel()
-	path := sqliteConfig(t, "    fault: timeout-before\n")
+	path, srv := migratedRecords(t, "    fault: timeout-before\n")
 	ctx := context.Background()
-	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 { // the tools create no database
-		t.Fatalf("migrate: %d %s%s", code, out, errOut)
-	}
-	srv, err := openRecords(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p, err := srv.engine.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)
@@ -284,15 +292,8 @@ func TestRecordToolsSendNoWebhooks(t *testing.T) {
 // dead letters for all of them.
 func TestEventsListSaysWhenCut(t *testing.T) {
 	t.Parallel()
-	path := sqliteConfig(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.created]\n")
-	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
-		t.Fatalf("migrate: %d %s%s", code, out, errOut)
-	}
+	path, srv := migratedRecords(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.created]\n")
 	ctx := context.Background()
-	srv, err := openRecords(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pay := func(n int) {
 		for i := range n {
 			if _, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")}); err != nil {

@@ -17,15 +17,8 @@ import (
 // cancelled it while its buyer paid.
 func TestSeedSpreadsOnlySeeded(t *testing.T) {
 	t.Parallel()
-	path := sqliteConfig(t, "")
-	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
-		t.Fatalf("migrate: %d %s%s", code, out, errOut)
-	}
+	_, srv := migratedRecords(t, "")
 	ctx := context.Background()
-	srv, err := openRecords(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	seed := func(from, to int64) {
 		for i := from; i <= to; i++ {
