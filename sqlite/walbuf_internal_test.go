@@ -52,6 +52,30 @@ func (f *fakeWAL) DeviceCharacteristics() vfs.DeviceCharacteristic { return 0 }
 
 const testPage = 512
 
+// crashCopy copies the database at path and its WAL (not its WAL index)
+// as they are in the file system now, as a crash would leave them, and
+// opens the copy: SQLite recovers it from the WAL alone, whose frames'
+// checksums must chain up to each commit it keeps.
+func crashCopy(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	crashed := filepath.Join(t.TempDir(), "crashed.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenDB(crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 // newWAL is a walFile over a fake WAL whose header SQLite has just written.
 func newWAL(t *testing.T) (*walFile, *fakeWAL) {
 	t.Helper()
@@ -272,21 +296,7 @@ func TestWALFileUnderTheStore(t *testing.T) {
 	// What a crash right after the commit would leave: the database and
 	// its WAL as they are in the file system now, recovered from the WAL
 	// alone (its frames' checksums must chain up to the commit).
-	crashed := filepath.Join(t.TempDir(), "crashed.db")
-	for _, suffix := range []string{"", "-wal"} {
-		b, err := os.ReadFile(path + suffix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := OpenDB(crashed, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := crashCopy(t, path)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -447,21 +457,7 @@ func TestWALFileRolledBackFramesNeverReachTheFile(t *testing.T) {
 
 	// What a crash now would leave, recovered from the WAL alone, and a
 	// connection reading the live files.
-	crashed := filepath.Join(t.TempDir(), "crashed.db")
-	for _, suffix := range []string{"", "-wal"} {
-		b, err := os.ReadFile(path + suffix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := OpenDB(crashed, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := crashCopy(t, path)
 	fresh, err := OpenDB(path, Options{})
 	if err != nil {
 		t.Fatal(err)
