@@ -19,7 +19,7 @@ type Readier interface {
 // required amounts of the payments matching a filter, by status and
 // currency, as the operator console shows above a listing. The filter's
 // Limit and Cursor are ignored. It must stay fast on large tables: a store
-// keeps running totals (SQLite: a table its writer keeps, per status,
+// keeps running totals (SQLite: a table its writer and triggers keep, per status,
 // backend, currency and creation day) and reads the payments themselves only
 // for what the totals cannot answer (an order id, the parts of days a
 // created-between bound cuts). Totals are ordered by status (lifecycle

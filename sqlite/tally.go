@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/ncruces/go-sqlite3"
+	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
+
 	"github.com/getpaid-go/getpaid"
 )
 
@@ -19,11 +22,14 @@ type tallyKey struct {
 type tallyDelta struct{ count, amount int64 }
 
 // tally is what payment writes change in payment_totals. The writer keeps
-// the table itself, with a tally per job added to its batch's when the job is
-// kept, and writes the batch's (a few rows: payments of a batch share days,
-// backends and currencies) just before the batch commits. Triggers on
-// payments did this before (migration 008): they made every payment write a
-// statement SQLite journals to undo alone, and ran the upsert once per write.
+// the table itself for its own writes, with a tally per job added to its
+// batch's when the job is kept, and writes the batch's (a few rows: payments
+// of a batch share days, backends and currencies) just before the batch
+// commits. Its connection runs without triggers (writerTriggersOff): the
+// totals triggers made every payment write a statement SQLite journals to
+// undo alone, and ran the upsert once per write. They stay in the schema
+// (migration 009) for every other connection writing payments: a getpaid
+// older than 008 still running during an upgrade, a tool, the sqlite3 shell.
 type tally map[tallyKey]tallyDelta
 
 // add counts p once more (sign 1) or once less (sign -1).
@@ -80,11 +86,33 @@ func (tx *wtx) writeTally() error {
 	return nil
 }
 
+// writerTriggersOff turns triggers off on the writer's connection, before
+// its statements are prepared: the totals triggers count every other
+// connection's payment writes, and the writer counts its own (tally). It
+// reports false, the triggers left to count the writer's writes too, with a
+// driver that cannot (another than DefaultDriver): then the writer must not
+// write its tally.
+func writerTriggersOff(conn *sql.Conn) (bool, error) {
+	off := false
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(sqlite3driver.Conn)
+		if !ok {
+			return nil
+		}
+		on, err := c.Raw().Config(sqlite3.DBCONFIG_ENABLE_TRIGGER, false)
+		off = err == nil && !on
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("sqlite: writer without triggers: %w", err)
+	}
+	return off, nil
+}
+
 // RecountTotals rebuilds the payment totals the operator console reads
-// from the payments themselves. The store keeps them as it writes; a tool
-// that writes payments straight into the file (as "getpaid admin seed" moves
-// creation times) runs this after, in the same transaction or with the
-// store closed.
+// from the payments themselves. The store's writer and the triggers on
+// payments (for every other connection) keep them as payments are written;
+// this is for a connection that had triggers off, or to check them.
 func RecountTotals(ctx context.Context, db interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }) error {

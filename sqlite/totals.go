@@ -21,8 +21,9 @@ const day = int64(24 * time.Hour)
 
 // PaymentTotals implements getpaid.PaymentTotaler. With an order id it
 // counts that order's payments (an index finds them). Otherwise whole days
-// come from payment_totals, which the writer keeps in step with every payment
-// write, and only the parts of days a created-between bound cuts are
+// come from payment_totals, which the writer (for its own writes) and
+// triggers (for other connections') keep in step with every payment write,
+// and only the parts of days a created-between bound cuts are
 // counted from payments (through the created_at index).
 func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]getpaid.PaymentTotal, error) {
 	acc := totals{}

@@ -256,3 +256,128 @@ func insertRaw(t *testing.T, db *sql.DB, r rawPayment) {
 		t.Fatal(err)
 	}
 }
+
+// The totals follow payments written by other connections than the
+// store's writer: a getpaid older than migration 008 still running on the
+// file while a newer one migrates it (it counts on the triggers), a tool,
+// the sqlite3 shell. Upgrading from 7 keeps the totals it had; from 8 (no
+// triggers) it recounts what such writes left out. The writer, which counts
+// its own writes, must not be counted by the triggers too.
+func TestTotalsBesideOtherWriters(t *testing.T) {
+	t.Parallel()
+	for _, from := range []int64{7, 8} {
+		t.Run(fmt.Sprintf("from %d", from), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "g.db")
+			if _, err := sqlite.MigrateTo(ctx, path, sqlite.Options{}, from); err != nil {
+				t.Fatal(err)
+			}
+			other, err := sqlite.OpenDB(path, sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			raw := func(i int) {
+				insertRaw(t, other, rawPayment{id: fmt.Sprintf("pay_%d", i), order: fmt.Sprintf("o%d", i), backend: "dummy", status: "new",
+					amount: 100, currency: "PLN", at: at.Add(time.Duration(i) * 7 * time.Hour)})
+			}
+			for i := range 4 {
+				raw(i)
+			}
+			s := open(t, path, sqlite.Options{}) // migrates to the latest
+			raw(4)
+			if _, err := other.ExecContext(ctx, "UPDATE payments SET status = 'prepared', amount = 150, version = version + 1 WHERE id = 'pay_0'"); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"pay_1", "pay_4"} {
+				if _, err := s.UpdatePayment(ctx, id, getpaid.Mutation{Cause: "prepared", Apply: func(q *getpaid.Payment) (bool, error) {
+					q.Status, q.Amount.Minor = getpaid.StatusPrepared, 120
+					return true, nil
+				}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := created(t, s)
+			payThrough(t, s, p, "e1")
+			if _, err := other.ExecContext(ctx, "UPDATE payments SET status = 'failed', version = version + 1 WHERE id = ?", p.ID); err != nil {
+				t.Fatal(err)
+			}
+			checkRecount(t, other)
+		})
+	}
+}
+
+// Two Stores on one file (two processes) each count their own writes of
+// the same payments, from the rows as they find them.
+func TestTotalsTwoStoresOnOneFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "g.db")
+	a := open(t, path, sqlite.Options{})
+	b := open(t, path, sqlite.Options{NoCache: true})
+	var ids []string
+	for range 10 {
+		ids = append(ids, created(t, a).ID)
+	}
+	change := func(s *sqlite.Store, id string, minor int64) {
+		if _, err := s.UpdatePayment(ctx, id, getpaid.Mutation{Cause: "changed", Apply: func(q *getpaid.Payment) (bool, error) {
+			q.Status, q.Amount.Minor = getpaid.StatusPrepared, minor
+			return true, nil
+		}}); err != nil {
+			t.Error(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { change(a, id, int64(7+i)) })
+		wg.Go(func() { change(b, id, int64(9+i)) })
+		wg.Go(func() { created(t, b) })
+	}
+	wg.Wait()
+	db, err := sqlite.OpenDB(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkRecount(t, db)
+}
+
+// totalsRow is a row of payment_totals, or of a recount of payments.
+type totalsRow struct {
+	Day                       int64
+	Status, Backend, Currency string
+	Count, Amount             int64
+}
+
+// checkRecount checks payment_totals against a recount of the payments.
+func checkRecount(t *testing.T, db *sql.DB) {
+	t.Helper()
+	read := func(q string) []totalsRow {
+		rows, err := db.QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []totalsRow
+		for rows.Next() {
+			var r totalsRow
+			if err := rows.Scan(&r.Day, &r.Status, &r.Backend, &r.Currency, &r.Count, &r.Amount); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	kept := read(`SELECT day, status, backend, currency, count, amount FROM payment_totals
+		WHERE count <> 0 OR amount <> 0 ORDER BY 1, 2, 3, 4`)
+	recount := read(`SELECT created_at / 86400000000000, status, backend, currency, COUNT(*), SUM(amount)
+		FROM payments GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`)
+	if diff := cmp.Diff(recount, kept); diff != "" {
+		t.Errorf("payment_totals (-recount +kept):\n%s", diff)
+	}
+}

@@ -53,6 +53,7 @@ type writer struct {
 	sync     *syncer // answers committed batches once durable; nil: at once
 	cache    *cache  // nil when reads are not cached
 	cp       *checkpointer
+	tallies  bool // its connection runs without triggers: it writes the totals itself (tally)
 
 	// Only the writer goroutine uses these two.
 	held   bool          // the writer holds the syncer's token
@@ -173,6 +174,10 @@ func (tx *wtx) stmt(q string) (*sql.Stmt, error) {
 // newWriter prepares the write statements on conn and starts the loop.
 // With sync, committed batches are answered by it once durable.
 func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(Commit), sync *syncer) (*writer, error) {
+	tallies, err := writerTriggersOff(conn)
+	if err != nil {
+		return nil, err
+	}
 	st, err := prepareWrites(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -181,7 +186,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(
 		maxBatch = 256
 	}
 	w := &writer{
-		conn: conn, st: st, maxBatch: maxBatch, onCommit: onCommit, sync: sync,
+		conn: conn, st: st, maxBatch: maxBatch, onCommit: onCommit, sync: sync, tallies: tallies,
 		queue:   make(chan *job, maxBatch),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -416,9 +421,11 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 			return taken, nil, batchAnswered
 		}
 	}
-	if err := tx.writeTally(); err != nil {
-		w.abort(taken, results, unavailable(err))
-		return taken, nil, batchAnswered
+	if w.tallies {
+		if err := tx.writeTally(); err != nil {
+			w.abort(taken, results, unavailable(err))
+			return taken, nil, batchAnswered
+		}
 	}
 	if _, err := w.st.commit.ExecContext(bg); err != nil {
 		w.abort(taken, results, unavailable(fmt.Errorf("sqlite: commit: %w", err)))
