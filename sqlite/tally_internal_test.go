@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -124,5 +125,53 @@ func TestTallyFollowsKeptJobs(t *testing.T) {
 	}
 	if n != 60 {
 		t.Errorf("totals count %d payments, want the 60 kept", n)
+	}
+}
+
+// The writer's payment writes run no trigger: it counts them itself (the
+// triggers would count them twice), and a statement firing a trigger is
+// one SQLite keeps a statement journal for. Another connection's writes
+// fire them.
+func TestWriterRunsNoTrigger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "tally.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	programs := func(query func(string) (*sql.Rows, error)) (n int) {
+		for _, q := range []string{"INSERT INTO payments (id, order_id, backend, status, amount, currency, version, created_at, updated_at) VALUES ('p','o','b','new',1,'PLN',1,0,0)",
+			"UPDATE payments SET status = 'paid', amount = 2 WHERE id = 'p'"} {
+			rows, err := query("EXPLAIN " + q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			for rows.Next() {
+				if err := rows.Scan(vals...); err != nil {
+					t.Fatal(err)
+				}
+				if op := fmt.Sprint(*vals[1].(*any)); op == "Program" {
+					n++
+				}
+			}
+			rows.Close()
+		}
+		return n
+	}
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return programs(func(q string) (*sql.Rows, error) { return tx.query(q) }), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := v.(int); n != 0 {
+		t.Errorf("the writer's payment writes run %d trigger programs, want none", n)
+	}
+	if n := programs(func(q string) (*sql.Rows, error) { return s.read.QueryContext(ctx, q) }); n != 2 {
+		t.Errorf("another connection's payment writes run %d trigger programs, want 2 (insert, update)", n)
 	}
 }
