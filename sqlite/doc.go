@@ -20,7 +20,9 @@
 // why this is as durable as synchronous=FULL). The writer's connection
 // writes a commit's WAL frames to the file in one system call (a VFS beside
 // the OS one gathers them: walbuf.go says why no reader can see a frame
-// before it is in the file) and keeps the console's payment totals itself.
+// before it is in the file) and keeps the console's payment totals itself,
+// running with triggers off (the totals triggers count other connections'
+// payment writes: tally.go).
 // While another Store uses the
 // file, the writer waits for the flush before it begins a batch instead, so
 // it never holds the write lock while the disk works. A failed flush stops
