@@ -164,7 +164,9 @@ func TestWriterRunsNoTrigger(t *testing.T) {
 		}
 		return n
 	}
-	v, err := s.w.do(ctx, func(tx *wtx) (any, error) { return programs(func(q string) (*sql.Rows, error) { return tx.query(q) }), nil })
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		return programs(func(q string) (*sql.Rows, error) { return tx.query(q) }), nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
