@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 
@@ -28,8 +27,8 @@ type tallyDelta struct{ count, amount int64 }
 // commits. Its connection runs without triggers (writerTriggersOff): the
 // totals triggers made every payment write a statement SQLite journals to
 // undo alone, and ran the upsert once per write. They stay in the schema
-// (migration 009) for every other connection writing payments: a getpaid
-// older than 008 still running during an upgrade, a tool, the sqlite3 shell.
+// for every other connection writing payments: a getpaid older than
+// migration 008 still running during an upgrade, a tool, the sqlite3 shell.
 type tally map[tallyKey]tallyDelta
 
 // add counts p once more (sign 1) or once less (sign -1).
@@ -107,20 +106,4 @@ func writerTriggersOff(conn *sql.Conn) (bool, error) {
 		return false, fmt.Errorf("sqlite: writer without triggers: %w", err)
 	}
 	return off, nil
-}
-
-// RecountTotals rebuilds the payment totals the operator console reads
-// from the payments themselves. The store's writer and the triggers on
-// payments (for every other connection) keep them as payments are written;
-// this is for a connection that had triggers off, or to check them.
-func RecountTotals(ctx context.Context, db interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}) error {
-	if _, err := db.ExecContext(ctx, `DELETE FROM payment_totals;
-		INSERT INTO payment_totals (day, status, backend, currency, count, amount)
-		SELECT created_at / 86400000000000, status, backend, currency, COUNT(*), SUM(amount)
-		FROM payments GROUP BY 1, 2, 3, 4`); err != nil {
-		return fmt.Errorf("sqlite: recount payment totals: %w", err)
-	}
-	return nil
 }

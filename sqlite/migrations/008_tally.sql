@@ -1,8 +1,9 @@
 -- +goose Up
--- The store's writer keeps payment_totals itself, a batch's changes in one
--- upsert per row before it commits (sqlite/tally.go): these triggers made
--- SQLite journal every payment write to be able to undo it alone, and ran
--- once per write. Deleting a payment (only tests and tools do) still
--- updates the totals through payment_totals_delete.
-DROP TRIGGER payment_totals_insert;
-DROP TRIGGER payment_totals_update;
+-- No change to the tables. From this version the store's writer connection
+-- runs with triggers off and keeps payment_totals itself for its own writes
+-- (sqlite/tally.go); the triggers go on counting every other connection's.
+-- And whether a Store is alone on the file is now a counter in the marker
+-- file beside it, which a getpaid before this version does not move: this
+-- version number makes such a getpaid refuse the file (a database newer
+-- than it knows) instead of opening it beside a newer one unseen.
+SELECT 1;
