@@ -21,7 +21,8 @@ import (
 // behind getpaid's back (the sqlite3 shell) are not seen: run them with
 // getpaid stopped, or set Options.NoCache (the writer also starts a change
 // from the cached payment, so such a tool's edit could be undone, not only
-// read late).
+// read late, and the payment totals, which the writer keeps by what it
+// changes, miscounted).
 type cache struct {
 	solo *solo
 
