@@ -17,12 +17,13 @@ import (
 //
 // It is only right while this Store is the one process writing the file:
 // solo watches for another getpaid opening it, and the cache is off for good
-// from the moment one did (or was there already). Tools writing the file
-// behind getpaid's back (the sqlite3 shell) are not seen: run them with
-// getpaid stopped, or set Options.NoCache (the writer also starts a change
-// from the cached payment, so such a tool's edit could be undone, not only
-// read late, and the payment totals, which the writer keeps by what it
-// changes, miscounted).
+// from the moment one did (or was there already). A tool writing the file
+// behind getpaid's back (the sqlite3 shell) is not seen by solo; the writer
+// sees its commit at the start of its next batch (SQLite's data_version) and
+// drops every entry (forget), so its next change of a payment starts from
+// what the tool wrote (TestToolEditBesideLoneStore). Until then reads may
+// answer from the cache: run such tools with getpaid stopped, or set
+// Options.NoCache.
 type cache struct {
 	solo *solo
 
@@ -144,6 +145,22 @@ func (c *cache) fill(gen uint64, p *getpaid.Payment, hist []getpaid.Transition) 
 	}
 	if _, ok := c.m[p.ID]; !ok {
 		c.put(p, hist)
+	}
+}
+
+// forget drops every entry: another connection has committed to the file
+// unseen by the marker (a tool, the sqlite3 shell), so an entry may no longer
+// be what the database holds. Reads fill it again; one that read before
+// this does not (the generation moves).
+func (c *cache) forget() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if !c.off {
+		c.m, c.order = make(map[string]*entry, c.max), nil
 	}
 }
 

@@ -266,3 +266,48 @@ func TestReadCacheOffForAnotherProcess(t *testing.T) {
 		t.Fatal("cache still on after another process opened the file")
 	}
 }
+
+// A tool writing a payment beside a lone Store (the sqlite3 shell: the
+// marker cannot see it): the Store's next change of that payment starts
+// from what the database holds, not from its cached copy, so the tool's
+// edit is not undone and the totals stay exact; the cache stays on.
+func TestToolEditBesideLoneStore(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("the read cache needs Linux's open file description locks")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "g.db")
+	s := open(t, path, sqlite.Options{})
+	p := created(t, s)
+	if _, err := s.Payment(ctx, p.ID); err != nil || !sqlite.Cached(s) {
+		t.Fatalf("read: %v, cached %v", err, sqlite.Cached(s))
+	}
+	tool, err := sqlite.OpenDB(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tool.Close()
+	if _, err := tool.ExecContext(ctx, "UPDATE payments SET status = 'failed', amount = 2500, version = version + 1 WHERE id = ?", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	var saw getpaid.Payment
+	if _, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "note", Apply: func(q *getpaid.Payment) (bool, error) {
+		saw = *q
+		q.Description = "edited beside a tool"
+		return true, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if saw.Status != getpaid.StatusFailed || saw.Amount.Minor != 2500 {
+		t.Errorf("the change started from %s %d, want the tool's failed 2500 (not the cached copy)", saw.Status, saw.Amount.Minor)
+	}
+	var status string
+	if err := tool.QueryRowContext(ctx, "SELECT status FROM payments WHERE id = ?", p.ID).Scan(&status); err != nil || status != "failed" {
+		t.Errorf("row status %q, %v: the tool's edit was undone", status, err)
+	}
+	checkRecount(t, tool)
+	if !sqlite.Cached(s) {
+		t.Error("the cache went off for good; dropping its entries is enough")
+	}
+}

@@ -28,8 +28,9 @@ type tallyDelta struct{ count, amount int64 }
 // totals triggers made every payment write a statement SQLite journals to
 // undo alone, and ran the upsert once per write. They stay in the schema
 // for every other connection writing payments: another getpaid, one older
-// than migration 008 still running during an upgrade, a tool run while
-// getpaid is stopped (one run beside a lone getpaid is not seen: see cache).
+// than migration 008 still running during an upgrade, a tool (beside a lone
+// getpaid, the writer drops its cached copies when it sees the tool's
+// commit, so it counts from what the tool wrote: see cache).
 type tally map[tallyKey]tallyDelta
 
 // add counts p once more (sign 1) or once less (sign -1).

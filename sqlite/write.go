@@ -16,7 +16,7 @@ type writeStmts struct {
 
 	loadPayment, insertPayment, updatePayment, updateState *sql.Stmt
 	insertHistory, insertEvent, insertApplied              *sql.Stmt
-	upsertTally                                            *sql.Stmt
+	upsertTally, dataVersion                               *sql.Stmt
 
 	all []*sql.Stmt
 
@@ -58,6 +58,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.insertApplied, "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)"},
 		{&st.upsertTally, upsertTally},
+		{&st.dataVersion, "PRAGMA data_version"},
 	} {
 		s, err := conn.PrepareContext(ctx, q.text)
 		if err != nil {

@@ -53,7 +53,8 @@ type writer struct {
 	sync     *syncer // answers committed batches once durable; nil: at once
 	cache    *cache  // nil when reads are not cached
 	cp       *checkpointer
-	tallies  bool // its connection runs without triggers: it writes the totals itself (tally)
+	tallies  bool  // its connection runs without triggers: it writes the totals itself (tally)
+	seen     int64 // the connection's data_version at the last batch: see othersWrote
 
 	// Only the writer goroutine uses these two.
 	held   bool          // the writer holds the syncer's token
@@ -186,7 +187,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, onCommit func(
 		maxBatch = 256
 	}
 	w := &writer{
-		conn: conn, st: st, maxBatch: maxBatch, onCommit: onCommit, sync: sync, tallies: tallies,
+		conn: conn, st: st, maxBatch: maxBatch, onCommit: onCommit, sync: sync, tallies: tallies, seen: -1,
 		queue:   make(chan *job, maxBatch),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -400,6 +401,9 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 		w.answerFailed(taken, results, unavailable(fmt.Errorf("sqlite: begin: %w", err)))
 		return taken, nil, batchAnswered
 	}
+	if w.cache != nil && w.othersWrote() {
+		w.cache.forget()
+	}
 	tx := &wtx{st: w.st, conn: w.conn, ctx: bg, cache: w.cache}
 	for i, j := range taken {
 		if st := w.runJob(tx, j, &results[i], safe); st != batchCommitted {
@@ -473,6 +477,24 @@ func (w *writer) awaitFlush(tx *wtx, taken []*job, results []result, safe bool) 
 	<-w.sync.ready
 	w.held = true
 	return taken, results, batchCommitted
+}
+
+// othersWrote reports, inside the batch's transaction, whether another
+// connection committed to the file since the last batch (SQLite's
+// data_version moves for others' commits only, not the connection's own, nor
+// a checkpoint). The marker sees every getpaid Store; this sees what it
+// cannot, a tool or the sqlite3 shell writing beside a lone getpaid, whose
+// edit the writer would otherwise undo, starting its next change of that
+// payment from the copy it cached (and count the totals from it). An error
+// counts as a write: the cache is then only dropped.
+func (w *writer) othersWrote() bool {
+	var v int64
+	if err := w.st.dataVersion.QueryRowContext(context.Background()).Scan(&v); err != nil {
+		return true
+	}
+	changed := v != w.seen
+	w.seen = v
+	return changed
 }
 
 // releaseToken gives the syncer's token back if the writer holds it (a
