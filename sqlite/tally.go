@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
@@ -33,38 +34,41 @@ type tallyDelta struct{ count, amount int64 }
 // commit, so it counts from what the tool wrote: see cache).
 type tally map[tallyKey]tallyDelta
 
-// add counts p once more (sign 1) or once less (sign -1).
-func (t *tally) add(p *getpaid.Payment, sign int64) {
+// keyOf is the row of payment p, created at created.
+func keyOf(p *getpaid.Payment, created time.Time) tallyKey {
+	return tallyKey{day: nanos(created) / day, status: string(p.Status), backend: p.Backend, currency: p.Amount.Currency}
+}
+
+// bump changes row k by count and amount.
+func (t *tally) bump(k tallyKey, count, amount int64) {
 	if *t == nil {
 		*t = tally{}
 	}
-	k := tallyKey{day: nanos(p.CreatedAt) / day, status: string(p.Status), backend: p.Backend, currency: p.Amount.Currency}
 	d := (*t)[k]
-	d.count += sign
-	d.amount += sign * p.Amount.Minor
+	d.count += count
+	d.amount += amount
 	(*t)[k] = d
 }
 
-// moved counts the change of cur into p.
+// created counts a new payment p.
+func (t *tally) created(p *getpaid.Payment) {
+	t.bump(keyOf(p, p.CreatedAt), 1, p.Amount.Minor)
+}
+
+// moved counts the change of cur into p, written over cur's row, which keeps
+// its creation time (neither update statement writes created_at).
 func (t *tally) moved(cur, p *getpaid.Payment) {
-	if cur.Status == p.Status && cur.Backend == p.Backend && cur.Amount == p.Amount &&
-		nanos(cur.CreatedAt)/day == nanos(p.CreatedAt)/day {
+	if cur.Status == p.Status && cur.Backend == p.Backend && cur.Amount == p.Amount {
 		return
 	}
-	t.add(cur, -1)
-	t.add(p, 1)
+	t.bump(keyOf(cur, cur.CreatedAt), -1, -cur.Amount.Minor)
+	t.bump(keyOf(p, cur.CreatedAt), 1, p.Amount.Minor)
 }
 
 // take adds from's changes to t and empties from.
 func (t *tally) take(from tally) {
 	for k, d := range from {
-		if *t == nil {
-			*t = tally{}
-		}
-		s := (*t)[k]
-		s.count += d.count
-		s.amount += d.amount
-		(*t)[k] = s
+		t.bump(k, d.count, d.amount)
 	}
 	clear(from)
 }

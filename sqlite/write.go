@@ -127,7 +127,7 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 		return nil, conflict(err)
 	}
 	tx.touch(f.ID)
-	tx.jobTally.add(f, 1)
+	tx.jobTally.created(f)
 	if m := opts.Then; m != nil {
 		if err := tx.recordEvent(f.ID, m.EventKey, f.CreatedAt); err != nil {
 			return nil, err
@@ -285,10 +285,7 @@ func (tx *wtx) persist(cur, p *getpaid.Payment) error {
 		err = conflict(err)
 	}
 	if err == nil {
-		// Neither statement writes created_at: the row keeps cur's.
-		q := *p
-		q.CreatedAt = cur.CreatedAt
-		tx.jobTally.moved(cur, &q)
+		tx.jobTally.moved(cur, p)
 	}
 	return err
 }
