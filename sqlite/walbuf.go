@@ -186,11 +186,7 @@ func (f *walFile) flush() error {
 	if err == nil {
 		f.end = max(f.end, f.off+int64(len(f.buf)))
 	}
-	if cap(f.buf) > 1<<20 {
-		f.buf = nil // a big transaction's buffer is not kept
-	} else {
-		f.buf = f.buf[:0]
-	}
+	f.empty()
 	if err != nil {
 		f.err = err
 	}
@@ -200,8 +196,13 @@ func (f *walFile) flush() error {
 // discard drops what is gathered without writing it.
 func (f *walFile) discard() {
 	f.commit = false
+	f.empty()
+}
+
+// empty empties the buffer, written out or dropped.
+func (f *walFile) empty() {
 	if cap(f.buf) > 1<<20 {
-		f.buf = nil
+		f.buf = nil // a big transaction's buffer is not kept
 	} else {
 		f.buf = f.buf[:0]
 	}
