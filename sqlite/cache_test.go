@@ -34,6 +34,14 @@ func created(t *testing.T, s *sqlite.Store) *getpaid.Payment {
 	return res.Payment
 }
 
+// needCache skips a test of the read cache where it is never on.
+func needCache(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the read cache needs Linux's open file description locks")
+	}
+}
+
 func open(t *testing.T, path string, opts sqlite.Options) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), path, opts)
@@ -49,9 +57,7 @@ func open(t *testing.T, path string, opts sqlite.Options) *sqlite.Store {
 // another, turns it off, and reads see what the other one wrote.
 func TestReadCacheOnlyWhenAlone(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("the read cache needs Linux's open file description locks")
-	}
+	needCache(t)
 	ctx := context.Background()
 	t.Run("alone", func(t *testing.T) {
 		t.Parallel()
@@ -154,9 +160,7 @@ func TestReadCacheOnlyWhenAlone(t *testing.T) {
 // change from the payment as it cached it and undoes the other's change.
 func TestNoCacheStoreTurnsOthersCacheOff(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("the read cache needs Linux's open file description locks")
-	}
+	needCache(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "g.db")
 	a := open(t, path, sqlite.Options{})
@@ -244,9 +248,7 @@ func TestReadCacheOffForAnotherProcess(t *testing.T) {
 		return
 	}
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("the read cache needs Linux's open file description locks")
-	}
+	needCache(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "g.db")
 	a := open(t, path, sqlite.Options{})
@@ -273,9 +275,7 @@ func TestReadCacheOffForAnotherProcess(t *testing.T) {
 // edit is not undone and the totals stay exact; the cache stays on.
 func TestToolEditBesideLoneStore(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("the read cache needs Linux's open file description locks")
-	}
+	needCache(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "g.db")
 	s := open(t, path, sqlite.Options{})
