@@ -45,6 +45,10 @@ type fileConfig struct {
 	// DeliveryTimeout bounds one delivery attempt to a webhook ("10s" by
 	// default); a slower endpoint's attempt fails and is retried.
 	DeliveryTimeout *duration `yaml:"delivery_timeout"`
+	// DeliveryRetries are the waits before each retry of a failed
+	// delivery (default 5s, 5m, 30m, 2h, 5h, 10h, 10h); when they run out
+	// the delivery is dead.
+	DeliveryRetries []duration `yaml:"delivery_retries"`
 	// Admin, Metrics and Tracing configure the operator console, /metrics
 	// and OpenTelemetry (observe.go).
 	Admin   adminConfig   `yaml:"admin"`
@@ -374,7 +378,8 @@ func decodeStrict(n *yaml.Node, v any, path string) error {
 		}
 		seen[k.Value] = true
 		f := rv.FieldByIndex(idx)
-		if f.Kind() == reflect.Slice && val.Kind == yaml.ScalarNode && strings.HasPrefix(val.LineComment, envPrefix) && f.Type().Elem().Kind() == reflect.String {
+		if f.Kind() == reflect.Slice && val.Kind == yaml.ScalarNode && strings.HasPrefix(val.LineComment, envPrefix) &&
+			(f.Type().Elem().Kind() == reflect.String || f.Type().Elem() == reflect.TypeFor[duration]()) {
 			// GETPAID_API_KEYS=k1,k2: a comma-separated list.
 			seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", LineComment: val.LineComment}
 			for _, item := range strings.Split(val.Value, ",") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,54 @@ func TestNestedSettingsAreStrict(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%q: err = %v, want one containing %q", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// delivery_retries sets the waits before each retry of a failed delivery
+// (a shorter schedule to try dead letters out, a longer one for an endpoint
+// often down), from the file or the environment; left out, the engine's
+// default schedule applies.
+func TestDeliveryRetries(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		env        []string
+		want       []time.Duration
+	}{
+		{"default", "", nil, nil},
+		{"in the file", "delivery_retries: [1s, 2s, 30m]\n", nil, []time.Duration{time.Second, 2 * time.Second, 30 * time.Minute}},
+		{"environment, comma-separated", "", []string{"GETPAID_DELIVERY_RETRIES=1s, 500ms"}, []time.Duration{time.Second, 500 * time.Millisecond}},
+		{"environment as YAML, over the file", "delivery_retries: [1h]\n", []string{"GETPAID_DELIVERY_RETRIES=[3s]"}, []time.Duration{3 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig([]byte(dummyConfig+tc.yaml), tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := engineConfig(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cfg.RetrySchedule, tc.want) || (tc.want == nil) != (cfg.RetrySchedule == nil) {
+				t.Errorf("retry schedule %v, want %v", cfg.RetrySchedule, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"empty", "delivery_retries: []\n", "delivery_retries: want at least one wait"},
+		{"not a duration", "delivery_retries: [5s, soon]\n", "delivery_retries"},
+		{"negative", "delivery_retries: [-5s]\n", "negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig([]byte(dummyConfig+tc.yaml), nil)
+			if err == nil {
+				_, err = engineConfig(c)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -20,6 +20,14 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	if c.DeliveryTimeout != nil {
 		cfg.DeliveryTimeout = c.DeliveryTimeout.Duration
 	}
+	if c.DeliveryRetries != nil {
+		if len(c.DeliveryRetries) == 0 {
+			return cfg, c.settingErr("delivery_retries", fmt.Errorf("want at least one wait (the default is 5s, 5m, 30m, 2h, 5h, 10h, 10h)"))
+		}
+		for _, d := range c.DeliveryRetries {
+			cfg.RetrySchedule = append(cfg.RetrySchedule, d.Duration)
+		}
+	}
 	// One transport for every endpoint, keeping as many idle connections
 	// per host as all the endpoints there may have in flight (several
 	// endpoints can share a host).
