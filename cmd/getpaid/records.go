@@ -235,6 +235,8 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if n == 0 {
 			fmt.Fprintf(stdout, "0 deliveries due again: %s\n", replayedNothing(ctx, srv, id, *dead, *waiting, cons))
+		} else if n == 1 {
+			fmt.Fprintln(stdout, "1 delivery due again; a running server delivers it within a second")
 		} else {
 			fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -159,5 +160,48 @@ func TestEventsListNamesUnknownEndpoint(t *testing.T) {
 		if warned := strings.Contains(errOut, "not in this config's webhooks:") && strings.Contains(errOut, "https://shop.example/hook"); warned != tc.warned {
 			t.Errorf("%s: stderr %q; want a word that it is not configured: %v", tc.endpoint, errOut, tc.warned)
 		}
+	}
+}
+
+// A replay says how many deliveries it made due again, in words that fit
+// the count ("1 delivery", "2 deliveries").
+func TestEventsReplayCountsDeliveries(t *testing.T) {
+	t.Parallel()
+	const hook = "  - url: https://shop.example/hook%d\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+	for _, tc := range []struct {
+		endpoints int
+		want      string
+	}{
+		{1, "1 delivery due again;"},
+		{2, "2 deliveries due again;"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			hooks := "webhooks:\n"
+			for i := range tc.endpoints {
+				hooks += fmt.Sprintf(hook, i)
+			}
+			path, srv := migratedRecords(t, hooks)
+			ctx := context.Background()
+			p, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := sqlite.OpenDB(strings.TrimPrefix(srv.cfg.Database, "sqlite:"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.ExecContext(ctx, "UPDATE deliveries SET state = 'dead' WHERE payment_id = ?", p.ID); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runCLI(t, "", "events", "replay", "evt_created_"+p.ID, "--config", path)
+			if code != 0 || !strings.HasPrefix(out, tc.want) {
+				t.Fatalf("exit %d\n%s%s\nwant %q", code, out, errOut, tc.want)
+			}
+		})
 	}
 }
