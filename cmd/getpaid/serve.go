@@ -104,7 +104,17 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 	logged := make(chan struct{})
 	stopLog := context.AfterFunc(ctx, func() {
 		defer close(logged)
-		log.Info("shutting down: finishing requests in flight (10 s at most) and background work")
+		msg := "shutting down: finishing requests in flight (10 s at most) and background work"
+		if len(srv.webhooks) > 0 {
+			// An attempt in flight is bounded by its own timeout, not the
+			// requests' 10 s.
+			timeout := 10 * time.Second
+			if d := srv.cfg.DeliveryTimeout; d != nil {
+				timeout = d.Duration
+			}
+			msg += fmt.Sprintf(", webhook attempts in flight included (%s at most: delivery_timeout)", timeout)
+		}
+		log.Info(msg)
 	})
 	defer func() {
 		if !stopLog() {

@@ -206,6 +206,11 @@ func TestServeLogsStoppedLast(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.Contains(last, "getpaid stopped") {
 		t.Fatalf("the last line is %q, want \"getpaid stopped\":\n%s", last, stderr.String())
 	}
+	// The shutdown line bounds the wait by what bounds it: an attempt in
+	// flight runs for delivery_timeout, not the requests' 10 s.
+	if !strings.Contains(stderr.String(), "webhook attempts in flight included (1s at most: delivery_timeout)") {
+		t.Fatalf("the shutdown line does not say how long a webhook attempt may hold it:\n%s", stderr.String())
+	}
 }
 
 // A request still running when the shutdown's 10 s are over (a broker call
