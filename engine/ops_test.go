@@ -698,3 +698,34 @@ func (e *dummyEnv) reconcileAfter(t *testing.T, now *clock, d time.Duration, opI
 	}
 	return op, p, n
 }
+
+// A process that made a refund at the broker but could not record the
+// answer (its database was away) lives on: the operation another process
+// takes up later says so, not that the process calling the broker stopped.
+func TestUnrecordedAnswerTakenUpElsewhere(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	store := &failingStore{Store: memory.New()}
+	a := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Store: store})
+	ctx := context.Background()
+	p := a.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	store.allow.Store(1) // the reservation is written, the broker's answer is not
+	store.armed.Store(true)
+	if _, err := a.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"}); err == nil {
+		t.Fatal("a refund whose answer was not recorded succeeded")
+	}
+	store.armed.Store(false)
+	page, err := store.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID})
+	if err != nil || len(page.Operations) != 1 || page.Operations[0].State != getpaid.OpSubmitting {
+		t.Fatalf("operations = %+v, %v; want the one refund, submitting", page, err)
+	}
+	// Another process: its dummy broker has no record of the refund.
+	b := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Store: store})
+	op, q, _ := b.reconcileAfter(t, now, 3*time.Minute, page.Operations[0].ID, p.ID)
+	if op.State != getpaid.OpUnknown || q.RefundAsked != q.Amount.Minor {
+		t.Fatalf("after reconciling: %s, asked %d; want unknown with the refund reserved", op.State, q.RefundAsked)
+	}
+	if !strings.Contains(op.Error, "not recorded") || !strings.Contains(op.Error, "database") {
+		t.Fatalf("the operation's error %q does not say its answer was not recorded (a stopped process or the database)", op.Error)
+	}
+}

@@ -225,7 +225,7 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation) error {
 				return false, nil
 			}
 			if o.State == getpaid.OpSubmitting {
-				o.State, o.Error = getpaid.OpUnknown, "the process calling the broker stopped before the answer"
+				o.State, o.Error = getpaid.OpUnknown, "the broker's answer was not recorded: the process calling it stopped, or its database was away"
 			}
 			next := now.Add(e.reconcile.backoff(o.Attempts + 1)) // the first wait came with the doubt
 			if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); !o.Flagged && flag.After(now) && flag.Before(next) {

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,11 +18,27 @@ const paymentCols = `id, order_id, backend, status, amount, currency, locked, ca
 // eventCols are the outbox columns scanEvent reads, in order.
 const eventCols = "id, type, payment_id, order_id, backend, from_status, to_status, amount, currency, captured, refunded, at, cause"
 
-// paymentArgs are p's values in the order of paymentCols.
-func paymentArgs(p *getpaid.Payment) []any {
+// paymentArgs are p's values in the order of paymentCols. The jsonb
+// columns (buyer, redirect) get their JSON text: a Go struct is encoded by
+// pgx only where the server described the parameter as jsonb, which
+// default_query_exec_mode=exec (behind PgBouncer) never asks it to do.
+func paymentArgs(p *getpaid.Payment) ([]any, error) {
+	buyer, err := json.Marshal(p.Buyer)
+	if err != nil {
+		return nil, fmt.Errorf("buyer: %w", err)
+	}
+	var redirect *string // NULL until prepared
+	if p.Redirect != nil {
+		b, err := json.Marshal(p.Redirect)
+		if err != nil {
+			return nil, fmt.Errorf("redirect: %w", err)
+		}
+		r := string(b)
+		redirect = &r
+	}
 	return []any{p.ID, p.OrderID, p.Backend, string(p.Status), p.Amount.Minor, p.Amount.Currency, p.Locked,
-		p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp, p.ExternalID, p.Description, p.Buyer, p.ReturnURL,
-		p.ClientIP, p.Redirect, string(p.Fraud), p.Version, p.CreatedAt, p.UpdatedAt}
+		p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp, p.ExternalID, p.Description, string(buyer), p.ReturnURL,
+		p.ClientIP, redirect, string(p.Fraud), p.Version, p.CreatedAt, p.UpdatedAt}, nil
 }
 
 // scanPayment reads one payments row of paymentCols (after any leading

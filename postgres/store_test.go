@@ -19,6 +19,17 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.DB { return schemaDB{dsn: pgtest.Schema(t)} })
 }
 
+// The README's setting behind PgBouncer in transaction mode
+// (default_query_exec_mode=exec: no prepared statements, parameter types
+// taken from the Go values) runs the same suite: a payment's buyer and
+// redirect once failed to encode there, so no payment could be created.
+func TestConformanceExecMode(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.Run(t, func(t *testing.T) storetest.DB {
+		return schemaDB{dsn: pgtest.With(pgtest.Schema(t), map[string]string{"default_query_exec_mode": "exec"})}
+	})
+}
+
 // schemaDB is one schema of the test database for the conformance suite:
 // every handle is a Store of its own (a pool of its own), as another process
 // would open it.

@@ -63,8 +63,12 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		}
 		asStored(res)
 		f := res.Payment
+		args, err := paymentArgs(f)
+		if err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
-		b.Queue(sqlInsertPayment, append(paymentArgs(f), opts.OneLivePerOrder)...)
+		b.Queue(sqlInsertPayment, append(args, opts.OneLivePerOrder)...)
 		if m := opts.Then; m != nil && m.EventKey != "" {
 			b.Queue(sqlRecordEvent, f.ID, m.EventKey, f.CreatedAt)
 		}
@@ -174,7 +178,11 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	asStored(res)
 	b = &pgx.Batch{}
 	if res.Changed {
-		b.Queue(sqlUpdatePayment, paymentArgs(res.Payment)...)
+		args, err := paymentArgs(res.Payment)
+		if err != nil {
+			return nil, err
+		}
+		b.Queue(sqlUpdatePayment, args...)
 	}
 	queueRows(b, id, res)
 	b.Queue("COMMIT")
