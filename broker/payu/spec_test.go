@@ -111,6 +111,10 @@ func (f *specPayU) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 		_, _ = fmt.Fprintf(w, `{"orderId":%q,"refund":{"refundId":"5000009987","extRefundId":%q,"amount":%q,"currencyCode":%q,"description":%q,"creationDateTime":"2020-07-02T09:19:03.896+02:00","status":"PENDING","statusDateTime":"2020-07-02T09:19:04.013+02:00"},"status":{"statusCode":"SUCCESS","statusDesc":"Refund queued for processing"}}`,
 			specOrder, rf["extRefundId"], rf["amount"], rf["currencyCode"], rf["description"])
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v2_1/orders/"+specOrder+"/refunds":
+		// The OpenAPI's refundRetrieveFinalized example: its amount is
+		// written as a number (example: 10000) though typed string.
+		_, _ = io.WriteString(w, `[{"refundId":"5000000142","extRefundId":"op_refund_1","amount":10000,"description":"Refund for order","creationDateTime":"2020-07-02T09:19:03.896+02:00","currencyCode":"PLN","statusDatetime":"2020-07-02T09:19:04.016+02:00","status":"FINALIZED"}]`)
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, `{"status":{"statusCode":"DATA_NOT_FOUND","severity":"INFO"}}`)
@@ -289,5 +293,28 @@ func TestSpecFakeStatuses(t *testing.T) {
 				t.Fatalf("after the notification: %s", again.Status)
 			}
 		})
+	}
+}
+
+// TestSpecFakeRefundListNumericAmount looks a refund up in the list PayU's
+// OpenAPI shows for GET /api/v2_1/orders/{orderId}/refunds, whose example
+// writes amount as a number.
+func TestSpecFakeRefundListNumericAmount(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&specPayU{t: t, created: http.StatusFound})
+	t.Cleanup(srv.Close)
+	b, err := payu.New(payu.Config{PosID: specPos, SecondKey: specKey, ClientID: specPos, ClientSecret: specSecret, APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &getpaid.Payment{ID: "pay_1", Backend: "payu", Status: getpaid.StatusPaid, Amount: getpaid.MustParseMoney("210.50", "PLN"),
+		Captured: 21050, ExternalID: specOrder}
+	o, err := b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+		Operation: &getpaid.Operation{ID: "op_refund_1", PaymentID: p.ID, Kind: getpaid.OpRefund, Amount: getpaid.MustParseMoney("100.00", "PLN")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Kind != getpaid.KindRefunded || o.Amount != getpaid.MustParseMoney("100.00", "PLN") || o.BrokerRef != "5000000142" {
+		t.Fatalf("refund lookup: %+v", o)
 	}
 }
