@@ -318,3 +318,34 @@ func TestSpecFakeRefundListNumericAmount(t *testing.T) {
 		t.Fatalf("refund lookup: %+v", o)
 	}
 }
+
+// TestSpecFakeRefundCanceled: the documented refund notification with status
+// CANCELED gives the money back to what can be refunded.
+func TestSpecFakeRefundCanceled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &specPayU{t: t, created: http.StatusFound, status: "COMPLETED"}
+	e := specEngine(t, f)
+	p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: "o-1", Backend: "payu_pln", Amount: getpaid.MustParseMoney("155.16", "PLN"), Buyer: getpaid.Buyer{Email: "a@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.HandleCallback(ctx, "payu_pln", specNotify(specOrderNotification(p.ID, "15516", "COMPLETED"))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := `{"orderId":"` + specOrder + `","extOrderId":"` + p.ID + `","refund":{"refundId":"5000009987","amount":"15516","currencyCode":"PLN","status":"CANCELED","statusDateTime":"2014-08-20T19:43:50.222+02:00","reason":"refund","reasonDescription":"on customer’s request","refundDate":"2014-08-20T19:43:50.222+02:00"}}`
+	if _, err := e.HandleCallback(ctx, "payu_pln", specNotify(note)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.Payment(ctx, p.ID)
+	if got.Status != getpaid.StatusPaid || got.Refunded != 0 || got.RefundAsked != 0 {
+		t.Fatalf("after a canceled refund: %s refunded %d asked %d", got.Status, got.Refunded, got.RefundAsked)
+	}
+	if op, err := e.Operation(ctx, res.Operation.ID); err != nil || op.State != getpaid.OpFailed {
+		t.Fatalf("refund operation: %+v %v", op, err)
+	}
+}

@@ -396,3 +396,42 @@ func TestSpecFakeRefundItemRefused(t *testing.T) {
 		t.Fatalf("after a refused refund: %s refunded %d refund asked %d", got.Status, got.Refunded, got.RefundAsked)
 	}
 }
+
+// TestSpecFakeRefundRejected: the documented refund notification with status
+// 1 (rejected) gives the money back to what can be refunded.
+func TestSpecFakeRefundRejected(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &specP24{t: t, status: 2}
+	e := specEngine(t, f)
+	p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: "o-1", Backend: "p24", Amount: getpaid.MustParseMoney("10.00", "PLN"),
+		Buyer: getpaid.Buyer{Email: "buyer@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.HandleCallback(ctx, "p24", jsonCallback(specNotification(p.ID, 1000, 1000))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	uuid, _ := f.refund["refundsUuid"].(string)
+	reqID, _ := f.refund["requestId"].(string)
+	f.mu.Unlock()
+	sign := specSign("orderId", specOrderID, "sessionId", p.ID, "refundsUuid", uuid, "merchantId", specMerchant,
+		"amount", 1000, "currency", "PLN", "status", 1, "crc", specCRC)
+	note := fmt.Sprintf(`{"orderId":%d,"sessionId":%q,"merchantId":%d,"requestId":%q,"refundsUuid":%q,"amount":1000,"currency":"PLN","timestamp":1704103200,"status":1,"sign":%q}`,
+		specOrderID, p.ID, specMerchant, reqID, uuid, sign)
+	if _, err := e.HandleCallback(ctx, "p24", jsonCallback(note)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.Payment(ctx, p.ID)
+	if got.Status != getpaid.StatusPaid || got.Refunded != 0 || got.RefundAsked != 0 {
+		t.Fatalf("after a rejected refund: %s refunded %d asked %d", got.Status, got.Refunded, got.RefundAsked)
+	}
+	if op, err := e.Operation(ctx, res.Operation.ID); err != nil || op.State != getpaid.OpFailed {
+		t.Fatalf("refund operation: %+v %v", op, err)
+	}
+}
