@@ -38,11 +38,41 @@ type wireOrder struct {
 }
 
 type wireRefund struct {
-	RefundID     string `json:"refundId"`
-	ExtRefundID  string `json:"extRefundId"`
-	Amount       string `json:"amount"`
-	CurrencyCode string `json:"currencyCode"`
-	Status       string `json:"status"`
+	RefundID     string     `json:"refundId"`
+	ExtRefundID  string     `json:"extRefundId"`
+	Amount       amountText `json:"amount"`
+	CurrencyCode string     `json:"currencyCode"`
+	Status       string     `json:"status"`
+}
+
+// amountText is a refund amount as PayU writes it: a string of digits, as
+// its OpenAPI types every amount, or a bare JSON integer, as the same
+// document's examples of the refund list show it (refundRetrieveFinalized,
+// refundRetrievePending, refundRetrieveCanceled: "example: 10000"). Either
+// way the text is kept and ParseAmount checks it.
+type amountText string
+
+// UnmarshalJSON accepts a JSON string or a JSON number written with digits
+// only; anything else (a fraction, an exponent, a sign) is an error.
+func (a *amountText) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = amountText(s)
+		return nil
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("amount %s is neither a string nor a whole number", b)
+		}
+	}
+	*a = amountText(b)
+	return nil
 }
 
 // notification is an order or a refund notification body.
@@ -205,7 +235,7 @@ func refundFact(paymentID, orderID string, r *wireRefund) (*getpaid.Observation,
 	default:
 		return nil, fmt.Errorf("payu: %w: unknown refund status %q", getpaid.ErrMalformedCallback, r.Status)
 	}
-	m, err := ParseAmount(r.Amount, r.CurrencyCode)
+	m, err := ParseAmount(string(r.Amount), r.CurrencyCode)
 	if err != nil {
 		return nil, fmt.Errorf("payu: %w: refund amount: %v", getpaid.ErrMalformedCallback, err)
 	}

@@ -154,7 +154,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		r.Status = RefundPending
 	}
 	if r.Amount == "" {
-		r.Amount = wire
+		r.Amount = amountText(wire)
 	}
 	if r.CurrencyCode == "" {
 		r.CurrencyCode = amount.Currency

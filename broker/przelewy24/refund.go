@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -69,8 +70,9 @@ func (b *Broker) orderID(ctx context.Context, p *getpaid.Payment) (int64, error)
 // Refund asks for one refund through the batch endpoint (POST
 // /api/v1/transaction/refund) with requestId and refundsUuid derived from the
 // operation id and urlStatus = getpaid's callback URL (or refund_notify_url).
-// The result is refund_started; the refund notification, or FetchOperation,
-// finishes it. A repeat that Przelewy24 answers 400 "Request already exists"
+// The result is refund_started, unless the 201 answer's item says the attempt
+// failed (status false): a refusal, nothing refunded. The refund
+// notification, or FetchOperation, finishes it. A repeat that Przelewy24 answers 400 "Request already exists"
 // (or "Concurrent call") was accepted before: the refund is looked up and
 // reported as it stands, or in doubt when the lookup does not show it yet.
 func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpaid.Observation, error) {
@@ -107,7 +109,8 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 			"description": truncate("Refund "+p.ID, maxRefundDesc),
 		}},
 	}
-	err = b.call(ctx, "przelewy24: refund", http.MethodPost, "/transaction/refund", in, nil)
+	var out refundAnswer
+	err = b.call(ctx, "przelewy24: refund", http.MethodPost, "/transaction/refund", in, &out)
 	if alreadyExists(err) {
 		// Przelewy24 has this request: the refund was made, or is being made.
 		obs, ferr := b.fetchRefund(ctx, p, req.OperationID, orderID)
@@ -120,11 +123,45 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	if err != nil {
 		return nil, err
 	}
+	if msg, refused := out.refused(); refused {
+		// Przelewy24 answered the request but says the attempt failed:
+		// nothing was refunded (its 409 carries the same items).
+		return nil, &getpaid.BrokerError{Op: "przelewy24: refund", Err: fmt.Errorf("refund refused: %s", msg)}
+	}
 	return &getpaid.Observation{
 		PaymentID: p.ID, ExternalID: strconv.FormatInt(orderID, 10), EventID: "refund-start:" + uuid,
 		Kind: getpaid.KindRefundStarted, Amount: amount, BrokerStatus: "refund requested",
 		OperationID: req.OperationID,
 	}, nil
+}
+
+// refundAnswer is the 201 answer of transaction/refund: "data" holds one
+// result per refund asked (Przelewy24 OpenAPI TransactionRefund201Item:
+// status "Was refund attempt successful?", message its text).
+type refundAnswer struct {
+	Data json.RawMessage `json:"data"`
+}
+
+// refused reports an item whose status is false, with its message. Items
+// without a status, or a "data" of another shape, are taken as accepted: the
+// 2xx says the refund was created.
+func (a *refundAnswer) refused() (string, bool) {
+	var items []struct {
+		Status  *bool  `json:"status"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(a.Data, &items) != nil {
+		return "", false
+	}
+	for _, it := range items {
+		if it.Status != nil && !*it.Status {
+			if it.Message == "" {
+				return "status false", true
+			}
+			return it.Message, true
+		}
+	}
+	return "", false
 }
 
 // alreadyExists reports Przelewy24's answer to a repeated refund request:
