@@ -21,7 +21,7 @@ import (
 // SignatureHeader carries the callback's HMAC.
 const SignatureHeader = "Dummy-Signature"
 
-// DefaultCurrencies are accepted when Config.Currencies is empty.
+// defaultCurrencies are accepted when Config.Currencies is empty.
 var defaultCurrencies = []string{"PLN", "EUR", "USD", "GBP", "JPY"}
 
 // Config configures the dummy broker.

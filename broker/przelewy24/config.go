@@ -22,9 +22,13 @@ const (
 	SandboxURL    = "https://sandbox.przelewy24.pl"
 )
 
-// DefaultCurrencies are the currencies Przelewy24 accepts per getpaid-przelewy24
-// (HRK left out: it is no longer in circulation).
-var DefaultCurrencies = []string{"PLN", "EUR", "GBP", "CZK", "USD", "BGN", "DKK", "HUF", "NOK", "SEK", "CHF", "RON"}
+// defaultCurrencies are the currencies Przelewy24 accepts per
+// getpaid-przelewy24 (HRK left out: it is no longer in circulation).
+var defaultCurrencies = []string{"PLN", "EUR", "GBP", "CZK", "USD", "BGN", "DKK", "HUF", "NOK", "SEK", "CHF", "RON"}
+
+// DefaultCurrencies returns the currencies accepted when Config.Currencies
+// is empty (a copy: changing it changes no backend).
+func DefaultCurrencies() []string { return slices.Clone(defaultCurrencies) }
 
 // languages Przelewy24 accepts in register.
 var languages = []string{"bg", "cs", "de", "en", "es", "fr", "hr", "hu", "it", "nl", "pl", "pt", "se", "sk", "ro"}
@@ -117,7 +121,7 @@ func New(cfg Config) (*Broker, error) {
 		errs = append(errs, errors.New("api_key is required"))
 	}
 	if len(cfg.Currencies) == 0 {
-		cfg.Currencies = DefaultCurrencies
+		cfg.Currencies = DefaultCurrencies()
 	}
 	cfg.Currencies = slices.Clone(cfg.Currencies)
 	for _, c := range cfg.Currencies {

@@ -85,7 +85,7 @@ func TestNewDefaults(t *testing.T) {
 			if b.cfg.Language != "pl" || b.cfg.Country != "PL" || b.client == nil {
 				t.Errorf("defaults not filled: %+v", b.cfg)
 			}
-			if !slices.Equal(b.Currencies(), DefaultCurrencies) {
+			if !slices.Equal(b.Currencies(), DefaultCurrencies()) {
 				t.Errorf("currencies %v", b.Currencies())
 			}
 		})
@@ -167,5 +167,20 @@ func TestAPIURLGivenWithAPIPath(t *testing.T) {
 		if !strings.HasPrefix(prep.Redirect.URL, e.sim.URL()+"/trnRequest/") {
 			t.Fatalf("api_url %q: buyer sent to %s", suffix, prep.Redirect.URL)
 		}
+	}
+}
+
+// DefaultCurrencies hands out a copy: a caller changing it changes neither
+// the next copy nor a backend built with the defaults.
+func TestDefaultCurrenciesIsACopy(t *testing.T) {
+	t.Parallel()
+	b, err := New(Config{MerchantID: 1, CRC: "crc", APIKey: "key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultCurrencies()
+	d[0] = "XXX"
+	if DefaultCurrencies()[0] != "PLN" || b.Currencies()[0] != "PLN" {
+		t.Fatalf("changing a copy changed the defaults: %v, backend %v", DefaultCurrencies(), b.Currencies())
 	}
 }
