@@ -408,6 +408,16 @@ func TestSpecFakeRequests(t *testing.T) {
 			if a, ok := rin[0]["amount"].(json.Number); !ok || a.String() != "20.00" {
 				t.Errorf("refund body %v: want amount 20.00 as a number", rin[0])
 			}
+			// Tpay's CHARGEBACK notification of that refund is acknowledged
+			// and counted once with the refund's answer.
+			cbBody, ch := fake.notification(t, tx, "CHARGEBACK", "20.00", "demo")
+			if code, ans := post(t, f, tx.notifyURL, cbBody, ch); code != http.StatusOK || ans != "TRUE" {
+				t.Fatalf("CHARGEBACK answered %d %q", code, ans)
+			}
+			after, err := f.store.Payment(context.Background(), p.ID)
+			if err != nil || after.Refunded != 2000 || after.Captured != 12345 {
+				t.Fatalf("after refund and its CHARGEBACK: %+v (%v)", after, err)
+			}
 		})
 	}
 }
