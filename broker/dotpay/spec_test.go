@@ -187,7 +187,7 @@ func TestSpecDotpayFormAndURLC(t *testing.T) {
 			t.Parallel()
 			f := newSpecFlow(t, func(c *dotpay.Config) { c.Method = method })
 			p, err := f.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: "o-1", Backend: "dotpay",
-				Amount: getpaid.Money{Minor: 12300, Currency: "PLN"}, Description: "Zamówienie <1> & więcej / A/B",
+				Amount: getpaid.Money{Minor: 12300, Currency: "PLN"}, Description: "Zamówienie <1> & więcej / A/B \"x\" 😀",
 				Buyer: getpaid.Buyer{Email: "jan@example.com", FirstName: "Jan", LastName: "Kowalski", Language: "pl"}})
 			if err != nil {
 				t.Fatal(err)
