@@ -418,6 +418,13 @@ func TestSpecFakeRequests(t *testing.T) {
 			if err != nil || after.Refunded != 2000 || after.Captured != 12345 {
 				t.Fatalf("after refund and its CHARGEBACK: %+v (%v)", after, err)
 			}
+			// One token (expires_in 7200) serves every call.
+			fake.mu.Lock()
+			tokens := fake.tokens
+			fake.mu.Unlock()
+			if tokens != 1 {
+				t.Errorf("%d OAuth tokens fetched, want 1", tokens)
+			}
 		})
 	}
 }
