@@ -135,16 +135,14 @@ func TestSpecTransferujFormAndNotification(t *testing.T) {
 			}
 
 			notify := func(body []byte, jws string) (int, string) {
-				u, err := url.Parse(result)
+				req, err := http.NewRequest(http.MethodPost, result, bytes.NewReader(body))
 				if err != nil {
 					t.Fatal(err)
 				}
-				req, _ := http.NewRequest(http.MethodPost, result, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				if jws != "" {
 					req.Header.Set("X-JWS-Signature", jws)
 				}
-				_ = u
 				res, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -179,9 +177,6 @@ func TestSpecTransferujFormAndNotification(t *testing.T) {
 			}
 			if again, _ := f.store.Payment(context.Background(), p.ID); again.Version != paid.Version {
 				t.Fatalf("a repeated notification changed the payment")
-			}
-			if !strings.HasPrefix(result, "http") {
-				t.Fatalf("result url %q", result)
 			}
 		})
 	}
