@@ -74,7 +74,9 @@ func (b *Broker) Prepare(_ context.Context, req *getpaid.PrepareRequest) (*getpa
 	if l := strings.ToLower(p.Buyer.Language); slices.Contains(languages, l) {
 		params["lang"] = l
 	}
-	if e := clean(p.Buyer.Email, maxEmail); e != "" {
+	// Optional: an address too long for the form is left out, not cut
+	// into another address.
+	if e := clean(p.Buyer.Email, maxEmail+1); e != "" && utf8.RuneCountInString(e) <= maxEmail {
 		params["email"] = e
 	}
 	if n := personName(p.Buyer.FirstName); n != "" {

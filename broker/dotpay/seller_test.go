@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -115,8 +116,7 @@ func TestRefundErrorClassification(t *testing.T) {
 			_, _ = w.Write([]byte(`{"detail":"no"}`))
 		}
 	}
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
+	refused := refusedURL(t)
 	tests := []struct {
 		name                string
 		handler             http.HandlerFunc
@@ -137,7 +137,7 @@ func TestRefundErrorClassification(t *testing.T) {
 				_ = conn.Close()
 			}
 		}, "", true, true},
-		{"connection refused", nil, closed.URL, true, false},
+		{"connection refused", nil, refused, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,4 +201,25 @@ func TestFetchOperationMapping(t *testing.T) {
 		Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpCapture}}); !errors.Is(err, getpaid.ErrNotSupported) {
 		t.Errorf("a capture: %v", err)
 	}
+}
+
+// refusedURL is the URL of a port nothing listens on. It is taken on
+// 127.0.0.2 where the platform allows it: a port closed on 127.0.0.1 may be
+// handed at once to another test's server (httptest listens there), and the
+// request would reach it.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	for _, host := range []string{"127.0.0.2", "127.0.0.1"} {
+		l, err := net.Listen("tcp", host+":0")
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return "http://" + addr
+	}
+	t.Fatal("no loopback address to listen on")
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -24,6 +25,13 @@ const (
 	StatusError    = "error"   // over- or underpaid, awaiting the merchant
 	StatusCanceled = "canceled"
 )
+
+// languages are the values of a transaction's lang, and maxPhone the
+// longest payer.phone, that Tpay takes (tpay-openapi-php
+// Model/Fields/Transaction/Lang.php and Model/Fields/Address/Phone.php).
+var languages = []string{"en", "pl", "de", "fr", "ru", "it", "es"}
+
+const maxPhone = 30
 
 // transaction is Tpay's transaction object, as POST /transactions and
 // GET /transactions/{id} answer it.
@@ -102,10 +110,12 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	}
 	in := createRequest{
 		Amount: amount, Currency: p.Amount.Currency, Description: truncate(desc, 128), HiddenDescription: p.ID,
-		Payer: payer{Email: p.Buyer.Email, Name: truncate(name, 255), Phone: p.Buyer.Phone, IP: req.ClientIP},
+		Payer: payer{Email: p.Buyer.Email, Name: truncate(name, 255), IP: req.ClientIP},
 	}
-	switch l := strings.ToLower(p.Buyer.Language); l {
-	case "pl", "en":
+	if utf8.RuneCountInString(p.Buyer.Phone) <= maxPhone {
+		in.Payer.Phone = p.Buyer.Phone // optional: one Tpay would refuse is left out
+	}
+	if l := strings.ToLower(p.Buyer.Language); slices.Contains(languages, l) {
 		in.Lang = l
 	}
 	in.Callbacks.PayerURLs.Success = env.SuccessURL(p.ID)

@@ -176,7 +176,9 @@ func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 	return []getpaid.PanelSetting{
 		{Name: "Merchant id (merchant_id)", Value: strconv.Itoa(b.cfg.MerchantID)},
 		{Name: "Security code (security_code)", Value: "copy from the panel: Settings > Notifications > Security code"},
-		{Name: "Notification URL (sent with every form as result_url/wyn_url)", Value: env.CallbackURL()},
+		// Tpay takes result_url only when the panel allows overriding the
+		// notification URL (support.tpay.com, form parameter table).
+		{Name: "Notification URL (sent with every form as result_url/wyn_url)", Value: "Settings > Notifications: allow overriding the notification URL, or set it there to " + env.CallbackURL()},
 		{Name: "Return URLs", Value: "none in the panel: return_url and return_error_url are sent per payment (getpaid's /success/ and /failure/{payment id})"},
 		{Name: "Form md5sum", Value: b.cfg.MD5Variant + " (md5_variant)"},
 		{Name: "Notification certificates trusted from", Value: b.jws.Prefix() + " (root " + b.jws.Prefix() + tpaynotify.RootCertPath + ")"},

@@ -88,8 +88,8 @@ func (b *Broker) Prepare(_ context.Context, req *getpaid.PrepareRequest) (*getpa
 		names["return_url"]:       env.SuccessURL(p.ID),
 		names["return_error_url"]: env.FailureURL(p.ID),
 	}
-	if p.Buyer.Email != "" {
-		f["email"] = truncate(p.Buyer.Email, 64)
+	if e := p.Buyer.Email; e != "" && utf8.RuneCountInString(e) <= 64 {
+		f["email"] = e // optional; a longer one is left out, not cut into another address
 	}
 	if name := strings.TrimSpace(p.Buyer.FirstName + " " + p.Buyer.LastName); name != "" && b.cfg.MD5Variant == VariantJoined {
 		f[names["name"]] = truncate(name, 64)

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,6 +103,7 @@ type createRequest struct {
 	Payer             struct {
 		Email string `json:"email"`
 		Name  string `json:"name"`
+		Phone string `json:"phone"`
 	} `json:"payer"`
 	Callbacks struct {
 		PayerURLs struct {
@@ -142,6 +144,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	case strings.TrimSpace(in.Payer.Name) == "":
 		writeJSON(w, http.StatusBadRequest, failed("field_value_invalid", "Payer name is required", "payer.name"))
+		return
+	case len([]rune(in.Payer.Phone)) > 30:
+		writeJSON(w, http.StatusBadRequest, failed("field_value_invalid", "Payer phone is longer than 30 characters", "payer.phone"))
+		return
+	case in.Lang != "" && !slices.Contains([]string{"en", "pl", "de", "fr", "ru", "it", "es"}, in.Lang):
+		writeJSON(w, http.StatusBadRequest, failed("field_value_invalid", "Language not supported", "lang"))
 		return
 	}
 	for _, u := range []string{in.Callbacks.Notification.URL, in.Callbacks.PayerURLs.Success, in.Callbacks.PayerURLs.Error} {
