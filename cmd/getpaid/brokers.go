@@ -17,7 +17,7 @@ import (
 func przelewy24Kind() backendKind {
 	return backendKind{
 		title:      "Przelewy24",
-		currencies: przelewy24.DefaultCurrencies,
+		currencies: przelewy24.DefaultCurrencies(),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg przelewy24.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {
