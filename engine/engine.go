@@ -76,6 +76,7 @@ type Engine struct {
 	consumers []Consumer
 	names     []string
 	subs      []getpaid.Subscription
+	unnamed   int // listeners added by OnEvent, which names them by place
 
 	dispatcher  *dispatcher
 	closing     sync.Once

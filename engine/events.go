@@ -63,12 +63,15 @@ func DefaultSchedule() []time.Duration {
 		2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 }
 
-// OnEvent adds a listener, named by its place ("listener:1", "listener:2",
-// ...): add listeners in the same order at every start, before serving
-// traffic, or name them with OnEventNamed.
+// OnEvent adds a listener, named by its place among the unnamed listeners
+// (Config.Listeners first, then OnEvent calls: "listener:1", "listener:2",
+// ...; consumers and named listeners beside them do not count): add them in
+// the same order at every start, before serving traffic, or name them with
+// OnEventNamed.
 func (e *Engine) OnEvent(l Listener) {
 	e.mu.Lock()
-	n := len(e.consumers) + 1
+	e.unnamed++
+	n := e.unnamed
 	e.mu.Unlock()
 	e.AddConsumer(ListenerConsumer(fmt.Sprint(n), l))
 }
