@@ -30,7 +30,11 @@ type EventFilter interface {
 }
 
 // Listener receives outbox events in-process. An error (or a panic) leaves
-// the event to be delivered again on the retry schedule.
+// the event to be delivered again on the retry schedule. ctx ends after
+// Config.DeliveryTimeout (10 s by default), and the attempt then counts as
+// failed; a listener that ignores ctx and never returns keeps one of its
+// Config.DeliveriesInFlight until it does, and once all are kept it gets no
+// more events (they wait, pending) while other listeners go on.
 type Listener func(ctx context.Context, ev getpaid.Event) error
 
 // ListenerConsumer makes a listener a consumer called name ("listener:"
