@@ -57,3 +57,29 @@ func TestActionAmountRefusedWithItsReason(t *testing.T) {
 		t.Errorf("refused requests recorded operations: %+v (%v)", ops, err)
 	}
 }
+
+// A refused release or cancel does not say it was "of 0.00 PLN": neither
+// takes an amount.
+func TestRefusedReleaseNamesNoAmount(t *testing.T) {
+	t.Parallel()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	ctx := context.Background()
+	paid := e.pay("o-rel-paid", "100.00", "paid", getpaid.StatusPaid)
+	cases := []struct {
+		name string
+		act  func(context.Context, getpaid.ActionRequest) (*getpaid.ActionResult, error)
+	}{
+		{"release", e.eng.Release},
+		{"cancel", e.eng.Cancel},
+	}
+	for _, c := range cases {
+		_, err := c.act(ctx, getpaid.ActionRequest{PaymentID: paid.ID})
+		if !errors.Is(err, getpaid.ErrForbiddenTransition) {
+			t.Errorf("%s of a paid payment: %v, want ErrForbiddenTransition", c.name, err)
+			continue
+		}
+		if strings.Contains(err.Error(), " of 0.00 PLN") {
+			t.Errorf("%s: %q names an amount it never took", c.name, err)
+		}
+	}
+}

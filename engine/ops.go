@@ -127,6 +127,9 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		}
 	}
 	if err != nil {
+		if kind == getpaid.OpRelease || kind == getpaid.OpCancel { // they take no amount
+			return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
+		}
 		return nil, fmt.Errorf("%s %s of %s: %w", op, p.ID, rec.Amount, err)
 	}
 	rec, p = up.Operation, up.Payment
