@@ -134,11 +134,15 @@ type DeliveryPage struct {
 // and so its place in the schedule, stay; one in flight (leased) is left
 // alone.
 type ReplayRequest struct {
-	EventID  string
+	EventID string
+	// Consumer is a consumer's name as its deliveries carry it:
+	// "listener:NAME" for a listener added with OnEventNamed("NAME", ...),
+	// "webhook:URL" for an endpoint.
 	Consumer string
 	DeadOnly bool
 	Waiting  bool
-	Now      time.Time
+	// Now is the store's clock; the engine's Replay sets it from its own.
+	Now time.Time
 }
 
 // Names reports whether the replay request r names d: a delivery that is not

@@ -176,7 +176,8 @@ func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
 // payments waiting past their backend's deadline, and polls the brokers of
 // the others that have waited more than two minutes for a notification
 // (within three days of their creation). Event delivery runs on its own from
-// New to Close. Run returns when ctx ends.
+// New to Close. An interval of 0 (or less) means 30 s. Run returns when ctx
+// ends.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = 30 * time.Second

@@ -19,7 +19,8 @@ type Config struct {
 	Store    getpaid.Store
 	Registry *getpaid.Registry
 	// BaseURL is the absolute URL where the getpaid HTTP handler is mounted
-	// ("https://shop.example/payments"); callback and return URLs hang off it.
+	// ("https://shop.example/payments"; no query, fragment or user);
+	// callback and return URLs hang off it.
 	BaseURL string
 	// OneLivePaymentPerOrder refuses a new payment for an order that already
 	// has one that is neither failed nor cancelled. Off by default: a retry
@@ -76,6 +77,7 @@ type Engine struct {
 	consumers []Consumer
 	names     []string
 	subs      []getpaid.Subscription
+	unnamed   int // listeners added by OnEvent, which names them by place
 
 	dispatcher  *dispatcher
 	closing     sync.Once
@@ -100,6 +102,10 @@ func New(cfg Config) (*Engine, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("engine: Config.BaseURL %q must be an absolute http(s) URL", cfg.BaseURL)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		// Callback and return URLs append a path to it.
+		return nil, fmt.Errorf("engine: Config.BaseURL %q must have no query, fragment or user", cfg.BaseURL)
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -99,6 +99,12 @@ func TestConfigRequired(t *testing.T) {
 		"no store":          {Registry: reg, BaseURL: "https://x.example"},
 		"no registry":       {Store: memory.New(), BaseURL: "https://x.example"},
 		"relative base URL": {Store: memory.New(), Registry: reg, BaseURL: "/payments"},
+		// Callback and return URLs are the base URL with a path appended:
+		// after a query or a fragment that path would be lost to brokers.
+		"base URL with a query":    {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments?shop=1"},
+		"base URL with a bare ?":   {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments?"},
+		"base URL with a fragment": {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments#top"},
+		"base URL with a user":     {Store: memory.New(), Registry: reg, BaseURL: "https://shop:secret@x.example/payments"},
 	} {
 		if _, err := engine.New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)

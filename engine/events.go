@@ -30,7 +30,11 @@ type EventFilter interface {
 }
 
 // Listener receives outbox events in-process. An error (or a panic) leaves
-// the event to be delivered again on the retry schedule.
+// the event to be delivered again on the retry schedule. ctx ends after
+// Config.DeliveryTimeout (10 s by default), and the attempt then counts as
+// failed; a listener that ignores ctx and never returns keeps one of its
+// Config.DeliveriesInFlight until it does, and once all are kept it gets no
+// more events (they wait, pending) while other listeners go on.
 type Listener func(ctx context.Context, ev getpaid.Event) error
 
 // ListenerConsumer makes a listener a consumer called name ("listener:"
@@ -63,12 +67,15 @@ func DefaultSchedule() []time.Duration {
 		2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 }
 
-// OnEvent adds a listener, named by its place ("listener:1", "listener:2",
-// ...): add listeners in the same order at every start, before serving
-// traffic, or name them with OnEventNamed.
+// OnEvent adds a listener, named by its place among the unnamed listeners
+// (Config.Listeners first, then OnEvent calls: "listener:1", "listener:2",
+// ...; consumers and named listeners beside them do not count): add them in
+// the same order at every start, before serving traffic, or name them with
+// OnEventNamed.
 func (e *Engine) OnEvent(l Listener) {
 	e.mu.Lock()
-	n := len(e.consumers) + 1
+	e.unnamed++
+	n := e.unnamed
 	e.mu.Unlock()
 	e.AddConsumer(ListenerConsumer(fmt.Sprint(n), l))
 }

@@ -25,6 +25,7 @@ func Example() {
 	// Step 2: choose the enabled backends. Step 3: give each its settings.
 	d, _ := dummy.New(dummy.Config{Secret: "change-me"})
 	registry, _ := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Title: "Test payments", Broker: d})
+	defer registry.Close() // after eng.Close: stops the backends' background work
 
 	// Step 5: tell getpaid how to read an order.
 	orders := getpaid.OrderSourceFunc(func(ctx context.Context, id string) (*getpaid.Order, error) {

@@ -127,6 +127,9 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		}
 	}
 	if err != nil {
+		if kind == getpaid.OpRelease || kind == getpaid.OpCancel { // they take no amount
+			return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
+		}
 		return nil, fmt.Errorf("%s %s of %s: %w", op, p.ID, rec.Amount, err)
 	}
 	rec, p = up.Operation, up.Payment
@@ -163,7 +166,14 @@ func actionAmount(kind getpaid.OperationKind, p *getpaid.Payment, asked *getpaid
 		}
 		return p.Money(p.Captured - p.Refunded - p.RefundAsked), nil
 	}
-	if asked.Currency != p.Amount.Currency || asked.Minor <= 0 {
+	if asked.Currency != p.Amount.Currency {
+		in := "has no currency"
+		if asked.Currency != "" {
+			in = "is in " + asked.Currency
+		}
+		return getpaid.Money{}, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("%s: the payment is in %s", in, p.Amount.Currency), Err: getpaid.ErrInvalidAmount}
+	}
+	if asked.Minor <= 0 {
 		return getpaid.Money{}, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("must be more than zero, in %s", p.Amount.Currency), Err: getpaid.ErrInvalidAmount}
 	}
 	return *asked, nil

@@ -45,6 +45,15 @@
 // The schema is embedded (migrations/*.sql) and applied by Open; Migrate
 // applies it alone, for a "getpaid migrate" command.
 //
+// Beside the database file (PATH) and SQLite's own PATH-wal and PATH-shm,
+// Open leaves two small files that outlive Close: PATH.migrate-lock (Unix:
+// migrations of one file wait for each other across processes) and
+// PATH-getpaid (Linux: how Stores sharing the file learn of each other, for
+// the cache). They hold no payment data and a copy of the database needs
+// neither; delete them only with the database, never while a process has it
+// open (a Store opening a fresh PATH-getpaid would not see the others and
+// would serve reads from a cache they do not keep).
+//
 // BenchmarkLifecycle measures this store's own workload:
 //
 //	go test -run '^$' -bench Lifecycle -benchtime 3s ./sqlite/
