@@ -98,18 +98,21 @@ type PaymentJSON struct {
 	Refunded string         `json:"refunded"`
 	// Advance is money the broker holds that does not match the payment,
 	// awaiting an operator's decision ("0.00" normally).
-	Advance     string               `json:"advance"`
-	Backend     string               `json:"backend"`
-	ExternalID  string               `json:"external_id,omitempty"`
-	Description string               `json:"description,omitempty"`
-	ReturnURL   string               `json:"return_url,omitempty"`
-	Redirect    *getpaid.Redirect    `json:"redirect,omitempty"`
-	CreatedAt   time.Time            `json:"created_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
-	History     []getpaid.Transition `json:"history,omitempty"`
+	Advance     string            `json:"advance"`
+	Backend     string            `json:"backend"`
+	ExternalID  string            `json:"external_id,omitempty"`
+	Description string            `json:"description,omitempty"`
+	ReturnURL   string            `json:"return_url,omitempty"`
+	Redirect    *getpaid.Redirect `json:"redirect,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	// History is the payment's status changes, on its own page (an array
+	// there, never left out; not in listings).
+	History []getpaid.Transition `json:"history,omitzero"`
 	// Operations are the payment's money operations, newest first (on the
-	// payment's own page and in the answers of its actions).
-	Operations []*OperationJSON `json:"operations,omitempty"`
+	// payment's own page and in the answers of its actions: an array
+	// there, [] when there are none; not in listings).
+	Operations []*OperationJSON `json:"operations,omitzero"`
 	// Operation is the one an action created or found by its key.
 	Operation *OperationJSON `json:"operation,omitempty"`
 }
