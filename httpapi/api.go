@@ -62,8 +62,16 @@ type BackendJSON struct {
 	Currencies []string `json:"currencies"`
 }
 
+// listBackends answers GET /api/v1/backends?currency=: the backends, those
+// accepting currency when it is given. Its query is read as every
+// listing's is: an unknown parameter, or currency given twice, is refused.
 func (h *Handler) listBackends(w http.ResponseWriter, r *http.Request) {
-	cur := r.URL.Query().Get("currency")
+	q, err := query(r, "currency")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	cur := q.Get("currency")
 	if cur != "" && !getpaid.KnownCurrency(cur) {
 		h.writeError(w, r, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", cur), Err: getpaid.ErrUnknownCurrency}, "")
 		return
