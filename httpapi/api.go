@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -92,6 +93,11 @@ type CreateRequest struct {
 	Description string        `json:"description"`
 	Buyer       getpaid.Buyer `json:"buyer"`
 	ReturnURL   string        `json:"return_url"`
+	// ClientIP is the buyer's IP address (no port), for brokers that want
+	// it (PayU's customerIp). A shop's server creates payments, so the
+	// request's own address is the shop's: it is used only when this is
+	// left out.
+	ClientIP string `json:"client_ip"`
 }
 
 // PaymentJSON is a payment as the API shows it. Amounts are decimal strings.
@@ -158,7 +164,7 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.svc.Pay(r.Context(), getpaid.PayRequest{
 		OrderID: req.OrderID, Backend: req.Backend, Amount: amount, Description: req.Description,
-		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: h.ClientIP(r),
+		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: cmp.Or(req.ClientIP, h.ClientIP(r)),
 	})
 	if err != nil {
 		id := ""
