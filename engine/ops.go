@@ -571,7 +571,13 @@ func (e *Engine) replay(ctx context.Context, paymentID, key, hash string) (res *
 	}
 	op := page.Operations[0]
 	if op.RequestHash != hash {
-		return nil, &getpaid.FieldError{Field: "Idempotency-Key", Reason: fmt.Sprintf("already used for another request (%s %s)", op.Kind, op.Amount), Err: getpaid.ErrInvalidRequest}, true
+		asked := fmt.Sprintf("%s %s", op.Kind, op.Amount)
+		if (op.Kind == getpaid.OpCapture || op.Kind == getpaid.OpRefund) && op.RequestHash == getpaid.RequestHash(op.Kind, nil) {
+			// asked with no amount: not the same request as one naming
+			// that amount, which the reason must not seem to be
+			asked = fmt.Sprintf("%s of the whole amount, %s", op.Kind, op.Amount)
+		}
+		return nil, &getpaid.FieldError{Field: "Idempotency-Key", Reason: "already used for another request (" + asked + ")", Err: getpaid.ErrInvalidRequest}, true
 	}
 	switch op.State {
 	case getpaid.OpSubmitting:

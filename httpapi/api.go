@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -62,8 +63,16 @@ type BackendJSON struct {
 	Currencies []string `json:"currencies"`
 }
 
+// listBackends answers GET /api/v1/backends?currency=: the backends, those
+// accepting currency when it is given. Its query is read as every
+// listing's is: an unknown parameter, or currency given twice, is refused.
 func (h *Handler) listBackends(w http.ResponseWriter, r *http.Request) {
-	cur := r.URL.Query().Get("currency")
+	q, err := query(r, "currency")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	cur := q.Get("currency")
 	if cur != "" && !getpaid.KnownCurrency(cur) {
 		h.writeError(w, r, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", cur), Err: getpaid.ErrUnknownCurrency}, "")
 		return
@@ -84,6 +93,11 @@ type CreateRequest struct {
 	Description string        `json:"description"`
 	Buyer       getpaid.Buyer `json:"buyer"`
 	ReturnURL   string        `json:"return_url"`
+	// ClientIP is the buyer's IP address (no port), for brokers that want
+	// it (PayU's customerIp). A shop's server creates payments, so the
+	// request's own address is the shop's: it is used only when this is
+	// left out.
+	ClientIP string `json:"client_ip"`
 }
 
 // PaymentJSON is a payment as the API shows it. Amounts are decimal strings.
@@ -98,18 +112,21 @@ type PaymentJSON struct {
 	Refunded string         `json:"refunded"`
 	// Advance is money the broker holds that does not match the payment,
 	// awaiting an operator's decision ("0.00" normally).
-	Advance     string               `json:"advance"`
-	Backend     string               `json:"backend"`
-	ExternalID  string               `json:"external_id,omitempty"`
-	Description string               `json:"description,omitempty"`
-	ReturnURL   string               `json:"return_url,omitempty"`
-	Redirect    *getpaid.Redirect    `json:"redirect,omitempty"`
-	CreatedAt   time.Time            `json:"created_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
-	History     []getpaid.Transition `json:"history,omitempty"`
+	Advance     string            `json:"advance"`
+	Backend     string            `json:"backend"`
+	ExternalID  string            `json:"external_id,omitempty"`
+	Description string            `json:"description,omitempty"`
+	ReturnURL   string            `json:"return_url,omitempty"`
+	Redirect    *getpaid.Redirect `json:"redirect,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	// History is the payment's status changes, on its own page (an array
+	// there, never left out; not in listings).
+	History []getpaid.Transition `json:"history,omitzero"`
 	// Operations are the payment's money operations, newest first (on the
-	// payment's own page and in the answers of its actions).
-	Operations []*OperationJSON `json:"operations,omitempty"`
+	// payment's own page and in the answers of its actions: an array
+	// there, [] when there are none; not in listings).
+	Operations []*OperationJSON `json:"operations,omitzero"`
 	// Operation is the one an action created or found by its key.
 	Operation *OperationJSON `json:"operation,omitempty"`
 }
@@ -147,7 +164,7 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.svc.Pay(r.Context(), getpaid.PayRequest{
 		OrderID: req.OrderID, Backend: req.Backend, Amount: amount, Description: req.Description,
-		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: h.ClientIP(r),
+		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: cmp.Or(req.ClientIP, h.ClientIP(r)),
 	})
 	if err != nil {
 		id := ""

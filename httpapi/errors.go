@@ -99,10 +99,7 @@ func classify(err error) (int, apiError) {
 		e.Operation = operationJSON(oe.Op)
 		switch {
 		case errors.Is(oe.Err, getpaid.ErrOperationFailed):
-			e.Message = "the operation failed: the broker did not carry it out"
-			if oe.Op.Error != "" {
-				e.Message = "the operation failed: " + oe.Op.Error
-			}
+			e.Message = "the operation failed: " + failedWhy(oe.Err)
 		case errors.Is(oe.Err, getpaid.ErrConflict):
 			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation is already "+string(oe.Op.State)
 		}
@@ -133,6 +130,32 @@ func classify(err error) (int, apiError) {
 		return http.StatusBadGateway, apiError{Code: "broker_error", Message: msg}
 	}
 	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
+}
+
+// failedWhy says, in words meant for the client, why an operation failed:
+// what the broker's error in err tells (refused, or not reached, when that
+// failure is in err's chain), else that the broker did not carry it out.
+// The broker's own error (its URL, its raw answer) is not client text: it
+// stays in the operation's "error", for operators.
+func failedWhy(err error) string {
+	var (
+		be *getpaid.BrokerError
+		fe *getpaid.FieldError
+		me *getpaid.MoneyError
+	)
+	switch {
+	case errors.As(err, &fe):
+		return fe.Field + ": " + fe.Reason
+	case errors.As(err, &me):
+		return me.Error()
+	case errors.As(err, &be) && be.Status != 0:
+		return fmt.Sprintf("the broker refused it (HTTP %d)", be.Status)
+	case errors.As(err, &be) && be.Retryable:
+		return "the broker could not be reached, and nothing was done; try again with a new Idempotency-Key"
+	case errors.As(err, &be):
+		return "the broker refused it"
+	}
+	return "the broker did not carry it out (the operation's error says why)"
 }
 
 // classifySentinel maps err by the first sentinel it wraps; 0 if none.

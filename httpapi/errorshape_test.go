@@ -50,6 +50,10 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"unknown version", "POST", "/api/v2/payments", "{}", auth, 404, "not_found", "", "", ""},
 		{"wrong method on payments", "DELETE", "/api/v1/payments", "", auth, 405, "method_not_allowed", "", "GET, HEAD, POST", "DELETE is not allowed on /api/v1/payments (allowed: GET, HEAD, POST)"},
 		{"a query parameter twice", "GET", "/api/v1/payments?status=paid&status=failed", "", auth, 422, "bad_request", "status", "", "more than once"},
+		// the backends listing took only the first currency and ignored
+		// unknown parameters, where every other listing refuses both
+		{"a currency twice on backends", "GET", "/api/v1/backends?currency=PLN&currency=EUR", "", nil, 422, "bad_request", "currency", "", "more than once"},
+		{"unknown parameter on backends", "GET", "/api/v1/backends?curency=PLN", "", nil, 422, "bad_request", "curency", "", "known: currency"},
 		{"an endpoint twice", "POST", "/api/v1/events/retry_waiting?endpoint=a&endpoint=b", "", auth, 422, "bad_request", "endpoint", "", "more than once"},
 		{"wrong method on a payment", "PUT", "/api/v1/payments/" + paid.ID, "{}", auth, 405, "method_not_allowed", "", "GET, HEAD", ""},
 		{"wrong method on backends", "POST", "/api/v1/backends", "{}", nil, 405, "method_not_allowed", "", "GET, HEAD", ""},

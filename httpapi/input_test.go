@@ -167,6 +167,11 @@ func TestBodyErrorsSayWhatIsWrong(t *testing.T) {
 		{refund, `{"amount" "1.00"}`, `malformed JSON at byte`},
 		{"/api/v1/operations/op_nope/resolve", ``, `the body is empty: want a JSON object`},
 		{"/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"dummy","buyer":"me"}`, `key "buyer": want an object, not a string`},
+		// an unknown key inside buyer is named with its path, as a key in
+		// another case or of another type there is: "unknown key "x"" sent
+		// the client looking for an "x" at the top
+		{"/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"dummy","buyer":{"emial":"a@b.pl"}}`, `unknown key "buyer.emial"`},
+		{refund, `{"amount":"1.00","x":1`, `the body ends before its JSON does`},
 	} {
 		resp, body := e.post(tt.path, strings.NewReader(tt.body), int64(len(tt.body)), hdr)
 		var out struct {

@@ -145,9 +145,11 @@ const maxDepth = 16
 // through silently: an object key given twice, or twice in different case
 // (it keeps the last one), a key matching a field of t only when case is
 // ignored (it matches case-insensitively), and a string that is not valid
-// UTF-8, lone surrogate escapes included (it replaces them with U+FFFD). t
-// is the type body decodes into (nil: no field names to check). Syntax
-// errors are left to the decoder.
+// UTF-8, lone surrogate escapes included (it replaces them with U+FFFD);
+// and, once the body is known to be well-formed, a key no field of its
+// struct has, named with its path ("buyer.emial": encoding/json names the
+// key alone). t is the type body decodes into (nil: no field names to
+// check). Syntax errors are left to the decoder.
 func checkJSON(body []byte, t reflect.Type) error {
 	w := &jsonWalker{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
 	w.dec.UseNumber()
@@ -155,14 +157,20 @@ func checkJSON(body []byte, t reflect.Type) error {
 	if errors.Is(err, errSyntax) {
 		return nil // the decoder says what is wrong
 	}
+	if err == nil && w.unknown != "" {
+		// Said here, once the body is known to be well-formed, for the
+		// path: encoding/json names an unknown key without it.
+		return badBody("unknown key %q", w.unknown)
+	}
 	return err
 }
 
 var errSyntax = errors.New("syntax")
 
 type jsonWalker struct {
-	dec  *json.Decoder
-	body []byte
+	dec     *json.Decoder
+	body    []byte
+	unknown string // the first key read into a struct with no such field, with its path
 }
 
 // next returns the next token and the raw bytes it was read from.
@@ -241,6 +249,9 @@ func (w *jsonWalker) object(t reflect.Type, path string, depth int) error {
 					if foldKey(name) == folded {
 						return badBody("key %q: keys are case-sensitive, did you mean %q?", join(path, key), join(path, name))
 					}
+				}
+				if w.unknown == "" {
+					w.unknown = join(path, key)
 				}
 			}
 		case t != nil && t.Kind() == reflect.Map:

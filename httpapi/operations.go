@@ -22,7 +22,7 @@ type OperationJSON struct {
 	IdempotencyKey string                 `json:"idempotency_key"`
 	BrokerRef      string                 `json:"broker_ref"`
 	Error          string                 `json:"error"`
-	Flagged        bool                   `json:"flagged,omitempty"`
+	Flagged        bool                   `json:"flagged"` // always shown, false too
 	ResolvedBy     string                 `json:"resolved_by,omitempty"`
 	Note           string                 `json:"note,omitempty"`
 	CreatedAt      time.Time              `json:"created_at"`

@@ -32,6 +32,7 @@ type actionAnswer struct {
 	httpapi.PaymentJSON
 	Error struct {
 		Code      string
+		Message   string
 		Field     string
 		Operation *httpapi.OperationJSON
 	}

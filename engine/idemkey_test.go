@@ -1,0 +1,47 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+// A key reused for another request is refused with a reason that tells the
+// two requests apart: a refund of the whole (no amount) and one of that
+// same amount are different requests, and "already used for another
+// request (refund 20.00 PLN)" answering a refund of 20.00 PLN said the
+// opposite of what it meant.
+func TestReusedKeyNamesTheFirstRequest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		first, second *getpaid.Money
+		want          string
+	}{
+		{"whole, then its amount", nil, money("20.00"), "already used for another request (refund of the whole amount, 20.00 PLN)"},
+		{"an amount, then the whole", money("20.00"), nil, "already used for another request (refund 20.00 PLN)"},
+		{"an amount, then another", money("5.00"), money("6.00"), "already used for another request (refund 5.00 PLN)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+			ctx := context.Background()
+			p := e.pay("o-key", "20.00", "paid", getpaid.StatusPaid)
+			if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: tc.first, IdempotencyKey: "k"}); err != nil {
+				t.Fatalf("first refund: %v", err)
+			}
+			_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: tc.second, IdempotencyKey: "k"})
+			var fe *getpaid.FieldError
+			if !errors.As(err, &fe) || fe.Field != "Idempotency-Key" || !errors.Is(err, getpaid.ErrInvalidRequest) {
+				t.Fatalf("second refund: %v, want a FieldError on Idempotency-Key", err)
+			}
+			if fe.Reason != tc.want {
+				t.Errorf("reason %q, want %q", fe.Reason, tc.want)
+			}
+		})
+	}
+}
