@@ -240,7 +240,9 @@ func TestWritesJoinTheBatchWhileFlushing(t *testing.T) {
 // TestSharedFileWritersDoNotWaitForFlushes: with a second Store on the file,
 // a writer never holds the write lock across its flush, so the other's
 // writes wait for batches to run, not for the disk. Here A's flushes take
-// 80 ms under a stream of writes; B's writes must not take that long.
+// 250 ms under a stream of writes; B's writes must not take half that (a
+// margin a loaded machine's scheduling delays stay within: with 80 ms and
+// 40 ms, one CI run beside other work saw a median of 42 ms).
 func TestSharedFileWritersDoNotWaitForFlushes(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "getpaid.db")
@@ -255,7 +257,7 @@ func TestSharedFileWritersDoNotWaitForFlushes(t *testing.T) {
 	a, b := open(), open()
 	ctx := context.Background()
 	pa, pb := newTestPayment(t, a, "o-shared-a"), newTestPayment(t, b, "o-shared-b")
-	sqlite.SlowFlush(a, 80*time.Millisecond)
+	sqlite.SlowFlush(a, 250*time.Millisecond)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -285,8 +287,8 @@ func TestSharedFileWritersDoNotWaitForFlushes(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	slices.Sort(lat)
-	if med := lat[len(lat)/2]; med >= 40*time.Millisecond {
-		t.Errorf("B's writes took %v (median) while A's flushes take 80 ms: A holds the write lock across its flushes; all: %v", med, lat)
+	if med := lat[len(lat)/2]; med >= 125*time.Millisecond {
+		t.Errorf("B's writes took %v (median) while A's flushes take 250 ms: A holds the write lock across its flushes; all: %v", med, lat)
 	}
 }
 
