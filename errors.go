@@ -18,12 +18,15 @@ var (
 	ErrAmountMismatch      = errors.New("amount or currency does not match the payment")
 	ErrDuplicateEvent      = errors.New("event already applied")
 	ErrBackendMismatch     = errors.New("callback names a payment of another backend")
-	ErrOrderNotPayable     = errors.New("order cannot be paid now")
-	ErrLivePaymentExists   = errors.New("order already has a live payment")
-	ErrNotSupported        = errors.New("operation not supported by backend")
-	ErrSourceNotAllowed    = errors.New("callback source address not allowed")
-	ErrInvalidRequest      = errors.New("invalid request")
-	ErrConflict            = errors.New("concurrent update conflict")
+	// ErrPaymentMismatch is a broker fact whose getpaid id names one payment
+	// and whose broker id is another payment's: it is about neither for sure.
+	ErrPaymentMismatch   = errors.New("callback names two different payments")
+	ErrOrderNotPayable   = errors.New("order cannot be paid now")
+	ErrLivePaymentExists = errors.New("order already has a live payment")
+	ErrNotSupported      = errors.New("operation not supported by backend")
+	ErrSourceNotAllowed  = errors.New("callback source address not allowed")
+	ErrInvalidRequest    = errors.New("invalid request")
+	ErrConflict          = errors.New("concurrent update conflict")
 	// ErrUnavailable is a store that cannot be reached or stays busy beyond
 	// its timeout: the request may be retried. Usually nothing was changed;
 	// when the connection was lost while a commit was in flight the change

@@ -89,6 +89,13 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
 			return nil
 		}
+		if obs.ExternalID != "" && obs.ExternalID != p.ExternalID {
+			// Nothing is confirmed with the broker for a fact that
+			// names two payments.
+			if err := e.samePayment(ctx, b, p.ID, obs); err != nil {
+				return e.refused(ctx, b, p.ID, obs, res, err)
+			}
+		}
 		if err := e.confirm(ctx, b, c, p, obs); err != nil {
 			e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
 			return fmt.Errorf("confirm %s: %w", p.ID, err)
@@ -118,18 +125,35 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		return ""
 	}
 	var before getpaid.Status
+	// extChecked: the broker id the fact names, when not the payment's own,
+	// was looked up and belongs to no other payment.
+	extChecked := false
 	// What the broker reported has happened: a caller hanging up must not
 	// stop it being recorded.
-	write := func() (*getpaid.UpdateResult, error) {
+	write1 := func() (*getpaid.UpdateResult, error) {
 		checked, apply := m, m.Apply
 		checked.Apply = func(q *getpaid.Payment) (bool, error) {
 			if q.Backend != b.Name {
 				return false, fmt.Errorf("payment %s of %s: %w", q.ID, q.Backend, getpaid.ErrBackendMismatch)
 			}
+			if !extChecked && obs.ExternalID != "" && obs.ExternalID != q.ExternalID {
+				return false, errUncheckedExternalID
+			}
 			before = q.Status
 			return apply(q)
 		}
 		return e.mutate(context.WithoutCancel(ctx), id, checked)
+	}
+	write := func() (*getpaid.UpdateResult, error) {
+		up, err := write1()
+		if !errors.Is(err, errUncheckedExternalID) {
+			return up, err
+		}
+		if err := e.samePayment(ctx, b, id, obs); err != nil {
+			return nil, err
+		}
+		extChecked = true
+		return write1()
 	}
 	if skip := decide(e.operationFor(ctx, b, id, obs)); skip != "" {
 		res.Outcome = skip
@@ -177,6 +201,27 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	if up.Changed {
 		res.Outcome = getpaid.OutcomeApplied
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
+	}
+	return nil
+}
+
+// errUncheckedExternalID stops a write whose fact names a broker id that is
+// not the payment's own, until samePayment has looked it up.
+var errUncheckedExternalID = errors.New("broker id not checked")
+
+// samePayment refuses a fact whose broker id belongs to another payment than
+// the one its getpaid id names: it says nothing sure about either. A broker
+// id no payment has is a new transaction of this one (a buyer's second try
+// at Przelewy24 or Dotpay) and passes.
+func (e *Engine) samePayment(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) error {
+	other, err := e.store.PaymentByExternalID(ctx, b.Name, obs.ExternalID)
+	switch {
+	case isNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("look up broker id %s: %w", obs.ExternalID, err)
+	case other.ID != id:
+		return fmt.Errorf("payment %s: broker id %s is payment %s's: %w", id, obs.ExternalID, other.ID, getpaid.ErrPaymentMismatch)
 	}
 	return nil
 }

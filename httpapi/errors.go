@@ -62,6 +62,7 @@ var sentinels = []struct {
 	{getpaid.ErrConflict, http.StatusConflict, "conflict"},
 	{getpaid.ErrDuplicateEvent, http.StatusConflict, "duplicate_event"},
 	{getpaid.ErrAmountMismatch, http.StatusUnprocessableEntity, "amount_mismatch"},
+	{getpaid.ErrPaymentMismatch, http.StatusUnprocessableEntity, "payment_mismatch"},
 	{getpaid.ErrInvalidAmount, http.StatusUnprocessableEntity, "invalid_amount"},
 	{getpaid.ErrUnknownCurrency, http.StatusUnprocessableEntity, "unknown_currency"},
 	{getpaid.ErrCurrencyNotAccepted, http.StatusUnprocessableEntity, "currency_not_accepted"},
