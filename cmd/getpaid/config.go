@@ -87,6 +87,12 @@ type duration struct{ time.Duration }
 
 // UnmarshalYAML reads a duration string.
 func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return fmt.Errorf("want a duration like 90s, 30m or 24h, not a list")
+	case yaml.MappingNode:
+		return fmt.Errorf("want a duration like 90s, 30m or 24h, not a mapping")
+	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
 		return fmt.Errorf("%q: want a duration like 90s, 30m or 24h", n.Value)
@@ -507,6 +513,7 @@ func cleanYAMLError(err error) string {
 	for _, t := range []struct{ from, to string }{
 		{"into time.Duration", "into a duration (like 30s)"}, {"into int64", "into a whole number"}, {"into int", "into a whole number"},
 		{"into bool", "into true/false"}, {"into []string", "into a list"}, {"into string", "into text"},
+		{"into []main.duration", "into a list of durations (like [5s, 5m])"}, {"into main.duration", "into a duration (like 30s)"},
 	} {
 		msg = strings.ReplaceAll(msg, t.from, t.to)
 	}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A config error speaks the config's words: the setting and what it
+// wants, never a Go type, package or function name.
+func TestConfigErrorsShowNoGoInternals(t *testing.T) {
+	t.Parallel()
+	const file = `listen: 127.0.0.1:0
+database: "memory:"
+api_keys: [server-api-key-0123456789]
+backends:
+  dummy:
+    secret: s
+`
+	tests := []struct {
+		name string
+		yaml string
+		env  []string
+		want string
+	}{
+		{"delivery_retries not a list", file + "delivery_retries: 5s\n", nil, "line 7: delivery_retries: cannot unmarshal !!str `5s` into a list of durations (like [5s, 5m])"},
+		{"delivery_timeout a list", file + "delivery_timeout: [5s]\n", nil, "line 7: delivery_timeout: want a duration like 90s, 30m or 24h, not a list"},
+		{"admin password_hash not bcrypt", file + "admin:\n  users:\n    - name: alice\n      password_hash: \"$2a$12$…\"\n", nil,
+			`admin.users[0].password_hash: user "alice": not a bcrypt hash (make one with getpaid admin passwd)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), tt.env)
+			if err == nil {
+				_, err = buildRegistry(c)
+			}
+			if err == nil {
+				err = checkServerConfig(c)
+			}
+			if err == nil {
+				_, err = engineConfig(c)
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+			for _, internal := range []string{"main.", "time.", "ParseAddr", "ParsePrefix", "netip", "crypto/", "bcrypt:", "hashedSecret"} {
+				if strings.Contains(err.Error(), internal) {
+					t.Errorf("error %q shows Go's %q", err, internal)
+				}
+			}
+		})
+	}
+}
