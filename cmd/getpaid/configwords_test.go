@@ -56,3 +56,37 @@ backends:
 		})
 	}
 }
+
+// migrate and serve say the same when a SQLite database's folder is
+// missing: which folder, and to create it.
+func TestSQLiteFolderMissing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir() + "/nodir"
+	database := "sqlite:" + dir + "/getpaid.db"
+	want := "the folder " + dir + " does not exist; create it"
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"migrate", func() error { _, err := migrateStore(t.Context(), database); return err }},
+		{"serve", func() error {
+			s, err := openStore(t.Context(), database)
+			if err == nil {
+				_ = s.Close()
+			}
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.run()
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v, want one saying %q", err, want)
+			}
+			if strings.Contains(err.Error(), "lstat") {
+				t.Errorf("error %q shows a system call", err)
+			}
+		})
+	}
+}
