@@ -267,7 +267,7 @@ func ParseProxies(list []string) ([]netip.Prefix, error) {
 		if strings.Contains(s, "/") {
 			p, err := netip.ParsePrefix(s)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("trusted proxy %q: want an IP address or a CIDR prefix like 10.0.0.0/8", s)
 			}
 			if a := p.Addr(); a.Is4In6() { // ::ffff:10.0.0.0/104 is 10.0.0.0/8: peers are compared unmapped
 				if p.Bits() < 96 {
@@ -280,7 +280,7 @@ func ParseProxies(list []string) ([]netip.Prefix, error) {
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("trusted proxy %q: want an IP address or a CIDR prefix like 10.0.0.0/8", s)
 		}
 		if a.Zone() != "" {
 			return nil, fmt.Errorf("trusted proxy %q: give the address without a zone", s)

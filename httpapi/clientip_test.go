@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -94,6 +95,25 @@ func TestClientIPAndScheme(t *testing.T) {
 	}
 	if _, err := httpapi.ParseProxies([]string{"fe80::1%eth0"}); err == nil {
 		t.Error("a zoned trusted proxy was accepted")
+	}
+}
+
+// A trusted proxy that is not an address or prefix is refused in words a
+// config's author reads: the entry and what it should be, not Go's parser.
+func TestParseProxiesRefusesInPlainWords(t *testing.T) {
+	t.Parallel()
+	for _, entry := range []string{"banana", "10.0.0.0/99", "10.0.0/8", "::1/x", ""} {
+		t.Run(entry, func(t *testing.T) {
+			t.Parallel()
+			_, err := httpapi.ParseProxies([]string{"10.0.0.1", entry})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			want := fmt.Sprintf("trusted proxy %q: want an IP address or a CIDR prefix like 10.0.0.0/8", entry)
+			if err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
+			}
+		})
 	}
 }
 

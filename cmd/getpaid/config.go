@@ -87,6 +87,12 @@ type duration struct{ time.Duration }
 
 // UnmarshalYAML reads a duration string.
 func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return fmt.Errorf("want a duration like 90s, 30m or 24h, not a list")
+	case yaml.MappingNode:
+		return fmt.Errorf("want a duration like 90s, 30m or 24h, not a mapping")
+	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
 		return fmt.Errorf("%q: want a duration like 90s, 30m or 24h", n.Value)
@@ -340,7 +346,7 @@ func decodeSettings(name string, node yaml.Node, v any) error {
 	if node.Kind == 0 || (node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
 		return nil
 	}
-	if err := decodeStrict(&node, v, "backends."+name+"."); err != nil {
+	if err := decodeStrictWith(&node, v, "backends."+name+".", "expire_after", "kind", "title"); err != nil {
 		return &settingError{err}
 	}
 	return nil
@@ -361,6 +367,13 @@ func (w *webhookConfig) UnmarshalYAML(n *yaml.Node) error {
 // decodeStrict decodes the mapping n into the struct v key by key, so each
 // error names its key and where it was set. Keys are the fields' yaml tags.
 func decodeStrict(n *yaml.Node, v any, path string) error {
+	return decodeStrictWith(n, v, path)
+}
+
+// decodeStrictWith is decodeStrict for a mapping whose keys in also are
+// read elsewhere (a backend's kind, title and expire_after): an unknown
+// key's error lists them with the known settings.
+func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("%s: %s: want a mapping of settings", where(n), strings.TrimSuffix(path, "."))
 	}
@@ -371,7 +384,9 @@ func decodeStrict(n *yaml.Node, v any, path string) error {
 		k, val := n.Content[i], n.Content[i+1]
 		idx, ok := fields[k.Value]
 		if !ok {
-			return fmt.Errorf("%s: unknown setting %s%s (known: %s)", where(k), path, k.Value, strings.Join(sortedKeys(fields), ", "))
+			known := append(sortedKeys(fields), also...)
+			sort.Strings(known)
+			return fmt.Errorf("%s: unknown setting %s%s (known: %s)", where(k), path, k.Value, strings.Join(known, ", "))
 		}
 		if seen[k.Value] {
 			return fmt.Errorf("%s: %s%s is set twice", where(k), path, k.Value)
@@ -507,6 +522,7 @@ func cleanYAMLError(err error) string {
 	for _, t := range []struct{ from, to string }{
 		{"into time.Duration", "into a duration (like 30s)"}, {"into int64", "into a whole number"}, {"into int", "into a whole number"},
 		{"into bool", "into true/false"}, {"into []string", "into a list"}, {"into string", "into text"},
+		{"into []main.duration", "into a list of durations (like [5s, 5m])"}, {"into main.duration", "into a duration (like 30s)"},
 	} {
 		msg = strings.ReplaceAll(msg, t.from, t.to)
 	}

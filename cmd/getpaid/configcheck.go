@@ -54,7 +54,7 @@ func checkServerConfig(c *fileConfig) error {
 		}
 		users[u.Name] = true
 		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
-			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd): %w", u.Name, err))
+			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd)", u.Name))
 		}
 	}
 	return nil

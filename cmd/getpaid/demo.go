@@ -35,10 +35,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *baseURL != "" {
 		if err := checkBaseURL(*baseURL); err != nil {
-			return fmt.Errorf("demo: --base-url: %w", err)
+			return fs.usage("--base-url: %v", err)
 		}
 		if u, _ := url.Parse(*baseURL); u.Path != "" && u.Path != "/" {
-			return fmt.Errorf("demo: --base-url %s: the demo is served at the root of its address; give a URL without a path", *baseURL)
+			return fs.usage("--base-url %s: the demo is served at the root of its address; give a URL without a path", *baseURL)
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

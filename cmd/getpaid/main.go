@@ -78,6 +78,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var err error
 	switch args[0] {
 	case "version", "--version", "-version", "-v":
+		if extra := args[1:]; len(extra) > 0 && !(len(extra) == 1 && (extra[0] == "--help" || extra[0] == "-h")) {
+			fmt.Fprintf(stderr, "getpaid version: unexpected argument %q (it takes none)\n", extra[0])
+			return 2
+		}
 		fmt.Fprintln(stdout, "getpaid", version())
 		return 0
 	case "demo":

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -26,6 +27,9 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if err := fs.parse(rest); err != nil {
 		return err
+	}
+	if !slices.Contains(simulatorNames(), name) {
+		return fs.usage("no simulator for %q (have: %s)", name, strings.Join(simulatorNames(), ", "))
 	}
 	if o.settleAfter <= 0 || o.retryUnit <= 0 {
 		return fs.usage("--settle-after and --retry-unit must be positive")

@@ -100,14 +100,16 @@ func TestUsageErrors(t *testing.T) {
 		{"events replay without id", []string{"events", "replay", "--config", "x.yaml"}, "name an event id, or --dead"},
 		{"events replay waiting and dead", []string{"events", "replay", "--waiting", "--dead", "--config", "x.yaml"}, "--waiting names no event"},
 		{"bad concurrency", []string{"bench", "--concurrency", "8,x"}, "bad --concurrency"},
+		{"version with an argument", []string{"version", "--short"}, `unexpected argument "--short"`},
+		{"simulate an unknown broker", []string{"simulate", "paypal", "--addr", "127.0.0.1:0"}, `no simulator for "paypal"`},
 		{"demo base url with a path", []string{"demo", "--base-url", "http://localhost:8000/shop", "--addr", "127.0.0.1:0"}, "without a path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			code, out, errOut := runCLI(t, "", tt.args...)
-			if code == 0 || out != "" || !strings.Contains(errOut, tt.want) {
-				t.Fatalf("code %d, stdout %q, stderr %q; want a failure saying %q", code, out, errOut, tt.want)
+			if code != 2 || out != "" || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("code %d, stdout %q, stderr %q; want exit status 2 saying %q", code, out, errOut, tt.want)
 			}
 			if n := strings.Count(errOut, tt.want); n != 1 {
 				t.Fatalf("said %d times:\n%s", n, errOut)

@@ -197,10 +197,8 @@ func openStore(ctx context.Context, database string, opts ...sqlite.Options) (ge
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
 		file := strings.TrimPrefix(database, "sqlite:")
-		if dir := filepath.Dir(file); dir != "" {
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return nil, fmt.Errorf("%s: the folder %s does not exist; create it (getpaid creates the file and its tables)", database, dir)
-			}
+		if err := sqliteFolderExists(database, file); err != nil {
+			return nil, err
 		}
 		var o sqlite.Options
 		if len(opts) > 0 {
@@ -225,7 +223,11 @@ func openStore(ctx context.Context, database string, opts ...sqlite.Options) (ge
 func migrateStore(ctx context.Context, database string) ([]int64, error) {
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
-		return sqlite.Migrate(ctx, strings.TrimPrefix(database, "sqlite:"), sqlite.Options{})
+		file := strings.TrimPrefix(database, "sqlite:")
+		if err := sqliteFolderExists(database, file); err != nil {
+			return nil, err
+		}
+		return sqlite.Migrate(ctx, file, sqlite.Options{})
 	case isPostgres(database):
 		applied, err := postgres.Migrate(ctx, database)
 		if err != nil {
@@ -236,6 +238,17 @@ func migrateStore(ctx context.Context, database string) ([]int64, error) {
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%q: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE", redact(database))
+}
+
+// sqliteFolderExists refuses a SQLite file whose folder does not exist:
+// getpaid creates the file, never the folders above it.
+func sqliteFolderExists(database, file string) error {
+	if dir := filepath.Dir(file); dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s: the folder %s does not exist; create it (getpaid creates the file and its tables)", database, dir)
+		}
+	}
+	return nil
 }
 
 // isPostgres reports whether a database URL names PostgreSQL.

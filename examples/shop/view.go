@@ -117,7 +117,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 			v.Held = row
 			v.State, v.Tone, v.Headline = stateHeld, "warn", "Funds held: "+row.Locked.String()
 			v.Detail = row.Title + " holds the buyer's money without taking it (a pre-authorisation). " +
-				"Capture takes it (all or part: the broker releases the rest); release gives it back. Until then the order is not paid."
+				"Capture takes all or part of it (PayU then releases the rest; the dummy broker keeps it held); release gives back what is still held. Until then the order is not paid."
 			if row.Busy {
 				v.Detail = "Asking " + row.Title + " to capture or release the held funds…"
 				keepRefreshing()

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A config error speaks the config's words: the setting and what it
+// wants, never a Go type, package or function name.
+func TestConfigErrorsShowNoGoInternals(t *testing.T) {
+	t.Parallel()
+	const file = `listen: 127.0.0.1:0
+database: "memory:"
+api_keys: [server-api-key-0123456789]
+backends:
+  dummy:
+    secret: s
+`
+	tests := []struct {
+		name string
+		yaml string
+		env  []string
+		want string
+	}{
+		{"delivery_retries not a list", file + "delivery_retries: 5s\n", nil, "line 7: delivery_retries: cannot unmarshal !!str `5s` into a list of durations (like [5s, 5m])"},
+		{"delivery_timeout a list", file + "delivery_timeout: [5s]\n", nil, "line 7: delivery_timeout: want a duration like 90s, 30m or 24h, not a list"},
+		{"a backend's unknown setting lists the settings every backend takes", file + "    titel: Cards\n", nil,
+			"line 7: unknown setting backends.dummy.titel (known: currencies, expire_after, fault, kind, method, no_callbacks, secret, title)"},
+		{"admin password_hash not bcrypt", file + "admin:\n  users:\n    - name: alice\n      password_hash: \"$2a$12$…\"\n", nil,
+			`admin.users[0].password_hash: user "alice": not a bcrypt hash (make one with getpaid admin passwd)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), tt.env)
+			if err == nil {
+				_, err = buildRegistry(c)
+			}
+			if err == nil {
+				err = checkServerConfig(c)
+			}
+			if err == nil {
+				_, err = engineConfig(c)
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+			for _, internal := range []string{"main.", "time.", "ParseAddr", "ParsePrefix", "netip", "crypto/", "bcrypt:", "hashedSecret"} {
+				if strings.Contains(err.Error(), internal) {
+					t.Errorf("error %q shows Go's %q", err, internal)
+				}
+			}
+		})
+	}
+}
+
+// migrate and serve say the same when a SQLite database's folder is
+// missing: which folder, and to create it.
+func TestSQLiteFolderMissing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir() + "/nodir"
+	database := "sqlite:" + dir + "/getpaid.db"
+	want := "the folder " + dir + " does not exist; create it"
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"migrate", func() error { _, err := migrateStore(t.Context(), database); return err }},
+		{"serve", func() error {
+			s, err := openStore(t.Context(), database)
+			if err == nil {
+				_ = s.Close()
+			}
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.run()
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v, want one saying %q", err, want)
+			}
+			if strings.Contains(err.Error(), "lstat") {
+				t.Errorf("error %q shows a system call", err)
+			}
+		})
+	}
+}
