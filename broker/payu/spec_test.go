@@ -23,8 +23,8 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/payu"
+	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
-	"github.com/getpaid-go/getpaid/memory"
 )
 
 const (
@@ -146,16 +146,7 @@ func specEngine(t *testing.T, f *specPayU) *engine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "payu_pln", Kind: "payu", Broker: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/payments"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	return e
+	return brokertest.NewEngine(t, "https://shop.example/payments", getpaid.Backend{Name: "payu_pln", Kind: "payu", Broker: b})
 }
 
 func TestSpecFakeFlow(t *testing.T) {

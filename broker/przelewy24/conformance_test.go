@@ -10,8 +10,6 @@ import (
 	"github.com/getpaid-go/getpaid/broker/przelewy24"
 	"github.com/getpaid-go/getpaid/broker/przelewy24/p24test"
 	"github.com/getpaid-go/getpaid/brokertest"
-	"github.com/getpaid-go/getpaid/engine"
-	"github.com/getpaid-go/getpaid/memory"
 )
 
 func TestConformance(t *testing.T) {
@@ -52,13 +50,8 @@ func TestPollFinishesPaymentWithoutNotification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, _ := getpaid.NewRegistry(getpaid.Backend{Name: "przelewy24", Broker: b})
 	// The callback URL leads nowhere: every notification is lost.
-	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "http://127.0.0.1:1/lost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := brokertest.NewEngine(t, "http://127.0.0.1:1/lost", getpaid.Backend{Name: "przelewy24", Broker: b})
 	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
 		Buyer: getpaid.Buyer{Email: "buyer@example.com"}})
 	if err != nil {

@@ -24,8 +24,8 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/przelewy24"
+	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
-	"github.com/getpaid-go/getpaid/memory"
 )
 
 const (
@@ -204,16 +204,7 @@ func specEngine(t *testing.T, f *specP24) *engine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "p24", Kind: "przelewy24", Broker: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/payments"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	return e
+	return brokertest.NewEngine(t, "https://shop.example/payments", getpaid.Backend{Name: "p24", Kind: "przelewy24", Broker: b})
 }
 
 func jsonCallback(body string) *getpaid.CallbackRequest {

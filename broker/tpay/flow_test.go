@@ -13,8 +13,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
 	"github.com/getpaid-go/getpaid/broker/tpay/tpaytest"
-	"github.com/getpaid-go/getpaid/engine"
-	"github.com/getpaid-go/getpaid/memory"
+	"github.com/getpaid-go/getpaid/brokertest"
 )
 
 // Refunds through getpaid: a partial one, a second of the same amount, the
@@ -163,13 +162,8 @@ func TestPollFinishesPaymentWithoutNotification(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sim, _ := recordedSim(t, tpaytest.Config{NotifyAttempts: 1})
-	reg, _ := getpaid.NewRegistry(getpaid.Backend{Name: "tpay", Broker: newBroker(t, sim, nil)})
 	// The callback URL leads nowhere: every notification is lost.
-	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "http://127.0.0.1:1/lost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := brokertest.NewEngine(t, "http://127.0.0.1:1/lost", getpaid.Backend{Name: "tpay", Broker: newBroker(t, sim, nil)})
 	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "tpay", Amount: getpaid.MustParseMoney("7.50", "PLN"),
 		Buyer: getpaid.Buyer{Email: "jan@example.com"}})
 	if err != nil {
