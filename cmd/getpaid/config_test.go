@@ -10,6 +10,28 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// configErr is the error the config yaml (file getpaid.yaml) with the
+// environment env gets from what serve checks before it opens anything:
+// parsing, the backends, the server settings, the engine's; a config they
+// all accept fails t.
+func configErr(t *testing.T, yaml string, env []string) error {
+	t.Helper()
+	c, err := parseConfigFrom("getpaid.yaml", []byte(yaml), env)
+	if err == nil {
+		_, err = buildRegistry(c)
+	}
+	if err == nil {
+		err = checkServerConfig(c)
+	}
+	if err == nil {
+		_, err = engineConfig(c)
+	}
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	return err
+}
+
 // A config error names the file and the line, or the environment variable
 // that set the value.
 func TestConfigErrorsSayWhere(t *testing.T) {
@@ -71,19 +93,7 @@ backends:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), tt.env)
-			if err == nil {
-				_, err = buildRegistry(c)
-			}
-			if err == nil {
-				err = checkServerConfig(c)
-			}
-			if err == nil {
-				_, err = engineConfig(c)
-			}
-			if err == nil {
-				t.Fatal("accepted")
-			}
+			err := configErr(t, tt.yaml, tt.env)
 			for _, want := range tt.wants {
 				if !strings.Contains(err.Error(), want) {
 					t.Fatalf("error %q does not say %q", err, want)

@@ -54,29 +54,19 @@ func TestEventsReplaySaysWhyNothing(t *testing.T) {
 // says so on stderr: the operator learns they are still dead.
 func TestEventsReplaySaysWhatItLeft(t *testing.T) {
 	t.Parallel()
-	path, srv := migratedRecords(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
-	ctx := context.Background()
-	p, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.OpenDB(strings.TrimPrefix(srv.cfg.Database, "sqlite:"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, "UPDATE deliveries SET state = 'dead', consumer = 'webhook:https://old.example/hook' WHERE payment_id = ?", p.ID); err != nil {
-		t.Fatal(err)
-	}
+	path, file, _ := deliveriesSetBySQL(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+		"state = 'dead', consumer = 'webhook:https://old.example/hook'")
 	code, out, errOut := runCLI(t, "", "events", "replay", "--dead", "--config", path)
 	if code != 0 || !strings.HasPrefix(out, "0 deliveries due again") || !strings.Contains(errOut, "not in this config's webhooks:") {
 		t.Fatalf("exit %d\n%s%s\nwant 0 deliveries and a word on stderr about the dead ones left", code, out, errOut)
 	}
+	db, err := sqlite.OpenDB(file, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	var dead int
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&dead); err != nil || dead != 1 {
+	if err := db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&dead); err != nil || dead != 1 {
 		t.Fatalf("dead deliveries after the replay: %d, %v; want the 1 still dead", dead, err)
 	}
 }
@@ -181,27 +171,39 @@ func TestEventsReplayCountsDeliveries(t *testing.T) {
 			for i := range tc.endpoints {
 				hooks += fmt.Sprintf(hook, i)
 			}
-			path, srv := migratedRecords(t, hooks)
-			ctx := context.Background()
-			p, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Close(); err != nil {
-				t.Fatal(err)
-			}
-			db, err := sqlite.OpenDB(strings.TrimPrefix(srv.cfg.Database, "sqlite:"), sqlite.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.ExecContext(ctx, "UPDATE deliveries SET state = 'dead' WHERE payment_id = ?", p.ID); err != nil {
-				t.Fatal(err)
-			}
+			path, _, p := deliveriesSetBySQL(t, hooks, "state = 'dead'")
 			code, out, errOut := runCLI(t, "", "events", "replay", "evt_created_"+p.ID, "--config", path)
 			if code != 0 || !strings.HasPrefix(out, tc.want) {
 				t.Fatalf("exit %d\n%s%s\nwant %q", code, out, errOut, tc.want)
 			}
 		})
 	}
+}
+
+// deliveriesSetBySQL migrates a records config with extra (webhooks),
+// creates a payment through it, stops it, and sets that payment's
+// deliveries in the file (set: an SQL SET list), as time or another
+// server would have left them. It returns the config's path, the database
+// file and the payment.
+func deliveriesSetBySQL(t *testing.T, extra, set string) (string, string, *getpaid.Payment) {
+	t.Helper()
+	path, srv := migratedRecords(t, extra)
+	ctx := context.Background()
+	p, err := srv.engine.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := strings.TrimPrefix(srv.cfg.Database, "sqlite:")
+	db, err := sqlite.OpenDB(file, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "UPDATE deliveries SET "+set+" WHERE payment_id = ?", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	return path, file, p
 }
