@@ -175,7 +175,7 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", mountPath(r)+"/api/v1/payments/"+p.ID)
-	writeJSON(w, http.StatusCreated, toJSON(p))
+	h.writePayment(w, http.StatusCreated, toJSON(p))
 }
 
 // getPayment answers GET /api/v1/payments/{id}: the payment with its
@@ -200,7 +200,7 @@ func (h *Handler) getPayment(w http.ResponseWriter, r *http.Request) {
 	for _, op := range v.Operations {
 		out.Operations = append(out.Operations, operationJSON(op))
 	}
-	writeJSON(w, http.StatusOK, out)
+	h.writePayment(w, http.StatusOK, out)
 }
 
 // PaymentListJSON is the answer of GET /api/v1/payments.

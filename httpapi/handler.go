@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/internal/edge"
@@ -65,6 +66,8 @@ type Handler struct {
 	mux       *http.ServeMux
 
 	onCallback CallbackHook
+
+	bufs sync.Pool // *[]byte: payment answers being written (writePayment)
 }
 
 // New builds the handler.

@@ -189,7 +189,7 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		out.Operation = operationJSON(op)
 		w.Header().Set("Location", mountPath(r)+"/api/v1/operations/"+op.ID)
 	}
-	writeJSON(w, http.StatusOK, out)
+	h.writePayment(w, http.StatusOK, out)
 }
 
 // OperationListJSON is the answer of GET /api/v1/operations.
@@ -276,5 +276,5 @@ func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out.Operation = operationJSON(res.Operation)
-	writeJSON(w, http.StatusOK, out)
+	h.writePayment(w, http.StatusOK, out)
 }
