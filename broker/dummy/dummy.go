@@ -171,12 +171,12 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	}
 	fields := f.values(b.cfg.Secret)
 	r := &getpaid.Redirect{Method: b.cfg.Method, URL: env.PagesURL() + "/pay", Fields: map[string]string{}}
-	for k := range fields {
-		r.Fields[k] = fields.Get(k)
-	}
 	if r.Method == http.MethodGet {
 		r.URL += "?" + fields.Encode()
-		r.Fields = map[string]string{}
+	} else {
+		for k := range fields {
+			r.Fields[k] = fields.Get(k)
+		}
 	}
 	return &getpaid.Prepared{ExternalID: "dummy-" + p.ID, Redirect: r}, nil
 }
