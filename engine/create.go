@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -54,14 +55,15 @@ func newPayment(req *getpaid.PayRequest) *getpaid.Payment {
 }
 
 // Create validates req and stores a new payment (status new). Nothing is stored
-// when the request is refused.
+// when the request is refused; an order's live payment comes back beside
+// getpaid.ErrLivePaymentExists, as from Pay.
 func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.Payment, error) {
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
 	res, err := e.create(ctx, newPayment(&req), getpaid.CreateOptions{OneLivePerOrder: e.oneLive})
 	if err != nil {
-		return nil, fmt.Errorf("engine: create payment: %w", err)
+		return e.liveBeside(ctx, req.OrderID, err), fmt.Errorf("engine: create payment: %w", err)
 	}
 	p := res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String())
@@ -170,7 +172,10 @@ func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP str
 // stored already prepared (new -> prepared, with its history row) in one
 // commit. If the broker refuses or cannot be reached, nothing is stored (the
 // buyer was sent nowhere, so no money can move) and the error is returned;
-// the caller simply tries again.
+// the caller simply tries again. Under Options.OneLivePaymentPerOrder, an
+// order that already has a live payment gets getpaid.ErrLivePaymentExists
+// together with that payment (with Create, the only case of a payment
+// beside an error), so the caller can send the buyer on to it.
 func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Payment, error) {
 	b, err := e.validate(&req)
 	if err != nil {
@@ -183,10 +188,8 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 		if err != nil {
 			return nil, fmt.Errorf("engine: create payment: %w", err)
 		}
-		for _, q := range page.Payments {
-			if q.Live() {
-				return nil, fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
-			}
+		if q := livePayment(page.Payments); q != nil {
+			return q, fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
 		}
 	}
 	prep, err := e.prepare(ctx, b, p, req.ClientIP)
@@ -198,12 +201,36 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 	}}
 	// The broker registered the payment: a buyer hanging up must not lose it.
 	res, err := e.create(context.WithoutCancel(ctx), p, opts)
-	if err != nil {
-		return nil, fmt.Errorf("engine: create payment: %w", err)
+	if err != nil { // a live payment created meanwhile, by a request racing this one?
+		return e.liveBeside(context.WithoutCancel(ctx), req.OrderID, err), fmt.Errorf("engine: create payment: %w", err)
 	}
 	p = res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String(), "status", p.Status)
 	return p, nil
+}
+
+// liveBeside is, when err is getpaid.ErrLivePaymentExists, the order's live
+// payment (nil if it cannot be read), to return beside err.
+func (e *Engine) liveBeside(ctx context.Context, orderID string, err error) *getpaid.Payment {
+	if !errors.Is(err, getpaid.ErrLivePaymentExists) {
+		return nil
+	}
+	page, lerr := e.store.Payments(ctx, getpaid.PaymentFilter{OrderID: orderID, Limit: getpaid.MaxPageSize})
+	if lerr != nil {
+		return nil
+	}
+	return livePayment(page.Payments)
+}
+
+// livePayment is the live payment among ps (neither failed nor
+// cancelled), or nil.
+func livePayment(ps []*getpaid.Payment) *getpaid.Payment {
+	for _, q := range ps {
+		if q.Live() {
+			return q
+		}
+	}
+	return nil
 }
 
 // prepare asks the broker to register p and checks it answered a redirect.

@@ -337,10 +337,52 @@ func TestPaymentsPerOrder(t *testing.T) {
 			if resp.StatusCode != 409 {
 				t.Fatalf("second live payment: %d %s", resp.StatusCode, body)
 			}
+			// The shop learns which payment is live, to send the buyer on to it.
+			if got := errorOf(t, body); got.Code != "live_payment_exists" || got.PaymentID != p.ID {
+				t.Fatalf("second live payment: error %+v, want live_payment_exists naming %s", got, p.ID)
+			}
 			b, s := signed(dummy.Callback{PaymentID: p.ID, EventID: "f", Status: "failed", Amount: "10.00", Currency: "PLN"})
 			e.callback(b, s)
 			e.create("o-1", "10.00", "PLN", "dummy") // a retry after a failure
 		})
+	})
+}
+
+// Creates racing for one order under the one-live policy: one payment, and
+// every refused create names it, whether the engine's check or the store's
+// unique index refused it.
+func TestRacingCreatesNameTheLivePayment(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, store string) {
+		e := newEnv(t, envOpts{store: store, oneLive: true})
+		const n = 8
+		codes, bodies := make([]int, n), make([][]byte, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				resp, body := e.do("POST", "/api/v1/payments", map[string]any{"order_id": "o-race", "amount": "10.00", "currency": "PLN", "backend": "dummy"}, auth)
+				codes[i], bodies[i] = resp.StatusCode, body
+			})
+		}
+		wg.Wait()
+		var live string
+		for i, c := range codes {
+			if c == http.StatusCreated {
+				var p struct{ ID string }
+				if err := json.Unmarshal(bodies[i], &p); err != nil || live != "" {
+					t.Fatalf("two payments created (%s and %s) or unreadable: %v", live, bodies[i], err)
+				}
+				live = p.ID
+			}
+		}
+		for i, c := range codes {
+			if c == http.StatusCreated {
+				continue
+			}
+			if got := errorOf(t, bodies[i]); c != http.StatusConflict || got.Code != "live_payment_exists" || got.PaymentID != live {
+				t.Errorf("refused create: %d %s, want 409 live_payment_exists naming %s", c, bodies[i], live)
+			}
+		}
 	})
 }
 

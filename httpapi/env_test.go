@@ -337,3 +337,13 @@ func (e *env) send(req *http.Request, hdr map[string]string) (*http.Response, []
 	out, _ := io.ReadAll(resp.Body)
 	return resp, out
 }
+
+// errorOf reads an API error answer's "error".
+func errorOf(t *testing.T, body []byte) struct{ Code, PaymentID string } {
+	t.Helper()
+	var out errorBody
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("not an error answer: %s", body)
+	}
+	return struct{ Code, PaymentID string }{out.Error.Code, out.Error.PaymentID}
+}
