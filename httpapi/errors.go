@@ -73,7 +73,7 @@ var sentinels = []struct {
 type apiError struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
-	Field     string `json:"field,omitempty"`
+	Field     string `json:"field"` // always there, "" unless a field is wrong
 	PaymentID string `json:"payment_id,omitempty"`
 	// Operation is the money operation the request was about, as recorded
 	// (in progress, in doubt, or failed with the broker's reason).

@@ -115,6 +115,17 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 			if err := dec.Decode(&got); err != nil {
 				t.Fatalf("not the documented error shape (%v): %s", err, raw)
 			}
+			// code, message and field are always there (a client may index
+			// them), field "" unless a field is wrong.
+			var keys struct{ Error map[string]json.RawMessage }
+			if err := json.Unmarshal(raw, &keys); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"code", "message", "field"} {
+				if _, ok := keys.Error[k]; !ok {
+					t.Fatalf("no %q in %s", k, raw)
+				}
+			}
 			if got.Error.Code != tt.code || got.Error.Field != tt.field || got.Error.Message == "" {
 				t.Fatalf("error %+v, want code %q field %q and a message", got.Error, tt.code, tt.field)
 			}
