@@ -218,7 +218,11 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := getpaid.PaymentFilter{OrderID: q.Get("order_id"), Status: getpaid.Status(q.Get("status")),
-		Backend: q.Get("backend"), Currency: q.Get("currency"), Cursor: q.Get("cursor")}
+		Backend: q.Get("backend"), Currency: q.Get("currency")}
+	if f.Cursor, err = cursorIn(cursorPayments, q); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
 	for _, t := range []struct {
 		name string
 		dst  *time.Time
@@ -241,7 +245,7 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	out := PaymentListJSON{Payments: make([]*PaymentJSON, 0, len(page.Payments)), NextCursor: page.NextCursor}
+	out := PaymentListJSON{Payments: make([]*PaymentJSON, 0, len(page.Payments)), NextCursor: cursorOut(cursorPayments, page.NextCursor)}
 	for _, p := range page.Payments {
 		out.Payments = append(out.Payments, toJSON(p))
 	}

@@ -98,7 +98,12 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	out := EventListJSON{Events: []*EventJSON{}}
 	if q.Get("status") == "" && q.Get("endpoint") == "" {
-		page, err := h.svc.Events(ctx, getpaid.EventFilter{PaymentID: q.Get("payment_id"), Limit: n, Cursor: q.Get("cursor")})
+		cur, err := cursorIn(cursorEvents, q)
+		if err != nil {
+			h.writeError(w, r, err, "")
+			return
+		}
+		page, err := h.svc.Events(ctx, getpaid.EventFilter{PaymentID: q.Get("payment_id"), Limit: n, Cursor: cur})
 		if err != nil {
 			h.writeError(w, r, err, "")
 			return
@@ -111,12 +116,17 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 			}
 			out.Events = append(out.Events, ev)
 		}
-		out.NextCursor = page.NextCursor
+		out.NextCursor = cursorOut(cursorEvents, page.NextCursor)
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
+	cur, err := cursorIn(cursorDeliveries, q)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
 	page, err := h.svc.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(q.Get("status")),
-		Consumer: consumer(q.Get("endpoint")), PaymentID: q.Get("payment_id"), Limit: n, Cursor: q.Get("cursor")})
+		Consumer: consumer(q.Get("endpoint")), PaymentID: q.Get("payment_id"), Limit: n, Cursor: cur})
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
@@ -136,7 +146,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		ev.Deliveries = append(ev.Deliveries, deliveryJSON(d))
 	}
-	out.NextCursor = page.NextCursor
+	out.NextCursor = cursorOut(cursorDeliveries, page.NextCursor)
 	writeJSON(w, http.StatusOK, out)
 }
 

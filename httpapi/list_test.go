@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,6 +178,32 @@ func TestListPayments(t *testing.T) {
 			}
 			if got := e.list(url.Values{"order_id": {"o-many"}, "limit": {"61"}}); len(got.Payments) != 61 || got.NextCursor != "" {
 				t.Fatalf("a page exactly as long as the listing: %d payments, cursor %q", len(got.Payments), got.NextCursor)
+			}
+			// A listing takes back only its own cursors: another's is a
+			// position in another table, and would answer a wrong page.
+			resp, body := e.do("GET", "/api/v1/events?limit=1", nil, auth)
+			var events struct {
+				NextCursor string `json:"next_cursor"`
+			}
+			if err := json.Unmarshal(body, &events); err != nil || events.NextCursor == "" {
+				t.Fatalf("events: %d %s, want a next_cursor", resp.StatusCode, body)
+			}
+			for _, c := range []struct{ path, cursor string }{
+				{"/api/v1/events", first.NextCursor},
+				{"/api/v1/events?status=pending", first.NextCursor},
+				{"/api/v1/events?status=pending", events.NextCursor},
+				{"/api/v1/operations", first.NextCursor},
+				{"/api/v1/payments", events.NextCursor},
+				{"/api/v1/payments", strings.TrimPrefix(first.NextCursor, "p.")}, // the bare position of before
+			} {
+				sep := "?"
+				if strings.Contains(c.path, "?") {
+					sep = "&"
+				}
+				resp, body := e.do("GET", c.path+sep+"cursor="+url.QueryEscape(c.cursor), nil, auth)
+				if got := errorOf(t, body); resp.StatusCode != 422 || got.Code != "bad_request" {
+					t.Errorf("%s with cursor %q: %d %s, want 422", c.path, c.cursor, resp.StatusCode, body)
+				}
 			}
 			for _, bad := range []string{"0", "-1", "501", "many", "1.5"} {
 				resp, body := e.do("GET", "/api/v1/payments?limit="+bad, nil, auth)

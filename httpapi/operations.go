@@ -212,7 +212,11 @@ func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := getpaid.OperationFilter{State: getpaid.OperationState(q.Get("state")), Kind: getpaid.OperationKind(q.Get("kind")),
-		PaymentID: q.Get("payment_id"), FlaggedOnly: q.Get("flagged") == "true", Cursor: q.Get("cursor")}
+		PaymentID: q.Get("payment_id"), FlaggedOnly: q.Get("flagged") == "true"}
+	if f.Cursor, err = cursorIn(cursorOperations, q); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
 	if id := r.PathValue("id"); id != "" {
 		if _, err := h.svc.Payment(r.Context(), id); err != nil {
 			h.writeError(w, r, err, "")
@@ -229,7 +233,7 @@ func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	out := OperationListJSON{Operations: []*OperationJSON{}, NextCursor: page.NextCursor}
+	out := OperationListJSON{Operations: []*OperationJSON{}, NextCursor: cursorOut(cursorOperations, page.NextCursor)}
 	for _, op := range page.Operations {
 		out.Operations = append(out.Operations, operationJSON(op))
 	}
