@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -521,13 +522,29 @@ func cleanYAMLError(err error) string {
 	}
 	for _, t := range []struct{ from, to string }{
 		{"into time.Duration", "into a duration (like 30s)"}, {"into int64", "into a whole number"}, {"into int", "into a whole number"},
-		{"into bool", "into true/false"}, {"into []string", "into a list"}, {"into string", "into text"},
+		{"into bool", "into true or false"}, {"into []string", "into a list"}, {"into string", "into text"},
 		{"into []main.duration", "into a list of durations (like [5s, 5m])"}, {"into main.duration", "into a duration (like 30s)"},
 	} {
 		msg = strings.ReplaceAll(msg, t.from, t.to)
 	}
+	// The decoder speaks of YAML's tags: "cannot unmarshal !!int `5` into
+	// a list" says what is wanted and what was found.
+	msg = yamlTypeError.ReplaceAllStringFunc(msg, func(m string) string {
+		g := yamlTypeError.FindStringSubmatch(m)
+		if g[2] != "" {
+			return "want " + g[3] + ", not " + strconv.Quote(g[2][1:len(g[2])-1])
+		}
+		return "want " + g[3] + ", not " + yamlKinds[g[1]]
+	})
 	return msg
 }
+
+// yamlTypeError is the decoder's type mismatch: the tag, the value
+// (quoted in backquotes, for scalars) and what the setting takes.
+var yamlTypeError = regexp.MustCompile("cannot unmarshal !!(\\w+) ?(`[^`]*`)? into ([^\\n]+)")
+
+// yamlKinds names YAML's collection tags for messages.
+var yamlKinds = map[string]string{"seq": "a list", "map": "a mapping"}
 
 // checkBaseURL checks a public base URL: absolute http(s), a host, no query
 // or fragment. A path is allowed (getpaid is then served under it).

@@ -157,7 +157,7 @@ func TestNestedSettingsAreStrict(t *testing.T) {
 		{"limit:\n  max: 3\n  maxx: 4\n", "line 3: unknown setting backends.b.limit.maxx"},
 		{"extra:\n  min: 1\n", "line 2: unknown setting backends.b.extra.min"},
 		{"limits:\n  - max: 1\n  - mix: 2\n", "line 3: unknown setting backends.b.limits[1].mix"},
-		{"limit:\n  max: many\n", "line 2: backends.b.limit.max: cannot unmarshal"},
+		{"limit:\n  max: many\n", "line 2: backends.b.limit.max: want a whole number, not \"many\""},
 	} {
 		var node yaml.Node
 		if err := yaml.Unmarshal([]byte(tc.yaml), &node); err != nil {

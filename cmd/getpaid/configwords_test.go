@@ -22,7 +22,7 @@ backends:
 		env  []string
 		want string
 	}{
-		{"delivery_retries not a list", file + "delivery_retries: 5s\n", nil, "line 7: delivery_retries: cannot unmarshal !!str `5s` into a list of durations (like [5s, 5m])"},
+		{"delivery_retries not a list", file + "delivery_retries: 5s\n", nil, "line 7: delivery_retries: want a list of durations (like [5s, 5m]), not \"5s\""},
 		{"delivery_timeout a list", file + "delivery_timeout: [5s]\n", nil, "line 7: delivery_timeout: want a duration like 90s, 30m or 24h, not a list"},
 		{"a backend's unknown setting lists the settings every backend takes", file + "    titel: Cards\n", nil,
 			"line 7: unknown setting backends.dummy.titel (known: currencies, expire_after, fault, kind, method, no_callbacks, secret, title)"},
