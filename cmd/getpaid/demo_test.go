@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -149,6 +150,7 @@ var (
 	hiddenRe  = regexp.MustCompile(`name="([a-z_]+)" value="([^"]*)"`)
 	captureRe = regexp.MustCompile(`action="(/orders/[^"]+/capture)"`)
 	releaseRe = regexp.MustCompile(`action="(/orders/[^"]+/release)"`)
+	rejectRe  = regexp.MustCompile(`action="(/orders/[^"]+/reject_advance)"`)
 	keyRe     = regexp.MustCompile(`name="key" value="([0-9a-f]+)"`)
 )
 
@@ -271,6 +273,42 @@ func TestDemoShopPartialAndHeld(t *testing.T) {
 			t.Fatalf("released order page:\n%s", page)
 		}
 	})
+	t.Run("an advance rejected", func(t *testing.T) {
+		t.Parallel()
+		// Half paid at Przelewy24's simulator: an advance the shop
+		// rejects. The buyer paid; the page must not say no money was
+		// taken, but that the broker returns it.
+		resp, err := c.PostForm(base+"/orders", url.Values{"sku": {"mug"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		order := resp.Request.URL.String()
+		resp, err = c.PostForm(base+"/payments/pay/"+order[strings.LastIndex(order, "/")+1:], url.Values{"backend": {"przelewy24"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		resp, err = c.PostForm(resp.Request.URL.String(), url.Values{"outcome": {"partial"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		page := waitState(t, c, order, "advance")
+		reject := rejectRe.FindStringSubmatch(page)
+		if reject == nil {
+			t.Fatalf("no reject:\n%s", page)
+		}
+		resp, err = c.PostForm(base+reject[1], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		page = waitState(t, c, order, "rejected")
+		if strings.Contains(page, "No money was taken") || !strings.Contains(page, "returns it to the buyer") || !strings.Contains(page, `id="pay"`) {
+			t.Fatalf("order page after a rejected advance:\n%s", page)
+		}
+	})
 	t.Run("a currency no backend takes", func(t *testing.T) {
 		t.Parallel()
 		resp, err := c.PostForm(base+"/orders", url.Values{"sku": {"pen"}})
@@ -284,4 +322,17 @@ func TestDemoShopPartialAndHeld(t *testing.T) {
 			t.Fatalf("KWD form has no way back:\n%s", form)
 		}
 	})
+}
+
+// A --data that cannot be the demo's folder is refused naming the flag.
+func TestDemoDataNotAFolder(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "", "demo", "--addr", "127.0.0.1:0", "--data", file)
+	if code != 1 || !strings.Contains(errOut, "--data") || !strings.Contains(errOut, "a-file") {
+		t.Fatalf("code %d, stderr %q; want exit status 1 naming --data", code, errOut)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,6 +61,17 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	// Wrong use is said before the database is opened.
+	switch st := getpaid.OperationState(*state); {
+	case verb == "list" && st != "" && !slices.Contains([]getpaid.OperationState{getpaid.OpSubmitting, getpaid.OpPending, getpaid.OpSucceeded, getpaid.OpFailed, getpaid.OpUnknown}, st):
+		return fs.usage("--state %q: want submitting, pending, succeeded, failed or unknown", *state)
+	case verb == "resolve" && *as == "":
+		return fs.usage("--as is required: succeeded or failed")
+	case verb == "resolve" && *as != string(getpaid.OpSucceeded) && *as != string(getpaid.OpFailed):
+		return fs.usage("--as %q: want succeeded or failed", *as)
+	case verb == "resolve" && strings.TrimSpace(*note) == "":
+		return fs.usage("--note is required: say why (it is kept with the operation)")
+	}
 	srv, err := openRecords(ctx, *path)
 	if err != nil {
 		return err
@@ -86,7 +98,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case "show":
 		op, err := srv.engine.Operation(ctx, id)
 		if err != nil {
-			return err
+			return notFound(err, "operation", id, srv)
 		}
 		printOperation(stdout, op)
 		return nil
@@ -149,6 +161,10 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" &&
+		!slices.Contains([]getpaid.DeliveryState{getpaid.DeliveryPending, getpaid.DeliveryDelivered, getpaid.DeliveryDead}, st) {
+		return fs.usage("--status %q: want pending, delivered or dead", *status)
+	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {
 		return fs.usage("name an event id, or --dead, or --waiting")
 	}
@@ -200,7 +216,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "show":
 		ev, err := srv.engine.Event(ctx, id)
 		if err != nil {
-			return err
+			return notFound(err, "event", id, srv)
 		}
 		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s -> %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
 			ev.PaymentID, ev.OrderID, ev.Backend, ev.From, ev.To, ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
@@ -231,7 +247,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "replay":
 		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Waiting: *waiting, Consumer: cons})
 		if err != nil {
-			return err
+			return notFound(err, "event", id, srv)
 		}
 		if n == 0 {
 			fmt.Fprintf(stdout, "0 deliveries due again: %s\n", replayedNothing(ctx, srv, id, *dead, *waiting, cons))
@@ -321,7 +337,7 @@ func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting 
 func checkEndpoints(ctx context.Context, srv *server, id string) error {
 	op, err := srv.engine.Operation(ctx, id)
 	if err != nil {
-		return err
+		return notFound(err, "operation", id, srv)
 	}
 	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: op.PaymentID, Limit: getpaid.MaxPageSize})
 	if err != nil {
@@ -339,4 +355,14 @@ func checkEndpoints(ctx context.Context, srv *server, id string) error {
 		}
 	}
 	return nil
+}
+
+// notFound says plainly that the database of srv's config holds no such
+// record, without the layers the error went through (engine, store);
+// other errors are returned as they are.
+func notFound(err error, what, id string, srv *server) error {
+	if errors.Is(err, getpaid.ErrNotFound) {
+		return fmt.Errorf("%s %s: %w in the database %s names", what, id, getpaid.ErrNotFound, srv.cfg.source)
+	}
+	return err
 }
