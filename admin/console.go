@@ -285,7 +285,7 @@ func reason(err error) string {
 		}
 		switch {
 		case errors.Is(err, getpaid.ErrOperationInDoubt):
-			msg += ". The broker's answer was lost; it is being reconciled (or resolve it below)."
+			msg += ". The broker's answer was lost; it is being reconciled (or resolve it on the payment's page)."
 		case errors.Is(err, getpaid.ErrOperationFailed):
 			msg += ". The broker refused it."
 		case errors.Is(err, getpaid.ErrOperationInProgress):
