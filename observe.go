@@ -65,6 +65,7 @@ type BacklogReporter interface {
 // Backlog is the outbox's pending work.
 type Backlog struct {
 	Pending int64     // deliveries not yet acknowledged nor dead
+	Dead    int64     // deliveries whose retries ran out, until replayed
 	Oldest  time.Time // when the oldest pending delivery's event was written; zero when none
 }
 

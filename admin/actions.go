@@ -282,6 +282,9 @@ func statusOf(err error) int {
 
 // doneMessage is the notice shown after an action succeeded.
 func doneMessage(q url.Values) string {
+	if q.Get("done") == "replay" {
+		return replayDone(q)
+	}
 	info, ok := actionInfo[q.Get("done")]
 	if !ok {
 		return ""

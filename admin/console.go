@@ -157,6 +157,8 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET /payments/{id}", c.authed(c.showPayment))
 	mux.HandleFunc("POST /payments/{id}/confirm", c.authed(c.confirmAction))
 	mux.HandleFunc("POST /payments/{id}/do", c.authed(c.doAction))
+	mux.HandleFunc("POST /payments/{id}/replay", c.authed(c.replayDelivery))
+	mux.HandleFunc("GET /attention", c.authed(c.showAttention))
 	mux.HandleFunc("GET /backends", c.authed(c.showBackends))
 	c.mux = mux
 	return c, nil
@@ -285,7 +287,7 @@ func reason(err error) string {
 		}
 		switch {
 		case errors.Is(err, getpaid.ErrOperationInDoubt):
-			msg += ". The broker's answer was lost; it is being reconciled (or resolve it below)."
+			msg += ". The broker's answer was lost; it is being reconciled (or resolve it on the payment's page)."
 		case errors.Is(err, getpaid.ErrOperationFailed):
 			msg += ". The broker refused it."
 		case errors.Is(err, getpaid.ErrOperationInProgress):

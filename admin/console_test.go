@@ -269,6 +269,12 @@ func TestResolveInDoubt(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(b.last, "being reconciled") {
 		t.Fatalf("refund in doubt: %d\n%s", resp.StatusCode, b.last)
 	}
+	// The refusal sent the operator to a resolve form "below" that this
+	// page (the refund's confirmation) does not have: it is on the
+	// payment's page.
+	if strings.Contains(b.last, "below") || !strings.Contains(b.last, "resolve it on the payment") {
+		t.Errorf("the refusal does not say where to resolve the operation:\n%s", b.last)
+	}
 	ops, err := e.eng.Operations(context.Background(), getpaid.OperationFilter{PaymentID: p.ID})
 	if err != nil || len(ops.Operations) != 1 || ops.Operations[0].State != getpaid.OpUnknown {
 		t.Fatalf("operations = %+v, %v", ops, err)

@@ -88,6 +88,13 @@ func newEnv(t *testing.T, store getpaid.Store, secure bool, opts ...func(*admin.
 // it is), for a broker that misbehaves in a way the dummy cannot.
 func newEnvWith(t *testing.T, store getpaid.Store, secure bool, wrap func(*dummy.Broker) getpaid.Broker, opts ...func(*admin.Config)) *env {
 	t.Helper()
+	return newEnvEngine(t, store, secure, wrap, nil, opts...)
+}
+
+// newEnvEngine is newEnvWith with the engine's config adjusted by eng (nil:
+// as it is), for consumers of events and their retry schedule.
+func newEnvEngine(t *testing.T, store getpaid.Store, secure bool, wrap func(*dummy.Broker) getpaid.Broker, eng func(*engine.Config), opts ...func(*admin.Config)) *env {
+	t.Helper()
 	if store == nil {
 		store = memory.New()
 	}
@@ -110,7 +117,11 @@ func newEnvWith(t *testing.T, store getpaid.Store, secure bool, wrap func(*dummy
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	e.eng, err = engine.New(engine.Config{Store: store, Registry: reg, BaseURL: e.srv.URL, Logger: quiet})
+	ecfg := engine.Config{Store: store, Registry: reg, BaseURL: e.srv.URL, Logger: quiet}
+	if eng != nil {
+		eng(&ecfg)
+	}
+	e.eng, err = engine.New(ecfg)
 	if err != nil {
 		t.Fatal(err)
 	}

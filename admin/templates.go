@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates of templates/, each executed in the layout.
-var pageNames = []string{"login", "message", "list", "payment", "confirm", "backends"}
+var pageNames = []string{"login", "message", "list", "payment", "confirm", "backends", "attention"}
 
 var funcs = template.FuncMap{
 	"money": func(p *getpaid.Payment, minor int64) string { return p.Money(minor).String() },

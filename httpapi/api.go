@@ -252,9 +252,14 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// query returns r's query, refusing a parameter not in allowed, and one
-// given more than once (only one of the values would count).
+// query returns r's query, refusing a malformed pair (url.Query drops it,
+// so a filter written "status=paid;backend=x" would list everything), a
+// parameter not in allowed, and one given more than once (only one of the
+// values would count).
 func query(r *http.Request, allowed ...string) (url.Values, error) {
+	if err := malformedQuery(r.URL.RawQuery); err != nil {
+		return nil, err
+	}
 	q := r.URL.Query()
 	for k, vs := range q {
 		if !slices.Contains(allowed, k) {
@@ -265,6 +270,27 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 		}
 	}
 	return q, nil
+}
+
+// malformedQuery names the first pair of a raw query that url.ParseQuery
+// would drop: one holding a ';' or a bad %-escape.
+func malformedQuery(raw string) error {
+	for _, pair := range strings.Split(raw, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		if k, _, _ := strings.Cut(key, ";"); k != "" {
+			key = k
+		}
+		if uk, err := url.QueryUnescape(key); err == nil {
+			key = uk
+		}
+		switch _, err := url.ParseQuery(pair); {
+		case strings.Contains(pair, ";"):
+			return &getpaid.FieldError{Field: key, Reason: "a ';' in the query: separate parameters with &", Err: getpaid.ErrInvalidRequest}
+		case err != nil:
+			return &getpaid.FieldError{Field: key, Reason: "malformed %-escape in the query", Err: getpaid.ErrInvalidRequest}
+		}
+	}
+	return nil
 }
 
 // limit reads the page size of a listing: 0 (the default) when absent.

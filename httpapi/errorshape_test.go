@@ -54,6 +54,13 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		// unknown parameters, where every other listing refuses both
 		{"a currency twice on backends", "GET", "/api/v1/backends?currency=PLN&currency=EUR", "", nil, 422, "bad_request", "currency", "", "more than once"},
 		{"unknown parameter on backends", "GET", "/api/v1/backends?curency=PLN", "", nil, 422, "bad_request", "curency", "", "known: currency"},
+		// a malformed pair was dropped, so status=paid;backend=x listed
+		// every payment, 200, as if no filter had been given
+		{"a ';' in the query", "GET", "/api/v1/payments?status=paid;backend=dummy", "", auth, 422, "bad_request", "status", "", "separate parameters with &"},
+		{"a bad escape in the query", "GET", "/api/v1/payments?order_id=o%zz", "", auth, 422, "bad_request", "order_id", "", "malformed"},
+		{"a bad escape in a key", "GET", "/api/v1/operations?fl%zzagged=true", "", auth, 422, "bad_request", "fl%zzagged", "", "malformed"},
+		{"a ';' on events", "GET", "/api/v1/events?status=dead;", "", auth, 422, "bad_request", "status", "", "separate parameters with &"},
+		{"a bad escape on backends", "GET", "/api/v1/backends?currency=%G1", "", nil, 422, "bad_request", "currency", "", "malformed"},
 		{"an endpoint twice", "POST", "/api/v1/events/retry_waiting?endpoint=a&endpoint=b", "", auth, 422, "bad_request", "endpoint", "", "more than once"},
 		{"wrong method on a payment", "PUT", "/api/v1/payments/" + paid.ID, "{}", auth, 405, "method_not_allowed", "", "GET, HEAD", ""},
 		{"wrong method on backends", "POST", "/api/v1/backends", "{}", nil, 405, "method_not_allowed", "", "GET, HEAD", ""},

@@ -40,7 +40,8 @@ func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]g
 	return out, nil
 }
 
-// Backlog implements getpaid.BacklogReporter.
+// Backlog implements getpaid.BacklogReporter: the pending deliveries, the
+// oldest of them, and the dead ones.
 func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	var b getpaid.Backlog
 	if err := ctx.Err(); err != nil {
@@ -50,6 +51,9 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	defer s.mu.Unlock()
 	for _, id := range s.delOrder {
 		d := s.dels[id]
+		if d.State == getpaid.DeliveryDead {
+			b.Dead++
+		}
 		if d.State != getpaid.DeliveryPending {
 			continue
 		}

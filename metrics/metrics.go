@@ -168,11 +168,14 @@ var (
 		"Event deliveries (to listeners and webhooks) not yet acknowledged nor dead.", nil, nil)
 	oldestDesc = prometheus.NewDesc("getpaid_outbox_oldest_pending_age_seconds",
 		"Age of the oldest pending event delivery; 0 when none is pending.", nil, nil)
+	deadDesc = prometheus.NewDesc("getpaid_outbox_dead_deliveries",
+		"Event deliveries whose retries ran out (dead letters), until they are replayed.", nil, nil)
 )
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- pendingDesc
 	ch <- oldestDesc
+	ch <- deadDesc
 }
 
 func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
@@ -190,4 +193,5 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(b.Pending))
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(b.Dead))
 }

@@ -32,7 +32,7 @@ func TestSeries(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	m := metrics.New(metrics.Config{Backends: []string{"payu"}, NoProcess: true, Now: func() time.Time { return now },
-		Backlog: backlog{b: getpaid.Backlog{Pending: 3, Oldest: now.Add(-90 * time.Second)}}})
+		Backlog: backlog{b: getpaid.Backlog{Pending: 3, Oldest: now.Add(-90 * time.Second), Dead: 2}}})
 	ctx := context.Background()
 	m.ObserveCallback(ctx, getpaid.CallbackReport{Backend: "payu", Outcome: getpaid.OutcomeApplied})
 	m.ObserveCallback(ctx, getpaid.CallbackReport{Backend: "payu", Reason: "signature_invalid"})
@@ -63,6 +63,9 @@ func TestSeries(t *testing.T) {
 		`getpaid_store_commit_failures_total 1`,
 		`getpaid_outbox_pending_deliveries 3`,
 		`getpaid_outbox_oldest_pending_age_seconds 90`,
+		// once its retries ran out a delivery left the pending gauges,
+		// and no series showed the merchant never heard of the event
+		`getpaid_outbox_dead_deliveries 2`,
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("scrape lacks %s", want)

@@ -35,12 +35,16 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 // Backlog implements getpaid.BacklogReporter: the pending deliveries (a
-// partial index holds exactly those) and when the oldest was written.
+// partial index holds exactly those), when the oldest was written, and the
+// dead ones (counted on the deliveries_state index).
 func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	var b getpaid.Backlog
 	err := s.do(ctx, "backlog", func(ctx context.Context, c *pgx.Conn) error {
 		var oldest *time.Time
 		if err := c.QueryRow(ctx, "SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'").Scan(&b.Pending, &oldest); err != nil {
+			return err
+		}
+		if err := c.QueryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&b.Dead); err != nil {
 			return err
 		}
 		b.Oldest = time.Time{}

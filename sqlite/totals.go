@@ -164,10 +164,14 @@ func floorDiv(a, b int64) int64 {
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
 // Backlog implements getpaid.BacklogReporter: the pending deliveries (a
-// partial index holds exactly those) and the oldest of them.
+// partial index holds exactly those), the oldest of them, and the dead ones
+// (counted on the deliveries_state index).
 func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	var b getpaid.Backlog
 	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").Scan(&b.Pending); err != nil {
+		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
+	}
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&b.Dead); err != nil {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
 	var oldest int64

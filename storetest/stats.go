@@ -126,14 +126,15 @@ func testTotalsFollowChanges(t *testing.T, s getpaid.Store) {
 	}
 }
 
-// testBacklog checks the count of pending deliveries and the oldest one.
+// testBacklog checks the count of pending deliveries, the oldest one, and
+// the count of dead ones.
 func testBacklog(t *testing.T, s getpaid.Store) {
 	br, ok := s.(getpaid.BacklogReporter)
 	if !ok {
 		t.Skip("the store does not implement getpaid.BacklogReporter")
 	}
 	b, err := br.Backlog(ctx(t))
-	if err != nil || b.Pending != 0 || !b.Oldest.IsZero() {
+	if err != nil || b.Pending != 0 || !b.Oldest.IsZero() || b.Dead != 0 {
 		t.Fatalf("Backlog of an empty store = %+v, %v; want nothing pending", b, err)
 	}
 	p := newPayment("o-bl", 100, "PLN")
@@ -146,15 +147,16 @@ func testBacklog(t *testing.T, s getpaid.Store) {
 	now := time.Now()
 	got := claim(t, s, "w", now, 10, consumers...)
 	var results []getpaid.DeliveryResult
-	for _, c := range got {
-		results = append(results, getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: "w", Delivered: true, Attempt: getpaid.Attempt{At: now}})
+	for i, c := range got {
+		// the first one's retries ran out: dead, no longer pending
+		results = append(results, getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: "w", Delivered: i > 0, Dead: i == 0, Attempt: getpaid.Attempt{At: now}})
 	}
 	if err := s.FinishDeliveries(ctx(t), results); err != nil {
 		t.Fatal(err)
 	}
 	b, err = br.Backlog(ctx(t))
-	if err != nil || b.Pending != 4-int64(len(results)) {
-		t.Fatalf("Backlog after %d delivered = %+v, %v", len(results), b, err)
+	if err != nil || len(results) == 0 || b.Pending != 4-int64(len(results)) || b.Dead != 1 {
+		t.Fatalf("Backlog after %d finished (one dead) = %+v, %v", len(results), b, err)
 	}
 }
 

@@ -1,0 +1,97 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// attentionLimit bounds each list of the attention page: an operator works
+// through the oldest first, and a flood is better read in the API's pages.
+const attentionLimit = 100
+
+// attentionPage is what waits for an operator across all payments: money
+// operations in doubt or flagged, and event deliveries that are dead.
+type attentionPage struct {
+	basePage
+	Operations []*getpaid.Operation
+	Dead       []*getpaid.Delivery
+	MoreOps    bool
+	MoreDead   bool
+}
+
+// showAttention lists the operations in doubt (state unknown) or flagged,
+// and the dead deliveries, each linking to its payment, where it is
+// resolved or delivered again.
+func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	data := &attentionPage{basePage: c.pageBase(s, "Needs attention", "attention")}
+	seen := map[string]bool{}
+	for _, f := range []getpaid.OperationFilter{{FlaggedOnly: true, Limit: attentionLimit}, {State: getpaid.OpUnknown, Limit: attentionLimit}} {
+		page, err := c.svc.Operations(ctx, f)
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		data.MoreOps = data.MoreOps || page.NextCursor != ""
+		for _, op := range page.Operations {
+			if !seen[op.ID] {
+				seen[op.ID] = true
+				data.Operations = append(data.Operations, op)
+			}
+		}
+	}
+	slices.SortStableFunc(data.Operations, func(a, b *getpaid.Operation) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	dead, err := c.svc.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryDead, Limit: attentionLimit})
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	data.Dead, data.MoreDead = dead.Deliveries, dead.NextCursor != ""
+	c.render(w, r, http.StatusOK, "attention", data)
+}
+
+// replayDelivery delivers one of a payment's events again to one consumer
+// (a dead delivery, or one the consumer says it lost), through the service
+// as the JSON API's replay does, and shows the payment again.
+func (c *Console) replayDelivery(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	id, consumer := r.PathValue("id"), r.PostFormValue("consumer")
+	ev, err := c.svc.Event(ctx, r.PostFormValue("event"))
+	if err == nil && ev.PaymentID != id {
+		err = &getpaid.FieldError{Field: "event", Reason: "no such event of this payment", Err: getpaid.ErrNotFound}
+	}
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	kv := []any{"payment", id, "event", ev.ID, "consumer", consumer}
+	n, err := c.svc.Replay(ctx, getpaid.ReplayRequest{EventID: ev.ID, Consumer: consumer})
+	if err != nil {
+		c.audit(r, s.user, "replay", "refused", append(kv, "err", err.Error())...)
+		c.render(w, r, statusOf(err), "message", &messagePage{basePage: c.pageBase(s, "Not delivered again", "payments"), Message: reason(err)})
+		return
+	}
+	c.audit(r, s.user, "replay", "ok", append(kv, "replayed", n)...)
+	v := url.Values{"done": {"replay"}, "n": {strconv.Itoa(n)}}
+	http.Redirect(w, r, c.prefix+"/payments/"+url.PathEscape(id)+"?"+v.Encode(), http.StatusSeeOther)
+}
+
+// replayDone is the notice shown after a replay.
+func replayDone(q url.Values) string {
+	switch n := q.Get("n"); n {
+	case "0":
+		return "Nothing to deliver again: the delivery is pending already."
+	case "1":
+		return "The event is delivered again (one delivery made due now)."
+	default:
+		if _, err := strconv.Atoi(n); err != nil || strings.HasPrefix(n, "-") {
+			return "The event is delivered again."
+		}
+		return "The event is delivered again (" + n + " deliveries made due now)."
+	}
+}
