@@ -105,7 +105,12 @@ func (s *sessions) end(tok string) {
 // from one address (an IPv6 address by its /64), each further try must
 // wait, doubling from 2 s up to 5 minutes, however many are sent at once;
 // a success clears the user's and the address's count, and a count is
-// forgotten after an hour without failures.
+// forgotten after an hour without failures. A name's wait holds only tries
+// from an address that has failed itself: one with a clean record reaches
+// the password check whatever the name's count, so nobody can keep an
+// operator out by failing as her from elsewhere every few minutes, and a
+// guesser spreading tries over addresses gets one per address before the
+// name's wait holds it.
 const (
 	FreeFailures = 5
 	firstWait    = 2 * time.Second
@@ -125,15 +130,20 @@ type failures struct {
 	until time.Time // no try before then
 }
 
-// try reports how long the caller must still wait before trying keys or,
-// when it need not wait, counts the try as a failure until succeed clears
-// it. Counting before the password is compared, under the same lock as the
-// check, is what bounds tries made at once: a check that only looked
-// would let every request in flight through while the slow comparisons of
-// the first ones run.
-func (l *limiter) try(now time.Time, keys ...string) time.Duration {
+// try reports how long a sign-in as user from addr (throttleKeys) must
+// still wait or, when it need not wait, counts it as a failure of both
+// until succeed clears them; user's wait applies only when addr has a
+// failure on record (see FreeFailures). Counting before the password is
+// compared, under the same lock as the check, is what bounds tries made at
+// once: a check that only looked would let every request in flight through
+// while the slow comparisons of the first ones run.
+func (l *limiter) try(now time.Time, user, addr string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	keys := []string{addr}
+	if f := l.m[addr]; f != nil && now.Sub(f.last) <= forgetAfter {
+		keys = append(keys, user)
+	}
 	var w time.Duration
 	for _, k := range keys {
 		if f := l.m[k]; f != nil && f.until.After(now) {
@@ -141,7 +151,7 @@ func (l *limiter) try(now time.Time, keys ...string) time.Duration {
 		}
 	}
 	if w == 0 {
-		l.fail(now, keys...)
+		l.fail(now, user, addr)
 	}
 	return w
 }
@@ -182,9 +192,9 @@ func (l *limiter) succeed(keys ...string) {
 // throttleKeys are the limiter's keys of a sign-in: the name's hash (a
 // name of any length costs the same few bytes) and the client's address,
 // an IPv6 address by its /64, the block one subscriber usually holds.
-func throttleKeys(name, ip string) []string {
+func throttleKeys(name, ip string) (user, addr string) {
 	sum := sha256.Sum256([]byte(name))
-	return []string{"user:" + string(sum[:]), "ip:" + edge.Key(ip).String()}
+	return "user:" + string(sum[:]), "ip:" + edge.Key(ip).String()
 }
 
 // checkPassword compares password with user's hash in constant time; an
@@ -256,8 +266,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.forbidden(w, r)
 		return
 	}
-	keys := throttleKeys(name, ip)
-	if wait := c.limit.try(now, keys...); wait > 0 {
+	user, addr := throttleKeys(name, ip)
+	if wait := c.limit.try(now, user, addr); wait > 0 {
 		secs := int(wait.Round(time.Second) / time.Second)
 		w.Header().Set("Retry-After", fmt.Sprint(max(secs, 1)))
 		c.audit(r, name, "login", "throttled", "wait", wait.Round(time.Second).String())
@@ -269,7 +279,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.renderLogin(w, r, http.StatusUnauthorized, name, "Wrong name or password.")
 		return
 	}
-	c.limit.succeed(keys...)
+	c.limit.succeed(user, addr)
 	tok, _ := c.sessions.start(name, now)
 	c.setCookie(w, r, sessionCookie, tok, int(c.sessions.ttl/time.Second))
 	c.setCookie(w, r, loginCookie, "", -1)

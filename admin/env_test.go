@@ -190,6 +190,15 @@ type browser struct {
 	e    *env
 	c    *http.Client
 	last string // the last page's body
+	// client, when set, is sent as X-Test-Client: the client address of
+	// an env whose ClientIP reads it (byTestClient).
+	client string
+}
+
+// byTestClient makes the console take a request's client address from
+// X-Test-Client, so a test can sign in from several addresses.
+func byTestClient(c *admin.Config) {
+	c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
 }
 
 func (e *env) browser() *browser {
@@ -209,6 +218,9 @@ func (b *browser) do(method, path string, form url.Values) *http.Response {
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.client != "" {
+		req.Header.Set("X-Test-Client", b.client)
 	}
 	resp, err := b.c.Do(req)
 	if err != nil {

@@ -131,3 +131,35 @@ func TestAuditedNameBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginNotLockedOutFromElsewhere: a guesser failing as alice from one
+// address, again each time its wait runs out, holds that address back, not
+// alice signing in from hers; a guesser moving to fresh addresses gets one
+// try from each before the name's wait holds it.
+func TestLoginNotLockedOutFromElsewhere(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false, frozen, byTestClient)
+	mallory := e.browser()
+	mallory.client = "198.51.100.9"
+	for range admin.FreeFailures + 3 {
+		mallory.login("wrong password")
+	}
+	if resp := mallory.login(password); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the guesser's address: %d, want 429", resp.StatusCode)
+	}
+	// Another address with a clean record: its try reaches the password
+	// check, a wrong one fails (401) and the next one from there waits.
+	other := e.browser()
+	other.client = "203.0.113.50"
+	if resp := other.login("wrong password"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a fresh address's first wrong try: %d, want 401", resp.StatusCode)
+	}
+	if resp := other.login(password); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a second try from an address that failed, the name being held: %d, want 429", resp.StatusCode)
+	}
+	alice := e.browser()
+	alice.client = "192.0.2.10"
+	if resp := alice.login(password); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("alice from her own address while the name is held: %d, want a sign-in (303)\n%s", resp.StatusCode, alice.last)
+	}
+}
