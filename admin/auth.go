@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ const HashCost = 12
 func HashPassword(password string) (string, error) {
 	if len(password) < 8 {
 		return "", errors.New("admin: a password needs at least 8 characters")
+	}
+	if strings.TrimSpace(password) == "" {
+		return "", errors.New("admin: a password of spaces only is no password")
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), HashCost)
 	if err != nil {

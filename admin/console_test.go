@@ -25,12 +25,28 @@ func TestNeedsUsers(t *testing.T) {
 
 func TestHashPassword(t *testing.T) {
 	t.Parallel()
-	if _, err := admin.HashPassword("short"); err == nil {
-		t.Error("a 5-character password was hashed")
+	for _, bad := range []string{"short", "        ", "\t \t \t \t "} {
+		if _, err := admin.HashPassword(bad); err == nil {
+			t.Errorf("HashPassword(%q) hashed it", bad)
+		}
 	}
 	h, err := admin.HashPassword("a long enough password")
 	if err != nil || !strings.HasPrefix(h, "$2") {
 		t.Fatalf("HashPassword = %q, %v", h, err)
+	}
+}
+
+func TestStaticFilesWithoutListing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false)
+	b := e.browser()
+	if resp := b.do("GET", "/admin/static/style.css", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("the stylesheet: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/admin/static/", "/admin/static"} {
+		if resp := b.do("GET", path, nil); resp.StatusCode == http.StatusOK || strings.Contains(b.last, "style.css") {
+			t.Errorf("GET %s: %d, lists the folder: %q", path, resp.StatusCode, b.last)
+		}
 	}
 }
 
