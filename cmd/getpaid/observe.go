@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -74,7 +75,9 @@ func startTracing(ctx context.Context, c *fileConfig, log *slog.Logger) (*tracin
 	tr, err := tracing.Start(ctx, tracing.Config{Endpoint: c.Tracing.OTLPEndpoint, Headers: c.Tracing.Headers,
 		ServiceName: c.Tracing.ServiceName, SampleRatio: c.Tracing.SampleRatio})
 	if err != nil {
-		return nil, log, c.settingErr("tracing", err)
+		// The setting's path names the package already: "tracing:
+		// tracing: endpoint …" said it twice.
+		return nil, log, c.settingErr("tracing", errors.New(strings.TrimPrefix(err.Error(), "tracing: ")))
 	}
 	return tr, slog.New(tracing.LogHandler(log.Handler())), nil
 }
