@@ -421,6 +421,11 @@ func TestResolveOperation(t *testing.T) {
 	if err != nil || res.Operation.State != getpaid.OpFailed || res.Operation.ResolvedBy != "alice" || res.Operation.Note == "" || res.Payment.Status != getpaid.StatusPaid {
 		t.Fatalf("resolve: %+v, %v", res, err)
 	}
+	// The payment's history (and its webhook's cause) says an operator
+	// decided, as it does for a refund resolved as succeeded.
+	if h, err := e.eng.History(ctx, p.ID); err != nil || len(h) == 0 || !strings.Contains(h[len(h)-1].Cause, "resolved by alice") {
+		t.Fatalf("history after the resolution: %+v, %v; want its last cause to name alice's resolution", h, err)
+	}
 	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "again", By: "bob"}); !errors.Is(err, getpaid.ErrConflict) {
 		t.Fatalf("resolving a final operation: %v", err)
 	}

@@ -282,6 +282,11 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 	}
 	var obs *getpaid.Observation
+	if req.As == getpaid.OpFailed && op.Kind == getpaid.OpRefund {
+		// The reservation given back says who decided (the payment's
+		// history, the webhook's cause), as a refund resolved as done does.
+		obs = &getpaid.Observation{BrokerStatus: "resolved by " + req.By}
+	}
 	if req.As == getpaid.OpSucceeded {
 		switch op.Kind {
 		case getpaid.OpRefund:
