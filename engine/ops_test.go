@@ -169,6 +169,11 @@ func TestRefundInDoubtReconciled(t *testing.T) {
 			if op.State != tc.want || q.Status != tc.status || q.RefundAsked != 0 {
 				t.Fatalf("after reconciling: operation %s, payment %s (asked %d); want %s, %s", op.State, q.Status, q.RefundAsked, tc.want, tc.status)
 			}
+			if op.Attempts == 0 {
+				// What `getpaid operations show` prints as its checks: the
+				// one that settled it counts.
+				t.Errorf("the operation the reconciler settled shows %d checks", op.Attempts)
+			}
 			if n, _ := e.d.Refunds(p.ID); n != tc.refunds {
 				t.Fatalf("the broker refunded %d times, want %d", n, tc.refunds)
 			}

@@ -128,7 +128,7 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 			why += " (the call had failed: " + op.Error + ")"
 		}
 	}
-	res, err := e.finish(ctx, b, p.ID, op, state, obs, why, ref)
+	res, err := e.finishCounted(ctx, b, p.ID, op, state, obs, why, ref, true)
 	if err != nil {
 		return "", err
 	}
