@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -99,6 +100,13 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
+		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) {
+			how := "by what the broker said (its answer, a notification or a check)"
+			if oe.Op.ResolvedBy != "" {
+				how = fmt.Sprintf("by %s (%q)", oe.Op.ResolvedBy, oe.Op.Note)
+			}
+			return fmt.Errorf("operation %s is already %s, settled %s: nothing to resolve", oe.Op.ID, oe.Op.State, how)
+		}
 		if err != nil {
 			return err
 		}

@@ -105,6 +105,12 @@ func TestOperationsCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "alice") || !strings.Contains(out, "is now paid") {
 		t.Fatalf("resolve: %d\n%s%s", code, out, errOut)
 	}
+	// Again: refused, saying it is settled and by whom (it said
+	// "concurrent update conflict", which no operator was in).
+	code, _, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "succeeded", "--note", "again", "--by", "bob")
+	if code != 1 || !strings.Contains(errOut, "already failed") || !strings.Contains(errOut, "alice") || strings.Contains(errOut, "concurrent") {
+		t.Fatalf("resolving a settled operation: %d %s", code, errOut)
+	}
 	code, out, _ = runCLI(t, "", "events", "list", "--config", path)
 	if code != 0 || !strings.Contains(out, "EVENT") {
 		t.Fatalf("events list: %d\n%s", code, out)
