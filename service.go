@@ -73,10 +73,12 @@ type PayRequest struct {
 type ActionRequest struct {
 	PaymentID string
 	// Amount is what to capture or refund; nil means all that can be (the
-	// whole hold, everything refundable). Ignored by release and cancel.
+	// whole hold, everything refundable). Release and cancel take none: an
+	// amount is refused (a FieldError naming "amount", ErrInvalidRequest).
 	Amount *Money
 	// IdempotencyKey makes a retried request return the first one's outcome
-	// instead of asking the broker again.
+	// instead of asking the broker again. Keys belong to the payment: the
+	// same key on another payment is another request.
 	IdempotencyKey string
 }
 

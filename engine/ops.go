@@ -83,12 +83,15 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		}
 		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount", Reason: reason, Err: getpaid.ErrInvalidRequest})
 	}
+	// What the backend cannot do is said first, whatever the payment's
+	// amounts: a capture of "the hold" at a broker without holds is not
+	// a payment with nothing held.
+	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, getpaid.ErrNotSupported)
+	}
 	amount, err := actionAmount(kind, p, req.Amount)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
-	}
-	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, getpaid.ErrNotSupported)
 	}
 	rec := &getpaid.Operation{
 		ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: p.Backend, Kind: kind, State: getpaid.OpSubmitting,
@@ -371,12 +374,30 @@ func outcome(op *getpaid.Operation, obs *getpaid.Observation) getpaid.OperationS
 // frees the payment for the next. It is a no-op on an operation already
 // final.
 func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string) (*getpaid.ActionResult, error) {
+	return e.finishCounted(ctx, b, id, op, state, obs, why, brokerRef, false)
+}
+
+// finishCounted is finish; checked says a check of the reconciler learnt
+// the state, which then counts among the operation's checks (Attempts).
+func (e *Engine) finishCounted(ctx context.Context, b getpaid.Backend, id string, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string, checked bool) (*getpaid.ActionResult, error) {
 	ctx = context.WithoutCancel(ctx)
-	up, err := e.mutate(ctx, id, e.finishing(b, op, state, obs, why, brokerRef))
+	count := func(m getpaid.Mutation) getpaid.Mutation {
+		if update := m.Operation.Update; checked {
+			m.Operation.Update = func(o *getpaid.Operation, q *getpaid.Payment) (bool, error) {
+				changed, err := update(o, q)
+				if changed {
+					o.Attempts++
+				}
+				return changed, err
+			}
+		}
+		return m
+	}
+	up, err := e.mutate(ctx, id, count(e.finishing(b, op, state, obs, why, brokerRef)))
 	if errors.Is(err, getpaid.ErrDuplicateEvent) {
 		// The broker's fact was recorded already (its notification came
 		// first): the operation still ends, without counting it twice.
-		m := e.finishing(b, op, state, nil, why, brokerRef)
+		m := count(e.finishing(b, op, state, nil, why, brokerRef))
 		// finishing states a failed refund's fact itself (without obs,
 		// keyed by the operation): that is the fact already recorded.
 		m.EventKey = ""

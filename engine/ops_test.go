@@ -169,6 +169,11 @@ func TestRefundInDoubtReconciled(t *testing.T) {
 			if op.State != tc.want || q.Status != tc.status || q.RefundAsked != 0 {
 				t.Fatalf("after reconciling: operation %s, payment %s (asked %d); want %s, %s", op.State, q.Status, q.RefundAsked, tc.want, tc.status)
 			}
+			if op.Attempts == 0 {
+				// What `getpaid operations show` prints as its checks: the
+				// one that settled it counts.
+				t.Errorf("the operation the reconciler settled shows %d checks", op.Attempts)
+			}
 			if n, _ := e.d.Refunds(p.ID); n != tc.refunds {
 				t.Fatalf("the broker refunded %d times, want %d", n, tc.refunds)
 			}
@@ -420,6 +425,11 @@ func TestResolveOperation(t *testing.T) {
 	res, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: "not in the broker's panel", By: "alice"})
 	if err != nil || res.Operation.State != getpaid.OpFailed || res.Operation.ResolvedBy != "alice" || res.Operation.Note == "" || res.Payment.Status != getpaid.StatusPaid {
 		t.Fatalf("resolve: %+v, %v", res, err)
+	}
+	// The payment's history (and its webhook's cause) says an operator
+	// decided, as it does for a refund resolved as succeeded.
+	if h, err := e.eng.History(ctx, p.ID); err != nil || len(h) == 0 || !strings.Contains(h[len(h)-1].Cause, "resolved by alice") {
+		t.Fatalf("history after the resolution: %+v, %v; want its last cause to name alice's resolution", h, err)
 	}
 	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "again", By: "bob"}); !errors.Is(err, getpaid.ErrConflict) {
 		t.Fatalf("resolving a final operation: %v", err)

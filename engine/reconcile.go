@@ -128,7 +128,7 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 			why += " (the call had failed: " + op.Error + ")"
 		}
 	}
-	res, err := e.finish(ctx, b, p.ID, op, state, obs, why, ref)
+	res, err := e.finishCounted(ctx, b, p.ID, op, state, obs, why, ref, true)
 	if err != nil {
 		return "", err
 	}
@@ -188,10 +188,18 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 			return getpaid.OpSucceeded, obs, nil
 		case obs.Kind == getpaid.KindLocked || obs.Kind == getpaid.KindCaptured && obs.Amount.Minor == op.Baseline:
 			return getpaid.OpFailed, nil, nil // the hold is as it was
+		case obs.Kind == getpaid.KindFailed:
+			// The order ended with nothing captured (PayU's CANCELED: the
+			// hold expired or was released): the capture did not happen,
+			// and the hold's end is recorded.
+			return getpaid.OpFailed, obs, nil
 		}
 	case getpaid.OpRelease:
 		switch {
-		case obs.Kind == getpaid.KindReleased, obs.Kind == getpaid.KindCaptured && obs.ReleaseRest:
+		case obs.Kind == getpaid.KindReleased, obs.Kind == getpaid.KindFailed, obs.Kind == getpaid.KindCaptured && obs.ReleaseRest:
+			// A broker that reports an order cancelled as failed (PayU's
+			// CANCELED, which does not say whether getpaid released it)
+			// holds nothing any more: what the release asked for.
 			return getpaid.OpSucceeded, &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindReleased, BrokerStatus: obs.BrokerStatus}, nil
 		case obs.Kind == getpaid.KindLocked:
 			return getpaid.OpFailed, nil, nil
@@ -274,6 +282,11 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 	}
 	var obs *getpaid.Observation
+	if req.As == getpaid.OpFailed && op.Kind == getpaid.OpRefund {
+		// The reservation given back says who decided (the payment's
+		// history, the webhook's cause), as a refund resolved as done does.
+		obs = &getpaid.Observation{BrokerStatus: "resolved by " + req.By}
+	}
 	if req.As == getpaid.OpSucceeded {
 		switch op.Kind {
 		case getpaid.OpRefund:

@@ -85,6 +85,8 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		// flagged=1 listed every operation, flagged or not, as if the
 		// filter had been left out.
 		{"flagged not true or false", "GET", "/api/v1/operations?flagged=1", "", auth, 422, "bad_request", "flagged", "", "true or false"},
+		// the payment's own listing took another payment_id and ignored it
+		{"payment_id on a payment's operations", "GET", "/api/v1/payments/" + paid.ID + "/operations?payment_id=" + prepared.ID, "", auth, 422, "bad_request", "payment_id", "", "known: state, kind, flagged, limit, cursor"},
 		{"flagged in capitals", "GET", "/api/v1/operations?flagged=TRUE", "", auth, 422, "bad_request", "flagged", "", "true or false"},
 		// kind=bogus listed nothing, 200, as if there were no such operation.
 		{"unknown operation kind", "GET", "/api/v1/operations?kind=refunds", "", auth, 422, "bad_request", "kind", "", "capture, release, cancel or refund"},

@@ -201,7 +201,11 @@ type OperationListJSON struct {
 // listOperations answers GET /api/v1/operations?state=&kind=&payment_id=&
 // flagged=true&limit=&cursor= and GET /api/v1/payments/{id}/operations.
 func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "state", "kind", "payment_id", "flagged", "limit", "cursor")
+	known := []string{"state", "kind", "payment_id", "flagged", "limit", "cursor"}
+	if r.PathValue("id") != "" {
+		known = []string{"state", "kind", "flagged", "limit", "cursor"} // the path names the payment
+	}
+	q, err := query(r, known...)
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

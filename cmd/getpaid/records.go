@@ -34,12 +34,13 @@ func openRecords(ctx context.Context, path string) (*server, error) {
 
 // cmdOperations is "getpaid operations list|show|resolve".
 func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	synopsis := "list [--state S] [--payment ID] [--flagged] | show ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
+	synopsis := "list [--state S] [--kind K] [--payment ID] [--flagged] | show ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
 	fs := newFlags("operations", synopsis, `getpaid operations resolve op_01h... --as failed --note "refund not in PayU's panel" --config getpaid.yaml`)
 	// Every flag is defined before the positional arguments are read, so
 	// that --help in their place lists them all.
 	path := fs.String("config", "getpaid.yaml", "config file")
 	state := fs.String("state", "", "list: only operations in this state: submitting, pending, succeeded, failed, unknown")
+	kind := fs.String("kind", "", "list: only operations of this kind: capture, release, cancel, refund")
 	payment := fs.String("payment", "", "list: only this payment's operations")
 	flagged := fs.Bool("flagged", false, "list: only operations flagged for an operator")
 	as := fs.String("as", "", "resolve: as succeeded or failed")
@@ -79,8 +80,8 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer srv.Close()
 	switch verb {
 	case "list":
-		page, err := srv.engine.Operations(ctx, getpaid.OperationFilter{State: getpaid.OperationState(*state), PaymentID: *payment,
-			FlaggedOnly: *flagged, Limit: getpaid.MaxPageSize})
+		page, err := srv.engine.Operations(ctx, getpaid.OperationFilter{State: getpaid.OperationState(*state), Kind: getpaid.OperationKind(*kind),
+			PaymentID: *payment, FlaggedOnly: *flagged, Limit: getpaid.MaxPageSize})
 		if err != nil {
 			return err
 		}
@@ -93,7 +94,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		sayCut(stderr, page.NextCursor, "getpaid operations: the newest %d operations are listed; there are more (narrow with --state, --payment or --flagged, or page through GET /api/v1/operations)", len(page.Operations))
+		sayCut(stderr, page.NextCursor, "getpaid operations: the newest %d operations are listed; there are more (narrow with --state, --kind, --payment or --flagged, or page through GET /api/v1/operations)", len(page.Operations))
 		return nil
 	case "show":
 		op, err := srv.engine.Operation(ctx, id)
@@ -110,6 +111,13 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
+		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) {
+			how := "by what the broker said (its answer, a notification or a check)"
+			if oe.Op.ResolvedBy != "" {
+				how = fmt.Sprintf("by %s (%q)", oe.Op.ResolvedBy, oe.Op.Note)
+			}
+			return fmt.Errorf("operation %s is already %s, settled %s: nothing to resolve", oe.Op.ID, oe.Op.State, how)
+		}
 		if err != nil {
 			return err
 		}

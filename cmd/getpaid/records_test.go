@@ -83,6 +83,16 @@ func TestOperationsCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, oe.Op.ID) || !strings.Contains(out, "refund") {
 		t.Fatalf("list: %d\n%s%s", code, out, errOut)
 	}
+	// --kind narrows the list as the API's kind does.
+	if code, out, errOut := runCLI(t, "", "operations", "list", "--config", path, "--kind", "refund"); code != 0 || !strings.Contains(out, oe.Op.ID) {
+		t.Fatalf("list --kind refund: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "operations", "list", "--config", path, "--kind", "capture"); code != 0 || strings.Contains(out, oe.Op.ID) {
+		t.Fatalf("list --kind capture: %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "operations", "list", "--config", path, "--kind", "refunds"); code == 0 || !strings.Contains(errOut, "capture, release, cancel or refund") {
+		t.Fatalf("list --kind refunds: %d %s; want it refused, naming the kinds", code, errOut)
+	}
 	code, out, _ = runCLI(t, "", "operations", "show", oe.Op.ID, "--config", path)
 	if code != 0 || !strings.Contains(out, "unknown") || !strings.Contains(out, "10.00 PLN") {
 		t.Fatalf("show: %d\n%s", code, out)
@@ -94,6 +104,12 @@ func TestOperationsCommand(t *testing.T) {
 	code, out, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "failed", "--note", "not in the panel", "--by", "alice")
 	if code != 0 || !strings.Contains(out, "alice") || !strings.Contains(out, "is now paid") {
 		t.Fatalf("resolve: %d\n%s%s", code, out, errOut)
+	}
+	// Again: refused, saying it is settled and by whom (it said
+	// "concurrent update conflict", which no operator was in).
+	code, _, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "succeeded", "--note", "again", "--by", "bob")
+	if code != 1 || !strings.Contains(errOut, "already failed") || !strings.Contains(errOut, "alice") || strings.Contains(errOut, "concurrent") {
+		t.Fatalf("resolving a settled operation: %d %s", code, errOut)
 	}
 	code, out, _ = runCLI(t, "", "events", "list", "--config", path)
 	if code != 0 || !strings.Contains(out, "EVENT") {

@@ -23,7 +23,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"callback", "check", "--help"}, []string{"--backend", "--header", "--remote-ip"}},
 		{[]string{"simulate", "--help"}, []string{"--addr", "--base-url", "--settle-after", "--retry-unit"}},
 		{[]string{"operations", "--help"}, []string{"--config", "--state", "--as", "--note"}},
-		{[]string{"operations", "list", "--help"}, []string{"--state", "--payment", "--flagged"}},
+		{[]string{"operations", "list", "--help"}, []string{"--state", "--kind", "--payment", "--flagged"}},
 		{[]string{"operations", "resolve", "--help"}, []string{"--as", "--note", "--by"}},
 		{[]string{"operations", "show", "--help"}, []string{"--config"}},
 		{[]string{"events", "--help"}, []string{"--config", "--status", "--dead"}},

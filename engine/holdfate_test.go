@@ -1,0 +1,82 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+// cancelledOrder is the dummy broker reporting, as PayU does, an order whose
+// hold ended with nothing captured (released, or let expire) as failed
+// (CANCELED), not as released: PayU's status does not say which.
+type cancelledOrder struct{ *dummy.Broker }
+
+func (b cancelledOrder) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	o, err := b.Broker.FetchStatus(ctx, req)
+	if err == nil && o.Kind == getpaid.KindReleased {
+		o.Kind, o.BrokerStatus = getpaid.KindFailed, "CANCELED"
+	}
+	return o, err
+}
+
+// A capture or release whose answer was lost is resolved by the reconciler
+// also when the broker's status says the order was cancelled (PayU's
+// CANCELED, read as failed): a release asked for is then done, and a capture
+// is not (the payment, its hold gone, is failed); neither is left in doubt
+// for an operator.
+func TestHoldInDoubtOfACancelledOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		fault  string
+		do     func(*engine.Engine, string) error
+		expire bool // the hold ends at the broker (PayU lets it expire)
+		want   getpaid.OperationState
+		status getpaid.Status
+	}{
+		{"release applied, answer lost", dummy.FaultTimeoutAfter, func(e *engine.Engine, id string) error {
+			_, err := e.Release(context.Background(), getpaid.ActionRequest{PaymentID: id})
+			return err
+		}, false, getpaid.OpSucceeded, getpaid.StatusCancelled},
+		{"capture not made, the hold expired", dummy.FaultTimeoutBefore, func(e *engine.Engine, id string) error {
+			_, err := e.Capture(context.Background(), getpaid.ActionRequest{PaymentID: id, IdempotencyKey: "c"})
+			return err
+		}, true, getpaid.OpFailed, getpaid.StatusFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			now := &clock{}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker { return cancelledOrder{d} })
+			ctx := context.Background()
+			p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+			if err := e.d.SetFault(tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			err := tc.do(e.eng, p.ID)
+			var oe *getpaid.OperationError
+			if !errors.As(err, &oe) || !errors.Is(err, getpaid.ErrOperationInDoubt) {
+				t.Fatalf("with the answer lost: %v, want the operation in doubt", err)
+			}
+			_ = e.d.SetFault(dummy.FaultNone)
+			if tc.expire {
+				if _, err := e.d.Release(ctx, &getpaid.ReleaseRequest{Payment: p}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now.Advance(3 * time.Minute) // past the first check and SubmittingAfter
+			if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 1 {
+				t.Fatalf("reconcile: resolved %d, %v; want the operation resolved", n, err)
+			}
+			op, _ := e.eng.Operation(ctx, oe.Op.ID)
+			q, _ := e.eng.Payment(ctx, p.ID)
+			if op.State != tc.want || q.Status != tc.status || q.ActiveOp != "" {
+				t.Fatalf("after reconciling: operation %s, payment %s (active %q); want %s, %s", op.State, q.Status, q.ActiveOp, tc.want, tc.status)
+			}
+		})
+	}
+}
