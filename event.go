@@ -12,7 +12,16 @@ type EventType string
 const (
 	EventPaymentCreated EventType = "payment.created"
 	EventStatusChanged  EventType = "payment.status_changed"
+	// EventAmountsChanged is money moving without a status change: a
+	// second partial refund (partially_refunded stays), a partial capture
+	// of a hold that stays pre_auth. From and To are the status it keeps.
+	EventAmountsChanged EventType = "payment.amounts_changed"
 )
+
+// EventTypes are every event type, in the order of the README.
+func EventTypes() []EventType {
+	return []EventType{EventPaymentCreated, EventStatusChanged, EventAmountsChanged}
+}
 
 // Event is an outbox record: delivered at least once to listeners after the
 // transaction that wrote it commits. Listeners dedupe by ID.
@@ -38,8 +47,19 @@ type Event struct {
 // same event. Its ID is derived from the payment's id and version, which a
 // status change always increments.
 func NewStatusEvent(p *Payment, from Status, at time.Time, cause string) Event {
+	return changeEvent(EventStatusChanged, p, from, at, cause)
+}
+
+// NewAmountsEvent builds the outbox event for p's captured or refunded
+// amount changing while its status stays (EventAmountsChanged); its ID is
+// derived as NewStatusEvent's, from the version the change made.
+func NewAmountsEvent(p *Payment, at time.Time, cause string) Event {
+	return changeEvent(EventAmountsChanged, p, p.Status, at, cause)
+}
+
+func changeEvent(t EventType, p *Payment, from Status, at time.Time, cause string) Event {
 	return Event{
-		ID: "evt_" + p.ID + "_v" + strconv.FormatInt(p.Version, 10), Type: EventStatusChanged, PaymentID: p.ID, OrderID: p.OrderID,
+		ID: "evt_" + p.ID + "_v" + strconv.FormatInt(p.Version, 10), Type: t, PaymentID: p.ID, OrderID: p.OrderID,
 		Backend: p.Backend, From: from, To: p.Status, Amount: p.Amount,
 		Captured: p.Money(p.Captured), Refunded: p.Money(p.Refunded), At: at, Cause: cause,
 	}

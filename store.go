@@ -235,7 +235,8 @@ type UpdateResult struct {
 // touching cur or op (the stored operation m.Operation names, nil for a new
 // one): Apply runs on a copy; a change bumps Version and UpdatedAt (ID and
 // CreatedAt are not Apply's to change); a status move adds a history row, a
-// status event and its deliveries; the operation is inserted or changed. It
+// status event and its deliveries, captured or refunded money moving without
+// one an amounts event and its deliveries; the operation is inserted or changed. It
 // is the one set of rules every store follows.
 func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*UpdateResult, error) {
 	if m.Apply == nil {
@@ -252,9 +253,14 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
 		p.Version, p.UpdatedAt = cur.Version+1, now
 		res.Payment, res.Changed = p, true
-		if p.Status != cur.Status {
+		switch {
+		case p.Status != cur.Status:
 			res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause}
 			res.addEvent(NewStatusEvent(p, cur.Status, now, m.Cause), m.Deliver)
+		case p.Captured != cur.Captured || p.Refunded != cur.Refunded:
+			// Money moved, the status stayed (a second partial refund):
+			// listeners hear of it too, or a shop's books go stale.
+			res.addEvent(NewAmountsEvent(p, now, m.Cause), m.Deliver)
 		}
 	} else {
 		res.Payment = cur.Clone()

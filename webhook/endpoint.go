@@ -19,7 +19,7 @@ import (
 // Payload is the JSON body of every webhook: a stable, public contract.
 // Amounts are decimal strings in the currency's minor digits.
 type Payload struct {
-	Type      getpaid.EventType `json:"type"`      // payment.created, payment.status_changed
+	Type      getpaid.EventType `json:"type"`      // payment.created, payment.status_changed, payment.amounts_changed
 	Timestamp time.Time         `json:"timestamp"` // when the event happened
 	Data      PayloadData       `json:"data"`
 }
@@ -103,8 +103,9 @@ func New(cfg Config) (*Endpoint, error) {
 		e.keys = append(e.keys, k)
 	}
 	for _, t := range cfg.Events {
-		if t != getpaid.EventPaymentCreated && t != getpaid.EventStatusChanged {
-			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s or %s)", cfg.URL, t, getpaid.EventPaymentCreated, getpaid.EventStatusChanged)
+		if !slices.Contains(getpaid.EventTypes(), t) {
+			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s, %s or %s)", cfg.URL, t,
+				getpaid.EventPaymentCreated, getpaid.EventStatusChanged, getpaid.EventAmountsChanged)
 		}
 	}
 	var c http.Client

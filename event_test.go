@@ -1,0 +1,59 @@
+package getpaid_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// A change's events: a status move is a status event (and a history row);
+// captured or refunded money moving while the status stays is an amounts
+// event (no history row); any other change is neither.
+func TestPlanUpdateEvents(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	base := getpaid.Payment{ID: "pay_1", OrderID: "o-1", Backend: "payu", Status: getpaid.StatusPartiallyRefunded,
+		Amount: getpaid.MustParseMoney("40.00", "PLN"), Captured: 4000, Refunded: 1000, Version: 7, CreatedAt: at}
+	for _, tc := range []struct {
+		name    string
+		apply   func(*getpaid.Payment)
+		want    getpaid.EventType // "" for none
+		history bool
+	}{
+		{"a second partial refund", func(p *getpaid.Payment) { p.Refunded = 2500 }, getpaid.EventAmountsChanged, false},
+		{"more captured, status kept", func(p *getpaid.Payment) { p.Captured = 3500 }, getpaid.EventAmountsChanged, false},
+		{"refunded in full", func(p *getpaid.Payment) { p.Refunded, p.Status = 4000, getpaid.StatusRefunded }, getpaid.EventStatusChanged, true},
+		{"another field", func(p *getpaid.Payment) { p.Description = "x" }, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cur := base
+			res, err := getpaid.PlanUpdate(&cur, nil, getpaid.Mutation{Cause: "refunded (FINALIZED)",
+				Apply: func(p *getpaid.Payment) (bool, error) { tc.apply(p); return true, nil }}, at.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Transition != nil; got != tc.history {
+				t.Errorf("history row: %v, want %v", got, tc.history)
+			}
+			if tc.want == "" {
+				if len(res.Events) != 0 {
+					t.Errorf("events %+v, want none", res.Events)
+				}
+				return
+			}
+			if len(res.Events) != 1 {
+				t.Fatalf("events %+v, want one %s", res.Events, tc.want)
+			}
+			ev, p := res.Events[0], res.Payment
+			if ev.Type != tc.want || ev.ID != "evt_pay_1_v8" || ev.To != p.Status || ev.Cause != "refunded (FINALIZED)" ||
+				ev.Captured != p.Money(p.Captured) || ev.Refunded != p.Money(p.Refunded) {
+				t.Errorf("event %+v, want %s evt_pay_1_v8 with the payment's new totals", ev, tc.want)
+			}
+			if tc.want == getpaid.EventAmountsChanged && ev.From != getpaid.StatusPartiallyRefunded {
+				t.Errorf("amounts event from %q, want the status it keeps", ev.From)
+			}
+		})
+	}
+}
