@@ -149,6 +149,7 @@ var (
 	hiddenRe  = regexp.MustCompile(`name="([a-z_]+)" value="([^"]*)"`)
 	captureRe = regexp.MustCompile(`action="(/orders/[^"]+/capture)"`)
 	releaseRe = regexp.MustCompile(`action="(/orders/[^"]+/release)"`)
+	rejectRe  = regexp.MustCompile(`action="(/orders/[^"]+/reject_advance)"`)
 	keyRe     = regexp.MustCompile(`name="key" value="([0-9a-f]+)"`)
 )
 
@@ -269,6 +270,42 @@ func TestDemoShopPartialAndHeld(t *testing.T) {
 		page = waitState(t, c, order, "cancelled")
 		if !strings.Contains(page, `id="pay"`) || strings.Contains(page, `http-equiv="refresh"`) {
 			t.Fatalf("released order page:\n%s", page)
+		}
+	})
+	t.Run("an advance rejected", func(t *testing.T) {
+		t.Parallel()
+		// Half paid at Przelewy24's simulator: an advance the shop
+		// rejects. The buyer paid; the page must not say no money was
+		// taken, but that the broker returns it.
+		resp, err := c.PostForm(base+"/orders", url.Values{"sku": {"mug"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		order := resp.Request.URL.String()
+		resp, err = c.PostForm(base+"/payments/pay/"+order[strings.LastIndex(order, "/")+1:], url.Values{"backend": {"przelewy24"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		resp, err = c.PostForm(resp.Request.URL.String(), url.Values{"outcome": {"partial"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		page := waitState(t, c, order, "advance")
+		reject := rejectRe.FindStringSubmatch(page)
+		if reject == nil {
+			t.Fatalf("no reject:\n%s", page)
+		}
+		resp, err = c.PostForm(base+reject[1], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		page = waitState(t, c, order, "rejected")
+		if strings.Contains(page, "No money was taken") || !strings.Contains(page, "returned to the buyer") || !strings.Contains(page, `id="pay"`) {
+			t.Fatalf("order page after a rejected advance:\n%s", page)
 		}
 	})
 	t.Run("a currency no backend takes", func(t *testing.T) {

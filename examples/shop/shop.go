@@ -230,10 +230,23 @@ func (s *Shop) showOrder(w http.ResponseWriter, r *http.Request, status int, err
 		return
 	}
 	waited, _ := strconv.Atoi(r.URL.Query().Get("waited"))
-	v := buildView(o, payments, viewOptions{
+	opt := viewOptions{
 		waited: time.Duration(max(0, waited)) * time.Second, confirmWait: s.confirmWait, refresh: s.refresh,
 		titles: s.backendTitle, key: newKey,
-	})
+	}
+	if len(payments) > 0 && payments[0].Status == getpaid.StatusFailed {
+		// Why it failed: declined at the broker, or an advance rejected.
+		h, err := s.eng.History(r.Context(), payments[0].ID)
+		if err != nil {
+			s.log.Error("order page", "err", err)
+			s.errorPage(w, http.StatusServiceUnavailable, "The order's payments could not be read; try again.")
+			return
+		}
+		if len(h) > 0 {
+			opt.lastCause = h[len(h)-1].Cause
+		}
+	}
+	v := buildView(o, payments, opt)
 	v.Error = errMsg
 	w.Header().Set("Cache-Control", "no-store")
 	render(w, status, "order.html", v)

@@ -2,6 +2,7 @@ package shop
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -25,9 +26,14 @@ const (
 	stateNotConfirmed = "not_confirmed" // waited long enough: the broker said nothing
 	stateProcessing   = "processing"    // the broker is processing (a transfer not yet booked)
 	stateDeclined     = "declined"      // the last payment failed
+	stateRejected     = "rejected"      // the shop rejected an advance: the broker returns it
 	stateCancelled    = "cancelled"     // the last payment was cancelled or released
 	stateUnpaid       = "unpaid"        // no payment yet
 )
+
+// advanceRejected is in the cause of the failure engine.RejectAdvance
+// records: the buyer paid another amount and the shop rejected it.
+const advanceRejected = "advance rejected"
 
 // paymentRow is one payment as the order page lists it.
 type paymentRow struct {
@@ -68,6 +74,7 @@ type viewOptions struct {
 	confirmWait time.Duration // how long it waits before saying the broker said nothing
 	refresh     time.Duration
 	titles      func(backend string) (title, kind string)
+	lastCause   string // why the newest payment last changed status (its history's last cause)
 	key         func() string
 }
 
@@ -171,6 +178,14 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 			"If you paid, the confirmation may still come: check again."
 		v.Note = silentNote(kind)
 	case getpaid.StatusFailed:
+		if strings.Contains(opt.lastCause, advanceRejected) {
+			// The buyer paid another amount and the shop rejected it:
+			// money was taken, and the broker gives it back.
+			v.State, v.Tone, v.Headline = stateRejected, "bad", "Payment rejected"
+			v.Detail = "The shop rejected the amount paid through " + last.Title + ", which was not the " + last.P.Amount.String() +
+				" asked: it is left with " + last.Title + " to be returned to the buyer. The order is not paid."
+			break
+		}
 		v.State, v.Tone, v.Headline = stateDeclined, "bad", "Payment declined"
 		v.Detail = last.Title + " reports that the payment of " + last.P.Amount.String() + " failed: it was declined or abandoned. No money was taken."
 	case getpaid.StatusCancelled:
