@@ -66,6 +66,9 @@ type fileConfig struct {
 
 	source string     // the file it was read from, for messages
 	root   *yaml.Node // the settings as read, to say where one was set (at)
+	// ignoredEnv says which GETPAID_ variables set nothing (a misspelt
+	// setting, a backend the file does not enable); serve warns of each.
+	ignoredEnv []string
 	// existing opens only a database that exists, never creating or
 	// migrating it (the record tools: they read a server's database).
 	existing bool
@@ -136,14 +139,15 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: line %d: want a mapping of settings (listen:, database:, backends:, ...)", source, root.Line)
 	}
-	if err := applyEnv(root, env); err != nil {
+	ignored, err := applyEnv(source, root, env)
+	if err != nil {
 		return nil, err
 	}
 	var c fileConfig
 	if err := decodeStrict(root, &c, ""); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	c.source, c.root = source, root
+	c.source, c.root, c.ignoredEnv = source, root, ignored
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8000"
 	}
@@ -170,9 +174,11 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 //	                                        NAME is the backend's name in upper case, "-" written "_")
 //
 // A list may be written comma-separated or as YAML ([a, b]); a mapping or
-// a list of mappings (webhooks) as YAML. A variable for a backend that is
-// not enabled is ignored.
-func applyEnv(root *yaml.Node, env []string) error {
+// a list of mappings (webhooks) as YAML. A variable that names no setting,
+// or a backend that is not enabled, is ignored and said so in what applyEnv
+// returns (GETPAID_TEST_ variables, which getpaid's tests read, are not
+// settings and are left out).
+func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, err error) {
 	known := yamlKeys(reflect.TypeOf(fileConfig{}))
 	sort.Strings(env) // a stable order: errors and overrides do not depend on the environment's
 	for _, kv := range env {
@@ -181,23 +187,31 @@ func applyEnv(root *yaml.Node, env []string) error {
 		if !ok {
 			continue
 		}
+		if strings.HasPrefix(rest, "TEST_") {
+			continue
+		}
 		if b, ok := strings.CutPrefix(rest, "BACKEND_"); ok {
-			if err := overrideBackend(root, k, b, v); err != nil {
-				return err
+			set, err := overrideBackend(root, k, b, v)
+			if err != nil {
+				return nil, err
+			}
+			if !set {
+				ignored = append(ignored, fmt.Sprintf("%s names no backend enabled in %s (GETPAID_BACKEND_<NAME>_<SETTING> sets a setting of a backend the file enables); ignored", k, source))
 			}
 			continue
 		}
 		key := strings.ToLower(rest)
 		if _, ok := known[key]; !ok || key == "backends" {
-			continue // not a setting of ours (GETPAID_CONFIG, ...)
+			ignored = append(ignored, fmt.Sprintf("%s is not a setting (GETPAID_<SETTING> for a top-level one, GETPAID_BACKEND_<NAME>_<SETTING> for a backend's); ignored", k))
+			continue
 		}
 		val, err := envValue(k, v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		setKey(root, key, val)
 	}
-	return nil
+	return ignored, nil
 }
 
 // envValue is a variable's value as a YAML node carrying its name.
@@ -234,10 +248,10 @@ func envName(backend string) string {
 // name (see envName) prefixes rest, the longest such name winning
 // (GETPAID_BACKEND_PAYU_PLN_POS_ID is payu_pln's pos_id even beside a
 // backend called payu).
-func overrideBackend(root *yaml.Node, variable, rest, value string) error {
+func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, err error) {
 	backends := lookupKey(root, "backends")
 	if backends == nil || backends.Kind != yaml.MappingNode {
-		return nil
+		return false, nil
 	}
 	var best *yaml.Node
 	bestName := ""
@@ -248,27 +262,27 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) error {
 		}
 		switch {
 		case best != nil && envName(name) == envName(bestName):
-			return fmt.Errorf("%s: backends %s and %s have the same environment name", variable, bestName, name)
+			return false, fmt.Errorf("%s: backends %s and %s have the same environment name", variable, bestName, name)
 		case len(name) > len(bestName):
 			best, bestName = backends.Content[i+1], name
 		}
 	}
 	if best == nil {
-		return nil // a variable for a backend that is not enabled is ignored
+		return false, nil // a variable for a backend that is not enabled is ignored
 	}
 	key := strings.ToLower(strings.TrimPrefix(rest, envName(bestName)+"_"))
 	if best.Kind == yaml.ScalarNode && best.Tag == "!!null" {
 		*best = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: best.Line}
 	}
 	if best.Kind != yaml.MappingNode {
-		return fmt.Errorf("%s: backends.%s (line %d) is not a mapping of settings", variable, bestName, best.Line)
+		return false, fmt.Errorf("%s: backends.%s (line %d) is not a mapping of settings", variable, bestName, best.Line)
 	}
 	val, err := envValue(variable, value)
 	if err != nil {
-		return err
+		return false, err
 	}
 	setKey(best, key, val)
-	return nil
+	return true, nil
 }
 
 // setKey sets key to val in mapping m, replacing an existing value.

@@ -138,6 +138,40 @@ func TestEnvironmentOverridesEverySetting(t *testing.T) {
 	}
 }
 
+// A GETPAID_ variable that sets nothing (a misspelt setting, a backend the
+// file does not enable) is not silently dropped: serve warns about it.
+// Variables of getpaid's own tests are not settings and are left alone.
+func TestEnvironmentIgnoredIsReported(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n"
+	tests := []struct {
+		env  string
+		want string // in the report; "" when the variable is not reported
+	}{
+		{"GETPAID_API_KEY=key-one-0123456789", "GETPAID_API_KEY is not a setting"},
+		{"GETPAID_DATABSE=sqlite:/tmp/x.db", "GETPAID_DATABSE is not a setting"},
+		{"GETPAID_BACKENDS={dummy: {secret: t}}", "GETPAID_BACKENDS is not a setting"},
+		{"GETPAID_BACKEND_DOTPAY_PIN=1234", "GETPAID_BACKEND_DOTPAY_PIN names no backend enabled in getpaid.yaml"},
+		{"GETPAID_LISTEN=127.0.0.1:9999", ""},
+		{"GETPAID_BACKEND_DUMMY_METHOD=POST", ""},
+		{"GETPAID_TEST_POSTGRES_DSN=postgres://x", ""},
+		{"OTHER_API_KEY=x", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{tt.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(c.ignoredEnv, "; ")
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Fatalf("reported %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // Nested settings (a mapping, a list of mappings) are checked as strictly
 // as top-level ones, each error naming the key path and its line.
 func TestNestedSettingsAreStrict(t *testing.T) {

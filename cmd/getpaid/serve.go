@@ -49,6 +49,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		level = slog.LevelWarn
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, msg := range c.ignoredEnv {
+		log.Warn("environment: " + msg)
+	}
 	// The addresses are taken before the database is opened: one in use
 	// is refused with nothing created, migrated or started.
 	ln, err := net.Listen("tcp", c.Listen)
