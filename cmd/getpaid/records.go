@@ -60,6 +60,17 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	// Wrong use is said before the database is opened.
+	switch st := getpaid.OperationState(*state); {
+	case verb == "list" && st != "" && !slices.Contains([]getpaid.OperationState{getpaid.OpSubmitting, getpaid.OpPending, getpaid.OpSucceeded, getpaid.OpFailed, getpaid.OpUnknown}, st):
+		return fs.usage("--state %q: want submitting, pending, succeeded, failed or unknown", *state)
+	case verb == "resolve" && *as == "":
+		return fs.usage("--as is required: succeeded or failed")
+	case verb == "resolve" && *as != string(getpaid.OpSucceeded) && *as != string(getpaid.OpFailed):
+		return fs.usage("--as %q: want succeeded or failed", *as)
+	case verb == "resolve" && strings.TrimSpace(*note) == "":
+		return fs.usage("--note is required: say why (it is kept with the operation)")
+	}
 	srv, err := openRecords(ctx, *path)
 	if err != nil {
 		return err
@@ -148,6 +159,10 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if err != nil {
 		return err
+	}
+	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" &&
+		!slices.Contains([]getpaid.DeliveryState{getpaid.DeliveryPending, getpaid.DeliveryDelivered, getpaid.DeliveryDead}, st) {
+		return fs.usage("--status %q: want pending, delivered or dead", *status)
 	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {
 		return fs.usage("name an event id, or --dead, or --waiting")
