@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -97,7 +98,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case "show":
 		op, err := srv.engine.Operation(ctx, id)
 		if err != nil {
-			return err
+			return notFound(err, "operation", id, srv)
 		}
 		printOperation(stdout, op)
 		return nil
@@ -215,7 +216,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "show":
 		ev, err := srv.engine.Event(ctx, id)
 		if err != nil {
-			return err
+			return notFound(err, "event", id, srv)
 		}
 		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s -> %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
 			ev.PaymentID, ev.OrderID, ev.Backend, ev.From, ev.To, ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
@@ -246,7 +247,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "replay":
 		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Waiting: *waiting, Consumer: cons})
 		if err != nil {
-			return err
+			return notFound(err, "event", id, srv)
 		}
 		if n == 0 {
 			fmt.Fprintf(stdout, "0 deliveries due again: %s\n", replayedNothing(ctx, srv, id, *dead, *waiting, cons))
@@ -336,7 +337,7 @@ func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting 
 func checkEndpoints(ctx context.Context, srv *server, id string) error {
 	op, err := srv.engine.Operation(ctx, id)
 	if err != nil {
-		return err
+		return notFound(err, "operation", id, srv)
 	}
 	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: op.PaymentID, Limit: getpaid.MaxPageSize})
 	if err != nil {
@@ -354,4 +355,14 @@ func checkEndpoints(ctx context.Context, srv *server, id string) error {
 		}
 	}
 	return nil
+}
+
+// notFound says plainly that the database of srv's config holds no such
+// record, without the layers the error went through (engine, store);
+// other errors are returned as they are.
+func notFound(err error, what, id string, srv *server) error {
+	if errors.Is(err, getpaid.ErrNotFound) {
+		return fmt.Errorf("%s %s: %w in the database %s names", what, id, getpaid.ErrNotFound, srv.cfg.source)
+	}
+	return err
 }

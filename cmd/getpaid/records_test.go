@@ -117,6 +117,16 @@ func TestOperationsCommand(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "no webhook endpoint") || !strings.Contains(errOut, "webhooks:") {
 		t.Fatalf("events replay --waiting with no webhooks: %d\n%s%s", code, out, errOut)
 	}
+	// An id the database does not hold is said plainly, without the
+	// layers it went through (engine, store).
+	for _, args := range [][]string{
+		{"operations", "show", "op_nope"}, {"operations", "resolve", "op_nope", "--as", "failed", "--note", "x"}, {"events", "show", "evt_nope"},
+	} {
+		code, out, errOut := runCLI(t, "", append(args, "--config", path)...)
+		if code != 1 || !strings.Contains(errOut, "_nope: not found") || strings.Contains(errOut, "engine:") || strings.Contains(errOut, "sqlite:") {
+			t.Fatalf("%v: %d\n%s%s", args, code, out, errOut)
+		}
+	}
 }
 
 func TestWebhooksConfig(t *testing.T) {
