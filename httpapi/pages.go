@@ -107,6 +107,16 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status := statusOf(err)
 		h.noteError(w, r, status, err)
+		if errors.Is(err, getpaid.ErrOrderNotPayable) {
+			// As the form itself says it (a second tab, the back button):
+			// the reason, and no method to choose again.
+			reason := notPayableReason(err)
+			if reason == "" {
+				reason = "the shop takes no payment for it now"
+			}
+			renderPage(w, status, edge.PageCSP, "form.html", formView{Order: o, Refused: reason})
+			return
+		}
 		h.renderForm(w, status, o, formMessage(err, o))
 		return
 	}
@@ -127,20 +137,28 @@ func formMessage(err error, o *getpaid.Order) string {
 	case errors.As(err, &fe):
 		return "This order cannot be paid: its " + fe.Field + " is not accepted (" + fe.Reason + ")."
 	case errors.Is(err, getpaid.ErrOrderNotPayable):
-		// The shop's reason, when it gave one beside the sentinel.
-		var reason interface{ Unwrap() []error }
-		if errors.As(err, &reason) {
-			for _, e := range reason.Unwrap() {
-				if !errors.Is(e, getpaid.ErrOrderNotPayable) {
-					return "This order cannot be paid now: " + e.Error() + "."
-				}
-			}
+		if reason := notPayableReason(err); reason != "" {
+			return "This order cannot be paid now: " + reason + "."
 		}
 		return "This order cannot be paid now."
 	case errors.Is(err, getpaid.ErrLivePaymentExists):
 		return "This order already has a payment in progress."
 	}
 	return "The payment could not be started. Please try again."
+}
+
+// notPayableReason is the shop's reason an order cannot be paid now, when
+// it gave one beside getpaid.ErrOrderNotPayable; "" when it gave none.
+func notPayableReason(err error) string {
+	var reason interface{ Unwrap() []error }
+	if errors.As(err, &reason) {
+		for _, e := range reason.Unwrap() {
+			if !errors.Is(e, getpaid.ErrOrderNotPayable) {
+				return e.Error()
+			}
+		}
+	}
+	return ""
 }
 
 // WriteRedirect sends the buyer to the broker: 302 for GET, or an HTML page
