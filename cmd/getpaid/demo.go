@@ -50,7 +50,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// start leaves nothing behind.
 	if err := os.MkdirAll(*data, 0o755); err != nil {
 		ln.Close()
-		return err
+		return fmt.Errorf("demo: --data: %w", err)
 	}
 	base := strings.TrimRight(*baseURL, "/")
 	if base == "" {

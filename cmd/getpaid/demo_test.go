@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -321,4 +322,17 @@ func TestDemoShopPartialAndHeld(t *testing.T) {
 			t.Fatalf("KWD form has no way back:\n%s", form)
 		}
 	})
+}
+
+// A --data that cannot be the demo's folder is refused naming the flag.
+func TestDemoDataNotAFolder(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "", "demo", "--addr", "127.0.0.1:0", "--data", file)
+	if code != 1 || !strings.Contains(errOut, "--data") || !strings.Contains(errOut, "a-file") {
+		t.Fatalf("code %d, stderr %q; want exit status 1 naming --data", code, errOut)
+	}
 }
