@@ -114,7 +114,7 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	} else {
 		k, ok := backendKinds()[name]
 		if !ok {
-			return fmt.Errorf("config: unknown backend kind %q (known: %s); with --config, any backend name", name, strings.Join(kindNames(), ", "))
+			return fs.usage("unknown backend kind %q (known: %s); with --config, any backend name", name, strings.Join(kindNames(), ", "))
 		}
 		broker, err = k.build(name, placeholderSettings(name))
 		if err != nil {

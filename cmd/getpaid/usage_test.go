@@ -90,6 +90,7 @@ func TestUsageErrors(t *testing.T) {
 		{"simulate without broker", []string{"simulate", "--addr", "127.0.0.1:1"}, "the broker"},
 		{"config without backend", []string{"config"}, "the backend"},
 		{"config without base url", []string{"config", "payu"}, "--base-url is required"},
+		{"config of an unknown kind", []string{"config", "paypal", "--base-url", "https://pay.example.com"}, `unknown backend kind "paypal"`},
 		{"config with a relative base url", []string{"config", "payu", "--base-url", "pay.example.com"}, "absolute"},
 		{"callback without check", []string{"callback", "verify"}, `unknown "verify"`},
 		{"callback check without backend", []string{"callback", "check", "--config", "x.yaml"}, "--backend is required"},
