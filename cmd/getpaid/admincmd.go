@@ -128,7 +128,9 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				if i > int64(*count) || ctx.Err() != nil {
 					return
 				}
-				if err := seedOne(ctx, store, backends, rng, i); err != nil {
+				// Numbered after what the database holds: a second run
+				// adds to the first.
+				if err := seedOne(ctx, store, backends, rng, first+i); err != nil {
 					errc <- err
 					return
 				}
@@ -195,7 +197,7 @@ func seedOne(ctx context.Context, store getpaid.Store, backends []getpaid.Backen
 	}
 	opts := getpaid.CreateOptions{}
 	if to != getpaid.StatusNew {
-		ext := fmt.Sprintf("seed-ext-%d", i)
+		ext := "seed-ext-" + p.ID // unique whatever ran before
 		opts.Then = &getpaid.Mutation{Cause: "seeded", Apply: func(q *getpaid.Payment) (bool, error) {
 			q.Status, q.ExternalID = to, ext
 			switch to {
