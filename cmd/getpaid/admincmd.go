@@ -88,6 +88,14 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	switch {
+	case *count < 0:
+		return fs.usage("--count %d: want 0 or more payments", *count)
+	case *days < 0:
+		return fs.usage("--days %d: want 0 (all now) or more", *days)
+	case *workers < 1:
+		return fs.usage("--concurrency %d: want 1 or more writers", *workers)
+	}
 	c, err := loadConfig(*path)
 	if err != nil {
 		return err
