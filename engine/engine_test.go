@@ -374,3 +374,36 @@ func TestConcurrentStartsPrepareOnce(t *testing.T) {
 		t.Fatal("a Start after the payment was prepared succeeded")
 	}
 }
+
+// bareBroker is a broker with none of the optional capabilities (no
+// capture, release, cancel or refund), as Transferuj has no refund and
+// Przelewy24 no holds.
+type bareBroker struct{ getpaid.Broker }
+
+// An action the backend cannot do is refused as not supported whatever
+// the payment's state, before the state is looked at: "no funds are held
+// to capture" would suggest a hold could come.
+func TestActionNotSupportedBeforeState(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e := newEngine(t, bareBroker{fb}, memory.New())
+	p := create(t, e)
+	for _, tt := range []struct {
+		name string
+		do   func(context.Context, getpaid.ActionRequest) (*getpaid.ActionResult, error)
+		req  getpaid.ActionRequest
+	}{
+		{"capture the whole hold", e.Capture, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "c1"}},
+		{"capture an amount", e.Capture, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "c2", Amount: &p.Amount}},
+		{"release", e.Release, getpaid.ActionRequest{PaymentID: p.ID}},
+		{"refund everything", e.Refund, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "r1"}},
+		{"refund an amount", e.Refund, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "r2", Amount: &p.Amount}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := tt.do(context.Background(), tt.req); !errors.Is(err, getpaid.ErrNotSupported) {
+				t.Fatalf("err = %v, want ErrNotSupported", err)
+			}
+		})
+	}
+}

@@ -76,6 +76,11 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			return res, err
 		}
 	}
+	// What the backend cannot do is said before the payment's state is
+	// looked at: "no funds are held" would suggest a hold could come.
+	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, getpaid.ErrNotSupported)
+	}
 	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
 		reason := "a release takes no amount: it gives back the whole hold"
 		if kind == getpaid.OpCancel {

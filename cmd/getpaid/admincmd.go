@@ -88,6 +88,14 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	switch {
+	case *count < 0:
+		return fs.usage("--count %d: want 0 or more payments", *count)
+	case *days < 0:
+		return fs.usage("--days %d: want 0 (all now) or more", *days)
+	case *workers < 1:
+		return fs.usage("--concurrency %d: want 1 or more writers", *workers)
+	}
 	c, err := loadConfig(*path)
 	if err != nil {
 		return err
@@ -128,7 +136,9 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				if i > int64(*count) || ctx.Err() != nil {
 					return
 				}
-				if err := seedOne(ctx, store, backends, rng, i); err != nil {
+				// Numbered after what the database holds: a second run
+				// adds to the first.
+				if err := seedOne(ctx, store, backends, rng, first+i); err != nil {
 					errc <- err
 					return
 				}
@@ -195,7 +205,7 @@ func seedOne(ctx context.Context, store getpaid.Store, backends []getpaid.Backen
 	}
 	opts := getpaid.CreateOptions{}
 	if to != getpaid.StatusNew {
-		ext := fmt.Sprintf("seed-ext-%d", i)
+		ext := "seed-ext-" + p.ID // unique whatever ran before
 		opts.Then = &getpaid.Mutation{Cause: "seeded", Apply: func(q *getpaid.Payment) (bool, error) {
 			q.Status, q.ExternalID = to, ext
 			switch to {

@@ -54,6 +54,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	if *dur <= 0 {
+		return fs.usage("--duration %s: want a positive duration, e.g. 5s", *dur)
+	}
+	if *rate < 0 {
+		return fs.usage("--rate %v: want 0 (no cap) or more", *rate)
+	}
 	levels, err := intList(*concs)
 	if err != nil {
 		return fs.usage("bad --concurrency: %v", err)

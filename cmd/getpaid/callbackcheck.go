@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -36,6 +37,11 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	}
 	if *name == "" {
 		return fs.usage("--backend is required: the backend that received the callback")
+	}
+	if *remote != "" {
+		if _, err := netip.ParseAddr(*remote); err != nil {
+			return fs.usage("--remote-ip %q: want an IPv4 or IPv6 address, without a port", *remote)
+		}
 	}
 	c, err := loadConfig(*path)
 	if err != nil {

@@ -153,6 +153,13 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 		c.Listen = "127.0.0.1:8000"
 	}
 	if c.BaseURL == "" {
+		// Brokers are sent absolute URLs made from it: http://0.0.0.0:8000
+		// or http://:8000 would reach nobody.
+		if host, _, err := net.SplitHostPort(c.Listen); err == nil && (host == "" || net.ParseIP(host).IsUnspecified()) {
+			return nil, fmt.Errorf("%s: %s: listen: %s is every interface: set base_url to the URL brokers and buyers reach getpaid at "+
+				"(base_url: https://pay.example.com, or GETPAID_BASE_URL), which callback and return URLs are made from",
+				source, where(lookupKey(root, "listen")), c.Listen)
+		}
 		c.BaseURL = "http://" + c.Listen
 	} else if err := checkBaseURL(c.BaseURL); err != nil {
 		return nil, fmt.Errorf("%s: %s: base_url: %w", source, where(lookupKey(root, "base_url")), err)

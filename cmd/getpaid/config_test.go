@@ -67,6 +67,10 @@ backends:
 		{"environment: top-level", file, []string{"GETPAID_ONE_LIVE_PAYMENT_PER_ORDER=perhaps"}, []string{"GETPAID_ONE_LIVE_PAYMENT_PER_ORDER: one_live_payment_per_order"}},
 		{"environment: bad base url", file, []string{"GETPAID_BASE_URL=pay.example.com"}, []string{"getpaid.yaml: GETPAID_BASE_URL: base_url", "absolute"}},
 		{"bad base url in the file", file + "base_url: pay.example.com\n", nil, []string{"getpaid.yaml: line 12: base_url", "absolute"}},
+		{"every interface without base_url", strings.Replace(file, "listen: 127.0.0.1:0", "listen: 0.0.0.0:8000", 1), nil,
+			[]string{"getpaid.yaml: line 1: listen: 0.0.0.0:8000 is every interface", "set base_url"}},
+		{"environment: every interface without base_url", file, []string{"GETPAID_LISTEN=:8000"},
+			[]string{"getpaid.yaml: GETPAID_LISTEN: listen: :8000 is every interface", "set base_url"}},
 		{"base url path to escape", file + "base_url: https://pay.example.com/my%20shop/\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
 		{"environment: a backend refuses the value", file, []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=PLN,XXX"},
 			[]string{"getpaid.yaml: backends.dummy (GETPAID_BACKEND_DUMMY_CURRENCIES):", `unknown currency "XXX"`}},
@@ -256,5 +260,24 @@ func TestDeliveryRetries(t *testing.T) {
 				t.Fatalf("err = %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Listening on every interface is fine with a base_url saying where
+// brokers and buyers reach getpaid; on a loopback address it defaults to
+// that address.
+func TestListenEveryInterfaceWithBaseURL(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n"
+	for _, tt := range []struct{ yaml, want string }{
+		{"listen: 0.0.0.0:8000\nbase_url: https://pay.example.com\n" + file, "https://pay.example.com"},
+		{"listen: \"[::]:8000\"\nbase_url: https://pay.example.com\n" + file, "https://pay.example.com"},
+		{"listen: 127.0.0.1:8000\n" + file, "http://127.0.0.1:8000"},
+		{file, "http://127.0.0.1:8000"},
+	} {
+		c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), nil)
+		if err != nil || c.BaseURL != tt.want {
+			t.Fatalf("%q: base_url %q, err %v; want %q", tt.yaml, c.BaseURL, err, tt.want)
+		}
 	}
 }

@@ -305,7 +305,7 @@ func TestDemoShopPartialAndHeld(t *testing.T) {
 		}
 		readAll(t, resp)
 		page = waitState(t, c, order, "rejected")
-		if strings.Contains(page, "No money was taken") || !strings.Contains(page, "returns it to the buyer") || !strings.Contains(page, `id="pay"`) {
+		if strings.Contains(page, "No money was taken") || !strings.Contains(page, "returned to the buyer") || !strings.Contains(page, `id="pay"`) {
 			t.Fatalf("order page after a rejected advance:\n%s", page)
 		}
 	})

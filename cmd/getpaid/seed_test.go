@@ -74,3 +74,20 @@ func TestSeedSpreadsOnlySeeded(t *testing.T) {
 		t.Errorf("the oldest seeded payment is %s old, want it spread over the 30 days", age.Round(time.Hour))
 	}
 }
+
+// admin seed adds to what a database holds: run again (more payments for
+// a benchmark), it writes as many again instead of failing on the first
+// broker id the earlier run used.
+func TestSeedTwice(t *testing.T) {
+	t.Parallel()
+	path, srv := migratedRecords(t, "")
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		code, out, errOut := runCLI(t, "", "admin", "seed", "--config", path, "--count", "50", "--days", "3")
+		if code != 0 || !strings.Contains(out, "50 payments written") {
+			t.Fatalf("run %d: code %d\n%s%s", run+1, code, out, errOut)
+		}
+	}
+}

@@ -102,6 +102,14 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 		v.Refresh = refresh
 		v.NextURL = fmt.Sprintf("/orders/%s?waited=%d", o.ID, int((opt.waited+opt.refresh)/time.Second))
 	}
+	if received > o.Price.Minor {
+		// Two payments went through (two tabs, a retry while the first
+		// was still waiting): getpaid records all the money; the shop
+		// gives the extra back.
+		extra := getpaid.Money{Minor: received - o.Price.Minor, Currency: o.Price.Currency}
+		v.Note = v.Received.String() + " was received, " + extra.String() +
+			" more than the price: more than one payment went through. The shop refunds the extra payment (getpaid's refund action)."
+	}
 	switch {
 	case o.Paid:
 		v.State, v.Tone, v.Headline = statePaid, "ok", "Paid"
@@ -183,7 +191,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 			// money was taken, and the broker gives it back.
 			v.State, v.Tone, v.Headline = stateRejected, "bad", "Payment rejected"
 			v.Detail = "The shop rejected the amount paid through " + last.Title + ", which was not the " + last.P.Amount.String() +
-				" asked; " + last.Title + " returns it to the buyer. The order is not paid."
+				" asked: it is left with " + last.Title + " to be returned to the buyer. The order is not paid."
 			break
 		}
 		v.State, v.Tone, v.Headline = stateDeclined, "bad", "Payment declined"

@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,37 @@ func TestOrderView(t *testing.T) {
 			}
 			if tt.state == stateNotConfirmed && (v.Note == "" || v.Poll == nil) {
 				t.Fatalf("not confirmed without the broker's note or a way to check again: %+v", v)
+			}
+		})
+	}
+}
+
+// An order paid twice (two tabs, two payments that both went through) is
+// paid, and the page says how much more than the price was received and
+// that a payment is to be refunded, rather than showing only "paid".
+func TestOrderViewOverpaid(t *testing.T) {
+	t.Parallel()
+	mug := getpaid.MustParseMoney("39.00", "PLN")
+	paid := func(id string) *getpaid.Payment {
+		return &getpaid.Payment{ID: id, OrderID: "ord_1", Backend: "dummy", Status: getpaid.StatusPaid, Amount: mug, Captured: 3900}
+	}
+	opts := viewOptions{confirmWait: 20 * time.Second, refresh: time.Second,
+		titles: func(string) (string, string) { return "Dummy", "dummy" }, key: func() string { return "k" }}
+	for _, tt := range []struct {
+		name     string
+		paid     bool
+		payments []*getpaid.Payment
+		note     string
+	}{
+		{"paid twice", true, []*getpaid.Payment{paid("pay_2"), paid("pay_1")}, "39.00 PLN more than the price"},
+		{"paid twice, the listener not yet run", false, []*getpaid.Payment{paid("pay_2"), paid("pay_1")}, "39.00 PLN more than the price"},
+		{"paid once", true, []*getpaid.Payment{paid("pay_1")}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := buildView(&ShopOrder{ID: "ord_1", Name: "Coffee mug", Price: mug, Paid: tt.paid}, tt.payments, opts)
+			if tt.note == "" && v.Note != "" || !strings.Contains(v.Note, tt.note) || tt.note != "" && !strings.Contains(v.Note, "refund") {
+				t.Fatalf("state %s, note %q; want a note saying %q", v.State, v.Note, tt.note)
 			}
 		})
 	}
