@@ -88,12 +88,6 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		}
 		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount", Reason: reason, Err: getpaid.ErrInvalidRequest})
 	}
-	// What the backend cannot do is said first, whatever the payment's
-	// amounts: a capture of "the hold" at a broker without holds is not
-	// a payment with nothing held.
-	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, getpaid.ErrNotSupported)
-	}
 	amount, err := actionAmount(kind, p, req.Amount)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
