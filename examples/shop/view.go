@@ -145,7 +145,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 			v.Advance = row
 			v.State, v.Tone, v.Headline = stateAdvance, "warn", "Paid a different amount: "+row.Advance.String()
 			v.Detail = row.Title + " received " + row.Advance.String() + " instead of " + row.P.Amount.String() +
-				" and keeps it until the shop decides. Accept it (it counts as paid, and the rest is left to pay) or reject it (the broker returns it to the buyer)."
+				" and keeps it until the shop decides. Accept it (it counts as paid, and the rest is left to pay) or reject it (it is left with the broker to be returned to the buyer)."
 			return v
 		}
 	}
