@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -190,12 +191,21 @@ func (f *flags) parse(args []string) error {
 		return &helpError{text: f.help()}
 	}
 	if err != nil {
-		return &usageError{cmd: f.Name(), msg: err.Error()}
+		return &usageError{cmd: f.Name(), msg: dashes(err)}
 	}
 	if f.NArg() > 0 {
 		return &usageError{cmd: f.Name(), msg: fmt.Sprintf("unexpected argument %q (flags come as --name value; see the usage)", f.Arg(0))}
 	}
 	return nil
+}
+
+// flagName is a flag as Go's flag package names it in its errors: one dash.
+var flagName = regexp.MustCompile(`(: |flag )-([A-Za-z][A-Za-z0-9_-]*)`)
+
+// dashes is a flag package error with the flags written as the usage text
+// writes them (--name, not -name).
+func dashes(err error) string {
+	return flagName.ReplaceAllString(err.Error(), "$1--$2")
 }
 
 // positional takes the argument a subcommand expects before its flags
@@ -230,7 +240,7 @@ func (f *flags) parseWithID(args []string, what string, required bool) (string, 
 			return "", &helpError{text: f.help()}
 		}
 		if err != nil {
-			return "", &usageError{cmd: f.Name(), msg: err.Error()}
+			return "", &usageError{cmd: f.Name(), msg: dashes(err)}
 		}
 		if f.NArg() > 0 {
 			id = f.Arg(0)

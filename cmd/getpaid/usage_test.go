@@ -82,7 +82,9 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown flag", []string{"demo", "--nope"}, "flag provided but not defined: -nope"},
+		{"unknown flag", []string{"demo", "--nope"}, "flag provided but not defined: --nope"},
+		{"a flag without its value", []string{"demo", "--addr"}, "flag needs an argument: --addr"},
+		{"a flag with a bad value", []string{"bench", "--duration", "soon"}, `invalid value "soon" for flag --duration`},
 		{"stray argument before flags", []string{"demo", "extra", "--addr", "127.0.0.1:1"}, `unexpected argument "extra"`},
 		{"stray argument after flags", []string{"migrate", "--config", "x.yaml", "now"}, `unexpected argument "now"`},
 		{"flag without value", []string{"serve", "--config"}, "flag needs an argument"},
