@@ -90,7 +90,11 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 		return &exitError{code: 1, msg: msg}
 	}
 	fmt.Fprintln(stdout, "valid")
-	fmt.Fprintf(stdout, "  payment: %s\n  broker id: %s\n  event: %s\n  says: %s", obs.PaymentID, obs.ExternalID, obs.EventID, obs.Kind)
+	fmt.Fprintf(stdout, "  payment: %s\n", obs.PaymentID)
+	if obs.ExternalID != "" { // the dummy broker's callbacks name none
+		fmt.Fprintf(stdout, "  broker id: %s\n", obs.ExternalID)
+	}
+	fmt.Fprintf(stdout, "  event: %s\n  says: %s", obs.EventID, obs.Kind)
 	if obs.BrokerStatus != "" {
 		fmt.Fprintf(stdout, " (%s)", obs.BrokerStatus)
 	}

@@ -342,3 +342,15 @@ func TestEventsListSaysWhenCut(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// callback check lists what the callback says; a line with nothing to say
+// (the dummy broker's callbacks name no broker id) is left out.
+func TestCallbackCheckLeavesOutEmptyLines(t *testing.T) {
+	t.Parallel()
+	path := sqliteConfig(t, "")
+	body, sig := dummy.EncodeCallback("s3cret", dummy.Callback{PaymentID: "pay_x", EventID: "e0", Status: "paid", Amount: "1.00", Currency: "PLN"})
+	_, out, stderr := runCLI(t, string(body), "callback", "check", "--config", path, "--backend", "dummy", "--header", "Dummy-Signature: "+sig)
+	if !strings.HasPrefix(out, "valid\n  payment: pay_x\n  event: e0\n") || strings.Contains(out, "broker id") {
+		t.Errorf("output:\n%s%s", out, stderr)
+	}
+}
