@@ -1,5 +1,10 @@
 package getpaid
 
+import (
+	"fmt"
+	"strings"
+)
+
 // currencyExponents maps ISO 4217 currency codes to their number of
 // minor-unit digits. It is ISO 4217 List One as published on 2024-06-25
 // (pinned in testdata/iso4217.csv, from the npm package currency-codes
@@ -52,4 +57,21 @@ func CurrencyExponent(code string) (int, bool) {
 func KnownCurrency(code string) bool {
 	_, ok := currencyExponents[code]
 	return ok
+}
+
+// UnknownCurrencyReason says that code is not a currency getpaid knows,
+// naming the code to send when only its case is wrong (Stripe writes
+// currencies in lower case): `unknown currency "pln" (ISO 4217 codes are
+// upper case: PLN)`.
+func UnknownCurrencyReason(code string) string {
+	return fmt.Sprintf("unknown currency %q", code) + upperCaseHint(code)
+}
+
+// upperCaseHint is " (ISO 4217 codes are upper case: PLN)" for "pln", and
+// "" for a code whose upper case is not known either.
+func upperCaseHint(code string) string {
+	if up := strings.ToUpper(code); up != code && KnownCurrency(up) {
+		return " (ISO 4217 codes are upper case: " + up + ")"
+	}
+	return ""
 }

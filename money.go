@@ -25,7 +25,7 @@ const MaxMinor = math.MaxInt64 / 100
 // NewMoney returns minor units of currency, checking that the currency is known.
 func NewMoney(minor int64, currency string) (Money, error) {
 	if !KnownCurrency(currency) {
-		return Money{}, &MoneyError{Input: currency, Reason: "unknown currency", Err: ErrUnknownCurrency}
+		return Money{}, &MoneyError{Input: currency, Reason: "unknown currency" + upperCaseHint(currency), Err: ErrUnknownCurrency}
 	}
 	return Money{Minor: minor, Currency: currency}, nil
 }
@@ -38,7 +38,7 @@ func NewMoney(minor int64, currency string) (Money, error) {
 func ParseMoney(amount, currency string) (Money, error) {
 	exp, ok := CurrencyExponent(currency)
 	if !ok {
-		return Money{}, &MoneyError{Input: currency, Reason: "unknown currency", Err: ErrUnknownCurrency}
+		return Money{}, &MoneyError{Input: currency, Reason: "unknown currency" + upperCaseHint(currency), Err: ErrUnknownCurrency}
 	}
 	minor, err := parseDecimal(amount, exp)
 	if err != nil {

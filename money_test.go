@@ -3,6 +3,8 @@ package getpaid_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -54,6 +56,29 @@ func TestParseMoney(t *testing.T) {
 				t.Fatalf("ParseMoney(%q, %q) = %v, %v; want %d", tt.in, tt.cur, m, err, tt.want)
 			}
 		})
+	}
+}
+
+// A currency known in upper case (Stripe writes "pln") is refused with the
+// code to send instead; other unknown codes are refused plainly.
+func TestUnknownCurrencyNamesUpperCase(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ cur, want, not string }{
+		{"pln", `money "pln": unknown currency (ISO 4217 codes are upper case: PLN)`, ""},
+		{"Eur", `money "Eur": unknown currency (ISO 4217 codes are upper case: EUR)`, ""},
+		{"XYZ", `money "XYZ": unknown currency`, "upper case"},
+		{"xyz", `money "xyz": unknown currency`, "upper case"},
+	} {
+		_, perr := getpaid.ParseMoney("1.00", tt.cur)
+		_, nerr := getpaid.NewMoney(100, tt.cur)
+		for _, err := range []error{perr, nerr} {
+			if !errors.Is(err, getpaid.ErrUnknownCurrency) || !strings.HasPrefix(err.Error(), tt.want) || (tt.not != "" && strings.Contains(err.Error(), tt.not)) {
+				t.Errorf("%s: error %v; want %q", tt.cur, err, tt.want)
+			}
+		}
+		if got := getpaid.UnknownCurrencyReason(tt.cur); !strings.HasPrefix(got, fmt.Sprintf("unknown currency %q", tt.cur)) || strings.Contains(got, "upper case") != (tt.not == "") {
+			t.Errorf("UnknownCurrencyReason(%q) = %q", tt.cur, got)
+		}
 	}
 }
 

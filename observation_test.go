@@ -147,6 +147,7 @@ func TestRegistry(t *testing.T) {
 		{"duplicate", []getpaid.Backend{a, a}},
 		{"no broker", []getpaid.Backend{{Name: "x"}}},
 		{"unknown currency", []getpaid.Backend{{Name: "x", Broker: stubBroker{[]string{"ZZZ"}}}}},
+		{"currency listed twice", []getpaid.Backend{{Name: "x", Broker: stubBroker{[]string{"PLN", "EUR", "PLN"}}}}},
 	}
 	for _, tt := range bad {
 		if _, err := getpaid.NewRegistry(tt.list...); err == nil {

@@ -31,7 +31,7 @@ type Registry struct {
 var backendName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 
 // NewRegistry builds a registry, refusing duplicate or malformed names and
-// backends that list unknown currencies.
+// backends that list unknown currencies or one currency twice.
 func NewRegistry(backends ...Backend) (*Registry, error) {
 	r := &Registry{byName: make(map[string]Backend, len(backends))}
 	for _, b := range backends {
@@ -44,9 +44,13 @@ func NewRegistry(backends ...Backend) (*Registry, error) {
 		if _, dup := r.byName[b.Name]; dup {
 			return nil, fmt.Errorf("registry: backend %q listed twice", b.Name)
 		}
-		for _, c := range b.Broker.Currencies() {
+		cs := b.Broker.Currencies()
+		for i, c := range cs {
 			if !KnownCurrency(c) {
 				return nil, fmt.Errorf("registry: backend %q: %w %q", b.Name, ErrUnknownCurrency, c)
+			}
+			if slices.Contains(cs[:i], c) {
+				return nil, fmt.Errorf("registry: backend %q: currency %s listed twice", b.Name, c)
 			}
 		}
 		if b.Title == "" {

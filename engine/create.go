@@ -22,7 +22,7 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 		return b, err
 	}
 	if !getpaid.KnownCurrency(req.Amount.Currency) {
-		return b, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", req.Amount.Currency), Err: getpaid.ErrUnknownCurrency}
+		return b, &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(req.Amount.Currency), Err: getpaid.ErrUnknownCurrency}
 	}
 	if !slices.Contains(b.Broker.Currencies(), req.Amount.Currency) {
 		return b, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("backend %q does not accept %s", b.Name, req.Amount.Currency), Err: getpaid.ErrCurrencyNotAccepted}

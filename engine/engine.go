@@ -226,7 +226,7 @@ func (e *Engine) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpai
 	}
 	if f.Currency != "" && !getpaid.KnownCurrency(f.Currency) {
 		// No payment is in it (codes are upper case): refused, not an empty page.
-		return nil, fmt.Errorf("engine: list payments: %w", &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", f.Currency), Err: getpaid.ErrUnknownCurrency})
+		return nil, fmt.Errorf("engine: list payments: %w", &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(f.Currency), Err: getpaid.ErrUnknownCurrency})
 	}
 	page, err := e.store.Payments(ctx, f)
 	if err != nil {

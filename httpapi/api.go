@@ -3,7 +3,6 @@ package httpapi
 import (
 	"cmp"
 	"crypto/subtle"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -74,7 +73,7 @@ func (h *Handler) listBackends(w http.ResponseWriter, r *http.Request) {
 	}
 	cur := q.Get("currency")
 	if cur != "" && !getpaid.KnownCurrency(cur) {
-		h.writeError(w, r, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("unknown currency %q", cur), Err: getpaid.ErrUnknownCurrency}, "")
+		h.writeError(w, r, &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(cur), Err: getpaid.ErrUnknownCurrency}, "")
 		return
 	}
 	out := []BackendJSON{}

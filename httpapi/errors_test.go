@@ -167,7 +167,7 @@ func TestErrorAnswers(t *testing.T) {
 			{name: "unknown status", method: "GET", path: "/api/v1/payments?status=bogus",
 				status: 422, code: "bad_request", field: "status", message: `unknown status "bogus"`},
 			{name: "unknown currency", method: "GET", path: "/api/v1/payments?currency=pln",
-				status: 422, code: "unknown_currency", field: "currency", message: `unknown currency "pln"`},
+				status: 422, code: "unknown_currency", field: "currency", message: `unknown currency "pln" (ISO 4217 codes are upper case: PLN)`},
 			{name: "bad time", method: "GET", path: "/api/v1/payments?created_after=yesterday",
 				status: 422, code: "bad_request", field: "created_after", message: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z"},
 		}

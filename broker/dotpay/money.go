@@ -37,8 +37,12 @@ func FormatAmount(m getpaid.Money) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if m.Minor < 0 || m.Minor > maxHundredths/per {
-		return "", fmt.Errorf("%w: %s out of range", getpaid.ErrInvalidAmount, m)
+	if m.Minor < 0 {
+		return "", fmt.Errorf("%w: %s is negative", getpaid.ErrInvalidAmount, m)
+	}
+	if top := maxHundredths / per; m.Minor > top {
+		return "", &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("more than Dotpay takes (%s)",
+			getpaid.Money{Minor: top, Currency: m.Currency}), Err: getpaid.ErrInvalidAmount}
 	}
 	h := m.Minor * per
 	return fmt.Sprintf("%d.%02d", h/100, h%100), nil

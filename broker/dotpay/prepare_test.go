@@ -116,6 +116,32 @@ func TestPrepareRefused(t *testing.T) {
 	}
 }
 
+// An amount above what Dotpay's format holds (15 digits of hundredths) is
+// refused as a wrong amount field naming the largest Dotpay takes, so the
+// API says what is wrong instead of a bare "invalid amount".
+func TestPrepareAmountAboveDotpayLimit(t *testing.T) {
+	t.Parallel()
+	b := provisioned(t, func(c *dotpay.Config) { c.Currencies = []string{"PLN", "JPY"} })
+	for _, tc := range []struct {
+		p    *getpaid.Payment
+		want string
+	}{
+		{payment("10000000000000.00", "PLN"), "9999999999999.99 PLN"},
+		{payment("10000000000000", "JPY"), "9999999999999 JPY"},
+	} {
+		_, err := b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: tc.p})
+		var fe *getpaid.FieldError
+		if !errors.As(err, &fe) || fe.Field != "amount" || !errors.Is(err, getpaid.ErrInvalidAmount) || !strings.Contains(fe.Reason, tc.want) {
+			t.Errorf("Prepare(%v) = %v; want an amount field error naming %s", tc.p.Amount, err, tc.want)
+		}
+	}
+	for _, amount := range []string{"9999999999999.99"} {
+		if _, err := b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: payment(amount, "PLN")}); err != nil {
+			t.Errorf("Prepare(%s PLN): %v", amount, err)
+		}
+	}
+}
+
 // Buyer data is cleaned the way Dotpay's form takes it.
 func TestPrepareCleansBuyerData(t *testing.T) {
 	t.Parallel()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -93,6 +94,9 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "))
 		}
 		b, err := k.build(name, settings)
+		if err == nil {
+			err = distinctCurrencies(b)
+		}
 		var se *settingError
 		switch {
 		case errors.As(err, &se):
@@ -110,6 +114,18 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		return nil, fmt.Errorf("%s: backends: %w", c.source, err)
 	}
 	return reg, nil
+}
+
+// distinctCurrencies refuses a backend that lists a currency twice (the
+// registry would too, without saying where the list is).
+func distinctCurrencies(b getpaid.Broker) error {
+	cs := b.Currencies()
+	for i, c := range cs {
+		if slices.Contains(cs[:i], c) {
+			return fmt.Errorf("currencies: %s listed twice", c)
+		}
+	}
+	return nil
 }
 
 // backendWhere says where the setting a backend's error is about came
