@@ -555,7 +555,7 @@ func cleanYAMLError(err error) string {
 		if g[2] != "" {
 			return "want " + g[3] + ", not " + strconv.Quote(g[2][1:len(g[2])-1])
 		}
-		return "want " + g[3] + ", not " + yamlKinds[g[1]]
+		return "want " + g[3] + ", not " + yamlKind(g[1])
 	})
 	return msg
 }
@@ -564,8 +564,16 @@ func cleanYAMLError(err error) string {
 // (quoted in backquotes, for scalars) and what the setting takes.
 var yamlTypeError = regexp.MustCompile("cannot unmarshal !!(\\w+) ?(`[^`]*`)? into ([^\\n]+)")
 
-// yamlKinds names YAML's collection tags for messages.
-var yamlKinds = map[string]string{"seq": "a list", "map": "a mapping"}
+// yamlKind names a YAML tag without a value shown (a collection) for messages.
+func yamlKind(tag string) string {
+	switch tag {
+	case "seq":
+		return "a list"
+	case "map":
+		return "a mapping"
+	}
+	return "!!" + tag
+}
 
 // checkBaseURL checks a public base URL: absolute http(s), a host, no query
 // or fragment. A path is allowed (getpaid is then served under it).
