@@ -93,7 +93,10 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "))
 		}
-		b, err := k.build(name, settings)
+		var b getpaid.Broker
+		if err = emptyCurrencies(&settings); err == nil {
+			b, err = k.build(name, settings)
+		}
 		if err == nil {
 			err = distinctCurrencies(b)
 		}
@@ -114,6 +117,17 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		return nil, fmt.Errorf("%s: backends: %w", c.source, err)
 	}
 	return reg, nil
+}
+
+// emptyCurrencies refuses "currencies: []": a broker reads no list as its
+// default currencies, so an empty one would quietly accept them all.
+func emptyCurrencies(settings *yaml.Node) error {
+	for i := 0; i+1 < len(settings.Content); i += 2 {
+		if k, v := settings.Content[i], settings.Content[i+1]; k.Value == "currencies" && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+			return errors.New("currencies: an empty list; leave the setting out for the broker's default currencies")
+		}
+	}
+	return nil
 }
 
 // distinctCurrencies refuses a backend that lists a currency twice (the
