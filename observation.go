@@ -42,6 +42,11 @@ type Observation struct {
 	OperationID string
 	// BrokerRef is the broker's own id of that operation (PayU's refundId).
 	BrokerRef string
+	// Unrequested, with KindRefunded, says the refund is none of getpaid's
+	// refunds still under way (one made in the broker's panel meanwhile):
+	// their reservations are kept, as far as what is left allows, instead
+	// of this refund taking one.
+	Unrequested bool
 }
 
 // Cause is the text recorded in the status history for this observation.
@@ -174,7 +179,11 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 			return false, fmt.Errorf("%w: refund of %s exceeds captured minus refunded", ErrAmountMismatch, o.Amount)
 		}
 		next.Refunded += o.Amount.Minor
-		next.RefundAsked = max(0, p.RefundAsked-o.Amount.Minor)
+		if o.Unrequested {
+			next.RefundAsked = min(p.RefundAsked, next.Captured-next.Refunded)
+		} else {
+			next.RefundAsked = max(0, p.RefundAsked-o.Amount.Minor)
+		}
 		next.Status = impliedStatus(&next)
 	case KindRefundFailed:
 		// Zero means every pending refund; any other amount must be one

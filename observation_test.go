@@ -155,3 +155,40 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 }
+
+// A refund none of getpaid's pending refunds can be (one made in the
+// broker's panel) is recorded without taking their reservations, as far as
+// what is left allows; an ordinary refund takes its reservation back.
+func TestApplyUnrequestedRefundKeepsReservations(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                 string
+		asked, refund        int64 // a pending refund's reservation, the refund reported
+		unrequested          bool
+		wantAsked, wantRefnd int64
+		wantStatus           getpaid.Status
+	}{
+		{"ordinary: the pending refund done", 3000, 3000, false, 0, 3000, getpaid.StatusPartiallyRefunded},
+		{"panel refund beside a pending one", 3000, 5000, true, 3000, 5000, getpaid.StatusRefundStarted},
+		{"panel refund leaving less than reserved", 3000, 8000, true, 2000, 8000, getpaid.StatusRefundStarted},
+		{"panel refund of everything left", 3000, 10000, true, 0, 10000, getpaid.StatusRefunded},
+		{"panel refund with nothing pending", 0, 5000, true, 0, 5000, getpaid.StatusPartiallyRefunded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			status := getpaid.StatusPaid
+			if tc.asked > 0 {
+				status = getpaid.StatusRefundStarted
+			}
+			p := &getpaid.Payment{ID: "pay_1", Status: status, Amount: getpaid.MustParseMoney("100.00", "PLN"), Captured: 10000, RefundAsked: tc.asked}
+			changed, err := getpaid.Apply(p, &getpaid.Observation{PaymentID: "pay_1", EventID: "r", Kind: getpaid.KindRefunded,
+				Amount: getpaid.Money{Minor: tc.refund, Currency: "PLN"}, Unrequested: tc.unrequested})
+			if err != nil || !changed {
+				t.Fatalf("Apply = %v, %v", changed, err)
+			}
+			if p.RefundAsked != tc.wantAsked || p.Refunded != tc.wantRefnd || p.Status != tc.wantStatus {
+				t.Errorf("asked %d refunded %d %s, want %d %d %s", p.RefundAsked, p.Refunded, p.Status, tc.wantAsked, tc.wantRefnd, tc.wantStatus)
+			}
+		})
+	}
+}

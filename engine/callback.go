@@ -114,7 +114,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		switch {
 		case op == nil:
 			if e.unrequestedRefund(ctx, id, obs) {
-				m.Apply = func(q *getpaid.Payment) (bool, error) { return applyKeepingReservations(q, obs) }
+				u := *obs
+				u.Unrequested = true
+				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
 			}
 		case !op.State.Final():
 			m = e.finishing(b, op, outcome(op, obs), obs, "", obs.BrokerRef)
@@ -323,7 +325,8 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 // panel while getpaid's own are pending): each of those has the broker's id
 // of it, and obs names another. When one lacks it (its answer was lost, or
 // the broker names no refund, as Tpay's CHARGEBACK), obs may be that refund,
-// and it is applied as any refund, taking a reservation up to its amount.
+// and it is applied as any refund, taking a reservation up to its amount;
+// else it is applied as getpaid.Observation.Unrequested says.
 func (e *Engine) unrequestedRefund(ctx context.Context, id string, obs *getpaid.Observation) bool {
 	if obs.Kind != getpaid.KindRefunded || obs.BrokerRef == "" || obs.OperationID != "" || id == "" {
 		return false
@@ -338,23 +341,6 @@ func (e *Engine) unrequestedRefund(ctx context.Context, id string, obs *getpaid.
 		}
 	}
 	return true
-}
-
-// applyKeepingReservations applies a refund getpaid did not ask for (see
-// unrequestedRefund): the money is recorded as refunded, and the refunds
-// still pending keep their reservations, as far as what is left allows, so
-// nothing more than captured − refunded − pending can be asked for.
-func applyKeepingReservations(q *getpaid.Payment, obs *getpaid.Observation) (bool, error) {
-	asked := q.RefundAsked
-	changed, err := getpaid.Apply(q, obs)
-	if err != nil || !changed {
-		return changed, err
-	}
-	if keep := min(asked, q.Captured-q.Refunded); keep > q.RefundAsked {
-		q.RefundAsked = keep
-		q.Status = getpaid.StatusRefundStarted // what a pending refund implies
-	}
-	return true, nil
 }
 
 // lookUpOperation finds, among a payment's refunds whose broker id getpaid
