@@ -381,15 +381,19 @@ func (e *Engine) finish(ctx context.Context, b getpaid.Backend, id string, op *g
 func (e *Engine) finishCounted(ctx context.Context, b getpaid.Backend, id string, op *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation, why, brokerRef string, checked bool) (*getpaid.ActionResult, error) {
 	ctx = context.WithoutCancel(ctx)
 	count := func(m getpaid.Mutation) getpaid.Mutation {
-		if update := m.Operation.Update; checked {
-			m.Operation.Update = func(o *getpaid.Operation, q *getpaid.Payment) (bool, error) {
-				changed, err := update(o, q)
-				if changed {
-					o.Attempts++
-				}
-				return changed, err
-			}
+		if !checked {
+			return m
 		}
+		oc := *m.Operation // a copy: finishing's change stays as it made it
+		update := oc.Update
+		oc.Update = func(o *getpaid.Operation, q *getpaid.Payment) (bool, error) {
+			changed, err := update(o, q)
+			if changed {
+				o.Attempts++
+			}
+			return changed, err
+		}
+		m.Operation = &oc
 		return m
 	}
 	up, err := e.mutate(ctx, id, count(e.finishing(b, op, state, obs, why, brokerRef)))
