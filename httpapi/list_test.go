@@ -195,6 +195,8 @@ func TestListPayments(t *testing.T) {
 				{"/api/v1/operations", first.NextCursor},
 				{"/api/v1/payments", events.NextCursor},
 				{"/api/v1/payments", strings.TrimPrefix(first.NextCursor, "p.")}, // the bare position of before
+				{"/api/v1/payments", "p."},                                       // the mark alone
+				{"/api/v1/payments", "p.zzz"},                                    // the mark on no position
 			} {
 				sep := "?"
 				if strings.Contains(c.path, "?") {
