@@ -98,11 +98,11 @@ func money(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *
 			t.Fatal(err)
 		}
 		quiet(t, h)
-		// cancelled; or failed when the broker's notification of the
-		// cancelled order (PayU's CANCELED, which does not say who
-		// cancelled) overtakes the answer to the release.
+		// cancelled, also when the broker's notification of the cancelled
+		// order (PayU's CANCELED, which does not say who cancelled)
+		// overtakes the answer to the release.
 		q, _ := e.store.Payment(context.Background(), p.ID)
-		if (q.Status != getpaid.StatusCancelled && q.Status != getpaid.StatusFailed) || q.Captured != 0 || q.Locked != 0 {
+		if q.Status != getpaid.StatusCancelled || q.Captured != 0 || q.Locked != 0 {
 			t.Fatalf("after release: %s captured %d locked %d", q.Status, q.Captured, q.Locked)
 		}
 	})

@@ -117,6 +117,14 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				u := *obs
 				u.Unrequested = true
 				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
+			} else if e.releaseUnderWay(ctx, id, obs) {
+				// The broker ended the hold (or the unpaid payment)
+				// getpaid asked it to end, and said only "failed" (PayU's
+				// CANCELED names no cause): that is the release or the
+				// cancellation done, before its answer came.
+				u := *obs
+				u.Kind = getpaid.KindReleased
+				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
 			}
 		case !op.State.Final():
 			m = e.finishing(b, op, outcome(op, obs), obs, "", obs.BrokerRef)
@@ -341,6 +349,26 @@ func (e *Engine) unrequestedRefund(ctx context.Context, id string, obs *getpaid.
 		}
 	}
 	return true
+}
+
+// releaseUnderWay reports whether obs is a failure of payment id while
+// getpaid's release of its hold, or cancellation of it, is under way (not
+// yet answered, or in doubt): what the broker ended is then what getpaid
+// asked it to end.
+func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Observation) bool {
+	if obs.Kind != getpaid.KindFailed || id == "" {
+		return false
+	}
+	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return false
+	}
+	for _, op := range page.Operations {
+		if (op.Kind == getpaid.OpRelease || op.Kind == getpaid.OpCancel) && !op.State.Final() {
+			return true
+		}
+	}
+	return false
 }
 
 // lookUpOperation finds, among a payment's refunds whose broker id getpaid

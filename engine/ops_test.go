@@ -739,3 +739,91 @@ func TestUnrecordedAnswerTakenUpElsewhere(t *testing.T) {
 		t.Fatalf("the operation's error %q does not say its answer was not recorded (a stopped process or the database)", op.Error)
 	}
 }
+
+// cancelNotifier is the dummy broker whose notification of the ended hold
+// or payment (PayU's CANCELED, which says only "failed") reaches getpaid
+// before the answer to the release or cancellation that ended it.
+type cancelNotifier struct {
+	*dummy.Broker
+	eng    func() *engine.Engine
+	notice atomic.Pointer[getpaid.Observation]
+}
+
+func (c *cancelNotifier) notify(ctx context.Context, p *getpaid.Payment) error {
+	c.notice.Store(&getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindFailed, EventID: "ended-" + p.ID, BrokerStatus: "CANCELED"})
+	_, err := c.eng().HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("notice")})
+	return err
+}
+
+func (c *cancelNotifier) Release(ctx context.Context, req *getpaid.ReleaseRequest) (*getpaid.Observation, error) {
+	if err := c.notify(ctx, req.Payment); err != nil {
+		return nil, err
+	}
+	return c.Broker.Release(ctx, req)
+}
+
+func (c *cancelNotifier) Cancel(ctx context.Context, req *getpaid.CancelRequest) (*getpaid.Observation, error) {
+	if err := c.notify(ctx, req.Payment); err != nil {
+		return nil, err
+	}
+	return c.Broker.Cancel(ctx, req)
+}
+
+func (c *cancelNotifier) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if string(req.Body) == "notice" {
+		return c.notice.Load(), nil
+	}
+	return c.Broker.ParseCallback(ctx, req)
+}
+
+// A hold's (or an unpaid payment's) end reported as a failure while
+// getpaid's release (or cancellation) of it is under way is that operation
+// done: the payment is cancelled, as the merchant asked, not failed.
+func TestReleaseOvertakenByTheBrokersFailure(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		op     string
+		status getpaid.Status
+	}{{"release", getpaid.StatusPreAuth}, {"cancel", getpaid.StatusPrepared}} {
+		t.Run(tc.op, func(t *testing.T) {
+			t.Parallel()
+			var e *dummyEnv
+			c := &cancelNotifier{eng: func() *engine.Engine { return e.eng }}
+			e = newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { c.Broker = d; return c })
+			ctx := context.Background()
+			start := func(order string) *getpaid.Payment {
+				if tc.status == getpaid.StatusPreAuth {
+					return e.pay(order, "100.00", "pre_auth", tc.status)
+				}
+				p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: order, Backend: "dummy",
+					Amount: getpaid.MustParseMoney("100.00", "PLN"), ReturnURL: "https://shop.example/o"})
+				if err != nil || p.Status != tc.status {
+					t.Fatalf("pay: %+v, %v", p, err)
+				}
+				return p
+			}
+			p := start("o-" + tc.op)
+			do := e.eng.Release
+			if tc.op == "cancel" {
+				do = e.eng.Cancel
+			}
+			res, err := do(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "r"})
+			if err != nil || res.Operation.State != getpaid.OpSucceeded {
+				t.Fatalf("%s: %+v, %v", tc.op, res, err)
+			}
+			q, _ := e.eng.Payment(ctx, p.ID)
+			if q.Status != getpaid.StatusCancelled || q.Locked != 0 || q.Captured != 0 {
+				t.Fatalf("after the %s: %s locked %d captured %d, want cancelled with nothing held", tc.op, q.Status, q.Locked, q.Captured)
+			}
+			// Without an operation under way the same fact is what it
+			// says: failed.
+			p2 := start("o-ended-" + tc.op)
+			if err := c.notify(ctx, p2); err != nil {
+				t.Fatal(err)
+			}
+			if q, _ := e.eng.Payment(ctx, p2.ID); q.Status != getpaid.StatusFailed {
+				t.Fatalf("a payment the broker ended by itself: %s, want failed", q.Status)
+			}
+		})
+	}
+}

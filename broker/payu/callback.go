@@ -161,8 +161,9 @@ func ParseNotification(body []byte) (*getpaid.Observation, error) {
 //
 // CANCELED maps to failed because PayU does not say whether funds were ever
 // held: an unpaid order becomes failed, a hold that PayU let expire becomes
-// failed too, and a hold getpaid released (Release returns "released", so the
-// payment is already cancelled) ignores the late CANCELED.
+// failed too, and a hold getpaid released is cancelled (Release returns
+// "released"; a CANCELED that overtakes that answer is taken by the engine
+// as the release done).
 func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error) {
 	if o.Status == "" {
 		return nil, fmt.Errorf("payu: %w: order has no status", getpaid.ErrMalformedCallback)

@@ -86,8 +86,10 @@
 //     captures); CANCELED and the legacy REJECTED → failed. PayU does not
 //     say whether a CANCELED order ever held funds, so a hold PayU lets
 //     expire becomes failed; a hold released through Release (which returns
-//     "released") is cancelled, and the later CANCELED is a no-op — unless
-//     the notification overtakes Release's answer, in which case it is failed.
+//     "released") is cancelled, whether the CANCELED notification comes
+//     after Release's answer (a no-op) or overtakes it (the engine takes a
+//     failure while its release or cancellation is under way as that
+//     operation done).
 //     Refund FINALIZED → refunded, CANCELED → refund failed, PENDING →
 //     nothing (refund_started where getpaid asked for it).
 //   - Capture is POST .../orders/{id}/captures (the status update PUT
