@@ -1,6 +1,7 @@
 // Package tracing gives getpaid OpenTelemetry traces: a span for every HTTP
 // request (continuing the caller's W3C traceparent), every call to a broker
-// and every store call, exported over OTLP/HTTP when configured, and trace
+// and every store call (but the background loops' idle checks for due work),
+// exported over OTLP/HTTP when configured, and trace
 // ids in log lines. It is off unless "getpaid serve" is given an endpoint.
 //
 // It is fed through hooks so the domain never imports OpenTelemetry:

@@ -45,6 +45,18 @@ func traced[T any](st *store, ctx context.Context, op string, fn func(context.Co
 	return v, err
 }
 
+// polled is traced for the background loops' checks for due work
+// (DueOperations, ClaimDeliveries, StalePayments), asked every few seconds
+// whether or not there is any: a span only inside a trace (a request's or a
+// broker call's), so an idle server sends no trace per tick. What the work
+// then does (broker calls, payment changes) has its own spans.
+func polled[T any](st *store, ctx context.Context, op string, fn func(context.Context) (T, error), attrs ...attribute.KeyValue) (T, error) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return fn(ctx)
+	}
+	return traced(st, ctx, op, fn, attrs...)
+}
+
 func (st *store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
 	return traced(st, ctx, "CreatePayment", func(ctx context.Context) (*getpaid.UpdateResult, error) { return st.s.CreatePayment(ctx, p, opts) }, pay(p.ID))
 }
@@ -85,7 +97,7 @@ func (st *store) Operations(ctx context.Context, f getpaid.OperationFilter) (*ge
 }
 
 func (st *store) DueOperations(ctx context.Context, r getpaid.DueRequest) ([]*getpaid.Operation, error) {
-	return traced(st, ctx, "DueOperations", func(ctx context.Context) ([]*getpaid.Operation, error) { return st.s.DueOperations(ctx, r) })
+	return polled(st, ctx, "DueOperations", func(ctx context.Context) ([]*getpaid.Operation, error) { return st.s.DueOperations(ctx, r) })
 }
 
 func (st *store) Event(ctx context.Context, id string) (*getpaid.Event, error) {
@@ -97,7 +109,7 @@ func (st *store) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.Ev
 }
 
 func (st *store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
-	return traced(st, ctx, "ClaimDeliveries", func(ctx context.Context) ([]getpaid.ClaimedDelivery, error) { return st.s.ClaimDeliveries(ctx, r) })
+	return polled(st, ctx, "ClaimDeliveries", func(ctx context.Context) ([]getpaid.ClaimedDelivery, error) { return st.s.ClaimDeliveries(ctx, r) })
 }
 
 func (st *store) FinishDeliveries(ctx context.Context, results []getpaid.DeliveryResult) error {
@@ -124,7 +136,7 @@ func (st *store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*
 	if !ok {
 		return nil, unsupported("StalePayments")
 	}
-	return traced(st, ctx, "StalePayments", func(ctx context.Context) ([]*getpaid.Payment, error) { return sl.StalePayments(ctx, r) })
+	return polled(st, ctx, "StalePayments", func(ctx context.Context) ([]*getpaid.Payment, error) { return sl.StalePayments(ctx, r) })
 }
 
 // ViewPayment answers getpaid.ErrNotSupported when s is no PaymentViewer:

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -102,4 +103,43 @@ func TestStartRefusesBadEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = tr.Shutdown(context.Background())
+}
+
+// The background loops' checks for due work, asked every few seconds, make
+// no trace of their own (an idle server sends nothing); inside a traced
+// request they are spans as any store call, and a change made outside any
+// request still is one.
+func TestIdleChecksMakeNoTrace(t *testing.T) {
+	t.Parallel()
+	tr, exp := newTracer()
+	st := tr.Store(memory.New())
+	ctx := context.Background()
+	if _, err := st.DueOperations(ctx, getpaid.DueRequest{Now: time.Now(), Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ClaimDeliveries(ctx, getpaid.ClaimRequest{Owner: "test", Now: time.Now(), Lease: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.(getpaid.StaleLister).StalePayments(ctx, getpaid.StaleRequest{Now: time.Now(), UpdatedBefore: time.Now(), Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if spans := exp.GetSpans(); len(spans) != 0 {
+		t.Fatalf("idle checks made spans %v, want none", names(spans))
+	}
+	if _, err := st.Payment(ctx, "pay_missing"); !errors.Is(err, getpaid.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if got := names(exp.GetSpans()); len(got) != 1 || got[0] != "store Payment" {
+		t.Fatalf("a store call outside a request: spans %v, want [store Payment]", got)
+	}
+	exp.Reset()
+	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := st.DueOperations(r.Context(), getpaid.DueRequest{Now: time.Now(), Limit: 10}); err != nil {
+			t.Error(err)
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/admin/attention", nil))
+	if got := names(exp.GetSpans()); len(got) != 2 {
+		t.Fatalf("inside a request: spans %v, want the request's and DueOperations'", got)
+	}
 }
