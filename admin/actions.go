@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -280,20 +281,43 @@ func statusOf(err error) int {
 	return http.StatusUnprocessableEntity
 }
 
-// doneMessage is the notice shown after an action succeeded.
-func doneMessage(q url.Values) string {
+// doneMessage is the notice shown after an action succeeded. The query is
+// the console's own redirect, but anyone can link to it: an action that
+// makes an operation is named only with one of this payment's operations of
+// its kind (ops), so a crafted link cannot show "Refund asked" where none
+// was.
+func doneMessage(q url.Values, ops []*getpaid.Operation) string {
 	if q.Get("done") == "replay" {
 		return replayDone(q)
 	}
-	info, ok := actionInfo[q.Get("done")]
+	action := q.Get("done")
+	info, ok := actionInfo[action]
 	if !ok {
 		return ""
 	}
-	msg := info.Done + "."
-	if op := q.Get("op"); op != "" && len(op) < 64 {
-		msg = info.Done + " (operation " + op + ")."
+	id := q.Get("op")
+	var op *getpaid.Operation
+	if id != "" {
+		i := slices.IndexFunc(ops, func(o *getpaid.Operation) bool { return o.ID == id })
+		if i < 0 {
+			return ""
+		}
+		op = ops[i]
 	}
-	return msg
+	switch action {
+	case actRefund, actCapture, actRelease, actCancel:
+		if op == nil || string(op.Kind) != action {
+			return ""
+		}
+	case actResolve:
+		if op == nil {
+			return ""
+		}
+	}
+	if op != nil {
+		return info.Done + " (operation " + op.ID + ")."
+	}
+	return info.Done + "."
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }

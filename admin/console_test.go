@@ -350,3 +350,41 @@ func TestRequireHTTPS(t *testing.T) {
 		}
 	}
 }
+
+// The notice after an action names only what the console did: a link
+// crafted to show "Refund asked" with an operation that is not this
+// payment's shows nothing.
+func TestDoneNoticeNotForged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false)
+	p := e.pay("o-notice", "10.00", "paid", getpaid.StatusPaid)
+	other := e.pay("o-notice-other", "10.00", "paid", getpaid.StatusPaid)
+	res, err := e.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: other.ID, Amount: ptr(getpaid.MustParseMoney("1.00", "PLN"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := e.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: ptr(getpaid.MustParseMoney("1.00", "PLN"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.mustLogin()
+	for _, tc := range []struct {
+		query string
+		want  bool
+	}{
+		{"done=refund&op=" + own.Operation.ID, true},
+		{"done=refund&op=" + res.Operation.ID, false}, // another payment's
+		{"done=refund&op=op_made_up", false},
+		{"done=refund", false}, // a refund always makes an operation
+		{"done=capture&op=" + own.Operation.ID, false}, // not a capture
+		{"done=poll", true},
+	} {
+		b.do("GET", "/admin/payments/"+p.ID+"?"+tc.query, nil)
+		if got := strings.Contains(b.last, `class="notice"`); got != tc.want {
+			t.Errorf("?%s: notice shown %v, want %v", tc.query, got, tc.want)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
