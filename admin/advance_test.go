@@ -13,7 +13,8 @@ import (
 
 // advancing is the dummy broker that reports what the buyer paid as an
 // advance of amount (money the broker holds that does not match the
-// payment), as Przelewy24 does when a buyer pays another amount.
+// payment), as Przelewy24 does when a buyer pays another amount; with no
+// amount, it reports the payment as pending (started, nothing paid).
 type advancing struct {
 	*dummy.Broker
 	amount string
@@ -23,6 +24,10 @@ func (a *advancing) ParseCallback(ctx context.Context, req *getpaid.CallbackRequ
 	o, err := a.Broker.ParseCallback(ctx, req)
 	if err != nil || o.Kind != getpaid.KindCaptured {
 		return o, err
+	}
+	if a.amount == "" {
+		o.Kind, o.EventID = getpaid.KindPending, "pending:"+o.EventID
+		return o, nil
 	}
 	o.Kind, o.Amount, o.EventID = getpaid.KindAdvance, getpaid.MustParseMoney(a.amount, o.Amount.Currency), "advance:"+o.EventID
 	return o, nil
@@ -77,5 +82,35 @@ func TestAdvanceThroughTheConsole(t *testing.T) {
 				t.Errorf("audit log lacks the %s:\n%s", tc.action, e.audit.String())
 			}
 		})
+	}
+}
+
+// An advance waits for an operator's decision (expiry leaves it alone, and
+// Przelewy24 returns it to the buyer if nobody accepts it): the "Needs
+// attention" page lists every payment holding one, linking to it, and not
+// payments merely waiting for their buyer.
+func TestAttentionListsAdvances(t *testing.T) {
+	t.Parallel()
+	a := &advancing{amount: "6.00"}
+	e := newEnvWith(t, nil, false, func(d *dummy.Broker) getpaid.Broker { a.Broker = d; return a })
+	p := e.pay("o-advance-attn", "10.00", "paid", getpaid.StatusChargeStarted)
+	a.amount = ""
+	waiting := e.pay("o-waiting-attn", "10.00", "paid", getpaid.StatusChargeStarted)
+	b := e.browser()
+	b.mustLogin()
+	if resp := b.do("GET", "/admin/attention", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("attention: %d", resp.StatusCode)
+	}
+	i := strings.Index(b.last, `id="advances"`)
+	if i < 0 {
+		t.Fatalf("the attention page has no list of advances:\n%s", b.last)
+	}
+	list := b.last[i:]
+	list = list[:strings.Index(list, "</table>")]
+	if !strings.Contains(list, `/admin/payments/`+p.ID) || !strings.Contains(list, "6.00 PLN") {
+		t.Errorf("the advance of %s is not listed:\n%s", p.ID, list)
+	}
+	if strings.Contains(list, waiting.ID) {
+		t.Errorf("a payment without an advance (%s) is listed:\n%s", waiting.ID, list)
 	}
 }

@@ -14,14 +14,22 @@ import (
 // through the oldest first, and a flood is better read in the API's pages.
 const attentionLimit = 100
 
+// advanceScan bounds how many charge_started payments the attention page
+// reads to find those holding an advance (the store has no filter on it):
+// payments waiting for their buyer are charge_started too, and expire.
+const advanceScan = 4 * getpaid.MaxPageSize
+
 // attentionPage is what waits for an operator across all payments: money
-// operations in doubt or flagged, and event deliveries that are dead.
+// operations in doubt or flagged, advances to accept or reject, and event
+// deliveries that are dead.
 type attentionPage struct {
 	basePage
-	Operations []*getpaid.Operation
-	Dead       []*getpaid.Delivery
-	MoreOps    bool
-	MoreDead   bool
+	Operations   []*getpaid.Operation
+	Advances     []*getpaid.Payment
+	Dead         []*getpaid.Delivery
+	MoreOps      bool
+	MoreAdvances bool
+	MoreDead     bool
 }
 
 // showAttention lists the operations in doubt (state unknown) or flagged,
@@ -46,6 +54,11 @@ func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *sessi
 		}
 	}
 	slices.SortStableFunc(data.Operations, func(a, b *getpaid.Operation) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	var err error
+	if data.Advances, data.MoreAdvances, err = c.advances(r); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
 	dead, err := c.svc.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryDead, Limit: attentionLimit})
 	if err != nil {
 		c.fail(w, r, s, err)
@@ -53,6 +66,33 @@ func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	data.Dead, data.MoreDead = dead.Deliveries, dead.NextCursor != ""
 	c.render(w, r, http.StatusOK, "attention", data)
+}
+
+// advances lists the payments holding an advance (money the broker keeps
+// that does not match the payment, for an operator to accept or reject),
+// newest first, among the newest advanceScan charge_started payments; more
+// says some may be missing.
+func (c *Console) advances(r *http.Request) (out []*getpaid.Payment, more bool, err error) {
+	f := getpaid.PaymentFilter{Status: getpaid.StatusChargeStarted, Limit: getpaid.MaxPageSize}
+	for read := 0; read < advanceScan; read += getpaid.MaxPageSize {
+		page, err := c.svc.Payments(r.Context(), f)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, p := range page.Payments {
+			if p.Advance > 0 {
+				if len(out) == attentionLimit {
+					return out, true, nil
+				}
+				out = append(out, p)
+			}
+		}
+		if page.NextCursor == "" {
+			return out, false, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+	return out, true, nil
 }
 
 // replayDelivery delivers one of a payment's events again to one consumer
