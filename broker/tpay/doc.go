@@ -41,6 +41,8 @@
 // holds money for an over- or underpayment it did not accept (tr_error
 // overpay/surcharge, tr_paid > 0), an advance for an operator, never paid;
 // CHARGEBACK -> refunded tr_paid (partially when less than was captured).
+// Whatever the status, a tr_amount other than the payment's amount is an
+// amount mismatch (getpaid.Observation.PaymentAmount).
 // Event ids are "title:STATUS:amount", so repeats are duplicates and a
 // top-up of an underpayment is not.
 //
