@@ -79,7 +79,7 @@
 // PAID status of two-step acceptance (Tpay support pages).
 //
 // Assumed, where no verified source says (brokers.md §10): the transaction
-// status enum beyond pending/correct/refund/canceled (paid, error); the
+// status enum beyond pending/correct/refund/cancel (paid, error); the
 // refund answer and list fields (result, status "correct", refundId); that a
 // CHARGEBACK notification reports the amount returned in tr_paid and follows
 // every refund, including those made through the API; tr_currency in
