@@ -47,6 +47,11 @@ type Observation struct {
 	// their reservations are kept, as far as what is left allows, instead
 	// of this refund taking one.
 	Unrequested bool
+	// PaymentAmount is the payment's whole amount as the broker states it
+	// in this fact, when it states it apart from Amount (Tpay's tr_amount
+	// next to tr_paid): Apply refuses the fact for a payment of another
+	// amount or currency. Zero (no currency) when the broker does not say.
+	PaymentAmount Money
 }
 
 // Cause is the text recorded in the status history for this observation.
@@ -67,6 +72,9 @@ func (o *Observation) Cause() string {
 // It returns an error wrapping ErrAmountMismatch when the broker's amount or
 // currency does not fit the payment. p is modified only when changed is true.
 func Apply(p *Payment, o *Observation) (changed bool, err error) {
+	if o.PaymentAmount.Currency != "" && o.PaymentAmount != p.Amount {
+		return false, fmt.Errorf("%w: broker's transaction is of %s, payment is %s", ErrAmountMismatch, o.PaymentAmount, p.Amount)
+	}
 	if o.Kind != KindNone && o.Kind != KindFailed && o.Kind != KindReleased && o.Kind != KindPending && o.Kind != KindRefundFailed {
 		if o.Amount.Currency != p.Amount.Currency {
 			return false, fmt.Errorf("%w: broker says %s, payment is in %s", ErrAmountMismatch, o.Amount.Currency, p.Amount.Currency)

@@ -42,6 +42,13 @@ func TestApply(t *testing.T) {
 		{"partially paid", []step{{captured(40, false), true, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
 		{"paid claim with wrong amount refused", []step{{captured(90, true), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"wrong currency refused", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: getpaid.Money{Minor: 100, Currency: "EUR"}, Full: true}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		// Tpay's accepted underpayment names the transaction's amount
+		// apart from what was paid: a transaction of another amount is
+		// not this payment's.
+		{"partial capture of a transaction of another amount refused", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), PaymentAmount: pln(50)}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"partial capture of a transaction of the payment's amount", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), PaymentAmount: pln(100)}, true, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
+		{"failure of a transaction of another amount refused", []step{{getpaid.Observation{Kind: getpaid.KindFailed, PaymentAmount: pln(50)}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"transaction amount in another currency refused", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), PaymentAmount: getpaid.Money{Minor: 100, Currency: "EUR"}}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"over-capture refused", []step{{captured(101, false), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"late failed after paid changes nothing", []step{{captured(100, true), true, nil}, {kind(getpaid.KindFailed, 0), false, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"repeated paid is a no-op", []step{{captured(100, true), true, nil}, {captured(100, true), false, nil}}, getpaid.StatusPaid, 100, 0, 0},

@@ -41,6 +41,8 @@
 // holds money for an over- or underpayment it did not accept (tr_error
 // overpay/surcharge, tr_paid > 0), an advance for an operator, never paid;
 // CHARGEBACK -> refunded tr_paid (partially when less than was captured).
+// Whatever the status, a tr_amount other than the payment's amount is an
+// amount mismatch (getpaid.Observation.PaymentAmount).
 // Event ids are "title:STATUS:amount", so repeats are duplicates and a
 // top-up of an underpayment is not.
 //
@@ -77,7 +79,7 @@
 // PAID status of two-step acceptance (Tpay support pages).
 //
 // Assumed, where no verified source says (brokers.md §10): the transaction
-// status enum beyond pending/correct/refund/canceled (paid, error); the
+// status enum beyond pending/correct/refund/cancel (paid, error); the
 // refund answer and list fields (result, status "correct", refundId); that a
 // CHARGEBACK notification reports the amount returned in tr_paid and follows
 // every refund, including those made through the API; tr_currency in

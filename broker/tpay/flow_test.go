@@ -197,7 +197,9 @@ func TestCancel(t *testing.T) {
 	if err != nil || res.Payment.Status != getpaid.StatusCancelled {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	if _, _, status, _ := sim.Transaction(p.ID); status != tpay.StatusCanceled {
+	// Tpay calls a cancelled transaction's status "cancel"
+	// (docs-api.tpay.com/en/transaction-cancellation).
+	if _, _, status, _ := sim.Transaction(p.ID); status != "cancel" {
 		t.Fatalf("simulator says %s", status)
 	}
 	q := f.pay(t, "cancel-paid", getpaid.MustParseMoney("3.00", "PLN"))

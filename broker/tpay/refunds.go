@@ -177,7 +177,7 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 			return nil, err
 		}
 		switch s := strings.ToLower(tx.Status); s {
-		case StatusCanceled, "cancelled", "cancel":
+		case StatusCanceled, "canceled", "cancelled":
 			return &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindReleased, BrokerStatus: s,
 				EventID: "cancel:" + p.ExternalID, OperationID: op.ID}, nil
 		default:

@@ -16,14 +16,16 @@ import (
 
 // Transaction statuses GET /transactions/{id} reports (brokers.md §3.1 marks
 // the enum unverified: pending and correct are in Tpay's documentation and
-// SDK-based plugins, refund in the refunds guide, canceled in integrations).
+// SDK-based plugins, refund in the refunds guide, cancel in the cancellation
+// guide, docs-api.tpay.com/en/transaction-cancellation; "canceled" and
+// "cancelled", seen in integrations, are read as cancel too).
 const (
 	StatusPending  = "pending"
 	StatusPaid     = "paid"    // paid, awaiting the merchant (two-step acceptance)
 	StatusCorrect  = "correct" // paid and settled
 	StatusRefund   = "refund"  // refunded in full
 	StatusError    = "error"   // over- or underpaid, awaiting the merchant
-	StatusCanceled = "canceled"
+	StatusCanceled = "cancel"
 )
 
 // languages are the values of a transaction's lang, and maxPhone the
@@ -199,7 +201,7 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 			o.Kind, o.Amount = getpaid.KindAdvance, paid
 			o.EventID = tpaynotify.EventID(tx.Title, tpaynotify.StatusFalse, paid)
 		}
-	case StatusCanceled, "cancelled", "cancel", "expired":
+	case StatusCanceled, "canceled", "cancelled", "expired":
 		o.Kind, o.EventID = getpaid.KindReleased, tx.Title+":"+status
 	}
 	return o, nil

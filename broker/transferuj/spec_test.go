@@ -36,6 +36,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/transferuj"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
 // specCerts serves a root and a signing certificate the way Tpay does and
@@ -230,5 +231,62 @@ func TestSpecTransferujLongEmailLeftOut(t *testing.T) {
 		if got.Redirect.Fields["email"] != c.want {
 			t.Errorf("email of %d characters sent as %q, want %q", len(c.email), got.Redirect.Fields["email"], c.want)
 		}
+	}
+}
+
+// An accepted underpayment reports what was paid (tr_paid) apart from the
+// transaction's amount (tr_amount; support.tpay.com developer FAQ "Jakie
+// statusy mogą przyjąć powiadomienia POST o płatnościach?": tr_amount is the
+// transaction's target amount). A genuine, signed notification of a
+// transaction of another amount than the payment's is not this payment's:
+// it is refused, as one reporting the other amount paid in full is, and
+// changes nothing. One of the payment's amount is partially paid.
+func TestSpecTransferujUnderpaymentOfAnotherAmount(t *testing.T) {
+	t.Parallel()
+	certs := newSpecCerts(t)
+	b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: certs.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFlow(t, b)
+	p := f.pay(t, "o-under", getpaid.Money{Minor: 1000, Currency: "PLN"})
+	result := p.Redirect.Fields["result_url"]
+	notify := func(trAmount, trPaid string) (int, string) {
+		t.Helper()
+		n := &tpaynotify.Notification{ID: "1010", TrID: "TR-UNDR-TST1X", TrDate: "2026-12-02 08:00:00", TrCRC: p.ID,
+			TrAmount: trAmount, TrPaid: trPaid, TrDesc: "Order o-under", TrStatus: tpaynotify.StatusTrue,
+			TrError: tpaynotify.ErrorSurcharge, TrEmail: "jan@example.com", TestMode: "1"}
+		n.Sign("demo")
+		body := n.Encode()
+		req, err := http.NewRequest(http.MethodPost, result, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-JWS-Signature", certs.sign(t, body))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		a, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(a)
+	}
+	for _, c := range []struct{ name, amount, paid string }{
+		{"underpaid, a smaller transaction", "5.00", "4.00"},
+		{"underpaid, a larger transaction", "20.00", "4.00"},
+	} {
+		if code, ans := notify(c.amount, c.paid); code != http.StatusUnprocessableEntity || ans == "TRUE" {
+			t.Errorf("%s: answered %d %q, want 422 amount_mismatch", c.name, code, ans)
+		}
+	}
+	if got, _ := f.store.Payment(context.Background(), p.ID); got.Version != p.Version || got.Captured != 0 {
+		t.Fatalf("refused notifications changed the payment: %s captured %d", got.Status, got.Captured)
+	}
+	if code, ans := notify("10.00", "4.00"); code != http.StatusOK || ans != "TRUE" {
+		t.Fatalf("underpayment of the payment's transaction answered %d %q", code, ans)
+	}
+	if got := f.wait(t, p.ID, getpaid.StatusPartiallyPaid); got.Captured != 400 {
+		t.Fatalf("captured %d, want 400", got.Captured)
 	}
 }

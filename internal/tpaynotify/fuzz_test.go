@@ -35,6 +35,11 @@ func FuzzParseNotification(f *testing.F) {
 		if o.EventID == "" || o.PaymentID == "" || o.Amount.Minor < 0 || !getpaid.KnownCurrency(o.Amount.Currency) {
 			t.Fatalf("inconsistent observation %+v", o)
 		}
+		// tr_amount always travels with the fact, in its currency, so Apply
+		// can refuse a transaction of another amount than the payment's.
+		if o.PaymentAmount.Minor <= 0 || o.PaymentAmount.Currency != o.Amount.Currency {
+			t.Fatalf("observation without the transaction's amount: %+v", o)
+		}
 		if o.Kind == getpaid.KindCaptured || o.Kind == getpaid.KindRefunded || o.Kind == getpaid.KindAdvance {
 			if o.Amount.Minor == 0 {
 				t.Fatalf("%s of nothing: %+v", o.Kind, o)

@@ -147,6 +147,8 @@ func TestObservation(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.want.PaymentID, tt.want.ExternalID = "pay_1", "TR-X"
+			// tr_amount is the payment's amount, whatever was paid.
+			tt.want.PaymentAmount, _ = ParseAmount(tt.amount, tt.want.Amount.Currency)
 			if diff := cmp.Diff(tt.want, o); diff != "" {
 				t.Fatal(diff)
 			}

@@ -22,6 +22,10 @@ import (
 //   - FALSE otherwise: failed;
 //   - CHARGEBACK: tr_paid refunded (a delta; tr_amount when tr_paid is 0).
 //
+// PaymentAmount is always tr_amount, so a notification of a transaction of
+// another amount than the payment's is refused whatever it reports (an
+// underpayment's tr_paid alone would not show it).
+//
 // The event id is the transaction title, the status and the amount it
 // reports ("TR-ABC-1:TRUE:123.45"), so a repeated notification is a
 // duplicate while a later one for more money (an underpayment topped up) is
@@ -51,7 +55,7 @@ func (n *Notification) Observation(currency string) (*getpaid.Observation, error
 	}
 	o := &getpaid.Observation{
 		PaymentID: n.TrCRC, ExternalID: n.TrID, BrokerStatus: status,
-		EventID: EventID(n.TrID, status, paid),
+		EventID: EventID(n.TrID, status, paid), PaymentAmount: amount,
 	}
 	if trErr != ErrorNone {
 		o.BrokerStatus += " " + trErr

@@ -105,6 +105,8 @@ func (s *Server) check(p map[string]string) (code, detail string) {
 	}
 	h, err := parseWire(p["amount"])
 	switch {
+	case errors.Is(err, errTooLarge):
+		return ErrAmountTooHigh, "amount " + p["amount"]
 	case err != nil:
 		return ErrBadDataFormat, "amount " + p["amount"]
 	case h <= 0:

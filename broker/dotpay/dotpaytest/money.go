@@ -51,13 +51,25 @@ func wire(h int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, h/100, h%100)
 }
 
+// errTooLarge is parseWire's answer for a well-formed amount with more
+// digits than fit: Dotpay calls that too high, not malformed.
+var errTooLarge = errors.New("amount too large")
+
+// maxWholeDigits is the most digits before the dot parseWire reads: 15
+// digits of hundredths, as getpaid's backend writes them at most.
+const maxWholeDigits = 13
+
 // parseWire reads an amount the payment form was given: digits, a dot and
-// at most two decimal places, as hundredths.
+// at most two decimal places, as hundredths. A well-formed amount with more
+// than maxWholeDigits before the dot is errTooLarge.
 func parseWire(s string) (int64, error) {
 	whole, frac, dot := strings.Cut(s, ".")
-	if whole == "" || len(whole) > 12 || (dot && (frac == "" || len(frac) > 2)) ||
+	if whole == "" || (dot && (frac == "" || len(frac) > 2)) ||
 		strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
 		return 0, errors.New("malformed amount")
+	}
+	if len(strings.TrimLeft(whole, "0")) > maxWholeDigits {
+		return 0, errTooLarge
 	}
 	frac += strings.Repeat("0", 2-len(frac))
 	return strconv.ParseInt(whole+frac, 10, 64)

@@ -104,6 +104,10 @@ func TestPaymentForm(t *testing.T) {
 		{"amount with a comma", "GET", change(vectorForm("next"), "amount", "1,00"), 400, ErrBadDataFormat},
 		{"zero amount", "GET", change(vectorForm("next"), "amount", "0.00"), 400, ErrAmountTooLow},
 		{"huge amount", "GET", change(vectorForm("next"), "amount", "999999999999.00"), 400, ErrAmountTooHigh},
+		// 13 digits before the dot: the most getpaid's backend writes (15
+		// digits of hundredths) is too high, not malformed.
+		{"13-digit amount", "GET", change(vectorForm("next"), "amount", "9999999999999.99"), 400, ErrAmountTooHigh},
+		{"20-digit amount", "GET", change(vectorForm("next"), "amount", "99999999999999999999.00"), 400, ErrAmountTooHigh},
 		{"unknown currency", "GET", change(vectorForm("next"), "currency", "KWD"), 400, ErrUnknownCurrency},
 		{"JPY with a fraction", "GET", change(vectorForm("next"), "currency", "JPY"), 400, ErrHashNotEqualChk},
 		{"bad name", "GET", change(vectorForm("next"), "firstname", "<script>"), 400, ErrBadDataFormat},
