@@ -115,7 +115,9 @@ func (f fields) int(k string) (int64, error) {
 // differs from originAmount is an advance (getpaid.KindAdvance, Amount = what
 // was paid, EventID "advance:{orderId}"): Przelewy24 holds the money for the
 // buyer until the merchant verifies it, so it is recorded for an operator to
-// accept (verify) or leave to be returned, and never verified here.
+// accept (verify) or leave to be returned, and never verified here. Both
+// carry originAmount as getpaid.Observation.PaymentAmount, so an advance on
+// a transaction registered for another amount than the payment is refused.
 func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
 	f, err := decodeFields(req)
 	if err != nil {
@@ -159,16 +161,22 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 	if err != nil {
 		return nil, fmt.Errorf("przelewy24: %w: %v", getpaid.ErrMalformedCallback, err)
 	}
+	// originAmount is the transaction's registered amount: a fact about a
+	// transaction of another amount than the payment's is refused by Apply.
+	origin, err := getpaid.NewMoney(n.OriginAmount, n.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("przelewy24: %w: originAmount: %v", getpaid.ErrMalformedCallback, err)
+	}
 	order := strconv.FormatInt(n.OrderID, 10)
 	if n.Amount != n.OriginAmount {
 		return &getpaid.Observation{
 			PaymentID: n.SessionID, ExternalID: order, EventID: "advance:" + order,
-			Kind: getpaid.KindAdvance, Amount: money, BrokerStatus: statusAdvance,
+			Kind: getpaid.KindAdvance, Amount: money, BrokerStatus: statusAdvance, PaymentAmount: origin,
 		}, nil
 	}
 	return &getpaid.Observation{
 		PaymentID: n.SessionID, ExternalID: order, EventID: "trn:" + order,
-		Kind: getpaid.KindCaptured, Amount: money, Full: true, BrokerStatus: statusNotification,
+		Kind: getpaid.KindCaptured, Amount: money, Full: true, BrokerStatus: statusNotification, PaymentAmount: origin,
 	}, nil
 }
 

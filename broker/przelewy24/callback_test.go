@@ -65,7 +65,8 @@ func TestParseCallback(t *testing.T) {
 	odd := ref
 	odd.Status = 7
 	paid := &getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "trn:300000001",
-		Kind: getpaid.KindCaptured, Amount: getpaid.Money{Minor: 1000, Currency: "PLN"}, Full: true, BrokerStatus: "notification"}
+		Kind: getpaid.KindCaptured, Amount: getpaid.Money{Minor: 1000, Currency: "PLN"}, Full: true, BrokerStatus: "notification",
+		PaymentAmount: getpaid.Money{Minor: 1000, Currency: "PLN"}}
 	tests := []struct {
 		name    string
 		req     *getpaid.CallbackRequest
@@ -86,10 +87,12 @@ func TestParseCallback(t *testing.T) {
 		{"numbers as json strings", callback("application/json", strings.Replace(notificationJSON(good, goodSign), `"amount":1000`, `"amount":"1000"`, 1)), paid, nil},
 		{"another amount than registered: an advance", callback("application/json", notificationJSON(partial, partial.sign(testCRC))),
 			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "advance:300000001", Kind: getpaid.KindAdvance,
-				Amount: getpaid.Money{Minor: 400, Currency: "PLN"}, BrokerStatus: "advance payment"}, nil},
+				Amount: getpaid.Money{Minor: 400, Currency: "PLN"}, BrokerStatus: "advance payment",
+				PaymentAmount: getpaid.Money{Minor: 1000, Currency: "PLN"}}, nil},
 		{"more than registered: an advance", callback("application/json", notificationJSON(more, more.sign(testCRC))),
 			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "advance:300000001", Kind: getpaid.KindAdvance,
-				Amount: getpaid.Money{Minor: 1500, Currency: "PLN"}, BrokerStatus: "advance payment"}, nil},
+				Amount: getpaid.Money{Minor: 1500, Currency: "PLN"}, BrokerStatus: "advance payment",
+				PaymentAmount: getpaid.Money{Minor: 1000, Currency: "PLN"}}, nil},
 		{"polish statement and html characters", callback("application/json", notificationJSON(polish, polish.sign(testCRC))),
 			paid, nil},
 		{"tampered sign", callback("application/json", notificationJSON(good, strings.Repeat("0", 96))), nil, getpaid.ErrSignatureInvalid},

@@ -49,7 +49,8 @@ func TestSDKTransactionNotification(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := getpaid.Observation{PaymentID: "0beec7", ExternalID: "123456789", EventID: "trn:123456789",
-		Kind: getpaid.KindCaptured, Amount: getpaid.MustParseMoney("15.00", "PLN"), Full: true, BrokerStatus: "notification"}
+		Kind: getpaid.KindCaptured, Amount: getpaid.MustParseMoney("15.00", "PLN"), Full: true, BrokerStatus: "notification",
+		PaymentAmount: getpaid.MustParseMoney("15.00", "PLN")}
 	for _, req := range []*getpaid.CallbackRequest{
 		callback("application/json", string(body)),
 		callback("application/x-www-form-urlencoded", toForm(t, body)),

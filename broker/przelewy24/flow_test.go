@@ -129,6 +129,13 @@ func TestAdvanceAcceptedByOperator(t *testing.T) {
 	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil || e.sim.Verified(p.ID) {
 		t.Fatalf("an advance was verified (%v)", err)
 	}
+	// The notification names the registered amount (originAmount): an
+	// advance on a transaction of another amount is not this payment's.
+	other := p.Clone()
+	other.Amount = p.Money(2000)
+	if _, err := getpaid.Apply(other, o); !errors.Is(err, getpaid.ErrAmountMismatch) {
+		t.Fatalf("an advance on a transaction of 10.00 applied to a payment of 20.00: %v", err)
+	}
 	if changed, err := getpaid.Apply(p, o); !changed || err != nil || p.Status != getpaid.StatusChargeStarted || p.Advance != 500 || p.Captured != 0 {
 		t.Fatalf("Apply advance: %v %v %+v", changed, err, p)
 	}
