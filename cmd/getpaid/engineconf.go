@@ -56,6 +56,11 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 			}
 			secrets = append([]string{w.Secret}, secrets...)
 		}
+		if w.Events != nil && len(w.Events) == 0 {
+			// The endpoint would read no list as no filter, and get every
+			// event its entry says it wants none of.
+			return cfg, c.settingErr(at+".events", fmt.Errorf("an empty list; leave the setting out for every event"))
+		}
 		var types []getpaid.EventType
 		for _, t := range w.Events {
 			types = append(types, getpaid.EventType(t))
