@@ -82,8 +82,9 @@ func consumer(endpoint string) string {
 
 // listEvents answers GET /api/v1/events?status=pending|delivered|dead&
 // endpoint=URL&payment_id=&limit=&cursor=. With status or endpoint it lists
-// the events having such deliveries (showing those), newest delivery first;
-// without, every event with all its deliveries, newest first.
+// the events having such deliveries (showing those), newest delivery first,
+// each on one page with all of them; without, every event with all its
+// deliveries, newest first.
 func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, "status", "endpoint", "payment_id", "limit", "cursor")
 	if err != nil {
@@ -125,8 +126,9 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	page, err := h.svc.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(q.Get("status")),
-		Consumer: consumer(q.Get("endpoint")), PaymentID: q.Get("payment_id"), Limit: n, Cursor: cur})
+	f := getpaid.DeliveryFilter{State: getpaid.DeliveryState(q.Get("status")),
+		Consumer: consumer(q.Get("endpoint")), PaymentID: q.Get("payment_id"), Limit: n, Cursor: cur}
+	page, err := h.svc.Deliveries(ctx, f)
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
@@ -146,7 +148,32 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		ev.Deliveries = append(ev.Deliveries, deliveryJSON(d))
 	}
-	out.NextCursor = cursorOut(cursorDeliveries, page.NextCursor)
+	// The page is of deliveries, written with their event one after
+	// another: the page may end between two of one event's (two endpoints,
+	// both dead). Its next ones go with it, on this page, and the next page
+	// starts after them: an event is listed once, with all its deliveries
+	// the filter takes, not on two pages with some on each.
+	next := page.NextCursor
+	for next != "" {
+		f.Cursor, f.Limit = next, 1
+		more, err := h.svc.Deliveries(ctx, f)
+		if err != nil {
+			h.writeError(w, r, err, "")
+			return
+		}
+		if len(more.Deliveries) == 0 {
+			next = more.NextCursor
+			continue
+		}
+		d := more.Deliveries[0]
+		ev, ok := byID[d.EventID]
+		if !ok {
+			break // another event's: the next page starts with it
+		}
+		ev.Deliveries = append(ev.Deliveries, deliveryJSON(d))
+		next = more.NextCursor
+	}
+	out.NextCursor = cursorOut(cursorDeliveries, next)
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -19,6 +19,11 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	cfg := engine.Config{BaseURL: c.BaseURL, OneLivePaymentPerOrder: c.OneLivePaymentPerOrder}
 	if c.DeliveryTimeout != nil {
 		cfg.DeliveryTimeout = c.DeliveryTimeout.Duration
+		if cfg.DeliveryTimeout == 0 {
+			// The engine would take 0 for its default: an attempt is
+			// always bounded.
+			return cfg, c.settingErr("delivery_timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, 10s)"))
+		}
 	}
 	if c.DeliveryRetries != nil {
 		if len(c.DeliveryRetries) == 0 {
@@ -55,6 +60,11 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 				return cfg, c.settingErr(at+".secret", err)
 			}
 			secrets = append([]string{w.Secret}, secrets...)
+		}
+		if w.Events != nil && len(w.Events) == 0 {
+			// The endpoint would read no list as no filter, and get every
+			// event its entry says it wants none of.
+			return cfg, c.settingErr(at+".events", fmt.Errorf("an empty list; leave the setting out for every event"))
 		}
 		var types []getpaid.EventType
 		for _, t := range w.Events {

@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -257,6 +258,26 @@ func (f *flags) parseWithID(args []string, what string, required bool) (string, 
 		return "", f.usage("%s is missing", what)
 	}
 	return id, nil
+}
+
+// takes refuses a flag set on the command line that verb does not take
+// (--config aside, which every verb takes): a flag of another verb of the
+// subcommand would be ignored in silence.
+func (f *flags) takes(verb string, names ...string) error {
+	var other string
+	f.Visit(func(fl *flag.Flag) {
+		if other == "" && fl.Name != "config" && !slices.Contains(names, fl.Name) {
+			other = fl.Name
+		}
+	})
+	if other == "" {
+		return nil
+	}
+	what := "no flag but --config"
+	if len(names) > 0 {
+		what = "--" + strings.Join(names, ", --")
+	}
+	return f.usage("--%s is not for %s (it takes %s)", other, verb, what)
 }
 
 // usage is a usage error of this subcommand.

@@ -169,6 +169,12 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// A flag of another verb would be ignored in silence: "replay ID
+	// --status dead" would send the delivered webhooks again too.
+	if err := fs.takes(verb, map[string][]string{"list": {"status", "endpoint"}, "show": nil,
+		"replay": {"endpoint", "dead", "waiting"}}[verb]...); err != nil {
+		return err
+	}
 	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" &&
 		!slices.Contains([]getpaid.DeliveryState{getpaid.DeliveryPending, getpaid.DeliveryDelivered, getpaid.DeliveryDead}, st) {
 		return fs.usage("--status %q: want pending, delivered or dead", *status)

@@ -154,6 +154,11 @@ func TestWebhooksConfig(t *testing.T) {
 		{"bad secret", "webhooks:\n  - url: https://shop.example/hook\n    secret: nope\n", "secret"},
 		{"unknown event", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: [payment.paid]\n", "payment.paid"},
 		{"bad duration", "expire_after: soon\n", "duration"},
+		// 0 was taken as the default 10 s while the shutdown line said 0s.
+		{"no delivery timeout", "delivery_timeout: 0s\n", "delivery_timeout: 0s: want a positive duration"},
+		// An empty list would be read as no filter: every event sent to an
+		// endpoint whose entry says it wants none.
+		{"no event listed", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: []\n", "line 13: webhooks[0].events: an empty list"},
 		{"resume within a call's timeout", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\nresume_operations_after: 45s\n", "twice the longest backend timeout (30s of payu)"},
 		{"one url twice", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "line 13: webhooks[1].url: https://shop.example/hook is webhooks[0]'s URL too"},
 	} {

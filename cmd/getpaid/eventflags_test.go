@@ -1,0 +1,32 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A flag of another verb of getpaid events was ignored in silence: "replay
+// ID --status dead" sent the event's delivered webhooks again too, "list
+// --dead" listed every delivery. It is a usage error, said before any
+// database is opened.
+func TestEventsFlagsOfAnotherVerbRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay", "evt_1", "--status", "dead"}, "--status is not for replay (it takes --endpoint, --dead, --waiting)"},
+		{[]string{"list", "--dead"}, "--dead is not for list (it takes --status, --endpoint)"},
+		{[]string{"list", "--waiting"}, "--waiting is not for list"},
+		{[]string{"show", "evt_1", "--endpoint", "https://shop.example/hook"}, "--endpoint is not for show (it takes no flag but --config)"},
+		{[]string{"show", "--status", "dead", "evt_1"}, "--status is not for show"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", append(append([]string{"events"}, tc.args...), "--config", "/nonexistent-getpaid/getpaid.yaml")...)
+			if code != 2 || !strings.Contains(errOut, "getpaid events: "+tc.want) || out != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errOut, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,88 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/httpapi"
+)
+
+// GET /api/v1/events with a status (or a payment) and no endpoint lists the
+// deliveries of every consumer: with two consumers an event has two. Walking
+// its pages lists every event once, with all its deliveries of that status;
+// before, an event whose deliveries fell either side of a page's end was on
+// both pages, each showing one of them (a script counting or replaying the
+// dead events took it twice).
+func TestEventPagesDoNotOverlap(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, store string) {
+		e := newEnv(t, envOpts{store: store})
+		e.eng.OnEventNamed("books", func(context.Context, getpaid.Event) error { return nil })
+		var want, second []string
+		var payment string
+		for i, o := range []string{"o-pg1", "o-pg2", "o-pg3"} {
+			p := e.paidThroughPaywall(o, "10.00")
+			e.statusEvents(p.ID, getpaid.StatusPaid)
+			page, err := e.eng.Events(context.Background(), getpaid.EventFilter{PaymentID: p.ID, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range page.Events {
+				want = append(want, ev.ID)
+				if i == 1 {
+					second = append(second, ev.ID)
+				}
+			}
+			if i == 1 {
+				payment = p.ID
+			}
+		}
+		for _, q := range []url.Values{
+			{"status": {"delivered"}},
+			{"status": {"delivered"}, "payment_id": {payment}},
+		} {
+			for _, limit := range []string{"1", "2", "3", "5", "500"} {
+				var got []string
+				cursor, pages := "", 0
+				for {
+					v := url.Values{"limit": {limit}}
+					for k, s := range q {
+						v[k] = s
+					}
+					if cursor != "" {
+						v.Set("cursor", cursor)
+					}
+					resp, body := e.do("GET", "/api/v1/events?"+v.Encode(), nil, auth)
+					var list httpapi.EventListJSON
+					if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
+						t.Fatalf("%s: %d %s", v.Encode(), resp.StatusCode, body)
+					}
+					for _, ev := range list.Events {
+						got = append(got, ev.ID)
+						if len(ev.Deliveries) != 2 {
+							t.Errorf("%s: event %s listed with %d deliveries, want both (listener:1, listener:books)", v.Encode(), ev.ID, len(ev.Deliveries))
+						}
+					}
+					if pages++; list.NextCursor == "" || pages > 100 {
+						break
+					}
+					cursor = list.NextCursor
+				}
+				w := want
+				if q.Get("payment_id") != "" {
+					w = second
+				}
+				slices.Sort(got)
+				sorted := slices.Clone(w)
+				slices.Sort(sorted)
+				if !slices.Equal(got, sorted) {
+					t.Errorf("%s, limit %s: %d events over %d pages, want each of the %d once", q.Encode(), limit, len(got), pages, len(w))
+				}
+			}
+		}
+	})
+}
