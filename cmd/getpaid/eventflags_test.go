@@ -30,3 +30,26 @@ func TestEventsFlagsOfAnotherVerbRefused(t *testing.T) {
 		})
 	}
 }
+
+// The same for getpaid operations: "list --as failed" ignored --as, and
+// "resolve ID --as failed --note x --state unknown" ignored --state.
+func TestOperationsFlagsOfAnotherVerbRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list", "--as", "failed"}, "--as is not for list (it takes --state, --kind, --payment, --flagged)"},
+		{[]string{"list", "--note", "x"}, "--note is not for list"},
+		{[]string{"show", "op_1", "--state", "unknown"}, "--state is not for show (it takes no flag but --config)"},
+		{[]string{"resolve", "op_1", "--as", "failed", "--note", "x", "--flagged"}, "--flagged is not for resolve (it takes --as, --note, --by)"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", append(append([]string{"operations"}, tc.args...), "--config", "/nonexistent-getpaid/getpaid.yaml")...)
+			if code != 2 || !strings.Contains(errOut, "getpaid operations: "+tc.want) || out != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errOut, tc.want)
+			}
+		})
+	}
+}

@@ -62,7 +62,12 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	// Wrong use is said before the database is opened.
+	// Wrong use is said before the database is opened; a flag of another
+	// verb would be ignored in silence.
+	if err := fs.takes(verb, map[string][]string{"list": {"state", "kind", "payment", "flagged"}, "show": nil,
+		"resolve": {"as", "note", "by"}}[verb]...); err != nil {
+		return err
+	}
 	switch st := getpaid.OperationState(*state); {
 	case verb == "list" && st != "" && !slices.Contains([]getpaid.OperationState{getpaid.OpSubmitting, getpaid.OpPending, getpaid.OpSucceeded, getpaid.OpFailed, getpaid.OpUnknown}, st):
 		return fs.usage("--state %q: want submitting, pending, succeeded, failed or unknown", *state)
