@@ -77,12 +77,27 @@ var (
 	ErrSignature      = errors.New("webhook: no valid signature")
 )
 
+// headerValue is h's first value of key, also when h was made from a plain
+// map with keys not in canonical form ("webhook-id", as serverless
+// platforms hand headers over).
+func headerValue(h http.Header, key string) string {
+	if v := h.Get(key); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, key) {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
 // Verify checks a webhook request: its timestamp within tolerance of now (0
 // means DefaultTolerance) and a v1 signature made with one of the secrets
 // (give both while rotating). body must be the raw request body. It returns
 // the webhook id, the key to dedupe by.
 func Verify(secrets []string, header http.Header, body []byte, tolerance time.Duration, now time.Time) (string, error) {
-	id, ts, sigs := header.Get(HeaderID), header.Get(HeaderTimestamp), header.Get(HeaderSignature)
+	id, ts, sigs := headerValue(header, HeaderID), headerValue(header, HeaderTimestamp), headerValue(header, HeaderSignature)
 	if id == "" || ts == "" || sigs == "" {
 		return "", ErrMissingHeaders
 	}

@@ -73,6 +73,10 @@ func TestVerify(t *testing.T) {
 		{"from the future", []string{cur}, header("evt_1", now.Add(time.Hour).Unix(), webhook.Sign(curKey, "evt_1", now.Add(time.Hour).Unix(), body)), body, webhook.ErrTimestamp},
 		{"no signature", []string{cur}, header("evt_1", now.Unix(), ""), body, webhook.ErrMissingHeaders},
 		{"garbled timestamp", []string{cur}, header("evt_1", 0, rotating), body, webhook.ErrTimestamp},
+		// An http.Header made from a plain map (a serverless event's
+		// headers, lower-cased) is read all the same.
+		{"lower-case header keys", []string{cur}, http.Header{"webhook-id": {"evt_1"}, "webhook-timestamp": {strconv.FormatInt(now.Unix(), 10)},
+			"webhook-signature": {rotating}}, body, nil},
 		{"v2 scheme ignored", []string{cur}, header("evt_1", now.Unix(), "v2,"+webhook.Sign(curKey, "evt_1", now.Unix(), body)[3:]), body, webhook.ErrSignature},
 	}
 	for _, tt := range tests {

@@ -53,3 +53,13 @@ func TestOperationsFlagsOfAnotherVerbRefused(t *testing.T) {
 		})
 	}
 }
+
+// events show says "after 1 attempt", not "after 1 attempts".
+func TestAfterAttempts(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: ", not tried yet", 1: " after 1 attempt", 2: " after 2 attempts", 8: " after 8 attempts"} {
+		if got := afterAttempts(n); got != want {
+			t.Errorf("afterAttempts(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

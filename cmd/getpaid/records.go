@@ -251,7 +251,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "  %s: %s after %d attempts", d.Consumer, d.State, d.Attempts)
+			fmt.Fprintf(stdout, "  %s: %s%s", d.Consumer, d.State, afterAttempts(d.Attempts))
 			if len(atts) > d.Attempts {
 				// A replay starts the count and the schedule again; the
 				// attempts before it are still listed.
@@ -384,4 +384,15 @@ func notFound(err error, what, id string, srv *server) error {
 		return fmt.Errorf("%s %s: %w in the database %s names", what, id, getpaid.ErrNotFound, srv.cfg.source)
 	}
 	return err
+}
+
+// afterAttempts says how many attempts a delivery's state came after.
+func afterAttempts(n int) string {
+	switch n {
+	case 0:
+		return ", not tried yet"
+	case 1:
+		return " after 1 attempt"
+	}
+	return fmt.Sprintf(" after %d attempts", n)
 }
