@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -28,16 +29,23 @@ func notFound(name string, ids ...string) error {
 	return nil
 }
 
-// keyMark starts an applied event key written in hex (see storedKey).
+// keyMark starts an applied event key kept as a digest (see storedKey).
 const keyMark = "\uFFFD"
 
+// maxKeyBytes is the longest event key applied_events keeps as it is: its
+// primary key is a b-tree, whose entries PostgreSQL caps at about 2.7 kB
+// with the payment id (a longer key could never be written before either).
+const maxKeyBytes = 2000
+
 // storedKey is a broker event's key as applied_events keeps it: as it is
-// when it is text and does not start with keyMark, else keyMark and the
-// hex of its bytes. The mapping is one to one, so two events never share a
-// stored key, and an event whose id is not text is still applied once.
+// when it is text (see isText), at most maxKeyBytes long and does not start
+// with keyMark; else keyMark and the hex SHA-256 of its bytes. So an event
+// whose id is not text, or is long, is still applied once, and two events
+// share a stored key only if their keys collide under SHA-256.
 func storedKey(k string) string {
-	if isText(k) && !strings.HasPrefix(k, keyMark) {
+	if isText(k) && len(k) <= maxKeyBytes && !strings.HasPrefix(k, keyMark) {
 		return k
 	}
-	return keyMark + hex.EncodeToString([]byte(k))
+	sum := sha256.Sum256([]byte(k))
+	return keyMark + hex.EncodeToString(sum[:])
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -16,6 +17,7 @@ import (
 var notTextTests = []test{
 	{"LookupsFindNothing", testNotTextLookups, nil},
 	{"EventKeyDeduplicates", testNotTextEventKey, nil},
+	{"LongEventKeyDeduplicates", testLongEventKey, nil},
 }
 
 // notText are ids and filter values no stored row has.
@@ -94,5 +96,32 @@ func testNotTextEventKey(t *testing.T, s getpaid.Store) {
 		if applied, err := s.EventApplied(ctx(t), p.ID, "dummy:"+v+"2"); err != nil || applied {
 			t.Errorf("EventApplied(%q) = %v, %v; want false", v+"2", applied, err)
 		}
+	}
+}
+
+// testLongEventKey checks that a broker event with a long id (as long as a
+// callback body may carry; random, so it does not compress) is applied
+// once and its repeat is a duplicate: PostgreSQL's b-tree refuses index
+// entries over about 2.7 kB, and a store that indexed the key as it came
+// answered such a callback with an internal error, for ever.
+func testLongEventKey(t *testing.T, s getpaid.Store) {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	long := make([]byte, 6000)
+	for i := range long {
+		long[i] = letters[rand.IntN(len(letters))]
+	}
+	p := newPayment("o-lek", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{})
+	mustUpdate(t, s, p.ID, prepare("X-"+p.OrderID))
+	m := observe("dummy:"+string(long), paidObservation(p))
+	mustUpdate(t, s, p.ID, m)
+	_, err := s.UpdatePayment(ctx(t), p.ID, m)
+	wantErr(t, "the same event again", err, getpaid.ErrDuplicateEvent)
+	if applied, err := s.EventApplied(ctx(t), p.ID, "dummy:"+string(long)); err != nil || !applied {
+		t.Errorf("EventApplied(long) = %v, %v; want true", applied, err)
+	}
+	long[len(long)-1] = '!'
+	if applied, err := s.EventApplied(ctx(t), p.ID, "dummy:"+string(long)); err != nil || applied {
+		t.Errorf("EventApplied(another long) = %v, %v; want false", applied, err)
 	}
 }
