@@ -170,8 +170,12 @@ func (r ReplayRequest) Names(d *Delivery) bool {
 }
 
 // Record applies the outcome of an attempt to d at time now: one attempt
-// more, its status and error kept, and the state and schedule it says.
-func (r DeliveryResult) Record(d *Delivery, now time.Time) {
+// more, its status and error kept, and the state and schedule it says. It
+// first makes r's attempt error text every store keeps (a consumer's error
+// may quote anything; see storableText), so a store writes r.Attempt as it
+// is after Record.
+func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
+	r.Attempt.Error = storableText(r.Attempt.Error)
 	d.Attempts++
 	d.LastStatus, d.LastError, d.UpdatedAt = r.Attempt.Status, r.Attempt.Error, now
 	switch {

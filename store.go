@@ -3,7 +3,9 @@ package getpaid
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Store persists payments, their history, applied broker event ids, money
@@ -236,8 +238,9 @@ type UpdateResult struct {
 // one): Apply runs on a copy; a change bumps Version and UpdatedAt (ID and
 // CreatedAt are not Apply's to change); a status move adds a history row, a
 // status event and its deliveries, captured or refunded money moving without
-// one an amounts event and its deliveries; the operation is inserted or changed. It
-// is the one set of rules every store follows.
+// one an amounts event and its deliveries; the operation is inserted or changed; the
+// cause and the operation's error are made text every store keeps (see
+// storableText). It is the one set of rules every store follows.
 func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*UpdateResult, error) {
 	if m.Apply == nil {
 		return nil, &FieldError{Field: "mutation", Reason: "a mutation needs Apply", Err: ErrInvalidRequest}
@@ -253,14 +256,15 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
 		p.Version, p.UpdatedAt = cur.Version+1, now
 		res.Payment, res.Changed = p, true
+		cause := storableText(m.Cause)
 		switch {
 		case p.Status != cur.Status:
-			res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: m.Cause}
-			res.addEvent(NewStatusEvent(p, cur.Status, now, m.Cause), m.Deliver)
+			res.Transition = &Transition{From: cur.Status, To: p.Status, At: now, Cause: cause}
+			res.addEvent(NewStatusEvent(p, cur.Status, now, cause), m.Deliver)
 		case p.Captured != cur.Captured || p.Refunded != cur.Refunded:
 			// Money moved, the status stayed (a second partial refund):
 			// listeners hear of it too, or a shop's books go stale.
-			res.addEvent(NewAmountsEvent(p, now, m.Cause), m.Deliver)
+			res.addEvent(NewAmountsEvent(p, now, cause), m.Deliver)
 		}
 	} else {
 		res.Payment = cur.Clone()
@@ -281,6 +285,7 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 			return &FieldError{Field: "operation", Reason: "a new operation needs an id, its payment and a state", Err: ErrInvalidRequest}
 		}
 		op.CreatedAt, op.UpdatedAt = now, now
+		op.Error = storableText(op.Error)
 		res.Operation, res.OperationChanged, res.OperationNew = &op, true, true
 		return nil
 	}
@@ -298,10 +303,23 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 	}
 	if changed {
 		op.ID, op.PaymentID, op.CreatedAt, op.UpdatedAt = stored.ID, stored.PaymentID, stored.CreatedAt, now
+		op.Error = storableText(op.Error)
 		res.OperationChanged = true
 	}
 	res.Operation = &op
 	return nil
+}
+
+// storableText is s as every store can keep it: a broker's words (an
+// error answer, a status) reach a history cause or an operation's error as
+// they came, and PostgreSQL refuses text that is not valid UTF-8 or holds a
+// NUL (JSON's "\u0000"; an error page clipped inside a character). Each
+// such byte run or NUL becomes U+FFFD; valid text is kept as it is.
+func storableText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // addEvent adds an outbox event and its pending delivery to each consumer

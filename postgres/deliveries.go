@@ -107,6 +107,9 @@ func nullTime(t time.Time) *time.Time {
 
 // Event implements getpaid.Store.
 func (s *Store) Event(ctx context.Context, id string) (*getpaid.Event, error) {
+	if err := notFound("event "+id, id); err != nil {
+		return nil, err
+	}
 	var ev getpaid.Event
 	err := s.do(ctx, "event "+id, func(ctx context.Context, c *pgx.Conn) error {
 		var err error
@@ -297,6 +300,9 @@ func (s *Store) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getp
 
 // Attempts implements getpaid.Store.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
+	if err := notFound("attempts of "+deliveryID, deliveryID); err != nil {
+		return nil, err
+	}
 	var out []getpaid.Attempt
 	err := s.do(ctx, "attempts of "+deliveryID, func(ctx context.Context, c *pgx.Conn) error {
 		out = nil
@@ -358,6 +364,9 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 		w.add("event_id =", r.EventID)
 	}
 	w.add("consumer =", r.Consumer)
+	if w.none {
+		return 0, nil
+	}
 	q += strings.Join(w.conds, " AND ")
 	var n int64
 	err := s.do(ctx, "replay deliveries", func(ctx context.Context, c *pgx.Conn) error {

@@ -31,6 +31,11 @@
 //     the same key asked of two processes at once writes one operation.
 //   - Reads go to the database every time: there is no cache, so what one
 //     process committed every other reads at once.
+//   - A lookup or filter by a string PostgreSQL cannot hold as text (a NUL,
+//     bytes that are not UTF-8: a %00 in a URL) finds nothing, as on the
+//     other stores, instead of failing the statement; a broker event key
+//     that is not text, or longer than the index takes, is kept as its
+//     SHA-256, so it too applies once.
 //
 // It also reports readiness (getpaid.Readier: the database answers and its
 // schema is the one this package migrates to, neither behind nor ahead) and

@@ -58,6 +58,9 @@ func queueOperation(b *pgx.Batch, op *getpaid.Operation, isNew bool) {
 
 // Operation implements getpaid.Store.
 func (s *Store) Operation(ctx context.Context, id string) (*getpaid.Operation, error) {
+	if err := notFound("operation "+id, id); err != nil {
+		return nil, err
+	}
 	var op *getpaid.Operation
 	err := s.do(ctx, "operation "+id, func(ctx context.Context, c *pgx.Conn) error {
 		var err error

@@ -35,11 +35,14 @@ func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID str
 }
 
 // one reads one payment; no row is getpaid.ErrNotFound.
-func (s *Store) one(ctx context.Context, name, q string, args ...any) (*getpaid.Payment, error) {
+func (s *Store) one(ctx context.Context, name, q string, args ...string) (*getpaid.Payment, error) {
+	if err := notFound(name, args...); err != nil {
+		return nil, err
+	}
 	var p *getpaid.Payment
 	err := s.do(ctx, name, func(ctx context.Context, c *pgx.Conn) error {
 		var err error
-		p, err = scanPayment(c.QueryRow(ctx, q, args...))
+		p, err = scanPayment(c.QueryRow(ctx, q, anys(args)...))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return getpaid.ErrNotFound
 		}
@@ -88,12 +91,15 @@ func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid
 type where struct {
 	conds []string
 	args  []any
+	none  bool // a string compared is not text: no row matches
 }
 
 // add adds cond with arg, unless arg is the empty string.
 func (w *where) add(cond string, arg any) {
 	if s, ok := arg.(string); ok && s == "" {
 		return
+	} else if ok && !isText(s) {
+		w.none = true
 	}
 	w.args = append(w.args, arg)
 	w.conds = append(w.conds, cond+" $"+strconv.Itoa(len(w.args)))
@@ -122,6 +128,10 @@ func (s *Store) page(ctx context.Context, name, table, cols string, w where, lim
 	}
 	args := append(w.args, limit+1)
 	q += " ORDER BY seq DESC LIMIT $" + strconv.Itoa(len(args))
+	if w.none {
+		reset()
+		return "", nil
+	}
 	var next string
 	err = s.do(ctx, name, func(ctx context.Context, c *pgx.Conn) error {
 		reset()
@@ -148,6 +158,9 @@ func (s *Store) page(ctx context.Context, name, table, cols string, w where, lim
 
 // History implements getpaid.Store.
 func (s *Store) History(ctx context.Context, paymentID string) ([]getpaid.Transition, error) {
+	if err := notFound("history of "+paymentID, paymentID); err != nil {
+		return nil, err
+	}
 	var out []getpaid.Transition
 	err := s.do(ctx, "history of "+paymentID, func(ctx context.Context, c *pgx.Conn) error {
 		out = nil
@@ -187,9 +200,21 @@ func (s *Store) History(ctx context.Context, paymentID string) ([]getpaid.Transi
 
 // EventApplied implements getpaid.Store.
 func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (bool, error) {
+	if !isText(paymentID) {
+		return false, nil // no such payment
+	}
 	var applied bool
 	err := s.do(ctx, "event applied", func(ctx context.Context, c *pgx.Conn) error {
-		return c.QueryRow(ctx, sqlApplied, paymentID, eventKey).Scan(&applied)
+		return c.QueryRow(ctx, sqlApplied, paymentID, storedKey(eventKey)).Scan(&applied)
 	})
 	return applied, err
+}
+
+// anys is ss as query arguments.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

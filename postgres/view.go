@@ -24,6 +24,9 @@ const (
 // separate reads take three, each with a connection from the pool.
 func (s *Store) ViewPayment(ctx context.Context, req getpaid.ViewRequest) (*getpaid.PaymentView, error) {
 	id := req.PaymentID
+	if err := notFound("view payment "+id, id); err != nil {
+		return nil, err
+	}
 	var v *getpaid.PaymentView
 	err := s.do(ctx, "view payment "+id, func(ctx context.Context, c *pgx.Conn) error {
 		v = &getpaid.PaymentView{}

@@ -70,7 +70,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		b := &pgx.Batch{}
 		b.Queue(sqlInsertPayment, append(args, opts.OneLivePerOrder)...)
 		if m := opts.Then; m != nil && m.EventKey != "" {
-			b.Queue(sqlRecordEvent, f.ID, m.EventKey, f.CreatedAt)
+			b.Queue(sqlRecordEvent, f.ID, storedKey(m.EventKey), f.CreatedAt)
 		}
 		queueRows(b, f.ID, res)
 		err = commitBatch(ctx, c, b)
@@ -100,6 +100,9 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if m.Apply == nil {
 		return nil, fmt.Errorf("postgres: update payment %s: %w: mutation without Apply", id, getpaid.ErrInvalidRequest)
 	}
+	if err := notFound("update payment "+id, id); err != nil {
+		return nil, err
+	}
 	var res *getpaid.UpdateResult
 	err := s.do(ctx, "update payment "+id, func(ctx context.Context, c *pgx.Conn) error {
 		var err error
@@ -118,7 +121,7 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	started := s.begin(b)
 	b.Queue(sqlLockPayment, id)
 	if m.EventKey != "" {
-		b.Queue(sqlRecordEvent, id, m.EventKey, t)
+		b.Queue(sqlRecordEvent, id, storedKey(m.EventKey), t)
 	}
 	stored := m.Operation != nil && m.Operation.New == nil
 	if stored {

@@ -17,6 +17,7 @@ var deliveryTests = []test{
 	{"PaymentOrder", testDeliveryOrder, nil},
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
+	{"FinishWithConsumerText", testFinishConsumerText, nil},
 	{"Replay", testReplay, nil},
 	{"RetryWaiting", testRetryWaiting, nil},
 	{"ConcurrentClaims", testConcurrentClaims, nil},
@@ -242,6 +243,38 @@ func testFinishDeliveries(t *testing.T, s getpaid.Store) {
 		if err != nil || len(page.Deliveries) != 1 || page.Deliveries[0].State != st {
 			t.Errorf("Deliveries(state %s) = %+v, %v", st, page, err)
 		}
+	}
+}
+
+// testFinishConsumerText checks that a failed attempt is recorded whatever
+// its error says: a listener's error quoting its ERP's answer may hold a NUL
+// or bytes that are not UTF-8, which PostgreSQL refuses; were the result not
+// written, the delivery would be sent again after every lease, for ever,
+// never dead and with no attempt to show. They are kept as U+FFFD.
+func testFinishConsumerText(t *testing.T, s getpaid.Store) {
+	mustCreate(t, s, newPayment("o-fct", 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
+	now := soon()
+	got := claim(t, s, "a", now, 10, consumers[0])
+	if len(got) != 1 {
+		t.Fatalf("claimed %d", len(got))
+	}
+	at := now.Add(time.Millisecond)
+	err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: got[0].Delivery.ID, Owner: "a", NextAt: now.Add(time.Minute),
+		Attempt: getpaid.Attempt{At: at, Error: "ERP: z\x00\xc5"}}})
+	if err != nil {
+		t.Fatalf("FinishDeliveries: %v", err)
+	}
+	const want = "ERP: z\uFFFD\uFFFD"
+	page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{EventID: got[0].Delivery.EventID})
+	if err != nil || len(page.Deliveries) != 1 {
+		t.Fatalf("Deliveries: %+v, %v", page, err)
+	}
+	if d := page.Deliveries[0]; d.Attempts != 1 || d.LastError != want {
+		t.Errorf("delivery after the attempt: %d attempts, last error %q; want 1, %q", d.Attempts, d.LastError, want)
+	}
+	atts, err := s.Attempts(ctx(t), got[0].Delivery.ID)
+	if err != nil || len(atts) != 1 || atts[0].Error != want {
+		t.Errorf("Attempts = %+v, %v; want one with error %q", atts, err, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ var operationTests = []test{
 	{"RefusedChangeWritesNothing", testOperationRefused, nil},
 	{"ListAndFilter", testOperationList, nil},
 	{"Due", testDueOperations, nil},
+	{"BrokerTextStored", testOperationBrokerText, nil},
 }
 
 // paidPayment creates a payment of 100 PLN and captures it.
@@ -129,6 +131,46 @@ func testOperationUpdate(t *testing.T, s getpaid.Store) {
 	_, err = s.UpdatePayment(ctx(t), other.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
 		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(*getpaid.Operation, *getpaid.Payment) (bool, error) { return true, nil }}})
 	wantErr(t, "another payment's operation", err, getpaid.ErrNotFound)
+}
+
+// testOperationBrokerText checks that what a broker said is stored whatever
+// its bytes: an error text or a status with a NUL (JSON's "\u0000") or cut
+// inside a character (an error page clipped to its first bytes) is written
+// with the change, as valid text (U+FFFD in their place), not refused by
+// the database, which would leave the operation "submitting" and the
+// broker's answer lost.
+func testOperationBrokerText(t *testing.T, s getpaid.Store) {
+	for _, tc := range []struct{ name, said, want string }{
+		{"nul", "Nieprawidłowa kwota\x00", "Nieprawidłowa kwota\uFFFD"},
+		{"cut character", "usługa niedost\xc4", "usługa niedost\uFFFD"},
+		{"cut euro", "fee 5 \xe2\x82", "fee 5 \uFFFD"},
+	} {
+		p := paidPayment(t, s, "o-obt-"+tc.name)
+		op := refundOp(p, 1000, "")
+		mustUpdate(t, s, p.ID, askRefund(op))
+		gone := &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: p.Money(1000), BrokerStatus: tc.said}
+		res, err := s.UpdatePayment(ctx(t), p.ID, getpaid.Mutation{Cause: gone.Cause(),
+			Apply: func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, gone) },
+			Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+				o.State, o.Error = getpaid.OpFailed, "refused: "+tc.said
+				return true, nil
+			}}})
+		if err != nil {
+			t.Fatalf("%s: the broker's answer was not stored: %v", tc.name, err)
+		}
+		got, err := s.Operation(ctx(t), op.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != getpaid.OpFailed || got.Error != "refused: "+tc.want || res.Operation.Error != got.Error {
+			t.Errorf("%s: operation %s with error %q (handed back %q), want failed with %q", tc.name, got.State, got.Error,
+				res.Operation.Error, "refused: "+tc.want)
+		}
+		h := mustHistory(t, s, p.ID)
+		if last := h[len(h)-1]; !strings.Contains(last.Cause, tc.want) || strings.Contains(last.Cause, tc.said) {
+			t.Errorf("%s: history cause %q, want one with %q", tc.name, last.Cause, tc.want)
+		}
+	}
 }
 
 // testOperationRefused checks that an Update error or an Apply error writes

@@ -62,6 +62,7 @@ func Run(t *testing.T, newDB func(t *testing.T) DB) {
 		{"Operations", operationTests},
 		{"Stats", statsTests},
 		{"View", viewTests},
+		{"NotText", notTextTests},
 		{"Handles", handleTests},
 		{"Migrations", migrationTests},
 	}

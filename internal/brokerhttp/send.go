@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -91,12 +92,17 @@ func RetryableStatus(code int) bool {
 }
 
 // Snippet is an answer's body as an error text when the broker's error
-// format did not give one: trimmed, at most 200 bytes, "no error text" when
+// format did not give one: trimmed, at most 200 bytes cut between
+// characters, bytes that are not UTF-8 as U+FFFD, "no error text" when
 // empty.
 func Snippet(raw []byte) string {
-	s := strings.TrimSpace(string(raw))
+	s := strings.ToValidUTF8(strings.TrimSpace(string(raw)), "\uFFFD")
 	if len(s) > 200 {
-		s = s[:200]
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
 	}
 	if s == "" {
 		s = "no error text"

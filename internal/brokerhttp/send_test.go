@@ -101,7 +101,14 @@ func TestStatusError(t *testing.T) {
 func TestSnippet(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{"": "no error text", "  \n": "no error text", " oops\n": "oops",
-		strings.Repeat("y", 300): strings.Repeat("y", 200)} {
+		strings.Repeat("y", 300): strings.Repeat("y", 200),
+		// An error page in Polish whose 200th byte is inside "ł": cut
+		// before the character, not through it.
+		strings.Repeat("y", 199) + "łą dalej": strings.Repeat("y", 199),
+		strings.Repeat("y", 198) + "€ dalej":  strings.Repeat("y", 198),
+		strings.Repeat("y", 197) + "€ dalej":  strings.Repeat("y", 197) + "€",
+		// Bytes that are no text at all are not passed on as they came.
+		"bad \xff\xfe answer": "bad \uFFFD answer"} {
 		if got := Snippet([]byte(in)); got != want {
 			t.Errorf("Snippet(%q) = %q, want %q", in, got, want)
 		}
