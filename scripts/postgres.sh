@@ -20,7 +20,8 @@
 #	GETPAID_PG_ROLE      role to create      (default getpaid)
 #	GETPAID_PG_PASSWORD  its password        (default getpaid)
 #	GETPAID_PG_DB        database to create  (default getpaid_test)
-#	GETPAID_PG_PORT      the cluster's port  (default: the cluster's own, 5432)
+#	GETPAID_PG_PORT      the port to wait on and put in the DSN (default: the main
+#	                     cluster's own, from pg_lsclusters; it does not move the cluster)
 set -euo pipefail
 
 role=${GETPAID_PG_ROLE:-getpaid}
