@@ -78,11 +78,19 @@ type Endpoint struct {
 	now    func() time.Time
 }
 
+// MaxURLLength is the longest endpoint URL New takes, in bytes: the URL is
+// the endpoint's consumer name, stored and indexed with every delivery, and
+// PostgreSQL's indexes take entries of at most about 2.7 kB.
+const MaxURLLength = 2000
+
 // New validates cfg and returns the endpoint.
 func New(cfg Config) (*Endpoint, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", cfg.URL)
+	}
+	if len(cfg.URL) > MaxURLLength {
+		return nil, fmt.Errorf("webhook: url %.60q…: %d bytes; at most %d (it is stored and indexed with every delivery)", cfg.URL, len(cfg.URL), MaxURLLength)
 	}
 	if u.User != nil {
 		// The URL names the endpoint everywhere: in every delivery stored,

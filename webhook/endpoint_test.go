@@ -132,6 +132,9 @@ func TestEndpointFailures(t *testing.T) {
 		{URL: "https://x.example"},
 		{URL: "https://x.example", Secrets: []string{"nope"}},
 		{URL: "https://x.example", Secrets: []string{webhook.NewSecret()}, Events: []getpaid.EventType{"payment.paid"}},
+		// A URL is stored and indexed with every delivery: PostgreSQL's
+		// index would refuse every write of one this long.
+		{URL: "https://x.example/" + strings.Repeat("a", 2048), Secrets: []string{webhook.NewSecret()}},
 	} {
 		if _, err := webhook.New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
