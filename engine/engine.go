@@ -117,10 +117,16 @@ func New(cfg Config) (*Engine, error) {
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	seen := map[string]bool{}
-	for i := range cfg.Listeners {
+	for i, l := range cfg.Listeners {
+		if l == nil {
+			return nil, fmt.Errorf("engine: Config.Listeners[%d] is nil", i)
+		}
 		seen[ListenerConsumer(fmt.Sprint(i+1), nil).Name()] = true // as OnEvent names them
 	}
-	for _, c := range cfg.Consumers {
+	for i, c := range cfg.Consumers {
+		if isNil(c) {
+			return nil, fmt.Errorf("engine: Config.Consumers[%d] is nil", i)
+		}
 		if seen[c.Name()] {
 			return nil, fmt.Errorf("engine: two consumers are called %q: each needs a name of its own (a webhook endpoint is known by its URL)", c.Name())
 		}

@@ -48,6 +48,15 @@ type listener struct {
 	fn   Listener
 }
 
+// isNil reports whether c is nil, or a listener of a nil function.
+func isNil(c Consumer) bool {
+	if c == nil {
+		return true
+	}
+	l, ok := c.(listener)
+	return ok && l.fn == nil
+}
+
 func (l listener) Name() string { return l.name }
 
 func (l listener) Deliver(ctx context.Context, ev getpaid.Event) (status int, err error) {
@@ -73,6 +82,9 @@ func DefaultSchedule() []time.Duration {
 // the same order at every start, before serving traffic, or name them with
 // OnEventNamed.
 func (e *Engine) OnEvent(l Listener) {
+	if l == nil {
+		panic("engine: OnEvent of a nil listener")
+	}
 	e.mu.Lock()
 	e.unnamed++
 	n := e.unnamed
@@ -80,13 +92,23 @@ func (e *Engine) OnEvent(l Listener) {
 	e.AddConsumer(ListenerConsumer(fmt.Sprint(n), l))
 }
 
-// OnEventNamed adds a listener called name.
-func (e *Engine) OnEventNamed(name string, l Listener) { e.AddConsumer(ListenerConsumer(name, l)) }
+// OnEventNamed adds a listener called name, which must not be empty.
+func (e *Engine) OnEventNamed(name string, l Listener) {
+	if name == "" {
+		panic("engine: OnEventNamed needs a name (it keys the listener's deliveries across restarts)")
+	}
+	e.AddConsumer(ListenerConsumer(name, l))
+}
 
 // AddConsumer adds a consumer: every event written from now on is
 // delivered to it. Add consumers before serving traffic. Names are unique
-// (deliveries are keyed by them): adding a second consumer of a name panics.
+// (deliveries are keyed by them): adding a second consumer of a name panics,
+// as does adding a nil consumer or listener (each of its deliveries would
+// fail until it died).
 func (e *Engine) AddConsumer(c Consumer) {
+	if isNil(c) {
+		panic("engine: AddConsumer of a nil consumer or listener")
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if slices.Contains(e.names, c.Name()) {
