@@ -48,7 +48,7 @@ func Example() {
 	paid := make(chan string, 1)
 	eng.OnEvent(func(ctx context.Context, ev getpaid.Event) error {
 		if ev.Type == getpaid.EventStatusChanged && ev.To == getpaid.StatusPaid {
-			paid <- ev.OrderID // mark the order paid (idempotently: events may repeat)
+			paid <- ev.OrderID // mark the order paid once per order: events may repeat
 		}
 		return nil
 	})
