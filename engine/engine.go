@@ -79,8 +79,15 @@ type Engine struct {
 	subs      []getpaid.Subscription
 	unnamed   int // listeners added by OnEvent, which names them by place
 
-	dispatcher  *dispatcher
-	closing     sync.Once
+	dispatcher *dispatcher
+	closing    sync.Once
+	// closedCtx ends (closeRuns) when Close is called, and every Run with
+	// it; runs counts the Runs going, which Close waits for. isClosed is
+	// set and runs added to under mu, so no Run starts once Close waits.
+	closedCtx   context.Context
+	closeRuns   context.CancelFunc
+	runs        sync.WaitGroup
+	isClosed    bool
 	reconcile   ReconcileConfig
 	expireAfter time.Duration
 	expireBy    map[string]time.Duration
@@ -142,6 +149,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.expireAfter == 0 {
 		e.expireAfter = 24 * time.Hour
 	}
+	e.closedCtx, e.closeRuns = context.WithCancel(context.Background())
 	for _, l := range cfg.Listeners {
 		e.OnEvent(l)
 	}
@@ -166,12 +174,21 @@ func (e *Engine) Logger() *slog.Logger { return e.log }
 // Env returns backend's environment: the URLs its broker was given.
 func (e *Engine) Env(backend string) getpaid.Env { return getpaid.NewEnv(backend, e.base, e.log) }
 
-// Close stops delivering events: deliveries in flight finish (each bounded
-// by the delivery timeout) and are recorded; the rest stay pending for the
-// next start. It does not close the store or the brokers (Registry.Close
-// does).
+// Close stops Run, waiting for every Run to return (a broker call in flight
+// is cancelled: an operation it leaves open is resolved by the reconciler of
+// the next start), and stops delivering events: deliveries in flight finish
+// (each bounded by the delivery timeout) and are recorded; the rest stay
+// pending for the next start. It does not close the store or the brokers
+// (Registry.Close does).
 func (e *Engine) Close() error {
-	e.closing.Do(func() { e.dispatcher.stop() })
+	e.closing.Do(func() {
+		e.mu.Lock()
+		e.isClosed = true
+		e.mu.Unlock()
+		e.closeRuns()
+		e.runs.Wait()
+		e.dispatcher.stop()
+	})
 	return nil
 }
 
