@@ -30,7 +30,10 @@ type EventFilter interface {
 }
 
 // Listener receives outbox events in-process. An error (or a panic) leaves
-// the event to be delivered again on the retry schedule. ctx ends after
+// the event to be delivered again on the retry schedule. A payment's events
+// reach each listener in the order of its changes: while one waits for its
+// retry, that payment's later events wait behind it (until it is delivered,
+// or dead), and other payments' events go on. ctx ends after
 // Config.DeliveryTimeout (10 s by default), and the attempt then counts as
 // failed; a listener that ignores ctx and never returns keeps one of its
 // Config.DeliveriesInFlight until it does, and once all are kept it gets no
