@@ -52,7 +52,8 @@ type Config struct {
 	Reconcile ReconcileConfig
 	// ExpireAfter is how long after its creation a payment still waiting on
 	// its broker expires (see Expire); 0 means 24 h, negative never.
-	// ExpireAfterBackend overrides it per backend name.
+	// ExpireAfterBackend overrides it per backend name (New refuses a name
+	// the registry does not have); an entry of 0 or less means never.
 	ExpireAfter        time.Duration
 	ExpireAfterBackend map[string]time.Duration
 	Logger             *slog.Logger
@@ -138,6 +139,11 @@ func New(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("engine: two consumers are called %q: each needs a name of its own (a webhook endpoint is known by its URL)", c.Name())
 		}
 		seen[c.Name()] = true
+	}
+	for name := range cfg.ExpireAfterBackend {
+		if _, ok := cfg.Registry.Get(name); !ok {
+			return nil, fmt.Errorf("engine: Config.ExpireAfterBackend names backend %q, which is not in the registry (%s)", name, strings.Join(cfg.Registry.Names(), ", "))
+		}
 	}
 	if err := cfg.Registry.Provision(context.Background(), base, log); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
