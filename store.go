@@ -233,13 +233,14 @@ type UpdateResult struct {
 
 // PlanUpdate decides what mutation m does to cur at time now, without
 // touching cur or op (the stored operation m.Operation names, nil for a new
-// one): Apply runs on a copy (a status it moves to that is not a status, or
-// that the transition table forbids, is a *TransitionError, whatever the
-// mutation: getpaid.Apply checks its own); a change bumps Version and UpdatedAt (ID and
-// CreatedAt are not Apply's to change); a status move adds a history row, a
-// status event and its deliveries, captured or refunded money moving without
-// one an amounts event and its deliveries; the operation is inserted or changed. It
-// is the one set of rules every store follows.
+// one): Apply runs on a copy; a status it moves to that is not a status, or
+// that the transition table forbids, is a *TransitionError (whatever the
+// mutation: getpaid.Apply checks its own); a change bumps Version and
+// UpdatedAt (ID and CreatedAt are not Apply's to change); a status move adds
+// a history row, a status event and its deliveries, captured or refunded
+// money moving without one an amounts event and its deliveries; the
+// operation is inserted or changed. It is the one set of rules every store
+// follows.
 func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*UpdateResult, error) {
 	if m.Apply == nil {
 		return nil, &FieldError{Field: "mutation", Reason: "a mutation needs Apply", Err: ErrInvalidRequest}
