@@ -26,6 +26,7 @@
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks
 //	CallbackSizer      the largest notification body the broker sends
+//	io.Closer          release what it holds (goroutines, connections, retry loops) on shutdown: Registry.Close
 //
 // A Store may also implement StaleLister (payments still waiting on their
 // broker), which the engine uses to poll brokers whose notifications never

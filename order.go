@@ -5,6 +5,11 @@ import "context"
 // Order is how getpaid sees a merchant's order: what to charge, for what, to whom,
 // and where to send the buyer back.
 type Order struct {
+	// ID is the order's id as its payments carry it (Payment.OrderID,
+	// events, listings, the one-live-payment policy). It is required:
+	// PayOrder pays the order under this ID, not under the id it asked the
+	// source for, so a source returns the id it was given (or that order's
+	// canonical id), never another order's.
 	ID          string
 	Amount      Money
 	Description string

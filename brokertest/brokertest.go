@@ -86,8 +86,10 @@ type Harness struct {
 	// The fields below are optional: each enables the cases of extra.go
 	// that need it.
 
-	// PartialNotification builds the broker's signed notification that p
-	// (already paid at the simulator) was paid only paid, cumulative.
+	// PartialNotification builds the broker's signed notification that
+	// only paid, less than p's amount, has been paid for p so far (a
+	// cumulative total). p was started but not paid at the simulator; the
+	// suite then tops it up with PaidNotification for the whole amount.
 	PartialNotification func(p *getpaid.Payment, paid getpaid.Money) (*getpaid.CallbackRequest, error)
 	// PanelRefund makes the simulator refund amount of the paid p on its
 	// own, as a merchant does in the broker's panel (outside getpaid): the

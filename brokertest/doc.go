@@ -9,7 +9,9 @@
 // The suite runs getpaid for real (engine, HTTP layer, memory and SQLite
 // stores) on an httptest server, so the simulator's notifications travel over
 // HTTP exactly as the broker's would. It checks: pay, decline, abandon,
-// duplicate notification, out-of-order notification, tampered notifications
+// duplicate notification (applied once, and read with an event id, the same
+// each time: Observation.EventID is how the engine recognises a repeat),
+// out-of-order notification, tampered notifications
 // (a changed digit, a truncated body, reordered fields — refused, or for a
 // broker that signs fields rather than bytes accepted only as the same
 // fact —, another notification's signature, and with ResignOtherKey a

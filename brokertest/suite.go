@@ -69,11 +69,12 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 		h := newHarness(t)
 		e := newEnv(t, h)
 		p := paid(t, h, e, "dup")
+		req, err := h.PaidNotification(p, h.Amount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEventID(t, h.Broker, req)
 		for i := 0; i < 3; i++ {
-			req, err := h.PaidNotification(p, h.Amount)
-			if err != nil {
-				t.Fatal(err)
-			}
 			res, err := e.callback(req)
 			if err != nil {
 				t.Fatalf("repeat %d: %v", i, err)
@@ -322,4 +323,25 @@ func countTo(h []getpaid.Transition, s getpaid.Status) int {
 		}
 	}
 	return n
+}
+
+// checkEventID checks that the broker reads an event id from req, the same
+// each time: the engine deduplicates a broker's repeated notification by
+// it, and a refund, a delta, would otherwise count once per delivery.
+func checkEventID(t testing.TB, b getpaid.Broker, req *getpaid.CallbackRequest) {
+	t.Helper()
+	var ids [2]string
+	for i := range ids {
+		o, err := b.ParseCallback(context.Background(), req)
+		if err != nil {
+			t.Fatalf("the notification is refused: %v", err)
+		}
+		ids[i] = o.EventID
+	}
+	switch {
+	case ids[0] == "":
+		t.Errorf("the notification parses with no EventID: a repeat of it cannot be recognised")
+	case ids[0] != ids[1]:
+		t.Errorf("the same notification parses with EventID %q, then %q: a repeat of it cannot be recognised", ids[0], ids[1])
+	}
 }

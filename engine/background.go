@@ -177,8 +177,19 @@ func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
 // the others that have waited more than two minutes for a notification
 // (within three days of their creation). Event delivery runs on its own from
 // New to Close. An interval of 0 (or less) means 30 s. Run returns when ctx
-// ends.
+// ends or the engine is closed (at once if it was closed before).
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
+	e.mu.Lock()
+	if e.isClosed {
+		e.mu.Unlock()
+		return
+	}
+	e.runs.Add(1)
+	e.mu.Unlock()
+	defer e.runs.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(e.closedCtx, cancel)()
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}

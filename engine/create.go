@@ -172,7 +172,7 @@ func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP str
 // stored already prepared (new -> prepared, with its history row) in one
 // commit. If the broker refuses or cannot be reached, nothing is stored (the
 // buyer was sent nowhere, so no money can move) and the error is returned;
-// the caller simply tries again. Under Options.OneLivePaymentPerOrder, an
+// the caller simply tries again. Under Config.OneLivePaymentPerOrder, an
 // order that already has a live payment gets getpaid.ErrLivePaymentExists
 // together with that payment (with Create, the only case of a payment
 // beside an error), so the caller can send the buyer on to it.

@@ -52,7 +52,8 @@ type Config struct {
 	Reconcile ReconcileConfig
 	// ExpireAfter is how long after its creation a payment still waiting on
 	// its broker expires (see Expire); 0 means 24 h, negative never.
-	// ExpireAfterBackend overrides it per backend name.
+	// ExpireAfterBackend overrides it per backend name (New refuses a name
+	// the registry does not have); an entry of 0 or less means never.
 	ExpireAfter        time.Duration
 	ExpireAfterBackend map[string]time.Duration
 	Logger             *slog.Logger
@@ -79,8 +80,15 @@ type Engine struct {
 	subs      []getpaid.Subscription
 	unnamed   int // listeners added by OnEvent, which names them by place
 
-	dispatcher  *dispatcher
-	closing     sync.Once
+	dispatcher *dispatcher
+	closing    sync.Once
+	// closedCtx ends (closeRuns) when Close is called, and every Run with
+	// it; runs counts the Runs going, which Close waits for. isClosed is
+	// set and runs added to under mu, so no Run starts once Close waits.
+	closedCtx   context.Context
+	closeRuns   context.CancelFunc
+	runs        sync.WaitGroup
+	isClosed    bool
 	reconcile   ReconcileConfig
 	expireAfter time.Duration
 	expireBy    map[string]time.Duration
@@ -117,14 +125,25 @@ func New(cfg Config) (*Engine, error) {
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	seen := map[string]bool{}
-	for i := range cfg.Listeners {
+	for i, l := range cfg.Listeners {
+		if l == nil {
+			return nil, fmt.Errorf("engine: Config.Listeners[%d] is nil", i)
+		}
 		seen[ListenerConsumer(fmt.Sprint(i+1), nil).Name()] = true // as OnEvent names them
 	}
-	for _, c := range cfg.Consumers {
+	for i, c := range cfg.Consumers {
+		if isNil(c) {
+			return nil, fmt.Errorf("engine: Config.Consumers[%d] is nil", i)
+		}
 		if seen[c.Name()] {
 			return nil, fmt.Errorf("engine: two consumers are called %q: each needs a name of its own (a webhook endpoint is known by its URL)", c.Name())
 		}
 		seen[c.Name()] = true
+	}
+	for name := range cfg.ExpireAfterBackend {
+		if _, ok := cfg.Registry.Get(name); !ok {
+			return nil, fmt.Errorf("engine: Config.ExpireAfterBackend names backend %q, which is not in the registry (%s)", name, strings.Join(cfg.Registry.Names(), ", "))
+		}
 	}
 	if err := cfg.Registry.Provision(context.Background(), base, log); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -136,6 +155,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.expireAfter == 0 {
 		e.expireAfter = 24 * time.Hour
 	}
+	e.closedCtx, e.closeRuns = context.WithCancel(context.Background())
 	for _, l := range cfg.Listeners {
 		e.OnEvent(l)
 	}
@@ -160,12 +180,21 @@ func (e *Engine) Logger() *slog.Logger { return e.log }
 // Env returns backend's environment: the URLs its broker was given.
 func (e *Engine) Env(backend string) getpaid.Env { return getpaid.NewEnv(backend, e.base, e.log) }
 
-// Close stops delivering events: deliveries in flight finish (each bounded
-// by the delivery timeout) and are recorded; the rest stay pending for the
-// next start. It does not close the store or the brokers (Registry.Close
-// does).
+// Close stops Run, waiting for every Run to return (a broker call in flight
+// is cancelled: an operation it leaves open is resolved by the reconciler of
+// the next start), and stops delivering events: deliveries in flight finish
+// (each bounded by the delivery timeout) and are recorded; the rest stay
+// pending for the next start. It does not close the store or the brokers
+// (Registry.Close does).
 func (e *Engine) Close() error {
-	e.closing.Do(func() { e.dispatcher.stop() })
+	e.closing.Do(func() {
+		e.mu.Lock()
+		e.isClosed = true
+		e.mu.Unlock()
+		e.closeRuns()
+		e.runs.Wait()
+		e.dispatcher.stop()
+	})
 	return nil
 }
 

@@ -30,7 +30,10 @@ type EventFilter interface {
 }
 
 // Listener receives outbox events in-process. An error (or a panic) leaves
-// the event to be delivered again on the retry schedule. ctx ends after
+// the event to be delivered again on the retry schedule. A payment's events
+// reach each listener in the order of its changes: while one waits for its
+// retry, that payment's later events wait behind it (until it is delivered,
+// or dead), and other payments' events go on. ctx ends after
 // Config.DeliveryTimeout (10 s by default), and the attempt then counts as
 // failed; a listener that ignores ctx and never returns keeps one of its
 // Config.DeliveriesInFlight until it does, and once all are kept it gets no
@@ -46,6 +49,15 @@ func ListenerConsumer(name string, l Listener) Consumer {
 type listener struct {
 	name string
 	fn   Listener
+}
+
+// isNil reports whether c is nil, or a listener of a nil function.
+func isNil(c Consumer) bool {
+	if c == nil {
+		return true
+	}
+	l, ok := c.(listener)
+	return ok && l.fn == nil
 }
 
 func (l listener) Name() string { return l.name }
@@ -73,6 +85,9 @@ func DefaultSchedule() []time.Duration {
 // the same order at every start, before serving traffic, or name them with
 // OnEventNamed.
 func (e *Engine) OnEvent(l Listener) {
+	if l == nil {
+		panic("engine: OnEvent of a nil listener")
+	}
 	e.mu.Lock()
 	e.unnamed++
 	n := e.unnamed
@@ -80,13 +95,23 @@ func (e *Engine) OnEvent(l Listener) {
 	e.AddConsumer(ListenerConsumer(fmt.Sprint(n), l))
 }
 
-// OnEventNamed adds a listener called name.
-func (e *Engine) OnEventNamed(name string, l Listener) { e.AddConsumer(ListenerConsumer(name, l)) }
+// OnEventNamed adds a listener called name, which must not be empty.
+func (e *Engine) OnEventNamed(name string, l Listener) {
+	if name == "" {
+		panic("engine: OnEventNamed needs a name (it keys the listener's deliveries across restarts)")
+	}
+	e.AddConsumer(ListenerConsumer(name, l))
+}
 
 // AddConsumer adds a consumer: every event written from now on is
 // delivered to it. Add consumers before serving traffic. Names are unique
-// (deliveries are keyed by them): adding a second consumer of a name panics.
+// (deliveries are keyed by them): adding a second consumer of a name panics,
+// as does adding a nil consumer or listener (each of its deliveries would
+// fail until it died).
 func (e *Engine) AddConsumer(c Consumer) {
+	if isNil(c) {
+		panic("engine: AddConsumer of a nil consumer or listener")
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if slices.Contains(e.names, c.Name()) {

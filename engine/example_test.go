@@ -46,9 +46,9 @@ func Example() {
 
 	// Step 6: listen to "new payment" and "status changed" events.
 	paid := make(chan string, 1)
-	eng.OnEvent(func(ctx context.Context, ev getpaid.Event) error {
+	eng.OnEventNamed("orders", func(ctx context.Context, ev getpaid.Event) error {
 		if ev.Type == getpaid.EventStatusChanged && ev.To == getpaid.StatusPaid {
-			paid <- ev.OrderID // mark the order paid (idempotently: events may repeat)
+			paid <- ev.OrderID // mark the order paid once per order: events may repeat
 		}
 		return nil
 	})

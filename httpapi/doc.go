@@ -1,7 +1,9 @@
 // Package httpapi is getpaid's net/http layer: the JSON API, broker callbacks,
 // buyer returns, the payment-method form for library mode, and the pages of
-// brokers that serve their own (the dummy paywall). It is the only package
-// that decides HTTP status codes.
+// brokers that serve their own (the dummy paywall). It decides the HTTP
+// status codes of all of them, in one table (errors.go); the operator
+// console (package admin) and the probes (package health) answer their own
+// pages.
 //
 // Routes, relative to wherever the Handler is mounted:
 //

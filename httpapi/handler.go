@@ -19,8 +19,10 @@ import (
 type Config struct {
 	// Service is the payment service (an *engine.Engine).
 	Service getpaid.Service
-	// APIKeys are the Bearer keys accepted by /api/v1/payments. With none, the
-	// payments API answers 401 to everyone (the backends list stays public).
+	// APIKeys are the Bearer keys accepted by the JSON API (every /api/v1
+	// route but the backends list), each at least 16 characters: New
+	// refuses a shorter one. With none, the JSON API answers 401 to
+	// everyone (the backends list stays public).
 	APIKeys []string
 	// TrustedProxies are the addresses whose forwarding header (see
 	// ProxyHeader) is believed. Anyone else's are ignored.
@@ -70,7 +72,9 @@ type Handler struct {
 	bufs sync.Pool // *[]byte: payment answers being written (writePayment)
 }
 
-// New builds the handler.
+// New builds the handler. It refuses a Config without a Service, an API key
+// shorter than 16 characters, a ProxyHeader it does not know and a
+// Limits.CallbackBytes entry that names no enabled backend or is not positive.
 func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("httpapi: Config.Service is required")

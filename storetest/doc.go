@@ -29,14 +29,15 @@
 // migrating opens).
 //
 // Beyond the interface comments, the suite pins these details, which every
-// store so far follows: CreatePayment sets p.Version to 1 and p.CreatedAt and
-// p.UpdatedAt to the creation time (a store with a coarser clock, such as
-// PostgreSQL's microseconds, must set the truncated value so p reads back
-// equal); a history row's At and a status event's At are the payment's new
+// store so far follows: the payment CreatePayment hands back
+// (UpdateResult.Payment) has Version 1 and CreatedAt and UpdatedAt at the
+// creation time (a store with a coarser clock, such as PostgreSQL's
+// microseconds, must hand back the truncated value so it reads back equal);
+// a history row's At and a status event's At are the payment's new
 // UpdatedAt, and the created event's At is its CreatedAt; the payment handed
 // back by UpdatePayment equals what Payment then reads; times compare with
-// time.Equal and a nil Redirect.Fields equals an empty one; PendingEvents
-// lists events in the order they were written.
+// time.Equal and a nil Redirect.Fields equals an empty one; Events lists
+// events newest first, the reverse of the order they were written in.
 //
 // The optional capabilities getpaid.PaymentTotaler, getpaid.BacklogReporter
 // and getpaid.Readier are checked when the store implements them (the

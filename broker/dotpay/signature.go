@@ -4,13 +4,17 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
-// SignedFields are the URLC fields the signature covers, in Dotpay's order,
-// after the PIN; a field the notification does not carry counts as empty.
-// The list is the one in Dotpay's own plugins and SDK (see doc.go).
-var SignedFields = []string{
+// SignedFields returns the URLC fields the signature covers, in Dotpay's
+// order, after the PIN; a field the notification does not carry counts as
+// empty. The list is the one in Dotpay's own plugins and SDK (see doc.go).
+// It is a copy: changing it changes no signature.
+func SignedFields() []string { return slices.Clone(signedFields) }
+
+var signedFields = []string{
 	"id", "operation_number", "operation_type", "operation_status", "operation_amount",
 	"operation_currency", "operation_withdrawal_amount", "operation_commission_amount",
 	"is_completed", "operation_original_amount", "operation_original_currency",
@@ -24,13 +28,13 @@ var SignedFields = []string{
 }
 
 // Signature is a URLC's signature: lower-case hex SHA-256 of the PIN
-// followed by the values of SignedFields in order. The PIN comes first and
+// followed by the values of SignedFields() in order. The PIN comes first and
 // is never left out (a peer integration forgot it, which lets anyone forge
 // notifications).
 func Signature(pin string, fields map[string]string) string {
 	h := sha256.New()
 	h.Write([]byte(pin))
-	for _, k := range SignedFields {
+	for _, k := range signedFields {
 		h.Write([]byte(fields[k]))
 	}
 	return hex.EncodeToString(h.Sum(nil))

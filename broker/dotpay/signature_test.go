@@ -49,7 +49,7 @@ func TestSignatureNeedsThePIN(t *testing.T) {
 func TestSignatureCoversEachField(t *testing.T) {
 	t.Parallel()
 	base := vectorURLC()
-	for _, k := range SignedFields {
+	for _, k := range SignedFields() {
 		f := vectorURLC()
 		f[k] += "7"
 		if Signature("123", f) == Signature("123", base) {
@@ -61,7 +61,22 @@ func TestSignatureCoversEachField(t *testing.T) {
 	if Signature("123", f) != vectorSignature {
 		t.Error("an unsigned field changed the signature")
 	}
-	if len(SignedFields) != 37 || SignedFields[0] != "id" || SignedFields[36] != "operation_seller_code" {
-		t.Errorf("signed fields %v", SignedFields)
+	if fs := SignedFields(); len(fs) != 37 || fs[0] != "id" || fs[36] != "operation_seller_code" {
+		t.Errorf("signed fields %v", fs)
+	}
+}
+
+// The list of signed fields was an exported variable: any package of the
+// program could change what every Dotpay backend verifies (design.md: no
+// mutable package globals). What SignedFields returns is a copy.
+func TestSignedFieldsIsACopy(t *testing.T) {
+	t.Parallel()
+	fs := SignedFields()
+	fs[0], fs[1] = "not_signed", "not_signed"
+	if got := Signature("123", vectorURLC()); got != vectorSignature {
+		t.Errorf("changing SignedFields' answer changed the signature: %s", got)
+	}
+	if SignedFields()[0] != "id" {
+		t.Error("changing SignedFields' answer changed the next answer")
 	}
 }

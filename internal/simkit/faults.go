@@ -9,7 +9,7 @@ import (
 // Failure modes of a simulator's whole API (SetFailure).
 const (
 	FailureNone    = ""        // healthy
-	Failure5xx     = "5xx"     // every request answers Faults.Fail
+	Failure5xx     = "5xx"     // every request gets NewFaults' fail answer
 	FailureTimeout = "timeout" // every request hangs until the client gives up
 )
 
@@ -22,7 +22,7 @@ const (
 	FaultTimeoutAfter = "timeout-after"
 	// FaultTimeoutBefore never answers and does nothing.
 	FaultTimeoutBefore = "timeout-before"
-	// Fault5xx answers Faults.Fail and does nothing.
+	// Fault5xx gets NewFaults' fail answer and does nothing.
 	Fault5xx = "5xx"
 )
 
