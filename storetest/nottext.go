@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"math/rand/v2"
 	"testing"
 
@@ -48,8 +49,11 @@ func testNotTextLookups(t *testing.T, s getpaid.Store) {
 			t.Errorf("EventApplied(%q) = %v, %v; want false, nil", v, applied, err)
 		}
 		if pv, ok := s.(getpaid.PaymentViewer); ok {
-			_, err = pv.ViewPayment(ctx(t), getpaid.ViewRequest{PaymentID: v})
-			wantErr(t, "ViewPayment", err, getpaid.ErrNotFound)
+			// A wrapper may have the method and answer ErrNotSupported
+			// (the PaymentViewer contract allows it).
+			if _, err = pv.ViewPayment(ctx(t), getpaid.ViewRequest{PaymentID: v}); !errors.Is(err, getpaid.ErrNotSupported) {
+				wantErr(t, "ViewPayment", err, getpaid.ErrNotFound)
+			}
 		}
 		for name, f := range map[string]getpaid.PaymentFilter{
 			"order": {OrderID: v}, "backend": {Backend: v}, "currency": {Currency: v}, "status": {Status: getpaid.Status(v)},
