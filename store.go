@@ -235,12 +235,15 @@ type UpdateResult struct {
 
 // PlanUpdate decides what mutation m does to cur at time now, without
 // touching cur or op (the stored operation m.Operation names, nil for a new
-// one): Apply runs on a copy; a change bumps Version and UpdatedAt (ID and
-// CreatedAt are not Apply's to change); a status move adds a history row, a
-// status event and its deliveries, captured or refunded money moving without
-// one an amounts event and its deliveries; the operation is inserted or changed; the
-// cause and the operation's error are made text every store keeps (see
-// storableText). It is the one set of rules every store follows.
+// one): Apply runs on a copy; a status it moves to that is not a status, or
+// that the transition table forbids, is a *TransitionError (whatever the
+// mutation: getpaid.Apply checks its own); a change bumps Version and
+// UpdatedAt (ID and CreatedAt are not Apply's to change); a status move adds
+// a history row, a status event and its deliveries, captured or refunded
+// money moving without one an amounts event and its deliveries; the
+// operation is inserted or changed; the cause and the operation's error are
+// made text every store keeps (see storableText). It is the one set of rules
+// every store follows.
 func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*UpdateResult, error) {
 	if m.Apply == nil {
 		return nil, &FieldError{Field: "mutation", Reason: "a mutation needs Apply", Err: ErrInvalidRequest}
@@ -253,6 +256,14 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 	}
 	res := &UpdateResult{}
 	if changed {
+		// Whatever mutation made it (Apply checks its own), a status move
+		// is one the table allows, to one of the eleven statuses.
+		switch {
+		case !p.Status.Valid():
+			return nil, &TransitionError{From: cur.Status, To: p.Status, Reason: "not a status"}
+		case p.Status != cur.Status && !CanTransition(cur.Status, p.Status):
+			return nil, &TransitionError{From: cur.Status, To: p.Status, Reason: "the transition table forbids it"}
+		}
 		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
 		p.Version, p.UpdatedAt = cur.Version+1, now
 		res.Payment, res.Changed = p, true

@@ -203,22 +203,33 @@ func seedOne(ctx context.Context, store getpaid.Store, backends []getpaid.Backen
 		}
 		pick -= s.weight
 	}
+	// The payment walks the status machine as a real one would (every
+	// store refuses a move the transition table forbids): a refunded one
+	// is paid first.
+	first, refunded := to, int64(0)
+	switch to {
+	case getpaid.StatusPartiallyRefunded:
+		first, refunded = getpaid.StatusPaid, amount.Minor/2
+	case getpaid.StatusRefunded:
+		first, refunded = getpaid.StatusPaid, amount.Minor
+	}
 	opts := getpaid.CreateOptions{}
 	if to != getpaid.StatusNew {
 		ext := "seed-ext-" + p.ID // unique whatever ran before
 		opts.Then = &getpaid.Mutation{Cause: "seeded", Apply: func(q *getpaid.Payment) (bool, error) {
-			q.Status, q.ExternalID = to, ext
-			switch to {
-			case getpaid.StatusPaid:
+			q.Status, q.ExternalID = first, ext
+			if first == getpaid.StatusPaid {
 				q.Captured = q.Amount.Minor
-			case getpaid.StatusPartiallyRefunded:
-				q.Captured, q.Refunded = q.Amount.Minor, q.Amount.Minor/2
-			case getpaid.StatusRefunded:
-				q.Captured, q.Refunded = q.Amount.Minor, q.Amount.Minor
 			}
 			return true, nil
 		}}
 	}
-	_, err := store.CreatePayment(ctx, p, opts)
+	if _, err := store.CreatePayment(ctx, p, opts); err != nil || refunded == 0 {
+		return err
+	}
+	_, err := store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "seeded refund", Apply: func(q *getpaid.Payment) (bool, error) {
+		q.Status, q.Refunded = to, refunded
+		return true, nil
+	}})
 	return err
 }
