@@ -376,7 +376,7 @@ func TestDoneNoticeNotForged(t *testing.T) {
 		{"done=refund&op=" + own.Operation.ID, true},
 		{"done=refund&op=" + res.Operation.ID, false}, // another payment's
 		{"done=refund&op=op_made_up", false},
-		{"done=refund", false}, // a refund always makes an operation
+		{"done=refund", false},                         // a refund always makes an operation
 		{"done=capture&op=" + own.Operation.ID, false}, // not a capture
 		{"done=poll", true},
 	} {
