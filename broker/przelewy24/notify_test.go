@@ -61,7 +61,7 @@ func TestNotificationRetries(t *testing.T) {
 			// The pauses follow the schedule: attempt n+1 comes at least
 			// RetrySchedule[n-1] units after attempt n.
 			for i := 1; i < len(log); i++ {
-				if gap, min := log[i].At.Sub(log[i-1].At), tc.unit*time.Duration(p24test.RetrySchedule[i-1]); gap < min {
+				if gap, min := log[i].At.Sub(log[i-1].At), tc.unit*time.Duration(p24test.RetrySchedule()[i-1]); gap < min {
 					t.Errorf("attempt %d came %s after the previous one, want at least %s", i+1, gap, min)
 				}
 			}

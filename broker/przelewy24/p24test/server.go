@@ -54,8 +54,9 @@ type Delivery struct {
 // RetrySchedule is Przelewy24's documented notification schedule: after the
 // first attempt, a transaction notification is sent again after these many
 // minutes (read as the pauses between attempts) until the merchant verifies
-// the transaction. Config.RetryUnit scales it.
-var RetrySchedule = []int{3, 5, 15, 30, 60, 150, 450}
+// the transaction. Config.RetryUnit scales it. It is a function returning a
+// fresh slice: no package can change the schedule every simulator follows.
+func RetrySchedule() []int { return []int{3, 5, 15, 30, 60, 150, 450} }
 
 // Transaction statuses as the lookup reports them.
 const (
@@ -115,8 +116,8 @@ func New(cfg Config) *Server {
 	if cfg.RetryUnit <= 0 {
 		cfg.RetryUnit = time.Minute
 	}
-	if cfg.MaxAttempts <= 0 || cfg.MaxAttempts > len(RetrySchedule)+1 {
-		cfg.MaxAttempts = len(RetrySchedule) + 1
+	if cfg.MaxAttempts <= 0 || cfg.MaxAttempts > len(RetrySchedule())+1 {
+		cfg.MaxAttempts = len(RetrySchedule()) + 1
 	}
 	if cfg.NotifyTimeout <= 0 {
 		cfg.NotifyTimeout = 10 * time.Second
@@ -139,7 +140,7 @@ func New(cfg Config) *Server {
 			apiError(w, http.StatusInternalServerError, "Unknown error")
 		}, timeout),
 		notify: simkit.NewNotifier[Delivery](life, simkit.NotifierConfig{Client: &http.Client{Timeout: cfg.NotifyTimeout},
-			Attempts: cfg.MaxAttempts, Pause: simkit.Schedule(cfg.RetryUnit, RetrySchedule)}),
+			Attempts: cfg.MaxAttempts, Pause: simkit.Schedule(cfg.RetryUnit, RetrySchedule())}),
 	}
 }
 
