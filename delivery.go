@@ -1,6 +1,7 @@
 package getpaid
 
 import (
+	"context"
 	"slices"
 	"time"
 )
@@ -9,17 +10,20 @@ import (
 type DeliveryState string
 
 // Delivery states: pending (not yet acknowledged; retried on a schedule),
-// delivered (the consumer acknowledged it) and dead (the schedule ran out;
-// an operator may replay it).
+// delivered (the consumer acknowledged it), dead (the schedule ran out; an
+// operator may replay it) and discarded (its consumer was removed from the
+// configuration and an operator retired what it had left: never sent, and
+// counted in no backlog; see DiscardRequest).
 const (
 	DeliveryPending   DeliveryState = "pending"
 	DeliveryDelivered DeliveryState = "delivered"
 	DeliveryDead      DeliveryState = "dead"
+	DeliveryDiscarded DeliveryState = "discarded"
 )
 
-// Valid reports whether s is one of the three states.
+// Valid reports whether s is one of the four states.
 func (s DeliveryState) Valid() bool {
-	return s == DeliveryPending || s == DeliveryDelivered || s == DeliveryDead
+	return s == DeliveryPending || s == DeliveryDelivered || s == DeliveryDead || s == DeliveryDiscarded
 }
 
 // Delivery is the state of one outbox event's delivery to one consumer (an
@@ -167,6 +171,30 @@ func (r ReplayRequest) Names(d *Delivery) bool {
 		return r.DeadOnly
 	}
 	return d.EventID == r.EventID
+}
+
+// DiscardRequest retires the deliveries of Consumer that are pending or
+// dead: a consumer removed from the configuration would otherwise leave them
+// pending for ever (nobody sends them, the backlog's oldest age grows) or
+// dead (counted until replayed, which no one can be to it). They become
+// discarded with Reason as their last error, kept for the record; one in
+// flight is let go (its result is ignored, as for a lease run out).
+type DiscardRequest struct {
+	Consumer string // "webhook:URL" or "listener:NAME", as deliveries carry it
+	Reason   string
+	Now      time.Time // the store's clock; the engine's Discard sets it
+}
+
+// Names reports whether the discard request r names d.
+func (r DiscardRequest) Names(d *Delivery) bool {
+	return d.Consumer == r.Consumer && (d.State == DeliveryPending || d.State == DeliveryDead)
+}
+
+// DeliveryDiscarder is the optional Store capability behind
+// engine.Discard: it marks the deliveries r names discarded, in one
+// statement, and says how many.
+type DeliveryDiscarder interface {
+	DiscardDeliveries(ctx context.Context, r DiscardRequest) (int, error)
 }
 
 // Record applies the outcome of an attempt to d at time now: one attempt

@@ -173,7 +173,7 @@ func (e *Engine) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.Ev
 // Deliveries lists deliveries of events to consumers, newest first.
 func (e *Engine) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getpaid.DeliveryPage, error) {
 	if f.State != "" && !f.State.Valid() {
-		return nil, fmt.Errorf("engine: list deliveries: %w", &getpaid.FieldError{Field: "status", Reason: "want pending, delivered or dead", Err: getpaid.ErrInvalidRequest})
+		return nil, fmt.Errorf("engine: list deliveries: %w", &getpaid.FieldError{Field: "status", Reason: "want pending, delivered, dead or discarded", Err: getpaid.ErrInvalidRequest})
 	}
 	page, err := e.store.Deliveries(ctx, f)
 	if err != nil {
@@ -241,5 +241,43 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 		}
 	}
 	e.dispatcher.wake()
+	return n, nil
+}
+
+// Discard retires the deliveries a consumer that events no longer go to (a
+// webhook endpoint removed from the configuration, "webhook:URL", or a
+// listener no longer added, "listener:NAME") left pending or dead: they
+// become discarded, with the operator (by) named in their last error, are
+// never sent, and leave the backlog, whose oldest pending age would
+// otherwise grow for ever. A consumer events still go to is refused (its
+// deliveries are replayed or wait for their retry). It answers how many it
+// discarded; a store without getpaid.DeliveryDiscarder answers
+// getpaid.ErrNotSupported.
+func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) {
+	if consumer == "" {
+		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "endpoint", Reason: "name the endpoint (or listener) removed from the configuration", Err: getpaid.ErrInvalidRequest})
+	}
+	if slices.Contains(e.consumerNames(), consumer) {
+		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "endpoint",
+			Reason: fmt.Sprintf("events still go to %q: remove it from the configuration first (its dead deliveries can be replayed)", consumer), Err: getpaid.ErrConflict})
+	}
+	dd, ok := e.store.(getpaid.DeliveryDiscarder)
+	if !ok {
+		return 0, fmt.Errorf("engine: discard: the store cannot: %w", getpaid.ErrNotSupported)
+	}
+	by = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(by, "\uFFFD"))
+	if by == "" {
+		by = "an operator"
+	}
+	n, err := dd.DiscardDeliveries(ctx, getpaid.DiscardRequest{Consumer: consumer, Now: e.now(),
+		Reason: "discarded by " + by + ": no longer in the configuration"})
+	if err != nil {
+		return n, fmt.Errorf("engine: discard: %w", err)
+	}
 	return n, nil
 }

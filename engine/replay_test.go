@@ -79,3 +79,47 @@ func TestReplayWithoutConsumersRefused(t *testing.T) {
 		}
 	}
 }
+
+// A consumer removed from the configuration leaves its deliveries pending
+// (nobody sends them: the backlog's oldest age grows for ever, and its
+// alert never clears) or dead (counted until replayed, which no one can
+// be). Discard retires them, naming the operator; a consumer events still
+// go to is refused, and its deliveries are left alone.
+func TestDiscardRemovedConsumer(t *testing.T) {
+	t.Parallel()
+	r := &recorder{}
+	r.fail.Store(1 << 30)
+	before := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast[:1]})
+	before.eng.OnEventNamed("shop", r.listen)
+	before.eng.OnEventNamed("old", r.listen)
+	ctx := context.Background()
+	p, err := before.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both deliveries to die", func() bool {
+		page, _ := before.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
+		return len(page.Deliveries) == 2
+	})
+	_ = before.eng.Close()
+	after := newDummyEnv(t, dummy.Config{}, engine.Config{Store: before.store})
+	after.eng.OnEventNamed("shop", r.listen)
+	if _, err := after.eng.Discard(ctx, "listener:shop", "alice"); !errors.Is(err, getpaid.ErrConflict) {
+		t.Fatalf("discarding a consumer events still go to: %v, want a conflict", err)
+	}
+	if _, err := after.eng.Discard(ctx, "", "alice"); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("discarding no consumer: %v, want refused", err)
+	}
+	n, err := after.eng.Discard(ctx, "listener:old", "alice\x00\n")
+	if err != nil || n != 1 {
+		t.Fatalf("discard: %d, %v; want 1", n, err)
+	}
+	page, _ := after.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, Consumer: "listener:old"})
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDiscarded || d.LastError != "discarded by alice: no longer in the configuration" {
+		t.Fatalf("old's delivery after the discard: %s %q", d.State, d.LastError)
+	}
+	page, _ = after.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, Consumer: "listener:shop"})
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDead {
+		t.Fatalf("shop's delivery was touched: %s", d.State)
+	}
+}

@@ -28,7 +28,7 @@ type EventJSON struct {
 // DeliveryJSON is the delivery of an event to one consumer.
 type DeliveryJSON struct {
 	Consumer    string                `json:"consumer"` // "webhook:URL" or "listener:NAME"
-	Status      getpaid.DeliveryState `json:"status"`   // pending, delivered, dead
+	Status      getpaid.DeliveryState `json:"status"`   // pending, delivered, dead, discarded
 	Attempts    int                   `json:"attempts"`
 	NextAt      *time.Time            `json:"next_attempt_at,omitempty"`
 	LastStatus  int                   `json:"last_status,omitempty"`
@@ -80,7 +80,7 @@ func consumer(endpoint string) string {
 	return "webhook:" + endpoint
 }
 
-// listEvents answers GET /api/v1/events?status=pending|delivered|dead&
+// listEvents answers GET /api/v1/events?status=pending|delivered|dead|discarded&
 // endpoint=URL&payment_id=&limit=&cursor=. With status or endpoint it lists
 // the events having such deliveries (showing those), newest delivery first,
 // each on one page with all of them; without, every event with all its

@@ -167,3 +167,23 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 	}
 	return n, nil
 }
+
+// DiscardDeliveries implements getpaid.DeliveryDiscarder.
+func (s *Store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, id := range s.delOrder {
+		d := s.dels[id]
+		if !r.Names(&d.Delivery) {
+			continue
+		}
+		d.State, d.LastError, d.UpdatedAt = getpaid.DeliveryDiscarded, r.Reason, s.now().UTC()
+		d.owner, d.leaseUntil = "", r.Now.Add(-1)
+		n++
+	}
+	return n, nil
+}

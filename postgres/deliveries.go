@@ -376,3 +376,19 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 	})
 	return int(n), err
 }
+
+// DiscardDeliveries implements getpaid.DeliveryDiscarder: one UPDATE on the
+// consumer's pending and dead deliveries, lease dropped.
+func (s *Store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest) (int, error) {
+	if !isText(r.Consumer) {
+		return 0, nil // no consumer of that name can have deliveries
+	}
+	var n int64
+	err := s.do(ctx, "discard deliveries", func(ctx context.Context, c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, `UPDATE deliveries SET state = 'discarded', last_error = $1, lease_owner = '', lease_until = '-infinity',
+			updated_at = $2 WHERE consumer = $3 AND state IN ('pending', 'dead')`, r.Reason, now(), r.Consumer)
+		n = tag.RowsAffected()
+		return uncertain(err)
+	})
+	return int(n), err
+}

@@ -312,3 +312,21 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 	}
 	return v.(int), nil
 }
+
+// DiscardDeliveries implements getpaid.DeliveryDiscarder: one UPDATE on the
+// consumer's pending and dead deliveries, lease dropped.
+func (s *Store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest) (int, error) {
+	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		res, err := tx.execSQL(`UPDATE deliveries SET state = 'discarded', last_error = ?, lease_owner = '', lease_until = 0, updated_at = ?
+			WHERE consumer = ? AND state IN ('pending', 'dead')`, r.Reason, nanos(now()), r.Consumer)
+		if err != nil {
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		return int(n), err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: discard deliveries: %w", err)
+	}
+	return v.(int), nil
+}

@@ -20,6 +20,7 @@ var deliveryTests = []test{
 	{"FinishWithConsumerText", testFinishConsumerText, nil},
 	{"Replay", testReplay, nil},
 	{"RetryWaiting", testRetryWaiting, nil},
+	{"Discard", testDiscard, nil},
 	{"ConcurrentClaims", testConcurrentClaims, nil},
 }
 
@@ -440,5 +441,73 @@ func testConcurrentClaims(t *testing.T, s getpaid.Store) {
 	}
 	if total != n {
 		t.Errorf("handed out %d deliveries, want all %d", total, n)
+	}
+}
+
+// testDiscard checks that discarding a consumer's deliveries (one removed
+// from the configuration) retires its pending ones, in flight or not, and
+// its dead ones, keeps its delivered ones and every other consumer's, drops
+// the lease (the in-flight result is ignored), and takes them out of the
+// backlog. Skipped for a store that is no getpaid.DeliveryDiscarder.
+func testDiscard(t *testing.T, s getpaid.Store) {
+	dd, ok := s.(getpaid.DeliveryDiscarder)
+	if !ok {
+		t.Skip("the store does not implement getpaid.DeliveryDiscarder")
+	}
+	for i := range 4 {
+		mustCreate(t, s, newPayment(fmt.Sprintf("o-dc-%d", i), 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers...)})
+	}
+	now := soon()
+	got := claim(t, s, "a", now, 3, consumers[1])
+	if len(got) != 3 {
+		t.Fatalf("claimed %d, want 3", len(got))
+	}
+	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{
+		{ID: got[0].Delivery.ID, Owner: "a", Dead: true, Attempt: getpaid.Attempt{At: now, Status: 500}},
+		{ID: got[1].Delivery.ID, Owner: "a", Delivered: true, Attempt: getpaid.Attempt{At: now, Status: 200}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const reason = "endpoint removed from the configuration; discarded by alice"
+	n, err := dd.DiscardDeliveries(ctx(t), getpaid.DiscardRequest{Consumer: consumers[1], Reason: reason, Now: now.Add(time.Second)})
+	if err != nil || n != 3 {
+		t.Fatalf("DiscardDeliveries = %d, %v; want 3 (one dead, one in flight, one waiting)", n, err)
+	}
+	// The result of the attempt that was in flight comes back: ignored.
+	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: got[2].Delivery.ID, Owner: "a", Delivered: true,
+		Attempt: getpaid.Attempt{At: now, Status: 200}}}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{Consumer: consumers[1]})
+	if err != nil || len(page.Deliveries) != 4 {
+		t.Fatalf("Deliveries of the removed consumer: %+v, %v", page, err)
+	}
+	for _, d := range page.Deliveries {
+		switch {
+		case d.ID == got[1].Delivery.ID:
+			if d.State != getpaid.DeliveryDelivered {
+				t.Errorf("the delivered delivery became %s", d.State)
+			}
+		case d.State != getpaid.DeliveryDiscarded || d.LastError != reason:
+			t.Errorf("delivery %s: %s, last error %q; want discarded with the reason", d.ID, d.State, d.LastError)
+		}
+	}
+	if page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{State: getpaid.DeliveryDiscarded}); len(page.Deliveries) != 3 {
+		t.Errorf("listing by state discarded: %d, want 3", len(page.Deliveries))
+	}
+	if page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{Consumer: consumers[0], State: getpaid.DeliveryPending}); len(page.Deliveries) != 4 {
+		t.Errorf("the other consumer's pending deliveries: %d, want 4 untouched", len(page.Deliveries))
+	}
+	if again := claim(t, s, "b", now.Add(time.Hour), 10, consumers[1]); len(again) != 0 {
+		t.Errorf("a discarded delivery was claimed again: %+v", again)
+	}
+	if br, ok := s.(getpaid.BacklogReporter); ok {
+		b, err := br.Backlog(ctx(t))
+		if err != nil || b.Pending != 4 || b.Dead != 0 {
+			t.Errorf("Backlog = %+v, %v; want the other consumer's 4 pending and no dead", b, err)
+		}
+	}
+	if n, err := dd.DiscardDeliveries(ctx(t), getpaid.DiscardRequest{Consumer: consumers[1], Reason: reason, Now: now.Add(time.Minute)}); err != nil || n != 0 {
+		t.Errorf("discarding again: %d, %v; want 0", n, err)
 	}
 }

@@ -12,9 +12,9 @@ import (
 
 // Store wraps s so that every call is a span ("store UpdatePayment", with
 // the payment's id). The wrapper also has the optional capabilities
-// StaleLister, PaymentViewer, PaymentTotaler, BacklogReporter and Readier,
-// passing them on when s has them and answering getpaid.ErrNotSupported
-// otherwise (the engine falls back on ErrNotSupported; the SQLite store has
+// StaleLister, PaymentViewer, PaymentTotaler, BacklogReporter, Readier and
+// DeliveryDiscarder, passing them on when s has them and answering
+// getpaid.ErrNotSupported otherwise (the engine falls back on ErrNotSupported; the SQLite store has
 // them all, PostgreSQL all but PaymentTotaler, memory all but PaymentViewer).
 func (t *Tracer) Store(s getpaid.Store) getpaid.Store { return &store{s: s, t: t} }
 
@@ -24,11 +24,12 @@ type store struct {
 }
 
 var (
-	_ getpaid.StaleLister     = (*store)(nil)
-	_ getpaid.PaymentViewer   = (*store)(nil)
-	_ getpaid.PaymentTotaler  = (*store)(nil)
-	_ getpaid.BacklogReporter = (*store)(nil)
-	_ getpaid.Readier         = (*store)(nil)
+	_ getpaid.StaleLister       = (*store)(nil)
+	_ getpaid.PaymentViewer     = (*store)(nil)
+	_ getpaid.PaymentTotaler    = (*store)(nil)
+	_ getpaid.BacklogReporter   = (*store)(nil)
+	_ getpaid.Readier           = (*store)(nil)
+	_ getpaid.DeliveryDiscarder = (*store)(nil)
 )
 
 // span starts a store span with attrs.
@@ -130,6 +131,16 @@ func (st *store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) 
 }
 
 func (st *store) Close() error { return st.s.Close() }
+
+// DiscardDeliveries answers getpaid.ErrNotSupported when s is no
+// DeliveryDiscarder.
+func (st *store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest) (int, error) {
+	dd, ok := st.s.(getpaid.DeliveryDiscarder)
+	if !ok {
+		return 0, unsupported("DiscardDeliveries")
+	}
+	return traced(st, ctx, "DiscardDeliveries", func(ctx context.Context) (int, error) { return dd.DiscardDeliveries(ctx, r) })
+}
 
 func (st *store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*getpaid.Payment, error) {
 	sl, ok := st.s.(getpaid.StaleLister)

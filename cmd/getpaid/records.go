@@ -147,26 +147,27 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 	_ = tw.Flush()
 }
 
-// cmdEvents is "getpaid events list|show|replay".
+// cmdEvents is "getpaid events list|show|replay|discard".
 func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	synopsis := "list [--status pending|delivered|dead] [--endpoint URL] | show ID | replay ID|--dead|--waiting [--endpoint URL]"
+	synopsis := "list [--status pending|delivered|dead|discarded] [--endpoint URL] | show ID | replay ID|--dead|--waiting [--endpoint URL] | discard --endpoint URL [--by NAME]"
 	fs := newFlags("events", synopsis, "getpaid events replay --dead --endpoint https://shop.example/hooks/getpaid --config getpaid.yaml")
 	// Every flag is defined before the positional arguments are read, so
 	// that --help in their place lists them all.
 	path := fs.String("config", "getpaid.yaml", "config file")
-	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead")
-	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries")
+	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead, discarded")
+	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries; discard: the endpoint removed from webhooks:")
+	by := fs.String("by", os.Getenv("USER"), "discard: who discards (kept with each delivery)")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
 	waiting := fs.Bool("waiting", false, "replay: send now every delivery waiting for a retry (an endpoint back after an outage); attempts so far stay")
-	verb, rest, err := fs.positional(args, "list, show or replay")
+	verb, rest, err := fs.positional(args, "list, show, replay or discard")
 	if err != nil {
 		return err
 	}
-	if verb != "list" && verb != "show" && verb != "replay" {
-		return fs.usage("unknown %q: want list, show or replay", verb)
+	if verb != "list" && verb != "show" && verb != "replay" && verb != "discard" {
+		return fs.usage("unknown %q: want list, show, replay or discard", verb)
 	}
 	var id string
-	if verb == "list" {
+	if verb == "list" || verb == "discard" {
 		err = fs.parse(rest)
 	} else {
 		id, err = fs.parseWithID(rest, "the event id", verb == "show")
@@ -177,12 +178,14 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// A flag of another verb would be ignored in silence: "replay ID
 	// --status dead" would send the delivered webhooks again too.
 	if err := fs.takes(verb, map[string][]string{"list": {"status", "endpoint"}, "show": nil,
-		"replay": {"endpoint", "dead", "waiting"}}[verb]...); err != nil {
+		"replay": {"endpoint", "dead", "waiting"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
 		return err
 	}
-	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" &&
-		!slices.Contains([]getpaid.DeliveryState{getpaid.DeliveryPending, getpaid.DeliveryDelivered, getpaid.DeliveryDead}, st) {
-		return fs.usage("--status %q: want pending, delivered or dead", *status)
+	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" && !st.Valid() {
+		return fs.usage("--status %q: want pending, delivered, dead or discarded", *status)
+	}
+	if verb == "discard" && *endpoint == "" {
+		return fs.usage("discard needs --endpoint URL: the endpoint removed from webhooks:")
 	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {
 		return fs.usage("name an event id, or --dead, or --waiting")
@@ -200,6 +203,17 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cons = "webhook:" + *endpoint
 	}
 	switch verb {
+	case "discard":
+		n, err := srv.engine.Discard(ctx, cons, *by)
+		if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("%d deliveries", n)
+		if n == 1 {
+			what = "1 delivery"
+		}
+		fmt.Fprintf(stdout, "%s to %s discarded (pending or dead; never sent now, and out of the backlog)\n", what, *endpoint)
+		return nil
 	case "list":
 		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, Limit: getpaid.MaxPageSize})
 		if err != nil {
@@ -298,7 +312,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // deliveryOutcome shows what a delivery's last attempt got, or that it has
 // not been tried yet.
 func deliveryOutcome(d *getpaid.Delivery) string {
-	if d.Attempts == 0 {
+	if d.Attempts == 0 && d.LastError == "" { // one discarded untried says why
 		return "not tried yet"
 	}
 	return lastOutcome(d.LastStatus, d.LastError)

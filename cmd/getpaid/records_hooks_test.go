@@ -207,3 +207,31 @@ func deliveriesSetBySQL(t *testing.T, extra, set string) (string, string, *getpa
 	}
 	return path, file, p
 }
+
+// An endpoint removed from webhooks: leaves its deliveries pending (the
+// backlog's oldest age grows, its alert never clears) or dead: events
+// discard retires them, naming who; the endpoint still configured is
+// refused; --endpoint is required; list --status discarded shows them.
+func TestEventsDiscard(t *testing.T) {
+	t.Parallel()
+	const hook = "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+	path, _, _ := deliveriesSetBySQL(t, hook, "consumer = 'webhook:https://old.example/hook'")
+	if code, _, errOut := runCLI(t, "", "events", "discard", "--config", path); code != 2 || !strings.Contains(errOut, "--endpoint") {
+		t.Fatalf("discard without --endpoint: %d %s", code, errOut)
+	}
+	code, _, errOut := runCLI(t, "", "events", "discard", "--endpoint", "https://shop.example/hook", "--config", path)
+	if code == 0 || !strings.Contains(errOut, "remove it from the configuration first") {
+		t.Fatalf("discarding a configured endpoint: %d %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "", "events", "discard", "--endpoint", "https://old.example/hook", "--by", "alice", "--config", path)
+	if code != 0 || !strings.HasPrefix(out, "1 delivery to https://old.example/hook discarded") {
+		t.Fatalf("discard: %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "events", "list", "--status", "discarded", "--config", path)
+	if code != 0 || strings.Count(out, "old.example") != 1 || !strings.Contains(out, "discarded by alice") {
+		t.Fatalf("list --status discarded: %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, "", "events", "list", "--status", "pending", "--config", path); code != 0 || strings.Contains(out, "old.example") {
+		t.Fatalf("discarded deliveries still listed pending: %d\n%s", code, out)
+	}
+}
