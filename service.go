@@ -56,6 +56,10 @@ type Service interface {
 	// Replay delivers events again (see ReplayRequest) and reports how many
 	// deliveries it made pending.
 	Replay(ctx context.Context, r ReplayRequest) (int, error)
+	// Discard retires the pending and dead deliveries of a consumer events
+	// no longer go to (see DiscardRequest), by names who; a consumer events
+	// still go to is refused. It reports how many it discarded.
+	Discard(ctx context.Context, consumer, by string) (int, error)
 }
 
 // PayRequest asks for a new payment of an order through a backend.

@@ -259,7 +259,7 @@ func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) 
 	}
 	if slices.Contains(e.consumerNames(), consumer) {
 		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "endpoint",
-			Reason: fmt.Sprintf("events still go to %q: remove it from the configuration first (its dead deliveries can be replayed)", consumer), Err: getpaid.ErrConflict})
+			Reason: fmt.Sprintf("events still go to %q: remove it from the configuration first (its dead deliveries can be replayed)", consumer), Err: getpaid.ErrInvalidRequest})
 	}
 	dd, ok := e.store.(getpaid.DeliveryDiscarder)
 	if !ok {

@@ -104,8 +104,8 @@ func TestDiscardRemovedConsumer(t *testing.T) {
 	_ = before.eng.Close()
 	after := newDummyEnv(t, dummy.Config{}, engine.Config{Store: before.store})
 	after.eng.OnEventNamed("shop", r.listen)
-	if _, err := after.eng.Discard(ctx, "listener:shop", "alice"); !errors.Is(err, getpaid.ErrConflict) {
-		t.Fatalf("discarding a consumer events still go to: %v, want a conflict", err)
+	if _, err := after.eng.Discard(ctx, "listener:shop", "alice"); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("discarding a consumer events still go to: %v, want refused", err)
 	}
 	if _, err := after.eng.Discard(ctx, "", "alice"); !errors.Is(err, getpaid.ErrInvalidRequest) {
 		t.Fatalf("discarding no consumer: %v, want refused", err)

@@ -16,7 +16,7 @@
 //	GET  /api/v1/payments/{id}/operations   a payment's money operations (Bearer key)
 //	GET  /api/v1/operations[/{id}]          money operations; POST .../{id}/resolve settles one in doubt (Bearer key)
 //	GET  /api/v1/events[/{id}]              events with their deliveries; POST .../{id}/replay,
-//	                                        /api/v1/events/replay_dead, /api/v1/events/retry_waiting (Bearer key)
+//	                                        /api/v1/events/replay_dead, /api/v1/events/retry_waiting, /api/v1/events/discard (Bearer key)
 //	POST /callback/{backend}                broker notifications
 //	GET  /success/{id}, /failure/{id}       buyer returns: never change status; 303 to the payment's return_url, else a status page
 //	GET  /pay/{order}                       payment-method form (library mode, needs an OrderSource)

@@ -202,7 +202,7 @@ func (h *Handler) addDeliveries(r *http.Request, ev *EventJSON, f getpaid.Delive
 // getEvent answers GET /api/v1/events/{id}: the event, its deliveries and
 // every attempt with its status code or error.
 func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
-	if id := r.PathValue("id"); id == "replay_dead" || id == "retry_waiting" {
+	if id := r.PathValue("id"); id == "replay_dead" || id == "retry_waiting" || id == "discard" {
 		// The routes beside the events' own are actions, not event ids.
 		methodNotAllowed(w, r, "POST")
 		return
@@ -264,6 +264,37 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, req getpaid.Rep
 		return
 	}
 	writeJSON(w, http.StatusOK, ReplayJSON{Replayed: n})
+}
+
+// DiscardJSON is the answer of the discard route.
+type DiscardJSON struct {
+	Discarded int `json:"discarded"`
+}
+
+// discard answers POST /api/v1/events/discard?endpoint=URL[&by=NAME]: the
+// pending and dead deliveries of an endpoint removed from webhooks: become
+// discarded (never sent, out of the backlog); an endpoint still configured
+// is 422. It reads no body.
+func (h *Handler) discard(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	q, err := query(r, "endpoint", "by")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	by := q.Get("by")
+	if by == "" {
+		by = "the JSON API"
+	}
+	n, err := h.svc.Discard(r.Context(), consumer(q.Get("endpoint")), by)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, DiscardJSON{Discarded: n})
 }
 
 // noBody refuses a body on a route that reads none (the replays take their

@@ -114,6 +114,7 @@ func New(cfg Config) (*Handler, error) {
 	mux.HandleFunc("POST /api/v1/events/{id}/replay", h.auth(h.replayEvent))
 	mux.HandleFunc("POST /api/v1/events/replay_dead", h.auth(h.replayDead))
 	mux.HandleFunc("POST /api/v1/events/retry_waiting", h.auth(h.retryWaiting))
+	mux.HandleFunc("POST /api/v1/events/discard", h.auth(h.discard))
 	mux.HandleFunc("POST "+getpaid.CallbackPath+"{backend}", h.callback)
 	mux.HandleFunc("GET "+getpaid.SuccessPath+"{id}", h.returned)
 	mux.HandleFunc("GET "+getpaid.FailurePath+"{id}", h.returned)

@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/webhook"
 )
 
 // paidThroughPaywall makes a payment of amount PLN paid on the dummy paywall.
@@ -290,3 +294,60 @@ func TestReplayRefusesWhatItCannotHonour(t *testing.T) {
 		}
 	}
 }
+
+// POST /api/v1/events/discard?endpoint=URL retires what an endpoint removed
+// from webhooks: left pending or dead; an endpoint still configured or none
+// named is 422, a body 400; the deliveries then list as discarded.
+func TestDiscardRemovedEndpoint(t *testing.T) {
+	t.Parallel()
+	const old = "https://old.example/hook"
+	before := newEnv(t, envOpts{})
+	ep, err := webhook.New(webhook.Config{URL: old, Secrets: []string{webhook.NewSecret()},
+		Client: &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("down") })}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before.eng.AddConsumer(ep)
+	p := before.paidThroughPaywall("o-discard", "10.00")
+	after := newEnv(t, envOpts{useStore: before.store})
+	kept, err := webhook.New(webhook.Config{URL: "https://shop.example/hook", Secrets: []string{webhook.NewSecret()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after.eng.AddConsumer(kept)
+	for _, tc := range []struct {
+		name, path string
+		body       any
+		status     int
+	}{
+		{"no endpoint", "/api/v1/events/discard", nil, 422},
+		{"an endpoint still configured", "/api/v1/events/discard?endpoint=https://shop.example/hook", nil, 422},
+		{"a body", "/api/v1/events/discard", map[string]string{"endpoint": old}, 400},
+		{"an unknown parameter", "/api/v1/events/discard?endpoint=" + old + "&all=1", nil, 422},
+	} {
+		if resp, body := after.do("POST", tc.path, tc.body, auth); resp.StatusCode != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, resp.StatusCode, body, tc.status)
+		}
+	}
+	resp, body := after.do("POST", "/api/v1/events/discard?endpoint="+url.QueryEscape(old)+"&by=alice", nil, auth)
+	var out httpapi.DiscardJSON
+	if err := json.Unmarshal(body, &out); err != nil || resp.StatusCode != 200 || out.Discarded == 0 {
+		t.Fatalf("discard: %d %s", resp.StatusCode, body)
+	}
+	page, err := after.eng.Deliveries(context.Background(), getpaid.DeliveryFilter{PaymentID: p.ID, Consumer: "webhook:" + old})
+	if err != nil || len(page.Deliveries) != out.Discarded {
+		t.Fatalf("deliveries to the removed endpoint: %+v, %v; want %d", page, err, out.Discarded)
+	}
+	for _, d := range page.Deliveries {
+		if d.State != getpaid.DeliveryDiscarded || !strings.Contains(d.LastError, "alice") {
+			t.Errorf("after the discard: %s %q", d.State, d.LastError)
+		}
+	}
+	if resp, body := after.do("GET", "/api/v1/events?status=discarded", nil, auth); resp.StatusCode != 200 || !strings.Contains(string(body), `"discarded"`) {
+		t.Errorf("listing the discarded: %d %s", resp.StatusCode, body)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
