@@ -1,6 +1,7 @@
 package getpaid_test
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -71,6 +72,14 @@ func TestFraudMachine(t *testing.T) {
 		{"accept from unknown", []getpaid.FraudStatus{getpaid.FraudAccepted}, true},
 		{"accepted cannot be rejected", []getpaid.FraudStatus{getpaid.FraudAccepted, getpaid.FraudRejected}, false},
 		{"rejected cannot go back to check", []getpaid.FraudStatus{getpaid.FraudRejected, getpaid.FraudCheck}, false},
+		// django-getpaid scenario 16: accept or reject from unknown or
+		// check; anything else is an error.
+		{"reject from unknown", []getpaid.FraudStatus{getpaid.FraudRejected}, true},
+		{"review from unknown", []getpaid.FraudStatus{getpaid.FraudCheck}, true},
+		{"review twice", []getpaid.FraudStatus{getpaid.FraudCheck, getpaid.FraudCheck}, false},
+		{"back to unknown", []getpaid.FraudStatus{getpaid.FraudCheck, getpaid.FraudUnknown}, false},
+		{"rejected cannot be accepted", []getpaid.FraudStatus{getpaid.FraudRejected, getpaid.FraudAccepted}, false},
+		{"a status that is none of the machine's", []getpaid.FraudStatus{"maybe"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +93,10 @@ func TestFraudMachine(t *testing.T) {
 			}
 			if (err == nil) != tt.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			var te *getpaid.TransitionError
+			if err != nil && !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a *getpaid.TransitionError", err)
 			}
 		})
 	}

@@ -61,7 +61,9 @@ type envOpts struct {
 	store   string // "memory" (the default) or "sqlite"
 	oneLive bool
 	method  string
-	proxies []string
+	// noCallbacks makes the dummy paywall send no callback (pull mode).
+	noCallbacks bool
+	proxies     []string
 	// useStore, when set, is the store instead of a new one of kind store
 	// (another env's: two engines on one database).
 	useStore getpaid.Store
@@ -84,7 +86,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	var h atomic.Pointer[httpapi.Handler]
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
-	d, err := dummy.New(dummy.Config{Secret: secret, Method: o.method,
+	d, err := dummy.New(dummy.Config{Secret: secret, Method: o.method, NoCallbacks: o.noCallbacks,
 		RetryDelays: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

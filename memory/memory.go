@@ -190,6 +190,15 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 	if err := s.checkOperation(res); err != nil {
 		return nil, err
 	}
+	if q := res.Payment; q.ExternalID != "" && q.ExternalID != cur.ExternalID {
+		// A broker id learned after creation is unique per backend too,
+		// as the SQL stores' index keeps it.
+		for _, oid := range s.order {
+			if o := s.payments[oid]; oid != id && o.Backend == q.Backend && o.ExternalID == q.ExternalID {
+				return nil, fmt.Errorf("memory: external id %s: %w", q.ExternalID, getpaid.ErrConflict)
+			}
+		}
+	}
 	if !res.Payment.Live() {
 		// Failed or cancelled, it leaves the one-live rule for good: money
 		// arriving later is recorded whatever else the order has.

@@ -17,6 +17,7 @@ var createTests = []test{
 	{"ByOrderOldestFirst", testByOrder, nil},
 	{"DuplicateID", testDuplicateID, nil},
 	{"DuplicateExternalID", testDuplicateExternalID, nil},
+	{"DuplicateExternalIDOnUpdate", testDuplicateExternalIDOnUpdate, nil},
 	{"OneLivePerOrder", testOneLivePerOrder, nil},
 	{"OneLiveIgnoredWithoutOption", testOneLiveOff, nil},
 	{"CreateThen", testCreateThen, nil},
@@ -176,6 +177,39 @@ func testDuplicateExternalID(t *testing.T, s getpaid.Store) {
 	// Payments without an external id never collide.
 	for range 3 {
 		mustCreate(t, s, newPayment("o-dx3", 1, "PLN"), getpaid.CreateOptions{})
+	}
+}
+
+// testDuplicateExternalIDOnUpdate refuses a broker id learned after
+// creation (registration, a first notification) that another payment of
+// the backend has already, with ErrConflict and nothing written
+// (django-getpaid: a duplicate real external id is rejected); payments
+// prepared without one never collide.
+func testDuplicateExternalIDOnUpdate(t *testing.T, s getpaid.Store) {
+	a := newPayment("o-dxu", 100, "PLN")
+	mustCreate(t, s, a, getpaid.CreateOptions{})
+	mustUpdate(t, s, a.ID, prepare("EXT-U"))
+	b := newPayment("o-dxu2", 100, "PLN")
+	mustCreate(t, s, b, getpaid.CreateOptions{})
+	_, err := s.UpdatePayment(ctx(t), b.ID, prepare("EXT-U"))
+	wantErr(t, "UpdatePayment to another payment's external id", err, getpaid.ErrConflict)
+	got, err := s.Payment(ctx(t), b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExternalID != "" || got.Status != getpaid.StatusNew || got.Version != b.Version {
+		t.Errorf("refused update was written: external id %q, %s, version %d -> %d", got.ExternalID, got.Status, b.Version, got.Version)
+	}
+	if h := mustHistory(t, s, b.ID); len(h) != 0 {
+		t.Errorf("refused update wrote history %+v", h)
+	}
+	if owner, err := s.PaymentByExternalID(ctx(t), a.Backend, "EXT-U"); err != nil || owner.ID != a.ID {
+		t.Errorf("PaymentByExternalID(EXT-U) = %v, %v; want %s", owner, err, a.ID)
+	}
+	for _, id := range []string{"o-dxu3", "o-dxu4"} {
+		p := newPayment(id, 1, "PLN")
+		mustCreate(t, s, p, getpaid.CreateOptions{})
+		mustUpdate(t, s, p.ID, prepare(""))
 	}
 }
 
