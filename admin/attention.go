@@ -33,8 +33,8 @@ type attentionPage struct {
 }
 
 // showAttention lists the operations in doubt (state unknown) or flagged,
-// and the dead deliveries, each linking to its payment, where it is
-// resolved or delivered again.
+// the payments holding an advance and the dead deliveries, each linking to
+// its payment, where it is resolved, decided or delivered again.
 func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	data := &attentionPage{basePage: c.pageBase(s, "Needs attention", "attention")}
