@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -61,5 +62,27 @@ func TestCloseAfterFailedFlushCopiesNothing(t *testing.T) {
 	}
 	if _, err := s.UpdatePayment(ctx, p.ID, bump); err != nil {
 		t.Errorf("a write after reopening: %v", err)
+	}
+}
+
+// TestReadyAfterAFailedWALWrite: once a write of the WAL failed (a full
+// disk), the writer's connection refuses every write until the database is
+// opened again, even after space was freed; the store must then say it is
+// not ready, as it does after a failed flush, or a balancer keeps sending
+// it payments it answers 503.
+func TestReadyAfterAFailedWALWrite(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, "")
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-wal-write")
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready before: %v", err)
+	}
+	sqlite.BreakWAL(s, errors.New("no space left on device"))
+	if _, err := s.UpdatePayment(ctx, p.ID, bump); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("write after the WAL broke: %v, want ErrUnavailable", err)
+	}
+	if err := s.Ready(ctx); !errors.Is(err, getpaid.ErrUnavailable) || !strings.Contains(err.Error(), "no space left") {
+		t.Errorf("Ready after a failed WAL write: %v, want ErrUnavailable naming the write error", err)
 	}
 }
