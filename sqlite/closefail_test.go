@@ -86,3 +86,25 @@ func TestReadyAfterAFailedWALWrite(t *testing.T) {
 		t.Errorf("Ready after a failed WAL write: %v, want ErrUnavailable naming the write error", err)
 	}
 }
+
+// TestCloseTwiceAfterFailedFlush: Close may be called again, and answers
+// nil again, after a failed flush too.
+func TestCloseTwiceAfterFailedFlush(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "getpaid.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newTestPayment(t, s, "o-close-twice")
+	sqlite.FailFlush(s, errors.New("EIO"))
+	if _, err := s.UpdatePayment(ctx, p.ID, bump); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("write whose flush failed: %v, want ErrUnavailable", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -85,6 +86,8 @@ type Store struct {
 	rs    *readStmts
 	w     *writer
 	solo  *solo // this Store registered on the file (nil off Linux)
+
+	keepWAL sync.Once // Close: after a failed flush, once (see Close)
 
 	driver   string // for readiness probes
 	probeDSN string
@@ -393,7 +396,10 @@ func syncMode(s string) (string, error) {
 func (s *Store) Close() error {
 	s.w.close()
 	var err error
-	if s.w.sync != nil && s.w.sync.failure() != nil {
+	s.keepWAL.Do(func() {
+		if s.w.sync == nil || s.w.sync.failure() == nil {
+			return
+		}
 		// The writer's connection closes last (the write pool keeps it),
 		// and SQLite checkpoints the WAL when the last connection to the
 		// file closes: after a failed flush that would copy frames the
@@ -401,7 +407,7 @@ func (s *Store) Close() error {
 		// stays for recovery at the next open instead, which keeps only
 		// frames whose checksums hold (see syncer and checkpointer).
 		err = noCheckpointOnClose(s.write)
-	}
+	})
 	err = errors.Join(err, s.rs.close(), s.read.Close(), s.write.Close())
 	if s.solo != nil {
 		err = errors.Join(err, s.solo.close())
