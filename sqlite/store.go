@@ -397,15 +397,17 @@ func (s *Store) Close() error {
 	s.w.close()
 	var err error
 	s.keepWAL.Do(func() {
-		if s.w.sync == nil || s.w.sync.failure() == nil {
+		if (s.w.sync == nil || s.w.sync.failure() == nil) && s.w.cp.failure() == nil {
 			return
 		}
 		// The writer's connection closes last (the write pool keeps it),
 		// and SQLite checkpoints the WAL when the last connection to the
 		// file closes: after a failed flush that would copy frames the
-		// kernel may have lost into the database file, unchecked. The WAL
-		// stays for recovery at the next open instead, which keeps only
-		// frames whose checksums hold (see syncer and checkpointer).
+		// kernel may have lost into the database file, unchecked, and
+		// after a failed checkpoint it would start the WAL over frames
+		// the database file may have lost. The WAL stays for recovery at
+		// the next open instead, which keeps only frames whose checksums
+		// hold (see syncer and checkpointer).
 		err = noCheckpointOnClose(s.write)
 	})
 	err = errors.Join(err, s.rs.close(), s.read.Close(), s.write.Close())
