@@ -23,12 +23,15 @@ import (
 // have dropped the pages it could not write, and a checkpoint copies frames
 // into the database file without checking them (WAL recovery, at the next
 // open, checks their checksums and keeps only a valid prefix). Nor after a
-// checkpoint of its own failed on the disk (an I/O error: above all its
-// flush of the database file): the pages it wrote may be lost, and a later
-// flush succeed without them; run again, the checkpoint would count the
-// frames as copied and SQLite would start the WAL over them, the only whole
-// copy of those changes. The WAL keeps them, for the next open's recovery,
-// and the store reports unready until then.
+// checkpoint of its own failed on the disk (an I/O error). When its flush of
+// the WAL failed, that is the same failure, but the kernel reports it once
+// per open file: the syncer meets it only at its next flush, and a
+// checkpoint run again before that would flush without error and copy
+// frames the kernel may have dropped. When its flush of the database file
+// failed, SQLite has not counted the frames as copied, and a checkpoint run
+// again would copy them all again; but the disk is failing, and the WAL is
+// the copy that recovery checks. Either way the WAL keeps the frames for the
+// next open's recovery, and the store reports unready until then.
 type checkpointer struct {
 	db       *sql.DB
 	interval time.Duration

@@ -58,15 +58,10 @@ func (f *failSyncFile) SharedMemory() vfs.SharedMemory {
 
 func (f *failSyncFile) LockState() vfs.LockLevel { return f.File.(vfs.FileLockState).LockState() }
 
-// TestFailedCheckpointSyncStopsCheckpoints: a checkpoint copies the WAL's
-// frames into the database file and flushes it; when that flush fails, the
-// kernel may have dropped the pages it could not write, and a later flush
-// can succeed without them (as after a failed flush of the WAL, see
-// syncer). A checkpoint run again would then count the frames as copied
-// and let SQLite start the WAL over them: committed changes lost. After
-// such a failure no checkpoint runs again (the WAL keeps the frames for the
-// next open's recovery), the store says it is not ready, and Close leaves
-// the WAL.
+// TestFailedCheckpointSyncStopsCheckpoints: after a checkpoint failed on
+// the disk (here its flush of the database file answers EIO) no checkpoint
+// runs again (see checkpointer), the store says it is not ready, and Close
+// leaves the WAL for the next open's recovery, which finds every change.
 func TestFailedCheckpointSyncStopsCheckpoints(t *testing.T) {
 	t.Parallel()
 	var failSync atomic.Bool
