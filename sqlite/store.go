@@ -87,7 +87,7 @@ type Store struct {
 	w     *writer
 	solo  *solo // this Store registered on the file (nil off Linux)
 
-	keepWAL sync.Once // Close: after a failed flush, once (see Close)
+	keepWAL sync.Once // Close: after the disk failed the store, once (see Close)
 
 	driver   string // for readiness probes
 	probeDSN string
@@ -403,11 +403,10 @@ func (s *Store) Close() error {
 		// The writer's connection closes last (the write pool keeps it),
 		// and SQLite checkpoints the WAL when the last connection to the
 		// file closes: after a failed flush that would copy frames the
-		// kernel may have lost into the database file, unchecked, and
-		// after a failed checkpoint it would start the WAL over frames
-		// the database file may have lost. The WAL stays for recovery at
-		// the next open instead, which keeps only frames whose checksums
-		// hold (see syncer and checkpointer).
+		// kernel may have lost into the database file, unchecked (after
+		// a checkpoint that failed on the disk too: see checkpointer).
+		// The WAL stays for recovery at the next open instead, which
+		// keeps only frames whose checksums hold.
 		err = noCheckpointOnClose(s.write)
 	})
 	err = errors.Join(err, s.rs.close(), s.read.Close(), s.write.Close())

@@ -188,8 +188,7 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 
 // Ready implements getpaid.Readier: it fails once the disk failed the
 // store (a flush or a write of the WAL, or a checkpoint: until it is opened
-// again),
-// else it opens a new read-only connection to the file (which fails if the
+// again); else it opens a new read-only connection to the file (which fails if the
 // file is gone or cannot be read), reads the schema version and checks it
 // against this package's migrations.
 func (s *Store) Ready(ctx context.Context) error {
