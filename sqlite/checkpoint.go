@@ -3,7 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
 	"time"
+
+	"github.com/ncruces/go-sqlite3"
 )
 
 // checkpointer copies the WAL back into the database file on a connection
@@ -17,11 +22,21 @@ import (
 // After a failed flush of the WAL it runs no more checkpoints: the kernel may
 // have dropped the pages it could not write, and a checkpoint copies frames
 // into the database file without checking them (WAL recovery, at the next
-// open, checks their checksums and keeps only a valid prefix).
+// open, checks their checksums and keeps only a valid prefix). Nor after a
+// checkpoint of its own failed on the disk (an I/O error). When its flush of
+// the WAL failed, that is the same failure, but the kernel reports it once
+// per open file: the syncer meets it only at its next flush, and a
+// checkpoint run again before that would flush without error and copy
+// frames the kernel may have dropped. When its flush of the database file
+// failed, SQLite has not counted the frames as copied, and a checkpoint run
+// again would copy them all again; but the disk is failing, and the WAL is
+// the copy that recovery checks. Either way the WAL keeps the frames for the
+// next open's recovery, and the store reports unready until then.
 type checkpointer struct {
 	db       *sql.DB
 	interval time.Duration
-	halted   func() bool // a flush failed: checkpoint no more
+	halted   func() bool           // a flush failed: checkpoint no more
+	failed   atomic.Pointer[error] // a checkpoint failed on the disk, for good
 	kick     chan struct{}
 	quit     chan struct{}
 	done     chan struct{}
@@ -71,13 +86,26 @@ func (c *checkpointer) loop() {
 // checkpoint runs one PASSIVE checkpoint, unless a flush failed; it reports
 // whether it ran one.
 func (c *checkpointer) checkpoint() bool {
-	if c.halted() {
+	if c.halted() || c.failure() != nil {
 		return false
 	}
-	// A failed checkpoint is retried at the next commit; the WAL only grows
-	// meanwhile, as it would while a reader held it.
-	_, _ = c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	// A checkpoint that failed otherwise (the database busy: a migration
+	// of another process) is retried at the next commit; the WAL only
+	// grows meanwhile, as it would while a reader held it.
+	_, err := c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	if errors.Is(err, sqlite3.IOERR) {
+		err = unavailable(fmt.Errorf("sqlite: checkpoint: %w; no more checkpoints until the database is opened again", err))
+		c.failed.Store(&err)
+	}
 	return true
+}
+
+// failure is the disk error that stopped checkpoints, or nil.
+func (c *checkpointer) failure() error {
+	if p := c.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (c *checkpointer) close() error {

@@ -26,7 +26,9 @@
 // While another Store uses the
 // file, the writer waits for the flush before it begins a batch instead, so
 // it never holds the write lock while the disk works. A failed flush stops
-// writes for good (the store is unready until opened again). Mutation.Apply runs inside the writer, so
+// writes for good (the store is unready until opened again; Close then
+// leaves the WAL to the next open's recovery instead of checkpointing it).
+// Mutation.Apply runs inside the writer, so
 // load-apply-persist is serialised and event keys are deduplicated in the
 // same transaction. Reads use a separate pool of read-only connections,
 // which WAL lets run alongside the writer; their statements are prepared

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/ncruces/go-sqlite3"
 )
 
 // MigrateTo applies the migrations up to and including version to the
@@ -95,3 +97,16 @@ func BreakCommit(ctx context.Context, s *Store) error {
 // Checkpoint runs one checkpoint of s as its checkpointer does after a
 // commit, and reports whether it ran one.
 func Checkpoint(s *Store) bool { return s.w.cp.checkpoint() }
+
+// BreakWAL makes the writer's WAL file fail as after a write of gathered
+// frames failed (a full disk): every later write to it fails with err.
+func BreakWAL(s *Store, err error) {
+	_ = s.w.conn.Raw(func(dc any) error {
+		f, ferr := dc.(interface{ Raw() *sqlite3.Conn }).Raw().FileControl("main", sqlite3.FCNTL_JOURNAL_POINTER)
+		if ferr != nil {
+			return ferr
+		}
+		f.(*walFile).err = err
+		return nil
+	})
+}

@@ -45,7 +45,11 @@ type solo struct {
 }
 
 // newSolo registers this Store as a user of the database at dbPath.
-func newSolo(dbPath string) (_ *solo, err error) {
+func newSolo(dbPath string) (*solo, error) { return newSoloWith(dbPath, syscall.Fallocate) }
+
+// newSoloWith is newSolo with the fallocate(2) to use (tests: a file system
+// without it).
+func newSoloWith(dbPath string, fallocate func(fd int, mode uint32, off, size int64) error) (_ *solo, err error) {
 	f, err := os.OpenFile(dbPath+"-getpaid", os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open the process marker: %w", err)
@@ -63,7 +67,7 @@ func newSolo(dbPath string) (_ *solo, err error) {
 	// The counter needs the marker's first 8 bytes: allocating them
 	// never shrinks the file, whoever does it first (a new marker's are
 	// zeros; an older getpaid's marker keeps its bytes).
-	if err := syscall.Fallocate(int(f.Fd()), 0, 0, 8); err != nil {
+	if err := growMarker(f, fallocate); err != nil {
 		return nil, fmt.Errorf("sqlite: size the process marker: %w", err)
 	}
 	if s.m, err = syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED); err != nil {
@@ -84,6 +88,29 @@ func newSolo(dbPath string) (_ *solo, err error) {
 	}
 	s.ok.Store(test.Type == syscall.F_UNLCK)
 	return s, nil
+}
+
+// growMarker makes the marker at least 8 bytes long, never shorter.
+// fallocate does it in one call; a file system without it (NFSv3, many
+// FUSE file systems, ZFS on Linux before 2.0: EOPNOTSUPP) gets an
+// ftruncate while the marker is shorter. Another process may grow it
+// between the two calls; ftruncate to 8 changes no byte below 8, so the
+// counter is never touched, and at worst drops a byte appended past it,
+// which only versions before the counter look at (for a change of size,
+// which they see either way).
+func growMarker(f *os.File, fallocate func(fd int, mode uint32, off, size int64) error) error {
+	err := fallocate(int(f.Fd()), 0, 0, 8)
+	if !errors.Is(err, syscall.EOPNOTSUPP) && !errors.Is(err, syscall.ENOSYS) && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() >= 8 {
+		return nil
+	}
+	return f.Truncate(8)
 }
 
 // alone reports whether no other Store has had the file open since this one

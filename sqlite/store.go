@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ncruces/go-sqlite3"
 	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
 	"github.com/pressly/goose/v3/database"
 
@@ -84,6 +86,8 @@ type Store struct {
 	rs    *readStmts
 	w     *writer
 	solo  *solo // this Store registered on the file (nil off Linux)
+
+	keepWAL sync.Once // Close: after the disk failed the store, once (see Close)
 
 	driver   string // for readiness probes
 	probeDSN string
@@ -352,6 +356,30 @@ func dsn(path string, opts Options, readOnly bool) string {
 	return "file:" + esc + "?" + strings.Join(params, "&")
 }
 
+// noCheckpointOnClose tells the connection of db, a pool of one, not to
+// checkpoint the WAL when it closes (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE).
+// Only the default driver exposes the setting; with another the WAL is
+// checkpointed as SQLite does.
+func noCheckpointOnClose(db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: keep the WAL: %w", err)
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		r, ok := dc.(interface{ Raw() *sqlite3.Conn })
+		if !ok {
+			return nil
+		}
+		if _, err := r.Raw().Config(sqlite3.DBCONFIG_NO_CKPT_ON_CLOSE, true); err != nil {
+			return fmt.Errorf("sqlite: keep the WAL: %w", err)
+		}
+		return nil
+	})
+}
+
 // syncMode validates Options.Synchronous.
 func syncMode(s string) (string, error) {
 	switch m := strings.ToUpper(s); m {
@@ -367,7 +395,21 @@ func syncMode(s string) (string, error) {
 // connection.
 func (s *Store) Close() error {
 	s.w.close()
-	err := errors.Join(s.rs.close(), s.read.Close(), s.write.Close())
+	var err error
+	s.keepWAL.Do(func() {
+		if (s.w.sync == nil || s.w.sync.failure() == nil) && s.w.cp.failure() == nil {
+			return
+		}
+		// The writer's connection closes last (the write pool keeps it),
+		// and SQLite checkpoints the WAL when the last connection to the
+		// file closes: after a failed flush that would copy frames the
+		// kernel may have lost into the database file, unchecked (after
+		// a checkpoint that failed on the disk too: see checkpointer).
+		// The WAL stays for recovery at the next open instead, which
+		// keeps only frames whose checksums hold.
+		err = noCheckpointOnClose(s.write)
+	})
+	err = errors.Join(err, s.rs.close(), s.read.Close(), s.write.Close())
 	if s.solo != nil {
 		err = errors.Join(err, s.solo.close())
 	}

@@ -186,9 +186,11 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	return b, nil
 }
 
-// Ready implements getpaid.Readier: it opens a new read-only connection to
-// the file (which fails if the file is gone or cannot be read), reads the
-// schema version and checks it against this package's migrations.
+// Ready implements getpaid.Readier: it fails once the disk failed the
+// store (a flush or a write of the WAL, or a checkpoint: until it is opened
+// again); else it opens a new read-only connection to the file (which fails if the
+// file is gone or cannot be read), reads the schema version and checks it
+// against this package's migrations.
 func (s *Store) Ready(ctx context.Context) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("sqlite: ready: %w", err)
@@ -201,6 +203,12 @@ func (s *Store) ready(ctx context.Context) error {
 		if err := s.w.sync.failure(); err != nil {
 			return err
 		}
+	}
+	if err := s.w.cp.failure(); err != nil {
+		return err
+	}
+	if err := s.walBroken(); err != nil {
+		return unavailable(fmt.Errorf("sqlite: a write of the WAL failed: %w; the store takes no more writes until it is opened again", err))
 	}
 	db, err := sql.Open(s.driver, s.probeDSN)
 	if err != nil {

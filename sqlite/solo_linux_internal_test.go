@@ -1,0 +1,49 @@
+package sqlite
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// TestSoloWithoutFallocate: a file system without fallocate(2) (NFSv3,
+// many FUSE file systems, ZFS on Linux before 2.0) answers EOPNOTSUPP; the
+// marker is then grown another way, and two Stores still see each other,
+// where Open used to fail ("size the process marker: operation not
+// supported") on a file SQLite itself can use.
+func TestSoloWithoutFallocate(t *testing.T) {
+	t.Parallel()
+	noFallocate := func(int, uint32, int64, int64) error { return syscall.EOPNOTSUPP }
+	for _, name := range []string{"new marker", "marker of an older getpaid"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := filepath.Join(t.TempDir(), "getpaid.db")
+			if name != "new marker" {
+				// Versions before the counter appended a byte per open.
+				if err := os.WriteFile(db+"-getpaid", []byte(".."), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, err := newSoloWith(db, noFallocate)
+			if err != nil {
+				t.Fatalf("first Store on the file: %v", err)
+			}
+			defer a.close()
+			if !a.alone() {
+				t.Error("the first Store on the file is not alone")
+			}
+			b, err := newSoloWith(db, noFallocate)
+			if err != nil {
+				t.Fatalf("second Store on the file: %v", err)
+			}
+			defer b.close()
+			if a.alone() || b.alone() {
+				t.Errorf("two Stores on one file: alone %v and %v, want false and false", a.alone(), b.alone())
+			}
+			if b.mine != a.mine+1 || b.n.Load() != b.mine {
+				t.Errorf("counter: %d after the first open, %d after the second, %d now; want one more per open", a.mine, b.mine, b.n.Load())
+			}
+		})
+	}
+}
