@@ -15,6 +15,20 @@ type Readier interface {
 	Ready(ctx context.Context) error
 }
 
+// DurableWaiter is an optional Store capability, for a store whose readers
+// may see a committed change before it is durable (SQLite's group commit:
+// up to one flush of its WAL early). WaitDurable returns once every change
+// committed before the call is on disk, or an error (ErrUnavailable when the
+// disk failed). The engine calls it before it answers a broker's
+// notification from what it read rather than from a write of its own (a
+// repeated notification, one that changes nothing): a broker stops sending
+// only what a power loss cannot take back. A store whose readers see only
+// durable changes (memory, PostgreSQL with synchronous_commit on) need not
+// have it.
+type DurableWaiter interface {
+	WaitDurable(ctx context.Context) error
+}
+
 // PaymentTotaler is an optional Store capability: the number and the sum of
 // required amounts of the payments matching a filter, by status and
 // currency, as the operator console shows above a listing. The filter's

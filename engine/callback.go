@@ -38,6 +38,16 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	if err := e.observe(ctx, b, obs, res, true); err != nil {
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 	}
+	if res.Outcome == getpaid.OutcomeDuplicate || res.Outcome == getpaid.OutcomeNoChange {
+		// Answered from what was read (the change that makes this a
+		// repeat may be one a reader sees before it is on disk): the
+		// broker stops sending it only once that change is durable.
+		if d, ok := e.store.(getpaid.DurableWaiter); ok {
+			if err := d.WaitDurable(ctx); err != nil {
+				return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
+			}
+		}
+	}
 	return res, nil
 }
 

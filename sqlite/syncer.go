@@ -34,7 +34,10 @@ import (
 // still sync the WAL before copying it into the database file and sync the
 // database after, as under FULL. What differs from FULL: another connection
 // may read a committed change up to one flush (about a millisecond) before
-// it is durable; its writer has not been answered yet.
+// it is durable; its writer has not been answered yet. Whoever answers
+// someone from such a read (the engine acknowledging a broker's repeated
+// notification) first calls Store.WaitDurable, which returns after a flush
+// that covers it.
 type syncer struct {
 	wal   *os.File
 	in    chan []answer

@@ -260,3 +260,18 @@ func (s *Store) rangeFirst(ctx context.Context, f getpaid.PaymentFilter) bool {
 	}
 	return 2*inRange.Int64 < after.Int64
 }
+
+// WaitDurable implements getpaid.DurableWaiter: a job of no statements
+// through the writer, answered, as every job is, after a flush of the WAL
+// that began after it was taken, so after every commit before it. Without
+// the syncer (synchronous other than FULL) it returns at once: a commit is
+// then as durable as that setting makes it when it is seen.
+func (s *Store) WaitDurable(ctx context.Context) error {
+	if s.w.sync == nil {
+		return nil
+	}
+	if _, err := s.w.do(ctx, func(*wtx) (any, error) { return nil, nil }); err != nil {
+		return fmt.Errorf("sqlite: wait until durable: %w", err)
+	}
+	return nil
+}

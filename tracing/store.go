@@ -30,6 +30,7 @@ var (
 	_ getpaid.BacklogReporter   = (*store)(nil)
 	_ getpaid.Readier           = (*store)(nil)
 	_ getpaid.DeliveryDiscarder = (*store)(nil)
+	_ getpaid.DurableWaiter     = (*store)(nil)
 )
 
 // span starts a store span with attrs.
@@ -131,6 +132,15 @@ func (st *store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) 
 }
 
 func (st *store) Close() error { return st.s.Close() }
+
+// WaitDurable passes the call on when s is a getpaid.DurableWaiter, and
+// answers nil otherwise (s's readers see only durable changes).
+func (st *store) WaitDurable(ctx context.Context) error {
+	if dw, ok := st.s.(getpaid.DurableWaiter); ok {
+		return dw.WaitDurable(ctx)
+	}
+	return nil
+}
 
 // DiscardDeliveries answers getpaid.ErrNotSupported when s is no
 // DeliveryDiscarder.

@@ -1,0 +1,61 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// durableStore is a store whose readers may see changes before they are
+// durable (as SQLite's group commit lets them): it counts the waits, and
+// can fail them as a failing disk does.
+type durableStore struct {
+	getpaid.Store
+	waits atomic.Int32
+	fail  atomic.Bool
+}
+
+func (d *durableStore) WaitDurable(ctx context.Context) error {
+	d.waits.Add(1)
+	if d.fail.Load() {
+		return getpaid.ErrUnavailable
+	}
+	return nil
+}
+
+// A notification answered from what was read (a repeat, or one that changes
+// nothing) is acknowledged only once what was read is durable; one the
+// engine wrote is durable when its write is answered, and waits for nothing
+// more. When the wait fails, the broker is not told the notification was
+// taken (it sends it again).
+func TestRepeatAcknowledgedOnlyWhenDurable(t *testing.T) {
+	t.Parallel()
+	st := &durableStore{Store: memory.New()}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st})
+	ctx := context.Background()
+	p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-dur", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := dummy.Callback{PaymentID: p.ID, EventID: "ev-1", Status: dummy.StatusPaid, Amount: "10.00", Currency: "PLN"}
+	res, err := e.callback(paid)
+	if err != nil || res.Outcome != getpaid.OutcomeApplied || st.waits.Load() != 0 {
+		t.Fatalf("first: %+v, %v, %d waits; want applied with no wait", res, err, st.waits.Load())
+	}
+	res, err = e.callback(paid)
+	if err != nil || res.Outcome != getpaid.OutcomeDuplicate || st.waits.Load() != 1 {
+		t.Fatalf("repeat: %+v, %v, %d waits; want a duplicate after one wait", res, err, st.waits.Load())
+	}
+	st.fail.Store(true)
+	other := paid
+	other.EventID = "ev-2" // the same fact under another id: no change
+	if res, err := e.callback(other); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("no change while the disk fails: %+v, %v; want unavailable (the broker retries)", res, err)
+	}
+}
