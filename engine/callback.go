@@ -42,13 +42,20 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 		// Answered from what was read (the change that makes this a
 		// repeat may be one a reader sees before it is on disk): the
 		// broker stops sending it only once that change is durable.
-		if d, ok := e.store.(getpaid.DurableWaiter); ok {
-			if err := d.WaitDurable(ctx); err != nil {
-				return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
-			}
+		if err := e.waitDurable(ctx); err != nil {
+			return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 		}
 	}
 	return res, nil
+}
+
+// waitDurable returns once what the store's readers see is on disk, for a
+// store that says they may see it sooner (getpaid.DurableWaiter).
+func (e *Engine) waitDurable(ctx context.Context) error {
+	if d, ok := e.store.(getpaid.DurableWaiter); ok {
+		return d.WaitDurable(ctx)
+	}
+	return nil
 }
 
 // observe is the one path every broker fact takes (a notification, a status

@@ -59,3 +59,30 @@ func TestRepeatAcknowledgedOnlyWhenDurable(t *testing.T) {
 		t.Fatalf("no change while the disk fails: %+v, %v; want unavailable (the broker retries)", res, err)
 	}
 }
+
+// A money operation asked again with its idempotency key is answered from
+// the operation read back: only once that is durable.
+func TestKeyedRepeatAnsweredOnlyWhenDurable(t *testing.T) {
+	t.Parallel()
+	st := &durableStore{Store: memory.New()}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st})
+	ctx := context.Background()
+	p := e.pay("o-dur-key", "10.00", "paid", getpaid.StatusPaid)
+	req := getpaid.ActionRequest{PaymentID: p.ID, Amount: ptrMoney("4.00"), IdempotencyKey: "k"}
+	if _, err := e.eng.Refund(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	before := st.waits.Load()
+	if res, err := e.eng.Refund(ctx, req); err != nil || res.Operation == nil || st.waits.Load() != before+1 {
+		t.Fatalf("the keyed repeat: %+v, %v, %d waits; want its answer after one wait", res, err, st.waits.Load()-before)
+	}
+	st.fail.Store(true)
+	if _, err := e.eng.Refund(ctx, req); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("the keyed repeat while the disk fails: %v, want unavailable", err)
+	}
+}
+
+func ptrMoney(s string) *getpaid.Money {
+	m := getpaid.MustParseMoney(s, "PLN")
+	return &m
+}

@@ -73,6 +73,11 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	hash := getpaid.RequestHash(kind, req.Amount)
 	if req.IdempotencyKey != "" {
 		if res, err, found := e.replay(ctx, p.ID, req.IdempotencyKey, hash); found {
+			// Answered from what was read, which may be a change not yet
+			// on disk (see getpaid.DurableWaiter).
+			if werr := e.waitDurable(ctx); werr != nil {
+				return nil, fmt.Errorf("%s: %w", op, werr)
+			}
 			return res, err
 		}
 	}
@@ -125,6 +130,11 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		// or first what this one asks for: the rest, the hold, the
 		// payment's one exclusive operation): answer what it got.
 		if res, err, found := e.replay(ctx, p.ID, req.IdempotencyKey, hash); found {
+			// Answered from what was read, which may be a change not yet
+			// on disk (see getpaid.DurableWaiter).
+			if werr := e.waitDurable(ctx); werr != nil {
+				return nil, fmt.Errorf("%s: %w", op, werr)
+			}
 			return res, err
 		}
 	}
