@@ -82,8 +82,8 @@ type simOptions struct {
 	// notified, this long after, so nothing stays pending for ever. Tpay's
 	// simulator ends refunds at once, as Tpay answers them.
 	settleAfter time.Duration
-	// retryUnit scales Przelewy24's notification schedule (3, 5, 15, ...
-	// minutes in production).
+	// retryUnit scales PayU's and Przelewy24's notification schedules (1,
+	// 2, 5, ... and 3, 5, 15, ... minutes in production).
 	retryUnit time.Duration
 }
 
