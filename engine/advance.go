@@ -11,7 +11,12 @@ import (
 // match it (Payment.Advance: a Przelewy24 notification for another amount).
 // The broker confirms it first where it requires that (Przelewy24 verify,
 // with the advance's amount); then it counts as captured: partially paid, or
-// paid if it covers the payment. It is recorded as a capture operation.
+// paid if it covers the payment, with "advance accepted" in its history. It
+// is not a money operation (no idempotency key, nothing in the payment's
+// operations): a confirmation that fails changes nothing and is returned, and
+// one whose answer was lost (an error that says the broker may have acted)
+// leaves the advance waiting, charge_started, until a poll (Run polls such
+// payments) finds the transaction verified and records it captured.
 func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
 	p, b, err := e.load(ctx, req.PaymentID)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -81,8 +82,8 @@ type simOptions struct {
 	// notified, this long after, so nothing stays pending for ever. Tpay's
 	// simulator ends refunds at once, as Tpay answers them.
 	settleAfter time.Duration
-	// retryUnit scales Przelewy24's notification schedule (3, 5, 15, ...
-	// minutes in production).
+	// retryUnit scales PayU's and Przelewy24's notification schedules (1,
+	// 2, 5, ... and 3, 5, 15, ... minutes in production).
 	retryUnit time.Duration
 }
 
@@ -94,8 +95,11 @@ func defaultSimOptions() simOptions {
 func newSimulator(name string, o simOptions) (*simulator, map[string]any, error) {
 	switch name {
 	case "przelewy24":
+		// Each run numbers its transactions from a random start: the
+		// merchant's database (and the demo's) outlives the simulator, and
+		// an orderId of an earlier run would name another payment.
 		sim := p24test.New(p24test.Config{MerchantID: 11111, PosID: 11111, CRC: "demo-crc-key", APIKey: "demo-api-key",
-			RetryUnit: o.retryUnit, RefundDelay: o.settleAfter})
+			RetryUnit: o.retryUnit, RefundDelay: o.settleAfter, FirstOrderID: 300000000 + rand.Int64N(1<<40)})
 		return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay},
 			map[string]any{"merchant_id": 11111, "crc": "demo-crc-key", "api_key": "demo-api-key"}, nil
 	case "payu":

@@ -26,7 +26,7 @@ func payuKind() backendKind {
 // credentials, signing notifications with MD5 as PayU does, and finishing
 // refunds o.settleAfter after accepting them.
 func newPayuSimulator(o simOptions) (*simulator, map[string]any, error) {
-	sim := payutest.New(payutest.Config{AutoSettleRefunds: o.settleAfter})
+	sim := payutest.New(payutest.Config{AutoSettleRefunds: o.settleAfter, RetryUnit: o.retryUnit})
 	c := sim.Config()
 	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay}, map[string]any{
 		"pos_id": c.PosID, "second_key": c.SecondKey, "client_id": c.ClientID, "client_secret": c.ClientSecret,

@@ -21,8 +21,10 @@
 // Every status change is notified asynchronously to notifyUrl with both
 // OpenPayu-Signature and X-OpenPayU-Signature (algorithm from Config, MD5 by
 // default as PayU signs, or SHA-256/384/512), numbers as strings, in order per
-// order, retried with doubling backoff until the receiver answers 200, at
-// most NotifyAttempts times. Refunds stay PENDING until SettleRefund, or
+// order, retried until the receiver answers 200: with doubling backoff at
+// most NotifyAttempts times, or with Config.RetryUnit on PayU's published
+// schedule (RetrySchedule: 20 attempts, the last 72 hours after the first,
+// RetryUnit standing for its minute; "getpaid simulate payu" and the demo). Refunds stay PENDING until SettleRefund, or
 // finish by themselves AutoSettleRefunds after they were made.
 //
 // Test controls: Pay (act as the buyer: "paid", "pre_auth", "declined",

@@ -42,9 +42,15 @@ type Config struct {
 	// like a POS with auto-receive off.
 	PreAuth bool
 	// NotifyBackoff is the delay before the first notification retry, doubled
-	// each time up to NotifyMaxBackoff; defaults 50 ms and 2 s.
+	// each time up to NotifyMaxBackoff; defaults 50 ms and 2 s. Not used
+	// with RetryUnit.
 	NotifyBackoff, NotifyMaxBackoff time.Duration
-	// NotifyAttempts bounds delivery attempts per notification; default 8.
+	// RetryUnit, when set, makes notifications follow PayU's documented
+	// schedule (RetrySchedule) instead, RetryUnit standing for its minute:
+	// time.Minute is PayU's own timing, a second or less a fast one.
+	RetryUnit time.Duration
+	// NotifyAttempts bounds delivery attempts per notification; default 8,
+	// or with RetryUnit the 20 of PayU's schedule.
 	NotifyAttempts int
 	// SkipPending leaves out the PENDING notification PayU sends before the outcome.
 	SkipPending bool
@@ -57,6 +63,23 @@ type Config struct {
 	RefundListArray bool
 	// HTTPClient sends notifications; default a client with a 10 s timeout.
 	HTTPClient *http.Client
+}
+
+// RetrySchedule is when PayU sends a notification that was not received
+// again, in minutes after its first attempt: 1, 2, 5, 10 and 30 minutes,
+// then 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 36, 48, 60 and 72 hours (PayU's
+// "Payment Lifecycle" page, developers.payu.com/europe/docs/payment-flows/lifecycle:
+// 20 attempts, the first at once).
+var RetrySchedule = []int{1, 2, 5, 10, 30, 60, 120, 180, 360, 540, 720, 900, 1080, 1260, 1440, 2160, 2880, 3600, 4320}
+
+// retryPauses turns RetrySchedule's times into the pauses between attempts.
+func retryPauses() []int {
+	pauses := make([]int, len(RetrySchedule))
+	prev := 0
+	for i, at := range RetrySchedule {
+		pauses[i], prev = at-prev, at
+	}
+	return pauses
 }
 
 // Delivery is one notification delivery attempt.
@@ -115,7 +138,14 @@ func New(cfg Config) *Server {
 	if cfg.NotifyMaxBackoff <= 0 {
 		cfg.NotifyMaxBackoff = 2 * time.Second
 	}
-	if cfg.NotifyAttempts <= 0 {
+	pause := simkit.Doubling(cfg.NotifyBackoff, cfg.NotifyMaxBackoff)
+	switch {
+	case cfg.RetryUnit > 0:
+		pause = simkit.Schedule(cfg.RetryUnit, retryPauses())
+		if cfg.NotifyAttempts <= 0 {
+			cfg.NotifyAttempts = len(RetrySchedule) + 1
+		}
+	case cfg.NotifyAttempts <= 0:
 		cfg.NotifyAttempts = 8
 	}
 	life := simkit.NewLife()
@@ -123,7 +153,7 @@ func New(cfg Config) *Server {
 		cfg: cfg, tokens: map[string]time.Time{}, orders: map[string]*order{}, byExt: map[string]string{},
 		life: life, down: simkit.NewFaults(life, 0, outage, late), ops: simkit.NewFaults(life, 0, operationFailed, late),
 		notify: simkit.NewNotifier[Delivery](life, simkit.NotifierConfig{Client: cfg.HTTPClient, Attempts: cfg.NotifyAttempts,
-			Pause: simkit.Doubling(cfg.NotifyBackoff, cfg.NotifyMaxBackoff)}),
+			Pause: pause}),
 	}
 }
 

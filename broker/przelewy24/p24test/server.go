@@ -37,6 +37,12 @@ type Config struct {
 	// SourceIP is the RemoteIP of notifications built by Notification.
 	// Default "5.252.202.254", a Przelewy24 address.
 	SourceIP string
+	// FirstOrderID is the orderId of the first transaction registered; the
+	// next ones follow it. Default 300000001. A simulator whose merchant's
+	// database outlives it (getpaid simulate, the demo) should start each
+	// run where no earlier run's orderIds are: getpaid refuses a
+	// notification naming another payment's orderId.
+	FirstOrderID int64
 }
 
 // Delivery is one attempt to deliver a notification to a urlStatus.
@@ -128,11 +134,14 @@ func New(cfg Config) *Server {
 	if cfg.SourceIP == "" {
 		cfg.SourceIP = "5.252.202.254"
 	}
+	if cfg.FirstOrderID <= 0 {
+		cfg.FirstOrderID = 300000001
+	}
 	life := simkit.NewLife()
 	timeout := func(w http.ResponseWriter, _ *http.Request) { apiError(w, http.StatusGatewayTimeout, "Timeout") }
 	return &Server{
 		cfg: cfg, byToken: map[string]*transaction{}, bySess: map[string]*transaction{},
-		byOrder: map[int64]*transaction{}, nextID: 300000001, life: life,
+		byOrder: map[int64]*transaction{}, nextID: cfg.FirstOrderID, life: life,
 		down: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
 			apiError(w, http.StatusServiceUnavailable, "Service unavailable")
 		}, timeout),
