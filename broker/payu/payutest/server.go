@@ -69,14 +69,18 @@ type Config struct {
 // again, in minutes after its first attempt: 1, 2, 5, 10 and 30 minutes,
 // then 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 36, 48, 60 and 72 hours (PayU's
 // "Payment Lifecycle" page, developers.payu.com/europe/docs/payment-flows/lifecycle:
-// 20 attempts, the first at once).
-var RetrySchedule = []int{1, 2, 5, 10, 30, 60, 120, 180, 360, 540, 720, 900, 1080, 1260, 1440, 2160, 2880, 3600, 4320}
+// 20 attempts, the first at once). It is a function returning a fresh slice:
+// no package can change the schedule every simulator follows.
+func RetrySchedule() []int {
+	return []int{1, 2, 5, 10, 30, 60, 120, 180, 360, 540, 720, 900, 1080, 1260, 1440, 2160, 2880, 3600, 4320}
+}
 
 // retryPauses turns RetrySchedule's times into the pauses between attempts.
 func retryPauses() []int {
-	pauses := make([]int, len(RetrySchedule))
+	times := RetrySchedule()
+	pauses := make([]int, len(times))
 	prev := 0
-	for i, at := range RetrySchedule {
+	for i, at := range times {
 		pauses[i], prev = at-prev, at
 	}
 	return pauses
@@ -143,7 +147,7 @@ func New(cfg Config) *Server {
 	case cfg.RetryUnit > 0:
 		pause = simkit.Schedule(cfg.RetryUnit, retryPauses())
 		if cfg.NotifyAttempts <= 0 {
-			cfg.NotifyAttempts = len(RetrySchedule) + 1
+			cfg.NotifyAttempts = len(RetrySchedule()) + 1
 		}
 	case cfg.NotifyAttempts <= 0:
 		cfg.NotifyAttempts = 8
