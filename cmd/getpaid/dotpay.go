@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -31,7 +32,9 @@ func dotpayKind() backendKind {
 // they are accepted.
 func newDotpaySimulator(o simOptions) (*simulator, map[string]any, error) {
 	sim := dotpaytest.New(dotpaytest.Config{ShopID: "700001", PIN: "DemoPin0123456789", APIUsername: "demo-seller",
-		APIPassword: "demo-seller-password", RetryDelay: time.Second, RefundDelay: o.settleAfter, SettleAfter: o.settleAfter})
+		APIPassword: "demo-seller-password", RetryDelay: time.Second, RefundDelay: o.settleAfter, SettleAfter: o.settleAfter,
+		// Each run numbers its operations elsewhere: see dotpaytest.Config.FirstNumber.
+		FirstNumber: 1 + rand.IntN(dotpaytest.MaxFirstNumber/2)})
 	c := sim.Config()
 	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, close: sim.Close, pay: sim.Pay}, map[string]any{
 		"shop_id": c.ShopID, "pin": c.PIN, "sandbox": true, "api_username": c.APIUsername, "api_password": c.APIPassword,

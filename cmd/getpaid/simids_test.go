@@ -19,7 +19,7 @@ import (
 // every payment after a restart would have stayed unpaid.
 func TestSimulatorRunsGiveNewBrokerIDs(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"payu", "przelewy24"} {
+	for _, name := range []string{"payu", "przelewy24", "dotpay", "transferuj"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			first, second := paidBrokerID(t, name), paidBrokerID(t, name)

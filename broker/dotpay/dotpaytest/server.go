@@ -63,7 +63,17 @@ type Config struct {
 	// bank would; 0 leaves it to Settle. A standalone simulator sets it so
 	// nothing it accepted stays unfinished.
 	SettleAfter time.Duration
+	// FirstNumber is the sequence number of the first operation ("M1000-0001"
+	// is 1, the default); at most MaxFirstNumber. A simulator started again
+	// on a kept getpaid database starts elsewhere, so it never names an
+	// operation of an earlier run (getpaid refuses a notification whose
+	// broker id is another payment's).
+	FirstNumber int
 }
+
+// MaxFirstNumber is the largest Config.FirstNumber: numbers run up to
+// "M9999-9999".
+const MaxFirstNumber = 8999*10000 + 9999
 
 // Delivery is one attempt to deliver a URLC.
 type Delivery struct {
@@ -123,6 +133,9 @@ type Server struct {
 
 // New returns a simulator; mount Handler and call SetBaseURL, or use Start.
 func New(cfg Config) *Server {
+	if cfg.FirstNumber <= 0 || cfg.FirstNumber > MaxFirstNumber {
+		cfg.FirstNumber = 1
+	}
 	if cfg.ShopID == "" {
 		cfg.ShopID = "123456"
 	}
@@ -164,7 +177,7 @@ func New(cfg Config) *Server {
 		writeJSON(w, http.StatusGatewayTimeout, map[string]string{"detail": "Timeout"})
 	}
 	return &Server{
-		cfg: cfg, sessions: map[string]*session{}, byNumber: map[string]*operation{}, life: life,
+		cfg: cfg, sessions: map[string]*session{}, byNumber: map[string]*operation{}, life: life, seq: cfg.FirstNumber - 1,
 		down: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "Service unavailable"})
 		}, timeout),
