@@ -196,6 +196,14 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 		return nil, fmt.Errorf("payu: %w: totalAmount: %v", getpaid.ErrMalformedCallback, err)
 	}
 	obs.Amount = m
+	if o.Status != StatusCompleted {
+		// Before it is completed, an order's totalAmount is the amount
+		// getpaid created it with: one of another amount is not this
+		// payment's order (a hold of less than asked, a failure of
+		// another order), and Apply refuses it. A COMPLETED order's is
+		// what was captured (see above).
+		obs.PaymentAmount = m
+	}
 	return obs, nil
 }
 

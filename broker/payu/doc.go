@@ -83,7 +83,10 @@
 //   - Status mapping: NEW → nothing new; PENDING → pending; WAITING_FOR_
 //     CONFIRMATION → locked (the whole totalAmount, pre_auth); COMPLETED →
 //     captured totalAmount with the rest released (not "Full": see partial
-//     captures); CANCELED and the legacy REJECTED → failed. PayU does not
+//     captures); CANCELED and the legacy REJECTED → failed. Before
+//     COMPLETED the totalAmount is the order's as created, so it travels as
+//     Observation.PaymentAmount and an order of another amount is refused.
+//     PayU does not
 //     say whether a CANCELED order ever held funds, so a hold PayU lets
 //     expire becomes failed; a hold released through Release (which returns
 //     "released") is cancelled, whether the CANCELED notification comes
