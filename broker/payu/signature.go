@@ -31,14 +31,16 @@ const (
 )
 
 // canonicalAlg maps the spellings PayU's SDK accepts to a canonical name.
-// "SHA" means SHA-256 in PayU's SDK.
+// A notification's "SHA" is SHA-1, as PayU's SDK verifier reads it
+// (OpenPayU_Util::verifySignature); its form signer reads "SHA" as SHA-256
+// (generateSignData), which FormSignature does.
 func canonicalAlg(alg string) (string, bool) {
 	switch strings.ToUpper(strings.TrimSpace(alg)) {
 	case "MD5":
 		return AlgMD5, true
-	case "SHA-1", "SHA1":
+	case "SHA-1", "SHA1", "SHA":
 		return AlgSHA1, true
-	case "SHA-256", "SHA256", "SHA":
+	case "SHA-256", "SHA256":
 		return AlgSHA256, true
 	case "SHA-384", "SHA384":
 		return AlgSHA384, true
@@ -179,6 +181,9 @@ func VerifyNotification(body []byte, header, secondKey string, policy Policy) er
 // and SHA-512 are allowed, as in PayU's SDK (OpenPayU_Util::generateSignData);
 // MD5 and SHA-1 are refused.
 func FormSignature(fields map[string]string, secondKey, posID, algorithm string) (string, error) {
+	if strings.ToUpper(strings.TrimSpace(algorithm)) == "SHA" {
+		algorithm = AlgSHA256 // the form signer's reading of "SHA"
+	}
 	alg, ok := canonicalAlg(algorithm)
 	if !ok {
 		return "", fmt.Errorf("payu: unknown signature algorithm %q", algorithm)
