@@ -31,16 +31,14 @@ const (
 )
 
 // canonicalAlg maps the spellings PayU's SDK accepts to a canonical name.
-// A notification's "SHA" is SHA-1, as PayU's SDK verifier reads it
-// (OpenPayU_Util::verifySignature); its form signer reads "SHA" as SHA-256
-// (generateSignData), which FormSignature does.
+// "SHA" means SHA-256 in PayU's SDK.
 func canonicalAlg(alg string) (string, bool) {
 	switch strings.ToUpper(strings.TrimSpace(alg)) {
 	case "MD5":
 		return AlgMD5, true
-	case "SHA-1", "SHA1", "SHA":
+	case "SHA-1", "SHA1":
 		return AlgSHA1, true
-	case "SHA-256", "SHA256":
+	case "SHA-256", "SHA256", "SHA":
 		return AlgSHA256, true
 	case "SHA-384", "SHA384":
 		return AlgSHA384, true
@@ -181,9 +179,6 @@ func VerifyNotification(body []byte, header, secondKey string, policy Policy) er
 // and SHA-512 are allowed, as in PayU's SDK (OpenPayU_Util::generateSignData);
 // MD5 and SHA-1 are refused.
 func FormSignature(fields map[string]string, secondKey, posID, algorithm string) (string, error) {
-	if strings.ToUpper(strings.TrimSpace(algorithm)) == "SHA" {
-		algorithm = AlgSHA256 // the form signer's reading of "SHA"
-	}
 	alg, ok := canonicalAlg(algorithm)
 	if !ok {
 		return "", fmt.Errorf("payu: unknown signature algorithm %q", algorithm)
