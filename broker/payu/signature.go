@@ -31,7 +31,10 @@ const (
 )
 
 // canonicalAlg maps the spellings PayU's SDK accepts to a canonical name.
-// "SHA" means SHA-256 in PayU's SDK.
+// "SHA" is SHA-256, as the SDK's form signer reads it (generateSignData) and
+// brokers.md §1.8 lists it; the SDK's notification verifier reads it as
+// SHA-1 (verifySignature), which getpaid refuses anyway, so the only
+// difference is that a SHA-256 signature labelled "SHA" is accepted here.
 func canonicalAlg(alg string) (string, bool) {
 	switch strings.ToUpper(strings.TrimSpace(alg)) {
 	case "MD5":
