@@ -35,22 +35,7 @@ func TestSimulatorRunsGiveNewBrokerIDs(t *testing.T) {
 func paidBrokerID(t *testing.T, name string) string {
 	t.Helper()
 	ctx := context.Background()
-	sim, settings, err := newSimulator(name, simOptions{settleAfter: time.Hour, retryUnit: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.handler)
-	t.Cleanup(func() { srv.Close(); sim.close() })
-	sim.setBase(srv.URL)
-	sim.pointAt(settings, srv.URL)
-	var node yaml.Node
-	if err := node.Encode(settings); err != nil {
-		t.Fatal(err)
-	}
-	b, err := backendKinds()[name].build(name, node)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, b := simulatedBackend(t, name, simOptions{settleAfter: time.Hour, retryUnit: time.Hour})
 	notified := make(chan *getpaid.Observation, 16)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -87,4 +72,27 @@ func paidBrokerID(t *testing.T, name string) string {
 			t.Fatalf("%s: no notification naming a broker id", name)
 		}
 	}
+}
+
+// simulatedBackend starts the simulator of name with o, serves it, and
+// builds the backend of that kind pointed at it, as "getpaid demo" does.
+func simulatedBackend(t *testing.T, name string, o simOptions) (*simulator, getpaid.Broker) {
+	t.Helper()
+	sim, settings, err := newSimulator(name, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.handler)
+	t.Cleanup(func() { srv.Close(); sim.close() })
+	sim.setBase(srv.URL)
+	sim.pointAt(settings, srv.URL)
+	var node yaml.Node
+	if err := node.Encode(settings); err != nil {
+		t.Fatal(err)
+	}
+	b, err := backendKinds()[name].build(name, node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, b
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/getpaid-go/getpaid"
 )
 
@@ -21,22 +19,7 @@ import (
 func TestPayUSimulatorRetriesOnPayUSchedule(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sim, settings, err := newSimulator("payu", simOptions{settleAfter: time.Hour, retryUnit: 2 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.handler)
-	t.Cleanup(func() { srv.Close(); sim.close() })
-	sim.setBase(srv.URL)
-	sim.pointAt(settings, srv.URL)
-	var node yaml.Node
-	if err := node.Encode(settings); err != nil {
-		t.Fatal(err)
-	}
-	b, err := backendKinds()["payu"].build("payu", node)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, b := simulatedBackend(t, "payu", simOptions{settleAfter: time.Hour, retryUnit: 2 * time.Millisecond})
 	// getpaid is away for the first 12 attempts (PENDING comes first, and
 	// is acknowledged; the COMPLETED is refused until then).
 	const away = 12

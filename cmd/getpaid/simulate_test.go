@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/getpaid-go/getpaid"
 )
 
@@ -23,22 +21,7 @@ func TestSimulatorsSettleRefunds(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			sim, settings, err := newSimulator(name, simOptions{settleAfter: 50 * time.Millisecond, retryUnit: time.Hour})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(sim.handler)
-			t.Cleanup(func() { srv.Close(); sim.close() })
-			sim.setBase(srv.URL)
-			sim.pointAt(settings, srv.URL)
-			var node yaml.Node
-			if err := node.Encode(settings); err != nil {
-				t.Fatal(err)
-			}
-			b, err := backendKinds()[name].build(name, node)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sim, b := simulatedBackend(t, name, simOptions{settleAfter: 50 * time.Millisecond, retryUnit: time.Hour})
 			// getpaid's side: acknowledge notifications, confirming Przelewy24's.
 			notified := make(chan *getpaid.Observation, 16)
 			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
