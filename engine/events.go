@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -51,13 +52,21 @@ type listener struct {
 	fn   Listener
 }
 
-// isNil reports whether c is nil, or a listener of a nil function.
+// isNil reports whether c is nil, holds a nil pointer (a constructor's nil
+// result passed on: a *webhook.Endpoint whose New failed), or is a listener
+// of a nil function.
 func isNil(c Consumer) bool {
 	if c == nil {
 		return true
 	}
-	l, ok := c.(listener)
-	return ok && l.fn == nil
+	if l, ok := c.(listener); ok {
+		return l.fn == nil
+	}
+	switch v := reflect.ValueOf(c); v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 func (l listener) Name() string { return l.name }

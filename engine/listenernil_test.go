@@ -38,6 +38,9 @@ func TestNilOrNamelessListenerRefused(t *testing.T) {
 		for name, cfg := range map[string]engine.Config{
 			"nil listener": {Listeners: []engine.Listener{nop, nil}},
 			"nil consumer": {Consumers: []engine.Consumer{nil}},
+			// A constructor's nil result passed on (ep, _ := webhook.New(bad)):
+			// the interface holds a nil pointer.
+			"nil pointer consumer": {Consumers: []engine.Consumer{(*pointerConsumer)(nil)}},
 		} {
 			if _, err := newEngine(t, cfg); err == nil || !strings.Contains(err.Error(), "nil") {
 				t.Errorf("%s: engine.New error %v, want one saying it is nil", name, err)
@@ -56,6 +59,7 @@ func TestNilOrNamelessListenerRefused(t *testing.T) {
 			`OnEventNamed("", nop)`:     func() { e.OnEventNamed("", nop) },
 			"AddConsumer(nil)":          func() { e.AddConsumer(nil) },
 			"AddConsumer(nil listener)": func() { e.AddConsumer(engine.ListenerConsumer("y", nil)) },
+			"AddConsumer(nil pointer)":  func() { e.AddConsumer((*pointerConsumer)(nil)) },
 		} {
 			if got := panicOf(add); got == "" {
 				t.Errorf("%s was taken", name)
@@ -78,3 +82,11 @@ func panicOf(f func()) (msg string) {
 	f()
 	return ""
 }
+
+// pointerConsumer is a consumer whose methods need its value, as
+// *webhook.Endpoint's do.
+type pointerConsumer struct{ name string }
+
+func (c *pointerConsumer) Name() string { return "test:" + c.name }
+
+func (c *pointerConsumer) Deliver(context.Context, getpaid.Event) (int, error) { return 0, nil }

@@ -1,7 +1,8 @@
 // Package health serves the probes load balancers and Kubernetes ask:
 // /healthz answers 200 while the process runs; /readyz answers 200 only
 // while its Checker says the service can work (SQLite: the database file
-// can be opened and its schema is current), else 503. Both answer small
+// can be opened, its schema is current and the disk has not failed the
+// store since it was opened), else 503. Both answer small
 // JSON bodies that name no path or secret; the cause of a failure goes to
 // the log.
 package health

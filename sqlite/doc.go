@@ -25,9 +25,12 @@
 // payment writes: tally.go).
 // While another Store uses the
 // file, the writer waits for the flush before it begins a batch instead, so
-// it never holds the write lock while the disk works. A failed flush stops
-// writes for good (the store is unready until opened again; Close then
-// leaves the WAL to the next open's recovery instead of checkpointing it).
+// it never holds the write lock while the disk works. A failed flush, or a
+// failed write of the WAL, stops writes for good; a checkpoint that fails on
+// the disk (an I/O error) stops checkpoints. After any of them the store is
+// unready (Ready) until opened again; after a failed flush or checkpoint,
+// Close leaves the WAL to the next open's recovery instead of checkpointing
+// it.
 // Mutation.Apply runs inside the writer, so
 // load-apply-persist is serialised and event keys are deduplicated in the
 // same transaction. Reads use a separate pool of read-only connections,
