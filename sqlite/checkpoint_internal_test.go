@@ -84,15 +84,20 @@ func TestFailedCheckpointSyncStopsCheckpoints(t *testing.T) {
 	}
 	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-ckpt", Backend: "dummy", Status: getpaid.StatusNew,
 		Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	// The disk fails before the write: the checkpoint the commit kicks
+	// off, or the one run here, whichever copies its frames first, fails.
+	failSync.Store(true)
 	if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	failSync.Store(true)
-	ran := s.w.cp.checkpoint()
-	failSync.Store(false)
-	if !ran {
-		t.Fatal("no checkpoint ran")
+	for deadline := time.Now().Add(10 * time.Second); s.w.cp.failure() == nil; {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint met the failing disk")
+		}
+		s.w.cp.checkpoint()
+		time.Sleep(time.Millisecond)
 	}
+	failSync.Store(false)
 	if s.w.cp.checkpoint() {
 		t.Error("a checkpoint ran again after one failed to flush the database file")
 	}
