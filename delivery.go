@@ -182,7 +182,7 @@ func (r ReplayRequest) Names(d *Delivery) bool {
 type DiscardRequest struct {
 	Consumer string // "webhook:URL" or "listener:NAME", as deliveries carry it
 	Reason   string
-	Now      time.Time // the store's clock; the engine's Discard sets it
+	Now      time.Time // the caller's clock (engine.Discard sets it): the lease ends before it
 }
 
 // Names reports whether the discard request r names d.
