@@ -353,7 +353,8 @@ func TestRequireHTTPS(t *testing.T) {
 
 // The notice after an action names only what the console did: a link
 // crafted to show "Refund asked" with an operation that is not this
-// payment's shows nothing.
+// payment's, or "Advance accepted" on a payment whose history has no
+// decision on an advance, shows nothing.
 func TestDoneNoticeNotForged(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, false)
@@ -379,6 +380,9 @@ func TestDoneNoticeNotForged(t *testing.T) {
 		{"done=refund", false},                         // a refund always makes an operation
 		{"done=capture&op=" + own.Operation.ID, false}, // not a capture
 		{"done=poll", true},
+		// no advance was ever held, accepted or rejected here
+		{"done=accept_advance", false},
+		{"done=reject_advance", false},
 	} {
 		b.do("GET", "/admin/payments/"+p.ID+"?"+tc.query, nil)
 		if got := strings.Contains(b.last, `class="notice"`); got != tc.want {
