@@ -292,8 +292,9 @@ var advanceDecisions = map[string]string{
 // doneMessage is the notice shown after an action succeeded. The query is
 // the console's own redirect, but anyone can link to it: an action that
 // makes an operation is named only with one of this payment's operations of
-// its kind (ops), and a decision on an advance only when the payment's
-// history (hist) records it, so a crafted link cannot show "Refund asked"
+// its kind (ops), a resolution only with one an operator resolved, and a
+// decision on an advance only when the payment's history (hist) records
+// it, so a crafted link cannot show "Refund asked", "Operation resolved"
 // or "Advance accepted" where none was.
 func doneMessage(q url.Values, ops []*getpaid.Operation, hist []getpaid.Transition) string {
 	if q.Get("done") == "replay" {
@@ -319,7 +320,7 @@ func doneMessage(q url.Values, ops []*getpaid.Operation, hist []getpaid.Transiti
 			return ""
 		}
 	case actResolve:
-		if op == nil {
+		if op == nil || op.ResolvedBy == "" {
 			return ""
 		}
 	case actAcceptAdvance, actRejectAdvance:
