@@ -281,12 +281,22 @@ func statusOf(err error) int {
 	return http.StatusUnprocessableEntity
 }
 
+// advanceDecisions are the words the engine's AcceptAdvance and
+// RejectAdvance put in the cause of the history row they write (the broker
+// status of their observation, engine/advance.go).
+var advanceDecisions = map[string]string{
+	actAcceptAdvance: "(advance accepted",
+	actRejectAdvance: "(advance rejected",
+}
+
 // doneMessage is the notice shown after an action succeeded. The query is
 // the console's own redirect, but anyone can link to it: an action that
 // makes an operation is named only with one of this payment's operations of
-// its kind (ops), so a crafted link cannot show "Refund asked" where none
-// was.
-func doneMessage(q url.Values, ops []*getpaid.Operation) string {
+// its kind (ops), a resolution only with one an operator resolved, and a
+// decision on an advance only when the payment's history (hist) records
+// it, so a crafted link cannot show "Refund asked", "Operation resolved"
+// or "Advance accepted" where none was.
+func doneMessage(q url.Values, ops []*getpaid.Operation, hist []getpaid.Transition) string {
 	if q.Get("done") == "replay" {
 		return replayDone(q)
 	}
@@ -310,7 +320,11 @@ func doneMessage(q url.Values, ops []*getpaid.Operation) string {
 			return ""
 		}
 	case actResolve:
-		if op == nil {
+		if op == nil || op.ResolvedBy == "" {
+			return ""
+		}
+	case actAcceptAdvance, actRejectAdvance:
+		if !slices.ContainsFunc(hist, func(t getpaid.Transition) bool { return strings.Contains(t.Cause, advanceDecisions[action]) }) {
 			return ""
 		}
 	}

@@ -65,6 +65,10 @@ func TestAdvanceThroughTheConsole(t *testing.T) {
 			if m == nil {
 				t.Fatalf("no confirmation form:\n%s", b.last)
 			}
+			// The confirmation names the money decided on.
+			if !strings.Contains(b.last, tc.advance+" PLN advance held") {
+				t.Errorf("the confirmation of %s does not name the advance of %s PLN:\n%s", tc.action, tc.advance, b.last)
+			}
 			resp := b.do("POST", "/admin/payments/"+p.ID+"/do", url.Values{"csrf": {b.csrf()}, "action": {tc.action}, "key": {m[1]}})
 			if resp.StatusCode != tc.status {
 				t.Fatalf("%s: %d, want %d\n%s", tc.action, resp.StatusCode, tc.status, b.last)

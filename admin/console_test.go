@@ -305,8 +305,13 @@ func TestResolveInDoubt(t *testing.T) {
 		t.Fatalf("confirm resolve: %d\n%s", resp.StatusCode, b.last)
 	}
 	form.Set("key", keyField.FindStringSubmatch(b.last)[1])
-	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form); resp.StatusCode != http.StatusSeeOther {
+	resp = b.do("POST", "/admin/payments/"+p.ID+"/do", form)
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("resolve: %d\n%s", resp.StatusCode, b.last)
+	}
+	b.do("GET", resp.Header.Get("Location"), nil)
+	if !strings.Contains(b.last, "Operation resolved (operation "+op.ID+")") {
+		t.Errorf("the payment's page after the decision has no notice of it:\n%s", b.last)
 	}
 	got, err := e.eng.Operation(context.Background(), op.ID)
 	if err != nil || got.State != getpaid.OpFailed || got.ResolvedBy != "console:alice" || got.Note != "not in the broker's panel" {
@@ -353,7 +358,9 @@ func TestRequireHTTPS(t *testing.T) {
 
 // The notice after an action names only what the console did: a link
 // crafted to show "Refund asked" with an operation that is not this
-// payment's shows nothing.
+// payment's, "Operation resolved" naming one nobody resolved by hand, or
+// "Advance accepted" on a payment whose history has no decision on an
+// advance, shows nothing.
 func TestDoneNoticeNotForged(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, false)
@@ -378,7 +385,11 @@ func TestDoneNoticeNotForged(t *testing.T) {
 		{"done=refund&op=op_made_up", false},
 		{"done=refund", false},                         // a refund always makes an operation
 		{"done=capture&op=" + own.Operation.ID, false}, // not a capture
+		{"done=resolve&op=" + own.Operation.ID, false}, // no operator resolved it
 		{"done=poll", true},
+		// no advance was ever held, accepted or rejected here
+		{"done=accept_advance", false},
+		{"done=reject_advance", false},
 	} {
 		b.do("GET", "/admin/payments/"+p.ID+"?"+tc.query, nil)
 		if got := strings.Contains(b.last, `class="notice"`); got != tc.want {

@@ -188,7 +188,7 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session
 	}
 	data.Actions = actionsFor(p, data.Backend)
 	data.Refundable = p.Money(p.Captured - p.Refunded - p.RefundAsked).Decimal()
-	data.Done = doneMessage(r.URL.Query(), data.Operations)
+	data.Done = doneMessage(r.URL.Query(), data.Operations, data.History)
 	c.render(w, r, http.StatusOK, "payment", data)
 }
 

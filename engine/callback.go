@@ -139,8 +139,11 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				// getpaid asked it to end, and said only "failed" (PayU's
 				// CANCELED names no cause): that is the release or the
 				// cancellation done, before its answer came.
+				// Its history row (and the event's cause) says so too,
+				// as when the answer comes first.
 				u := *obs
 				u.Kind = getpaid.KindReleased
+				m.Cause = u.Cause()
 				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
 			}
 		case !op.State.Final():

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -259,8 +260,9 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 // become discarded, with the operator (by) named in their last error, are
 // never sent, and leave the backlog, whose oldest pending age would
 // otherwise grow for ever. A consumer events still go to is refused (its
-// deliveries are replayed or wait for their retry). It answers how many it
-// discarded; a store without getpaid.DeliveryDiscarder answers
+// deliveries are replayed or wait for their retry), and so is a by longer
+// than MaxName characters (control characters are dropped from it). It
+// answers how many it discarded; a store without getpaid.DeliveryDiscarder answers
 // getpaid.ErrNotSupported.
 func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) {
 	if consumer == "" {
@@ -280,6 +282,11 @@ func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) 
 		}
 		return r
 	}, strings.ToValidUTF8(by, "\uFFFD"))
+	if n := utf8.RuneCountInString(by); n > MaxName {
+		// Kept in every delivery discarded: bounded as an operation's
+		// resolver is.
+		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "by", Reason: fmt.Sprintf("at most %d characters (got %d)", MaxName, n), Err: getpaid.ErrInvalidRequest})
+	}
 	if by == "" {
 		by = "an operator"
 	}

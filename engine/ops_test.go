@@ -815,6 +815,12 @@ func TestReleaseOvertakenByTheBrokersFailure(t *testing.T) {
 			if q.Status != getpaid.StatusCancelled || q.Locked != 0 || q.Captured != 0 {
 				t.Fatalf("after the %s: %s locked %d captured %d, want cancelled with nothing held", tc.op, q.Status, q.Locked, q.Captured)
 			}
+			// Its history (and the event's cause) says what getpaid read
+			// it as, as when the answer comes first: not "failed".
+			hist, err := e.eng.History(ctx, p.ID)
+			if err != nil || len(hist) == 0 || hist[len(hist)-1].Cause != "released (CANCELED)" {
+				t.Fatalf("after the %s: history %+v, %v; want it to end with the cause \"released (CANCELED)\"", tc.op, hist, err)
+			}
 			// Without an operation under way the same fact is what it
 			// says: failed.
 			p2 := start("o-ended-" + tc.op)

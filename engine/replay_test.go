@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -109,6 +110,11 @@ func TestDiscardRemovedConsumer(t *testing.T) {
 	}
 	if _, err := after.eng.Discard(ctx, "", "alice"); !errors.Is(err, getpaid.ErrInvalidRequest) {
 		t.Fatalf("discarding no consumer: %v, want refused", err)
+	}
+	// A name longer than an operation's resolver may be (engine.MaxName)
+	// is refused, as there, and discards nothing.
+	if n, err := after.eng.Discard(ctx, "listener:old", strings.Repeat("a", engine.MaxName+1)); !errors.Is(err, getpaid.ErrInvalidRequest) || n != 0 {
+		t.Fatalf("discarding with a %d-character name: %d, %v; want refused", engine.MaxName+1, n, err)
 	}
 	n, err := after.eng.Discard(ctx, "listener:old", "alice\x00\n")
 	if err != nil || n != 1 {

@@ -165,11 +165,11 @@ type backlogCollector struct {
 
 var (
 	pendingDesc = prometheus.NewDesc("getpaid_outbox_pending_deliveries",
-		"Event deliveries (to listeners and webhooks) not yet acknowledged nor dead.", nil, nil)
+		"Event deliveries (to listeners and webhooks) not yet acknowledged, nor dead or discarded.", nil, nil)
 	oldestDesc = prometheus.NewDesc("getpaid_outbox_oldest_pending_age_seconds",
 		"Age of the oldest pending event delivery; 0 when none is pending.", nil, nil)
 	deadDesc = prometheus.NewDesc("getpaid_outbox_dead_deliveries",
-		"Event deliveries whose retries ran out (dead letters), until they are replayed.", nil, nil)
+		"Event deliveries whose retries ran out (dead letters), until they are replayed or discarded.", nil, nil)
 )
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {

@@ -266,6 +266,9 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				return err
 			}
 			fmt.Fprintf(stdout, "  %s: %s%s", d.Consumer, d.State, afterAttempts(d.Attempts))
+			if d.State == getpaid.DeliveryDiscarded && d.LastError != "" {
+				fmt.Fprintf(stdout, " (%s)", d.LastError) // who discarded it, as list shows
+			}
 			if len(atts) > d.Attempts {
 				// A replay starts the count and the schedule again; the
 				// attempts before it are still listed.

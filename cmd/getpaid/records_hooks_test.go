@@ -234,4 +234,9 @@ func TestEventsDiscard(t *testing.T) {
 	if code, out, _ := runCLI(t, "", "events", "list", "--status", "pending", "--config", path); code != 0 || strings.Contains(out, "old.example") {
 		t.Fatalf("discarded deliveries still listed pending: %d\n%s", code, out)
 	}
+	// show says who discarded it too, as list does.
+	ev := strings.Fields(strings.Split(out, "\n")[1])[0]
+	if code, out, errOut := runCLI(t, "", "events", "show", ev, "--config", path); code != 0 || !strings.Contains(out, "discarded by alice") {
+		t.Fatalf("show %s: %d\n%s%s", ev, code, out, errOut)
+	}
 }
