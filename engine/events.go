@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -260,8 +259,8 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 // become discarded, with the operator (by) named in their last error, are
 // never sent, and leave the backlog, whose oldest pending age would
 // otherwise grow for ever. A consumer events still go to is refused (its
-// deliveries are replayed or wait for their retry), and so is a by longer
-// than MaxName characters (control characters are dropped from it). It
+// deliveries are replayed or wait for their retry), and so is a by that is
+// not text of at most MaxName characters (as a resolver's name). It
 // answers how many it discarded; a store without getpaid.DeliveryDiscarder answers
 // getpaid.ErrNotSupported.
 func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) {
@@ -276,16 +275,10 @@ func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) 
 	if !ok {
 		return 0, fmt.Errorf("engine: discard: the store cannot: %w", getpaid.ErrNotSupported)
 	}
-	by = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(by, "\uFFFD"))
-	if n := utf8.RuneCountInString(by); n > MaxName {
-		// Kept in every delivery discarded: bounded as an operation's
-		// resolver is.
-		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "by", Reason: fmt.Sprintf("at most %d characters (got %d)", MaxName, n), Err: getpaid.ErrInvalidRequest})
+	// Kept in every delivery discarded: checked as an operation's resolver
+	// is (text without control characters, at most MaxName characters).
+	if err := checkText("by", by, MaxName); err != nil {
+		return 0, fmt.Errorf("engine: discard: %w", err)
 	}
 	if by == "" {
 		by = "an operator"

@@ -116,7 +116,10 @@ func TestDiscardRemovedConsumer(t *testing.T) {
 	if n, err := after.eng.Discard(ctx, "listener:old", strings.Repeat("a", engine.MaxName+1)); !errors.Is(err, getpaid.ErrInvalidRequest) || n != 0 {
 		t.Fatalf("discarding with a %d-character name: %d, %v; want refused", engine.MaxName+1, n, err)
 	}
-	n, err := after.eng.Discard(ctx, "listener:old", "alice\x00\n")
+	if _, err := after.eng.Discard(ctx, "listener:old", "alice\x00\n"); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("discarding by a name with control characters: %v, want refused", err)
+	}
+	n, err := after.eng.Discard(ctx, "listener:old", "alice")
 	if err != nil || n != 1 {
 		t.Fatalf("discard: %d, %v; want 1", n, err)
 	}
