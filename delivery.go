@@ -12,8 +12,9 @@ type DeliveryState string
 // Delivery states: pending (not yet acknowledged; retried on a schedule),
 // delivered (the consumer acknowledged it), dead (the schedule ran out; an
 // operator may replay it) and discarded (its consumer was removed from the
-// configuration and an operator retired what it had left: never sent, and
-// counted in no backlog; see DiscardRequest).
+// configuration and an operator retired what it had left: not sent unless
+// its event is replayed to the consumer configured again, and counted in no
+// backlog; see DiscardRequest).
 const (
 	DeliveryPending   DeliveryState = "pending"
 	DeliveryDelivered DeliveryState = "delivered"
