@@ -260,7 +260,8 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 // never sent, and leave the backlog, whose oldest pending age would
 // otherwise grow for ever. A consumer events still go to is refused (its
 // deliveries are replayed or wait for their retry), and so is a by that is
-// not text of at most MaxName characters (as a resolver's name). It
+// not text of at most MaxName characters (as a resolver's name), and one
+// nothing was ever delivered to (a misspelt endpoint). It
 // answers how many it discarded; a store without getpaid.DeliveryDiscarder answers
 // getpaid.ErrNotSupported.
 func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) {
@@ -287,6 +288,15 @@ func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) 
 		Reason: "discarded by " + by + ": no longer in the configuration"})
 	if err != nil {
 		return n, fmt.Errorf("engine: discard: %w", err)
+	}
+	if n == 0 {
+		// Nothing was ever delivered to it: a misspelt endpoint (a
+		// trailing slash) must not read as "done".
+		page, err := e.store.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: consumer, Limit: 1})
+		if err == nil && len(page.Deliveries) == 0 {
+			return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "endpoint",
+				Reason: fmt.Sprintf("no event was ever delivered to %q (is it spelt as it was configured?)", consumer), Err: getpaid.ErrInvalidRequest})
+		}
 	}
 	return n, nil
 }

@@ -123,6 +123,12 @@ func TestDiscardRemovedConsumer(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("discard: %d, %v; want 1", n, err)
 	}
+	if n, err := after.eng.Discard(ctx, "listener:old", "alice"); err != nil || n != 0 {
+		t.Fatalf("discarding again: %d, %v; want 0 (it had deliveries)", n, err)
+	}
+	if _, err := after.eng.Discard(ctx, "listener:olt", "alice"); !errors.Is(err, getpaid.ErrInvalidRequest) {
+		t.Fatalf("discarding a consumer nothing was delivered to (a typo): %v, want refused", err)
+	}
 	page, _ := after.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, Consumer: "listener:old"})
 	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDiscarded || d.LastError != "discarded by alice: no longer in the configuration" {
 		t.Fatalf("old's delivery after the discard: %s %q", d.State, d.LastError)
