@@ -29,26 +29,10 @@ func TestReplayLeavesRemovedConsumersDead(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			// Before: events go to "shop" and "old", and both are down.
-			r := &recorder{}
-			r.fail.Store(1 << 30)
-			before := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast[:1]})
-			before.eng.OnEventNamed("shop", r.listen)
-			before.eng.OnEventNamed("old", r.listen)
-			ctx := context.Background()
-			p, err := before.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, "both deliveries to die", func() bool {
-				page, _ := before.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
-				return len(page.Deliveries) == 2
-			})
-			_ = before.eng.Close()
 			// After a restart without "old": only "shop" is replayed.
+			r, after, p := withoutOld(t)
 			r.fail.Store(0)
-			after := newDummyEnv(t, dummy.Config{}, engine.Config{Store: before.store})
-			after.eng.OnEventNamed("shop", r.listen)
+			ctx := context.Background()
 			n, err := after.eng.Replay(ctx, tc.req("evt_created_"+p.ID))
 			if err != nil || n != 1 {
 				t.Fatalf("replay: %d, %v; want 1 (shop's)", n, err)
@@ -88,23 +72,8 @@ func TestReplayWithoutConsumersRefused(t *testing.T) {
 // go to is refused, and its deliveries are left alone.
 func TestDiscardRemovedConsumer(t *testing.T) {
 	t.Parallel()
-	r := &recorder{}
-	r.fail.Store(1 << 30)
-	before := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast[:1]})
-	before.eng.OnEventNamed("shop", r.listen)
-	before.eng.OnEventNamed("old", r.listen)
+	_, after, p := withoutOld(t)
 	ctx := context.Background()
-	p, err := before.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "both deliveries to die", func() bool {
-		page, _ := before.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
-		return len(page.Deliveries) == 2
-	})
-	_ = before.eng.Close()
-	after := newDummyEnv(t, dummy.Config{}, engine.Config{Store: before.store})
-	after.eng.OnEventNamed("shop", r.listen)
 	if _, err := after.eng.Discard(ctx, "listener:shop", "alice"); !errors.Is(err, getpaid.ErrInvalidRequest) {
 		t.Fatalf("discarding a consumer events still go to: %v, want refused", err)
 	}
@@ -137,4 +106,30 @@ func TestDiscardRemovedConsumer(t *testing.T) {
 	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDead {
 		t.Fatalf("shop's delivery was touched: %s", d.State)
 	}
+}
+
+// withoutOld makes a payment whose events go to listeners "shop" and "old",
+// both down until their deliveries die, then restarts on the same store
+// with "shop" only (still down: r.fail), as after "old" was removed from
+// the configuration.
+func withoutOld(t *testing.T) (r *recorder, after *dummyEnv, p *getpaid.Payment) {
+	t.Helper()
+	r = &recorder{}
+	r.fail.Store(1 << 30)
+	before := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast[:1]})
+	before.eng.OnEventNamed("shop", r.listen)
+	before.eng.OnEventNamed("old", r.listen)
+	ctx := context.Background()
+	p, err := before.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both deliveries to die", func() bool {
+		page, _ := before.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
+		return len(page.Deliveries) == 2
+	})
+	_ = before.eng.Close()
+	after = newDummyEnv(t, dummy.Config{}, engine.Config{Store: before.store})
+	after.eng.OnEventNamed("shop", r.listen)
+	return r, after, p
 }
