@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -191,18 +193,39 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	switch {
 	case err == nil:
 		res.Delivered = true
+	case isGone(err):
+		res.Dead = true
+		res.Attempt.Error = err.Error()
+		d.log.Error("event delivery refused for good (the consumer is gone); remove it from the configuration, or replay when it wants events again",
+			"consumer", c.Delivery.Consumer, "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
 	case c.Delivery.Attempts >= len(d.schedule):
 		res.Dead = true
 		res.Attempt.Error = err.Error()
 		d.log.Error("event delivery gave up; replay it when the consumer is back", "consumer", c.Delivery.Consumer,
 			"event", c.Event.ID, "payment", c.Event.PaymentID, "attempts", c.Delivery.Attempts+1, "err", err)
 	default:
-		res.NextAt = d.e.now().Add(d.schedule[c.Delivery.Attempts])
+		res.NextAt = d.e.now().Add(d.retryWait(c.Delivery.Attempts, err))
 		res.Attempt.Error = err.Error()
 		d.log.Warn("event delivery failed; will retry", "consumer", c.Delivery.Consumer, "event", c.Event.ID,
 			"payment", c.Event.PaymentID, "attempt", c.Delivery.Attempts+1, "next", res.NextAt, "err", err)
 	}
 	d.results <- res
+}
+
+// retryWait is how long after failed attempt number n+1 the next one is
+// due: the schedule's n-th wait, or longer when the consumer's error asks
+// for it (a webhook answer's Retry-After) but never past the schedule's
+// longest wait, plus up to a tenth more as jitter, so deliveries that failed
+// together (an endpoint down for a while) do not all come back together.
+func (d *dispatcher) retryWait(n int, err error) time.Duration {
+	wait := d.schedule[n]
+	if after := retryAfter(err); after > wait {
+		wait = min(after, slices.Max(d.schedule))
+	}
+	if wait >= 10 {
+		wait += rand.N(wait / 10)
+	}
+	return wait
 }
 
 // attempt calls the consumer with a deadline, and does not wait for one that

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -14,6 +15,21 @@ import (
 // Consumer receives outbox events: an in-process listener, or a merchant's
 // webhook endpoint. Every event is delivered to every consumer on its own
 // schedule, at least once: dedupe by Event.ID.
+//
+// A Consumer's error may say more about what to do next, found with
+// errors.As by the methods it has (so a consumer's package needs no import
+// of this one); the webhook package's errors have both:
+//
+//   - Gone() bool: true when the consumer wants no more events (a webhook
+//     endpoint answering 410 Gone). The delivery is dead at once, with no
+//     retries; an operator can replay it.
+//   - RetryAfter() time.Duration: try again no sooner than this (a webhook
+//     answer's Retry-After). The next attempt waits for the longer of this
+//     and the schedule's wait, but never longer than the schedule's longest
+//     wait; it still counts against the schedule.
+//
+// Retries wait up to a tenth longer than that, at random (jitter), so the
+// deliveries an outage failed together do not all come back together.
 type Consumer interface {
 	// Name identifies the consumer's deliveries in the store; it must stay
 	// the same across restarts ("listener:shop", "webhook:https://...").
@@ -22,6 +38,22 @@ type Consumer interface {
 	// panic, a timeout) schedules a retry. status is the HTTP status of a
 	// webhook answer (0 otherwise), kept for operators.
 	Deliver(ctx context.Context, ev getpaid.Event) (status int, err error)
+}
+
+// isGone reports whether err says its consumer wants no more events.
+func isGone(err error) bool {
+	var g interface{ Gone() bool }
+	return errors.As(err, &g) && g.Gone()
+}
+
+// retryAfter is how long err asks to wait before the next attempt (0: no
+// wish).
+func retryAfter(err error) time.Duration {
+	var r interface{ RetryAfter() time.Duration }
+	if errors.As(err, &r) {
+		return max(r.RetryAfter(), 0)
+	}
+	return 0
 }
 
 // EventFilter is an optional Consumer capability: the event types it takes.

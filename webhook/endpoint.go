@@ -148,8 +148,9 @@ func (e *Endpoint) Name() string { return "webhook:" + e.url }
 // EventTypes lists the event types the endpoint takes (none: all).
 func (e *Endpoint) EventTypes() []getpaid.EventType { return slices.Clone(e.events) }
 
-// Deliver POSTs ev, signed. A 2xx answer is a delivery; any other status, a
-// timeout or a refused connection is a failure the engine retries.
+// Deliver POSTs ev, signed. A 2xx answer is a delivery; any other status
+// (a *StatusError), a timeout or a refused connection is a failure the
+// engine retries, but for 410 Gone, and not before a Retry-After.
 func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	body, err := json.Marshal(NewPayload(ev))
 	if err != nil {
@@ -176,7 +177,55 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Errorf("webhook: answered %s", resp.Status)
+		return resp.StatusCode, &StatusError{Status: resp.StatusCode, Text: resp.Status,
+			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
 	}
 	return resp.StatusCode, nil
+}
+
+// StatusError is an endpoint's answer other than 2xx. Its methods tell the
+// engine what the Standard Webhooks specification asks of a sender: 410
+// Gone means the endpoint wants no more webhooks (no retries: the delivery
+// is dead, for an operator to replay), and a Retry-After is the earliest
+// time for the next attempt.
+type StatusError struct {
+	Status int           // the HTTP status
+	Text   string        // the status line's text ("503 Service Unavailable")
+	After  time.Duration // the answer's Retry-After from its arrival; 0 when absent, past or unreadable
+}
+
+func (e *StatusError) Error() string {
+	if e.After > 0 {
+		return fmt.Sprintf("webhook: answered %s (Retry-After %s)", e.Text, e.After)
+	}
+	return "webhook: answered " + e.Text
+}
+
+// Gone reports whether the endpoint answered 410 Gone.
+func (e *StatusError) Gone() bool { return e.Status == http.StatusGone }
+
+// RetryAfter is how long the endpoint asked to wait (0: it did not).
+func (e *StatusError) RetryAfter() time.Duration { return e.After }
+
+// maxRetryAfter bounds a Retry-After that would overflow a Duration; the
+// engine waits no longer than its schedule's longest wait anyway.
+const maxRetryAfter = 365 * 24 * time.Hour
+
+// retryAfter reads a Retry-After value (RFC 9110 section 10.2.3): a number
+// of seconds or an HTTP date, as a wait from now.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	return min(max(t.Sub(now), 0), maxRetryAfter)
 }

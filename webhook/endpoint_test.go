@@ -3,11 +3,13 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -227,5 +229,54 @@ func TestEndpointKeepsConnections(t *testing.T) {
 	defer mu.Unlock()
 	if conns > 2*workers {
 		t.Errorf("%d deliveries opened %d connections; want at most %d", workers*rounds, conns, 2*workers)
+	}
+}
+
+// What an endpoint's failed answer says is passed on to the engine, as the
+// Standard Webhooks specification asks of a sender: 410 Gone means the
+// endpoint wants no more webhooks (the engine stops retrying), and a
+// Retry-After (seconds or an HTTP date; 429 and 503 send it) is when to try
+// again at the earliest.
+func TestEndpointFailureHints(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.URL.Query().Get("retry_after"); v != "" {
+			w.Header().Set("Retry-After", v)
+		}
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		w.WriteHeader(code)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		query string
+		gone  bool
+		after time.Duration
+	}{
+		{"code=410", true, 0},
+		{"code=404", false, 0},
+		{"code=503&retry_after=120", false, 2 * time.Minute},
+		{"code=429&retry_after=" + url.QueryEscape(now.Add(90*time.Second).Format(http.TimeFormat)), false, 90 * time.Second},
+		{"code=503&retry_after=" + url.QueryEscape(now.Add(-time.Hour).Format(http.TimeFormat)), false, 0},
+		{"code=503&retry_after=soon", false, 0},
+		{"code=503&retry_after=-5", false, 0},
+		{"code=500&retry_after=99999999999999999999", false, 0},
+	} {
+		ep, err := webhook.New(webhook.Config{URL: srv.URL + "/?" + tc.query, Secrets: []string{webhook.NewSecret()},
+			Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ep.Deliver(context.Background(), sampleEvent())
+		var hint interface {
+			Gone() bool
+			RetryAfter() time.Duration
+		}
+		if !errors.As(err, &hint) {
+			t.Fatalf("%s: %v says nothing more", tc.query, err)
+		}
+		if hint.Gone() != tc.gone || hint.RetryAfter() != tc.after {
+			t.Errorf("%s: gone %v, retry after %v; want %v, %v", tc.query, hint.Gone(), hint.RetryAfter(), tc.gone, tc.after)
+		}
 	}
 }
