@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,5 +103,23 @@ func TestRetryAfterAndJitter(t *testing.T) {
 				t.Fatalf("next attempt %v after the first ended; want %v to %v", wait, tc.least, tc.most)
 			}
 		})
+	}
+}
+
+// The default retry schedule is the Standard Webhooks specification's
+// example table, which the "about three days" quotes: at once, then
+// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (75 h 35 min), so
+// an endpoint down over a weekend still gets its events.
+func TestDefaultScheduleSpansThreeDays(t *testing.T) {
+	t.Parallel()
+	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour,
+		10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour}
+	got := engine.DefaultSchedule()
+	var total time.Duration
+	for _, d := range got {
+		total += d
+	}
+	if !slices.Equal(got, want) || total != 75*time.Hour+35*time.Minute+5*time.Second {
+		t.Fatalf("DefaultSchedule() = %v (%v in all), want %v", got, total, want)
 	}
 }

@@ -113,11 +113,13 @@ func (l listener) Deliver(ctx context.Context, ev getpaid.Event) (status int, er
 }
 
 // DefaultSchedule is the waits before each retry of a failed delivery (the
-// first attempt is made at once): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and
-// 10 h, eight attempts over about 28 hours; then the delivery is dead.
+// first attempt is made at once): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h,
+// 20 h and 24 h, the Standard Webhooks specification's example: ten
+// attempts over about three days (75 h 35 min), so an endpoint down over a
+// weekend still gets its events; then the delivery is dead.
 func DefaultSchedule() []time.Duration {
 	return []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute,
-		2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+		2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour}
 }
 
 // OnEvent adds a listener, named by its place among the unnamed listeners

@@ -14,7 +14,7 @@ import (
 // A nil listener or consumer, or a listener with no name, is a mistake in
 // the shop's wiring. It was taken: every event then got a delivery that
 // failed (a nil function called, a panic recovered) on the retry schedule
-// for about 28 hours before it died, or went to a consumer called
+// for about three days before it died, or went to a consumer called
 // "listener:". It is refused where it is added: engine.New answers an
 // error, OnEvent, OnEventNamed and AddConsumer panic, as net/http's
 // Handle does for a nil handler.

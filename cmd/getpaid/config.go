@@ -47,7 +47,7 @@ type fileConfig struct {
 	// default); a slower endpoint's attempt fails and is retried.
 	DeliveryTimeout *duration `yaml:"delivery_timeout"`
 	// DeliveryRetries are the waits before each retry of a failed
-	// delivery (default 5s, 5m, 30m, 2h, 5h, 10h, 10h); when they run out
+	// delivery (default 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h); when they run out
 	// the delivery is dead.
 	DeliveryRetries []duration `yaml:"delivery_retries"`
 	// Admin, Metrics and Tracing configure the operator console, /metrics

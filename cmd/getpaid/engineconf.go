@@ -27,7 +27,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	if c.DeliveryRetries != nil {
 		if len(c.DeliveryRetries) == 0 {
-			return cfg, c.settingErr("delivery_retries", fmt.Errorf("want at least one wait (the default is 5s, 5m, 30m, 2h, 5h, 10h, 10h)"))
+			return cfg, c.settingErr("delivery_retries", fmt.Errorf("want at least one wait (the default is 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)"))
 		}
 		for _, d := range c.DeliveryRetries {
 			cfg.RetrySchedule = append(cfg.RetrySchedule, d.Duration)
