@@ -39,17 +39,7 @@ func TestGoneConsumerDeadAtOnce(t *testing.T) {
 		calls.Add(1)
 		return wrapped(hintErr{gone: true})
 	})
-	ctx := context.Background()
-	p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-gone", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dead []*getpaid.Delivery
-	waitFor(t, "the delivery to die", func() bool {
-		page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
-		dead = page.Deliveries
-		return len(dead) == 1
-	})
+	dead := createAndWaitDead(t, e, "o-gone")
 	time.Sleep(5 * fast[0])
 	if dead[0].Attempts != 1 || calls.Load() != 1 {
 		t.Fatalf("dead after %d attempts, %d calls; want 1 (a gone consumer is not retried)", dead[0].Attempts, calls.Load())
@@ -122,4 +112,22 @@ func TestDefaultScheduleSpansThreeDays(t *testing.T) {
 	if !slices.Equal(got, want) || total != 75*time.Hour+35*time.Minute+5*time.Second {
 		t.Fatalf("DefaultSchedule() = %v (%v in all), want %v", got, total, want)
 	}
+}
+
+// createAndWaitDead creates a payment for order (whose created event goes to
+// the env's one listener) and waits for that delivery to be dead.
+func createAndWaitDead(t *testing.T, e *dummyEnv, order string) []*getpaid.Delivery {
+	t.Helper()
+	ctx := context.Background()
+	p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: order, Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dead []*getpaid.Delivery
+	waitFor(t, "the delivery to die", func() bool {
+		page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
+		dead = page.Deliveries
+		return len(dead) == 1
+	})
+	return dead
 }

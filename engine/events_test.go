@@ -96,16 +96,7 @@ func TestDeadDeliveryReplayed(t *testing.T) {
 	e := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: fast[:2]})
 	e.eng.OnEventNamed("shop", r.listen)
 	ctx := context.Background()
-	p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dead []*getpaid.Delivery
-	waitFor(t, "the delivery to die", func() bool {
-		page, _ := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: p.ID, State: getpaid.DeliveryDead})
-		dead = page.Deliveries
-		return len(dead) == 1
-	})
+	dead := createAndWaitDead(t, e, "o")
 	if dead[0].Attempts != 3 || r.calls.Load() != 3 {
 		t.Fatalf("dead after %d attempts (%d calls), want 3", dead[0].Attempts, r.calls.Load())
 	}
