@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,7 +111,10 @@ func parseJWS(v string) (*detachedJWS, error) {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
 		return nil, sigInvalid("JWS header is not a JSON object")
 	}
-	if err := dec.Decode(&h); err != nil || dec.More() {
+	if err := dec.Decode(&h); err != nil {
+		return nil, sigInvalid("JWS header is not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF { // trailing data (More() is false before "]" or "}")
 		return nil, sigInvalid("JWS header is not a JSON object")
 	}
 	sig, err := b64(parts[2])
