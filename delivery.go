@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // DeliveryState is where the delivery of one event to one consumer stands.
@@ -198,13 +199,30 @@ type DeliveryDiscarder interface {
 	DiscardDeliveries(ctx context.Context, r DiscardRequest) (int, error)
 }
 
+// MaxAttemptError is how many bytes of an attempt's error a delivery keeps
+// (Record cuts a longer one between characters and ends it with "…"): a
+// consumer's error may quote anything it was answered, and it is stored,
+// logged and shown with every listing of the delivery.
+const MaxAttemptError = 1000
+
+// clipText is s cut to at most n bytes between characters, with "…" when cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
 // Record applies the outcome of an attempt to d at time now: one attempt
 // more, its status and error kept, and the state and schedule it says. It
 // first makes r's attempt error text every store keeps (a consumer's error
-// may quote anything; see storableText), so a store writes r.Attempt as it
-// is after Record.
+// may quote anything; see storableText) and at most MaxAttemptError bytes
+// long, so a store writes r.Attempt as it is after Record.
 func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
-	r.Attempt.Error = storableText(r.Attempt.Error)
+	r.Attempt.Error = clipText(storableText(r.Attempt.Error), MaxAttemptError)
 	d.Attempts++
 	d.LastStatus, d.LastError, d.UpdatedAt = r.Attempt.Status, r.Attempt.Error, now
 	switch {

@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -139,8 +141,37 @@ func New(cfg Config) (*Endpoint, error) {
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
+	// An endpoint's answer is a status and nothing getpaid reads: its
+	// headers need not be held up to Go's 10 MB, 64 deliveries at once.
+	t.MaxResponseHeaderBytes = maxAnswerHeader
 	return t
 }
+
+// maxAnswerHeader bounds an endpoint's status line and headers (NewTransport).
+const maxAnswerHeader = 64 << 10
+
+// maxAnswerText bounds what of an endpoint's own words (its status line's
+// reason phrase, a transport error quoting its malformed answer) an
+// attempt's error keeps: each attempt's error is logged, stored and shown.
+const maxAnswerText = 200
+
+// clip is s cut to at most n bytes between characters, with "…" when cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// clippedError is an error whose text is clipped (see maxAnswerText); it
+// still unwraps to the error it clips.
+type clippedError struct{ err error }
+
+func (e clippedError) Error() string { return clip(e.err.Error(), maxAnswerText) }
+func (e clippedError) Unwrap() error { return e.err }
 
 // Name is the endpoint's consumer name: "webhook:" and its URL.
 func (e *Endpoint) Name() string { return "webhook:" + e.url }
@@ -172,12 +203,12 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is the consumer's name already
 		}
-		return 0, fmt.Errorf("webhook: %w", err)
+		return 0, fmt.Errorf("webhook: %w", clippedError{err})
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, &StatusError{Status: resp.StatusCode, Text: resp.Status,
+		return resp.StatusCode, &StatusError{Status: resp.StatusCode, Text: clip(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
 	}
 	return resp.StatusCode, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -74,7 +75,8 @@ func ParseBody(body []byte) (*getpaid.Observation, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, bad("body is not the callback JSON: %v", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
+		// More() is no end check: it is false before a "]" or "}".
 		return nil, bad("trailing data after the JSON object")
 	}
 	switch {

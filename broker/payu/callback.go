@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -131,7 +132,8 @@ func ParseNotification(body []byte) (*getpaid.Observation, error) {
 	if err := dec.Decode(&n); err != nil {
 		return nil, fmt.Errorf("payu: %w: %v", getpaid.ErrMalformedCallback, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
+		// More() is no end check: it is false before a "]" or "}".
 		return nil, fmt.Errorf("payu: %w: trailing data after JSON", getpaid.ErrMalformedCallback)
 	}
 	switch {

@@ -89,6 +89,8 @@ func TestParseCallbackRefused(t *testing.T) {
 		{"SHA-1", signed(t, good, "SHA-1", HeaderSignature), getpaid.ErrSignatureInvalid},
 		{"malformed JSON", signed(t, `{"order":`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
 		{"trailing data", signed(t, good+"{}", "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"trailing brace", signed(t, good+"}", "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
+		{"trailing bracket and text", signed(t, good+"]garbage", "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
 		{"no status", signed(t, `{"order":{"orderId":"O1","totalAmount":"1","currencyCode":"PLN"}}`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
 		{"neither order nor refund", signed(t, `{"foo":1}`, "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},
 		{"unknown status", signed(t, orderBody("PAID", "1000", "PLN"), "SHA-256", HeaderSignature), getpaid.ErrMalformedCallback},

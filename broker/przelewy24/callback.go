@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -66,7 +67,8 @@ func decodeFields(req *getpaid.CallbackRequest) (fields, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("przelewy24: %w: json: %v", getpaid.ErrMalformedCallback, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
+		// More() is no end check: it is false before a "]" or "}".
 		return nil, fmt.Errorf("przelewy24: %w: trailing data after JSON", getpaid.ErrMalformedCallback)
 	}
 	f := make(fields, len(m))

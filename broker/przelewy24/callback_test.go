@@ -103,6 +103,8 @@ func TestParseCallback(t *testing.T) {
 		{"empty body", callback("application/json", ""), nil, getpaid.ErrMalformedCallback},
 		{"malformed json", callback("application/json", `{"merchantId":`), nil, getpaid.ErrMalformedCallback},
 		{"trailing data", callback("application/json", notificationJSON(good, goodSign)+"{}"), nil, getpaid.ErrMalformedCallback},
+		{"trailing brace", callback("application/json", notificationJSON(good, goodSign)+"}"), nil, getpaid.ErrMalformedCallback},
+		{"trailing bracket and text", callback("application/json", notificationJSON(good, goodSign)+"]garbage"), nil, getpaid.ErrMalformedCallback},
 		{"no sign", callback("application/json", `{"merchantId":11111}`), nil, getpaid.ErrMalformedCallback},
 		{"missing statement", callback("application/json", strings.Replace(notificationJSON(good, goodSign), `"statement":"p24-A1-B2-C3",`, "", 1)), nil, getpaid.ErrMalformedCallback},
 		{"float amount", callback("application/json", strings.Replace(notificationJSON(good, goodSign), `"amount":1000`, `"amount":10.00`, 1)), nil, getpaid.ErrMalformedCallback},

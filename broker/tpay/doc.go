@@ -34,7 +34,10 @@
 // two hours; a verification failure with certificates older than a minute
 // fetches them again once (Tpay rotating its certificate). Certificates that
 // cannot be fetched are a retryable broker error: Tpay sends the
-// notification again. The acknowledgement is the body TRUE.
+// notification again; but an x5u that never served a certificate and
+// answers 4xx, or something that is not one, is a bad signature (the
+// sender's choice, counted against its address as any forgery is). The
+// acknowledgement is the body TRUE.
 //
 // Mapping (internal/tpaynotify): TRUE or PAID -> captured (tr_paid below
 // tr_amount: partially_paid, cumulative); FALSE -> failed, or, when Tpay

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,10 +132,25 @@ func TestJWSRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want ErrSignatureInvalid: %s", tt.name, err, tt.want)
 		}
 	}
-	_, err := b.ParseCallback(context.Background(), sign("own", sim.URL()+"/x509/missing.pem"))
-	var be *getpaid.BrokerError
-	if !errors.As(err, &be) || !be.Retryable || errors.Is(err, getpaid.ErrSignatureInvalid) {
-		t.Fatalf("certificate not found: %v, want a retryable broker error", err)
+	// An x5u the sender chose that serves no certificate (404) is no
+	// signature: refused as one, so that the sender's address is counted
+	// and slowed down like any forger's, not answered 503 (retry) without
+	// end, each try making getpaid fetch another URL from Tpay's host.
+	for i := range 3 {
+		_, err := b.ParseCallback(context.Background(), sign("own", sim.URL()+"/x509/missing-"+strconv.Itoa(i)+".pem"))
+		var be *getpaid.BrokerError
+		if !errors.Is(err, getpaid.ErrSignatureInvalid) || errors.As(err, &be) || !strings.Contains(err.Error(), "serves no certificate") {
+			t.Fatalf("certificate not found: %v, want ErrSignatureInvalid: serves no certificate", err)
+		}
+	}
+	// A JSON notification (no md5sum to check first) is refused the same way.
+	jsonReq, err := sim.SignWith(&getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Body: []byte(`{"type":"tokenization"}`)},
+		func() *rsa.PrivateKey { own, _ := pkis(t); return own.Key }(), sim.URL()+"/x509/missing-json.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ParseCallback(context.Background(), jsonReq); !errors.Is(err, getpaid.ErrSignatureInvalid) {
+		t.Fatalf("JSON notification with an x5u serving nothing: %v, want ErrSignatureInvalid", err)
 	}
 	// The genuine notification still verifies.
 	if _, err := b.ParseCallback(context.Background(), req); err != nil {

@@ -10,7 +10,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,7 +112,10 @@ func parseJWS(v string) (*detachedJWS, error) {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
 		return nil, sigInvalid("JWS header is not a JSON object")
 	}
-	if err := dec.Decode(&h); err != nil || dec.More() {
+	if err := dec.Decode(&h); err != nil {
+		return nil, sigInvalid("JWS header is not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF { // trailing data (More() is false before "]" or "}")
 		return nil, sigInvalid("JWS header is not a JSON object")
 	}
 	sig, err := b64(parts[2])
@@ -163,6 +168,13 @@ func (v *JWSVerifier) Verify(ctx context.Context, header string, body []byte) er
 	for attempt := 0; ; attempt++ {
 		leaf, leafAge, err := v.certs.get(ctx, v, j.header.X5U, attempt > 0)
 		if err != nil {
+			if errors.As(err, new(*noCertError)) && !v.certs.has(j.header.X5U) {
+				// x5u is the sender's choice: one that never served a
+				// certificate signs nothing. Answering 5xx (retry) would
+				// let anyone make getpaid fetch URL after URL from the
+				// prefix's host, never counted as a forger.
+				return sigInvalid("certificate URL %q serves no certificate: %v", j.header.X5U, err)
+			}
 			return err
 		}
 		root, rootAge, err := v.certs.get(ctx, v, rootURL, attempt > 0)
@@ -273,6 +285,22 @@ func (c *certCache) get(ctx context.Context, v *JWSVerifier, u string, refresh b
 	}
 }
 
+// has reports whether a certificate fetched from u is held.
+func (c *certCache) has(u string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[u]
+	return e != nil && e.cert != nil
+}
+
+// noCertError is a fetch answered, but not with a certificate: a 4xx
+// (other than 408 and 429), or a 200 without a PEM certificate. It is a
+// retryable *getpaid.BrokerError (Tpay's own certificate may be missing for
+// a moment), unless the URL is one no certificate ever came from (Verify).
+type noCertError struct{ *getpaid.BrokerError }
+
+func (e *noCertError) Unwrap() error { return e.BrokerError }
+
 // maxCerts bounds the cache: Tpay uses two certificates (the signing one and
 // its root); x5u values are the sender's to choose.
 const maxCerts = 16
@@ -310,15 +338,19 @@ func (v *JWSVerifier) fetchCert(ctx context.Context, u string) (*x509.Certificat
 		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Status: resp.StatusCode, Err: fmt.Errorf("%s: %w", u, err)}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Status: resp.StatusCode, Err: fmt.Errorf("%s answered %s", u, resp.Status)}
+		be := &getpaid.BrokerError{Op: op, Retryable: true, Status: resp.StatusCode, Err: fmt.Errorf("%s answered %s", u, resp.Status)}
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+			return nil, &noCertError{be}
+		}
+		return nil, be
 	}
 	block, _ := pem.Decode(buf.Bytes())
 	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s holds no PEM certificate", u)}
+		return nil, &noCertError{&getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s holds no PEM certificate", u)}}
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s: %w", u, err)}
+		return nil, &noCertError{&getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("%s: %w", u, err)}}
 	}
 	return cert, nil
 }

@@ -52,6 +52,7 @@ func TestParseJWS(t *testing.T) {
 	for _, bad := range []string{
 		"", "   ", "a.b", "a.b.c.d", "..c2ln", good[:20] + "..", "!!!..c2ln", "eyJhIjoxfQ..", "bnVsbA..c2ln",
 		"W10..c2ln", "eyJhbGciOiJSUzI1NiJ9e30..c2ln", "eyJhbGciOiJSUzI1NiJ9..!!",
+		"eyJhbGciOiJSUzI1NiJ9fQ..c2ln", "eyJhbGciOiJSUzI1NiJ9XXg..c2ln", // {"alg":"RS256"}} and {"alg":"RS256"}]x: trailing data
 	} {
 		if _, err := parseJWS(bad); !errors.Is(err, getpaid.ErrSignatureInvalid) {
 			t.Errorf("parseJWS(%q) = %v, want ErrSignatureInvalid", bad, err)
