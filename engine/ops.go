@@ -138,6 +138,19 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			return res, err
 		}
 	}
+	var busy *busyError
+	if errors.As(err, &busy) {
+		if blocker, berr := e.store.Operation(ctx, busy.op); berr == nil {
+			// Name the operation in the way, and whether it waits for
+			// the broker's answer or (in doubt) for the reconciler or an
+			// operator: "in progress" alone told the shop neither.
+			why := getpaid.ErrOperationInProgress
+			if blocker.State == getpaid.OpUnknown {
+				why = getpaid.ErrOperationInDoubt
+			}
+			return nil, &getpaid.OperationError{Op: blocker, Err: fmt.Errorf("%s %s: %w (another operation of the payment, %s, has not ended)", op, p.ID, why, blocker.ID)}
+		}
+	}
 	if err != nil {
 		if kind == getpaid.OpRelease || kind == getpaid.OpCancel { // they take no amount
 			return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
@@ -230,7 +243,7 @@ func supports(b getpaid.Broker, kind getpaid.OperationKind) bool {
 func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 	busy := func() error {
 		if p.ActiveOp != "" {
-			return fmt.Errorf("%w: %s is at the broker", getpaid.ErrOperationInProgress, p.ActiveOp)
+			return &busyError{op: p.ActiveOp}
 		}
 		return nil
 	}
@@ -287,6 +300,15 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 	p.ActiveOp = op.ID
 	return true, nil
 }
+
+// busyError refuses an operation while another of the payment (op) is at
+// the broker or in doubt: captures, releases and cancels go one at a time.
+type busyError struct{ op string }
+
+func (e *busyError) Error() string {
+	return fmt.Sprintf("%v: %s is at the broker", getpaid.ErrOperationInProgress, e.op)
+}
+func (e *busyError) Unwrap() error { return getpaid.ErrOperationInProgress }
 
 // callBroker asks the payment's broker for the operation.
 func callBroker(ctx context.Context, b getpaid.Broker, p *getpaid.Payment, op *getpaid.Operation) (*getpaid.Observation, error) {
