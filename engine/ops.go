@@ -572,11 +572,28 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 			if o.Kind == getpaid.KindRefunded && o.EventID == "" {
 				o.EventID = op.ID // deduplicated by the operation's key anyway
 			}
+			// A refund the broker reports done for another amount than
+			// asked: the broker's amount is what went back, and this
+			// operation's reservation (its amount) ends with it, no more
+			// (another refund's stays) and no less (nothing is left
+			// reserved for a refund no longer at the broker).
+			other := op.Kind == getpaid.OpRefund && state == getpaid.OpSucceeded &&
+				o.Kind == getpaid.KindRefunded && !o.Unrequested && o.Amount != op.Amount
+			if other {
+				o.Unrequested = true // counted, leaving the reservations as they are
+			}
 			c, err := getpaid.Apply(q, &o)
 			if err != nil {
 				return false, err
 			}
 			changed = c
+			if other {
+				c, err := getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: o.BrokerStatus})
+				if err != nil {
+					return false, err
+				}
+				changed = changed || c
+			}
 		}
 		if state.Final() && q.ActiveOp == op.ID {
 			q.ActiveOp = ""
