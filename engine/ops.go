@@ -475,7 +475,7 @@ func (e *endedError) Error() string {
 // broker contradicts): money the broker moved is recorded.
 func (e *Engine) endedBefore(ctx context.Context, b getpaid.Backend, id string, ended *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation) (*getpaid.ActionResult, error) {
 	if obs != nil && e.recordAfterEnd(ctx, ended, state, obs) {
-		m := e.finishing(b, ended, state, obs, "", "")
+		m := e.finishing(b, ended, state, lateRefund(obs), "", "")
 		m.Operation = nil
 		up, err := e.mutate(ctx, id, m)
 		if err == nil {
@@ -511,6 +511,19 @@ func (e *Engine) recordAfterEnd(ctx context.Context, ended *getpaid.Operation, s
 		e.log.ErrorContext(ctx, "the broker says an operation recorded as succeeded was not done; nothing changed: an operator should check it", kv...)
 	}
 	return false
+}
+
+// lateRefund is the broker's fact about an operation that ended failed
+// before it came: a refund done is counted, but the operation gave its
+// reservation back when it failed, so the fact leaves the reservations as
+// they are (others' are still reserved for refunds at the broker).
+func lateRefund(obs *getpaid.Observation) *getpaid.Observation {
+	if obs.Kind != getpaid.KindRefunded {
+		return obs
+	}
+	u := *obs
+	u.Unrequested = true
+	return &u
 }
 
 // finishing is the mutation that moves op to state with what it does to the

@@ -11,12 +11,20 @@ import (
 
 // otherAmountRefunder is a broker that reports a refund of another amount
 // than asked (by delta minor units).
+// With gate set, Refund says it entered and waits for the gate to open
+// before the refund is made.
 type otherAmountRefunder struct {
 	*dummy.Broker
-	delta int64
+	delta   int64
+	entered chan struct{}
+	gate    chan struct{}
 }
 
 func (b otherAmountRefunder) Refund(ctx context.Context, r *getpaid.RefundRequest) (*getpaid.Observation, error) {
+	if b.gate != nil {
+		close(b.entered)
+		<-b.gate
+	}
 	o, err := b.Broker.Refund(ctx, r)
 	if err == nil && o != nil && o.Kind == getpaid.KindRefunded {
 		o.Amount.Minor += b.delta
@@ -76,5 +84,51 @@ func TestRefundDoneForAnotherAmount(t *testing.T) {
 					q.Refunded, q.RefundAsked, q.Status, tc.refunded, tc.asked, tc.status)
 			}
 		})
+	}
+}
+
+// A refund an operator resolved as failed while its broker call was still
+// under way gave its reservation back; the broker's answer then said it was
+// done, which is recorded (the money went back), but it gave back its amount
+// of the reservations again: another refund's, still in doubt at the
+// broker, so a later refund could ask for more than was captured. The late
+// fact now counts the money and leaves the reservations as they are.
+func TestRefundDoneAfterResolvedFailed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ob := &otherAmountRefunder{}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker {
+		ob.Broker = d
+		return ob
+	})
+	p := e.pay("o", "100.00", "paid", getpaid.StatusPaid)
+	_ = e.d.SetFault(dummy.FaultTimeoutBefore)
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "doubt"}); err == nil {
+		t.Fatal("refund in doubt: no error")
+	}
+	_ = e.d.SetFault(dummy.FaultNone)
+	ob.entered, ob.gate = make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "late"})
+		done <- err
+	}()
+	<-ob.entered
+	page, err := e.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID, IdempotencyKey: "late"})
+	if err != nil || len(page.Operations) != 1 {
+		t.Fatalf("the late refund's operation: %+v, %v", page, err)
+	}
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: page.Operations[0].ID, As: getpaid.OpFailed, Note: "not in the panel", By: "t"}); err != nil {
+		t.Fatalf("resolve as failed: %v", err)
+	}
+	close(ob.gate)
+	<-done
+	q, err := e.eng.Payment(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Refunded != 3000 || q.RefundAsked != 3000 || q.Status != getpaid.StatusRefundStarted {
+		t.Fatalf("after the late refund's answer: refunded %d, reserved %d, %s; want 3000, 3000 (the refund in doubt), refund_started",
+			q.Refunded, q.RefundAsked, q.Status)
 	}
 }
