@@ -42,7 +42,9 @@ var (
 	// ErrOperationInProgress is a money operation whose broker call has not
 	// answered yet; ErrOperationInDoubt one whose answer was lost (the
 	// reconciler or an operator resolves it); ErrOperationFailed one the
-	// broker refused. An *OperationError carries the operation.
+	// broker refused. An *OperationError carries the operation: the
+	// request's own, or the payment's capture, release or cancel that has
+	// not ended and keeps this one from starting.
 	ErrOperationInProgress = errors.New("operation in progress")
 	ErrOperationInDoubt    = errors.New("operation in doubt: the broker's answer was lost; it is being reconciled")
 	ErrOperationFailed     = errors.New("operation failed")

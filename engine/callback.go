@@ -154,6 +154,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return getpaid.OutcomeDuplicate
 		case !e.recordAfterEnd(ctx, op, outcome(op, obs), obs):
 			return getpaid.OutcomeNoChange
+		default:
+			late := lateRefund(obs)
+			m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, late) }
 		}
 		return ""
 	}

@@ -138,6 +138,19 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			return res, err
 		}
 	}
+	var busy *busyError
+	if errors.As(err, &busy) {
+		if blocker, berr := e.store.Operation(ctx, busy.op); berr == nil {
+			// Name the operation in the way, and whether it waits for
+			// the broker's answer or (in doubt) for the reconciler or an
+			// operator: "in progress" alone told the shop neither.
+			why := getpaid.ErrOperationInProgress
+			if blocker.State == getpaid.OpUnknown {
+				why = getpaid.ErrOperationInDoubt
+			}
+			return nil, &getpaid.OperationError{Op: blocker, Err: fmt.Errorf("%s %s: %w (another operation of the payment, %s, has not ended)", op, p.ID, why, blocker.ID)}
+		}
+	}
 	if err != nil {
 		if kind == getpaid.OpRelease || kind == getpaid.OpCancel { // they take no amount
 			return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
@@ -230,7 +243,7 @@ func supports(b getpaid.Broker, kind getpaid.OperationKind) bool {
 func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 	busy := func() error {
 		if p.ActiveOp != "" {
-			return fmt.Errorf("%w: %s is at the broker", getpaid.ErrOperationInProgress, p.ActiveOp)
+			return &busyError{op: p.ActiveOp}
 		}
 		return nil
 	}
@@ -287,6 +300,15 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 	p.ActiveOp = op.ID
 	return true, nil
 }
+
+// busyError refuses an operation while another of the payment (op) is at
+// the broker or in doubt: captures, releases and cancels go one at a time.
+type busyError struct{ op string }
+
+func (e *busyError) Error() string {
+	return fmt.Sprintf("%v: %s is at the broker", getpaid.ErrOperationInProgress, e.op)
+}
+func (e *busyError) Unwrap() error { return getpaid.ErrOperationInProgress }
 
 // callBroker asks the payment's broker for the operation.
 func callBroker(ctx context.Context, b getpaid.Broker, p *getpaid.Payment, op *getpaid.Operation) (*getpaid.Observation, error) {
@@ -453,7 +475,7 @@ func (e *endedError) Error() string {
 // broker contradicts): money the broker moved is recorded.
 func (e *Engine) endedBefore(ctx context.Context, b getpaid.Backend, id string, ended *getpaid.Operation, state getpaid.OperationState, obs *getpaid.Observation) (*getpaid.ActionResult, error) {
 	if obs != nil && e.recordAfterEnd(ctx, ended, state, obs) {
-		m := e.finishing(b, ended, state, obs, "", "")
+		m := e.finishing(b, ended, state, lateRefund(obs), "", "")
 		m.Operation = nil
 		up, err := e.mutate(ctx, id, m)
 		if err == nil {
@@ -489,6 +511,19 @@ func (e *Engine) recordAfterEnd(ctx context.Context, ended *getpaid.Operation, s
 		e.log.ErrorContext(ctx, "the broker says an operation recorded as succeeded was not done; nothing changed: an operator should check it", kv...)
 	}
 	return false
+}
+
+// lateRefund is the broker's fact about an operation that ended failed
+// before it came: a refund done is counted, but the operation gave its
+// reservation back when it failed, so the fact leaves the reservations as
+// they are (others' are still reserved for refunds at the broker).
+func lateRefund(obs *getpaid.Observation) *getpaid.Observation {
+	if obs.Kind != getpaid.KindRefunded {
+		return obs
+	}
+	u := *obs
+	u.Unrequested = true
+	return &u
 }
 
 // finishing is the mutation that moves op to state with what it does to the
@@ -550,11 +585,28 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 			if o.Kind == getpaid.KindRefunded && o.EventID == "" {
 				o.EventID = op.ID // deduplicated by the operation's key anyway
 			}
+			// A refund the broker reports done for another amount than
+			// asked: the broker's amount is what went back, and this
+			// operation's reservation (its amount) ends with it, no more
+			// (another refund's stays) and no less (nothing is left
+			// reserved for a refund no longer at the broker).
+			other := op.Kind == getpaid.OpRefund && state == getpaid.OpSucceeded &&
+				o.Kind == getpaid.KindRefunded && !o.Unrequested && o.Amount != op.Amount
+			if other {
+				o.Unrequested = true // counted, leaving the reservations as they are
+			}
 			c, err := getpaid.Apply(q, &o)
 			if err != nil {
 				return false, err
 			}
 			changed = c
+			if other {
+				c, err := getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: o.BrokerStatus})
+				if err != nil {
+					return false, err
+				}
+				changed = changed || c
+			}
 		}
 		if state.Final() && q.ActiveOp == op.ID {
 			q.ActiveOp = ""

@@ -279,12 +279,16 @@ func TestCaptureRelease(t *testing.T) {
 		wg.Go(func() { _, errs[1] = e.eng.Release(ctx, getpaid.ActionRequest{PaymentID: p.ID}) })
 		wg.Wait()
 		doubt, refused := 0, 0
-		for _, err := range errs {
+		for i, err := range errs {
+			kind := []getpaid.OperationKind{getpaid.OpCapture, getpaid.OpRelease}[i]
+			var oe *getpaid.OperationError
 			switch {
+			case !errors.As(err, &oe):
+				t.Errorf("unexpected: %v", err)
+			case oe.Op.Kind != kind && (errors.Is(err, getpaid.ErrOperationInProgress) || errors.Is(err, getpaid.ErrOperationInDoubt)):
+				refused++ // naming the other one, in flight or already in doubt
 			case errors.Is(err, getpaid.ErrOperationInDoubt):
 				doubt++
-			case errors.Is(err, getpaid.ErrOperationInProgress):
-				refused++
 			default:
 				t.Errorf("unexpected: %v", err)
 			}
