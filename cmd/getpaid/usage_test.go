@@ -130,3 +130,24 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// getpaid --help names every subcommand of events and operations that
+// their own --help names: the overview is where a newcomer looks first.
+func TestUsageListsSubcommands(t *testing.T) {
+	t.Parallel()
+	_, top, _ := runCLI(t, "", "--help")
+	for _, tt := range []struct{ cmd, subs string }{
+		{"events", "list|show|replay|discard"},
+		{"operations", "list|show|resolve"},
+	} {
+		_, own, _ := runCLI(t, "", tt.cmd, "--help")
+		for _, sub := range strings.Split(tt.subs, "|") {
+			if !strings.Contains(own, sub) {
+				t.Fatalf("getpaid %s --help does not name %s:\n%s", tt.cmd, sub, own)
+			}
+		}
+		if want := "getpaid " + tt.cmd + " " + tt.subs + " "; !strings.Contains(top, want) {
+			t.Errorf("getpaid --help lacks %q:\n%s", want, top)
+		}
+	}
+}
