@@ -151,3 +151,22 @@ func TestUsageListsSubcommands(t *testing.T) {
 		}
 	}
 }
+
+// serve's "webhook endpoint" log line says which events an endpoint gets:
+// one without events: gets all of them, which "[]" read as none.
+func TestWebhookEventsLogged(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		events []string
+		want   string
+	}{
+		{nil, "all"},
+		{[]string{"payment.status_changed"}, "payment.status_changed"},
+		{[]string{"payment.created", "payment.status_changed"}, "payment.created,payment.status_changed"},
+	}
+	for _, tt := range tests {
+		if got := (webhookConfig{Events: tt.events}).eventsLogged(); got != tt.want {
+			t.Errorf("events %q: logged %q, want %q", tt.events, got, tt.want)
+		}
+	}
+}
