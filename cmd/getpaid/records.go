@@ -251,8 +251,8 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return notFound(err, "event", id, srv)
 		}
-		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s -> %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
-			ev.PaymentID, ev.OrderID, ev.Backend, ev.From, ev.To, ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
+		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
+			ev.PaymentID, ev.OrderID, ev.Backend, eventChange(*ev), ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
 		if ev.Cause != "" {
 			fmt.Fprintf(stdout, "  cause: %q\n", ev.Cause) // quoted: part of it is the broker's words
 		}
@@ -401,6 +401,18 @@ func notFound(err error, what, id string, srv *server) error {
 		return fmt.Errorf("%s %s: %w in the database %s names", what, id, getpaid.ErrNotFound, srv.cfg.source)
 	}
 	return err
+}
+
+// eventChange says what an event did to its payment's status: "from -> to",
+// "created, new" (a creation has no from) or "amounts changed, still to".
+func eventChange(ev getpaid.Event) string {
+	switch {
+	case ev.From == "":
+		return "created, " + string(ev.To)
+	case ev.Type == getpaid.EventAmountsChanged:
+		return "amounts changed, still " + string(ev.To)
+	}
+	return string(ev.From) + " -> " + string(ev.To)
 }
 
 // afterAttempts says how many attempts a delivery's state came after.

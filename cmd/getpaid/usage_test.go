@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // Every command answers --help on standard output with exit status 0,
@@ -167,6 +169,25 @@ func TestWebhookEventsLogged(t *testing.T) {
 	for _, tt := range tests {
 		if got := (webhookConfig{Events: tt.events}).eventsLogged(); got != tt.want {
 			t.Errorf("events %q: logged %q, want %q", tt.events, got, tt.want)
+		}
+	}
+}
+
+// events show says what an event did: a creation has no from (it printed
+// ":  -> new"), money moving keeps the status.
+func TestEventChangeShown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ev   getpaid.Event
+		want string
+	}{
+		{getpaid.Event{Type: getpaid.EventPaymentCreated, To: getpaid.StatusNew}, "created, new"},
+		{getpaid.Event{Type: getpaid.EventStatusChanged, From: getpaid.StatusPrepared, To: getpaid.StatusPaid}, "prepared -> paid"},
+		{getpaid.Event{Type: getpaid.EventAmountsChanged, From: getpaid.StatusPartiallyRefunded, To: getpaid.StatusPartiallyRefunded}, "amounts changed, still partially_refunded"},
+	}
+	for _, tt := range tests {
+		if got := eventChange(tt.ev); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.ev.Type, got, tt.want)
 		}
 	}
 }
