@@ -435,6 +435,9 @@ func refusedEndpoint(err error, verb string, srv *server, endpoint string) error
 			reason = strings.ReplaceAll(reason, "webhook:"+u, u)
 		}
 	}
+	if fe.Field == "by" {
+		reason = "--by: " + reason // the endpoint goes without saying
+	}
 	return fmt.Errorf("events %s: %s", verb, reason)
 }
 

@@ -257,6 +257,8 @@ func TestEventsRefusalsNameTheURL(t *testing.T) {
 			`getpaid: events discard: events still go to "https://shop.example/hook": remove it from the configuration first (its dead deliveries can be replayed)`},
 		{[]string{"discard", "--endpoint", "https://old.example/hook/"},
 			`getpaid: events discard: no event was ever delivered to "https://old.example/hook/" (is it spelt as it was configured?)`},
+		{[]string{"discard", "--endpoint", "https://old.example/hook", "--by", "al\tice"},
+			`getpaid: events discard: --by: control character U+0009 at byte 2`},
 		{[]string{"replay", "--dead", "--endpoint", "https://typo.example/hook"},
 			`getpaid: events replay: events are not delivered to "https://typo.example/hook" (they are to: https://shop.example/hook)`},
 	}
