@@ -86,6 +86,15 @@ type webhookConfig struct {
 	Events []string `yaml:"events"`
 }
 
+// eventsLogged is what serve logs of the events an endpoint gets: "all"
+// when the config names none (an empty list would read as none).
+func (w webhookConfig) eventsLogged() string {
+	if len(w.Events) == 0 {
+		return "all"
+	}
+	return strings.Join(w.Events, ",")
+}
+
 // duration is a time.Duration written as "90s", "24h" or "0".
 type duration struct{ time.Duration }
 

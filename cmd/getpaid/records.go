@@ -206,7 +206,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "discard":
 		n, err := srv.engine.Discard(ctx, cons, *by)
 		if err != nil {
-			return err
+			return refusedEndpoint(err, verb, srv, *endpoint)
 		}
 		what := fmt.Sprintf("%d deliveries", n)
 		if n == 1 {
@@ -251,8 +251,8 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return notFound(err, "event", id, srv)
 		}
-		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s -> %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
-			ev.PaymentID, ev.OrderID, ev.Backend, ev.From, ev.To, ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
+		fmt.Fprintf(stdout, "%s %s payment %s (order %s, %s): %s, %s captured %s refunded %s, at %s\n", ev.ID, ev.Type,
+			ev.PaymentID, ev.OrderID, ev.Backend, eventChange(*ev), ev.Amount, ev.Captured.Decimal(), ev.Refunded.Decimal(), ev.At.Format(time.RFC3339))
 		if ev.Cause != "" {
 			fmt.Fprintf(stdout, "  cause: %q\n", ev.Cause) // quoted: part of it is the broker's words
 		}
@@ -283,7 +283,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "replay":
 		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Waiting: *waiting, Consumer: cons})
 		if err != nil {
-			return notFound(err, "event", id, srv)
+			return refusedEndpoint(notFound(err, "event", id, srv), verb, srv, *endpoint)
 		}
 		if n == 0 {
 			fmt.Fprintf(stdout, "0 deliveries due again: %s\n", replayedNothing(ctx, srv, id, *dead, *waiting, cons))
@@ -401,6 +401,44 @@ func notFound(err error, what, id string, srv *server) error {
 		return fmt.Errorf("%s %s: %w in the database %s names", what, id, getpaid.ErrNotFound, srv.cfg.source)
 	}
 	return err
+}
+
+// eventChange says what an event did to its payment's status: "from -> to",
+// "created, new" (a creation has no from) or "amounts changed, still to".
+func eventChange(ev getpaid.Event) string {
+	switch {
+	case ev.From == "":
+		return "created, " + string(ev.To)
+	case ev.Type == getpaid.EventAmountsChanged:
+		return "amounts changed, still " + string(ev.To)
+	}
+	return string(ev.From) + " -> " + string(ev.To)
+}
+
+// refusedEndpoint says why the engine refused an events command, in the
+// operator's words: the reason alone (without the engine's layers), with
+// the endpoints named by their URLs, as the config and --endpoint name
+// them, not by their consumer names ("webhook:URL"). Other errors are
+// returned as they are.
+func refusedEndpoint(err error, verb string, srv *server, endpoint string) error {
+	var fe *getpaid.FieldError
+	if !errors.As(err, &fe) || !errors.Is(err, getpaid.ErrInvalidRequest) {
+		return err
+	}
+	urls := []string{endpoint}
+	for _, w := range srv.webhooks {
+		urls = append(urls, w.URL)
+	}
+	reason := fe.Reason
+	for _, u := range urls {
+		if u != "" {
+			reason = strings.ReplaceAll(reason, "webhook:"+u, u)
+		}
+	}
+	if fe.Field == "by" {
+		reason = "--by: " + reason // the endpoint goes without saying
+	}
+	return fmt.Errorf("events %s: %s", verb, reason)
 }
 
 // afterAttempts says how many attempts a delivery's state came after.

@@ -240,3 +240,32 @@ func TestEventsDiscard(t *testing.T) {
 		t.Fatalf("show %s: %d\n%s%s", ev, code, out, errOut)
 	}
 }
+
+// events discard and replay refusals say what is wrong with the endpoint
+// as the operator wrote it (a URL), as operations' refusals do: not the
+// engine's layers and consumer names ("getpaid: engine: discard:
+// endpoint: events still go to \"webhook:https://…\"").
+func TestEventsRefusalsNameTheURL(t *testing.T) {
+	t.Parallel()
+	const hook = "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+	path, _, _ := deliveriesSetBySQL(t, hook, "consumer = 'webhook:https://old.example/hook'")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"discard", "--endpoint", "https://shop.example/hook"},
+			`getpaid: events discard: events still go to "https://shop.example/hook": remove it from the configuration first (its dead deliveries can be replayed)`},
+		{[]string{"discard", "--endpoint", "https://old.example/hook/"},
+			`getpaid: events discard: no event was ever delivered to "https://old.example/hook/" (is it spelt as it was configured?)`},
+		{[]string{"discard", "--endpoint", "https://old.example/hook", "--by", "al\tice"},
+			`getpaid: events discard: --by: control character U+0009 at byte 2`},
+		{[]string{"replay", "--dead", "--endpoint", "https://typo.example/hook"},
+			`getpaid: events replay: events are not delivered to "https://typo.example/hook" (they are to: https://shop.example/hook)`},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runCLI(t, "", append(append([]string{"events"}, tt.args...), "--config", path)...)
+		if code != 1 || strings.TrimSpace(errOut) != tt.want {
+			t.Errorf("events %v: %d\n%s\nwant\n%s", tt.args, code, errOut, tt.want)
+		}
+	}
+}

@@ -101,7 +101,7 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		}
 	}
 	for _, w := range srv.webhooks {
-		log.Info("webhook endpoint", "url", w.URL, "events", w.Events)
+		log.Info("webhook endpoint", "url", w.URL, "events", w.eventsLogged())
 	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", srv.base, "backends", srv.reg.Names())
 	logged := make(chan struct{})

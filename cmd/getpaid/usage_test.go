@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // Every command answers --help on standard output with exit status 0,
@@ -128,5 +130,64 @@ func TestUsageErrors(t *testing.T) {
 				t.Fatalf("said %d times:\n%s", n, errOut)
 			}
 		})
+	}
+}
+
+// getpaid --help names every subcommand of events and operations that
+// their own --help names: the overview is where a newcomer looks first.
+func TestUsageListsSubcommands(t *testing.T) {
+	t.Parallel()
+	_, top, _ := runCLI(t, "", "--help")
+	for _, tt := range []struct{ cmd, subs string }{
+		{"events", "list|show|replay|discard"},
+		{"operations", "list|show|resolve"},
+	} {
+		_, own, _ := runCLI(t, "", tt.cmd, "--help")
+		for _, sub := range strings.Split(tt.subs, "|") {
+			if !strings.Contains(own, sub) {
+				t.Fatalf("getpaid %s --help does not name %s:\n%s", tt.cmd, sub, own)
+			}
+		}
+		if want := "getpaid " + tt.cmd + " " + tt.subs + " "; !strings.Contains(top, want) {
+			t.Errorf("getpaid --help lacks %q:\n%s", want, top)
+		}
+	}
+}
+
+// serve's "webhook endpoint" log line says which events an endpoint gets:
+// one without events: gets all of them, which "[]" read as none.
+func TestWebhookEventsLogged(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		events []string
+		want   string
+	}{
+		{nil, "all"},
+		{[]string{"payment.status_changed"}, "payment.status_changed"},
+		{[]string{"payment.created", "payment.status_changed"}, "payment.created,payment.status_changed"},
+	}
+	for _, tt := range tests {
+		if got := (webhookConfig{Events: tt.events}).eventsLogged(); got != tt.want {
+			t.Errorf("events %q: logged %q, want %q", tt.events, got, tt.want)
+		}
+	}
+}
+
+// events show says what an event did: a creation has no from (it printed
+// ":  -> new"), money moving keeps the status.
+func TestEventChangeShown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ev   getpaid.Event
+		want string
+	}{
+		{getpaid.Event{Type: getpaid.EventPaymentCreated, To: getpaid.StatusNew}, "created, new"},
+		{getpaid.Event{Type: getpaid.EventStatusChanged, From: getpaid.StatusPrepared, To: getpaid.StatusPaid}, "prepared -> paid"},
+		{getpaid.Event{Type: getpaid.EventAmountsChanged, From: getpaid.StatusPartiallyRefunded, To: getpaid.StatusPartiallyRefunded}, "amounts changed, still partially_refunded"},
+	}
+	for _, tt := range tests {
+		if got := eventChange(tt.ev); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.ev.Type, got, tt.want)
+		}
 	}
 }
