@@ -75,13 +75,17 @@ type Operation struct {
 	RequestHash    string // what the key was first used for: the same key for another request is refused
 	BrokerRef      string // the broker's id for it (PayU's refundId), once known
 	Error          string // why it failed, or what left it in doubt
-	Attempts       int    // reconciliation attempts so far
-	NextCheckAt    time.Time
-	Flagged        bool   // the reconciler could not resolve it in time: an operator should decide (cleared once it is settled)
-	ResolvedBy     string // who resolved it by hand ("api", a console user), and
-	Note           string // why
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// LastCheck is what the reconciler's last check with the broker found
+	// when it settled nothing (the lookup down, an answer that fits two
+	// refunds): why it is still in doubt, for the operator who decides.
+	LastCheck   string
+	Attempts    int // reconciliation attempts so far
+	NextCheckAt time.Time
+	Flagged     bool   // the reconciler could not resolve it in time: an operator should decide (cleared once it is settled)
+	ResolvedBy  string // who resolved it by hand ("api", a console user), and
+	Note        string // why
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // RequestHash is the fingerprint of a money operation request as asked (an

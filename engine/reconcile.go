@@ -74,8 +74,10 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			return done, ctx.Err()
 		}
 		state, err := e.reconcileOne(ctx, op)
+		found := "the broker could not tell yet"
 		if err != nil {
 			e.log.WarnContext(ctx, "reconciling an operation failed; will retry", "operation", op.ID, "kind", op.Kind, "payment", op.PaymentID, "err", err)
+			found = err.Error()
 		}
 		if state.Final() {
 			done++
@@ -83,7 +85,7 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 		if state != "" {
 			continue // recorded, with its own next check if any
 		}
-		if err := e.checkLater(ctx, op); err != nil {
+		if err := e.checkLater(ctx, op, found); err != nil {
 			e.log.WarnContext(ctx, "rescheduling an operation check failed", "operation", op.ID, "err", err)
 		}
 	}
@@ -223,8 +225,9 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 }
 
 // checkLater schedules op's next check with backoff, and flags it for an
-// operator once it has waited too long.
-func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation) error {
+// operator once it has waited too long. found is what this check found,
+// kept as the operation's LastCheck for that operator.
+func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found string) error {
 	now := e.now()
 	_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
@@ -241,6 +244,7 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation) error {
 			}
 			o.NextCheckAt = next
 			o.Attempts++
+			o.LastCheck = found
 			if !o.Flagged && now.Sub(o.CreatedAt) >= e.reconcile.flagAfter() {
 				o.Flagged = true
 				e.log.ErrorContext(ctx, "operation still unresolved: an operator should decide", "operation", o.ID,

@@ -22,7 +22,8 @@ type OperationJSON struct {
 	IdempotencyKey string                 `json:"idempotency_key"`
 	BrokerRef      string                 `json:"broker_ref"`
 	Error          string                 `json:"error"`
-	Flagged        bool                   `json:"flagged"` // always shown, false too
+	LastCheck      string                 `json:"last_check,omitempty"` // what the reconciler's last check found, when it settled nothing
+	Flagged        bool                   `json:"flagged"`              // always shown, false too
 	ResolvedBy     string                 `json:"resolved_by,omitempty"`
 	Note           string                 `json:"note,omitempty"`
 	CreatedAt      time.Time              `json:"created_at"`
@@ -35,7 +36,7 @@ func operationJSON(op *getpaid.Operation) *OperationJSON {
 	}
 	return &OperationJSON{
 		ID: op.ID, PaymentID: op.PaymentID, Kind: op.Kind, State: op.State, Amount: op.Amount.Decimal(),
-		Currency: op.Amount.Currency, IdempotencyKey: op.IdempotencyKey, BrokerRef: op.BrokerRef, Error: op.Error,
+		Currency: op.Amount.Currency, IdempotencyKey: op.IdempotencyKey, BrokerRef: op.BrokerRef, Error: op.Error, LastCheck: op.LastCheck,
 		Flagged: op.Flagged, ResolvedBy: op.ResolvedBy, Note: op.Note, CreatedAt: op.CreatedAt, UpdatedAt: op.UpdatedAt,
 	}
 }

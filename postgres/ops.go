@@ -14,14 +14,15 @@ import (
 
 // operationCols are the operations columns scanOperation reads, in order.
 const operationCols = `id, payment_id, backend, kind, state, amount, currency, baseline, idempotency_key, request_hash,
-	broker_ref, error, attempts, next_check_at, flagged, resolved_by, note, created_at, updated_at`
+	broker_ref, error, attempts, next_check_at, flagged, resolved_by, note, created_at, updated_at, last_check`
 
 // The operation statements.
 const (
 	sqlInsertOperation = "INSERT INTO operations (" + operationCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
 	sqlUpdateOperation = `UPDATE operations SET state = $2, amount = $3, currency = $4, broker_ref = $5, error = $6,
-		attempts = $7, next_check_at = $8, flagged = $9, resolved_by = $10, note = $11, updated_at = $12 WHERE id = $1`
+		attempts = $7, next_check_at = $8, flagged = $9, resolved_by = $10, note = $11, updated_at = $12,
+		last_check = $13 WHERE id = $1`
 	sqlLockOperation = "SELECT " + operationCols + " FROM operations WHERE id = $1 AND payment_id = $2 FOR UPDATE"
 	sqlOperation     = "SELECT " + operationCols + " FROM operations WHERE id = $1"
 )
@@ -35,7 +36,7 @@ func scanOperation(row pgx.Row, lead ...any) (*getpaid.Operation, error) {
 	)
 	err := row.Scan(append(lead, &op.ID, &op.PaymentID, &op.Backend, &kind, &state, &op.Amount.Minor, &op.Amount.Currency,
 		&op.Baseline, &op.IdempotencyKey, &op.RequestHash, &op.BrokerRef, &op.Error, &op.Attempts, &op.NextCheckAt,
-		&op.Flagged, &op.ResolvedBy, &op.Note, &op.CreatedAt, &op.UpdatedAt)...)
+		&op.Flagged, &op.ResolvedBy, &op.Note, &op.CreatedAt, &op.UpdatedAt, &op.LastCheck)...)
 	if err != nil {
 		return nil, err
 	}
@@ -49,11 +50,11 @@ func queueOperation(b *pgx.Batch, op *getpaid.Operation, isNew bool) {
 	if isNew {
 		b.Queue(sqlInsertOperation, op.ID, op.PaymentID, op.Backend, string(op.Kind), string(op.State), op.Amount.Minor,
 			op.Amount.Currency, op.Baseline, op.IdempotencyKey, op.RequestHash, op.BrokerRef, op.Error, op.Attempts,
-			op.NextCheckAt, op.Flagged, op.ResolvedBy, op.Note, op.CreatedAt, op.UpdatedAt)
+			op.NextCheckAt, op.Flagged, op.ResolvedBy, op.Note, op.CreatedAt, op.UpdatedAt, op.LastCheck)
 		return
 	}
 	b.Queue(sqlUpdateOperation, op.ID, string(op.State), op.Amount.Minor, op.Amount.Currency, op.BrokerRef, op.Error,
-		op.Attempts, op.NextCheckAt, op.Flagged, op.ResolvedBy, op.Note, op.UpdatedAt)
+		op.Attempts, op.NextCheckAt, op.Flagged, op.ResolvedBy, op.Note, op.UpdatedAt, op.LastCheck)
 }
 
 // Operation implements getpaid.Store.

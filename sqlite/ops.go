@@ -12,7 +12,7 @@ import (
 
 // operationCols are the operations columns scanOperation reads, in order.
 const operationCols = `id, payment_id, backend, kind, state, amount, currency, baseline, idempotency_key, request_hash,
-	broker_ref, error, attempts, next_check_at, flagged, resolved_by, note, created_at, updated_at`
+	broker_ref, error, attempts, next_check_at, flagged, resolved_by, note, created_at, updated_at, last_check`
 
 // scanOperation reads one operations row.
 func scanOperation(sc scanner) (*getpaid.Operation, error) {
@@ -24,7 +24,7 @@ func scanOperation(sc scanner) (*getpaid.Operation, error) {
 	)
 	err := sc.Scan(&op.ID, &op.PaymentID, &op.Backend, &kind, &state, &op.Amount.Minor, &op.Amount.Currency,
 		&op.Baseline, &op.IdempotencyKey, &op.RequestHash, &op.BrokerRef, &op.Error, &op.Attempts, &next, &flagged,
-		&op.ResolvedBy, &op.Note, &created, &upd)
+		&op.ResolvedBy, &op.Note, &created, &upd, &op.LastCheck)
 	if err != nil {
 		return nil, err
 	}
@@ -52,16 +52,16 @@ func nanosOrZero(t time.Time) int64 {
 // writeOperation inserts (isNew) or updates op.
 func (tx *wtx) writeOperation(op *getpaid.Operation, isNew bool) error {
 	if isNew {
-		_, err := tx.execSQL(`INSERT INTO operations (`+operationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		_, err := tx.execSQL(`INSERT INTO operations (`+operationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			op.ID, op.PaymentID, op.Backend, string(op.Kind), string(op.State), op.Amount.Minor, op.Amount.Currency,
 			op.Baseline, op.IdempotencyKey, op.RequestHash, op.BrokerRef, op.Error, op.Attempts, nanosOrZero(op.NextCheckAt), op.Flagged,
-			op.ResolvedBy, op.Note, nanos(op.CreatedAt), nanos(op.UpdatedAt))
+			op.ResolvedBy, op.Note, nanos(op.CreatedAt), nanos(op.UpdatedAt), op.LastCheck)
 		return conflict(err)
 	}
 	_, err := tx.execSQL(`UPDATE operations SET state = ?, amount = ?, currency = ?, broker_ref = ?, error = ?, attempts = ?,
-		next_check_at = ?, flagged = ?, resolved_by = ?, note = ?, updated_at = ? WHERE id = ?`,
+		next_check_at = ?, flagged = ?, resolved_by = ?, note = ?, updated_at = ?, last_check = ? WHERE id = ?`,
 		string(op.State), op.Amount.Minor, op.Amount.Currency, op.BrokerRef, op.Error, op.Attempts,
-		nanosOrZero(op.NextCheckAt), op.Flagged, op.ResolvedBy, op.Note, nanos(op.UpdatedAt), op.ID)
+		nanosOrZero(op.NextCheckAt), op.Flagged, op.ResolvedBy, op.Note, nanos(op.UpdatedAt), op.LastCheck, op.ID)
 	return err
 }
 

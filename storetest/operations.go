@@ -108,14 +108,14 @@ func testOperationUpdate(t *testing.T, s getpaid.Store) {
 		Apply: func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, done) },
 		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, q *getpaid.Payment) (bool, error) {
 			sawRefunded = q.Refunded
-			o.State, o.BrokerRef = getpaid.OpSucceeded, "R9"
+			o.State, o.BrokerRef, o.LastCheck = getpaid.OpSucceeded, "R9", "the broker's list shows R9 done"
 			return true, nil
 		}}})
 	if sawRefunded != 4000 {
 		t.Errorf("Update saw the payment before Apply: refunded %d", sawRefunded)
 	}
 	got, _ := s.Operation(ctx(t), op.ID)
-	if got.State != getpaid.OpSucceeded || got.BrokerRef != "R9" || !got.UpdatedAt.After(got.CreatedAt) && !got.UpdatedAt.Equal(res.Operation.UpdatedAt) {
+	if got.State != getpaid.OpSucceeded || got.BrokerRef != "R9" || got.LastCheck != "the broker's list shows R9 done" || !got.UpdatedAt.After(got.CreatedAt) && !got.UpdatedAt.Equal(res.Operation.UpdatedAt) {
 		t.Errorf("after update: %+v", got)
 	}
 	if got.CreatedAt.IsZero() || !got.CreatedAt.Equal(res.Operation.CreatedAt) {
@@ -152,7 +152,7 @@ func testOperationBrokerText(t *testing.T, s getpaid.Store) {
 		res, err := s.UpdatePayment(ctx(t), p.ID, getpaid.Mutation{Cause: gone.Cause(),
 			Apply: func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, gone) },
 			Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
-				o.State, o.Error = getpaid.OpFailed, "refused: "+tc.said
+				o.State, o.Error, o.LastCheck = getpaid.OpFailed, "refused: "+tc.said, "lookup: "+tc.said
 				return true, nil
 			}}})
 		if err != nil {
@@ -162,9 +162,10 @@ func testOperationBrokerText(t *testing.T, s getpaid.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.State != getpaid.OpFailed || got.Error != "refused: "+tc.want || res.Operation.Error != got.Error {
-			t.Errorf("%s: operation %s with error %q (handed back %q), want failed with %q", tc.name, got.State, got.Error,
-				res.Operation.Error, "refused: "+tc.want)
+		if got.State != getpaid.OpFailed || got.Error != "refused: "+tc.want || res.Operation.Error != got.Error ||
+			got.LastCheck != "lookup: "+tc.want {
+			t.Errorf("%s: operation %s with error %q (handed back %q), last check %q, want failed with %q", tc.name, got.State, got.Error,
+				res.Operation.Error, got.LastCheck, "refused: "+tc.want)
 		}
 		h := mustHistory(t, s, p.ID)
 		if last := h[len(h)-1]; !strings.Contains(last.Cause, tc.want) || strings.Contains(last.Cause, tc.said) {

@@ -139,6 +139,7 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 		{"id", op.ID}, {"payment", op.PaymentID}, {"backend", op.Backend}, {"kind", string(op.Kind)},
 		{"state", string(op.State)}, {"amount", op.Amount.String()}, {"idempotency key", op.IdempotencyKey},
 		{"broker ref", op.BrokerRef}, {"error", op.Error}, {"checks", fmt.Sprint(op.Attempts)},
+		{"last check", op.LastCheck},
 		{"flagged", fmt.Sprint(op.Flagged)}, {"resolved by", op.ResolvedBy}, {"note", op.Note},
 		{"created", op.CreatedAt.Format(time.RFC3339)}, {"updated", op.UpdatedAt.Format(time.RFC3339)},
 	} {

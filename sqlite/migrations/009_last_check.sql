@@ -1,0 +1,4 @@
+-- +goose Up
+-- What the reconciler's last check with the broker found when it settled
+-- nothing: why an operation is still in doubt, for the operator.
+ALTER TABLE operations ADD COLUMN last_check TEXT NOT NULL DEFAULT '';
