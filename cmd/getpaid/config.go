@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -129,9 +132,9 @@ func parseConfig(raw []byte, env []string) (*fileConfig, error) {
 }
 
 func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+	doc, err := readDocument(source, raw)
+	if err != nil {
+		return nil, err
 	}
 	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -172,6 +175,32 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 		return nil, fmt.Errorf("%s: no backends enabled (backends: {NAME: {settings}})", source)
 	}
 	return &c, nil
+}
+
+// readDocument reads the one YAML document of a config file. A second one
+// (after "---") is refused: it would be dropped unread, and what it sets
+// would silently not apply.
+func readDocument(source string, raw []byte) (yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return doc, fmt.Errorf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+		return doc, nil
+	case err != nil:
+		return doc, fmt.Errorf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+	}
+	line := next.Line
+	if len(next.Content) == 1 {
+		if c := next.Content[0]; c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+			return doc, nil // a "---" closing the file, with nothing after it
+		}
+		line = next.Content[0].Line
+	}
+	return doc, fmt.Errorf("%s: line %d: a second YAML document (after ---): getpaid reads one document; put every setting in it", source, line)
 }
 
 // applyEnv applies the environment to the config's mapping. Every setting

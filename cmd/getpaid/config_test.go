@@ -100,6 +100,9 @@ backends:
 		{"a backend's kind twice", file + "  other:\n    kind: payu\n    kind: dummy\n", nil, []string{"getpaid.yaml: line 14: backends.other.kind is set twice"}},
 		{"a backend's title a mapping", file + "  other:\n    kind: dummy\n    title: {pl: Płatność}\n", nil, []string{"getpaid.yaml: line 14: backends.other.title: want one value, not a mapping"}},
 		{"a backend's kind empty", file + "  other:\n    kind:\n", nil, []string{"getpaid.yaml: line 13: backends.other.kind: want one value, not nothing"}},
+		{"a second document", file + "---\nlisten: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 13: a second YAML document", "one document"}},
+		{"a second document, empty mapping", file + "---\n{}\n", nil, []string{"getpaid.yaml: line 13: a second YAML document"}},
+		{"a syntax error in a second document", file + "---\nlisten: [\n", nil, []string{"getpaid.yaml: line 13"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
