@@ -230,7 +230,7 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 		if b, ok := strings.CutPrefix(rest, "BACKEND_"); ok {
 			set, err := overrideBackend(root, k, b, v)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %w", source, err)
 			}
 			if !set {
 				ignored = append(ignored, fmt.Sprintf("%s names no backend enabled in %s (GETPAID_BACKEND_<NAME>_<SETTING> sets a setting of a backend the file enables); ignored", k, source))
@@ -242,13 +242,24 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 			ignored = append(ignored, fmt.Sprintf("%s is not a setting (GETPAID_<SETTING> for a top-level one, GETPAID_BACKEND_<NAME>_<SETTING> for a backend's); ignored", k))
 			continue
 		}
+		if strings.TrimSpace(v) == "" {
+			return nil, fmt.Errorf("%s: %s", source, emptyVariable(k, key))
+		}
 		val, err := envValue(k, v)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", source, err)
 		}
 		setKey(root, key, val)
 	}
 	return ignored, nil
+}
+
+// emptyVariable is the error of a variable set to nothing (or blanks): it
+// would replace the file's value with none, which for most settings is
+// their default (base_url http://listen, a broker's production api_url), a
+// variable a deployment left empty silently undoing the file.
+func emptyVariable(name, setting string) error {
+	return fmt.Errorf("%s: %s: the variable is empty: unset it to keep the file's %s (or its default), or give it a value", name, setting, setting)
 }
 
 // envValue is a variable's value as a YAML node carrying its name.
@@ -308,6 +319,9 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 		return false, nil // a variable for a backend that is not enabled is ignored
 	}
 	key := strings.ToLower(strings.TrimPrefix(rest, envName(bestName)+"_"))
+	if strings.TrimSpace(value) == "" {
+		return false, emptyVariable(variable, "backends."+bestName+"."+key)
+	}
 	if best.Kind == yaml.ScalarNode && best.Tag == "!!null" {
 		*best = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: best.Line}
 	}
