@@ -473,9 +473,40 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 			}
 			continue
 		}
+		if err := wholeNumber(f.Type(), val); err != nil {
+			return fmt.Errorf("%s: %s%s: %w", where(val), path, k.Value, err)
+		}
 		if err := val.Decode(f.Addr().Interface()); err != nil {
 			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
 		}
+	}
+	return nil
+}
+
+// leadingZero is an integer YAML reads as octal (0123 is 83).
+var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
+
+// wholeNumber refuses, for a setting that takes a whole number, a value the
+// YAML decoder would change without a word: a fraction (1.5 is decoded as
+// 1, 1e3 as 1000) and a number with a leading zero (octal: 0123 is 83).
+func wholeNumber(t reflect.Type, n *yaml.Node) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode || t == reflect.TypeFor[time.Duration]() {
+		return nil
+	}
+	switch {
+	case n.ShortTag() == "!!float":
+		return fmt.Errorf("want a whole number, not %q", n.Value)
+	case n.ShortTag() == "!!int" && leadingZero.MatchString(n.Value):
+		return fmt.Errorf("%q: a leading 0 makes it octal in YAML; write the number without it", n.Value)
 	}
 	return nil
 }

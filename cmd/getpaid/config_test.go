@@ -108,6 +108,13 @@ backends:
 		{"a second document", file + "---\nlisten: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 13: a second YAML document", "one document"}},
 		{"a second document, empty mapping", file + "---\n{}\n", nil, []string{"getpaid.yaml: line 13: a second YAML document"}},
 		{"a syntax error in a second document", file + "---\nlisten: [\n", nil, []string{"getpaid.yaml: line 13"}},
+		{"a whole number written as a fraction", file + "limits:\n  body_reads: 1.5\n", nil, []string{"getpaid.yaml: line 13: limits.body_reads: want a whole number, not \"1.5\""}},
+		{"a backend's id written as a fraction", file + "  przelewy24:\n    merchant_id: 11111.9\n    crc: c\n    api_key: k\n", nil,
+			[]string{"getpaid.yaml: line 13: backends.przelewy24.merchant_id: want a whole number, not \"11111.9\""}},
+		{"a backend's id with a leading zero", file + "  przelewy24:\n    merchant_id: 0123\n    crc: c\n    api_key: k\n", nil,
+			[]string{"getpaid.yaml: line 13: backends.przelewy24.merchant_id: \"0123\"", "octal"}},
+		{"environment: a whole number as a fraction", file, []string{"GETPAID_BACKEND_PAYU_TIMEOUT=5s", "GETPAID_LIMITS={auth_failures: 2.5}"},
+			[]string{"getpaid.yaml: GETPAID_LIMITS: limits.auth_failures: want a whole number, not \"2.5\""}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
