@@ -115,6 +115,8 @@ backends:
 			[]string{"getpaid.yaml: line 13: backends.przelewy24.merchant_id: \"0123\"", "octal"}},
 		{"environment: a whole number as a fraction", file, []string{"GETPAID_BACKEND_PAYU_TIMEOUT=5s", "GETPAID_LIMITS={auth_failures: 2.5}"},
 			[]string{"getpaid.yaml: GETPAID_LIMITS: limits.auth_failures: want a whole number, not \"2.5\""}},
+		{"a callback body limit for a backend not enabled", file + "limits:\n  callback_body: {pyau: 128KiB}\n", nil,
+			[]string{"getpaid.yaml: line 13: limits.callback_body.pyau: \"pyau\" names no backend enabled (enabled: dummy, payu)"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -31,6 +33,13 @@ func checkServerConfig(c *fileConfig) error {
 	case "", "x-forwarded-for", "forwarded":
 	default:
 		return c.settingErr("proxy_header", fmt.Errorf("%q: want X-Forwarded-For or Forwarded", c.ProxyHeader))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Limits.CallbackBody)) {
+		if _, ok := c.Backends[name]; !ok {
+			// The handler would refuse it too, but only once the database
+			// is open, and without saying where.
+			return c.settingErr("limits.callback_body."+name, fmt.Errorf("%q names no backend enabled (enabled: %s)", name, strings.Join(slices.Sorted(maps.Keys(c.Backends)), ", ")))
+		}
 	}
 	seen := map[string]int{}
 	for i, k := range c.APIKeys {
