@@ -423,12 +423,6 @@ type settingError struct{ err error }
 func (e *settingError) Error() string { return e.err.Error() }
 func (e *settingError) Unwrap() error { return e.err }
 
-// UnmarshalYAML reads one webhook strictly.
-func (w *webhookConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain webhookConfig
-	return decodeStrict(n, (*plain)(w), "webhooks[].")
-}
-
 // decodeStrict decodes the mapping n into the struct v key by key, so each
 // error names its key and where it was set. Keys are the fields' yaml tags.
 func decodeStrict(n *yaml.Node, v any, path string) error {
@@ -516,7 +510,16 @@ func wholeNumber(t reflect.Type, n *yaml.Node) error {
 // checked like the top ones; it reports false for any other field.
 func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
 	t := f.Type()
+	null := val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null"
 	switch {
+	case null:
+		return false, nil // the setting's zero value: as if left out
+	case val.Kind != yaml.MappingNode && plainStruct(t):
+		return true, fmt.Errorf("%s: %s: want a mapping of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t))), ", "), describeValue(val))
+	case val.Kind != yaml.SequenceNode && t.Kind() == reflect.Slice && plainStruct(t.Elem()):
+		return true, fmt.Errorf("%s: %s: want a list of mappings of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t.Elem()))), ", "), describeValue(val))
+	case val.Kind != yaml.MappingNode && t.Kind() == reflect.Map:
+		return true, fmt.Errorf("%s: %s: want a mapping (name: value), not %s", where(val), path, describeValue(val))
 	case val.Kind == yaml.MappingNode && plainStruct(t):
 		if t.Kind() == reflect.Pointer {
 			if f.IsNil() {
@@ -541,6 +544,23 @@ func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// deref is what t points to, or t.
+func deref(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
+}
+
+// describeValue names a YAML value for messages, as describeNode does, a
+// long one cut (it may be a secret put in the wrong place).
+func describeValue(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && len([]rune(n.Value)) > 40 {
+		return strconv.Quote(string([]rune(n.Value)[:40]) + "…")
+	}
+	return describeNode(n)
 }
 
 // plainStruct reports whether t (or what it points to) is a struct that

@@ -117,6 +117,10 @@ backends:
 			[]string{"getpaid.yaml: GETPAID_LIMITS: limits.auth_failures: want a whole number, not \"2.5\""}},
 		{"a callback body limit for a backend not enabled", file + "limits:\n  callback_body: {pyau: 128KiB}\n", nil,
 			[]string{"getpaid.yaml: line 13: limits.callback_body.pyau: \"pyau\" names no backend enabled (enabled: dummy, payu)"}},
+		{"a webhook's unknown setting", file + "webhooks:\n  - url: https://a.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://b.example/hook\n    secrett: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", nil,
+			[]string{"getpaid.yaml: line 16: unknown setting webhooks[1].secrett (known: events, secret, secrets, url)"}},
+		{"a webhook's secrets one value", file + "webhooks:\n  - url: https://a.example/hook\n    secrets: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", nil,
+			[]string{"getpaid.yaml: line 14: webhooks[0].secrets: want a list"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {

@@ -26,6 +26,16 @@ backends:
 		{"delivery_timeout a list", file + "delivery_timeout: [5s]\n", nil, "line 7: delivery_timeout: want a duration like 90s, 30m or 24h, not a list"},
 		{"a backend's unknown setting lists the settings every backend takes", file + "    titel: Cards\n", nil,
 			"line 7: unknown setting backends.dummy.titel (known: currencies, expire_after, fault, kind, method, no_callbacks, secret, title)"},
+		{"admin a list", file + "admin: [alice]\n", nil, "line 7: admin: want a mapping of settings (audit_log, users), not a list"},
+		{"metrics one value", file + "metrics: 10.0.0.5:9100\n", nil, "line 7: metrics: want a mapping of settings (listen), not \"10.0.0.5:9100\""},
+		{"limits a list", file + "limits: [1]\n", nil, "line 7: limits: want a mapping of settings ("},
+		{"an admin user one value", file + "admin:\n  users: [alice]\n", nil, "line 8: admin.users[0]: want a mapping of settings (name, password_hash), not \"alice\""},
+		{"webhooks a mapping", file + "webhooks:\n  url: https://shop.example/hook\n", nil,
+			"line 8: webhooks: want a list of mappings of settings (events, secret, secrets, url), not a mapping"},
+		{"environment: webhooks one URL", file, []string{"GETPAID_WEBHOOKS=https://shop.example/hook"},
+			"GETPAID_WEBHOOKS: webhooks: want a list of mappings of settings (events, secret, secrets, url), not \"https://shop.example/hook\""},
+		{"callback_body a list", file + "limits:\n  callback_body: [1KiB]\n", nil, "line 8: limits.callback_body: want a mapping"},
+		{"tracing headers a list", file + "tracing:\n  headers: [a]\n", nil, "line 8: tracing.headers: want a mapping"},
 		{"admin password_hash not bcrypt", file + "admin:\n  users:\n    - name: alice\n      password_hash: \"$2a$12$…\"\n", nil,
 			`admin.users[0].password_hash: user "alice": not a bcrypt hash (make one with getpaid admin passwd)`},
 	}
@@ -36,7 +46,7 @@ backends:
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not say %q", err, tt.want)
 			}
-			for _, internal := range []string{"main.", "time.", "ParseAddr", "ParsePrefix", "netip", "crypto/", "bcrypt:", "hashedSecret"} {
+			for _, internal := range []string{"main.", "time.", "ParseAddr", "ParsePrefix", "netip", "crypto/", "bcrypt:", "hashedSecret", "map[", "[]"} {
 				if strings.Contains(err.Error(), internal) {
 					t.Errorf("error %q shows Go's %q", err, internal)
 				}
