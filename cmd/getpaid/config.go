@@ -143,6 +143,9 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: line %d: want a mapping of settings (listen:, database:, backends:, ...)", source, root.Line)
 	}
+	if err := setTwice(root, ""); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
 	ignored, err := applyEnv(source, root, env)
 	if err != nil {
 		return nil, err
@@ -201,6 +204,33 @@ func readDocument(source string, raw []byte) (yaml.Node, error) {
 		line = next.Content[0].Line
 	}
 	return doc, fmt.Errorf("%s: line %d: a second YAML document (after ---): getpaid reads one document; put every setting in it", source, line)
+}
+
+// setTwice refuses a key given twice in any mapping of the file, naming
+// both lines (YAML's decoder names the mapping's first line twice, and a
+// backend's broker settings are decoded where the path is lost).
+func setTwice(n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		first := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if line, dup := first[k.Value]; dup {
+				return fmt.Errorf("line %d: %s%s is set twice (first on line %d)", k.Line, path, k.Value, line)
+			}
+			first[k.Value] = k.Line
+			if err := setTwice(n.Content[i+1], path+k.Value+"."); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if err := setTwice(item, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // applyEnv applies the environment to the config's mapping. Every setting

@@ -121,6 +121,8 @@ backends:
 			[]string{"getpaid.yaml: line 16: unknown setting webhooks[1].secrett (known: events, secret, secrets, url)"}},
 		{"a webhook's secrets one value", file + "webhooks:\n  - url: https://a.example/hook\n    secrets: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", nil,
 			[]string{"getpaid.yaml: line 14: webhooks[0].secrets: want a list"}},
+		{"a backend twice", file + "  dummy:\n    secret: t\n", nil, []string{"getpaid.yaml: line 12: backends.dummy is set twice (first on line 5)"}},
+		{"a tracing header twice", file + "tracing:\n  headers:\n    a: b\n    a: c\n", nil, []string{"getpaid.yaml: line 15: tracing.headers.a is set twice (first on line 14)"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
