@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -106,8 +107,13 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("%s: %w", c.source, err)
 		}
-		if !ok {
+		switch {
+		case !ok:
 			t = defaultBrokerTimeout
+		case t == 0:
+			// The brokers take 0 for their default, which an operator
+			// writing 0 hardly means: "no timeout" is not on offer.
+			return cfg, c.settingErr("backends."+name+".timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", defaultBrokerTimeout))
 		}
 		if t > longest {
 			longest, longestName = t, name
@@ -115,16 +121,25 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	if c.ResumeOperationsAfter != nil {
 		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
-		if d := cfg.Reconcile.SubmittingAfter; d <= 2*longest {
+		if d := cfg.Reconcile.SubmittingAfter; d <= times(2, longest) {
 			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("%s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName))
 		}
-	} else if 2*longest >= defaultResumeAfter {
+	} else if times(2, longest) >= defaultResumeAfter {
 		// The engine's 2 minutes would take a call still running for a
 		// dead one: the default outlasts the longest timeout as a set
 		// value must.
-		cfg.Reconcile.SubmittingAfter = 3 * longest
+		cfg.Reconcile.SubmittingAfter = times(3, longest)
 	}
 	return cfg, nil
+}
+
+// times is n×d, or the longest duration where that overflows (a timeout
+// of centuries made it negative, and any resume_operations_after pass).
+func times(n int64, d time.Duration) time.Duration {
+	if d > time.Duration(math.MaxInt64/n) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(n) * d
 }
 
 // defaultResumeAfter is the engine's default ReconcileConfig.SubmittingAfter.
