@@ -19,6 +19,9 @@ func databaseExists(database string) error {
 	if !ok {
 		return nil
 	}
+	if err := sqlitePath(database, file); err != nil {
+		return err
+	}
 	if _, err := os.Stat(file); err != nil {
 		return fmt.Errorf("%s: %w (getpaid serve or getpaid migrate creates it; is the path right?)", database, err)
 	}

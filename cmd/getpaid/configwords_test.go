@@ -88,3 +88,43 @@ func TestSQLiteFolderMissing(t *testing.T) {
 		})
 	}
 }
+
+// migrate and serve refuse "sqlite:" without a path, saying what is
+// missing, instead of SQLite's "is a directory" about the working folder
+// (or, for "sqlite: ", a file named " " made there); and a path with a
+// blank after it, instead of a file whose name ends in one.
+func TestSQLiteNoPath(t *testing.T) {
+	t.Parallel()
+	const none, blanks = `sqlite: no path after "sqlite:"`, "sqlite: the path has blanks around it"
+	tests := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"migrate", func() error { _, err := migrateStore(t.Context(), "sqlite:"); return err }, none},
+		{"serve", func() error {
+			s, err := openStore(t.Context(), "sqlite: ")
+			if err == nil {
+				_ = s.Close()
+			}
+			return err
+		}, none},
+		{"tools", func() error { return databaseExists("sqlite:") }, none},
+		{"a blank after the path", func() error {
+			s, err := openStore(t.Context(), "sqlite:"+t.TempDir()+"/getpaid.db ")
+			if err == nil {
+				_ = s.Close()
+			}
+			return err
+		}, blanks},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.run()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+}
