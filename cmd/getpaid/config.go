@@ -143,6 +143,10 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: line %d: want a mapping of settings (listen:, database:, backends:, ...)", source, root.Line)
 	}
+	root, err = expandAliases(root, "", new(int))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
 	if err := setTwice(root, ""); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
@@ -204,6 +208,70 @@ func readDocument(source string, raw []byte) (yaml.Node, error) {
 		line = next.Content[0].Line
 	}
 	return doc, fmt.Errorf("%s: line %d: a second YAML document (after ---): getpaid reads one document; put every setting in it", source, line)
+}
+
+// maxExpanded bounds the values aliases may expand a config to: a few
+// anchors of lists of aliases would otherwise make billions.
+const maxExpanded = 100_000
+
+// expandAliases is n with every alias (*name) replaced by a copy of what
+// its anchor (&name) holds, and every merge key (<<: *name, or a list of
+// them) replaced by the merged mapping's keys that the mapping does not set
+// itself, as YAML defines them. Each value keeps the line it was written
+// on; copies share nothing, so the environment can change one backend
+// made from another's anchor without changing both. expanded counts the
+// values made, up to maxExpanded.
+func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error) {
+	if *expanded++; *expanded > maxExpanded {
+		return nil, fmt.Errorf("line %d: the aliases (*name) expand to more than %d values", n.Line, maxExpanded)
+	}
+	if n.Kind == yaml.AliasNode {
+		return expandAliases(n.Alias, path, expanded)
+	}
+	out := *n
+	out.Alias, out.Content = nil, nil
+	var merged []*yaml.Node // the merged mappings, in order
+	for i := 0; i < len(n.Content); i++ {
+		at := path // what the value at i is, for messages
+		switch {
+		case n.Kind == yaml.SequenceNode:
+			at = fmt.Sprintf("%s[%d]", path, i)
+		case n.Kind == yaml.MappingNode && i%2 == 1:
+			at = strings.TrimPrefix(path+"."+n.Content[i-1].Value, ".")
+		}
+		c, err := expandAliases(n.Content[i], at, expanded)
+		if err != nil {
+			return nil, err
+		}
+		if n.Kind == yaml.MappingNode && i%2 == 0 && c.ShortTag() == "!!merge" && i+1 < len(n.Content) {
+			at = strings.TrimPrefix(path+".<<", ".")
+			v, err := expandAliases(n.Content[i+1], at, expanded)
+			if err != nil {
+				return nil, err
+			}
+			list := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				list = v.Content
+			}
+			for _, m := range list {
+				if m.Kind != yaml.MappingNode {
+					return nil, fmt.Errorf("line %d: %s: want a mapping to merge (<<: *name), not %s", m.Line, at, describeValue(m))
+				}
+			}
+			merged = append(merged, list...)
+			i++
+			continue
+		}
+		out.Content = append(out.Content, c)
+	}
+	for _, m := range merged {
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if lookupKey(&out, m.Content[j].Value) == nil {
+				out.Content = append(out.Content, m.Content[j], m.Content[j+1])
+			}
+		}
+	}
+	return &out, nil
 }
 
 // setTwice refuses a key given twice in any mapping of the file, naming

@@ -312,3 +312,97 @@ func TestListenEveryInterfaceWithBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// YAML anchors, aliases and merge keys work as YAML defines them: a second
+// backend of one broker can take the first's settings and change some,
+// an alias stands for what its anchor holds wherever it is, and neither
+// the environment nor an error confuses the two.
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	t.Parallel()
+	const file = `listen: 127.0.0.1:0
+database: "memory:"
+api_keys: [server-api-key-0123456789]
+webhooks:
+  - url: https://a.example/hook
+    secrets: &secrets [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]
+  - url: https://b.example/hook
+    secrets: *secrets
+backends:
+  payu: &payu
+    pos_id: "300746"
+    second_key: b6ca15b0d1020e8094d9b5f8d163db54
+    client_id: "300746"
+    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d
+    timeout: &timeout 20s
+  payu_eur:
+    <<: *payu
+    kind: &kind payu
+    second_key: eur-second-key
+    currencies: [EUR]
+  payu_usd:
+    <<: [*payu]
+    kind: *kind
+    currencies: [USD]
+    timeout: *timeout
+  dummy: &dummy
+    kind: dummy
+    secret: s
+  dummy_copy: *dummy
+`
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{"GETPAID_BACKEND_PAYU_EUR_CLIENT_SECRET=eur-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := buildRegistry(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engineConfig(c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Webhooks) != 2 || len(c.Webhooks[1].Secrets) != 1 {
+		t.Fatalf("webhooks %+v", c.Webhooks)
+	}
+	read := func(name string) payu.Config {
+		t.Helper()
+		settings, kind, _, err := splitBackend(name, c.Backends[name])
+		if err != nil || kind != "payu" {
+			t.Fatalf("%s: kind %q, %v", name, kind, err)
+		}
+		var cfg payu.Config
+		if err := decodeSettings(name, settings, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	pln, eur, usd := read("payu"), read("payu_eur"), read("payu_usd")
+	if pln.SecondKey != "b6ca15b0d1020e8094d9b5f8d163db54" || pln.ClientSecret != "2ee86a66e5d97e3fadc400c9f19b065d" || len(pln.Currencies) != 0 {
+		t.Errorf("payu changed by its copies: %+v", pln)
+	}
+	if eur.SecondKey != "eur-second-key" || eur.ClientSecret != "eur-secret" || eur.PosID != "300746" || strings.Join(eur.Currencies, ",") != "EUR" || eur.Timeout.Seconds() != 20 {
+		t.Errorf("payu_eur: %+v", eur)
+	}
+	if _, ok := c.Backends["dummy_copy"]; !ok {
+		t.Error("dummy_copy, an alias of dummy, is missing")
+	}
+	if usd.SecondKey != pln.SecondKey || strings.Join(usd.Currencies, ",") != "USD" || usd.Timeout.Seconds() != 20 {
+		t.Errorf("payu_usd: %+v", usd)
+	}
+
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"an error in an anchor names its line", strings.Replace(file, "    secret: s\n", "    secret: s\n    secrett: x\n", 1),
+			"getpaid.yaml: line 29: unknown setting backends.dummy.secrett"},
+		{"a merge of something else", strings.Replace(file, "<<: [*payu]", "<<: 5", 1), "getpaid.yaml: line 22: backends.payu_usd.<<: want a mapping to merge (<<: *name), not \"5\""},
+		{"a key twice beside a merge", strings.Replace(file, "    second_key: eur-second-key\n", "    second_key: eur-second-key\n    second_key: again\n", 1),
+			"getpaid.yaml: line 20: backends.payu_eur.second_key is set twice (first on line 19)"},
+		{"aliases without end", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+			"the aliases (*name) expand to more than 100000 values"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, tt.yaml, nil)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+}
