@@ -85,6 +85,10 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	if c.FlagOperationsAfter != nil {
 		cfg.Reconcile.FlagAfter = c.FlagOperationsAfter.Duration
+		if cfg.Reconcile.FlagAfter == 0 {
+			// The engine would take 0 for its default: not "at once".
+			return cfg, c.settingErr("flag_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", 24*time.Hour))
+		}
 	}
 	cfg.ExpireAfterBackend = map[string]time.Duration{}
 	var longest time.Duration // the longest backend timeout
@@ -121,7 +125,10 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	if c.ResumeOperationsAfter != nil {
 		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
-		if d := cfg.Reconcile.SubmittingAfter; d <= times(2, longest) {
+		if d := cfg.Reconcile.SubmittingAfter; d == 0 {
+			// The engine would take 0 for its default.
+			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", defaultResumeAfter))
+		} else if d <= times(2, longest) {
 			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("%s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName))
 		}
 	} else if times(2, longest) >= defaultResumeAfter {

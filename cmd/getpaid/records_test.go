@@ -162,6 +162,8 @@ func TestWebhooksConfig(t *testing.T) {
 		// 0 is the brokers' 30 s, which a resume of 50 s is within.
 		{"a backend timeout of 0", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    timeout: 0s\n", "line 15: backends.payu.timeout: 0s: want a positive duration (leave the setting out for the default, 30s)"},
 		{"resume within a timeout of centuries", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    timeout: 1750000h\nresume_operations_after: 3m\n", "resume_operations_after: 3m0s: want more than twice the longest backend timeout (1750000h0m0s of payu)"},
+		{"flag at 0", "flag_operations_after: 0s\n", "flag_operations_after: 0s: want a positive duration (leave the setting out for the default, 24h0m0s)"},
+		{"resume 0 beside the dummy broker alone", "resume_operations_after: 0s\n", "resume_operations_after: 0s: want a positive duration (leave the setting out for the default, 2m0s)"},
 		{"resume within a call's timeout", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\nresume_operations_after: 45s\n", "twice the longest backend timeout (30s of payu)"},
 		{"one url twice", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "line 13: webhooks[1].url: https://shop.example/hook is webhooks[0]'s URL too"},
 	} {
