@@ -107,9 +107,17 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	if v < 0 {
 		return fmt.Errorf("%q: a duration may not be negative", n.Value)
 	}
+	if v > maxDuration {
+		// Added to now, a wait of centuries goes past what a stored time
+		// holds (the year 2262) and wraps round into the past.
+		return fmt.Errorf("%q: want at most %s (ten years)", n.Value, strings.TrimSuffix(maxDuration.String(), "0m0s"))
+	}
 	d.Duration = v
 	return nil
 }
+
+// maxDuration bounds every duration setting of getpaid.yaml.
+const maxDuration = 10 * 8760 * time.Hour
 
 // envPrefix marks a YAML node that an environment variable set: its
 // LineComment is envPrefix + the variable's name, so an error about the

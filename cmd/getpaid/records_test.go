@@ -161,7 +161,7 @@ func TestWebhooksConfig(t *testing.T) {
 		{"no event listed", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: []\n", "line 13: webhooks[0].events: an empty list"},
 		// 0 is the brokers' 30 s, which a resume of 50 s is within.
 		{"a backend timeout of 0", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    timeout: 0s\n", "line 15: backends.payu.timeout: 0s: want a positive duration (leave the setting out for the default, 30s)"},
-		{"resume within a timeout of centuries", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    timeout: 1750000h\nresume_operations_after: 3m\n", "resume_operations_after: 3m0s: want more than twice the longest backend timeout (1750000h0m0s of payu)"},
+		{"resume within a timeout of centuries", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    timeout: 1750000h\nresume_operations_after: 3m\n", "line 15: backends.payu.timeout: \"1750000h\": want at most 87600h (ten years)"},
 		{"flag at 0", "flag_operations_after: 0s\n", "flag_operations_after: 0s: want a positive duration (leave the setting out for the default, 24h0m0s)"},
 		{"resume 0 beside the dummy broker alone", "resume_operations_after: 0s\n", "resume_operations_after: 0s: want a positive duration (leave the setting out for the default, 2m0s)"},
 		{"resume within a call's timeout", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\nresume_operations_after: 45s\n", "twice the longest backend timeout (30s of payu)"},
@@ -210,9 +210,7 @@ func TestResumeDefaultOutlastsLongTimeouts(t *testing.T) {
 		{"default timeouts", payu, 2 * time.Minute},
 		{"a 90 s timeout", payu + "    timeout: 90s\n", 180*time.Second + time.Nanosecond},
 		{"a 60 s timeout", payu + "    timeout: 60s\n", 120*time.Second + time.Nanosecond},
-		// Twice or three times it overflowed and went negative: the
-		// engine's 2 minutes applied to a call allowed 200 years.
-		{"a timeout of centuries", payu + "    timeout: 1750000h\n", 1750000 * time.Hour},
+		{"a timeout of ten years, the most a duration may be", payu + "    timeout: 87600h\n", 2*87600*time.Hour + time.Nanosecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
