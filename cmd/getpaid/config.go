@@ -199,14 +199,14 @@ func readDocument(source string, raw []byte) (yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return doc, fmt.Errorf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+		return doc, syntaxError(source, raw, err)
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case errors.Is(err, io.EOF):
 		return doc, nil
 	case err != nil:
-		return doc, fmt.Errorf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+		return doc, syntaxError(source, raw, err)
 	}
 	line := next.Line
 	if len(next.Content) == 1 {
@@ -307,6 +307,19 @@ func setTwice(n *yaml.Node, path string) error {
 		}
 	}
 	return nil
+}
+
+// syntaxError is a YAML syntax error naming the file and line; a tab at
+// the start of that line, which YAML's message does not name, is said.
+func syntaxError(source string, raw []byte, err error) error {
+	msg := fmt.Sprintf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+	if n, err2 := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(yamlErrorLine(err), "line "), ": ")); err2 == nil {
+		if lines := strings.Split(string(raw), "\n"); n >= 1 && n <= len(lines) &&
+			strings.Contains(lines[n-1][:len(lines[n-1])-len(strings.TrimLeft(lines[n-1], " \t"))], "\t") {
+			msg += " (a tab: YAML is indented with spaces)"
+		}
+	}
+	return errors.New(msg)
 }
 
 // applyEnv applies the environment to the config's mapping. Every setting

@@ -125,6 +125,7 @@ backends:
 		{"a tracing header twice", file + "tracing:\n  headers:\n    a: b\n    a: c\n", nil, []string{"getpaid.yaml: line 15: tracing.headers.a is set twice (first on line 14)"}},
 		{"a duration of centuries", file + "delivery_timeout: 2000000h\n", nil, []string{"getpaid.yaml: line 12: delivery_timeout: \"2000000h\": want at most 87600h (ten years)"}},
 		{"environment: a retry wait of centuries", file, []string{"GETPAID_DELIVERY_RETRIES=5s,2562047h"}, []string{"getpaid.yaml: GETPAID_DELIVERY_RETRIES: delivery_retries", "want at most 87600h (ten years)"}},
+		{"a tab indenting a setting", file + "  tpay:\n\tclient_id: x\n", nil, []string{"getpaid.yaml: line 13: found character that cannot start any token (a tab: YAML is indented with spaces)"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
