@@ -357,6 +357,11 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 			continue
 		}
 		key := strings.ToLower(rest)
+		if section, setting, ok := nestedSetting(key, known); ok {
+			ignored = append(ignored, fmt.Sprintf("%s is not a setting: %s is set whole, as YAML (GETPAID_%s='{%s: …}', which replaces the file's %s:); ignored",
+				k, section, strings.ToUpper(section), setting, section))
+			continue
+		}
 		if _, ok := known[key]; !ok || key == "backends" {
 			ignored = append(ignored, fmt.Sprintf("%s is not a setting (GETPAID_<SETTING> for a top-level one, GETPAID_BACKEND_<NAME>_<SETTING> for a backend's); ignored", k))
 			continue
@@ -371,6 +376,23 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 		setKey(root, key, val)
 	}
 	return ignored, nil
+}
+
+// nestedSetting reports whether key (a variable's name after GETPAID_, in
+// lower case) names a setting inside a section (admin_audit_log:
+// admin.audit_log), which the environment sets only with the whole section.
+func nestedSetting(key string, known map[string][]int) (section, setting string, ok bool) {
+	t := reflect.TypeOf(fileConfig{})
+	for name, idx := range known {
+		if rest, found := strings.CutPrefix(key, name+"_"); found && name != "backends" {
+			if f := t.FieldByIndex(idx).Type; f.Kind() == reflect.Struct {
+				if _, isSetting := yamlKeys(f)[rest]; isSetting {
+					return name, rest, true
+				}
+			}
+		}
+	}
+	return "", "", false
 }
 
 // emptyVariable is the error of a variable set to nothing (or blanks): it
