@@ -351,7 +351,9 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", source, err)
 			}
-			if !set {
+			if name := backendNamed(root, b); !set && name != "" {
+				ignored = append(ignored, fmt.Sprintf("%s names backend %s but no setting of it (%s_<SETTING>, the setting in upper case); ignored", k, name, k))
+			} else if !set {
 				ignored = append(ignored, fmt.Sprintf("%s names no backend enabled in %s (GETPAID_BACKEND_<NAME>_<SETTING> sets a setting of a backend the file enables); ignored", k, source))
 			}
 			continue
@@ -475,6 +477,20 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 	}
 	setKey(best, key, val)
 	return true, nil
+}
+
+// backendNamed is the enabled backend whose environment name is rest, or "".
+func backendNamed(root *yaml.Node, rest string) string {
+	backends := lookupKey(root, "backends")
+	if backends == nil || backends.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(backends.Content); i += 2 {
+		if name := backends.Content[i].Value; envName(name) == rest {
+			return name
+		}
+	}
+	return ""
 }
 
 // setKey sets key to val in mapping m, replacing an existing value.

@@ -190,6 +190,7 @@ func TestEnvironmentIgnoredIsReported(t *testing.T) {
 		{"GETPAID_DATABSE=sqlite:/tmp/x.db", "GETPAID_DATABSE is not a setting"},
 		{"GETPAID_BACKENDS={dummy: {secret: t}}", "GETPAID_BACKENDS is not a setting"},
 		{"GETPAID_BACKEND_DOTPAY_PIN=1234", "GETPAID_BACKEND_DOTPAY_PIN names no backend enabled in getpaid.yaml"},
+		{"GETPAID_BACKEND_DUMMY=secret", "GETPAID_BACKEND_DUMMY names backend dummy but no setting of it (GETPAID_BACKEND_DUMMY_<SETTING>, the setting in upper case)"},
 		{"GETPAID_ADMIN_AUDIT_LOG=/var/log/audit.log", "GETPAID_ADMIN_AUDIT_LOG is not a setting: admin is set whole, as YAML (GETPAID_ADMIN='{audit_log: …}', which replaces the file's admin:)"},
 		{"GETPAID_METRICS_LISTEN=10.0.0.5:9100", "GETPAID_METRICS_LISTEN is not a setting: metrics is set whole"},
 		{"GETPAID_LISTEN=127.0.0.1:9999", ""},
