@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -837,16 +838,30 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("%q: want an absolute http:// or https:// URL", raw)
 	case u.Host == "":
 		return fmt.Errorf("%q has no host", raw)
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(raw, "?#"):
+		// An empty "?" or "#" too: callback URLs made from it would
+		// carry their path in it.
 		return fmt.Errorf("%q: a base URL has no query, fragment or user", raw)
+	case strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]") && !validPort(u.Port()): // a port given (not an IPv6 address's colons)
+		return fmt.Errorf("%q: the port %q: want 1 to 65535 (or none, for the scheme's own)", raw, u.Port())
 	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified()):
 		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", raw, u.Host)
 	case u.EscapedPath() != u.Path:
 		// Served under it, the path is matched as requests carry it and
 		// written into links and cookies: keep it plain.
 		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes or non-ASCII letters)", raw)
+	case strings.Contains(u.Path, "//") || slices.Contains(strings.Split(u.Path, "/"), ".") || slices.Contains(strings.Split(u.Path, "/"), ".."):
+		// Browsers and proxies send the path cleaned: getpaid, served
+		// under it as written, would answer 404 to everything.
+		return fmt.Errorf("%q: the path must be plain: no . or .. segments and no //", raw)
 	}
 	return nil
+}
+
+// validPort reports whether p is a TCP port a URL can name: 1 to 65535.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p == strconv.Itoa(n)
 }
 
 // urlPath is the path of a base URL without its trailing slash: "" for the

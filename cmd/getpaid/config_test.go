@@ -126,6 +126,13 @@ backends:
 		{"a duration of centuries", file + "delivery_timeout: 2000000h\n", nil, []string{"getpaid.yaml: line 12: delivery_timeout: \"2000000h\": want at most 87600h (ten years)"}},
 		{"environment: a retry wait of centuries", file, []string{"GETPAID_DELIVERY_RETRIES=5s,2562047h"}, []string{"getpaid.yaml: GETPAID_DELIVERY_RETRIES: delivery_retries", "want at most 87600h (ten years)"}},
 		{"a tab indenting a setting", file + "  tpay:\n\tclient_id: x\n", nil, []string{"getpaid.yaml: line 13: found character that cannot start any token (a tab: YAML is indented with spaces)"}},
+		{"base url port out of range", file + "base_url: https://pay.example.com:99999\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "99999": want 1 to 65535`}},
+		{"base url port 0", file + "base_url: https://pay.example.com:0/gp\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "0": want 1 to 65535`}},
+		{"base url port empty", file + "base_url: \"https://pay.example.com:\"\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "": want 1 to 65535`}},
+		{"base url ending in ?", file + "base_url: https://pay.example.com/gp?\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
+		{"base url ending in #", file + "base_url: \"https://pay.example.com/gp#\"\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
+		{"base url with a dot segment", file + "base_url: https://pay.example.com/a/../gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
+		{"base url with a double slash", file + "base_url: https://pay.example.com/a//gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
@@ -310,6 +317,9 @@ func TestListenEveryInterfaceWithBaseURL(t *testing.T) {
 		{"listen: 0.0.0.0:8000\nbase_url: https://pay.example.com\n" + file, "https://pay.example.com"},
 		{"listen: \"[::]:8000\"\nbase_url: https://pay.example.com\n" + file, "https://pay.example.com"},
 		{"listen: 127.0.0.1:8000\n" + file, "http://127.0.0.1:8000"},
+		{"base_url: https://[2001:db8::1]/gp/\n" + file, "https://[2001:db8::1]/gp"},
+		{"base_url: https://[2001:db8::1]:8443\n" + file, "https://[2001:db8::1]:8443"},
+		{"base_url: https://pay.example.com:65535/\n" + file, "https://pay.example.com:65535"},
 		{file, "http://127.0.0.1:8000"},
 	} {
 		c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), nil)
