@@ -74,6 +74,9 @@ type fileConfig struct {
 	// ignoredEnv says which GETPAID_ variables set nothing (a misspelt
 	// setting, a backend the file does not enable); serve warns of each.
 	ignoredEnv []string
+	// baseFromListen: base_url was left out and is http:// + listen
+	// (serve puts in the port taken when listen's is 0).
+	baseFromListen bool
 	// existing opens only a database that exists, never creating or
 	// migrating it (the record tools: they read a server's database).
 	existing bool
@@ -180,6 +183,7 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 				source, where(lookupKey(root, "listen")), c.Listen)
 		}
 		c.BaseURL = "http://" + c.Listen
+		c.baseFromListen = true
 	} else if err := checkBaseURL(c.BaseURL); err != nil {
 		return nil, fmt.Errorf("%s: %s: base_url: %w", source, where(lookupKey(root, "base_url")), err)
 	}
