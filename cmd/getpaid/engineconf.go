@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -46,10 +48,10 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	firstOf := map[string]int{} // url -> index of its entry
 	for i, w := range c.Webhooks {
 		at := fmt.Sprintf("webhooks[%d]", i)
-		if j, dup := firstOf[w.URL]; dup {
+		if j, dup := firstOf[sameEndpoint(w.URL)]; dup {
 			return cfg, c.settingErr(at+".url", fmt.Errorf("%s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", w.URL, j))
 		}
-		firstOf[w.URL] = i
+		firstOf[sameEndpoint(w.URL)] = i
 		secrets := w.Secrets
 		for j, s := range secrets {
 			if _, err := webhook.ParseSecret(s); err != nil {
@@ -147,6 +149,24 @@ func times(n int64, d time.Duration) time.Duration {
 		return time.Duration(math.MaxInt64)
 	}
 	return time.Duration(n) * d
+}
+
+// sameEndpoint is a webhook URL as it reaches its endpoint: the scheme and
+// host in lower case, without the scheme's own port, so one endpoint
+// written two ways is seen twice (and would get every event twice).
+func sameEndpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		u.Host = u.Hostname()
+		if strings.Contains(u.Host, ":") {
+			u.Host = "[" + u.Host + "]"
+		}
+	}
+	return u.String()
 }
 
 // defaultResumeAfter is the engine's default ReconcileConfig.SubmittingAfter.

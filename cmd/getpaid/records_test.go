@@ -165,6 +165,7 @@ func TestWebhooksConfig(t *testing.T) {
 		{"flag at 0", "flag_operations_after: 0s\n", "flag_operations_after: 0s: want a positive duration (leave the setting out for the default, 24h0m0s)"},
 		{"resume 0 beside the dummy broker alone", "resume_operations_after: 0s\n", "resume_operations_after: 0s: want a positive duration (leave the setting out for the default, 2m0s)"},
 		{"resume within a call's timeout", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\nresume_operations_after: 45s\n", "twice the longest backend timeout (30s of payu)"},
+		{"one endpoint twice, written two ways", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: HTTPS://Shop.Example:443/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "line 13: webhooks[1].url: HTTPS://Shop.Example:443/hook is webhooks[0]'s URL too"},
 		{"one url twice", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "line 13: webhooks[1].url: https://shop.example/hook is webhooks[0]'s URL too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
