@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -36,6 +38,9 @@ func checkServerConfig(c *fileConfig) error {
 	case "", "x-forwarded-for", "forwarded":
 	default:
 		return c.settingErr("proxy_header", fmt.Errorf("%q: want X-Forwarded-For or Forwarded", c.ProxyHeader))
+	}
+	if err := c.zeroLimits(); err != nil {
+		return err
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Limits.CallbackBody)) {
 		if _, ok := c.Backends[name]; !ok {
@@ -67,6 +72,38 @@ func checkServerConfig(c *fileConfig) error {
 		users[u.Name] = true
 		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
 			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd)", u.Name))
+		}
+	}
+	return nil
+}
+
+// zeroLimits refuses a limit set to 0: the handler takes 0 for the default,
+// which is neither "none" nor "no limit".
+func (c *fileConfig) zeroLimits() error {
+	if c.root == nil {
+		return nil
+	}
+	n := lookupKey(c.root, "limits")
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	v := reflect.ValueOf(c.Limits)
+	fields := yamlKeys(v.Type())
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		idx, ok := fields[n.Content[i].Value]
+		if !ok {
+			continue
+		}
+		f := v.FieldByIndex(idx)
+		zero := false
+		switch d := f.Interface().(type) {
+		case *duration:
+			zero = d != nil && d.Duration == 0
+		case byteSize, int:
+			zero = f.IsZero()
+		}
+		if zero {
+			return c.settingErr("limits."+n.Content[i].Value, errors.New("0: want more than 0 (leave the setting out for the default)"))
 		}
 	}
 	return nil
