@@ -133,6 +133,10 @@ backends:
 		{"base url ending in #", file + "base_url: \"https://pay.example.com/gp#\"\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
 		{"base url with a dot segment", file + "base_url: https://pay.example.com/a/../gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
 		{"base url with a double slash", file + "base_url: https://pay.example.com/a//gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
+		{"tracing settings without an endpoint", file + "tracing:\n  sample_ratio: 0.1\n", nil,
+			[]string{"getpaid.yaml: line 13: tracing.sample_ratio: set while tracing.otlp_endpoint is not, which tracing is off without"}},
+		{"tracing's sample ratio out of range", file + "tracing:\n  otlp_endpoint: http://otel-collector:4318\n  sample_ratio: 10\n", nil,
+			[]string{"getpaid.yaml: line 14: tracing.sample_ratio: 10: want a share between 0 and 1"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {

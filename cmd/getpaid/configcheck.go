@@ -42,6 +42,22 @@ func checkServerConfig(c *fileConfig) error {
 	if err := c.zeroLimits(); err != nil {
 		return err
 	}
+	if t := c.Tracing; t.OTLPEndpoint == "" {
+		// Tracing is off: a setting of it set means an endpoint forgotten.
+		n := &yaml.Node{}
+		if c.root != nil {
+			if t := lookupKey(c.root, "tracing"); t != nil && t.Kind == yaml.MappingNode {
+				n = t
+			}
+		}
+		for _, k := range []string{"service_name", "sample_ratio", "headers"} {
+			if lookupKey(n, k) != nil {
+				return c.settingErr("tracing."+k, errors.New("set while tracing.otlp_endpoint is not, which tracing is off without"))
+			}
+		}
+	} else if r := t.SampleRatio; r < 0 || r > 1 {
+		return c.settingErr("tracing.sample_ratio", fmt.Errorf("%v: want a share between 0 and 1", r))
+	}
 	for _, name := range slices.Sorted(maps.Keys(c.Limits.CallbackBody)) {
 		if _, ok := c.Backends[name]; !ok {
 			// The handler would refuse it too, but only once the database
