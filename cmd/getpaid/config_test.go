@@ -137,6 +137,10 @@ backends:
 			[]string{"getpaid.yaml: line 13: tracing.sample_ratio: set while tracing.otlp_endpoint is not, which tracing is off without"}},
 		{"tracing's sample ratio out of range", file + "tracing:\n  otlp_endpoint: http://otel-collector:4318\n  sample_ratio: 10\n", nil,
 			[]string{"getpaid.yaml: line 14: tracing.sample_ratio: 10: want a share between 0 and 1"}},
+		{"an API key with a blank after it", strings.Replace(file, "api_keys: [server-api-key-0123456789]", "api_keys: [\"server-api-key-0123456789 \"]", 1), nil,
+			[]string{"getpaid.yaml: line 3: api_keys[0]: the key 1 has blanks or control characters around or in it"}},
+		{"environment: an API key with a tab", file, []string{"GETPAID_API_KEYS=[\"\\tserver-api-key-0123456789\"]"},
+			[]string{"getpaid.yaml: GETPAID_API_KEYS: api_keys[0]: the key 1 has blanks or control characters"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
