@@ -632,6 +632,12 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 		if err := wholeNumber(f.Type(), val); err != nil {
 			return fmt.Errorf("%s: %s%s: %w", where(val), path, k.Value, err)
 		}
+		if strings.HasPrefix(path, "backends.") && f.Kind() == reflect.String && val.Kind == yaml.ScalarNode && strings.TrimSpace(val.Value) != val.Value {
+			// A broker's key, id or URL: with a blank (a newline from a
+			// secret file) it matches nothing the broker sends or wants,
+			// and every notification would be refused.
+			return fmt.Errorf("%s: %s%s: blanks around the value (a copy and paste?): write it without them", where(val), path, k.Value)
+		}
 		if err := val.Decode(f.Addr().Interface()); err != nil {
 			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
 		}

@@ -141,6 +141,10 @@ backends:
 			[]string{"getpaid.yaml: line 3: api_keys[0]: the key 1 has blanks or control characters around or in it"}},
 		{"environment: an API key with a tab", file, []string{"GETPAID_API_KEYS=[\"\\tserver-api-key-0123456789\"]"},
 			[]string{"getpaid.yaml: GETPAID_API_KEYS: api_keys[0]: the key 1 has blanks or control characters"}},
+		{"a backend's key with a blank after it", strings.Replace(file, "second_key: k\n", "second_key: \"k \"\n", 1), nil,
+			[]string{"getpaid.yaml: line 9: backends.payu.second_key: blanks around the value (a copy and paste?)"}},
+		{"environment: a backend's key ending in a newline", file, []string{"GETPAID_BACKEND_PAYU_CLIENT_SECRET=c\n"},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CLIENT_SECRET: backends.payu.client_secret: blanks around the value"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
