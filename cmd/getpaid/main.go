@@ -187,6 +187,9 @@ func newFlags(name, synopsis, example string) *flags {
 // bad flag or a stray positional argument (which would otherwise silently
 // end flag parsing) is a usage error.
 func (f *flags) parse(args []string) error {
+	if name := f.twice(args); name != "" {
+		return f.usage("--%s is given twice: give it once (the last one would win)", name)
+	}
 	err := f.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return &helpError{text: f.help()}
@@ -198,6 +201,41 @@ func (f *flags) parse(args []string) error {
 		return &usageError{cmd: f.Name(), msg: fmt.Sprintf("unexpected argument %q (flags come as --name value; see the usage)", f.Arg(0))}
 	}
 	return nil
+}
+
+// repeatable marks a flag's value that may be given several times
+// (callback check's --header).
+type repeatable interface{ repeatable() }
+
+// twice is the name of a flag args give more than once (of those that are
+// not repeatable), or "": the flag package keeps the last one in silence.
+func (f *flags) twice(args []string) string {
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue // a positional argument
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		fl := f.Lookup(name)
+		if fl == nil {
+			continue // Parse says it is unknown
+		}
+		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) {
+			i++ // its value is the next argument
+		}
+		if _, ok := fl.Value.(repeatable); ok {
+			continue
+		}
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+	}
+	return ""
 }
 
 // flagName is a flag as Go's flag package names it in its errors: one dash.
@@ -231,6 +269,9 @@ func (f *flags) positional(args []string, what string) (string, []string, error)
 // ID --config X, or show --config X ID). Without one it is a usage error
 // naming what when required; an argument more is one too.
 func (f *flags) parseWithID(args []string, what string, required bool) (string, error) {
+	if name := f.twice(args); name != "" {
+		return "", f.usage("--%s is given twice: give it once (the last one would win)", name)
+	}
 	var id string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]

@@ -146,6 +146,8 @@ type headerFlags http.Header
 
 func (h *headerFlags) String() string { return "" }
 
+func (h *headerFlags) repeatable() {}
+
 func (h *headerFlags) Set(v string) error {
 	k, val, ok := strings.Cut(v, ":")
 	if !ok || strings.TrimSpace(k) == "" {

@@ -88,6 +88,10 @@ func TestUsageErrors(t *testing.T) {
 		{"stray argument before flags", []string{"demo", "extra", "--addr", "127.0.0.1:1"}, `unexpected argument "extra"`},
 		{"stray argument after flags", []string{"migrate", "--config", "x.yaml", "now"}, `unexpected argument "now"`},
 		{"flag without value", []string{"serve", "--config"}, "flag needs an argument"},
+		// The last one won, in silence.
+		{"a flag twice", []string{"serve", "--config", "a.yaml", "--config=b.yaml"}, "--config is given twice"},
+		{"a flag twice around an id", []string{"events", "show", "--config", "a.yaml", "evt_1", "-config", "b.yaml"}, "--config is given twice"},
+		{"a bool flag twice", []string{"serve", "--quiet", "--quiet=false"}, "--quiet is given twice"},
 		{"bad duration", []string{"simulate", "payu", "--settle-after", "soon"}, "invalid value"},
 		{"simulate without broker", []string{"simulate", "--addr", "127.0.0.1:1"}, "the broker"},
 		{"config without backend", []string{"config"}, "the backend"},
