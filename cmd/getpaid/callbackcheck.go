@@ -57,7 +57,8 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	}
 	b, ok := reg.Get(*name)
 	if !ok {
-		return &exitError{code: 1, msg: fmt.Sprintf("invalid: backend %q is not enabled in %s", *name, *path)}
+		// A mistake in the command, not an invalid callback.
+		return fs.usage("--backend %q is not enabled in %s (enabled: %s)", *name, *path, strings.Join(reg.Names(), ", "))
 	}
 	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 	if err != nil {

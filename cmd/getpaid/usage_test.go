@@ -134,3 +134,15 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// callback check with a backend the config does not enable is a mistake in
+// the command, not an invalid callback: said on stderr with exit status 2
+// (it printed "invalid: ..." on stdout with 1, as for a forged callback).
+func TestCallbackCheckUnknownBackend(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, dummyConfig)
+	code, out, errOut := runCLI(t, "{}", "callback", "check", "--config", path, "--backend", "pyau")
+	if code != 2 || out != "" || !strings.Contains(errOut, `--backend "pyau" is not enabled in `+path+" (enabled: dummy)") {
+		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
