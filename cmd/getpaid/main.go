@@ -54,7 +54,7 @@ Usage:
   getpaid admin passwd|seed ...                     operator console tools: hash a password, seed a benchmark database
   getpaid version                                   print getpaid's version
 
-Every command takes --help, which lists its flags and an example.
+Every command takes --help (or: getpaid help COMMAND), which lists its flags and an example.
 `
 
 func main() {
@@ -111,6 +111,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "bench-ceiling":
 		err = cmdCeiling(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[0] == "help" && args[1] != "help" {
+			// getpaid help serve: that command's help.
+			return run(ctx, append(slices.Clone(args[1:]), "--help"), stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:

@@ -32,6 +32,9 @@ func TestHelp(t *testing.T) {
 		{[]string{"admin", "passwd", "--help"}, nil},
 		{[]string{"admin", "seed", "--help"}, []string{"--config", "--count", "--days"}},
 		{[]string{"bench", "--help"}, []string{"--duration", "--concurrency", "--target"}},
+		// "getpaid help serve" printed the list of commands.
+		{[]string{"help", "serve"}, []string{"--config", "--quiet"}},
+		{[]string{"help", "events", "replay"}, []string{"--dead", "--waiting", "--endpoint"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -40,7 +43,11 @@ func TestHelp(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("code %d, stderr %q", code, errOut)
 			}
-			for _, want := range []string{"Usage: getpaid " + tt.args[0], "Flags:", "Example:\n  getpaid " + tt.args[0]} {
+			cmd := tt.args[0]
+			if cmd == "help" {
+				cmd = tt.args[1]
+			}
+			for _, want := range []string{"Usage: getpaid " + cmd, "Flags:", "Example:\n  getpaid " + cmd} {
 				if !strings.Contains(out, want) {
 					t.Fatalf("help lacks %q:\n%s", want, out)
 				}
