@@ -131,12 +131,21 @@ const envPrefix = "env:"
 // loadConfig reads path strictly (unknown keys are errors) and applies
 // environment overrides (see applyEnv). Errors name the file and line, or
 // the environment variable.
-func loadConfig(path string) (*fileConfig, error) {
+//
+// Each GETPAID_ variable that sets nothing is warned of on warn (nil: not
+// warned of; serve logs them instead).
+func loadConfig(path string, warn io.Writer) (*fileConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseConfigFrom(path, raw, os.Environ())
+	c, err := parseConfigFrom(path, raw, os.Environ())
+	if err == nil && warn != nil {
+		for _, msg := range c.ignoredEnv {
+			fmt.Fprintln(warn, "getpaid: warning: environment: "+msg)
+		}
+	}
+	return c, err
 }
 
 func parseConfig(raw []byte, env []string) (*fileConfig, error) {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -124,6 +127,42 @@ func TestSQLiteNoPath(t *testing.T) {
 			err := tt.run()
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Every command that reads the config warns, on stderr, of a GETPAID_
+// variable that sets nothing: serve did alone, so a misspelt
+// GETPAID_DATABSE had migrate or a record tool work on the file's database
+// without a word.
+func TestEveryCommandWarnsOfIgnoredVariables(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := writeConfig(t, "listen: 127.0.0.1:0\nbase_url: https://pay.example.com\ndatabase: sqlite:"+dir+"/g.db\n"+
+		"api_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n")
+	bin := getpaidBin(t)
+	if out, err := exec.Command(bin, "migrate", "--config", path).CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"migrate", "--config", path},
+		{"backends", "--config", path},
+		{"config", "dummy", "--base-url", "https://pay.example.com", "--config", path},
+		{"operations", "list", "--config", path},
+		{"events", "list", "--config", path},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(bin, args...)
+			cmd.Env = append(os.Environ(), "GETPAID_DATABSE=sqlite:"+dir+"/other.db")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%v: %v\n%s", args, err, stderr.String())
+			}
+			if want := "warning: environment: GETPAID_DATABSE is not a setting"; !strings.Contains(stderr.String(), want) || strings.Contains(stdout.String(), "GETPAID_DATABSE") {
+				t.Fatalf("%v: stderr %q, want it to say %q (and stdout not)", args, stderr.String(), want)
 			}
 		})
 	}

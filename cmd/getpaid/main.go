@@ -91,13 +91,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		err = cmdServe(ctx, args[1:], stderr)
 	case "migrate":
-		err = cmdMigrate(ctx, args[1:], stdout)
+		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "backends":
-		err = cmdBackends(args[1:], stdout)
+		err = cmdBackends(args[1:], stdout, stderr)
 	case "config":
-		err = cmdConfig(args[1:], stdout)
+		err = cmdConfig(args[1:], stdout, stderr)
 	case "callback":
-		err = cmdCallback(ctx, args[1:], stdin, stdout)
+		err = cmdCallback(ctx, args[1:], stdin, stdout, stderr)
 	case "simulate":
 		err = cmdSimulate(ctx, args[1:], stdout, stderr)
 	case "operations":

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,7 @@ func migratedRecords(t *testing.T, extra string) (string, *server) {
 	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
 		t.Fatalf("migrate: %d %s%s", code, out, errOut)
 	}
-	srv, err := openRecords(context.Background(), path)
+	srv, err := openRecords(context.Background(), path, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +277,7 @@ func TestRecordToolsSendNoWebhooks(t *testing.T) {
 	defer hook.Close()
 	path := sqliteConfig(t, "webhooks:\n  - url: "+hook.URL+"\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
 	ctx := context.Background()
-	c, err := loadConfig(path)
+	c, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	c, err := loadConfig(*path)
+	c, err := loadConfig(*path, nil) // warned of in the log below
 	if err != nil {
 		return err
 	}
