@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,6 +157,13 @@ func New(cfg Config) (*Broker, error) {
 		// Przelewy24 documents its base URL with the API path
 		// (https://secure.przelewy24.pl/api/v1): the host is what is kept.
 		base = strings.TrimSuffix(strings.TrimRight(cfg.APIURL, "/"), "/api/v1")
+	}
+	if cfg.RefundNotifyURL != "" {
+		// Sent to Przelewy24 with every refund: a bad one is learned only
+		// from a refused refund, or never (no notification comes).
+		if u, err := url.Parse(cfg.RefundNotifyURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("refund_notify_url %q: want an absolute http(s) URL", cfg.RefundNotifyURL))
+		}
 	}
 	if cfg.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s: want a positive duration", cfg.Timeout))

@@ -39,6 +39,9 @@ func TestNewValidates(t *testing.T) {
 		{"channel sum", func(c *Config) { c.Channel = 1 | 2 | 16384 }, ""},
 		{"channel bit unknown", func(c *Config) { c.Channel = 512 }, "channel"},
 		{"negative method", func(c *Config) { c.Method = -1 }, "method"},
+		{"refund notify url not a url", func(c *Config) { c.RefundNotifyURL = "notaurl" }, `refund_notify_url "notaurl": want an absolute http(s) URL`},
+		{"refund notify url without host", func(c *Config) { c.RefundNotifyURL = "https:///cb" }, "refund_notify_url"},
+		{"refund notify url", func(c *Config) { c.RefundNotifyURL = "https://shop.example/p24-refunds" }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -119,6 +119,15 @@ func New(cfg Config) (*Broker, error) {
 	}
 	if cfg.JWSPrefix != "" {
 		prefix = check("jws_prefix", cfg.JWSPrefix)
+		// Each environment signs notifications with certificates from its
+		// own host: the other's refuses every one (and production should
+		// not trust what the sandbox signs).
+		switch {
+		case cfg.Sandbox && prefix == strings.TrimRight(ProductionJWSPrefix, "/"):
+			errs = append(errs, fmt.Errorf("jws_prefix %q is production's while sandbox is on: the sandbox signs with certificates from %s (leave jws_prefix out)", cfg.JWSPrefix, SandboxJWSPrefix))
+		case !cfg.Sandbox && prefix == strings.TrimRight(SandboxJWSPrefix, "/"):
+			errs = append(errs, fmt.Errorf("jws_prefix %q is the sandbox's while sandbox is off: production signs with certificates from %s (leave jws_prefix out, or set sandbox: true)", cfg.JWSPrefix, ProductionJWSPrefix))
+		}
 	}
 	cur := cfg.Currencies
 	if len(cur) == 0 {

@@ -42,6 +42,12 @@ func TestConfig(t *testing.T) {
 		{"relative api_url", func(c *tpay.Config) { c.APIURL = "api.tpay.com" }, "api_url", nil},
 		{"jws_prefix with a query", func(c *tpay.Config) { c.JWSPrefix = "https://secure.tpay.com/?x=1" }, "jws_prefix", nil},
 		{"negative timeout", func(c *tpay.Config) { c.Timeout = -time.Second }, "timeout", nil},
+		// The sandbox signs with certificates from its own host, production
+		// from its: the other's prefix refuses every notification.
+		{"sandbox with production's jws_prefix", func(c *tpay.Config) { c.Sandbox, c.JWSPrefix = true, "https://secure.tpay.com/" },
+			`jws_prefix "https://secure.tpay.com/" is production's while sandbox is on`, nil},
+		{"production with the sandbox's jws_prefix", func(c *tpay.Config) { c.JWSPrefix = "https://secure.sandbox.tpay.com" },
+			`jws_prefix "https://secure.sandbox.tpay.com" is the sandbox's while sandbox is off`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,7 +96,7 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case *workers < 1:
 		return fs.usage("--concurrency %d: want 1 or more writers", *workers)
 	}
-	c, err := loadConfig(*path)
+	c, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}

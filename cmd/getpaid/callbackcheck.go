@@ -17,7 +17,7 @@ import (
 )
 
 // cmdCallback verifies a captured callback without changing anything.
-func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("callback check", "--config FILE --backend NAME [--header \"K: V\"]... [--remote-ip IP] < body",
 		"getpaid callback check --config getpaid.yaml --backend payu --header \"OpenPayu-Signature: sender=checkout;signature=…;algorithm=MD5\" < body.json")
 	path := fs.String("config", "getpaid.yaml", "config file")
@@ -43,7 +43,7 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 			return fs.usage("--remote-ip %q: want an IPv4 or IPv6 address, without a port", *remote)
 		}
 	}
-	c, err := loadConfig(*path)
+	c, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,8 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	}
 	b, ok := reg.Get(*name)
 	if !ok {
-		return &exitError{code: 1, msg: fmt.Sprintf("invalid: backend %q is not enabled in %s", *name, *path)}
+		// A mistake in the command, not an invalid callback.
+		return fs.usage("--backend %q is not enabled in %s (enabled: %s)", *name, *path, strings.Join(reg.Names(), ", "))
 	}
 	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 	if err != nil {

@@ -188,7 +188,7 @@ func TestBackendsCommand(t *testing.T) {
 func payWithServer(t *testing.T, path string) *getpaid.Payment {
 	t.Helper()
 	ctx := context.Background()
-	c, err := loadConfig(path)
+	c, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

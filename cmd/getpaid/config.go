@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +74,9 @@ type fileConfig struct {
 	// ignoredEnv says which GETPAID_ variables set nothing (a misspelt
 	// setting, a backend the file does not enable); serve warns of each.
 	ignoredEnv []string
+	// baseFromListen: base_url was left out and is http:// + listen
+	// (serve puts in the port taken when listen's is 0).
+	baseFromListen bool
 	// existing opens only a database that exists, never creating or
 	// migrating it (the record tools: they read a server's database).
 	existing bool
@@ -113,9 +120,17 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	if v < 0 {
 		return fmt.Errorf("%q: a duration may not be negative", n.Value)
 	}
+	if v > maxDuration {
+		// Added to now, a wait of centuries goes past what a stored time
+		// holds (the year 2262) and wraps round into the past.
+		return fmt.Errorf("%q: want at most %s (ten years)", n.Value, strings.TrimSuffix(maxDuration.String(), "0m0s"))
+	}
 	d.Duration = v
 	return nil
 }
+
+// maxDuration bounds every duration setting of getpaid.yaml.
+const maxDuration = 10 * 8760 * time.Hour
 
 // envPrefix marks a YAML node that an environment variable set: its
 // LineComment is envPrefix + the variable's name, so an error about the
@@ -125,12 +140,21 @@ const envPrefix = "env:"
 // loadConfig reads path strictly (unknown keys are errors) and applies
 // environment overrides (see applyEnv). Errors name the file and line, or
 // the environment variable.
-func loadConfig(path string) (*fileConfig, error) {
+//
+// Each GETPAID_ variable that sets nothing is warned of on warn (nil: not
+// warned of; serve logs them instead).
+func loadConfig(path string, warn io.Writer) (*fileConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseConfigFrom(path, raw, os.Environ())
+	c, err := parseConfigFrom(path, raw, os.Environ())
+	if err == nil && warn != nil {
+		for _, msg := range c.ignoredEnv {
+			fmt.Fprintln(warn, "getpaid: warning: environment: "+msg)
+		}
+	}
+	return c, err
 }
 
 func parseConfig(raw []byte, env []string) (*fileConfig, error) {
@@ -138,9 +162,9 @@ func parseConfig(raw []byte, env []string) (*fileConfig, error) {
 }
 
 func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+	doc, err := readDocument(source, raw)
+	if err != nil {
+		return nil, err
 	}
 	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -148,6 +172,13 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: line %d: want a mapping of settings (listen:, database:, backends:, ...)", source, root.Line)
+	}
+	root, err = expandAliases(root, "", new(int))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	if err := setTwice(root, ""); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	ignored, err := applyEnv(source, root, env)
 	if err != nil {
@@ -170,6 +201,7 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 				source, where(lookupKey(root, "listen")), c.Listen)
 		}
 		c.BaseURL = "http://" + c.Listen
+		c.baseFromListen = true
 	} else if err := checkBaseURL(c.BaseURL); err != nil {
 		return nil, fmt.Errorf("%s: %s: base_url: %w", source, where(lookupKey(root, "base_url")), err)
 	}
@@ -181,6 +213,136 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 		return nil, fmt.Errorf("%s: no backends enabled (backends: {NAME: {settings}})", source)
 	}
 	return &c, nil
+}
+
+// readDocument reads the one YAML document of a config file. A second one
+// (after "---") is refused: it would be dropped unread, and what it sets
+// would silently not apply.
+func readDocument(source string, raw []byte) (yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return doc, syntaxError(source, raw, err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+		return doc, nil
+	case err != nil:
+		return doc, syntaxError(source, raw, err)
+	}
+	line := next.Line
+	if len(next.Content) == 1 {
+		if c := next.Content[0]; c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+			return doc, nil // a "---" closing the file, with nothing after it
+		}
+		line = next.Content[0].Line
+	}
+	return doc, fmt.Errorf("%s: line %d: a second YAML document (after ---): getpaid reads one document; put every setting in it", source, line)
+}
+
+// maxExpanded bounds the values aliases may expand a config to: a few
+// anchors of lists of aliases would otherwise make billions.
+const maxExpanded = 100_000
+
+// expandAliases is n with every alias (*name) replaced by a copy of what
+// its anchor (&name) holds, and every merge key (<<: *name, or a list of
+// them) replaced by the merged mapping's keys that the mapping does not set
+// itself, as YAML defines them. Each value keeps the line it was written
+// on; copies share nothing, so the environment can change one backend
+// made from another's anchor without changing both. expanded counts the
+// values made, up to maxExpanded.
+func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error) {
+	if *expanded++; *expanded > maxExpanded {
+		return nil, fmt.Errorf("line %d: the aliases (*name) expand to more than %d values", n.Line, maxExpanded)
+	}
+	if n.Kind == yaml.AliasNode {
+		return expandAliases(n.Alias, path, expanded)
+	}
+	out := *n
+	out.Alias, out.Content = nil, nil
+	var merged []*yaml.Node // the merged mappings, in order
+	for i := 0; i < len(n.Content); i++ {
+		at := path // what the value at i is, for messages
+		switch {
+		case n.Kind == yaml.SequenceNode:
+			at = fmt.Sprintf("%s[%d]", path, i)
+		case n.Kind == yaml.MappingNode && i%2 == 1:
+			at = strings.TrimPrefix(path+"."+n.Content[i-1].Value, ".")
+		}
+		c, err := expandAliases(n.Content[i], at, expanded)
+		if err != nil {
+			return nil, err
+		}
+		if n.Kind == yaml.MappingNode && i%2 == 0 && c.ShortTag() == "!!merge" && i+1 < len(n.Content) {
+			at = strings.TrimPrefix(path+".<<", ".")
+			v, err := expandAliases(n.Content[i+1], at, expanded)
+			if err != nil {
+				return nil, err
+			}
+			list := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				list = v.Content
+			}
+			for _, m := range list {
+				if m.Kind != yaml.MappingNode {
+					return nil, fmt.Errorf("line %d: %s: want a mapping to merge (<<: *name), not %s", m.Line, at, describeValue(m))
+				}
+			}
+			merged = append(merged, list...)
+			i++
+			continue
+		}
+		out.Content = append(out.Content, c)
+	}
+	for _, m := range merged {
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if lookupKey(&out, m.Content[j].Value) == nil {
+				out.Content = append(out.Content, m.Content[j], m.Content[j+1])
+			}
+		}
+	}
+	return &out, nil
+}
+
+// setTwice refuses a key given twice in any mapping of the file, naming
+// both lines (YAML's decoder names the mapping's first line twice, and a
+// backend's broker settings are decoded where the path is lost).
+func setTwice(n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		first := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if line, dup := first[k.Value]; dup {
+				return fmt.Errorf("line %d: %s%s is set twice (first on line %d)", k.Line, path, k.Value, line)
+			}
+			first[k.Value] = k.Line
+			if err := setTwice(n.Content[i+1], path+k.Value+"."); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if err := setTwice(item, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// syntaxError is a YAML syntax error naming the file and line; a tab at
+// the start of that line, which YAML's message does not name, is said.
+func syntaxError(source string, raw []byte, err error) error {
+	msg := fmt.Sprintf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
+	if n, err2 := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(yamlErrorLine(err), "line "), ": ")); err2 == nil {
+		if lines := strings.Split(string(raw), "\n"); n >= 1 && n <= len(lines) &&
+			strings.Contains(lines[n-1][:len(lines[n-1])-len(strings.TrimLeft(lines[n-1], " \t"))], "\t") {
+			msg += " (a tab: YAML is indented with spaces)"
+		}
+	}
+	return errors.New(msg)
 }
 
 // applyEnv applies the environment to the config's mapping. Every setting
@@ -210,25 +372,60 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 		if b, ok := strings.CutPrefix(rest, "BACKEND_"); ok {
 			set, err := overrideBackend(root, k, b, v)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %w", source, err)
 			}
-			if !set {
+			if name := backendNamed(root, b); !set && name != "" {
+				ignored = append(ignored, fmt.Sprintf("%s names backend %s but no setting of it (%s_<SETTING>, the setting in upper case); ignored", k, name, k))
+			} else if !set {
 				ignored = append(ignored, fmt.Sprintf("%s names no backend enabled in %s (GETPAID_BACKEND_<NAME>_<SETTING> sets a setting of a backend the file enables); ignored", k, source))
 			}
 			continue
 		}
 		key := strings.ToLower(rest)
+		if section, setting, ok := nestedSetting(key, known); ok {
+			ignored = append(ignored, fmt.Sprintf("%s is not a setting: %s is set whole, as YAML (GETPAID_%s='{%s: …}', which replaces the file's %s:); ignored",
+				k, section, strings.ToUpper(section), setting, section))
+			continue
+		}
 		if _, ok := known[key]; !ok || key == "backends" {
 			ignored = append(ignored, fmt.Sprintf("%s is not a setting (GETPAID_<SETTING> for a top-level one, GETPAID_BACKEND_<NAME>_<SETTING> for a backend's); ignored", k))
 			continue
 		}
+		if strings.TrimSpace(v) == "" {
+			return nil, fmt.Errorf("%s: %s", source, emptyVariable(k, key))
+		}
 		val, err := envValue(k, v)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", source, err)
 		}
 		setKey(root, key, val)
 	}
 	return ignored, nil
+}
+
+// nestedSetting reports whether key (a variable's name after GETPAID_, in
+// lower case) names a setting inside a section (admin_audit_log:
+// admin.audit_log), which the environment sets only with the whole section.
+func nestedSetting(key string, known map[string][]int) (section, setting string, ok bool) {
+	t := reflect.TypeOf(fileConfig{})
+	for name, idx := range known {
+		if rest, found := strings.CutPrefix(key, name+"_"); found && name != "backends" {
+			if f := t.FieldByIndex(idx).Type; f.Kind() == reflect.Struct {
+				if _, isSetting := yamlKeys(f)[rest]; isSetting {
+					return name, rest, true
+				}
+			}
+		}
+	}
+	return "", "", false
+}
+
+// emptyVariable is the error of a variable set to nothing (or blanks): it
+// would replace the file's value with none, which for most settings is
+// their default (base_url http://listen, a broker's production api_url), a
+// variable a deployment left empty silently undoing the file.
+func emptyVariable(name, setting string) error {
+	return fmt.Errorf("%s: %s: the variable is empty: unset it to keep the file's %s (or its default), or give it a value", name, setting, setting)
 }
 
 // envValue is a variable's value as a YAML node carrying its name.
@@ -288,6 +485,9 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 		return false, nil // a variable for a backend that is not enabled is ignored
 	}
 	key := strings.ToLower(strings.TrimPrefix(rest, envName(bestName)+"_"))
+	if strings.TrimSpace(value) == "" {
+		return false, emptyVariable(variable, "backends."+bestName+"."+key)
+	}
 	if best.Kind == yaml.ScalarNode && best.Tag == "!!null" {
 		*best = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: best.Line}
 	}
@@ -300,6 +500,20 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 	}
 	setKey(best, key, val)
 	return true, nil
+}
+
+// backendNamed is the enabled backend whose environment name is rest, or "".
+func backendNamed(root *yaml.Node, rest string) string {
+	backends := lookupKey(root, "backends")
+	if backends == nil || backends.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(backends.Content); i += 2 {
+		if name := backends.Content[i].Value; envName(name) == rest {
+			return name
+		}
+	}
+	return ""
 }
 
 // setKey sets key to val in mapping m, replacing an existing value.
@@ -389,12 +603,6 @@ type settingError struct{ err error }
 func (e *settingError) Error() string { return e.err.Error() }
 func (e *settingError) Unwrap() error { return e.err }
 
-// UnmarshalYAML reads one webhook strictly.
-func (w *webhookConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain webhookConfig
-	return decodeStrict(n, (*plain)(w), "webhooks[].")
-}
-
 // decodeStrict decodes the mapping n into the struct v key by key, so each
 // error names its key and where it was set. Keys are the fields' yaml tags.
 func decodeStrict(n *yaml.Node, v any, path string) error {
@@ -439,9 +647,46 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 			}
 			continue
 		}
+		if err := wholeNumber(f.Type(), val); err != nil {
+			return fmt.Errorf("%s: %s%s: %w", where(val), path, k.Value, err)
+		}
+		if strings.HasPrefix(path, "backends.") && f.Kind() == reflect.String && val.Kind == yaml.ScalarNode && strings.TrimSpace(val.Value) != val.Value {
+			// A broker's key, id or URL: with a blank (a newline from a
+			// secret file) it matches nothing the broker sends or wants,
+			// and every notification would be refused.
+			return fmt.Errorf("%s: %s%s: blanks around the value (a copy and paste?): write it without them", where(val), path, k.Value)
+		}
 		if err := val.Decode(f.Addr().Interface()); err != nil {
 			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
 		}
+	}
+	return nil
+}
+
+// leadingZero is an integer YAML reads as octal (0123 is 83).
+var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
+
+// wholeNumber refuses, for a setting that takes a whole number, a value the
+// YAML decoder would change without a word: a fraction (1.5 is decoded as
+// 1, 1e3 as 1000) and a number with a leading zero (octal: 0123 is 83).
+func wholeNumber(t reflect.Type, n *yaml.Node) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode || t == reflect.TypeFor[time.Duration]() {
+		return nil
+	}
+	switch {
+	case n.ShortTag() == "!!float":
+		return fmt.Errorf("want a whole number, not %q", n.Value)
+	case n.ShortTag() == "!!int" && leadingZero.MatchString(n.Value):
+		return fmt.Errorf("%q: a leading 0 makes it octal in YAML; write the number without it", n.Value)
 	}
 	return nil
 }
@@ -451,7 +696,16 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 // checked like the top ones; it reports false for any other field.
 func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
 	t := f.Type()
+	null := val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null"
 	switch {
+	case null:
+		return false, nil // the setting's zero value: as if left out
+	case val.Kind != yaml.MappingNode && plainStruct(t):
+		return true, fmt.Errorf("%s: %s: want a mapping of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t))), ", "), describeValue(val))
+	case val.Kind != yaml.SequenceNode && t.Kind() == reflect.Slice && plainStruct(t.Elem()):
+		return true, fmt.Errorf("%s: %s: want a list of mappings of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t.Elem()))), ", "), describeValue(val))
+	case val.Kind != yaml.MappingNode && t.Kind() == reflect.Map:
+		return true, fmt.Errorf("%s: %s: want a mapping (name: value), not %s", where(val), path, describeValue(val))
 	case val.Kind == yaml.MappingNode && plainStruct(t):
 		if t.Kind() == reflect.Pointer {
 			if f.IsNil() {
@@ -476,6 +730,23 @@ func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// deref is what t points to, or t.
+func deref(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
+}
+
+// describeValue names a YAML value for messages, as describeNode does, a
+// long one cut (it may be a secret put in the wrong place).
+func describeValue(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && len([]rune(n.Value)) > 40 {
+		return strconv.Quote(string([]rune(n.Value)[:40]) + "…")
+	}
+	return describeNode(n)
 }
 
 // plainStruct reports whether t (or what it points to) is a struct that
@@ -595,16 +866,30 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("%q: want an absolute http:// or https:// URL", raw)
 	case u.Host == "":
 		return fmt.Errorf("%q has no host", raw)
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(raw, "?#"):
+		// An empty "?" or "#" too: callback URLs made from it would
+		// carry their path in it.
 		return fmt.Errorf("%q: a base URL has no query, fragment or user", raw)
+	case strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]") && !validPort(u.Port()): // a port given (not an IPv6 address's colons)
+		return fmt.Errorf("%q: the port %q: want 1 to 65535 (or none, for the scheme's own)", raw, u.Port())
 	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified()):
 		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", raw, u.Host)
 	case u.EscapedPath() != u.Path:
 		// Served under it, the path is matched as requests carry it and
 		// written into links and cookies: keep it plain.
 		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes or non-ASCII letters)", raw)
+	case strings.Contains(u.Path, "//") || slices.Contains(strings.Split(u.Path, "/"), ".") || slices.Contains(strings.Split(u.Path, "/"), ".."):
+		// Browsers and proxies send the path cleaned: getpaid, served
+		// under it as written, would answer 404 to everything.
+		return fmt.Errorf("%q: the path must be plain: no . or .. segments and no //", raw)
 	}
 	return nil
+}
+
+// validPort reports whether p is a TCP port a URL can name: 1 to 65535.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p == strconv.Itoa(n)
 }
 
 // urlPath is the path of a base URL without its trailing slash: "" for the

@@ -83,7 +83,12 @@ backends:
 		{"environment: a currency listed twice", file, []string{"GETPAID_BACKEND_PAYU_CURRENCIES=PLN,EUR,PLN"},
 			[]string{"getpaid.yaml: backends.payu (GETPAID_BACKEND_PAYU_CURRENCIES):", "PLN listed twice"}},
 		{"environment: a required setting emptied", file, []string{"GETPAID_BACKEND_DUMMY_SECRET="},
-			[]string{"getpaid.yaml: backends.dummy (GETPAID_BACKEND_DUMMY_SECRET):", "secret"}},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_DUMMY_SECRET: backends.dummy.secret: the variable is empty"}},
+		{"environment: base_url emptied", file + "base_url: https://pay.example.com\n", []string{"GETPAID_BASE_URL="},
+			[]string{"getpaid.yaml: GETPAID_BASE_URL: base_url: the variable is empty", "unset it"}},
+		{"environment: listen blank", file, []string{"GETPAID_LISTEN= "}, []string{"getpaid.yaml: GETPAID_LISTEN: listen: the variable is empty"}},
+		{"environment: a backend's api_url emptied", file, []string{"GETPAID_BACKEND_PAYU_API_URL="},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_API_URL: backends.payu.api_url: the variable is empty"}},
 		{"a backend refuses a value in the file", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: [XXX]\n", 1),
 			[]string{"GETPAID_BACKEND_DUMMY_METHOD=GET"}, []string{"getpaid.yaml: backends.dummy (line 7):", "XXX"}},
 		{"environment: beside a missing setting", strings.Replace(file, "    secret: s\n", "    method: POST\n", 1),
@@ -100,6 +105,46 @@ backends:
 		{"a backend's kind twice", file + "  other:\n    kind: payu\n    kind: dummy\n", nil, []string{"getpaid.yaml: line 14: backends.other.kind is set twice"}},
 		{"a backend's title a mapping", file + "  other:\n    kind: dummy\n    title: {pl: Płatność}\n", nil, []string{"getpaid.yaml: line 14: backends.other.title: want one value, not a mapping"}},
 		{"a backend's kind empty", file + "  other:\n    kind:\n", nil, []string{"getpaid.yaml: line 13: backends.other.kind: want one value, not nothing"}},
+		{"a second document", file + "---\nlisten: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 13: a second YAML document", "one document"}},
+		{"a second document, empty mapping", file + "---\n{}\n", nil, []string{"getpaid.yaml: line 13: a second YAML document"}},
+		{"a syntax error in a second document", file + "---\nlisten: [\n", nil, []string{"getpaid.yaml: line 13"}},
+		{"a whole number written as a fraction", file + "limits:\n  body_reads: 1.5\n", nil, []string{"getpaid.yaml: line 13: limits.body_reads: want a whole number, not \"1.5\""}},
+		{"a backend's id written as a fraction", file + "  przelewy24:\n    merchant_id: 11111.9\n    crc: c\n    api_key: k\n", nil,
+			[]string{"getpaid.yaml: line 13: backends.przelewy24.merchant_id: want a whole number, not \"11111.9\""}},
+		{"a backend's id with a leading zero", file + "  przelewy24:\n    merchant_id: 0123\n    crc: c\n    api_key: k\n", nil,
+			[]string{"getpaid.yaml: line 13: backends.przelewy24.merchant_id: \"0123\"", "octal"}},
+		{"environment: a whole number as a fraction", file, []string{"GETPAID_BACKEND_PAYU_TIMEOUT=5s", "GETPAID_LIMITS={auth_failures: 2.5}"},
+			[]string{"getpaid.yaml: GETPAID_LIMITS: limits.auth_failures: want a whole number, not \"2.5\""}},
+		{"a callback body limit for a backend not enabled", file + "limits:\n  callback_body: {pyau: 128KiB}\n", nil,
+			[]string{"getpaid.yaml: line 13: limits.callback_body.pyau: \"pyau\" names no backend enabled (enabled: dummy, payu)"}},
+		{"a webhook's unknown setting", file + "webhooks:\n  - url: https://a.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://b.example/hook\n    secrett: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", nil,
+			[]string{"getpaid.yaml: line 16: unknown setting webhooks[1].secrett (known: events, secret, secrets, url)"}},
+		{"a webhook's secrets one value", file + "webhooks:\n  - url: https://a.example/hook\n    secrets: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", nil,
+			[]string{"getpaid.yaml: line 14: webhooks[0].secrets: want a list"}},
+		{"a backend twice", file + "  dummy:\n    secret: t\n", nil, []string{"getpaid.yaml: line 12: backends.dummy is set twice (first on line 5)"}},
+		{"a tracing header twice", file + "tracing:\n  headers:\n    a: b\n    a: c\n", nil, []string{"getpaid.yaml: line 15: tracing.headers.a is set twice (first on line 14)"}},
+		{"a duration of centuries", file + "delivery_timeout: 2000000h\n", nil, []string{"getpaid.yaml: line 12: delivery_timeout: \"2000000h\": want at most 87600h (ten years)"}},
+		{"environment: a retry wait of centuries", file, []string{"GETPAID_DELIVERY_RETRIES=5s,2562047h"}, []string{"getpaid.yaml: GETPAID_DELIVERY_RETRIES: delivery_retries", "want at most 87600h (ten years)"}},
+		{"a tab indenting a setting", file + "  tpay:\n\tclient_id: x\n", nil, []string{"getpaid.yaml: line 13: found character that cannot start any token (a tab: YAML is indented with spaces)"}},
+		{"base url port out of range", file + "base_url: https://pay.example.com:99999\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "99999": want 1 to 65535`}},
+		{"base url port 0", file + "base_url: https://pay.example.com:0/gp\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "0": want 1 to 65535`}},
+		{"base url port empty", file + "base_url: \"https://pay.example.com:\"\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "": want 1 to 65535`}},
+		{"base url ending in ?", file + "base_url: https://pay.example.com/gp?\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
+		{"base url ending in #", file + "base_url: \"https://pay.example.com/gp#\"\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
+		{"base url with a dot segment", file + "base_url: https://pay.example.com/a/../gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
+		{"base url with a double slash", file + "base_url: https://pay.example.com/a//gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
+		{"tracing settings without an endpoint", file + "tracing:\n  sample_ratio: 0.1\n", nil,
+			[]string{"getpaid.yaml: line 13: tracing.sample_ratio: set while tracing.otlp_endpoint is not, which tracing is off without"}},
+		{"tracing's sample ratio out of range", file + "tracing:\n  otlp_endpoint: http://otel-collector:4318\n  sample_ratio: 10\n", nil,
+			[]string{"getpaid.yaml: line 14: tracing.sample_ratio: 10: want a share between 0 and 1"}},
+		{"an API key with a blank after it", strings.Replace(file, "api_keys: [server-api-key-0123456789]", "api_keys: [\"server-api-key-0123456789 \"]", 1), nil,
+			[]string{"getpaid.yaml: line 3: api_keys[0]: the key 1 has blanks or control characters around or in it"}},
+		{"environment: an API key with a tab", file, []string{"GETPAID_API_KEYS=[\"\\tserver-api-key-0123456789\"]"},
+			[]string{"getpaid.yaml: GETPAID_API_KEYS: api_keys[0]: the key 1 has blanks or control characters"}},
+		{"a backend's key with a blank after it", strings.Replace(file, "second_key: k\n", "second_key: \"k \"\n", 1), nil,
+			[]string{"getpaid.yaml: line 9: backends.payu.second_key: blanks around the value (a copy and paste?)"}},
+		{"environment: a backend's key ending in a newline", file, []string{"GETPAID_BACKEND_PAYU_CLIENT_SECRET=c\n"},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CLIENT_SECRET: backends.payu.client_secret: blanks around the value"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 	}
 	for _, tt := range tests {
@@ -164,6 +209,9 @@ func TestEnvironmentIgnoredIsReported(t *testing.T) {
 		{"GETPAID_DATABSE=sqlite:/tmp/x.db", "GETPAID_DATABSE is not a setting"},
 		{"GETPAID_BACKENDS={dummy: {secret: t}}", "GETPAID_BACKENDS is not a setting"},
 		{"GETPAID_BACKEND_DOTPAY_PIN=1234", "GETPAID_BACKEND_DOTPAY_PIN names no backend enabled in getpaid.yaml"},
+		{"GETPAID_BACKEND_DUMMY=secret", "GETPAID_BACKEND_DUMMY names backend dummy but no setting of it (GETPAID_BACKEND_DUMMY_<SETTING>, the setting in upper case)"},
+		{"GETPAID_ADMIN_AUDIT_LOG=/var/log/audit.log", "GETPAID_ADMIN_AUDIT_LOG is not a setting: admin is set whole, as YAML (GETPAID_ADMIN='{audit_log: …}', which replaces the file's admin:)"},
+		{"GETPAID_METRICS_LISTEN=10.0.0.5:9100", "GETPAID_METRICS_LISTEN is not a setting: metrics is set whole"},
 		{"GETPAID_LISTEN=127.0.0.1:9999", ""},
 		{"GETPAID_BACKEND_DUMMY_METHOD=POST", ""},
 		{"GETPAID_TEST_POSTGRES_DSN=postgres://x", ""},
@@ -281,11 +329,108 @@ func TestListenEveryInterfaceWithBaseURL(t *testing.T) {
 		{"listen: 0.0.0.0:8000\nbase_url: https://pay.example.com\n" + file, "https://pay.example.com"},
 		{"listen: \"[::]:8000\"\nbase_url: https://pay.example.com\n" + file, "https://pay.example.com"},
 		{"listen: 127.0.0.1:8000\n" + file, "http://127.0.0.1:8000"},
+		{"base_url: https://[2001:db8::1]/gp/\n" + file, "https://[2001:db8::1]/gp"},
+		{"base_url: https://[2001:db8::1]:8443\n" + file, "https://[2001:db8::1]:8443"},
+		{"base_url: https://pay.example.com:65535/\n" + file, "https://pay.example.com:65535"},
 		{file, "http://127.0.0.1:8000"},
 	} {
 		c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), nil)
 		if err != nil || c.BaseURL != tt.want {
 			t.Fatalf("%q: base_url %q, err %v; want %q", tt.yaml, c.BaseURL, err, tt.want)
 		}
+	}
+}
+
+// YAML anchors, aliases and merge keys work as YAML defines them: a second
+// backend of one broker can take the first's settings and change some,
+// an alias stands for what its anchor holds wherever it is, and neither
+// the environment nor an error confuses the two.
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	t.Parallel()
+	const file = `listen: 127.0.0.1:0
+database: "memory:"
+api_keys: [server-api-key-0123456789]
+webhooks:
+  - url: https://a.example/hook
+    secrets: &secrets [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]
+  - url: https://b.example/hook
+    secrets: *secrets
+backends:
+  payu: &payu
+    pos_id: "300746"
+    second_key: b6ca15b0d1020e8094d9b5f8d163db54
+    client_id: "300746"
+    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d
+    timeout: &timeout 20s
+  payu_eur:
+    <<: *payu
+    kind: &kind payu
+    second_key: eur-second-key
+    currencies: [EUR]
+  payu_usd:
+    <<: [*payu]
+    kind: *kind
+    currencies: [USD]
+    timeout: *timeout
+  dummy: &dummy
+    kind: dummy
+    secret: s
+  dummy_copy: *dummy
+`
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{"GETPAID_BACKEND_PAYU_EUR_CLIENT_SECRET=eur-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := buildRegistry(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engineConfig(c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Webhooks) != 2 || len(c.Webhooks[1].Secrets) != 1 {
+		t.Fatalf("webhooks %+v", c.Webhooks)
+	}
+	read := func(name string) payu.Config {
+		t.Helper()
+		settings, kind, _, err := splitBackend(name, c.Backends[name])
+		if err != nil || kind != "payu" {
+			t.Fatalf("%s: kind %q, %v", name, kind, err)
+		}
+		var cfg payu.Config
+		if err := decodeSettings(name, settings, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	pln, eur, usd := read("payu"), read("payu_eur"), read("payu_usd")
+	if pln.SecondKey != "b6ca15b0d1020e8094d9b5f8d163db54" || pln.ClientSecret != "2ee86a66e5d97e3fadc400c9f19b065d" || len(pln.Currencies) != 0 {
+		t.Errorf("payu changed by its copies: %+v", pln)
+	}
+	if eur.SecondKey != "eur-second-key" || eur.ClientSecret != "eur-secret" || eur.PosID != "300746" || strings.Join(eur.Currencies, ",") != "EUR" || eur.Timeout.Seconds() != 20 {
+		t.Errorf("payu_eur: %+v", eur)
+	}
+	if _, ok := c.Backends["dummy_copy"]; !ok {
+		t.Error("dummy_copy, an alias of dummy, is missing")
+	}
+	if usd.SecondKey != pln.SecondKey || strings.Join(usd.Currencies, ",") != "USD" || usd.Timeout.Seconds() != 20 {
+		t.Errorf("payu_usd: %+v", usd)
+	}
+
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"an error in an anchor names its line", strings.Replace(file, "    secret: s\n", "    secret: s\n    secrett: x\n", 1),
+			"getpaid.yaml: line 29: unknown setting backends.dummy.secrett"},
+		{"a merge of something else", strings.Replace(file, "<<: [*payu]", "<<: 5", 1), "getpaid.yaml: line 22: backends.payu_usd.<<: want a mapping to merge (<<: *name), not \"5\""},
+		{"a key twice beside a merge", strings.Replace(file, "    second_key: eur-second-key\n", "    second_key: eur-second-key\n    second_key: again\n", 1),
+			"getpaid.yaml: line 20: backends.payu_eur.second_key is set twice (first on line 19)"},
+		{"aliases without end", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+			"the aliases (*name) expand to more than 100000 values"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, tt.yaml, nil)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+		})
 	}
 }

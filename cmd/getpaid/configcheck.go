@@ -3,9 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
+	"unicode"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -16,6 +21,9 @@ func databaseExists(database string) error {
 	file, ok := strings.CutPrefix(database, "sqlite:")
 	if !ok {
 		return nil
+	}
+	if err := sqlitePath(database, file); err != nil {
+		return err
 	}
 	if _, err := os.Stat(file); err != nil {
 		return fmt.Errorf("%s: %w (getpaid serve or getpaid migrate creates it; is the path right?)", database, err)
@@ -32,11 +40,43 @@ func checkServerConfig(c *fileConfig) error {
 	default:
 		return c.settingErr("proxy_header", fmt.Errorf("%q: want X-Forwarded-For or Forwarded", c.ProxyHeader))
 	}
+	if err := c.zeroLimits(); err != nil {
+		return err
+	}
+	if t := c.Tracing; t.OTLPEndpoint == "" {
+		// Tracing is off: a setting of it set means an endpoint forgotten.
+		n := &yaml.Node{}
+		if c.root != nil {
+			if t := lookupKey(c.root, "tracing"); t != nil && t.Kind == yaml.MappingNode {
+				n = t
+			}
+		}
+		for _, k := range []string{"service_name", "sample_ratio", "headers"} {
+			if lookupKey(n, k) != nil {
+				return c.settingErr("tracing."+k, errors.New("set while tracing.otlp_endpoint is not, which tracing is off without"))
+			}
+		}
+	} else if r := t.SampleRatio; r < 0 || r > 1 {
+		return c.settingErr("tracing.sample_ratio", fmt.Errorf("%v: want a share between 0 and 1", r))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Limits.CallbackBody)) {
+		if _, ok := c.Backends[name]; !ok {
+			// The handler would refuse it too, but only once the database
+			// is open, and without saying where.
+			return c.settingErr("limits.callback_body."+name, fmt.Errorf("%q names no backend enabled (enabled: %s)", name, strings.Join(slices.Sorted(maps.Keys(c.Backends)), ", ")))
+		}
+	}
 	seen := map[string]int{}
 	for i, k := range c.APIKeys {
 		at := fmt.Sprintf("api_keys[%d]", i)
 		if n := len(k); n < 16 {
 			return c.settingErr(at, fmt.Errorf("the key %d has %d characters; use 16 or more", i+1, n))
+		}
+		if strings.TrimSpace(k) != k || strings.ContainsFunc(k, unicode.IsControl) {
+			// HTTP trims the blanks around a header's value, and clients
+			// refuse or mangle control characters in one: requests with
+			// the key as written would all be refused.
+			return c.settingErr(at, fmt.Errorf("the key %d has blanks or control characters around or in it: HTTP clients trim or refuse them", i+1))
 		}
 		if j, dup := seen[k]; dup {
 			return c.settingErr(at, fmt.Errorf("the key %d is the key %d again: list each key once", i+1, j+1))
@@ -55,6 +95,38 @@ func checkServerConfig(c *fileConfig) error {
 		users[u.Name] = true
 		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
 			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd)", u.Name))
+		}
+	}
+	return nil
+}
+
+// zeroLimits refuses a limit set to 0: the handler takes 0 for the default,
+// which is neither "none" nor "no limit".
+func (c *fileConfig) zeroLimits() error {
+	if c.root == nil {
+		return nil
+	}
+	n := lookupKey(c.root, "limits")
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	v := reflect.ValueOf(c.Limits)
+	fields := yamlKeys(v.Type())
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		idx, ok := fields[n.Content[i].Value]
+		if !ok {
+			continue
+		}
+		f := v.FieldByIndex(idx)
+		zero := false
+		switch d := f.Interface().(type) {
+		case *duration:
+			zero = d != nil && d.Duration == 0
+		case byteSize, int:
+			zero = f.IsZero()
+		}
+		if zero {
+			return c.settingErr("limits."+n.Content[i].Value, errors.New("0: want more than 0 (leave the setting out for the default)"))
 		}
 	}
 	return nil

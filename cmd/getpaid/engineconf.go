@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -45,10 +48,10 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	firstOf := map[string]int{} // url -> index of its entry
 	for i, w := range c.Webhooks {
 		at := fmt.Sprintf("webhooks[%d]", i)
-		if j, dup := firstOf[w.URL]; dup {
+		if j, dup := firstOf[sameEndpoint(w.URL)]; dup {
 			return cfg, c.settingErr(at+".url", fmt.Errorf("%s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", w.URL, j))
 		}
-		firstOf[w.URL] = i
+		firstOf[sameEndpoint(w.URL)] = i
 		secrets := w.Secrets
 		for j, s := range secrets {
 			if _, err := webhook.ParseSecret(s); err != nil {
@@ -84,6 +87,10 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	if c.FlagOperationsAfter != nil {
 		cfg.Reconcile.FlagAfter = c.FlagOperationsAfter.Duration
+		if cfg.Reconcile.FlagAfter == 0 {
+			// The engine would take 0 for its default: not "at once".
+			return cfg, c.settingErr("flag_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", 24*time.Hour))
+		}
 	}
 	cfg.ExpireAfterBackend = map[string]time.Duration{}
 	var longest time.Duration // the longest backend timeout
@@ -106,8 +113,13 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("%s: %w", c.source, err)
 		}
-		if !ok {
+		switch {
+		case !ok:
 			t = defaultBrokerTimeout
+		case t == 0:
+			// The brokers take 0 for their default, which an operator
+			// writing 0 hardly means: "no timeout" is not on offer.
+			return cfg, c.settingErr("backends."+name+".timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", defaultBrokerTimeout))
 		}
 		if t > longest {
 			longest, longestName = t, name
@@ -115,16 +127,46 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	if c.ResumeOperationsAfter != nil {
 		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
-		if d := cfg.Reconcile.SubmittingAfter; d <= 2*longest {
+		if d := cfg.Reconcile.SubmittingAfter; d == 0 {
+			// The engine would take 0 for its default.
+			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", defaultResumeAfter))
+		} else if d <= times(2, longest) {
 			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("%s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName))
 		}
-	} else if 2*longest >= defaultResumeAfter {
+	} else if times(2, longest) >= defaultResumeAfter {
 		// The engine's 2 minutes would take a call still running for a
 		// dead one: the default outlasts the longest timeout as a set
 		// value must.
-		cfg.Reconcile.SubmittingAfter = 3 * longest
+		cfg.Reconcile.SubmittingAfter = times(3, longest)
 	}
 	return cfg, nil
+}
+
+// times is n×d, or the longest duration where that overflows (a timeout
+// of centuries made it negative, and any resume_operations_after pass).
+func times(n int64, d time.Duration) time.Duration {
+	if d > time.Duration(math.MaxInt64/n) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(n) * d
+}
+
+// sameEndpoint is a webhook URL as it reaches its endpoint: the scheme and
+// host in lower case, without the scheme's own port, so one endpoint
+// written two ways is seen twice (and would get every event twice).
+func sameEndpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		u.Host = u.Hostname()
+		if strings.Contains(u.Host, ":") {
+			u.Host = "[" + u.Host + "]"
+		}
+	}
+	return u.String()
 }
 
 // defaultResumeAfter is the engine's default ReconcileConfig.SubmittingAfter.

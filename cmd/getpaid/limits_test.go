@@ -50,6 +50,10 @@ require_https: true
 		{"bad size", "limits:\n  form_body: big\n", "want a size"},
 		{"unknown limit", "limits:\n  body_count: 3\n", "body_count"},
 		{"negative count", "limits:\n  body_reads: -1\n", "negative"},
+		// 0 was taken for the default: not "none", nor "no limit".
+		{"a count of 0", "limits:\n  auth_failures: 0\n", "line 11: limits.auth_failures: 0: want more than 0 (leave the setting out for the default)"},
+		{"a size of 0", "limits:\n  form_body: 0KiB\n", "line 11: limits.form_body: 0: want more than 0 (leave the setting out for the default)"},
+		{"a window of 0", "limits:\n  window: 0s\n", "line 11: limits.window: 0: want more than 0 (leave the setting out for the default)"},
 		{"callback cap of a backend not enabled", "limits:\n  callback_body: {payu: 64KiB}\n", `"payu"`},
 		{"unknown proxy header", "proxy_header: X-Real-IP\n", `line 10: proxy_header: "X-Real-IP": want X-Forwarded-For or Forwarded`},
 	}

@@ -54,7 +54,7 @@ Usage:
   getpaid admin passwd|seed ...                     operator console tools: hash a password, seed a benchmark database
   getpaid version                                   print getpaid's version
 
-Every command takes --help, which lists its flags and an example.
+Every command takes --help (or: getpaid help COMMAND), which lists its flags and an example.
 `
 
 func main() {
@@ -91,13 +91,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		err = cmdServe(ctx, args[1:], stderr)
 	case "migrate":
-		err = cmdMigrate(ctx, args[1:], stdout)
+		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "backends":
-		err = cmdBackends(args[1:], stdout)
+		err = cmdBackends(args[1:], stdout, stderr)
 	case "config":
-		err = cmdConfig(args[1:], stdout)
+		err = cmdConfig(args[1:], stdout, stderr)
 	case "callback":
-		err = cmdCallback(ctx, args[1:], stdin, stdout)
+		err = cmdCallback(ctx, args[1:], stdin, stdout, stderr)
 	case "simulate":
 		err = cmdSimulate(ctx, args[1:], stdout, stderr)
 	case "operations":
@@ -111,6 +111,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "bench-ceiling":
 		err = cmdCeiling(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[0] == "help" && args[1] != "help" {
+			// getpaid help serve: that command's help.
+			return run(ctx, append(slices.Clone(args[1:]), "--help"), stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
@@ -187,6 +191,9 @@ func newFlags(name, synopsis, example string) *flags {
 // bad flag or a stray positional argument (which would otherwise silently
 // end flag parsing) is a usage error.
 func (f *flags) parse(args []string) error {
+	if name := f.twice(args); name != "" {
+		return f.usage("--%s is given twice: give it once (the last one would win)", name)
+	}
 	err := f.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return &helpError{text: f.help()}
@@ -198,6 +205,41 @@ func (f *flags) parse(args []string) error {
 		return &usageError{cmd: f.Name(), msg: fmt.Sprintf("unexpected argument %q (flags come as --name value; see the usage)", f.Arg(0))}
 	}
 	return nil
+}
+
+// repeatable marks a flag's value that may be given several times
+// (callback check's --header).
+type repeatable interface{ repeatable() }
+
+// twice is the name of a flag args give more than once (of those that are
+// not repeatable), or "": the flag package keeps the last one in silence.
+func (f *flags) twice(args []string) string {
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue // a positional argument
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		fl := f.Lookup(name)
+		if fl == nil {
+			continue // Parse says it is unknown
+		}
+		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) {
+			i++ // its value is the next argument
+		}
+		if _, ok := fl.Value.(repeatable); ok {
+			continue
+		}
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+	}
+	return ""
 }
 
 // flagName is a flag as Go's flag package names it in its errors: one dash.
@@ -231,6 +273,9 @@ func (f *flags) positional(args []string, what string) (string, []string, error)
 // ID --config X, or show --config X ID). Without one it is a usage error
 // naming what when required; an argument more is one too.
 func (f *flags) parseWithID(args []string, what string, required bool) (string, error) {
+	if name := f.twice(args); name != "" {
+		return "", f.usage("--%s is given twice: give it once (the last one would win)", name)
+	}
 	var id string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]

@@ -27,7 +27,7 @@ const observeKey = "server-api-key-0123456789"
 // it on a test server.
 func startServer(t *testing.T, path string) (*server, *httptest.Server) {
 	t.Helper()
-	c, err := loadConfig(path)
+	c, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestMetricsAfterScriptedRun(t *testing.T) {
 func TestReadyzFollowsTheDatabase(t *testing.T) {
 	t.Parallel()
 	path := sqliteConfig(t, "")
-	c, err := loadConfig(path)
+	c, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestAdminSeed(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "300 payments written") {
 		t.Fatalf("admin seed: %d %q %q", code, out, errs)
 	}
-	c, _ := loadConfig(path)
+	c, _ := loadConfig(path, nil)
 	srv, err := buildServer(context.Background(), c, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +270,7 @@ func TestTracingExports(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}))
 	defer collector.Close()
-	c, err := loadConfig(sqliteConfig(t, "tracing:\n  otlp_endpoint: "+collector.URL+"\n  service_name: getpaid-test\n"))
+	c, err := loadConfig(sqliteConfig(t, "tracing:\n  otlp_endpoint: "+collector.URL+"\n  service_name: getpaid-test\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestAccessLogTraceIDs(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}))
 	defer collector.Close()
-	c, err := loadConfig(sqliteConfig(t, "tracing:\n  otlp_endpoint: "+collector.URL+"\n"))
+	c, err := loadConfig(sqliteConfig(t, "tracing:\n  otlp_endpoint: "+collector.URL+"\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func withMetricsListener(t *testing.T) (srv *server, ts *httptest.Server, addr s
 	addr = ln.Addr().String()
 	ln.Close()
 	path := sqliteConfig(t, "metrics:\n  listen: "+addr+"\n")
-	c, err := loadConfig(path)
+	c, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

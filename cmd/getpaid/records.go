@@ -18,8 +18,8 @@ import (
 
 // openRecords wires getpaid from a config file for the record tools
 // (operations, events): they read and change the database a server uses.
-func openRecords(ctx context.Context, path string) (*server, error) {
-	c, err := loadConfig(path)
+func openRecords(ctx context.Context, path string, stderr io.Writer) (*server, error) {
+	c, err := loadConfig(path, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case verb == "resolve" && strings.TrimSpace(*note) == "":
 		return fs.usage("--note is required: say why (it is kept with the operation)")
 	}
-	srv, err := openRecords(ctx, *path)
+	srv, err := openRecords(ctx, *path, stderr)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if verb == "replay" && *waiting && (id != "" || *dead) {
 		return fs.usage("--waiting names no event and goes without --dead")
 	}
-	srv, err := openRecords(ctx, *path)
+	srv, err := openRecords(ctx, *path, stderr)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -88,7 +89,7 @@ func TestResolveRefusedWithoutTheServersWebhooks(t *testing.T) {
 		t.Fatalf("migrate: %d %s%s", code, out, errOut)
 	}
 	ctx := context.Background()
-	srv, err := openRecords(ctx, server)
+	srv, err := openRecords(ctx, server, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,7 @@ func migratedRecords(t *testing.T, extra string) (string, *server) {
 	if code, out, errOut := runCLI(t, "", "migrate", "--config", path); code != 0 {
 		t.Fatalf("migrate: %d %s%s", code, out, errOut)
 	}
-	srv, err := openRecords(context.Background(), path)
+	srv, err := openRecords(context.Background(), path, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,13 @@ func TestWebhooksConfig(t *testing.T) {
 		// An empty list would be read as no filter: every event sent to an
 		// endpoint whose entry says it wants none.
 		{"no event listed", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: []\n", "line 13: webhooks[0].events: an empty list"},
+		// 0 is the brokers' 30 s, which a resume of 50 s is within.
+		{"a backend timeout of 0", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    timeout: 0s\n", "line 15: backends.payu.timeout: 0s: want a positive duration (leave the setting out for the default, 30s)"},
+		{"resume within a timeout of centuries", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    timeout: 1750000h\nresume_operations_after: 3m\n", "line 15: backends.payu.timeout: \"1750000h\": want at most 87600h (ten years)"},
+		{"flag at 0", "flag_operations_after: 0s\n", "flag_operations_after: 0s: want a positive duration (leave the setting out for the default, 24h0m0s)"},
+		{"resume 0 beside the dummy broker alone", "resume_operations_after: 0s\n", "resume_operations_after: 0s: want a positive duration (leave the setting out for the default, 2m0s)"},
 		{"resume within a call's timeout", "  payu:\n    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\nresume_operations_after: 45s\n", "twice the longest backend timeout (30s of payu)"},
+		{"one endpoint twice, written two ways", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: HTTPS://Shop.Example:443/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "line 13: webhooks[1].url: HTTPS://Shop.Example:443/hook is webhooks[0]'s URL too"},
 		{"one url twice", "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "line 13: webhooks[1].url: https://shop.example/hook is webhooks[0]'s URL too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,6 +212,7 @@ func TestResumeDefaultOutlastsLongTimeouts(t *testing.T) {
 		{"default timeouts", payu, 2 * time.Minute},
 		{"a 90 s timeout", payu + "    timeout: 90s\n", 180*time.Second + time.Nanosecond},
 		{"a 60 s timeout", payu + "    timeout: 60s\n", 120*time.Second + time.Nanosecond},
+		{"a timeout of ten years, the most a duration may be", payu + "    timeout: 87600h\n", 2*87600*time.Hour + time.Nanosecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -269,7 +277,7 @@ func TestRecordToolsSendNoWebhooks(t *testing.T) {
 	defer hook.Close()
 	path := sqliteConfig(t, "webhooks:\n  - url: "+hook.URL+"\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
 	ctx := context.Background()
-	c, err := loadConfig(path)
+	c, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,9 @@ func TestMigrateAndSchemaChecks(t *testing.T) {
 	t.Parallel()
 	pgtest.DSN(t) // skips without PostgreSQL
 	c := &cluster{t: t, dsn: pgtest.Schema(t), dir: t.TempDir()}
-	cfg := c.writeConfig(0, "127.0.0.1:0", clusterConfig{})
+	// Any free port; base_url names a port (one of 0 is refused), which
+	// nothing here calls.
+	cfg := c.writeConfig(0, "127.0.0.1:0", clusterConfig{baseURL: func(int, string) string { return "http://127.0.0.1:1" }})
 	serve := func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

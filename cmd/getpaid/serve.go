@@ -33,7 +33,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	c, err := loadConfig(*path)
+	c, err := loadConfig(*path, nil) // warned of in the log below
 	if err != nil {
 		return err
 	}
@@ -57,6 +57,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return c.settingErr("listen", err)
+	}
+	if host, port, err := net.SplitHostPort(c.Listen); err == nil && c.baseFromListen && (port == "" || port == "0") {
+		// Any free port: callback and return URLs name the one taken,
+		// not port 0.
+		_, taken, _ := net.SplitHostPort(ln.Addr().String())
+		c.BaseURL = "http://" + net.JoinHostPort(host, taken)
 	}
 	var metricsLn net.Listener
 	if c.Metrics.Listen != "" {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,37 @@ func TestShutdownSaysRequestsWereCutOff(t *testing.T) {
 	err = <-done
 	if err == nil || !strings.Contains(err.Error(), "still in flight") || !strings.Contains(err.Error(), "cut off") {
 		t.Fatalf("serve with a request left after the shutdown's wait: %v, want it said that requests were cut off", err)
+	}
+}
+
+// listen on port 0 (any free port) without base_url: the default base_url
+// is made from the port taken, not http://127.0.0.1:0, which callback and
+// return URLs would name and nothing answers.
+func TestServeListenPortZeroBaseURL(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, fmt.Sprintf("listen: 127.0.0.1:0\ndatabase: sqlite:%s\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n",
+		filepath.Join(t.TempDir(), "g.db")))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", path}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	serving := regexp.MustCompile(`msg="getpaid serving" listen=(\S+) base_url=(\S+)`)
+	deadline := time.Now().Add(60 * time.Second)
+	var m []string
+	for m == nil {
+		if m = serving.FindStringSubmatch(stderr.String()); m == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("serve did not start:\n%s", stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	cancel()
+	<-done
+	if m[1] == "127.0.0.1:0" || m[2] != "http://"+m[1] {
+		t.Fatalf("listening on %s, base_url %s; want http:// and the address taken", m[1], m[2])
 	}
 }

@@ -12,13 +12,13 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", "[--config FILE]", "getpaid migrate --config getpaid.yaml")
 	path := fs.String("config", "getpaid.yaml", "config file")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	c, err := loadConfig(*path)
+	c, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 
 // cmdBackends lists the enabled backends (with --config) or every backend
 // this binary knows, with their currencies.
-func cmdBackends(args []string, stdout io.Writer) error {
+func cmdBackends(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backends", "[--config FILE]", "getpaid backends --config getpaid.yaml")
 	path := fs.String("config", "", "config file (without it: every backend getpaid knows, with default currencies)")
 	if err := fs.parse(args); err != nil {
@@ -59,7 +59,7 @@ func cmdBackends(args []string, stdout io.Writer) error {
 		}
 		return nil
 	}
-	c, err := loadConfig(*path)
+	c, err := loadConfig(*path, stderr)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func cmdBackends(args []string, stdout io.Writer) error {
 
 // cmdConfig prints what to enter in a broker's panel (django-getpaid's
 // payu_configuration).
-func cmdConfig(args []string, stdout io.Writer) error {
+func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("config", "BACKEND --base-url URL [--config FILE]", "getpaid config payu --base-url https://pay.example.com --config getpaid.yaml")
 	base := fs.String("base-url", "", "public URL where getpaid is reachable (required)")
 	path := fs.String("config", "", "config file (uses the backend's settings from it)")
@@ -97,7 +97,7 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	env := getpaid.NewEnv(name, *base, nil)
 	var broker getpaid.Broker
 	if *path != "" {
-		c, err := loadConfig(*path)
+		c, err := loadConfig(*path, stderr)
 		if err != nil {
 			return err
 		}
@@ -145,6 +145,8 @@ func cmdConfig(args []string, stdout io.Writer) error {
 type headerFlags http.Header
 
 func (h *headerFlags) String() string { return "" }
+
+func (h *headerFlags) repeatable() {}
 
 func (h *headerFlags) Set(v string) error {
 	k, val, ok := strings.Cut(v, ":")

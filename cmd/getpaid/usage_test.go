@@ -34,6 +34,9 @@ func TestHelp(t *testing.T) {
 		{[]string{"admin", "passwd", "--help"}, nil},
 		{[]string{"admin", "seed", "--help"}, []string{"--config", "--count", "--days"}},
 		{[]string{"bench", "--help"}, []string{"--duration", "--concurrency", "--target"}},
+		// "getpaid help serve" printed the list of commands.
+		{[]string{"help", "serve"}, []string{"--config", "--quiet"}},
+		{[]string{"help", "events", "replay"}, []string{"--dead", "--waiting", "--endpoint"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -42,7 +45,11 @@ func TestHelp(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("code %d, stderr %q", code, errOut)
 			}
-			for _, want := range []string{"Usage: getpaid " + tt.args[0], "Flags:", "Example:\n  getpaid " + tt.args[0]} {
+			cmd := tt.args[0]
+			if cmd == "help" {
+				cmd = tt.args[1]
+			}
+			for _, want := range []string{"Usage: getpaid " + cmd, "Flags:", "Example:\n  getpaid " + cmd} {
 				if !strings.Contains(out, want) {
 					t.Fatalf("help lacks %q:\n%s", want, out)
 				}
@@ -90,6 +97,10 @@ func TestUsageErrors(t *testing.T) {
 		{"stray argument before flags", []string{"demo", "extra", "--addr", "127.0.0.1:1"}, `unexpected argument "extra"`},
 		{"stray argument after flags", []string{"migrate", "--config", "x.yaml", "now"}, `unexpected argument "now"`},
 		{"flag without value", []string{"serve", "--config"}, "flag needs an argument"},
+		// The last one won, in silence.
+		{"a flag twice", []string{"serve", "--config", "a.yaml", "--config=b.yaml"}, "--config is given twice"},
+		{"a flag twice around an id", []string{"events", "show", "--config", "a.yaml", "evt_1", "-config", "b.yaml"}, "--config is given twice"},
+		{"a bool flag twice", []string{"serve", "--quiet", "--quiet=false"}, "--quiet is given twice"},
 		{"bad duration", []string{"simulate", "payu", "--settle-after", "soon"}, "invalid value"},
 		{"simulate without broker", []string{"simulate", "--addr", "127.0.0.1:1"}, "the broker"},
 		{"config without backend", []string{"config"}, "the backend"},
@@ -189,5 +200,17 @@ func TestEventChangeShown(t *testing.T) {
 		if got := eventChange(tt.ev); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.ev.Type, got, tt.want)
 		}
+	}
+}
+
+// callback check with a backend the config does not enable is a mistake in
+// the command, not an invalid callback: said on stderr with exit status 2
+// (it printed "invalid: ..." on stdout with 1, as for a forged callback).
+func TestCallbackCheckUnknownBackend(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, dummyConfig)
+	code, out, errOut := runCLI(t, "{}", "callback", "check", "--config", path, "--backend", "pyau")
+	if code != 2 || out != "" || !strings.Contains(errOut, `--backend "pyau" is not enabled in `+path+" (enabled: dummy)") {
+		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -273,10 +273,26 @@ func migrateStore(ctx context.Context, database string) ([]int64, error) {
 // sqliteFolderExists refuses a SQLite file whose folder does not exist:
 // getpaid creates the file, never the folders above it.
 func sqliteFolderExists(database, file string) error {
+	if err := sqlitePath(database, file); err != nil {
+		return err
+	}
 	if dir := filepath.Dir(file); dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return fmt.Errorf("%s: the folder %s does not exist; create it (getpaid creates the file and its tables)", database, dir)
 		}
+	}
+	return nil
+}
+
+// sqlitePath refuses a SQLite path that is blank (SQLite would open the
+// working folder, or create a file named " ") or has blanks around it
+// ("sqlite:/var/lib/getpaid.db " would make a file whose name ends in one).
+func sqlitePath(database, file string) error {
+	switch {
+	case strings.TrimSpace(file) == "":
+		return fmt.Errorf("%q: sqlite: no path after \"sqlite:\" (want sqlite:/var/lib/getpaid/getpaid.db)", database)
+	case strings.TrimSpace(file) != file:
+		return fmt.Errorf("%q: sqlite: the path has blanks around it (want sqlite:/var/lib/getpaid/getpaid.db, nothing between \"sqlite:\" and the path)", database)
 	}
 	return nil
 }
