@@ -74,7 +74,7 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			return done, ctx.Err()
 		}
 		state, err := e.reconcileOne(ctx, op)
-		found := "the broker could not tell yet"
+		found := "asked the broker: nothing settled yet (still in progress there, or nothing to see yet)"
 		if err != nil {
 			e.log.WarnContext(ctx, "reconciling an operation failed; will retry", "operation", op.ID, "kind", op.Kind, "payment", op.PaymentID, "err", err)
 			found = err.Error()
