@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3/database"
@@ -135,9 +136,11 @@ func migrateTo(ctx context.Context, dsn string, version int64) ([]int64, error) 
 func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		// pgx's message may quote the DSN, password included: keep only
-		// that it did not parse.
-		return nil, fmt.Errorf("%w: the DSN does not parse (want postgres://user:password@host:port/database)", getpaid.ErrInvalidRequest)
+		why := ""
+		if r := dsnReason(err); r != "" {
+			why = ": " + r
+		}
+		return nil, fmt.Errorf("%w: the DSN does not parse%s (want postgres://user:password@host:port/database)", getpaid.ErrInvalidRequest, why)
 	}
 	switch {
 	case opts.MaxConns > 0:
@@ -245,4 +248,30 @@ func appName(fromDSN string) string {
 		return fromDSN
 	}
 	return "getpaid"
+}
+
+// dsnReason is what pgx says is wrong with a DSN, without the DSN: its
+// message quotes the DSN (with the password redacted only as far as pgx can
+// find it in a string that does not parse), and the error it wraps may
+// quote it whole (a URL that does not parse), so only pgx's own words are
+// kept, and the wrapped error only when it quotes no URL.
+func dsnReason(err error) string {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	msg, inner := pe.Error(), ""
+	if u := pe.Unwrap(); u != nil {
+		inner = u.Error()
+		msg = strings.TrimSuffix(msg, " ("+inner+")")
+	}
+	i := strings.LastIndex(msg, "`: ")
+	if i < 0 {
+		return ""
+	}
+	msg = msg[i+len("`: "):]
+	if inner != "" && !strings.Contains(inner, "://") && !strings.Contains(inner, "@") && !strings.Contains(inner, "password") {
+		msg += ": " + inner
+	}
+	return msg
 }

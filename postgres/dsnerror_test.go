@@ -1,0 +1,33 @@
+package postgres_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/postgres"
+)
+
+// A DSN that does not parse says which part is wrong (an operator cannot
+// fix "does not parse" alone), and never shows the password, whatever pgx
+// quotes. Needs no server: parsing fails first.
+func TestBadDSNSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ dsn, want string }{
+		{"postgres://u:s3cret-pw@127.0.0.1/db?sslmode=bogus", "sslmode is invalid"},
+		{"postgres://u:s3cret-pw@127.0.0.1/db?pool_max_conns=abc", "pool_max_conns"},
+		{"postgres://u:s3cret-pw@127.0.0.1/db?pool_max_conns=0", "pool_max_conns"},
+		{"postgres://u:s3cret-pw@127.0.0.1:99999999/db", "invalid port"},
+		{"postgres://u:s3cret-pw@[::1/db", ""},
+		{"postgres://u:s3cret%zzpw@127.0.0.1/db", ""},
+	} {
+		_, err := postgres.Open(t.Context(), tc.dsn, postgres.Options{})
+		if err == nil || !errors.Is(err, getpaid.ErrInvalidRequest) {
+			t.Fatalf("%s: %v, want a configuration error", tc.dsn, err)
+		}
+		if msg := err.Error(); strings.Contains(msg, "s3cret") || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: %q: want it to say %q and not the password", tc.dsn, msg, tc.want)
+		}
+	}
+}
