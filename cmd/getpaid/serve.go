@@ -106,6 +106,9 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 			log.Warn("a dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production", "backend", b.Name)
 		}
 	}
+	for _, s := range plainHTTPSettings(srv.cfg) {
+		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)
+	}
 	for _, w := range srv.webhooks {
 		log.Info("webhook endpoint", "url", w.URL, "events", w.eventsLogged())
 	}

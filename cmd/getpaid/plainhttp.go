@@ -1,0 +1,52 @@
+package main
+
+import (
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// plainHTTPSettings lists the backend settings (as "backends.NAME.KEY:
+// URL") that name a broker URL over plain http on a host other than this
+// machine: the backend's credentials would travel in clear. The simulators
+// on loopback are fine; on another host they are allowed (a test network)
+// but warned of.
+func plainHTTPSettings(c *fileConfig) []string {
+	var out []string
+	names := make([]string, 0, len(c.Backends))
+	for name := range c.Backends {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n := c.Backends[name]
+		if n.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v := n.Content[i+1]
+			if v.Kind != yaml.ScalarNode || !strings.HasPrefix(strings.ToLower(v.Value), "http://") {
+				continue
+			}
+			u, err := url.Parse(v.Value)
+			if err != nil || isLoopbackHost(u.Hostname()) {
+				continue
+			}
+			out = append(out, "backends."+name+"."+n.Content[i].Value+": "+v.Value)
+		}
+	}
+	return out
+}
+
+// isLoopbackHost reports whether host is this machine: localhost or a
+// loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
