@@ -120,6 +120,9 @@ func New(cfg Config) (*Broker, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("payu: missing settings: %s", strings.Join(missing, ", "))
 	}
+	if cfg.AllowMD5 != nil && *cfg.AllowMD5 && cfg.StrictSignatures {
+		return nil, errors.New("payu: allow_md5: true contradicts strict_signatures: true (allow_md5 is the former, opposite name of strict_signatures): keep strict_signatures alone")
+	}
 	base := ProductionURL
 	if cfg.Sandbox {
 		base = SandboxURL
