@@ -224,21 +224,25 @@ func readDocument(source string, raw []byte) (yaml.Node, error) {
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return doc, syntaxError(source, raw, err)
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-		return doc, nil
-	case err != nil:
-		return doc, syntaxError(source, raw, err)
-	}
-	line := next.Line
-	if len(next.Content) == 1 {
-		if c := next.Content[0]; c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
-			return doc, nil // a "---" closing the file, with nothing after it
+	for {
+		var next yaml.Node
+		switch err := dec.Decode(&next); {
+		case errors.Is(err, io.EOF):
+			return doc, nil
+		case err != nil:
+			return doc, syntaxError(source, raw, err)
 		}
-		line = next.Content[0].Line
+		line := next.Line
+		if len(next.Content) == 1 {
+			if c := next.Content[0]; c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+				// A "---" closing the file, with nothing after it; or
+				// another, before a document that says something.
+				continue
+			}
+			line = next.Content[0].Line
+		}
+		return doc, fmt.Errorf("%s: line %d: a second YAML document (after ---): getpaid reads one document; put every setting in it", source, line)
 	}
-	return doc, fmt.Errorf("%s: line %d: a second YAML document (after ---): getpaid reads one document; put every setting in it", source, line)
 }
 
 // maxExpanded bounds the values aliases may expand a config to: a few

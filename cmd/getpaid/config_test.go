@@ -107,6 +107,7 @@ backends:
 		{"a backend's kind empty", file + "  other:\n    kind:\n", nil, []string{"getpaid.yaml: line 13: backends.other.kind: want one value, not nothing"}},
 		{"a second document", file + "---\nlisten: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 13: a second YAML document", "one document"}},
 		{"a second document, empty mapping", file + "---\n{}\n", nil, []string{"getpaid.yaml: line 13: a second YAML document"}},
+		{"a third document after an empty second", file + "---\n---\nlisten: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 14: a second YAML document"}},
 		{"a syntax error in a second document", file + "---\nlisten: [\n", nil, []string{"getpaid.yaml: line 13"}},
 		{"a whole number written as a fraction", file + "limits:\n  body_reads: 1.5\n", nil, []string{"getpaid.yaml: line 13: limits.body_reads: want a whole number, not \"1.5\""}},
 		{"a backend's id written as a fraction", file + "  przelewy24:\n    merchant_id: 11111.9\n    crc: c\n    api_key: k\n", nil,
