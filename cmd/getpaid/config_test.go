@@ -94,6 +94,8 @@ backends:
 		{"environment: beside a missing setting", strings.Replace(file, "    secret: s\n", "    method: POST\n", 1),
 			[]string{"GETPAID_BACKEND_DUMMY_CURRENCIES=PLN"}, []string{"getpaid.yaml: backends.dummy (line 6, with GETPAID_BACKEND_DUMMY_CURRENCIES from the environment):", "secret"}},
 		{"environment: bad yaml list", file, []string{"GETPAID_WEBHOOKS=[{url: x"}, []string{"GETPAID_WEBHOOKS: not a YAML list"}},
+		{"environment: a second document", file, []string{"GETPAID_LIMITS={window: 1m}\n---\n{window: 0s}"},
+			[]string{"GETPAID_LIMITS: a second YAML document (after ---)"}},
 		{"duplicate key", file + "listen: 127.0.0.1:1\n", nil, []string{"getpaid.yaml: line 12"}},
 		{"not yaml", "listen: [\n", nil, []string{"getpaid.yaml:"}},
 		{"yaml syntax error names its line", file + "  tpay:\n    a: b\n     c: d\n", nil, []string{"getpaid.yaml: line 14: mapping values are not allowed"}},
