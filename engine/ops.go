@@ -593,20 +593,22 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 			other := op.Kind == getpaid.OpRefund && state == getpaid.OpSucceeded &&
 				o.Kind == getpaid.KindRefunded && !o.Unrequested && o.Amount != op.Amount
 			if other {
+				// Its own reservation first: counting the broker's amount
+				// then keeps the others' as far as what is left allows
+				// (in the other order, the broker's amount would cut
+				// them down before this reservation was given back).
+				c, err := getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: o.BrokerStatus})
+				if err != nil {
+					return false, err
+				}
+				changed = c
 				o.Unrequested = true // counted, leaving the reservations as they are
 			}
 			c, err := getpaid.Apply(q, &o)
 			if err != nil {
 				return false, err
 			}
-			changed = c
-			if other {
-				c, err := getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindRefundFailed, Amount: op.Amount, BrokerStatus: o.BrokerStatus})
-				if err != nil {
-					return false, err
-				}
-				changed = changed || c
-			}
+			changed = changed || c
 		}
 		if state.Final() && q.ActiveOp == op.ID {
 			q.ActiveOp = ""

@@ -53,6 +53,10 @@ func TestRefundDoneForAnotherAmount(t *testing.T) {
 	}{
 		{"less than asked", -1000, false, 2000, 0, getpaid.StatusPartiallyRefunded},
 		{"more than asked, another refund in doubt", +1000, true, 4000, 3000, getpaid.StatusRefundStarted},
+		// 50.00 reported for a refund of 30.00 leaves 50.00 refundable: the
+		// refund in doubt keeps its whole 30.00, not what is left of it
+		// once the broker's amount is set against both reservations.
+		{"much more than asked, another refund in doubt", +2000, true, 5000, 3000, getpaid.StatusRefundStarted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -224,21 +224,37 @@ func readDocument(source string, raw []byte) (yaml.Node, error) {
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return doc, syntaxError(source, raw, err)
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-		return doc, nil
+	switch line, err := nextDocument(dec); {
 	case err != nil:
 		return doc, syntaxError(source, raw, err)
+	case line > 0:
+		return doc, fmt.Errorf("%s: line %d: %w", source, line, errSecondDocument)
 	}
-	line := next.Line
-	if len(next.Content) == 1 {
-		if c := next.Content[0]; c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
-			return doc, nil // a "---" closing the file, with nothing after it
+	return doc, nil
+}
+
+var errSecondDocument = errors.New("a second YAML document (after ---): getpaid reads one document; put every setting in it")
+
+// nextDocument is the line of the first document dec has left that sets
+// something (0: none). Empty ones (a "---" closing the text) are skipped.
+func nextDocument(dec *yaml.Decoder) (int, error) {
+	for {
+		var next yaml.Node
+		switch err := dec.Decode(&next); {
+		case errors.Is(err, io.EOF):
+			return 0, nil
+		case err != nil:
+			return 0, err
 		}
-		line = next.Content[0].Line
+		line := max(next.Line, 1)
+		if len(next.Content) == 1 {
+			if c := next.Content[0]; c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+				continue
+			}
+			line = max(next.Content[0].Line, 1)
+		}
+		return line, nil
 	}
-	return doc, fmt.Errorf("%s: line %d: a second YAML document (after ---): getpaid reads one document; put every setting in it", source, line)
 }
 
 // maxExpanded bounds the values aliases may expand a config to: a few
@@ -435,9 +451,16 @@ func envValue(name, v string) (*yaml.Node, error) {
 	case strings.ToLower(t) == "" || t == "~" || strings.ToLower(t) == "null":
 		val.Tag = "!!str" // a secret spelled "null" is that string, not nothing
 	case strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{"):
+		dec := yaml.NewDecoder(strings.NewReader(v))
 		var doc yaml.Node
-		if err := yaml.Unmarshal([]byte(v), &doc); err != nil || len(doc.Content) != 1 {
+		if err := dec.Decode(&doc); err != nil || len(doc.Content) != 1 {
 			return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+		}
+		// A second document would be dropped unread, as in the file.
+		if line, err := nextDocument(dec); err != nil {
+			return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+		} else if line > 0 {
+			return nil, fmt.Errorf("%s: %w", name, errSecondDocument)
 		}
 		val = doc.Content[0]
 	}
