@@ -143,12 +143,16 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		if blocker, berr := e.store.Operation(ctx, busy.op); berr == nil {
 			// Name the operation in the way, and whether it waits for
 			// the broker's answer or (in doubt) for the reconciler or an
-			// operator: "in progress" alone told the shop neither.
-			why := getpaid.ErrOperationInProgress
+			// operator: "in progress" alone told the shop neither. The
+			// refused one never started, so it is ErrOperationInProgress
+			// whatever the other's state: ErrOperationInDoubt would say
+			// this request's own answer was lost.
+			state := "still at the broker"
 			if blocker.State == getpaid.OpUnknown {
-				why = getpaid.ErrOperationInDoubt
+				state = "in doubt: the reconciler or an operator settles it first"
 			}
-			return nil, &getpaid.OperationError{Op: blocker, Err: fmt.Errorf("%s %s: %w (another operation of the payment, %s, has not ended)", op, p.ID, why, blocker.ID)}
+			return nil, &getpaid.OperationError{Op: blocker, Err: fmt.Errorf("%s %s: %w (another operation of the payment, %s %s, is %s)",
+				op, p.ID, getpaid.ErrOperationInProgress, blocker.Kind, blocker.ID, state)}
 		}
 	}
 	if err != nil {
