@@ -73,6 +73,14 @@ func TestAttentionAndReplay(t *testing.T) {
 	if !strings.Contains(doubt, `/admin/payments/`+other.ID+`"`) || !strings.Contains(doubt, "unknown") || strings.Contains(doubt, p.ID) {
 		t.Errorf("the operation in doubt is not listed (only it):\n%s", doubt)
 	}
+	// A delivery is dead after its retries or at once on 410 Gone; replayed
+	// one by one, a payment's events reach the endpoint in the order of the
+	// replays, so the page says to deliver them oldest first.
+	for _, want := range []string{"410 Gone", "oldest first"} {
+		if !strings.Contains(b.last, want) {
+			t.Errorf("the dead deliveries' hint does not say %q:\n%s", want, b.last)
+		}
+	}
 	deadRows := section(t, b.last, "dead")
 	if n := strings.Count(deadRows, `/admin/payments/`+p.ID+`"`); n != len(dead) {
 		t.Errorf("%d dead deliveries of the payment listed, want %d:\n%s", n, len(dead), deadRows)

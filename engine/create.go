@@ -150,7 +150,7 @@ func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP str
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
 	}
-	prep, err := e.prepare(ctx, b, p, clientIP)
+	prep, err := e.prepare(ctx, b, p, clientIP, true)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
 	}
@@ -192,7 +192,7 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 			return q, fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
 		}
 	}
-	prep, err := e.prepare(ctx, b, p, req.ClientIP)
+	prep, err := e.prepare(ctx, b, p, req.ClientIP, false)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start payment for order %s: %w", req.OrderID, err)
 	}
@@ -234,7 +234,11 @@ func livePayment(ps []*getpaid.Payment) *getpaid.Payment {
 }
 
 // prepare asks the broker to register p and checks it answered a redirect.
-func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, clientIP string) (*getpaid.Prepared, error) {
+//
+// stored says whether p is in the store (Start) or is stored only once the
+// broker registers it (Pay): a failure's log line names what an operator
+// can look up, the payment or, when nothing was stored, the order.
+func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, clientIP string, stored bool) (*getpaid.Prepared, error) {
 	if clientIP == "" {
 		clientIP = p.ClientIP
 	}
@@ -242,7 +246,11 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 		return b.Broker.Prepare(ctx, &getpaid.PrepareRequest{Payment: p, ClientIP: clientIP})
 	})
 	if err != nil {
-		e.log.WarnContext(ctx, "broker prepare failed", "payment", p.ID, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
+		if !stored {
+			e.log.WarnContext(ctx, "broker prepare failed; nothing stored", "order", p.OrderID, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
+			return nil, err
+		}
+		e.log.WarnContext(ctx, "broker prepare failed", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "err", err, "retryable", getpaid.IsRetryable(err))
 		return nil, err
 	}
 	if prep == nil || prep.Redirect == nil || prep.Redirect.URL == "" {

@@ -119,6 +119,9 @@ func (op *OperationJSON) appendJSON(dst []byte) (out []byte, ok bool) {
 	dst = appendField(dst, "idempotency_key", op.IdempotencyKey)
 	dst = appendField(dst, "broker_ref", op.BrokerRef)
 	dst = appendField(dst, "error", op.Error)
+	if op.LastCheck != "" {
+		dst = appendField(dst, "last_check", op.LastCheck)
+	}
 	if op.Flagged {
 		dst = append(dst, `,"flagged":true`...)
 	} else {

@@ -33,7 +33,7 @@ func TestPaymentJSONAppendMatchesEncoder(t *testing.T) {
 	warsaw := time.FixedZone("CET", 3600)
 	tricky := "a\"b\\c\x00\x01\x1f\b\f\n\r\t<>&\x7f \u2028\u2029 é 🙂 \xff\xfe end \xe2\x82"
 	op := &OperationJSON{ID: "op_1", PaymentID: "pay_1", Kind: "refund", State: "unknown", Amount: "1.00", Currency: "PLN",
-		IdempotencyKey: tricky, BrokerRef: "r", Error: "timeout", Flagged: true, ResolvedBy: "ops", Note: tricky, CreatedAt: at, UpdatedAt: at.In(warsaw)}
+		IdempotencyKey: tricky, BrokerRef: "r", Error: "timeout", LastCheck: tricky, Flagged: true, ResolvedBy: "ops", Note: tricky, CreatedAt: at, UpdatedAt: at.In(warsaw)}
 	full := &PaymentJSON{ID: "pay_1", OrderID: tricky, Status: getpaid.StatusPaid, Amount: "10.00", Currency: "PLN",
 		Captured: "10.00", Locked: "0.00", Refunded: "0.00", Advance: "0.00", Backend: "dummy", ExternalID: "ext",
 		Description: tricky, ReturnURL: "https://shop.example/o?a=1&b=<2>",
@@ -86,7 +86,7 @@ func FuzzPaymentJSONAppend(f *testing.F) {
 			Redirect:  &getpaid.Redirect{Method: key, URL: val, Fields: map[string]string{key: val, val: key, desc: cause}},
 			CreatedAt: at, UpdatedAt: at.Add(time.Duration(offset)),
 			History: []getpaid.Transition{{From: getpaid.Status(order), To: getpaid.Status(desc), At: at, Cause: cause}},
-			Operations: []*OperationJSON{{ID: id, PaymentID: order, IdempotencyKey: key, Error: desc, Note: cause,
+			Operations: []*OperationJSON{{ID: id, PaymentID: order, IdempotencyKey: key, Error: desc, LastCheck: val, Note: cause,
 				ResolvedBy: val, Flagged: offset%2 == 0, CreatedAt: at, UpdatedAt: at}}}
 		if want, got := encoderBytes(t, p), writtenBytes(h, p); !bytes.Equal(got, want) {
 			t.Errorf("writeJSON wrote\n%q\nencoding/json writes\n%q", got, want)

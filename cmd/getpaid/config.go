@@ -350,10 +350,23 @@ func setTwice(n *yaml.Node, path string) error {
 
 // syntaxError is a YAML syntax error naming the file and line; a tab at
 // the start of that line, which YAML's message does not name, is said.
+//
+// YAML's parser errors ("did not find expected key", "… ',' or ']'")
+// count lines from 0 and name the block being read, not the line that
+// broke it: the line is made the block's own (counted from 1, at most the
+// last), and the message says to look in that block.
 func syntaxError(source string, raw []byte, err error) error {
-	msg := fmt.Sprintf("%s: %s%s", source, yamlErrorLine(err), cleanYAMLError(err))
-	if n, err2 := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(yamlErrorLine(err), "line "), ": ")); err2 == nil {
-		if lines := strings.Split(string(raw), "\n"); n >= 1 && n <= len(lines) &&
+	where, problem := yamlErrorLine(err), cleanYAMLError(err)
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	n, err2 := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(where, "line "), ": "))
+	if err2 == nil && strings.HasPrefix(problem, "did not find expected") {
+		n = min(n+1, len(lines))
+		where = "line " + strconv.Itoa(n) + ": "
+		problem += " (in the block that starts on this line: a line below it indented differently, or a bracket or quote left open)"
+	}
+	msg := fmt.Sprintf("%s: %s%s", source, where, problem)
+	if err2 == nil {
+		if n >= 1 && n <= len(lines) &&
 			strings.Contains(lines[n-1][:len(lines[n-1])-len(strings.TrimLeft(lines[n-1], " \t"))], "\t") {
 			msg += " (a tab: YAML is indented with spaces)"
 		}
