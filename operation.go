@@ -78,6 +78,7 @@ type Operation struct {
 	// LastCheck is what the reconciler's last check with the broker found
 	// when it settled nothing (the lookup down, an answer that fits two
 	// refunds): why it is still in doubt, for the operator who decides.
+	// Empty once the operation is settled (final).
 	LastCheck   string
 	Attempts    int // reconciliation attempts so far
 	NextCheckAt time.Time

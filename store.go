@@ -315,6 +315,9 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 	if changed {
 		op.ID, op.PaymentID, op.CreatedAt, op.UpdatedAt = stored.ID, stored.PaymentID, stored.CreatedAt, now
 		op.Error, op.LastCheck = storableText(op.Error), clipText(storableText(op.LastCheck), MaxAttemptError)
+		if op.State.Final() {
+			op.LastCheck = "" // settled: no longer a reason it is in doubt
+		}
 		res.OperationChanged = true
 	}
 	res.Operation = &op

@@ -43,4 +43,12 @@ func TestLastCheckKeptForOperators(t *testing.T) {
 	if !op.Flagged || !strings.Contains(op.LastCheck, "the lookup is down") {
 		t.Fatalf("flagged %v, last check %q", op.Flagged, op.LastCheck)
 	}
+	// Settled (here by an operator), it is no longer in doubt: the reason
+	// it was goes, so no page shows a stale one beside a final state.
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: op.ID, As: getpaid.OpFailed, Note: "not in the panel", By: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	if op, _ = e.eng.Operation(ctx, op.ID); op.State != getpaid.OpFailed || op.LastCheck != "" {
+		t.Fatalf("resolved: state %s, last check %q; want failed and none", op.State, op.LastCheck)
+	}
 }
