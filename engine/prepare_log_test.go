@@ -3,13 +3,11 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/engine"
-	"github.com/getpaid-go/getpaid/memory"
 )
 
 // An operator who reads "broker prepare failed" in the log looks the
@@ -40,18 +38,7 @@ func TestPrepareFailureLogNamesWhatAnOperatorCanFind(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fb := &fakeBroker{err: down}
-			reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: fb})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var logs lockedBuffer
-			e, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay",
-				Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { e.Close() })
+			e, logs := loggedFakeEngine(t, &fakeBroker{err: down})
 			if err := tc.start(context.Background(), e); err == nil {
 				t.Fatal("a broker down started the payment")
 			}

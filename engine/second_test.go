@@ -39,17 +39,7 @@ func (l *lockedBuffer) String() string {
 func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
 	t.Parallel()
 	fb := &fakeBroker{}
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: fb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs lockedBuffer
-	e, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay",
-		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
+	e, logs := loggedFakeEngine(t, fb)
 	ctx := context.Background()
 	p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: "o-twice", Backend: "fake", Amount: getpaid.MustParseMoney("15.00", "PLN")})
 	if err != nil {
@@ -82,4 +72,22 @@ func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
 	if !strings.Contains(got, `"level":"ERROR"`) || !strings.Contains(got, "second transaction") || !strings.Contains(got, "TR-OTHER") || !strings.Contains(got, p.ExternalID) {
 		t.Fatalf("no error naming both transactions:\n%s", got)
 	}
+}
+
+// loggedFakeEngine is an engine on a memory store with fb as backend
+// "fake", logging JSON into the buffer it returns.
+func loggedFakeEngine(t *testing.T, fb *fakeBroker) (*engine.Engine, *lockedBuffer) {
+	t.Helper()
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: fb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	e, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay",
+		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, logs
 }
