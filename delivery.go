@@ -205,8 +205,10 @@ type DeliveryDiscarder interface {
 // logged and shown with every listing of the delivery.
 const MaxAttemptError = 1000
 
-// clipText is s cut to at most n bytes between characters, with "…" when cut.
-func clipText(s string, n int) string {
+// ClipText is s cut to at most n bytes between characters, with "…" when
+// cut: how much of outside text (a consumer's error, an endpoint's answer)
+// is kept, logged and shown.
+func ClipText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -222,7 +224,7 @@ func clipText(s string, n int) string {
 // may quote anything; see storableText) and at most MaxAttemptError bytes
 // long, so a store writes r.Attempt as it is after Record.
 func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
-	r.Attempt.Error = clipText(storableText(r.Attempt.Error), MaxAttemptError)
+	r.Attempt.Error = ClipText(storableText(r.Attempt.Error), MaxAttemptError)
 	d.Attempts++
 	d.LastStatus, d.LastError, d.UpdatedAt = r.Attempt.Status, r.Attempt.Error, now
 	switch {

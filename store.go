@@ -296,7 +296,7 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 			return &FieldError{Field: "operation", Reason: "a new operation needs an id, its payment and a state", Err: ErrInvalidRequest}
 		}
 		op.CreatedAt, op.UpdatedAt = now, now
-		op.Error, op.LastCheck = storableText(op.Error), clipText(storableText(op.LastCheck), MaxAttemptError)
+		op.Error, op.LastCheck = storableText(op.Error), ClipText(storableText(op.LastCheck), MaxAttemptError)
 		res.Operation, res.OperationChanged, res.OperationNew = &op, true, true
 		return nil
 	}
@@ -314,7 +314,7 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 	}
 	if changed {
 		op.ID, op.PaymentID, op.CreatedAt, op.UpdatedAt = stored.ID, stored.PaymentID, stored.CreatedAt, now
-		op.Error, op.LastCheck = storableText(op.Error), clipText(storableText(op.LastCheck), MaxAttemptError)
+		op.Error, op.LastCheck = storableText(op.Error), ClipText(storableText(op.LastCheck), MaxAttemptError)
 		if op.State.Final() {
 			op.LastCheck = "" // settled: no longer a reason it is in doubt
 		}

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -155,22 +154,11 @@ const maxAnswerHeader = 64 << 10
 // attempt's error keeps: each attempt's error is logged, stored and shown.
 const maxAnswerText = 200
 
-// clip is s cut to at most n bytes between characters, with "…" when cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
 // clippedError is an error whose text is clipped (see maxAnswerText); it
 // still unwraps to the error it clips.
 type clippedError struct{ err error }
 
-func (e clippedError) Error() string { return clip(e.err.Error(), maxAnswerText) }
+func (e clippedError) Error() string { return getpaid.ClipText(e.err.Error(), maxAnswerText) }
 func (e clippedError) Unwrap() error { return e.err }
 
 // Name is the endpoint's consumer name: "webhook:" and its URL.
@@ -208,7 +196,7 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, &StatusError{Status: resp.StatusCode, Text: clip(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
+		return resp.StatusCode, &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
 	}
 	return resp.StatusCode, nil
