@@ -86,10 +86,25 @@ func (r ClaimRequest) RoomFor(consumer string) int {
 	return -1
 }
 
+// DeliveryLease is a lease asked for with a change (Mutation.Lease): the
+// deliveries it writes are leased to Owner until Until, Now being the
+// caller's clock (as ClaimRequest's).
+type DeliveryLease struct {
+	Owner string
+	Now   time.Time
+	Until time.Time
+}
+
 // ClaimedDelivery is a leased delivery with the event to deliver.
 type ClaimedDelivery struct {
 	Delivery Delivery
 	Event    Event
+	// After is, for a delivery leased with its change (see
+	// Mutation.Lease), the id of the latest pending delivery of its payment
+	// to its consumer when it was written (leased to the same owner): the
+	// one to attempt before it. Empty when there was none, and for every
+	// delivery claimed.
+	After string
 }
 
 // DeliveryResult is the outcome of one attempt at a leased delivery. A
@@ -102,6 +117,12 @@ type DeliveryResult struct {
 	Dead      bool      // not delivered, and the schedule ran out
 	NextAt    time.Time // when not delivered nor dead: the next attempt
 	Attempt   Attempt
+	// Release gives the lease back without an attempt (the other fields
+	// are ignored): the delivery stays as it was, due when it was, with no
+	// attempt recorded, and may be claimed at once. The owner did not
+	// attempt it: an earlier delivery of its payment to its consumer failed
+	// first, its consumer had no room, or the lease was too short for one.
+	Release bool
 }
 
 // DeliveryFilter selects deliveries for Store.Deliveries, newest first. Zero
@@ -222,8 +243,12 @@ func ClipText(s string, n int) string {
 // more, its status and error kept, and the state and schedule it says. It
 // first makes r's attempt error text every store keeps (a consumer's error
 // may quote anything; see storableText) and at most MaxAttemptError bytes
-// long, so a store writes r.Attempt as it is after Record.
+// long, so a store writes r.Attempt as it is after Record. A Release
+// changes nothing.
 func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
+	if r.Release {
+		return // no attempt: nothing of d changes but its lease
+	}
 	r.Attempt.Error = ClipText(storableText(r.Attempt.Error), MaxAttemptError)
 	d.Attempts++
 	d.LastStatus, d.LastError, d.UpdatedAt = r.Attempt.Status, r.Attempt.Error, now

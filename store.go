@@ -198,6 +198,9 @@ type CreateOptions struct {
 	// uses it to record a payment already registered at its broker (new ->
 	// prepared) with one commit.
 	Then *Mutation
+	// Lease asks for the deliveries written to be leased at once, as
+	// Mutation.Lease.
+	Lease *DeliveryLease
 }
 
 // Mutation is one change to one payment.
@@ -216,6 +219,16 @@ type Mutation struct {
 	// the change writes are to be delivered to: a pending delivery each,
 	// written with the event, for every subscription that wants its type.
 	Deliver []Subscription
+	// Lease, when set, asks the store to lease the deliveries it writes to
+	// Lease.Owner until Lease.Until, as ClaimDeliveries would, and to hand
+	// them back in UpdateResult.Leased: the caller attempts them as soon as
+	// the change is committed, without a claim. A store leases a delivery
+	// only when every earlier pending delivery of its payment to its
+	// consumer is leased to Lease.Owner until after Lease.Now (written by the
+	// same change, or in flight at the caller, which keeps their order);
+	// the others stay unleased, for ClaimDeliveries. A store may ignore
+	// Lease (Leased stays empty): it saves work, it changes no rule.
+	Lease *DeliveryLease
 }
 
 // UpdateResult is what a change does to one payment, as PlanCreate and
@@ -226,6 +239,10 @@ type UpdateResult struct {
 	Transition *Transition // the history row to write, when the status moved
 	Events     []Event     // outbox events to write
 	Deliveries []Delivery  // their pending deliveries to write
+	// Leased are the deliveries written leased to Mutation.Lease's owner,
+	// with their events and the delivery each comes after, in the order
+	// written (see Mutation.Lease).
+	Leased []ClaimedDelivery
 	// Operation is the money operation after the change, to write when
 	// OperationChanged (inserted when OperationNew).
 	Operation        *Operation

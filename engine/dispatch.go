@@ -12,13 +12,15 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// dispatcher delivers outbox events to consumers: it claims due deliveries
-// from the store (leased to this engine, so several processes sharing a
-// database never deliver one at the same time), hands each to its consumer
-// in a goroutine of its own, and records the outcomes in batches. A consumer
-// never has more than perConsumer deliveries in flight, so one slow or dead
-// endpoint holds up neither the others nor the payment flow. It wakes at once
-// after a commit that wrote deliveries, and every second otherwise.
+// dispatcher delivers outbox events to consumers: it takes the deliveries a
+// change leased to it as soon as the change is committed (see chain.go) and
+// claims the others when due (leased to this engine, so several processes
+// sharing a database never deliver one at the same time), hands each to its
+// consumer in a goroutine of its own, and records the outcomes in batches. A
+// consumer never has more than perConsumer deliveries in flight, so one slow
+// or dead endpoint holds up neither the others nor the payment flow. Its
+// claim loop wakes after a commit that wrote deliveries it was not given,
+// after results are recorded, and every second otherwise.
 type dispatcher struct {
 	e           *Engine
 	owner       string
@@ -34,10 +36,13 @@ type dispatcher struct {
 
 	mu   sync.Mutex
 	busy map[string]int // consumer -> deliveries in flight
-	// unrecorded holds the deliveries claimed and not yet recorded: a
-	// claim that gets one of them again (its lease ran out while recording
-	// its outcome was slow, the database away) does not start it twice.
-	unrecorded map[string]bool
+	// unrecorded holds the deliveries taken (claimed or leased with their
+	// change) and not yet recorded: a claim that gets one of them again
+	// (its lease ran out while recording its outcome was slow, the
+	// database away) does not start it twice.
+	unrecorded map[string]chainKey
+	chains     map[chainKey]*chain
+	running    bool // started and not stopping: changes lease their deliveries to it
 	flight     sync.WaitGroup
 }
 
@@ -60,7 +65,8 @@ func newDispatcher(e *Engine, schedule []time.Duration, timeout time.Duration, i
 	return &dispatcher{
 		e: e, owner: getpaid.NewID("disp"), schedule: schedule, timeout: timeout, perConsumer: inFlight, log: e.log,
 		wakeCh: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
-		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{}, unrecorded: map[string]bool{},
+		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{}, unrecorded: map[string]chainKey{},
+		chains: map[chainKey]*chain{},
 	}
 }
 
@@ -74,6 +80,9 @@ func (d *dispatcher) wake() {
 
 // start runs the claim loop and the result recorder.
 func (d *dispatcher) start() {
+	d.mu.Lock()
+	d.running = true
+	d.mu.Unlock()
 	recorded := make(chan struct{})
 	go d.record(recorded)
 	go func() {
@@ -87,6 +96,9 @@ func (d *dispatcher) start() {
 
 // stop stops claiming, lets the deliveries in flight finish and records them.
 func (d *dispatcher) stop() {
+	d.mu.Lock()
+	d.running = false // no more deliveries taken from changes (see take)
+	d.mu.Unlock()
 	close(d.quit)
 	<-d.stopped
 }
@@ -151,10 +163,9 @@ func (d *dispatcher) claim() bool {
 	const batch = DefaultDeliveriesInFlight
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	lease := d.leaseTime()
 	claimed, err := d.e.store.ClaimDeliveries(ctx, getpaid.ClaimRequest{
-		// The lease outlasts an attempt (bounded by the timeout) and the
-		// recording of its outcome; a crashed owner's run out soon after.
-		Owner: d.owner, Now: d.e.now(), Lease: d.timeout + 5*time.Second, Limit: batch, Consumers: ready, Room: room,
+		Owner: d.owner, Now: d.e.now(), Lease: lease, Limit: batch, Consumers: ready, Room: room,
 	})
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
@@ -162,28 +173,12 @@ func (d *dispatcher) claim() bool {
 		}
 		return false
 	}
-	for _, c := range claimed {
-		cons := d.e.consumer(c.Delivery.Consumer)
-		if cons == nil {
-			continue // removed meanwhile: the lease runs out
-		}
-		d.mu.Lock()
-		again := d.unrecorded[c.Delivery.ID]
-		if !again {
-			d.unrecorded[c.Delivery.ID] = true
-			d.busy[c.Delivery.Consumer]++
-		}
-		d.mu.Unlock()
-		if again {
-			continue // its attempt is in flight or being recorded
-		}
-		d.flight.Add(1)
-		go d.deliver(cons, c)
-	}
+	d.take(claimed, d.e.now().Add(lease))
 	return len(claimed) == batch
 }
 
-// deliver makes one attempt and sends its result to the recorder.
+// deliver makes one attempt, sends its result to the recorder and starts
+// (or gives back) the next of its chain.
 func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	defer d.flight.Done()
 	start := d.e.now()
@@ -209,6 +204,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		d.log.Warn("event delivery failed; will retry", "consumer", c.Delivery.Consumer, "event", c.Event.ID,
 			"payment", c.Event.PaymentID, "attempt", c.Delivery.Attempts+1, "next", res.NextAt, "err", err)
 	}
+	d.next(c.Delivery, res.Delivered || res.Dead)
 	d.results <- res
 }
 
@@ -297,7 +293,7 @@ func (d *dispatcher) record(done chan<- struct{}) {
 		cancel()
 		d.mu.Lock()
 		for _, r := range batch {
-			delete(d.unrecorded, r.ID)
+			d.recordedLocked(r.ID)
 		}
 		d.mu.Unlock()
 		batch = batch[:0]

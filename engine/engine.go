@@ -199,30 +199,43 @@ func (e *Engine) Close() error {
 }
 
 // mutate runs m on payment id through the store's one mutation path, with
-// the engine's consumers as the deliveries of every event it writes, and
-// wakes the dispatcher when it wrote any.
+// the engine's consumers as the deliveries of every event it writes, leased
+// to the dispatcher, which starts them once the change is committed.
 func (e *Engine) mutate(ctx context.Context, id string, m getpaid.Mutation) (*getpaid.UpdateResult, error) {
 	m.Deliver = e.subscriptions()
+	if len(m.Deliver) > 0 {
+		m.Lease = e.dispatcher.lease()
+	}
 	res, err := e.store.UpdatePayment(ctx, id, m)
 	if err == nil {
 		e.changed(ctx, res, false)
-		if len(res.Deliveries) > 0 {
-			e.dispatcher.wake()
-		}
+		e.dispatch(res, m.Lease)
 	}
 	return res, err
+}
+
+// dispatch starts the deliveries a committed change leased to the
+// dispatcher, and wakes its claim loop for the others.
+func (e *Engine) dispatch(res *getpaid.UpdateResult, lease *getpaid.DeliveryLease) {
+	if lease != nil {
+		e.dispatcher.take(res.Leased, lease.Until)
+	}
+	if len(res.Leased) < len(res.Deliveries) {
+		e.dispatcher.wake()
+	}
 }
 
 // create stores a new payment, with the engine's consumers as the deliveries
 // of its events.
 func (e *Engine) create(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
 	opts.Deliver = e.subscriptions()
+	if len(opts.Deliver) > 0 {
+		opts.Lease = e.dispatcher.lease()
+	}
 	res, err := e.store.CreatePayment(ctx, p, opts)
 	if err == nil {
 		e.changed(ctx, res, true)
-		if len(res.Deliveries) > 0 {
-			e.dispatcher.wake()
-		}
+		e.dispatch(res, opts.Lease)
 	}
 	return res, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -95,6 +96,10 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 	for _, r := range results {
 		d, ok := s.dels[r.ID]
 		if !ok || d.owner != r.Owner || d.State != getpaid.DeliveryPending {
+			continue
+		}
+		if r.Release {
+			d.owner, d.leaseUntil = "", time.Time{}
 			continue
 		}
 		r.Record(&d.Delivery, now)

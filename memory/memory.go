@@ -92,7 +92,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 	}
 	s.order = append(s.order, q.ID)
 	s.oneLive[q.ID] = opts.OneLivePerOrder
-	s.write(res, opts.Then)
+	s.write(res, opts.Then, opts.Lease)
 	return clone(res), nil
 }
 
@@ -204,7 +204,7 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 		// arriving later is recorded whatever else the order has.
 		delete(s.oneLive, id)
 	}
-	s.write(res, &m)
+	s.write(res, &m, m.Lease)
 	return clone(res), nil
 }
 
@@ -228,8 +228,9 @@ func (s *Store) checkOperation(res *getpaid.UpdateResult) error {
 	return nil
 }
 
-// write stores what PlanCreate or PlanUpdate decided.
-func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation) {
+// write stores what PlanCreate or PlanUpdate decided, the deliveries leased
+// as lease asks (see getpaid.Mutation.Lease).
+func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *getpaid.DeliveryLease) {
 	p := res.Payment
 	if res.Changed {
 		s.payments[p.ID] = p.Clone()
@@ -241,8 +242,27 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation) {
 		s.events[ev.ID] = len(s.outbox)
 		s.outbox = append(s.outbox, ev)
 	}
+	type chain struct {
+		held  bool   // an earlier delivery holds this change's back
+		after string // the latest pending delivery
+	}
+	chains := map[string]*chain{} // by consumer
 	for _, d := range res.Deliveries {
-		s.dels[d.ID] = &delivery{Delivery: d, seq: s.events[d.EventID]}
+		nd := &delivery{Delivery: d, seq: s.events[d.EventID]}
+		if lease != nil {
+			ch := chains[d.Consumer]
+			if ch == nil {
+				ch = &chain{}
+				ch.held, ch.after = s.heldBack(d, lease)
+				chains[d.Consumer] = ch
+			}
+			if !ch.held {
+				nd.owner, nd.leaseUntil = lease.Owner, lease.Until
+				res.Leased = append(res.Leased, getpaid.ClaimedDelivery{Delivery: d, Event: s.outbox[nd.seq], After: ch.after})
+				ch.after = d.ID
+			}
+		}
+		s.dels[d.ID] = nd
 		s.delOrder = append(s.delOrder, d.ID)
 	}
 	if res.OperationChanged {
@@ -257,12 +277,32 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation) {
 	}
 }
 
+// heldBack reports whether a pending delivery of d's payment to d's consumer
+// is not leased to lease's owner (d may not be leased with the change), and
+// else the latest of them (d comes after it).
+func (s *Store) heldBack(d getpaid.Delivery, lease *getpaid.DeliveryLease) (bool, string) {
+	after, seq := "", -1
+	for _, o := range s.dels {
+		if o.State != getpaid.DeliveryPending || o.Consumer != d.Consumer || o.PaymentID != d.PaymentID {
+			continue
+		}
+		if o.owner != lease.Owner || !o.leaseUntil.After(lease.Now) {
+			return true, ""
+		}
+		if o.seq > seq {
+			after, seq = o.ID, o.seq
+		}
+	}
+	return false, after
+}
+
 // clone copies res so the caller cannot reach the store's values.
 func clone(res *getpaid.UpdateResult) *getpaid.UpdateResult {
 	c := *res
 	c.Payment = res.Payment.Clone()
 	c.Events = slices.Clone(res.Events)
 	c.Deliveries = slices.Clone(res.Deliveries)
+	c.Leased = slices.Clone(res.Leased)
 	if res.Operation != nil {
 		op := *res.Operation
 		c.Operation = &op

@@ -34,7 +34,8 @@ const (
 		WHERE id = ANY($1) AND state = 'pending' ORDER BY id FOR UPDATE`
 	sqlFinishDelivery = `UPDATE deliveries SET state = $2, attempts = $3, next_at = $4, lease_owner = '', lease_until = '-infinity',
 		last_status = $5, last_error = $6, updated_at = $7, delivered_at = $8 WHERE id = $1`
-	sqlInsertAttempt = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
+	sqlReleaseDelivery = "UPDATE deliveries SET lease_owner = '', lease_until = '-infinity' WHERE id = $1"
+	sqlInsertAttempt   = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
 )
 
 // sqlClaim finds the deliveries due now for some consumers, oldest event
@@ -262,6 +263,10 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 				continue // not pending, or the lease went to someone else
 			}
 			delete(held, r.ID) // a second result for it in this batch is stale
+			if r.Release {
+				b.Queue(sqlReleaseDelivery, d.ID)
+				continue
+			}
 			r.Record(d, t)
 			b.Queue(sqlFinishDelivery, d.ID, string(d.State), d.Attempts, d.NextAt, d.LastStatus, d.LastError,
 				d.UpdatedAt, nullTime(d.DeliveredAt))

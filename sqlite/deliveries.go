@@ -47,12 +47,45 @@ func (r *rawDelivery) delivery() *getpaid.Delivery {
 }
 
 // insertDelivery writes a new pending delivery of an event written in the
-// same transaction, whose outbox seq is eventSeq.
-func (tx *wtx) insertDelivery(d getpaid.Delivery, eventSeq int64) error {
-	_, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.EventID, eventSeq, d.PaymentID, d.Consumer, string(d.State), nanos(d.NextAt), nanos(d.CreatedAt), nanos(d.UpdatedAt))
+// same transaction, whose outbox seq is eventSeq, leased as lease says when
+// it is set.
+func (tx *wtx) insertDelivery(d getpaid.Delivery, eventSeq int64, lease *getpaid.DeliveryLease) error {
+	var owner string
+	var until int64
+	if lease != nil {
+		owner, until = lease.Owner, nanos(lease.Until)
+	}
+	_, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at, lease_owner, lease_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.EventID, eventSeq, d.PaymentID, d.Consumer, string(d.State), nanos(d.NextAt), nanos(d.CreatedAt), nanos(d.UpdatedAt), owner, until)
 	return conflict(err)
+}
+
+// heldBack reports whether a pending delivery of d's payment to d's consumer
+// is not leased to lease's owner (d may not be leased with its change), and
+// else the latest of them (d comes after it).
+func (tx *wtx) heldBack(d getpaid.Delivery, lease *getpaid.DeliveryLease) (held bool, after string, err error) {
+	rows, err := tx.query(`SELECT id, lease_owner = ? AND lease_until > ? FROM deliveries INDEXED BY deliveries_order
+		WHERE state = 'pending' AND consumer = ? AND payment_id = ? ORDER BY event_seq DESC`,
+		lease.Owner, nanos(lease.Now), d.Consumer, d.PaymentID)
+	if err != nil {
+		return false, "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var mine bool
+		if err := rows.Scan(&id, &mine); err != nil {
+			return false, "", err
+		}
+		if !mine {
+			return true, "", nil
+		}
+		if after == "" {
+			after = id
+		}
+	}
+	return false, after, rows.Err()
 }
 
 // Event implements getpaid.Store.
@@ -189,6 +222,13 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		t := now()
 		for _, r := range results {
+			if r.Release {
+				if _, err := tx.execSQL(`UPDATE deliveries SET lease_owner = '', lease_until = 0
+					WHERE id = ? AND lease_owner = ? AND state = 'pending'`, r.ID, r.Owner); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			// r.Record decides the delivery's new state. What it sets
 			// depends on the result alone, but for one attempt more, and
 			// it sets the next attempt's time only when the delivery stays

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +134,8 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 			return nil, err
 		}
 	}
-	if err := tx.writeRows(f.ID, res); err != nil {
+	// A new payment has no deliveries yet: none holds its own back.
+	if err := tx.writeRows(f.ID, res, opts.Lease, true); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -188,7 +190,7 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 			return nil, err
 		}
 	}
-	if err := tx.writeRows(id, res); err != nil {
+	if err := tx.writeRows(id, res, m.Lease, false); err != nil {
 		return nil, err
 	}
 	return updated{res: res, prev: cur.Version}, nil
@@ -231,32 +233,58 @@ func (tx *wtx) recordEvent(id, key string, t time.Time) error {
 	return nil
 }
 
-// writeRows writes the history row and the outbox events a change decided.
-func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult) error {
+// writeRows writes the history row, the outbox events and their deliveries a
+// change decided, the deliveries leased as lease asks (see
+// getpaid.Mutation.Lease); fresh says the payment is new (no delivery of its
+// is stored yet).
+func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult, lease *getpaid.DeliveryLease, fresh bool) error {
 	if tr := res.Transition; tr != nil {
 		if _, err := tx.exec(tx.st.insertHistory, id, string(tr.From), string(tr.To), nanos(tr.At), tr.Cause); err != nil {
 			return err
 		}
 	}
-	var seqs map[string]int64 // the events' outbox seqs, for their deliveries
-	for _, ev := range res.Events {
+	seqs := make([]int64, len(res.Events)) // the events' outbox seqs, for their deliveries
+	for i, ev := range res.Events {
 		seq, err := tx.insertEvent(ev)
 		if err != nil {
 			return err
 		}
-		if len(res.Deliveries) > 0 {
-			if seqs == nil {
-				seqs = make(map[string]int64, len(res.Events))
-			}
-			seqs[ev.ID] = seq
-		}
+		seqs[i] = seq
 	}
+	res.Leased = nil // a job run again decides again
+	type chain struct {
+		held  bool   // an earlier delivery holds this change's back
+		after string // the latest pending delivery
+	}
+	var chains map[string]*chain // by consumer
 	for _, d := range res.Deliveries {
-		seq, ok := seqs[d.EventID]
-		if !ok {
+		i := slices.IndexFunc(res.Events, func(ev getpaid.Event) bool { return ev.ID == d.EventID })
+		if i < 0 {
 			return fmt.Errorf("sqlite: delivery %s of an event not written with it", d.ID)
 		}
-		if err := tx.insertDelivery(d, seq); err != nil {
+		var l *getpaid.DeliveryLease
+		if lease != nil {
+			ch := chains[d.Consumer]
+			if ch == nil {
+				ch = &chain{}
+				if !fresh {
+					var err error
+					if ch.held, ch.after, err = tx.heldBack(d, lease); err != nil {
+						return err
+					}
+				}
+				if chains == nil {
+					chains = map[string]*chain{}
+				}
+				chains[d.Consumer] = ch
+			}
+			if !ch.held {
+				l = lease
+				res.Leased = append(res.Leased, getpaid.ClaimedDelivery{Delivery: d, Event: res.Events[i], After: ch.after})
+				ch.after = d.ID
+			}
+		}
+		if err := tx.insertDelivery(d, seqs[i], l); err != nil {
 			return err
 		}
 	}

@@ -59,6 +59,7 @@ func Run(t *testing.T, newDB func(t *testing.T) DB) {
 		{"Concurrency", concurrencyTests},
 		{"Events", eventTests},
 		{"Deliveries", deliveryTests},
+		{"Leases", leaseTests},
 		{"Operations", operationTests},
 		{"Stats", statsTests},
 		{"View", viewTests},

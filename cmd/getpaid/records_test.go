@@ -255,14 +255,6 @@ func TestDeliveryOutcome(t *testing.T) {
 	}
 }
 
-// claimsNothing is a store whose deliveries no engine can claim: events are
-// written with their deliveries, and stay pending.
-type claimsNothing struct{ getpaid.Store }
-
-func (claimsNothing) ClaimDeliveries(context.Context, getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
-	return nil, nil
-}
-
 // The events and operations tools only read and mark: they send no webhook
 // themselves (an operator's `events list`, run where the endpoint cannot be
 // reached, spent the schedule of every due delivery on failed attempts), and
@@ -294,7 +286,9 @@ func TestRecordToolsSendNoWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ecfg.Store, ecfg.Registry, ecfg.Logger = claimsNothing{store}, reg, slog.New(slog.DiscardHandler)
+	// An engine that delivers nothing: events are written with their
+	// deliveries, and stay pending.
+	ecfg.Store, ecfg.Registry, ecfg.Logger, ecfg.NoDelivery = store, reg, slog.New(slog.DiscardHandler), true
 	eng, err := engine.New(ecfg)
 	if err != nil {
 		t.Fatal(err)
