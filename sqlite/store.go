@@ -256,7 +256,29 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, err
 	}
-	return &Store{read: read, write: write, rs: rs, w: w, solo: so, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}, nil
+	st := &Store{read: read, write: write, rs: rs, w: w, solo: so, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}
+	if so != nil && so.alone() {
+		if err := st.dropDeadLeases(ctx); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// dropDeadLeases gives back every delivery lease in the file, for a Store
+// alone on it: no other process has it open, so whoever holds one died
+// (SIGKILLed between the commit that leased its deliveries and their
+// attempt, or in the middle of one). Their deliveries are due again at once
+// rather than when the leases run out.
+func (s *Store) dropDeadLeases(ctx context.Context) error {
+	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		return tx.execSQL("UPDATE deliveries SET lease_owner = '', lease_until = 0 WHERE state = 'pending' AND lease_owner <> ''")
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: give back the leases of processes gone: %w", err)
+	}
+	return nil
 }
 
 // Migrate applies the pending migrations to the database at path, creating it
