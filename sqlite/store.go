@@ -272,6 +272,13 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 // attempt, or in the middle of one). Their deliveries are due again at once
 // rather than when the leases run out.
 func (s *Store) dropDeadLeases(ctx context.Context) error {
+	var one int
+	switch err := s.queryRow(ctx, "SELECT 1 FROM deliveries WHERE state = 'pending' AND lease_owner <> '' LIMIT 1").Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil // none: no write (and no commit) at every open
+	case err != nil:
+		return fmt.Errorf("sqlite: look for the leases of processes gone: %w", err)
+	}
 	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		return tx.execSQL("UPDATE deliveries SET lease_owner = '', lease_until = 0 WHERE state = 'pending' AND lease_owner <> ''")
 	})
