@@ -157,6 +157,10 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := connectFirst(ctx, write, path); err != nil {
+		_ = write.Close()
+		return nil, err
+	}
 	if _, err := schema(ctx, write, path, opts.NoMigrate); err != nil {
 		_ = write.Close()
 		return nil, err
@@ -280,6 +284,12 @@ func (s *Store) dropDeadLeases(ctx context.Context) error {
 		return fmt.Errorf("sqlite: look for the leases of processes gone: %w", err)
 	}
 	_, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		// Still alone, now that this Store holds the write lock: a process
+		// that opened the file since may hold leases (or take some once
+		// this commits, which this leaves alone).
+		if !s.solo.alone() {
+			return nil, nil
+		}
 		return tx.execSQL("UPDATE deliveries SET lease_owner = '', lease_until = 0 WHERE state = 'pending' AND lease_owner <> ''")
 	})
 	if err != nil {
@@ -306,6 +316,9 @@ func Migrate(ctx context.Context, path string, opts Options) ([]int64, error) {
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 	defer db.Close()
+	if err := connectFirst(ctx, db, path); err != nil {
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
 	applied, err := schema(ctx, db, path, false)
 	if err != nil {
 		return applied, fmt.Errorf("sqlite: migrate %s: %w", path, err)
@@ -337,6 +350,28 @@ func realPath(path string) (string, error) {
 }
 
 // openWritePool opens the single-connection write pool.
+// connectFirst makes the write pool's connection under the migration lock.
+// Its settings switch a new file to WAL, which needs the file to itself:
+// while another process was creating the same file, SQLite answered
+// "database is locked" at once, without waiting out the busy timeout (three
+// servers started together on a new file: one or two failed to start). Under
+// the lock the switch is made once; on a file in WAL already the setting
+// only reads it.
+func connectFirst(ctx context.Context, db *sql.DB, path string) error {
+	lk := newFileLocker(path)
+	if err := lk.SessionLock(ctx, nil); err != nil {
+		return err
+	}
+	err := db.PingContext(ctx)
+	if uerr := lk.SessionUnlock(ctx, nil); err == nil && uerr != nil {
+		err = fmt.Errorf("sqlite: migration lock: %w", uerr)
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
 func openWritePool(driver, path string, opts Options) (*sql.DB, error) {
 	name := dsn(path, opts, false)
 	var db *sql.DB
