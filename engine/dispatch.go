@@ -163,9 +163,11 @@ func (d *dispatcher) claim() bool {
 	const batch = DefaultDeliveriesInFlight
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	lease := d.leaseTime()
+	// The leases run from before the call, as the store counts them: a
+	// claim that took long leaves less of them for the attempts.
+	now, lease := d.e.now(), d.leaseTime()
 	claimed, err := d.e.store.ClaimDeliveries(ctx, getpaid.ClaimRequest{
-		Owner: d.owner, Now: d.e.now(), Lease: lease, Limit: batch, Consumers: ready, Room: room,
+		Owner: d.owner, Now: now, Lease: lease, Limit: batch, Consumers: ready, Room: room,
 	})
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
@@ -173,7 +175,7 @@ func (d *dispatcher) claim() bool {
 		}
 		return false
 	}
-	d.take(claimed, d.e.now().Add(lease))
+	d.take(claimed, now.Add(lease))
 	return len(claimed) == batch
 }
 
@@ -277,13 +279,27 @@ func (d *dispatcher) record(done chan<- struct{}) {
 		// A retry due within the second is claimed on time, not at the
 		// next tick.
 		var soonest time.Time
+		released := false
 		for _, r := range batch {
-			if !r.Delivered && !r.Dead && (soonest.IsZero() || r.NextAt.Before(soonest)) {
+			released = released || r.Release
+			if !r.Delivered && !r.Dead && !r.Release && (soonest.IsZero() || r.NextAt.Before(soonest)) {
 				soonest = r.NextAt
 			}
 		}
 		if wait := soonest.Sub(d.e.now()); !soonest.IsZero() && wait < time.Second {
 			time.AfterFunc(max(wait, time.Millisecond), d.wake)
+		}
+		if released {
+			// A released delivery was never started: forget it before its
+			// release is written, so that a claim getting it back at once
+			// (it is due) starts it rather than taking it for one in flight.
+			d.mu.Lock()
+			for _, r := range batch {
+				if r.Release {
+					d.recordedLocked(r.ID)
+				}
+			}
+			d.mu.Unlock()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := d.e.store.FinishDeliveries(ctx, batch); err != nil {
@@ -293,7 +309,9 @@ func (d *dispatcher) record(done chan<- struct{}) {
 		cancel()
 		d.mu.Lock()
 		for _, r := range batch {
-			d.recordedLocked(r.ID)
+			if !r.Release {
+				d.recordedLocked(r.ID)
+			}
 		}
 		d.mu.Unlock()
 		batch = batch[:0]

@@ -92,7 +92,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 	}
 	s.order = append(s.order, q.ID)
 	s.oneLive[q.ID] = opts.OneLivePerOrder
-	s.write(res, opts.Then, opts.Lease)
+	s.write(res, opts.Then, opts.Lease, true)
 	return clone(res), nil
 }
 
@@ -204,7 +204,7 @@ func (s *Store) UpdatePayment(ctx context.Context, id string, m getpaid.Mutation
 		// arriving later is recorded whatever else the order has.
 		delete(s.oneLive, id)
 	}
-	s.write(res, &m, m.Lease)
+	s.write(res, &m, m.Lease, false)
 	return clone(res), nil
 }
 
@@ -229,8 +229,9 @@ func (s *Store) checkOperation(res *getpaid.UpdateResult) error {
 }
 
 // write stores what PlanCreate or PlanUpdate decided, the deliveries leased
-// as lease asks (see getpaid.Mutation.Lease).
-func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *getpaid.DeliveryLease) {
+// as lease asks (see getpaid.Mutation.Lease); fresh says the payment is new
+// (no delivery of its is stored yet).
+func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *getpaid.DeliveryLease, fresh bool) {
 	p := res.Payment
 	if res.Changed {
 		s.payments[p.ID] = p.Clone()
@@ -253,7 +254,9 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *get
 			ch := chains[d.Consumer]
 			if ch == nil {
 				ch = &chain{}
-				ch.held, ch.after = s.heldBack(d, lease)
+				if !fresh {
+					ch.held, ch.after = s.heldBack(d, lease)
+				}
 				chains[d.Consumer] = ch
 			}
 			if !ch.held {
