@@ -2,6 +2,7 @@ package getpaid
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -93,6 +94,53 @@ type DeliveryLease struct {
 	Owner string
 	Now   time.Time
 	Until time.Time
+}
+
+// PlanLeases decides which of res.Deliveries a change asking for lease
+// (Mutation.Lease) leases, the one rule every store follows: per consumer,
+// none when a pending delivery of the payment to that consumer written
+// before the change is not leased to lease.Owner until after lease.Now, and
+// otherwise every one, each After the one before it (the first after the
+// latest of those earlier ones). earlier reports, once per consumer, whether
+// such a delivery holds the change's back, and else the id of the latest
+// earlier pending one ("" for none); a store passes nil for a new payment,
+// which has none. It sets res.Leased and reports, in the order of
+// res.Deliveries, which are leased.
+func (res *UpdateResult) PlanLeases(lease *DeliveryLease, earlier func(consumer string) (held bool, latest string, err error)) ([]bool, error) {
+	res.Leased = nil
+	if lease == nil || len(res.Deliveries) == 0 {
+		return nil, nil
+	}
+	type chain struct {
+		held  bool
+		after string
+	}
+	chains := map[string]*chain{}
+	leased := make([]bool, len(res.Deliveries))
+	for i, d := range res.Deliveries {
+		ch := chains[d.Consumer]
+		if ch == nil {
+			ch = &chain{}
+			if earlier != nil {
+				var err error
+				if ch.held, ch.after, err = earlier(d.Consumer); err != nil {
+					return nil, err
+				}
+			}
+			chains[d.Consumer] = ch
+		}
+		if ch.held {
+			continue
+		}
+		j := slices.IndexFunc(res.Events, func(ev Event) bool { return ev.ID == d.EventID })
+		if j < 0 {
+			return nil, fmt.Errorf("delivery %s of an event not written with it: %w", d.ID, ErrInvalidRequest)
+		}
+		leased[i] = true
+		res.Leased = append(res.Leased, ClaimedDelivery{Delivery: d, Event: res.Events[j], After: ch.after})
+		ch.after = d.ID
+	}
+	return leased, nil
 }
 
 // ClaimedDelivery is a leased delivery with the event to deliver.

@@ -226,8 +226,8 @@ type Mutation struct {
 	// only when every earlier pending delivery of its payment to its
 	// consumer is leased to Lease.Owner until after Lease.Now (written by the
 	// same change, or in flight at the caller, which keeps their order);
-	// the others stay unleased, for ClaimDeliveries. A store may ignore
-	// Lease (Leased stays empty): it saves work, it changes no rule.
+	// the others stay unleased, for ClaimDeliveries. The rule is
+	// UpdateResult.PlanLeases; storetest checks it.
 	Lease *DeliveryLease
 }
 

@@ -243,27 +243,18 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *get
 		s.events[ev.ID] = len(s.outbox)
 		s.outbox = append(s.outbox, ev)
 	}
-	type chain struct {
-		held  bool   // an earlier delivery holds this change's back
-		after string // the latest pending delivery
+	var earlier func(string) (bool, string, error)
+	if !fresh {
+		earlier = func(consumer string) (bool, string, error) {
+			held, latest := s.heldBack(p.ID, consumer, lease)
+			return held, latest, nil
+		}
 	}
-	chains := map[string]*chain{} // by consumer
-	for _, d := range res.Deliveries {
+	leased, _ := res.PlanLeases(lease, earlier) // its events are res's
+	for i, d := range res.Deliveries {
 		nd := &delivery{Delivery: d, seq: s.events[d.EventID]}
-		if lease != nil {
-			ch := chains[d.Consumer]
-			if ch == nil {
-				ch = &chain{}
-				if !fresh {
-					ch.held, ch.after = s.heldBack(d, lease)
-				}
-				chains[d.Consumer] = ch
-			}
-			if !ch.held {
-				nd.owner, nd.leaseUntil = lease.Owner, lease.Until
-				res.Leased = append(res.Leased, getpaid.ClaimedDelivery{Delivery: d, Event: s.outbox[nd.seq], After: ch.after})
-				ch.after = d.ID
-			}
+		if leased != nil && leased[i] {
+			nd.owner, nd.leaseUntil = lease.Owner, lease.Until
 		}
 		s.dels[d.ID] = nd
 		s.delOrder = append(s.delOrder, d.ID)
@@ -280,13 +271,13 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *get
 	}
 }
 
-// heldBack reports whether a pending delivery of d's payment to d's consumer
-// is not leased to lease's owner (d may not be leased with the change), and
-// else the latest of them (d comes after it).
-func (s *Store) heldBack(d getpaid.Delivery, lease *getpaid.DeliveryLease) (bool, string) {
+// heldBack reports whether a pending delivery of payment to consumer is not
+// leased to lease's owner (a change's may not be leased), and else the latest
+// of them (see getpaid.UpdateResult.PlanLeases).
+func (s *Store) heldBack(payment, consumer string, lease *getpaid.DeliveryLease) (bool, string) {
 	after, seq := "", -1
 	for _, o := range s.dels {
-		if o.State != getpaid.DeliveryPending || o.Consumer != d.Consumer || o.PaymentID != d.PaymentID {
+		if o.State != getpaid.DeliveryPending || o.Consumer != consumer || o.PaymentID != payment {
 			continue
 		}
 		if o.owner != lease.Owner || !o.leaseUntil.After(lease.Now) {

@@ -22,8 +22,14 @@ const deliveryCols = `id, event_id, payment_id, consumer, state, attempts, next_
 const (
 	// A delivery is written with its event, in the same transaction: its
 	// event's seq is there to copy.
-	sqlInsertDelivery = `INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
-		VALUES ($1, $2, (SELECT seq FROM outbox WHERE id = $2), $3, $4, $5, $6, $7, $8)`
+	sqlInsertDelivery = `INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at,
+		lease_owner, lease_until)
+		VALUES ($1, $2, (SELECT seq FROM outbox WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, '-infinity'))`
+	// sqlEarlierDeliveries reads a payment's pending deliveries, latest
+	// first, and whether each is leased to $2 until after $3 (see
+	// getpaid.UpdateResult.PlanLeases).
+	sqlEarlierDeliveries = `SELECT consumer, id, lease_owner = $2 AND lease_until > $3 FROM deliveries
+		WHERE payment_id = $1 AND state = 'pending' ORDER BY event_seq DESC`
 	sqlEvent = "SELECT " + eventCols + " FROM outbox WHERE id = $1"
 	// One statement tells "no attempts" (a row of NULLs) from "no delivery"
 	// (no row).

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -32,17 +33,22 @@ const (
 	sqlInsertEvent   = "INSERT INTO outbox (" + eventCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 )
 
-// queueRows queues the history row, the outbox events, their deliveries and
-// the operation a change decided.
-func queueRows(b *pgx.Batch, id string, res *getpaid.UpdateResult) {
+// queueRows queues the history row, the outbox events, their deliveries
+// (those leased[i] leased as lease says) and the operation a change decided.
+func queueRows(b *pgx.Batch, id string, res *getpaid.UpdateResult, leased []bool, lease *getpaid.DeliveryLease) {
 	if tr := res.Transition; tr != nil {
 		b.Queue(sqlInsertHistory, id, string(tr.From), string(tr.To), tr.At, tr.Cause)
 	}
 	for _, ev := range res.Events {
 		b.Queue(sqlInsertEvent, eventArgs(ev)...)
 	}
-	for _, d := range res.Deliveries {
-		b.Queue(sqlInsertDelivery, d.ID, d.EventID, d.PaymentID, d.Consumer, string(d.State), d.NextAt, d.CreatedAt, d.UpdatedAt)
+	for i, d := range res.Deliveries {
+		owner, until := "", (*time.Time)(nil)
+		if leased != nil && leased[i] {
+			owner, until = lease.Owner, &lease.Until
+		}
+		b.Queue(sqlInsertDelivery, d.ID, d.EventID, d.PaymentID, d.Consumer, string(d.State), d.NextAt, d.CreatedAt, d.UpdatedAt,
+			owner, until)
 	}
 	if res.OperationChanged {
 		queueOperation(b, res.Operation, res.OperationNew)
@@ -62,6 +68,11 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 			return err
 		}
 		asStored(res)
+		// A new payment has no deliveries yet: none holds its own back.
+		leased, err := res.PlanLeases(opts.Lease, nil)
+		if err != nil {
+			return err
+		}
 		f := res.Payment
 		args, err := paymentArgs(f)
 		if err != nil {
@@ -72,7 +83,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		if m := opts.Then; m != nil && m.EventKey != "" {
 			b.Queue(sqlRecordEvent, f.ID, storedKey(m.EventKey), f.CreatedAt)
 		}
-		queueRows(b, f.ID, res)
+		queueRows(b, f.ID, res, leased, opts.Lease)
 		err = commitBatch(ctx, c, b)
 		switch {
 		case isUnique(err, "payments_one_live"):
@@ -129,10 +140,17 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 		// meanwhile instead of racing this change.
 		b.Queue(sqlLockOperation, m.Operation.ID, id)
 	}
+	leasing := m.Lease != nil && len(m.Deliver) > 0
+	if leasing {
+		// Read under the payment's lock: its deliveries are written only
+		// under it.
+		b.Queue(sqlEarlierDeliveries, id, m.Lease.Owner, m.Lease.Now)
+	}
 	br := c.SendBatch(ctx, b)
 	var (
-		cur *getpaid.Payment
-		op  *getpaid.Operation
+		cur     *getpaid.Payment
+		op      *getpaid.Operation
+		earlier = map[string]earlierDeliveries{} // by consumer
 	)
 	err := func() error {
 		defer br.Close()
@@ -167,6 +185,11 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 				return err
 			}
 		}
+		if leasing {
+			if err := readEarlier(br, earlier); err != nil {
+				return err
+			}
+		}
 		return br.Close()
 	}()
 	if err != nil {
@@ -179,6 +202,13 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 		return nil, err
 	}
 	asStored(res)
+	leased, err := res.PlanLeases(m.Lease, func(consumer string) (bool, string, error) {
+		e := earlier[consumer]
+		return e.held, e.latest, nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	b = &pgx.Batch{}
 	if res.Changed {
 		args, err := paymentArgs(res.Payment)
@@ -187,7 +217,7 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 		}
 		b.Queue(sqlUpdatePayment, args...)
 	}
-	queueRows(b, id, res)
+	queueRows(b, id, res, leased, m.Lease)
 	b.Queue("COMMIT")
 	err = commitBatch(ctx, c, b)
 	if isUnique(err, "") {
@@ -200,6 +230,39 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 		return nil, err
 	}
 	return res, nil
+}
+
+// earlierDeliveries is what a change's deliveries to one consumer follow:
+// whether a pending one not leased to the change's lease owner holds them
+// back, and else the latest pending one.
+type earlierDeliveries struct {
+	held   bool
+	latest string
+}
+
+// readEarlier reads sqlEarlierDeliveries' rows into by.
+func readEarlier(br pgx.BatchResults, by map[string]earlierDeliveries) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var consumer, id string
+		var mine bool
+		if err := rows.Scan(&consumer, &id, &mine); err != nil {
+			return err
+		}
+		e, seen := by[consumer]
+		if !seen {
+			e.latest = id // latest first
+		}
+		if !mine {
+			e.held, e.latest = true, ""
+		}
+		by[consumer] = e
+	}
+	return rows.Err()
 }
 
 // asStored rounds the times of res the caller chose (an operation's next

@@ -61,13 +61,13 @@ func (tx *wtx) insertDelivery(d getpaid.Delivery, eventSeq int64, lease *getpaid
 	return conflict(err)
 }
 
-// heldBack reports whether a pending delivery of d's payment to d's consumer
-// is not leased to lease's owner (d may not be leased with its change), and
-// else the latest of them (d comes after it).
-func (tx *wtx) heldBack(d getpaid.Delivery, lease *getpaid.DeliveryLease) (held bool, after string, err error) {
+// heldBack reports whether a pending delivery of payment to consumer is not
+// leased to lease's owner (a change's may not be leased), and else the latest
+// of them (see getpaid.UpdateResult.PlanLeases).
+func (tx *wtx) heldBack(payment, consumer string, lease *getpaid.DeliveryLease) (held bool, after string, err error) {
 	rows, err := tx.query(`SELECT id, lease_owner = ? AND lease_until > ? FROM deliveries INDEXED BY deliveries_order
 		WHERE state = 'pending' AND consumer = ? AND payment_id = ? ORDER BY event_seq DESC`,
-		lease.Owner, nanos(lease.Now), d.Consumer, d.PaymentID)
+		lease.Owner, nanos(lease.Now), consumer, payment)
 	if err != nil {
 		return false, "", err
 	}

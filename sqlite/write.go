@@ -251,38 +251,22 @@ func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult, lease *getpaid.De
 		}
 		seqs[i] = seq
 	}
-	res.Leased = nil // a job run again decides again
-	type chain struct {
-		held  bool   // an earlier delivery holds this change's back
-		after string // the latest pending delivery
+	var earlier func(string) (bool, string, error)
+	if !fresh {
+		earlier = func(consumer string) (bool, string, error) { return tx.heldBack(id, consumer, lease) }
 	}
-	var chains map[string]*chain // by consumer
-	for _, d := range res.Deliveries {
+	leased, err := res.PlanLeases(lease, earlier) // a job run again decides again
+	if err != nil {
+		return err
+	}
+	for j, d := range res.Deliveries {
 		i := slices.IndexFunc(res.Events, func(ev getpaid.Event) bool { return ev.ID == d.EventID })
 		if i < 0 {
 			return fmt.Errorf("sqlite: delivery %s of an event not written with it", d.ID)
 		}
 		var l *getpaid.DeliveryLease
-		if lease != nil {
-			ch := chains[d.Consumer]
-			if ch == nil {
-				ch = &chain{}
-				if !fresh {
-					var err error
-					if ch.held, ch.after, err = tx.heldBack(d, lease); err != nil {
-						return err
-					}
-				}
-				if chains == nil {
-					chains = map[string]*chain{}
-				}
-				chains[d.Consumer] = ch
-			}
-			if !ch.held {
-				l = lease
-				res.Leased = append(res.Leased, getpaid.ClaimedDelivery{Delivery: d, Event: res.Events[i], After: ch.after})
-				ch.after = d.ID
-			}
+		if leased != nil && leased[j] {
+			l = lease
 		}
 		if err := tx.insertDelivery(d, seqs[i], l); err != nil {
 			return err
