@@ -46,6 +46,9 @@ type Service interface {
 	// ResolveOperation records an operator's decision on an operation that
 	// is not final, and applies it to the payment.
 	ResolveOperation(ctx context.Context, req ResolveRequest) (*ActionResult, error)
+	// CheckOperation makes an operation not yet settled due for its next
+	// check with its broker now; see engine.Engine.CheckOperation.
+	CheckOperation(ctx context.Context, id string) (*Operation, error)
 
 	// Event loads one outbox event; Events lists them; Deliveries lists
 	// their deliveries to consumers; Attempts lists a delivery's attempts.

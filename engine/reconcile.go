@@ -256,6 +256,43 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found st
 	return err
 }
 
+// CheckOperation makes an operation in doubt, or accepted by its broker and
+// not yet finished, due for its next check now: Run's reconciler asks the
+// broker within its next round (5 s) instead of at the end of the backoff
+// step (up to an hour): for an operator who knows the broker is back. Its
+// checks so far, and so its place in the backoff, stay. A settled operation
+// is refused (getpaid.ErrConflict), and so is one whose broker call is still
+// running (submitting): it is checked once that call ends, or once it is
+// taken for lost.
+func (e *Engine) CheckOperation(ctx context.Context, id string) (*getpaid.Operation, error) {
+	op, err := e.store.Operation(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: check %q: %w", id, err)
+	}
+	now := e.now()
+	res, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			switch {
+			case o.State.Final():
+				return false, &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: already %s", getpaid.ErrConflict, o.State)}
+			case o.State == getpaid.OpSubmitting:
+				return false, &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: its broker call is still running", getpaid.ErrConflict)}
+			case !o.NextCheckAt.After(now):
+				return false, nil // due already
+			}
+			o.NextCheckAt = now
+			return true, nil
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: check %s: %w", id, err)
+	}
+	op = res.Operation
+	e.log.InfoContext(ctx, "operation due for a check now", "operation", op.ID, "kind", op.Kind, "payment", op.PaymentID)
+	return op, nil
+}
+
 // ResolveOperation records an operator's decision on an operation that is
 // not final (in doubt, pending, or stuck submitting) and applies it: a refund
 // resolved as succeeded counts as refunded, as failed it is refundable

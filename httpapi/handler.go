@@ -109,6 +109,7 @@ func New(cfg Config) (*Handler, error) {
 	mux.HandleFunc("GET /api/v1/operations", h.auth(h.listOperations))
 	mux.HandleFunc("GET /api/v1/operations/{id}", h.auth(h.getOperation))
 	mux.HandleFunc("POST /api/v1/operations/{id}/resolve", h.auth(h.resolveOperation))
+	mux.HandleFunc("POST /api/v1/operations/{id}/check", h.auth(h.checkOperation))
 	mux.HandleFunc("GET /api/v1/events", h.auth(h.listEvents))
 	mux.HandleFunc("GET /api/v1/events/{id}", h.auth(h.getEvent))
 	mux.HandleFunc("POST /api/v1/events/{id}/replay", h.auth(h.replayEvent))

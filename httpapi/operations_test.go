@@ -94,6 +94,22 @@ func TestOperationsAPI(t *testing.T) {
 	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Operations) != 1 || list.Operations[0].ID != doubt {
 		t.Fatalf("operations in doubt: %d %s", resp.StatusCode, body)
 	}
+	// Checked with its broker now: accepted, due at once, still in doubt
+	// until the reconciler has asked.
+	resp, body = e.do("POST", "/api/v1/operations/"+doubt+"/check", nil, auth)
+	var checked httpapi.OperationJSON
+	if err := json.Unmarshal(body, &checked); err != nil || resp.StatusCode != 202 || checked.ID != doubt || checked.State != getpaid.OpUnknown {
+		t.Fatalf("check now: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.do("POST", "/api/v1/operations/"+doubt+"/check", map[string]string{"now": "yes"}, auth); resp.StatusCode != 400 {
+		t.Fatalf("check with a body: %d %s, want 400", resp.StatusCode, body)
+	}
+	if resp, body := e.do("POST", "/api/v1/operations/op_nope/check", nil, auth); resp.StatusCode != 404 {
+		t.Fatalf("check of an unknown operation: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := e.do("POST", "/api/v1/operations/"+doubt+"/check", nil, nil); resp.StatusCode != 401 {
+		t.Fatalf("check without the API key: %d", resp.StatusCode)
+	}
 	for _, bad := range []map[string]string{
 		{"as": "succeeded", "note": "seen\nin the panel"},
 		{"as": "succeeded", "note": "seen in the panel", "by": "alice\x00"},
@@ -109,6 +125,9 @@ func TestOperationsAPI(t *testing.T) {
 	}
 	if resp, body := e.do("POST", "/api/v1/operations/"+doubt+"/resolve", map[string]string{"as": "failed", "note": "again"}, auth); resp.StatusCode != 409 {
 		t.Fatalf("resolving a final operation: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.do("POST", "/api/v1/operations/"+doubt+"/check", nil, auth); resp.StatusCode != 409 {
+		t.Fatalf("checking a final operation: %d %s", resp.StatusCode, body)
 	}
 	resp, body = e.do("GET", "/api/v1/payments/"+p.ID+"/operations", nil, auth)
 	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Operations) != 2 || list.Operations[0].ID != doubt {

@@ -7,7 +7,7 @@
 //	getpaid backends [--config getpaid.yaml]
 //	getpaid config BACKEND --base-url URL [--config getpaid.yaml]
 //	getpaid callback check --config getpaid.yaml --backend NAME [--header "K: V"]... < body
-//	getpaid operations list|show|resolve ...
+//	getpaid operations list|show|check|resolve ...
 //	getpaid events list|show|replay|discard ...
 //	getpaid simulate BROKER [--addr HOST:PORT] [--base-url URL]
 //	getpaid bench [--duration 5s] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
@@ -46,7 +46,7 @@ Usage:
   getpaid config BACKEND --base-url URL             print what to enter in the broker's panel
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body
                                                     verify a captured callback; changes nothing
-  getpaid operations list|show|resolve ...          money operations: what was asked of brokers, resolve doubt
+  getpaid operations list|show|check|resolve ...    money operations: what was asked of brokers, resolve doubt
   getpaid events list|show|replay|discard ...       events and their deliveries to webhooks and listeners
   getpaid simulate BROKER [--addr HOST:PORT]        run a broker simulator (payu, przelewy24, dotpay, tpay, transferuj)
   getpaid bench [--duration D] [--concurrency 1,8,32] [--target URL] [--database URL] [--servers 1,3]

@@ -32,9 +32,9 @@ func openRecords(ctx context.Context, path string, stderr io.Writer) (*server, e
 	return buildServer(ctx, c, slog.New(slog.DiscardHandler), func(e *engine.Config) { e.NoDelivery = true })
 }
 
-// cmdOperations is "getpaid operations list|show|resolve".
+// cmdOperations is "getpaid operations list|show|check|resolve".
 func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	synopsis := "list [--state S] [--kind K] [--payment ID] [--flagged] | show ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
+	synopsis := "list [--state S] [--kind K] [--payment ID] [--flagged] | show ID | check ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
 	fs := newFlags("operations", synopsis, `getpaid operations resolve op_01h... --as failed --note "refund not in PayU's panel" --config getpaid.yaml`)
 	// Every flag is defined before the positional arguments are read, so
 	// that --help in their place lists them all.
@@ -46,12 +46,12 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	as := fs.String("as", "", "resolve: as succeeded or failed")
 	note := fs.String("note", "", "resolve: why (kept with the operation)")
 	by := fs.String("by", os.Getenv("USER"), "resolve: who resolves it")
-	verb, rest, err := fs.positional(args, "list, show or resolve")
+	verb, rest, err := fs.positional(args, "list, show, check or resolve")
 	if err != nil {
 		return err
 	}
-	if verb != "list" && verb != "show" && verb != "resolve" {
-		return fs.usage("unknown %q: want list, show or resolve", verb)
+	if verb != "list" && verb != "show" && verb != "check" && verb != "resolve" {
+		return fs.usage("unknown %q: want list, show, check or resolve", verb)
 	}
 	var id string
 	if verb == "list" {
@@ -64,7 +64,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	// Wrong use is said before the database is opened; a flag of another
 	// verb would be ignored in silence.
-	if err := fs.takes(verb, map[string][]string{"list": {"state", "kind", "payment", "flagged"}, "show": nil,
+	if err := fs.takes(verb, map[string][]string{"list": {"state", "kind", "payment", "flagged"}, "show": nil, "check": nil,
 		"resolve": {"as", "note", "by"}}[verb]...); err != nil {
 		return err
 	}
@@ -107,6 +107,20 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return notFound(err, "operation", id, srv)
 		}
 		printOperation(stdout, op)
+		return nil
+	case "check":
+		op, err := srv.engine.CheckOperation(ctx, id)
+		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) {
+			if oe.Op.State == getpaid.OpSubmitting {
+				return fmt.Errorf("operation %s: its broker call is still running; it is checked once that ends (or is taken for lost)", oe.Op.ID)
+			}
+			return fmt.Errorf("operation %s is already %s: nothing to check", oe.Op.ID, oe.Op.State)
+		}
+		if err != nil {
+			return notFound(err, "operation", id, srv)
+		}
+		printOperation(stdout, op)
+		fmt.Fprintln(stdout, "due for a check with its broker now: the running server asks within seconds (see operations show)")
 		return nil
 	case "resolve":
 		if *by == "" {

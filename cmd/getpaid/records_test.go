@@ -98,6 +98,17 @@ func TestOperationsCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "unknown") || !strings.Contains(out, "10.00 PLN") {
 		t.Fatalf("show: %d\n%s", code, out)
 	}
+	// Checked now: due at once (the running server asks within seconds).
+	code, out, errOut = runCLI(t, "", "operations", "check", oe.Op.ID, "--config", path)
+	if code != 0 || !strings.Contains(out, "due for a check with its broker now") || !strings.Contains(out, oe.Op.ID) {
+		t.Fatalf("check: %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "operations", "check", oe.Op.ID, "--config", path, "--as", "failed"); code == 0 || !strings.Contains(errOut, "--as is not for check") {
+		t.Fatalf("check --as: %d %s; want it refused", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "operations", "check", "op_nope", "--config", path); code == 0 || !strings.Contains(errOut, "op_nope") {
+		t.Fatalf("check of an unknown operation: %d %s", code, errOut)
+	}
 	code, _, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "failed")
 	if code == 0 || !strings.Contains(errOut, "note") {
 		t.Fatalf("resolve without a note: %d %s", code, errOut)
@@ -111,6 +122,9 @@ func TestOperationsCommand(t *testing.T) {
 	code, _, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "succeeded", "--note", "again", "--by", "bob")
 	if code != 1 || !strings.Contains(errOut, "already failed") || !strings.Contains(errOut, "alice") || strings.Contains(errOut, "concurrent") {
 		t.Fatalf("resolving a settled operation: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "operations", "check", oe.Op.ID, "--config", path); code != 1 || !strings.Contains(errOut, "already failed: nothing to check") {
+		t.Fatalf("checking a settled operation: %d %s", code, errOut)
 	}
 	code, out, _ = runCLI(t, "", "events", "list", "--config", path)
 	if code != 0 || !strings.Contains(out, "EVENT") {

@@ -151,7 +151,7 @@ func TestUsageListsSubcommands(t *testing.T) {
 	_, top, _ := runCLI(t, "", "--help")
 	for _, tt := range []struct{ cmd, subs string }{
 		{"events", "list|show|replay|discard"},
-		{"operations", "list|show|resolve"},
+		{"operations", "list|show|check|resolve"},
 	} {
 		_, own, _ := runCLI(t, "", tt.cmd, "--help")
 		for _, sub := range strings.Split(tt.subs, "|") {
