@@ -21,6 +21,7 @@ const (
 	actAcceptAdvance = "accept_advance"
 	actRejectAdvance = "reject_advance"
 	actResolve       = "resolve"
+	actCheck         = "check_operation"
 )
 
 // actionInfo describes an action for the pages.
@@ -36,6 +37,7 @@ var actionInfo = map[string]struct {
 	actAcceptAdvance: {"Accept the advance", "accept the advance held for", "Advance accepted", false},
 	actRejectAdvance: {"Reject the advance", "reject the advance held for", "Advance rejected", false},
 	actResolve:       {"Resolve the operation", "resolve an operation of", "Operation resolved", false},
+	actCheck:         {"Check with the broker now", "have the broker asked now about an operation of", "Operation due for a check with its broker now: the reconciler asks within seconds", false},
 }
 
 // actionView is a button on the payment page.
@@ -99,7 +101,7 @@ type confirmPage struct {
 	AmountFmt string // with currency, for the question; empty for "all"
 	HasAmount bool
 	Key       string
-	Op        *getpaid.Operation // for resolve
+	Op        *getpaid.Operation // for resolve and check
 	As        string
 	Note      string
 	Error     string
@@ -124,12 +126,15 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 			}
 		}
 	}
-	if action == actResolve {
+	if action == actResolve || action == actCheck {
 		op, err := c.svc.Operation(r.Context(), r.PostFormValue("operation"))
 		if err != nil || op.PaymentID != p.ID {
 			return nil, &getpaid.FieldError{Field: "operation", Reason: "no such operation of this payment", Err: getpaid.ErrNotFound}
 		}
-		d.Op, d.As, d.Note = op, r.PostFormValue("as"), strings.TrimSpace(r.PostFormValue("note"))
+		d.Op = op
+	}
+	if action == actResolve {
+		d.As, d.Note = r.PostFormValue("as"), strings.TrimSpace(r.PostFormValue("note"))
 		if d.As != string(getpaid.OpSucceeded) && d.As != string(getpaid.OpFailed) {
 			d.Error = "Say whether the operation succeeded or failed at the broker."
 		}
@@ -243,6 +248,11 @@ func (c *Console) act(ctx context.Context, s *session, d *confirmPage) (string, 
 		_, err = c.svc.Poll(ctx, d.P.ID)
 	case actResolve:
 		res, err = c.svc.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: d.Op.ID, As: getpaid.OperationState(d.As), Note: d.Note, By: "console:" + s.user})
+	case actCheck:
+		var op *getpaid.Operation
+		if op, err = c.svc.CheckOperation(ctx, d.Op.ID); err == nil {
+			return op.ID, nil
+		}
 	}
 	if err != nil {
 		return "", err
@@ -292,7 +302,8 @@ var advanceDecisions = map[string]string{
 // doneMessage is the notice shown after an action succeeded. The query is
 // the console's own redirect, but anyone can link to it: an action that
 // makes an operation is named only with one of this payment's operations of
-// its kind (ops), a resolution only with one an operator resolved, and a
+// its kind (ops), a resolution only with one an operator resolved, a check
+// only with one not settled, and a
 // decision on an advance only when the payment's history (hist) records
 // it, so a crafted link cannot show "Refund asked", "Operation resolved"
 // or "Advance accepted" where none was.
@@ -321,6 +332,10 @@ func doneMessage(q url.Values, ops []*getpaid.Operation, hist []getpaid.Transiti
 		}
 	case actResolve:
 		if op == nil || op.ResolvedBy == "" {
+			return ""
+		}
+	case actCheck:
+		if op == nil || op.State.Final() { // only one not settled can be checked
 			return ""
 		}
 	case actAcceptAdvance, actRejectAdvance:

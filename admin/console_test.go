@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/admin"
@@ -300,6 +301,23 @@ func TestResolveInDoubt(t *testing.T) {
 	if !strings.Contains(b.last, `name="operation" value="`+op.ID+`"`) {
 		t.Fatalf("no resolve form for the operation in doubt:\n%s", b.last)
 	}
+	// The broker is back: the operator has it asked now, not at the end of
+	// the operation's backoff step.
+	check := url.Values{"csrf": {b.csrf()}, "action": {"check_operation"}, "operation": {op.ID}}
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/confirm", check); resp.StatusCode != 200 || !strings.Contains(b.last, "Have the broker asked about it now") {
+		t.Fatalf("confirm check: %d\n%s", resp.StatusCode, b.last)
+	}
+	check.Set("key", keyField.FindStringSubmatch(b.last)[1])
+	if resp = b.do("POST", "/admin/payments/"+p.ID+"/do", check); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("check: %d\n%s", resp.StatusCode, b.last)
+	}
+	b.do("GET", resp.Header.Get("Location"), nil)
+	if !strings.Contains(b.last, "Operation due for a check with its broker now") || !strings.Contains(b.last, op.ID) {
+		t.Errorf("the payment's page after the check has no notice of it:\n%s", b.last)
+	}
+	if got, err := e.eng.Operation(context.Background(), op.ID); err != nil || got.NextCheckAt.After(time.Now()) || got.State != getpaid.OpUnknown {
+		t.Fatalf("operation after the check: %+v, %v; want due now, still in doubt", got, err)
+	}
 	form := url.Values{"csrf": {b.csrf()}, "action": {"resolve"}, "operation": {op.ID}, "as": {"failed"}, "note": {"not in the broker's panel"}}
 	if resp := b.do("POST", "/admin/payments/"+p.ID+"/confirm", form); resp.StatusCode != 200 || !strings.Contains(b.last, "Record this decision") {
 		t.Fatalf("confirm resolve: %d\n%s", resp.StatusCode, b.last)
@@ -383,9 +401,12 @@ func TestDoneNoticeNotForged(t *testing.T) {
 		{"done=refund&op=" + own.Operation.ID, true},
 		{"done=refund&op=" + res.Operation.ID, false}, // another payment's
 		{"done=refund&op=op_made_up", false},
-		{"done=refund", false},                         // a refund always makes an operation
-		{"done=capture&op=" + own.Operation.ID, false}, // not a capture
-		{"done=resolve&op=" + own.Operation.ID, false}, // no operator resolved it
+		{"done=refund", false},                                 // a refund always makes an operation
+		{"done=capture&op=" + own.Operation.ID, false},         // not a capture
+		{"done=resolve&op=" + own.Operation.ID, false},         // no operator resolved it
+		{"done=check_operation&op=" + own.Operation.ID, false}, // settled: nothing to check
+		{"done=check_operation&op=" + res.Operation.ID, false}, // another payment's
+		{"done=check_operation", false},
 		{"done=poll", true},
 		// no advance was ever held, accepted or rejected here
 		{"done=accept_advance", false},

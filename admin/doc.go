@@ -2,8 +2,9 @@
 // application (html/template, embedded stylesheet, no JavaScript, no build
 // step) that lists payments with filters and totals, shows one payment with
 // its amounts, history, operations, events and deliveries, takes actions on
-// it (refund, capture, release, cancel, poll, resolve an operation in doubt,
-// accept or reject an advance) after a confirmation step, delivers one of
+// it (refund, capture, release, cancel, poll, check an operation in doubt
+// with its broker now or resolve it, accept or reject an advance) after a
+// confirmation step, delivers one of
 // its events again to a consumer, lists what needs an operator across all
 // payments (operations in doubt or flagged, dead deliveries), and shows the
 // configured backends with their panel settings and recent callback
