@@ -94,32 +94,39 @@ func testLeaseWithChange(t *testing.T, s getpaid.Store) {
 		setup func(t *testing.T) (string, *getpaid.DeliveryLease)
 		want  []string // the consumers whose delivery is leased
 		after bool     // behind the created event's delivery
+		paid  bool     // the change pays a prepared payment (else it prepares a new one)
 	}{
 		{"earlier leased to the same owner", func(t *testing.T) (string, *getpaid.DeliveryLease) {
 			p := newPayment("o-lwc-same", 100, "PLN")
 			mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers...), Lease: lease("a", now)})
 			return p.ID, lease("a", now)
-		}, consumers, true},
+		}, consumers, true, false},
 		{"earlier unleased", func(t *testing.T) (string, *getpaid.DeliveryLease) {
 			p := newPayment("o-lwc-free", 100, "PLN")
 			mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers...)})
 			return p.ID, lease("a", now)
-		}, nil, false},
+		}, nil, false, false},
 		{"earlier leased to another owner", func(t *testing.T) (string, *getpaid.DeliveryLease) {
 			p := newPayment("o-lwc-other", 100, "PLN")
 			mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers...), Lease: lease("a", now)})
 			return p.ID, lease("b", now)
-		}, nil, false},
+		}, nil, false, false},
+		{"one earlier leased to the owner, a later one unleased", func(t *testing.T) (string, *getpaid.DeliveryLease) {
+			p := newPayment("o-lwc-mixed", 100, "PLN")
+			mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers...), Lease: lease("a", now)})
+			mustUpdate(t, s, p.ID, deliver(prepare("LWC-mixed")))
+			return p.ID, lease("a", now)
+		}, nil, false, true},
 		{"earlier lease run out", func(t *testing.T) (string, *getpaid.DeliveryLease) {
 			p := newPayment("o-lwc-out", 100, "PLN")
 			mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers...), Lease: lease("a", now)})
 			return p.ID, lease("a", now.Add(2*time.Minute))
-		}, nil, false},
+		}, nil, false, false},
 		{"per consumer", func(t *testing.T) (string, *getpaid.DeliveryLease) {
 			p := newPayment("o-lwc-one", 100, "PLN")
 			mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers[0])})
 			return p.ID, lease("a", now)
-		}, consumers[1:], false},
+		}, consumers[1:], false, false},
 		{"earlier delivered", func(t *testing.T) (string, *getpaid.DeliveryLease) {
 			p := newPayment("o-lwc-done", 100, "PLN")
 			res, err := s.CreatePayment(ctx(t), p, getpaid.CreateOptions{Deliver: subs(consumers...), Lease: lease("a", now)})
@@ -134,12 +141,19 @@ func testLeaseWithChange(t *testing.T, s getpaid.Store) {
 				t.Fatal(err)
 			}
 			return res.Payment.ID, lease("b", now)
-		}, consumers, false},
+		}, consumers, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			id, l := c.setup(t)
-			res := mustUpdate(t, s, id, withLease(prepare("LWC-"+id), l))
+			change := prepare("LWC-" + id)
+			if c.paid {
+				change = observe("LWC-paid", paidObservation(mustGet(t, s, id)))
+			}
+			res := mustUpdate(t, s, id, withLease(change, l))
+			if len(res.Events) != 1 || len(res.Deliveries) != len(consumers) {
+				t.Fatalf("the change wrote %d events and %d deliveries, want 1 and %d", len(res.Events), len(res.Deliveries), len(consumers))
+			}
 			var got []string
 			for _, d := range res.Leased {
 				if d.Event.ID != res.Events[0].ID || d.Delivery.EventID != d.Event.ID {
