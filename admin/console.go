@@ -277,7 +277,8 @@ func (c *Console) pageBase(s *session, title, nav string) basePage {
 
 // reason is what an operator is told about a refused request: the field
 // and its reason, the refused transition, the operation's state and the
-// broker's word, or the error's first sentence for the rest.
+// broker's word (or, for an operation settled since the page was shown,
+// that it is), or the error's first sentence for the rest.
 func reason(err error) string {
 	var (
 		fe *getpaid.FieldError
@@ -287,6 +288,13 @@ func reason(err error) string {
 		me *getpaid.MoneyError
 	)
 	switch {
+	case errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict):
+		// A check or a decision about an operation that moved on since
+		// the page was shown: its last error is not why.
+		if oe.Op.State == getpaid.OpSubmitting {
+			return fmt.Sprintf("The %s's broker call is still running: it is checked once that ends (or once it is taken for lost).", oe.Op.Kind)
+		}
+		return fmt.Sprintf("The %s is already %s: nothing left to check or resolve.", oe.Op.Kind, oe.Op.State)
 	case errors.As(err, &oe):
 		msg := fmt.Sprintf("The %s is %s", oe.Op.Kind, oe.Op.State)
 		if oe.Op.Error != "" {

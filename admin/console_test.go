@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -338,7 +339,25 @@ func TestResolveInDoubt(t *testing.T) {
 	if q, _ := e.eng.Payment(context.Background(), p.ID); q.Status != getpaid.StatusPaid || q.RefundAsked != 0 {
 		t.Errorf("payment after the refund failed: %s, refund pending %d", q.Status, q.RefundAsked)
 	}
+	// A check (or a second decision) sent from a page shown before the
+	// operation was settled is refused saying so, not with the stale
+	// broker error beside the state ("The refund is failed: dummy:
+	// refund: timed out …", read as if the check had timed out).
+	for _, form := range []url.Values{
+		{"csrf": {b.csrf()}, "action": {"check_operation"}, "operation": {op.ID}, "key": {"k-stale-check"}},
+		{"csrf": {b.csrf()}, "action": {"resolve"}, "operation": {op.ID}, "as": {"succeeded"}, "note": {"seen"}, "key": {"k-stale-resolve"}},
+	} {
+		resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form)
+		refusal := refusalText.FindStringSubmatch(b.last)
+		if resp.StatusCode != http.StatusConflict || refusal == nil || !strings.Contains(refusal[1], "already failed") ||
+			strings.Contains(refusal[1], "timed out") {
+			t.Errorf("%s of a settled operation: %d, refusal %q; want 409 saying it is already failed, without its old broker error",
+				form.Get("action"), resp.StatusCode, refusal)
+		}
+	}
 }
+
+var refusalText = regexp.MustCompile(`id="refusal">([^<]*)<`)
 
 // With RequireHTTPS, nothing of the console is served over plain http: a
 // password or a session cookie sent in clear is refused before it is
