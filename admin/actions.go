@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -107,6 +108,26 @@ type confirmPage struct {
 	Error     string
 }
 
+// Settled reports whether the page is about an operation (to check or to
+// resolve) that is already settled: it offers nothing to confirm then.
+func (d *confirmPage) Settled() bool { return d.Op != nil && d.Op.State.Final() }
+
+// settledReason is what an operator is told who asks to check or resolve
+// an operation that is already settled.
+func settledReason(op *getpaid.Operation) string {
+	return fmt.Sprintf("The %s is already %s: nothing left to check or resolve.", op.Kind, op.State)
+}
+
+// formStatus is the HTTP status of a confirmation page the console refused
+// itself: a conflict for an operation settled meanwhile, else the form's
+// error.
+func formStatus(d *confirmPage) int {
+	if d.Settled() {
+		return http.StatusConflict
+	}
+	return http.StatusUnprocessableEntity
+}
+
 // actionForm reads the action's fields from a posted form.
 func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*confirmPage, error) {
 	action := r.PostFormValue("action")
@@ -139,6 +160,11 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 			d.Error = "Say whether the operation succeeded or failed at the broker."
 		}
 	}
+	if d.Settled() {
+		// Settled since the payment's page was shown: there is nothing
+		// to confirm (nor to choose).
+		d.Error = settledReason(d.Op)
+	}
 	return d, nil
 }
 
@@ -153,7 +179,7 @@ func (c *Console) confirmAction(w http.ResponseWriter, r *http.Request, s *sessi
 	d.Key = newActionKey()
 	status := http.StatusOK
 	if d.Error != "" {
-		status = http.StatusUnprocessableEntity
+		status = formStatus(d)
 	}
 	c.render(w, r, status, "confirm", d)
 }
@@ -177,7 +203,8 @@ func newActionKey() string { return "console-" + newToken()[:24] }
 
 // doAction carries a confirmed action out through the service, writes the
 // audit line, and shows the payment again, or the confirmation step with
-// the engine's reason when it was refused.
+// the engine's reason when it was refused (with no form to confirm again
+// when the operation to check or resolve is settled).
 func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	d, ok := c.loadAction(w, r, s)
@@ -186,19 +213,22 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	p := d.P
 	d.Key = r.PostFormValue("key")
-	if d.Key == "" {
+	if d.Key == "" && !d.Settled() {
 		d.Error = "The form has no idempotency key; start again from the payment's page."
 	}
-	if d.Error != "" {
-		d.Key = newActionKey()
-		c.render(w, r, http.StatusUnprocessableEntity, "confirm", d)
-		return
-	}
-	opID, err := c.act(ctx, s, d)
 	kv := []any{"payment", p.ID, "order", p.OrderID, "amount", d.AmountFmt, "key", d.Key}
 	if d.Op != nil {
 		kv = append(kv, "operation", d.Op.ID, "as", d.As, "note", d.Note)
 	}
+	if d.Error != "" {
+		if d.Settled() { // asked of the operation, as the engine's refusal would be
+			c.audit(r, s.user, d.Action, "refused", append(kv, "err", d.Error)...)
+		}
+		d.Key = newActionKey()
+		c.render(w, r, formStatus(d), "confirm", d)
+		return
+	}
+	opID, err := c.act(ctx, s, d)
 	if err != nil {
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", err.Error())...)
 		d.Error = reason(err)

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -114,6 +115,93 @@ func TestConfirmAgainDoesNotRefundTwice(t *testing.T) {
 			}
 			if n, total := e.dummy.Refunds(p.ID); n > 1 || total > 300 {
 				t.Errorf("the broker refunded %d times, %d in all; want once, 3.00 PLN", n, total)
+			}
+		})
+	}
+}
+
+// TestConfirmSettledOperation asks to check, or to resolve, an operation
+// settled since the payment's page was shown (the reconciler, a webhook or
+// another operator got there first). The confirmation step must say it is
+// settled and offer no form to confirm, only the way back to the payment;
+// so must the page answering a confirmation sent from a page shown before
+// the operation was settled.
+func TestConfirmSettledOperation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, action string
+		settled      getpaid.OperationState
+		form         url.Values
+	}{
+		{"check a failed one", "check_operation", getpaid.OpFailed, nil},
+		{"check a succeeded one", "check_operation", getpaid.OpSucceeded, nil},
+		{"resolve a failed one", "resolve", getpaid.OpFailed, url.Values{"as": {"succeeded"}, "note": {"seen in the panel"}}},
+		{"resolve a succeeded one", "resolve", getpaid.OpSucceeded, url.Values{"as": {"failed"}, "note": {"not in the panel"}}},
+		{"resolve with no choice made", "resolve", getpaid.OpSucceeded, url.Values{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil, false)
+			p := e.pay("o-settled", "10.00", "paid", getpaid.StatusPaid)
+			if err := e.dummy.SetFault(dummy.FaultTimeoutBefore); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k-settled"}); !errors.Is(err, getpaid.ErrOperationInDoubt) {
+				t.Fatalf("refund at a broker timing out: %v; want it in doubt", err)
+			}
+			ops, err := e.eng.Operations(context.Background(), getpaid.OperationFilter{PaymentID: p.ID})
+			if err != nil || len(ops.Operations) != 1 || ops.Operations[0].State.Final() {
+				t.Fatalf("operations = %+v, %v; want one in doubt", ops, err)
+			}
+			op := ops.Operations[0]
+			b := e.browser()
+			b.mustLogin()
+			b.do("GET", "/admin/payments/"+p.ID, nil)
+			csrf := b.csrf()
+			form := func() url.Values {
+				v := url.Values{"csrf": {csrf}, "action": {tc.action}, "operation": {op.ID}}
+				for k, vs := range tc.form {
+					v[k] = vs
+				}
+				return v
+			}
+			// A confirmation page shown before the operation was settled.
+			b.do("POST", "/admin/payments/"+p.ID+"/confirm", form())
+			if !keyField.MatchString(b.last) {
+				t.Fatalf("no confirmation form while the operation is in doubt:\n%s", b.last)
+			}
+			stale := form()
+			stale.Set("key", keyField.FindStringSubmatch(b.last)[1])
+			if _, err := e.eng.ResolveOperation(context.Background(), getpaid.ResolveRequest{OperationID: op.ID, As: tc.settled, Note: "settled elsewhere", By: "bob"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range []struct {
+				name string
+				path string
+				form url.Values
+			}{
+				{"confirmation step", "/confirm", form()},
+				{"confirmation sent from a stale page", "/do", stale},
+			} {
+				resp := b.do("POST", "/admin/payments/"+p.ID+step.path, step.form)
+				refusal := refusalText.FindStringSubmatch(b.last)
+				want := "The refund is already " + string(tc.settled) + ": nothing left to check or resolve."
+				if resp.StatusCode != http.StatusConflict || refusal == nil || refusal[1] != want {
+					t.Errorf("%s: %d, refusal %q; want 409 saying %q", step.name, resp.StatusCode, refusal, want)
+				}
+				if strings.Contains(b.last, `id="confirm"`) || strings.Contains(b.last, "Confirm:") || strings.Contains(b.last, `name="key"`) {
+					t.Errorf("%s of a settled operation still offers to confirm:\n%s", step.name, b.last)
+				}
+				if !strings.Contains(b.last, `href="/admin/payments/`+p.ID+`"`) {
+					t.Errorf("%s: no way back to the payment:\n%s", step.name, b.last)
+				}
+			}
+			if audit := e.audit.String(); !strings.Contains(audit, `"result":"refused"`) || !strings.Contains(audit, `"key":"`+stale.Get("key")+`"`) {
+				t.Errorf("audit log lacks the refused confirmation:\n%s", audit)
+			}
+			got, err := e.eng.Operation(context.Background(), op.ID)
+			if err != nil || got.State != tc.settled || got.ResolvedBy != "bob" {
+				t.Errorf("operation after the refused tries: %+v, %v; want %s by bob", got, err, tc.settled)
 			}
 		})
 	}

@@ -294,7 +294,7 @@ func reason(err error) string {
 		if oe.Op.State == getpaid.OpSubmitting {
 			return fmt.Sprintf("The %s's broker call is still running: it is checked once that ends (or once it is taken for lost).", oe.Op.Kind)
 		}
-		return fmt.Sprintf("The %s is already %s: nothing left to check or resolve.", oe.Op.Kind, oe.Op.State)
+		return settledReason(oe.Op)
 	case errors.As(err, &oe):
 		msg := fmt.Sprintf("The %s is %s", oe.Op.Kind, oe.Op.State)
 		if oe.Op.Error != "" {

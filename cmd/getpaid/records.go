@@ -120,7 +120,9 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return notFound(err, "operation", id, srv)
 		}
 		printOperation(stdout, op)
-		fmt.Fprintln(stdout, "due for a check with its broker now: the running server asks within seconds (see operations show)")
+		// The tool only marks it due (it runs no reconciler, and cannot
+		// tell whether a server does): say who asks, and when.
+		fmt.Fprintln(stdout, "due for a check with its broker now: a running `getpaid serve` on this database asks within seconds; if none runs, the next one started asks as it starts (see operations show)")
 		return nil
 	case "resolve":
 		if *by == "" {

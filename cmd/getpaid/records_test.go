@@ -98,10 +98,16 @@ func TestOperationsCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "unknown") || !strings.Contains(out, "10.00 PLN") {
 		t.Fatalf("show: %d\n%s", code, out)
 	}
-	// Checked now: due at once (the running server asks within seconds).
+	// Checked now: due at once. The tool only marks it (no server runs
+	// here): it must not say a running server asks, only that one on this
+	// database does, and that without one the check waits for one started.
 	code, out, errOut = runCLI(t, "", "operations", "check", oe.Op.ID, "--config", path)
 	if code != 0 || !strings.Contains(out, "due for a check with its broker now") || !strings.Contains(out, oe.Op.ID) {
 		t.Fatalf("check: %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out, "the running server") || !strings.Contains(out, "a running `getpaid serve` on this database asks within seconds") ||
+		!strings.Contains(out, "if none runs, the next one started asks") {
+		t.Errorf("check says a server asks as if one surely ran:\n%s", out)
 	}
 	if code, _, errOut := runCLI(t, "", "operations", "check", oe.Op.ID, "--config", path, "--as", "failed"); code == 0 || !strings.Contains(errOut, "--as is not for check") {
 		t.Fatalf("check --as: %d %s; want it refused", code, errOut)
