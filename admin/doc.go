@@ -6,7 +6,8 @@
 // with its broker now or resolve it, accept or reject an advance) after a
 // confirmation step, delivers one of
 // its events again to a consumer, lists what needs an operator across all
-// payments (operations in doubt or flagged, dead deliveries), and shows the
+// payments (operations in doubt or flagged, advances waiting for a
+// decision, dead deliveries), and shows the
 // configured backends with their panel settings and recent callback
 // outcomes.
 //

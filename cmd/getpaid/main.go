@@ -17,7 +17,9 @@
 //
 // Every command answers --help with its flags and an example.
 //
-// This package is the only place where concrete stores and brokers are wired together.
+// This package (and, for the demo, examples/shop, which wires the dummy
+// broker) is the only place where concrete stores and brokers are wired
+// together.
 package main
 
 import (

@@ -44,7 +44,8 @@
 // Simplifications and assumptions (Dotpay does not document them): the
 // buyer is returned to url without added parameters; the operation number
 // sequence, the 1.9% commission, channel 73 (card payments 248) and the
-// country "PL" are made up; refunds end at once; the refund answer is
+// country "PL" are made up; a refund ends at once (or RefundDelay later),
+// never waiting on a bank; the refund answer is
 // {"detail":"ok"}; a refund's URLC carries the refund's control; a refund
 // in progress sends no URLC until it ends.
 package dotpaytest
