@@ -87,7 +87,7 @@ func TestDotpaySettingsRefused(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ settings, want string }{
 		{"shop_id: 1\n    pin: p\n    api_version: v9\n", "api_version"},
-		{"shop_id: 1\n    pin: p\n    timeout: 30\n", `want a duration (like 30s), not "30"`},
+		{"shop_id: 1\n    pin: p\n    timeout: 30\n", `backends.dotpay.timeout: "30": want a duration`},
 		{"shop_id: 1\n    pin: p\n    methd: POST\n", "methd"},
 		{"pin: p\n", "shop_id is required"},
 	} {

@@ -22,6 +22,16 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := checkConfig(c); err != nil {
+		return err
+	}
+	// The backends' settings too, as serve checks them before it opens
+	// the database: a deploy running migrate first hears of them there.
+	reg, err := buildRegistry(c)
+	if err != nil {
+		return err
+	}
+	_ = reg.Close()
 	if c.Database == "memory:" {
 		return errors.New("migrate: the memory: database has no schema to migrate")
 	}
@@ -63,6 +73,9 @@ func cmdBackends(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkConfig(c); err != nil {
+		return err
+	}
 	reg, err := buildRegistry(c)
 	if err != nil {
 		return err
@@ -99,6 +112,9 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	if *path != "" {
 		c, err := loadConfig(*path, stderr)
 		if err != nil {
+			return err
+		}
+		if err := checkConfig(c); err != nil {
 			return err
 		}
 		reg, err := buildRegistry(c)

@@ -369,12 +369,33 @@ type server struct {
 	metricsLn net.Listener
 }
 
+// checkConfig refuses what in c a server would refuse before it opens the
+// database: serve and the record tools check it building the server, and
+// the tools that read the file without one (backends, config, migrate)
+// check it too, so a file they accept is one serve starts with (serve
+// alone also wants api_keys, as it alone answers the JSON API).
+func checkConfig(c *fileConfig) error {
+	if err := checkServerConfig(c); err != nil {
+		return err
+	}
+	if _, err := engineConfig(c); err != nil {
+		return err
+	}
+	if _, err := c.Limits.httpLimits(); err != nil {
+		return c.settingErr("limits", err)
+	}
+	if _, err := httpapi.ParseProxies(c.TrustedProxies); err != nil {
+		return c.settingErr("trusted_proxies", err)
+	}
+	return nil
+}
+
 // buildServer wires the server c describes; tune, if given, adjusts the
 // engine's configuration before the engine is made.
 func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...func(*engine.Config)) (*server, error) {
 	// Everything the config can get wrong is refused before the database
 	// is opened (on SQLite: created or migrated) and the engine started.
-	if err := checkServerConfig(c); err != nil {
+	if err := checkConfig(c); err != nil {
 		return nil, err
 	}
 	ecfg, err := engineConfig(c)

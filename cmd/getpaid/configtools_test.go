@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The tools that read getpaid.yaml refuse what serve refuses before it
+// opens the database: `getpaid backends --config` answered a file with a
+// zero broker timeout (or a short API key) with its table, and `migrate`
+// migrated for it, and only serve said what was wrong, at deploy time.
+// Refused, nothing is created.
+func TestToolsRefuseWhatServeRefuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, extra, backend, want string
+	}{
+		{"broker timeout 0s", "", "    timeout: 0s\n", "backends.dummy.timeout"},
+		{"short API key", "api_keys: [short]\n", "", "api_keys[0]"},
+		{"flag_operations_after 0s", "flag_operations_after: 0s\n", "", "flag_operations_after"},
+		{"webhook URL with credentials", "webhooks:\n  - url: https://user:pass@shop.example.com/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "", "webhooks[0]"},
+		{"no webhook events", "webhooks:\n  - url: https://shop.example.com/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: []\n", "", "webhooks[0].events"},
+	}
+	for _, tt := range tests {
+		for _, args := range [][]string{{"serve"}, {"migrate"}, {"backends"}, {"config", "dummy", "--base-url", "https://pay.example.com"}} {
+			cmd := args[0]
+			t.Run(tt.name+"/"+cmd, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				db := filepath.Join(dir, "g.db")
+				keys := "api_keys: [server-api-key-0123456789]\n"
+				if strings.HasPrefix(tt.extra, "api_keys") {
+					keys = ""
+				}
+				path := writeConfig(t, "listen: 127.0.0.1:0\nbase_url: https://pay.example.com\ndatabase: sqlite:"+db+"\n"+keys+tt.extra+
+					"backends:\n  dummy:\n    secret: s3cret\n"+tt.backend)
+				code, out, stderr := runCLI(t, "", append(args, "--config", path)...)
+				if code == 0 || !strings.Contains(stderr, tt.want) {
+					t.Fatalf("%s: code %d, stdout %q, stderr %q; want it refused naming %s", cmd, code, out, stderr, tt.want)
+				}
+				if out != "" {
+					t.Fatalf("%s: refused, yet printed %q", cmd, out)
+				}
+				if _, err := os.Stat(db); !os.IsNotExist(err) {
+					t.Fatalf("%s: refused, yet the database was created (%v)", cmd, err)
+				}
+			})
+		}
+	}
+}
