@@ -224,8 +224,9 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 	return "", nil, nil
 }
 
-// checkLater schedules op's next check with backoff, and flags it for an
-// operator once it has waited too long. found is what this check found,
+// checkLater schedules op's next check with backoff (unless it was made due
+// sooner since op, as claimed, was read), and flags it for an operator once
+// it has waited too long. found is what this check found,
 // kept as the operation's LastCheck for that operator.
 func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found string) error {
 	now := e.now()
@@ -239,6 +240,12 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found st
 				o.State, o.Error = getpaid.OpUnknown, "the broker's answer was not recorded: the process calling it stopped, or its database was away"
 			}
 			next := now.Add(e.reconcile.backoff(o.Attempts + 1)) // the first wait came with the doubt
+			if o.NextCheckAt.Before(op.NextCheckAt) {
+				// Made due sooner while this check ran (op is as claimed):
+				// an operator's CheckOperation, asked after this check had
+				// begun, perhaps before the broker was back. That stands.
+				next = o.NextCheckAt
+			}
 			if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); !o.Flagged && flag.After(now) && flag.Before(next) {
 				next = flag // checked, and flagged, when it is due to be: not up to a backoff step later
 			}

@@ -101,6 +101,9 @@ func classify(err error) (int, apiError) {
 		switch {
 		case errors.Is(oe.Err, getpaid.ErrOperationFailed):
 			e.Message = "the operation failed: " + failedWhy(oe.Err)
+		case errors.Is(oe.Err, getpaid.ErrConflict) && oe.Op.State == getpaid.OpSubmitting:
+			// A check asked while its broker call runs: not settled.
+			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation's broker call is still running: it is checked once that call ends"
 		case errors.Is(oe.Err, getpaid.ErrConflict):
 			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation is already "+string(oe.Op.State)
 		}

@@ -52,12 +52,15 @@
 //
 // Beside the database file (PATH) and SQLite's own PATH-wal and PATH-shm,
 // Open leaves two small files that outlive Close: PATH.migrate-lock (Unix:
-// migrations of one file wait for each other across processes) and
-// PATH-getpaid (Linux: how Stores sharing the file learn of each other, for
-// the cache). They hold no payment data and a copy of the database needs
-// neither; delete them only with the database, never while a process has it
-// open (a Store opening a fresh PATH-getpaid would not see the others and
-// would serve reads from a cache they do not keep).
+// migrations of one file, and the first connection of each Store, wait for
+// each other across processes) and PATH-getpaid (Linux: how Stores sharing
+// the file learn of each other, for the cache, and so that a Store alone on
+// the file gives back the delivery leases of processes gone). They hold no
+// payment data and a copy of the database needs neither; delete them only
+// with the database, never while a process has it open (a Store opening a
+// fresh PATH-getpaid would not see the others: it would serve reads from a
+// cache they do not keep, and give back the leases of their deliveries in
+// flight, which would be sent twice).
 //
 // BenchmarkLifecycle measures this store's own workload:
 //

@@ -349,7 +349,6 @@ func realPath(path string) (string, error) {
 	return filepath.Abs(filepath.Join(dir, file))
 }
 
-// openWritePool opens the single-connection write pool.
 // connectFirst makes the write pool's connection under the migration lock.
 // Its settings switch a new file to WAL, which needs the file to itself:
 // while another process was creating the same file, SQLite answered
@@ -372,6 +371,7 @@ func connectFirst(ctx context.Context, db *sql.DB, path string) error {
 	return nil
 }
 
+// openWritePool opens the single-connection write pool.
 func openWritePool(driver, path string, opts Options) (*sql.DB, error) {
 	name := dsn(path, opts, false)
 	var db *sql.DB

@@ -1,0 +1,84 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+)
+
+// heldFetch is the dummy broker whose lookups of an operation wait for a
+// word from the test and then fail as a broker still away does.
+type heldFetch struct {
+	*dummy.Broker
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *heldFetch) FetchOperation(ctx context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
+	select {
+	case b.entered <- struct{}{}:
+		<-b.release
+		return nil, &getpaid.BrokerError{Retryable: true, Err: fmt.Errorf("dummy: look up: connection refused: %w", getpaid.ErrUnavailable)}
+	default: // not held: the broker is back
+		return b.Broker.FetchOperation(ctx, req)
+	}
+}
+
+// An operator who has an operation checked now while the reconciler's
+// check of it is already at the broker (begun while the broker was away)
+// gets a check after that one: the one in flight, failing, rescheduled the
+// operation at the end of its backoff step (an hour), undoing the operator's
+// request though the API had answered 202 "asked within 5 s".
+func TestCheckOperationDuringACheck(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	var held *heldFetch
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Reconcile: engine.ReconcileConfig{
+		Backoff: []time.Duration{time.Hour}, SubmittingAfter: time.Second}},
+		func(d *dummy.Broker) getpaid.Broker {
+			held = &heldFetch{Broker: d, entered: make(chan struct{}), release: make(chan struct{})}
+			return held
+		})
+	ctx := context.Background()
+	p := e.pay("o-check-during", "10.00", "paid", getpaid.StatusPaid)
+	_ = e.d.SetFault(dummy.FaultTimeoutBefore)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) {
+		t.Fatalf("refund with a lost answer: %v", err)
+	}
+	_ = e.d.SetFault(dummy.FaultNone)
+	now.Advance(2 * time.Hour) // its check is due
+	done := make(chan int)
+	go func() {
+		n, err := e.eng.Reconcile(ctx, 10)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- n
+	}()
+	<-held.entered // the reconciler's lookup is at the broker
+	if _, err := e.eng.CheckOperation(ctx, oe.Op.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(held.release) // that lookup fails: it began before the broker was back
+	if n := <-done; n != 0 {
+		t.Fatalf("the held round settled %d", n)
+	}
+	op, err := e.eng.Operation(ctx, oe.Op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.NextCheckAt.After(now.Now()) {
+		t.Fatalf("after the operator's check: next check at %s, %s from now; want due now", op.NextCheckAt, op.NextCheckAt.Sub(now.Now()).Round(time.Second))
+	}
+	if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("the next round: %d settled, %v; want the operation settled", n, err)
+	}
+}
