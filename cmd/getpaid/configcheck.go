@@ -70,16 +70,16 @@ func checkServerConfig(c *fileConfig) error {
 	for i, k := range c.APIKeys {
 		at := fmt.Sprintf("api_keys[%d]", i)
 		if n := len(k); n < 16 {
-			return c.settingErr(at, fmt.Errorf("the key %d has %d characters; use 16 or more", i+1, n))
+			return c.settingErr(at, fmt.Errorf("the key has %d characters; use 16 or more", n))
 		}
 		if strings.TrimSpace(k) != k || strings.ContainsFunc(k, unicode.IsControl) {
 			// HTTP trims the blanks around a header's value, and clients
 			// refuse or mangle control characters in one: requests with
 			// the key as written would all be refused.
-			return c.settingErr(at, fmt.Errorf("the key %d has blanks or control characters around or in it: HTTP clients trim or refuse them", i+1))
+			return c.settingErr(at, errors.New("the key has blanks or control characters around or in it: HTTP clients trim or refuse them"))
 		}
 		if j, dup := seen[k]; dup {
-			return c.settingErr(at, fmt.Errorf("the key %d is the key %d again: list each key once", i+1, j+1))
+			return c.settingErr(at, fmt.Errorf("the key is api_keys[%d] again: list each key once", j))
 		}
 		seen[k] = i
 	}

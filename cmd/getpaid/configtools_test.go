@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The tools that read getpaid.yaml refuse what serve refuses before it
@@ -47,6 +48,27 @@ func TestToolsRefuseWhatServeRefuses(t *testing.T) {
 					t.Fatalf("%s: refused, yet the database was created (%v)", cmd, err)
 				}
 			})
+		}
+	}
+}
+
+// Defaults named in refusals are written as in getpaid.yaml.
+func TestShortDuration(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{24 * time.Hour, "24h"},
+		{2 * time.Minute, "2m"},
+		{90 * time.Minute, "1h30m"},
+		{30 * time.Second, "30s"},
+		{90 * time.Second, "1m30s"},
+		{1500 * time.Millisecond, "1.5s"},
+		{10 * time.Hour, "10h"},
+	} {
+		if got := shortDuration(tt.d); got != tt.want {
+			t.Errorf("shortDuration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

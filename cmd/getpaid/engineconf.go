@@ -89,7 +89,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		cfg.Reconcile.FlagAfter = c.FlagOperationsAfter.Duration
 		if cfg.Reconcile.FlagAfter == 0 {
 			// The engine would take 0 for its default: not "at once".
-			return cfg, c.settingErr("flag_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", 24*time.Hour))
+			return cfg, c.settingErr("flag_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", shortDuration(24*time.Hour)))
 		}
 	}
 	cfg.ExpireAfterBackend = map[string]time.Duration{}
@@ -119,7 +119,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		case t == 0:
 			// The brokers take 0 for their default, which an operator
 			// writing 0 hardly means: "no timeout" is not on offer.
-			return cfg, c.settingErr("backends."+name+".timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", defaultBrokerTimeout))
+			return cfg, c.settingErr("backends."+name+".timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", shortDuration(defaultBrokerTimeout)))
 		}
 		if t > longest {
 			longest, longestName = t, name
@@ -129,7 +129,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
 		if d := cfg.Reconcile.SubmittingAfter; d == 0 {
 			// The engine would take 0 for its default.
-			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", defaultResumeAfter))
+			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", shortDuration(defaultResumeAfter)))
 		} else if d <= times(2, longest) {
 			return cfg, c.settingErr("resume_operations_after", fmt.Errorf("%s: want more than twice the longest backend timeout (%s of %s), or a call still running would be taken for a dead one", d, longest, longestName))
 		}
@@ -192,4 +192,17 @@ func backendDuration(name string, node yaml.Node, key string) (time.Duration, bo
 		return d.Duration, true, nil
 	}
 	return 0, false, nil
+}
+
+// shortDuration writes d as getpaid.yaml would: 24h, 2m, 1h30m, not
+// 24h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -35,7 +35,7 @@ func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
 			"line 11: webhooks[1].secrets[1]: webhook: secret: want whsec_"},
 		{"webhook without a secret", "webhooks:\n  - url: https://shop.example/hook\n", "", "line 8: webhooks[0]: webhook https://shop.example/hook: want one secret"},
 		{"webhook event unknown", hook + "    events: [payment.paid]\n", "", `line 8: webhooks[0]: webhook https://shop.example/hook: unknown event type "payment.paid"`},
-		{"one api key twice", "", "", "line 3: api_keys[1]: the key 2 is the key 1 again"},
+		{"one api key twice", "", "", "line 3: api_keys[1]: the key is api_keys[0] again"},
 		{"proxy header unknown", "proxy_header: X-Real-IP\n", "", `line 7: proxy_header: "X-Real-IP": want X-Forwarded-For or Forwarded`},
 		{"trusted proxy not a prefix", "trusted_proxies: [10.0.0.0/33]\n", "", "line 7: trusted_proxies:"},
 		{"console user without a bcrypt hash", "admin:\n  users:\n    - name: ops\n      password_hash: plain\n", "",

@@ -44,7 +44,7 @@ func TestServeRefusesShortAPIKey(t *testing.T) {
 	t.Parallel()
 	path := writeConfig(t, "database: \"memory:\"\napi_keys: [short]\nbackends:\n  dummy:\n    secret: s\n")
 	code, _, stderr := runCLI(t, "", "serve", "--config", path)
-	if code != 1 || !strings.Contains(stderr, path+": line 2: api_keys[0]: the key 1 has 5 characters; use 16 or more") || strings.Contains(stderr, "httpapi") {
+	if code != 1 || !strings.Contains(stderr, path+": line 2: api_keys[0]: the key has 5 characters; use 16 or more") || strings.Contains(stderr, "httpapi") {
 		t.Fatalf("code %d stderr %q", code, stderr)
 	}
 }
