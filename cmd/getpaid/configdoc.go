@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// readDocument reads the one YAML document of a config file. A second one
+// (after "---") is refused: it would be dropped unread, and what it sets
+// would silently not apply.
+func readDocument(source string, raw []byte) (yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return doc, syntaxError(source, raw, err)
+	}
+	switch line, err := nextDocument(dec); {
+	case err != nil:
+		return doc, syntaxError(source, raw, err)
+	case line > 0:
+		return doc, fmt.Errorf("%s: line %d: %w", source, line, errSecondDocument)
+	}
+	return doc, nil
+}
+
+var errSecondDocument = errors.New("a second YAML document (after ---): getpaid reads one document; put every setting in it")
+
+// nextDocument is the line of the first document dec has left that sets
+// something (0: none). Empty ones (a "---" closing the text) are skipped.
+func nextDocument(dec *yaml.Decoder) (int, error) {
+	for {
+		var next yaml.Node
+		switch err := dec.Decode(&next); {
+		case errors.Is(err, io.EOF):
+			return 0, nil
+		case err != nil:
+			return 0, err
+		}
+		line := max(next.Line, 1)
+		if len(next.Content) == 1 {
+			if c := next.Content[0]; c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+				continue
+			}
+			line = max(next.Content[0].Line, 1)
+		}
+		return line, nil
+	}
+}
+
+// maxExpanded bounds the values aliases may expand a config to: a few
+// anchors of lists of aliases would otherwise make billions.
+const maxExpanded = 100_000
+
+// expandAliases is n with every alias (*name) replaced by a copy of what
+// its anchor (&name) holds, and every merge key (<<: *name, or a list of
+// them) replaced by the merged mapping's keys that the mapping does not set
+// itself, as YAML defines them. Each value keeps the line it was written
+// on; copies share nothing, so the environment can change one backend
+// made from another's anchor without changing both. expanded counts the
+// values made, up to maxExpanded.
+func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error) {
+	if *expanded++; *expanded > maxExpanded {
+		return nil, fmt.Errorf("line %d: the aliases (*name) expand to more than %d values", n.Line, maxExpanded)
+	}
+	if n.Kind == yaml.AliasNode {
+		return expandAliases(n.Alias, path, expanded)
+	}
+	out := *n
+	out.Alias, out.Content = nil, nil
+	var merged []*yaml.Node // the merged mappings, in order
+	for i := 0; i < len(n.Content); i++ {
+		at := path // what the value at i is, for messages
+		switch {
+		case n.Kind == yaml.SequenceNode:
+			at = fmt.Sprintf("%s[%d]", path, i)
+		case n.Kind == yaml.MappingNode && i%2 == 1:
+			at = strings.TrimPrefix(path+"."+n.Content[i-1].Value, ".")
+		}
+		c, err := expandAliases(n.Content[i], at, expanded)
+		if err != nil {
+			return nil, err
+		}
+		if n.Kind == yaml.MappingNode && i%2 == 0 && c.ShortTag() == "!!merge" && i+1 < len(n.Content) {
+			at = strings.TrimPrefix(path+".<<", ".")
+			v, err := expandAliases(n.Content[i+1], at, expanded)
+			if err != nil {
+				return nil, err
+			}
+			list := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				list = v.Content
+			}
+			for _, m := range list {
+				if m.Kind != yaml.MappingNode {
+					return nil, fmt.Errorf("line %d: %s: want a mapping to merge (<<: *name), not %s", m.Line, at, describeValue(m))
+				}
+			}
+			merged = append(merged, list...)
+			i++
+			continue
+		}
+		out.Content = append(out.Content, c)
+	}
+	for _, m := range merged {
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if lookupKey(&out, m.Content[j].Value) == nil {
+				out.Content = append(out.Content, m.Content[j], m.Content[j+1])
+			}
+		}
+	}
+	return &out, nil
+}
+
+// setTwice refuses a key given twice in any mapping of the file, naming
+// both lines (YAML's decoder names the mapping's first line twice, and a
+// backend's broker settings are decoded where the path is lost).
+func setTwice(n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		first := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if line, dup := first[k.Value]; dup {
+				return fmt.Errorf("line %d: %s%s is set twice (first on line %d)", k.Line, path, k.Value, line)
+			}
+			first[k.Value] = k.Line
+			if err := setTwice(n.Content[i+1], path+k.Value+"."); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if err := setTwice(item, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// syntaxError is a YAML syntax error naming the file and line; a tab at
+// the start of that line, which YAML's message does not name, is said.
+//
+// YAML's parser errors ("did not find expected key", "… ',' or ']'")
+// count lines from 0 and name the block being read, not the line that
+// broke it: the line is made the block's own (counted from 1, at most the
+// last), and the message says to look in that block.
+func syntaxError(source string, raw []byte, err error) error {
+	where, problem := yamlErrorLine(err), cleanYAMLError(err)
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	n, err2 := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(where, "line "), ": "))
+	if err2 == nil && strings.HasPrefix(problem, "did not find expected") {
+		n = min(n+1, len(lines))
+		where = "line " + strconv.Itoa(n) + ": "
+		problem += " (in the block that starts on this line: a line below it indented differently, or a bracket or quote left open)"
+	}
+	msg := fmt.Sprintf("%s: %s%s", source, where, problem)
+	if err2 == nil {
+		if n >= 1 && n <= len(lines) &&
+			strings.Contains(lines[n-1][:len(lines[n-1])-len(strings.TrimLeft(lines[n-1], " \t"))], "\t") {
+			msg += " (a tab: YAML is indented with spaces)"
+		}
+	}
+	return errors.New(msg)
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// applyEnv applies the environment to the config's mapping. Every setting
+// can be set from the environment:
+//
+//	GETPAID_<SETTING>=value                 a top-level setting (GETPAID_BASE_URL, GETPAID_API_KEYS=k1,k2, ...)
+//	GETPAID_BACKEND_<NAME>_<SETTING>=value  one setting of an enabled backend (GETPAID_BACKEND_PAYU_SECOND_KEY;
+//	                                        NAME is the backend's name in upper case, "-" written "_")
+//
+// A list may be written comma-separated or as YAML ([a, b]); a mapping or
+// a list of mappings (webhooks) as YAML. A variable that names no setting,
+// or a backend that is not enabled, is ignored and said so in what applyEnv
+// returns (GETPAID_TEST_ variables, which getpaid's tests read, are not
+// settings and are left out).
+func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, err error) {
+	known := yamlKeys(reflect.TypeOf(fileConfig{}))
+	sort.Strings(env) // a stable order: errors and overrides do not depend on the environment's
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		rest, ok := strings.CutPrefix(k, "GETPAID_")
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(rest, "TEST_") {
+			continue
+		}
+		if b, ok := strings.CutPrefix(rest, "BACKEND_"); ok {
+			set, err := overrideBackend(root, k, b, v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", source, err)
+			}
+			if name := backendNamed(root, b); !set && name != "" {
+				ignored = append(ignored, fmt.Sprintf("%s names backend %s but no setting of it (%s_<SETTING>, the setting in upper case); ignored", k, name, k))
+			} else if !set {
+				ignored = append(ignored, fmt.Sprintf("%s names no backend enabled in %s (GETPAID_BACKEND_<NAME>_<SETTING> sets a setting of a backend the file enables); ignored", k, source))
+			}
+			continue
+		}
+		key := strings.ToLower(rest)
+		if section, setting, ok := nestedSetting(key, known); ok {
+			ignored = append(ignored, fmt.Sprintf("%s is not a setting: %s is set whole, as YAML (GETPAID_%s='{%s: …}', which replaces the file's %s:); ignored",
+				k, section, strings.ToUpper(section), setting, section))
+			continue
+		}
+		if _, ok := known[key]; !ok || key == "backends" {
+			ignored = append(ignored, fmt.Sprintf("%s is not a setting (GETPAID_<SETTING> for a top-level one, GETPAID_BACKEND_<NAME>_<SETTING> for a backend's); ignored", k))
+			continue
+		}
+		if strings.TrimSpace(v) == "" {
+			return nil, fmt.Errorf("%s: %s", source, emptyVariable(k, key))
+		}
+		val, err := envValue(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		setKey(root, key, val)
+	}
+	return ignored, nil
+}
+
+// nestedSetting reports whether key (a variable's name after GETPAID_, in
+// lower case) names a setting inside a section (admin_audit_log:
+// admin.audit_log), which the environment sets only with the whole section.
+func nestedSetting(key string, known map[string][]int) (section, setting string, ok bool) {
+	t := reflect.TypeOf(fileConfig{})
+	for name, idx := range known {
+		if rest, found := strings.CutPrefix(key, name+"_"); found && name != "backends" {
+			if f := t.FieldByIndex(idx).Type; f.Kind() == reflect.Struct {
+				if _, isSetting := yamlKeys(f)[rest]; isSetting {
+					return name, rest, true
+				}
+			}
+		}
+	}
+	return "", "", false
+}
+
+// emptyVariable is the error of a variable set to nothing (or blanks): it
+// would replace the file's value with none, which for most settings is
+// their default (base_url http://listen, a broker's production api_url), a
+// variable a deployment left empty silently undoing the file.
+func emptyVariable(name, setting string) error {
+	return fmt.Errorf("%s: %s: the variable is empty: unset it to keep the file's %s (or its default), or give it a value", name, setting, setting)
+}
+
+// envValue is a variable's value as a YAML node carrying its name.
+func envValue(name, v string) (*yaml.Node, error) {
+	val := &yaml.Node{Kind: yaml.ScalarNode, Value: v} // untagged: numbers and bools decode too
+	switch t := strings.TrimSpace(v); {
+	case strings.ToLower(t) == "" || t == "~" || strings.ToLower(t) == "null":
+		val.Tag = "!!str" // a secret spelled "null" is that string, not nothing
+	case strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{"):
+		dec := yaml.NewDecoder(strings.NewReader(v))
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil || len(doc.Content) != 1 {
+			return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+		}
+		// A second document would be dropped unread, as in the file.
+		if line, err := nextDocument(dec); err != nil {
+			return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+		} else if line > 0 {
+			return nil, fmt.Errorf("%s: %w", name, errSecondDocument)
+		}
+		val = doc.Content[0]
+	}
+	markEnv(val, name)
+	return val, nil
+}
+
+func markEnv(n *yaml.Node, name string) {
+	n.Line, n.Column, n.LineComment = 0, 0, envPrefix+name
+	for _, c := range n.Content {
+		markEnv(c, name)
+	}
+}
+
+// envName is how a backend's name appears in environment variables: upper
+// case, with "-" (which shells cannot name) as "_".
+func envName(backend string) string {
+	return strings.ToUpper(strings.ReplaceAll(backend, "-", "_"))
+}
+
+// overrideBackend sets NAME_SETTING=value on the backend whose environment
+// name (see envName) prefixes rest, the longest such name winning
+// (GETPAID_BACKEND_PAYU_PLN_POS_ID is payu_pln's pos_id even beside a
+// backend called payu).
+func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, err error) {
+	backends := lookupKey(root, "backends")
+	if backends == nil || backends.Kind != yaml.MappingNode {
+		return false, nil
+	}
+	var best *yaml.Node
+	bestName := ""
+	for i := 0; i+1 < len(backends.Content); i += 2 {
+		name := backends.Content[i].Value
+		if !strings.HasPrefix(rest, envName(name)+"_") {
+			continue
+		}
+		switch {
+		case best != nil && envName(name) == envName(bestName):
+			return false, fmt.Errorf("%s: backends %s and %s have the same environment name", variable, bestName, name)
+		case len(name) > len(bestName):
+			best, bestName = backends.Content[i+1], name
+		}
+	}
+	if best == nil {
+		return false, nil // a variable for a backend that is not enabled is ignored
+	}
+	key := strings.ToLower(strings.TrimPrefix(rest, envName(bestName)+"_"))
+	if strings.TrimSpace(value) == "" {
+		return false, emptyVariable(variable, "backends."+bestName+"."+key)
+	}
+	if best.Kind == yaml.ScalarNode && best.Tag == "!!null" {
+		*best = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: best.Line}
+	}
+	if best.Kind != yaml.MappingNode {
+		return false, fmt.Errorf("%s: backends.%s (line %d) is not a mapping of settings", variable, bestName, best.Line)
+	}
+	val, err := envValue(variable, value)
+	if err != nil {
+		return false, err
+	}
+	setKey(best, key, val)
+	return true, nil
+}
+
+// backendNamed is the enabled backend whose environment name is rest, or "".
+func backendNamed(root *yaml.Node, rest string) string {
+	backends := lookupKey(root, "backends")
+	if backends == nil || backends.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(backends.Content); i += 2 {
+		if name := backends.Content[i].Value; envName(name) == rest {
+			return name
+		}
+	}
+	return ""
+}
+
+// setKey sets key to val in mapping m, replacing an existing value.
+func setKey(m *yaml.Node, key string, val *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = val
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, LineComment: val.LineComment}, val)
+}
+
+func lookupKey(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
