@@ -226,7 +226,12 @@ func (h *Handler) noteError(w http.ResponseWriter, r *http.Request, status int, 
 	case status == http.StatusInternalServerError:
 		h.log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "err", err)
 	case status == http.StatusServiceUnavailable:
-		h.log.WarnContext(r.Context(), "unavailable", "path", r.URL.Path, "err", err)
+		// Once a window: while the database is away every request is
+		// refused, and a line each would bury the rest of the log.
+		if ok, missed := h.unavail.Allow(); ok {
+			h.log.WarnContext(r.Context(), "unavailable (further 503s are counted, not logged, until the window ends)",
+				"path", r.URL.Path, "err", err, "unavailable_unlogged_in_last_window", missed)
+		}
 	}
 }
 

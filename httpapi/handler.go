@@ -64,6 +64,7 @@ type Handler struct {
 	authFails *edge.Failures // failed API authentications per address
 	cbFails   *edge.Failures // refused callbacks per address
 	busy      *edge.Gate     // bodies refused because the server is busy
+	unavail   *edge.Gate     // requests answered 503: the store (or a broker) is away
 	log       *slog.Logger
 	mux       *http.ServeMux
 

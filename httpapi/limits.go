@@ -99,6 +99,7 @@ func (h *Handler) setLimits(l Limits) error {
 	h.authFails = edge.NewFailures(edge.FailuresConfig{Limit: l.AuthFailures, Window: l.Window, Now: l.Now})
 	h.cbFails = edge.NewFailures(edge.FailuresConfig{Limit: l.CallbackRefusals, Window: l.Window, Now: l.Now})
 	h.busy = edge.NewGate(l.Window, l.Now)
+	h.unavail = edge.NewGate(l.Window, l.Now)
 	return nil
 }
 
