@@ -284,8 +284,10 @@ func (e *Engine) refused(ctx context.Context, b getpaid.Backend, id string, obs 
 	if errors.Is(err, getpaid.ErrUnavailable) {
 		// Not refused: not recorded yet. The broker is answered 503 and
 		// sends it again.
-		e.log.WarnContext(ctx, "broker observation not recorded: the store is unavailable", "backend", b.Name, "payment", id,
-			"kind", obs.Kind, "err", err)
+		if ok, missed := e.unrecorded.Allow(); ok {
+			e.log.WarnContext(ctx, "broker observation not recorded: the store is unavailable (the broker sends it again; further ones are counted, not logged, until the minute ends)",
+				"backend", b.Name, "payment", id, "kind", obs.Kind, "err", err, "unlogged_in_last_window", missed)
+		}
 		return fmt.Errorf("apply to %s: %w", id, err)
 	}
 	e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", id, "kind", obs.Kind,

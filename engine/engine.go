@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // Config configures an Engine. Store, Registry and BaseURL are required.
@@ -93,6 +94,9 @@ type Engine struct {
 	expireAfter time.Duration
 	expireBy    map[string]time.Duration
 	starts      starts
+	// unrecorded gates the log of broker notifications the store could
+	// not record (its database away): once a minute, not once each.
+	unrecorded *edge.Gate
 }
 
 var _ getpaid.Service = (*Engine)(nil)
@@ -150,7 +154,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		store: cfg.Store, reg: cfg.Registry, base: base, oneLive: cfg.OneLivePaymentPerOrder,
-		log: log, now: now, hooks: cfg.Hooks, reconcile: cfg.Reconcile, expireAfter: cfg.ExpireAfter, expireBy: maps.Clone(cfg.ExpireAfterBackend),
+		log: log, now: now, unrecorded: edge.NewGate(time.Minute, now), hooks: cfg.Hooks, reconcile: cfg.Reconcile, expireAfter: cfg.ExpireAfter, expireBy: maps.Clone(cfg.ExpireAfterBackend),
 	}
 	if e.expireAfter == 0 {
 		e.expireAfter = 24 * time.Hour
