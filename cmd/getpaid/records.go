@@ -329,11 +329,12 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return fs.usage("unknown %q", verb)
 }
 
-// deliveryOutcome shows what a delivery's last attempt got, or that it has
-// not been tried yet.
+// deliveryOutcome shows what a delivery's last attempt got, or that none is
+// recorded: never "not tried yet", since an attempt whose process died
+// before it wrote the answer down may have reached the endpoint.
 func deliveryOutcome(d *getpaid.Delivery) string {
 	if d.Attempts == 0 && d.LastError == "" { // one discarded untried says why
-		return "not tried yet"
+		return "no attempt recorded"
 	}
 	return lastOutcome(d.LastStatus, d.LastError)
 }
@@ -458,13 +459,15 @@ func refusedEndpoint(err error, verb string, srv *server, endpoint string) error
 	return fmt.Errorf("events %s: %s", verb, reason)
 }
 
-// afterAttempts says how many attempts a delivery's state came after.
+// afterAttempts says how many recorded attempts a delivery's state came
+// after (one cut off by a crash is not recorded: the endpoint may have had
+// it once more).
 func afterAttempts(n int) string {
 	switch n {
 	case 0:
-		return ", not tried yet"
+		return ", no attempt recorded"
 	case 1:
-		return " after 1 attempt"
+		return " after 1 recorded attempt"
 	}
-	return fmt.Sprintf(" after %d attempts", n)
+	return fmt.Sprintf(" after %d recorded attempts", n)
 }

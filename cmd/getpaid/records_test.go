@@ -256,15 +256,17 @@ func TestResumeDefaultOutlastsLongTimeouts(t *testing.T) {
 }
 
 // The LAST column of `events list` tells what the last attempt got; a
-// delivery not tried yet (waiting behind an earlier event of its payment, or
-// just replayed) has none, and must not read "ok".
+// delivery with no attempt recorded (waiting behind an earlier event of its
+// payment, just replayed, or sent by a process killed before it wrote the
+// answer down) has none, and must not read "ok", nor "not tried yet": the
+// endpoint may have it already.
 func TestDeliveryOutcome(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		d    getpaid.Delivery
 		want string
 	}{
-		{getpaid.Delivery{State: getpaid.DeliveryPending}, "not tried yet"},
+		{getpaid.Delivery{State: getpaid.DeliveryPending}, "no attempt recorded"},
 		{getpaid.Delivery{State: getpaid.DeliveryPending, Attempts: 2, LastStatus: 500}, "HTTP 500"},
 		{getpaid.Delivery{State: getpaid.DeliveryPending, Attempts: 1, LastError: "timed out after 3s"}, "timed out after 3s"},
 		{getpaid.Delivery{State: getpaid.DeliveryDelivered, Attempts: 1, LastStatus: 200}, "HTTP 200"},
@@ -335,7 +337,7 @@ func TestRecordToolsSendNoWebhooks(t *testing.T) {
 		}
 	}
 	code, out, _ := runCLI(t, "", "events", "list", "--status", "pending", "--config", path)
-	if code != 0 || !strings.Contains(out, created) || !strings.Contains(out, "not tried yet") {
+	if code != 0 || !strings.Contains(out, created) || !strings.Contains(out, "no attempt recorded") {
 		t.Fatalf("the deliveries are no longer pending and untried:\n%s", out)
 	}
 }
