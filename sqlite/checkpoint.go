@@ -17,7 +17,8 @@ import (
 // commit's writes wait). The writer's connection has wal_autocheckpoint off;
 // after commits, the checkpointer runs a PASSIVE checkpoint (it never blocks
 // the writer or readers) at most every interval. SQLite restarts the WAL from
-// its beginning once it has all been copied, so the file stays small.
+// its beginning when a write transaction begins with all of it copied; under
+// a stream of writes that needs the writer's help (walrestart.go).
 //
 // After a failed flush of the WAL it runs no more checkpoints: the kernel may
 // have dropped the pages it could not write, and a checkpoint copies frames
@@ -94,11 +95,14 @@ func (c *checkpointer) checkpoint() bool {
 	// grows meanwhile, as it would while a reader held it.
 	_, err := c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 	if errors.Is(err, sqlite3.IOERR) {
-		err = unavailable(fmt.Errorf("sqlite: checkpoint: %w; no more checkpoints until the database is opened again", err))
-		c.failed.Store(&err)
+		c.stop(unavailable(fmt.Errorf("sqlite: checkpoint: %w; no more checkpoints until the database is opened again", err)))
 	}
 	return true
 }
+
+// stop stops checkpoints for good after a checkpoint failed on the disk
+// (this one's, or the writer's: see restartWAL).
+func (c *checkpointer) stop(err error) { c.failed.CompareAndSwap(nil, &err) }
 
 // failure is the disk error that stopped checkpoints, or nil.
 func (c *checkpointer) failure() error {

@@ -30,7 +30,10 @@
 // the disk (an I/O error) stops checkpoints. After any of them the store is
 // unready (Ready) until opened again; after a failed flush or checkpoint,
 // Close leaves the WAL to the next open's recovery instead of checkpointing
-// it.
+// it. Checkpoints run beside the writer; past 256 MiB of WAL the writer
+// copies the rest itself before a batch, so that batch starts the WAL again
+// from the top (walrestart.go): the file stays bounded under a stream of
+// writes.
 // Mutation.Apply runs inside the writer, so
 // load-apply-persist is serialised and event keys are deduplicated in the
 // same transaction. Reads use a separate pool of read-only connections,

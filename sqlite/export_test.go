@@ -110,3 +110,7 @@ func BreakWAL(s *Store, err error) {
 		return nil
 	})
 }
+
+// SetWALRestartSize sets the WAL size past which s's writer copies the WAL
+// back itself before a batch, so the next one restarts it from the top.
+func SetWALRestartSize(s *Store, n int64) { s.w.walRestart.Store(n) }

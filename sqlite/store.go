@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -198,7 +199,7 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	// statement alone, for instance one firing a trigger) stay in memory:
 	// past 64 KiB SQLite spilled one to a temporary file, created, written
 	// and deleted for that statement.
-	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY"); err != nil {
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit="+strconv.Itoa(walSizeLimit)); err != nil {
 		if sync != nil {
 			sync.close()
 		}
@@ -221,6 +222,8 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		return nil, err
 	}
 	w.cp = cp
+	w.walPath = path + "-wal"
+	w.walRestart.Store(walRestartSize)
 	// Every Store registers on the file, NoCache or not: a Store with a
 	// cache beside one without it must turn its cache off, or its writer
 	// would start a change from a payment the other one has changed since.

@@ -46,15 +46,19 @@ type result struct {
 
 // writer is the group-commit loop that owns the one write connection.
 type writer struct {
-	conn     *sql.Conn
-	st       *writeStmts
-	maxBatch int
-	onCommit func(Commit)
-	sync     *syncer // answers committed batches once durable; nil: at once
-	cache    *cache  // nil when reads are not cached
-	cp       *checkpointer
-	tallies  bool  // its connection runs without triggers: it writes the totals itself (tally)
-	seen     int64 // the connection's data_version at the last batch: see othersWrote
+	// walPath is the WAL's path, and walRestart the size past which the
+	// writer copies it back itself before a batch (see restartWAL).
+	walPath    string
+	walRestart atomic.Int64
+	conn       *sql.Conn
+	st         *writeStmts
+	maxBatch   int
+	onCommit   func(Commit)
+	sync       *syncer // answers committed batches once durable; nil: at once
+	cache      *cache  // nil when reads are not cached
+	cp         *checkpointer
+	tallies    bool  // its connection runs without triggers: it writes the totals itself (tally)
+	seen       int64 // the connection's data_version at the last batch: see othersWrote
 
 	// Only the writer goroutine uses these two.
 	held   bool          // the writer holds the syncer's token
@@ -397,6 +401,7 @@ const (
 func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 	bg := context.Background()
 	results := make([]result, len(taken), cap(taken))
+	w.restartWAL()
 	if _, err := w.st.begin.ExecContext(bg); err != nil {
 		w.answerFailed(taken, results, unavailable(fmt.Errorf("sqlite: begin: %w", err)))
 		return taken, nil, batchAnswered
