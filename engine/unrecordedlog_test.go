@@ -1,13 +1,11 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,24 +30,6 @@ func (s *awayStore) UpdatePayment(ctx context.Context, id string, m getpaid.Muta
 	return s.Store.UpdatePayment(ctx, id, m)
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
-
 // Notifications the store could not record while its database is away are
 // answered "unavailable" (the broker sends them again) and logged once a
 // minute with how many went unlogged, not once each: a three-second
@@ -58,7 +38,7 @@ func TestUnrecordedObservationsLoggedOncePerMinute(t *testing.T) {
 	t.Parallel()
 	st := &awayStore{Store: memory.New()}
 	c := &clock{}
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st, Now: c.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	p, err := e.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: "o-away", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
 	if err != nil {
@@ -72,14 +52,14 @@ func TestUnrecordedObservationsLoggedOncePerMinute(t *testing.T) {
 		}
 	}
 	const msg = "not recorded"
-	if n := logs.count(msg); n != 1 {
+	if n := strings.Count(logs.String(), msg); n != 1 {
 		t.Fatalf("%d log lines for 10 unrecorded notifications in a minute, want 1", n)
 	}
 	c.Advance(time.Minute)
 	if _, err := e.callback(paid); !errors.Is(err, getpaid.ErrUnavailable) {
 		t.Fatalf("next minute: %v", err)
 	}
-	if n, want := logs.count(msg), 2; n != want || logs.count("unlogged_in_last_window=9") != 1 {
-		t.Fatalf("%d log lines after the next minute's first (want %d, saying 9 went unlogged):\n%s", n, want, logs.b.String())
+	if n, want := strings.Count(logs.String(), msg), 2; n != want || strings.Count(logs.String(), "unlogged_in_last_window=9") != 1 {
+		t.Fatalf("%d log lines after the next minute's first (want %d, saying 9 went unlogged):\n%s", n, want, logs.String())
 	}
 }

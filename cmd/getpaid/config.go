@@ -117,7 +117,7 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	if v > maxDuration {
 		// Added to now, a wait of centuries goes past what a stored time
 		// holds (the year 2262) and wraps round into the past.
-		return fmt.Errorf("%q: want at most %s (ten years)", n.Value, strings.TrimSuffix(maxDuration.String(), "0m0s"))
+		return fmt.Errorf("%q: want at most %s (ten years)", n.Value, shortDuration(maxDuration))
 	}
 	d.Duration = v
 	return nil
