@@ -22,7 +22,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := checkConfig(c); err != nil {
+	if _, err := checkConfig(c); err != nil {
 		return err
 	}
 	// The backends' settings too, as serve checks them before it opens
@@ -73,7 +73,7 @@ func cmdBackends(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkConfig(c); err != nil {
+	if _, err := checkConfig(c); err != nil {
 		return err
 	}
 	reg, err := buildRegistry(c)
@@ -114,7 +114,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := checkConfig(c); err != nil {
+		if _, err := checkConfig(c); err != nil {
 			return err
 		}
 		reg, err := buildRegistry(c)

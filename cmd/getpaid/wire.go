@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -369,25 +370,35 @@ type server struct {
 	metricsLn net.Listener
 }
 
+// checked is what checkConfig derives from a file it accepts.
+type checked struct {
+	engine  engine.Config
+	limits  httpapi.Limits
+	proxies []netip.Prefix
+}
+
 // checkConfig refuses what in c a server would refuse before it opens the
-// database: serve and the record tools check it building the server, and
-// the tools that read the file without one (backends, config, migrate)
-// check it too, so a file they accept is one serve starts with (serve
-// alone also wants api_keys, as it alone answers the JSON API).
-func checkConfig(c *fileConfig) error {
+// database, and returns what it derived: serve and the record tools build
+// the server from it, and the tools that read the file without one
+// (backends, config, migrate) check it too, so a file they accept is one
+// serve starts with (serve alone also wants api_keys, as it alone answers
+// the JSON API).
+func checkConfig(c *fileConfig) (checked, error) {
+	var k checked
 	if err := checkServerConfig(c); err != nil {
-		return err
+		return k, err
 	}
-	if _, err := engineConfig(c); err != nil {
-		return err
+	var err error
+	if k.engine, err = engineConfig(c); err != nil {
+		return k, err
 	}
-	if _, err := c.Limits.httpLimits(); err != nil {
-		return c.settingErr("limits", err)
+	if k.limits, err = c.Limits.httpLimits(); err != nil {
+		return k, c.settingErr("limits", err)
 	}
-	if _, err := httpapi.ParseProxies(c.TrustedProxies); err != nil {
-		return c.settingErr("trusted_proxies", err)
+	if k.proxies, err = httpapi.ParseProxies(c.TrustedProxies); err != nil {
+		return k, c.settingErr("trusted_proxies", err)
 	}
-	return nil
+	return k, nil
 }
 
 // buildServer wires the server c describes; tune, if given, adjusts the
@@ -395,21 +406,11 @@ func checkConfig(c *fileConfig) error {
 func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...func(*engine.Config)) (*server, error) {
 	// Everything the config can get wrong is refused before the database
 	// is opened (on SQLite: created or migrated) and the engine started.
-	if err := checkConfig(c); err != nil {
-		return nil, err
-	}
-	ecfg, err := engineConfig(c)
+	k, err := checkConfig(c)
 	if err != nil {
 		return nil, err
 	}
-	limits, err := c.Limits.httpLimits()
-	if err != nil {
-		return nil, c.settingErr("limits", err)
-	}
-	proxies, err := httpapi.ParseProxies(c.TrustedProxies)
-	if err != nil {
-		return nil, c.settingErr("trusted_proxies", err)
-	}
+	ecfg, limits, proxies := k.engine, k.limits, k.proxies
 	reg, err := buildRegistry(c)
 	if err != nil {
 		return nil, err
