@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -47,13 +46,7 @@ func TestCheckOperationDuringACheck(t *testing.T) {
 		})
 	ctx := context.Background()
 	p := e.pay("o-check-during", "10.00", "paid", getpaid.StatusPaid)
-	_ = e.d.SetFault(dummy.FaultTimeoutBefore)
-	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
-	var oe *getpaid.OperationError
-	if !errors.As(err, &oe) {
-		t.Fatalf("refund with a lost answer: %v", err)
-	}
-	_ = e.d.SetFault(dummy.FaultNone)
+	lost := e.refundLost(p, dummy.FaultTimeoutBefore, nil)
 	now.Advance(2 * time.Hour) // its check is due
 	done := make(chan int)
 	go func() {
@@ -64,14 +57,14 @@ func TestCheckOperationDuringACheck(t *testing.T) {
 		done <- n
 	}()
 	<-held.entered // the reconciler's lookup is at the broker
-	if _, err := e.eng.CheckOperation(ctx, oe.Op.ID); err != nil {
+	if _, err := e.eng.CheckOperation(ctx, lost.ID); err != nil {
 		t.Fatal(err)
 	}
 	close(held.release) // that lookup fails: it began before the broker was back
 	if n := <-done; n != 0 {
 		t.Fatalf("the held round settled %d", n)
 	}
-	op, err := e.eng.Operation(ctx, oe.Op.ID)
+	op, err := e.eng.Operation(ctx, lost.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,15 +22,9 @@ func TestCheckOperationNow(t *testing.T) {
 		Backoff: []time.Duration{time.Hour}, SubmittingAfter: time.Second}})
 	ctx := context.Background()
 	p := e.pay("o-check", "10.00", "paid", getpaid.StatusPaid)
-	_ = e.d.SetFault(dummy.FaultTimeoutBefore)
-	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
-	var oe *getpaid.OperationError
-	if !errors.As(err, &oe) {
-		t.Fatalf("refund with a lost answer: %v", err)
-	}
-	_ = e.d.SetFault(dummy.FaultNone)
+	lost := e.refundLost(p, dummy.FaultTimeoutBefore, nil)
 	// Its first check is an hour away: a round now settles nothing.
-	op, _, n := e.reconcileAfter(t, now, 2*time.Second, oe.Op.ID, p.ID)
+	op, _, n := e.reconcileAfter(t, now, 2*time.Second, lost.ID, p.ID)
 	if n != 0 || op.State.Final() {
 		t.Fatalf("before its check: %d resolved, state %s", n, op.State)
 	}
@@ -45,6 +39,7 @@ func TestCheckOperationNow(t *testing.T) {
 	if n != 1 || op.State != getpaid.OpFailed {
 		t.Fatalf("the round after the check: %d resolved, state %s; want it settled (failed: the broker shows no refund)", n, op.State)
 	}
+	var oe *getpaid.OperationError
 	if _, err := e.eng.CheckOperation(ctx, op.ID); !errors.Is(err, getpaid.ErrConflict) || !errors.As(err, &oe) || oe.Op.State != getpaid.OpFailed {
 		t.Fatalf("check of a settled operation: %v, want ErrConflict naming it", err)
 	}

@@ -23,22 +23,16 @@ func TestCheckResolveAndReconcileAtOnce(t *testing.T) {
 			Backoff: []time.Duration{time.Hour}, SubmittingAfter: time.Second}})
 		ctx := context.Background()
 		p := e.pay("o-race", "10.00", "paid", getpaid.StatusPaid)
-		_ = e.d.SetFault(dummy.FaultTimeoutAfter) // refunded at the broker, the answer lost
-		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k", Amount: money("4.00")})
-		var oe *getpaid.OperationError
-		if !errors.As(err, &oe) {
-			t.Fatalf("refund with a lost answer: %v", err)
-		}
-		_ = e.d.SetFault(dummy.FaultNone)
+		lost := e.refundLost(p, dummy.FaultTimeoutAfter, money("4.00")) // refunded at the broker, the answer lost
 		now.Advance(2 * time.Hour)
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			if _, err := e.eng.CheckOperation(ctx, oe.Op.ID); err != nil && !errors.Is(err, getpaid.ErrConflict) {
+			if _, err := e.eng.CheckOperation(ctx, lost.ID); err != nil && !errors.Is(err, getpaid.ErrConflict) {
 				t.Error(err)
 			}
 		})
 		wg.Go(func() {
-			_, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "seen in the panel", By: "alice"})
+			_, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: lost.ID, As: getpaid.OpSucceeded, Note: "seen in the panel", By: "alice"})
 			if err != nil && !errors.Is(err, getpaid.ErrConflict) {
 				t.Error(err)
 			}
@@ -56,7 +50,7 @@ func TestCheckResolveAndReconcileAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		op, err := e.eng.Operation(ctx, oe.Op.ID)
+		op, err := e.eng.Operation(ctx, lost.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

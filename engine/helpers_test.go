@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -160,4 +161,20 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.off += d
+}
+
+// refundLost asks for a refund of p (all of it when amount is nil) with
+// the dummy broker set to fault (a timeout before or after it acts), so the
+// answer is lost and the operation is left in doubt; the broker works again
+// afterwards.
+func (e *dummyEnv) refundLost(p *getpaid.Payment, fault string, amount *getpaid.Money) *getpaid.Operation {
+	e.t.Helper()
+	_ = e.d.SetFault(fault)
+	defer func() { _ = e.d.SetFault(dummy.FaultNone) }()
+	_, err := e.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k", Amount: amount})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) {
+		e.t.Fatalf("refund with a lost answer: %v", err)
+	}
+	return oe.Op
 }
