@@ -47,9 +47,13 @@ type Payment struct {
 	ClientIP    string
 	Redirect    *Redirect // how the buyer was sent to the broker, once prepared
 	Fraud       FraudStatus
-	Version     int64 // bumped by every persisted change
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// CreateKey is the idempotency key the payment was created with
+	// (PayRequest.IdempotencyKey), if any: unique among payments, it never
+	// changes.
+	CreateKey string
+	Version   int64 // bumped by every persisted change
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Money returns an amount in minor units in the payment's currency.

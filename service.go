@@ -74,6 +74,13 @@ type PayRequest struct {
 	Buyer       Buyer
 	ReturnURL   string // the order's page (absolute http(s) URL); optional
 	ClientIP    string // the buyer's IP address without a port ("203.0.113.7"); optional
+	// IdempotencyKey, if set, makes a retried request (one whose answer
+	// was lost: a timeout, a process killed after its commit) return the
+	// payment the first one created instead of creating another. A key
+	// belongs to one request: used again with another order, backend,
+	// amount, description, buyer or return URL, it is refused
+	// (ErrInvalidRequest). Optional; printable ASCII, at most 255 bytes.
+	IdempotencyKey string
 }
 
 // ActionRequest asks for a money operation on a payment.

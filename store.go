@@ -27,7 +27,8 @@ import (
 type Store interface {
 	// CreatePayment inserts p (status new) with what PlanCreate decides, in
 	// one transaction, and returns that: the payment as stored and the events
-	// written. It refuses a taken id or external id with ErrConflict and,
+	// written. It refuses a taken id, external id or create key (a
+	// non-empty CreateKey another payment has) with ErrConflict and,
 	// with opts.OneLivePerOrder, an order that already has a live payment
 	// created under that policy with ErrLivePaymentExists (a constraint, not
 	// a read then an insert). p itself is not changed.
@@ -143,6 +144,7 @@ type PaymentFilter struct {
 	Currency      string
 	CreatedAfter  time.Time // created at or after
 	CreatedBefore time.Time // created strictly before
+	CreateKey     string    // created with this idempotency key (Payment.CreateKey)
 	// Limit is the page size: 0 means DefaultPageSize; more than MaxPageSize
 	// is refused.
 	Limit int
@@ -176,7 +178,8 @@ func (f PaymentFilter) Matches(p *Payment) bool {
 		(f.Backend == "" || p.Backend == f.Backend) &&
 		(f.Currency == "" || p.Amount.Currency == f.Currency) &&
 		(f.CreatedAfter.IsZero() || !p.CreatedAt.Before(f.CreatedAfter)) &&
-		(f.CreatedBefore.IsZero() || p.CreatedAt.Before(f.CreatedBefore))
+		(f.CreatedBefore.IsZero() || p.CreatedAt.Before(f.CreatedBefore)) &&
+		(f.CreateKey == "" || p.CreateKey == f.CreateKey)
 }
 
 // PaymentPage is one page of a payment listing.
@@ -281,7 +284,7 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 		case p.Status != cur.Status && !CanTransition(cur.Status, p.Status):
 			return nil, &TransitionError{From: cur.Status, To: p.Status, Reason: "the transition table forbids it"}
 		}
-		p.ID, p.CreatedAt = cur.ID, cur.CreatedAt
+		p.ID, p.CreatedAt, p.CreateKey = cur.ID, cur.CreatedAt, cur.CreateKey
 		p.Version, p.UpdatedAt = cur.Version+1, now
 		res.Payment, res.Changed = p, true
 		cause := storableText(m.Cause)

@@ -42,6 +42,9 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if err := checkClientIP(req.ClientIP); err != nil {
 		return b, err
 	}
+	if err := checkIdempotencyKey(req.IdempotencyKey); err != nil {
+		return b, err
+	}
 	return b, checkBuyer(req.Buyer)
 }
 
@@ -51,6 +54,7 @@ func newPayment(req *getpaid.PayRequest) *getpaid.Payment {
 		ID: getpaid.NewID("pay"), OrderID: req.OrderID, Backend: req.Backend,
 		Status: getpaid.StatusNew, Amount: req.Amount, Description: req.Description,
 		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: req.ClientIP,
+		CreateKey: req.IdempotencyKey,
 	}
 }
 
@@ -61,8 +65,15 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	if q, err := e.created(ctx, &req); err != nil || q != nil {
+		return e.repeated(ctx, q, err)
+	}
 	res, err := e.create(ctx, newPayment(&req), getpaid.CreateOptions{OneLivePerOrder: e.oneLive})
 	if err != nil {
+		q, err := e.createdMeanwhile(ctx, &req, err)
+		if q != nil {
+			return e.repeated(ctx, q, nil)
+		}
 		return e.liveBeside(ctx, req.OrderID, err), fmt.Errorf("engine: create payment: %w", err)
 	}
 	p := res.Payment
@@ -181,6 +192,9 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	if q, err := e.created(ctx, &req); err != nil || q != nil {
+		return e.repeated(ctx, q, err)
+	}
 	p := newPayment(&req)
 	opts := getpaid.CreateOptions{OneLivePerOrder: e.oneLive}
 	if e.oneLive { // refuse before registering anything at the broker; the store checks again
@@ -189,7 +203,12 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 			return nil, fmt.Errorf("engine: create payment: %w", err)
 		}
 		if q := livePayment(page.Payments); q != nil {
-			return q, fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
+			err := fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
+			if q.CreateKey != "" && q.CreateKey == req.IdempotencyKey { // this request's, made meanwhile
+				mine, err := e.createdMeanwhile(ctx, &req, err)
+				return e.repeated(ctx, mine, err)
+			}
+			return q, err
 		}
 	}
 	prep, err := e.prepare(ctx, b, p, req.ClientIP, false)
@@ -201,7 +220,11 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 	}}
 	// The broker registered the payment: a buyer hanging up must not lose it.
 	res, err := e.create(context.WithoutCancel(ctx), p, opts)
-	if err != nil { // a live payment created meanwhile, by a request racing this one?
+	if err != nil { // a live payment, or one with this key, created meanwhile by a request racing this one?
+		q, err := e.createdMeanwhile(context.WithoutCancel(ctx), &req, err)
+		if q != nil {
+			return e.repeated(ctx, q, nil)
+		}
 		return e.liveBeside(context.WithoutCancel(ctx), req.OrderID, err), fmt.Errorf("engine: create payment: %w", err)
 	}
 	p = res.Payment

@@ -72,6 +72,9 @@ func TestHostileInputRefused(t *testing.T) {
 		{"client IP with a zone", func(r *getpaid.PayRequest) { r.ClientIP = "fe80::1%eth0" }, "client_ip"},
 		{"client IP with CR LF", func(r *getpaid.PayRequest) { r.ClientIP = "203.0.113.7\r\nX: 1" }, "client_ip"},
 		{"client IP a list", func(r *getpaid.PayRequest) { r.ClientIP = "203.0.113.7, 10.0.0.1" }, "client_ip"},
+		{"idempotency key with LF", func(r *getpaid.PayRequest) { r.IdempotencyKey = "k\n1" }, "Idempotency-Key"},
+		{"idempotency key not ASCII", func(r *getpaid.PayRequest) { r.IdempotencyKey = "klucz-ż" }, "Idempotency-Key"},
+		{"idempotency key of 256 characters", func(r *getpaid.PayRequest) { r.IdempotencyKey = strings.Repeat("k", 256) }, "Idempotency-Key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -111,14 +111,17 @@ type PaymentJSON struct {
 	Refunded string         `json:"refunded"`
 	// Advance is money the broker holds that does not match the payment,
 	// awaiting an operator's decision ("0.00" normally).
-	Advance     string            `json:"advance"`
-	Backend     string            `json:"backend"`
-	ExternalID  string            `json:"external_id,omitempty"`
-	Description string            `json:"description,omitempty"`
-	ReturnURL   string            `json:"return_url,omitempty"`
-	Redirect    *getpaid.Redirect `json:"redirect,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	Advance     string `json:"advance"`
+	Backend     string `json:"backend"`
+	ExternalID  string `json:"external_id,omitempty"`
+	Description string `json:"description,omitempty"`
+	ReturnURL   string `json:"return_url,omitempty"`
+	// IdempotencyKey is the Idempotency-Key the payment was created with,
+	// if any.
+	IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	Redirect       *getpaid.Redirect `json:"redirect,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
 	// History is the payment's status changes, on its own page (an array
 	// there, never left out; not in listings).
 	History []getpaid.Transition `json:"history,omitzero"`
@@ -142,7 +145,8 @@ func toJSON(p *getpaid.Payment) *PaymentJSON {
 		Captured: p.Money(p.Captured).Decimal(), Locked: p.Money(p.Locked).Decimal(), Refunded: p.Money(p.Refunded).Decimal(),
 		Advance: p.Money(p.Advance).Decimal(),
 		Backend: p.Backend, ExternalID: p.ExternalID, Description: p.Description, ReturnURL: p.ReturnURL,
-		Redirect: rd, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		IdempotencyKey: p.CreateKey,
+		Redirect:       rd, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 }
 
@@ -164,6 +168,7 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 	p, err := h.svc.Pay(r.Context(), getpaid.PayRequest{
 		OrderID: req.OrderID, Backend: req.Backend, Amount: amount, Description: req.Description,
 		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: cmp.Or(req.ClientIP, h.ClientIP(r)),
+		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	})
 	if err != nil {
 		id := ""

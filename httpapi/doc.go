@@ -8,7 +8,8 @@
 // Routes, relative to wherever the Handler is mounted:
 //
 //	GET  /api/v1/backends?currency=PLN      backends accepting a currency
-//	POST /api/v1/payments                   create and start a payment (Bearer key)
+//	POST /api/v1/payments                   create and start a payment; a retry with the same
+//	                                        Idempotency-Key header gets the payment the first made (Bearer key)
 //	GET  /api/v1/payments                   list payments, newest first, filtered (Bearer key)
 //	GET  /api/v1/payments/{id}              a payment with its history and operations (Bearer key)
 //	POST /api/v1/payments/{id}/{action}     start, poll, capture, release, refund, cancel,

@@ -36,7 +36,7 @@ func TestPaymentJSONAppendMatchesEncoder(t *testing.T) {
 		IdempotencyKey: tricky, BrokerRef: "r", Error: "timeout", LastCheck: tricky, Flagged: true, ResolvedBy: "ops", Note: tricky, CreatedAt: at, UpdatedAt: at.In(warsaw)}
 	full := &PaymentJSON{ID: "pay_1", OrderID: tricky, Status: getpaid.StatusPaid, Amount: "10.00", Currency: "PLN",
 		Captured: "10.00", Locked: "0.00", Refunded: "0.00", Advance: "0.00", Backend: "dummy", ExternalID: "ext",
-		Description: tricky, ReturnURL: "https://shop.example/o?a=1&b=<2>",
+		Description: tricky, ReturnURL: "https://shop.example/o?a=1&b=<2>", IdempotencyKey: tricky,
 		Redirect:  &getpaid.Redirect{Method: "POST", URL: "https://pay.example/?x=1&y=2", Fields: map[string]string{"z": "1", "a": tricky, "": "empty", "Ą": "2"}},
 		CreatedAt: at, UpdatedAt: at.Add(time.Second).In(warsaw),
 		History:    []getpaid.Transition{{From: "", To: "prepared", At: at, Cause: ""}, {From: "prepared", To: "paid", At: at, Cause: tricky}},

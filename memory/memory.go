@@ -86,6 +86,9 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		if q.ExternalID != "" && o.Backend == q.Backend && o.ExternalID == q.ExternalID {
 			return nil, fmt.Errorf("memory: external id %s: %w", q.ExternalID, getpaid.ErrConflict)
 		}
+		if q.CreateKey != "" && o.CreateKey == q.CreateKey {
+			return nil, fmt.Errorf("memory: create key %q: %w", q.CreateKey, getpaid.ErrConflict)
+		}
 		if opts.OneLivePerOrder && s.oneLive[id] && o.OrderID == q.OrderID && o.Live() {
 			return nil, fmt.Errorf("memory: order %s: %w", q.OrderID, getpaid.ErrLivePaymentExists)
 		}

@@ -13,12 +13,13 @@ import (
 // paymentCols are the payments columns scanPayment reads, in order.
 const paymentCols = `id, order_id, backend, status, amount, currency, locked, captured, refunded,
 	refund_asked, advance, active_op, external_id, description, buyer, return_url, client_ip, redirect, fraud,
-	version, created_at, updated_at`
+	version, created_at, updated_at, create_key`
 
 // eventCols are the outbox columns scanEvent reads, in order.
 const eventCols = "id, type, payment_id, order_id, backend, from_status, to_status, amount, currency, captured, refunded, at, cause"
 
-// paymentArgs are p's values in the order of paymentCols. The jsonb
+// paymentArgs are p's values in the order of paymentCols, but create_key
+// (set once, by the insert). The jsonb
 // columns (buyer, redirect) get their JSON text: a Go struct is encoded by
 // pgx only where the server described the parameter as jsonb, which
 // default_query_exec_mode=exec (behind PgBouncer) never asks it to do.
@@ -50,7 +51,7 @@ func scanPayment(row pgx.Row, lead ...any) (*getpaid.Payment, error) {
 	)
 	dest := append(lead, &p.ID, &p.OrderID, &p.Backend, &status, &p.Amount.Minor, &cur, &p.Locked,
 		&p.Captured, &p.Refunded, &p.RefundAsked, &p.Advance, &p.ActiveOp, &p.ExternalID, &p.Description, &p.Buyer,
-		&p.ReturnURL, &p.ClientIP, &p.Redirect, &fraud, &p.Version, &p.CreatedAt, &p.UpdatedAt)
+		&p.ReturnURL, &p.ClientIP, &p.Redirect, &fraud, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreateKey)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}

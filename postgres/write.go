@@ -18,7 +18,7 @@ import (
 // in its statement cache.
 const (
 	sqlInsertPayment = "INSERT INTO payments (" + paymentCols + `, one_live)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
 	sqlLockPayment = "SELECT " + paymentCols + " FROM payments WHERE id = $1 FOR UPDATE"
 	sqlRecordEvent = "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 	// A payment that failed or was cancelled leaves the one-live rule for
@@ -79,7 +79,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 			return err
 		}
 		b := &pgx.Batch{}
-		b.Queue(sqlInsertPayment, append(args, opts.OneLivePerOrder)...)
+		b.Queue(sqlInsertPayment, append(args, f.CreateKey, opts.OneLivePerOrder)...)
 		if m := opts.Then; m != nil && m.EventKey != "" {
 			b.Queue(sqlRecordEvent, f.ID, storedKey(m.EventKey), f.CreatedAt)
 		}

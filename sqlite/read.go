@@ -136,6 +136,8 @@ func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid
 	w.add("status = ?", string(f.Status))
 	w.add("backend = ?", f.Backend)
 	w.add("currency = ?", f.Currency)
+	// The term on '' lets the partial index on create_key answer.
+	w.add("create_key = ? AND create_key <> ''", f.CreateKey)
 	if !f.CreatedAfter.IsZero() {
 		w.add("created_at >= ?", boundNanos(f.CreatedAfter))
 	}

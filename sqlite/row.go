@@ -16,7 +16,7 @@ import (
 // paymentCols are the payments columns scanPayment reads, in order.
 const paymentCols = `id, order_id, backend, status, amount, currency, locked, captured, refunded,
 	refund_asked, advance, active_op, external_id, description, buyer, return_url, client_ip, redirect, fraud, version,
-	created_at, updated_at`
+	created_at, updated_at, create_key`
 
 // eventCols are the outbox columns scanEvent reads, in order.
 const eventCols = `id, type, payment_id, order_id, backend, from_status, to_status, amount, currency,
@@ -36,7 +36,7 @@ func scanPayment(sc scanner) (*getpaid.Payment, error) {
 	)
 	err := sc.Scan(&p.ID, &p.OrderID, &p.Backend, &status, &p.Amount.Minor, &cur, &p.Locked,
 		&p.Captured, &p.Refunded, &p.RefundAsked, &p.Advance, &p.ActiveOp, &p.ExternalID, &p.Description, &buyer,
-		&p.ReturnURL, &p.ClientIP, &redirect, &fraud, &p.Version, &created, &updated)
+		&p.ReturnURL, &p.ClientIP, &redirect, &fraud, &p.Version, &created, &updated, &p.CreateKey)
 	if err != nil {
 		return nil, err
 	}

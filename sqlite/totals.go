@@ -234,8 +234,8 @@ func (s *Store) ready(ctx context.Context) error {
 // whole days, which is precise enough to choose) without touching the
 // payments; SQLite's own planner, without statistics, cannot.
 func (s *Store) rangeFirst(ctx context.Context, f getpaid.PaymentFilter) bool {
-	if f.OrderID != "" || f.CreatedBefore.IsZero() {
-		return false // an order's few payments, or a range reaching the newest: the default is best
+	if f.OrderID != "" || f.CreateKey != "" || f.CreatedBefore.IsZero() {
+		return false // an order's few payments (or a key's one), or a range reaching the newest: the default is best
 	}
 	var w where
 	w.add("status = ?", string(f.Status))

@@ -41,7 +41,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.release, "RELEASE job"},
 		{&st.rollbackTo, "ROLLBACK TO job"},
 		{&st.loadPayment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
-		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		// A payment that failed or was cancelled leaves the one-live rule
 		// for good (one_live AND live): money arriving later is recorded
 		// even while another payment of its order is live.
@@ -115,12 +115,12 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 	if err != nil {
 		return nil, err
 	}
-	// A taken id or external id, and a second live payment of an order
+	// A taken id, external id or create key, and a second live payment of an order
 	// created under the one-live policy, are refused by UNIQUE indexes.
 	_, err = tx.exec(tx.st.insertPayment, f.ID, f.OrderID, f.Backend, string(f.Status),
 		f.Amount.Minor, f.Amount.Currency, f.Locked, f.Captured, f.Refunded, f.RefundAsked, f.Advance, f.ActiveOp,
 		f.ExternalID, f.Description, enc.buyer, f.ReturnURL, f.ClientIP, enc.redirect,
-		string(f.Fraud), f.Version, nanos(f.CreatedAt), nanos(f.UpdatedAt), opts.OneLivePerOrder)
+		string(f.Fraud), f.Version, nanos(f.CreatedAt), nanos(f.UpdatedAt), f.CreateKey, opts.OneLivePerOrder)
 	if err != nil {
 		if isUnique(err) && strings.Contains(err.Error(), "payments.order_id") {
 			return nil, fmt.Errorf("order %s: %w", f.OrderID, getpaid.ErrLivePaymentExists)

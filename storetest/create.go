@@ -20,6 +20,7 @@ var createTests = []test{
 	{"DuplicateExternalIDOnUpdate", testDuplicateExternalIDOnUpdate, nil},
 	{"OneLivePerOrder", testOneLivePerOrder, nil},
 	{"OneLiveIgnoredWithoutOption", testOneLiveOff, nil},
+	{"CreateKey", testCreateKey, nil},
 	{"CreateThen", testCreateThen, nil},
 	{"CreateThenFails", testCreateThenFails, nil},
 	{"StalePayments", testStalePayments, nil},

@@ -19,6 +19,7 @@ var handleTests = []test{
 	{"SameEventOnce", nil, testHandlesSameEventOnce},
 	{"NoLostUpdates", nil, testHandlesNoLostUpdates},
 	{"OneLivePerOrder", nil, testHandlesOneLive},
+	{"CreateKeyOnce", nil, testHandlesCreateKey},
 	{"StaleClaims", nil, testHandlesStaleClaims},
 	{"ReadsAcross", nil, testHandlesReadsAcross},
 	{"CloseOne", nil, testHandlesCloseOne},

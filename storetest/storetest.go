@@ -143,6 +143,7 @@ func fullPayment(order string) *getpaid.Payment {
 		Fields: map[string]string{"sig": "abc=", "amount": "10.00", "empty": "", "zażółć": "gęślą jaźń"},
 	}
 	p.Fraud = getpaid.FraudCheck
+	p.CreateKey = getpaid.NewID("key")
 	return p
 }
 

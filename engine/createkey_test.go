@@ -1,0 +1,194 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// keyedRequest is a payment request with an idempotency key.
+func keyedRequest(order, key string) getpaid.PayRequest {
+	return getpaid.PayRequest{OrderID: order, Backend: "fake", Amount: getpaid.MustParseMoney("10.00", "PLN"),
+		Description: "Order " + order, ReturnURL: "https://shop.example/o/" + order,
+		Buyer: getpaid.Buyer{Email: "buyer@example.com"}, ClientIP: "203.0.113.7", IdempotencyKey: key}
+}
+
+// newEngineWith is newEngine with the one-live-payment-per-order policy
+// on or off.
+func newEngineWith(t *testing.T, b getpaid.Broker, store getpaid.Store, oneLive bool) *engine.Engine {
+	t.Helper()
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Store: store, Registry: reg, BaseURL: "https://shop.example/pay", OneLivePaymentPerOrder: oneLive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// orderPayments are the payments stored for order.
+func orderPayments(t *testing.T, s getpaid.Store, order string) []*getpaid.Payment {
+	t.Helper()
+	page, err := s.Payments(context.Background(), getpaid.PaymentFilter{OrderID: order})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Payments
+}
+
+// A create whose answer was lost (a timeout, a killed process after the
+// commit) is retried with the same idempotency key: the retry gets the
+// payment the first request made, in its state now, and nothing new is
+// registered at the broker or stored. Pay and Create alike; a retry may
+// come from another address. Without a key every request is a new payment.
+func TestRepeatedCreateWithKey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		key       string
+		payments  int
+		prepares  int64
+		samePayID bool
+	}{
+		{"Pay with a key", "k-1", 1, 1, true},
+		{"Pay without a key", "", 2, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fb, store := &fakeBroker{}, memory.New()
+			e := newEngine(t, fb, store)
+			ctx := context.Background()
+			req := keyedRequest("o-1", tc.key)
+			first, err := e.Pay(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.ClientIP = "198.51.100.9"
+			again, err := e.Pay(ctx, req)
+			if err != nil {
+				t.Fatalf("repeated Pay: %v", err)
+			}
+			if (again.ID == first.ID) != tc.samePayID {
+				t.Errorf("repeated Pay returned %s, first %s; same wanted: %v", again.ID, first.ID, tc.samePayID)
+			}
+			if n := len(orderPayments(t, store, "o-1")); n != tc.payments {
+				t.Errorf("%d payments stored for the order, want %d", n, tc.payments)
+			}
+			if n := fb.prepares.Load(); n != tc.prepares {
+				t.Errorf("the broker registered %d payments, want %d", n, tc.prepares)
+			}
+			if tc.samePayID && (again.Status != getpaid.StatusPrepared || again.Redirect == nil || again.CreateKey != tc.key) {
+				t.Errorf("repeated Pay returned %+v, want the prepared payment with its redirect and key", again)
+			}
+		})
+	}
+	t.Run("Create with a key", func(t *testing.T) {
+		t.Parallel()
+		store := memory.New()
+		e := newEngine(t, &fakeBroker{}, store)
+		ctx := context.Background()
+		first, err := e.Create(ctx, keyedRequest("o-2", "k-2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := e.Create(ctx, keyedRequest("o-2", "k-2"))
+		if err != nil || again.ID != first.ID {
+			t.Fatalf("repeated Create = %v, %v; want payment %s", again, err, first.ID)
+		}
+		if n := len(orderPayments(t, store, "o-2")); n != 1 {
+			t.Errorf("%d payments stored for the order, want 1", n)
+		}
+	})
+}
+
+// A key names one request: used again for another order, amount, backend,
+// description, buyer or return URL it is refused, and nothing is
+// registered at the broker or stored.
+func TestCreateKeyReusedForAnotherRequest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(*getpaid.PayRequest)
+	}{
+		{"another order", func(r *getpaid.PayRequest) { r.OrderID = "o-other" }},
+		{"another amount", func(r *getpaid.PayRequest) { r.Amount = getpaid.MustParseMoney("10.01", "PLN") }},
+		{"another description", func(r *getpaid.PayRequest) { r.Description = "changed" }},
+		{"another buyer", func(r *getpaid.PayRequest) { r.Buyer.Email = "other@example.com" }},
+		{"another return URL", func(r *getpaid.PayRequest) { r.ReturnURL = "https://shop.example/other" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fb, store := &fakeBroker{}, memory.New()
+			e := newEngine(t, fb, store)
+			ctx := context.Background()
+			first, err := e.Pay(ctx, keyedRequest("o-1", "k"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := keyedRequest("o-1", "k")
+			tc.change(&req)
+			p, err := e.Pay(ctx, req)
+			var fe *getpaid.FieldError
+			if p != nil || !errors.As(err, &fe) || fe.Field != "Idempotency-Key" || !errors.Is(err, getpaid.ErrInvalidRequest) {
+				t.Fatalf("Pay = %v, %v; want a FieldError on Idempotency-Key", p, err)
+			}
+			if want := "already used for another request (payment " + first.ID + " for order o-1)"; fe.Reason != want {
+				t.Errorf("reason %q, want %q", fe.Reason, want)
+			}
+			if n := fb.prepares.Load(); n != 1 {
+				t.Errorf("the broker registered %d payments, want 1", n)
+			}
+			if page, _ := store.Payments(ctx, getpaid.PaymentFilter{}); len(page.Payments) != 1 {
+				t.Errorf("%d payments stored, want 1", len(page.Payments))
+			}
+		})
+	}
+}
+
+// Requests with one key at once (a client retrying before its first try
+// answered, two instances behind a load balancer): every one gets the same
+// payment, one payment is stored, and none is refused for the order's live
+// payment, the one-live policy on or off.
+func TestConcurrentCreatesWithOneKey(t *testing.T) {
+	t.Parallel()
+	for _, oneLive := range []bool{false, true} {
+		t.Run(map[bool]string{false: "any payments per order", true: "one live payment per order"}[oneLive], func(t *testing.T) {
+			t.Parallel()
+			store := memory.New()
+			e := newEngineWith(t, &fakeBroker{}, store, oneLive)
+			const n = 20
+			var (
+				wg  sync.WaitGroup
+				mu  sync.Mutex
+				got = map[string]int{}
+			)
+			for range n {
+				wg.Go(func() {
+					p, err := e.Pay(context.Background(), keyedRequest("o-c", "k-c"))
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						t.Errorf("Pay: %v", err)
+						return
+					}
+					got[p.ID]++
+				})
+			}
+			wg.Wait()
+			if len(got) != 1 {
+				t.Errorf("payments returned %v, want one payment for all %d requests", got, n)
+			}
+			if ps := orderPayments(t, store, "o-c"); len(ps) != 1 {
+				t.Errorf("%d payments stored for the order, want 1", len(ps))
+			}
+		})
+	}
+}
