@@ -140,7 +140,7 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 		if r := dsnReason(err); r != "" {
 			why = ": " + r
 		}
-		return nil, fmt.Errorf("%w: the DSN does not parse%s (want postgres://user:password@host:port/database)", getpaid.ErrInvalidRequest, why)
+		return nil, &configError{"the DSN does not parse" + why + " (want postgres://user:password@host:port/database)"}
 	}
 	switch {
 	case opts.MaxConns > 0:
