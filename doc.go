@@ -37,6 +37,13 @@
 // networked database, one look in SQLite's cache). CallbackReport is what the
 // HTTP layer tells observers (metrics, the console) about each callback.
 //
+// Service is the payment service as front ends see it (the engine implements
+// it). A Service may also implement OperationChecker (have an operation
+// checked with its broker now); the JSON API and the operator console offer
+// that check only when it does. Capabilities are added to Service this way,
+// never as new methods, so a Service written outside this module (a fake, a
+// wrapper) keeps compiling.
+//
 // Money is an int64 count of minor units with an ISO 4217 code; exponents
 // come from a pinned table and decimal parsing is exact. Statuses change only
 // through Apply, inside Store.UpdatePayment, checked against one transition

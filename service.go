@@ -46,9 +46,6 @@ type Service interface {
 	// ResolveOperation records an operator's decision on an operation that
 	// is not final, and applies it to the payment.
 	ResolveOperation(ctx context.Context, req ResolveRequest) (*ActionResult, error)
-	// CheckOperation makes an operation not yet settled due for its next
-	// check with its broker now; see engine.Engine.CheckOperation.
-	CheckOperation(ctx context.Context, id string) (*Operation, error)
 
 	// Event loads one outbox event; Events lists them; Deliveries lists
 	// their deliveries to consumers; Attempts lists a delivery's attempts.
@@ -63,6 +60,20 @@ type Service interface {
 	// no longer go to (see DiscardRequest), by names who; a consumer events
 	// still go to is refused. It reports how many it discarded.
 	Discard(ctx context.Context, consumer, by string) (int, error)
+}
+
+// OperationChecker is an optional Service capability, discovered by a type
+// assertion as database/sql discovers a driver's: CheckOperation makes an
+// operation not yet settled due for its next check with its broker now
+// (see engine.Engine.CheckOperation, which implements it). It is not part of
+// Service so that a Service implemented outside this module (a fake in a
+// test, a wrapper) keeps compiling; front ends offer the check only when
+// their Service has it: the JSON API answers 501 to
+// POST /api/v1/operations/{id}/check, and the operator console shows no
+// "Check with the broker now" button. A wrapper around a Service should
+// implement it only when what it wraps does.
+type OperationChecker interface {
+	CheckOperation(ctx context.Context, id string) (*Operation, error)
 }
 
 // PayRequest asks for a new payment of an order through a backend.

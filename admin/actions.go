@@ -41,6 +41,11 @@ var actionInfo = map[string]struct {
 	actCheck:         {"Check with the broker now", "have the broker asked now about an operation of", "Operation due for a check with its broker now: the reconciler asks within seconds", false},
 }
 
+// errCannotCheck refuses a check of an operation when the console's
+// Service is no getpaid.OperationChecker (the payment's page then offers
+// none).
+var errCannotCheck = errors.New("admin: the service cannot check operations with their brokers")
+
 // actionView is a button on the payment page.
 type actionView struct {
 	Name, Label string
@@ -134,6 +139,9 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 	info, ok := actionInfo[action]
 	if !ok {
 		return nil, &getpaid.FieldError{Field: "action", Reason: "unknown action", Err: getpaid.ErrInvalidRequest}
+	}
+	if action == actCheck && c.checker == nil {
+		return nil, errCannotCheck
 	}
 	d := &confirmPage{basePage: c.pageBase(s, info.Label, "payments"), P: p, Action: action, Label: info.Label, Verb: info.Verb, HasAmount: info.Amount}
 	if info.Amount {
@@ -279,8 +287,11 @@ func (c *Console) act(ctx context.Context, s *session, d *confirmPage) (string, 
 	case actResolve:
 		res, err = c.svc.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: d.Op.ID, As: getpaid.OperationState(d.As), Note: d.Note, By: "console:" + s.user})
 	case actCheck:
+		if c.checker == nil { // actionForm refused it already
+			return "", errCannotCheck
+		}
 		var op *getpaid.Operation
-		if op, err = c.svc.CheckOperation(ctx, d.Op.ID); err == nil {
+		if op, err = c.checker.CheckOperation(ctx, d.Op.ID); err == nil {
 			return op.ID, nil
 		}
 	}

@@ -78,6 +78,7 @@ var ErrNoUsers = errors.New("admin: no console users configured")
 type Console struct {
 	svc          getpaid.Service
 	totals       Totaler
+	checker      getpaid.OperationChecker // svc, when it can check operations; else nil
 	users        map[string][]byte
 	dummyHash    []byte
 	prefix       string
@@ -113,6 +114,7 @@ func New(cfg Config) (*Console, error) {
 	if t, ok := cfg.Service.(Totaler); ok {
 		c.totals = t
 	}
+	c.checker, _ = cfg.Service.(getpaid.OperationChecker)
 	cost := bcrypt.MinCost
 	for _, u := range cfg.Users {
 		if u.Name == "" {
@@ -265,6 +267,9 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 		status, msg = http.StatusBadRequest, reason(err)
 	case errors.Is(err, getpaid.ErrUnavailable):
 		status, msg = http.StatusServiceUnavailable, "The database cannot be reached right now; try again in a moment."
+	case errors.Is(err, errCannotCheck):
+		status, msg = http.StatusNotImplemented, "This console cannot check operations with their brokers: its service has no CheckOperation. "+
+			"The reconciler still checks them on its own schedule; or resolve the operation on its payment's page after looking at the broker's panel."
 	default:
 		c.log.ErrorContext(r.Context(), "admin: page failed", "path", r.URL.Path, "err", err)
 	}

@@ -11,8 +11,10 @@
 // configured backends with their panel settings and recent callback
 // outcomes.
 //
-// It depends only on getpaid.Service (and, when the service has it, a
-// PaymentTotals method for the totals). Every action goes through the
+// It depends only on getpaid.Service (and, when the service has them, a
+// PaymentTotals method for the totals, and getpaid.OperationChecker for the
+// "Check with the broker now" button, which is not shown without it: the
+// reconciler still checks operations on its schedule). Every action goes through the
 // service exactly as the JSON API's do, with an idempotency key per
 // confirmation form; a refused action shows the engine's reason.
 //

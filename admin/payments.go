@@ -149,6 +149,9 @@ type paymentPage struct {
 	Actions    []actionView
 	Refundable string
 	Done       string
+	// CanCheck is whether the service can check an operation with its
+	// broker now (getpaid.OperationChecker): the button is shown then.
+	CanCheck bool
 }
 
 type eventView struct {
@@ -188,7 +191,10 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session
 	}
 	data.Actions = actionsFor(p, data.Backend)
 	data.Refundable = p.Money(p.Captured - p.Refunded - p.RefundAsked).Decimal()
-	data.Done = doneMessage(r.URL.Query(), data.Operations, data.History)
+	data.CanCheck = c.checker != nil
+	if q := r.URL.Query(); data.CanCheck || q.Get("done") != actCheck { // no notice of a check it cannot make
+		data.Done = doneMessage(q, data.Operations, data.History)
+	}
 	c.render(w, r, http.StatusOK, "payment", data)
 }
 

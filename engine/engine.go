@@ -99,7 +99,10 @@ type Engine struct {
 	unrecorded *edge.Gate
 }
 
-var _ getpaid.Service = (*Engine)(nil)
+var (
+	_ getpaid.Service          = (*Engine)(nil)
+	_ getpaid.OperationChecker = (*Engine)(nil)
+)
 
 // New validates cfg, gives every backend its environment (see
 // getpaid.Provisioner) and returns an Engine. Call Close when done: it

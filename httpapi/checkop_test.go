@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
@@ -40,5 +42,42 @@ func TestCheckOperationInBrokerCall(t *testing.T) {
 	if strings.Contains(a.Error.Message, "already") || !strings.Contains(a.Error.Message, "broker call is still running") ||
 		!strings.Contains(a.Error.Message, "taken for lost") {
 		t.Fatalf("message %q: want it to say the broker call is still running, or is taken for lost if its process stopped", a.Error.Message)
+	}
+}
+
+// onlyService is a Service with nothing beyond the interface: a fake or a
+// wrapper written outside the module, without the optional capabilities.
+type onlyService struct{ getpaid.Service }
+
+// A check asked of a server whose Service cannot check operations (no
+// getpaid.OperationChecker) is refused, 501 saying so, and changes nothing.
+func TestCheckOperationWithoutChecker(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{wrapService: func(s getpaid.Service) getpaid.Service { return onlyService{s} }})
+	p := e.paidThroughPaywall("o-check-unsupported", "100.00")
+	next := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
+	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
+		State: getpaid.OpUnknown, Amount: getpaid.MustParseMoney("10.00", "PLN"), NextCheckAt: next}
+	if _, err := e.store.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{
+		Apply:     func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{New: op},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.do("POST", "/api/v1/operations/"+op.ID+"/check", nil, auth)
+	var a struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(body, &a); err != nil || resp.StatusCode != http.StatusNotImplemented || a.Error.Code != "not_implemented" ||
+		!strings.Contains(a.Error.Message, "cannot check operations with their brokers") {
+		t.Fatalf("check without a checker: %d %s; want 501 not_implemented saying the server cannot check operations", resp.StatusCode, body)
+	}
+	got, err := e.store.Operation(context.Background(), op.ID)
+	if err != nil || !got.NextCheckAt.Equal(next) {
+		t.Fatalf("operation after the refused check: %+v, %v; want its next check unchanged (%s)", got, err, next)
+	}
+	// The rest of the API is there.
+	if resp, body := e.do("GET", "/api/v1/operations/"+op.ID, nil, auth); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the operation: %d %s", resp.StatusCode, body)
 	}
 }

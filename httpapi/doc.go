@@ -16,7 +16,8 @@
 //	                                        accept_advance, reject_advance (Bearer key)
 //	GET  /api/v1/payments/{id}/operations   a payment's money operations (Bearer key)
 //	GET  /api/v1/operations[/{id}]          money operations; POST .../{id}/resolve settles one in doubt,
-//	                                        POST .../{id}/check has it checked with its broker now (Bearer key)
+//	                                        POST .../{id}/check has it checked with its broker now (Bearer key;
+//	                                        501 not_implemented when the Service is no getpaid.OperationChecker)
 //	GET  /api/v1/events[/{id}]              events with their deliveries; POST .../{id}/replay,
 //	                                        /api/v1/events/replay_dead, /api/v1/events/retry_waiting, /api/v1/events/discard (Bearer key)
 //	POST /callback/{backend}                broker notifications

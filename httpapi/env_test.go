@@ -75,6 +75,9 @@ type envOpts struct {
 	requireHTTPS bool
 	limits       httpapi.Limits
 	log          *slog.Logger
+	// wrapService, when set, wraps the engine the handler is given (a
+	// Service without the engine's optional capabilities).
+	wrapService func(getpaid.Service) getpaid.Service
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -123,7 +126,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := httpapi.New(httpapi.Config{Service: e.eng, APIKeys: []string{apiKey}, TrustedProxies: proxies,
+	var svc getpaid.Service = e.eng
+	if o.wrapService != nil {
+		svc = o.wrapService(svc)
+	}
+	handler, err := httpapi.New(httpapi.Config{Service: svc, APIKeys: []string{apiKey}, TrustedProxies: proxies,
 		ProxyHeader: o.proxyHeader, RequireHTTPS: o.requireHTTPS, Limits: o.limits, Logger: o.log,
 		Orders: getpaid.OrderSourceFunc(func(ctx context.Context, id string) (*getpaid.Order, error) {
 			e.mu.Lock()

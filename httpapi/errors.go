@@ -20,6 +20,9 @@ var (
 	errRateLimited      = errors.New("too many failed attempts from this address; try again later")
 	errUnsupportedMedia = errors.New("the body must be JSON, sent with Content-Type: application/json")
 	errHTTPSRequired    = errors.New("API calls must use https")
+	// errCannotCheck answers a check of an operation when the Service
+	// given to the Handler is no getpaid.OperationChecker.
+	errCannotCheck = errors.New("this server cannot check operations with their brokers (its service has no CheckOperation); the reconciler still checks them on its schedule")
 )
 
 // retryError is an error a client may retry after a while (Retry-After).
@@ -45,6 +48,7 @@ var sentinels = []struct {
 	{errRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 	{errHTTPSRequired, http.StatusForbidden, "https_required"},
+	{errCannotCheck, http.StatusNotImplemented, "not_implemented"},
 	{getpaid.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{getpaid.ErrOperationInProgress, http.StatusConflict, "operation_in_progress"},
 	{getpaid.ErrOperationInDoubt, http.StatusConflict, "operation_in_doubt"},

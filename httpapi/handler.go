@@ -17,7 +17,9 @@ import (
 
 // Config configures a Handler. Service is required.
 type Config struct {
-	// Service is the payment service (an *engine.Engine).
+	// Service is the payment service (an *engine.Engine). Without
+	// getpaid.OperationChecker, POST /api/v1/operations/{id}/check answers
+	// 501.
 	Service getpaid.Service
 	// APIKeys are the Bearer keys accepted by the JSON API (every /api/v1
 	// route but the backends list), each at least 16 characters: New
@@ -54,6 +56,7 @@ type Config struct {
 // http.StripPrefix.
 type Handler struct {
 	svc       getpaid.Service
+	checker   getpaid.OperationChecker // svc, when it has the capability; else nil
 	keys      [][]byte
 	proxies   []netip.Prefix
 	forwarded bool // ProxyHeader is "Forwarded"
@@ -81,6 +84,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("httpapi: Config.Service is required")
 	}
 	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, https: cfg.RequireHTTPS, log: cfg.Logger, onCallback: cfg.OnCallback}
+	h.checker, _ = cfg.Service.(getpaid.OperationChecker)
 	for _, k := range cfg.APIKeys {
 		if len(k) < 16 {
 			return nil, fmt.Errorf("httpapi: API keys must be at least 16 characters")

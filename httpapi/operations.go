@@ -290,14 +290,19 @@ func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 
 // checkOperation answers POST /api/v1/operations/{id}/check: the operation,
 // due for a check with its broker now (202: the reconciler asks within
-// seconds; GET it to see what it found).
+// seconds; GET it to see what it found); 501 when the Service is no
+// getpaid.OperationChecker.
 func (h *Handler) checkOperation(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 {
 		dropBody(w, r)
 		h.writeError(w, r, badBody("this route reads no body"), "")
 		return
 	}
-	op, err := h.svc.CheckOperation(r.Context(), r.PathValue("id"))
+	if h.checker == nil {
+		h.writeError(w, r, errCannotCheck, "")
+		return
+	}
+	op, err := h.checker.CheckOperation(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

@@ -74,5 +74,8 @@
 // PostgreSQL advisory lock of the database and schema, so processes starting
 // at once take turns. A database migrated by a newer getpaid is refused with
 // getpaid.ErrSchemaNewer; with NoMigrate, one that is behind with
-// getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema.
+// getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema,
+// which must exist: Open and Migrate make tables, not schemas, and refuse a
+// search_path naming none that exists with an error saying to create it or
+// fix the DSN (getpaid.ErrInvalidRequest to errors.Is).
 package postgres

@@ -11,7 +11,9 @@ import (
 
 // A DSN that does not parse says which part is wrong (an operator cannot
 // fix "does not parse" alone), and never shows the password, whatever pgx
-// quotes. Needs no server: parsing fails first.
+// quotes; it is a configuration error, not the JSON API's "invalid
+// request" (still getpaid.ErrInvalidRequest to errors.Is). Needs no server:
+// parsing fails first.
 func TestBadDSNSaysWhatIsWrong(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ dsn, want string }{
@@ -28,6 +30,9 @@ func TestBadDSNSaysWhatIsWrong(t *testing.T) {
 		}
 		if msg := err.Error(); strings.Contains(msg, "s3cret") || !strings.Contains(msg, tc.want) {
 			t.Errorf("%s: %q: want it to say %q and not the password", tc.dsn, msg, tc.want)
+		}
+		if msg := err.Error(); strings.Contains(msg, "invalid request") || !strings.HasPrefix(msg, "postgres: open: the DSN does not parse") {
+			t.Errorf("%s: %q: want \"postgres: open: the DSN does not parse …\", without the API's \"invalid request\"", tc.dsn, msg)
 		}
 	}
 }

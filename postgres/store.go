@@ -140,7 +140,7 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 		if r := dsnReason(err); r != "" {
 			why = ": " + r
 		}
-		return nil, fmt.Errorf("%w: the DSN does not parse%s (want postgres://user:password@host:port/database)", getpaid.ErrInvalidRequest, why)
+		return nil, &configError{"the DSN does not parse" + why + " (want postgres://user:password@host:port/database)"}
 	}
 	switch {
 	case opts.MaxConns > 0:
@@ -182,16 +182,38 @@ func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64)
 // this database and schema (processes migrating other schemas do not wait),
 // polled every second for up to five minutes.
 func migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error) {
-	var dbName, schemaName sql.NullString
-	if err := db.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&dbName, &schemaName); err != nil {
+	var dbName, schemaName, searchPath sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT current_database(), current_schema(), current_setting('search_path')").Scan(&dbName, &schemaName, &searchPath); err != nil {
 		return nil, unavailable(err)
 	}
 	if !schemaName.Valid {
-		return nil, fmt.Errorf("%w: no schema of the search_path exists in database %s (create it first)", getpaid.ErrInvalidRequest, dbName.String)
+		return nil, noSchema(dbName.String, searchPath.String)
 	}
 	h := fnv.New64a()
 	h.Write([]byte("getpaid migrations\x00" + dbName.String + "\x00" + schemaName.String))
 	return lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
+}
+
+// configError is a mistake in the store's configuration (the DSN, the
+// database it names), said in words for the operator who starts the
+// server: getpaid.ErrInvalidRequest to errors.Is, without that sentinel's
+// "invalid request" (the JSON API's words) in the message.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+func (e *configError) Unwrap() error { return getpaid.ErrInvalidRequest }
+
+// noSchema is the error of a search_path (as PostgreSQL shows it) naming
+// no schema that exists in database db: what to create, or to fix.
+func noSchema(db, searchPath string) error {
+	create := "create one of them (CREATE SCHEMA <name>)"
+	if names := strings.Split(searchPath, ","); len(names) == 1 {
+		if name := strings.TrimSpace(names[0]); name != "" && name != `"$user"` {
+			create = "create it (CREATE SCHEMA " + name + ")"
+		}
+	}
+	return &configError{fmt.Sprintf("no schema of the search_path (%s) exists in database %s: %s or fix search_path in the DSN",
+		searchPath, db, create)}
 }
 
 // begin queues the start of a transaction of more than one round trip on
