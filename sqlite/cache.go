@@ -3,6 +3,7 @@ package sqlite
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -16,8 +17,12 @@ import (
 // did not move), so a stale row is never put back.
 //
 // It is only right while this Store is the one process writing the file:
-// solo watches for another getpaid opening it, and the cache is off for good
-// from the moment one did (or was there already). A tool writing the file
+// solo watches for another getpaid opening it, and the cache is off from the
+// moment one did (or was there already). While off, it looks every recheck
+// (5 s) whether every other Store has closed the file again (a getpaid
+// tool run beside the server: events list, operations resolve); then it
+// comes back empty, with the generation moved, so nothing read or cached
+// before can answer for what the others wrote. A tool writing the file
 // behind getpaid's back (the sqlite3 shell) is not seen by solo; the writer
 // sees its commit at the start of its next batch (SQLite's data_version) and
 // drops every entry (forget), so its next change of a payment starts from
@@ -27,12 +32,16 @@ import (
 type cache struct {
 	solo *solo
 
-	mu    sync.Mutex
-	off   bool   // another process shares the file: never used again
-	max   int    // entries kept
-	gen   uint64 // bumped by every commit
-	m     map[string]*entry
-	order []string // insertion order, for eviction
+	mu  sync.Mutex
+	off bool // another Store shares the file: not used until again
+	// recheck is how often, while off, solo is asked whether this Store
+	// is alone again; next is when it is asked next.
+	recheck time.Duration
+	next    time.Time
+	max     int    // entries kept
+	gen     uint64 // bumped by every commit
+	m       map[string]*entry
+	order   []string // insertion order, for eviction
 }
 
 type entry struct {
@@ -48,19 +57,37 @@ func newCache(max int, s *solo) *cache {
 	if max <= 0 || s == nil {
 		return nil
 	}
-	return &cache{solo: s, max: max, m: make(map[string]*entry, max)}
+	return &cache{solo: s, max: max, m: make(map[string]*entry, max), recheck: 5 * time.Second}
 }
 
-// usable reports whether the cache may answer: this process is still the
-// only one to have opened the file since it did. Once not, never again.
+// usable reports whether the cache may answer: this process is the only
+// one to have the file open, and nobody else opened it since the cache
+// was last (re)started. c.mu is held.
 func (c *cache) usable() bool {
 	if c.off {
-		return false
+		return c.back()
 	}
 	if !c.solo.alone() {
 		c.off, c.m, c.order = true, nil, nil
+		c.next = time.Now().Add(c.recheck)
 		return false
 	}
+	return true
+}
+
+// back turns an off cache on again, empty, when its Store is alone on the
+// file once more; it asks at most once per recheck. c.mu is held.
+func (c *cache) back() bool {
+	if now := time.Now(); now.Before(c.next) {
+		return false
+	} else {
+		c.next = now.Add(c.recheck)
+	}
+	if !c.solo.again() {
+		return false
+	}
+	c.gen++ // a read that began while others wrote fills nothing
+	c.off, c.m, c.order = false, make(map[string]*entry, c.max), nil
 	return true
 }
 

@@ -2,12 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/sqlite"
@@ -92,7 +94,50 @@ func TestReadCacheOnlyWhenAlone(t *testing.T) {
 		}
 		_ = b.Close()
 		if sqlite.Cached(a) {
-			t.Fatal("the cache came back after the other store closed (it may have missed its writes)")
+			t.Fatal("the cache came back at once after the other store closed, before its recheck")
+		}
+	})
+	t.Run("back once the other closed", func(t *testing.T) {
+		// A tool (getpaid events list, operations resolve) run beside a
+		// server opens the file as a second Store: the server's cache
+		// goes off while the tool has the file open, and comes back
+		// (empty, so nothing the tool wrote is answered stale) once it
+		// has closed it.
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "g.db")
+		a := open(t, path, sqlite.Options{})
+		sqlite.SetRecheck(a, time.Millisecond)
+		p := created(t, a)
+		if _, err := a.Payment(ctx, p.ID); err != nil || !sqlite.Cached(a) {
+			t.Fatalf("alone, not cached: %v", err)
+		}
+		b := open(t, path, sqlite.Options{NoCache: true})
+		time.Sleep(5 * time.Millisecond)
+		if sqlite.Cached(a) {
+			t.Fatal("the cache came back while the other store has the file open")
+		}
+		payThrough(t, b, p, "e1")
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		if !sqlite.Cached(a) {
+			t.Fatal("the cache stays off after the other store closed")
+		}
+		got, err := a.Payment(ctx, p.ID)
+		if err != nil || got.Status != getpaid.StatusPaid {
+			t.Fatalf("A reads %v, %v after B paid it and closed; want paid", got, err)
+		}
+		// A's next change starts from what B wrote, and is cached.
+		if _, err := a.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "test", Apply: func(q *getpaid.Payment) (bool, error) {
+			q.Description = "after"
+			return true, nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = a.Payment(ctx, p.ID)
+		if err != nil || got.Status != getpaid.StatusPaid || got.Description != "after" || got.Version != 3 || !sqlite.Cached(a) {
+			t.Fatalf("after A's change: %+v, %v, cached %v; want paid, version 3", got, err, sqlite.Cached(a))
 		}
 	})
 	t.Run("another was open before", func(t *testing.T) {
@@ -124,6 +169,56 @@ func TestReadCacheOnlyWhenAlone(t *testing.T) {
 		p := created(t, a)
 		if _, err := a.Payment(ctx, p.ID); err != nil || !sqlite.Cached(a) {
 			t.Fatalf("cache off (%v) for a store alone on the file since it opened", err)
+		}
+	})
+	t.Run("tools come and go while it reads", func(t *testing.T) {
+		// Tools open, write and close the file again and again while
+		// the server reads without pause: once a tool has closed, the
+		// server reads what it wrote, whether the cache came back
+		// between the two or not.
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "g.db")
+		a := open(t, path, sqlite.Options{})
+		sqlite.SetRecheck(a, 0)
+		p := created(t, a)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := a.Payment(ctx, p.ID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+		for i := range 20 {
+			b := open(t, path, sqlite.Options{NoCache: i%2 == 0})
+			want := fmt.Sprint("tool ", i)
+			if _, err := b.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "tool", Apply: func(q *getpaid.Payment) (bool, error) {
+				q.Description = want
+				return true, nil
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				if got, err := a.Payment(ctx, p.ID); err != nil || got.Description != want {
+					t.Fatalf("round %d: the server reads %q (%v) after the tool wrote %q and closed", i, got.Description, err, want)
+				}
+			}
+		}
+		close(stop)
+		<-done
+		if !sqlite.Cached(a) {
+			t.Error("the cache is off with every tool gone")
 		}
 	})
 	t.Run("an older getpaid watches the marker's size", func(t *testing.T) {

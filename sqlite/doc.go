@@ -46,9 +46,11 @@
 // it only when no commit raced them. The writer reads a payment it changes
 // from there too, unless a write of the same batch touched it. The cache
 // answers only while this Store is the one getpaid using the file: a second
-// Store opening it (another process, or this one) turns it off for good, as
-// does Options.NoCache. Several processes may share one file, each then
-// reading from the database.
+// Store opening it (another process, or this one, a getpaid tool run beside
+// the server) turns it off until every other Store has closed the file
+// again (looked at every 5 s; it then starts empty). Options.NoCache turns
+// it off for good. Several processes may share one file, each then reading
+// from the database.
 //
 // The schema is embedded (migrations/*.sql) and applied by Open; Migrate
 // applies it alone, for a "getpaid migrate" command.

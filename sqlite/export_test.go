@@ -38,6 +38,15 @@ func Cached(s *Store) bool {
 	return c.usable()
 }
 
+// SetRecheck sets how often s's read cache, off because another Store
+// opened the file, looks again whether it is alone.
+func SetRecheck(s *Store, d time.Duration) {
+	c := s.w.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recheck = d
+}
+
 // SlowFlush makes every flush of s's WAL take d longer. Call it before the
 // first write: the writer's hand-over orders it before the syncer's reads.
 func SlowFlush(s *Store, d time.Duration) {

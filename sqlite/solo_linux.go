@@ -34,14 +34,16 @@ const (
 // the marker was a system call. A shared mapping of a file on a local file
 // system is coherent between processes, as SQLite's own WAL index is.
 type solo struct {
-	f    *os.File
-	m    []byte         // the marker, mapped
-	n    *atomic.Uint64 // the counter in m
-	mine uint64         // the counter after our own addition
+	f *os.File
+	m []byte         // the marker, mapped
+	n *atomic.Uint64 // the counter in m
+	// mine is the counter after our own addition, or as it was when
+	// again found this Store alone once more.
+	mine atomic.Uint64
 	// ok: nobody else held a lock when we tested, and this Store is
 	// not closed (Close may race a cached read).
 	ok     atomic.Bool
-	closed bool
+	closed atomic.Bool
 }
 
 // newSolo registers this Store as a user of the database at dbPath.
@@ -75,7 +77,7 @@ func newSoloWith(dbPath string, fallocate func(fd int, mode uint32, off, size in
 	}
 	runtime.AddCleanup(s, func(m []byte) { _ = syscall.Munmap(m) }, s.m)
 	s.n = (*atomic.Uint64)(unsafe.Pointer(&s.m[0])) // page-aligned
-	s.mine = s.n.Add(1)
+	s.mine.Store(s.n.Add(1))
 	// Versions before the counter watched the marker's size: grow it too,
 	// so that one still running (before an upgrade) stops trusting its
 	// cache.
@@ -119,7 +121,34 @@ func (s *solo) alone() bool {
 	if !s.ok.Load() {
 		return false
 	}
-	if s.n.Load() != s.mine {
+	if s.n.Load() != s.mine.Load() {
+		s.ok.Store(false)
+		return false
+	}
+	return true
+}
+
+// again tests, for a Store that was not alone, whether it is alone now:
+// every other Store that had the file open since this one did has closed
+// it (or died, which drops its lock). If so, alone answers true again, from
+// the counter as read here; the caller must have forgotten whatever it
+// trusted while others wrote (they may have changed anything). The test is
+// the one newSolo makes, in the other order: read the counter, then test
+// for another's lock. A Store opening meanwhile either holds its lock
+// before the test (seen) or adds to the counter after the read (alone sees
+// it move), as it locks before it adds.
+func (s *solo) again() bool {
+	if s.closed.Load() {
+		return false
+	}
+	n := s.n.Load()
+	test := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 1}
+	if err := syscall.FcntlFlock(s.f.Fd(), fOFDGetLk, &test); err != nil || test.Type != syscall.F_UNLCK {
+		return false
+	}
+	s.mine.Store(n)
+	s.ok.Store(true)
+	if s.closed.Load() { // Close ran meanwhile: it stays off
 		s.ok.Store(false)
 		return false
 	}
@@ -129,10 +158,9 @@ func (s *solo) alone() bool {
 // close releases the lock; closing twice is not an error (Store.Close may
 // be called again).
 func (s *solo) close() error {
-	if s.closed {
+	if s.closed.Swap(true) {
 		return nil
 	}
-	s.closed = true
 	s.ok.Store(false) // a closed Store answers nothing from its cache
 	// The mapping holds the open file, and with it the lock, until it is
 	// unmapped: unlock first. The mapping itself goes when s is garbage

@@ -41,8 +41,8 @@ func TestSoloWithoutFallocate(t *testing.T) {
 			if a.alone() || b.alone() {
 				t.Errorf("two Stores on one file: alone %v and %v, want false and false", a.alone(), b.alone())
 			}
-			if b.mine != a.mine+1 || b.n.Load() != b.mine {
-				t.Errorf("counter: %d after the first open, %d after the second, %d now; want one more per open", a.mine, b.mine, b.n.Load())
+			if b.mine.Load() != a.mine.Load()+1 || b.n.Load() != b.mine.Load() {
+				t.Errorf("counter: %d after the first open, %d after the second, %d now; want one more per open", a.mine.Load(), b.mine.Load(), b.n.Load())
 			}
 		})
 	}

@@ -9,4 +9,5 @@ type solo struct{}
 func newSolo(string) (*solo, error) { return nil, nil }
 
 func (*solo) alone() bool  { return false }
+func (*solo) again() bool  { return false }
 func (*solo) close() error { return nil }
