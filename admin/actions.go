@@ -117,17 +117,34 @@ type confirmPage struct {
 // resolve) that is already settled: it offers nothing to confirm then.
 func (d *confirmPage) Settled() bool { return d.Op != nil && d.Op.State.Final() }
 
+// Running reports whether the page asks to check an operation whose broker
+// call is still running, which the engine refuses: nothing to confirm
+// either. (Resolving one stays offered: its process may have died.)
+func (d *confirmPage) Running() bool {
+	return d.Action == actCheck && d.Op != nil && d.Op.State == getpaid.OpSubmitting
+}
+
+// Refused reports whether the page offers nothing to confirm: the
+// operation is settled, or its broker call still running.
+func (d *confirmPage) Refused() bool { return d.Settled() || d.Running() }
+
 // settledReason is what an operator is told who asks to check or resolve
 // an operation that is already settled.
 func settledReason(op *getpaid.Operation) string {
 	return fmt.Sprintf("The %s is already %s: nothing left to check or resolve.", op.Kind, op.State)
 }
 
+// runningReason is what an operator is told who asks to check an
+// operation whose broker call is still running.
+func runningReason(op *getpaid.Operation) string {
+	return fmt.Sprintf("The %s's broker call is still running: it is checked once that ends (or once it is taken for lost).", op.Kind)
+}
+
 // formStatus is the HTTP status of a confirmation page the console refused
-// itself: a conflict for an operation settled meanwhile, else the form's
-// error.
+// itself: a conflict for an operation settled meanwhile, or in its broker
+// call, else the form's error.
 func formStatus(d *confirmPage) int {
-	if d.Settled() {
+	if d.Refused() {
 		return http.StatusConflict
 	}
 	return http.StatusUnprocessableEntity
@@ -168,10 +185,13 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 			d.Error = "Say whether the operation succeeded or failed at the broker."
 		}
 	}
-	if d.Settled() {
+	switch {
+	case d.Settled():
 		// Settled since the payment's page was shown: there is nothing
 		// to confirm (nor to choose).
 		d.Error = settledReason(d.Op)
+	case d.Running():
+		d.Error = runningReason(d.Op)
 	}
 	return d, nil
 }
@@ -221,7 +241,7 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	p := d.P
 	d.Key = r.PostFormValue("key")
-	if d.Key == "" && !d.Settled() {
+	if d.Key == "" && !d.Refused() {
 		d.Error = "The form has no idempotency key; start again from the payment's page."
 	}
 	kv := []any{"payment", p.ID, "order", p.OrderID, "amount", d.AmountFmt, "key", d.Key}
@@ -229,7 +249,7 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 		kv = append(kv, "operation", d.Op.ID, "as", d.As, "note", d.Note)
 	}
 	if d.Error != "" {
-		if d.Settled() { // asked of the operation, as the engine's refusal would be
+		if d.Refused() { // asked of the operation, as the engine's refusal would be
 			c.audit(r, s.user, d.Action, "refused", append(kv, "err", d.Error)...)
 		}
 		d.Key = newActionKey()

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 // heldRefunds is the dummy broker whose first refund waits at the broker
@@ -204,5 +206,41 @@ func TestConfirmSettledOperation(t *testing.T) {
 				t.Errorf("operation after the refused tries: %+v, %v; want %s by bob", got, err, tc.settled)
 			}
 		})
+	}
+}
+
+// An operation whose broker call is still running (submitting) cannot be
+// checked (the engine refuses it): the confirmation page says why, 409,
+// with no form, and a confirmation posted anyway gets the same answer.
+// Resolving it stays offered (for a call whose process died).
+func TestConfirmCheckOfARunningCall(t *testing.T) {
+	t.Parallel()
+	store := memory.New()
+	e := newEnv(t, store, false)
+	p := e.pay("o-running", "10.00", "paid", getpaid.StatusPaid)
+	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
+		State: getpaid.OpSubmitting, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	if _, err := store.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{
+		Apply:     func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{New: op},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	csrf := b.csrf()
+	want := "The refund's broker call is still running: it is checked once that ends (or once it is taken for lost)."
+	for _, path := range []string{"/confirm", "/do"} {
+		form := url.Values{"csrf": {csrf}, "action": {"check_operation"}, "operation": {op.ID}, "key": {"console-stale"}}
+		resp := b.do("POST", "/admin/payments/"+p.ID+path, form)
+		refusal := refusalText.FindStringSubmatch(b.last)
+		if resp.StatusCode != http.StatusConflict || refusal == nil || html.UnescapeString(refusal[1]) != want || keyField.MatchString(b.last) {
+			t.Fatalf("%s: %d, refusal %q, form shown %v; want 409 %q and no form\n%s", path, resp.StatusCode, refusal, keyField.MatchString(b.last), want, b.last)
+		}
+	}
+	form := url.Values{"csrf": {csrf}, "action": {"resolve"}, "operation": {op.ID}, "as": {"failed"}, "note": {"the process died"}}
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/confirm", form); resp.StatusCode != 200 || !keyField.MatchString(b.last) {
+		t.Fatalf("resolve of a submitting operation: %d, want its confirmation form\n%s", resp.StatusCode, b.last)
 	}
 }

@@ -297,7 +297,7 @@ func reason(err error) string {
 		// A check or a decision about an operation that moved on since
 		// the page was shown: its last error is not why.
 		if oe.Op.State == getpaid.OpSubmitting {
-			return fmt.Sprintf("The %s's broker call is still running: it is checked once that ends (or once it is taken for lost).", oe.Op.Kind)
+			return runningReason(oe.Op)
 		}
 		return settledReason(oe.Op)
 	case errors.As(err, &oe):
