@@ -18,22 +18,6 @@ func keyedRequest(order, key string) getpaid.PayRequest {
 		Buyer: getpaid.Buyer{Email: "buyer@example.com"}, ClientIP: "203.0.113.7", IdempotencyKey: key}
 }
 
-// newEngineWith is newEngine with the one-live-payment-per-order policy
-// on or off.
-func newEngineWith(t *testing.T, b getpaid.Broker, store getpaid.Store, oneLive bool) *engine.Engine {
-	t.Helper()
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{Store: store, Registry: reg, BaseURL: "https://shop.example/pay", OneLivePaymentPerOrder: oneLive})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	return e
-}
-
 // orderPayments are the payments stored for order.
 func orderPayments(t *testing.T, s getpaid.Store, order string) []*getpaid.Payment {
 	t.Helper()
@@ -163,7 +147,7 @@ func TestConcurrentCreatesWithOneKey(t *testing.T) {
 		t.Run(map[bool]string{false: "any payments per order", true: "one live payment per order"}[oneLive], func(t *testing.T) {
 			t.Parallel()
 			store := memory.New()
-			e := newEngineWith(t, &fakeBroker{}, store, oneLive)
+			e := newEngineConfig(t, &fakeBroker{}, engine.Config{Store: store, OneLivePaymentPerOrder: oneLive})
 			const n = 20
 			var (
 				wg  sync.WaitGroup

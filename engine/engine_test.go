@@ -71,11 +71,18 @@ func (s *failingStore) UpdatePayment(ctx context.Context, id string, m getpaid.M
 
 func newEngine(t *testing.T, b getpaid.Broker, store getpaid.Store, ls ...engine.Listener) *engine.Engine {
 	t.Helper()
+	return newEngineConfig(t, b, engine.Config{Store: store, Listeners: ls})
+}
+
+// newEngineConfig is an engine of cfg with b as its one backend, "fake".
+func newEngineConfig(t *testing.T, b getpaid.Broker, cfg engine.Config) *engine.Engine {
+	t.Helper()
 	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "fake", Broker: b})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := engine.New(engine.Config{Store: store, Registry: reg, BaseURL: "https://shop.example/pay", Listeners: ls})
+	cfg.Registry, cfg.BaseURL = reg, "https://shop.example/pay"
+	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,12 +22,7 @@ func TestCheckOperationInBrokerCall(t *testing.T) {
 	// An operation as operate records it before it calls the broker.
 	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
 		State: getpaid.OpSubmitting, Amount: getpaid.MustParseMoney("10.00", "PLN")}
-	if _, err := e.store.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{
-		Apply:     func(*getpaid.Payment) (bool, error) { return false, nil },
-		Operation: &getpaid.OperationChange{New: op},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	recordOperation(t, e.store, op)
 	resp, body := e.do("POST", "/api/v1/operations/"+op.ID+"/check", nil, auth)
 	var a struct {
 		Error struct {
@@ -58,12 +53,7 @@ func TestCheckOperationWithoutChecker(t *testing.T) {
 	next := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
 	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
 		State: getpaid.OpUnknown, Amount: getpaid.MustParseMoney("10.00", "PLN"), NextCheckAt: next}
-	if _, err := e.store.UpdatePayment(context.Background(), p.ID, getpaid.Mutation{
-		Apply:     func(*getpaid.Payment) (bool, error) { return false, nil },
-		Operation: &getpaid.OperationChange{New: op},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	recordOperation(t, e.store, op)
 	resp, body := e.do("POST", "/api/v1/operations/"+op.ID+"/check", nil, auth)
 	var a struct {
 		Error struct{ Code, Message string }
@@ -79,5 +69,17 @@ func TestCheckOperationWithoutChecker(t *testing.T) {
 	// The rest of the API is there.
 	if resp, body := e.do("GET", "/api/v1/operations/"+op.ID, nil, auth); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET the operation: %d %s", resp.StatusCode, body)
+	}
+}
+
+// recordOperation writes op beside its payment, as the engine records an
+// operation before it calls the broker.
+func recordOperation(t *testing.T, s getpaid.Store, op *getpaid.Operation) {
+	t.Helper()
+	if _, err := s.UpdatePayment(context.Background(), op.PaymentID, getpaid.Mutation{
+		Apply:     func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{New: op},
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

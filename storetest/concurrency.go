@@ -114,6 +114,15 @@ func testParallelCreates(t *testing.T, s getpaid.Store) {
 // was created and the others refused with ErrLivePaymentExists.
 func raceOneLive(t *testing.T, n int, order string, at func(i int) getpaid.Store) {
 	t.Helper()
+	raceCreates(t, n, getpaid.ErrLivePaymentExists, getpaid.CreateOptions{OneLivePerOrder: true},
+		func() *getpaid.Payment { return newPayment(order, 100, "PLN") }, at)
+}
+
+// raceCreates creates n payments made by mk at once with opts, the i-th
+// through at(i), and checks exactly one was created and the others refused
+// with want.
+func raceCreates(t *testing.T, n int, want error, opts getpaid.CreateOptions, mk func() *getpaid.Payment, at func(i int) getpaid.Store) {
+	t.Helper()
 	var (
 		wg        sync.WaitGroup
 		mu        sync.Mutex
@@ -121,13 +130,13 @@ func raceOneLive(t *testing.T, n int, order string, at func(i int) getpaid.Store
 	)
 	for i := range n {
 		wg.Go(func() {
-			err := create(t, at(i), newPayment(order, 100, "PLN"), getpaid.CreateOptions{OneLivePerOrder: true})
+			err := create(t, at(i), mk(), opts)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
 				ok++
-			case errors.Is(err, getpaid.ErrLivePaymentExists):
+			case errors.Is(err, want):
 				fails++
 			default:
 				t.Errorf("CreatePayment %d: %v", i, err)

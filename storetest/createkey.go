@@ -1,8 +1,6 @@
 package storetest
 
 import (
-	"errors"
-	"sync"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -59,32 +57,11 @@ func testHandlesCreateKey(t *testing.T, db DB) {
 	const n = 30
 	hs := handles(t, db, 3)
 	key := getpaid.NewID("ck")
-	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		ok, fails int
-	)
-	for i := range n {
-		wg.Go(func() {
-			p := newPayment("o-h-ck", 100, "PLN")
-			p.CreateKey = key
-			err := create(t, hs[i%3], p, getpaid.CreateOptions{})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, getpaid.ErrConflict):
-				fails++
-			default:
-				t.Errorf("CreatePayment %d: %v", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	if ok != 1 || fails != n-1 {
-		t.Errorf("created %d, refused %d; want 1, %d", ok, fails, n-1)
-	}
+	raceCreates(t, n, getpaid.ErrConflict, getpaid.CreateOptions{}, func() *getpaid.Payment {
+		p := newPayment("o-h-ck", 100, "PLN")
+		p.CreateKey = key
+		return p
+	}, func(i int) getpaid.Store { return hs[i%3] })
 	page, err := hs[1].Payments(ctx(t), getpaid.PaymentFilter{CreateKey: key})
 	if err != nil || len(page.Payments) != 1 {
 		t.Errorf("Payments(CreateKey) = %v, %v; want one", ids(page), err)
