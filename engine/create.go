@@ -65,6 +65,11 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	unlock, err := e.turn(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if q, err := e.created(ctx, &req); err != nil || q != nil {
 		return e.repeated(ctx, q, err)
 	}
@@ -192,6 +197,11 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	unlock, err := e.turn(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if q, err := e.created(ctx, &req); err != nil || q != nil {
 		return e.repeated(ctx, q, err)
 	}
