@@ -59,9 +59,15 @@ func (e *Engine) createdMeanwhile(ctx context.Context, req *getpaid.PayRequest, 
 }
 
 // repeated answers a request that its idempotency key shows to be a repeat:
-// the payment the first one created, as it is now, or err.
+// the payment the first one created, as it is now, or err. That payment was
+// read, not written by this request: it is answered only once it is
+// durable (see getpaid.DurableWaiter), since the caller sends the buyer to
+// its redirect.
 func (e *Engine) repeated(ctx context.Context, p *getpaid.Payment, err error) (*getpaid.Payment, error) {
 	if err != nil {
+		return nil, fmt.Errorf("engine: create payment: %w", err)
+	}
+	if err := e.waitDurable(ctx); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
 	e.log.InfoContext(ctx, "payment request repeated: its idempotency key names a payment already created", "payment", p.ID, "order", p.OrderID, "status", p.Status)
