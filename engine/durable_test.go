@@ -119,3 +119,35 @@ func TestRepeatedCreateAnsweredOnlyWhenDurable(t *testing.T) {
 		})
 	}
 }
+
+// Under the one-live-payment policy, a second create for an order gets
+// the order's live payment beside getpaid.ErrLivePaymentExists, read back,
+// for the shop to send the buyer on to: only once it is durable. When the
+// wait fails, the payment is not given (the shop retries).
+func TestLivePaymentGivenOnlyWhenDurable(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Pay", "Create"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := &durableStore{Store: memory.New()}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st, OneLivePaymentPerOrder: true})
+			ctx := context.Background()
+			do := e.eng.Pay
+			if name == "Create" {
+				do = e.eng.Create
+			}
+			req := getpaid.PayRequest{OrderID: "o-dur-live", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")}
+			first, err := do(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if live, err := do(ctx, req); !errors.Is(err, getpaid.ErrLivePaymentExists) || live == nil || live.ID != first.ID || st.waits.Load() != 1 {
+				t.Fatalf("second create: %v, %v, %d waits; want payment %s beside ErrLivePaymentExists after one wait", live, err, st.waits.Load(), first.ID)
+			}
+			st.fail.Store(true)
+			if live, err := do(ctx, req); live != nil || !errors.Is(err, getpaid.ErrUnavailable) {
+				t.Fatalf("second create while the disk fails: %v, %v; want unavailable and no payment", live, err)
+			}
+		})
+	}
+}
