@@ -90,7 +90,9 @@ type PayRequest struct {
 	// payment the first one created instead of creating another. A key
 	// belongs to one request: used again with another order, backend,
 	// amount, description, buyer or return URL, it is refused
-	// (ErrInvalidRequest). Optional; printable ASCII, at most 255 bytes.
+	// (ErrInvalidRequest). Requests with one key at once in one engine
+	// take turns: the broker is asked once. Optional; printable ASCII, at
+	// most 255 bytes.
 	IdempotencyKey string
 }
 

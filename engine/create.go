@@ -65,6 +65,11 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	unlock, err := e.turn(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if q, err := e.created(ctx, &req); err != nil || q != nil {
 		return e.repeated(ctx, q, err)
 	}
@@ -74,7 +79,7 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 		if q != nil {
 			return e.repeated(ctx, q, nil)
 		}
-		return e.liveBeside(ctx, req.OrderID, err), fmt.Errorf("engine: create payment: %w", err)
+		return e.liveBeside(ctx, req.OrderID, fmt.Errorf("engine: create payment: %w", err))
 	}
 	p := res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String())
@@ -192,6 +197,11 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	unlock, err := e.turn(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if q, err := e.created(ctx, &req); err != nil || q != nil {
 		return e.repeated(ctx, q, err)
 	}
@@ -208,7 +218,7 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 				mine, err := e.createdMeanwhile(ctx, &req, err)
 				return e.repeated(ctx, mine, err)
 			}
-			return q, err
+			return e.given(ctx, q, err)
 		}
 	}
 	prep, err := e.prepare(ctx, b, p, req.ClientIP, false)
@@ -225,24 +235,38 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 		if q != nil {
 			return e.repeated(ctx, q, nil)
 		}
-		return e.liveBeside(context.WithoutCancel(ctx), req.OrderID, err), fmt.Errorf("engine: create payment: %w", err)
+		return e.liveBeside(context.WithoutCancel(ctx), req.OrderID, fmt.Errorf("engine: create payment: %w", err))
 	}
 	p = res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String(), "status", p.Status)
 	return p, nil
 }
 
-// liveBeside is, when err is getpaid.ErrLivePaymentExists, the order's live
-// payment (nil if it cannot be read), to return beside err.
-func (e *Engine) liveBeside(ctx context.Context, orderID string, err error) *getpaid.Payment {
+// liveBeside returns err and, when it is getpaid.ErrLivePaymentExists, the
+// order's live payment beside it (none if it cannot be read; see given).
+func (e *Engine) liveBeside(ctx context.Context, orderID string, err error) (*getpaid.Payment, error) {
 	if !errors.Is(err, getpaid.ErrLivePaymentExists) {
-		return nil
+		return nil, err
 	}
 	page, lerr := e.store.Payments(ctx, getpaid.PaymentFilter{OrderID: orderID, Limit: getpaid.MaxPageSize})
 	if lerr != nil {
-		return nil
+		return nil, err
 	}
-	return livePayment(page.Payments)
+	return e.given(ctx, livePayment(page.Payments), err)
+}
+
+// given returns an order's live payment q, as read, beside err
+// (getpaid.ErrLivePaymentExists) once it is durable (see
+// getpaid.DurableWaiter): the caller sends the buyer on to it. If the wait
+// fails, q is not given, and the error is the wait's.
+func (e *Engine) given(ctx context.Context, q *getpaid.Payment, err error) (*getpaid.Payment, error) {
+	if q == nil {
+		return nil, err
+	}
+	if werr := e.waitDurable(ctx); werr != nil {
+		return nil, fmt.Errorf("engine: create payment: %w", werr)
+	}
+	return q, err
 }
 
 // livePayment is the live payment among ps (neither failed nor

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -58,11 +59,79 @@ func (e *Engine) createdMeanwhile(ctx context.Context, req *getpaid.PayRequest, 
 }
 
 // repeated answers a request that its idempotency key shows to be a repeat:
-// the payment the first one created, as it is now, or err.
+// the payment the first one created, as it is now, or err. That payment was
+// read, not written by this request: it is answered only once it is
+// durable (see getpaid.DurableWaiter), since the caller sends the buyer to
+// its redirect.
 func (e *Engine) repeated(ctx context.Context, p *getpaid.Payment, err error) (*getpaid.Payment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
+	if err := e.waitDurable(ctx); err != nil {
+		return nil, fmt.Errorf("engine: create payment: %w", err)
+	}
 	e.log.InfoContext(ctx, "payment request repeated: its idempotency key names a payment already created", "payment", p.ID, "order", p.OrderID, "status", p.Status)
 	return p, nil
+}
+
+// keyed serialises, in this process, the create requests that carry one
+// idempotency key: a retry sent while its first try waits for the broker
+// waits for that try, then finds its payment (created), instead of
+// registering another payment at the broker that nobody would use.
+// Requests on other instances are not seen: the store's unique key lets one
+// of theirs be stored, and the others answer it (createdMeanwhile).
+type keyed struct {
+	mu sync.Mutex
+	m  map[string]*keyTurn
+}
+
+// keyTurn is one key's turn: held while its channel is full; refs counts
+// the requests holding or waiting for it.
+type keyTurn struct {
+	held chan struct{}
+	refs int
+}
+
+// wait takes key's turn, or returns ctx's error if it ends first; unlock
+// gives the turn back.
+func (k *keyed) wait(ctx context.Context, key string) (unlock func(), err error) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*keyTurn)
+	}
+	t := k.m[key]
+	if t == nil {
+		t = &keyTurn{held: make(chan struct{}, 1)}
+		k.m[key] = t
+	}
+	t.refs++
+	k.mu.Unlock()
+	leave := func() {
+		k.mu.Lock()
+		if t.refs--; t.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+	select {
+	case t.held <- struct{}{}:
+		return func() { <-t.held; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
+}
+
+// turn is, for a request with an idempotency key, the wait for the other
+// requests with that key in this process (see keyed); unlock is a no-op
+// without a key.
+func (e *Engine) turn(ctx context.Context, req *getpaid.PayRequest) (unlock func(), err error) {
+	if req.IdempotencyKey == "" {
+		return func() {}, nil
+	}
+	unlock, err = e.keyed.wait(ctx, req.IdempotencyKey)
+	if err != nil {
+		return nil, fmt.Errorf("engine: create payment: waiting for a request with the same idempotency key: %w", err)
+	}
+	return unlock, nil
 }

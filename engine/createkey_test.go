@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/engine"
@@ -174,5 +176,90 @@ func TestConcurrentCreatesWithOneKey(t *testing.T) {
 				t.Errorf("%d payments stored for the order, want 1", len(ps))
 			}
 		})
+	}
+}
+
+// slowBroker is fakeBroker taking a while to register a payment, as a
+// real broker does: long enough for a client's retry to arrive meanwhile.
+type slowBroker struct {
+	*fakeBroker
+	asked atomic.Int64 // Prepare calls begun
+}
+
+func (b *slowBroker) Prepare(ctx context.Context, r *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	b.asked.Add(1)
+	time.Sleep(50 * time.Millisecond)
+	return b.fakeBroker.Prepare(ctx, r)
+}
+
+// Requests with one key at once on one engine (a client retrying while
+// its first try waits for the broker) register the payment at the broker
+// once: the retries wait for the first and answer its payment. Each used
+// to register its own at the broker (one stored, the others left there
+// unused), where the README promised nothing new registered.
+func TestConcurrentCreatesWithOneKeyRegisterOnce(t *testing.T) {
+	t.Parallel()
+	for _, oneLive := range []bool{false, true} {
+		t.Run(map[bool]string{false: "any payments per order", true: "one live payment per order"}[oneLive], func(t *testing.T) {
+			t.Parallel()
+			fb, store := &fakeBroker{}, memory.New()
+			e := newEngineConfig(t, &slowBroker{fakeBroker: fb}, engine.Config{Store: store, OneLivePaymentPerOrder: oneLive})
+			const n = 8
+			var (
+				wg  sync.WaitGroup
+				mu  sync.Mutex
+				got = map[string]int{}
+			)
+			for range n {
+				wg.Go(func() {
+					p, err := e.Pay(context.Background(), keyedRequest("o-slow", "k-slow"))
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						t.Errorf("Pay: %v", err)
+						return
+					}
+					got[p.ID]++
+				})
+			}
+			wg.Wait()
+			if len(got) != 1 {
+				t.Errorf("payments returned %v, want one for all %d requests", got, n)
+			}
+			if k := fb.prepares.Load(); k != 1 {
+				t.Errorf("the broker registered the payment %d times for %d requests with one key, want once", k, n)
+			}
+		})
+	}
+}
+
+// A request waiting for another with its key gives up when its context
+// ends, and the first goes on.
+func TestCreateWithKeyWaitingGivesUp(t *testing.T) {
+	t.Parallel()
+	fb, store := &fakeBroker{}, memory.New()
+	sb := &slowBroker{fakeBroker: fb}
+	e := newEngineConfig(t, sb, engine.Config{Store: store})
+	first := make(chan error, 1)
+	go func() {
+		_, err := e.Pay(context.Background(), keyedRequest("o-wait", "k-wait"))
+		first <- err
+	}()
+	for sb.asked.Load() == 0 { // the first is at the broker
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	if p, err := e.Pay(ctx, keyedRequest("o-wait", "k-wait")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a retry out of time while the first runs: %v, %v; want the deadline", p, err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first Pay: %v", err)
+	}
+	if p, err := e.Pay(context.Background(), keyedRequest("o-wait", "k-wait")); err != nil || p.Status != getpaid.StatusPrepared {
+		t.Fatalf("a retry after the first: %v, %v", p, err)
+	}
+	if k := fb.prepares.Load(); k != 1 {
+		t.Errorf("the broker registered the payment %d times, want once", k)
 	}
 }

@@ -86,3 +86,68 @@ func ptrMoney(s string) *getpaid.Money {
 	m := getpaid.MustParseMoney(s, "PLN")
 	return &m
 }
+
+// A create sent again with its idempotency key is answered from the
+// payment read back (the first request's, which a reader may see before it
+// is durable): only once that is durable. The buyer is sent to its
+// redirect; a power loss must not take the payment back from under it.
+// When the wait fails, the retry is refused (the client retries).
+func TestRepeatedCreateAnsweredOnlyWhenDurable(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Pay", "Create"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := &durableStore{Store: memory.New()}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st})
+			ctx := context.Background()
+			do := e.eng.Pay
+			if name == "Create" {
+				do = e.eng.Create
+			}
+			req := getpaid.PayRequest{OrderID: "o-dur-create", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), IdempotencyKey: "k-create"}
+			first, err := do(ctx, req)
+			if err != nil || st.waits.Load() != 0 {
+				t.Fatalf("first: %v, %d waits; want created with no wait (its own write)", err, st.waits.Load())
+			}
+			if again, err := do(ctx, req); err != nil || again.ID != first.ID || st.waits.Load() != 1 {
+				t.Fatalf("the keyed repeat: %v, %v, %d waits; want payment %s after one wait", again, err, st.waits.Load(), first.ID)
+			}
+			st.fail.Store(true)
+			if again, err := do(ctx, req); again != nil || !errors.Is(err, getpaid.ErrUnavailable) {
+				t.Fatalf("the keyed repeat while the disk fails: %v, %v; want unavailable and no payment", again, err)
+			}
+		})
+	}
+}
+
+// Under the one-live-payment policy, a second create for an order gets
+// the order's live payment beside getpaid.ErrLivePaymentExists, read back,
+// for the shop to send the buyer on to: only once it is durable. When the
+// wait fails, the payment is not given (the shop retries).
+func TestLivePaymentGivenOnlyWhenDurable(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Pay", "Create"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := &durableStore{Store: memory.New()}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: st, OneLivePaymentPerOrder: true})
+			ctx := context.Background()
+			do := e.eng.Pay
+			if name == "Create" {
+				do = e.eng.Create
+			}
+			req := getpaid.PayRequest{OrderID: "o-dur-live", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")}
+			first, err := do(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if live, err := do(ctx, req); !errors.Is(err, getpaid.ErrLivePaymentExists) || live == nil || live.ID != first.ID || st.waits.Load() != 1 {
+				t.Fatalf("second create: %v, %v, %d waits; want payment %s beside ErrLivePaymentExists after one wait", live, err, st.waits.Load(), first.ID)
+			}
+			st.fail.Store(true)
+			if live, err := do(ctx, req); live != nil || !errors.Is(err, getpaid.ErrUnavailable) {
+				t.Fatalf("second create while the disk fails: %v, %v; want unavailable and no payment", live, err)
+			}
+		})
+	}
+}

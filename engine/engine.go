@@ -94,6 +94,7 @@ type Engine struct {
 	expireAfter time.Duration
 	expireBy    map[string]time.Duration
 	starts      starts
+	keyed       keyed // create requests in flight, by idempotency key
 	// unrecorded gates the log of broker notifications the store could
 	// not record (its database away): once a minute, not once each.
 	unrecorded *edge.Gate

@@ -142,8 +142,17 @@ func (s *solo) again() bool {
 		return false
 	}
 	n := s.n.Load()
+	// Through the file's RawConn: it holds the descriptor while the test
+	// runs, so a Close racing this (a read's cache look during Store.Close)
+	// waits for it and never has the number reused under it; once closed,
+	// Control fails.
+	rc, err := s.f.SyscallConn()
+	if err != nil {
+		return false
+	}
 	test := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 1}
-	if err := syscall.FcntlFlock(s.f.Fd(), fOFDGetLk, &test); err != nil || test.Type != syscall.F_UNLCK {
+	var lerr error
+	if err := rc.Control(func(fd uintptr) { lerr = syscall.FcntlFlock(fd, fOFDGetLk, &test) }); err != nil || lerr != nil || test.Type != syscall.F_UNLCK {
 		return false
 	}
 	s.mine.Store(n)

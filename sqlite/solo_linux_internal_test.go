@@ -47,3 +47,50 @@ func TestSoloWithoutFallocate(t *testing.T) {
 		})
 	}
 }
+
+// A look whether a Store is alone again (again, from a read's cache look)
+// may race the Store's Close, which closes the marker: it must not read the
+// marker's descriptor while Close releases it (go test -race found
+// os.File.Fd racing os.File.Close), nor test the lock of whatever file
+// took that descriptor number since. Run it with -race.
+func TestSoloAgainRacesClose(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		db := filepath.Join(t.TempDir(), "getpaid.db")
+		a, err := newSolo(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := newSolo(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.close(); err != nil {
+			t.Fatal(err)
+		}
+		stop, done, looking := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = a.again()
+				if i == 10 {
+					close(looking)
+				}
+			}
+		}()
+		<-looking
+		if err := a.close(); err != nil {
+			t.Error(err)
+		}
+		close(stop)
+		<-done
+		if a.again() || a.alone() {
+			t.Error("a closed Store is alone again")
+		}
+	}
+}
