@@ -167,7 +167,10 @@ func (c *cache) fill(gen uint64, p *getpaid.Payment, hist []getpaid.Transition) 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen || !c.usable() {
+	// usable first: when it is the look that brings the cache back, it
+	// moves the generation, and a read begun while others wrote (before
+	// that) fills nothing.
+	if !c.usable() || c.gen != gen {
 		return
 	}
 	if _, ok := c.m[p.ID]; !ok {
