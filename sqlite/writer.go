@@ -587,25 +587,29 @@ func (w *writer) abort(taken []*job, results []result, err error) {
 	w.answerFailed(taken, results, err)
 }
 
-// answerFailed answers the jobs of a batch that was rolled back: those
-// that had succeeded with err, the others with their own error. With a
-// syncer, only once the previous batch's flush is over (it takes the
-// token; run gives it back): a job's own error may rest on what that batch
-// wrote (a repeated event's "duplicate", which its caller takes for done),
-// so it is told only once that is on disk, and if the flush failed every
-// job hears that failure instead, as the syncer would have answered them.
+// answerFailed answers the jobs of a batch that was rolled back: every job
+// hears err (a panic stays a panic), those refused too. Nothing of the
+// batch was kept, and a refusal may rest on what an earlier job of it wrote:
+// the second delivery of a notification, refused as a duplicate of the
+// first, which its caller takes for done and acknowledges to the broker
+// (TestDuplicateOfRolledBackBatch). Tried again, a job gets its own refusal
+// back if it has one. With a syncer, they are answered only once the
+// previous batch's flush is over (it takes the token; run gives it back),
+// and if that flush failed every job hears that failure instead, as the
+// syncer would have answered them.
 func (w *writer) answerFailed(taken []*job, results []result, err error) {
+	for i := range results {
+		if results[i].panicked == nil {
+			results[i] = result{}
+		}
+	}
 	if w.sync != nil {
 		if !w.held {
 			<-w.sync.ready
 			w.held = true
 		}
 		if ferr := w.sync.failure(); ferr != nil {
-			for i := range results {
-				if results[i].panicked == nil {
-					results[i] = result{err: ferr}
-				}
-			}
+			err = ferr
 		}
 	}
 	answerAll(taken, results, err)
