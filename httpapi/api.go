@@ -156,6 +156,11 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
 	amount, err := getpaid.ParseMoney(req.Amount, req.Currency)
 	if err != nil {
 		field := "amount"
@@ -168,7 +173,7 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 	p, err := h.svc.Pay(r.Context(), getpaid.PayRequest{
 		OrderID: req.OrderID, Backend: req.Backend, Amount: amount, Description: req.Description,
 		Buyer: req.Buyer, ReturnURL: req.ReturnURL, ClientIP: cmp.Or(req.ClientIP, h.ClientIP(r)),
-		IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		IdempotencyKey: key,
 	})
 	if err != nil {
 		id := ""

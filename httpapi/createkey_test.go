@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -79,4 +80,47 @@ func TestCreateWithIdempotencyKey(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An Idempotency-Key header that is there but empty, or given twice, is
+// 422 naming it, on a create and on a refund alike, and nothing is done:
+// either would drop the protection the caller meant to ask for.
+func TestIdempotencyKeyHeaderEmptyOrTwice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-key-hdr-paid", "10.00")
+	for _, tc := range []struct {
+		name   string
+		values []string
+	}{
+		{"empty", []string{""}},
+		{"twice", []string{"k1", "k2"}},
+		{"twice the same", []string{"k1", "k1"}},
+	} {
+		for _, call := range []struct{ what, path, order string }{
+			{"create", "/api/v1/payments", "o-key-hdr"},
+			{"refund", "/api/v1/payments/" + p.ID + "/refund", ""},
+		} {
+			body := `{}`
+			if call.order != "" {
+				body = `{"order_id":"o-key-hdr","amount":"10.00","currency":"PLN","backend":"dummy"}`
+			}
+			req, err := http.NewRequest("POST", e.srv.URL+call.path, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header["Idempotency-Key"] = tc.values
+			resp, raw := e.send(req, map[string]string{"Authorization": auth["Authorization"], "Content-Type": "application/json"})
+			var out errorBody
+			if err := jsonUnmarshal(raw, &out); err != nil || resp.StatusCode != 422 || out.Error.Field != "Idempotency-Key" {
+				t.Errorf("%s, key %s: %d %s; want 422 naming Idempotency-Key", call.what, tc.name, resp.StatusCode, raw)
+			}
+		}
+	}
+	if n := len(e.byOrder("o-key-hdr")); n != 0 {
+		t.Errorf("%d payments stored, want none", n)
+	}
+	if got := e.payment(p.ID); got.Refunded != "0.00" {
+		t.Errorf("refunded %s, want nothing", got.Refunded)
+	}
 }

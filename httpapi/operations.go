@@ -154,7 +154,12 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, fmt.Errorf("%w: unknown action %q", getpaid.ErrNotFound, name), id)
 			return
 		}
-		areq := getpaid.ActionRequest{PaymentID: id, IdempotencyKey: r.Header.Get("Idempotency-Key")}
+		key, kerr := idempotencyKey(r)
+		if kerr != nil {
+			h.writeError(w, r, kerr, id)
+			return
+		}
+		areq := getpaid.ActionRequest{PaymentID: id, IdempotencyKey: key}
 		if keyed && areq.IdempotencyKey == "" {
 			h.writeError(w, r, &getpaid.FieldError{Field: "Idempotency-Key", Reason: "required: a header with a key unique to this " + name + ", sent again on a retry", Err: getpaid.ErrInvalidRequest}, id)
 			return
