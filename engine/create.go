@@ -65,25 +65,15 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 	if _, err := e.validate(&req); err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
-	unlock, err := e.turn(ctx, &req)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if q, err := e.created(ctx, &req); err != nil || q != nil {
-		return e.repeated(ctx, q, err)
-	}
-	res, err := e.create(ctx, newPayment(&req), getpaid.CreateOptions{OneLivePerOrder: e.oneLive})
-	if err != nil {
-		q, err := e.createdMeanwhile(ctx, &req, err)
-		if q != nil {
-			return e.repeated(ctx, q, nil)
+	return e.once(ctx, &req, func() (*getpaid.Payment, error) {
+		res, err := e.create(ctx, newPayment(&req), getpaid.CreateOptions{OneLivePerOrder: e.oneLive})
+		if err != nil {
+			return e.createRefused(ctx, &req, err)
 		}
-		return e.liveBeside(ctx, req.OrderID, fmt.Errorf("engine: create payment: %w", err))
-	}
-	p := res.Payment
-	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String())
-	return p, nil
+		p := res.Payment
+		e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String())
+		return p, nil
+	})
 }
 
 // Start registers a new payment at its broker and returns where to send the
@@ -197,15 +187,12 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: %w", err)
 	}
-	unlock, err := e.turn(ctx, &req)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if q, err := e.created(ctx, &req); err != nil || q != nil {
-		return e.repeated(ctx, q, err)
-	}
-	p := newPayment(&req)
+	return e.once(ctx, &req, func() (*getpaid.Payment, error) { return e.pay(ctx, b, &req) })
+}
+
+// pay is Pay for a valid request that is not a repeat.
+func (e *Engine) pay(ctx context.Context, b getpaid.Backend, req *getpaid.PayRequest) (*getpaid.Payment, error) {
+	p := newPayment(req)
 	opts := getpaid.CreateOptions{OneLivePerOrder: e.oneLive}
 	if e.oneLive { // refuse before registering anything at the broker; the store checks again
 		page, err := e.store.Payments(ctx, getpaid.PaymentFilter{OrderID: req.OrderID, Limit: getpaid.MaxPageSize})
@@ -214,9 +201,8 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 		}
 		if q := livePayment(page.Payments); q != nil {
 			err := fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
-			if q.CreateKey != "" && q.CreateKey == req.IdempotencyKey { // this request's, made meanwhile
-				mine, err := e.createdMeanwhile(ctx, &req, err)
-				return e.repeated(ctx, mine, err)
+			if q.CreateKey != "" && q.CreateKey == req.IdempotencyKey { // this request's, made on another instance meanwhile
+				return e.createRefused(ctx, req, err)
 			}
 			return e.given(ctx, q, err)
 		}
@@ -231,11 +217,7 @@ func (e *Engine) Pay(ctx context.Context, req getpaid.PayRequest) (*getpaid.Paym
 	// The broker registered the payment: a buyer hanging up must not lose it.
 	res, err := e.create(context.WithoutCancel(ctx), p, opts)
 	if err != nil { // a live payment, or one with this key, created meanwhile by a request racing this one?
-		q, err := e.createdMeanwhile(context.WithoutCancel(ctx), &req, err)
-		if q != nil {
-			return e.repeated(ctx, q, nil)
-		}
-		return e.liveBeside(context.WithoutCancel(ctx), req.OrderID, fmt.Errorf("engine: create payment: %w", err))
+		return e.createRefused(context.WithoutCancel(ctx), req, err)
 	}
 	p = res.Payment
 	e.log.InfoContext(ctx, "payment created", "payment", p.ID, "order", p.OrderID, "backend", p.Backend, "amount", p.Amount.String(), "status", p.Status)

@@ -40,22 +40,22 @@ func sameRequest(p *getpaid.Payment, req *getpaid.PayRequest) bool {
 		p.Description == req.Description && p.Buyer == req.Buyer && p.ReturnURL == req.ReturnURL
 }
 
-// createdMeanwhile is, after a create refused for a taken key or for the
-// order's live payment, the payment a request with the same key created
-// while this one ran (the two raced past created), or err when that is not
-// what happened.
-func (e *Engine) createdMeanwhile(ctx context.Context, req *getpaid.PayRequest, err error) (*getpaid.Payment, error) {
-	if req.IdempotencyKey == "" || !errors.Is(err, getpaid.ErrConflict) && !errors.Is(err, getpaid.ErrLivePaymentExists) {
-		return nil, err
+// createRefused answers a create refused for a taken key or for the order's live
+// payment (err): the payment a request with the same key created while
+// this one ran (on another instance: requests with one key take turns in
+// this one), or else err, with the order's live payment beside
+// getpaid.ErrLivePaymentExists (liveBeside).
+func (e *Engine) createRefused(ctx context.Context, req *getpaid.PayRequest, err error) (*getpaid.Payment, error) {
+	if req.IdempotencyKey != "" && (errors.Is(err, getpaid.ErrConflict) || errors.Is(err, getpaid.ErrLivePaymentExists)) {
+		q, lerr := e.created(ctx, req)
+		switch {
+		case lerr != nil:
+			return nil, fmt.Errorf("engine: create payment: %w", lerr) // another request's key, or the store away: the caller may retry
+		case q != nil:
+			return e.repeated(ctx, q, nil)
+		}
 	}
-	q, lerr := e.created(ctx, req)
-	switch {
-	case lerr != nil:
-		return nil, lerr // another request's key, or the store away: the caller may retry
-	case q == nil:
-		return nil, err
-	}
-	return q, nil
+	return e.liveBeside(ctx, req.OrderID, fmt.Errorf("engine: create payment: %w", err))
 }
 
 // repeated answers a request that its idempotency key shows to be a repeat:
@@ -79,7 +79,7 @@ func (e *Engine) repeated(ctx context.Context, p *getpaid.Payment, err error) (*
 // waits for that try, then finds its payment (created), instead of
 // registering another payment at the broker that nobody would use.
 // Requests on other instances are not seen: the store's unique key lets one
-// of theirs be stored, and the others answer it (createdMeanwhile).
+// of theirs be stored, and the others answer it (createRefused).
 type keyed struct {
 	mu sync.Mutex
 	m  map[string]*keyTurn
@@ -122,16 +122,21 @@ func (k *keyed) wait(ctx context.Context, key string) (unlock func(), err error)
 	}
 }
 
-// turn is, for a request with an idempotency key, the wait for the other
-// requests with that key in this process (see keyed); unlock is a no-op
-// without a key.
-func (e *Engine) turn(ctx context.Context, req *getpaid.PayRequest) (unlock func(), err error) {
+// once runs create for req unless req's idempotency key shows it to be a
+// repeat, which gets the payment the first request made (repeated).
+// Requests with one key take turns in this process (keyed), so a retry
+// waits for its first try rather than racing it to the broker.
+func (e *Engine) once(ctx context.Context, req *getpaid.PayRequest, create func() (*getpaid.Payment, error)) (*getpaid.Payment, error) {
 	if req.IdempotencyKey == "" {
-		return func() {}, nil
+		return create()
 	}
-	unlock, err = e.keyed.wait(ctx, req.IdempotencyKey)
+	unlock, err := e.keyed.wait(ctx, req.IdempotencyKey)
 	if err != nil {
 		return nil, fmt.Errorf("engine: create payment: waiting for a request with the same idempotency key: %w", err)
 	}
-	return unlock, nil
+	defer unlock()
+	if q, err := e.created(ctx, req); err != nil || q != nil {
+		return e.repeated(ctx, q, err)
+	}
+	return create()
 }
