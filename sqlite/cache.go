@@ -78,11 +78,11 @@ func (c *cache) usable() bool {
 // back turns an off cache on again, empty, when its Store is alone on the
 // file once more; it asks at most once per recheck. c.mu is held.
 func (c *cache) back() bool {
-	if now := time.Now(); now.Before(c.next) {
+	now := time.Now()
+	if now.Before(c.next) {
 		return false
-	} else {
-		c.next = now.Add(c.recheck)
 	}
+	c.next = now.Add(c.recheck)
 	if !c.solo.again() {
 		return false
 	}

@@ -84,12 +84,30 @@ func newSoloWith(dbPath string, fallocate func(fd int, mode uint32, off, size in
 	if _, err := f.Write([]byte{'.'}); err != nil {
 		return nil, fmt.Errorf("sqlite: mark the process marker: %w", err)
 	}
-	test := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 1}
-	if err := syscall.FcntlFlock(f.Fd(), fOFDGetLk, &test); err != nil {
+	others, err := s.othersLock()
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: test the process marker: %w", err)
 	}
-	s.ok.Store(test.Type == syscall.F_UNLCK)
+	s.ok.Store(!others)
 	return s, nil
+}
+
+// othersLock reports whether another open of the marker holds a lock on it
+// (our own is ignored: an open file description's lock). It goes through
+// the file's RawConn, which holds the descriptor while the test runs, so a
+// Close racing it (a read's cache look, see again) waits for it and never
+// has the number reused under it; once closed, it fails.
+func (s *solo) othersLock() (bool, error) {
+	rc, err := s.f.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	test := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 1}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) { lerr = syscall.FcntlFlock(fd, fOFDGetLk, &test) }); err != nil {
+		return false, err
+	}
+	return test.Type != syscall.F_UNLCK, lerr
 }
 
 // growMarker makes the marker at least 8 bytes long, never shorter.
@@ -142,17 +160,7 @@ func (s *solo) again() bool {
 		return false
 	}
 	n := s.n.Load()
-	// Through the file's RawConn: it holds the descriptor while the test
-	// runs, so a Close racing this (a read's cache look during Store.Close)
-	// waits for it and never has the number reused under it; once closed,
-	// Control fails.
-	rc, err := s.f.SyscallConn()
-	if err != nil {
-		return false
-	}
-	test := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 1}
-	var lerr error
-	if err := rc.Control(func(fd uintptr) { lerr = syscall.FcntlFlock(fd, fOFDGetLk, &test) }); err != nil || lerr != nil || test.Type != syscall.F_UNLCK {
+	if others, err := s.othersLock(); err != nil || others {
 		return false
 	}
 	s.mine.Store(n)
