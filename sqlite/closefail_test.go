@@ -27,7 +27,7 @@ func TestCloseAfterFailedFlushCopiesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newTestPayment(t, s, "o-close-fsync")
-	if !sqlite.Checkpoint(s) {
+	if !sqlite.SettleCheckpoints(s) {
 		t.Fatal("no checkpoint ran before any flush failed")
 	}
 	before, err := os.ReadFile(path)

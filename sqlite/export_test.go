@@ -107,6 +107,19 @@ func BreakCommit(ctx context.Context, s *Store) error {
 // commit, and reports whether it ran one.
 func Checkpoint(s *Store) bool { return s.w.cp.checkpoint() }
 
+// SettleCheckpoints runs a checkpoint once the background checkpointer has
+// none to run: a kick pending (the last flush's) is taken, and one begun
+// is let finish. After it, the checkpointer runs again only when a later
+// flush succeeds.
+func SettleCheckpoints(s *Store) bool {
+	select {
+	case <-s.w.cp.kick:
+	default:
+	}
+	time.Sleep(50 * time.Millisecond)
+	return s.w.cp.checkpoint()
+}
+
 // BreakWAL makes the writer's WAL file fail as after a write of gathered
 // frames failed (a full disk): every later write to it fails with err.
 func BreakWAL(s *Store, err error) {

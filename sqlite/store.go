@@ -213,6 +213,12 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, err
 	}
+	if sync != nil {
+		// A checkpoint follows a flush, not a commit: frames reach the
+		// database file only once the syncer saw them on disk (a test's
+		// flush made to fail never races a checkpoint of its frames).
+		sync.flushed = cp.committed
+	}
 	w, err := newWriter(ctx, conn, opts.MaxBatch, opts.OnCommit, sync)
 	if err != nil {
 		if sync != nil {

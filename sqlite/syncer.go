@@ -44,6 +44,9 @@ type syncer struct {
 	ready chan struct{} // holds the token while no flush is running
 	done  chan struct{}
 	flush func(*os.File) error // fdatasync; tests slow it down
+	// flushed runs after each flush that succeeded (the checkpointer's
+	// kick): set before the first batch, never changed.
+	flushed func()
 
 	// failed holds the first flush error for good. After a failed fsync
 	// the kernel may have dropped the dirty pages and a later fsync can
@@ -81,6 +84,8 @@ func (s *syncer) loop() {
 			if err = s.flush(s.wal); err != nil {
 				err = unavailable(fmt.Errorf("sqlite: sync the WAL: %w; the store takes no more writes until it is opened again", err))
 				s.failed.Store(&err)
+			} else if s.flushed != nil {
+				s.flushed()
 			}
 		}
 		s.ready <- struct{}{}

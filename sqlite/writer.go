@@ -360,7 +360,7 @@ func (w *writer) run(batch []*job) {
 	if st != batchCommitted {
 		return // every job was answered with its error
 	}
-	if w.cp != nil {
+	if w.cp != nil && w.sync == nil { // with a syncer, it kicks once the flush is done
 		w.cp.committed()
 	}
 	w.cache.committed(func() {
