@@ -15,8 +15,9 @@ import (
 // of its own, so the writer never runs a checkpoint inside a commit (SQLite's
 // automatic checkpoint would, about once every thousand pages, making that
 // commit's writes wait). The writer's connection has wal_autocheckpoint off;
-// after commits, the checkpointer runs a PASSIVE checkpoint (it never blocks
-// the writer or readers) at most every interval. SQLite restarts the WAL from
+// after commits (once the syncer has flushed them, where there is one), the
+// checkpointer runs a PASSIVE checkpoint (it never blocks the writer or
+// readers) at most every interval. SQLite restarts the WAL from
 // its beginning when a write transaction begins with all of it copied; under
 // a stream of writes that needs the writer's help (walrestart.go).
 //
