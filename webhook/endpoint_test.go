@@ -137,6 +137,14 @@ func TestEndpointFailures(t *testing.T) {
 		// A URL is stored and indexed with every delivery: PostgreSQL's
 		// index would refuse every write of one this long.
 		{URL: "https://x.example/" + strings.Repeat("a", 2048), Secrets: []string{webhook.NewSecret()}},
+		// A port no connection can be made to, and a fragment, which is
+		// never sent (the same endpoint under a second name, so every
+		// event twice): refused at start, not found out by every delivery.
+		{URL: "https://x.example:99999/hook", Secrets: []string{webhook.NewSecret()}},
+		{URL: "https://x.example:65536/hook", Secrets: []string{webhook.NewSecret()}},
+		{URL: "https://x.example:0/hook", Secrets: []string{webhook.NewSecret()}},
+		{URL: "https://x.example/hook#b", Secrets: []string{webhook.NewSecret()}},
+		{URL: "https://x.example/hook#", Secrets: []string{webhook.NewSecret()}},
 	} {
 		if _, err := webhook.New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
