@@ -100,6 +100,17 @@ func New(cfg Config) (*Endpoint, error) {
 		u.User = nil
 		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", u)
 	}
+	if strings.Contains(cfg.URL, "#") {
+		// Never sent: the endpoint would be a second name of the URL
+		// without it, and get every event twice.
+		return nil, fmt.Errorf("webhook: url %q: a fragment (#...) is never sent; leave it out", cfg.URL)
+	}
+	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
+		// Go's URL parser takes any digits; every delivery would fail.
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("webhook: url %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.URL, p)
+		}
+	}
 	if len(cfg.Secrets) == 0 || len(cfg.Secrets) > 2 {
 		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", cfg.URL)
 	}
