@@ -196,6 +196,12 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	req.Header.Set(HeaderID, ev.ID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, SignatureHeader(e.keys, ev.ID, ts, body))
+	// A delivery is idempotent (receivers dedupe by webhook-id): said so,
+	// with an empty value that is not sent, Go's transport sends it again
+	// over a new connection when a kept-alive one it was written on ends
+	// unanswered (the endpoint's server closed it as idle just then),
+	// instead of failing the attempt with "EOF" until its retry.
+	req.Header["Idempotency-Key"] = nil
 	resp, err := e.client.Do(req)
 	if err != nil {
 		var ue *url.Error
