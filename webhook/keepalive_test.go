@@ -12,8 +12,9 @@ import (
 	"github.com/getpaid-go/getpaid/webhook"
 )
 
-// An endpoint's server closes a kept-alive connection when its idle timer
-// fires (Node.js after 5 s, Gunicorn after 2 s, nginx after 75 s): a
+// An endpoint's server closes a kept-alive connection once it has been idle
+// for its keep-alive timeout (a few seconds in the defaults of several
+// servers, Node.js's and Gunicorn's among them): a
 // delivery written on it at that moment is read by nobody, and the
 // connection ends without an answer. The endpoint got nothing, and a fresh
 // connection would have carried it: the attempt must not fail ("EOF",
