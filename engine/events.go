@@ -222,7 +222,29 @@ func (e *Engine) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*get
 	if err != nil {
 		return nil, fmt.Errorf("engine: list deliveries: %w", err)
 	}
+	if len(page.Deliveries) == 0 && f.Cursor == "" && f.Consumer != "" && !slices.Contains(e.consumerNames(), f.Consumer) {
+		// A consumer events do not go to: if nothing was ever delivered
+		// to it either, the name is misspelt (a trailing slash, http for
+		// https), and an empty page would read as "none dead".
+		all, err := e.store.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: f.Consumer, Limit: 1})
+		if err != nil {
+			return nil, fmt.Errorf("engine: list deliveries: %w", err)
+		}
+		if len(all.Deliveries) == 0 {
+			return nil, fmt.Errorf("engine: list deliveries: %w", &getpaid.FieldError{Field: "endpoint",
+				Reason: fmt.Sprintf("no event was ever delivered to %q%s", f.Consumer, goingTo(e.consumerNames())), Err: getpaid.ErrInvalidRequest})
+		}
+	}
 	return page, nil
+}
+
+// goingTo says which consumers events go to, after a name that is not one
+// of them.
+func goingTo(names []string) string {
+	if len(names) == 0 {
+		return ": getpaid delivers events to no webhook endpoint or listener"
+	}
+	return " (they go to: " + strings.Join(names, ", ") + ")"
 }
 
 // Attempts lists a delivery's attempts, oldest first.

@@ -133,3 +133,44 @@ func withoutOld(t *testing.T) (r *recorder, after *dummyEnv, p *getpaid.Payment)
 	after.eng.OnEventNamed("shop", r.listen)
 	return r, after, p
 }
+
+// A listing filtered by a consumer events are not delivered to and never
+// were (a misspelt endpoint: a trailing slash, http for https) is refused
+// with the names events go to. An empty page would read as "no dead
+// letters" to the script that asked. A consumer removed from the
+// configuration still lists what it was sent, and one configured lists
+// even when it has nothing yet.
+func TestDeliveriesOfUnknownConsumerRefused(t *testing.T) {
+	t.Parallel()
+	_, after, _ := withoutOld(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		consumer string
+		state    getpaid.DeliveryState
+		want     int // deliveries listed; -1: refused
+	}{
+		{"listener:olt", "", -1},
+		{"listener:olt", getpaid.DeliveryDead, -1},
+		{"listener:old", "", 1},
+		{"listener:old", getpaid.DeliveryDelivered, 0},
+		{"listener:shop", getpaid.DeliveryDead, 1},
+		{"listener:shop", getpaid.DeliveryDelivered, 0},
+	} {
+		page, err := after.eng.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: tc.consumer, State: tc.state})
+		switch {
+		case tc.want < 0:
+			var fe *getpaid.FieldError
+			if !errors.As(err, &fe) || fe.Field != "endpoint" || !strings.Contains(err.Error(), "listener:shop") {
+				t.Errorf("deliveries to %s (%s): %v, %v; want refused naming endpoint and listener:shop", tc.consumer, tc.state, page, err)
+			}
+		case err != nil || len(page.Deliveries) != tc.want:
+			t.Errorf("deliveries to %s (%s): %v, %v; want %d", tc.consumer, tc.state, page, err, tc.want)
+		}
+	}
+	// A configured consumer nothing went to yet lists nothing, unrefused.
+	fresh := newDummyEnv(t, dummy.Config{}, engine.Config{})
+	fresh.eng.OnEventNamed("shop", func(context.Context, getpaid.Event) error { return nil })
+	if page, err := fresh.eng.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: "listener:shop"}); err != nil || len(page.Deliveries) != 0 {
+		t.Errorf("deliveries to a configured consumer with none: %v, %v", page, err)
+	}
+}

@@ -299,6 +299,14 @@ func TestReplayRefusesWhatItCannotHonour(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d naming %q", tc.name, resp.StatusCode, body, tc.status, tc.field)
 		}
 	}
+	// The listing too: an endpoint nothing was ever delivered to is a
+	// typo, not "no dead letters".
+	for _, path := range []string{"/api/v1/events?endpoint=https://typo.example/hook", "/api/v1/events?status=dead&endpoint=https://typo.example/hook"} {
+		resp, body := e.do("GET", path, nil, auth)
+		if resp.StatusCode != 422 || !strings.Contains(string(body), `"field":"endpoint"`) {
+			t.Errorf("GET %s: %d %s, want 422 naming endpoint", path, resp.StatusCode, body)
+		}
+	}
 	if resp, body := e.do("POST", "/api/v1/events/retry_waiting", nil, auth); resp.StatusCode != 200 || !strings.Contains(string(body), `"replayed":0`) {
 		t.Errorf("retry_waiting with nothing waiting: %d %s", resp.StatusCode, body)
 	}
