@@ -145,7 +145,7 @@ func (o *observability) openAudit(c *fileConfig) error {
 
 // console builds the operator console from the config.
 func (o *observability) console(c *fileConfig, srv *server, api *httpapi.Handler, log *slog.Logger) (*admin.Console, error) {
-	audit := log.With("log", "audit")
+	audit := auditLogger(log)
 	if o.audit != nil {
 		audit = slog.New(slog.NewJSONHandler(o.audit, nil))
 	}

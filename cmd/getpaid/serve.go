@@ -44,11 +44,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
 	}
 	tuneGC()
-	level := slog.LevelInfo
-	if *quiet {
-		level = slog.LevelWarn
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, *quiet)
 	for _, msg := range c.ignoredEnv {
 		log.Warn("environment: " + msg)
 	}
