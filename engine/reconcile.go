@@ -249,6 +249,13 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found st
 			if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); !o.Flagged && flag.After(now) && flag.Before(next) {
 				next = flag // checked, and flagged, when it is due to be: not up to a backoff step later
 			}
+			if sure := o.CreatedAt.Add(e.reconcile.submittingAfter()); sure.After(now) && sure.Before(next) {
+				// From then on "the broker shows nothing done" is failed
+				// (reconcileOne): checked then, so that the reservation of
+				// an operation that never happened is not kept up to a
+				// backoff step longer.
+				next = sure
+			}
 			o.NextCheckAt = next
 			o.Attempts++
 			o.LastCheck = found
