@@ -122,14 +122,14 @@ func (d *dispatcher) take(cs []getpaid.ClaimedDelivery, until time.Time) {
 
 // startLocked marks l's attempt started and returns its consumer when ch
 // runs nothing, is not blocked, and l can start: its consumer is still
-// configured and has room, and its lease outlasts an attempt. Otherwise it
+// configured, has room and is not paused, and its lease outlasts an attempt. Otherwise it
 // returns nil and starts nothing.
 func (d *dispatcher) startLocked(ch *chain, l leased) Consumer {
 	if ch.running || ch.blocked || !d.running {
 		return nil
 	}
 	name := l.c.Delivery.Consumer
-	if d.busy[name] >= d.perConsumer || l.until.Sub(d.e.now()) < d.timeout+time.Second {
+	if d.busy[name] >= d.perConsumer || d.pausedLocked(name) || l.until.Sub(d.e.now()) < d.timeout+time.Second {
 		return nil
 	}
 	cons := d.e.consumer(name)

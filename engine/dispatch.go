@@ -37,6 +37,9 @@ type dispatcher struct {
 
 	mu   sync.Mutex
 	busy map[string]int // consumer -> deliveries in flight
+	// paused holds the consumers sent nothing until a time: one that asked
+	// to be sent less (429, 502, 504), or, until a replay, one gone (410).
+	paused map[string]time.Time
 	// unrecorded holds the deliveries taken (claimed or leased with their
 	// change) and not yet recorded: a claim that gets one of them again
 	// (its lease ran out while recording its outcome was slow, the
@@ -67,7 +70,7 @@ func newDispatcher(e *Engine, schedule []time.Duration, timeout time.Duration, i
 		e: e, owner: getpaid.NewID("disp"), schedule: schedule, timeout: timeout, perConsumer: inFlight, log: e.log,
 		wakeCh: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
 		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{}, unrecorded: map[string]chainKey{},
-		chains: map[chainKey]*chain{},
+		chains: map[chainKey]*chain{}, paused: map[string]time.Time{},
 	}
 }
 
@@ -152,7 +155,7 @@ func (d *dispatcher) claim() bool {
 	room := map[string]int{}
 	d.mu.Lock()
 	for _, n := range d.e.consumerNames() {
-		if d.busy[n] < d.perConsumer {
+		if d.busy[n] < d.perConsumer && !d.pausedLocked(n) {
 			ready = append(ready, n)
 			room[n] = d.perConsumer - d.busy[n]
 		}
@@ -194,7 +197,8 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	case isGone(err):
 		res.Dead = true
 		res.Attempt.Error = err.Error()
-		d.log.Error("event delivery refused for good (the consumer is gone); remove it from the configuration, or replay when it wants events again",
+		d.pause(c.Delivery.Consumer, goneFor)
+		d.log.Error("event delivery refused for good (the consumer is gone): nothing more is sent to it until a replay or a restart; remove it from the configuration, or replay when it wants events again",
 			"consumer", c.Delivery.Consumer, "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
 	case c.Delivery.Attempts >= len(d.schedule):
 		res.Dead = true
@@ -202,6 +206,14 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		d.log.Error("event delivery gave up; replay it when the consumer is back", "consumer", c.Delivery.Consumer,
 			"event", c.Event.ID, "payment", c.Event.PaymentID, "attempts", c.Delivery.Attempts+1, "err", err)
 	default:
+		if isThrottled(err) {
+			wait := d.schedule[0]
+			if after := retryAfter(err); after > 0 {
+				wait = min(after, slices.Max(d.schedule))
+			}
+			d.pause(c.Delivery.Consumer, wait)
+			d.log.Warn("consumer asks to be sent less: nothing more is sent to it for a while", "consumer", c.Delivery.Consumer, "for", wait, "err", err)
+		}
 		res.NextAt = d.e.now().Add(d.retryWait(c.Delivery.Attempts, err))
 		res.Attempt.Error = err.Error()
 		d.log.Warn("event delivery failed; will retry", "consumer", c.Delivery.Consumer, "event", c.Event.ID,
@@ -209,6 +221,44 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	}
 	d.next(c.Delivery, res.Delivered || res.Dead)
 	d.results <- res
+}
+
+// goneFor is how long a consumer gone (410) is paused: until a replay
+// (resume) or a restart, in effect.
+const goneFor = 100 * 365 * 24 * time.Hour
+
+// pause sends consumer nothing for wait from now (or longer, if it is
+// paused longer already), and wakes the claim loop when that ends.
+func (d *dispatcher) pause(consumer string, wait time.Duration) {
+	until := d.e.now().Add(wait)
+	d.mu.Lock()
+	if until.After(d.paused[consumer]) {
+		d.paused[consumer] = until
+	}
+	d.mu.Unlock()
+	if wait < goneFor {
+		time.AfterFunc(wait, d.wake)
+	}
+}
+
+// resume ends the pause of consumers (all: nil) and wakes the claim loop:
+// an operator replayed their deliveries.
+func (d *dispatcher) resume(consumers []string) {
+	d.mu.Lock()
+	if consumers == nil {
+		clear(d.paused)
+	}
+	for _, c := range consumers {
+		delete(d.paused, c)
+	}
+	d.mu.Unlock()
+	d.wake()
+}
+
+// pausedLocked reports whether consumer is paused now.
+func (d *dispatcher) pausedLocked(consumer string) bool {
+	until, ok := d.paused[consumer]
+	return ok && d.e.now().Before(until)
 }
 
 // retryWait is how long after failed attempt number n+1 the next one is

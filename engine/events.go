@@ -23,10 +23,17 @@ import (
 //   - Gone() bool: true when the consumer wants no more events (a webhook
 //     endpoint answering 410 Gone). The delivery is dead at once, with no
 //     retries; an operator can replay it.
+//   - Gone() pauses the consumer too: nothing more is sent to it (its
+//     later events stay pending) until an operator replays some of its
+//     deliveries, or the engine restarts.
 //   - RetryAfter() time.Duration: try again no sooner than this (a webhook
 //     answer's Retry-After). The next attempt waits for the longer of this
 //     and the schedule's wait, but never longer than the schedule's longest
 //     wait; it still counts against the schedule.
+//   - Throttled() bool: true when the consumer asks to be sent less (a
+//     webhook endpoint answering 429, 502 or 504). Nothing more is sent to
+//     it for its RetryAfter (at most the schedule's longest wait) or, without
+//     one, the schedule's first wait; attempts already running go on.
 //
 // Retries wait up to a tenth longer than that, at random (jitter), so the
 // deliveries an outage failed together do not all come back together.
@@ -44,6 +51,13 @@ type Consumer interface {
 func isGone(err error) bool {
 	var g interface{ Gone() bool }
 	return errors.As(err, &g) && g.Gone()
+}
+
+// isThrottled reports whether err asks to send its consumer less for a
+// while.
+func isThrottled(err error) bool {
+	var t interface{ Throttled() bool }
+	return errors.As(err, &t) && t.Throttled()
 }
 
 // retryAfter is how long err asks to wait before the next attempt (0: no
@@ -305,7 +319,9 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 			return n, fmt.Errorf("engine: replay: %w", err)
 		}
 	}
-	e.dispatcher.wake()
+	// What an operator replays goes now, to a consumer paused (gone, or
+	// asking to be sent less) too.
+	e.dispatcher.resume(consumers)
 	return n, nil
 }
 

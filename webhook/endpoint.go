@@ -243,6 +243,13 @@ func (e *StatusError) Gone() bool { return e.Status == http.StatusGone }
 // RetryAfter is how long the endpoint asked to wait (0: it did not).
 func (e *StatusError) RetryAfter() time.Duration { return e.After }
 
+// Throttled reports whether the answer asks the sender to slow down: 429
+// Too Many Requests, or 502 Bad Gateway or 504 Gateway Timeout (an
+// endpoint under load), as the Standard Webhooks specification reads them.
+func (e *StatusError) Throttled() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout
+}
+
 // maxRetryAfter bounds a Retry-After that would overflow a Duration; the
 // engine waits no longer than its schedule's longest wait anyway.
 const maxRetryAfter = 365 * 24 * time.Hour

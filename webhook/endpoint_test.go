@@ -244,7 +244,8 @@ func TestEndpointKeepsConnections(t *testing.T) {
 // Standard Webhooks specification asks of a sender: 410 Gone means the
 // endpoint wants no more webhooks (the engine stops retrying), and a
 // Retry-After (seconds or an HTTP date; 429 and 503 send it) is when to try
-// again at the earliest.
+// again at the earliest, and 429, 502 and 504 ask to slow down (the engine
+// pauses the endpoint).
 func TestEndpointFailureHints(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -257,18 +258,23 @@ func TestEndpointFailureHints(t *testing.T) {
 	}))
 	defer srv.Close()
 	for _, tc := range []struct {
-		query string
-		gone  bool
-		after time.Duration
+		query     string
+		gone      bool
+		after     time.Duration
+		throttled bool
 	}{
-		{"code=410", true, 0},
-		{"code=404", false, 0},
-		{"code=503&retry_after=120", false, 2 * time.Minute},
-		{"code=429&retry_after=" + url.QueryEscape(now.Add(90*time.Second).Format(http.TimeFormat)), false, 90 * time.Second},
-		{"code=503&retry_after=" + url.QueryEscape(now.Add(-time.Hour).Format(http.TimeFormat)), false, 0},
-		{"code=503&retry_after=soon", false, 0},
-		{"code=503&retry_after=-5", false, 0},
-		{"code=500&retry_after=99999999999999999999", false, 0},
+		{"code=410", true, 0, false},
+		{"code=404", false, 0, false},
+		{"code=503&retry_after=120", false, 2 * time.Minute, false},
+		{"code=429&retry_after=" + url.QueryEscape(now.Add(90*time.Second).Format(http.TimeFormat)), false, 90 * time.Second, true},
+		{"code=429", false, 0, true},
+		{"code=502", false, 0, true},
+		{"code=504&retry_after=7", false, 7 * time.Second, true},
+		{"code=500", false, 0, false},
+		{"code=503&retry_after=" + url.QueryEscape(now.Add(-time.Hour).Format(http.TimeFormat)), false, 0, false},
+		{"code=503&retry_after=soon", false, 0, false},
+		{"code=503&retry_after=-5", false, 0, false},
+		{"code=500&retry_after=99999999999999999999", false, 0, false},
 	} {
 		ep, err := webhook.New(webhook.Config{URL: srv.URL + "/?" + tc.query, Secrets: []string{webhook.NewSecret()},
 			Now: func() time.Time { return now }})
@@ -279,12 +285,13 @@ func TestEndpointFailureHints(t *testing.T) {
 		var hint interface {
 			Gone() bool
 			RetryAfter() time.Duration
+			Throttled() bool
 		}
 		if !errors.As(err, &hint) {
 			t.Fatalf("%s: %v says nothing more", tc.query, err)
 		}
-		if hint.Gone() != tc.gone || hint.RetryAfter() != tc.after {
-			t.Errorf("%s: gone %v, retry after %v; want %v, %v", tc.query, hint.Gone(), hint.RetryAfter(), tc.gone, tc.after)
+		if hint.Gone() != tc.gone || hint.RetryAfter() != tc.after || hint.Throttled() != tc.throttled {
+			t.Errorf("%s: gone %v, retry after %v, throttled %v; want %v, %v, %v", tc.query, hint.Gone(), hint.RetryAfter(), hint.Throttled(), tc.gone, tc.after, tc.throttled)
 		}
 	}
 }
