@@ -38,7 +38,7 @@ type dispatcher struct {
 	mu   sync.Mutex
 	busy map[string]int // consumer -> deliveries in flight
 	// paused holds the consumers sent nothing until a time: one that asked
-	// to be sent less (429, 502, 504), or, until a replay, one gone (410).
+	// to be sent less (429, 502, 504), or one gone (410).
 	paused map[string]time.Time
 	// unrecorded holds the deliveries taken (claimed or leased with their
 	// change) and not yet recorded: a claim that gets one of them again
@@ -198,7 +198,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		res.Dead = true
 		res.Attempt.Error = err.Error()
 		d.pause(c.Delivery.Consumer, goneFor)
-		d.log.Error("event delivery refused for good (the consumer is gone): nothing more is sent to it until a replay or a restart; remove it from the configuration, or replay when it wants events again",
+		d.log.Error("event delivery refused for good (the consumer is gone): nothing more is sent to it for an hour, unless a replay through the API or the console comes first; remove it from the configuration, or replay when it wants events again",
 			"consumer", c.Delivery.Consumer, "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
 	case c.Delivery.Attempts >= len(d.schedule):
 		res.Dead = true
@@ -223,9 +223,11 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	d.results <- res
 }
 
-// goneFor is how long a consumer gone (410) is paused: until a replay
-// (resume) or a restart, in effect.
-const goneFor = 100 * 365 * 24 * time.Hour
+// goneFor is how long a consumer gone (410) is paused, unless a replay
+// through this engine (the API, the console) resumes it sooner. Then one
+// delivery tries it again: a replay made by another process (the CLI) is
+// not heard here, and an endpoint may come back without anyone saying so.
+const goneFor = time.Hour
 
 // pause sends consumer nothing for wait from now (or longer, if it is
 // paused longer already), and wakes the claim loop when that ends.
@@ -236,9 +238,7 @@ func (d *dispatcher) pause(consumer string, wait time.Duration) {
 		d.paused[consumer] = until
 	}
 	d.mu.Unlock()
-	if wait < goneFor {
-		time.AfterFunc(wait, d.wake)
-	}
+	time.AfterFunc(wait, d.wake)
 }
 
 // resume ends the pause of consumers (all: nil) and wakes the claim loop:

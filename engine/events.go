@@ -24,8 +24,8 @@ import (
 //     endpoint answering 410 Gone). The delivery is dead at once, with no
 //     retries; an operator can replay it.
 //   - Gone() pauses the consumer too: nothing more is sent to it (its
-//     later events stay pending) until an operator replays some of its
-//     deliveries, or the engine restarts.
+//     later events stay pending) for an hour, or until an operator replays
+//     some of its deliveries through this engine; then one tries it again.
 //   - RetryAfter() time.Duration: try again no sooner than this (a webhook
 //     answer's Retry-After). The next attempt waits for the longer of this
 //     and the schedule's wait, but never longer than the schedule's longest

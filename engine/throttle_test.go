@@ -122,8 +122,8 @@ func TestThrottledEndpointPaused(t *testing.T) {
 
 // An endpoint answering 410 Gone wants no more webhooks: that delivery is
 // dead, and the endpoint is sent nothing more, later events included (they
-// stay pending), until an operator replays (the 410 was a mistake) or
-// getpaid restarts; the replay sends what waited too.
+// stay pending), for an hour or until an operator replays (the 410 was a
+// mistake); the replay sends what waited too.
 func TestGoneEndpointStopped(t *testing.T) {
 	t.Parallel()
 	ep := &endpoint{script: []error{newAnswer(410, 0)}}
@@ -151,4 +151,30 @@ func TestGoneEndpointStopped(t *testing.T) {
 	waitFor(t, "both events after the replay", func() bool {
 		return ep.delivered("evt_created_"+first.ID) && ep.delivered("evt_created_"+later.ID)
 	})
+}
+
+// A gone endpoint is tried again an hour later without anyone replaying
+// (a replay made by another process, the CLI, is not heard by the server;
+// an endpoint may come back on its own): what waited is sent then.
+func TestGoneEndpointTriedAgainAfterAnHour(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	ep := &endpoint{script: []error{newAnswer(410, 0)}}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Consumers: []engine.Consumer{ep}, RetrySchedule: fast, Now: now.Now})
+	ctx := context.Background()
+	if _, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-gone", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the 410", func() bool { return len(ep.attempts()) == 1 })
+	later, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-later", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now.Advance(59 * time.Minute)
+	time.Sleep(1200 * time.Millisecond) // a claim round a second
+	if n := len(ep.attempts()); n != 1 {
+		t.Fatalf("%d attempts 59 minutes after a 410, want 1", n)
+	}
+	now.Advance(2 * time.Minute)
+	waitFor(t, "the later event an hour on", func() bool { return ep.delivered("evt_created_" + later.ID) })
 }
