@@ -268,6 +268,32 @@ type DeliveryDiscarder interface {
 	DiscardDeliveries(ctx context.Context, r DiscardRequest) (int, error)
 }
 
+// BackfillRequest asks for deliveries of events written before a consumer
+// took them (a webhook endpoint added to the configuration later): a
+// pending delivery, due at Now, of every event at or after Since of the
+// Types it takes (nil: every type) that has no delivery to Consumer yet.
+type BackfillRequest struct {
+	Consumer string
+	Types    []EventType
+	Since    time.Time
+	Now      time.Time
+}
+
+// Names reports whether the backfill request r names ev (whether ev has a
+// delivery to r.Consumer already is for the store to check).
+func (r BackfillRequest) Names(ev *Event) bool {
+	return !ev.At.Before(r.Since) && (len(r.Types) == 0 || slices.Contains(r.Types, ev.Type))
+}
+
+// DeliveryBackfiller is the optional Store capability behind
+// engine.Backfill: it writes the deliveries r asks for, in batches of
+// events (each committed on its own, so a long outbox never holds the
+// store's writes up for long), and says how many. Running it again writes
+// none of those again.
+type DeliveryBackfiller interface {
+	BackfillDeliveries(ctx context.Context, r BackfillRequest) (int, error)
+}
+
 // MaxAttemptError is how many bytes of an attempt's error a delivery keeps
 // (Record cuts a longer one between characters and ends it with "…"): a
 // consumer's error may quote anything it was answered, and it is stored,

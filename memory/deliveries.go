@@ -192,3 +192,28 @@ func (s *Store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest)
 	}
 	return n, nil
 }
+
+var _ getpaid.DeliveryBackfiller = (*Store)(nil)
+
+// BackfillDeliveries implements getpaid.DeliveryBackfiller.
+func (s *Store) BackfillDeliveries(ctx context.Context, r getpaid.BackfillRequest) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i := range s.outbox {
+		ev := &s.outbox[i]
+		id := getpaid.DeliveryID(ev.ID, r.Consumer)
+		if _, ok := s.dels[id]; ok || !r.Names(ev) {
+			continue
+		}
+		at := r.Now.UTC()
+		s.dels[id] = &delivery{Delivery: getpaid.Delivery{ID: id, EventID: ev.ID, PaymentID: ev.PaymentID, Consumer: r.Consumer,
+			State: getpaid.DeliveryPending, NextAt: at, CreatedAt: at, UpdatedAt: at}, seq: i}
+		s.delOrder = append(s.delOrder, id)
+		n++
+	}
+	return n, nil
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -402,4 +403,49 @@ func (s *Store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest)
 		return uncertain(err)
 	})
 	return int(n), err
+}
+
+// backfillWindow is how many outbox seqs one BackfillDeliveries statement
+// covers: a short transaction each, the outbox read along outbox_seq.
+const backfillWindow = 2000
+
+var _ getpaid.DeliveryBackfiller = (*Store)(nil)
+
+// BackfillDeliveries implements getpaid.DeliveryBackfiller: one INSERT ...
+// SELECT per window of the outbox, each in a transaction of its own. Two
+// running at once write each delivery once (the one that loses a race on
+// a delivery's id writes nothing for it).
+func (s *Store) BackfillDeliveries(ctx context.Context, r getpaid.BackfillRequest) (int, error) {
+	if !isText(r.Consumer) {
+		return 0, fmt.Errorf("postgres: backfill deliveries: %w", &getpaid.FieldError{Field: "consumer", Reason: "not text", Err: getpaid.ErrInvalidRequest})
+	}
+	var last int64
+	err := s.do(ctx, "backfill deliveries", func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM outbox").Scan(&last)
+	})
+	if err != nil {
+		return 0, err
+	}
+	types := make([]string, len(r.Types))
+	for i, t := range r.Types {
+		types[i] = string(t)
+	}
+	n := 0
+	for lo := int64(0); lo < last; lo += backfillWindow {
+		var m int64
+		err := s.do(ctx, "backfill deliveries", func(ctx context.Context, c *pgx.Conn) error {
+			tag, err := c.Exec(ctx, `INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
+				SELECT o.id || '|' || $1, o.id, o.seq, o.payment_id, $1, 'pending', $2, $2, $2 FROM outbox o
+				WHERE o.seq > $3 AND o.seq <= $4 AND o.at >= $5 AND (cardinality($6::text[]) = 0 OR o.type = ANY($6::text[]))
+				ORDER BY o.seq
+				ON CONFLICT (id) DO NOTHING`, r.Consumer, r.Now.UTC(), lo, lo+backfillWindow, r.Since.UTC(), types)
+			m = tag.RowsAffected()
+			return uncertain(err)
+		})
+		if err != nil {
+			return n, err
+		}
+		n += int(m)
+	}
+	return n, nil
 }

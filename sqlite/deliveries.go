@@ -370,3 +370,51 @@ func (s *Store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest)
 	}
 	return v.(int), nil
 }
+
+// backfillWindow is how many outbox seqs one BackfillDeliveries job covers:
+// a short write of the writer each, the outbox read along its key.
+const backfillWindow = 2000
+
+var _ getpaid.DeliveryBackfiller = (*Store)(nil)
+
+// BackfillDeliveries implements getpaid.DeliveryBackfiller: one INSERT ...
+// SELECT per window of the outbox, each a job of the writer of its own.
+func (s *Store) BackfillDeliveries(ctx context.Context, r getpaid.BackfillRequest) (int, error) {
+	var last int64
+	if err := s.queryRow(ctx, "SELECT coalesce(max(seq), 0) FROM outbox").Scan(&last); err != nil {
+		return 0, fmt.Errorf("sqlite: backfill deliveries: %w", readErr(err))
+	}
+	types := ""
+	if len(r.Types) > 0 {
+		b := []byte{'['}
+		for i, t := range r.Types {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, string(t))
+		}
+		types = string(append(b, ']'))
+	}
+	at, since := nanos(r.Now), nanos(r.Since)
+	n := 0
+	for lo := int64(0); lo < last; lo += backfillWindow {
+		v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+			res, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
+				SELECT o.id || '|' || ?1, o.id, o.seq, o.payment_id, ?1, 'pending', ?2, ?2, ?2 FROM outbox o
+				WHERE o.seq > ?3 AND o.seq <= ?4 AND o.at >= ?5
+				  AND (?6 = '' OR o.type IN (SELECT value FROM json_each(?6)))
+				  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = o.id || '|' || ?1)
+				ORDER BY o.seq`, r.Consumer, at, lo, lo+backfillWindow, since, types)
+			if err != nil {
+				return nil, err
+			}
+			m, err := res.RowsAffected()
+			return int(m), err
+		})
+		if err != nil {
+			return n, fmt.Errorf("sqlite: backfill deliveries: %w", err)
+		}
+		n += v.(int)
+	}
+	return n, nil
+}

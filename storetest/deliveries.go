@@ -21,6 +21,7 @@ var deliveryTests = []test{
 	{"Replay", testReplay, nil},
 	{"RetryWaiting", testRetryWaiting, nil},
 	{"Discard", testDiscard, nil},
+	{"Backfill", testBackfill, nil},
 	{"ConcurrentClaims", testConcurrentClaims, nil},
 }
 
@@ -509,5 +510,63 @@ func testDiscard(t *testing.T, s getpaid.Store) {
 	}
 	if n, err := dd.DiscardDeliveries(ctx(t), getpaid.DiscardRequest{Consumer: consumers[1], Reason: reason, Now: now.Add(time.Minute)}); err != nil || n != 0 {
 		t.Errorf("discarding again: %d, %v; want 0", n, err)
+	}
+}
+
+// testBackfill checks that a backfill (an endpoint added after events were
+// written) writes a pending delivery, due at Now, of every event it names
+// to its consumer and of no other, once however often it runs, with the
+// event's place in its payment's order (a payment's later events wait for
+// its earlier ones), leaving other consumers' deliveries alone. Skipped for
+// a store that is no getpaid.DeliveryBackfiller.
+func testBackfill(t *testing.T, s getpaid.Store) {
+	bf, ok := s.(getpaid.DeliveryBackfiller)
+	if !ok {
+		t.Skip("the store does not implement getpaid.DeliveryBackfiller")
+	}
+	var ids []string
+	for i := range 3 {
+		p := newPayment(fmt.Sprintf("o-bf-%d", i), 100, "PLN")
+		mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers[0])})
+		ids = append(ids, p.ID)
+	}
+	mustUpdate(t, s, ids[0], getpaid.Mutation{Apply: prepare("BF").Apply, Deliver: subs(consumers[0])}) // a 4th event, of ids[0]
+	now := soon()
+	n, err := bf.BackfillDeliveries(ctx(t), getpaid.BackfillRequest{Consumer: consumers[1], Now: now})
+	if err != nil || n != 4 {
+		t.Fatalf("BackfillDeliveries = %d, %v; want 4", n, err)
+	}
+	page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{Consumer: consumers[1]})
+	if err != nil || len(page.Deliveries) != 4 {
+		t.Fatalf("the new consumer's deliveries: %+v, %v", page, err)
+	}
+	for _, d := range page.Deliveries {
+		if d.State != getpaid.DeliveryPending || !d.NextAt.Equal(now) || d.Attempts != 0 || d.ID != getpaid.DeliveryID(d.EventID, consumers[1]) {
+			t.Errorf("backfilled %+v; want pending, due %s, no attempt, its id DeliveryID(event, consumer)", d, now)
+		}
+	}
+	if n, err := bf.BackfillDeliveries(ctx(t), getpaid.BackfillRequest{Consumer: consumers[1], Now: now}); err != nil || n != 0 {
+		t.Errorf("backfilling again: %d, %v; want 0", n, err)
+	}
+	// Per payment, in order: ids[0]'s status change waits for its created.
+	got := claim(t, s, "a", now, 10, consumers[1])
+	if len(got) != 3 {
+		t.Fatalf("claimed %d of the backfilled deliveries, want 3 (each payment's first)", len(got))
+	}
+	for _, c := range got {
+		if c.Event.Type != getpaid.EventPaymentCreated {
+			t.Errorf("claimed %s before its payment's created event", c.Event.ID)
+		}
+	}
+	typed := "webhook:https://b.example/hook"
+	if n, err := bf.BackfillDeliveries(ctx(t), getpaid.BackfillRequest{Consumer: typed, Types: []getpaid.EventType{getpaid.EventStatusChanged}, Now: now}); err != nil || n != 1 {
+		t.Errorf("backfilling status changes only: %d, %v; want 1", n, err)
+	}
+	late := "webhook:https://c.example/hook"
+	if n, err := bf.BackfillDeliveries(ctx(t), getpaid.BackfillRequest{Consumer: late, Since: now.Add(time.Hour), Now: now}); err != nil || n != 0 {
+		t.Errorf("backfilling from an hour on: %d, %v; want 0", n, err)
+	}
+	if page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{Consumer: consumers[0], State: getpaid.DeliveryPending}); len(page.Deliveries) != 4 {
+		t.Errorf("the other consumer's pending deliveries: %d, want its 4 untouched", len(page.Deliveries))
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 // Store wraps s so that every call is a span ("store UpdatePayment", with
 // the payment's id). The wrapper also has the optional capabilities
-// StaleLister, PaymentViewer, PaymentTotaler, BacklogReporter, Readier and
-// DeliveryDiscarder, passing them on when s has them and answering
+// StaleLister, PaymentViewer, PaymentTotaler, BacklogReporter, Readier,
+// DeliveryDiscarder and DeliveryBackfiller, passing them on when s has them and answering
 // getpaid.ErrNotSupported otherwise (the engine falls back on ErrNotSupported; the SQLite store has
 // them all, PostgreSQL all but PaymentTotaler, memory all but PaymentViewer).
 func (t *Tracer) Store(s getpaid.Store) getpaid.Store { return &store{s: s, t: t} }
@@ -24,13 +24,14 @@ type store struct {
 }
 
 var (
-	_ getpaid.StaleLister       = (*store)(nil)
-	_ getpaid.PaymentViewer     = (*store)(nil)
-	_ getpaid.PaymentTotaler    = (*store)(nil)
-	_ getpaid.BacklogReporter   = (*store)(nil)
-	_ getpaid.Readier           = (*store)(nil)
-	_ getpaid.DeliveryDiscarder = (*store)(nil)
-	_ getpaid.DurableWaiter     = (*store)(nil)
+	_ getpaid.StaleLister        = (*store)(nil)
+	_ getpaid.PaymentViewer      = (*store)(nil)
+	_ getpaid.PaymentTotaler     = (*store)(nil)
+	_ getpaid.BacklogReporter    = (*store)(nil)
+	_ getpaid.Readier            = (*store)(nil)
+	_ getpaid.DeliveryDiscarder  = (*store)(nil)
+	_ getpaid.DeliveryBackfiller = (*store)(nil)
+	_ getpaid.DurableWaiter      = (*store)(nil)
 )
 
 // span starts a store span with attrs.
@@ -150,6 +151,16 @@ func (st *store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest
 		return 0, unsupported("DiscardDeliveries")
 	}
 	return traced(st, ctx, "DiscardDeliveries", func(ctx context.Context) (int, error) { return dd.DiscardDeliveries(ctx, r) })
+}
+
+// BackfillDeliveries answers getpaid.ErrNotSupported when s is no
+// DeliveryBackfiller.
+func (st *store) BackfillDeliveries(ctx context.Context, r getpaid.BackfillRequest) (int, error) {
+	bf, ok := st.s.(getpaid.DeliveryBackfiller)
+	if !ok {
+		return 0, unsupported("BackfillDeliveries")
+	}
+	return traced(st, ctx, "BackfillDeliveries", func(ctx context.Context) (int, error) { return bf.BackfillDeliveries(ctx, r) })
 }
 
 func (st *store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*getpaid.Payment, error) {
