@@ -31,16 +31,19 @@
 // A Store may also implement StaleLister (payments still waiting on their
 // broker), which the engine uses to poll brokers whose notifications never
 // came, and, for operators, PaymentTotaler (counts and sums by status for a
-// listing's filter), BacklogReporter (the outbox's pending deliveries) and
-// Readier (database reachable, schema current). PaymentViewer reads a
+// listing's filter), BacklogReporter (the outbox's pending deliveries),
+// Readier (database reachable, schema current), and DeliveryDiscarder and
+// DeliveryBackfiller (retire the deliveries of an endpoint removed from the
+// configuration, write those of past events to one added). PaymentViewer reads a
 // payment with its history and operations at once (one round trip on a
 // networked database, one look in SQLite's cache). CallbackReport is what the
 // HTTP layer tells observers (metrics, the console) about each callback.
 //
 // Service is the payment service as front ends see it (the engine implements
 // it). A Service may also implement OperationChecker (have an operation
-// checked with its broker now); the JSON API and the operator console offer
-// that check only when it does. Capabilities are added to Service this way,
+// checked with its broker now) and EventBackfiller (send an endpoint added
+// later the events written before it); the JSON API and the operator
+// console offer those only when it does. Capabilities are added to Service this way,
 // never as new methods, so a Service written outside this module (a fake, a
 // wrapper) keeps compiling.
 //

@@ -1,6 +1,9 @@
 package getpaid
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Service is the payment service as its front ends (the HTTP layer, the
 // operator console, tools) see it. The engine implements it; front ends
@@ -74,6 +77,17 @@ type Service interface {
 // implement it only when what it wraps does.
 type OperationChecker interface {
 	CheckOperation(ctx context.Context, id string) (*Operation, error)
+}
+
+// EventBackfiller is an optional Service capability, discovered by a type
+// assertion as OperationChecker is (and for the same reason not part of
+// Service): Backfill sends a consumer events were written before it took
+// them (a webhook endpoint added to the configuration later), those at or
+// after since of the types it takes, each it has no delivery of yet (see
+// engine.Engine.Backfill, which implements it). The JSON API answers 501 to
+// POST /api/v1/events/backfill when the Service has none.
+type EventBackfiller interface {
+	Backfill(ctx context.Context, consumer string, since time.Time) (int, error)
 }
 
 // PayRequest asks for a new payment of an order through a backend.

@@ -103,6 +103,7 @@ type Engine struct {
 var (
 	_ getpaid.Service          = (*Engine)(nil)
 	_ getpaid.OperationChecker = (*Engine)(nil)
+	_ getpaid.EventBackfiller  = (*Engine)(nil)
 )
 
 // New validates cfg, gives every backend its environment (see

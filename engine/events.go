@@ -325,6 +325,44 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 	return n, nil
 }
 
+// Backfill sends consumer (configured: "webhook:URL" or "listener:NAME")
+// the events written before it took them, at or after since, of the types
+// it takes, each it has no delivery of yet: an endpoint added to the
+// configuration later gets the history its system missed. They are due now
+// and go out as any others, a payment's in its order; a payment whose later
+// events the consumer got already gets its earlier ones after them
+// (consumers order by the event's time, and dedupe by its id). Running it
+// again sends nothing twice. since must be set: the whole outbox is asked
+// for with a time before it. It needs a store that is a
+// getpaid.DeliveryBackfiller (else getpaid.ErrNotSupported).
+func (e *Engine) Backfill(ctx context.Context, consumer string, since time.Time) (int, error) {
+	if since.IsZero() {
+		return 0, fmt.Errorf("engine: backfill: %w", &getpaid.FieldError{Field: "since", Reason: "name the time of the first event to send", Err: getpaid.ErrInvalidRequest})
+	}
+	var sub *getpaid.Subscription
+	for _, s := range e.subscriptions() {
+		if s.Consumer == consumer {
+			sub = &s
+		}
+	}
+	if sub == nil {
+		return 0, fmt.Errorf("engine: backfill: %w", &getpaid.FieldError{Field: "endpoint",
+			Reason: fmt.Sprintf("events are not delivered to %q%s", consumer, goingTo(e.consumerNames())), Err: getpaid.ErrInvalidRequest})
+	}
+	bf, ok := e.store.(getpaid.DeliveryBackfiller)
+	if !ok {
+		return 0, fmt.Errorf("engine: backfill: the store cannot: %w", getpaid.ErrNotSupported)
+	}
+	n, err := bf.BackfillDeliveries(ctx, getpaid.BackfillRequest{Consumer: consumer, Types: sub.Types, Since: since, Now: e.now()})
+	if n > 0 {
+		e.dispatcher.wake()
+	}
+	if err != nil {
+		return n, fmt.Errorf("engine: backfill: %w", err)
+	}
+	return n, nil
+}
+
 // Discard retires the deliveries a consumer that events no longer go to (a
 // webhook endpoint removed from the configuration, "webhook:URL", or a
 // listener no longer added, "listener:NAME") left pending or dead: they

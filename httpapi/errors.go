@@ -23,6 +23,9 @@ var (
 	// errCannotCheck answers a check of an operation when the Service
 	// given to the Handler is no getpaid.OperationChecker.
 	errCannotCheck = errors.New("this server cannot check operations with their brokers (its service has no CheckOperation); the reconciler still checks them on its schedule")
+	// errCannotBackfill answers a backfill when the Service is no
+	// getpaid.EventBackfiller.
+	errCannotBackfill = errors.New("this server cannot send past events to an endpoint (its service has no Backfill)")
 )
 
 // retryError is an error a client may retry after a while (Retry-After).
@@ -49,6 +52,7 @@ var sentinels = []struct {
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 	{errHTTPSRequired, http.StatusForbidden, "https_required"},
 	{errCannotCheck, http.StatusNotImplemented, "not_implemented"},
+	{errCannotBackfill, http.StatusNotImplemented, "not_implemented"},
 	{getpaid.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{getpaid.ErrOperationInProgress, http.StatusConflict, "operation_in_progress"},
 	{getpaid.ErrOperationInDoubt, http.StatusConflict, "operation_in_doubt"},

@@ -297,6 +297,47 @@ func (h *Handler) discard(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, DiscardJSON{Discarded: n})
 }
 
+// BackfillJSON is the answer of the backfill route.
+type BackfillJSON struct {
+	Backfilled int `json:"backfilled"`
+}
+
+// backfillEvents answers POST /api/v1/events/backfill?endpoint=URL&since=T
+// (T in RFC 3339): the events written at or after T, of the types the
+// endpoint takes, that it has no delivery of (it was added to webhooks:
+// later) are sent to it; 501 when the Service is no
+// getpaid.EventBackfiller. It reads no body.
+func (h *Handler) backfillEvents(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	q, err := query(r, "endpoint", "since")
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	if h.backfill == nil {
+		h.writeError(w, r, errCannotBackfill, "")
+		return
+	}
+	if q.Get("endpoint") == "" {
+		h.writeError(w, r, &getpaid.FieldError{Field: "endpoint", Reason: "name the endpoint to send past events to", Err: getpaid.ErrInvalidRequest}, "")
+		return
+	}
+	since, err := time.Parse(time.RFC3339Nano, q.Get("since"))
+	if err != nil {
+		h.writeError(w, r, &getpaid.FieldError{Field: "since", Reason: "want a time in RFC 3339 (2026-12-01T00:00:00Z): the first event's to send", Err: getpaid.ErrInvalidRequest}, "")
+		return
+	}
+	n, err := h.backfill.Backfill(r.Context(), consumer(q.Get("endpoint")), since)
+	if err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, BackfillJSON{Backfilled: n})
+}
+
 // noBody refuses a body on a route that reads none (the replays take their
 // endpoint from the query): what it says would be silently ignored.
 func noBody(w http.ResponseWriter, r *http.Request) error {

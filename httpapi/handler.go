@@ -57,6 +57,7 @@ type Config struct {
 type Handler struct {
 	svc       getpaid.Service
 	checker   getpaid.OperationChecker // svc, when it has the capability; else nil
+	backfill  getpaid.EventBackfiller  // svc, when it has the capability; else nil
 	keys      [][]byte
 	proxies   []netip.Prefix
 	forwarded bool // ProxyHeader is "Forwarded"
@@ -85,6 +86,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, https: cfg.RequireHTTPS, log: cfg.Logger, onCallback: cfg.OnCallback}
 	h.checker, _ = cfg.Service.(getpaid.OperationChecker)
+	h.backfill, _ = cfg.Service.(getpaid.EventBackfiller)
 	for _, k := range cfg.APIKeys {
 		if len(k) < 16 {
 			return nil, fmt.Errorf("httpapi: API keys must be at least 16 characters")
@@ -121,6 +123,7 @@ func New(cfg Config) (*Handler, error) {
 	mux.HandleFunc("POST /api/v1/events/replay_dead", h.auth(h.replayDead))
 	mux.HandleFunc("POST /api/v1/events/retry_waiting", h.auth(h.retryWaiting))
 	mux.HandleFunc("POST /api/v1/events/discard", h.auth(h.discard))
+	mux.HandleFunc("POST /api/v1/events/backfill", h.auth(h.backfillEvents))
 	mux.HandleFunc("POST "+getpaid.CallbackPath+"{backend}", h.callback)
 	mux.HandleFunc("GET "+getpaid.SuccessPath+"{id}", h.returned)
 	mux.HandleFunc("GET "+getpaid.FailurePath+"{id}", h.returned)

@@ -164,27 +164,28 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 	_ = tw.Flush()
 }
 
-// cmdEvents is "getpaid events list|show|replay|discard".
+// cmdEvents is "getpaid events list|show|replay|backfill|discard".
 func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	synopsis := "list [--status pending|delivered|dead|discarded] [--endpoint URL] | show ID | replay ID|--dead|--waiting [--endpoint URL] | discard --endpoint URL [--by NAME]"
+	synopsis := "list [--status pending|delivered|dead|discarded] [--endpoint URL] | show ID | replay ID|--dead|--waiting [--endpoint URL] | backfill --endpoint URL --since TIME | discard --endpoint URL [--by NAME]"
 	fs := newFlags("events", synopsis, "getpaid events replay --dead --endpoint https://shop.example/hooks/getpaid --config getpaid.yaml")
 	// Every flag is defined before the positional arguments are read, so
 	// that --help in their place lists them all.
 	path := fs.String("config", "getpaid.yaml", "config file")
 	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead, discarded")
-	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries; discard: the endpoint removed from webhooks:")
+	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries; backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
+	since := fs.String("since", "", "backfill: the first event's time to send, in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
 	by := fs.String("by", os.Getenv("USER"), "discard: who discards (kept with each delivery)")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
 	waiting := fs.Bool("waiting", false, "replay: send now every delivery waiting for a retry (an endpoint back after an outage); attempts so far stay")
-	verb, rest, err := fs.positional(args, "list, show, replay or discard")
+	verb, rest, err := fs.positional(args, "list, show, replay, backfill or discard")
 	if err != nil {
 		return err
 	}
-	if verb != "list" && verb != "show" && verb != "replay" && verb != "discard" {
-		return fs.usage("unknown %q: want list, show, replay or discard", verb)
+	if verb != "list" && verb != "show" && verb != "replay" && verb != "backfill" && verb != "discard" {
+		return fs.usage("unknown %q: want list, show, replay, backfill or discard", verb)
 	}
 	var id string
-	if verb == "list" || verb == "discard" {
+	if verb == "list" || verb == "discard" || verb == "backfill" {
 		err = fs.parse(rest)
 	} else {
 		id, err = fs.parseWithID(rest, "the event id", verb == "show")
@@ -195,11 +196,20 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// A flag of another verb would be ignored in silence: "replay ID
 	// --status dead" would send the delivered webhooks again too.
 	if err := fs.takes(verb, map[string][]string{"list": {"status", "endpoint"}, "show": nil,
-		"replay": {"endpoint", "dead", "waiting"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
+		"replay": {"endpoint", "dead", "waiting"}, "backfill": {"endpoint", "since"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
 		return err
 	}
 	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" && !st.Valid() {
 		return fs.usage("--status %q: want pending, delivered, dead or discarded", *status)
+	}
+	var from time.Time
+	if verb == "backfill" {
+		if *endpoint == "" {
+			return fs.usage("backfill needs --endpoint URL: the endpoint added to webhooks:")
+		}
+		if from, err = sinceFlag(*since, time.Now()); err != nil {
+			return fs.usage("--since %q: want a time in RFC 3339 (2026-12-01T00:00:00Z) or a duration back from now (72h)", *since)
+		}
 	}
 	if verb == "discard" && *endpoint == "" {
 		return fs.usage("discard needs --endpoint URL: the endpoint removed from webhooks:")
@@ -230,6 +240,17 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			what = "1 delivery"
 		}
 		fmt.Fprintf(stdout, "%s to %s discarded (pending or dead; never sent now, and out of the backlog)\n", what, *endpoint)
+		return nil
+	case "backfill":
+		n, err := srv.engine.Backfill(ctx, cons, from)
+		if err != nil {
+			return refusedEndpoint(err, verb, srv, *endpoint)
+		}
+		what := fmt.Sprintf("%d events", n)
+		if n == 1 {
+			what = "1 event"
+		}
+		fmt.Fprintf(stdout, "%s since %s due to %s; a running server sends them within a second\n", what, from.UTC().Format(time.RFC3339), *endpoint)
 		return nil
 	case "list":
 		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, Limit: getpaid.MaxPageSize})
@@ -470,4 +491,12 @@ func afterAttempts(n int) string {
 		return " after 1 recorded attempt"
 	}
 	return fmt.Sprintf(" after %d recorded attempts", n)
+}
+
+// sinceFlag reads --since: a time in RFC 3339, or a duration back from now.
+func sinceFlag(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Parse(time.RFC3339Nano, v)
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
@@ -261,5 +263,55 @@ func TestEventsRefusalsNameTheURL(t *testing.T) {
 		if code != 1 || strings.TrimSpace(errOut) != tt.want {
 			t.Errorf("events %v: %d\n%s\nwant\n%s", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// An endpoint added to webhooks: after events were written gets them with
+// events backfill --endpoint URL --since TIME|DURATION: due now, listed
+// pending (a running server sends them), once however often it runs.
+func TestEventsBackfill(t *testing.T) {
+	t.Parallel()
+	path, srv := migratedRecords(t, "")
+	p, err := srv.engine.Create(context.Background(), getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("webhooks:\n  - url: https://erp.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	for _, tc := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"--endpoint", "https://erp.example/hook"}, 2, "--since"},
+		{[]string{"--endpoint", "https://erp.example/hook", "--since", "yesterday"}, 2, "--since"},
+		{[]string{"--since", "1h"}, 2, "--endpoint"},
+		{[]string{"--endpoint", "https://typo.example/hook", "--since", "1h"}, 1, "https://erp.example/hook"},
+	} {
+		code, out, errOut := runCLI(t, "", append(append([]string{"events", "backfill"}, tc.args...), "--config", path)...)
+		if code != tc.code || !strings.Contains(errOut, tc.err) {
+			t.Errorf("backfill %v: exit %d\n%s%s; want %d naming %s", tc.args, code, out, errOut, tc.code, tc.err)
+		}
+	}
+	code, out, errOut := runCLI(t, "", "events", "backfill", "--endpoint", "https://erp.example/hook", "--since", "1h", "--config", path)
+	if code != 0 || !strings.HasPrefix(out, "1 event since ") || !strings.Contains(out, "due to https://erp.example/hook") {
+		t.Fatalf("backfill: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "", "events", "list", "--status", "pending", "--endpoint", "https://erp.example/hook", "--config", path)
+	if code != 0 || !strings.Contains(out, "evt_created_"+p.ID) {
+		t.Fatalf("the backfilled delivery is not listed pending: exit %d\n%s%s", code, out, errOut)
+	}
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	if code, out, errOut := runCLI(t, "", "events", "backfill", "--endpoint", "https://erp.example/hook", "--since", since, "--config", path); code != 0 || !strings.HasPrefix(out, "0 events since ") {
+		t.Fatalf("backfill again: exit %d\n%s%s", code, out, errOut)
 	}
 }
