@@ -122,8 +122,8 @@ func (d *dispatcher) take(cs []getpaid.ClaimedDelivery, until time.Time) {
 
 // startLocked marks l's attempt started and returns its consumer when ch
 // runs nothing, is not blocked, and l can start: its consumer is still
-// configured, has room and is not paused, and its lease outlasts an attempt. Otherwise it
-// returns nil and starts nothing.
+// configured, has room and is not paused, and its lease outlasts an
+// attempt. Otherwise it returns nil and starts nothing.
 func (d *dispatcher) startLocked(ch *chain, l leased) Consumer {
 	if ch.running || ch.blocked || !d.running {
 		return nil

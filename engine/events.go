@@ -22,10 +22,10 @@ import (
 //
 //   - Gone() bool: true when the consumer wants no more events (a webhook
 //     endpoint answering 410 Gone). The delivery is dead at once, with no
-//     retries; an operator can replay it.
-//   - Gone() pauses the consumer too: nothing more is sent to it (its
-//     later events stay pending) for an hour, or until an operator replays
-//     some of its deliveries through this engine; then one tries it again.
+//     retries; an operator can replay it. Nothing more is sent to the
+//     consumer (its later events stay pending) for an hour, or until an
+//     operator replays some of its deliveries through this engine; then
+//     one tries it again.
 //   - RetryAfter() time.Duration: try again no sooner than this (a webhook
 //     answer's Retry-After). The next attempt waits for the longer of this
 //     and the schedule's wait, but never longer than the schedule's longest
@@ -227,7 +227,10 @@ func (e *Engine) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.Ev
 	return page, nil
 }
 
-// Deliveries lists deliveries of events to consumers, newest first.
+// Deliveries lists deliveries of events to consumers, newest first. A
+// filter naming a consumer events do not go to and never went to (a
+// misspelt endpoint) is refused (getpaid.ErrInvalidRequest) rather than
+// answered with an empty page.
 func (e *Engine) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getpaid.DeliveryPage, error) {
 	if f.State != "" && !f.State.Valid() {
 		return nil, fmt.Errorf("engine: list deliveries: %w", &getpaid.FieldError{Field: "status", Reason: "want pending, delivered, dead or discarded", Err: getpaid.ErrInvalidRequest})
