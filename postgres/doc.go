@@ -72,7 +72,8 @@
 // The schema lives in migrations/ (goose files, embedded), applied by
 // Migrate ("getpaid migrate") or by Open unless Options.NoMigrate, under a
 // PostgreSQL advisory lock of the database and schema, so processes starting
-// at once take turns. A database migrated by a newer getpaid is refused with
+// at once take turns; the lock is held by a transaction of its own (not by
+// a session), so it holds behind a transaction-mode pooler too. A database migrated by a newer getpaid is refused with
 // getpaid.ErrSchemaNewer; with NoMigrate, one that is behind with
 // getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema,
 // which must exist: Open and Migrate make tables, not schemas, and refuse a
