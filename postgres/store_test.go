@@ -93,3 +93,16 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Fatalf("Open with a bad DSN: %v, want a configuration error", err)
 	}
 }
+
+// A database whose default isolation is serializable (ALTER DATABASE ...
+// SET default_transaction_isolation = 'serializable', a setting some
+// operators make for their own applications) runs the same suite: the
+// store's transactions are made for read committed under row locks, and
+// under serializable concurrent changes of one payment failed with
+// serialization errors (503 to the brokers, duplicate webhooks).
+func TestConformanceSerializableDefault(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.Run(t, func(t *testing.T) storetest.DB {
+		return schemaDB{dsn: pgtest.With(pgtest.Schema(t), map[string]string{"default_transaction_isolation": "serializable"})}
+	})
+}
