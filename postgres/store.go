@@ -228,8 +228,14 @@ func noSchema(db, searchPath string) error {
 // transaction only, so that it also works behind a transaction-mode
 // pooler, which refuses startup parameters); the process, if it runs
 // again, tries its change again on a new connection.
+//
+// The transaction is read committed whatever the database's or role's
+// default_transaction_isolation: its row locks (SELECT ... FOR UPDATE)
+// are what serialise changes of a payment, and under serializable or
+// repeatable read a change that waited for the lock fails instead
+// ("could not serialize access due to concurrent update").
 func (s *Store) begin(b *pgx.Batch) int {
-	b.Queue("BEGIN")
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 	if s.limitIdle == "" {
 		return 1
 	}

@@ -321,8 +321,14 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 	}
 	var out []*getpaid.Payment
 	err := s.do(ctx, "stale payments", func(ctx context.Context, c *pgx.Conn) error {
-		var err error
-		out, err = collectPayments(c.Query(ctx, q, args...))
+		out = out[:0]
+		err := readCommitted(ctx, c, q, args, func(rows pgx.Rows) error {
+			p, err := scanPayment(rows)
+			if err == nil {
+				out = append(out, p)
+			}
+			return err
+		})
 		if r.Claim > 0 {
 			// A claim lost with the connection only delays a poll.
 			return uncertain(err)
@@ -334,21 +340,4 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 	}
 	slices.SortStableFunc(out, func(a, b *getpaid.Payment) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
 	return out, nil
-}
-
-// collectPayments reads every payment of a query.
-func collectPayments(rows pgx.Rows, err error) ([]*getpaid.Payment, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*getpaid.Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
