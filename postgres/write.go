@@ -56,8 +56,7 @@ func queueRows(b *pgx.Batch, id string, res *getpaid.UpdateResult, leased []bool
 }
 
 // CreatePayment implements getpaid.Store: what getpaid.PlanCreate decides is
-// written by one pipelined batch, one round trip and one implicit
-// transaction. A taken id or external id, and a second live payment of an
+// written by one pipelined batch, one round trip and one transaction. A taken id or external id, and a second live payment of an
 // order created under the one-live policy, are refused by unique indexes.
 func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
 	var res *getpaid.UpdateResult
@@ -79,11 +78,15 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 			return err
 		}
 		b := &pgx.Batch{}
+		// Read committed whatever the database's default (see begin),
+		// still one round trip.
+		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 		b.Queue(sqlInsertPayment, append(args, f.CreateKey, opts.OneLivePerOrder)...)
 		if m := opts.Then; m != nil && m.EventKey != "" {
 			b.Queue(sqlRecordEvent, f.ID, storedKey(m.EventKey), f.CreatedAt)
 		}
 		queueRows(b, f.ID, res, leased, opts.Lease)
+		b.Queue("COMMIT")
 		err = commitBatch(ctx, c, b)
 		switch {
 		case isUnique(err, "payments_one_live"):
