@@ -131,9 +131,21 @@ func (p *txPooler) serve(c net.Conn) {
 	}
 	var held *pgconn.HijackedConn
 	defer func() {
-		if held != nil {
-			p.free <- held // a client gone mid-transaction leaves it open, as a broken pooler would not
+		if held == nil {
+			return
 		}
+		// A client gone mid-transaction: its transaction ends before
+		// the backend serves another, as PgBouncer's does.
+		held.Frontend.Send(&pgproto3.Query{String: "ROLLBACK"})
+		if held.Frontend.Flush() == nil {
+			for {
+				r, err := held.Frontend.Receive()
+				if _, ok := r.(*pgproto3.ReadyForQuery); ok || err != nil {
+					break
+				}
+			}
+		}
+		p.free <- held
 	}()
 	for {
 		m, err := be.Receive()
