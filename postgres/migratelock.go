@@ -31,7 +31,9 @@ var _ lock.Locker = (*txLocker)(nil)
 
 // Lock implements lock.Locker: it tries every l.every, l.tries times.
 func (l *txLocker) Lock(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
+	// Read committed whatever the database's default: it holds no
+	// snapshot while it waits.
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return fmt.Errorf("migration lock: %w", err)
 	}
