@@ -115,3 +115,43 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	}
 	return nil, err
 }
+
+// readCommitted runs q, one statement, in a read-committed transaction of
+// its own, in one round trip (BEGIN, q and COMMIT pipelined), whatever the
+// database's default_transaction_isolation: under serializable, claims
+// (UPDATE ... FOR UPDATE SKIP LOCKED) made by several processes at once
+// failed with serialization errors. each reads one row; what it read
+// counts only when the result is nil, the COMMIT confirmed.
+func readCommitted(ctx context.Context, c *pgx.Conn, q string, args []any, each func(pgx.Rows) error) error {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	b.Queue(q, args...)
+	b.Queue("COMMIT")
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return err
+	}
+	if tag.String() != "COMMIT" {
+		return fmt.Errorf("COMMIT answered %q: the transaction had failed", tag.String())
+	}
+	return br.Close()
+}

@@ -182,12 +182,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		out = out[:0]
 		// A delivery is due when its time is at or before Now (stored
 		// times are whole microseconds).
-		rows, err := c.Query(ctx, sqlClaim, r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease), rooms)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		args := []any{r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease), rooms}
+		err := readCommitted(ctx, c, sqlClaim, args, func(rows pgx.Rows) error {
 			var (
 				cl  claimed
 				raw rawDelivery
@@ -198,9 +194,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 			}
 			cl.c = getpaid.ClaimedDelivery{Delivery: *raw.delivery(), Event: ev}
 			out = append(out, cl)
-		}
+			return nil
+		})
 		// Leases lost with the connection only delay those deliveries.
-		return uncertain(rows.Err())
+		return uncertain(err)
 	})
 	if err != nil {
 		return nil, err

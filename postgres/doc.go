@@ -64,15 +64,19 @@
 // default); behind a transaction-mode pooler such as PgBouncer, add
 // default_query_exec_mode=exec to the DSN. Writes are pipelined: creating a
 // payment (with its first change, history row, events and their deliveries)
-// is one round trip and one implicit transaction. So is reading a payment
+// is one round trip and one transaction. So is reading a payment
 // with its history and operations (ViewPayment, what the engine shows for
 // GET /api/v1/payments/{id}): a batch in one read-only repeatable-read
-// transaction, so the three are read from one snapshot and agree.
+// transaction, so the three are read from one snapshot and agree. Every
+// transaction that writes says its isolation, read committed (row locks
+// serialise changes of a payment), so a database or role whose
+// default_transaction_isolation is serializable changes nothing.
 //
 // The schema lives in migrations/ (goose files, embedded), applied by
 // Migrate ("getpaid migrate") or by Open unless Options.NoMigrate, under a
 // PostgreSQL advisory lock of the database and schema, so processes starting
-// at once take turns. A database migrated by a newer getpaid is refused with
+// at once take turns; the lock is held by a transaction of its own (not by
+// a session), so it holds behind a transaction-mode pooler too. A database migrated by a newer getpaid is refused with
 // getpaid.ErrSchemaNewer; with NoMigrate, one that is behind with
 // getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema,
 // which must exist: Open and Migrate make tables, not schemas, and refuse a

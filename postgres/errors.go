@@ -21,9 +21,9 @@ const (
 )
 
 // transientCode reports whether a PostgreSQL error code says the database is
-// failing, restarting, overloaded or had to abort the transaction for
-// concurrency (serialization failure, deadlock), as opposed to refusing what
-// was asked. The transaction was rolled back; trying again may succeed.
+// failing, restarting, overloaded, accepts no writes (a standby) or had to
+// abort the transaction for concurrency (serialization failure, deadlock),
+// as opposed to refusing what was asked. The transaction was rolled back; trying again may succeed.
 func transientCode(code string) bool {
 	switch {
 	case strings.HasPrefix(code, "08"), // connection exception
@@ -33,6 +33,7 @@ func transientCode(code string) bool {
 		strings.HasPrefix(code, "58"),  // system error (I/O)
 		code == "55P03",                // lock not available
 		code == "25P03",                // idle in transaction timeout: the session ended, rolled back
+		code == "25006",                // read-only transaction: a standby (a failover in progress), or writes switched off
 		code == "57014":                // query cancelled (statement timeout)
 		return true
 	}

@@ -30,7 +30,7 @@ const (
 	// made, the client does not hear it.
 	insteadOfCommit
 	// insteadOfReady drops the ReadyForQuery ending a batch that inserted
-	// (its Sync committed the implicit transaction).
+	// (after its COMMIT).
 	insteadOfReady
 	// beforeRequest answers the client's next request with the FATAL
 	// without passing it on: a session the server ended while it was idle.
@@ -184,7 +184,11 @@ func TestFatalAroundCommit(t *testing.T) {
 	}{
 		{"update: FATAL after the COMMIT it heard", afterCommit, false, false},
 		{"update: FATAL instead of the COMMIT", insteadOfCommit, false, true},
-		{"create: FATAL instead of the Sync's ReadyForQuery", insteadOfReady, true, true},
+		{"create: FATAL after the COMMIT it heard", afterCommit, true, false},
+		{"create: FATAL instead of the COMMIT", insteadOfCommit, true, true},
+		// The create's transaction is explicit (BEGIN ISOLATION LEVEL
+		// READ COMMITTED ... COMMIT): the COMMIT heard says it was made.
+		{"create: FATAL instead of the Sync's ReadyForQuery", insteadOfReady, true, false},
 		// Nothing ran: tried again on another connection, unseen.
 		{"create: FATAL before it was sent", beforeRequest, true, false},
 		{"update: FATAL before it was sent", beforeRequest, false, false},

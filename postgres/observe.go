@@ -14,17 +14,26 @@ import (
 	"github.com/getpaid-go/getpaid/internal/migrate"
 )
 
-// Ready implements getpaid.Readier: the database answers through the pool
-// and its schema is the one this package's migrations make (neither behind
+// Ready implements getpaid.Readier: the database answers through the pool,
+// accepts writes (not a standby, not default_transaction_read_only), and
+// its schema is the one this package's migrations make (neither behind
 // nor ahead: a database migrated by a newer getpaid during a rolling
 // upgrade turns the older servers unready).
 func (s *Store) Ready(ctx context.Context) error {
-	if err := s.do(ctx, "ready", func(ctx context.Context, c *pgx.Conn) error { return c.Ping(ctx) }); err != nil {
+	var readOnly string
+	err := s.do(ctx, "ready", func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT current_setting('transaction_read_only')").Scan(&readOnly)
+	})
+	if err != nil {
 		return fmt.Errorf("postgres: ready: %w", err)
+	}
+	if readOnly == "on" {
+		return fmt.Errorf("postgres: ready: %w: the database is read-only (a standby, or default_transaction_read_only): "+
+			"point the DSN at the primary (target_session_attrs=read-write with several hosts)", getpaid.ErrUnavailable)
 	}
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
-	err := migrate.Check(ctx, migrate.Config{Dialect: database.DialectPostgres, DB: db, FS: migrations()})
+	err = migrate.Check(ctx, migrate.Config{Dialect: database.DialectPostgres, DB: db, FS: migrations()})
 	if err != nil {
 		if !errors.Is(err, getpaid.ErrSchemaNewer) && !errors.Is(err, getpaid.ErrSchemaOutdated) {
 			err = unavailable(err)

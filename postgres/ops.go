@@ -144,23 +144,22 @@ func (s *Store) DueOperations(ctx context.Context, r getpaid.DueRequest) ([]*get
 	var out []due
 	err := s.do(ctx, "due operations", func(ctx context.Context, c *pgx.Conn) error {
 		out = out[:0]
-		rows, err := c.Query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d due
+		err := readCommitted(ctx, c, q, args, func(rows pgx.Rows) error {
+			var (
+				d   due
+				err error
+			)
 			if d.op, err = scanOperation(rows, &d.at, &d.seq); err != nil {
 				return err
 			}
 			out = append(out, d)
-		}
+			return nil
+		})
 		if r.Claim > 0 {
 			// A claim lost with the connection only delays a check.
-			return uncertain(rows.Err())
+			return uncertain(err)
 		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, err

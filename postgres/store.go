@@ -162,12 +162,12 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64) ([]int64, error) {
 	db := stdlib.OpenDB(*cfg.ConnConfig.Copy())
 	defer db.Close()
-	db.SetMaxOpenConns(2)
+	db.SetMaxOpenConns(3) // goose's, the lock's, and one to spare
 	locker, err := migrationLocker(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	c := migrate.Config{Dialect: database.DialectPostgres, DB: db, FS: migrations(), Locker: locker}
+	c := migrate.Config{Dialect: database.DialectPostgres, DB: db, FS: migrations(), DBLocker: locker}
 	if !apply {
 		if err := migrate.Check(ctx, c); err != nil {
 			return nil, unavailable(err)
@@ -178,10 +178,12 @@ func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64)
 	return applied, unavailable(err)
 }
 
-// migrationLocker is goose's PostgreSQL session locker with a lock id of
-// this database and schema (processes migrating other schemas do not wait),
-// polled every second for up to five minutes.
-func migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error) {
+// migrationLocker is a transaction-level advisory lock (txLocker) with a
+// lock id of this database and schema (processes migrating other schemas do
+// not wait), polled every second for up to five minutes. The id is the one
+// the session-level lock of earlier getpaids took: PostgreSQL's advisory
+// locks of both levels exclude each other.
+func migrationLocker(ctx context.Context, db *sql.DB) (lock.Locker, error) {
 	var dbName, schemaName, searchPath sql.NullString
 	if err := db.QueryRowContext(ctx, "SELECT current_database(), current_schema(), current_setting('search_path')").Scan(&dbName, &schemaName, &searchPath); err != nil {
 		return nil, unavailable(err)
@@ -191,7 +193,7 @@ func migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error
 	}
 	h := fnv.New64a()
 	h.Write([]byte("getpaid migrations\x00" + dbName.String + "\x00" + schemaName.String))
-	return lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
+	return &txLocker{id: int64(h.Sum64()), every: time.Second, tries: 300}, nil
 }
 
 // configError is a mistake in the store's configuration (the DSN, the
@@ -226,8 +228,14 @@ func noSchema(db, searchPath string) error {
 // transaction only, so that it also works behind a transaction-mode
 // pooler, which refuses startup parameters); the process, if it runs
 // again, tries its change again on a new connection.
+//
+// The transaction is read committed whatever the database's or role's
+// default_transaction_isolation: its row locks (SELECT ... FOR UPDATE)
+// are what serialise changes of a payment, and under serializable or
+// repeatable read a change that waited for the lock fails instead
+// ("could not serialize access due to concurrent update").
 func (s *Store) begin(b *pgx.Batch) int {
-	b.Queue("BEGIN")
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 	if s.limitIdle == "" {
 		return 1
 	}

@@ -56,8 +56,7 @@ func queueRows(b *pgx.Batch, id string, res *getpaid.UpdateResult, leased []bool
 }
 
 // CreatePayment implements getpaid.Store: what getpaid.PlanCreate decides is
-// written by one pipelined batch, one round trip and one implicit
-// transaction. A taken id or external id, and a second live payment of an
+// written by one pipelined batch, one round trip and one transaction. A taken id or external id, and a second live payment of an
 // order created under the one-live policy, are refused by unique indexes.
 func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getpaid.CreateOptions) (*getpaid.UpdateResult, error) {
 	var res *getpaid.UpdateResult
@@ -79,11 +78,15 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 			return err
 		}
 		b := &pgx.Batch{}
+		// Read committed whatever the database's default (see begin),
+		// still one round trip.
+		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 		b.Queue(sqlInsertPayment, append(args, f.CreateKey, opts.OneLivePerOrder)...)
 		if m := opts.Then; m != nil && m.EventKey != "" {
 			b.Queue(sqlRecordEvent, f.ID, storedKey(m.EventKey), f.CreatedAt)
 		}
 		queueRows(b, f.ID, res, leased, opts.Lease)
+		b.Queue("COMMIT")
 		err = commitBatch(ctx, c, b)
 		switch {
 		case isUnique(err, "payments_one_live"):
@@ -321,8 +324,14 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 	}
 	var out []*getpaid.Payment
 	err := s.do(ctx, "stale payments", func(ctx context.Context, c *pgx.Conn) error {
-		var err error
-		out, err = collectPayments(c.Query(ctx, q, args...))
+		out = out[:0]
+		err := readCommitted(ctx, c, q, args, func(rows pgx.Rows) error {
+			p, err := scanPayment(rows)
+			if err == nil {
+				out = append(out, p)
+			}
+			return err
+		})
 		if r.Claim > 0 {
 			// A claim lost with the connection only delays a poll.
 			return uncertain(err)
@@ -334,21 +343,4 @@ func (s *Store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*g
 	}
 	slices.SortStableFunc(out, func(a, b *getpaid.Payment) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
 	return out, nil
-}
-
-// collectPayments reads every payment of a query.
-func collectPayments(rows pgx.Rows, err error) ([]*getpaid.Payment, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*getpaid.Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }

@@ -114,6 +114,10 @@ func TestRedactHidesPasswords(t *testing.T) {
 		{"postgres://u@db/g?sslmode=disable&password=secret", "postgres://u@db/g?sslmode=disable&password=xxxxx"},
 		{"postgres://u@db/g?PASSWORD=secret&password=other", "postgres://u@db/g?PASSWORD=xxxxx&password=xxxxx"},
 		{"postgres://u:secret@[::1/g?password=secret", "postgres://xxxxx@[::1/g"},
+		// The client key's passphrase (pgx's sslpassword), and a key that
+		// pgx reads as password once it decodes it, were shown as written.
+		{"postgres://u:secret@db/g?sslmode=verify-full&sslpassword=secret", "postgres://u:xxxxx@db/g?sslmode=verify-full&sslpassword=xxxxx"},
+		{"postgres://u@db/g?p%61ssword=secret", "postgres://u@db/g?p%61ssword=xxxxx"},
 		{"host=db password=secret", "(not shown: it holds a password)"},
 		{"sqlite:/var/lib/getpaid/getpaid.db", "sqlite:/var/lib/getpaid/getpaid.db"},
 		{"getpaid.db", "getpaid.db"},

@@ -304,8 +304,9 @@ func isPostgres(database string) bool {
 }
 
 // redact hides the password of a database URL, for messages: the one in
-// its user part and a password= parameter; one that does not parse loses
-// its user part and parameters.
+// its user part and a password= or sslpassword= parameter (its name
+// decoded, as pgx reads it); one that does not parse loses its user part
+// and parameters.
 func redact(database string) string {
 	u, err := url.Parse(database)
 	if err != nil || u.Scheme == "" {
@@ -329,7 +330,12 @@ func redact(database string) string {
 	}
 	params := strings.Split(u.RawQuery, "&")
 	for i, p := range params {
-		if k, _, _ := strings.Cut(p, "="); strings.EqualFold(k, "password") {
+		k, _, _ := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if name = strings.ToLower(name); name == "password" || name == "sslpassword" {
 			params[i] = k + "=xxxxx"
 		}
 	}

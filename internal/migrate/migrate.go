@@ -26,8 +26,13 @@ type Config struct {
 	Dialect database.Dialect // database.DialectSQLite3 or database.DialectPostgres
 	DB      *sql.DB
 	FS      fs.FS // the migrations, at its root
-	// Locker serialises migrations across processes; nil means none.
+	// Locker serialises migrations across processes on the connection
+	// that migrates; nil means none.
 	Locker lock.SessionLocker
+	// DBLocker, instead of Locker, serialises them on a connection of DB
+	// of its own (PostgreSQL: a lock that holds behind a transaction-mode
+	// pooler, where a session is not the client's).
+	DBLocker lock.Locker
 	// Legacy, if set, adopts a database migrated by getpaid's earlier runner
 	// (versions in the table schema_migrations) before goose runs.
 	Legacy bool
@@ -35,7 +40,10 @@ type Config struct {
 
 func provider(c Config) (*goose.Provider, error) {
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
-	if c.Locker != nil {
+	switch {
+	case c.DBLocker != nil:
+		opts = append(opts, goose.WithLocker(c.DBLocker))
+	case c.Locker != nil:
 		opts = append(opts, goose.WithSessionLocker(c.Locker))
 	}
 	p, err := goose.NewProvider(c.Dialect, c.DB, c.FS, opts...)

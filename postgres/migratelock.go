@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pressly/goose/v3/lock"
+)
+
+// txLocker serialises migrations of one database and schema across
+// processes with a transaction-level advisory lock
+// (pg_try_advisory_xact_lock), held by a transaction of its own on a
+// connection of its own that stays open while goose migrates on another,
+// and ended (rolled back: it writes nothing) when it is done. Unlike a
+// session-level lock, it holds behind a transaction-mode pooler such as
+// PgBouncer, which gives a client's transaction one server connection from
+// BEGIN to its end but its next statement maybe another: a session lock was
+// taken on one and its release tried on another. A process that dies ends
+// its transaction, and so its lock, with its connection.
+type txLocker struct {
+	id    int64
+	every time.Duration // between tries
+	tries int
+	tx    *sql.Tx
+}
+
+var _ lock.Locker = (*txLocker)(nil)
+
+// Lock implements lock.Locker: it tries every l.every, l.tries times.
+func (l *txLocker) Lock(ctx context.Context, db *sql.DB) error {
+	// Read committed whatever the database's default: it holds no
+	// snapshot while it waits.
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	// The transaction idles while goose migrates: a server's
+	// idle_in_transaction_session_timeout must not end it (and the lock)
+	// half way.
+	if _, err := tx.ExecContext(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0"); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	for n := 1; ; n++ {
+		var locked bool
+		if err := tx.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", l.id).Scan(&locked); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		if locked {
+			l.tx = tx
+			return nil
+		}
+		if n >= l.tries {
+			_ = tx.Rollback()
+			return fmt.Errorf("migration lock: another getpaid migrates this database and schema (still after %s)",
+				time.Duration(l.tries)*l.every)
+		}
+		select {
+		case <-ctx.Done():
+			_ = tx.Rollback()
+			return fmt.Errorf("migration lock: %w", ctx.Err())
+		case <-time.After(l.every):
+		}
+	}
+}
+
+// Unlock implements lock.Locker: it ends the lock's transaction.
+func (l *txLocker) Unlock(context.Context, *sql.DB) error {
+	if l.tx == nil {
+		return errors.New("migration lock: not held")
+	}
+	tx := l.tx
+	l.tx = nil
+	if err := tx.Rollback(); err != nil {
+		// The connection was lost: the lock went with it, maybe before
+		// the migrations ended.
+		return fmt.Errorf("migration lock: release: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package postgres_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/postgres"
+	"github.com/getpaid-go/getpaid/postgres/pgtest"
+)
+
+// A database that accepts no writes (a hot standby the DSN reached after a
+// failover, or default_transaction_read_only set on it) is unavailable, not
+// a bug: writes failed with "cannot execute INSERT in a read-only
+// transaction" (25006), which the HTTP layer answered 500 (to brokers'
+// callbacks too), while /readyz said ready, so a balancer kept sending
+// requests. Now every write is getpaid.ErrUnavailable (503, the broker
+// retries) and Ready says why.
+func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t)
+	rw, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	p := newPrepared(t, rw)
+	ro, err := postgres.Open(t.Context(), pgtest.With(dsn, map[string]string{"default_transaction_read_only": "on"}),
+		postgres.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Payment(t.Context(), p.ID); err != nil {
+		t.Fatalf("a read: %v", err)
+	}
+	q := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-ro", Backend: "dummy",
+		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	_, createErr := ro.CreatePayment(t.Context(), q, getpaid.CreateOptions{})
+	_, updateErr := ro.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:ro"))
+	for name, err := range map[string]error{"CreatePayment": createErr, "UpdatePayment": updateErr} {
+		if !errors.Is(err, getpaid.ErrUnavailable) {
+			t.Errorf("%s on a read-only database: %v, want ErrUnavailable", name, err)
+		}
+	}
+	err = ro.Ready(t.Context())
+	if !errors.Is(err, getpaid.ErrUnavailable) || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("Ready on a read-only database: %v, want ErrUnavailable saying it is read-only", err)
+	}
+	if err := rw.Ready(t.Context()); err != nil {
+		t.Errorf("Ready on the writable one: %v", err)
+	}
+}
