@@ -175,7 +175,31 @@ func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64)
 		return nil, nil
 	}
 	applied, err := migrate.UpTo(ctx, c, version)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42501" {
+		return applied, noPrivilege(ctx, db, pe)
+	}
 	return applied, unavailable(err)
+}
+
+// noPrivilege is the error of a migration the role may not make (SQLSTATE
+// 42501, insufficient_privilege; PostgreSQL 15 lets no role but the
+// database's owner create in public): what to grant, or what else to do.
+func noPrivilege(ctx context.Context, db *sql.DB, pe *pgconn.PgError) error {
+	role, schema := "<role>", "<schema>"
+	var r, s sql.NullString
+	if db.QueryRowContext(ctx, "SELECT current_user, current_schema()").Scan(&r, &s) == nil {
+		if r.Valid {
+			role = pgx.Identifier{r.String}.Sanitize()
+		}
+		if s.Valid {
+			schema = pgx.Identifier{s.String}.Sanitize()
+		}
+	}
+	return &configError{fmt.Sprintf("the role %s may not create the tables getpaid needs in schema %s (%s): "+
+		"GRANT CREATE ON SCHEMA %s TO %s, or give the role a schema of its own (CREATE SCHEMA getpaid AUTHORIZATION %s, "+
+		"and search_path=getpaid in the DSN), or run getpaid migrate as the schema's owner",
+		role, schema, pe.Message, schema, role, role)}
 }
 
 // migrationLocker is a transaction-level advisory lock (txLocker) with a
