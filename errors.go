@@ -33,6 +33,10 @@ var (
 	// may have been made, which a retry finds (a repeated broker event is a
 	// duplicate, an idempotency key finds its operation).
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrReadOnly is a database that answers but accepts no writes (a
+	// standby after a failover, writes switched off): a store reports it
+	// beside ErrUnavailable, so that readiness checks can say so.
+	ErrReadOnly = errors.New("database accepts no writes")
 	// ErrSchemaOutdated is a database whose schema is behind this getpaid:
 	// run "getpaid migrate".
 	ErrSchemaOutdated = errors.New("database schema is outdated: run getpaid migrate")

@@ -61,6 +61,8 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 		why = "database schema outdated: run getpaid migrate"
 	case errors.Is(err, getpaid.ErrSchemaNewer):
 		why = "database schema newer than this getpaid"
+	case errors.Is(err, getpaid.ErrReadOnly):
+		why = "database accepts no writes (a standby?): point getpaid at the primary"
 	case errors.Is(err, context.DeadlineExceeded):
 		why = "database did not answer in time"
 	}

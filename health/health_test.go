@@ -41,6 +41,7 @@ func TestProbes(t *testing.T) {
 		{nil, 200, "ready"},
 		{fmt.Errorf("sqlite: ready: %w: unable to open /secret/path", getpaid.ErrUnavailable), 503, "database unreachable"},
 		{getpaid.ErrSchemaOutdated, 503, "run getpaid migrate"},
+		{fmt.Errorf("postgres: ready: %w: %w: a standby", getpaid.ErrUnavailable, getpaid.ErrReadOnly), 503, "database accepts no writes"},
 		{nil, 200, "ready"},
 	}
 	for _, tt := range tests {

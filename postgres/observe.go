@@ -28,8 +28,8 @@ func (s *Store) Ready(ctx context.Context) error {
 		return fmt.Errorf("postgres: ready: %w", err)
 	}
 	if readOnly == "on" {
-		return fmt.Errorf("postgres: ready: %w: the database is read-only (a standby, or default_transaction_read_only): "+
-			"point the DSN at the primary (target_session_attrs=read-write with several hosts)", getpaid.ErrUnavailable)
+		return fmt.Errorf("postgres: ready: %w: %w (a standby, or default_transaction_read_only): "+
+			"point the DSN at the primary (target_session_attrs=read-write with several hosts)", getpaid.ErrUnavailable, getpaid.ErrReadOnly)
 	}
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()

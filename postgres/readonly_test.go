@@ -45,8 +45,8 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 		}
 	}
 	err = ro.Ready(t.Context())
-	if !errors.Is(err, getpaid.ErrUnavailable) || !strings.Contains(err.Error(), "read-only") {
-		t.Errorf("Ready on a read-only database: %v, want ErrUnavailable saying it is read-only", err)
+	if !errors.Is(err, getpaid.ErrUnavailable) || !errors.Is(err, getpaid.ErrReadOnly) || !strings.Contains(err.Error(), "primary") {
+		t.Errorf("Ready on a read-only database: %v, want ErrUnavailable and ErrReadOnly, saying to use the primary", err)
 	}
 	if err := rw.Ready(t.Context()); err != nil {
 		t.Errorf("Ready on the writable one: %v", err)
