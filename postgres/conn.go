@@ -44,7 +44,11 @@ func (s *Store) do(ctx context.Context, name string, op func(ctx context.Context
 }
 
 // attempt runs op once on a connection of the pool. A connection left inside
-// a transaction (op failed half way) is rolled back before it goes back.
+// a transaction (op failed half way) is rolled back before it goes back. One
+// whose database accepts no writes (25006: a standby, a primary demoted by
+// a failover) is closed, so the pool drops it and a retry, or the next
+// call, connects again (with target_session_attrs=read-write, to the new
+// primary) instead of meeting it until its lifetime ends.
 func (s *Store) attempt(ctx context.Context, op func(ctx context.Context, c *pgx.Conn) error) error {
 	conn, err := s.acquire(ctx)
 	if err != nil {
@@ -52,6 +56,12 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context, c *pgx
 	}
 	defer conn.Release()
 	err = op(ctx, conn.Conn())
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "25006" {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		_ = conn.Conn().PgConn().Close(cctx)
+		cancel()
+		return err
+	}
 	if pc := conn.Conn().PgConn(); !pc.IsClosed() && pc.TxStatus() != 'I' {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		if _, rerr := conn.Exec(rctx, "ROLLBACK"); rerr != nil {

@@ -7,3 +7,6 @@ import "context"
 func MigrateTo(ctx context.Context, dsn string, version int64) ([]int64, error) {
 	return migrateTo(ctx, dsn, version)
 }
+
+// NewConns is how many connections s's pool has opened.
+func NewConns(s *Store) int64 { return s.pool.Stat().NewConnsCount() }

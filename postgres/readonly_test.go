@@ -52,3 +52,39 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 		t.Errorf("Ready on the writable one: %v", err)
 	}
 }
+
+// A connection whose database accepts no writes is dropped, not pooled
+// again: after a failover the DSN (with target_session_attrs=read-write and
+// several hosts) reaches the new primary on a new connection, while a
+// connection to the demoted one would answer 25006 (503) until its
+// lifetime ended, an hour by default. Each retry of a write that met 25006
+// opens a connection of its own.
+func TestReadOnlyConnectionDropped(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t)
+	rw, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	p := newPrepared(t, rw)
+	ro, err := postgres.Open(t.Context(), pgtest.With(dsn, map[string]string{"default_transaction_read_only": "on"}),
+		postgres.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Payment(t.Context(), p.ID); err != nil { // a connection, pooled
+		t.Fatalf("a read: %v", err)
+	}
+	before := postgres.NewConns(ro)
+	if _, err := ro.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:ro-drop")); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("a write on a read-only database: %v", err)
+	}
+	if _, err := ro.Payment(t.Context(), p.ID); err != nil {
+		t.Fatalf("a read after: %v", err)
+	}
+	if opened := postgres.NewConns(ro) - before; opened < 2 {
+		t.Errorf("%d connections opened by a failed write and a read after it; want the read-only one dropped each time (at least 2)", opened)
+	}
+}
