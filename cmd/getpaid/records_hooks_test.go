@@ -315,3 +315,39 @@ func TestEventsBackfill(t *testing.T) {
 		t.Fatalf("backfill again: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// events list says what a pending delivery waits for when an earlier event
+// of its payment is still pending to its consumer (a consumer gets a
+// payment's events in order): with no attempt and a due time past, it read
+// as a dispatcher that hung.
+func TestEventsListSaysWhatADeliveryWaitsFor(t *testing.T) {
+	t.Parallel()
+	path, srv := migratedRecords(t, "webhooks:\n  - url: https://shop.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+	paid, err := srv.engine.Pay(context.Background(), getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	id := paid.ID
+	code, out, errOut := runCLI(t, "", "events", "list", "--status", "pending", "--config", path)
+	if code != 0 {
+		t.Fatalf("list: exit %d\n%s%s", code, out, errOut)
+	}
+	var created, changed string
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "evt_created_"+id):
+			created = line
+		case strings.HasPrefix(line, "evt_"+id+"_v2"):
+			changed = line
+		}
+	}
+	if !strings.Contains(changed, "waits for evt_created_"+id) {
+		t.Errorf("the status change's line %q; want it to say it waits for evt_created_%s\n%s", changed, id, out)
+	}
+	if strings.Contains(created, "waits for") {
+		t.Errorf("the first event's line %q says it waits", created)
+	}
+}
