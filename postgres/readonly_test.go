@@ -19,22 +19,7 @@ import (
 // retries) and Ready says why.
 func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.Schema(t)
-	rw, err := postgres.Open(t.Context(), dsn, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rw.Close()
-	p := newPrepared(t, rw)
-	ro, err := postgres.Open(t.Context(), pgtest.With(dsn, map[string]string{"default_transaction_read_only": "on"}),
-		postgres.Options{NoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	if _, err := ro.Payment(t.Context(), p.ID); err != nil {
-		t.Fatalf("a read: %v", err)
-	}
+	rw, ro, p := readOnlyPair(t)
 	q := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-ro", Backend: "dummy",
 		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("10.00", "PLN")}
 	_, createErr := ro.CreatePayment(t.Context(), q, getpaid.CreateOptions{})
@@ -44,7 +29,7 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 			t.Errorf("%s on a read-only database: %v, want ErrUnavailable", name, err)
 		}
 	}
-	err = ro.Ready(t.Context())
+	err := ro.Ready(t.Context())
 	if !errors.Is(err, getpaid.ErrUnavailable) || !errors.Is(err, getpaid.ErrReadOnly) || !strings.Contains(err.Error(), "primary") {
 		t.Errorf("Ready on a read-only database: %v, want ErrUnavailable and ErrReadOnly, saying to use the primary", err)
 	}
@@ -61,22 +46,7 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 // opens a connection of its own.
 func TestReadOnlyConnectionDropped(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.Schema(t)
-	rw, err := postgres.Open(t.Context(), dsn, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rw.Close()
-	p := newPrepared(t, rw)
-	ro, err := postgres.Open(t.Context(), pgtest.With(dsn, map[string]string{"default_transaction_read_only": "on"}),
-		postgres.Options{NoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	if _, err := ro.Payment(t.Context(), p.ID); err != nil { // a connection, pooled
-		t.Fatalf("a read: %v", err)
-	}
+	_, ro, p := readOnlyPair(t) // its read left a connection pooled
 	before := postgres.NewConns(ro)
 	if _, err := ro.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:ro-drop")); !errors.Is(err, getpaid.ErrUnavailable) {
 		t.Fatalf("a write on a read-only database: %v", err)
@@ -87,4 +57,28 @@ func TestReadOnlyConnectionDropped(t *testing.T) {
 	if opened := postgres.NewConns(ro) - before; opened < 2 {
 		t.Errorf("%d connections opened by a failed write and a read after it; want the read-only one dropped each time (at least 2)", opened)
 	}
+}
+
+// readOnlyPair opens a store on a schema of its own with a prepared payment
+// (rw), and one on the same schema whose transactions are read-only (ro),
+// which has read the payment once.
+func readOnlyPair(t *testing.T) (rw, ro *postgres.Store, p *getpaid.Payment) {
+	t.Helper()
+	dsn := pgtest.Schema(t)
+	rw, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rw.Close() })
+	p = newPrepared(t, rw)
+	ro, err = postgres.Open(t.Context(), pgtest.With(dsn, map[string]string{"default_transaction_read_only": "on"}),
+		postgres.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ro.Close() })
+	if _, err := ro.Payment(t.Context(), p.ID); err != nil {
+		t.Fatalf("a read: %v", err)
+	}
+	return rw, ro, p
 }
