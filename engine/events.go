@@ -248,20 +248,21 @@ func (e *Engine) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*get
 			return nil, fmt.Errorf("engine: list deliveries: %w", err)
 		}
 		if len(all.Deliveries) == 0 {
-			return nil, fmt.Errorf("engine: list deliveries: %w", &getpaid.FieldError{Field: "endpoint",
-				Reason: fmt.Sprintf("no event was ever delivered to %q%s", f.Consumer, goingTo(e.consumerNames())), Err: getpaid.ErrInvalidRequest})
+			return nil, fmt.Errorf("engine: list deliveries: %w", e.notConsumer("no event was ever delivered to", f.Consumer))
 		}
 	}
 	return page, nil
 }
 
-// goingTo says which consumers events go to, after a name that is not one
-// of them.
-func goingTo(names []string) string {
-	if len(names) == 0 {
-		return ": getpaid delivers events to no webhook endpoint or listener"
+// notConsumer refuses a request naming consumer, which events do not go
+// to, with what (its words before the name), naming the consumers they go
+// to.
+func (e *Engine) notConsumer(what, consumer string) error {
+	known := ": getpaid delivers events to no webhook endpoint or listener"
+	if names := e.consumerNames(); len(names) > 0 {
+		known = " (they are to: " + strings.Join(names, ", ") + ")"
 	}
-	return " (they go to: " + strings.Join(names, ", ") + ")"
+	return &getpaid.FieldError{Field: "endpoint", Reason: fmt.Sprintf("%s %q%s", what, consumer, known), Err: getpaid.ErrInvalidRequest}
 }
 
 // Attempts lists a delivery's attempts, oldest first.
@@ -286,13 +287,8 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 	if r.Waiting && (r.EventID != "" || r.DeadOnly) {
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "event", Reason: "retrying the waiting deliveries names no event and no dead ones", Err: getpaid.ErrInvalidRequest})
 	}
-	if names := e.consumerNames(); r.Consumer != "" && !slices.Contains(names, r.Consumer) {
-		known := " (they are to: " + strings.Join(names, ", ") + ")"
-		if len(names) == 0 {
-			known = ": getpaid delivers events to no webhook endpoint or listener"
-		}
-		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
-			Reason: fmt.Sprintf("events are not delivered to %q%s", r.Consumer, known), Err: getpaid.ErrInvalidRequest})
+	if r.Consumer != "" && !slices.Contains(e.consumerNames(), r.Consumer) {
+		return 0, fmt.Errorf("engine: replay: %w", e.notConsumer("events are not delivered to", r.Consumer))
 	}
 	if len(e.consumerNames()) == 0 {
 		// Nothing could be sent: "0 replayed" would read as "nothing to
@@ -349,8 +345,7 @@ func (e *Engine) Backfill(ctx context.Context, consumer string, since time.Time)
 		}
 	}
 	if sub == nil {
-		return 0, fmt.Errorf("engine: backfill: %w", &getpaid.FieldError{Field: "endpoint",
-			Reason: fmt.Sprintf("events are not delivered to %q%s", consumer, goingTo(e.consumerNames())), Err: getpaid.ErrInvalidRequest})
+		return 0, fmt.Errorf("engine: backfill: %w", e.notConsumer("events are not delivered to", consumer))
 	}
 	bf, ok := e.store.(getpaid.DeliveryBackfiller)
 	if !ok {
