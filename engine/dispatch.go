@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -207,10 +208,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 			"event", c.Event.ID, "payment", c.Event.PaymentID, "attempts", c.Delivery.Attempts+1, "err", err)
 	default:
 		if isThrottled(err) {
-			wait := d.schedule[0]
-			if after := retryAfter(err); after > 0 {
-				wait = min(after, slices.Max(d.schedule))
-			}
+			wait := cmp.Or(d.asked(err), d.schedule[0])
 			d.pause(c.Delivery.Consumer, wait)
 			d.log.Warn("consumer asks to be sent less: nothing more is sent to it for a while", "consumer", c.Delivery.Consumer, "for", wait, "err", err)
 		}
@@ -261,16 +259,19 @@ func (d *dispatcher) pausedLocked(consumer string) bool {
 	return ok && d.e.now().Before(until)
 }
 
+// asked is how long err asks to wait (a webhook answer's Retry-After), at
+// most the schedule's longest wait; 0 when it asks nothing.
+func (d *dispatcher) asked(err error) time.Duration {
+	return min(retryAfter(err), slices.Max(d.schedule))
+}
+
 // retryWait is how long after failed attempt number n+1 the next one is
 // due: the schedule's n-th wait, or longer when the consumer's error asks
 // for it (a webhook answer's Retry-After) but never past the schedule's
 // longest wait, plus up to a tenth more as jitter, so deliveries that failed
 // together (an endpoint down for a while) do not all come back together.
 func (d *dispatcher) retryWait(n int, err error) time.Duration {
-	wait := d.schedule[n]
-	if after := retryAfter(err); after > wait {
-		wait = min(after, slices.Max(d.schedule))
-	}
+	wait := max(d.schedule[n], d.asked(err))
 	if wait >= 10 {
 		wait += rand.N(wait / 10)
 	}
