@@ -99,10 +99,7 @@ func commitBatch(ctx context.Context, c *pgx.Conn, b *pgx.Batch) error {
 		}
 		if i == commit {
 			_ = br.Close() // committed: a connection that fails now is only dropped
-			if tag.String() != "COMMIT" {
-				return fmt.Errorf("COMMIT answered %q: the transaction had failed", tag.String())
-			}
-			return nil
+			return committed(tag)
 		}
 	}
 	return uncertain(br.Close())
@@ -160,8 +157,17 @@ func readCommitted(ctx context.Context, c *pgx.Conn, q string, args []any, each 
 	if err != nil {
 		return err
 	}
+	if err := committed(tag); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+// committed is the outcome of a COMMIT that tag answered: an aborted
+// transaction's COMMIT answers ROLLBACK.
+func committed(tag pgconn.CommandTag) error {
 	if tag.String() != "COMMIT" {
 		return fmt.Errorf("COMMIT answered %q: the transaction had failed", tag.String())
 	}
-	return br.Close()
+	return nil
 }
