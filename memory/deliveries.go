@@ -202,14 +202,13 @@ func (s *Store) BackfillDeliveries(ctx context.Context, r getpaid.BackfillReques
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
+	n, at := 0, r.Now.UTC()
 	for i := range s.outbox {
 		ev := &s.outbox[i]
 		id := getpaid.DeliveryID(ev.ID, r.Consumer)
 		if _, ok := s.dels[id]; ok || !r.Names(ev) {
 			continue
 		}
-		at := r.Now.UTC()
 		s.dels[id] = &delivery{Delivery: getpaid.Delivery{ID: id, EventID: ev.ID, PaymentID: ev.PaymentID, Consumer: r.Consumer,
 			State: getpaid.DeliveryPending, NextAt: at, CreatedAt: at, UpdatedAt: at}, seq: i}
 		s.delOrder = append(s.delOrder, id)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -386,14 +387,11 @@ func (s *Store) BackfillDeliveries(ctx context.Context, r getpaid.BackfillReques
 	}
 	types := ""
 	if len(r.Types) > 0 {
-		b := []byte{'['}
-		for i, t := range r.Types {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendQuote(b, string(t))
+		b, err := json.Marshal(r.Types)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: backfill deliveries: %w", err)
 		}
-		types = string(append(b, ']'))
+		types = string(b)
 	}
 	at, since := nanos(r.Now), nanos(r.Since)
 	n := 0
