@@ -46,6 +46,13 @@ type Delivery struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	DeliveredAt time.Time
+
+	// WaitsFor is, for a pending delivery, the id of the earliest event of
+	// its payment still pending to its consumer when that is another event:
+	// a consumer gets a payment's events in order, so this one is not sent
+	// before that one is delivered, dead or discarded. Listings fill it
+	// (engine.Engine.Deliveries); stores leave it empty.
+	WaitsFor string
 }
 
 // DeliveryID is the id of event's delivery to consumer.

@@ -251,7 +251,71 @@ func (e *Engine) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*get
 			return nil, fmt.Errorf("engine: list deliveries: %w", e.notConsumer("no event was ever delivered to", f.Consumer))
 		}
 	}
+	if err := e.fillWaitsFor(ctx, page.Deliveries); err != nil {
+		return nil, fmt.Errorf("engine: list deliveries: %w", err)
+	}
 	return page, nil
+}
+
+// fillWaitsFor sets WaitsFor on the pending deliveries of ds held back
+// behind an earlier event of their payment to their consumer. It reads each
+// payment's pending deliveries to the consumer, and its events, once.
+func (e *Engine) fillWaitsFor(ctx context.Context, ds []*getpaid.Delivery) error {
+	type key struct{ payment, consumer string }
+	first := map[key]string{} // the earliest event of the payment pending to the consumer
+	for _, d := range ds {
+		if d.State != getpaid.DeliveryPending {
+			continue
+		}
+		k := key{d.PaymentID, d.Consumer}
+		id, ok := first[k]
+		if !ok {
+			var err error
+			if id, err = e.firstPending(ctx, d.PaymentID, d.Consumer); err != nil {
+				return err
+			}
+			first[k] = id
+		}
+		if id != d.EventID {
+			d.WaitsFor = id
+		}
+	}
+	return nil
+}
+
+// firstPending returns the earliest event, in the order a payment's events
+// were written, whose delivery to consumer is pending ("" when none is).
+func (e *Engine) firstPending(ctx context.Context, paymentID, consumer string) (string, error) {
+	pending := map[string]bool{}
+	f := getpaid.DeliveryFilter{PaymentID: paymentID, Consumer: consumer, State: getpaid.DeliveryPending, Limit: getpaid.MaxPageSize}
+	for {
+		page, err := e.store.Deliveries(ctx, f)
+		if err != nil {
+			return "", err
+		}
+		for _, d := range page.Deliveries {
+			pending[d.EventID] = true
+		}
+		if f.Cursor = page.NextCursor; f.Cursor == "" {
+			break
+		}
+	}
+	first := ""
+	ef := getpaid.EventFilter{PaymentID: paymentID, Limit: getpaid.MaxPageSize}
+	for {
+		page, err := e.store.Events(ctx, ef)
+		if err != nil {
+			return "", err
+		}
+		for _, ev := range page.Events { // newest first: the last one seen is the earliest
+			if pending[ev.ID] {
+				first = ev.ID
+			}
+		}
+		if ef.Cursor = page.NextCursor; ef.Cursor == "" {
+			return first, nil
+		}
+	}
 }
 
 // notConsumer refuses a request naming consumer, which events do not go

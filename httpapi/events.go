@@ -34,6 +34,7 @@ type DeliveryJSON struct {
 	LastStatus  int                   `json:"last_status,omitempty"`
 	LastError   string                `json:"last_error,omitempty"`
 	DeliveredAt *time.Time            `json:"delivered_at,omitempty"`
+	WaitsFor    string                `json:"waits_for,omitempty"` // pending behind this earlier event of its payment
 	History     []AttemptJSON         `json:"history,omitempty"`
 }
 
@@ -54,7 +55,8 @@ func eventJSON(ev *getpaid.Event) *EventJSON {
 }
 
 func deliveryJSON(d *getpaid.Delivery) *DeliveryJSON {
-	out := &DeliveryJSON{Consumer: d.Consumer, Status: d.State, Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError}
+	out := &DeliveryJSON{Consumer: d.Consumer, Status: d.State, Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError,
+		WaitsFor: d.WaitsFor}
 	if d.State == getpaid.DeliveryPending {
 		t := d.NextAt
 		out.NextAt = &t

@@ -259,13 +259,12 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EVENT\tPAYMENT\tCONSUMER\tSTATUS\tATTEMPTS\tNEXT\tLAST")
-		behind := heldBehind(ctx, srv)
 		for _, d := range page.Deliveries {
 			next, last := "", deliveryOutcome(d)
 			if d.State == getpaid.DeliveryPending {
 				next = d.NextAt.Format(time.RFC3339)
-				if first := behind(d); first != "" {
-					last = "waits for " + first + " (an earlier event of its payment, not yet delivered)"
+				if d.WaitsFor != "" {
+					last = "waits for " + d.WaitsFor + " (an earlier event of its payment, not yet delivered)"
 				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, last)
@@ -362,43 +361,6 @@ func deliveryOutcome(d *getpaid.Delivery) string {
 		return "no attempt recorded"
 	}
 	return lastOutcome(d.LastStatus, d.LastError)
-}
-
-// heldBehind returns a function naming, for a pending delivery, the
-// earliest event of its payment still pending to its consumer before it
-// (which it waits for: a consumer gets a payment's events in order), or ""
-// when none is. It reads each payment's events (in the order they were
-// written) and its pending deliveries once.
-func heldBehind(ctx context.Context, srv *server) func(d *getpaid.Delivery) string {
-	type key struct{ payment, consumer string }
-	older := map[key][]string{} // pending event ids of the payment to the consumer, oldest first
-	return func(d *getpaid.Delivery) string {
-		k := key{d.PaymentID, d.Consumer}
-		ids, ok := older[k]
-		if !ok {
-			pending := map[string]bool{}
-			page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{PaymentID: d.PaymentID, Consumer: d.Consumer,
-				State: getpaid.DeliveryPending, Limit: getpaid.MaxPageSize})
-			if err == nil {
-				for _, o := range page.Deliveries {
-					pending[o.EventID] = true
-				}
-			}
-			evs, err := srv.engine.Events(ctx, getpaid.EventFilter{PaymentID: d.PaymentID, Limit: getpaid.MaxPageSize})
-			if err == nil {
-				for i := len(evs.Events) - 1; i >= 0; i-- { // newest first: walked oldest first
-					if id := evs.Events[i].ID; pending[id] {
-						ids = append(ids, id)
-					}
-				}
-			}
-			older[k] = ids
-		}
-		if len(ids) > 0 && ids[0] != d.EventID && slices.Contains(ids, d.EventID) {
-			return ids[0]
-		}
-		return ""
-	}
 }
 
 // lastOutcome shows an attempt's result: "HTTP 500", an error, or "ok".
