@@ -90,6 +90,29 @@ type EventBackfiller interface {
 	Backfill(ctx context.Context, consumer string, since time.Time) (int, error)
 }
 
+// PauseReporter is an optional Service capability, discovered by a type
+// assertion as OperationChecker is (and for the same reason not part of
+// Service): Paused lists the consumers this process sends nothing to for
+// now (see engine.Engine.Paused, which implements it). The JSON API answers
+// 501 to GET /api/v1/events/paused when the Service has none.
+type PauseReporter interface {
+	Paused() []ConsumerPause
+}
+
+// ConsumerPause is a consumer one process sends no events to until a time:
+// its webhook endpoint answered 410 Gone (it wants no more: an hour, or
+// until a replay through that process), or asked to be sent less (429, 502
+// or 504: for its Retry-After, or the retry schedule's first wait). A pause
+// lives in the memory of the process that got the answer; each instance
+// pauses on its own answers. The consumer's deliveries meanwhile stay
+// pending.
+type ConsumerPause struct {
+	Consumer string
+	Until    time.Time
+	Gone     bool // it answered 410 Gone; otherwise it asked to be sent less
+	Status   int  // the HTTP status of the answer that paused it (0: not HTTP)
+}
+
 // PayRequest asks for a new payment of an order through a backend.
 type PayRequest struct {
 	OrderID     string

@@ -20,13 +20,15 @@ const attentionLimit = 100
 const advanceScan = 4 * getpaid.MaxPageSize
 
 // attentionPage is what waits for an operator across all payments: money
-// operations in doubt or flagged, advances to accept or reject, and event
-// deliveries that are dead.
+// operations in doubt or flagged, advances to accept or reject, event
+// deliveries that are dead, and consumers this process pauses.
 type attentionPage struct {
 	basePage
 	Operations   []*getpaid.Operation
 	Advances     []*getpaid.Payment
 	Dead         []*getpaid.Delivery
+	Paused       []getpaid.ConsumerPause
+	CanPause     bool // the service says which consumers it pauses
 	MoreOps      bool
 	MoreAdvances bool
 	MoreDead     bool
@@ -65,6 +67,9 @@ func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	data.Dead, data.MoreDead = dead.Deliveries, dead.NextCursor != ""
+	if c.pauses != nil {
+		data.Paused, data.CanPause = c.pauses.Paused(), true
+	}
 	c.render(w, r, http.StatusOK, "attention", data)
 }
 

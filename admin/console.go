@@ -79,6 +79,7 @@ type Console struct {
 	svc          getpaid.Service
 	totals       Totaler
 	checker      getpaid.OperationChecker // svc, when it can check operations; else nil
+	pauses       getpaid.PauseReporter    // svc, when it can say which consumers it pauses; else nil
 	users        map[string][]byte
 	dummyHash    []byte
 	prefix       string
@@ -115,6 +116,7 @@ func New(cfg Config) (*Console, error) {
 		c.totals = t
 	}
 	c.checker, _ = cfg.Service.(getpaid.OperationChecker)
+	c.pauses, _ = cfg.Service.(getpaid.PauseReporter)
 	cost := bcrypt.MinCost
 	for _, u := range cfg.Users {
 		if u.Name == "" {

@@ -7,14 +7,15 @@
 // confirmation step, delivers one of
 // its events again to a consumer, lists what needs an operator across all
 // payments (operations in doubt or flagged, advances waiting for a
-// decision, dead deliveries), and shows the
+// decision, dead deliveries, paused webhook endpoints), and shows the
 // configured backends with their panel settings and recent callback
 // outcomes.
 //
 // It depends only on getpaid.Service (and, when the service has them, a
-// PaymentTotals method for the totals, and getpaid.OperationChecker for the
+// PaymentTotals method for the totals, getpaid.OperationChecker for the
 // "Check with the broker now" button, which is not shown without it: the
-// reconciler still checks operations on its schedule). Every action goes through the
+// reconciler still checks operations on its schedule, and
+// getpaid.PauseReporter for the paused endpoints on the attention page). Every action goes through the
 // service exactly as the JSON API's do, with an idempotency key per
 // confirmation form; a refused action shows the engine's reason.
 //

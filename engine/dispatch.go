@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +41,7 @@ type dispatcher struct {
 	busy map[string]int // consumer -> deliveries in flight
 	// paused holds the consumers sent nothing until a time: one that asked
 	// to be sent less (429, 502, 504), or one gone (410).
-	paused map[string]time.Time
+	paused map[string]getpaid.ConsumerPause
 	// unrecorded holds the deliveries taken (claimed or leased with their
 	// change) and not yet recorded: a claim that gets one of them again
 	// (its lease ran out while recording its outcome was slow, the
@@ -71,7 +72,7 @@ func newDispatcher(e *Engine, schedule []time.Duration, timeout time.Duration, i
 		e: e, owner: getpaid.NewID("disp"), schedule: schedule, timeout: timeout, perConsumer: inFlight, log: e.log,
 		wakeCh: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
 		results: make(chan getpaid.DeliveryResult, 256), busy: map[string]int{}, unrecorded: map[string]chainKey{},
-		chains: map[chainKey]*chain{}, paused: map[string]time.Time{},
+		chains: map[chainKey]*chain{}, paused: map[string]getpaid.ConsumerPause{},
 	}
 }
 
@@ -198,7 +199,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	case isGone(err):
 		res.Dead = true
 		res.Attempt.Error = err.Error()
-		d.pause(c.Delivery.Consumer, goneFor)
+		d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Gone: true, Status: status}, goneFor)
 		d.log.Error("event delivery refused for good (the consumer is gone): nothing more is sent to it for an hour, unless a replay through the API or the console comes first; remove it from the configuration, or replay when it wants events again",
 			"consumer", c.Delivery.Consumer, "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
 	case c.Delivery.Attempts >= len(d.schedule):
@@ -209,7 +210,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	default:
 		if isThrottled(err) {
 			wait := cmp.Or(d.asked(err), d.schedule[0])
-			d.pause(c.Delivery.Consumer, wait)
+			d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Status: status}, wait)
 			d.log.Warn("consumer asks to be sent less: nothing more is sent to it for a while", "consumer", c.Delivery.Consumer, "for", wait, "err", err)
 		}
 		res.NextAt = d.e.now().Add(d.retryWait(c.Delivery.Attempts, err))
@@ -227,13 +228,13 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 // not heard here, and an endpoint may come back without anyone saying so.
 const goneFor = time.Hour
 
-// pause sends consumer nothing for wait from now (or longer, if it is
+// pause sends p's consumer nothing for wait from now (or longer, if it is
 // paused longer already), and wakes the claim loop when that ends.
-func (d *dispatcher) pause(consumer string, wait time.Duration) {
-	until := d.e.now().Add(wait)
+func (d *dispatcher) pause(p getpaid.ConsumerPause, wait time.Duration) {
+	p.Until = d.e.now().Add(wait)
 	d.mu.Lock()
-	if until.After(d.paused[consumer]) {
-		d.paused[consumer] = until
+	if p.Until.After(d.paused[p.Consumer].Until) {
+		d.paused[p.Consumer] = p
 	}
 	d.mu.Unlock()
 	time.AfterFunc(wait, d.wake)
@@ -253,10 +254,24 @@ func (d *dispatcher) resume(consumers []string) {
 	d.wake()
 }
 
+// pausedNow lists the consumers paused now, by name.
+func (d *dispatcher) pausedNow() []getpaid.ConsumerPause {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := []getpaid.ConsumerPause{}
+	for c, p := range d.paused {
+		if d.pausedLocked(c) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b getpaid.ConsumerPause) int { return strings.Compare(a.Consumer, b.Consumer) })
+	return out
+}
+
 // pausedLocked reports whether consumer is paused now.
 func (d *dispatcher) pausedLocked(consumer string) bool {
-	until, ok := d.paused[consumer]
-	return ok && d.e.now().Before(until)
+	p, ok := d.paused[consumer]
+	return ok && d.e.now().Before(p.Until)
 }
 
 // asked is how long err asks to wait (a webhook answer's Retry-After), at

@@ -104,6 +104,7 @@ var (
 	_ getpaid.Service          = (*Engine)(nil)
 	_ getpaid.OperationChecker = (*Engine)(nil)
 	_ getpaid.EventBackfiller  = (*Engine)(nil)
+	_ getpaid.PauseReporter    = (*Engine)(nil)
 )
 
 // New validates cfg, gives every backend its environment (see

@@ -329,6 +329,12 @@ func (e *Engine) notConsumer(what, consumer string) error {
 	return &getpaid.FieldError{Field: "endpoint", Reason: fmt.Sprintf("%s %q%s", what, consumer, known), Err: getpaid.ErrInvalidRequest}
 }
 
+// Paused lists the consumers this engine sends nothing to for now, by name:
+// each answered 410 Gone or asked to be sent less (see
+// getpaid.ConsumerPause). It implements getpaid.PauseReporter. Other
+// processes on the same store pause on their own answers.
+func (e *Engine) Paused() []getpaid.ConsumerPause { return e.dispatcher.pausedNow() }
+
 // Attempts lists a delivery's attempts, oldest first.
 func (e *Engine) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
 	a, err := e.store.Attempts(ctx, deliveryID)

@@ -272,7 +272,11 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 	q := r.URL.Query()
 	for k, vs := range q {
 		if !slices.Contains(allowed, k) {
-			return nil, &getpaid.FieldError{Field: k, Reason: "unknown query parameter (known: " + strings.Join(allowed, ", ") + ")", Err: getpaid.ErrInvalidRequest}
+			known := "this route takes none"
+			if len(allowed) > 0 {
+				known = "known: " + strings.Join(allowed, ", ")
+			}
+			return nil, &getpaid.FieldError{Field: k, Reason: "unknown query parameter (" + known + ")", Err: getpaid.ErrInvalidRequest}
 		}
 		if len(vs) > 1 {
 			return nil, &getpaid.FieldError{Field: k, Reason: "query parameter given more than once", Err: getpaid.ErrInvalidRequest}

@@ -26,6 +26,9 @@ var (
 	// errCannotBackfill answers a backfill when the Service is no
 	// getpaid.EventBackfiller.
 	errCannotBackfill = errors.New("this server cannot send past events to an endpoint (its service has no Backfill)")
+	// errCannotListPauses answers GET /api/v1/events/paused when the
+	// Service is no getpaid.PauseReporter.
+	errCannotListPauses = errors.New("this server cannot say which endpoints it pauses (its service has no Paused)")
 )
 
 // retryError is an error a client may retry after a while (Retry-After).
@@ -53,6 +56,7 @@ var sentinels = []struct {
 	{errHTTPSRequired, http.StatusForbidden, "https_required"},
 	{errCannotCheck, http.StatusNotImplemented, "not_implemented"},
 	{errCannotBackfill, http.StatusNotImplemented, "not_implemented"},
+	{errCannotListPauses, http.StatusNotImplemented, "not_implemented"},
 	{getpaid.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{getpaid.ErrOperationInProgress, http.StatusConflict, "operation_in_progress"},
 	{getpaid.ErrOperationInDoubt, http.StatusConflict, "operation_in_doubt"},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -297,6 +298,44 @@ func (h *Handler) discard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, DiscardJSON{Discarded: n})
+}
+
+// PausedJSON is the answer of GET /api/v1/events/paused.
+type PausedJSON struct {
+	Paused []PauseJSON `json:"paused"`
+}
+
+// PauseJSON is a consumer this server sends no events to until a time (see
+// getpaid.ConsumerPause).
+type PauseJSON struct {
+	Consumer string    `json:"consumer"`           // "webhook:URL" or "listener:NAME"
+	Endpoint string    `json:"endpoint,omitempty"` // the webhook endpoint's URL
+	Until    time.Time `json:"until"`
+	Gone     bool      `json:"gone"`             // it answered 410 Gone; otherwise it asked to be sent less
+	Status   int       `json:"status,omitempty"` // the HTTP status that paused it
+}
+
+// listPaused answers GET /api/v1/events/paused: the consumers this server
+// process sends nothing to for now (an endpoint that answered 410 Gone, or
+// asked to be sent less); 501 when the Service is no getpaid.PauseReporter.
+func (h *Handler) listPaused(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		h.writeError(w, r, err, "")
+		return
+	}
+	if h.pauses == nil {
+		h.writeError(w, r, errCannotListPauses, "")
+		return
+	}
+	out := PausedJSON{Paused: []PauseJSON{}}
+	for _, p := range h.pauses.Paused() {
+		pj := PauseJSON{Consumer: p.Consumer, Until: p.Until, Gone: p.Gone, Status: p.Status}
+		if url, ok := strings.CutPrefix(p.Consumer, "webhook:"); ok {
+			pj.Endpoint = url
+		}
+		out.Paused = append(out.Paused, pj)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // BackfillJSON is the answer of the backfill route.

@@ -58,6 +58,7 @@ type Handler struct {
 	svc       getpaid.Service
 	checker   getpaid.OperationChecker // svc, when it has the capability; else nil
 	backfill  getpaid.EventBackfiller  // svc, when it has the capability; else nil
+	pauses    getpaid.PauseReporter    // svc, when it has the capability; else nil
 	keys      [][]byte
 	proxies   []netip.Prefix
 	forwarded bool // ProxyHeader is "Forwarded"
@@ -87,6 +88,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, https: cfg.RequireHTTPS, log: cfg.Logger, onCallback: cfg.OnCallback}
 	h.checker, _ = cfg.Service.(getpaid.OperationChecker)
 	h.backfill, _ = cfg.Service.(getpaid.EventBackfiller)
+	h.pauses, _ = cfg.Service.(getpaid.PauseReporter)
 	for _, k := range cfg.APIKeys {
 		if len(k) < 16 {
 			return nil, fmt.Errorf("httpapi: API keys must be at least 16 characters")
@@ -119,6 +121,7 @@ func New(cfg Config) (*Handler, error) {
 	mux.HandleFunc("POST /api/v1/operations/{id}/check", h.auth(h.checkOperation))
 	mux.HandleFunc("GET /api/v1/events", h.auth(h.listEvents))
 	mux.HandleFunc("GET /api/v1/events/{id}", h.auth(h.getEvent))
+	mux.HandleFunc("GET /api/v1/events/paused", h.auth(h.listPaused))
 	mux.HandleFunc("POST /api/v1/events/{id}/replay", h.auth(h.replayEvent))
 	mux.HandleFunc("POST /api/v1/events/replay_dead", h.auth(h.replayDead))
 	mux.HandleFunc("POST /api/v1/events/retry_waiting", h.auth(h.retryWaiting))
