@@ -74,8 +74,8 @@ func TestNotificationVector(t *testing.T) {
 
 // The legacy md5sum covers neither tr_status, tr_paid, tr_error nor
 // tr_currency: a genuine notification edited there passes it. Tpay signs the
-// whole body with its JWS as well, so every edit, and a notification without
-// the JWS or with one Tpay's root did not issue, is refused, whatever the
+// whole body with its JWS as well, so every edit of a notification carrying
+// it, and one with a JWS Tpay's root did not issue, is refused, whatever the
 // sender's address.
 func TestEditedNotificationRefused(t *testing.T) {
 	t.Parallel()
@@ -113,7 +113,6 @@ func TestEditedNotificationRefused(t *testing.T) {
 		"FALSE made CHARGEBACK": edited("tr_status=FALSE", "tr_status=CHARGEBACK"),
 		"tr_paid raised":        edited("tr_paid=1.00", "tr_paid=123.45"),
 		"tr_currency added":     edited("&md5sum", "&tr_currency=EUR&md5sum"),
-		"no JWS":                withJWS(""),
 		"JWS of another key":    withJWS(forged),
 	}
 	for name, req := range tests {
@@ -122,6 +121,53 @@ func TestEditedNotificationRefused(t *testing.T) {
 		}
 		if err := b.VerifyCallback(context.Background(), req); !errors.Is(err, getpaid.ErrSignatureInvalid) {
 			t.Errorf("%s: VerifyCallback: %v, want ErrSignatureInvalid", name, err)
+		}
+	}
+}
+
+// The legacy Transferuj notification is signed by its md5sum alone, and a
+// backend takes it so by default (issue 13, brokers.md §3.3: "md5sum field +
+// IP allowlist"); require_jws refuses one without Tpay's JWS, so that one
+// edited where the md5sum does not look, the JWS stripped, is refused too.
+// A JWS a notification carries is checked either way.
+func TestNotificationWithoutJWS(t *testing.T) {
+	t.Parallel()
+	_, sim, genuine := vector(t, vectorBody)
+	bare := *genuine
+	bare.Header = genuine.Header.Clone()
+	bare.Header.Del(tpaynotify.SignatureHeader)
+	failed := bare
+	failed.Body = []byte(strings.Replace(string(bare.Body), "tr_status=TRUE", "tr_status=FALSE", 1))
+	garbled := *genuine
+	garbled.Header = genuine.Header.Clone()
+	garbled.Header.Set(tpaynotify.SignatureHeader, "e30..c2ln")
+	lenient := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA", JWSPrefix: sim.URL()})
+	strict := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA", JWSPrefix: sim.URL(), RequireJWS: true})
+	if lenient.RequiresJWS() || !strict.RequiresJWS() {
+		t.Fatalf("RequiresJWS: %v, %v", lenient.RequiresJWS(), strict.RequiresJWS())
+	}
+	for _, tc := range []struct {
+		name string
+		b    *transferuj.Broker
+		req  *getpaid.CallbackRequest
+		ok   bool
+		kind getpaid.Kind
+	}{
+		{"md5sum alone", lenient, &bare, true, getpaid.KindCaptured},
+		{"md5sum alone, FALSE", lenient, &failed, true, getpaid.KindFailed},
+		{"md5sum alone, require_jws", strict, &bare, false, ""},
+		{"FALSE without the JWS, require_jws", strict, &failed, false, ""},
+		{"a JWS that does not verify", lenient, &garbled, false, ""},
+		{"a JWS that does not verify, require_jws", strict, &garbled, false, ""},
+		{"the JWS, require_jws", strict, genuine, true, getpaid.KindCaptured},
+	} {
+		o, err := tc.b.ParseCallback(context.Background(), tc.req)
+		verr := tc.b.VerifyCallback(context.Background(), tc.req)
+		switch {
+		case tc.ok && (err != nil || verr != nil || o.Kind != tc.kind):
+			t.Errorf("%s: %+v, %v, %v; want %s", tc.name, o, err, verr, tc.kind)
+		case !tc.ok && (!errors.Is(err, getpaid.ErrSignatureInvalid) || !errors.Is(verr, getpaid.ErrSignatureInvalid)):
+			t.Errorf("%s: %v, %v; want ErrSignatureInvalid", tc.name, err, verr)
 		}
 	}
 }

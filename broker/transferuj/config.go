@@ -53,6 +53,12 @@ type Config struct {
 	// legacy SDKs list (Tpay no longer publishes a list; the md5sum and the
 	// JWS are the checks that always apply).
 	IPAllowlist bool `yaml:"ip_allowlist"`
+	// RequireJWS refuses a notification without the JWS Tpay signs every
+	// notification with today (X-JWS-Signature). Off by default: the legacy
+	// Transferuj notification is signed by its md5sum alone, which covers
+	// neither tr_status nor tr_paid (see the package doc). A JWS a
+	// notification carries is checked either way.
+	RequireJWS bool `yaml:"require_jws"`
 	// JWSPrefix is the URL prefix notification certificates must come from
 	// (the root is fetched from JWSPrefix + /x509/tpay-jws-root.pem);
 	// default https://secure.tpay.com (a simulator: transferujtest's URL).
@@ -182,6 +188,7 @@ func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 		{Name: "Return URLs", Value: "none in the panel: return_url and return_error_url are sent per payment (getpaid's /success/ and /failure/{payment id})"},
 		{Name: "Form md5sum", Value: b.cfg.MD5Variant + " (md5_variant)"},
 		{Name: "Notification certificates trusted from", Value: b.jws.Prefix() + " (root " + b.jws.Prefix() + tpaynotify.RootCertPath + ")"},
+		{Name: "Notifications without a JWS (require_jws)", Value: map[bool]string{true: "refused", false: "accepted on their md5sum alone (set require_jws: true if your account's notifications carry X-JWS-Signature)"}[b.cfg.RequireJWS]},
 		{Name: "Notification source addresses (with ip_allowlist)", Value: strings.Join(NotificationIPs(), ", ")},
 	}
 }
@@ -192,6 +199,10 @@ var notificationIPs = []string{"176.119.38.175", "195.149.229.109", "148.251.96.
 
 // NotificationIPs returns the legacy notification source addresses.
 func NotificationIPs() []string { return slices.Clone(notificationIPs) }
+
+// RequiresJWS reports whether notifications without a JWS are refused
+// (require_jws).
+func (b *Broker) RequiresJWS() bool { return b.cfg.RequireJWS }
 
 // AllowCallbackFrom reports whether a notification may come from ip: always
 // when ip_allowlist is off, else only from the legacy addresses.

@@ -2,6 +2,7 @@ package transferuj_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -125,6 +126,39 @@ func TestMD5VariantMismatchRefused(t *testing.T) {
 		err = sim.Pay(context.Background(), p.Redirect, "")
 		if (err == nil) != ok {
 			t.Errorf("%s form at a plain account: %v", variant, err)
+		}
+	}
+}
+
+// A notification signed as Transferuj signed them, by its md5sum alone (a
+// simulator without the JWS), marks a payment paid with the default
+// settings; with require_jws it is refused every time it comes, and the
+// payment stays prepared.
+func TestMD5OnlyNotificationFlow(t *testing.T) {
+	t.Parallel()
+	for _, require := range []bool{false, true} {
+		sim := startSim(t, transferujtest.Config{NoJWS: true, NotifyBackoff: 5 * time.Millisecond, NotifyMaxBackoff: 10 * time.Millisecond, NotifyAttempts: 3})
+		b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", APIURL: sim.URL(), JWSPrefix: sim.URL(), RequireJWS: require})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newFlow(t, b)
+		p := e.pay(t, fmt.Sprint("md5-only-", require), getpaid.MustParseMoney("10.00", "PLN"))
+		if err := sim.Pay(context.Background(), p.Redirect, transferujtest.OutcomePaid); err != nil {
+			t.Fatal(err)
+		}
+		if !require {
+			e.wait(t, p.ID, getpaid.StatusPaid)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = sim.Quiet(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.store.Payment(context.Background(), p.ID); err != nil || got.Status != getpaid.StatusPrepared {
+			t.Fatalf("require_jws, a notification without the JWS: %v, %v; want it refused, the payment prepared", got.Status, err)
 		}
 	}
 }

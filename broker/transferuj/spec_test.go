@@ -108,7 +108,7 @@ func TestSpecTransferujFormAndNotification(t *testing.T) {
 		t.Run(c.variant, func(t *testing.T) {
 			t.Parallel()
 			certs := newSpecCerts(t)
-			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: c.variant, JWSPrefix: certs.srv.URL})
+			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", MD5Variant: c.variant, JWSPrefix: certs.srv.URL, RequireJWS: true})
 			if err != nil {
 				t.Fatal(err)
 			}

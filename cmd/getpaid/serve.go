@@ -101,6 +101,9 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		if b.Kind == "dummy" {
 			log.Warn("a dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production", "backend", b.Name)
 		}
+		if t, ok := b.Broker.(interface{ RequiresJWS() bool }); ok && b.Kind == "transferuj" && !t.RequiresJWS() {
+			log.Warn("a transferuj backend takes notifications without a JWS on their md5sum alone, which covers neither tr_status nor tr_paid; Tpay signs every notification with a JWS today: set require_jws: true", "backend", b.Name)
+		}
 	}
 	for _, s := range plainHTTPSettings(srv.cfg) {
 		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)

@@ -55,7 +55,8 @@ func newTpaySimulator() (*simulator, map[string]any, error) {
 
 // newTransferujSimulator runs the legacy payment form simulator, accepting
 // both request md5sum variants, with certificates of its own: the backend
-// trusts the simulator's URL as its jws_prefix.
+// trusts the simulator's URL as its jws_prefix, and requires the JWS the
+// simulator signs every notification with, as Tpay does.
 func newTransferujSimulator() (*simulator, map[string]any, error) {
 	pki, err := tpaytest.NewPKI()
 	if err != nil {
@@ -64,5 +65,5 @@ func newTransferujSimulator() (*simulator, map[string]any, error) {
 	sim := transferujtest.New(transferujtest.Config{PKI: pki})
 	c := sim.Config()
 	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close, pay: sim.Pay},
-		map[string]any{"merchant_id": c.MerchantID, "security_code": c.SecurityCode}, nil
+		map[string]any{"merchant_id": c.MerchantID, "security_code": c.SecurityCode, "require_jws": true}, nil
 }

@@ -70,8 +70,9 @@ func TestCallbackCheckTpay(t *testing.T) {
 }
 
 // The legacy notification is checked with the md5sum (the published vector)
-// and the JWS over the whole body (the simulator's, trusted as jws_prefix):
-// an edit the md5sum does not see (tr_status) is refused too.
+// and the JWS over the whole body when it carries one (the simulator's,
+// trusted as jws_prefix): an edit the md5sum does not see (tr_status) is
+// refused too. Without one it passes on its md5sum, unless require_jws.
 func TestCallbackCheckTransferuj(t *testing.T) {
 	t.Parallel()
 	sim := transferujtest.Start(transferujtest.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA"})
@@ -93,7 +94,7 @@ func TestCallbackCheckTransferuj(t *testing.T) {
 		{"tr_amount edited", strings.Replace(body, "tr_amount=123.45", "tr_amount=923.45", 1), header, "", 1, "invalid: transferuj: callback signature invalid: md5sum"},
 		{"tr_status edited", strings.NewReplacer("tr_status=FALSE", "tr_status=TRUE", "tr_paid=1.00", "tr_paid=123.45").Replace(body), header, "", 1,
 			"invalid: transferuj: callback signature invalid: JWS signature does not match"},
-		{"no JWS", body, "X-Other: 1", "", 1, "invalid: transferuj: callback signature invalid: missing X-JWS-Signature"},
+		{"no JWS: the md5sum alone, as Transferuj signed them", body, "X-Other: 1", "", 0, "valid"},
 	}
 	for _, tt := range tests {
 		args := []string{"callback", "check", "--config", path, "--backend", "transferuj", "--header", tt.header}
@@ -104,6 +105,14 @@ func TestCallbackCheckTransferuj(t *testing.T) {
 		if code != tt.code || !strings.HasPrefix(out, tt.out) {
 			t.Errorf("%s: code %d out %q err %q; want %d %q", tt.name, code, out, stderr, tt.code, tt.out)
 		}
+	}
+	strict := writeConfig(t, "database: \"memory:\"\nbackends:\n  transferuj:\n    merchant_id: 1234\n    security_code: AAAAAAAA\n    require_jws: true\n    jws_prefix: "+sim.URL()+"\n")
+	if code, out, stderr := runCLI(t, body, "callback", "check", "--config", strict, "--backend", "transferuj", "--header", "X-Other: 1"); code != 1 ||
+		!strings.HasPrefix(out, "invalid: transferuj: callback signature invalid: missing X-JWS-Signature") {
+		t.Errorf("require_jws, no JWS: code %d out %q err %q; want it invalid", code, out, stderr)
+	}
+	if code, out, stderr := runCLI(t, body, "callback", "check", "--config", strict, "--backend", "transferuj", "--header", header); code != 0 || !strings.HasPrefix(out, "valid") {
+		t.Errorf("require_jws, the JWS: code %d out %q err %q; want it valid", code, out, stderr)
 	}
 }
 
@@ -188,5 +197,44 @@ func TestDemoSimulatorsTpay(t *testing.T) {
 		if !strings.HasPrefix(res.Redirect.URL, simURL+"/sim/"+name) {
 			t.Fatalf("%s: the buyer goes to %s, not the simulator", name, res.Redirect.URL)
 		}
+	}
+}
+
+// getpaid serve warns, at start, of a transferuj backend taking
+// notifications without a JWS (the default: the legacy notification is
+// signed by its md5sum alone), and says what to set; with require_jws it
+// says nothing.
+func TestServeWarnsOfTransferujWithoutJWS(t *testing.T) {
+	t.Parallel()
+	for _, require := range []bool{false, true} {
+		t.Run(fmt.Sprint("require_jws=", require), func(t *testing.T) {
+			t.Parallel()
+			ln := listen(t, "127.0.0.1:0")
+			addr := ln.Addr().String()
+			ln.Close()
+			path := writeConfig(t, fmt.Sprintf("listen: %s\ndatabase: \"memory:\"\napi_keys: [%s]\nbackends:\n  transferuj:\n    merchant_id: 1234\n    security_code: AAAAAAAA\n    require_jws: %v\n",
+				addr, testAPIKey, require))
+			ctx, cancel := context.WithCancel(context.Background())
+			code := make(chan int, 1)
+			var stderr strings.Builder
+			go func() {
+				code <- run(ctx, []string{"serve", "--config", path, "--quiet"}, strings.NewReader(""), &strings.Builder{}, &stderr)
+			}()
+			waitFor(t, "getpaid serve to answer", func() bool {
+				resp, err := http.Get("http://" + addr + "/api/v1/backends")
+				if err != nil {
+					return false
+				}
+				resp.Body.Close()
+				return resp.StatusCode == http.StatusOK
+			})
+			cancel()
+			if c := <-code; c != 0 {
+				t.Fatalf("getpaid serve exited %d: %s", c, stderr.String())
+			}
+			if warned := strings.Contains(stderr.String(), "set require_jws: true"); warned == require {
+				t.Fatalf("require_jws %v: warned %v:\n%s", require, warned, stderr.String())
+			}
+		})
 	}
 }

@@ -27,14 +27,17 @@ func (s *Server) bodyLocked(t *transaction, status, trErr string, paid int64) []
 }
 
 // header signs body like Tpay: X-JWS-Signature with the simulator's
-// certificate as x5u.
+// certificate as x5u (none with Config.NoJWS, as Transferuj sent them).
 func (s *Server) header(body []byte) (http.Header, error) {
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	if s.cfg.NoJWS {
+		return h, nil
+	}
 	jws, err := tpaynotify.SignJWS(s.cfg.PKI.Key, s.URL()+CertPath, body)
 	if err != nil {
 		return nil, err
 	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/x-www-form-urlencoded")
 	h.Set(tpaynotify.SignatureHeader, jws)
 	return h, nil
 }

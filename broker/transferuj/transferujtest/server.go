@@ -38,6 +38,9 @@ type Config struct {
 	// PKI signs notifications (the JWS in X-JWS-Signature); nil mints one
 	// in New.
 	PKI *tpaynotify.PKI
+	// NoJWS sends notifications as Transferuj did before Tpay added the
+	// JWS: signed by their md5sum alone.
+	NoJWS bool
 }
 
 // CertPath is where the simulator serves its signing certificate (the x5u of
