@@ -214,26 +214,9 @@ func TestServeWarnsOfTransferujWithoutJWS(t *testing.T) {
 			ln.Close()
 			path := writeConfig(t, fmt.Sprintf("listen: %s\ndatabase: \"memory:\"\napi_keys: [%s]\nbackends:\n  transferuj:\n    merchant_id: 1234\n    security_code: AAAAAAAA\n    require_jws: %v\n",
 				addr, testAPIKey, require))
-			ctx, cancel := context.WithCancel(context.Background())
-			code := make(chan int, 1)
-			var stderr strings.Builder
-			go func() {
-				code <- run(ctx, []string{"serve", "--config", path, "--quiet"}, strings.NewReader(""), &strings.Builder{}, &stderr)
-			}()
-			waitFor(t, "getpaid serve to answer", func() bool {
-				resp, err := http.Get("http://" + addr + "/api/v1/backends")
-				if err != nil {
-					return false
-				}
-				resp.Body.Close()
-				return resp.StatusCode == http.StatusOK
-			})
-			cancel()
-			if c := <-code; c != 0 {
-				t.Fatalf("getpaid serve exited %d: %s", c, stderr.String())
-			}
-			if warned := strings.Contains(stderr.String(), "set require_jws: true"); warned == require {
-				t.Fatalf("require_jws %v: warned %v:\n%s", require, warned, stderr.String())
+			stderr := serveUntilItAnswers(t, addr, path)
+			if warned := strings.Contains(stderr, "set require_jws: true"); warned == require {
+				t.Fatalf("require_jws %v: warned %v:\n%s", require, warned, stderr)
 			}
 		})
 	}

@@ -278,6 +278,16 @@ func TestServeCommand(t *testing.T) {
 	ln.Close()
 	path := writeConfig(t, fmt.Sprintf("listen: %s\ndatabase: sqlite:%s\napi_keys: [%s]\nbackends:\n  dummy:\n    secret: s\n",
 		addr, filepath.Join(t.TempDir(), "getpaid.db"), testAPIKey))
+	if stderr := serveUntilItAnswers(t, addr, path); !strings.Contains(stderr, "a dummy backend is enabled") {
+		t.Fatalf("no warning about the dummy backend: %s", stderr)
+	}
+}
+
+// serveUntilItAnswers runs getpaid serve --quiet with the config at path,
+// listening on addr, until it answers, then stops it, checks it exited 0,
+// and returns what it wrote on stderr.
+func serveUntilItAnswers(t *testing.T, addr, path string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
 	var stderr strings.Builder
@@ -296,7 +306,5 @@ func TestServeCommand(t *testing.T) {
 	if c := <-code; c != 0 {
 		t.Fatalf("getpaid serve exited %d: %s", c, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "a dummy backend is enabled") {
-		t.Fatalf("no warning about the dummy backend: %s", stderr.String())
-	}
+	return stderr.String()
 }
