@@ -300,6 +300,14 @@ func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID,
 	}
 	if chk, ok := src.(getpaid.OrderChecker); ok {
 		if err := chk.CheckPayable(ctx, o); err != nil {
+			if errors.Is(err, getpaid.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				// Not a refusal: the shop could not tell now (see
+				// getpaid.OrderChecker). Try again, not "not payable".
+				if !errors.Is(err, getpaid.ErrUnavailable) {
+					err = fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+				}
+				return nil, fmt.Errorf("engine: order %q could not be checked: %w", orderID, err)
+			}
 			return nil, fmt.Errorf("engine: order %q: %w: %w", orderID, getpaid.ErrOrderNotPayable, err)
 		}
 	}
