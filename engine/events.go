@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -120,10 +122,32 @@ func (l listener) Name() string { return l.name }
 func (l listener) Deliver(ctx context.Context, ev getpaid.Event) (status int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("listener %s panicked: %v", l.name, r)
+			err = fmt.Errorf("listener %s panicked: %v%s", l.name, r, panicSite())
 		}
 	}()
 	return 0, l.fn(ctx, ev)
+}
+
+// panicSite says where the panic being recovered was raised, " (at
+// pkg.Func, file.go:31)": the first frame past the panic outside the
+// runtime, so a merchant whose listener or consumer panics sees which line
+// to fix in the log and the console (an attempt's error). "" when the
+// stack does not show it. Call it from the deferred function that
+// recovers.
+func panicSite() string {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	past := false
+	for {
+		f, more := frames.Next()
+		if past && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" (at %s, %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		past = past || f.Function == "runtime.gopanic"
+		if !more {
+			return ""
+		}
+	}
 }
 
 // DefaultSchedule is the waits before each retry of a failed delivery (the
