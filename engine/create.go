@@ -21,6 +21,11 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if err != nil {
 		return b, err
 	}
+	if req.Amount == (getpaid.Money{}) {
+		// Not "unknown currency": the whole amount is missing (an Order
+		// without Amount).
+		return b, &getpaid.FieldError{Field: "amount", Reason: "required", Err: getpaid.ErrInvalidAmount}
+	}
 	if !getpaid.KnownCurrency(req.Amount.Currency) {
 		return b, &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(req.Amount.Currency), Err: getpaid.ErrUnknownCurrency}
 	}
