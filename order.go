@@ -19,7 +19,10 @@ type Order struct {
 
 // OrderSource reads the merchant's orders (library mode). It returns an error
 // wrapping ErrNotFound for an unknown order (a nil order with a nil error is
-// taken for one too).
+// taken for one too). On the payment-method form, ctx is the request's: a
+// session middleware wrapped around the handler can put the signed-in buyer
+// there, and an order of someone else answered as ErrNotFound is neither
+// shown nor paid by them (see httpapi's ExampleConfig_orderOwner).
 type OrderSource interface {
 	Order(ctx context.Context, id string) (*Order, error)
 }
