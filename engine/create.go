@@ -294,7 +294,11 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 }
 
 // PayOrder reads order orderID from src, checks it may be paid now, and pays
-// it through backend (library mode).
+// it through backend (library mode), as Pay does. An order the source does
+// not know is getpaid.ErrNotFound; one its OrderChecker refuses is
+// getpaid.ErrOrderNotPayable with the checker's reason; a check that could
+// not decide (ErrUnavailable, a context's error) is getpaid.ErrUnavailable,
+// to try again.
 func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID, backend, clientIP string) (*getpaid.Payment, error) {
 	o, err := src.Order(ctx, orderID)
 	if err == nil && o == nil {
