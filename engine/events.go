@@ -163,7 +163,7 @@ func DefaultSchedule() []time.Duration {
 // OnEvent adds a listener, named by its place among the unnamed listeners
 // (Config.Listeners first, then OnEvent calls: "listener:1", "listener:2",
 // ...; consumers and named listeners beside them do not count): add them in
-// the same order at every start, before serving traffic, or name them with
+// the same order at every start, before Run and before serving traffic, or name them with
 // OnEventNamed.
 func (e *Engine) OnEvent(l Listener) {
 	if l == nil {
@@ -185,7 +185,10 @@ func (e *Engine) OnEventNamed(name string, l Listener) {
 }
 
 // AddConsumer adds a consumer: every event written from now on is
-// delivered to it. Add consumers before serving traffic. Names are unique
+// delivered to it. Add consumers before serving traffic and before Run
+// (whose first round, at once, may already find a payment paid): one added
+// after this engine wrote events is logged as a warning, as it never gets
+// those. Names are unique
 // (deliveries are keyed by them): adding a second consumer of a name panics,
 // as does adding a nil consumer or listener (each of its deliveries would
 // fail until it died).
@@ -205,6 +208,10 @@ func (e *Engine) AddConsumer(c Consumer) {
 		sub.Types = f.EventTypes()
 	}
 	e.subs = append(e.subs, sub)
+	if e.wroteEvents.Load() {
+		e.log.Warn("an event consumer was added after this engine wrote events: it gets only the events written from now on (add listeners and consumers right after engine.New, before Run and before serving; Engine.Backfill sends it earlier ones)",
+			"consumer", c.Name())
+	}
 }
 
 // consumerNames lists the consumers events are delivered to.
