@@ -21,6 +21,11 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if err != nil {
 		return b, err
 	}
+	if req.Amount == (getpaid.Money{}) {
+		// Not "unknown currency": the whole amount is missing (an Order
+		// without Amount).
+		return b, &getpaid.FieldError{Field: "amount", Reason: "required", Err: getpaid.ErrInvalidAmount}
+	}
 	if !getpaid.KnownCurrency(req.Amount.Currency) {
 		return b, &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(req.Amount.Currency), Err: getpaid.ErrUnknownCurrency}
 	}
@@ -289,7 +294,11 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 }
 
 // PayOrder reads order orderID from src, checks it may be paid now, and pays
-// it through backend (library mode).
+// it through backend (library mode), as Pay does. An order the source does
+// not know is getpaid.ErrNotFound; one its OrderChecker refuses is
+// getpaid.ErrOrderNotPayable with the checker's reason; a check that could
+// not decide (ErrUnavailable, a context's error) is getpaid.ErrUnavailable,
+// to try again.
 func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID, backend, clientIP string) (*getpaid.Payment, error) {
 	o, err := src.Order(ctx, orderID)
 	if err == nil && o == nil {
@@ -300,6 +309,14 @@ func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID,
 	}
 	if chk, ok := src.(getpaid.OrderChecker); ok {
 		if err := chk.CheckPayable(ctx, o); err != nil {
+			if errors.Is(err, getpaid.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				// Not a refusal: the shop could not tell now (see
+				// getpaid.OrderChecker). Try again, not "not payable".
+				if !errors.Is(err, getpaid.ErrUnavailable) {
+					err = fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+				}
+				return nil, fmt.Errorf("engine: order %q could not be checked: %w", orderID, err)
+			}
 			return nil, fmt.Errorf("engine: order %q: %w: %w", orderID, getpaid.ErrOrderNotPayable, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -310,7 +311,7 @@ func (d *dispatcher) attempt(cons Consumer, name string, ev getpaid.Event) (int,
 		var o outcome
 		defer func() {
 			if r := recover(); r != nil {
-				o.err = errors.New("consumer panicked")
+				o.err = fmt.Errorf("consumer %s panicked: %v%s", name, r, panicSite())
 			}
 			// Room for this consumer before the recorder wakes the claim
 			// loop; a call that outlived its deadline wakes it itself.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -80,6 +81,9 @@ type Engine struct {
 	names     []string
 	subs      []getpaid.Subscription
 	unnamed   int // listeners added by OnEvent, which names them by place
+	// wroteEvents is set once this engine has written an event: a
+	// consumer added after it missed those (AddConsumer warns).
+	wroteEvents atomic.Bool
 
 	dispatcher *dispatcher
 	closing    sync.Once
@@ -227,6 +231,9 @@ func (e *Engine) mutate(ctx context.Context, id string, m getpaid.Mutation) (*ge
 // dispatch starts the deliveries a committed change leased to the
 // dispatcher, and wakes its claim loop for the others.
 func (e *Engine) dispatch(res *getpaid.UpdateResult, lease *getpaid.DeliveryLease) {
+	if len(res.Events) > 0 && !e.wroteEvents.Load() {
+		e.wroteEvents.Store(true)
+	}
 	if lease != nil {
 		e.dispatcher.take(res.Leased, lease.Until)
 	}

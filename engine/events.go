@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -120,10 +122,32 @@ func (l listener) Name() string { return l.name }
 func (l listener) Deliver(ctx context.Context, ev getpaid.Event) (status int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("listener %s panicked: %v", l.name, r)
+			err = fmt.Errorf("listener %s panicked: %v%s", l.name, r, panicSite())
 		}
 	}()
 	return 0, l.fn(ctx, ev)
+}
+
+// panicSite says where the panic being recovered was raised, " (at
+// pkg.Func, file.go:31)": the first frame past the panic outside the
+// runtime, so a merchant whose listener or consumer panics sees which line
+// to fix in the log and the console (an attempt's error). "" when the
+// stack does not show it. Call it from the deferred function that
+// recovers.
+func panicSite() string {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	past := false
+	for {
+		f, more := frames.Next()
+		if past && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" (at %s, %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		past = past || f.Function == "runtime.gopanic"
+		if !more {
+			return ""
+		}
+	}
 }
 
 // DefaultSchedule is the waits before each retry of a failed delivery (the
@@ -139,7 +163,7 @@ func DefaultSchedule() []time.Duration {
 // OnEvent adds a listener, named by its place among the unnamed listeners
 // (Config.Listeners first, then OnEvent calls: "listener:1", "listener:2",
 // ...; consumers and named listeners beside them do not count): add them in
-// the same order at every start, before serving traffic, or name them with
+// the same order at every start, before Run and before serving traffic, or name them with
 // OnEventNamed.
 func (e *Engine) OnEvent(l Listener) {
 	if l == nil {
@@ -161,7 +185,10 @@ func (e *Engine) OnEventNamed(name string, l Listener) {
 }
 
 // AddConsumer adds a consumer: every event written from now on is
-// delivered to it. Add consumers before serving traffic. Names are unique
+// delivered to it. Add consumers before serving traffic and before Run
+// (whose first round, at once, may already find a payment paid): one added
+// after this engine wrote events is logged as a warning, as it never gets
+// those. Names are unique
 // (deliveries are keyed by them): adding a second consumer of a name panics,
 // as does adding a nil consumer or listener (each of its deliveries would
 // fail until it died).
@@ -181,6 +208,10 @@ func (e *Engine) AddConsumer(c Consumer) {
 		sub.Types = f.EventTypes()
 	}
 	e.subs = append(e.subs, sub)
+	if e.wroteEvents.Load() {
+		e.log.Warn("an event consumer was added after this engine wrote events: it gets only the events written from now on (add listeners and consumers right after engine.New, before Run and before serving; Engine.Backfill sends it earlier ones)",
+			"consumer", c.Name())
+	}
 }
 
 // consumerNames lists the consumers events are delivered to.

@@ -74,8 +74,15 @@ func Example() {
 	resp, _ = http.DefaultClient.Do(req)
 	resp.Body.Close()
 	fmt.Println("callback:", resp.StatusCode, "order paid:", <-paid)
+
+	// The order's page shows its payments, newest first.
+	page, _ := eng.Payments(ctx, getpaid.PaymentFilter{OrderID: "order-1"})
+	for _, p := range page.Payments {
+		fmt.Println(p.Backend, p.Status, p.Amount, "captured", p.Money(p.Captured))
+	}
 	// Output:
 	// form: 200
 	// prepared 49.99 PLN true
 	// callback: 200 order paid: order-1
+	// dummy paid 49.99 PLN captured 49.99 PLN
 }

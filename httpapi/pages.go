@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 
@@ -54,6 +56,15 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if chk, ok := h.orders.(getpaid.OrderChecker); ok {
 		if err := chk.CheckPayable(r.Context(), o); err != nil {
+			if undecided(err) {
+				// Not a refusal: the shop could not tell now. Its error is
+				// for the merchant's log, not the buyer.
+				err = fmt.Errorf("checking whether order %q may be paid: %w", o.ID, err)
+				h.noteError(w, r, http.StatusServiceUnavailable, err)
+				ui.WriteNotice(w, http.StatusServiceUnavailable, ui.Notice{Title: "Payment", Tone: "bad",
+					Heading: "The order could not be checked now; try again in a moment."})
+				return
+			}
 			renderPage(w, http.StatusConflict, edge.PageCSP, "form.html", formView{Order: o, Refused: err.Error()})
 			return
 		}
@@ -80,6 +91,8 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 		if status == http.StatusNotFound {
 			msg = "There is no such order."
 		}
+		// The buyer is told to try again; the merchant's log says why.
+		h.noteError(w, r, status, fmt.Errorf("reading order %q: %w", r.PathValue("order"), err))
 		ui.WriteNotice(w, status, ui.Notice{Title: "Payment", Tone: "bad", Heading: msg})
 		return nil, false
 	}
@@ -159,6 +172,12 @@ func notPayableReason(err error) string {
 		}
 	}
 	return ""
+}
+
+// undecided reports whether an OrderChecker's err says it could not decide
+// now (its database away, out of time) rather than refusing the order.
+func undecided(err error) bool {
+	return errors.Is(err, getpaid.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // WriteRedirect sends the buyer to the broker: 302 for GET, or an HTML page

@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // noRoute answers a request no route matches, in the API's error shape: 404
@@ -14,7 +17,7 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(rec, r)
 	switch rec.status {
 	case http.StatusNotFound:
-		writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found", Message: "no such route: " + r.URL.Path}})
+		writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found", Message: "no such route: " + r.URL.Path + mountHint(r.URL.Path)}})
 	case http.StatusMethodNotAllowed:
 		methodNotAllowed(w, r, rec.header.Get("Allow"))
 	default:
@@ -24,6 +27,26 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body.Bytes())
 	}
+}
+
+// routeRoots are the first segments of the handler's routes.
+var routeRoots = []string{"api", "callback", "success", "failure", "pay", "broker"}
+
+// mountHint is what to say when path is one of the handler's routes under a
+// prefix it was given unstripped ("/payments/pay/o-1": mounted at
+// "/payments/" without http.StripPrefix); "" for any other unknown path.
+func mountHint(path string) string {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(segs) < 2 || slices.Contains(routeRoots, segs[0]) {
+		return ""
+	}
+	for i := 1; i < len(segs)-1; i++ {
+		if slices.Contains(routeRoots, segs[i]) {
+			prefix := "/" + strings.Join(segs[:i], "/")
+			return fmt.Sprintf(" (getpaid's routes are relative to where it is mounted: under %s/, mount it as mux.Handle(%q, http.StripPrefix(%q, h)))", prefix, prefix+"/", prefix)
+		}
+	}
+	return ""
 }
 
 // methodNotAllowed answers 405 for r's method on its path, with allow in the

@@ -134,7 +134,10 @@ func migrateConfig(db *sql.DB, path string) migrate.Config {
 }
 
 // Open opens (creating if needed) the database at path, applies pending
-// migrations unless opts.NoMigrate, and starts the writer.
+// migrations unless opts.NoMigrate, and starts the writer. path names a
+// file ("shop.db", "/var/lib/shop/getpaid.db"); an empty path, a directory,
+// ":memory:" or a "file:" URI is refused with getpaid.ErrInvalidRequest
+// (for a store in memory, use memory.New).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s, err := open(ctx, path, opts)
 	if err != nil {
@@ -343,7 +346,24 @@ func Migrate(ctx context.Context, path string, opts Options) ([]int64, error) {
 // registers on (two Stores on one database under two names would each think
 // they are alone, and start changes from their caches) and the migration
 // lock.
+//
+// It refuses what names no database file, saying what to give instead:
+// SQLite's own ":memory:" and "file:" URIs would otherwise become files of
+// those names in the working directory (the DSN is built here, from a
+// path), and an empty path or a directory would fail to open as "store
+// unavailable", an error that says to try again.
 func realPath(path string) (string, error) {
+	switch {
+	case path == "":
+		return "", fmt.Errorf("%w: a database file path is required (getpaid.db, /var/lib/getpaid/getpaid.db)", getpaid.ErrInvalidRequest)
+	case path == ":memory:":
+		return "", fmt.Errorf("%w: %q: this store keeps a file; for a store in memory (tests, examples) use memory.New", getpaid.ErrInvalidRequest, path)
+	case strings.HasPrefix(path, "file:"):
+		return "", fmt.Errorf("%w: %q: want a file path, not a URI (the connection's settings are the store's own: see Options)", getpaid.ErrInvalidRequest, path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("%w: %s is a directory: name a database file in it (%s)", getpaid.ErrInvalidRequest, path, filepath.Join(path, "getpaid.db"))
+	}
 	dir, file := path, ""
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		dir, file = filepath.Split(path)

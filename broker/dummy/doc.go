@@ -6,6 +6,10 @@
 // acknowledged, and redirects the buyer to the success or failure URL. It also
 // answers status queries (pull mode), captures, releases and refunds.
 //
+// Never register it where real buyers pay: its paywall lets anyone mark
+// their payment paid without paying ("getpaid serve" warns when a dummy
+// backend is enabled; in library mode nothing does).
+//
 // Settings: secret (the HMAC key, required), currencies (default PLN, EUR,
 // USD, GBP, JPY), method (GET, the default, or POST: how the buyer is sent to
 // the paywall), no_callbacks (the paywall sends none: only polling finds the

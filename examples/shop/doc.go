@@ -9,4 +9,10 @@
 // payment, capture and release for held funds, accept or reject for an
 // advance, and, after a bounded wait, that a broker which sends nothing on
 // a decline has not confirmed the payment.
+//
+// Copying it out of this module: everything it does with getpaid uses
+// public packages only; its pages borrow two internal ones for looks and
+// headers (internal/ui: the stylesheet and the status labels; internal/edge:
+// the pages' security headers), which a shop elsewhere cannot import and
+// replaces with its own templates' functions and headers.
 package shop

@@ -84,18 +84,20 @@ func (s *Shop) Order(ctx context.Context, id string) (*getpaid.Order, error) {
 
 // CheckPayable implements getpaid.OrderChecker: a paid order is not paid
 // again, and one whose money is held or awaits a decision is settled first.
-// The payment form shows the reason.
+// The payment form shows the reason. When it cannot tell (a database
+// away), it says so with getpaid.ErrUnavailable: the buyer is asked to try
+// again and the error goes to the log, not onto the page.
 func (s *Shop) CheckPayable(ctx context.Context, o *getpaid.Order) error {
 	so, err := s.shopOrder(ctx, o.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	}
 	if so.Paid {
 		return errors.New("this order is already paid")
 	}
 	payments, err := s.payments(ctx, o.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	}
 	var received int64
 	for _, p := range payments {
