@@ -72,10 +72,12 @@
 //     spelled SHA256 or SHA), SHA-384 and SHA-512 are accepted by default;
 //     strict_signatures accepts SHA-256/384/512 only (StrictSignatures
 //     reports it, so the wiring can warn that PayU's default is refused);
-//     SHA-1 and unknown algorithms never. The acknowledgement is an empty
-//     HTTP 200. PayU resends a notification not received after 1, 2, 5, 10
-//     and 30 minutes, then 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 36, 48, 60 and
-//     72 hours (its payment lifecycle page).
+//     SHA-1 and unknown algorithms never. The acknowledgement is HTTP 200
+//     (with getpaid's JSON status body, which PayU does not read); serve
+//     warns at start when strict_signatures is on. PayU resends a
+//     notification not received after 1, 2, 5, 10 and 30 minutes, then 1, 2,
+//     3, 6, 9, 12, 15, 18, 21, 24, 36, 48, 60 and 72 hours (its payment
+//     lifecycle page).
 //   - PayU sends no event id: EventID is "<orderId>:<status>" for order
 //     notifications, "refund:<refundId>:<status>" for refunds (whether told
 //     by a notification, a refund answer or the refund list, so each refund

@@ -104,6 +104,9 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		if t, ok := b.Broker.(interface{ RequiresJWS() bool }); ok && b.Kind == "transferuj" && !t.RequiresJWS() {
 			log.Warn("a transferuj backend takes notifications without a JWS on their md5sum alone, which covers neither tr_status nor tr_paid; Tpay signs every notification with a JWS today: set require_jws: true", "backend", b.Name)
 		}
+		if p, ok := b.Broker.(interface{ StrictSignatures() bool }); ok && b.Kind == "payu" && p.StrictSignatures() {
+			log.Warn("a payu backend refuses MD5-signed notifications (strict_signatures: true, or allow_md5: false): PayU signs them with MD5 unless the POS is set to SHA-256 or stronger in PayU's panel; otherwise every notification is answered 403 and payments and refunds finish only by polling", "backend", b.Name)
+		}
 	}
 	for _, s := range plainHTTPSettings(srv.cfg) {
 		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)
