@@ -87,6 +87,7 @@ type Store struct {
 	rs    *readStmts
 	w     *writer
 	solo  *solo // this Store registered on the file (nil off Linux)
+	watch *watch
 
 	keepWAL sync.Once // Close: after the disk failed the store, once (see Close)
 
@@ -269,7 +270,17 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, err
 	}
-	st := &Store{read: read, write: write, rs: rs, w: w, solo: so, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}
+	wt, err := newWatch(path, conn, sync)
+	if err != nil {
+		w.close()
+		_ = rs.close()
+		_ = read.Close()
+		if so != nil {
+			_ = so.close()
+		}
+		return nil, err
+	}
+	st := &Store{read: read, write: write, rs: rs, w: w, solo: so, watch: wt, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}
 	if so != nil && so.alone() {
 		if err := st.dropDeadLeases(ctx); err != nil {
 			_ = st.Close()
@@ -467,6 +478,7 @@ func syncMode(s string) (string, error) {
 // Close stops the writer after the queued writes are done and closes every
 // connection.
 func (s *Store) Close() error {
+	s.watch.close()
 	s.w.close()
 	var err error
 	s.keepWAL.Do(func() {
