@@ -206,7 +206,14 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, unavailable(err)
 	}
-	cp, err := newCheckpointer(driver, dsn(path, opts, false), 200*time.Millisecond,
+	// The checkpointer and the read pool connect later, when they first
+	// need to, and again after a bad connection: never creating the file
+	// (mode=rw). While the file is away (renamed, a volume gone for a
+	// moment) SQLite would otherwise create an empty database at its path
+	// and take the WAL for its own: copy its frames into that file, and
+	// delete it when that connection closed, being the last one on that
+	// file (TestFileAwayCreatesNoOtherFile).
+	cp, err := newCheckpointer(driver, dsn(path, opts, false)+"&mode=rw", 200*time.Millisecond,
 		func() bool { return sync != nil && sync.failure() != nil })
 	if err != nil {
 		if sync != nil {
@@ -246,7 +253,7 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		w.cache = newCache(size, so)
 	}
-	read, err := sql.Open(driver, dsn(path, opts, true))
+	read, err := sql.Open(driver, dsn(path, opts, true)+"&mode=rw")
 	if err != nil {
 		w.close()
 		if so != nil {
