@@ -222,9 +222,17 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		return nil, err
 	}
 	if sync != nil {
-		// A checkpoint follows a flush, not a commit: frames reach the
-		// database file only once the syncer saw them on disk (a test's
-		// flush made to fail never races a checkpoint of its frames).
+		// A checkpoint is kicked by a flush, not a commit. That does not
+		// keep unflushed frames out of the database file: the writer
+		// commits the next batch as soon as the flush is over, and the
+		// checkpoint (up to an interval later) copies every frame
+		// committed when it runs. What makes the copy safe is SQLite's
+		// own sync of the WAL before it copies (the checkpointer's
+		// connection runs synchronous=FULL; a write error the syncer
+		// meets, Linux reports to that sync too, as to every descriptor
+		// open on the file). A test's flush made to fail fails the syncer
+		// alone: it must not leave a checkpoint kicked behind it
+		// (SettleCheckpoints).
 		sync.flushed = cp.committed
 	}
 	w, err := newWriter(ctx, conn, opts.MaxBatch, opts.OnCommit, sync)
