@@ -38,7 +38,7 @@ const goneCheck = 250 * time.Millisecond
 type watch struct {
 	path    string
 	db, wal statter        // the files SQLite and the syncer write; nil: not known
-	was     [2]fs.FileInfo // path and its WAL at Open
+	was     [2]fs.FileInfo // what path and its WAL named at Open
 	sync    *syncer        // nil: writes are not stopped, only reported
 	gone    atomic.Pointer[error]
 	stop    sync.Once
@@ -57,14 +57,12 @@ func newWatch(path string, conn *sql.Conn, sc *syncer) (*watch, error) {
 	if sc != nil {
 		w.wal = sc.wal // the very file the syncer flushes
 	}
-	for i, f := range []statter{w.db, w.wal} {
+	for i := range w.was {
+		// By name, as look compares them: an open file's own identity
+		// (fstat) need not be the one its name reports on every file
+		// system (a stacked one), and a store must not stop for that.
 		var err error
-		if f != nil {
-			w.was[i], err = f.Stat()
-		} else {
-			w.was[i], err = os.Stat(w.name(i))
-		}
-		if err != nil {
+		if w.was[i], err = os.Stat(w.name(i)); err != nil {
 			return nil, fmt.Errorf("sqlite: stat %s: %w", w.name(i), err)
 		}
 	}
