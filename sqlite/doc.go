@@ -27,10 +27,14 @@
 // file, the writer waits for the flush before it begins a batch instead, so
 // it never holds the write lock while the disk works. A failed flush, or a
 // failed write of the WAL, stops writes for good; a checkpoint that fails on
-// the disk (an I/O error) stops checkpoints. After any of them the store is
-// unready (Ready) until opened again; after a failed flush or checkpoint,
-// Close leaves the WAL to the next open's recovery instead of checkpointing
-// it. Checkpoints run beside the writer; past 256 MiB of WAL the writer
+// the disk (an I/O error) stops checkpoints. The database file or its WAL
+// removed or replaced while the store has them open (its directory
+// deleted, a backup moved over it: SQLite would go on writing to files no
+// name reaches any more) stops writes as a failed flush does, seen within
+// 250 ms (gone.go; with Synchronous other than FULL it is only reported).
+// After any of them the store is unready (Ready) until opened again; after
+// a failed flush or checkpoint, or files gone, Close leaves the WAL to the
+// next open's recovery instead of checkpointing it. Checkpoints run beside the writer; past 256 MiB of WAL the writer
 // copies the rest itself before a batch, so that batch starts the WAL again
 // from the top (walrestart.go): the file stays bounded under a stream of
 // writes.

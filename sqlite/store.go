@@ -87,6 +87,7 @@ type Store struct {
 	rs    *readStmts
 	w     *writer
 	solo  *solo // this Store registered on the file (nil off Linux)
+	watch *watch
 
 	keepWAL sync.Once // Close: after the disk failed the store, once (see Close)
 
@@ -208,7 +209,14 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, unavailable(err)
 	}
-	cp, err := newCheckpointer(driver, dsn(path, opts, false), 200*time.Millisecond,
+	// The checkpointer and the read pool connect later, when they first
+	// need to, and again after a bad connection: never creating the file
+	// (mode=rw). While the file is away (renamed, a volume gone for a
+	// moment) SQLite would otherwise create an empty database at its path
+	// and take the WAL for its own: copy its frames into that file, and
+	// delete it when that connection closed, being the last one on that
+	// file (TestFileAwayCreatesNoOtherFile).
+	cp, err := newCheckpointer(driver, dsn(path, opts, false)+"&mode=rw", 200*time.Millisecond,
 		func() bool { return sync != nil && sync.failure() != nil })
 	if err != nil {
 		if sync != nil {
@@ -217,9 +225,17 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		return nil, err
 	}
 	if sync != nil {
-		// A checkpoint follows a flush, not a commit: frames reach the
-		// database file only once the syncer saw them on disk (a test's
-		// flush made to fail never races a checkpoint of its frames).
+		// A checkpoint is kicked by a flush, not a commit. That does not
+		// keep unflushed frames out of the database file: the writer
+		// commits the next batch as soon as the flush is over, and the
+		// checkpoint (up to an interval later) copies every frame
+		// committed when it runs. What makes the copy safe is SQLite's
+		// own sync of the WAL before it copies (the checkpointer's
+		// connection runs synchronous=FULL; a write error the syncer
+		// meets, Linux reports to that sync too, as to every descriptor
+		// open on the file). A test's flush made to fail fails the syncer
+		// alone: it must not leave a checkpoint kicked behind it
+		// (SettleCheckpoints).
 		sync.flushed = cp.committed
 	}
 	w, err := newWriter(ctx, conn, opts.MaxBatch, opts.OnCommit, sync)
@@ -248,7 +264,7 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		w.cache = newCache(size, so)
 	}
-	read, err := sql.Open(driver, dsn(path, opts, true))
+	read, err := sql.Open(driver, dsn(path, opts, true)+"&mode=rw")
 	if err != nil {
 		w.close()
 		if so != nil {
@@ -272,7 +288,17 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		}
 		return nil, err
 	}
-	st := &Store{read: read, write: write, rs: rs, w: w, solo: so, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}
+	wt, err := newWatch(path, conn, sync)
+	if err != nil {
+		w.close()
+		_ = rs.close()
+		_ = read.Close()
+		if so != nil {
+			_ = so.close()
+		}
+		return nil, err
+	}
+	st := &Store{read: read, write: write, rs: rs, w: w, solo: so, watch: wt, driver: driver, probeDSN: dsn(path, opts, true) + "&mode=rw"}
 	if so != nil && so.alone() {
 		if err := st.dropDeadLeases(ctx); err != nil {
 			_ = st.Close()
@@ -487,6 +513,7 @@ func syncMode(s string) (string, error) {
 // Close stops the writer after the queued writes are done and closes every
 // connection.
 func (s *Store) Close() error {
+	s.watch.close()
 	s.w.close()
 	var err error
 	s.keepWAL.Do(func() {

@@ -207,6 +207,9 @@ func (s *Store) ready(ctx context.Context) error {
 	if err := s.w.cp.failure(); err != nil {
 		return err
 	}
+	if err := s.watch.failure(); err != nil {
+		return err
+	}
 	if err := s.walBroken(); err != nil {
 		return unavailable(fmt.Errorf("sqlite: a write of the WAL failed: %w; the store takes no more writes until it is opened again", err))
 	}
