@@ -339,6 +339,13 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 	}
 	p, b, err := e.load(ctx, op.PaymentID)
+	if errors.Is(err, getpaid.ErrUnknownBackend) && p != nil {
+		// The backend is no longer configured (removed or renamed since):
+		// its broker cannot be asked, which leaves the decision to an
+		// operator all the more. Recording it needs only the name, which
+		// keys the facts it states.
+		b, err = getpaid.Backend{Name: p.Backend}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 	}
