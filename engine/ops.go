@@ -168,12 +168,6 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	// answer is recorded and the doubt, if any, resolved.
 	ctx = context.WithoutCancel(ctx)
 	obs, callErr := call(e, ctx, b.Name, string(kind), func(ctx context.Context) (*getpaid.Observation, error) {
-		// The call ends (in doubt, if the request went out) well before
-		// the reconciler takes an operation still submitting for lost:
-		// the backend's HTTP timeout bounds each request, not a call of
-		// several (a token, a retry after a 401).
-		ctx, cancel := context.WithTimeout(ctx, e.reconcile.callBound())
-		defer cancel()
 		return callBroker(ctx, b.Broker, p, rec)
 	})
 	return e.settle(ctx, b, p, rec, obs, callErr)

@@ -27,7 +27,6 @@ type ReconcileConfig struct {
 	// broker's HTTP timeout). It is also how long after an operation began
 	// the reconciler waits before it takes "the broker shows nothing done"
 	// for failed: a request that timed out may still reach the broker.
-	// The broker call itself is cut off (in doubt) after half of it.
 	SubmittingAfter time.Duration
 }
 
@@ -47,14 +46,6 @@ func (c ReconcileConfig) flagAfter() time.Duration {
 		return 24 * time.Hour
 	}
 	return c.FlagAfter
-}
-
-// callBound is how long a money operation's broker call may run: half
-// of SubmittingAfter, so that a request sent just before it ends has as
-// long again to reach the broker before a check may take "nothing done"
-// for failed.
-func (c ReconcileConfig) callBound() time.Duration {
-	return c.submittingAfter() / 2
 }
 
 func (c ReconcileConfig) submittingAfter() time.Duration {
