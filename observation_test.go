@@ -68,6 +68,13 @@ func TestApply(t *testing.T) {
 		{"partially paid, refunded, then more captured: partially refunded", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefunded, 50), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusPartiallyRefunded, 100, 0, 50},
 		{"a hold reported after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {locked(100), true, nil}}, getpaid.StatusPreAuth, 0, 100, 0},
 		{"partial capture releasing the rest", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(30), ReleaseRest: true}, true, nil}}, getpaid.StatusPartiallyPaid, 30, 0, 0},
+		// A broker's word that it released the rest of a hold, with a
+		// capture already recorded (an operator resolved the capture as
+		// done; PayU's COMPLETED then came): the rest is released, not
+		// left held for good with nothing able to release it.
+		{"capture recorded, then the broker says it released the rest", []step{{locked(100), true, nil}, {captured(30, false), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(30), ReleaseRest: true}, true, nil}}, getpaid.StatusPartiallyPaid, 30, 0, 0},
+		{"a lower capture releasing the rest is a no-op", []step{{locked(100), true, nil}, {captured(30, false), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(20), ReleaseRest: true}, false, nil}}, getpaid.StatusPreAuth, 30, 70, 0},
+		{"repeated capture releasing the rest is a no-op", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(30), ReleaseRest: true}, true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(30), ReleaseRest: true}, false, nil}}, getpaid.StatusPartiallyPaid, 30, 0, 0},
 		{"refunds 30 then 70", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefundStarted, 30), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}, {kind(getpaid.KindRefundStarted, 70), true, nil}, {kind(getpaid.KindRefunded, 70), true, nil}}, getpaid.StatusRefunded, 100, 0, 100},
 		{"refund of an unpaid payment forbidden", []step{{kind(getpaid.KindRefundStarted, 10), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"money after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {captured(100, true), true, nil}}, getpaid.StatusPaid, 100, 0, 0},

@@ -284,8 +284,14 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted,
 				Reason: fmt.Sprintf("nothing left to refund: %s is refunded already", p.Money(p.Refunded))}
 		case getpaid.StatusPreAuth:
-			// Nothing captured, or part captured and the rest still held:
-			// nothingToRefund and getpaid.Apply below say which.
+			// Nothing captured (nothingToRefund below says so), or part
+			// captured and the rest still held: refused for the hold,
+			// whatever the amount (an amount check first would say "at most
+			// the captured part can be refunded", which is refused too).
+			if p.Captured > 0 {
+				return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted,
+					Reason: "part of the payment is still held: capture or release the hold first"}
+			}
 		default:
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: "nothing captured to refund"}
 		}

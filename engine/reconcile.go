@@ -308,7 +308,10 @@ func (e *Engine) CheckOperation(ctx context.Context, id string) (*getpaid.Operat
 }
 
 // ResolveOperation records an operator's decision on an operation that is
-// not final (in doubt, pending, or stuck submitting) and applies it: a refund
+// not final (in doubt, pending, or stuck submitting: submitting for
+// ReconcileConfig.SubmittingAfter, its process taken for dead; one whose
+// broker call may still be running is refused, getpaid.ErrConflict) and
+// applies it: a refund
 // resolved as succeeded counts as refunded, as failed it is refundable
 // again; a capture as succeeded counts as captured; a release or cancel as
 // succeeded releases the payment. The operator and the note are recorded.
@@ -332,7 +335,17 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	if op.State.Final() {
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: already %s", getpaid.ErrConflict, op.State)})
 	}
+	if err := e.callRunning(op); err != nil {
+		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
+	}
 	p, b, err := e.load(ctx, op.PaymentID)
+	if errors.Is(err, getpaid.ErrUnknownBackend) && p != nil {
+		// The backend is no longer configured (removed or renamed since):
+		// its broker cannot be asked, which leaves the decision to an
+		// operator all the more. Recording it needs only the name, which
+		// keys the facts it states.
+		b, err = getpaid.Backend{Name: p.Backend}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 	}
@@ -355,6 +368,11 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	m := e.finishing(b, op, req.As, obs, "", "")
 	update := m.Operation.Update
 	m.Operation.Update = func(o *getpaid.Operation, q *getpaid.Payment) (bool, error) {
+		if !o.State.Final() {
+			if err := e.callRunning(o); err != nil {
+				return false, err
+			}
+		}
 		changed, err := update(o, q)
 		if changed {
 			o.ResolvedBy, o.Note, o.Flagged = req.By, req.Note, false
@@ -372,4 +390,19 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	}
 	e.log.InfoContext(ctx, "operation resolved by an operator", "operation", op.ID, "kind", op.Kind, "as", req.As, "by", req.By, "note", req.Note, "payment", p.ID)
 	return &getpaid.ActionResult{Payment: up.Payment, Operation: up.Operation}, nil
+}
+
+// callRunning refuses an operator's decision on an operation whose broker
+// call may still be running: submitting for less than SubmittingAfter. The
+// call's answer settles it; a decision before it would race the broker (a
+// running refund taken for failed gives its reservation back, so the same
+// money could be refunded again while the first refund is at the broker).
+// After SubmittingAfter the call is taken for lost, as the reconciler takes
+// it, and an operator may decide.
+func (e *Engine) callRunning(op *getpaid.Operation) error {
+	if op.State != getpaid.OpSubmitting || e.now().Sub(op.CreatedAt) >= e.reconcile.submittingAfter() {
+		return nil
+	}
+	o := *op
+	return &getpaid.OperationError{Op: &o, Err: fmt.Errorf("%w: its broker call is still running", getpaid.ErrConflict)}
 }

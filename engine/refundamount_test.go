@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
@@ -92,7 +93,8 @@ func TestRefundDoneForAnotherAmount(t *testing.T) {
 }
 
 // A refund an operator resolved as failed while its broker call was still
-// under way gave its reservation back; the broker's answer then said it was
+// under way (taken for lost: submitting longer than SubmittingAfter) gave
+// its reservation back; the broker's answer then said it was
 // done, which is recorded (the money went back), but it gave back its amount
 // of the reservations again: another refund's, still in doubt at the
 // broker, so a later refund could ask for more than was captured. The late
@@ -101,7 +103,8 @@ func TestRefundDoneAfterResolvedFailed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ob := &otherAmountRefunder{}
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker {
+	now := &clock{}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker {
 		ob.Broker = d
 		return ob
 	})
@@ -118,6 +121,7 @@ func TestRefundDoneAfterResolvedFailed(t *testing.T) {
 		done <- err
 	}()
 	<-ob.entered
+	now.Advance(3 * time.Minute) // the call taken for lost
 	page, err := e.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID, IdempotencyKey: "late"})
 	if err != nil || len(page.Operations) != 1 {
 		t.Fatalf("the late refund's operation: %+v, %v", page, err)

@@ -126,6 +126,10 @@ func TestOperatorDecisionRacingTheBroker(t *testing.T) {
 					done <- err
 				}()
 				<-gb.refund.entered // the refund is at the broker, its operation submitting
+				// Long enough for the call to be taken for lost (its
+				// process dead): before that a decision is refused
+				// (TestResolveWhileTheBrokerCallRuns).
+				now.Advance(3 * time.Minute)
 				if tc.race == "answer" {
 					resolveErr = resolve(gb.opID)
 					close(gb.refund.release)

@@ -111,6 +111,9 @@ func classify(err error) (int, apiError) {
 		}
 		e.Operation = operationJSON(oe.Op)
 		switch {
+		case errors.Is(oe.Err, getpaid.ErrOperationFailed) && oe.Op.ResolvedBy != "":
+			// Settled by an operator, not by anything the broker said.
+			e.Message = "the operation failed: " + oe.Op.ResolvedBy + " resolved it as not done (the operation's note says why)"
 		case errors.Is(oe.Err, getpaid.ErrOperationFailed):
 			e.Message = "the operation failed: " + failedWhy(oe.Err)
 		case errors.Is(oe.Err, getpaid.ErrConflict) && oe.Op.State == getpaid.OpSubmitting:

@@ -132,6 +132,11 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
+		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) && oe.Op.State == getpaid.OpSubmitting {
+			return fmt.Errorf("operation %s is submitting since %s: its broker call may still be running, and its answer settles it; "+
+				"if the process making it stopped, it can be resolved once resume_operations_after has passed since then (operations show says what the reconciler found)",
+				oe.Op.ID, oe.Op.CreatedAt.Format(time.RFC3339))
+		}
 		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) {
 			how := "by what the broker said (its answer, a notification or a check)"
 			if oe.Op.ResolvedBy != "" {
