@@ -76,11 +76,14 @@ type BacklogReporter interface {
 	Backlog(ctx context.Context) (Backlog, error)
 }
 
-// Backlog is the outbox's pending work.
+// Backlog is the work waiting: the outbox's deliveries, and the money
+// operations an operator may have to decide.
 type Backlog struct {
 	Pending int64     // deliveries not yet acknowledged nor dead
 	Dead    int64     // deliveries whose retries ran out, until replayed
 	Oldest  time.Time // when the oldest pending delivery's event was written; zero when none
+	InDoubt int64     // money operations in state unknown (the broker's answer was lost)
+	Flagged int64     // money operations flagged for an operator (not settled in time)
 }
 
 // CallbackReport is what became of one broker notification, as the HTTP

@@ -62,6 +62,17 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 			b.Oldest = d.CreatedAt
 		}
 	}
+	for _, op := range s.ops {
+		if op.State.Final() {
+			continue // a flag is cleared when its operation settles
+		}
+		if op.State == getpaid.OpUnknown {
+			b.InDoubt++
+		}
+		if op.Flagged {
+			b.Flagged++
+		}
+	}
 	return b, nil
 }
 

@@ -19,6 +19,8 @@
 //	getpaid_outbox_pending_deliveries                      gauge: event deliveries not yet acknowledged, nor dead or discarded
 //	getpaid_outbox_oldest_pending_age_seconds              gauge: age of the oldest of them (0 when none)
 //	getpaid_outbox_dead_deliveries                         gauge: deliveries whose retries ran out, until replayed or discarded
+//	getpaid_operations_in_doubt                            gauge: money operations whose broker answer was lost (state unknown)
+//	getpaid_operations_flagged                             gauge: money operations flagged for an operator's decision
 //
 // Backend labels are limited to the configured backends; callbacks to other
 // names are counted under backend="other", so made-up URLs cannot grow the

@@ -156,7 +156,8 @@ func (m *Metrics) ObserveCommit(writes int, d time.Duration, failed bool) {
 	}
 }
 
-// backlogCollector asks the store for the outbox backlog at each scrape.
+// backlogCollector asks the store for the outbox backlog and the money
+// operations waiting for an operator at each scrape.
 type backlogCollector struct {
 	src getpaid.BacklogReporter
 	log *slog.Logger
@@ -170,12 +171,18 @@ var (
 		"Age of the oldest pending event delivery; 0 when none is pending.", nil, nil)
 	deadDesc = prometheus.NewDesc("getpaid_outbox_dead_deliveries",
 		"Event deliveries whose retries ran out (dead letters), until they are replayed or discarded.", nil, nil)
+	inDoubtDesc = prometheus.NewDesc("getpaid_operations_in_doubt",
+		"Money operations in state unknown: the broker's answer was lost, and the reconciler keeps asking.", nil, nil)
+	flaggedDesc = prometheus.NewDesc("getpaid_operations_flagged",
+		"Money operations flagged for an operator's decision: not settled within flag_operations_after.", nil, nil)
 )
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- pendingDesc
 	ch <- oldestDesc
 	ch <- deadDesc
+	ch <- inDoubtDesc
+	ch <- flaggedDesc
 }
 
 func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
@@ -194,4 +201,6 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(b.Pending))
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
 	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(b.Dead))
+	ch <- prometheus.MustNewConstMetric(inDoubtDesc, prometheus.GaugeValue, float64(b.InDoubt))
+	ch <- prometheus.MustNewConstMetric(flaggedDesc, prometheus.GaugeValue, float64(b.Flagged))
 }

@@ -32,7 +32,7 @@ func TestSeries(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	m := metrics.New(metrics.Config{Backends: []string{"payu"}, NoProcess: true, Now: func() time.Time { return now },
-		Backlog: backlog{b: getpaid.Backlog{Pending: 3, Oldest: now.Add(-90 * time.Second), Dead: 2}}})
+		Backlog: backlog{b: getpaid.Backlog{Pending: 3, Oldest: now.Add(-90 * time.Second), Dead: 2, InDoubt: 4, Flagged: 1}}})
 	ctx := context.Background()
 	m.ObserveCallback(ctx, getpaid.CallbackReport{Backend: "payu", Outcome: getpaid.OutcomeApplied})
 	m.ObserveCallback(ctx, getpaid.CallbackReport{Backend: "payu", Reason: "signature_invalid"})
@@ -66,6 +66,8 @@ func TestSeries(t *testing.T) {
 		// once its retries ran out a delivery left the pending gauges,
 		// and no series showed the merchant never heard of the event
 		`getpaid_outbox_dead_deliveries 2`,
+		`getpaid_operations_in_doubt 4`,
+		`getpaid_operations_flagged 1`,
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("scrape lacks %s", want)

@@ -174,6 +174,12 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&b.Dead); err != nil {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
+	// A flagged operation is one not settled (the flag is cleared when it
+	// is): the states keep both counts on the operations_state index.
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'unknown'), COUNT(*) FILTER (WHERE flagged)
+		FROM operations WHERE state IN ('submitting', 'pending', 'unknown')`).Scan(&b.InDoubt, &b.Flagged); err != nil {
+		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
+	}
 	var oldest int64
 	err := s.queryRow(ctx, "SELECT created_at FROM deliveries WHERE state = 'pending' ORDER BY seq LIMIT 1").Scan(&oldest)
 	switch {

@@ -126,8 +126,8 @@ func testTotalsFollowChanges(t *testing.T, s getpaid.Store) {
 	}
 }
 
-// testBacklog checks the count of pending deliveries, the oldest one, and
-// the count of dead ones.
+// testBacklog checks the count of pending deliveries, the oldest one, the
+// count of dead ones, and the money operations in doubt and flagged.
 func testBacklog(t *testing.T, s getpaid.Store) {
 	br, ok := s.(getpaid.BacklogReporter)
 	if !ok {
@@ -157,6 +157,23 @@ func testBacklog(t *testing.T, s getpaid.Store) {
 	b, err = br.Backlog(ctx(t))
 	if err != nil || len(results) == 0 || b.Pending != 4-int64(len(results)) || b.Dead != 1 {
 		t.Fatalf("Backlog after %d finished (one dead) = %+v, %v", len(results), b, err)
+	}
+	if b.InDoubt != 0 || b.Flagged != 0 {
+		t.Fatalf("Backlog without operations = %+v; want none in doubt or flagged", b)
+	}
+	// Money operations: one in doubt (its answer lost), one flagged for an
+	// operator while pending, one settled with its flag cleared.
+	q := paidPayment(t, s, "o-bl-ops")
+	doubt, flagged, settled := refundOp(q, 1000, "k-doubt"), refundOp(q, 1000, "k-flagged"), refundOp(q, 1000, "k-settled")
+	doubt.State = getpaid.OpUnknown
+	flagged.State, flagged.Flagged = getpaid.OpPending, true
+	settled.State = getpaid.OpFailed
+	for _, op := range []*getpaid.Operation{doubt, flagged, settled} {
+		mustUpdate(t, s, q.ID, askRefund(op))
+	}
+	b, err = br.Backlog(ctx(t))
+	if err != nil || b.InDoubt != 1 || b.Flagged != 1 {
+		t.Fatalf("Backlog with an operation in doubt and one flagged = %+v, %v; want 1 and 1", b, err)
 	}
 }
 
