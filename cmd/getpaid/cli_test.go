@@ -261,3 +261,37 @@ func TestBackendsRefusedConfigPrintsNoTable(t *testing.T) {
 		t.Fatalf("code %d, stdout %q, stderr %q; want an error naming bogus and nothing on stdout", code, out, stderr)
 	}
 }
+
+// TestConfigCommandBaseURLFromConfig: with --config, the panel settings are
+// made from the file's base_url when --base-url is left out (before, the
+// command refused to run without the flag, so the URL was typed twice and
+// could differ from the one serve sends brokers).
+func TestConfigCommandBaseURLFromConfig(t *testing.T) {
+	t.Parallel()
+	withBase := writeConfig(t, dummyConfig)
+	noBase := writeConfig(t, strings.Replace(dummyConfig, "base_url: https://pay.example.com\n", "", 1))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // in stdout (code 0) or stderr
+	}{
+		{"the file's base_url", []string{"config", "dummy", "--config", withBase}, 0, "https://pay.example.com/callback/dummy"},
+		{"the flag wins", []string{"config", "dummy", "--config", withBase, "--base-url", "https://other.example"}, 0, "https://other.example/callback/dummy"},
+		{"a file without base_url", []string{"config", "dummy", "--config", noBase}, 2, "sets no base_url"},
+		{"no file", []string{"config", "dummy"}, 2, "--base-url is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, stderr := runCLI(t, "", tt.args...)
+			got := out
+			if tt.code != 0 {
+				got = stderr
+			}
+			if code != tt.code || !strings.Contains(got, tt.out) {
+				t.Fatalf("code %d out %q err %q; want %d and %q", code, out, stderr, tt.code, tt.out)
+			}
+		})
+	}
+}

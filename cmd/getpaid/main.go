@@ -5,7 +5,7 @@
 //	getpaid serve --config getpaid.yaml
 //	getpaid migrate --config getpaid.yaml
 //	getpaid backends [--config getpaid.yaml]
-//	getpaid config BACKEND --base-url URL [--config getpaid.yaml]
+//	getpaid config BACKEND --base-url URL | --config getpaid.yaml
 //	getpaid callback check --config getpaid.yaml --backend NAME [--header "K: V"]... < body
 //	getpaid operations list|show|check|resolve ...
 //	getpaid events list|show|replay|discard ...
@@ -45,7 +45,8 @@ Usage:
   getpaid serve --config FILE                       run the payment server (JSON API)
   getpaid migrate --config FILE                     apply database migrations (serve does too, on SQLite)
   getpaid backends [--config FILE]                  list backends and their currencies
-  getpaid config BACKEND --base-url URL             print what to enter in the broker's panel
+  getpaid config BACKEND --base-url URL | --config FILE
+                                                    print what to enter in the broker's panel
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body
                                                     verify a captured callback; changes nothing
   getpaid operations list|show|check|resolve ...    money operations: what was asked of brokers, resolve doubt
