@@ -150,7 +150,7 @@ func TestUsageListsSubcommands(t *testing.T) {
 	t.Parallel()
 	_, top, _ := runCLI(t, "", "--help")
 	for _, tt := range []struct{ cmd, subs string }{
-		{"events", "list|show|replay|discard"},
+		{"events", "list|show|replay|backfill|discard"},
 		{"operations", "list|show|check|resolve"},
 	} {
 		_, own, _ := runCLI(t, "", tt.cmd, "--help")
