@@ -225,9 +225,9 @@ func TestCallbackCheckLooksUpThePayment(t *testing.T) {
 		{"unknown payment", dummy.Callback{PaymentID: "pay_nope", EventID: "e2", Status: "paid", Amount: "12.34", Currency: "PLN"}, false, 1,
 			[]string{"valid\n", "ignored: getpaid has no payment pay_nope"}},
 		{"wrong amount", dummy.Callback{PaymentID: p.ID, EventID: "e3", Status: "paid", Amount: "1.00", Currency: "PLN"}, false, 1,
-			[]string{"refused:", "the payment is 12.34 PLN"}},
+			[]string{"refused: amount or currency does not match the payment: broker says paid 1.00 PLN, payment is 12.34 PLN: getpaid would answer 422 and change nothing"}},
 		{"wrong currency", dummy.Callback{PaymentID: p.ID, EventID: "e4", Status: "paid", Amount: "12.34", Currency: "EUR"}, false, 1,
-			[]string{"refused:"}},
+			[]string{"refused:", "getpaid would answer 422 and change nothing"}},
 		{"trailing newline", dummy.Callback{PaymentID: p.ID, EventID: "e5", Status: "paid", Amount: "12.34", Currency: "PLN"}, true, 1,
 			[]string{"warning: the body ends with a newline", "invalid:"}},
 	}
@@ -246,6 +246,9 @@ func TestCallbackCheckLooksUpThePayment(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Fatalf("output lacks %q:\n%s", w, out)
 				}
+			}
+			if strings.Contains(out, "(the payment is") {
+				t.Errorf("the refusal says the payment's amount twice:\n%s", out)
 			}
 		})
 	}
