@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -58,6 +59,57 @@ func TestLocationUnderAPrefix(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("GET the Location %s: %d", loc, resp.StatusCode)
+			}
+		})
+	}
+}
+
+// Under a prefix, a 404 or 405 names the path the client sent
+// (/gp/api/v1/nope), not the one left after the prefix was cut (before:
+// "no such route: /api/v1/nope", a path the client never asked for, which
+// outside the prefix is itself a 404).
+func TestNoRouteNamesThePathSentUnderAPrefix(t *testing.T) {
+	t.Parallel()
+	mounts := []struct {
+		name  string
+		mount func(h http.Handler) http.Handler
+	}{
+		{"Under", func(h http.Handler) http.Handler { return httpapi.Under("/gp", h) }},
+		{"StripPrefix", func(h http.Handler) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle("/gp/", http.StripPrefix("/gp", h))
+			return mux
+		}},
+	}
+	requests := []struct {
+		method, path string
+		want         string
+	}{
+		{"GET", "/gp/api/v1/nope", `no such route: /gp/api/v1/nope"`},
+		{"DELETE", "/gp/api/v1/payments", "method DELETE is not allowed on /gp/api/v1/payments (allowed: GET, HEAD, POST)"},
+	}
+	for _, m := range mounts {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			eng := dummyEngine(t, "https://shop.example/gp")
+			h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(m.mount(h))
+			t.Cleanup(srv.Close)
+			for _, r := range requests {
+				req, _ := http.NewRequest(r.method, srv.URL+r.path, nil)
+				req.Header.Set("Authorization", "Bearer "+apiKey)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.Contains(string(body), r.want) {
+					t.Errorf("%s %s: %d %s; want it to say %q", r.method, r.path, resp.StatusCode, body, r.want)
+				}
 			}
 		})
 	}
