@@ -121,8 +121,13 @@ func classify(err error) (int, apiError) {
 		}
 		return status, e
 	}
-	var bo *bodyError
+	var (
+		bo *bodyError
+		ue *unsupportedError
+	)
 	switch {
+	case errors.As(err, &ue):
+		return http.StatusUnprocessableEntity, apiError{Code: "not_supported", Message: ue.msg}
 	case errors.As(err, &bo):
 		return http.StatusBadRequest, apiError{Code: "bad_request", Message: bo.msg}
 	case errors.As(err, &fe):
