@@ -124,10 +124,13 @@ func classify(err error) (int, apiError) {
 	var (
 		bo *bodyError
 		ue *unsupportedError
+		tl *tooLargeError
 	)
 	switch {
 	case errors.As(err, &ue):
 		return http.StatusUnprocessableEntity, apiError{Code: "not_supported", Message: ue.msg}
+	case errors.As(err, &tl):
+		return http.StatusRequestEntityTooLarge, apiError{Code: "body_too_large", Message: tl.Error()}
 	case errors.As(err, &bo):
 		return http.StatusBadRequest, apiError{Code: "bad_request", Message: bo.msg}
 	case errors.As(err, &fe):
