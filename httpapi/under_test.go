@@ -114,3 +114,34 @@ func TestNoRouteNamesThePathSentUnderAPrefix(t *testing.T) {
 		})
 	}
 }
+
+// Under a base path, a request whose path is not clean (/gp//api/...,
+// /gp/api/v1/../...) is redirected to the cleaned path under the prefix,
+// as net/http's mux redirects one at the root. Before, the mux behind the
+// stripped prefix redirected to /api/v1/backends, outside /gp (a 404).
+func TestUnderRedirectsAnUncleanPathInsideThePrefix(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/gp")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Under("/gp", h))
+	t.Cleanup(srv.Close)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ path, want string }{
+		{"/gp//api/v1/backends?currency=PLN", "/gp/api/v1/backends?currency=PLN"},
+		{"/gp/api/v1/./backends", "/gp/api/v1/backends"},
+		{"/gp/api/x/../v1/backends", "/gp/api/v1/backends"},
+	} {
+		resp, err := client.Get(srv.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != tt.want || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: %d Location %q nosniff %q; want 307 to %s with the headers", tt.path, resp.StatusCode,
+				resp.Header.Get("Location"), resp.Header.Get("X-Content-Type-Options"), tt.want)
+		}
+	}
+}
