@@ -37,6 +37,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	log := newLogger(stderr, *quiet)
+	for _, msg := range c.ignoredEnv {
+		// Before any refusal below: a misspelt variable is often why.
+		log.Warn("environment: " + msg)
+	}
 	if len(c.APIKeys) == 0 {
 		// Without a key every JSON API request is refused (401): a server
 		// that cannot create a payment is a mistake, not a mode.
@@ -44,10 +49,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
 	}
 	tuneGC()
-	log := newLogger(stderr, *quiet)
-	for _, msg := range c.ignoredEnv {
-		log.Warn("environment: " + msg)
-	}
 	// The addresses are taken before the database is opened: one in use
 	// is refused with nothing created, migrated or started.
 	ln, err := net.Listen("tcp", c.Listen)

@@ -38,6 +38,20 @@ func TestServeRefusesNoAPIKeys(t *testing.T) {
 	}
 }
 
+// serve refused for want of API keys says too which GETPAID_ variable set
+// nothing: GETPAID_API_KEY (a slip for GETPAID_API_KEYS) was warned of only
+// in the log of a server that started, never here, so the refusal read as
+// if the keys had not been given at all. Not parallel: it sets the
+// environment.
+func TestServeRefusalWarnsOfIgnoredEnvironment(t *testing.T) {
+	t.Setenv("GETPAID_API_KEY", "key-one-0123456789")
+	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n")
+	code, _, stderr := runCLI(t, "", "serve", "--config", path)
+	if code != 1 || !strings.Contains(stderr, "api_keys is empty") || !strings.Contains(stderr, "GETPAID_API_KEY is not a setting (did you mean GETPAID_API_KEYS?)") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
 // A short API key is refused naming the config and the setting, not the
 // package that checks it.
 func TestServeRefusesShortAPIKey(t *testing.T) {
