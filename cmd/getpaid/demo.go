@@ -42,7 +42,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listenOn(*addr)
 	if err != nil {
 		return fmt.Errorf("demo: --addr: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path"
@@ -218,7 +217,7 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	ln := srv.metricsLn // taken by serve before anything was opened
 	if ln == nil {
 		var err error
-		if ln, err = net.Listen("tcp", addr); err != nil {
+		if ln, err = listenOn(addr); err != nil {
 			return nil, srv.cfg.settingErr("metrics.listen", err)
 		}
 	}

@@ -290,3 +290,22 @@ func TestServeListenPortZeroBaseURL(t *testing.T) {
 		t.Fatalf("listening on %s, base_url %s; want http:// and the address taken", m[1], m[2])
 	}
 }
+
+// An address in use says what to do, for serve's listen and the demo's
+// --addr: it said "bind: address already in use" alone.
+func TestAddressInUseSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	path := writeConfig(t, "listen: "+addr+"\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n")
+	for _, args := range [][]string{{"serve", "--config", path}, {"demo", "--addr", addr, "--data", t.TempDir()}} {
+		code, _, stderr := runCLI(t, "", args...)
+		if code == 0 || !strings.Contains(stderr, "another process listens on "+addr) {
+			t.Errorf("%s: code %d stderr %q; want it to say another process listens there", args[0], code, stderr)
+		}
+	}
+}

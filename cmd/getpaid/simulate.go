@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"sort"
@@ -46,7 +45,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if sim.close != nil {
 		defer sim.close()
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listenOn(*addr)
 	if err != nil {
 		return err
 	}
