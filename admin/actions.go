@@ -131,7 +131,7 @@ func (d *confirmPage) Refused() bool { return d.Settled() || d.Running() }
 // settledReason is what an operator is told who asks to check or resolve
 // an operation that is already settled.
 func settledReason(op *getpaid.Operation) string {
-	return fmt.Sprintf("The %s is already %s: nothing left to check or resolve.", op.Kind, op.State)
+	return fmt.Sprintf("The %s has already %s: nothing left to check or resolve.", op.Kind, op.State)
 }
 
 // runningReason is what an operator is told who asks to check an

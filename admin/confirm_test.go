@@ -187,7 +187,7 @@ func TestConfirmSettledOperation(t *testing.T) {
 			} {
 				resp := b.do("POST", "/admin/payments/"+p.ID+step.path, step.form)
 				refusal := refusalText.FindStringSubmatch(b.last)
-				want := "The refund is already " + string(tc.settled) + ": nothing left to check or resolve."
+				want := "The refund has already " + string(tc.settled) + ": nothing left to check or resolve."
 				if resp.StatusCode != http.StatusConflict || refusal == nil || refusal[1] != want {
 					t.Errorf("%s: %d, refusal %q; want 409 saying %q", step.name, resp.StatusCode, refusal, want)
 				}

@@ -349,7 +349,7 @@ func TestResolveInDoubt(t *testing.T) {
 	} {
 		resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form)
 		refusal := refusalText.FindStringSubmatch(b.last)
-		if resp.StatusCode != http.StatusConflict || refusal == nil || !strings.Contains(refusal[1], "already failed") ||
+		if resp.StatusCode != http.StatusConflict || refusal == nil || !strings.Contains(refusal[1], "has already failed") ||
 			strings.Contains(refusal[1], "timed out") {
 			t.Errorf("%s of a settled operation: %d, refusal %q; want 409 saying it is already failed, without its old broker error",
 				form.Get("action"), resp.StatusCode, refusal)

@@ -263,7 +263,7 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 		}
 	case getpaid.OpRelease:
 		if p.Status != getpaid.StatusPreAuth {
-			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "no funds held"}
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "no funds held" + instead(p.Status)}
 		}
 		if err := busy(); err != nil {
 			return false, err
@@ -272,7 +272,7 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 		switch p.Status {
 		case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
 		default:
-			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "only an unpaid payment can be cancelled"}
+			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "only an unpaid payment can be cancelled" + instead(p.Status)}
 		}
 		if err := busy(); err != nil {
 			return false, err
@@ -308,6 +308,25 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 	}
 	p.ActiveOp = op.ID
 	return true, nil
+}
+
+// instead completes the refusal of a cancel or release the payment's
+// status forbids: what the status is, and what to ask for instead, so the
+// caller is not left to guess from the status alone.
+func instead(s getpaid.Status) string {
+	switch s {
+	case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
+		return ": the payment is not paid yet; cancel it instead"
+	case getpaid.StatusPreAuth:
+		return ": funds are held; release the hold instead"
+	case getpaid.StatusCancelled:
+		return ": it is cancelled already"
+	case getpaid.StatusFailed:
+		return ": it failed: nothing is held or left to cancel"
+	case getpaid.StatusRefunded:
+		return ": it is refunded: nothing is left to cancel"
+	}
+	return ": money was captured; refund it instead"
 }
 
 // busyError refuses an operation while another of the payment (op) is at

@@ -83,3 +83,26 @@ func recordOperation(t *testing.T, s getpaid.Store, op *getpaid.Operation) {
 		t.Fatal(err)
 	}
 }
+
+// A check or resolution of a settled operation says it has ended, as the
+// console does: it read "the operation is already succeeded".
+func TestSettledOperationConflictSaysItEnded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-settled", "100.00")
+	code, a, _ := e.action(p.ID, "refund", "10.00", keyed("k-settled"))
+	if code != 200 || a.Operation == nil || a.Operation.State != getpaid.OpSucceeded {
+		t.Fatalf("refund: %d %+v", code, a)
+	}
+	for _, path := range []string{"/check", "/resolve"} {
+		resp, body := e.do("POST", "/api/v1/operations/"+a.Operation.ID+path, map[string]string{"as": "failed", "note": "x"}, auth)
+		if path == "/check" {
+			resp, body = e.do("POST", "/api/v1/operations/"+a.Operation.ID+path, nil, auth)
+		}
+		var got errorBody
+		_ = json.Unmarshal(body, &got)
+		if want := "the operation has already succeeded: nothing is left to check or resolve"; resp.StatusCode != 409 || got.Error.Message != want {
+			t.Fatalf("%s: %d %s; want 409 %q", path, resp.StatusCode, body, want)
+		}
+	}
+}

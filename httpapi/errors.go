@@ -120,12 +120,20 @@ func classify(err error) (int, apiError) {
 			// A check asked while its broker call runs: not settled.
 			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation's broker call is still running: it is checked once that call ends (or, if the process making it stopped, once it is taken for lost: resume_operations_after, 2 min by default)"
 		case errors.Is(oe.Err, getpaid.ErrConflict):
-			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation is already "+string(oe.Op.State)
+			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation has already "+string(oe.Op.State)+": nothing is left to check or resolve"
 		}
 		return status, e
 	}
-	var bo *bodyError
+	var (
+		bo *bodyError
+		ue *unsupportedError
+		tl *tooLargeError
+	)
 	switch {
+	case errors.As(err, &ue):
+		return http.StatusUnprocessableEntity, apiError{Code: "not_supported", Message: ue.msg}
+	case errors.As(err, &tl):
+		return http.StatusRequestEntityTooLarge, apiError{Code: "body_too_large", Message: tl.Error()}
 	case errors.As(err, &bo):
 		return http.StatusBadRequest, apiError{Code: "bad_request", Message: bo.msg}
 	case errors.As(err, &fe):

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 
@@ -173,6 +174,13 @@ func trimSlash(s string) string { return strings.TrimRight(s, "/") }
 func Under(prefix string, h http.Handler) http.Handler {
 	prefix = trimSlash(prefix)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if clean := cleanPath(r.URL.Path); clean != r.URL.Path {
+			// As net/http's mux does at the root, but before the prefix is
+			// cut: the mux behind it would redirect outside the prefix.
+			edge.SetStrict(w.Header())
+			http.Redirect(w, r, (&url.URL{Path: clean, RawQuery: r.URL.RawQuery}).String(), http.StatusTemporaryRedirect)
+			return
+		}
 		if r.URL.Path == prefix {
 			// Not stripped to "", which a mux would redirect to "/",
 			// outside the prefix.
@@ -189,6 +197,22 @@ func Under(prefix string, h http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), mountKey{}, prefix))
 		http.StripPrefix(prefix, h).ServeHTTP(w, r)
 	})
+}
+
+// cleanPath is p as net/http's mux cleans it: no "." or ".." segments and
+// no "//", a trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // mountKey is the context key of the path Under serves a request under.

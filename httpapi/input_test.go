@@ -186,3 +186,19 @@ func TestBodyErrorsSayWhatIsWrong(t *testing.T) {
 		t.Fatalf("a refused body changed the payment: %+v", got)
 	}
 }
+
+// An order in a currency no backend accepts, posted anyway (a stale tab,
+// a hand-made request): the form says no method accepts it, not "Please
+// choose one of these payment methods" above an empty list.
+func TestFormWithNoMethodForTheCurrency(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	e.orders["o-chf"] = &getpaid.Order{ID: "o-chf", Amount: getpaid.MustParseMoney("5.00", "CHF"), ReturnURL: "https://shop.example/o"}
+	resp, body := e.postForm("/pay/o-chf", url.Values{"backend": {"dummy"}})
+	if resp.StatusCode != 422 || !strings.Contains(string(body), "No payment method here accepts CHF") {
+		t.Fatalf("%d, want 422 saying no method accepts CHF:\n%s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "Please choose") {
+		t.Fatalf("the form asks to choose among no methods:\n%s", body)
+	}
+}

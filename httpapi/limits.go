@@ -130,7 +130,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, max int64) (*
 	dropBody(w, r)
 	switch {
 	case errors.Is(err, edge.ErrTooLarge):
-		return nil, fmt.Errorf("%w (at most %d bytes)", errBodyTooLarge, max)
+		return nil, &tooLargeError{max: max}
 	case errors.Is(err, edge.ErrBusy):
 		return nil, &retryError{err: errBusy, after: time.Second}
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
@@ -216,3 +216,13 @@ func (h *Handler) limited(w http.ResponseWriter, r *http.Request, f *edge.Failur
 	}
 	return false
 }
+
+// tooLargeError is a body over its cap, which it names: "request body too
+// large" alone told neither the client nor an operator reading a broker's
+// delivery log which limit to stay under (or raise in limits:).
+type tooLargeError struct{ max int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("%v: at most %d bytes", errBodyTooLarge, e.max)
+}
+func (e *tooLargeError) Unwrap() error { return errBodyTooLarge }

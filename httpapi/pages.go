@@ -73,7 +73,13 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderForm(w http.ResponseWriter, status int, o *getpaid.Order, msg string) {
-	renderPage(w, status, edge.PageCSP, "form.html", formView{Order: o, Backends: h.svc.Registry().ForCurrency(o.Amount.Currency), Error: msg})
+	backends := h.svc.Registry().ForCurrency(o.Amount.Currency)
+	if len(backends) == 0 {
+		// The page says no method accepts the currency: "choose one of
+		// these" would point at an empty list.
+		msg = ""
+	}
+	renderPage(w, status, edge.PageCSP, "form.html", formView{Order: o, Backends: backends, Error: msg})
 }
 
 func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order, bool) {

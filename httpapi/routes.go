@@ -17,7 +17,7 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(rec, r)
 	switch rec.status {
 	case http.StatusNotFound:
-		writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found", Message: "no such route: " + r.URL.Path + mountHint(r.URL.Path)}})
+		writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found", Message: "no such route: " + sentPath(r) + mountHint(r.URL.Path)}})
 	case http.StatusMethodNotAllowed:
 		methodNotAllowed(w, r, rec.header.Get("Allow"))
 	default:
@@ -54,7 +54,14 @@ func mountHint(path string) string {
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
 	writeJSON(w, http.StatusMethodNotAllowed, map[string]apiError{"error": {Code: "method_not_allowed",
-		Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + allow + ")"}})
+		Message: "method " + r.Method + " is not allowed on " + sentPath(r) + " (allowed: " + allow + ")"}})
+}
+
+// sentPath is the path r was sent with: under a prefix (httpapi.Under, or
+// http.StripPrefix in the application's mux) the client asked for
+// /gp/api/v1/nope, not the /api/v1/nope left once the prefix was cut.
+func sentPath(r *http.Request) string {
+	return mountPath(r) + r.URL.Path
 }
 
 // recorder keeps what the mux's own fallback handlers answer.

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -60,5 +61,87 @@ func TestLocationUnderAPrefix(t *testing.T) {
 				t.Fatalf("GET the Location %s: %d", loc, resp.StatusCode)
 			}
 		})
+	}
+}
+
+// Under a prefix, a 404 or 405 names the path the client sent
+// (/gp/api/v1/nope), not the one left after the prefix was cut (before:
+// "no such route: /api/v1/nope", a path the client never asked for, which
+// outside the prefix is itself a 404).
+func TestNoRouteNamesThePathSentUnderAPrefix(t *testing.T) {
+	t.Parallel()
+	mounts := []struct {
+		name  string
+		mount func(h http.Handler) http.Handler
+	}{
+		{"Under", func(h http.Handler) http.Handler { return httpapi.Under("/gp", h) }},
+		{"StripPrefix", func(h http.Handler) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle("/gp/", http.StripPrefix("/gp", h))
+			return mux
+		}},
+	}
+	requests := []struct {
+		method, path string
+		want         string
+	}{
+		{"GET", "/gp/api/v1/nope", `no such route: /gp/api/v1/nope"`},
+		{"DELETE", "/gp/api/v1/payments", "method DELETE is not allowed on /gp/api/v1/payments (allowed: GET, HEAD, POST)"},
+	}
+	for _, m := range mounts {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			eng := dummyEngine(t, "https://shop.example/gp")
+			h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(m.mount(h))
+			t.Cleanup(srv.Close)
+			for _, r := range requests {
+				req, _ := http.NewRequest(r.method, srv.URL+r.path, nil)
+				req.Header.Set("Authorization", "Bearer "+apiKey)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.Contains(string(body), r.want) {
+					t.Errorf("%s %s: %d %s; want it to say %q", r.method, r.path, resp.StatusCode, body, r.want)
+				}
+			}
+		})
+	}
+}
+
+// Under a base path, a request whose path is not clean (/gp//api/...,
+// /gp/api/v1/../...) is redirected to the cleaned path under the prefix,
+// as net/http's mux redirects one at the root. Before, the mux behind the
+// stripped prefix redirected to /api/v1/backends, outside /gp (a 404).
+func TestUnderRedirectsAnUncleanPathInsideThePrefix(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/gp")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Under("/gp", h))
+	t.Cleanup(srv.Close)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ path, want string }{
+		{"/gp//api/v1/backends?currency=PLN", "/gp/api/v1/backends?currency=PLN"},
+		{"/gp/api/v1/./backends", "/gp/api/v1/backends"},
+		{"/gp/api/x/../v1/backends", "/gp/api/v1/backends"},
+	} {
+		resp, err := client.Get(srv.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != tt.want || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: %d Location %q nosniff %q; want 307 to %s with the headers", tt.path, resp.StatusCode,
+				resp.Header.Get("Location"), resp.Header.Get("X-Content-Type-Options"), tt.want)
+		}
 	}
 }

@@ -140,7 +140,8 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	changed, err := getpaid.Apply(dry, obs)
 	switch {
 	case errors.Is(err, getpaid.ErrAmountMismatch):
-		return &exitError{code: 1, msg: fmt.Sprintf("refused: %v (the payment is %s)", err, p.Amount)}
+		// The error names both sides already (broker says X, payment is Y).
+		return &exitError{code: 1, msg: fmt.Sprintf("refused: %v: getpaid would answer 422 and change nothing", err)}
 	case err != nil:
 		fmt.Fprintf(stdout, "  would change nothing: %v\n", err)
 	case changed:

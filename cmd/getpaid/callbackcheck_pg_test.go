@@ -48,7 +48,7 @@ func TestCallbackCheckOnPostgres(t *testing.T) {
 		{"unknown payment", dummy.Callback{PaymentID: "pay_nope", EventID: "e2", Status: "paid", Amount: "12.34", Currency: "PLN"}, 1,
 			[]string{"valid\n", "ignored: getpaid has no payment pay_nope"}},
 		{"wrong amount", dummy.Callback{PaymentID: p.ID, EventID: "e3", Status: "paid", Amount: "1.00", Currency: "PLN"}, 1,
-			[]string{"refused:", "the payment is 12.34 PLN"}},
+			[]string{"refused:", "payment is 12.34 PLN"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -225,9 +225,9 @@ func TestCallbackCheckLooksUpThePayment(t *testing.T) {
 		{"unknown payment", dummy.Callback{PaymentID: "pay_nope", EventID: "e2", Status: "paid", Amount: "12.34", Currency: "PLN"}, false, 1,
 			[]string{"valid\n", "ignored: getpaid has no payment pay_nope"}},
 		{"wrong amount", dummy.Callback{PaymentID: p.ID, EventID: "e3", Status: "paid", Amount: "1.00", Currency: "PLN"}, false, 1,
-			[]string{"refused:", "the payment is 12.34 PLN"}},
+			[]string{"refused: amount or currency does not match the payment: broker says paid 1.00 PLN, payment is 12.34 PLN: getpaid would answer 422 and change nothing"}},
 		{"wrong currency", dummy.Callback{PaymentID: p.ID, EventID: "e4", Status: "paid", Amount: "12.34", Currency: "EUR"}, false, 1,
-			[]string{"refused:"}},
+			[]string{"refused:", "getpaid would answer 422 and change nothing"}},
 		{"trailing newline", dummy.Callback{PaymentID: p.ID, EventID: "e5", Status: "paid", Amount: "12.34", Currency: "PLN"}, true, 1,
 			[]string{"warning: the body ends with a newline", "invalid:"}},
 	}
@@ -247,6 +247,9 @@ func TestCallbackCheckLooksUpThePayment(t *testing.T) {
 					t.Fatalf("output lacks %q:\n%s", w, out)
 				}
 			}
+			if strings.Contains(out, "(the payment is") {
+				t.Errorf("the refusal says the payment's amount twice:\n%s", out)
+			}
 		})
 	}
 }
@@ -259,5 +262,39 @@ func TestBackendsRefusedConfigPrintsNoTable(t *testing.T) {
 	code, out, stderr := runCLI(t, "", "backends", "--config", path)
 	if code == 0 || out != "" || !strings.Contains(stderr, "bogus") {
 		t.Fatalf("code %d, stdout %q, stderr %q; want an error naming bogus and nothing on stdout", code, out, stderr)
+	}
+}
+
+// TestConfigCommandBaseURLFromConfig: with --config, the panel settings are
+// made from the file's base_url when --base-url is left out (before, the
+// command refused to run without the flag, so the URL was typed twice and
+// could differ from the one serve sends brokers).
+func TestConfigCommandBaseURLFromConfig(t *testing.T) {
+	t.Parallel()
+	withBase := writeConfig(t, dummyConfig)
+	noBase := writeConfig(t, strings.Replace(dummyConfig, "base_url: https://pay.example.com\n", "", 1))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // in stdout (code 0) or stderr
+	}{
+		{"the file's base_url", []string{"config", "dummy", "--config", withBase}, 0, "https://pay.example.com/callback/dummy"},
+		{"the flag wins", []string{"config", "dummy", "--config", withBase, "--base-url", "https://other.example"}, 0, "https://other.example/callback/dummy"},
+		{"a file without base_url", []string{"config", "dummy", "--config", noBase}, 2, "sets no base_url"},
+		{"no file", []string{"config", "dummy"}, 2, "--base-url is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, stderr := runCLI(t, "", tt.args...)
+			got := out
+			if tt.code != 0 {
+				got = stderr
+			}
+			if code != tt.code || !strings.Contains(got, tt.out) {
+				t.Fatalf("code %d out %q err %q; want %d and %q", code, out, stderr, tt.code, tt.out)
+			}
+		})
 	}
 }

@@ -212,6 +212,11 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 // checkBaseURL checks a public base URL: absolute http(s), a host, no query
 // or fragment. A path is allowed (getpaid is then served under it).
 func checkBaseURL(raw string) error {
+	if !strings.Contains(raw, ":/") && !strings.ContainsAny(raw, " \t") {
+		// host or host:port without its scheme, the usual slip; url.Parse
+		// alone says "first path segment in URL cannot contain colon".
+		return fmt.Errorf("%q: want an absolute http:// or https:// URL (http://%s?)", raw, raw)
+	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:

@@ -213,8 +213,9 @@ func TestEnvironmentIgnoredIsReported(t *testing.T) {
 		env  string
 		want string // in the report; "" when the variable is not reported
 	}{
-		{"GETPAID_API_KEY=key-one-0123456789", "GETPAID_API_KEY is not a setting"},
-		{"GETPAID_DATABSE=sqlite:/tmp/x.db", "GETPAID_DATABSE is not a setting"},
+		{"GETPAID_API_KEY=key-one-0123456789", "GETPAID_API_KEY is not a setting (did you mean GETPAID_API_KEYS?"},
+		{"GETPAID_DATABSE=sqlite:/tmp/x.db", "GETPAID_DATABSE is not a setting (did you mean GETPAID_DATABASE?"},
+		{"GETPAID_COLOUR=blue", "GETPAID_COLOUR is not a setting (GETPAID_<SETTING>"},
 		{"GETPAID_BACKENDS={dummy: {secret: t}}", "GETPAID_BACKENDS is not a setting"},
 		{"GETPAID_BACKEND_DOTPAY_PIN=1234", "GETPAID_BACKEND_DOTPAY_PIN names no backend enabled in getpaid.yaml"},
 		{"GETPAID_BACKEND_DUMMY=secret", "GETPAID_BACKEND_DUMMY names backend dummy but no setting of it (GETPAID_BACKEND_DUMMY_<SETTING>, the setting in upper case)"},

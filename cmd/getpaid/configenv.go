@@ -52,6 +52,10 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 			continue
 		}
 		if _, ok := known[key]; !ok || key == "backends" {
+			if near := nearestSetting(key, known); near != "" {
+				ignored = append(ignored, fmt.Sprintf("%s is not a setting (did you mean GETPAID_%s?); ignored", k, strings.ToUpper(near)))
+				continue
+			}
 			ignored = append(ignored, fmt.Sprintf("%s is not a setting (GETPAID_<SETTING> for a top-level one, GETPAID_BACKEND_<NAME>_<SETTING> for a backend's); ignored", k))
 			continue
 		}
@@ -205,4 +209,41 @@ func lookupKey(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// nearestSetting is the top-level setting key is a slip of (at most two
+// letters added, dropped or changed: api_key for api_keys, databse for
+// database), "" when none is that close; the first in order on a tie.
+func nearestSetting(key string, known map[string][]int) string {
+	best, bestD := "", 3
+	for name := range known {
+		if name == "backends" || name == key {
+			continue
+		}
+		if d := editDistance(key, name); d < bestD || d == bestD && best != "" && name < best {
+			best, bestD = name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -42,7 +42,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listenOn(*addr)
 	if err != nil {
 		return fmt.Errorf("demo: --addr: %w", err)
 	}
@@ -123,7 +123,10 @@ func startDemoWith(ctx context.Context, dbPath, base string, log *slog.Logger, o
 	mux := http.NewServeMux()
 	mux.Handle(simPrefix, simHandler)
 	mux.Handle("/", app.Handler)
-	app.Handler = mux
+	// Every answer carries the strict headers, those the muxes make
+	// themselves included (a redirect to a cleaned path, or to the
+	// simulator's form address with its slash); pages set their own.
+	app.Handler = strict(mux)
 	return app, func() {
 		app.Engine.Close()
 		app.Dummy.Close()

@@ -336,3 +336,30 @@ func TestDemoDataNotAFolder(t *testing.T) {
 		t.Fatalf("code %d, stderr %q; want exit status 1 naming --data", code, errOut)
 	}
 }
+
+// The redirects the demo's muxes answer themselves carry the headers every
+// answer of getpaid carries: a path they clean (//orders), and the
+// Transferuj simulator's form address without its trailing slash, which
+// the demo's Transferuj form posts to (a 307 to /sim/transferuj/).
+func TestDemoRedirectsCarrySecurityHeaders(t *testing.T) {
+	t.Parallel()
+	base, _ := serveTestDemo(t, demoOptions{})
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ method, path string }{
+		{"GET", "//orders"},
+		{"POST", "/sim/transferuj"},
+		{"GET", "/payments//api/v1/backends"},
+	} {
+		req, _ := http.NewRequest(tt.method, base+tt.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, k := range []string{"X-Content-Type-Options", "X-Frame-Options", "Cache-Control", "Content-Security-Policy"} {
+			if resp.Header.Get(k) == "" {
+				t.Errorf("%s %s (%d): no %s", tt.method, tt.path, resp.StatusCode, k)
+			}
+		}
+	}
+}

@@ -5,10 +5,10 @@
 //	getpaid serve --config getpaid.yaml
 //	getpaid migrate --config getpaid.yaml
 //	getpaid backends [--config getpaid.yaml]
-//	getpaid config BACKEND --base-url URL [--config getpaid.yaml]
+//	getpaid config BACKEND --base-url URL | --config getpaid.yaml
 //	getpaid callback check --config getpaid.yaml --backend NAME [--header "K: V"]... < body
 //	getpaid operations list|show|check|resolve ...
-//	getpaid events list|show|replay|discard ...
+//	getpaid events list|show|replay|backfill|discard ...
 //	getpaid simulate BROKER [--addr HOST:PORT] [--base-url URL]
 //	getpaid bench [--duration 5s] [--concurrency 1,8,32] [--database URL] [--servers 1,3]
 //	getpaid admin passwd < password
@@ -45,11 +45,13 @@ Usage:
   getpaid serve --config FILE                       run the payment server (JSON API)
   getpaid migrate --config FILE                     apply database migrations (serve does too, on SQLite)
   getpaid backends [--config FILE]                  list backends and their currencies
-  getpaid config BACKEND --base-url URL             print what to enter in the broker's panel
+  getpaid config BACKEND --base-url URL | --config FILE
+                                                    print what to enter in the broker's panel
   getpaid callback check --config FILE --backend NAME [--header "K: V"]... < body
                                                     verify a captured callback; changes nothing
   getpaid operations list|show|check|resolve ...    money operations: what was asked of brokers, resolve doubt
-  getpaid events list|show|replay|discard ...       events and their deliveries to webhooks and listeners
+  getpaid events list|show|replay|backfill|discard ...
+                                                    events and their deliveries to webhooks and listeners
   getpaid simulate BROKER [--addr HOST:PORT]        run a broker simulator (payu, przelewy24, dotpay, tpay, transferuj)
   getpaid bench [--duration D] [--concurrency 1,8,32] [--target URL] [--database URL] [--servers 1,3]
                                                     measure full payment lifecycles over HTTP

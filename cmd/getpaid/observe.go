@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -126,7 +126,25 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 		mux.Handle("GET /admin", strict(http.RedirectHandler(urlPath(c.BaseURL)+"/admin/", http.StatusMovedPermanently)))
 	}
 	mux.Handle("/", traced(api))
-	return mux, nil
+	return cleanPaths(mux), nil
+}
+
+// cleanPaths gives the answer the mux makes itself to a path it cleans
+// (/api/v1//payments, /callback/./dummy: a redirect to the cleaned path)
+// the headers every answer carries; the handlers behind it set their own.
+func cleanPaths(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "" && p != "/" {
+			clean := path.Clean(p)
+			if strings.HasSuffix(p, "/") {
+				clean += "/"
+			}
+			if clean != p {
+				edge.SetStrict(w.Header())
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // openAudit opens the console's audit log, when the console is on and
@@ -199,7 +217,7 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	ln := srv.metricsLn // taken by serve before anything was opened
 	if ln == nil {
 		var err error
-		if ln, err = net.Listen("tcp", addr); err != nil {
+		if ln, err = listenOn(addr); err != nil {
 			return nil, srv.cfg.settingErr("metrics.listen", err)
 		}
 	}
@@ -208,7 +226,7 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	probes := strict(health.New(srv.engine, 0, log))
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: strict(mux), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	withHeaderLimit(hs)
 	go func() { _ = hs.Serve(ln) }()
 	log.Info("metrics serving", "listen", ln.Addr().String())

@@ -392,6 +392,10 @@ func TestProbesAndMetricsCarrySecurityHeaders(t *testing.T) {
 		{ts.URL + "/healthz", ""}, {ts.URL + "/readyz", ""}, {ts.URL + "/metrics", observeKey}, {ts.URL + "/metrics", ""},
 		{"http://" + addr + "/metrics", ""}, {"http://" + addr + "/healthz", ""}, {"http://" + addr + "/readyz", ""},
 		{under.URL + "/elsewhere", ""}, {under.URL + "/gp", ""}, // the redirect to /gp/
+		// the mux's own answers: a redirect to the cleaned path (it had
+		// none of the headers), and metrics.listen's 404
+		{ts.URL + "/api/v1//payments", ""}, {ts.URL + "/callback/./dummy", ""},
+		{"http://" + addr + "//metrics", ""}, {"http://" + addr + "/nope", ""},
 	} {
 		req, _ := http.NewRequest("GET", tt.url, nil)
 		if tt.key != "" {

@@ -114,7 +114,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if oe.Op.State == getpaid.OpSubmitting {
 				return fmt.Errorf("operation %s: its broker call is still running; it is checked once that ends (or is taken for lost)", oe.Op.ID)
 			}
-			return fmt.Errorf("operation %s is already %s: nothing to check", oe.Op.ID, oe.Op.State)
+			return fmt.Errorf("operation %s has already %s: nothing to check", oe.Op.ID, oe.Op.State)
 		}
 		if err != nil {
 			return notFound(err, "operation", id, srv)
@@ -142,7 +142,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if oe.Op.ResolvedBy != "" {
 				how = fmt.Sprintf("by %s (%q)", oe.Op.ResolvedBy, oe.Op.Note)
 			}
-			return fmt.Errorf("operation %s is already %s, settled %s: nothing to resolve", oe.Op.ID, oe.Op.State, how)
+			return fmt.Errorf("operation %s has already %s, settled %s: nothing to resolve", oe.Op.ID, oe.Op.State, how)
 		}
 		if err != nil {
 			return err

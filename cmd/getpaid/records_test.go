@@ -126,10 +126,10 @@ func TestOperationsCommand(t *testing.T) {
 	// Again: refused, saying it is settled and by whom (it said
 	// "concurrent update conflict", which no operator was in).
 	code, _, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "succeeded", "--note", "again", "--by", "bob")
-	if code != 1 || !strings.Contains(errOut, "already failed") || !strings.Contains(errOut, "alice") || strings.Contains(errOut, "concurrent") {
+	if code != 1 || !strings.Contains(errOut, "has already failed") || !strings.Contains(errOut, "alice") || strings.Contains(errOut, "concurrent") {
 		t.Fatalf("resolving a settled operation: %d %s", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "", "operations", "check", oe.Op.ID, "--config", path); code != 1 || !strings.Contains(errOut, "already failed: nothing to check") {
+	if code, _, errOut := runCLI(t, "", "operations", "check", oe.Op.ID, "--config", path); code != 1 || !strings.Contains(errOut, "has already failed: nothing to check") {
 		t.Fatalf("checking a settled operation: %d %s", code, errOut)
 	}
 	code, out, _ = runCLI(t, "", "events", "list", "--config", path)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"syscall"
 	"time"
 )
 
@@ -37,6 +38,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	log := newLogger(stderr, *quiet)
+	for _, msg := range c.ignoredEnv {
+		// Before any refusal below: a misspelt variable is often why.
+		log.Warn("environment: " + msg)
+	}
 	if len(c.APIKeys) == 0 {
 		// Without a key every JSON API request is refused (401): a server
 		// that cannot create a payment is a mistake, not a mode.
@@ -44,13 +50,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
 	}
 	tuneGC()
-	log := newLogger(stderr, *quiet)
-	for _, msg := range c.ignoredEnv {
-		log.Warn("environment: " + msg)
-	}
 	// The addresses are taken before the database is opened: one in use
 	// is refused with nothing created, migrated or started.
-	ln, err := net.Listen("tcp", c.Listen)
+	ln, err := listenOn(c.Listen)
 	if err != nil {
 		return c.settingErr("listen", err)
 	}
@@ -62,7 +64,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var metricsLn net.Listener
 	if c.Metrics.Listen != "" {
-		if metricsLn, err = net.Listen("tcp", c.Metrics.Listen); err != nil {
+		if metricsLn, err = listenOn(c.Metrics.Listen); err != nil {
 			_ = ln.Close()
 			return c.settingErr("metrics.listen", err)
 		}
@@ -204,4 +206,14 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(80 << 20)
 	}
+}
+
+// listenOn listens on addr; an address in use says what to do about it
+// ("bind: address already in use" alone did not).
+func listenOn(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%w: another process listens on %s (a getpaid still running?): stop it, or choose another address", err, addr)
+	}
+	return ln, err
 }

@@ -38,6 +38,20 @@ func TestServeRefusesNoAPIKeys(t *testing.T) {
 	}
 }
 
+// serve refused for want of API keys says too which GETPAID_ variable set
+// nothing: GETPAID_API_KEY (a slip for GETPAID_API_KEYS) was warned of only
+// in the log of a server that started, never here, so the refusal read as
+// if the keys had not been given at all. Not parallel: it sets the
+// environment.
+func TestServeRefusalWarnsOfIgnoredEnvironment(t *testing.T) {
+	t.Setenv("GETPAID_API_KEY", "key-one-0123456789")
+	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n")
+	code, _, stderr := runCLI(t, "", "serve", "--config", path)
+	if code != 1 || !strings.Contains(stderr, "api_keys is empty") || !strings.Contains(stderr, "GETPAID_API_KEY is not a setting (did you mean GETPAID_API_KEYS?)") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
 // A short API key is refused naming the config and the setting, not the
 // package that checks it.
 func TestServeRefusesShortAPIKey(t *testing.T) {
@@ -274,5 +288,24 @@ func TestServeListenPortZeroBaseURL(t *testing.T) {
 	<-done
 	if m[1] == "127.0.0.1:0" || m[2] != "http://"+m[1] {
 		t.Fatalf("listening on %s, base_url %s; want http:// and the address taken", m[1], m[2])
+	}
+}
+
+// An address in use says what to do, for serve's listen and the demo's
+// --addr: it said "bind: address already in use" alone.
+func TestAddressInUseSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	path := writeConfig(t, "listen: "+addr+"\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n")
+	for _, args := range [][]string{{"serve", "--config", path}, {"demo", "--addr", addr, "--data", t.TempDir()}} {
+		code, _, stderr := runCLI(t, "", args...)
+		if code == 0 || !strings.Contains(stderr, "another process listens on "+addr) {
+			t.Errorf("%s: code %d stderr %q; want it to say another process listens there", args[0], code, stderr)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"sort"
@@ -46,7 +45,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if sim.close != nil {
 		defer sim.close()
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listenOn(*addr)
 	if err != nil {
 		return err
 	}
@@ -65,9 +64,16 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, k := range keys {
 		fmt.Fprintf(stdout, "      %s: %v\n", k, settings[k])
 	}
-	h := sim.handler
-	if path := urlPath(url); path != "" {
-		h = http.StripPrefix(path, h) // served under the base URL's path, as a proxy forwards it
+	return serveUntilDone(ctx, ln, simulatorHandler(sim.handler, urlPath(url)), nil)
+}
+
+// simulatorHandler serves a simulator's handler under path (its base URL's,
+// "" for none, as a proxy forwards it), every answer with the strict
+// headers, those its mux makes itself (a redirect to a cleaned path)
+// included; its pages set their own policy.
+func simulatorHandler(h http.Handler, path string) http.Handler {
+	if path != "" {
+		h = http.StripPrefix(path, h)
 	}
-	return serveUntilDone(ctx, ln, h, nil)
+	return strict(h)
 }

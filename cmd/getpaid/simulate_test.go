@@ -92,3 +92,25 @@ func TestSimulatorsSettleRefunds(t *testing.T) {
 		})
 	}
 }
+
+// getpaid simulate's answers carry the security headers, those its mux
+// makes itself included: a path it cleans (//pay/) was redirected with
+// none of them.
+func TestSimulatorRedirectCarriesSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	sim, _, err := newSimulator("payu", defaultSimOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(simulatorHandler(sim.handler, ""))
+	t.Cleanup(func() { srv.Close(); sim.close() })
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(srv.URL + "//pay/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("GET //pay/: %d, headers %v; want 307 with nosniff and no-store", resp.StatusCode, resp.Header)
+	}
+}

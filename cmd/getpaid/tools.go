@@ -92,8 +92,8 @@ func cmdBackends(args []string, stdout, stderr io.Writer) error {
 // payu_configuration).
 func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("config", "BACKEND --base-url URL [--config FILE]", "getpaid config payu --base-url https://pay.example.com --config getpaid.yaml")
-	base := fs.String("base-url", "", "public URL where getpaid is reachable (required)")
-	path := fs.String("config", "", "config file (uses the backend's settings from it)")
+	base := fs.String("base-url", "", "public URL where getpaid is reachable (required, unless --config's file sets base_url)")
+	path := fs.String("config", "", "config file (uses the backend's settings from it, and its base_url when --base-url is left out)")
 	name, rest, err := fs.positional(args, "the backend (a kind: "+strings.Join(kindNames(), ", ")+"; with --config, any backend name)")
 	if err != nil {
 		return err
@@ -101,18 +101,28 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	if err := fs.parse(rest); err != nil {
 		return err
 	}
-	if *base == "" {
+	if *base == "" && *path == "" {
 		return fs.usage("--base-url is required: the public URL where getpaid is reachable")
 	}
-	if err := checkBaseURL(*base); err != nil {
-		return fs.usage("--base-url: %v", err)
+	if *base != "" {
+		if err := checkBaseURL(*base); err != nil {
+			return fs.usage("--base-url: %v", err)
+		}
 	}
-	env := getpaid.NewEnv(name, *base, nil)
 	var broker getpaid.Broker
 	if *path != "" {
 		c, err := loadConfig(*path, stderr)
 		if err != nil {
 			return err
+		}
+		if *base == "" {
+			// What serve sends brokers: the file's base_url (or
+			// GETPAID_BASE_URL), never the try-out default made from
+			// listen, which no broker can reach.
+			if c.baseFromListen {
+				return fs.usage("--base-url is required: %s sets no base_url (the public URL where getpaid is reachable)", *path)
+			}
+			*base = c.BaseURL
 		}
 		if _, err := checkConfig(c); err != nil {
 			return err
@@ -140,6 +150,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 			defer c.Close()
 		}
 	}
+	env := getpaid.NewEnv(name, *base, nil)
 	fmt.Fprintf(stdout, "Settings for %s in the broker's panel, for getpaid at %s:\n\n", name, env.BaseURL)
 	if cf, ok := broker.(getpaid.Configurator); ok {
 		for _, s := range cf.PanelSettings(env) {

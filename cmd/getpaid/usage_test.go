@@ -107,6 +107,10 @@ func TestUsageErrors(t *testing.T) {
 		{"config without base url", []string{"config", "payu"}, "--base-url is required"},
 		{"config of an unknown kind", []string{"config", "paypal", "--base-url", "https://pay.example.com"}, `unknown backend kind "paypal"`},
 		{"config with a relative base url", []string{"config", "payu", "--base-url", "pay.example.com"}, "absolute"},
+		// host:port without a scheme: url.Parse's "first path segment in
+		// URL cannot contain colon" alone, with no word of what to write.
+		{"config with a base url without its scheme", []string{"config", "payu", "--base-url", "127.0.0.1:8000"}, "want an absolute http:// or https:// URL (http://127.0.0.1:8000?)"},
+		{"demo with a base url without its scheme", []string{"demo", "--base-url", "localhost:8000", "--addr", "127.0.0.1:0"}, "want an absolute http:// or https:// URL (http://localhost:8000?)"},
 		{"callback without check", []string{"callback", "verify"}, `unknown "verify"`},
 		{"callback check without backend", []string{"callback", "check", "--config", "x.yaml"}, "--backend is required"},
 		{"operations unknown verb", []string{"operations", "delete"}, `unknown "delete"`},
@@ -150,7 +154,7 @@ func TestUsageListsSubcommands(t *testing.T) {
 	t.Parallel()
 	_, top, _ := runCLI(t, "", "--help")
 	for _, tt := range []struct{ cmd, subs string }{
-		{"events", "list|show|replay|discard"},
+		{"events", "list|show|replay|backfill|discard"},
 		{"operations", "list|show|check|resolve"},
 	} {
 		_, own, _ := runCLI(t, "", tt.cmd, "--help")
