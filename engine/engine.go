@@ -102,6 +102,10 @@ type Engine struct {
 	// unrecorded gates the log of broker notifications the store could
 	// not record (its database away): once a minute, not once each.
 	unrecorded *edge.Gate
+	// calls holds the operations whose broker call runs in this engine,
+	// until its answer is recorded: neither the reconciler nor an operator
+	// takes one for lost meanwhile, however long it takes.
+	calls sync.Map // operation id -> struct{}
 }
 
 var (

@@ -23,8 +23,23 @@ type dummyEnv struct {
 	t     *testing.T
 	eng   *engine.Engine
 	store getpaid.Store
+	reg   *getpaid.Registry
 	d     *dummy.Broker
 	srv   *httptest.Server
+}
+
+// another is a second engine on the env's store and broker, with clock
+// now: another process, as one whose broker call still runs in the first
+// cannot tell.
+func (e *dummyEnv) another(now func() time.Time) *engine.Engine {
+	e.t.Helper()
+	eng, err := engine.New(engine.Config{Store: e.store, Registry: e.reg, BaseURL: e.srv.URL, Now: now,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = eng.Close() })
+	return eng
 }
 
 func newDummyEnv(t *testing.T, cfg dummy.Config, ecfg engine.Config, wrap ...func(*dummy.Broker) getpaid.Broker) *dummyEnv {
@@ -72,7 +87,7 @@ func newDummyEnv(t *testing.T, cfg dummy.Config, ecfg engine.Config, wrap ...fun
 			w.WriteHeader(http.StatusBadRequest)
 		}
 	})
-	return &dummyEnv{t: t, eng: eng, store: ecfg.Store, d: d, srv: srv}
+	return &dummyEnv{t: t, eng: eng, store: ecfg.Store, reg: reg, d: d, srv: srv}
 }
 
 // pay creates a payment of amount PLN and makes the buyer choose outcome on

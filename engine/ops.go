@@ -167,6 +167,8 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	// The request is on record: whatever happens to the caller now, the
 	// answer is recorded and the doubt, if any, resolved.
 	ctx = context.WithoutCancel(ctx)
+	e.calls.Store(rec.ID, struct{}{})
+	defer e.calls.Delete(rec.ID)
 	obs, callErr := call(e, ctx, b.Name, string(kind), func(ctx context.Context) (*getpaid.Observation, error) {
 		return callBroker(ctx, b.Broker, p, rec)
 	})

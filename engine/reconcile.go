@@ -73,6 +73,12 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 		if ctx.Err() != nil {
 			return done, ctx.Err()
 		}
+		if e.calling(op.ID) {
+			// Its broker call still runs here, past SubmittingAfter: its
+			// answer settles it. Claimed, it is due again once the claim
+			// ends.
+			continue
+		}
 		state, err := e.reconcileOne(ctx, op)
 		found := "asked the broker: nothing settled yet (still in progress there, or nothing to see yet)"
 		if err != nil {
@@ -109,12 +115,13 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 	if err != nil || state == "" {
 		return "", err
 	}
-	if state == getpaid.OpFailed && e.now().Sub(op.CreatedAt) < e.reconcile.submittingAfter() {
+	if state == getpaid.OpFailed && (e.now().Sub(op.CreatedAt) < e.reconcile.submittingAfter() || e.calling(op.ID)) {
 		// The broker shows nothing done yet, but a request that timed out
 		// may still reach it, or be still in its queue: failed now would
 		// be a guess (and a refund asked again would move the money
 		// twice). Asked again on the backoff until SubmittingAfter has
-		// passed since the operation began.
+		// passed since the operation began, and its call (if it runs
+		// here) has ended.
 		return "", nil
 	}
 	ref := ""
@@ -393,16 +400,23 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 }
 
 // callRunning refuses an operator's decision on an operation whose broker
-// call may still be running: submitting for less than SubmittingAfter. The
+// call may still be running: submitting for less than SubmittingAfter, or
+// its call running in this engine however long it takes. The
 // call's answer settles it; a decision before it would race the broker (a
 // running refund taken for failed gives its reservation back, so the same
 // money could be refunded again while the first refund is at the broker).
-// After SubmittingAfter the call is taken for lost, as the reconciler takes
-// it, and an operator may decide.
+// After SubmittingAfter a call not running here is taken for lost (its
+// process died), as the reconciler takes it, and an operator may decide.
 func (e *Engine) callRunning(op *getpaid.Operation) error {
-	if op.State != getpaid.OpSubmitting || e.now().Sub(op.CreatedAt) >= e.reconcile.submittingAfter() {
+	if op.State != getpaid.OpSubmitting || e.now().Sub(op.CreatedAt) >= e.reconcile.submittingAfter() && !e.calling(op.ID) {
 		return nil
 	}
 	o := *op
 	return &getpaid.OperationError{Op: &o, Err: fmt.Errorf("%w: its broker call is still running", getpaid.ErrConflict)}
+}
+
+// calling reports whether the operation's broker call runs in this engine.
+func (e *Engine) calling(id string) bool {
+	_, ok := e.calls.Load(id)
+	return ok
 }

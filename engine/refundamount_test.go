@@ -93,7 +93,8 @@ func TestRefundDoneForAnotherAmount(t *testing.T) {
 }
 
 // A refund an operator resolved as failed while its broker call was still
-// under way (taken for lost: submitting longer than SubmittingAfter) gave
+// under way (taken for lost by another process: submitting longer than
+// SubmittingAfter) gave
 // its reservation back; the broker's answer then said it was
 // done, which is recorded (the money went back), but it gave back its amount
 // of the reservations again: another refund's, still in doubt at the
@@ -121,12 +122,12 @@ func TestRefundDoneAfterResolvedFailed(t *testing.T) {
 		done <- err
 	}()
 	<-ob.entered
-	now.Advance(3 * time.Minute) // the call taken for lost
+	now.Advance(3 * time.Minute) // the call taken for lost by another process
 	page, err := e.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID, IdempotencyKey: "late"})
 	if err != nil || len(page.Operations) != 1 {
 		t.Fatalf("the late refund's operation: %+v, %v", page, err)
 	}
-	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: page.Operations[0].ID, As: getpaid.OpFailed, Note: "not in the panel", By: "t"}); err != nil {
+	if _, err := e.another(now.Now).ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: page.Operations[0].ID, As: getpaid.OpFailed, Note: "not in the panel", By: "t"}); err != nil {
 		t.Fatalf("resolve as failed: %v", err)
 	}
 	close(ob.gate)

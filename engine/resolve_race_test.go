@@ -112,8 +112,9 @@ func TestOperatorDecisionRacingTheBroker(t *testing.T) {
 				func(d *dummy.Broker) getpaid.Broker { gb.Broker = d; return gb })
 			ctx := context.Background()
 			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+			operator := e.eng // the operator's process; another one while the call runs in this one
 			resolve := func(opID string) error {
-				_, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: opID, As: tc.as, Note: "seen in the panel", By: "alice"})
+				_, err := operator.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: opID, As: tc.as, Note: "seen in the panel", By: "alice"})
 				return err
 			}
 			var resolveErr error
@@ -127,9 +128,12 @@ func TestOperatorDecisionRacingTheBroker(t *testing.T) {
 				}()
 				<-gb.refund.entered // the refund is at the broker, its operation submitting
 				// Long enough for the call to be taken for lost (its
-				// process dead): before that a decision is refused
-				// (TestResolveWhileTheBrokerCallRuns).
+				// process dead) by another process: before that a
+				// decision is refused (TestResolveWhileTheBrokerCallRuns),
+				// and in the process making the call, as long as it runs
+				// (TestCallOutlivingSubmittingAfter).
 				now.Advance(3 * time.Minute)
+				operator = e.another(now.Now)
 				if tc.race == "answer" {
 					resolveErr = resolve(gb.opID)
 					close(gb.refund.release)

@@ -9,6 +9,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 // An operator's decision on an operation whose broker call is still running
@@ -68,8 +69,53 @@ func TestResolveWhileTheBrokerCallRuns(t *testing.T) {
 }
 
 // An operation left submitting longer than SubmittingAfter (its process
-// died mid-call) can be decided by an operator.
+// died mid-call) can be decided by an operator of another process.
 func TestResolveOperationLeftSubmitting(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	gb := &gatedBroker{refund: newGate(), lookup: newGate()}
+	store := memory.New()
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store, Now: now.Now, Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}},
+		func(d *dummy.Broker) getpaid.Broker { gb.Broker = d; return gb })
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: gb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := engine.New(engine.Config{Store: store, Registry: reg, BaseURL: e.srv.URL, Now: now.Now,
+		Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	gb.refund.armed.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+		done <- err
+	}()
+	<-gb.refund.entered
+	now.Advance(2 * time.Minute) // as if the process making the call had died: another decides
+	res, err := other.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: gb.opID, As: getpaid.OpSucceeded, Note: "in the panel", By: "alice"})
+	if err != nil || res.Operation.State != getpaid.OpSucceeded {
+		t.Fatalf("decision on an operation left submitting: %+v, %v", res, err)
+	}
+	close(gb.refund.release)
+	<-done
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != 1000 || q.RefundAsked != 0 {
+		t.Fatalf("payment refunded %d asked %d; want 1000 once", q.Refunded, q.RefundAsked)
+	}
+}
+
+// A broker call that outlives SubmittingAfter in a process that is alive
+// (four slow requests of one PayU call: a token, the request, and both again
+// after a 401) is not taken for lost by that process: its reconciler does
+// not fail the operation on a lookup that shows nothing done yet, and its
+// operators cannot decide it, until the call's answer is recorded. Before,
+// the lookup failed the refund, giving its reservation back, and a second
+// refund of the same money could be sent while the first was at the broker.
+func TestCallOutlivingSubmittingAfter(t *testing.T) {
 	t.Parallel()
 	now := &clock{}
 	gb := &gatedBroker{refund: newGate(), lookup: newGate()}
@@ -84,14 +130,27 @@ func TestResolveOperationLeftSubmitting(t *testing.T) {
 		done <- err
 	}()
 	<-gb.refund.entered
-	now.Advance(2 * time.Minute) // as if the process making the call had died
-	res, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: gb.opID, As: getpaid.OpSucceeded, Note: "in the panel", By: "alice"})
-	if err != nil || res.Operation.State != getpaid.OpSucceeded {
-		t.Fatalf("decision on an operation left submitting: %+v, %v", res, err)
+	now.Advance(2 * time.Minute) // the call still runs, past SubmittingAfter
+	if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 0 {
+		t.Fatalf("reconcile while the call runs here: %d settled, %v; want none", n, err)
+	}
+	if op, _ := e.eng.Operation(ctx, gb.opID); op.State != getpaid.OpSubmitting {
+		t.Fatalf("operation %s while its call runs here; want it still submitting", op.State)
+	}
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: gb.opID, As: getpaid.OpFailed, Note: "looks stuck", By: "alice"}); !errors.Is(err, getpaid.ErrConflict) {
+		t.Errorf("decision while the call runs here: %v; want ErrConflict", err)
+	}
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k2"}); err == nil {
+		t.Errorf("a second refund while the first is at the broker was accepted")
 	}
 	close(gb.refund.release)
-	<-done
-	if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != 1000 || q.RefundAsked != 0 {
-		t.Fatalf("payment refunded %d asked %d; want 1000 once", q.Refunded, q.RefundAsked)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, total := e.d.Refunds(p.ID); n != 1 || total != 1000 {
+		t.Fatalf("the broker made %d refunds of %d, want one of 1000", n, total)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusRefunded || q.Refunded != 1000 || q.RefundAsked != 0 {
+		t.Fatalf("payment %s refunded %d asked %d; want refunded 1000 once", q.Status, q.Refunded, q.RefundAsked)
 	}
 }
