@@ -9,7 +9,6 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
-	"github.com/getpaid-go/getpaid/memory"
 )
 
 // An operator's decision on an operation whose broker call is still running
@@ -74,19 +73,9 @@ func TestResolveOperationLeftSubmitting(t *testing.T) {
 	t.Parallel()
 	now := &clock{}
 	gb := &gatedBroker{refund: newGate(), lookup: newGate()}
-	store := memory.New()
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store, Now: now.Now, Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}},
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}},
 		func(d *dummy.Broker) getpaid.Broker { gb.Broker = d; return gb })
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: gb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := engine.New(engine.Config{Store: store, Registry: reg, BaseURL: e.srv.URL, Now: now.Now,
-		Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := e.another(now.Now)
 	ctx := context.Background()
 	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
 	gb.refund.armed.Store(true)

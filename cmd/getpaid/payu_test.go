@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -29,26 +27,9 @@ func TestServeWarnsOfStrictPayU(t *testing.T) {
 			ln.Close()
 			path := writeConfig(t, "listen: "+addr+"\ndatabase: \"memory:\"\napi_keys: ["+testAPIKey+"]\nbackends:\n  payu:\n"+
 				"    pos_id: \"300746\"\n    second_key: b6ca15b0d1020e8094d9b5f8d163db54\n    client_id: \"300746\"\n    client_secret: 2ee86a66e5d97e3fadc400c9f19b065d\n    sandbox: true\n"+tc.setting)
-			ctx, cancel := context.WithCancel(context.Background())
-			code := make(chan int, 1)
-			var stderr strings.Builder
-			go func() {
-				code <- run(ctx, []string{"serve", "--config", path, "--quiet"}, strings.NewReader(""), &strings.Builder{}, &stderr)
-			}()
-			waitFor(t, "getpaid serve to answer", func() bool {
-				resp, err := http.Get("http://" + addr + "/api/v1/backends")
-				if err != nil {
-					return false
-				}
-				resp.Body.Close()
-				return resp.StatusCode == http.StatusOK
-			})
-			cancel()
-			if c := <-code; c != 0 {
-				t.Fatalf("getpaid serve exited %d: %s", c, stderr.String())
-			}
-			if warned := strings.Contains(stderr.String(), "refuses MD5-signed notifications"); warned != tc.warn {
-				t.Fatalf("warned %v, want %v:\n%s", warned, tc.warn, stderr.String())
+			stderr := serveUntilItAnswers(t, addr, path)
+			if warned := strings.Contains(stderr, "refuses MD5-signed notifications"); warned != tc.warn {
+				t.Fatalf("warned %v, want %v:\n%s", warned, tc.warn, stderr)
 			}
 		})
 	}
