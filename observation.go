@@ -112,11 +112,13 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		if o.Full && o.Amount.Minor != p.Amount.Minor {
 			return false, fmt.Errorf("%w: broker says paid %s, payment is %s", ErrAmountMismatch, o.Amount, p.Amount)
 		}
-		if o.Amount.Minor == p.Captured && o.ReleaseRest && p.Locked > 0 {
+		if o.Amount.Minor == p.Captured && p.Captured > 0 && o.ReleaseRest && p.Locked > 0 {
 			// The capture is known (from the broker's answer, or an
 			// operator's resolution, which cannot tell that the broker let
 			// the rest go), but not that the rest of the hold went back:
-			// still held, it could be neither released nor refunded.
+			// still held, it could be neither released nor refunded. (A
+			// capture of nothing is no capture: a broker's release is a
+			// release, KindReleased.)
 			next.Locked = 0
 			next.Status = impliedStatus(&next)
 			break
