@@ -24,23 +24,8 @@ func TestResolveWhileTheBrokerCallRuns(t *testing.T) {
 	for _, as := range []getpaid.OperationState{getpaid.OpFailed, getpaid.OpSucceeded} {
 		t.Run(string(as), func(t *testing.T) {
 			t.Parallel()
-			now := &clock{}
-			gb := &gatedBroker{refund: newGate(), lookup: newGate()}
-			e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}},
-				func(d *dummy.Broker) getpaid.Broker { gb.Broker = d; return gb })
-			ctx := context.Background()
-			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-			gb.refund.armed.Store(true)
-			type answer struct {
-				res *getpaid.ActionResult
-				err error
-			}
-			done := make(chan answer, 1)
-			go func() {
-				res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
-				done <- answer{res, err}
-			}()
-			<-gb.refund.entered // at the broker, its operation submitting
+			h := holdRefundAtBroker(t) // at the broker, its operation submitting
+			e, gb, p, ctx := h.e, h.gb, h.p, context.Background()
 			_, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: gb.opID, As: as, Note: "looks stuck", By: "alice"})
 			var oe *getpaid.OperationError
 			if !errors.Is(err, getpaid.ErrConflict) || !errors.As(err, &oe) || oe.Op.State != getpaid.OpSubmitting {
@@ -53,16 +38,11 @@ func TestResolveWhileTheBrokerCallRuns(t *testing.T) {
 				}
 			}
 			close(gb.refund.release)
-			a := <-done
+			a := <-h.done
 			if a.err != nil || a.res.Operation.State != getpaid.OpSucceeded {
 				t.Fatalf("refund: %+v, %v; want it answered succeeded, as the broker did it", a.res, a.err)
 			}
-			if n, total := e.d.Refunds(p.ID); n != 1 || total != 1000 {
-				t.Fatalf("the broker made %d refunds of %d, want one of 1000", n, total)
-			}
-			if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusRefunded || q.Refunded != 1000 || q.RefundAsked != 0 {
-				t.Fatalf("payment %s refunded %d asked %d; want refunded 1000 once", q.Status, q.Refunded, q.RefundAsked)
-			}
+			h.refundedOnce(t)
 		})
 	}
 }
@@ -71,27 +51,16 @@ func TestResolveWhileTheBrokerCallRuns(t *testing.T) {
 // died mid-call) can be decided by an operator of another process.
 func TestResolveOperationLeftSubmitting(t *testing.T) {
 	t.Parallel()
-	now := &clock{}
-	gb := &gatedBroker{refund: newGate(), lookup: newGate()}
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}},
-		func(d *dummy.Broker) getpaid.Broker { gb.Broker = d; return gb })
+	h := holdRefundAtBroker(t)
+	e, gb, now, p, ctx := h.e, h.gb, h.now, h.p, context.Background()
 	other := e.another(now.Now)
-	ctx := context.Background()
-	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-	gb.refund.armed.Store(true)
-	done := make(chan error, 1)
-	go func() {
-		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
-		done <- err
-	}()
-	<-gb.refund.entered
 	now.Advance(2 * time.Minute) // as if the process making the call had died: another decides
 	res, err := other.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: gb.opID, As: getpaid.OpSucceeded, Note: "in the panel", By: "alice"})
 	if err != nil || res.Operation.State != getpaid.OpSucceeded {
 		t.Fatalf("decision on an operation left submitting: %+v, %v", res, err)
 	}
 	close(gb.refund.release)
-	<-done
+	<-h.done
 	if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != 1000 || q.RefundAsked != 0 {
 		t.Fatalf("payment refunded %d asked %d; want 1000 once", q.Refunded, q.RefundAsked)
 	}
@@ -106,19 +75,8 @@ func TestResolveOperationLeftSubmitting(t *testing.T) {
 // refund of the same money could be sent while the first was at the broker.
 func TestCallOutlivingSubmittingAfter(t *testing.T) {
 	t.Parallel()
-	now := &clock{}
-	gb := &gatedBroker{refund: newGate(), lookup: newGate()}
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now, Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}},
-		func(d *dummy.Broker) getpaid.Broker { gb.Broker = d; return gb })
-	ctx := context.Background()
-	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-	gb.refund.armed.Store(true)
-	done := make(chan error, 1)
-	go func() {
-		_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
-		done <- err
-	}()
-	<-gb.refund.entered
+	h := holdRefundAtBroker(t)
+	e, gb, now, p, ctx := h.e, h.gb, h.now, h.p, context.Background()
 	now.Advance(2 * time.Minute) // the call still runs, past SubmittingAfter
 	if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 0 {
 		t.Fatalf("reconcile while the call runs here: %d settled, %v; want none", n, err)
@@ -133,13 +91,51 @@ func TestCallOutlivingSubmittingAfter(t *testing.T) {
 		t.Errorf("a second refund while the first is at the broker was accepted")
 	}
 	close(gb.refund.release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if a := <-h.done; a.err != nil {
+		t.Fatal(a.err)
 	}
-	if n, total := e.d.Refunds(p.ID); n != 1 || total != 1000 {
+	h.refundedOnce(t)
+}
+
+// heldRefund is a full refund of a paid 10.00 payment held at the broker
+// (SubmittingAfter a minute): its operation, gb.opID, is submitting, and
+// its call waits until gb.refund.release is closed; done gets its answer.
+type heldRefund struct {
+	e    *dummyEnv
+	gb   *gatedBroker
+	now  *clock
+	p    *getpaid.Payment
+	done chan refundAnswer
+}
+
+type refundAnswer struct {
+	res *getpaid.ActionResult
+	err error
+}
+
+func holdRefundAtBroker(t *testing.T) *heldRefund {
+	t.Helper()
+	h := &heldRefund{now: &clock{}, gb: &gatedBroker{refund: newGate(), lookup: newGate()}, done: make(chan refundAnswer, 1)}
+	h.e = newDummyEnv(t, dummy.Config{}, engine.Config{Now: h.now.Now, Reconcile: engine.ReconcileConfig{SubmittingAfter: time.Minute}},
+		func(d *dummy.Broker) getpaid.Broker { h.gb.Broker = d; return h.gb })
+	h.p = h.e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	h.gb.refund.armed.Store(true)
+	go func() {
+		res, err := h.e.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: h.p.ID, IdempotencyKey: "k"})
+		h.done <- refundAnswer{res, err}
+	}()
+	<-h.gb.refund.entered
+	return h
+}
+
+// refundedOnce fails the test unless the broker made one refund of 1000 and
+// the payment counts it once, nothing left reserved.
+func (h *heldRefund) refundedOnce(t *testing.T) {
+	t.Helper()
+	if n, total := h.e.d.Refunds(h.p.ID); n != 1 || total != 1000 {
 		t.Fatalf("the broker made %d refunds of %d, want one of 1000", n, total)
 	}
-	if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusRefunded || q.Refunded != 1000 || q.RefundAsked != 0 {
+	if q, _ := h.e.eng.Payment(context.Background(), h.p.ID); q.Status != getpaid.StatusRefunded || q.Refunded != 1000 || q.RefundAsked != 0 {
 		t.Fatalf("payment %s refunded %d asked %d; want refunded 1000 once", q.Status, q.Refunded, q.RefundAsked)
 	}
 }
