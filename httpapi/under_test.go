@@ -10,6 +10,20 @@ import (
 	"github.com/getpaid-go/getpaid/httpapi"
 )
 
+// prefixMounts serve a handler under /gp as serve mounts it (httpapi.Under)
+// and as a library user's own mux does (http.StripPrefix).
+var prefixMounts = []struct {
+	name  string
+	mount func(h http.Handler) http.Handler
+}{
+	{"Under", func(h http.Handler) http.Handler { return httpapi.Under("/gp", h) }},
+	{"StripPrefix", func(h http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/gp/", http.StripPrefix("/gp", h))
+		return mux
+	}},
+}
+
 // Served under a base path, the API's Location headers name the resource
 // under that path, where a client can fetch it: /gp/api/v1/payments/{id},
 // not /api/v1/... outside it. That holds under httpapi.Under (base_url
@@ -17,18 +31,7 @@ import (
 // in the application's own mux, as the README's library mode mounts it.
 func TestLocationUnderAPrefix(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		mount func(h http.Handler) http.Handler
-	}{
-		{"Under", func(h http.Handler) http.Handler { return httpapi.Under("/gp", h) }},
-		{"StripPrefix", func(h http.Handler) http.Handler {
-			mux := http.NewServeMux()
-			mux.Handle("/gp/", http.StripPrefix("/gp", h))
-			return mux
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range prefixMounts {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			eng := dummyEngine(t, "https://shop.example/gp")
@@ -70,17 +73,6 @@ func TestLocationUnderAPrefix(t *testing.T) {
 // outside the prefix is itself a 404).
 func TestNoRouteNamesThePathSentUnderAPrefix(t *testing.T) {
 	t.Parallel()
-	mounts := []struct {
-		name  string
-		mount func(h http.Handler) http.Handler
-	}{
-		{"Under", func(h http.Handler) http.Handler { return httpapi.Under("/gp", h) }},
-		{"StripPrefix", func(h http.Handler) http.Handler {
-			mux := http.NewServeMux()
-			mux.Handle("/gp/", http.StripPrefix("/gp", h))
-			return mux
-		}},
-	}
 	requests := []struct {
 		method, path string
 		want         string
@@ -88,7 +80,7 @@ func TestNoRouteNamesThePathSentUnderAPrefix(t *testing.T) {
 		{"GET", "/gp/api/v1/nope", `no such route: /gp/api/v1/nope"`},
 		{"DELETE", "/gp/api/v1/payments", "method DELETE is not allowed on /gp/api/v1/payments (allowed: GET, HEAD, POST)"},
 	}
-	for _, m := range mounts {
+	for _, m := range prefixMounts {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			eng := dummyEngine(t, "https://shop.example/gp")
