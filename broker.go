@@ -248,6 +248,15 @@ type IPAllowlister interface {
 	AllowCallbackFrom(ip string) bool
 }
 
+// Cautioner is an optional Broker capability: Cautions lists what an
+// operator should know about the backend's settings as it starts (a
+// development-only backend, a setting that refuses what the broker
+// normally sends, one weaker than the broker allows), each a sentence that
+// says what to do. getpaid serve logs each as a warning naming the backend.
+type Cautioner interface {
+	Cautions() []string
+}
+
 // CallbackSizer states the largest notification body the broker sends, in
 // bytes, with room to spare. The HTTP layer refuses a longer callback body
 // before reading it, so anyone can post to the callback URL cheaply; without

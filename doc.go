@@ -26,12 +26,14 @@
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks
 //	CallbackSizer      the largest notification body the broker sends
+//	Cautioner          what an operator should know of its settings at start (serve logs it)
 //	io.Closer          release what it holds (goroutines, connections, retry loops) on shutdown: Registry.Close
 //
 // A Store may also implement StaleLister (payments still waiting on their
 // broker), which the engine uses to poll brokers whose notifications never
 // came, and, for operators, PaymentTotaler (counts and sums by status for a
-// listing's filter), BacklogReporter (the outbox's pending deliveries),
+// listing's filter), BacklogReporter (the outbox's pending deliveries, the money operations in
+// doubt and flagged),
 // Readier (database reachable, schema current), and DeliveryDiscarder and
 // DeliveryBackfiller (retire the deliveries of an endpoint removed from the
 // configuration, write those of past events to one added). PaymentViewer reads a

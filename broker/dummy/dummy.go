@@ -84,7 +84,13 @@ var (
 	_ getpaid.Configurator     = (*Broker)(nil)
 	_ getpaid.PageServer       = (*Broker)(nil)
 	_ getpaid.CallbackSizer    = (*Broker)(nil)
+	_ getpaid.Cautioner        = (*Broker)(nil)
 )
+
+// Cautions implements getpaid.Cautioner: the dummy is for development.
+func (b *Broker) Cautions() []string {
+	return []string{"a dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production"}
+}
 
 // New validates cfg and returns the broker.
 func New(cfg Config) (*Broker, error) {

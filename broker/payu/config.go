@@ -101,6 +101,7 @@ var (
 	_ getpaid.CallbackVerifier = (*Broker)(nil)
 	_ getpaid.OperationFetcher = (*Broker)(nil)
 	_ getpaid.CallbackSizer    = (*Broker)(nil)
+	_ getpaid.Cautioner        = (*Broker)(nil)
 )
 
 // DefaultTimeout bounds API calls when Config.Timeout is zero.
@@ -174,9 +175,18 @@ func (b *Broker) environment() (*getpaid.Env, error) {
 // StrictSignatures reports whether MD5-signed notifications are refused
 // (strict_signatures, or the deprecated allow_md5: false). PayU signs with
 // MD5 unless its POS is set otherwise, so a strict backend may refuse real
-// notifications: the wiring should say so when it starts.
+// notifications: Cautions says so, and serve logs it when it starts.
 func (b *Broker) StrictSignatures() bool {
 	return b.cfg.StrictSignatures || (b.cfg.AllowMD5 != nil && !*b.cfg.AllowMD5)
+}
+
+// Cautions implements getpaid.Cautioner: a strict backend may answer
+// every real notification 403.
+func (b *Broker) Cautions() []string {
+	if !b.StrictSignatures() {
+		return nil
+	}
+	return []string{"a payu backend refuses MD5-signed notifications (strict_signatures: true, or allow_md5: false): PayU signs them with MD5 unless the POS is set to SHA-256 or stronger in PayU's panel; otherwise every notification is answered 403 and payments and refunds finish only by polling"}
 }
 
 // policy is the notification signature policy in force.

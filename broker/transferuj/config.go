@@ -91,6 +91,7 @@ var (
 	_ getpaid.Configurator      = (*Broker)(nil)
 	_ getpaid.IPAllowlister     = (*Broker)(nil)
 	_ getpaid.CallbackSizer     = (*Broker)(nil)
+	_ getpaid.Cautioner         = (*Broker)(nil)
 )
 
 // New validates cfg, fills defaults and returns the backend.
@@ -203,6 +204,15 @@ func NotificationIPs() []string { return slices.Clone(notificationIPs) }
 // RequiresJWS reports whether notifications without a JWS are refused
 // (require_jws).
 func (b *Broker) RequiresJWS() bool { return b.cfg.RequireJWS }
+
+// Cautions implements getpaid.Cautioner: without require_jws a notification
+// stripped of its JWS is taken on an md5sum that does not cover its status.
+func (b *Broker) Cautions() []string {
+	if b.cfg.RequireJWS {
+		return nil
+	}
+	return []string{"a transferuj backend takes notifications without a JWS on their md5sum alone, which covers neither tr_status nor tr_paid; Tpay signs every notification with a JWS today: set require_jws: true"}
+}
 
 // AllowCallbackFrom reports whether a notification may come from ip: always
 // when ip_allowlist is off, else only from the legacy addresses.

@@ -13,6 +13,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 	"time"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -100,14 +102,10 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 	}
 	defer stop()
 	for _, b := range srv.reg.All() {
-		if b.Kind == "dummy" {
-			log.Warn("a dummy backend is enabled: its paywall lets anyone mark payments paid for free; never enable it in production", "backend", b.Name)
-		}
-		if t, ok := b.Broker.(interface{ RequiresJWS() bool }); ok && b.Kind == "transferuj" && !t.RequiresJWS() {
-			log.Warn("a transferuj backend takes notifications without a JWS on their md5sum alone, which covers neither tr_status nor tr_paid; Tpay signs every notification with a JWS today: set require_jws: true", "backend", b.Name)
-		}
-		if p, ok := b.Broker.(interface{ StrictSignatures() bool }); ok && b.Kind == "payu" && p.StrictSignatures() {
-			log.Warn("a payu backend refuses MD5-signed notifications (strict_signatures: true, or allow_md5: false): PayU signs them with MD5 unless the POS is set to SHA-256 or stronger in PayU's panel; otherwise every notification is answered 403 and payments and refunds finish only by polling", "backend", b.Name)
+		if c, ok := b.Broker.(getpaid.Cautioner); ok {
+			for _, msg := range c.Cautions() {
+				log.Warn(msg, "backend", b.Name)
+			}
 		}
 	}
 	for _, s := range plainHTTPSettings(srv.cfg) {
