@@ -141,6 +141,16 @@ func TestNotificationWithoutJWS(t *testing.T) {
 	garbled := *genuine
 	garbled.Header = genuine.Header.Clone()
 	garbled.Header.Set(tpaynotify.SignatureHeader, "e30..c2ln")
+	edit := func(r *getpaid.CallbackRequest, from, to string) *getpaid.CallbackRequest {
+		c := *r
+		c.Body = []byte(strings.Replace(string(r.Body), from, to, 1))
+		return &c
+	}
+	cut := func(r *getpaid.CallbackRequest, at string) *getpaid.CallbackRequest {
+		c := *r
+		c.Body = r.Body[:strings.Index(string(r.Body), at)]
+		return &c
+	}
 	lenient := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA", JWSPrefix: sim.URL()})
 	strict := newBroker(t, transferuj.Config{MerchantID: 1234, SecurityCode: "AAAAAAAA", JWSPrefix: sim.URL(), RequireJWS: true})
 	if lenient.RequiresJWS() || !strict.RequiresJWS() {
@@ -160,14 +170,18 @@ func TestNotificationWithoutJWS(t *testing.T) {
 		{"a JWS that does not verify", lenient, &garbled, false, ""},
 		{"a JWS that does not verify, require_jws", strict, &garbled, false, ""},
 		{"the JWS, require_jws", strict, genuine, true, getpaid.KindCaptured},
+		{"md5sum alone, tr_amount edited", lenient, edit(&bare, "tr_amount=123.45", "tr_amount=923.45"), false, ""},
+		{"md5sum alone, tr_crc edited", lenient, edit(&bare, "tr_crc=1", "tr_crc=2"), false, ""},
+		{"md5sum alone, cut before its md5sum", lenient, cut(&bare, "&md5sum="), false, ""},
+		{"md5sum alone, md5sum cut short", lenient, cut(&bare, "0574e"), false, ""},
 	} {
 		o, err := tc.b.ParseCallback(context.Background(), tc.req)
 		verr := tc.b.VerifyCallback(context.Background(), tc.req)
 		switch {
 		case tc.ok && (err != nil || verr != nil || o.Kind != tc.kind):
 			t.Errorf("%s: %+v, %v, %v; want %s", tc.name, o, err, verr, tc.kind)
-		case !tc.ok && (!errors.Is(err, getpaid.ErrSignatureInvalid) || !errors.Is(verr, getpaid.ErrSignatureInvalid)):
-			t.Errorf("%s: %v, %v; want ErrSignatureInvalid", tc.name, err, verr)
+		case !tc.ok && (!refused(err) || !refused(verr)):
+			t.Errorf("%s: %v, %v; want ErrSignatureInvalid (or ErrMalformedCallback, cut)", tc.name, err, verr)
 		}
 	}
 }
@@ -196,4 +210,10 @@ func TestIPAllowlist(t *testing.T) {
 	if open := newBroker(t, transferuj.Config{}); !open.AllowCallbackFrom("203.0.113.9") {
 		t.Fatal("allowlist applied although ip_allowlist is off")
 	}
+}
+
+// refused reports whether err refuses a notification: a bad signature, or a
+// body that cannot be read.
+func refused(err error) bool {
+	return errors.Is(err, getpaid.ErrSignatureInvalid) || errors.Is(err, getpaid.ErrMalformedCallback)
 }
