@@ -9,8 +9,9 @@
 // payment notification to the form's result URL, form-encoded, signed with
 // the md5sum and with a detached RS256 JWS in X-JWS-Signature (its own root
 // and signing certificates, served under /x509/, so a backend with
-// jws_prefix = URL() checks the whole chain), again and again until the
-// shop answers TRUE. Merchant
+// jws_prefix = URL() checks the whole chain; with Config.NoJWS the md5sum
+// alone, as Transferuj sent them), again and again until the shop answers
+// TRUE. Merchant
 // refunds made "in the panel" send CHARGEBACK notifications (Chargeback).
 // Notification and NotificationOf build signed notifications for tests (of
 // the registered transaction, or of one for another tr_amount); like the
