@@ -91,6 +91,21 @@ func (e *TransitionError) Error() string {
 }
 func (e *TransitionError) Unwrap() error { return ErrForbiddenTransition }
 
+// UnsupportedError is an action a payment's backend cannot do: it names the
+// backend and the action, and says what to do instead. It wraps
+// ErrNotSupported.
+type UnsupportedError struct {
+	Backend string
+	Action  string // poll, capture, release, cancel, refund
+	Instead string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("backend %q cannot %s: %s", e.Backend, e.Action, e.Instead)
+}
+
+func (e *UnsupportedError) Unwrap() error { return ErrNotSupported }
+
 // FieldError names the request field that is wrong and why; it wraps the cause
 // (ErrInvalidAmount, ErrUnknownBackend, ...).
 type FieldError struct {

@@ -9,7 +9,8 @@ import (
 )
 
 // Poll asks the broker for the payment's status (pull mode) and applies what
-// it says. A broker without StatusFetcher gives getpaid.ErrNotSupported.
+// it says. A broker without StatusFetcher gives a *getpaid.UnsupportedError
+// (getpaid.ErrNotSupported).
 func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) {
 	p, b, err := e.load(ctx, id)
 	if err != nil {
@@ -17,7 +18,7 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 	}
 	f, ok := b.Broker.(getpaid.StatusFetcher)
 	if !ok {
-		return nil, fmt.Errorf("engine: poll %s: %w", id, getpaid.ErrNotSupported)
+		return nil, fmt.Errorf("engine: poll %s: %w", id, unsupported(b.Name, "poll"))
 	}
 	obs, err := e.fetchStatus(ctx, b, f, p)
 	if err != nil {

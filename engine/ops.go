@@ -83,7 +83,7 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	// What the backend cannot do is said before the payment's state is
 	// looked at: "no funds are held" would suggest a hold could come.
 	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, getpaid.ErrNotSupported)
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, unsupported(b.Name, string(kind)))
 	}
 	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
 		reason := "a release takes no amount: it gives back the whole hold"
@@ -352,4 +352,21 @@ func callBroker(ctx context.Context, b getpaid.Broker, p *getpaid.Payment, op *g
 	default:
 		return b.(getpaid.Refunder).Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: op.Amount, OperationID: op.ID})
 	}
+}
+
+// unsupported refuses action, which backend's broker cannot do, saying what
+// to do instead.
+func unsupported(backend, action string) error {
+	instead := "see the README's table of what each backend can do"
+	switch action {
+	case "poll":
+		instead = "it has no status query; getpaid learns of the payment from the broker's notifications"
+	case string(getpaid.OpCapture), string(getpaid.OpRelease):
+		instead = "it takes no holds"
+	case string(getpaid.OpCancel):
+		instead = "a payment not paid expires at the broker, and in getpaid after expire_after"
+	case string(getpaid.OpRefund):
+		instead = "refund in the broker's panel; getpaid records the notification the broker sends of it"
+	}
+	return &getpaid.UnsupportedError{Backend: backend, Action: action, Instead: instead}
 }

@@ -126,12 +126,12 @@ func classify(err error) (int, apiError) {
 	}
 	var (
 		bo *bodyError
-		ue *unsupportedError
+		ue *getpaid.UnsupportedError
 		tl *tooLargeError
 	)
 	switch {
 	case errors.As(err, &ue):
-		return http.StatusUnprocessableEntity, apiError{Code: "not_supported", Message: ue.msg}
+		return http.StatusUnprocessableEntity, apiError{Code: "not_supported", Message: ue.Error()}
 	case errors.As(err, &tl):
 		return http.StatusRequestEntityTooLarge, apiError{Code: "body_too_large", Message: tl.Error()}
 	case errors.As(err, &bo):

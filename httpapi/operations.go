@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -183,9 +182,6 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 			p, op = res.Payment, res.Operation
 		}
 	}
-	if err != nil && errors.Is(err, getpaid.ErrNotSupported) && !errors.As(err, new(*getpaid.OperationError)) {
-		err = h.unsupported(ctx, id, name, err)
-	}
 	if err != nil {
 		h.writeError(w, r, err, id)
 		return
@@ -317,36 +313,4 @@ func (h *Handler) checkOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, operationJSON(op))
-}
-
-// unsupportedError is an action the payment's backend cannot do, said with
-// the backend, the action and what to do instead: "operation not supported
-// by backend" named neither.
-type unsupportedError struct {
-	msg string
-	err error
-}
-
-func (e *unsupportedError) Error() string { return e.msg }
-func (e *unsupportedError) Unwrap() error { return e.err }
-
-// unsupported explains err, an action the payment's backend cannot do; err
-// as it is when the payment cannot be read.
-func (h *Handler) unsupported(ctx context.Context, id, action string, err error) error {
-	p, perr := h.svc.Payment(ctx, id)
-	if perr != nil {
-		return err
-	}
-	instead := "see the README's table of what each backend can do"
-	switch action {
-	case "poll":
-		instead = "it has no status query; getpaid learns of the payment from the broker's notifications"
-	case "capture", "release":
-		instead = "it takes no holds"
-	case "cancel":
-		instead = "a payment not paid expires at the broker, and in getpaid after expire_after"
-	case "refund":
-		instead = "refund in the broker's panel; getpaid records the notification the broker sends of it"
-	}
-	return &unsupportedError{msg: fmt.Sprintf("backend %q cannot %s: %s", p.Backend, action, instead), err: err}
 }
