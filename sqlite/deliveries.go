@@ -3,6 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -239,6 +240,25 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 			// leased to r.Owner.
 			d := &getpaid.Delivery{State: getpaid.DeliveryPending}
 			r.Record(d, t)
+			a := r.Attempt
+			if d.State == getpaid.DeliveryDelivered && a.Error == "" {
+				// Delivered at its first attempt, the common case: the
+				// attempt stays on the row (solo_duration; see migration
+				// 011), and nothing goes to delivery_attempts. Not the
+				// first: written below as any other.
+				res, err := tx.execSQL(`UPDATE deliveries SET state = 'delivered', attempts = 1, lease_owner = '', lease_until = 0,
+					delivered_at = ?, solo_duration = ?, last_status = ?, last_error = '', updated_at = ?
+					WHERE id = ? AND lease_owner = ? AND state = 'pending' AND attempts = 0`,
+					nanosOrZero(d.DeliveredAt), int64(a.Duration), a.Status, nanos(d.UpdatedAt), r.ID, r.Owner)
+				if err != nil {
+					return nil, err
+				}
+				if n, err := res.RowsAffected(); err != nil {
+					return nil, err
+				} else if n == 1 {
+					continue
+				}
+			}
 			res, err := tx.execSQL(`UPDATE deliveries SET state = ?, attempts = attempts + ?, lease_owner = '', lease_until = 0,
 				next_at = CASE WHEN ? THEN ? ELSE next_at END, delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
 				last_status = ?, last_error = ?, updated_at = ?
@@ -254,7 +274,6 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 			} else if n == 0 {
 				continue // the lease went to someone else
 			}
-			a := r.Attempt
 			if _, err := tx.execSQL("INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES (?,?,?,?,?)",
 				r.ID, nanos(a.At), a.Status, a.Error, int64(a.Duration)); err != nil {
 				return nil, err
@@ -270,13 +289,8 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 
 // Deliveries implements getpaid.Store.
 func (s *Store) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getpaid.DeliveryPage, error) {
-	var w where
-	w.add("event_id = ?", f.EventID)
-	w.add("payment_id = ?", f.PaymentID)
-	w.add("consumer = ?", f.Consumer)
-	w.add("state = ?", string(f.State))
 	page := &getpaid.DeliveryPage{}
-	next, err := s.pageQuery(ctx, "deliveries", deliveryCols, w, f.Limit, f.Cursor, func(sc scanner) error {
+	next, err := s.pageQuery(ctx, "deliveries", deliveryCols, deliveryWhere(f), f.Limit, f.Cursor, func(sc scanner) error {
 		d, err := scanDelivery(sc)
 		if err == nil {
 			page.Deliveries = append(page.Deliveries, d)
@@ -290,10 +304,60 @@ func (s *Store) Deliveries(ctx context.Context, f getpaid.DeliveryFilter) (*getp
 	return page, nil
 }
 
+// deliveryWhere selects the deliveries f asks for.
+func deliveryWhere(f getpaid.DeliveryFilter) where {
+	var w where
+	w.event(f.EventID)
+	w.add("payment_id = ?", f.PaymentID)
+	w.add("consumer = ?", f.Consumer)
+	if f.EventID != "" {
+		// An event has a delivery per consumer: its range of ids is
+		// the read, the state a filter on it (written so that SQLite
+		// does not read along the state index instead).
+		w.add("+state = ?", string(f.State))
+	} else {
+		w.deliveryState(f.State)
+	}
+	return w
+}
+
+// event narrows w to the deliveries of event id (none: no narrowing). A
+// delivery's id begins with its event's and a '|' (getpaid.DeliveryID),
+// which no event id holds: the unique index of ids reads them as a range.
+func (w *where) event(id string) {
+	if id == "" {
+		return
+	}
+	w.conds = append(w.conds, "id >= ? AND id < ?", "event_id = ?")
+	w.args = append(w.args, id+"|", id+"}", id)
+}
+
+// deliveryState narrows w to the deliveries in state st (none: no
+// narrowing). Those not delivered are read along deliveries_state, which
+// holds them only: SQLite takes a partial index only for a query that
+// names its condition, so that is added too.
+func (w *where) deliveryState(st getpaid.DeliveryState) {
+	switch st {
+	case "":
+	case getpaid.DeliveryDelivered:
+		w.add("state = ?", string(st))
+	default:
+		w.conds = append(w.conds, "state = ?", "state <> 'delivered'")
+		w.args = append(w.args, string(st))
+	}
+}
+
 // Attempts implements getpaid.Store.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
-	var one int
-	if err := s.queryRow(ctx, "SELECT 1 FROM deliveries WHERE id = ?", deliveryID).Scan(&one); err != nil {
+	// A delivery delivered at its first attempt keeps that attempt on its
+	// row (solo set), the last of its attempts; the others are in
+	// delivery_attempts.
+	var (
+		soloAt, soloStatus int64
+		solo               sql.NullInt64
+	)
+	if err := s.queryRow(ctx, "SELECT delivered_at, last_status, solo_duration FROM deliveries WHERE id = ?", deliveryID).
+		Scan(&soloAt, &soloStatus, &solo); err != nil {
 		return nil, fmt.Errorf("sqlite: delivery %s: %w", deliveryID, readErr(err))
 	}
 	rows, err := s.query(ctx, "SELECT at, status, error, duration FROM delivery_attempts WHERE delivery_id = ? ORDER BY at, rowid", deliveryID)
@@ -313,7 +377,13 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Atte
 		a.At, a.Duration = fromNanos(at), time.Duration(dur)
 		out = append(out, a)
 	}
-	return out, readErr(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, readErr(err))
+	}
+	if solo.Valid {
+		out = append(out, getpaid.Attempt{At: fromNanosOrZero(soloAt), Status: int(soloStatus), Duration: time.Duration(solo.Int64)})
+	}
+	return out, nil
 }
 
 // ReplayDeliveries implements getpaid.Store.
@@ -331,16 +401,26 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 		set = "next_at = ?"
 		w.conds = append(w.conds, "state = 'pending'", "next_at > ?", "lease_until <= ?")
 		w.args = append(w.args, at, at)
+	case r.DeadOnly && r.EventID != "":
+		w.conds = append(w.conds, "+state = 'dead'")
+		w.event(r.EventID)
 	case r.DeadOnly:
-		w.conds = append(w.conds, "state = 'dead'")
-		w.add("event_id = ?", r.EventID)
+		w.deliveryState(getpaid.DeliveryDead)
 	default:
 		w.conds = append(w.conds, "state <> 'pending'")
-		w.add("event_id = ?", r.EventID)
+		w.event(r.EventID)
 	}
 	w.add("consumer = ?", r.Consumer)
+	cond := strings.Join(w.conds, " AND ")
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		res, err := tx.execSQL(`UPDATE deliveries SET `+set+`, updated_at = ? WHERE `+strings.Join(w.conds, " AND "),
+		// An attempt kept on its delivery's row (see FinishDeliveries)
+		// goes to delivery_attempts before the delivery starts again.
+		if _, err := tx.execSQL(`INSERT INTO delivery_attempts (delivery_id, at, status, error, duration)
+			SELECT id, delivered_at, last_status, '', solo_duration FROM deliveries WHERE solo_duration IS NOT NULL AND `+cond,
+			w.args...); err != nil {
+			return nil, err
+		}
+		res, err := tx.execSQL(`UPDATE deliveries SET `+set+`, solo_duration = NULL, updated_at = ? WHERE `+cond,
 			append([]any{at, nanos(now())}, w.args...)...)
 		if err != nil {
 			return nil, err
@@ -359,7 +439,7 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 func (s *Store) DiscardDeliveries(ctx context.Context, r getpaid.DiscardRequest) (int, error) {
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		res, err := tx.execSQL(`UPDATE deliveries SET state = 'discarded', last_error = ?, lease_owner = '', lease_until = 0, updated_at = ?
-			WHERE consumer = ? AND state IN ('pending', 'dead')`, r.Reason, nanos(now()), r.Consumer)
+			WHERE consumer = ? AND state IN ('pending', 'dead') AND state <> 'delivered'`, r.Reason, nanos(now()), r.Consumer)
 		if err != nil {
 			return nil, err
 		}

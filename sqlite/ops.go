@@ -180,12 +180,7 @@ func (s *Store) pageQuery(ctx context.Context, table, cols string, w where, limi
 		w.conds = append(w.conds, "seq < ?")
 		w.args = append(w.args, seq)
 	}
-	q := "SELECT seq, " + cols + " FROM " + table
-	if len(w.conds) > 0 {
-		q += " WHERE " + strings.Join(w.conds, " AND ")
-	}
-	q += " ORDER BY seq DESC LIMIT " + limitSQL(limit+1)
-	rows, err := s.query(ctx, q, w.args...)
+	rows, err := s.query(ctx, pageSQL(table, cols, w, limit+1), w.args...)
 	if err != nil {
 		return "", readErr(err)
 	}
@@ -202,6 +197,16 @@ func (s *Store) pageQuery(ctx context.Context, table, cols string, w where, limi
 		n++
 	}
 	return "", readErr(rows.Err())
+}
+
+// pageSQL is the text of a keyset listing of table's cols under w, newest
+// first, at most limit rows.
+func pageSQL(table, cols string, w where, limit int) string {
+	q := "SELECT seq, " + cols + " FROM " + table
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	return q + " ORDER BY seq DESC LIMIT " + limitSQL(limit)
 }
 
 // limitSQL writes a LIMIT as a literal (-1: none). SQLite plans with the

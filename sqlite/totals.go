@@ -163,15 +163,23 @@ func floorDiv(a, b int64) int64 {
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
+// The Backlog's reads of deliveries.
+const (
+	backlogPending = "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'"
+	backlogDead    = "SELECT COUNT(*) FROM deliveries WHERE state = 'dead' AND state <> 'delivered'"
+	backlogOldest  = "SELECT created_at FROM deliveries WHERE state = 'pending' AND state <> 'delivered' ORDER BY seq LIMIT 1"
+)
+
 // Backlog implements getpaid.BacklogReporter: the pending deliveries (a
 // partial index holds exactly those), the oldest of them, and the dead ones
-// (counted on the deliveries_state index).
+// (counted on the deliveries_state index, which SQLite takes for a query
+// naming its condition).
 func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	var b getpaid.Backlog
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").Scan(&b.Pending); err != nil {
+	if err := s.queryRow(ctx, backlogPending).Scan(&b.Pending); err != nil {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&b.Dead); err != nil {
+	if err := s.queryRow(ctx, backlogDead).Scan(&b.Dead); err != nil {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
 	// A flagged operation is one not settled (the flag is cleared when it
@@ -181,7 +189,7 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
 	var oldest int64
-	err := s.queryRow(ctx, "SELECT created_at FROM deliveries WHERE state = 'pending' ORDER BY seq LIMIT 1").Scan(&oldest)
+	err := s.queryRow(ctx, backlogOldest).Scan(&oldest)
 	switch {
 	case err == sql.ErrNoRows:
 	case err != nil:

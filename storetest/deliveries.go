@@ -18,6 +18,7 @@ var deliveryTests = []test{
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
 	{"FinishWithConsumerText", testFinishConsumerText, nil},
+	{"AttemptHistory", testAttemptHistory, nil},
 	{"Replay", testReplay, nil},
 	{"RetryWaiting", testRetryWaiting, nil},
 	{"Discard", testDiscard, nil},
