@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -86,6 +87,11 @@ const MaxURLLength = 2000
 
 // New validates cfg and returns the endpoint.
 func New(cfg Config) (*Endpoint, error) {
+	if i := strings.IndexFunc(cfg.URL, unicode.IsSpace); i >= 0 {
+		// Go's parser takes a blank at the end of a path, and sends it
+		// as %20: every delivery would go to a path the endpoint has not.
+		return nil, fmt.Errorf("webhook: url %q: a blank at byte %d (pasted with a space or a newline?); a URL has none: write a space in a path as %%20", cfg.URL, i)
+	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", cfg.URL)
