@@ -260,7 +260,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "list":
 		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, Limit: getpaid.MaxPageSize})
 		if err != nil {
-			return err
+			return refusedEndpoint(err, verb, srv, *endpoint)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EVENT\tPAYMENT\tCONSUMER\tSTATUS\tATTEMPTS\tNEXT\tLAST")
