@@ -179,7 +179,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// that --help in their place lists them all.
 	path := fs.String("config", "getpaid.yaml", "config file")
 	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead, discarded")
-	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries; backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
+	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries (its URL, or webhook:URL as list shows it); backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
 	since := fs.String("since", "", "backfill: the first event's time to send, in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
 	by := fs.String("by", os.Getenv("USER"), "discard: who discards (kept with each delivery)")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
@@ -206,6 +206,8 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"replay": {"endpoint", "dead", "waiting"}, "backfill": {"endpoint", "since"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
 		return err
 	}
+	// The endpoint's URL, or its name as list shows it ("webhook:URL").
+	*endpoint = strings.TrimPrefix(*endpoint, "webhook:")
 	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" && !st.Valid() {
 		return fs.usage("--status %q: want pending, delivered, dead or discarded", *status)
 	}
