@@ -219,8 +219,12 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
+		se := &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
+		if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+			se.Location = getpaid.ClipText(strings.ToValidUTF8(loc.Redacted(), "\uFFFD"), maxAnswerText)
+		}
+		return resp.StatusCode, se
 	}
 	return resp.StatusCode, nil
 }
@@ -234,13 +238,20 @@ type StatusError struct {
 	Status int           // the HTTP status
 	Text   string        // the status line's text ("503 Service Unavailable")
 	After  time.Duration // the answer's Retry-After from its arrival; 0 when absent, past or unreadable
+	// Location is where a redirect (3xx) points, made absolute; redirects
+	// are not followed, so it is the URL to configure instead.
+	Location string
 }
 
 func (e *StatusError) Error() string {
-	if e.After > 0 {
-		return fmt.Sprintf("webhook: answered %s (Retry-After %s)", e.Text, e.After)
+	msg := "webhook: answered " + e.Text
+	if e.Location != "" {
+		msg += " (to " + e.Location + "; redirects are not followed: configure that URL)"
 	}
-	return "webhook: answered " + e.Text
+	if e.After > 0 {
+		msg += fmt.Sprintf(" (Retry-After %s)", e.After)
+	}
+	return msg
 }
 
 // Gone reports whether the endpoint answered 410 Gone.
