@@ -214,6 +214,10 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is the consumer's name already
 		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			// Go says only "EOF".
+			return 0, fmt.Errorf("webhook: the endpoint closed the connection without answering (%w)", err)
+		}
 		return 0, fmt.Errorf("webhook: %w", clippedError{err})
 	}
 	defer resp.Body.Close()
