@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,10 +53,16 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 			return cfg, c.settingErr(at+".url", fmt.Errorf("%s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", w.URL, j))
 		}
 		firstOf[sameEndpoint(w.URL)] = i
+		if w.Secret != "" && len(w.Secrets) > 0 {
+			return cfg, c.settingErr(at, fmt.Errorf("secret and secrets are both set: give secret, or secrets: [new, old] while rotating"))
+		}
 		secrets := w.Secrets
 		for j, s := range secrets {
 			if _, err := webhook.ParseSecret(s); err != nil {
 				return cfg, c.settingErr(fmt.Sprintf("%s.secrets[%d]", at, j), err)
+			}
+			if k := slices.Index(secrets[:j], s); k >= 0 {
+				return cfg, c.settingErr(fmt.Sprintf("%s.secrets[%d]", at, j), fmt.Errorf("the secret is secrets[%d] again: a rotation signs with the new secret and the old one", k))
 			}
 		}
 		if w.Secret != "" {
