@@ -41,6 +41,8 @@ func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
 		// with it: not the rotation it reads as.
 		{"webhook rotation secret twice", "webhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n", "",
 			"line 9: webhooks[0].secrets[1]: the secret is secrets[0] again: a rotation signs with the new secret and the old one"},
+		{"webhook rotation secret twice, once without its prefix", "webhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n", "",
+			"line 9: webhooks[0].secrets[1]: the secret is secrets[0] again"},
 		{"webhook without a secret", "webhooks:\n  - url: https://shop.example/hook\n", "", "line 8: webhooks[0]: webhook https://shop.example/hook: want one secret"},
 		{"webhook event unknown", hook + "    events: [payment.paid]\n", "", `line 8: webhooks[0]: webhook https://shop.example/hook: unknown event type "payment.paid"`},
 		{"one api key twice", "", "", "line 3: api_keys[1]: the key is api_keys[0] again"},
