@@ -243,14 +243,15 @@ type StatusError struct {
 	Text   string        // the status line's text ("503 Service Unavailable")
 	After  time.Duration // the answer's Retry-After from its arrival; 0 when absent, past or unreadable
 	// Location is where a redirect (3xx) points, made absolute; redirects
-	// are not followed, so it is the URL to configure instead.
+	// are not followed, so if the endpoint moved there it is the URL to
+	// configure (a login page is not: the endpoint must answer itself).
 	Location string
 }
 
 func (e *StatusError) Error() string {
 	msg := "webhook: answered " + e.Text
 	if e.Location != "" {
-		msg += " (to " + e.Location + "; redirects are not followed: configure that URL)"
+		msg += " (to " + e.Location + ": redirects are not followed; if the endpoint moved there, configure that URL)"
 	}
 	if e.After > 0 {
 		msg += fmt.Sprintf(" (Retry-After %s)", e.After)

@@ -14,8 +14,9 @@ import (
 // the URL instead), so an endpoint moved (http to https, a path with a
 // slash added) fails every attempt until dead. The attempt's error said
 // only "answered 301 Moved Permanently": the operator had to find out where
-// to. It says the URL the endpoint redirects to, made absolute, and that
-// it is the one to configure; a 3xx without a Location, and other
+// to. It says the URL the endpoint redirects to, made absolute, and to
+// configure it if the endpoint moved there (a redirect to a login page is
+// a protected endpoint, not a move); a 3xx without a Location, and other
 // failures, say what they said before.
 func TestRedirectSaysWhereTo(t *testing.T) {
 	t.Parallel()
@@ -35,8 +36,8 @@ func TestRedirectSaysWhereTo(t *testing.T) {
 	for _, tc := range []struct {
 		path, want, not string
 	}{
-		{"/moved", "answered 301 Moved Permanently (to " + srv.URL + "/hooks/getpaid/; redirects are not followed: configure that URL)", ""},
-		{"/elsewhere", "answered 307 Temporary Redirect (to https://shop.example/hook; redirects are not followed: configure that URL)", ""},
+		{"/moved", "answered 301 Moved Permanently (to " + srv.URL + "/hooks/getpaid/: redirects are not followed; if the endpoint moved there, configure that URL)", ""},
+		{"/elsewhere", "answered 307 Temporary Redirect (to https://shop.example/hook: redirects are not followed; if the endpoint moved there, configure that URL)", ""},
 		{"/nolocation", "answered 302 Found", "redirects are not followed"},
 		{"/fails", "answered 500 Internal Server Error", "redirects"},
 	} {
