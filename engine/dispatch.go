@@ -200,7 +200,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	case isGone(err):
 		res.Dead = true
 		res.Attempt.Error = err.Error()
-		d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Gone: true, Status: status}, goneFor)
+		d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Gone: true, Status: status}, GonePause)
 		d.log.Error("event delivery refused for good (the consumer is gone): nothing more is sent to it for an hour, unless a replay through the API or the console comes first; remove it from the configuration, or replay when it wants events again",
 			"consumer", c.Delivery.Consumer, "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
 	case c.Delivery.Attempts >= len(d.schedule):
@@ -223,11 +223,11 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	d.results <- res
 }
 
-// goneFor is how long a consumer gone (410) is paused, unless a replay
+// GonePause is how long a consumer gone (410) is paused, unless a replay
 // through this engine (the API, the console) resumes it sooner. Then one
 // delivery tries it again: a replay made by another process (the CLI) is
 // not heard here, and an endpoint may come back without anyone saying so.
-const goneFor = time.Hour
+const GonePause = time.Hour
 
 // pause sends p's consumer nothing for wait from now (or longer, if it is
 // paused longer already), and wakes the claim loop when that ends.

@@ -75,10 +75,12 @@ type EventListJSON struct {
 	NextCursor string       `json:"next_cursor,omitempty"`
 }
 
-// consumer is the consumer name an "endpoint" parameter names.
+// consumer is the consumer name an "endpoint" parameter names: a webhook
+// endpoint's URL, or a consumer as deliveries list it ("webhook:URL",
+// "listener:NAME"; no URL starts so).
 func consumer(endpoint string) string {
-	if endpoint == "" {
-		return ""
+	if endpoint == "" || strings.HasPrefix(endpoint, "webhook:") || strings.HasPrefix(endpoint, "listener:") {
+		return endpoint
 	}
 	return "webhook:" + endpoint
 }

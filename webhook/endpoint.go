@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -86,6 +87,11 @@ const MaxURLLength = 2000
 
 // New validates cfg and returns the endpoint.
 func New(cfg Config) (*Endpoint, error) {
+	if i := strings.IndexFunc(cfg.URL, unicode.IsSpace); i >= 0 {
+		// Go's parser takes a blank at the end of a path, and sends it
+		// as %20: every delivery would go to a path the endpoint has not.
+		return nil, fmt.Errorf("webhook: url %q: a blank at byte %d (pasted with a space or a newline?); a URL has none: write a space in a path as %%20", cfg.URL, i)
+	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", cfg.URL)
@@ -208,13 +214,21 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is the consumer's name already
 		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			// Go says only "EOF".
+			return 0, fmt.Errorf("webhook: the endpoint closed the connection without answering (%w)", err)
+		}
 		return 0, fmt.Errorf("webhook: %w", clippedError{err})
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
+		se := &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
+		if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+			se.Location = getpaid.ClipText(strings.ToValidUTF8(loc.Redacted(), "\uFFFD"), maxAnswerText)
+		}
+		return resp.StatusCode, se
 	}
 	return resp.StatusCode, nil
 }
@@ -228,13 +242,21 @@ type StatusError struct {
 	Status int           // the HTTP status
 	Text   string        // the status line's text ("503 Service Unavailable")
 	After  time.Duration // the answer's Retry-After from its arrival; 0 when absent, past or unreadable
+	// Location is where a redirect (3xx) points, made absolute; redirects
+	// are not followed, so if the endpoint moved there it is the URL to
+	// configure (a login page is not: the endpoint must answer itself).
+	Location string
 }
 
 func (e *StatusError) Error() string {
-	if e.After > 0 {
-		return fmt.Sprintf("webhook: answered %s (Retry-After %s)", e.Text, e.After)
+	msg := "webhook: answered " + e.Text
+	if e.Location != "" {
+		msg += " (to " + e.Location + ": redirects are not followed; if the endpoint moved there, configure that URL)"
 	}
-	return "webhook: answered " + e.Text
+	if e.After > 0 {
+		msg += fmt.Sprintf(" (Retry-After %s)", e.After)
+	}
+	return msg
 }
 
 // Gone reports whether the endpoint answered 410 Gone.

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,11 +54,21 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 			return cfg, c.settingErr(at+".url", fmt.Errorf("%s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", w.URL, j))
 		}
 		firstOf[sameEndpoint(w.URL)] = i
+		if w.Secret != "" && len(w.Secrets) > 0 {
+			return cfg, c.settingErr(at, fmt.Errorf("secret and secrets are both set: give secret, or secrets: [new, old] while rotating"))
+		}
 		secrets := w.Secrets
+		var keys [][]byte
 		for j, s := range secrets {
-			if _, err := webhook.ParseSecret(s); err != nil {
+			key, err := webhook.ParseSecret(s)
+			if err != nil {
 				return cfg, c.settingErr(fmt.Sprintf("%s.secrets[%d]", at, j), err)
 			}
+			// The same key, whsec_ prefix or not.
+			if k := slices.IndexFunc(keys, func(o []byte) bool { return bytes.Equal(o, key) }); k >= 0 {
+				return cfg, c.settingErr(fmt.Sprintf("%s.secrets[%d]", at, j), fmt.Errorf("the secret is secrets[%d] again: a rotation signs with the new secret and the old one", k))
+			}
+			keys = append(keys, key)
 		}
 		if w.Secret != "" {
 			if _, err := webhook.ParseSecret(w.Secret); err != nil {

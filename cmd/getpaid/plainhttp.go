@@ -50,3 +50,19 @@ func isLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// plainHTTPWebhooks lists the webhook endpoints (their URLs) served over
+// plain http on a host other than this machine: the signature proves the
+// events are getpaid's, but what they say (orders, amounts, statuses)
+// travels in clear. A relay or test receiver on loopback is fine.
+func plainHTTPWebhooks(c *fileConfig) []string {
+	var out []string
+	for _, w := range c.Webhooks {
+		u, err := url.Parse(w.URL)
+		if err != nil || !strings.EqualFold(u.Scheme, "http") || isLoopbackHost(u.Hostname()) {
+			continue
+		}
+		out = append(out, w.URL)
+	}
+	return out
+}

@@ -43,3 +43,34 @@ backends:
 		t.Fatalf("warned of %q, want %q", got, want)
 	}
 }
+
+// A webhook endpoint over plain http on another host was taken without a
+// word: the signature proves the events are getpaid's, but what they say
+// (orders, amounts, statuses) travels in clear, which the Standard Webhooks
+// specification advises against. serve warns of it as of a broker URL; one
+// on this machine (a relay, a test receiver) is fine.
+func TestPlainHTTPWebhooksWarned(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]byte(`
+listen: 127.0.0.1:8000
+database: sqlite:/tmp/x.db
+api_keys: [k-0123456789abcdef0123]
+backends:
+  dummy: {secret: s}
+webhooks:
+  - {url: "https://shop.example/hook", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+  - {url: "http://erp.lan:8080/hook", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+  - {url: "HTTP://crm.example/hook", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+  - {url: "http://127.0.0.1:9000/hook", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+  - {url: "http://localhost/hook", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+  - {url: "http://[::1]/hook", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := plainHTTPWebhooks(cfg)
+	want := []string{"http://erp.lan:8080/hook", "HTTP://crm.example/hook"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("warned of %q, want %q", got, want)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -177,7 +179,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// that --help in their place lists them all.
 	path := fs.String("config", "getpaid.yaml", "config file")
 	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead, discarded")
-	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries; backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
+	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries (its URL, or webhook:URL as list shows it); backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
 	since := fs.String("since", "", "backfill: the first event's time to send, in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
 	by := fs.String("by", os.Getenv("USER"), "discard: who discards (kept with each delivery)")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
@@ -204,6 +206,8 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"replay": {"endpoint", "dead", "waiting"}, "backfill": {"endpoint", "since"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
 		return err
 	}
+	// The endpoint's URL, or its name as list shows it ("webhook:URL").
+	*endpoint = strings.TrimPrefix(*endpoint, "webhook:")
 	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" && !st.Valid() {
 		return fs.usage("--status %q: want pending, delivered, dead or discarded", *status)
 	}
@@ -260,7 +264,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "list":
 		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, Limit: getpaid.MaxPageSize})
 		if err != nil {
-			return err
+			return refusedEndpoint(err, verb, srv, *endpoint)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EVENT\tPAYMENT\tCONSUMER\tSTATUS\tATTEMPTS\tNEXT\tLAST")
@@ -327,6 +331,10 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	case "replay":
+		var gone map[string]time.Time
+		if !*waiting {
+			gone = goneLately(ctx, srv, id, cons)
+		}
 		n, err := srv.engine.Replay(ctx, getpaid.ReplayRequest{EventID: id, DeadOnly: *dead, Waiting: *waiting, Consumer: cons})
 		if err != nil {
 			return refusedEndpoint(notFound(err, "event", id, srv), verb, srv, *endpoint)
@@ -337,6 +345,13 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintln(stdout, "1 delivery due again; a running server delivers it within a second")
 		} else {
 			fmt.Fprintf(stdout, "%d deliveries due again; a running server delivers them within a second\n", n)
+		}
+		if n > 0 {
+			for _, c := range slices.Sorted(maps.Keys(gone)) {
+				fmt.Fprintf(stdout, "  but not to %s: it answered 410 Gone at %s, and a server that got that answer sends it nothing before %s;"+
+					" replay through that server's API (POST /api/v1/events/replay_dead) or console to send now\n",
+					strings.TrimPrefix(c, "webhook:"), gone[c].UTC().Format(time.RFC3339), gone[c].Add(engine.GonePause).UTC().Format(time.RFC3339))
+			}
 		}
 		if cons == "" && !*waiting {
 			// Only the endpoints of this config were replayed: say if dead
@@ -507,4 +522,28 @@ func sinceFlag(v string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	return time.Parse(time.RFC3339Nano, v)
+}
+
+// goneLately is, by consumer, when the endpoints in srv's webhooks: whose
+// dead deliveries a replay (of event id, or every dead one; of consumer,
+// or every endpoint) makes due last answered 410 Gone, for those that did
+// less than engine.GonePause ago: a server that got the answer sends such
+// an endpoint nothing until then, and hears a replay of its own API or
+// console only, not this process's.
+func goneLately(ctx context.Context, srv *server, id, consumer string) map[string]time.Time {
+	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, Consumer: consumer, State: getpaid.DeliveryDead, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return nil // the replay says what is wrong
+	}
+	gone := map[string]time.Time{}
+	for _, d := range page.Deliveries {
+		if d.LastStatus != http.StatusGone || time.Since(d.UpdatedAt) >= engine.GonePause ||
+			!slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return "webhook:"+w.URL == d.Consumer }) {
+			continue
+		}
+		if d.UpdatedAt.After(gone[d.Consumer]) {
+			gone[d.Consumer] = d.UpdatedAt
+		}
+	}
+	return gone
 }

@@ -257,6 +257,11 @@ func TestEventsRefusalsNameTheURL(t *testing.T) {
 			`getpaid: events discard: --by: control character U+0009 at byte 2`},
 		{[]string{"replay", "--dead", "--endpoint", "https://typo.example/hook"},
 			`getpaid: events replay: events are not delivered to "https://typo.example/hook" (they are to: https://shop.example/hook)`},
+		// list said "getpaid: engine: list deliveries: endpoint: no event
+		// was ever delivered to \"webhook:https://typo…\" (they are to:
+		// webhook:https://shop…)".
+		{[]string{"list", "--endpoint", "https://typo.example/hook"},
+			`getpaid: events list: no event was ever delivered to "https://typo.example/hook" (they are to: https://shop.example/hook)`},
 	}
 	for _, tt := range tests {
 		code, _, errOut := runCLI(t, "", append(append([]string{"events"}, tt.args...), "--config", path)...)

@@ -200,7 +200,7 @@ func TestWebhooksConfig(t *testing.T) {
 			}
 		})
 	}
-	c, err := parseConfig([]byte(dummyConfig+"expire_after: 2h\ndelivery_timeout: 3s\nresume_operations_after: 5m\nwebhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n"), nil)
+	c, err := parseConfig([]byte(dummyConfig+"expire_after: 2h\ndelivery_timeout: 3s\nresume_operations_after: 5m\nwebhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_wLn3Z2nfLu4tjJhzdsaishqkKd9lhxO/uFjiDnYt4i8=, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

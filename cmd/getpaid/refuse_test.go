@@ -33,6 +33,16 @@ func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
 			"line 9: webhooks[0].secret: webhook: secret: 3 bytes is too short"},
 		{"webhook rotation secret not base64", hook + "  - url: https://erp.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_new…]\n", "",
 			"line 11: webhooks[1].secrets[1]: webhook: secret: want whsec_"},
+		// Both were taken, secret put first: which signs, and whether the
+		// entry rotates, was the file's guess.
+		{"webhook secret and secrets both", hook + "    secrets: [whsec_wLn3Z2nfLu4tjJhzdsaishqkKd9lhxO/uFjiDnYt4i8=]\n", "",
+			"line 8: webhooks[0]: secret and secrets are both set: give secret, or secrets: [new, old] while rotating"},
+		// The same secret twice was taken, and each request signed twice
+		// with it: not the rotation it reads as.
+		{"webhook rotation secret twice", "webhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n", "",
+			"line 9: webhooks[0].secrets[1]: the secret is secrets[0] again: a rotation signs with the new secret and the old one"},
+		{"webhook rotation secret twice, once without its prefix", "webhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n", "",
+			"line 9: webhooks[0].secrets[1]: the secret is secrets[0] again"},
 		{"webhook without a secret", "webhooks:\n  - url: https://shop.example/hook\n", "", "line 8: webhooks[0]: webhook https://shop.example/hook: want one secret"},
 		{"webhook event unknown", hook + "    events: [payment.paid]\n", "", `line 8: webhooks[0]: webhook https://shop.example/hook: unknown event type "payment.paid"`},
 		{"one api key twice", "", "", "line 3: api_keys[1]: the key is api_keys[0] again"},

@@ -114,6 +114,9 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 	for _, w := range srv.webhooks {
 		log.Info("webhook endpoint", "url", w.URL, "events", w.eventsLogged())
 	}
+	for _, u := range plainHTTPWebhooks(srv.cfg) {
+		log.Warn("a webhook endpoint is plain http on another host: its events (orders, amounts, statuses) travel in clear, though signed; use https", "url", u)
+	}
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", srv.base, "backends", srv.reg.Names())
 	logged := make(chan struct{})
 	stopLog := context.AfterFunc(ctx, func() {
