@@ -2,6 +2,7 @@ package getpaid
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -63,6 +64,30 @@ func changeEvent(t EventType, p *Payment, from Status, at time.Time, cause strin
 		Backend: p.Backend, From: from, To: p.Status, Amount: p.Amount,
 		Captured: p.Money(p.Captured), Refunded: p.Money(p.Refunded), At: at, Cause: cause,
 	}
+}
+
+// PaymentVersion is the version of its payment that the change e records
+// made: 1 for payment.created, one more for each change after it (read from
+// e's ID, which NewCreatedEvent, NewStatusEvent and NewAmountsEvent derive
+// from it); 0 for an ID of another shape. A consumer keeping a payment's
+// state from its events applies one only when its version is above the last
+// it applied: a repeat, or a replay of an older event, then changes nothing.
+func (e Event) PaymentVersion() int64 {
+	if e.Type == EventPaymentCreated {
+		if e.ID == "evt_created_"+e.PaymentID {
+			return 1
+		}
+		return 0
+	}
+	rest, ok := strings.CutPrefix(e.ID, "evt_"+e.PaymentID+"_v")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || n < 1 || strconv.FormatInt(n, 10) != rest {
+		return 0
+	}
+	return n
 }
 
 // NewCreatedEvent builds the outbox event for a new payment. Its ID is derived

@@ -57,3 +57,34 @@ func TestPlanUpdateEvents(t *testing.T) {
 		})
 	}
 }
+
+// Every event says which version of its payment its change made, the order a
+// consumer applies them in: 1 for the payment's creation, one more per
+// change, whichever of the three constructors wrote it; 0 for an event id
+// of another shape (never written by getpaid).
+func TestEventPaymentVersion(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	p := &getpaid.Payment{ID: "pay_7", OrderID: "o", Backend: "dummy", Status: getpaid.StatusPrepared,
+		Amount: getpaid.MustParseMoney("1.00", "PLN"), Version: 12}
+	for _, tc := range []struct {
+		name string
+		ev   getpaid.Event
+		want int64
+	}{
+		{"created", getpaid.NewCreatedEvent(p, at), 1},
+		{"status", getpaid.NewStatusEvent(p, getpaid.StatusNew, at, "prepared"), 12},
+		{"amounts", getpaid.NewAmountsEvent(p, at, "refunded"), 12},
+		{"another payment's id", getpaid.Event{ID: "evt_pay_8_v3", Type: getpaid.EventStatusChanged, PaymentID: "pay_7"}, 0},
+		{"no number", getpaid.Event{ID: "evt_pay_7_v", Type: getpaid.EventStatusChanged, PaymentID: "pay_7"}, 0},
+		{"a leading zero", getpaid.Event{ID: "evt_pay_7_v03", Type: getpaid.EventStatusChanged, PaymentID: "pay_7"}, 0},
+		{"a sign", getpaid.Event{ID: "evt_pay_7_v+3", Type: getpaid.EventStatusChanged, PaymentID: "pay_7"}, 0},
+		{"version 0", getpaid.Event{ID: "evt_pay_7_v0", Type: getpaid.EventStatusChanged, PaymentID: "pay_7"}, 0},
+		{"created of another", getpaid.Event{ID: "evt_created_pay_8", Type: getpaid.EventPaymentCreated, PaymentID: "pay_7"}, 0},
+		{"a status id typed created", getpaid.Event{ID: "evt_pay_7_v2", Type: getpaid.EventPaymentCreated, PaymentID: "pay_7"}, 0},
+	} {
+		if got := tc.ev.PaymentVersion(); got != tc.want {
+			t.Errorf("%s: %s.PaymentVersion() = %d, want %d", tc.name, tc.ev.ID, got, tc.want)
+		}
+	}
+}

@@ -28,23 +28,29 @@ type Payload struct {
 
 // PayloadData describes the payment the event is about.
 type PayloadData struct {
-	EventID   string         `json:"event_id"` // the same as the webhook-id header
-	PaymentID string         `json:"payment_id"`
-	OrderID   string         `json:"order_id"`
-	Backend   string         `json:"backend"`
-	From      getpaid.Status `json:"from,omitempty"` // absent on payment.created
-	To        getpaid.Status `json:"to"`
-	Amount    string         `json:"amount"`   // the payment's amount
-	Captured  string         `json:"captured"` // captured so far
-	Refunded  string         `json:"refunded"` // refunded so far
-	Currency  string         `json:"currency"`
-	Cause     string         `json:"cause,omitempty"` // why the status changed ("expired"); absent on payment.created
+	EventID   string `json:"event_id"` // the same as the webhook-id header
+	PaymentID string `json:"payment_id"`
+	// Version is the version of the payment this event's change made: 1
+	// for payment.created, one more per change after it
+	// (getpaid.Event.PaymentVersion). Apply an event only when its version
+	// is above the last you applied for the payment: a repeat, or a replay
+	// of an older event, then changes nothing.
+	Version  int64          `json:"version"`
+	OrderID  string         `json:"order_id"`
+	Backend  string         `json:"backend"`
+	From     getpaid.Status `json:"from,omitempty"` // absent on payment.created
+	To       getpaid.Status `json:"to"`
+	Amount   string         `json:"amount"`   // the payment's amount
+	Captured string         `json:"captured"` // captured so far
+	Refunded string         `json:"refunded"` // refunded so far
+	Currency string         `json:"currency"`
+	Cause    string         `json:"cause,omitempty"` // why the status changed ("expired"); absent on payment.created
 }
 
 // NewPayload is the webhook body of ev.
 func NewPayload(ev getpaid.Event) Payload {
 	return Payload{Type: ev.Type, Timestamp: ev.At.UTC(), Data: PayloadData{
-		EventID: ev.ID, PaymentID: ev.PaymentID, OrderID: ev.OrderID, Backend: ev.Backend, From: ev.From, To: ev.To,
+		EventID: ev.ID, PaymentID: ev.PaymentID, Version: ev.PaymentVersion(), OrderID: ev.OrderID, Backend: ev.Backend, From: ev.From, To: ev.To,
 		Amount: ev.Amount.Decimal(), Captured: ev.Captured.Decimal(), Refunded: refunded(ev).Decimal(),
 		Currency: ev.Amount.Currency, Cause: ev.Cause,
 	}}

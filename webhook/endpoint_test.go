@@ -166,8 +166,8 @@ func TestReadmeExample(t *testing.T) {
 	t.Parallel()
 	const (
 		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-		body   = `{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN","cause":"captured (COMPLETED)"}}`
-		want   = "v1,ep6eadFyDyVsldl4R7MbjukB5dtGrQHcrL8quaHhfZ0="
+		body   = `{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","version":3,"order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN","cause":"captured (COMPLETED)"}}`
+		want   = "v1,tKE3RSC/2U/j3k3zg5Z2RXaRK8tq+dJRufpdLIvnmp8="
 		ts     = 1796119200
 	)
 	got, err := json.Marshal(webhook.NewPayload(sampleEvent()))

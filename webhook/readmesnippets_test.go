@@ -50,10 +50,10 @@ func TestReadmePythonCheck(t *testing.T) {
 	driver := readmeBlock(t, "Verify before you trust", "python") + `
 import sys
 secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-readme = b'{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN","cause":"captured (COMPLETED)"}}'
+readme = b'{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","version":3,"order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN","cause":"captured (COMPLETED)"}}'
 time.time = lambda: 1796119200
 print(verify(secret, {"webhook-id": "evt_pay_1_v3", "webhook-timestamp": "1796119200",
-    "webhook-signature": "v1,ep6eadFyDyVsldl4R7MbjukB5dtGrQHcrL8quaHhfZ0="}, readme))
+    "webhook-signature": "v1,tKE3RSC/2U/j3k3zg5Z2RXaRK8tq+dJRufpdLIvnmp8="}, readme))
 time.time = lambda: 1614265330
 print(verify(secret, {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330",
     "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}, b'{"test": 2432232314}'))
@@ -89,7 +89,7 @@ func TestReadmeShellSignature(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	body := `{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN","cause":"captured (COMPLETED)"}}`
+	body := `{"type":"payment.status_changed","timestamp":"2026-12-01T10:00:00Z","data":{"event_id":"evt_pay_1_v3","payment_id":"pay_1","version":3,"order_id":"order-42","backend":"payu_pln","from":"prepared","to":"paid","amount":"49.99","captured":"49.99","refunded":"0.00","currency":"PLN","cause":"captured (COMPLETED)"}}`
 	if err := os.WriteFile(filepath.Join(dir, "body.json"), []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestReadmeShellSignature(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ID=evt_pay_1_v3", "TS=1796119200", "SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	out, err := cmd.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "ep6eadFyDyVsldl4R7MbjukB5dtGrQHcrL8quaHhfZ0=" {
+	if err != nil || strings.TrimSpace(string(out)) != "tKE3RSC/2U/j3k3zg5Z2RXaRK8tq+dJRufpdLIvnmp8=" {
 		t.Fatalf("the README's shell line (%v): %s", err, out)
 	}
 }
