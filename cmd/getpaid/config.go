@@ -42,7 +42,7 @@ type fileConfig struct {
 	// call may need a token first; the dummy broker and Transferuj have none).
 	ResumeOperationsAfter *duration `yaml:"resume_operations_after"`
 	// DeliveryTimeout bounds one delivery attempt to a webhook ("10s" by
-	// default); a slower endpoint's attempt fails and is retried.
+	// default, at most 5m); a slower endpoint's attempt fails and is retried.
 	DeliveryTimeout *duration `yaml:"delivery_timeout"`
 	// DeliveryRetries are the waits before each retry of a failed
 	// delivery (default 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h); when they run out

@@ -127,6 +127,7 @@ backends:
 		{"a backend twice", file + "  dummy:\n    secret: t\n", nil, []string{"getpaid.yaml: line 12: backends.dummy is set twice (first on line 5)"}},
 		{"a tracing header twice", file + "tracing:\n  headers:\n    a: b\n    a: c\n", nil, []string{"getpaid.yaml: line 15: tracing.headers.a is set twice (first on line 14)"}},
 		{"a duration of centuries", file + "delivery_timeout: 2000000h\n", nil, []string{"getpaid.yaml: line 12: delivery_timeout: \"2000000h\": want at most 87600h (ten years)"}},
+		{"a delivery timeout of an hour", file + "delivery_timeout: 1h\n", nil, []string{"getpaid.yaml: line 12: delivery_timeout: 1h0m0s: want at most 5m"}},
 		{"environment: a retry wait of centuries", file, []string{"GETPAID_DELIVERY_RETRIES=5s,2562047h"}, []string{"getpaid.yaml: GETPAID_DELIVERY_RETRIES: delivery_retries", "want at most 87600h (ten years)"}},
 		{"a bracket left open names its line", strings.Replace(file, "api_keys: [server-api-key-0123456789]", "api_keys: [server-api-key-0123456789", 1), nil,
 			[]string{"getpaid.yaml: line 3: did not find expected ',' or ']'", "a bracket or quote left open"}},

@@ -17,6 +17,9 @@ import (
 	"github.com/getpaid-go/getpaid/webhook"
 )
 
+// maxDeliveryTimeout is the longest delivery_timeout taken.
+const maxDeliveryTimeout = 5 * time.Minute
+
 // engineConfig is the engine's configuration from getpaid.yaml (without
 // the store, registry and logger, which the caller adds): webhook endpoints,
 // expiry and the reconciler's patience.
@@ -28,6 +31,14 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 			// The engine would take 0 for its default: an attempt is
 			// always bounded.
 			return cfg, c.settingErr("delivery_timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, 10s)"))
+		}
+		if cfg.DeliveryTimeout > maxDeliveryTimeout {
+			// Each attempt holds one of the endpoint's 64 places in
+			// flight, its lease runs as long (+5 s), and a shutdown
+			// waits for it: an endpoint that needs minutes to answer
+			// should answer 2xx at once and work afterwards.
+			return cfg, c.settingErr("delivery_timeout", fmt.Errorf("%s: want at most %s (an endpoint should answer 2xx at once and do its work afterwards; the Standard Webhooks specification suggests 15–30 s)",
+				cfg.DeliveryTimeout, strings.TrimSuffix(maxDeliveryTimeout.String(), "0s")))
 		}
 	}
 	if c.DeliveryRetries != nil {
