@@ -81,5 +81,7 @@
 // getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema,
 // which must exist: Open and Migrate make tables, not schemas, and refuse a
 // search_path naming none that exists with an error saying to create it or
-// fix the DSN (getpaid.ErrInvalidRequest to errors.Is).
+// fix the DSN (getpaid.ErrInvalidRequest to errors.Is). So is a URL whose
+// user name or password holds an @ not written %40: pgx would take what
+// follows it for the host, and quote it in its errors.
 package postgres

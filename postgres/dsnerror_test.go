@@ -23,6 +23,11 @@ func TestBadDSNSaysWhatIsWrong(t *testing.T) {
 		{"postgres://u:s3cret-pw@127.0.0.1:99999999/db", "invalid port"},
 		{"postgres://u:s3cret-pw@[::1/db", ""},
 		{"postgres://u:s3cret%zzpw@127.0.0.1/db", ""},
+		// An @ of the password not written %40: pgx, as libpq, ends the
+		// password at the first @ and took the rest ("s3cret@127.0.0.1")
+		// for the host, which it then quoted, failing to resolve it.
+		{"postgres://u:pw@s3cret@127.0.0.1/db", "%40"},
+		{"postgres://u@s3cret:pw@127.0.0.1/db", "%40"},
 	} {
 		_, err := postgres.Open(t.Context(), tc.dsn, postgres.Options{})
 		if err == nil || !errors.Is(err, getpaid.ErrInvalidRequest) {

@@ -134,6 +134,13 @@ func migrateTo(ctx context.Context, dsn string, version int64) ([]int64, error) 
 
 // poolConfig parses dsn and applies opts.
 func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
+	// pgx, as libpq, ends the user and password at the first @ and reads
+	// the rest as the host, which it quotes when it fails to resolve it:
+	// part of the password in the error and the logs.
+	if atInHostPart(dsn) {
+		return nil, &configError{"the DSN does not parse: an @ in the user name or password must be written %40 " +
+			"(a / %2F, a % %25) (want postgres://user:password@host:port/database)"}
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		why := ""
@@ -153,6 +160,25 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = appName(cfg.ConnConfig.RuntimeParams["application_name"])
 	return cfg, nil
+}
+
+// atInHostPart reports whether the hosts and ports of dsn, when it is a
+// URL, hold an @ after the one ending the user and password.
+func atInHostPart(dsn string) bool {
+	for _, scheme := range []string{"postgres://", "postgresql://"} {
+		rest, ok := strings.CutPrefix(dsn, scheme)
+		if !ok {
+			continue
+		}
+		if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
+			rest = rest[i+1:]
+		}
+		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+			rest = rest[:i]
+		}
+		return strings.Contains(rest, "@")
+	}
+	return false
 }
 
 // schema applies the migrations (up to version, all when 0) with migrate
