@@ -118,6 +118,15 @@ func TestRedactHidesPasswords(t *testing.T) {
 		// pgx reads as password once it decodes it, were shown as written.
 		{"postgres://u:secret@db/g?sslmode=verify-full&sslpassword=secret", "postgres://u:xxxxx@db/g?sslmode=verify-full&sslpassword=xxxxx"},
 		{"postgres://u@db/g?p%61ssword=secret", "postgres://u@db/g?p%61ssword=xxxxx"},
+		// pgx (as libpq) ends the password at the @, so a ? # or / in it is
+		// the password's; Go's URL parser ended it there and the password
+		// was shown: its start, or all of it when its start read as a port.
+		{"postgres://u:sec?ret@db:5432/g?sslmode=disable", "postgres://xxxxx@db:5432/g"},
+		{"postgres://u:sec#ret@db:5432/g", "postgres://xxxxx@db:5432/g"},
+		{"postgres://u:5432?secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://u:5432#secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://u:5432/secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://db/g?application_name=a@b&password=secret", "postgres://xxxxx@b"},
 		{"host=db password=secret", "(not shown: it holds a password)"},
 		{"sqlite:/var/lib/getpaid/getpaid.db", "sqlite:/var/lib/getpaid/getpaid.db"},
 		{"getpaid.db", "getpaid.db"},

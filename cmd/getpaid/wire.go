@@ -305,11 +305,17 @@ func isPostgres(database string) bool {
 
 // redact hides the password of a database URL, for messages: the one in
 // its user part and a password= or sslpassword= parameter (its name
-// decoded, as pgx reads it); one that does not parse loses its user part
-// and parameters.
+// decoded, as pgx reads it); one that does not parse, or that Go reads
+// without the user part pgx finds in it, loses everything up to its last @
+// and its parameters.
 func redact(database string) string {
 	u, err := url.Parse(database)
-	if err != nil || u.Scheme == "" {
+	// pgx (as libpq) ends a user part at an @ before the first /, so a ?
+	// or # in a password is the password's, where Go's parser ends the
+	// user part there: "postgres://u:5432?secret@db/g" parses, with no
+	// user, a port of 5432 and the password in the query.
+	misread := err == nil && u.User == nil && strings.Contains(database, "@")
+	if err != nil || u.Scheme == "" || misread {
 		scheme, rest, ok := strings.Cut(database, "://")
 		if !ok {
 			if strings.Contains(strings.ToLower(database), "password") {
@@ -317,9 +323,14 @@ func redact(database string) string {
 			}
 			return database
 		}
-		rest, _, _ = strings.Cut(rest, "?")
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			rest = "xxxxx" + rest[at:]
+		}
+		if i := strings.IndexAny(rest, "?#&"); i >= 0 {
+			rest = rest[:i]
+		}
+		if strings.Contains(strings.ToLower(rest), "password") {
+			return "(not shown: it holds a password)"
 		}
 		return scheme + "://" + rest
 	}
