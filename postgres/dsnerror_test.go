@@ -28,6 +28,9 @@ func TestBadDSNSaysWhatIsWrong(t *testing.T) {
 		// for the host, which it then quoted, failing to resolve it.
 		{"postgres://u:pw@s3cret@127.0.0.1/db", "%40"},
 		{"postgres://u@s3cret:pw@127.0.0.1/db", "%40"},
+		// A / of the password: pgx read no user part, "u" for the host
+		// and the rest for the database's name, which it quoted.
+		{"postgres://u:5432/s3cret@127.0.0.1/db", "%2F"},
 	} {
 		_, err := postgres.Open(t.Context(), tc.dsn, postgres.Options{})
 		if err == nil || !errors.Is(err, getpaid.ErrInvalidRequest) {

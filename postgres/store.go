@@ -162,18 +162,21 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
-// atInHostPart reports whether the hosts and ports of dsn, when it is a
-// URL, hold an @ after the one ending the user and password.
+// atInHostPart reports whether dsn, when it is a URL, holds an @ where
+// pgx would not take it for the end of the user and password: in the
+// hosts and ports after that one, or, when a / comes before any @ (a / in
+// the password), before its parameters.
 func atInHostPart(dsn string) bool {
 	for _, scheme := range []string{"postgres://", "postgresql://"} {
 		rest, ok := strings.CutPrefix(dsn, scheme)
 		if !ok {
 			continue
 		}
+		end := "?"
 		if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
-			rest = rest[i+1:]
+			rest, end = rest[i+1:], "/?"
 		}
-		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		if i := strings.IndexAny(rest, end); i >= 0 {
 			rest = rest[:i]
 		}
 		return strings.Contains(rest, "@")
