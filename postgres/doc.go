@@ -82,6 +82,7 @@
 // which must exist: Open and Migrate make tables, not schemas, and refuse a
 // search_path naming none that exists with an error saying to create it or
 // fix the DSN (getpaid.ErrInvalidRequest to errors.Is). So is a URL whose
-// user name or password holds an @ not written %40: pgx would take what
-// follows it for the host, and quote it in its errors.
+// user name or password holds an @ or / not written %40 or %2F: pgx would
+// read what follows it as the host or the database, and quote it in its
+// errors.
 package postgres
