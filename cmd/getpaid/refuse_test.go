@@ -155,3 +155,25 @@ func TestDemoAddressInUseCreatesNothing(t *testing.T) {
 		t.Fatalf("the data folder was made: %v", err)
 	}
 }
+
+// A PostgreSQL URL with blanks or a line break around it (GETPAID_DATABASE
+// set from a secret file that ends in a newline) is refused saying so, for
+// serve and migrate alike; pgx read the newline into the database's name
+// (or a parameter) and the operator was told database "getpaid\n" does not
+// exist, a line break in the middle of the message.
+func TestPostgresURLWithBlanksAround(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"postgres://u:s3cret-pw@127.0.0.1:1/getpaid\n",
+		"postgres://u:s3cret-pw@127.0.0.1:1/getpaid?sslmode=disable\r\n",
+		" postgresql://u:s3cret-pw@127.0.0.1:1/getpaid",
+	} {
+		_, oerr := openStore(t.Context(), dsn)
+		_, merr := migrateStore(t.Context(), dsn)
+		for _, err := range []error{oerr, merr} {
+			if err == nil || !strings.Contains(err.Error(), "blanks or a line break around") || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%q: %v, want it refused for the blanks around it, without the password", dsn, err)
+			}
+		}
+	}
+}

@@ -225,6 +225,9 @@ func describeNode(n *yaml.Node) string {
 // start. A schema this getpaid does not match is refused with
 // getpaid.ErrSchemaOutdated or getpaid.ErrSchemaNewer.
 func openStore(ctx context.Context, database string, opts ...sqlite.Options) (getpaid.Store, error) {
+	if err := postgresBlanks(database); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
 		file := strings.TrimPrefix(database, "sqlite:")
@@ -252,6 +255,9 @@ func openStore(ctx context.Context, database string, opts ...sqlite.Options) (ge
 // migrateStore applies the pending migrations of the database a URL names
 // and returns the versions applied.
 func migrateStore(ctx context.Context, database string) ([]int64, error) {
+	if err := postgresBlanks(database); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
 		file := strings.TrimPrefix(database, "sqlite:")
@@ -294,6 +300,16 @@ func sqlitePath(database, file string) error {
 		return fmt.Errorf("%q: sqlite: no path after \"sqlite:\" (want sqlite:/var/lib/getpaid/getpaid.db)", database)
 	case strings.TrimSpace(file) != file:
 		return fmt.Errorf("%q: sqlite: the path has blanks around it (want sqlite:/var/lib/getpaid/getpaid.db, nothing between \"sqlite:\" and the path)", database)
+	}
+	return nil
+}
+
+// postgresBlanks refuses a PostgreSQL URL with blanks or a line break
+// around it, as GETPAID_DATABASE set from a secret file that ends in a
+// newline has: pgx would read it into the database's name or a parameter.
+func postgresBlanks(database string) error {
+	if t := strings.TrimSpace(database); t != database && isPostgres(t) {
+		return fmt.Errorf("%q: blanks or a line break around the URL (the last newline of a secret file?): remove them", redact(database))
 	}
 	return nil
 }
