@@ -158,7 +158,7 @@ func TestDemoAddressInUseCreatesNothing(t *testing.T) {
 
 // A PostgreSQL URL with blanks or a line break around it (GETPAID_DATABASE
 // set from a secret file that ends in a newline) is refused saying so, for
-// serve and migrate alike; pgx read the newline into the database's name
+// serve, migrate and callback check alike; pgx read the newline into the database's name
 // (or a parameter) and the operator was told database "getpaid\n" does not
 // exist, a line break in the middle of the message.
 func TestPostgresURLWithBlanksAround(t *testing.T) {
@@ -170,7 +170,8 @@ func TestPostgresURLWithBlanksAround(t *testing.T) {
 	} {
 		_, oerr := openStore(t.Context(), dsn)
 		_, merr := migrateStore(t.Context(), dsn)
-		for _, err := range []error{oerr, merr} {
+		_, cerr := openForCheck(t.Context(), dsn)
+		for _, err := range []error{oerr, merr, cerr} {
 			if err == nil || !strings.Contains(err.Error(), "blanks or a line break around") || strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("%q: %v, want it refused for the blanks around it, without the password", dsn, err)
 			}
