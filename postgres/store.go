@@ -337,7 +337,8 @@ func appName(fromDSN string) string {
 // message quotes the DSN (with the password redacted only as far as pgx can
 // find it in a string that does not parse), and the error it wraps may
 // quote it whole (a URL that does not parse), so only pgx's own words are
-// kept, and the wrapped error only when it quotes no URL.
+// kept, and the wrapped error only when it quotes no URL, or is one of
+// pgx's words about a password it does not quote (see pgxPasswordWords).
 func dsnReason(err error) string {
 	var pe *pgconn.ParseConfigError
 	if !errors.As(err, &pe) {
@@ -353,8 +354,22 @@ func dsnReason(err error) string {
 		return ""
 	}
 	msg = msg[i+len("`: "):]
-	if inner != "" && !strings.Contains(inner, "://") && !strings.Contains(inner, "@") && !strings.Contains(inner, "password") {
+	if inner != "" && (pgxPasswordWords(inner) ||
+		!strings.Contains(inner, "://") && !strings.Contains(inner, "@") && !strings.Contains(inner, "password")) {
 		msg += ": " + inner
 	}
 	return msg
+}
+
+// pgxPasswordWords reports whether inner is one of the words pgx says of a
+// URL's password that does not decode, which name the password without
+// quoting it (and say what to do: write a space %20).
+func pgxPasswordWords(inner string) bool {
+	switch inner {
+	case "invalid percent-encoded token in password",
+		"forbidden value %00 in percent-encoded value in password",
+		"unexpected spaces found in password, use percent-encoded spaces (%20) instead":
+		return true
+	}
+	return false
 }
