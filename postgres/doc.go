@@ -45,8 +45,9 @@
 //
 // Faults: a database that cannot be reached, a pool with no free connection
 // within Options.AcquireTimeout, PostgreSQL shutting down or restarting, a
-// deadlock or a serialization failure are getpaid.ErrUnavailable (the HTTP
-// layer answers 503; brokers retry). An attempt that failed where nothing can
+// deadlock, a serialization failure, or a table or column gone (a newer
+// getpaid migrated the schema past this process; not retried here) are
+// getpaid.ErrUnavailable (the HTTP layer answers 503; brokers retry). An attempt that failed where nothing can
 // have been committed is retried inside the store, twice, after 20 and 100
 // ms; a connection lost or ended by the server (a FATAL, as on a shutdown)
 // while a commit was on its way is never retried (the change may have been

@@ -40,6 +40,15 @@ func transientCode(code string) bool {
 	return false
 }
 
+// schemaMoved reports whether a PostgreSQL error code says a statement met
+// a table or column that is not there (undefined table, undefined column):
+// the schema is not the one this package made, as when a newer getpaid
+// migrated the database past this process during a rolling upgrade. The
+// statement's transaction was rolled back; the request is not at fault, so
+// it is ErrUnavailable (a broker retries, by then on the new version), but
+// it is not retried here: only replacing the process helps.
+func schemaMoved(code string) bool { return code == "42P01" || code == "42703" }
+
 // maybeCommitted is a failure of the connection while a commit may have
 // been on its way: the change may or may not be in the database, so it is
 // never retried.
@@ -124,6 +133,10 @@ func classify(parent context.Context, err error) error {
 	case errors.As(err, &pe):
 		if transientCode(pe.Code) {
 			return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+		}
+		if schemaMoved(pe.Code) {
+			return fmt.Errorf("%w: the database's schema is not this getpaid's (migrated by a newer one? run that version): %w",
+				getpaid.ErrUnavailable, err)
 		}
 		return err
 	case ctxErr, isConnErr(err): // the store's own deadline, or the connection

@@ -265,3 +265,39 @@ func TestFrozenHolderLetsGo(t *testing.T) {
 		t.Fatalf("after both: %+v, %v; want paid, with the thawed change applied on top", got, err)
 	}
 }
+
+// TestSchemaMovedUnderIt: a newer getpaid migrated the database past this
+// one (a rolling upgrade) and changed a table it uses: a write or read that
+// meets a column or table that is not there is ErrUnavailable (the HTTP
+// layer answers 503: a broker retries, by then on the new version), not an
+// error of the request (an internal error, HTTP 500), and changes nothing.
+func TestSchemaMovedUnderIt(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{})
+	p := newPrepared(t, s)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), "ALTER TABLE payments RENAME COLUMN fraud TO fraud_status"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:moved"))
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("UpdatePayment with a column gone: %v, want ErrUnavailable", err)
+	}
+	_, err = s.Payment(t.Context(), p.ID)
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Payment with a column gone: %v, want ErrUnavailable", err)
+	}
+	if _, err := conn.Exec(t.Context(), "ALTER TABLE outbox RENAME TO outbox_v2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Events(t.Context(), getpaid.EventFilter{PaymentID: p.ID}); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Events with the table gone: %v, want ErrUnavailable", err)
+	}
+	if applied, err := s.EventApplied(t.Context(), p.ID, "dummy:moved"); err != nil || applied {
+		t.Errorf("the refused update recorded its event: %v, %v", applied, err)
+	}
+}
