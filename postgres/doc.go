@@ -49,7 +49,8 @@
 // getpaid migrated the schema past this process; not retried here) are
 // getpaid.ErrUnavailable (the HTTP layer answers 503; brokers retry). An attempt that failed where nothing can
 // have been committed is retried inside the store, twice, after 20 and 100
-// ms; a connection lost or ended by the server (a FATAL, as on a shutdown)
+// ms (so is a statement prepared before a migration changed a column's
+// type, which pgx prepares again); a connection lost or ended by the server (a FATAL, as on a shutdown)
 // while a commit was on its way is never retried (the change may have been
 // made) and is reported as ErrUnavailable too: for a broker notification the
 // broker's retry is then a duplicate, answered 200. A COMMIT the server

@@ -49,6 +49,14 @@ func transientCode(code string) bool {
 // it is not retried here: only replacing the process helps.
 func schemaMoved(code string) bool { return code == "42P01" || code == "42703" }
 
+// replanned reports whether pe says a statement prepared on the connection
+// earlier returns other types now (a migration changed a column's type
+// while the process ran): it changed nothing, and pgx drops the statement,
+// so trying again prepares it anew and succeeds.
+func replanned(pe *pgconn.PgError) bool {
+	return pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan must not change result type")
+}
+
 // maybeCommitted is a failure of the connection while a commit may have
 // been on its way: the change may or may not be in the database, so it is
 // never retried.
@@ -93,7 +101,7 @@ func retryable(err error) bool {
 	case err == nil, errors.As(err, &mc):
 		return false
 	case errors.As(err, &pe):
-		return transientCode(pe.Code)
+		return transientCode(pe.Code) || replanned(pe)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
 	}
@@ -131,7 +139,7 @@ func classify(parent context.Context, err error) error {
 	case errors.As(err, &mc):
 		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	case errors.As(err, &pe):
-		if transientCode(pe.Code) {
+		if transientCode(pe.Code) || replanned(pe) {
 			return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 		}
 		if schemaMoved(pe.Code) {
