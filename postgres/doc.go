@@ -45,10 +45,12 @@
 //
 // Faults: a database that cannot be reached, a pool with no free connection
 // within Options.AcquireTimeout, PostgreSQL shutting down or restarting, a
-// deadlock or a serialization failure are getpaid.ErrUnavailable (the HTTP
-// layer answers 503; brokers retry). An attempt that failed where nothing can
+// deadlock, a serialization failure, or a table or column gone (a newer
+// getpaid migrated the schema past this process; not retried here) are
+// getpaid.ErrUnavailable (the HTTP layer answers 503; brokers retry). An attempt that failed where nothing can
 // have been committed is retried inside the store, twice, after 20 and 100
-// ms; a connection lost or ended by the server (a FATAL, as on a shutdown)
+// ms (so is a statement prepared before a migration changed a column's
+// type, which pgx prepares again); a connection lost or ended by the server (a FATAL, as on a shutdown)
 // while a commit was on its way is never retried (the change may have been
 // made) and is reported as ErrUnavailable too: for a broker notification the
 // broker's retry is then a duplicate, answered 200. A COMMIT the server
@@ -81,5 +83,8 @@
 // getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema,
 // which must exist: Open and Migrate make tables, not schemas, and refuse a
 // search_path naming none that exists with an error saying to create it or
-// fix the DSN (getpaid.ErrInvalidRequest to errors.Is).
+// fix the DSN (getpaid.ErrInvalidRequest to errors.Is). So is a URL whose
+// user name or password holds an @ or / not written %40 or %2F: pgx would
+// read what follows it as the host or the database, and quote it in its
+// errors.
 package postgres

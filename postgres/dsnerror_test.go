@@ -22,7 +22,17 @@ func TestBadDSNSaysWhatIsWrong(t *testing.T) {
 		{"postgres://u:s3cret-pw@127.0.0.1/db?pool_max_conns=0", "pool_max_conns"},
 		{"postgres://u:s3cret-pw@127.0.0.1:99999999/db", "invalid port"},
 		{"postgres://u:s3cret-pw@[::1/db", ""},
-		{"postgres://u:s3cret%zzpw@127.0.0.1/db", ""},
+		{"postgres://u:s3cret%zzpw@127.0.0.1/db", "invalid percent-encoded token in password"},
+		{"postgres://u:s3cret pw@127.0.0.1/db", "spaces found in password, use percent-encoded spaces (%20)"},
+		{"postgres://u:s3cret%00pw@127.0.0.1/db", "%00"},
+		// An @ of the password not written %40: pgx, as libpq, ends the
+		// password at the first @ and took the rest ("s3cret@127.0.0.1")
+		// for the host, which it then quoted, failing to resolve it.
+		{"postgres://u:pw@s3cret@127.0.0.1/db", "%40"},
+		{"postgres://u@s3cret:pw@127.0.0.1/db", "%40"},
+		// A / of the password: pgx read no user part, "u" for the host
+		// and the rest for the database's name, which it quoted.
+		{"postgres://u:5432/s3cret@127.0.0.1/db", "%2F"},
 	} {
 		_, err := postgres.Open(t.Context(), tc.dsn, postgres.Options{})
 		if err == nil || !errors.Is(err, getpaid.ErrInvalidRequest) {

@@ -40,6 +40,23 @@ func transientCode(code string) bool {
 	return false
 }
 
+// schemaMoved reports whether a PostgreSQL error code says a statement met
+// a table or column that is not there (undefined table, undefined column):
+// the schema is not the one this package made, as when a newer getpaid
+// migrated the database past this process during a rolling upgrade. The
+// statement's transaction was rolled back; the request is not at fault, so
+// it is ErrUnavailable (a broker retries, by then on the new version), but
+// it is not retried here: only replacing the process helps.
+func schemaMoved(code string) bool { return code == "42P01" || code == "42703" }
+
+// replanned reports whether pe says a statement prepared on the connection
+// earlier returns other types now (a migration changed a column's type
+// while the process ran): it changed nothing, and pgx drops the statement,
+// so trying again prepares it anew and succeeds.
+func replanned(pe *pgconn.PgError) bool {
+	return pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan must not change result type")
+}
+
 // maybeCommitted is a failure of the connection while a commit may have
 // been on its way: the change may or may not be in the database, so it is
 // never retried.
@@ -84,7 +101,7 @@ func retryable(err error) bool {
 	case err == nil, errors.As(err, &mc):
 		return false
 	case errors.As(err, &pe):
-		return transientCode(pe.Code)
+		return transientCode(pe.Code) || replanned(pe)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
 	}
@@ -122,8 +139,12 @@ func classify(parent context.Context, err error) error {
 	case errors.As(err, &mc):
 		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	case errors.As(err, &pe):
-		if transientCode(pe.Code) {
+		if transientCode(pe.Code) || replanned(pe) {
 			return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
+		}
+		if schemaMoved(pe.Code) {
+			return fmt.Errorf("%w: the database's schema is not this getpaid's (migrated by a newer one? run that version): %w",
+				getpaid.ErrUnavailable, err)
 		}
 		return err
 	case ctxErr, isConnErr(err): // the store's own deadline, or the connection

@@ -37,6 +37,15 @@ func TestClassify(t *testing.T) {
 		{"statement timeout", context.Background(), pg("57014"), true, true},
 		{"unique violation", context.Background(), pg("23505"), false, false},
 		{"syntax error (a bug)", context.Background(), pg("42601"), false, false},
+		// A newer getpaid migrated the schema past this process: not the
+		// request's fault, and no retry here helps.
+		{"undefined column", context.Background(), pg("42703"), true, false},
+		{"undefined table", context.Background(), pg("42P01"), true, false},
+		// A column's type changed under a prepared statement: pgx prepares
+		// it again on the next try.
+		{"cached plan changed", context.Background(),
+			&pgconn.PgError{Code: "0A000", Message: "cached plan must not change result type"}, true, true},
+		{"feature not supported", context.Background(), pg("0A000"), false, false},
 		{"connect refused", context.Background(), &pgconn.ConnectError{}, true, true},
 		{"connection reset", context.Background(), fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true, true},
 		{"lost while committing", context.Background(), uncertain(io.EOF), true, false},

@@ -265,3 +265,74 @@ func TestFrozenHolderLetsGo(t *testing.T) {
 		t.Fatalf("after both: %+v, %v; want paid, with the thawed change applied on top", got, err)
 	}
 }
+
+// TestSchemaMovedUnderIt: a newer getpaid migrated the database past this
+// one (a rolling upgrade) and changed a table it uses: a write or read that
+// meets a column or table that is not there is ErrUnavailable (the HTTP
+// layer answers 503: a broker retries, by then on the new version), not an
+// error of the request (an internal error, HTTP 500), and changes nothing.
+func TestSchemaMovedUnderIt(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{})
+	p := newPrepared(t, s)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), "ALTER TABLE payments RENAME COLUMN fraud TO fraud_status"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:moved"))
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("UpdatePayment with a column gone: %v, want ErrUnavailable", err)
+	}
+	_, err = s.Payment(t.Context(), p.ID)
+	if !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Payment with a column gone: %v, want ErrUnavailable", err)
+	}
+	if _, err := conn.Exec(t.Context(), "ALTER TABLE outbox RENAME TO outbox_v2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Events(t.Context(), getpaid.EventFilter{PaymentID: p.ID}); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("Events with the table gone: %v, want ErrUnavailable", err)
+	}
+	if applied, err := s.EventApplied(t.Context(), p.ID, "dummy:moved"); err != nil || applied {
+		t.Errorf("the refused update recorded its event: %v, %v", applied, err)
+	}
+}
+
+// TestColumnTypeChangedUnderIt: a migration changed the type of a column
+// this process reads (text to varchar) while it ran: each connection's
+// prepared statements then fail once ("cached plan must not change result
+// type"), having changed nothing, and pgx prepares them again. The store
+// tries once more instead of failing the request (an internal error, HTTP
+// 500, once per connection and statement).
+func TestColumnTypeChangedUnderIt(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{MaxConns: 1}) // one connection: the one whose statements are cached
+	p := newPrepared(t, s)
+	if _, err := s.Payment(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdatePayment(t.Context(), p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) { return false, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), "ALTER TABLE payments ALTER COLUMN description TYPE varchar(500)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Payment(t.Context(), p.ID); err != nil {
+		t.Errorf("Payment after the column's type changed: %v", err)
+	}
+	if _, err := s.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:retyped")); err != nil {
+		t.Errorf("UpdatePayment after the column's type changed: %v", err)
+	}
+	if got, err := s.Payment(t.Context(), p.ID); err != nil || got.Status != getpaid.StatusPaid || got.Version != p.Version+1 {
+		t.Errorf("after the update: %+v, %v; want paid, applied once", got, err)
+	}
+}

@@ -134,6 +134,13 @@ func migrateTo(ctx context.Context, dsn string, version int64) ([]int64, error) 
 
 // poolConfig parses dsn and applies opts.
 func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
+	// pgx, as libpq, ends the user and password at the first @ and reads
+	// the rest as the host, which it quotes when it fails to resolve it:
+	// part of the password in the error and the logs.
+	if atInHostPart(dsn) {
+		return nil, &configError{"the DSN does not parse: an @ in the user name or password must be written %40 " +
+			"(a / %2F, a % %25) (want postgres://user:password@host:port/database)"}
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		why := ""
@@ -153,6 +160,28 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = appName(cfg.ConnConfig.RuntimeParams["application_name"])
 	return cfg, nil
+}
+
+// atInHostPart reports whether dsn, when it is a URL, holds an @ where
+// pgx would not take it for the end of the user and password: in the
+// hosts and ports after that one, or, when a / comes before any @ (a / in
+// the password), before its parameters.
+func atInHostPart(dsn string) bool {
+	for _, scheme := range []string{"postgres://", "postgresql://"} {
+		rest, ok := strings.CutPrefix(dsn, scheme)
+		if !ok {
+			continue
+		}
+		end := "?"
+		if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
+			rest, end = rest[i+1:], "/?"
+		}
+		if i := strings.IndexAny(rest, end); i >= 0 {
+			rest = rest[:i]
+		}
+		return strings.Contains(rest, "@")
+	}
+	return false
 }
 
 // schema applies the migrations (up to version, all when 0) with migrate
@@ -308,7 +337,8 @@ func appName(fromDSN string) string {
 // message quotes the DSN (with the password redacted only as far as pgx can
 // find it in a string that does not parse), and the error it wraps may
 // quote it whole (a URL that does not parse), so only pgx's own words are
-// kept, and the wrapped error only when it quotes no URL.
+// kept, and the wrapped error only when it quotes no URL, or is one of
+// pgx's words about a password it does not quote (see pgxPasswordWords).
 func dsnReason(err error) string {
 	var pe *pgconn.ParseConfigError
 	if !errors.As(err, &pe) {
@@ -324,8 +354,22 @@ func dsnReason(err error) string {
 		return ""
 	}
 	msg = msg[i+len("`: "):]
-	if inner != "" && !strings.Contains(inner, "://") && !strings.Contains(inner, "@") && !strings.Contains(inner, "password") {
+	if inner != "" && (pgxPasswordWords(inner) ||
+		!strings.Contains(inner, "://") && !strings.Contains(inner, "@") && !strings.Contains(inner, "password")) {
 		msg += ": " + inner
 	}
 	return msg
+}
+
+// pgxPasswordWords reports whether inner is one of the words pgx says of a
+// URL's password that does not decode, which name the password without
+// quoting it (and say what to do: write a space %20).
+func pgxPasswordWords(inner string) bool {
+	switch inner {
+	case "invalid percent-encoded token in password",
+		"forbidden value %00 in percent-encoded value in password",
+		"unexpected spaces found in password, use percent-encoded spaces (%20) instead":
+		return true
+	}
+	return false
 }

@@ -20,7 +20,10 @@
 // trips of every Payment field, not-found and conflict errors, the
 // one-live-payment-per-order policy, UpdatePayment's transaction semantics
 // (event-key dedupe, history rows, outbox events, versions), concurrency
-// (no lost updates, at-most-once event application) and the outbox; then
+// (no lost updates, at-most-once event application), the outbox, and the
+// payment listing (every filter, alone and combined, created_after
+// inclusive and created_before exclusive, bounds centuries away, read a
+// page of two at a time: exactly the matching payments, newest first); then
 // the same rules across two or three handles on one database (one event
 // applied once, no lost updates, one live payment per order, stale claims,
 // a write on one handle read on another at once); and, for a MigratingDB,

@@ -62,6 +62,7 @@ func Run(t *testing.T, newDB func(t *testing.T) DB) {
 		{"Leases", leaseTests},
 		{"Operations", operationTests},
 		{"Stats", statsTests},
+		{"Listing", listingTests},
 		{"View", viewTests},
 		{"NotText", notTextTests},
 		{"Handles", handleTests},

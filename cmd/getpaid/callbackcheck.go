@@ -156,6 +156,9 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 // migrating or creating anything: a SQLite file that exists, or
 // PostgreSQL. Errors name the database without its password.
 func openForCheck(ctx context.Context, database string) (getpaid.Store, error) {
+	if err := postgresBlanks(database); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
 		file := strings.TrimPrefix(database, "sqlite:")

@@ -128,6 +128,15 @@ func TestRedactHidesPasswords(t *testing.T) {
 		// pgx reads as password once it decodes it, were shown as written.
 		{"postgres://u:secret@db/g?sslmode=verify-full&sslpassword=secret", "postgres://u:xxxxx@db/g?sslmode=verify-full&sslpassword=xxxxx"},
 		{"postgres://u@db/g?p%61ssword=secret", "postgres://u@db/g?p%61ssword=xxxxx"},
+		// pgx (as libpq) ends the password at the @, so a ? # or / in it is
+		// the password's; Go's URL parser ended it there and the password
+		// was shown: its start, or all of it when its start read as a port.
+		{"postgres://u:sec?ret@db:5432/g?sslmode=disable", "postgres://xxxxx@db:5432/g"},
+		{"postgres://u:sec#ret@db:5432/g", "postgres://xxxxx@db:5432/g"},
+		{"postgres://u:5432?secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://u:5432#secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://u:5432/secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://db/g?application_name=a@b&password=secret", "postgres://xxxxx@b"},
 		{"host=db password=secret", "(not shown: it holds a password)"},
 		{"sqlite:/var/lib/getpaid/getpaid.db", "sqlite:/var/lib/getpaid/getpaid.db"},
 		{"getpaid.db", "getpaid.db"},
@@ -154,5 +163,28 @@ func TestDemoAddressInUseCreatesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Fatalf("the data folder was made: %v", err)
+	}
+}
+
+// A PostgreSQL URL with blanks or a line break around it (GETPAID_DATABASE
+// set from a secret file that ends in a newline) is refused saying so, for
+// serve, migrate and callback check alike; pgx read the newline into the database's name
+// (or a parameter) and the operator was told database "getpaid\n" does not
+// exist, a line break in the middle of the message.
+func TestPostgresURLWithBlanksAround(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"postgres://u:s3cret-pw@127.0.0.1:1/getpaid\n",
+		"postgres://u:s3cret-pw@127.0.0.1:1/getpaid?sslmode=disable\r\n",
+		" postgresql://u:s3cret-pw@127.0.0.1:1/getpaid",
+	} {
+		_, oerr := openStore(t.Context(), dsn)
+		_, merr := migrateStore(t.Context(), dsn)
+		_, cerr := openForCheck(t.Context(), dsn)
+		for _, err := range []error{oerr, merr, cerr} {
+			if err == nil || !strings.Contains(err.Error(), "blanks or a line break around") || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%q: %v, want it refused for the blanks around it, without the password", dsn, err)
+			}
+		}
 	}
 }

@@ -225,6 +225,9 @@ func describeNode(n *yaml.Node) string {
 // start. A schema this getpaid does not match is refused with
 // getpaid.ErrSchemaOutdated or getpaid.ErrSchemaNewer.
 func openStore(ctx context.Context, database string, opts ...sqlite.Options) (getpaid.Store, error) {
+	if err := postgresBlanks(database); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
 		file := strings.TrimPrefix(database, "sqlite:")
@@ -252,6 +255,9 @@ func openStore(ctx context.Context, database string, opts ...sqlite.Options) (ge
 // migrateStore applies the pending migrations of the database a URL names
 // and returns the versions applied.
 func migrateStore(ctx context.Context, database string) ([]int64, error) {
+	if err := postgresBlanks(database); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasPrefix(database, "sqlite:"):
 		file := strings.TrimPrefix(database, "sqlite:")
@@ -298,6 +304,16 @@ func sqlitePath(database, file string) error {
 	return nil
 }
 
+// postgresBlanks refuses a PostgreSQL URL with blanks or a line break
+// around it, as GETPAID_DATABASE set from a secret file that ends in a
+// newline has: pgx would read it into the database's name or a parameter.
+func postgresBlanks(database string) error {
+	if t := strings.TrimSpace(database); t != database && isPostgres(t) {
+		return fmt.Errorf("%q: blanks or a line break around the URL (the last newline of a secret file?): remove them", redact(database))
+	}
+	return nil
+}
+
 // isPostgres reports whether a database URL names PostgreSQL.
 func isPostgres(database string) bool {
 	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
@@ -305,11 +321,17 @@ func isPostgres(database string) bool {
 
 // redact hides the password of a database URL, for messages: the one in
 // its user part and a password= or sslpassword= parameter (its name
-// decoded, as pgx reads it); one that does not parse loses its user part
-// and parameters.
+// decoded, as pgx reads it); one that does not parse, or that Go reads
+// without the user part pgx finds in it, loses everything up to its last @
+// and its parameters.
 func redact(database string) string {
 	u, err := url.Parse(database)
-	if err != nil || u.Scheme == "" {
+	// pgx (as libpq) ends a user part at an @ before the first /, so a ?
+	// or # in a password is the password's, where Go's parser ends the
+	// user part there: "postgres://u:5432?secret@db/g" parses, with no
+	// user, a port of 5432 and the password in the query.
+	misread := err == nil && u.User == nil && strings.Contains(database, "@")
+	if err != nil || u.Scheme == "" || misread {
 		scheme, rest, ok := strings.Cut(database, "://")
 		if !ok {
 			if strings.Contains(strings.ToLower(database), "password") {
@@ -317,9 +339,14 @@ func redact(database string) string {
 			}
 			return database
 		}
-		rest, _, _ = strings.Cut(rest, "?")
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			rest = "xxxxx" + rest[at:]
+		}
+		if i := strings.IndexAny(rest, "?#&"); i >= 0 {
+			rest = rest[:i]
+		}
+		if strings.Contains(strings.ToLower(rest), "password") {
+			return "(not shown: it holds a password)"
 		}
 		return scheme + "://" + rest
 	}
