@@ -51,9 +51,15 @@ func (b Buyer) Chosen(w http.ResponseWriter, r *http.Request, back string, err e
 }
 
 // BuyerClient is the buyer's browser for a simulator's Pay: it stops at
-// every redirect, so each step's answer can be checked.
+// every redirect, so each step's answer can be checked. It has a transport
+// of its own, keeping no connection between requests: on the shared
+// http.DefaultTransport, any httptest.Server closing meanwhile (another
+// test's) closes its idle connections, and a request just being written
+// on one failed with "http: CloseIdleConnections called".
 func BuyerClient() *http.Client {
-	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = true
+	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // BuyerRequest is the request a buyer sent on by rd makes: an
