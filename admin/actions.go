@@ -69,7 +69,10 @@ func actionsFor(p *getpaid.Payment, b getpaid.Backend) []actionView {
 		_, canceler = b.Broker.(getpaid.Canceler)
 		_, fetcher = b.Broker.(getpaid.StatusFetcher)
 	}
-	if refundable := p.Captured - p.Refunded - p.RefundAsked; refunder && refundable > 0 {
+	// A payment captured in part with the rest still held stays pre_auth,
+	// and the engine refunds none of it until the hold is captured or
+	// released: no refund is offered then.
+	if refundable := p.Captured - p.Refunded - p.RefundAsked; refunder && refundable > 0 && p.Status != getpaid.StatusPreAuth {
 		add(actRefund, p.Money(refundable).Decimal())
 	}
 	if p.Locked > 0 && p.Status == getpaid.StatusPreAuth {
