@@ -109,6 +109,10 @@ type confirmPage struct {
 	Amount    string // as entered
 	AmountFmt string // with currency, for the question; empty for "all"
 	HasAmount bool
+	// AmountBad is whether the amount typed could not be read: the page
+	// asks for it again and offers nothing to confirm (an empty AmountFmt
+	// would read "all that can be").
+	AmountBad bool
 	Key       string
 	Op        *getpaid.Operation // for resolve and check
 	As        string
@@ -169,7 +173,7 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 		if d.Amount != "" {
 			m, err := getpaid.ParseMoney(d.Amount, p.Amount.Currency)
 			if err != nil {
-				d.Error = "amount: " + err.Error()
+				d.Error, d.AmountBad = "amount: "+err.Error(), true
 			} else {
 				d.AmountFmt = m.String()
 			}
