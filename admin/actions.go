@@ -109,9 +109,10 @@ type confirmPage struct {
 	Amount    string // as entered
 	AmountFmt string // with currency, for the question; empty for "all"
 	HasAmount bool
-	// AmountBad is whether the amount typed could not be read: the page
-	// asks for it again and offers nothing to confirm (an empty AmountFmt
-	// would read "all that can be").
+	// AmountBad is whether the amount typed could not be read (an empty
+	// AmountFmt would read "all that can be"), or the engine refused it
+	// ("at most 10.34 PLN can be refunded"): the page asks for it again and
+	// offers nothing to confirm.
 	AmountBad bool
 	Key       string
 	Op        *getpaid.Operation // for resolve and check
@@ -267,6 +268,8 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", err.Error())...)
 		d.Error = reason(err)
+		var fe *getpaid.FieldError
+		d.AmountBad = d.HasAmount && errors.As(err, &fe) && fe.Field == "amount"
 		if !sameRequest(err, d.Key) {
 			d.Key = newActionKey() // a new try is a new request
 		}

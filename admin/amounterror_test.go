@@ -44,3 +44,28 @@ func TestMalformedAmountAsksNothing(t *testing.T) {
 		t.Errorf("the payment changed: %s, refunded %d", q.Status, q.Refunded)
 	}
 }
+
+// TestRefusedAmountAskedAgain: an amount the engine refuses ("at most
+// 10.00 PLN can be refunded") was shown under its reason with "Really
+// refund 25.00 PLN?" and a Confirm button that could only be refused again.
+// The page asks for the amount again instead.
+func TestRefusedAmountAskedAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false)
+	p := e.pay("o-amount-2", "10.00", "paid", getpaid.StatusPaid)
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	csrf := b.csrf()
+	b.do("POST", "/admin/payments/"+p.ID+"/confirm", url.Values{"csrf": {csrf}, "action": {"refund"}, "amount": {"25.00"}})
+	resp := b.do("POST", "/admin/payments/"+p.ID+"/do", url.Values{"csrf": {csrf}, "action": {"refund"}, "amount": {"25.00"}, "key": {keyField.FindStringSubmatch(b.last)[1]}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b.last, "at most 10.00 PLN can be refunded") {
+		t.Fatalf("over-refund: %d\n%s", resp.StatusCode, b.last)
+	}
+	if strings.Contains(b.last, `id="confirm-button"`) || strings.Contains(b.last, "Really refund") {
+		t.Errorf("the refused amount is offered for confirmation again:\n%s", b.last)
+	}
+	if !strings.Contains(b.last, `name="amount" id="refund-amount" value="25.00"`) {
+		t.Errorf("the page does not ask for the amount again:\n%s", b.last)
+	}
+}
