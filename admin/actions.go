@@ -268,6 +268,9 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", err.Error())...)
 		d.Error = reason(err)
+		if op := blocker(err, d.Key); op != nil {
+			d.Error = blockedReason(op)
+		}
 		var fe *getpaid.FieldError
 		d.AmountBad = d.HasAmount && errors.As(err, &fe) && fe.Field == "amount"
 		if !sameRequest(err, d.Key) {
@@ -342,6 +345,31 @@ func (c *Console) act(ctx context.Context, s *session, d *confirmPage) (string, 
 func sameRequest(err error, key string) bool {
 	var oe *getpaid.OperationError
 	return errors.As(err, &oe) && oe.Op != nil && oe.Op.IdempotencyKey == key && !oe.Op.State.Final()
+}
+
+// blocker is the operation that kept a capture, release, cancel or refund
+// from starting: the engine refuses one while another of the payment is at
+// the broker or in doubt, naming that one. The form's own operation (its
+// key), sent before and still running, is no blocker: nil then.
+func blocker(err error, key string) *getpaid.Operation {
+	var oe *getpaid.OperationError
+	if errors.As(err, &oe) && oe.Op != nil && errors.Is(err, getpaid.ErrOperationInProgress) && oe.Op.IdempotencyKey != key {
+		return oe.Op
+	}
+	return nil
+}
+
+// blockedReason is what an operator is told whose action waits for
+// another operation of the payment.
+func blockedReason(op *getpaid.Operation) string {
+	msg := fmt.Sprintf("Nothing was done: the %s %s of this payment is %s", op.Kind, op.ID, op.State)
+	if op.Error != "" {
+		msg += " (" + op.Error + ")"
+	}
+	if op.State == getpaid.OpUnknown {
+		return msg + ", and it goes first: the reconciler asks its broker, or resolve it on the payment's page; then try again."
+	}
+	return msg + " at its broker, and it goes first: try again once it has ended."
 }
 
 // statusOf is the HTTP status of a refused action's page.
