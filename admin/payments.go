@@ -92,6 +92,15 @@ func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	}
 	slices.Sort(data.Currencies)
+	// A backend removed from the config (its payments stay), or a currency
+	// none takes now: the select still shows what the list is filtered by,
+	// so searching again from the form keeps it.
+	if form.Backend != "" && !slices.Contains(data.Backends, form.Backend) {
+		data.Backends = append(data.Backends, form.Backend)
+	}
+	if form.Currency != "" && !slices.Contains(data.Currencies, form.Currency) {
+		data.Currencies = append(data.Currencies, form.Currency)
+	}
 	f, msg := form.filter()
 	if msg != "" {
 		data.Error = msg
