@@ -44,4 +44,12 @@ func TestLongTextsFitAPhone(t *testing.T) {
 	if w := get(t, ctx, "measure the page", chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); w > 0 {
 		t.Errorf("the payment page is %d px wider than a phone's screen", w)
 	}
+	run(t, ctx, "ask to cancel it", chromedp.Click(chromedp.ID("cancel-button")), chromedp.WaitVisible(chromedp.ID("confirm-button")))
+	if w := get(t, ctx, "measure the confirmation", chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); w > 0 {
+		t.Errorf("the confirmation page is %d px wider than a phone's screen", w)
+	}
+	run(t, ctx, "list the order's payments", chromedp.Navigate(base+"/?order_id=o-"+long), chromedp.WaitVisible(chromedp.ID("payments")))
+	if w := get(t, ctx, "measure the list", chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); w > 0 {
+		t.Errorf("the list is %d px wider than a phone's screen", w)
+	}
 }
