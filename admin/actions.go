@@ -69,7 +69,10 @@ func actionsFor(p *getpaid.Payment, b getpaid.Backend) []actionView {
 		_, canceler = b.Broker.(getpaid.Canceler)
 		_, fetcher = b.Broker.(getpaid.StatusFetcher)
 	}
-	if refundable := p.Captured - p.Refunded - p.RefundAsked; refunder && refundable > 0 {
+	// A payment captured in part with the rest still held stays pre_auth,
+	// and the engine refunds none of it until the hold is captured or
+	// released: no refund is offered then.
+	if refundable := p.Captured - p.Refunded - p.RefundAsked; refunder && refundable > 0 && p.Status != getpaid.StatusPreAuth {
 		add(actRefund, p.Money(refundable).Decimal())
 	}
 	if p.Locked > 0 && p.Status == getpaid.StatusPreAuth {
@@ -106,6 +109,11 @@ type confirmPage struct {
 	Amount    string // as entered
 	AmountFmt string // with currency, for the question; empty for "all"
 	HasAmount bool
+	// AmountBad is whether the amount typed could not be read (an empty
+	// AmountFmt would read "all that can be"), or the engine refused it
+	// ("at most 10.34 PLN can be refunded"): the page asks for it again and
+	// offers nothing to confirm.
+	AmountBad bool
 	Key       string
 	Op        *getpaid.Operation // for resolve and check
 	As        string
@@ -166,7 +174,7 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 		if d.Amount != "" {
 			m, err := getpaid.ParseMoney(d.Amount, p.Amount.Currency)
 			if err != nil {
-				d.Error = "amount: " + err.Error()
+				d.Error, d.AmountBad = "amount: "+err.Error(), true
 			} else {
 				d.AmountFmt = m.String()
 			}
@@ -260,6 +268,11 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", err.Error())...)
 		d.Error = reason(err)
+		if op := blocker(err, d.Key); op != nil {
+			d.Error = blockedReason(op)
+		}
+		var fe *getpaid.FieldError
+		d.AmountBad = d.HasAmount && errors.As(err, &fe) && fe.Field == "amount"
 		if !sameRequest(err, d.Key) {
 			d.Key = newActionKey() // a new try is a new request
 		}
@@ -332,6 +345,31 @@ func (c *Console) act(ctx context.Context, s *session, d *confirmPage) (string, 
 func sameRequest(err error, key string) bool {
 	var oe *getpaid.OperationError
 	return errors.As(err, &oe) && oe.Op != nil && oe.Op.IdempotencyKey == key && !oe.Op.State.Final()
+}
+
+// blocker is the operation that kept a capture, release, cancel or refund
+// from starting: the engine refuses one while another of the payment is at
+// the broker or in doubt, naming that one. The form's own operation (its
+// key), sent before and still running, is no blocker: nil then.
+func blocker(err error, key string) *getpaid.Operation {
+	var oe *getpaid.OperationError
+	if errors.As(err, &oe) && oe.Op != nil && errors.Is(err, getpaid.ErrOperationInProgress) && oe.Op.IdempotencyKey != key {
+		return oe.Op
+	}
+	return nil
+}
+
+// blockedReason is what an operator is told whose action waits for
+// another operation of the payment.
+func blockedReason(op *getpaid.Operation) string {
+	msg := fmt.Sprintf("Nothing was done: the %s %s of this payment is %s", op.Kind, op.ID, op.State)
+	if op.Error != "" {
+		msg += " (" + op.Error + ")"
+	}
+	if op.State == getpaid.OpUnknown {
+		return msg + ", and it goes first: the reconciler asks its broker, or resolve it on the payment's page; then try again."
+	}
+	return msg + " at its broker, and it goes first: try again once it has ended."
 }
 
 // statusOf is the HTTP status of a refused action's page.

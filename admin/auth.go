@@ -314,7 +314,10 @@ func (c *Console) authed(next func(http.ResponseWriter, *http.Request, *session)
 				http.Redirect(w, r, c.prefix+"/login", http.StatusSeeOther)
 				return
 			}
-			http.Error(w, "Your session has ended: sign in again.", http.StatusUnauthorized)
+			// A page, not a text line: the link under it leads to the
+			// sign-in form.
+			c.render(w, r, http.StatusUnauthorized, "message", &messagePage{basePage: basePage{Title: "Signed out"},
+				Message: "Your session has ended (signed out, timed out, or the server restarted): nothing was done. Sign in again and do it again."})
 			return
 		}
 		if r.Method == http.MethodPost {

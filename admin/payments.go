@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -75,8 +76,10 @@ func (f listForm) query(cursor string) string {
 // by status for the whole filter.
 func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
+	// An order id pasted with blanks around it is the id without them:
+	// getpaid refuses order ids that begin or end with one.
 	form := listForm{Status: q.Get("status"), Backend: q.Get("backend"), Currency: q.Get("currency"),
-		OrderID: q.Get("order_id"), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
+		OrderID: strings.TrimSpace(q.Get("order_id")), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
 	data := &listPage{basePage: c.pageBase(s, "Payments", "payments"), Form: form, Statuses: getpaid.Statuses()}
 	seen := map[string]bool{}
 	for _, b := range c.svc.Registry().All() {
@@ -89,6 +92,15 @@ func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	}
 	slices.Sort(data.Currencies)
+	// A backend removed from the config (its payments stay), or a currency
+	// none takes now: the select still shows what the list is filtered by,
+	// so searching again from the form keeps it.
+	if form.Backend != "" && !slices.Contains(data.Backends, form.Backend) {
+		data.Backends = append(data.Backends, form.Backend)
+	}
+	if form.Currency != "" && !slices.Contains(data.Currencies, form.Currency) {
+		data.Currencies = append(data.Currencies, form.Currency)
+	}
 	f, msg := form.filter()
 	if msg != "" {
 		data.Error = msg

@@ -22,6 +22,9 @@
 //	getpaid_operations_in_doubt                            gauge: money operations whose broker answer was lost (state unknown)
 //	getpaid_operations_flagged                             gauge: money operations flagged for an operator's decision
 //
+// The three store series are fed by SQLite's commit hook only: on
+// PostgreSQL they stay at zero.
+//
 // Backend labels are limited to the configured backends; callbacks to other
 // names are counted under backend="other", so made-up URLs cannot grow the
 // series without bound.

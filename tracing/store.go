@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -44,8 +45,28 @@ func pay(id string) attribute.KeyValue { return attribute.String("getpaid.paymen
 func traced[T any](st *store, ctx context.Context, op string, fn func(context.Context) (T, error), attrs ...attribute.KeyValue) (T, error) {
 	ctx, span := st.span(ctx, op, attrs...)
 	v, err := fn(ctx)
+	if r := answer(err); r != "" {
+		span.SetAttributes(attribute.String("getpaid.store.result", r))
+		span.End()
+		return v, err
+	}
 	end(span, err)
 	return v, err
+}
+
+// answer names the store's errors that are answers the engine expects, not
+// failures: an event applied already (brokers repeat their notifications)
+// and a payment, operation or event not found. Their spans keep the status
+// unset, so a tracing backend does not count every repeated callback as a
+// failure.
+func answer(err error) string {
+	switch {
+	case errors.Is(err, getpaid.ErrDuplicateEvent):
+		return "duplicate_event"
+	case errors.Is(err, getpaid.ErrNotFound):
+		return "not_found"
+	}
+	return ""
 }
 
 // polled is traced for the background loops' checks for due work

@@ -49,6 +49,17 @@ func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("tracing: endpoint %q: want an http(s) URL of an OTLP/HTTP collector", cfg.Endpoint)
 	}
+	// The exporter sends to the URL's host and path only: a user, password
+	// or query in it would be dropped, and the exports go out without them
+	// (while the endpoint, secret included, is logged at start).
+	switch {
+	case u.User != nil:
+		return nil, errors.New("tracing: endpoint: a user or password in the URL is never sent: give credentials as headers (Config.Headers; tracing.headers: {Authorization: …})")
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, errors.New("tracing: endpoint: a query in the URL is never sent: give keys as headers (Config.Headers; tracing.headers)")
+	case u.Fragment != "" || strings.Contains(cfg.Endpoint, "#"):
+		return nil, errors.New("tracing: endpoint: a #fragment is never sent: remove it (credentials go in headers: Config.Headers; tracing.headers)")
+	}
 	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.Endpoint, "/") + "/v1/traces"), otlptracehttp.WithTimeout(10 * time.Second)}
 	if u.Path != "" && u.Path != "/" {
 		opts[0] = otlptracehttp.WithEndpointURL(cfg.Endpoint)
