@@ -115,10 +115,15 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	if err == nil {
 		return conn, nil
 	}
+	st := s.pool.Stat()
 	if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		st := s.pool.Stat()
 		return nil, fmt.Errorf("%w: no database connection within %s (%d of %d in use): %w",
 			getpaid.ErrUnavailable, s.acquireTimeout, st.AcquiredConns(), st.MaxConns(), err)
+	}
+	if ctx.Err() != nil && st.AcquiredConns() >= st.MaxConns() {
+		// The caller gave up first (a readiness check's deadline is
+		// shorter): say why no connection came.
+		return nil, fmt.Errorf("%w (all %d database connections in use)", err, st.MaxConns())
 	}
 	return nil, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,9 +119,19 @@ func TestPoolExhausted(t *testing.T) {
 	}()
 	<-holding
 	_, err := s.UpdatePayment(t.Context(), p.ID, paid(p, "dummy:exhausted"))
+	// A readiness check gives up first (its own deadline, shorter than
+	// AcquireTimeout): the log of /readyz says why the database did not
+	// answer in time.
+	rctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	rerr := s.Ready(rctx)
+	cancel()
 	close(release)
 	if !errors.Is(err, getpaid.ErrUnavailable) {
 		t.Fatalf("UpdatePayment with the pool exhausted: %v, want ErrUnavailable", err)
+	}
+	if !errors.Is(rerr, context.DeadlineExceeded) || !strings.Contains(rerr.Error(), "all 1 database connections in use") ||
+		strings.Count(rerr.Error(), "postgres: ready") != 1 {
+		t.Errorf("Ready with the pool exhausted: %v; want its deadline, saying all 1 database connections are in use", rerr)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func (s *Store) Ready(ctx context.Context) error {
 		return c.QueryRow(ctx, "SELECT current_setting('transaction_read_only')").Scan(&readOnly)
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: ready: %w", err)
+		return err // "postgres: ready: ..." already
 	}
 	if readOnly == "on" {
 		return fmt.Errorf("postgres: ready: %w: %w (a standby, or default_transaction_read_only): "+
