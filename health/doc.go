@@ -4,5 +4,7 @@
 // can be opened, its schema is current and the disk has not failed the
 // store since it was opened), else 503. Both answer small
 // JSON bodies that name no path or secret; the cause of a failure goes to
-// the log.
+// the log: the first failure, then at most a line a minute while the checks
+// keep failing (with how many did), and a line when the service is ready
+// again.
 package health

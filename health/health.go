@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -22,7 +23,17 @@ type Handler struct {
 	timeout time.Duration
 	log     *slog.Logger
 	mux     *http.ServeMux
+
+	mu       sync.Mutex
+	failing  bool      // the last readiness check failed
+	failed   int       // checks failed since the database was last ready
+	loggedAt time.Time // when the last "not ready" line was written
 }
+
+// logEvery is how often, at most, a readiness check that keeps failing is
+// logged: probes come every few seconds from each balancer, and a line each
+// would bury the rest of the log.
+const logEvery = time.Minute
 
 // New returns the probes over check, each readiness check bounded by
 // timeout (0 means 2 s).
@@ -50,11 +61,11 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	err := h.check.Ready(ctx)
+	h.note(r.Context(), err)
 	if err == nil {
 		write(w, http.StatusOK, map[string]string{"status": "ready"})
 		return
 	}
-	h.log.WarnContext(r.Context(), "not ready", "err", err)
 	why := "database unreachable"
 	switch {
 	case errors.Is(err, getpaid.ErrSchemaOutdated):
@@ -68,6 +79,26 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Retry-After", "5")
 	write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": why})
+}
+
+// note logs a readiness check's outcome: the first failure, then at most
+// one line a minute while they go on (with how many failed), and the return.
+func (h *Handler) note(ctx context.Context, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err == nil {
+		if h.failing {
+			h.log.InfoContext(ctx, "ready again", "failed_probes", h.failed)
+		}
+		h.failing, h.failed = false, 0
+		return
+	}
+	h.failed++
+	if !h.failing || time.Since(h.loggedAt) >= logEvery {
+		h.log.WarnContext(ctx, "not ready", "err", err, "failed_probes", h.failed)
+		h.loggedAt = time.Now()
+	}
+	h.failing = true
 }
 
 func write(w http.ResponseWriter, status int, v any) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,4 +55,51 @@ func TestProbes(t *testing.T) {
 			t.Errorf("readyz with %v: %d %s; want %d %q", tt.err, code, body, tt.status, tt.reason)
 		}
 	}
+}
+
+// A database away while probes come every second logs its failure once (and
+// again at most once a minute, with how many probes failed meanwhile), and
+// its return once: not a warning per probe.
+func TestFailedProbesLoggedOnce(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	c := &checker{}
+	h := health.New(c, time.Second, log)
+	probe := func() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+	}
+	away := fmt.Errorf("dial: %w", getpaid.ErrUnavailable)
+	c.err.Store(&away)
+	for range 10 {
+		probe()
+	}
+	var ok error
+	c.err.Store(&ok)
+	probe()
+	probe()
+	c.err.Store(&away)
+	probe()
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if n := strings.Count(out, "not ready"); n != 2 {
+		t.Errorf("%d \"not ready\" lines for two outages of 10 and 1 failed probes, want 2:\n%s", n, out)
+	}
+	if n := strings.Count(out, "ready again"); n != 1 || !strings.Contains(out, "failed_probes=10") {
+		t.Errorf("the return after 10 failed probes: want one \"ready again\" line saying failed_probes=10:\n%s", out)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
