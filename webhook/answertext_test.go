@@ -1,11 +1,9 @@
 package webhook_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,35 +30,14 @@ func TestEndpointClipsWhatTheEndpointSays(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer c.Close()
-						if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-							return
-						}
-						code := tc.status
-						if code == 0 {
-							code = 503
-						}
-						_, _ = c.Write([]byte("HTTP/1.1 " + strconv.Itoa(code) + " " + tc.reason +
-							"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-					}()
+			ep := rawEndpoint(t, func(c net.Conn) {
+				code := tc.status
+				if code == 0 {
+					code = 503
 				}
-			}()
-			ep, err := webhook.New(webhook.Config{URL: "http://" + ln.Addr().String() + "/hook", Secrets: []string{webhook.NewSecret()}})
-			if err != nil {
-				t.Fatal(err)
-			}
+				_, _ = c.Write([]byte("HTTP/1.1 " + strconv.Itoa(code) + " " + tc.reason +
+					"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+			})
 			status, err := ep.Deliver(context.Background(), sampleEvent())
 			if err == nil || status != tc.status {
 				t.Fatalf("Deliver = %d, %v; want a failure with status %d", status, err, tc.status)
