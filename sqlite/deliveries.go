@@ -3,7 +3,6 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -310,10 +309,11 @@ func deliveryWhere(f getpaid.DeliveryFilter) where {
 	w.event(f.EventID)
 	w.add("payment_id = ?", f.PaymentID)
 	w.add("consumer = ?", f.Consumer)
-	if f.EventID != "" {
-		// An event has a delivery per consumer: its range of ids is
-		// the read, the state a filter on it (written so that SQLite
-		// does not read along the state index instead).
+	if f.EventID != "" || f.PaymentID != "" {
+		// An event has a delivery per consumer, a payment a few per
+		// change: its range of ids, or deliveries_payment, is the read,
+		// the state a filter on it (written so that SQLite does not read
+		// along the state index, through every payment's, instead).
 		w.add("+state = ?", string(f.State))
 	} else {
 		w.deliveryState(f.State)
@@ -349,18 +349,18 @@ func (w *where) deliveryState(st getpaid.DeliveryState) {
 
 // Attempts implements getpaid.Store.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Attempt, error) {
-	// A delivery delivered at its first attempt keeps that attempt on its
-	// row (solo set), the last of its attempts; the others are in
-	// delivery_attempts.
-	var (
-		soloAt, soloStatus int64
-		solo               sql.NullInt64
-	)
-	if err := s.queryRow(ctx, "SELECT delivered_at, last_status, solo_duration FROM deliveries WHERE id = ?", deliveryID).
-		Scan(&soloAt, &soloStatus, &solo); err != nil {
+	var one int
+	if err := s.queryRow(ctx, "SELECT 1 FROM deliveries WHERE id = ?", deliveryID).Scan(&one); err != nil {
 		return nil, fmt.Errorf("sqlite: delivery %s: %w", deliveryID, readErr(err))
 	}
-	rows, err := s.query(ctx, "SELECT at, status, error, duration FROM delivery_attempts WHERE delivery_id = ? ORDER BY at, rowid", deliveryID)
+	// A delivery delivered at its first attempt keeps that attempt on its
+	// row (solo_duration set), the last of its attempts; the others are in
+	// delivery_attempts. One statement reads both, from one snapshot: a
+	// replay between two reads would move the kept attempt into
+	// delivery_attempts, and it would be shown twice.
+	rows, err := s.query(ctx, `SELECT at, status, error, duration, 0, rowid FROM delivery_attempts WHERE delivery_id = ?1
+		UNION ALL SELECT delivered_at, last_status, '', solo_duration, 1, 0 FROM deliveries WHERE id = ?1 AND solo_duration IS NOT NULL
+		ORDER BY 5, 1, 6`, deliveryID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, readErr(err))
 	}
@@ -368,20 +368,20 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Atte
 	var out []getpaid.Attempt
 	for rows.Next() {
 		var (
-			a       getpaid.Attempt
-			at, dur int64
+			a                 getpaid.Attempt
+			at, dur, kept, id int64
 		)
-		if err := rows.Scan(&at, &a.Status, &a.Error, &dur); err != nil {
+		if err := rows.Scan(&at, &a.Status, &a.Error, &dur, &kept, &id); err != nil {
 			return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, readErr(err))
 		}
 		a.At, a.Duration = fromNanos(at), time.Duration(dur)
+		if kept == 1 {
+			a.At = fromNanosOrZero(at)
+		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, readErr(err))
-	}
-	if solo.Valid {
-		out = append(out, getpaid.Attempt{At: fromNanosOrZero(soloAt), Status: int(soloStatus), Duration: time.Duration(solo.Int64)})
 	}
 	return out, nil
 }

@@ -40,6 +40,14 @@ func TestDeliveryReadsUseIndexes(t *testing.T) {
 		{"listing of dead ones", func() (string, []any) { return listing(getpaid.DeliveryFilter{State: getpaid.DeliveryDead}) }, "deliveries_state"},
 		{"listing of pending ones", func() (string, []any) { return listing(getpaid.DeliveryFilter{State: getpaid.DeliveryPending}) }, ""},
 		{"listing by payment", func() (string, []any) { return listing(getpaid.DeliveryFilter{PaymentID: "pay_1"}) }, "deliveries_payment"},
+		{"listing by payment and state", func() (string, []any) {
+			return listing(getpaid.DeliveryFilter{PaymentID: "pay_1", State: getpaid.DeliveryDead})
+		}, "deliveries_payment"},
+		// What the engine asks for each pending delivery a listing shows
+		// (the one its payment's next waits for).
+		{"a payment's pending deliveries to one consumer", func() (string, []any) {
+			return listing(getpaid.DeliveryFilter{PaymentID: "pay_1", Consumer: "webhook:x", State: getpaid.DeliveryPending})
+		}, "deliveries_payment"},
 		{"listing of delivered ones", func() (string, []any) { return listing(getpaid.DeliveryFilter{State: getpaid.DeliveryDelivered}) }, ""},
 		{"backlog: pending", func() (string, []any) { return backlogPending, nil }, ""},
 		{"backlog: dead", func() (string, []any) { return backlogDead, nil }, "deliveries_state"},
