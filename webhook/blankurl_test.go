@@ -36,3 +36,26 @@ func TestNewRefusesBlanksInTheURL(t *testing.T) {
 		t.Errorf("New with %%20: %v", err)
 	}
 }
+
+// A URL refused for any reason is quoted in the error without what its user
+// part holds: a password there (refused too) must not reach the log.
+func TestRefusedURLHidesItsPassword(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"https://u:s3cret@shop.example/hook ",
+		"https://u:s3 cret@shop.example/hook",
+		"ftp://u:s3cret@shop.example/hook",
+		"https://u:s3cret@shop.example/" + strings.Repeat("a", webhook.MaxURLLength),
+		"https://u:s3cret@shop.example/hook",
+		"https://u:s3cret@/hook",
+	} {
+		_, err := webhook.New(webhook.Config{URL: u, Secrets: []string{webhook.NewSecret()}})
+		if err == nil {
+			t.Errorf("New(%.50q) accepted", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3") {
+			t.Errorf("New(%.50q): %.120v; the password is shown", u, err)
+		}
+	}
+}

@@ -86,6 +86,24 @@ type Endpoint struct {
 	now    func() time.Time
 }
 
+// shownURL is raw as an error may quote it: with whatever its user part
+// holds (a password) replaced by xxxxx, read as loosely as a URL that did
+// not parse needs: up to the last @ before the first /, ? or #.
+func shownURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		rest = "xxxxx" + rest[at:]
+	}
+	return scheme + "://" + rest
+}
+
 // MaxURLLength is the longest endpoint URL New takes, in bytes: the URL is
 // the endpoint's consumer name, stored and indexed with every delivery, and
 // PostgreSQL's indexes take entries of at most about 2.7 kB.
@@ -96,14 +114,14 @@ func New(cfg Config) (*Endpoint, error) {
 	if i := strings.IndexFunc(cfg.URL, unicode.IsSpace); i >= 0 {
 		// Go's parser takes a blank at the end of a path, and sends it
 		// as %20: every delivery would go to a path the endpoint has not.
-		return nil, fmt.Errorf("webhook: url %q: a blank at byte %d (pasted with a space or a newline?); a URL has none: write a space in a path as %%20", cfg.URL, i)
+		return nil, fmt.Errorf("webhook: url %q: a blank at byte %d (pasted with a space or a newline?); a URL has none: write a space in a path as %%20", shownURL(cfg.URL), i)
 	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", cfg.URL)
+		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", shownURL(cfg.URL))
 	}
 	if len(cfg.URL) > MaxURLLength {
-		return nil, fmt.Errorf("webhook: url %.60q…: %d bytes; at most %d (it is stored and indexed with every delivery)", cfg.URL, len(cfg.URL), MaxURLLength)
+		return nil, fmt.Errorf("webhook: url %.60q…: %d bytes; at most %d (it is stored and indexed with every delivery)", shownURL(cfg.URL), len(cfg.URL), MaxURLLength)
 	}
 	if u.User != nil {
 		// The URL names the endpoint everywhere: in every delivery stored,
