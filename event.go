@@ -67,11 +67,13 @@ func changeEvent(t EventType, p *Payment, from Status, at time.Time, cause strin
 }
 
 // PaymentVersion is the version of its payment that the change e records
-// made: 1 for payment.created, one more for each change after it (read from
+// made: 1 for payment.created, higher for each later change, but not always
+// by one, as some changes (an operation starting) write no event (read from
 // e's ID, which NewCreatedEvent, NewStatusEvent and NewAmountsEvent derive
-// from it); 0 for an ID of another shape. A consumer keeping a payment's
-// state from its events applies one only when its version is above the last
-// it applied: a repeat, or a replay of an older event, then changes nothing.
+// from it); 0 for an ID of another shape, which getpaid never writes. A
+// consumer keeping a payment's state from its events applies one only when
+// its version is above the last it applied: a repeat, or a replay of an
+// older event, then changes nothing.
 func (e Event) PaymentVersion() int64 {
 	if e.Type == EventPaymentCreated {
 		if e.ID == "evt_created_"+e.PaymentID {

@@ -31,10 +31,10 @@ type PayloadData struct {
 	EventID   string `json:"event_id"` // the same as the webhook-id header
 	PaymentID string `json:"payment_id"`
 	// Version is the version of the payment this event's change made: 1
-	// for payment.created, one more per change after it
-	// (getpaid.Event.PaymentVersion). Apply an event only when its version
-	// is above the last you applied for the payment: a repeat, or a replay
-	// of an older event, then changes nothing.
+	// for payment.created, higher for each later change but not always by
+	// one (getpaid.Event.PaymentVersion). Apply an event only when its
+	// version is above the last you applied for the payment: a repeat, or
+	// a replay of an older event, then changes nothing.
 	Version  int64          `json:"version"`
 	OrderID  string         `json:"order_id"`
 	Backend  string         `json:"backend"`
