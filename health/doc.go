@@ -4,7 +4,6 @@
 // can be opened, its schema is current and the disk has not failed the
 // store since it was opened), else 503. Both answer small
 // JSON bodies that name no path or secret; the cause of a failure goes to
-// the log: the first failure, then at most a line a minute while the checks
-// keep failing (with how many did), and a line when the service is ready
-// again.
+// the log: a failure at most once a minute (with how many checks failed),
+// and a line when the service is ready again after a logged failure.
 package health

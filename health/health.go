@@ -25,8 +25,8 @@ type Handler struct {
 	mux     *http.ServeMux
 
 	mu       sync.Mutex
-	failing  bool      // the last readiness check failed
-	failed   int       // checks failed since the database was last ready
+	reported bool      // a "not ready" line was written, and no "ready again" since
+	failed   int       // checks failed since the last "ready again" (or the start)
 	loggedAt time.Time // when the last "not ready" line was written
 }
 
@@ -81,24 +81,24 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": why})
 }
 
-// note logs a readiness check's outcome: the first failure, then at most
-// one line a minute while they go on (with how many failed), and the return.
+// note logs a readiness check's outcome: a failure at most once a minute
+// (with how many checks failed), and the return after a logged failure,
+// whether the checks fail for a long while or flap.
 func (h *Handler) note(ctx context.Context, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err == nil {
-		if h.failing {
+		if h.reported {
 			h.log.InfoContext(ctx, "ready again", "failed_probes", h.failed)
+			h.reported, h.failed = false, 0
 		}
-		h.failing, h.failed = false, 0
 		return
 	}
 	h.failed++
-	if !h.failing || time.Since(h.loggedAt) >= logEvery {
+	if h.loggedAt.IsZero() || time.Since(h.loggedAt) >= logEvery {
 		h.log.WarnContext(ctx, "not ready", "err", err, "failed_probes", h.failed)
-		h.loggedAt = time.Now()
+		h.loggedAt, h.reported = time.Now(), true
 	}
-	h.failing = true
 }
 
 func write(w http.ResponseWriter, status int, v any) {
