@@ -137,6 +137,12 @@ func TestRedactHidesPasswords(t *testing.T) {
 		{"postgres://u:5432#secret@db/g", "postgres://xxxxx@db/g"},
 		{"postgres://u:5432/secret@db/g", "postgres://xxxxx@db/g"},
 		{"postgres://db/g?application_name=a@b&password=secret", "postgres://xxxxx@b"},
+		// A password holding an @ and then a ? or #: Go read a user part
+		// ending at the first @ and a host ending at the ?, the rest of
+		// the password in the query.
+		{"postgres://u:p@ss?secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://u:p@ss#secret@db/g", "postgres://xxxxx@db/g"},
+		{"postgres://u:p@ss/secret@db/g", "postgres://xxxxx@db/g"},
 		{"host=db password=secret", "(not shown: it holds a password)"},
 		{"sqlite:/var/lib/getpaid/getpaid.db", "sqlite:/var/lib/getpaid/getpaid.db"},
 		{"getpaid.db", "getpaid.db"},

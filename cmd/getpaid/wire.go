@@ -319,6 +319,19 @@ func isPostgres(database string) bool {
 	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
 }
 
+// afterAuthority is what follows a URL's user and host part as Go's parser
+// ends it: from the first /, ? or # after "://" (nothing without "://").
+func afterAuthority(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		return rest[i:]
+	}
+	return ""
+}
+
 // redact hides the password of a database URL, for messages: the one in
 // its user part and a password= or sslpassword= parameter (its name
 // decoded, as pgx reads it); one that does not parse, or that Go reads
@@ -330,7 +343,12 @@ func redact(database string) string {
 	// or # in a password is the password's, where Go's parser ends the
 	// user part there: "postgres://u:5432?secret@db/g" parses, with no
 	// user, a port of 5432 and the password in the query.
-	misread := err == nil && u.User == nil && strings.Contains(database, "@")
+	//
+	// And an @ after the end of the user and host part Go read (at its
+	// first /, ? or #) may be where pgx ends a password holding both:
+	// "postgres://u:p@ss?word@db/g" parses with the user u:p, a host ss
+	// and the query word@db/g.
+	misread := err == nil && strings.Contains(database, "@") && (u.User == nil || strings.Contains(afterAuthority(database), "@"))
 	if err != nil || u.Scheme == "" || misread {
 		scheme, rest, ok := strings.Cut(database, "://")
 		if !ok {
