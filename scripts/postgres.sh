@@ -83,20 +83,40 @@ fi
 # 4. The role and the database, once. The role may create schemas in its
 # database (each test works in a schema of its own) and create databases
 # (the migration tests make empty ones).
-psql_admin() { as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$port" -d postgres "$@"; }
-if [ "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$role'")" != 1 ]; then
+# Names and the password go in as psql variables (:"name" and :'literal'
+# quote them), read from stdin, where psql interpolates them: a quote in
+# the password breaks nothing.
+psql_admin() { as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$port" -d postgres -v role="$role" -v pw="$password" -v db="$db" "$@"; }
+if [ "$(echo "SELECT 1 FROM pg_roles WHERE rolname = :'role'" | psql_admin -tA)" != 1 ]; then
 	log "creating role $role"
-	psql_admin -c "CREATE ROLE \"$role\" LOGIN CREATEDB PASSWORD '$password'" >&2
+	echo "CREATE ROLE :\"role\" LOGIN CREATEDB PASSWORD :'pw'" | psql_admin >&2
 else
-	psql_admin -c "ALTER ROLE \"$role\" LOGIN CREATEDB PASSWORD '$password'" >&2
+	# Set again, so that the DSN printed below works.
+	echo "ALTER ROLE :\"role\" LOGIN CREATEDB PASSWORD :'pw'" | psql_admin >&2
 fi
-if [ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
+if [ "$(echo "SELECT 1 FROM pg_database WHERE datname = :'db'" | psql_admin -tA)" != 1 ]; then
 	log "creating database $db"
-	psql_admin -c "CREATE DATABASE \"$db\" OWNER \"$role\"" >&2
+	echo "CREATE DATABASE :\"db\" OWNER :\"role\"" | psql_admin >&2
 fi
 
-# 5. Check that the password works over TCP, then print the DSN.
-dsn="postgres://$role:$password@127.0.0.1:$port/$db?sslmode=disable"
+# urlencode writes $1 percent-encoded but for the characters a URL's user
+# part may hold as they are (byte by byte: UTF-8 is encoded too).
+urlencode() {
+	local LC_ALL=C s=$1 out='' c i
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[a-zA-Z0-9._~-]) out+=$c ;;
+		*) printf -v c '%%%02X' "'$c"; out+=$c ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# 5. Check that the password works over TCP, then print the DSN (the role
+# and password percent-encoded: an @ / % or blank in them would end or
+# break the URL).
+dsn="postgres://$(urlencode "$role"):$(urlencode "$password")@127.0.0.1:$port/$(urlencode "$db")?sslmode=disable"
 if ! PGPASSWORD=$password psql -X -q -h 127.0.0.1 -p "$port" -U "$role" -d "$db" -tAc "SELECT 1" >/dev/null; then
 	log "cannot log in as $role on 127.0.0.1:$port (check pg_hba.conf allows password auth on 127.0.0.1)"
 	exit 1
