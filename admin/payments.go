@@ -174,6 +174,10 @@ type eventView struct {
 type deliveryView struct {
 	D        *getpaid.Delivery
 	Attempts []getpaid.Attempt
+	// Pause is the pause of the delivery's consumer in this process, for
+	// a pending delivery: it is sent nothing until then, whatever its
+	// next_at says (nil: not paused, or the service does not say).
+	Pause *getpaid.ConsumerPause
 }
 
 // showPayment shows one payment.
@@ -222,9 +226,18 @@ func (c *Console) events(r *http.Request, id string) ([]eventView, error) {
 	if err != nil {
 		return nil, err
 	}
+	paused := map[string]*getpaid.ConsumerPause{}
+	if c.pauses != nil {
+		for _, cp := range c.pauses.Paused() {
+			paused[cp.Consumer] = &cp
+		}
+	}
 	byEvent := map[string][]deliveryView{}
 	for _, d := range dels.Deliveries {
 		dv := deliveryView{D: d}
+		if d.State == getpaid.DeliveryPending {
+			dv.Pause = paused[d.Consumer]
+		}
 		if d.Attempts > 0 {
 			if dv.Attempts, err = c.svc.Attempts(ctx, d.ID); err != nil {
 				return nil, err
