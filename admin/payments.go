@@ -161,6 +161,11 @@ type paymentPage struct {
 	Actions    []actionView
 	Refundable string
 	Done       string
+	// InFlight is the payment's capture, release or cancel at its broker
+	// or in doubt (Payment.ActiveOp): the others wait for it, and their
+	// buttons are disabled with InFlightReason.
+	InFlight       *getpaid.Operation
+	InFlightReason string
 	// CanCheck is whether the service can check an operation with its
 	// broker now (getpaid.OperationChecker): the button is shown then.
 	CanCheck bool
@@ -206,6 +211,21 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	data.Actions = actionsFor(p, data.Backend)
+	if p.ActiveOp != "" {
+		i := slices.IndexFunc(data.Operations, func(o *getpaid.Operation) bool { return o.ID == p.ActiveOp })
+		var op *getpaid.Operation
+		if i >= 0 {
+			op = data.Operations[i]
+		} else if op, err = c.svc.Operation(ctx, p.ActiveOp); err != nil {
+			op = nil // not found: the engine still refuses what it must, and says why
+		}
+		if op != nil && !op.State.Final() {
+			data.InFlight, data.InFlightReason = op, inFlightReason(op)
+			for i := range data.Actions {
+				data.Actions[i].Blocked = exclusive(data.Actions[i].Name)
+			}
+		}
+	}
 	data.Refundable = p.Money(p.Captured - p.Refunded - p.RefundAsked).Decimal()
 	data.CanCheck = c.checker != nil
 	if q := r.URL.Query(); data.CanCheck || q.Get("done") != actCheck { // no notice of a check it cannot make
