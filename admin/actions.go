@@ -425,11 +425,8 @@ var advanceDecisions = map[string]string{
 // only with one not settled, and a
 // decision on an advance only when the payment's history (hist) records
 // it, so a crafted link cannot show "Refund asked", "Operation resolved"
-// or "Advance accepted" where none was.
+// or "Advance accepted" where none was. (A replay's notice is replayDone's.)
 func doneMessage(q url.Values, ops []*getpaid.Operation, hist []getpaid.Transition) string {
-	if q.Get("done") == "replay" {
-		return replayDone(q)
-	}
 	action := q.Get("done")
 	info, ok := actionInfo[action]
 	if !ok {

@@ -228,7 +228,10 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session
 	}
 	data.Refundable = p.Money(p.Captured - p.Refunded - p.RefundAsked).Decimal()
 	data.CanCheck = c.checker != nil
-	if q := r.URL.Query(); data.CanCheck || q.Get("done") != actCheck { // no notice of a check it cannot make
+	switch q := r.URL.Query(); {
+	case q.Get("done") == "replay":
+		data.Done = replayDone(q, s, p.ID)
+	case data.CanCheck || q.Get("done") != actCheck: // no notice of a check it cannot make
 		data.Done = doneMessage(q, data.Operations, data.History)
 	}
 	c.render(w, r, http.StatusOK, "payment", data)
