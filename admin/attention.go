@@ -38,8 +38,8 @@ type attentionPage struct {
 }
 
 // showAttention lists the operations in doubt (state unknown) or flagged,
-// the payments holding an advance and the dead deliveries, each linking to
-// its payment, where it is resolved, decided or delivered again.
+// the payments holding an advance and the dead deliveries (the newest
+// attentionLimit, listed oldest first), each linking to its payment, where it is resolved, decided or delivered again.
 func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	data := &attentionPage{basePage: c.pageBase(s, "Needs attention", "attention")}
@@ -69,7 +69,11 @@ func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *sessi
 		c.fail(w, r, s, err)
 		return
 	}
+	// The store lists the newest first; a payment's dead deliveries are
+	// delivered again oldest first (one by one, they reach the endpoint in
+	// the order of the replays), so the page lists them in that order.
 	data.Dead, data.MoreDead = dead.Deliveries, dead.NextCursor != ""
+	slices.Reverse(data.Dead)
 	if c.pauses != nil {
 		data.Paused, data.CanPause = c.pauses.Paused(), true
 	}
