@@ -51,6 +51,26 @@ type actionView struct {
 	Name, Label string
 	Amount      bool
 	Default     string // the amount field's default
+	// Blocked is whether the action waits for the payment's operation in
+	// flight (Payment.ActiveOp): the engine refuses a capture, release or
+	// cancel until that one ends, so its button is shown disabled.
+	Blocked bool
+}
+
+// exclusive reports whether an action is one of those only one of which is
+// in flight for a payment at a time (the engine's Payment.ActiveOp).
+func exclusive(action string) bool {
+	return action == actCapture || action == actRelease || action == actCancel
+}
+
+// inFlightReason says which operation of the payment keeps a capture,
+// release or cancel from starting, and what settles it.
+func inFlightReason(op *getpaid.Operation) string {
+	msg := fmt.Sprintf("Capture, release and cancel wait: the %s %s of this payment", op.Kind, op.ID)
+	if op.State == getpaid.OpUnknown {
+		return msg + " is in doubt (its broker's answer was lost), and it goes first: the reconciler asks its broker, or resolve it below after checking the broker's panel."
+	}
+	return msg + " is at its broker, and it goes first: they are offered again once the broker has answered."
 }
 
 // actionsFor lists the actions that fit a payment now and that its broker
@@ -405,11 +425,8 @@ var advanceDecisions = map[string]string{
 // only with one not settled, and a
 // decision on an advance only when the payment's history (hist) records
 // it, so a crafted link cannot show "Refund asked", "Operation resolved"
-// or "Advance accepted" where none was.
+// or "Advance accepted" where none was. (A replay's notice is replayDone's.)
 func doneMessage(q url.Values, ops []*getpaid.Operation, hist []getpaid.Transition) string {
-	if q.Get("done") == "replay" {
-		return replayDone(q)
-	}
 	action := q.Get("done")
 	info, ok := actionInfo[action]
 	if !ok {

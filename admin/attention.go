@@ -1,6 +1,9 @@
 package admin
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,8 +38,8 @@ type attentionPage struct {
 }
 
 // showAttention lists the operations in doubt (state unknown) or flagged,
-// the payments holding an advance and the dead deliveries, each linking to
-// its payment, where it is resolved, decided or delivered again.
+// the payments holding an advance and the dead deliveries (the newest
+// attentionLimit, listed oldest first), each linking to its payment, where it is resolved, decided or delivered again.
 func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	data := &attentionPage{basePage: c.pageBase(s, "Needs attention", "attention")}
@@ -66,7 +69,11 @@ func (c *Console) showAttention(w http.ResponseWriter, r *http.Request, s *sessi
 		c.fail(w, r, s, err)
 		return
 	}
+	// The store lists the newest first; a payment's dead deliveries are
+	// delivered again oldest first (one by one, they reach the endpoint in
+	// the order of the replays), so the page lists them in that order.
 	data.Dead, data.MoreDead = dead.Deliveries, dead.NextCursor != ""
+	slices.Reverse(data.Dead)
 	if c.pauses != nil {
 		data.Paused, data.CanPause = c.pauses.Paused(), true
 	}
@@ -123,12 +130,28 @@ func (c *Console) replayDelivery(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	c.audit(r, s.user, "replay", "ok", append(kv, "replayed", n)...)
 	v := url.Values{"done": {"replay"}, "n": {strconv.Itoa(n)}}
+	v.Set("sig", replaySig(s, id, v.Get("n")))
 	http.Redirect(w, r, c.prefix+"/payments/"+url.PathEscape(id)+"?"+v.Encode(), http.StatusSeeOther)
 }
 
-// replayDone is the notice shown after a replay.
-func replayDone(q url.Values) string {
-	switch n := q.Get("n"); n {
+// replaySig signs the count of a replay's notice with the session's CSRF
+// secret: the count is known only to the request that replayed, and
+// anyone can link to the payment's page with done=replay&n=999.
+func replaySig(s *session, paymentID, n string) string {
+	m := hmac.New(sha256.New, []byte(s.csrf))
+	m.Write([]byte("replay\x00" + paymentID + "\x00" + n))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// replayDone is the notice shown after a replay: none unless the link is
+// the console's own redirect in this session (its signature matches), so
+// a crafted link shows no made-up count, nor a replay that never was.
+func replayDone(q url.Values, s *session, paymentID string) string {
+	n := q.Get("n")
+	if !hmac.Equal([]byte(q.Get("sig")), []byte(replaySig(s, paymentID, n))) {
+		return ""
+	}
+	switch n {
 	case "0":
 		return "Nothing to deliver again: the delivery is pending already."
 	case "1":

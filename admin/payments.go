@@ -161,6 +161,11 @@ type paymentPage struct {
 	Actions    []actionView
 	Refundable string
 	Done       string
+	// InFlight is the payment's capture, release or cancel at its broker
+	// or in doubt (Payment.ActiveOp): the others wait for it, and their
+	// buttons are disabled with InFlightReason.
+	InFlight       *getpaid.Operation
+	InFlightReason string
 	// CanCheck is whether the service can check an operation with its
 	// broker now (getpaid.OperationChecker): the button is shown then.
 	CanCheck bool
@@ -174,6 +179,10 @@ type eventView struct {
 type deliveryView struct {
 	D        *getpaid.Delivery
 	Attempts []getpaid.Attempt
+	// Pause is the pause of the delivery's consumer in this process, for
+	// a pending delivery: it is sent nothing until then, whatever its
+	// next_at says (nil: not paused, or the service does not say).
+	Pause *getpaid.ConsumerPause
 }
 
 // showPayment shows one payment.
@@ -202,9 +211,27 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	data.Actions = actionsFor(p, data.Backend)
+	if p.ActiveOp != "" {
+		i := slices.IndexFunc(data.Operations, func(o *getpaid.Operation) bool { return o.ID == p.ActiveOp })
+		var op *getpaid.Operation
+		if i >= 0 {
+			op = data.Operations[i]
+		} else if op, err = c.svc.Operation(ctx, p.ActiveOp); err != nil {
+			op = nil // not found: the engine still refuses what it must, and says why
+		}
+		if op != nil && !op.State.Final() {
+			data.InFlight, data.InFlightReason = op, inFlightReason(op)
+			for i := range data.Actions {
+				data.Actions[i].Blocked = exclusive(data.Actions[i].Name)
+			}
+		}
+	}
 	data.Refundable = p.Money(p.Captured - p.Refunded - p.RefundAsked).Decimal()
 	data.CanCheck = c.checker != nil
-	if q := r.URL.Query(); data.CanCheck || q.Get("done") != actCheck { // no notice of a check it cannot make
+	switch q := r.URL.Query(); {
+	case q.Get("done") == "replay":
+		data.Done = replayDone(q, s, p.ID)
+	case data.CanCheck || q.Get("done") != actCheck: // no notice of a check it cannot make
 		data.Done = doneMessage(q, data.Operations, data.History)
 	}
 	c.render(w, r, http.StatusOK, "payment", data)
@@ -222,9 +249,18 @@ func (c *Console) events(r *http.Request, id string) ([]eventView, error) {
 	if err != nil {
 		return nil, err
 	}
+	paused := map[string]*getpaid.ConsumerPause{}
+	if c.pauses != nil {
+		for _, cp := range c.pauses.Paused() {
+			paused[cp.Consumer] = &cp
+		}
+	}
 	byEvent := map[string][]deliveryView{}
 	for _, d := range dels.Deliveries {
 		dv := deliveryView{D: d}
+		if d.State == getpaid.DeliveryPending {
+			dv.Pause = paused[d.Consumer]
+		}
 		if d.Attempts > 0 {
 			if dv.Attempts, err = c.svc.Attempts(ctx, d.ID); err != nil {
 				return nil, err
