@@ -84,7 +84,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var err error
 	switch args[0] {
 	case "version", "--version", "-version", "-v":
-		if extra := args[1:]; len(extra) > 0 && !(len(extra) == 1 && (extra[0] == "--help" || extra[0] == "-h")) {
+		if extra := args[1:]; len(extra) == 1 && slices.Contains([]string{"-h", "-help", "--help"}, extra[0]) {
+			fmt.Fprint(stdout, newFlags("version", "", "getpaid version").help())
+			return 0
+		} else if len(extra) > 0 {
 			fmt.Fprintf(stderr, "getpaid version: unexpected argument %q (it takes none)\n", extra[0])
 			return 2
 		}
@@ -337,7 +340,7 @@ func (f *flags) usage(format string, a ...any) error {
 // help renders a subcommand's help: usage line, flags, example.
 func (f *flags) help() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: getpaid %s %s\n\nFlags:\n", f.Name(), f.synopsis)
+	fmt.Fprintf(&b, "Usage: getpaid %s\n\nFlags:\n", strings.TrimSpace(f.Name()+" "+f.synopsis))
 	n := 0
 	f.VisitAll(func(f *flag.Flag) {
 		n++

@@ -34,6 +34,9 @@ func TestHelp(t *testing.T) {
 		{[]string{"admin", "passwd", "--help"}, nil},
 		{[]string{"admin", "seed", "--help"}, []string{"--config", "--count", "--days"}},
 		{[]string{"bench", "--help"}, []string{"--duration", "--concurrency", "--target"}},
+		// "getpaid version --help" printed the version, not its help.
+		{[]string{"version", "--help"}, nil},
+		{[]string{"help", "version"}, nil},
 		// "getpaid help serve" printed the list of commands.
 		{[]string{"help", "serve"}, []string{"--config", "--quiet"}},
 		{[]string{"help", "events", "replay"}, []string{"--dead", "--waiting", "--endpoint"}},
