@@ -457,10 +457,17 @@ func checkEndpoints(ctx context.Context, srv *server, id string) error {
 
 // notFound says plainly that the database of srv's config holds no such
 // record, without the layers the error went through (engine, store);
-// other errors are returned as they are.
+// other errors are returned as they are. It names where the database came
+// from: the config file, or the environment variable that overrode it.
 func notFound(err error, what, id string, srv *server) error {
 	if errors.Is(err, getpaid.ErrNotFound) {
-		return fmt.Errorf("%s %s: %w in the database %s names", what, id, getpaid.ErrNotFound, srv.cfg.source)
+		from := srv.cfg.source
+		if n := lookupKey(srv.cfg.root, "database"); n != nil {
+			if v, ok := strings.CutPrefix(n.LineComment, envPrefix); ok {
+				from = v
+			}
+		}
+		return fmt.Errorf("%s %s: %w in the database %s names", what, id, getpaid.ErrNotFound, from)
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -381,5 +382,30 @@ func TestCallbackCheckLeavesOutEmptyLines(t *testing.T) {
 	_, out, stderr := runCLI(t, string(body), "callback", "check", "--config", path, "--backend", "dummy", "--header", "Dummy-Signature: "+sig)
 	if !strings.HasPrefix(out, "valid\n  payment: pay_x\n  event: e0\n") || strings.Contains(out, "broker id") {
 		t.Errorf("output:\n%s%s", out, stderr)
+	}
+}
+
+// A record the database does not hold is said to be missing from the
+// database the config names, or from the one GETPAID_DATABASE names when
+// the environment set it: the file named another, or none.
+func TestNotFoundNamesWhereTheDatabaseCameFrom(t *testing.T) {
+	t.Parallel()
+	const file = "listen: 127.0.0.1:0\ndatabase: sqlite:/tmp/a.db\nbackends:\n  dummy: {secret: s}\n"
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"from the file", nil, "operation op_nope: not found in the database getpaid.yaml names"},
+		{"from the environment", []string{"GETPAID_DATABASE=sqlite:/tmp/b.db"}, "operation op_nope: not found in the database GETPAID_DATABASE names"},
+	} {
+		cfg, err := parseConfigFrom("getpaid.yaml", []byte(file), tc.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := notFound(fmt.Errorf("engine: %w", getpaid.ErrNotFound), "operation", "op_nope", &server{cfg: cfg})
+		if got == nil || got.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.name, got, tc.want)
+		}
 	}
 }
