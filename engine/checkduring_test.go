@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,22 +12,26 @@ import (
 	"github.com/getpaid-go/getpaid/engine"
 )
 
-// heldFetch is the dummy broker whose lookups of an operation wait for a
-// word from the test and then fail as a broker still away does.
+// heldFetch is the dummy broker whose first lookup of an operation after
+// hold is set says so on entered, waits for release and then fails as a
+// broker still away does; the others are the dummy's (the broker is back).
+// (It once told them apart by whether the test was waiting on entered at
+// that moment: a lookup that came first, on a loaded machine, was not held,
+// and the test waited for ever.)
 type heldFetch struct {
 	*dummy.Broker
+	hold    atomic.Bool
 	entered chan struct{}
 	release chan struct{}
 }
 
 func (b *heldFetch) FetchOperation(ctx context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
-	select {
-	case b.entered <- struct{}{}:
+	if b.hold.CompareAndSwap(true, false) {
+		b.entered <- struct{}{}
 		<-b.release
 		return nil, &getpaid.BrokerError{Retryable: true, Err: fmt.Errorf("dummy: look up: connection refused: %w", getpaid.ErrUnavailable)}
-	default: // not held: the broker is back
-		return b.Broker.FetchOperation(ctx, req)
 	}
+	return b.Broker.FetchOperation(ctx, req)
 }
 
 // An operator who has an operation checked now while the reconciler's
@@ -48,6 +53,7 @@ func TestCheckOperationDuringACheck(t *testing.T) {
 	p := e.pay("o-check-during", "10.00", "paid", getpaid.StatusPaid)
 	lost := e.refundLost(p, dummy.FaultTimeoutBefore, nil)
 	now.Advance(2 * time.Hour) // its check is due
+	held.hold.Store(true)
 	done := make(chan int)
 	go func() {
 		n, err := e.eng.Reconcile(ctx, 10)
