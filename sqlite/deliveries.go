@@ -401,24 +401,25 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 		set = "next_at = ?"
 		w.conds = append(w.conds, "state = 'pending'", "next_at > ?", "lease_until <= ?")
 		w.args = append(w.args, at, at)
-	case r.DeadOnly && r.EventID != "":
-		w.conds = append(w.conds, "+state = 'dead'")
-		w.event(r.EventID)
 	case r.DeadOnly:
-		w.deliveryState(getpaid.DeliveryDead)
+		w = deliveryWhere(getpaid.DeliveryFilter{EventID: r.EventID, State: getpaid.DeliveryDead})
 	default:
 		w.conds = append(w.conds, "state <> 'pending'")
 		w.event(r.EventID)
 	}
 	w.add("consumer = ?", r.Consumer)
 	cond := strings.Join(w.conds, " AND ")
+	// Only a replay that may start delivered deliveries again meets an
+	// attempt kept on a delivery's row (see FinishDeliveries): it goes to
+	// delivery_attempts before the delivery starts again.
+	delivered := !r.Waiting && !r.DeadOnly
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-		// An attempt kept on its delivery's row (see FinishDeliveries)
-		// goes to delivery_attempts before the delivery starts again.
-		if _, err := tx.execSQL(`INSERT INTO delivery_attempts (delivery_id, at, status, error, duration)
-			SELECT id, delivered_at, last_status, '', solo_duration FROM deliveries WHERE solo_duration IS NOT NULL AND `+cond,
-			w.args...); err != nil {
-			return nil, err
+		if delivered {
+			if _, err := tx.execSQL(`INSERT INTO delivery_attempts (delivery_id, at, status, error, duration)
+				SELECT id, delivered_at, last_status, '', solo_duration FROM deliveries WHERE solo_duration IS NOT NULL AND `+cond,
+				w.args...); err != nil {
+				return nil, err
+			}
 		}
 		res, err := tx.execSQL(`UPDATE deliveries SET `+set+`, solo_duration = NULL, updated_at = ? WHERE `+cond,
 			append([]any{at, nanos(now())}, w.args...)...)
