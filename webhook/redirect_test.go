@@ -2,10 +2,12 @@ package webhook_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid/webhook"
 )
@@ -48,6 +50,32 @@ func TestRedirectSaysWhereTo(t *testing.T) {
 		_, err = ep.Deliver(context.Background(), sampleEvent())
 		if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.not != "" && strings.Contains(err.Error(), tc.not)) {
 			t.Errorf("%s: %v; want it to say %q", tc.path, err, tc.want)
+		}
+	}
+}
+
+// What a redirect's Location says is the endpoint's, not to be trusted: a
+// password in it is not kept, one that does not parse fails the attempt
+// (Go's client refuses it), and a long or not UTF-8 one is kept clipped and
+// valid, as the attempt's error is stored and shown.
+func TestRedirectLocationTampered(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, location, want, not string
+	}{
+		{"a password", "https://u:hunter2@shop.example/hook", "(to https://u:xxxxx@shop.example/hook:", "hunter2"},
+		// Go's client refuses the answer before getpaid sees it: the
+		// attempt fails saying so, without a status.
+		{"not a URL", "http://[::1/hook", `failed to parse Location header "http://[::1/hook"`, "(to "},
+		{"over long", "https://shop.example/" + strings.Repeat("a", 10000), "answered 301 Moved Permanently (to https://shop.example/aaa", strings.Repeat("a", 300)},
+		{"not UTF-8", "https://shop.example/\xff\xfe", "answered 301 Moved Permanently (to https://shop.example/", "\xff"},
+	} {
+		ep := rawEndpoint(t, func(c net.Conn) {
+			_, _ = c.Write([]byte("HTTP/1.1 301 Moved Permanently\r\nLocation: " + tc.location + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		})
+		_, err := ep.Deliver(context.Background(), sampleEvent())
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) || !utf8.ValidString(err.Error()) {
+			t.Errorf("%s: %.200v; want it to say %q and not %.20q, in UTF-8", tc.name, err, tc.want, tc.not)
 		}
 	}
 }
