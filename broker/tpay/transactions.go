@@ -132,8 +132,13 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	if out.TransactionID == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("answer without transactionId or transactionPaymentUrl (%q)", out.TransactionPaymentURL)}
 	}
-	if got, err := out.Amount.Money(p.Amount.Currency); err != nil || got != p.Amount {
-		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("the broker registered %q, not %s", string(out.Amount), p.Amount)}
+	// The amount is checked when the answer carries it: Tpay's docs promise
+	// only result, status, transactionId and transactionPaymentUrl
+	// (docs-api.tpay.com/pl/first-steps/first-transaction).
+	if out.Amount != "" {
+		if got, err := out.Amount.Money(p.Amount.Currency); err != nil || got != p.Amount {
+			return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("the broker registered %q, not %s", string(out.Amount), p.Amount)}
+		}
 	}
 	return &getpaid.Prepared{ExternalID: out.TransactionID, Redirect: &getpaid.Redirect{Method: http.MethodGet, URL: u.String()}}, nil
 }
