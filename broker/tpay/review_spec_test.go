@@ -235,3 +235,53 @@ func TestReviewNotification(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewNotificationEncodings: tpay-openapi-php's
+// JWSVerifiedPaymentNotification reads a notification as JSON when its
+// Content-Type says so, as a form otherwise, and tells a payment (tr_id)
+// from the other types (type: tokenization, token_update, ...) whichever
+// the encoding; its tests sign each type both ways. A payment sent as JSON
+// is a payment (never acknowledged unread), and another type sent as a
+// form is acknowledged once its JWS verifies.
+func TestReviewNotificationEncodings(t *testing.T) {
+	t.Parallel()
+	p := newRevPKI(t)
+	b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo",
+		APIURL: "http://127.0.0.1:1", JWSPrefix: p.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := md5.Sum([]byte("1010" + "TR-CWM-CS7LW1X" + "144.69" + "pay_1" + "demo"))
+	md5sum := hex.EncodeToString(sum[:])
+	payment := `{"id":"1010","tr_id":"TR-CWM-CS7LW1X","tr_date":"2024-12-10 09:27:59","tr_crc":"pay_1","tr_amount":"144.69","tr_paid":"144.69","tr_desc":"Order","tr_status":"PAID","tr_error":"none","tr_email":"test@example.com","md5sum":"` + md5sum + `","test_mode":"0"}`
+	paymentNumbers := `{"id":1010,"tr_id":"TR-CWM-CS7LW1X","tr_date":"2024-12-10 09:27:59","tr_crc":"pay_1","tr_amount":144.69,"tr_paid":144.69,"tr_desc":"Order","tr_status":"PAID","tr_error":"none","tr_email":"test@example.com","md5sum":"` + md5sum + `","test_mode":0}`
+	tokenization := "type=tokenization&data%5BtokenizationId%5D=TO-1234&data%5Btoken%5D=1234567890&data%5BcardBrand%5D=Mastercard&data%5BcardTail%5D=1111&data%5BtokenExpiryDate%5D=0625"
+	for _, tc := range []struct {
+		name, ct, body string
+		kind           getpaid.Kind
+		paid           int64
+	}{
+		{"payment as JSON", "application/json", payment, getpaid.KindCaptured, 14469},
+		{"payment as JSON with numbers", "application/json", paymentNumbers, getpaid.KindCaptured, 14469},
+		{"tokenization as a form", "application/x-www-form-urlencoded", tokenization, getpaid.KindNone, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := []byte(tc.body)
+			h := http.Header{"Content-Type": {tc.ct}}
+			h.Set("X-JWS-Signature", p.sign(t, p.key, body))
+			o, err := b.ParseCallback(context.Background(), &getpaid.CallbackRequest{Method: http.MethodPost, Header: h, Body: body})
+			if err != nil {
+				t.Fatalf("ParseCallback: %v", err)
+			}
+			if o.Kind != tc.kind || o.Amount.Minor != tc.paid || (tc.paid > 0 && o.PaymentID != "pay_1") {
+				t.Fatalf("observation %+v", o)
+			}
+			other, _ := rsa.GenerateKey(rand.Reader, 2048)
+			h.Set("X-JWS-Signature", p.sign(t, other, body))
+			if _, err := b.ParseCallback(context.Background(), &getpaid.CallbackRequest{Method: http.MethodPost, Header: h, Body: body}); !errors.Is(err, getpaid.ErrSignatureInvalid) {
+				t.Fatalf("signed by another key: %v", err)
+			}
+		})
+	}
+}
