@@ -49,7 +49,8 @@ func failed(code, msg, field string) map[string]any {
 }
 
 // oauth grants a Bearer token for the account's client_id and client_secret,
-// sent form-encoded (as Tpay documents) or as JSON (as its PHP SDK does).
+// sent form-encoded (as Tpay documents), as JSON (as its PHP SDK does) or
+// as HTTP Basic (as its Postman collection does).
 func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
 	var id, secret string
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/json" {
@@ -61,6 +62,9 @@ func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
 		id, secret = v.ClientID, v.ClientSecret
 	} else {
 		id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
+	}
+	if u, p, ok := r.BasicAuth(); ok && id == "" && secret == "" {
+		id, secret = u, p // HTTP Basic, as Tpay's Postman collection asks for a token
 	}
 	if id != s.cfg.ClientID || secret != s.cfg.ClientSecret {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client credentials are invalid"})

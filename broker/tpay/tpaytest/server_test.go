@@ -185,3 +185,44 @@ func parse(t *testing.T, p []byte) *x509.Certificate {
 	}
 	return c
 }
+
+// TestOAuthRequestForms: Tpay's /oauth/auth takes the client credentials
+// form-encoded (docs-api.tpay.com/first-steps/authorization), as JSON (its
+// PHP SDK) and as HTTP Basic with no body (its Postman collection,
+// tpay-com/tpay-open-api-postman-collection "Check authorization").
+func TestOAuthRequestForms(t *testing.T) {
+	t.Parallel()
+	s := start(t, tpaytest.Config{})
+	c := s.Config()
+	for _, tc := range []struct {
+		name, ct, body, user, pass string
+		want                       int
+	}{
+		{"form", "application/x-www-form-urlencoded", "client_id=" + url.QueryEscape(c.ClientID) + "&client_secret=" + url.QueryEscape(c.ClientSecret), "", "", 200},
+		{"json", "application/json", `{"client_id":"` + c.ClientID + `","client_secret":"` + c.ClientSecret + `","scope":"read"}`, "", "", 200},
+		{"basic", "", "", c.ClientID, c.ClientSecret, 200},
+		{"basic, wrong secret", "", "", c.ClientID, "nope", 401},
+		{"nothing", "", "", "", "", 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodPost, s.URL()+"/oauth/auth", strings.NewReader(tc.body))
+			if tc.ct != "" {
+				req.Header.Set("Content-Type", tc.ct)
+			}
+			if tc.user != "" {
+				req.SetBasicAuth(tc.user, tc.pass)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var v map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&v)
+			if resp.StatusCode != tc.want || (tc.want == 200 && (v["access_token"] == "" || v["token_type"] != "Bearer")) {
+				t.Fatalf("%d %v", resp.StatusCode, v)
+			}
+		})
+	}
+}
