@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -123,6 +125,13 @@ func action(svc getpaid.Service, name string) (run func(context.Context, getpaid
 func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 	id, name := r.PathValue("id"), r.PathValue("action")
 	ctx := r.Context()
+	if err := noQuery(r); err != nil {
+		// An amount put in the query ("refund?amount=5.00") would be
+		// dropped, and the request read as one of the whole amount.
+		dropBody(w, r)
+		h.writeError(w, r, err, id)
+		return
+	}
 	var req actionRequest
 	if r.ContentLength != 0 {
 		if err := h.decodeJSON(w, r, &req); err != nil {
@@ -313,4 +322,17 @@ func (h *Handler) checkOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, operationJSON(op))
+}
+
+// noQuery refuses any query parameter on an action route: its parameters
+// (a capture's or refund's amount) travel in the JSON body only.
+func noQuery(r *http.Request) error {
+	if err := malformedQuery(r.URL.RawQuery); err != nil {
+		return err
+	}
+	if q := r.URL.Query(); len(q) > 0 {
+		return &getpaid.FieldError{Field: slices.Sorted(maps.Keys(q))[0], Reason: `unknown query parameter: an action takes none (a capture's or refund's amount goes in the JSON body, {"amount":"10.00"})`,
+			Err: getpaid.ErrInvalidRequest}
+	}
+	return nil
 }
