@@ -209,6 +209,30 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	return obs, nil
 }
 
+// ConfirmCallback implements getpaid.CallbackConfirmer without calling
+// PayU: it refuses, wrapping getpaid.ErrAmountMismatch, a COMPLETED order
+// (notified or polled) whose totalAmount is not the payment's while the
+// payment holds nothing and has captured nothing. PayU keeps an order's
+// totalAmount as created; only a partial capture of a hold
+// (WAITING_FOR_CONFIRMATION) completes it for less, so such an order is not
+// this payment's. Taken as a partial payment, its event id
+// ("<orderId>:COMPLETED") would also make the right COMPLETED a duplicate.
+// Every other observation is applied as parsed.
+func (b *Broker) ConfirmCallback(_ context.Context, req *getpaid.ConfirmRequest) error {
+	if req == nil || req.Payment == nil || req.Observation == nil {
+		return nil
+	}
+	p, o := req.Payment, req.Observation
+	if o.Kind != getpaid.KindCaptured || o.BrokerStatus != StatusCompleted || o.Amount.Minor == p.Amount.Minor {
+		return nil
+	}
+	if p.Locked > 0 || p.Captured > 0 {
+		return nil // a partial capture of a hold: the order's totalAmount is what was captured
+	}
+	return fmt.Errorf("payu: %w: order %s COMPLETED for %s, payment %s is of %s and holds nothing", getpaid.ErrAmountMismatch,
+		o.ExternalID, o.Amount, p.ID, p.Amount)
+}
+
 // refundObservation maps a refund notification (see refundFact).
 func refundObservation(n *notification) (*getpaid.Observation, error) {
 	if n.Refund.RefundID == "" || n.OrderID == "" {
