@@ -143,3 +143,40 @@ func TestReviewHandSignedRefundNotification(t *testing.T) {
 		})
 	}
 }
+
+// The przelewy24-php SDK's own notifications (tests/TransactionStatusNotificationTest.php:
+// merchant 12345, POS 123, CRC "bar"; tests/RefundNotificationTest.php: CRC
+// "c4816521bf32ed54", merchant 235316), posted as Przelewy24 posts them.
+func TestReviewSDKNotifications(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		merchant, pos    int
+		crc, body, payID string
+		kind             getpaid.Kind
+		minor            int64
+	}{
+		{"transaction", 12345, 123, "bar", `{"merchantId":12345,"posId":123,"sessionId":"0beec7","amount":1500,"originAmount":1500,` +
+			`"currency":"PLN","orderId":123456789,"methodId":32,"statement":"p24-XXX-YYY-ZZZ",` +
+			`"sign":"703e946290d92230297c35d3bc8f554d4a458a4c97c9917665929c5ef5e682f7a868ac36e5dff20184c6a5302ef66c77"}`,
+			"0beec7", getpaid.KindCaptured, 1500},
+		{"refund", 235316, 235316, "c4816521bf32ed54", `{"orderId":4295430336,"sessionId":"1e715675-a42b-4d0b-81bb-f7288915be76",` +
+			`"merchantId":235316,"requestId":"dae85bdc-1b8e-45bc-99be-43c6868dcc29","refundsUuid":"97920952-1d9b-4c90-9238-2b74ae0f48bb",` +
+			`"amount":500,"currency":"PLN","timestamp":1697544677,"status":0,` +
+			`"sign":"dad28db2e0336e595bc313e3c7282ab2ba2f265021f45b85271232901fefd4bc1329fd47aa4eb735ac818e2b82c4dc24"}`,
+			"1e715675-a42b-4d0b-81bb-f7288915be76", getpaid.KindRefunded, 500},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			obs, err := reviewP24(t, tc.merchant, tc.pos, tc.crc).ParseCallback(context.Background(),
+				&getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(tc.body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if obs.Kind != tc.kind || obs.PaymentID != tc.payID || obs.Amount != (getpaid.Money{Minor: tc.minor, Currency: "PLN"}) {
+				t.Fatalf("mapped to %+v", obs)
+			}
+		})
+	}
+}
