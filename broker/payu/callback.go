@@ -187,7 +187,9 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	case StatusWaitingForConfirmation:
 		obs.Kind = getpaid.KindLocked
 	case StatusCompleted:
-		obs.Kind, obs.ReleaseRest = getpaid.KindCaptured, true
+		// HoldFirst: PayU completes an order for less than its
+		// totalAmount only by a partial capture of a hold.
+		obs.Kind, obs.ReleaseRest, obs.HoldFirst = getpaid.KindCaptured, true, true
 	case StatusCanceled, StatusRejected:
 		obs.Kind = getpaid.KindFailed
 	default:
@@ -207,30 +209,6 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 		obs.PaymentAmount = m
 	}
 	return obs, nil
-}
-
-// ConfirmCallback implements getpaid.CallbackConfirmer without calling
-// PayU: it refuses, wrapping getpaid.ErrAmountMismatch, a COMPLETED order
-// (notified or polled) whose totalAmount is not the payment's while the
-// payment holds nothing and has captured nothing. PayU keeps an order's
-// totalAmount as created; only a partial capture of a hold
-// (WAITING_FOR_CONFIRMATION) completes it for less, so such an order is not
-// this payment's. Taken as a partial payment, its event id
-// ("<orderId>:COMPLETED") would also make the right COMPLETED a duplicate.
-// Every other observation is applied as parsed.
-func (b *Broker) ConfirmCallback(_ context.Context, req *getpaid.ConfirmRequest) error {
-	if req == nil || req.Payment == nil || req.Observation == nil {
-		return nil
-	}
-	p, o := req.Payment, req.Observation
-	if o.Kind != getpaid.KindCaptured || o.BrokerStatus != StatusCompleted || o.Amount.Minor == p.Amount.Minor {
-		return nil
-	}
-	if p.Locked > 0 || p.Captured > 0 {
-		return nil // a partial capture of a hold: the order's totalAmount is what was captured
-	}
-	return fmt.Errorf("payu: %w: order %s COMPLETED for %s, payment %s is of %s and holds nothing", getpaid.ErrAmountMismatch,
-		o.ExternalID, o.Amount, p.ID, p.Amount)
 }
 
 // refundObservation maps a refund notification (see refundFact).

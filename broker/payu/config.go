@@ -89,20 +89,19 @@ type Broker struct {
 
 // Interface guards.
 var (
-	_ getpaid.Broker            = (*Broker)(nil)
-	_ getpaid.Provisioner       = (*Broker)(nil)
-	_ getpaid.StatusFetcher     = (*Broker)(nil)
-	_ getpaid.Capturer          = (*Broker)(nil)
-	_ getpaid.Releaser          = (*Broker)(nil)
-	_ getpaid.Refunder          = (*Broker)(nil)
-	_ getpaid.Canceler          = (*Broker)(nil)
-	_ getpaid.Configurator      = (*Broker)(nil)
-	_ getpaid.IPAllowlister     = (*Broker)(nil)
-	_ getpaid.CallbackVerifier  = (*Broker)(nil)
-	_ getpaid.OperationFetcher  = (*Broker)(nil)
-	_ getpaid.CallbackSizer     = (*Broker)(nil)
-	_ getpaid.Cautioner         = (*Broker)(nil)
-	_ getpaid.CallbackConfirmer = (*Broker)(nil)
+	_ getpaid.Broker           = (*Broker)(nil)
+	_ getpaid.Provisioner      = (*Broker)(nil)
+	_ getpaid.StatusFetcher    = (*Broker)(nil)
+	_ getpaid.Capturer         = (*Broker)(nil)
+	_ getpaid.Releaser         = (*Broker)(nil)
+	_ getpaid.Refunder         = (*Broker)(nil)
+	_ getpaid.Canceler         = (*Broker)(nil)
+	_ getpaid.Configurator     = (*Broker)(nil)
+	_ getpaid.IPAllowlister    = (*Broker)(nil)
+	_ getpaid.CallbackVerifier = (*Broker)(nil)
+	_ getpaid.OperationFetcher = (*Broker)(nil)
+	_ getpaid.CallbackSizer    = (*Broker)(nil)
+	_ getpaid.Cautioner        = (*Broker)(nil)
 )
 
 // DefaultTimeout bounds API calls when Config.Timeout is zero.

@@ -88,8 +88,9 @@
 //     captures); CANCELED and the legacy REJECTED → failed. Before
 //     COMPLETED the totalAmount is the order's as created, so it travels as
 //     Observation.PaymentAmount and an order of another amount is refused;
-//     a COMPLETED order of another amount is refused too (ConfirmCallback)
-//     unless the payment holds or has captured money (a partial capture).
+//     a COMPLETED order of another amount is refused too
+//     (Observation.HoldFirst) unless the payment holds or has captured
+//     money (a partial capture).
 //     PayU does not
 //     say whether a CANCELED order ever held funds, so a hold PayU lets
 //     expire becomes failed; a hold released through Release (which returns
