@@ -180,3 +180,22 @@ func TestReviewSDKNotifications(t *testing.T) {
 		})
 	}
 }
+
+// A statement and sessionId with "/", Polish letters, a quote and a
+// backslash: the sign JSON is PHP's json_encode with
+// JSON_UNESCAPED_UNICODE|JSON_UNESCAPED_SLASHES, written out here by hand.
+func TestReviewSignUnescapedSlashesAndUnicode(t *testing.T) {
+	t.Parallel()
+	signed := `{"merchantId":11111,"posId":11111,"sessionId":"zam/ó-1","amount":1000,"originAmount":1000,"currency":"PLN",` +
+		`"orderId":300000001,"methodId":25,"statement":"p24/ZAŻÓŁĆ \"1\" \\ 2","crc":"aef0aef0aef0aef0"}`
+	body := `{"merchantId":11111,"posId":11111,"sessionId":"zam\/\u00f3-1","amount":1000,"originAmount":1000,"currency":"PLN",` +
+		`"orderId":300000001,"methodId":25,"statement":"p24/ZAŻÓŁĆ \"1\" \\ 2","sign":"` + reviewSHA384(signed) + `"}`
+	obs, err := reviewP24(t, 11111, 11111, "aef0aef0aef0aef0").ParseCallback(context.Background(),
+		&getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Body: []byte(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.PaymentID != "zam/ó-1" || obs.Kind != getpaid.KindCaptured {
+		t.Fatalf("mapped to %+v", obs)
+	}
+}
