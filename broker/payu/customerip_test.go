@@ -22,6 +22,10 @@ func TestCustomerIPAsPayUDocumentsIt(t *testing.T) {
 		{"::ffff:203.0.113.7", "203.0.113.7"},
 		{"2011:0db8:85a3:0101:0101:8a2e:0370:7334", "2011:0db8:85a3:0101:0101:8a2e:0370:7334"},
 		{"", "127.0.0.1"},
+		// "0.0.0.0 is not accepted" (the OpenAPI's order retrieve): an
+		// unspecified address says no more than a missing one.
+		{"0.0.0.0", "127.0.0.1"},
+		{"::", "127.0.0.1"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			t.Parallel()

@@ -163,16 +163,21 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 // IPv4 in dotted decimal (an IPv4 address mapped into IPv6 is sent as IPv4)
 // and IPv6 as eight groups of four hexadecimal digits, without "::"
 // compression or a zone. "127.0.0.1" stands for a missing IP (PayU requires
-// the field); text that is no IP address is sent as given.
+// the field) and for an unspecified one (0.0.0.0 or ::, which PayU does not
+// accept); text that is no IP address is sent as given.
 func customerIP(s string) string {
+	const unknown = "127.0.0.1"
 	if s == "" {
-		return "127.0.0.1"
+		return unknown
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return s
 	}
 	a = a.Unmap().WithZone("")
+	if a.IsUnspecified() {
+		return unknown
+	}
 	if a.Is4() {
 		return a.String()
 	}
