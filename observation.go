@@ -35,7 +35,13 @@ type Observation struct {
 	// ReleaseRest, with KindCaptured, says the broker released what the
 	// hold had left when it captured (PayU releases the rest of a partial
 	// capture): the payment holds nothing more.
-	ReleaseRest  bool
+	ReleaseRest bool
+	// HoldFirst, with KindCaptured, says the broker captures another amount
+	// than the payment's only out of a hold (PayU completes an order for
+	// less than its totalAmount only by a partial capture): such a capture
+	// is refused (ErrAmountMismatch) while the payment holds nothing and has
+	// captured nothing.
+	HoldFirst    bool
 	BrokerStatus string // the broker's own status word, for history and logs
 	// OperationID is getpaid's money operation this fact belongs to, when
 	// the broker echoes it (PayU's extRefundId, Przelewy24's requestId).
@@ -111,6 +117,9 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		}
 		if o.Full && o.Amount.Minor != p.Amount.Minor {
 			return false, fmt.Errorf("%w: broker says paid %s, payment is %s", ErrAmountMismatch, o.Amount, p.Amount)
+		}
+		if o.HoldFirst && o.Amount.Minor != p.Amount.Minor && p.Locked == 0 && p.Captured == 0 {
+			return false, fmt.Errorf("%w: broker captured %s of a payment of %s that holds nothing", ErrAmountMismatch, o.Amount, p.Amount)
 		}
 		if o.Amount.Minor == p.Captured && p.Captured > 0 && o.ReleaseRest && p.Locked > 0 {
 			// The capture is known (from the broker's answer, or an

@@ -49,6 +49,12 @@ func TestApply(t *testing.T) {
 		{"partial capture of a transaction of the payment's amount", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), PaymentAmount: pln(100)}, true, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
 		{"failure of a transaction of another amount refused", []step{{getpaid.Observation{Kind: getpaid.KindFailed, PaymentAmount: pln(50)}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"transaction amount in another currency refused", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), PaymentAmount: getpaid.Money{Minor: 100, Currency: "EUR"}}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		// PayU completes an order for less than the payment only by a
+		// partial capture of a hold (HoldFirst).
+		{"hold-first capture of less without a hold refused", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true, HoldFirst: true}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		{"hold-first capture of the whole amount without a hold", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(100), ReleaseRest: true, HoldFirst: true}, true, nil}}, getpaid.StatusPaid, 100, 0, 0},
+		{"hold-first capture of less out of a hold", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true, HoldFirst: true}, true, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
+		{"hold-first capture confirming a partial capture", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true}, true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true, HoldFirst: true}, false, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
 		{"over-capture refused", []step{{captured(101, false), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"late failed after paid changes nothing", []step{{captured(100, true), true, nil}, {kind(getpaid.KindFailed, 0), false, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"repeated paid is a no-op", []step{{captured(100, true), true, nil}, {captured(100, true), false, nil}}, getpaid.StatusPaid, 100, 0, 0},

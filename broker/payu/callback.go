@@ -187,7 +187,9 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	case StatusWaitingForConfirmation:
 		obs.Kind = getpaid.KindLocked
 	case StatusCompleted:
-		obs.Kind, obs.ReleaseRest = getpaid.KindCaptured, true
+		// HoldFirst: PayU completes an order for less than its
+		// totalAmount only by a partial capture of a hold.
+		obs.Kind, obs.ReleaseRest, obs.HoldFirst = getpaid.KindCaptured, true, true
 	case StatusCanceled, StatusRejected:
 		obs.Kind = getpaid.KindFailed
 	default:

@@ -190,30 +190,37 @@ func TestParseCallbackNonCanonicalHeaderKey(t *testing.T) {
 // Until PayU completes an order its totalAmount is the amount getpaid
 // created it with: a hold (or any other state) of an order of another
 // amount is not the payment's, and is refused; a COMPLETED one of less is
-// what a partial capture took (see the package doc).
+// what a partial capture of a hold took (see the package doc), and is
+// refused while the payment holds nothing and has captured nothing.
 func TestOrderOfAnotherAmountRefused(t *testing.T) {
 	t.Parallel()
 	b, _ := New(validConfig())
-	pay := func() *getpaid.Payment {
-		return &getpaid.Payment{ID: "pay_1", Status: getpaid.StatusPrepared, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	pay := func(held bool) *getpaid.Payment {
+		p := &getpaid.Payment{ID: "pay_1", Status: getpaid.StatusPrepared, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+		if held {
+			p.Status, p.Locked = getpaid.StatusPreAuth, 1000
+		}
+		return p
 	}
 	for _, tc := range []struct {
 		status, amount string
-		refused        bool
+		held, refused  bool
 	}{
-		{"WAITING_FOR_CONFIRMATION", "500", true},
-		{"WAITING_FOR_CONFIRMATION", "1000", false},
-		{"PENDING", "999", true},
-		{"CANCELED", "2000", true},
-		{"COMPLETED", "500", false},
+		{"WAITING_FOR_CONFIRMATION", "500", false, true},
+		{"WAITING_FOR_CONFIRMATION", "1000", false, false},
+		{"PENDING", "999", false, true},
+		{"CANCELED", "2000", false, true},
+		{"COMPLETED", "500", true, false},
+		{"COMPLETED", "500", false, true},
+		{"COMPLETED", "1000", false, false},
 	} {
 		o, err := b.ParseCallback(context.Background(), signed(t, orderBody(tc.status, tc.amount, "PLN"), "SHA-256", HeaderSignature))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = getpaid.Apply(pay(), o)
+		_, err = getpaid.Apply(pay(tc.held), o)
 		if refused := errors.Is(err, getpaid.ErrAmountMismatch); refused != tc.refused {
-			t.Errorf("%s of %s on a payment of 10.00: Apply err %v, want refused %v", tc.status, tc.amount, err, tc.refused)
+			t.Errorf("%s of %s on a payment of 10.00 (held %v): Apply err %v, want refused %v", tc.status, tc.amount, tc.held, err, tc.refused)
 		}
 	}
 }

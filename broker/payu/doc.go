@@ -48,7 +48,9 @@
 //     WARNING_CONTINUE_* (REDIRECT, 3DS, CVV: the buyer continues at
 //     redirectUri). extOrderId is getpaid's payment id, so PayU
 //     refuses a second order for one payment (ERROR_ORDER_NOT_UNIQUE).
-//     customerIp is the buyer's IP; "127.0.0.1" is sent only when the caller
+//     customerIp is the buyer's IP, written as the OpenAPI documents it
+//     (IPv4 dotted, an IPv4-mapped IPv6 address as IPv4, IPv6 as eight
+//     groups of four hex digits); "127.0.0.1" is sent only when the caller
 //     has none, because PayU requires the field. continueUrl is getpaid's
 //     success URL: PayU has one return URL per order and no failure URL.
 //   - Field limits (OpenAPI): the description (up to 4000 characters) is cut
@@ -87,7 +89,10 @@
 //     captured totalAmount with the rest released (not "Full": see partial
 //     captures); CANCELED and the legacy REJECTED → failed. Before
 //     COMPLETED the totalAmount is the order's as created, so it travels as
-//     Observation.PaymentAmount and an order of another amount is refused.
+//     Observation.PaymentAmount and an order of another amount is refused;
+//     a COMPLETED order of another amount is refused too
+//     (Observation.HoldFirst) unless the payment holds or has captured
+//     money (a partial capture).
 //     PayU does not
 //     say whether a CANCELED order ever held funds, so a hold PayU lets
 //     expire becomes failed; a hold released through Release (which returns

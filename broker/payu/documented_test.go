@@ -76,7 +76,7 @@ func TestDocumentedNotification(t *testing.T) {
 	}
 	want := getpaid.Observation{PaymentID: "Id zamówienia w Twoim sklepie", ExternalID: "LDLW5N7MF4140324GUEST000P01",
 		EventID: "LDLW5N7MF4140324GUEST000P01:COMPLETED", Kind: getpaid.KindCaptured,
-		Amount: getpaid.MustParseMoney("2.00", "PLN"), ReleaseRest: true, BrokerStatus: StatusCompleted}
+		Amount: getpaid.MustParseMoney("2.00", "PLN"), ReleaseRest: true, HoldFirst: true, BrokerStatus: StatusCompleted}
 	if *o != want {
 		t.Fatalf("got  %+v\nwant %+v", *o, want)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -107,10 +108,7 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	if utf8.RuneCountInString(notify) > maxURL || utf8.RuneCountInString(cont) > maxURL {
 		return nil, fmt.Errorf("%s: %w: getpaid's URLs are longer than PayU's %d characters", op, getpaid.ErrInvalidRequest, maxURL)
 	}
-	ip := req.ClientIP
-	if ip == "" {
-		ip = "127.0.0.1"
-	}
+	ip := customerIP(req.ClientIP)
 	body := createOrder{
 		NotifyURL:     notify,
 		ContinueURL:   cont,
@@ -159,6 +157,31 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		ExternalID: resp.OrderID,
 		Redirect:   &getpaid.Redirect{Method: http.MethodGet, URL: resp.RedirectURI},
 	}, nil
+}
+
+// customerIP writes the buyer's IP as PayU's OpenAPI documents customerIp:
+// IPv4 in dotted decimal (an IPv4 address mapped into IPv6 is sent as IPv4)
+// and IPv6 as eight groups of four hexadecimal digits, without "::"
+// compression or a zone. "127.0.0.1" stands for a missing IP (PayU requires
+// the field) and for an unspecified one (0.0.0.0 or ::, which PayU does not
+// accept); text that is no IP address is sent as given.
+func customerIP(s string) string {
+	const unknown = "127.0.0.1"
+	if s == "" {
+		return unknown
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	a = a.Unmap().WithZone("")
+	if a.IsUnspecified() {
+		return unknown
+	}
+	if a.Is4() {
+		return a.String()
+	}
+	return a.StringExpanded()
 }
 
 func orderPath(p *getpaid.Payment) (string, error) {

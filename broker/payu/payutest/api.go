@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -152,6 +153,20 @@ func digits(s string) bool {
 	return true
 }
 
+// documentedIP reports whether s is a customerIp as PayU's OpenAPI describes
+// it: IPv4 in dotted decimal, or IPv6 as eight groups of four hexadecimal
+// digits; 0.0.0.0 is not accepted.
+func documentedIP(s string) bool {
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil || a.Zone() != "" || a.IsUnspecified():
+		return false
+	case a.Is4():
+		return a.String() == s
+	}
+	return strings.EqualFold(a.StringExpanded(), s)
+}
+
 func absURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
@@ -173,6 +188,8 @@ func (c *createRequest) validate(posID string) (code, desc string) {
 		return "ERROR_VALUE_MISSING", "Missing required field: totalAmount"
 	case len(c.Products) == 0:
 		return "ERROR_VALUE_MISSING", "Missing required field: products"
+	case !documentedIP(c.CustomerIP):
+		return "ERROR_VALUE_INVALID", "Invalid field value: customerIp"
 	case c.MerchantPosID != posID:
 		return "ERROR_VALUE_INVALID", "Invalid field value: merchantPosId"
 	case len(c.CurrencyCode) != 3 || strings.ToUpper(c.CurrencyCode) != c.CurrencyCode:

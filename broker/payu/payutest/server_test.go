@@ -92,6 +92,12 @@ func TestCreateValidation(t *testing.T) {
 		{"missing customerIp", `{"merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"1","products":[{"name":"a","unitPrice":"1","quantity":"1"}]}`, "ERROR_VALUE_MISSING", 400},
 		{"decimal amount", `{"customerIp":"1.2.3.4","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"10.00","products":[{"name":"a","unitPrice":"1","quantity":"1"}]}`, "ERROR_VALUE_INVALID", 400},
 		{"no products", `{"customerIp":"1.2.3.4","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"100"}`, "ERROR_VALUE_MISSING", 400},
+		// customerIp as the OpenAPI documents it: IPv4 dotted, IPv6 as
+		// eight groups of four hex digits; 0.0.0.0 is not accepted.
+		{"compressed IPv6 customerIp", `{"customerIp":"2001:db8::1","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"100","products":[{"name":"a","unitPrice":"100","quantity":"1"}]}`, "ERROR_VALUE_INVALID", 400},
+		{"host name customerIp", `{"customerIp":"localhost","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"100","products":[{"name":"a","unitPrice":"100","quantity":"1"}]}`, "ERROR_VALUE_INVALID", 400},
+		{"0.0.0.0 customerIp", `{"customerIp":"0.0.0.0","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"100","products":[{"name":"a","unitPrice":"100","quantity":"1"}]}`, "ERROR_VALUE_INVALID", 400},
+		{"expanded IPv6 customerIp", `{"customerIp":"2011:0db8:85a3:0101:0101:8a2e:0370:7334","merchantPosId":"300746","description":"d","currencyCode":"PLN","totalAmount":"100","products":[{"name":"a","unitPrice":"100","quantity":"1"}]}`, "SUCCESS", 302},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
