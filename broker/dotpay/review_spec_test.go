@@ -7,11 +7,13 @@ package dotpay_test
 // standard library.
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -192,4 +194,65 @@ func newBrokerWith(t *testing.T, shop, pin string) *dotpay.Broker {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestSpecURLCAsMultipartForm: the manual says only that the URLC is POSTed
+// (PHP's $_POST reads a urlencoded and a multipart/form-data body alike,
+// and a sender using PHP's cURL with an array sends the latter). A
+// multipart URLC is read the same way: accepted when its signature holds,
+// refused as a bad signature when a field was changed, malformed when it
+// carries a file or a field twice.
+func TestSpecURLCAsMultipartForm(t *testing.T) {
+	t.Parallel()
+	const pin = "Np3n4QmXxp6MOTrLCVs905fdrGf3QIGm"
+	b := newBrokerWith(t, "123456", pin)
+	sig := specSign(pin, specURLC)
+	multipartBody := func(fields [][2]string, extra func(*multipart.Writer)) *getpaid.CallbackRequest {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for _, kv := range fields {
+			if err := w.WriteField(kv[0], kv[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if extra != nil {
+			extra(w)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		req := specRequest(buf.Bytes())
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		return req
+	}
+	withSig := append(append([][2]string(nil), specURLC...), [2]string{"signature", sig})
+	o, err := b.ParseCallback(context.Background(), multipartBody(withSig, nil))
+	if err != nil {
+		t.Fatalf("multipart URLC refused: %v", err)
+	}
+	if o.Kind != getpaid.KindCaptured || o.Amount != getpaid.MustParseMoney("58.07", "USD") || o.EventID != "M1234-5678:completed" {
+		t.Fatalf("got %+v", o)
+	}
+	if err := b.VerifyCallback(context.Background(), multipartBody(withSig, nil)); err != nil {
+		t.Fatalf("VerifyCallback on a multipart URLC: %v", err)
+	}
+	tampered := append([][2]string(nil), withSig...)
+	tampered[4][1] = "999.99" // operation_amount
+	if _, err := b.ParseCallback(context.Background(), multipartBody(tampered, nil)); !errors.Is(err, getpaid.ErrSignatureInvalid) {
+		t.Fatalf("tampered multipart URLC: got %v, want ErrSignatureInvalid", err)
+	}
+	withFile := multipartBody(withSig, func(w *multipart.Writer) {
+		fw, err := w.CreateFormFile("attachment", "a.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fw.Write([]byte("x"))
+	})
+	if _, err := b.ParseCallback(context.Background(), withFile); !errors.Is(err, getpaid.ErrMalformedCallback) {
+		t.Fatalf("multipart URLC with a file: got %v, want ErrMalformedCallback", err)
+	}
+	twice := append(append([][2]string(nil), withSig...), [2]string{"control", "pay_other"})
+	if _, err := b.ParseCallback(context.Background(), multipartBody(twice, nil)); !errors.Is(err, getpaid.ErrMalformedCallback) {
+		t.Fatalf("multipart URLC with a field twice: got %v, want ErrMalformedCallback", err)
+	}
 }
