@@ -30,7 +30,8 @@
 //
 // Dotpay POSTs a URLC to urlc whenever an operation changes: form fields
 // signed with SHA-256 over the PIN and the fields in a fixed order.
-// ParseCallback accepts POST only, verifies the signature (the PIN included:
+// ParseCallback accepts POST only (the fields urlencoded or
+// multipart/form-data: Dotpay's manual names no encoding), verifies the signature (the PIN included:
 // a peer integration once left it out, which lets anyone forge
 // notifications) and the shop id, and maps the operation (see
 // ParseNotification): a completed payment is captured with
