@@ -256,3 +256,29 @@ func TestSpecURLCAsMultipartForm(t *testing.T) {
 		t.Fatalf("multipart URLC with a field twice: got %v, want ErrMalformedCallback", err)
 	}
 }
+
+// TestSpecChkDevManualOrder: the legacy chk (api_version dev) is SHA-256 of
+// the PIN and the parameters in the order of the manual's GenerateChk
+// ("Full Example"), in which surcharge_amount and surcharge (written twice
+// there) come between credit_card_registration and
+// ignore_last_payment_channel. Concatenated here by hand.
+func TestSpecChkDevManualOrder(t *testing.T) {
+	t.Parallel()
+	const pin = "pin123abc"
+	params := map[string]string{
+		"api_version": "dev", "lang": "pl", "id": "123456", "amount": "123.00", "currency": "PLN",
+		"description": "Test", "control": "ORDER-1", "url": "https://example.com/return", "type": "4",
+		"urlc": "https://example.com/urlc", "credit_card_registration": "R", "surcharge_amount": "1.50",
+		"surcharge": "S", "ignore_last_payment_channel": "I",
+	}
+	s := pin + "dev" + "pl" + "123456" + "123.00" + "PLN" + "Test" + "ORDER-1" + "https://example.com/return" + "4" +
+		"https://example.com/urlc" + "R" + "1.50" + "S" + "S" + "I"
+	sum := sha256.Sum256([]byte(s))
+	want := hex.EncodeToString(sum[:])
+	if got := dotpay.ChkDev(pin, params); got != want {
+		t.Fatalf("ChkDev %s, the manual's order %s", got, want)
+	}
+	if got := dotpay.Chk(pin, params); got != want {
+		t.Fatalf("Chk %s, the manual's order %s", got, want)
+	}
+}
