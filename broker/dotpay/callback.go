@@ -1,8 +1,13 @@
 package dotpay
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,9 +36,14 @@ const (
 // 1000 characters.
 const maxFieldLen = 4096
 
-// decodeURLC reads a URLC body: form-encoded fields, each at most once.
-// Errors wrap getpaid.ErrMalformedCallback.
-func decodeURLC(body []byte) (map[string]string, error) {
+// decodeURLC reads a URLC body: form fields, each at most once, urlencoded
+// or, when the Content-Type says so, multipart/form-data (Dotpay's manual
+// says only that the URLC is POSTed; PHP's $_POST, which its examples read
+// it with, takes either). Errors wrap getpaid.ErrMalformedCallback.
+func decodeURLC(body []byte, header http.Header) (map[string]string, error) {
+	if mt, params, err := mime.ParseMediaType(header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+		return decodeMultipartURLC(body, params["boundary"])
+	}
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, fmt.Errorf("dotpay: %w: form: %v", getpaid.ErrMalformedCallback, err)
@@ -50,6 +60,47 @@ func decodeURLC(body []byte) (map[string]string, error) {
 			return nil, fmt.Errorf("dotpay: %w: field %q too long", getpaid.ErrMalformedCallback, k)
 		}
 		f[k] = v[0]
+	}
+	return f, nil
+}
+
+// decodeMultipartURLC reads a multipart/form-data URLC: plain fields only
+// (no files), each at most once.
+func decodeMultipartURLC(body []byte, boundary string) (map[string]string, error) {
+	bad := func(why string, args ...any) (map[string]string, error) {
+		return nil, fmt.Errorf("dotpay: %w: multipart form: %s", getpaid.ErrMalformedCallback, fmt.Sprintf(why, args...))
+	}
+	if boundary == "" {
+		return bad("no boundary")
+	}
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	f := map[string]string{}
+	for {
+		part, err := r.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return bad("%v", err)
+		}
+		name := part.FormName()
+		if name == "" || part.FileName() != "" {
+			return bad("part %q is not a plain field", name)
+		}
+		if _, dup := f[name]; dup {
+			return bad("field %q repeated", name)
+		}
+		v, err := io.ReadAll(io.LimitReader(part, maxFieldLen+1))
+		if err != nil {
+			return bad("%v", err)
+		}
+		if len(v) > maxFieldLen {
+			return bad("field %q too long", name)
+		}
+		f[name] = string(v)
+	}
+	if len(f) == 0 {
+		return bad("no fields")
 	}
 	return f, nil
 }
@@ -76,7 +127,7 @@ func (b *Broker) VerifyCallback(_ context.Context, req *getpaid.CallbackRequest)
 	if req == nil {
 		return fmt.Errorf("dotpay: %w: no request", getpaid.ErrSignatureInvalid)
 	}
-	f, err := decodeURLC(req.Body)
+	f, err := decodeURLC(req.Body, req.Header)
 	if err != nil {
 		return err
 	}
@@ -96,7 +147,7 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 	if req.Method != http.MethodPost {
 		return nil, fmt.Errorf("dotpay: %w: URLC sent with %q, Dotpay POSTs it", getpaid.ErrMalformedCallback, req.Method)
 	}
-	f, err := decodeURLC(req.Body)
+	f, err := decodeURLC(req.Body, req.Header)
 	if err != nil {
 		return nil, err
 	}

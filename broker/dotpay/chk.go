@@ -98,7 +98,9 @@ func appendPHPString(b []byte, s string) []byte {
 
 // devFields is the order in which api_version "dev" concatenates the form's
 // parameters after the PIN; a parameter not sent counts as empty. It is the
-// union of the lists in Dotpay's plugins (see doc.go); getpaid sends only
+// order of the manual's GenerateChk ("Full Example"), surcharge written
+// twice as it is there, followed by the parameters Dotpay's newer plugins
+// append (customer, gp_token, auto_reject_date, ap_token); getpaid sends only
 // api_version, lang, id, amount, currency, description, control, url, type,
 // urlc, firstname, lastname and email, whose order every list agrees on.
 var devFields = []string{
@@ -113,7 +115,7 @@ var devFields = []string{
 	"personal_data", "credit_card_number", "credit_card_expiration_date_year",
 	"credit_card_expiration_date_month", "credit_card_security_code", "credit_card_store",
 	"credit_card_store_security_code", "credit_card_customer_id", "credit_card_id", "blik_code",
-	"credit_card_registration", "ignore_last_payment_channel", "vco_call_id",
+	"credit_card_registration", "surcharge_amount", "surcharge", "surcharge", "ignore_last_payment_channel", "vco_call_id",
 	"vco_update_order_info", "vco_subtotal", "vco_shipping_handling", "vco_tax", "vco_discount",
 	"vco_gift_wrap", "vco_misc", "vco_promo_code", "credit_card_security_code_required",
 	"credit_card_operation_type", "credit_card_avs", "credit_card_threeds", "customer", "gp_token",

@@ -30,7 +30,8 @@
 //
 // Dotpay POSTs a URLC to urlc whenever an operation changes: form fields
 // signed with SHA-256 over the PIN and the fields in a fixed order.
-// ParseCallback accepts POST only, verifies the signature (the PIN included:
+// ParseCallback accepts POST only (the fields urlencoded or
+// multipart/form-data: Dotpay's manual names no encoding), verifies the signature (the PIN included:
 // a peer integration once left it out, which lets anyone forge
 // notifications) and the shop id, and maps the operation (see
 // ParseNotification): a completed payment is captured with
@@ -72,8 +73,9 @@
 //     non-ASCII as lower-case \u escapes, "/" unescaped. Dotpay's SDK and
 //     plugins (Magento, OpenCart) compute it so.
 //   - chk "dev": SHA-256 over the PIN and the parameters in Dotpay's fixed
-//     order (the union of the lists in Dotpay's OpenCart and PrestaShop
-//     plugins; getpaid sends only parameters every list orders alike).
+//     order (the manual's GenerateChk, surcharge_amount and surcharge —
+//     twice — included, then what the newer plugins append; getpaid sends
+//     only parameters every list orders alike).
 //   - URLC signature: SHA-256 over the PIN, id, operation_number, ...,
 //     geoip_country, and the newer payer_bank_account_name ...
 //     operation_seller_code, absent fields empty (Dotpay's Magento plugin

@@ -83,7 +83,7 @@ func FuzzParseCallback(f *testing.F) {
 // any decoded body maps to a well-formed observation or a malformed error.
 func FuzzParseNotification(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fields, err := decodeURLC(body)
+		fields, err := decodeURLC(body, nil)
 		if err != nil {
 			if !errors.Is(err, getpaid.ErrMalformedCallback) {
 				t.Fatalf("unclassified error: %v", err)

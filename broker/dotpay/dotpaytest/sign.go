@@ -78,7 +78,8 @@ func chkNext(pin string, params map[string]string) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// chkDevOrder is the order of api_version "dev" (Dotpay's plugins).
+// chkDevOrder is the order of api_version "dev": the manual's GenerateChk
+// (surcharge twice, as there), then what Dotpay's newer plugins append.
 var chkDevOrder = strings.Fields(`api_version charset lang id pid amount currency description control
 	channel credit_card_brand ch_lock channel_groups onlinetransfer url type buttontext urlc firstname
 	lastname email street street_n1 street_n2 state addr3 city postcode phone country code p_info
@@ -88,7 +89,8 @@ var chkDevOrder = strings.Fields(`api_version charset lang id pid amount currenc
 	application_version warranty bylaw personal_data credit_card_number
 	credit_card_expiration_date_year credit_card_expiration_date_month credit_card_security_code
 	credit_card_store credit_card_store_security_code credit_card_customer_id credit_card_id
-	blik_code credit_card_registration ignore_last_payment_channel vco_call_id
+	blik_code credit_card_registration surcharge_amount surcharge surcharge
+	ignore_last_payment_channel vco_call_id
 	vco_update_order_info vco_subtotal vco_shipping_handling vco_tax vco_discount vco_gift_wrap
 	vco_misc vco_promo_code credit_card_security_code_required credit_card_operation_type
 	credit_card_avs credit_card_threeds customer gp_token auto_reject_date ap_token`)
