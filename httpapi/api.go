@@ -109,6 +109,10 @@ type PaymentJSON struct {
 	Captured string         `json:"captured"`
 	Locked   string         `json:"locked"`
 	Refunded string         `json:"refunded"`
+	// RefundPending is what refunds the broker has not finished yet
+	// (pending, or in doubt) ask for: what is left to refund is captured -
+	// refunded - refund_pending ("0.00" normally).
+	RefundPending string `json:"refund_pending"`
 	// Advance is money the broker holds that does not match the payment,
 	// awaiting an operator's decision ("0.00" normally).
 	Advance     string `json:"advance"`
@@ -143,8 +147,9 @@ func toJSON(p *getpaid.Payment) *PaymentJSON {
 	return &PaymentJSON{
 		ID: p.ID, OrderID: p.OrderID, Status: p.Status, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
 		Captured: p.Money(p.Captured).Decimal(), Locked: p.Money(p.Locked).Decimal(), Refunded: p.Money(p.Refunded).Decimal(),
-		Advance: p.Money(p.Advance).Decimal(),
-		Backend: p.Backend, ExternalID: p.ExternalID, Description: p.Description, ReturnURL: p.ReturnURL,
+		RefundPending: p.Money(p.RefundAsked).Decimal(),
+		Advance:       p.Money(p.Advance).Decimal(),
+		Backend:       p.Backend, ExternalID: p.ExternalID, Description: p.Description, ReturnURL: p.ReturnURL,
 		IdempotencyKey: p.CreateKey,
 		Redirect:       rd, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}

@@ -48,6 +48,7 @@ func (p *PaymentJSON) appendJSON(dst []byte) (out []byte, ok bool) {
 	dst = appendField(dst, "captured", p.Captured)
 	dst = appendField(dst, "locked", p.Locked)
 	dst = appendField(dst, "refunded", p.Refunded)
+	dst = appendField(dst, "refund_pending", p.RefundPending)
 	dst = appendField(dst, "advance", p.Advance)
 	dst = appendField(dst, "backend", p.Backend)
 	for _, f := range [...]struct{ name, v string }{{"external_id", p.ExternalID}, {"description", p.Description}, {"return_url", p.ReturnURL}, {"idempotency_key", p.IdempotencyKey}} {
