@@ -37,7 +37,10 @@
 // ParseNotification): a completed payment is captured with
 // operation_original_amount in operation_original_currency, the shop's own
 // amount even when the buyer paid in another currency, so the engine checks
-// it against the payment; a refund by its amount, partial or whole. EventID
+// it against the payment; a refund by its amount, partial or whole; a
+// completed complaint (the buyer's dispute, a chargeback) as a refund of its
+// amount getpaid did not ask for, while a new, processing or rejected one
+// changes nothing. EventID
 // is "<operation_number>:<operation_status>": a repeated URLC applies once
 // while an operation may still move from processing to completed. The
 // acknowledgement is HTTP 200 with the body "OK" exactly; Dotpay sends the
@@ -102,6 +105,9 @@
 //     never sends one operation twice.
 //   - A refund URLC's amount may carry a minus sign; it is read as the
 //     refund's size.
+//   - A complaint's URLC (the SDK lists the operation type, not its fields)
+//     carries its amount, the payment's number in operation_related_number
+//     and, as a refund's, the payment's control.
 //   - URLC retry schedule: nothing depends on it.
 //
 // The dotpaytest subpackage is a simulator of Dotpay's side for tests, the

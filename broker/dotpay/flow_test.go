@@ -390,3 +390,47 @@ func TestRefundURLCFoundByRelatedNumber(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
+
+// A complaint (a chargeback) that ends completed takes the money back from
+// the shop: recorded as a refund nobody asked for, once however often its
+// URLC comes; a new, processing or rejected one changes nothing.
+func TestComplaint(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	rejected, err := f.sim.Complaint(p.ID, getpaid.MustParseMoney("20.00", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"processing", "rejected"} {
+		req, err := f.sim.SetComplaintStatus(rejected, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.eng.HandleCallback(context.Background(), "dotpay", req)
+		if err != nil || res.Payment == nil || res.Payment.Status != getpaid.StatusPaid || res.Payment.Refunded != 0 {
+			t.Fatalf("complaint %s: %+v %v", st, res, err)
+		}
+	}
+	won, err := f.sim.Complaint(p.ID, getpaid.MustParseMoney("5.00", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := f.sim.SetComplaintStatus(won, "completed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, p.ID, "partially refunded by the complaint", func(q *getpaid.Payment) bool {
+		return q.Status == getpaid.StatusPartiallyRefunded && q.Refunded == 500
+	})
+	for range 3 {
+		res, err := f.eng.HandleCallback(context.Background(), "dotpay", req)
+		if err != nil || res.Outcome != getpaid.OutcomeDuplicate {
+			t.Fatalf("repeated complaint URLC: %+v %v", res, err)
+		}
+	}
+	q, err := f.eng.Payment(context.Background(), p.ID)
+	if err != nil || q.Refunded != 500 || q.RefundAsked != 0 {
+		t.Fatalf("after repeats: %+v %v", q, err)
+	}
+}
