@@ -296,16 +296,28 @@ func (e *Engine) refused(ctx context.Context, b getpaid.Backend, id string, obs 
 }
 
 // resolve finds the payment an observation is about: by getpaid's id, else by
-// the broker's id.
+// the broker's id, else through getpaid's operation the broker echoes (a
+// Dotpay refund URLC whose control is the refund's operation id and which
+// names no payment).
 func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Observation) (*getpaid.Payment, error) {
 	if obs.PaymentID != "" {
 		p, err := e.store.Payment(ctx, obs.PaymentID)
-		if err == nil || !isNotFound(err) || obs.ExternalID == "" {
+		if err == nil || !isNotFound(err) || (obs.ExternalID == "" && obs.OperationID == "") {
 			return p, err
 		}
 	}
 	if obs.ExternalID != "" {
-		return e.store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+		p, err := e.store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+		if err == nil || !isNotFound(err) || obs.OperationID == "" {
+			return p, err
+		}
+	}
+	if obs.OperationID != "" {
+		op, err := e.store.Operation(ctx, obs.OperationID)
+		if err != nil {
+			return nil, err
+		}
+		return e.store.Payment(ctx, op.PaymentID)
 	}
 	return nil, getpaid.ErrNotFound
 }

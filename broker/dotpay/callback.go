@@ -182,8 +182,9 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 // "<operation_number>:<operation_status>", so a repeated URLC applies once.
 // A refund's BrokerRef is its own operation number; the control of a refund
 // getpaid asked for is getpaid's operation id ("op_..."): it is then the
-// OperationID, and the payment is found by operation_related_number (a
-// refund made in Dotpay's panel carries the payment's control instead).
+// OperationID, and the payment is found by operation_related_number, or,
+// when the URLC names none, through that operation (a refund made in
+// Dotpay's panel carries the payment's control instead).
 // A completed complaint is money taken back from the shop that no refund of
 // getpaid's asked for: refunded, Unrequested, BrokerRef its own number, the
 // payment found by control or operation_related_number; its event id makes

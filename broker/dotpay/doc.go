@@ -54,7 +54,9 @@
 // that control: Refund looks it up at once (Dotpay's answer names no
 // refund), FetchOperation looks it up later, and its URLC carries the
 // control back, which makes it the observation's OperationID (the payment is
-// found by operation_related_number). The three report a refund Dotpay ended
+// found by operation_related_number, or through the operation when the URLC
+// names no related number: Dotpay's SDK treats the field as optional). The
+// three report a refund Dotpay ended
 // with the same event id, "<number>:<status>", and BrokerRef its number, so
 // it counts once whichever comes first; one still being processed is refund
 // started. Without credentials, refunds are refused

@@ -434,3 +434,41 @@ func TestComplaint(t *testing.T) {
 		t.Fatalf("after repeats: %+v %v", q, err)
 	}
 }
+
+// A URLC of a refund getpaid asked for (control = getpaid's operation id)
+// that names no payment (no operation_related_number) finds the payment
+// through the operation, and finishes it, once.
+func TestRefundURLCFoundByOperation(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{RefundDelay: time.Hour}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	five := getpaid.MustParseMoney("5.00", "PLN")
+	res, err := f.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &five, IdempotencyKey: "r1"})
+	if err != nil || res.Operation == nil || res.Operation.State.Final() {
+		t.Fatalf("refund: %+v %v; want it under way", res, err)
+	}
+	ops := f.sim.Operations(res.Operation.ID)
+	if len(ops) != 1 {
+		t.Fatalf("simulator's operations under %s: %+v", res.Operation.ID, ops)
+	}
+	c := f.sim.Config()
+	body := signed(c.PIN, map[string]string{
+		"id": c.ShopID, "operation_number": ops[0].Number, "operation_type": "refund", "operation_status": "completed",
+		"operation_amount": "5.00", "operation_currency": "PLN", "operation_original_amount": "5.00",
+		"operation_original_currency": "PLN", "operation_datetime": "2026-01-02 10:00:00", "control": res.Operation.ID,
+		"description": "Refund",
+	})
+	for i, want := range []getpaid.Outcome{getpaid.OutcomeApplied, getpaid.OutcomeDuplicate} {
+		got, err := f.eng.HandleCallback(context.Background(), "dotpay", urlcRequest(body))
+		if err != nil || got.Outcome != want {
+			t.Fatalf("delivery %d: %+v %v; want %s", i+1, got, err, want)
+		}
+	}
+	q, err := f.eng.Payment(context.Background(), p.ID)
+	if err != nil || q.Refunded != 500 || q.RefundAsked != 0 {
+		t.Fatalf("payment: %+v %v; want 5.00 refunded, nothing asked", q, err)
+	}
+	if op, err := f.eng.Operation(context.Background(), res.Operation.ID); err != nil || op.State != getpaid.OpSucceeded {
+		t.Fatalf("operation: %+v %v; want succeeded", op, err)
+	}
+}
