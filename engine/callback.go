@@ -38,6 +38,15 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	if err := e.observe(ctx, b, obs, res, true); err != nil {
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 	}
+	if obs.Unrecognized {
+		id := obs.PaymentID
+		if res.Payment != nil {
+			id = res.Payment.ID
+		}
+		e.log.ErrorContext(ctx, "the broker reports a status getpaid does not know: acknowledged, nothing changed; look the payment up at the broker",
+			"payment", id, "backend", backend, "external_id", obs.ExternalID, "broker_status", obs.BrokerStatus,
+			"event", obs.EventID, "outcome", res.Outcome)
+	}
 	if res.Outcome == getpaid.OutcomeDuplicate || res.Outcome == getpaid.OutcomeNoChange {
 		// Answered from what was read (the change that makes this a
 		// repeat may be one a reader sees before it is on disk): the

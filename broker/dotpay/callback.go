@@ -173,6 +173,8 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 //	complaint completed                          refunded, by amount, unrequested
 //	complaint new, processing*, rejected         none (no money moved)
 //	any other operation type                     none (acknowledged, ignored)
+//	payment, refund or complaint in a status     none, Unrecognized (acknowledged,
+//	  Dotpay's SDK does not list                   logged by the engine at error level)
 //
 // The amount is operation_original_amount in operation_original_currency:
 // what the shop asked for, even when the buyer paid in another currency
@@ -226,7 +228,7 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 		case StatusRejected:
 			o.Kind = getpaid.KindFailed
 		default:
-			return nil, fmt.Errorf("dotpay: %w: unknown payment status %q", getpaid.ErrMalformedCallback, status)
+			o.Unrecognized = true
 		}
 	case TypeRefund:
 		o.ExternalID = f["operation_related_number"]
@@ -240,7 +242,7 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 		case StatusRejected:
 			o.Kind, o.BrokerRef = getpaid.KindRefundFailed, number
 		default:
-			return nil, fmt.Errorf("dotpay: %w: unknown refund status %q", getpaid.ErrMalformedCallback, status)
+			o.Unrecognized = true
 		}
 		if m.Minor == 0 && o.Kind == getpaid.KindRefunded {
 			return nil, fmt.Errorf("dotpay: %w: refund of nothing", getpaid.ErrMalformedCallback)
@@ -258,7 +260,7 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 			}
 			o.Kind, o.BrokerRef, o.Unrequested = getpaid.KindRefunded, number, true
 		default:
-			return nil, fmt.Errorf("dotpay: %w: unknown complaint status %q", getpaid.ErrMalformedCallback, status)
+			o.Unrecognized = true
 		}
 	}
 	return o, nil

@@ -79,6 +79,18 @@ func TestParseCallback(t *testing.T) {
 		{"rejected complaint", signed(testPIN, with(complaint, "operation_status", "rejected")), &getpaid.Observation{
 			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:rejected", Kind: getpaid.KindNone,
 			Amount: pln("50.00"), BrokerStatus: "complaint rejected"}},
+		{"unknown payment status", signed(testPIN, with(payURLC(), "operation_status", "lost")), &getpaid.Observation{
+			PaymentID: "pay_1", EventID: "M1234-5678:lost", Kind: getpaid.KindNone, Unrecognized: true,
+			Amount: pln("123.45"), BrokerStatus: "payment lost"}},
+		{"unknown refund status", signed(testPIN, with(refund, "operation_status", "lost")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:lost", Kind: getpaid.KindNone,
+			Unrecognized: true, Amount: pln("40.00"), BrokerStatus: "refund lost"}},
+		{"unknown status of a refund getpaid asked for", signed(testPIN, with(refund, "operation_status", "lost", "control", "op_01hx")), &getpaid.Observation{
+			ExternalID: "M1234-5678", EventID: "M1234-9999:lost", Kind: getpaid.KindNone, OperationID: "op_01hx",
+			Unrecognized: true, Amount: pln("40.00"), BrokerStatus: "refund lost"}},
+		{"unknown complaint status", signed(testPIN, with(complaint, "operation_status", "lost")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:lost", Kind: getpaid.KindNone,
+			Unrecognized: true, Amount: pln("50.00"), BrokerStatus: "complaint lost"}},
 		{"payout is ignored", signed(testPIN, with(payURLC(), "operation_type", "payout", "operation_original_amount", "-5")), &getpaid.Observation{
 			PaymentID: "pay_1", EventID: "M1234-5678:completed", Kind: getpaid.KindNone, BrokerStatus: "payout completed"}},
 		{"card payment", signed(testPIN, with(payURLC(), "channel", "248", "credit_card_masked_number", "XXXX XXXX XXXX 1111",
@@ -131,7 +143,6 @@ func TestParseCallbackRefused(t *testing.T) {
 		{"empty body", "POST", nil, getpaid.ErrMalformedCallback},
 		{"bad form encoding", "POST", []byte("a=%zz"), getpaid.ErrMalformedCallback},
 		{"field repeated", "POST", append([]byte("control=pay_9&"), good...), getpaid.ErrMalformedCallback},
-		{"unknown payment status", "POST", signed(testPIN, with(payURLC(), "operation_status", "lost")), getpaid.ErrMalformedCallback},
 		{"no operation number", "POST", signed(testPIN, with(payURLC(), "operation_number", "")), getpaid.ErrMalformedCallback},
 		{"malformed amount", "POST", signed(testPIN, with(payURLC(), "operation_original_amount", "12,30")), getpaid.ErrMalformedCallback},
 		{"JPY with a fraction", "POST", signed(testPIN, with(payURLC(), "operation_original_currency", "JPY")), getpaid.ErrMalformedCallback},

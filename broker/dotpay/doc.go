@@ -44,7 +44,10 @@
 // is "<operation_number>:<operation_status>": a repeated URLC applies once
 // while an operation may still move from processing to completed. The
 // acknowledgement is HTTP 200 with the body "OK" exactly; Dotpay sends the
-// URLC again otherwise.
+// URLC again otherwise. A signed URLC of a payment, refund or complaint in a
+// status Dotpay's SDK does not list is acknowledged too and changes nothing
+// (getpaid.Observation.Unrecognized: the engine logs it at error level with
+// the payment); refused, it would only come again until Dotpay gives up.
 //
 // With seller API credentials (HTTP Basic, the panel user), FetchStatus
 // lists the operations whose control is the payment's id

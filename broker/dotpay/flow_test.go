@@ -472,3 +472,44 @@ func TestRefundURLCFoundByOperation(t *testing.T) {
 		t.Fatalf("operation: %+v %v; want succeeded", op, err)
 	}
 }
+
+// A signed URLC with an operation status getpaid does not know is
+// acknowledged with OK (refused, Dotpay would send it again and again, each
+// time counted against its address) and changes nothing; the engine logs it
+// at error level with the payment.
+func TestUnknownStatusAcknowledged(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	req, err := f.sim.Notification(p.ID, "disputed", getpaid.MustParseMoney("20.00", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		code, body := postURLC(t, f.url+"/callback/dotpay", req)
+		if code != http.StatusOK || body != "OK" {
+			t.Fatalf("URLC with an unknown status answered %d %q, want 200 OK", code, body)
+		}
+	}
+	q, err := f.eng.Payment(context.Background(), p.ID)
+	if err != nil || q.Status != getpaid.StatusPaid || q.Version != p.Version {
+		t.Fatalf("payment changed: %+v %v", q, err)
+	}
+}
+
+// postURLC POSTs req's body to url as Dotpay does and returns the answer.
+func postURLC(t *testing.T, url string, req *getpaid.CallbackRequest) (int, string) {
+	t.Helper()
+	r, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(req.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
