@@ -59,8 +59,8 @@
 // control back, which makes it the observation's OperationID (the payment is
 // found by operation_related_number, or through the operation when the URLC
 // names no related number: Dotpay's SDK treats the field as optional). The
-// three report a refund Dotpay ended
-// with the same event id, "<number>:<status>", and BrokerRef its number, so
+// three report a refund Dotpay ended with the same event id,
+// "<number>:<status>", and BrokerRef its number, so
 // it counts once whichever comes first; one still being processed is refund
 // started. Without credentials, refunds are refused
 // (getpaid.ErrNotSupported), polls report nothing new, and payments move by
@@ -83,7 +83,10 @@
 //   - chk "dev": SHA-256 over the PIN and the parameters in Dotpay's fixed
 //     order (the manual's GenerateChk, surcharge_amount and surcharge —
 //     twice — included, then what the newer plugins append; getpaid sends
-//     only parameters every list orders alike).
+//     only parameters every list orders alike). Chk takes a form without
+//     api_version for "dev", as the simulator does: the manual's basic
+//     link has none and the SDK defaults to "dev" (getpaid always sends
+//     api_version).
 //   - URLC signature: SHA-256 over the PIN, id, operation_number, ...,
 //     geoip_country, and the newer payer_bank_account_name ...
 //     operation_seller_code, absent fields empty (Dotpay's Magento plugin

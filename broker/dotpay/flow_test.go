@@ -513,3 +513,32 @@ func postURLC(t *testing.T, url string, req *getpaid.CallbackRequest) (int, stri
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// A payment form without api_version is, for dotpay.Chk as for the
+// simulator, the legacy "dev" form (what Dotpay's manual shows as the basic
+// link, and the PHP SDK's default api version): a chk from dotpay.Chk is
+// the chk the simulator checks.
+func TestChkWithoutAPIVersionAgrees(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{}, nil)
+	p := f.pay(t, getpaid.MustParseMoney("12.00", "PLN"))
+	rd := *p.Redirect
+	u, err := url.Parse(rd.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("api_version")
+	q.Del("chk")
+	params := map[string]string{}
+	for k := range q {
+		params[k] = q.Get(k)
+	}
+	q.Set("chk", dotpay.Chk(f.sim.Config().PIN, params))
+	u.RawQuery = q.Encode()
+	rd.URL = u.String()
+	if err := f.sim.Pay(context.Background(), &rd, dotpaytest.OutcomePaid); err != nil {
+		t.Fatalf("the simulator refused a form dotpay.Chk signed without api_version: %v", err)
+	}
+	f.wait(t, p.ID, "paid", status(getpaid.StatusPaid))
+}
