@@ -214,12 +214,19 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 		up, err = write()
 	}
-	if isNotFound(err) && p == nil && obs.ExternalID != "" {
-		// getpaid's id named nothing: the broker's id may still.
+	if isNotFound(err) && p == nil && (obs.ExternalID != "" || obs.OperationID != "") {
+		// getpaid's id named nothing: the broker's id, or getpaid's
+		// operation, may still.
 		if err := resolve(); isNotFound(err) {
 			return e.unknown(ctx, b, obs, res)
 		} else if err != nil {
 			return err
+		}
+		// The fact may be about one of this payment's operations, which
+		// the id that named nothing could not find.
+		if skip := decide(e.operationFor(ctx, b, id, obs)); skip != "" {
+			res.Outcome = skip
+			return nil
 		}
 		up, err = write()
 	}
