@@ -103,6 +103,9 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stdout, " %s", obs.Amount)
 	}
 	fmt.Fprintln(stdout)
+	if obs.Unrecognized {
+		fmt.Fprintln(stdout, "  note: getpaid does not know this status: it would acknowledge the notification, change nothing and log it at error level with the payment")
+	}
 	return checkAgainstPayment(ctx, c.Database, b.Name, obs, stdout)
 }
 
