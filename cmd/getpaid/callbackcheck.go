@@ -127,6 +127,15 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	if (p == nil || errors.Is(err, getpaid.ErrNotFound)) && obs.ExternalID != "" {
 		p, err = store.PaymentByExternalID(ctx, backend, obs.ExternalID)
 	}
+	if (p == nil || errors.Is(err, getpaid.ErrNotFound)) && obs.OperationID != "" {
+		// A refund's end naming only getpaid's operation (Dotpay's
+		// control op_... without operation_related_number), as the
+		// engine finds it.
+		var op *getpaid.Operation
+		if op, err = store.Operation(ctx, obs.OperationID); err == nil {
+			p, err = store.Payment(ctx, op.PaymentID)
+		}
+	}
 	switch {
 	case p == nil && (err == nil || errors.Is(err, getpaid.ErrNotFound)):
 		return &exitError{code: 1, msg: fmt.Sprintf("ignored: getpaid has no payment %s (broker id %q) in %s: it would acknowledge the notification and change nothing",
