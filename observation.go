@@ -53,6 +53,14 @@ type Observation struct {
 	// their reservations are kept, as far as what is left allows, instead
 	// of this refund taking one.
 	Unrequested bool
+	// Unrecognized, with KindNone, says the broker reported, in a signed
+	// notification, a status getpaid does not know (named in
+	// BrokerStatus): nothing is guessed and nothing changes, the
+	// notification is acknowledged (refused, the broker would only send it
+	// again until it gives up, as a refusal counted against its address),
+	// and the engine logs it at error level with the payment, for an
+	// operator to look the payment up at the broker.
+	Unrecognized bool
 	// PaymentAmount is the payment's whole amount as the broker states it
 	// in this fact, when it states it apart from Amount (Tpay's tr_amount
 	// next to tr_paid): Apply refuses the fact for a payment of another

@@ -38,6 +38,15 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	if err := e.observe(ctx, b, obs, res, true); err != nil {
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 	}
+	if obs.Unrecognized {
+		id := obs.PaymentID
+		if res.Payment != nil {
+			id = res.Payment.ID
+		}
+		e.log.ErrorContext(ctx, "the broker reports a status getpaid does not know: acknowledged, nothing changed; look the payment up at the broker",
+			"payment", id, "backend", backend, "external_id", obs.ExternalID, "broker_status", obs.BrokerStatus,
+			"event", obs.EventID, "outcome", res.Outcome)
+	}
 	if res.Outcome == getpaid.OutcomeDuplicate || res.Outcome == getpaid.OutcomeNoChange {
 		// Answered from what was read (the change that makes this a
 		// repeat may be one a reader sees before it is on disk): the
@@ -205,12 +214,19 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 		up, err = write()
 	}
-	if isNotFound(err) && p == nil && obs.ExternalID != "" {
-		// getpaid's id named nothing: the broker's id may still.
+	if isNotFound(err) && p == nil && (obs.ExternalID != "" || obs.OperationID != "") {
+		// getpaid's id named nothing: the broker's id, or getpaid's
+		// operation, may still.
 		if err := resolve(); isNotFound(err) {
 			return e.unknown(ctx, b, obs, res)
 		} else if err != nil {
 			return err
+		}
+		// The fact may be about one of this payment's operations, which
+		// the id that named nothing could not find.
+		if skip := decide(e.operationFor(ctx, b, id, obs)); skip != "" {
+			res.Outcome = skip
+			return nil
 		}
 		up, err = write()
 	}
@@ -296,16 +312,28 @@ func (e *Engine) refused(ctx context.Context, b getpaid.Backend, id string, obs 
 }
 
 // resolve finds the payment an observation is about: by getpaid's id, else by
-// the broker's id.
+// the broker's id, else through getpaid's operation the broker echoes (a
+// Dotpay refund URLC whose control is the refund's operation id and which
+// names no payment).
 func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Observation) (*getpaid.Payment, error) {
 	if obs.PaymentID != "" {
 		p, err := e.store.Payment(ctx, obs.PaymentID)
-		if err == nil || !isNotFound(err) || obs.ExternalID == "" {
+		if err == nil || !isNotFound(err) || (obs.ExternalID == "" && obs.OperationID == "") {
 			return p, err
 		}
 	}
 	if obs.ExternalID != "" {
-		return e.store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+		p, err := e.store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+		if err == nil || !isNotFound(err) || obs.OperationID == "" {
+			return p, err
+		}
+	}
+	if obs.OperationID != "" {
+		op, err := e.store.Operation(ctx, obs.OperationID)
+		if err != nil {
+			return nil, err
+		}
+		return e.store.Payment(ctx, op.PaymentID)
 	}
 	return nil, getpaid.ErrNotFound
 }

@@ -15,11 +15,14 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// Operation types a URLC names (others, such as payout or complaint, are
-// acknowledged and ignored).
+// Operation types a URLC names that getpaid records (others, such as
+// payout, are acknowledged and ignored). A complaint is the buyer's dispute
+// of a payment (a card chargeback): completed, its amount went back to the
+// buyer from the shop's money.
 const (
-	TypePayment = "payment"
-	TypeRefund  = "refund"
+	TypePayment   = "payment"
+	TypeRefund    = "refund"
+	TypeComplaint = "complaint"
 )
 
 // Operation statuses.
@@ -167,7 +170,11 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 //	refund completed                             refunded, by amount (partial or whole)
 //	refund rejected                              refund failed
 //	refund new, processing*                      none
+//	complaint completed                          refunded, by amount, unrequested
+//	complaint new, processing*, rejected         none (no money moved)
 //	any other operation type                     none (acknowledged, ignored)
+//	payment, refund or complaint in a status     none, Unrecognized (acknowledged,
+//	  Dotpay's SDK does not list                   logged by the engine at error level)
 //
 // The amount is operation_original_amount in operation_original_currency:
 // what the shop asked for, even when the buyer paid in another currency
@@ -177,8 +184,14 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 // "<operation_number>:<operation_status>", so a repeated URLC applies once.
 // A refund's BrokerRef is its own operation number; the control of a refund
 // getpaid asked for is getpaid's operation id ("op_..."): it is then the
-// OperationID, and the payment is found by operation_related_number (a
-// refund made in Dotpay's panel carries the payment's control instead).
+// OperationID, and the payment is found by operation_related_number, or,
+// when the URLC names none, through that operation (a refund made in
+// Dotpay's panel carries the payment's control instead).
+// A completed complaint is money taken back from the shop that no refund of
+// getpaid's asked for: refunded, Unrequested, BrokerRef its own number, the
+// payment found by control or operation_related_number; its event id makes
+// it count once however often the URLC comes. A rejected complaint moved no
+// money and is no refund's failure: it changes nothing.
 // Errors wrap getpaid.ErrMalformedCallback.
 func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 	number, typ, status := f["operation_number"], f["operation_type"], f["operation_status"]
@@ -189,14 +202,14 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 		PaymentID: f["control"], EventID: number + ":" + status, Kind: getpaid.KindNone,
 		BrokerStatus: typ + " " + status,
 	}
-	if typ != TypePayment && typ != TypeRefund {
+	if typ != TypePayment && typ != TypeRefund && typ != TypeComplaint {
 		return o, nil
 	}
 	amount, currency := f["operation_original_amount"], f["operation_original_currency"]
 	if amount == "" && currency == "" {
 		amount, currency = f["operation_amount"], f["operation_currency"]
 	}
-	if typ == TypeRefund {
+	if typ == TypeRefund || typ == TypeComplaint {
 		amount = strings.TrimPrefix(amount, "-") // the type says it is money going back
 	}
 	m, err := ParseAmount(amount, currency)
@@ -215,7 +228,7 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 		case StatusRejected:
 			o.Kind = getpaid.KindFailed
 		default:
-			return nil, fmt.Errorf("dotpay: %w: unknown payment status %q", getpaid.ErrMalformedCallback, status)
+			o.Unrecognized = true
 		}
 	case TypeRefund:
 		o.ExternalID = f["operation_related_number"]
@@ -229,10 +242,25 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 		case StatusRejected:
 			o.Kind, o.BrokerRef = getpaid.KindRefundFailed, number
 		default:
-			return nil, fmt.Errorf("dotpay: %w: unknown refund status %q", getpaid.ErrMalformedCallback, status)
+			o.Unrecognized = true
 		}
 		if m.Minor == 0 && o.Kind == getpaid.KindRefunded {
 			return nil, fmt.Errorf("dotpay: %w: refund of nothing", getpaid.ErrMalformedCallback)
+		}
+	case TypeComplaint:
+		o.ExternalID = f["operation_related_number"]
+		if isOperationID(o.PaymentID) {
+			o.PaymentID = "" // none of getpaid's payments: a complaint is no operation of getpaid's
+		}
+		switch status {
+		case StatusNew, StatusProcessing, StatusRealizationWaiting, StatusRealizationProgress, StatusRejected:
+		case StatusCompleted:
+			if m.Minor == 0 {
+				return nil, fmt.Errorf("dotpay: %w: complaint of nothing", getpaid.ErrMalformedCallback)
+			}
+			o.Kind, o.BrokerRef, o.Unrequested = getpaid.KindRefunded, number, true
+		default:
+			o.Unrecognized = true
 		}
 	}
 	return o, nil

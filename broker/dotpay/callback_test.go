@@ -17,6 +17,8 @@ func TestParseCallback(t *testing.T) {
 	pln := func(s string) getpaid.Money { return getpaid.MustParseMoney(s, "PLN") }
 	refund := with(payURLC(), "operation_type", "refund", "operation_number", "M1234-9999",
 		"operation_related_number", "M1234-5678", "operation_amount", "40.00", "operation_original_amount", "40.00")
+	complaint := with(payURLC(), "operation_type", "complaint", "operation_number", "M1234-7777",
+		"operation_related_number", "M1234-5678", "operation_amount", "50.00", "operation_original_amount", "50.00")
 	tests := []struct {
 		name string
 		body []byte
@@ -59,6 +61,36 @@ func TestParseCallback(t *testing.T) {
 		{"refund in progress", signed(testPIN, with(refund, "operation_status", "new")), &getpaid.Observation{
 			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:new", Kind: getpaid.KindNone,
 			Amount: pln("40.00"), BrokerStatus: "refund new"}},
+		{"completed complaint", signed(testPIN, complaint), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:completed", Kind: getpaid.KindRefunded,
+			Amount: pln("50.00"), BrokerStatus: "complaint completed", BrokerRef: "M1234-7777", Unrequested: true}},
+		{"complaint with a minus sign", signed(testPIN, with(complaint, "operation_original_amount", "-50.00")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:completed", Kind: getpaid.KindRefunded,
+			Amount: pln("50.00"), BrokerStatus: "complaint completed", BrokerRef: "M1234-7777", Unrequested: true}},
+		{"complaint without control", signed(testPIN, with(complaint, "control", "")), &getpaid.Observation{
+			ExternalID: "M1234-5678", EventID: "M1234-7777:completed", Kind: getpaid.KindRefunded,
+			Amount: pln("50.00"), BrokerStatus: "complaint completed", BrokerRef: "M1234-7777", Unrequested: true}},
+		{"new complaint", signed(testPIN, with(complaint, "operation_status", "new")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:new", Kind: getpaid.KindNone,
+			Amount: pln("50.00"), BrokerStatus: "complaint new"}},
+		{"complaint processing", signed(testPIN, with(complaint, "operation_status", "processing")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:processing", Kind: getpaid.KindNone,
+			Amount: pln("50.00"), BrokerStatus: "complaint processing"}},
+		{"rejected complaint", signed(testPIN, with(complaint, "operation_status", "rejected")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:rejected", Kind: getpaid.KindNone,
+			Amount: pln("50.00"), BrokerStatus: "complaint rejected"}},
+		{"unknown payment status", signed(testPIN, with(payURLC(), "operation_status", "lost")), &getpaid.Observation{
+			PaymentID: "pay_1", EventID: "M1234-5678:lost", Kind: getpaid.KindNone, Unrecognized: true,
+			Amount: pln("123.45"), BrokerStatus: "payment lost"}},
+		{"unknown refund status", signed(testPIN, with(refund, "operation_status", "lost")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:lost", Kind: getpaid.KindNone,
+			Unrecognized: true, Amount: pln("40.00"), BrokerStatus: "refund lost"}},
+		{"unknown status of a refund getpaid asked for", signed(testPIN, with(refund, "operation_status", "lost", "control", "op_01hx")), &getpaid.Observation{
+			ExternalID: "M1234-5678", EventID: "M1234-9999:lost", Kind: getpaid.KindNone, OperationID: "op_01hx",
+			Unrecognized: true, Amount: pln("40.00"), BrokerStatus: "refund lost"}},
+		{"unknown complaint status", signed(testPIN, with(complaint, "operation_status", "lost")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-7777:lost", Kind: getpaid.KindNone,
+			Unrecognized: true, Amount: pln("50.00"), BrokerStatus: "complaint lost"}},
 		{"payout is ignored", signed(testPIN, with(payURLC(), "operation_type", "payout", "operation_original_amount", "-5")), &getpaid.Observation{
 			PaymentID: "pay_1", EventID: "M1234-5678:completed", Kind: getpaid.KindNone, BrokerStatus: "payout completed"}},
 		{"card payment", signed(testPIN, with(payURLC(), "channel", "248", "credit_card_masked_number", "XXXX XXXX XXXX 1111",
@@ -111,11 +143,11 @@ func TestParseCallbackRefused(t *testing.T) {
 		{"empty body", "POST", nil, getpaid.ErrMalformedCallback},
 		{"bad form encoding", "POST", []byte("a=%zz"), getpaid.ErrMalformedCallback},
 		{"field repeated", "POST", append([]byte("control=pay_9&"), good...), getpaid.ErrMalformedCallback},
-		{"unknown payment status", "POST", signed(testPIN, with(payURLC(), "operation_status", "lost")), getpaid.ErrMalformedCallback},
 		{"no operation number", "POST", signed(testPIN, with(payURLC(), "operation_number", "")), getpaid.ErrMalformedCallback},
 		{"malformed amount", "POST", signed(testPIN, with(payURLC(), "operation_original_amount", "12,30")), getpaid.ErrMalformedCallback},
 		{"JPY with a fraction", "POST", signed(testPIN, with(payURLC(), "operation_original_currency", "JPY")), getpaid.ErrMalformedCallback},
 		{"unknown currency", "POST", signed(testPIN, with(payURLC(), "operation_original_currency", "XYZ")), getpaid.ErrMalformedCallback},
+		{"complaint of nothing", "POST", signed(testPIN, with(payURLC(), "operation_type", "complaint", "operation_related_number", "M1234-5678", "operation_original_amount", "0.00")), getpaid.ErrMalformedCallback},
 		{"refund of nothing", "POST", signed(testPIN, with(payURLC(), "operation_type", "refund", "operation_original_amount", "0.00")), getpaid.ErrMalformedCallback},
 	}
 	b := newBroker(t, nil)

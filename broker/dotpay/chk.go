@@ -133,10 +133,13 @@ func ChkDev(pin string, params map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Chk is the chk of params for the api_version they name ("dev", else
-// "next").
+// Chk is the chk of params for the api_version they name: "dev", or none
+// (the legacy form: Dotpay's manual shows the basic payment link without
+// api_version, and its PHP SDK's default api version is "dev"; the
+// dotpaytest simulator checks such a form so too), else "next". getpaid
+// always sends api_version.
 func Chk(pin string, params map[string]string) string {
-	if params["api_version"] == APIDev {
+	if v := params["api_version"]; v == APIDev || v == "" {
 		return ChkDev(pin, params)
 	}
 	return ChkNext(pin, params)

@@ -33,6 +33,8 @@ func TestChkVectors(t *testing.T) {
 		{"dev", ChkDev(pin, vectorParams("dev")), "4378af16b517ac3ab95aa25b1cbda3ab270152dd23e0c0435dad4cbb4b62db4f"},
 		{"Chk picks next", Chk(pin, vectorParams("next")), "566feabc79d0f72d4c1aec3772bf846edb7fa5fb1c669975002dee931004d124"},
 		{"Chk picks dev", Chk(pin, vectorParams("dev")), "4378af16b517ac3ab95aa25b1cbda3ab270152dd23e0c0435dad4cbb4b62db4f"},
+		{"Chk without api_version is dev", Chk(pin, withoutAPIVersion(vectorParams("dev"))),
+			ChkDev(pin, withoutAPIVersion(vectorParams("dev")))},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
@@ -106,4 +108,10 @@ func TestNextJSONRoundTrip(t *testing.T) {
 	if !maps.Equal(back, want) {
 		t.Fatalf("decoded %v, want %v", back, want)
 	}
+}
+
+// withoutAPIVersion is p with no api_version.
+func withoutAPIVersion(p map[string]string) map[string]string {
+	delete(p, "api_version")
+	return p
 }

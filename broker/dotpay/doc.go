@@ -37,11 +37,17 @@
 // ParseNotification): a completed payment is captured with
 // operation_original_amount in operation_original_currency, the shop's own
 // amount even when the buyer paid in another currency, so the engine checks
-// it against the payment; a refund by its amount, partial or whole. EventID
+// it against the payment; a refund by its amount, partial or whole; a
+// completed complaint (the buyer's dispute, a chargeback) as a refund of its
+// amount getpaid did not ask for, while a new, processing or rejected one
+// changes nothing. EventID
 // is "<operation_number>:<operation_status>": a repeated URLC applies once
 // while an operation may still move from processing to completed. The
 // acknowledgement is HTTP 200 with the body "OK" exactly; Dotpay sends the
-// URLC again otherwise.
+// URLC again otherwise. A signed URLC of a payment, refund or complaint in a
+// status Dotpay's SDK does not list is acknowledged too and changes nothing
+// (getpaid.Observation.Unrecognized: the engine logs it at error level with
+// the payment); refused, it would only come again until Dotpay gives up.
 //
 // With seller API credentials (HTTP Basic, the panel user), FetchStatus
 // lists the operations whose control is the payment's id
@@ -51,8 +57,10 @@
 // that control: Refund looks it up at once (Dotpay's answer names no
 // refund), FetchOperation looks it up later, and its URLC carries the
 // control back, which makes it the observation's OperationID (the payment is
-// found by operation_related_number). The three report a refund Dotpay ended
-// with the same event id, "<number>:<status>", and BrokerRef its number, so
+// found by operation_related_number, or through the operation when the URLC
+// names no related number: Dotpay's SDK treats the field as optional). The
+// three report a refund Dotpay ended with the same event id,
+// "<number>:<status>", and BrokerRef its number, so
 // it counts once whichever comes first; one still being processed is refund
 // started. Without credentials, refunds are refused
 // (getpaid.ErrNotSupported), polls report nothing new, and payments move by
@@ -75,7 +83,10 @@
 //   - chk "dev": SHA-256 over the PIN and the parameters in Dotpay's fixed
 //     order (the manual's GenerateChk, surcharge_amount and surcharge —
 //     twice — included, then what the newer plugins append; getpaid sends
-//     only parameters every list orders alike).
+//     only parameters every list orders alike). Chk takes a form without
+//     api_version for "dev", as the simulator does: the manual's basic
+//     link has none and the SDK defaults to "dev" (getpaid always sends
+//     api_version).
 //   - URLC signature: SHA-256 over the PIN, id, operation_number, ...,
 //     geoip_country, and the newer payer_bank_account_name ...
 //     operation_seller_code, absent fields empty (Dotpay's Magento plugin
@@ -102,6 +113,9 @@
 //     never sends one operation twice.
 //   - A refund URLC's amount may carry a minus sign; it is read as the
 //     refund's size.
+//   - A complaint's URLC (the SDK lists the operation type, not its fields)
+//     carries its amount, the payment's number in operation_related_number
+//     and, as a refund's, the payment's control.
 //   - URLC retry schedule: nothing depends on it.
 //
 // The dotpaytest subpackage is a simulator of Dotpay's side for tests, the

@@ -390,3 +390,155 @@ func TestRefundURLCFoundByRelatedNumber(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
+
+// A complaint (a chargeback) that ends completed takes the money back from
+// the shop: recorded as a refund nobody asked for, once however often its
+// URLC comes; a new, processing or rejected one changes nothing.
+func TestComplaint(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	rejected, err := f.sim.Complaint(p.ID, getpaid.MustParseMoney("20.00", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"processing", "rejected"} {
+		req, err := f.sim.SetComplaintStatus(rejected, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.eng.HandleCallback(context.Background(), "dotpay", req)
+		if err != nil || res.Payment == nil || res.Payment.Status != getpaid.StatusPaid || res.Payment.Refunded != 0 {
+			t.Fatalf("complaint %s: %+v %v", st, res, err)
+		}
+	}
+	won, err := f.sim.Complaint(p.ID, getpaid.MustParseMoney("5.00", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := f.sim.SetComplaintStatus(won, "completed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, p.ID, "partially refunded by the complaint", func(q *getpaid.Payment) bool {
+		return q.Status == getpaid.StatusPartiallyRefunded && q.Refunded == 500
+	})
+	for range 3 {
+		res, err := f.eng.HandleCallback(context.Background(), "dotpay", req)
+		if err != nil || res.Outcome != getpaid.OutcomeDuplicate {
+			t.Fatalf("repeated complaint URLC: %+v %v", res, err)
+		}
+	}
+	q, err := f.eng.Payment(context.Background(), p.ID)
+	if err != nil || q.Refunded != 500 || q.RefundAsked != 0 {
+		t.Fatalf("after repeats: %+v %v", q, err)
+	}
+}
+
+// A URLC of a refund getpaid asked for (control = getpaid's operation id)
+// that names no payment (no operation_related_number) finds the payment
+// through the operation, and finishes it, once.
+func TestRefundURLCFoundByOperation(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{RefundDelay: time.Hour}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	five := getpaid.MustParseMoney("5.00", "PLN")
+	res, err := f.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &five, IdempotencyKey: "r1"})
+	if err != nil || res.Operation == nil || res.Operation.State.Final() {
+		t.Fatalf("refund: %+v %v; want it under way", res, err)
+	}
+	ops := f.sim.Operations(res.Operation.ID)
+	if len(ops) != 1 {
+		t.Fatalf("simulator's operations under %s: %+v", res.Operation.ID, ops)
+	}
+	c := f.sim.Config()
+	body := signed(c.PIN, map[string]string{
+		"id": c.ShopID, "operation_number": ops[0].Number, "operation_type": "refund", "operation_status": "completed",
+		"operation_amount": "5.00", "operation_currency": "PLN", "operation_original_amount": "5.00",
+		"operation_original_currency": "PLN", "operation_datetime": "2026-01-02 10:00:00", "control": res.Operation.ID,
+		"description": "Refund",
+	})
+	for i, want := range []getpaid.Outcome{getpaid.OutcomeApplied, getpaid.OutcomeDuplicate} {
+		got, err := f.eng.HandleCallback(context.Background(), "dotpay", urlcRequest(body))
+		if err != nil || got.Outcome != want {
+			t.Fatalf("delivery %d: %+v %v; want %s", i+1, got, err, want)
+		}
+	}
+	q, err := f.eng.Payment(context.Background(), p.ID)
+	if err != nil || q.Refunded != 500 || q.RefundAsked != 0 {
+		t.Fatalf("payment: %+v %v; want 5.00 refunded, nothing asked", q, err)
+	}
+	if op, err := f.eng.Operation(context.Background(), res.Operation.ID); err != nil || op.State != getpaid.OpSucceeded {
+		t.Fatalf("operation: %+v %v; want succeeded", op, err)
+	}
+}
+
+// A signed URLC with an operation status getpaid does not know is
+// acknowledged with OK (refused, Dotpay would send it again and again, each
+// time counted against its address) and changes nothing; the engine logs it
+// at error level with the payment.
+func TestUnknownStatusAcknowledged(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	req, err := f.sim.Notification(p.ID, "disputed", getpaid.MustParseMoney("20.00", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		code, body := postURLC(t, f.url+"/callback/dotpay", req)
+		if code != http.StatusOK || body != "OK" {
+			t.Fatalf("URLC with an unknown status answered %d %q, want 200 OK", code, body)
+		}
+	}
+	q, err := f.eng.Payment(context.Background(), p.ID)
+	if err != nil || q.Status != getpaid.StatusPaid || q.Version != p.Version {
+		t.Fatalf("payment changed: %+v %v", q, err)
+	}
+}
+
+// postURLC POSTs req's body to url as Dotpay does and returns the answer.
+func postURLC(t *testing.T, url string, req *getpaid.CallbackRequest) (int, string) {
+	t.Helper()
+	r, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(req.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// A payment form without api_version is, for dotpay.Chk as for the
+// simulator, the legacy "dev" form (what Dotpay's manual shows as the basic
+// link, and the PHP SDK's default api version): a chk from dotpay.Chk is
+// the chk the simulator checks.
+func TestChkWithoutAPIVersionAgrees(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{}, nil)
+	p := f.pay(t, getpaid.MustParseMoney("12.00", "PLN"))
+	rd := *p.Redirect
+	u, err := url.Parse(rd.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("api_version")
+	q.Del("chk")
+	params := map[string]string{}
+	for k := range q {
+		params[k] = q.Get(k)
+	}
+	q.Set("chk", dotpay.Chk(f.sim.Config().PIN, params))
+	u.RawQuery = q.Encode()
+	rd.URL = u.String()
+	if err := f.sim.Pay(context.Background(), &rd, dotpaytest.OutcomePaid); err != nil {
+		t.Fatalf("the simulator refused a form dotpay.Chk signed without api_version: %v", err)
+	}
+	f.wait(t, p.ID, "paid", status(getpaid.StatusPaid))
+}

@@ -12,8 +12,9 @@ import (
 )
 
 // The committed seeds (testdata/fuzz) are URLCs of shop 123456 signed with
-// PIN fuzzPIN: completed, rejected, refunds, another currency, card
-// fields, and tampered, truncated, repeated and malformed variants.
+// PIN fuzzPIN: completed, rejected, refunds, complaints, another currency,
+// card fields, an unknown status, and tampered, truncated, repeated and
+// malformed variants.
 const fuzzPIN = "Xy7pQ2mN9vR4tW6z"
 
 // checkObservation asserts what a parsed URLC promises whatever it said.
@@ -39,6 +40,14 @@ func checkObservation(t *testing.T, o *getpaid.Observation) {
 	// the payment's operation number alone.
 	if o.OperationID != "" && (o.PaymentID != "" || !isOperationID(o.OperationID)) {
 		t.Fatalf("operation %q and payment %q: %+v", o.OperationID, o.PaymentID, o)
+	}
+	// A status getpaid does not know moves nothing; only a complaint is a
+	// refund nobody asked for.
+	if o.Unrecognized && o.Kind != getpaid.KindNone {
+		t.Fatalf("unrecognized status that moves money: %+v", o)
+	}
+	if o.Unrequested && (o.Kind != getpaid.KindRefunded || o.OperationID != "") {
+		t.Fatalf("unrequested refund that is no refund, or getpaid's: %+v", o)
 	}
 	if o.EventID == "" || o.Amount.Minor < 0 {
 		t.Fatalf("ill-formed observation %+v", o)

@@ -103,6 +103,9 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stdout, " %s", obs.Amount)
 	}
 	fmt.Fprintln(stdout)
+	if obs.Unrecognized {
+		fmt.Fprintln(stdout, "  note: getpaid does not know this status: it would acknowledge the notification, change nothing and log it at error level with the payment")
+	}
 	return checkAgainstPayment(ctx, c.Database, b.Name, obs, stdout)
 }
 
@@ -123,6 +126,15 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	}
 	if (p == nil || errors.Is(err, getpaid.ErrNotFound)) && obs.ExternalID != "" {
 		p, err = store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+	}
+	if (p == nil || errors.Is(err, getpaid.ErrNotFound)) && obs.OperationID != "" {
+		// A refund's end naming only getpaid's operation (Dotpay's
+		// control op_... without operation_related_number), as the
+		// engine finds it.
+		var op *getpaid.Operation
+		if op, err = store.Operation(ctx, obs.OperationID); err == nil {
+			p, err = store.Payment(ctx, op.PaymentID)
+		}
 	}
 	switch {
 	case p == nil && (err == nil || errors.Is(err, getpaid.ErrNotFound)):

@@ -5,7 +5,8 @@
 // It serves the payment form at /t2/ (and /test_payment/, the test
 // environment's path), by GET link or POSTed form, checking the parameters
 // and chk in both variants (api_version "next": HMAC-SHA256 over the sorted
-// JSON with paramsList; "dev": SHA-256 over the fixed concatenation); a form
+// JSON with paramsList; "dev": SHA-256 over the fixed concatenation, also
+// for a form without api_version, as dotpay.Chk computes it); a form
 // Dotpay refuses is answered 400 with Dotpay's error code (HASH_NOT_EQUAL_CHK,
 // BAD_DATA_FORMAT, UNKNOWN_CURRENCY, ...). An accepted form leads the buyer
 // to a payment page with the outcomes Dotpay has: pay (completed), pay by a
@@ -28,11 +29,15 @@
 // the panel the payment's control) that ends completed, or rejected after
 // SetRefundRejected, reported by its own URLC: at once, or, for refunds
 // asked through the API, Config.RefundDelay later (new until then).
+// A complaint (Complaint, then SetComplaintStatus: the buyer's dispute of
+// a completed payment, a chargeback) is a complaint operation related to
+// the payment under its control; each status it reaches sends its URLC, and
+// completed counts against what is left to refund.
 // Config.SettleAfter completes payments left processing on its own, so a
 // standalone simulator leaves nothing it accepted unfinished.
 //
 // Controls for tests: Pay, Settle, Refund, Notification,
-// RefundNotification, SetFailure ("", "5xx", "timeout": everything),
+// RefundNotification, Complaint, SetComplaintStatus, SetFailure ("", "5xx", "timeout": everything),
 // SetOperationFault ("timeout-after", "timeout-before", "5xx": the refund
 // endpoint only, so the operations list still tells what happened),
 // SetRefundRejected, Notifications, Operations, Quiet. Config.Exchange books payments in
@@ -47,5 +52,7 @@
 // country "PL" are made up; a refund ends at once (or RefundDelay later),
 // never waiting on a bank; the refund answer is
 // {"detail":"ok"}; a refund's URLC carries the refund's control; a refund
-// in progress sends no URLC until it ends.
+// in progress sends no URLC until it ends; a complaint's URLC carries the
+// payment's control and number as a refund's does, and its amount; a form
+// without api_version is checked as "dev".
 package dotpaytest

@@ -143,7 +143,7 @@ func (s *Server) check(p map[string]string) (code, detail string) {
 	switch p["api_version"] {
 	case "next":
 		want = chkNext(s.cfg.PIN, p)
-	case "dev", "":
+	case "dev", "": // no api_version: the legacy form, as dotpay.Chk has it
 		want = chkDev(s.cfg.PIN, p)
 	default:
 		return ErrBadDataFormat, "api_version " + p["api_version"]

@@ -78,7 +78,7 @@ const MaxFirstNumber = 8999*10000 + 9999
 // Delivery is one attempt to deliver a URLC.
 type Delivery struct {
 	Number  string // the operation's number
-	Type    string // "payment" or "refund"
+	Type    string // "payment", "refund" or "complaint"
 	Status  string // the operation status the URLC reports
 	URL     string
 	Attempt int    // 1-based
@@ -91,11 +91,11 @@ type Delivery struct {
 // Operation is one operation as the simulator holds it.
 type Operation struct {
 	Number  string
-	Type    string // "payment" or "refund"
+	Type    string // "payment", "refund" or "complaint"
 	Status  string
 	Amount  getpaid.Money // what the shop asked for (the original amount)
 	Control string
-	Related string // for a refund: the payment's number
+	Related string // for a refund or a complaint: the payment's number
 }
 
 // operation is an operation with everything the URLC and the API report.

@@ -212,3 +212,59 @@ func (s *Server) RefundNotification(control string, amount getpaid.Money) (*getp
 	}
 	return s.request(encode(s.fieldsLocked(s.refundLocked(pay, h, control, "Refund", true)))), nil
 }
+
+// Complaint opens a complaint (operation_type "complaint": the buyer
+// disputed the payment, a card chargeback, say) over amount of control's
+// completed payment: a new operation (control = the payment's control,
+// operation_related_number = the payment's number) whose URLC is sent to
+// the payment's urlc. It returns the complaint's number; SetComplaintStatus
+// moves it on.
+func (s *Server) Complaint(control string, amount getpaid.Money) (string, error) {
+	h, err := toHundredths(amount)
+	if err != nil {
+		return "", fmt.Errorf("dotpaytest: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pay, err := s.completedLocked(control, h)
+	if err != nil {
+		return "", err
+	}
+	c := &operation{
+		Operation: Operation{Number: s.nextNumberLocked(), Type: "complaint", Status: "new", Amount: amount,
+			Control: control, Related: pay.Number},
+		hundredths: h, bookedHundredths: h, bookedCurrency: pay.Amount.Currency, description: "Complaint",
+		email: pay.email, urlc: pay.urlc, created: time.Now(),
+	}
+	if pay.bookedCurrency != pay.Amount.Currency && pay.hundredths > 0 {
+		c.bookedHundredths, c.bookedCurrency = h*pay.bookedHundredths/pay.hundredths, pay.bookedCurrency
+	}
+	s.addLocked(c)
+	s.deliverLocked(c)
+	return c.Number, nil
+}
+
+// SetComplaintStatus moves the complaint number to status ("processing",
+// "completed": the money went back to the buyer, "rejected": the shop keeps
+// it), sends its URLC and returns it, signed as sent, so a test can deliver
+// it again. A completed complaint counts against what is left to refund of
+// its payment.
+func (s *Server) SetComplaintStatus(number, status string) (*getpaid.CallbackRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byNumber[number]
+	if c == nil || c.Type != "complaint" {
+		return nil, fmt.Errorf("dotpaytest: no complaint %q", number)
+	}
+	if c.Status == "completed" || c.Status == "rejected" {
+		return nil, fmt.Errorf("dotpaytest: complaint %s already %s", number, c.Status)
+	}
+	if status == "completed" {
+		if pay := s.byNumber[c.Related]; pay != nil {
+			pay.refunded += c.hundredths
+		}
+	}
+	c.Status = status
+	s.deliverLocked(c)
+	return s.request(encode(s.fieldsLocked(c))), nil
+}
