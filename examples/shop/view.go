@@ -109,7 +109,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 		// gives the extra back.
 		extra := getpaid.Money{Minor: received - o.Price.Minor, Currency: o.Price.Currency}
 		v.Note = v.Received.String() + " was received, " + extra.String() +
-			" more than the price: more than one payment went through. The shop refunds the extra payment (getpaid's refund action)."
+			" more than the price: more than one payment went through. The extra payment is to be refunded (with getpaid's refund action: this demo does not do it for you)."
 	}
 	switch {
 	case o.Paid:
