@@ -298,3 +298,32 @@ func TestConfigCommandBaseURLFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// A config file that is not there, or a folder given for it, is said in
+// words with what to do (name the file with --config), not as a raw "open
+// getpaid.yaml: no such file or directory", by every command that reads one.
+func TestMissingConfigFileSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "getpaid.yaml")
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"serve", []string{"serve", "--config", missing}, "no config file"},
+		{"migrate", []string{"migrate", "--config", missing}, "no config file"},
+		{"events", []string{"events", "list", "--config", missing}, "no config file"},
+		{"backends", []string{"backends", "--config", missing}, "no config file"},
+		{"a folder", []string{"migrate", "--config", dir}, "is a folder"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, "", tt.args...)
+			if code == 0 || !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, "--config FILE") ||
+				strings.Contains(stderr, "no such file or directory") || strings.Contains(stderr, "is a directory") {
+				t.Fatalf("exit %d, stderr %q; want a failure saying %q and to give --config FILE", code, stderr, tt.want)
+			}
+		})
+	}
+}
