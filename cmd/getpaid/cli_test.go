@@ -327,3 +327,24 @@ func TestMissingConfigFileSaysWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+// An address flag without a port (a typical first try: --addr localhost,
+// --addr 8000) says what an address looks like, for the demo and the
+// simulators as for serve's listen.
+func TestAddressWithoutPortSaysWhatToGive(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"demo", "--addr", "localhost", "--data", data},
+		{"demo", "--addr", "8000", "--data", data},
+		{"simulate", "payu", "--addr", "localhost"},
+	} {
+		t.Run(strings.Join(args[:3], " "), func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, "", args...)
+			if code == 0 || !strings.Contains(stderr, "want HOST:PORT") {
+				t.Fatalf("exit %d, stderr %q; want a failure saying it wants HOST:PORT", code, stderr)
+			}
+		})
+	}
+}

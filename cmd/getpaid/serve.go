@@ -216,5 +216,9 @@ func listenOn(addr string) (net.Listener, error) {
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return nil, fmt.Errorf("%w: another process listens on %s (a getpaid still running?): stop it, or choose another address", err, addr)
 	}
+	if ae := (*net.AddrError)(nil); errors.As(err, &ae) {
+		// No port, or one out of range: say what an address looks like.
+		return nil, fmt.Errorf("%w: want HOST:PORT, such as 127.0.0.1:8000 (0.0.0.0:8000 or :8000: every interface; port 0: any free one)", err)
+	}
 	return ln, err
 }
