@@ -414,3 +414,55 @@ func TestDemoCheckAgain(t *testing.T) {
 		})
 	}
 }
+
+// A simulator's payment page visited again once the buyer has paid (the
+// back button, a second tab) says the transaction no longer awaits
+// payment, as PayU's does, instead of offering choices it then refuses
+// with "Not possible: transaction is correct".
+func TestDemoSimulatorPageAfterPayment(t *testing.T) {
+	t.Parallel()
+	base, c := startTestDemo(t, demoOptions{})
+	for _, backend := range []string{"przelewy24", "tpay", "transferuj"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			resp, err := c.PostForm(base+"/orders", url.Values{"sku": {"mug"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			orderURL := resp.Request.URL.String()
+			orderID := orderURL[strings.LastIndex(orderURL, "/")+1:]
+			resp, err = c.PostForm(base+"/payments/pay/"+orderID, url.Values{"backend": {backend}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readAll(t, resp)
+			if backend == "transferuj" { // an auto-submitted form to the simulator
+				fields := url.Values{}
+				for _, m := range regexp.MustCompile(`name="([a-z0-9_]+)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+					fields.Set(m[1], strings.NewReplacer("&amp;", "&", "&#43;", "+").Replace(m[2]))
+				}
+				action := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindStringSubmatch(page)
+				if action == nil {
+					t.Fatalf("no form:\n%s", page)
+				}
+				if resp, err = c.PostForm(action[1]+"/", fields); err != nil {
+					t.Fatal(err)
+				}
+				page = readAll(t, resp)
+			}
+			payPage := resp.Request.URL.String()
+			if !strings.Contains(page, `id="pay"`) {
+				t.Fatalf("payment page at %s:\n%s", payPage, page)
+			}
+			if resp, err = c.PostForm(payPage, url.Values{"outcome": {"paid"}}); err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			again := get(t, c, payPage)
+			if strings.Contains(again, `id="pay"`) || !strings.Contains(again, "no longer awaiting payment") {
+				t.Fatalf("the payment page, visited again after paying, still offers to pay:\n%s", again)
+			}
+		})
+	}
+}
