@@ -348,3 +348,15 @@ func TestAddressWithoutPortSaysWhatToGive(t *testing.T) {
 		})
 	}
 }
+
+// A --cpuprofile file that cannot be made names the flag: it was only
+// "open /x/y.prof: no such file or directory", with no word of which of
+// serve's files it was.
+func TestServeCPUProfileErrorNamesTheFlag(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, dummyConfig)
+	code, _, stderr := runCLI(t, "", "serve", "--config", path, "--cpuprofile", filepath.Join(t.TempDir(), "missing", "cpu.prof"))
+	if code == 0 || !strings.Contains(stderr, "--cpuprofile") {
+		t.Fatalf("exit %d, stderr %q; want a failure naming --cpuprofile", code, stderr)
+	}
+}

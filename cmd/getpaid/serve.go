@@ -28,7 +28,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
-			return err
+			return fmt.Errorf("serve: --cpuprofile: %w", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
