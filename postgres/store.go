@@ -193,6 +193,9 @@ func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64)
 	defer db.Close()
 	db.SetMaxOpenConns(3) // goose's, the lock's, and one to spare
 	locker, err := migrationLocker(ctx, db)
+	if cerr := refusedBy(err, cfg.ConnConfig.Database, cfg.ConnConfig.User); cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +260,29 @@ type configError struct{ msg string }
 
 func (e *configError) Error() string { return e.msg }
 func (e *configError) Unwrap() error { return getpaid.ErrInvalidRequest }
+
+// refusedBy is the error of a connection the server refused for the
+// DSN's own settings (no such database, a wrong password, a user it does
+// not let in), said with what to do, or nil for any other err: no retry
+// helps those, so they are configuration errors, not the database away.
+func refusedBy(err error, database, user string) error {
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) {
+		return nil
+	}
+	switch pe.Code {
+	case "3D000": // invalid_catalog_name
+		return &configError{fmt.Sprintf("%s: create it (CREATE DATABASE %s OWNER %s), or fix the database in the DSN",
+			pe.Message, pgx.Identifier{database}.Sanitize(), pgx.Identifier{user}.Sanitize())}
+	case "28P01": // invalid_password
+		return &configError{fmt.Sprintf("PostgreSQL refused the password of user %q (%s): check the DSN's user and password "+
+			"(an @, /, %% or space in them is written %%40, %%2F, %%25, %%20)", user, pe.Message)}
+	case "28000": // invalid_authorization_specification: no such role, or pg_hba.conf
+		return &configError{fmt.Sprintf("PostgreSQL refused user %q (%s): check the DSN's user, and that pg_hba.conf lets it connect from here",
+			user, pe.Message)}
+	}
+	return nil
+}
 
 // noSchema is the error of a search_path (as PostgreSQL shows it) naming
 // no schema that exists in database db: what to create, or to fix.

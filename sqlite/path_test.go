@@ -58,3 +58,39 @@ func TestOpenRefusesWhatIsNoFilePath(t *testing.T) {
 		t.Errorf("%s was created", filepath.Join(dir, e.Name()))
 	}
 }
+
+// A path naming a file that is not a SQLite database (a config pointing at
+// the wrong file) is refused as such, with what to do, and the file is left
+// as it was. Before it was "store unavailable: sqlite3: invalid _pragma:
+// sqlite3: file is not a database": the driver's words, and a "try again"
+// that never helps.
+func TestOpenRefusesAFileThatIsNoDatabase(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	const text = "not a database\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, open := range map[string]func() error{
+		"Open": func() error {
+			s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+			if err == nil {
+				s.Close()
+			}
+			return err
+		},
+		"Migrate": func() error {
+			_, err := sqlite.Migrate(context.Background(), path, sqlite.Options{})
+			return err
+		},
+	} {
+		err := open()
+		if !errors.Is(err, getpaid.ErrInvalidRequest) || errors.Is(err, getpaid.ErrUnavailable) ||
+			!strings.Contains(err.Error(), path+" is not a SQLite database") || strings.Contains(err.Error(), "_pragma") {
+			t.Errorf("%s: %v, want ErrInvalidRequest saying %s is not a SQLite database", name, err, path)
+		}
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != text {
+		t.Fatalf("the file now holds %q (%v)", b, err)
+	}
+}

@@ -420,6 +420,10 @@ func connectFirst(ctx context.Context, db *sql.DB, path string) error {
 	if uerr := lk.SessionUnlock(ctx, nil); err == nil && uerr != nil {
 		err = fmt.Errorf("sqlite: migration lock: %w", uerr)
 	}
+	if errors.Is(err, sqlite3.NOTADB) {
+		// Another file (a config naming the wrong one): no retry helps.
+		return fmt.Errorf("%w: %s is not a SQLite database: name the database file (a new path makes a new one), or move this file away", getpaid.ErrInvalidRequest, path)
+	}
 	if err != nil {
 		return unavailable(err)
 	}

@@ -2,8 +2,9 @@
 // behaves like a real asynchronous broker: Prepare sends the buyer to its own
 // paywall pages (served by getpaid, see Pages), where they choose an outcome
 // (paid, failed, partially paid, pre-authorised); the paywall then sends a
-// signed callback to getpaid in the background, retrying until it is
-// acknowledged, and redirects the buyer to the success or failure URL. It also
+// signed callback to getpaid in the background, retried after each of
+// Config.RetryDelays (1, 2, 5, 10 and 30 s) until it is acknowledged, then
+// given up (a poll still finds the choice), and redirects the buyer to the success or failure URL. It also
 // answers status queries (pull mode), captures, releases and refunds.
 //
 // Never register it where real buyers pay: its paywall lets anyone mark

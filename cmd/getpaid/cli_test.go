@@ -298,3 +298,65 @@ func TestConfigCommandBaseURLFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// A config file that is not there, or a folder given for it, is said in
+// words with what to do (name the file with --config), not as a raw "open
+// getpaid.yaml: no such file or directory", by every command that reads one.
+func TestMissingConfigFileSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "getpaid.yaml")
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"serve", []string{"serve", "--config", missing}, "no config file"},
+		{"migrate", []string{"migrate", "--config", missing}, "no config file"},
+		{"events", []string{"events", "list", "--config", missing}, "no config file"},
+		{"backends", []string{"backends", "--config", missing}, "no config file"},
+		{"a folder", []string{"migrate", "--config", dir}, "is a folder"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, "", tt.args...)
+			if code == 0 || !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, "--config FILE") ||
+				strings.Contains(stderr, "no such file or directory") || strings.Contains(stderr, "is a directory") {
+				t.Fatalf("exit %d, stderr %q; want a failure saying %q and to give --config FILE", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// An address flag without a port (a typical first try: --addr localhost,
+// --addr 8000) says what an address looks like, for the demo and the
+// simulators as for serve's listen.
+func TestAddressWithoutPortSaysWhatToGive(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"demo", "--addr", "localhost", "--data", data},
+		{"demo", "--addr", "8000", "--data", data},
+		{"simulate", "payu", "--addr", "localhost"},
+	} {
+		t.Run(strings.Join(args[:3], " "), func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, "", args...)
+			if code == 0 || !strings.Contains(stderr, "want HOST:PORT") {
+				t.Fatalf("exit %d, stderr %q; want a failure saying it wants HOST:PORT", code, stderr)
+			}
+		})
+	}
+}
+
+// A --cpuprofile file that cannot be made names the flag: it was only
+// "open /x/y.prof: no such file or directory", with no word of which of
+// serve's files it was.
+func TestServeCPUProfileErrorNamesTheFlag(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, dummyConfig)
+	code, _, stderr := runCLI(t, "", "serve", "--config", path, "--cpuprofile", filepath.Join(t.TempDir(), "missing", "cpu.prof"))
+	if code == 0 || !strings.Contains(stderr, "--cpuprofile") {
+		t.Fatalf("exit %d, stderr %q; want a failure naming --cpuprofile", code, stderr)
+	}
+}

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -140,7 +144,7 @@ const envPrefix = "env:"
 func loadConfig(path string, warn io.Writer) (*fileConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, configFileError(path, err)
 	}
 	c, err := parseConfigFrom(path, raw, os.Environ())
 	if err == nil && warn != nil {
@@ -149,6 +153,34 @@ func loadConfig(path string, warn io.Writer) (*fileConfig, error) {
 		}
 	}
 	return c, err
+}
+
+// fileError is a config file that cannot be read, said in words (with
+// what to do) rather than as the system call's error, which it wraps.
+type fileError struct {
+	msg string
+	err error
+}
+
+func (e *fileError) Error() string { return e.msg }
+func (e *fileError) Unwrap() error { return e.err }
+
+// configFileError says why the config file at path cannot be read.
+func configFileError(path string, err error) error {
+	where := path
+	if abs, aerr := filepath.Abs(path); aerr == nil && abs != path {
+		where = path + " (" + abs + ")"
+	}
+	const todo = `: name your config file with --config FILE (README, "Server mode", shows one)`
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &fileError{"no config file " + where + todo, err}
+	case errors.Is(err, syscall.EISDIR):
+		return &fileError{"config " + where + " is a folder" + todo, err}
+	case errors.Is(err, fs.ErrPermission):
+		return &fileError{"config " + where + ": permission denied: run getpaid as a user that may read it, or give it read access", err}
+	}
+	return fmt.Errorf("config %s: %w", path, err)
 }
 
 func parseConfig(raw []byte, env []string) (*fileConfig, error) {

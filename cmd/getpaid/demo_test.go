@@ -363,3 +363,106 @@ func TestDemoRedirectsCarrySecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// "Check again" on the order page asks the broker and then shows what the
+// shop knows after the answer: a broker that still says nothing leaves the
+// page saying the payment was not confirmed, not "waiting" as if the check
+// had not been made. A broker that cannot be asked (Transferuj's form has
+// no status query) gets no "Check again" button at all.
+func TestDemoCheckAgain(t *testing.T) {
+	t.Parallel()
+	base, c := startTestDemo(t, demoOptions{confirmWait: 2 * time.Second})
+	checkRe := regexp.MustCompile(`action="(/orders/[^"]+/poll)"`)
+	for _, tt := range []struct {
+		backend   string
+		wantCheck bool
+	}{
+		{"przelewy24", true},
+		{"transferuj", false},
+	} {
+		t.Run(tt.backend, func(t *testing.T) {
+			t.Parallel()
+			resp, err := c.PostForm(base+"/orders", url.Values{"sku": {"mug"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			orderURL := resp.Request.URL.String()
+			orderID := orderURL[strings.LastIndex(orderURL, "/")+1:]
+			// The buyer is sent to the broker and never comes back.
+			resp, err = c.PostForm(base+"/payments/pay/"+orderID, url.Values{"backend": {tt.backend}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			page := waitState(t, c, orderURL+"?waited=60", "not_confirmed")
+			m := checkRe.FindStringSubmatch(page)
+			if (m != nil) != tt.wantCheck || strings.Contains(page, "check again") != tt.wantCheck {
+				t.Fatalf("Check again offered: %v; want %v:\n%s", m != nil, tt.wantCheck, page)
+			}
+			if m == nil {
+				return
+			}
+			resp, err = c.PostForm(base+m[1], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page = readAll(t, resp)
+			if s := stateRe.FindStringSubmatch(page); len(s) != 2 || s[1] != "not_confirmed" {
+				t.Fatalf("after Check again (the broker knows of no payment) the page shows %v, want not_confirmed:\n%s", s, page)
+			}
+		})
+	}
+}
+
+// A simulator's payment page visited again once the buyer has paid (the
+// back button, a second tab) says the transaction no longer awaits
+// payment, as PayU's does, instead of offering choices it then refuses
+// with "Not possible: transaction is correct".
+func TestDemoSimulatorPageAfterPayment(t *testing.T) {
+	t.Parallel()
+	base, c := startTestDemo(t, demoOptions{})
+	for _, backend := range []string{"przelewy24", "tpay", "transferuj"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			resp, err := c.PostForm(base+"/orders", url.Values{"sku": {"mug"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			orderURL := resp.Request.URL.String()
+			orderID := orderURL[strings.LastIndex(orderURL, "/")+1:]
+			resp, err = c.PostForm(base+"/payments/pay/"+orderID, url.Values{"backend": {backend}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readAll(t, resp)
+			if backend == "transferuj" { // an auto-submitted form to the simulator
+				fields := url.Values{}
+				for _, m := range regexp.MustCompile(`name="([a-z0-9_]+)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+					fields.Set(m[1], strings.NewReplacer("&amp;", "&", "&#43;", "+").Replace(m[2]))
+				}
+				action := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindStringSubmatch(page)
+				if action == nil {
+					t.Fatalf("no form:\n%s", page)
+				}
+				if resp, err = c.PostForm(action[1]+"/", fields); err != nil {
+					t.Fatal(err)
+				}
+				page = readAll(t, resp)
+			}
+			payPage := resp.Request.URL.String()
+			if !strings.Contains(page, `id="pay"`) {
+				t.Fatalf("payment page at %s:\n%s", payPage, page)
+			}
+			if resp, err = c.PostForm(payPage, url.Values{"outcome": {"paid"}}); err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			again := get(t, c, payPage)
+			if strings.Contains(again, `id="pay"`) || !strings.Contains(again, "no longer awaiting payment") {
+				t.Fatalf("the payment page, visited again after paying, still offers to pay:\n%s", again)
+			}
+		})
+	}
+}

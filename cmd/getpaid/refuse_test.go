@@ -60,7 +60,8 @@ func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
 		{"backend kind twice", "", "  other:\n    kind: payu\n    kind: dummy\n    secret: s\n", "line 9: backends.other.kind is set twice"},
 		{"backend title a list", "", "  other:\n    kind: dummy\n    title: [a]\n    secret: s\n", "line 9: backends.other.title: want one value, not a list"},
 		{"listen address in use", "", "", "line 1: listen: listen tcp " + busy.Addr().String()},
-		{"listen address without a port", "", "", "line 1: listen: listen tcp: address 8000: missing port"},
+		{"listen address without a port", "", "", "line 1: listen: listen tcp: address 8000: missing port in address: want HOST:PORT"},
+		{"listen port out of range", "", "", "line 1: listen: listen tcp: address 99999: invalid port: want HOST:PORT"},
 		{"metrics address in use", "metrics:\n  listen: " + busy.Addr().String() + "\n", "", "line 8: metrics.listen: listen tcp " + busy.Addr().String()},
 	}
 	for _, tt := range tests {
@@ -74,6 +75,8 @@ func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
 				listen = busy.Addr().String()
 			case "listen address without a port":
 				listen = "8000"
+			case "listen port out of range":
+				listen = "127.0.0.1:99999"
 			case "one api key twice":
 				keys = "[server-api-key-0123456789, server-api-key-0123456789]"
 			}

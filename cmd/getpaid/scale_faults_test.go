@@ -118,10 +118,13 @@ func TestMigrateAndSchemaChecks(t *testing.T) {
 	// Any free port; base_url names a port (one of 0 is refused), which
 	// nothing here calls.
 	cfg := c.writeConfig(0, "127.0.0.1:0", clusterConfig{baseURL: func(int, string) string { return "http://127.0.0.1:1" }})
+	// Built before the 5 s a serve is given: a build in it (seconds on a
+	// busy machine) made "serve on an empty database" look as if it served.
+	bin := getpaidBin(t)
 	serve := func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, getpaidBin(t), "serve", "--config", cfg)
+		cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		out, err := cmd.CombinedOutput()
 		if ctx.Err() != nil {

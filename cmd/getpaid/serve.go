@@ -28,7 +28,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
-			return err
+			return fmt.Errorf("serve: --cpuprofile: %w", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
@@ -215,6 +215,10 @@ func listenOn(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return nil, fmt.Errorf("%w: another process listens on %s (a getpaid still running?): stop it, or choose another address", err, addr)
+	}
+	if ae := (*net.AddrError)(nil); errors.As(err, &ae) {
+		// No port, or one out of range: say what an address looks like.
+		return nil, fmt.Errorf("%w: want HOST:PORT, such as 127.0.0.1:8000 (0.0.0.0:8000 or :8000: every interface; port 0: any free one)", err)
 	}
 	return ln, err
 }

@@ -134,7 +134,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 		defer reg.Close()
 		b, ok := reg.Get(name)
 		if !ok {
-			return fmt.Errorf("config: backend %q is not enabled in %s", name, *path)
+			return fs.usage("backend %q is not enabled in %s (enabled: %s)", name, *path, strings.Join(reg.Names(), ", "))
 		}
 		broker = b.Broker
 	} else {

@@ -221,3 +221,15 @@ func TestCallbackCheckUnknownBackend(t *testing.T) {
 		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+// config BACKEND --config FILE with a backend the file does not enable
+// (a typo, or a kind whose backend is named otherwise) names those it
+// does enable, as callback check does, and is a usage error (exit 2).
+func TestConfigCommandUnknownBackendNamesTheEnabled(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, dummyConfig)
+	code, out, errOut := runCLI(t, "", "config", "pyau", "--config", path)
+	if code != 2 || out != "" || !strings.Contains(errOut, `"pyau" is not enabled in `+path+" (enabled: dummy)") {
+		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

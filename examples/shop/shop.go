@@ -234,7 +234,7 @@ func (s *Shop) showOrder(w http.ResponseWriter, r *http.Request, status int, err
 	waited, _ := strconv.Atoi(r.URL.Query().Get("waited"))
 	opt := viewOptions{
 		waited: time.Duration(max(0, waited)) * time.Second, confirmWait: s.confirmWait, refresh: s.refresh,
-		titles: s.backendTitle, key: newKey,
+		titles: s.backendTitle, polls: s.backendPolls, key: newKey,
 	}
 	if len(payments) > 0 && payments[0].Status == getpaid.StatusFailed {
 		// Why it failed: declined at the broker, or an advance rejected.
@@ -262,6 +262,20 @@ func (s *Shop) backendTitle(name string) (string, string) {
 		}
 	}
 	return name, name
+}
+
+// backendPolls reports whether a backend's broker can be asked about a
+// payment (getpaid's poll): "Check again" is offered only then.
+func (s *Shop) backendPolls(name string) bool {
+	if s.reg == nil {
+		return true
+	}
+	b, ok := s.reg.Get(name)
+	if !ok {
+		return false
+	}
+	_, ok = b.Broker.(getpaid.StatusFetcher)
+	return ok
 }
 
 // paymentAction runs what the order page offers on a payment: capture or
@@ -309,6 +323,13 @@ func (s *Shop) paymentAction(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Warn("order page action refused", "order", orderID, "payment", id, "action", r.PathValue("action"), "err", err)
 		s.showOrder(w, r, http.StatusUnprocessableEntity, actionError(err))
+		return
+	}
+	if r.PathValue("action") == "poll" {
+		// The broker was just asked: show what it answered, without
+		// waiting again as if nothing had been checked.
+		waited := (s.confirmWait + time.Second - 1) / time.Second
+		http.Redirect(w, r, fmt.Sprintf("/orders/%s?waited=%d", orderID, waited), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/orders/"+orderID, http.StatusSeeOther)

@@ -74,7 +74,8 @@ type viewOptions struct {
 	confirmWait time.Duration // how long it waits before saying the broker said nothing
 	refresh     time.Duration
 	titles      func(backend string) (title, kind string)
-	lastCause   string // why the newest payment last changed status (its history's last cause)
+	polls       func(backend string) bool // can the backend's broker be asked (getpaid's poll)? nil: yes
+	lastCause   string                    // why the newest payment last changed status (its history's last cause)
 	key         func() string
 }
 
@@ -108,7 +109,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 		// gives the extra back.
 		extra := getpaid.Money{Minor: received - o.Price.Minor, Currency: o.Price.Currency}
 		v.Note = v.Received.String() + " was received, " + extra.String() +
-			" more than the price: more than one payment went through. The shop refunds the extra payment (getpaid's refund action)."
+			" more than the price: more than one payment went through. The extra payment is to be refunded (with getpaid's refund action: this demo does not do it for you)."
 	}
 	switch {
 	case o.Paid:
@@ -174,16 +175,24 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 			keepRefreshing()
 			break
 		}
-		v.Poll = last
+		// "Check again" asks the broker; one that cannot be asked
+		// (Transferuj's form) can only be waited for.
+		again, later := "check again", "check again later"
+		if opt.polls == nil || opt.polls(last.P.Backend) {
+			v.Poll = last
+		} else {
+			again = "reload this page later (" + last.Title + " cannot be asked: the shop learns it only from its notification)"
+			later = again
+		}
 		if processing {
 			v.State, v.Tone, v.Headline = stateProcessing, "info", last.Title+" is still processing the payment"
-			v.Detail = "Some payments (a bank transfer, for instance) are confirmed later. The order is not paid until then; check again later."
+			v.Detail = "Some payments (a bank transfer, for instance) are confirmed later. The order is not paid until then; " + later + "."
 			v.CanPay = false
 			break
 		}
 		v.State, v.Tone, v.Headline = stateNotConfirmed, "warn", last.Title+" has not confirmed a payment"
 		v.Detail = "If you declined, cancelled or left the payment page, nothing more will happen and you can pay again. " +
-			"If you paid, the confirmation may still come: check again."
+			"If you paid, the confirmation may still come: " + again + "."
 		v.Note = silentNote(kind)
 	case getpaid.StatusFailed:
 		if strings.Contains(opt.lastCause, advanceRejected) {

@@ -89,8 +89,49 @@ func TestOrderViewOverpaid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			v := buildView(&ShopOrder{ID: "ord_1", Name: "Coffee mug", Price: mug, Paid: tt.paid}, tt.payments, opts)
-			if tt.note == "" && v.Note != "" || !strings.Contains(v.Note, tt.note) || tt.note != "" && !strings.Contains(v.Note, "refund") {
+			// The demo refunds nothing by itself: the note says the extra
+			// is to be refunded, not that the shop is refunding it.
+			if tt.note == "" && v.Note != "" || !strings.Contains(v.Note, tt.note) || tt.note != "" && !strings.Contains(v.Note, "to be refunded") ||
+				strings.Contains(v.Note, "The shop refunds") {
 				t.Fatalf("state %s, note %q; want a note saying %q", v.State, v.Note, tt.note)
+			}
+		})
+	}
+}
+
+// "Check again" asks the broker (getpaid's poll). It is offered only where
+// the broker can be asked: Transferuj's form has no status query, so its
+// page says to wait for the notification instead of offering a button that
+// asks nobody.
+func TestOrderViewCheckAgainOnlyWhereTheBrokerCanBeAsked(t *testing.T) {
+	t.Parallel()
+	mug := getpaid.MustParseMoney("39.00", "PLN")
+	for _, tt := range []struct {
+		name      string
+		status    getpaid.Status
+		polls     bool
+		state     string
+		wantCheck bool
+	}{
+		{"not confirmed, a broker that answers polls", getpaid.StatusPrepared, true, stateNotConfirmed, true},
+		{"not confirmed, a broker that cannot be asked", getpaid.StatusPrepared, false, stateNotConfirmed, false},
+		{"processing, a broker that answers polls", getpaid.StatusChargeStarted, true, stateProcessing, true},
+		{"processing, a broker that cannot be asked", getpaid.StatusChargeStarted, false, stateProcessing, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := viewOptions{waited: time.Minute, confirmWait: 20 * time.Second, refresh: time.Second,
+				titles: func(string) (string, string) { return "Tpay (Transferuj.pl form)", "transferuj" },
+				polls:  func(string) bool { return tt.polls },
+				key:    func() string { return "k" }}
+			p := &getpaid.Payment{ID: "pay_1", OrderID: "ord_1", Backend: "transferuj", Status: tt.status, Amount: mug}
+			v := buildView(&ShopOrder{ID: "ord_1", Name: "Coffee mug", Price: mug}, []*getpaid.Payment{p}, opts)
+			if v.State != tt.state {
+				t.Fatalf("state %s, want %s", v.State, tt.state)
+			}
+			says := strings.Contains(strings.ToLower(v.Detail), "check again")
+			if (v.Poll != nil) != tt.wantCheck || says != tt.wantCheck {
+				t.Fatalf("check again offered %v, detail %q; want it offered (and said) %v", v.Poll != nil, v.Detail, tt.wantCheck)
 			}
 		})
 	}

@@ -26,16 +26,19 @@ var buyer = simkit.Buyer{Broker: "Przelewy24", Page: template.Must(template.New(
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Przelewy24: pay {{.Money}}</title></head>
 <body class="sim"><header class="top"><strong>Przelewy24</strong><span class="sim-tag">simulator</span></header>
 <div class="card"><p class="muted">{{.Description}}</p><p class="amount" id="amount">{{.Money}}</p></div>
-<form method="post" class="choices"><button name="outcome" value="paid" id="pay">Pay<small>Przelewy24 notifies the shop, which must verify the transaction before it counts.</small></button>
+{{if .Open}}<form method="post" class="choices"><button name="outcome" value="paid" id="pay">Pay<small>Przelewy24 notifies the shop, which must verify the transaction before it counts.</small></button>
 <button name="outcome" value="partial" id="partial" class="secondary">Pay half<small>Another amount than asked: Przelewy24 keeps it as an advance until the shop accepts or rejects it.</small></button>
 <button name="outcome" value="declined" id="decline" class="danger">Decline or cancel<small>The buyer goes back to the shop; Przelewy24 sends nothing.</small></button>
-<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`)),
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form>
+{{else}}<div class="banner info" id="done"><strong>This transaction is no longer awaiting payment</strong><p>{{.Paid}} was paid.</p></div>{{end}}</body></html>`)),
 	Unknown: "Unknown transaction", UnknownText: "The token is unknown to the simulator (it keeps transactions in memory: was it restarted?)."}
 
 // pageView is a transaction as the payment page shows it.
 type pageView struct {
 	Description string
 	Money       getpaid.Money
+	Open        bool          // still awaiting payment: the outcomes are offered
+	Paid        getpaid.Money // what the buyer paid, once not Open
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +46,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.byToken[r.PathValue("token")]
 	var view pageView
 	if ok {
-		view = pageView{Description: t.Description, Money: getpaid.Money{Minor: t.Amount, Currency: t.Currency}}
+		view = pageView{Description: t.Description, Money: getpaid.Money{Minor: t.Amount, Currency: t.Currency},
+			Open: t.Status == StatusNoPayment, Paid: getpaid.Money{Minor: t.Paid, Currency: t.Currency}}
 	}
 	s.mu.Unlock()
 	buyer.Show(w, view, ok)

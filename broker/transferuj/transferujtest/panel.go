@@ -113,12 +113,17 @@ var buyer = simkit.Buyer{Broker: "Tpay", Page: template.Must(template.New("page"
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">{{style}}<title>Tpay: pay {{.Amount}}</title></head>
 <body class="sim"><header class="top"><strong>Tpay payment panel (Transferuj.pl form)</strong><span class="sim-tag">simulator</span></header>
 <div class="card"><p class="muted">{{.Description}}</p><p class="amount" id="amount">{{.Amount}}</p><p class="note">Transaction {{.Title}}</p></div>
-<form method="post" class="choices"><button name="outcome" value="paid" id="pay">Pay<small>Tpay notifies the shop (TRUE).</small></button>
+{{if .Open}}<form method="post" class="choices"><button name="outcome" value="paid" id="pay">Pay<small>Tpay notifies the shop (TRUE).</small></button>
 <button name="outcome" value="partial" id="partial" class="secondary">Pay half, accepted<small>An underpayment Tpay accepts: the order is partially paid.</small></button>
 <button name="outcome" value="underpaid" id="underpaid" class="secondary">Pay half, held<small>An underpayment Tpay holds (FALSE): the shop decides.</small></button>
 <button name="outcome" value="declined" id="decline" class="danger">Bank declines<small>The buyer goes back to the shop; Tpay sends nothing.</small></button>
-<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form></body></html>`)),
+<button name="outcome" value="abandoned" id="abandon" class="secondary">Abandon<small>The buyer closes the page; nothing happens.</small></button></form>
+{{else}}<div class="banner info" id="done"><strong>This transaction is no longer awaiting payment</strong><p>Status: {{.Status}}.</p></div>{{end}}</body></html>`)),
 	Unknown: "Unknown transaction", UnknownText: "The simulator has no such transaction (it keeps them in memory: was it restarted?)."}
+
+// Open reports whether the transaction still awaits the buyer's payment:
+// the page offers its outcomes only then.
+func (t transaction) Open() bool { return t.Status == "pending" }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
