@@ -145,9 +145,11 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP implements http.Handler. Every answer carries the strict
 // security headers (no sniffing, no framing, no caching, a policy that loads
-// nothing); pages replace the policy with their own.
+// nothing), and Strict-Transport-Security when the request came over https
+// (see Scheme); pages replace the policy with their own.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	edge.SetStrict(w.Header())
+	edge.SetHSTS(w.Header(), h.Scheme(r))
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		h.noRoute(w, r) // 404 and 405 in the API's JSON shape
 		return

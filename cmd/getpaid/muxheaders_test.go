@@ -55,3 +55,47 @@ func TestMuxAnswersCarrySecurityHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestHSTSOnEveryAnswerOverHTTPS: behind a trusted proxy that reports
+// https, every answer of serve tells browsers to keep to https (the
+// console's sign-in page, the probes, /metrics, the mux's own redirects),
+// not only the API's; over plain http none does.
+func TestHSTSOnEveryAnswerOverHTTPS(t *testing.T) {
+	t.Parallel()
+	hash, err := admin.HashPassword("a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts := startServer(t, sqliteConfig(t, "trusted_proxies: [127.0.0.1/32]\nadmin:\n  users:\n    - name: alice\n      password_hash: \""+hash+"\"\n"))
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct {
+		name, method, path, proto, want string
+	}{
+		{"console sign-in", "GET", "/admin/login", "https", "max-age=31536000"},
+		{"console redirect", "GET", "/admin/", "https", "max-age=31536000"},
+		{"console static", "GET", "/admin/static/style.css", "https", "max-age=31536000"},
+		{"healthz", "GET", "/healthz", "https", "max-age=31536000"},
+		{"metrics refused", "GET", "/metrics", "https", "max-age=31536000"},
+		{"cleaned path", "GET", "/api/v1//backends", "https", "max-age=31536000"},
+		{"POST /admin", "POST", "/admin", "https", "max-age=31536000"},
+		{"API", "GET", "/api/v1/backends", "https", "max-age=31536000"},
+		{"console over http", "GET", "/admin/login", "", ""},
+		{"healthz over http", "GET", "/healthz", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, nil)
+			if tt.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			resp, err := noRedirects.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Strict-Transport-Security"); got != tt.want {
+				t.Errorf("%d: Strict-Transport-Security %q, want %q", resp.StatusCode, got, tt.want)
+			}
+		})
+	}
+}
