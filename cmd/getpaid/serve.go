@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -107,6 +108,11 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 				log.Warn(msg, "backend", b.Name)
 			}
 		}
+	}
+	for _, p := range trustingEveryone(srv.cfg.TrustedProxies) {
+		log.Warn("trusted_proxies trusts every address: any client can set its own address in "+proxyHeaderName(srv.cfg.ProxyHeader)+
+			" (forged callbacks pass the brokers' source checks, limits per address are evaded, the buyer's address stored is the client's word); list only your proxies",
+			"entry", p)
 	}
 	for _, s := range plainHTTPSettings(srv.cfg) {
 		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)
@@ -217,4 +223,13 @@ func listenOn(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("%w: another process listens on %s (a getpaid still running?): stop it, or choose another address", err, addr)
 	}
 	return ln, err
+}
+
+// proxyHeaderName is the header proxy_header names (X-Forwarded-For unless
+// it says Forwarded).
+func proxyHeaderName(h string) string {
+	if strings.EqualFold(h, "Forwarded") {
+		return "Forwarded"
+	}
+	return "X-Forwarded-For"
 }
