@@ -137,3 +137,34 @@ func TestUnderRedirectsAnUncleanPathInsideThePrefix(t *testing.T) {
 		}
 	}
 }
+
+// Under a base path, the mux's redirect of a subtree's root without its
+// slash (/gp/broker/dummy to /gp/broker/dummy/) stays inside the prefix.
+// Before, it went to /broker/dummy/, outside /gp: a 404 behind a proxy
+// that forwards /gp only, and getpaid's own 404 without one.
+func TestUnderRedirectsToASubtreeInsideThePrefix(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/gp")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Under("/gp", h))
+	t.Cleanup(srv.Close)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ method, path, want string }{
+		{"GET", "/gp/broker/dummy", "/gp/broker/dummy/"},
+		{"GET", "/gp/broker/dummy?x=1", "/gp/broker/dummy/?x=1"},
+		{"POST", "/gp/broker/dummy", "/gp/broker/dummy/"},
+	} {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != tt.want {
+			t.Errorf("%s %s: %d Location %q; want a redirect to %s", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Location"), tt.want)
+		}
+	}
+}
