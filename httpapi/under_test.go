@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid/httpapi"
 )
@@ -165,6 +168,37 @@ func TestUnderRedirectsToASubtreeInsideThePrefix(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != tt.want {
 			t.Errorf("%s %s: %d Location %q; want a redirect to %s", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Location"), tt.want)
+		}
+	}
+}
+
+// Under a base path, a slow body still meets Limits.BodyTimeout: the
+// writer Under wraps the answer in (to keep redirects inside the prefix)
+// lets the body's read deadline reach the connection.
+func TestUnderKeepsTheBodyTimeout(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/gp")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}, Limits: httpapi.Limits{BodyTimeout: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Under("/gp", h))
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/gp/callback/dummy", "/gp/broker/dummy/choose"} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na=")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err != nil {
+			t.Fatalf("%s: no answer (%v): the body timeout did not reach the connection", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("%s: %d, want 408", path, resp.StatusCode)
 		}
 	}
 }
