@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,47 @@ func TestHSTSOnEveryAnswerOverHTTPS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, nil)
+			if tt.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			resp, err := noRedirects.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Strict-Transport-Security"); got != tt.want {
+				t.Errorf("%d: Strict-Transport-Security %q, want %q", resp.StatusCode, got, tt.want)
+			}
+		})
+	}
+}
+
+// Under a base_url path, the answers httpapi.Under makes itself (the
+// redirect of /gp to /gp/, of an unclean path, the 404 outside /gp) carry
+// Strict-Transport-Security over https too.
+func TestHSTSUnderABasePath(t *testing.T) {
+	t.Parallel()
+	_, ts := startServer(t, writeConfig(t, `listen: 127.0.0.1:0
+base_url: http://127.0.0.1:1/gp
+database: sqlite:`+filepath.Join(t.TempDir(), "getpaid.db")+`
+api_keys: [server-api-key-0123456789]
+trusted_proxies: [127.0.0.1/32]
+backends:
+  dummy:
+    secret: s3cret
+`))
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ path, proto, want string }{
+		{"/gp", "https", "max-age=31536000"},
+		{"/gp//api/v1/backends", "https", "max-age=31536000"},
+		{"/elsewhere", "https", "max-age=31536000"},
+		{"/gp/api/v1/backends", "https", "max-age=31536000"},
+		{"/gp", "", ""},
+		{"/elsewhere", "", ""},
+	} {
+		t.Run(tt.path+" "+tt.proto, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest("GET", ts.URL+tt.path, nil)
 			if tt.proto != "" {
 				req.Header.Set("X-Forwarded-Proto", tt.proto)
 			}

@@ -128,7 +128,7 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 		mux.Handle("GET /admin", strict(http.RedirectHandler(urlPath(c.BaseURL)+"/admin/", http.StatusMovedPermanently)))
 	}
 	mux.Handle("/", traced(api))
-	return cleanPaths(mux, api), nil
+	return cleanPaths(mux), nil
 }
 
 // cleanPaths gives the answers the mux makes itself the headers every
@@ -136,11 +136,9 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 // /callback/./dummy), to /admin/ for a POST to /admin, a CONNECT's 404. The
 // handlers behind it set their own over them (pages their policy), but for
 // the console's, which sets all of its own (and lets its stylesheet be
-// cached). Every answer to a request made over https (as api's Scheme
-// tells) carries Strict-Transport-Security, the console's too.
-func cleanPaths(mux *http.ServeMux, api *httpapi.Handler) http.Handler {
+// cached).
+func cleanPaths(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		edge.SetHSTS(w.Header(), api.Scheme(r))
 		p := r.URL.Path
 		clean := p
 		if p != "" && p != "/" {
@@ -215,6 +213,17 @@ func (o *observability) close() error {
 func strict(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.SetStrict(w.Header())
+		h.ServeHTTP(w, r)
+	})
+}
+
+// hsts gives every answer of h to a request made over https (as api's
+// Scheme tells: TLS, or a trusted proxy's report)
+// Strict-Transport-Security: the console's, the probes', the mux's and
+// httpapi.Under's own, not only the API's.
+func hsts(api *httpapi.Handler, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.SetHSTS(w.Header(), api.Scheme(r))
 		h.ServeHTTP(w, r)
 	})
 }
