@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -158,6 +159,7 @@ func parseForwarded(values []string) []hop {
 		for _, elem := range splitQuoted(v, ',') {
 			h := hop{}
 			bad := false
+			var seen []string // the element's parameter names: each at most once (RFC 7239 §4)
 			for _, pair := range splitQuoted(elem, ';') {
 				pair = strings.TrimSpace(pair)
 				if pair == "" {
@@ -173,7 +175,13 @@ func parseForwarded(values []string) []hop {
 					bad = true
 					break
 				}
-				switch strings.ToLower(strings.TrimSpace(name)) {
+				name = strings.ToLower(strings.TrimSpace(name))
+				if slices.Contains(seen, name) {
+					bad = true // which of the two would be the proxy's?
+					break
+				}
+				seen = append(seen, name)
+				switch name {
 				case "for":
 					h.addr, h.ok = parseNode(val)
 				case "proto":

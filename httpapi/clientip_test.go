@@ -69,6 +69,11 @@ func TestClientIPAndScheme(t *testing.T) {
 		{"Forwarded broken quoting", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.1`}}, false, "127.0.0.1", "http"},
 		{"Forwarded comma inside quotes", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=192.0.2.5;ext="a,b"`}}, false, "192.0.2.5", "http"},
 		{"Forwarded obfuscated port", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.6:_p1"`}}, false, "192.0.2.6", "http"},
+		// RFC 7239 §4: a parameter occurs at most once per element; one
+		// given twice is garbage, not "the last one wins".
+		{"Forwarded for= twice in one element", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=203.0.113.7;for=198.51.100.3"}}, false, "127.0.0.1", "http"},
+		{"Forwarded proto= twice in one element", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=203.0.113.7;proto=http;proto=https"}}, false, "127.0.0.1", "http"},
+		{"Forwarded names twice in any case", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=203.0.113.7;For=198.51.100.3"}}, false, "127.0.0.1", "http"},
 		{"XFF ignored in Forwarded mode", fwd, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1"}, "X-Forwarded-Proto": {"https"}}, false, "127.0.0.1", "http"},
 	}
 	for _, tt := range tests {

@@ -19,7 +19,10 @@ var (
 	errBodyTimeout      = errors.New("request body not received in time")
 	errRateLimited      = errors.New("too many failed attempts from this address; try again later")
 	errUnsupportedMedia = errors.New("the body must be JSON, sent with Content-Type: application/json")
-	errHTTPSRequired    = errors.New("API calls must use https")
+	// errUnsupportedEncoding is a JSON body sent compressed (or otherwise
+	// encoded): getpaid reads bodies as they come.
+	errUnsupportedEncoding = errors.New("the body must be sent as it is, without a Content-Encoding (gzip, br, ...)")
+	errHTTPSRequired       = errors.New("API calls must use https")
 	// errCannotCheck answers a check of an operation when the Service
 	// given to the Handler is no getpaid.OperationChecker.
 	errCannotCheck = errors.New("this server cannot check operations with their brokers (its service has no CheckOperation); the reconciler still checks them on its schedule")
@@ -53,6 +56,7 @@ var sentinels = []struct {
 	{errBodyTimeout, http.StatusRequestTimeout, "request_timeout"},
 	{errRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+	{errUnsupportedEncoding, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 	{errHTTPSRequired, http.StatusForbidden, "https_required"},
 	{errCannotCheck, http.StatusNotImplemented, "not_implemented"},
 	{errCannotBackfill, http.StatusNotImplemented, "not_implemented"},

@@ -145,9 +145,11 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP implements http.Handler. Every answer carries the strict
 // security headers (no sniffing, no framing, no caching, a policy that loads
-// nothing); pages replace the policy with their own.
+// nothing), and Strict-Transport-Security when the request came over https
+// (see Scheme); pages replace the policy with their own.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	edge.SetStrict(w.Header())
+	edge.SetHSTS(w.Header(), h.Scheme(r))
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		h.noRoute(w, r) // 404 and 405 in the API's JSON shape
 		return
@@ -195,9 +197,42 @@ func Under(prefix string, h http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), mountKey{}, prefix))
-		http.StripPrefix(prefix, h).ServeHTTP(w, r)
+		http.StripPrefix(prefix, h).ServeHTTP(&insidePrefix{ResponseWriter: w, prefix: prefix}, r)
 	})
 }
+
+// insidePrefix keeps the redirects of the handler served under prefix
+// inside it: a mux behind the cut prefix redirects /broker/dummy to
+// /broker/dummy/ (a subtree's root without its slash), a path outside the
+// prefix. A Location naming a path of this host (one leading slash) that
+// is not under the prefix gets it; those getpaid makes itself (mountPath)
+// have it already.
+type insidePrefix struct {
+	http.ResponseWriter
+	prefix string
+	wrote  bool
+}
+
+func (w *insidePrefix) WriteHeader(code int) {
+	if !w.wrote && code >= 300 && code < 400 {
+		h := w.Header()
+		if loc := h.Get("Location"); strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") &&
+			loc != w.prefix && !strings.HasPrefix(loc, w.prefix+"/") && !strings.HasPrefix(loc, w.prefix+"?") {
+			h.Set("Location", w.prefix+loc)
+		}
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *insidePrefix) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the body
+// deadlines of readBody, flushes).
+func (w *insidePrefix) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // cleanPath is p as net/http's mux cleans it: no "." or ".." segments and
 // no "//", a trailing slash kept.

@@ -17,7 +17,7 @@ import (
 )
 
 // decodeJSON reads a JSON API request body into v strictly: the media type
-// must be application/json (415 otherwise); the body is read through the
+// must be application/json, without a Content-Encoding (415 otherwise); the body is read through the
 // limiter (at most Limits.APIBytes); keys given twice, or differing only in
 // case, or matching a field only when case is ignored, are refused (400);
 // a string that is not valid UTF-8 is refused with its field (422); unknown
@@ -27,12 +27,29 @@ func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) erro
 		dropBody(w, r)
 		return err
 	}
+	if err := unencoded(r.Header.Values("Content-Encoding")); err != nil {
+		dropBody(w, r)
+		return err
+	}
 	b, err := h.readBody(w, r, h.limits.APIBytes)
 	if err != nil {
 		return err
 	}
 	defer b.Release()
 	return decodeStrict(b.Bytes, v)
+}
+
+// unencoded accepts a body without a Content-Encoding, or "identity": an
+// encoded (compressed) one is not undone, nor read as if it were not.
+func unencoded(values []string) error {
+	for _, v := range values {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return fmt.Errorf("%w (got %q)", errUnsupportedEncoding, v)
+			}
+		}
+	}
+	return nil
 }
 
 // jsonMediaType accepts application/json, with no charset or utf-8.

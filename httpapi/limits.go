@@ -176,11 +176,30 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) error {
 // headers of a page without scripts, a posted body read through the limiter
 // first (so the broker parses it from memory).
 func (h *Handler) brokerPages(next http.Handler) http.Handler {
+	forms := h.ReadForms(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.SetPage(w.Header(), edge.PageCSP)
+		forms.ServeHTTP(w, r)
+	})
+}
+
+// ReadForms serves next with a POST, PUT or PATCH body read first through
+// the handler's Limits, as the forms of its own pages are: at most
+// FormBytes, within the body budget and read slots, arriving within
+// BodyTimeout. A body over the cap is answered 413 (before it is read when
+// its length is declared), a slow one 408, one the server is too busy for
+// 503 with Retry-After, in plain text with the strict headers (SetStrict)
+// and before next runs; next reads the
+// body from memory. Mount other public forms behind it (getpaid serve
+// mounts the operator console, whose sign-in form anyone can post to), so
+// their bodies count in the same budget.
+func (h *Handler) ReadForms(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
 			b, err := h.readBody(w, r, h.limits.FormBytes)
 			if err != nil {
+				// next, which would have set its own headers, does not run.
+				edge.SetStrict(w.Header())
 				h.textError(w, r, err)
 				return
 			}

@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid/httpapi"
 )
@@ -134,6 +137,68 @@ func TestUnderRedirectsAnUncleanPathInsideThePrefix(t *testing.T) {
 		if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != tt.want || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("GET %s: %d Location %q nosniff %q; want 307 to %s with the headers", tt.path, resp.StatusCode,
 				resp.Header.Get("Location"), resp.Header.Get("X-Content-Type-Options"), tt.want)
+		}
+	}
+}
+
+// Under a base path, the mux's redirect of a subtree's root without its
+// slash (/gp/broker/dummy to /gp/broker/dummy/) stays inside the prefix.
+// Before, it went to /broker/dummy/, outside /gp: a 404 behind a proxy
+// that forwards /gp only, and getpaid's own 404 without one.
+func TestUnderRedirectsToASubtreeInsideThePrefix(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/gp")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Under("/gp", h))
+	t.Cleanup(srv.Close)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ method, path, want string }{
+		{"GET", "/gp/broker/dummy", "/gp/broker/dummy/"},
+		{"GET", "/gp/broker/dummy?x=1", "/gp/broker/dummy/?x=1"},
+		{"POST", "/gp/broker/dummy", "/gp/broker/dummy/"},
+	} {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != tt.want {
+			t.Errorf("%s %s: %d Location %q; want a redirect to %s", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Location"), tt.want)
+		}
+	}
+}
+
+// Under a base path, a slow body still meets Limits.BodyTimeout: the
+// writer Under wraps the answer in (to keep redirects inside the prefix)
+// lets the body's read deadline reach the connection.
+func TestUnderKeepsTheBodyTimeout(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/gp")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}, Limits: httpapi.Limits{BodyTimeout: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Under("/gp", h))
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/gp/callback/dummy", "/gp/broker/dummy/choose"} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na=")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err != nil {
+			t.Fatalf("%s: no answer (%v): the body timeout did not reach the connection", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("%s: %d, want 408", path, resp.StatusCode)
 		}
 	}
 }

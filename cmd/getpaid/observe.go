@@ -122,26 +122,33 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/admin/", traced(http.StripPrefix("/admin", console)))
+		// Its forms (the sign-in form is public) are read within limits:
+		// as the other public forms are.
+		mux.Handle("/admin/", traced(http.StripPrefix("/admin", api.ReadForms(console))))
 		mux.Handle("GET /admin", strict(http.RedirectHandler(urlPath(c.BaseURL)+"/admin/", http.StatusMovedPermanently)))
 	}
 	mux.Handle("/", traced(api))
 	return cleanPaths(mux), nil
 }
 
-// cleanPaths gives the answer the mux makes itself to a path it cleans
-// (/api/v1//payments, /callback/./dummy: a redirect to the cleaned path)
-// the headers every answer carries; the handlers behind it set their own.
+// cleanPaths gives the answers the mux makes itself the headers every
+// answer carries: a redirect to a cleaned path (/api/v1//payments,
+// /callback/./dummy), to /admin/ for a POST to /admin, a CONNECT's 404. The
+// handlers behind it set their own over them (pages their policy), but for
+// the console's, which sets all of its own (and lets its stylesheet be
+// cached).
 func cleanPaths(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p != "" && p != "/" {
-			clean := path.Clean(p)
+		p := r.URL.Path
+		clean := p
+		if p != "" && p != "/" {
+			clean = path.Clean(p)
 			if strings.HasSuffix(p, "/") {
 				clean += "/"
 			}
-			if clean != p {
-				edge.SetStrict(w.Header())
-			}
+		}
+		if clean != p || !strings.HasPrefix(p, "/admin/") {
+			edge.SetStrict(w.Header())
 		}
 		mux.ServeHTTP(w, r)
 	})
@@ -206,6 +213,17 @@ func (o *observability) close() error {
 func strict(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.SetStrict(w.Header())
+		h.ServeHTTP(w, r)
+	})
+}
+
+// hsts gives every answer of h to a request made over https (as api's
+// Scheme tells: TLS, or a trusted proxy's report)
+// Strict-Transport-Security: the console's, the probes', the mux's and
+// httpapi.Under's own, not only the API's.
+func hsts(api *httpapi.Handler, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.SetHSTS(w.Header(), api.Scheme(r))
 		h.ServeHTTP(w, r)
 	})
 }

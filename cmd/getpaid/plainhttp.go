@@ -7,7 +7,25 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/getpaid-go/getpaid/httpapi"
 )
+
+// trustingEveryone lists the trusted_proxies entries that name every
+// address (0.0.0.0/0, ::/0): with one, any client may say who it is in
+// proxy_header, so a forged address passes a broker's callback source
+// check, escapes the per-address limits and is stored as the buyer's.
+// Allowed (a server only a load balancer can reach), but warned of.
+func trustingEveryone(proxies []string) []string {
+	var out []string
+	for _, s := range proxies {
+		p, err := httpapi.ParseProxies([]string{s})
+		if err == nil && len(p) == 1 && p[0].Bits() == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // plainHTTPSettings lists the backend settings (as "backends.NAME.KEY:
 // URL") that name a broker URL over plain http on a host other than this

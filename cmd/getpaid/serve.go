@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -107,6 +108,11 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 				log.Warn(msg, "backend", b.Name)
 			}
 		}
+	}
+	for _, p := range trustingEveryone(srv.cfg.TrustedProxies) {
+		log.Warn("trusted_proxies trusts every address: any client can set its own address in "+proxyHeaderName(srv.cfg.ProxyHeader)+
+			" (forged callbacks pass the brokers' source checks, limits per address are evaded, the buyer's address stored is the client's word); list only your proxies",
+			"entry", p)
 	}
 	for _, s := range plainHTTPSettings(srv.cfg) {
 		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)
@@ -221,4 +227,13 @@ func listenOn(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("%w: want HOST:PORT, such as 127.0.0.1:8000 (0.0.0.0:8000 or :8000: every interface; port 0: any free one)", err)
 	}
 	return ln, err
+}
+
+// proxyHeaderName is the header proxy_header names (X-Forwarded-For unless
+// it says Forwarded).
+func proxyHeaderName(h string) string {
+	if strings.EqualFold(h, "Forwarded") {
+		return "Forwarded"
+	}
+	return "X-Forwarded-For"
 }

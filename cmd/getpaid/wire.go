@@ -522,6 +522,7 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...f
 		// /gp, as a proxy forwarding that path sends it.
 		srv.handler = httpapi.Under(prefix, srv.handler)
 	}
+	srv.handler = hsts(api, srv.handler)
 	return srv, nil
 }
 

@@ -74,6 +74,20 @@ func SetStrict(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 }
 
+// HSTS is the Strict-Transport-Security of an answer to a request that came
+// over https: a year of https only for this host (not its subdomains, which
+// may be another team's). Over plain http browsers ignore it, so it is sent
+// only over https.
+const HSTS = "max-age=31536000"
+
+// SetHSTS sets Strict-Transport-Security when the request was made over
+// https (scheme, as the Handler's Scheme tells it).
+func SetHSTS(h http.Header, scheme string) {
+	if scheme == "https" {
+		h.Set("Strict-Transport-Security", HSTS)
+	}
+}
+
 // SetPage sets the headers of an HTML page answered with policy csp
 // (PageCSP, or ScriptCSP for a page with inline scripts). The page sets its
 // own Content-Type.
