@@ -182,8 +182,13 @@ func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP str
 // and POST /api/v1/payments. The broker is asked first and the payment is then
 // stored already prepared (new -> prepared, with its history row) in one
 // commit. If the broker refuses or cannot be reached, nothing is stored (the
-// buyer was sent nowhere, so no money can move) and the error is returned;
-// the caller simply tries again. Under Config.OneLivePaymentPerOrder, an
+// buyer was sent nowhere, so no money can move) and the error is returned:
+// a *getpaid.BrokerError from the broker's call, which the caller simply
+// tries again when getpaid.IsRetryable says so (the broker down, a timeout),
+// else a refusal (bad credentials, a value the broker does not take). A
+// request refused before any broker call wraps getpaid.ErrUnknownBackend,
+// ErrCurrencyNotAccepted or ErrInvalidRequest (a *getpaid.FieldError names
+// the field; a backend checks some limits of its own the same way). Under Config.OneLivePaymentPerOrder, an
 // order that already has a live payment gets getpaid.ErrLivePaymentExists
 // together with that payment (with Create, the only case of a payment
 // beside an error), so the caller can send the buyer on to it.
