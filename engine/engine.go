@@ -116,8 +116,9 @@ var (
 )
 
 // New validates cfg, gives every backend its environment (see
-// getpaid.Provisioner) and returns an Engine. Call Close when done: it
-// flushes delivery records.
+// getpaid.Provisioner) and returns an Engine. Engines may share a registry
+// only at one BaseURL (its brokers learn one): another is refused. Call
+// Close when done: it flushes delivery records.
 func New(cfg Config) (*Engine, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("engine: Config.Store is required")
