@@ -17,6 +17,7 @@ import (
 )
 
 // Config configures an Engine. Store, Registry and BaseURL are required.
+// A negative duration or count is refused (ExpireAfter's means never).
 type Config struct {
 	Store    getpaid.Store
 	Registry *getpaid.Registry
@@ -134,6 +135,9 @@ func New(cfg Config) (*Engine, error) {
 		// Callback and return URLs append a path to it.
 		return nil, fmt.Errorf("engine: Config.BaseURL %q must have no query, fragment or user", cfg.BaseURL)
 	}
+	if err := checkDurations(cfg); err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -188,6 +192,39 @@ func New(cfg Config) (*Engine, error) {
 		e.dispatcher.start()
 	}
 	return e, nil
+}
+
+// checkDurations refuses a negative wait or bound: a mistake (a setting
+// parsed with its sign wrong), which would otherwise be taken for the
+// default (0) or for no wait at all. ExpireAfter is left alone: negative
+// there means never, as documented.
+func checkDurations(cfg Config) error {
+	for i, d := range cfg.RetrySchedule {
+		if d < 0 {
+			return fmt.Errorf("engine: Config.RetrySchedule[%d] is %s: a wait is never negative", i, d)
+		}
+	}
+	for i, d := range cfg.Reconcile.Backoff {
+		if d < 0 {
+			return fmt.Errorf("engine: Config.Reconcile.Backoff[%d] is %s: a wait is never negative", i, d)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"DeliveryTimeout", cfg.DeliveryTimeout},
+		{"Reconcile.FlagAfter", cfg.Reconcile.FlagAfter},
+		{"Reconcile.SubmittingAfter", cfg.Reconcile.SubmittingAfter},
+	} {
+		if f.d < 0 {
+			return fmt.Errorf("engine: Config.%s is %s: want a positive duration, or 0 for the default", f.name, f.d)
+		}
+	}
+	if cfg.DeliveriesInFlight < 0 {
+		return fmt.Errorf("engine: Config.DeliveriesInFlight is %d: want a positive number, or 0 for the default", cfg.DeliveriesInFlight)
+	}
+	return nil
 }
 
 // Registry returns the engine's registry.
