@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,6 +124,11 @@ var (
 func New(cfg Config) (*Engine, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("engine: Config.Store is required")
+	}
+	if v := reflect.ValueOf(cfg.Store); v.Kind() == reflect.Pointer && v.IsNil() {
+		// A store variable left nil when its Open failed: it would
+		// panic at the first call, in a request or in the dispatcher.
+		return nil, fmt.Errorf("engine: Config.Store is a nil %T", cfg.Store)
 	}
 	if cfg.Registry == nil {
 		return nil, errors.New("engine: Config.Registry is required")

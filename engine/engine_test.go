@@ -115,6 +115,9 @@ func TestConfigRequired(t *testing.T) {
 		// A negative wait or bound is a mistake (a setting parsed with
 		// its sign wrong), never a default: it used to be taken as one
 		// (0), or as no wait at all, retrying a failed delivery at once.
+		// A typed nil (a store variable left nil when its Open failed)
+		// passed "Store == nil" and panicked at the first call.
+		"nil *memory.Store":          {Store: (*memory.Store)(nil), Registry: reg, BaseURL: "https://x.example"},
 		"negative retry wait":        {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", RetrySchedule: []time.Duration{5 * time.Second, -time.Minute}},
 		"negative delivery timeout":  {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", DeliveryTimeout: -time.Second},
 		"negative deliveries":        {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", DeliveriesInFlight: -1},
