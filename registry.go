@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -46,6 +47,11 @@ func NewRegistry(backends ...Backend) (*Registry, error) {
 		}
 		if b.Broker == nil {
 			return nil, fmt.Errorf("registry: backend %q has no broker", b.Name)
+		}
+		if v := reflect.ValueOf(b.Broker); v.Kind() == reflect.Pointer && v.IsNil() {
+			// Its New failed and the error was dropped: every call
+			// would panic, this function's first.
+			return nil, fmt.Errorf("registry: backend %q has a nil %T as its broker", b.Name, b.Broker)
 		}
 		if _, dup := r.byName[b.Name]; dup {
 			return nil, fmt.Errorf("registry: backend %q listed twice", b.Name)
