@@ -305,6 +305,12 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 // not decide (ErrUnavailable, a context's error) is getpaid.ErrUnavailable,
 // to try again.
 func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID, backend, clientIP string) (*getpaid.Payment, error) {
+	if src == nil {
+		return nil, fmt.Errorf("engine: order %q: %w: no OrderSource to read it from", orderID, getpaid.ErrInvalidRequest)
+	}
+	if f, ok := src.(getpaid.OrderSourceFunc); ok && f == nil {
+		return nil, fmt.Errorf("engine: order %q: %w: the OrderSourceFunc is nil", orderID, getpaid.ErrInvalidRequest)
+	}
 	o, err := src.Order(ctx, orderID)
 	if err == nil && o == nil {
 		err = getpaid.ErrNotFound // a source that found nothing and said no error
