@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
+	"sync"
 )
 
 // Backend is a configured broker under a name. Several backends may share a
@@ -22,10 +25,14 @@ type Backend struct {
 }
 
 // Registry is the set of enabled backends. It is an immutable value built from
-// an explicit list; there is no global registration.
+// an explicit list; there is no global registration. Its brokers serve one
+// base URL, the first Provision's: engines sharing a registry share that.
 type Registry struct {
 	byName map[string]Backend
 	order  []string
+
+	mu   sync.Mutex
+	base string // what Provision gave the brokers; "" before
 }
 
 var backendName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
@@ -40,6 +47,11 @@ func NewRegistry(backends ...Backend) (*Registry, error) {
 		}
 		if b.Broker == nil {
 			return nil, fmt.Errorf("registry: backend %q has no broker", b.Name)
+		}
+		if v := reflect.ValueOf(b.Broker); v.Kind() == reflect.Pointer && v.IsNil() {
+			// Its New failed and the error was dropped: every call
+			// would panic, this function's first.
+			return nil, fmt.Errorf("registry: backend %q has a nil %T as its broker", b.Name, b.Broker)
 		}
 		if _, dup := r.byName[b.Name]; dup {
 			return nil, fmt.Errorf("registry: backend %q listed twice", b.Name)
@@ -98,7 +110,17 @@ func (r *Registry) ForCurrency(currency string) []Backend {
 
 // Provision gives every backend whose broker implements Provisioner its
 // environment for a handler mounted at baseURL. The engine calls it once.
+// A registry provisioned already may be provisioned again for the same base
+// URL (a second engine on it: a tool beside the server); another is refused
+// (getpaid.ErrInvalidRequest), as its brokers would send the first engine's
+// buyers and notifications there.
 func (r *Registry) Provision(ctx context.Context, baseURL string, log *slog.Logger) error {
+	base := strings.TrimRight(baseURL, "/")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.base != "" && r.base != base {
+		return fmt.Errorf("registry: %w: its backends serve %s, not %s (a registry's brokers learn one base URL: build another registry, with brokers of its own, for another)", ErrInvalidRequest, r.base, base)
+	}
 	for _, n := range r.order {
 		b := r.byName[n]
 		if p, ok := b.Broker.(Provisioner); ok {
@@ -107,6 +129,7 @@ func (r *Registry) Provision(ctx context.Context, baseURL string, log *slog.Logg
 			}
 		}
 	}
+	r.base = base
 	return nil
 }
 

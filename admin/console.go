@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -101,6 +102,11 @@ type Console struct {
 func New(cfg Config) (*Console, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("admin: Config.Service is required")
+	}
+	if v := reflect.ValueOf(cfg.Service); v.Kind() == reflect.Pointer && v.IsNil() {
+		// A nil *engine.Engine (a variable shadowed by :=) passes the
+		// check above and would panic at the first request.
+		return nil, fmt.Errorf("admin: Config.Service is a nil %T", cfg.Service)
 	}
 	if len(cfg.Users) == 0 {
 		return nil, ErrNoUsers

@@ -182,8 +182,13 @@ func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP str
 // and POST /api/v1/payments. The broker is asked first and the payment is then
 // stored already prepared (new -> prepared, with its history row) in one
 // commit. If the broker refuses or cannot be reached, nothing is stored (the
-// buyer was sent nowhere, so no money can move) and the error is returned;
-// the caller simply tries again. Under Config.OneLivePaymentPerOrder, an
+// buyer was sent nowhere, so no money can move) and the error is returned:
+// a *getpaid.BrokerError from the broker's call, which the caller simply
+// tries again when getpaid.IsRetryable says so (the broker down, a timeout),
+// else a refusal (bad credentials, a value the broker does not take). A
+// request refused before any broker call wraps getpaid.ErrUnknownBackend,
+// ErrCurrencyNotAccepted or ErrInvalidRequest (a *getpaid.FieldError names
+// the field; a backend checks some limits of its own the same way). Under Config.OneLivePaymentPerOrder, an
 // order that already has a live payment gets getpaid.ErrLivePaymentExists
 // together with that payment (with Create, the only case of a payment
 // beside an error), so the caller can send the buyer on to it.
@@ -300,6 +305,12 @@ func (e *Engine) prepare(ctx context.Context, b getpaid.Backend, p *getpaid.Paym
 // not decide (ErrUnavailable, a context's error) is getpaid.ErrUnavailable,
 // to try again.
 func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID, backend, clientIP string) (*getpaid.Payment, error) {
+	if src == nil {
+		return nil, fmt.Errorf("engine: order %q: %w: no OrderSource to read it from", orderID, getpaid.ErrInvalidRequest)
+	}
+	if f, ok := src.(getpaid.OrderSourceFunc); ok && f == nil {
+		return nil, fmt.Errorf("engine: order %q: %w: the OrderSourceFunc is nil", orderID, getpaid.ErrInvalidRequest)
+	}
 	o, err := src.Order(ctx, orderID)
 	if err == nil && o == nil {
 		err = getpaid.ErrNotFound // a source that found nothing and said no error

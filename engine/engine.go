@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 )
 
 // Config configures an Engine. Store, Registry and BaseURL are required.
+// A negative duration or count is refused (ExpireAfter's means never).
 type Config struct {
 	Store    getpaid.Store
 	Registry *getpaid.Registry
@@ -116,11 +118,17 @@ var (
 )
 
 // New validates cfg, gives every backend its environment (see
-// getpaid.Provisioner) and returns an Engine. Call Close when done: it
-// flushes delivery records.
+// getpaid.Provisioner) and returns an Engine. Engines may share a registry
+// only at one BaseURL (its brokers learn one): another is refused. Call
+// Close when done: it flushes delivery records.
 func New(cfg Config) (*Engine, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("engine: Config.Store is required")
+	}
+	if v := reflect.ValueOf(cfg.Store); v.Kind() == reflect.Pointer && v.IsNil() {
+		// A store variable left nil when its Open failed: it would
+		// panic at the first call, in a request or in the dispatcher.
+		return nil, fmt.Errorf("engine: Config.Store is a nil %T", cfg.Store)
 	}
 	if cfg.Registry == nil {
 		return nil, errors.New("engine: Config.Registry is required")
@@ -132,6 +140,9 @@ func New(cfg Config) (*Engine, error) {
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 		// Callback and return URLs append a path to it.
 		return nil, fmt.Errorf("engine: Config.BaseURL %q must have no query, fragment or user", cfg.BaseURL)
+	}
+	if err := checkDurations(cfg); err != nil {
+		return nil, err
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -187,6 +198,39 @@ func New(cfg Config) (*Engine, error) {
 		e.dispatcher.start()
 	}
 	return e, nil
+}
+
+// checkDurations refuses a negative wait or bound: a mistake (a setting
+// parsed with its sign wrong), which would otherwise be taken for the
+// default (0) or for no wait at all. ExpireAfter is left alone: negative
+// there means never, as documented.
+func checkDurations(cfg Config) error {
+	for i, d := range cfg.RetrySchedule {
+		if d < 0 {
+			return fmt.Errorf("engine: Config.RetrySchedule[%d] is %s: a wait is never negative", i, d)
+		}
+	}
+	for i, d := range cfg.Reconcile.Backoff {
+		if d < 0 {
+			return fmt.Errorf("engine: Config.Reconcile.Backoff[%d] is %s: a wait is never negative", i, d)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"DeliveryTimeout", cfg.DeliveryTimeout},
+		{"Reconcile.FlagAfter", cfg.Reconcile.FlagAfter},
+		{"Reconcile.SubmittingAfter", cfg.Reconcile.SubmittingAfter},
+	} {
+		if f.d < 0 {
+			return fmt.Errorf("engine: Config.%s is %s: want a positive duration, or 0 for the default", f.name, f.d)
+		}
+	}
+	if cfg.DeliveriesInFlight < 0 {
+		return fmt.Errorf("engine: Config.DeliveriesInFlight is %d: want a positive number, or 0 for the default", cfg.DeliveriesInFlight)
+	}
+	return nil
 }
 
 // Registry returns the engine's registry.

@@ -112,6 +112,18 @@ func TestConfigRequired(t *testing.T) {
 		"base URL with a bare ?":   {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments?"},
 		"base URL with a fragment": {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments#top"},
 		"base URL with a user":     {Store: memory.New(), Registry: reg, BaseURL: "https://shop:secret@x.example/payments"},
+		// A negative wait or bound is a mistake (a setting parsed with
+		// its sign wrong), never a default: it used to be taken as one
+		// (0), or as no wait at all, retrying a failed delivery at once.
+		// A typed nil (a store variable left nil when its Open failed)
+		// passed "Store == nil" and panicked at the first call.
+		"nil *memory.Store":          {Store: (*memory.Store)(nil), Registry: reg, BaseURL: "https://x.example"},
+		"negative retry wait":        {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", RetrySchedule: []time.Duration{5 * time.Second, -time.Minute}},
+		"negative delivery timeout":  {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", DeliveryTimeout: -time.Second},
+		"negative deliveries":        {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", DeliveriesInFlight: -1},
+		"negative reconcile backoff": {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{-time.Second}}},
+		"negative flag after":        {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", Reconcile: engine.ReconcileConfig{FlagAfter: -time.Hour}},
+		"negative submitting after":  {Store: memory.New(), Registry: reg, BaseURL: "https://x.example", Reconcile: engine.ReconcileConfig{SubmittingAfter: -time.Minute}},
 	} {
 		if _, err := engine.New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)

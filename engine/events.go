@@ -188,7 +188,10 @@ func (e *Engine) OnEventNamed(name string, l Listener) {
 // delivered to it. Add consumers before serving traffic and before Run
 // (whose first round, at once, may already find a payment paid): one added
 // after this engine wrote events is logged as a warning, as it never gets
-// those. Names are unique
+// those. An event goes to the consumers of the engine that writes it: every
+// engine sharing the store (another process, a tool that refunds, a worker
+// running Run) adds the same ones, or what it changes never reaches them.
+// Names are unique
 // (deliveries are keyed by them): adding a second consumer of a name panics,
 // as does adding a nil consumer or listener (each of its deliveries would
 // fail until it died).

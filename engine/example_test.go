@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 
 	// Step 1: import getpaid, its engine and HTTP layer, and the backends you enable.
@@ -34,7 +35,7 @@ func Example() {
 		}
 		return &getpaid.Order{ID: id, Amount: getpaid.MustParseMoney("49.99", "PLN"),
 			Description: "Two mugs", Buyer: getpaid.Buyer{Email: "buyer@example.com"},
-			ReturnURL: shop.URL + "/orders/" + id}, nil
+			ReturnURL: shop.URL + "/orders/" + url.PathEscape(id)}, nil
 	})
 
 	eng, _ := engine.New(engine.Config{

@@ -90,13 +90,20 @@ func checkOrderID(s string) error {
 	return nil
 }
 
-// checkReturnURL refuses anything but an absolute http(s) URL.
+// checkReturnURL refuses anything but an absolute http(s) URL, blanks
+// included.
 func checkReturnURL(s string) error {
 	if s == "" {
 		return nil
 	}
 	if err := checkText("return_url", s, MaxReturnURL); err != nil {
 		return err
+	}
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		// Go's parser takes a blank in a path, and the buyer's browser
+		// would land on another page than meant (an order id put in
+		// unescaped): escape it (url.PathEscape), as the webhook URLs are.
+		return &getpaid.FieldError{Field: "return_url", Reason: fmt.Sprintf("a blank at byte %d: a URL has none (escape a path segment with url.PathEscape; a space is %%20)", i), Err: getpaid.ErrInvalidRequest}
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

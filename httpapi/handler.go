@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -79,12 +80,32 @@ type Handler struct {
 	bufs sync.Pool // *[]byte: payment answers being written (writePayment)
 }
 
-// New builds the handler. It refuses a Config without a Service, an API key
+// isNilValue reports whether v, a non-nil interface, holds a nil pointer,
+// func, map, slice, channel or interface.
+func isNilValue(v any) bool {
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// New builds the handler. It refuses a Config without a Service (or with a
+// nil one, or a nil Orders, behind an interface), an API key
 // shorter than 16 characters, a ProxyHeader it does not know and a
 // Limits.CallbackBytes entry that names no enabled backend or is not positive.
 func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("httpapi: Config.Service is required")
+	}
+	// A typed nil (an engine variable shadowed by :=, an OrderSourceFunc
+	// left unset) is not nil to the checks above and below: it would panic
+	// here or at the first request, a buyer's.
+	if isNilValue(cfg.Service) {
+		return nil, fmt.Errorf("httpapi: Config.Service is a nil %T", cfg.Service)
+	}
+	if cfg.Orders != nil && isNilValue(cfg.Orders) {
+		return nil, fmt.Errorf("httpapi: Config.Orders is a nil %T (leave it out for no payment form)", cfg.Orders)
 	}
 	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, https: cfg.RequireHTTPS, log: cfg.Logger, onCallback: cfg.OnCallback}
 	h.checker, _ = cfg.Service.(getpaid.OperationChecker)

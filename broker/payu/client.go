@@ -43,7 +43,11 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	}
 	_ = json.Unmarshal(body, &v)
 	if code != http.StatusOK {
-		return "", 0, brokerhttp.StatusError(op, code, false, v.Error+" "+v.Desc)
+		text := strings.TrimSpace(v.Error + " " + v.Desc) // RFC 6749 5.2
+		if text == "" {
+			text = brokerhttp.Snippet(body) // not OAuth's JSON: a proxy's error page
+		}
+		return "", 0, brokerhttp.StatusError(op, code, false, text)
 	}
 	if v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no bearer access_token in response")}
@@ -129,6 +133,10 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 			}
 			return body, nil
 		}
-		return nil, brokerhttp.StatusError(op, code, mutating, st.Status.String())
+		text := st.Status.String()
+		if st.Status == (payuStatus{}) {
+			text = brokerhttp.Snippet(body) // not PayU's JSON: a proxy's error page
+		}
+		return nil, brokerhttp.StatusError(op, code, mutating, text)
 	}
 }

@@ -3,7 +3,9 @@ package payu_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -315,5 +317,57 @@ func TestConcurrentCallsDuringOutageAllRetryable(t *testing.T) {
 	e.sim.SetFailure("")
 	if _, err := e.b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: e.payment("1.00", "PLN")}); err != nil {
 		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// An answer that is not PayU's JSON (a proxy's or a load balancer's error
+// page while PayU is down, or an empty body) still says what came back: the
+// OAuth error was "payu: oauth (HTTP 503):  " with nothing after the colon.
+func TestErrorTextOfAnswerThatIsNotJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, path, body string
+		want             string
+	}{
+		{"oauth, html page", "/pl/standard/user/oauth/authorize", "<html><body>503 Service Unavailable</body></html>", "503 Service Unavailable"},
+		{"oauth, empty body", "/pl/standard/user/oauth/authorize", "", "no error text"},
+		{"create order, html page", "/api/v2_1/orders", "<html><body>502 Bad Gateway</body></html>", "502 Bad Gateway"},
+		{"create order, empty body", "/api/v2_1/orders", "", "no error text"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sim := payutest.Start(payutest.Config{})
+			t.Cleanup(sim.Close)
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == tc.path {
+					w.Header().Set("Content-Type", "text/html")
+					w.WriteHeader(http.StatusServiceUnavailable)
+					_, _ = io.WriteString(w, tc.body)
+					return
+				}
+				sim.Handler().ServeHTTP(w, r)
+			}))
+			t.Cleanup(front.Close)
+			sc := sim.Config()
+			b, err := payu.New(payu.Config{PosID: sc.PosID, SecondKey: sc.SecondKey, ClientID: sc.ClientID,
+				ClientSecret: sc.ClientSecret, APIURL: front.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Provision(context.Background(), getpaid.NewEnv("payu", "http://127.0.0.1:1/p", nil)); err != nil {
+				t.Fatal(err)
+			}
+			p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o", Backend: "payu",
+				Amount: getpaid.MustParseMoney("1.00", "PLN"), Description: "d", Status: getpaid.StatusNew}
+			_, err = b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || !be.Retryable || be.Status != http.StatusServiceUnavailable {
+				t.Fatalf("err = %v, want a retryable BrokerError with HTTP 503", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.HasSuffix(strings.TrimSpace(msg), ":") {
+				t.Fatalf("err = %q, want it to say %q", msg, tc.want)
+			}
+		})
 	}
 }

@@ -1,0 +1,46 @@
+package getpaid_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// ptrBroker is a backend whose value is a pointer, as every real one is.
+type ptrBroker struct{ currencies []string }
+
+func (b *ptrBroker) Currencies() []string { return b.currencies }
+func (b *ptrBroker) Prepare(context.Context, *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
+	return nil, nil
+}
+func (b *ptrBroker) ParseCallback(context.Context, *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	return nil, nil
+}
+
+// A backend whose broker is a nil pointer (payu.New failed and its error
+// was dropped, as the README's short snippet drops them) is refused with the
+// backend's name; NewRegistry used to panic calling its Currencies.
+func TestRegistryRefusesNilBroker(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		broker getpaid.Broker
+	}{
+		{"no broker", nil},
+		{"nil pointer broker", (*ptrBroker)(nil)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := getpaid.NewRegistry(getpaid.Backend{Name: "payu", Broker: tc.broker})
+			if err == nil || !strings.Contains(err.Error(), `"payu"`) {
+				t.Fatalf("NewRegistry = %v, want an error naming the backend", err)
+			}
+		})
+	}
+	if _, err := getpaid.NewRegistry(getpaid.Backend{Name: "payu", Broker: &ptrBroker{currencies: []string{"PLN"}}}); err != nil {
+		t.Fatal(err)
+	}
+}
