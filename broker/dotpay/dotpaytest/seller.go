@@ -198,3 +198,34 @@ func jsonAmount(raw json.RawMessage) string {
 	}
 	return ""
 }
+
+// account renders the shop as the seller API's accounts/ do, with the
+// fields Dotpay's PHP SDK reads (Resource\Seller::getAccount): its
+// checkPin compares config.pin with the shop's PIN. The panel holds no
+// URLC (each form names its urlc) and does not block them; mcc_code is a
+// placeholder (5999, miscellaneous retail).
+func (s *Server) account(root string) map[string]any {
+	var id any = s.cfg.ShopID
+	if n, err := strconv.Atoi(s.cfg.ShopID); err == nil {
+		id = n
+	}
+	return map[string]any{
+		"href": root + "accounts/" + s.cfg.ShopID + "/", "id": id, "status": "active", "name": s.cfg.ShopName,
+		"mcc_code": "5999", "config": map[string]any{"urlc": "", "block_external_urlc": false, "pin": s.cfg.PIN},
+	}
+}
+
+// listAccounts serves GET accounts/: the one simulated shop.
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"count": 1, "next": nil, "previous": nil,
+		"results": []any{s.account(s.apiRoot(r))}})
+}
+
+// getAccount serves GET accounts/{id}/.
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("id") != s.cfg.ShopID {
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.account(s.apiRoot(r)))
+}

@@ -481,3 +481,42 @@ func TestRefundAmountAsJSONNumber(t *testing.T) {
 		})
 	}
 }
+
+// Dotpay's own PHP SDK checks a shop's seller API user with GET accounts/
+// (Resource\Seller::isAccountRight) and its id and PIN with GET
+// accounts/{id}/?format=json (checkPin: the account's config.pin against
+// the shop's), reading id, status, name, mcc_code and config{urlc,
+// block_external_urlc, pin}. The simulator served neither (404), so the
+// SDK's checks failed against it.
+func TestSellerAccounts(t *testing.T) {
+	t.Parallel()
+	s := start(t, Config{ShopID: "700001", PIN: "DemoPin0123456789"})
+	u, p := s.cfg.APIUsername, s.cfg.APIPassword
+	for _, tt := range []struct {
+		name, path, user, pass string
+		code                   int
+		check                  func(map[string]any) bool
+	}{
+		{"list", "/s2/login/api/v1/accounts/", u, p, 200, func(b map[string]any) bool {
+			rs, _ := b["results"].([]any)
+			return b["count"] == float64(1) && len(rs) == 1 && rs[0].(map[string]any)["id"] == float64(700001)
+		}},
+		{"list, test environment", "/test_seller/api/v1/accounts/?format=json", u, p, 200, func(b map[string]any) bool { return b["count"] == float64(1) }},
+		{"list, wrong password", "/s2/login/api/v1/accounts/", u, "wrong", 401, func(b map[string]any) bool { return b["detail"] == "Invalid username/password" }},
+		{"one", "/s2/login/api/v1/accounts/700001/?format=json", u, p, 200, func(b map[string]any) bool {
+			c, _ := b["config"].(map[string]any)
+			return b["id"] == float64(700001) && b["status"] == "active" && b["name"] != "" && b["mcc_code"] != nil &&
+				c["pin"] == "DemoPin0123456789" && c["block_external_urlc"] == false && c["urlc"] != nil
+		}},
+		{"another shop", "/s2/login/api/v1/accounts/700002/", u, p, 404, func(b map[string]any) bool { return b["detail"] == "Not found." }},
+		{"one, no user", "/s2/login/api/v1/accounts/700001/", "", "", 401, func(map[string]any) bool { return true }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, body := apiGet(t, s, tt.path, tt.user, tt.pass)
+			if code != tt.code || !tt.check(body) {
+				t.Fatalf("%s: %d %v", tt.path, code, body)
+			}
+		})
+	}
+}
