@@ -83,9 +83,22 @@ type simOptions struct {
 	// simulator ends refunds at once, as Tpay answers them.
 	settleAfter time.Duration
 	// retryUnit scales PayU's and Przelewy24's notification schedules (1,
-	// 2, 5, ... and 3, 5, 15, ... minutes in production).
+	// 2, 5, ... and 3, 5, 15, ... minutes in production), and stands for
+	// the minute of the retries of Tpay, Transferuj and Dotpay, which
+	// publish no schedule (see unscheduledAttempts).
 	retryUnit time.Duration
 }
+
+// The simulators of brokers that publish no retry schedule (Tpay,
+// Transferuj, Dotpay) send a notification that is not acknowledged
+// again after 1, 2, 4, ... retry units, at most unscheduledMaxPause units
+// apart (Dotpay's simulator: 32), unscheduledAttempts times in all: about
+// a day (Dotpay: 14 hours) when the unit is a minute, 25 (14) minutes at
+// the default 1 s, so a getpaid away for a restart still gets them.
+const (
+	unscheduledAttempts = 30
+	unscheduledMaxPause = 60
+)
 
 func defaultSimOptions() simOptions {
 	return simOptions{settleAfter: 2 * time.Second, retryUnit: time.Second}
@@ -107,9 +120,9 @@ func newSimulator(name string, o simOptions) (*simulator, map[string]any, error)
 	case "dotpay":
 		return newDotpaySimulator(o)
 	case "tpay":
-		return newTpaySimulator()
+		return newTpaySimulator(o)
 	case "transferuj":
-		return newTransferujSimulator()
+		return newTransferujSimulator(o)
 	}
 	return nil, nil, fmt.Errorf("no simulator for %q (have: %s)", name, strings.Join(simulatorNames(), ", "))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"math/rand/v2"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -32,7 +31,7 @@ func dotpayKind() backendKind {
 // they are accepted.
 func newDotpaySimulator(o simOptions) (*simulator, map[string]any, error) {
 	sim := dotpaytest.New(dotpaytest.Config{ShopID: "700001", PIN: "DemoPin0123456789", APIUsername: "demo-seller",
-		APIPassword: "demo-seller-password", RetryDelay: time.Second, RefundDelay: o.settleAfter, SettleAfter: o.settleAfter,
+		APIPassword: "demo-seller-password", RetryDelay: o.retryUnit, MaxAttempts: unscheduledAttempts, RefundDelay: o.settleAfter, SettleAfter: o.settleAfter,
 		// Each run numbers its operations elsewhere: see dotpaytest.Config.FirstNumber.
 		FirstNumber: 1 + rand.IntN(dotpaytest.MaxFirstNumber/2)})
 	c := sim.Config()

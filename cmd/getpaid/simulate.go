@@ -19,7 +19,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	baseURL := fs.String("base-url", "", "URL the simulator is reached at, for its links and the backend's api_url (default http://ADDR)")
 	o := defaultSimOptions()
 	fs.DurationVar(&o.settleAfter, "settle-after", o.settleAfter, "how long an accepted refund (and a Dotpay payment by transfer) stays pending before it finishes")
-	fs.DurationVar(&o.retryUnit, "retry-unit", o.retryUnit, "PayU, Przelewy24: one minute of their notification retry schedules (PayU 1, 2, 5, ... minutes up to 72 h; Przelewy24 3, 5, 15, ... minutes)")
+	fs.DurationVar(&o.retryUnit, "retry-unit", o.retryUnit, "one minute of the notification retry schedules (PayU 1, 2, 5, ... minutes up to 72 h; Przelewy24 3, 5, 15, ... minutes; Tpay, Transferuj, Dotpay, which publish none: 1, 2, 4, ... minutes, 30 attempts)")
 	name, rest, err := fs.positional(args, "the broker ("+strings.Join(simulatorNames(), ", ")+")")
 	if err != nil {
 		return err

@@ -41,13 +41,15 @@ func transferujKind() backendKind {
 
 // newTpaySimulator runs the Tpay OpenAPI simulator with demo credentials and
 // certificates of its own: the backend trusts the simulator's URL as its
-// jws_prefix.
-func newTpaySimulator() (*simulator, map[string]any, error) {
+// jws_prefix. Tpay publishes no retry schedule: a notification not
+// acknowledged TRUE is retried as unscheduledAttempts says.
+func newTpaySimulator(o simOptions) (*simulator, map[string]any, error) {
 	pki, err := tpaytest.NewPKI()
 	if err != nil {
 		return nil, nil, err
 	}
-	sim := tpaytest.New(tpaytest.Config{PKI: pki})
+	sim := tpaytest.New(tpaytest.Config{PKI: pki, NotifyBackoff: o.retryUnit, NotifyMaxBackoff: unscheduledMaxPause * o.retryUnit,
+		NotifyAttempts: unscheduledAttempts})
 	c := sim.Config()
 	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close, pay: sim.Pay},
 		map[string]any{"client_id": c.ClientID, "client_secret": c.ClientSecret, "merchant_id": c.MerchantID, "security_code": c.SecurityCode}, nil
@@ -56,13 +58,15 @@ func newTpaySimulator() (*simulator, map[string]any, error) {
 // newTransferujSimulator runs the legacy payment form simulator, accepting
 // both request md5sum variants, with certificates of its own: the backend
 // trusts the simulator's URL as its jws_prefix, and requires the JWS the
-// simulator signs every notification with, as Tpay does.
-func newTransferujSimulator() (*simulator, map[string]any, error) {
+// simulator signs every notification with, as Tpay does. Notifications are
+// retried as the Tpay simulator's.
+func newTransferujSimulator(o simOptions) (*simulator, map[string]any, error) {
 	pki, err := tpaytest.NewPKI()
 	if err != nil {
 		return nil, nil, err
 	}
-	sim := transferujtest.New(transferujtest.Config{PKI: pki})
+	sim := transferujtest.New(transferujtest.Config{PKI: pki, NotifyBackoff: o.retryUnit,
+		NotifyMaxBackoff: unscheduledMaxPause * o.retryUnit, NotifyAttempts: unscheduledAttempts})
 	c := sim.Config()
 	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close, pay: sim.Pay},
 		map[string]any{"merchant_id": c.MerchantID, "security_code": c.SecurityCode, "require_jws": true}, nil

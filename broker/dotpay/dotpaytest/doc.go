@@ -20,9 +20,11 @@
 // The seller API, behind HTTP Basic auth with the panel user, is served at
 // /s2/login/api/v1/ and /test_seller/api/v1/:
 //
+//	GET  accounts/                                         the shop (as Dotpay's PHP SDK checks the user)
+//	GET  accounts/{id}/                                    the shop, config.pin its PIN
 //	GET  operations/?control=...&page_size=...&page=...   paginated, newest first
 //	GET  operations/{number}/
-//	POST payments/{number}/refund/ {amount, description, control}
+//	POST payments/{number}/refund/ {amount, description, control}   amount "4.50" or 4.5
 //
 // A refund (by the API, or Refund as from the panel) is a refund operation
 // (related to the payment, control as given: getpaid sends its operation id,

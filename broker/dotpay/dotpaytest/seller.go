@@ -134,15 +134,17 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 }
 
 // refund serves POST payments/{number}/refund/ {amount, description,
-// control}: a refund of a completed payment, under the refund's own control
+// control}, the amount a string ("4.50") or a JSON number of at most two
+// decimals (4.5: Dotpay's PHP SDK sends a float): a refund of a completed
+// payment, under the refund's own control
 // (what the operations list filters by and its URLC carries). It ends at
 // once, or Config.RefundDelay later (new until then): completed, or
 // rejected after SetRefundRejected, and reported by URLC.
 func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Amount      string `json:"amount"`
-		Description string `json:"description"`
-		Control     string `json:"control"`
+		Amount      json.RawMessage `json:"amount"`
+		Description string          `json:"description"`
+		Control     string          `json:"control"`
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
@@ -151,7 +153,7 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error"})
 		return
 	}
-	h, err := parseWire(in.Amount)
+	h, err := parseWire(jsonAmount(in.Amount))
 	if err != nil || h <= 0 {
 		writeJSON(w, http.StatusBadRequest, map[string][]string{"amount": {"A valid number is required."}})
 		return
@@ -181,4 +183,49 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "ok"})
+}
+
+// jsonAmount is the text of a refund's amount: a JSON string's content, or
+// a JSON number as written ("" for anything else, which parseWire refuses).
+func jsonAmount(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// account renders the shop as the seller API's accounts/ do, with the
+// fields Dotpay's PHP SDK reads (Resource\Seller::getAccount): its
+// checkPin compares config.pin with the shop's PIN. The panel holds no
+// URLC (each form names its urlc) and does not block them; mcc_code is a
+// placeholder (5999, miscellaneous retail).
+func (s *Server) account(root string) map[string]any {
+	var id any = s.cfg.ShopID
+	if n, err := strconv.Atoi(s.cfg.ShopID); err == nil {
+		id = n
+	}
+	return map[string]any{
+		"href": root + "accounts/" + s.cfg.ShopID + "/", "id": id, "status": "active", "name": s.cfg.ShopName,
+		"mcc_code": "5999", "config": map[string]any{"urlc": "", "block_external_urlc": false, "pin": s.cfg.PIN},
+	}
+}
+
+// listAccounts serves GET accounts/: the one simulated shop.
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"count": 1, "next": nil, "previous": nil,
+		"results": []any{s.account(s.apiRoot(r))}})
+}
+
+// getAccount serves GET accounts/{id}/.
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("id") != s.cfg.ShopID {
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.account(s.apiRoot(r)))
 }

@@ -218,6 +218,8 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("POST "+prefix+"session/{token}", edge.FormPage(forms, edge.DefaultFormBytes, s.down.Outage(s.choose)))
 	}
 	for _, prefix := range []string{"/s2/login/api/v1/", "/test_seller/api/v1/"} {
+		mux.HandleFunc("GET "+prefix+"accounts/{$}", s.down.Outage(s.api(s.listAccounts)))
+		mux.HandleFunc("GET "+prefix+"accounts/{id}/{$}", s.down.Outage(s.api(s.getAccount)))
 		mux.HandleFunc("GET "+prefix+"operations/{$}", s.down.Outage(s.api(s.listOperations)))
 		mux.HandleFunc("GET "+prefix+"operations/{number}/{$}", s.down.Outage(s.api(s.getOperation)))
 		mux.HandleFunc("POST "+prefix+"payments/{number}/refund/{$}", s.down.Outage(s.api(s.opFaults.Operation(s.refund))))

@@ -424,3 +424,99 @@ func TestDelayedEnds(t *testing.T) {
 		t.Fatalf("URLCs %v", statuses)
 	}
 }
+
+// Dotpay's own PHP SDK (dotpay/PHP-SDK, Resource\Seller::makeRefund) posts
+// the refund amount as a JSON number: Model\Refund keeps it as a float
+// ((float) rtrim($amount, '0')), so its body is {"amount":4.5,...}. The
+// simulator took only a string and answered "JSON parse error", so the
+// SDK's refunds never worked against it. A number of at most two
+// decimals is taken as the string is; anything else is still refused.
+func TestRefundAmountAsJSONNumber(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, amount string
+		code         int
+		want         string
+		refunded     string
+	}{
+		{"the SDK's float", `4.5`, 200, `"detail":"ok"`, "4.50"},
+		{"a whole number", `4`, 200, `"detail":"ok"`, "4.00"},
+		{"two decimals", `4.25`, 200, `"detail":"ok"`, "4.25"},
+		{"the string form still", `"4.50"`, 200, `"detail":"ok"`, "4.50"},
+		{"three decimals", `4.125`, 400, "amount", ""},
+		{"negative", `-4`, 400, "amount", ""},
+		{"zero", `0`, 400, "amount", ""},
+		{"more than paid", `10.01`, 400, "INVALID_AMOUNT", ""},
+		{"not a number", `true`, 400, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, Config{})
+			r := newReceiver(t)
+			pay(t, s, r.srv.URL, "pay_1", OutcomePaid)
+			number := s.Operations("pay_1")[0].Number
+			body := `{"amount":` + tt.amount + `,"description":"Refund","control":"pay_1"}`
+			req, _ := http.NewRequest(http.MethodPost, s.URL()+"/s2/login/api/v1/payments/"+number+"/refund/", strings.NewReader(body))
+			req.SetBasicAuth(s.cfg.APIUsername, s.cfg.APIPassword)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.code || !strings.Contains(string(b), tt.want) {
+				t.Fatalf("refund %s: %d %s", body, resp.StatusCode, b)
+			}
+			_ = s.Quiet(context.Background())
+			ops := s.Operations("pay_1")
+			if tt.refunded == "" {
+				if len(ops) != 1 {
+					t.Fatalf("a refused refund was made: %+v", ops)
+				}
+				return
+			}
+			if len(ops) != 2 || ops[1].Type != "refund" || ops[1].Amount != getpaid.MustParseMoney(tt.refunded, "PLN") {
+				t.Fatalf("%+v", ops)
+			}
+		})
+	}
+}
+
+// Dotpay's own PHP SDK checks a shop's seller API user with GET accounts/
+// (Resource\Seller::isAccountRight) and its id and PIN with GET
+// accounts/{id}/?format=json (checkPin: the account's config.pin against
+// the shop's), reading id, status, name, mcc_code and config{urlc,
+// block_external_urlc, pin}. The simulator served neither (404), so the
+// SDK's checks failed against it.
+func TestSellerAccounts(t *testing.T) {
+	t.Parallel()
+	s := start(t, Config{ShopID: "700001", PIN: "DemoPin0123456789"})
+	u, p := s.cfg.APIUsername, s.cfg.APIPassword
+	for _, tt := range []struct {
+		name, path, user, pass string
+		code                   int
+		check                  func(map[string]any) bool
+	}{
+		{"list", "/s2/login/api/v1/accounts/", u, p, 200, func(b map[string]any) bool {
+			rs, _ := b["results"].([]any)
+			return b["count"] == float64(1) && len(rs) == 1 && rs[0].(map[string]any)["id"] == float64(700001)
+		}},
+		{"list, test environment", "/test_seller/api/v1/accounts/?format=json", u, p, 200, func(b map[string]any) bool { return b["count"] == float64(1) }},
+		{"list, wrong password", "/s2/login/api/v1/accounts/", u, "wrong", 401, func(b map[string]any) bool { return b["detail"] == "Invalid username/password" }},
+		{"one", "/s2/login/api/v1/accounts/700001/?format=json", u, p, 200, func(b map[string]any) bool {
+			c, _ := b["config"].(map[string]any)
+			return b["id"] == float64(700001) && b["status"] == "active" && b["name"] != "" && b["mcc_code"] != nil &&
+				c["pin"] == "DemoPin0123456789" && c["block_external_urlc"] == false && c["urlc"] != nil
+		}},
+		{"another shop", "/s2/login/api/v1/accounts/700002/", u, p, 404, func(b map[string]any) bool { return b["detail"] == "Not found." }},
+		{"one, no user", "/s2/login/api/v1/accounts/700001/", "", "", 401, func(map[string]any) bool { return true }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, body := apiGet(t, s, tt.path, tt.user, tt.pass)
+			if code != tt.code || !tt.check(body) {
+				t.Fatalf("%s: %d %v", tt.path, code, body)
+			}
+		})
+	}
+}

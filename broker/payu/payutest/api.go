@@ -1,6 +1,7 @@
 package payutest
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -108,9 +109,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authed checks the Bearer token.
+// authed checks the Bearer token, or HTTP Basic auth with the POS id and
+// its second key, which PayU also takes (the OpenPayU SDKs fall back to it
+// without OAuth settings).
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if user, pass, basic := r.BasicAuth(); basic {
+			if subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.PosID)) != 1 ||
+				subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.SecondKey)) != 1 {
+				writeStatus(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid POS id or key")
+				return
+			}
+			h(w, r)
+			return
+		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		s.mu.Lock()
 		exp, known := s.tokens[tok]

@@ -18,6 +18,9 @@
 //	POST   /pay/                               the buyer's choice; then 303 to continueUrl
 //	                                           (with error=501 after a decline)
 //
+// The /api/v2_1/ calls take the bearer token, or HTTP Basic auth with the
+// POS id and its second key, as PayU does.
+//
 // Every status change is notified asynchronously to notifyUrl with both
 // OpenPayu-Signature and X-OpenPayU-Signature (algorithm from Config, MD5 by
 // default as PayU signs, or SHA-256/384/512), numbers as strings, in order per

@@ -313,3 +313,44 @@ func TestSignsWithMD5ByDefault(t *testing.T) {
 		t.Fatalf("header %q, want %q", got, want)
 	}
 }
+
+// PayU's API also takes HTTP Basic auth with the POS id and its second key
+// (brokers.md §1.1: the OpenPayU PHP SDK falls back to it without OAuth
+// settings; PayU's own Java/Android SDK tests build
+// "Basic MTQ1MjI3OjEzYTk4MGQ0Zjg1MWYzZDlhMWNmYzc5MmZiMWY1ZTUw" from POS 145227
+// and its second key). The simulator answered every such call 401, so an
+// integration on the SDK's Basic auth never worked against it.
+func TestBasicAuthWithPosIDAndSecondKey(t *testing.T) {
+	t.Parallel()
+	s := Start(Config{})
+	t.Cleanup(s.Close)
+	for _, tt := range []struct {
+		name, user, pass string
+		code             int
+		want             string
+	}{
+		{"POS id and second key", s.cfg.PosID, s.cfg.SecondKey, http.StatusFound, "SUCCESS"},
+		{"wrong second key", s.cfg.PosID, "0123456789abcdef0123456789abcdef", http.StatusUnauthorized, "UNAUTHORIZED"},
+		{"another POS", "145227", s.cfg.SecondKey, http.StatusUnauthorized, "UNAUTHORIZED"},
+		{"the OAuth client secret is not the key", s.cfg.ClientID, s.cfg.ClientSecret, http.StatusUnauthorized, "UNAUTHORIZED"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := strings.Replace(strings.Replace(createBody, "%s", "", 1), "%s", "basic-"+strings.ReplaceAll(tt.name, " ", "-"), 1)
+			req, _ := http.NewRequest(http.MethodPost, s.URL()+"/api/v2_1/orders", strings.NewReader(body))
+			req.SetBasicAuth(tt.user, tt.pass)
+			req.Header.Set("Content-Type", "application/json")
+			hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			if resp.StatusCode != tt.code || statusCode(m) != tt.want {
+				t.Fatalf("%d %v", resp.StatusCode, m)
+			}
+		})
+	}
+}
