@@ -37,6 +37,11 @@ var (
 	// standby after a failover, writes switched off): a store reports it
 	// beside ErrUnavailable, so that readiness checks can say so.
 	ErrReadOnly = errors.New("database accepts no writes")
+	// ErrDiskFailed is a store whose files failed it on the disk (a full
+	// disk, a read-only file or folder, an I/O error, its files removed or
+	// replaced under it): a store reports it beside ErrUnavailable, so that
+	// readiness checks say what an operator must fix, not "unreachable".
+	ErrDiskFailed = errors.New("the database's disk failed")
 	// ErrSchemaOutdated is a database whose schema is behind this getpaid:
 	// run "getpaid migrate".
 	ErrSchemaOutdated = errors.New("database schema is outdated: run getpaid migrate")

@@ -72,6 +72,8 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 		why = "database schema outdated: run getpaid migrate"
 	case errors.Is(err, getpaid.ErrSchemaNewer):
 		why = "database schema newer than this getpaid"
+	case errors.Is(err, getpaid.ErrDiskFailed):
+		why = "the database's disk failed (full, read-only, an I/O error, or its files removed or replaced): fix it, then restart getpaid; the log says what failed"
 	case errors.Is(err, getpaid.ErrReadOnly):
 		why = "database accepts no writes (a standby?): point getpaid at the primary"
 	case errors.Is(err, context.DeadlineExceeded):

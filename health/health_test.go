@@ -43,6 +43,7 @@ func TestProbes(t *testing.T) {
 		{fmt.Errorf("sqlite: ready: %w: unable to open /secret/path", getpaid.ErrUnavailable), 503, "database unreachable"},
 		{getpaid.ErrSchemaOutdated, 503, "run getpaid migrate"},
 		{fmt.Errorf("postgres: ready: %w: %w: a standby", getpaid.ErrUnavailable, getpaid.ErrReadOnly), 503, "database accepts no writes"},
+		{fmt.Errorf("sqlite: ready: %w: %w: checkpoint: disk I/O error", getpaid.ErrDiskFailed, getpaid.ErrUnavailable), 503, "disk failed"},
 		{nil, 200, "ready"},
 	}
 	for _, tt := range tests {

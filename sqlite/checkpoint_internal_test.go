@@ -101,8 +101,8 @@ func TestFailedCheckpointSyncStopsCheckpoints(t *testing.T) {
 	if s.w.cp.checkpoint() {
 		t.Error("a checkpoint ran again after one failed to flush the database file")
 	}
-	if err := s.Ready(ctx); !errors.Is(err, getpaid.ErrUnavailable) {
-		t.Errorf("Ready after a failed checkpoint flush: %v, want ErrUnavailable", err)
+	if err := s.Ready(ctx); !errors.Is(err, getpaid.ErrUnavailable) || !errors.Is(err, getpaid.ErrDiskFailed) {
+		t.Errorf("Ready after a failed checkpoint flush: %v, want ErrUnavailable and ErrDiskFailed (for /readyz to say the disk failed, not \"unreachable\")", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -213,19 +214,21 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 func (s *Store) ready(ctx context.Context) error {
+	// The disk failed the store: said as such (getpaid.ErrDiskFailed), so
+	// that /readyz names the disk, not an unreachable database.
 	if s.w.sync != nil {
 		if err := s.w.sync.failure(); err != nil {
-			return err
+			return diskFailed(err)
 		}
 	}
 	if err := s.w.cp.failure(); err != nil {
-		return err
+		return diskFailed(err)
 	}
 	if err := s.watch.failure(); err != nil {
-		return err
+		return diskFailed(err)
 	}
 	if err := s.walBroken(); err != nil {
-		return unavailable(fmt.Errorf("sqlite: a write of the WAL failed: %w; the store takes no more writes until it is opened again", err))
+		return diskFailed(unavailable(fmt.Errorf("sqlite: a write of the WAL failed: %w; the store takes no more writes until it is opened again", err)))
 	}
 	db, err := sql.Open(s.driver, s.probeDSN)
 	if err != nil {
@@ -241,6 +244,14 @@ func (s *Store) ready(ctx context.Context) error {
 		return unavailable(err)
 	}
 	return schemaCheck(ctx, db)
+}
+
+// diskFailed marks a failure of the store's files on the disk.
+func diskFailed(err error) error {
+	if errors.Is(err, getpaid.ErrDiskFailed) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", getpaid.ErrDiskFailed, err)
 }
 
 // rangeFirst decides how a listing bounded by creation time is read. The

@@ -58,12 +58,15 @@ func (b *Broker) Capture(ctx context.Context, req *getpaid.CaptureRequest) (*get
 		}
 		body = capturePartial{Amount: wire, CurrencyCode: amount.Currency}
 	}
-	_, err = b.call(ctx, op, http.MethodPost, path+"/captures", body)
+	raw, err := b.call(ctx, op, http.MethodPost, path+"/captures", body)
 	if st := httpStatus(err); body == nil && (st == http.StatusNotFound || st == http.StatusMethodNotAllowed) {
 		// A PayU without the captures endpoint (it refused before acting):
 		// the whole hold through the status update PayU's reference still
 		// lists, PUT .../status {"orderId","orderStatus":"COMPLETED"}.
-		_, err = b.call(ctx, op, http.MethodPut, path+"/status", statusUpdate{OrderID: p.ExternalID, OrderStatus: StatusCompleted})
+		raw, err = b.call(ctx, op, http.MethodPut, path+"/status", statusUpdate{OrderID: p.ExternalID, OrderStatus: StatusCompleted})
+	}
+	if err == nil {
+		err = acknowledged(op, raw)
 	}
 	if err != nil {
 		return nil, err
@@ -92,7 +95,11 @@ func (b *Broker) cancel(ctx context.Context, p *getpaid.Payment, opID, op, prefi
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.call(ctx, op, http.MethodDelete, path, nil); err != nil {
+	raw, err := b.call(ctx, op, http.MethodDelete, path, nil)
+	if err == nil {
+		err = acknowledged(op, raw)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &getpaid.Observation{
@@ -281,6 +288,21 @@ func httpStatus(err error) int {
 		return be.Status
 	}
 	return 0
+}
+
+// acknowledged checks that a 2xx answer to a capture, release or cancel is
+// PayU's own (its status.statusCode, which every PayU answer carries: the
+// error statuses are refused by call). Anything else, a proxy's 200 page or
+// an empty or cut body, is no word that PayU acted, nor that it did not:
+// the operation is in doubt, for the lookup to settle.
+func acknowledged(op string, raw []byte) error {
+	var st struct {
+		Status payuStatus `json:"status"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil || st.Status.StatusCode == "" {
+		return &getpaid.BrokerError{Op: op, Happened: true, Retryable: true, Err: fmt.Errorf("answer is not PayU's, so whether it acted is unknown: %q", clip(raw))}
+	}
+	return nil
 }
 
 // clip shortens a broker answer for an error message.
