@@ -45,10 +45,11 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 // when no notification says so, within this long.
 const EndedPollEvery = time.Hour
 
-// PollStale polls the brokers of up to limit payments still waiting on them
-// (prepared, charge_started) that have not changed for olderThan and are not
-// older than maxAge, so a payment whose notifications were lost is still
-// finished; and of up to limit payments cancelled within maxAge, each once
+// PollStale polls the brokers of up to limit payments per backend still
+// waiting on them (prepared, charge_started) that have not changed for
+// olderThan and are not older than maxAge, so a payment whose notifications
+// were lost is still finished (one whose backend's deadline comes within
+// olderThan is left to Expire's last poll); and of up to limit payments cancelled within maxAge, each once
 // per EndedPollEvery, so money paid after an expiry is recorded too. Each
 // payment is claimed first: several instances sharing a database poll it
 // once per interval between them. It needs a Store that implements
@@ -61,10 +62,27 @@ func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration,
 		return 0, nil
 	}
 	now := e.now()
-	waiting, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
-		CreatedAfter: now.Add(-maxAge), Limit: limit, Claim: olderThan})
-	if err != nil {
-		return 0, fmt.Errorf("engine: poll stale: %w", err)
+	var waiting []*getpaid.Payment
+	for _, b := range e.reg.All() {
+		if !e.canPoll(b.Name) {
+			continue
+		}
+		// A payment whose deadline comes before this poll's claim would
+		// run out is left to Expire, which polls it one last time: claimed
+		// here, it would expire only when the claim ran out, up to
+		// olderThan late.
+		after := now.Add(-maxAge)
+		if exp := e.expiry(b.Name); exp > 0 {
+			if d := now.Add(olderThan - exp); d.After(after) {
+				after = d
+			}
+		}
+		ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
+			CreatedAfter: after, Backend: b.Name, Limit: limit, Claim: olderThan})
+		if err != nil {
+			return 0, fmt.Errorf("engine: poll stale: %w", err)
+		}
+		waiting = append(waiting, ps...)
 	}
 	ended, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedAfter: now.Add(-maxAge),
 		Limit: limit, Claim: EndedPollEvery, Ended: true})

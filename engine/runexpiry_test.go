@@ -88,3 +88,40 @@ func TestPaidAfterExpiryFoundByPolling(t *testing.T) {
 		t.Fatalf("paid after expiry, found by polling: %s captured %d", q.Status, q.Captured)
 	}
 }
+
+// A payment polled (and so claimed for two minutes) shortly before its
+// deadline still expires at the next round after the deadline, not when
+// the poll's claim runs out: polling leaves a payment whose deadline falls
+// within its claim to Expire (which polls it one last time). Round by
+// round (every 30 s, on one instance or several), a payment polled at
+// 2m30s of a 3m deadline waited until 4m30s.
+func TestPollingNearTheDeadlineDoesNotDelayExpiry(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		expireAfter time.Duration
+	}{
+		{"deadline within the poll's claim", 3 * time.Minute},
+		{"deadline after the poll's claim", 10 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			now := &clock{}
+			e := newDummyEnv(t, dummy.Config{NoCallbacks: true}, engine.Config{Now: now.Now, ExpireAfter: tc.expireAfter})
+			ctx := context.Background()
+			if _, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-near", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")}); err != nil {
+				t.Fatal(err)
+			}
+			// The round that polls it (as Run does: two minutes unchanged).
+			now.Advance(2*time.Minute + 30*time.Second)
+			if _, err := e.eng.PollStale(ctx, 2*time.Minute, 72*time.Hour, 10); err != nil {
+				t.Fatal(err)
+			}
+			// The first round after the deadline.
+			now.Advance(tc.expireAfter - 2*time.Minute)
+			if n, err := e.eng.Expire(ctx, 10); err != nil || n != 1 {
+				t.Errorf("expire 10 s after the deadline: %d expired (%v), want 1", n, err)
+			}
+		})
+	}
+}
