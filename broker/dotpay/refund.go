@@ -65,7 +65,30 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		"amount": wire, "control": req.OperationID, "description": clean("Refund "+req.OperationID, maxDescription),
 	}
 	target := b.sellerURL + "payments/" + url.PathEscape(number) + "/refund/"
-	if err := b.call(ctx, "dotpay: refund", http.MethodPost, target, in, nil); err != nil {
+	var ans struct {
+		Detail *string `json:"detail"`
+	}
+	err = b.call(ctx, "dotpay: refund", http.MethodPost, target, in, &ans)
+	var be *getpaid.BrokerError
+	if err == nil && ans.Detail == nil {
+		// A 2xx without the seller API's {"detail": ...}: an empty object,
+		// or a body that is not JSON (a proxy's page, empty, cut; call
+		// reports those in doubt already).
+		err = &getpaid.BrokerError{Op: "dotpay: refund", Status: http.StatusOK, Retryable: true, Happened: true,
+			Err: errors.New("answer without its detail")}
+	}
+	if errors.As(err, &be) && be.Happened && be.Status >= 200 && be.Status <= 299 {
+		// Not the seller API's answer: no word that Dotpay took the
+		// refund, nor that it did not. Its lookup by control settles it;
+		// without one it is in doubt, for FetchOperation to resolve.
+		if o, lerr := b.fetchRefund(ctx, p, req.OperationID); lerr == nil {
+			o.ExternalID = number
+			return o, nil
+		}
+		be.Err = fmt.Errorf("the answer is not the seller API's, so whether Dotpay took the refund is unknown: %w", be.Err)
+		return nil, be
+	}
+	if err != nil {
 		return nil, err
 	}
 	started := &getpaid.Observation{

@@ -85,7 +85,10 @@ func (b *Broker) call(ctx context.Context, op, method, target string, in, out an
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
+		// Not the seller API's answer (a proxy's page, empty, cut): no word
+		// either way, so retryable; a change may have been made.
+		return &getpaid.BrokerError{Op: op, Status: code, Retryable: true, Happened: mutating,
+			Err: fmt.Errorf("unreadable answer %q: %w", brokerhttp.Snippet(raw), err)}
 	}
 	return nil
 }
