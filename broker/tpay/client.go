@@ -98,9 +98,12 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		var res struct {
 			Result string `json:"result"`
 		}
-		if err := json.Unmarshal(body, &res); err != nil {
-			// A 2xx to a change: Tpay did it, and its answer is lost.
-			return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
+		if err := json.Unmarshal(body, &res); err != nil || res.Result == "" {
+			// Every Tpay answer carries its result; a 2xx without one (a
+			// proxy's 200 page, empty, cut, {}) is no word either way: a
+			// change may have been made (in doubt, for the lookup to
+			// settle), a read may be asked again.
+			return notTpays(op, code, mutating, body)
 		}
 		if res.Result != "" && res.Result != "success" {
 			return &getpaid.BrokerError{Op: op, Status: code, Err: errors.New(errorText(body))}
@@ -111,10 +114,21 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		if err := dec.Decode(out); err != nil {
-			return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
+			return notTpays(op, code, mutating, body)
 		}
 		return nil
 	}
+}
+
+// notTpays is a 2xx answer that is not Tpay's: retryable, and Happened for
+// a change, whose outcome it does not tell.
+func notTpays(op string, code int, mutating bool, body []byte) *getpaid.BrokerError {
+	what := "so it may be asked again"
+	if mutating {
+		what = "so whether Tpay acted is unknown"
+	}
+	return &getpaid.BrokerError{Op: op, Status: code, Retryable: true, Happened: mutating,
+		Err: fmt.Errorf("the answer is not Tpay's (no result), %s: %q", what, brokerhttp.Snippet(body))}
 }
 
 // errorText extracts Tpay's error message: {"result":"failed","errors":

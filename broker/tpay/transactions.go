@@ -130,7 +130,7 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 	}
 	u, err := url.Parse(out.TransactionPaymentURL)
 	if out.TransactionID == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("answer without transactionId or transactionPaymentUrl (%q)", out.TransactionPaymentURL)}
+		return nil, &getpaid.BrokerError{Op: op, Happened: true, Retryable: true, Err: fmt.Errorf("answer without transactionId or transactionPaymentUrl (%q)", out.TransactionPaymentURL)}
 	}
 	// The amount is checked when the answer carries it: Tpay's docs promise
 	// only result, status, transactionId and transactionPaymentUrl
