@@ -76,3 +76,63 @@ func TestMutatingAnswerThatIsNotPayUsIsInDoubt(t *testing.T) {
 		}
 	}
 }
+
+// Every other PayU call answered 2xx with a body that is not PayU's: a
+// create or a refund is in doubt (Happened, retryable: the order or refund
+// may exist, and a create is sent again with its idempotency key), never
+// "refused"; a status or refund lookup is a retryable error saying the
+// answer was not PayU's, not "no orders[0]" nor a refusal.
+func TestOtherAnswersThatAreNotPayUsAreUnreadable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bodies := map[string]string{
+		"html page": "<html><body>maintenance</body></html>",
+		"empty":     "",
+		"cut json":  `{"status":{"statusCo`,
+		"no status": `{}`,
+	}
+	for name, body := range bodies {
+		for _, action := range []string{"create", "refund", "status", "refund lookup"} {
+			t.Run(name+"/"+action, func(t *testing.T) {
+				t.Parallel()
+				var e *env
+				var fake atomic.Bool
+				front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if fake.Load() && strings.HasPrefix(r.URL.Path, "/api/v2_1/orders") {
+						w.Header().Set("Content-Type", "text/html")
+						w.WriteHeader(http.StatusOK)
+						_, _ = w.Write([]byte(body))
+						return
+					}
+					e.sim.Handler().ServeHTTP(w, r)
+				}))
+				t.Cleanup(front.Close)
+				e = newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
+				var p *getpaid.Payment
+				if action == "create" {
+					p = e.payment("10.00", "PLN")
+				} else {
+					p = e.paidPayment(t, "10.00")
+				}
+				fake.Store(true)
+				var err error
+				switch action {
+				case "create":
+					_, err = e.b.Prepare(ctx, &getpaid.PrepareRequest{Payment: p})
+				case "refund":
+					_, err = e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Amount, OperationID: "op_f"})
+				case "status":
+					_, err = e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
+				case "refund lookup":
+					_, err = e.b.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p,
+						Operation: &getpaid.Operation{ID: "op_f", Kind: getpaid.OpRefund, Amount: p.Amount}})
+				}
+				changes := action == "create" || action == "refund"
+				var be *getpaid.BrokerError
+				if !errors.As(err, &be) || be.Happened != changes || !be.Retryable || !strings.Contains(err.Error(), "not PayU's") {
+					t.Fatalf("err = %v (%#v), want retryable, happened %v, saying the answer is not PayU's", err, be, changes)
+				}
+			})
+		}
+	}
+}

@@ -154,7 +154,10 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	}
 	if err := json.Unmarshal(raw, &resp); err != nil || resp.Refund.RefundID == "" {
 		// PayU accepted the request: the refund exists, its answer is unreadable.
-		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: fmt.Errorf("unreadable answer to an accepted refund: %q", clip(raw))}
+		// Not PayU's answer (a proxy's 200 page, empty, cut, no refund): the
+		// refund may exist, or not; in doubt, for the lookup to settle.
+		return nil, &getpaid.BrokerError{Op: op, Happened: true, Retryable: true,
+			Err: fmt.Errorf("the answer is not PayU's, so whether it took the refund is unknown: %q", clip(raw))}
 	}
 	r := resp.Refund
 	if r.Status == "" {
@@ -241,7 +244,7 @@ func (b *Broker) fetchRefund(ctx context.Context, p *getpaid.Payment, id string)
 	}
 	refunds, err := parseRefundList(raw)
 	if err != nil {
-		return nil, &getpaid.BrokerError{Op: op, Err: err}
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: err}
 	}
 	for i := range refunds {
 		r := &refunds[i]
@@ -276,7 +279,7 @@ func parseRefundList(raw []byte) ([]wireRefund, error) {
 		Refunds *[]wireRefund `json:"refunds"`
 	}
 	if err := json.Unmarshal(raw, &obj); err != nil || obj.Refunds == nil {
-		return nil, fmt.Errorf("refund list is neither an array nor {\"refunds\": [...]}: %q", clip(raw))
+		return nil, fmt.Errorf("the answer is not PayU's (a refund list is an array or {\"refunds\": [...]}): %q", clip(raw))
 	}
 	return *obj.Refunds, nil
 }

@@ -139,8 +139,12 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		RedirectURI string     `json:"redirectUri"`
 		OrderID     string     `json:"orderId"`
 	}
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		return nil, &getpaid.BrokerError{Op: op, Err: fmt.Errorf("bad response: %w", err)}
+	if err := json.Unmarshal(raw, &resp); err != nil || resp.Status.StatusCode == "" {
+		// Not PayU's answer (a proxy's 200 page, empty, cut, no status):
+		// the order may have been registered, or not. In doubt, never a
+		// refusal: nothing is stored, and the create may be sent again.
+		return nil, &getpaid.BrokerError{Op: op, Happened: true, Retryable: true,
+			Err: fmt.Errorf("the answer is not PayU's, so whether it registered the order is unknown: %q", clip(raw))}
 	}
 	// SUCCESS, or a WARNING_CONTINUE_* (REDIRECT, 3DS, CVV): the order
 	// exists and the buyer continues at redirectUri (PayU's OpenAPI: "PayU
@@ -203,9 +207,15 @@ func (b *Broker) retrieve(ctx context.Context, op string, p *getpaid.Payment) (*
 	}
 	var resp struct {
 		Orders []wireOrder `json:"orders"`
+		Status payuStatus  `json:"status"`
 	}
-	if err := json.Unmarshal(raw, &resp); err != nil || len(resp.Orders) == 0 {
-		return nil, &getpaid.BrokerError{Op: op, Err: errors.New("response has no orders[0]")}
+	if err := json.Unmarshal(raw, &resp); err != nil || resp.Status.StatusCode == "" {
+		// PayU's answer carries its status; this one (a proxy's 200 page,
+		// empty, cut) says nothing: it may be asked again.
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("the answer is not PayU's: %q", clip(raw))}
+	}
+	if len(resp.Orders) == 0 {
+		return nil, &getpaid.BrokerError{Op: op, Err: errors.New("PayU answered without the order (no orders[0])")}
 	}
 	return &resp.Orders[0], nil
 }
