@@ -119,7 +119,7 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		return nil, err
 	}
 	if out.Data.Token == "" {
-		return nil, &getpaid.BrokerError{Op: "przelewy24: register", Err: errors.New("answer has no token")}
+		return nil, &getpaid.BrokerError{Op: "przelewy24: register", Happened: true, Retryable: true, Err: errors.New("answer has no token, so whether Przelewy24 registered the transaction is unknown")}
 	}
 	return &getpaid.Prepared{Redirect: &getpaid.Redirect{
 		Method: http.MethodGet, URL: b.base + "/trnRequest/" + url.PathEscape(out.Data.Token),

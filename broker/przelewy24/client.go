@@ -54,11 +54,33 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 	if out == nil {
 		return nil
 	}
+	// Every answer of Przelewy24's REST API carries "data" (its OpenAPI
+	// document: register {"data":{"token"}}, verify {"data":{"status"}},
+	// by/sessionId and refund/by/orderId {"data":{...}}, refund
+	// {"data":[...]}). A 2xx without it (a proxy's 200 page, empty, cut,
+	// {}) is no word either way: a change may have been made (in doubt,
+	// for the lookup to settle), a read may be asked again.
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil || len(env.Data) == 0 || string(env.Data) == "null" {
+		return notP24s(op, code, mutating, raw)
+	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		// A 2xx to a mutating request: Przelewy24 acted, its answer is unreadable.
-		return &getpaid.BrokerError{Op: op, Status: code, Happened: mutating, Err: fmt.Errorf("unreadable answer: %w", err)}
+		return notP24s(op, code, mutating, raw)
 	}
 	return nil
+}
+
+// notP24s is a 2xx answer that is not Przelewy24's: retryable, and Happened
+// for a change, whose outcome it does not tell.
+func notP24s(op string, code int, mutating bool, raw []byte) *getpaid.BrokerError {
+	what := "so it may be asked again"
+	if mutating {
+		what = "so whether Przelewy24 acted is unknown"
+	}
+	return &getpaid.BrokerError{Op: op, Status: code, Retryable: true, Happened: mutating,
+		Err: fmt.Errorf("the answer is not Przelewy24's (no data), %s: %q", what, brokerhttp.Snippet(raw))}
 }
 
 // errorText extracts Przelewy24's error message: "error" is a string, or for

@@ -1,0 +1,80 @@
+package przelewy24
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// A 2xx whose body is not Przelewy24's (a proxy's 200 page, empty, cut, {}
+// without the "data" every answer of its REST API carries) is no word
+// either way: a change (register, verify, refund) is in doubt (Happened,
+// retryable), a read (status, refund lookup) a retryable error saying the
+// answer is not Przelewy24's; never "refused".
+func TestAnswerThatIsNotPrzelewy24sIsUnreadable(t *testing.T) {
+	t.Parallel()
+	bodies := map[string]string{
+		"html":  "<html><body>Maintenance</body></html>",
+		"empty": "",
+		"cut":   `{"data":{"tok`,
+		"{}":    `{}`,
+	}
+	pay := func() *getpaid.Payment {
+		return &getpaid.Payment{ID: "pay_1", ExternalID: "316", Backend: "przelewy24", Amount: getpaid.MustParseMoney("10.00", "PLN"),
+			Captured: 1000, Buyer: getpaid.Buyer{Email: "a@b.pl"}, Description: "Order 1"}
+	}
+	calls := map[string]struct {
+		changes bool
+		do      func(b *Broker, p *getpaid.Payment) error
+	}{
+		"register": {true, func(b *Broker, p *getpaid.Payment) error {
+			_, err := b.Prepare(context.Background(), &getpaid.PrepareRequest{Payment: p})
+			return err
+		}},
+		"verify": {true, func(b *Broker, p *getpaid.Payment) error {
+			return b.ConfirmCallback(context.Background(), &getpaid.ConfirmRequest{Payment: p,
+				Observation: &getpaid.Observation{PaymentID: p.ID, ExternalID: "316", Kind: getpaid.KindCaptured, Amount: p.Amount}})
+		}},
+		"refund": {true, func(b *Broker, p *getpaid.Payment) error {
+			_, err := b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Amount, OperationID: "op_1"})
+			return err
+		}},
+		"status": {false, func(b *Broker, p *getpaid.Payment) error {
+			_, err := b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+			return err
+		}},
+		"refund lookup": {false, func(b *Broker, p *getpaid.Payment) error {
+			_, err := b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+				Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: p.Amount}})
+			return err
+		}},
+	}
+	for bname, body := range bodies {
+		for cname, c := range calls {
+			t.Run(cname+" "+bname, func(t *testing.T) {
+				t.Parallel()
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, _ = w.Write([]byte(body))
+				}))
+				t.Cleanup(srv.Close)
+				b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: srv.URL})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", "https://shop.example", nil)); err != nil {
+					t.Fatal(err)
+				}
+				err = c.do(b, pay())
+				var be *getpaid.BrokerError
+				if !errors.As(err, &be) || !be.Retryable || be.Happened != c.changes || !strings.Contains(err.Error(), "not Przelewy24's") {
+					t.Fatalf("err = %v (%#v); want retryable, happened %v, saying the answer is not Przelewy24's", err, be, c.changes)
+				}
+			})
+		}
+	}
+}
