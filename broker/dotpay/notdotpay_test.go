@@ -59,3 +59,34 @@ func TestRefundAnswerThatIsNotDotpaysIsInDoubt(t *testing.T) {
 		})
 	}
 }
+
+// A status poll or refund lookup answered 2xx with a body that is not the
+// seller API's (a page, empty, cut, {} without its results) is a retryable
+// error saying so, never "no payment operation" nor a refusal.
+func TestLookupAnswerThatIsNotDotpaysIsUnreadable(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"<html><body>Maintenance</body></html>", "", `{"next":null,"resu`, `{}`} {
+		for _, call := range []string{"status", "refund lookup"} {
+			t.Run(call+" "+body, func(t *testing.T) {
+				t.Parallel()
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, _ = w.Write([]byte(body))
+				}))
+				t.Cleanup(srv.Close)
+				b := newBroker(t, func(c *dotpay.Config) { c.APIURL, c.APIUsername, c.APIPassword = srv.URL, "u", "p" })
+				p := &getpaid.Payment{ID: "pay_1", ExternalID: "M1000-0001", Amount: getpaid.MustParseMoney("10.00", "PLN")}
+				var err error
+				if call == "status" {
+					_, err = b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+				} else {
+					_, err = b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+						Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: p.Amount}})
+				}
+				var be *getpaid.BrokerError
+				if !errors.As(err, &be) || be.Happened || !be.Retryable || !strings.Contains(err.Error(), "not the seller API's") {
+					t.Fatalf("err = %v (%#v); want a retryable error saying the answer is not the seller API's", err, be)
+				}
+			})
+		}
+	}
+}

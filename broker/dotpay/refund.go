@@ -75,7 +75,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		// or a body that is not JSON (a proxy's page, empty, cut; call
 		// reports those in doubt already).
 		err = &getpaid.BrokerError{Op: "dotpay: refund", Status: http.StatusOK, Retryable: true, Happened: true,
-			Err: errors.New("answer without its detail")}
+			Err: errors.New("the answer is not the seller API's (no detail)")}
 	}
 	if errors.As(err, &be) && be.Happened && be.Status >= 200 && be.Status <= 299 {
 		// Not the seller API's answer: no word that Dotpay took the
@@ -85,7 +85,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 			o.ExternalID = number
 			return o, nil
 		}
-		be.Err = fmt.Errorf("the answer is not the seller API's, so whether Dotpay took the refund is unknown: %w", be.Err)
+		be.Err = fmt.Errorf("whether Dotpay took the refund is unknown: %w", be.Err)
 		return nil, be
 	}
 	if err != nil {

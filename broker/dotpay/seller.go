@@ -41,8 +41,8 @@ func (op *apiOperation) money() (getpaid.Money, error) {
 }
 
 type operationPage struct {
-	Next    *string        `json:"next"`
-	Results []apiOperation `json:"results"`
+	Next    *string         `json:"next"`
+	Results json.RawMessage `json:"results"` // absent: not the seller API's answer
 }
 
 // hasAPI reports whether seller API credentials are configured.
@@ -88,9 +88,17 @@ func (b *Broker) call(ctx context.Context, op, method, target string, in, out an
 		// Not the seller API's answer (a proxy's page, empty, cut): no word
 		// either way, so retryable; a change may have been made.
 		return &getpaid.BrokerError{Op: op, Status: code, Retryable: true, Happened: mutating,
-			Err: fmt.Errorf("unreadable answer %q: %w", brokerhttp.Snippet(raw), err)}
+			Err: fmt.Errorf("the answer is not the seller API's (%w): %q", err, clipped(raw))}
 	}
 	return nil
+}
+
+// clipped is at most 200 bytes of an answer, for an error message.
+func clipped(raw []byte) string {
+	if len(raw) > 200 {
+		return string(raw[:200]) + "..."
+	}
+	return string(raw)
 }
 
 // errorText extracts the seller API's error: "detail", "error_code", or the
@@ -144,7 +152,14 @@ func (b *Broker) operations(ctx context.Context, control, typ string) ([]apiOper
 		if err := b.call(ctx, op, http.MethodGet, next, nil, &pg); err != nil {
 			return nil, err
 		}
-		for _, o := range pg.Results {
+		// Every page of the list carries its results: one without them (an
+		// empty object) is not the seller API's.
+		var results []apiOperation
+		if len(pg.Results) == 0 || json.Unmarshal(pg.Results, &results) != nil {
+			return nil, &getpaid.BrokerError{Op: op, Status: http.StatusOK, Retryable: true,
+				Err: fmt.Errorf("the answer is not the seller API's (no results): %q", clipped(pg.Results))}
+		}
+		for _, o := range results {
 			if o.Control == control && o.Type == typ {
 				out = append(out, o)
 			}
