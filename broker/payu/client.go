@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -49,7 +50,13 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		}
 		return "", 0, brokerhttp.StatusError(op, code, false, text)
 	}
-	if v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
+	if v.AccessToken == "" {
+		// Not OAuth's answer (a proxy's 200 page, empty, cut, {}): asked
+		// again, PayU may answer.
+		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: true,
+			Err: fmt.Errorf("the answer is not PayU's (no access_token): %q", clip(body))}
+	}
+	if !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no bearer access_token in response")}
 	}
 	ttl := time.Duration(v.ExpiresIn) * time.Second

@@ -136,3 +136,26 @@ func TestOtherAnswersThatAreNotPayUsAreUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// An OAuth token answered 200 with a body that is not PayU's (a proxy's
+// page, empty, cut, {}) is a retryable error saying so, not a refusal.
+func TestTokenAnswerThatIsNotPayUsIsUnreadable(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"<html><body>maintenance</body></html>", "", `{"access_tok`, `{}`} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(body))
+			}))
+			t.Cleanup(front.Close)
+			e := newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
+			p := e.payment("10.00", "PLN")
+			p.ExternalID = "ORDER1"
+			_, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || be.Happened || !be.Retryable || !strings.Contains(err.Error(), "not PayU's") {
+				t.Fatalf("err = %v (%#v), want a retryable error saying the answer is not PayU's", err, be)
+			}
+		})
+	}
+}

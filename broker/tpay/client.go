@@ -40,7 +40,13 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if code != http.StatusOK {
 		return "", 0, brokerhttp.StatusError(op, code, false, errorText(body))
 	}
-	if err := json.Unmarshal(body, &v); err != nil || v.AccessToken == "" || !strings.EqualFold(v.TokenType, "bearer") {
+	if err := json.Unmarshal(body, &v); err != nil || v.AccessToken == "" {
+		// Not OAuth's answer (a proxy's 200 page, empty, cut, {}): asked
+		// again, Tpay may answer.
+		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: true,
+			Err: fmt.Errorf("the answer is not Tpay's (no access_token): %q", brokerhttp.Snippet(body))}
+	}
+	if !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no Bearer access_token in the answer")}
 	}
 	ttl := time.Duration(v.ExpiresIn) * time.Second

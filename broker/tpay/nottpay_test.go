@@ -72,3 +72,28 @@ func TestAnswerThatIsNotTpaysIsInDoubt(t *testing.T) {
 		}
 	}
 }
+
+// An OAuth token answered 200 with a body that is not Tpay's (a proxy's
+// page, empty, cut, {}) is a retryable error saying so, not a refusal.
+func TestTokenAnswerThatIsNotTpaysIsUnreadable(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"<html><body>Maintenance</body></html>", "", `{"access_tok`, `{}`} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(body))
+			}))
+			t.Cleanup(srv.Close)
+			b, err := tpay.New(tpay.Config{ClientID: "id", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "code", APIURL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &getpaid.Payment{ID: "pay_1", ExternalID: "ta_1", Amount: getpaid.MustParseMoney("10.00", "PLN")}
+			_, err = b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || be.Happened || !be.Retryable || !strings.Contains(err.Error(), "not Tpay's") {
+				t.Fatalf("err = %v (%#v), want a retryable error saying the answer is not Tpay's", err, be)
+			}
+		})
+	}
+}
