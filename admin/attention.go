@@ -134,6 +134,24 @@ func (c *Console) replayDelivery(w http.ResponseWriter, r *http.Request, s *sess
 	http.Redirect(w, r, c.prefix+"/payments/"+url.PathEscape(id)+"?"+v.Encode(), http.StatusSeeOther)
 }
 
+// sendNow sends a paused consumer what waits for it now, and lifts this
+// process's pause (the JSON API's retry_waiting): for an endpoint whose 410
+// Gone was a mistake once it works again, when none of its deliveries is
+// dead to deliver again (`getpaid events replay --dead`, in its own
+// process, made them pending and could not lift the pause).
+func (c *Console) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
+	consumer := r.PostFormValue("consumer")
+	kv := []any{"consumer", consumer}
+	n, err := c.svc.Replay(r.Context(), getpaid.ReplayRequest{Waiting: true, Consumer: consumer})
+	if err != nil {
+		c.audit(r, s.user, "send_now", "refused", append(kv, "err", err.Error())...)
+		c.render(w, r, statusOf(err), "message", &messagePage{basePage: c.pageBase(s, "Not sent", "attention"), Message: reason(err)})
+		return
+	}
+	c.audit(r, s.user, "send_now", "ok", append(kv, "replayed", n)...)
+	http.Redirect(w, r, c.prefix+"/attention", http.StatusSeeOther)
+}
+
 // replaySig signs the count of a replay's notice with the session's CSRF
 // secret: the count is known only to the request that replayed, and
 // anyone can link to the payment's page with done=replay&n=999.

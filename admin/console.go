@@ -176,6 +176,7 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("POST /payments/{id}/do", c.authed(c.doAction))
 	mux.HandleFunc("POST /payments/{id}/replay", c.authed(c.replayDelivery))
 	mux.HandleFunc("GET /attention", c.authed(c.showAttention))
+	mux.HandleFunc("POST /attention/send_now", c.authed(c.sendNow))
 	mux.HandleFunc("GET /backends", c.authed(c.showBackends))
 	c.mux = mux
 	return c, nil
