@@ -88,17 +88,9 @@ func (b *Broker) call(ctx context.Context, op, method, target string, in, out an
 		// Not the seller API's answer (a proxy's page, empty, cut): no word
 		// either way, so retryable; a change may have been made.
 		return &getpaid.BrokerError{Op: op, Status: code, Retryable: true, Happened: mutating,
-			Err: fmt.Errorf("the answer is not the seller API's (%w): %q", err, clipped(raw))}
+			Err: fmt.Errorf("the answer is not the seller API's (%w): %q", err, brokerhttp.Snippet(raw))}
 	}
 	return nil
-}
-
-// clipped is at most 200 bytes of an answer, for an error message.
-func clipped(raw []byte) string {
-	if len(raw) > 200 {
-		return string(raw[:200]) + "..."
-	}
-	return string(raw)
 }
 
 // errorText extracts the seller API's error: "detail", "error_code", or the
@@ -157,7 +149,7 @@ func (b *Broker) operations(ctx context.Context, control, typ string) ([]apiOper
 		var results []apiOperation
 		if len(pg.Results) == 0 || json.Unmarshal(pg.Results, &results) != nil {
 			return nil, &getpaid.BrokerError{Op: op, Status: http.StatusOK, Retryable: true,
-				Err: fmt.Errorf("the answer is not the seller API's (no results): %q", clipped(pg.Results))}
+				Err: fmt.Errorf("the answer is not the seller API's (no results): %q", brokerhttp.Snippet(pg.Results))}
 		}
 		for _, o := range results {
 			if o.Control == control && o.Type == typ {

@@ -54,7 +54,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		// Not OAuth's answer (a proxy's 200 page, empty, cut, {}): asked
 		// again, PayU may answer.
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: true,
-			Err: fmt.Errorf("the answer is not PayU's (no access_token): %q", clip(body))}
+			Err: fmt.Errorf("the answer is not PayU's (no access_token): %q", brokerhttp.Snippet(body))}
 	}
 	if !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no bearer access_token in response")}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // capturePartial is the body of a partial capture (PayU OpenAPI "Partial":
@@ -157,7 +158,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		// Not PayU's answer (a proxy's 200 page, empty, cut, no refund): the
 		// refund may exist, or not; in doubt, for the lookup to settle.
 		return nil, &getpaid.BrokerError{Op: op, Happened: true, Retryable: true,
-			Err: fmt.Errorf("the answer is not PayU's, so whether it took the refund is unknown: %q", clip(raw))}
+			Err: fmt.Errorf("the answer is not PayU's, so whether it took the refund is unknown: %q", brokerhttp.Snippet(raw))}
 	}
 	r := resp.Refund
 	if r.Status == "" {
@@ -279,7 +280,7 @@ func parseRefundList(raw []byte) ([]wireRefund, error) {
 		Refunds *[]wireRefund `json:"refunds"`
 	}
 	if err := json.Unmarshal(raw, &obj); err != nil || obj.Refunds == nil {
-		return nil, fmt.Errorf("the answer is not PayU's (a refund list is an array or {\"refunds\": [...]}): %q", clip(raw))
+		return nil, fmt.Errorf("the answer is not PayU's (a refund list is an array or {\"refunds\": [...]}): %q", brokerhttp.Snippet(raw))
 	}
 	return *obj.Refunds, nil
 }
@@ -303,15 +304,7 @@ func acknowledged(op string, raw []byte) error {
 		Status payuStatus `json:"status"`
 	}
 	if err := json.Unmarshal(raw, &st); err != nil || st.Status.StatusCode == "" {
-		return &getpaid.BrokerError{Op: op, Happened: true, Retryable: true, Err: fmt.Errorf("answer is not PayU's, so whether it acted is unknown: %q", clip(raw))}
+		return &getpaid.BrokerError{Op: op, Happened: true, Retryable: true, Err: fmt.Errorf("answer is not PayU's, so whether it acted is unknown: %q", brokerhttp.Snippet(raw))}
 	}
 	return nil
-}
-
-// clip shortens a broker answer for an error message.
-func clip(raw []byte) string {
-	if len(raw) > 200 {
-		return string(raw[:200]) + "…"
-	}
-	return string(raw)
 }

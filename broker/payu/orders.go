@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 type wireBuyer struct {
@@ -144,7 +145,7 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		// the order may have been registered, or not. In doubt, never a
 		// refusal: nothing is stored, and the create may be sent again.
 		return nil, &getpaid.BrokerError{Op: op, Happened: true, Retryable: true,
-			Err: fmt.Errorf("the answer is not PayU's, so whether it registered the order is unknown: %q", clip(raw))}
+			Err: fmt.Errorf("the answer is not PayU's, so whether it registered the order is unknown: %q", brokerhttp.Snippet(raw))}
 	}
 	// SUCCESS, or a WARNING_CONTINUE_* (REDIRECT, 3DS, CVV): the order
 	// exists and the buyer continues at redirectUri (PayU's OpenAPI: "PayU
@@ -212,7 +213,7 @@ func (b *Broker) retrieve(ctx context.Context, op string, p *getpaid.Payment) (*
 	if err := json.Unmarshal(raw, &resp); err != nil || resp.Status.StatusCode == "" {
 		// PayU's answer carries its status; this one (a proxy's 200 page,
 		// empty, cut) says nothing: it may be asked again.
-		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("the answer is not PayU's: %q", clip(raw))}
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("the answer is not PayU's: %q", brokerhttp.Snippet(raw))}
 	}
 	if len(resp.Orders) == 0 {
 		return nil, &getpaid.BrokerError{Op: op, Err: errors.New("PayU answered without the order (no orders[0])")}
