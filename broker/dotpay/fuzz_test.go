@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"mime"
 	"net/http"
+	"net/url"
 	"testing"
 	"unicode/utf8"
 
@@ -158,6 +161,38 @@ func FuzzChkNext(f *testing.F) {
 		}
 		if len(ChkNext("pin", params)) != 64 || len(ChkDev("pin", params)) != 64 {
 			t.Fatal("chk is not 64 hex digits")
+		}
+	})
+}
+
+// FuzzDecodeMultipartURLC: a URLC posted as multipart/form-data is read
+// without panicking into the fields a urlencoded one with the same fields
+// gives, or refused as malformed. The committed seeds (testdata/fuzz) are a
+// whole form, and the same truncated, with a field repeated, with a file
+// part, and without its boundary.
+func FuzzDecodeMultipartURLC(f *testing.F) {
+	f.Fuzz(func(t *testing.T, boundary string, body []byte) {
+		h := http.Header{"Content-Type": {mime.FormatMediaType("multipart/form-data", map[string]string{"boundary": boundary})}}
+		if h.Get("Content-Type") == "" {
+			h.Set("Content-Type", "multipart/form-data")
+		}
+		fields, err := decodeURLC(body, h)
+		if err != nil {
+			if !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		vals := url.Values{}
+		for k, v := range fields {
+			if k == "" || len(v) > maxFieldLen {
+				t.Fatalf("field %q of %d bytes accepted", k, len(v))
+			}
+			vals.Set(k, v)
+		}
+		same, err := decodeURLC([]byte(vals.Encode()), nil)
+		if err != nil || !maps.Equal(same, fields) {
+			t.Fatalf("urlencoded, the same fields read %v (%v), multipart %v", same, err, fields)
 		}
 	})
 }

@@ -57,6 +57,10 @@ func FuzzParseCallback(f *testing.F) {
 	f.Add("eyJhbGciOiJSUzI1NiIsIng1dSI6Imh0dHA6Ly8xMjcuMC4wLjE6MS94NTA5L2EucGVtIn0..c2ln",
 		[]byte("id=1010&tr_id=TR-1&tr_crc=pay_1&tr_amount=10.00&tr_paid=10.00&tr_status=TRUE&md5sum=a001a5b9a94b26d17ca82400f134590e"))
 	f.Add("", []byte(`{"type":"tokenization","data":{}}`))
+	// A payment notification sent as JSON (read like the form since the
+	// outside review), amounts as numbers, and cut short.
+	f.Add("eyJhbGciOiJSUzI1NiJ9..c2ln", []byte(`{"id":1010,"tr_id":"TR-1","tr_crc":"pay_1","tr_amount":10.00,"tr_paid":10.00,"tr_status":"TRUE","md5sum":"a001a5b9a94b26d17ca82400f134590e"}`))
+	f.Add("eyJhbGciOiJSUzI1NiJ9..c2ln", []byte(`{"id":1010,"tr_id":"TR-1","tr_am`))
 	f.Add("a..b", []byte("%zz"))
 	b, err := New(Config{ClientID: "id", ClientSecret: "s", MerchantID: 1010, SecurityCode: "demo",
 		JWSPrefix: "http://127.0.0.1:1", Timeout: 100 * time.Millisecond})
