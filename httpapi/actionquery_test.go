@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -48,5 +49,36 @@ func TestActionQueryRefused(t *testing.T) {
 	}
 	if got := e.payment(held.ID); got.Status != getpaid.StatusPreAuth || got.Locked != "100.00" || len(got.Operations) != 0 {
 		t.Errorf("hold after refused queries: %s, locked %s, %d operations; want untouched", got.Status, got.Locked, len(got.Operations))
+	}
+}
+
+// The other routes whose input is their JSON body alone refuse a query the
+// same way: "resolve?as=failed" beside a body saying "succeeded" was
+// resolved as the body said, and a create's query was dropped.
+func TestBodyRoutesRefuseAQuery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	resp, body := e.do("POST", "/api/v1/payments?currency=EUR", map[string]any{"order_id": "o-create-query", "amount": "10.00", "currency": "PLN", "backend": "dummy"}, auth)
+	var a actionAnswer
+	_ = json.Unmarshal(body, &a)
+	if resp.StatusCode != 422 || a.Error.Field != "currency" {
+		t.Fatalf("create with a query: %d %s; want 422 naming currency", resp.StatusCode, body)
+	}
+	resp, body = e.do("GET", "/api/v1/payments?order_id=o-create-query", nil, auth)
+	var list struct{ Payments []json.RawMessage }
+	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 || len(list.Payments) != 0 {
+		t.Fatalf("a create refused for its query made a payment: %d %s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/api/v1/operations/op_nope/resolve?as=failed", "/api/v1/operations/op_nope/check?now=1"} {
+		var in any
+		if strings.HasSuffix(path, "as=failed") {
+			in = map[string]string{"as": "succeeded", "note": "seen in the panel"}
+		}
+		resp, body := e.do("POST", path, in, auth)
+		var a actionAnswer
+		_ = json.Unmarshal(body, &a)
+		if resp.StatusCode != 422 || a.Error.Field == "" {
+			t.Errorf("POST %s: %d %s; want 422 naming the parameter (before the operation is looked up)", path, resp.StatusCode, body)
+		}
 	}
 }

@@ -156,6 +156,13 @@ func toJSON(p *getpaid.Payment) *PaymentJSON {
 }
 
 func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		// Its input is the body's alone: a field put in the query would
+		// be dropped.
+		dropBody(w, r)
+		h.writeError(w, r, err, "")
+		return
+	}
 	var req CreateRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.writeError(w, r, err, "")

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -125,7 +123,7 @@ func action(svc getpaid.Service, name string) (run func(context.Context, getpaid
 func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 	id, name := r.PathValue("id"), r.PathValue("action")
 	ctx := r.Context()
-	if err := noQuery(r); err != nil {
+	if _, err := query(r); err != nil {
 		// An amount put in the query ("refund?amount=5.00") would be
 		// dropped, and the request read as one of the whole amount.
 		dropBody(w, r)
@@ -279,6 +277,13 @@ type resolveRequest struct {
 // {"as":"succeeded|failed","note":"why","by":"who"}: an operator's
 // decision, recorded as by "api" when by is not given.
 func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		// "resolve?as=failed" beside a body saying otherwise: its input
+		// is the body's alone.
+		dropBody(w, r)
+		h.writeError(w, r, err, "")
+		return
+	}
 	var req resolveRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.writeError(w, r, err, "")
@@ -307,6 +312,11 @@ func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 // seconds; GET it to see what it found); 501 when the Service is no
 // getpaid.OperationChecker.
 func (h *Handler) checkOperation(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		dropBody(w, r)
+		h.writeError(w, r, err, "")
+		return
+	}
 	if r.ContentLength != 0 {
 		dropBody(w, r)
 		h.writeError(w, r, badBody("this route reads no body"), "")
@@ -322,17 +332,4 @@ func (h *Handler) checkOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, operationJSON(op))
-}
-
-// noQuery refuses any query parameter on an action route: its parameters
-// (a capture's or refund's amount) travel in the JSON body only.
-func noQuery(r *http.Request) error {
-	if err := malformedQuery(r.URL.RawQuery); err != nil {
-		return err
-	}
-	if q := r.URL.Query(); len(q) > 0 {
-		return &getpaid.FieldError{Field: slices.Sorted(maps.Keys(q))[0], Reason: `unknown query parameter: an action takes none (a capture's or refund's amount goes in the JSON body, {"amount":"10.00"})`,
-			Err: getpaid.ErrInvalidRequest}
-	}
-	return nil
 }
