@@ -154,7 +154,6 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		Refund wireRefund `json:"refund"`
 	}
 	if err := json.Unmarshal(raw, &resp); err != nil || resp.Refund.RefundID == "" {
-		// PayU accepted the request: the refund exists, its answer is unreadable.
 		// Not PayU's answer (a proxy's 200 page, empty, cut, no refund): the
 		// refund may exist, or not; in doubt, for the lookup to settle.
 		return nil, &getpaid.BrokerError{Op: op, Happened: true, Retryable: true,
