@@ -72,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 	api("POST /api/v2_1/orders/{id}/refunds", s.authed(s.ops.Operation(s.handleRefund)))
 	api("POST /api/v2_1/orders/{id}/refund", s.authed(s.ops.Operation(s.handleRefund)))
 	api("GET /api/v2_1/orders/{id}/refunds", s.authed(s.handleListRefunds))
+	api("GET /api/v2_1/orders/{id}/refunds/{refundId}", s.authed(s.handleGetRefund))
 	forms := edge.NewLimiter(edge.LimiterConfig{})
 	mux.Handle("GET /pay/", edge.Page(http.HandlerFunc(s.handlePage)))
 	mux.Handle("POST /pay/", edge.FormPage(forms, edge.DefaultFormBytes, http.HandlerFunc(s.handlePageChoice)))

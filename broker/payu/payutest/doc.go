@@ -14,6 +14,7 @@
 //	                                           of it, the rest released, totalAmount then the captured amount
 //	POST   /api/v2_1/orders/{id}/refunds       idempotent on extRefundId + identical data; no overdraw
 //	GET    /api/v2_1/orders/{id}/refunds       {"refunds":[...]}, or a bare array with RefundListArray
+//	GET    /api/v2_1/orders/{id}/refunds/{refundId}  the refund; 404 DATA_NOT_FOUND when unknown
 //	GET    /pay/?orderId=..&token=..           the buyer's page: pay, authorise only, decline, go back
 //	POST   /pay/                               the buyer's choice; then 303 to continueUrl
 //	                                           (with error=501 after a decline)

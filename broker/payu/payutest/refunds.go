@@ -104,6 +104,23 @@ func (s *Server) handleListRefunds(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"refunds": list})
 }
 
+// handleGetRefund answers one refund of an order, found by PayU's refundId
+// (PayU's "Retrieve Specific Refund Data": the refund object itself).
+func (s *Server) handleGetRefund(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	defer s.mu.Unlock()
+	for _, ref := range o.refunds {
+		if ref.RefundID == r.PathValue("refundId") {
+			writeJSON(w, http.StatusOK, ref)
+			return
+		}
+	}
+	writeStatus(w, http.StatusNotFound, "DATA_NOT_FOUND", "Could not find data for given criteria")
+}
+
 // SettleRefund ends a PENDING refund with status "FINALIZED" or "CANCELED"
 // and sends the refund notification. refundID is PayU's refundId or the
 // merchant's extRefundId.

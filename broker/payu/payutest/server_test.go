@@ -354,3 +354,52 @@ func TestBasicAuthWithPosIDAndSecondKey(t *testing.T) {
 		})
 	}
 }
+
+// TestRetrieveOneRefund: GET /orders/{id}/refunds/{refundId} answers the
+// refund itself (PayU's "Retrieve Specific Refund Data"), found by PayU's
+// refundId; an unknown one is 404 DATA_NOT_FOUND.
+func TestRetrieveOneRefund(t *testing.T) {
+	t.Parallel()
+	s := Start(Config{})
+	t.Cleanup(s.Close)
+	c := newClient(t, s)
+	id, redirect := create(c, "", "ext-"+randomHex(4))
+	if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: redirect}, OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	code, m, _ := c.do("POST", "/api/v2_1/orders/"+id+"/refunds", `{"refund":{"description":"r","amount":"300","extRefundId":"ext-r1"}}`)
+	if code != 200 {
+		t.Fatalf("refund: %d %v", code, m)
+	}
+	refundID := m["refund"].(map[string]any)["refundId"].(string)
+	tests := []struct {
+		name, path string
+		code       int
+		want       map[string]any
+	}{
+		{"by refundId", "/api/v2_1/orders/" + id + "/refunds/" + refundID, 200,
+			map[string]any{"refundId": refundID, "extRefundId": "ext-r1", "amount": "300", "currencyCode": "PLN", "status": "PENDING", "description": "r"}},
+		{"unknown refund", "/api/v2_1/orders/" + id + "/refunds/999", 404, nil},
+		{"unknown order", "/api/v2_1/orders/NOPE/refunds/" + refundID, 404, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, got, _ := c.do("GET", tc.path, "")
+			if code != tc.code {
+				t.Fatalf("%d %v, want %d", code, got, tc.code)
+			}
+			if tc.want == nil {
+				if statusCode(got) != "DATA_NOT_FOUND" {
+					t.Fatalf("404 body %v", got)
+				}
+				return
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %v (%v)", k, got[k], v, got)
+				}
+			}
+		})
+	}
+}
