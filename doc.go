@@ -34,7 +34,9 @@
 // came, and, for operators, PaymentTotaler (counts and sums by status for a
 // listing's filter), BacklogReporter (the outbox's pending deliveries, the money operations in
 // doubt and flagged),
-// Readier (database reachable, schema current), and DeliveryDiscarder and
+// Readier (database reachable, schema current), DurableWaiter (wait until
+// the changes readers may already see are on disk, before a repeated
+// notification is acknowledged), and DeliveryDiscarder and
 // DeliveryBackfiller (retire the deliveries of an endpoint removed from the
 // configuration, write those of past events to one added). PaymentViewer reads a
 // payment with its history and operations at once (one round trip on a
@@ -43,11 +45,16 @@
 //
 // Service is the payment service as front ends see it (the engine implements
 // it). A Service may also implement OperationChecker (have an operation
-// checked with its broker now) and EventBackfiller (send an endpoint added
-// later the events written before it); the JSON API and the operator
-// console offer those only when it does. Capabilities are added to Service this way,
+// checked with its broker now), EventBackfiller (send an endpoint added
+// later the events written before it) and PauseReporter (the consumers it
+// sends nothing to for now); the JSON API and the operator console offer
+// those only when it does. Capabilities are added to Service this way,
 // never as new methods, so a Service written outside this module (a fake, a
 // wrapper) keeps compiling.
+//
+// An OrderSource reads the merchant's orders for the payment-method form
+// and PayOrder; one that is also an OrderChecker says whether an order may
+// be paid now.
 //
 // Money is an int64 count of minor units with an ISO 4217 code; exponents
 // come from a pinned table and decimal parsing is exact. Statuses change only

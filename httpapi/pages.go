@@ -94,10 +94,21 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 	if err != nil {
 		status := statusOf(err)
 		msg := "The order could not be read now; try again in a moment."
-		if status == http.StatusNotFound {
+		var me *getpaid.MoneyError
+		switch {
+		case status == http.StatusNotFound:
 			msg = "There is no such order."
+		case errors.As(err, &me):
+			// The shop's amount or currency is not Money ("10.001" PLN,
+			// "pln"): refused for good, as an order a payment cannot
+			// carry is on the form, never "try again".
+			field := "amount"
+			if errors.Is(me.Err, getpaid.ErrUnknownCurrency) {
+				field = "currency"
+			}
+			msg = "This order cannot be paid: its " + field + " is not accepted (" + me.Reason + ")."
 		}
-		// The buyer is told to try again; the merchant's log says why.
+		// The buyer is told what to do; the merchant's log says why.
 		h.noteError(w, r, status, fmt.Errorf("reading order %q: %w", r.PathValue("order"), err))
 		ui.WriteNotice(w, status, ui.Notice{Title: "Payment", Tone: "bad", Heading: msg})
 		return nil, false
