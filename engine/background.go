@@ -33,6 +33,7 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 	if err := e.observe(ctx, b, obs, res, true); err != nil {
 		return nil, fmt.Errorf("engine: poll: %w", err)
 	}
+	e.heldWhileCancelled(ctx, b.Name, obs, res)
 	if res.Outcome != getpaid.OutcomeApplied {
 		return e.Payment(ctx, id)
 	}

@@ -47,6 +47,7 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 			"payment", id, "backend", backend, "external_id", obs.ExternalID, "broker_status", obs.BrokerStatus,
 			"event", obs.EventID, "outcome", res.Outcome)
 	}
+	e.heldWhileCancelled(ctx, backend, obs, res)
 	if res.Outcome == getpaid.OutcomeDuplicate || res.Outcome == getpaid.OutcomeNoChange {
 		// Answered from what was read (the change that makes this a
 		// repeat may be one a reader sees before it is on disk): the
@@ -56,6 +57,19 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 		}
 	}
 	return res, nil
+}
+
+// heldWhileCancelled logs a hold the broker reports for a payment already
+// cancelled (expired, or cancelled unpaid): Apply records none (a released
+// hold must not come back with a late repeat), but the buyer's money may be
+// held at the broker now, which an operator should release or capture.
+func (e *Engine) heldWhileCancelled(ctx context.Context, backend string, obs *getpaid.Observation, res *getpaid.CallbackResult) {
+	if obs.Kind != getpaid.KindLocked || res.Outcome != getpaid.OutcomeNoChange || res.Payment == nil || res.Payment.Status != getpaid.StatusCancelled {
+		return
+	}
+	e.log.WarnContext(ctx, "the broker reports money held for a cancelled payment: not recorded; release the hold at the broker, or capture it there if the order still stands",
+		"payment", res.Payment.ID, "backend", backend, "external_id", obs.ExternalID, "broker_status", obs.BrokerStatus,
+		"amount", obs.Amount.String(), "event", obs.EventID)
 }
 
 // waitDurable returns once what the store's readers see is on disk, for a
