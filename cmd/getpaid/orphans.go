@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// warnUnsentDeliveries logs, once per endpoint, the pending deliveries (among
+// the oldest page of them) to a webhook endpoint that is not in webhooks:.
+// Deliveries are kept under their endpoint's URL as it was written, so an
+// endpoint removed, or respelled (HTTP://Host:80/x for http://host/x), leaves
+// them sent by nobody; the pending gauge never clears, and nothing else says
+// why. A read that fails says nothing: this is advice, not a check.
+func warnUnsentDeliveries(ctx context.Context, log *slog.Logger, srv *server) {
+	page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryPending, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return
+	}
+	configured := map[string]string{} // sameEndpoint(url) -> url as configured
+	for _, w := range srv.webhooks {
+		configured[sameEndpoint(w.URL)] = w.URL
+	}
+	warned := map[string]bool{}
+	for _, d := range page.Deliveries {
+		url, ok := strings.CutPrefix(d.Consumer, "webhook:")
+		if !ok || warned[url] {
+			continue
+		}
+		now, ok := configured[sameEndpoint(url)]
+		if ok && now == url {
+			continue
+		}
+		warned[url] = true
+		if ok {
+			log.Warn("pending webhook deliveries to an endpoint spelled differently in webhooks: are sent by nobody (deliveries keep the URL as it was written): write its url in webhooks: as it was before",
+				"endpoint", url, "configured_as", now)
+			continue
+		}
+		log.Warn("pending webhook deliveries to an endpoint not in webhooks: are sent by nobody: put it back, or, if it is gone for good, run getpaid events discard --endpoint URL --by NAME once every server runs without it",
+			"endpoint", url)
+	}
+}
