@@ -217,6 +217,8 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		return 0, fmt.Errorf("webhook: encode %s: %w", ev.ID, err)
 	}
 	ts := e.now().Unix()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("webhook: %w", err)
@@ -245,7 +247,17 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		return 0, fmt.Errorf("webhook: %w", clippedError{err})
 	}
 	defer resp.Body.Close()
+	// The body is read (to keep the connection) but does not count: an
+	// endpoint that answered 2xx and stalls in its body has the event, so
+	// the read is cut short well before the attempt's deadline, which
+	// would make it a timeout, sent again.
+	wait := drainFor
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl)/2)
+	}
+	stop := time.AfterFunc(wait, cancel)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	stop.Stop()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		se := &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
@@ -256,6 +268,9 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	}
 	return resp.StatusCode, nil
 }
+
+// drainFor bounds the read of an answer's body once its status is in.
+const drainFor = time.Second
 
 // StatusError is an endpoint's answer other than 2xx. Its methods tell the
 // engine what the Standard Webhooks specification asks of a sender: 410
