@@ -152,18 +152,20 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	env := getpaid.NewEnv(name, *base, nil)
 	fmt.Fprintf(stdout, "Settings for %s in the broker's panel, for getpaid at %s:\n\n", name, env.BaseURL)
+	placeholders := false
 	if cf, ok := broker.(getpaid.Configurator); ok {
 		for _, s := range cf.PanelSettings(env) {
 			v := s.Value
 			if *path == "" {
 				v = placeholderIDs.Replace(v)
 			}
+			placeholders = placeholders || strings.Contains(v, "<your ")
 			fmt.Fprintf(stdout, "  %s: %s\n", s.Name, v)
 		}
 	} else {
 		fmt.Fprintf(stdout, "  Notification URL: %s\n", env.CallbackURL())
 	}
-	if *path == "" {
+	if *path == "" && placeholders {
 		fmt.Fprintln(stdout, "\n(<your ...> values are placeholders: add --config FILE to print your own settings)")
 	}
 	return nil
