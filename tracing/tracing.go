@@ -33,6 +33,10 @@ type Config struct {
 	// SampleRatio is the share of new traces recorded (0 < r <= 1); 0 means
 	// all. A request whose caller sampled its trace is always recorded.
 	SampleRatio float64
+	// Log receives failed exports (Start): a warning when they begin, at
+	// most one a minute while they go on, a line when exports work again.
+	// Nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Tracer makes getpaid's spans.
@@ -71,7 +75,11 @@ func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
-	return New(cfg, sdktrace.WithBatcher(exp)), nil
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return New(cfg, sdktrace.WithBatcher(&exportLog{SpanExporter: exp, log: log, now: time.Now})), nil
 }
 
 // New builds a Tracer sending spans where opts say (tests pass a
