@@ -272,10 +272,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	user, addr := throttleKeys(name, ip)
 	if wait := c.limit.try(now, user, addr); wait > 0 {
-		secs := int(wait.Round(time.Second) / time.Second)
-		w.Header().Set("Retry-After", fmt.Sprint(max(secs, 1)))
-		c.audit(r, name, "login", "throttled", "wait", wait.Round(time.Second).String())
-		c.renderLogin(w, r, http.StatusTooManyRequests, name, fmt.Sprintf("Too many failed sign-ins. Try again in %d s.", max(secs, 1)))
+		// Whole seconds rounded up: coming back after what is said
+		// must not be refused again.
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		c.audit(r, name, "login", "throttled", "wait", (time.Duration(secs) * time.Second).String())
+		c.renderLogin(w, r, http.StatusTooManyRequests, name, fmt.Sprintf("Too many failed sign-ins. Try again in %d s.", secs))
 		return
 	}
 	if !c.checkPassword(name, r.PostFormValue("password")) {

@@ -102,6 +102,9 @@ func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *sessio
 		data.Currencies = append(data.Currencies, form.Currency)
 	}
 	f, msg := form.filter()
+	if m := unreadQuery(r.URL.RawQuery); m != "" {
+		msg = m
+	}
 	if msg != "" {
 		data.Error = msg
 		c.render(w, r, http.StatusBadRequest, "list", data)
@@ -139,6 +142,33 @@ func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	}
 	c.render(w, r, http.StatusOK, "list", data)
+}
+
+// unreadQuery says what of a listing's raw query the filter would not
+// read: a pair url.ParseQuery drops (a bad %-escape, a ';'), which would
+// list payments with that filter gone, or a parameter given twice, of which
+// only the first would count. "" when it reads it all, as the JSON API's
+// listing refuses the same.
+func unreadQuery(raw string) string {
+	seen := map[string]bool{}
+	for _, pair := range strings.Split(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		key, _, _ = strings.Cut(key, ";")
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+		if _, err := url.ParseQuery(pair); err != nil || strings.Contains(pair, ";") {
+			return "The address's " + key + " cannot be read (a bad %-escape or a ';' in it): search again from the form."
+		}
+		if seen[key] {
+			return "The address gives " + key + " more than once: search again from the form."
+		}
+		seen[key] = true
+	}
+	return ""
 }
 
 // badFilter reports whether err is a refused filter (a bad cursor).

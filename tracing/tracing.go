@@ -33,6 +33,10 @@ type Config struct {
 	// SampleRatio is the share of new traces recorded (0 < r <= 1); 0 means
 	// all. A request whose caller sampled its trace is always recorded.
 	SampleRatio float64
+	// Log receives failed exports (Start): a warning when they begin, at
+	// most one a minute while they go on, a line when exports work again.
+	// Nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Tracer makes getpaid's spans.
@@ -71,7 +75,11 @@ func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
-	return New(cfg, sdktrace.WithBatcher(exp)), nil
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return New(cfg, sdktrace.WithBatcher(&exportLog{SpanExporter: exp, log: log, now: time.Now})), nil
 }
 
 // New builds a Tracer sending spans where opts say (tests pass a
@@ -125,12 +133,25 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Middleware runs next inside a server span per request, continuing the
 // trace of a W3C traceparent header. The span is named after the method and
-// the path's first segment (never ids or secrets: "POST /callback").
+// the path's first segment when that is one of getpaid's routes (never ids
+// or secrets: "POST /callback"), else after the method alone ("GET"), and a
+// method HTTP does not define is "HTTP": made-up paths and methods make no
+// new span names. Mount it where getpaid's routes are at the root (inside
+// a StripPrefix of its mount point).
 func (t *Tracer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := t.tr.Start(ctx, r.Method+" "+route(r.URL.Path), trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		method, attrs := r.Method, []attribute.KeyValue{attribute.String("http.request.method", r.Method)}
+		if !knownMethods[method] {
+			method = "HTTP"
+			attrs = []attribute.KeyValue{attribute.String("http.request.method", "_OTHER"), attribute.String("http.request.method_original", r.Method)}
+		}
+		name := method
+		if rt := route(r.URL.Path); routes[rt] {
+			name += " " + rt
+		}
+		ctx, span := t.tr.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(append(attrs, attribute.String("url.path", r.URL.Path))...))
 		defer span.End()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(ctx))
@@ -143,6 +164,14 @@ func (t *Tracer) Middleware(next http.Handler) http.Handler {
 		}
 	})
 }
+
+// routes are the first segments of getpaid's routes (httpapi's and the
+// console's); knownMethods the methods HTTP defines (RFC 9110, PATCH).
+var (
+	routes       = map[string]bool{"/api": true, "/callback": true, "/success": true, "/failure": true, "/pay": true, "/broker": true, "/admin": true}
+	knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+		http.MethodPatch: true, http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true, http.MethodTrace: true}
+)
 
 // route is the first segment of a path ("/api/v1/payments/x" -> "/api").
 func route(path string) string {

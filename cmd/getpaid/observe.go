@@ -73,7 +73,7 @@ func startTracing(ctx context.Context, c *fileConfig, log *slog.Logger) (*tracin
 		return nil, log, c.settingErr("tracing.sample_ratio", fmt.Errorf("%v: want a share between 0 and 1", r))
 	}
 	tr, err := tracing.Start(ctx, tracing.Config{Endpoint: c.Tracing.OTLPEndpoint, Headers: c.Tracing.Headers,
-		ServiceName: c.Tracing.ServiceName, SampleRatio: c.Tracing.SampleRatio})
+		ServiceName: c.Tracing.ServiceName, SampleRatio: c.Tracing.SampleRatio, Log: log})
 	if err != nil {
 		// The setting's path names the package already: "tracing:
 		// tracing: endpoint …" said it twice.
