@@ -372,7 +372,29 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 			obs = &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "resolved by " + req.By}
 		}
 	}
+	var reserved int64 // what this payment's refunds under way reserved, this one's included
+	if req.As == getpaid.OpSucceeded && op.Kind == getpaid.OpRefund {
+		if reserved, err = e.refundsUnderWay(ctx, p.ID); err != nil {
+			return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
+		}
+	}
 	m := e.finishing(b, op, req.As, obs, "", "")
+	if reserved > 0 {
+		apply := m.Apply
+		m.Apply = func(q *getpaid.Payment) (bool, error) {
+			if reserved > q.RefundAsked {
+				// A refund the broker reported without naming its
+				// operation (its lookup failing) took a reservation: it
+				// may be this one, counted already.
+				return false, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: refunds the broker reported without naming their operation were counted "+
+					"against the reservations of this payment's refunds under way (%s of %s left reserved): this refund may be one of them, counted already, "+
+					"and resolving it as succeeded could count it twice; compare the broker's refund ids in the payment's history with its panel: "+
+					"if it is counted, resolve it as failed with a note saying so; if not, let the reconciler ask the broker (check it now)",
+					getpaid.ErrConflict, q.Money(q.RefundAsked), q.Money(reserved))}
+			}
+			return apply(q)
+		}
+	}
 	update := m.Operation.Update
 	m.Operation.Update = func(o *getpaid.Operation, q *getpaid.Payment) (bool, error) {
 		if !o.State.Final() {
@@ -397,6 +419,28 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	}
 	e.log.InfoContext(ctx, "operation resolved by an operator", "operation", op.ID, "kind", op.Kind, "as", req.As, "by", req.By, "note", req.Note, "payment", p.ID)
 	return &getpaid.ActionResult{Payment: up.Payment, Operation: up.Operation}, nil
+}
+
+// refundsUnderWay sums the amounts of payment id's refunds not final (their
+// reservations, as long as no refund the broker reported unlinked took one).
+func (e *Engine) refundsUnderWay(ctx context.Context, id string) (int64, error) {
+	var sum int64
+	f := getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize}
+	for {
+		page, err := e.store.Operations(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		for _, op := range page.Operations {
+			if !op.State.Final() {
+				sum += op.Amount.Minor
+			}
+		}
+		if page.NextCursor == "" {
+			return sum, nil
+		}
+		f.Cursor = page.NextCursor
+	}
 }
 
 // callRunning refuses an operator's decision on an operation whose broker

@@ -159,3 +159,43 @@ func TestUnlinkedRefundAfterOperatorCountedOnce(t *testing.T) {
 		t.Fatalf("payment %s with %d refunded, want partially_refunded with 300: the refund counted once", q.Status, q.Refunded)
 	}
 }
+
+// A refund in doubt whose notification came while its lookup was down is
+// counted by that notification, which takes its reservation. An operator who
+// then sees it in the broker's panel and resolves it as done must not count
+// it a second time: the decision is refused (getpaid.ErrConflict), saying
+// why, and nothing changes; resolving it as failed stays possible.
+func TestResolveSucceededAfterUnlinkedRefundCountedOnce(t *testing.T) {
+	t.Parallel()
+	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund a: %v, want it in doubt", err)
+	}
+	b.mu.Lock()
+	b.down = true
+	b.mu.Unlock()
+	if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf1 FINALIZED")}); err != nil {
+		t.Fatalf("notification: %+v, %v", res, err)
+	}
+	before, _ := e.eng.Payment(ctx, p.ID)
+	if before.Refunded != 300 || before.RefundAsked != 0 {
+		t.Fatalf("after the notification: refunded %d, reserved %d; want 300 and 0", before.Refunded, before.RefundAsked)
+	}
+	_, err = e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "seen in the panel", By: "ops"})
+	if !errors.Is(err, getpaid.ErrConflict) || !strings.Contains(err.Error(), "counted") {
+		t.Fatalf("resolve as succeeded: %v; want it refused as a conflict saying the refund may be counted already", err)
+	}
+	q, _ := e.eng.Payment(ctx, p.ID)
+	if op, _ := e.eng.Operation(ctx, oe.Op.ID); q.Refunded != 300 || q.Version != before.Version || op.State != getpaid.OpUnknown {
+		t.Fatalf("after the refusal: refunded %d (version %d, was %d), operation %s; want nothing changed", q.Refunded, q.Version, before.Version, op.State)
+	}
+	res, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: "counted by its notification", By: "ops"})
+	if err != nil || res.Payment.Refunded != 300 || res.Payment.RefundAsked != 0 {
+		t.Fatalf("resolve as failed: %+v, %v; want refunded 300, nothing reserved", res, err)
+	}
+}
