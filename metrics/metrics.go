@@ -128,7 +128,9 @@ func (m *Metrics) BrokerCall(ctx context.Context, backend, op string) (context.C
 	b := m.backend(backend)
 	return ctx, func(err error) {
 		m.brokerTime.WithLabelValues(b, op).Observe(time.Since(start).Seconds())
-		if err != nil {
+		// A notification refused is the sender's error, not the broker
+		// failing: getpaid_callbacks_total counts it by its reason.
+		if err != nil && op != "parse_callback" {
 			m.brokerErrs.WithLabelValues(b, op).Inc()
 		}
 	}

@@ -45,6 +45,10 @@ func TestSeries(t *testing.T) {
 	done(errors.New("refused"))
 	_, done = m.BrokerCall(ctx, "payu", "prepare")
 	done(nil)
+	// A notification refused (a scanner's, a forged one) is counted in
+	// getpaid_callbacks_total, not as the broker failing.
+	_, done = m.BrokerCall(ctx, "payu", "parse_callback")
+	done(errors.New("signature invalid"))
 	m.ObserveCommit(12, 3*time.Millisecond, false)
 	m.ObserveCommit(1, time.Millisecond, true)
 	got := scrape(t, m)
@@ -75,6 +79,9 @@ func TestSeries(t *testing.T) {
 	}
 	if strings.Contains(got, "made-up-name") || strings.Contains(got, `operation="prepare"} 1`+"\n"+`getpaid_broker_request_errors`) {
 		t.Errorf("unexpected series:\n%s", got)
+	}
+	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="parse_callback"}`) {
+		t.Error("a refused notification was counted as a broker error: alerts on broker errors would fire on scanners")
 	}
 	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="prepare"}`) {
 		t.Error("a successful call was counted as an error")
