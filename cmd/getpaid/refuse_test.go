@@ -197,3 +197,25 @@ func TestPostgresURLWithBlanksAround(t *testing.T) {
 		}
 	}
 }
+
+// A database URL whose scheme is not in lower case (POSTGRES://, SQLite:) is
+// refused saying so, for serve, migrate and callback check alike; it was
+// refused with the URL shown with its scheme lowered by the redaction,
+// "postgres://u:xxxxx@…": want postgres://…, the form it seemed to have.
+func TestDatabaseSchemeInCapitals(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"POSTGRES://u:s3cret-pw@127.0.0.1:1/getpaid",
+		"Postgresql://u:s3cret-pw@127.0.0.1:1/getpaid?sslmode=disable",
+		"SQLite:" + filepath.Join(t.TempDir(), "getpaid.db"),
+	} {
+		_, oerr := openStore(t.Context(), dsn)
+		_, merr := migrateStore(t.Context(), dsn)
+		_, cerr := openForCheck(t.Context(), dsn)
+		for _, err := range []error{oerr, merr, cerr} {
+			if err == nil || !strings.Contains(err.Error(), "in lower case") || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%q: %v, want it refused for its scheme's capitals, without the password", dsn, err)
+			}
+		}
+	}
+}

@@ -307,9 +307,17 @@ func sqlitePath(database, file string) error {
 // postgresBlanks refuses a PostgreSQL URL with blanks or a line break
 // around it, as GETPAID_DATABASE set from a secret file that ends in a
 // newline has: pgx would read it into the database's name or a parameter.
+// It refuses a scheme not in lower case too (POSTGRES://, SQLite:), which
+// neither pgx nor getpaid reads, and which the redacted URL of any later
+// message would show lowered, as if it were right.
 func postgresBlanks(database string) error {
 	if t := strings.TrimSpace(database); t != database && isPostgres(t) {
 		return fmt.Errorf("%q: blanks or a line break around the URL (the last newline of a secret file?): remove them", redact(database))
+	}
+	for _, scheme := range []string{"postgres://", "postgresql://", "sqlite:"} {
+		if len(database) >= len(scheme) && strings.EqualFold(database[:len(scheme)], scheme) && database[:len(scheme)] != scheme {
+			return fmt.Errorf("%s…: write the scheme in lower case (%s)", database[:len(scheme)], scheme)
+		}
 	}
 	return nil
 }
