@@ -145,11 +145,20 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	return json.Marshal(moneyJSON{Amount: m.Decimal(), Currency: m.Currency})
 }
 
-// UnmarshalJSON decodes {"amount":"10.00","currency":"PLN"} exactly.
+// UnmarshalJSON decodes {"amount":"10.00","currency":"PLN"} exactly; the
+// zero Money's own form (MarshalJSON of Money{}) is the zero Money, and null
+// leaves m as it is.
 func (m *Money) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	var v moneyJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
+	}
+	if v.Currency == "" && v.Amount == (Money{}).Decimal() {
+		*m = Money{}
+		return nil
 	}
 	parsed, err := ParseMoney(v.Amount, v.Currency)
 	if err != nil {

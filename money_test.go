@@ -160,3 +160,28 @@ func FuzzParseMoney(f *testing.F) {
 		}
 	})
 }
+
+// The zero Money (no amount, no currency: a field never set) survives a JSON
+// round trip, and null leaves a Money as it is, as encoding/json does for
+// its own types; any other amount without a currency is refused.
+func TestZeroMoneyJSON(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(getpaid.Money{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z getpaid.Money
+	if err := json.Unmarshal(b, &z); err != nil || z != (getpaid.Money{}) {
+		t.Fatalf("zero Money round trip %s -> %v, %v", b, z, err)
+	}
+	keep := getpaid.MustParseMoney("1.00", "PLN")
+	if err := json.Unmarshal([]byte("null"), &keep); err != nil || keep != getpaid.MustParseMoney("1.00", "PLN") {
+		t.Fatalf("null -> %v, %v; want it left as it was", keep, err)
+	}
+	for _, in := range []string{`{"amount":"1.00","currency":""}`, `{"amount":"","currency":""}`, `{"amount":"0.00","currency":"XXX"}`} {
+		var m getpaid.Money
+		if err := json.Unmarshal([]byte(in), &m); err == nil {
+			t.Errorf("%s read as %v; want an error", in, m)
+		}
+	}
+}
