@@ -193,9 +193,13 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 		d.Amount = strings.TrimSpace(r.PostFormValue("amount"))
 		if d.Amount != "" {
 			m, err := getpaid.ParseMoney(d.Amount, p.Amount.Currency)
-			if err != nil {
+			switch {
+			case err != nil:
 				d.Error, d.AmountBad = "amount: "+err.Error(), true
-			} else {
+			case m.Minor <= 0:
+				// Left empty is "all that can be"; zero is nothing to ask for.
+				d.Error, d.AmountBad = "amount: must be more than zero; leave the field empty for the whole amount", true
+			default:
 				d.AmountFmt = m.String()
 			}
 		}

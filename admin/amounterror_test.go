@@ -23,7 +23,7 @@ func TestMalformedAmountAsksNothing(t *testing.T) {
 	b.mustLogin()
 	b.do("GET", "/admin/payments/"+p.ID, nil)
 	csrf := b.csrf()
-	for _, typed := range []string{"2,50", "2.50 PLN", "1e2"} {
+	for _, typed := range []string{"2,50", "2.50 PLN", "1e2", "0", "0.00"} {
 		resp := b.do("POST", "/admin/payments/"+p.ID+"/confirm", url.Values{"csrf": {csrf}, "action": {"refund"}, "amount": {typed}})
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b.last, `id="refusal"`) {
 			t.Fatalf("amount %q: %d, want 422 with the error:\n%s", typed, resp.StatusCode, b.last)
