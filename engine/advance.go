@@ -26,8 +26,11 @@ func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (
 		return nil, fmt.Errorf("engine: accept advance %s: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPartiallyPaid, Reason: "no advance to accept"})
 	}
 	if p.Advance > p.Amount.Minor {
-		return nil, fmt.Errorf("engine: accept advance %s: %w: the advance %s is more than the payment's %s; leave it to be returned",
-			p.ID, getpaid.ErrInvalidAmount, p.Money(p.Advance), p.Amount)
+		// A MoneyError, so that the JSON API says why, as the console does
+		// (the request itself names no amount).
+		return nil, fmt.Errorf("engine: accept advance %s: %w", p.ID, &getpaid.MoneyError{Input: p.Money(p.Advance).Decimal(),
+			Reason: fmt.Sprintf("the advance of %s is more than the payment's %s; leave it to be returned", p.Money(p.Advance), p.Amount),
+			Err:    getpaid.ErrInvalidAmount})
 	}
 	obs := &getpaid.Observation{PaymentID: p.ID, ExternalID: p.ExternalID, EventID: "advance-accepted:" + p.ExternalID,
 		Kind: getpaid.KindCaptured, Amount: p.Money(p.Advance), Full: p.Advance == p.Amount.Minor, BrokerStatus: "advance accepted"}
