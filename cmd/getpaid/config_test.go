@@ -444,3 +444,53 @@ backends:
 		})
 	}
 }
+
+// A broker URL setting (api_url, jws_prefix, refund_notify_url) every call
+// or check would fail with, or that would put credentials in the log, is
+// refused at start, naming the setting, for every backend kind alike: a
+// port outside 1–65535, a user:password, a query, a fragment, a blank.
+func TestBrokerURLSettingsAreChecked(t *testing.T) {
+	t.Parallel()
+	const head = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n"
+	backends := []struct{ kind, settings string }{
+		{"payu", "    pos_id: \"1\"\n    second_key: k\n    client_id: \"1\"\n    client_secret: c\n"},
+		{"przelewy24", "    merchant_id: 11111\n    crc: c\n    api_key: k\n"},
+		{"dotpay", "    shop_id: 123456\n    pin: p\n"},
+		{"tpay", "    client_id: c\n    client_secret: s\n    merchant_id: 1010\n    security_code: sc\n"},
+		{"transferuj", "    merchant_id: 1010\n    security_code: sc\n"},
+	}
+	settings := map[string][]string{
+		"payu":       {"api_url"},
+		"przelewy24": {"api_url", "refund_notify_url"},
+		"dotpay":     {"api_url"},
+		"tpay":       {"api_url", "jws_prefix"},
+		"transferuj": {"api_url", "jws_prefix"},
+	}
+	values := []struct{ value, want string }{
+		{"http://127.0.0.1:99999", `the port "99999"`},
+		{"http://127.0.0.1:0", `the port "0"`},
+		{"\"http://127.0.0.1:\"", `the port ""`},
+		{"http://user:secret@127.0.0.1:9000", "user or password"},
+		{"http://127.0.0.1:9000/?q=1", "query"},
+		{"\"http://127.0.0.1:9000/#f\"", "fragment"},
+		{"\"http://127.0.0.1:9000/a b\"", "blank"},
+		{"not-a-url", "want an absolute http(s) URL"},
+	}
+	for _, b := range backends {
+		for _, setting := range settings[b.kind] {
+			for _, v := range values {
+				t.Run(b.kind+" "+setting+" "+v.value, func(t *testing.T) {
+					t.Parallel()
+					yaml := head + "  " + b.kind + ":\n" + b.settings + "    " + setting + ": " + v.value + "\n"
+					err := configErr(t, yaml, nil)
+					if !strings.Contains(err.Error(), setting) || !strings.Contains(err.Error(), v.want) {
+						t.Fatalf("error %q does not name %s and say %q", err, setting, v.want)
+					}
+					if strings.Contains(err.Error(), "secret@") {
+						t.Fatalf("error %q shows the password", err)
+					}
+				})
+			}
+		}
+	}
+}
