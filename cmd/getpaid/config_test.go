@@ -155,6 +155,12 @@ backends:
 		{"environment: a backend's key ending in a newline", file, []string{"GETPAID_BACKEND_PAYU_CLIENT_SECRET=c\n"},
 			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CLIENT_SECRET: backends.payu.client_secret: blanks around the value"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
+		{"a backend's duration of centuries", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 1000000h\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"1000000h\": want at most 87600h (ten years)"}},
+		{"a backend's duration of 0", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 0s\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: 0s: want a positive duration (leave the setting out for the broker's default)"}},
+		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
