@@ -500,3 +500,61 @@ func TestBrokerURLSettingsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// Backend names that nest (dummy and dummy_no, payu and payu_pos) leave a
+// variable two readings; the one that names a setting of the backend's
+// kind is taken: GETPAID_BACKEND_DUMMY_NO_CALLBACKS is dummy's
+// no_callbacks, not dummy_no's "callbacks", and GETPAID_BACKEND_PAYU_POS_ID
+// payu's pos_id. Two readings that both name a setting (payu's
+// client_secret, and the secret of a dummy backend called payu_client) are
+// refused.
+func TestEnvironmentBackendNamesThatNest(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n  dummy_no:\n    kind: dummy\n    secret: s\n" +
+		"  payu:\n    pos_id: \"1\"\n    second_key: k\n    client_id: \"1\"\n    client_secret: c\n" +
+		"  payu_pos:\n    kind: payu\n    pos_id: \"2\"\n    second_key: k\n    client_id: \"2\"\n    client_secret: c\n" +
+		"  payu_client:\n    kind: dummy\n    secret: s\n"
+	for name, k := range backendKinds() {
+		if k.settings == nil {
+			t.Errorf("kind %s does not say its settings: its variables cannot be told from a nested name's", name)
+		}
+	}
+	read := func(t *testing.T, c *fileConfig, name, key string) string {
+		t.Helper()
+		node := c.Backends[name]
+		if n := lookupKey(&node, key); n != nil {
+			return n.Value
+		}
+		return ""
+	}
+	tests := []struct {
+		env                 string
+		backend, key, value string
+		err                 string
+	}{
+		{"GETPAID_BACKEND_DUMMY_NO_CALLBACKS=true", "dummy", "no_callbacks", "true", ""},
+		{"GETPAID_BACKEND_DUMMY_NO_SECRET=t", "dummy_no", "secret", "t", ""},
+		{"GETPAID_BACKEND_PAYU_POS_ID=9", "payu", "pos_id", "9", ""},
+		{"GETPAID_BACKEND_PAYU_POS_POS_ID=8", "payu_pos", "pos_id", "8", ""},
+		{"GETPAID_BACKEND_PAYU_POS_TIMEOUT=5s", "payu_pos", "timeout", "5s", ""},
+		{"GETPAID_BACKEND_PAYU_CLIENT_SECRET=x", "", "", "", "GETPAID_BACKEND_PAYU_CLIENT_SECRET: backends.payu.client_secret or backends.payu_client.secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{tt.env})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := read(t, c, tt.backend, tt.key); got != tt.value {
+				t.Fatalf("backends.%s.%s = %q, want %q", tt.backend, tt.key, got, tt.value)
+			}
+		})
+	}
+}

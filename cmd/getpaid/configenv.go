@@ -134,26 +134,38 @@ func envName(backend string) string {
 }
 
 // overrideBackend sets NAME_SETTING=value on the backend whose environment
-// name (see envName) prefixes rest, the longest such name winning
+// name (see envName) prefixes rest. Where names nest (payu and payu_pln)
+// the reading that names a setting of the backend's kind is taken
 // (GETPAID_BACKEND_PAYU_PLN_POS_ID is payu_pln's pos_id even beside a
-// backend called payu).
+// backend called payu; GETPAID_BACKEND_DUMMY_NO_CALLBACKS is dummy's
+// no_callbacks beside one called dummy_no), and with none the longest name
+// wins (its error lists the settings); two readings that both name a
+// setting are refused.
 func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, err error) {
 	backends := lookupKey(root, "backends")
 	if backends == nil || backends.Kind != yaml.MappingNode {
 		return false, nil
 	}
 	var best *yaml.Node
-	bestName := ""
+	bestName, bestKnown := "", false
 	for i := 0; i+1 < len(backends.Content); i += 2 {
-		name := backends.Content[i].Value
+		name, node := backends.Content[i].Value, backends.Content[i+1]
 		if !strings.HasPrefix(rest, envName(name)+"_") {
 			continue
 		}
+		known := backendSetting(name, node, strings.ToLower(strings.TrimPrefix(rest, envName(name)+"_")))
 		switch {
 		case best != nil && envName(name) == envName(bestName):
 			return false, fmt.Errorf("%s: backends %s and %s have the same environment name", variable, bestName, name)
-		case len(name) > len(bestName):
-			best, bestName = backends.Content[i+1], name
+		case best != nil && known && bestKnown:
+			a, b := bestName, name
+			if len(a) > len(b) {
+				a, b = b, a
+			}
+			return false, fmt.Errorf("%s: backends.%s.%s or backends.%s.%s? Both are settings; set it in the file",
+				variable, a, strings.ToLower(strings.TrimPrefix(rest, envName(a)+"_")), b, strings.ToLower(strings.TrimPrefix(rest, envName(b)+"_")))
+		case best == nil || known && !bestKnown || known == bestKnown && len(name) > len(bestName):
+			best, bestName, bestKnown = node, name, known
 		}
 	}
 	if best == nil {
@@ -175,6 +187,27 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 	}
 	setKey(best, key, val)
 	return true, nil
+}
+
+// backendSetting reports whether key is a setting of the backend name
+// (node its settings): one of its kind's, or kind, title, expire_after.
+func backendSetting(name string, node *yaml.Node, key string) bool {
+	switch key {
+	case "kind", "title", "expire_after":
+		return true
+	}
+	kind := name
+	if node.Kind == yaml.MappingNode {
+		if k := lookupKey(node, "kind"); k != nil && k.Kind == yaml.ScalarNode {
+			kind = k.Value
+		}
+	}
+	k, ok := backendKinds()[kind]
+	if !ok || k.settings == nil {
+		return false
+	}
+	_, ok = yamlKeys(k.settings)[key]
+	return ok
 }
 
 // backendNamed is the enabled backend whose environment name is rest, or "".

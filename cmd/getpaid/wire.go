@@ -1,6 +1,8 @@
 package main
 
 import (
+	"reflect"
+
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +37,9 @@ type backendKind struct {
 	title      string
 	currencies []string // accepted by default
 	build      func(name string, settings yaml.Node) (getpaid.Broker, error)
+	// settings is the Config build decodes the settings into: its YAML
+	// keys, with kind, title and expire_after, are the kind's settings.
+	settings reflect.Type
 	// untimed: it makes no money operation over the network (the dummy
 	// broker answers in process; the Transferuj form only fetches
 	// notification certificates), so it has no "timeout" and does not
@@ -49,6 +54,7 @@ func backendKinds() map[string]backendKind {
 		"dummy": {
 			title:      "Dummy broker (test payments)",
 			currencies: []string{"PLN", "EUR", "USD", "GBP", "JPY"},
+			settings:   reflect.TypeFor[dummy.Config](),
 			build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 				var cfg dummy.Config
 				if err := decodeSettings(name, s, &cfg); err != nil {
