@@ -234,6 +234,9 @@ type PaymentListJSON struct {
 // currency=&created_after=&created_before=&limit=&cursor=, newest first.
 func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, "order_id", "status", "backend", "currency", "created_after", "created_before", "limit", "cursor")
+	if err == nil {
+		err = emptyFilter(q, "order_id", "status", "backend", "currency", "created_after", "created_before")
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
@@ -295,6 +298,18 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 		}
 	}
 	return q, nil
+}
+
+// emptyFilter refuses a listing's filter given without a value (?order_id=
+// from a variable that was not set): read as left out, it would list
+// everything, every order's payments.
+func emptyFilter(q url.Values, filters ...string) error {
+	for _, f := range filters {
+		if vs, ok := q[f]; ok && len(vs) == 1 && vs[0] == "" {
+			return &getpaid.FieldError{Field: f, Reason: "empty: give a value, or leave the parameter out", Err: getpaid.ErrInvalidRequest}
+		}
+	}
+	return nil
 }
 
 // malformedQuery names the first pair of a raw query that url.ParseQuery

@@ -92,6 +92,9 @@ func consumer(endpoint string) string {
 // deliveries, newest first.
 func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, "status", "endpoint", "payment_id", "limit", "cursor")
+	if err == nil {
+		err = emptyFilter(q, "status", "endpoint", "payment_id")
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
