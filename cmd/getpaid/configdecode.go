@@ -325,6 +325,11 @@ func cleanYAMLError(err error) string {
 	// a list" says what is wanted and what was found.
 	msg = yamlTypeError.ReplaceAllStringFunc(msg, func(m string) string {
 		g := yamlTypeError.FindStringSubmatch(m)
+		if v := strings.ToLower(strings.Trim(g[2], "`")); g[1] == "str" && g[3] == "true or false" && (v == "true" || v == "false") {
+			// "want true or false, not "true"" would puzzle: the quotes
+			// make it text.
+			return "want true or false, not the text " + strconv.Quote(g[2][1:len(g[2])-1]) + " (in quotes): write it without them"
+		}
 		if g[2] != "" {
 			return "want " + g[3] + ", not " + strconv.Quote(g[2][1:len(g[2])-1])
 		}
