@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -159,6 +160,16 @@ func syntaxError(source string, raw []byte, err error) error {
 		n = min(n+1, len(lines))
 		where = "line " + strconv.Itoa(n) + ": "
 		problem += " (in the block that starts on this line: a line below it indented differently, or a bracket or quote left open)"
+	}
+	if anchor, ok := strings.CutPrefix(problem, "unknown anchor '"); ok && where == "" {
+		// The parser names no line here: the first alias of that name is it.
+		alias := regexp.MustCompile(`\*` + regexp.QuoteMeta(strings.TrimSuffix(anchor, "' referenced")) + `([\s,\]}]|$)`)
+		for i, l := range lines {
+			if alias.MatchString(l) {
+				where = "line " + strconv.Itoa(i+1) + ": "
+				break
+			}
+		}
 	}
 	msg := fmt.Sprintf("%s: %s%s", source, where, problem)
 	if err2 == nil {
