@@ -157,6 +157,8 @@ backends:
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
 		{"a backend's duration of centuries", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 1000000h\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"1000000h\": want at most 87600h (ten years)"}},
+		{"a backend named null", file + "  ~:\n    kind: payu\n", nil, []string{"getpaid.yaml: line 12: backends.~: YAML reads this key as null"}},
+		{"a callback body limit keyed null", file + "limits:\n  callback_body: {null: 1KiB}\n", nil, []string{"getpaid.yaml: line 13: limits.callback_body.null: YAML reads this key as null"}},
 		{"an alias of no anchor names its line", file + "  other: *nope\n", nil, []string{"getpaid.yaml: line 12: unknown anchor 'nope' referenced"}},
 		{"a backend's flag quoted", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    sandbox: \"true\"\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.sandbox: want true or false, not the text \"true\" (in quotes): write it without them"}},

@@ -119,7 +119,7 @@ func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error)
 }
 
 // setTwice refuses a key given twice in any mapping of the file, naming
-// both lines (YAML's decoder names the mapping's first line twice, and a
+// both lines, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
 // backend's broker settings are decoded where the path is lost).
 func setTwice(n *yaml.Node, path string) error {
 	switch n.Kind {
@@ -127,6 +127,11 @@ func setTwice(n *yaml.Node, path string) error {
 		first := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
+				// A name-keyed mapping (backends, callback_body) drops it
+				// without a word.
+				return fmt.Errorf("line %d: %s%s: YAML reads this key as null (nothing), and what it sets would be dropped; quote it or name it otherwise", k.Line, path, k.Value)
+			}
 			if line, dup := first[k.Value]; dup {
 				return fmt.Errorf("line %d: %s%s is set twice (first on line %d)", k.Line, path, k.Value, line)
 			}
