@@ -254,7 +254,7 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(t.name); v != "" {
 			at, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z", Err: getpaid.ErrInvalidRequest}, "")
+				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z" + plusAsSpace(v), Err: getpaid.ErrInvalidRequest}, "")
 				return
 			}
 			*t.dst = at
@@ -298,6 +298,16 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 		}
 	}
 	return q, nil
+}
+
+// plusAsSpace is what to add to a time refused when it holds a space: the
+// + of its offset (2026-12-01T10:00:00+01:00) written as is in a URL,
+// which a query reads as a space.
+func plusAsSpace(v string) string {
+	if strings.Contains(v, " ") {
+		return " (a + in a query is read as a space: write the offset's + as %2B)"
+	}
+	return ""
 }
 
 // emptyFilter refuses a listing's filter given without a value (?order_id=

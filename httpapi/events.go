@@ -373,7 +373,7 @@ func (h *Handler) backfillEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	since, err := time.Parse(time.RFC3339Nano, q.Get("since"))
 	if err != nil {
-		h.writeError(w, r, &getpaid.FieldError{Field: "since", Reason: "want a time in RFC 3339 (2026-12-01T00:00:00Z): the first event's to send", Err: getpaid.ErrInvalidRequest}, "")
+		h.writeError(w, r, &getpaid.FieldError{Field: "since", Reason: "want a time in RFC 3339 (2026-12-01T00:00:00Z): the first event's to send" + plusAsSpace(q.Get("since")), Err: getpaid.ErrInvalidRequest}, "")
 		return
 	}
 	n, err := h.backfill.Backfill(r.Context(), consumer(q.Get("endpoint")), since)

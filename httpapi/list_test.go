@@ -215,6 +215,18 @@ func TestListPayments(t *testing.T) {
 					t.Errorf("limit=%s: %d %s, want 422 naming limit", bad, resp.StatusCode, body)
 				}
 			}
+			// An offset's + written as is in a URL arrives as a space:
+			// the message says so, not only that the time is wrong.
+			for _, name := range []string{"created_after", "created_before"} {
+				resp, body := e.do("GET", "/api/v1/payments?"+name+"=2026-12-01T10:00:00+01:00", nil, auth)
+				var out struct {
+					Error struct{ Field, Message string }
+				}
+				_ = json.Unmarshal(body, &out)
+				if resp.StatusCode != 422 || out.Error.Field != name || !strings.Contains(out.Error.Message, "%2B") {
+					t.Errorf("%s with a + unescaped: %d %s, want 422 saying to write it %%2B", name, resp.StatusCode, body)
+				}
+			}
 			// A filter left empty (?order_id= from a variable that was
 			// not set) would list everything, every order's payments.
 			for _, c := range []struct{ path, field string }{
