@@ -98,7 +98,14 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		}
 		k, ok := kinds[kind]
 		if !ok {
-			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "))
+			hint := ""
+			for _, known := range kindNames() {
+				if strings.HasPrefix(name, known+"_") || strings.HasPrefix(name, known+"-") {
+					// payu_eur beside payu, as the README shows it, without its kind.
+					hint = "; a backend's kind is its name unless it sets kind: add kind: " + known
+				}
+			}
+			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)%s", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "), hint)
 		}
 		var b getpaid.Broker
 		if err = emptyCurrencies(&settings); err == nil {
@@ -108,6 +115,11 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 			err = distinctCurrencies(b)
 		}
 		var se *settingError
+		if errors.As(err, &se) && kind != name && strings.Contains(se.Error(), "unknown setting backends."+name+".") {
+			// Settings of another kind (kind: payu where dummy was meant):
+			// the known ones listed are the kind's.
+			err = &settingError{errors.New(strings.Replace(se.Error(), "(known: ", "(kind "+kind+"; known: ", 1))}
+		}
 		switch {
 		case errors.As(err, &se):
 			return nil, fmt.Errorf("%s: %w", c.source, err)
