@@ -569,3 +569,40 @@ func TestEnvironmentBackendNamesThatNest(t *testing.T) {
 		})
 	}
 }
+
+// A backend's text setting from the environment is the variable's value as
+// it is, also when it starts with [ or { (a password from a secret store):
+// read as YAML it was refused ("not a YAML list or mapping", "want text,
+// not a list"), and could not be set at all.
+func TestEnvironmentTextSettingTakenAsIs(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n  dotpay:\n    shop_id: \"123456\"\n    pin: p\n"
+	tests := []struct{ env, backend, key, want string }{
+		{"GETPAID_BACKEND_DUMMY_SECRET={abc", "dummy", "secret", "{abc"},
+		{"GETPAID_BACKEND_DUMMY_SECRET=[abc]", "dummy", "secret", "[abc]"},
+		{"GETPAID_BACKEND_DOTPAY_API_PASSWORD={p: w}", "dotpay", "api_password", "{p: w}"},
+		{"GETPAID_BACKEND_DUMMY_TITLE=[Test] payments", "dummy", "title", "[Test] payments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{tt.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			node := c.Backends[tt.backend]
+			if n := lookupKey(&node, tt.key); n == nil || n.Kind != yaml.ScalarNode || n.Value != tt.want {
+				t.Fatalf("backends.%s.%s = %+v, want %q", tt.backend, tt.key, n, tt.want)
+			}
+		})
+	}
+	// A list is still a list: currencies from the environment as YAML.
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=[PLN, EUR]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := c.Backends["dummy"]
+	if n := lookupKey(&node, "currencies"); n == nil || n.Kind != yaml.SequenceNode {
+		t.Fatalf("currencies = %+v, want a list", n)
+	}
+}

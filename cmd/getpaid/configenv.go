@@ -181,8 +181,12 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 	if best.Kind != yaml.MappingNode {
 		return false, fmt.Errorf("%s: backends.%s (line %d) is not a mapping of settings", variable, bestName, best.Line)
 	}
-	val, err := envValue(variable, value)
-	if err != nil {
+	var val *yaml.Node
+	if t, _ := backendSettingType(bestName, best, key); t != nil && t.Kind() == reflect.String {
+		// Text as it is: a password starting with [ or { is no YAML.
+		val = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+		markEnv(val, variable)
+	} else if val, err = envValue(variable, value); err != nil {
 		return false, err
 	}
 	setKey(best, key, val)
@@ -192,9 +196,19 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 // backendSetting reports whether key is a setting of the backend name
 // (node its settings): one of its kind's, or kind, title, expire_after.
 func backendSetting(name string, node *yaml.Node, key string) bool {
+	_, ok := backendSettingType(name, node, key)
+	return ok
+}
+
+// backendSettingType is the Go type of the backend's setting key (nil for
+// kind and expire_after, which the broker does not read), and whether it
+// is one.
+func backendSettingType(name string, node *yaml.Node, key string) (reflect.Type, bool) {
 	switch key {
-	case "kind", "title", "expire_after":
-		return true
+	case "title":
+		return reflect.TypeFor[string](), true
+	case "kind", "expire_after":
+		return nil, true
 	}
 	kind := name
 	if node.Kind == yaml.MappingNode {
@@ -204,10 +218,13 @@ func backendSetting(name string, node *yaml.Node, key string) bool {
 	}
 	k, ok := backendKinds()[kind]
 	if !ok || k.settings == nil {
-		return false
+		return nil, false
 	}
-	_, ok = yamlKeys(k.settings)[key]
-	return ok
+	idx, ok := yamlKeys(k.settings)[key]
+	if !ok {
+		return nil, false
+	}
+	return k.settings.FieldByIndex(idx).Type, true
 }
 
 // backendNamed is the enabled backend whose environment name is rest, or "".
