@@ -234,6 +234,9 @@ type PaymentListJSON struct {
 // currency=&created_after=&created_before=&limit=&cursor=, newest first.
 func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, "order_id", "status", "backend", "currency", "created_after", "created_before", "limit", "cursor")
+	if err == nil {
+		err = emptyFilter(q, "order_id", "status", "backend", "currency", "created_after", "created_before")
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
@@ -251,7 +254,7 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(t.name); v != "" {
 			at, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z", Err: getpaid.ErrInvalidRequest}, "")
+				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z" + plusAsSpace(v), Err: getpaid.ErrInvalidRequest}, "")
 				return
 			}
 			*t.dst = at
@@ -295,6 +298,28 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 		}
 	}
 	return q, nil
+}
+
+// plusAsSpace is what to add to a time refused when it holds a space: the
+// + of its offset (2026-12-01T10:00:00+01:00) written as is in a URL,
+// which a query reads as a space.
+func plusAsSpace(v string) string {
+	if strings.Contains(v, " ") {
+		return " (a + in a query is read as a space: write the offset's + as %2B)"
+	}
+	return ""
+}
+
+// emptyFilter refuses a listing's filter given without a value (?order_id=
+// from a variable that was not set): read as left out, it would list
+// everything, every order's payments.
+func emptyFilter(q url.Values, filters ...string) error {
+	for _, f := range filters {
+		if vs, ok := q[f]; ok && len(vs) == 1 && vs[0] == "" {
+			return &getpaid.FieldError{Field: f, Reason: "empty: give a value, or leave the parameter out", Err: getpaid.ErrInvalidRequest}
+		}
+	}
+	return nil
 }
 
 // malformedQuery names the first pair of a raw query that url.ParseQuery

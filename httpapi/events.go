@@ -92,6 +92,9 @@ func consumer(endpoint string) string {
 // deliveries, newest first.
 func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, "status", "endpoint", "payment_id", "limit", "cursor")
+	if err == nil {
+		err = emptyFilter(q, "status", "endpoint", "payment_id")
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
@@ -370,7 +373,7 @@ func (h *Handler) backfillEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	since, err := time.Parse(time.RFC3339Nano, q.Get("since"))
 	if err != nil {
-		h.writeError(w, r, &getpaid.FieldError{Field: "since", Reason: "want a time in RFC 3339 (2026-12-01T00:00:00Z): the first event's to send", Err: getpaid.ErrInvalidRequest}, "")
+		h.writeError(w, r, &getpaid.FieldError{Field: "since", Reason: "want a time in RFC 3339 (2026-12-01T00:00:00Z): the first event's to send" + plusAsSpace(q.Get("since")), Err: getpaid.ErrInvalidRequest}, "")
 		return
 	}
 	n, err := h.backfill.Backfill(r.Context(), consumer(q.Get("endpoint")), since)

@@ -215,6 +215,38 @@ func TestListPayments(t *testing.T) {
 					t.Errorf("limit=%s: %d %s, want 422 naming limit", bad, resp.StatusCode, body)
 				}
 			}
+			// An offset's + written as is in a URL arrives as a space:
+			// the message says so, not only that the time is wrong.
+			for _, name := range []string{"created_after", "created_before"} {
+				resp, body := e.do("GET", "/api/v1/payments?"+name+"=2026-12-01T10:00:00+01:00", nil, auth)
+				var out struct {
+					Error struct{ Field, Message string }
+				}
+				_ = json.Unmarshal(body, &out)
+				if resp.StatusCode != 422 || out.Error.Field != name || !strings.Contains(out.Error.Message, "%2B") {
+					t.Errorf("%s with a + unescaped: %d %s, want 422 saying to write it %%2B", name, resp.StatusCode, body)
+				}
+			}
+			// A filter left empty (?order_id= from a variable that was
+			// not set) would list everything, every order's payments.
+			for _, c := range []struct{ path, field string }{
+				{"/api/v1/payments?order_id=", "order_id"}, {"/api/v1/payments?status=", "status"},
+				{"/api/v1/payments?backend=&limit=5", "backend"}, {"/api/v1/payments?currency=", "currency"},
+				{"/api/v1/payments?created_after=", "created_after"}, {"/api/v1/payments?created_before=", "created_before"},
+				{"/api/v1/operations?payment_id=", "payment_id"}, {"/api/v1/operations?state=", "state"},
+				{"/api/v1/operations?kind=", "kind"}, {"/api/v1/operations?flagged=", "flagged"},
+				{"/api/v1/events?payment_id=", "payment_id"}, {"/api/v1/events?status=", "status"},
+				{"/api/v1/events?endpoint=", "endpoint"},
+			} {
+				resp, body := e.do("GET", c.path, nil, auth)
+				var out struct {
+					Error struct{ Field, Message string }
+				}
+				_ = json.Unmarshal(body, &out)
+				if resp.StatusCode != 422 || out.Error.Field != c.field || !strings.Contains(out.Error.Message, "empty") {
+					t.Errorf("%s: %d %.200s, want 422 naming %s as empty", c.path, resp.StatusCode, body, c.field)
+				}
+			}
 		})
 		t.Run("walking the pages lists every payment once", func(t *testing.T) {
 			for _, limit := range []string{"1", "7", "50"} {

@@ -219,6 +219,9 @@ func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
 		known = []string{"state", "kind", "flagged", "limit", "cursor"} // the path names the payment
 	}
 	q, err := query(r, known...)
+	if err == nil {
+		err = emptyFilter(q, "state", "kind", "payment_id", "flagged")
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

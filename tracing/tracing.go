@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +64,10 @@ func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 		return nil, errors.New("tracing: endpoint: a query in the URL is never sent: give keys as headers (Config.Headers; tracing.headers)")
 	case u.Fragment != "" || strings.Contains(cfg.Endpoint, "#"):
 		return nil, errors.New("tracing: endpoint: a #fragment is never sent: remove it (credentials go in headers: Config.Headers; tracing.headers)")
+	case strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]"): // a port given, not an IPv6 address's colons
+		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("tracing: endpoint %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.Endpoint, u.Port())
+		}
 	}
 	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.Endpoint, "/") + "/v1/traces"), otlptracehttp.WithTimeout(10 * time.Second)}
 	if u.Path != "" && u.Path != "/" {

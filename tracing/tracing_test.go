@@ -98,6 +98,14 @@ func TestStartRefusesBadEndpoint(t *testing.T) {
 	if _, err := tracing.Start(context.Background(), tracing.Config{Endpoint: "collector:4318"}); err == nil {
 		t.Error("an endpoint without a scheme was taken")
 	}
+	// Every export would fail, and nothing says so but a log line per
+	// batch.
+	for _, port := range []string{"99999", "0", ""} {
+		_, err := tracing.Start(context.Background(), tracing.Config{Endpoint: "http://collector:" + port})
+		if err == nil || !strings.Contains(err.Error(), "port") {
+			t.Errorf("port %q: %v, want it refused", port, err)
+		}
+	}
 	tr, err := tracing.Start(context.Background(), tracing.Config{Endpoint: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -149,9 +148,8 @@ func New(cfg Config) (*Broker, error) {
 		host = SandboxURL
 	}
 	if cfg.APIURL != "" {
-		u, err := url.Parse(cfg.APIURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			errs = append(errs, fmt.Errorf("api_url %q: want an absolute http(s) URL", cfg.APIURL))
+		if err := brokerhttp.CheckURL("api_url", cfg.APIURL); err != nil {
+			errs = append(errs, err)
 		}
 		host = strings.TrimRight(cfg.APIURL, "/")
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -129,9 +128,8 @@ func New(cfg Config) (*Broker, error) {
 		base = SandboxURL
 	}
 	if cfg.APIURL != "" {
-		u, err := url.Parse(cfg.APIURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("payu: api_url %q: want an absolute http(s) URL", cfg.APIURL)
+		if err := brokerhttp.CheckURL("api_url", cfg.APIURL); err != nil {
+			return nil, fmt.Errorf("payu: %w", err)
 		}
 		base = strings.TrimRight(cfg.APIURL, "/")
 	}

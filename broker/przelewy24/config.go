@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,8 +150,8 @@ func New(cfg Config) (*Broker, error) {
 		base = SandboxURL
 	}
 	if cfg.APIURL != "" {
-		if !strings.HasPrefix(cfg.APIURL, "http://") && !strings.HasPrefix(cfg.APIURL, "https://") {
-			errs = append(errs, fmt.Errorf("api_url %q: want an http(s) URL", cfg.APIURL))
+		if err := brokerhttp.CheckURL("api_url", cfg.APIURL); err != nil {
+			errs = append(errs, err)
 		}
 		// Przelewy24 documents its base URL with the API path
 		// (https://secure.przelewy24.pl/api/v1): the host is what is kept.
@@ -161,8 +160,8 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.RefundNotifyURL != "" {
 		// Sent to Przelewy24 with every refund: a bad one is learned only
 		// from a refused refund, or never (no notification comes).
-		if u, err := url.Parse(cfg.RefundNotifyURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("refund_notify_url %q: want an absolute http(s) URL", cfg.RefundNotifyURL))
+		if err := brokerhttp.CheckURL("refund_notify_url", cfg.RefundNotifyURL); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if cfg.Timeout < 0 {

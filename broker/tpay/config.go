@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,9 +107,8 @@ func New(cfg Config) (*Broker, error) {
 		base, prefix = SandboxURL, SandboxJWSPrefix
 	}
 	check := func(name, v string) string {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			errs = append(errs, fmt.Errorf("%s %q: want an absolute http(s) URL", name, v))
+		if err := brokerhttp.CheckURL(name, v); err != nil {
+			errs = append(errs, err)
 		}
 		return strings.TrimRight(v, "/")
 	}

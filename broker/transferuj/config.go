@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,17 +130,15 @@ func New(cfg Config) (*Broker, error) {
 	}
 	base := ProductionURL
 	if cfg.APIURL != "" {
-		u, err := url.Parse(cfg.APIURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("api_url %q: want an absolute http(s) URL", cfg.APIURL))
+		if err := brokerhttp.CheckURL("api_url", cfg.APIURL); err != nil {
+			errs = append(errs, err)
 		}
 		base = strings.TrimRight(cfg.APIURL, "/")
 	}
 	prefix := tpaynotify.ProductionJWSPrefix
 	if cfg.JWSPrefix != "" {
-		u, err := url.Parse(cfg.JWSPrefix)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			errs = append(errs, fmt.Errorf("jws_prefix %q: want an absolute http(s) URL", cfg.JWSPrefix))
+		if err := brokerhttp.CheckURL("jws_prefix", cfg.JWSPrefix); err != nil {
+			errs = append(errs, err)
 		}
 		prefix = cfg.JWSPrefix
 	}

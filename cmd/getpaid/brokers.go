@@ -1,6 +1,8 @@
 package main
 
 import (
+	"reflect"
+
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -19,6 +21,7 @@ func przelewy24Kind() backendKind {
 	return backendKind{
 		title:      "Przelewy24",
 		currencies: przelewy24.DefaultCurrencies(),
+		settings:   reflect.TypeFor[przelewy24.Config](),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg przelewy24.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {

@@ -155,6 +155,23 @@ backends:
 		{"environment: a backend's key ending in a newline", file, []string{"GETPAID_BACKEND_PAYU_CLIENT_SECRET=c\n"},
 			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CLIENT_SECRET: backends.payu.client_secret: blanks around the value"}},
 		{"resume_operations_after within a timeout", file + "resume_operations_after: 1m\n", nil, []string{"getpaid.yaml: line 12: resume_operations_after: 1m0s: want more than twice"}},
+		{"a backend's duration of centuries", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 1000000h\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"1000000h\": want at most 87600h (ten years)"}},
+		{"a second backend of a kind without its kind", file + "  payu_eur:\n    pos_id: \"2\"\n", nil,
+			[]string{"getpaid.yaml: backends.payu_eur (line 13): unknown kind \"payu_eur\"", "a backend's kind is its name unless it sets kind: add kind: payu"}},
+		{"a backend of another kind's settings", file + "  other:\n    kind: payu\n    secret: s\n", nil,
+			[]string{"getpaid.yaml: line 14: unknown setting backends.other.secret (kind payu; known: allow_md5"}},
+		{"a backend named null", file + "  ~:\n    kind: payu\n", nil, []string{"getpaid.yaml: line 12: backends.~: YAML reads this key as null"}},
+		{"a callback body limit keyed null", file + "limits:\n  callback_body: {null: 1KiB}\n", nil, []string{"getpaid.yaml: line 13: limits.callback_body.null: YAML reads this key as null"}},
+		{"an alias of no anchor names its line", file + "  other: *nope\n", nil, []string{"getpaid.yaml: line 12: unknown anchor 'nope' referenced"}},
+		{"a backend's flag quoted", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    sandbox: \"true\"\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.sandbox: want true or false, not the text \"true\" (in quotes): write it without them"}},
+		{"a top-level flag quoted", file + "require_https: 'false'\n", nil,
+			[]string{"getpaid.yaml: line 12: require_https: want true or false, not the text \"false\" (in quotes): write it without them"}},
+		{"a backend's duration of 0", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 0s\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: 0s: want a positive duration (leave the setting out for the broker's default)"}},
+		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -442,5 +459,150 @@ backends:
 				t.Fatalf("error %q does not say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A broker URL setting (api_url, jws_prefix, refund_notify_url) every call
+// or check would fail with, or that would put credentials in the log, is
+// refused at start, naming the setting, for every backend kind alike: a
+// port outside 1–65535, a user:password, a query, a fragment, a blank.
+func TestBrokerURLSettingsAreChecked(t *testing.T) {
+	t.Parallel()
+	const head = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n"
+	backends := []struct{ kind, settings string }{
+		{"payu", "    pos_id: \"1\"\n    second_key: k\n    client_id: \"1\"\n    client_secret: c\n"},
+		{"przelewy24", "    merchant_id: 11111\n    crc: c\n    api_key: k\n"},
+		{"dotpay", "    shop_id: 123456\n    pin: p\n"},
+		{"tpay", "    client_id: c\n    client_secret: s\n    merchant_id: 1010\n    security_code: sc\n"},
+		{"transferuj", "    merchant_id: 1010\n    security_code: sc\n"},
+	}
+	settings := map[string][]string{
+		"payu":       {"api_url"},
+		"przelewy24": {"api_url", "refund_notify_url"},
+		"dotpay":     {"api_url"},
+		"tpay":       {"api_url", "jws_prefix"},
+		"transferuj": {"api_url", "jws_prefix"},
+	}
+	values := []struct{ value, want string }{
+		{"http://127.0.0.1:99999", `the port "99999"`},
+		{"http://127.0.0.1:0", `the port "0"`},
+		{"\"http://127.0.0.1:\"", `the port ""`},
+		{"http://user:secret@127.0.0.1:9000", "user or password"},
+		{"http://127.0.0.1:9000/?q=1", "query"},
+		{"\"http://127.0.0.1:9000/#f\"", "fragment"},
+		{"\"http://127.0.0.1:9000/a b\"", "blank"},
+		{"not-a-url", "want an absolute http(s) URL"},
+	}
+	for _, b := range backends {
+		for _, setting := range settings[b.kind] {
+			for _, v := range values {
+				t.Run(b.kind+" "+setting+" "+v.value, func(t *testing.T) {
+					t.Parallel()
+					yaml := head + "  " + b.kind + ":\n" + b.settings + "    " + setting + ": " + v.value + "\n"
+					err := configErr(t, yaml, nil)
+					if !strings.Contains(err.Error(), setting) || !strings.Contains(err.Error(), v.want) {
+						t.Fatalf("error %q does not name %s and say %q", err, setting, v.want)
+					}
+					if strings.Contains(err.Error(), "secret@") {
+						t.Fatalf("error %q shows the password", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// Backend names that nest (dummy and dummy_no, payu and payu_pos) leave a
+// variable two readings; the one that names a setting of the backend's
+// kind is taken: GETPAID_BACKEND_DUMMY_NO_CALLBACKS is dummy's
+// no_callbacks, not dummy_no's "callbacks", and GETPAID_BACKEND_PAYU_POS_ID
+// payu's pos_id. Two readings that both name a setting (payu's
+// client_secret, and the secret of a dummy backend called payu_client) are
+// refused.
+func TestEnvironmentBackendNamesThatNest(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n  dummy_no:\n    kind: dummy\n    secret: s\n" +
+		"  payu:\n    pos_id: \"1\"\n    second_key: k\n    client_id: \"1\"\n    client_secret: c\n" +
+		"  payu_pos:\n    kind: payu\n    pos_id: \"2\"\n    second_key: k\n    client_id: \"2\"\n    client_secret: c\n" +
+		"  payu_client:\n    kind: dummy\n    secret: s\n"
+	for name, k := range backendKinds() {
+		if k.settings == nil {
+			t.Errorf("kind %s does not say its settings: its variables cannot be told from a nested name's", name)
+		}
+	}
+	read := func(t *testing.T, c *fileConfig, name, key string) string {
+		t.Helper()
+		node := c.Backends[name]
+		if n := lookupKey(&node, key); n != nil {
+			return n.Value
+		}
+		return ""
+	}
+	tests := []struct {
+		env                 string
+		backend, key, value string
+		err                 string
+	}{
+		{"GETPAID_BACKEND_DUMMY_NO_CALLBACKS=true", "dummy", "no_callbacks", "true", ""},
+		{"GETPAID_BACKEND_DUMMY_NO_SECRET=t", "dummy_no", "secret", "t", ""},
+		{"GETPAID_BACKEND_PAYU_POS_ID=9", "payu", "pos_id", "9", ""},
+		{"GETPAID_BACKEND_PAYU_POS_POS_ID=8", "payu_pos", "pos_id", "8", ""},
+		{"GETPAID_BACKEND_PAYU_POS_TIMEOUT=5s", "payu_pos", "timeout", "5s", ""},
+		{"GETPAID_BACKEND_PAYU_CLIENT_SECRET=x", "", "", "", "GETPAID_BACKEND_PAYU_CLIENT_SECRET: backends.payu.client_secret or backends.payu_client.secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{tt.env})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := read(t, c, tt.backend, tt.key); got != tt.value {
+				t.Fatalf("backends.%s.%s = %q, want %q", tt.backend, tt.key, got, tt.value)
+			}
+		})
+	}
+}
+
+// A backend's text setting from the environment is the variable's value as
+// it is, also when it starts with [ or { (a password from a secret store):
+// read as YAML it was refused ("not a YAML list or mapping", "want text,
+// not a list"), and could not be set at all.
+func TestEnvironmentTextSettingTakenAsIs(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n  dotpay:\n    shop_id: \"123456\"\n    pin: p\n"
+	tests := []struct{ env, backend, key, want string }{
+		{"GETPAID_BACKEND_DUMMY_SECRET={abc", "dummy", "secret", "{abc"},
+		{"GETPAID_BACKEND_DUMMY_SECRET=[abc]", "dummy", "secret", "[abc]"},
+		{"GETPAID_BACKEND_DOTPAY_API_PASSWORD={p: w}", "dotpay", "api_password", "{p: w}"},
+		{"GETPAID_BACKEND_DUMMY_TITLE=[Test] payments", "dummy", "title", "[Test] payments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{tt.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			node := c.Backends[tt.backend]
+			if n := lookupKey(&node, tt.key); n == nil || n.Kind != yaml.ScalarNode || n.Value != tt.want {
+				t.Fatalf("backends.%s.%s = %+v, want %q", tt.backend, tt.key, n, tt.want)
+			}
+		})
+	}
+	// A list is still a list: currencies from the environment as YAML.
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=[PLN, EUR]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := c.Backends["dummy"]
+	if n := lookupKey(&node, "currencies"); n == nil || n.Kind != yaml.SequenceNode {
+		t.Fatalf("currencies = %+v, want a list", n)
 	}
 }

@@ -133,6 +133,22 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 			// and every notification would be refused.
 			return fmt.Errorf("%s: %s%s: blanks around the value (a copy and paste?): write it without them", where(val), path, k.Value)
 		}
+		if f.Type() == reflect.TypeFor[time.Duration]() {
+			// A broker's own duration (validity_time, timeout): read as
+			// every duration of the file is, never negative and at most
+			// ten years, not by the YAML decoder's looser rules.
+			var d duration
+			if err := val.Decode(&d); err != nil {
+				return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
+			}
+			if d.Duration == 0 && k.Value != "timeout" { // a timeout of 0 is refused with its default named (engineConfig)
+				// The broker reads 0 as its default, which an operator
+				// writing 0 ("no limit"?) hardly means.
+				return fmt.Errorf("%s: %s%s: 0s: want a positive duration (leave the setting out for the broker's default)", where(val), path, k.Value)
+			}
+			f.SetInt(int64(d.Duration))
+			continue
+		}
 		if err := val.Decode(f.Addr().Interface()); err != nil {
 			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
 		}
@@ -309,6 +325,11 @@ func cleanYAMLError(err error) string {
 	// a list" says what is wanted and what was found.
 	msg = yamlTypeError.ReplaceAllStringFunc(msg, func(m string) string {
 		g := yamlTypeError.FindStringSubmatch(m)
+		if v := strings.ToLower(strings.Trim(g[2], "`")); g[1] == "str" && g[3] == "true or false" && (v == "true" || v == "false") {
+			// "want true or false, not "true"" would puzzle: the quotes
+			// make it text.
+			return "want true or false, not the text " + strconv.Quote(g[2][1:len(g[2])-1]) + " (in quotes): write it without them"
+		}
 		if g[2] != "" {
 			return "want " + g[3] + ", not " + strconv.Quote(g[2][1:len(g[2])-1])
 		}

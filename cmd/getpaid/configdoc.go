@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -118,7 +119,7 @@ func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error)
 }
 
 // setTwice refuses a key given twice in any mapping of the file, naming
-// both lines (YAML's decoder names the mapping's first line twice, and a
+// both lines, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
 // backend's broker settings are decoded where the path is lost).
 func setTwice(n *yaml.Node, path string) error {
 	switch n.Kind {
@@ -126,6 +127,11 @@ func setTwice(n *yaml.Node, path string) error {
 		first := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
+				// A name-keyed mapping (backends, callback_body) drops it
+				// without a word.
+				return fmt.Errorf("line %d: %s%s: YAML reads this key as null (nothing), and what it sets would be dropped; quote it or name it otherwise", k.Line, path, k.Value)
+			}
 			if line, dup := first[k.Value]; dup {
 				return fmt.Errorf("line %d: %s%s is set twice (first on line %d)", k.Line, path, k.Value, line)
 			}
@@ -159,6 +165,16 @@ func syntaxError(source string, raw []byte, err error) error {
 		n = min(n+1, len(lines))
 		where = "line " + strconv.Itoa(n) + ": "
 		problem += " (in the block that starts on this line: a line below it indented differently, or a bracket or quote left open)"
+	}
+	if anchor, ok := strings.CutPrefix(problem, "unknown anchor '"); ok && where == "" {
+		// The parser names no line here: the first alias of that name is it.
+		alias := regexp.MustCompile(`\*` + regexp.QuoteMeta(strings.TrimSuffix(anchor, "' referenced")) + `([\s,\]}]|$)`)
+		for i, l := range lines {
+			if alias.MatchString(l) {
+				where = "line " + strconv.Itoa(i+1) + ": "
+				break
+			}
+		}
 	}
 	msg := fmt.Sprintf("%s: %s%s", source, where, problem)
 	if err2 == nil {

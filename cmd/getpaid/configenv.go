@@ -134,26 +134,38 @@ func envName(backend string) string {
 }
 
 // overrideBackend sets NAME_SETTING=value on the backend whose environment
-// name (see envName) prefixes rest, the longest such name winning
+// name (see envName) prefixes rest. Where names nest (payu and payu_pln)
+// the reading that names a setting of the backend's kind is taken
 // (GETPAID_BACKEND_PAYU_PLN_POS_ID is payu_pln's pos_id even beside a
-// backend called payu).
+// backend called payu; GETPAID_BACKEND_DUMMY_NO_CALLBACKS is dummy's
+// no_callbacks beside one called dummy_no), and with none the longest name
+// wins (its error lists the settings); two readings that both name a
+// setting are refused.
 func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, err error) {
 	backends := lookupKey(root, "backends")
 	if backends == nil || backends.Kind != yaml.MappingNode {
 		return false, nil
 	}
 	var best *yaml.Node
-	bestName := ""
+	bestName, bestKnown := "", false
 	for i := 0; i+1 < len(backends.Content); i += 2 {
-		name := backends.Content[i].Value
+		name, node := backends.Content[i].Value, backends.Content[i+1]
 		if !strings.HasPrefix(rest, envName(name)+"_") {
 			continue
 		}
+		known := backendSetting(name, node, strings.ToLower(strings.TrimPrefix(rest, envName(name)+"_")))
 		switch {
 		case best != nil && envName(name) == envName(bestName):
 			return false, fmt.Errorf("%s: backends %s and %s have the same environment name", variable, bestName, name)
-		case len(name) > len(bestName):
-			best, bestName = backends.Content[i+1], name
+		case best != nil && known && bestKnown:
+			a, b := bestName, name
+			if len(a) > len(b) {
+				a, b = b, a
+			}
+			return false, fmt.Errorf("%s: backends.%s.%s or backends.%s.%s? Both are settings; set it in the file",
+				variable, a, strings.ToLower(strings.TrimPrefix(rest, envName(a)+"_")), b, strings.ToLower(strings.TrimPrefix(rest, envName(b)+"_")))
+		case best == nil || known && !bestKnown || known == bestKnown && len(name) > len(bestName):
+			best, bestName, bestKnown = node, name, known
 		}
 	}
 	if best == nil {
@@ -169,12 +181,50 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 	if best.Kind != yaml.MappingNode {
 		return false, fmt.Errorf("%s: backends.%s (line %d) is not a mapping of settings", variable, bestName, best.Line)
 	}
-	val, err := envValue(variable, value)
-	if err != nil {
+	var val *yaml.Node
+	if t, _ := backendSettingType(bestName, best, key); t != nil && t.Kind() == reflect.String {
+		// Text as it is: a password starting with [ or { is no YAML.
+		val = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+		markEnv(val, variable)
+	} else if val, err = envValue(variable, value); err != nil {
 		return false, err
 	}
 	setKey(best, key, val)
 	return true, nil
+}
+
+// backendSetting reports whether key is a setting of the backend name
+// (node its settings): one of its kind's, or kind, title, expire_after.
+func backendSetting(name string, node *yaml.Node, key string) bool {
+	_, ok := backendSettingType(name, node, key)
+	return ok
+}
+
+// backendSettingType is the Go type of the backend's setting key (nil for
+// kind and expire_after, which the broker does not read), and whether it
+// is one.
+func backendSettingType(name string, node *yaml.Node, key string) (reflect.Type, bool) {
+	switch key {
+	case "title":
+		return reflect.TypeFor[string](), true
+	case "kind", "expire_after":
+		return nil, true
+	}
+	kind := name
+	if node.Kind == yaml.MappingNode {
+		if k := lookupKey(node, "kind"); k != nil && k.Kind == yaml.ScalarNode {
+			kind = k.Value
+		}
+	}
+	k, ok := backendKinds()[kind]
+	if !ok || k.settings == nil {
+		return nil, false
+	}
+	idx, ok := yamlKeys(k.settings)[key]
+	if !ok {
+		return nil, false
+	}
+	return k.settings.FieldByIndex(idx).Type, true
 }
 
 // backendNamed is the enabled backend whose environment name is rest, or "".

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"reflect"
+
 	"math/rand/v2"
 
 	"go.yaml.in/yaml/v3"
@@ -14,6 +16,7 @@ func dotpayKind() backendKind {
 	return backendKind{
 		title:      "Dotpay",
 		currencies: dotpay.DefaultCurrencies(),
+		settings:   reflect.TypeFor[dotpay.Config](),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg dotpay.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {

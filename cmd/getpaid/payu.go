@@ -1,6 +1,8 @@
 package main
 
 import (
+	"reflect"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/getpaid-go/getpaid"
@@ -12,6 +14,7 @@ func payuKind() backendKind {
 	return backendKind{
 		title:      "PayU",
 		currencies: payu.DefaultCurrencies(),
+		settings:   reflect.TypeFor[payu.Config](),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg payu.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {

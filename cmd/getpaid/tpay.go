@@ -1,6 +1,8 @@
 package main
 
 import (
+	"reflect"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/getpaid-go/getpaid"
@@ -14,6 +16,7 @@ func tpayKind() backendKind {
 	return backendKind{
 		title:      "Tpay",
 		currencies: []string{"PLN"},
+		settings:   reflect.TypeFor[tpay.Config](),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg tpay.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {
@@ -28,6 +31,7 @@ func transferujKind() backendKind {
 	return backendKind{
 		title:      "Tpay (Transferuj.pl form)",
 		currencies: []string{"PLN"},
+		settings:   reflect.TypeFor[transferuj.Config](),
 		build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 			var cfg transferuj.Config
 			if err := decodeSettings(name, s, &cfg); err != nil {

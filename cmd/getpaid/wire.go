@@ -1,6 +1,8 @@
 package main
 
 import (
+	"reflect"
+
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +37,9 @@ type backendKind struct {
 	title      string
 	currencies []string // accepted by default
 	build      func(name string, settings yaml.Node) (getpaid.Broker, error)
+	// settings is the Config build decodes the settings into: its YAML
+	// keys, with kind, title and expire_after, are the kind's settings.
+	settings reflect.Type
 	// untimed: it makes no money operation over the network (the dummy
 	// broker answers in process; the Transferuj form only fetches
 	// notification certificates), so it has no "timeout" and does not
@@ -49,6 +54,7 @@ func backendKinds() map[string]backendKind {
 		"dummy": {
 			title:      "Dummy broker (test payments)",
 			currencies: []string{"PLN", "EUR", "USD", "GBP", "JPY"},
+			settings:   reflect.TypeFor[dummy.Config](),
 			build: func(name string, s yaml.Node) (getpaid.Broker, error) {
 				var cfg dummy.Config
 				if err := decodeSettings(name, s, &cfg); err != nil {
@@ -92,7 +98,14 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		}
 		k, ok := kinds[kind]
 		if !ok {
-			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "))
+			hint := ""
+			for _, known := range kindNames() {
+				if strings.HasPrefix(name, known+"_") || strings.HasPrefix(name, known+"-") {
+					// payu_eur beside payu, as the README shows it, without its kind.
+					hint = "; a backend's kind is its name unless it sets kind: add kind: " + known
+				}
+			}
+			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)%s", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "), hint)
 		}
 		var b getpaid.Broker
 		if err = emptyCurrencies(&settings); err == nil {
@@ -102,6 +115,11 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 			err = distinctCurrencies(b)
 		}
 		var se *settingError
+		if errors.As(err, &se) && kind != name && strings.Contains(se.Error(), "unknown setting backends."+name+".") {
+			// Settings of another kind (kind: payu where dummy was meant):
+			// the known ones listed are the kind's.
+			err = &settingError{errors.New(strings.Replace(se.Error(), "(known: ", "(kind "+kind+"; known: ", 1))}
+		}
 		switch {
 		case errors.As(err, &se):
 			return nil, fmt.Errorf("%s: %w", c.source, err)

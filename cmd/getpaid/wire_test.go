@@ -47,7 +47,7 @@ func TestBuildRegistry(t *testing.T) {
 		{"an empty mapping", "  dummy: {}\n", nil, `config: backends.dummy (line 3): dummy: setting secret is required`},
 		{"unknown kind", "  card:\n    kind: stripe\n", nil, `config: backends.card (line 4): unknown kind "stripe" (known: dotpay, dummy, payu, przelewy24, tpay, transferuj)`},
 		{"a name that is no kind needs a kind", "  shop:\n    secret: s\n", nil, `config: backends.shop (line 4): unknown kind "shop"`},
-		{"settings of another kind", "  payu_pln:\n    kind: payu\n    secret: s\n", nil, `config: line 5: unknown setting backends.payu_pln.secret (known: allow_md5, api_url, client_id, client_secret, currencies, expire_after, ip_allowlist, kind, pos_id,`},
+		{"settings of another kind", "  payu_pln:\n    kind: payu\n    secret: s\n", nil, `config: line 5: unknown setting backends.payu_pln.secret (kind payu; known: allow_md5, api_url, client_id, client_secret, currencies, expire_after, ip_allowlist, kind, pos_id,`},
 		{"a setting of the wrong type", "  payu_pln:\n    kind: payu\n    pos_id: [1, 2]\n", nil, "config: line 5: backends.payu_pln.pos_id: want text, not a list"},
 		{"missing settings name the backend", "  payu_pln:\n    kind: payu\n    pos_id: \"1\"\n", nil, `config: backends.payu_pln (line 4): payu: missing settings: second_key, client_id, client_secret`},
 		{"not a mapping", "  dummy: [secret]\n", nil, `config: backends.dummy (line 3): want a mapping of settings`},
