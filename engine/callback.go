@@ -102,6 +102,10 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	resolve := func() error {
 		var err error
 		p, err = e.resolve(ctx, b.Name, obs)
+		if errors.Is(err, getpaid.ErrPaymentMismatch) {
+			e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "kind", obs.Kind,
+				"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "err", err)
+		}
 		if err != nil {
 			return err
 		}
@@ -338,6 +342,18 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 	}
 	if obs.ExternalID != "" {
 		p, err := e.store.PaymentByExternalID(ctx, backend, obs.ExternalID)
+		if err == nil && obs.OperationID != "" {
+			// The broker's id names p; getpaid's operation the broker
+			// echoes must be p's too, else the fact names two payments.
+			op, oerr := e.store.Operation(ctx, obs.OperationID)
+			switch {
+			case oerr != nil && !isNotFound(oerr):
+				return nil, oerr
+			case oerr == nil && op.PaymentID != p.ID:
+				return nil, fmt.Errorf("broker id %s is payment %s's, operation %s payment %s's: %w",
+					obs.ExternalID, p.ID, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
+			}
+		}
 		if err == nil || !isNotFound(err) || obs.OperationID == "" {
 			return p, err
 		}
