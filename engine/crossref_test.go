@@ -101,8 +101,9 @@ func (c *countingConfirmer) ConfirmCallback(context.Context, *getpaid.ConfirmReq
 }
 
 // A refund's notification that names getpaid's refund operation of payment
-// A (Dotpay echoes the operation id as control) and, as the payment it
-// refunds, payment B's broker id (operation_related_number) speaks of two
+// A (Dotpay echoes the operation id as control, Przelewy24 the requestId)
+// and, as the payment it refunds, payment B (Dotpay's
+// operation_related_number, Przelewy24's sessionId and orderId) speaks of two
 // payments: it is refused as a notification whose control names A and whose
 // related number names B is, and neither payment nor the operation changes.
 // It was counted as a refund of B nobody asked for, while A's refund stayed
@@ -112,12 +113,14 @@ func TestRefundNamingAnotherPaymentsOperationIsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		ext      string // "a" or "b": whose broker id the refund names
+		pid      string // "b": it names payment B by getpaid's id too (Przelewy24's sessionId)
 		want     error
 		refundsA int64
 		refundsB int64
 	}{
-		{"related number of another payment", "b", getpaid.ErrPaymentMismatch, 0, 0},
-		{"related number of the operation's payment", "a", nil, 400, 0},
+		{"related number of another payment", "b", "", getpaid.ErrPaymentMismatch, 0, 0},
+		{"session and order of another payment", "b", "b", getpaid.ErrPaymentMismatch, 0, 0},
+		{"related number of the operation's payment", "a", "", nil, 400, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -146,7 +149,11 @@ func TestRefundNamingAnotherPaymentsOperationIsRefused(t *testing.T) {
 			if tc.ext == "b" {
 				ext = b.ExternalID
 			}
-			fb.obs = &getpaid.Observation{OperationID: res.Operation.ID, ExternalID: ext, BrokerRef: "M-2",
+			pid := ""
+			if tc.pid == "b" {
+				pid = b.ID
+			}
+			fb.obs = &getpaid.Observation{PaymentID: pid, OperationID: res.Operation.ID, ExternalID: ext, BrokerRef: "M-2",
 				EventID: "M-2:completed", Kind: getpaid.KindRefunded, Amount: four}
 			_, err = e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
