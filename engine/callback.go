@@ -214,6 +214,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		extChecked = true
 		return write1()
 	}
+	if err := e.operationElsewhere(ctx, id, obs); err != nil {
+		return e.refused(ctx, b, id, obs, res, err)
+	}
 	if skip := decide(e.operationFor(ctx, b, id, obs)); skip != "" {
 		res.Outcome = skip
 		return nil
@@ -235,6 +238,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return e.unknown(ctx, b, obs, res)
 		} else if err != nil {
 			return err
+		}
+		if err := e.operationElsewhere(ctx, id, obs); err != nil {
+			return e.refused(ctx, b, id, obs, res, err)
 		}
 		// The fact may be about one of this payment's operations, which
 		// the id that named nothing could not find.
@@ -269,6 +275,34 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
 	}
 	return nil
+}
+
+// operationElsewhere refuses a fact that names getpaid's operation of
+// another payment than id, the one its getpaid or broker id names (a refund
+// notification echoing payment A's refund operation, Dotpay's control or
+// Przelewy24's requestId, and naming payment B): it says nothing sure about
+// either. An operation id getpaid does not know passes, and so does an id
+// naming no payment (the payment is then found through the operation).
+func (e *Engine) operationElsewhere(ctx context.Context, id string, obs *getpaid.Observation) error {
+	if obs.OperationID == "" || id == "" {
+		return nil
+	}
+	op, err := e.store.Operation(ctx, obs.OperationID)
+	switch {
+	case isNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("look up operation %s: %w", obs.OperationID, err)
+	case op.PaymentID == id:
+		return nil
+	}
+	if _, err := e.store.Payment(ctx, id); isNotFound(err) {
+		// id names nothing: the fact is found through the operation.
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("look up payment %s: %w", id, err)
+	}
+	return fmt.Errorf("payment %s: operation %s is payment %s's: %w", id, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
 }
 
 // errUncheckedExternalID stops a write whose fact names a broker id that is

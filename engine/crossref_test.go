@@ -99,3 +99,85 @@ func (c *countingConfirmer) ConfirmCallback(context.Context, *getpaid.ConfirmReq
 	c.n.Add(1)
 	return nil
 }
+
+// A refund's notification that names getpaid's refund operation of payment
+// A (Dotpay echoes the operation id as control, Przelewy24 the requestId)
+// and, as the payment it refunds, payment B (Dotpay's
+// operation_related_number, Przelewy24's sessionId and orderId) speaks of two
+// payments: it is refused as a notification whose control names A and whose
+// related number names B is, and neither payment nor the operation changes.
+// It was counted as a refund of B nobody asked for, while A's refund stayed
+// under way.
+func TestRefundNamingAnotherPaymentsOperationIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		ext      string // "a" or "b": whose broker id the refund names
+		pid      string // "b": it names payment B by getpaid's id too (Przelewy24's sessionId)
+		want     error
+		refundsA int64
+		refundsB int64
+	}{
+		{"related number of another payment", "b", "", getpaid.ErrPaymentMismatch, 0, 0},
+		{"session and order of another payment", "b", "b", getpaid.ErrPaymentMismatch, 0, 0},
+		{"related number of the operation's payment", "a", "", nil, 400, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fb := &fakeBroker{}
+			e := newEngine(t, fb, memory.New())
+			ctx := context.Background()
+			paid := func(order string) *getpaid.Payment {
+				p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: order, Backend: "fake", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fb.obs = &getpaid.Observation{PaymentID: p.ID, ExternalID: p.ExternalID, EventID: "paid:" + p.ID,
+					Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true}
+				if _, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{}); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			a, b := paid("o-a"), paid("o-b")
+			four := getpaid.MustParseMoney("4.00", "PLN")
+			res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: a.ID, Amount: &four, IdempotencyKey: "r1"})
+			if err != nil || res.Operation == nil || res.Operation.State.Final() {
+				t.Fatalf("refund: %+v %v; want it under way", res, err)
+			}
+			ext := a.ExternalID
+			if tc.ext == "b" {
+				ext = b.ExternalID
+			}
+			pid := ""
+			if tc.pid == "b" {
+				pid = b.ID
+			}
+			fb.obs = &getpaid.Observation{PaymentID: pid, OperationID: res.Operation.ID, ExternalID: ext, BrokerRef: "M-2",
+				EventID: "M-2:completed", Kind: getpaid.KindRefunded, Amount: four}
+			_, err = e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("callback: %v, want %v", err, tc.want)
+			}
+			for _, x := range []struct {
+				id   string
+				want int64
+			}{{a.ID, tc.refundsA}, {b.ID, tc.refundsB}} {
+				q, err := e.Payment(ctx, x.id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q.Refunded != x.want {
+					t.Errorf("payment %s: refunded %d, want %d", x.id, q.Refunded, x.want)
+				}
+			}
+			op, err := e.Operation(ctx, res.Operation.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if final := op.State.Final(); final != (tc.want == nil) {
+				t.Errorf("operation %s, want it ended: %v", op.State, tc.want == nil)
+			}
+		})
+	}
+}
