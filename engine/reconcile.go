@@ -373,13 +373,30 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		}
 	}
 	var reserved int64 // what this payment's refunds under way reserved, this one's included
-	if req.As == getpaid.OpSucceeded && op.Kind == getpaid.OpRefund {
+	if op.Kind == getpaid.OpRefund {
 		if reserved, err = e.refundsUnderWay(ctx, p.ID); err != nil {
 			return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 		}
 	}
 	m := e.finishing(b, op, req.As, obs, "", "")
-	if reserved > 0 {
+	if reserved > 0 && req.As == getpaid.OpFailed {
+		// Its reservation is given back, but never one of the other
+		// refunds under way: when a refund the broker reported unlinked
+		// took a reservation (this one's, or another's: which is not
+		// known), what stays reserved covers the others, as far as what
+		// was reserved allows.
+		apply := m.Apply
+		m.Apply = func(q *getpaid.Payment) (bool, error) {
+			keep := min(q.RefundAsked, reserved-op.Amount.Minor)
+			changed, err := apply(q)
+			if err != nil || q.RefundAsked >= keep {
+				return changed, err
+			}
+			back, err := getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: q.Money(keep - q.RefundAsked), BrokerStatus: "kept for the refunds under way"})
+			return changed || back, err
+		}
+	}
+	if reserved > 0 && req.As == getpaid.OpSucceeded {
 		apply := m.Apply
 		m.Apply = func(q *getpaid.Payment) (bool, error) {
 			if reserved > q.RefundAsked {

@@ -199,3 +199,41 @@ func TestResolveSucceededAfterUnlinkedRefundCountedOnce(t *testing.T) {
 		t.Fatalf("resolve as failed: %+v, %v; want refunded 300, nothing reserved", res, err)
 	}
 }
+
+// With another refund still at the broker, resolving the counted one as
+// failed gives back no reservation of the other's: the broker is never
+// asked for more than was paid.
+func TestResolveFailedKeepsAnotherRefundsReservation(t *testing.T) {
+	t.Parallel()
+	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund a: %v, want it in doubt", err)
+	}
+	if res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"}); err != nil || res.Payment.RefundAsked != 800 {
+		t.Fatalf("refund b: %+v, %v; want 8.00 reserved", res, err)
+	}
+	b.mu.Lock()
+	b.down = true
+	b.mu.Unlock()
+	if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf1 FINALIZED")}); err != nil {
+		t.Fatalf("notification: %+v, %v", res, err)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != 300 || q.RefundAsked != 500 {
+		t.Fatalf("after the notification: refunded %d, reserved %d; want 300 and b's 500", q.Refunded, q.RefundAsked)
+	}
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "seen", By: "ops"}); !errors.Is(err, getpaid.ErrConflict) {
+		t.Fatalf("resolve a as succeeded: %v; want a conflict", err)
+	}
+	res, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: "counted by its notification", By: "ops"})
+	if err != nil || res.Payment.Refunded != 300 || res.Payment.RefundAsked != 500 || res.Payment.Status != getpaid.StatusRefundStarted {
+		t.Fatalf("resolve a as failed: %+v, %v; want refunded 300 and b's 500 still reserved", res.Payment, err)
+	}
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("2.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
+		t.Fatalf("a refund of 2.01 with 3.00 refunded and 5.00 at the broker of 10.00: %v, want it refused", err)
+	}
+}
