@@ -379,6 +379,16 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		}
 	}
 	m := e.finishing(b, op, req.As, obs, "", "")
+	// The reservations are weighed against the refunds under way as read
+	// after the payment at version seen: a change since (another refund
+	// asked or ended) makes them stale, and the decision is asked again.
+	seen := p.Version
+	stale := func(q *getpaid.Payment) error {
+		if q.Version == seen {
+			return nil
+		}
+		return &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: the payment changed while the refund was being resolved; resolve it again", getpaid.ErrConflict)}
+	}
 	if reserved > 0 && req.As == getpaid.OpFailed {
 		// Its reservation is given back, but never one of the other
 		// refunds under way: when a refund the broker reported unlinked
@@ -387,6 +397,9 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		// was reserved allows.
 		apply := m.Apply
 		m.Apply = func(q *getpaid.Payment) (bool, error) {
+			if err := stale(q); err != nil {
+				return false, err
+			}
 			keep := min(q.RefundAsked, reserved-op.Amount.Minor)
 			changed, err := apply(q)
 			if err != nil || q.RefundAsked >= keep {
@@ -399,6 +412,9 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	if reserved > 0 && req.As == getpaid.OpSucceeded {
 		apply := m.Apply
 		m.Apply = func(q *getpaid.Payment) (bool, error) {
+			if err := stale(q); err != nil {
+				return false, err
+			}
 			if reserved > q.RefundAsked {
 				// A refund the broker reported without naming its
 				// operation (its lookup failing) took a reservation: it
