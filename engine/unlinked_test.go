@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 // payuLike is a broker whose refunds behave as PayU's: the answer names the
@@ -235,5 +237,55 @@ func TestResolveFailedKeepsAnotherRefundsReservation(t *testing.T) {
 	}
 	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("2.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
 		t.Fatalf("a refund of 2.01 with 3.00 refunded and 5.00 at the broker of 10.00: %v, want it refused", err)
+	}
+}
+
+// opsHookStore runs hook (once) when the engine next lists operations, to
+// change the payment between the engine's reads.
+type opsHookStore struct {
+	*memory.Store
+	hook atomic.Pointer[func()]
+}
+
+func (s *opsHookStore) Operations(ctx context.Context, f getpaid.OperationFilter) (*getpaid.OperationPage, error) {
+	if h := s.hook.Swap(nil); h != nil {
+		(*h)()
+	}
+	return s.Store.Operations(ctx, f)
+}
+
+// A refund resolution weighs the reservations against the refunds under way
+// as read with the payment: when another refund ends between those reads, the
+// sum is stale (it would keep 3.00 reserved for a refund that has ended, for
+// ever), and the decision is refused as a conflict; made again, it stands.
+func TestResolveOnAStaleReadIsAskedAgain(t *testing.T) {
+	t.Parallel()
+	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
+	store := &opsHookStore{Store: memory.New()}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund a: %v, want it in doubt", err)
+	}
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	// b ends at the broker between the resolution's reads.
+	end := func() {
+		if _, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf2 FINALIZED")}); err != nil {
+			t.Error(err)
+		}
+	}
+	store.hook.Store(&end)
+	req := getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: "not in the panel", By: "ops"}
+	if _, err := e.eng.ResolveOperation(ctx, req); !errors.Is(err, getpaid.ErrConflict) {
+		t.Fatalf("resolve on a stale read: %v; want a conflict", err)
+	}
+	res, err := e.eng.ResolveOperation(ctx, req)
+	if err != nil || res.Payment.Refunded != 500 || res.Payment.RefundAsked != 0 || res.Operation.State != getpaid.OpFailed {
+		t.Fatalf("resolved again: %+v, %v; want 5.00 refunded and nothing left reserved", res, err)
 	}
 }
