@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // listPage is the payments listing.
@@ -102,7 +103,7 @@ func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *sessio
 		data.Currencies = append(data.Currencies, form.Currency)
 	}
 	f, msg := form.filter()
-	if m := unreadQuery(r.URL.RawQuery); m != "" {
+	if m := unreadQuery(r.URL); m != "" {
 		msg = m
 	}
 	if msg != "" {
@@ -144,29 +145,20 @@ func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *sessio
 	c.render(w, r, http.StatusOK, "list", data)
 }
 
-// unreadQuery says what of a listing's raw query the filter would not
-// read: a pair url.ParseQuery drops (a bad %-escape, a ';'), which would
-// list payments with that filter gone, or a parameter given twice, of which
-// only the first would count. "" when it reads it all, as the JSON API's
-// listing refuses the same.
-func unreadQuery(raw string) string {
-	seen := map[string]bool{}
-	for _, pair := range strings.Split(raw, "&") {
-		if pair == "" {
-			continue
+// unreadQuery says what of a listing's query the filter would not read: a
+// pair url.ParseQuery drops (edge.MalformedQuery), which would list payments
+// with that filter gone, or a parameter given twice, of which only the
+// first would count. "" when it reads it all, as the JSON API's listing
+// refuses the same.
+func unreadQuery(u *url.URL) string {
+	var fe *getpaid.FieldError
+	if err := edge.MalformedQuery(u.RawQuery); errors.As(err, &fe) {
+		return "The address's " + fe.Field + " cannot be read (a bad %-escape or a ';' in it): search again from the form."
+	}
+	for k, vs := range u.Query() {
+		if len(vs) > 1 {
+			return "The address gives " + k + " more than once: search again from the form."
 		}
-		key, _, _ := strings.Cut(pair, "=")
-		key, _, _ = strings.Cut(key, ";")
-		if k, err := url.QueryUnescape(key); err == nil {
-			key = k
-		}
-		if _, err := url.ParseQuery(pair); err != nil || strings.Contains(pair, ";") {
-			return "The address's " + key + " cannot be read (a bad %-escape or a ';' in it): search again from the form."
-		}
-		if seen[key] {
-			return "The address gives " + key + " more than once: search again from the form."
-		}
-		seen[key] = true
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // auth lets next run for a request with a valid Bearer key. An address that
@@ -281,7 +282,7 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 // parameter not in allowed, and one given more than once (only one of the
 // values would count).
 func query(r *http.Request, allowed ...string) (url.Values, error) {
-	if err := malformedQuery(r.URL.RawQuery); err != nil {
+	if err := edge.MalformedQuery(r.URL.RawQuery); err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
@@ -317,27 +318,6 @@ func emptyFilter(q url.Values, filters ...string) error {
 	for _, f := range filters {
 		if vs, ok := q[f]; ok && len(vs) == 1 && vs[0] == "" {
 			return &getpaid.FieldError{Field: f, Reason: "empty: give a value, or leave the parameter out", Err: getpaid.ErrInvalidRequest}
-		}
-	}
-	return nil
-}
-
-// malformedQuery names the first pair of a raw query that url.ParseQuery
-// would drop: one holding a ';' or a bad %-escape.
-func malformedQuery(raw string) error {
-	for _, pair := range strings.Split(raw, "&") {
-		key, _, _ := strings.Cut(pair, "=")
-		if k, _, _ := strings.Cut(key, ";"); k != "" {
-			key = k
-		}
-		if uk, err := url.QueryUnescape(key); err == nil {
-			key = uk
-		}
-		switch _, err := url.ParseQuery(pair); {
-		case strings.Contains(pair, ";"):
-			return &getpaid.FieldError{Field: key, Reason: "a ';' in the query: separate parameters with &", Err: getpaid.ErrInvalidRequest}
-		case err != nil:
-			return &getpaid.FieldError{Field: key, Reason: "malformed %-escape in the query", Err: getpaid.ErrInvalidRequest}
 		}
 	}
 	return nil

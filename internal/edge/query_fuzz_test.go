@@ -1,4 +1,4 @@
-package httpapi
+package edge
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// FuzzMalformedQuery: a raw query malformedQuery lets through is one
+// FuzzMalformedQuery: a raw query MalformedQuery lets through is one
 // url.ParseQuery reads whole (so no pair is dropped in silence), and one it
 // refuses is a field error naming something.
 func FuzzMalformedQuery(f *testing.F) {
@@ -18,19 +18,19 @@ func FuzzMalformedQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		err := malformedQuery(raw)
+		err := MalformedQuery(raw)
 		if err == nil {
 			if _, perr := url.ParseQuery(raw); perr != nil {
-				t.Fatalf("malformedQuery(%q) let through what url.ParseQuery drops: %v", raw, perr)
+				t.Fatalf("MalformedQuery(%q) let through what url.ParseQuery drops: %v", raw, perr)
 			}
 			return
 		}
 		var fe *getpaid.FieldError
 		if !errors.As(err, &fe) || !errors.Is(err, getpaid.ErrInvalidRequest) || fe.Reason == "" {
-			t.Fatalf("malformedQuery(%q) = %v, want a field error", raw, err)
+			t.Fatalf("MalformedQuery(%q) = %v, want a field error", raw, err)
 		}
 		if _, perr := url.ParseQuery(raw); perr == nil && !strings.Contains(raw, ";") {
-			t.Fatalf("malformedQuery(%q) refused a query url.ParseQuery reads whole", raw)
+			t.Fatalf("MalformedQuery(%q) refused a query url.ParseQuery reads whole", raw)
 		}
 	})
 }
