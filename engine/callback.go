@@ -214,10 +214,11 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		extChecked = true
 		return write1()
 	}
-	if err := e.operationElsewhere(ctx, id, obs); err != nil {
-		return e.refused(ctx, b, id, obs, res, err)
+	op, oerr := e.operationFor(ctx, b, id, obs)
+	if oerr != nil {
+		return e.refused(ctx, b, id, obs, res, oerr)
 	}
-	if skip := decide(e.operationFor(ctx, b, id, obs)); skip != "" {
+	if skip := decide(op); skip != "" {
 		res.Outcome = skip
 		return nil
 	}
@@ -239,12 +240,13 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		} else if err != nil {
 			return err
 		}
-		if err := e.operationElsewhere(ctx, id, obs); err != nil {
-			return e.refused(ctx, b, id, obs, res, err)
-		}
 		// The fact may be about one of this payment's operations, which
 		// the id that named nothing could not find.
-		if skip := decide(e.operationFor(ctx, b, id, obs)); skip != "" {
+		op, oerr := e.operationFor(ctx, b, id, obs)
+		if oerr != nil {
+			return e.refused(ctx, b, id, obs, res, oerr)
+		}
+		if skip := decide(op); skip != "" {
 			res.Outcome = skip
 			return nil
 		}
@@ -275,34 +277,6 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
 	}
 	return nil
-}
-
-// operationElsewhere refuses a fact that names getpaid's operation of
-// another payment than id, the one its getpaid or broker id names (a refund
-// notification echoing payment A's refund operation, Dotpay's control or
-// Przelewy24's requestId, and naming payment B): it says nothing sure about
-// either. An operation id getpaid does not know passes, and so does an id
-// naming no payment (the payment is then found through the operation).
-func (e *Engine) operationElsewhere(ctx context.Context, id string, obs *getpaid.Observation) error {
-	if obs.OperationID == "" || id == "" {
-		return nil
-	}
-	op, err := e.store.Operation(ctx, obs.OperationID)
-	switch {
-	case isNotFound(err):
-		return nil
-	case err != nil:
-		return fmt.Errorf("look up operation %s: %w", obs.OperationID, err)
-	case op.PaymentID == id:
-		return nil
-	}
-	if _, err := e.store.Payment(ctx, id); isNotFound(err) {
-		// id names nothing: the fact is found through the operation.
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("look up payment %s: %w", id, err)
-	}
-	return fmt.Errorf("payment %s: operation %s is payment %s's: %w", id, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
 }
 
 // errUncheckedExternalID stops a write whose fact names a broker id that is
@@ -393,25 +367,40 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 // answer was lost (PayU's notification names a refund by its refundId
 // only). A refund's end naming neither (Tpay's CHARGEBACK) is the refund
 // whose lookup reports the same fact (event id). Nil when there is none.
-func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) *getpaid.Operation {
+// A fact echoing an operation of another payment than the one its ids name
+// is an error wrapping getpaid.ErrPaymentMismatch.
+func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (*getpaid.Operation, error) {
 	if id == "" {
-		return nil
+		return nil, nil
 	}
 	if obs.OperationID != "" {
-		if op, err := e.store.Operation(ctx, obs.OperationID); err == nil && op.PaymentID == id {
-			return op
+		op, err := e.store.Operation(ctx, obs.OperationID)
+		switch {
+		case err != nil:
+			return nil, nil // unknown (or unreadable: the write says so)
+		case op.PaymentID == id:
+			return op, nil
 		}
-		return nil
+		// getpaid's operation of another payment than the one the
+		// fact's getpaid or broker id names (a refund notification
+		// echoing payment A's refund, Dotpay's control or Przelewy24's
+		// requestId, and naming payment B): it says nothing sure about
+		// either. An id naming no payment passes: the payment is then
+		// found through the operation.
+		if _, err := e.store.Payment(ctx, id); err != nil {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("payment %s: operation %s is payment %s's: %w", id, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
 	}
 	if opResultKind(obs.Kind) == "" && (obs.Kind != getpaid.KindRefundStarted || obs.BrokerRef == "") {
-		return nil
+		return nil, nil
 	}
 	if obs.BrokerRef == "" && obs.EventID == "" {
-		return nil
+		return nil, nil
 	}
 	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	if obs.BrokerRef == "" {
 		// A fact naming neither getpaid's operation nor the broker's id of
@@ -419,14 +408,14 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 		// the very same fact, by its event id.
 		return e.lookUpOperation(ctx, b, page.Operations, func(o *getpaid.Observation) bool {
 			return o.EventID == obs.EventID && o.Kind == obs.Kind
-		})
+		}), nil
 	}
 	for _, op := range page.Operations {
 		if op.BrokerRef == obs.BrokerRef {
-			return op
+			return op, nil
 		}
 	}
-	return e.lookUpOperation(ctx, b, page.Operations, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef })
+	return e.lookUpOperation(ctx, b, page.Operations, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef }), nil
 }
 
 // unrequestedRefund reports whether obs is a refund done that none of
