@@ -373,7 +373,7 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		}
 	}
 	var reserved int64 // what this payment's refunds under way reserved, this one's included
-	if op.Kind == getpaid.OpRefund {
+	if op.Kind == getpaid.OpRefund && req.As == getpaid.OpSucceeded {
 		if reserved, err = e.refundsUnderWay(ctx, p.ID); err != nil {
 			return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 		}
@@ -383,30 +383,16 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	// after the payment at version seen: a change since (another refund
 	// asked or ended) makes them stale, and the decision is asked again.
 	seen := p.Version
+	conflict := &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: the payment changed while the refund was being resolved; resolve it again", getpaid.ErrConflict)}
 	stale := func(q *getpaid.Payment) error {
 		if q.Version == seen {
 			return nil
 		}
-		return &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: the payment changed while the refund was being resolved; resolve it again", getpaid.ErrConflict)}
+		return conflict
 	}
-	if reserved > 0 && req.As == getpaid.OpFailed {
-		// Its reservation is given back, but never one of the other
-		// refunds under way: when a refund the broker reported unlinked
-		// took a reservation (this one's, or another's: which is not
-		// known), what stays reserved covers the others, as far as what
-		// was reserved allows.
-		apply := m.Apply
-		m.Apply = func(q *getpaid.Payment) (bool, error) {
-			if err := stale(q); err != nil {
-				return false, err
-			}
-			keep := min(q.RefundAsked, reserved-op.Amount.Minor)
-			changed, err := apply(q)
-			if err != nil || q.RefundAsked >= keep {
-				return changed, err
-			}
-			back, err := getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: q.Money(keep - q.RefundAsked), BrokerStatus: "kept for the refunds under way"})
-			return changed || back, err
+	if op.Kind == getpaid.OpRefund && req.As == getpaid.OpFailed {
+		if m, err = e.keepingOthers(ctx, p.ID, op, m, conflict); err != nil {
+			return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
 		}
 	}
 	if reserved > 0 && req.As == getpaid.OpSucceeded {

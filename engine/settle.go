@@ -113,7 +113,23 @@ func (e *Engine) finishCounted(ctx context.Context, b getpaid.Backend, id string
 		m.Operation = &oc
 		return m
 	}
-	up, err := e.mutate(ctx, id, count(e.finishing(b, op, state, obs, why, brokerRef)))
+	var up *getpaid.UpdateResult
+	var err error
+	for try := 1; ; try++ {
+		m := count(e.finishing(b, op, state, obs, why, brokerRef))
+		if state == getpaid.OpFailed && op.Kind == getpaid.OpRefund {
+			// Its reservation is given back, never another refund's:
+			// weighed against the refunds under way as read with the
+			// payment, and read again if the payment changed meanwhile.
+			if m, err = e.keepingOthers(ctx, id, op, m, errStaleReservations); err != nil {
+				return nil, err
+			}
+		}
+		up, err = e.mutate(ctx, id, m)
+		if !errors.Is(err, errStaleReservations) || try == 5 {
+			break
+		}
+	}
 	if errors.Is(err, getpaid.ErrDuplicateEvent) {
 		// The broker's fact was recorded already (its notification came
 		// first): the operation still ends, without counting it twice.
@@ -140,6 +156,46 @@ func (e *Engine) finishCounted(ctx context.Context, b getpaid.Backend, id string
 		e.log.InfoContext(ctx, "operation recorded", "operation", op.ID, "kind", op.Kind, "state", up.Operation.State, "payment", id, "status", up.Payment.Status)
 	}
 	return &getpaid.ActionResult{Payment: up.Payment, Operation: up.Operation}, nil
+}
+
+// errStaleReservations is a failed refund's give-back weighed against a
+// read of the refunds under way that the payment has changed since.
+var errStaleReservations = errors.New("the payment changed while its refunds under way were read")
+
+// keepingOthers makes m, which ends refund op as failed and gives its
+// reservation back, keep reserved what the payment's other refunds under way
+// need, as far as what was reserved allows: a refund the broker reported
+// without naming its operation (its lookup failing) may have taken a
+// reservation (op's, or another's: which is not known), and giving op's
+// whole amount back then would leave a refund still at the broker
+// unreserved, so that the same money could be asked of the broker twice.
+// The refunds under way are read after the payment; if the payment changed
+// between that read and the mutation, m fails with stale (the sum may count
+// a refund that has ended since, whose reservation would then be kept for
+// ever).
+func (e *Engine) keepingOthers(ctx context.Context, id string, op *getpaid.Operation, m getpaid.Mutation, stale error) (getpaid.Mutation, error) {
+	p, err := e.store.Payment(ctx, id)
+	if err != nil {
+		return m, err
+	}
+	reserved, err := e.refundsUnderWay(ctx, id) // op's own included while it is under way
+	if err != nil {
+		return m, err
+	}
+	seen, apply := p.Version, m.Apply
+	m.Apply = func(q *getpaid.Payment) (bool, error) {
+		if q.Version != seen {
+			return false, stale
+		}
+		keep := min(q.RefundAsked, reserved-op.Amount.Minor)
+		changed, err := apply(q)
+		if err != nil || q.RefundAsked >= keep {
+			return changed, err
+		}
+		back, err := getpaid.Apply(q, &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: q.Money(keep - q.RefundAsked), BrokerStatus: "kept for the refunds under way"})
+		return changed || back, err
+	}
+	return m, nil
 }
 
 // endedError is an operation found final, under the payment's lock, by a

@@ -289,3 +289,55 @@ func TestResolveOnAStaleReadIsAskedAgain(t *testing.T) {
 		t.Fatalf("resolved again: %+v, %v; want 5.00 refunded and nothing left reserved", res, err)
 	}
 }
+
+// A refund in doubt that the broker turns out never to have made gives its
+// own reservation back when the reconciler finds that out, never another's:
+// when a refund the broker reported without naming its operation (made in
+// its panel, notified while the lookup was down) took a reservation, what
+// stays reserved still covers the refund at the broker, so no more than was
+// paid can be asked of it.
+func TestReconcilerFailedRefundKeepsAnotherRefundsReservation(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+	ctx := context.Background()
+	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund a: %v, want it in doubt", err)
+	}
+	if res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"}); err != nil || res.Payment.RefundAsked != 800 {
+		t.Fatalf("refund b: %+v, %v; want 8.00 reserved", res, err)
+	}
+	// a never reached the broker after all; a refund of 3.00 made in the
+	// broker's panel is notified while the lookup is down.
+	b.mu.Lock()
+	delete(b.refunds, oe.Op.ID)
+	b.amounts["rf9"], b.status["rf9"] = 300, "PENDING"
+	b.down = true
+	b.mu.Unlock()
+	if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf9 FINALIZED")}); err != nil {
+		t.Fatalf("notification: %+v, %v", res, err)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != 300 || q.RefundAsked != 500 {
+		t.Fatalf("after the notification: refunded %d, reserved %d; want 300 and 500", q.Refunded, q.RefundAsked)
+	}
+	b.mu.Lock()
+	b.down = false
+	b.mu.Unlock()
+	now.Advance(3 * time.Minute)
+	if _, err := e.eng.Reconcile(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := e.eng.Operation(ctx, oe.Op.ID)
+	q, _ := e.eng.Payment(ctx, p.ID)
+	if op.State != getpaid.OpFailed || q.Refunded != 300 || q.RefundAsked != 500 || q.Status != getpaid.StatusRefundStarted {
+		t.Fatalf("after reconciling: operation %s, payment %s with %d refunded and %d reserved; want a failed, 300 refunded and b's 500 still reserved",
+			op.State, q.Status, q.Refunded, q.RefundAsked)
+	}
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("2.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
+		t.Fatalf("a refund of 2.01 with 3.00 refunded and 5.00 at the broker of 10.00: %v, want it refused", err)
+	}
+}
