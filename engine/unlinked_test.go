@@ -82,54 +82,22 @@ func (b *payuLike) ParseCallback(ctx context.Context, req *getpaid.CallbackReque
 	return b.fact(pay, ref), nil
 }
 
-// A refund whose answer was lost and that the broker then rejected, told by
-// a notification that names the refund only by the broker's id, gives its
-// reservation back once: when the reconciler then finds it rejected, the
-// reservation of another refund still at the broker stays, so the broker is
-// never asked for more than was paid.
-func TestUnlinkedRefundRejectionCountedOnce(t *testing.T) {
-	t.Parallel()
-	now := &clock{}
-	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+// twoRefunds asks, of payment id (10.00 paid), a refund of 3.00 whose
+// answer the broker loses (rf1, in doubt) and one of 5.00 it takes (rf2,
+// pending): 8.00 reserved. It returns the first's operation.
+func twoRefunds(t *testing.T, eng *engine.Engine, id string) *getpaid.Operation {
+	t.Helper()
 	ctx := context.Background()
-	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
+	_, err := eng.Refund(ctx, getpaid.ActionRequest{PaymentID: id, Amount: money("3.00"), IdempotencyKey: "a"})
 	var oe *getpaid.OperationError
 	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
 		t.Fatalf("refund a: %v, want it in doubt", err)
 	}
-	resB, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"})
-	if err != nil || resB.Operation.State != getpaid.OpPending || resB.Payment.RefundAsked != 800 {
-		t.Fatalf("refund b: %+v, %v; want it pending with 8.00 reserved", resB, err)
+	res, err := eng.Refund(ctx, getpaid.ActionRequest{PaymentID: id, Amount: money("5.00"), IdempotencyKey: "b"})
+	if err != nil || res.Operation.State != getpaid.OpPending || res.Payment.RefundAsked != 800 {
+		t.Fatalf("refund b: %+v, %v; want it pending with 8.00 reserved", res, err)
 	}
-	// The broker rejects the first refund and says so, while its lookup
-	// is down: the notification cannot be linked to its operation.
-	b.mu.Lock()
-	b.down = true
-	b.mu.Unlock()
-	if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf1 CANCELED")}); err != nil {
-		t.Fatalf("notification: %+v, %v", res, err)
-	}
-	if q, _ := e.eng.Payment(ctx, p.ID); q.RefundAsked != 500 {
-		t.Fatalf("after the rejection of 3.00: %d reserved, want 500", q.RefundAsked)
-	}
-	b.mu.Lock()
-	b.down = false
-	b.mu.Unlock()
-	now.Advance(3 * time.Minute)
-	if _, err := e.eng.Reconcile(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
-	op, _ := e.eng.Operation(ctx, oe.Op.ID)
-	q, _ := e.eng.Payment(ctx, p.ID)
-	if op.State != getpaid.OpFailed || q.RefundAsked != 500 || q.Status != getpaid.StatusRefundStarted {
-		t.Fatalf("after reconciling: operation %s, payment %s with %d reserved; want failed, refund_started with b's 500 still reserved", op.State, q.Status, q.RefundAsked)
-	}
-	// So no more than the 5.00 left can be asked of the broker now.
-	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
-		t.Fatalf("a refund of 5.01 with 5.00 pending of 10.00: %v, want it refused", err)
-	}
+	return oe.Op
 }
 
 // An operator who resolved a refund in doubt as done, and the broker's late
@@ -211,14 +179,7 @@ func TestResolveFailedKeepsAnotherRefundsReservation(t *testing.T) {
 	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
 	ctx := context.Background()
 	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
-	var oe *getpaid.OperationError
-	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
-		t.Fatalf("refund a: %v, want it in doubt", err)
-	}
-	if res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"}); err != nil || res.Payment.RefundAsked != 800 {
-		t.Fatalf("refund b: %+v, %v; want 8.00 reserved", res, err)
-	}
+	a := twoRefunds(t, e.eng, p.ID)
 	b.mu.Lock()
 	b.down = true
 	b.mu.Unlock()
@@ -228,10 +189,10 @@ func TestResolveFailedKeepsAnotherRefundsReservation(t *testing.T) {
 	if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != 300 || q.RefundAsked != 500 {
 		t.Fatalf("after the notification: refunded %d, reserved %d; want 300 and b's 500", q.Refunded, q.RefundAsked)
 	}
-	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "seen", By: "ops"}); !errors.Is(err, getpaid.ErrConflict) {
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: a.ID, As: getpaid.OpSucceeded, Note: "seen", By: "ops"}); !errors.Is(err, getpaid.ErrConflict) {
 		t.Fatalf("resolve a as succeeded: %v; want a conflict", err)
 	}
-	res, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: "counted by its notification", By: "ops"})
+	res, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: a.ID, As: getpaid.OpFailed, Note: "counted by its notification", By: "ops"})
 	if err != nil || res.Payment.Refunded != 300 || res.Payment.RefundAsked != 500 || res.Payment.Status != getpaid.StatusRefundStarted {
 		t.Fatalf("resolve a as failed: %+v, %v; want refunded 300 and b's 500 still reserved", res.Payment, err)
 	}
@@ -265,14 +226,7 @@ func TestResolveOnAStaleReadIsAskedAgain(t *testing.T) {
 	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
 	ctx := context.Background()
 	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
-	var oe *getpaid.OperationError
-	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
-		t.Fatalf("refund a: %v, want it in doubt", err)
-	}
-	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"}); err != nil {
-		t.Fatal(err)
-	}
+	a := twoRefunds(t, e.eng, p.ID)
 	// b ends at the broker between the resolution's reads.
 	end := func() {
 		if _, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf2 FINALIZED")}); err != nil {
@@ -280,7 +234,7 @@ func TestResolveOnAStaleReadIsAskedAgain(t *testing.T) {
 		}
 	}
 	store.hook.Store(&end)
-	req := getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: "not in the panel", By: "ops"}
+	req := getpaid.ResolveRequest{OperationID: a.ID, As: getpaid.OpFailed, Note: "not in the panel", By: "ops"}
 	if _, err := e.eng.ResolveOperation(ctx, req); !errors.Is(err, getpaid.ErrConflict) {
 		t.Fatalf("resolve on a stale read: %v; want a conflict", err)
 	}
@@ -290,54 +244,62 @@ func TestResolveOnAStaleReadIsAskedAgain(t *testing.T) {
 	}
 }
 
-// A refund in doubt that the broker turns out never to have made gives its
-// own reservation back when the reconciler finds that out, never another's:
-// when a refund the broker reported without naming its operation (made in
-// its panel, notified while the lookup was down) took a reservation, what
-// stays reserved still covers the refund at the broker, so no more than was
-// paid can be asked of it.
+// A refund in doubt that the broker rejected, or never made, gives its own
+// reservation back once, never another refund's still at the broker: not
+// when the broker's notification of its rejection names it only by the
+// broker's id, and not when a refund made in the broker's panel, notified
+// while the lookup was down, took a reservation. When the reconciler then
+// finds how it ended, what stays reserved covers the refund at the broker,
+// so no more than was paid can be asked of it.
 func TestReconcilerFailedRefundKeepsAnotherRefundsReservation(t *testing.T) {
 	t.Parallel()
-	now := &clock{}
-	b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
-	e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
-	ctx := context.Background()
-	p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "a"})
-	var oe *getpaid.OperationError
-	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
-		t.Fatalf("refund a: %v, want it in doubt", err)
-	}
-	if res, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("5.00"), IdempotencyKey: "b"}); err != nil || res.Payment.RefundAsked != 800 {
-		t.Fatalf("refund b: %+v, %v; want 8.00 reserved", res, err)
-	}
-	// a never reached the broker after all; a refund of 3.00 made in the
-	// broker's panel is notified while the lookup is down.
-	b.mu.Lock()
-	delete(b.refunds, oe.Op.ID)
-	b.amounts["rf9"], b.status["rf9"] = 300, "PENDING"
-	b.down = true
-	b.mu.Unlock()
-	if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " rf9 FINALIZED")}); err != nil {
-		t.Fatalf("notification: %+v, %v", res, err)
-	}
-	if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != 300 || q.RefundAsked != 500 {
-		t.Fatalf("after the notification: refunded %d, reserved %d; want 300 and 500", q.Refunded, q.RefundAsked)
-	}
-	b.mu.Lock()
-	b.down = false
-	b.mu.Unlock()
-	now.Advance(3 * time.Minute)
-	if _, err := e.eng.Reconcile(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
-	op, _ := e.eng.Operation(ctx, oe.Op.ID)
-	q, _ := e.eng.Payment(ctx, p.ID)
-	if op.State != getpaid.OpFailed || q.Refunded != 300 || q.RefundAsked != 500 || q.Status != getpaid.StatusRefundStarted {
-		t.Fatalf("after reconciling: operation %s, payment %s with %d refunded and %d reserved; want a failed, 300 refunded and b's 500 still reserved",
-			op.State, q.Status, q.Refunded, q.RefundAsked)
-	}
-	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("2.01"), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
-		t.Fatalf("a refund of 2.01 with 3.00 refunded and 5.00 at the broker of 10.00: %v, want it refused", err)
+	for _, tc := range []struct {
+		name     string
+		neverMet bool   // the broker never got refund a
+		notified string // notified while the lookup is down: "<refund id> <status>"
+		refunded int64  // refunded after it (and after reconciling)
+		tooMuch  string // a refund then refused
+	}{
+		{name: "rejected, notified unlinked", notified: "rf1 CANCELED", tooMuch: "5.01"},
+		{name: "never made, a panel refund notified unlinked", neverMet: true, notified: "rf9 FINALIZED", refunded: 300, tooMuch: "2.01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			now := &clock{}
+			b := &payuLike{refunds: map[string]string{}, amounts: map[string]int64{}, status: map[string]string{}}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker { b.Broker = d; return b })
+			ctx := context.Background()
+			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+			a := twoRefunds(t, e.eng, p.ID)
+			b.mu.Lock()
+			if tc.neverMet {
+				delete(b.refunds, a.ID)
+			}
+			b.amounts["rf9"], b.status["rf9"] = 300, "PENDING"
+			b.down = true
+			b.mu.Unlock()
+			if res, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " " + tc.notified)}); err != nil {
+				t.Fatalf("notification: %+v, %v", res, err)
+			}
+			if q, _ := e.eng.Payment(ctx, p.ID); q.Refunded != tc.refunded || q.RefundAsked != 500 {
+				t.Fatalf("after the notification: refunded %d, reserved %d; want %d and 500", q.Refunded, q.RefundAsked, tc.refunded)
+			}
+			b.mu.Lock()
+			b.down = false
+			b.mu.Unlock()
+			now.Advance(3 * time.Minute)
+			if _, err := e.eng.Reconcile(ctx, 10); err != nil {
+				t.Fatal(err)
+			}
+			op, _ := e.eng.Operation(ctx, a.ID)
+			q, _ := e.eng.Payment(ctx, p.ID)
+			if op.State != getpaid.OpFailed || q.Refunded != tc.refunded || q.RefundAsked != 500 || q.Status != getpaid.StatusRefundStarted {
+				t.Fatalf("after reconciling: operation %s, payment %s with %d refunded and %d reserved; want a failed, %d refunded and b's 500 still reserved",
+					op.State, q.Status, q.Refunded, q.RefundAsked, tc.refunded)
+			}
+			if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money(tc.tooMuch), IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
+				t.Fatalf("a refund of %s with %d refunded and 5.00 at the broker of 10.00: %v, want it refused", tc.tooMuch, tc.refunded, err)
+			}
+		})
 	}
 }
