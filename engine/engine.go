@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,6 +185,9 @@ func New(cfg Config) (*Engine, error) {
 	if e.expireAfter == 0 {
 		e.expireAfter = 24 * time.Hour
 	}
+	// The engine's own copies of the waits New checked: the caller's
+	// slices may be reused (another engine's config) after New.
+	e.reconcile.Backoff = slices.Clone(cfg.Reconcile.Backoff)
 	e.closedCtx, e.closeRuns = context.WithCancel(context.Background())
 	for _, l := range cfg.Listeners {
 		e.OnEvent(l)
@@ -191,7 +195,7 @@ func New(cfg Config) (*Engine, error) {
 	for _, c := range cfg.Consumers {
 		e.AddConsumer(c)
 	}
-	e.dispatcher = newDispatcher(e, cfg.RetrySchedule, cfg.DeliveryTimeout, cfg.DeliveriesInFlight)
+	e.dispatcher = newDispatcher(e, slices.Clone(cfg.RetrySchedule), cfg.DeliveryTimeout, cfg.DeliveriesInFlight)
 	if cfg.NoDelivery {
 		close(e.dispatcher.stopped) // nothing to stop
 	} else {
