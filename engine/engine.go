@@ -178,6 +178,18 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.Registry.Provision(context.Background(), base, log); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	if !cfg.NoDelivery {
+		// What an operator should know of a backend's settings (a dummy
+		// whose paywall marks payments paid for free): said by the
+		// engine that serves it, in library mode as under getpaid serve.
+		for _, b := range cfg.Registry.All() {
+			if c, ok := b.Broker.(getpaid.Cautioner); ok {
+				for _, msg := range c.Cautions() {
+					log.Warn(msg, "backend", b.Name)
+				}
+			}
+		}
+	}
 	e := &Engine{
 		store: cfg.Store, reg: cfg.Registry, base: base, oneLive: cfg.OneLivePaymentPerOrder,
 		log: log, now: now, unrecorded: edge.NewGate(time.Minute, now), hooks: cfg.Hooks, reconcile: cfg.Reconcile, expireAfter: cfg.ExpireAfter, expireBy: maps.Clone(cfg.ExpireAfterBackend),
