@@ -24,8 +24,9 @@ type Config struct {
 	Store    getpaid.Store
 	Registry *getpaid.Registry
 	// BaseURL is the absolute URL where the getpaid HTTP handler is mounted
-	// ("https://shop.example/payments"; no query, fragment or user);
-	// callback and return URLs hang off it.
+	// ("https://shop.example/payments"; no query, fragment or user, and
+	// written as a URL: "/my%20payments", not "/my payments"); callback
+	// and return URLs hang off it.
 	BaseURL string
 	// OneLivePaymentPerOrder refuses a new payment for an order that already
 	// has one that is neither failed nor cancelled. Off by default: a retry
@@ -141,6 +142,15 @@ func New(cfg Config) (*Engine, error) {
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 		// Callback and return URLs append a path to it.
 		return nil, fmt.Errorf("engine: Config.BaseURL %q must have no query, fragment or user", cfg.BaseURL)
+	}
+	if i := strings.IndexFunc(cfg.BaseURL, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"<>\^{|}`+"`", r) }); i >= 0 {
+		// Brokers get it as written (a notify URL, a Location header),
+		// where a blank or a non-ASCII letter is not a URL.
+		fix := fmt.Sprintf("write it %q", u.String())
+		if strings.ContainsFunc(u.Host, func(r rune) bool { return r >= 0x7f }) {
+			fix = "write its host in ASCII (the xn-- form)"
+		}
+		return nil, fmt.Errorf("engine: Config.BaseURL %q has %q unescaped: %s", cfg.BaseURL, []rune(cfg.BaseURL[i:])[0], fix)
 	}
 	if err := checkDurations(cfg); err != nil {
 		return nil, err
