@@ -252,7 +252,8 @@ type IPAllowlister interface {
 // operator should know about the backend's settings as it starts (a
 // development-only backend, a setting that refuses what the broker
 // normally sends, one weaker than the broker allows), each a sentence that
-// says what to do. getpaid serve logs each as a warning naming the backend.
+// says what to do. engine.New logs each as a warning naming the backend
+// (unless its engine delivers nothing: a tool beside a server).
 type Cautioner interface {
 	Cautions() []string
 }

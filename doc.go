@@ -26,7 +26,7 @@
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks
 //	CallbackSizer      the largest notification body the broker sends
-//	Cautioner          what an operator should know of its settings at start (serve logs it)
+//	Cautioner          what an operator should know of its settings at start (the engine logs it)
 //	io.Closer          release what it holds (goroutines, connections, retry loops) on shutdown: Registry.Close
 //
 // A Store may also implement StaleLister (payments still waiting on their

@@ -37,10 +37,13 @@ type Registry struct {
 
 var backendName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 
-// NewRegistry builds a registry, refusing duplicate or malformed names and
-// backends that list unknown currencies or one currency twice.
+// NewRegistry builds a registry, refusing duplicate or malformed names,
+// one broker value under two names (a broker learns one name, and its
+// callback URL, from Provision), and backends that list unknown currencies
+// or one currency twice.
 func NewRegistry(backends ...Backend) (*Registry, error) {
 	r := &Registry{byName: make(map[string]Backend, len(backends))}
+	owner := map[uintptr]string{} // a broker's address: the backend it serves
 	for _, b := range backends {
 		if !backendName.MatchString(b.Name) {
 			return nil, fmt.Errorf("registry: backend name %q: want lower-case letters, digits, - or _", b.Name)
@@ -55,6 +58,16 @@ func NewRegistry(backends ...Backend) (*Registry, error) {
 		}
 		if _, dup := r.byName[b.Name]; dup {
 			return nil, fmt.Errorf("registry: backend %q listed twice", b.Name)
+		}
+		if v := reflect.ValueOf(b.Broker); v.Kind() == reflect.Pointer && v.Type().Elem().Size() > 0 {
+			// A broker learns one name when provisioned: under two, the
+			// first's payments would carry the second's callback URL and
+			// pages, and their notifications be refused as another
+			// backend's. (Distinct zero-size values may share an address.)
+			if first, ok := owner[v.Pointer()]; ok {
+				return nil, fmt.Errorf("registry: backends %q and %q share one broker: give each its own (New it twice)", first, b.Name)
+			}
+			owner[v.Pointer()] = b.Name
 		}
 		cs := b.Broker.Currencies()
 		for i, c := range cs {

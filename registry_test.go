@@ -44,3 +44,32 @@ func TestRegistryRefusesNilBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// One broker value under two names is refused: a broker learns one name
+// when provisioned (the last one given), so the payments of the other name
+// would carry its callback URL and pages, and their notifications would be
+// refused as naming another backend's payment.
+func TestRegistryRefusesOneBrokerUnderTwoNames(t *testing.T) {
+	t.Parallel()
+	shared := &ptrBroker{currencies: []string{"PLN"}}
+	tests := []struct {
+		name     string
+		backends []getpaid.Backend
+		wantErr  bool
+	}{
+		{"one broker, two names", []getpaid.Backend{{Name: "payu_pln", Broker: shared}, {Name: "payu_eur", Broker: shared}}, true},
+		{"a broker each", []getpaid.Backend{{Name: "payu_pln", Broker: shared}, {Name: "payu_eur", Broker: &ptrBroker{currencies: []string{"EUR"}}}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := getpaid.NewRegistry(tc.backends...)
+			if tc.wantErr && (err == nil || !strings.Contains(err.Error(), `"payu_eur"`) || !strings.Contains(err.Error(), `"payu_pln"`)) {
+				t.Fatalf("NewRegistry = %v, want an error naming both backends", err)
+			}
+			if !tc.wantErr && err != nil {
+				t.Fatalf("NewRegistry = %v", err)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,9 @@ type Config struct {
 	Store    getpaid.Store
 	Registry *getpaid.Registry
 	// BaseURL is the absolute URL where the getpaid HTTP handler is mounted
-	// ("https://shop.example/payments"; no query, fragment or user);
-	// callback and return URLs hang off it.
+	// ("https://shop.example/payments"; no query, fragment or user, and
+	// written as a URL: "/my%20payments", not "/my payments"); callback
+	// and return URLs hang off it.
 	BaseURL string
 	// OneLivePaymentPerOrder refuses a new payment for an order that already
 	// has one that is neither failed nor cancelled. Off by default: a retry
@@ -141,6 +143,15 @@ func New(cfg Config) (*Engine, error) {
 		// Callback and return URLs append a path to it.
 		return nil, fmt.Errorf("engine: Config.BaseURL %q must have no query, fragment or user", cfg.BaseURL)
 	}
+	if i := strings.IndexFunc(cfg.BaseURL, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"<>\^{|}`+"`", r) }); i >= 0 {
+		// Brokers get it as written (a notify URL, a Location header),
+		// where a blank or a non-ASCII letter is not a URL.
+		fix := fmt.Sprintf("write it %q", u.String())
+		if strings.ContainsFunc(u.Host, func(r rune) bool { return r >= 0x7f }) {
+			fix = "write its host in ASCII (the xn-- form)"
+		}
+		return nil, fmt.Errorf("engine: Config.BaseURL %q has %q unescaped: %s", cfg.BaseURL, []rune(cfg.BaseURL[i:])[0], fix)
+	}
 	if err := checkDurations(cfg); err != nil {
 		return nil, err
 	}
@@ -177,6 +188,18 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.Registry.Provision(context.Background(), base, log); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	if !cfg.NoDelivery {
+		// What an operator should know of a backend's settings (a dummy
+		// whose paywall marks payments paid for free): said by the
+		// engine that serves it, in library mode as under getpaid serve.
+		for _, b := range cfg.Registry.All() {
+			if c, ok := b.Broker.(getpaid.Cautioner); ok {
+				for _, msg := range c.Cautions() {
+					log.Warn(msg, "backend", b.Name)
+				}
+			}
+		}
+	}
 	e := &Engine{
 		store: cfg.Store, reg: cfg.Registry, base: base, oneLive: cfg.OneLivePaymentPerOrder,
 		log: log, now: now, unrecorded: edge.NewGate(time.Minute, now), hooks: cfg.Hooks, reconcile: cfg.Reconcile, expireAfter: cfg.ExpireAfter, expireBy: maps.Clone(cfg.ExpireAfterBackend),
@@ -184,6 +207,9 @@ func New(cfg Config) (*Engine, error) {
 	if e.expireAfter == 0 {
 		e.expireAfter = 24 * time.Hour
 	}
+	// The engine's own copies of the waits New checked: the caller's
+	// slices may be reused (another engine's config) after New.
+	e.reconcile.Backoff = slices.Clone(cfg.Reconcile.Backoff)
 	e.closedCtx, e.closeRuns = context.WithCancel(context.Background())
 	for _, l := range cfg.Listeners {
 		e.OnEvent(l)
@@ -191,7 +217,7 @@ func New(cfg Config) (*Engine, error) {
 	for _, c := range cfg.Consumers {
 		e.AddConsumer(c)
 	}
-	e.dispatcher = newDispatcher(e, cfg.RetrySchedule, cfg.DeliveryTimeout, cfg.DeliveriesInFlight)
+	e.dispatcher = newDispatcher(e, slices.Clone(cfg.RetrySchedule), cfg.DeliveryTimeout, cfg.DeliveriesInFlight)
 	if cfg.NoDelivery {
 		close(e.dispatcher.stopped) // nothing to stop
 	} else {

@@ -112,6 +112,12 @@ func TestConfigRequired(t *testing.T) {
 		"base URL with a bare ?":   {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments?"},
 		"base URL with a fragment": {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments#top"},
 		"base URL with a user":     {Store: memory.New(), Registry: reg, BaseURL: "https://shop:secret@x.example/payments"},
+		// Brokers are sent it as written (PayU's notifyUrl, Location
+		// headers): a blank or a non-ASCII letter unescaped is not a URL
+		// there; New says how to write it rather than a broker refusing
+		// every payment, or a buyer's browser guessing.
+		"base URL with a blank":     {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/my payments"},
+		"base URL with a non-ASCII": {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/płatności"},
 		// A negative wait or bound is a mistake (a setting parsed with
 		// its sign wrong), never a default: it used to be taken as one
 		// (0), or as no wait at all, retrying a failed delivery at once.

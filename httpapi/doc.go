@@ -23,7 +23,8 @@
 //	POST /callback/{backend}                broker notifications
 //	GET  /success/{id}, /failure/{id}       buyer returns: never change status; 303 to the payment's return_url, else a status page
 //	GET  /pay/{order}                       payment-method form (library mode, needs an OrderSource)
-//	POST /pay/{order}                       start paying the order with the chosen backend
+//	POST /pay/{order}                       start paying the order with the chosen backend (403 when a
+//	                                        browser says another origin's page sent it)
 //	/broker/{name}/...                      pages served by brokers that implement getpaid.PageServer
 //
 // The public routes stay cheap for anyone (see Limits): bodies are capped per

@@ -153,7 +153,7 @@ func New(cfg Config) (*Handler, error) {
 	mux.HandleFunc("GET "+getpaid.SuccessPath+"{id}", h.returned)
 	mux.HandleFunc("GET "+getpaid.FailurePath+"{id}", h.returned)
 	mux.HandleFunc("GET /pay/{order}", h.paymentForm)
-	mux.HandleFunc("POST /pay/{order}", h.startOrder)
+	mux.Handle("POST /pay/{order}", sameSite(http.HandlerFunc(h.startOrder)))
 	for _, b := range cfg.Service.Registry().All() {
 		if ps, ok := b.Broker.(getpaid.PageServer); ok {
 			prefix := getpaid.PagesPath + b.Name

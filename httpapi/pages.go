@@ -116,6 +116,19 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 	return o, true
 }
 
+// sameSite refuses (403) a form another site's page sent through the
+// buyer's browser (cross-site request forgery, by Sec-Fetch-Site or
+// Origin): the form pays the signed-in buyer's order, cookies and all.
+// A request no browser sent (neither header) passes.
+func sameSite(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ui.WriteNotice(w, http.StatusForbidden, ui.Notice{Title: "Payment", Tone: "bad",
+			Heading: "The payment was not started: the form came from another site. Choose a payment method on the shop's own page."})
+	}))
+	return cop.Handler(next)
+}
+
 // startOrder pays the order with the chosen backend and sends the buyer on:
 // a 302 for GET brokers, an auto-submitting form of signed fields for POST ones.
 func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {

@@ -8,8 +8,8 @@
 // answers status queries (pull mode), captures, releases and refunds.
 //
 // Never register it where real buyers pay: its paywall lets anyone mark
-// their payment paid without paying ("getpaid serve" warns when a dummy
-// backend is enabled; in library mode nothing does).
+// their payment paid without paying (the engine serving it warns when it
+// starts, in library mode as under "getpaid serve").
 //
 // Settings: secret (the HMAC key, required), currencies (default PLN, EUR,
 // USD, GBP, JPY), method (GET, the default, or POST: how the buyer is sent to

@@ -98,8 +98,10 @@ func New(cfg Config) (*Broker, error) {
 		return nil, errors.New("dummy: setting secret is required")
 	}
 	if len(cfg.Currencies) == 0 {
-		cfg.Currencies = slices.Clone(defaultCurrencies)
+		cfg.Currencies = defaultCurrencies
 	}
+	// Its own copies: the caller may reuse the slices after New.
+	cfg.Currencies, cfg.RetryDelays = slices.Clone(cfg.Currencies), slices.Clone(cfg.RetryDelays)
 	for _, c := range cfg.Currencies {
 		if !getpaid.KnownCurrency(c) {
 			return nil, fmt.Errorf("dummy: currencies: %w %q", getpaid.ErrUnknownCurrency, c)

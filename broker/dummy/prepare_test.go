@@ -49,3 +49,20 @@ func TestPrepareRefusesWhatItDoesNotTake(t *testing.T) {
 		})
 	}
 }
+
+// The broker keeps its own copy of the currencies New checked, as every
+// other backend does: a caller reusing the slice after New (another
+// backend's config) changes nothing here. It used to keep the caller's
+// slice, so KWD written into it after New was taken, past the check.
+func TestConfigCurrenciesAreCopied(t *testing.T) {
+	t.Parallel()
+	currencies := []string{"PLN", "JPY"}
+	b, err := New(Config{Secret: "s", Currencies: currencies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	currencies[1] = "KWD"
+	if got := b.Currencies(); len(got) != 2 || got[0] != "PLN" || got[1] != "JPY" {
+		t.Fatalf("Currencies() = %v after the caller's slice changed, want [PLN JPY]", got)
+	}
+}

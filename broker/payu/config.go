@@ -173,7 +173,7 @@ func (b *Broker) environment() (*getpaid.Env, error) {
 // StrictSignatures reports whether MD5-signed notifications are refused
 // (strict_signatures, or the deprecated allow_md5: false). PayU signs with
 // MD5 unless its POS is set otherwise, so a strict backend may refuse real
-// notifications: Cautions says so, and serve logs it when it starts.
+// notifications: Cautions says so, and the engine logs it when it starts.
 func (b *Broker) StrictSignatures() bool {
 	return b.cfg.StrictSignatures || (b.cfg.AllowMD5 != nil && !*b.cfg.AllowMD5)
 }

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/getpaid-go/getpaid"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -102,13 +100,7 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		return err
 	}
 	defer stop()
-	for _, b := range srv.reg.All() {
-		if c, ok := b.Broker.(getpaid.Cautioner); ok {
-			for _, msg := range c.Cautions() {
-				log.Warn(msg, "backend", b.Name)
-			}
-		}
-	}
+	// The backends' cautions (getpaid.Cautioner) were logged by engine.New.
 	for _, p := range trustingEveryone(srv.cfg.TrustedProxies) {
 		log.Warn("trusted_proxies trusts every address: any client can set its own address in "+proxyHeaderName(srv.cfg.ProxyHeader)+
 			" (forged callbacks pass the brokers' source checks, limits per address are evaded, the buyer's address stored is the client's word); list only your proxies",
