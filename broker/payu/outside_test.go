@@ -1111,3 +1111,43 @@ func (f *xPayU) callList() []string {
 	defer f.mu.Unlock()
 	return append([]string(nil), f.calls...)
 }
+
+// A partial capture: PayU documents neither the order's totalAmount after it
+// nor the COMPLETED notification's; a fake that keeps the order's amount
+// (nothing says it changes) sends COMPLETED with the whole of it.
+func TestOutsidePartialCaptureThenCompleted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newOutside(t, nil)
+	p, id := o.pay(t, "100.00")
+	o.fake.setStatus(id, "WAITING_FOR_CONFIRMATION")
+	b := o.fake.orderNote(id, "WAITING_FOR_CONFIRMATION", "")
+	o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5"))
+	amt := getpaid.MustParseMoney("30.00", "PLN")
+	res, err := o.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &amt, IdempotencyKey: "c"})
+	if err != nil {
+		t.Fatalf("capture: %v", err)
+	}
+	t.Logf("after partial capture: %s captured %d locked %d; body %s", res.Payment.Status, res.Payment.Captured, res.Payment.Locked,
+		o.fake.get("POST /api/v2_1/orders/"+id+"/captures"))
+	b = o.fake.orderNote(id, "COMPLETED", "")
+	code := o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5"))
+	got := o.payment(t, p.ID)
+	t.Logf("COMPLETED 10000 after it: answered %d; %s captured %d", code, got.Status, got.Captured)
+	if got.Captured != 3000 {
+		t.Errorf("COMPLETED with the order's whole amount after a partial capture of 30.00: captured %d, want 3000", got.Captured)
+	}
+	b = o.fake.orderNote(id, "COMPLETED", "3000")
+	code = o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5"))
+	got = o.payment(t, p.ID)
+	t.Logf("COMPLETED 3000: answered %d; %s captured %d", code, got.Status, got.Captured)
+	// and a poll
+	got, err = o.eng.Poll(ctx, p.ID)
+	t.Logf("poll: %v; %s captured %d", err, got.Status, got.Captured)
+}
+
+func (f *xPayU) get(key string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return string(f.bodies[key])
+}
