@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -397,7 +398,7 @@ type outside struct {
 	shop *httptest.Server
 }
 
-func newOutside(t *testing.T, mod func(*payu.Config)) *outside {
+func newOutside(t *testing.T, mod func(*payu.Config), proxies ...netip.Prefix) *outside {
 	t.Helper()
 	fake := newXPayU(t)
 	mux := http.NewServeMux()
@@ -422,7 +423,7 @@ func newOutside(t *testing.T, mod func(*payu.Config)) *outside {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	h, err := httpapi.New(httpapi.Config{Service: eng})
+	h, err := httpapi.New(httpapi.Config{Service: eng, TrustedProxies: proxies})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1150,4 +1151,113 @@ func (f *xPayU) get(key string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return string(f.bodies[key])
+}
+
+// ip_allowlist: PayU's published production addresses only, the sender
+// resolved through trusted proxies only.
+func TestOutsideIPAllowlist(t *testing.T) {
+	t.Parallel()
+	o := newOutside(t, func(c *payu.Config) { c.IPAllowlist = true }, netip.MustParsePrefix("127.0.0.0/8"))
+	p, id := o.pay(t, "10.00")
+	b := o.fake.orderNote(id, "COMPLETED", "")
+	send := func(xff string) int {
+		req, _ := http.NewRequest(http.MethodPost, o.fake.order(id).Notify, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("OpenPayu-Signature", signPayU(b, fakeKey, "MD5"))
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		xff  string
+		want int
+	}{{"", 403}, {"185.68.14.10", 403}, {"185.68.12.10, 203.0.113.9", 403}, {"203.0.113.9, 185.68.12.27", 200}} {
+		if got := send(tc.xff); got != tc.want {
+			t.Errorf("X-Forwarded-For %q: %d, want %d", tc.xff, got, tc.want)
+		}
+	}
+	if got := o.payment(t, p.ID); got.Status != getpaid.StatusPaid {
+		t.Errorf("status %s", got.Status)
+	}
+}
+
+// A refund's notification is lost: the pending refund is looked up in the
+// order's refund list (the OpenAPI's bare array).
+func TestOutsideLostRefundNotification(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newOutside(t, nil)
+	p, id := o.paid(t, "100.00")
+	res, err := o.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Operation.State != getpaid.OpPending {
+		t.Fatalf("refund: %s", res.Operation.State)
+	}
+	o.fake.locked(func() { o.fake.refunds[id][0].Status = "FINALIZED" })
+	if _, err := o.eng.CheckOperation(ctx, res.Operation.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.eng.Reconcile(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := o.eng.Operation(ctx, res.Operation.ID)
+	got := o.payment(t, p.ID)
+	if op.State != getpaid.OpSucceeded || got.Status != getpaid.StatusRefunded || got.Refunded != 10000 {
+		t.Errorf("after the lookup: op %s; %s refunded %d", op.State, got.Status, got.Refunded)
+	}
+	// its notification, late: nothing twice
+	rb := o.fake.refundNote(id, o.fake.refundsOf(id)[0], "FINALIZED")
+	if code := o.fake.notify(t, id, rb, signPayU(rb, fakeKey, "MD5")); code != 200 {
+		t.Errorf("late FINALIZED answered %d", code)
+	}
+	if got := o.payment(t, p.ID); got.Refunded != 10000 {
+		t.Errorf("after the late notification: refunded %d", got.Refunded)
+	}
+}
+
+// A notification found by PayU's orderId alone (no extOrderId in it).
+func TestOutsideNotificationWithoutExtOrderID(t *testing.T) {
+	t.Parallel()
+	o := newOutside(t, nil)
+	p, id := o.pay(t, "10.00")
+	b := bytes.Replace(o.fake.orderNote(id, "COMPLETED", ""), []byte(`"extOrderId":"`+p.ID+`",`), nil, 1)
+	if bytes.Contains(b, []byte("extOrderId")) {
+		t.Fatal("extOrderId still there")
+	}
+	code := o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5"))
+	got := o.payment(t, p.ID)
+	t.Logf("answered %d; %s", code, got.Status)
+	if code != 200 || got.Status != getpaid.StatusPaid {
+		t.Errorf("answered %d; %s", code, got.Status)
+	}
+}
+
+// Twenty payments at once share one token.
+func TestOutsideConcurrentToken(t *testing.T) {
+	t.Parallel()
+	o := newOutside(t, nil)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := o.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: fmt.Sprint("c-", i), Backend: "payu",
+				Amount: getpaid.MustParseMoney("1.00", "PLN"), Description: "x", ClientIP: "203.0.113.7"})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := o.fake.called("POST /pl/standard/user/oauth/authorize"); n != 1 {
+		t.Errorf("%d token fetches for 20 concurrent creates", n)
+	}
 }
