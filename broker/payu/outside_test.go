@@ -67,6 +67,8 @@ type xPayU struct {
 	// noStatus answers the order retrieve as the OpenAPI's 200 schema
 	// has it: orders and properties, no status object.
 	noStatus bool
+	// lose answers 504 to calls of these prefixes after carrying them out.
+	lose map[string]bool
 }
 
 func newXPayU(t *testing.T) *xPayU {
@@ -113,6 +115,24 @@ func (f *xPayU) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upstream trouble", failWith)
 		return
 	}
+	f.mu.Lock()
+	lose := false
+	for prefix := range f.lose {
+		if strings.HasPrefix(key, prefix) {
+			lose = true
+			f.lose = nil // once
+		}
+	}
+	f.mu.Unlock()
+	if lose {
+		f.serveRest(httptest.NewRecorder(), r, body)
+		http.Error(w, "gateway timeout", http.StatusGatewayTimeout)
+		return
+	}
+	f.serveRest(w, r, body)
+}
+
+func (f *xPayU) serveRest(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Method == http.MethodPost && r.URL.Path == "/pl/standard/user/oauth/authorize" {
 		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 			f.t.Errorf("oauth: Content-Type %q", ct)
@@ -1259,5 +1279,88 @@ func TestOutsideConcurrentToken(t *testing.T) {
 	wg.Wait()
 	if n := o.fake.called("POST /pl/standard/user/oauth/authorize"); n != 1 {
 		t.Errorf("%d token fetches for 20 concurrent creates", n)
+	}
+}
+
+// A partial capture PayU carried out whose answer was lost: in doubt, then
+// settled from the order's status.
+func TestOutsideCaptureInDoubt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		amount  string // "" = the whole hold
+		stated  string // the totalAmount PayU's retrieve states after it
+		wantCap int64
+	}{
+		{"whole", "", "", 10000},
+		{"part, total restated as captured", "30.00", "3000", 3000},
+		{"part, total kept as ordered", "30.00", "", 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := newOutside(t, nil)
+			p, id := o.pay(t, "100.00")
+			o.fake.setStatus(id, "WAITING_FOR_CONFIRMATION")
+			b := o.fake.orderNote(id, "WAITING_FOR_CONFIRMATION", "")
+			o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5"))
+			o.fake.locked(func() { o.fake.lose = map[string]bool{"POST /api/v2_1/orders/" + id + "/captures": true} })
+			req := getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "c"}
+			if tc.amount != "" {
+				m := getpaid.MustParseMoney(tc.amount, "PLN")
+				req.Amount = &m
+			}
+			_, err := o.eng.Capture(ctx, req)
+			ops, _ := o.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID})
+			if len(ops.Operations) != 1 || ops.Operations[0].State != getpaid.OpUnknown {
+				t.Fatalf("capture with its answer lost: %v, %+v", err, ops.Operations)
+			}
+			if tc.stated != "" {
+				o.fake.locked(func() { o.fake.orders[id].Total = tc.stated })
+			}
+			o.eng.CheckOperation(ctx, ops.Operations[0].ID)
+			if _, err := o.eng.Reconcile(ctx, 10); err != nil {
+				t.Fatal(err)
+			}
+			op, _ := o.eng.Operation(ctx, ops.Operations[0].ID)
+			got := o.payment(t, p.ID)
+			if op.State != getpaid.OpSucceeded || got.Captured != tc.wantCap || got.Locked != 0 {
+				t.Errorf("after the check: op %s; %s captured %d locked %d", op.State, got.Status, got.Captured, got.Locked)
+			}
+			if n := o.fake.called("POST /api/v2_1/orders/" + id + "/captures"); n != 1 {
+				t.Errorf("captured %d times", n)
+			}
+		})
+	}
+}
+
+// The partial capture's answer is lost and PayU's COMPLETED, stating the
+// order's whole totalAmount, comes before the reconciler's check.
+func TestOutsideCompletedOvertakesPartialCaptureInDoubt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newOutside(t, nil)
+	p, id := o.pay(t, "100.00")
+	o.fake.setStatus(id, "WAITING_FOR_CONFIRMATION")
+	b := o.fake.orderNote(id, "WAITING_FOR_CONFIRMATION", "")
+	o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5"))
+	o.fake.locked(func() { o.fake.lose = map[string]bool{"POST /api/v2_1/orders/" + id + "/captures": true} })
+	amt := getpaid.MustParseMoney("30.00", "PLN")
+	o.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &amt, IdempotencyKey: "c"})
+	b = o.fake.orderNote(id, "COMPLETED", "")
+	if code := o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5")); code != 200 {
+		t.Errorf("COMPLETED answered %d", code)
+	}
+	if got := o.payment(t, p.ID); got.Captured != 3000 || got.Locked != 0 {
+		t.Errorf("after COMPLETED 10000 with a capture of 30.00 in doubt: %s captured %d locked %d", got.Status, got.Captured, got.Locked)
+	}
+	ops, _ := o.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID})
+	o.eng.CheckOperation(ctx, ops.Operations[0].ID)
+	if _, err := o.eng.Reconcile(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := o.eng.Operation(ctx, ops.Operations[0].ID)
+	if got := o.payment(t, p.ID); op.State != getpaid.OpSucceeded || got.Captured != 3000 || got.Status != getpaid.StatusPartiallyPaid {
+		t.Errorf("after the check: op %s; %s captured %d", op.State, got.Status, got.Captured)
 	}
 }
