@@ -69,6 +69,10 @@ type xPayU struct {
 	noStatus bool
 	// lose answers 504 to calls of these prefixes after carrying them out.
 	lose map[string]bool
+	// created answers the create with this HTTP status and statusCode
+	// instead of 302 SUCCESS.
+	createdCode int
+	createdAs   string
 }
 
 func newXPayU(t *testing.T) *xPayU {
@@ -324,9 +328,13 @@ func (f *xPayU) create(w http.ResponseWriter, body []byte) {
 	f.byExt[ext] = id
 	redirect := f.srv.URL + "/pay/?orderId=" + id + "&token=x"
 	w.Header().Set("Content-Type", "application/json")
+	code, sc := http.StatusFound, "SUCCESS"
+	if f.createdCode != 0 {
+		code, sc = f.createdCode, f.createdAs
+	}
 	w.Header().Set("Location", redirect)
-	w.WriteHeader(http.StatusFound)
-	fmt.Fprintf(w, `{"status":{"statusCode":"SUCCESS"},"redirectUri":%q,"orderId":%q,"extOrderId":%q}`, redirect, id, ext)
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"status":{"statusCode":%q},"redirectUri":%q,"orderId":%q,"extOrderId":%q}`, sc, redirect, id, ext)
 }
 
 // orderNote is PayU's order notification body for the order in the given
@@ -1362,5 +1370,50 @@ func TestOutsideCompletedOvertakesPartialCaptureInDoubt(t *testing.T) {
 	op, _ := o.eng.Operation(ctx, ops.Operations[0].ID)
 	if got := o.payment(t, p.ID); op.State != getpaid.OpSucceeded || got.Captured != 3000 || got.Status != getpaid.StatusPartiallyPaid {
 		t.Errorf("after the check: op %s; %s captured %d", op.State, got.Status, got.Captured)
+	}
+}
+
+func TestOutsideCreateAnswers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code int
+		sc   string
+	}{{http.StatusCreated, "SUCCESS"}, {http.StatusFound, "WARNING_CONTINUE_REDIRECT"}, {http.StatusCreated, "WARNING_CONTINUE_3DS"}} {
+		o := newOutside(t, nil)
+		o.fake.locked(func() { o.fake.createdCode, o.fake.createdAs = tc.code, tc.sc })
+		p, id := o.pay(t, "10.00")
+		if p.Status != getpaid.StatusPrepared || p.ExternalID != id {
+			t.Errorf("%d %s: %s %s", tc.code, tc.sc, p.Status, p.ExternalID)
+		}
+	}
+	o := newOutside(t, nil)
+	o.fake.locked(func() { o.fake.fail["POST /api/v2_1/orders"] = http.StatusTooManyRequests })
+	_, err := o.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: "o-429", Backend: "payu", Amount: getpaid.MustParseMoney("10.00", "PLN"),
+		Description: "x", ClientIP: "203.0.113.7"})
+	var be *getpaid.BrokerError
+	if !errorsAs(err, &be) || !be.Retryable {
+		t.Errorf("create on 429: %v", err)
+	}
+}
+
+// Cancel of an unpaid order: DELETE, then PayU's CANCELED changes nothing more.
+func TestOutsideCancel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newOutside(t, nil)
+	p, id := o.pay(t, "10.00")
+	res, err := o.eng.Cancel(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Payment.Status != getpaid.StatusCancelled || o.fake.called("DELETE /api/v2_1/orders/"+id) != 1 {
+		t.Errorf("cancel: %s, calls %v", res.Payment.Status, o.fake.callList())
+	}
+	b := o.fake.orderNote(id, "CANCELED", "")
+	if code := o.fake.notify(t, id, b, signPayU(b, fakeKey, "MD5")); code != 200 {
+		t.Errorf("CANCELED answered %d", code)
+	}
+	if got := o.payment(t, p.ID); got.Status != getpaid.StatusCancelled {
+		t.Errorf("after CANCELED: %s", got.Status)
 	}
 }
