@@ -217,10 +217,7 @@ func (b *Broker) retrieve(ctx context.Context, op string, p *getpaid.Payment) (*
 		// nothing: it may be asked again.
 		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("the answer is not PayU's: %q", brokerhttp.Snippet(raw))}
 	}
-	if resp.Orders == nil {
-		resp.Orders = &[]wireOrder{}
-	}
-	if len(*resp.Orders) == 0 {
+	if resp.Orders == nil || len(*resp.Orders) == 0 {
 		return nil, &getpaid.BrokerError{Op: op, Err: errors.New("PayU answered without the order (no orders[0])")}
 	}
 	return &(*resp.Orders)[0], nil
