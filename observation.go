@@ -40,7 +40,9 @@ type Observation struct {
 	// than the payment's only out of a hold (PayU completes an order for
 	// less than its totalAmount only by a partial capture): such a capture
 	// is refused (ErrAmountMismatch) while the payment holds nothing and has
-	// captured nothing.
+	// captured nothing. With ReleaseRest, once part was captured and nothing
+	// is held any more, a larger capture changes nothing: the rest went back
+	// with that capture, so it is the order's amount restated.
 	HoldFirst    bool
 	BrokerStatus string // the broker's own status word, for history and logs
 	// OperationID is getpaid's money operation this fact belongs to, when
@@ -142,6 +144,13 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		}
 		if o.Amount.Minor <= p.Captured {
 			return false, nil // equal or lower cumulative capture: already known
+		}
+		if o.HoldFirst && o.ReleaseRest && p.Captured > 0 && p.Locked == 0 {
+			// Part of the hold was captured and the rest released with
+			// it: the broker can capture nothing more, so a larger amount
+			// is the order's restated (PayU does not say that a partly
+			// captured order's totalAmount becomes what was captured).
+			return false, nil
 		}
 		delta := o.Amount.Minor - p.Captured
 		next.Captured = o.Amount.Minor

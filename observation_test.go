@@ -55,6 +55,11 @@ func TestApply(t *testing.T) {
 		{"hold-first capture of the whole amount without a hold", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(100), ReleaseRest: true, HoldFirst: true}, true, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"hold-first capture of less out of a hold", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true, HoldFirst: true}, true, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
 		{"hold-first capture confirming a partial capture", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true}, true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true, HoldFirst: true}, false, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
+		// PayU does not say that a partly captured order's totalAmount
+		// becomes what was captured: its COMPLETED may state the order's
+		// whole amount. The rest of the hold was released with the partial
+		// capture, so nothing more can have been captured.
+		{"hold-first capture restating the whole amount after a partial capture", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true}, true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(100), ReleaseRest: true, HoldFirst: true}, false, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
 		{"over-capture refused", []step{{captured(101, false), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"late failed after paid changes nothing", []step{{captured(100, true), true, nil}, {kind(getpaid.KindFailed, 0), false, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"repeated paid is a no-op", []step{{captured(100, true), true, nil}, {captured(100, true), false, nil}}, getpaid.StatusPaid, 100, 0, 0},

@@ -157,6 +157,15 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				u := *obs
 				u.Unrequested = true
 				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
+			} else if asked, ok := e.partialCaptureUnderWay(ctx, id, obs); ok {
+				// The broker completed the order getpaid is capturing
+				// part of (the answer not yet in, or lost), and states
+				// more than was asked: PayU's COMPLETED with the order's
+				// totalAmount. The rest of the hold went back with the
+				// capture: what was asked is what was captured.
+				u := *obs
+				u.Amount.Minor = asked
+				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
 			} else if e.releaseUnderWay(ctx, id, obs) {
 				// The broker ended the hold (or the unpaid payment)
 				// getpaid asked it to end, and said only "failed" (PayU's
@@ -439,6 +448,27 @@ func (e *Engine) unrequestedRefund(ctx context.Context, id string, obs *getpaid.
 		}
 	}
 	return true
+}
+
+// partialCaptureUnderWay reports what payment id will have captured once
+// getpaid's capture of part of its hold, under way (not yet answered, or in
+// doubt), is done, when obs is a broker's capture of more than that by a
+// broker that captures another amount only out of a hold and releases the
+// rest with it (Observation.HoldFirst and ReleaseRest: PayU).
+func (e *Engine) partialCaptureUnderWay(ctx context.Context, id string, obs *getpaid.Observation) (int64, bool) {
+	if obs.Kind != getpaid.KindCaptured || !obs.HoldFirst || !obs.ReleaseRest || id == "" {
+		return 0, false
+	}
+	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpCapture, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return 0, false
+	}
+	for _, op := range page.Operations {
+		if asked := op.Baseline + op.Amount.Minor; !op.State.Final() && op.Amount.Minor > 0 && obs.Amount.Minor > asked {
+			return asked, true
+		}
+	}
+	return 0, false
 }
 
 // releaseUnderWay reports whether obs is a failure of payment id while

@@ -194,6 +194,17 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 	case getpaid.OpCapture:
 		switch {
 		case obs.Kind == getpaid.KindCaptured && obs.Amount.Minor > op.Baseline:
+			if asked := op.Baseline + op.Amount.Minor; obs.HoldFirst && obs.ReleaseRest && op.Amount.Minor > 0 && obs.Amount.Minor > asked {
+				// A broker that captures another amount only out of a hold
+				// and releases the rest with it (PayU) completed the order
+				// by this capture; more than it asked for is the order's
+				// amount restated (PayU does not say that a partly
+				// captured order's totalAmount becomes what was captured),
+				// not money: the rest went back to the buyer.
+				c := *obs
+				c.Amount = p.Money(asked)
+				obs = &c
+			}
 			return getpaid.OpSucceeded, obs, nil
 		case obs.Kind == getpaid.KindLocked || obs.Kind == getpaid.KindCaptured && obs.Amount.Minor == op.Baseline:
 			return getpaid.OpFailed, nil, nil // the hold is as it was

@@ -109,10 +109,10 @@
 //     for part of it, after which PayU releases the rest. SUCCESS is reported at once as
 //     captured: the cumulative amount, ReleaseRest, the operation id. Not
 //     verified anywhere PayU publishes: what totalAmount a COMPLETED order
-//     carries after a partial capture. This backend assumes the captured
-//     amount (so the COMPLETED notification confirms the capture and counts
-//     nothing twice) and the simulator behaves so; were PayU to keep the
-//     ordered amount, the notification would report more than was captured.
+//     carries after a partial capture: the captured amount (as the simulator
+//     does) or the ordered one. Either way it counts nothing twice: once a
+//     partial capture is recorded with the rest released, a COMPLETED of
+//     more is the order's amount restated, not money (Apply, HoldFirst).
 //   - Release and Cancel are DELETE .../orders/{id}.
 //   - Refund posts to .../refunds with extRefundId = getpaid's operation id,
 //     the amount always, and the description "Refund <operation id>": the

@@ -207,18 +207,20 @@ func (b *Broker) retrieve(ctx context.Context, op string, p *getpaid.Payment) (*
 		return nil, err
 	}
 	var resp struct {
-		Orders []wireOrder `json:"orders"`
-		Status payuStatus  `json:"status"`
+		Orders *[]wireOrder `json:"orders"`
+		Status payuStatus   `json:"status"`
 	}
-	if err := json.Unmarshal(raw, &resp); err != nil || resp.Status.StatusCode == "" {
-		// PayU's answer carries its status; this one (a proxy's 200 page,
-		// empty, cut) says nothing: it may be asked again.
+	if err := json.Unmarshal(raw, &resp); err != nil || resp.Status.StatusCode == "" && resp.Orders == nil {
+		// PayU's answer carries its orders (the OpenAPI's 200 schema has
+		// orders and properties, no status object; PayU's examples add
+		// status SUCCESS); this one (a proxy's 200 page, empty, cut) says
+		// nothing: it may be asked again.
 		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("the answer is not PayU's: %q", brokerhttp.Snippet(raw))}
 	}
-	if len(resp.Orders) == 0 {
+	if resp.Orders == nil || len(*resp.Orders) == 0 {
 		return nil, &getpaid.BrokerError{Op: op, Err: errors.New("PayU answered without the order (no orders[0])")}
 	}
-	return &resp.Orders[0], nil
+	return &(*resp.Orders)[0], nil
 }
 
 // FetchStatus retrieves the order (GET /api/v2_1/orders/{orderId}) and maps
