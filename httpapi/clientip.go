@@ -53,8 +53,19 @@ func (h *Handler) origin(r *http.Request) (netip.Addr, string) {
 				hops = append(hops, hop{addr: a, ok: ok})
 			}
 		}
-		if p, ok := schemeOf(firstValue(r.Header.Get("X-Forwarded-Proto"))); ok {
-			proto = p
+		// The rightmost scheme is the nearest trusted proxy's report; what
+		// is left of it may be the client's own claim, kept by a proxy that
+		// appends. One per hop, the walk takes the client's hop's.
+		protos := listValues(r.Header.Values("X-Forwarded-Proto"))
+		if len(protos) > 0 {
+			if p, ok := schemeOf(protos[len(protos)-1]); ok {
+				proto = p
+			}
+		}
+		if len(protos) == len(hops) {
+			for i := range hops {
+				hops[i].proto = protos[i]
+			}
 		}
 	}
 	client := peer
@@ -81,9 +92,15 @@ type hop struct {
 	proto string
 }
 
-func firstValue(v string) string {
-	first, _, _ := strings.Cut(v, ",")
-	return strings.TrimSpace(first)
+// listValues splits a list header's lines at commas, in order.
+func listValues(lines []string) []string {
+	var vs []string
+	for _, l := range lines {
+		for _, v := range strings.Split(l, ",") {
+			vs = append(vs, strings.TrimSpace(v))
+		}
+	}
+	return vs
 }
 
 func schemeOf(p string) (string, bool) {

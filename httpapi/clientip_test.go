@@ -50,7 +50,18 @@ func TestClientIPAndScheme(t *testing.T) {
 		{"XFF over two header lines", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1", "203.0.113.7, 10.1.1.1"}}, false, "203.0.113.7", "http"},
 		{"XFF through an IPv6 proxy", xff, "[2001:db8:ffff::5]:443", http.Header{"X-Forwarded-For": {"203.0.113.8"}}, false, "203.0.113.8", "http"},
 		{"XFF and X-Forwarded-Proto", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"HTTPS"}}, false, "203.0.113.7", "https"},
-		{"X-Forwarded-Proto list: the first", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"https, http"}}, false, "127.0.0.1", "https"},
+		// A proxy that appends to X-Forwarded-Proto (HAProxy's add-header)
+		// leaves what the client sent on the left: the nearest trusted
+		// proxy's report is the rightmost, and with one entry per
+		// X-Forwarded-For hop, the client's hop's entry is the one paired
+		// with it.
+		{"X-Forwarded-Proto list: the nearest proxy's", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"https, http"}}, false, "127.0.0.1", "http"},
+		{"X-Forwarded-Proto forged before an appending proxy", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https", "http"}}, false, "203.0.113.7", "http"},
+		{"X-Forwarded-Proto appended over https", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"http, https"}}, false, "203.0.113.7", "https"},
+		{"X-Forwarded-Proto paired with forged hops", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1, 203.0.113.7"}, "X-Forwarded-Proto": {"https, http"}}, false, "203.0.113.7", "http"},
+		{"X-Forwarded-Proto paired past a trusted hop", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7, 10.0.0.5"}, "X-Forwarded-Proto": {"https, http"}}, false, "203.0.113.7", "https"},
+		{"X-Forwarded-Proto of an unknown client", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"unknown"}, "X-Forwarded-Proto": {"https"}}, false, "127.0.0.1", "https"},
+		{"X-Forwarded-Proto set once for two hops", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7, 10.0.0.5"}, "X-Forwarded-Proto": {"https"}}, false, "203.0.113.7", "https"},
 		{"X-Forwarded-Proto nonsense", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"gopher"}}, true, "127.0.0.1", "https"},
 		{"Forwarded ignored in XFF mode", xff, "127.0.0.1:5000", http.Header{"Forwarded": {"for=198.51.100.7;proto=https"}}, false, "127.0.0.1", "http"},
 		{"untrusted peer's headers ignored", xff, "198.51.100.2:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}}, false, "198.51.100.2", "http"},
