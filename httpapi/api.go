@@ -38,7 +38,7 @@ func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
 				}
 			}
 		}
-		h.refusal(r.Context(), h.authFails, "API authentication failed", ip, "path", r.URL.Path)
+		h.refusal(r.Context(), h.authFails, "API authentication failed", ip, "path", sentPath(r))
 		dropBody(w, r)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="getpaid"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]apiError{"error": {Code: "unauthorized", Message: "missing or wrong API key"}})
