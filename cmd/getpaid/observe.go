@@ -147,7 +147,9 @@ func cleanPaths(mux *http.ServeMux) http.Handler {
 				clean += "/"
 			}
 		}
-		if clean != p || !strings.HasPrefix(p, "/admin/") {
+		// The escaped path, as http.StripPrefix cuts it: /%61dmin/ gets its
+		// 404, not the console.
+		if clean != p || !strings.HasPrefix(p, "/admin/") || !strings.HasPrefix(r.URL.EscapedPath(), "/admin/") {
 			edge.SetStrict(w.Header())
 		}
 		mux.ServeHTTP(w, r)
