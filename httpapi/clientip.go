@@ -25,8 +25,10 @@ func (h *Handler) ClientIP(r *http.Request) string {
 }
 
 // Scheme returns "https" or "http": how the client reached getpaid. A
-// trusted proxy's report (X-Forwarded-Proto, or proto= of the client's
-// Forwarded element) is believed; otherwise r.TLS says. Use it to refuse
+// trusted proxy's report (X-Forwarded-Proto: its rightmost scheme, the
+// nearest proxy's, or the client's hop's when there is one per
+// X-Forwarded-For hop; or proto= of the client's Forwarded element) is
+// believed; otherwise r.TLS says. Use it to refuse
 // plain-http calls behind a TLS proxy or to mark cookies Secure.
 func (h *Handler) Scheme(r *http.Request) string {
 	_, proto := h.origin(r)
