@@ -175,7 +175,7 @@ func validPort(p string) bool {
 func parseForwarded(values []string) []hop {
 	var hops []hop
 	for _, v := range values {
-		for _, elem := range splitQuoted(v, ',') {
+		for _, elem := range splitElements(v) {
 			h := hop{}
 			bad := false
 			var seen []string // the element's parameter names: each at most once (RFC 7239 §4)
@@ -214,6 +214,36 @@ func parseForwarded(values []string) []hop {
 		}
 	}
 	return hops
+}
+
+// splitElements splits a Forwarded line at commas outside double-quoted
+// strings, reading from the right: a proxy may append its element to the
+// line the client sent, and a quote the client left open must not swallow
+// it (read from the left, everything after that quote is one string). What
+// the client sent stays garbage, where the walk stops.
+func splitElements(s string) []string {
+	var out []string
+	quoted, end := false, len(s)
+	for i := len(s) - 1; i >= 0; i-- {
+		switch c := s[i]; {
+		case c == '"' && !quoted:
+			quoted = true // a string's closing quote, read backwards
+		case c == '"':
+			n := 0 // backslashes before it: odd, the quote is escaped
+			for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+				n++
+			}
+			if n%2 == 0 {
+				quoted = false
+			}
+		case c == ',' && !quoted:
+			out = append(out, s[i+1:end])
+			end = i
+		}
+	}
+	out = append(out, s[:end])
+	slices.Reverse(out)
+	return out
 }
 
 // splitQuoted splits s at sep outside double-quoted strings.

@@ -78,6 +78,14 @@ func TestClientIPAndScheme(t *testing.T) {
 		{"Forwarded obfuscated behind a trusted hop", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=_hidden, for=10.0.0.9"}}, false, "10.0.0.9", "http"},
 		{"Forwarded zone", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="[fe80::1%25eth0]"`}}, false, "127.0.0.1", "http"},
 		{"Forwarded broken quoting", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.1`}}, false, "127.0.0.1", "http"},
+		// A proxy that appends its element to the client's header line
+		// (nginx: "$http_forwarded, for=$remote_addr"): a quote the client
+		// left open does not swallow the proxy's element, which is read from
+		// the right, where the walk starts.
+		{"Forwarded: the client's open quote", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="198.51.100.1, for=203.0.113.7`}}, false, "203.0.113.7", "http"},
+		{"Forwarded: the client's open quote in a parameter", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=198.51.100.1;ext="a, for=203.0.113.7;proto=https`}}, false, "203.0.113.7", "https"},
+		{"Forwarded: the client's escaped quote", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="\", for=203.0.113.7`}}, false, "203.0.113.7", "http"},
+		{"Forwarded: quoted commas before the proxy's", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=192.0.2.43;ext="a,\"b,c", for=10.0.0.9`}}, false, "192.0.2.43", "http"},
 		{"Forwarded comma inside quotes", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=192.0.2.5;ext="a,b"`}}, false, "192.0.2.5", "http"},
 		{"Forwarded obfuscated port", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.6:_p1"`}}, false, "192.0.2.6", "http"},
 		// RFC 7239 §4: a parameter occurs at most once per element; one
