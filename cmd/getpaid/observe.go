@@ -246,7 +246,8 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	probes := strict(health.New(srv.engine, 0, log))
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
-	hs := &http.Server{Handler: strict(mux), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: strict(mux), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		DisableGeneralOptionsHandler: true}
 	withHeaderLimit(hs)
 	go func() { _ = hs.Serve(ln) }()
 	log.Info("metrics serving", "listen", ln.Addr().String())
