@@ -82,3 +82,43 @@ func TestBodyRoutesRefuseAQuery(t *testing.T) {
 		}
 	}
 }
+
+// A single payment, operation or event takes no query either: a filter or
+// option put there (?expand=history, a bad %-escape) was ignored and the
+// whole resource answered 200, while the listings and /events/paused refuse
+// such a query, 422 naming it.
+func TestOneResourceRefusesAQuery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-one-query", "10.00")
+	c := e.create("o-one-query-cancelled", "10.00", "PLN", "dummy")
+	if resp, body := e.do("POST", "/api/v1/payments/"+c.ID+"/cancel", nil, auth); resp.StatusCode != 200 {
+		t.Fatalf("cancel: %d %s", resp.StatusCode, body)
+	}
+	var ops struct{ Operations []struct{ ID string } }
+	_, body := e.do("GET", "/api/v1/operations?limit=1", nil, auth)
+	_ = json.Unmarshal(body, &ops)
+	var evs struct{ Events []struct{ ID string } }
+	_, body = e.do("GET", "/api/v1/events?limit=1", nil, auth)
+	_ = json.Unmarshal(body, &evs)
+	if len(evs.Events) != 1 || len(ops.Operations) != 1 {
+		t.Fatalf("%d events, %d operations listed; want one of each", len(evs.Events), len(ops.Operations))
+	}
+	for _, path := range []string{"/api/v1/payments/" + p.ID, "/api/v1/events/" + evs.Events[0].ID, "/api/v1/operations/" + ops.Operations[0].ID} {
+		if resp, body := e.doRaw("GET", path, "", auth); resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+		for _, tc := range []struct{ query, field string }{
+			{"expand=history", "expand"},
+			{"%zz", "%zz"},
+			{"a;b", "a"},
+		} {
+			resp, body := e.doRaw("GET", path+"?"+tc.query, "", auth)
+			var a actionAnswer
+			_ = json.Unmarshal(body, &a)
+			if resp.StatusCode != 422 || a.Error.Field != tc.field {
+				t.Errorf("GET %s?%s: %d field %q, want 422 naming %q (%s)", path, tc.query, resp.StatusCode, a.Error.Field, tc.field, body)
+			}
+		}
+	}
+}

@@ -38,7 +38,7 @@ func (h *Handler) auth(next http.HandlerFunc) http.HandlerFunc {
 				}
 			}
 		}
-		h.refusal(r.Context(), h.authFails, "API authentication failed", ip, "path", r.URL.Path)
+		h.refusal(r.Context(), h.authFails, "API authentication failed", ip, "path", sentPath(r))
 		dropBody(w, r)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="getpaid"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]apiError{"error": {Code: "unauthorized", Message: "missing or wrong API key"}})
@@ -204,6 +204,10 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 // history and all its operations, newest first (one store round trip where
 // the store is a getpaid.PaymentViewer).
 func (h *Handler) getPayment(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil { // it takes none: one sent would be dropped
+		h.writeError(w, r, err, "")
+		return
+	}
 	v, err := h.svc.ViewPayment(r.Context(), r.PathValue("id"))
 	if err != nil {
 		id := ""

@@ -25,8 +25,10 @@ func (h *Handler) ClientIP(r *http.Request) string {
 }
 
 // Scheme returns "https" or "http": how the client reached getpaid. A
-// trusted proxy's report (X-Forwarded-Proto, or proto= of the client's
-// Forwarded element) is believed; otherwise r.TLS says. Use it to refuse
+// trusted proxy's report (X-Forwarded-Proto: its rightmost scheme, the
+// nearest proxy's, or the client's hop's when there is one per
+// X-Forwarded-For hop; or proto= of the client's Forwarded element) is
+// believed; otherwise r.TLS says. Use it to refuse
 // plain-http calls behind a TLS proxy or to mark cookies Secure.
 func (h *Handler) Scheme(r *http.Request) string {
 	_, proto := h.origin(r)
@@ -53,8 +55,19 @@ func (h *Handler) origin(r *http.Request) (netip.Addr, string) {
 				hops = append(hops, hop{addr: a, ok: ok})
 			}
 		}
-		if p, ok := schemeOf(firstValue(r.Header.Get("X-Forwarded-Proto"))); ok {
-			proto = p
+		// The rightmost scheme is the nearest trusted proxy's report; what
+		// is left of it may be the client's own claim, kept by a proxy that
+		// appends. One per hop, the walk takes the client's hop's.
+		protos := listValues(r.Header.Values("X-Forwarded-Proto"))
+		if len(protos) > 0 {
+			if p, ok := schemeOf(protos[len(protos)-1]); ok {
+				proto = p
+			}
+		}
+		if len(protos) == len(hops) {
+			for i := range hops {
+				hops[i].proto = protos[i]
+			}
 		}
 	}
 	client := peer
@@ -81,9 +94,15 @@ type hop struct {
 	proto string
 }
 
-func firstValue(v string) string {
-	first, _, _ := strings.Cut(v, ",")
-	return strings.TrimSpace(first)
+// listValues splits a list header's lines at commas, in order.
+func listValues(lines []string) []string {
+	var vs []string
+	for _, l := range lines {
+		for _, v := range strings.Split(l, ",") {
+			vs = append(vs, strings.TrimSpace(v))
+		}
+	}
+	return vs
 }
 
 func schemeOf(p string) (string, bool) {
@@ -156,7 +175,7 @@ func validPort(p string) bool {
 func parseForwarded(values []string) []hop {
 	var hops []hop
 	for _, v := range values {
-		for _, elem := range splitQuoted(v, ',') {
+		for _, elem := range splitElements(v) {
 			h := hop{}
 			bad := false
 			var seen []string // the element's parameter names: each at most once (RFC 7239 §4)
@@ -195,6 +214,36 @@ func parseForwarded(values []string) []hop {
 		}
 	}
 	return hops
+}
+
+// splitElements splits a Forwarded line at commas outside double-quoted
+// strings, reading from the right: a proxy may append its element to the
+// line the client sent, and a quote the client left open must not swallow
+// it (read from the left, everything after that quote is one string). What
+// the client sent stays garbage, where the walk stops.
+func splitElements(s string) []string {
+	var out []string
+	quoted, end := false, len(s)
+	for i := len(s) - 1; i >= 0; i-- {
+		switch c := s[i]; {
+		case c == '"' && !quoted:
+			quoted = true // a string's closing quote, read backwards
+		case c == '"':
+			n := 0 // backslashes before it: odd, the quote is escaped
+			for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+				n++
+			}
+			if n%2 == 0 {
+				quoted = false
+			}
+		case c == ',' && !quoted:
+			out = append(out, s[i+1:end])
+			end = i
+		}
+	}
+	out = append(out, s[:end])
+	slices.Reverse(out)
+	return out
 }
 
 // splitQuoted splits s at sep outside double-quoted strings.

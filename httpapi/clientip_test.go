@@ -50,7 +50,18 @@ func TestClientIPAndScheme(t *testing.T) {
 		{"XFF over two header lines", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1", "203.0.113.7, 10.1.1.1"}}, false, "203.0.113.7", "http"},
 		{"XFF through an IPv6 proxy", xff, "[2001:db8:ffff::5]:443", http.Header{"X-Forwarded-For": {"203.0.113.8"}}, false, "203.0.113.8", "http"},
 		{"XFF and X-Forwarded-Proto", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"HTTPS"}}, false, "203.0.113.7", "https"},
-		{"X-Forwarded-Proto list: the first", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"https, http"}}, false, "127.0.0.1", "https"},
+		// A proxy that appends to X-Forwarded-Proto (HAProxy's add-header)
+		// leaves what the client sent on the left: the nearest trusted
+		// proxy's report is the rightmost, and with one entry per
+		// X-Forwarded-For hop, the client's hop's entry is the one paired
+		// with it.
+		{"X-Forwarded-Proto list: the nearest proxy's", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"https, http"}}, false, "127.0.0.1", "http"},
+		{"X-Forwarded-Proto forged before an appending proxy", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https", "http"}}, false, "203.0.113.7", "http"},
+		{"X-Forwarded-Proto appended over https", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"http, https"}}, false, "203.0.113.7", "https"},
+		{"X-Forwarded-Proto paired with forged hops", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.1, 203.0.113.7"}, "X-Forwarded-Proto": {"https, http"}}, false, "203.0.113.7", "http"},
+		{"X-Forwarded-Proto paired past a trusted hop", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7, 10.0.0.5"}, "X-Forwarded-Proto": {"https, http"}}, false, "203.0.113.7", "https"},
+		{"X-Forwarded-Proto of an unknown client", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"unknown"}, "X-Forwarded-Proto": {"https"}}, false, "127.0.0.1", "https"},
+		{"X-Forwarded-Proto set once for two hops", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7, 10.0.0.5"}, "X-Forwarded-Proto": {"https"}}, false, "203.0.113.7", "https"},
 		{"X-Forwarded-Proto nonsense", xff, "127.0.0.1:5000", http.Header{"X-Forwarded-Proto": {"gopher"}}, true, "127.0.0.1", "https"},
 		{"Forwarded ignored in XFF mode", xff, "127.0.0.1:5000", http.Header{"Forwarded": {"for=198.51.100.7;proto=https"}}, false, "127.0.0.1", "http"},
 		{"untrusted peer's headers ignored", xff, "198.51.100.2:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}}, false, "198.51.100.2", "http"},
@@ -67,6 +78,14 @@ func TestClientIPAndScheme(t *testing.T) {
 		{"Forwarded obfuscated behind a trusted hop", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {"for=_hidden, for=10.0.0.9"}}, false, "10.0.0.9", "http"},
 		{"Forwarded zone", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="[fe80::1%25eth0]"`}}, false, "127.0.0.1", "http"},
 		{"Forwarded broken quoting", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.1`}}, false, "127.0.0.1", "http"},
+		// A proxy that appends its element to the client's header line
+		// (nginx: "$http_forwarded, for=$remote_addr"): a quote the client
+		// left open does not swallow the proxy's element, which is read from
+		// the right, where the walk starts.
+		{"Forwarded: the client's open quote", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="198.51.100.1, for=203.0.113.7`}}, false, "203.0.113.7", "http"},
+		{"Forwarded: the client's open quote in a parameter", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=198.51.100.1;ext="a, for=203.0.113.7;proto=https`}}, false, "203.0.113.7", "https"},
+		{"Forwarded: the client's escaped quote", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="\", for=203.0.113.7`}}, false, "203.0.113.7", "http"},
+		{"Forwarded: quoted commas before the proxy's", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=192.0.2.43;ext="a,\"b,c", for=10.0.0.9`}}, false, "192.0.2.43", "http"},
 		{"Forwarded comma inside quotes", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for=192.0.2.5;ext="a,b"`}}, false, "192.0.2.5", "http"},
 		{"Forwarded obfuscated port", fwd, "127.0.0.1:5000", http.Header{"Forwarded": {`for="192.0.2.6:_p1"`}}, false, "192.0.2.6", "http"},
 		// RFC 7239 §4: a parameter occurs at most once per element; one

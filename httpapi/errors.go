@@ -248,16 +248,16 @@ func (h *Handler) noteError(w http.ResponseWriter, r *http.Request, status int, 
 	case errors.Is(err, errBusy):
 		if ok, missed := h.busy.Allow(); ok {
 			h.log.WarnContext(r.Context(), "request bodies refused: the body budget or read slots are used up (further refusals are counted, not logged, until the window ends)",
-				"path", r.URL.Path, "refused_unlogged_in_last_window", missed)
+				"path", sentPath(r), "refused_unlogged_in_last_window", missed)
 		}
 	case status == http.StatusInternalServerError:
-		h.log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "err", err)
+		h.log.ErrorContext(r.Context(), "internal error", "path", sentPath(r), "err", err)
 	case status == http.StatusServiceUnavailable:
 		// Once a window: while the database is away every request is
 		// refused, and a line each would bury the rest of the log.
 		if ok, missed := h.unavail.Allow(); ok {
 			h.log.WarnContext(r.Context(), "unavailable (further 503s are counted, not logged, until the window ends)",
-				"path", r.URL.Path, "err", err, "unavailable_unlogged_in_last_window", missed)
+				"path", sentPath(r), "err", err, "unavailable_unlogged_in_last_window", missed)
 		}
 	}
 }

@@ -215,6 +215,10 @@ func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, "POST")
 		return
 	}
+	if _, err := query(r); err != nil { // it takes none: one sent would be dropped
+		h.writeError(w, r, err, "")
+		return
+	}
 	ev, err := h.svc.Event(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err, "")

@@ -211,7 +211,9 @@ func Under(prefix string, h http.Handler) http.Handler {
 			http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
 			return
 		}
-		if !strings.HasPrefix(r.URL.Path, prefix+"/") {
+		// As sent, not only once unescaped: /gp%2fapi/... is one segment,
+		// and http.StripPrefix would not cut /%67p/ either.
+		if !strings.HasPrefix(r.URL.Path, prefix+"/") || !strings.HasPrefix(r.URL.EscapedPath(), prefix+"/") {
 			edge.SetStrict(w.Header())
 			writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found",
 				Message: "no such route: getpaid is served under " + prefix + "/"}})

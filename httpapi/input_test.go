@@ -125,26 +125,32 @@ func TestFormFieldErrorsNameTheField(t *testing.T) {
 		Buyer: getpaid.Buyer{Email: "not-an-address"}}
 	e.orders["o-ok"] = &getpaid.Order{ID: "o-ok", Amount: getpaid.MustParseMoney("5.00", "PLN"), ReturnURL: "https://shop.example/o"}
 	for _, tt := range []struct {
-		order, backend string
-		status         int
-		want           string
+		order   string
+		backend []string
+		status  int
+		want    string
 	}{
-		{"o-bad", "dummy", 422, "buyer.email"},
-		{"o-ok", "yen", 422, "does not accept PLN"},
-		{"o-ok", "nope", 422, "Please choose one of these payment methods"},
-		{"o-ok", "", 422, "Please choose a payment method."},
+		{"o-bad", []string{"dummy"}, 422, "buyer.email"},
+		{"o-ok", []string{"yen"}, 422, "does not accept PLN"},
+		{"o-ok", []string{"nope"}, 422, "Please choose one of these payment methods"},
+		{"o-ok", []string{""}, 422, "Please choose a payment method."},
+		// Two methods at once: neither is taken for the buyer (the first
+		// was, silently).
+		{"o-ok", []string{"dummy", "yen"}, 422, "Please choose one payment method."},
 	} {
-		resp, body := e.postForm("/pay/"+tt.order, url.Values{"backend": {tt.backend}})
+		resp, body := e.postForm("/pay/"+tt.order, url.Values{"backend": tt.backend})
 		if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
-			t.Fatalf("%s via %s: %d, want %d saying %q:\n%s", tt.order, tt.backend, resp.StatusCode, tt.status, tt.want, body)
+			t.Fatalf("%s via %q: %d, want %d saying %q:\n%s", tt.order, tt.backend, resp.StatusCode, tt.status, tt.want, body)
 		}
 		// Only a method that exists can be blamed for the currency.
-		if tt.backend != "yen" && strings.Contains(string(body), "does not accept") {
+		if tt.backend[0] != "yen" && strings.Contains(string(body), "does not accept") {
 			t.Fatalf("%q: the form blames the currency:\n%s", tt.backend, body)
 		}
 	}
-	if ps := e.byOrder("o-bad"); len(ps) != 0 {
-		t.Fatalf("stored %d payments", len(ps))
+	for _, o := range []string{"o-bad", "o-ok"} {
+		if ps := e.byOrder(o); len(ps) != 0 {
+			t.Fatalf("%s: stored %d payments", o, len(ps))
+		}
 	}
 }
 

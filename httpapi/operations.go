@@ -262,6 +262,10 @@ func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
 
 // getOperation answers GET /api/v1/operations/{id}.
 func (h *Handler) getOperation(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil { // it takes none: one sent would be dropped
+		h.writeError(w, r, err, "")
+		return
+	}
 	op, err := h.svc.Operation(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err, "")

@@ -142,7 +142,11 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 		h.renderForm(w, status, o, "The form could not be read. Please try again.")
 		return
 	}
-	if r.PostForm.Get("backend") == "" {
+	switch backends := r.PostForm["backend"]; {
+	case len(backends) > 1: // a crafted form: which did the buyer mean?
+		h.renderForm(w, http.StatusUnprocessableEntity, o, "Please choose one payment method.")
+		return
+	case r.PostForm.Get("backend") == "":
 		h.renderForm(w, http.StatusUnprocessableEntity, o, "Please choose a payment method.")
 		return
 	}

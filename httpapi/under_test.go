@@ -202,3 +202,40 @@ func TestUnderKeepsTheBodyTimeout(t *testing.T) {
 		}
 	}
 }
+
+// Under a base path, a path that reaches the prefix only once unescaped
+// (/gp%2fapi/..., /%67p/...) is not under it: 404 in the API's shape, with
+// the security headers. Before, /gp%2fapi/v1/backends was redirected to
+// /gp/%252fapi/v1/backends (a path nobody serves), and /%67p/... got
+// net/http's plain 404; served by serve's own mux (the console's), neither
+// carried the headers.
+func TestUnderRefusesAPrefixReachedOnlyUnescaped(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/gp")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, inner := range []struct {
+		name string
+		h    http.Handler
+	}{{"httpapi", h}, {"a handler setting no headers", plain}} {
+		srv := httptest.NewServer(httpapi.Under("/gp", inner.h))
+		t.Cleanup(srv.Close)
+		for _, path := range []string{"/gp%2fapi/v1/backends", "/gp%2Fapi/v1/backends", "/%67p/api/v1/backends"} {
+			resp, err := client.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), `"not_found"`) ||
+				resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("%s: GET %s: %d Location %q CSP %q: %s; want the API's 404 with the headers", inner.name, path,
+					resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Content-Security-Policy"), body)
+			}
+		}
+	}
+}

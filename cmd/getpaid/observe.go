@@ -147,7 +147,9 @@ func cleanPaths(mux *http.ServeMux) http.Handler {
 				clean += "/"
 			}
 		}
-		if clean != p || !strings.HasPrefix(p, "/admin/") {
+		// The escaped path, as http.StripPrefix cuts it: /%61dmin/ gets its
+		// 404, not the console.
+		if clean != p || !strings.HasPrefix(p, "/admin/") || !strings.HasPrefix(r.URL.EscapedPath(), "/admin/") {
 			edge.SetStrict(w.Header())
 		}
 		mux.ServeHTTP(w, r)
@@ -244,7 +246,8 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	probes := strict(health.New(srv.engine, 0, log))
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
-	hs := &http.Server{Handler: strict(mux), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: strict(mux), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		DisableGeneralOptionsHandler: true}
 	withHeaderLimit(hs)
 	go func() { _ = hs.Serve(ln) }()
 	log.Info("metrics serving", "listen", ln.Addr().String())

@@ -150,7 +150,8 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 // within 10 s and be at most 16 KiB (tune may change that), a request
 // within 30 s.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context), tune ...func(*http.Server)) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		DisableGeneralOptionsHandler: true} // OPTIONS * reaches h, which gives it the headers every answer carries
 	for _, f := range tune {
 		f(hs)
 	}
