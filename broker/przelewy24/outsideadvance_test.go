@@ -158,3 +158,49 @@ func TestOutsideHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestOutsideRefundNotificationWithoutRequestID(t *testing.T) {
+	t.Parallel()
+	o := newXOutside(t, nil)
+	p, _ := o.paid(t, "100.00")
+	if _, err := o.refund(t, p.ID, "30.00", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	o.fake.mu.Lock()
+	rid, _ := o.fake.refunds[0]["requestId"].(string)
+	o.fake.mu.Unlock()
+	body, url := o.fake.finishRefund(t, p.ID, rid, 0)
+	body = []byte(strings.Replace(string(body), `"requestId":"`+rid+`",`, "", 1))
+	if got := o.fake.post(t, url, body); got != 200 {
+		t.Errorf("refund notification without requestId answered %d", got)
+	}
+	got := o.payment(t, p.ID)
+	if got.Refunded != 3000 || got.RefundAsked != 0 || got.Status != getpaid.StatusPartiallyRefunded {
+		t.Errorf("after the notification: %s refunded %d asked %d", got.Status, got.Refunded, got.RefundAsked)
+	}
+	ops, err := o.eng.Operations(context.Background(), getpaid.OperationFilter{PaymentID: p.ID})
+	if err != nil || len(ops.Operations) != 1 || ops.Operations[0].State != getpaid.OpSucceeded {
+		t.Errorf("the refund operation after its notification: %+v %v", ops, err)
+	}
+}
+
+func TestOutsideRefundFromThePanel(t *testing.T) {
+	t.Parallel()
+	o := newXOutside(t, nil)
+	p, _ := o.paid(t, "100.00")
+	o.fake.mu.Lock()
+	tr := o.fake.trns[p.ID]
+	tr.Refunds = append(tr.Refunds, xRefund{RequestID: "panel-1", Uuid: "panel-uuid-1", URL: tr.Notify, Amount: 2000, Status: 2})
+	o.fake.mu.Unlock()
+	body, url := o.fake.finishRefund(t, p.ID, "panel-1", 0)
+	if got := o.fake.post(t, url, body); got != 200 {
+		t.Errorf("panel refund notification answered %d", got)
+	}
+	if got := o.fake.post(t, url, body); got != 200 {
+		t.Errorf("replayed panel refund notification answered %d", got)
+	}
+	got := o.payment(t, p.ID)
+	if got.Refunded != 2000 || got.Status != getpaid.StatusPartiallyRefunded {
+		t.Errorf("after a panel refund: %s refunded %d", got.Status, got.Refunded)
+	}
+}
