@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -247,5 +248,67 @@ func TestOutsideConfigErrors(t *testing.T) {
 		if _, err := przelewy24.New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
+	}
+}
+
+// A refund sent again with the same operation id (a process that died
+// during the call resumes it) is answered "Request already exists" by
+// Przelewy24 and reported as the lookup shows it, never made twice.
+func TestOutsideRefundResent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newXOutside(t, nil)
+	p, _ := o.paid(t, "100.00")
+	b := o.eng.Registry().All()[0].Broker.(*przelewy24.Broker)
+	pay := o.payment(t, p.ID)
+	req := &getpaid.RefundRequest{Payment: pay, Amount: getpaid.MustParseMoney("10.00", "PLN"), OperationID: "op_resent000000000000000000"}
+	first, err := b.Refund(ctx, req)
+	if err != nil || first.Kind != getpaid.KindRefundStarted {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	again, err := b.Refund(ctx, req)
+	if err != nil || again.Kind != getpaid.KindRefundStarted || again.OperationID != req.OperationID || again.Amount.Minor != 1000 {
+		t.Fatalf("resent: %+v %v", again, err)
+	}
+	o.fake.finishRefund(t, p.ID, "op_resent000000000000000000", 0)
+	again, err = b.Refund(ctx, req)
+	if err != nil || again.Kind != getpaid.KindRefunded || again.EventID != "refund:op_resent000000000000000000:"+pay.ExternalID {
+		t.Fatalf("resent after it completed: %+v %v", again, err)
+	}
+	if n := len(o.fake.trn(t, p.ID).Refunds); n != 1 {
+		t.Errorf("%d refunds at Przelewy24, want 1", n)
+	}
+}
+
+// Przelewy24 answers 500 without refunding: the operation is in doubt, and
+// a lookup that finds nothing right away is not taken as "never made" (it
+// may be in Przelewy24's queue): the money in doubt cannot be refunded again.
+func TestOutsideRefund500NotApplied(t *testing.T) {
+	t.Parallel()
+	o := newXOutside(t, nil)
+	p, _ := o.paid(t, "100.00")
+	srv := o.fake.srv.Config.Handler
+	o.fake.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/transaction/refund" {
+			xJSON(w, 500, map[string]any{"error": "Unknown error", "code": 500})
+			return
+		}
+		srv.ServeHTTP(w, r)
+	})
+	if _, err := o.refund(t, p.ID, "60.00", "r1"); err == nil {
+		t.Fatal("a 500 reported as success")
+	}
+	ops, _ := o.eng.Operations(context.Background(), getpaid.OperationFilter{PaymentID: p.ID})
+	op := ops.Operations[0]
+	if op.State != getpaid.OpUnknown {
+		t.Fatalf("after a 500: %s, want unknown", op.State)
+	}
+	o.fake.srv.Config.Handler = srv
+	got, err := o.reconcile(t, op.ID)
+	if err != nil || got.State != getpaid.OpUnknown {
+		t.Fatalf("after a first lookup that finds nothing: %+v %v", got, err)
+	}
+	if _, err := o.refund(t, p.ID, "60.00", "r2"); err == nil {
+		t.Errorf("the money in doubt was refundable again")
 	}
 }
