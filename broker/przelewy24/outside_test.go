@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -200,5 +201,34 @@ func TestOutsidePollBySession(t *testing.T) {
 	}
 	if o.fake.trn(t, p.ID).Status != 2 {
 		t.Errorf("polling did not verify at Przelewy24")
+	}
+}
+
+func TestOutsideConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
+	o := newXOutside(t, nil)
+	p, err := o.create(t, "10.00", "PLN", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := o.fake.trn(t, p.ID)
+	body := o.fake.pay(t, p.ID, 0)
+	var wg sync.WaitGroup
+	codes := make([]int, 10)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = o.fake.post(t, tr.Notify, body)
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Errorf("copy %d answered %d", i, c)
+		}
+	}
+	if got := o.payment(t, p.ID); got.Status != getpaid.StatusPaid || got.Captured != 1000 {
+		t.Errorf("after 10 copies at once: %s captured %d", got.Status, got.Captured)
 	}
 }
