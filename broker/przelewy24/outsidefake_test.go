@@ -250,7 +250,7 @@ func (f *xP24) verify(w http.ResponseWriter, in map[string]any) {
 	fail, down, hang := f.verifyFail, f.verifyDown, f.verifyHang
 	f.mu.Unlock()
 	if hang {
-		time.Sleep(3 * time.Second)
+		time.Sleep(1500 * time.Millisecond) // past the backend's 1 s timeout
 		return
 	}
 	if down {
