@@ -86,6 +86,7 @@ type registerIn struct {
 	Method           *int64          `json:"method"`
 	URLReturn        string          `json:"urlReturn"`
 	URLStatus        string          `json:"urlStatus"`
+	URLNotify        string          `json:"urlNotify"`
 	TimeLimit        *int64          `json:"timeLimit"`
 	Channel          *int64          `json:"channel"`
 	WaitForResult    *bool           `json:"waitForResult"`
@@ -97,8 +98,14 @@ type registerIn struct {
 	Sign             string          `json:"sign"`
 	Encoding         string          `json:"encoding"`
 	MethodRefID      string          `json:"methodRefId"`
+	CardData         json.RawMessage `json:"cardData"`
 	Cart             json.RawMessage `json:"cart"`
 	Additional       json.RawMessage `json:"additional"`
+
+	// URLCardPaymentNotification is where Przelewy24 sends card and BLIK
+	// results (its documentation's card notification); the official PHP
+	// SDK sends it with every register, null when unset.
+	URLCardPaymentNotification string `json:"urlCardPaymentNotification"`
 }
 
 // languages register accepts.
@@ -143,6 +150,8 @@ func (in *registerIn) invalid() string {
 		return "urlReturn"
 	case runes(in.URLStatus) > 250:
 		return "urlStatus"
+	case runes(in.URLNotify) > 250:
+		return "urlNotify"
 	case !between(in.TimeLimit, 0, 99):
 		return "timeLimit"
 	case in.Channel != nil && (*in.Channel <= 0 || *in.Channel&^channelBits != 0):

@@ -156,6 +156,16 @@ func TestRegisterValidation(t *testing.T) {
 		{"email of 50 characters", replace(`"email":"a@b.c"`, `"email":"`+strings.Repeat("a", 45)+`@b.cc"`)},
 		{"urlReturn of 250 characters", replace(`"urlReturn":"https://shop/r"`, `"urlReturn":"https://shop/`+strings.Repeat("r", 237)+`"`)},
 		{"description of 1024 characters", replace(`"description":"d"`, `"description":"`+strings.Repeat("ą", 1024)+`"`)},
+		// Przelewy24's REST documentation lists urlNotify and cardData; its
+		// card and BLIK notifications go to urlCardPaymentNotification, which
+		// the official PHP SDK (mnastalski/przelewy24-php) always sends.
+		{"urlNotify", set("urlNotify", `"https://shop/n"`)},
+		{"urlCardPaymentNotification", set("urlCardPaymentNotification", `"https://shop/c"`)},
+		{"cardData", set("cardData", `{"means":{"referenceNumber":{"id":"r"}}}`)},
+		{"the PHP SDK's body: every key, unset ones null", set("client", `null,"address":null,"zip":null,"city":null,`+
+			`"phone":null,"method":null,"urlStatus":null,"timeLimit":null,"channel":null,"waitForResult":null,`+
+			`"regulationAccept":null,"shipping":null,"transferLabel":null,"mobileLib":null,"sdkVersion":null,`+
+			`"encoding":"UTF-8","methodRefId":null,"urlCardPaymentNotification":null`)},
 	}
 	for _, tc := range refused {
 		t.Run("refused: "+tc.name, func(t *testing.T) {
