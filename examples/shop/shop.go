@@ -335,6 +335,10 @@ func (s *Shop) paymentAction(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/orders/"+orderID, http.StatusSeeOther)
 }
 
+// keyReused begins the reason getpaid gives for an idempotency key sent
+// again with another request.
+const keyReused = "already used for another request "
+
 // actionError says why getpaid refused an action, in words for the page.
 func actionError(err error) string {
 	var (
@@ -346,10 +350,15 @@ func actionError(err error) string {
 	switch {
 	case errors.As(err, &oe) && errors.Is(err, getpaid.ErrOperationFailed):
 		return "The broker refused: " + oe.Op.Error + "."
+	case errors.As(err, &fe) && fe.Field == "Idempotency-Key" && strings.HasPrefix(fe.Reason, keyReused):
+		// The form's key went with an earlier submission of it (another
+		// amount, from a page shown before): a new page has a new key.
+		return "This form was sent already " + strings.TrimPrefix(fe.Reason, keyReused) +
+			": reload the page to see the payment as it is now, and try again from there."
 	case errors.As(err, &fe):
 		return "Refused: " + fe.Reason + "."
 	case errors.As(err, &te):
-		return "Refused: the payment is " + string(te.From) + "; " + te.Reason + "."
+		return "Refused: the payment is now “" + ui.StatusLabel(te.From) + "”; " + te.Reason + "."
 	case errors.Is(err, getpaid.ErrOperationInProgress):
 		return "Another request on this payment is at the broker; wait a moment."
 	case errors.Is(err, getpaid.ErrOperationInDoubt):
