@@ -177,6 +177,11 @@ func (s *Shop) Handler(payments http.Handler) http.Handler {
 	pages.HandleFunc("POST /orders", s.order)
 	pages.HandleFunc("GET /orders/{id}", s.orderPage)
 	pages.HandleFunc("POST /orders/{id}/payments/{payment}/{action}", s.paymentAction)
+	// Anything else (a mistyped address, the order form's opened as a
+	// page) is the shop's page saying so, with the way back.
+	pages.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, http.StatusNotFound, "There is no such page in the shop.")
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/payments/", http.StripPrefix("/payments", payments)) // step 4
 	mux.Handle("/", edge.Page(pages))
