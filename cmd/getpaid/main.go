@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 const usage = `getpaid: one API over many payment brokers
@@ -206,7 +207,7 @@ func (f *flags) parse(args []string) error {
 		return &helpError{text: f.help()}
 	}
 	if err != nil {
-		return &usageError{cmd: f.Name(), msg: dashes(err)}
+		return &usageError{cmd: f.Name(), msg: f.wanted(dashes(err))}
 	}
 	if f.NArg() > 0 {
 		return &usageError{cmd: f.Name(), msg: fmt.Sprintf("unexpected argument %q (flags come as --name value; see the usage)", f.Arg(0))}
@@ -250,7 +251,42 @@ func (f *flags) twice(args []string) string {
 }
 
 // flagName is a flag as Go's flag package names it in its errors: one dash.
-var flagName = regexp.MustCompile(`(: |flag )-([A-Za-z][A-Za-z0-9_-]*)`)
+var flagName = regexp.MustCompile(`(: |flag |for )-([A-Za-z][A-Za-z0-9_-]*)`)
+
+// badValue is the flag package's error for a value it could not parse,
+// which says "parse error" and no more.
+var badValue = regexp.MustCompile(`for (?:flag )?--([A-Za-z][A-Za-z0-9_-]*): parse error$`)
+
+// wanted is msg, a flag package error with its flags written as the usage
+// writes them, with "parse error" replaced by what the flag takes.
+func (f *flags) wanted(msg string) string {
+	m := badValue.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return msg
+	}
+	fl := f.Lookup(msg[m[2]:m[3]])
+	if fl == nil {
+		return msg
+	}
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return msg
+	}
+	var want string
+	switch g.Get().(type) {
+	case time.Duration:
+		want = "want a duration such as 2s, 500ms or 1m"
+	case bool:
+		want = "want true or false"
+	case int, int64, uint, uint64:
+		want = "want a whole number"
+	case float64:
+		want = "want a number"
+	default:
+		return msg
+	}
+	return strings.TrimSuffix(msg, "parse error") + want
+}
 
 // dashes is a flag package error with the flags written as the usage text
 // writes them (--name, not -name).
