@@ -241,6 +241,11 @@ func (s *Shop) showOrder(w http.ResponseWriter, r *http.Request, status int, err
 		waited: time.Duration(max(0, waited)) * time.Second, confirmWait: s.confirmWait, refresh: s.refresh,
 		titles: s.backendTitle, polls: s.backendPolls, key: newKey,
 	}
+	if at, err := strconv.ParseInt(r.URL.Query().Get("checked"), 10, 64); err == nil {
+		// Set by "check again": said only while it is news.
+		ago := time.Since(time.Unix(at, 0))
+		opt.checked = ago >= -time.Minute && ago < time.Minute
+	}
 	if len(payments) > 0 && payments[0].Status == getpaid.StatusFailed {
 		// Why it failed: declined at the broker, or an advance rejected.
 		h, err := s.eng.History(r.Context(), payments[0].ID)
@@ -334,7 +339,7 @@ func (s *Shop) paymentAction(w http.ResponseWriter, r *http.Request) {
 		// The broker was just asked: show what it answered, without
 		// waiting again as if nothing had been checked.
 		waited := (s.confirmWait + time.Second - 1) / time.Second
-		http.Redirect(w, r, fmt.Sprintf("/orders/%s?waited=%d", orderID, waited), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/orders/%s?waited=%d&checked=%d", orderID, waited, time.Now().Unix()), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/orders/"+orderID, http.StatusSeeOther)
