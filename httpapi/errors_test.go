@@ -137,7 +137,7 @@ func TestErrorAnswers(t *testing.T) {
 			{name: "bad amount", method: "POST", path: "/api/v1/payments", body: pay("dummy", "10.001", "PLN"),
 				status: 422, code: "invalid_amount", field: "amount", message: `money "10.001": more than 2 decimal places`},
 			{name: "bad action amount", method: "POST", path: "/api/v1/payments/" + p.ID + "/refund", body: map[string]string{"amount": "-1"},
-				status: 422, code: "invalid_amount", field: "amount", message: `money "-1": malformed decimal`},
+				status: 422, code: "invalid_amount", field: "amount", message: `money "-1": malformed decimal: write the amount without a sign, such as 10.00`},
 			{name: "not JSON", method: "POST", path: "/api/v1/payments", body: json.RawMessage(`["not", "an", "object"]`),
 				status: 400, code: "bad_request", message: "want a JSON object, not an array"},
 			{name: "forbidden transition", method: "POST", path: "/api/v1/payments/" + p.ID + "/capture",
