@@ -348,7 +348,13 @@ func (e *Engine) Backends(currency string) []getpaid.Backend { return e.reg.ForC
 func (e *Engine) backend(name string) (getpaid.Backend, error) {
 	b, ok := e.reg.Get(name)
 	if !ok {
-		return getpaid.Backend{}, &getpaid.FieldError{Field: "backend", Reason: fmt.Sprintf("unknown backend %q", name), Err: getpaid.ErrUnknownBackend}
+		reason := fmt.Sprintf("unknown backend %q", name)
+		if name == "" {
+			reason = "required: the backend to pay through"
+		}
+		// The enabled ones, so a typo shows its right spelling.
+		reason += " (enabled: " + strings.Join(e.reg.Names(), ", ") + ")"
+		return getpaid.Backend{}, &getpaid.FieldError{Field: "backend", Reason: reason, Err: getpaid.ErrUnknownBackend}
 	}
 	return b, nil
 }
