@@ -126,7 +126,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "getpaid: unknown command %q\n\n%s", args[0], usage)
+		hint := ""
+		if near := nearest(args[0], commands); near != "" {
+			hint = " (did you mean " + near + "?)"
+		}
+		fmt.Fprintf(stderr, "getpaid: unknown command %q%s\n\n%s", args[0], hint, usage)
 		return 2
 	}
 	if err == nil {
@@ -151,6 +155,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintln(stderr, "getpaid:", err)
 	return 1
+}
+
+// commands are the commands usage lists, for the nearest to a misspelt one.
+var commands = []string{"demo", "serve", "migrate", "backends", "config", "callback", "operations", "events", "simulate", "bench", "admin", "version", "help"}
+
+// nearest is the one of names closest to word, two edits at most (a
+// letter missing, added, changed, or two swapped), or "".
+func nearest(word string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(word, n); d < bestD && d < len(word) {
+			best, bestD = n, d
+		}
+	}
+	return best
 }
 
 // version is the module version getpaid was built as ("(devel)" from a
@@ -207,7 +226,15 @@ func (f *flags) parse(args []string) error {
 		return &helpError{text: f.help()}
 	}
 	if err != nil {
-		return &usageError{cmd: f.Name(), msg: f.wanted(dashes(err))}
+		msg := f.wanted(dashes(err))
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: --"); ok {
+			var names []string
+			f.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
+			if near := nearest(name, names); near != "" {
+				msg += " (did you mean --" + near + "?)"
+			}
+		}
+		return &usageError{cmd: f.Name(), msg: msg}
 	}
 	if f.NArg() > 0 {
 		return &usageError{cmd: f.Name(), msg: fmt.Sprintf("unexpected argument %q (flags come as --name value; see the usage)", f.Arg(0))}

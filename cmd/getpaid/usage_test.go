@@ -95,6 +95,9 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"demo", "--nope"}, "flag provided but not defined: --nope"},
+		{"a misspelt command", []string{"demoo"}, `unknown command "demoo" (did you mean demo?)`},
+		{"a command with a letter swapped", []string{"sreve", "--config", "x.yaml"}, `unknown command "sreve" (did you mean serve?)`},
+		{"a misspelt flag", []string{"serve", "--confg", "x.yaml"}, "flag provided but not defined: --confg (did you mean --config?)"},
 		{"a flag without its value", []string{"demo", "--addr"}, "flag needs an argument: --addr"},
 		{"a flag with a bad value", []string{"bench", "--duration", "soon"}, `invalid value "soon" for flag --duration`},
 		{"stray argument before flags", []string{"demo", "extra", "--addr", "127.0.0.1:1"}, `unexpected argument "extra"`},
