@@ -228,7 +228,11 @@ func demoSimulators(base string) ([]getpaid.Backend, http.Handler, func(), error
 		url := base + prefix
 		sim.setBase(url)
 		sim.pointAt(settings, url)
-		mux.Handle(prefix+"/", http.StripPrefix(prefix, sim.handler))
+		h := sim.handler
+		if !sim.rootTaken {
+			h = simulatorIndex(name, simSettings(name, settings), h)
+		}
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
 		var node yaml.Node
 		if err := node.Encode(settings); err != nil {
 			stopAll()
