@@ -167,7 +167,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 	case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
 		processing := last.P.Status == getpaid.StatusChargeStarted
 		if opt.waited < opt.confirmWait {
-			v.State, v.Tone, v.Headline = stateWaiting, "info", "Waiting for "+last.Title+"'s confirmation…"
+			v.State, v.Tone, v.Headline = stateWaiting, "info", "Waiting for confirmation from "+last.Title+"…"
 			v.Detail = "The broker confirms payments to the shop directly; this page updates by itself."
 			if processing {
 				v.Headline = last.Title + " is processing the payment…"

@@ -167,3 +167,20 @@ func TestOrderViewSaysTheBrokerWasAsked(t *testing.T) {
 		})
 	}
 }
+
+// The waiting page's headline reads as a sentence whatever the backend's
+// title: "Waiting for Tpay (Transferuj.pl form) (simulator)'s
+// confirmation…" did not.
+func TestOrderViewWaitingHeadline(t *testing.T) {
+	t.Parallel()
+	mug := getpaid.MustParseMoney("39.00", "PLN")
+	for _, title := range []string{"PayU", "Tpay (Transferuj.pl form) (simulator)"} {
+		opts := viewOptions{confirmWait: 20 * time.Second, refresh: time.Second,
+			titles: func(string) (string, string) { return title, "transferuj" }, key: func() string { return "k" }}
+		p := &getpaid.Payment{ID: "pay_1", OrderID: "ord_1", Backend: "transferuj", Status: getpaid.StatusPrepared, Amount: mug}
+		v := buildView(&ShopOrder{ID: "ord_1", Name: "Coffee mug", Price: mug}, []*getpaid.Payment{p}, opts)
+		if want := "Waiting for confirmation from " + title + "…"; v.State != stateWaiting || v.Headline != want {
+			t.Errorf("state %s, headline %q; want %s, %q", v.State, v.Headline, stateWaiting, want)
+		}
+	}
+}
