@@ -165,7 +165,7 @@ func TestErrorAnswers(t *testing.T) {
 			{name: "limit out of range", method: "GET", path: "/api/v1/payments?limit=501",
 				status: 422, code: "bad_request", field: "limit", message: "must be between 1 and 500"},
 			{name: "unknown status", method: "GET", path: "/api/v1/payments?status=bogus",
-				status: 422, code: "bad_request", field: "status", message: `unknown status "bogus"`},
+				status: 422, code: "bad_request", field: "status", message: `unknown status "bogus": want new, prepared, charge_started, pre_auth, partially_paid, paid, failed, cancelled, refund_started, partially_refunded or refunded`},
 			{name: "unknown currency", method: "GET", path: "/api/v1/payments?currency=pln",
 				status: 422, code: "unknown_currency", field: "currency", message: `unknown currency "pln" (ISO 4217 codes are upper case: PLN)`},
 			{name: "bad time", method: "GET", path: "/api/v1/payments?created_after=yesterday",
