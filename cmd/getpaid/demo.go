@@ -74,12 +74,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *baseURL != "" {
 		h = answerSelfCheck(token, h)
 	}
-	return serveUntilDone(ctx, ln, h, func(ctx context.Context) {
+	err = serveUntilDone(ctx, ln, h, func(ctx context.Context) {
 		if *baseURL != "" {
 			go checkSelf(ctx, base, token, log)
 		}
 		app.Engine.Run(ctx, 10*time.Second)
 	})
+	if err == nil {
+		// Ctrl+C: said, as serve says it stopped.
+		fmt.Fprintf(stdout, "getpaid demo stopped (its data stays in %s)\n", dbPath)
+	}
+	return err
 }
 
 // selfCheckPath is where the demo answers its own check that --base-url

@@ -47,8 +47,8 @@ func TestDemoBaseURLReachesItself(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			cancel()
-			if code := <-done; code != 0 {
-				t.Fatalf("exit %d; out %q err %q", code, out.String(), errb.String())
+			if code := <-done; code != 0 || !strings.Contains(out.String(), "getpaid demo stopped") {
+				t.Fatalf("exit %d; out %q err %q; want exit 0 and a word that the demo stopped (Ctrl+C)", code, out.String(), errb.String())
 			}
 			warned := strings.Contains(errb.String(), "does not reach this demo")
 			if warned != tt.warned || (!warned && !strings.Contains(errb.String(), "reaches this demo")) {
