@@ -63,20 +63,30 @@ func parseDecimal(s string, exp int) (int64, error) {
 	if s == "" {
 		return 0, bad("empty amount")
 	}
+	// What to write instead, in this currency's digits: the message
+	// reaches whoever typed the amount.
+	example := "10"
+	if exp > 0 {
+		example += "." + strings.Repeat("0", exp)
+	}
+	if s[0] == '-' || s[0] == '+' {
+		return 0, bad("malformed decimal: write the amount without a sign, such as " + example)
+	}
+	malformed := bad("malformed decimal: write digits with an optional point, such as " + example)
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" || (hasDot && frac == "") {
-		return 0, bad("malformed decimal")
+		return 0, malformed
 	}
 	for _, part := range []string{whole, frac} {
 		for i := 0; i < len(part); i++ {
 			if part[i] < '0' || part[i] > '9' {
-				return 0, bad("malformed decimal")
+				return 0, malformed
 			}
 		}
 	}
 	if len(frac) > exp {
 		if exp == 0 {
-			return 0, bad("currency has no minor unit")
+			return 0, bad("currency has no minor unit: write whole units, such as 10")
 		}
 		return 0, bad(fmt.Sprintf("more than %d decimal places", exp))
 	}

@@ -185,3 +185,27 @@ func TestZeroMoneyJSON(t *testing.T) {
 		}
 	}
 }
+
+// A refused amount says what to write instead: the JSON API and the
+// payment form pass the message on to whoever typed it.
+func TestParseMoneySaysWhatToWrite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, cur, want string
+	}{
+		{"negative", "-1.00", "PLN", "without a sign, such as 10.00"},
+		{"a comma", "10,00", "PLN", "such as 10.00"},
+		{"a word", "abc", "PLN", "such as 10.00"},
+		{"decimals in a currency without them", "10.00", "JPY", "whole units, such as 10"},
+		{"too many decimals", "10.001", "PLN", "more than 2 decimal places"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := getpaid.ParseMoney(tt.in, tt.cur)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ParseMoney(%q, %q) error = %v; want it to say %q", tt.in, tt.cur, err, tt.want)
+			}
+		})
+	}
+}

@@ -355,7 +355,7 @@ func (e *Engine) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpai
 		return nil, fmt.Errorf("engine: list payments: %w", err)
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return nil, fmt.Errorf("engine: list payments: %w", &getpaid.FieldError{Field: "status", Reason: fmt.Sprintf("unknown status %q", f.Status), Err: getpaid.ErrInvalidRequest})
+		return nil, fmt.Errorf("engine: list payments: %w", unknownStatus(f.Status))
 	}
 	if f.Currency != "" && !getpaid.KnownCurrency(f.Currency) {
 		// No payment is in it (codes are upper case): refused, not an empty page.
@@ -374,10 +374,28 @@ func (e *Engine) Backends(currency string) []getpaid.Backend { return e.reg.ForC
 func (e *Engine) backend(name string) (getpaid.Backend, error) {
 	b, ok := e.reg.Get(name)
 	if !ok {
-		return getpaid.Backend{}, &getpaid.FieldError{Field: "backend", Reason: fmt.Sprintf("unknown backend %q", name), Err: getpaid.ErrUnknownBackend}
+		reason := fmt.Sprintf("unknown backend %q", name)
+		if name == "" {
+			reason = "required: the backend to pay through"
+		}
+		// The enabled ones, so a typo shows its right spelling.
+		reason += " (enabled: " + strings.Join(e.reg.Names(), ", ") + ")"
+		return getpaid.Backend{}, &getpaid.FieldError{Field: "backend", Reason: reason, Err: getpaid.ErrUnknownBackend}
 	}
 	return b, nil
 }
 
 // isNotFound reports whether err is getpaid.ErrNotFound.
 func isNotFound(err error) bool { return errors.Is(err, getpaid.ErrNotFound) }
+
+// unknownStatus refuses a status filter naming no status, with the ones
+// there are (a typo shows its spelling).
+func unknownStatus(s getpaid.Status) error {
+	names := make([]string, 0, len(getpaid.Statuses()))
+	for _, st := range getpaid.Statuses() {
+		names = append(names, string(st))
+	}
+	last := len(names) - 1
+	return &getpaid.FieldError{Field: "status", Err: getpaid.ErrInvalidRequest,
+		Reason: fmt.Sprintf("unknown status %q: want %s or %s", s, strings.Join(names[:last], ", "), names[last])}
+}

@@ -91,7 +91,7 @@ func (e *Engine) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]
 		return nil, fmt.Errorf("engine: payment totals: %w", getpaid.ErrNotSupported)
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return nil, fmt.Errorf("engine: payment totals: %w", &getpaid.FieldError{Field: "status", Reason: fmt.Sprintf("unknown status %q", f.Status), Err: getpaid.ErrInvalidRequest})
+		return nil, fmt.Errorf("engine: payment totals: %w", unknownStatus(f.Status))
 	}
 	t, err := pt.PaymentTotals(ctx, f)
 	if err != nil {

@@ -178,6 +178,12 @@ func TestBodyErrorsSayWhatIsWrong(t *testing.T) {
 		// the client looking for an "x" at the top
 		{"/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"dummy","buyer":{"emial":"a@b.pl"}}`, `unknown key "buyer.emial"`},
 		{refund, `{"amount":"1.00","x":1`, `the body ends before its JSON does`},
+		// an unknown key (a typo) lists the keys there are, where it is
+		{"/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"dummy","descripton":"x"}`,
+			`unknown key "descripton" (known: amount, backend, buyer, client_ip, currency, description, order_id, return_url)`},
+		{"/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"dummy","buyer":{"emial":"a@b.pl"}}`,
+			`unknown key "buyer.emial" (known: email, first_name, language, last_name, phone)`},
+		{refund, `{"amount":"1.00","currency":"PLN"}`, `unknown key "currency" (known: amount)`},
 	} {
 		resp, body := e.post(tt.path, strings.NewReader(tt.body), int64(len(tt.body)), hdr)
 		var out struct {

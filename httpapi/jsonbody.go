@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -177,7 +179,7 @@ func checkJSON(body []byte, t reflect.Type) error {
 	if err == nil && w.unknown != "" {
 		// Said here, once the body is known to be well-formed, for the
 		// path: encoding/json names an unknown key without it.
-		return badBody("unknown key %q", w.unknown)
+		return badBody("unknown key %q (known: %s)", w.unknown, strings.Join(w.known, ", "))
 	}
 	return err
 }
@@ -187,7 +189,8 @@ var errSyntax = errors.New("syntax")
 type jsonWalker struct {
 	dec     *json.Decoder
 	body    []byte
-	unknown string // the first key read into a struct with no such field, with its path
+	unknown string   // the first key read into a struct with no such field, with its path
+	known   []string // the keys that struct has, sorted
 }
 
 // next returns the next token and the raw bytes it was read from.
@@ -269,6 +272,7 @@ func (w *jsonWalker) object(t reflect.Type, path string, depth int) error {
 				}
 				if w.unknown == "" {
 					w.unknown = join(path, key)
+					w.known = slices.Sorted(maps.Keys(fields))
 				}
 			}
 		case t != nil && t.Kind() == reflect.Map:

@@ -119,6 +119,22 @@ func cmdAdminSeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer db.Close()
+	// Made-up payments mixed into a shop's own (the default config in a
+	// server's folder, or a real one given) could not be told apart by
+	// anyone but their order ids: only a database of seeded payments, or
+	// an empty one, is seeded.
+	var real int64
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM payments WHERE order_id NOT GLOB 'seed-[0-9]*'").Scan(&real); err != nil {
+		return err
+	}
+	if real > 0 {
+		noun := "payments"
+		if real == 1 {
+			noun = "payment"
+		}
+		return fmt.Errorf("admin seed: %s (from %s) holds %d %s admin seed did not write: it writes made-up payments for benchmarks, "+
+			"so give it a config whose database is a scratch database (database: sqlite:/tmp/seed/getpaid.db)", file, *path, real, noun)
+	}
 	var first int64
 	if err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM payments").Scan(&first); err != nil {
 		return err

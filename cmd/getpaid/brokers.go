@@ -65,6 +65,9 @@ type simulator struct {
 	// urlKeys are the backend settings to point at the simulator's URL;
 	// nil means api_url.
 	urlKeys []string
+	// rootTaken: the simulator serves its root itself (Transferuj's form
+	// is posted there), so it gets no index page.
+	rootTaken bool
 }
 
 // pointAt sets the backend settings that name the simulator to url.

@@ -60,9 +60,18 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		// A mistake in the command, not an invalid callback.
 		return fs.usage("--backend %q is not enabled in %s (enabled: %s)", *name, *path, strings.Join(reg.Names(), ", "))
 	}
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			// A terminal: say what is awaited rather than wait in silence.
+			fmt.Fprintln(stderr, "reading the callback's body from standard input: paste it and press Ctrl+D (or run again with < body.json)")
+		}
+	}
 	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 	if err != nil {
 		return err
+	}
+	if len(body) == 0 {
+		return fs.usage("the body on standard input is empty: give the callback's body as the broker sent it (< body.json)")
 	}
 	if bytes.HasSuffix(body, []byte("\n")) {
 		// Brokers sign the exact bytes they send; an editor or `echo`

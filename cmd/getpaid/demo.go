@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -67,7 +69,75 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *baseURL == "" && isUnspecified(ln.Addr()) {
 		fmt.Fprintf(stdout, "Listening on every interface: from another machine, start it with --base-url http://THIS-HOST:%d so links point here.\n", ln.Addr().(*net.TCPAddr).Port)
 	}
-	return serveUntilDone(ctx, ln, accessLog(log, app.Handler, false), func(ctx context.Context) { app.Engine.Run(ctx, 10*time.Second) })
+	h := accessLog(log, app.Handler, false)
+	token := rand.Text()
+	if *baseURL != "" {
+		h = answerSelfCheck(token, h)
+	}
+	err = serveUntilDone(ctx, ln, h, func(ctx context.Context) {
+		if *baseURL != "" {
+			go checkSelf(ctx, base, token, log)
+		}
+		app.Engine.Run(ctx, 10*time.Second)
+	})
+	if err == nil {
+		// Ctrl+C: said, as serve says it stopped.
+		fmt.Fprintf(stdout, "getpaid demo stopped (its data stays in %s)\n", dbPath)
+	}
+	return err
+}
+
+// selfCheckPath is where the demo answers its own check that --base-url
+// reaches it, with a token only this process knows.
+const selfCheckPath = "/.getpaid-demo-self-check"
+
+func answerSelfCheck(token string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == selfCheckPath {
+			fmt.Fprint(w, token)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// checkSelf asks the demo at base for its token. The simulated brokers
+// call the shop at base, as real brokers call a shop, so a base this
+// machine cannot reach (a name only browsers resolve, a port published as
+// another in a container) leaves simulator payments unstarted and dummy
+// payments unconfirmed: said loudly, once, rather than in silence.
+func checkSelf(ctx context.Context, base, token string, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+selfCheckPath, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		if err != nil {
+			return err
+		}
+		if string(b) != token {
+			return fmt.Errorf("another server answers there (HTTP %d)", resp.StatusCode)
+		}
+		return nil
+	}()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return // the demo is stopping
+	}
+	if err != nil {
+		log.Warn("--base-url does not reach this demo from this machine: the simulated brokers call the shop there, as real brokers do, "+
+			"so payments through them will not start and none will be confirmed; give a URL that reaches this demo from here too "+
+			"(in a container, publish the port under the same number inside and out)", "base_url", base, "err", err)
+		return
+	}
+	log.Info("--base-url reaches this demo: the simulated brokers can call it", "base_url", base)
 }
 
 // listenURL is the http URL of a listening address; an unspecified host
@@ -163,7 +233,11 @@ func demoSimulators(base string) ([]getpaid.Backend, http.Handler, func(), error
 		url := base + prefix
 		sim.setBase(url)
 		sim.pointAt(settings, url)
-		mux.Handle(prefix+"/", http.StripPrefix(prefix, sim.handler))
+		h := sim.handler
+		if !sim.rootTaken {
+			h = simulatorIndex(name, simSettings(name, settings), h)
+		}
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
 		var node yaml.Node
 		if err := node.Encode(settings); err != nil {
 			stopAll()

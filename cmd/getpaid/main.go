@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 const usage = `getpaid: one API over many payment brokers
@@ -125,7 +126,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "getpaid: unknown command %q\n\n%s", args[0], usage)
+		hint := ""
+		if near := nearest(args[0], commands); near != "" {
+			hint = " (did you mean " + near + "?)"
+		}
+		fmt.Fprintf(stderr, "getpaid: unknown command %q%s\n\n%s", args[0], hint, usage)
 		return 2
 	}
 	if err == nil {
@@ -150,6 +155,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintln(stderr, "getpaid:", err)
 	return 1
+}
+
+// commands are the commands usage lists, for the nearest to a misspelt one.
+var commands = []string{"demo", "serve", "migrate", "backends", "config", "callback", "operations", "events", "simulate", "bench", "admin", "version", "help"}
+
+// nearest is the one of names closest to word, two edits at most (a
+// letter missing, added, changed, or two swapped), or "".
+func nearest(word string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(word, n); d < bestD && d < len(word) {
+			best, bestD = n, d
+		}
+	}
+	return best
 }
 
 // version is the module version getpaid was built as ("(devel)" from a
@@ -206,7 +226,15 @@ func (f *flags) parse(args []string) error {
 		return &helpError{text: f.help()}
 	}
 	if err != nil {
-		return &usageError{cmd: f.Name(), msg: dashes(err)}
+		msg := f.wanted(dashes(err))
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: --"); ok {
+			var names []string
+			f.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
+			if near := nearest(name, names); near != "" {
+				msg += " (did you mean --" + near + "?)"
+			}
+		}
+		return &usageError{cmd: f.Name(), msg: msg}
 	}
 	if f.NArg() > 0 {
 		return &usageError{cmd: f.Name(), msg: fmt.Sprintf("unexpected argument %q (flags come as --name value; see the usage)", f.Arg(0))}
@@ -250,7 +278,42 @@ func (f *flags) twice(args []string) string {
 }
 
 // flagName is a flag as Go's flag package names it in its errors: one dash.
-var flagName = regexp.MustCompile(`(: |flag )-([A-Za-z][A-Za-z0-9_-]*)`)
+var flagName = regexp.MustCompile(`(: |flag |for )-([A-Za-z][A-Za-z0-9_-]*)`)
+
+// badValue is the flag package's error for a value it could not parse,
+// which says "parse error" and no more.
+var badValue = regexp.MustCompile(`for (?:flag )?--([A-Za-z][A-Za-z0-9_-]*): parse error$`)
+
+// wanted is msg, a flag package error with its flags written as the usage
+// writes them, with "parse error" replaced by what the flag takes.
+func (f *flags) wanted(msg string) string {
+	m := badValue.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return msg
+	}
+	fl := f.Lookup(msg[m[2]:m[3]])
+	if fl == nil {
+		return msg
+	}
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return msg
+	}
+	var want string
+	switch g.Get().(type) {
+	case time.Duration:
+		want = "want a duration such as 2s, 500ms or 1m"
+	case bool:
+		want = "want true or false"
+	case int, int64, uint, uint64:
+		want = "want a whole number"
+	case float64:
+		want = "want a number"
+	default:
+		return msg
+	}
+	return strings.TrimSuffix(msg, "parse error") + want
+}
 
 // dashes is a flag package error with the flags written as the usage text
 // writes them (--name, not -name).

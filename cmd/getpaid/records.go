@@ -282,6 +282,10 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		sayCut(stderr, page.NextCursor, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status or --endpoint, or page through GET /api/v1/events)", len(page.Deliveries))
+		if len(page.Deliveries) == 0 && len(srv.webhooks) == 0 {
+			// An empty table would read as "nothing happened".
+			fmt.Fprintln(stderr, "getpaid events: no deliveries, and this config has no webhooks: a server sends events only to its webhooks: endpoints (and a library's listeners); see README, \"Webhooks\"")
+		}
 		if *endpoint != "" && !slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return w.URL == *endpoint }) {
 			// Listed all the same (an endpoint removed since), but a typo
 			// must not pass for "no dead delivery".

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -89,5 +90,40 @@ func TestSeedTwice(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "50 payments written") {
 			t.Fatalf("run %d: code %d\n%s%s", run+1, code, out, errOut)
 		}
+	}
+}
+
+// admin seed writes made-up payments: run with the default config in a
+// server's folder (getpaid.yaml), or given a real one, it would mix a
+// thousand of them into the shop's payments. A database holding payments
+// admin seed did not write is refused, and nothing is written.
+func TestSeedRefusesARealDatabase(t *testing.T) {
+	t.Parallel()
+	path, srv := migratedRecords(t, "")
+	if _, err := srv.engine.Create(context.Background(), getpaid.PayRequest{OrderID: "o-real", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "admin", "seed", "--config", path, "--count", "5")
+	if code != 1 || !strings.Contains(errOut, "1 payment") || !strings.Contains(errOut, "scratch database") {
+		t.Fatalf("code %d; out %q err %q; want exit status 1 naming the payment it would mix with", code, out, errOut)
+	}
+	c, err := loadConfig(path, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.OpenDB(strings.TrimPrefix(c.Database, "sqlite:"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM payments").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d payments in the database, want the 1 it held", n)
 	}
 }

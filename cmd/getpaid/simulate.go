@@ -55,16 +55,44 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	sim.setBase(url)
 	sim.pointAt(settings, url)
-	fmt.Fprintf(stdout, "%s simulator at %s\nsettings for getpaid.yaml:\n  backends:\n    %s:\n", name, url, name)
+	block := simSettings(name, settings)
+	fmt.Fprintf(stdout, "%s simulator at %s\nsettings for getpaid.yaml:\n%s", name, url, block)
+	h := sim.handler
+	if !sim.rootTaken {
+		h = simulatorIndex(name, block, h)
+	}
+	return serveUntilDone(ctx, ln, simulatorHandler(h, urlPath(url)), nil)
+}
+
+// simSettings is the backends: block that points getpaid at a simulator.
+func simSettings(name string, settings map[string]any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  backends:\n    %s:\n", name)
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(stdout, "      %s: %v\n", k, settings[k])
+		fmt.Fprintf(&b, "      %s: %v\n", k, settings[k])
 	}
-	return serveUntilDone(ctx, ln, simulatorHandler(sim.handler, urlPath(url)), nil)
+	return b.String()
+}
+
+// simulatorIndex answers the simulator's root, the address it says it is
+// at (opened in a browser, it was "404 page not found"), with what the
+// simulator is and the settings pointing getpaid at it.
+func simulatorIndex(name, settings string, h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "getpaid's %s simulator: the broker's API and payment pages, offline, with test credentials.\n\n"+
+			"Point getpaid at it (getpaid.yaml):\n%s\n"+
+			"Buyers reach its payment pages through getpaid: create a payment and follow its redirect. Nothing here takes real money.\n",
+			name, settings)
+	})
+	mux.Handle("/", h)
+	return mux
 }
 
 // simulatorHandler serves a simulator's handler under path (its base URL's,

@@ -72,6 +72,6 @@ func newTransferujSimulator(o simOptions) (*simulator, map[string]any, error) {
 	sim := transferujtest.New(transferujtest.Config{PKI: pki, NotifyBackoff: o.retryUnit,
 		NotifyMaxBackoff: unscheduledMaxPause * o.retryUnit, NotifyAttempts: unscheduledAttempts})
 	c := sim.Config()
-	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close, pay: sim.Pay},
+	return &simulator{handler: sim.Handler(), setBase: sim.SetBaseURL, urlKeys: []string{"api_url", "jws_prefix"}, close: sim.Close, pay: sim.Pay, rootTaken: true},
 		map[string]any{"merchant_id": c.MerchantID, "security_code": c.SecurityCode, "require_jws": true}, nil
 }

@@ -95,6 +95,9 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"demo", "--nope"}, "flag provided but not defined: --nope"},
+		{"a misspelt command", []string{"demoo"}, `unknown command "demoo" (did you mean demo?)`},
+		{"a command with a letter swapped", []string{"sreve", "--config", "x.yaml"}, `unknown command "sreve" (did you mean serve?)`},
+		{"a misspelt flag", []string{"serve", "--confg", "x.yaml"}, "flag provided but not defined: --confg (did you mean --config?)"},
 		{"a flag without its value", []string{"demo", "--addr"}, "flag needs an argument: --addr"},
 		{"a flag with a bad value", []string{"bench", "--duration", "soon"}, `invalid value "soon" for flag --duration`},
 		{"stray argument before flags", []string{"demo", "extra", "--addr", "127.0.0.1:1"}, `unexpected argument "extra"`},
@@ -105,6 +108,11 @@ func TestUsageErrors(t *testing.T) {
 		{"a flag twice around an id", []string{"events", "show", "--config", "a.yaml", "evt_1", "-config", "b.yaml"}, "--config is given twice"},
 		{"a bool flag twice", []string{"serve", "--quiet", "--quiet=false"}, "--quiet is given twice"},
 		{"bad duration", []string{"simulate", "payu", "--settle-after", "soon"}, "invalid value"},
+		// Go's flag package says "parse error" alone: say what to write.
+		{"a duration without its unit", []string{"simulate", "payu", "--settle-after", "2"}, `invalid value "2" for flag --settle-after: want a duration such as 2s, 500ms or 1m`},
+		{"a count that is no number", []string{"admin", "seed", "--config", "x.yaml", "--count", "many"}, `invalid value "many" for flag --count: want a whole number`},
+		{"a rate that is no number", []string{"bench", "--rate", "fast"}, `invalid value "fast" for flag --rate: want a number`},
+		{"a bool flag with a word", []string{"serve", "--quiet=yes"}, `invalid boolean value "yes" for --quiet: want true or false`},
 		{"simulate without broker", []string{"simulate", "--addr", "127.0.0.1:1"}, "the broker"},
 		{"config without backend", []string{"config"}, "the backend"},
 		{"config without base url", []string{"config", "payu"}, "--base-url is required"},

@@ -177,6 +177,11 @@ func (s *Shop) Handler(payments http.Handler) http.Handler {
 	pages.HandleFunc("POST /orders", s.order)
 	pages.HandleFunc("GET /orders/{id}", s.orderPage)
 	pages.HandleFunc("POST /orders/{id}/payments/{payment}/{action}", s.paymentAction)
+	// Anything else (a mistyped address, the order form's opened as a
+	// page) is the shop's page saying so, with the way back.
+	pages.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, http.StatusNotFound, "There is no such page in the shop.")
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/payments/", http.StripPrefix("/payments", payments)) // step 4
 	mux.Handle("/", edge.Page(pages))
@@ -235,6 +240,11 @@ func (s *Shop) showOrder(w http.ResponseWriter, r *http.Request, status int, err
 	opt := viewOptions{
 		waited: time.Duration(max(0, waited)) * time.Second, confirmWait: s.confirmWait, refresh: s.refresh,
 		titles: s.backendTitle, polls: s.backendPolls, key: newKey,
+	}
+	if at, err := strconv.ParseInt(r.URL.Query().Get("checked"), 10, 64); err == nil {
+		// Set by "check again": said only while it is news.
+		ago := time.Since(time.Unix(at, 0))
+		opt.checked = ago >= -time.Minute && ago < time.Minute
 	}
 	if len(payments) > 0 && payments[0].Status == getpaid.StatusFailed {
 		// Why it failed: declined at the broker, or an advance rejected.
@@ -329,11 +339,15 @@ func (s *Shop) paymentAction(w http.ResponseWriter, r *http.Request) {
 		// The broker was just asked: show what it answered, without
 		// waiting again as if nothing had been checked.
 		waited := (s.confirmWait + time.Second - 1) / time.Second
-		http.Redirect(w, r, fmt.Sprintf("/orders/%s?waited=%d", orderID, waited), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/orders/%s?waited=%d&checked=%d", orderID, waited, time.Now().Unix()), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/orders/"+orderID, http.StatusSeeOther)
 }
+
+// keyReused begins the reason getpaid gives for an idempotency key sent
+// again with another request.
+const keyReused = "already used for another request "
 
 // actionError says why getpaid refused an action, in words for the page.
 func actionError(err error) string {
@@ -346,10 +360,15 @@ func actionError(err error) string {
 	switch {
 	case errors.As(err, &oe) && errors.Is(err, getpaid.ErrOperationFailed):
 		return "The broker refused: " + oe.Op.Error + "."
+	case errors.As(err, &fe) && fe.Field == "Idempotency-Key" && strings.HasPrefix(fe.Reason, keyReused):
+		// The form's key went with an earlier submission of it (another
+		// amount, from a page shown before): a new page has a new key.
+		return "This form was sent already " + strings.TrimPrefix(fe.Reason, keyReused) +
+			": reload the page to see the payment as it is now, and try again from there."
 	case errors.As(err, &fe):
 		return "Refused: " + fe.Reason + "."
 	case errors.As(err, &te):
-		return "Refused: the payment is " + string(te.From) + "; " + te.Reason + "."
+		return "Refused: the payment is now “" + ui.StatusLabel(te.From) + "”; " + te.Reason + "."
 	case errors.Is(err, getpaid.ErrOperationInProgress):
 		return "Another request on this payment is at the broker; wait a moment."
 	case errors.Is(err, getpaid.ErrOperationInDoubt):

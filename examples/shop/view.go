@@ -76,6 +76,7 @@ type viewOptions struct {
 	titles      func(backend string) (title, kind string)
 	polls       func(backend string) bool // can the backend's broker be asked (getpaid's poll)? nil: yes
 	lastCause   string                    // why the newest payment last changed status (its history's last cause)
+	checked     bool                      // the newest payment's broker was asked just now ("check again")
 	key         func() string
 }
 
@@ -166,7 +167,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 	case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
 		processing := last.P.Status == getpaid.StatusChargeStarted
 		if opt.waited < opt.confirmWait {
-			v.State, v.Tone, v.Headline = stateWaiting, "info", "Waiting for "+last.Title+"'s confirmation…"
+			v.State, v.Tone, v.Headline = stateWaiting, "info", "Waiting for confirmation from "+last.Title+"…"
 			v.Detail = "The broker confirms payments to the shop directly; this page updates by itself."
 			if processing {
 				v.Headline = last.Title + " is processing the payment…"
@@ -184,14 +185,18 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 			again = "reload this page later (" + last.Title + " cannot be asked: the shop learns it only from its notification)"
 			later = again
 		}
+		asked := ""
+		if opt.checked {
+			asked = last.Title + " was asked just now: this is its answer. "
+		}
 		if processing {
 			v.State, v.Tone, v.Headline = stateProcessing, "info", last.Title+" is still processing the payment"
-			v.Detail = "Some payments (a bank transfer, for instance) are confirmed later. The order is not paid until then; " + later + "."
+			v.Detail = asked + "Some payments (a bank transfer, for instance) are confirmed later. The order is not paid until then; " + later + "."
 			v.CanPay = false
 			break
 		}
 		v.State, v.Tone, v.Headline = stateNotConfirmed, "warn", last.Title+" has not confirmed a payment"
-		v.Detail = "If you declined, cancelled or left the payment page, nothing more will happen and you can pay again. " +
+		v.Detail = asked + "If you declined, cancelled or left the payment page, nothing more will happen and you can pay again. " +
 			"If you paid, the confirmation may still come: " + again + "."
 		v.Note = silentNote(kind)
 	case getpaid.StatusFailed:

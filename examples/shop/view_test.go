@@ -136,3 +136,51 @@ func TestOrderViewCheckAgainOnlyWhereTheBrokerCanBeAsked(t *testing.T) {
 		})
 	}
 }
+
+// "Check again" shows what the check found: the page after it says the
+// broker was asked just now, so a page that looks as before is not taken
+// for a button that did nothing.
+func TestOrderViewSaysTheBrokerWasAsked(t *testing.T) {
+	t.Parallel()
+	mug := getpaid.MustParseMoney("39.00", "PLN")
+	for _, tt := range []struct {
+		name    string
+		status  getpaid.Status
+		checked bool
+		state   string
+	}{
+		{"not confirmed, just checked", getpaid.StatusPrepared, true, stateNotConfirmed},
+		{"not confirmed", getpaid.StatusPrepared, false, stateNotConfirmed},
+		{"processing, just checked", getpaid.StatusChargeStarted, true, stateProcessing},
+		{"processing", getpaid.StatusChargeStarted, false, stateProcessing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := viewOptions{waited: time.Minute, confirmWait: 20 * time.Second, refresh: time.Second, checked: tt.checked,
+				titles: func(string) (string, string) { return "Przelewy24", "przelewy24" }, key: func() string { return "k" }}
+			p := &getpaid.Payment{ID: "pay_1", OrderID: "ord_1", Backend: "przelewy24", Status: tt.status, Amount: mug}
+			v := buildView(&ShopOrder{ID: "ord_1", Name: "Coffee mug", Price: mug}, []*getpaid.Payment{p}, opts)
+			says := strings.Contains(v.Detail, "Przelewy24 was asked just now")
+			if v.State != tt.state || says != tt.checked {
+				t.Fatalf("state %s, detail %q; want %s, saying the broker was asked: %v", v.State, v.Detail, tt.state, tt.checked)
+			}
+		})
+	}
+}
+
+// The waiting page's headline reads as a sentence whatever the backend's
+// title: "Waiting for Tpay (Transferuj.pl form) (simulator)'s
+// confirmation…" did not.
+func TestOrderViewWaitingHeadline(t *testing.T) {
+	t.Parallel()
+	mug := getpaid.MustParseMoney("39.00", "PLN")
+	for _, title := range []string{"PayU", "Tpay (Transferuj.pl form) (simulator)"} {
+		opts := viewOptions{confirmWait: 20 * time.Second, refresh: time.Second,
+			titles: func(string) (string, string) { return title, "transferuj" }, key: func() string { return "k" }}
+		p := &getpaid.Payment{ID: "pay_1", OrderID: "ord_1", Backend: "transferuj", Status: getpaid.StatusPrepared, Amount: mug}
+		v := buildView(&ShopOrder{ID: "ord_1", Name: "Coffee mug", Price: mug}, []*getpaid.Payment{p}, opts)
+		if want := "Waiting for confirmation from " + title + "…"; v.State != stateWaiting || v.Headline != want {
+			t.Errorf("state %s, headline %q; want %s, %q", v.State, v.Headline, stateWaiting, want)
+		}
+	}
+}
