@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/getpaid-go/getpaid"
@@ -116,10 +117,21 @@ func (b *Broker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest
 	if n == nil {
 		return &getpaid.Observation{Kind: getpaid.KindNone, BrokerStatus: "ignored " + kind}, nil
 	}
-	o, err := n.Observation(b.currencies[0])
+	o, err := n.Observation(b.unnamedCurrency())
 	if err != nil {
 		return nil, fmt.Errorf("tpay: %w", err)
 	}
 	o.ExternalID = "" // the payment's ExternalID is the transactionId; tr_id is the title
 	return o, nil
+}
+
+// unnamedCurrency is the currency of a notification without tr_currency:
+// Tpay names it only for an account in another currency than PLN, so PLN
+// when the backend takes it (wherever it stands in currencies), else the
+// backend's first currency.
+func (b *Broker) unnamedCurrency() string {
+	if slices.Contains(b.currencies, "PLN") {
+		return "PLN"
+	}
+	return b.currencies[0]
 }
