@@ -157,7 +157,15 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				u := *obs
 				u.Unrequested = true
 				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
-			} else if asked, ok := e.partialCaptureUnderWay(ctx, id, obs); ok {
+			} else if asked, ok, err := e.partialCaptureUnderWay(ctx, id, obs); err != nil {
+				// Whether a capture of part of the hold is under way is
+				// not known: applied as it stands, the rest PayU released
+				// would count as captured for good. Not guessed: the
+				// broker delivers it again.
+				m.Apply = func(*getpaid.Payment) (bool, error) {
+					return false, fmt.Errorf("the captures under way: %w", err)
+				}
+			} else if ok {
 				// The broker completed the order getpaid is capturing
 				// part of (the answer not yet in, or lost), and states
 				// more than was asked: PayU's COMPLETED with the order's
@@ -454,21 +462,22 @@ func (e *Engine) unrequestedRefund(ctx context.Context, id string, obs *getpaid.
 // getpaid's capture of part of its hold, under way (not yet answered, or in
 // doubt), is done, when obs is a broker's capture of more than that by a
 // broker that captures another amount only out of a hold and releases the
-// rest with it (Observation.HoldFirst and ReleaseRest: PayU).
-func (e *Engine) partialCaptureUnderWay(ctx context.Context, id string, obs *getpaid.Observation) (int64, bool) {
+// rest with it (Observation.HoldFirst and ReleaseRest: PayU). An error is
+// the captures unread: what is under way is not known.
+func (e *Engine) partialCaptureUnderWay(ctx context.Context, id string, obs *getpaid.Observation) (int64, bool, error) {
 	if obs.Kind != getpaid.KindCaptured || !obs.HoldFirst || !obs.ReleaseRest || id == "" {
-		return 0, false
+		return 0, false, nil
 	}
-	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpCapture, Limit: getpaid.MaxPageSize})
+	page, err := e.store.Operations(context.WithoutCancel(ctx), getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpCapture, Limit: getpaid.MaxPageSize})
 	if err != nil {
-		return 0, false
+		return 0, false, err
 	}
 	for _, op := range page.Operations {
 		if asked := op.Baseline + op.Amount.Minor; !op.State.Final() && op.Amount.Minor > 0 && obs.Amount.Minor > asked {
-			return asked, true
+			return asked, true, nil
 		}
 	}
-	return 0, false
+	return 0, false, nil
 }
 
 // releaseUnderWay reports whether obs is a failure of payment id while

@@ -191,11 +191,19 @@ func PaymentFormPath(orderID string) string {
 
 func trimSlash(s string) string { return strings.TrimRight(s, "/") }
 
-// Under serves h under prefix ("/gp" for a base URL https://shop.example/gp):
-// a request below it reaches h without the prefix, anything else is
-// answered 404 in the API's error shape.
+// Under serves h under prefix ("/gp" for a base URL https://shop.example/gp),
+// written as the base URL's path is, escaped ("/my%20payments"): a request
+// below it reaches h without the prefix, anything else is answered 404 in
+// the API's error shape.
 func Under(prefix string, h http.Handler) http.Handler {
 	prefix = trimSlash(prefix)
+	// The prefix as sent (escaped) and once unescaped: a request is under
+	// it when both its paths are.
+	plain, err := url.PathUnescape(prefix)
+	if err != nil {
+		plain = prefix
+	}
+	prefix = (&url.URL{Path: plain, RawPath: prefix}).EscapedPath()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if clean := cleanPath(r.URL.Path); clean != r.URL.Path {
 			// As net/http's mux does at the root, but before the prefix is
@@ -204,7 +212,8 @@ func Under(prefix string, h http.Handler) http.Handler {
 			http.Redirect(w, r, (&url.URL{Path: clean, RawQuery: r.URL.RawQuery}).String(), http.StatusTemporaryRedirect)
 			return
 		}
-		if r.URL.Path == prefix {
+		sent := r.URL.EscapedPath()
+		if sent == prefix {
 			// Not stripped to "", which a mux would redirect to "/",
 			// outside the prefix.
 			edge.SetStrict(w.Header())
@@ -212,15 +221,26 @@ func Under(prefix string, h http.Handler) http.Handler {
 			return
 		}
 		// As sent, not only once unescaped: /gp%2fapi/... is one segment,
-		// and http.StripPrefix would not cut /%67p/ either.
-		if !strings.HasPrefix(r.URL.Path, prefix+"/") || !strings.HasPrefix(r.URL.EscapedPath(), prefix+"/") {
+		// and /%67p/ is not /gp/ as sent either.
+		if !strings.HasPrefix(r.URL.Path, plain+"/") || !strings.HasPrefix(sent, prefix+"/") {
 			edge.SetStrict(w.Header())
 			writeJSON(w, http.StatusNotFound, map[string]apiError{"error": {Code: "not_found",
 				Message: "no such route: getpaid is served under " + prefix + "/"}})
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), mountKey{}, prefix))
-		http.StripPrefix(prefix, h).ServeHTTP(&insidePrefix{ResponseWriter: w, prefix: prefix}, r)
+		// Cut from both paths, as http.StripPrefix does, but the
+		// unescaped prefix from the unescaped path: StripPrefix cuts the
+		// one prefix from both, so an escaped one (/my%20payments) never
+		// matched the unescaped path.
+		r2 := r.WithContext(context.WithValue(r.Context(), mountKey{}, prefix))
+		u := *r.URL
+		u.Path = strings.TrimPrefix(r.URL.Path, plain)
+		u.RawPath = ""
+		if r.URL.RawPath != "" {
+			u.RawPath = strings.TrimPrefix(sent, prefix)
+		}
+		r2.URL = &u
+		h.ServeHTTP(&insidePrefix{ResponseWriter: w, prefix: prefix}, r2)
 	})
 }
 

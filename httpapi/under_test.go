@@ -239,3 +239,63 @@ func TestUnderRefusesAPrefixReachedOnlyUnescaped(t *testing.T) {
 		}
 	}
 }
+
+// A base URL whose path needs escaping is written escaped (engine.New
+// refuses "/my payments": "write it /my%20payments"), and serve mounts
+// Under with that escaped path. Requests a client sends under it are
+// served, and the Location of what they create can be fetched. Before,
+// Under compared the escaped prefix with the unescaped path (and
+// http.StripPrefix cut it from the unescaped path): every request under
+// /my%20payments/ was answered 404.
+func TestUnderAnEscapedPrefix(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ prefix, other string }{
+		{"/my%20payments", "/my%20payment%73"},
+		{"/p%C5%82atno%C5%9Bci", "/p%C5%82atno%C5%9Bc%69"},
+		{"/shop/a%2Fb", "/shop/a/b"},
+	} {
+		prefix := tt.prefix
+		t.Run(prefix, func(t *testing.T) {
+			t.Parallel()
+			eng := dummyEngine(t, "https://shop.example"+prefix)
+			h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(httpapi.Under(prefix, h))
+			t.Cleanup(srv.Close)
+			req, _ := http.NewRequest("POST", srv.URL+prefix+"/api/v1/payments",
+				strings.NewReader(`{"order_id":"o-esc","backend":"dummy","amount":"10.00","currency":"PLN","description":"x"}`))
+			req.Header.Set("Authorization", "Bearer "+apiKey)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			loc := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusCreated || !strings.HasPrefix(loc, prefix+"/api/v1/payments/pay_") {
+				t.Fatalf("create under %s: %d, Location %q: %s; want 201 and %s/api/v1/payments/pay_...", prefix, resp.StatusCode, loc, body, prefix)
+			}
+			req, _ = http.NewRequest("GET", srv.URL+loc, nil)
+			req.Header.Set("Authorization", "Bearer "+apiKey)
+			if resp, err = http.DefaultClient.Do(req); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET the Location %s: %d", loc, resp.StatusCode)
+			}
+			// The same path escaped otherwise stays outside, as /%67p/ does.
+			resp, err = http.Get(srv.URL + tt.other + "/api/v1/backends")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s/api/v1/backends: %d; want 404", tt.other, resp.StatusCode)
+			}
+		})
+	}
+}

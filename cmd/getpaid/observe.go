@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -219,6 +220,26 @@ func strict(h http.Handler) http.Handler {
 	})
 }
 
+// answerOptionsStar answers OPTIONS * (about the server, not a resource: a
+// load balancer's health check, HAProxy's "option httpchk OPTIONS *
+// HTTP/1.1") 200, as net/http's own handler does, with the security
+// headers; net/http's mux would answer it 400, and httpapi.Under redirect
+// it. Anything else goes to h.
+func answerOptionsStar(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodOptions || r.RequestURI != "*" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		edge.SetStrict(w.Header())
+		w.Header().Set("Content-Length", "0")
+		if r.ContentLength != 0 {
+			_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 4<<10))
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
 // hsts gives every answer of h to a request made over https (as api's
 // Scheme tells: TLS, or a trusted proxy's report)
 // Strict-Transport-Security: the console's, the probes', the mux's and
@@ -246,7 +267,7 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	probes := strict(health.New(srv.engine, 0, log))
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
-	hs := &http.Server{Handler: strict(mux), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+	hs := &http.Server{Handler: strict(answerOptionsStar(mux)), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 		DisableGeneralOptionsHandler: true}
 	withHeaderLimit(hs)
 	go func() { _ = hs.Serve(ln) }()

@@ -548,7 +548,7 @@ func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...f
 		// /gp, as a proxy forwarding that path sends it.
 		srv.handler = httpapi.Under(prefix, srv.handler)
 	}
-	srv.handler = hsts(api, srv.handler)
+	srv.handler = hsts(api, answerOptionsStar(srv.handler))
 	return srv, nil
 }
 

@@ -1,0 +1,65 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// captureReadFailing fails the reads of a payment's captures while armed
+// (a database glitch, or the notification's request ending as it reads).
+type captureReadFailing struct {
+	*memory.Store
+	armed atomic.Bool
+}
+
+func (s *captureReadFailing) Operations(ctx context.Context, f getpaid.OperationFilter) (*getpaid.OperationPage, error) {
+	if s.armed.Load() && f.Kind == getpaid.OpCapture {
+		return nil, context.Canceled
+	}
+	return s.Store.Operations(ctx, f)
+}
+
+// A broker that captures out of a hold and releases the rest (PayU)
+// completes the order while getpaid's capture of part of it is in doubt,
+// stating the whole amount: what the capture asked for is what was
+// captured, the rest released. When the capture under way cannot be read,
+// the notification is not applied as a capture of the whole (the released
+// rest counted as captured for good: a later capture answer or check of
+// less changes nothing); it fails, and the broker's next delivery counts
+// what was asked.
+func TestCompletedWhileTheCaptureUnderWayCannotBeRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fb := &fakeBroker{}
+	s := &captureReadFailing{Store: memory.New()}
+	e := newEngine(t, fb, s)
+	p := create(t, e)
+	fb.obs = &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindLocked, Amount: p.Amount, HoldFirst: true, EventID: "held"}
+	if _, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	fb.obs, fb.err = nil, errors.New("connection reset") // the capture's answer lost: in doubt
+	part := getpaid.MustParseMoney("3.00", "PLN")
+	if _, err := e.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &part, IdempotencyKey: "c"}); !errors.Is(err, getpaid.ErrOperationInDoubt) {
+		t.Fatalf("capture: %v, want it in doubt", err)
+	}
+	fb.err = nil
+	fb.obs = &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindCaptured, Amount: p.Amount, HoldFirst: true, ReleaseRest: true, EventID: "completed"}
+	s.armed.Store(true)
+	_, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
+	if q, _ := e.Payment(ctx, p.ID); err == nil || q.Captured != 0 || q.Locked != p.Amount.Minor {
+		t.Fatalf("COMPLETED while the capture under way cannot be read: %v; captured %d locked %d; want it refused, nothing counted", err, q.Captured, q.Locked)
+	}
+	s.armed.Store(false)
+	if _, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.Payment(ctx, p.ID); q.Captured != part.Minor || q.Locked != 0 {
+		t.Fatalf("COMPLETED delivered again: captured %d locked %d; want %d captured, the rest released", q.Captured, q.Locked, part.Minor)
+	}
+}
