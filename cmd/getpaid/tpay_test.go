@@ -148,7 +148,9 @@ func TestSimulateTpay(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		var url string
 		for url == "" {
-			if m := re.FindStringSubmatch(out.String()); m != nil {
+			// The settings are printed line by line: read once the last
+			// one (security_code) is out.
+			if m := re.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "security_code: ") {
 				url = m[1]
 			} else if time.Now().After(deadline) {
 				t.Fatalf("%s: no api_url in %q", name, out.String())
