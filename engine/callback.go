@@ -174,7 +174,15 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				u := *obs
 				u.Amount.Minor = asked
 				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
-			} else if e.releaseUnderWay(ctx, id, obs) {
+			} else if ended, err := e.releaseUnderWay(ctx, id, obs); err != nil {
+				// Whether the release (or cancellation) getpaid asked for
+				// is under way is not known: applied as it stands, the
+				// payment would fail for good where the merchant ended
+				// it. Not guessed: the broker delivers it again.
+				m.Apply = func(*getpaid.Payment) (bool, error) {
+					return false, fmt.Errorf("the releases under way: %w", err)
+				}
+			} else if ended {
 				// The broker ended the hold (or the unpaid payment)
 				// getpaid asked it to end, and said only "failed" (PayU's
 				// CANCELED names no cause): that is the release or the
@@ -483,21 +491,22 @@ func (e *Engine) partialCaptureUnderWay(ctx context.Context, id string, obs *get
 // releaseUnderWay reports whether obs is a failure of payment id while
 // getpaid's release of its hold, or cancellation of it, is under way (not
 // yet answered, or in doubt): what the broker ended is then what getpaid
-// asked it to end.
-func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Observation) bool {
+// asked it to end. An error is the operations unread: whether one is under
+// way is not known.
+func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Observation) (bool, error) {
 	if obs.Kind != getpaid.KindFailed || id == "" {
-		return false
+		return false, nil
 	}
-	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Limit: getpaid.MaxPageSize})
+	page, err := e.store.Operations(context.WithoutCancel(ctx), getpaid.OperationFilter{PaymentID: id, Limit: getpaid.MaxPageSize})
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, op := range page.Operations {
 		if (op.Kind == getpaid.OpRelease || op.Kind == getpaid.OpCancel) && !op.State.Final() {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // lookUpOperation finds, among a payment's refunds whose broker id getpaid

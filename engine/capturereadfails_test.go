@@ -3,22 +3,27 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
-// captureReadFailing fails the reads of a payment's captures while armed
-// (a database glitch, or the notification's request ending as it reads).
+// captureReadFailing fails the reads of a payment's captures (with all,
+// of its operations of any kind) while armed (a database glitch, or the
+// notification's request ending as it reads).
 type captureReadFailing struct {
 	*memory.Store
 	armed atomic.Bool
+	all   bool
 }
 
 func (s *captureReadFailing) Operations(ctx context.Context, f getpaid.OperationFilter) (*getpaid.OperationPage, error) {
-	if s.armed.Load() && f.Kind == getpaid.OpCapture {
+	if s.armed.Load() && (f.Kind == getpaid.OpCapture || s.all) {
 		return nil, context.Canceled
 	}
 	return s.Store.Operations(ctx, f)
@@ -61,5 +66,49 @@ func TestCompletedWhileTheCaptureUnderWayCannotBeRead(t *testing.T) {
 	}
 	if q, _ := e.Payment(ctx, p.ID); q.Captured != part.Minor || q.Locked != 0 {
 		t.Fatalf("COMPLETED delivered again: captured %d locked %d; want %d captured, the rest released", q.Captured, q.Locked, part.Minor)
+	}
+}
+
+// releaseLosing is the dummy broker whose release answer is lost (in doubt)
+// and whose notification "ended" says only that the hold failed (PayU's
+// CANCELED).
+type releaseLosing struct{ *dummy.Broker }
+
+func (b *releaseLosing) Release(context.Context, *getpaid.ReleaseRequest) (*getpaid.Observation, error) {
+	return nil, &getpaid.BrokerError{Op: "test: release", Retryable: true, Happened: true, Err: context.DeadlineExceeded}
+}
+
+func (b *releaseLosing) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	if id, ok := strings.CutPrefix(string(req.Body), "ended "); ok {
+		return &getpaid.Observation{PaymentID: id, Kind: getpaid.KindFailed, EventID: "ended-" + id, BrokerStatus: "CANCELED"}, nil
+	}
+	return b.Broker.ParseCallback(ctx, req)
+}
+
+// The broker ends a hold while getpaid's release of it is in doubt, saying
+// only "failed": that is the release done. When the release under way
+// cannot be read, the notification is not applied as the payment failing;
+// it fails, and the broker's next delivery records the release.
+func TestFailedWhileTheReleaseUnderWayCannotBeRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := &captureReadFailing{Store: memory.New(), all: true}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: s}, func(d *dummy.Broker) getpaid.Broker { return &releaseLosing{Broker: d} })
+	p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+	if _, err := e.eng.Release(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "r"}); !errors.Is(err, getpaid.ErrOperationInDoubt) {
+		t.Fatalf("release: %v, want it in doubt", err)
+	}
+	ended := &getpaid.CallbackRequest{Method: "POST", Body: []byte("ended " + p.ID)}
+	s.armed.Store(true)
+	_, err := e.eng.HandleCallback(ctx, "dummy", ended)
+	s.armed.Store(false)
+	if q, _ := e.eng.Payment(ctx, p.ID); err == nil || q.Status != getpaid.StatusPreAuth {
+		t.Fatalf("CANCELED while the release under way cannot be read: %v; payment %s; want it refused, nothing changed", err, q.Status)
+	}
+	if _, err := e.eng.HandleCallback(ctx, "dummy", ended); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.eng.Payment(ctx, p.ID); q.Status == getpaid.StatusFailed || q.Locked != 0 {
+		t.Fatalf("CANCELED delivered again: payment %s, locked %d; want the hold released, not failed", q.Status, q.Locked)
 	}
 }
