@@ -116,7 +116,7 @@ func TestOutsidePreAuthCaptureRelease(t *testing.T) {
 	o.fake.setStatus(id2, "WAITING_FOR_CONFIRMATION")
 	b = o.fake.orderNote(id2, "WAITING_FOR_CONFIRMATION", "")
 	o.fake.notify(t, id2, b, signPayU(b, fakeKey, "MD5"))
-	res, err = o.eng.Release(ctx, getpaid.ActionRequest{PaymentID: o2.ID, IdempotencyKey: "rel-1"})
+	_, err = o.eng.Release(ctx, getpaid.ActionRequest{PaymentID: o2.ID, IdempotencyKey: "rel-1"})
 	if err != nil {
 		t.Fatalf("release: %v", err)
 	}
@@ -171,7 +171,7 @@ func TestOutsideRefunds(t *testing.T) {
 		t.Errorf("tampered refund notification answered %d", got)
 	}
 
-	res, err = o.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "r-2"})
+	_, err = o.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "r-2"})
 	if err != nil {
 		t.Fatalf("refund the rest: %v", err)
 	}
