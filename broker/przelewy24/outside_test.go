@@ -113,10 +113,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestOutsideStatementWithSlashAndUnicode(t *testing.T) {
 	t.Parallel()
 	o := newXOutside(t, nil)
-	p, err := o.create(t, "10.00", "PLN", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := o.registered(t)
 	tr := o.fake.trn(t, p.ID)
 	o.fake.mu.Lock()
 	tr.Statement = "p24/zamówienie ąźćż \"1\" <&> \u2028"
@@ -132,10 +129,7 @@ func TestOutsideStatementWithSlashAndUnicode(t *testing.T) {
 func TestOutsideUnknownSession(t *testing.T) {
 	t.Parallel()
 	o := newXOutside(t, nil)
-	p, err := o.create(t, "10.00", "PLN", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := o.registered(t)
 	tr := *o.fake.trn(t, p.ID)
 	tr.SessionID = "pay_unknown0000"
 	if got := o.fake.post(t, tr.Notify, o.fake.note(&tr, xMerchant, xPos, 1000, "PLN", xCRC)); got != 200 {
@@ -150,10 +144,7 @@ func TestOutsideVerifyFailsOrTimesOut(t *testing.T) {
 	t.Parallel()
 	for _, fault := range []string{"400", "500", "hang"} {
 		o := newXOutside(t, nil)
-		p, err := o.create(t, "10.00", "PLN", "x")
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := o.registered(t)
 		url := o.fake.trn(t, p.ID).Notify
 		body := o.fake.pay(t, p.ID, 0)
 		o.fake.set(func(f *xP24) {
@@ -179,10 +170,7 @@ func TestOutsidePollBySession(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	o := newXOutside(t, nil)
-	p, err := o.create(t, "10.00", "PLN", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := o.registered(t)
 	if got, err := o.eng.Poll(ctx, p.ID); err != nil || got.Status != getpaid.StatusPrepared {
 		t.Fatalf("poll before paying: %v %v", got, err)
 	}
@@ -207,10 +195,7 @@ func TestOutsidePollBySession(t *testing.T) {
 func TestOutsideConcurrentDuplicates(t *testing.T) {
 	t.Parallel()
 	o := newXOutside(t, nil)
-	p, err := o.create(t, "10.00", "PLN", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := o.registered(t)
 	tr := o.fake.trn(t, p.ID)
 	body := o.fake.pay(t, p.ID, 0)
 	var wg sync.WaitGroup
@@ -230,5 +215,17 @@ func TestOutsideConcurrentDuplicates(t *testing.T) {
 	}
 	if got := o.payment(t, p.ID); got.Status != getpaid.StatusPaid || got.Captured != 1000 {
 		t.Errorf("after 10 copies at once: %s captured %d", got.Status, got.Captured)
+	}
+	// Captures are cumulative and capped at the amount, so the amounts
+	// cannot show a repeat applied; the history has one move to paid.
+	hist, err := o.eng.History(context.Background(), p.ID)
+	paid := 0
+	for _, tr := range hist {
+		if tr.To == getpaid.StatusPaid {
+			paid++
+		}
+	}
+	if err != nil || paid != 1 {
+		t.Errorf("after 10 copies at once: %d transitions to paid (%v), want 1: %+v", paid, err, hist)
 	}
 }

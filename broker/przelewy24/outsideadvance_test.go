@@ -65,10 +65,7 @@ func TestOutsideVerifyAnswerLostThenPoll(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	o := newXOutside(t, nil)
-	p, err := o.create(t, "10.00", "PLN", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := o.registered(t)
 	tr := o.fake.trn(t, p.ID)
 	body := o.fake.pay(t, p.ID, 0)
 	o.fake.mu.Lock()
@@ -91,10 +88,7 @@ func TestOutsideVerifyAnswerLostThenPoll(t *testing.T) {
 func TestOutsideReplayAfterRefund(t *testing.T) {
 	t.Parallel()
 	o := newXOutside(t, nil)
-	p, err := o.create(t, "10.00", "PLN", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := o.registered(t)
 	tr := o.fake.trn(t, p.ID)
 	body := o.fake.pay(t, p.ID, 0)
 	if got := o.fake.post(t, tr.Notify, body); got != 200 {

@@ -531,6 +531,16 @@ func (o *xOutside) create(t *testing.T, amount, currency, desc string) (*getpaid
 		Buyer: getpaid.Buyer{Email: "buyer@example.com", FirstName: "Zażółć", LastName: "Gęślą"}, ClientIP: "203.0.113.7"})
 }
 
+// registered is a payment of 10.00 PLN registered at the fake.
+func (o *xOutside) registered(t *testing.T) *getpaid.Payment {
+	t.Helper()
+	p, err := o.create(t, "10.00", "PLN", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func (o *xOutside) payment(t *testing.T, id string) *getpaid.Payment {
 	t.Helper()
 	p, err := o.eng.Payment(context.Background(), id)
