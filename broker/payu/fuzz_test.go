@@ -1,6 +1,7 @@
 package payu
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -90,6 +91,30 @@ func FuzzParseRefundList(f *testing.F) {
 			if _, err := refundFact("pay_1", "O1", &r); err != nil && !errors.Is(err, getpaid.ErrMalformedCallback) {
 				t.Fatalf("unclassified error: %v", err)
 			}
+		}
+	})
+}
+
+// FuzzParseOrder: PayU's retrieve answer in any shape (the documented one,
+// tampered, cut short) gives the order or a *getpaid.BrokerError; it never
+// panics, and nothing not PayU's is read as an order.
+func FuzzParseOrder(f *testing.F) {
+	f.Add([]byte(`{"orders":[{"orderId":"WZHF5FFDRJ140731GUEST000P01","extOrderId":"pay_1","totalAmount":"1000","currencyCode":"PLN","status":"COMPLETED"}],"properties":[{"name":"PAYMENT_ID","value":"1"}]}`))
+	f.Add([]byte(`{"orders":[{"orderId":"O1","totalAmount":"1000","currencyCode":"PLN","status":"PENDING"}],"status":{"statusCode":"SUCCESS"}}`))
+	f.Add([]byte(`{"orders":[{"orderId":"O1","totalAmount":"10`))
+	f.Add([]byte(`{"orders":[]}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`<html>502 Bad Gateway</html>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := parseOrder("fuzz", body)
+		var be *getpaid.BrokerError
+		switch {
+		case err == nil && o == nil:
+			t.Fatal("no order and no error")
+		case err != nil && !errors.As(err, &be):
+			t.Fatalf("unclassified error: %v", err)
+		case err == nil && !json.Valid(body):
+			t.Fatalf("an order read from an answer that is not JSON: %q", body)
 		}
 	})
 }

@@ -206,6 +206,12 @@ func (b *Broker) retrieve(ctx context.Context, op string, p *getpaid.Payment) (*
 	if err != nil {
 		return nil, err
 	}
+	return parseOrder(op, raw)
+}
+
+// parseOrder reads the order of PayU's retrieve answer: a *BrokerError
+// when raw is not PayU's (retryable) or names no order.
+func parseOrder(op string, raw []byte) (*wireOrder, error) {
 	var resp struct {
 		Orders *[]wireOrder `json:"orders"`
 		Status payuStatus   `json:"status"`
