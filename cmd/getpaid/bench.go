@@ -72,12 +72,17 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s %11s %11s %5s\n", "server", "conc", "lifecycles/s", "errors",
 		"create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99", "server µs/lc", "client µs/lc", "busy")
 	results := map[string]map[int]float64{}
-	run := func(name string, urls []string, pids []int, key, secret string, after ...func(c int, end time.Time)) {
-		results[name] = map[int]float64{}
+	perLC := map[string]map[int]float64{} // machine CPU µs per lifecycle, where known
+	run := func(name string, urls []string, pids []int, key, secret string, after ...func(c, lifecycles int, end time.Time)) {
+		results[name], perLC[name] = map[int]float64{}, map[int]float64{}
 		for _, c := range levels {
 			before := sampleCPU(pids)
 			r := load(ctx, urls, key, secret, c, *dur, *rate)
-			cpu := cpuColumns(before, sampleCPU(pids), r.done)
+			now := sampleCPU(pids)
+			cpu := cpuColumns(before, now, r.done)
+			if us, ok := machineCPU(before, now, r.done); ok {
+				perLC[name][c] = us
+			}
 			results[name][c] = r.rate
 			fmt.Fprintf(stdout, "%-10s %5d %12.0f %8d", name, c, r.rate, r.errors)
 			for i := range stepNames {
@@ -88,7 +93,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				fmt.Fprintf(stdout, "           first error: %v\n", r.firstErr)
 			}
 			for _, f := range after {
-				f(c, time.Now())
+				f(c, r.done, time.Now())
 			}
 		}
 	}
@@ -146,12 +151,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			stop()
 			names = append(names, name)
 		}
+		var perLCEvents map[string]map[int]float64
 		if *hooks {
-			hn, err := benchWebhooks(ctx, stdout, exe, dir, db, nservers, *profile, run)
+			hn, events, err := benchWebhooks(ctx, stdout, exe, dir, db, nservers, *profile, run)
 			if err != nil {
 				return err
 			}
-			names = append(names, hn...)
+			names, perLCEvents = append(names, hn...), events
 		}
 		fmt.Fprintln(stdout)
 		for _, c := range levels {
@@ -159,6 +165,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			for _, name := range names {
 				if ceil > 0 {
 					fmt.Fprintf(stdout, "concurrency %d: %s reaches %.0f%% of the HTTP ceiling\n", c, name, 100*results[name][c]/ceil)
+				}
+			}
+			for i := range nservers {
+				plain, hooked := names[i], names[len(nservers)+i]
+				if k := perLCEvents[hooked][c]; k > 0 && results[plain][c] > 0 {
+					fmt.Fprintf(stdout, "concurrency %d: %s %s\n", c, hooked, deliveryFloor(k, perLC["ceiling"][c], perLC[plain][c], results[hooked][c]/results[plain][c]))
 				}
 			}
 		}

@@ -39,3 +39,13 @@ func cpuColumns(a, b cpuSample, lifecycles int) string {
 	}
 	return fmt.Sprintf(" %11s %11s %4.0f%%", server, per(b.client-a.client), busy)
 }
+
+// machineCPU is the CPU the servers and the load generator together spent
+// per lifecycle between two samples, in µs; false when it is not known
+// (off Linux, or --target servers that are not this bench's children).
+func machineCPU(a, b cpuSample, lifecycles int) (float64, bool) {
+	if !a.ok || !b.ok || !b.ownServers || lifecycles == 0 {
+		return 0, false
+	}
+	return float64((b.servers-a.servers)+(b.client-a.client)) / float64(time.Microsecond) / float64(lifecycles), true
+}

@@ -118,13 +118,14 @@ func (h *benchReceiver) close() { _ = h.srv.Close() }
 // late they arrived: the age of an event when its webhook reached the
 // merchant is what the backlog was for it.
 func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, nservers []int, profile string,
-	run func(name string, urls []string, pids []int, key, secret string, after ...func(c int, end time.Time))) ([]string, error) {
+	run func(name string, urls []string, pids []int, key, secret string, after ...func(c, lifecycles int, end time.Time))) ([]string, map[string]map[int]float64, error) {
 	h, err := startBenchReceiver()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer h.close()
 	var names []string
+	perLC := map[string]map[int]float64{} // events delivered per lifecycle
 	type row struct {
 		name string
 		c    int
@@ -146,12 +147,17 @@ func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, n
 		}
 		urls, pids, stop, err := startGetpaids(ctx, exe, dir, db, n, prof, "delivery_timeout: 5s\n"+h.config())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		h.take() // nothing from an earlier run counts
-		run(name, urls, pids, benchKey, benchSecret, func(c int, end time.Time) {
+		perLC[name] = map[int]float64{}
+		run(name, urls, pids, benchKey, benchSecret, func(c, lifecycles int, end time.Time) {
 			last := h.settle(time.Second, time.Minute)
-			rows = append(rows, row{name: name, c: c, s: h.take(), tail: max(0, last.Sub(end))})
+			s := h.take()
+			rows = append(rows, row{name: name, c: c, s: s, tail: max(0, last.Sub(end))})
+			if lifecycles > 0 {
+				perLC[name][c] = float64(s.events) / float64(lifecycles)
+			}
 		})
 		stop()
 		names = append(names, name)
@@ -161,5 +167,27 @@ func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, n
 		fmt.Fprintf(stdout, "%-12s %5d %8d %8d %5d  %-30s %s\n", r.name, r.c, r.s.events, r.s.repeats, r.s.bad,
 			fmt.Sprintf("%s/%s/%s", ms(r.s.p50), ms(r.s.p99), ms(r.s.max)), ms(r.tail))
 	}
-	return names, nil
+	return names, perLC, nil
+}
+
+// deliveryFloor says what one endpoint's deliveries must cost at the least
+// on this machine, where the servers, the load generator and the receiver
+// share the cores: each of the events delivered per lifecycle is an HTTP
+// exchange, which costs both ends at least what one of the ceiling's four
+// requests per lifecycle costs (ceilingUS, machine CPU per lifecycle). On a
+// CPU-bound machine a lifecycle costing plainUS without the endpoint then
+// runs at most plainUS/(plainUS+events*ceilingUS/4) as often with it,
+// before any delivery bookkeeping: a loss below that floor is not to be had
+// by making deliveries cheaper, only by delivering fewer (an endpoint's
+// events setting). kept is the measured rate with the endpoint over the
+// rate without.
+func deliveryFloor(events, ceilingUS, plainUS, kept float64) string {
+	s := fmt.Sprintf("got %.1f events per lifecycle and kept %.0f%% of the lifecycles", events, 100*kept)
+	if ceilingUS <= 0 || plainUS <= 0 {
+		return s
+	}
+	exchange := ceilingUS / 4
+	best := plainUS / (plainUS + events*exchange)
+	return s + fmt.Sprintf("; their HTTP exchanges alone (%.0f µs each, both ends, as the ceiling's) leave at most %.0f%% on a CPU-bound machine",
+		exchange, 100*best)
 }

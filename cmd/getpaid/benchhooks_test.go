@@ -59,3 +59,27 @@ func TestBenchReceiver(t *testing.T) {
 		t.Fatalf("take starts afresh: %+v", s)
 	}
 }
+
+// The floor the bench prints with --webhook: each delivered event is an
+// HTTP exchange costing at least a quarter of the ceiling's lifecycle.
+func TestDeliveryFloor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                             string
+		events, ceilingUS, plainUS, kept float64
+		want                             string
+	}{
+		{"three events per lifecycle", 3, 492, 1109, 0.69,
+			"got 3.0 events per lifecycle and kept 69% of the lifecycles; their HTTP exchanges alone (123 µs each, both ends, as the ceiling's) leave at most 75% on a CPU-bound machine"},
+		{"one event", 1, 400, 900, 0.9,
+			"got 1.0 events per lifecycle and kept 90% of the lifecycles; their HTTP exchanges alone (100 µs each, both ends, as the ceiling's) leave at most 90% on a CPU-bound machine"},
+		{"no CPU figures", 3, 0, 0, 0.7, "got 3.0 events per lifecycle and kept 70% of the lifecycles"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := deliveryFloor(tc.events, tc.ceilingUS, tc.plainUS, tc.kept); got != tc.want {
+				t.Errorf("deliveryFloor:\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
