@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/getpaid-go/getpaid/webhook"
 )
 
 // readmeBlock is the body of the README's first fenced block of lang
@@ -99,5 +101,50 @@ func TestReadmeShellSignature(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "tKE3RSC/2U/j3k3zg5Z2RXaRK8tq+dJRufpdLIvnmp8=" {
 		t.Fatalf("the README's shell line (%v): %s", err, out)
+	}
+}
+
+// The README's Python check refuses a secret too short to be one, as
+// Verify does: a secret read from an environment variable that is not set
+// ("") made the HMAC key empty, so a request anyone signed with the empty
+// key passed the check.
+func TestReadmePythonCheckRefusesAnEmptySecret(t *testing.T) {
+	t.Parallel()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	for _, tc := range []struct{ name, secret string }{
+		{"unset", ""},
+		{"prefix alone", "whsec_"},
+		{"a few bytes", "whsec_c2hvcnQ="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			driver := readmeBlock(t, "Verify before you trust", "python") + `
+import sys
+secret = sys.argv[1]
+key = base64.b64decode(secret.removeprefix("whsec_"))
+body = b'{"type":"payment.status_changed"}'
+ts = str(int(time.time()))
+sig = "v1," + base64.b64encode(hmac.new(key, f"evt_1.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
+try:
+    verify(secret, {"webhook-id": "evt_1", "webhook-timestamp": ts, "webhook-signature": sig}, body)
+    print("accepted")
+except ValueError:
+    print("refused")
+`
+			f := filepath.Join(t.TempDir(), "check.py")
+			if err := os.WriteFile(f, []byte(driver), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(py, f, tc.secret).CombinedOutput()
+			if err != nil || string(out) != "refused\n" {
+				t.Fatalf("python3 (%v) with secret %q: %s", err, tc.secret, out)
+			}
+			if _, err := webhook.ParseSecret(tc.secret); err == nil {
+				t.Fatalf("ParseSecret(%q) takes it: the README's check and Verify disagree", tc.secret)
+			}
+		})
 	}
 }
