@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -20,8 +21,12 @@ func warnUnsentDeliveries(ctx context.Context, log *slog.Logger, srv *server) {
 		return
 	}
 	configured := map[string]string{} // sameEndpoint(url) -> url as configured
+	takes := map[string][]string{}    // url as configured -> its events: when narrowed
 	for _, w := range srv.webhooks {
 		configured[sameEndpoint(w.URL)] = w.URL
+		if len(w.Events) > 0 {
+			takes[w.URL] = w.Events
+		}
 	}
 	warned := map[string]bool{}
 	for _, d := range page.Deliveries {
@@ -31,6 +36,11 @@ func warnUnsentDeliveries(ctx context.Context, log *slog.Logger, srv *server) {
 		}
 		now, ok := configured[sameEndpoint(url)]
 		if ok && now == url {
+			if t := unwantedType(ctx, srv, d, takes[url]); t != "" {
+				warned[url] = true
+				log.Warn("pending webhook deliveries of an event type the endpoint's events: no longer takes hold back its later events of the same payment until their next attempt (they are sent then): send them now with getpaid events replay --waiting --endpoint "+url+", or put the type back",
+					"endpoint", url, "type", t)
+			}
 			continue
 		}
 		warned[url] = true
@@ -42,4 +52,18 @@ func warnUnsentDeliveries(ctx context.Context, log *slog.Logger, srv *server) {
 		log.Warn("pending webhook deliveries to an endpoint not in webhooks: are sent by nobody: put it back, or, if it is gone for good, run getpaid events discard --endpoint URL --by NAME once every server runs without it",
 			"endpoint", url)
 	}
+}
+
+// unwantedType is the type of d's event when an endpoint whose events: are
+// narrowed to types no longer takes it, and "" otherwise (every type taken,
+// or the event not found: this is advice).
+func unwantedType(ctx context.Context, srv *server, d *getpaid.Delivery, types []string) string {
+	if len(types) == 0 {
+		return ""
+	}
+	ev, err := srv.engine.Event(ctx, d.EventID)
+	if err != nil || slices.Contains(types, string(ev.Type)) {
+		return ""
+	}
+	return string(ev.Type)
 }

@@ -20,13 +20,17 @@ import (
 func TestServeWarnsOfPendingDeliveriesToAnEndpointNotConfigured(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name, configured, old string
-		want                  []string
+		name, configured, old, events string
+		want                          []string
 	}{
-		{"respelled", "http://127.0.0.1:1/hook", "HTTP://127.0.0.1:1/hook",
+		{"respelled", "http://127.0.0.1:1/hook", "HTTP://127.0.0.1:1/hook", "",
 			[]string{"HTTP://127.0.0.1:1/hook", "spelled differently", "http://127.0.0.1:1/hook"}},
-		{"removed", "http://127.0.0.1:1/new", "http://127.0.0.1:1/old",
+		{"removed", "http://127.0.0.1:1/new", "http://127.0.0.1:1/old", "",
 			[]string{"http://127.0.0.1:1/old", "events discard"}},
+		// Its events: narrowed since: the payment.created waiting for its
+		// retry holds back the payment's later events to it.
+		{"no longer takes the type", "http://127.0.0.1:1/hook", "http://127.0.0.1:1/hook", "    events: [payment.status_changed]\n",
+			[]string{"http://127.0.0.1:1/hook", "payment.created", "hold back", "events replay --waiting --endpoint http://127.0.0.1:1/hook"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -47,8 +51,8 @@ func TestServeWarnsOfPendingDeliveriesToAnEndpointNotConfigured(t *testing.T) {
 			ln := listen(t, "127.0.0.1:0")
 			addr := ln.Addr().String()
 			ln.Close()
-			path := writeConfig(t, fmt.Sprintf("listen: %s\ndatabase: sqlite:%s\napi_keys: [%s]\nbackends:\n  dummy:\n    secret: s\nwebhooks:\n  - url: %s\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
-				addr, db, testAPIKey, tc.configured))
+			path := writeConfig(t, fmt.Sprintf("listen: %s\ndatabase: sqlite:%s\napi_keys: [%s]\nbackends:\n  dummy:\n    secret: s\nwebhooks:\n  - url: %s\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n%s",
+				addr, db, testAPIKey, tc.configured, tc.events))
 			stderr := serveUntilItAnswers(t, addr, path)
 			var line string
 			for _, l := range strings.Split(stderr, "\n") {
