@@ -16,7 +16,7 @@ func TestEventsFlagsOfAnotherVerbRefused(t *testing.T) {
 		want string
 	}{
 		{[]string{"replay", "evt_1", "--status", "dead"}, "--status is not for replay (it takes --endpoint, --dead, --waiting)"},
-		{[]string{"list", "--dead"}, "--dead is not for list (it takes --status, --endpoint)"},
+		{[]string{"list", "--dead"}, "--dead is not for list (it takes --status, --endpoint, --payment)"},
 		{[]string{"list", "--waiting"}, "--waiting is not for list"},
 		{[]string{"show", "evt_1", "--endpoint", "https://shop.example/hook"}, "--endpoint is not for show (it takes no flag but --config)"},
 		{[]string{"show", "--status", "dead", "evt_1"}, "--status is not for show"},

@@ -173,13 +173,14 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 
 // cmdEvents is "getpaid events list|show|replay|backfill|discard".
 func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	synopsis := "list [--status pending|delivered|dead|discarded] [--endpoint URL] | show ID | replay ID|--dead|--waiting [--endpoint URL] | backfill --endpoint URL --since TIME | discard --endpoint URL [--by NAME]"
+	synopsis := "list [--status pending|delivered|dead|discarded] [--endpoint URL] [--payment ID] | show ID | replay ID|--dead|--waiting [--endpoint URL] | backfill --endpoint URL --since TIME | discard --endpoint URL [--by NAME]"
 	fs := newFlags("events", synopsis, "getpaid events replay --dead --endpoint https://shop.example/hooks/getpaid --config getpaid.yaml")
 	// Every flag is defined before the positional arguments are read, so
 	// that --help in their place lists them all.
 	path := fs.String("config", "getpaid.yaml", "config file")
 	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead, discarded")
 	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries (its URL, or webhook:URL as list shows it); backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
+	payment := fs.String("payment", "", "list: only this payment's deliveries (its id)")
 	since := fs.String("since", "", "backfill: the first event's time to send, in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
 	by := fs.String("by", os.Getenv("USER"), "discard: who discards (kept with each delivery)")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
@@ -202,7 +203,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// A flag of another verb would be ignored in silence: "replay ID
 	// --status dead" would send the delivered webhooks again too.
-	if err := fs.takes(verb, map[string][]string{"list": {"status", "endpoint"}, "show": nil,
+	if err := fs.takes(verb, map[string][]string{"list": {"status", "endpoint", "payment"}, "show": nil,
 		"replay": {"endpoint", "dead", "waiting"}, "backfill": {"endpoint", "since"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
 		return err
 	}
@@ -262,7 +263,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%s since %s due to %s; a running server sends them within a second\n", what, from.UTC().Format(time.RFC3339), *endpoint)
 		return nil
 	case "list":
-		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, Limit: getpaid.MaxPageSize})
+		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, PaymentID: *payment, Limit: getpaid.MaxPageSize})
 		if err != nil {
 			return refusedEndpoint(err, verb, srv, *endpoint)
 		}
@@ -281,7 +282,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		sayCut(stderr, page.NextCursor, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status or --endpoint, or page through GET /api/v1/events)", len(page.Deliveries))
+		sayCut(stderr, page.NextCursor, "getpaid events: the newest %d deliveries are listed; there are more (narrow with --status, --endpoint or --payment, or page through GET /api/v1/events)", len(page.Deliveries))
 		if len(page.Deliveries) == 0 && len(srv.webhooks) == 0 {
 			// An empty table would read as "nothing happened".
 			fmt.Fprintln(stderr, "getpaid events: no deliveries, and this config has no webhooks: a server sends events only to its webhooks: endpoints (and a library's listeners); see README, \"Webhooks\"")
