@@ -210,7 +210,9 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 			"event", c.Event.ID, "payment", c.Event.PaymentID, "attempts", c.Delivery.Attempts+1, "err", err)
 	default:
 		if isThrottled(err) {
-			wait := cmp.Or(d.asked(err), d.schedule[0])
+			// At least a second: a schedule retrying at once
+			// (delivery_retries: [0s, …]) would otherwise pause for nothing.
+			wait := max(cmp.Or(d.asked(err), d.schedule[0]), ThrottlePause)
 			d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Status: status}, wait)
 			d.log.Warn("consumer asks to be sent less: nothing more is sent to it for a while", "consumer", c.Delivery.Consumer, "for", wait, "err", err)
 		}
@@ -222,6 +224,10 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	d.next(c.Delivery, res.Delivered || res.Dead)
 	d.results <- res
 }
+
+// ThrottlePause is the least a consumer asking to be sent less (429, 502,
+// 504) is sent nothing for, whatever its Retry-After and the schedule say.
+const ThrottlePause = time.Second
 
 // GonePause is how long a consumer gone (410) is paused, unless a replay
 // through this engine (the API, the console) resumes it sooner. Then one

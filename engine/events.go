@@ -35,7 +35,8 @@ import (
 //   - Throttled() bool: true when the consumer asks to be sent less (a
 //     webhook endpoint answering 429, 502 or 504). Nothing more is sent to
 //     it for its RetryAfter (at most the schedule's longest wait) or, without
-//     one, the schedule's first wait; attempts already running go on.
+//     one, the schedule's first wait, and at least ThrottlePause; attempts
+//     already running go on.
 //
 // Retries wait up to a tenth longer than that, at random (jitter), so the
 // deliveries an outage failed together do not all come back together.

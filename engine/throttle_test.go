@@ -70,24 +70,28 @@ func (ep *endpoint) delivered(id string) bool {
 
 // An endpoint answering 429, 502 or 504 asks to be sent less: the
 // dispatcher sends it nothing more for the answer's Retry-After (or, without
-// one, the schedule's first wait), other payments' events included, instead
+// one, the schedule's first wait, at least a second), other payments' events included, instead
 // of going on at up to 64 requests at once. Then everything arrives.
 func TestThrottledEndpointPaused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		status int
 		after  time.Duration
+		first  time.Duration // the schedule's first wait
 		pause  time.Duration
 	}{
-		{429, 400 * time.Millisecond, 400 * time.Millisecond},
-		{502, 0, 300 * time.Millisecond},
-		{504, 0, 300 * time.Millisecond},
+		{429, 400 * time.Millisecond, 300 * time.Millisecond, 400 * time.Millisecond},
+		{502, 0, 300 * time.Millisecond, 300 * time.Millisecond},
+		{504, 0, 300 * time.Millisecond, 300 * time.Millisecond},
+		// A schedule retrying at once gives no pause: "send less" still
+		// gets a second, not a flood of immediate attempts.
+		{429, 0, 0, time.Second},
 	} {
-		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+		t.Run(fmt.Sprint(tc.status, "/", tc.first), func(t *testing.T) {
 			t.Parallel()
 			ep := &endpoint{script: []error{newAnswer(tc.status, tc.after)}}
 			e := newDummyEnv(t, dummy.Config{}, engine.Config{Consumers: []engine.Consumer{ep},
-				RetrySchedule: []time.Duration{300 * time.Millisecond, time.Second}})
+				RetrySchedule: []time.Duration{tc.first, time.Second}})
 			ctx := context.Background()
 			first, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-first", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
 			if err != nil {
