@@ -98,7 +98,9 @@ func ParseBody(body []byte) (*getpaid.Observation, error) {
 	case StatusPartiallyPaid:
 		o.Kind = getpaid.KindCaptured
 	case StatusPreAuth:
-		o.Kind = getpaid.KindLocked
+		// The paywall pre-authorises the whole amount, as "paid" pays it:
+		// a hold of another amount is refused, not taken as a partial one.
+		o.Kind, o.PaymentAmount = getpaid.KindLocked, amount
 	case StatusFailed:
 		o.Kind = getpaid.KindFailed
 	default:
