@@ -291,6 +291,8 @@ func TestCallbackRefusals(t *testing.T) {
 			{"wrong currency", other.ID, mustBody(other.ID, "paid", "10.00", "EUR"), dummy.Sign(secret, mustBody(other.ID, "paid", "10.00", "EUR")), 422},
 			{"hold of less than the payment", other.ID, mustBody(other.ID, "pre_auth", "5.00", "PLN"), dummy.Sign(secret, mustBody(other.ID, "pre_auth", "5.00", "PLN")), 422},
 			{"hold in another currency", other.ID, mustBody(other.ID, "pre_auth", "10.00", "EUR"), dummy.Sign(secret, mustBody(other.ID, "pre_auth", "10.00", "EUR")), 422},
+			{"failure of another amount", other.ID, mustBody(other.ID, "failed", "99.00", "PLN"), dummy.Sign(secret, mustBody(other.ID, "failed", "99.00", "PLN")), 422},
+			{"failure in another currency", other.ID, mustBody(other.ID, "failed", "10.00", "EUR"), dummy.Sign(secret, mustBody(other.ID, "failed", "10.00", "EUR")), 422},
 			{"too many decimals", other.ID, mustBody(other.ID, "paid", "10.001", "PLN"), dummy.Sign(secret, mustBody(other.ID, "paid", "10.001", "PLN")), 400},
 			{"unknown payment is acknowledged and ignored", "pay_unknown", mustBody("pay_unknown", "paid", "10.00", "PLN"), dummy.Sign(secret, mustBody("pay_unknown", "paid", "10.00", "PLN")), 200},
 		}
