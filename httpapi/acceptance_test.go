@@ -289,6 +289,10 @@ func TestCallbackRefusals(t *testing.T) {
 			{"no status", other.ID, []byte(`{"payment_id":"x","event_id":"y","amount":"1.00","currency":"PLN"}`), dummy.Sign(secret, []byte(`{"payment_id":"x","event_id":"y","amount":"1.00","currency":"PLN"}`)), 400},
 			{"wrong amount", other.ID, mustBody(other.ID, "paid", "9.99", "PLN"), dummy.Sign(secret, mustBody(other.ID, "paid", "9.99", "PLN")), 422},
 			{"wrong currency", other.ID, mustBody(other.ID, "paid", "10.00", "EUR"), dummy.Sign(secret, mustBody(other.ID, "paid", "10.00", "EUR")), 422},
+			{"hold of less than the payment", other.ID, mustBody(other.ID, "pre_auth", "5.00", "PLN"), dummy.Sign(secret, mustBody(other.ID, "pre_auth", "5.00", "PLN")), 422},
+			{"hold in another currency", other.ID, mustBody(other.ID, "pre_auth", "10.00", "EUR"), dummy.Sign(secret, mustBody(other.ID, "pre_auth", "10.00", "EUR")), 422},
+			{"failure of another amount", other.ID, mustBody(other.ID, "failed", "99.00", "PLN"), dummy.Sign(secret, mustBody(other.ID, "failed", "99.00", "PLN")), 422},
+			{"failure in another currency", other.ID, mustBody(other.ID, "failed", "10.00", "EUR"), dummy.Sign(secret, mustBody(other.ID, "failed", "10.00", "EUR")), 422},
 			{"too many decimals", other.ID, mustBody(other.ID, "paid", "10.001", "PLN"), dummy.Sign(secret, mustBody(other.ID, "paid", "10.001", "PLN")), 400},
 			{"unknown payment is acknowledged and ignored", "pay_unknown", mustBody("pay_unknown", "paid", "10.00", "PLN"), dummy.Sign(secret, mustBody("pay_unknown", "paid", "10.00", "PLN")), 200},
 		}
@@ -306,7 +310,7 @@ func TestCallbackRefusals(t *testing.T) {
 					return
 				}
 				after := e.payment(tt.id)
-				if after.Status != before.Status || len(after.History) != len(before.History) || after.Captured != before.Captured {
+				if after.Status != before.Status || len(after.History) != len(before.History) || after.Captured != before.Captured || after.Locked != before.Locked {
 					t.Fatalf("payment changed: %s -> %s", before.Status, after.Status)
 				}
 			})

@@ -98,9 +98,13 @@ func ParseBody(body []byte) (*getpaid.Observation, error) {
 	case StatusPartiallyPaid:
 		o.Kind = getpaid.KindCaptured
 	case StatusPreAuth:
-		o.Kind = getpaid.KindLocked
+		// The paywall pre-authorises the whole amount, as "paid" pays it:
+		// a hold of another amount is refused, not taken as a partial one.
+		o.Kind, o.PaymentAmount = getpaid.KindLocked, amount
 	case StatusFailed:
-		o.Kind = getpaid.KindFailed
+		// A failure names the payment's amount too: one of another amount
+		// or currency is about another payment, and is refused.
+		o.Kind, o.PaymentAmount = getpaid.KindFailed, amount
 	default:
 		return nil, bad("unknown status %q", c.Status)
 	}
