@@ -84,7 +84,10 @@ type viewOptions struct {
 // (newest first).
 func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orderView {
 	v := &orderView{Order: o}
-	var received int64
+	// received counts what was captured: a paid order refunded since
+	// (goods returned) is not to be paid again; given is what the shop
+	// gave back of it, which the note on an overpaid order weighs.
+	var received, given int64
 	refunding, opBusy := false, false
 	for _, p := range payments {
 		title, _ := opt.titles(p.Backend)
@@ -93,6 +96,7 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 		v.Payments = append(v.Payments, row)
 		if p.Amount.Currency == o.Price.Currency { // another currency pays nothing of the price
 			received += p.Captured
+			given += p.Refunded
 		}
 		refunding = refunding || p.Status == getpaid.StatusRefundStarted || p.RefundAsked > 0
 		opBusy = opBusy || p.ActiveOp != ""
@@ -104,12 +108,12 @@ func buildView(o *ShopOrder, payments []*getpaid.Payment, opt viewOptions) *orde
 		v.Refresh = refresh
 		v.NextURL = fmt.Sprintf("/orders/%s?waited=%d", o.ID, int((opt.waited+opt.refresh)/time.Second))
 	}
-	if received > o.Price.Minor {
+	if kept := received - given; kept > o.Price.Minor {
 		// Two payments went through (two tabs, a retry while the first
 		// was still waiting): getpaid records all the money; the shop
-		// gives the extra back.
-		extra := getpaid.Money{Minor: received - o.Price.Minor, Currency: o.Price.Currency}
-		v.Note = v.Received.String() + " was received, " + extra.String() +
+		// gives the extra back (and says no more once it has).
+		extra := getpaid.Money{Minor: kept - o.Price.Minor, Currency: o.Price.Currency}
+		v.Note = getpaid.Money{Minor: kept, Currency: o.Price.Currency}.String() + " was received, " + extra.String() +
 			" more than the price: more than one payment went through. The extra payment is to be refunded (with getpaid's refund action: this demo does not do it for you)."
 	}
 	switch {

@@ -74,6 +74,16 @@ func TestOrderViewOverpaid(t *testing.T) {
 	paid := func(id string) *getpaid.Payment {
 		return &getpaid.Payment{ID: id, OrderID: "ord_1", Backend: "dummy", Status: getpaid.StatusPaid, Amount: mug, Captured: 3900}
 	}
+	refunded := func(id string) *getpaid.Payment {
+		p := paid(id)
+		p.Status, p.Refunded = getpaid.StatusRefunded, 3900
+		return p
+	}
+	halfRefunded := func(id string) *getpaid.Payment {
+		p := paid(id)
+		p.Status, p.Refunded = getpaid.StatusPartiallyRefunded, 1950
+		return p
+	}
 	opts := viewOptions{confirmWait: 20 * time.Second, refresh: time.Second,
 		titles: func(string) (string, string) { return "Dummy", "dummy" }, key: func() string { return "k" }}
 	for _, tt := range []struct {
@@ -85,6 +95,9 @@ func TestOrderViewOverpaid(t *testing.T) {
 		{"paid twice", true, []*getpaid.Payment{paid("pay_2"), paid("pay_1")}, "39.00 PLN more than the price"},
 		{"paid twice, the listener not yet run", false, []*getpaid.Payment{paid("pay_2"), paid("pay_1")}, "39.00 PLN more than the price"},
 		{"paid once", true, []*getpaid.Payment{paid("pay_1")}, ""},
+		// Once the extra is refunded there is nothing left to refund.
+		{"paid twice, the extra refunded", true, []*getpaid.Payment{refunded("pay_2"), paid("pay_1")}, ""},
+		{"paid twice, half the extra refunded", true, []*getpaid.Payment{halfRefunded("pay_2"), paid("pay_1")}, "19.50 PLN more than the price"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
