@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -337,7 +338,7 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	if req.As != getpaid.OpSucceeded && req.As != getpaid.OpFailed {
 		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "as", Reason: "want succeeded or failed", Err: getpaid.ErrInvalidRequest})
 	}
-	if req.Note == "" {
+	if strings.TrimSpace(req.Note) == "" { // blanks alone say nothing
 		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "note", Reason: "say why (it is kept with the operation)", Err: getpaid.ErrInvalidRequest})
 	}
 	if err := checkText("note", req.Note, MaxDescription); err != nil {
