@@ -440,6 +440,15 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		return changed, err
 	}
 	up, err := e.mutate(context.WithoutCancel(ctx), p.ID, m)
+	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+		// The decision's fact, keyed by the operation, is recorded
+		// already: another resolution the same way ended it since it was
+		// read (the store refuses the repeat before the operation is seen
+		// settled). That stands, as any end since the read does.
+		if cur, rerr := e.store.Operation(ctx, op.ID); rerr == nil && cur.State.Final() {
+			err = &endedError{op: cur}
+		}
+	}
 	if ended := (*endedError)(nil); errors.As(err, &ended) {
 		// The broker's answer, a notification or the reconciler ended it
 		// since it was read: that stands.
