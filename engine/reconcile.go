@@ -344,6 +344,11 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	if err := checkText("note", req.Note, MaxDescription); err != nil {
 		return nil, fmt.Errorf("engine: resolve: %w", err)
 	}
+	if strings.TrimSpace(req.By) == "" {
+		// Kept with the operation and in the payment's history; and a
+		// settled operation naming nobody is one no operator touched.
+		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "by", Reason: "say who decides (it is kept with the operation)", Err: getpaid.ErrInvalidRequest})
+	}
 	if err := checkText("by", req.By, MaxName); err != nil {
 		return nil, fmt.Errorf("engine: resolve: %w", err)
 	}
