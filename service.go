@@ -157,7 +157,7 @@ type ResolveRequest struct {
 	OperationID string
 	As          OperationState // OpSucceeded or OpFailed
 	Note        string         // why (required)
-	By          string         // who ("api", a console user)
+	By          string         // who ("api", a console user; required)
 }
 
 // Outcome says what a callback did.

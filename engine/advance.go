@@ -63,5 +63,15 @@ func (e *Engine) RejectAdvance(ctx context.Context, req getpaid.ActionRequest) (
 	if err := e.observe(ctx, b, obs, res, false); err != nil {
 		return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, err)
 	}
+	if res.Outcome != getpaid.OutcomeApplied {
+		// The advance was decided since it was read (another operator
+		// accepted or rejected it): the failure changed nothing, and this
+		// reject was not done.
+		cur, err := e.Payment(ctx, p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, err)
+		}
+		return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, &getpaid.TransitionError{From: cur.Status, To: getpaid.StatusFailed, Reason: "no advance to reject: it was decided meanwhile"})
+	}
 	return e.result(ctx, p.ID, "")
 }

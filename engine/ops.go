@@ -113,6 +113,12 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			// The baseline (what was captured before this operation, which
 			// the reconciler compares the broker's total with) is always
 			// the locked payment's.
+			if !supports(b.Broker, kind) && q.Status != getpaid.StatusNew {
+				// A cancel let through for a payment read new (nothing at
+				// the broker) that was started since: it is at a broker
+				// that cannot cancel it.
+				return false, unsupported(b.Name, string(kind))
+			}
 			rec.Amount, rec.Baseline = amount, q.Captured
 			left := q.Locked
 			if kind == getpaid.OpRefund {

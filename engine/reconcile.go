@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -337,11 +338,16 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	if req.As != getpaid.OpSucceeded && req.As != getpaid.OpFailed {
 		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "as", Reason: "want succeeded or failed", Err: getpaid.ErrInvalidRequest})
 	}
-	if req.Note == "" {
+	if strings.TrimSpace(req.Note) == "" { // blanks alone say nothing
 		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "note", Reason: "say why (it is kept with the operation)", Err: getpaid.ErrInvalidRequest})
 	}
 	if err := checkText("note", req.Note, MaxDescription); err != nil {
 		return nil, fmt.Errorf("engine: resolve: %w", err)
+	}
+	if strings.TrimSpace(req.By) == "" {
+		// Kept with the operation and in the payment's history; and a
+		// settled operation naming nobody is one no operator touched.
+		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "by", Reason: "say who decides (it is kept with the operation)", Err: getpaid.ErrInvalidRequest})
 	}
 	if err := checkText("by", req.By, MaxName); err != nil {
 		return nil, fmt.Errorf("engine: resolve: %w", err)
@@ -439,6 +445,15 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		return changed, err
 	}
 	up, err := e.mutate(context.WithoutCancel(ctx), p.ID, m)
+	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+		// The decision's fact, keyed by the operation, is recorded
+		// already: another resolution the same way ended it since it was
+		// read (the store refuses the repeat before the operation is seen
+		// settled). That stands, as any end since the read does.
+		if cur, rerr := e.store.Operation(ctx, op.ID); rerr == nil && cur.State.Final() {
+			err = &endedError{op: cur}
+		}
+	}
 	if ended := (*endedError)(nil); errors.As(err, &ended) {
 		// The broker's answer, a notification or the reconciler ended it
 		// since it was read: that stands.

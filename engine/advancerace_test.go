@@ -1,0 +1,103 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// advancing is the dummy broker reporting a payment paid as an advance of
+// 4.00 PLN: money the broker holds that does not match the payment, for an
+// operator to accept or reject.
+type advancing struct{ *dummy.Broker }
+
+func (a *advancing) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
+	o, err := a.Broker.ParseCallback(ctx, req)
+	if err != nil || o.Kind != getpaid.KindCaptured {
+		return o, err
+	}
+	o.Kind, o.Amount, o.EventID = getpaid.KindAdvance, getpaid.MustParseMoney("4.00", "PLN"), "advance:"+o.EventID
+	return o, nil
+}
+
+// readRacedStore runs between, once, right after a payment is read: another
+// operator's decision landing between this one's read and its write.
+type readRacedStore struct {
+	getpaid.Store
+	mu      sync.Mutex
+	between func()
+}
+
+func (s *readRacedStore) Payment(ctx context.Context, id string) (*getpaid.Payment, error) {
+	p, err := s.Store.Payment(ctx, id)
+	s.mu.Lock()
+	f := s.between
+	s.between = nil
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return p, err
+}
+
+// A reject of an advance that another operator decided between its read of
+// the payment and its write was answered 200 with the payment as the other
+// decision left it (partially_paid, the advance accepted and captured):
+// the failed observation it writes changes nothing on a payment no longer
+// holding an advance, and that was taken for success. The operator who
+// rejected is told it was not done, as a reject after the decision is.
+func TestRejectAdvanceDecidedMeanwhile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		meanwhile  func(context.Context, *engine.Engine, string) error
+		wantStatus getpaid.Status
+		wantCapt   int64
+	}{
+		{"accepted", func(ctx context.Context, eng *engine.Engine, id string) error {
+			_, err := eng.AcceptAdvance(ctx, getpaid.ActionRequest{PaymentID: id})
+			return err
+		}, getpaid.StatusPartiallyPaid, 400},
+		{"rejected", func(ctx context.Context, eng *engine.Engine, id string) error {
+			_, err := eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: id})
+			return err
+		}, getpaid.StatusFailed, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := &readRacedStore{Store: memory.New()}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store}, func(d *dummy.Broker) getpaid.Broker { return &advancing{d} })
+			ctx := context.Background()
+			p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), ReturnURL: "https://shop.example/o"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.callback(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"}); err != nil {
+				t.Fatal(err)
+			}
+			if q, err := e.eng.Payment(ctx, p.ID); err != nil || q.Advance != 400 || q.Status != getpaid.StatusChargeStarted {
+				t.Fatalf("after the advance: %+v, %v", q, err)
+			}
+			var otherErr error
+			store.mu.Lock()
+			store.between = func() { otherErr = tc.meanwhile(ctx, e.eng, p.ID) }
+			store.mu.Unlock()
+			_, err = e.eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+			if otherErr != nil {
+				t.Fatalf("the other decision: %v", otherErr)
+			}
+			if !errors.Is(err, getpaid.ErrForbiddenTransition) {
+				t.Fatalf("reject after the advance was %s meanwhile: %v; want it refused (no advance to reject)", tc.name, err)
+			}
+			if q, err := e.eng.Payment(ctx, p.ID); err != nil || q.Status != tc.wantStatus || q.Captured != tc.wantCapt || q.Advance != 0 {
+				t.Fatalf("payment: %+v, %v; want %s with %d captured", q, err, tc.wantStatus, tc.wantCapt)
+			}
+		})
+	}
+}
