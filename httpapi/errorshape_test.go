@@ -84,10 +84,13 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"bad limit", "GET", "/api/v1/payments?limit=0", "", auth, 422, "bad_request", "limit", "", ""},
 		// flagged=1 listed every operation, flagged or not, as if the
 		// filter had been left out.
-		{"flagged not true or false", "GET", "/api/v1/operations?flagged=1", "", auth, 422, "bad_request", "flagged", "", "true or false"},
+		{"flagged not true", "GET", "/api/v1/operations?flagged=1", "", auth, 422, "bad_request", "flagged", "", "want true"},
+		// flagged=false listed every operation, flagged ones too: read as
+		// "not flagged" it would hide nothing it said it hid.
+		{"flagged false", "GET", "/api/v1/operations?flagged=false", "", auth, 422, "bad_request", "flagged", "", "leave flagged out"},
 		// the payment's own listing took another payment_id and ignored it
 		{"payment_id on a payment's operations", "GET", "/api/v1/payments/" + paid.ID + "/operations?payment_id=" + prepared.ID, "", auth, 422, "bad_request", "payment_id", "", "known: state, kind, flagged, limit, cursor"},
-		{"flagged in capitals", "GET", "/api/v1/operations?flagged=TRUE", "", auth, 422, "bad_request", "flagged", "", "true or false"},
+		{"flagged in capitals", "GET", "/api/v1/operations?flagged=TRUE", "", auth, 422, "bad_request", "flagged", "", "want true"},
 		// kind=bogus listed nothing, 200, as if there were no such operation.
 		{"unknown operation kind", "GET", "/api/v1/operations?kind=refunds", "", auth, 422, "bad_request", "kind", "", "capture, release, cancel or refund"},
 		{"unknown operation state", "GET", "/api/v1/operations?state=done", "", auth, 422, "bad_request", "state", "", "submitting, pending, succeeded, failed or unknown"},

@@ -226,9 +226,15 @@ func (h *Handler) listOperations(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	if v := q.Get("flagged"); v != "" && v != "true" && v != "false" {
-		// Anything else read as false would list every operation.
-		h.writeError(w, r, &getpaid.FieldError{Field: "flagged", Reason: "want true or false", Err: getpaid.ErrInvalidRequest}, "")
+	if v := q.Get("flagged"); v != "" && v != "true" {
+		// Anything else read as "no filter" would list every operation,
+		// flagged ones too: flagged=false, read as "not flagged", would
+		// hide nothing it said it hid.
+		reason := "want true (the flagged operations only)"
+		if v == "false" {
+			reason = "there is no filter for operations not flagged: leave flagged out to list every operation, or want true for the flagged ones"
+		}
+		h.writeError(w, r, &getpaid.FieldError{Field: "flagged", Reason: reason, Err: getpaid.ErrInvalidRequest}, "")
 		return
 	}
 	f := getpaid.OperationFilter{State: getpaid.OperationState(q.Get("state")), Kind: getpaid.OperationKind(q.Get("kind")),
