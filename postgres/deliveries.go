@@ -56,12 +56,22 @@ const (
 // their own, in the order they fell due along deliveries_due (consumer,
 // next_at, event_seq), at most its room ($6, beside its name in $1; NULL: no cap);
 // of those, the oldest events.
+//
+// The check for an earlier pending delivery looks up the payment's own
+// deliveries (deliveries_payment): "(e.state = 'pending') IS TRUE" is
+// written so that no index on state can serve it. Written plainly, a
+// backlog that grew after PostgreSQL last analysed the table (an endpoint
+// down; the statistics say almost nothing is pending) was planned as a
+// scan of every pending delivery of the consumer, by state or by
+// deliveries_order on the consumer alone, for each delivery considered:
+// quadratic, and claims of a few thousand pending took longer than the
+// dispatcher waits, so none went out until autovacuum analysed again.
 const sqlClaim = `WITH picked AS (
 		SELECT p.id AS picked_id FROM unnest($1::text[], $6::int[]) AS c(consumer, room),
 		LATERAL (SELECT d.id, d.event_seq FROM deliveries d
 			WHERE d.state = 'pending' AND d.consumer = c.consumer AND d.next_at <= $2 AND d.lease_until <= $2
-			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
-			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
+			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.payment_id = d.payment_id AND e.consumer = d.consumer
+			                  AND e.event_seq < d.event_seq AND (e.state = 'pending') IS TRUE)
 			ORDER BY d.next_at, d.event_seq LIMIT least(c.room, $3::bigint)
 			FOR UPDATE OF d SKIP LOCKED) p
 		ORDER BY p.event_seq LIMIT $3)
