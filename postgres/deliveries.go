@@ -28,9 +28,13 @@ const (
 		VALUES ($1, $2, (SELECT seq FROM outbox WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, '-infinity'))`
 	// sqlEarlierDeliveries reads a payment's pending deliveries, latest
 	// first, and whether each is leased to $2 until after $3 (see
-	// getpaid.UpdateResult.PlanLeases).
+	// getpaid.UpdateResult.PlanLeases). It and sqlLockDeliveries find
+	// their rows by the payment or the ids: "(state = 'pending') IS TRUE"
+	// keeps every index on state from serving them, which a plan made on
+	// statistics taken before a backlog (almost nothing pending then)
+	// chose, reading the whole backlog for each change (see sqlClaim).
 	sqlEarlierDeliveries = `SELECT consumer, id, lease_owner = $2 AND lease_until > $3 FROM deliveries
-		WHERE payment_id = $1 AND state = 'pending' ORDER BY event_seq DESC`
+		WHERE payment_id = $1 AND (state = 'pending') IS TRUE ORDER BY event_seq DESC`
 	sqlEvent = "SELECT " + eventCols + " FROM outbox WHERE id = $1"
 	// One statement tells "no attempts" (a row of NULLs) from "no delivery"
 	// (no row).
@@ -38,7 +42,7 @@ const (
 		LEFT JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.id = $1 ORDER BY a.at, a.seq`
 	// The deliveries to finish, locked in one order in every process.
 	sqlLockDeliveries = "SELECT lease_owner, " + deliveryCols + ` FROM deliveries
-		WHERE id = ANY($1) AND state = 'pending' ORDER BY id FOR UPDATE`
+		WHERE id = ANY($1) AND (state = 'pending') IS TRUE ORDER BY id FOR UPDATE`
 	sqlFinishDelivery = `UPDATE deliveries SET state = $2, attempts = $3, next_at = $4, lease_owner = '', lease_until = '-infinity',
 		last_status = $5, last_error = $6, updated_at = $7, delivered_at = $8 WHERE id = $1`
 	sqlReleaseDelivery = "UPDATE deliveries SET lease_owner = '', lease_until = '-infinity' WHERE id = $1"

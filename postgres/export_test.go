@@ -13,3 +13,10 @@ func NewConns(s *Store) int64 { return s.pool.Stat().NewConnsCount() }
 
 // SQLClaim is the claim statement, for TestClaimBacklogTheStatisticsMissed.
 const SQLClaim = sqlClaim
+
+// SQLEarlierDeliveries and SQLLockDeliveries are the lookups of pending
+// deliveries, for TestPendingLookupsTheStatisticsMissed.
+const (
+	SQLEarlierDeliveries = sqlEarlierDeliveries
+	SQLLockDeliveries    = sqlLockDeliveries
+)
