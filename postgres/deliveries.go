@@ -28,9 +28,13 @@ const (
 		VALUES ($1, $2, (SELECT seq FROM outbox WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, '-infinity'))`
 	// sqlEarlierDeliveries reads a payment's pending deliveries, latest
 	// first, and whether each is leased to $2 until after $3 (see
-	// getpaid.UpdateResult.PlanLeases).
+	// getpaid.UpdateResult.PlanLeases). It and sqlLockDeliveries find
+	// their rows by the payment or the ids: "(state = 'pending') IS TRUE"
+	// keeps every index on state from serving them, which a plan made on
+	// statistics taken before a backlog (almost nothing pending then)
+	// chose, reading the whole backlog for each change (see sqlClaim).
 	sqlEarlierDeliveries = `SELECT consumer, id, lease_owner = $2 AND lease_until > $3 FROM deliveries
-		WHERE payment_id = $1 AND state = 'pending' ORDER BY event_seq DESC`
+		WHERE payment_id = $1 AND (state = 'pending') IS TRUE ORDER BY event_seq DESC`
 	sqlEvent = "SELECT " + eventCols + " FROM outbox WHERE id = $1"
 	// One statement tells "no attempts" (a row of NULLs) from "no delivery"
 	// (no row).
@@ -38,7 +42,7 @@ const (
 		LEFT JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.id = $1 ORDER BY a.at, a.seq`
 	// The deliveries to finish, locked in one order in every process.
 	sqlLockDeliveries = "SELECT lease_owner, " + deliveryCols + ` FROM deliveries
-		WHERE id = ANY($1) AND state = 'pending' ORDER BY id FOR UPDATE`
+		WHERE id = ANY($1) AND (state = 'pending') IS TRUE ORDER BY id FOR UPDATE`
 	sqlFinishDelivery = `UPDATE deliveries SET state = $2, attempts = $3, next_at = $4, lease_owner = '', lease_until = '-infinity',
 		last_status = $5, last_error = $6, updated_at = $7, delivered_at = $8 WHERE id = $1`
 	sqlReleaseDelivery = "UPDATE deliveries SET lease_owner = '', lease_until = '-infinity' WHERE id = $1"
@@ -56,12 +60,22 @@ const (
 // their own, in the order they fell due along deliveries_due (consumer,
 // next_at, event_seq), at most its room ($6, beside its name in $1; NULL: no cap);
 // of those, the oldest events.
+//
+// The check for an earlier pending delivery looks up the payment's own
+// deliveries (deliveries_payment): "(e.state = 'pending') IS TRUE" is
+// written so that no index on state can serve it. Written plainly, a
+// backlog that grew after PostgreSQL last analysed the table (an endpoint
+// down; the statistics say almost nothing is pending) was planned as a
+// scan of every pending delivery of the consumer, by state or by
+// deliveries_order on the consumer alone, for each delivery considered:
+// quadratic, and claims of a few thousand pending took longer than the
+// dispatcher waits, so none went out until autovacuum analysed again.
 const sqlClaim = `WITH picked AS (
 		SELECT p.id AS picked_id FROM unnest($1::text[], $6::int[]) AS c(consumer, room),
 		LATERAL (SELECT d.id, d.event_seq FROM deliveries d
 			WHERE d.state = 'pending' AND d.consumer = c.consumer AND d.next_at <= $2 AND d.lease_until <= $2
-			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
-			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
+			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.payment_id = d.payment_id AND e.consumer = d.consumer
+			                  AND e.event_seq < d.event_seq AND (e.state = 'pending') IS TRUE)
 			ORDER BY d.next_at, d.event_seq LIMIT least(c.room, $3::bigint)
 			FOR UPDATE OF d SKIP LOCKED) p
 		ORDER BY p.event_seq LIMIT $3)
