@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -164,13 +165,13 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 }
 
 // checkWireForms refuses a URLC of a recorded type (payment, refund,
-// complaint) whose amounts, currencies or is_completed are not written as
-// Dotpay writes them (amounts with two decimal places, no leading zero;
-// three capital letters; true or false). The signature hashes the values run
-// together with nothing between them, so characters moved between
-// neighbouring fields keep a genuine signature valid ("true" + "123.45" sent
-// as "true1" + "23.45"); with these fields rigid no such move keeps them all
-// readable. Errors wrap getpaid.ErrMalformedCallback.
+// complaint) whose amounts, currencies, is_completed or date are not written
+// as Dotpay writes them (amounts with two decimal places, no leading zero;
+// three capital letters; true or false; YYYY-MM-DD HH:MM:SS). The signature
+// hashes the values run together with nothing between them, so characters
+// moved between neighbouring fields keep a genuine signature valid ("true" +
+// "123.45" sent as "true1" + "23.45"); with these fields rigid no such move
+// keeps them all readable. Errors wrap getpaid.ErrMalformedCallback.
 func checkWireForms(f map[string]string) error {
 	switch f["operation_type"] {
 	case TypePayment, TypeRefund, TypeComplaint:
@@ -193,6 +194,12 @@ func checkWireForms(f map[string]string) error {
 	}
 	if v, ok := f["is_completed"]; ok && v != "true" && v != "false" {
 		return bad("is_completed")
+	}
+	if v, ok := f["operation_datetime"]; ok {
+		// the length too: Parse takes a one-digit hour and a fraction of a second
+		if _, err := time.Parse(time.DateTime, v); err != nil || len(v) != len(time.DateTime) {
+			return bad("operation_datetime")
+		}
 	}
 	return nil
 }
