@@ -401,21 +401,27 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 	if obs.OperationID != "" {
 		op, err := e.store.Operation(ctx, obs.OperationID)
 		switch {
+		case isNotFound(err):
+			// An id naming none of getpaid's operations (Dotpay's control
+			// with a character moved to or from the description, which
+			// its signature runs together with it): the broker's id of
+			// the refund still finds it, below.
 		case err != nil:
-			return nil, nil // unknown (or unreadable: the write says so)
+			return nil, nil // unreadable: the write says so
 		case op.PaymentID == id:
 			return op, nil
+		default:
+			// getpaid's operation of another payment than the one the
+			// fact's getpaid or broker id names (a refund notification
+			// echoing payment A's refund, Dotpay's control or Przelewy24's
+			// requestId, and naming payment B): it says nothing sure about
+			// either. An id naming no payment passes: the payment is then
+			// found through the operation.
+			if _, err := e.store.Payment(ctx, id); err != nil {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("payment %s: operation %s is payment %s's: %w", id, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
 		}
-		// getpaid's operation of another payment than the one the
-		// fact's getpaid or broker id names (a refund notification
-		// echoing payment A's refund, Dotpay's control or Przelewy24's
-		// requestId, and naming payment B): it says nothing sure about
-		// either. An id naming no payment passes: the payment is then
-		// found through the operation.
-		if _, err := e.store.Payment(ctx, id); err != nil {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("payment %s: operation %s is payment %s's: %w", id, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
 	}
 	if opResultKind(obs.Kind) == "" && (obs.Kind != getpaid.KindRefundStarted || obs.BrokerRef == "") {
 		return nil, nil

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -157,7 +158,66 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 	if err := b.verify(f); err != nil {
 		return nil, err
 	}
+	if err := checkWireForms(f); err != nil {
+		return nil, err
+	}
 	return ParseNotification(f)
+}
+
+// checkWireForms refuses a URLC of a recorded type (payment, refund,
+// complaint) whose amounts, currencies, is_completed or date are not written
+// as Dotpay writes them (amounts with two decimal places, no leading zero;
+// three capital letters; true or false; YYYY-MM-DD HH:MM:SS). The signature
+// hashes the values run together with nothing between them, so characters
+// moved between neighbouring fields keep a genuine signature valid ("true" +
+// "123.45" sent as "true1" + "23.45"); with these fields rigid no such move
+// keeps them all readable. Errors wrap getpaid.ErrMalformedCallback.
+func checkWireForms(f map[string]string) error {
+	switch f["operation_type"] {
+	case TypePayment, TypeRefund, TypeComplaint:
+	default:
+		return nil // acknowledged and ignored: nothing is read from it
+	}
+	bad := func(k string) error {
+		return fmt.Errorf("dotpay: %w: field %s %q is not in Dotpay's form", getpaid.ErrMalformedCallback, k, f[k])
+	}
+	for _, k := range []string{"operation_amount", "operation_withdrawal_amount", "operation_commission_amount",
+		"operation_original_amount"} {
+		if v, ok := f[k]; ok && !wireAmount(v) {
+			return bad(k)
+		}
+	}
+	for _, k := range []string{"operation_currency", "operation_original_currency"} {
+		if v, ok := f[k]; ok && (len(v) != 3 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+			return bad(k)
+		}
+	}
+	if v, ok := f["is_completed"]; ok && v != "true" && v != "false" {
+		return bad("is_completed")
+	}
+	if v, ok := f["operation_datetime"]; ok {
+		// the length too: Parse takes a one-digit hour and a fraction of a second
+		if _, err := time.Parse(time.DateTime, v); err != nil || len(v) != len(time.DateTime) {
+			return bad("operation_datetime")
+		}
+	}
+	return nil
+}
+
+// wireAmount reports whether s is an amount as Dotpay writes it: an optional
+// minus, digits without a leading zero (but "0"), a dot, two digits.
+func wireAmount(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, ok := strings.Cut(s, ".")
+	if !ok || len(frac) != 2 || whole == "" || (len(whole) > 1 && whole[0] == '0') {
+		return false
+	}
+	for _, c := range whole + frac {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseNotification maps the fields of an already verified URLC to an
