@@ -67,3 +67,29 @@ func TestURLCFieldBoundariesShifted(t *testing.T) {
 		})
 	}
 }
+
+// Dotpay signs an absent field as an empty string, and a URLC may carry a
+// field it has no value for empty ("operation_commission_amount="): an
+// empty field is no value in the wrong form, and moving characters into or
+// out of it still leaves a non-empty neighbour out of form.
+func TestURLCEmptyFieldsTaken(t *testing.T) {
+	t.Parallel()
+	refund := with(payURLC(), "operation_type", "refund", "operation_number", "M9999-0001",
+		"operation_related_number", "M1234-5678")
+	b := newBroker(t, nil)
+	for _, k := range []string{"operation_withdrawal_amount", "operation_commission_amount", "is_completed"} {
+		t.Run(k, func(t *testing.T) {
+			t.Parallel()
+			f := with(refund, k, "")
+			v := url.Values{}
+			for key, val := range f {
+				v.Set(key, val)
+			}
+			v.Set(k, "")
+			v.Set("signature", dotpay.Signature(testPIN, f))
+			if o, err := b.ParseCallback(context.Background(), urlcRequest([]byte(v.Encode()))); err != nil || o == nil {
+				t.Fatalf("a URLC with %s empty: %+v, %v", k, o, err)
+			}
+		})
+	}
+}

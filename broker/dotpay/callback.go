@@ -171,7 +171,10 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 // hashes the values run together with nothing between them, so characters
 // moved between neighbouring fields keep a genuine signature valid ("true" +
 // "123.45" sent as "true1" + "23.45"); with these fields rigid no such move
-// keeps them all readable. Errors wrap getpaid.ErrMalformedCallback.
+// keeps them all readable. An empty field is taken as absent (Dotpay signs
+// an absent field as an empty string): characters moved into it or out of
+// it leave it or a neighbour out of form all the same. Errors wrap
+// getpaid.ErrMalformedCallback.
 func checkWireForms(f map[string]string) error {
 	switch f["operation_type"] {
 	case TypePayment, TypeRefund, TypeComplaint:
@@ -183,19 +186,19 @@ func checkWireForms(f map[string]string) error {
 	}
 	for _, k := range []string{"operation_amount", "operation_withdrawal_amount", "operation_commission_amount",
 		"operation_original_amount"} {
-		if v, ok := f[k]; ok && !wireAmount(v) {
+		if v := f[k]; v != "" && !wireAmount(v) {
 			return bad(k)
 		}
 	}
 	for _, k := range []string{"operation_currency", "operation_original_currency"} {
-		if v, ok := f[k]; ok && (len(v) != 3 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		if v := f[k]; v != "" && (len(v) != 3 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
 			return bad(k)
 		}
 	}
-	if v, ok := f["is_completed"]; ok && v != "true" && v != "false" {
+	if v := f["is_completed"]; v != "" && v != "true" && v != "false" {
 		return bad("is_completed")
 	}
-	if v, ok := f["operation_datetime"]; ok {
+	if v := f["operation_datetime"]; v != "" {
 		// the length too: Parse takes a one-digit hour and a fraction of a second
 		if _, err := time.Parse(time.DateTime, v); err != nil || len(v) != len(time.DateTime) {
 			return bad("operation_datetime")
