@@ -26,6 +26,7 @@ var handleTests = []test{
 	{"DeliveryClaims", nil, testHandlesDeliveryClaims},
 	{"OperationKeyOnce", nil, testHandlesOperationKey},
 	{"OperationClaims", nil, testHandlesOperationClaims},
+	{"EveryFieldStored", nil, testHandlesEveryFieldStored},
 }
 
 // testHandlesOperationClaims claims due operations from three handles at
