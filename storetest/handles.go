@@ -27,6 +27,7 @@ var handleTests = []test{
 	{"OperationKeyOnce", nil, testHandlesOperationKey},
 	{"OperationClaims", nil, testHandlesOperationClaims},
 	{"EveryFieldStored", nil, testHandlesEveryFieldStored},
+	{"EveryOperationFieldStored", nil, testHandlesEveryOperationFieldStored},
 }
 
 // testHandlesOperationClaims claims due operations from three handles at

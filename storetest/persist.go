@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -56,6 +57,44 @@ func testHandlesEveryFieldStored(t *testing.T, db DB) {
 		}
 		if diff := cmp.Diff(res.Payment, mustGet(t, a, p.ID), cmpOpts); diff != "" {
 			t.Errorf("%s: the payment as changed, and as its handle reads it (-changed +read):\n%s", step.name, diff)
+		}
+	}
+}
+
+// testHandlesEveryOperationFieldStored changes every field of a money
+// operation an update may change, twice, and after each change reads it on
+// a handle opened afterwards.
+func testHandlesEveryOperationFieldStored(t *testing.T, db DB) {
+	a := db.Open(t)
+	p := paidPayment(t, a, "o-h-every-op")
+	op := refundOp(p, 4000, "k-every")
+	mustUpdate(t, a, p.ID, askRefund(op))
+	next := soon()
+	for _, step := range []struct {
+		name   string
+		update func(o *getpaid.Operation)
+	}{
+		{"in doubt", func(o *getpaid.Operation) {
+			o.State, o.Amount, o.BrokerRef, o.Error, o.Attempts = getpaid.OpUnknown, p.Money(3999), "R-1", "timeout", 3
+			o.NextCheckAt, o.Flagged, o.ResolvedBy, o.Note, o.LastCheck = next, true, "alice", "zwrot ąę", "lookup: not found"
+		}},
+		{"pending", func(o *getpaid.Operation) {
+			o.State, o.Amount, o.BrokerRef, o.Error, o.Attempts = getpaid.OpPending, p.Money(3998), "R-2", "HTTP 503", 4
+			o.NextCheckAt, o.Flagged, o.ResolvedBy, o.Note, o.LastCheck = next.Add(time.Minute), false, "bob", "sprawdzone", "lookup: pending"
+		}},
+	} {
+		res := mustUpdate(t, a, p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+			Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+				step.update(o)
+				return true, nil
+			}}})
+		b := db.Open(t)
+		got, err := b.Operation(ctx(t), op.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if diff := cmp.Diff(res.Operation, got, cmpOpts); diff != "" {
+			t.Errorf("%s: the operation as changed, and as another handle reads it (-changed +read):\n%s", step.name, diff)
 		}
 	}
 }
