@@ -277,8 +277,10 @@ func testDueOperations(t *testing.T, s getpaid.Store) {
 			}}})
 		return op.ID
 	}
-	unknownDue := set(getpaid.OpUnknown, now.Add(-time.Minute))
+	// Written in the other order than their checks fall due: the oldest
+	// check comes first, whichever was written first.
 	pendingDue := set(getpaid.OpPending, now.Add(-time.Second))
+	unknownDue := set(getpaid.OpUnknown, now.Add(-time.Minute))
 	set(getpaid.OpUnknown, now.Add(time.Hour)) // not yet
 	set(getpaid.OpSucceeded, time.Time{})      // final
 	submitting := set(getpaid.OpSubmitting, time.Time{})
