@@ -296,6 +296,11 @@ func testDueOperations(t *testing.T, s getpaid.Store) {
 		}
 		return ids
 	}
+	// A limit takes the oldest check first; without a claim nothing is taken.
+	if ops, err := s.DueOperations(ctx(t), getpaid.DueRequest{Now: now, SubmittingBefore: now.Add(-time.Hour), Limit: 1}); err != nil ||
+		len(ops) != 1 || ops[0].ID != unknownDue {
+		t.Errorf("due now, a limit of 1: %d operations, %v; want %s alone", len(ops), err, unknownDue)
+	}
 	if diff := cmp.Diff([]string{unknownDue, pendingDue}, due(now, now.Add(-time.Hour))); diff != "" {
 		t.Errorf("due now, oldest check first (-want +got):\n%s", diff)
 	}
