@@ -78,6 +78,10 @@ func testTotals(t *testing.T, s getpaid.Store) {
 	paid := mk("o-t3", "payu", "PLN", 4000, ptr(prepare("T3")))
 	mustUpdate(t, s, paid.ID, observe("paid", paidObservation(paid)))
 	mk("o-t4", "dummy", "EUR", 99, ptr(failed()))
+	// Two more of a status and currency, of other amounts: a total is a
+	// sum, not the last amount counted.
+	mk("o-t5", "dummy", "PLN", 7, ptr(prepare("T5")))
+	mk("o-t6", "payu", "PLN", 30, ptr(prepare("T6")))
 	for _, f := range []getpaid.PaymentFilter{
 		{},
 		{Status: getpaid.StatusPrepared},
