@@ -420,6 +420,13 @@ func testRetryWaiting(t *testing.T, s getpaid.Store) {
 	if err != nil || n != 3 {
 		t.Fatalf("retry of every consumer's waiting deliveries: %d, %v; want %s's 3", n, err, consumers[1])
 	}
+	// Seen from a clock an hour behind (another instance's), each of the
+	// first consumer's deliveries falls due later: waiting, but every one
+	// is in flight, and left alone.
+	n, err = s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{Waiting: true, Consumer: consumers[0], Now: now.Add(-time.Hour)})
+	if err != nil || n != 0 {
+		t.Fatalf("retry from a clock behind, every delivery in flight: %d, %v; want 0", n, err)
+	}
 }
 
 // testConcurrentClaims claims from many goroutines at once: every delivery
