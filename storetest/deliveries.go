@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -67,10 +68,35 @@ func testDeliveriesWritten(t *testing.T, s getpaid.Store) {
 	if err != nil || len(page.Deliveries) != 4 {
 		t.Fatalf("Deliveries = %+v, %v; want 4 (2 events x 2 consumers)", page, err)
 	}
+	var all []string
 	for _, d := range page.Deliveries {
 		if d.State != getpaid.DeliveryPending || d.Attempts != 0 || d.ID != getpaid.DeliveryID(d.EventID, d.Consumer) {
 			t.Errorf("new delivery %+v", d)
 		}
+		all = append(all, d.ID)
+	}
+	// By pages of 3: the same deliveries in the same order, each page at
+	// most 3 and only the last one short.
+	var paged []string
+	pf := getpaid.DeliveryFilter{PaymentID: p.ID, Limit: 3}
+	for range len(all) + 1 {
+		pg, err := s.Deliveries(ctx(t), pf)
+		if err != nil {
+			t.Fatalf("Deliveries(%+v): %v", pf, err)
+		}
+		if n := len(pg.Deliveries); n > pf.Limit || pg.NextCursor != "" && n != pf.Limit {
+			t.Errorf("Deliveries by pages of %d: a page of %d, next cursor %q", pf.Limit, n, pg.NextCursor)
+		}
+		for _, d := range pg.Deliveries {
+			paged = append(paged, d.ID)
+		}
+		if pg.NextCursor == "" {
+			break
+		}
+		pf.Cursor = pg.NextCursor
+	}
+	if !slices.Equal(paged, all) {
+		t.Errorf("Deliveries by pages of 3 = %v, want %v as listed at once", paged, all)
 	}
 	only, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{EventID: res.Events[0].ID, Consumer: consumers[1]})
 	if err != nil || len(only.Deliveries) != 1 || only.Deliveries[0].Consumer != consumers[1] {
