@@ -240,6 +240,9 @@ func testOperationList(t *testing.T, s getpaid.Store) {
 		for _, op := range page.Operations {
 			got = append(got, op.ID)
 		}
+		if n := len(page.Operations); n > f.Limit || page.NextCursor != "" && n != f.Limit {
+			t.Errorf("Operations by pages of %d: a page of %d, next cursor %q", f.Limit, n, page.NextCursor)
+		}
 		if page.NextCursor == "" {
 			break
 		}
