@@ -166,12 +166,13 @@ func testBacklog(t *testing.T, s getpaid.Store) {
 		t.Fatalf("Backlog without operations = %+v; want none in doubt or flagged", b)
 	}
 	// Money operations: one in doubt (its answer lost), one flagged for an
-	// operator while pending, one settled with its flag cleared.
+	// operator while pending, one settled (flagged before it settled: a
+	// settled operation is no longer counted as flagged).
 	q := paidPayment(t, s, "o-bl-ops")
 	doubt, flagged, settled := refundOp(q, 1000, "k-doubt"), refundOp(q, 1000, "k-flagged"), refundOp(q, 1000, "k-settled")
 	doubt.State = getpaid.OpUnknown
 	flagged.State, flagged.Flagged = getpaid.OpPending, true
-	settled.State = getpaid.OpFailed
+	settled.State, settled.Flagged = getpaid.OpFailed, true
 	for _, op := range []*getpaid.Operation{doubt, flagged, settled} {
 		mustUpdate(t, s, q.ID, askRefund(op))
 	}
