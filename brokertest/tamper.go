@@ -52,6 +52,9 @@ func tamperings(req, other *getpaid.CallbackRequest) map[string]tampering {
 		if s, ok := swapSignature(req, other); ok {
 			out["swapped signature"] = tampering{req: s}
 		}
+		if s, ok := lastDigitChanged(req, other); ok {
+			out["signature's last digit changed"] = tampering{req: s}
+		}
 	}
 	return out
 }
@@ -145,4 +148,78 @@ func swapSignature(req, other *getpaid.CallbackRequest) (*getpaid.CallbackReques
 		}
 	}
 	return out, swapped
+}
+
+// lastDigitChanged is req with the last hex digit of its signature changed
+// wherever it is written: in every signature header (a header whose name
+// says "sign" and that differs from other's; PayU sends two) or else in a
+// signature field of the body, taken as the longest run of at least 32 hex
+// digits. A backend that compares only a prefix of the signature accepts
+// it. It reports false when no signature written in hex is found.
+func lastDigitChanged(req, other *getpaid.CallbackRequest) (*getpaid.CallbackRequest, bool) {
+	out := cloneRequest(req)
+	changed := false
+	for k, v := range req.Header {
+		if len(v) == 0 || !strings.Contains(strings.ToLower(k), "sign") || strings.Join(other.Header[k], ",") == strings.Join(v, ",") {
+			continue
+		}
+		if s, ok := flipLastHex(v[0]); ok {
+			out.Header[k] = append([]string{s}, v[1:]...)
+			changed = true
+		}
+	}
+	if changed {
+		return out, true
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(req.Body, &fields) == nil {
+		for _, k := range signatureFields {
+			if a := fields[k]; len(a) > 0 {
+				if s, ok := flipLastHex(string(a)); ok {
+					out.Body = bytes.Replace(out.Body, a, []byte(s), 1)
+					return out, true
+				}
+			}
+		}
+		return nil, false
+	}
+	if form, err := url.ParseQuery(string(req.Body)); err == nil {
+		for _, k := range signatureFields {
+			if a := form.Get(k); a != "" {
+				if s, ok := flipLastHex(a); ok {
+					b := bytes.Replace(out.Body, []byte(k+"="+url.QueryEscape(a)), []byte(k+"="+url.QueryEscape(s)), 1)
+					if !bytes.Equal(b, out.Body) {
+						out.Body = b
+						return out, true
+					}
+				}
+			}
+		}
+	}
+	return nil, false
+}
+
+// flipLastHex changes the last digit of s's longest run of hex digits, when
+// that run is at least 32 digits long (a digest).
+func flipLastHex(s string) (string, bool) {
+	longest, end, run := 0, -1, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' {
+			run++
+			if run > longest {
+				longest, end = run, i
+			}
+			continue
+		}
+		run = 0
+	}
+	if longest < 32 {
+		return "", false
+	}
+	d := byte('0')
+	if s[end] == '0' {
+		d = '1'
+	}
+	return s[:end] + string(d) + s[end+1:], true
 }

@@ -256,6 +256,12 @@ func testOneLivePerOrder(t *testing.T, s getpaid.Store) {
 	if diff := cmp.Diff(wantStatus, gotStatus); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
+	// c left the rule for good when it failed: paid since, it does not
+	// count, so once d ends the order may have a live payment again.
+	mustUpdate(t, s, d.ID, failed())
+	if err := create(t, s, newPayment("o-live", 1, "PLN"), live); err != nil {
+		t.Fatalf("a live payment after d failed, c failed then paid: %v", err)
+	}
 }
 
 // testOneLiveOff allows several live payments when the option is off.

@@ -15,7 +15,7 @@ func testCreateThen(t *testing.T, s getpaid.Store) {
 	p := newPayment("o-then", 1234, "PLN")
 	r := &getpaid.Redirect{Method: "GET", URL: "https://broker.example/pay/1", Fields: map[string]string{}}
 	err := create(t, s, p, getpaid.CreateOptions{Then: &getpaid.Mutation{
-		Cause: "prepared at broker",
+		EventKey: "dummy:then", Cause: "prepared at broker",
 		Apply: func(q *getpaid.Payment) (bool, error) { return true, getpaid.MarkPrepared(q, "ext-then", r) },
 	}})
 	if err != nil {
@@ -40,6 +40,16 @@ func testCreateThen(t *testing.T, s getpaid.Store) {
 		evs[1].To != getpaid.StatusPrepared || evs[1].ID != getpaid.NewStatusEvent(p, getpaid.StatusNew, p.UpdatedAt, "").ID {
 		t.Fatalf("events %+v", evs)
 	}
+	// Then's event key is recorded as UpdatePayment records one: the same
+	// broker event again is a repeat, refused before its Apply runs.
+	if ok, err := s.EventApplied(ctx(t), p.ID, "dummy:then"); err != nil || !ok {
+		t.Errorf("EventApplied of Then's event key = %v, %v; want true", ok, err)
+	}
+	_, err = s.UpdatePayment(ctx(t), p.ID, getpaid.Mutation{EventKey: "dummy:then", Apply: func(*getpaid.Payment) (bool, error) {
+		t.Error("Apply called for a repeat of Then's event")
+		return false, nil
+	}})
+	wantErr(t, "repeat of Then's event", err, getpaid.ErrDuplicateEvent)
 }
 
 // testCreateThenFails checks that a failing Then leaves nothing behind.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -67,10 +68,35 @@ func testDeliveriesWritten(t *testing.T, s getpaid.Store) {
 	if err != nil || len(page.Deliveries) != 4 {
 		t.Fatalf("Deliveries = %+v, %v; want 4 (2 events x 2 consumers)", page, err)
 	}
+	var all []string
 	for _, d := range page.Deliveries {
 		if d.State != getpaid.DeliveryPending || d.Attempts != 0 || d.ID != getpaid.DeliveryID(d.EventID, d.Consumer) {
 			t.Errorf("new delivery %+v", d)
 		}
+		all = append(all, d.ID)
+	}
+	// By pages of 3: the same deliveries in the same order, each page at
+	// most 3 and only the last one short.
+	var paged []string
+	pf := getpaid.DeliveryFilter{PaymentID: p.ID, Limit: 3}
+	for range len(all) + 1 {
+		pg, err := s.Deliveries(ctx(t), pf)
+		if err != nil {
+			t.Fatalf("Deliveries(%+v): %v", pf, err)
+		}
+		if n := len(pg.Deliveries); n > pf.Limit || pg.NextCursor != "" && n != pf.Limit {
+			t.Errorf("Deliveries by pages of %d: a page of %d, next cursor %q", pf.Limit, n, pg.NextCursor)
+		}
+		for _, d := range pg.Deliveries {
+			paged = append(paged, d.ID)
+		}
+		if pg.NextCursor == "" {
+			break
+		}
+		pf.Cursor = pg.NextCursor
+	}
+	if !slices.Equal(paged, all) {
+		t.Errorf("Deliveries by pages of 3 = %v, want %v as listed at once", paged, all)
 	}
 	only, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{EventID: res.Events[0].ID, Consumer: consumers[1]})
 	if err != nil || len(only.Deliveries) != 1 || only.Deliveries[0].Consumer != consumers[1] {
@@ -282,30 +308,46 @@ func testFinishConsumerText(t *testing.T, s getpaid.Store) {
 }
 
 // testFinishOtherOwner checks that a result from an owner whose lease ran out
-// and was taken over is ignored.
+// and was taken over is ignored, whatever it says: a failure, a retry, or
+// delivered at its first attempt (the common case, which a store may write
+// its own way).
 func testFinishOtherOwner(t *testing.T, s getpaid.Store) {
-	mustCreate(t, s, newPayment("o-fo", 100, "PLN"), getpaid.CreateOptions{Deliver: subs(consumers[0])})
-	now := soon()
-	old := claim(t, s, "slow", now, 10, consumers[0])
-	taken := claim(t, s, "fast", now.Add(2*time.Minute), 10, consumers[0])
-	if len(old) != 1 || len(taken) != 1 {
-		t.Fatalf("claims %d and %d", len(old), len(taken))
-	}
-	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: old[0].Delivery.ID, Owner: "slow", Dead: true,
-		Attempt: getpaid.Attempt{At: now, Error: "timeout"}}}); err != nil {
-		t.Fatal(err)
-	}
-	page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{})
-	if d := page.Deliveries[0]; d.State != getpaid.DeliveryPending || d.Attempts != 0 {
-		t.Fatalf("a result from a lost lease was recorded: %+v", d)
-	}
-	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: taken[0].Delivery.ID, Owner: "fast", Delivered: true,
-		Attempt: getpaid.Attempt{At: now, Status: 200}}}); err != nil {
-		t.Fatal(err)
-	}
-	page, _ = s.Deliveries(ctx(t), getpaid.DeliveryFilter{})
-	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDelivered {
-		t.Fatalf("the lease holder's result: %+v", d)
+	for _, tc := range []struct {
+		name string
+		late getpaid.DeliveryResult
+	}{
+		{"dead", getpaid.DeliveryResult{Dead: true, Attempt: getpaid.Attempt{Error: "timeout"}}},
+		{"retry", getpaid.DeliveryResult{NextAt: soon().Add(time.Hour), Attempt: getpaid.Attempt{Status: 503, Error: "HTTP 503"}}},
+		{"delivered", getpaid.DeliveryResult{Delivered: true, Attempt: getpaid.Attempt{Status: 204, Duration: time.Millisecond}}},
+	} {
+		p := newPayment("o-fo-"+tc.name, 100, "PLN")
+		mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers[0])})
+		now := soon()
+		old := claim(t, s, "slow", now, 10, consumers[0])
+		taken := claim(t, s, "fast", now.Add(2*time.Minute), 10, consumers[0])
+		if len(old) != 1 || len(taken) != 1 {
+			t.Fatalf("%s: claims %d and %d", tc.name, len(old), len(taken))
+		}
+		late := tc.late
+		late.ID, late.Owner, late.Attempt.At = old[0].Delivery.ID, "slow", now
+		if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{late}); err != nil {
+			t.Fatal(err)
+		}
+		page, _ := s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
+		if d := page.Deliveries[0]; d.State != getpaid.DeliveryPending || d.Attempts != 0 {
+			t.Fatalf("%s: a result from a lost lease was recorded: %+v", tc.name, d)
+		}
+		if a, err := s.Attempts(ctx(t), old[0].Delivery.ID); err != nil || len(a) != 0 {
+			t.Fatalf("%s: attempts after a result from a lost lease: %+v, %v", tc.name, a, err)
+		}
+		if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: taken[0].Delivery.ID, Owner: "fast", Delivered: true,
+			Attempt: getpaid.Attempt{At: now, Status: 200}}}); err != nil {
+			t.Fatal(err)
+		}
+		page, _ = s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
+		if d := page.Deliveries[0]; d.State != getpaid.DeliveryDelivered || d.Attempts != 1 || d.LastStatus != 200 {
+			t.Fatalf("%s: the lease holder's result: %+v", tc.name, d)
+		}
 	}
 }
 
@@ -403,6 +445,13 @@ func testRetryWaiting(t *testing.T, s getpaid.Store) {
 	n, err = s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{Waiting: true, Now: at.Add(time.Second)})
 	if err != nil || n != 3 {
 		t.Fatalf("retry of every consumer's waiting deliveries: %d, %v; want %s's 3", n, err, consumers[1])
+	}
+	// Seen from a clock an hour behind (another instance's), each of the
+	// first consumer's deliveries falls due later: waiting, but every one
+	// is in flight, and left alone.
+	n, err = s.ReplayDeliveries(ctx(t), getpaid.ReplayRequest{Waiting: true, Consumer: consumers[0], Now: now.Add(-time.Hour)})
+	if err != nil || n != 0 {
+		t.Fatalf("retry from a clock behind, every delivery in flight: %d, %v; want 0", n, err)
 	}
 }
 

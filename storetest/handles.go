@@ -26,6 +26,8 @@ var handleTests = []test{
 	{"DeliveryClaims", nil, testHandlesDeliveryClaims},
 	{"OperationKeyOnce", nil, testHandlesOperationKey},
 	{"OperationClaims", nil, testHandlesOperationClaims},
+	{"EveryFieldStored", nil, testHandlesEveryFieldStored},
+	{"EveryOperationFieldStored", nil, testHandlesEveryOperationFieldStored},
 }
 
 // testHandlesOperationClaims claims due operations from three handles at

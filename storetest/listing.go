@@ -78,6 +78,11 @@ func testListingFilters(t *testing.T, s getpaid.Store) {
 			for _, p := range page.Payments {
 				got = append(got, p.ID)
 			}
+			// A page holds at most Limit payments, and only the last
+			// may hold fewer.
+			if n := len(page.Payments); n > pf.Limit || page.NextCursor != "" && n != pf.Limit {
+				t.Errorf("Payments(%s) by pages of 2: a page of %d, next cursor %q", describe(f), n, page.NextCursor)
+			}
 			if page.NextCursor == "" {
 				break
 			}

@@ -240,6 +240,9 @@ func testOperationList(t *testing.T, s getpaid.Store) {
 		for _, op := range page.Operations {
 			got = append(got, op.ID)
 		}
+		if n := len(page.Operations); n > f.Limit || page.NextCursor != "" && n != f.Limit {
+			t.Errorf("Operations by pages of %d: a page of %d, next cursor %q", f.Limit, n, page.NextCursor)
+		}
 		if page.NextCursor == "" {
 			break
 		}
@@ -277,8 +280,10 @@ func testDueOperations(t *testing.T, s getpaid.Store) {
 			}}})
 		return op.ID
 	}
-	unknownDue := set(getpaid.OpUnknown, now.Add(-time.Minute))
+	// Written in the other order than their checks fall due: the oldest
+	// check comes first, whichever was written first.
 	pendingDue := set(getpaid.OpPending, now.Add(-time.Second))
+	unknownDue := set(getpaid.OpUnknown, now.Add(-time.Minute))
 	set(getpaid.OpUnknown, now.Add(time.Hour)) // not yet
 	set(getpaid.OpSucceeded, time.Time{})      // final
 	submitting := set(getpaid.OpSubmitting, time.Time{})
@@ -293,6 +298,11 @@ func testDueOperations(t *testing.T, s getpaid.Store) {
 			ids = append(ids, op.ID)
 		}
 		return ids
+	}
+	// A limit takes the oldest check first; without a claim nothing is taken.
+	if ops, err := s.DueOperations(ctx(t), getpaid.DueRequest{Now: now, SubmittingBefore: now.Add(-time.Hour), Limit: 1}); err != nil ||
+		len(ops) != 1 || ops[0].ID != unknownDue {
+		t.Errorf("due now, a limit of 1: %d operations, %v; want %s alone", len(ops), err, unknownDue)
 	}
 	if diff := cmp.Diff([]string{unknownDue, pendingDue}, due(now, now.Add(-time.Hour))); diff != "" {
 		t.Errorf("due now, oldest check first (-want +got):\n%s", diff)

@@ -78,6 +78,10 @@ func testTotals(t *testing.T, s getpaid.Store) {
 	paid := mk("o-t3", "payu", "PLN", 4000, ptr(prepare("T3")))
 	mustUpdate(t, s, paid.ID, observe("paid", paidObservation(paid)))
 	mk("o-t4", "dummy", "EUR", 99, ptr(failed()))
+	// Two more of a status and currency, of other amounts: a total is a
+	// sum, not the last amount counted.
+	mk("o-t5", "dummy", "PLN", 7, ptr(prepare("T5")))
+	mk("o-t6", "payu", "PLN", 30, ptr(prepare("T6")))
 	for _, f := range []getpaid.PaymentFilter{
 		{},
 		{Status: getpaid.StatusPrepared},
@@ -162,12 +166,13 @@ func testBacklog(t *testing.T, s getpaid.Store) {
 		t.Fatalf("Backlog without operations = %+v; want none in doubt or flagged", b)
 	}
 	// Money operations: one in doubt (its answer lost), one flagged for an
-	// operator while pending, one settled with its flag cleared.
+	// operator while pending, one settled (flagged before it settled: a
+	// settled operation is no longer counted as flagged).
 	q := paidPayment(t, s, "o-bl-ops")
 	doubt, flagged, settled := refundOp(q, 1000, "k-doubt"), refundOp(q, 1000, "k-flagged"), refundOp(q, 1000, "k-settled")
 	doubt.State = getpaid.OpUnknown
 	flagged.State, flagged.Flagged = getpaid.OpPending, true
-	settled.State = getpaid.OpFailed
+	settled.State, settled.Flagged = getpaid.OpFailed, true
 	for _, op := range []*getpaid.Operation{doubt, flagged, settled} {
 		mustUpdate(t, s, q.ID, askRefund(op))
 	}

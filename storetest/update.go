@@ -225,4 +225,14 @@ func testResultIsolated(t *testing.T, s getpaid.Store) {
 	if got.Status != getpaid.StatusPrepared || got.Redirect.URL == "changed" {
 		t.Errorf("UpdateResult.Payment aliases stored state: %+v", got)
 	}
+	// What a read hands out is the caller's too.
+	got.Status, got.Redirect.URL = getpaid.StatusPaid, "changed"
+	h := mustHistory(t, s, p.ID)
+	h[0].Cause = "changed"
+	if again := mustGet(t, s, p.ID); again.Status != getpaid.StatusPrepared || again.Redirect.URL == "changed" {
+		t.Errorf("Payment aliases stored state: %+v", again)
+	}
+	if again := mustHistory(t, s, p.ID); again[0].Cause == "changed" {
+		t.Errorf("History aliases stored state: %+v", again)
+	}
 }
