@@ -44,9 +44,11 @@ func TestParseCallback(t *testing.T) {
 		{"partially paid", signed(cb(dummy.StatusPartiallyPaid, "5.00", "EUR"), asIs), &getpaid.Observation{PaymentID: "pay_1", EventID: "evt_1",
 			Kind: getpaid.KindCaptured, Amount: getpaid.MustParseMoney("5.00", "EUR"), BrokerStatus: dummy.StatusPartiallyPaid}},
 		{"pre-authorised", signed(cb(dummy.StatusPreAuth, "7", "JPY"), asIs), &getpaid.Observation{PaymentID: "pay_1", EventID: "evt_1",
-			Kind: getpaid.KindLocked, Amount: getpaid.MustParseMoney("7", "JPY"), BrokerStatus: dummy.StatusPreAuth}},
+			Kind: getpaid.KindLocked, Amount: getpaid.MustParseMoney("7", "JPY"), BrokerStatus: dummy.StatusPreAuth,
+			PaymentAmount: getpaid.MustParseMoney("7", "JPY")}}, // a hold is of the whole payment
 		{"failed", signed(cb(dummy.StatusFailed, "1.000", "KWD"), asIs), &getpaid.Observation{PaymentID: "pay_1", EventID: "evt_1",
-			Kind: getpaid.KindFailed, Amount: getpaid.MustParseMoney("1.000", "KWD"), BrokerStatus: dummy.StatusFailed}},
+			Kind: getpaid.KindFailed, Amount: getpaid.MustParseMoney("1.000", "KWD"), BrokerStatus: dummy.StatusFailed,
+			PaymentAmount: getpaid.MustParseMoney("1.000", "KWD")}}, // a failure names the whole payment
 		{"no signature", signed(cb(dummy.StatusPaid, "12.34", "PLN"), func([]byte, string) string { return "" }), nil},
 		{"signature not hex", signed(cb(dummy.StatusPaid, "12.34", "PLN"), func(_ []byte, sig string) string { return "zz" + sig[2:] }), nil},
 		{"signature cut short", signed(cb(dummy.StatusPaid, "12.34", "PLN"), func(_ []byte, sig string) string { return sig[:32] }), nil},
