@@ -168,6 +168,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 			}
 			for i := range nservers {
+				if !*hooks {
+					break
+				}
 				plain, hooked := names[i], names[len(nservers)+i]
 				if k := perLCEvents[hooked][c]; k > 0 && results[plain][c] > 0 {
 					fmt.Fprintf(stdout, "concurrency %d: %s %s\n", c, hooked, deliveryFloor(k, perLC["ceiling"][c], perLC[plain][c], results[hooked][c]/results[plain][c]))
