@@ -26,24 +26,38 @@ func (a *advancing) ParseCallback(ctx context.Context, req *getpaid.CallbackRequ
 	return o, nil
 }
 
-// readRacedStore runs between, once, right after a payment is read: another
-// operator's decision landing between this one's read and its write.
-type readRacedStore struct {
+// racedStore runs afterPayment once, right after a payment is read, and
+// afterOperation once, right after an operation is read: another operator's
+// decision landing between this one's read and its write.
+type racedStore struct {
 	getpaid.Store
-	mu      sync.Mutex
-	between func()
+	mu                           sync.Mutex
+	afterPayment, afterOperation func()
 }
 
-func (s *readRacedStore) Payment(ctx context.Context, id string) (*getpaid.Payment, error) {
-	p, err := s.Store.Payment(ctx, id)
+// take returns *f and clears it, so that it runs once.
+func (s *racedStore) take(f *func()) func() {
 	s.mu.Lock()
-	f := s.between
-	s.between = nil
-	s.mu.Unlock()
-	if f != nil {
+	defer s.mu.Unlock()
+	g := *f
+	*f = nil
+	return g
+}
+
+func (s *racedStore) Payment(ctx context.Context, id string) (*getpaid.Payment, error) {
+	p, err := s.Store.Payment(ctx, id)
+	if f := s.take(&s.afterPayment); f != nil {
 		f()
 	}
 	return p, err
+}
+
+func (s *racedStore) Operation(ctx context.Context, id string) (*getpaid.Operation, error) {
+	op, err := s.Store.Operation(ctx, id)
+	if f := s.take(&s.afterOperation); f != nil {
+		f()
+	}
+	return op, err
 }
 
 // A reject of an advance that another operator decided between its read of
@@ -71,7 +85,7 @@ func TestRejectAdvanceDecidedMeanwhile(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			store := &readRacedStore{Store: memory.New()}
+			store := &racedStore{Store: memory.New()}
 			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store}, func(d *dummy.Broker) getpaid.Broker { return &advancing{d} })
 			ctx := context.Background()
 			p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), ReturnURL: "https://shop.example/o"})
@@ -86,7 +100,7 @@ func TestRejectAdvanceDecidedMeanwhile(t *testing.T) {
 			}
 			var otherErr error
 			store.mu.Lock()
-			store.between = func() { otherErr = tc.meanwhile(ctx, e.eng, p.ID) }
+			store.afterPayment = func() { otherErr = tc.meanwhile(ctx, e.eng, p.ID) }
 			store.mu.Unlock()
 			_, err = e.eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
 			if otherErr != nil {

@@ -43,7 +43,7 @@ func TestCancelOfANewPaymentStartedMeanwhile(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			store := &readRacedStore{Store: memory.New()}
+			store := &racedStore{Store: memory.New()}
 			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store}, func(d *dummy.Broker) getpaid.Broker { return noCancel{Broker: d, d: d} })
 			ctx := context.Background()
 			p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), ReturnURL: "https://shop.example/o"})
@@ -53,7 +53,7 @@ func TestCancelOfANewPaymentStartedMeanwhile(t *testing.T) {
 			var startErr error
 			if tc.started {
 				store.mu.Lock()
-				store.between = func() { _, startErr = e.eng.Start(ctx, p.ID, "") }
+				store.afterPayment = func() { _, startErr = e.eng.Start(ctx, p.ID, "") }
 				store.mu.Unlock()
 			}
 			var res *getpaid.ActionResult

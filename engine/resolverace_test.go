@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -11,27 +10,6 @@ import (
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/memory"
 )
-
-// racedStore runs between, once, right after an operation is read: another
-// operator's resolution landing between this one's read of the operation
-// and its write.
-type racedStore struct {
-	getpaid.Store
-	mu      sync.Mutex
-	between func()
-}
-
-func (s *racedStore) Operation(ctx context.Context, id string) (*getpaid.Operation, error) {
-	op, err := s.Store.Operation(ctx, id)
-	s.mu.Lock()
-	f := s.between
-	s.between = nil
-	s.mu.Unlock()
-	if f != nil {
-		f()
-	}
-	return op, err
-}
 
 // Two operators resolving one operation in doubt the same way at once
 // (two tabs, a script and the console): the one that comes second was
@@ -57,7 +35,7 @@ func TestResolveRacingTheSameResolution(t *testing.T) {
 			}
 			var firstErr error
 			store.mu.Lock()
-			store.between = func() {
+			store.afterOperation = func() {
 				_, firstErr = e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: as, Note: "seen in the panel", By: "alice"})
 			}
 			store.mu.Unlock()
