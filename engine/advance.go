@@ -50,6 +50,8 @@ func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (
 // RejectAdvance leaves money the broker holds for a payment that does not
 // match it to be returned to the buyer (Przelewy24 returns an advance it is
 // never asked to verify): the payment fails, with the cause in its history.
+// An advance decided since it was read (accepted or rejected by another
+// operator) is a getpaid.TransitionError: this reject changed nothing.
 func (e *Engine) RejectAdvance(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
 	p, b, err := e.load(ctx, req.PaymentID)
 	if err != nil {

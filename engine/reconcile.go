@@ -333,7 +333,10 @@ func (e *Engine) CheckOperation(ctx context.Context, id string) (*getpaid.Operat
 // applies it: a refund
 // resolved as succeeded counts as refunded, as failed it is refundable
 // again; a capture as succeeded counts as captured; a release or cancel as
-// succeeded releases the payment. The operator and the note are recorded.
+// succeeded releases the payment. The operator and the note are recorded;
+// both are required (blanks alone are getpaid.ErrInvalidRequest). An
+// operation ended since it was read (by the broker, the reconciler or
+// another resolution) is getpaid.ErrConflict with the operation.
 func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveRequest) (*getpaid.ActionResult, error) {
 	if req.As != getpaid.OpSucceeded && req.As != getpaid.OpFailed {
 		return nil, fmt.Errorf("engine: resolve: %w", &getpaid.FieldError{Field: "as", Reason: "want succeeded or failed", Err: getpaid.ErrInvalidRequest})

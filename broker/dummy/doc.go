@@ -27,4 +27,8 @@
 //
 //	{"payment_id": "...", "event_id": "...", "status": "paid|failed|partially_paid|pre_auth",
 //	 "amount": "12.34", "currency": "PLN"}
+//
+// paid, pre_auth and failed name the payment's whole amount (the paywall
+// sends it); partially_paid what was paid so far. Another amount or currency
+// is refused (422 amount_mismatch).
 package dummy
