@@ -152,10 +152,13 @@ func New(cfg Config) (*Endpoint, error) {
 		}
 		e.keys = append(e.keys, k)
 	}
-	for _, t := range cfg.Events {
+	for i, t := range cfg.Events {
 		if !slices.Contains(getpaid.EventTypes(), t) {
 			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s, %s or %s)", cfg.URL, t,
 				getpaid.EventPaymentCreated, getpaid.EventStatusChanged, getpaid.EventAmountsChanged)
+		}
+		if slices.Contains(cfg.Events[:i], t) {
+			return nil, fmt.Errorf("webhook %s: event type %q named twice in events", cfg.URL, t)
 		}
 	}
 	var c http.Client

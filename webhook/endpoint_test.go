@@ -134,6 +134,9 @@ func TestEndpointFailures(t *testing.T) {
 		{URL: "https://x.example"},
 		{URL: "https://x.example", Secrets: []string{"nope"}},
 		{URL: "https://x.example", Secrets: []string{webhook.NewSecret()}, Events: []getpaid.EventType{"payment.paid"}},
+		// A type named twice is a slip (another was meant, or a copy):
+		// refused, as any other setting that cannot be what was meant.
+		{URL: "https://x.example", Secrets: []string{webhook.NewSecret()}, Events: []getpaid.EventType{getpaid.EventStatusChanged, getpaid.EventStatusChanged}},
 		// A URL is stored and indexed with every delivery: PostgreSQL's
 		// index would refuse every write of one this long.
 		{URL: "https://x.example/" + strings.Repeat("a", 2048), Secrets: []string{webhook.NewSecret()}},
