@@ -24,7 +24,10 @@ const conformanceSecret = "conformance-secret"
 // broker, so the buyer acts on the dummy's paywall (served by getpaid under
 // /broker/dummy/) as a browser would, and the dummy's callback sends are
 // what Quiet waits for.
-type paywallBuyer struct{ b *dummy.Broker }
+type paywallBuyer struct {
+	b      *dummy.Broker
+	method string // how the dummy sends the buyer to the paywall
+}
 
 var (
 	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
@@ -36,6 +39,9 @@ var (
 // the outcome: "paid" (Pay in full), "declined" (Decline: failed) or
 // dummy.StatusPreAuth (Pre-authorise).
 func (s paywallBuyer) Pay(ctx context.Context, rd *getpaid.Redirect, outcome string) error {
+	if rd == nil || rd.Method != s.method {
+		return fmt.Errorf("redirect %+v, want the buyer sent by %s", rd, s.method)
+	}
 	client := simkit.BuyerClient()
 	req, err := brokertest.NewBuyerRequest(ctx, rd)
 	if err != nil {
@@ -138,15 +144,15 @@ func callback(p *getpaid.Payment, status string, amount getpaid.Money) *getpaid.
 		Status: status, Amount: amount.Decimal(), Currency: amount.Currency})
 }
 
-func dummyHarness(t *testing.T) *brokertest.Harness {
-	b, err := dummy.New(dummy.Config{Secret: conformanceSecret, HTTPClient: &http.Client{Timeout: time.Second},
+func dummyHarness(t *testing.T, method string) *brokertest.Harness {
+	b, err := dummy.New(dummy.Config{Secret: conformanceSecret, Method: method, HTTPClient: &http.Client{Timeout: time.Second},
 		RetryDelays: []time.Duration{5 * time.Millisecond, 10 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	return &brokertest.Harness{
-		Name: "dummy", Broker: b, Sim: paywallBuyer{b}, Amount: getpaid.MustParseMoney("123.45", "PLN"),
+		Name: "dummy", Broker: b, Sim: paywallBuyer{b, method}, Amount: getpaid.MustParseMoney("123.45", "PLN"),
 		PaidNotification: func(p *getpaid.Payment, amount getpaid.Money) (*getpaid.CallbackRequest, error) {
 			return callback(p, dummy.StatusPaid, amount), nil
 		},
@@ -196,5 +202,12 @@ func dummyHarness(t *testing.T) *brokertest.Harness {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	brokertest.Run(t, dummyHarness)
+	// The buyer is sent to the paywall by a GET link (the default) or an
+	// auto-submitted POST form (method: POST).
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			brokertest.Run(t, func(t *testing.T) *brokertest.Harness { return dummyHarness(t, method) })
+		})
+	}
 }
