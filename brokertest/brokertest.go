@@ -63,6 +63,16 @@ type Harness struct {
 	// before anything reaches the broker, and a notification is read in
 	// the account's currency.
 	NotificationHasNoCurrency bool
+	// InProcess says the backend is its own broker, inside getpaid's
+	// process (the dummy: its paywall is served by getpaid and its poll
+	// reads its own memory): it has no API that can be down, so
+	// Sim.SetFailure can do nothing and the broker-down cases are skipped.
+	InProcess bool
+	// CaptureKeepsRest says a partial capture leaves the rest of the hold
+	// held, to be captured or released later (the dummy), instead of
+	// releasing it with the capture (PayU): the partial-capture case then
+	// checks the rest is still held and releases it.
+	CaptureKeepsRest bool
 
 	// Optional hooks; a case whose hook is missing is skipped.
 

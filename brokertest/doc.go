@@ -22,11 +22,13 @@
 // unknown payment, and the broker down (5xx and timeouts: nothing marked
 // paid, the error classified as retryable; a broker whose Prepare calls no
 // API, Harness.PreparesOffline, still starts payments and fails polls
-// retryably).
+// retryably; a broker inside getpaid's process, Harness.InProcess — the
+// dummy —, has no API to take down and skips these cases).
 //
 // Money operations, each where the backend has it: full and partial refunds
 // (the simulator settles them by itself); capture, partial capture and
-// release of a pre-authorisation (PreAuthOutcome); and refunds in doubt with
+// release of a pre-authorisation (PreAuthOutcome; with CaptureKeepsRest a
+// partial capture leaves the rest held until it is released); and refunds in doubt with
 // a simulator that implements OperationFaulter: whatever the fault, the
 // broker's error says the refund may have happened, and FetchOperation tells
 // whether it did.

@@ -79,6 +79,17 @@ func money(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *
 		if err != nil {
 			t.Fatal(err)
 		}
+		if h.CaptureKeepsRest {
+			// The rest stays held until it is released.
+			quiet(t, h)
+			q, _ := e.store.Payment(context.Background(), p.ID)
+			if q.Status != getpaid.StatusPreAuth || q.Captured != part.Minor || q.Locked != h.Amount.Minor-part.Minor {
+				t.Fatalf("after a partial capture: %s captured %d locked %d, want %d captured and the rest held", q.Status, q.Captured, q.Locked, part.Minor)
+			}
+			if _, err := e.eng.Release(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "release-rest"}); err != nil {
+				t.Fatalf("release of the rest: %v", err)
+			}
+		}
 		e.waitStatus(t, p.ID, getpaid.StatusPartiallyPaid)
 		// Whatever the broker notifies afterwards confirms the capture
 		// without counting it twice; the rest is released.

@@ -262,6 +262,9 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 		t.Run("broker down "+mode, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
+			if h.InProcess {
+				t.Skip("the broker runs inside getpaid: it has no API that can be down")
+			}
 			e := newEnv(t, h)
 			if h.PreparesOffline {
 				brokerDownOffline(t, h, e, mode)
