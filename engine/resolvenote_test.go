@@ -40,13 +40,8 @@ func TestResolveWithABlankNoteOrName(t *testing.T) {
 			e := newDummyEnv(t, dummy.Config{}, engine.Config{})
 			ctx := context.Background()
 			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-			_ = e.d.SetFault(dummy.FaultTimeoutBefore)
-			_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
-			var oe *getpaid.OperationError
-			if !errors.As(err, &oe) {
-				t.Fatal(err)
-			}
-			_, err = e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpFailed, Note: tc.note, By: tc.by})
+			lost := e.refundLost(p, dummy.FaultTimeoutBefore, nil)
+			_, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: lost.ID, As: getpaid.OpFailed, Note: tc.note, By: tc.by})
 			if tc.refused == "" {
 				if err != nil {
 					t.Fatalf("resolve with note %q by %q: %v", tc.note, tc.by, err)
@@ -57,7 +52,7 @@ func TestResolveWithABlankNoteOrName(t *testing.T) {
 			if !errors.As(err, &fe) || fe.Field != tc.refused || !errors.Is(err, getpaid.ErrInvalidRequest) {
 				t.Fatalf("resolve with note %q by %q: %v, want %s refused", tc.note, tc.by, err, tc.refused)
 			}
-			if op, err := e.eng.Operation(ctx, oe.Op.ID); err != nil || op.State != getpaid.OpUnknown || op.ResolvedBy != "" {
+			if op, err := e.eng.Operation(ctx, lost.ID); err != nil || op.State != getpaid.OpUnknown || op.ResolvedBy != "" {
 				t.Fatalf("after a refused resolution: %+v, %v; want it still in doubt", op, err)
 			}
 		})

@@ -27,19 +27,17 @@ func TestResolveRacingTheSameResolution(t *testing.T) {
 			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store})
 			ctx := context.Background()
 			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
-			_ = e.d.SetFault(dummy.FaultTimeoutBefore)
-			_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("4.00"), IdempotencyKey: "k"})
-			var oe *getpaid.OperationError
-			if !errors.As(err, &oe) || !errors.Is(err, getpaid.ErrOperationInDoubt) {
-				t.Fatalf("refund with a lost answer: %v", err)
+			op := e.refundLost(p, dummy.FaultTimeoutBefore, money("4.00"))
+			if op.State != getpaid.OpUnknown {
+				t.Fatalf("refund with a lost answer: %+v, want it in doubt", op)
 			}
 			var firstErr error
 			store.mu.Lock()
 			store.afterOperation = func() {
-				_, firstErr = e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: as, Note: "seen in the panel", By: "alice"})
+				_, firstErr = e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: op.ID, As: as, Note: "seen in the panel", By: "alice"})
 			}
 			store.mu.Unlock()
-			_, err = e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: as, Note: "seen in the panel too", By: "bob"})
+			_, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: op.ID, As: as, Note: "seen in the panel too", By: "bob"})
 			if firstErr != nil {
 				t.Fatalf("the first resolution: %v", firstErr)
 			}
