@@ -300,7 +300,11 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 				o.BrokerRef = brokerRef
 			}
 			if state == getpaid.OpPending {
-				o.NextCheckAt = e.now().Add(pendingCheck)
+				now := e.now()
+				o.NextCheckAt = now.Add(pendingCheck)
+				if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); flag.After(now) && flag.Before(o.NextCheckAt) {
+					o.NextCheckAt = flag // flagged when it is due to be (checkLater), not at the first check after
+				}
 			}
 			if state.Final() {
 				o.Flagged = false // settled: nothing is left for an operator to decide
@@ -362,7 +366,8 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 
 // pendingCheck is how long after a broker accepted an operation (a refund
 // it finishes later) the reconciler first asks how it ended, in case the
-// notification is lost.
+// notification is lost; sooner when the operation is due to be flagged
+// for an operator (ReconcileConfig.FlagAfter) before then.
 const pendingCheck = 10 * time.Minute
 
 // opKey is the dedupe key of an operation's result: the same broker fact
