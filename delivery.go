@@ -13,10 +13,11 @@ type DeliveryState string
 
 // Delivery states: pending (not yet acknowledged; retried on a schedule),
 // delivered (the consumer acknowledged it), dead (the schedule ran out; an
-// operator may replay it) and discarded (its consumer was removed from the
-// configuration and an operator retired what it had left: not sent unless
-// its event is replayed to the consumer configured again, and counted in no
-// backlog; see DiscardRequest).
+// operator may replay it) and discarded (never sent, and counted in no
+// backlog: its consumer was removed from the configuration and an operator
+// retired what it had left, see DiscardRequest, or its consumer no longer
+// takes events of its type, see DeliveryResult.Discarded; a replay of its
+// event while the consumer is configured, and takes its type, sends it).
 const (
 	DeliveryPending   DeliveryState = "pending"
 	DeliveryDelivered DeliveryState = "delivered"
@@ -168,8 +169,12 @@ type ClaimedDelivery struct {
 type DeliveryResult struct {
 	ID        string
 	Owner     string
-	Delivered bool      // the consumer acknowledged it
-	Dead      bool      // not delivered, and the schedule ran out
+	Delivered bool // the consumer acknowledged it
+	Dead      bool // not delivered, and the schedule ran out
+	// Discarded: not sent, and never to be: its consumer no longer takes
+	// events of its type (a webhook endpoint's events: narrowed since it
+	// was written). Attempt says why, with no status.
+	Discarded bool
 	NextAt    time.Time // when not delivered nor dead: the next attempt
 	Attempt   Attempt
 	// Release gives the lease back without an attempt (the other fields
@@ -338,6 +343,8 @@ func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
 		d.State, d.DeliveredAt = DeliveryDelivered, r.Attempt.At
 	case r.Dead:
 		d.State = DeliveryDead
+	case r.Discarded:
+		d.State = DeliveryDiscarded
 	default:
 		d.NextAt = r.NextAt
 	}

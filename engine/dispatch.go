@@ -191,6 +191,18 @@ func (d *dispatcher) claim() bool {
 func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	defer d.flight.Done()
 	start := d.e.now()
+	if f, ok := cons.(EventFilter); ok && !(getpaid.Subscription{Types: f.EventTypes()}).Wants(c.Event.Type) {
+		// Written when the consumer took every type, or this one: its
+		// events: were narrowed since. It is not sent, as backfill would
+		// not write it, and no longer holds the payment's later events.
+		res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner, Discarded: true,
+			Attempt: getpaid.Attempt{At: start, Error: "not sent: the consumer no longer takes " + string(c.Event.Type) + " events"}}
+		d.log.Info("event delivery discarded: the consumer no longer takes events of its type", "consumer", c.Delivery.Consumer,
+			"event", c.Event.ID, "type", c.Event.Type, "payment", c.Event.PaymentID)
+		d.next(c.Delivery, true)
+		d.results <- res
+		return
+	}
 	status, err := d.attempt(cons, c.Delivery.Consumer, c.Event)
 	res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner,
 		Attempt: getpaid.Attempt{At: start, Status: status, Duration: d.e.now().Sub(start)}}
@@ -424,7 +436,7 @@ func (d *dispatcher) alarms(results []getpaid.DeliveryResult) {
 	now := d.e.now()
 	var dues []time.Time
 	for _, r := range results {
-		if !r.Delivered && !r.Dead && !r.Release && r.NextAt.Sub(now) < alarmHorizon {
+		if !r.Delivered && !r.Dead && !r.Discarded && !r.Release && r.NextAt.Sub(now) < alarmHorizon {
 			dues = append(dues, r.NextAt)
 		}
 	}

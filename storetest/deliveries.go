@@ -18,6 +18,7 @@ var deliveryTests = []test{
 	{"PaymentOrder", testDeliveryOrder, nil},
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
+	{"FinishDiscarded", testFinishDiscarded, nil},
 	{"FinishWithConsumerText", testFinishConsumerText, nil},
 	{"AttemptHistory", testAttemptHistory, nil},
 	{"Replay", testReplay, nil},
@@ -271,6 +272,45 @@ func testFinishDeliveries(t *testing.T, s getpaid.Store) {
 		page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{State: st})
 		if err != nil || len(page.Deliveries) != 1 || page.Deliveries[0].State != st {
 			t.Errorf("Deliveries(state %s) = %+v, %v", st, page, err)
+		}
+	}
+}
+
+// testFinishDiscarded checks a delivery its consumer no longer takes (its
+// events: narrowed since it was written): discarded, with its reason as its
+// last error and in its attempts, out of the backlog, never claimed again,
+// and no longer holding back its payment's later deliveries.
+func testFinishDiscarded(t *testing.T, s getpaid.Store) {
+	p := newPayment("o-fdi", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumers[0])})
+	second := mustUpdate(t, s, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: subs(consumers[0]), Apply: prepare("FDI").Apply})
+	now := soon()
+	got := claim(t, s, "a", now, 10, consumers[0])
+	if len(got) != 1 || got[0].Delivery.PaymentID != p.ID {
+		t.Fatalf("claim: %+v; want p's first delivery only", got)
+	}
+	const why = "not sent: the consumer no longer takes payment.created events"
+	if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{{ID: got[0].Delivery.ID, Owner: "a", Discarded: true,
+		Attempt: getpaid.Attempt{At: now, Error: why}}}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{EventID: got[0].Delivery.EventID})
+	if err != nil || len(page.Deliveries) != 1 {
+		t.Fatalf("Deliveries: %+v, %v", page, err)
+	}
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDiscarded || d.LastError != why || !d.DeliveredAt.IsZero() {
+		t.Errorf("discarded delivery: %+v; want discarded, last error %q, never delivered", d, why)
+	}
+	if atts, err := s.Attempts(ctx(t), got[0].Delivery.ID); err != nil || len(atts) != 1 || atts[0].Error != why {
+		t.Errorf("Attempts = %+v, %v; want one saying why it was not sent", atts, err)
+	}
+	next := claim(t, s, "a", now, 10, consumers[0])
+	if len(next) != 1 || next[0].Event.ID != second.Events[0].ID {
+		t.Fatalf("after p's first was discarded: %+v; want p's second at once", next)
+	}
+	if br, ok := s.(getpaid.BacklogReporter); ok {
+		if b, err := br.Backlog(ctx(t)); err != nil || b.Pending != 1 || b.Dead != 0 {
+			t.Errorf("Backlog = %+v, %v; want only p's second pending, nothing dead", b, err)
 		}
 	}
 }

@@ -38,7 +38,7 @@ func warnUnsentDeliveries(ctx context.Context, log *slog.Logger, srv *server) {
 		if ok && now == url {
 			if t := unwantedType(ctx, srv, d, takes[url]); t != "" {
 				warned[url] = true
-				log.Warn("pending webhook deliveries of an event type the endpoint's events: no longer takes hold back its later events of the same payment until their next attempt (they are sent then): send them now with getpaid events replay --waiting --endpoint "+url+", or put the type back",
+				log.Warn("pending webhook deliveries of an event type the endpoint's events: no longer takes hold back its later events of the same payment until their next attempt (they are discarded then, not sent): have them discarded now with getpaid events replay --waiting --endpoint "+url+", or put the type back",
 					"endpoint", url, "type", t)
 			}
 			continue
