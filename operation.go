@@ -74,7 +74,7 @@ type Operation struct {
 	IdempotencyKey string // the caller's key, if any: unique per payment
 	RequestHash    string // what the key was first used for: the same key for another request is refused
 	BrokerRef      string // the broker's id for it (PayU's refundId), once known
-	Error          string // why it failed, or what left it in doubt
+	Error          string // why it failed, or what left it in doubt (kept once it is settled, succeeded included: its history)
 	// LastCheck is what the reconciler's last check with the broker found
 	// when it settled nothing (the lookup down, an answer that fits two
 	// refunds): why it is still in doubt, for the operator who decides.
