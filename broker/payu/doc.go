@@ -47,7 +47,9 @@
 //     and redirectUri are used, after statusCode SUCCESS or any
 //     WARNING_CONTINUE_* (REDIRECT, 3DS, CVV: the buyer continues at
 //     redirectUri). extOrderId is getpaid's payment id, so PayU
-//     refuses a second order for one payment (ERROR_ORDER_NOT_UNIQUE).
+//     refuses a second order for one payment (ERROR_ORDER_NOT_UNIQUE): a
+//     stored payment whose create answer was lost cannot be started again,
+//     and the error, not retryable, says to create a new payment.
 //     customerIp is the buyer's IP, written as the OpenAPI documents it
 //     (IPv4 dotted, an IPv4-mapped IPv6 address as IPv4, IPv6 as eight
 //     groups of four hex digits); "127.0.0.1" is sent only when the caller

@@ -132,6 +132,14 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 			LastName: truncate(bu.LastName, maxName), Language: bu.Language}
 	}
 	raw, err := b.call(ctx, op, http.MethodPost, ordersPath, body)
+	if be := (*getpaid.BrokerError)(nil); errors.As(err, &be) && be.Err != nil && strings.Contains(be.Err.Error(), "ERROR_ORDER_NOT_UNIQUE") {
+		// PayU has an order for this payment already: an earlier create
+		// whose answer was lost. Its redirectUri is in no other answer,
+		// and PayU takes one order per extOrderId: this payment can never
+		// be started, however often it is tried.
+		return nil, &getpaid.BrokerError{Op: op, Status: be.Status, Err: fmt.Errorf("%w (PayU already has an order for payment %s, from an earlier attempt whose answer was lost; "+
+			"its payment link cannot be had again and PayU takes one order per payment: create a new payment for the order)", be.Err, p.ID)}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"data": true, "error": ""})
 	}))
 	mux.HandleFunc("POST /api/v1/transaction/register", s.api(s.register))
-	mux.HandleFunc("PUT /api/v1/transaction/verify", s.api(s.verify))
+	mux.HandleFunc("PUT /api/v1/transaction/verify", s.api(s.vops.Operation(s.verify)))
 	mux.HandleFunc("GET /api/v1/transaction/by/sessionId/{sessionId}", s.api(s.lookup))
 	mux.HandleFunc("POST /api/v1/transaction/refund", s.api(s.ops.Operation(s.refund)))
 	mux.HandleFunc("GET /api/v1/refund/by/orderId/{orderId}", s.api(s.refundsByOrder))

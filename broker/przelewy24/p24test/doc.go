@@ -29,7 +29,9 @@
 //
 // Controls for tests: Pay, Notification, Resign, SetFailure ("", "5xx",
 // "timeout": every API call), SetOperationFault ("", "timeout-after",
-// "timeout-before", "5xx": refunds), SetVerifyFailure, SetRefundRejected,
+// "timeout-before", "5xx": refunds), SetVerifyFault (the same modes for
+// transaction/verify: "timeout-after" verifies and loses the answer),
+// SetVerifyFailure, SetRefundRejected,
 // Notifications, Refunds, Status, Verified, OrderID, Quiet. Start runs it on
 // an httptest server; New + Handler + SetBaseURL mount it anywhere (getpaid
 // simulate).

@@ -21,3 +21,12 @@ const (
 // included, are unaffected, so a test can ask what really happened (Refunds,
 // or a backend's FetchOperation). Unknown modes behave as FaultNone.
 func (s *Server) SetOperationFault(mode string) { s.ops.Set(mode) }
+
+// SetVerifyFault switches how transaction/verify misbehaves until switched
+// back with FaultNone, with the same modes: FaultTimeoutAfter verifies the
+// transaction (its notification is no longer sent, as after any verify) and
+// never answers, the shop not knowing Przelewy24 took the money;
+// FaultTimeoutBefore never answers and verifies nothing; Fault5xx answers
+// 500 and verifies nothing. Other endpoints, the status lookup included, are
+// unaffected. SetVerifyFailure is the plain refusal (400).
+func (s *Server) SetVerifyFault(mode string) { s.vops.Set(mode) }

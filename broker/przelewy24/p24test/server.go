@@ -110,7 +110,8 @@ type Server struct {
 	rejRef  bool
 	life    *simkit.Life // ended by Close: stops deliveries, delayed refunds and hung requests
 	down    *simkit.Faults
-	ops     *simkit.Faults
+	ops     *simkit.Faults // transaction/refund
+	vops    *simkit.Faults // transaction/verify
 	notify  *simkit.Notifier[Delivery]
 }
 
@@ -146,6 +147,9 @@ func New(cfg Config) *Server {
 			apiError(w, http.StatusServiceUnavailable, "Service unavailable")
 		}, timeout),
 		ops: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
+			apiError(w, http.StatusInternalServerError, "Unknown error")
+		}, timeout),
+		vops: simkit.NewFaults(life, cfg.HangTimeout, func(w http.ResponseWriter, _ *http.Request) {
 			apiError(w, http.StatusInternalServerError, "Unknown error")
 		}, timeout),
 		notify: simkit.NewNotifier[Delivery](life, simkit.NotifierConfig{Client: &http.Client{Timeout: cfg.NotifyTimeout},

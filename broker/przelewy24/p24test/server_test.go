@@ -271,3 +271,49 @@ func TestOperationFaults(t *testing.T) {
 		})
 	}
 }
+
+// A verify whose answer is lost (FaultTimeoutAfter) verifies the transaction
+// at the simulator, as Przelewy24 would, and its notification is no longer
+// sent; one that fails before acting (FaultTimeoutBefore, Fault5xx) leaves it
+// paid and unverified.
+func TestVerifyFaults(t *testing.T) {
+	t.Parallel()
+	const verify = `{"merchantId":11111,"posId":11111,"sessionId":"test7","amount":1000,"currency":"PLN","orderId":300000001,` +
+		`"sign":"97196006914e3ac79cd2b81863b8dd5e7f9a4c98568f59597fbb78ebf83686d51185a0c3170bc6522b49cc105f5a9f43"}`
+	for _, tc := range []struct {
+		mode     string
+		code     int
+		verified bool
+	}{
+		{Fault5xx, 500, false},
+		{FaultTimeoutBefore, http.StatusGatewayTimeout, false},
+		{FaultTimeoutAfter, http.StatusGatewayTimeout, true},
+		{FaultNone, 200, true},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			s := Start(Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "secret", HangTimeout: 50 * time.Millisecond})
+			t.Cleanup(s.Close)
+			code, body := do(t, s, "POST", "/api/v1/transaction/register", "11111", "secret", vectorRegister)
+			if code != 200 {
+				t.Fatal(body)
+			}
+			token := body[strings.Index(body, `"token":"`)+9:]
+			token = token[:strings.Index(token, `"`)]
+			if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: s.URL() + "/trnRequest/" + token}, OutcomePaid); err != nil {
+				t.Fatal(err)
+			}
+			s.SetVerifyFault(tc.mode)
+			if code, body := do(t, s, "PUT", "/api/v1/transaction/verify", "11111", "secret", verify); code != tc.code {
+				t.Fatalf("verify answered %d %s, want %d", code, body, tc.code)
+			}
+			if got := s.Verified("test7"); got != tc.verified {
+				t.Fatalf("verified %v, want %v", got, tc.verified)
+			}
+			// Other calls are not affected.
+			if code, _ := do(t, s, "GET", "/api/v1/transaction/by/sessionId/test7", "11111", "secret", ""); code != 200 {
+				t.Fatalf("lookup %d", code)
+			}
+		})
+	}
+}
