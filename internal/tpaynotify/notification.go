@@ -48,9 +48,10 @@ type Notification struct {
 const maxBody = 64 << 10
 
 // ParseNotification decodes a form-encoded notification body. A body that is
-// not a form, repeats a field or lacks one of id, tr_id, tr_crc, tr_amount,
-// tr_paid, tr_status and md5sum wraps getpaid.ErrMalformedCallback. It checks
-// no signature.
+// not a form, repeats a field, lacks one of id, tr_id, tr_crc, tr_amount,
+// tr_paid, tr_status and md5sum, or writes tr_amount or tr_paid otherwise
+// than Tpay does (see wireAmount) wraps getpaid.ErrMalformedCallback. It
+// checks no signature.
 func ParseNotification(body []byte) (*Notification, error) {
 	if len(body) == 0 || len(body) > maxBody {
 		return nil, fmt.Errorf("%w: notification body of %d bytes", getpaid.ErrMalformedCallback, len(body))
@@ -90,7 +91,33 @@ func ParseNotification(body []byte) (*Notification, error) {
 	if n.TrID == "" || n.TrCRC == "" {
 		return nil, fmt.Errorf("%w: empty tr_id or tr_crc", getpaid.ErrMalformedCallback)
 	}
+	for _, f := range []struct{ key, v string }{{"tr_amount", n.TrAmount}, {"tr_paid", n.TrPaid}} {
+		if !wireAmount(f.v) {
+			return nil, fmt.Errorf("%w: %s %q is not an amount as Tpay writes it", getpaid.ErrMalformedCallback, f.key, f.v)
+		}
+	}
 	return &n, nil
+}
+
+// wireAmount reports whether s is an amount as Tpay writes it: digits
+// without a leading zero (but "0"), then optionally a dot and one or two
+// digits ("123.45"; "10.5" and "10" as getpaid 1.x took them). The md5sum
+// hashes id, tr_id, tr_amount and tr_crc run together, so a spelling with
+// zeros to spare ("010.00", "10.000") would let a zero move between
+// tr_amount and a neighbour, the md5sum and the amount unchanged but the
+// title (the event id) another: a genuine notification sent again so would
+// count twice. tr_paid, outside the md5sum, is held to the same form.
+func wireAmount(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || (len(whole) > 1 && whole[0] == '0') || (dot && (len(frac) == 0 || len(frac) > Digits)) {
+		return false
+	}
+	for _, c := range whole + frac {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // MD5 is a notification's md5sum: hex MD5 of id, tr_id, tr_amount, tr_crc

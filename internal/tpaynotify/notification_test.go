@@ -177,3 +177,54 @@ func TestParseNotificationOrderFree(t *testing.T) {
 		t.Fatalf("%+v %v", n, err)
 	}
 }
+
+// The md5sum hashes id, tr_id, tr_amount and tr_crc run together: zeros moved
+// across a boundary of tr_amount ("TR-ABC-10" + "10.00" sent as "TR-ABC-1" +
+// "010.00"; "10.00" + "0ab" as "10.000" + "ab") keep a genuine md5sum valid
+// and the amount's value unchanged, while the title, and with it the event
+// id, changes: a genuine CHARGEBACK sent again so (without a JWS, which the
+// legacy backend takes by default) would count twice. Tpay writes amounts
+// without leading zeros and with at most two decimals, so such spellings are
+// refused; the spellings Tpay and getpaid 1.x used still parse.
+func TestNotificationAmountSpellings(t *testing.T) {
+	t.Parallel()
+	const code = "demo"
+	genuine := func(trID, amount, crc string) *Notification {
+		n := &Notification{ID: "1010", TrID: trID, TrCRC: crc, TrAmount: amount, TrPaid: amount,
+			TrStatus: StatusChargeback, TrError: ErrorNone}
+		n.Sign(code)
+		return n
+	}
+	for _, tt := range []struct {
+		name              string
+		signed            *Notification
+		trID, amount, crc string
+		paid              string
+		ok                bool
+	}{
+		{"as signed", genuine("TR-ABC-10", "10.00", "pay_1"), "TR-ABC-10", "10.00", "pay_1", "10.00", true},
+		{"one decimal (getpaid 1.x hashed as sent)", genuine("TR-1", "10.5", "pay_1"), "TR-1", "10.5", "pay_1", "10.5", true},
+		{"no decimals", genuine("TR-1", "10", "pay_1"), "TR-1", "10", "pay_1", "10", true},
+		{"below one", genuine("TR-1", "0.50", "pay_1"), "TR-1", "0.50", "pay_1", "0.50", true},
+		{"zero moved from tr_id into tr_amount", genuine("TR-ABC-10", "10.00", "pay_1"), "TR-ABC-1", "010.00", "pay_1", "10.00", false},
+		{"zero moved from tr_crc into tr_amount", genuine("TR-1", "10.00", "0ab"), "TR-1", "10.000", "ab", "10.00", false},
+		{"tr_paid with a leading zero", genuine("TR-1", "10.00", "pay_1"), "TR-1", "10.00", "pay_1", "010.00", false},
+		{"tr_paid with three decimals", genuine("TR-1", "10.00", "pay_1"), "TR-1", "10.00", "pay_1", "10.000", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sent := *tt.signed
+			sent.TrID, sent.TrAmount, sent.TrCRC, sent.TrPaid = tt.trID, tt.amount, tt.crc, tt.paid
+			n, err := ParseNotification(sent.Encode())
+			if err == nil {
+				err = n.CheckMD5(code)
+			}
+			if tt.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Fatalf("err = %v, want ErrMalformedCallback (the md5sum still matches: %v)", err, sent.CheckMD5(code))
+			}
+		})
+	}
+}
