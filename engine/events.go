@@ -80,7 +80,11 @@ type EventFilter interface {
 }
 
 // Listener receives outbox events in-process. An error (or a panic) leaves
-// the event to be delivered again on the retry schedule. A payment's events
+// the event to be delivered again on the retry schedule, except an error
+// with the methods Consumer describes: one with Gone() true makes this
+// delivery dead at once and pauses the listener, every payment's events
+// waiting, for GonePause (an hour) or until a replay; to skip an event you
+// do not want, return nil. A payment's events
 // reach each listener in the order of its changes: while one waits for its
 // retry, that payment's later events wait behind it (until it is delivered,
 // or dead), and other payments' events go on. ctx ends after

@@ -15,8 +15,9 @@ import (
 	"github.com/getpaid-go/getpaid/memory"
 )
 
-// methodDoc is the doc comment of the Engine method name, read from this
-// package's source, so a test can hold the doc to what the code does.
+// methodDoc is the doc comment of the Engine method or the type called
+// name, read from this package's source, so a test can hold the doc to what
+// the code does.
 func methodDoc(t *testing.T, name string) string {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
@@ -37,13 +38,21 @@ func methodDoc(t *testing.T, name string) string {
 			t.Fatal(err)
 		}
 		for _, d := range af.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if ok && fd.Recv != nil && fd.Name.Name == name && fd.Doc != nil {
-				return strings.Join(strings.Fields(fd.Doc.Text()), " ")
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv != nil && d.Name.Name == name && d.Doc != nil {
+					return strings.Join(strings.Fields(d.Doc.Text()), " ")
+				}
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					if ts, ok := s.(*ast.TypeSpec); ok && ts.Name.Name == name && d.Doc != nil {
+						return strings.Join(strings.Fields(d.Doc.Text()), " ")
+					}
+				}
 			}
 		}
 	}
-	t.Fatalf("no doc comment on Engine.%s", name)
+	t.Fatalf("no doc comment on %s", name)
 	return ""
 }
 
