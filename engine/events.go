@@ -84,7 +84,9 @@ type EventFilter interface {
 // with the methods Consumer describes: one with Gone() true makes this
 // delivery dead at once and pauses the listener, every payment's events
 // waiting, for GonePause (an hour) or until a replay; to skip an event you
-// do not want, return nil. A payment's events
+// do not want, return nil. A listener is called from several goroutines
+// at once (other payments' events, up to Config.DeliveriesInFlight): it must
+// be safe for concurrent use. A payment's events
 // reach each listener in the order of its changes: while one waits for its
 // retry, that payment's later events wait behind it (until it is delivered,
 // or dead), and other payments' events go on. ctx ends after
