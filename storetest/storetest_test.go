@@ -20,6 +20,7 @@ func TestMemory(t *testing.T) {
 // panicked with a nil pointer at the first call (its clock and maps unset),
 // in the engine's dispatcher or in the shop's test.
 func TestMemoryZeroValue(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.DB {
 		s := &memory.Store{}
 		t.Cleanup(func() { _ = s.Close() })
