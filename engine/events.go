@@ -183,7 +183,12 @@ func (e *Engine) OnEvent(l Listener) {
 	e.AddConsumer(ListenerConsumer(fmt.Sprint(n), l))
 }
 
-// OnEventNamed adds a listener called name, which must not be empty.
+// OnEventNamed adds a listener called name ("listener:" is prepended: its
+// deliveries are listed, replayed and backfilled under "listener:NAME").
+// It panics, as a mistake in the program's wiring, on an empty name, a name
+// taken already (by another listener, or by OnEvent's "1", "2", ...) and a
+// nil listener. Add listeners before Run and before serving (see
+// AddConsumer).
 func (e *Engine) OnEventNamed(name string, l Listener) {
 	if name == "" {
 		panic("engine: OnEventNamed needs a name (it keys the listener's deliveries across restarts)")
