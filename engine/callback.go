@@ -18,6 +18,9 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	if !ok {
 		return nil, fmt.Errorf("engine: callback: %w %q", getpaid.ErrUnknownBackend, backend)
 	}
+	if req == nil {
+		return nil, fmt.Errorf("engine: callback %s: %w: no request", backend, getpaid.ErrMalformedCallback)
+	}
 	if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(req.RemoteIP) {
 		// Debug only: anyone can post callbacks; the HTTP layer logs
 		// refusals once per address and window.

@@ -186,9 +186,13 @@ func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP str
 // a *getpaid.BrokerError from the broker's call, which the caller simply
 // tries again when getpaid.IsRetryable says so (the broker down, a timeout),
 // else a refusal (bad credentials, a value the broker does not take). A
-// request refused before any broker call wraps getpaid.ErrUnknownBackend,
-// ErrCurrencyNotAccepted or ErrInvalidRequest (a *getpaid.FieldError names
-// the field; a backend checks some limits of its own the same way). Under Config.OneLivePaymentPerOrder, an
+// request refused before any broker call is a *getpaid.FieldError naming the
+// field (a backend checks some limits of its own the same way), wrapping
+// getpaid.ErrUnknownBackend, ErrUnknownCurrency (not an ISO 4217 code, or
+// not in upper case), ErrCurrencyNotAccepted, ErrInvalidAmount (none, zero or
+// less, more than getpaid.MaxMinor) or ErrInvalidRequest (the text fields):
+// to tell the caller's mistakes from failures, test errors.As with a
+// *getpaid.FieldError rather than errors.Is with one of them. Under Config.OneLivePaymentPerOrder, an
 // order that already has a live payment gets getpaid.ErrLivePaymentExists
 // together with that payment (with Create, the only case of a payment
 // beside an error), so the caller can send the buyer on to it.

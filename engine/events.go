@@ -80,7 +80,13 @@ type EventFilter interface {
 }
 
 // Listener receives outbox events in-process. An error (or a panic) leaves
-// the event to be delivered again on the retry schedule. A payment's events
+// the event to be delivered again on the retry schedule, except an error
+// with the methods Consumer describes: one with Gone() true makes this
+// delivery dead at once and pauses the listener, every payment's events
+// waiting, for GonePause (an hour) or until a replay; to skip an event you
+// do not want, return nil. A listener is called from several goroutines
+// at once (other payments' events, up to Config.DeliveriesInFlight): it must
+// be safe for concurrent use. A payment's events
 // reach each listener in the order of its changes: while one waits for its
 // retry, that payment's later events wait behind it (until it is delivered,
 // or dead), and other payments' events go on. ctx ends after
@@ -177,7 +183,12 @@ func (e *Engine) OnEvent(l Listener) {
 	e.AddConsumer(ListenerConsumer(fmt.Sprint(n), l))
 }
 
-// OnEventNamed adds a listener called name, which must not be empty.
+// OnEventNamed adds a listener called name ("listener:" is prepended: its
+// deliveries are listed, replayed and backfilled under "listener:NAME").
+// It panics, as a mistake in the program's wiring, on an empty name, a name
+// taken already (by another listener, or by OnEvent's "1", "2", ...) and a
+// nil listener. Add listeners before Run and before serving (see
+// AddConsumer).
 func (e *Engine) OnEventNamed(name string, l Listener) {
 	if name == "" {
 		panic("engine: OnEventNamed needs a name (it keys the listener's deliveries across restarts)")

@@ -49,7 +49,10 @@ func Example() {
 	paid := make(chan string, 1)
 	eng.OnEventNamed("orders", func(ctx context.Context, ev getpaid.Event) error {
 		if ev.Type == getpaid.EventStatusChanged && ev.To == getpaid.StatusPaid {
-			paid <- ev.OrderID // mark the order paid once per order: events may repeat
+			select { // mark the order paid once per order: events may repeat
+			case paid <- ev.OrderID:
+			default: // heard already: a repeat must not block the listener
+			}
 		}
 		return nil
 	})

@@ -46,6 +46,22 @@ func (e *Engine) Cancel(ctx context.Context, req getpaid.ActionRequest) (*getpai
 // against captured minus refunded minus refunds already pending, in the same
 // transaction as its operation record, before the broker is called: no
 // concurrent or repeated request can ask the broker for more than was paid.
+//
+// A nil error is a refund the broker made (ActionResult.Operation.State
+// getpaid.OpSucceeded) or accepted to finish later (OpPending: the payment
+// stays refund_started until the broker's notification, or Run's check,
+// settles it, and listeners hear of it then). A refund the broker was asked
+// for and did not make is a *getpaid.OperationError with its operation:
+// ErrOperationFailed when the broker refused (the amount is refundable
+// again), ErrOperationInDoubt when its answer was lost (the broker may have
+// refunded: Run's reconciler asks it; never refund again under a new key,
+// repeat the request with the same IdempotencyKey to learn the outcome),
+// ErrOperationInProgress when another operation keeps it from starting.
+// Refused before any broker call: ErrNotFound (no such payment), a
+// *getpaid.TransitionError (nothing captured to refund), or a
+// *getpaid.FieldError wrapping ErrInvalidAmount (another currency, zero or
+// less, more than is refundable) or ErrInvalidRequest (an IdempotencyKey
+// used for another request). Capture, Release and Cancel answer in the same shapes.
 func (e *Engine) Refund(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
 	return e.operate(ctx, getpaid.OpRefund, req)
 }

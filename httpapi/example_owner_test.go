@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
@@ -35,7 +36,7 @@ func ExampleConfig_orderOwner() {
 			return nil, getpaid.ErrNotFound // not this buyer's: as if there were none
 		}
 		return &getpaid.Order{ID: id, Amount: getpaid.MustParseMoney("49.99", "PLN"), Description: "Two mugs",
-			ReturnURL: "https://shop.example/orders/" + id}, nil
+			ReturnURL: "https://shop.example/orders/" + url.PathEscape(id)}, nil
 	})
 	h, _ := httpapi.New(httpapi.Config{Service: eng, Orders: orders})
 

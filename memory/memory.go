@@ -14,10 +14,11 @@ import (
 	"github.com/getpaid-go/getpaid"
 )
 
-// Store is an in-memory getpaid.Store. The zero value is not usable; call New.
+// Store is an in-memory getpaid.Store. The zero value is an empty store,
+// as New's.
 type Store struct {
 	mu       sync.Mutex
-	now      func() time.Time
+	clock    func() time.Time // nil: time.Now
 	payments map[string]*getpaid.Payment
 	oneLive  map[string]bool      // payments created under the one-live policy
 	claims   map[string]time.Time // stale polling claims: payment id -> until
@@ -50,17 +51,34 @@ var (
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{
-		now:      time.Now,
-		payments: map[string]*getpaid.Payment{},
-		oneLive:  map[string]bool{},
-		claims:   map[string]time.Time{},
-		history:  map[string][]getpaid.Transition{},
-		applied:  map[appliedKey]bool{},
-		events:   map[string]int{},
-		ops:      map[string]*getpaid.Operation{},
-		dels:     map[string]*delivery{},
+	s := &Store{}
+	s.init()
+	return s
+}
+
+// init makes the maps of a zero Store; a nil map reads as empty, so only
+// the paths that first write to them (CreatePayment, write) call it: every
+// other write is of a payment, event or delivery those made.
+func (s *Store) init() {
+	if s.payments != nil {
+		return
 	}
+	s.payments = map[string]*getpaid.Payment{}
+	s.oneLive = map[string]bool{}
+	s.claims = map[string]time.Time{}
+	s.history = map[string][]getpaid.Transition{}
+	s.applied = map[appliedKey]bool{}
+	s.events = map[string]int{}
+	s.ops = map[string]*getpaid.Operation{}
+	s.dels = map[string]*delivery{}
+}
+
+// now is the store's clock.
+func (s *Store) now() time.Time {
+	if s.clock == nil {
+		return time.Now()
+	}
+	return s.clock()
 }
 
 // CreatePayment implements getpaid.Store.
@@ -93,6 +111,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 			return nil, fmt.Errorf("memory: order %s: %w", q.OrderID, getpaid.ErrLivePaymentExists)
 		}
 	}
+	s.init()
 	s.order = append(s.order, q.ID)
 	s.oneLive[q.ID] = opts.OneLivePerOrder
 	s.write(res, opts.Then, opts.Lease, true)
@@ -235,6 +254,7 @@ func (s *Store) checkOperation(res *getpaid.UpdateResult) error {
 // as lease asks (see getpaid.Mutation.Lease); fresh says the payment is new
 // (no delivery of its is stored yet).
 func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *getpaid.DeliveryLease, fresh bool) {
+	s.init()
 	p := res.Payment
 	if res.Changed {
 		s.payments[p.ID] = p.Clone()

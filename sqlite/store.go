@@ -58,9 +58,10 @@ type Options struct {
 	// that serves Payment, History, ViewPayment and the writer's own reads
 	// of the payments it changes without a query. The cache is on only
 	// while this Store is the one getpaid using the file (a second Store,
-	// in this process or another, with NoCache or not, turns it off for
-	// good); set NoCache when something else writes payments to the file
-	// while getpaid runs.
+	// in this process or another, with NoCache or not, turns it off until
+	// every other Store has closed the file: looked at every 5 s, it then
+	// starts empty); set NoCache, which turns it off for good, when
+	// something else writes payments to the file while getpaid runs.
 	NoCache bool
 	// CacheSize bounds that cache; 0 means 10,000 payments.
 	CacheSize int
