@@ -73,6 +73,8 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	switch st := getpaid.OperationState(*state); {
 	case verb == "list" && st != "" && !slices.Contains([]getpaid.OperationState{getpaid.OpSubmitting, getpaid.OpPending, getpaid.OpSucceeded, getpaid.OpFailed, getpaid.OpUnknown}, st):
 		return fs.usage("--state %q: want submitting, pending, succeeded, failed or unknown", *state)
+	case verb == "list" && *kind != "" && !getpaid.OperationKind(*kind).Valid():
+		return fs.usage("--kind %q: want capture, release, cancel or refund", *kind)
 	case verb == "resolve" && *as == "":
 		return fs.usage("--as is required: succeeded or failed")
 	case verb == "resolve" && *as != string(getpaid.OpSucceeded) && *as != string(getpaid.OpFailed):

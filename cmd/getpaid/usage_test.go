@@ -131,6 +131,9 @@ func TestUsageErrors(t *testing.T) {
 		{"events replay without id", []string{"events", "replay", "--config", "x.yaml"}, "name an event id, or --dead"},
 		{"events replay waiting and dead", []string{"events", "replay", "--waiting", "--dead", "--config", "x.yaml"}, "--waiting names no event"},
 		{"operations list with an unknown state", []string{"operations", "list", "--state", "stuck", "--config", "x.yaml"}, `--state "stuck"`},
+		// Said before the database is opened, as --state is: not the
+		// engine's "engine: list operations: kind: …" with exit status 1.
+		{"operations list with an unknown kind", []string{"operations", "list", "--kind", "charge", "--config", "x.yaml"}, `--kind "charge": want capture, release, cancel or refund`},
 		{"operations resolve without --as", []string{"operations", "resolve", "op_1", "--note", "seen", "--config", "x.yaml"}, "--as is required"},
 		{"operations resolve as neither", []string{"operations", "resolve", "op_1", "--as", "maybe", "--note", "seen", "--config", "x.yaml"}, `--as "maybe"`},
 		{"operations resolve without --note", []string{"operations", "resolve", "op_1", "--as", "failed", "--config", "x.yaml"}, "--note is required"},
