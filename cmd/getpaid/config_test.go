@@ -134,6 +134,14 @@ backends:
 		{"a webhook's setting indented as a list item's sibling names the list's line", file + "webhooks:\n  - url: https://a.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  events: [payment.created]\n", nil,
 			[]string{"getpaid.yaml: line 13: did not find expected '-' indicator (in the block that starts on this line"}},
 		{"a bracket left open at the end names the last line", file + "---\nlisten: [\n", nil, []string{"getpaid.yaml: line 13: did not find expected node content"}},
+		// The parser names no line for a problem on the first line, nor
+		// for a control character anywhere.
+		{"a mapping value on the first line names line 1", strings.Replace(file, "listen: 127.0.0.1:0\ndatabase: \"memory:\"\n", "database: memory:\nlisten: 127.0.0.1:0\n", 1), nil,
+			[]string{"getpaid.yaml: line 1: mapping values are not allowed in this context", `is written in quotes: database: "memory:"`}},
+		{"a brace too many on the first line names line 1", "backends: {dummy: {secret: s}}}\n" + file[strings.Index(file, "listen"):strings.Index(file, "backends")], nil,
+			[]string{"getpaid.yaml: line 1: did not find expected key"}},
+		{"a control character names its line", strings.Replace(file, "secret: s\n", "secret: \"s\x01\"\n", 1), nil,
+			[]string{"getpaid.yaml: line 6: control characters are not allowed (U+0001)"}},
 		{"a tab indenting a setting", file + "  tpay:\n\tclient_id: x\n", nil, []string{"getpaid.yaml: line 13: found character that cannot start any token (a tab: YAML is indented with spaces)"}},
 		{"base url port out of range", file + "base_url: https://pay.example.com:99999\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "99999": want 1 to 65535`}},
 		{"base url port 0", file + "base_url: https://pay.example.com:0/gp\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "0": want 1 to 65535`}},
