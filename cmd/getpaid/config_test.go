@@ -614,3 +614,45 @@ func TestEnvironmentTextSettingTakenAsIs(t *testing.T) {
 		t.Fatalf("currencies = %+v, want a list", n)
 	}
 }
+
+// A section or the webhooks set from the environment in block YAML, as a
+// Kubernetes manifest's multi-line value writes it, is read as YAML, as
+// the README says ("mappings as YAML"): it was refused with "want a
+// mapping of settings (listen), not "listen: …"", which it is.
+func TestEnvironmentBlockYAML(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n"
+	tests := []struct {
+		env   string
+		check func(c *fileConfig) bool
+	}{
+		{"GETPAID_METRICS=listen: 127.0.0.1:9100", func(c *fileConfig) bool { return c.Metrics.Listen == "127.0.0.1:9100" }},
+		{"GETPAID_METRICS=listen: 127.0.0.1:9100\n", func(c *fileConfig) bool { return c.Metrics.Listen == "127.0.0.1:9100" }},
+		{"GETPAID_WEBHOOKS=- url: https://shop.example/hook\n  secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", func(c *fileConfig) bool {
+			return len(c.Webhooks) == 1 && c.Webhooks[0].URL == "https://shop.example/hook"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{tt.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Fatalf("%+v", c)
+			}
+		})
+	}
+	// What is not YAML for a section is still refused, naming the
+	// variable, and a quoted text inside a variable's YAML stays text.
+	for _, tt := range []struct{ env, want string }{
+		{"GETPAID_METRICS=127.0.0.1:9100", `GETPAID_METRICS: metrics: want a mapping of settings (listen), not "127.0.0.1:9100"`},
+		{"GETPAID_METRICS=listen: a\n---\nlisten: b\n", "GETPAID_METRICS: a second YAML document"},
+		{`GETPAID_ADMIN={users: ["name: alice"]}`, `not "name: alice"`},
+	} {
+		if err := configErr(t, file, []string{tt.env}); !strings.Contains(err.Error(), tt.want) {
+			t.Fatalf("%s: %v; want it to say %q", tt.env, err, tt.want)
+		}
+	}
+}
