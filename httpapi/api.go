@@ -68,6 +68,9 @@ type BackendJSON struct {
 // listing's is: an unknown parameter, or currency given twice, is refused.
 func (h *Handler) listBackends(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, "currency")
+	if err == nil {
+		err = emptyFilter(q, "currency")
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

@@ -54,6 +54,10 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		// unknown parameters, where every other listing refuses both
 		{"a currency twice on backends", "GET", "/api/v1/backends?currency=PLN&currency=EUR", "", nil, 422, "bad_request", "currency", "", "more than once"},
 		{"unknown parameter on backends", "GET", "/api/v1/backends?curency=PLN", "", nil, 422, "bad_request", "curency", "", "known: currency"},
+		// ?currency= with the app's variable unset listed every backend,
+		// those that cannot take the order's currency too, where every
+		// other listing refuses a filter given empty
+		{"an empty currency on backends", "GET", "/api/v1/backends?currency=", "", nil, 422, "bad_request", "currency", "", "empty: give a value, or leave the parameter out"},
 		// a malformed pair was dropped, so status=paid;backend=x listed
 		// every payment, 200, as if no filter had been given
 		{"a ';' in the query", "GET", "/api/v1/payments?status=paid;backend=dummy", "", auth, 422, "bad_request", "status", "", "separate parameters with &"},
