@@ -177,6 +177,10 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
+	if req.Currency == "" {
+		h.writeError(w, r, &getpaid.FieldError{Field: "currency", Reason: "required: the order's currency, an ISO 4217 code such as PLN", Err: getpaid.ErrUnknownCurrency}, "")
+		return
+	}
 	amount, err := getpaid.ParseMoney(req.Amount, req.Currency)
 	if err != nil {
 		field := "amount"

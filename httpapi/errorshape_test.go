@@ -111,6 +111,8 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"release without a hold", "POST", "/api/v1/payments/" + paid.ID + "/release", "", auth, 409, "forbidden_transition", "", "", ""},
 		{"start a prepared payment", "POST", "/api/v1/payments/" + prepared.ID + "/start", "", auth, 409, "forbidden_transition", "", "", ""},
 		{"unknown backend", "POST", "/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"nope"}`, auth, 422, "unknown_backend", "backend", "", ""},
+		// it said `money "": unknown currency`, as if "" were a code
+		{"no currency", "POST", "/api/v1/payments", `{"order_id":"o","amount":"1.00","backend":"dummy"}`, auth, 422, "unknown_currency", "currency", "", "required: the order's currency, an ISO 4217 code such as PLN"},
 		{"callback for an unknown backend", "POST", "/callback/nope", "{}", nil, 404, "unknown_backend", "", "", ""},
 		{"callback without a signature", "POST", "/callback/dummy", `{"payment_id":"x"}`, nil, 403, "signature_invalid", "", "", ""},
 		{"resolve an unknown operation", "POST", "/api/v1/operations/op_nope/resolve", `{"as":"failed","note":"x"}`, auth, 404, "not_found", "", "", ""},
