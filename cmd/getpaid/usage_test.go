@@ -137,6 +137,10 @@ func TestUsageErrors(t *testing.T) {
 		{"operations resolve without --as", []string{"operations", "resolve", "op_1", "--note", "seen", "--config", "x.yaml"}, "--as is required"},
 		{"operations resolve as neither", []string{"operations", "resolve", "op_1", "--as", "maybe", "--note", "seen", "--config", "x.yaml"}, `--as "maybe"`},
 		{"operations resolve without --note", []string{"operations", "resolve", "op_1", "--as", "failed", "--config", "x.yaml"}, "--note is required"},
+		// as a blank --note is: it was the engine's "engine: resolve: by:
+		// say who decides" with exit status 1, once the database was open
+		{"events discard with a blank --by", []string{"events", "discard", "--endpoint", "https://old.example/hook", "--by", " ", "--config", "x.yaml"}, "--by is blank"},
+		{"operations resolve with a blank --by", []string{"operations", "resolve", "op_1", "--as", "failed", "--note", "seen", "--by", "  ", "--config", "x.yaml"}, "--by is blank"},
 		{"events list with an unknown status", []string{"events", "list", "--status", "ok", "--config", "x.yaml"}, `--status "ok"`},
 		{"bad concurrency", []string{"bench", "--concurrency", "8,x"}, "bad --concurrency"},
 		{"bench for no time", []string{"bench", "--duration", "-1s"}, "--duration -1s"},
