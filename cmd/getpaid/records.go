@@ -138,6 +138,9 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
+		if fe := (*getpaid.FieldError)(nil); errors.As(err, &fe) && errors.Is(err, getpaid.ErrInvalidRequest) && (fe.Field == "note" || fe.Field == "by") {
+			return fmt.Errorf("operations resolve: --%s: %s", fe.Field, fe.Reason) // not the layers it went through
+		}
 		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) && oe.Op.State == getpaid.OpSubmitting {
 			return fmt.Errorf("operation %s is submitting since %s: its broker call may still be running, and its answer settles it; "+
 				"if the process making it stopped, it can be resolved once resume_operations_after has passed since then (operations show says what the reconciler found)",
