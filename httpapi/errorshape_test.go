@@ -57,6 +57,12 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		// ?currency= with the app's variable unset listed every backend,
 		// those that cannot take the order's currency too, where every
 		// other listing refuses a filter given empty
+		// ?endpoint= with the app's variable unset sent again to every
+		// endpoint what it meant to send to one: dead letters, waiting
+		// retries, an event (a filter given empty is 422, not "all")
+		{"an empty endpoint on replay_dead", "POST", "/api/v1/events/replay_dead?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
+		{"an empty endpoint on retry_waiting", "POST", "/api/v1/events/retry_waiting?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
+		{"an empty endpoint on an event's replay", "POST", "/api/v1/events/evt_1/replay?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
 		{"an empty currency on backends", "GET", "/api/v1/backends?currency=", "", nil, 422, "bad_request", "currency", "", "empty: give a value, or leave the parameter out"},
 		// a malformed pair was dropped, so status=paid;backend=x listed
 		// every payment, 200, as if no filter had been given
