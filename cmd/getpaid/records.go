@@ -70,6 +70,9 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		"resolve": {"as", "note", "by"}}[verb]...); err != nil {
 		return err
 	}
+	if err := fs.givenEmpty("state", "kind", "payment"); err != nil {
+		return err
+	}
 	switch st := getpaid.OperationState(*state); {
 	case verb == "list" && st != "" && !slices.Contains([]getpaid.OperationState{getpaid.OpSubmitting, getpaid.OpPending, getpaid.OpSucceeded, getpaid.OpFailed, getpaid.OpUnknown}, st):
 		return fs.usage("--state %q: want submitting, pending, succeeded, failed or unknown", *state)
@@ -212,6 +215,9 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// --status dead" would send the delivered webhooks again too.
 	if err := fs.takes(verb, map[string][]string{"list": {"status", "endpoint", "payment"}, "show": nil,
 		"replay": {"endpoint", "dead", "waiting"}, "backfill": {"endpoint", "since"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
+		return err
+	}
+	if err := fs.givenEmpty("status", "endpoint", "payment"); err != nil {
 		return err
 	}
 	// The endpoint's URL, or its name as list shows it ("webhook:URL").

@@ -139,6 +139,12 @@ func TestUsageErrors(t *testing.T) {
 		{"operations resolve without --note", []string{"operations", "resolve", "op_1", "--as", "failed", "--config", "x.yaml"}, "--note is required"},
 		// as a blank --note is: it was the engine's "engine: resolve: by:
 		// say who decides" with exit status 1, once the database was open
+		// --endpoint "$EP" with EP unset replayed every endpoint's dead
+		// deliveries, not one's: a filter given empty is refused, as the
+		// API's are
+		{"events replay with an empty --endpoint", []string{"events", "replay", "--dead", "--endpoint", "", "--config", "x.yaml"}, "--endpoint is empty"},
+		{"events list with an empty --payment", []string{"events", "list", "--payment=", "--config", "x.yaml"}, "--payment is empty"},
+		{"operations list with an empty --payment", []string{"operations", "list", "--payment", " ", "--config", "x.yaml"}, "--payment is empty"},
 		{"events discard with a blank --by", []string{"events", "discard", "--endpoint", "https://old.example/hook", "--by", " ", "--config", "x.yaml"}, "--by is blank"},
 		{"operations resolve with a blank --by", []string{"operations", "resolve", "op_1", "--as", "failed", "--note", "seen", "--by", "  ", "--config", "x.yaml"}, "--by is blank"},
 		{"events list with an unknown status", []string{"events", "list", "--status", "ok", "--config", "x.yaml"}, `--status "ok"`},
