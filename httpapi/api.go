@@ -68,6 +68,9 @@ type BackendJSON struct {
 // listing's is: an unknown parameter, or currency given twice, is refused.
 func (h *Handler) listBackends(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, "currency")
+	if err == nil {
+		err = emptyFilter(q, "currency")
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return
@@ -172,6 +175,10 @@ func (h *Handler) createPayment(w http.ResponseWriter, r *http.Request) {
 	key, err := idempotencyKey(r)
 	if err != nil {
 		h.writeError(w, r, err, "")
+		return
+	}
+	if req.Currency == "" {
+		h.writeError(w, r, &getpaid.FieldError{Field: "currency", Reason: "required: the order's currency, an ISO 4217 code such as PLN", Err: getpaid.ErrUnknownCurrency}, "")
 		return
 	}
 	amount, err := getpaid.ParseMoney(req.Amount, req.Currency)

@@ -54,6 +54,16 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		// unknown parameters, where every other listing refuses both
 		{"a currency twice on backends", "GET", "/api/v1/backends?currency=PLN&currency=EUR", "", nil, 422, "bad_request", "currency", "", "more than once"},
 		{"unknown parameter on backends", "GET", "/api/v1/backends?curency=PLN", "", nil, 422, "bad_request", "curency", "", "known: currency"},
+		// ?currency= with the app's variable unset listed every backend,
+		// those that cannot take the order's currency too, where every
+		// other listing refuses a filter given empty
+		// ?endpoint= with the app's variable unset sent again to every
+		// endpoint what it meant to send to one: dead letters, waiting
+		// retries, an event (a filter given empty is 422, not "all")
+		{"an empty endpoint on replay_dead", "POST", "/api/v1/events/replay_dead?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
+		{"an empty endpoint on retry_waiting", "POST", "/api/v1/events/retry_waiting?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
+		{"an empty endpoint on an event's replay", "POST", "/api/v1/events/evt_1/replay?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
+		{"an empty currency on backends", "GET", "/api/v1/backends?currency=", "", nil, 422, "bad_request", "currency", "", "empty: give a value, or leave the parameter out"},
 		// a malformed pair was dropped, so status=paid;backend=x listed
 		// every payment, 200, as if no filter had been given
 		{"a ';' in the query", "GET", "/api/v1/payments?status=paid;backend=dummy", "", auth, 422, "bad_request", "status", "", "separate parameters with &"},
@@ -107,6 +117,8 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"release without a hold", "POST", "/api/v1/payments/" + paid.ID + "/release", "", auth, 409, "forbidden_transition", "", "", ""},
 		{"start a prepared payment", "POST", "/api/v1/payments/" + prepared.ID + "/start", "", auth, 409, "forbidden_transition", "", "", ""},
 		{"unknown backend", "POST", "/api/v1/payments", `{"order_id":"o","amount":"1.00","currency":"PLN","backend":"nope"}`, auth, 422, "unknown_backend", "backend", "", ""},
+		// it said `money "": unknown currency`, as if "" were a code
+		{"no currency", "POST", "/api/v1/payments", `{"order_id":"o","amount":"1.00","backend":"dummy"}`, auth, 422, "unknown_currency", "currency", "", "required: the order's currency, an ISO 4217 code such as PLN"},
 		{"callback for an unknown backend", "POST", "/callback/nope", "{}", nil, 404, "unknown_backend", "", "", ""},
 		{"callback without a signature", "POST", "/callback/dummy", `{"payment_id":"x"}`, nil, 403, "signature_invalid", "", "", ""},
 		{"resolve an unknown operation", "POST", "/api/v1/operations/op_nope/resolve", `{"as":"failed","note":"x"}`, auth, 404, "not_found", "", "", ""},

@@ -265,6 +265,9 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, req getpaid.Rep
 		return
 	}
 	q, err := query(r, "endpoint")
+	if err == nil {
+		err = emptyFilter(q, "endpoint") // not "every endpoint"
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

@@ -108,11 +108,11 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.MerchantID <= 0 {
 		errs = append(errs, errors.New("merchant_id must be a positive integer"))
 	}
-	if cfg.PosID == 0 {
-		cfg.PosID = cfg.MerchantID
-	}
 	if cfg.PosID < 0 {
 		errs = append(errs, errors.New("pos_id must be a positive integer"))
+	}
+	if cfg.PosID == 0 { // left out: the merchant's, checked above
+		cfg.PosID = cfg.MerchantID
 	}
 	if cfg.CRC == "" {
 		errs = append(errs, errors.New("crc is required"))

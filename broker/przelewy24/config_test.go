@@ -187,3 +187,29 @@ func TestDefaultCurrenciesIsACopy(t *testing.T) {
 		t.Fatalf("changing a copy changed the defaults: %v, backend %v", DefaultCurrencies(), b.Currencies())
 	}
 }
+
+// A bad merchant_id with pos_id left out (it defaults to the merchant)
+// names merchant_id alone: it also said "pos_id must be a positive
+// integer", of a setting never written.
+func TestNewNamesOnlyTheSettingWritten(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		mod       func(*Config)
+		want, not string
+	}{
+		{"negative merchant, pos left out", func(c *Config) { c.MerchantID, c.PosID = -5, 0 }, "merchant_id", "pos_id"},
+		{"negative merchant and pos", func(c *Config) { c.MerchantID, c.PosID = -5, -5 }, "pos_id", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			tc.mod(&cfg)
+			_, err := New(cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.not != "" && strings.Contains(err.Error(), tc.not)) {
+				t.Fatalf("New error = %v, want one naming %q and not %q", err, tc.want, tc.not)
+			}
+		})
+	}
+}

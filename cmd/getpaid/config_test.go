@@ -134,6 +134,14 @@ backends:
 		{"a webhook's setting indented as a list item's sibling names the list's line", file + "webhooks:\n  - url: https://a.example/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n  events: [payment.created]\n", nil,
 			[]string{"getpaid.yaml: line 13: did not find expected '-' indicator (in the block that starts on this line"}},
 		{"a bracket left open at the end names the last line", file + "---\nlisten: [\n", nil, []string{"getpaid.yaml: line 13: did not find expected node content"}},
+		// The parser names no line for a problem on the first line, nor
+		// for a control character anywhere.
+		{"a mapping value on the first line names line 1", strings.Replace(file, "listen: 127.0.0.1:0\ndatabase: \"memory:\"\n", "database: memory:\nlisten: 127.0.0.1:0\n", 1), nil,
+			[]string{"getpaid.yaml: line 1: mapping values are not allowed in this context", `is written in quotes: database: "memory:"`}},
+		{"a brace too many on the first line names line 1", "backends: {dummy: {secret: s}}}\n" + file[strings.Index(file, "listen"):strings.Index(file, "backends")], nil,
+			[]string{"getpaid.yaml: line 1: did not find expected key"}},
+		{"a control character names its line", strings.Replace(file, "secret: s\n", "secret: \"s\x01\"\n", 1), nil,
+			[]string{"getpaid.yaml: line 6: control characters are not allowed (U+0001)"}},
 		{"a tab indenting a setting", file + "  tpay:\n\tclient_id: x\n", nil, []string{"getpaid.yaml: line 13: found character that cannot start any token (a tab: YAML is indented with spaces)"}},
 		{"base url port out of range", file + "base_url: https://pay.example.com:99999\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "99999": want 1 to 65535`}},
 		{"base url port 0", file + "base_url: https://pay.example.com:0/gp\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "0": want 1 to 65535`}},
@@ -604,5 +612,47 @@ func TestEnvironmentTextSettingTakenAsIs(t *testing.T) {
 	node := c.Backends["dummy"]
 	if n := lookupKey(&node, "currencies"); n == nil || n.Kind != yaml.SequenceNode {
 		t.Fatalf("currencies = %+v, want a list", n)
+	}
+}
+
+// A section or the webhooks set from the environment in block YAML, as a
+// Kubernetes manifest's multi-line value writes it, is read as YAML, as
+// the README says ("mappings as YAML"): it was refused with "want a
+// mapping of settings (listen), not "listen: …"", which it is.
+func TestEnvironmentBlockYAML(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n"
+	tests := []struct {
+		env   string
+		check func(c *fileConfig) bool
+	}{
+		{"GETPAID_METRICS=listen: 127.0.0.1:9100", func(c *fileConfig) bool { return c.Metrics.Listen == "127.0.0.1:9100" }},
+		{"GETPAID_METRICS=listen: 127.0.0.1:9100\n", func(c *fileConfig) bool { return c.Metrics.Listen == "127.0.0.1:9100" }},
+		{"GETPAID_WEBHOOKS=- url: https://shop.example/hook\n  secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", func(c *fileConfig) bool {
+			return len(c.Webhooks) == 1 && c.Webhooks[0].URL == "https://shop.example/hook"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{tt.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Fatalf("%+v", c)
+			}
+		})
+	}
+	// What is not YAML for a section is still refused, naming the
+	// variable, and a quoted text inside a variable's YAML stays text.
+	for _, tt := range []struct{ env, want string }{
+		{"GETPAID_METRICS=127.0.0.1:9100", `GETPAID_METRICS: metrics: want a mapping of settings (listen), not "127.0.0.1:9100"`},
+		{"GETPAID_METRICS=listen: a\n---\nlisten: b\n", "GETPAID_METRICS: a second YAML document"},
+		{`GETPAID_ADMIN={users: ["name: alice"]}`, `not "name: alice"`},
+	} {
+		if err := configErr(t, file, []string{tt.env}); !strings.Contains(err.Error(), tt.want) {
+			t.Fatalf("%s: %v; want it to say %q", tt.env, err, tt.want)
+		}
 	}
 }

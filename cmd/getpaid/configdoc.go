@@ -150,6 +150,12 @@ func setTwice(n *yaml.Node, path string) error {
 	return nil
 }
 
+// yamlControl reports whether YAML refuses r in a document: a C0 or C1
+// control other than tab, line feed, carriage return and NEL, or DEL.
+func yamlControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f || (r >= 0x80 && r <= 0x9f && r != 0x85)
+}
+
 // syntaxError is a YAML syntax error naming the file and line; a tab at
 // the start of that line, which YAML's message does not name, is said.
 //
@@ -166,6 +172,24 @@ func syntaxError(source string, raw []byte, err error) error {
 		where = "line " + strconv.Itoa(n) + ": "
 		problem += " (in the block that starts on this line: a line below it indented differently, or a bracket or quote left open)"
 	}
+	if where == "" && problem == "control characters are not allowed" {
+		// A reader error names no line, wherever it is.
+		for i, l := range lines {
+			if j := strings.IndexFunc(l, yamlControl); j >= 0 {
+				where = "line " + strconv.Itoa(i+1) + ": "
+				problem += fmt.Sprintf(" (%U)", []rune(l[j:])[0])
+				break
+			}
+		}
+	}
+	if where == "" && len(lines) > 0 && !strings.HasPrefix(problem, "unknown anchor '") && !strings.HasPrefix(problem, "control characters") {
+		// The parser names no line when the problem is on the first
+		// (its line 0): the first line read alone fails alike.
+		var first yaml.Node
+		if err := yaml.Unmarshal([]byte(lines[0]), &first); err != nil && cleanYAMLError(err) == problem {
+			where, n, err2 = "line 1: ", 1, nil
+		}
+	}
 	if anchor, ok := strings.CutPrefix(problem, "unknown anchor '"); ok && where == "" {
 		// The parser names no line here: the first alias of that name is it.
 		alias := regexp.MustCompile(`\*` + regexp.QuoteMeta(strings.TrimSuffix(anchor, "' referenced")) + `([\s,\]}]|$)`)
@@ -175,6 +199,9 @@ func syntaxError(source string, raw []byte, err error) error {
 				break
 			}
 		}
+	}
+	if problem == "mapping values are not allowed in this context" {
+		problem += ` (a value with ": " in it, or ending in ":", is written in quotes: database: "memory:")`
 	}
 	msg := fmt.Sprintf("%s: %s%s", source, where, problem)
 	if err2 == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -103,21 +104,53 @@ func envValue(name, v string) (*yaml.Node, error) {
 	case strings.ToLower(t) == "" || t == "~" || strings.ToLower(t) == "null":
 		val.Tag = "!!str" // a secret spelled "null" is that string, not nothing
 	case strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{"):
-		dec := yaml.NewDecoder(strings.NewReader(v))
-		var doc yaml.Node
-		if err := dec.Decode(&doc); err != nil || len(doc.Content) != 1 {
-			return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+		doc, err := envYAML(name, v)
+		if err != nil {
+			return nil, err
 		}
-		// A second document would be dropped unread, as in the file.
-		if line, err := nextDocument(dec); err != nil {
-			return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
-		} else if line > 0 {
-			return nil, fmt.Errorf("%s: %w", name, errSecondDocument)
-		}
-		val = doc.Content[0]
+		val = doc
 	}
 	markEnv(val, name)
 	return val, nil
+}
+
+// envYAML is a variable's value read as one YAML document.
+func envYAML(name, v string) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(strings.NewReader(v))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil || len(doc.Content) != 1 {
+		return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+	}
+	// A second document would be dropped unread, as in the file.
+	if line, err := nextDocument(dec); err != nil {
+		return nil, fmt.Errorf("%s: not a YAML list or mapping: %s", name, cleanYAMLError(err))
+	} else if line > 0 {
+		return nil, fmt.Errorf("%s: %w", name, errSecondDocument)
+	}
+	return doc.Content[0], nil
+}
+
+// envBlock is a variable's value that envValue kept as text, read as block
+// YAML (GETPAID_METRICS='listen: …' over lines, as a manifest writes it)
+// for a setting that takes a mapping or a list of them, where text is
+// never right; val itself when it is not a variable's, or does not read as
+// a mapping or list.
+func envBlock(val *yaml.Node) (*yaml.Node, error) {
+	name, ok := strings.CutPrefix(val.LineComment, envPrefix)
+	if !ok || val.Kind != yaml.ScalarNode || val.Style != 0 || !strings.ContainsAny(val.Value, ":-") {
+		// Style 0: the variable's own value, not a quoted text inside
+		// the YAML of one.
+		return val, nil
+	}
+	doc, err := envYAML(name, val.Value)
+	if errors.Is(err, errSecondDocument) {
+		return nil, err
+	}
+	if err != nil || (doc.Kind != yaml.MappingNode && doc.Kind != yaml.SequenceNode) {
+		return val, nil
+	}
+	markEnv(doc, name)
+	return doc, nil
 }
 
 func markEnv(n *yaml.Node, name string) {

@@ -395,6 +395,22 @@ func (f *flags) takes(verb string, names ...string) error {
 	return f.usage("--%s is not for %s (it takes %s)", other, verb, what)
 }
 
+// givenEmpty refuses a filter among names given empty or blank (--endpoint
+// "$EP" with EP unset): left out, it means every one; given empty, it is a
+// mistake, not "every one", as the JSON API's filters are.
+func (f *flags) givenEmpty(names ...string) error {
+	var empty string
+	f.Visit(func(fl *flag.Flag) {
+		if empty == "" && slices.Contains(names, fl.Name) && strings.TrimSpace(fl.Value.String()) == "" {
+			empty = fl.Name
+		}
+	})
+	if empty == "" {
+		return nil
+	}
+	return f.usage("--%s is empty: give a value, or leave the flag out", empty)
+}
+
 // usage is a usage error of this subcommand.
 func (f *flags) usage(format string, a ...any) error {
 	return &usageError{cmd: f.Name(), msg: fmt.Sprintf(format, a...)}

@@ -70,15 +70,22 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		"resolve": {"as", "note", "by"}}[verb]...); err != nil {
 		return err
 	}
+	if err := fs.givenEmpty("state", "kind", "payment"); err != nil {
+		return err
+	}
 	switch st := getpaid.OperationState(*state); {
 	case verb == "list" && st != "" && !slices.Contains([]getpaid.OperationState{getpaid.OpSubmitting, getpaid.OpPending, getpaid.OpSucceeded, getpaid.OpFailed, getpaid.OpUnknown}, st):
 		return fs.usage("--state %q: want submitting, pending, succeeded, failed or unknown", *state)
+	case verb == "list" && *kind != "" && !getpaid.OperationKind(*kind).Valid():
+		return fs.usage("--kind %q: want capture, release, cancel or refund", *kind)
 	case verb == "resolve" && *as == "":
 		return fs.usage("--as is required: succeeded or failed")
 	case verb == "resolve" && *as != string(getpaid.OpSucceeded) && *as != string(getpaid.OpFailed):
 		return fs.usage("--as %q: want succeeded or failed", *as)
 	case verb == "resolve" && strings.TrimSpace(*note) == "":
 		return fs.usage("--note is required: say why (it is kept with the operation)")
+	case verb == "resolve" && *by != "" && strings.TrimSpace(*by) == "":
+		return fs.usage("--by is blank: name who decides (or leave it out for $USER)")
 	}
 	srv, err := openRecords(ctx, *path, stderr)
 	if err != nil {
@@ -134,6 +141,9 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
+		if fe := (*getpaid.FieldError)(nil); errors.As(err, &fe) && errors.Is(err, getpaid.ErrInvalidRequest) && (fe.Field == "note" || fe.Field == "by") {
+			return fmt.Errorf("operations resolve: --%s: %s", fe.Field, fe.Reason) // not the layers it went through
+		}
 		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) && oe.Op.State == getpaid.OpSubmitting {
 			return fmt.Errorf("operation %s is submitting since %s: its broker call may still be running, and its answer settles it; "+
 				"if the process making it stopped, it can be resolved once resume_operations_after has passed since then (operations show says what the reconciler found)",
@@ -207,6 +217,9 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"replay": {"endpoint", "dead", "waiting"}, "backfill": {"endpoint", "since"}, "discard": {"endpoint", "by"}}[verb]...); err != nil {
 		return err
 	}
+	if err := fs.givenEmpty("status", "endpoint", "payment"); err != nil {
+		return err
+	}
 	// The endpoint's URL, or its name as list shows it ("webhook:URL").
 	*endpoint = strings.TrimPrefix(*endpoint, "webhook:")
 	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" && !st.Valid() {
@@ -223,6 +236,9 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if verb == "discard" && *endpoint == "" {
 		return fs.usage("discard needs --endpoint URL: the endpoint removed from webhooks:")
+	}
+	if verb == "discard" && *by != "" && strings.TrimSpace(*by) == "" {
+		return fs.usage("--by is blank: name who discards (or leave it out for $USER)")
 	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {
 		return fs.usage("name an event id, or --dead, or --waiting")

@@ -120,6 +120,14 @@ func TestOperationsCommand(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "note") {
 		t.Fatalf("resolve without a note: %d %s", code, errOut)
 	}
+	// A note or name the engine refuses is said as the flag's, without
+	// the layers it went through (it said "engine: resolve: note: …").
+	for _, flags := range [][]string{{"--note", "not in\tthe panel"}, {"--note", "seen", "--by", "al\x01ice"}} {
+		code, _, errOut = runCLI(t, "", append([]string{"operations", "resolve", oe.Op.ID, "--config", path, "--as", "failed"}, flags...)...)
+		if want := flags[len(flags)-2] + ": control character"; code != 1 || !strings.Contains(errOut, want) || strings.Contains(errOut, "engine:") {
+			t.Fatalf("resolve %v: %d %s; want it refused saying %q", flags, code, errOut, want)
+		}
+	}
 	code, out, errOut = runCLI(t, "", "operations", "resolve", oe.Op.ID, "--config", path, "--as", "failed", "--note", "not in the panel", "--by", "alice")
 	if code != 0 || !strings.Contains(out, "alice") || !strings.Contains(out, "is now paid") {
 		t.Fatalf("resolve: %d\n%s%s", code, out, errOut)

@@ -67,6 +67,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.Metrics.Listen != "" {
 		if metricsLn, err = listenOn(c.Metrics.Listen); err != nil {
 			_ = ln.Close()
+			if _, port, perr := net.SplitHostPort(c.Metrics.Listen); perr == nil && errors.Is(err, syscall.EADDRINUSE) && port == portOf(ln.Addr()) {
+				// In use by this very process: no other to stop.
+				return c.settingErr("metrics.listen", fmt.Errorf("%s is on listen's port %s, which getpaid serves the API on: give metrics its own port "+
+					"(or leave metrics.listen out: /metrics is then served on listen, with an API key)", c.Metrics.Listen, port))
+			}
 			return c.settingErr("metrics.listen", err)
 		}
 	}
@@ -221,6 +226,12 @@ func listenOn(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("%w: want HOST:PORT, such as 127.0.0.1:8000 (0.0.0.0:8000 or :8000: every interface; port 0: any free one)", err)
 	}
 	return ln, err
+}
+
+// portOf is a listener address's port ("" when it has none).
+func portOf(a net.Addr) string {
+	_, port, _ := net.SplitHostPort(a.String())
+	return port
 }
 
 // proxyHeaderName is the header proxy_header names (X-Forwarded-For unless

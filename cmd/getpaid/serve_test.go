@@ -309,3 +309,32 @@ func TestAddressInUseSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// metrics.listen on listen's own port is said so: it was "another process
+// listens on … (a getpaid still running?)", sending the operator to look
+// for a process that is this one.
+func TestMetricsListenOnListensPort(t *testing.T) {
+	t.Parallel()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(free.Addr().String())
+	_ = free.Close()
+	tests := []struct{ name, metrics string }{
+		{"the same address", "127.0.0.1:" + port},
+		{"every interface on its port", "0.0.0.0:" + port},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Not parallel: both cases take the one port.
+			path := writeConfig(t, "listen: 127.0.0.1:"+port+"\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\n"+
+				"metrics:\n  listen: "+tt.metrics+"\nbackends:\n  dummy:\n    secret: s\n")
+			code, _, stderr := runCLI(t, "", "serve", "--config", path)
+			if code == 0 || strings.Contains(stderr, "another process") ||
+				!strings.Contains(stderr, "metrics.listen: "+tt.metrics+" is on listen's port "+port) {
+				t.Fatalf("code %d stderr %q; want metrics.listen refused as on listen's port", code, stderr)
+			}
+		})
+	}
+}

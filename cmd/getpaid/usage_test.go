@@ -131,9 +131,22 @@ func TestUsageErrors(t *testing.T) {
 		{"events replay without id", []string{"events", "replay", "--config", "x.yaml"}, "name an event id, or --dead"},
 		{"events replay waiting and dead", []string{"events", "replay", "--waiting", "--dead", "--config", "x.yaml"}, "--waiting names no event"},
 		{"operations list with an unknown state", []string{"operations", "list", "--state", "stuck", "--config", "x.yaml"}, `--state "stuck"`},
+		// Said before the database is opened, as --state is: not the
+		// engine's "engine: list operations: kind: …" with exit status 1.
+		{"operations list with an unknown kind", []string{"operations", "list", "--kind", "charge", "--config", "x.yaml"}, `--kind "charge": want capture, release, cancel or refund`},
 		{"operations resolve without --as", []string{"operations", "resolve", "op_1", "--note", "seen", "--config", "x.yaml"}, "--as is required"},
 		{"operations resolve as neither", []string{"operations", "resolve", "op_1", "--as", "maybe", "--note", "seen", "--config", "x.yaml"}, `--as "maybe"`},
 		{"operations resolve without --note", []string{"operations", "resolve", "op_1", "--as", "failed", "--config", "x.yaml"}, "--note is required"},
+		// as a blank --note is: it was the engine's "engine: resolve: by:
+		// say who decides" with exit status 1, once the database was open
+		// --endpoint "$EP" with EP unset replayed every endpoint's dead
+		// deliveries, not one's: a filter given empty is refused, as the
+		// API's are
+		{"events replay with an empty --endpoint", []string{"events", "replay", "--dead", "--endpoint", "", "--config", "x.yaml"}, "--endpoint is empty"},
+		{"events list with an empty --payment", []string{"events", "list", "--payment=", "--config", "x.yaml"}, "--payment is empty"},
+		{"operations list with an empty --payment", []string{"operations", "list", "--payment", " ", "--config", "x.yaml"}, "--payment is empty"},
+		{"events discard with a blank --by", []string{"events", "discard", "--endpoint", "https://old.example/hook", "--by", " ", "--config", "x.yaml"}, "--by is blank"},
+		{"operations resolve with a blank --by", []string{"operations", "resolve", "op_1", "--as", "failed", "--note", "seen", "--by", "  ", "--config", "x.yaml"}, "--by is blank"},
 		{"events list with an unknown status", []string{"events", "list", "--status", "ok", "--config", "x.yaml"}, `--status "ok"`},
 		{"bad concurrency", []string{"bench", "--concurrency", "8,x"}, "bad --concurrency"},
 		{"bench for no time", []string{"bench", "--duration", "-1s"}, "--duration -1s"},
