@@ -63,6 +63,11 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"an empty endpoint on replay_dead", "POST", "/api/v1/events/replay_dead?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
 		{"an empty endpoint on retry_waiting", "POST", "/api/v1/events/retry_waiting?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
 		{"an empty endpoint on an event's replay", "POST", "/api/v1/events/evt_1/replay?endpoint=", "", auth, 422, "bad_request", "endpoint", "", "empty: give a value, or leave the parameter out"},
+		// by given empty (an app's unset $OPERATOR) was recorded as the
+		// default, "api" or "the JSON API": someone did it, unnamed
+		{"an empty by on resolve", "POST", "/api/v1/operations/op_nope/resolve", `{"as":"failed","note":"x","by":""}`, auth, 422, "bad_request", "by", "", "empty"},
+		{"an empty by on discard", "POST", "/api/v1/events/discard?endpoint=https://old.example/hook&by=", "", auth, 422, "bad_request", "by", "", "empty: give a value, or leave the parameter out"},
+		{"a blank by on discard", "POST", "/api/v1/events/discard?endpoint=https://old.example/hook&by=%20%20", "", auth, 422, "bad_request", "by", "", "blank"},
 		{"an empty currency on backends", "GET", "/api/v1/backends?currency=", "", nil, 422, "bad_request", "currency", "", "empty: give a value, or leave the parameter out"},
 		// a malformed pair was dropped, so status=paid;backend=x listed
 		// every payment, 200, as if no filter had been given

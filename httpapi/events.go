@@ -296,6 +296,14 @@ func (h *Handler) discard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, err := query(r, "endpoint", "by")
+	if err == nil {
+		// by given empty or blank (an app's unset $OPERATOR) is no
+		// name: not the default, which is for by left out
+		err = emptyFilter(q, "by")
+	}
+	if err == nil && q.Has("by") && strings.TrimSpace(q.Get("by")) == "" {
+		err = &getpaid.FieldError{Field: "by", Reason: "blank: name who discards, or leave the parameter out", Err: getpaid.ErrInvalidRequest}
+	}
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

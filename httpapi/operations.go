@@ -283,12 +283,13 @@ func (h *Handler) getOperation(w http.ResponseWriter, r *http.Request) {
 type resolveRequest struct {
 	As   getpaid.OperationState `json:"as"`
 	Note string                 `json:"note"`
-	By   string                 `json:"by"`
+	By   *string                `json:"by"` // nil when left out
 }
 
 // resolveOperation answers POST /api/v1/operations/{id}/resolve
 // {"as":"succeeded|failed","note":"why","by":"who"}: an operator's
-// decision, recorded as by "api" when by is not given.
+// decision, recorded as by "api" when by is left out (given empty, it is
+// refused: an app's unset variable names nobody).
 func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 	if _, err := query(r); err != nil {
 		// "resolve?as=failed" beside a body saying otherwise: its input
@@ -302,9 +303,13 @@ func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	by := req.By
-	if by == "" {
-		by = "api"
+	by := "api"
+	if req.By != nil {
+		if *req.By == "" {
+			h.writeError(w, r, &getpaid.FieldError{Field: "by", Reason: "empty: name who decides, or leave it out", Err: getpaid.ErrInvalidRequest}, "")
+			return
+		}
+		by = *req.By
 	}
 	res, err := h.svc.ResolveOperation(r.Context(), getpaid.ResolveRequest{OperationID: r.PathValue("id"), As: req.As, Note: req.Note, By: by})
 	if err != nil {
