@@ -19,6 +19,9 @@ var (
 	errBodyTimeout      = errors.New("request body not received in time")
 	errRateLimited      = errors.New("too many failed attempts from this address; try again later")
 	errUnsupportedMedia = errors.New("the body must be JSON, sent with Content-Type: application/json")
+	// errUnsupportedCharset is application/json in a charset other than
+	// UTF-8: the media type is right, its encoding is not read.
+	errUnsupportedCharset = errors.New("the body must be JSON in UTF-8: send Content-Type: application/json without a charset, or with charset=utf-8")
 	// errUnsupportedEncoding is a JSON body sent compressed (or otherwise
 	// encoded): getpaid reads bodies as they come.
 	errUnsupportedEncoding = errors.New("the body must be sent as it is, without a Content-Encoding (gzip, br, ...)")
@@ -57,6 +60,7 @@ var sentinels = []struct {
 	{errRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 	{errUnsupportedEncoding, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+	{errUnsupportedCharset, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 	{errHTTPSRequired, http.StatusForbidden, "https_required"},
 	{errCannotCheck, http.StatusNotImplemented, "not_implemented"},
 	{errCannotBackfill, http.StatusNotImplemented, "not_implemented"},

@@ -68,6 +68,10 @@ func TestEveryErrorIsDocumentedJSON(t *testing.T) {
 		{"an empty by on resolve", "POST", "/api/v1/operations/op_nope/resolve", `{"as":"failed","note":"x","by":""}`, auth, 422, "bad_request", "by", "", "empty"},
 		{"an empty by on discard", "POST", "/api/v1/events/discard?endpoint=https://old.example/hook&by=", "", auth, 422, "bad_request", "by", "", "empty: give a value, or leave the parameter out"},
 		{"a blank by on discard", "POST", "/api/v1/events/discard?endpoint=https://old.example/hook&by=%20%20", "", auth, 422, "bad_request", "by", "", "blank"},
+		// told to send application/json, which it did: the charset is what
+		// is refused
+		{"JSON in latin1", "POST", "/api/v1/payments", `{"order_id":"o1"}`, map[string]string{"Authorization": "Bearer " + apiKey, "Content-Type": "application/json; charset=latin1"}, 415, "unsupported_media_type", "", "", "UTF-8"},
+		{"JSON with an unknown parameter", "POST", "/api/v1/payments", `{"order_id":"o1"}`, map[string]string{"Authorization": "Bearer " + apiKey, "Content-Type": "application/json; version=2"}, 415, "unsupported_media_type", "", "", "application/json"},
 		{"an empty currency on backends", "GET", "/api/v1/backends?currency=", "", nil, 422, "bad_request", "currency", "", "empty: give a value, or leave the parameter out"},
 		// a malformed pair was dropped, so status=paid;backend=x listed
 		// every payment, 200, as if no filter had been given

@@ -54,16 +54,20 @@ func unencoded(values []string) error {
 	return nil
 }
 
-// jsonMediaType accepts application/json, with no charset or utf-8.
+// jsonMediaType accepts application/json, with no charset or utf-8 (and no
+// other parameter); another charset is errUnsupportedCharset.
 func jsonMediaType(ct string) error {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return fmt.Errorf("%w (got %q)", errUnsupportedMedia, ct)
 	}
-	for k, v := range params {
-		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+	for k := range params {
+		if k != "charset" {
 			return fmt.Errorf("%w (got %q)", errUnsupportedMedia, ct)
 		}
+	}
+	if v, ok := params["charset"]; ok && !strings.EqualFold(v, "utf-8") {
+		return fmt.Errorf("%w (got %q)", errUnsupportedCharset, ct)
 	}
 	return nil
 }
