@@ -43,15 +43,15 @@ func TestBackfillNewConsumer(t *testing.T) {
 		field    string
 	}{
 		{"listener:erp", time.Time{}, "since"},
+		// a time to come has no events yet: answering 0 reads as "none
+		// missed" to an operator who mistyped the year
+		{"listener:erp", time.Now().Add(time.Hour), "since"},
 		{"listener:nobody", since, "endpoint"},
 	} {
 		var fe *getpaid.FieldError
 		if _, err := after.eng.Backfill(ctx, tc.consumer, tc.since); !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Errorf("Backfill(%s, %v): %v; want refused naming %s", tc.consumer, tc.since, err, tc.field)
 		}
-	}
-	if n, err := after.eng.Backfill(ctx, "listener:erp", time.Now().Add(time.Hour)); err != nil || n != 0 {
-		t.Errorf("backfill from an hour on: %d, %v; want 0", n, err)
 	}
 	if n, err := after.eng.Backfill(ctx, "listener:crm", since); err != nil || n != 0 {
 		t.Errorf("backfill of a consumer taking status changes only, with none written: %d, %v; want 0", n, err)

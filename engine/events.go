@@ -448,11 +448,18 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 // events the consumer got already gets its earlier ones after them
 // (consumers order by the event's time, and dedupe by its id). Running it
 // again sends nothing twice. since must be set: the whole outbox is asked
-// for with a time before it. It needs a store that is a
+// for with a time before it; one after now is refused (no event is written
+// then). It needs a store that is a
 // getpaid.DeliveryBackfiller (else getpaid.ErrNotSupported).
 func (e *Engine) Backfill(ctx context.Context, consumer string, since time.Time) (int, error) {
 	if since.IsZero() {
 		return 0, fmt.Errorf("engine: backfill: %w", &getpaid.FieldError{Field: "since", Reason: "name the time of the first event to send", Err: getpaid.ErrInvalidRequest})
+	}
+	if now := e.now(); since.After(now) {
+		// No event is written at a time to come: 0 would read as "none
+		// missed" to an operator who mistyped the year.
+		return 0, fmt.Errorf("engine: backfill: %w", &getpaid.FieldError{Field: "since",
+			Reason: fmt.Sprintf("%s is in the future (it is %s): no event is written then; name the time of the first event to send", since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)), Err: getpaid.ErrInvalidRequest})
 	}
 	var sub *getpaid.Subscription
 	for _, s := range e.subscriptions() {

@@ -25,6 +25,7 @@ func TestBackfillRefusesWhatItCannotHonour(t *testing.T) {
 		{"no since", "/api/v1/events/backfill?endpoint=https://erp.example/hook", nil, 422, "since"},
 		{"since not RFC 3339", "/api/v1/events/backfill?endpoint=https://erp.example/hook&since=yesterday", nil, 422, "since"},
 		{"no endpoint", "/api/v1/events/backfill?since=2026-12-01T00:00:00Z", nil, 422, "endpoint"},
+		{"since in the future", "/api/v1/events/backfill?endpoint=https://erp.example/hook&since=2999-01-01T00:00:00Z", nil, 422, "since"},
 		{"an endpoint events do not go to", "/api/v1/events/backfill?endpoint=https://erp.example/hook&since=2026-12-01T00:00:00Z", nil, 422, "endpoint"},
 		{"a body", "/api/v1/events/backfill", map[string]string{"endpoint": "https://erp.example/hook"}, 400, ""},
 		{"an unknown parameter", "/api/v1/events/backfill?endpoint=https://erp.example/hook&since=2026-12-01T00:00:00Z&all=1", nil, 422, ""},

@@ -191,7 +191,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead, discarded")
 	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries (its URL, or webhook:URL as list shows it); backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
 	payment := fs.String("payment", "", "list: only this payment's deliveries (its id)")
-	since := fs.String("since", "", "backfill: the first event's time to send, in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
+	since := fs.String("since", "", "backfill: the first event's time to send (not in the future), in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
 	by := fs.String("by", os.Getenv("USER"), "discard: who discards (kept with each delivery)")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
 	waiting := fs.Bool("waiting", false, "replay: send now every delivery waiting for a retry (an endpoint back after an outage); attempts so far stay")
@@ -232,6 +232,9 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if from, err = sinceFlag(*since, time.Now()); err != nil {
 			return fs.usage("--since %q: want a time in RFC 3339 (2026-12-01T00:00:00Z) or a duration back from now (72h)", *since)
+		}
+		if now := time.Now(); from.After(now) {
+			return fs.usage("--since %q is in the future (it is %s): no event is written then; name the time of the first event to send", *since, now.UTC().Format(time.RFC3339))
 		}
 	}
 	if verb == "discard" && *endpoint == "" {
