@@ -281,7 +281,9 @@ func TestConfigCommandBaseURLFromConfig(t *testing.T) {
 	}{
 		{"the file's base_url", []string{"config", "dummy", "--config", withBase}, 0, "https://pay.example.com/callback/dummy"},
 		{"the flag wins", []string{"config", "dummy", "--config", withBase, "--base-url", "https://other.example"}, 0, "https://other.example/callback/dummy"},
-		{"a file without base_url", []string{"config", "dummy", "--config", noBase}, 2, "sets no base_url"},
+		// serve runs on such a file (base_url from listen): say why this
+		// command does not, and what to do
+		{"a file without base_url", []string{"config", "dummy", "--config", noBase}, 2, "sets no base_url, and serve's try-out default (http://127.0.0.1:0) reaches no broker: set base_url"},
 		{"no file", []string{"config", "dummy"}, 2, "--base-url is required"},
 	}
 	for _, tt := range tests {

@@ -120,7 +120,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 			// GETPAID_BASE_URL), never the try-out default made from
 			// listen, which no broker can reach.
 			if c.baseFromListen {
-				return fs.usage("--base-url is required: %s sets no base_url (the public URL where getpaid is reachable)", *path)
+				return fs.usage("--base-url is required: %s sets no base_url, and serve's try-out default (%s) reaches no broker: set base_url (or GETPAID_BASE_URL), or give --base-url, the public URL where getpaid is reachable", *path, c.BaseURL)
 			}
 			*base = c.BaseURL
 		}
