@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -126,6 +127,9 @@ func TestCreateKeyReusedForAnotherRequest(t *testing.T) {
 			var fe *getpaid.FieldError
 			if p != nil || !errors.As(err, &fe) || fe.Field != "Idempotency-Key" || !errors.Is(err, getpaid.ErrInvalidRequest) {
 				t.Fatalf("Pay = %v, %v; want a FieldError on Idempotency-Key", p, err)
+			}
+			if want := "engine: create payment: Idempotency-Key: "; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q, want it to begin %q", err, want)
 			}
 			if want := "already used for another request (payment " + first.ID + " for order o-1)"; fe.Reason != want {
 				t.Errorf("reason %q, want %q", fe.Reason, want)

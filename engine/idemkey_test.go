@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -41,6 +42,12 @@ func TestReusedKeyNamesTheFirstRequest(t *testing.T) {
 			}
 			if fe.Reason != tc.want {
 				t.Errorf("reason %q, want %q", fe.Reason, tc.want)
+			}
+			// said as every other refusal of the refund is: it came
+			// back bare, "Idempotency-Key: already used …", naming no
+			// payment in a library user's log
+			if want := "engine: refund " + p.ID + ": Idempotency-Key: "; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q, want it to begin %q", err, want)
 			}
 		})
 	}

@@ -66,6 +66,21 @@ func (e *Engine) Refund(ctx context.Context, req getpaid.ActionRequest) (*getpai
 	return e.operate(ctx, getpaid.OpRefund, req)
 }
 
+// keyRefused says replay's refusal of a key used for another request (a
+// *getpaid.FieldError) as operate's other refusals are, "engine: refund
+// pay_…: Idempotency-Key: …"; its other answers (an *getpaid.OperationError,
+// which names the operation itself) pass as they are.
+func keyRefused(op, paymentID string, err error) error {
+	var (
+		fe *getpaid.FieldError
+		oe *getpaid.OperationError
+	)
+	if errors.As(err, &fe) && !errors.As(err, &oe) {
+		return fmt.Errorf("%s %s: %w", op, paymentID, err)
+	}
+	return err
+}
+
 // operate is every money operation, top to bottom:
 //
 //  1. with an idempotency key seen before, answer what that request got
@@ -93,7 +108,7 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			if werr := e.waitDurable(ctx); werr != nil {
 				return nil, fmt.Errorf("%s: %w", op, werr)
 			}
-			return res, err
+			return res, keyRefused(op, p.ID, err)
 		}
 	}
 	// What the backend cannot do is said before the payment's state is
@@ -156,7 +171,7 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			if werr := e.waitDurable(ctx); werr != nil {
 				return nil, fmt.Errorf("%s: %w", op, werr)
 			}
-			return res, err
+			return res, keyRefused(op, p.ID, err)
 		}
 	}
 	var busy *busyError
