@@ -199,6 +199,11 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 			Attempt: getpaid.Attempt{At: start, Error: "not sent: the consumer no longer takes " + string(c.Event.Type) + " events"}}
 		d.log.Info("event delivery discarded: the consumer no longer takes events of its type", "consumer", c.Delivery.Consumer,
 			"event", c.Event.ID, "type", c.Event.Type, "payment", c.Event.PaymentID)
+		// Its place in flight (taken by startLocked) is given back, as an
+		// attempt gives it back when the consumer returns.
+		d.mu.Lock()
+		d.busy[c.Delivery.Consumer]--
+		d.mu.Unlock()
 		d.next(c.Delivery, true)
 		d.results <- res
 		return

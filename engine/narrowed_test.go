@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -60,4 +61,56 @@ func TestNarrowedConsumerDiscardsUnwantedTypes(t *testing.T) {
 	if calls := crm.calls.Load(); calls != 1 {
 		t.Errorf("consumer called %d times; want once (the status change)", calls)
 	}
+}
+
+// Discarding a delivery the consumer no longer takes gives its place in
+// flight back, as an attempt does: more such deliveries than
+// DeliveriesInFlight (a narrowed endpoint's backlog) are all discarded, and
+// the consumer is still sent the events it takes. The places were kept, so
+// once DeliveriesInFlight of them were discarded the consumer was sent
+// nothing more until a restart.
+func TestNarrowedConsumerDiscardsFreeTheirPlace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	down := &recorder{}
+	down.fail.Store(1 << 20)
+	before := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: []time.Duration{time.Hour}})
+	before.eng.AddConsumer(typed{name: "listener:crm", r: down}) // every type
+	const n = 3
+	var ids []string
+	for i := range n {
+		p, err := before.eng.Create(ctx, getpaid.PayRequest{OrderID: fmt.Sprintf("o-narrow-room-%d", i), Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	waitFor(t, "the failed first attempts recorded", func() bool {
+		page, err := before.store.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: "listener:crm"})
+		if err != nil || len(page.Deliveries) != n {
+			return false
+		}
+		for _, d := range page.Deliveries {
+			if d.Attempts != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	_ = before.eng.Close()
+
+	crm := &recorder{}
+	after := newDummyEnv(t, dummy.Config{}, engine.Config{Store: before.store, RetrySchedule: []time.Duration{time.Hour}, DeliveriesInFlight: 1})
+	after.eng.AddConsumer(typed{name: "listener:crm", r: crm, types: []getpaid.EventType{getpaid.EventStatusChanged}})
+	if got, err := after.eng.Replay(ctx, getpaid.ReplayRequest{Consumer: "listener:crm", Waiting: true}); err != nil || got != n {
+		t.Fatalf("replay of the waiting deliveries: %d, %v; want %d", got, err, n)
+	}
+	waitFor(t, "every payment.created delivery discarded", func() bool {
+		page, err := after.store.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: "listener:crm", State: getpaid.DeliveryDiscarded})
+		return err == nil && len(page.Deliveries) == n
+	})
+	if _, err := after.eng.Cancel(ctx, getpaid.ActionRequest{PaymentID: ids[0]}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the status change delivered", func() bool { return len(crm.got()) == 1 })
 }
