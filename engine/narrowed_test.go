@@ -114,3 +114,35 @@ func TestNarrowedConsumerDiscardsFreeTheirPlace(t *testing.T) {
 	}
 	waitFor(t, "the status change delivered", func() bool { return len(crm.got()) == 1 })
 }
+
+// Servers sharing a database during a rollout that widens an endpoint's
+// events: the one still on the old, narrower configuration claims
+// deliveries the new ones wrote, of the types added, after it started. It
+// sends them, as it did before narrowed consumers discarded: they were not
+// left over from before its configuration, they are what the endpoint is
+// to get now. It discarded them, so the endpoint never heard of them
+// unless an operator found and replayed them.
+func TestNarrowedConsumerSendsWhatOtherServersWroteSince(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old := &recorder{}
+	running := newDummyEnv(t, dummy.Config{}, engine.Config{RetrySchedule: []time.Duration{time.Hour}})
+	running.eng.AddConsumer(typed{name: "listener:crm", r: old, types: []getpaid.EventType{getpaid.EventStatusChanged}})
+	time.Sleep(5 * time.Millisecond) // the new server's writes come after the old one's start
+	rolled := newDummyEnv(t, dummy.Config{}, engine.Config{Store: running.store, NoDelivery: true})
+	rolled.eng.AddConsumer(typed{name: "listener:crm", r: &recorder{}}) // every type, delivered by the running server here
+	if _, err := rolled.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-widened", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the payment.created delivery settled", func() bool {
+		page, err := running.store.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: "listener:crm"})
+		return err == nil && len(page.Deliveries) == 1 && page.Deliveries[0].State != getpaid.DeliveryPending
+	})
+	page, err := running.store.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: "listener:crm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDelivered {
+		t.Fatalf("payment.created written by the widened server: %s (%s); want delivered", d.State, d.LastError)
+	}
+}
