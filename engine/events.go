@@ -74,7 +74,12 @@ func retryAfter(err error) time.Duration {
 }
 
 // EventFilter is an optional Consumer capability: the event types it takes.
-// Without it (or with none listed) a consumer takes every event.
+// Without it (or with none listed) a consumer takes every event. A delivery
+// of a type it does not take, written before it was added to this engine
+// (its types were narrowed since), is not sent: it becomes
+// getpaid.DeliveryDiscarded when it comes due, saying why. One written
+// since, by another process sharing the store (a rollout changing the
+// types), is sent.
 type EventFilter interface {
 	EventTypes() []getpaid.EventType
 }
