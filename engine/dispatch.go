@@ -191,14 +191,25 @@ func (d *dispatcher) claim() bool {
 func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 	defer d.flight.Done()
 	start := d.e.now()
-	if f, ok := cons.(EventFilter); ok && !(getpaid.Subscription{Types: f.EventTypes()}).Wants(c.Event.Type) {
-		// Written when the consumer took every type, or this one: its
-		// events: were narrowed since. It is not sent, as backfill would
-		// not write it, and no longer holds the payment's later events.
+	if f, ok := cons.(EventFilter); ok && !(getpaid.Subscription{Types: f.EventTypes()}).Wants(c.Event.Type) &&
+		c.Delivery.CreatedAt.Before(d.e.addedAt(c.Delivery.Consumer)) {
+		// Written, before this engine was configured, when the consumer
+		// took every type, or this one: its events: were narrowed since.
+		// It is not sent, as backfill would not write it, and no longer
+		// holds the payment's later events. One written since was written
+		// by another process sharing the store whose configuration is
+		// newer (a rollout widening events:), or older (one narrowing
+		// them, whose old servers still send such types): it is sent, as
+		// the consumer is to get it or gets its like anyway.
 		res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner, Discarded: true,
 			Attempt: getpaid.Attempt{At: start, Error: "not sent: the consumer no longer takes " + string(c.Event.Type) + " events"}}
 		d.log.Info("event delivery discarded: the consumer no longer takes events of its type", "consumer", c.Delivery.Consumer,
 			"event", c.Event.ID, "type", c.Event.Type, "payment", c.Event.PaymentID)
+		// Its place in flight (taken by startLocked) is given back, as an
+		// attempt gives it back when the consumer returns.
+		d.mu.Lock()
+		d.busy[c.Delivery.Consumer]--
+		d.mu.Unlock()
 		d.next(c.Delivery, true)
 		d.results <- res
 		return

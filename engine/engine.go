@@ -84,7 +84,11 @@ type Engine struct {
 	consumers []Consumer
 	names     []string
 	subs      []getpaid.Subscription
-	unnamed   int // listeners added by OnEvent, which names them by place
+	// added is when each consumer was added: a delivery of a type it
+	// does not take written before then is left from an older
+	// configuration (see dispatcher.deliver).
+	added   map[string]time.Time
+	unnamed int // listeners added by OnEvent, which names them by place
 	// wroteEvents is set once this engine has written an event: a
 	// consumer added after it missed those (AddConsumer warns).
 	wroteEvents atomic.Bool

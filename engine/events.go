@@ -74,7 +74,12 @@ func retryAfter(err error) time.Duration {
 }
 
 // EventFilter is an optional Consumer capability: the event types it takes.
-// Without it (or with none listed) a consumer takes every event.
+// Without it (or with none listed) a consumer takes every event. A delivery
+// of a type it does not take, written before it was added to this engine
+// (its types were narrowed since), is not sent: it becomes
+// getpaid.DeliveryDiscarded when it comes due, saying why. One written
+// since, by another process sharing the store (a rollout changing the
+// types), is sent.
 type EventFilter interface {
 	EventTypes() []getpaid.EventType
 }
@@ -218,6 +223,10 @@ func (e *Engine) AddConsumer(c Consumer) {
 	}
 	e.consumers = append(e.consumers, c)
 	e.names = append(e.names, c.Name())
+	if e.added == nil {
+		e.added = map[string]time.Time{}
+	}
+	e.added[c.Name()] = e.now()
 	sub := getpaid.Subscription{Consumer: c.Name()}
 	if f, ok := c.(EventFilter); ok {
 		sub.Types = f.EventTypes()
@@ -227,6 +236,13 @@ func (e *Engine) AddConsumer(c Consumer) {
 		e.log.Warn("an event consumer was added after this engine wrote events: it gets only the events written from now on (add listeners and consumers right after engine.New, before Run and before serving; Engine.Backfill sends it earlier ones)",
 			"consumer", c.Name())
 	}
+}
+
+// addedAt is when the consumer called name was added to this engine.
+func (e *Engine) addedAt(name string) time.Time {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.added[name]
 }
 
 // consumerNames lists the consumers events are delivered to.
