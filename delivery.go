@@ -326,7 +326,7 @@ func ClipText(s string, n int) string {
 }
 
 // Record applies the outcome of an attempt to d at time now: one attempt
-// more, its status and error kept, and the state and schedule it says. It
+// more (not for a discard: nothing was sent), its status and error kept, and the state and schedule it says. It
 // first makes r's attempt error text every store keeps (a consumer's error
 // may quote anything; see storableText) and at most MaxAttemptError bytes
 // long, so a store writes r.Attempt as it is after Record. A Release
@@ -336,7 +336,9 @@ func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
 		return // no attempt: nothing of d changes but its lease
 	}
 	r.Attempt.Error = ClipText(storableText(r.Attempt.Error), MaxAttemptError)
-	d.Attempts++
+	if !r.Discarded {
+		d.Attempts++ // a discard is kept with the attempts, saying why, but nothing was sent
+	}
 	d.LastStatus, d.LastError, d.UpdatedAt = r.Attempt.Status, r.Attempt.Error, now
 	switch {
 	case r.Delivered:

@@ -25,6 +25,7 @@ func TestPendingOperationFlaggedOnTime(t *testing.T) {
 		{"flag after 1 min, 90 s later", time.Minute, 90 * time.Second, true},
 		{"flag after 1 min, 30 s later", time.Minute, 30 * time.Second, false},
 		{"flag after 24 h, 11 min later", 24 * time.Hour, 11 * time.Minute, false},
+		{"flag after 1 ns: passed when the broker accepted it", time.Nanosecond, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -302,8 +302,13 @@ func (e *Engine) finishing(b getpaid.Backend, op *getpaid.Operation, state getpa
 			if state == getpaid.OpPending {
 				now := e.now()
 				o.NextCheckAt = now.Add(pendingCheck)
-				if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); flag.After(now) && flag.Before(o.NextCheckAt) {
-					o.NextCheckAt = flag // flagged when it is due to be (checkLater), not at the first check after
+				if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); !o.Flagged && flag.Before(o.NextCheckAt) {
+					// Flagged when it is due to be (checkLater), or at once
+					// if that has passed: not at the first check after.
+					o.NextCheckAt = flag
+					if flag.Before(now) {
+						o.NextCheckAt = now
+					}
 				}
 			}
 			if state.Final() {

@@ -298,8 +298,8 @@ func testFinishDiscarded(t *testing.T, s getpaid.Store) {
 	if err != nil || len(page.Deliveries) != 1 {
 		t.Fatalf("Deliveries: %+v, %v", page, err)
 	}
-	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDiscarded || d.LastError != why || !d.DeliveredAt.IsZero() {
-		t.Errorf("discarded delivery: %+v; want discarded, last error %q, never delivered", d, why)
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDiscarded || d.LastError != why || !d.DeliveredAt.IsZero() || d.Attempts != 0 {
+		t.Errorf("discarded delivery: %+v; want discarded, last error %q, never delivered, no attempt counted (it was not sent)", d, why)
 	}
 	if atts, err := s.Attempts(ctx(t), got[0].Delivery.ID); err != nil || len(atts) != 1 || atts[0].Error != why {
 		t.Errorf("Attempts = %+v, %v; want one saying why it was not sent", atts, err)

@@ -39,8 +39,10 @@ func FormatAmount(m getpaid.Money) (string, error) {
 	return m.Decimal(), nil
 }
 
-// ParseAmount reads an amount Tpay sent ("123.45", "0.1", "12", "10.500")
-// exactly into minor units of currency. Digits beyond the second decimal
+// ParseAmount reads an amount Tpay sent ("123.45", "0.1", "12", "10.500"
+// as a JSON number of its API) exactly into minor units of currency; a
+// notification's tr_amount and tr_paid must first be spelled as Tpay
+// writes them (ParseNotification refuses "10.500" and "010.00"). Digits beyond the second decimal
 // place must be zeros: a value that would need rounding is refused, as are
 // signs, exponents, spaces, commas and empty parts. It wraps
 // getpaid.ErrInvalidAmount or getpaid.ErrUnknownCurrency.
