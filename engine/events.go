@@ -507,7 +507,8 @@ func (e *Engine) Backfill(ctx context.Context, consumer string, since time.Time)
 // never sent, and leave the backlog, whose oldest pending age would
 // otherwise grow for ever. A consumer events still go to is refused (its
 // deliveries are replayed or wait for their retry), and so is a by that is
-// not text of at most MaxName characters (as a resolver's name), and one
+// not text of at most MaxName characters, or is blanks alone (as a
+// resolver's name), and one
 // nothing was ever delivered to (a misspelt endpoint). It
 // answers how many it discarded; a store without getpaid.DeliveryDiscarder answers
 // getpaid.ErrNotSupported.
@@ -527,6 +528,9 @@ func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) 
 	// is (text without control characters, at most MaxName characters).
 	if err := checkText("by", by, MaxName); err != nil {
 		return 0, fmt.Errorf("engine: discard: %w", err)
+	}
+	if by != "" && strings.TrimSpace(by) == "" { // blanks alone name no one, as for ResolveOperation
+		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "by", Reason: "blanks alone name no one: say who discards", Err: getpaid.ErrInvalidRequest})
 	}
 	if by == "" {
 		by = "an operator"

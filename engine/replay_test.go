@@ -85,6 +85,9 @@ func TestDiscardRemovedConsumer(t *testing.T) {
 	if n, err := after.eng.Discard(ctx, "listener:old", strings.Repeat("a", engine.MaxName+1)); !errors.Is(err, getpaid.ErrInvalidRequest) || n != 0 {
 		t.Fatalf("discarding with a %d-character name: %d, %v; want refused", engine.MaxName+1, n, err)
 	}
+	if n, err := after.eng.Discard(ctx, "listener:old", "   "); !errors.Is(err, getpaid.ErrInvalidRequest) || n != 0 {
+		t.Fatalf("discard by blanks alone: %d, %v; want refused (who discarded is kept with every delivery)", n, err)
+	}
 	if _, err := after.eng.Discard(ctx, "listener:old", "alice\x00\n"); !errors.Is(err, getpaid.ErrInvalidRequest) {
 		t.Fatalf("discarding by a name with control characters: %v, want refused", err)
 	}
