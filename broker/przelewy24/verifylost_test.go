@@ -32,6 +32,34 @@ func (c *testClock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// verifyLostEnv is a Przelewy24 simulator and an engine on a test clock
+// with the backend on it; the engine's callback URL leads nowhere, so the
+// simulator's own deliveries are lost and a test hands its notification
+// over. expire is the engine's ExpireAfter (0: its default).
+func verifyLostEnv(t *testing.T, expire time.Duration) (*p24test.Server, *engine.Engine, *testClock) {
+	t.Helper()
+	sim := p24test.Start(p24test.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
+		RetryUnit: time.Hour, HangTimeout: 3 * time.Second})
+	t.Cleanup(sim.Close)
+	b, err := przelewy24.New(przelewy24.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
+		APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "przelewy24", Broker: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &testClock{t: time.Now()}
+	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "http://127.0.0.1:1/shop",
+		Now: clk.now, ExpireAfter: expire})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	return sim, eng, clk
+}
+
 // A transaction/verify whose outcome getpaid does not learn (a timeout
 // after or before Przelewy24 acted, a 500) leaves the payment unpaid and the
 // notification answered with an error; the engine's background work (Run:
@@ -56,27 +84,7 @@ func TestVerifyOutcomeUnknownIsResolvedInTheBackground(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			sim := p24test.Start(p24test.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
-				RetryUnit: time.Hour, HangTimeout: 3 * time.Second})
-			t.Cleanup(sim.Close)
-			b, err := przelewy24.New(przelewy24.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
-				APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "przelewy24", Broker: b})
-			if err != nil {
-				t.Fatal(err)
-			}
-			clk := &testClock{t: time.Now()}
-			// The callback URL leads nowhere: the simulator's own
-			// deliveries are lost; the test hands its notification over.
-			eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "http://127.0.0.1:1/shop",
-				Now: clk.now, ExpireAfter: 10 * time.Minute})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = eng.Close() })
+			sim, eng, clk := verifyLostEnv(t, 10*time.Minute)
 			background := func() {
 				t.Helper()
 				if _, err := eng.Expire(ctx, 100); err != nil {
@@ -148,24 +156,7 @@ func TestVerifyOutcomeUnknownIsResolvedInTheBackground(t *testing.T) {
 func TestAcceptedAdvanceVerifyAnswerLost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sim := p24test.Start(p24test.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
-		RetryUnit: time.Hour, HangTimeout: 3 * time.Second})
-	t.Cleanup(sim.Close)
-	b, err := przelewy24.New(przelewy24.Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "api-key",
-		APIURL: sim.URL(), HTTPClient: &http.Client{Timeout: 500 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "przelewy24", Broker: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &testClock{t: time.Now()}
-	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "http://127.0.0.1:1/shop", Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
+	sim, eng, clk := verifyLostEnv(t, 0)
 	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
 		Buyer: getpaid.Buyer{Email: "buyer@example.com"}})
 	if err != nil {
