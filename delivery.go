@@ -326,11 +326,11 @@ func ClipText(s string, n int) string {
 }
 
 // Record applies the outcome of an attempt to d at time now: one attempt
-// more (not for a discard: nothing was sent), its status and error kept, and the state and schedule it says. It
-// first makes r's attempt error text every store keeps (a consumer's error
-// may quote anything; see storableText) and at most MaxAttemptError bytes
-// long, so a store writes r.Attempt as it is after Record. A Release
-// changes nothing.
+// more (not for a discard: nothing was sent), its status and error kept,
+// and the state and schedule it says. It first makes r's attempt error
+// text every store keeps (a consumer's error may quote anything; see
+// storableText) and at most MaxAttemptError bytes long, so a store writes
+// r.Attempt as it is after Record. A Release changes nothing.
 func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
 	if r.Release {
 		return // no attempt: nothing of d changes but its lease

@@ -508,10 +508,9 @@ func (e *Engine) Backfill(ctx context.Context, consumer string, since time.Time)
 // otherwise grow for ever. A consumer events still go to is refused (its
 // deliveries are replayed or wait for their retry), and so is a by that is
 // not text of at most MaxName characters, or is blanks alone (as a
-// resolver's name), and one
-// nothing was ever delivered to (a misspelt endpoint). It
-// answers how many it discarded; a store without getpaid.DeliveryDiscarder answers
-// getpaid.ErrNotSupported.
+// resolver's name), and one nothing was ever delivered to (a misspelt
+// endpoint). It answers how many it discarded; a store without
+// getpaid.DeliveryDiscarder answers getpaid.ErrNotSupported.
 func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) {
 	if consumer == "" {
 		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "endpoint", Reason: "name the endpoint (or listener) removed from the configuration", Err: getpaid.ErrInvalidRequest})
