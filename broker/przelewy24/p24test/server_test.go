@@ -187,8 +187,9 @@ func TestRegisterValidation(t *testing.T) {
 	}
 }
 
-// paidAndVerified registers, pays and verifies the vector's transaction.
-func paidAndVerified(t *testing.T, s *Server) {
+// registeredAndPaid registers the vector's transaction and has its buyer
+// pay it.
+func registeredAndPaid(t *testing.T, s *Server) {
 	t.Helper()
 	code, body := do(t, s, "POST", "/api/v1/transaction/register", "11111", "secret", vectorRegister)
 	if code != 200 {
@@ -199,7 +200,13 @@ func paidAndVerified(t *testing.T, s *Server) {
 	if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: s.URL() + "/trnRequest/" + token}, OutcomePaid); err != nil {
 		t.Fatal(err)
 	}
-	code, body = do(t, s, "PUT", "/api/v1/transaction/verify", "11111", "secret",
+}
+
+// paidAndVerified registers, pays and verifies the vector's transaction.
+func paidAndVerified(t *testing.T, s *Server) {
+	t.Helper()
+	registeredAndPaid(t, s)
+	code, body := do(t, s, "PUT", "/api/v1/transaction/verify", "11111", "secret",
 		`{"merchantId":11111,"posId":11111,"sessionId":"test7","amount":1000,"currency":"PLN","orderId":300000001,`+
 			`"sign":"97196006914e3ac79cd2b81863b8dd5e7f9a4c98568f59597fbb78ebf83686d51185a0c3170bc6522b49cc105f5a9f43"}`)
 	if code != 200 {
@@ -294,15 +301,7 @@ func TestVerifyFaults(t *testing.T) {
 			t.Parallel()
 			s := Start(Config{MerchantID: 11111, CRC: "aef0aef0aef0aef0", APIKey: "secret", HangTimeout: 50 * time.Millisecond})
 			t.Cleanup(s.Close)
-			code, body := do(t, s, "POST", "/api/v1/transaction/register", "11111", "secret", vectorRegister)
-			if code != 200 {
-				t.Fatal(body)
-			}
-			token := body[strings.Index(body, `"token":"`)+9:]
-			token = token[:strings.Index(token, `"`)]
-			if err := s.Pay(context.Background(), &getpaid.Redirect{Method: "GET", URL: s.URL() + "/trnRequest/" + token}, OutcomePaid); err != nil {
-				t.Fatal(err)
-			}
+			registeredAndPaid(t, s)
 			s.SetVerifyFault(tc.mode)
 			if code, body := do(t, s, "PUT", "/api/v1/transaction/verify", "11111", "secret", verify); code != tc.code {
 				t.Fatalf("verify answered %d %s, want %d", code, body, tc.code)
