@@ -19,11 +19,7 @@ func TestCallbackFindsPaymentByOperation(t *testing.T) {
 	fb := &fakeBroker{}
 	e := newEngine(t, refBroker{fb}, memory.New())
 	p := paidPayment(t, e, fb) // 10.00 PLN
-	res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "r"})
-	if err != nil || res.Operation.State != getpaid.OpPending {
-		t.Fatalf("refund 3.00: %+v, %v; want it pending", res, err)
-	}
-	op := res.Operation
+	op := pendingRefund(t, e, p)
 	end := &getpaid.Observation{OperationID: op.ID, Kind: getpaid.KindRefunded, Amount: p.Money(300),
 		EventID: "rf:completed", BrokerRef: op.BrokerRef}
 	for i, want := range []getpaid.Outcome{getpaid.OutcomeApplied, getpaid.OutcomeDuplicate} {
@@ -41,7 +37,7 @@ func TestCallbackFindsPaymentByOperation(t *testing.T) {
 	}
 	// A payment id that names nothing (another system's reference echoed)
 	// does not hide the operation either.
-	res, err = e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("2.00"), IdempotencyKey: "r2"})
+	res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("2.00"), IdempotencyKey: "r2"})
 	if err != nil || res.Operation.State != getpaid.OpPending {
 		t.Fatalf("refund 2.00: %+v, %v; want it pending", res, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -32,11 +33,7 @@ func TestPanelRefundKeepsPendingReservation(t *testing.T) {
 	fb := &fakeBroker{}
 	e := newEngine(t, refBroker{fb}, memory.New())
 	p := paidPayment(t, e, fb) // 10.00 PLN
-	res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "r"})
-	if err != nil || res.Operation.State != getpaid.OpPending || res.Operation.BrokerRef == "" {
-		t.Fatalf("refund 3.00: %+v, %v; want it pending with the broker's refund id", res, err)
-	}
-	op := res.Operation
+	op := pendingRefund(t, e, p)
 	notify := func(o *getpaid.Observation) {
 		t.Helper()
 		fb.obs = o
@@ -60,4 +57,16 @@ func TestPanelRefundKeepsPendingReservation(t *testing.T) {
 	if q.Refunded != 800 || q.RefundAsked != 0 || q.Status != getpaid.StatusPartiallyRefunded || got.State != getpaid.OpSucceeded {
 		t.Fatalf("after the pending refund ended: %s refunded %d asked %d, operation %s", q.Status, q.Refunded, q.RefundAsked, got.State)
 	}
+}
+
+// pendingRefund asks refBroker's fake for a refund of 3.00 of p under key
+// "r", which the broker accepts and finishes later: the operation, pending
+// with the broker's refund id.
+func pendingRefund(t *testing.T, e *engine.Engine, p *getpaid.Payment) *getpaid.Operation {
+	t.Helper()
+	res, err := e.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "r"})
+	if err != nil || res.Operation.State != getpaid.OpPending || res.Operation.BrokerRef == "" {
+		t.Fatalf("refund 3.00: %+v, %v; want it pending with the broker's refund id", res, err)
+	}
+	return res.Operation
 }

@@ -35,15 +35,12 @@ func TestPendingOperationFlaggedOnTime(t *testing.T) {
 			e := newEngineConfig(t, refBroker{fb}, engine.Config{Store: memory.New(), Now: now.Now,
 				Reconcile: engine.ReconcileConfig{FlagAfter: tc.flag}})
 			p := paidPayment(t, e, fb)
-			res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "r"})
-			if err != nil || res.Operation.State != getpaid.OpPending {
-				t.Fatalf("refund 3.00: %+v, %v; want it pending", res, err)
-			}
+			op := pendingRefund(t, e, p)
 			now.Advance(tc.advance)
 			if _, err := e.Reconcile(ctx, 10); err != nil {
 				t.Fatal(err)
 			}
-			op, err := e.Operation(ctx, res.Operation.ID)
+			op, err := e.Operation(ctx, op.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,11 +32,7 @@ func TestRefundFactNamingAnUnknownOperation(t *testing.T) {
 			fb := &fakeBroker{}
 			e := newEngine(t, refBroker{fb}, memory.New())
 			p := paidPayment(t, e, fb) // 10.00 PLN
-			res, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("3.00"), IdempotencyKey: "r"})
-			if err != nil || res.Operation.State != getpaid.OpPending || res.Operation.BrokerRef == "" {
-				t.Fatalf("refund 3.00: %+v, %v; want it pending with the broker's refund id", res, err)
-			}
-			op := res.Operation
+			op := pendingRefund(t, e, p)
 			fact := func(opID string) *getpaid.Observation {
 				return &getpaid.Observation{Kind: getpaid.KindRefunded, Amount: p.Money(300), ExternalID: p.ExternalID,
 					EventID: "refund:" + op.BrokerRef, BrokerRef: op.BrokerRef, OperationID: opID}
