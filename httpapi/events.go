@@ -297,12 +297,10 @@ func (h *Handler) discard(w http.ResponseWriter, r *http.Request) {
 	}
 	q, err := query(r, "endpoint", "by")
 	if err == nil {
-		// by given empty or blank (an app's unset $OPERATOR) is no
-		// name: not the default, which is for by left out
+		// by given empty (an app's unset $OPERATOR) is no name: not the
+		// default, which is for by left out. Blanks alone the engine
+		// refuses.
 		err = emptyFilter(q, "by")
-	}
-	if err == nil && q.Has("by") && strings.TrimSpace(q.Get("by")) == "" {
-		err = &getpaid.FieldError{Field: "by", Reason: "blank: name who discards, or leave the parameter out", Err: getpaid.ErrInvalidRequest}
 	}
 	if err != nil {
 		h.writeError(w, r, err, "")
