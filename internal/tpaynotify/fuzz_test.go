@@ -16,6 +16,9 @@ func FuzzParseNotification(f *testing.F) {
 	f.Add([]byte("id=1&tr_id=TR-1&tr_crc=c&tr_amount=1&tr_paid=1&tr_status=CHARGEBACK&md5sum=x&tr_currency=eur"))
 	f.Add([]byte("id=1&tr_id=TR-1&tr_crc=c&tr_amount=1&tr_paid=1&tr_status=TRUE&md5sum=x&md5sum=y"))
 	f.Add([]byte("%zz"))
+	// A zero moved from tr_id into tr_amount: the same md5sum, refused.
+	f.Add([]byte("id=1010&tr_id=TR-ABC-1&tr_crc=pay_1&tr_amount=010.00&tr_paid=010.00&tr_status=CHARGEBACK&md5sum=x"))
+	f.Add([]byte("id=1010&tr_id=TR-ABC-1&tr_crc=pay_1&tr_amount=10.000&tr_paid=10.00&tr_status=TRUE&md5sum=x"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, err := ParseNotification(body)
 		if err != nil {
