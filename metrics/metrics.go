@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -164,6 +165,36 @@ type backlogCollector struct {
 	src getpaid.BacklogReporter
 	log *slog.Logger
 	now func() time.Time
+
+	mu       sync.Mutex
+	failed   int       // scrapes whose read failed since the last logged return (or the start)
+	loggedAt time.Time // when the last failure was logged; zero when none is outstanding
+}
+
+// backlogLogEvery is how often, at most, a backlog read that keeps failing
+// is logged: scrapes come every few seconds from each Prometheus, and a
+// line each would bury the rest of the log (the readiness probe says the
+// database is away, once a minute too).
+const backlogLogEvery = time.Minute
+
+// note logs a failed read at most once a minute, with how many scrapes
+// failed, and the first read that works after a logged failure.
+func (c *backlogCollector) note(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if err == nil {
+		if !c.loggedAt.IsZero() {
+			c.log.Info("metrics: outbox backlog readable again", "failed_scrapes", c.failed)
+		}
+		c.failed, c.loggedAt = 0, time.Time{}
+		return
+	}
+	c.failed++
+	if c.loggedAt.IsZero() || now.Sub(c.loggedAt) >= backlogLogEvery {
+		c.log.Warn("metrics: outbox backlog", "err", err, "failed_scrapes", c.failed)
+		c.loggedAt = now
+	}
 }
 
 var (
@@ -191,8 +222,8 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	b, err := c.src.Backlog(ctx)
+	c.note(err)
 	if err != nil {
-		c.log.Warn("metrics: outbox backlog", "err", err)
 		ch <- prometheus.NewInvalidMetric(pendingDesc, err)
 		return
 	}
