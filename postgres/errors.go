@@ -136,7 +136,7 @@ func classify(parent context.Context, err error) error {
 		return err
 	case parent.Err() != nil && (ctxErr || isConnErr(err)):
 		return fmt.Errorf("%w: %w", parent.Err(), err)
-	case errors.As(err, &mc):
+	case errors.As(err, &mc), refusedConnect(err):
 		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	case errors.As(err, &pe):
 		if transientCode(pe.Code) || replanned(pe) {
@@ -153,6 +153,16 @@ func classify(parent context.Context, err error) error {
 	return err
 }
 
+// refusedConnect reports whether err is a new connection the server
+// refused (pgx's ConnectError wrapping its FATAL: the database dropped or
+// closed to connections, the role's password changed). Nothing ran: while
+// the store runs, that is the database away, whatever the code says (Open
+// tells the configuration errors among them apart first).
+func refusedConnect(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
+}
+
 // unavailable marks err as getpaid.ErrUnavailable when it is a failure to
 // reach or keep the database (used where errors also come from other code,
 // such as the migration runner).
@@ -161,6 +171,8 @@ func unavailable(err error) error {
 	switch {
 	case err == nil, errors.Is(err, getpaid.ErrUnavailable), isSchemaError(err):
 		return err
+	case refusedConnect(err):
+		return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
 	case errors.As(err, &pe):
 		if transientCode(pe.Code) {
 			return fmt.Errorf("%w: %w", getpaid.ErrUnavailable, err)
