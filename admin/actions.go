@@ -203,6 +203,10 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 				d.AmountFmt = m.String()
 			}
 		}
+	} else if strings.TrimSpace(r.PostFormValue("amount")) != "" {
+		// Not offered by the page: a form made by hand. Ignored, it would
+		// act on the whole payment, not on the amount it names.
+		d.Error = "amount: " + info.Label + " takes no amount: it is done for the whole payment or not at all. Nothing was done."
 	}
 	if action == actResolve || action == actCheck {
 		op, err := c.svc.Operation(r.Context(), r.PostFormValue("operation"))
