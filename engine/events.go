@@ -409,7 +409,9 @@ func (e *Engine) Attempts(ctx context.Context, deliveryID string) ([]getpaid.Att
 // Replay makes deliveries pending again, due now, and wakes the dispatcher:
 // an event's deliveries (r.EventID), or every dead one (r.DeadOnly), of one
 // consumer if r.Consumer is set, else of every consumer events are delivered
-// to now (a removed endpoint's dead deliveries stay dead). With r.Waiting,
+// to now (a removed endpoint's dead deliveries stay dead). An event's replay
+// leaves out the consumers whose event types no longer take it (they would
+// discard it, not send it), and refuses one named. With r.Waiting,
 // the deliveries waiting for a retry are sent now instead
 // (getpaid.ReplayRequest).
 func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, error) {
@@ -428,8 +430,10 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 		return 0, fmt.Errorf("engine: replay: %w", &getpaid.FieldError{Field: "endpoint",
 			Reason: "getpaid delivers events to no webhook endpoint or listener (webhooks: is empty)", Err: getpaid.ErrInvalidRequest})
 	}
+	var ev *getpaid.Event
 	if r.EventID != "" {
-		if _, err := e.store.Event(ctx, r.EventID); err != nil {
+		var err error
+		if ev, err = e.store.Event(ctx, r.EventID); err != nil {
 			return 0, fmt.Errorf("engine: replay %s: %w", r.EventID, err)
 		}
 	}
@@ -440,6 +444,25 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 	consumers := []string{r.Consumer}
 	if r.Consumer == "" {
 		consumers = e.consumerNames()
+	}
+	if ev != nil {
+		// A consumer whose types no longer take the event's would have
+		// its delivery discarded when due, not sent (see EventFilter):
+		// named, it is refused; else it is left out.
+		takes := func(c string) bool {
+			for _, s := range e.subscriptions() {
+				if s.Consumer == c {
+					return s.Wants(ev.Type)
+				}
+			}
+			return true
+		}
+		if r.Consumer != "" && !takes(r.Consumer) {
+			return 0, fmt.Errorf("engine: replay %s: %w", r.EventID, &getpaid.FieldError{Field: "endpoint",
+				Reason: fmt.Sprintf("%q does not take %s events now (its event types leave them out): a replay would discard its delivery, not send it", r.Consumer, ev.Type),
+				Err:    getpaid.ErrInvalidRequest})
+		}
+		consumers = slices.DeleteFunc(slices.Clone(consumers), func(c string) bool { return !takes(c) })
 	}
 	n := 0
 	for _, c := range consumers {

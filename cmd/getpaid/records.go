@@ -448,6 +448,18 @@ func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting 
 		return "its deliveries are still pending, being sent or waiting for a retry " +
 			"(getpaid events replay --waiting sends what waits now; getpaid events show " + id + " lists the attempts)"
 	}
+	// The engine leaves out the endpoints whose events: no longer take the
+	// event's type: say so of one that has a delivery of it.
+	if ev, err := srv.engine.Event(ctx, id); err == nil {
+		if page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{EventID: id, Limit: getpaid.MaxPageSize}); err == nil {
+			for _, w := range srv.webhooks {
+				if len(w.Events) > 0 && !slices.Contains(w.Events, string(ev.Type)) &&
+					slices.ContainsFunc(page.Deliveries, func(d *getpaid.Delivery) bool { return d.Consumer == "webhook:"+w.URL }) {
+					return fmt.Sprintf("%s no longer takes %s events (its events: in webhooks:), so it is not sent them again", w.URL, ev.Type)
+				}
+			}
+		}
+	}
 	return "the event has no delivery" + to
 }
 
