@@ -152,7 +152,7 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 	switch {
 	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
-	case !hasParam(dsn, "pool_max_conns"):
+	case !setsPoolMaxConns(dsn):
 		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
@@ -346,9 +346,19 @@ const (
 	idleInTxTimeout = "5s"
 )
 
-// hasParam reports whether dsn sets the parameter name (URL or key=value
-// form).
-func hasParam(dsn, name string) bool { return strings.Contains(dsn, name+"=") }
+// setsPoolMaxConns reports whether dsn (URL or key=value form) sets
+// pool_max_conns, as pgx reads it: pgconn keeps a parameter it does not
+// know among the runtime parameters (pgxpool takes it out of its own
+// copy), whether written "pool_max_conns = 4" in a key=value DSN, and never
+// for the words inside another value (a password).
+func setsPoolMaxConns(dsn string) bool {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return false // pgxpool.ParseConfig refused it already
+	}
+	_, set := cfg.RuntimeParams["pool_max_conns"]
+	return set
+}
 
 // appName is the application_name the connections report (shown in
 // pg_stat_activity): the DSN's, else "getpaid".
