@@ -40,6 +40,7 @@ func TestLimitsConfig(t *testing.T) {
   form_body: 16KiB
   api_body: 32KiB
   body_budget: 8MiB
+  address_budget: 2MiB
   body_reads: 16
   body_timeout: 5s
   auth_failures: 5
