@@ -251,8 +251,8 @@ func (h *Handler) noteError(w http.ResponseWriter, r *http.Request, status int, 
 	switch {
 	case errors.Is(err, errBusy):
 		if ok, missed := h.busy.Allow(); ok {
-			h.log.WarnContext(r.Context(), "request bodies refused: the body budget or read slots are used up (further refusals are counted, not logged, until the window ends)",
-				"path", sentPath(r), "refused_unlogged_in_last_window", missed)
+			h.log.WarnContext(r.Context(), "request bodies refused: the body budget, the sender's address's share of it (address_budget) or the read slots are used up (further refusals are counted, not logged, until the window ends)",
+				"path", sentPath(r), "ip", h.ClientIP(r), "refused_unlogged_in_last_window", missed)
 		}
 	case status == http.StatusInternalServerError:
 		h.log.ErrorContext(r.Context(), "internal error", "path", sentPath(r), "err", err)

@@ -33,7 +33,8 @@ func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) erro
 		dropBody(w, r)
 		return err
 	}
-	b, err := h.readBody(w, r, h.limits.APIBytes)
+	// The client is authenticated: its body is not counted in its address's share.
+	b, err := h.readBodyOf(w, r, h.limits.APIBytes, false)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,13 @@ type Limits struct {
 	// with Retry-After. GOMEMLIMIT does not replace it: a memory limit makes
 	// the collector work harder, it does not refuse the requests.
 	BodyBudget int64
+	// AddressBudget bounds the bytes of the bodies one client address (an
+	// IPv6 /64; behind proxies, as TrustedProxies resolve it) holds at once,
+	// within BodyBudget (default an eighth of BodyBudget), so slow senders
+	// of small bodies, which need no read slot, cannot take the whole
+	// budget from one address; beyond it, 503 with Retry-After. JSON API
+	// bodies, whose clients are authenticated first, do not count in it.
+	AddressBudget int64
 	// BodyReads bounds how many bodies larger than 8 KiB are read at once
 	// (default 64); beyond it: 503 with Retry-After. Smaller bodies, which
 	// most notifications and forms are, need no slot.
@@ -95,7 +102,7 @@ func (h *Handler) setLimits(l Limits) error {
 		l.CallbackRefusals = 60
 	}
 	h.limits = l
-	h.bodies = edge.NewLimiter(edge.LimiterConfig{Budget: l.BodyBudget, Slots: l.BodyReads})
+	h.bodies = edge.NewLimiter(edge.LimiterConfig{Budget: l.BodyBudget, Slots: l.BodyReads, PerAddress: l.AddressBudget})
 	h.authFails = edge.NewFailures(edge.FailuresConfig{Limit: l.AuthFailures, Window: l.Window, Now: l.Now})
 	h.cbFails = edge.NewFailures(edge.FailuresConfig{Limit: l.CallbackRefusals, Window: l.Window, Now: l.Now})
 	h.busy = edge.NewGate(l.Window, l.Now)
@@ -115,12 +122,26 @@ func (h *Handler) callbackCap(b getpaid.Backend) int64 {
 }
 
 // readBody reads r's body through the limiter, at most max bytes, within
-// BodyTimeout. Its errors are the ones errors.go maps (413, 503, 408, 400);
+// BodyTimeout, in the share of the budget of r's client address (ClientIP):
+// slow senders of small bodies from one address cannot hold the whole
+// budget. Its errors are the ones errors.go maps (413, 503, 408, 400);
 // on any of them the rest of the body is dropped (see dropBody).
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, max int64) (*edge.Body, error) {
+	return h.readBodyOf(w, r, max, true)
+}
+
+// readBodyOf is readBody; perAddress false reads the body within the
+// budget alone (an API client, authenticated before its body is read).
+func (h *Handler) readBodyOf(w http.ResponseWriter, r *http.Request, max int64, perAddress bool) (*edge.Body, error) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout))
-	b, err := h.bodies.Read(r.Body, r.ContentLength, max)
+	var b *edge.Body
+	var err error
+	if perAddress {
+		b, err = h.bodies.ReadFrom(h.ClientIP(r), r.Body, r.ContentLength, max)
+	} else {
+		b, err = h.bodies.Read(r.Body, r.ContentLength, max)
+	}
 	if err == nil {
 		// The whole body is in: lift the deadline, or the server's watch
 		// for the client hanging up would cancel a slow handler.

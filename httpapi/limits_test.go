@@ -89,12 +89,23 @@ type staller struct {
 
 func (e *env) stall(path string, length int64) *staller {
 	e.t.Helper()
+	return e.stallFrom(path, length, "")
+}
+
+// stallFrom is stall with X-Forwarded-For: xff (none when empty), for an
+// env whose proxies include 127.0.0.1.
+func (e *env) stallFrom(path string, length int64, xff string) *staller {
+	e.t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	s := &staller{conn: conn, done: make(chan struct{})}
-	if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: getpaid\r\nContent-Length: %d\r\n\r\n{", path, length); err != nil {
+	head := ""
+	if xff != "" {
+		head = "X-Forwarded-For: " + xff + "\r\n"
+	}
+	if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: getpaid\r\n%sContent-Length: %d\r\n\r\n{", path, head, length); err != nil {
 		e.t.Fatal(err)
 	}
 	go func() {
@@ -145,7 +156,7 @@ func TestBusy(t *testing.T) {
 		// could come before the staller's body is read, turning the probes'
 		// answer into 429 for good.
 		{"read slots used up", httpapi.Limits{BodyReads: 1, CallbackRefusals: 1 << 30}, 20_000, 10_000},
-		{"budget used up", httpapi.Limits{BodyBudget: 24_000, CallbackRefusals: 1 << 30}, 20_000, 6_000},
+		{"budget used up", httpapi.Limits{BodyBudget: 24_000, AddressBudget: 24_000, CallbackRefusals: 1 << 30}, 20_000, 6_000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,6 +188,58 @@ func TestBusy(t *testing.T) {
 			until(t, 403, func() (*http.Response, []byte) {
 				return e.post("/callback/dummy", bytes.NewReader(junk), tt.probeCL, nil)
 			})
+		})
+	}
+}
+
+// TestBusyOneAddress: slow senders of small bodies (within every cap, so
+// needing no read slot) from one address cannot take the whole body budget:
+// past its share that address is answered 503, and a broker's callback from
+// another address is still read and applied.
+func TestBusyOneAddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		attacker string // X-Forwarded-For of the slow senders
+	}{
+		{"IPv4", "203.0.113.9"},
+		{"IPv6, one /64", "2001:db8:1:2::%d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOpts{proxies: []string{"127.0.0.1"},
+				limits: httpapi.Limits{BodyBudget: 40_000, CallbackRefusals: 1 << 30}})
+			p := e.create("o-busy-one", "10.00", "PLN", "dummy")
+			// Ten bodies of 4,000 bytes (the dummy's cap is 4 KiB) would
+			// hold the whole budget.
+			var busy int
+			for i := range 10 {
+				from := tt.attacker
+				if strings.Contains(from, "%d") {
+					from = fmt.Sprintf(from, i+1)
+				}
+				s := e.stallFrom("/callback/dummy", 4000, from)
+				select {
+				case <-s.done: // answered at once: refused
+					if s.resp == nil || s.resp.StatusCode != http.StatusServiceUnavailable {
+						t.Fatalf("slow sender %d answered %+v, want 503", i, s.resp)
+					}
+					busy++
+				case <-time.After(200 * time.Millisecond): // being read
+				}
+			}
+			if busy == 0 {
+				t.Fatal("one address held the whole body budget: none of its slow senders was refused")
+			}
+			body, sig := signed(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"})
+			resp, out := e.postCallback("dummy", body, sig, map[string]string{"X-Forwarded-For": "198.51.100.7"})
+			if resp.StatusCode != 200 {
+				t.Fatalf("the broker's callback while one address stalls: %d %s", resp.StatusCode, out)
+			}
+			if got := e.payment(p.ID); got.Status != getpaid.StatusPaid {
+				t.Fatalf("payment %s after the broker's callback, want paid", got.Status)
+			}
 		})
 	}
 }

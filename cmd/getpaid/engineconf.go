@@ -116,8 +116,6 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		}
 	}
 	cfg.ExpireAfterBackend = map[string]time.Duration{}
-	var longest time.Duration // the longest backend timeout
-	longestName := ""
 	for name, node := range c.Backends {
 		d, ok, err := backendDuration(name, node, "expire_after")
 		if err != nil {
@@ -129,24 +127,10 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 			}
 			cfg.ExpireAfterBackend[name] = d
 		}
-		if _, kind, _, err := splitBackend(name, node); err == nil && backendKinds()[kind].untimed {
-			continue
-		}
-		t, ok, err := backendDuration(name, node, "timeout")
-		if err != nil {
-			return cfg, fmt.Errorf("%s: %w", c.source, err)
-		}
-		switch {
-		case !ok:
-			t = defaultBrokerTimeout
-		case t == 0:
-			// The brokers take 0 for their default, which an operator
-			// writing 0 hardly means: "no timeout" is not on offer.
-			return cfg, c.settingErr("backends."+name+".timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", shortDuration(defaultBrokerTimeout)))
-		}
-		if t > longest {
-			longest, longestName = t, name
-		}
+	}
+	longest, longestName, err := longestBrokerTimeout(c)
+	if err != nil {
+		return cfg, err
 	}
 	if c.ResumeOperationsAfter != nil {
 		cfg.Reconcile.SubmittingAfter = c.ResumeOperationsAfter.Duration
@@ -163,6 +147,35 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 		cfg.Reconcile.SubmittingAfter = times(3, longest)
 	}
 	return cfg, nil
+}
+
+// longestBrokerTimeout is the longest timeout of c's backends that call
+// their broker over the network (defaultBrokerTimeout for one that sets
+// none; 0 when there is none) and the backend's name.
+func longestBrokerTimeout(c *fileConfig) (time.Duration, string, error) {
+	var longest time.Duration
+	longestName := ""
+	for name, node := range c.Backends {
+		if _, kind, _, err := splitBackend(name, node); err == nil && backendKinds()[kind].untimed {
+			continue
+		}
+		t, ok, err := backendDuration(name, node, "timeout")
+		if err != nil {
+			return 0, "", fmt.Errorf("%s: %w", c.source, err)
+		}
+		switch {
+		case !ok:
+			t = defaultBrokerTimeout
+		case t == 0:
+			// The brokers take 0 for their default, which an operator
+			// writing 0 hardly means: "no timeout" is not on offer.
+			return 0, "", c.settingErr("backends."+name+".timeout", fmt.Errorf("0s: want a positive duration (leave the setting out for the default, %s)", shortDuration(defaultBrokerTimeout)))
+		}
+		if t > longest {
+			longest, longestName = t, name
+		}
+	}
+	return longest, longestName, nil
 }
 
 // times is n×d, or the longest duration where that overflows (a timeout

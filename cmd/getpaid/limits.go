@@ -22,6 +22,7 @@ type limitsConfig struct {
 	FormBody         byteSize            `yaml:"form_body"`
 	APIBody          byteSize            `yaml:"api_body"`
 	BodyBudget       byteSize            `yaml:"body_budget"`
+	AddressBudget    byteSize            `yaml:"address_budget"`
 	BodyReads        int                 `yaml:"body_reads"`
 	BodyTimeout      *duration           `yaml:"body_timeout"`
 	AuthFailures     int                 `yaml:"auth_failures"`
@@ -40,7 +41,8 @@ func (l limitsConfig) httpLimits() (httpapi.Limits, error) {
 		return httpapi.Limits{}, fmt.Errorf("counts may not be negative")
 	}
 	out := httpapi.Limits{FormBytes: int64(l.FormBody), APIBytes: int64(l.APIBody), BodyBudget: int64(l.BodyBudget),
-		BodyReads: l.BodyReads, AuthFailures: l.AuthFailures, CallbackRefusals: l.CallbackRefusals}
+		AddressBudget: int64(l.AddressBudget),
+		BodyReads:     l.BodyReads, AuthFailures: l.AuthFailures, CallbackRefusals: l.CallbackRefusals}
 	if len(l.CallbackBody) > 0 {
 		out.CallbackBytes = map[string]int64{}
 		for name, n := range l.CallbackBody {

@@ -40,6 +40,7 @@ func TestLimitsConfig(t *testing.T) {
   form_body: 16KiB
   api_body: 32KiB
   body_budget: 8MiB
+  address_budget: 2MiB
   body_reads: 16
   body_timeout: 5s
   auth_failures: 5
@@ -149,5 +150,40 @@ func TestOptionsStarReachesTheHandler(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("OPTIONS *: %d %v; want the handler's 404", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestWriteTimeoutOutlastsBrokerCalls: a create or a money operation may
+// make two broker calls (a token first), each up to the backend's timeout,
+// and its answer must still reach the client: past the server's
+// WriteTimeout net/http drops the connection without one (with timeout: 55s
+// and a slow PayU, a create was answered with an empty reply after 65 s).
+func TestWriteTimeoutOutlastsBrokerCalls(t *testing.T) {
+	t.Parallel()
+	payu := func(timeout string) string {
+		return "  payu:\n    api_url: http://127.0.0.1:1\n    pos_id: \"1\"\n    second_key: k\n    client_id: \"1\"\n    client_secret: s\n" + timeout
+	}
+	tests := []struct {
+		name, backends string
+		want           time.Duration
+	}{
+		{"no broker called over the network", "", time.Minute},
+		{"the default timeout", payu(""), 90 * time.Second},
+		{"a longer timeout", payu("    timeout: 55s\n"), 140 * time.Second},
+		{"a shorter timeout keeps the minute", payu("    timeout: 5s\n"), time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig([]byte(dummyConfig+tt.backends), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := &http.Server{WriteTimeout: time.Minute}
+			writeTimeout(c)(hs)
+			if hs.WriteTimeout != tt.want {
+				t.Fatalf("WriteTimeout %v, want %v", hs.WriteTimeout, tt.want)
+			}
+		})
 	}
 }

@@ -146,14 +146,33 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 	if srv.obs.tracer != nil {
 		access = accessLog(srv.log, srv.handler, true) // lines with their trace ids
 	}
-	return serveUntilDone(ctx, ln, access, func(ctx context.Context) { srv.engine.Run(ctx, interval) }, srv.cfg.Limits.server)
+	return serveUntilDone(ctx, ln, access, func(ctx context.Context) { srv.engine.Run(ctx, interval) }, srv.cfg.Limits.server, writeTimeout(srv.cfg))
+}
+
+// writeTimeout lets a request's handling and answer take longer than
+// serveUntilDone's minute when a backend's timeout asks for it: a create or
+// a money operation may make two broker calls (a token first), each up to
+// the timeout, and past WriteTimeout net/http drops the connection without
+// the answer (a created payment or a refund done, answered with nothing).
+func writeTimeout(c *fileConfig) func(*http.Server) {
+	longest, _, _ := longestBrokerTimeout(c) // checked by then (checkConfig)
+	need := times(2, longest)
+	if need+30*time.Second > need {
+		need += 30 * time.Second // the store, and the answer's way to the client
+	}
+	return func(hs *http.Server) {
+		if longest > 0 && need > hs.WriteTimeout {
+			hs.WriteTimeout = need
+		}
+	}
 }
 
 // serveUntilDone serves h on ln until ctx ends, running bg beside it, then
 // shuts down gracefully: it stops taking requests, lets those in flight
 // finish (10 s at most), and waits for bg to return. Headers must arrive
 // within 10 s and be at most 16 KiB (tune may change that), a request
-// within 30 s.
+// within 30 s, and its answer be written within a minute of its headers
+// (tune may change that too: serve's writeTimeout).
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, bg func(context.Context), tune ...func(*http.Server)) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		DisableGeneralOptionsHandler: true} // OPTIONS * reaches h, which gives it the headers every answer carries

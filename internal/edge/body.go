@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"sync"
 )
 
@@ -12,8 +13,9 @@ var (
 	// ErrTooLarge: the body is longer than the cap of its route (declared
 	// or found while reading).
 	ErrTooLarge = errors.New("request body too large")
-	// ErrBusy: the byte budget or the read slots are used up by other
-	// requests; the client should retry shortly.
+	// ErrBusy: the byte budget, the sender's address's share of it
+	// (ReadFrom) or the read slots are used up by other requests; the
+	// client should retry shortly.
 	ErrBusy = errors.New("too many request bodies being read")
 )
 
@@ -41,6 +43,11 @@ type LimiterConfig struct {
 	// broker notifications and forms fit), so slow senders of large bodies
 	// cannot keep small legitimate ones waiting.
 	Free int64
+	// PerAddress bounds the bytes the bodies of one client address (an
+	// IPv6 /64, as Key counts) hold at once in ReadFrom (default an eighth
+	// of Budget), so slow senders of small bodies, which need no slot,
+	// cannot take the whole budget from one address.
+	PerAddress int64
 }
 
 // Limiter reads request bodies into memory within bounds, for endpoints that
@@ -50,9 +57,11 @@ type Limiter struct {
 	free  int64
 	slots chan struct{}
 
-	mu     sync.Mutex
-	budget int64
-	used   int64
+	mu      sync.Mutex
+	budget  int64
+	used    int64
+	perAddr int64
+	byAddr  map[netip.Prefix]int64 // only addresses holding bytes now
 }
 
 // NewLimiter returns a Limiter for cfg.
@@ -66,7 +75,11 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 	if cfg.Free <= 0 {
 		cfg.Free = DefaultFree
 	}
-	return &Limiter{free: cfg.Free, slots: make(chan struct{}, cfg.Slots), budget: cfg.Budget}
+	if cfg.PerAddress <= 0 {
+		cfg.PerAddress = max(cfg.Budget/8, 1)
+	}
+	return &Limiter{free: cfg.Free, slots: make(chan struct{}, cfg.Slots), budget: cfg.Budget,
+		perAddr: cfg.PerAddress, byAddr: map[netip.Prefix]int64{}}
 }
 
 // InUse returns the bytes of bodies currently held (read or being read).
@@ -76,19 +89,27 @@ func (l *Limiter) InUse() int64 {
 	return l.used
 }
 
-func (l *Limiter) reserve(n int64) bool {
+func (l *Limiter) reserve(a *netip.Prefix, n int64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.used+n > l.budget {
+	if l.used+n > l.budget || a != nil && l.byAddr[*a]+n > l.perAddr {
 		return false
 	}
 	l.used += n
+	if a != nil {
+		l.byAddr[*a] += n
+	}
 	return true
 }
 
-func (l *Limiter) give(n int64) {
+func (l *Limiter) give(a *netip.Prefix, n int64) {
 	l.mu.Lock()
 	l.used -= n
+	if a != nil {
+		if l.byAddr[*a] -= n; l.byAddr[*a] <= 0 {
+			delete(l.byAddr, *a)
+		}
+	}
 	l.mu.Unlock()
 }
 
@@ -98,6 +119,7 @@ type Body struct {
 	Bytes []byte
 	l     *Limiter
 	held  int64
+	addr  *netip.Prefix // whose share the bytes count in (nil: none)
 }
 
 // Release gives the body's bytes back to the limiter's budget. It may be
@@ -106,7 +128,7 @@ func (b *Body) Release() {
 	if b == nil || b.l == nil {
 		return
 	}
-	b.l.give(b.held)
+	b.l.give(b.addr, b.held)
 	b.l, b.held, b.Bytes = nil, 0, nil
 }
 
@@ -117,13 +139,25 @@ func (b *Body) Release() {
 // sender holds little. Other errors are the reader's (a client that hung up
 // or a read deadline). The caller must Release the Body.
 func (l *Limiter) Read(body io.Reader, contentLength, max int64) (*Body, error) {
+	return l.read(nil, body, contentLength, max)
+}
+
+// ReadFrom is Read for a body sent by the client at ip: beside the budget
+// and the slots, the bodies of ip's address (Key) together hold at most
+// PerAddress bytes; beyond that, ErrBusy.
+func (l *Limiter) ReadFrom(ip string, body io.Reader, contentLength, max int64) (*Body, error) {
+	a := Key(ip)
+	return l.read(&a, body, contentLength, max)
+}
+
+func (l *Limiter) read(addr *netip.Prefix, body io.Reader, contentLength, max int64) (*Body, error) {
 	if max <= 0 {
 		max = defaultMaxLength
 	}
 	if contentLength > max {
 		return nil, fmt.Errorf("%w: %d bytes declared, at most %d accepted", ErrTooLarge, contentLength, max)
 	}
-	b := &Body{l: l}
+	b := &Body{l: l, addr: addr}
 	slot := false
 	defer func() {
 		if slot {
@@ -139,7 +173,7 @@ func (l *Limiter) Read(body io.Reader, contentLength, max int64) (*Body, error) 
 				return ErrBusy
 			}
 		}
-		if !l.reserve(size - b.held) {
+		if !l.reserve(b.addr, size-b.held) {
 			return ErrBusy
 		}
 		b.held = size

@@ -146,6 +146,48 @@ func TestLimiterBounds(t *testing.T) {
 		}
 		b.Release()
 	})
+	t.Run("one address holds at most its share of the budget", func(t *testing.T) {
+		t.Parallel()
+		l := edge.NewLimiter(edge.LimiterConfig{Budget: 40_000, PerAddress: 10_000, Free: 8192})
+		read := func(ip string) (*edge.Body, error) {
+			return l.ReadFrom(ip, strings.NewReader(strings.Repeat("a", 4000)), 4000, 8192)
+		}
+		var held []*edge.Body
+		for _, ip := range []string{"203.0.113.9", "203.0.113.9", "2001:db8::1", "2001:db8::2"} {
+			b, err := read(ip)
+			if err != nil {
+				t.Fatalf("%s within its share: %v", ip, err)
+			}
+			held = append(held, b)
+		}
+		for _, ip := range []string{"203.0.113.9", "2001:db8::ffff"} { // the /64 of 2001:db8::1 and ::2
+			if _, err := read(ip); !errors.Is(err, edge.ErrBusy) {
+				t.Fatalf("%s past its share: %v, want ErrBusy", ip, err)
+			}
+		}
+		b, err := read("198.51.100.7")
+		if err != nil {
+			t.Fatalf("another address while two hold their shares: %v", err)
+		}
+		b.Release()
+		held[0].Release()
+		if b, err = read("203.0.113.9"); err != nil {
+			t.Fatalf("after a release: %v", err)
+		}
+		b.Release()
+		for _, b := range held {
+			b.Release()
+		}
+		if l.InUse() != 0 {
+			t.Fatalf("budget holds %d after all reads", l.InUse())
+		}
+		// Read counts in no address's share.
+		for range 3 {
+			if _, err := l.Read(strings.NewReader(strings.Repeat("a", 4000)), 4000, 8192); err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+		}
+	})
 	t.Run("a slow sender holds only what it sent", func(t *testing.T) {
 		t.Parallel()
 		l := edge.NewLimiter(edge.LimiterConfig{})
