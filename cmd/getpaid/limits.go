@@ -2,13 +2,18 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 // limitsConfig is the limits: section of getpaid.yaml: what anyone may make
@@ -28,6 +33,11 @@ type limitsConfig struct {
 	AuthFailures     int                 `yaml:"auth_failures"`
 	CallbackRefusals int                 `yaml:"callback_refusals"`
 	Window           *duration           `yaml:"window"`
+	// Connections bounds the connections open at once, and
+	// ConnectionsPerAddress those of one client address (see
+	// edge.ConnLimitConfig); beyond them a new one is answered 503.
+	Connections           int `yaml:"connections"`
+	ConnectionsPerAddress int `yaml:"connections_per_address"`
 }
 
 // defaultMaxHeaderBytes is every getpaid server's bound on a request's line
@@ -37,7 +47,7 @@ const defaultMaxHeaderBytes = 16 << 10
 
 // httpLimits converts the section to the handler's limits.
 func (l limitsConfig) httpLimits() (httpapi.Limits, error) {
-	if l.BodyReads < 0 || l.AuthFailures < 0 || l.CallbackRefusals < 0 {
+	if l.BodyReads < 0 || l.AuthFailures < 0 || l.CallbackRefusals < 0 || l.Connections < 0 || l.ConnectionsPerAddress < 0 {
 		return httpapi.Limits{}, fmt.Errorf("counts may not be negative")
 	}
 	out := httpapi.Limits{FormBytes: int64(l.FormBody), APIBytes: int64(l.APIBody), BodyBudget: int64(l.BodyBudget),
@@ -66,6 +76,29 @@ func (l limitsConfig) server(hs *http.Server) {
 	if l.MaxHeaderBytes > 0 {
 		hs.MaxHeaderBytes = int(l.MaxHeaderBytes)
 	}
+}
+
+// listener bounds the connections ln keeps open as the section says: the
+// trusted proxies, through which every client comes, count in the total
+// only. A refusal is logged once a window (busy servers refuse many).
+func (l limitsConfig) listener(ln net.Listener, proxies []netip.Prefix, log *slog.Logger) net.Listener {
+	var window time.Duration
+	if l.Window != nil {
+		window = l.Window.Duration
+	}
+	gate := edge.NewGate(window, nil)
+	return edge.LimitListener(ln, edge.ConnLimitConfig{Total: l.Connections, PerAddress: l.ConnectionsPerAddress, Exempt: proxies,
+		Refused: func(addr string, total bool) {
+			ok, missed := gate.Allow()
+			if !ok {
+				return
+			}
+			msg, setting := "a connection refused: one address holds its share", "limits.connections_per_address"
+			if total {
+				msg, setting = "a connection refused: the server holds as many as it may", "limits.connections"
+			}
+			log.Warn(msg+" (503; logged once a window)", "addr", addr, "setting", setting, "refused_unlogged_before", missed)
+		}})
 }
 
 // byteSize is a size written as bytes (16384) or with a binary unit

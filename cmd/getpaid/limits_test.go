@@ -46,12 +46,16 @@ func TestLimitsConfig(t *testing.T) {
   auth_failures: 5
   callback_refusals: 30
   window: 2m
+  connections: 100
+  connections_per_address: 10
 proxy_header: Forwarded
 require_https: true
 `, ""},
 		{"bad size", "limits:\n  form_body: big\n", "want a size"},
 		{"unknown limit", "limits:\n  body_count: 3\n", "body_count"},
 		{"negative count", "limits:\n  body_reads: -1\n", "negative"},
+		{"negative connections", "limits:\n  connections_per_address: -1\n", "negative"},
+		{"connections 0", "limits:\n  connections: 0\n", "line 11: limits.connections: 0: want more than 0"},
 		// 0 was taken for the default: not "none", nor "no limit".
 		{"a count of 0", "limits:\n  auth_failures: 0\n", "line 11: limits.auth_failures: 0: want more than 0 (leave the setting out for the default)"},
 		{"a size of 0", "limits:\n  form_body: 0KiB\n", "line 11: limits.form_body: 0: want more than 0 (leave the setting out for the default)"},

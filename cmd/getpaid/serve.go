@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/getpaid-go/getpaid/httpapi"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -121,6 +123,8 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 	for _, u := range plainHTTPWebhooks(srv.cfg) {
 		log.Warn("a webhook endpoint is plain http on another host: its events (orders, amounts, statuses) travel in clear, though signed; use https", "url", u)
 	}
+	proxies, _ := httpapi.ParseProxies(srv.cfg.TrustedProxies) // checked by buildServer
+	ln = srv.cfg.Limits.listener(ln, proxies, log)
 	log.Info("getpaid serving", "listen", ln.Addr().String(), "base_url", srv.base, "backends", srv.reg.Names())
 	logged := make(chan struct{})
 	stopLog := context.AfterFunc(ctx, func() {

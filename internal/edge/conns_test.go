@@ -1,0 +1,160 @@
+package edge_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid/internal/edge"
+)
+
+// peerConn is one end of a pipe that says it comes from addr.
+type peerConn struct {
+	net.Conn
+	addr net.Addr
+}
+
+func (c peerConn) RemoteAddr() net.Addr { return c.addr }
+
+// dialer is a listener whose connections the test makes, from the
+// addresses it chooses.
+type dialer struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newDialer() *dialer { return &dialer{conns: make(chan net.Conn), done: make(chan struct{})} }
+
+func (d *dialer) Accept() (net.Conn, error) {
+	select {
+	case c := <-d.conns:
+		return c, nil
+	case <-d.done:
+		return nil, net.ErrClosed
+	}
+}
+func (d *dialer) Close() error   { d.once.Do(func() { close(d.done) }); return nil }
+func (d *dialer) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
+
+// dial hands the listener a connection from ip and returns the client's end.
+func (d *dialer) dial(t *testing.T, ip string) net.Conn {
+	t.Helper()
+	client, server := net.Pipe()
+	t.Cleanup(func() { client.Close(); server.Close() })
+	d.conns <- peerConn{Conn: server, addr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 40000))}
+	return client
+}
+
+// refused reports whether client's connection was answered 503 and closed.
+func refused(t *testing.T, client net.Conn) bool {
+	t.Helper()
+	b, err := io.ReadAll(client)
+	if err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("reading the refusal: %v", err)
+	}
+	return strings.HasPrefix(string(b), "HTTP/1.1 503 ")
+}
+
+// TestLimitListener: one client address (an IPv6 /64) keeps at most
+// PerAddress connections open and everyone together Total; one beyond is
+// answered 503 with Retry-After and closed, and a closed one gives its
+// place back. Loopback peers and the trusted proxies, through which every
+// client comes, count in the total only.
+func TestLimitListener(t *testing.T) {
+	t.Parallel()
+	d := newDialer()
+	var mu sync.Mutex
+	var log []string
+	ln := edge.LimitListener(d, edge.ConnLimitConfig{Total: 6, PerAddress: 2, Exempt: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		Refused: func(addr string, total bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			log = append(log, addr+map[bool]string{true: " total", false: " address"}[total])
+		}})
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	accept := func(ip string) net.Conn {
+		t.Helper()
+		d.dial(t, ip)
+		select {
+		case c := <-accepted:
+			return c
+		case <-time.After(5 * time.Second):
+			t.Fatalf("a connection from %s was not accepted", ip)
+			return nil
+		}
+	}
+	first := accept("203.0.113.5")
+	accept("203.0.113.5")
+	if c := d.dial(t, "203.0.113.5"); !refused(t, c) {
+		t.Fatal("a third connection from one address was not refused")
+	}
+	accept("2001:db8:1:2::1") // another address
+	accept("2001:db8:1:2::2")
+	if c := d.dial(t, "2001:db8:1:2:ffff::9"); !refused(t, c) {
+		t.Fatal("a third connection from one IPv6 /64 was not refused")
+	}
+	// The first one closed, its address may connect again.
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Close() // a second Close gives nothing back twice
+	accept("203.0.113.5")
+	// Loopback and a trusted proxy: counted in the total only (4 open now).
+	accept("127.0.0.1")
+	accept("10.1.2.3")
+	if c := d.dial(t, "10.1.2.3"); !refused(t, c) {
+		t.Fatal("a seventh connection was not refused by the total")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"203.0.113.5 address", "2001:db8:1:2:ffff::9 address", "10.1.2.3 total"}
+	if strings.Join(log, ",") != strings.Join(want, ",") {
+		t.Errorf("refusals reported %q, want %q", log, want)
+	}
+}
+
+// TestRefusalIsHTTP: what a refused client reads is a whole HTTP answer
+// (its Content-Length right), so an HTTP client reports a 503 it retries
+// on, not a malformed response.
+func TestRefusalIsHTTP(t *testing.T) {
+	t.Parallel()
+	d := newDialer()
+	ln := edge.LimitListener(d, edge.ConnLimitConfig{Total: 1})
+	go func() {
+		for {
+			if _, err := ln.Accept(); err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	d.dial(t, "203.0.113.7") // held
+	c := d.dial(t, "203.0.113.8")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "too many connections") {
+		t.Fatalf("refusal: %d %v %q %v", resp.StatusCode, resp.Header, body, err)
+	}
+}
