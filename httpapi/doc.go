@@ -19,7 +19,11 @@
 //	                                        POST .../{id}/check has it checked with its broker now (Bearer key;
 //	                                        501 not_implemented when the Service is no getpaid.OperationChecker)
 //	GET  /api/v1/events[/{id}]              events with their deliveries; POST .../{id}/replay,
-//	                                        /api/v1/events/replay_dead, /api/v1/events/retry_waiting, /api/v1/events/discard (Bearer key)
+//	                                        /api/v1/events/replay_dead, /api/v1/events/retry_waiting, /api/v1/events/discard,
+//	                                        /api/v1/events/backfill (Bearer key; backfill: 501 when the Service is no
+//	                                        getpaid.EventBackfiller)
+//	GET  /api/v1/events/paused              the consumers this process sends nothing to for now (Bearer key;
+//	                                        501 when the Service is no getpaid.PauseReporter)
 //	POST /callback/{backend}                broker notifications
 //	GET  /success/{id}, /failure/{id}       buyer returns: never change status; 303 to the payment's return_url, else a status page
 //	GET  /pay/{order}                       payment-method form (library mode, needs an OrderSource)
