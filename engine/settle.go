@@ -45,10 +45,28 @@ func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payme
 		obs = &getpaid.Observation{Kind: getpaid.KindNone}
 	}
 	state := outcome(op, obs)
-	res, err := e.finish(ctx, b, p.ID, op, state, obs, "", obs.BrokerRef)
+	why := ""
+	if state == getpaid.OpFailed {
+		// The broker answered that it did not do it (PayU's refund
+		// CANCELED): the operation says so, as a refusal's does.
+		why = "the broker did not carry it out"
+		if obs.BrokerStatus != "" {
+			why += " (" + obs.BrokerStatus + ")"
+		}
+	}
+	res, err := e.finish(ctx, b, p.ID, op, state, obs, why, obs.BrokerRef)
 	if err != nil {
 		e.log.ErrorContext(ctx, "broker action not recorded", "operation", op.ID, "payment", p.ID, "kind", obs.Kind, "err", err)
 		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
+	}
+	if res.Operation != nil && res.Operation.State == getpaid.OpFailed {
+		// Failed, by this answer or by what the broker said before it (its
+		// notification overtaking the answer): answered as a retry with the
+		// key is, never as a result that reads as done.
+		if res.Operation.Error != "" {
+			why = res.Operation.Error
+		}
+		return nil, &getpaid.OperationError{Op: res.Operation, Err: fmt.Errorf("%w: %s", getpaid.ErrOperationFailed, why)}
 	}
 	return res, nil
 }
