@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -65,6 +66,32 @@ func TestRefundRejectedInTheAnswerIsAnError(t *testing.T) {
 			q, _ := e.eng.Payment(ctx, p.ID)
 			if q.Status != getpaid.StatusPaid || q.Refunded != 0 || q.RefundAsked != 0 {
 				t.Fatalf("payment %s refunded %d asked %d, want paid, nothing refunded or reserved", q.Status, q.Refunded, q.RefundAsked)
+			}
+		})
+	}
+}
+
+// A refund the broker's notification says it rejected keeps the broker's
+// word as the operation's error: "the operation's error says why" (the
+// 422 operation_failed, operations show) is never an empty error.
+func TestRefundRejectedByNotificationSaysWhy(t *testing.T) {
+	t.Parallel()
+	for _, accepted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accepted answer %v", accepted), func(t *testing.T) {
+			t.Parallel()
+			r := &rejectingAnswer{lateAnswer: lateAnswer{kind: getpaid.KindRefundFailed}, notifyFirst: true, accepted: accepted}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker { r.Broker = d; return r })
+			r.eng = e.eng
+			ctx := context.Background()
+			p := e.pay("o", "10.00", "paid", getpaid.StatusPaid)
+			_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("4.00"), IdempotencyKey: "k"})
+			var oe *getpaid.OperationError
+			if !errors.As(err, &oe) {
+				t.Fatalf("refund: %v, want an *OperationError", err)
+			}
+			op, err := e.eng.Operation(ctx, oe.Op.ID)
+			if err != nil || op.State != getpaid.OpFailed || !strings.Contains(op.Error, "late answer") {
+				t.Fatalf("operation %+v, %v; want failed, its error naming what the broker said (late answer)", op, err)
 			}
 		})
 	}

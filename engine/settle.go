@@ -45,15 +45,7 @@ func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payme
 		obs = &getpaid.Observation{Kind: getpaid.KindNone}
 	}
 	state := outcome(op, obs)
-	why := ""
-	if state == getpaid.OpFailed {
-		// The broker answered that it did not do it (PayU's refund
-		// CANCELED): the operation says so, as a refusal's does.
-		why = "the broker did not carry it out"
-		if obs.BrokerStatus != "" {
-			why += " (" + obs.BrokerStatus + ")"
-		}
-	}
+	why := notDone(state, obs)
 	res, err := e.finish(ctx, b, p.ID, op, state, obs, why, obs.BrokerRef)
 	if err != nil {
 		e.log.ErrorContext(ctx, "broker action not recorded", "operation", op.ID, "payment", p.ID, "kind", obs.Kind, "err", err)
@@ -69,6 +61,20 @@ func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payme
 		return nil, &getpaid.OperationError{Op: res.Operation, Err: fmt.Errorf("%w: %s", getpaid.ErrOperationFailed, why)}
 	}
 	return res, nil
+}
+
+// notDone is the error an operation records when the broker's own word
+// (its answer, or its notification) ends it as failed: what the broker
+// said, as a refusal's error does; "" for any other state.
+func notDone(state getpaid.OperationState, obs *getpaid.Observation) string {
+	if state != getpaid.OpFailed || obs == nil {
+		return ""
+	}
+	why := "the broker did not carry it out"
+	if obs.BrokerStatus != "" {
+		why += " (" + obs.BrokerStatus + ")"
+	}
+	return why
 }
 
 // notSent reports whether a money operation's error says the broker did
