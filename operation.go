@@ -67,7 +67,7 @@ type Operation struct {
 	Backend   string
 	Kind      OperationKind
 	State     OperationState
-	Amount    Money // what to capture or refund; zero for release and cancel
+	Amount    Money // what to capture or refund; for a release, the hold it gives back; zero for cancel
 	// Baseline is what the payment had captured when the operation was
 	// asked: in doubt, a capture happened if the broker reports more.
 	Baseline       int64

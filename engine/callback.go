@@ -198,7 +198,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
 			}
 		case !op.State.Final():
-			m = e.finishing(b, op, outcome(op, obs), obs, "", obs.BrokerRef)
+			m = e.finishing(b, op, outcome(op, obs), obs, notDone(outcome(op, obs), obs), obs.BrokerRef)
 		case outcome(op, obs) == op.State:
 			// The operation ended with this very fact already (its answer,
 			// a lookup or an operator recorded it): a repeat.

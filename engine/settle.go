@@ -45,12 +45,36 @@ func (e *Engine) settle(ctx context.Context, b getpaid.Backend, p *getpaid.Payme
 		obs = &getpaid.Observation{Kind: getpaid.KindNone}
 	}
 	state := outcome(op, obs)
-	res, err := e.finish(ctx, b, p.ID, op, state, obs, "", obs.BrokerRef)
+	why := notDone(state, obs)
+	res, err := e.finish(ctx, b, p.ID, op, state, obs, why, obs.BrokerRef)
 	if err != nil {
 		e.log.ErrorContext(ctx, "broker action not recorded", "operation", op.ID, "payment", p.ID, "kind", obs.Kind, "err", err)
 		return nil, &ReconciliationError{PaymentID: p.ID, Observation: obs, Err: err}
 	}
+	if res.Operation != nil && res.Operation.State == getpaid.OpFailed {
+		// Failed, by this answer or by what the broker said before it (its
+		// notification overtaking the answer): answered as a retry with the
+		// key is, never as a result that reads as done.
+		if res.Operation.Error != "" {
+			why = res.Operation.Error
+		}
+		return nil, &getpaid.OperationError{Op: res.Operation, Err: fmt.Errorf("%w: %s", getpaid.ErrOperationFailed, why)}
+	}
 	return res, nil
+}
+
+// notDone is the error an operation records when the broker's own word
+// (its answer, or its notification) ends it as failed: what the broker
+// said, as a refusal's error does; "" for any other state.
+func notDone(state getpaid.OperationState, obs *getpaid.Observation) string {
+	if state != getpaid.OpFailed || obs == nil {
+		return ""
+	}
+	why := "the broker did not carry it out"
+	if obs.BrokerStatus != "" {
+		why += " (" + obs.BrokerStatus + ")"
+	}
+	return why
 }
 
 // notSent reports whether a money operation's error says the broker did

@@ -206,6 +206,20 @@ func (b *Broker) Refunds(id string) (n int, total int64) {
 // shares one.
 func (b *Broker) session(p *getpaid.Payment) (*session, bool) {
 	if s, ok := b.state[p.ID]; ok {
+		if s.adopted && p.Captured > s.captured {
+			// getpaid recorded money paid since the record was taken from
+			// its own (a top-up through another process, a callback
+			// scripted): a real broker's one record has it too.
+			s.captured, s.locked, s.refunded = p.Captured, p.Locked, max(s.refunded, p.Refunded)
+			switch {
+			case p.Locked > 0:
+				s.status = StatusPreAuth
+			case p.Captured < p.Amount.Minor:
+				s.status = StatusPartiallyPaid
+			default:
+				s.status = StatusPaid
+			}
+		}
 		return s, true
 	}
 	if p.Captured == 0 && p.Locked == 0 {
