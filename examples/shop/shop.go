@@ -182,9 +182,16 @@ func (s *Shop) Handler(payments http.Handler) http.Handler {
 	pages.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusNotFound, "There is no such page in the shop.")
 	})
+	// The shop's forms order and act on the buyer's orders: one another
+	// site's page sends through the buyer's browser is refused (by
+	// Sec-Fetch-Site or Origin, as getpaid's own payment form does).
+	sameSite := http.NewCrossOriginProtection()
+	sameSite.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, http.StatusForbidden, "The form came from another site, so nothing was done. Use the shop's own pages.")
+	}))
 	mux := http.NewServeMux()
 	mux.Handle("/payments/", http.StripPrefix("/payments", payments)) // step 4
-	mux.Handle("/", edge.Page(pages))
+	mux.Handle("/", edge.Page(sameSite.Handler(pages)))
 	return mux
 }
 
