@@ -114,6 +114,11 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		if err == nil {
 			err = distinctCurrencies(b)
 		}
+		if err == nil {
+			// The registry's own checks (the name's rule), on this backend
+			// alone, so an error names its line.
+			_, err = getpaid.NewRegistry(getpaid.Backend{Name: name, Kind: kind, Broker: b})
+		}
 		var se *settingError
 		if errors.As(err, &se) && kind != name && strings.Contains(se.Error(), "unknown setting backends."+name+".") {
 			// Settings of another kind (kind: payu where dummy was meant):
