@@ -80,6 +80,10 @@ backends:
 			[]string{"getpaid.yaml: backends.1payu (line 13):", "backend name", "a lower-case letter first", "32 at most"}},
 		{"backend name too long", file + "  " + strings.Repeat("p", 33) + ":\n    kind: dummy\n    secret: s\n", nil,
 			[]string{"getpaid.yaml: backends." + strings.Repeat("p", 33) + " (line 13):", "backend name", "32 at most"}},
+		// Transferuj has one host: sandbox: true copied from another
+		// backend says what stands for it.
+		{"transferuj has no sandbox", file + "  transferuj:\n    merchant_id: 1010\n    security_code: c\n    sandbox: true\n", nil,
+			[]string{"getpaid.yaml: line 15: unknown setting backends.transferuj.sandbox", "a test merchant"}},
 		{"a currency listed twice", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: [PLN, EUR, PLN]\n", 1), nil,
 			[]string{"getpaid.yaml: backends.dummy (line 7):", "PLN listed twice"}},
 		{"an empty currency list", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: []\n", 1), nil,

@@ -125,6 +125,10 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 			// the known ones listed are the kind's.
 			err = &settingError{errors.New(strings.Replace(se.Error(), "(known: ", "(kind "+kind+"; known: ", 1))}
 		}
+		if errors.As(err, &se) && kind == "transferuj" && strings.Contains(se.Error(), "unknown setting backends."+name+".sandbox ") {
+			// sandbox: true copied from the other backends' blocks.
+			err = &settingError{errors.New(se.Error() + "; Transferuj has one host, https://secure.tpay.com: a test merchant (its merchant_id and security_code) is its sandbox")}
+		}
 		switch {
 		case errors.As(err, &se):
 			return nil, fmt.Errorf("%s: %w", c.source, err)
