@@ -84,6 +84,10 @@ backends:
 		// backend says what stands for it.
 		{"transferuj has no sandbox", file + "  transferuj:\n    merchant_id: 1010\n    security_code: c\n    sandbox: true\n", nil,
 			[]string{"getpaid.yaml: line 15: unknown setting backends.transferuj.sandbox", "a test merchant"}},
+		{"a currency in lower case", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: [PLN, eur]\n", 1), nil,
+			[]string{"getpaid.yaml: backends.dummy (line 7):", `"eur"`, "upper case: EUR"}},
+		{"environment: a currency in lower case", file, []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=PLN,eur"},
+			[]string{"getpaid.yaml: backends.dummy (GETPAID_BACKEND_DUMMY_CURRENCIES):", `"eur"`, "upper case: EUR"}},
 		{"a currency listed twice", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: [PLN, EUR, PLN]\n", 1), nil,
 			[]string{"getpaid.yaml: backends.dummy (line 7):", "PLN listed twice"}},
 		{"an empty currency list", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: []\n", 1), nil,

@@ -148,11 +148,31 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 }
 
 // emptyCurrencies refuses "currencies: []": a broker reads no list as its
-// default currencies, so an empty one would quietly accept them all.
+// default currencies, so an empty one would quietly accept them all; and a
+// code in lower case ("pln"), saying how it is written.
 func emptyCurrencies(settings *yaml.Node) error {
 	for i := 0; i+1 < len(settings.Content); i += 2 {
-		if k, v := settings.Content[i], settings.Content[i+1]; k.Value == "currencies" && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+		k, v := settings.Content[i], settings.Content[i+1]
+		if k.Value != "currencies" {
+			continue
+		}
+		var codes []string
+		switch {
+		case v.Kind == yaml.SequenceNode && len(v.Content) == 0:
 			return errors.New("currencies: an empty list; leave the setting out for the broker's default currencies")
+		case v.Kind == yaml.SequenceNode:
+			for _, c := range v.Content {
+				codes = append(codes, c.Value)
+			}
+		case v.Kind == yaml.ScalarNode && strings.HasPrefix(v.LineComment, envPrefix): // GETPAID_BACKEND_X_CURRENCIES=PLN,EUR
+			codes = strings.Split(v.Value, ",")
+		}
+		for _, c := range codes {
+			// "pln": each broker says only "unknown currency".
+			c = strings.TrimSpace(c)
+			if up := strings.ToUpper(c); up != c && getpaid.KnownCurrency(up) {
+				return fmt.Errorf("currencies: %q: ISO 4217 codes are upper case: %s", c, up)
+			}
 		}
 	}
 	return nil
