@@ -88,6 +88,12 @@ backends:
 			[]string{"getpaid.yaml: backends.dummy (line 7):", `"eur"`, "upper case: EUR"}},
 		{"environment: a currency in lower case", file, []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=PLN,eur"},
 			[]string{"getpaid.yaml: backends.dummy (GETPAID_BACKEND_DUMMY_CURRENCIES):", `"eur"`, "upper case: EUR"}},
+		// A kind set in the environment: its errors name the variable,
+		// not the backend's line in the file, which says another kind.
+		{"environment: unknown kind", file, []string{"GETPAID_BACKEND_PAYU_KIND=paypal"},
+			[]string{`getpaid.yaml: backends.payu (GETPAID_BACKEND_PAYU_KIND): unknown kind "paypal"`}},
+		{"environment: a kind the settings are not of", file, []string{"GETPAID_BACKEND_PAYU_KIND=dummy"},
+			[]string{"unknown setting backends.payu.pos_id (kind dummy, from GETPAID_BACKEND_PAYU_KIND; known:"}},
 		{"a currency listed twice", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: [PLN, EUR, PLN]\n", 1), nil,
 			[]string{"getpaid.yaml: backends.dummy (line 7):", "PLN listed twice"}},
 		{"an empty currency list", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: []\n", 1), nil,

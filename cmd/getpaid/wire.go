@@ -96,16 +96,20 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.source, err)
 		}
+		kindAt := &node // where the kind comes from: its setting, else the backend's name
+		if kn := lookupKey(&node, "kind"); kn != nil {
+			kindAt = kn
+		}
 		k, ok := kinds[kind]
 		if !ok {
 			hint := ""
 			for _, known := range kindNames() {
-				if strings.HasPrefix(name, known+"_") || strings.HasPrefix(name, known+"-") {
+				if kindAt == &node && (strings.HasPrefix(name, known+"_") || strings.HasPrefix(name, known+"-")) {
 					// payu_eur beside payu, as the README shows it, without its kind.
 					hint = "; a backend's kind is its name unless it sets kind: add kind: " + known
 				}
 			}
-			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)%s", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "), hint)
+			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)%s", c.source, name, where(kindAt), kind, strings.Join(kindNames(), ", "), hint)
 		}
 		var b getpaid.Broker
 		if err = emptyCurrencies(&settings); err == nil {
@@ -123,7 +127,11 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		if errors.As(err, &se) && kind != name && strings.Contains(se.Error(), "unknown setting backends."+name+".") {
 			// Settings of another kind (kind: payu where dummy was meant):
 			// the known ones listed are the kind's.
-			err = &settingError{errors.New(strings.Replace(se.Error(), "(known: ", "(kind "+kind+"; known: ", 1))}
+			from := ""
+			if v, ok := strings.CutPrefix(kindAt.LineComment, envPrefix); ok {
+				from = ", from " + v // not the kind the file says
+			}
+			err = &settingError{errors.New(strings.Replace(se.Error(), "(known: ", "(kind "+kind+from+"; known: ", 1))}
 		}
 		if errors.As(err, &se) && kind == "transferuj" && strings.Contains(se.Error(), "unknown setting backends."+name+".sandbox ") {
 			// sandbox: true copied from the other backends' blocks.
