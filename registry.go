@@ -46,7 +46,7 @@ func NewRegistry(backends ...Backend) (*Registry, error) {
 	owner := map[uintptr]string{} // a broker's address: the backend it serves
 	for _, b := range backends {
 		if !backendName.MatchString(b.Name) {
-			return nil, fmt.Errorf("registry: backend name %q: want lower-case letters, digits, - or _", b.Name)
+			return nil, fmt.Errorf("registry: backend name %q: want a lower-case letter first, then lower-case letters, digits, - or _, 32 at most", b.Name)
 		}
 		if b.Broker == nil {
 			return nil, fmt.Errorf("registry: backend %q has no broker", b.Name)

@@ -73,3 +73,20 @@ func TestRegistryRefusesOneBrokerUnderTwoNames(t *testing.T) {
 		})
 	}
 }
+
+// A malformed backend name is refused saying the whole rule: a lower-case
+// letter first and 32 characters at most, not only which characters.
+func TestRegistryBackendNameRule(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"1payu", "-payu", "_payu", strings.Repeat("p", 33), "PayU", "payu eur"} {
+		_, err := getpaid.NewRegistry(getpaid.Backend{Name: name, Broker: &ptrBroker{currencies: []string{"PLN"}}})
+		if err == nil || !strings.Contains(err.Error(), "a lower-case letter first") || !strings.Contains(err.Error(), "32 at most") {
+			t.Errorf("name %q: %v; want the rule said whole", name, err)
+		}
+	}
+	for _, name := range []string{"p", "payu_pln", "payu-eur", "p1", strings.Repeat("p", 32)} {
+		if _, err := getpaid.NewRegistry(getpaid.Backend{Name: name, Broker: &ptrBroker{currencies: []string{"PLN"}}}); err != nil {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+}

@@ -1,8 +1,13 @@
 package admin_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 // TestFilterKeepsAnUnlistedChoice: a listing filtered by a backend or a
@@ -19,6 +24,36 @@ func TestFilterKeepsAnUnlistedChoice(t *testing.T) {
 	for _, want := range []string{"<option selected>payu_old</option>", "<option selected>CHF</option>"} {
 		if !strings.Contains(b.last, want) {
 			t.Errorf("the filter form lacks %s:\n%s", want, b.last)
+		}
+	}
+}
+
+// TestPaymentOfABackendNotEnabledSaysWhyNoActionFits: a paid payment of a
+// backend removed from the config (or renamed) offered no refund and said
+// only "No action fits this payment now.", as if the payment were done
+// with. The page says the backend is not enabled and what to do.
+func TestPaymentOfABackendNotEnabledSaysWhyNoActionFits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := memory.New()
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o1", Backend: "payu_old", Status: getpaid.StatusNew,
+		Amount: getpaid.MustParseMoney("10.00", "PLN"), CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if _, err := store.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "captured", Apply: func(q *getpaid.Payment) (bool, error) {
+		q.Status, q.Captured = getpaid.StatusPaid, q.Amount.Minor
+		return true, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, store, false)
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	for _, want := range []string{"payu_old is not enabled", "put it back"} {
+		if !strings.Contains(b.last, want) {
+			t.Errorf("the payment's page does not say %q:\n%s", want, b.last)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,9 @@ func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
 			return nil, fmt.Errorf("tracing: endpoint %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.Endpoint, u.Port())
 		}
+	}
+	if err := checkHeaders(cfg.Headers); err != nil {
+		return nil, err
 	}
 	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.Endpoint, "/") + "/v1/traces"), otlptracehttp.WithTimeout(10 * time.Second)}
 	if u.Path != "" && u.Path != "/" {
@@ -225,3 +229,25 @@ func (h logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h logHandler) WithGroup(name string) slog.Handler { return logHandler{h.Handler.WithGroup(name)} }
 
 var errUnsupported = errors.New("tracing: the wrapped store lacks this capability")
+
+// checkHeaders refuses a header the exporter could not send: every export
+// would fail while getpaid runs. The value, a credential, is never repeated.
+func checkHeaders(h map[string]string) error {
+	names := make([]string, 0, len(h))
+	for n := range h {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if n == "" || strings.ContainsFunc(n, func(r rune) bool { return r > 0x7e || !strings.ContainsRune(tokenChars, r) }) {
+			return fmt.Errorf("tracing: headers: %q is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)", n)
+		}
+		if strings.ContainsFunc(h[n], func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+			return fmt.Errorf("tracing: headers: %s: the value has a line break or another control character (the newline at the end of a secret file?): remove it", n)
+		}
+	}
+	return nil
+}
+
+// tokenChars are the characters of an HTTP header name (RFC 9110's tchar).
+const tokenChars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

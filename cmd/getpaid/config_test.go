@@ -74,6 +74,26 @@ backends:
 		{"base url path to escape", file + "base_url: https://pay.example.com/my%20shop/\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
 		{"environment: a backend refuses the value", file, []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=PLN,XXX"},
 			[]string{"getpaid.yaml: backends.dummy (GETPAID_BACKEND_DUMMY_CURRENCIES):", `unknown currency "XXX"`}},
+		// The name's rule is said as it is (a letter first, 32 at most), with
+		// the backend's line.
+		{"backend name starting with a digit", file + "  1payu:\n    kind: dummy\n    secret: s\n", nil,
+			[]string{"getpaid.yaml: backends.1payu (line 13):", "backend name", "a lower-case letter first", "32 at most"}},
+		{"backend name too long", file + "  " + strings.Repeat("p", 33) + ":\n    kind: dummy\n    secret: s\n", nil,
+			[]string{"getpaid.yaml: backends." + strings.Repeat("p", 33) + " (line 13):", "backend name", "32 at most"}},
+		// Transferuj has one host: sandbox: true copied from another
+		// backend says what stands for it.
+		{"transferuj has no sandbox", file + "  transferuj:\n    merchant_id: 1010\n    security_code: c\n    sandbox: true\n", nil,
+			[]string{"getpaid.yaml: line 15: unknown setting backends.transferuj.sandbox", "a test merchant"}},
+		{"a currency in lower case", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: [PLN, eur]\n", 1), nil,
+			[]string{"getpaid.yaml: backends.dummy (line 7):", `"eur"`, "upper case: EUR"}},
+		{"environment: a currency in lower case", file, []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=PLN,eur"},
+			[]string{"getpaid.yaml: backends.dummy (GETPAID_BACKEND_DUMMY_CURRENCIES):", `"eur"`, "upper case: EUR"}},
+		// A kind set in the environment: its errors name the variable,
+		// not the backend's line in the file, which says another kind.
+		{"environment: unknown kind", file, []string{"GETPAID_BACKEND_PAYU_KIND=paypal"},
+			[]string{`getpaid.yaml: backends.payu (GETPAID_BACKEND_PAYU_KIND): unknown kind "paypal"`}},
+		{"environment: a kind the settings are not of", file, []string{"GETPAID_BACKEND_PAYU_KIND=dummy"},
+			[]string{"unknown setting backends.payu.pos_id (kind dummy, from GETPAID_BACKEND_PAYU_KIND; known:"}},
 		{"a currency listed twice", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: [PLN, EUR, PLN]\n", 1), nil,
 			[]string{"getpaid.yaml: backends.dummy (line 7):", "PLN listed twice"}},
 		{"an empty currency list", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: []\n", 1), nil,

@@ -67,3 +67,49 @@ func unwantedType(ctx context.Context, srv *server, d *getpaid.Delivery, types [
 	}
 	return string(ev.Type)
 }
+
+// stillAtTheBroker are the statuses of a payment its broker may still
+// change: a buyer paying, a hold to capture or release, a refund under way.
+var stillAtTheBroker = []getpaid.Status{getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted,
+	getpaid.StatusPreAuth, getpaid.StatusRefundStarted}
+
+// warnPaymentsOfGoneBackends logs, once per backend, payments still at
+// their broker (among the newest pages of each such status) whose backend
+// is not enabled: removed from backends:, or renamed (payu to payu-pln: a
+// payment keeps the name it was made with, and its broker the callback URL
+// sent with it). Nothing finishes them: their notifications are answered
+// 404, and they are not polled, expired, captured, released or refunded.
+// A read that fails says nothing: this is advice, not a check.
+func warnPaymentsOfGoneBackends(ctx context.Context, log *slog.Logger, srv *server) {
+	const pages = 4 // per status: a waiting payment expires, so few are old
+	gone := map[string]int{}
+	var names []string
+	for _, st := range stillAtTheBroker {
+		f := getpaid.PaymentFilter{Status: st, Limit: getpaid.MaxPageSize}
+		for range pages {
+			page, err := srv.engine.Payments(ctx, f)
+			if err != nil {
+				return
+			}
+			for _, p := range page.Payments {
+				if _, ok := srv.reg.Get(p.Backend); ok {
+					continue
+				}
+				if gone[p.Backend] == 0 {
+					names = append(names, p.Backend)
+				}
+				gone[p.Backend]++
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		log.Warn("payments of a backend that is not enabled are still at its broker, and nothing finishes them: its notifications are answered 404, "+
+			"and they are not polled, expired, captured, released or refunded; put it back under this name (with kind:, if it was renamed) until they are finished",
+			"backend", name, "payments", gone[name], "callback_url", srv.base+"/callback/"+name, "enabled", srv.reg.Names())
+	}
+}

@@ -120,6 +120,7 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		log.Info("webhook endpoint", "url", w.URL, "events", w.eventsLogged())
 	}
 	warnUnsentDeliveries(ctx, log, srv)
+	warnPaymentsOfGoneBackends(ctx, log, srv)
 	for _, u := range plainHTTPWebhooks(srv.cfg) {
 		log.Warn("a webhook endpoint is plain http on another host: its events (orders, amounts, statuses) travel in clear, though signed; use https", "url", u)
 	}

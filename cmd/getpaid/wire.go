@@ -96,16 +96,20 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.source, err)
 		}
+		kindAt := &node // where the kind comes from: its setting, else the backend's name
+		if kn := lookupKey(&node, "kind"); kn != nil {
+			kindAt = kn
+		}
 		k, ok := kinds[kind]
 		if !ok {
 			hint := ""
 			for _, known := range kindNames() {
-				if strings.HasPrefix(name, known+"_") || strings.HasPrefix(name, known+"-") {
+				if kindAt == &node && (strings.HasPrefix(name, known+"_") || strings.HasPrefix(name, known+"-")) {
 					// payu_eur beside payu, as the README shows it, without its kind.
 					hint = "; a backend's kind is its name unless it sets kind: add kind: " + known
 				}
 			}
-			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)%s", c.source, name, where(&node), kind, strings.Join(kindNames(), ", "), hint)
+			return nil, fmt.Errorf("%s: backends.%s (%s): unknown kind %q (known: %s)%s", c.source, name, where(kindAt), kind, strings.Join(kindNames(), ", "), hint)
 		}
 		var b getpaid.Broker
 		if err = emptyCurrencies(&settings); err == nil {
@@ -114,11 +118,24 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 		if err == nil {
 			err = distinctCurrencies(b)
 		}
+		if err == nil {
+			// The registry's own checks (the name's rule), on this backend
+			// alone, so an error names its line.
+			_, err = getpaid.NewRegistry(getpaid.Backend{Name: name, Kind: kind, Broker: b})
+		}
 		var se *settingError
 		if errors.As(err, &se) && kind != name && strings.Contains(se.Error(), "unknown setting backends."+name+".") {
 			// Settings of another kind (kind: payu where dummy was meant):
 			// the known ones listed are the kind's.
-			err = &settingError{errors.New(strings.Replace(se.Error(), "(known: ", "(kind "+kind+"; known: ", 1))}
+			from := ""
+			if v, ok := strings.CutPrefix(kindAt.LineComment, envPrefix); ok {
+				from = ", from " + v // not the kind the file says
+			}
+			err = &settingError{errors.New(strings.Replace(se.Error(), "(known: ", "(kind "+kind+from+"; known: ", 1))}
+		}
+		if errors.As(err, &se) && kind == "transferuj" && strings.Contains(se.Error(), "unknown setting backends."+name+".sandbox ") {
+			// sandbox: true copied from the other backends' blocks.
+			err = &settingError{errors.New(se.Error() + "; Transferuj has one host, https://secure.tpay.com: a test merchant (its merchant_id and security_code) is its sandbox")}
 		}
 		switch {
 		case errors.As(err, &se):
@@ -139,11 +156,31 @@ func buildRegistry(c *fileConfig) (*getpaid.Registry, error) {
 }
 
 // emptyCurrencies refuses "currencies: []": a broker reads no list as its
-// default currencies, so an empty one would quietly accept them all.
+// default currencies, so an empty one would quietly accept them all; and a
+// code in lower case ("pln"), saying how it is written.
 func emptyCurrencies(settings *yaml.Node) error {
 	for i := 0; i+1 < len(settings.Content); i += 2 {
-		if k, v := settings.Content[i], settings.Content[i+1]; k.Value == "currencies" && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+		k, v := settings.Content[i], settings.Content[i+1]
+		if k.Value != "currencies" {
+			continue
+		}
+		var codes []string
+		switch {
+		case v.Kind == yaml.SequenceNode && len(v.Content) == 0:
 			return errors.New("currencies: an empty list; leave the setting out for the broker's default currencies")
+		case v.Kind == yaml.SequenceNode:
+			for _, c := range v.Content {
+				codes = append(codes, c.Value)
+			}
+		case v.Kind == yaml.ScalarNode && strings.HasPrefix(v.LineComment, envPrefix): // GETPAID_BACKEND_X_CURRENCIES=PLN,EUR
+			codes = strings.Split(v.Value, ",")
+		}
+		for _, c := range codes {
+			// "pln": each broker says only "unknown currency".
+			c = strings.TrimSpace(c)
+			if up := strings.ToUpper(c); up != c && getpaid.KnownCurrency(up) {
+				return fmt.Errorf("currencies: %q: ISO 4217 codes are upper case: %s", c, up)
+			}
 		}
 	}
 	return nil
