@@ -43,7 +43,9 @@
 // tr_amount: partially_paid, cumulative); FALSE -> failed, or, when Tpay
 // holds money for an over- or underpayment it did not accept (tr_error
 // overpay/surcharge, tr_paid > 0), an advance for an operator, never paid;
-// CHARGEBACK -> refunded tr_paid (partially when less than was captured).
+// CHARGEBACK -> refunded tr_paid (partially when less than was captured; at
+// most tr_amount, as an accepted overpayment returned whole refunds the
+// payment in full).
 // Whatever the status, a tr_amount other than the payment's amount is an
 // amount mismatch (getpaid.Observation.PaymentAmount).
 // Event ids are "title:STATUS:amount", so repeats are duplicates and a

@@ -34,7 +34,8 @@
 // jws_prefix + /x509/tpay-jws-root.pem: internal/tpaynotify.JWSVerifier, as
 // broker/tpay), and maps TRUE -> captured (partially when tr_paid is below
 // tr_amount), FALSE -> failed (an advance when Tpay holds an over- or
-// underpayment), CHARGEBACK -> refunded tr_paid; a tr_amount other than the
+// underpayment), CHARGEBACK -> refunded tr_paid (at most tr_amount); a
+// tr_amount other than the
 // payment's amount is an amount mismatch whatever the status. The
 // acknowledgement is the body TRUE.
 //

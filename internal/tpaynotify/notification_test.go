@@ -117,6 +117,8 @@ func TestObservation(t *testing.T) {
 			EventID: "TR-X:CHARGEBACK:10.00", BrokerStatus: "CHARGEBACK"}, nil},
 		{"partial chargeback", "CHARGEBACK", "none", "10.00", "2.50", "", &getpaid.Observation{Kind: getpaid.KindRefunded, Amount: pln("2.50"),
 			EventID: "TR-X:CHARGEBACK:2.50", BrokerStatus: "CHARGEBACK"}, nil},
+		{"chargeback of an accepted overpayment: the payment's amount", "CHARGEBACK", "none", "10.00", "12.00", "", &getpaid.Observation{Kind: getpaid.KindRefunded, Amount: pln("10.00"),
+			EventID: "TR-X:CHARGEBACK:10.00", BrokerStatus: "CHARGEBACK"}, nil},
 		{"chargeback without tr_paid", "CHARGEBACK", "none", "10.00", "0", "", &getpaid.Observation{Kind: getpaid.KindRefunded, Amount: pln("10.00"),
 			EventID: "TR-X:CHARGEBACK:10.00", BrokerStatus: "CHARGEBACK"}, nil},
 		{"euro account", "TRUE", "none", "5.00", "5.00", "EUR", &getpaid.Observation{Kind: getpaid.KindCaptured, Amount: getpaid.MustParseMoney("5.00", "EUR"), Full: true,

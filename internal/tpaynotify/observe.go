@@ -20,7 +20,9 @@ import (
 //     an advance of tr_paid, recorded for an operator and never paid until
 //     Tpay reports TRUE;
 //   - FALSE otherwise: failed;
-//   - CHARGEBACK: tr_paid refunded (a delta; tr_amount when tr_paid is 0).
+//   - CHARGEBACK: tr_paid refunded (a delta; tr_amount when tr_paid is 0
+//     or above it: an accepted overpayment returned whole gives back all the
+//     payment captured, which is tr_amount).
 //
 // PaymentAmount is always tr_amount, so a notification of a transaction of
 // another amount than the payment's is refused whatever it reports (an
@@ -80,7 +82,7 @@ func (n *Notification) Observation(currency string) (*getpaid.Observation, error
 		}
 	case StatusChargeback:
 		back := paid
-		if back.Minor == 0 {
+		if back.Minor == 0 || back.Minor > amount.Minor {
 			back = amount
 		}
 		o.Kind, o.Amount = getpaid.KindRefunded, back
