@@ -158,3 +158,48 @@ func TestRefusalIsHTTP(t *testing.T) {
 		t.Fatalf("refusal: %d %v %q %v", resp.StatusCode, resp.Header, body, err)
 	}
 }
+
+// TestRefusedBodyAnswerEndsTheConnection: net/http answers a request whose
+// body it will not read (a 413 before the body, a budget refusal) and then
+// half-closes the connection (its FIN) before waiting to close it, so the
+// client reads the answer and the end of the connection, not a reset half
+// a second later. A connection of the capped listener must keep that
+// half-close (CloseWrite).
+func TestRefusedBodyAnswerEndsTheConnection(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // as httpapi's dropBody
+		_ = r.Body.Close()
+		http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+	})}
+	go func() { _ = hs.Serve(edge.LimitListener(raw, edge.ConnLimitConfig{})) }()
+	t.Cleanup(func() { hs.Close() })
+	c, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n"+strings.Repeat("a", 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("answer %d, want 413", resp.StatusCode)
+	}
+	// net/http waits 500 ms before closing; its FIN comes at once.
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the answer: %v, want the connection's end (EOF) at once", err)
+	}
+}
