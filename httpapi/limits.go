@@ -42,7 +42,9 @@ type Limits struct {
 	// within BodyBudget (default an eighth of BodyBudget), so slow senders
 	// of small bodies, which need no read slot, cannot take the whole
 	// budget from one address; beyond it, 503 with Retry-After. JSON API
-	// bodies, whose clients are authenticated first, do not count in it.
+	// bodies, whose clients are authenticated first, do not count in it,
+	// nor do a loopback address's (a proxy on the same machine that
+	// TrustedProxies leave out: every client behind it).
 	AddressBudget int64
 	// BodyReads bounds how many bodies larger than 8 KiB are read at once
 	// (default 64); beyond it: 503 with Retry-After. Smaller bodies, which

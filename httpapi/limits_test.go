@@ -386,3 +386,26 @@ func TestPageFormCaps(t *testing.T) {
 		t.Fatalf("an oversized form stored %d payments", len(ps))
 	}
 }
+
+// TestLoopbackHasNoAddressShare: a reverse proxy on the same machine not
+// listed in trusted_proxies makes every client 127.0.0.1. Its bodies count
+// in the budget only, as its connections count in the connection total
+// only: one share for every client would let a few slow senders behind the
+// proxy hold up all the brokers' callbacks, an eighth of the budget away.
+func TestLoopbackHasNoAddressShare(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{limits: httpapi.Limits{BodyBudget: 40_000, CallbackRefusals: 1 << 30}})
+	p := e.create("o-busy-loopback", "10.00", "PLN", "dummy")
+	for i := range 5 { // 20,000 bytes: four times the address share of 5,000
+		s := e.stall("/callback/dummy", 4000)
+		select {
+		case <-s.done:
+			t.Fatalf("slow sender %d from loopback answered %+v at once; want its body read", i, s.resp)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	body, sig := signed(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"})
+	if resp, out := e.postCallback("dummy", body, sig, nil); resp.StatusCode != 200 {
+		t.Fatalf("a callback through the proxy while others stall: %d %s", resp.StatusCode, out)
+	}
+}

@@ -144,9 +144,15 @@ func (l *Limiter) Read(body io.Reader, contentLength, max int64) (*Body, error) 
 
 // ReadFrom is Read for a body sent by the client at ip: beside the budget
 // and the slots, the bodies of ip's address (Key) together hold at most
-// PerAddress bytes; beyond that, ErrBusy.
+// PerAddress bytes; beyond that, ErrBusy. A loopback ip counts in the
+// budget only: it is a proxy on the same machine that nobody listed as
+// trusted, every client behind it sharing its address (LimitListener
+// spares loopback peers too).
 func (l *Limiter) ReadFrom(ip string, body io.Reader, contentLength, max int64) (*Body, error) {
 	a := Key(ip)
+	if a.Addr().IsLoopback() {
+		return l.read(nil, body, contentLength, max)
+	}
 	return l.read(&a, body, contentLength, max)
 }
 
