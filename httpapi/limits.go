@@ -103,12 +103,53 @@ func (h *Handler) setLimits(l Limits) error {
 	if l.CallbackRefusals <= 0 {
 		l.CallbackRefusals = 60
 	}
+	h.limits = l // callbackCap reads it
+	if err := h.budgetsHold(&l); err != nil {
+		return err
+	}
 	h.limits = l
 	h.bodies = edge.NewLimiter(edge.LimiterConfig{Budget: l.BodyBudget, Slots: l.BodyReads, PerAddress: l.AddressBudget})
 	h.authFails = edge.NewFailures(edge.FailuresConfig{Limit: l.AuthFailures, Window: l.Window, Now: l.Now})
 	h.cbFails = edge.NewFailures(edge.FailuresConfig{Limit: l.CallbackRefusals, Window: l.Window, Now: l.Now})
 	h.busy = edge.NewGate(l.Window, l.Now)
 	h.unavail = edge.NewGate(l.Window, l.Now)
+	return nil
+}
+
+// budgetsHold checks that the body budget, and one address's share of it,
+// each hold the largest body a route takes: a smaller one would answer that
+// body busy (503, Retry-After) every time it is sent. A share left to its
+// default (an eighth of the budget) is raised to hold one such body.
+func (h *Handler) budgetsHold(l *Limits) error {
+	budget := l.BodyBudget
+	if budget <= 0 {
+		budget = edge.DefaultBudget
+	}
+	largest, what := l.APIBytes, "a JSON API body (APIBytes)"
+	if l.FormBytes > largest {
+		largest, what = l.FormBytes, "a form body (FormBytes)"
+	}
+	shared, sharedWhat := l.FormBytes, "a form body (FormBytes)" // API bodies have no share
+	for _, b := range h.svc.Registry().All() {
+		n := h.callbackCap(b)
+		if n > largest {
+			largest, what = n, fmt.Sprintf("a %s callback body", b.Name)
+		}
+		if n > shared {
+			shared, sharedWhat = n, fmt.Sprintf("a %s callback body", b.Name)
+		}
+	}
+	if budget < largest {
+		return fmt.Errorf("httpapi: the body budget (BodyBudget, %d bytes) is smaller than %s may be (%d): such a body would be answered busy every time", budget, what, largest)
+	}
+	switch {
+	case l.AddressBudget > budget:
+		return fmt.Errorf("httpapi: the address budget (AddressBudget, %d bytes) is larger than the body budget it is a share of (%d)", l.AddressBudget, budget)
+	case l.AddressBudget > 0 && l.AddressBudget < shared:
+		return fmt.Errorf("httpapi: the address budget (AddressBudget, %d bytes) is smaller than %s may be (%d): such a body would be answered busy every time", l.AddressBudget, sharedWhat, shared)
+	case l.AddressBudget <= 0:
+		l.AddressBudget = min(max(budget/8, shared), budget)
+	}
 	return nil
 }
 

@@ -156,12 +156,12 @@ func TestBusy(t *testing.T) {
 		// could come before the staller's body is read, turning the probes'
 		// answer into 429 for good.
 		{"read slots used up", httpapi.Limits{BodyReads: 1, CallbackRefusals: 1 << 30}, 20_000, 10_000},
-		{"budget used up", httpapi.Limits{BodyBudget: 24_000, AddressBudget: 24_000, CallbackRefusals: 1 << 30}, 20_000, 6_000},
+		{"budget used up", httpapi.Limits{BodyBudget: 24_000, APIBytes: 8 << 10, FormBytes: 8 << 10, AddressBudget: 24_000, CallbackRefusals: 1 << 30}, 20_000, 6_000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.limits.CallbackBytes = map[string]int64{"dummy": 64 << 10}
+			tt.limits.CallbackBytes = map[string]int64{"dummy": 20_000} // the largest body either case sends
 			e := newEnv(t, envOpts{limits: tt.limits})
 			p := e.create("o-busy", "10.00", "PLN", "dummy")
 			s := e.stall("/callback/dummy", tt.stall)
@@ -209,7 +209,7 @@ func TestBusyOneAddress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, envOpts{proxies: []string{"127.0.0.1"},
-				limits: httpapi.Limits{BodyBudget: 40_000, CallbackRefusals: 1 << 30}})
+				limits: httpapi.Limits{BodyBudget: 40_000, APIBytes: 4 << 10, FormBytes: 4 << 10, CallbackRefusals: 1 << 30}})
 			p := e.create("o-busy-one", "10.00", "PLN", "dummy")
 			// Ten bodies of 4,000 bytes (the dummy's cap is 4 KiB) would
 			// hold the whole budget.
@@ -394,7 +394,7 @@ func TestPageFormCaps(t *testing.T) {
 // proxy hold up all the brokers' callbacks, an eighth of the budget away.
 func TestLoopbackHasNoAddressShare(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{limits: httpapi.Limits{BodyBudget: 40_000, CallbackRefusals: 1 << 30}})
+	e := newEnv(t, envOpts{limits: httpapi.Limits{BodyBudget: 40_000, APIBytes: 4 << 10, FormBytes: 4 << 10, CallbackRefusals: 1 << 30}})
 	p := e.create("o-busy-loopback", "10.00", "PLN", "dummy")
 	for i := range 5 { // 20,000 bytes: four times the address share of 5,000
 		s := e.stall("/callback/dummy", 4000)
@@ -407,5 +407,37 @@ func TestLoopbackHasNoAddressShare(t *testing.T) {
 	body, sig := signed(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"})
 	if resp, out := e.postCallback("dummy", body, sig, nil); resp.StatusCode != 200 {
 		t.Fatalf("a callback through the proxy while others stall: %d %s", resp.StatusCode, out)
+	}
+}
+
+// TestBudgetHoldsTheLargestBody: a body budget, or one address's share of
+// it, smaller than the largest body a route takes (a PayU callback may be
+// 64 KiB) refused such a body as busy (503, Retry-After) every time it was
+// sent: retrying never helped. Set so, it is a configuration error; left
+// to its default, an address's share holds at least one such body.
+func TestBudgetHoldsTheLargestBody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	for _, tc := range []struct {
+		name   string
+		limits httpapi.Limits
+		want   string
+	}{
+		{"budget below the API body", httpapi.Limits{BodyBudget: 16 << 10}, "body budget"},
+		{"address share below a callback body", httpapi.Limits{AddressBudget: 2 << 10}, "address budget"},
+		{"address share above the budget", httpapi.Limits{BodyBudget: 1 << 20, AddressBudget: 2 << 20}, "address budget"},
+	} {
+		if _, err := httpapi.New(httpapi.Config{Service: e.eng, Limits: tc.limits}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v; want an error naming the %s", tc.name, err, tc.want)
+		}
+	}
+	// 256 KiB of budget: an eighth (32 KiB) would not hold one 64 KiB API
+	// body, nor the share the largest callback body.
+	e2 := newEnv(t, envOpts{proxies: []string{"127.0.0.1"}, limits: httpapi.Limits{BodyBudget: 256 << 10, CallbackBytes: map[string]int64{"dummy": 64 << 10}, CallbackRefusals: 1 << 30}})
+	// A 40 KiB body within its 64 KiB cap is read (and refused for what it
+	// says), not answered busy.
+	body := []byte("{" + strings.Repeat(" ", 40<<10) + "}")
+	if resp, out := e2.postCallback("dummy", body, "not-a-signature", map[string]string{"X-Forwarded-For": "198.51.100.7"}); resp.StatusCode == http.StatusServiceUnavailable {
+		t.Fatalf("a 40 KiB callback within its 64 KiB cap: %d %s", resp.StatusCode, out)
 	}
 }
