@@ -92,7 +92,7 @@ type Backlog struct {
 type CallbackReport struct {
 	Backend string
 	// Outcome is what an accepted callback did (applied, no_change,
-	// duplicate, unknown); empty when it was refused.
+	// duplicate, unknown, second_transaction); empty when it was refused.
 	Outcome Outcome
 	// Reason is why a refused callback was refused: a stable code
 	// (signature_invalid, amount_mismatch, unavailable, ...).

@@ -169,6 +169,10 @@ const (
 	OutcomeNoChange  Outcome = "no_change" // valid, but nothing new (late, equal, noise)
 	OutcomeDuplicate Outcome = "duplicate" // this event id was applied to the payment before
 	OutcomeUnknown   Outcome = "unknown"   // valid, but names no payment of ours
+	// OutcomeSecondTransaction: valid, but a capture of another broker
+	// transaction than the one that paid the payment (a buyer who paid
+	// twice). Not counted: the money is at the broker, to refund there.
+	OutcomeSecondTransaction Outcome = "second_transaction"
 )
 
 // CallbackResult is what HandleCallback did; the HTTP layer acknowledges it

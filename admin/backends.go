@@ -117,7 +117,7 @@ func (l *CallbackLog) Summary(backend string) CallbackSummary {
 
 func isOutcome(label string) bool {
 	switch getpaid.Outcome(label) {
-	case getpaid.OutcomeApplied, getpaid.OutcomeNoChange, getpaid.OutcomeDuplicate, getpaid.OutcomeUnknown:
+	case getpaid.OutcomeApplied, getpaid.OutcomeNoChange, getpaid.OutcomeDuplicate, getpaid.OutcomeUnknown, getpaid.OutcomeSecondTransaction:
 		return true
 	}
 	return false

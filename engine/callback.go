@@ -51,7 +51,7 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 			"event", obs.EventID, "outcome", res.Outcome)
 	}
 	e.heldWhileCancelled(ctx, backend, obs, res)
-	if res.Outcome == getpaid.OutcomeDuplicate || res.Outcome == getpaid.OutcomeNoChange {
+	if res.Outcome == getpaid.OutcomeDuplicate || res.Outcome == getpaid.OutcomeNoChange || res.Outcome == getpaid.OutcomeSecondTransaction {
 		// Answered from what was read (the change that makes this a
 		// repeat may be one a reader sees before it is on disk): the
 		// broker stops sending it only once that change is durable.
@@ -296,6 +296,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		// Captures are cumulative facts about one broker transaction: a
 		// second transaction for the same payment (a buyer who paid
 		// twice) counts nothing here, and the money is at the broker.
+		// Its own outcome makes it seen beyond the log (the metrics'
+		// callbacks by outcome, the console's callbacks of the backend).
+		res.Outcome = getpaid.OutcomeSecondTransaction
 		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; refund it at the broker or settle it with the buyer",
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String())

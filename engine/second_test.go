@@ -34,8 +34,10 @@ func (l *lockedBuffer) String() string {
 // A buyer who paid twice for one payment (a Transferuj form sent twice, two
 // Dotpay sessions) leaves the broker holding a second transaction that the
 // cumulative capture does not count. It changes nothing, and an operator
-// is told, at error level, with both transactions' ids: silently, the
-// merchant never learns it owes the buyer a refund.
+// is told, at error level, with both transactions' ids, and by the
+// callback's own outcome (second_transaction: the metrics' and the
+// console's callbacks by outcome): silently, the merchant never learns it
+// owes the buyer a refund.
 func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
 	t.Parallel()
 	fb := &fakeBroker{}
@@ -62,8 +64,8 @@ func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
 		t.Fatalf("the same transaction again: %s, logs %s", res.Outcome, logs.String())
 	}
 	res := paid("TR-OTHER", "second")
-	if res.Outcome == getpaid.OutcomeApplied {
-		t.Fatalf("a second transaction was counted: %+v", res.Payment)
+	if res.Outcome != getpaid.OutcomeSecondTransaction {
+		t.Fatalf("a second transaction: outcome %s (payment %+v), want %s: seen beyond the log", res.Outcome, res.Payment, getpaid.OutcomeSecondTransaction)
 	}
 	if q, _ := e.Payment(ctx, p.ID); q.Captured != 1500 || q.Status != getpaid.StatusPaid {
 		t.Fatalf("after the second transaction: %s captured %d", q.Status, q.Captured)

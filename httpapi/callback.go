@@ -76,6 +76,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	msg := map[getpaid.Outcome]string{
 		getpaid.OutcomeApplied: "ok", getpaid.OutcomeNoChange: "already processed",
 		getpaid.OutcomeDuplicate: "already processed", getpaid.OutcomeUnknown: "unknown payment, ignored",
+		getpaid.OutcomeSecondTransaction: "another transaction of a payment already paid: not counted",
 	}[res.Outcome]
 	writeJSON(w, http.StatusOK, map[string]string{"status": msg})
 }

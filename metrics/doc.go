@@ -7,8 +7,10 @@
 // The series:
 //
 //	getpaid_callbacks_total{backend,outcome}              counter: broker notifications by what became of them
-//	                                                      (applied, duplicate, no_change, unknown, or the refusal
-//	                                                      code: signature_invalid, amount_mismatch, unavailable, ...)
+//	                                                      (applied, duplicate, no_change, unknown,
+//	                                                      second_transaction: a buyer paid twice, the second
+//	                                                      not counted; or the refusal code: signature_invalid,
+//	                                                      amount_mismatch, unavailable, ...)
 //	getpaid_payments_created_total{backend}                counter: payments created
 //	getpaid_status_transitions_total{backend,to}           counter: status changes, by the status moved to
 //	getpaid_broker_request_duration_seconds{backend,operation}  histogram: calls to brokers (prepare, refund, ...)

@@ -58,7 +58,7 @@ func New(cfg Config) *Metrics {
 		m.known[b] = true
 	}
 	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_callbacks_total",
-		Help: "Broker notifications received, by backend and outcome (applied, duplicate, no_change, unknown) or refusal code."},
+		Help: "Broker notifications received, by backend and outcome (applied, duplicate, no_change, unknown, second_transaction) or refusal code."},
 		[]string{"backend", "outcome"})
 	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_payments_created_total",
 		Help: "Payments created, by backend."}, []string{"backend"})
