@@ -40,6 +40,9 @@ func TestApply(t *testing.T) {
 		{"failed", []step{{kind(getpaid.KindFailed, 0), true, nil}}, getpaid.StatusFailed, 0, 0, 0},
 		{"pre-auth locks the required amount", []step{{locked(100), true, nil}}, getpaid.StatusPreAuth, 0, 100, 0},
 		{"partially paid", []step{{captured(40, false), true, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
+		// Paid is the whole amount, to the minor unit.
+		{"a capture one minor unit short is partially paid", []step{{captured(99, false), true, nil}}, getpaid.StatusPartiallyPaid, 99, 0, 0},
+		{"a capture one minor unit short of a hold leaves that unit held", []step{{locked(100), true, nil}, {captured(99, false), true, nil}}, getpaid.StatusPreAuth, 99, 1, 0},
 		{"paid claim with wrong amount refused", []step{{captured(90, true), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		{"wrong currency refused", []step{{getpaid.Observation{Kind: getpaid.KindCaptured, Amount: getpaid.Money{Minor: 100, Currency: "EUR"}, Full: true}, false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
 		// Tpay's accepted underpayment names the transaction's amount
@@ -61,6 +64,9 @@ func TestApply(t *testing.T) {
 		// capture, so nothing more can have been captured.
 		{"hold-first capture restating the whole amount after a partial capture", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(40), ReleaseRest: true}, true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(100), ReleaseRest: true, HoldFirst: true}, false, nil}}, getpaid.StatusPartiallyPaid, 40, 0, 0},
 		{"over-capture refused", []step{{captured(101, false), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPrepared, 0, 0, 0},
+		// Money captured is never undone by a late failure: part of the
+		// hold captured, the rest still held.
+		{"a failure after part of a hold was captured changes nothing", []step{{locked(100), true, nil}, {captured(30, false), true, nil}, {kind(getpaid.KindFailed, 0), false, nil}}, getpaid.StatusPreAuth, 30, 70, 0},
 		{"late failed after paid changes nothing", []step{{captured(100, true), true, nil}, {kind(getpaid.KindFailed, 0), false, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"repeated paid is a no-op", []step{{captured(100, true), true, nil}, {captured(100, true), false, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		{"cumulative 40 then 100 progresses", []step{{captured(40, false), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
@@ -73,6 +79,10 @@ func TestApply(t *testing.T) {
 		{"partial refund", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}}, getpaid.StatusPartiallyRefunded, 100, 0, 30},
 		{"partial refunds down to zero", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}, {kind(getpaid.KindRefunded, 70), true, nil}}, getpaid.StatusRefunded, 100, 0, 100},
 		{"refund above paid minus refunded refused", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 60), true, nil}, {kind(getpaid.KindRefunded, 50), false, getpaid.ErrAmountMismatch}}, getpaid.StatusPartiallyRefunded, 100, 0, 60},
+		// What is refundable is captured minus refunded minus the refunds
+		// still pending at the broker.
+		{"refund above what pending refunds leave refused", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}, {kind(getpaid.KindRefundStarted, 50), true, nil}, {kind(getpaid.KindRefundStarted, 21), false, getpaid.ErrAmountMismatch}}, getpaid.StatusRefundStarted, 100, 0, 30},
+		{"refund of exactly what pending refunds leave", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefunded, 30), true, nil}, {kind(getpaid.KindRefundStarted, 50), true, nil}, {kind(getpaid.KindRefundStarted, 20), true, nil}}, getpaid.StatusRefundStarted, 100, 0, 30},
 		{"refund cancelled goes back to paid", []step{{captured(100, true), true, nil}, {kind(getpaid.KindRefundStarted, 100), true, nil}, {kind(getpaid.KindRefundFailed, 100), true, nil}}, getpaid.StatusPaid, 100, 0, 0},
 		// Issue 9: every broker fact about money is recorded, whatever the status.
 		{"a capture reported while a refund is pending is recorded", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefundStarted, 50), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusRefundStarted, 100, 0, 0},
