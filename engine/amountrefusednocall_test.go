@@ -44,21 +44,28 @@ func TestMoneyActionsRefusedWithoutBrokerCall(t *testing.T) {
 		name    string
 		outcome string // the buyer's choice on the paywall
 		status  getpaid.Status
-		before  func(t *testing.T, e *engine.Engine, p *getpaid.Payment)
+		before  func(t *testing.T, e *dummyEnv, p *getpaid.Payment)
 		act     func(*engine.Engine) func(context.Context, getpaid.ActionRequest) (*getpaid.ActionResult, error)
 		amount  string // "" for the whole
 		want    error
 	}{
 		{"capture above the hold", "pre_auth", getpaid.StatusPreAuth, nil, capture, "100.01", getpaid.ErrInvalidAmount},
-		{"capture above what is left of the hold", "pre_auth", getpaid.StatusPreAuth, func(t *testing.T, e *engine.Engine, p *getpaid.Payment) {
-			mustAct(t, e.Capture, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "c30"})
+		{"capture above what is left of the hold", "pre_auth", getpaid.StatusPreAuth, func(t *testing.T, e *dummyEnv, p *getpaid.Payment) {
+			mustAct(t, e.eng.Capture, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "c30"})
 		}, capture, "70.01", getpaid.ErrInvalidAmount},
 		{"capture of a paid payment, without a hold", "paid", getpaid.StatusPaid, nil, capture, "", getpaid.ErrForbiddenTransition},
 		{"capture of a declined payment", "failed", getpaid.StatusFailed, nil, capture, "10.00", getpaid.ErrForbiddenTransition},
 		{"refund above what was paid", "paid", getpaid.StatusPaid, nil, refund, "100.01", getpaid.ErrInvalidAmount},
-		{"refund above paid minus refunded", "paid", getpaid.StatusPaid, func(t *testing.T, e *engine.Engine, p *getpaid.Payment) {
-			mustAct(t, e.Refund, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "r30"})
+		{"refund above paid minus refunded", "paid", getpaid.StatusPaid, func(t *testing.T, e *dummyEnv, p *getpaid.Payment) {
+			mustAct(t, e.eng.Refund, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "r30"})
 		}, refund, "70.01", getpaid.ErrInvalidAmount},
+		// A refund still pending at the broker (in doubt here) keeps its
+		// amount reserved: 100.00 captured, 20.00 refunded and 30.00 under
+		// way leave 50.00.
+		{"refund above paid minus refunded minus refunds pending", "paid", getpaid.StatusPaid, func(t *testing.T, e *dummyEnv, p *getpaid.Payment) {
+			mustAct(t, e.eng.Refund, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("20.00"), IdempotencyKey: "r20"})
+			e.refundLost(p, dummy.FaultTimeoutBefore, money("30.00"))
+		}, refund, "50.01", getpaid.ErrInvalidAmount},
 		{"refund of a payment on hold", "pre_auth", getpaid.StatusPreAuth, nil, refund, "", getpaid.ErrForbiddenTransition},
 	}
 	for _, tc := range tests {
@@ -71,7 +78,7 @@ func TestMoneyActionsRefusedWithoutBrokerCall(t *testing.T) {
 			})
 			p := e.pay("o", "100.00", tc.outcome, tc.status)
 			if tc.before != nil {
-				tc.before(t, e.eng, p)
+				tc.before(t, e, p)
 			}
 			before, err := e.eng.Payment(ctx, p.ID)
 			if err != nil {
