@@ -283,12 +283,6 @@ func supports(b getpaid.Broker, kind getpaid.OperationKind) bool {
 // refund's amount as asked for, a capture's, release's or cancel's claim on
 // the payment (only one of those is in flight at a time).
 func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
-	busy := func() error {
-		if p.ActiveOp != "" {
-			return &busyError{op: p.ActiveOp}
-		}
-		return nil
-	}
 	switch op.Kind {
 	case getpaid.OpCapture:
 		if p.Status != getpaid.StatusPreAuth || p.Locked == 0 {
@@ -297,24 +291,15 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 		if op.Amount.Minor > p.Locked {
 			return false, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("the hold is %s", p.Money(p.Locked)), Err: getpaid.ErrInvalidAmount}
 		}
-		if err := busy(); err != nil {
-			return false, err
-		}
 	case getpaid.OpRelease:
 		if p.Status != getpaid.StatusPreAuth {
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "no funds held" + instead(p.Status)}
-		}
-		if err := busy(); err != nil {
-			return false, err
 		}
 	case getpaid.OpCancel:
 		switch p.Status {
 		case getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted:
 		default:
 			return false, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusCancelled, Reason: "only an unpaid payment can be cancelled" + instead(p.Status)}
-		}
-		if err := busy(); err != nil {
-			return false, err
 		}
 	case getpaid.OpRefund:
 		switch p.Status {
@@ -344,6 +329,13 @@ func reserve(p *getpaid.Payment, op *getpaid.Operation) (bool, error) {
 			return false, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("at most %s can be refunded", p.Money(refundable)), Err: getpaid.ErrInvalidAmount}
 		}
 		return getpaid.Apply(p, &getpaid.Observation{Kind: getpaid.KindRefundStarted, Amount: op.Amount, BrokerStatus: "refund asked"})
+	}
+	// Capture, release and cancel change the same hold, so they go one at a
+	// time (the domain's rule, OperationKind.Exclusive), checked after the
+	// status and the amount: one refused for those is refused so whatever
+	// else is in flight.
+	if op.Kind.Exclusive() && p.ActiveOp != "" {
+		return false, &busyError{op: p.ActiveOp}
 	}
 	p.ActiveOp = op.ID
 	return true, nil
