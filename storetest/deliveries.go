@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/getpaid-go/getpaid"
 )
 
@@ -18,6 +20,7 @@ var deliveryTests = []test{
 	{"PaymentOrder", testDeliveryOrder, nil},
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
+	{"FinishOfFinishedIgnored", testFinishOfFinished, nil},
 	{"FinishDiscarded", testFinishDiscarded, nil},
 	{"FinishWithConsumerText", testFinishConsumerText, nil},
 	{"AttemptHistory", testAttemptHistory, nil},
@@ -387,6 +390,105 @@ func testFinishOtherOwner(t *testing.T, s getpaid.Store) {
 		page, _ = s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
 		if d := page.Deliveries[0]; d.State != getpaid.DeliveryDelivered || d.Attempts != 1 || d.LastStatus != 200 {
 			t.Fatalf("%s: the lease holder's result: %+v", tc.name, d)
+		}
+	}
+}
+
+// testFinishOfFinished checks that a result for a delivery already finished
+// (delivered, dead, discarded by a result or by an operator) is ignored, as
+// one from a lost lease is: whatever it says, and whoever sends it: the
+// owner that finished it (a result sent twice), another owner, or none (""
+// is the owner a finished delivery is left with). Its state, attempts, last
+// outcome and attempt history stay as they were, and FinishDeliveries
+// reports nothing. Only the delivery's state tells such a result from the
+// result of an attempt at a pending delivery.
+func testFinishOfFinished(t *testing.T, s getpaid.Store) {
+	dd, canDiscard := s.(getpaid.DeliveryDiscarder)
+	finishes := []struct {
+		name       string
+		want       getpaid.DeliveryState
+		byOperator bool                   // discarded by an operator (DeliveryDiscarder) while leased to "a"
+		first      getpaid.DeliveryResult // else: the result "a" finishes it with
+	}{
+		{"delivered", getpaid.DeliveryDelivered, false, getpaid.DeliveryResult{Delivered: true, Attempt: getpaid.Attempt{Status: 204, Duration: time.Millisecond}}},
+		{"dead", getpaid.DeliveryDead, false, getpaid.DeliveryResult{Dead: true, Attempt: getpaid.Attempt{Status: 410, Error: "HTTP 410"}}},
+		{"discarded", getpaid.DeliveryDiscarded, false, getpaid.DeliveryResult{Discarded: true, Attempt: getpaid.Attempt{Error: "not sent: narrowed"}}},
+		{"discarded-by-operator", getpaid.DeliveryDiscarded, true, getpaid.DeliveryResult{}},
+	}
+	owners := []struct{ name, owner string }{{"same-owner", "a"}, {"other-owner", "b"}, {"no-owner", ""}}
+	lates := []struct {
+		name string
+		late getpaid.DeliveryResult
+	}{
+		{"delivered", getpaid.DeliveryResult{Delivered: true, Attempt: getpaid.Attempt{Status: 200, Duration: 2 * time.Millisecond}}},
+		{"retry", getpaid.DeliveryResult{NextAt: soon().Add(time.Hour), Attempt: getpaid.Attempt{Status: 503, Error: "HTTP 503"}}},
+		{"dead", getpaid.DeliveryResult{Dead: true, Attempt: getpaid.Attempt{Error: "timeout"}}},
+		{"discarded", getpaid.DeliveryResult{Discarded: true, Attempt: getpaid.Attempt{Error: "not sent: late"}}},
+	}
+	n := 0
+	for _, f := range finishes {
+		for _, o := range owners {
+			for _, l := range lates {
+				n++
+				// A consumer of its own: claims see no other case's deliveries.
+				consumer, order := fmt.Sprintf("listener:ff-%d", n), fmt.Sprintf("o-ff-%d", n)
+				t.Run(f.name+"/"+o.name+"/"+l.name, func(t *testing.T) {
+					t.Parallel()
+					if f.byOperator && !canDiscard {
+						t.Skip("the store does not implement getpaid.DeliveryDiscarder")
+					}
+					p := newPayment(order, 100, "PLN")
+					mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumer)})
+					now := soon()
+					got := claim(t, s, "a", now, 10, consumer)
+					if len(got) != 1 {
+						t.Fatalf("claimed %d, want 1", len(got))
+					}
+					id := got[0].Delivery.ID
+					if f.byOperator {
+						if n, err := dd.DiscardDeliveries(ctx(t), getpaid.DiscardRequest{Consumer: consumer, Reason: "removed", Now: now}); err != nil || n != 1 {
+							t.Fatalf("DiscardDeliveries = %d, %v; want 1", n, err)
+						}
+					} else {
+						first := f.first
+						first.ID, first.Owner, first.Attempt.At = id, "a", now
+						if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{first}); err != nil {
+							t.Fatal(err)
+						}
+					}
+					look := func() (*getpaid.Delivery, []getpaid.Attempt) {
+						t.Helper()
+						page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
+						if err != nil || len(page.Deliveries) != 1 {
+							t.Fatalf("Deliveries: %+v, %v", page, err)
+						}
+						atts, err := s.Attempts(ctx(t), id)
+						if err != nil {
+							t.Fatalf("Attempts: %v", err)
+						}
+						return page.Deliveries[0], atts
+					}
+					before, attsBefore := look()
+					if before.State != f.want {
+						t.Fatalf("finished delivery: %+v; want %s", before, f.want)
+					}
+					late := l.late
+					late.ID, late.Owner, late.Attempt.At = id, o.owner, now.Add(time.Millisecond)
+					if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{late}); err != nil {
+						t.Fatalf("FinishDeliveries of a finished delivery: %v; want it ignored, no error", err)
+					}
+					after, attsAfter := look()
+					if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
+						t.Errorf("a result for a %s delivery was recorded (-before +after):\n%s", f.want, diff)
+					}
+					if diff := cmp.Diff(attsBefore, attsAfter, cmpOpts); diff != "" {
+						t.Errorf("a result for a %s delivery added to its attempts (-before +after):\n%s", f.want, diff)
+					}
+					if again := claim(t, s, "c", now.Add(2*time.Hour), 10, consumer); len(again) != 0 {
+						t.Errorf("a %s delivery was claimed again after a late result: %+v", f.want, again)
+					}
+				})
+			}
 		}
 	}
 }
