@@ -86,6 +86,30 @@ type ClaimRequest struct {
 	Room map[string]int
 }
 
+// Check refuses a claim with no Owner, as every store does before leasing
+// anything: leases are told apart by their owner only, so callers without
+// one would all be the same owner, each able to record results over the
+// others' leases.
+func (r ClaimRequest) Check() error {
+	if r.Owner == "" {
+		return fmt.Errorf("a delivery claim names no owner: %w", ErrInvalidRequest)
+	}
+	return nil
+}
+
+// CheckResults refuses a batch of results one of which names no Owner, as
+// every store does before recording any of them (the whole batch is
+// refused): a result with no owner would be recorded over any delivery no
+// one holds a lease on, never claimed or waiting for its next attempt.
+func CheckResults(results []DeliveryResult) error {
+	for _, r := range results {
+		if r.Owner == "" {
+			return fmt.Errorf("a delivery result (delivery %s) names no owner: %w", r.ID, ErrInvalidRequest)
+		}
+	}
+	return nil
+}
+
 // RoomFor is how many of consumer's deliveries r may return: Room's cap, or
 // -1 for none.
 func (r ClaimRequest) RoomFor(consumer string) int {

@@ -70,11 +70,14 @@ type Store interface {
 	// Events lists outbox events matching f, newest first.
 	Events(ctx context.Context, f EventFilter) (*EventPage, error)
 	// ClaimDeliveries leases the deliveries due now (see ClaimRequest),
-	// oldest event first.
+	// oldest event first. A claim naming no owner is refused
+	// (ClaimRequest.Check).
 	ClaimDeliveries(ctx context.Context, r ClaimRequest) ([]ClaimedDelivery, error)
 	// FinishDeliveries records the outcome of attempts at leased deliveries:
 	// the delivery's state, schedule and last outcome, and the attempt in its
-	// history. Results whose lease another owner holds now are ignored.
+	// history. Results whose lease another owner holds now, or whose
+	// delivery is no longer pending, are ignored; a batch with a result
+	// naming no owner is refused whole (CheckResults).
 	FinishDeliveries(ctx context.Context, results []DeliveryResult) error
 	// Deliveries lists deliveries matching f, newest first.
 	Deliveries(ctx context.Context, f DeliveryFilter) (*DeliveryPage, error)

@@ -52,6 +52,9 @@ func (s *Store) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.Eve
 
 // ClaimDeliveries implements getpaid.Store.
 func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []getpaid.ClaimedDelivery
@@ -90,6 +93,9 @@ func (s *Store) sortedDeliveries() []string {
 
 // FinishDeliveries implements getpaid.Store.
 func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.DeliveryResult) error {
+	if err := getpaid.CheckResults(results); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now().UTC()

@@ -172,6 +172,9 @@ func (s *Store) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.Eve
 // ClaimDeliveries implements getpaid.Store: finding and leasing are one
 // statement (see sqlClaim).
 func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
 	if len(r.Consumers) == 0 {
 		return nil, nil
 	}
@@ -230,6 +233,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 // the results of those whose lease the result's owner still holds, their
 // attempts, and commits.
 func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.DeliveryResult) error {
+	if err := getpaid.CheckResults(results); err != nil {
+		return err
+	}
 	if len(results) == 0 {
 		return nil
 	}

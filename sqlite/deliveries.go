@@ -120,6 +120,9 @@ func (s *Store) Events(ctx context.Context, f getpaid.EventFilter) (*getpaid.Eve
 // ClaimDeliveries implements getpaid.Store: finding and leasing are one job
 // of the writer, so two handles never lease the same delivery.
 func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]getpaid.ClaimedDelivery, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
 	if len(r.Consumers) == 0 {
 		return nil, nil
 	}
@@ -217,6 +220,9 @@ func prefixed(p, cols string) string {
 
 // FinishDeliveries implements getpaid.Store.
 func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.DeliveryResult) error {
+	if err := getpaid.CheckResults(results); err != nil {
+		return err
+	}
 	if len(results) == 0 {
 		return nil
 	}

@@ -21,6 +21,7 @@ var deliveryTests = []test{
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
 	{"FinishOfFinishedIgnored", testFinishOfFinished, nil},
+	{"NoOwnerRefused", testNoOwnerRefused, nil},
 	{"FinishDiscarded", testFinishDiscarded, nil},
 	{"FinishWithConsumerText", testFinishConsumerText, nil},
 	{"AttemptHistory", testAttemptHistory, nil},
@@ -397,11 +398,12 @@ func testFinishOtherOwner(t *testing.T, s getpaid.Store) {
 // testFinishOfFinished checks that a result for a delivery already finished
 // (delivered, dead, discarded by a result or by an operator) is ignored, as
 // one from a lost lease is: whatever it says, and whoever sends it: the
-// owner that finished it (a result sent twice), another owner, or none (""
-// is the owner a finished delivery is left with). Its state, attempts, last
-// outcome and attempt history stay as they were, and FinishDeliveries
-// reports nothing. Only the delivery's state tells such a result from the
-// result of an attempt at a pending delivery.
+// owner that finished it (a result sent twice) or another owner; one that
+// names none ("", the owner a finished delivery is left with) is refused
+// (ErrInvalidRequest). Its state, attempts, last outcome and attempt
+// history stay as they were, and FinishDeliveries reports nothing. Only the
+// delivery's state tells such a result from the result of an attempt at a
+// pending delivery.
 func testFinishOfFinished(t *testing.T, s getpaid.Store) {
 	dd, canDiscard := s.(getpaid.DeliveryDiscarder)
 	finishes := []struct {
@@ -474,7 +476,11 @@ func testFinishOfFinished(t *testing.T, s getpaid.Store) {
 					}
 					late := l.late
 					late.ID, late.Owner, late.Attempt.At = id, o.owner, now.Add(time.Millisecond)
-					if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{late}); err != nil {
+					err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{late})
+					switch {
+					case o.owner == "" && !isInvalid(err):
+						t.Fatalf("FinishDeliveries with no owner: %v; want ErrInvalidRequest", err)
+					case o.owner != "" && err != nil:
 						t.Fatalf("FinishDeliveries of a finished delivery: %v; want it ignored, no error", err)
 					}
 					after, attsAfter := look()
@@ -490,6 +496,54 @@ func testFinishOfFinished(t *testing.T, s getpaid.Store) {
 				})
 			}
 		}
+	}
+}
+
+// testNoOwnerRefused checks that a claim or a batch of results naming no
+// owner is refused whole (ErrInvalidRequest) and changes nothing: leases
+// are told apart by owner only, so callers without one would all be one
+// owner, and a result with none would be recorded over any delivery no one
+// holds a lease on.
+func testNoOwnerRefused(t *testing.T, s getpaid.Store) {
+	consumer := "listener:no-owner"
+	p := newPayment("o-no-owner", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(consumer)})
+	now := soon()
+	if got, err := s.ClaimDeliveries(ctx(t), getpaid.ClaimRequest{Now: now, Lease: time.Minute, Consumers: []string{consumer}}); !isInvalid(err) || len(got) != 0 {
+		t.Fatalf("a claim with no owner: %d claimed, %v; want none, ErrInvalidRequest", len(got), err)
+	}
+	// Nothing was leased: a claim with an owner gets it at once.
+	got := claim(t, s, "a", now, 10, consumer)
+	if len(got) != 1 {
+		t.Fatalf("claimed %d after a claim with no owner, want 1", len(got))
+	}
+	id := got[0].Delivery.ID
+	// A batch with one result naming no owner records none of it, not even
+	// the lease holder's.
+	batch := []getpaid.DeliveryResult{
+		{ID: id, Owner: "a", Delivered: true, Attempt: getpaid.Attempt{At: now, Status: 200}},
+		{ID: id, Dead: true, Attempt: getpaid.Attempt{At: now, Error: "timeout"}},
+	}
+	if err := s.FinishDeliveries(ctx(t), batch); !isInvalid(err) {
+		t.Fatalf("results with one naming no owner: %v; want ErrInvalidRequest", err)
+	}
+	page, err := s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
+	if err != nil || len(page.Deliveries) != 1 {
+		t.Fatalf("Deliveries: %+v, %v", page, err)
+	}
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryPending || d.Attempts != 0 {
+		t.Fatalf("a refused batch of results was recorded: %+v", d)
+	}
+	if a, err := s.Attempts(ctx(t), id); err != nil || len(a) != 0 {
+		t.Fatalf("attempts after a refused batch: %+v, %v", a, err)
+	}
+	// The lease holder's result alone is recorded.
+	if err := s.FinishDeliveries(ctx(t), batch[:1]); err != nil {
+		t.Fatal(err)
+	}
+	page, _ = s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
+	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDelivered || d.Attempts != 1 {
+		t.Fatalf("the lease holder's result: %+v", d)
 	}
 }
 
