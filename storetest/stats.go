@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 var statsTests = []test{
 	{"TotalsMatchListing", testTotals, nil},
 	{"TotalsFollowChanges", testTotalsFollowChanges, nil},
+	{"TotalsNeverWrap", testTotalsNeverWrap, nil},
 	{"Backlog", testBacklog, nil},
 	{"Ready", testReady, nil},
 }
@@ -127,6 +129,33 @@ func testTotalsFollowChanges(t *testing.T, s getpaid.Store) {
 	want := []getpaid.PaymentTotal{{Status: getpaid.StatusPaid, Count: 1, Amount: getpaid.Money{Minor: 500, Currency: "PLN"}}}
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("totals after new -> prepared -> paid (-want +got):\n%s", diff)
+	}
+}
+
+// testTotalsNeverWrap checks that a total beyond what an int64 holds is
+// refused, never wrapped round: 101 payments of the largest amount getpaid
+// takes (getpaid.MaxMinor, a hundredth of the int64 range) sum past it, and
+// a store that added them up in an int64 showed a negative total. The
+// totals of another currency are what they are.
+func testTotalsNeverWrap(t *testing.T, s getpaid.Store) {
+	pt := totaler(t, s)
+	for i := range 101 {
+		mustCreate(t, s, newPayment(fmt.Sprint("o-big-", i), getpaid.MaxMinor, "PLN"), getpaid.CreateOptions{})
+	}
+	mustCreate(t, s, newPayment("o-small", 5, "EUR"), getpaid.CreateOptions{})
+	got, err := pt.PaymentTotals(ctx(t), getpaid.PaymentFilter{})
+	if err == nil {
+		for _, x := range got {
+			if x.Amount.Currency == "PLN" && (x.Count != 101 || x.Amount.Minor < getpaid.MaxMinor) {
+				t.Fatalf("PaymentTotals of 101 payments of %s: %d payments, %s", getpaid.Money{Minor: getpaid.MaxMinor, Currency: "PLN"}, x.Count, x.Amount)
+			}
+		}
+		t.Fatalf("PaymentTotals of a sum beyond the int64 range: %+v, no error", got)
+	}
+	got, err = pt.PaymentTotals(ctx(t), getpaid.PaymentFilter{Currency: "EUR"})
+	want := []getpaid.PaymentTotal{{Status: getpaid.StatusNew, Count: 1, Amount: getpaid.Money{Minor: 5, Currency: "EUR"}}}
+	if diff := cmp.Diff(want, got, cmpOpts); err != nil || diff != "" {
+		t.Errorf("EUR totals beside a PLN total out of range (%v) (-want +got):\n%s", err, diff)
 	}
 }
 
