@@ -84,7 +84,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fs.usage("--as %q: want succeeded or failed", *as)
 	case verb == "resolve" && strings.TrimSpace(*note) == "":
 		return fs.usage("--note is required: say why (it is kept with the operation)")
-	case verb == "resolve" && *by != "" && strings.TrimSpace(*by) == "":
+	case verb == "resolve" && fs.given("by") && strings.TrimSpace(*by) == "":
 		return fs.usage("--by is blank: name who decides (or leave it out for $USER)")
 	}
 	srv, err := openRecords(ctx, *path, stderr)
@@ -240,7 +240,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if verb == "discard" && *endpoint == "" {
 		return fs.usage("discard needs --endpoint URL: the endpoint removed from webhooks:")
 	}
-	if verb == "discard" && *by != "" && strings.TrimSpace(*by) == "" {
+	if verb == "discard" && fs.given("by") && strings.TrimSpace(*by) == "" {
 		return fs.usage("--by is blank: name who discards (or leave it out for $USER)")
 	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {
