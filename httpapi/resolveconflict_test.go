@@ -55,3 +55,25 @@ func TestResolveConflictInDoubtSaysWhy(t *testing.T) {
 		})
 	}
 }
+
+// A resolution refused because the operation's broker call may still run
+// says when it is taken for lost as serve's default is: 2 min, or 3 × the
+// longest backend timeout once that is a minute or more (the README's
+// resume_operations_after); it said "2 min by default" alone, which a
+// server with a 60 s timeout (3 min) does not keep to.
+func TestResolveSubmittingSaysWhenTakenForLost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	p := e.paidThroughPaywall("o-resolve-running", "100.00")
+	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
+		State: getpaid.OpSubmitting, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	recordOperation(t, e.store, op)
+	resp, body := e.do("POST", "/api/v1/operations/"+op.ID+"/resolve", map[string]string{"as": "failed", "note": "not in the panel"}, auth)
+	var got errorBody
+	if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 409 || got.Error.Code != "conflict" {
+		t.Fatalf("resolve of an operation in its broker call: %d %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(got.Error.Message, "resume_operations_after") || !strings.Contains(got.Error.Message, "3 × the longest backend timeout") {
+		t.Fatalf("message %q: want when it is taken for lost, as serve's default says it", got.Error.Message)
+	}
+}
