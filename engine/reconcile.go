@@ -56,6 +56,10 @@ func (c ReconcileConfig) submittingAfter() time.Duration {
 	return c.SubmittingAfter
 }
 
+// answerNotRecorded is the error of an operation taken up from submitting:
+// what left it in doubt.
+const answerNotRecorded = "the broker's answer was not recorded: the process calling it stopped, or its database was away"
+
 // Reconcile resolves up to limit operations due for a check (see
 // getpaid.DueRequest: in doubt, accepted but not finished, or stuck
 // submitting because a process died during the broker call) by asking their
@@ -138,12 +142,20 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 		ref = obs.BrokerRef
 	}
 	why := ""
+	if op.State == getpaid.OpSubmitting && op.Error == "" {
+		// Taken up from a process that died during its call: kept, as a
+		// timeout's error is, so that what left it in doubt stays said.
+		why = answerNotRecorded
+	}
 	if state == getpaid.OpFailed {
 		// Not a refusal: the call's answer was lost, and the broker's
 		// records show it never acted.
 		why = "not carried out, as a later check with the broker showed"
-		if op.Error != "" {
+		switch {
+		case op.Error != "":
 			why += " (the call had failed: " + op.Error + ")"
+		case op.State == getpaid.OpSubmitting:
+			why += " (" + answerNotRecorded + ")"
 		}
 	}
 	res, err := e.finishCounted(ctx, b, p.ID, op, state, obs, why, ref, true)
@@ -264,7 +276,7 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found st
 				return false, nil
 			}
 			if o.State == getpaid.OpSubmitting {
-				o.State, o.Error = getpaid.OpUnknown, "the broker's answer was not recorded: the process calling it stopped, or its database was away"
+				o.State, o.Error = getpaid.OpUnknown, answerNotRecorded
 			}
 			next := now.Add(e.reconcile.backoff(o.Attempts + 1)) // the first wait came with the doubt
 			if o.NextCheckAt.Before(op.NextCheckAt) {
