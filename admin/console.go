@@ -305,8 +305,14 @@ func reason(err error) string {
 	case errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict):
 		// A check or a decision about an operation that moved on since
 		// the page was shown: its last error is not why.
-		if oe.Op.State == getpaid.OpSubmitting {
+		switch {
+		case oe.Op.State == getpaid.OpSubmitting:
 			return runningReason(oe.Op)
+		case !oe.Op.State.Final():
+			// Still in doubt, refused for a reason of its own (a refund
+			// a notification may have counted already, a payment that
+			// changed meanwhile): the engine's reason says what to do.
+			return fmt.Sprintf("The %s was not resolved: %s", oe.Op.Kind, strings.TrimPrefix(oe.Err.Error(), getpaid.ErrConflict.Error()+": "))
 		}
 		return settledReason(oe.Op)
 	case errors.As(err, &oe):

@@ -56,6 +56,10 @@ func (c ReconcileConfig) submittingAfter() time.Duration {
 	return c.SubmittingAfter
 }
 
+// answerNotRecorded is the error of an operation taken up from submitting:
+// what left it in doubt.
+const answerNotRecorded = "the broker's answer was not recorded: the process calling it stopped, or its database was away"
+
 // Reconcile resolves up to limit operations due for a check (see
 // getpaid.DueRequest: in doubt, accepted but not finished, or stuck
 // submitting because a process died during the broker call) by asking their
@@ -80,8 +84,10 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			// ends.
 			continue
 		}
-		state, err := e.reconcileOne(ctx, op)
-		found := "asked the broker: nothing settled yet (still in progress there, or nothing to see yet)"
+		state, found, err := e.reconcileOne(ctx, op)
+		if found == "" {
+			found = "asked the broker: nothing settled yet (still in progress there, or nothing to see yet)"
+		}
 		if err != nil {
 			e.log.WarnContext(ctx, "reconciling an operation failed; will retry", "operation", op.ID, "kind", op.Kind, "payment", op.PaymentID, "err", err)
 			found = err.Error()
@@ -100,11 +106,12 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 }
 
 // reconcileOne asks the broker about op and records what it says; it
-// returns the state recorded, or "" when the broker could not tell.
-func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpaid.OperationState, error) {
+// returns the state recorded, or "" when the broker could not tell, with
+// what the check found when that is more than "nothing settled yet".
+func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpaid.OperationState, string, error) {
 	p, b, err := e.load(ctx, op.PaymentID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	var state getpaid.OperationState
 	var obs *getpaid.Observation
@@ -114,36 +121,49 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 		state, obs, err = e.holdFate(ctx, b, p, op)
 	}
 	if err != nil || state == "" {
-		return "", err
+		return "", "", err
 	}
-	if state == getpaid.OpFailed && (e.now().Sub(op.CreatedAt) < e.reconcile.submittingAfter() || e.calling(op.ID)) {
+	if state == getpaid.OpFailed && e.calling(op.ID) {
+		return "", "the broker shows it not done yet, and its call still runs in this process: its answer settles it", nil
+	}
+	if sure := op.CreatedAt.Add(e.reconcile.submittingAfter()); state == getpaid.OpFailed && e.now().Before(sure) {
 		// The broker shows nothing done yet, but a request that timed out
 		// may still reach it, or be still in its queue: failed now would
 		// be a guess (and a refund asked again would move the money
 		// twice). Asked again on the backoff until SubmittingAfter has
 		// passed since the operation began, and its call (if it runs
-		// here) has ended.
-		return "", nil
+		// here) has ended. Said as what the check found, so that an
+		// operator does not resolve by hand what is failed by itself then.
+		return "", fmt.Sprintf("the broker shows it not done; taken for failed at a check from %s on, once a request that timed out can no longer reach the broker",
+			sure.UTC().Format(time.RFC3339)), nil
 	}
 	ref := ""
 	if obs != nil {
 		ref = obs.BrokerRef
 	}
 	why := ""
+	if op.State == getpaid.OpSubmitting && op.Error == "" {
+		// Taken up from a process that died during its call: kept, as a
+		// timeout's error is, so that what left it in doubt stays said.
+		why = answerNotRecorded
+	}
 	if state == getpaid.OpFailed {
 		// Not a refusal: the call's answer was lost, and the broker's
 		// records show it never acted.
 		why = "not carried out, as a later check with the broker showed"
-		if op.Error != "" {
+		switch {
+		case op.Error != "":
 			why += " (the call had failed: " + op.Error + ")"
+		case op.State == getpaid.OpSubmitting:
+			why += " (" + answerNotRecorded + ")"
 		}
 	}
 	res, err := e.finishCounted(ctx, b, p.ID, op, state, obs, why, ref, true)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	e.log.InfoContext(ctx, "operation reconciled with the broker", "operation", op.ID, "kind", op.Kind, "state", res.Operation.State, "payment", p.ID)
-	return res.Operation.State, nil
+	return res.Operation.State, "", nil
 }
 
 // refundFate asks the broker how a refund ended. An empty state means the
@@ -256,7 +276,7 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found st
 				return false, nil
 			}
 			if o.State == getpaid.OpSubmitting {
-				o.State, o.Error = getpaid.OpUnknown, "the broker's answer was not recorded: the process calling it stopped, or its database was away"
+				o.State, o.Error = getpaid.OpUnknown, answerNotRecorded
 			}
 			next := now.Add(e.reconcile.backoff(o.Attempts + 1)) // the first wait came with the doubt
 			if o.NextCheckAt.Before(op.NextCheckAt) {

@@ -411,6 +411,14 @@ func (f *flags) givenEmpty(names ...string) error {
 	return f.usage("--%s is empty: give a value, or leave the flag out", empty)
 }
 
+// given says whether flag name was set on the command line (to anything,
+// the empty string included).
+func (f *flags) given(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}
+
 // usage is a usage error of this subcommand.
 func (f *flags) usage(format string, a ...any) error {
 	return &usageError{cmd: f.Name(), msg: fmt.Sprintf(format, a...)}

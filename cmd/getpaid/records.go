@@ -84,7 +84,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fs.usage("--as %q: want succeeded or failed", *as)
 	case verb == "resolve" && strings.TrimSpace(*note) == "":
 		return fs.usage("--note is required: say why (it is kept with the operation)")
-	case verb == "resolve" && *by != "" && strings.TrimSpace(*by) == "":
+	case verb == "resolve" && fs.given("by") && strings.TrimSpace(*by) == "":
 		return fs.usage("--by is blank: name who decides (or leave it out for $USER)")
 	}
 	srv, err := openRecords(ctx, *path, stderr)
@@ -150,11 +150,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 				oe.Op.ID, oe.Op.CreatedAt.Format(time.RFC3339))
 		}
 		if oe := (*getpaid.OperationError)(nil); errors.As(err, &oe) && errors.Is(err, getpaid.ErrConflict) {
-			how := "by what the broker said (its answer, a notification or a check)"
-			if oe.Op.ResolvedBy != "" {
-				how = fmt.Sprintf("by %s (%q)", oe.Op.ResolvedBy, oe.Op.Note)
-			}
-			return fmt.Errorf("operation %s has already %s, settled %s: nothing to resolve", oe.Op.ID, oe.Op.State, how)
+			return resolveConflict(oe)
 		}
 		if err != nil {
 			return err
@@ -164,6 +160,23 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return nil
 	}
 	return fs.usage("unknown %q", verb)
+}
+
+// resolveConflict is what operations resolve says of a resolution refused
+// as a conflict (not one whose broker call may still run): an operation
+// settled since, or one still in doubt that the engine refused to resolve
+// for a reason of its own (a refund a notification may have counted
+// already, a payment that changed meanwhile), which says what to do.
+func resolveConflict(oe *getpaid.OperationError) error {
+	if !oe.Op.State.Final() {
+		return fmt.Errorf("operation %s (%s, %s) not resolved: %s", oe.Op.ID, oe.Op.Kind, oe.Op.State,
+			strings.TrimPrefix(oe.Err.Error(), getpaid.ErrConflict.Error()+": "))
+	}
+	how := "by what the broker said (its answer, a notification or a check)"
+	if oe.Op.ResolvedBy != "" {
+		how = fmt.Sprintf("by %s (%q)", oe.Op.ResolvedBy, oe.Op.Note)
+	}
+	return fmt.Errorf("operation %s has already %s, settled %s: nothing to resolve", oe.Op.ID, oe.Op.State, how)
 }
 
 func printOperation(w io.Writer, op *getpaid.Operation) {
@@ -240,7 +253,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if verb == "discard" && *endpoint == "" {
 		return fs.usage("discard needs --endpoint URL: the endpoint removed from webhooks:")
 	}
-	if verb == "discard" && *by != "" && strings.TrimSpace(*by) == "" {
+	if verb == "discard" && fs.given("by") && strings.TrimSpace(*by) == "" {
 		return fs.usage("--by is blank: name who discards (or leave it out for $USER)")
 	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {

@@ -147,6 +147,11 @@ func TestUsageErrors(t *testing.T) {
 		{"operations list with an empty --payment", []string{"operations", "list", "--payment", " ", "--config", "x.yaml"}, "--payment is empty"},
 		{"events discard with a blank --by", []string{"events", "discard", "--endpoint", "https://old.example/hook", "--by", " ", "--config", "x.yaml"}, "--by is blank"},
 		{"operations resolve with a blank --by", []string{"operations", "resolve", "op_1", "--as", "failed", "--note", "seen", "--by", "  ", "--config", "x.yaml"}, "--by is blank"},
+		// --by "$OPERATOR" with OPERATOR unset: recorded as "cli" (or,
+		// for discard, "an operator") in silence, where the API refuses an
+		// empty by.
+		{"operations resolve with an empty --by", []string{"operations", "resolve", "op_1", "--as", "failed", "--note", "seen", "--by", "", "--config", "x.yaml"}, "--by is blank"},
+		{"events discard with an empty --by", []string{"events", "discard", "--endpoint", "https://old.example/hook", "--by=", "--config", "x.yaml"}, "--by is blank"},
 		// a time to come has no events: "0 events since 2062-…" read as
 		// nothing missed
 		{"events backfill from the future", []string{"events", "backfill", "--endpoint", "https://erp.example/hook", "--since", "2999-01-01T00:00:00Z", "--config", "x.yaml"}, `--since "2999-01-01T00:00:00Z" is in the future`},
