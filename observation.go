@@ -36,6 +36,11 @@ type Observation struct {
 	// hold had left when it captured (PayU releases the rest of a partial
 	// capture): the payment holds nothing more.
 	ReleaseRest bool
+	// RestHeld, with KindCaptured, says the broker still holds the rest of
+	// the hold after the captured amount (the dummy keeps it until it is
+	// released): a release it shows so was not done. False says nothing:
+	// a broker that does not tell leaves such a release in doubt.
+	RestHeld bool
 	// HoldFirst, with KindCaptured, says the broker captures another amount
 	// than the payment's only out of a hold (PayU completes an order for
 	// less than its totalAmount only by a partial capture): such a capture

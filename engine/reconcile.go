@@ -242,7 +242,9 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 			// CANCELED, which does not say whether getpaid released it)
 			// holds nothing any more: what the release asked for.
 			return getpaid.OpSucceeded, &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindReleased, BrokerStatus: obs.BrokerStatus}, nil
-		case obs.Kind == getpaid.KindLocked:
+		case obs.Kind == getpaid.KindLocked, obs.Kind == getpaid.KindCaptured && obs.RestHeld:
+			// Still held (after part of it was captured, as the dummy
+			// shows): the release was not done.
 			return getpaid.OpFailed, nil, nil
 		}
 	case getpaid.OpCancel:

@@ -79,7 +79,7 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 		o.Kind = getpaid.KindReleased
 	case snap.captured > 0:
 		o.Kind, o.Amount.Minor = getpaid.KindCaptured, snap.captured
-		o.ReleaseRest = snap.locked == 0
+		o.ReleaseRest, o.RestHeld = snap.locked == 0, snap.locked > 0
 	case snap.locked > 0:
 		o.Kind, o.Amount.Minor = getpaid.KindLocked, snap.locked
 	}
