@@ -15,7 +15,8 @@
 //	getpaid_status_transitions_total{backend,to}           counter: status changes, by the status moved to
 //	getpaid_broker_request_duration_seconds{backend,operation}  histogram: calls to brokers (prepare, refund, ...)
 //	getpaid_broker_request_errors_total{backend,operation} counter: those calls that failed (not parse_callback:
-//	                                                       a refused notification counts in getpaid_callbacks_total)
+//	                                                       a refused notification counts in getpaid_callbacks_total;
+//	                                                       nor a lookup answered "not found", an answer)
 //	getpaid_store_commit_duration_seconds                  histogram: store transactions (SQLite: one batch)
 //	getpaid_store_commit_writes                            histogram: writes per transaction (SQLite's group commit)
 //	getpaid_store_commit_failures_total                    counter: transactions rolled back

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -131,7 +132,9 @@ func (m *Metrics) BrokerCall(ctx context.Context, backend, op string) (context.C
 		m.brokerTime.WithLabelValues(b, op).Observe(time.Since(start).Seconds())
 		// A notification refused is the sender's error, not the broker
 		// failing: getpaid_callbacks_total counts it by its reason.
-		if err != nil && op != "parse_callback" {
+		// Nor is a lookup the broker answers "not found" (fetch_status,
+		// fetch_operation): how a refund never made is found out.
+		if err != nil && op != "parse_callback" && !errors.Is(err, getpaid.ErrNotFound) {
 			m.brokerErrs.WithLabelValues(b, op).Inc()
 		}
 	}

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -49,6 +50,12 @@ func TestSeries(t *testing.T) {
 	// getpaid_callbacks_total, not as the broker failing.
 	_, done = m.BrokerCall(ctx, "payu", "parse_callback")
 	done(errors.New("signature invalid"))
+	// A lookup answered "not found" is the broker's answer (a refund never
+	// made), not the broker failing; a lookup that failed is.
+	_, done = m.BrokerCall(ctx, "payu", "fetch_operation")
+	done(fmt.Errorf("payu: refund r-1: %w", getpaid.ErrNotFound))
+	_, done = m.BrokerCall(ctx, "payu", "fetch_status")
+	done(errors.New("connection reset"))
 	m.ObserveCommit(12, 3*time.Millisecond, false)
 	m.ObserveCommit(1, time.Millisecond, true)
 	got := scrape(t, m)
@@ -61,6 +68,8 @@ func TestSeries(t *testing.T) {
 		`getpaid_status_transitions_total{backend="payu",to="paid"} 1`,
 		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="refund"} 1`,
 		`getpaid_broker_request_errors_total{backend="payu",operation="refund"} 1`,
+		`getpaid_broker_request_errors_total{backend="payu",operation="fetch_status"} 1`,
+		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="fetch_operation"} 1`,
 		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="prepare"} 1`,
 		`getpaid_store_commit_duration_seconds_count 2`,
 		`getpaid_store_commit_writes_sum 13`,
@@ -82,6 +91,9 @@ func TestSeries(t *testing.T) {
 	}
 	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="parse_callback"}`) {
 		t.Error("a refused notification was counted as a broker error: alerts on broker errors would fire on scanners")
+	}
+	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="fetch_operation"}`) {
+		t.Error(`a lookup answered "not found" was counted as a broker error`)
 	}
 	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="prepare"}`) {
 		t.Error("a successful call was counted as an error")
