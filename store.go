@@ -271,6 +271,9 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 	if m.Apply == nil {
 		return nil, &FieldError{Field: "mutation", Reason: "a mutation needs Apply", Err: ErrInvalidRequest}
 	}
+	if err := checkLease(m.Lease); err != nil {
+		return nil, err
+	}
 	now = now.UTC()
 	p := cur.Clone()
 	changed, err := m.Apply(p)
@@ -375,6 +378,16 @@ func (res *UpdateResult) addEvent(ev Event, subs []Subscription) {
 	}
 }
 
+// checkLease refuses a change's delivery lease naming no owner, as
+// ClaimRequest.Check refuses such a claim: its deliveries' results would be
+// refused (CheckResults), and each sent again once the lease ran out.
+func checkLease(l *DeliveryLease) error {
+	if l != nil && l.Owner == "" {
+		return &FieldError{Field: "lease", Reason: "a delivery lease names no owner", Err: ErrInvalidRequest}
+	}
+	return nil
+}
+
 // PlanCreate decides what creating p at time now writes: the payment at
 // Version 1 (status new, created and updated now) and its created event,
 // then, with opts.Then, that first change as PlanUpdate decides it. It does
@@ -382,6 +395,14 @@ func (res *UpdateResult) addEvent(ev Event, subs []Subscription) {
 func PlanCreate(p *Payment, opts CreateOptions, now time.Time) (*UpdateResult, error) {
 	if p.ID == "" || p.Status != StatusNew {
 		return nil, &FieldError{Field: "payment", Reason: "a new payment needs an id and status new", Err: ErrInvalidRequest}
+	}
+	if err := checkLease(opts.Lease); err != nil {
+		return nil, err
+	}
+	if opts.Then != nil {
+		if err := checkLease(opts.Then.Lease); err != nil {
+			return nil, err
+		}
 	}
 	now = now.UTC()
 	first := p.Clone()

@@ -134,7 +134,8 @@ func (m *Metrics) BrokerCall(ctx context.Context, backend, op string) (context.C
 		// failing: getpaid_callbacks_total counts it by its reason.
 		// Nor is a lookup the broker answers "not found" (fetch_status,
 		// fetch_operation): how a refund never made is found out.
-		if err != nil && op != "parse_callback" && !errors.Is(err, getpaid.ErrNotFound) {
+		lookup := op == "fetch_status" || op == "fetch_operation"
+		if err != nil && op != "parse_callback" && !(lookup && errors.Is(err, getpaid.ErrNotFound)) {
 			m.brokerErrs.WithLabelValues(b, op).Inc()
 		}
 	}

@@ -56,6 +56,9 @@ func TestSeries(t *testing.T) {
 	done(fmt.Errorf("payu: refund r-1: %w", getpaid.ErrNotFound))
 	_, done = m.BrokerCall(ctx, "payu", "fetch_status")
 	done(errors.New("connection reset"))
+	// A money call answered "not found" did fail.
+	_, done = m.BrokerCall(ctx, "payu", "capture")
+	done(fmt.Errorf("payu: order: %w", getpaid.ErrNotFound))
 	m.ObserveCommit(12, 3*time.Millisecond, false)
 	m.ObserveCommit(1, time.Millisecond, true)
 	got := scrape(t, m)
@@ -69,6 +72,7 @@ func TestSeries(t *testing.T) {
 		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="refund"} 1`,
 		`getpaid_broker_request_errors_total{backend="payu",operation="refund"} 1`,
 		`getpaid_broker_request_errors_total{backend="payu",operation="fetch_status"} 1`,
+		`getpaid_broker_request_errors_total{backend="payu",operation="capture"} 1`,
 		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="fetch_operation"} 1`,
 		`getpaid_broker_request_duration_seconds_count{backend="payu",operation="prepare"} 1`,
 		`getpaid_store_commit_duration_seconds_count 2`,

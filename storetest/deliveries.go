@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -544,6 +545,28 @@ func testNoOwnerRefused(t *testing.T, s getpaid.Store) {
 	page, _ = s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID})
 	if d := page.Deliveries[0]; d.State != getpaid.DeliveryDelivered || d.Attempts != 1 {
 		t.Fatalf("the lease holder's result: %+v", d)
+	}
+
+	// A change asking for its deliveries leased to no owner is refused and
+	// writes nothing: created, or an update.
+	noOwner := &getpaid.DeliveryLease{Now: now, Until: now.Add(time.Minute)}
+	q := newPayment("o-no-owner-lease", 100, "PLN")
+	if err := create(t, s, q, getpaid.CreateOptions{Deliver: subs(consumer), Lease: noOwner}); !isInvalid(err) {
+		t.Fatalf("a create leasing to no owner: %v; want ErrInvalidRequest", err)
+	}
+	if _, err := s.Payment(ctx(t), q.ID); !errors.Is(err, getpaid.ErrNotFound) {
+		t.Fatalf("the refused create stored its payment: %v", err)
+	}
+	m := prepare("NOL")
+	m.Deliver, m.Lease = subs(consumer), noOwner
+	if _, err := s.UpdatePayment(ctx(t), p.ID, m); !isInvalid(err) {
+		t.Fatalf("an update leasing to no owner: %v; want ErrInvalidRequest", err)
+	}
+	if got, err := s.Payment(ctx(t), p.ID); err != nil || got.Status != getpaid.StatusNew || got.Version != 1 {
+		t.Fatalf("after a refused update: %+v, %v; want it unchanged", got, err)
+	}
+	if page, _ = s.Deliveries(ctx(t), getpaid.DeliveryFilter{PaymentID: p.ID}); len(page.Deliveries) != 1 {
+		t.Fatalf("a refused update wrote deliveries: %d, want the 1 from before", len(page.Deliveries))
 	}
 }
 
