@@ -34,6 +34,9 @@ func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]g
 	} else {
 		err = s.sumTotals(ctx, f, acc)
 	}
+	if errors.Is(err, errTotalsTooLarge) {
+		return nil, fmt.Errorf("sqlite: payment totals: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: payment totals: %w", readErr(err))
 	}
@@ -122,25 +125,51 @@ func (t totals) query(ctx context.Context, db *sql.DB, q string, args []any) err
 	defer rows.Close()
 	for rows.Next() {
 		var status, cur string
-		var n, sum int64
+		var n int64
+		var sum any
 		if err := rows.Scan(&status, &cur, &n, &sum); err != nil {
 			return err
 		}
-		t.add(getpaid.Status(status), cur, n, sum)
+		// A sum past the int64 range: SQLite's integer + turns it into a
+		// float (the running totals' upsert), which is no exact amount.
+		v, ok := sum.(int64)
+		if !ok && sum != nil {
+			return tooLarge(getpaid.Status(status), cur)
+		}
+		if err := t.add(getpaid.Status(status), cur, n, v); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil && strings.Contains(err.Error(), "integer overflow") {
+		return errTotalsTooLarge // SUM's own overflow
 	}
 	return rows.Err()
 }
 
-func (t totals) add(status getpaid.Status, cur string, n, sum int64) {
+// errTotalsTooLarge is a total beyond the int64 range: refused, never
+// wrapped round into a wrong (even negative) amount, and not the store
+// being unavailable.
+var errTotalsTooLarge = errors.New("the payments add up to more than an int64 of minor units holds")
+
+func tooLarge(status getpaid.Status, cur string) error {
+	return fmt.Errorf("the %s payments in %s: %w", status, cur, errTotalsTooLarge)
+}
+
+func (t totals) add(status getpaid.Status, cur string, n, sum int64) error {
 	if n == 0 {
-		return
+		return nil
 	}
 	k := [2]string{string(status), cur}
 	if t[k] == nil {
 		t[k] = &getpaid.PaymentTotal{Status: status, Amount: getpaid.Money{Currency: cur}}
 	}
+	a := t[k].Amount.Minor
+	if s := a + sum; (s > a) != (sum > 0) {
+		return tooLarge(status, cur)
+	}
 	t[k].Count += n
 	t[k].Amount.Minor += sum
+	return nil
 }
 
 func (t totals) list() []getpaid.PaymentTotal {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -151,6 +152,9 @@ func testTotalsNeverWrap(t *testing.T, s getpaid.Store) {
 			}
 		}
 		t.Fatalf("PaymentTotals of a sum beyond the int64 range: %+v, no error", got)
+	}
+	if errors.Is(err, getpaid.ErrUnavailable) {
+		t.Errorf("PaymentTotals of a sum beyond the int64 range: %v; the store is not unavailable (a 503 would send operators after a database outage)", err)
 	}
 	got, err = pt.PaymentTotals(ctx(t), getpaid.PaymentFilter{Currency: "EUR"})
 	want := []getpaid.PaymentTotal{{Status: getpaid.StatusNew, Count: 1, Amount: getpaid.Money{Minor: 5, Currency: "EUR"}}}
