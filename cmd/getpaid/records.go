@@ -47,7 +47,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	flagged := fs.Bool("flagged", false, "list: only operations flagged for an operator")
 	as := fs.String("as", "", "resolve: as succeeded or failed")
 	note := fs.String("note", "", "resolve: why (kept with the operation)")
-	by := fs.String("by", os.Getenv("USER"), "resolve: who resolves it")
+	by := fs.String("by", os.Getenv("USER"), "resolve: who resolves it ($USER; cli when that is unset)")
 	verb, rest, err := fs.positional(args, "list, show, check or resolve")
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case verb == "resolve" && strings.TrimSpace(*note) == "":
 		return fs.usage("--note is required: say why (it is kept with the operation)")
 	case verb == "resolve" && fs.given("by") && strings.TrimSpace(*by) == "":
-		return fs.usage("--by is blank: name who decides (or leave it out for $USER)")
+		return fs.usage("--by is blank: name who decides (or leave it out for $USER, or cli when that is unset)")
 	}
 	srv, err := openRecords(ctx, *path, stderr)
 	if err != nil {
@@ -205,7 +205,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries (its URL, or webhook:URL as list shows it); backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
 	payment := fs.String("payment", "", "list: only this payment's deliveries (its id)")
 	since := fs.String("since", "", "backfill: the first event's time to send (not in the future), in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
-	by := fs.String("by", os.Getenv("USER"), "discard: who discards (kept with each delivery)")
+	by := fs.String("by", os.Getenv("USER"), "discard: who discards, kept with each delivery ($USER; \"an operator\" when that is unset)")
 	dead := fs.Bool("dead", false, "replay: every dead delivery")
 	waiting := fs.Bool("waiting", false, "replay: send now every delivery waiting for a retry (an endpoint back after an outage); attempts so far stay")
 	verb, rest, err := fs.positional(args, "list, show, replay, backfill or discard")
@@ -254,7 +254,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fs.usage("discard needs --endpoint URL: the endpoint removed from webhooks:")
 	}
 	if verb == "discard" && fs.given("by") && strings.TrimSpace(*by) == "" {
-		return fs.usage("--by is blank: name who discards (or leave it out for $USER)")
+		return fs.usage("--by is blank: name who discards (or leave it out for $USER, or \"an operator\" when that is unset)")
 	}
 	if verb == "replay" && id == "" && !*dead && !*waiting {
 		return fs.usage("name an event id, or --dead, or --waiting")
