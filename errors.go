@@ -3,6 +3,7 @@ package getpaid
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Test with errors.Is; the HTTP layer maps them to status codes.
@@ -70,6 +71,22 @@ func (e *OperationError) Error() string {
 	return fmt.Sprintf("operation %s (%s of payment %s, %s): %v", e.Op.ID, e.Op.Kind, e.Op.PaymentID, e.Op.State, e.Err)
 }
 func (e *OperationError) Unwrap() error { return e.Err }
+
+// Reason is why the operation was refused or failed, as an operator reads
+// it: Err's text without the class it is wrapped in ("its broker call is
+// still running", not "concurrent update conflict: its broker call is
+// still running"). An Err that is a class alone is its own text.
+func (e *OperationError) Reason() string {
+	msg := e.Err.Error()
+	for _, class := range []error{ErrConflict, ErrOperationFailed, ErrOperationInDoubt, ErrOperationInProgress} {
+		if errors.Is(e.Err, class) {
+			if rest, ok := strings.CutPrefix(msg, class.Error()+": "); ok {
+				return rest
+			}
+		}
+	}
+	return msg
+}
 
 // MoneyError explains why an amount or currency was refused.
 type MoneyError struct {

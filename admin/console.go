@@ -312,7 +312,7 @@ func reason(err error) string {
 			// Still in doubt, refused for a reason of its own (a refund
 			// a notification may have counted already, a payment that
 			// changed meanwhile): the engine's reason says what to do.
-			return fmt.Sprintf("The %s was not resolved: %s", oe.Op.Kind, strings.TrimPrefix(oe.Err.Error(), getpaid.ErrConflict.Error()+": "))
+			return fmt.Sprintf("The %s was not resolved: %s", oe.Op.Kind, oe.Reason())
 		}
 		return settledReason(oe.Op)
 	case errors.As(err, &oe):

@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -135,7 +134,7 @@ func classify(err error) (int, apiError) {
 			// refund a notification may have counted already, a payment
 			// that changed meanwhile): the engine's reason says what to do.
 			status, e.Code = http.StatusConflict, "conflict"
-			e.Message = strings.TrimPrefix(oe.Err.Error(), getpaid.ErrConflict.Error()+": ")
+			e.Message = oe.Reason()
 		}
 		return status, e
 	}

@@ -170,7 +170,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 func resolveConflict(oe *getpaid.OperationError) error {
 	if !oe.Op.State.Final() {
 		return fmt.Errorf("operation %s (%s, %s) not resolved: %s", oe.Op.ID, oe.Op.Kind, oe.Op.State,
-			strings.TrimPrefix(oe.Err.Error(), getpaid.ErrConflict.Error()+": "))
+			oe.Reason())
 	}
 	how := "by what the broker said (its answer, a notification or a check)"
 	if oe.Op.ResolvedBy != "" {
