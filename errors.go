@@ -28,6 +28,10 @@ var (
 	ErrSourceNotAllowed  = errors.New("callback source address not allowed")
 	ErrInvalidRequest    = errors.New("invalid request")
 	ErrConflict          = errors.New("concurrent update conflict")
+	// ErrTotalTooLarge refuses a payment total beyond the int64 range of
+	// minor units (see PaymentTotal.Add): never wrapped round into a wrong,
+	// even negative, amount.
+	ErrTotalTooLarge = errors.New("payment total beyond the int64 range of minor units")
 	// ErrUnavailable is a store that cannot be reached or stays busy beyond
 	// its timeout: the request may be retried. Usually nothing was changed;
 	// when the connection was lost while a commit was in flight the change

@@ -2,6 +2,7 @@ package getpaid
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -49,6 +50,18 @@ type PaymentTotal struct {
 	Status Status
 	Count  int64
 	Amount Money
+}
+
+// Add counts n more payments of minor units in all into t. A sum past the
+// int64 range is refused (ErrTotalTooLarge) and t left as it was.
+func (t *PaymentTotal) Add(n, minor int64) error {
+	a := t.Amount.Minor
+	if s := a + minor; (s > a) != (minor > 0) {
+		return fmt.Errorf("the %s payments in %s: %w", t.Status, t.Amount.Currency, ErrTotalTooLarge)
+	}
+	t.Count += n
+	t.Amount.Minor += minor
+	return nil
 }
 
 // SortTotals orders totals as PaymentTotaler promises: by status in

@@ -34,22 +34,12 @@ func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]g
 			byKey[k] = i
 			out = append(out, getpaid.PaymentTotal{Status: p.Status, Amount: getpaid.Money{Currency: p.Amount.Currency}})
 		}
-		sum, ok := addMinor(out[i].Amount.Minor, p.Amount.Minor)
-		if !ok {
-			return nil, fmt.Errorf("memory: payment totals: the %s payments in %s add up to more than an int64 holds", p.Status, p.Amount.Currency)
+		if err := out[i].Add(1, p.Amount.Minor); err != nil {
+			return nil, fmt.Errorf("memory: payment totals: %w", err)
 		}
-		out[i].Count++
-		out[i].Amount.Minor = sum
 	}
 	getpaid.SortTotals(out)
 	return out, nil
-}
-
-// addMinor is a + b, and false when the sum does not fit an int64 (a
-// total wrapped round would be a wrong, even negative, amount).
-func addMinor(a, b int64) (int64, bool) {
-	s := a + b
-	return s, (s > a) == (b > 0)
 }
 
 // Backlog implements getpaid.BacklogReporter: the pending deliveries, the

@@ -34,7 +34,7 @@ func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]g
 	} else {
 		err = s.sumTotals(ctx, f, acc)
 	}
-	if errors.Is(err, errTotalsTooLarge) {
+	if errors.Is(err, getpaid.ErrTotalTooLarge) {
 		return nil, fmt.Errorf("sqlite: payment totals: %w", err)
 	}
 	if err != nil {
@@ -134,25 +134,16 @@ func (t totals) query(ctx context.Context, db *sql.DB, q string, args []any) err
 		// float (the running totals' upsert), which is no exact amount.
 		v, ok := sum.(int64)
 		if !ok && sum != nil {
-			return tooLarge(getpaid.Status(status), cur)
+			return fmt.Errorf("the %s payments in %s: %w", status, cur, getpaid.ErrTotalTooLarge)
 		}
 		if err := t.add(getpaid.Status(status), cur, n, v); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil && strings.Contains(err.Error(), "integer overflow") {
-		return errTotalsTooLarge // SUM's own overflow
+		return getpaid.ErrTotalTooLarge // SUM's own overflow
 	}
 	return rows.Err()
-}
-
-// errTotalsTooLarge is a total beyond the int64 range: refused, never
-// wrapped round into a wrong (even negative) amount, and not the store
-// being unavailable.
-var errTotalsTooLarge = errors.New("the payments add up to more than an int64 of minor units holds")
-
-func tooLarge(status getpaid.Status, cur string) error {
-	return fmt.Errorf("the %s payments in %s: %w", status, cur, errTotalsTooLarge)
 }
 
 func (t totals) add(status getpaid.Status, cur string, n, sum int64) error {
@@ -163,13 +154,7 @@ func (t totals) add(status getpaid.Status, cur string, n, sum int64) error {
 	if t[k] == nil {
 		t[k] = &getpaid.PaymentTotal{Status: status, Amount: getpaid.Money{Currency: cur}}
 	}
-	a := t[k].Amount.Minor
-	if s := a + sum; (s > a) != (sum > 0) {
-		return tooLarge(status, cur)
-	}
-	t[k].Count += n
-	t[k].Amount.Minor += sum
-	return nil
+	return t[k].Add(n, sum)
 }
 
 func (t totals) list() []getpaid.PaymentTotal {

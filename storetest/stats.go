@@ -153,6 +153,9 @@ func testTotalsNeverWrap(t *testing.T, s getpaid.Store) {
 		}
 		t.Fatalf("PaymentTotals of a sum beyond the int64 range: %+v, no error", got)
 	}
+	if !errors.Is(err, getpaid.ErrTotalTooLarge) {
+		t.Errorf("PaymentTotals of a sum beyond the int64 range: %v; want ErrTotalTooLarge", err)
+	}
 	if errors.Is(err, getpaid.ErrUnavailable) {
 		t.Errorf("PaymentTotals of a sum beyond the int64 range: %v; the store is not unavailable (a 503 would send operators after a database outage)", err)
 	}
