@@ -99,6 +99,10 @@ func TestEndpointSends(t *testing.T) {
 	if err := json.Unmarshal(raw, &p); err != nil || p.Data.To != getpaid.StatusPaid || p.Data.Amount != "49.99" {
 		t.Fatalf("body %s: %v", raw, err)
 	}
+	// The body is json.Marshal's encoding of the payload, byte for byte.
+	if want, _ := json.Marshal(webhook.NewPayload(sampleEvent())); string(raw) != string(want) {
+		t.Fatalf("body %s\nwant %s (json.Marshal)", raw, want)
+	}
 }
 
 func TestEndpointFailures(t *testing.T) {

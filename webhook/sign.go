@@ -8,9 +8,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,23 +50,63 @@ func NewSecret() string {
 // Sign returns the signature of one message with one key: "v1," and the
 // base64 HMAC-SHA256 of "id.timestamp.body".
 func Sign(key []byte, id string, timestamp int64, body []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
-	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return SignatureHeader([][]byte{key}, id, timestamp, body)
 }
 
 // SignatureHeader is the webhook-signature value for several keys (a
 // rotation): one signature per key, space-separated.
 func SignatureHeader(keys [][]byte, id string, timestamp int64, body []byte) string {
-	sigs := make([]string, len(keys))
+	signers := make([]*signer, len(keys))
 	for i, k := range keys {
-		sigs[i] = Sign(k, id, timestamp, body)
+		signers[i] = newSigner(k)
 	}
-	return strings.Join(sigs, " ")
+	var b strings.Builder
+	writeSignatures(&b, signers, id, strconv.AppendInt(nil, timestamp, 10), body)
+	return b.String()
+}
+
+// sigLen is the length of one signature: "v1," and 32 bytes in base64.
+var sigLen = len("v1,") + base64.StdEncoding.EncodedLen(sha256.Size)
+
+// signer signs with one key; it keeps HMACs keyed already (their pads
+// hashed) for the next messages.
+type signer struct{ pool sync.Pool }
+
+// mac is one keyed HMAC and room for its sum.
+type mac struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+	pre []byte // "id.ts."
+}
+
+func newSigner(key []byte) *signer {
+	key = slices.Clone(key)
+	s := &signer{}
+	s.pool.New = func() any { return &mac{h: hmac.New(sha256.New, key)} }
+	return s
+}
+
+// writeSignatures writes the webhook-signature value of "id.ts.body" for
+// signers to b: one signature per signer, space-separated.
+func writeSignatures(b *strings.Builder, signers []*signer, id string, ts, body []byte) {
+	b.Grow(len(signers) * (sigLen + 1))
+	var enc [64]byte
+	for i, s := range signers {
+		m := s.pool.Get().(*mac)
+		m.h.Reset()
+		m.pre = append(append(append(append(m.pre[:0], id...), '.'), ts...), '.')
+		m.h.Write(m.pre)
+		m.h.Write(body)
+		sum := m.h.Sum(m.sum[:0])
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString("v1,")
+		n := base64.StdEncoding.EncodedLen(len(sum))
+		base64.StdEncoding.Encode(enc[:n], sum)
+		b.Write(enc[:n])
+		s.pool.Put(m)
+	}
 }
 
 // DefaultTolerance is how far a webhook's timestamp may be from the
