@@ -83,8 +83,16 @@ type Endpoint struct {
 	keys   []*signer
 	events []getpaid.EventType
 	client *http.Client
-	now    func() time.Time
+	// timeout, when set, bounds each delivery as the default client's
+	// Timeout would (Config.Client nil): as a deadline of its context, which
+	// costs no timer when the caller's deadline comes sooner (the engine's
+	// attempt), where a client's Timeout costs one of its own per request.
+	timeout time.Duration
+	now     func() time.Time
 }
+
+// clientTimeout bounds a delivery over the default client.
+const clientTimeout = 10 * time.Second
 
 // shownURL is raw as an error may quote it: with whatever its user part
 // holds (a password) replaced by xxxxx, read as loosely as a URL that did
@@ -165,8 +173,8 @@ func New(cfg Config) (*Endpoint, error) {
 	if cfg.Client != nil {
 		c = *cfg.Client
 	} else {
-		c.Timeout = 10 * time.Second
 		c.Transport = NewTransport()
+		e.timeout = clientTimeout
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e.client = &c
@@ -224,7 +232,12 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		}
 	}
 	ts := e.now().Unix()
-	ctx, cancel := context.WithCancel(ctx)
+	var cancel context.CancelFunc
+	if e.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, e.timeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {

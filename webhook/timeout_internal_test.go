@@ -1,0 +1,51 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// The default client has no Timeout of its own: Deliver bounds each
+// request by the endpoint's timeout (10 s), as a context deadline, also when
+// its caller gives none. A given client keeps its own Timeout alone.
+func TestDefaultClientTimeoutBoundsDeliver(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	e, err := New(Config{URL: srv.URL, Secrets: []string{NewSecret()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.timeout != 10*time.Second || e.client.Timeout != 0 {
+		t.Fatalf("default client: timeout %s, client Timeout %s; want 10s and none", e.timeout, e.client.Timeout)
+	}
+	given, err := New(Config{URL: srv.URL, Secrets: []string{NewSecret()}, Client: &http.Client{Timeout: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if given.timeout != 0 || given.client.Timeout != time.Minute {
+		t.Fatalf("given client: timeout %s, client Timeout %s; want none and its 1m", given.timeout, given.client.Timeout)
+	}
+	e.timeout = 200 * time.Millisecond
+	start := time.Now()
+	status, err := e.Deliver(context.Background(), getpaid.Event{ID: "evt_1", Type: getpaid.EventPaymentCreated, At: time.Now()})
+	if err == nil || status != 0 {
+		t.Fatalf("a stalled endpoint: %d, %v; want a timeout", status, err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("took %s; want the endpoint's timeout, 200ms", took)
+	}
+}
