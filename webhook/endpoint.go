@@ -280,13 +280,16 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	// endpoint that answered 2xx and stalls in its body has the event, so
 	// the read is cut short well before the attempt's deadline, which
 	// would make it a timeout, sent again.
-	wait := drainFor
-	if dl, ok := ctx.Deadline(); ok {
-		wait = min(wait, time.Until(dl)/2)
+	// An answer without a body (204, Content-Length: 0) has none to read.
+	if resp.Body != http.NoBody {
+		wait := drainFor
+		if dl, ok := ctx.Deadline(); ok {
+			wait = min(wait, time.Until(dl)/2)
+		}
+		stop := time.AfterFunc(wait, cancel)
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		stop.Stop()
 	}
-	stop := time.AfterFunc(wait, cancel)
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	stop.Stop()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		se := &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}

@@ -202,48 +202,67 @@ func TestReadmeExample(t *testing.T) {
 
 // TestEndpointKeepsConnections delivers events in rounds of 8 at once, as
 // the engine does: the endpoint reuses its connections instead of opening
-// one per delivery (Go's default transport keeps only 2 idle per host).
+// one per delivery (Go's default transport keeps only 2 idle per host),
+// whether its answers have a body (read to the end, to keep the connection)
+// or none (nothing read).
 func TestEndpointKeepsConnections(t *testing.T) {
 	t.Parallel()
-	var opened sync.Map
-	var mu sync.Mutex
-	conns := 0
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		time.Sleep(2 * time.Millisecond)
-		w.WriteHeader(http.StatusOK)
-	}))
-	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			if _, dup := opened.LoadOrStore(c, true); !dup {
-				mu.Lock()
-				conns++
-				mu.Unlock()
-			}
-		}
-	}
-	srv.Start()
-	defer srv.Close()
-	ep, err := webhook.New(webhook.Config{URL: srv.URL, Secrets: []string{webhook.NewSecret()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const workers, rounds = 8, 25
-	for range rounds { // the engine's rhythm: a claim's deliveries at once, then the next claim
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				if _, err := ep.Deliver(context.Background(), sampleEvent()); err != nil {
-					t.Error(err)
+	for _, tc := range []struct {
+		name   string
+		answer func(w http.ResponseWriter)
+	}{
+		{"no body", func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }},
+		{"no content", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }},
+		{"a body", func(w http.ResponseWriter) { _, _ = io.WriteString(w, "ok") }},
+		{"a chunked body", func(w http.ResponseWriter) {
+			_, _ = io.WriteString(w, "received")
+			w.(http.Flusher).Flush()
+			_, _ = io.WriteString(w, ", thanks")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var opened sync.Map
+			var mu sync.Mutex
+			conns := 0
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				time.Sleep(2 * time.Millisecond)
+				tc.answer(w)
+			}))
+			srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					if _, dup := opened.LoadOrStore(c, true); !dup {
+						mu.Lock()
+						conns++
+						mu.Unlock()
+					}
 				}
-			})
-		}
-		wg.Wait()
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if conns > 2*workers {
-		t.Errorf("%d deliveries opened %d connections; want at most %d", workers*rounds, conns, 2*workers)
+			}
+			srv.Start()
+			defer srv.Close()
+			ep, err := webhook.New(webhook.Config{URL: srv.URL, Secrets: []string{webhook.NewSecret()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const workers, rounds = 8, 25
+			for range rounds { // the engine's rhythm: a claim's deliveries at once, then the next claim
+				var wg sync.WaitGroup
+				for range workers {
+					wg.Go(func() {
+						if _, err := ep.Deliver(context.Background(), sampleEvent()); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if conns > 2*workers {
+				t.Errorf("%d deliveries opened %d connections; want at most %d", workers*rounds, conns, 2*workers)
+			}
+		})
 	}
 }
 
