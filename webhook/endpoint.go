@@ -195,6 +195,9 @@ func NewTransport() *http.Transport {
 	// An endpoint's answer is a status and nothing getpaid reads: its
 	// headers need not be held up to Go's 10 MB, 64 deliveries at once.
 	t.MaxResponseHeaderBytes = maxAnswerHeader
+	// Nor is its body read, but to keep the connection: no
+	// "Accept-Encoding: gzip" is sent, and no answer is unzipped.
+	t.DisableCompression = true
 	return t
 }
 

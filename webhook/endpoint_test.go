@@ -99,6 +99,11 @@ func TestEndpointSends(t *testing.T) {
 	if err := json.Unmarshal(raw, &p); err != nil || p.Data.To != getpaid.StatusPaid || p.Data.Amount != "49.99" {
 		t.Fatalf("body %s: %v", raw, err)
 	}
+	// The answer's body is never read but to keep the connection: no
+	// compression is asked for.
+	if ae, sent := got.Header["Accept-Encoding"]; sent {
+		t.Errorf("Accept-Encoding %q sent", ae)
+	}
 	// The body is json.Marshal's encoding of the payload, byte for byte.
 	if want, _ := json.Marshal(webhook.NewPayload(sampleEvent())); string(raw) != string(want) {
 		t.Fatalf("body %s\nwant %s (json.Marshal)", raw, want)
