@@ -117,22 +117,42 @@ func (m Money) Decimal() string {
 	if exp < 0 {
 		exp = 2
 	}
-	neg := m.Minor < 0
-	u := uint64(m.Minor)
-	if neg {
-		u = uint64(-m.Minor)
-	}
-	s := strconv.FormatUint(u, 10)
-	if exp > 0 {
-		if len(s) <= exp {
-			s = strings.Repeat("0", exp-len(s)+1) + s
+	if m.Minor == 0 && exp < len(zeroDecimal) {
+		// Most amounts of an answer (captured, refunded, ...) are zero.
+		if exp == 0 {
+			return "0"
 		}
-		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
+		return zeroDecimal[:exp+2]
 	}
-	if neg {
-		s = "-" + s
+	var buf [32]byte
+	return string(appendDecimal(buf[:0], m.Minor, exp))
+}
+
+// zeroDecimal is zero with up to four minor digits (ISO 4217's most).
+const zeroDecimal = "0.0000"
+
+// appendDecimal appends minor with exp minor digits ("12.34" for 1234 and 2).
+func appendDecimal(dst []byte, minor int64, exp int) []byte {
+	u := uint64(minor)
+	if minor < 0 {
+		dst = append(dst, '-')
+		u = uint64(-minor) // math.MinInt64 too: its magnitude, wrapped
 	}
-	return s
+	var buf [20]byte
+	d := strconv.AppendUint(buf[:0], u, 10)
+	if exp <= 0 {
+		return append(dst, d...)
+	}
+	if len(d) <= exp {
+		dst = append(dst, '0', '.')
+		for range exp - len(d) {
+			dst = append(dst, '0')
+		}
+		return append(dst, d...)
+	}
+	dst = append(dst, d[:len(d)-exp]...)
+	dst = append(dst, '.')
+	return append(dst, d[len(d)-exp:]...)
 }
 
 // String formats m as "10.00 PLN".

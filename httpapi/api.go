@@ -293,6 +293,9 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 // parameter not in allowed, and one given more than once (only one of the
 // values would count).
 func query(r *http.Request, allowed ...string) (url.Values, error) {
+	if r.URL.RawQuery == "" {
+		return url.Values{}, nil // nothing to parse or refuse (most requests)
+	}
 	if err := edge.MalformedQuery(r.URL.RawQuery); err != nil {
 		return nil, err
 	}

@@ -73,12 +73,22 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(res.AckBody)
 		return
 	}
-	msg := map[getpaid.Outcome]string{
-		getpaid.OutcomeApplied: "ok", getpaid.OutcomeNoChange: "already processed",
-		getpaid.OutcomeDuplicate: "already processed", getpaid.OutcomeUnknown: "unknown payment, ignored",
-		getpaid.OutcomeSecondTransaction: "another transaction of a payment already paid: not counted",
-	}[res.Outcome]
-	writeJSON(w, http.StatusOK, map[string]string{"status": msg})
+	// {"status": msg} as writeJSON writes a one-key map, without building
+	// and sorting one.
+	writeJSON(w, http.StatusOK, callbackAnswer{Status: outcomeMessages[res.Outcome]})
+}
+
+// callbackAnswer is the JSON answer of an applied (or acknowledged) callback
+// of a backend without its own acknowledgement.
+type callbackAnswer struct {
+	Status string `json:"status"`
+}
+
+// outcomeMessages say what a callback's outcome was, in its answer.
+var outcomeMessages = map[getpaid.Outcome]string{
+	getpaid.OutcomeApplied: "ok", getpaid.OutcomeNoChange: "already processed",
+	getpaid.OutcomeDuplicate: "already processed", getpaid.OutcomeUnknown: "unknown payment, ignored",
+	getpaid.OutcomeSecondTransaction: "another transaction of a payment already paid: not counted",
 }
 
 // refusedCallback tells the refusals that count against the sender's

@@ -272,8 +272,13 @@ func (h *Handler) noteError(w http.ResponseWriter, r *http.Request, status int, 
 	}
 }
 
+// jsonContentType is the Content-Type of JSON answers, shared by them as
+// edge.SetStrict's values are (one element, capacity one: never written
+// through).
+var jsonContentType = []string{"application/json"}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -58,6 +59,9 @@ func unencoded(values []string) error {
 // jsonMediaType accepts application/json, with no charset or utf-8 (and no
 // other parameter); another charset is errUnsupportedCharset.
 func jsonMediaType(ct string) error {
+	if ct == "application/json" {
+		return nil // what nearly every client sends: no parameters to parse
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return fmt.Errorf("%w (got %q)", errUnsupportedMedia, ct)
@@ -293,12 +297,25 @@ func (w *jsonWalker) object(t reflect.Type, path string, depth int) error {
 
 type jsonField struct{ typ reflect.Type }
 
+// fieldMaps caches jsonFields' maps by type: request types are few, and a
+// create request was two maps built per request.
+var fieldMaps sync.Map // reflect.Type -> map[string]jsonField
+
 // jsonFields maps the JSON names of struct type t's fields to their types;
-// nil when t is not a struct.
+// nil when t is not a struct. The map is shared: it must not be changed.
 func jsonFields(t reflect.Type) map[string]jsonField {
 	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
+	if m, ok := fieldMaps.Load(t); ok {
+		return m.(map[string]jsonField)
+	}
+	m, _ := fieldMaps.LoadOrStore(t, structFields(t))
+	return m.(map[string]jsonField)
+}
+
+// structFields is jsonFields of struct type t, built.
+func structFields(t reflect.Type) map[string]jsonField {
 	out := map[string]jsonField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -308,7 +325,7 @@ func jsonFields(t reflect.Type) map[string]jsonField {
 			continue
 		}
 		if f.Anonymous && name == "" && deref(f.Type).Kind() == reflect.Struct {
-			for k, v := range jsonFields(deref(f.Type)) {
+			for k, v := range structFields(deref(f.Type)) {
 				out[k] = v
 			}
 			continue

@@ -26,7 +26,7 @@ func (h *Handler) writePayment(w http.ResponseWriter, status int, p *PaymentJSON
 		return
 	}
 	b = append(b, '\n')
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	if cap(b) <= 64<<10 { // a payment with very many operations is not kept

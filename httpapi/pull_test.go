@@ -165,6 +165,11 @@ func TestRepeatedAndLateCallbacksAreAlreadyProcessed(t *testing.T) {
 			if err := json.Unmarshal(b, &ack); err != nil || resp.StatusCode != http.StatusOK || ack.Status != tt.want {
 				t.Fatalf("%s: %d %s, want 200 %q", tt.name, resp.StatusCode, b, tt.want)
 			}
+			// The bytes too: the answer is a contract, as encoding/json
+			// wrote the one-key map it was.
+			if want := `{"status":"` + tt.want + "\"}\n"; string(b) != want {
+				t.Fatalf("%s: answer %q, want %q", tt.name, b, want)
+			}
 			got := e.payment(p.ID)
 			if got.Status != getpaid.StatusPaid || got.Captured != "10.00" || got.Locked != "0.00" || len(got.History) != 2 {
 				t.Fatalf("%s: %s captured %s locked %s, %d history rows; want paid 10.00 0.00, 2 rows",

@@ -55,8 +55,7 @@ func Verify(secret, signature string, body []byte) error {
 	if err != nil || len(got) != 32 {
 		return fmt.Errorf("dummy: %w: %s is not 64 hex digits", getpaid.ErrSignatureInvalid, SignatureHeader)
 	}
-	want, _ := hex.DecodeString(Sign(secret, body))
-	if !hmac.Equal(got, want) {
+	if !hmac.Equal(got, mac(secret, body)) {
 		return fmt.Errorf("dummy: %w: HMAC does not match the body", getpaid.ErrSignatureInvalid)
 	}
 	return nil

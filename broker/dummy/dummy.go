@@ -151,9 +151,14 @@ func (b *Broker) Currencies() []string { return slices.Clone(b.cfg.Currencies) }
 // Sign returns the lowercase hex HMAC-SHA256 of body with secret: the
 // Dummy-Signature header value.
 func Sign(secret string, body []byte) string {
+	return hex.EncodeToString(mac(secret, body))
+}
+
+// mac is the HMAC-SHA256 of body under secret: Sign's, before hex.
+func mac(secret string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
 }
 
 // Prepare implements getpaid.Broker: it sends the buyer to the paywall with

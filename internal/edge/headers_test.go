@@ -3,6 +3,7 @@ package edge_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -61,5 +62,47 @@ func TestFormPage(t *testing.T) {
 	}
 	if l.InUse() != 0 {
 		t.Fatalf("budget holds %d after the requests", l.InUse())
+	}
+}
+
+// SetStrict and SetHSTS are Header.Set of each header (canonical keys, one
+// value), and the values they share between answers are never written
+// through: an Add to one answer's header leaves another answer's alone.
+func TestSetStrictSharesNothingWritable(t *testing.T) {
+	t.Parallel()
+	want := http.Header{}
+	want.Set("Content-Security-Policy", edge.StrictCSP)
+	want.Set("X-Frame-Options", "DENY")
+	want.Set("X-Content-Type-Options", "nosniff")
+	want.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	want.Set("Cache-Control", "no-store")
+	want.Set("Strict-Transport-Security", edge.HSTS)
+	set := func() http.Header {
+		h := http.Header{}
+		edge.SetStrict(h)
+		edge.SetHSTS(h, "https")
+		return h
+	}
+	if got := set(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("headers %q, want %q", got, want)
+	}
+	plain := http.Header{}
+	edge.SetHSTS(plain, "http")
+	if len(plain) != 0 {
+		t.Fatalf("HSTS over http: %q", plain)
+	}
+	a, b := set(), set()
+	for k := range want {
+		a.Add(k, "a")
+		b.Add(k, "b")
+		a[k][0] += "!" // one answer's own edit, in place, of what Add gave it
+	}
+	for k, v := range want {
+		if got := b[k]; len(got) != 2 || got[0] != v[0] || got[1] != "b" {
+			t.Errorf("%s: %q after Add to another answer, want [%q b]", k, got, v[0])
+		}
+	}
+	if got := set(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("headers %q after answers edited theirs, want %q", got, want)
 	}
 }
