@@ -265,6 +265,11 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		"Webhook-Timestamp": vs[3:4:4],
 		"Webhook-Signature": vs[4:5:5],
 	}
+	// A delivery is idempotent (receivers dedupe by webhook-id): said so,
+	// with an empty value that is not sent, Go's transport sends it again
+	// over a new connection when a kept-alive one it was written on ends
+	// unanswered (the endpoint's server closed it as idle just then),
+	// instead of failing the attempt with "EOF" until its retry.
 	req.Header["Idempotency-Key"] = nil
 	resp, err := e.client.Do(req)
 	if err != nil {
