@@ -235,6 +235,7 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		}
 	}
 	ts := e.now().Unix()
+	parent := ctx
 	var cancel context.CancelFunc
 	if e.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, e.timeout)
@@ -276,6 +277,11 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is the consumer's name already
+		}
+		if e.timeout > 0 && parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// The endpoint's own bound, not the caller's: said as such
+			// (Go says only "context deadline exceeded").
+			return 0, fmt.Errorf("webhook: no answer within %s (%w)", e.timeout, err)
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			// Go says only "EOF".

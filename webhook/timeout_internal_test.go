@@ -2,8 +2,10 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,5 +49,17 @@ func TestDefaultClientTimeoutBoundsDeliver(t *testing.T) {
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Fatalf("took %s; want the endpoint's timeout, 200ms", took)
+	}
+	// The attempt's error (stored, shown as last_error) says whose bound it was.
+	if want := "webhook: no answer within 200ms (context deadline exceeded)"; err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	// A caller's own deadline, sooner, is the caller's: not said to be the endpoint's.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	e.timeout = time.Minute
+	if _, err := e.Deliver(ctx, getpaid.Event{ID: "evt_2", Type: getpaid.EventPaymentCreated, At: time.Now()}); err == nil ||
+		strings.Contains(err.Error(), "no answer within") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("caller's deadline: %v; want context.DeadlineExceeded, not the endpoint's bound", err)
 	}
 }
