@@ -397,12 +397,7 @@ func PlanCreate(p *Payment, opts CreateOptions, now time.Time) (*UpdateResult, e
 		return nil, &FieldError{Field: "payment", Reason: "a new payment needs an id and status new", Err: ErrInvalidRequest}
 	}
 	if err := checkLease(opts.Lease); err != nil {
-		return nil, err
-	}
-	if opts.Then != nil {
-		if err := checkLease(opts.Then.Lease); err != nil {
-			return nil, err
-		}
+		return nil, err // opts.Then's own lease: PlanUpdate's check below
 	}
 	now = now.UTC()
 	first := p.Clone()
