@@ -177,6 +177,25 @@ func (e *env) pay(order, amount, outcome string, want getpaid.Status) *getpaid.P
 	return e.wait(p.ID, want)
 }
 
+// refundInDoubt asks a refund of p whose broker answer is lost (the dummy
+// times out before acting, and goes on doing so for every money operation
+// until its fault is set back) and returns the operation, left unknown.
+func (e *env) refundInDoubt(p *getpaid.Payment, key string) *getpaid.Operation {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.dummy.SetFault("timeout-before"); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: key}); err == nil {
+		e.t.Fatal("refund with the broker's answer lost: no error")
+	}
+	ops, err := e.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID})
+	if err != nil || len(ops.Operations) != 1 || ops.Operations[0].State != getpaid.OpUnknown {
+		e.t.Fatalf("operations = %+v, %v", ops, err)
+	}
+	return ops.Operations[0]
+}
+
 // wait polls until payment id has status want (10 s at most).
 func (e *env) wait(id string, want getpaid.Status) *getpaid.Payment {
 	e.t.Helper()

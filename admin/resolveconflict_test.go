@@ -37,17 +37,7 @@ func TestResolveRefusedInDoubtSaysWhy(t *testing.T) {
 	why := "this refund may be one of them, counted already; compare the broker's refund ids in the payment's history with its panel"
 	e := newEnv(t, nil, false, func(c *admin.Config) { c.Service = refusingResolver{c.Service, why} })
 	p := e.pay("o-console-refused-resolve", "10.00", "paid", getpaid.StatusPaid)
-	if err := e.dummy.SetFault("timeout-before"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k-refused"}); err == nil {
-		t.Fatal("refund with the broker's answer lost: no error")
-	}
-	ops, err := e.eng.Operations(context.Background(), getpaid.OperationFilter{PaymentID: p.ID})
-	if err != nil || len(ops.Operations) != 1 || ops.Operations[0].State != getpaid.OpUnknown {
-		t.Fatalf("operations = %+v, %v", ops, err)
-	}
-	op := ops.Operations[0]
+	op := e.refundInDoubt(p, "k-refused")
 	b := e.browser()
 	b.mustLogin()
 	b.do("GET", "/admin/payments/"+p.ID, nil)
