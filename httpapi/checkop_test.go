@@ -20,9 +20,7 @@ func TestCheckOperationInBrokerCall(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	p := e.paidThroughPaywall("o-check-running", "100.00")
 	// An operation as operate records it before it calls the broker.
-	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
-		State: getpaid.OpSubmitting, Amount: getpaid.MustParseMoney("10.00", "PLN")}
-	recordOperation(t, e.store, op)
+	op := recordRefund(t, e.store, p.ID, getpaid.OpSubmitting)
 	resp, body := e.do("POST", "/api/v1/operations/"+op.ID+"/check", nil, auth)
 	var a struct {
 		Error struct {
@@ -82,6 +80,16 @@ func recordOperation(t *testing.T, s getpaid.Store, op *getpaid.Operation) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// recordRefund records a 10.00 PLN refund of payment paymentID in state,
+// as the engine records one (see recordOperation), and returns it.
+func recordRefund(t *testing.T, s getpaid.Store, paymentID string, state getpaid.OperationState) *getpaid.Operation {
+	t.Helper()
+	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: paymentID, Backend: "dummy", Kind: getpaid.OpRefund,
+		State: state, Amount: getpaid.MustParseMoney("10.00", "PLN")}
+	recordOperation(t, s, op)
+	return op
 }
 
 // A check or resolution of a settled operation says it has ended, as the

@@ -41,9 +41,7 @@ func TestResolveConflictInDoubtSaysWhy(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, envOpts{wrapService: func(s getpaid.Service) getpaid.Service { return refusingResolver{s, why} }})
 			p := e.paidThroughPaywall("o-refused-resolve", "100.00")
-			op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
-				State: getpaid.OpUnknown, Amount: getpaid.MustParseMoney("10.00", "PLN")}
-			recordOperation(t, e.store, op)
+			op := recordRefund(t, e.store, p.ID, getpaid.OpUnknown)
 			resp, body := e.do("POST", "/api/v1/operations/"+op.ID+"/resolve", map[string]string{"as": "succeeded", "note": "seen in the panel"}, auth)
 			var got errorBody
 			if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 409 || got.Error.Code != "conflict" || len(got.Error.Operation) == 0 {
@@ -65,9 +63,7 @@ func TestResolveSubmittingSaysWhenTakenForLost(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{})
 	p := e.paidThroughPaywall("o-resolve-running", "100.00")
-	op := &getpaid.Operation{ID: getpaid.NewID("op"), PaymentID: p.ID, Backend: "dummy", Kind: getpaid.OpRefund,
-		State: getpaid.OpSubmitting, Amount: getpaid.MustParseMoney("10.00", "PLN")}
-	recordOperation(t, e.store, op)
+	op := recordRefund(t, e.store, p.ID, getpaid.OpSubmitting)
 	resp, body := e.do("POST", "/api/v1/operations/"+op.ID+"/resolve", map[string]string{"as": "failed", "note": "not in the panel"}, auth)
 	var got errorBody
 	if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 409 || got.Error.Code != "conflict" {
