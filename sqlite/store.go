@@ -65,6 +65,13 @@ type Options struct {
 	NoCache bool
 	// CacheSize bounds that cache; 0 means 10,000 payments.
 	CacheSize int
+	// FlushInterval is, while writes come concurrently, the least time
+	// between the starts of two flushes of the WAL under FULL: after a
+	// flush of a batch of several writes, the writer commits its next batch
+	// no sooner, adding what arrives meanwhile, so that fewer commits carry
+	// more writes each (see syncer). A lone writer's commits are not held
+	// back. 0 means 1ms; a negative value turns the spacing off.
+	FlushInterval time.Duration
 	// OnCommit, if set, is called after each batch transaction of the
 	// writer, with how many writes it carried and how long it took (from
 	// BEGIN to the end of COMMIT), for metrics. It runs on the writer's
@@ -189,7 +196,11 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
 			return nil, unavailable(err)
 		}
-		if sync, err = newSyncer(path + "-wal"); err != nil {
+		gap := opts.FlushInterval
+		if gap == 0 {
+			gap = time.Millisecond
+		}
+		if sync, err = newSyncer(path+"-wal", gap); err != nil {
 			return nil, err
 		}
 	}
