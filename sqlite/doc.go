@@ -17,7 +17,10 @@
 // is done, so nobody hears "done" before the change is on disk while the
 // writer already runs the next batch, taking in what arrives until that
 // flush is over and committing then: one commit per flush (see syncer for
-// why this is as durable as synchronous=FULL). The writer's connection
+// why this is as durable as synchronous=FULL). After a flush of several
+// writes the next commit waits until Options.FlushInterval (1 ms) has passed
+// since that flush began, gathering more writes per commit under load; a
+// lone writer's commits are not held back. The writer's connection
 // writes a commit's WAL frames to the file in one system call (a VFS beside
 // the OS one gathers them: walbuf.go says why no reader can see a frame
 // before it is in the file) and keeps the console's payment totals itself,
