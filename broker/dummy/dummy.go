@@ -182,11 +182,11 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 		PaymentID: p.ID, Amount: p.Amount.Decimal(), Currency: p.Amount.Currency,
 		Description: p.Description, NotifyURL: env.CallbackURL(), SuccessURL: env.SuccessURL(p.ID), FailureURL: env.FailureURL(p.ID),
 	}
-	fields := f.values(b.cfg.Secret)
 	r := &getpaid.Redirect{Method: b.cfg.Method, URL: env.PagesURL() + "/pay", Fields: map[string]string{}}
 	if r.Method == http.MethodGet {
-		r.URL += "?" + fields.Encode()
+		r.URL += "?" + f.query(b.cfg.Secret)
 	} else {
+		fields := f.values(b.cfg.Secret)
 		for k := range fields {
 			r.Fields[k] = fields.Get(k)
 		}

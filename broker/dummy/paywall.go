@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -46,6 +47,15 @@ func (f paywallFields) values(secret string) url.Values {
 	v := f.form()
 	v.Set("sig", Sign(secret, []byte(v.Encode())))
 	return v
+}
+
+// query is values(secret).Encode() with the form encoded once: "sig" sorts
+// just before "success_url", the last of the fields, whose name cannot
+// appear elsewhere in the encoded form ("&" and "=" are escaped in values).
+func (f paywallFields) query(secret string) string {
+	canon := f.canonical()
+	i := strings.LastIndex(canon, "&success_url=")
+	return canon[:i] + "&sig=" + Sign(secret, []byte(canon)) + canon[i:]
 }
 
 // maxForm bounds the paywall's form: seven signed fields (a description of

@@ -53,3 +53,21 @@ func TestPaywallHeadersAndFormCap(t *testing.T) {
 		t.Fatal("an oversized form decided the payment")
 	}
 }
+
+// The GET redirect's query, encoded once, is the signed form's encoding:
+// the same bytes the paywall reads and checks.
+func TestQueryIsTheSignedFormEncoded(t *testing.T) {
+	t.Parallel()
+	for _, f := range []paywallFields{
+		{PaymentID: "pay_1", Amount: "1.00", Currency: "PLN", Description: "d",
+			NotifyURL: "http://x/callback/dummy", SuccessURL: "http://x/success/pay_1", FailureURL: "http://x/failure/pay_1"},
+		{},
+		{PaymentID: "p", Amount: "0.01", Currency: "EUR", Description: "a&success_url=b&sig=c =?#%+ żółw",
+			NotifyURL: "https://x/n?a=1&b=2", SuccessURL: "&success_url=", FailureURL: "sig=&"},
+		{Description: strings.Repeat("ż", 1024), SuccessURL: "x"},
+	} {
+		if got, want := f.query("s"), f.values("s").Encode(); got != want {
+			t.Errorf("query of %+v:\n got %s\nwant %s", f, got, want)
+		}
+	}
+}
