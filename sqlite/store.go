@@ -67,10 +67,13 @@ type Options struct {
 	CacheSize int
 	// FlushInterval is, while writes come concurrently, the least time
 	// between the starts of two flushes of the WAL under FULL: after a
-	// flush of a batch of several writes, the writer commits its next batch
-	// no sooner, adding what arrives meanwhile, so that fewer commits carry
-	// more writes each (see syncer). A lone writer's commits are not held
-	// back. 0 means 1ms; a negative value turns the spacing off.
+	// flush of a batch of several writes (any store calls, a background
+	// claim or a WaitDurable among them), the writer commits its next
+	// batch no sooner, adding what arrives meanwhile, so that fewer commits
+	// carry more writes each (see syncer). After a batch of a single write
+	// the next commit is not held back. 0 means 1ms; a negative value turns
+	// the spacing off. Keep it short: every write of the next batch, and
+	// Close, may wait that long.
 	FlushInterval time.Duration
 	// OnCommit, if set, is called after each batch transaction of the
 	// writer, with how many writes it carried and how long it took (from
@@ -239,7 +242,8 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if sync != nil {
 		// A checkpoint is kicked by a flush, not a commit. That does not
 		// keep unflushed frames out of the database file: the writer
-		// commits the next batch as soon as the flush is over, and the
+		// commits the next batch once the flush (and its spacing) is
+		// over, and the
 		// checkpoint (up to an interval later) copies every frame
 		// committed when it runs. What makes the copy safe is SQLite's
 		// own sync of the WAL before it copies (the checkpointer's

@@ -30,9 +30,10 @@ import (
 // transaction, so each commit and flush carries more of them: a commit
 // costs about the same CPU whether it carries one write or twenty (the
 // same leaf pages are written to the WAL, then one fdatasync), and this is
-// what the writer saves. A batch of one write is a lone writer, whose next
-// commit is not held back: nothing changes for it but who is answered
-// first. The callers of the flushed batch are answered before the wait.
+// what the writer saves. After a batch of one write (a lone writer, as long
+// as no background job shares its batch) the next commit is not held back:
+// nothing changes for it but who is answered first. The callers of the
+// flushed batch are answered before the wait.
 //
 // Why this is as durable as FULL. A change is answered only after an fsync
 // of the WAL that began after the change's frames were written, so it is on
