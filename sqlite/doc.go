@@ -21,9 +21,9 @@
 // writes the next commit waits until Options.FlushInterval (1 ms) has passed
 // since that flush began, gathering more writes per commit under load;
 // after a batch of a single write the next commit is not held back. The
-// writer's connection writes a commit's WAL frames to the file in one system call (a VFS beside
-// the OS one gathers them: walbuf.go says why no reader can see a frame
-// before it is in the file) and keeps the console's payment totals itself,
+// writer's connection writes a commit's WAL frames to the file in one
+// system call (a VFS beside the OS one gathers them: walbuf.go says why no
+// reader can see a frame before it is in the file) and keeps the console's payment totals itself,
 // running with triggers off (the totals triggers count other connections'
 // payment writes: tally.go).
 // While another Store uses the
