@@ -69,16 +69,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fs.usage("bad --servers: %v", err)
 	}
 	fmt.Fprintf(stdout, "lifecycle = create -> read -> signed paid callback -> read; %s per run; GOMAXPROCS of this client=%d\n\n", *dur, runtimeProcs())
-	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s %11s %11s %5s\n", "server", "conc", "lifecycles/s", "errors",
-		"create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99", "server µs/lc", "client µs/lc", "busy")
+	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s %11s %11s %5s %13s\n", "server", "conc", "lifecycles/s", "errors",
+		"create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99", "server µs/lc", "client µs/lc", "busy", "writes/commit")
 	results := map[string]map[int]float64{}
 	perLC := map[string]map[int]float64{} // machine CPU µs per lifecycle, where known
 	run := func(name string, urls []string, pids []int, key, secret string, after ...func(c, lifecycles int, end time.Time)) {
 		results[name], perLC[name] = map[int]float64{}, map[int]float64{}
 		for _, c := range levels {
+			commits := sampleCommits(ctx, urls, key)
 			before := sampleCPU(pids)
 			r := load(ctx, urls, key, secret, c, *dur, *rate)
 			now := sampleCPU(pids)
+			commitsNow := sampleCommits(ctx, urls, key)
 			cpu := cpuColumns(before, now, r.done)
 			if us, ok := machineCPU(before, now, r.done); ok {
 				perLC[name][c] = us
@@ -88,7 +90,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			for i := range stepNames {
 				fmt.Fprintf(stdout, "  %-15s", fmt.Sprintf("%s/%s", ms(r.p50[i]), ms(r.p99[i])))
 			}
-			fmt.Fprintln(stdout, cpu)
+			fmt.Fprintln(stdout, cpu+commitColumn(commits, commitsNow))
 			if r.firstErr != nil {
 				fmt.Fprintf(stdout, "           first error: %v\n", r.firstErr)
 			}
