@@ -243,9 +243,8 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		// A checkpoint is kicked by a flush, not a commit. That does not
 		// keep unflushed frames out of the database file: the writer
 		// commits the next batch once the flush (and its spacing) is
-		// over, and the
-		// checkpoint (up to an interval later) copies every frame
-		// committed when it runs. What makes the copy safe is SQLite's
+		// over, and the checkpoint (up to an interval later) copies every
+		// frame committed when it runs. What makes the copy safe is SQLite's
 		// own sync of the WAL before it copies (the checkpointer's
 		// connection runs synchronous=FULL; a write error the syncer
 		// meets, Linux reports to that sync too, as to every descriptor
