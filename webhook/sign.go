@@ -56,12 +56,16 @@ func Sign(key []byte, id string, timestamp int64, body []byte) string {
 // SignatureHeader is the webhook-signature value for several keys (a
 // rotation): one signature per key, space-separated.
 func SignatureHeader(keys [][]byte, id string, timestamp int64, body []byte) string {
-	signers := make([]*signer, len(keys))
-	for i, k := range keys {
-		signers[i] = newSigner(k)
-	}
 	var b strings.Builder
-	writeSignatures(&b, signers, id, strconv.AppendInt(nil, timestamp, 10), body)
+	b.Grow(len(keys) * (sigLen + 1))
+	pre := signedPrefix(nil, id, strconv.AppendInt(nil, timestamp, 10))
+	var sum [sha256.Size]byte
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		writeSignature(&b, hmac.New(sha256.New, k), sum[:], pre, body)
+	}
 	return b.String()
 }
 
@@ -90,23 +94,36 @@ func newSigner(key []byte) *signer {
 // signers to b: one signature per signer, space-separated.
 func writeSignatures(b *strings.Builder, signers []*signer, id string, ts, body []byte) {
 	b.Grow(len(signers) * (sigLen + 1))
-	var enc [64]byte
 	for i, s := range signers {
 		m := s.pool.Get().(*mac)
-		m.h.Reset()
-		m.pre = append(append(append(append(m.pre[:0], id...), '.'), ts...), '.')
-		m.h.Write(m.pre)
-		m.h.Write(body)
-		sum := m.h.Sum(m.sum[:0])
+		m.pre = signedPrefix(m.pre[:0], id, ts)
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString("v1,")
-		n := base64.StdEncoding.EncodedLen(len(sum))
-		base64.StdEncoding.Encode(enc[:n], sum)
-		b.Write(enc[:n])
+		writeSignature(b, m.h, m.sum[:], m.pre, body)
 		s.pool.Put(m)
 	}
+}
+
+// signedPrefix appends "id.ts." to dst: what a signature covers before the
+// body.
+func signedPrefix(dst []byte, id string, ts []byte) []byte {
+	return append(append(append(append(dst, id...), '.'), ts...), '.')
+}
+
+// writeSignature writes "v1," and the base64 HMAC of pre and body to b,
+// with h (reset first, so a pooled one serves again) and sum as room for
+// the sum.
+func writeSignature(b *strings.Builder, h hash.Hash, sum, pre, body []byte) {
+	h.Reset()
+	h.Write(pre)
+	h.Write(body)
+	sum = h.Sum(sum[:0])
+	var enc [64]byte
+	n := base64.StdEncoding.EncodedLen(len(sum))
+	base64.StdEncoding.Encode(enc[:n], sum)
+	b.WriteString("v1,")
+	b.Write(enc[:n])
 }
 
 // DefaultTolerance is how far a webhook's timestamp may be from the
