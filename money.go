@@ -117,7 +117,7 @@ func (m Money) Decimal() string {
 	if exp < 0 {
 		exp = 2
 	}
-	if m.Minor == 0 && exp < len(zeroDecimal) {
+	if m.Minor == 0 && exp+2 <= len(zeroDecimal) {
 		// Most amounts of an answer (captured, refunded, ...) are zero.
 		if exp == 0 {
 			return "0"
