@@ -49,9 +49,12 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 			locked = ?, captured = ?, refunded = ?, refund_asked = ?, advance = ?, active_op = ?, external_id = ?, description = ?,
 			buyer = ?, return_url = ?, client_ip = ?, redirect = ?, fraud = ?, version = ?, updated_at = ?,
 			one_live = (one_live AND ?) WHERE id = ?`},
-		// updateState leaves the indexed columns alone, so their index
-		// entries are not rewritten: the common case, and fewer pages per commit.
-		{&st.updateState, `UPDATE payments SET status = ?, amount = ?, currency = ?, locked = ?, captured = ?,
+		// updateState leaves alone the indexed columns a change of state
+		// keeps (order, backend, external id, currency), so their indexes'
+		// entries are not rewritten: SQLite rewrites an index's entry
+		// whenever the SET list names one of its columns, changed or not.
+		// The common case, and fewer pages per commit.
+		{&st.updateState, `UPDATE payments SET status = ?, amount = ?, locked = ?, captured = ?,
 			refunded = ?, refund_asked = ?, advance = ?, active_op = ?, description = ?, buyer = ?, return_url = ?, client_ip = ?,
 			redirect = ?, fraud = ?, version = ?, updated_at = ?, one_live = (one_live AND ?)
 			WHERE id = ?`},
@@ -279,14 +282,16 @@ func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult, lease *getpaid.De
 }
 
 // persist writes p, the changed version of cur. When no indexed column
-// (order, backend, external id) changed, it leaves those columns alone.
+// (order, backend, external id, currency) changed, it leaves those columns
+// alone.
 func (tx *wtx) persist(cur, p *getpaid.Payment) error {
 	enc, err := encode(p)
 	if err != nil {
 		return err
 	}
-	if p.OrderID == cur.OrderID && p.Backend == cur.Backend && p.ExternalID == cur.ExternalID {
-		_, err = tx.exec(tx.st.updateState, string(p.Status), p.Amount.Minor, p.Amount.Currency,
+	if p.OrderID == cur.OrderID && p.Backend == cur.Backend && p.ExternalID == cur.ExternalID &&
+		p.Amount.Currency == cur.Amount.Currency {
+		_, err = tx.exec(tx.st.updateState, string(p.Status), p.Amount.Minor,
 			p.Locked, p.Captured, p.Refunded, p.RefundAsked, p.Advance, p.ActiveOp, p.Description, enc.buyer, p.ReturnURL,
 			p.ClientIP, enc.redirect, string(p.Fraud), p.Version, nanos(p.UpdatedAt), p.Live(), p.ID)
 	} else {

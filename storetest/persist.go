@@ -10,10 +10,10 @@ import (
 )
 
 // testHandlesEveryFieldStored changes every field of a payment a mutation
-// may change, three times (the indexed columns left alone, then the broker
-// id changed too, then left alone again: a store may write the two kinds of
-// change differently), and after each change reads the payment on a handle
-// opened afterwards. A handle serves its own reads from what it wrote (a
+// may change, four times (the indexed columns left alone, then the broker
+// id changed too, then left alone again, then the currency alone: a store
+// may write these kinds of change differently), and after each change reads
+// the payment on a handle opened afterwards, then lists it by currency. A handle serves its own reads from what it wrote (a
 // cache): only another handle shows what the database holds, so a column a
 // store forgets to write is seen nowhere else.
 func testHandlesEveryFieldStored(t *testing.T, db DB) {
@@ -46,6 +46,9 @@ func testHandlesEveryFieldStored(t *testing.T, db DB) {
 			q.Buyer = getpaid.Buyer{Email: "jan@example.org"}
 			q.Redirect = nil
 		}},
+		{"currency changed alone (an indexed column)", func(q *getpaid.Payment) {
+			q.Amount, q.Refunded, q.RefundAsked = getpaid.Money{Minor: 90000, Currency: "EUR"}, 0, 0
+		}},
 	} {
 		res := mustUpdate(t, a, p.ID, getpaid.Mutation{Cause: step.name, Apply: func(q *getpaid.Payment) (bool, error) {
 			step.apply(q)
@@ -57,6 +60,18 @@ func testHandlesEveryFieldStored(t *testing.T, db DB) {
 		}
 		if diff := cmp.Diff(res.Payment, mustGet(t, a, p.ID), cmpOpts); diff != "" {
 			t.Errorf("%s: the payment as changed, and as its handle reads it (-changed +read):\n%s", step.name, diff)
+		}
+	}
+	// Listings by currency follow the change, on both handles.
+	for _, s := range []getpaid.Store{a, db.Open(t)} {
+		for cur, want := range map[string]int{"EUR": 1, "PLN": 0} {
+			page, err := s.Payments(ctx(t), getpaid.PaymentFilter{Currency: cur, OrderID: p.OrderID, Limit: 10})
+			if err != nil {
+				t.Fatalf("Payments(currency %s): %v", cur, err)
+			}
+			if len(page.Payments) != want {
+				t.Errorf("Payments(currency %s, order %s): %d payments, want %d", cur, p.OrderID, len(page.Payments), want)
+			}
 		}
 	}
 }
