@@ -10,10 +10,11 @@ import (
 )
 
 // testHandlesEveryFieldStored changes every field of a payment a mutation
-// may change, four times (the indexed columns left alone, then the broker
-// id changed too, then left alone again, then the currency alone: a store
-// may write these kinds of change differently), and after each change reads
-// the payment on a handle opened afterwards, then lists it by currency. A handle serves its own reads from what it wrote (a
+// may change, five times (the indexed columns left alone, then the broker
+// id changed too, then left alone again, then the currency alone, then the
+// order and backend: a store may write these kinds of change differently),
+// and after each change reads the payment on a handle opened afterwards;
+// then lists it by each indexed column. A handle serves its own reads from what it wrote (a
 // cache): only another handle shows what the database holds, so a column a
 // store forgets to write is seen nowhere else.
 func testHandlesEveryFieldStored(t *testing.T, db DB) {
@@ -49,6 +50,9 @@ func testHandlesEveryFieldStored(t *testing.T, db DB) {
 		{"currency changed alone (an indexed column)", func(q *getpaid.Payment) {
 			q.Amount, q.Refunded, q.RefundAsked = getpaid.Money{Minor: 90000, Currency: "EUR"}, 0, 0
 		}},
+		{"order and backend changed (indexed columns)", func(q *getpaid.Payment) {
+			q.OrderID, q.Backend, q.Status = "o-h-every-moved", "payu", getpaid.StatusRefunded
+		}},
 	} {
 		res := mustUpdate(t, a, p.ID, getpaid.Mutation{Cause: step.name, Apply: func(q *getpaid.Payment) (bool, error) {
 			step.apply(q)
@@ -62,17 +66,32 @@ func testHandlesEveryFieldStored(t *testing.T, db DB) {
 			t.Errorf("%s: the payment as changed, and as its handle reads it (-changed +read):\n%s", step.name, diff)
 		}
 	}
-	// Listings by currency follow the change, on both handles.
+	// Listings by each indexed column follow the changes, on both handles.
 	for _, s := range []getpaid.Store{a, db.Open(t)} {
-		for cur, want := range map[string]int{"EUR": 1, "PLN": 0} {
-			page, err := s.Payments(ctx(t), getpaid.PaymentFilter{Currency: cur, OrderID: p.OrderID, Limit: 10})
+		for _, c := range []struct {
+			f    getpaid.PaymentFilter
+			want int
+		}{
+			{getpaid.PaymentFilter{OrderID: "o-h-every-moved"}, 1},
+			{getpaid.PaymentFilter{OrderID: p.OrderID}, 0},
+			{getpaid.PaymentFilter{OrderID: "o-h-every-moved", Currency: "EUR", Backend: "payu", Status: getpaid.StatusRefunded}, 1},
+			{getpaid.PaymentFilter{OrderID: "o-h-every-moved", Currency: "PLN"}, 0},
+			{getpaid.PaymentFilter{OrderID: "o-h-every-moved", Backend: "dummy"}, 0},
+			{getpaid.PaymentFilter{OrderID: "o-h-every-moved", Status: getpaid.StatusRefundStarted}, 0},
+		} {
+			c.f.Limit = 10
+			page, err := s.Payments(ctx(t), c.f)
 			if err != nil {
-				t.Fatalf("Payments(currency %s): %v", cur, err)
+				t.Fatalf("Payments(%s): %v", describe(c.f), err)
 			}
-			if len(page.Payments) != want {
-				t.Errorf("Payments(currency %s, order %s): %d payments, want %d", cur, p.OrderID, len(page.Payments), want)
+			if len(page.Payments) != c.want {
+				t.Errorf("Payments(%s): %d payments, want %d", describe(c.f), len(page.Payments), c.want)
 			}
 		}
+	}
+	// And so does the broker id's lookup.
+	if got, err := a.PaymentByExternalID(ctx(t), "payu", "H-EVERY-2"); err != nil || got.ID != p.ID {
+		t.Errorf("PaymentByExternalID(payu, H-EVERY-2) = %v, %v; want %s", got, err, p.ID)
 	}
 }
 
