@@ -175,7 +175,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 				plain, hooked := names[i], names[len(nservers)+i]
 				if k := perLCEvents[hooked][c]; k > 0 && results[plain][c] > 0 {
-					fmt.Fprintf(stdout, "concurrency %d: %s %s\n", c, hooked, deliveryFloor(k, perLC["ceiling"][c], perLC[plain][c], results[hooked][c]/results[plain][c]))
+					fmt.Fprintf(stdout, "concurrency %d: %s %s\n", c, hooked, deliveryRoom(k, perLC["ceiling"][c], perLC[plain][c], results[plain][c], runtime.NumCPU(), results[hooked][c]/results[plain][c]))
 				}
 			}
 		}

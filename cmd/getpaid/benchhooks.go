@@ -170,24 +170,27 @@ func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, n
 	return names, perLC, nil
 }
 
-// deliveryFloor says what one endpoint's deliveries must cost at the least
-// on this machine, where the servers, the load generator and the receiver
-// share the cores: each of the events delivered per lifecycle is an HTTP
-// exchange, which costs both ends at least what one of the ceiling's four
-// requests per lifecycle costs (ceilingUS, machine CPU per lifecycle). On a
-// CPU-bound machine a lifecycle costing plainUS without the endpoint then
-// runs at most plainUS/(plainUS+events*ceilingUS/4) as often with it,
-// before any delivery bookkeeping: a loss below that floor is not to be had
-// by making deliveries cheaper, only by delivering fewer (an endpoint's
-// events setting). kept is the measured rate with the endpoint over the
-// rate without.
-func deliveryFloor(events, ceilingUS, plainUS, kept float64) string {
+// deliveryRoom says how many of the lifecycles one endpoint's deliveries
+// leave room for at best on this machine's CPU: each of the events
+// delivered per lifecycle is an HTTP exchange, which costs both ends about
+// what one of the ceiling's four requests per lifecycle costs (ceilingUS,
+// machine CPU per lifecycle). The run without the endpoint spent plainUS
+// per lifecycle at plainRate lifecycles/s; with it a lifecycle costs at
+// least plainUS plus the exchanges, and cores·1s of CPU a second caps the
+// rate. It is a ceiling, not a forecast: a run without the endpoint that
+// left cores idle (its writes waited on their commits) leaves that room to
+// the exchanges, and the closer an implementation comes to adding nothing
+// but the exchanges, the closer it comes to it. kept is the measured rate
+// with the endpoint over the rate without.
+func deliveryRoom(events, ceilingUS, plainUS, plainRate float64, cores int, kept float64) string {
 	s := fmt.Sprintf("got %.1f events per lifecycle and kept %.0f%% of the lifecycles", events, 100*kept)
-	if ceilingUS <= 0 || plainUS <= 0 {
+	if ceilingUS <= 0 || plainUS <= 0 || plainRate <= 0 || cores <= 0 {
 		return s
 	}
 	exchange := ceilingUS / 4
-	best := plainUS / (plainUS + events*exchange)
-	return s + fmt.Sprintf("; their HTTP exchanges alone (%.0f µs each, both ends, as the ceiling's) leave at most %.0f%% on a CPU-bound machine",
-		exchange, 100*best)
+	capacity := float64(cores) * 1e6 // µs of CPU a second
+	used := plainRate * plainUS / capacity
+	best := min(1, capacity/(plainRate*(plainUS+events*exchange)))
+	return s + fmt.Sprintf("; their HTTP exchanges alone (%.0f µs each, both ends, as the ceiling's) leave room for at most %.0f%% on %d cores (the run without them used %.0f%% of the cores)",
+		exchange, 100*best, cores, 100*used)
 }
