@@ -177,11 +177,12 @@ func benchWebhooks(ctx context.Context, stdout io.Writer, exe, dir, db string, n
 // machine CPU per lifecycle). The run without the endpoint spent plainUS
 // per lifecycle at plainRate lifecycles/s; with it a lifecycle costs at
 // least plainUS plus the exchanges, and cores·1s of CPU a second caps the
-// rate. It is a ceiling, not a forecast: a run without the endpoint that
-// left cores idle (its writes waited on their commits) leaves that room to
-// the exchanges, and the closer an implementation comes to adding nothing
-// but the exchanges, the closer it comes to it. kept is the measured rate
-// with the endpoint over the rate without.
+// rate. It is a ceiling (as good as that estimate of an exchange's cost),
+// not a forecast: a run without the endpoint that left cores idle (its
+// writes waited on their commits) leaves that room to the exchanges, and
+// the closer an implementation comes to adding nothing but the exchanges,
+// the closer it comes to it. kept is the measured rate with the endpoint
+// over the rate without.
 func deliveryRoom(events, ceilingUS, plainUS, plainRate float64, cores int, kept float64) string {
 	s := fmt.Sprintf("got %.1f events per lifecycle and kept %.0f%% of the lifecycles", events, 100*kept)
 	if ceilingUS <= 0 || plainUS <= 0 || plainRate <= 0 || cores <= 0 {
