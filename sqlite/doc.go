@@ -23,12 +23,11 @@
 // after a batch of a single write the next commit is not held back. The
 // writer's connection writes a commit's WAL frames to the file in one
 // system call (a VFS beside the OS one gathers them: walbuf.go says why no
-// reader can see a frame before it is in the file) and keeps the console's payment totals itself,
-// running with triggers off (the totals triggers count other connections'
-// payment writes: tally.go).
-// While another Store uses the
-// file, the writer waits for the flush before it begins a batch instead, so
-// it never holds the write lock while the disk works. A failed flush, or a
+// reader can see a frame before it is in the file) and keeps the console's
+// payment totals itself, running with triggers off (the totals triggers
+// count other connections' payment writes: tally.go). While another Store
+// uses the file, the writer waits for the flush before it begins a batch
+// instead, so it never holds the write lock while the disk works. A failed flush, or a
 // failed write of the WAL, stops writes for good; a checkpoint that fails on
 // the disk (an I/O error) stops checkpoints. The database file or its WAL
 // removed or replaced while the store has them open (its directory
@@ -37,10 +36,10 @@
 // 250 ms (gone.go; with Synchronous other than FULL it is only reported).
 // After any of them the store is unready (Ready) until opened again; after
 // a failed flush or checkpoint, or files gone, Close leaves the WAL to the
-// next open's recovery instead of checkpointing it. Checkpoints run beside the writer; past 256 MiB of WAL the writer
-// copies the rest itself before a batch, so that batch starts the WAL again
-// from the top (walrestart.go): the file stays bounded under a stream of
-// writes.
+// next open's recovery instead of checkpointing it. Checkpoints run beside
+// the writer; past 256 MiB of WAL the writer copies the rest itself before
+// a batch, so that batch starts the WAL again from the top (walrestart.go):
+// the file stays bounded under a stream of writes.
 // Mutation.Apply runs inside the writer, so
 // load-apply-persist is serialised and event keys are deduplicated in the
 // same transaction. Reads use a separate pool of read-only connections,

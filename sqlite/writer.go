@@ -291,10 +291,9 @@ func (w *writer) loop() {
 }
 
 // takeTokenFirst waits for the previous flush (and the syncer's spacing
-// after it, see syncer) before a batch begins when
-// another Store may write to the file: then the write lock (BEGIN
-// IMMEDIATE) is never held across a flush, and the other writers wait for
-// a batch's execution only. Alone on the file, the writer begins at once
+// after it, see syncer) before a batch begins when another Store may write
+// to the file: then the write lock (BEGIN IMMEDIATE) is never held across a
+// flush, and the other writers wait for a batch's execution only. Alone on the file, the writer begins at once
 // and waits for the flush inside the transaction (awaitFlush), taking in
 // what arrives meanwhile. Jobs queued during the wait join the batch.
 func (w *writer) takeTokenFirst() {
@@ -397,9 +396,9 @@ const (
 // fails after changing something; with savepoints each failing job is undone
 // alone. With a syncer, it commits only once the syncer gives the token
 // back, after the previous flush and its spacing (and not at all if that
-// flush failed), adding queued jobs to the transaction
-// while it waits (not when safe: a rerun commits what it was given); it
-// returns the jobs it ran.
+// flush failed), adding queued jobs to the transaction while it waits (not
+// when safe: a rerun commits what it was given); it returns the jobs it
+// ran.
 func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 	bg := context.Background()
 	results := make([]result, len(taken), cap(taken))
@@ -446,9 +445,10 @@ func (w *writer) runBatch(taken []*job, safe bool) ([]*job, []result, int) {
 }
 
 // awaitFlush returns once the syncer gives the token back (the previous
-// batch's flush is over, and spaced: see syncer), holding it. Until then, unless safe or full, it runs queued jobs in the
-// open transaction and adds them to the batch; a job that fails the batch
-// ends it as runJob says (the token not taken).
+// batch's flush is over, and spaced: see syncer), holding it. Until then,
+// unless safe or full, it runs queued jobs in the open transaction and adds
+// them to the batch; a job that fails the batch ends it as runJob says (the
+// token not taken).
 func (w *writer) awaitFlush(tx *wtx, taken []*job, results []result, safe bool) ([]*job, []result, int) {
 	if w.held {
 		return taken, results, batchCommitted
@@ -597,9 +597,8 @@ func (w *writer) abort(taken []*job, results []result, err error) {
 // (TestDuplicateOfRolledBackBatch). Tried again, a job gets its own refusal
 // back if it has one. With a syncer, they are answered only once the
 // previous batch's flush and its spacing are over (it takes the token; run
-// gives it back),
-// and if that flush failed every job hears that failure instead, as the
-// syncer would have answered them.
+// gives it back), and if that flush failed every job hears that failure
+// instead, as the syncer would have answered them.
 func (w *writer) answerFailed(taken []*job, results []result, err error) {
 	for i := range results {
 		if results[i].panicked == nil {
