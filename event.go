@@ -51,6 +51,14 @@ func NewStatusEvent(p *Payment, from Status, at time.Time, cause string) Event {
 	return changeEvent(EventStatusChanged, p, from, at, cause)
 }
 
+// RecordedBy reports whether e is t's status event: a payment.status_changed
+// event with t's from, to, time and cause, as PlanUpdate writes with every
+// status change. It says all t does, so a store may keep the event as t's
+// history row instead of writing both (the SQLite store does).
+func (t Transition) RecordedBy(e Event) bool {
+	return e.Type == EventStatusChanged && e.From == t.From && e.To == t.To && e.At.Equal(t.At) && e.Cause == t.Cause
+}
+
 // NewAmountsEvent builds the outbox event for p's captured or refunded
 // amount changing while its status stays (EventAmountsChanged); its ID is
 // derived as NewStatusEvent's, from the version the change made.

@@ -51,8 +51,42 @@ func TestPlanUpdateEvents(t *testing.T) {
 				ev.Captured != p.Money(p.Captured) || ev.Refunded != p.Money(p.Refunded) {
 				t.Errorf("event %+v, want %s evt_pay_1_v8 with the payment's new totals", ev, tc.want)
 			}
+			if tr := res.Transition; tr != nil && !tr.RecordedBy(ev) {
+				t.Errorf("history row %+v is not recorded by its event %+v", tr, ev)
+			}
 			if tc.want == getpaid.EventAmountsChanged && ev.From != getpaid.StatusPartiallyRefunded {
 				t.Errorf("amounts event from %q, want the status it keeps", ev.From)
+			}
+		})
+	}
+}
+
+// A status event records its history row only when it says all the row
+// does: the SQLite store keeps no other copy.
+func TestTransitionRecordedBy(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 4, 22, 0, 0, 0, time.UTC)
+	tr := getpaid.Transition{From: getpaid.StatusPrepared, To: getpaid.StatusPaid, At: at, Cause: "captured (COMPLETED)"}
+	p := &getpaid.Payment{ID: "pay_1", Status: getpaid.StatusPaid, Amount: getpaid.MustParseMoney("1.00", "PLN"), Version: 3}
+	ev := getpaid.NewStatusEvent(p, getpaid.StatusPrepared, at.In(time.FixedZone("CET", 3600)), "captured (COMPLETED)")
+	for _, tc := range []struct {
+		name string
+		edit func(*getpaid.Event)
+		want bool
+	}{
+		{"its status event, the time in another zone", func(*getpaid.Event) {}, true},
+		{"an amounts event", func(e *getpaid.Event) { e.Type = getpaid.EventAmountsChanged }, false},
+		{"another from", func(e *getpaid.Event) { e.From = getpaid.StatusNew }, false},
+		{"another to", func(e *getpaid.Event) { e.To = getpaid.StatusFailed }, false},
+		{"a nanosecond later", func(e *getpaid.Event) { e.At = e.At.Add(time.Nanosecond) }, false},
+		{"another cause", func(e *getpaid.Event) { e.Cause = "captured" }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := ev
+			tc.edit(&e)
+			if got := tr.RecordedBy(e); got != tc.want {
+				t.Errorf("RecordedBy(%+v) = %v, want %v", e, got, tc.want)
 			}
 		})
 	}

@@ -242,7 +242,7 @@ type Mutation struct {
 type UpdateResult struct {
 	Payment    *Payment    // the payment after the change (as before when !Changed)
 	Changed    bool        // whether the payment row is to be written
-	Transition *Transition // the history row to write, when the status moved
+	Transition *Transition // the history row to write, when the status moved (its status event records it: Transition.RecordedBy)
 	Events     []Event     // outbox events to write
 	Deliveries []Delivery  // their pending deliveries to write
 	// Leased are the deliveries written leased to Mutation.Lease's owner,

@@ -97,7 +97,8 @@ func BreakCommit(ctx context.Context, s *Store) error {
 		if _, err := tx.execSQL("PRAGMA defer_foreign_keys = ON"); err != nil {
 			return nil, err
 		}
-		_, err := tx.execSQL("INSERT INTO history (payment_id, from_status, to_status, at) VALUES ('no such payment', 'new', 'new', 0)")
+		_, err := tx.execSQL(`INSERT INTO operations (id, payment_id, backend, kind, state, amount, currency, created_at, updated_at)
+			VALUES ('op_none', 'no such payment', 'dummy', 'refund', 'pending', 1, 'PLN', 0, 0)`)
 		return nil, err
 	})
 	return err

@@ -18,6 +18,18 @@ type readStmts struct {
 	byText map[string]*sql.Stmt // prepared on first use (stmt)
 }
 
+// historyQuery reads a payment's history, oldest first: the rows the
+// history table kept from before migration 012, then the status events
+// written after it, each of which is the history row of its change (see
+// migrations/012_history_in_outbox.sql). The outbox_payment index finds a
+// payment's events.
+const historyQuery = `SELECT from_status, to_status, at, cause FROM (
+		SELECT 0 AS part, seq, from_status, to_status, at, cause FROM history WHERE payment_id = ?1
+		UNION ALL
+		SELECT 1, seq, from_status, to_status, at, cause FROM outbox
+		WHERE payment_id = ?1 AND type = 'payment.status_changed' AND seq > (SELECT outbox_seq FROM history_end))
+	ORDER BY part, seq`
+
 // prepareReads prepares the read statements on db.
 func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	rs := &readStmts{}
@@ -27,7 +39,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	}{
 		{&rs.payment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
 		{&rs.byExternal, "SELECT " + paymentCols + " FROM payments WHERE backend = ? AND external_id = ? AND external_id <> ''"},
-		{&rs.history, "SELECT from_status, to_status, at, cause FROM history WHERE payment_id = ? ORDER BY seq"},
+		{&rs.history, historyQuery},
 		{&rs.exists, "SELECT 1 FROM payments WHERE id = ?"},
 		{&rs.applied, "SELECT 1 FROM applied_events WHERE payment_id = ? AND event_key = ?"},
 	} {

@@ -15,9 +15,9 @@ import (
 type writeStmts struct {
 	begin, commit, rollback, savepoint, release, rollbackTo *sql.Stmt
 
-	loadPayment, insertPayment, updateState   *sql.Stmt
-	insertHistory, insertEvent, insertApplied *sql.Stmt
-	upsertTally, dataVersion                  *sql.Stmt
+	loadPayment, insertPayment, updateState *sql.Stmt
+	insertEvent, insertApplied              *sql.Stmt
+	upsertTally, dataVersion                *sql.Stmt
 
 	all []*sql.Stmt
 
@@ -56,7 +56,6 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeStmts, error) {
 		{&st.loadPayment, "SELECT " + paymentCols + " FROM payments WHERE id = ?"},
 		{&st.insertPayment, "INSERT INTO payments (" + paymentCols + ", one_live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.updateState, "UPDATE payments SET " + stateSet + " WHERE id = ?"},
-		{&st.insertHistory, "INSERT INTO history (payment_id, from_status, to_status, at, cause) VALUES (?,?,?,?,?)"},
 		{&st.insertEvent, "INSERT INTO outbox (" + eventCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&st.insertApplied, "INSERT INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)"},
 		{&st.upsertTally, upsertTally},
@@ -234,15 +233,13 @@ func (tx *wtx) recordEvent(id, key string, t time.Time) error {
 	return nil
 }
 
-// writeRows writes the history row, the outbox events and their deliveries a
-// change decided, the deliveries leased as lease asks (see
-// getpaid.Mutation.Lease); fresh says the payment is new (no delivery of its
-// is stored yet).
+// writeRows writes the outbox events and their deliveries a change decided,
+// the deliveries leased as lease asks (see getpaid.Mutation.Lease); fresh
+// says the payment is new (no delivery of its is stored yet). The history
+// row of a status change is its status event (historyQuery).
 func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult, lease *getpaid.DeliveryLease, fresh bool) error {
-	if tr := res.Transition; tr != nil {
-		if _, err := tx.exec(tx.st.insertHistory, id, string(tr.From), string(tr.To), nanos(tr.At), tr.Cause); err != nil {
-			return err
-		}
+	if tr := res.Transition; tr != nil && !slices.ContainsFunc(res.Events, tr.RecordedBy) {
+		return fmt.Errorf("sqlite: payment %s: the status change %s -> %s has no status event to record it", id, tr.From, tr.To)
 	}
 	seqs := make([]int64, len(res.Events)) // the events' outbox seqs, for their deliveries
 	for i, ev := range res.Events {
