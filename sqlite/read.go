@@ -27,7 +27,7 @@ const historyQuery = `SELECT from_status, to_status, at, cause FROM (
 		SELECT 0 AS part, seq, from_status, to_status, at, cause FROM history WHERE payment_id = ?1
 		UNION ALL
 		SELECT 1, seq, from_status, to_status, at, cause FROM outbox
-		WHERE payment_id = ?1 AND type = 'payment.status_changed' AND seq > (SELECT outbox_seq FROM history_end))
+		WHERE payment_id = ?1 AND type = 'payment.status_changed' AND seq > coalesce((SELECT outbox_seq FROM history_end), 0))
 	ORDER BY part, seq`
 
 // prepareReads prepares the read statements on db.
