@@ -293,9 +293,10 @@ func (w *writer) loop() {
 // takeTokenFirst waits for the previous flush (and the syncer's spacing
 // after it, see syncer) before a batch begins when another Store may write
 // to the file: then the write lock (BEGIN IMMEDIATE) is never held across a
-// flush, and the other writers wait for a batch's execution only. Alone on the file, the writer begins at once
-// and waits for the flush inside the transaction (awaitFlush), taking in
-// what arrives meanwhile. Jobs queued during the wait join the batch.
+// flush, and the other writers wait for a batch's execution only. Alone on
+// the file, the writer begins at once and waits for the flush inside the
+// transaction (awaitFlush), taking in what arrives meanwhile. Jobs queued
+// during the wait join the batch.
 func (w *writer) takeTokenFirst() {
 	if w.sync == nil || w.held || w.cache.alone() {
 		return
