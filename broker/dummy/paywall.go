@@ -29,8 +29,32 @@ type paywallFields struct {
 }
 
 // canonical is what the paywall signature covers: every field, escaped and
-// sorted, so no value can spill into another.
-func (f paywallFields) canonical() string { return f.form().Encode() }
+// sorted, so no value can spill into another. It is form().Encode(), built
+// without the map, the sort and the buffer's regrowth (a fifth of the
+// allocations of a dummy payment's start): the names are fixed and listed
+// here in Encode's order, which FuzzCanonical holds it to.
+func (f paywallFields) canonical() string {
+	kv := [...]string{
+		"amount", f.Amount, "currency", f.Currency, "description", f.Description, "failure_url", f.FailureURL,
+		"notify_url", f.NotifyURL, "payment_id", f.PaymentID, "success_url", f.SuccessURL,
+	}
+	n := 0
+	for i := 1; i < len(kv); i += 2 {
+		kv[i] = url.QueryEscape(kv[i])
+		n += len(kv[i-1]) + len(kv[i]) + 2
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := 0; i < len(kv); i += 2 {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[i])
+		b.WriteByte('=')
+		b.WriteString(kv[i+1])
+	}
+	return b.String()
+}
 
 // form is the fields as a form, unsigned.
 func (f paywallFields) form() url.Values {
