@@ -249,7 +249,9 @@ func wireAmount(s string) bool {
 // getpaid asked for is getpaid's operation id ("op_..."): it is then the
 // OperationID, and the payment is found by operation_related_number, or,
 // when the URLC names none, through that operation (a refund made in
-// Dotpay's panel carries the payment's control instead).
+// Dotpay's panel carries the payment's control instead). A rejected refund
+// is a failed refund only when it is one getpaid asked for; a panel
+// refund's rejection changes nothing, as a rejected complaint's.
 // A completed complaint is money taken back from the shop that no refund of
 // getpaid's asked for: refunded, Unrequested, BrokerRef its own number, the
 // payment found by control or operation_related_number; its event id makes
@@ -303,7 +305,13 @@ func ParseNotification(f map[string]string) (*getpaid.Observation, error) {
 		case StatusCompleted:
 			o.Kind, o.BrokerRef = getpaid.KindRefunded, number
 		case StatusRejected:
-			o.Kind, o.BrokerRef = getpaid.KindRefundFailed, number
+			// Only a refund getpaid asked for failed: one made in the
+			// panel (the payment's control) that Dotpay rejected moved no
+			// money and is none of getpaid's refunds under way, whose
+			// reservations it would otherwise give back.
+			if o.OperationID != "" {
+				o.Kind, o.BrokerRef = getpaid.KindRefundFailed, number
+			}
 		default:
 			o.Unrecognized = true
 		}

@@ -52,9 +52,12 @@ func TestParseCallback(t *testing.T) {
 		{"refund with a minus sign", signed(testPIN, with(refund, "operation_original_amount", "-40.00")), &getpaid.Observation{
 			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:completed", Kind: getpaid.KindRefunded,
 			Amount: pln("40.00"), BrokerStatus: "refund completed", BrokerRef: "M1234-9999"}},
-		{"rejected refund", signed(testPIN, with(refund, "operation_status", "rejected")), &getpaid.Observation{
-			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:rejected", Kind: getpaid.KindRefundFailed,
+		{"rejected refund getpaid asked for", signed(testPIN, with(refund, "operation_status", "rejected", "control", "op_01hx")), &getpaid.Observation{
+			ExternalID: "M1234-5678", EventID: "M1234-9999:rejected", Kind: getpaid.KindRefundFailed, OperationID: "op_01hx",
 			Amount: pln("40.00"), BrokerStatus: "refund rejected", BrokerRef: "M1234-9999"}},
+		{"rejected refund made in the panel", signed(testPIN, with(refund, "operation_status", "rejected")), &getpaid.Observation{
+			PaymentID: "pay_1", ExternalID: "M1234-5678", EventID: "M1234-9999:rejected", Kind: getpaid.KindNone,
+			Amount: pln("40.00"), BrokerStatus: "refund rejected"}},
 		{"refund getpaid asked for", signed(testPIN, with(refund, "control", "op_01hx")), &getpaid.Observation{
 			ExternalID: "M1234-5678", EventID: "M1234-9999:completed", Kind: getpaid.KindRefunded, OperationID: "op_01hx",
 			Amount: pln("40.00"), BrokerStatus: "refund completed", BrokerRef: "M1234-9999"}},

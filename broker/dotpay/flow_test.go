@@ -550,3 +550,34 @@ func TestChkWithoutAPIVersionAgrees(t *testing.T) {
 	}
 	f.wait(t, p.ID, "paid", status(getpaid.StatusPaid))
 }
+
+// A refund made in Dotpay's panel that Dotpay rejects, while a refund
+// getpaid asked for is under way, changes nothing: getpaid's refund keeps
+// its reservation (the payment stays refund_started, no second refund can
+// ask for the same money) until its own URLC or lookup ends it.
+func TestPanelRefundRejectedBesideOurs(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, dotpaytest.Config{RefundDelay: time.Hour}, nil)
+	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+	five := getpaid.MustParseMoney("5.00", "PLN")
+	res, err := f.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &five, IdempotencyKey: "r1"})
+	if err != nil || res.Operation == nil || res.Operation.State.Final() {
+		t.Fatalf("refund: %+v %v; want it under way", res, err)
+	}
+	f.sim.SetRefundRejected(true)
+	req, err := f.sim.RefundNotification(p.ID, getpaid.MustParseMoney("3.00", "PLN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.eng.HandleCallback(context.Background(), "dotpay", req)
+	if err != nil || got.Outcome == getpaid.OutcomeApplied {
+		t.Fatalf("the rejected panel refund's URLC: %+v %v; want it acknowledged, nothing applied", got, err)
+	}
+	q, err := f.eng.Payment(context.Background(), p.ID)
+	if err != nil || q.Status != getpaid.StatusRefundStarted || q.RefundAsked != 500 || q.Refunded != 0 {
+		t.Fatalf("payment: %+v %v; want refund_started with 5.00 asked", q, err)
+	}
+	if op, err := f.eng.Operation(context.Background(), res.Operation.ID); err != nil || op.State.Final() {
+		t.Fatalf("getpaid's refund: %+v %v; want it still under way", op, err)
+	}
+}
