@@ -2,6 +2,7 @@ package payutest
 
 import (
 	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -55,23 +56,21 @@ func (s *Server) orderBody(o *order) []byte {
 	return b
 }
 
-// signature returns the OpenPayu-Signature value for body.
+// signature returns the OpenPayu-Signature value for body: the digest made
+// with the algorithm the header names, as PayU's is.
 func (s *Server) signature(body []byte) string {
-	var h hash.Hash
 	alg := strings.ToUpper(s.cfg.Algorithm)
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
-		h = sha256.New()
-	}
+	h := digests[alg]()
 	h.Write(body)
 	h.Write([]byte(s.cfg.SecondKey))
 	return "sender=checkout;signature=" + hex.EncodeToString(h.Sum(nil)) + ";algorithm=" + alg + ";content=DOCUMENT"
+}
+
+// digests are the algorithms PayU names in OpenPayu-Signature, under both
+// spellings its documentation uses; New refuses any other.
+var digests = map[string]func() hash.Hash{
+	"MD5": md5.New, "SHA-1": sha1.New, "SHA1": sha1.New, "SHA-256": sha256.New, "SHA256": sha256.New,
+	"SHA-384": sha512.New384, "SHA384": sha512.New384, "SHA-512": sha512.New, "SHA512": sha512.New,
 }
 
 // SignedHeader returns the headers PayU sends with body: both signature

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +35,7 @@ type Config struct {
 	SecondKey    string // default "b6ca15b0d1020e8094d9b5f8d163db54"
 	ClientID     string // default PosID
 	ClientSecret string // default "2ee86a66e5d97e3fadc400c9f19b065d"
-	Algorithm    string // notification signature: "MD5" (default, as PayU signs), "SHA-256", "SHA-384", "SHA-512"
+	Algorithm    string // notification signature: "MD5" (default, as PayU signs), "SHA-1", "SHA-256", "SHA-384", "SHA-512" (or without the dash); New panics on another
 
 	// TokenTTL is the OAuth expires_in; default 43199 s like PayU.
 	TokenTTL time.Duration
@@ -132,6 +133,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = "MD5"
+	}
+	if digests[strings.ToUpper(cfg.Algorithm)] == nil {
+		panic(fmt.Sprintf("payutest: Algorithm %q is none PayU signs with (MD5, SHA-1, SHA-256, SHA-384, SHA-512)", cfg.Algorithm))
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 43199 * time.Second
