@@ -48,7 +48,13 @@ type Observation struct {
 	// captured nothing. With ReleaseRest, once part was captured and nothing
 	// is held any more, a larger capture changes nothing: the rest went back
 	// with that capture, so it is the order's amount restated.
-	HoldFirst    bool
+	HoldFirst bool
+	// FinalFailure, with KindLocked, says the broker's orders never leave
+	// a failure (PayU: CANCELED and REJECTED are final): a hold it reports
+	// for a payment that failed is a late repeat of an earlier state, not
+	// money the buyer committed since, and changes nothing (the engine logs
+	// it for an operator). Without it such a hold is recorded.
+	FinalFailure bool
 	BrokerStatus string // the broker's own status word, for history and logs
 	// OperationID is getpaid's money operation this fact belongs to, when
 	// the broker echoes it (PayU's extRefundId, Przelewy24's requestId).
@@ -115,9 +121,13 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 		next.Status = StatusChargeStarted
 	case KindLocked:
 		switch p.Status {
-		case StatusNew, StatusPrepared, StatusChargeStarted, StatusFailed:
+		case StatusNew, StatusPrepared, StatusChargeStarted:
+		case StatusFailed:
 			// A hold reported after a failure is money the buyer committed:
-			// it is recorded.
+			// it is recorded, unless the broker's failures are final.
+			if o.FinalFailure {
+				return false, nil
+			}
 		default:
 			return false, nil
 		}

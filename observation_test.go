@@ -88,6 +88,10 @@ func TestApply(t *testing.T) {
 		{"a capture reported while a refund is pending is recorded", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefundStarted, 50), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusRefundStarted, 100, 0, 0},
 		{"partially paid, refunded, then more captured: partially refunded", []step{{captured(50, false), true, nil}, {kind(getpaid.KindRefunded, 50), true, nil}, {captured(100, false), true, nil}}, getpaid.StatusPartiallyRefunded, 100, 0, 50},
 		{"a hold reported after a failure is recorded", []step{{kind(getpaid.KindFailed, 0), true, nil}, {locked(100), true, nil}}, getpaid.StatusPreAuth, 0, 100, 0},
+		// PayU's CANCELED is final: its hold delivered after it is stale.
+		{"a hold after a final failure changes nothing", []step{{locked(100), true, nil}, {kind(getpaid.KindFailed, 0), true, nil},
+			{getpaid.Observation{Kind: getpaid.KindLocked, Amount: pln(100), FinalFailure: true}, false, nil}}, getpaid.StatusFailed, 0, 0, 0},
+		{"a hold before a final failure is recorded", []step{{getpaid.Observation{Kind: getpaid.KindLocked, Amount: pln(100), FinalFailure: true}, true, nil}}, getpaid.StatusPreAuth, 0, 100, 0},
 		{"partial capture releasing the rest", []step{{locked(100), true, nil}, {getpaid.Observation{Kind: getpaid.KindCaptured, Amount: pln(30), ReleaseRest: true}, true, nil}}, getpaid.StatusPartiallyPaid, 30, 0, 0},
 		// A broker's word that it released the rest of a hold, with a
 		// capture already recorded (an operator resolved the capture as

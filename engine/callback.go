@@ -63,16 +63,25 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 }
 
 // heldWhileCancelled logs a hold the broker reports for a payment already
-// cancelled (expired, or cancelled unpaid): Apply records none (a released
-// hold must not come back with a late repeat), but the buyer's money may be
-// held at the broker now, which an operator should release or capture.
+// cancelled (expired, or cancelled unpaid), or failed at a broker whose
+// failures are final (Observation.FinalFailure): Apply records none (a
+// released hold must not come back with a late repeat), but should the
+// broker hold the buyer's money after all, an operator should release or
+// capture it there.
 func (e *Engine) heldWhileCancelled(ctx context.Context, backend string, obs *getpaid.Observation, res *getpaid.CallbackResult) {
-	if obs.Kind != getpaid.KindLocked || res.Outcome != getpaid.OutcomeNoChange || res.Payment == nil || res.Payment.Status != getpaid.StatusCancelled {
+	if obs.Kind != getpaid.KindLocked || res.Outcome != getpaid.OutcomeNoChange || res.Payment == nil {
 		return
 	}
-	e.log.WarnContext(ctx, "the broker reports money held for a cancelled payment: not recorded; release the hold at the broker, or capture it there if the order still stands",
-		"payment", res.Payment.ID, "backend", backend, "external_id", obs.ExternalID, "broker_status", obs.BrokerStatus,
-		"amount", obs.Amount.String(), "event", obs.EventID)
+	switch st := res.Payment.Status; {
+	case st == getpaid.StatusCancelled:
+		e.log.WarnContext(ctx, "the broker reports money held for a cancelled payment: not recorded; release the hold at the broker, or capture it there if the order still stands",
+			"payment", res.Payment.ID, "backend", backend, "external_id", obs.ExternalID, "broker_status", obs.BrokerStatus,
+			"amount", obs.Amount.String(), "event", obs.EventID)
+	case st == getpaid.StatusFailed && obs.FinalFailure:
+		e.log.WarnContext(ctx, "the broker reports money held for a payment it failed, whose failures are final: taken for a late repeat, not recorded; look the payment up at the broker if in doubt",
+			"payment", res.Payment.ID, "backend", backend, "external_id", obs.ExternalID, "broker_status", obs.BrokerStatus,
+			"amount", obs.Amount.String(), "event", obs.EventID)
+	}
 }
 
 // waitDurable returns once what the store's readers see is on disk, for a

@@ -161,6 +161,10 @@ func ParseNotification(body []byte) (*getpaid.Observation, error) {
 // counting it twice, and a COMPLETED for more than the payment is refused
 // by Apply.
 //
+// A WAITING_FOR_CONFIRMATION that arrives after the payment failed changes
+// nothing (Observation.FinalFailure): PayU's orders never leave CANCELED or
+// REJECTED, so it is an earlier state delivered late.
+//
 // CANCELED maps to failed because PayU does not say whether funds were ever
 // held: an unpaid order becomes failed, a hold that PayU let expire becomes
 // failed too, and a hold getpaid released is cancelled (Release returns
@@ -185,7 +189,9 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	case StatusPending:
 		obs.Kind = getpaid.KindPending
 	case StatusWaitingForConfirmation:
-		obs.Kind = getpaid.KindLocked
+		// A CANCELED or REJECTED order stays so: a hold reported after
+		// one (notifications come at least once, in any order) is stale.
+		obs.Kind, obs.FinalFailure = getpaid.KindLocked, true
 	case StatusCompleted:
 		// HoldFirst: PayU completes an order for less than its
 		// totalAmount only by a partial capture of a hold.

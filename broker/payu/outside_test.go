@@ -614,3 +614,31 @@ func TestOutsideRetrieveWithoutStatus(t *testing.T) {
 		t.Errorf("after poll: %s captured %d", got.Status, got.Captured)
 	}
 }
+
+// PayU's orders never leave CANCELED: a WAITING_FOR_CONFIRMATION that
+// arrives after the CANCELED of a hold PayU let expire (notifications come
+// at least once and in any order; each status has its own event id, so the
+// late one is no duplicate) is an earlier state delivered late. The payment
+// stays failed, holding nothing, and the notification is acknowledged so
+// that PayU stops sending it.
+func TestOutsideHoldAfterCanceledIsStale(t *testing.T) {
+	t.Parallel()
+	o := newOutside(t, nil)
+	p, id := o.pay(t, "100.00")
+	o.fake.setStatus(id, "WAITING_FOR_CONFIRMATION")
+	held := o.fake.orderNote(id, "WAITING_FOR_CONFIRMATION", "")
+	o.fake.setStatus(id, "CANCELED")
+	canceled := o.fake.orderNote(id, "CANCELED", "")
+	if got := o.fake.notify(t, id, canceled, signPayU(canceled, fakeKey, "MD5")); got != 200 {
+		t.Fatalf("CANCELED answered %d", got)
+	}
+	if got := o.payment(t, p.ID); got.Status != getpaid.StatusFailed || got.Locked != 0 {
+		t.Fatalf("after CANCELED: %s locked %d; want failed, nothing held", got.Status, got.Locked)
+	}
+	if got := o.fake.notify(t, id, held, signPayU(held, fakeKey, "MD5")); got != 200 {
+		t.Fatalf("the late WAITING_FOR_CONFIRMATION answered %d; want 200", got)
+	}
+	if got := o.payment(t, p.ID); got.Status != getpaid.StatusFailed || got.Locked != 0 {
+		t.Fatalf("after the late WAITING_FOR_CONFIRMATION: %s locked %d; want failed, nothing held", got.Status, got.Locked)
+	}
+}
