@@ -92,7 +92,8 @@ func (o *Observation) Cause() string {
 // Apply applies o to p following the status machine, enforcing amount and
 // currency checks. Every fact about money the broker reports is recorded,
 // whatever the payment's status (a capture reported after a refund began, a
-// hold reported after a failure: money a buyer really paid is never dropped),
+// hold reported after a failure, unless the broker's failures are final:
+// money a buyer really paid is never dropped),
 // and the status is the one the facts imply (see impliedStatus). It returns
 // changed=false, nil error for a repeat or a late event that must not move
 // the payment (an equal or lower cumulative capture, "failed" after "paid").
