@@ -213,7 +213,11 @@ func (e *Engine) pay(ctx context.Context, b getpaid.Backend, req *getpaid.PayReq
 		if err != nil {
 			return nil, fmt.Errorf("engine: create payment: %w", err)
 		}
-		if q := livePayment(page.Payments); q != nil {
+		q, err := e.counting(ctx, page.Payments)
+		if err != nil {
+			return nil, fmt.Errorf("engine: create payment: %w", err)
+		}
+		if q != nil {
 			err := fmt.Errorf("engine: create payment for order %s: %w", req.OrderID, getpaid.ErrLivePaymentExists)
 			if q.CreateKey != "" && q.CreateKey == req.IdempotencyKey { // this request's, made on another instance meanwhile
 				return e.createRefused(ctx, req, err)
@@ -248,7 +252,11 @@ func (e *Engine) liveBeside(ctx context.Context, orderID string, err error) (*ge
 	if lerr != nil {
 		return nil, err
 	}
-	return e.given(ctx, livePayment(page.Payments), err)
+	q, lerr := e.counting(ctx, page.Payments)
+	if lerr != nil {
+		return nil, err
+	}
+	return e.given(ctx, q, err)
 }
 
 // given returns an order's live payment q, as read, beside err
@@ -265,15 +273,27 @@ func (e *Engine) given(ctx context.Context, q *getpaid.Payment, err error) (*get
 	return q, err
 }
 
-// livePayment is the live payment among ps (neither failed nor
-// cancelled), or nil.
-func livePayment(ps []*getpaid.Payment) *getpaid.Payment {
+// counting is the payment among ps, an order's, that the one-live rule
+// counts as the stores do: live (neither failed nor cancelled), and never
+// failed or cancelled before (such a payment leaves the rule for good: paid
+// later, it does not block its order again), or nil. Only a live payment's
+// history is read; an error is that read's.
+func (e *Engine) counting(ctx context.Context, ps []*getpaid.Payment) (*getpaid.Payment, error) {
 	for _, q := range ps {
-		if q.Live() {
-			return q
+		if !q.Live() {
+			continue
+		}
+		hist, err := e.store.History(ctx, q.ID)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", q.ID, err)
+		}
+		if !slices.ContainsFunc(hist, func(t getpaid.Transition) bool {
+			return t.To == getpaid.StatusFailed || t.To == getpaid.StatusCancelled
+		}) {
+			return q, nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // prepare asks the broker to register p and checks it answered a redirect.
