@@ -229,7 +229,11 @@ func (b *Broker) parseRefund(f fields, sign string) (*getpaid.Observation, error
 		o.Kind, o.BrokerStatus = getpaid.KindRefundFailed, "refund rejected"
 		o.EventID += ":rejected"
 	default:
-		return nil, fmt.Errorf("przelewy24: %w: refund status %d", getpaid.ErrMalformedCallback, n.Status)
+		// Signed, with a status Przelewy24 does not document: acknowledged,
+		// nothing changed, logged by the engine (Observation.Unrecognized).
+		o.Kind, o.Unrecognized = getpaid.KindNone, true
+		o.BrokerStatus = "refund status " + strconv.FormatInt(n.Status, 10)
+		o.EventID += ":status-" + strconv.FormatInt(n.Status, 10)
 	}
 	return o, nil
 }

@@ -121,7 +121,9 @@ func TestParseCallback(t *testing.T) {
 			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "refund:ref_1:300000001:rejected",
 				Kind: getpaid.KindRefundFailed, Amount: getpaid.Money{Minor: 300, Currency: "PLN"}, BrokerStatus: "refund rejected"}, nil},
 		{"refund tampered", callback("application/json", refundJSON(rej, ref.sign(testCRC))), nil, getpaid.ErrSignatureInvalid},
-		{"refund unknown status", callback("application/json", refundJSON(odd, odd.sign(testCRC))), nil, getpaid.ErrMalformedCallback},
+		{"refund unknown status: nothing, unrecognized", callback("application/json", refundJSON(odd, odd.sign(testCRC))),
+			&getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "refund:ref_1:300000001:status-7",
+				Kind: getpaid.KindNone, Amount: getpaid.Money{Minor: 300, Currency: "PLN"}, BrokerStatus: "refund status 7", Unrecognized: true}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

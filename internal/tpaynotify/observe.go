@@ -22,7 +22,8 @@ import (
 //   - FALSE otherwise: failed;
 //   - CHARGEBACK: tr_paid refunded (a delta; tr_amount when tr_paid is 0
 //     or above it: an accepted overpayment returned whole gives back all the
-//     payment captured, which is tr_amount).
+//     payment captured, which is tr_amount);
+//   - any other status: nothing, Unrecognized (acknowledged and logged).
 //
 // PaymentAmount is always tr_amount, so a notification of a transaction of
 // another amount than the payment's is refused whatever it reports (an
@@ -88,7 +89,10 @@ func (n *Notification) Observation(currency string) (*getpaid.Observation, error
 		o.Kind, o.Amount = getpaid.KindRefunded, back
 		o.EventID = RefundEventID(n.TrID, back, 1)
 	default:
-		return nil, fmt.Errorf("%w: tr_status %q", getpaid.ErrMalformedCallback, n.TrStatus)
+		// Signed, in a word getpaid does not know: acknowledged (refused,
+		// Tpay would only send it again), nothing changed, logged by the
+		// engine for an operator (getpaid.Observation.Unrecognized).
+		o.Kind, o.Unrecognized, o.Amount = getpaid.KindNone, true, getpaid.Money{Currency: currency}
 	}
 	return o, nil
 }
