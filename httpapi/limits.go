@@ -77,6 +77,26 @@ const (
 	DefaultBodyTimeout   = 10 * time.Second
 )
 
+// CheckLimits reports whether New would take l for a service whose backends
+// reg holds: every limit it refuses (a callback limit for a backend not
+// enabled, a body budget too small for the largest body a route takes, an
+// address budget larger than the whole budget) is refused here alike, with
+// New's error, so a program can refuse its configuration before it opens
+// anything.
+func CheckLimits(l Limits, reg *getpaid.Registry) error {
+	h := &Handler{svc: registryOnly{reg: reg}}
+	return h.setLimits(l)
+}
+
+// registryOnly is the part of a Service that setLimits reads, its
+// Registry; the rest is never called.
+type registryOnly struct {
+	getpaid.Service
+	reg *getpaid.Registry
+}
+
+func (r registryOnly) Registry() *getpaid.Registry { return r.reg }
+
 func (h *Handler) setLimits(l Limits) error {
 	for name, n := range l.CallbackBytes {
 		if _, ok := h.svc.Registry().Get(name); !ok {

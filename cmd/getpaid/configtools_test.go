@@ -22,6 +22,10 @@ func TestToolsRefuseWhatServeRefuses(t *testing.T) {
 		{"short API key", "api_keys: [short]\n", "", "api_keys[0]"},
 		{"flag_operations_after 0s", "flag_operations_after: 0s\n", "", "flag_operations_after"},
 		{"webhook URL with credentials", "webhooks:\n  - url: https://user:pass@shop.example.com/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "", "webhooks[0]"},
+		// Checked against the backends' largest callback bodies, so once
+		// they are built: still before the database is opened.
+		{"body budget below an API body", "limits:\n  body_budget: 1KiB\n", "", "line 6: limits: httpapi: the body budget (BodyBudget, 1024 bytes) is smaller"},
+		{"address budget above the body budget", "limits:\n  address_budget: 64MiB\n", "", "line 6: limits: httpapi: the address budget"},
 		{"no webhook events", "webhooks:\n  - url: https://shop.example.com/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: []\n", "", "webhooks[0].events"},
 	}
 	for _, tt := range tests {

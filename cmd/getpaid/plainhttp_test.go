@@ -74,3 +74,27 @@ webhooks:
 		t.Fatalf("warned of %q, want %q", got, want)
 	}
 }
+
+// require_https without a trusted proxy started silently, and then refused
+// every JSON API call and console request: serve speaks plain http, and only
+// a trusted proxy's word makes a request https. serve warns of it.
+func TestRequireHTTPSWithoutProxyWarned(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		extra string
+		want  bool
+	}{
+		{"", false},
+		{"require_https: true\n", true},
+		{"require_https: true\ntrusted_proxies: [10.0.0.0/8]\n", false},
+		{"trusted_proxies: [10.0.0.0/8]\n", false},
+	} {
+		cfg, err := parseConfig([]byte("listen: 127.0.0.1:8000\ndatabase: sqlite:/tmp/x.db\napi_keys: [k-0123456789abcdef0123]\nbackends:\n  dummy: {secret: s}\n"+tt.extra), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := httpsUnreachable(cfg); got != tt.want {
+			t.Errorf("%q: warned %v, want %v", tt.extra, got, tt.want)
+		}
+	}
+}

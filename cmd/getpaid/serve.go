@@ -113,6 +113,10 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 			" (forged callbacks pass the brokers' source checks, limits per address are evaded, the buyer's address stored is the client's word); list only your proxies",
 			"entry", p)
 	}
+	if httpsUnreachable(srv.cfg) {
+		log.Warn("require_https is on, but trusted_proxies is empty: serve speaks plain http and no proxy is trusted to report https, " +
+			"so every JSON API call and console request will be refused 403 (https_required); list the TLS-terminating proxy in trusted_proxies, or turn require_https off")
+	}
 	for _, s := range plainHTTPSettings(srv.cfg) {
 		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)
 	}
@@ -237,6 +241,11 @@ func tuneGC() {
 		debug.SetMemoryLimit(80 << 20)
 	}
 }
+
+// httpsUnreachable reports whether c requires https of the JSON API and
+// the console while nothing can report it: serve speaks plain http, so only
+// a trusted proxy can say a request came over https, and none is trusted.
+func httpsUnreachable(c *fileConfig) bool { return c.RequireHTTPS && len(c.TrustedProxies) == 0 }
 
 // listenOn listens on addr; an address in use says what to do about it
 // ("bind: address already in use" alone did not).

@@ -22,12 +22,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if _, err := checkConfig(c); err != nil {
-		return err
-	}
 	// The backends' settings too, as serve checks them before it opens
 	// the database: a deploy running migrate first hears of them there.
-	reg, err := buildRegistry(c)
+	_, reg, err := checkedRegistry(c)
 	if err != nil {
 		return err
 	}
@@ -73,10 +70,7 @@ func cmdBackends(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := checkConfig(c); err != nil {
-		return err
-	}
-	reg, err := buildRegistry(c)
+	_, reg, err := checkedRegistry(c)
 	if err != nil {
 		return err
 	}
@@ -124,10 +118,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 			}
 			*base = c.BaseURL
 		}
-		if _, err := checkConfig(c); err != nil {
-			return err
-		}
-		reg, err := buildRegistry(c)
+		_, reg, err := checkedRegistry(c)
 		if err != nil {
 			return err
 		}

@@ -515,20 +515,35 @@ func checkConfig(c *fileConfig) (checked, error) {
 	return k, nil
 }
 
+// checkedRegistry is checkConfig, then the backends built (buildRegistry)
+// and what can be checked only with them: the body limits against the
+// largest callback body each backend takes. The caller closes the registry.
+func checkedRegistry(c *fileConfig) (checked, *getpaid.Registry, error) {
+	k, err := checkConfig(c)
+	if err != nil {
+		return k, nil, err
+	}
+	reg, err := buildRegistry(c)
+	if err != nil {
+		return k, nil, err
+	}
+	if err := httpapi.CheckLimits(k.limits, reg); err != nil {
+		_ = reg.Close()
+		return k, nil, c.settingErr("limits", err)
+	}
+	return k, reg, nil
+}
+
 // buildServer wires the server c describes; tune, if given, adjusts the
 // engine's configuration before the engine is made.
 func buildServer(ctx context.Context, c *fileConfig, log *slog.Logger, tune ...func(*engine.Config)) (*server, error) {
 	// Everything the config can get wrong is refused before the database
 	// is opened (on SQLite: created or migrated) and the engine started.
-	k, err := checkConfig(c)
+	k, reg, err := checkedRegistry(c)
 	if err != nil {
 		return nil, err
 	}
 	ecfg, limits, proxies := k.engine, k.limits, k.proxies
-	reg, err := buildRegistry(c)
-	if err != nil {
-		return nil, err
-	}
 	obs := &observability{metrics: metrics.New(metrics.Config{Backends: reg.Names(), Logger: log}), calls: admin.NewCallbackLog(20, reg.Names())}
 	if err := obs.openAudit(c); err != nil {
 		_ = reg.Close()
