@@ -443,11 +443,10 @@ func TestComplaint(t *testing.T) {
 	}
 }
 
-// A URLC of a refund getpaid asked for (control = getpaid's operation id)
-// that names no payment (no operation_related_number) finds the payment
-// through the operation, and finishes it, once.
-func TestRefundURLCFoundByOperation(t *testing.T) {
-	t.Parallel()
+// refundUnderWay pays 20.00 PLN and asks a refund of 5.00 of it that
+// Dotpay keeps under way (for an hour).
+func refundUnderWay(t *testing.T) (*flow, *getpaid.Payment, *getpaid.ActionResult) {
+	t.Helper()
 	f := newFlow(t, dotpaytest.Config{RefundDelay: time.Hour}, nil)
 	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
 	five := getpaid.MustParseMoney("5.00", "PLN")
@@ -455,6 +454,15 @@ func TestRefundURLCFoundByOperation(t *testing.T) {
 	if err != nil || res.Operation == nil || res.Operation.State.Final() {
 		t.Fatalf("refund: %+v %v; want it under way", res, err)
 	}
+	return f, p, res
+}
+
+// A URLC of a refund getpaid asked for (control = getpaid's operation id)
+// that names no payment (no operation_related_number) finds the payment
+// through the operation, and finishes it, once.
+func TestRefundURLCFoundByOperation(t *testing.T) {
+	t.Parallel()
+	f, p, res := refundUnderWay(t)
 	ops := f.sim.Operations(res.Operation.ID)
 	if len(ops) != 1 {
 		t.Fatalf("simulator's operations under %s: %+v", res.Operation.ID, ops)
@@ -557,13 +565,7 @@ func TestChkWithoutAPIVersionAgrees(t *testing.T) {
 // ask for the same money) until its own URLC or lookup ends it.
 func TestPanelRefundRejectedBesideOurs(t *testing.T) {
 	t.Parallel()
-	f := newFlow(t, dotpaytest.Config{RefundDelay: time.Hour}, nil)
-	p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
-	five := getpaid.MustParseMoney("5.00", "PLN")
-	res, err := f.eng.Refund(context.Background(), getpaid.ActionRequest{PaymentID: p.ID, Amount: &five, IdempotencyKey: "r1"})
-	if err != nil || res.Operation == nil || res.Operation.State.Final() {
-		t.Fatalf("refund: %+v %v; want it under way", res, err)
-	}
+	f, p, res := refundUnderWay(t)
 	f.sim.SetRefundRejected(true)
 	req, err := f.sim.RefundNotification(p.ID, getpaid.MustParseMoney("3.00", "PLN"))
 	if err != nil {
