@@ -223,6 +223,22 @@ type OperationFetcher interface {
 	FetchOperation(ctx context.Context, req *OperationRequest) (*Observation, error)
 }
 
+// RefundCounter is implemented by a broker whose refund notifications name
+// no refund (Tpay's CHARGEBACK: the transaction and the amount), so that
+// two refunds of one amount read alike. For such a notification (a refund
+// done, naming no operation and no BrokerRef) the engine asks for the
+// event ids of every refund of its amount the broker has done for the
+// payment, and applies the notification as the first of them not yet
+// applied: as a repeat only when each is. A refund is then counted once
+// however often, and in whatever order, its notification comes, and a second
+// refund of the same amount is counted too. RefundEventIDs answers in the
+// broker's order the ids its refund answers and lookups give those refunds;
+// an error is the broker unreachable (the notification is refused and
+// comes again).
+type RefundCounter interface {
+	RefundEventIDs(ctx context.Context, p *Payment, o *Observation) ([]string, error)
+}
+
 // PanelSetting is one value a merchant enters in the broker's panel.
 type PanelSetting struct {
 	Name  string

@@ -38,7 +38,7 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	if r, ok := b.Broker.(getpaid.CallbackResponder); ok {
 		res.AckType, res.AckBody = r.CallbackAck()
 	}
-	if err := e.observe(ctx, b, obs, res, true); err != nil {
+	if err := e.observeCallback(ctx, b, obs, res); err != nil {
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)
 	}
 	if obs.Unrecognized {
@@ -60,6 +60,48 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 		}
 	}
 	return res, nil
+}
+
+// observeCallback applies a notification's fact (observe). A refund done
+// that names no refund, from a broker that counts refunds
+// (getpaid.RefundCounter), is applied as the first refund of its amount the
+// broker lists whose event id is not yet applied; when another notification
+// takes that one meanwhile (a duplicate), as the next; as a repeat once
+// every one is applied. The ids are read once per notification.
+func (e *Engine) observeCallback(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *getpaid.CallbackResult) error {
+	rc, ok := b.Broker.(getpaid.RefundCounter)
+	if !ok || obs.Kind != getpaid.KindRefunded || obs.OperationID != "" || obs.BrokerRef != "" || obs.PaymentID == "" {
+		return e.observe(ctx, b, obs, res, true)
+	}
+	p, err := e.store.Payment(ctx, obs.PaymentID)
+	if err != nil || p.Backend != b.Name {
+		return e.observe(ctx, b, obs, res, true) // unknown, or another backend's: observe says so
+	}
+	ids, err := call(e, ctx, b.Name, "refund_event_ids", func(ctx context.Context) ([]string, error) {
+		return rc.RefundEventIDs(ctx, p, obs)
+	})
+	if err != nil {
+		return fmt.Errorf("the broker's refunds of %s: %w", p.ID, err)
+	}
+	own := obs.EventID
+	for _, id := range ids {
+		applied, err := e.store.EventApplied(ctx, p.ID, b.Name+":"+id)
+		if err != nil {
+			return err
+		}
+		if applied {
+			continue
+		}
+		obs.EventID = id
+		if err := e.observe(ctx, b, obs, res, true); err != nil || res.Outcome != getpaid.OutcomeDuplicate {
+			return err
+		}
+	}
+	// Every refund of the amount the broker lists is applied (or it lists
+	// none yet): the notification is applied under its own id, a repeat
+	// when that one is.
+	obs.EventID = own
+	return e.observe(ctx, b, obs, res, true)
 }
 
 // heldWhileCancelled logs a hold the broker reports for a payment already

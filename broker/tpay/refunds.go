@@ -136,6 +136,28 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	return o, nil
 }
 
+// RefundEventIDs implements getpaid.RefundCounter: the event ids of the
+// refunds of o.Amount Tpay lists as done for the payment, oldest first, as
+// Refund and FetchOperation give them ("TR-...:CHARGEBACK:10.00", then
+// "#2", ...). A CHARGEBACK notification names only the transaction and the
+// amount: with these the engine counts a second refund of one amount,
+// which the notification's own id would take for a repeat of the first.
+func (b *Broker) RefundEventIDs(ctx context.Context, p *getpaid.Payment, o *getpaid.Observation) ([]string, error) {
+	tx, err := b.transaction(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	list, err := b.refunds(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, sameAmount(list, o.Amount))
+	for i := range ids {
+		ids[i] = tpaynotify.RefundEventID(tx.Title, o.Amount, i+1)
+	}
+	return ids, nil
+}
+
 // nth is which refund of amount on the transaction (1 for the first) the
 // refund Tpay answered as ref is, as FetchOperation counts it: by its place
 // in the list read after it was made, so that another refund of the same

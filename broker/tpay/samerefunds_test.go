@@ -1,0 +1,67 @@
+package tpay_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/tpay/tpaytest"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+)
+
+// A CHARGEBACK names the transaction and the amount, not the refund: a
+// second refund of one amount read as a repeat of the first and was never
+// recorded. With the refund list (getpaid.RefundCounter) each refund Tpay
+// made counts once, whether made in the panel or through getpaid, and
+// however often its notification comes.
+func TestRefundsOfOneAmount(t *testing.T) {
+	t.Parallel()
+	ten := getpaid.MustParseMoney("10.00", "PLN")
+	for _, tt := range []struct {
+		name string
+		ours int // refunds of 10.00 through getpaid first, then panel ones
+	}{
+		{"two in the panel", 0},
+		{"one through getpaid, one in the panel", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			sim, _ := recordedSim(t, tpaytest.Config{})
+			f := newFlow(t, newBroker(t, sim, nil))
+			p := f.pay(t, getpaid.NewID("o"), getpaid.MustParseMoney("50.00", "PLN"))
+			if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
+				t.Fatal(err)
+			}
+			f.wait(t, p.ID, getpaid.StatusPaid)
+			quiet(t, sim)
+			for i := 0; i < tt.ours; i++ {
+				if _, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &ten}); err != nil {
+					t.Fatal(err)
+				}
+				quiet(t, sim)
+			}
+			for i := tt.ours; i < 2; i++ {
+				if err := sim.Chargeback(p.ID, ten); err != nil {
+					t.Fatal(err)
+				}
+				quiet(t, sim)
+			}
+			// Tpay sends a CHARGEBACK again (the acknowledgement lost).
+			again, err := sim.Notification(p.ID, tpaynotify.StatusChargeback, ten)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				res, err := f.eng.HandleCallback(ctx, "tpay", again)
+				if err != nil || res.Outcome != getpaid.OutcomeDuplicate {
+					t.Fatalf("a CHARGEBACK of 10.00 again: %+v %v; want a duplicate", res, err)
+				}
+			}
+			q, err := f.store.Payment(ctx, p.ID)
+			if err != nil || q.Refunded != 2000 || q.Status != getpaid.StatusPartiallyRefunded {
+				t.Fatalf("payment: %+v %v; want 20.00 refunded (two refunds of 10.00 at Tpay)", q, err)
+			}
+		})
+	}
+}
