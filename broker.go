@@ -229,7 +229,8 @@ type OperationFetcher interface {
 // done, naming no operation and no BrokerRef) the engine asks for the
 // event ids of every refund of its amount the broker has done for the
 // payment, and applies the notification as the first of them not yet
-// applied: as a repeat only when each is. A refund is then counted once
+// applied: as a repeat when each is, under its own event id when there is
+// none. A refund is then counted once
 // however often, and in whatever order, its notification comes, and a second
 // refund of the same amount is counted too. RefundEventIDs answers in the
 // broker's order the ids its refund answers and lookups give those refunds;

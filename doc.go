@@ -22,6 +22,7 @@
 //	Refunder           refund, fully or partly
 //	Canceler           cancel an unpaid payment
 //	OperationFetcher   look a capture, refund, ... up at the broker (resolves doubt)
+//	RefundCounter      the ids of its refunds of one amount, for notifications that name none (Tpay's CHARGEBACK)
 //	Configurator       what to enter in the broker's panel
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks

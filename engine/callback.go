@@ -67,7 +67,8 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 // (getpaid.RefundCounter), is applied as the first refund of its amount the
 // broker lists whose event id is not yet applied; when another notification
 // takes that one meanwhile (a duplicate), as the next; as a repeat once
-// every one is applied. The ids are read once per notification.
+// every one is applied; under its own id when the broker lists none. The
+// ids are read once per notification.
 func (e *Engine) observeCallback(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *getpaid.CallbackResult) error {
 	rc, ok := b.Broker.(getpaid.RefundCounter)
 	if !ok || obs.Kind != getpaid.KindRefunded || obs.OperationID != "" || obs.BrokerRef != "" || obs.PaymentID == "" {
@@ -97,10 +98,15 @@ func (e *Engine) observeCallback(ctx context.Context, b getpaid.Backend, obs *ge
 			return err
 		}
 	}
-	// Every refund of the amount the broker lists is applied (or it lists
-	// none yet): the notification is applied under its own id, a repeat
-	// when that one is.
+	// Every refund of the amount the broker lists as done is applied: a
+	// repeat (under the last one's id, not its own, which may be the id of
+	// a refund still pending). When it lists none (not yet, or a chargeback
+	// it keeps apart from refunds), the notification is applied under its
+	// own id, a repeat when that one is.
 	obs.EventID = own
+	if len(ids) > 0 {
+		obs.EventID = ids[len(ids)-1]
+	}
 	return e.observe(ctx, b, obs, res, true)
 }
 

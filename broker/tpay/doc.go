@@ -45,7 +45,8 @@
 // overpay/surcharge, tr_paid > 0), an advance for an operator, never paid;
 // CHARGEBACK -> refunded tr_paid (partially when less than was captured; at
 // most tr_amount, as an accepted overpayment returned whole refunds the
-// payment in full).
+// payment in full); another status -> nothing, acknowledged and logged for
+// an operator (getpaid.Observation.Unrecognized).
 // Whatever the status, a tr_amount other than the payment's amount is an
 // amount mismatch (getpaid.Observation.PaymentAmount).
 // Event ids are "title:STATUS:amount", so repeats are duplicates and a
@@ -99,9 +100,12 @@
 // notification names no operation, and a refund in doubt is matched by the
 // money; when another refund of the payment is in flight or Tpay lists two
 // of the amount, an operator decides. A CHARGEBACK notification cannot tell
-// the second refund of an amount from the first: two refunds of one amount
-// made in Tpay's panel count once (refunds made through getpaid are told
-// apart by their order).
+// the second refund of an amount from the first: the broker is a
+// getpaid.RefundCounter, and the engine records the notification as the
+// first refund of its amount Tpay lists as done (RefundEventIDs, numbered
+// by their order as Refund and FetchOperation number them) that is not yet
+// recorded, so two refunds of one amount made in Tpay's panel count twice,
+// and a repeat once.
 // A CHARGEBACK returning money that was never captured (an over- or
 // underpayment Tpay held) is refused and logged for an operator.
 package tpay

@@ -137,11 +137,14 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 }
 
 // RefundEventIDs implements getpaid.RefundCounter: the event ids of the
-// refunds of o.Amount Tpay lists as done for the payment, oldest first, as
-// Refund and FetchOperation give them ("TR-...:CHARGEBACK:10.00", then
-// "#2", ...). A CHARGEBACK notification names only the transaction and the
-// amount: with these the engine counts a second refund of one amount,
-// which the notification's own id would take for a repeat of the first.
+// refunds of o.Amount Tpay lists as done for the payment, oldest first,
+// each numbered as Refund and FetchOperation number it, by its place among
+// the refunds of that amount not failed ("TR-...:CHARGEBACK:10.00", then
+// "#2", ...). A refund still pending has no id here: a CHARGEBACK is of a
+// refund done, and must not take the id of one that may yet fail. A
+// CHARGEBACK notification names only the transaction and the amount: with
+// these the engine counts a second refund of one amount, which the
+// notification's own id would take for a repeat of the first.
 func (b *Broker) RefundEventIDs(ctx context.Context, p *getpaid.Payment, o *getpaid.Observation) ([]string, error) {
 	tx, err := b.transaction(ctx, p)
 	if err != nil {
@@ -151,9 +154,11 @@ func (b *Broker) RefundEventIDs(ctx context.Context, p *getpaid.Payment, o *getp
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, sameAmount(list, o.Amount))
-	for i := range ids {
-		ids[i] = tpaynotify.RefundEventID(tx.Title, o.Amount, i+1)
+	var ids []string
+	for i, r := range list {
+		if m, err := r.Amount.Money(o.Amount.Currency); err == nil && m == o.Amount && refundState(r.Status) == getpaid.KindRefunded {
+			ids = append(ids, tpaynotify.RefundEventID(tx.Title, o.Amount, sameAmount(list[:i], o.Amount)+1))
+		}
 	}
 	return ids, nil
 }

@@ -65,3 +65,34 @@ func TestRefundsOfOneAmount(t *testing.T) {
 		})
 	}
 }
+
+// A refund of getpaid's still pending at Tpay (no CHARGEBACK yet) is not
+// the refund a CHARGEBACK of its amount reports: the CHARGEBACK of a second
+// refund of that amount, done, must not use up the pending one's
+// reservation, nor count the money twice.
+func TestChargebackBesidePendingRefundOfOneAmount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ten := getpaid.MustParseMoney("10.00", "PLN")
+	sim, _ := recordedSim(t, tpaytest.Config{})
+	f := newFlow(t, newBroker(t, sim, nil))
+	p := f.pay(t, getpaid.NewID("o"), getpaid.MustParseMoney("50.00", "PLN"))
+	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, p.ID, getpaid.StatusPaid)
+	quiet(t, sim)
+	sim.SetRefundStatus("pending")
+	if _, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &ten}); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetRefundStatus("")
+	if _, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &ten}); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, sim)
+	q, err := f.store.Payment(ctx, p.ID)
+	if err != nil || q.Refunded != 1000 || q.RefundAsked != 1000 {
+		t.Fatalf("payment: refunded %d, asked %d (%v); want 10.00 refunded and 10.00 still asked", q.Refunded, q.RefundAsked, err)
+	}
+}
