@@ -75,8 +75,11 @@ func (e *Engine) observeCallback(ctx context.Context, b getpaid.Backend, obs *ge
 		return e.observe(ctx, b, obs, res, true)
 	}
 	p, err := e.store.Payment(ctx, obs.PaymentID)
-	if err != nil || p.Backend != b.Name {
+	switch {
+	case errors.Is(err, getpaid.ErrNotFound) || err == nil && p.Backend != b.Name:
 		return e.observe(ctx, b, obs, res, true) // unknown, or another backend's: observe says so
+	case err != nil:
+		return err
 	}
 	ids, err := call(e, ctx, b.Name, "refund_event_ids", func(ctx context.Context) ([]string, error) {
 		return rc.RefundEventIDs(ctx, p, obs)
