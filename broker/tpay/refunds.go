@@ -46,6 +46,16 @@ func refundState(status string) getpaid.Kind {
 	return getpaid.KindNone
 }
 
+// withRefunds reads the payment's transaction and its refunds.
+func (b *Broker) withRefunds(ctx context.Context, p *getpaid.Payment) (*transaction, []refund, error) {
+	tx, err := b.transaction(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := b.refunds(ctx, p)
+	return tx, list, err
+}
+
 // refunds lists the transaction's refunds (GET /transactions/{id}/refunds),
 // in Tpay's order: oldest first.
 func (b *Broker) refunds(ctx context.Context, p *getpaid.Payment) ([]refund, error) {
@@ -93,11 +103,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	if err != nil || amount.Minor <= 0 {
 		return nil, fmt.Errorf("tpay: %w: refund of %s", getpaid.ErrInvalidAmount, amount)
 	}
-	tx, err := b.transaction(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	before, err := b.refunds(ctx, p)
+	tx, before, err := b.withRefunds(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -146,11 +152,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 // these the engine counts a second refund of one amount, which the
 // notification's own id would take for a repeat of the first.
 func (b *Broker) RefundEventIDs(ctx context.Context, p *getpaid.Payment, o *getpaid.Observation) ([]string, error) {
-	tx, err := b.transaction(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	list, err := b.refunds(ctx, p)
+	tx, list, err := b.withRefunds(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -214,11 +216,7 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 	default:
 		return nil, fmt.Errorf("tpay: %s: %w", op.Kind, getpaid.ErrNotSupported)
 	}
-	tx, err := b.transaction(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	list, err := b.refunds(ctx, p)
+	tx, list, err := b.withRefunds(ctx, p)
 	if err != nil {
 		return nil, err
 	}

@@ -27,14 +27,7 @@ func TestRefundsOfOneAmount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			sim, _ := recordedSim(t, tpaytest.Config{})
-			f := newFlow(t, newBroker(t, sim, nil))
-			p := f.pay(t, getpaid.NewID("o"), getpaid.MustParseMoney("50.00", "PLN"))
-			if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
-				t.Fatal(err)
-			}
-			f.wait(t, p.ID, getpaid.StatusPaid)
-			quiet(t, sim)
+			sim, f, p := paid50(t)
 			for i := 0; i < tt.ours; i++ {
 				if _, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &ten}); err != nil {
 					t.Fatal(err)
@@ -74,14 +67,7 @@ func TestChargebackBesidePendingRefundOfOneAmount(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ten := getpaid.MustParseMoney("10.00", "PLN")
-	sim, _ := recordedSim(t, tpaytest.Config{})
-	f := newFlow(t, newBroker(t, sim, nil))
-	p := f.pay(t, getpaid.NewID("o"), getpaid.MustParseMoney("50.00", "PLN"))
-	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
-		t.Fatal(err)
-	}
-	f.wait(t, p.ID, getpaid.StatusPaid)
-	quiet(t, sim)
+	sim, f, p := paid50(t)
 	sim.SetRefundStatus("pending")
 	if _, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &ten}); err != nil {
 		t.Fatal(err)
@@ -95,4 +81,19 @@ func TestChargebackBesidePendingRefundOfOneAmount(t *testing.T) {
 	if err != nil || q.Refunded != 1000 || q.RefundAsked != 1000 {
 		t.Fatalf("payment: refunded %d, asked %d (%v); want 10.00 refunded and 10.00 still asked", q.Refunded, q.RefundAsked, err)
 	}
+}
+
+// paid50 is a payment of 50.00 PLN Tpay reports paid, its notifications
+// settled.
+func paid50(t *testing.T) (*tpaytest.Server, *flow, *getpaid.Payment) {
+	t.Helper()
+	sim, _ := recordedSim(t, tpaytest.Config{})
+	f := newFlow(t, newBroker(t, sim, nil))
+	p := f.pay(t, getpaid.NewID("o"), getpaid.MustParseMoney("50.00", "PLN"))
+	if err := sim.Pay(context.Background(), p.Redirect, tpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, p.ID, getpaid.StatusPaid)
+	quiet(t, sim)
+	return sim, f, p
 }
