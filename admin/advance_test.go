@@ -33,6 +33,17 @@ func (a *advancing) ParseCallback(ctx context.Context, req *getpaid.CallbackRequ
 	return o, nil
 }
 
+// FetchStatus reports what ParseCallback does: the broker's word is the
+// same whichever way getpaid hears it (a reject asks it first).
+func (a *advancing) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	o, err := a.Broker.FetchStatus(ctx, req)
+	if err != nil || o.Kind != getpaid.KindCaptured || a.amount == "" {
+		return o, err
+	}
+	o.Kind, o.Amount, o.Full, o.EventID = getpaid.KindAdvance, getpaid.MustParseMoney(a.amount, o.Amount.Currency), false, "advance:"+o.EventID
+	return o, nil
+}
+
 // TestAdvanceThroughTheConsole accepts and rejects an advance from the
 // payment's page; an advance larger than the payment cannot be accepted,
 // and the operator is told why.

@@ -50,6 +50,10 @@ func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (
 // RejectAdvance leaves money the broker holds for a payment that does not
 // match it to be returned to the buyer (Przelewy24 returns an advance it is
 // never asked to verify): the payment fails, with the cause in its history.
+// A broker that tells the payment's status (getpaid.StatusFetcher) is asked
+// first: an acceptance whose answer was lost may have taken the money, and
+// the reject is then refused with the capture recorded; when it cannot be
+// asked, nothing is rejected.
 // An advance decided since it was read (accepted or rejected by another
 // operator) is a getpaid.TransitionError: this reject changed nothing.
 func (e *Engine) RejectAdvance(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
@@ -59,6 +63,22 @@ func (e *Engine) RejectAdvance(ctx context.Context, req getpaid.ActionRequest) (
 	}
 	if p.Advance <= 0 {
 		return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusFailed, Reason: "no advance to reject"})
+	}
+	if _, ok := b.Broker.(getpaid.StatusFetcher); ok {
+		// An acceptance whose answer was lost may have taken the money at
+		// the broker (Przelewy24 verified it): the broker is asked first,
+		// and what it says is recorded, so the payment is not failed over
+		// money kept. Not known (the broker unreachable), nothing is
+		// rejected: try again.
+		q, err := e.Poll(ctx, p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("engine: reject advance %s: the broker's status first: %w", p.ID, err)
+		}
+		if q.Advance <= 0 {
+			return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, &getpaid.TransitionError{From: q.Status, To: getpaid.StatusFailed,
+				Reason: "no advance to reject: the broker reports it decided (accepted: the money was taken)"})
+		}
+		p = q
 	}
 	obs := &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindFailed, BrokerStatus: "advance rejected: left to be returned"}
 	res := &getpaid.CallbackResult{Payment: p}

@@ -2,6 +2,7 @@ package przelewy24_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -193,5 +194,41 @@ func TestAcceptedAdvanceVerifyAnswerLost(t *testing.T) {
 	}
 	if r, _ := eng.Payment(ctx, p.ID); r.Captured != 600 || r.Version != q.Version {
 		t.Fatalf("a second poll: captured %d, version %d (was %d)", r.Captured, r.Version, q.Version)
+	}
+}
+
+// A reject after an acceptance whose verify answer was lost: Przelewy24 has
+// taken the money, so the reject is refused and the capture recorded; the
+// payment was failed over money kept, and nothing polls a failed payment.
+func TestRejectAfterAcceptVerifyAnswerLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, eng, _ := verifyLostEnv(t, 0)
+	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
+		Buyer: getpaid.Buyer{Email: "buyer@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Pay(ctx, p.Redirect, p24test.OutcomePartial); err != nil {
+		t.Fatal(err)
+	}
+	note, err := sim.Notification(p.ID, 600, "PLN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.HandleCallback(ctx, "przelewy24", note); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetVerifyFault(p24test.FaultTimeoutAfter)
+	if _, err := eng.AcceptAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID}); err == nil {
+		t.Fatal("an acceptance whose verify answer was lost succeeded")
+	}
+	sim.SetVerifyFault(p24test.FaultNone)
+	var te *getpaid.TransitionError
+	if _, err := eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID}); !errors.As(err, &te) {
+		t.Fatalf("reject after the lost acceptance: %v; want it refused (Przelewy24 verified the advance)", err)
+	}
+	if q, _ := eng.Payment(ctx, p.ID); q.Status != getpaid.StatusPartiallyPaid || q.Captured != 600 || q.Advance != 0 {
+		t.Fatalf("payment: %s captured %d advance %d; want partially_paid, 6.00 captured", q.Status, q.Captured, q.Advance)
 	}
 }
