@@ -80,3 +80,57 @@ func TestHoldInDoubtOfACancelledOrder(t *testing.T) {
 		})
 	}
 }
+
+// A capture that never reached the dummy (in doubt) while its hold, or
+// what was left of it after a partial capture, was released at the broker:
+// the reconciler fails the capture and records the release. It had stayed
+// in doubt forever (the dummy reports released, which the capture's fate
+// did not know), or failed leaving the released rest held in getpaid.
+func TestCaptureInDoubtOfAReleasedHold(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		first    string // captured before the capture in doubt, "" for none
+		status   getpaid.Status
+		captured int64
+	}{
+		{"nothing captured", "", getpaid.StatusCancelled, 0},
+		{"part captured before", "40.00", getpaid.StatusPartiallyPaid, 4000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			now := &clock{}
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now})
+			ctx := context.Background()
+			p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+			if tc.first != "" {
+				if _, err := e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money(tc.first), IdempotencyKey: "c1"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.d.SetFault(dummy.FaultTimeoutBefore); err != nil {
+				t.Fatal(err)
+			}
+			_, err := e.eng.Capture(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("30.00"), IdempotencyKey: "c2"})
+			var oe *getpaid.OperationError
+			if !errors.As(err, &oe) || !errors.Is(err, getpaid.ErrOperationInDoubt) {
+				t.Fatalf("with the capture lost: %v, want it in doubt", err)
+			}
+			_ = e.d.SetFault(dummy.FaultNone)
+			held, _ := e.eng.Payment(ctx, p.ID)
+			if _, err := e.d.Release(ctx, &getpaid.ReleaseRequest{Payment: held}); err != nil {
+				t.Fatal(err)
+			}
+			now.Advance(3 * time.Minute) // past the first check and SubmittingAfter
+			if n, err := e.eng.Reconcile(ctx, 10); err != nil || n != 1 {
+				t.Fatalf("reconcile: resolved %d, %v; want the capture resolved", n, err)
+			}
+			op, _ := e.eng.Operation(ctx, oe.Op.ID)
+			q, _ := e.eng.Payment(ctx, p.ID)
+			if op.State != getpaid.OpFailed || q.Status != tc.status || q.Captured != tc.captured || q.Locked != 0 || q.ActiveOp != "" {
+				t.Fatalf("after reconciling: capture %s; payment %s captured %d locked %d (active %q); want failed, %s captured %d, nothing held",
+					op.State, q.Status, q.Captured, q.Locked, q.ActiveOp, tc.status, tc.captured)
+			}
+		})
+	}
+}

@@ -227,8 +227,18 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 				obs = &c
 			}
 			return getpaid.OpSucceeded, obs, nil
+		case obs.Kind == getpaid.KindCaptured && obs.Amount.Minor == op.Baseline && obs.ReleaseRest:
+			// Nothing more captured, and the rest of the hold released
+			// meanwhile (the dummy's release after a partial capture): the
+			// capture did not happen, and the release is recorded.
+			return getpaid.OpFailed, obs, nil
 		case obs.Kind == getpaid.KindLocked || obs.Kind == getpaid.KindCaptured && obs.Amount.Minor == op.Baseline:
 			return getpaid.OpFailed, nil, nil // the hold is as it was
+		case obs.Kind == getpaid.KindReleased:
+			// The hold was released, nothing captured (the dummy's
+			// release): the capture did not happen, and the release is
+			// recorded.
+			return getpaid.OpFailed, obs, nil
 		case obs.Kind == getpaid.KindFailed:
 			// The order ended with nothing captured (PayU's CANCELED: the
 			// hold expired or was released): the capture did not happen,
