@@ -230,12 +230,12 @@ type OperationFetcher interface {
 // event ids of every refund of its amount the broker has done for the
 // payment, and applies the notification as the first of them not yet
 // applied: as a repeat when each is, under its own event id when there is
-// none. A refund is then counted once
-// however often, and in whatever order, its notification comes, and a second
-// refund of the same amount is counted too. RefundEventIDs answers in the
-// broker's order the ids its refund answers and lookups give those refunds;
-// an error is the broker unreachable (the notification is refused and
-// comes again).
+// none. A refund is then counted once however often its notification
+// comes, and a second refund of the same amount is counted too.
+// RefundEventIDs answers, in the broker's order, the ids its refund answers
+// and lookups give the refunds of o's amount that are done (not those still
+// pending); an error is the broker unreachable (the notification is refused
+// and comes again).
 type RefundCounter interface {
 	RefundEventIDs(ctx context.Context, p *Payment, o *Observation) ([]string, error)
 }
