@@ -247,15 +247,19 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 		}
 	case getpaid.OpRelease:
 		switch {
-		case obs.Kind == getpaid.KindCaptured && obs.Amount.Minor > p.Captured:
+		case obs.Kind == getpaid.KindCaptured && (obs.HoldFirst || obs.Amount.Minor > p.Captured):
 			// The hold was captured, not released (in the broker's panel,
 			// say, while the release's answer was lost or it never
-			// arrived): the release did not happen, and the money is
-			// recorded through the one path. PayU's COMPLETED says
-			// ReleaseRest too, but of the rest of a capture, not of the
-			// hold.
-			if err := e.observe(ctx, b, obs, &getpaid.CallbackResult{}, true); err != nil {
-				return "", nil, err
+			// arrived): the release did not happen, and the money, unless
+			// already recorded (the notification came first, or an earlier
+			// check inside the window recorded it), is recorded through the
+			// one path. PayU's COMPLETED (HoldFirst) says ReleaseRest too,
+			// but of the rest of a capture: a completed order was never
+			// released, whatever getpaid has recorded of it.
+			if obs.Amount.Minor > p.Captured {
+				if err := e.observe(ctx, b, obs, &getpaid.CallbackResult{}, true); err != nil {
+					return "", nil, err
+				}
 			}
 			return getpaid.OpFailed, nil, nil
 		case obs.Kind == getpaid.KindReleased, obs.Kind == getpaid.KindFailed, obs.Kind == getpaid.KindCaptured && obs.ReleaseRest:

@@ -37,15 +37,41 @@ func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
 // part captured refused for good (a capture of less out of no hold).
 func TestReleaseInDoubtButCaptured(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
+	type howMuch struct {
 		name   string
 		amount int64
 		status getpaid.Status
-	}{
-		{"in full", 10000, getpaid.StatusPaid},
-		{"in part", 4000, getpaid.StatusPartiallyPaid},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
+	}
+	type when struct {
+		name string
+		// before settles things before the reconciler's last look:
+		// open opens the way of notifications, later moves the clock.
+		before func(open func(), later func(time.Duration), reconcile func())
+	}
+	var cases []struct {
+		howMuch
+		when
+	}
+	for _, a := range []howMuch{{"in full", 10000, getpaid.StatusPaid}, {"in part", 4000, getpaid.StatusPartiallyPaid}} {
+		for _, w := range []when{
+			{"reconciler first", func(open func(), later func(time.Duration), reconcile func()) {}},
+			// The first check comes inside the window a release not done
+			// may still arrive in: it records the capture, and the next
+			// one decides.
+			{"first check within the window", func(open func(), later func(time.Duration), reconcile func()) {
+				later(15 * time.Second)
+				reconcile()
+			}},
+			{"notification first", func(open func(), later func(time.Duration), reconcile func()) { open() }},
+		} {
+			cases = append(cases, struct {
+				howMuch
+				when
+			}{a, w})
+		}
+	}
+	for _, tt := range cases {
+		t.Run(tt.howMuch.name+"/"+tt.when.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			g := &gate{}
@@ -109,10 +135,15 @@ func TestReleaseInDoubtButCaptured(t *testing.T) {
 			if _, err := b.Capture(ctx, &getpaid.CaptureRequest{Payment: held, Amount: held.Money(tt.amount), OperationID: "panel"}); err != nil {
 				t.Fatal(err)
 			}
-			later.Add(int64(3 * time.Minute)) // past the window a release not done may still arrive in
-			if _, err := eng.Reconcile(ctx, 100); err != nil {
-				t.Fatal(err)
+			reconcile := func() {
+				t.Helper()
+				if _, err := eng.Reconcile(ctx, 100); err != nil {
+					t.Fatal(err)
+				}
 			}
+			tt.before(func() { g.closed.Store(false); quiet() }, func(d time.Duration) { later.Add(int64(d)) }, reconcile)
+			later.Add(int64(3 * time.Minute)) // past the window a release not done may still arrive in
+			reconcile()
 			check := func(when string) {
 				t.Helper()
 				q, err := eng.Payment(ctx, p.ID)
