@@ -124,7 +124,7 @@ func New(cfg Config) (*Handler, error) {
 	default:
 		return nil, fmt.Errorf("httpapi: ProxyHeader %q: want X-Forwarded-For or Forwarded", cfg.ProxyHeader)
 	}
-	if err := h.setLimits(cfg.Limits); err != nil {
+	if err := h.setLimits(cfg.Limits, h.svc.Registry()); err != nil {
 		return nil, err
 	}
 	if h.log == nil {

@@ -84,22 +84,14 @@ const (
 // New's error, so a program can refuse its configuration before it opens
 // anything.
 func CheckLimits(l Limits, reg *getpaid.Registry) error {
-	h := &Handler{svc: registryOnly{reg: reg}}
-	return h.setLimits(l)
+	return (&Handler{}).setLimits(l, reg)
 }
 
-// registryOnly is the part of a Service that setLimits reads, its
-// Registry; the rest is never called.
-type registryOnly struct {
-	getpaid.Service
-	reg *getpaid.Registry
-}
-
-func (r registryOnly) Registry() *getpaid.Registry { return r.reg }
-
-func (h *Handler) setLimits(l Limits) error {
+// setLimits checks l against the backends reg holds and keeps it, with
+// the defaults filled in, and the limiters it asks for.
+func (h *Handler) setLimits(l Limits, reg *getpaid.Registry) error {
 	for name, n := range l.CallbackBytes {
-		if _, ok := h.svc.Registry().Get(name); !ok {
+		if _, ok := reg.Get(name); !ok {
 			return fmt.Errorf("httpapi: Limits.CallbackBytes names backend %q, which is not enabled", name)
 		}
 		if n <= 0 {
@@ -124,7 +116,7 @@ func (h *Handler) setLimits(l Limits) error {
 		l.CallbackRefusals = 60
 	}
 	h.limits = l // callbackCap reads it
-	if err := h.budgetsHold(&l); err != nil {
+	if err := h.budgetsHold(&l, reg); err != nil {
 		return err
 	}
 	h.limits = l
@@ -140,7 +132,7 @@ func (h *Handler) setLimits(l Limits) error {
 // each hold the largest body a route takes: a smaller one would answer that
 // body busy (503, Retry-After) every time it is sent. A share left to its
 // default (an eighth of the budget) is raised to hold one such body.
-func (h *Handler) budgetsHold(l *Limits) error {
+func (h *Handler) budgetsHold(l *Limits, reg *getpaid.Registry) error {
 	budget := l.BodyBudget
 	if budget <= 0 {
 		budget = edge.DefaultBudget
@@ -150,7 +142,7 @@ func (h *Handler) budgetsHold(l *Limits) error {
 		largest, what = l.FormBytes, "a form body (FormBytes)"
 	}
 	shared, sharedWhat := l.FormBytes, "a form body (FormBytes)" // API bodies have no share
-	for _, b := range h.svc.Registry().All() {
+	for _, b := range reg.All() {
 		n := h.callbackCap(b)
 		if n > largest {
 			largest, what = n, fmt.Sprintf("a %s callback body", b.Name)
