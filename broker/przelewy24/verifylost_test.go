@@ -151,11 +151,11 @@ func TestVerifyOutcomeUnknownIsResolvedInTheBackground(t *testing.T) {
 	}
 }
 
-// An operator's acceptance of an advance whose verify answer is lost fails
-// and leaves the advance waiting; the next poll finds the transaction
-// verified and records the advance captured, once.
-func TestAcceptedAdvanceVerifyAnswerLost(t *testing.T) {
-	t.Parallel()
+// advanceAcceptLost is a payment of 12.00 holding an advance of 6.00 that
+// an operator accepted, the verify answer lost: Przelewy24 verified it,
+// getpaid still holds it as an advance. The verify works again after it.
+func advanceAcceptLost(t *testing.T) (*engine.Engine, *testClock, *getpaid.Payment) {
+	t.Helper()
 	ctx := context.Background()
 	sim, eng, clk := verifyLostEnv(t, 0)
 	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
@@ -181,6 +181,16 @@ func TestAcceptedAdvanceVerifyAnswerLost(t *testing.T) {
 		t.Fatalf("after the lost answer: %s captured %d advance %d, verified %v", q.Status, q.Captured, q.Advance, sim.Verified(p.ID))
 	}
 	sim.SetVerifyFault(p24test.FaultNone)
+	return eng, clk, p
+}
+
+// An operator's acceptance of an advance whose verify answer is lost fails
+// and leaves the advance waiting; the next poll finds the transaction
+// verified and records the advance captured, once.
+func TestAcceptedAdvanceVerifyAnswerLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	eng, clk, p := advanceAcceptLost(t)
 	clk.add(3 * time.Minute)
 	if _, err := eng.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil {
 		t.Fatal(err)
@@ -203,27 +213,7 @@ func TestAcceptedAdvanceVerifyAnswerLost(t *testing.T) {
 func TestRejectAfterAcceptVerifyAnswerLost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sim, eng, _ := verifyLostEnv(t, 0)
-	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "przelewy24", Amount: getpaid.MustParseMoney("12.00", "PLN"),
-		Buyer: getpaid.Buyer{Email: "buyer@example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Pay(ctx, p.Redirect, p24test.OutcomePartial); err != nil {
-		t.Fatal(err)
-	}
-	note, err := sim.Notification(p.ID, 600, "PLN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.HandleCallback(ctx, "przelewy24", note); err != nil {
-		t.Fatal(err)
-	}
-	sim.SetVerifyFault(p24test.FaultTimeoutAfter)
-	if _, err := eng.AcceptAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID}); err == nil {
-		t.Fatal("an acceptance whose verify answer was lost succeeded")
-	}
-	sim.SetVerifyFault(p24test.FaultNone)
+	eng, _, p := advanceAcceptLost(t)
 	var te *getpaid.TransitionError
 	if _, err := eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID}); !errors.As(err, &te) {
 		t.Fatalf("reject after the lost acceptance: %v; want it refused (Przelewy24 verified the advance)", err)
