@@ -83,6 +83,37 @@ func TestChargebackBesidePendingRefundOfOneAmount(t *testing.T) {
 	}
 }
 
+// A CHARGEBACK that arrives while Tpay's refund list cannot be read is
+// refused, changing nothing (Tpay sends it again): which refund it is cannot
+// be told. Delivered again once the list reads, it counts once, and its
+// replays are repeats.
+func TestChargebackWhileRefundsUnreadable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ten := getpaid.MustParseMoney("10.00", "PLN")
+	sim, f, p := paid50(t)
+	note, err := sim.Notification(p.ID, tpaynotify.StatusChargeback, ten)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.SetFailure("5xx")
+	if res, err := f.eng.HandleCallback(ctx, "tpay", note); err == nil {
+		t.Fatalf("a CHARGEBACK with Tpay's API down: %+v; want it refused", res)
+	}
+	if q, _ := f.store.Payment(ctx, p.ID); q.Refunded != 0 || q.Status != getpaid.StatusPaid {
+		t.Fatalf("after the refusal: %s refunded %d; want nothing changed", q.Status, q.Refunded)
+	}
+	sim.SetFailure("")
+	for i, want := range []getpaid.Outcome{getpaid.OutcomeApplied, getpaid.OutcomeDuplicate, getpaid.OutcomeDuplicate} {
+		if res, err := f.eng.HandleCallback(ctx, "tpay", note); err != nil || res.Outcome != want {
+			t.Fatalf("delivery %d: %+v %v; want %s", i+2, res, err, want)
+		}
+	}
+	if q, _ := f.store.Payment(ctx, p.ID); q.Refunded != 1000 {
+		t.Fatalf("refunded %d; want 10.00, once", q.Refunded)
+	}
+}
+
 // paid50 is a payment of 50.00 PLN Tpay reports paid, its notifications
 // settled.
 func paid50(t *testing.T) (*tpaytest.Server, *flow, *getpaid.Payment) {
