@@ -70,7 +70,8 @@ type Config struct {
 	// Events are the event types sent; empty means all.
 	Events []getpaid.EventType
 	// Client sends the requests; nil means one with a 10 s timeout over
-	// NewTransport. It never follows redirects.
+	// NewTransport, as does its Transport nil (not Go's shared default
+	// transport). It never follows redirects.
 	Client *http.Client
 	// Now is the clock for webhook-timestamp; nil means time.Now.
 	Now func() time.Time
@@ -173,8 +174,10 @@ func New(cfg Config) (*Endpoint, error) {
 	if cfg.Client != nil {
 		c = *cfg.Client
 	} else {
-		c.Transport = NewTransport()
 		e.timeout = clientTimeout
+	}
+	if c.Transport == nil {
+		c.Transport = NewTransport()
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e.client = &c

@@ -41,6 +41,11 @@ func TestDefaultClientTimeoutBoundsDeliver(t *testing.T) {
 	if given.timeout != 0 || given.client.Timeout != time.Minute {
 		t.Fatalf("given client: timeout %s, client Timeout %s; want none and its 1m", given.timeout, given.client.Timeout)
 	}
+	// Not Go's shared default transport, whose idle connections anything
+	// in the process may close under a delivery being sent.
+	if _, ok := given.client.Transport.(*http.Transport); !ok || given.client.Transport == http.DefaultTransport {
+		t.Fatalf("given client without a transport: delivers over %T (the shared default: %v)", given.client.Transport, given.client.Transport == http.DefaultTransport)
+	}
 	e.timeout = 200 * time.Millisecond
 	start := time.Now()
 	status, err := e.Deliver(context.Background(), getpaid.Event{ID: "evt_1", Type: getpaid.EventPaymentCreated, At: time.Now()})

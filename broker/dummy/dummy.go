@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // SignatureHeader carries the callback's HMAC.
@@ -120,11 +121,7 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.RetryDelays == nil {
 		cfg.RetryDelays = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	b := &Broker{cfg: cfg, client: client, state: map[string]*session{}, quit: make(chan struct{})}
+	b := &Broker{cfg: cfg, client: brokerhttp.Client(cfg.HTTPClient, 0, 10*time.Second), state: map[string]*session{}, quit: make(chan struct{})}
 	b.fault.Store(&cfg.Fault)
 	return b, nil
 }

@@ -19,7 +19,8 @@ const MaxAnswer = 1 << 20
 
 // Client returns the client a backend calls its broker with: a copy of given
 // (nil: a new client with the timeout def), its Timeout replaced by timeout
-// when that is positive. The copy leaves given untouched.
+// when that is positive. The copy leaves given untouched. A client without
+// a Transport gets one of its own (see OwnTransport).
 func Client(given *http.Client, timeout, def time.Duration) *http.Client {
 	c := http.Client{Timeout: def}
 	if given != nil {
@@ -28,7 +29,20 @@ func Client(given *http.Client, timeout, def time.Duration) *http.Client {
 	if timeout > 0 {
 		c.Timeout = timeout
 	}
+	if c.Transport == nil {
+		c.Transport = OwnTransport()
+	}
 	return &c
+}
+
+// OwnTransport returns a new transport set as http.DefaultTransport is, with a
+// connection pool of its own. On the shared default transport, anything in
+// the process calling its CloseIdleConnections (every httptest.Server's
+// Close does) can break a connection just taken for a request: a POST on it
+// fails with "http: CloseIdleConnections called" after it may have reached
+// the broker, and a change asked for is then in doubt for nothing.
+func OwnTransport() *http.Transport {
+	return http.DefaultTransport.(*http.Transport).Clone()
 }
 
 // NoRedirects makes c answer a redirect itself instead of following it,

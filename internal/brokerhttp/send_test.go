@@ -30,6 +30,19 @@ func TestClient(t *testing.T) {
 		if c.Timeout != tt.want || c == given {
 			t.Errorf("%s: timeout %v, want %v (a copy)", tt.name, c.Timeout, tt.want)
 		}
+		// The shared default transport's idle connections are closed by
+		// whatever else in the process asks (httptest.Server.Close does),
+		// breaking a request just sent on one.
+		if c.Transport == nil || c.Transport == http.DefaultTransport {
+			t.Errorf("%s: the client uses the shared default transport", tt.name)
+		}
+	}
+	if Client(nil, 0, 0).Transport == Client(nil, 0, 0).Transport || given.Transport != nil {
+		t.Error("two clients share a transport, or the given client changed")
+	}
+	mine := &http.Transport{}
+	if Client(&http.Client{Transport: mine}, 0, 0).Transport != mine {
+		t.Error("a given transport was replaced")
 	}
 	if NoRedirects(Client(given, 0, 0)).CheckRedirect(nil, nil) != http.ErrUseLastResponse || given.CheckRedirect != nil || given.Timeout != time.Minute {
 		t.Error("NoRedirects: the copy follows redirects, or the given client changed")

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Attempt is one attempt to deliver a notification.
@@ -64,9 +66,7 @@ type Notifier[D any] struct {
 // NewNotifier returns a notifier whose deliveries run in life: Quiet
 // waits for them and Close ends them.
 func NewNotifier[D any](life *Life, cfg NotifierConfig) *Notifier[D] {
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
-	}
+	cfg.Client = brokerhttp.Client(cfg.Client, 0, 10*time.Second)
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = 8
 	}
