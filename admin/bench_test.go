@@ -17,6 +17,7 @@ import (
 	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
 
@@ -70,7 +71,7 @@ func benchConsole(tb testing.TB) (*http.Client, string) {
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), Jar: jar}
 	resp, err := client.Get(srv.URL + "/admin/login")
 	if err != nil {
 		tb.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -165,7 +166,7 @@ func (e *env) pay(order, amount, outcome string, want getpaid.Status) *getpaid.P
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Post(e.srv.URL+"/broker/dummy/choose?"+u.RawQuery+"&outcome="+outcome, "application/x-www-form-urlencoded", nil)
 	if err != nil {
 		e.t.Fatal(err)
@@ -222,7 +223,7 @@ func byTestClient(c *admin.Config) {
 
 func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: e.t, e: e, c: &http.Client{Transport: brokerhttp.OwnTransport(), Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 func (b *browser) do(method, path string, form url.Values) *http.Response {

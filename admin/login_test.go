@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/getpaid-go/getpaid/admin"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // TestLoginThrottleHoldsUnderConcurrency sends many wrong sign-ins at once
@@ -70,7 +71,7 @@ func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
 					req.AddCookie(loginCookie)
 					req.Header.Set("X-Test-Client", tc.ips(i))
 					<-start
-					resp, err := http.DefaultClient.Do(req)
+					resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 					if err != nil {
 						t.Error(err)
 						return

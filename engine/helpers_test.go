@@ -14,6 +14,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -99,7 +100,7 @@ func (e *dummyEnv) pay(order, amount, outcome string, want getpaid.Status) *getp
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	u, err := url.Parse(p.Redirect.URL)
 	if err != nil {
 		e.t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Run expires a payment waiting past its deadline, though polling (which
@@ -64,7 +65,7 @@ func TestPaidAfterExpiryFoundByPolling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Post(e.srv.URL+"/broker/dummy/choose?"+u.RawQuery+"&outcome=paid", "application/x-www-form-urlencoded", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Scenario 1: only backends accepting the currency are listed or usable.
@@ -166,7 +167,7 @@ func TestStart(t *testing.T) {
 
 func (e *env) postForm(path string, v url.Values) (*http.Response, []byte) {
 	e.t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.PostForm(e.srv.URL+path, v)
 	if err != nil {
 		e.t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // The Authorization header is read as HTTP defines it (RFC 9110 §11.1,
@@ -49,7 +50,7 @@ func TestBearerKey(t *testing.T) {
 			if tt.header != "" {
 				req.Header.Set("Authorization", tt.header)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

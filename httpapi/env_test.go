@@ -20,6 +20,7 @@ import (
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/memory"
 	"github.com/getpaid-go/getpaid/postgres"
 	"github.com/getpaid-go/getpaid/postgres/pgtest"
@@ -247,7 +248,7 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (*http.Re
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -298,7 +299,7 @@ func (e *env) callback(body []byte, sig string) (*http.Response, []byte) {
 	if sig != "" {
 		req.Header.Set(dummy.SignatureHeader, sig)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func (e *env) send(req *http.Request, hdr map[string]string) (*http.Response, []
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

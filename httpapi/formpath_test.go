@@ -10,6 +10,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // PaymentFormPath links to the form of any order id a payment accepts,
@@ -31,7 +32,7 @@ func TestPaymentFormPathOfAnyOrderID(t *testing.T) {
 	mux.Handle("/payments/", http.StripPrefix("/payments", h))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, id := range ids {
 		link := srv.URL + "/payments" + httpapi.PaymentFormPath(id)
 		resp, err := client.Get(link)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // An OrderSource that answers no order and no error (a lookup that found
@@ -29,7 +30,7 @@ func TestNilOrderIsNotFound(t *testing.T) {
 	for _, send := range []func() (*http.Response, error){
 		func() (*http.Response, error) { return http.Get(srv.URL + "/pay/o-nil") },
 		func() (*http.Response, error) {
-			return http.PostForm(srv.URL+"/pay/o-nil", url.Values{"backend": {"dummy"}})
+			return brokerhttp.Client(nil, 0, 0).PostForm(srv.URL+"/pay/o-nil", url.Values{"backend": {"dummy"}})
 		},
 	} {
 		resp, err := send()

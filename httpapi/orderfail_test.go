@@ -14,6 +14,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // failingOrders is a shop's order source whose database fails: Order
@@ -90,7 +91,7 @@ func TestOrderSourceFailureLoggedNotShown(t *testing.T) {
 			}
 			srv := httptest.NewServer(h)
 			t.Cleanup(srv.Close)
-			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			for _, method := range []string{"GET", "POST"} {
 				var resp *http.Response
 				if method == "GET" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // An order whose amount or currency the shop's source cannot make Money of
@@ -49,7 +50,7 @@ func TestOrderSourceMoneyErrorRefusesTheOrder(t *testing.T) {
 				if method == "GET" {
 					resp, err = http.Get(srv.URL + "/pay/o-1")
 				} else {
-					resp, err = http.PostForm(srv.URL+"/pay/o-1", url.Values{"backend": {"dummy"}})
+					resp, err = brokerhttp.Client(nil, 0, 0).PostForm(srv.URL+"/pay/o-1", url.Values{"backend": {"dummy"}})
 				}
 				if err != nil {
 					t.Fatal(err)

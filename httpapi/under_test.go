@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // prefixMounts serve a handler under /gp as serve mounts it (httpapi.Under)
@@ -48,7 +49,7 @@ func TestLocationUnderAPrefix(t *testing.T) {
 				strings.NewReader(`{"order_id":"o-under","backend":"dummy","amount":"10.00","currency":"PLN","description":"x"}`))
 			req.Header.Set("Authorization", "Bearer "+apiKey)
 			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +60,7 @@ func TestLocationUnderAPrefix(t *testing.T) {
 			}
 			req, _ = http.NewRequest("GET", srv.URL+loc, nil)
 			req.Header.Set("Authorization", "Bearer "+apiKey)
-			if resp, err = http.DefaultClient.Do(req); err != nil {
+			if resp, err = brokerhttp.Client(nil, 0, 0).Do(req); err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
@@ -96,7 +97,7 @@ func TestNoRouteNamesThePathSentUnderAPrefix(t *testing.T) {
 			for _, r := range requests {
 				req, _ := http.NewRequest(r.method, srv.URL+r.path, nil)
 				req.Header.Set("Authorization", "Bearer "+apiKey)
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -123,7 +124,7 @@ func TestUnderRedirectsAnUncleanPathInsideThePrefix(t *testing.T) {
 	}
 	srv := httptest.NewServer(httpapi.Under("/gp", h))
 	t.Cleanup(srv.Close)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct{ path, want string }{
 		{"/gp//api/v1/backends?currency=PLN", "/gp/api/v1/backends?currency=PLN"},
 		{"/gp/api/v1/./backends", "/gp/api/v1/backends"},
@@ -154,7 +155,7 @@ func TestUnderRedirectsToASubtreeInsideThePrefix(t *testing.T) {
 	}
 	srv := httptest.NewServer(httpapi.Under("/gp", h))
 	t.Cleanup(srv.Close)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct{ method, path, want string }{
 		{"GET", "/gp/broker/dummy", "/gp/broker/dummy/"},
 		{"GET", "/gp/broker/dummy?x=1", "/gp/broker/dummy/?x=1"},
@@ -217,7 +218,7 @@ func TestUnderRefusesAPrefixReachedOnlyUnescaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, inner := range []struct {
 		name string
 		h    http.Handler
@@ -268,7 +269,7 @@ func TestUnderAnEscapedPrefix(t *testing.T) {
 				strings.NewReader(`{"order_id":"o-esc","backend":"dummy","amount":"10.00","currency":"PLN","description":"x"}`))
 			req.Header.Set("Authorization", "Bearer "+apiKey)
 			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +281,7 @@ func TestUnderAnEscapedPrefix(t *testing.T) {
 			}
 			req, _ = http.NewRequest("GET", srv.URL+loc, nil)
 			req.Header.Set("Authorization", "Bearer "+apiKey)
-			if resp, err = http.DefaultClient.Do(req); err != nil {
+			if resp, err = brokerhttp.Client(nil, 0, 0).Do(req); err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()

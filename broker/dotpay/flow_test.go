@@ -17,6 +17,7 @@ import (
 	"github.com/getpaid-go/getpaid/broker/dotpay/dotpaytest"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -346,7 +347,7 @@ func TestSourceAllowlistBehindProxy(t *testing.T) {
 		if forwardedFor != "" {
 			r.Header.Set("X-Forwarded-For", forwardedFor)
 		}
-		resp, err := http.DefaultClient.Do(r)
+		resp, err := brokerhttp.Client(nil, 0, 0).Do(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -521,7 +522,7 @@ func postURLC(t *testing.T, url string, req *getpaid.CallbackRequest) (int, stri
 		t.Fatal(err)
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(r)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}

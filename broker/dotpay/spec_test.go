@@ -31,6 +31,7 @@ import (
 	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -171,7 +172,7 @@ func (f *specFlow) urlc(t *testing.T, urlc string, form url.Values) (int, string
 	if err != nil || !strings.HasPrefix(urlc, f.url) {
 		t.Fatalf("urlc %q is not getpaid's", urlc)
 	}
-	res, err := http.Post(f.url+u.RequestURI(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	res, err := brokerhttp.Client(nil, 0, 0).Post(f.url+u.RequestURI(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}

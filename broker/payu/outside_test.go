@@ -18,6 +18,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/payu"
 	"github.com/getpaid-go/getpaid/broker/payu/payutest"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 func TestOutsideCreateAndNotifications(t *testing.T) {
@@ -414,7 +415,7 @@ func TestOutsideXHeaderOnly(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, o.fake.order(id).Notify, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-OpenPayU-Signature", signPayU(b, fakeKey, "MD5"))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/getpaid-go/getpaid/broker/payu"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -392,7 +393,7 @@ func (f *xPayU) notify(t *testing.T, id string, body []byte, header string) int 
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("OpenPayu-Signature", header)
 	req.Header.Set("X-OpenPayU-Signature", header)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatalf("notify: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/payu"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // A partial capture: PayU documents neither the order's totalAmount after it
@@ -61,7 +62,7 @@ func TestOutsideIPAllowlist(t *testing.T) {
 		if xff != "" {
 			req.Header.Set("X-Forwarded-For", xff)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/getpaid-go/getpaid/broker/przelewy24"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -458,7 +459,7 @@ func (f *xP24) finishRefund(t *testing.T, sid, rid string, status int) ([]byte, 
 
 func (f *xP24) post(t *testing.T, url string, body []byte) int {
 	t.Helper()
-	res, err := http.Post(url, "application/json", bytes.NewReader(body))
+	res, err := brokerhttp.Client(nil, 0, 0).Post(url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // specPKI is a root and a signing certificate minted for the fake.
@@ -329,7 +330,7 @@ func post(t *testing.T, f *flow, notifyURL string, body []byte, h http.Header) (
 	}
 	req, _ := http.NewRequest(http.MethodPost, f.url+u.RequestURI(), bytes.NewReader(body))
 	req.Header = h.Clone()
-	res, err := http.DefaultClient.Do(req)
+	res, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

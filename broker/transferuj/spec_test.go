@@ -36,6 +36,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/transferuj"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
@@ -144,7 +145,7 @@ func TestSpecTransferujFormAndNotification(t *testing.T) {
 				if jws != "" {
 					req.Header.Set("X-JWS-Signature", jws)
 				}
-				res, err := http.DefaultClient.Do(req)
+				res, err := brokerhttp.Client(nil, 0, 0).Do(req)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -264,7 +265,7 @@ func TestSpecTransferujUnderpaymentOfAnotherAmount(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-JWS-Signature", certs.sign(t, body))
-		res, err := http.DefaultClient.Do(req)
+		res, err := brokerhttp.Client(nil, 0, 0).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

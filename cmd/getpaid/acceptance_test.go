@@ -15,6 +15,7 @@ import (
 	"github.com/getpaid-go/getpaid/broker/payu/payutest"
 	"github.com/getpaid-go/getpaid/broker/przelewy24/p24test"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Two points of sale, one per currency, as PayU sets them up.
@@ -144,7 +145,7 @@ func TestTwoPayUBackendsSideBySide(t *testing.T) {
 		}
 		req, _ := http.NewRequest("POST", base+"/callback/payu_pln", strings.NewReader(string(n.Body)))
 		req.Header = n.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

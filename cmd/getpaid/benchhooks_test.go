@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/webhook"
 )
 
@@ -35,7 +36,7 @@ func TestBenchReceiver(t *testing.T) {
 			sig = "v1,AAAA"
 		}
 		req.Header.Set(webhook.HeaderSignature, sig)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

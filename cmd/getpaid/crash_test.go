@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/webhook"
 )
 
@@ -72,7 +73,7 @@ webhooks:
 	req, _ := http.NewRequest("POST", base+"/api/v1/payments", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer server-api-key-0123456789")
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ webhooks:
 	cb, sig := dummy.EncodeCallback("s3cret", dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"})
 	creq, _ := http.NewRequest("POST", base+"/callback/dummy", bytes.NewReader(cb))
 	creq.Header.Set(dummy.SignatureHeader, sig)
-	cresp, err := http.DefaultClient.Do(creq)
+	cresp, err := brokerhttp.Client(nil, 0, 0).Do(creq)
 	if err != nil || cresp.StatusCode != 200 {
 		t.Fatalf("callback: %v %v", cresp, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid/examples/shop"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // TestDemoShopEndToEnd runs the demo shop over real HTTP on its SQLite file:
@@ -118,7 +119,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 func startTestDemo(t *testing.T, o demoOptions) (string, *http.Client) {
 	t.Helper()
 	base, _ := serveTestDemo(t, o)
-	return base, &http.Client{Timeout: 10 * time.Second}
+	return base, &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 10 * time.Second}
 }
 
 // serveTestDemo serves the demo shop on its own SQLite file until the test
@@ -344,7 +345,7 @@ func TestDemoDataNotAFolder(t *testing.T) {
 func TestDemoRedirectsCarrySecurityHeaders(t *testing.T) {
 	t.Parallel()
 	base, _ := serveTestDemo(t, demoOptions{})
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct{ method, path string }{
 		{"GET", "//orders"},
 		{"POST", "/sim/transferuj"},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // A mistyped or stale address in the demo shop (a path it does not serve,
@@ -14,7 +16,7 @@ import (
 func TestDemoUnknownPage(t *testing.T) {
 	t.Parallel()
 	base, _ := serveTestDemo(t, demoOptions{})
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 10 * time.Second}
 	for _, tt := range []struct{ name, method, path string }{
 		{"a mistyped path", "GET", "/ordres/ord_1"},
 		{"the order form's address opened", "GET", "/orders"},

@@ -16,6 +16,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dotpay"
 	"github.com/getpaid-go/getpaid/broker/dotpay/dotpaytest"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // dotpayVectorURLC is brokers.md §4.6's URLC (shop 123, PIN 123), as Dotpay
@@ -139,7 +140,7 @@ func TestSimulateDotpay(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/test_seller/api/v1/operations/", nil)
 	req.SetBasicAuth("demo-seller", "demo-seller-password")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

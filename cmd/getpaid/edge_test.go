@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // TestServeUnderSlowBodyFlood is the acceptance test of the public edge: a
@@ -57,7 +58,7 @@ backends:
 	}
 	srv := startServeProc(t, bin, cfg)
 	base := "http://" + srv.addr
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 10 * time.Second}
 
 	// A payment to pay during the flood.
 	body := `{"order_id":"flood-1","amount":"10.00","currency":"PLN","backend":"dummy"}`
@@ -110,7 +111,7 @@ backends:
 	req.Header.Set(dummy.SignatureHeader, sig)
 	req.Header.Set("Content-Type", "application/json")
 	start := time.Now()
-	resp, err = (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	resp, err = (&http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 5 * time.Second}).Do(req)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatalf("legitimate callback during the flood: %v", err)

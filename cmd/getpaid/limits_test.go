@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 func TestParseByteSize(t *testing.T) {
@@ -110,7 +112,7 @@ func TestMaxHeaderBytes(t *testing.T) {
 			t.Cleanup(func() { cancel(); <-done })
 			req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/", nil)
 			req.Header.Set("X-Big", strings.Repeat("a", tt.header))
-			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+			resp, err := (&http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 10 * time.Second}).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

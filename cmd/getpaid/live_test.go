@@ -15,6 +15,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // testAPIKey is the API key of the servers the tests run.
@@ -62,7 +63,7 @@ func startServe(t *testing.T, ln net.Listener, yaml string, env ...string) *live
 		once    sync.Once
 		stopErr error
 	)
-	l := &live{t: t, base: c.BaseURL, srv: srv, client: &http.Client{Timeout: 10 * time.Second,
+	l := &live{t: t, base: c.BaseURL, srv: srv, client: &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	l.stop = func() error {
 		once.Do(func() {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid/admin"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // TestMuxAnswersCarrySecurityHeaders sends what only the server's own mux
@@ -73,7 +74,7 @@ func TestHSTSOnEveryAnswerOverHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, ts := startServer(t, sqliteConfig(t, "trusted_proxies: [127.0.0.1/32]\nadmin:\n  users:\n    - name: alice\n      password_hash: \""+hash+"\"\n"))
-	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirects := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct {
 		name, method, path, proto, want string
 	}{
@@ -120,7 +121,7 @@ backends:
   dummy:
     secret: s3cret
 `))
-	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirects := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct{ path, proto, want string }{
 		{"/gp", "https", "max-age=31536000"},
 		{"/gp//api/v1/backends", "https", "max-age=31536000"},

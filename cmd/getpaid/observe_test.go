@@ -19,6 +19,7 @@ import (
 	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 const observeKey = "server-api-key-0123456789"
@@ -56,7 +57,7 @@ func request(t *testing.T, method, url, key string, body []byte, hdr http.Header
 	if body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +326,7 @@ func TestAccessLogTraceIDs(t *testing.T) {
 	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/payments/pay_nope", nil)
 	req.Header.Set("Authorization", "Bearer "+observeKey)
 	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +388,7 @@ func TestProbesAndMetricsCarrySecurityHeaders(t *testing.T) {
 	srv, ts, addr := withMetricsListener(t)
 	under := httptest.NewServer(httpapi.Under("/gp", srv.handler))
 	defer under.Close()
-	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirects := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct{ url, key string }{
 		{ts.URL + "/healthz", ""}, {ts.URL + "/readyz", ""}, {ts.URL + "/metrics", observeKey}, {ts.URL + "/metrics", ""},
 		{"http://" + addr + "/metrics", ""}, {"http://" + addr + "/healthz", ""}, {"http://" + addr + "/readyz", ""},

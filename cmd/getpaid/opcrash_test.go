@@ -14,6 +14,7 @@ import (
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/payu/payutest"
 	"github.com/getpaid-go/getpaid/httpapi"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Issue 9, acceptance 5: the server is SIGKILLed after it wrote a refund
@@ -153,7 +154,7 @@ func (c *apiClient) send(method, path, key string, body any) (int, []byte) {
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := (&http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return 0, []byte(err.Error())
 	}

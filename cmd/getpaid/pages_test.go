@@ -11,6 +11,7 @@ import (
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/brokertest"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Acceptance 4 for the simulators: the buyer's page of every simulator
@@ -18,7 +19,7 @@ import (
 func TestSimulatorPagesSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	reg, _ := demoRegistry(t)
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 10 * time.Second}
 	for _, name := range simulatorNames() {
 		t.Run(name, func(t *testing.T) {
 			b, ok := reg.Get(name)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid/admin"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 func freePort(t *testing.T) int {
@@ -99,7 +100,7 @@ func TestServeUnderBaseURLPath(t *testing.T) {
 		if len(hdr) == 2 {
 			req.Header.Set(hdr[0], hdr[1])
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -129,7 +130,7 @@ func TestServeUnderBaseURLPath(t *testing.T) {
 	}
 	// The console lives under the base path too: its links, forms,
 	// stylesheet, cookies and redirects carry /gp.
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirect := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for p, want := range map[string]string{"/gp/admin/": "/gp/admin/login", "/gp/admin": "/gp/admin/", "/gp": "/gp/"} {
 		resp, err := noRedirect.Get(base + p)
 		if err != nil {
@@ -200,7 +201,7 @@ func TestServeLogsStoppedLast(t *testing.T) {
 		req, _ := http.NewRequest("POST", base+"/api/v1/payments", strings.NewReader(`{"order_id":"o1","amount":"1.00","currency":"PLN","backend":"dummy"}`))
 		req.Header.Set("Authorization", "Bearer server-api-key-0123456789")
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 201 {

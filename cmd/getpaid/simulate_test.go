@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // A standalone simulator finishes every refund it accepts on its own, after
@@ -104,7 +105,7 @@ func TestSimulatorRedirectCarriesSecurityHeaders(t *testing.T) {
 	}
 	srv := httptest.NewServer(simulatorHandler(sim.handler, ""))
 	t.Cleanup(func() { srv.Close(); sim.close() })
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(srv.URL + "//pay/")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // TestFaults: each mode answers as it says, and whether the operation was
@@ -55,7 +57,7 @@ func TestFaults(t *testing.T) {
 			srv := httptest.NewServer(wrapped)
 			t.Cleanup(srv.Close)
 			t.Cleanup(l.Close) // before the server: a request still hanging ends
-			client := &http.Client{Timeout: 200 * time.Millisecond}
+			client := &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 200 * time.Millisecond}
 			resp, err := client.Post(srv.URL, "application/json", strings.NewReader(`{}`))
 			code := 0
 			if err == nil {
@@ -82,7 +84,7 @@ func TestFaultsLateAnswer(t *testing.T) {
 	defer srv.Close()
 	defer l.Close()
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

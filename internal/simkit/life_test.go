@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 func TestLifeGoAfterClose(t *testing.T) {
@@ -79,7 +81,7 @@ func TestHangEndsWhenTheClientLeaves(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer l.Close() // first: a request still hanging ends
-	client := &http.Client{Timeout: 100 * time.Millisecond}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), Timeout: 100 * time.Millisecond}
 	if _, err := client.Post(srv.URL, "application/json", strings.NewReader(`{"amount":100}`)); err == nil {
 		t.Fatal("a hanging request was answered")
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // The derived vectors of brokers.md §4.6, checked with the simulator's own
@@ -113,7 +114,7 @@ func TestPaymentForm(t *testing.T) {
 		{"bad name", "GET", change(vectorForm("next"), "firstname", "<script>"), 400, ErrBadDataFormat},
 		{"unknown api version", "GET", change(vectorForm("next"), "api_version", "v3"), 400, ErrBadDataFormat},
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -222,7 +223,7 @@ func apiGet(t *testing.T, s *Server, path, user, pass string) (int, map[string]a
 	if user != "" {
 		req.SetBasicAuth(user, pass)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func TestSellerAPI(t *testing.T) {
 	refund := func(number, body string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, s.URL()+"/s2/login/api/v1/payments/"+number+"/refund/", strings.NewReader(body))
 		req.SetBasicAuth(u, p)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +342,7 @@ func postRefund(t *testing.T, s *Server, number, control, amount string, wait ti
 	body := `{"amount":"` + amount + `","description":"r","control":"` + control + `"}`
 	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/s2/login/api/v1/payments/"+number+"/refund/", strings.NewReader(body))
 	req.SetBasicAuth(s.cfg.APIUsername, s.cfg.APIPassword)
-	resp, err := (&http.Client{Timeout: wait}).Do(req)
+	resp, err := (&http.Client{Transport: brokerhttp.OwnTransport(), Timeout: wait}).Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -458,7 +459,7 @@ func TestRefundAmountAsJSONNumber(t *testing.T) {
 			body := `{"amount":` + tt.amount + `,"description":"Refund","control":"pay_1"}`
 			req, _ := http.NewRequest(http.MethodPost, s.URL()+"/s2/login/api/v1/payments/"+number+"/refund/", strings.NewReader(body))
 			req.SetBasicAuth(s.cfg.APIUsername, s.cfg.APIPassword)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // client is a minimal PayU API client for the simulator's own tests.
@@ -28,7 +29,7 @@ type client struct {
 func newClient(t *testing.T, s *Server) *client {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.cfg.ClientID}, "client_secret": {s.cfg.ClientSecret}}
-	resp, err := http.PostForm(s.URL()+"/pl/standard/user/oauth/authorize", form)
+	resp, err := brokerhttp.Client(nil, 0, 0).PostForm(s.URL()+"/pl/standard/user/oauth/authorize", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func (c *client) do(method, path, body string) (int, map[string]any, http.Header
 	req, _ := http.NewRequest(method, c.s.URL()+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+c.tok)
 	req.Header.Set("Content-Type", "application/json")
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hc := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -142,7 +143,7 @@ func TestPaymentPageAndWireNotification(t *testing.T) {
 	}
 	u, _ := url.Parse(redirect)
 	form := url.Values{"orderId": {id}, "token": {u.Query().Get("token")}, "outcome": {"declined"}}
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hc := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err = hc.PostForm(s.URL()+"/pay/", form)
 	if err != nil {
 		t.Fatal(err)
@@ -173,11 +174,12 @@ func TestTimeoutDoesNotLeak(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL()+"/api/v2_1/orders/X", nil)
 	req.Header.Set("Authorization", "Bearer "+c.tok)
-	if _, err := http.DefaultClient.Do(req); err == nil {
+	hc := brokerhttp.Client(nil, 0, 0)
+	if _, err := hc.Do(req); err == nil {
 		t.Fatal("hung request answered")
 	}
 	s.Close()
-	http.DefaultClient.CloseIdleConnections()
+	hc.CloseIdleConnections()
 	deadline := time.Now().Add(2 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -278,7 +280,7 @@ func TestOperationFaultSwitch(t *testing.T) {
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, "POST", s.URL()+"/api/v2_1/orders/"+id+"/captures", nil)
 			req.Header.Set("Authorization", "Bearer "+c.tok)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 			switch {
 			case tc.code != 0 && (err != nil || resp.StatusCode != tc.code):
 				t.Fatalf("%v %v, want %d", resp, err, tc.code)
@@ -340,7 +342,7 @@ func TestBasicAuthWithPosIDAndSecondKey(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, s.URL()+"/api/v2_1/orders", strings.NewReader(body))
 			req.SetBasicAuth(tt.user, tt.pass)
 			req.Header.Set("Content-Type", "application/json")
-			hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			hc := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			resp, err := hc.Do(req)
 			if err != nil {
 				t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/getpaid-go/getpaid/broker/tpay"
 	"github.com/getpaid-go/getpaid/broker/tpay/tpaytest"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 var pki = sync.OnceValues(tpaytest.NewPKI)
@@ -44,7 +45,7 @@ func do(t *testing.T, method, u, token, ct string, body string) (int, map[string
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestNotificationsUntilTRUE(t *testing.T) {
 	tok := token(t, s)
 	_, tx := do(t, http.MethodPost, s.URL()+"/transactions", tok, "application/json",
 		`{"amount":1,"description":"d","hiddenDescription":"pay_1","payer":{"email":"a@b.pl","name":"A"},"callbacks":{"notification":{"url":"`+shop.URL+`"}}}`)
-	resp, err := http.PostForm(tx["transactionPaymentUrl"].(string), url.Values{"outcome": {tpaytest.OutcomePaid}})
+	resp, err := brokerhttp.Client(nil, 0, 0).PostForm(tx["transactionPaymentUrl"].(string), url.Values{"outcome": {tpaytest.OutcomePaid}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestOAuthRequestForms(t *testing.T) {
 			if tc.user != "" {
 				req.SetBasicAuth(tc.user, tc.pass)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
