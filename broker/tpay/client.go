@@ -46,8 +46,8 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: true,
 			Err: fmt.Errorf("the answer is not Tpay's (no access_token): %q", brokerhttp.Snippet(body))}
 	}
-	if !strings.EqualFold(v.TokenType, "bearer") {
-		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no Bearer access_token in the answer")}
+	if v.TokenType != "" && !strings.EqualFold(v.TokenType, "bearer") {
+		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: fmt.Errorf("the access_token is of type %q, not Bearer", v.TokenType)}
 	}
 	ttl := time.Duration(v.ExpiresIn) * time.Second
 	if ttl <= 0 {

@@ -65,7 +65,10 @@
 // "pending" and the like started, "canceled", "rejected", "error" and the
 // like failed; a word outside those is neither (a refund answered with it
 // is in doubt, Happened; a lookup that finds it answers an error, so the
-// operation stays in doubt for the reconciler and then an operator).
+// operation stays in doubt for the reconciler and then an operator). An
+// answer naming no refund but the transaction (its title) is taken for the
+// transaction after the refund: its amount is not compared, and its status
+// "correct" or "refund" means done, anything else in doubt.
 //
 // Errors are *getpaid.BrokerError: network failures, timeouts, 408, 429 and
 // 5xx are retryable; a POST (create, cancel, refund) that got no usable

@@ -116,9 +116,28 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 		body = struct{}{} // the whole payment: Tpay refunds everything paid
 	}
 	const op = "tpay: refund"
-	var ans refund
+	var ans struct {
+		refund
+		Title string `json:"title"` // a transaction's (see below)
+	}
 	if err := b.call(ctx, op, http.MethodPost, "/transactions/"+url.PathEscape(p.ExternalID)+"/refunds", body, &ans); err != nil {
 		return nil, err
+	}
+	state := refundState(ans.Status)
+	if ans.ref() == "" && ans.Title != "" {
+		// No verified source gives the answer's fields (see refund): an
+		// answer naming no refund but a transaction (its title) is the
+		// transaction after the refund. Its amount is the transaction's,
+		// and its status is the transaction's: still paid ("correct",
+		// which shop plugins check for) or refunded in full, the refund
+		// was done; any other word leaves the refund in doubt.
+		ans.Amount = ""
+		switch strings.ToLower(ans.Status) {
+		case StatusCorrect, StatusRefund:
+			state = getpaid.KindRefunded
+		default:
+			state = getpaid.KindNone
+		}
 	}
 	if ans.Amount != "" {
 		if got, err := ans.Amount.Money(amount.Currency); err != nil || got != amount {
@@ -127,7 +146,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	}
 	o := &getpaid.Observation{PaymentID: p.ID, Amount: amount, OperationID: req.OperationID, BrokerRef: ans.ref(),
 		BrokerStatus: "refund " + ans.Status}
-	switch refundState(ans.Status) {
+	switch state {
 	case getpaid.KindRefunded:
 		o.Kind, o.EventID = getpaid.KindRefunded, tpaynotify.RefundEventID(tx.Title, amount, b.nth(ctx, p, ans.ref(), before, amount))
 	case getpaid.KindRefundStarted:

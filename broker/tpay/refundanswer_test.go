@@ -1,0 +1,93 @@
+package tpay_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/tpay"
+)
+
+// answerTpay is a fake Tpay OpenAPI that answers a refund with answer: its
+// OAuth answer is token (with or without token_type), the transaction
+// TR-1 is paid 100.00 PLN with no refund yet.
+type answerTpay struct{ token, answer string }
+
+func (f *answerTpay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/oauth/auth" {
+		_, _ = w.Write([]byte(f.token))
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer tok" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	switch r.Method + " " + r.URL.Path {
+	case "GET /transactions/ta_1":
+		_, _ = w.Write([]byte(`{"result":"success","transactionId":"ta_1","title":"TR-1","status":"correct","amount":100.00,"currency":"PLN","hiddenDescription":"pay_1","payments":{"status":"correct","amountPaid":100.00}}`))
+	case "GET /transactions/ta_1/refunds":
+		_, _ = w.Write([]byte(`{"result":"success","refunds":[]}`))
+	case "POST /transactions/ta_1/refunds":
+		_, _ = w.Write([]byte(f.answer))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Tpay's answer to a refund is in no verified source: it may name the
+// refund, or be the transaction after it (the shop plugins check only
+// result "success" and status "correct"). A transaction's amount is not the
+// refund's: a partial refund answered so was taken for a refund of the
+// wrong amount and left in doubt. A token answer without token_type (a
+// Bearer token by default) was refused, so nothing could be called.
+func TestRefundAnswerShapes(t *testing.T) {
+	t.Parallel()
+	const bearer = `{"access_token":"tok","token_type":"Bearer","expires_in":7200}`
+	tests := []struct {
+		name, token, answer string
+		amount              int64
+		want                getpaid.Kind // KindNone: an error that says the refund may have happened
+	}{
+		{"the refund, partial", bearer, `{"result":"success","refundId":"rf_1","amount":30.00,"status":"correct"}`, 3000, getpaid.KindRefunded},
+		{"the transaction, partial", bearer, `{"result":"success","transactionId":"ta_1","title":"TR-1","status":"correct","amount":100.00,"currency":"PLN"}`, 3000, getpaid.KindRefunded},
+		{"the transaction, refunded in full", bearer, `{"result":"success","transactionId":"ta_1","title":"TR-1","status":"refund","amount":100.00,"currency":"PLN"}`, 10000, getpaid.KindRefunded},
+		{"result and status only", bearer, `{"result":"success","status":"correct"}`, 3000, getpaid.KindRefunded},
+		{"token without token_type", `{"access_token":"tok","expires_in":7200}`, `{"result":"success","status":"correct"}`, 3000, getpaid.KindRefunded},
+		{"the refund, another amount", bearer, `{"result":"success","refundId":"rf_1","amount":20.00,"status":"correct"}`, 3000, getpaid.KindNone},
+		{"the transaction, pending", bearer, `{"result":"success","transactionId":"ta_1","title":"TR-1","status":"pending","amount":100.00}`, 3000, getpaid.KindNone},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(&answerTpay{token: tc.token, answer: tc.answer})
+			defer srv.Close()
+			b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Provision(context.Background(), getpaid.Env{Backend: "tpay", BaseURL: "https://shop.example/gp"}); err != nil {
+				t.Fatal(err)
+			}
+			p := &getpaid.Payment{ID: "pay_1", Backend: "tpay", ExternalID: "ta_1", Status: getpaid.StatusPaid,
+				Amount: getpaid.Money{Minor: 10000, Currency: "PLN"}, Captured: 10000}
+			o, err := b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(tc.amount), OperationID: "op_1"})
+			if tc.want == getpaid.KindNone {
+				var be *getpaid.BrokerError
+				if !errors.As(err, &be) || !be.Happened {
+					t.Fatalf("Refund = %+v, %v; want an error saying it may have happened (in doubt)", o, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Refund: %v", err)
+			}
+			if o.Kind != tc.want || o.Amount != p.Money(tc.amount) || o.EventID != "TR-1:CHARGEBACK:"+p.Money(tc.amount).Decimal() {
+				t.Fatalf("Refund = %+v; want %s of %s with the CHARGEBACK's event id", o, tc.want, p.Money(tc.amount))
+			}
+		})
+	}
+}
