@@ -34,8 +34,10 @@ type ConnLimitConfig struct {
 
 // refusal is what a connection over a cap is told before it is closed: an
 // HTTP answer a client can retry on, not a reset it cannot tell from a
-// crash.
+// crash. It carries the headers every answer does (SetStrict's).
 const refusal = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+	"Content-Security-Policy: " + StrictCSP + "\r\nX-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n" +
+	"Referrer-Policy: strict-origin-when-cross-origin\r\nCache-Control: no-store\r\n" +
 	"Content-Length: 40\r\nConnection: close\r\n\r\ntoo many connections; try again shortly\n"
 
 // LimitListener returns ln holding at most cfg's connections open: one

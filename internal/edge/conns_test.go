@@ -134,7 +134,8 @@ func TestLimitListener(t *testing.T) {
 
 // TestRefusalIsHTTP: what a refused client reads is a whole HTTP answer
 // (its Content-Length right), so an HTTP client reports a 503 it retries
-// on, not a malformed response.
+// on, not a malformed response; like every answer, it carries the strict
+// security headers.
 func TestRefusalIsHTTP(t *testing.T) {
 	t.Parallel()
 	d := newDialer()
@@ -156,6 +157,13 @@ func TestRefusalIsHTTP(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "too many connections") {
 		t.Fatalf("refusal: %d %v %q %v", resp.StatusCode, resp.Header, body, err)
+	}
+	strict := http.Header{}
+	edge.SetStrict(strict)
+	for k, v := range strict {
+		if got := resp.Header.Values(k); len(got) != 1 || got[0] != v[0] {
+			t.Errorf("refusal's %s: %q, want %q", k, got, v)
+		}
 	}
 }
 
