@@ -17,7 +17,20 @@ import (
 // one whose answer was lost (an error that says the broker may have acted)
 // leaves the advance waiting, charge_started, until a poll (Run polls such
 // payments) finds the transaction verified and records it captured.
+//
+// Decisions of one advance in one engine take turns (an accept and a
+// reject sent at once by two operators): the second waits for the first,
+// then finds the advance decided and is refused. Engines on one database
+// do not wait for each other's: a reject landing in another engine while
+// an acceptance is at the broker still fails the payment, and the
+// confirmed money is then recorded captured after it (what the broker
+// did).
 func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	unlock, err := e.advances.wait(ctx, req.PaymentID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: accept advance: waiting for another decision of it: %w", err)
+	}
+	defer unlock()
 	p, b, err := e.load(ctx, req.PaymentID)
 	if err != nil {
 		return nil, fmt.Errorf("engine: accept advance: %w", err)
@@ -57,6 +70,11 @@ func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (
 // An advance decided since it was read (accepted or rejected by another
 // operator) is a getpaid.TransitionError: this reject changed nothing.
 func (e *Engine) RejectAdvance(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
+	unlock, err := e.advances.wait(ctx, req.PaymentID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: reject advance: waiting for another decision of it: %w", err)
+	}
+	defer unlock()
 	p, b, err := e.load(ctx, req.PaymentID)
 	if err != nil {
 		return nil, fmt.Errorf("engine: reject advance: %w", err)

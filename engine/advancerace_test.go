@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
@@ -98,9 +100,12 @@ func TestRejectAdvanceDecidedMeanwhile(t *testing.T) {
 			if q, err := e.eng.Payment(ctx, p.ID); err != nil || q.Advance != 400 || q.Status != getpaid.StatusChargeStarted {
 				t.Fatalf("after the advance: %+v, %v", q, err)
 			}
+			// The other operator works on another engine (another process
+			// on the database): decisions in one engine take turns.
+			other := e.another(time.Now)
 			var otherErr error
 			store.mu.Lock()
-			store.afterPayment = func() { otherErr = tc.meanwhile(ctx, e.eng, p.ID) }
+			store.afterPayment = func() { otherErr = tc.meanwhile(ctx, other, p.ID) }
 			store.mu.Unlock()
 			_, err = e.eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
 			if otherErr != nil {
@@ -113,5 +118,87 @@ func TestRejectAdvanceDecidedMeanwhile(t *testing.T) {
 				t.Fatalf("payment: %+v, %v; want %s with %d captured", q, err, tc.wantStatus, tc.wantCapt)
 			}
 		})
+	}
+}
+
+// blockingConfirm is the advancing broker confirming an accepted advance
+// at the broker (as Przelewy24's verify) only once release is closed;
+// confirming is closed when the confirmation has started.
+type blockingConfirm struct {
+	*advancing
+	confirming, release chan struct{}
+}
+
+func (b *blockingConfirm) ConfirmCallback(ctx context.Context, req *getpaid.ConfirmRequest) error {
+	if !strings.HasPrefix(req.Observation.EventID, "advance-accepted:") {
+		return nil // the notification of the advance
+	}
+	close(b.confirming)
+	select {
+	case <-b.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Two operators deciding one advance at once, one accepting and one
+// rejecting: the reject landed while the acceptance was at the broker, the
+// payment failed ("left to be returned"), then the confirmed money was
+// recorded captured after it, and both were told it was done (found by
+// review). In one engine the second decision now waits for the first and
+// finds the advance decided.
+func TestRejectWhileAcceptAtTheBroker(t *testing.T) {
+	t.Parallel()
+	var bc *blockingConfirm
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{}, func(d *dummy.Broker) getpaid.Broker {
+		bc = &blockingConfirm{advancing: &advancing{d}, confirming: make(chan struct{}), release: make(chan struct{})}
+		return bc
+	})
+	ctx := context.Background()
+	p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), ReturnURL: "https://shop.example/o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.callback(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"}); err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan error, 1)
+	go func() {
+		_, err := e.eng.AcceptAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+		accepted <- err
+	}()
+	<-bc.confirming
+	rejected := make(chan error, 1)
+	go func() {
+		_, err := e.eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+		rejected <- err
+	}()
+	// Without turns the reject is done before the broker answers the
+	// acceptance; with them it waits (this wait only gives it the time).
+	select {
+	case err := <-rejected:
+		rejected <- err
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(bc.release)
+	if err := <-accepted; err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if err := <-rejected; !errors.Is(err, getpaid.ErrForbiddenTransition) {
+		t.Fatalf("reject sent while the acceptance was at the broker: %v; want it refused (decided meanwhile)", err)
+	}
+	q, err := e.eng.Payment(ctx, p.ID)
+	if err != nil || q.Status != getpaid.StatusPartiallyPaid || q.Captured != 400 || q.Advance != 0 {
+		t.Fatalf("payment: %+v, %v; want partially_paid with the advance captured", q, err)
+	}
+	h, err := e.eng.History(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range h {
+		if tr.To == getpaid.StatusFailed {
+			t.Fatalf("history %+v: the payment failed on the way", h)
+		}
 	}
 }

@@ -107,6 +107,9 @@ type Engine struct {
 	expireBy    map[string]time.Duration
 	starts      starts
 	keyed       keyed // create requests in flight, by idempotency key
+	// advances holds an advance's decision (accept or reject) in flight,
+	// by payment id: another waits for it, then finds the advance decided.
+	advances keyed
 	// unrecorded gates the log of broker notifications the store could
 	// not record (its database away): once a minute, not once each.
 	unrecorded *edge.Gate
