@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +63,32 @@ type observability struct {
 	tracer  *tracing.Tracer
 	calls   *admin.CallbackLog
 	audit   *os.File
+	// probes answers /healthz and /readyz on both listeners: one handler,
+	// so that readiness is logged once, not once per listener.
+	probes http.Handler
+}
+
+// probeHandler returns the probes, made at the first call.
+func (o *observability) probeHandler(srv *server, log *slog.Logger) http.Handler {
+	if o.probes == nil {
+		o.probes = strict(health.New(srv.engine, 0, log))
+	}
+	return o.probes
+}
+
+// getOnly answers 405 (the API's error, Allow: GET, HEAD) to another method
+// on a probe's or the scrape's path on the main listener, where the API's
+// catch-all would answer 404 for a route that exists.
+func getOnly(w http.ResponseWriter, r *http.Request) {
+	type apiError struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	_ = json.NewEncoder(w).Encode(map[string]apiError{"error": {Code: "method_not_allowed",
+		Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: GET, HEAD)"}})
 }
 
 // startTracing starts the tracer when configured and wraps the logger so
@@ -108,9 +135,12 @@ func (o *observability) onCallback(ctx context.Context, r getpaid.CallbackReport
 func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler, log *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", strict(api.RequireAPIKey(o.metrics.Handler())))
-	probes := strict(health.New(srv.engine, 0, log))
+	probes := o.probeHandler(srv, log)
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
+	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
+		mux.Handle(p, strict(http.HandlerFunc(getOnly)))
+	}
 	// Requests are traced, probes and scrapes are not.
 	traced := func(h http.Handler) http.Handler {
 		if o.tracer != nil {
@@ -264,7 +294,7 @@ func serveMetrics(ctx context.Context, addr string, srv *server, log *slog.Logge
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", strict(srv.obs.metrics.Handler()))
-	probes := strict(health.New(srv.engine, 0, log))
+	probes := srv.obs.probeHandler(srv, log)
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
 	hs := &http.Server{Handler: strict(answerOptionsStar(mux)), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,

@@ -415,3 +415,66 @@ func TestProbesAndMetricsCarrySecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// The probes on the main listener and on metrics.listen are one handler:
+// a database gone is logged "not ready" once, not once per listener (found
+// by review); and another method on a probe's or the scrape's path is 405
+// with Allow on both, not the API's 404 on the main one.
+func TestProbesOnBothListeners(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	path := sqliteConfig(t, "metrics:\n  listen: "+addr+"\n")
+	c, err := loadConfig(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	srv, err := buildServer(context.Background(), c, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	ts := httptest.NewServer(srv.handler)
+	t.Cleanup(ts.Close)
+	stop, err := startObservability(context.Background(), c, srv, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+
+	for _, base := range []string{ts.URL, "http://" + addr} {
+		for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+			req, _ := http.NewRequest(http.MethodPost, base+p, nil)
+			resp, err := brokerhttp.Client(nil, 0, 0).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), "GET") {
+				t.Errorf("POST %s%s: %d (Allow %q), want 405 allowing GET", base, p, resp.StatusCode, resp.Header.Get("Allow"))
+			}
+		}
+	}
+
+	db := strings.TrimPrefix(c.Database, "sqlite:")
+	if err := os.Rename(db, db+".away"); err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{ts.URL, "http://" + addr} {
+		if code, body := request(t, "GET", base+"/readyz", "", nil, nil); code != http.StatusServiceUnavailable {
+			t.Errorf("readyz on %s without the database: %d %s", base, code, body)
+		}
+	}
+	if n := strings.Count(logs.String(), "not ready"); n != 1 {
+		t.Errorf("%d \"not ready\" lines for one outage seen on two listeners, want 1:\n%s", n, logs.String())
+	}
+	if err := os.Rename(db+".away", db); err != nil {
+		t.Fatal(err)
+	}
+}
