@@ -53,6 +53,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			"set api_keys: [a-long-random-key] (16+ characters) or GETPAID_API_KEYS=key1,key2", c.source)
 	}
 	tuneGC()
+	// What the config gets wrong is said first, before an address in use
+	// (a demo on the same port) hides it: the checks buildServer makes
+	// again below, on a registry closed at once.
+	if _, reg, err := checkedRegistry(c); err != nil {
+		return schemaAdvice(err, *path)
+	} else if err := reg.Close(); err != nil {
+		return err
+	}
 	// The addresses are taken before the database is opened: one in use
 	// is refused with nothing created, migrated or started.
 	ln, err := listenOn(c.Listen)

@@ -54,10 +54,17 @@ func TestServeRefusalWarnsOfIgnoredEnvironment(t *testing.T) {
 }
 
 // A short API key is refused naming the config and the setting, not the
-// package that checks it.
+// package that checks it; also when listen's address is in use (a demo on
+// the default port), which was said first, hiding the config's mistake
+// until it was freed.
 func TestServeRefusesShortAPIKey(t *testing.T) {
 	t.Parallel()
-	path := writeConfig(t, "database: \"memory:\"\napi_keys: [short]\nbackends:\n  dummy:\n    secret: s\n")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	path := writeConfig(t, "database: \"memory:\"\napi_keys: [short]\nbackends:\n  dummy:\n    secret: s\nlisten: "+busy.Addr().String()+"\n")
 	code, _, stderr := runCLI(t, "", "serve", "--config", path)
 	if code != 1 || !strings.Contains(stderr, path+": line 2: api_keys[0]: the key has 5 characters; use 16 or more") || strings.Contains(stderr, "httpapi") {
 		t.Fatalf("code %d stderr %q", code, stderr)
