@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -32,6 +33,20 @@ func TestActionErrorWords(t *testing.T) {
 		{"an amount over the hold",
 			&getpaid.FieldError{Field: "amount", Reason: "the hold is 39.00 PLN"},
 			"Refused: the hold is 39.00 PLN.", ""},
+		// A broker that answered was reached: a simulator restarted
+		// answers it does not know the payment, and "try again" looped.
+		{"a check of a payment the broker does not know",
+			fmt.Errorf("engine: poll: %w", &getpaid.BrokerError{Op: "payu: retrieve order", Status: 404, Err: errors.New("DATA_NOT_FOUND")}),
+			"does not know this payment", "could not be reached"},
+		{"a refusal",
+			&getpaid.BrokerError{Op: "tpay: refund", Status: 400, Err: errors.New("refund_amount_too_high")},
+			"refund_amount_too_high", "could not be reached"},
+		{"the broker down",
+			&getpaid.BrokerError{Op: "payu: retrieve order", Status: 503, Retryable: true, Err: errors.New("busy")},
+			"could not be reached", ""},
+		{"no answer",
+			&getpaid.BrokerError{Op: "payu: retrieve order", Retryable: true, Err: errors.New("connection refused")},
+			"could not be reached", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

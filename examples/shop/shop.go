@@ -382,6 +382,12 @@ func actionError(err error) string {
 		return "The broker's answer was lost; getpaid is finding out what happened. Check again in a moment."
 	case errors.Is(err, getpaid.ErrNotSupported):
 		return "This broker does not support that."
+	case errors.As(err, &be) && be.Status == http.StatusNotFound:
+		// The broker answered (a simulator restarted forgets the
+		// payments it had): trying again gets the same answer.
+		return "The broker does not know this payment (" + be.Error() + "); place a new order."
+	case errors.As(err, &be) && be.Status != 0 && !be.Retryable:
+		return "The broker refused: " + be.Error() + "."
 	case errors.As(err, &be):
 		return "The broker could not be reached; try again."
 	}
