@@ -49,6 +49,18 @@ func TestSimulatorRootSaysWhatItIs(t *testing.T) {
 				t.Fatalf("the simulator did not say where it is: %q %q", out.String(), errb.String())
 			}
 			time.Sleep(50 * time.Millisecond) // the settings printed in full
+			// The settings it prints are pasted into a getpaid.yaml as
+			// they are (they were indented, under nothing).
+			_, block, _ := strings.Cut(out.String(), "settings for getpaid.yaml:\n")
+			c, err := loadConfig(writeConfig(t, "database: \"memory:\"\napi_keys: [key-0123456789abcdef]\n"+block), nil)
+			if err != nil {
+				t.Fatalf("the printed settings pasted into a config: %v\n%s", err, block)
+			}
+			if _, reg, err := checkedRegistry(c); err != nil {
+				t.Fatalf("the printed settings: %v\n%s", err, block)
+			} else {
+				_ = reg.Close()
+			}
 			resp, err := http.Get(base + "/")
 			if err != nil {
 				t.Fatal(err)

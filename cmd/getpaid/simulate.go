@@ -67,14 +67,14 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // simSettings is the backends: block that points getpaid at a simulator.
 func simSettings(name string, settings map[string]any) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "  backends:\n    %s:\n", name)
+	fmt.Fprintf(&b, "backends:\n  %s:\n", name)
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "      %s: %v\n", k, settings[k])
+		fmt.Fprintf(&b, "    %s: %v\n", k, settings[k])
 	}
 	return b.String()
 }
