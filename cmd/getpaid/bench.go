@@ -68,9 +68,32 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fs.usage("bad --servers: %v", err)
 	}
+	if *target != "" && *database != "" {
+		return fs.usage("--database is of the servers bench starts; with --target it benches servers already running on theirs")
+	}
+	var dir, db string
+	if *target == "" {
+		// The database is checked (and migrated) before anything runs: a
+		// bad URL was refused only after the ceiling's run.
+		d, err := os.MkdirTemp("", "getpaid-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir, db = d, *database
+		if db == "" {
+			db = "sqlite:" + filepath.Join(dir, "bench.db")
+		}
+		if _, err := migrateStore(ctx, db); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
 	fmt.Fprintf(stdout, "lifecycle = create -> read -> signed paid callback -> read; %s per run; GOMAXPROCS of this client=%d\n\n", *dur, runtimeProcs())
 	fmt.Fprintf(stdout, "%-10s %5s %12s %8s  %-15s %-15s %-15s %-15s %11s %11s %5s %13s\n", "server", "conc", "lifecycles/s", "errors",
 		"create p50/p99", "read p50/p99", "callback p50/p99", "read2 p50/p99", "server µs/lc", "client µs/lc", "busy", "writes/commit")
+	// failed is the first run that completed nothing (a server down, a
+	// wrong key): the table is printed whole, then bench fails.
+	var failed error
 	results := map[string]map[int]float64{}
 	perLC := map[string]map[int]float64{} // machine CPU µs per lifecycle, where known
 	run := func(name string, urls []string, pids []int, key, secret string, after ...func(c, lifecycles int, end time.Time)) {
@@ -94,6 +117,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if r.firstErr != nil {
 				fmt.Fprintf(stdout, "           first error: %v\n", r.firstErr)
 			}
+			if r.done == 0 && failed == nil {
+				failed = fmt.Errorf("bench: %s at concurrency %d completed no lifecycle", name, c)
+				if r.firstErr != nil {
+					failed = fmt.Errorf("%w (first error: %v)", failed, r.firstErr)
+				}
+			}
 			for _, f := range after {
 				f(c, r.done, time.Now())
 			}
@@ -109,18 +138,6 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		exe, err := os.Executable()
 		if err != nil {
 			return err
-		}
-		dir, err := os.MkdirTemp("", "getpaid-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		db := *database
-		if db == "" {
-			db = "sqlite:" + filepath.Join(dir, "bench.db")
-		}
-		if _, err := migrateStore(ctx, db); err != nil {
-			return fmt.Errorf("bench: %w", err)
 		}
 		ceil, stop, err := startChild(ctx, exe, "bench-ceiling", "--addr", "127.0.0.1:0")
 		if err != nil {
@@ -188,7 +205,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "%s server memory: %s\n", k, mem[k])
 		}
 	}
-	return nil
+	return failed
 }
 
 // intList parses "1,8,32".

@@ -42,3 +42,28 @@ func TestBenchRuns(t *testing.T) {
 		})
 	}
 }
+
+// A bench that measured nothing fails (every request to a target refused
+// was reported, then exit 0), and a database URL it cannot use is refused
+// before anything runs (it was refused after the ceiling's run).
+func TestBenchFailures(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    string
+		printed bool // the table's header printed before the refusal
+	}{
+		{"a target nobody serves", []string{"--target", "http://127.0.0.1:1"}, "completed no lifecycle", true},
+		{"an unknown database", []string{"--database", "mysql://x"}, "want sqlite:PATH or postgres://", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"bench", "--duration", "200ms", "--concurrency", "1"}, tc.args...)
+			code, out, errOut := runCLI(t, "", args...)
+			if code != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(out, "lifecycle = ") != tc.printed {
+				t.Fatalf("getpaid %s: code %d, stdout %q, stderr %q; want exit 1 saying %q", strings.Join(args, " "), code, out, errOut, tc.want)
+			}
+		})
+	}
+}
