@@ -2,6 +2,7 @@ package tpay
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,11 +17,11 @@ import (
 // endpoints and the amount; the shop plugins check result "success" and
 // status "correct". Both "refundId" and "id" are read.
 type refund struct {
-	RefundID string `json:"refundId"`
-	ID       string `json:"id"`
-	Amount   Amount `json:"amount"`
-	Status   string `json:"status"`
-	Date     string `json:"date"`
+	RefundID string          `json:"refundId"`
+	ID       string          `json:"id"`
+	Amount   Amount          `json:"amount"`
+	Status   string          `json:"status"`
+	Date     json.RawMessage `json:"date"` // a string in the list, an object in a transaction`
 }
 
 func (r refund) ref() string {
