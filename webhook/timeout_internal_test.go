@@ -68,3 +68,23 @@ func TestDefaultClientTimeoutBoundsDeliver(t *testing.T) {
 		t.Fatalf("caller's deadline: %v; want context.DeadlineExceeded, not the endpoint's bound", err)
 	}
 }
+
+type wrappedDefault struct{ next http.RoundTripper }
+
+func (w wrappedDefault) RoundTrip(r *http.Request) (*http.Response, error) { return w.next.RoundTrip(r) }
+
+// An application that wrapped http.DefaultTransport got a panic from
+// NewTransport (and New without a client): it is a transport of Go's
+// defaults. Not parallel: it replaces the default for its duration.
+func TestNewTransportOverAReplacedDefault(t *testing.T) {
+	orig := http.DefaultTransport
+	http.DefaultTransport = wrappedDefault{orig}
+	defer func() { http.DefaultTransport = orig }()
+	tr := NewTransport()
+	if tr == nil || tr.Proxy == nil || tr.MaxIdleConnsPerHost != 64 {
+		t.Fatalf("NewTransport over a wrapped default: %+v", tr)
+	}
+	if _, err := New(Config{URL: "https://erp.example/hook", Secrets: []string{NewSecret()}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -40,9 +40,16 @@ func Client(given *http.Client, timeout, def time.Duration) *http.Client {
 // the process calling its CloseIdleConnections (every httptest.Server's
 // Close does) can break a connection just taken for a request: a POST on it
 // fails with "http: CloseIdleConnections called" after it may have reached
-// the broker, and a change asked for is then in doubt for nothing.
-func OwnTransport() *http.Transport {
-	return http.DefaultTransport.(*http.Transport).Clone()
+// the broker, and a change asked for is then in doubt for nothing. An
+// application that replaced http.DefaultTransport (wrapped it to trace or
+// to fake its calls) gets its own back: that is the transport it chose.
+// Whoever holds a client over it calls CloseIdleConnections when done (a
+// backend's Close does).
+func OwnTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return http.DefaultTransport
 }
 
 // NoRedirects makes c answer a redirect itself instead of following it,

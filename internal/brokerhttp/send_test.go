@@ -127,3 +127,20 @@ func TestSnippet(t *testing.T) {
 		}
 	}
 }
+
+type wrapped struct{ next http.RoundTripper }
+
+func (w wrapped) RoundTrip(r *http.Request) (*http.Response, error) { return w.next.RoundTrip(r) }
+
+// An application that wrapped http.DefaultTransport (to trace its calls, or
+// a test's fake) got a panic building any backend: its transport is used.
+// Not parallel: it replaces the default for its duration.
+func TestOwnTransportOverAReplacedDefault(t *testing.T) {
+	orig := http.DefaultTransport
+	w := wrapped{orig}
+	http.DefaultTransport = w
+	defer func() { http.DefaultTransport = orig }()
+	if got := Client(nil, 0, time.Second).Transport; got != http.RoundTripper(w) {
+		t.Fatalf("transport %T, want the application's", got)
+	}
+}
