@@ -242,3 +242,10 @@ func (b *Broker) PanelSettings(env getpaid.Env) []getpaid.PanelSetting {
 // description (up to 255 characters), control (up to 1000) and the buyer's
 // details, each percent-encoded.
 func (b *Broker) MaxCallbackBytes() int64 { return 32 << 10 }
+
+// Close implements io.Closer (getpaid.Registry.Close calls it): the
+// connections kept open to the broker are closed.
+func (b *Broker) Close() error {
+	b.client.CloseIdleConnections()
+	return nil
+}

@@ -195,10 +195,12 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 // (delivered or given up).
 func (b *Broker) Wait() { b.wg.Wait() }
 
-// Close stops retrying callbacks and waits for those in flight, for shutdown.
+// Close stops retrying callbacks and waits for those in flight, for
+// shutdown, and closes the connections kept open for callbacks.
 func (b *Broker) Close() error {
 	b.once.Do(func() { close(b.quit) })
 	b.wg.Wait()
+	b.client.CloseIdleConnections()
 	return nil
 }
 

@@ -263,3 +263,10 @@ var errNoOrderID = errors.New("payment has no PayU order id yet")
 // make several times longer in bytes; 64 KiB leaves room for that and for
 // fields PayU adds.
 func (b *Broker) MaxCallbackBytes() int64 { return 64 << 10 }
+
+// Close implements io.Closer (getpaid.Registry.Close calls it): the
+// connections kept open to the broker are closed.
+func (b *Broker) Close() error {
+	b.client.CloseIdleConnections()
+	return nil
+}

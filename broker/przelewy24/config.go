@@ -256,3 +256,10 @@ func (b *Broker) AllowCallbackFrom(ip string) bool {
 // notifications are a dozen short fields (under 400 bytes in the SDK's
 // fixtures), never the description.
 func (b *Broker) MaxCallbackBytes() int64 { return 8 << 10 }
+
+// Close implements io.Closer (getpaid.Registry.Close calls it): the
+// connections kept open to the broker are closed.
+func (b *Broker) Close() error {
+	b.client.CloseIdleConnections()
+	return nil
+}

@@ -208,3 +208,10 @@ func (b *Broker) accepts(currency string) error {
 // form of about fifteen fields (a few hundred bytes) with the transaction's
 // description; its JWS signature travels in a header.
 func (b *Broker) MaxCallbackBytes() int64 { return 16 << 10 }
+
+// Close implements io.Closer (getpaid.Registry.Close calls it): the
+// connections kept open to the broker are closed.
+func (b *Broker) Close() error {
+	b.client.CloseIdleConnections()
+	return nil
+}

@@ -3,9 +3,11 @@ package tpay_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/tpay"
@@ -54,6 +56,10 @@ func TestRefundAnswerShapes(t *testing.T) {
 	}{
 		{"the refund, partial", bearer, `{"result":"success","refundId":"rf_1","amount":30.00,"status":"correct"}`, 3000, getpaid.KindRefunded},
 		{"the transaction, partial", bearer, `{"result":"success","transactionId":"ta_1","title":"TR-1","status":"correct","amount":100.00,"currency":"PLN"}`, 3000, getpaid.KindRefunded},
+		{"the transaction as Tpay describes it (date an object)", bearer, `{"result":"success","requestId":"r1","transactionId":"ta_1","title":"TR-1","posId":"ps_1","status":"correct",` +
+			`"date":{"creation":"2026-12-02 08:00:00","realization":"2026-12-02 08:01:00"},"amount":100.00,"currency":"PLN",` +
+			`"hiddenDescription":"pay_1","payments":{"status":"correct","method":"pay_by_link","amountPaid":100.00,"date":{"realization":"2026-12-02 08:01:00"}}}`,
+			3000, getpaid.KindRefunded},
 		{"the transaction, refunded in full", bearer, `{"result":"success","transactionId":"ta_1","title":"TR-1","status":"refund","amount":100.00,"currency":"PLN"}`, 10000, getpaid.KindRefunded},
 		{"result and status only", bearer, `{"result":"success","status":"correct"}`, 3000, getpaid.KindRefunded},
 		{"token without token_type", `{"access_token":"tok","expires_in":7200}`, `{"result":"success","status":"correct"}`, 3000, getpaid.KindRefunded},
@@ -89,5 +95,48 @@ func TestRefundAnswerShapes(t *testing.T) {
 				t.Fatalf("Refund = %+v; want %s of %s with the CHARGEBACK's event id", o, tc.want, p.Money(tc.amount))
 			}
 		})
+	}
+}
+
+// A backend's Close closes the connections it keeps open to the broker
+// (each backend has a pool of its own): a registry closed, or a backend
+// dropped by an application that makes them per tenant, leaves none
+// behind until the idle timeout.
+func TestCloseClosesConnections(t *testing.T) {
+	t.Parallel()
+	closed := make(chan struct{}, 16)
+	srv := httptest.NewUnstartedServer(&answerTpay{token: `{"access_token":"tok","token_type":"Bearer","expires_in":7200}`,
+		answer: `{"result":"success","refundId":"rf_1","amount":30.00,"status":"correct"}`})
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Provision(context.Background(), getpaid.Env{Backend: "tpay", BaseURL: "https://shop.example/gp"}); err != nil {
+		t.Fatal(err)
+	}
+	p := &getpaid.Payment{ID: "pay_1", Backend: "tpay", ExternalID: "ta_1", Status: getpaid.StatusPaid,
+		Amount: getpaid.Money{Minor: 10000, Currency: "PLN"}, Captured: 10000}
+	if _, err := b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(3000), OperationID: "op_1"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+		t.Fatal("a connection closed before Close")
+	default:
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection to the broker is still open after Close")
 	}
 }

@@ -228,3 +228,10 @@ func (b *Broker) AllowCallbackFrom(ip string) bool {
 // form of about fifteen fields (a few hundred bytes) with the transaction's
 // description.
 func (b *Broker) MaxCallbackBytes() int64 { return 16 << 10 }
+
+// Close implements io.Closer (getpaid.Registry.Close calls it): the
+// connections kept open to the certificates' host are closed.
+func (b *Broker) Close() error {
+	b.jws.CloseIdleConnections()
+	return nil
+}

@@ -354,3 +354,7 @@ func (v *JWSVerifier) fetchCert(ctx context.Context, u string) (*x509.Certificat
 	}
 	return cert, nil
 }
+
+// CloseIdleConnections closes the connections kept open to the
+// certificates' host.
+func (v *JWSVerifier) CloseIdleConnections() { v.client.CloseIdleConnections() }
