@@ -78,17 +78,21 @@ func (o *observability) probeHandler(srv *server, log *slog.Logger) http.Handler
 
 // getOnly answers 405 (the API's error, Allow: GET, HEAD) to another method
 // on a probe's or the scrape's path on the main listener, where the API's
-// catch-all would answer 404 for a route that exists.
-func getOnly(w http.ResponseWriter, r *http.Request) {
+// catch-all would answer 404 for a route that exists. prefix is base_url's
+// path, cut before the mux: the error names the path the client sent.
+func getOnly(prefix string) http.Handler {
 	type apiError struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Field   string `json:"field"`
 	}
-	w.Header().Set("Allow", "GET, HEAD")
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusMethodNotAllowed)
-	_ = json.NewEncoder(w).Encode(map[string]apiError{"error": {Code: "method_not_allowed",
-		Message: "method " + r.Method + " is not allowed on " + r.URL.Path + " (allowed: GET, HEAD)"}})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_ = json.NewEncoder(w).Encode(map[string]apiError{"error": {Code: "method_not_allowed",
+			Message: "method " + r.Method + " is not allowed on " + prefix + r.URL.Path + " (allowed: GET, HEAD)"}})
+	})
 }
 
 // startTracing starts the tracer when configured and wraps the logger so
@@ -139,7 +143,7 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
 	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
-		mux.Handle(p, strict(http.HandlerFunc(getOnly)))
+		mux.Handle(p, strict(getOnly(urlPath(c.BaseURL))))
 	}
 	// Requests are traced, probes and scrapes are not.
 	traced := func(h http.Handler) http.Handler {
