@@ -71,7 +71,9 @@ func TestDefaultClientTimeoutBoundsDeliver(t *testing.T) {
 
 type wrappedDefault struct{ next http.RoundTripper }
 
-func (w wrappedDefault) RoundTrip(r *http.Request) (*http.Response, error) { return w.next.RoundTrip(r) }
+func (w wrappedDefault) RoundTrip(r *http.Request) (*http.Response, error) {
+	return w.next.RoundTrip(r)
+}
 
 // An application that wrapped http.DefaultTransport got a panic from
 // NewTransport (and New without a client): it is a transport of Go's
