@@ -69,8 +69,10 @@ func NewEnv(backend, baseURL string, log *slog.Logger) Env {
 }
 
 // Provisioner is a broker that needs its environment (nearly all do: the
-// callback URL is part of it). The engine calls Provision once per backend
-// before serving; an error stops the engine from starting. A broker used
+// callback URL is part of it). Each engine calls Provision once per backend
+// before serving (again for a second engine on the same registry, with the
+// same base URL: start nothing in it that must run once); an error stops the
+// engine from starting. A broker used
 // before it is provisioned fails its calls with a clear error.
 type Provisioner interface {
 	Provision(ctx context.Context, env Env) error

@@ -12,7 +12,7 @@
 // and, where the broker has them, the optional capabilities found by type
 // assertion, the way database/sql/driver grows:
 //
-//	Provisioner        learn its Env (name, callback and return URLs) once, before any other call
+//	Provisioner        learn its Env (name, callback and return URLs) before any other call (once per engine made on its registry)
 //	StatusFetcher      pull the current status (polling)
 //	CallbackConfirmer  confirm a notification before applying it (Przelewy24 verify)
 //	CallbackVerifier   check only a callback's signature (for callback check)
