@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Payload is the JSON body of every webhook: a stable, public contract.
@@ -194,15 +194,7 @@ func New(cfg Config) (*Endpoint, error) {
 // per consumer). The default keeps 2, so under a stream of events most
 // deliveries would open, and close, a connection of their own.
 func NewTransport() *http.Transport {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if ok {
-		t = t.Clone()
-	} else {
-		// The application replaced the default (wrapped it): Go's
-		// defaults, as net/http sets them.
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second, ExpectContinueTimeout: time.Second}
-	}
+	t := brokerhttp.NewTransport() // the default's settings, even when the application replaced it
 	t.MaxIdleConnsPerHost = 64
 	// An endpoint's answer is a status and nothing getpaid reads: its
 	// headers need not be held up to Go's 10 MB, 64 deliveries at once.

@@ -246,6 +246,6 @@ func (b *Broker) MaxCallbackBytes() int64 { return 32 << 10 }
 // Close implements io.Closer (getpaid.Registry.Close calls it): the
 // connections kept open to the broker are closed.
 func (b *Broker) Close() error {
-	b.client.CloseIdleConnections()
+	brokerhttp.CloseIdle(b.client)
 	return nil
 }

@@ -200,7 +200,7 @@ func (b *Broker) Wait() { b.wg.Wait() }
 func (b *Broker) Close() error {
 	b.once.Do(func() { close(b.quit) })
 	b.wg.Wait()
-	b.client.CloseIdleConnections()
+	brokerhttp.CloseIdle(b.client)
 	return nil
 }
 

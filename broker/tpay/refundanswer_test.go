@@ -140,3 +140,65 @@ func TestCloseClosesConnections(t *testing.T) {
 		t.Fatal("the connection to the broker is still open after Close")
 	}
 }
+
+// tracingDefault is an application's tracing wrapper of the default
+// transport, passing CloseIdleConnections on as otelhttp's does.
+type tracingDefault struct{ next http.RoundTripper }
+
+func (w tracingDefault) RoundTrip(r *http.Request) (*http.Response, error) {
+	return w.next.RoundTrip(r)
+}
+
+func (w tracingDefault) CloseIdleConnections() {
+	if c, ok := w.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// With http.DefaultTransport replaced, closing one backend (a tenant
+// dropped, never used) closed the connections of every other backend and of
+// the whole application, all on the shared default. Not parallel: it
+// replaces the default for its duration.
+func TestCloseLeavesOtherBackendsConnections(t *testing.T) {
+	orig := http.DefaultTransport
+	http.DefaultTransport = tracingDefault{orig}
+	defer func() { http.DefaultTransport = orig }()
+	closed := make(chan struct{}, 16)
+	srv := httptest.NewUnstartedServer(&answerTpay{token: `{"access_token":"tok","token_type":"Bearer","expires_in":7200}`,
+		answer: `{"result":"success","refundId":"rf_1","amount":30.00,"status":"correct"}`})
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	mk := func() *tpay.Broker {
+		b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Provision(context.Background(), getpaid.Env{Backend: "tpay", BaseURL: "https://shop.example/gp"}); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	dropped, inUse := mk(), mk()
+	p := &getpaid.Payment{ID: "pay_1", Backend: "tpay", ExternalID: "ta_1", Status: getpaid.StatusPaid,
+		Amount: getpaid.Money{Minor: 10000, Currency: "PLN"}, Captured: 10000}
+	if _, err := inUse.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(3000), OperationID: "op_1"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = dropped.Close()
+	select {
+	case <-closed:
+		t.Fatal("closing an unused backend closed the connection of another backend still in use")
+	case <-time.After(500 * time.Millisecond):
+	}
+	_ = inUse.Close()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the backend's own connection is still open after its Close")
+	}
+}

@@ -40,16 +40,34 @@ func Client(given *http.Client, timeout, def time.Duration) *http.Client {
 // the process calling its CloseIdleConnections (every httptest.Server's
 // Close does) can break a connection just taken for a request: a POST on it
 // fails with "http: CloseIdleConnections called" after it may have reached
-// the broker, and a change asked for is then in doubt for nothing. An
-// application that replaced http.DefaultTransport (wrapped it to trace or
-// to fake its calls) gets its own back: that is the transport it chose.
-// Whoever holds a client over it calls CloseIdleConnections when done (a
-// backend's Close does).
-func OwnTransport() http.RoundTripper {
+// the broker, and a change asked for is then in doubt for nothing. Whoever
+// holds a client over it closes it with CloseIdle when done (a backend's
+// Close does). An application that replaced http.DefaultTransport (wrapped
+// it to trace its calls) and wants a backend to use it gives the backend an
+// HTTPClient over it.
+func OwnTransport() http.RoundTripper { return ownTransport{NewTransport()} }
+
+// ownTransport is a transport OwnTransport made: one client alone uses it.
+type ownTransport struct{ *http.Transport }
+
+// NewTransport returns a transport set as http.DefaultTransport is: a clone
+// of it, or, when the application replaced it with another RoundTripper,
+// one with net/http's default settings.
+func NewTransport() *http.Transport {
 	if t, ok := http.DefaultTransport.(*http.Transport); ok {
 		return t.Clone()
 	}
-	return http.DefaultTransport
+	return &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second, ExpectContinueTimeout: time.Second}
+}
+
+// CloseIdle closes c's idle connections when its transport is one
+// OwnTransport made; a transport the caller gave (shared, perhaps, with the
+// rest of the application) is left alone.
+func CloseIdle(c *http.Client) {
+	if _, ok := c.Transport.(ownTransport); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // NoRedirects makes c answer a redirect itself instead of following it,

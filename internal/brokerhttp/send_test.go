@@ -133,14 +133,37 @@ type wrapped struct{ next http.RoundTripper }
 func (w wrapped) RoundTrip(r *http.Request) (*http.Response, error) { return w.next.RoundTrip(r) }
 
 // An application that wrapped http.DefaultTransport (to trace its calls, or
-// a test's fake) got a panic building any backend: its transport is used.
-// Not parallel: it replaces the default for its duration.
+// a test's fake) got a panic building any backend: the backend has a
+// transport of its own still, of net/http's default settings, which its
+// Close may close without touching the application's. Not parallel: it
+// replaces the default for its duration.
 func TestOwnTransportOverAReplacedDefault(t *testing.T) {
 	orig := http.DefaultTransport
-	w := wrapped{orig}
-	http.DefaultTransport = w
+	http.DefaultTransport = wrapped{orig}
 	defer func() { http.DefaultTransport = orig }()
-	if got := Client(nil, 0, time.Second).Transport; got != http.RoundTripper(w) {
-		t.Fatalf("transport %T, want the application's", got)
+	own, ok := Client(nil, 0, time.Second).Transport.(ownTransport)
+	if !ok || own.Proxy == nil || own.IdleConnTimeout != 90*time.Second {
+		t.Fatalf("transport %#v, want one of the backend's own with the default settings", Client(nil, 0, time.Second).Transport)
 	}
+}
+
+// countingCloser counts CloseIdleConnections calls.
+type countingCloser struct {
+	http.RoundTripper
+	n int
+}
+
+func (c *countingCloser) CloseIdleConnections() { c.n++ }
+
+// CloseIdle closes only a transport the backend made: one the application
+// gave (perhaps its tracing wrapper, shared by everything else) is left
+// alone.
+func TestCloseIdleLeavesAGivenTransport(t *testing.T) {
+	t.Parallel()
+	given := &countingCloser{RoundTripper: http.DefaultTransport}
+	CloseIdle(Client(&http.Client{Transport: given}, 0, 0))
+	if given.n != 0 {
+		t.Fatal("CloseIdle closed the connections of a transport the caller gave")
+	}
+	CloseIdle(Client(nil, 0, 0)) // its own: closed, and no panic
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/internal/ui"
 )
 
@@ -57,7 +58,7 @@ func (b Buyer) Chosen(w http.ResponseWriter, r *http.Request, back string, err e
 // test's) closes its idle connections, and a request just being written
 // on one failed with "http: CloseIdleConnections called".
 func BuyerClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := brokerhttp.NewTransport()
 	t.DisableKeepAlives = true
 	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

@@ -105,3 +105,17 @@ func TestOpenChoose(t *testing.T) {
 		t.Fatalf("a refused choice: %v", err)
 	}
 }
+
+type replacedDefault struct{ http.RoundTripper }
+
+// The simulators play the buyer with BuyerClient: an application test that
+// replaced http.DefaultTransport (a fake, a tracer) made it panic. Not
+// parallel: it replaces the default for its duration.
+func TestBuyerClientOverAReplacedDefault(t *testing.T) {
+	orig := http.DefaultTransport
+	http.DefaultTransport = replacedDefault{orig}
+	defer func() { http.DefaultTransport = orig }()
+	if c := BuyerClient(); c.Transport == nil {
+		t.Fatal("no transport")
+	}
+}

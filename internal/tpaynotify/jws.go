@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Tpay signs every notification it POSTs, the OpenAPI's and the legacy
@@ -357,4 +358,4 @@ func (v *JWSVerifier) fetchCert(ctx context.Context, u string) (*x509.Certificat
 
 // CloseIdleConnections closes the connections kept open to the
 // certificates' host.
-func (v *JWSVerifier) CloseIdleConnections() { v.client.CloseIdleConnections() }
+func (v *JWSVerifier) CloseIdleConnections() { brokerhttp.CloseIdle(v.client) }
