@@ -28,6 +28,20 @@ func (a *advancing) ParseCallback(ctx context.Context, req *getpaid.CallbackRequ
 	return o, nil
 }
 
+// advanced is a payment of 10.00 PLN on e's advancing broker, paid with an
+// advance of 4.00 PLN for an operator to decide.
+func (e *dummyEnv) advanced() *getpaid.Payment {
+	e.t.Helper()
+	p, err := e.eng.Pay(context.Background(), getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), ReturnURL: "https://shop.example/o"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.callback(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"}); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
 // racedStore runs afterPayment once, right after a payment is read, and
 // afterOperation once, right after an operation is read: another operator's
 // decision landing between this one's read and its write.
@@ -90,13 +104,7 @@ func TestRejectAdvanceDecidedMeanwhile(t *testing.T) {
 			store := &racedStore{Store: memory.New()}
 			e := newDummyEnv(t, dummy.Config{}, engine.Config{Store: store}, func(d *dummy.Broker) getpaid.Broker { return &advancing{d} })
 			ctx := context.Background()
-			p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), ReturnURL: "https://shop.example/o"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.callback(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"}); err != nil {
-				t.Fatal(err)
-			}
+			p := e.advanced()
 			if q, err := e.eng.Payment(ctx, p.ID); err != nil || q.Advance != 400 || q.Status != getpaid.StatusChargeStarted {
 				t.Fatalf("after the advance: %+v, %v", q, err)
 			}
@@ -107,7 +115,7 @@ func TestRejectAdvanceDecidedMeanwhile(t *testing.T) {
 			store.mu.Lock()
 			store.afterPayment = func() { otherErr = tc.meanwhile(ctx, other, p.ID) }
 			store.mu.Unlock()
-			_, err = e.eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+			_, err := e.eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
 			if otherErr != nil {
 				t.Fatalf("the other decision: %v", otherErr)
 			}
@@ -156,13 +164,7 @@ func TestRejectWhileAcceptAtTheBroker(t *testing.T) {
 		return bc
 	})
 	ctx := context.Background()
-	p, err := e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN"), ReturnURL: "https://shop.example/o"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.callback(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"}); err != nil {
-		t.Fatal(err)
-	}
+	p := e.advanced()
 	accepted := make(chan error, 1)
 	go func() {
 		_, err := e.eng.AcceptAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})

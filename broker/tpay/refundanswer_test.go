@@ -40,6 +40,25 @@ func (f *answerTpay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// answerBroker is the Tpay backend on the fake at url, provisioned.
+func answerBroker(t *testing.T, url string) *tpay.Broker {
+	t.Helper()
+	b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo", APIURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Provision(context.Background(), getpaid.Env{Backend: "tpay", BaseURL: "https://shop.example/gp"}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// paid100 is the fake's transaction ta_1 as getpaid has it: paid 100.00 PLN.
+func paid100() *getpaid.Payment {
+	return &getpaid.Payment{ID: "pay_1", Backend: "tpay", ExternalID: "ta_1", Status: getpaid.StatusPaid,
+		Amount: getpaid.Money{Minor: 10000, Currency: "PLN"}, Captured: 10000}
+}
+
 // Tpay's answer to a refund is in no verified source: it may name the
 // refund, or be the transaction after it (the shop plugins check only
 // result "success" and status "correct"). A transaction's amount is not the
@@ -71,15 +90,7 @@ func TestRefundAnswerShapes(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(&answerTpay{token: tc.token, answer: tc.answer})
 			defer srv.Close()
-			b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Provision(context.Background(), getpaid.Env{Backend: "tpay", BaseURL: "https://shop.example/gp"}); err != nil {
-				t.Fatal(err)
-			}
-			p := &getpaid.Payment{ID: "pay_1", Backend: "tpay", ExternalID: "ta_1", Status: getpaid.StatusPaid,
-				Amount: getpaid.Money{Minor: 10000, Currency: "PLN"}, Captured: 10000}
+			b, p := answerBroker(t, srv.URL), paid100()
 			o, err := b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(tc.amount), OperationID: "op_1"})
 			if tc.want == getpaid.KindNone {
 				var be *getpaid.BrokerError
@@ -98,12 +109,10 @@ func TestRefundAnswerShapes(t *testing.T) {
 	}
 }
 
-// A backend's Close closes the connections it keeps open to the broker
-// (each backend has a pool of its own): a registry closed, or a backend
-// dropped by an application that makes them per tenant, leaves none
-// behind until the idle timeout.
-func TestCloseClosesConnections(t *testing.T) {
-	t.Parallel()
+// watchedFake is the fake answering refunds done, and a channel told of
+// each connection to it closed.
+func watchedFake(t *testing.T) (*httptest.Server, <-chan struct{}) {
+	t.Helper()
 	closed := make(chan struct{}, 16)
 	srv := httptest.NewUnstartedServer(&answerTpay{token: `{"access_token":"tok","token_type":"Bearer","expires_in":7200}`,
 		answer: `{"result":"success","refundId":"rf_1","amount":30.00,"status":"correct"}`})
@@ -113,16 +122,18 @@ func TestCloseClosesConnections(t *testing.T) {
 		}
 	}
 	srv.Start()
-	defer srv.Close()
-	b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Provision(context.Background(), getpaid.Env{Backend: "tpay", BaseURL: "https://shop.example/gp"}); err != nil {
-		t.Fatal(err)
-	}
-	p := &getpaid.Payment{ID: "pay_1", Backend: "tpay", ExternalID: "ta_1", Status: getpaid.StatusPaid,
-		Amount: getpaid.Money{Minor: 10000, Currency: "PLN"}, Captured: 10000}
+	t.Cleanup(srv.Close)
+	return srv, closed
+}
+
+// A backend's Close closes the connections it keeps open to the broker
+// (each backend has a pool of its own): a registry closed, or a backend
+// dropped by an application that makes them per tenant, leaves none
+// behind until the idle timeout.
+func TestCloseClosesConnections(t *testing.T) {
+	t.Parallel()
+	srv, closed := watchedFake(t)
+	b, p := answerBroker(t, srv.URL), paid100()
 	if _, err := b.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(3000), OperationID: "op_1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -163,29 +174,8 @@ func TestCloseLeavesOtherBackendsConnections(t *testing.T) {
 	orig := http.DefaultTransport
 	http.DefaultTransport = tracingDefault{orig}
 	defer func() { http.DefaultTransport = orig }()
-	closed := make(chan struct{}, 16)
-	srv := httptest.NewUnstartedServer(&answerTpay{token: `{"access_token":"tok","token_type":"Bearer","expires_in":7200}`,
-		answer: `{"result":"success","refundId":"rf_1","amount":30.00,"status":"correct"}`})
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateClosed {
-			closed <- struct{}{}
-		}
-	}
-	srv.Start()
-	defer srv.Close()
-	mk := func() *tpay.Broker {
-		b, err := tpay.New(tpay.Config{ClientID: "cid", ClientSecret: "secret", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Provision(context.Background(), getpaid.Env{Backend: "tpay", BaseURL: "https://shop.example/gp"}); err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	dropped, inUse := mk(), mk()
-	p := &getpaid.Payment{ID: "pay_1", Backend: "tpay", ExternalID: "ta_1", Status: getpaid.StatusPaid,
-		Amount: getpaid.Money{Minor: 10000, Currency: "PLN"}, Captured: 10000}
+	srv, closed := watchedFake(t)
+	dropped, inUse, p := answerBroker(t, srv.URL), answerBroker(t, srv.URL), paid100()
 	if _, err := inUse.Refund(context.Background(), &getpaid.RefundRequest{Payment: p, Amount: p.Money(3000), OperationID: "op_1"}); err != nil {
 		t.Fatal(err)
 	}

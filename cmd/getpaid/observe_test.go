@@ -485,17 +485,7 @@ func TestProbeMethodRefusalUnderBasePath(t *testing.T) {
 	t.Parallel()
 	path := writeConfig(t, "listen: 127.0.0.1:0\nbase_url: http://127.0.0.1:1/gp\ndatabase: sqlite:"+filepath.Join(t.TempDir(), "g.db")+
 		"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s3cret\n")
-	c, err := loadConfig(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := buildServer(context.Background(), c, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv.handler)
-	defer ts.Close()
+	_, ts := startServer(t, path)
 	for _, p := range []string{"/gp/api/v1/payments", "/gp/healthz", "/gp/metrics"} {
 		req, _ := http.NewRequest(http.MethodPut, ts.URL+p, nil)
 		req.Header.Set("Authorization", "Bearer server-api-key-0123456789")
