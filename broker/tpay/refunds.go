@@ -21,7 +21,7 @@ type refund struct {
 	ID       string          `json:"id"`
 	Amount   Amount          `json:"amount"`
 	Status   string          `json:"status"`
-	Date     json.RawMessage `json:"date"` // a string in the list, an object in a transaction`
+	Date     json.RawMessage `json:"date"` // a string in the list, an object in a transaction
 }
 
 func (r refund) ref() string {
