@@ -49,6 +49,14 @@ func mountHint(path string) string {
 	return ""
 }
 
+// MethodNotAllowed answers every request 405 method_not_allowed, the API's
+// error naming the path sent (under Under's prefix too), with allow in the
+// Allow header: for a route beside the handler whose other methods would
+// otherwise fall through to it and get its 404.
+func MethodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { methodNotAllowed(w, r, allow) })
+}
+
 // methodNotAllowed answers 405 for r's method on its path, with allow in the
 // Allow header.
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,25 +75,6 @@ func (o *observability) probeHandler(srv *server, log *slog.Logger) http.Handler
 	return o.probes
 }
 
-// getOnly answers 405 (the API's error, Allow: GET, HEAD) to another method
-// on a probe's or the scrape's path on the main listener, where the API's
-// catch-all would answer 404 for a route that exists. prefix is base_url's
-// path, cut before the mux: the error names the path the client sent.
-func getOnly(prefix string) http.Handler {
-	type apiError struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field"`
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", "GET, HEAD")
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		_ = json.NewEncoder(w).Encode(map[string]apiError{"error": {Code: "method_not_allowed",
-			Message: "method " + r.Method + " is not allowed on " + prefix + r.URL.Path + " (allowed: GET, HEAD)"}})
-	})
-}
-
 // startTracing starts the tracer when configured and wraps the logger so
 // its lines carry trace ids.
 func startTracing(ctx context.Context, c *fileConfig, log *slog.Logger) (*tracing.Tracer, *slog.Logger, error) {
@@ -142,8 +122,9 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 	probes := o.probeHandler(srv, log)
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
+	// Another method on these would fall through to the API's 404.
 	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
-		mux.Handle(p, strict(getOnly(urlPath(c.BaseURL))))
+		mux.Handle(p, strict(httpapi.MethodNotAllowed("GET, HEAD")))
 	}
 	// Requests are traced, probes and scrapes are not.
 	traced := func(h http.Handler) http.Handler {
