@@ -26,9 +26,17 @@ func TestWritesStopWhenTheFileIsGone(t *testing.T) {
 		gone func(t *testing.T, path string)
 	}{
 		{"directory removed", func(t *testing.T, path string) {
-			if err := os.RemoveAll(filepath.Dir(path)); err != nil {
-				t.Fatal(err)
+			// The store may create a file in it while RemoveAll runs
+			// ("directory not empty"), as it may under an rm -rf: removed
+			// again until it is gone.
+			var err error
+			for range 20 {
+				if err = os.RemoveAll(filepath.Dir(path)); err == nil {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
+			t.Fatal(err)
 		}},
 		{"file replaced by a copy", func(t *testing.T, path string) {
 			b, err := os.ReadFile(path)
