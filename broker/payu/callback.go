@@ -152,6 +152,7 @@ func ParseNotification(body []byte) (*getpaid.Observation, error) {
 //	WAITING_FOR_CONFIRMATION  -> locked, the whole totalAmount (pre_auth)
 //	COMPLETED                 -> captured totalAmount, the rest released
 //	CANCELED, REJECTED        -> failed
+//	any other status          -> none, Unrecognized
 //
 // COMPLETED is an order PayU ended with totalAmount captured: the whole
 // order, or what a partial capture took (the order's totalAmount is then the
@@ -199,7 +200,11 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	case StatusCanceled, StatusRejected:
 		obs.Kind = getpaid.KindFailed
 	default:
-		return nil, fmt.Errorf("payu: %w: unknown order status %q", getpaid.ErrMalformedCallback, o.Status)
+		// A status PayU does not document: nothing is guessed. In a
+		// notification it is acknowledged (refused, PayU would send it
+		// again for 72 hours), changes nothing and is logged by the
+		// engine for an operator; FetchStatus refuses it.
+		obs.Kind, obs.Unrecognized = getpaid.KindNone, true
 	}
 	m, err := ParseAmount(o.TotalAmount, o.CurrencyCode)
 	if err != nil {
@@ -228,7 +233,9 @@ func refundObservation(n *notification) (*getpaid.Observation, error) {
 // refundFact maps one of PayU's refunds (from a notification, a refund
 // answer or the refund list): FINALIZED -> refunded, CANCELED ->
 // refund_failed, PENDING -> none (callers that know better make it
-// refund_started). EventID is "refund:<refundId>:<status>" whichever way
+// refund_started), any other status none and Unrecognized (a notification
+// is acknowledged and logged; the refund answer and the refund list refuse
+// it). EventID is "refund:<refundId>:<status>" whichever way
 // PayU told it, so a refund learned from the list and from its notification
 // applies once. BrokerRef is the refundId; OperationID the extRefundId when
 // PayU includes it.
@@ -252,7 +259,7 @@ func refundFact(paymentID, orderID string, r *wireRefund) (*getpaid.Observation,
 	case RefundPending:
 		obs.Kind = getpaid.KindNone
 	default:
-		return nil, fmt.Errorf("payu: %w: unknown refund status %q", getpaid.ErrMalformedCallback, r.Status)
+		obs.Kind, obs.Unrecognized = getpaid.KindNone, true
 	}
 	m, err := ParseAmount(string(r.Amount), r.CurrencyCode)
 	if err != nil {
@@ -260,4 +267,15 @@ func refundFact(paymentID, orderID string, r *wireRefund) (*getpaid.Observation,
 	}
 	obs.Amount = m
 	return obs, nil
+}
+
+// known refuses a fact in a status PayU does not document where it comes
+// in an API answer (the order retrieve, a refund answer, the refund list),
+// which no acknowledgement ends: only a notification takes it as
+// Unrecognized.
+func known(obs *getpaid.Observation, err error) (*getpaid.Observation, error) {
+	if err == nil && obs.Unrecognized {
+		return nil, fmt.Errorf("payu: %w: unknown status %q", getpaid.ErrMalformedCallback, obs.BrokerStatus)
+	}
+	return obs, err
 }

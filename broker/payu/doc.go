@@ -103,7 +103,11 @@
 //     failure while its release or cancellation is under way as that
 //     operation done).
 //     Refund FINALIZED → refunded, CANCELED → refund failed, PENDING →
-//     nothing (refund_started where getpaid asked for it).
+//     nothing (refund_started where getpaid asked for it). A notification
+//     in an order or refund status PayU does not document is nothing,
+//     Observation.Unrecognized: acknowledged and logged for an operator
+//     (refused, PayU would send it again for 72 hours); in an API answer
+//     it is refused.
 //   - Capture is POST .../orders/{id}/captures (the status update PUT
 //     .../status is deprecated in the OpenAPI, and used only for a whole
 //     hold when the captures endpoint answers 404 or 405): no body for the

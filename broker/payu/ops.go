@@ -169,7 +169,7 @@ func (b *Broker) Refund(ctx context.Context, req *getpaid.RefundRequest) (*getpa
 	if r.CurrencyCode == "" {
 		r.CurrencyCode = amount.Currency
 	}
-	obs, err := refundFact(p.ID, p.ExternalID, &r)
+	obs, err := known(refundFact(p.ID, p.ExternalID, &r))
 	if err != nil {
 		return nil, &getpaid.BrokerError{Op: op, Happened: true, Err: err}
 	}
@@ -218,7 +218,7 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 	if order.Status != want {
 		return nil, fmt.Errorf("payu: %s %s: %w: the order is %s", o.Kind, o.ID, getpaid.ErrNotFound, order.Status)
 	}
-	obs, err := orderObservation(order, "poll:"+order.OrderID+":"+order.Status)
+	obs, err := known(orderObservation(order, "poll:"+order.OrderID+":"+order.Status))
 	if err != nil {
 		return nil, &getpaid.BrokerError{Op: op, Err: err}
 	}
@@ -254,7 +254,7 @@ func (b *Broker) fetchRefund(ctx context.Context, p *getpaid.Payment, id string)
 		if r.CurrencyCode == "" {
 			r.CurrencyCode = p.Amount.Currency
 		}
-		obs, err := refundFact(p.ID, p.ExternalID, r)
+		obs, err := known(refundFact(p.ID, p.ExternalID, r))
 		if err != nil {
 			return nil, &getpaid.BrokerError{Op: op, Err: err}
 		}

@@ -245,7 +245,7 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	obs, err := orderObservation(o, "poll:"+o.OrderID+":"+o.Status)
+	obs, err := known(orderObservation(o, "poll:"+o.OrderID+":"+o.Status))
 	if err != nil {
 		return nil, &getpaid.BrokerError{Op: op, Err: err}
 	}
