@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -86,12 +88,19 @@ type notification struct {
 
 // ParseCallback verifies a PayU notification over its raw body (header
 // OpenPayu-Signature, or X-OpenPayU-Signature) and maps it to an
-// observation. It changes nothing and makes no network call.
+// observation. It changes nothing. It makes no network call, except for a
+// refund notification naming no amount or currency: those are then read
+// from the order's refund list (see refundFromList).
 func (b *Broker) ParseCallback(ctx context.Context, req *getpaid.CallbackRequest) (*getpaid.Observation, error) {
 	if err := b.VerifyCallback(ctx, req); err != nil {
 		return nil, err
 	}
-	return ParseNotification(req.Body)
+	obs, err := ParseNotification(req.Body)
+	var missing *refundAmountMissing
+	if errors.As(err, &missing) {
+		return b.refundFromList(ctx, missing)
+	}
+	return obs, err
 }
 
 // VerifyCallback implements getpaid.CallbackVerifier: the signature check of
@@ -222,12 +231,67 @@ func orderObservation(o *wireOrder, eventID string) (*getpaid.Observation, error
 	return obs, nil
 }
 
-// refundObservation maps a refund notification (see refundFact).
+// refundObservation maps a refund notification (see refundFact). One
+// naming no amount or no currency is a refundAmountMissing.
 func refundObservation(n *notification) (*getpaid.Observation, error) {
-	if n.Refund.RefundID == "" || n.OrderID == "" {
+	if n.Refund.RefundID == "" || n.OrderID == "" || n.Refund.Status == "" {
 		return nil, fmt.Errorf("payu: %w: refund needs orderId, refundId and status", getpaid.ErrMalformedCallback)
 	}
+	if n.Refund.Amount == "" || n.Refund.CurrencyCode == "" {
+		return nil, &refundAmountMissing{OrderID: n.OrderID, ExtOrderID: n.ExtOrderID, Refund: *n.Refund}
+	}
 	return refundFact(n.ExtOrderID, n.OrderID, n.Refund)
+}
+
+// refundAmountMissing is ParseNotification's error for a refund
+// notification naming no amount or no currency. PayU's documentation has
+// both in every refund notification, but PayU has been seen sending a
+// refund made in its merchant panel without them (orderId, extOrderId and
+// refund {refundId, status, reason, refundDate} only). ParseCallback then
+// reads the amount and currency from the order's refund list (GET
+// .../orders/{orderId}/refunds); the status stays the notification's. It
+// wraps getpaid.ErrMalformedCallback: without the list, nothing can be
+// recorded.
+type refundAmountMissing struct {
+	OrderID, ExtOrderID string
+	Refund              wireRefund
+}
+
+func (e *refundAmountMissing) Error() string {
+	return fmt.Sprintf("payu: %v: refund %s of order %s names no amount or currency", getpaid.ErrMalformedCallback, e.Refund.RefundID, e.OrderID)
+}
+
+func (e *refundAmountMissing) Unwrap() error { return getpaid.ErrMalformedCallback }
+
+// refundFromList completes a refund notification naming no amount from the
+// order's refund list. PayU unreachable, or listing no such refund yet, is
+// a retryable broker error wrapping no getpaid sentinel: the notification
+// is answered 503, not counted as a refusal, and PayU sends it again.
+func (b *Broker) refundFromList(ctx context.Context, m *refundAmountMissing) (*getpaid.Observation, error) {
+	const op = "payu: retrieve refunds"
+	raw, err := b.call(ctx, op, http.MethodGet, ordersPath+"/"+url.PathEscape(m.OrderID)+"/refunds", nil)
+	if err != nil {
+		return nil, err
+	}
+	refunds, err := parseRefundList(raw)
+	if err != nil {
+		return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: err}
+	}
+	for _, r := range refunds {
+		if r.RefundID != m.Refund.RefundID {
+			continue
+		}
+		if r.Amount == "" || r.CurrencyCode == "" {
+			return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("payu: refund %s: PayU lists it with no amount or currency", r.RefundID)}
+		}
+		n := m.Refund
+		n.Amount, n.CurrencyCode = r.Amount, r.CurrencyCode
+		if n.ExtRefundID == "" {
+			n.ExtRefundID = r.ExtRefundID
+		}
+		return refundFact(m.ExtOrderID, m.OrderID, &n)
+	}
+	return nil, &getpaid.BrokerError{Op: op, Retryable: true, Err: fmt.Errorf("payu: refund %s of order %s: PayU lists no such refund yet", m.Refund.RefundID, m.OrderID)}
 }
 
 // refundFact maps one of PayU's refunds (from a notification, a refund

@@ -107,7 +107,9 @@
 //     in an order or refund status PayU does not document is nothing,
 //     Observation.Unrecognized: acknowledged and logged for an operator
 //     (refused, PayU would send it again for 72 hours); in an API answer
-//     it is refused.
+//     it is refused. A refund notification naming no amount or currency
+//     (seen for refunds made in PayU's panel) takes them from the order's
+//     refund list, the one network call ParseCallback makes.
 //   - Capture is POST .../orders/{id}/captures (the status update PUT
 //     .../status is deprecated in the OpenAPI, and used only for a whole
 //     hold when the captures endpoint answers 404 or 405): no body for the
