@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
@@ -82,6 +83,67 @@ func TestEventPagesDoNotOverlap(t *testing.T) {
 				if !slices.Equal(got, sorted) {
 					t.Errorf("%s, limit %s: %d events over %d pages, want each of the %d once", q.Encode(), limit, len(got), pages, len(w))
 				}
+			}
+		}
+	})
+}
+
+// A listener added later and backfilled has its deliveries written long
+// after the events' others: they are not next to them in the listing's
+// order. Walking GET /api/v1/events?status= still lists every event once,
+// with all its deliveries of that status; before, each such event was
+// listed twice, on two pages, each time with some of its deliveries.
+func TestEventPagesDoNotOverlapAfterBackfill(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, store string) {
+		e := newEnv(t, envOpts{store: store})
+		var want []string
+		for _, o := range []string{"o-bf1", "o-bf2", "o-bf3"} {
+			p := e.paidThroughPaywall(o, "10.00")
+			e.statusEvents(p.ID, getpaid.StatusPaid)
+			page, err := e.eng.Events(context.Background(), getpaid.EventFilter{PaymentID: p.ID, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range page.Events {
+				want = append(want, ev.ID)
+			}
+		}
+		e.eng.OnEventNamed("erp", func(context.Context, getpaid.Event) error { return nil })
+		if n, err := e.eng.Backfill(context.Background(), "listener:erp", time.Now().Add(-time.Hour)); err != nil || n != len(want) {
+			t.Fatalf("backfill: %d, %v; want %d", n, err, len(want))
+		}
+		for _, o := range []string{"o-bf1", "o-bf2", "o-bf3"} {
+			e.statusEvents(e.byOrder(o)[0].ID, getpaid.StatusPaid)
+		}
+		slices.Sort(want)
+		for _, limit := range []string{"1", "2", "3", "5", "500"} {
+			var got []string
+			cursor, pages := "", 0
+			for {
+				v := url.Values{"limit": {limit}, "status": {"delivered"}}
+				if cursor != "" {
+					v.Set("cursor", cursor)
+				}
+				resp, body := e.do("GET", "/api/v1/events?"+v.Encode(), nil, auth)
+				var list httpapi.EventListJSON
+				if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
+					t.Fatalf("%s: %d %s", v.Encode(), resp.StatusCode, body)
+				}
+				for _, ev := range list.Events {
+					got = append(got, ev.ID)
+					if len(ev.Deliveries) != 2 {
+						t.Errorf("limit %s: event %s listed with %d deliveries, want both (listener:1, listener:erp)", limit, ev.ID, len(ev.Deliveries))
+					}
+				}
+				if pages++; list.NextCursor == "" || pages > 100 {
+					break
+				}
+				cursor = list.NextCursor
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("limit %s: %d events over %d pages, want each of the %d once", limit, len(got), pages, len(want))
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,45 +142,63 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	byID := map[string]*EventJSON{}
-	for _, d := range page.Deliveries {
-		ev, ok := byID[d.EventID]
-		if !ok {
+	// The page is of deliveries, newest first. An event's deliveries are
+	// not always next to one another in that order (two endpoints, both
+	// dead, either side of a page's end; one backfilled to an endpoint
+	// added later, written long after the others): an event is listed
+	// once, where its newest delivery the filter takes falls, with all
+	// of them, and its older ones on later pages are passed over. Not on
+	// two pages with some on each.
+	seen := map[string]bool{}
+	next := page.NextCursor
+	top := f.Cursor == "" // the first page: nothing was listed before it
+	for {
+		onPage := map[string]bool{}
+		for _, d := range page.Deliveries {
+			onPage[d.ID] = true
+		}
+		for _, d := range page.Deliveries {
+			if seen[d.EventID] {
+				continue
+			}
+			seen[d.EventID] = true
+			ef := f
+			ef.EventID, ef.Cursor, ef.Limit = d.EventID, "", getpaid.MaxPageSize
+			all, err := h.svc.Deliveries(ctx, ef)
+			if err != nil {
+				h.writeError(w, r, err, "")
+				return
+			}
+			ds := all.Deliveries
+			if i := slices.IndexFunc(ds, func(o *getpaid.Delivery) bool { return onPage[o.ID] }); i > 0 && !top {
+				continue // listed at a newer delivery of it, on an earlier page
+			} else if i < 0 {
+				// Its deliveries here changed since this page was read:
+				// shown as read.
+				ds = slices.DeleteFunc(slices.Clone(page.Deliveries), func(o *getpaid.Delivery) bool { return o.EventID != d.EventID })
+			}
 			e, err := h.svc.Event(ctx, d.EventID)
 			if err != nil {
 				h.writeError(w, r, err, "")
 				return
 			}
-			ev = eventJSON(e)
-			byID[d.EventID] = ev
+			ev := eventJSON(e)
+			for _, dd := range ds {
+				ev.Deliveries = append(ev.Deliveries, deliveryJSON(dd))
+			}
 			out.Events = append(out.Events, ev)
 		}
-		ev.Deliveries = append(ev.Deliveries, deliveryJSON(d))
-	}
-	// The page is of deliveries, written with their event one after
-	// another: the page may end between two of one event's (two endpoints,
-	// both dead). Its next ones go with it, on this page, and the next page
-	// starts after them: an event is listed once, with all its deliveries
-	// the filter takes, not on two pages with some on each.
-	next := page.NextCursor
-	for next != "" {
-		f.Cursor, f.Limit = next, 1
-		more, err := h.svc.Deliveries(ctx, f)
-		if err != nil {
+		if len(out.Events) > 0 || next == "" {
+			break
+		}
+		// Every delivery of this page was of events listed already: the
+		// next page, rather than an empty one with a cursor.
+		f.Cursor, top = next, false
+		if page, err = h.svc.Deliveries(ctx, f); err != nil {
 			h.writeError(w, r, err, "")
 			return
 		}
-		if len(more.Deliveries) == 0 {
-			next = more.NextCursor
-			continue
-		}
-		d := more.Deliveries[0]
-		ev, ok := byID[d.EventID]
-		if !ok {
-			break // another event's: the next page starts with it
-		}
-		ev.Deliveries = append(ev.Deliveries, deliveryJSON(d))
-		next = more.NextCursor
+		next = page.NextCursor
 	}
 	out.NextCursor = cursorOut(cursorDeliveries, next)
 	writeJSON(w, http.StatusOK, out)
