@@ -129,7 +129,8 @@ func (d *dispatcher) startLocked(ch *chain, l leased) Consumer {
 		return nil
 	}
 	name := l.c.Delivery.Consumer
-	if d.busy[name] >= d.perConsumer || d.pausedLocked(name) || l.until.Sub(d.e.now()) < d.timeout+time.Second {
+	if d.busy[name] >= d.perConsumer || d.pausedLocked(name) || (d.probingLocked(name) && d.busy[name] > 0) ||
+		l.until.Sub(d.e.now()) < d.timeout+time.Second {
 		return nil
 	}
 	cons := d.e.consumer(name)

@@ -159,6 +159,14 @@ func (d *dispatcher) claim() bool {
 	d.mu.Lock()
 	for _, n := range d.e.consumerNames() {
 		if d.busy[n] < d.perConsumer && !d.pausedLocked(n) {
+			if d.probingLocked(n) {
+				// Gone, its pause over: one delivery tries it again.
+				if d.busy[n] == 0 {
+					ready = append(ready, n)
+					room[n] = 1
+				}
+				continue
+			}
 			ready = append(ready, n)
 			room[n] = d.perConsumer - d.busy[n]
 		}
@@ -215,6 +223,9 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		return
 	}
 	status, err := d.attempt(cons, c.Delivery.Consumer, c.Event)
+	if !isGone(err) {
+		d.answered(c.Delivery.Consumer)
+	}
 	res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner,
 		Attempt: getpaid.Attempt{At: start, Status: status, Duration: d.e.now().Sub(start)}}
 	switch {
@@ -296,6 +307,28 @@ func (d *dispatcher) pausedNow() []getpaid.ConsumerPause {
 	}
 	slices.SortFunc(out, func(a, b getpaid.ConsumerPause) int { return strings.Compare(a.Consumer, b.Consumer) })
 	return out
+}
+
+// probingLocked reports whether consumer answered 410 Gone and its pause
+// is over: until one attempt gets another answer, one delivery at a time
+// tries it again (all that waited would otherwise go at once, each dead at
+// its 410 if it is still gone).
+func (d *dispatcher) probingLocked(consumer string) bool {
+	p, ok := d.paused[consumer]
+	return ok && p.Gone && !d.e.now().Before(p.Until)
+}
+
+// answered ends consumer's trial after a 410 Gone whose pause is over: it
+// answered otherwise, so it takes deliveries as before.
+func (d *dispatcher) answered(consumer string) {
+	d.mu.Lock()
+	if d.probingLocked(consumer) {
+		delete(d.paused, consumer)
+		d.mu.Unlock()
+		d.wake()
+		return
+	}
+	d.mu.Unlock()
 }
 
 // pausedLocked reports whether consumer is paused now.

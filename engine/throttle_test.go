@@ -182,3 +182,51 @@ func TestGoneEndpointTriedAgainAfterAnHour(t *testing.T) {
 	now.Advance(2 * time.Minute)
 	waitFor(t, "the later event an hour on", func() bool { return ep.delivered("evt_created_" + later.ID) })
 }
+
+// An hour after a 410 Gone, one delivery tries the endpoint again, not all
+// that waited: while it still answers 410, the others stay pending (one
+// more dead letter an hour, not every delivery due then), and once it
+// answers otherwise the rest follow.
+func TestGoneEndpointProbedByOneDelivery(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	var script []error
+	for range 10 {
+		script = append(script, newAnswer(410, 0))
+	}
+	ep := &endpoint{script: script[:2]}
+	e := newDummyEnv(t, dummy.Config{}, engine.Config{Consumers: []engine.Consumer{ep}, RetrySchedule: fast, Now: now.Now})
+	ctx := context.Background()
+	if _, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-gone", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the 410", func() bool { return len(ep.attempts()) == 1 })
+	var ids []string
+	for i := range 5 {
+		p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: fmt.Sprint("o-waits-", i), Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, "evt_created_"+p.ID)
+	}
+	now.Advance(61 * time.Minute)
+	waitFor(t, "the attempt an hour on", func() bool { return len(ep.attempts()) >= 2 })
+	time.Sleep(1200 * time.Millisecond) // a claim round a second
+	if n := len(ep.attempts()); n != 2 {
+		t.Fatalf("%d attempts an hour after a 410 (the endpoint still gone), want 2: one delivery tries it again", n)
+	}
+	dead, err := e.eng.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryDead})
+	if err != nil || len(dead.Deliveries) != 2 {
+		t.Fatalf("%d dead deliveries (%v), want 2: the first and the one that tried again", len(dead.Deliveries), err)
+	}
+	now.Advance(61 * time.Minute) // it answers 200 now: the rest follow
+	waitFor(t, "the rest", func() bool {
+		n := 0
+		for _, id := range ids {
+			if ep.delivered(id) {
+				n++
+			}
+		}
+		return n == 4
+	})
+}
