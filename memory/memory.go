@@ -113,7 +113,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 	}
 	s.init()
 	s.order = append(s.order, q.ID)
-	s.oneLive[q.ID] = opts.OneLivePerOrder
+	s.oneLive[q.ID] = opts.OneLivePerOrder && q.Live() // one its first change ended left the rule already
 	s.write(res, opts.Then, opts.Lease, true)
 	return clone(res), nil
 }

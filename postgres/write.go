@@ -81,7 +81,9 @@ func (s *Store) CreatePayment(ctx context.Context, p *getpaid.Payment, opts getp
 		// Read committed whatever the database's default (see begin),
 		// still one round trip.
 		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-		b.Queue(sqlInsertPayment, append(args, f.CreateKey, opts.OneLivePerOrder)...)
+		// A payment its first change failed or cancelled (opts.Then) left
+		// the one-live rule already, as one that ends later does.
+		b.Queue(sqlInsertPayment, append(args, f.CreateKey, opts.OneLivePerOrder && f.Live())...)
 		if m := opts.Then; m != nil && m.EventKey != "" {
 			b.Queue(sqlRecordEvent, f.ID, storedKey(m.EventKey), f.CreatedAt)
 		}

@@ -120,7 +120,10 @@ func (tx *wtx) createPayment(p *getpaid.Payment, opts getpaid.CreateOptions) (an
 	_, err = tx.exec(tx.st.insertPayment, f.ID, f.OrderID, f.Backend, string(f.Status),
 		f.Amount.Minor, f.Amount.Currency, f.Locked, f.Captured, f.Refunded, f.RefundAsked, f.Advance, f.ActiveOp,
 		f.ExternalID, f.Description, enc.buyer, f.ReturnURL, f.ClientIP, enc.redirect,
-		string(f.Fraud), f.Version, nanos(f.CreatedAt), nanos(f.UpdatedAt), f.CreateKey, opts.OneLivePerOrder)
+		string(f.Fraud), f.Version, nanos(f.CreatedAt), nanos(f.UpdatedAt), f.CreateKey,
+		// A payment its first change failed or cancelled (opts.Then) left
+		// the one-live rule already, as one that ends later does.
+		opts.OneLivePerOrder && f.Live())
 	if err != nil {
 		if isUnique(err) && strings.Contains(err.Error(), "payments.order_id") {
 			return nil, fmt.Errorf("order %s: %w", f.OrderID, getpaid.ErrLivePaymentExists)

@@ -20,6 +20,7 @@ var createTests = []test{
 	{"DuplicateExternalIDOnUpdate", testDuplicateExternalIDOnUpdate, nil},
 	{"OneLivePerOrder", testOneLivePerOrder, nil},
 	{"OneLiveIgnoredWithoutOption", testOneLiveOff, nil},
+	{"OneLiveCreatedEnded", testOneLiveCreatedEnded, nil},
 	{"CreateKey", testCreateKey, nil},
 	{"CreateThen", testCreateThen, nil},
 	{"CreateThenFails", testCreateThenFails, nil},
@@ -261,6 +262,37 @@ func testOneLivePerOrder(t *testing.T, s getpaid.Store) {
 	mustUpdate(t, s, d.ID, failed())
 	if err := create(t, s, newPayment("o-live", 1, "PLN"), live); err != nil {
 		t.Fatalf("a live payment after d failed, c failed then paid: %v", err)
+	}
+}
+
+// testOneLiveCreatedEnded creates payments under the one-live policy that
+// their first change (CreateOptions.Then) fails or cancels: they leave the
+// rule at once, as one that fails later does, so money reported for them
+// afterwards is recorded while another payment of the order is live, and
+// does not make them block the order again.
+func testOneLiveCreatedEnded(t *testing.T, s getpaid.Store) {
+	for _, tc := range []struct {
+		name string
+		end  getpaid.Mutation
+	}{
+		{"failed", failed()},
+		{"cancelled", cancelled()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			order := "o-live-ended-" + tc.name
+			live := getpaid.CreateOptions{OneLivePerOrder: true}
+			a := newPayment(order, 100, "PLN")
+			mustCreate(t, s, a, getpaid.CreateOptions{OneLivePerOrder: true, Then: &tc.end})
+			b := newPayment(order, 100, "PLN")
+			mustCreate(t, s, b, live)
+			if res := mustUpdate(t, s, a.ID, observe("dummy:late", paidObservation(a))); res.Payment.Status != getpaid.StatusPaid {
+				t.Fatalf("late payment of one created %s: %s, want paid", tc.name, res.Payment.Status)
+			}
+			mustUpdate(t, s, b.ID, failed())
+			if err := create(t, s, newPayment(order, 1, "PLN"), live); err != nil {
+				t.Fatalf("a live payment after b failed, a created %s then paid: %v", tc.name, err)
+			}
+		})
 	}
 }
 
