@@ -106,7 +106,9 @@ func checkReturnURL(s string) error {
 		return &getpaid.FieldError{Field: "return_url", Reason: fmt.Sprintf("a blank at byte %d: a URL has none (escape a path segment with url.PathEscape; a space is %%20)", i), Err: getpaid.ErrInvalidRequest}
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		// A host of a port alone (https://:443/o) is none: the buyer's
+		// browser, sent there after paying, refuses it (RFC 9110 §4.2.1).
 		return &getpaid.FieldError{Field: "return_url", Reason: "must be an absolute http(s) URL", Err: getpaid.ErrInvalidRequest}
 	}
 	if u.User != nil {

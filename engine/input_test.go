@@ -47,6 +47,8 @@ func TestHostileInputRefused(t *testing.T) {
 		{"return URL with a port out of range", func(r *getpaid.PayRequest) { r.ReturnURL = "https://shop.example:99999/o" }, "return_url"},
 		{"return URL with a space (an order id put in unescaped)", func(r *getpaid.PayRequest) { r.ReturnURL = "https://shop.example/orders/o 2" }, "return_url"},
 		{"return URL with a trailing space", func(r *getpaid.PayRequest) { r.ReturnURL = "https://shop.example/o " }, "return_url"},
+		{"return URL without a host (only a port)", func(r *getpaid.PayRequest) { r.ReturnURL = "https://:443/orders/o1" }, "return_url"},
+		{"return URL without a host (an empty port)", func(r *getpaid.PayRequest) { r.ReturnURL = "https://:/orders/o1" }, "return_url"},
 		{"return URL of 2049 characters", func(r *getpaid.PayRequest) { r.ReturnURL = "https://shop.example/" + strings.Repeat("a", 2028) }, "return_url"},
 		{"e-mail with CR LF", func(r *getpaid.PayRequest) { r.Buyer.Email = "a@example.com\r\nBcc: x@evil.example" }, "buyer.email"},
 		{"e-mail without domain", func(r *getpaid.PayRequest) { r.Buyer.Email = "buyer@" }, "buyer.email"},
