@@ -143,7 +143,9 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("engine: Config.Registry is required")
 	}
 	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// A host of a port alone ("http://" + a listen address, ":8000") is
+	// none: brokers and browsers cannot reach it.
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("engine: Config.BaseURL %q must be an absolute http(s) URL", cfg.BaseURL)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {

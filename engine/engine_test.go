@@ -112,6 +112,9 @@ func TestConfigRequired(t *testing.T) {
 		"base URL with a bare ?":   {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments?"},
 		"base URL with a fragment": {Store: memory.New(), Registry: reg, BaseURL: "https://x.example/payments#top"},
 		"base URL with a user":     {Store: memory.New(), Registry: reg, BaseURL: "https://shop:secret@x.example/payments"},
+		// "http://" + a listen address (":8000"): a port and no host,
+		// which no broker or browser can reach.
+		"base URL without a host": {Store: memory.New(), Registry: reg, BaseURL: "http://:8000/payments"},
 		// Brokers are sent it as written (PayU's notifyUrl, Location
 		// headers): a blank or a non-ASCII letter unescaped is not a URL
 		// there; New says how to write it rather than a broker refusing
