@@ -666,7 +666,14 @@ func TestEnvironmentBlockYAML(t *testing.T) {
 	}
 	// What is not YAML for a section is still refused, naming the
 	// variable, and a quoted text inside a variable's YAML stays text.
+	// A section in block YAML is checked as the same section in flow
+	// YAML, or in the file, is: a limit of 0 and a tracing setting without
+	// its endpoint were let through (the checks read the section as the
+	// variable's text, not as the mapping it was decoded as).
 	for _, tt := range []struct{ env, want string }{
+		{"GETPAID_LIMITS=form_body: 0\n", "GETPAID_LIMITS: limits.form_body: 0: want more than 0"},
+		{"GETPAID_LIMITS=api_body: 1KiB\nconnections: 0\n", "GETPAID_LIMITS: limits.connections: 0: want more than 0"},
+		{"GETPAID_TRACING=service_name: getpaid\n", "GETPAID_TRACING: tracing.service_name: set while tracing.otlp_endpoint is not"},
 		{"GETPAID_METRICS=127.0.0.1:9100", `GETPAID_METRICS: metrics: want a mapping of settings (listen), not "127.0.0.1:9100"`},
 		{"GETPAID_METRICS=listen: a\n---\nlisten: b\n", "GETPAID_METRICS: a second YAML document"},
 		{`GETPAID_ADMIN={users: ["name: alice"]}`, `not "name: alice"`},

@@ -189,7 +189,7 @@ func wholeNumber(t reflect.Type, n *yaml.Node) error {
 // checked like the top ones; it reports false for any other field.
 func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
 	t := f.Type()
-	if plainStruct(t) || t.Kind() == reflect.Map || (t.Kind() == reflect.Slice && plainStruct(t.Elem())) {
+	if takesMapping(t) {
 		var err error
 		if val, err = envBlock(val); err != nil {
 			return true, err

@@ -67,9 +67,25 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
+		if takesMapping(reflect.TypeOf(fileConfig{}).FieldByIndex(known[key]).Type) {
+			// A section (or webhooks) in block YAML is read here, not only
+			// when decoded: the checks that read the settings as set
+			// (a limit of 0, tracing without its endpoint) would see the
+			// variable's text, and let what they refuse through.
+			if val, err = envBlock(val); err != nil {
+				return nil, fmt.Errorf("%s: %w", source, err)
+			}
+		}
 		setKey(root, key, val)
 	}
 	return ignored, nil
+}
+
+// takesMapping reports whether a setting of type t is set with a mapping or
+// a list of mappings (a section, webhooks), which a variable may write in
+// block YAML (see envBlock).
+func takesMapping(t reflect.Type) bool {
+	return plainStruct(t) || t.Kind() == reflect.Map || (t.Kind() == reflect.Slice && plainStruct(t.Elem()))
 }
 
 // nestedSetting reports whether key (a variable's name after GETPAID_, in
