@@ -52,8 +52,8 @@ type Tracer struct {
 // Shutdown to flush the last spans.
 func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("tracing: endpoint %q: want an http(s) URL of an OTLP/HTTP collector", cfg.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return nil, fmt.Errorf("tracing: endpoint %q: want an http(s) URL, with a host, of an OTLP/HTTP collector", cfg.Endpoint)
 	}
 	// The exporter sends to the URL's host and path only: a user, password
 	// or query in it would be dropped, and the exports go out without them

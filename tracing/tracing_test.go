@@ -98,6 +98,10 @@ func TestStartRefusesBadEndpoint(t *testing.T) {
 	if _, err := tracing.Start(context.Background(), tracing.Config{Endpoint: "collector:4318"}); err == nil {
 		t.Error("an endpoint without a scheme was taken")
 	}
+	// A port alone is no host: the exporter would send to this machine.
+	if _, err := tracing.Start(context.Background(), tracing.Config{Endpoint: "http://:4318"}); err == nil || !strings.Contains(err.Error(), "host") {
+		t.Errorf("an endpoint without a host: %v, want it refused", err)
+	}
 	// Every export would fail, and nothing says so but a log line per
 	// batch.
 	for _, port := range []string{"99999", "0", ""} {

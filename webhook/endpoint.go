@@ -127,8 +127,10 @@ func New(cfg Config) (*Endpoint, error) {
 		return nil, fmt.Errorf("webhook: url %q: a blank at byte %d (pasted with a space or a newline?); a URL has none: write a space in a path as %%20", shownURL(cfg.URL), i)
 	}
 	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL", shownURL(cfg.URL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		// A port alone (http://:8080/hook) is no host: Go's client would
+		// send every delivery to this machine.
+		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL with a host", shownURL(cfg.URL))
 	}
 	if len(cfg.URL) > MaxURLLength {
 		return nil, fmt.Errorf("webhook: url %.60q…: %d bytes; at most %d (it is stored and indexed with every delivery)", shownURL(cfg.URL), len(cfg.URL), MaxURLLength)

@@ -255,7 +255,7 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("%q is not a URL: %v", raw, err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return fmt.Errorf("%q: want an absolute http:// or https:// URL", raw)
-	case u.Host == "":
+	case u.Hostname() == "": // a port alone (http://:8000) is none
 		return fmt.Errorf("%q has no host", raw)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(raw, "?#"):
 		// An empty "?" or "#" too: callback URLs made from it would

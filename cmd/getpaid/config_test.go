@@ -164,6 +164,7 @@ backends:
 			[]string{"getpaid.yaml: line 6: control characters are not allowed (U+0001)"}},
 		{"a tab indenting a setting", file + "  tpay:\n\tclient_id: x\n", nil, []string{"getpaid.yaml: line 13: found character that cannot start any token (a tab: YAML is indented with spaces)"}},
 		{"base url port out of range", file + "base_url: https://pay.example.com:99999\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "99999": want 1 to 65535`}},
+		{"base url of a port alone", file + "base_url: \"http://:8000\"\n", nil, []string{"getpaid.yaml: line 12: base_url", "has no host"}},
 		{"base url port 0", file + "base_url: https://pay.example.com:0/gp\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "0": want 1 to 65535`}},
 		{"base url port empty", file + "base_url: \"https://pay.example.com:\"\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "": want 1 to 65535`}},
 		{"base url ending in ?", file + "base_url: https://pay.example.com/gp?\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
@@ -520,6 +521,7 @@ func TestBrokerURLSettingsAreChecked(t *testing.T) {
 		{"\"http://127.0.0.1:9000/#f\"", "fragment"},
 		{"\"http://127.0.0.1:9000/a b\"", "blank"},
 		{"not-a-url", "want an absolute http(s) URL"},
+		{"\"http://:9000\"", "with a host"}, // a port alone: Go's client would call this machine
 	}
 	for _, b := range backends {
 		for _, setting := range settings[b.kind] {

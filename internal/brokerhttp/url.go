@@ -21,8 +21,10 @@ func CheckURL(name, raw string) error {
 		return fmt.Errorf("%s %q: a blank at byte %d (pasted with a space or a newline?); a URL has none", name, raw, i)
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s %q: want an absolute http(s) URL", name, raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		// A port alone (http://:8080) is no host: Go's client would call
+		// this machine.
+		return fmt.Errorf("%s %q: want an absolute http(s) URL with a host", name, raw)
 	}
 	if u.User != nil {
 		return fmt.Errorf("%s %q: a user or password in it would be shown wherever the setting is, the log included; the backend's own settings authenticate it", name, u.Redacted())
