@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -192,7 +193,8 @@ func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
 
 // Run is the engine's background work, at start and then every interval
 // until ctx ends: it resolves money operations in doubt with their broker
-// (looking for due ones every 5 s, or every interval if shorter), expires
+// (looking for due ones every 5 s, or every interval if shorter, on its
+// own: polling a slow broker's payments holds it up not), expires
 // payments waiting past their backend's deadline, and polls the brokers of
 // the others that have waited more than two minutes for a notification
 // (within three days of their creation). Event delivery runs on its own from
@@ -207,6 +209,8 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	e.runs.Add(1)
 	e.mu.Unlock()
 	defer e.runs.Done()
+	var reconciling sync.WaitGroup
+	defer reconciling.Wait() // after cancel, below
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(e.closedCtx, cancel)()
@@ -214,19 +218,30 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 		interval = 30 * time.Second
 	}
 	// Operations in doubt are due on their own schedule (the first 10 s
-	// after the doubt): look for due ones more often than for stale
-	// payments, which wait minutes anyway.
-	rt := time.NewTicker(min(interval, reconcileEvery))
-	defer rt.Stop()
+	// after the doubt): looked for more often than stale payments, which
+	// wait minutes anyway, and by a loop of their own, so that a broker
+	// that stopped answering (each poll of its waiting payments running
+	// to its timeout, 100 of them a round) delays no check of another
+	// broker's operation.
+	reconciling.Add(1)
+	go func() {
+		defer reconciling.Done()
+		rt := time.NewTicker(min(interval, reconcileEvery))
+		defer rt.Stop()
+		for {
+			if _, err := e.Reconcile(ctx, 100); err != nil && ctx.Err() == nil {
+				e.log.Warn("reconciling operations failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-rt.C:
+			}
+		}
+	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	reconcile := func() {
-		if _, err := e.Reconcile(ctx, 100); err != nil && ctx.Err() == nil {
-			e.log.Warn("reconciling operations failed", "err", err)
-		}
-	}
 	for {
-		reconcile()
 		// Expiry first: it polls a payment past its deadline one last
 		// time itself, and polling and expiry share a payment's claim, so
 		// polling first would take it every time its claim ran out and
@@ -237,16 +252,10 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
 			e.log.Warn("polling waiting payments failed", "err", err)
 		}
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-rt.C:
-				reconcile()
-			case <-t.C:
-				break wait
-			}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -1,0 +1,119 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
+	"github.com/getpaid-go/getpaid/engine"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// hanging is a dummy broker gone silent: every status query runs to its
+// timeout (a second here, standing for PayU's 30 s), as with a broker behind
+// a firewall that drops packets, for hours. started says when one began.
+type hanging struct {
+	*dummy.Broker
+	once    sync.Once
+	started chan struct{}
+}
+
+func (h *hanging) FetchStatus(ctx context.Context, _ *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	h.once.Do(func() { close(h.started) })
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+	return nil, &getpaid.BrokerError{Op: "dummy: status", Retryable: true, Happened: true, Err: errors.New("timeout awaiting response headers")}
+}
+
+// twoBrokers is an engine over a memory store with a working dummy
+// ("dummy") and one whose status queries hang ("down").
+func twoBrokers(t *testing.T, now func() time.Time) (*engine.Engine, *dummy.Broker, *hanging) {
+	t.Helper()
+	ok, err := dummy.New(dummy.Config{Secret: "test-secret", NoCallbacks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ok.Close() })
+	d2, err := dummy.New(dummy.Config{Secret: "test-secret", NoCallbacks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d2.Close() })
+	down := &hanging{Broker: d2, started: make(chan struct{})}
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "dummy", Broker: ok}, getpaid.Backend{Name: "down", Broker: down})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay", Now: now,
+		Logger: slog.New(slog.DiscardHandler), Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	return eng, ok, down
+}
+
+// A broker that stops answering (each status query runs to its timeout)
+// holds up nothing of the other brokers: a refund in doubt at a working
+// broker is still checked within seconds (README: within 15 s) while the
+// silent broker's waiting payments are being polled. Run polled them one
+// after another between two reconciler rounds: 100 of them (its limit per
+// round), each taking its 30 s timeout, kept every operation in doubt
+// unchecked for 50 minutes, round after round.
+func TestSilentBrokerHoldsUpNoReconciling(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	eng, ok, down := twoBrokers(t, now.Now)
+	ctx := context.Background()
+	for i := range 10 {
+		if _, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: fmt.Sprint("o", i), Backend: "down", Amount: getpaid.MustParseMoney("10.00", "PLN")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-paid", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, sig := dummy.EncodeCallback("test-secret", dummy.Callback{PaymentID: p.ID, EventID: "ev-paid", Status: dummy.StatusPaid, Amount: "10.00", Currency: "PLN"})
+	if _, err := eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Header: map[string][]string{dummy.SignatureHeader: {sig}}, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	now.Advance(3 * time.Minute) // the silent broker's payments have waited long enough to be polled
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); eng.Run(runCtx, 20*time.Millisecond) }()
+	defer func() { stop(); <-done }()
+	<-down.started // Run is polling the silent broker
+
+	_ = ok.SetFault(dummy.FaultTimeoutAfter) // the refund is made, its answer lost
+	_, err = eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	_ = ok.SetFault(dummy.FaultNone)
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund with its answer lost: %v", err)
+	}
+	now.Advance(time.Minute) // its first check is due
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		op, err := eng.Operation(ctx, oe.Op.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op.State == getpaid.OpSucceeded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refund in doubt at a working broker still %s 3 s after its check was due, while another broker is silent", op.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
