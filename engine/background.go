@@ -51,43 +51,50 @@ const EndedPollEvery = time.Hour
 // waiting on them (prepared, charge_started) that have not changed for
 // olderThan and are not older than maxAge, so a payment whose notifications
 // were lost is still finished (one whose backend's deadline comes within
-// olderThan is left to Expire's last poll); and of up to limit payments cancelled within maxAge, each once
-// per EndedPollEvery, so money paid after an expiry is recorded too. Each
+// olderThan is left to Expire's last poll); and of up to limit payments per
+// backend cancelled within maxAge, each once per EndedPollEvery, so money
+// paid after an expiry is recorded too. Each
 // payment is claimed first: several instances sharing a database poll it
 // once per interval between them. It needs a Store that implements
 // getpaid.StaleLister (else it does nothing) and returns how many payments
 // changed. A broker failure on one payment is logged and the others are
 // still polled.
 func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration, limit int) (int, error) {
+	changed := 0
+	for _, b := range e.reg.All() {
+		n, err := e.pollStale(ctx, b.Name, olderThan, maxAge, limit)
+		changed += n
+		if err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// pollStale is PollStale for one backend's payments.
+func (e *Engine) pollStale(ctx context.Context, backend string, olderThan, maxAge time.Duration, limit int) (int, error) {
 	sl, ok := e.store.(getpaid.StaleLister)
-	if !ok {
+	if !ok || !e.canPoll(backend) {
 		return 0, nil
 	}
 	now := e.now()
-	var waiting []*getpaid.Payment
-	for _, b := range e.reg.All() {
-		if !e.canPoll(b.Name) {
-			continue
+	// A payment whose deadline comes before this poll's claim would
+	// run out is left to Expire, which polls it one last time: claimed
+	// here, it would expire only when the claim ran out, up to
+	// olderThan late.
+	after := now.Add(-maxAge)
+	if exp := e.expiry(backend); exp > 0 {
+		if d := now.Add(olderThan - exp); d.After(after) {
+			after = d
 		}
-		// A payment whose deadline comes before this poll's claim would
-		// run out is left to Expire, which polls it one last time: claimed
-		// here, it would expire only when the claim ran out, up to
-		// olderThan late.
-		after := now.Add(-maxAge)
-		if exp := e.expiry(b.Name); exp > 0 {
-			if d := now.Add(olderThan - exp); d.After(after) {
-				after = d
-			}
-		}
-		ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
-			CreatedAfter: after, Backend: b.Name, Limit: limit, Claim: olderThan})
-		if err != nil {
-			return 0, fmt.Errorf("engine: poll stale: %w", err)
-		}
-		waiting = append(waiting, ps...)
+	}
+	waiting, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedBefore: now.Add(-olderThan),
+		CreatedAfter: after, Backend: backend, Limit: limit, Claim: olderThan})
+	if err != nil {
+		return 0, fmt.Errorf("engine: poll stale: %w", err)
 	}
 	ended, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, UpdatedAfter: now.Add(-maxAge),
-		Limit: limit, Claim: EndedPollEvery, Ended: true})
+		Backend: backend, Limit: limit, Claim: EndedPollEvery, Ended: true})
 	if err != nil {
 		return 0, fmt.Errorf("engine: poll ended: %w", err)
 	}
@@ -95,9 +102,6 @@ func (e *Engine) PollStale(ctx context.Context, olderThan, maxAge time.Duration,
 	for _, p := range append(waiting, ended...) {
 		if ctx.Err() != nil {
 			return changed, ctx.Err()
-		}
-		if !e.canPoll(p.Backend) {
-			continue
 		}
 		q, err := e.Poll(ctx, p.ID)
 		if err != nil {
@@ -142,50 +146,61 @@ func (e *Engine) expiry(backend string) time.Duration {
 // payment holding an advance waits for an operator instead. It returns how
 // many payments expired.
 func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
+	n := 0
+	for _, b := range e.reg.All() {
+		m, err := e.expire(ctx, b.Name, limit)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// expire is Expire for one backend's payments.
+func (e *Engine) expire(ctx context.Context, backend string, limit int) (int, error) {
 	sl, ok := e.store.(getpaid.StaleLister)
 	if !ok {
 		return 0, nil
 	}
+	after := e.expiry(backend)
+	if after <= 0 {
+		return 0, nil
+	}
 	n := 0
-	for _, b := range e.reg.All() {
-		after := e.expiry(b.Name)
-		if after <= 0 {
+	now := e.now()
+	ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, CreatedBefore: now.Add(-after), Backend: backend,
+		Limit: limit, Claim: time.Minute})
+	if err != nil {
+		return n, fmt.Errorf("engine: expire: %w", err)
+	}
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		if p.Advance > 0 {
 			continue
 		}
-		now := e.now()
-		ps, err := sl.StalePayments(ctx, getpaid.StaleRequest{Now: now, CreatedBefore: now.Add(-after), Backend: b.Name,
-			Limit: limit, Claim: time.Minute})
-		if err != nil {
-			return n, fmt.Errorf("engine: expire: %w", err)
+		if e.canPoll(p.Backend) {
+			if _, err := e.Poll(ctx, p.ID); err != nil {
+				e.log.WarnContext(ctx, "last poll before expiry failed; expiring later", "payment", p.ID, "err", err)
+				continue
+			}
 		}
-		for _, p := range ps {
-			if ctx.Err() != nil {
-				return n, ctx.Err()
+		expired := &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "expired"}
+		res, err := e.mutate(ctx, p.ID, getpaid.Mutation{Cause: "expired", Apply: func(q *getpaid.Payment) (bool, error) {
+			if q.Advance > 0 || (q.Status != getpaid.StatusPrepared && q.Status != getpaid.StatusChargeStarted) {
+				return false, nil // settled meanwhile
 			}
-			if p.Advance > 0 {
-				continue
-			}
-			if e.canPoll(p.Backend) {
-				if _, err := e.Poll(ctx, p.ID); err != nil {
-					e.log.WarnContext(ctx, "last poll before expiry failed; expiring later", "payment", p.ID, "err", err)
-					continue
-				}
-			}
-			expired := &getpaid.Observation{Kind: getpaid.KindReleased, BrokerStatus: "expired"}
-			res, err := e.mutate(ctx, p.ID, getpaid.Mutation{Cause: "expired", Apply: func(q *getpaid.Payment) (bool, error) {
-				if q.Advance > 0 || (q.Status != getpaid.StatusPrepared && q.Status != getpaid.StatusChargeStarted) {
-					return false, nil // settled meanwhile
-				}
-				return getpaid.Apply(q, expired)
-			}})
-			if err != nil {
-				e.log.WarnContext(ctx, "expiring a payment failed", "payment", p.ID, "err", err)
-				continue
-			}
-			if res.Changed {
-				n++
-				e.log.InfoContext(ctx, "payment expired", "payment", p.ID, "backend", p.Backend, "created", p.CreatedAt)
-			}
+			return getpaid.Apply(q, expired)
+		}})
+		if err != nil {
+			e.log.WarnContext(ctx, "expiring a payment failed", "payment", p.ID, "err", err)
+			continue
+		}
+		if res.Changed {
+			n++
+			e.log.InfoContext(ctx, "payment expired", "payment", p.ID, "backend", p.Backend, "created", p.CreatedAt)
 		}
 	}
 	return n, nil
@@ -197,7 +212,7 @@ func (e *Engine) Expire(ctx context.Context, limit int) (int, error) {
 // own: polling a slow broker's payments holds it up not), expires
 // payments waiting past their backend's deadline, and polls the brokers of
 // the others that have waited more than two minutes for a notification
-// (within three days of their creation). Event delivery runs on its own from
+// (within three days of their creation), each backend's on its own. Event delivery runs on its own from
 // New to Close. An interval of 0 (or less) means 30 s. Run returns when ctx
 // ends or the engine is closed (at once if it was closed before).
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
@@ -239,6 +254,24 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}()
+	// Each backend's expiry and polling run on their own too: a broker
+	// that stopped answering, each poll of its waiting payments running
+	// to its timeout, delays no other broker's.
+	var backends sync.WaitGroup
+	for _, b := range e.reg.All() {
+		backends.Add(1)
+		go func() {
+			defer backends.Done()
+			e.background(ctx, b.Name, interval)
+		}()
+	}
+	<-ctx.Done()
+	backends.Wait()
+}
+
+// background is Run's expiry and polling of backend's payments, at once
+// and then every interval until ctx ends.
+func (e *Engine) background(ctx context.Context, backend string, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -246,11 +279,11 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 		// time itself, and polling and expiry share a payment's claim, so
 		// polling first would take it every time its claim ran out and
 		// put its expiry off until polling stops (three days).
-		if _, err := e.Expire(ctx, 100); err != nil && ctx.Err() == nil {
-			e.log.Warn("expiring payments failed", "err", err)
+		if _, err := e.expire(ctx, backend, 100); err != nil && ctx.Err() == nil {
+			e.log.Warn("expiring payments failed", "backend", backend, "err", err)
 		}
-		if _, err := e.PollStale(ctx, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
-			e.log.Warn("polling waiting payments failed", "err", err)
+		if _, err := e.pollStale(ctx, backend, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
+			e.log.Warn("polling waiting payments failed", "backend", backend, "err", err)
 		}
 		select {
 		case <-ctx.Done():

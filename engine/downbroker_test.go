@@ -34,8 +34,9 @@ func (h *hanging) FetchStatus(ctx context.Context, _ *getpaid.StatusRequest) (*g
 }
 
 // twoBrokers is an engine over a memory store with a working dummy
-// ("dummy") and one whose status queries hang ("down").
-func twoBrokers(t *testing.T, now func() time.Time) (*engine.Engine, *dummy.Broker, *hanging) {
+// ("dummy") and one whose status queries hang ("down"); expire is
+// Config.ExpireAfterBackend.
+func twoBrokers(t *testing.T, now func() time.Time, expire map[string]time.Duration) (*engine.Engine, *dummy.Broker, *hanging) {
 	t.Helper()
 	ok, err := dummy.New(dummy.Config{Secret: "test-secret", NoCallbacks: true})
 	if err != nil {
@@ -52,7 +53,7 @@ func twoBrokers(t *testing.T, now func() time.Time) (*engine.Engine, *dummy.Brok
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay", Now: now,
+	eng, err := engine.New(engine.Config{Store: memory.New(), Registry: reg, BaseURL: "https://shop.example/pay", Now: now, ExpireAfterBackend: expire,
 		Logger: slog.New(slog.DiscardHandler), Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{time.Second}}})
 	if err != nil {
 		t.Fatal(err)
@@ -71,13 +72,9 @@ func twoBrokers(t *testing.T, now func() time.Time) (*engine.Engine, *dummy.Brok
 func TestSilentBrokerHoldsUpNoReconciling(t *testing.T) {
 	t.Parallel()
 	now := &clock{}
-	eng, ok, down := twoBrokers(t, now.Now)
+	eng, ok, down := twoBrokers(t, now.Now, nil)
 	ctx := context.Background()
-	for i := range 10 {
-		if _, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: fmt.Sprint("o", i), Backend: "down", Amount: getpaid.MustParseMoney("10.00", "PLN")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitingOnSilent(t, eng, 10)
 	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-paid", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +110,57 @@ func TestSilentBrokerHoldsUpNoReconciling(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("refund in doubt at a working broker still %s 3 s after its check was due, while another broker is silent", op.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitingOnSilent makes n payments at the silent broker, waiting there.
+func waitingOnSilent(t *testing.T, eng *engine.Engine, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := eng.Pay(context.Background(), getpaid.PayRequest{OrderID: fmt.Sprint("o", i), Backend: "down", Amount: getpaid.MustParseMoney("10.00", "PLN")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A broker that stops answering delays no other broker's expiries (README:
+// one expires up to about half a minute after its expire_after) nor its
+// polling: Run expired and polled backend after backend in one loop, so
+// while it polled the silent broker's waiting payments (100 a round, each
+// taking its 30 s timeout) no payment of any other broker expired or was
+// polled, for 50 minutes a round.
+func TestSilentBrokerDelaysNoOtherExpiry(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	eng, _, down := twoBrokers(t, now.Now, map[string]time.Duration{"dummy": 10 * time.Minute})
+	ctx := context.Background()
+	waitingOnSilent(t, eng, 10)
+	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-left", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now.Advance(3 * time.Minute) // the silent broker's payments have waited long enough to be polled
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); eng.Run(runCtx, 20*time.Millisecond) }()
+	defer func() { stop(); <-done }()
+	<-down.started // Run is polling the silent broker
+
+	now.Advance(10 * time.Minute) // the working broker's payment is past its deadline
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		q, err := eng.Payment(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Status == getpaid.StatusCancelled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("payment at a working broker still %s 3 s after its deadline, while another broker is silent", q.Status)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
