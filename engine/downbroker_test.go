@@ -25,12 +25,21 @@ type hanging struct {
 }
 
 func (h *hanging) FetchStatus(ctx context.Context, _ *getpaid.StatusRequest) (*getpaid.Observation, error) {
+	return nil, h.timeout(ctx, "status")
+}
+
+func (h *hanging) FetchOperation(ctx context.Context, _ *getpaid.OperationRequest) (*getpaid.Observation, error) {
+	return nil, h.timeout(ctx, "refund status")
+}
+
+// timeout is a call that runs to its timeout.
+func (h *hanging) timeout(ctx context.Context, op string) error {
 	h.once.Do(func() { close(h.started) })
 	select {
 	case <-ctx.Done():
 	case <-time.After(time.Second):
 	}
-	return nil, &getpaid.BrokerError{Op: "dummy: status", Retryable: true, Happened: true, Err: errors.New("timeout awaiting response headers")}
+	return &getpaid.BrokerError{Op: "dummy: " + op, Retryable: true, Happened: true, Err: errors.New("timeout awaiting response headers")}
 }
 
 // twoBrokers is an engine over a memory store with a working dummy
@@ -73,26 +82,47 @@ func TestSilentBrokerHoldsUpNoReconciling(t *testing.T) {
 	t.Parallel()
 	now := &clock{}
 	eng, ok, down := twoBrokers(t, now.Now, nil)
-	ctx := context.Background()
 	waitingOnSilent(t, eng, 10)
-	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-paid", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+	p := paidAt(t, eng, "dummy", "o-paid")
+	now.Advance(3 * time.Minute) // the silent broker's payments have waited long enough to be polled
+
+	stop := running(eng)
+	defer stop()
+	<-down.started // Run is polling the silent broker
+	refundChecked(t, eng, now, ok, p)
+}
+
+// paidAt makes a payment at backend, paid (by a signed callback).
+func paidAt(t *testing.T, eng *engine.Engine, backend, order string) *getpaid.Payment {
+	t.Helper()
+	ctx := context.Background()
+	p, err := eng.Pay(ctx, getpaid.PayRequest{OrderID: order, Backend: backend, Amount: getpaid.MustParseMoney("10.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, sig := dummy.EncodeCallback("test-secret", dummy.Callback{PaymentID: p.ID, EventID: "ev-paid", Status: dummy.StatusPaid, Amount: "10.00", Currency: "PLN"})
-	if _, err := eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Header: map[string][]string{dummy.SignatureHeader: {sig}}, Body: body}); err != nil {
+	body, sig := dummy.EncodeCallback("test-secret", dummy.Callback{PaymentID: p.ID, EventID: "ev-paid-" + order, Status: dummy.StatusPaid, Amount: "10.00", Currency: "PLN"})
+	if _, err := eng.HandleCallback(ctx, backend, &getpaid.CallbackRequest{Method: "POST", Header: map[string][]string{dummy.SignatureHeader: {sig}}, Body: body}); err != nil {
 		t.Fatal(err)
 	}
-	now.Advance(3 * time.Minute) // the silent broker's payments have waited long enough to be polled
+	return p
+}
 
-	runCtx, stop := context.WithCancel(ctx)
+// running runs eng.Run (every 20 ms) until the returned stop.
+func running(eng *engine.Engine) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); eng.Run(runCtx, 20*time.Millisecond) }()
-	defer func() { stop(); <-done }()
-	<-down.started // Run is polling the silent broker
+	go func() { defer close(done); eng.Run(ctx, 20*time.Millisecond) }()
+	return func() { cancel(); <-done }
+}
 
+// refundChecked refunds p at the working broker, its answer lost, and
+// wants the refund settled by Run's reconciler within 3 s of its check
+// falling due.
+func refundChecked(t *testing.T, eng *engine.Engine, now *clock, ok *dummy.Broker, p *getpaid.Payment) {
+	t.Helper()
+	ctx := context.Background()
 	_ = ok.SetFault(dummy.FaultTimeoutAfter) // the refund is made, its answer lost
-	_, err = eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
+	_, err := eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"})
 	_ = ok.SetFault(dummy.FaultNone)
 	var oe *getpaid.OperationError
 	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
@@ -106,12 +136,50 @@ func TestSilentBrokerHoldsUpNoReconciling(t *testing.T) {
 			t.Fatal(err)
 		}
 		if op.State == getpaid.OpSucceeded {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("refund in doubt at a working broker still %s 3 s after its check was due, while another broker is silent", op.State)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A broker that stops answering delays no check of another broker's
+// operations in doubt by more than one of its timeouts: when refunds asked
+// of it went in doubt, the reconciler asked it about them one after
+// another, each check taking its timeout (30 s), 100 a round, so a refund
+// in doubt at a working broker waited up to 50 minutes for its first check.
+// The silent broker's other operations are asked again once their claim
+// (5 min) runs out.
+func TestSilentBrokerDelaysNoOtherCheck(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	eng, ok, down := twoBrokers(t, now.Now, nil)
+	ctx := context.Background()
+	var silent []string
+	for i := range 10 {
+		q := paidAt(t, eng, "down", fmt.Sprint("o-down", i))
+		_ = down.SetFault(dummy.FaultTimeoutBefore)
+		_, err := eng.Refund(ctx, getpaid.ActionRequest{PaymentID: q.ID, IdempotencyKey: "k"})
+		_ = down.SetFault(dummy.FaultNone)
+		var oe *getpaid.OperationError
+		if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+			t.Fatalf("refund with its answer lost: %v", err)
+		}
+		silent = append(silent, oe.Op.ID)
+	}
+	p := paidAt(t, eng, "dummy", "o-paid")
+	now.Advance(time.Minute) // the silent broker's refunds are due a check
+
+	stop := running(eng)
+	defer stop()
+	<-down.started // Run is asking the silent broker
+	refundChecked(t, eng, now, ok, p)
+	for _, id := range silent {
+		if op, err := eng.Operation(ctx, id); err != nil || op.State != getpaid.OpUnknown {
+			t.Fatalf("refund at the silent broker: %v, %v; want it still in doubt", op, err)
+		}
 	}
 }
 

@@ -65,7 +65,11 @@ const answerNotRecorded = "the broker's answer was not recorded: the process cal
 // submitting because a process died during the broker call) by asking their
 // broker what happened, and applies the answer through the one mutation
 // path. It returns how many it resolved. Each operation is claimed first, so
-// several instances never check one at the same time.
+// several instances never check one at the same time. A broker that gives
+// no answer to a check (a timeout, a connection refused or cut) is asked
+// about no other operation in this call: those are due again once their
+// claim runs out (5 min), and the other brokers' are not held up by one
+// timeout after another.
 func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 	now := e.now()
 	ops, err := e.store.DueOperations(ctx, getpaid.DueRequest{Now: now, SubmittingBefore: now.Add(-e.reconcile.submittingAfter()),
@@ -74,6 +78,7 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 		return 0, fmt.Errorf("engine: reconcile: %w", err)
 	}
 	done := 0
+	silent := map[string]bool{} // the backends whose broker answered no check in this call
 	for _, op := range ops {
 		if ctx.Err() != nil {
 			return done, ctx.Err()
@@ -84,7 +89,10 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			// ends.
 			continue
 		}
-		state, found, err := e.reconcileOne(ctx, op)
+		state, found, err := e.reconcileOne(ctx, op, silent)
+		if errors.Is(err, errUnasked) {
+			continue // claimed, it is due again once the claim ends
+		}
 		if found == "" {
 			found = "asked the broker: nothing settled yet (still in progress there, or nothing to see yet)"
 		}
@@ -105,13 +113,30 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 	return done, nil
 }
 
+// errUnasked is an operation not checked: its broker answered no check
+// earlier in the same Reconcile.
+var errUnasked = errors.New("not asked: its broker answered no check just before")
+
+// noAnswer reports whether err is a broker call that got no answer at all
+// (a timeout, a connection refused or cut): a broker that does not answer,
+// whichever operation it is asked about.
+func noAnswer(err error) bool {
+	var be *getpaid.BrokerError
+	return errors.As(err, &be) && be.Retryable && be.Status == 0
+}
+
 // reconcileOne asks the broker about op and records what it says; it
 // returns the state recorded, or "" when the broker could not tell, with
-// what the check found when that is more than "nothing settled yet".
-func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpaid.OperationState, string, error) {
+// what the check found when that is more than "nothing settled yet". A
+// backend in silent is not asked (errUnasked); one whose broker gives no
+// answer is added to it.
+func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation, silent map[string]bool) (getpaid.OperationState, string, error) {
 	p, b, err := e.load(ctx, op.PaymentID)
 	if err != nil {
 		return "", "", err
+	}
+	if silent[b.Name] {
+		return "", "", errUnasked
 	}
 	var state getpaid.OperationState
 	var obs *getpaid.Observation
@@ -119,6 +144,9 @@ func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation) (getpa
 		state, obs, err = e.refundFate(ctx, b, p, op)
 	} else {
 		state, obs, err = e.holdFate(ctx, b, p, op)
+	}
+	if noAnswer(err) {
+		silent[b.Name] = true
 	}
 	if err != nil || state == "" {
 		return "", "", err
