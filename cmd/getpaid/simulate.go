@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -98,10 +99,23 @@ func simulatorIndex(name, settings string, h http.Handler) http.Handler {
 // simulatorHandler serves a simulator's handler under path (its base URL's,
 // "" for none, as a proxy forwards it), every answer with the strict
 // headers, those its mux makes itself (a redirect to a cleaned path)
-// included; its pages set their own policy.
+// included; its pages set their own policy. The path without its slash (the
+// base URL as printed, where Transferuj's form is posted) is the root: cut
+// to "", the simulator's mux redirected it to "/", outside the path.
 func simulatorHandler(h http.Handler, path string) http.Handler {
 	if path != "" {
-		h = http.StripPrefix(path, h)
+		inner := http.StripPrefix(path, h)
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == path {
+				r2 := new(http.Request)
+				*r2 = *r
+				r2.URL = new(url.URL)
+				*r2.URL = *r.URL
+				r2.URL.Path, r2.URL.RawPath = path+"/", ""
+				r = r2
+			}
+			inner.ServeHTTP(w, r)
+		})
 	}
 	return strict(h)
 }

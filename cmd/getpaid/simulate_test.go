@@ -115,3 +115,64 @@ func TestSimulatorRedirectCarriesSecurityHeaders(t *testing.T) {
 		t.Fatalf("GET //pay/: %d, headers %v; want 307 with nosniff and no-store", resp.StatusCode, resp.Header)
 	}
 }
+
+// getpaid simulate --base-url with a path (behind a proxy forwarding
+// /sim/transferuj as it is) prints that URL as the backend's api_url, and
+// Transferuj's form is posted there exactly, with no slash after it: the
+// simulator redirected it to the host's root ("/", outside its path), so the
+// buyer got a 404 and could not pay; the address it says it is at did the
+// same for the others. The base URL without its slash is its root.
+func TestSimulatorUnderAPathServesItsBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, method string
+	}{
+		{"transferuj", http.MethodPost}, // the payment form
+		{"transferuj", http.MethodGet},  // the link (method: get)
+		{"payu", http.MethodGet},        // the index page
+	} {
+		t.Run(tt.name+" "+tt.method, func(t *testing.T) {
+			t.Parallel()
+			sim, settings, err := newSimulator(tt.name, defaultSimOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sim.close != nil {
+				t.Cleanup(sim.close)
+			}
+			path := "/sim/" + tt.name
+			var h http.Handler = sim.handler
+			srv := httptest.NewUnstartedServer(nil)
+			base := "http://" + srv.Listener.Addr().String() + path
+			sim.setBase(base)
+			sim.pointAt(settings, base)
+			if !sim.rootTaken {
+				h = simulatorIndex(tt.name, simSettings(tt.name, settings), h)
+			}
+			srv.Config.Handler = simulatorHandler(h, path)
+			srv.Start()
+			t.Cleanup(srv.Close)
+			client := &http.Client{Transport: brokerhttp.OwnTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			answer := func(url string) (int, string) {
+				req, err := http.NewRequest(tt.method, url, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, resp.Header.Get("Location") + " " + string(b)
+			}
+			wantCode, want := answer(base + "/")
+			if wantCode == http.StatusNotFound || wantCode == http.StatusTemporaryRedirect {
+				t.Fatalf("%s %s/: %d %s", tt.method, base, wantCode, want)
+			}
+			if code, got := answer(base); code != wantCode || got != want {
+				t.Fatalf("%s %s: %d %q; want what %s/ answers, %d %q", tt.method, base, code, got, base, wantCode, want)
+			}
+		})
+	}
+}
