@@ -281,8 +281,10 @@ func (e *Engine) Env(backend string) getpaid.Env { return getpaid.NewEnv(backend
 // is cancelled: an operation it leaves open is resolved by the reconciler of
 // the next start), and stops delivering events: deliveries in flight finish
 // (each bounded by the delivery timeout) and are recorded; the rest stay
-// pending for the next start. It does not close the store or the brokers
-// (Registry.Close does).
+// pending for the next start. Then every consumer with a
+// CloseIdleConnections method (a webhook.Endpoint) closes the connections
+// it keeps open between deliveries. It does not close the store or the
+// brokers (Registry.Close does).
 func (e *Engine) Close() error {
 	e.closing.Do(func() {
 		e.mu.Lock()
@@ -291,6 +293,14 @@ func (e *Engine) Close() error {
 		e.closeRuns()
 		e.runs.Wait()
 		e.dispatcher.stop()
+		e.mu.RLock()
+		consumers := slices.Clone(e.consumers)
+		e.mu.RUnlock()
+		for _, c := range consumers {
+			if ic, ok := c.(interface{ CloseIdleConnections() }); ok {
+				ic.CloseIdleConnections()
+			}
+		}
 	})
 	return nil
 }

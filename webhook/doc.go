@@ -13,7 +13,8 @@
 // specification recommends 24 to 64; NewSecret makes one of 32). An
 // Endpoint is a consumer for the engine (engine.Engine.AddConsumer): the
 // engine's dispatcher retries it on its schedule, with dead letters an
-// operator can replay. A failed answer is a *StatusError: the engine never
+// operator can replay, and the engine's Close closes the connections it
+// keeps open (CloseIdleConnections). A failed answer is a *StatusError: the engine never
 // retries a 410 Gone (the specification's "stop sending") and waits for a
 // Retry-After; redirects are not followed. Merchants who write Go check a request with Verify.
 package webhook

@@ -91,6 +91,10 @@ type Endpoint struct {
 	// attempt), where a client's Timeout costs one of its own per request.
 	timeout time.Duration
 	now     func() time.Time
+	// own says the transport is the endpoint's (NewTransport, made by
+	// New): CloseIdleConnections closes its connections. A transport the
+	// caller gave (perhaps shared) is left alone.
+	own bool
 }
 
 // clientTimeout bounds a delivery over the default client.
@@ -181,6 +185,7 @@ func New(cfg Config) (*Endpoint, error) {
 	}
 	if c.Transport == nil {
 		c.Transport = NewTransport()
+		e.own = true
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e.client = &c
@@ -221,6 +226,18 @@ type clippedError struct{ err error }
 
 func (e clippedError) Error() string { return getpaid.ClipText(e.err.Error(), maxAnswerText) }
 func (e clippedError) Unwrap() error { return e.err }
+
+// CloseIdleConnections closes the connections the endpoint keeps open to
+// its URL between deliveries, when its transport is its own (Config.Client
+// nil, or one without a Transport); a transport the caller gave is left
+// alone. The engine's Close calls it, so nothing of the endpoint (a
+// connection, its goroutines) outlives a shutdown. Later deliveries open
+// new connections.
+func (e *Endpoint) CloseIdleConnections() {
+	if e.own {
+		e.client.CloseIdleConnections()
+	}
+}
 
 // Name is the endpoint's consumer name: "webhook:" and its URL.
 func (e *Endpoint) Name() string { return "webhook:" + e.url }
