@@ -371,9 +371,15 @@ func (d *dispatcher) attempt(cons Consumer, name string, ev getpaid.Event) (int,
 	done := make(chan outcome, 1)
 	go func() {
 		var o outcome
+		returned := false
 		defer func() {
 			if r := recover(); r != nil {
 				o.err = fmt.Errorf("consumer %s panicked: %v%s", name, r, panicSite())
+			} else if !returned {
+				// runtime.Goexit (t.FailNow in a shop's test): the
+				// consumer ended without returning, so it did not take
+				// the event; its zero result is no acknowledgement.
+				o.err = fmt.Errorf("consumer %s ended its goroutine without returning (runtime.Goexit, as t.FailNow calls)", name)
 			}
 			// Room for this consumer before the recorder wakes the claim
 			// loop; a call that outlived its deadline wakes it itself.
@@ -388,6 +394,7 @@ func (d *dispatcher) attempt(cons Consumer, name string, ev getpaid.Event) (int,
 			done <- o
 		}()
 		o.status, o.err = cons.Deliver(ctx, ev)
+		returned = true
 	}()
 	select {
 	case o := <-done:

@@ -84,8 +84,8 @@ type EventFilter interface {
 	EventTypes() []getpaid.EventType
 }
 
-// Listener receives outbox events in-process. An error (or a panic) leaves
-// the event to be delivered again on the retry schedule, except an error
+// Listener receives outbox events in-process. An error (or a panic, or a
+// runtime.Goexit) leaves the event to be delivered again on the retry schedule, except an error
 // with the methods Consumer describes: one with Gone() true makes this
 // delivery dead at once and pauses the listener, every payment's events
 // waiting, for GonePause (an hour) or until a replay; to skip an event you
