@@ -3,6 +3,8 @@ package sqlite
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -51,8 +53,18 @@ import (
 // someone from such a read (the engine acknowledging a broker's repeated
 // notification) first calls Store.WaitDurable, which returns after a flush
 // that covers it.
+//
+// The WAL's name must be on the disk too. SQLite creates the WAL when the
+// database is opened (it deleted it when the last connection closed) and,
+// under FULL, syncs its directory at the WAL's first sync, before the first
+// commit returns; under NORMAL it syncs the WAL only in a checkpoint, after
+// writes were answered. An fdatasync of a file does not make its directory
+// entry durable (fsync(2)): a power loss could take the new WAL, and every
+// answered commit in it, away. So the first flush syncs the directory
+// before the WAL (TestFirstFlushSyncsTheWALDirectory).
 type syncer struct {
 	wal   *os.File
+	dir   *os.File // the WAL's directory until its first flush, then nil
 	in    chan []answer
 	ready chan struct{} // holds the token while no flush is running
 	done  chan struct{}
@@ -86,6 +98,13 @@ func newSyncer(walPath string, gap time.Duration) (*syncer, error) {
 		return nil, fmt.Errorf("sqlite: open the WAL to sync it: %w", err)
 	}
 	s := &syncer{wal: f, in: make(chan []answer, 1), ready: make(chan struct{}, 1), done: make(chan struct{}), flush: fdatasync, gap: gap}
+	if runtime.GOOS != "windows" { // a directory is no file to sync there
+		// One that cannot be opened (no read permission) is not synced,
+		// as SQLite's own VFS does then.
+		if d, err := os.Open(filepath.Dir(walPath)); err == nil {
+			s.dir = d
+		}
+	}
 	s.ready <- struct{}{}
 	go s.loop()
 	return s, nil
@@ -99,6 +118,15 @@ func (s *syncer) loop() {
 	for batch := range s.in {
 		start := time.Now()
 		err := s.failure()
+		if err == nil && s.dir != nil {
+			if err = s.flush(s.dir); err == nil {
+				_ = s.dir.Close()
+				s.dir = nil
+			} else {
+				err = unavailable(fmt.Errorf("sqlite: sync the WAL's directory: %w; the store takes no more writes until it is opened again", err))
+				s.failed.Store(&err)
+			}
+		}
 		if err == nil {
 			if err = s.flush(s.wal); err != nil {
 				err = unavailable(fmt.Errorf("sqlite: sync the WAL: %w; the store takes no more writes until it is opened again", err))
@@ -147,4 +175,7 @@ func (s *syncer) close() {
 	close(s.in)
 	<-s.done
 	_ = s.wal.Close()
+	if s.dir != nil {
+		_ = s.dir.Close()
+	}
 }

@@ -1,10 +1,16 @@
 package sqlite
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // TestSyncerSpacesFlushesOfSeveralWrites pins when the syncer gives the
@@ -65,6 +71,75 @@ func TestSyncerSpacesFlushesOfSeveralWrites(t *testing.T) {
 				t.Errorf("token back %v after the flush began, want at once", back)
 			}
 			s.ready <- struct{}{}
+		})
+	}
+}
+
+// TestFirstFlushSyncsTheWALDirectory: the first write answered on a Store
+// was flushed with the WAL's directory synced before the WAL, so the WAL's
+// name is on the disk with it. SQLite creates the WAL at open (after a
+// Close deleted it, on every start of a server stopped cleanly) and, under
+// synchronous=NORMAL, syncs the WAL (and then its directory) only in a
+// checkpoint, after the write was answered: a power loss could take the
+// WAL away with every answered commit in it.
+func TestFirstFlushSyncsTheWALDirectory(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		reopen bool // closed once before: SQLite deleted the WAL and creates it again
+	}{
+		{name: "a new database"},
+		{name: "reopened after Close", reopen: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "g.db")
+			create := func(s *Store, order string) {
+				t.Helper()
+				p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: order, Backend: "dummy", Status: getpaid.StatusNew,
+					Amount: getpaid.MustParseMoney("10.00", "PLN")}
+				if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.reopen {
+				s, err := Open(ctx, path, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				create(s, "o-before")
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("the WAL is still there after Close (%v): nothing is created again", err)
+				}
+			}
+			s, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var (
+				mu     sync.Mutex
+				synced []string
+			)
+			s.w.sync.flush = func(f *os.File) error {
+				mu.Lock()
+				synced = append(synced, filepath.Base(f.Name()))
+				mu.Unlock()
+				return fdatasync(f)
+			}
+			create(s, "o-1")
+			create(s, "o-2")
+			mu.Lock()
+			defer mu.Unlock()
+			want := []string{filepath.Base(dir), "g.db-wal", "g.db-wal"}
+			if !slices.Equal(synced, want) {
+				t.Fatalf("synced %q before the writes were answered, want %q (the WAL's directory first, once)", synced, want)
+			}
 		})
 	}
 }
