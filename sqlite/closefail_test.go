@@ -108,3 +108,41 @@ func TestCloseTwiceAfterFailedFlush(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestWritesAfterABrokenWALSayWhy: once a write of the WAL failed (a full
+// disk), every write is refused as the store unavailable, saying what
+// failed: the log is where an operator learns that the disk is full. Each
+// write's batch met only SQLite's echo of it ("disk I/O error" at the
+// first commit, then "SQL logic error: no such savepoint: job" for every
+// later write, SQLite having rolled the transaction back), which reads as
+// a bug of getpaid's and never names the disk.
+func TestWritesAfterABrokenWALSayWhy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "getpaid.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := newTestPayment(t, s, "o-wal-why")
+	sqlite.BreakWAL(s, errors.New("write getpaid.db-wal: no space left on device"))
+	for _, tc := range []struct {
+		name  string
+		write func() error
+	}{
+		{"the first write", func() error { _, err := s.UpdatePayment(ctx, p.ID, bump); return err }},
+		{"a later write", func() error { _, err := s.UpdatePayment(ctx, p.ID, bump); return err }},
+		{"a create", func() error {
+			q := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-wal-why-2", Backend: "dummy", Status: getpaid.StatusNew,
+				Amount: getpaid.MustParseMoney("10.00", "PLN")}
+			_, err := s.CreatePayment(ctx, q, getpaid.CreateOptions{})
+			return err
+		}},
+	} {
+		// In order, not in parallel: the first write meets the broken WAL first.
+		err := tc.write()
+		if !errors.Is(err, getpaid.ErrUnavailable) || !strings.Contains(err.Error(), "no space left on device") {
+			t.Errorf("%s: %v, want ErrUnavailable naming the WAL's write error", tc.name, err)
+		}
+	}
+}

@@ -618,6 +618,13 @@ func (w *writer) answerFailed(taken []*job, results []result, err error) {
 			err = ferr
 		}
 	}
+	if werr := w.walBroken(); werr != nil && !errors.Is(err, werr) {
+		// Every statement fails now, and SQLite rolls the transaction
+		// back on the first: what the batch met says nothing of why ("disk
+		// I/O error", "no such savepoint: job"). The WAL's own error does
+		// (a full disk): TestWritesAfterABrokenWALSayWhy.
+		err = unavailable(fmt.Errorf("sqlite: a write of the WAL failed: %w; the store takes no more writes until it is opened again", werr))
+	}
 	answerAll(taken, results, err)
 }
 
