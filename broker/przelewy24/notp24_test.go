@@ -78,3 +78,47 @@ func TestAnswerThatIsNotPrzelewy24sIsUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// A refund lookup answered 200 with data but no list of refunds is no word
+// that the refund is not at Przelewy24: a retryable error, never
+// getpaid.ErrNotFound, on which the reconciler fails a refund in doubt as
+// one that never reached Przelewy24 (its amount then refundable again). A
+// list without the refund is ErrNotFound.
+func TestRefundLookupWithoutListIsUnreadable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		notFound   bool
+	}{
+		{"empty data", `{"data":{}}`, false},
+		{"null list", `{"data":{"orderId":316,"refunds":null}}`, false},
+		{"no list", `{"data":{"orderId":316,"sessionId":"pay_1","amount":1000,"currency":"PLN"},"responseCode":0}`, false},
+		{"empty list", `{"data":{"orderId":316,"sessionId":"pay_1","amount":1000,"currency":"PLN","refunds":[]},"responseCode":0}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			t.Cleanup(srv.Close)
+			b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &getpaid.Payment{ID: "pay_1", ExternalID: "316", Backend: "przelewy24", Amount: getpaid.MustParseMoney("10.00", "PLN"), Captured: 1000}
+			_, err = b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+				Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: p.Amount}})
+			if tt.notFound {
+				if !errors.Is(err, getpaid.ErrNotFound) {
+					t.Fatalf("err = %v, want ErrNotFound", err)
+				}
+				return
+			}
+			var be *getpaid.BrokerError
+			if errors.Is(err, getpaid.ErrNotFound) || !errors.As(err, &be) || !be.Retryable || be.Happened || !strings.Contains(err.Error(), "not Przelewy24's") {
+				t.Fatalf("err = %v (%#v); want a retryable error saying the answer is not Przelewy24's", err, be)
+			}
+		})
+	}
+}

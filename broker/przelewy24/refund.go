@@ -231,6 +231,14 @@ func (b *Broker) fetchRefund(ctx context.Context, p *getpaid.Payment, opID strin
 	if err != nil {
 		return nil, err
 	}
+	if out.Data.Refunds == nil {
+		// Its OpenAPI document's answer lists the order's refunds (and no
+		// refunds is a 404): data without a list is no word that the
+		// refund is not there, and read as an empty list it would fail a
+		// refund Przelewy24 may have made.
+		return nil, &getpaid.BrokerError{Op: "przelewy24: refund lookup", Status: http.StatusOK, Retryable: true,
+			Err: errors.New("the answer is not Przelewy24's (data without its refunds), so it may be asked again")}
+	}
 	currency := out.Data.Currency
 	if currency == "" {
 		currency = p.Amount.Currency
