@@ -59,6 +59,14 @@ func (f listForm) filter() (getpaid.PaymentFilter, string) {
 	return pf, ""
 }
 
+// readListForm reads the filter form from a listing's query.
+func readListForm(q url.Values) listForm {
+	// An order id pasted with blanks around it is the id without them:
+	// getpaid refuses order ids that begin or end with one.
+	return listForm{Status: q.Get("status"), Backend: q.Get("backend"), Currency: q.Get("currency"),
+		OrderID: strings.TrimSpace(q.Get("order_id")), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
+}
+
 // query is the form as a query string, with cursor.
 func (f listForm) query(cursor string) string {
 	v := url.Values{}
@@ -76,11 +84,7 @@ func (f listForm) query(cursor string) string {
 // listPayments shows one page of payments, newest first, with the totals
 // by status for the whole filter.
 func (c *Console) listPayments(w http.ResponseWriter, r *http.Request, s *session) {
-	q := r.URL.Query()
-	// An order id pasted with blanks around it is the id without them:
-	// getpaid refuses order ids that begin or end with one.
-	form := listForm{Status: q.Get("status"), Backend: q.Get("backend"), Currency: q.Get("currency"),
-		OrderID: strings.TrimSpace(q.Get("order_id")), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
+	form := readListForm(r.URL.Query())
 	data := &listPage{basePage: c.pageBase(s, "Payments", "payments"), Form: form, Statuses: getpaid.Statuses()}
 	seen := map[string]bool{}
 	for _, b := range c.svc.Registry().All() {
