@@ -208,11 +208,12 @@ func (e *Engine) expire(ctx context.Context, backend string, limit int) (int, er
 
 // Run is the engine's background work, at start and then every interval
 // until ctx ends: it resolves money operations in doubt with their broker
-// (looking for due ones every 5 s, or every interval if shorter, on its
-// own: polling a slow broker's payments holds it up not), expires
-// payments waiting past their backend's deadline, and polls the brokers of
-// the others that have waited more than two minutes for a notification
-// (within three days of their creation), each backend's on its own. Event delivery runs on its own from
+// (looking for due ones every 5 s, or every interval if shorter, on a
+// loop of its own, so that polling a slow broker's payments does not hold
+// it up), expires payments waiting past their backend's deadline, and
+// polls the brokers of the others that have waited more than two minutes
+// for a notification (within three days of their creation), each
+// backend's on a loop of its own. Event delivery runs on its own from
 // New to Close. An interval of 0 (or less) means 30 s. Run returns when ctx
 // ends or the engine is closed (at once if it was closed before).
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
