@@ -134,13 +134,19 @@ func (e *dummyEnv) wait(id string, cond func(*getpaid.Payment) bool) *getpaid.Pa
 	return last
 }
 
-// waitFor polls cond for up to 10 s.
+// waitFor polls cond for up to 30 s (generous: a loaded race run is slow).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second) // generous: a loaded race run is slow
+	within(t, 30*time.Second, what, cond)
+}
+
+// within polls cond for up to d: the wait is itself what the test asserts.
+func within(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out (%s) waiting for %s", d, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

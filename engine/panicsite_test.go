@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,8 @@ func (panicking) Deliver(context.Context, getpaid.Event) (int, error) {
 // attempt's error (what the log and the console show) says what the panic
 // was and where it came from, so the merchant can find the bug. Before, a
 // consumer's panic was recorded as "consumer panicked" with neither, and a
-// listener's named the value but no place.
+// listener's named the value but no place. A listener that ends without
+// returning (runtime.Goexit) is a failed attempt too.
 func TestPanicSaysWhatAndWhere(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -44,6 +46,17 @@ func TestPanicSaysWhatAndWhere(t *testing.T) {
 		}, "listener:shop", []string{"listener:shop panicked", "index out of range", "panicsite_test.go:"}},
 		{"consumer", func(e *engine.Engine) { e.AddConsumer(panicking{}) },
 			"queue", []string{"queue panicked", "assignment to entry in nil map", "panicking.Deliver", "panicsite_test.go:"}},
+		// A listener that ends its goroutine without returning
+		// (runtime.Goexit: t.FailNow or t.Fatal called inside it by a
+		// shop's test) has not handled the event either. Its delivery was
+		// recorded as delivered, as if it had returned nil: the order was
+		// never marked paid and the event never sent again.
+		{"listener that calls runtime.Goexit", func(e *engine.Engine) {
+			e.OnEventNamed("shop", func(context.Context, getpaid.Event) error {
+				runtime.Goexit()
+				return nil
+			})
+		}, "listener:shop", []string{"listener:shop ended its goroutine without returning"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -70,9 +83,12 @@ func TestPanicSaysWhatAndWhere(t *testing.T) {
 				}
 				return d != nil
 			})
+			if d.State != getpaid.DeliveryPending {
+				t.Errorf("after the failed attempt the delivery is %s, want pending (retried)", d.State)
+			}
 			for _, w := range tc.want {
 				if !strings.Contains(d.LastError, w) {
-					t.Errorf("the panic is recorded as %q, which does not say %q", d.LastError, w)
+					t.Errorf("the failure is recorded as %q, which does not say %q", d.LastError, w)
 				}
 			}
 		})

@@ -47,32 +47,7 @@ func TestEventPagesDoNotOverlap(t *testing.T) {
 			{"status": {"delivered"}, "payment_id": {payment}},
 		} {
 			for _, limit := range []string{"1", "2", "3", "5", "500"} {
-				var got []string
-				cursor, pages := "", 0
-				for {
-					v := url.Values{"limit": {limit}}
-					for k, s := range q {
-						v[k] = s
-					}
-					if cursor != "" {
-						v.Set("cursor", cursor)
-					}
-					resp, body := e.do("GET", "/api/v1/events?"+v.Encode(), nil, auth)
-					var list httpapi.EventListJSON
-					if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
-						t.Fatalf("%s: %d %s", v.Encode(), resp.StatusCode, body)
-					}
-					for _, ev := range list.Events {
-						got = append(got, ev.ID)
-						if len(ev.Deliveries) != 2 {
-							t.Errorf("%s: event %s listed with %d deliveries, want both (listener:1, listener:books)", v.Encode(), ev.ID, len(ev.Deliveries))
-						}
-					}
-					if pages++; list.NextCursor == "" || pages > 100 {
-						break
-					}
-					cursor = list.NextCursor
-				}
+				got, pages := walkEventPages(t, e, q, limit)
 				w := want
 				if q.Get("payment_id") != "" {
 					w = second
@@ -118,33 +93,43 @@ func TestEventPagesDoNotOverlapAfterBackfill(t *testing.T) {
 		}
 		slices.Sort(want)
 		for _, limit := range []string{"1", "2", "3", "5", "500"} {
-			var got []string
-			cursor, pages := "", 0
-			for {
-				v := url.Values{"limit": {limit}, "status": {"delivered"}}
-				if cursor != "" {
-					v.Set("cursor", cursor)
-				}
-				resp, body := e.do("GET", "/api/v1/events?"+v.Encode(), nil, auth)
-				var list httpapi.EventListJSON
-				if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
-					t.Fatalf("%s: %d %s", v.Encode(), resp.StatusCode, body)
-				}
-				for _, ev := range list.Events {
-					got = append(got, ev.ID)
-					if len(ev.Deliveries) != 2 {
-						t.Errorf("limit %s: event %s listed with %d deliveries, want both (listener:1, listener:erp)", limit, ev.ID, len(ev.Deliveries))
-					}
-				}
-				if pages++; list.NextCursor == "" || pages > 100 {
-					break
-				}
-				cursor = list.NextCursor
-			}
+			got, pages := walkEventPages(t, e, url.Values{"status": {"delivered"}}, limit)
 			slices.Sort(got)
 			if !slices.Equal(got, want) {
 				t.Errorf("limit %s: %d events over %d pages, want each of the %d once", limit, len(got), pages, len(want))
 			}
 		}
 	})
+}
+
+// walkEventPages walks GET /api/v1/events?q with limit, page after page,
+// and returns the events' ids and how many pages it took; every event must
+// be listed with its two deliveries (the two listeners').
+func walkEventPages(t *testing.T, e *env, q url.Values, limit string) (ids []string, pages int) {
+	t.Helper()
+	cursor := ""
+	for {
+		v := url.Values{"limit": {limit}}
+		for k, s := range q {
+			v[k] = s
+		}
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		resp, body := e.do("GET", "/api/v1/events?"+v.Encode(), nil, auth)
+		var list httpapi.EventListJSON
+		if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", v.Encode(), resp.StatusCode, body)
+		}
+		for _, ev := range list.Events {
+			ids = append(ids, ev.ID)
+			if len(ev.Deliveries) != 2 {
+				t.Errorf("%s: event %s listed with %d deliveries, want both listeners'", v.Encode(), ev.ID, len(ev.Deliveries))
+			}
+		}
+		if pages++; list.NextCursor == "" || pages > 100 {
+			return ids, pages
+		}
+		cursor = list.NextCursor
+	}
 }
