@@ -60,7 +60,9 @@
 // and Tpay's refundId; FetchOperation finds a refund in
 // GET /transactions/{id}/refunds by that refundId, and one whose answer was
 // lost by the money (the refunds Tpay lists against what the payment has
-// recorded and asked for), only where that leaves one reading. Tpay
+// recorded and asked for), only where that leaves one reading. The list is
+// read from "refunds" (or "refundsList"; null is empty): an answer with
+// neither is not Tpay's, a retryable error, never "no such refund". Tpay
 // documents no list of refund statuses: "correct" and the like are done,
 // "pending" and the like started, "canceled", "rejected", "error" and the
 // like failed; a word outside those is neither (a refund answered with it

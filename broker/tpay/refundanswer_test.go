@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,8 +16,9 @@ import (
 
 // answerTpay is a fake Tpay OpenAPI that answers a refund with answer: its
 // OAuth answer is token (with or without token_type), the transaction
-// TR-1 is paid 100.00 PLN with no refund yet.
-type answerTpay struct{ token, answer string }
+// TR-1 is paid 100.00 PLN, its refund list is list (no refund yet when
+// empty).
+type answerTpay struct{ token, answer, list string }
 
 func (f *answerTpay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
@@ -32,7 +34,11 @@ func (f *answerTpay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "GET /transactions/ta_1":
 		_, _ = w.Write([]byte(`{"result":"success","transactionId":"ta_1","title":"TR-1","status":"correct","amount":100.00,"currency":"PLN","hiddenDescription":"pay_1","payments":{"status":"correct","amountPaid":100.00}}`))
 	case "GET /transactions/ta_1/refunds":
-		_, _ = w.Write([]byte(`{"result":"success","refunds":[]}`))
+		list := f.list
+		if list == "" {
+			list = `{"result":"success","refunds":[]}`
+		}
+		_, _ = w.Write([]byte(list))
 	case "POST /transactions/ta_1/refunds":
 		_, _ = w.Write([]byte(f.answer))
 	default:
@@ -190,5 +196,62 @@ func TestCloseLeavesOtherBackendsConnections(t *testing.T) {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the backend's own connection is still open after its Close")
+	}
+}
+
+// A refund list answered with result "success" but no list of refunds
+// (neither refunds nor refundsList in it) is no word that a refund is not at Tpay:
+// neither Tpay's guide nor its SDK describes such an answer. Read as an
+// empty list, it made FetchOperation answer getpaid.ErrNotFound for a
+// refund in doubt, on which the reconciler fails it as one that never
+// reached Tpay and frees its amount to be refunded again although Tpay may
+// have paid it out; and RefundEventIDs answer none, on which a CHARGEBACK
+// of a second refund of one amount is taken for a repeat of the first. It
+// is now a retryable error saying the answer is not Tpay's; an empty list
+// ([] or null: no source says how Tpay writes one) is still "no such
+// refund".
+func TestRefundListWithoutListIsUnreadable(t *testing.T) {
+	t.Parallel()
+	const bearer = `{"access_token":"tok","token_type":"Bearer","expires_in":7200}`
+	tests := []struct {
+		name, list string
+		notFound   bool
+	}{
+		{"no list", `{"result":"success","requestId":"r1"}`, false},
+		{"only a transaction's fields", `{"result":"success","requestId":"r1","transactionId":"ta_1","title":"TR-1","status":"correct","amount":100.00}`, false},
+		{"empty list", `{"result":"success","requestId":"r1","refunds":[]}`, true},
+		{"empty refundsList", `{"result":"success","requestId":"r1","refundsList":[]}`, true},
+		{"list written null", `{"result":"success","requestId":"r1","refunds":null}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(&answerTpay{token: bearer, list: tt.list})
+			defer srv.Close()
+			b, p := answerBroker(t, srv.URL), paid100()
+			thirty := p.Money(3000)
+			p.RefundAsked = thirty.Minor // a refund of 30.00 in doubt: its answer was lost
+			for _, ref := range []string{"", "rf_1"} {
+				_, err := b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+					Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: thirty, BrokerRef: ref}})
+				if tt.notFound {
+					if !errors.Is(err, getpaid.ErrNotFound) {
+						t.Fatalf("FetchOperation (refund id %q) = %v; want ErrNotFound", ref, err)
+					}
+					continue
+				}
+				var be *getpaid.BrokerError
+				if errors.Is(err, getpaid.ErrNotFound) || !errors.As(err, &be) || !be.Retryable || be.Happened || !strings.Contains(err.Error(), "not Tpay's") {
+					t.Fatalf("FetchOperation (refund id %q) = %v (%#v); want a retryable error saying the answer is not Tpay's", ref, err, be)
+				}
+			}
+			ids, err := b.RefundEventIDs(context.Background(), p, &getpaid.Observation{Kind: getpaid.KindRefunded, Amount: thirty})
+			if !tt.notFound && err == nil {
+				t.Fatalf("RefundEventIDs = %q; want an error (the notification refused, Tpay sends it again)", ids)
+			}
+			if tt.notFound && (err != nil || len(ids) != 0) {
+				t.Fatalf("RefundEventIDs = %q, %v; want none", ids, err)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package tpay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -58,16 +59,38 @@ func (b *Broker) withRefunds(ctx context.Context, p *getpaid.Payment) (*transact
 }
 
 // refunds lists the transaction's refunds (GET /transactions/{id}/refunds),
-// in Tpay's order: oldest first.
+// in Tpay's order: oldest first. An answer without a list of refunds
+// (neither refunds nor refundsList in it) is a retryable error saying it is
+// not Tpay's: read as an empty list, it would tell a lookup that a refund
+// Tpay may have paid out is not there. A list written null is empty (no
+// source says how Tpay writes an empty list; a serialiser's nil slice is
+// null).
 func (b *Broker) refunds(ctx context.Context, p *getpaid.Payment) ([]refund, error) {
+	const op = "tpay: list refunds"
 	var out struct {
-		Refunds     []refund `json:"refunds"`
-		RefundsList []refund `json:"refundsList"`
+		Refunds     json.RawMessage `json:"refunds"`
+		RefundsList json.RawMessage `json:"refundsList"`
 	}
-	if err := b.call(ctx, "tpay: list refunds", http.MethodGet, "/transactions/"+url.PathEscape(p.ExternalID)+"/refunds", nil, &out); err != nil {
+	if err := b.call(ctx, op, http.MethodGet, "/transactions/"+url.PathEscape(p.ExternalID)+"/refunds", nil, &out); err != nil {
 		return nil, err
 	}
-	return append(out.Refunds, out.RefundsList...), nil
+	if out.Refunds == nil && out.RefundsList == nil {
+		return nil, &getpaid.BrokerError{Op: op, Status: http.StatusOK, Retryable: true,
+			Err: errors.New("the answer is not Tpay's (no list of refunds), so it may be asked again")}
+	}
+	var list []refund
+	for _, raw := range []json.RawMessage{out.Refunds, out.RefundsList} {
+		if raw == nil {
+			continue
+		}
+		var part []refund
+		if err := json.Unmarshal(raw, &part); err != nil {
+			return nil, &getpaid.BrokerError{Op: op, Status: http.StatusOK, Retryable: true,
+				Err: fmt.Errorf("the answer is not Tpay's (its list of refunds: %w), so it may be asked again", err)}
+		}
+		list = append(list, part...)
+	}
+	return list, nil
 }
 
 // sameAmount counts the refunds of amount among rs.
