@@ -131,8 +131,10 @@
 //     array (the OpenAPI) or {"refunds": [...]} (the documentation), matched
 //     by extRefundId; captures, releases and cancellations from the order's
 //     status. A refund PayU does not list, a capture of an order that is not
-//     COMPLETED, a release of one that is not CANCELED: an error wrapping
-//     getpaid.ErrNotFound (it did not happen).
+//     COMPLETED, a release of one that is not CANCELED, PayU's own 404
+//     (its status object): an error wrapping getpaid.ErrNotFound (it did
+//     not happen). A 404 whose body is not PayU's (a proxy's page) is a
+//     retryable error: the operation stays in doubt.
 //   - Failures are classified once: for a mutating call (POST, PUT, DELETE)
 //     a timeout, a dropped connection or a 5xx after the request was sent is
 //     Retryable and Happened (PayU may have acted: look the operation up); a

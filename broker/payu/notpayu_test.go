@@ -159,3 +159,57 @@ func TestTokenAnswerThatIsNotPayUsIsUnreadable(t *testing.T) {
 		})
 	}
 }
+
+// A refund lookup (GET …/orders/{id}/refunds) answered 404 by something
+// that is not PayU (a proxy's or gateway's "Not Found" page, an empty body,
+// another service's JSON) says nothing of the refund: it stays in doubt
+// (a retryable error, not getpaid.ErrNotFound). Before, any 404 was read as
+// "the refund never reached PayU", and the reconciler failed a refund PayU
+// was paying out, freeing its amount to be refunded again. Only PayU's own
+// 404 (its status object, DATA_NOT_FOUND) is ErrNotFound.
+func TestRefundLookup404NotPayUsStaysInDoubt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, body string
+		notFound   bool
+	}{
+		{"html page", "<html><body><h1>404 Not Found</h1>nginx</body></html>", false},
+		{"empty", "", false},
+		{"another service's json", `{"error":"not found"}`, false},
+		{"PayU's DATA_NOT_FOUND", `{"status":{"statusCode":"DATA_NOT_FOUND","severity":"INFO","statusDesc":"Could not find data for given criteria."}}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var e *env
+			var fake atomic.Bool
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if fake.Load() && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/refunds") {
+					w.Header().Set("Content-Type", "text/html")
+					w.WriteHeader(http.StatusNotFound)
+					_, _ = w.Write([]byte(tc.body))
+					return
+				}
+				e.sim.Handler().ServeHTTP(w, r)
+			}))
+			t.Cleanup(front.Close)
+			e = newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
+			p := e.paidPayment(t, "10.00")
+			if _, err := e.b.Refund(ctx, &getpaid.RefundRequest{Payment: p, Amount: p.Money(400), OperationID: "op_r"}); err != nil {
+				t.Fatal(err)
+			}
+			fake.Store(true)
+			o, err := e.b.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: refundOp("op_r", p.Money(400))})
+			if tc.notFound {
+				if !errors.Is(err, getpaid.ErrNotFound) {
+					t.Fatalf("%+v, %v; want ErrNotFound", o, err)
+				}
+				return
+			}
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || !be.Retryable || errors.Is(err, getpaid.ErrNotFound) {
+				t.Fatalf("%+v, %v; want a retryable BrokerError that is not ErrNotFound (the refund is at PayU)", o, err)
+			}
+		})
+	}
+}
