@@ -49,7 +49,13 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		return err // the request may have reached Przelewy24, unless the connection was never made
 	}
 	if code < 200 || code > 299 {
-		return brokerhttp.StatusError(op, code, mutating, errorText(raw))
+		be := brokerhttp.StatusError(op, code, mutating, errorText(raw))
+		if !p24Error(raw) {
+			// A proxy's or gateway's page: marked, so that its 404 is not
+			// read as Przelewy24's "not found".
+			be.Err = &notP24Error{text: be.Err.Error()}
+		}
+		return be
 	}
 	if out == nil {
 		return nil
@@ -81,6 +87,36 @@ func notP24s(op string, code int, mutating bool, raw []byte) *getpaid.BrokerErro
 	}
 	return &getpaid.BrokerError{Op: op, Status: code, Retryable: true, Happened: mutating,
 		Err: fmt.Errorf("the answer is not Przelewy24's (no data), %s: %q", what, brokerhttp.Snippet(raw))}
+}
+
+// p24Error reports whether an error answer is Przelewy24's: a JSON object
+// with its "error" (a message, or for refunds a list of results).
+func p24Error(raw []byte) bool {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	return json.Unmarshal(raw, &v) == nil && len(v.Error) > 0 && string(v.Error) != "null"
+}
+
+// notP24Error is the text of an error answer that is not Przelewy24's.
+type notP24Error struct{ text string }
+
+func (e *notP24Error) Error() string { return e.text }
+
+// notFound reports whether err is Przelewy24's own 404. A 404 that is not
+// Przelewy24's says nothing of what it looked up: *err becomes a retryable
+// error saying so.
+func notFound(op string, err *error) bool {
+	if httpStatus(*err) != http.StatusNotFound {
+		return false
+	}
+	var foreign *notP24Error
+	if errors.As(*err, &foreign) {
+		*err = &getpaid.BrokerError{Op: op, Status: http.StatusNotFound, Retryable: true,
+			Err: fmt.Errorf("a 404 that is not Przelewy24's (no \"error\"), so it may be asked again: %w", foreign)}
+		return false
+	}
+	return true
 }
 
 // errorText extracts Przelewy24's error message: "error" is a string, or for

@@ -68,8 +68,9 @@
 // OperationID the requestId when the signed refundsUuid derives from it.
 // FetchOperation looks refunds up with GET /api/v1/refund/by/orderId/{orderId}
 // (status 1 refunded, 2 and 3 refund_started, 4 refund_failed, with the
-// notification's event ids), matched by requestId; none is an error wrapping
-// getpaid.ErrNotFound. A repeated refund request, which Przelewy24 answers
+// notification's event ids), matched by requestId; none (or Przelewy24's own
+// 404) is an error wrapping getpaid.ErrNotFound, a 404 that is not
+// Przelewy24's a retryable error. A repeated refund request, which Przelewy24 answers
 // 400 "Request already exists" (or "Concurrent call" while the first is being
 // carried out), is looked up and reported as it stands, or in doubt (a
 // retryable, Happened error) when the lookup does not show it yet.

@@ -203,8 +203,9 @@ type refundsByOrder struct {
 // the operation id as Refund sends it): status 1 refunded, 2 and 3
 // refund_started, 4 refund_failed, with the event ids of the refund
 // notification so the two apply once. No such refund (or no refunds for
-// the order, 404) is an error wrapping getpaid.ErrNotFound: the refund never
-// reached Przelewy24. Other operations are not supported (Przelewy24 has no
+// the order, Przelewy24's 404) is an error wrapping getpaid.ErrNotFound: the
+// refund never reached Przelewy24; a 404 that is not Przelewy24's (a
+// proxy's page) is a retryable error. Other operations are not supported (Przelewy24 has no
 // capture or release).
 func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
 	if req == nil || req.Payment == nil || req.Operation == nil {
@@ -225,7 +226,7 @@ func (b *Broker) fetchRefund(ctx context.Context, p *getpaid.Payment, opID strin
 	order := strconv.FormatInt(orderID, 10)
 	var out refundsByOrder
 	err := b.call(ctx, "przelewy24: refund lookup", http.MethodGet, "/refund/by/orderId/"+order, nil, &out)
-	if httpStatus(err) == http.StatusNotFound {
+	if notFound("przelewy24: refund lookup", &err) {
 		return nil, fmt.Errorf("przelewy24: refund %s: %w: no refunds for order %s", opID, getpaid.ErrNotFound, order)
 	}
 	if err != nil {
