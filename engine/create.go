@@ -85,9 +85,12 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 // buyer; the payment becomes prepared. A payment that is not new is refused
 // with a *getpaid.TransitionError and no broker call is made. A Start of a
 // payment this engine is already starting (a double click) waits for that
-// one and returns its result: the broker is asked once. (Engines in other
-// processes do not see each other's: the loser's registration is then
-// refused when it is recorded.)
+// one and returns its result: the broker is asked once. If that one fails
+// because its own caller went away (its context ended: the first request
+// of a double click, a client that retried after its own timeout), the
+// waiting Start asks the broker itself rather than answer with the other
+// caller's cancellation. (Engines in other processes do not see each
+// other's: the loser's registration is then refused when it is recorded.)
 func (e *Engine) Start(ctx context.Context, id, clientIP string) (*getpaid.Payment, error) {
 	if err := checkClientIP(clientIP); err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
@@ -108,31 +111,46 @@ type starts struct {
 	calls map[string]*startCall
 }
 
-// startCall is one Start in flight; done is closed when p and err are set.
+// startCall is one Start in flight; done is closed when p, err and
+// abandoned are set.
 type startCall struct {
 	done chan struct{}
 	p    *getpaid.Payment
 	err  error
+	// abandoned: it failed with its caller gone (its context ended),
+	// which says nothing of the broker to those who joined it.
+	abandoned bool
 }
 
 // start is Start for a payment already loaded: one at a time per payment
-// in this process, the others getting its result.
+// in this process, the others getting its result (or, when its caller went
+// away before it ended, starting the payment themselves).
 func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string) (*getpaid.Payment, error) {
 	if p.Status != getpaid.StatusNew {
 		return nil, fmt.Errorf("engine: start %q: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
 	}
 	e.starts.mu.Lock()
-	if c, ok := e.starts.calls[p.ID]; ok {
+	for {
+		c, ok := e.starts.calls[p.ID]
+		if !ok {
+			break
+		}
 		e.starts.mu.Unlock()
 		select {
 		case <-c.done:
-			if c.err != nil {
-				return nil, c.err
-			}
-			return c.p.Clone(), nil
 		case <-ctx.Done():
 			return nil, fmt.Errorf("engine: start %q: %w", p.ID, ctx.Err())
 		}
+		if c.err == nil {
+			return c.p.Clone(), nil
+		}
+		if !c.abandoned || ctx.Err() != nil {
+			return nil, c.err
+		}
+		// Its caller went away (a double click's first request, a
+		// client retrying after its own timeout): its cancellation is
+		// not this caller's answer, who starts the payment itself.
+		e.starts.mu.Lock()
 	}
 	if e.starts.calls == nil {
 		e.starts.calls = make(map[string]*startCall)
@@ -147,7 +165,7 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 		close(c.done)
 	}()
 	q, err := e.startOnce(ctx, p, clientIP)
-	c.err = err
+	c.err, c.abandoned = err, err != nil && ctx.Err() != nil
 	if err == nil {
 		c.p = q.Clone()
 	}
