@@ -212,7 +212,8 @@ func (v *JWSVerifier) Verify(ctx context.Context, header string, body []byte) er
 }
 
 // certCache holds fetched certificates by URL. Callers wanting one that is
-// being fetched wait for that fetch.
+// being fetched wait for that fetch (and fetch it themselves if its caller
+// went away before it ended).
 type certCache struct {
 	mu      sync.Mutex
 	entries map[string]*certEntry
@@ -223,6 +224,9 @@ type certEntry struct {
 	fetched  time.Time
 	inflight chan struct{}
 	err      error
+	// abandoned: the last fetch failed with its caller gone (its context
+	// ended), which says nothing of the certificate to those waiting.
+	abandoned bool
 }
 
 // get returns the certificate at u and its age, fetching it when absent,
@@ -244,6 +248,12 @@ func (c *certCache) get(ctx context.Context, v *JWSVerifier, u string, refresh b
 			}
 			c.mu.Lock()
 			if e.err != nil && e.cert == nil {
+				if e.abandoned && ctx.Err() == nil {
+					// The fetcher's caller went away (Tpay hung up on
+					// its notification): this one fetches it itself.
+					c.mu.Unlock()
+					continue
+				}
 				err := e.err
 				c.mu.Unlock()
 				return nil, 0, err
@@ -271,7 +281,7 @@ func (c *certCache) get(ctx context.Context, v *JWSVerifier, u string, refresh b
 		c.mu.Unlock()
 		cert, err := v.fetchCert(ctx, u)
 		c.mu.Lock()
-		e.inflight, e.err = nil, err
+		e.inflight, e.err, e.abandoned = nil, err, err != nil && ctx.Err() != nil
 		if err == nil {
 			e.cert, e.fetched = cert, v.now()
 		} else if e.cert == nil && c.entries[u] == e {
