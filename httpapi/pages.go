@@ -91,10 +91,16 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 	if err == nil && o == nil {
 		err = getpaid.ErrNotFound // a source that found nothing and said no error
 	}
+	if err == nil {
+		err = orderMoney(o.Amount)
+	}
 	if err != nil {
 		status := statusOf(err)
 		msg := "The order could not be read now; try again in a moment."
-		var me *getpaid.MoneyError
+		var (
+			me *getpaid.MoneyError
+			fe *getpaid.FieldError
+		)
 		switch {
 		case status == http.StatusNotFound:
 			msg = "There is no such order."
@@ -107,6 +113,8 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 				field = "currency"
 			}
 			msg = "This order cannot be paid: its " + field + " is not accepted (" + me.Reason + ")."
+		case errors.As(err, &fe) && (errors.Is(err, getpaid.ErrInvalidAmount) || errors.Is(err, getpaid.ErrUnknownCurrency)):
+			msg = "This order cannot be paid: its " + fe.Field + " is not accepted (" + fe.Reason + ")."
 		}
 		// The buyer is told what to do; the merchant's log says why.
 		h.noteError(w, r, status, fmt.Errorf("reading order %q: %w", r.PathValue("order"), err))
@@ -114,6 +122,22 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 		return nil, false
 	}
 	return o, true
+}
+
+// orderMoney refuses an order's amount that is Money no payment can carry
+// (nothing or less: a free order, "0.00" as ParseMoney reads it; an Amount
+// the source left unset, or set without a currency), as Pay would refuse
+// it: the form then offers no method to choose; nil otherwise.
+func orderMoney(m getpaid.Money) error {
+	switch {
+	case m.IsZero():
+		return &getpaid.FieldError{Field: "amount", Reason: "required", Err: getpaid.ErrInvalidAmount}
+	case m.Currency == "":
+		return &getpaid.FieldError{Field: "currency", Reason: "required", Err: getpaid.ErrUnknownCurrency}
+	case m.Minor <= 0:
+		return &getpaid.FieldError{Field: "amount", Reason: "must be greater than zero", Err: getpaid.ErrInvalidAmount}
+	}
+	return nil
 }
 
 // sameSite refuses (403) a form another site's page sent through the
