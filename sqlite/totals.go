@@ -228,6 +228,12 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 func (s *Store) ready(ctx context.Context) error {
+	s.w.mu.RLock()
+	closed := s.w.closed
+	s.w.mu.RUnlock()
+	if closed {
+		return errClosed // its own probe below would still reach the file
+	}
 	// The disk failed the store: said as such (getpaid.ErrDiskFailed), so
 	// that /readyz names the disk, not an unreachable database.
 	if s.w.sync != nil {
