@@ -299,7 +299,19 @@ const reconcileEvery = 5 * time.Second
 
 // fetchStatus asks the broker for p's status.
 func (e *Engine) fetchStatus(ctx context.Context, b getpaid.Backend, f getpaid.StatusFetcher, p *getpaid.Payment) (*getpaid.Observation, error) {
-	return call(e, ctx, b.Name, "fetch_status", func(ctx context.Context) (*getpaid.Observation, error) {
+	obs, err := call(e, ctx, b.Name, "fetch_status", func(ctx context.Context) (*getpaid.Observation, error) {
 		return f.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p})
 	})
+	return answered(b.Name, "FetchStatus", obs, err)
+}
+
+// answered refuses a broker's answer of neither an observation nor an
+// error (a fault of its backend: nothing new is an observation of
+// getpaid.KindNone), which would otherwise be read as a fact, and crash the
+// process that reads it in Run; obs and err as they are otherwise.
+func answered(backend, method string, obs *getpaid.Observation, err error) (*getpaid.Observation, error) {
+	if err == nil && obs == nil {
+		return nil, fmt.Errorf("backend %q: %s answered neither an observation nor an error (a fault of the backend; nothing new is getpaid.KindNone)", backend, method)
+	}
+	return obs, err
 }

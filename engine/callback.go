@@ -30,6 +30,7 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	obs, err := call(e, ctx, b.Name, "parse_callback", func(ctx context.Context) (*getpaid.Observation, error) {
 		return b.Broker.ParseCallback(ctx, req)
 	})
+	obs, err = answered(b.Name, "ParseCallback", obs, err)
 	if err != nil {
 		e.log.DebugContext(ctx, "callback refused", "backend", backend, "ip", req.RemoteIP, "err", err)
 		return nil, fmt.Errorf("engine: callback %s: %w", backend, err)

@@ -204,6 +204,7 @@ func (e *Engine) refundFate(ctx context.Context, b getpaid.Backend, p *getpaid.P
 	obs, err := call(e, ctx, b.Name, "fetch_operation", func(ctx context.Context) (*getpaid.Observation, error) {
 		return f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
 	})
+	obs, err = answered(b.Name, "FetchOperation", obs, err)
 	if errors.Is(err, getpaid.ErrNotFound) {
 		if op.State == getpaid.OpPending {
 			// The broker accepted it once: not finding it now is odd;
