@@ -188,13 +188,15 @@ type transactionData struct {
 }
 
 // lookup fetches the transaction registered under the payment's id; found is
-// false for a 404.
+// false for Przelewy24's own 404. A 404 that is not Przelewy24's (a proxy's
+// page) is a retryable error: it says nothing of the transaction.
 func (b *Broker) lookup(ctx context.Context, p *getpaid.Payment) (d transactionData, found bool, err error) {
 	var out struct {
 		Data transactionData `json:"data"`
 	}
-	err = b.call(ctx, "przelewy24: status", http.MethodGet, "/transaction/by/sessionId/"+url.PathEscape(p.ID), nil, &out)
-	if httpStatus(err) == http.StatusNotFound {
+	const op = "przelewy24: status"
+	err = b.call(ctx, op, http.MethodGet, "/transaction/by/sessionId/"+url.PathEscape(p.ID), nil, &out)
+	if notFound(op, &err) {
 		return d, false, nil
 	}
 	return out.Data, err == nil, err
@@ -202,7 +204,9 @@ func (b *Broker) lookup(ctx context.Context, p *getpaid.Payment) (d transactionD
 
 // FetchStatus maps the status lookup:
 //
-//	404, 0 (no payment)   -> nothing new
+//	404, 0 (no payment)   -> nothing new (Przelewy24's own 404; one that
+//	                         is not Przelewy24's, a proxy's page, is a
+//	                         retryable error)
 //	1 (paid, not verified), the registered amount
 //	                      -> captured, reported like a notification, so the
 //	                         engine confirms it with verify before applying it

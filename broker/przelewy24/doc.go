@@ -101,7 +101,8 @@
 //     transaction (its OpenAPI, "Notification"), answered 200 or not: a
 //     notification getpaid does not verify (an advance) comes back seven
 //     times and is a duplicate each time.
-//   - FetchStatus: status 0 or 404 -> KindNone; 1 (paid, not verified) ->
+//   - FetchStatus: status 0 or Przelewy24's own 404 -> KindNone (a 404
+//     that is not Przelewy24's, a proxy's page, is a retryable error); 1 (paid, not verified) ->
 //     KindCaptured reported like a notification (so the engine's Poll
 //     confirms it with verify before applying it: a payment whose
 //     notifications were all lost is still finished by polling) or

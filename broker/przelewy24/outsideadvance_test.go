@@ -8,8 +8,10 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -196,5 +198,65 @@ func TestOutsideRefundFromThePanel(t *testing.T) {
 	got := o.payment(t, p.ID)
 	if got.Refunded != 2000 || got.Status != getpaid.StatusPartiallyRefunded {
 		t.Errorf("after a panel refund: %s refunded %d", got.Status, got.Refunded)
+	}
+}
+
+// A reject of an advance asks Przelewy24 first whether an acceptance whose
+// answer was lost verified it. A 404 of that lookup that is not
+// Przelewy24's (a proxy's or gateway's "Not Found" page, an empty body,
+// another service's JSON) says nothing of the transaction: the reject is
+// refused (try again) and the payment keeps its advance. Before, any 404
+// was read as "no such transaction": the payment failed although
+// Przelewy24 had taken the money. Przelewy24's own 404 ({"error":…}) still
+// lets the reject through.
+func TestRejectAdvanceLookup404NotPrzelewy24s(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, body string
+		rejected   bool
+	}{
+		{"html page", "<html><body><h1>404 Not Found</h1>nginx</body></html>", false},
+		{"empty", "", false},
+		{"another service's json", `{"message":"no route"}`, false},
+		{"Przelewy24's", `{"error":"Transaction not found","code":404}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var front atomic.Bool
+			var o *xOutside
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if front.Load() && strings.HasPrefix(r.URL.Path, "/api/v1/transaction/by/sessionId/") {
+					w.WriteHeader(http.StatusNotFound)
+					_, _ = io.WriteString(w, tc.body)
+					return
+				}
+				o.fake.serve(w, r)
+			}))
+			t.Cleanup(proxy.Close)
+			o = newXOutside(t, func(c *przelewy24.Config) { c.APIURL = proxy.URL })
+			p, err := o.create(t, "100.00", "PLN", "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := o.fake.trn(t, p.ID)
+			if got := o.fake.post(t, tr.Notify, o.fake.pay(t, p.ID, 4000)); got != 200 {
+				t.Fatalf("advance notification answered %d", got)
+			}
+			o.fake.set(func(*xP24) { tr.Status = 2 }) // an acceptance verified it; its answer was lost
+			front.Store(true)
+			res, err := o.eng.RejectAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+			got := o.payment(t, p.ID)
+			if tc.rejected {
+				if err != nil || res.Payment.Status != getpaid.StatusFailed {
+					t.Fatalf("Przelewy24's own 404: %v, %+v; want the reject done", err, res)
+				}
+				return
+			}
+			if err == nil || !getpaid.IsRetryable(err) || got.Status == getpaid.StatusFailed || got.Advance != 4000 {
+				t.Fatalf("reject over a 404 that is not Przelewy24's: err %v (retryable %v); payment %s advance %d; want a retryable refusal, the advance kept",
+					err, getpaid.IsRetryable(err), got.Status, got.Advance)
+			}
+		})
 	}
 }
