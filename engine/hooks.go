@@ -16,7 +16,8 @@ type Hooks struct {
 	// "confirm_callback", "fetch_status", "fetch_operation", "capture",
 	// "release", "cancel", "refund"). The call runs with the context it
 	// returns (a tracing span's), and done is called with the call's error
-	// when it returns.
+	// when it returns. A nil context keeps the call's own; a nil done is
+	// not called.
 	BrokerCall func(ctx context.Context, backend, op string) (_ context.Context, done func(error))
 	// Changed is called after the store committed a change the engine
 	// asked for: a new payment (created is true) or a change to one. It
@@ -34,8 +35,8 @@ func (h Hooks) then(o Hooks) Hooks {
 		} else {
 			a, b := h.BrokerCall, o.BrokerCall
 			out.BrokerCall = func(ctx context.Context, backend, op string) (context.Context, func(error)) {
-				ctx, da := a(ctx, backend, op)
-				ctx, db := b(ctx, backend, op)
+				ctx, da := hook(a, ctx, backend, op)
+				ctx, db := hook(b, ctx, backend, op)
 				return ctx, func(err error) { db(err); da(err) }
 			}
 		}
@@ -64,12 +65,26 @@ func JoinHooks(hs ...Hooks) Hooks {
 	return out
 }
 
+// hook calls a BrokerCall hook: a nil context it answers keeps ctx, and a
+// nil done is one that does nothing (a hook of the shop's that adds
+// nothing to the call may say so with nil).
+func hook(h func(context.Context, string, string) (context.Context, func(error)), ctx context.Context, backend, op string) (context.Context, func(error)) {
+	hctx, done := h(ctx, backend, op)
+	if hctx == nil {
+		hctx = ctx
+	}
+	if done == nil {
+		done = func(error) {}
+	}
+	return hctx, done
+}
+
 // call runs fn, a call to backend's broker, inside the BrokerCall hook.
 func call[T any](e *Engine, ctx context.Context, backend, op string, fn func(context.Context) (T, error)) (T, error) {
 	if e.hooks.BrokerCall == nil {
 		return fn(ctx)
 	}
-	ctx, done := e.hooks.BrokerCall(ctx, backend, op)
+	ctx, done := hook(e.hooks.BrokerCall, ctx, backend, op)
 	v, err := fn(ctx)
 	done(err)
 	return v, err

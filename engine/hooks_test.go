@@ -98,3 +98,41 @@ func TestPaymentTotalsAndReady(t *testing.T) {
 		t.Errorf("Ready = %v", err)
 	}
 }
+
+// A BrokerCall hook of the shop's own that answers no done function (or no
+// context: "nothing to add") is taken as one that watches nothing of the
+// call: before, the engine called the nil done after every broker call and
+// panicked, in Pay and in Run's polling, ending the shop's process.
+func TestBrokerCallHookAnsweringNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		hook func(ctx context.Context, backend, op string) (context.Context, func(error))
+	}{
+		{"no done", func(ctx context.Context, _, _ string) (context.Context, func(error)) { return ctx, nil }},
+		{"nothing", func(context.Context, string, string) (context.Context, func(error)) { return nil, nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var log hookLog
+			env := newDummyEnv(t, dummy.Config{}, engine.Config{Hooks: engine.JoinHooks(engine.Hooks{BrokerCall: tc.hook}, log.hooks("b"))})
+			ctx := context.Background()
+			var p *getpaid.Payment
+			err := noPanic(func() (err error) {
+				p, err = env.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o-hook", Backend: "dummy", Amount: getpaid.MustParseMoney("10.00", "PLN")})
+				return err
+			})
+			if err != nil {
+				t.Fatalf("pay: %v", err)
+			}
+			if err := noPanic(func() error { _, err := env.eng.Poll(ctx, p.ID); return err }); err != nil {
+				t.Fatalf("poll: %v", err)
+			}
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			if want := []string{"b:dummy/prepare/ok", "b:dummy/fetch_status/ok"}; !slices.Equal(log.calls, want) {
+				t.Errorf("the hook joined with it saw %v, want %v", log.calls, want)
+			}
+		})
+	}
+}
