@@ -48,7 +48,8 @@
 // payment in full); another status -> nothing, acknowledged and logged for
 // an operator (getpaid.Observation.Unrecognized).
 // Whatever the status, a tr_amount other than the payment's amount is an
-// amount mismatch (getpaid.Observation.PaymentAmount).
+// amount mismatch (getpaid.Observation.PaymentAmount), and so is the amount
+// of the transaction GET /transactions/{id} answers.
 // Event ids are "title:STATUS:amount", so repeats are duplicates and a
 // top-up of an underpayment is not.
 //

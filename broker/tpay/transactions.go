@@ -168,7 +168,10 @@ func (b *Broker) transaction(ctx context.Context, p *getpaid.Payment) (*transact
 // it), with the event id a TRUE notification of it has; error with money paid
 // -> an advance (over- or underpaid, the merchant must decide); canceled ->
 // released; refund -> nothing new (refunds are deltas that come with their
-// amounts in CHARGEBACK notifications or FetchOperation).
+// amounts in CHARGEBACK notifications or FetchOperation). The transaction's
+// amount, when the answer states it, is the observation's PaymentAmount: a
+// transaction of another amount than the payment's is an amount mismatch
+// whatever it reports, as in a notification.
 func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*getpaid.Observation, error) {
 	p := req.Payment
 	o := &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindNone}
@@ -189,6 +192,12 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 	paid, err := tx.Payments.AmountPaid.Money(p.Amount.Currency)
 	if err != nil {
 		return nil, &getpaid.BrokerError{Op: "tpay: get transaction", Err: fmt.Errorf("amountPaid: %w", err)}
+	}
+	if tx.Amount != "" {
+		// The transaction's amount, as tr_amount in a notification: a
+		// transaction of another amount is refused whatever it reports
+		// (amountPaid alone would not show it).
+		o.PaymentAmount = amount
 	}
 	switch status {
 	case StatusPaid, StatusCorrect:
