@@ -273,7 +273,11 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 			return false, err
 		}
 	}
-	if o.ExternalID != "" && next.ExternalID == "" {
+	if o.ExternalID != "" && (next.ExternalID == "" || o.Kind == KindCaptured && p.Captured == 0) {
+		// The broker's id of the payment is the first one named, and
+		// then the transaction that paid it (not an earlier try that
+		// failed, or held money it did not take): its refunds are the
+		// payment's.
 		next.ExternalID = o.ExternalID
 	}
 	*p = next

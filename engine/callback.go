@@ -287,6 +287,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			if !extChecked && obs.ExternalID != "" && obs.ExternalID != q.ExternalID {
 				return false, errUncheckedExternalID
 			}
+			if otherRefund(obs, q) {
+				// A refund of another transaction than the one that
+				// paid (a second transaction, refunded as getpaid
+				// advises): the payment's money did not go back.
+				return false, nil
+			}
 			before = q.Status
 			return apply(q)
 		}
@@ -364,11 +370,25 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String())
 	}
+	if !up.Changed && otherRefund(obs, up.Payment) {
+		res.Outcome = getpaid.OutcomeSecondTransaction
+		e.log.ErrorContext(ctx, "the broker reports a refund of another transaction than the one that paid the payment (a second transaction): not counted as the payment's refund",
+			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
+			"amount", obs.Amount.String())
+	}
 	if up.Changed {
 		res.Outcome = getpaid.OutcomeApplied
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
 	}
 	return nil
+}
+
+// otherRefund reports whether obs is a refund none of getpaid's operations
+// asked for, of another broker transaction than p's (the one that paid it:
+// a second transaction of the payment, refunded at the broker).
+func otherRefund(obs *getpaid.Observation, p *getpaid.Payment) bool {
+	return obs.Kind == getpaid.KindRefunded && obs.OperationID == "" && obs.ExternalID != "" &&
+		p.ExternalID != "" && obs.ExternalID != p.ExternalID
 }
 
 // errUncheckedExternalID stops a write whose fact names a broker id that is

@@ -1,0 +1,58 @@
+package transferuj_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/transferuj"
+	"github.com/getpaid-go/getpaid/internal/tpaynotify"
+)
+
+// A buyer who sent the form twice and paid both transactions leaves a
+// second transaction getpaid reports (second_transaction) for the merchant
+// to refund in Tpay's panel. Its CHARGEBACK returns that second payment,
+// not the payment's: it made the payment refunded, the order's money still
+// kept by the shop.
+func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		notes [][3]string // tr_id, tr_status, tr_paid
+		want  getpaid.Status
+		refd  int64
+	}{
+		{"the second transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0},
+		{"the paying transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-A", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000},
+		{"a failed try, then paid and refunded", [][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: "https://secure.tpay.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFlow(t, b)
+			p := f.pay(t, "twice", getpaid.MustParseMoney("10.00", "PLN"))
+			for _, n := range tt.notes {
+				v := url.Values{"id": {"1010"}, "tr_id": {n[0]}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
+					"tr_amount": {"10.00"}, "tr_paid": {n[2]}, "tr_desc": {"Order"}, "tr_status": {n[1]}, "tr_error": {"none"},
+					"tr_email": {"jan@example.com"}, "md5sum": {tpaynotify.MD5("1010", n[0], "10.00", p.ID, "demo")}}
+				req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Query: url.Values{}, Body: []byte(v.Encode()), RemoteIP: "127.0.0.1"}
+				res, err := f.eng.HandleCallback(ctx, "transferuj", req)
+				if err != nil {
+					t.Fatalf("%v: %v", n, err)
+				}
+				t.Logf("%v: %s", n, res.Outcome)
+			}
+			got, err := f.store.Payment(ctx, p.ID)
+			if err != nil || got.Status != tt.want || got.Refunded != tt.refd || got.Captured != 1000 {
+				t.Fatalf("after %v: %s captured %d refunded %d (%v); want %s refunded %d", tt.notes, got.Status, got.Captured, got.Refunded, err, tt.want, tt.refd)
+			}
+		})
+	}
+}
