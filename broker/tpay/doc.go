@@ -53,7 +53,9 @@
 // Event ids are "title:STATUS:amount", so repeats are duplicates and a
 // top-up of an underpayment is not.
 //
-// FetchStatus reads GET /transactions/{id}; Cancel posts
+// FetchStatus reads GET /transactions/{id} (an answer naming another
+// transactionId, or another payment in hiddenDescription, is a retryable
+// error that changes nothing); Cancel posts
 // /transactions/{id}/cancel (pending transactions only); Refund posts
 // /transactions/{id}/refunds ({"amount": n}, or an empty body for the whole
 // payment) and, as Tpay takes the money at once, reports the refund done

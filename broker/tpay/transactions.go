@@ -145,7 +145,9 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 
 var errNoTransaction = errors.New("payment has no Tpay transactionId yet")
 
-// transaction fetches the payment's transaction.
+// transaction fetches the payment's transaction. An answer naming another
+// transactionId, or another payment in hiddenDescription, is a retryable
+// error: it says nothing about this payment.
 func (b *Broker) transaction(ctx context.Context, p *getpaid.Payment) (*transaction, error) {
 	if p.ExternalID == "" {
 		return nil, fmt.Errorf("tpay: %w", errNoTransaction)
@@ -159,6 +161,12 @@ func (b *Broker) transaction(ctx context.Context, p *getpaid.Payment) (*transact
 	}
 	if tx.Title == "" {
 		return nil, &getpaid.BrokerError{Op: "tpay: get transaction", Err: errors.New("answer without a title")}
+	}
+	if (tx.TransactionID != "" && tx.TransactionID != p.ExternalID) || (tx.HiddenDescription != "" && tx.HiddenDescription != p.ID) {
+		// Another transaction than the one asked for (a proxy's or a
+		// cache's answer to another request): nothing about this payment.
+		return nil, &getpaid.BrokerError{Op: "tpay: get transaction", Retryable: true,
+			Err: fmt.Errorf("the answer is of transaction %q of %q, not %q of payment %s", tx.TransactionID, tx.HiddenDescription, p.ExternalID, p.ID)}
 	}
 	return &tx, nil
 }
