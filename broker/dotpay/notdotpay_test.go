@@ -61,11 +61,13 @@ func TestRefundAnswerThatIsNotDotpaysIsInDoubt(t *testing.T) {
 }
 
 // A status poll or refund lookup answered 2xx with a body that is not the
-// seller API's (a page, empty, cut, {} without its results) is a retryable
-// error saying so, never "no payment operation" nor a refusal.
+// seller API's (a page, empty, cut, {} without its results, results null
+// rather than a list) is a retryable error saying so, never "no payment
+// operation" nor a refusal, and never "no such refund" (ErrNotFound), which
+// would let the engine take a refund in doubt for one never made.
 func TestLookupAnswerThatIsNotDotpaysIsUnreadable(t *testing.T) {
 	t.Parallel()
-	for _, body := range []string{"<html><body>Maintenance</body></html>", "", `{"next":null,"resu`, `{}`} {
+	for _, body := range []string{"<html><body>Maintenance</body></html>", "", `{"next":null,"resu`, `{}`, `{"next":null,"results":null}`} {
 		for _, call := range []string{"status", "refund lookup"} {
 			t.Run(call+" "+body, func(t *testing.T) {
 				t.Parallel()

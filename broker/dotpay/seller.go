@@ -144,10 +144,11 @@ func (b *Broker) operations(ctx context.Context, control, typ string) ([]apiOper
 		if err := b.call(ctx, op, http.MethodGet, next, nil, &pg); err != nil {
 			return nil, err
 		}
-		// Every page of the list carries its results: one without them (an
-		// empty object) is not the seller API's.
+		// Every page of the list carries its results, a list: one without
+		// them (an empty object) or with null instead is not the seller
+		// API's.
 		var results []apiOperation
-		if len(pg.Results) == 0 || json.Unmarshal(pg.Results, &results) != nil {
+		if len(pg.Results) == 0 || json.Unmarshal(pg.Results, &results) != nil || results == nil {
 			return nil, &getpaid.BrokerError{Op: op, Status: http.StatusOK, Retryable: true,
 				Err: fmt.Errorf("the answer is not the seller API's (no results): %q", brokerhttp.Snippet(pg.Results))}
 		}

@@ -83,7 +83,7 @@ func TestFetchStatusMapping(t *testing.T) {
 		ops  []map[string]any
 		want getpaid.Kind
 	}{
-		{nil, getpaid.KindNone},
+		{[]map[string]any{}, getpaid.KindNone},
 		{[]map[string]any{op("M1", "payment", "new", "pay_1")}, getpaid.KindNone},
 		{[]map[string]any{op("M1", "payment", "processing_realization", "pay_1")}, getpaid.KindPending},
 		{[]map[string]any{op("M1", "payment", "rejected", "pay_1")}, getpaid.KindFailed},
