@@ -116,7 +116,9 @@ func startedEventID(opID string) string { return "refund-start:" + opID }
 // ("<number>:<status>") and BrokerRef its number, so the answer, the lookup
 // and the URLC apply once; new and processing are refund started. No such
 // refund is an error wrapping getpaid.ErrNotFound: the request never reached
-// Dotpay. Dotpay has no capture, release or cancel (getpaid.ErrNotSupported).
+// Dotpay; one listed only in a status Dotpay's SDK does not list is a
+// retryable *getpaid.BrokerError (it reached Dotpay; how it ends is
+// unknown). Dotpay has no capture, release or cancel (getpaid.ErrNotSupported).
 func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationRequest) (*getpaid.Observation, error) {
 	if req == nil || req.Payment == nil || req.Operation == nil {
 		return nil, fmt.Errorf("dotpay: fetch operation: %w: no payment or operation", getpaid.ErrInvalidRequest)
@@ -137,6 +139,13 @@ func (b *Broker) fetchRefund(ctx context.Context, p *getpaid.Payment, opID strin
 		return nil, err
 	}
 	rf := furthestRefund(ops)
+	if rf == nil && len(ops) > 0 {
+		// Dotpay holds the refund, in a status its SDK does not list: it
+		// reached Dotpay, and how it ends is unknown. In doubt, never
+		// "not found", which would take it for a refund never made.
+		return nil, &getpaid.BrokerError{Op: "dotpay: list operations", Retryable: true,
+			Err: fmt.Errorf("refund %s (control %s) is in status %q, which getpaid does not know", ops[0].Number, opID, ops[0].Status)}
+	}
 	if rf == nil {
 		return nil, fmt.Errorf("dotpay: refund %s: %w: Dotpay lists no refund with this control", opID, getpaid.ErrNotFound)
 	}

@@ -223,3 +223,49 @@ func refusedURL(t *testing.T) string {
 	t.Fatal("no loopback address to listen on")
 	return ""
 }
+
+// A refund the seller API lists under the operation's control, but only in
+// a status Dotpay's SDK does not list, reached Dotpay: its lookup is a
+// retryable error saying so, never getpaid.ErrNotFound, which the engine
+// takes for a refund never made (failed, its amount refundable again while
+// Dotpay may still pay it out). A refund in a known status beside it is
+// reported as before.
+func TestFetchOperationRefundInUnknownStatus(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		statuses []string
+		want     getpaid.Kind // "" for an error in doubt
+	}{
+		{"unknown", []string{"processing_bank"}, ""},
+		{"capitalised", []string{"Completed"}, ""},
+		{"empty", []string{""}, ""},
+		{"unknown beside completed", []string{"processing_bank", "completed"}, getpaid.KindRefunded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				results := []map[string]any{}
+				for i, st := range tt.statuses {
+					results = append(results, op(fmt.Sprintf("M%d", i+2), "refund", st, "op_1"))
+				}
+				_ = json.NewEncoder(w).Encode(map[string]any{"next": nil, "results": results})
+			}))
+			t.Cleanup(srv.Close)
+			b := newBroker(t, func(c *dotpay.Config) { c.APIURL, c.APIUsername, c.APIPassword = srv.URL, "u", "p" })
+			p := &getpaid.Payment{ID: "pay_1", ExternalID: "M1", Amount: getpaid.MustParseMoney("10.00", "PLN")}
+			o, err := b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
+				Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: p.Amount}})
+			if tt.want != "" {
+				if err != nil || o.Kind != tt.want {
+					t.Fatalf("%+v, %v; want %s", o, err, tt.want)
+				}
+				return
+			}
+			var be *getpaid.BrokerError
+			if errors.Is(err, getpaid.ErrNotFound) || !errors.As(err, &be) || !be.Retryable {
+				t.Fatalf("%+v, %v; want a retryable error, the refund in doubt", o, err)
+			}
+		})
+	}
+}
