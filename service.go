@@ -173,7 +173,8 @@ const (
 	// transaction than the one that paid the payment (a buyer who paid
 	// twice). Not counted: the money is at the broker, to refund there.
 	// A refund of such a transaction (one getpaid did not ask for) is
-	// not counted either: the payment's own money did not go back.
+	// not counted either (the payment's own money did not go back); it is
+	// OutcomeNoChange, logged as a warning.
 	OutcomeSecondTransaction Outcome = "second_transaction"
 )
 

@@ -371,10 +371,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			"amount", obs.Amount.String())
 	}
 	if !up.Changed && otherRefund(obs, up.Payment) {
-		res.Outcome = getpaid.OutcomeSecondTransaction
-		e.log.ErrorContext(ctx, "the broker reports a refund of another transaction than the one that paid the payment (a second transaction): not counted as the payment's refund",
+		// No change, and not second_transaction again: that outcome (and
+		// its alert) was reported when the transaction was paid; its
+		// money going back is what it asked for.
+		e.log.WarnContext(ctx, "the broker reports money going back from another transaction than the one that paid the payment (a second transaction): not counted as a refund of the payment",
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
-			"amount", obs.Amount.String())
+			"amount", obs.Amount.String(), "broker_status", obs.BrokerStatus, "event", obs.EventID)
 	}
 	if up.Changed {
 		res.Outcome = getpaid.OutcomeApplied

@@ -40,7 +40,10 @@
 // it against the payment; a refund by its amount, partial or whole; a
 // completed complaint (the buyer's dispute, a chargeback) as a refund of its
 // amount getpaid did not ask for, while a new, processing or rejected one
-// changes nothing. EventID
+// changes nothing. A refund or complaint of another payment operation
+// than the one that paid the payment (operation_related_number: a buyer
+// who paid twice, whose second payment is not counted) is acknowledged and
+// not counted either. EventID
 // is "<operation_number>:<operation_status>": a repeated URLC applies once
 // while an operation may still move from processing to completed. The
 // acknowledgement is HTTP 200 with the body "OK" exactly; Dotpay sends the

@@ -584,3 +584,63 @@ func TestPanelRefundRejectedBesideOurs(t *testing.T) {
 		t.Fatalf("getpaid's refund: %+v %v; want it still under way", op, err)
 	}
 }
+
+// A buyer who paid twice: the second transaction is not counted (getpaid
+// logs it, to be refunded at Dotpay). Refunding it in Dotpay's panel, or a
+// chargeback of it, is money of that transaction going back, not of the
+// one that paid the payment: the URLC is acknowledged "OK" and the payment
+// stays paid, refundable in full, never refunded by it.
+func TestSecondTransactionRefundNotCounted(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		back func(f *flow, control string, amount getpaid.Money) error
+	}{
+		{"panel refund", func(f *flow, control string, amount getpaid.Money) error {
+			_, err := f.sim.Refund(control, amount)
+			return err
+		}},
+		{"complaint", func(f *flow, control string, amount getpaid.Money) error {
+			number, err := f.sim.Complaint(control, amount)
+			if err == nil {
+				_, err = f.sim.SetComplaintStatus(number, "completed")
+			}
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFlow(t, dotpaytest.Config{}, nil)
+			amount := getpaid.MustParseMoney("100.00", "PLN")
+			p := f.paid(t, amount)
+			if err := f.sim.Pay(context.Background(), p.Redirect, dotpaytest.OutcomePaid); err != nil {
+				t.Fatal(err)
+			}
+			// The simulator refunds the newest payment of the control: the second.
+			if err := tt.back(f, p.ID, amount); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.sim.Quiet(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, d := range f.sim.Notifications() {
+				n++
+				if d.Code != http.StatusOK || d.Body != "OK" {
+					t.Fatalf("URLC %s %s %s answered %d %q", d.Number, d.Type, d.Status, d.Code, d.Body)
+				}
+			}
+			if n < 3 {
+				t.Fatalf("%d URLCs delivered", n)
+			}
+			q, err := f.eng.Payment(context.Background(), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.Status != getpaid.StatusPaid || q.Refunded != 0 || q.Captured != 10000 || q.ExternalID != p.ExternalID {
+				t.Fatalf("after the second transaction went back: %s, captured %d, refunded %d, transaction %s (paid by %s)",
+					q.Status, q.Captured, q.Refunded, q.ExternalID, p.ExternalID)
+			}
+		})
+	}
+}

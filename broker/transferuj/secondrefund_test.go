@@ -24,10 +24,11 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 		notes [][3]string // tr_id, tr_status, tr_paid
 		want  getpaid.Status
 		refd  int64
+		last  getpaid.Outcome // the CHARGEBACK's
 	}{
-		{"the second transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0},
-		{"the paying transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-A", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000},
-		{"a failed try, then paid and refunded", [][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000},
+		{"the second transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
+		{"the paying transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-A", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
+		{"a failed try, then paid and refunded", [][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +39,7 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 			}
 			f := newFlow(t, b)
 			p := f.pay(t, "twice", getpaid.MustParseMoney("10.00", "PLN"))
+			var last getpaid.Outcome
 			for _, n := range tt.notes {
 				v := url.Values{"id": {"1010"}, "tr_id": {n[0]}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
 					"tr_amount": {"10.00"}, "tr_paid": {n[2]}, "tr_desc": {"Order"}, "tr_status": {n[1]}, "tr_error": {"none"},
@@ -47,7 +49,10 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%v: %v", n, err)
 				}
-				t.Logf("%v: %s", n, res.Outcome)
+				last = res.Outcome
+			}
+			if last != tt.last {
+				t.Errorf("the CHARGEBACK's outcome: %s, want %s", last, tt.last)
 			}
 			got, err := f.store.Payment(ctx, p.ID)
 			if err != nil || got.Status != tt.want || got.Refunded != tt.refd || got.Captured != 1000 {
