@@ -175,6 +175,17 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 // startOnce registers a new payment at its broker and records it prepared.
 func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP string) (*getpaid.Payment, error) {
 	id := p.ID
+	// Read again now that this Start has the payment's turn: p may have
+	// been read before another Start of it committed (one that ended just
+	// before this one took the turn), and a payment no longer new is
+	// refused without a broker call.
+	p, err := e.store.Payment(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+	}
+	if p.Status != getpaid.StatusNew {
+		return nil, fmt.Errorf("engine: start %q: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
+	}
 	b, err := e.backend(p.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
