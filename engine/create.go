@@ -85,12 +85,17 @@ func (e *Engine) Create(ctx context.Context, req getpaid.PayRequest) (*getpaid.P
 // buyer; the payment becomes prepared. A payment that is not new is refused
 // with a *getpaid.TransitionError and no broker call is made. A Start of a
 // payment this engine is already starting (a double click) waits for that
-// one and returns its result: the broker is asked once. If that one fails
-// because its own caller went away (its context ended: the first request
-// of a double click, a client that retried after its own timeout), the
-// waiting Start asks the broker itself rather than answer with the other
-// caller's cancellation. (Engines in other processes do not see each
-// other's: the loser's registration is then refused when it is recorded.)
+// one and returns its result: the broker is asked once. A Start's broker
+// call is not cut short when its caller goes away (its context ends: the
+// first request of a double click, a client that retried after its own
+// timeout): a registration sent may have been made, and PayU takes one
+// order per payment and gives its link in no other answer, so the answer
+// is waited for (within the backend's timeout) and recorded, for the
+// Start joined to it or a later read. If a Start fails because its caller
+// went away before its broker call, the waiting Start asks the broker
+// itself rather than answer with the other caller's cancellation.
+// (Engines in other processes do not see each other's: the loser's
+// registration is then refused when it is recorded.)
 func (e *Engine) Start(ctx context.Context, id, clientIP string) (*getpaid.Payment, error) {
 	if err := checkClientIP(clientIP); err != nil {
 		return nil, fmt.Errorf("engine: start %q: %w", id, err)
@@ -117,8 +122,9 @@ type startCall struct {
 	done chan struct{}
 	p    *getpaid.Payment
 	err  error
-	// abandoned: it failed with its caller gone (its context ended),
-	// which says nothing of the broker to those who joined it.
+	// abandoned: it failed with its caller gone (its context ended)
+	// before its broker call, which says nothing of the broker to those
+	// who joined it.
 	abandoned bool
 }
 
@@ -164,47 +170,51 @@ func (e *Engine) start(ctx context.Context, p *getpaid.Payment, clientIP string)
 		e.starts.mu.Unlock()
 		close(c.done)
 	}()
-	q, err := e.startOnce(ctx, p, clientIP)
-	c.err, c.abandoned = err, err != nil && ctx.Err() != nil
+	q, called, err := e.startOnce(ctx, p, clientIP)
+	c.err, c.abandoned = err, err != nil && !called && ctx.Err() != nil
 	if err == nil {
 		c.p = q.Clone()
 	}
 	return q, err
 }
 
-// startOnce registers a new payment at its broker and records it prepared.
-func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP string) (*getpaid.Payment, error) {
+// startOnce registers a new payment at its broker and records it prepared;
+// called says whether the broker was asked.
+func (e *Engine) startOnce(ctx context.Context, p *getpaid.Payment, clientIP string) (q *getpaid.Payment, called bool, err error) {
 	id := p.ID
 	// Read again now that this Start has the payment's turn: p may have
 	// been read before another Start of it committed (one that ended just
 	// before this one took the turn), and a payment no longer new is
 	// refused without a broker call.
-	p, err := e.store.Payment(ctx, id)
+	p, err = e.store.Payment(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+		return nil, false, fmt.Errorf("engine: start %q: %w", id, err)
 	}
 	if p.Status != getpaid.StatusNew {
-		return nil, fmt.Errorf("engine: start %q: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
+		return nil, false, fmt.Errorf("engine: start %q: %w", id, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPrepared, Reason: "only a new payment can be started"})
 	}
 	b, err := e.backend(p.Backend)
 	if err != nil {
-		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+		return nil, false, fmt.Errorf("engine: start %q: %w", id, err)
 	}
+	// From here on the caller going away changes nothing: the registration
+	// sent is answered and recorded (the backend's timeout bounds it), not
+	// abandoned to be sent again, which PayU refuses for good.
+	ctx = context.WithoutCancel(ctx)
 	prep, err := e.prepare(ctx, b, p, clientIP, true)
 	if err != nil {
-		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+		return nil, true, fmt.Errorf("engine: start %q: %w", id, err)
 	}
-	// The broker registered the payment: a buyer hanging up must not lose that.
-	res, err := e.mutate(context.WithoutCancel(ctx), id, getpaid.Mutation{
+	res, err := e.mutate(ctx, id, getpaid.Mutation{
 		Cause: "prepared at broker",
 		Apply: func(p *getpaid.Payment) (bool, error) {
 			return true, getpaid.MarkPrepared(p, prep.ExternalID, prep.Redirect)
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("engine: start %q: %w", id, err)
+		return nil, true, fmt.Errorf("engine: start %q: %w", id, err)
 	}
-	return res.Payment, nil
+	return res.Payment, true, nil
 }
 
 // Pay creates a payment and starts it: the one call behind the payment form
