@@ -23,27 +23,11 @@ import (
 // (testdata/fuzz) are the SDK's answer, each refund status, another
 // refund's entry only, another currency, and answers without a list.
 func FuzzRefundLookupAnswer(f *testing.F) {
-	var mu sync.Mutex
-	var answer []byte
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		_, _ = w.Write(answer)
-	}))
-	f.Cleanup(srv.Close)
-	b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: srv.URL})
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", "https://shop.example", nil)); err != nil {
-		f.Fatal(err)
-	}
+	b, answer := answering(f)
 	const opID = "op_1"
 	requestID, _ := refundIDs(opID)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		mu.Lock()
-		answer = body
-		mu.Unlock()
+		answer(body)
 		p := &getpaid.Payment{ID: "pay_1", ExternalID: "316", Backend: "przelewy24", Amount: getpaid.MustParseMoney("10.00", "PLN"), Captured: 1000}
 		o, err := b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
 			Operation: &getpaid.Operation{ID: opID, Kind: getpaid.OpRefund, Amount: p.Amount}})
@@ -91,4 +75,29 @@ func FuzzRefundLookupAnswer(f *testing.F) {
 			t.Fatalf("answer %q in %q read in %s", body, cur, o.Amount.Currency)
 		}
 	})
+}
+
+// answering is a Przelewy24 client of a server that answers every request
+// 200 with the body last given to answer (a fuzz target's input).
+func answering(f *testing.F) (b *Broker, answer func(body []byte)) {
+	var mu sync.Mutex
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write(body)
+	}))
+	f.Cleanup(srv.Close)
+	b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: srv.URL})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", "https://shop.example", nil)); err != nil {
+		f.Fatal(err)
+	}
+	return b, func(v []byte) {
+		mu.Lock()
+		body = v
+		mu.Unlock()
+	}
 }

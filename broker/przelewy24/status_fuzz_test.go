@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -26,25 +23,9 @@ import (
 // status, an advance, another currency, and answers that are not
 // Przelewy24's.
 func FuzzStatusAnswer(f *testing.F) {
-	var mu sync.Mutex
-	var answer []byte
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		_, _ = w.Write(answer)
-	}))
-	f.Cleanup(srv.Close)
-	b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: srv.URL})
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := b.Provision(context.Background(), getpaid.NewEnv("przelewy24", "https://shop.example", nil)); err != nil {
-		f.Fatal(err)
-	}
+	b, answer := answering(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		mu.Lock()
-		answer = body
-		mu.Unlock()
+		answer(body)
 		p := &getpaid.Payment{ID: "pay_1", ExternalID: "316", Backend: "przelewy24", Amount: getpaid.MustParseMoney("10.00", "PLN")}
 		o, err := b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
 		// A strict reading of the answer, as Przelewy24 documents it.
