@@ -27,26 +27,9 @@ import (
 // partial and an over-payment, another currency, and answers that are not
 // Tpay's.
 func FuzzTransactionAnswer(f *testing.F) {
-	var mu sync.Mutex
-	var answer []byte
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == tokenPath {
-			_, _ = w.Write([]byte(`{"issued_at":1,"scope":"read","token_type":"Bearer","expires_in":7200,"client_id":"id","access_token":"tok"}`))
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		_, _ = w.Write(answer)
-	}))
-	f.Cleanup(srv.Close)
-	b, err := New(Config{ClientID: "id", ClientSecret: "s", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
-	if err != nil {
-		f.Fatal(err)
-	}
+	b, answer := answering(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		mu.Lock()
-		answer = body
-		mu.Unlock()
+		answer(body)
 		p := &getpaid.Payment{ID: "pay_1", ExternalID: "TR-1", Backend: "tpay", Amount: getpaid.MustParseMoney("10.00", "PLN")}
 		o, err := b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
 		// A strict reading of the answer (amounts as Amount reads them).
@@ -133,29 +116,10 @@ func FuzzTransactionAnswer(f *testing.F) {
 // committed seeds (testdata/fuzz) are the refund done, pending and
 // cancelled, another refund only, refundsList, and answers without a list.
 func FuzzRefundListAnswer(f *testing.F) {
-	var mu sync.Mutex
-	var answer []byte
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case tokenPath:
-			_, _ = w.Write([]byte(`{"token_type":"Bearer","expires_in":7200,"access_token":"tok"}`))
-		case "/transactions/TR-1":
-			_, _ = w.Write([]byte(`{"result":"success","transactionId":"TR-1","title":"TR-1","status":"correct","amount":10.00,"currency":"PLN","payments":{"status":"correct","amountPaid":10.00}}`))
-		default:
-			mu.Lock()
-			defer mu.Unlock()
-			_, _ = w.Write(answer)
-		}
-	}))
-	f.Cleanup(srv.Close)
-	b, err := New(Config{ClientID: "id", ClientSecret: "s", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
-	if err != nil {
-		f.Fatal(err)
-	}
+	// The transaction the refunds are of, as Tpay answers it.
+	b, answer := answering(f, map[string]string{"/transactions/TR-1": `{"result":"success","transactionId":"TR-1","title":"TR-1","status":"correct","amount":10.00,"currency":"PLN","payments":{"status":"correct","amountPaid":10.00}}`})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		mu.Lock()
-		answer = body
-		mu.Unlock()
+		answer(body)
 		p := &getpaid.Payment{ID: "pay_1", ExternalID: "TR-1", Backend: "tpay", Amount: getpaid.MustParseMoney("10.00", "PLN"),
 			Captured: 1000, RefundAsked: 500}
 		op := &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: p.Money(500), BrokerRef: "rf_1", State: getpaid.OpPending}
@@ -213,4 +177,35 @@ func FuzzRefundListAnswer(f *testing.F) {
 			t.Fatalf("answer %q (status %q) read as %s", body, entry.Status, o.Kind)
 		}
 	})
+}
+
+// answering is a Tpay client of a server that gives it a token, answers
+// the paths in fixed with their bodies, and every other request 200 with
+// the body last given to answer (a fuzz target's input).
+func answering(f *testing.F, fixed map[string]string) (b *Broker, answer func(body []byte)) {
+	var mu sync.Mutex
+	var last []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == tokenPath {
+			_, _ = w.Write([]byte(`{"issued_at":1,"scope":"read","token_type":"Bearer","expires_in":7200,"client_id":"id","access_token":"tok"}`))
+			return
+		}
+		if body, ok := fixed[r.URL.Path]; ok {
+			_, _ = w.Write([]byte(body))
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write(last)
+	}))
+	f.Cleanup(srv.Close)
+	b, err := New(Config{ClientID: "id", ClientSecret: "s", MerchantID: 1010, SecurityCode: "demo", APIURL: srv.URL})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b, func(v []byte) {
+		mu.Lock()
+		last = v
+		mu.Unlock()
+	}
 }
