@@ -14,25 +14,42 @@ import (
 	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
-// An order whose amount or currency the shop's source cannot make Money of
-// (the README's step 5: "10.001" PLN, "10,00", "pln" refuse the payment) is
-// refused for good: the payment-method form says the order cannot be paid
-// and which of the two is wrong, and starts nothing. Before, the page said
-// "could not be read now; try again in a moment" beside its 422, and a
-// buyer who tried again was told the same for ever.
-func TestOrderSourceMoneyErrorRefusesTheOrder(t *testing.T) {
+// An order no payment can be made of is refused for good on the
+// payment-method form (GET and POST /pay/{order}): the page says the order
+// cannot be paid and which of its amount and currency is wrong, offers no
+// method to choose, and starts nothing.
+//   - Money the shop's source cannot make of the order (the README's step
+//     5: "10.001" PLN, "10,00", "pln" refuse the payment). Before, the page
+//     said "could not be read now; try again in a moment" beside its 422,
+//     and a buyer who tried again was told the same for ever.
+//   - Money no payment can carry (a free order, "0.00" as ParseMoney reads
+//     it without error; an Amount the source left unset, in no currency).
+//     Before, the form listed methods (for an order in no currency, every
+//     backend) and a button "Pay 0.00", which could only fail.
+func TestOrderMoneyNoPaymentCarriesRefusesTheOrder(t *testing.T) {
 	t.Parallel()
+	parsed := func(amount, currency string) func() (getpaid.Money, error) {
+		return func() (getpaid.Money, error) { return getpaid.ParseMoney(amount, currency) }
+	}
+	given := func(m getpaid.Money) func() (getpaid.Money, error) {
+		return func() (getpaid.Money, error) { return m, nil }
+	}
 	for _, tc := range []struct {
-		name, amount, currency, field string
+		name   string
+		amount func() (getpaid.Money, error)
+		field  string
 	}{
-		{"too many decimals", "10.001", "PLN", "amount"},
-		{"decimal comma", "10,00", "PLN", "amount"},
-		{"lower-case currency", "10.00", "pln", "currency"},
+		{"too many decimals", parsed("10.001", "PLN"), "amount"},
+		{"decimal comma", parsed("10,00", "PLN"), "amount"},
+		{"lower-case currency", parsed("10.00", "pln"), "currency"},
+		{"a free order", parsed("0.00", "PLN"), "amount"},
+		{"no amount set", given(getpaid.Money{}), "amount"},
+		{"no currency set", given(getpaid.Money{Minor: 1000}), "currency"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			orders := getpaid.OrderSourceFunc(func(_ context.Context, id string) (*getpaid.Order, error) {
-				amount, err := getpaid.ParseMoney(tc.amount, tc.currency)
+				amount, err := tc.amount()
 				if err != nil {
 					return nil, fmt.Errorf("order %s: %w", id, err)
 				}
@@ -56,9 +73,9 @@ func TestOrderSourceMoneyErrorRefusesTheOrder(t *testing.T) {
 					t.Fatal(err)
 				}
 				body := readAll(t, resp)
-				if resp.StatusCode != http.StatusUnprocessableEntity || strings.Contains(body, "try again") ||
+				if resp.StatusCode != http.StatusUnprocessableEntity || strings.Contains(body, "try again") || strings.Contains(body, `name="backend"`) ||
 					!strings.Contains(body, "This order cannot be paid: its "+tc.field+" is not accepted") {
-					t.Errorf("%s /pay/o-1: %d, want 422 saying the order's %s is not accepted, not to try again:\n%s",
+					t.Errorf("%s /pay/o-1: %d, want 422 saying the order's %s is not accepted, not to try again, and no method to choose:\n%s",
 						method, resp.StatusCode, tc.field, body)
 				}
 			}
