@@ -79,72 +79,37 @@ func TestAnswerThatIsNotPrzelewy24sIsUnreadable(t *testing.T) {
 	}
 }
 
-// A refund lookup answered 200 with data but no list of refunds is no word
-// that the refund is not at Przelewy24: a retryable error, never
+// A refund lookup answered with something that is not Przelewy24's is no
+// word that the refund is not at Przelewy24: a retryable error, never
 // getpaid.ErrNotFound, on which the reconciler fails a refund in doubt as
-// one that never reached Przelewy24 (its amount then refundable again). A
-// list without the refund is ErrNotFound.
-func TestRefundLookupWithoutListIsUnreadable(t *testing.T) {
+// one that never reached Przelewy24 (its amount then refundable again while
+// Przelewy24 may pay it out). Such are a 200 with data but no list of
+// refunds, and a 404 that is not Przelewy24's (a proxy's or gateway's "Not
+// Found" page, an empty body, JSON without Przelewy24's "error"). A list
+// without the refund, and Przelewy24's own 404 ({"error":…,"code":404}),
+// are ErrNotFound.
+func TestRefundLookupNotPrzelewy24sIsUnreadable(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, body string
-		notFound   bool
+		name     string
+		code     int
+		body     string
+		notFound bool
 	}{
-		{"empty data", `{"data":{}}`, false},
-		{"null list", `{"data":{"orderId":316,"refunds":null}}`, false},
-		{"no list", `{"data":{"orderId":316,"sessionId":"pay_1","amount":1000,"currency":"PLN"},"responseCode":0}`, false},
-		{"empty list", `{"data":{"orderId":316,"sessionId":"pay_1","amount":1000,"currency":"PLN","refunds":[]},"responseCode":0}`, true},
+		{"empty data", 200, `{"data":{}}`, false},
+		{"null list", 200, `{"data":{"orderId":316,"refunds":null}}`, false},
+		{"no list", 200, `{"data":{"orderId":316,"sessionId":"pay_1","amount":1000,"currency":"PLN"},"responseCode":0}`, false},
+		{"empty list", 200, `{"data":{"orderId":316,"sessionId":"pay_1","amount":1000,"currency":"PLN","refunds":[]},"responseCode":0}`, true},
+		{"404 html page", 404, `<html><body><h1>404 Not Found</h1>nginx</body></html>`, false},
+		{"404 empty", 404, ``, false},
+		{"404 another service's json", 404, `{"message":"no route"}`, false},
+		{"Przelewy24's 404", 404, `{"error":"Refund with given Order Id not found","code":404}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = w.Write([]byte(tt.body))
-			}))
-			t.Cleanup(srv.Close)
-			b, err := New(Config{MerchantID: 11111, CRC: testCRC, APIKey: "secret", APIURL: srv.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := &getpaid.Payment{ID: "pay_1", ExternalID: "316", Backend: "przelewy24", Amount: getpaid.MustParseMoney("10.00", "PLN"), Captured: 1000}
-			_, err = b.FetchOperation(context.Background(), &getpaid.OperationRequest{Payment: p,
-				Operation: &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: p.Amount}})
-			if tt.notFound {
-				if !errors.Is(err, getpaid.ErrNotFound) {
-					t.Fatalf("err = %v, want ErrNotFound", err)
-				}
-				return
-			}
-			var be *getpaid.BrokerError
-			if errors.Is(err, getpaid.ErrNotFound) || !errors.As(err, &be) || !be.Retryable || be.Happened || !strings.Contains(err.Error(), "not Przelewy24's") {
-				t.Fatalf("err = %v (%#v); want a retryable error saying the answer is not Przelewy24's", err, be)
-			}
-		})
-	}
-}
-
-// A refund lookup answered 404 by something that is not Przelewy24 (a
-// proxy's or gateway's "Not Found" page, an empty body, JSON without
-// Przelewy24's "error") is no word that the order has no refunds: a
-// retryable error, never getpaid.ErrNotFound, on which the reconciler fails
-// a refund in doubt (its amount then refundable again while Przelewy24 may
-// pay it out). Przelewy24's own 404 ({"error":…,"code":404}) is ErrNotFound.
-func TestRefundLookup404NotPrzelewy24sIsUnreadable(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, body string
-		notFound   bool
-	}{
-		{"html page", `<html><body><h1>404 Not Found</h1>nginx</body></html>`, false},
-		{"empty", ``, false},
-		{"another service's json", `{"message":"no route"}`, false},
-		{"Przelewy24's", `{"error":"Refund with given Order Id not found","code":404}`, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(http.StatusNotFound)
+				w.WriteHeader(tt.code)
 				_, _ = w.Write([]byte(tt.body))
 			}))
 			t.Cleanup(srv.Close)
