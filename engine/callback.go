@@ -217,7 +217,16 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}}
 		switch {
 		case op == nil:
-			if e.unrequestedRefund(ctx, id, obs) {
+			if unrequested, err := e.unrequestedRefund(ctx, id, obs); err != nil {
+				// Whether getpaid's refunds under way include this one
+				// is not known: applied as one of them, a refund made in
+				// the broker's panel would take their reservations, and
+				// the money on its way back could be refunded again. Not
+				// guessed: the broker delivers it again.
+				m.Apply = func(*getpaid.Payment) (bool, error) {
+					return false, fmt.Errorf("the refunds under way: %w", err)
+				}
+			} else if unrequested {
 				u := *obs
 				u.Unrequested = true
 				m.Apply = func(q *getpaid.Payment) (bool, error) { return getpaid.Apply(q, &u) }
@@ -544,21 +553,25 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 // of it, and obs names another. When one lacks it (its answer was lost, or
 // the broker names no refund, as Tpay's CHARGEBACK), obs may be that refund,
 // and it is applied as any refund, taking a reservation up to its amount;
-// else it is applied as getpaid.Observation.Unrequested says.
-func (e *Engine) unrequestedRefund(ctx context.Context, id string, obs *getpaid.Observation) bool {
+// else it is applied as getpaid.Observation.Unrequested says. An error is
+// the refunds unread: whether one is under way is not known.
+func (e *Engine) unrequestedRefund(ctx context.Context, id string, obs *getpaid.Observation) (bool, error) {
 	if obs.Kind != getpaid.KindRefunded || obs.BrokerRef == "" || obs.OperationID != "" || id == "" {
-		return false
+		return false, nil
 	}
-	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
-	if err != nil || page.NextCursor != "" {
-		return false
+	page, err := e.store.Operations(context.WithoutCancel(ctx), getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		return false, err
+	}
+	if page.NextCursor != "" {
+		return false, nil
 	}
 	for _, op := range page.Operations {
 		if !op.State.Final() && (op.BrokerRef == "" || op.BrokerRef == obs.BrokerRef) {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // partialCaptureUnderWay reports what payment id will have captured once

@@ -112,3 +112,37 @@ func TestFailedWhileTheReleaseUnderWayCannotBeRead(t *testing.T) {
 		t.Fatalf("CANCELED delivered again: payment %s, locked %d; want the hold released, not failed", q.Status, q.Locked)
 	}
 }
+
+// A refund made in the broker's panel (another refund id) is reported while
+// getpaid's own refund is pending at the broker. When the refunds under way
+// cannot be read (a database glitch, or the notification's request ending
+// as it reads: the write goes on without it), the notification is not
+// applied as if it were getpaid's refund, taking that one's reservation
+// (what is left to refund overstated, a refund of money already on its way
+// back asked of the broker); it fails, and the broker's next delivery is
+// recorded beside the pending refund.
+func TestPanelRefundWhileTheRefundsUnderWayCannotBeRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fb := &fakeBroker{}
+	s := &captureReadFailing{Store: memory.New(), all: true}
+	e := newEngine(t, refBroker{fb}, s)
+	p := paidPayment(t, e, fb) // 10.00 PLN
+	pendingRefund(t, e, p)     // 3.00, pending at the broker
+	fb.obs = &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindRefunded, Amount: p.Money(500), EventID: "refund:panel-1", BrokerRef: "panel-1"}
+	s.armed.Store(true)
+	_, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
+	s.armed.Store(false)
+	if q, _ := e.Payment(ctx, p.ID); err == nil && (q.Refunded != 500 || q.RefundAsked != 300) || err != nil && (q.Refunded != 0 || q.RefundAsked != 300) {
+		t.Fatalf("panel refund while the refunds under way cannot be read: %v; refunded %d asked %d; want it refused with nothing changed (or recorded keeping the 3.00 asked)", err, q.Refunded, q.RefundAsked)
+	}
+	if _, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.Payment(ctx, p.ID); q.Refunded != 500 || q.RefundAsked != 300 {
+		t.Fatalf("panel refund delivered again: refunded %d asked %d; want 500 refunded, 300 still asked", q.Refunded, q.RefundAsked)
+	}
+	if _, err := e.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("2.01"), IdempotencyKey: "r2"}); !errors.Is(err, getpaid.ErrInvalidAmount) {
+		t.Fatalf("refund of 2.01 with 2.00 left: %v, want it refused", err)
+	}
+}
