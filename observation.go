@@ -273,11 +273,12 @@ func Apply(p *Payment, o *Observation) (changed bool, err error) {
 			return false, err
 		}
 	}
-	if o.ExternalID != "" && (next.ExternalID == "" || o.Kind == KindCaptured && p.Captured == 0) {
+	if o.ExternalID != "" && (next.ExternalID == "" || (o.Kind == KindCaptured || o.Kind == KindAdvance) && p.Captured == 0) {
 		// The broker's id of the payment is the first one named, and
 		// then the transaction that paid it (not an earlier try that
-		// failed, or held money it did not take): its refunds are the
-		// payment's.
+		// failed, or held money it did not take), or whose advance
+		// waits (an operator accepting it takes that transaction's
+		// money): its refunds are the payment's.
 		next.ExternalID = o.ExternalID
 	}
 	*p = next

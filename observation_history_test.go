@@ -120,7 +120,7 @@ func (h *history) apply(p *getpaid.Payment, o *getpaid.Observation) (changed, du
 	case after.ID != before.ID || after.CreatedAt != before.CreatedAt || after.CreateKey != before.CreateKey ||
 		after.Amount != before.Amount || after.OrderID != before.OrderID || after.Backend != before.Backend:
 		return false, false, fmt.Errorf("Apply changed what is not its to change: %+v -> %+v", before, after)
-	case before.ExternalID != "" && after.ExternalID != before.ExternalID:
+	case before.ExternalID != "" && after.ExternalID != before.ExternalID && !switchesExternalID(before, o, after):
 		return false, false, fmt.Errorf("the broker's id %q replaced by %q", before.ExternalID, after.ExternalID)
 	}
 	direct.Version, direct.UpdatedAt = after.Version, after.UpdatedAt

@@ -61,3 +61,59 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 		})
 	}
 }
+
+// A buyer whose first try failed (FALSE) and whose second was underpaid
+// (FALSE surcharge: an advance) leaves the payment with the second
+// transaction's money once an operator accepts the advance. That
+// transaction's CHARGEBACK (a refund in Tpay's panel, a chargeback) is the
+// payment's money going back: it must count, not be taken for a second
+// transaction's because the failed try was named first.
+func TestAcceptedAdvanceAfterFailedTryRefunded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		before [][4]string // tr_id, tr_status, tr_paid, tr_error, before the advance is accepted
+		after  [][4]string // and after
+		want   getpaid.Status
+		refd   int64
+	}{
+		{"a failed try, then an underpayment accepted and refunded",
+			[][4]string{{"TR-A", "FALSE", "0.00", "none"}, {"TR-B", "FALSE", "6.00", "surcharge"}},
+			[][4]string{{"TR-B", "CHARGEBACK", "6.00", "none"}}, getpaid.StatusRefunded, 600},
+		{"an underpayment accepted and refunded",
+			[][4]string{{"TR-B", "FALSE", "6.00", "surcharge"}},
+			[][4]string{{"TR-B", "CHARGEBACK", "6.00", "none"}}, getpaid.StatusRefunded, 600},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: "https://secure.tpay.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFlow(t, b)
+			p := f.pay(t, "advance", getpaid.MustParseMoney("10.00", "PLN"))
+			notify := func(notes [][4]string) {
+				for _, n := range notes {
+					v := url.Values{"id": {"1010"}, "tr_id": {n[0]}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
+						"tr_amount": {"10.00"}, "tr_paid": {n[2]}, "tr_desc": {"Order"}, "tr_status": {n[1]}, "tr_error": {n[3]},
+						"tr_email": {"jan@example.com"}, "md5sum": {tpaynotify.MD5("1010", n[0], "10.00", p.ID, "demo")}}
+					req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Query: url.Values{}, Body: []byte(v.Encode()), RemoteIP: "127.0.0.1"}
+					if _, err := f.eng.HandleCallback(ctx, "transferuj", req); err != nil {
+						t.Fatalf("%v: %v", n, err)
+					}
+				}
+			}
+			notify(tt.before)
+			if _, err := f.eng.AcceptAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID}); err != nil {
+				t.Fatal(err)
+			}
+			notify(tt.after)
+			got, err := f.store.Payment(ctx, p.ID)
+			if err != nil || got.Status != tt.want || got.Refunded != tt.refd || got.Captured != 600 {
+				t.Fatalf("%s captured %d refunded %d (%v); want %s refunded %d", got.Status, got.Captured, got.Refunded, err, tt.want, tt.refd)
+			}
+		})
+	}
+}
