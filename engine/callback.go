@@ -282,6 +282,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		return ""
 	}
 	var before getpaid.Status
+	// second: the transaction a refund getpaid did not ask for names,
+	// when not the payment's, was reported as a second transaction of it.
+	// Only then is its refund not the payment's: the broker id of a
+	// payment stored before it was the paying transaction's may be an
+	// earlier try that failed, whose paying transaction was never one.
+	second := false
 	// extChecked: the broker id the fact names, when not the payment's own,
 	// was looked up and belongs to no other payment.
 	extChecked := false
@@ -296,10 +302,10 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			if !extChecked && obs.ExternalID != "" && obs.ExternalID != q.ExternalID {
 				return false, errUncheckedExternalID
 			}
-			if otherRefund(obs, q) {
+			if second && otherRefund(obs, q) {
 				// A refund of another transaction than the one that
-				// paid (a second transaction, refunded as getpaid
-				// advises): the payment's money did not go back.
+				// paid, reported as a second transaction (refunded as
+				// getpaid advises): the payment's money did not go back.
 				return false, nil
 			}
 			before = q.Status
@@ -317,6 +323,21 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 		extChecked = true
 		return write1()
+	}
+	if obs.Kind == getpaid.KindRefunded && obs.OperationID == "" && obs.ExternalID != "" && id != "" {
+		var err error
+		if second, err = e.store.EventApplied(ctx, id, secondKey(b, obs.ExternalID)); err != nil {
+			return e.refused(ctx, b, id, obs, res, fmt.Errorf("whether broker transaction %s is a second one: %w", obs.ExternalID, err))
+		}
+	}
+	marked := false
+	if obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && id != "" {
+		// Recorded before the capture, so that no second transaction
+		// is ever taken without it (a process dying between the two).
+		var err error
+		if marked, err = e.markSecond(ctx, b, id, obs); err != nil {
+			return e.refused(ctx, b, id, obs, res, err)
+		}
 	}
 	op, oerr := e.operationFor(ctx, b, id, obs)
 	if oerr != nil {
@@ -378,8 +399,15 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; refund it at the broker or settle it with the buyer",
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String())
+		if !marked {
+			// The payment was paid by another transaction meanwhile.
+			if _, err := e.markSecond(context.WithoutCancel(ctx), b, id, obs); err != nil {
+				e.log.ErrorContext(ctx, "the second transaction could not be recorded as such: its refund would be counted as the payment's",
+					"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
+			}
+		}
 	}
-	if !up.Changed && otherRefund(obs, up.Payment) {
+	if !up.Changed && second && otherRefund(obs, up.Payment) {
 		// No change, and not second_transaction again: that outcome (and
 		// its alert) was reported when the transaction was paid; its
 		// money going back is what it asked for.
@@ -400,6 +428,42 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 func otherRefund(obs *getpaid.Observation, p *getpaid.Payment) bool {
 	return obs.Kind == getpaid.KindRefunded && obs.OperationID == "" && obs.ExternalID != "" &&
 		p.ExternalID != "" && obs.ExternalID != p.ExternalID
+}
+
+// secondKey is the key under which a payment records that broker
+// transaction ext was reported as a second transaction of it. A backend's
+// name has no "/": no broker event's key (eventKey) is one.
+func secondKey(b getpaid.Backend, ext string) string {
+	return b.Name + "/second-transaction:" + ext
+}
+
+// markSecond records, for payment id, that the broker transaction obs
+// captures is a second transaction of it: one whose capture counts nothing
+// because the payment was paid by another (captured, naming another broker
+// id). A refund of it getpaid did not ask for is then not the payment's.
+// It reports whether the transaction is so recorded.
+func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (bool, error) {
+	ext := obs.ExternalID
+	p, err := e.store.Payment(ctx, id)
+	switch {
+	case isNotFound(err):
+		return false, nil // the write says so
+	case err != nil:
+		return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
+	case p.Backend != b.Name || p.Captured == 0 || p.ExternalID == "" || p.ExternalID == ext:
+		return false, nil
+	}
+	if changed, err := getpaid.Apply(p.Clone(), obs); changed || err != nil {
+		// Counted (captures are cumulative: the rest paid by another
+		// transaction), or refused: no second transaction.
+		return false, nil
+	}
+	_, err = e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondKey(b, ext),
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
+	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
+		return false, fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
+	}
+	return true, nil
 }
 
 // errUncheckedExternalID stops a write whose fact names a broker id that is

@@ -29,6 +29,7 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 		{"the second transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
 		{"the paying transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-A", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 		{"a failed try, then paid and refunded", [][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
+		{"another transaction counted as paying the rest, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,6 +113,62 @@ func TestAcceptedAdvanceAfterFailedTryRefunded(t *testing.T) {
 			notify(tt.after)
 			got, err := f.store.Payment(ctx, p.ID)
 			if err != nil || got.Status != tt.want || got.Refunded != tt.refd || got.Captured != 600 {
+				t.Fatalf("%s captured %d refunded %d (%v); want %s refunded %d", got.Status, got.Captured, got.Refunded, err, tt.want, tt.refd)
+			}
+		})
+	}
+}
+
+// A payment stored before getpaid took the paying transaction for the
+// payment's broker id keeps the first one named: a try that failed (FALSE),
+// then another transaction that paid (TRUE). That paying transaction's
+// CHARGEBACK is the payment's money going back, not a second transaction's
+// (none was ever reported): it counts. A second transaction getpaid
+// reported since is still not counted when it is refunded.
+func TestChargebackOfPaymentStoredWithFailedTry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		after [][3]string // tr_id, tr_status, tr_paid, once stored naming TR-A
+		want  getpaid.Status
+		refd  int64
+	}{
+		{"the paying transaction refunded", [][3]string{{"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000},
+		{"the paying transaction refunded in part", [][3]string{{"TR-B", "CHARGEBACK", "4.00"}}, getpaid.StatusPartiallyRefunded, 400},
+		{"a second transaction reported, then refunded", [][3]string{{"TR-C", "TRUE", "10.00"}, {"TR-C", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: "https://secure.tpay.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFlow(t, b)
+			p := f.pay(t, "stored", getpaid.MustParseMoney("10.00", "PLN"))
+			notify := func(notes [][3]string) {
+				for _, n := range notes {
+					v := url.Values{"id": {"1010"}, "tr_id": {n[0]}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
+						"tr_amount": {"10.00"}, "tr_paid": {n[2]}, "tr_desc": {"Order"}, "tr_status": {n[1]}, "tr_error": {"none"},
+						"tr_email": {"jan@example.com"}, "md5sum": {tpaynotify.MD5("1010", n[0], "10.00", p.ID, "demo")}}
+					req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Query: url.Values{}, Body: []byte(v.Encode()), RemoteIP: "127.0.0.1"}
+					if _, err := f.eng.HandleCallback(ctx, "transferuj", req); err != nil {
+						t.Fatalf("%v: %v", n, err)
+					}
+				}
+			}
+			notify([][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}})
+			// As getpaid stored it before: the broker id first named.
+			if _, err := f.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Apply: func(q *getpaid.Payment) (bool, error) {
+				q.ExternalID = "TR-A"
+				return true, nil
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			notify(tt.after)
+			got, err := f.store.Payment(ctx, p.ID)
+			if err != nil || got.Status != tt.want || got.Refunded != tt.refd || got.Captured != 1000 {
 				t.Fatalf("%s captured %d refunded %d (%v); want %s refunded %d", got.Status, got.Captured, got.Refunded, err, tt.want, tt.refd)
 			}
 		})
