@@ -145,9 +145,10 @@ func (b *Broker) Prepare(ctx context.Context, req *getpaid.PrepareRequest) (*get
 
 var errNoTransaction = errors.New("payment has no Tpay transactionId yet")
 
-// transaction fetches the payment's transaction. An answer naming another
-// transactionId, or another payment in hiddenDescription, is a retryable
-// error: it says nothing about this payment.
+// transaction fetches the payment's transaction. An answer without a
+// title is not Tpay's; one naming another transactionId, or another payment
+// in hiddenDescription, is a retryable error: neither says anything about
+// this payment (not even that it is in another currency).
 func (b *Broker) transaction(ctx context.Context, p *getpaid.Payment) (*transaction, error) {
 	if p.ExternalID == "" {
 		return nil, fmt.Errorf("tpay: %w", errNoTransaction)
@@ -155,9 +156,6 @@ func (b *Broker) transaction(ctx context.Context, p *getpaid.Payment) (*transact
 	var tx transaction
 	if err := b.call(ctx, "tpay: get transaction", http.MethodGet, "/transactions/"+url.PathEscape(p.ExternalID), nil, &tx); err != nil {
 		return nil, err
-	}
-	if tx.Currency != "" && tx.Currency != p.Amount.Currency {
-		return nil, fmt.Errorf("tpay: %w: Tpay says %s, payment is in %s", getpaid.ErrAmountMismatch, tx.Currency, p.Amount.Currency)
 	}
 	if tx.Title == "" {
 		return nil, &getpaid.BrokerError{Op: "tpay: get transaction", Err: errors.New("answer without a title")}
@@ -167,6 +165,11 @@ func (b *Broker) transaction(ctx context.Context, p *getpaid.Payment) (*transact
 		// cache's answer to another request): nothing about this payment.
 		return nil, &getpaid.BrokerError{Op: "tpay: get transaction", Retryable: true,
 			Err: fmt.Errorf("the answer is of transaction %q of %q, not %q of payment %s", tx.TransactionID, tx.HiddenDescription, p.ExternalID, p.ID)}
+	}
+	// Another currency only once the answer is the transaction's: an
+	// answer that is not Tpay's (no title) is no word on the money.
+	if tx.Currency != "" && tx.Currency != p.Amount.Currency {
+		return nil, fmt.Errorf("tpay: %w: Tpay says %s, payment is in %s", getpaid.ErrAmountMismatch, tx.Currency, p.Amount.Currency)
 	}
 	return &tx, nil
 }
