@@ -334,9 +334,22 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	if obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && id != "" {
 		// Recorded before the capture, so that no second transaction
 		// is ever taken without it (a process dying between the two).
-		var err error
-		if marked, err = e.markSecond(ctx, b, id, obs); err != nil {
-			return e.refused(ctx, b, id, obs, res, err)
+		// Not for a repeat of a capture already recorded: marked then if
+		// it was a second transaction, it otherwise counted (it paid the
+		// payment, or the rest of it), and today's payment would take it
+		// for a second one.
+		repeat := false
+		if k := eventKey(b, obs); k != "" {
+			var err error
+			if repeat, err = e.store.EventApplied(ctx, id, k); err != nil {
+				return e.refused(ctx, b, id, obs, res, fmt.Errorf("whether broker transaction %s is a second one: %w", obs.ExternalID, err))
+			}
+		}
+		if !repeat {
+			var err error
+			if marked, err = e.markSecond(ctx, b, id, obs); err != nil {
+				return e.refused(ctx, b, id, obs, res, err)
+			}
 		}
 	}
 	op, oerr := e.operationFor(ctx, b, id, obs)

@@ -30,6 +30,8 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 		{"the paying transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-A", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 		{"a failed try, then paid and refunded", [][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 		{"another transaction counted as paying the rest, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
+		{"another transaction counted as paying the rest, delivered again, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
+		{"the second transaction delivered again, then refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +138,7 @@ func TestChargebackOfPaymentStoredWithFailedTry(t *testing.T) {
 	}{
 		{"the paying transaction refunded", [][3]string{{"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000},
 		{"the paying transaction refunded in part", [][3]string{{"TR-B", "CHARGEBACK", "4.00"}}, getpaid.StatusPartiallyRefunded, 400},
+		{"the paying transaction delivered again, then refunded", [][3]string{{"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000},
 		{"a second transaction reported, then refunded", [][3]string{{"TR-C", "TRUE", "10.00"}, {"TR-C", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0},
 	}
 	for _, tt := range tests {
