@@ -334,22 +334,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	if obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && id != "" {
 		// Recorded before the capture, so that no second transaction
 		// is ever taken without it (a process dying between the two).
-		// Not for a repeat of a capture already recorded: marked then if
-		// it was a second transaction, it otherwise counted (it paid the
-		// payment, or the rest of it), and today's payment would take it
-		// for a second one.
-		repeat := false
-		if k := eventKey(b, obs); k != "" {
-			var err error
-			if repeat, err = e.store.EventApplied(ctx, id, k); err != nil {
-				return e.refused(ctx, b, id, obs, res, fmt.Errorf("whether broker transaction %s is a second one: %w", obs.ExternalID, err))
-			}
-		}
-		if !repeat {
-			var err error
-			if marked, err = e.markSecond(ctx, b, id, obs); err != nil {
-				return e.refused(ctx, b, id, obs, res, err)
-			}
+		var err error
+		if marked, err = e.markSecond(ctx, b, id, obs, true); err != nil {
+			return e.refused(ctx, b, id, obs, res, err)
 		}
 	}
 	op, oerr := e.operationFor(ctx, b, id, obs)
@@ -414,7 +401,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			"amount", obs.Amount.String())
 		if !marked {
 			// The payment was paid by another transaction meanwhile.
-			if _, err := e.markSecond(context.WithoutCancel(ctx), b, id, obs); err != nil {
+			if _, err := e.markSecond(context.WithoutCancel(ctx), b, id, obs, false); err != nil {
 				e.log.ErrorContext(ctx, "the second transaction could not be recorded as such: its refund would be counted as the payment's",
 					"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
 			}
@@ -454,8 +441,12 @@ func secondKey(b getpaid.Backend, ext string) string {
 // captures is a second transaction of it: one whose capture counts nothing
 // because the payment was paid by another (captured, naming another broker
 // id). A refund of it getpaid did not ask for is then not the payment's.
-// It reports whether the transaction is so recorded.
-func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (bool, error) {
+// It reports whether the transaction is so recorded. Before the capture
+// is written (before is true), a repeat of a capture already recorded is
+// not marked: one that was a second transaction was marked on its first
+// delivery, and one that counted (it paid the payment, or the rest of it)
+// would look like a second one now that the payment holds its money.
+func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation, before bool) (bool, error) {
 	ext := obs.ExternalID
 	p, err := e.store.Payment(ctx, id)
 	switch {
@@ -470,6 +461,16 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 		// Counted (captures are cumulative: the rest paid by another
 		// transaction), or refused: no second transaction.
 		return false, nil
+	}
+	if k := eventKey(b, obs); before && k != "" {
+		// Only here, past the checks above: the first capture of a
+		// payment (the usual one) reads nothing more.
+		switch repeat, err := e.store.EventApplied(ctx, id, k); {
+		case err != nil:
+			return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
+		case repeat:
+			return false, nil
+		}
 	}
 	_, err = e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondKey(b, ext),
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
