@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/transferuj"
 	"github.com/getpaid-go/getpaid/brokertest"
 	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/httpapi"
@@ -61,6 +63,35 @@ func (f *flow) pay(t *testing.T, order string, amount getpaid.Money) *getpaid.Pa
 func (f *flow) wait(t *testing.T, id string, want getpaid.Status) *getpaid.Payment {
 	t.Helper()
 	return brokertest.WaitStatus(t, f.store, id, want)
+}
+
+// md5Flow is a flow over a Transferuj account (merchant 1010, security
+// code "demo") whose notifications are checked by md5sum alone, so a test
+// can post them by hand.
+func md5Flow(t *testing.T) *flow {
+	t.Helper()
+	b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: "https://secure.tpay.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newFlow(t, b)
+}
+
+// notify posts to the engine the basic notification of transaction trID
+// of payment p (of 10.00 PLN) as md5Flow's account signs it, with
+// tr_status, tr_paid and tr_error (which the md5sum does not cover) as
+// given; a refusal fails the test.
+func (f *flow) notify(t *testing.T, p *getpaid.Payment, trID, status, paid, trErr string) *getpaid.CallbackResult {
+	t.Helper()
+	v := url.Values{"id": {"1010"}, "tr_id": {trID}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
+		"tr_amount": {"10.00"}, "tr_paid": {paid}, "tr_desc": {"Order"}, "tr_status": {status}, "tr_error": {trErr},
+		"tr_email": {"jan@example.com"}, "md5sum": {tpaynotify.MD5("1010", trID, "10.00", p.ID, "demo")}}
+	req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Query: url.Values{}, Body: []byte(v.Encode()), RemoteIP: "127.0.0.1"}
+	res, err := f.eng.HandleCallback(context.Background(), "transferuj", req)
+	if err != nil {
+		t.Fatalf("%s %s %s %s: %v", trID, status, paid, trErr, err)
+	}
+	return res
 }
 
 // legacyTamperings are genuine notifications edited, their JWS kept: each

@@ -2,13 +2,9 @@ package transferuj_test
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
-	"github.com/getpaid-go/getpaid/broker/transferuj"
-	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
 
 // A buyer who sent the form twice and paid both transactions leaves a
@@ -36,23 +32,11 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: "https://secure.tpay.com"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := newFlow(t, b)
+			f := md5Flow(t)
 			p := f.pay(t, "twice", getpaid.MustParseMoney("10.00", "PLN"))
 			var last getpaid.Outcome
 			for _, n := range tt.notes {
-				v := url.Values{"id": {"1010"}, "tr_id": {n[0]}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
-					"tr_amount": {"10.00"}, "tr_paid": {n[2]}, "tr_desc": {"Order"}, "tr_status": {n[1]}, "tr_error": {"none"},
-					"tr_email": {"jan@example.com"}, "md5sum": {tpaynotify.MD5("1010", n[0], "10.00", p.ID, "demo")}}
-				req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Query: url.Values{}, Body: []byte(v.Encode()), RemoteIP: "127.0.0.1"}
-				res, err := f.eng.HandleCallback(ctx, "transferuj", req)
-				if err != nil {
-					t.Fatalf("%v: %v", n, err)
-				}
-				last = res.Outcome
+				last = f.notify(t, p, n[0], n[1], n[2], "none").Outcome
 			}
 			if last != tt.last {
 				t.Errorf("the CHARGEBACK's outcome: %s, want %s", last, tt.last)
@@ -91,21 +75,11 @@ func TestAcceptedAdvanceAfterFailedTryRefunded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: "https://secure.tpay.com"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := newFlow(t, b)
+			f := md5Flow(t)
 			p := f.pay(t, "advance", getpaid.MustParseMoney("10.00", "PLN"))
 			notify := func(notes [][4]string) {
 				for _, n := range notes {
-					v := url.Values{"id": {"1010"}, "tr_id": {n[0]}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
-						"tr_amount": {"10.00"}, "tr_paid": {n[2]}, "tr_desc": {"Order"}, "tr_status": {n[1]}, "tr_error": {n[3]},
-						"tr_email": {"jan@example.com"}, "md5sum": {tpaynotify.MD5("1010", n[0], "10.00", p.ID, "demo")}}
-					req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Query: url.Values{}, Body: []byte(v.Encode()), RemoteIP: "127.0.0.1"}
-					if _, err := f.eng.HandleCallback(ctx, "transferuj", req); err != nil {
-						t.Fatalf("%v: %v", n, err)
-					}
+					f.notify(t, p, n[0], n[1], n[2], n[3])
 				}
 			}
 			notify(tt.before)
@@ -144,21 +118,11 @@ func TestChargebackOfPaymentStoredWithFailedTry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b, err := transferuj.New(transferuj.Config{MerchantID: 1010, SecurityCode: "demo", JWSPrefix: "https://secure.tpay.com"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := newFlow(t, b)
+			f := md5Flow(t)
 			p := f.pay(t, "stored", getpaid.MustParseMoney("10.00", "PLN"))
 			notify := func(notes [][3]string) {
 				for _, n := range notes {
-					v := url.Values{"id": {"1010"}, "tr_id": {n[0]}, "tr_date": {"2026-12-04 05:00:00"}, "tr_crc": {p.ID},
-						"tr_amount": {"10.00"}, "tr_paid": {n[2]}, "tr_desc": {"Order"}, "tr_status": {n[1]}, "tr_error": {"none"},
-						"tr_email": {"jan@example.com"}, "md5sum": {tpaynotify.MD5("1010", n[0], "10.00", p.ID, "demo")}}
-					req := &getpaid.CallbackRequest{Method: http.MethodPost, Header: http.Header{}, Query: url.Values{}, Body: []byte(v.Encode()), RemoteIP: "127.0.0.1"}
-					if _, err := f.eng.HandleCallback(ctx, "transferuj", req); err != nil {
-						t.Fatalf("%v: %v", n, err)
-					}
+					f.notify(t, p, n[0], n[1], n[2], "none")
 				}
 			}
 			notify([][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}})
