@@ -143,16 +143,8 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 		if st.Status == (payuStatus{}) {
 			// Not PayU's JSON: a proxy's error page. Marked, so that a 404
 			// of it is not read as PayU's "no such order" (notFound).
-			be := brokerhttp.StatusError(op, code, mutating, "")
-			be.Err = &notPayUs{text: brokerhttp.Snippet(body)}
-			return nil, be
+			return nil, brokerhttp.ForeignStatusError(op, code, mutating, brokerhttp.Snippet(body))
 		}
 		return nil, brokerhttp.StatusError(op, code, mutating, st.Status.String())
 	}
 }
-
-// notPayUs is the text of an error answer that is not PayU's (no status
-// object in its body): a proxy's or gateway's page, an empty body.
-type notPayUs struct{ text string }
-
-func (e *notPayUs) Error() string { return e.text }

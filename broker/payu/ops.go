@@ -205,7 +205,7 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 	const op = "payu: retrieve order"
 	order, err := b.retrieve(ctx, op, p)
 	if err != nil {
-		if notFound(op, &err) {
+		if brokerhttp.NotFound(op, "PayU", &err) {
 			return nil, fmt.Errorf("payu: %s %s: %w: %w", o.Kind, o.ID, getpaid.ErrNotFound, err)
 		}
 		return nil, err
@@ -237,7 +237,7 @@ func (b *Broker) fetchRefund(ctx context.Context, p *getpaid.Payment, id string)
 		return nil, err
 	}
 	raw, err := b.call(ctx, op, http.MethodGet, path+"/refunds", nil)
-	if notFound(op, &err) {
+	if brokerhttp.NotFound(op, "PayU", &err) {
 		return nil, fmt.Errorf("payu: refund %s: %w: %w", id, getpaid.ErrNotFound, err)
 	}
 	if err != nil {
@@ -283,24 +283,6 @@ func parseRefundList(raw []byte) ([]wireRefund, error) {
 		return nil, fmt.Errorf("the answer is not PayU's (a refund list is an array or {\"refunds\": [...]}): %q", brokerhttp.Snippet(raw))
 	}
 	return *obj.Refunds, nil
-}
-
-// notFound reports whether a lookup's err is PayU's own 404 (its status
-// object, DATA_NOT_FOUND): the order, or its refund list, is not there. A
-// 404 whose body is not PayU's (a proxy's or gateway's "Not Found" page)
-// says nothing of the order: *err becomes a retryable error saying so, and
-// the operation looked up stays in doubt, as it does for a 5xx.
-func notFound(op string, err *error) bool {
-	if httpStatus(*err) != http.StatusNotFound {
-		return false
-	}
-	var foreign *notPayUs
-	if errors.As(*err, &foreign) {
-		*err = &getpaid.BrokerError{Op: op, Status: http.StatusNotFound, Retryable: true,
-			Err: fmt.Errorf("a 404 that is not PayU's (no status object), so it says nothing of the order: %w", foreign)}
-		return false
-	}
-	return true
 }
 
 // httpStatus returns the broker HTTP status carried by err, 0 if none.

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 type registerRequest struct {
@@ -196,7 +197,7 @@ func (b *Broker) lookup(ctx context.Context, p *getpaid.Payment) (d transactionD
 	}
 	const op = "przelewy24: status"
 	err = b.call(ctx, op, http.MethodGet, "/transaction/by/sessionId/"+url.PathEscape(p.ID), nil, &out)
-	if notFound(op, &err) {
+	if brokerhttp.NotFound(op, "Przelewy24", &err) {
 		return d, false, nil
 	}
 	return out.Data, err == nil, err

@@ -49,13 +49,12 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in, out any)
 		return err // the request may have reached Przelewy24, unless the connection was never made
 	}
 	if code < 200 || code > 299 {
-		be := brokerhttp.StatusError(op, code, mutating, errorText(raw))
 		if !p24Error(raw) {
-			// A proxy's or gateway's page: marked, so that its 404 is not
-			// read as Przelewy24's "not found".
-			be.Err = &notP24Error{text: be.Err.Error()}
+			// A proxy's or gateway's page: its 404 is not Przelewy24's
+			// "not found".
+			return brokerhttp.ForeignStatusError(op, code, mutating, errorText(raw))
 		}
-		return be
+		return brokerhttp.StatusError(op, code, mutating, errorText(raw))
 	}
 	if out == nil {
 		return nil
@@ -96,27 +95,6 @@ func p24Error(raw []byte) bool {
 		Error json.RawMessage `json:"error"`
 	}
 	return json.Unmarshal(raw, &v) == nil && len(v.Error) > 0 && string(v.Error) != "null"
-}
-
-// notP24Error is the text of an error answer that is not Przelewy24's.
-type notP24Error struct{ text string }
-
-func (e *notP24Error) Error() string { return e.text }
-
-// notFound reports whether err is Przelewy24's own 404. A 404 that is not
-// Przelewy24's says nothing of what it looked up: *err becomes a retryable
-// error saying so.
-func notFound(op string, err *error) bool {
-	if httpStatus(*err) != http.StatusNotFound {
-		return false
-	}
-	var foreign *notP24Error
-	if errors.As(*err, &foreign) {
-		*err = &getpaid.BrokerError{Op: op, Status: http.StatusNotFound, Retryable: true,
-			Err: fmt.Errorf("a 404 that is not Przelewy24's (no \"error\"), so it may be asked again: %w", foreign)}
-		return false
-	}
-	return true
 }
 
 // errorText extracts Przelewy24's error message: "error" is a string, or for

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
 // Limits of transaction/refund (Przelewy24 OpenAPI TransactionRefundJsonRequestBody).
@@ -226,7 +227,7 @@ func (b *Broker) fetchRefund(ctx context.Context, p *getpaid.Payment, opID strin
 	order := strconv.FormatInt(orderID, 10)
 	var out refundsByOrder
 	err := b.call(ctx, "przelewy24: refund lookup", http.MethodGet, "/refund/by/orderId/"+order, nil, &out)
-	if notFound("przelewy24: refund lookup", &err) {
+	if brokerhttp.NotFound("przelewy24: refund lookup", "Przelewy24", &err) {
 		return nil, fmt.Errorf("przelewy24: refund %s: %w: no refunds for order %s", opID, getpaid.ErrNotFound, order)
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package brokerhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -122,6 +123,40 @@ func Transport(op string, changes bool, err error) *getpaid.BrokerError {
 func StatusError(op string, code int, changes bool, text string) *getpaid.BrokerError {
 	return &getpaid.BrokerError{Op: op, Status: code, Retryable: RetryableStatus(code),
 		Happened: changes && code >= 500, Err: errors.New(text)}
+}
+
+// ForeignStatusError is StatusError for an error answer whose body is not
+// the broker's own (a proxy's or gateway's page, an empty body, another
+// service's JSON): its Err is a *ForeignError with text, so that NotFound
+// does not read its 404 as the broker's "not there".
+func ForeignStatusError(op string, code int, changes bool, text string) *getpaid.BrokerError {
+	be := StatusError(op, code, changes, "")
+	be.Err = &ForeignError{Text: text}
+	return be
+}
+
+// ForeignError is the text of an error answer that is not the broker's own.
+type ForeignError struct{ Text string }
+
+func (e *ForeignError) Error() string { return e.Text }
+
+// NotFound reports whether *err is the broker's own 404: what a lookup
+// asked for is not there. A 404 whose body is not the broker's
+// (ForeignStatusError) says nothing of it: *err becomes a retryable error
+// saying so, naming broker ("PayU"), and whatever was looked up (a refund
+// or an operation in doubt) stays in doubt, as for a 5xx.
+func NotFound(op, broker string, err *error) bool {
+	var be *getpaid.BrokerError
+	if !errors.As(*err, &be) || be.Status != http.StatusNotFound {
+		return false
+	}
+	var foreign *ForeignError
+	if errors.As(*err, &foreign) {
+		*err = &getpaid.BrokerError{Op: op, Status: http.StatusNotFound, Retryable: true,
+			Err: fmt.Errorf("a 404 that is not %s's, so it says nothing of what was looked up and may be asked again: %w", broker, foreign)}
+		return false
+	}
+	return true
 }
 
 // RetryableStatus reports whether an answer with status code may succeed

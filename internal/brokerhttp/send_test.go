@@ -167,3 +167,35 @@ func TestCloseIdleLeavesAGivenTransport(t *testing.T) {
 	}
 	CloseIdle(Client(nil, 0, 0)) // its own: closed, and no panic
 }
+
+// NotFound: the broker's own 404 is "not there"; a 404 whose body was not
+// the broker's (ForeignStatusError) becomes a retryable error naming the
+// broker and keeping the page's text; any other error is left alone.
+func TestNotFound(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		err       error
+		notFound  bool
+		retryable bool
+		text      string // in the error after
+	}{
+		{"the broker's own 404", StatusError("op", 404, false, "DATA_NOT_FOUND"), true, false, "DATA_NOT_FOUND"},
+		{"a proxy's 404", ForeignStatusError("op", 404, false, "<h1>Not Found</h1>"), false, true, "not PayU's"},
+		{"a proxy's 404 keeps its text", ForeignStatusError("op", 404, false, "<h1>Not Found</h1>"), false, true, "<h1>Not Found</h1>"},
+		{"a proxy's 502", ForeignStatusError("op", 502, true, "bad gateway"), false, true, "bad gateway"},
+		{"the broker's 400", StatusError("op", 400, false, "ERROR_SYNTAX"), false, false, "ERROR_SYNTAX"},
+		{"no broker error", errors.New("dial: refused"), false, false, "refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.err
+			if got := NotFound("op", "PayU", &err); got != tc.notFound {
+				t.Fatalf("NotFound = %v, want %v", got, tc.notFound)
+			}
+			if getpaid.IsRetryable(err) != tc.retryable || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("after: %v (retryable %v), want retryable %v and %q in it", err, getpaid.IsRetryable(err), tc.retryable, tc.text)
+			}
+		})
+	}
+}
