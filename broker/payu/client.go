@@ -142,7 +142,7 @@ func (b *Broker) call(ctx context.Context, op, method, path string, in any) ([]b
 		}
 		if st.Status == (payuStatus{}) {
 			// Not PayU's JSON: a proxy's error page. Marked, so that a 404
-			// of it is not read as PayU's "no such order" (notFound).
+			// of it is not read as PayU's "no such order" (brokerhttp.NotFound).
 			return nil, brokerhttp.ForeignStatusError(op, code, mutating, brokerhttp.Snippet(body))
 		}
 		return nil, brokerhttp.StatusError(op, code, mutating, st.Status.String())

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -124,13 +123,4 @@ func errorText(raw []byte) string {
 		}
 	}
 	return brokerhttp.Snippet(raw)
-}
-
-// httpStatus returns the broker HTTP status carried by err, 0 if none.
-func httpStatus(err error) int {
-	var be *getpaid.BrokerError
-	if errors.As(err, &be) {
-		return be.Status
-	}
-	return 0
 }
