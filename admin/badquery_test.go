@@ -38,3 +38,29 @@ func TestListRefusesAQueryItCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// TestListRefusesALastDayBeforeYearOne: the filter's zero time means "no
+// bound", and the last day 0000-12-31 ends at it: the console listed every
+// payment (and totalled them all) for days before which none was created.
+func TestListRefusesALastDayBeforeYearOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false)
+	e.pay("o-yearone", "1.00", "paid", getpaid.StatusPaid)
+	b := e.browser()
+	b.mustLogin()
+	for _, q := range []string{"to=0000-12-31", "to=0000-01-01", "from=0000-01-01&to=0000-12-31"} {
+		resp := b.do("GET", "/admin/?"+q, nil)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
+		}
+		if !strings.Contains(b.last, "0001-01-01 or later") || !strings.Contains(b.last, `class="error"`) {
+			t.Errorf("%s: no error saying the last day must be 0001-01-01 or later:\n%s", q, b.last)
+		}
+		if strings.Contains(b.last, `href="/admin/payments/pay_`) {
+			t.Errorf("%s: payments listed for days before any was created", q)
+		}
+	}
+	if resp := b.do("GET", "/admin/?to=0001-01-01", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("to=0001-01-01: status %d, want 200", resp.StatusCode)
+	}
+}

@@ -55,6 +55,11 @@ func (f listForm) filter() (getpaid.PaymentFilter, string) {
 			return pf, "The last day must be a date (YYYY-MM-DD)."
 		}
 		pf.CreatedBefore = t.Add(24 * time.Hour)
+		if !pf.CreatedBefore.After(time.Time{}) {
+			// The zero time is the filter's "no bound": a last day
+			// before year 1 would list every payment.
+			return pf, "The last day must be 0001-01-01 or later."
+		}
 	}
 	return pf, ""
 }

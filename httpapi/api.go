@@ -269,6 +269,12 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z" + plusAsSpace(v), Err: getpaid.ErrInvalidRequest}, "")
 				return
 			}
+			if t.dst == &f.CreatedBefore && !at.After(time.Time{}) {
+				// The zero time is the filter's "no bound": this bound,
+				// before which nothing was created, would list everything.
+				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "must be after 0001-01-01T00:00:00Z: no payment was created before", Err: getpaid.ErrInvalidRequest}, "")
+				return
+			}
 			*t.dst = at
 		}
 	}

@@ -170,6 +170,14 @@ func TestErrorAnswers(t *testing.T) {
 				status: 422, code: "unknown_currency", field: "currency", message: `unknown currency "pln" (ISO 4217 codes are upper case: PLN)`},
 			{name: "bad time", method: "GET", path: "/api/v1/payments?created_after=yesterday",
 				status: 422, code: "bad_request", field: "created_after", message: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z"},
+			// The zero time is the filter's "no bound": read as such, this
+			// bound, before which nothing was created, listed every payment.
+			{name: "created_before the zero time", method: "GET", path: "/api/v1/payments?created_before=0001-01-01T00:00:00Z",
+				status: 422, code: "bad_request", field: "created_before", message: "must be after 0001-01-01T00:00:00Z: no payment was created before"},
+			{name: "created_before the zero time elsewhere", method: "GET", path: "/api/v1/payments?created_before=0001-01-01T01:00:00%2B01:00",
+				status: 422, code: "bad_request", field: "created_before", message: "must be after 0001-01-01T00:00:00Z: no payment was created before"},
+			{name: "created_before year 0", method: "GET", path: "/api/v1/payments?created_before=0000-06-01T00:00:00Z",
+				status: 422, code: "bad_request", field: "created_before", message: "must be after 0001-01-01T00:00:00Z: no payment was created before"},
 		}
 		for _, tt := range tests {
 			flaky.down.Store(tt.storeDown)
