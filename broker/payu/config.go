@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -227,11 +228,17 @@ func NotificationIPs(sandbox bool) []string {
 // AllowCallbackFrom reports whether a notification from ip (already resolved
 // through trusted proxies by the caller) is acceptable: always when
 // ip_allowlist is off, else only from PayU's addresses for the configured mode.
+// An IPv4 address written IPv4-mapped ("::ffff:185.68.12.10", as a
+// dual-stack listener or a proxy's log writes it) is that address.
 func (b *Broker) AllowCallbackFrom(ip string) bool {
 	if !b.cfg.IPAllowlist {
 		return true
 	}
-	return slices.Contains(NotificationIPs(b.cfg.Sandbox), strings.TrimSpace(ip))
+	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return false
+	}
+	return slices.Contains(NotificationIPs(b.cfg.Sandbox), addr.Unmap().String())
 }
 
 // PanelSettings lists what a merchant checks in PayU's panel for a getpaid

@@ -107,6 +107,12 @@ func TestAllowCallbackFrom(t *testing.T) {
 		{"sandbox address", true, true, "185.68.14.26", true},
 		{"sandbox refuses prod address", true, true, "185.68.12.26", false},
 		{"empty", true, false, "", false},
+		// How a dual-stack listener or proxy log writes an IPv4 peer:
+		// the same address, as Przelewy24's and Dotpay's lists take it.
+		{"prod address IPv4-mapped", true, false, "::ffff:185.68.12.10", true},
+		{"sandbox address IPv4-mapped", true, true, "::ffff:185.68.14.26", true},
+		{"IPv4-mapped other refused", true, false, "::ffff:203.0.113.9", false},
+		{"not an address", true, false, "185.68.12.10:443", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
