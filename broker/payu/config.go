@@ -38,7 +38,7 @@ type Config struct {
 	ClientSecret string `yaml:"client_secret"` // OAuth client secret; required
 	Sandbox      bool   `yaml:"sandbox"`       // use secure.snd.payu.com and the sandbox IP list
 	IPAllowlist  bool   `yaml:"ip_allowlist"`  // accept notifications only from PayU's published addresses
-	APIURL       string `yaml:"api_url"`       // overrides the host (simulator, proxies); no trailing path needed
+	APIURL       string `yaml:"api_url"`       // overrides the host (simulator, proxies); a trailing /api/v2_1 is dropped
 
 	// StrictSignatures refuses notifications signed with MD5 and accepts
 	// SHA-256/384/512 only. Off by default: PayU signs its notifications
@@ -132,7 +132,10 @@ func New(cfg Config) (*Broker, error) {
 		if err := brokerhttp.CheckURL("api_url", cfg.APIURL); err != nil {
 			return nil, fmt.Errorf("payu: %w", err)
 		}
-		base = strings.TrimRight(cfg.APIURL, "/")
+		// PayU documents its API under {host}/api/v2_1; given so, the
+		// suffix is dropped (OAuth lives at {host}/pl/standard/..., not
+		// under it, and the paths already carry /api/v2_1).
+		base = strings.TrimSuffix(strings.TrimRight(cfg.APIURL, "/"), "/api/v2_1")
 	}
 	cur := defaultCurrencies
 	if len(cfg.Currencies) > 0 {

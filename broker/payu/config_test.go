@@ -62,6 +62,10 @@ func TestHosts(t *testing.T) {
 		{"production", func(*Config) {}, "https://secure.payu.com"},
 		{"sandbox", func(c *Config) { c.Sandbox = true }, "https://secure.snd.payu.com"},
 		{"api_url overrides", func(c *Config) { c.Sandbox, c.APIURL = true, "http://127.0.0.1:9000/" }, "http://127.0.0.1:9000"},
+		// As PayU documents its API's base: the OAuth endpoint is not under
+		// it, and every API path already carries /api/v2_1.
+		{"api_url with the API path", func(c *Config) { c.APIURL = "https://secure.snd.payu.com/api/v2_1" }, "https://secure.snd.payu.com"},
+		{"api_url with the API path and a slash", func(c *Config) { c.APIURL = "http://127.0.0.1:9000/api/v2_1/" }, "http://127.0.0.1:9000"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,7 @@
 //	pre_authorization  ask for a card pre-authorisation with every order
 //	ip_allowlist       accept notifications only from PayU's published addresses (off)
 //	api_url            override the host, e.g. to point at the payutest simulator
+//	                   (a trailing /api/v2_1, as PayU documents its base, is dropped)
 //	currencies         override the accepted currencies (default below)
 //
 // Default currencies: BGN CHF CZK DKK EUR GBP HUF NOK PLN RON SEK UAH USD
