@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/textproto"
+	"slices"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -12,7 +16,10 @@ import (
 // Errors wrap getpaid.ErrUnknownBackend, ErrSourceNotAllowed,
 // ErrSignatureInvalid, ErrMalformedCallback, ErrBackendMismatch,
 // ErrAmountMismatch, a *getpaid.BrokerError from a confirmation call, or a
-// store error; in every error case nothing was changed.
+// store error; in every error case nothing was changed. req's header names
+// may be in any case (a request built from a plain map, as serverless
+// platforms hand headers over): the backend reads them as net/http names
+// them.
 func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpaid.CallbackRequest) (*getpaid.CallbackResult, error) {
 	b, ok := e.reg.Get(backend)
 	if !ok {
@@ -20,6 +27,14 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 	}
 	if req == nil {
 		return nil, fmt.Errorf("engine: callback %s: %w: no request", backend, getpaid.ErrMalformedCallback)
+	}
+	if h := canonicalHeader(req.Header); h != nil {
+		// Built by hand from a plain map (a serverless platform's event
+		// names headers in lower case): the brokers look their headers up
+		// as net/http names them. The caller's request is left as it is.
+		r := *req
+		r.Header = h
+		req = &r
 	}
 	if al, ok := b.Broker.(getpaid.IPAllowlister); ok && !al.AllowCallbackFrom(req.RemoteIP) {
 		// Debug only: anyone can post callbacks; the HTTP layer logs
@@ -61,6 +76,28 @@ func (e *Engine) HandleCallback(ctx context.Context, backend string, req *getpai
 		}
 	}
 	return res, nil
+}
+
+// canonicalHeader returns h with its names in canonical form (the values
+// of names differing only in case joined, in the order of the names as
+// sorted), or nil when every name already is.
+func canonicalHeader(h http.Header) http.Header {
+	canonical := true
+	for k := range h {
+		if textproto.CanonicalMIMEHeaderKey(k) != k {
+			canonical = false
+			break
+		}
+	}
+	if canonical {
+		return nil
+	}
+	c := make(http.Header, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		c[ck] = append(c[ck], h[k]...)
+	}
+	return c
 }
 
 // observeCallback applies a notification's fact (observe). A refund done
