@@ -47,9 +47,10 @@
 // Service is the payment service as front ends see it (the engine implements
 // it). A Service may also implement OperationChecker (have an operation
 // checked with its broker now), EventBackfiller (send an endpoint added
-// later the events written before it) and PauseReporter (the consumers it
-// sends nothing to for now); the JSON API and the operator console offer
-// those only when it does. Capabilities are added to Service this way,
+// later the events written before it), PauseReporter (the consumers it
+// sends nothing to for now) and OrderValidator (is an order one a payment
+// can be made of?); the JSON API, the payment-method form and the operator
+// console use those only when it does. Capabilities are added to Service this way,
 // never as new methods, so a Service written outside this module (a fake, a
 // wrapper) keeps compiling.
 //

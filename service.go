@@ -79,6 +79,17 @@ type OperationChecker interface {
 	CheckOperation(ctx context.Context, id string) (*Operation, error)
 }
 
+// OrderValidator is an optional Service capability, discovered by a type
+// assertion as OperationChecker is (and for the same reason not part of
+// Service): CheckOrder refuses an order no payment can be made of, whichever
+// backend is chosen (its id, amount, description, buyer or return URL
+// breaking the rules Pay applies), with a *FieldError naming the field (see
+// engine.Engine.CheckOrder, which implements it). The payment-method form
+// uses it to offer no method for such an order, which could only fail.
+type OrderValidator interface {
+	CheckOrder(o *Order) error
+}
+
 // EventBackfiller is an optional Service capability, discovered by a type
 // assertion as OperationChecker is (and for the same reason not part of
 // Service): Backfill sends a consumer events were written before it took

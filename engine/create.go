@@ -21,22 +21,8 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if err != nil {
 		return b, err
 	}
-	if req.Amount == (getpaid.Money{}) {
-		// Not "unknown currency": the whole amount is missing (an Order
-		// without Amount).
-		return b, &getpaid.FieldError{Field: "amount", Reason: "required", Err: getpaid.ErrInvalidAmount}
-	}
-	if !getpaid.KnownCurrency(req.Amount.Currency) {
-		return b, &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(req.Amount.Currency), Err: getpaid.ErrUnknownCurrency}
-	}
-	if !slices.Contains(b.Broker.Currencies(), req.Amount.Currency) {
-		return b, &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("backend %q does not accept %s", b.Name, req.Amount.Currency), Err: getpaid.ErrCurrencyNotAccepted}
-	}
-	if req.Amount.Minor <= 0 {
-		return b, &getpaid.FieldError{Field: "amount", Reason: "must be greater than zero", Err: getpaid.ErrInvalidAmount}
-	}
-	if req.Amount.Minor > getpaid.MaxMinor { // what a decimal amount may be (ParseMoney): brokers' answers are read back within it
-		return b, &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("more than the largest amount getpaid takes (%s)", getpaid.Money{Minor: getpaid.MaxMinor, Currency: req.Amount.Currency}), Err: getpaid.ErrInvalidAmount}
+	if err := checkAmount(req.Amount, &b); err != nil {
+		return b, err
 	}
 	if err := checkReturnURL(req.ReturnURL); err != nil {
 		return b, err
@@ -51,6 +37,53 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 		return b, err
 	}
 	return b, checkBuyer(req.Buyer)
+}
+
+// checkAmount refuses money no payment can carry and, with a backend,
+// money in a currency it does not accept.
+func checkAmount(m getpaid.Money, b *getpaid.Backend) error {
+	if m == (getpaid.Money{}) {
+		// Not "unknown currency": the whole amount is missing (an Order
+		// without Amount).
+		return &getpaid.FieldError{Field: "amount", Reason: "required", Err: getpaid.ErrInvalidAmount}
+	}
+	if !getpaid.KnownCurrency(m.Currency) {
+		return &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(m.Currency), Err: getpaid.ErrUnknownCurrency}
+	}
+	if b != nil && !slices.Contains(b.Broker.Currencies(), m.Currency) {
+		return &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("backend %q does not accept %s", b.Name, m.Currency), Err: getpaid.ErrCurrencyNotAccepted}
+	}
+	if m.Minor <= 0 {
+		return &getpaid.FieldError{Field: "amount", Reason: "must be greater than zero", Err: getpaid.ErrInvalidAmount}
+	}
+	if m.Minor > getpaid.MaxMinor { // what a decimal amount may be (ParseMoney): brokers' answers are read back within it
+		return &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("more than the largest amount getpaid takes (%s)", getpaid.Money{Minor: getpaid.MaxMinor, Currency: m.Currency}), Err: getpaid.ErrInvalidAmount}
+	}
+	return nil
+}
+
+// CheckOrder implements getpaid.OrderValidator: it refuses, as Pay and
+// PayOrder would, an order no payment can be made of whichever backend is
+// chosen (its id, amount, description, buyer or return URL breaking their
+// rules), with a *getpaid.FieldError naming the field. It reads and
+// stores nothing.
+func (e *Engine) CheckOrder(o *getpaid.Order) error {
+	if o == nil {
+		return fmt.Errorf("engine: check order: %w: no order", getpaid.ErrInvalidRequest)
+	}
+	if err := checkOrderID(o.ID); err != nil {
+		return err
+	}
+	if err := checkAmount(o.Amount, nil); err != nil {
+		return err
+	}
+	if err := checkReturnURL(o.ReturnURL); err != nil {
+		return err
+	}
+	if err := checkText("description", o.Description, MaxDescription); err != nil {
+		return err
+	}
+	return checkBuyer(o.Buyer)
 }
 
 // newPayment is the new payment req asks for.

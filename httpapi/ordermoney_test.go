@@ -26,7 +26,13 @@ import (
 //     it without error; an Amount the source left unset, in no currency).
 //     Before, the form listed methods (for an order in no currency, every
 //     backend) and a button "Pay 0.00", which could only fail.
-func TestOrderMoneyNoPaymentCarriesRefusesTheOrder(t *testing.T) {
+//   - Any other field of the order Pay refuses (the README: "the same
+//     rules apply to orders read in library mode"): a buyer's e-mail that
+//     is none, a blank in the return URL, a line break in the
+//     description, no id. Before, the form listed methods and a Pay
+//     button, and choosing one answered 422 with the methods listed
+//     again, for ever.
+func TestOrderNoPaymentCanBeMadeOfRefusesTheForm(t *testing.T) {
 	t.Parallel()
 	parsed := func(amount, currency string) func() (getpaid.Money, error) {
 		return func() (getpaid.Money, error) { return getpaid.ParseMoney(amount, currency) }
@@ -34,17 +40,23 @@ func TestOrderMoneyNoPaymentCarriesRefusesTheOrder(t *testing.T) {
 	given := func(m getpaid.Money) func() (getpaid.Money, error) {
 		return func() (getpaid.Money, error) { return m, nil }
 	}
+	valid := parsed("10.00", "PLN")
 	for _, tc := range []struct {
 		name   string
 		amount func() (getpaid.Money, error)
+		edit   func(*getpaid.Order)
 		field  string
 	}{
-		{"too many decimals", parsed("10.001", "PLN"), "amount"},
-		{"decimal comma", parsed("10,00", "PLN"), "amount"},
-		{"lower-case currency", parsed("10.00", "pln"), "currency"},
-		{"a free order", parsed("0.00", "PLN"), "amount"},
-		{"no amount set", given(getpaid.Money{}), "amount"},
-		{"no currency set", given(getpaid.Money{Minor: 1000}), "currency"},
+		{"too many decimals", parsed("10.001", "PLN"), nil, "amount"},
+		{"decimal comma", parsed("10,00", "PLN"), nil, "amount"},
+		{"lower-case currency", parsed("10.00", "pln"), nil, "currency"},
+		{"a free order", parsed("0.00", "PLN"), nil, "amount"},
+		{"no amount set", given(getpaid.Money{}), nil, "amount"},
+		{"no currency set", given(getpaid.Money{Minor: 1000}), nil, "currency"},
+		{"buyer's e-mail that is none", valid, func(o *getpaid.Order) { o.Buyer.Email = "buyer at example.com" }, "buyer.email"},
+		{"blank in the return URL", valid, func(o *getpaid.Order) { o.ReturnURL = "https://shop.example/orders/o 1" }, "return_url"},
+		{"line break in the description", valid, func(o *getpaid.Order) { o.Description = "Two\nmugs" }, "description"},
+		{"no id", valid, func(o *getpaid.Order) { o.ID = "" }, "order_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -53,7 +65,11 @@ func TestOrderMoneyNoPaymentCarriesRefusesTheOrder(t *testing.T) {
 				if err != nil {
 					return nil, fmt.Errorf("order %s: %w", id, err)
 				}
-				return &getpaid.Order{ID: id, Amount: amount, Description: "Order"}, nil
+				o := &getpaid.Order{ID: id, Amount: amount, Description: "Order"}
+				if tc.edit != nil {
+					tc.edit(o)
+				}
+				return o, nil
 			})
 			e := newEnv(t, envOpts{})
 			h, err := httpapi.New(httpapi.Config{Service: e.eng, Orders: orders})
@@ -80,7 +96,7 @@ func TestOrderMoneyNoPaymentCarriesRefusesTheOrder(t *testing.T) {
 				}
 			}
 			if ps := e.byOrder("o-1"); len(ps) != 0 {
-				t.Errorf("%d payments stored for an order whose amount is refused", len(ps))
+				t.Errorf("%d payments stored for an order that is refused", len(ps))
 			}
 		})
 	}

@@ -94,6 +94,12 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 	if err == nil {
 		err = orderMoney(o.Amount)
 	}
+	if v, ok := h.svc.(getpaid.OrderValidator); ok && err == nil {
+		// An order Pay would refuse whatever the method (a buyer's
+		// e-mail that is none, a blank in its return URL): no method
+		// to choose, which could only fail.
+		err = v.CheckOrder(o)
+	}
 	if err != nil {
 		status := statusOf(err)
 		msg := "The order could not be read now; try again in a moment."
@@ -113,7 +119,7 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 				field = "currency"
 			}
 			msg = "This order cannot be paid: its " + field + " is not accepted (" + me.Reason + ")."
-		case errors.As(err, &fe) && (errors.Is(err, getpaid.ErrInvalidAmount) || errors.Is(err, getpaid.ErrUnknownCurrency)):
+		case errors.As(err, &fe) && (errors.Is(err, getpaid.ErrInvalidAmount) || errors.Is(err, getpaid.ErrUnknownCurrency) || errors.Is(err, getpaid.ErrInvalidRequest)):
 			msg = "This order cannot be paid: its " + fe.Field + " is not accepted (" + fe.Reason + ")."
 		}
 		// The buyer is told what to do; the merchant's log says why.
