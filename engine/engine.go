@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,9 +26,11 @@ type Config struct {
 	Store    getpaid.Store
 	Registry *getpaid.Registry
 	// BaseURL is the absolute URL where the getpaid HTTP handler is mounted
-	// ("https://shop.example/payments"; no query, fragment or user, and
-	// written as a URL: "/my%20payments", not "/my payments"); callback
-	// and return URLs hang off it.
+	// ("https://shop.example/payments"; no query, fragment or user, a
+	// host brokers can reach (not a listen address such as 0.0.0.0), a
+	// port, if any, up to 65535, and written as a URL:
+	// "/my%20payments", not "/my payments"); callback and return URLs
+	// hang off it.
 	BaseURL string
 	// OneLivePaymentPerOrder refuses a new payment for an order that already
 	// has one that is neither failed nor cancelled. Off by default: a retry
@@ -147,6 +151,16 @@ func New(cfg Config) (*Engine, error) {
 	// none: brokers and browsers cannot reach it.
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("engine: Config.BaseURL %q must be an absolute http(s) URL", cfg.BaseURL)
+	}
+	if n, err := strconv.Atoi(u.Port()); err == nil && n > 65535 {
+		// Port 0 and an empty one are left to the caller: getpaid's own
+		// tools are given http:// + a listen address on "any free port".
+		return nil, fmt.Errorf("engine: Config.BaseURL %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.BaseURL, u.Port())
+	}
+	if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.IsUnspecified() {
+		// A listen address ("0.0.0.0:8000") is every interface, which no
+		// broker or browser can be sent to.
+		return nil, fmt.Errorf("engine: Config.BaseURL %q: %s is not an address a broker or browser can reach; name this machine", cfg.BaseURL, u.Host)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 		// Callback and return URLs append a path to it.
