@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -315,6 +316,23 @@ func trusted(a netip.Addr, proxies []netip.Prefix) bool {
 	return false
 }
 
+// unmappedProxy is p as peers are compared with it: an IPv4-mapped prefix
+// as the IPv4 one it is (::ffff:10.0.0.0/104 is 10.0.0.0/8, and
+// ::ffff:10.0.0.1/128, what netip.AddrFromSlice makes of a net.IP, is
+// 10.0.0.1/32), masked.
+func unmappedProxy(p netip.Prefix) (netip.Prefix, error) {
+	if !p.IsValid() {
+		return p, errors.New("not a valid prefix")
+	}
+	if a := p.Addr(); a.Is4In6() {
+		if p.Bits() < 96 {
+			return p, errors.New("an IPv4-mapped prefix needs at least 96 bits")
+		}
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
+}
+
 // ParseProxies parses trusted proxy entries: addresses ("10.0.0.1") or CIDR
 // prefixes ("10.0.0.0/8").
 func ParseProxies(list []string) ([]netip.Prefix, error) {
@@ -326,13 +344,11 @@ func ParseProxies(list []string) ([]netip.Prefix, error) {
 			if err != nil {
 				return nil, fmt.Errorf("trusted proxy %q: want an IP address or a CIDR prefix like 10.0.0.0/8", s)
 			}
-			if a := p.Addr(); a.Is4In6() { // ::ffff:10.0.0.0/104 is 10.0.0.0/8: peers are compared unmapped
-				if p.Bits() < 96 {
-					return nil, fmt.Errorf("trusted proxy %q: an IPv4-mapped prefix needs at least 96 bits", s)
-				}
-				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+			p, err = unmappedProxy(p)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", s, err)
 			}
-			out = append(out, p.Masked())
+			out = append(out, p)
 			continue
 		}
 		a, err := netip.ParseAddr(s)

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -194,4 +196,54 @@ func TestRequireHTTPS(t *testing.T) {
 	if resp, body := e.callback([]byte(`{}`), ""); resp.StatusCode != 403 || !strings.Contains(string(body), "signature_invalid") {
 		t.Fatalf("callback: %d %s, want its own refusal, not https_required", resp.StatusCode, body)
 	}
+}
+
+// Trusted proxies given to Config as prefixes in IPv4-mapped form (what
+// netip.AddrFromSlice makes of a net.IP, or a ::ffff: CIDR) are the IPv4
+// proxies they name, as ParseProxies already reads them: before, they never
+// matched a peer (peers are compared unmapped), so every client was taken
+// for the proxy: a broker's callbacks refused by its address allowlist, the
+// proxy's address sent to brokers as the buyer's.
+func TestTrustedProxiesGivenIPv4Mapped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	tests := []struct {
+		name  string
+		proxy netip.Prefix
+		peer  string
+	}{
+		{"address from a net.IP", netip.PrefixFrom(addrFromNetIP(t, "127.0.0.1"), 128), "127.0.0.1:5000"},
+		{"mapped CIDR", netip.MustParsePrefix("::ffff:10.0.0.0/104"), "10.1.2.3:5000"},
+		{"mapped CIDR not masked", netip.MustParsePrefix("::ffff:10.9.9.9/104"), "10.1.2.3:5000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, err := httpapi.New(httpapi.Config{Service: e.eng, TrustedProxies: []netip.Prefix{tt.proxy}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.peer
+			r.Header.Set("X-Forwarded-For", "203.0.113.7")
+			if got := h.ClientIP(r); got != "203.0.113.7" {
+				t.Fatalf("ClientIP through proxy %s from %s = %s, want 203.0.113.7", tt.proxy, tt.peer, got)
+			}
+		})
+	}
+	for _, bad := range []netip.Prefix{{}, netip.MustParsePrefix("::ffff:0.0.0.0/80")} {
+		if _, err := httpapi.New(httpapi.Config{Service: e.eng, TrustedProxies: []netip.Prefix{bad}}); err == nil {
+			t.Errorf("New took trusted proxy %s", bad)
+		}
+	}
+}
+
+// addrFromNetIP is s as a net.IP (16 bytes) turned into a netip.Addr.
+func addrFromNetIP(t *testing.T, s string) netip.Addr {
+	t.Helper()
+	a, ok := netip.AddrFromSlice(net.ParseIP(s))
+	if !ok {
+		t.Fatalf("no address %s", s)
+	}
+	return a
 }

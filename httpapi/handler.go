@@ -92,7 +92,8 @@ func isNilValue(v any) bool {
 
 // New builds the handler. It refuses a Config without a Service (or with a
 // nil one, or a nil Orders, behind an interface), an API key
-// shorter than 16 characters, a ProxyHeader it does not know and a
+// shorter than 16 characters, a trusted proxy prefix that is not valid, a
+// ProxyHeader it does not know and a
 // Limits.CallbackBytes entry that names no enabled backend or is not positive.
 func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil {
@@ -107,7 +108,16 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Orders != nil && isNilValue(cfg.Orders) {
 		return nil, fmt.Errorf("httpapi: Config.Orders is a nil %T (leave it out for no payment form)", cfg.Orders)
 	}
-	h := &Handler{svc: cfg.Service, proxies: cfg.TrustedProxies, orders: cfg.Orders, https: cfg.RequireHTTPS, log: cfg.Logger, onCallback: cfg.OnCallback}
+	h := &Handler{svc: cfg.Service, orders: cfg.Orders, https: cfg.RequireHTTPS, log: cfg.Logger, onCallback: cfg.OnCallback}
+	for i, p := range cfg.TrustedProxies {
+		// Peers are compared unmapped: a proxy given IPv4-mapped (a
+		// net.IP through netip.AddrFromSlice) would never match.
+		q, err := unmappedProxy(p)
+		if err != nil {
+			return nil, fmt.Errorf("httpapi: Config.TrustedProxies[%d] %s: %w", i, p, err)
+		}
+		h.proxies = append(h.proxies, q)
+	}
 	h.checker, _ = cfg.Service.(getpaid.OperationChecker)
 	h.backfill, _ = cfg.Service.(getpaid.EventBackfiller)
 	h.pauses, _ = cfg.Service.(getpaid.PauseReporter)
