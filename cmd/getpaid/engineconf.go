@@ -51,9 +51,12 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	}
 	// One transport for every endpoint, keeping as many idle connections
 	// per host as all the endpoints there may have in flight (several
-	// endpoints can share a host).
+	// endpoints can share a host), and as many in all: Go's default of 100
+	// in all would close, after every burst, the connections of endpoints
+	// busy together past it, to open them again for the next.
 	transport := webhook.NewTransport()
 	transport.MaxIdleConnsPerHost = max(1, len(c.Webhooks)) * engine.DefaultDeliveriesInFlight
+	transport.MaxIdleConns = transport.MaxIdleConnsPerHost
 	client := &http.Client{Timeout: cfg.DeliveryTimeout, Transport: transport}
 	if client.Timeout <= 0 {
 		client.Timeout = 10 * time.Second
