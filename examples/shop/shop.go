@@ -222,11 +222,13 @@ func (s *Shop) order(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Shop) orderPage(w http.ResponseWriter, r *http.Request) {
-	s.showOrder(w, r, http.StatusOK, "")
+	waited, _ := strconv.Atoi(r.URL.Query().Get("waited"))
+	s.showOrder(w, r, http.StatusOK, "", time.Duration(max(0, waited))*time.Second)
 }
 
-// showOrder renders the order page, with errMsg about a refused action.
-func (s *Shop) showOrder(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+// showOrder renders the order page, with errMsg about a refused action;
+// waited is how long the page has waited for a broker already.
+func (s *Shop) showOrder(w http.ResponseWriter, r *http.Request, status int, errMsg string, waited time.Duration) {
 	o, err := s.shopOrder(r.Context(), r.PathValue("id"))
 	if errors.Is(err, getpaid.ErrNotFound) {
 		s.errorPage(w, http.StatusNotFound, "There is no such order.")
@@ -243,9 +245,8 @@ func (s *Shop) showOrder(w http.ResponseWriter, r *http.Request, status int, err
 		s.errorPage(w, http.StatusServiceUnavailable, "The order's payments could not be read; try again.")
 		return
 	}
-	waited, _ := strconv.Atoi(r.URL.Query().Get("waited"))
 	opt := viewOptions{
-		waited: time.Duration(max(0, waited)) * time.Second, confirmWait: s.confirmWait, refresh: s.refresh,
+		waited: waited, confirmWait: s.confirmWait, refresh: s.refresh,
 		titles: s.backendTitle, polls: s.backendPolls, key: newKey,
 	}
 	if at, err := strconv.ParseInt(r.URL.Query().Get("checked"), 10, 64); err == nil {
@@ -304,14 +305,14 @@ func (s *Shop) paymentAction(w http.ResponseWriter, r *http.Request) {
 	orderID, id := r.PathValue("id"), r.PathValue("payment")
 	p, err := s.eng.Payment(ctx, id)
 	if err != nil || p.OrderID != orderID {
-		s.showOrder(w, r, http.StatusNotFound, "That payment is not one of this order's.")
+		s.showOrder(w, r, http.StatusNotFound, "That payment is not one of this order's.", 0)
 		return
 	}
 	req := getpaid.ActionRequest{PaymentID: id, IdempotencyKey: r.PostFormValue("key")}
 	if a := strings.TrimSpace(r.PostFormValue("amount")); a != "" {
 		m, err := getpaid.ParseMoney(a, p.Amount.Currency)
 		if err != nil {
-			s.showOrder(w, r, http.StatusUnprocessableEntity, "The amount "+a+" is not a valid amount in "+p.Amount.Currency+".")
+			s.showOrder(w, r, http.StatusUnprocessableEntity, "The amount "+a+" is not a valid amount in "+p.Amount.Currency+".", 0)
 			return
 		}
 		req.Amount = &m
@@ -334,12 +335,19 @@ func (s *Shop) paymentAction(w http.ResponseWriter, r *http.Request) {
 			err = nil // the broker cannot be asked: the page says what is known
 		}
 	default:
-		s.showOrder(w, r, http.StatusNotFound, "Unknown action.")
+		s.showOrder(w, r, http.StatusNotFound, "Unknown action.", 0)
 		return
 	}
 	if err != nil {
 		s.log.Warn("order page action refused", "order", orderID, "payment", id, "action", r.PathValue("action"), "err", err)
-		s.showOrder(w, r, http.StatusUnprocessableEntity, actionError(err))
+		var waited time.Duration
+		if r.PathValue("action") == "poll" {
+			// The broker was asked and did not answer: the page says so
+			// beside "check again" and the way to pay, rather than
+			// starting a new wait that reloads the answer away.
+			waited = s.confirmWait
+		}
+		s.showOrder(w, r, http.StatusUnprocessableEntity, actionError(err), waited)
 		return
 	}
 	if r.PathValue("action") == "poll" {
