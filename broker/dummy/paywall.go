@@ -139,6 +139,25 @@ func (b *Broker) showPaywall(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	b.mu.Lock()
+	s, decided := b.state[f.PaymentID]
+	status := ""
+	if decided {
+		status = s.status
+	}
+	b.mu.Unlock()
+	if decided {
+		// Opened again (the back button, a second tab): no choices that
+		// choose would refuse as already decided.
+		back := f.SuccessURL
+		if status == StatusFailed || status == "cancelled" {
+			back = f.FailureURL
+		}
+		ui.WriteNotice(w, http.StatusOK, ui.Notice{Title: "Dummy broker", Tag: "test payments", Tone: "info",
+			Heading: "This payment is no longer awaiting payment", Text: "The buyer chose an outcome for it before (or the shop cancelled it).",
+			Link: back})
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = pages.ExecuteTemplate(w, "paywall.html", paywallView{F: f, Fields: f.values(b.cfg.Secret)})
 }

@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // The paywall answers every request with the headers of a page without
@@ -69,5 +71,56 @@ func TestQueryIsTheSignedFormEncoded(t *testing.T) {
 		if got, want := f.query("s"), f.values("s").Encode(); got != want {
 			t.Errorf("query of %+v:\n got %s\nwant %s", f, got, want)
 		}
+	}
+}
+
+// The paywall opened again once the buyer chose (the back button, a second
+// tab) or the shop cancelled says the payment no longer awaits a choice,
+// with the way back, instead of offering choices it then refuses with
+// "already decided", as the simulators' pages do.
+func TestPaywallAfterADecision(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		outcome, back string
+	}{
+		{StatusPaid, "http://x/success/pay_1"},
+		{StatusPartiallyPaid, "http://x/success/pay_1"},
+		{StatusPreAuth, "http://x/success/pay_1"},
+		{StatusFailed, "http://x/failure/pay_1"},
+		{"cancelled", "http://x/failure/pay_1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.outcome, func(t *testing.T) {
+			t.Parallel()
+			b, err := New(Config{Secret: "s", NoCallbacks: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := paywallFields{PaymentID: "pay_1", Amount: "1.00", Currency: "PLN", Description: "d",
+				NotifyURL: "http://x/callback/dummy", SuccessURL: "http://x/success/pay_1", FailureURL: "http://x/failure/pay_1"}
+			pages := b.Pages()
+			serve := func(method, target, body string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest(method, target, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				rec := httptest.NewRecorder()
+				pages.ServeHTTP(rec, req)
+				return rec
+			}
+			if rec := serve("GET", "/pay?"+f.query("s"), ""); rec.Code != 200 || !strings.Contains(rec.Body.String(), `id="pay"`) {
+				t.Fatalf("the paywall before a choice: %d\n%s", rec.Code, rec.Body)
+			}
+			if tt.outcome == "cancelled" {
+				if _, err := b.Cancel(t.Context(), &getpaid.CancelRequest{Payment: &getpaid.Payment{ID: "pay_1", Amount: getpaid.MustParseMoney("1.00", "PLN")}}); err != nil {
+					t.Fatal(err)
+				}
+			} else if rec := serve("POST", "/choose", f.values("s").Encode()+"&outcome="+tt.outcome); rec.Code != 303 {
+				t.Fatalf("choosing %s: %d\n%s", tt.outcome, rec.Code, rec.Body)
+			}
+			rec := serve("GET", "/pay?"+f.query("s"), "")
+			page := rec.Body.String()
+			if rec.Code != 200 || strings.Contains(page, "<button") || !strings.Contains(page, "no longer awaiting") || !strings.Contains(page, `href="`+tt.back+`"`) {
+				t.Fatalf("the paywall opened again after %s: %d\n%s", tt.outcome, rec.Code, page)
+			}
+		})
 	}
 }
