@@ -149,10 +149,12 @@ func (l *Limiter) Read(body io.Reader, contentLength, max int64) (*Body, error) 
 // trusted, every client behind it sharing its address (LimitListener
 // spares loopback peers too).
 func (l *Limiter) ReadFrom(ip string, body io.Reader, contentLength, max int64) (*Body, error) {
-	a := Key(ip)
-	if a.Addr().IsLoopback() {
+	// Of the address itself: the /64 Key counts ::1 in is ::/64, whose
+	// first address is not loopback.
+	if a, err := netip.ParseAddr(ip); err == nil && a.Unmap().IsLoopback() {
 		return l.read(nil, body, contentLength, max)
 	}
+	a := Key(ip)
 	return l.read(&a, body, contentLength, max)
 }
 

@@ -188,6 +188,20 @@ func TestLimiterBounds(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a loopback address has no share", func(t *testing.T) {
+		t.Parallel()
+		// A proxy on the same machine, IPv4 or IPv6 (nginx's
+		// proxy_pass http://localhost:8000 may connect over ::1): every
+		// client behind it has its address, so it counts in the budget only.
+		for _, ip := range []string{"127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"} {
+			l := edge.NewLimiter(edge.LimiterConfig{Budget: 40_000, PerAddress: 10_000, Free: 8192})
+			for i := range 5 { // 20,000 bytes: twice the share
+				if _, err := l.ReadFrom(ip, strings.NewReader(strings.Repeat("a", 4000)), 4000, 8192); err != nil {
+					t.Fatalf("%s: body %d: %v; want it read within the budget", ip, i, err)
+				}
+			}
+		}
+	})
 	t.Run("a slow sender holds only what it sent", func(t *testing.T) {
 		t.Parallel()
 		l := edge.NewLimiter(edge.LimiterConfig{})
