@@ -46,6 +46,14 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.Release()
+	// Callbacks sent at once all passed the check above before any was
+	// refused; one whose address reached its limit while its body arrived
+	// is refused unverified, as one sent after.
+	if blocked, until := h.cbFails.Blocked(ip); blocked {
+		err = &retryError{err: errRateLimited, after: until}
+		h.writeError(w, r, err, "")
+		return
+	}
 	res, err = h.svc.HandleCallback(r.Context(), name, &getpaid.CallbackRequest{
 		Method: r.Method, Header: r.Header, Query: r.URL.Query(), Body: body.Bytes, RemoteIP: ip,
 	})

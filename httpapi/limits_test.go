@@ -441,3 +441,67 @@ func TestBudgetHoldsTheLargestBody(t *testing.T) {
 		t.Fatalf("a 40 KiB callback within its 64 KiB cap: %d %s", resp.StatusCode, out)
 	}
 }
+
+// TestRefusedCallbacksSentAtOnceCounted: forged callbacks whose bodies were
+// still arriving when their address reached CallbackRefusals were all
+// verified and answered 403 (300 sent at once to getpaid serve with a limit
+// of 60: 300 refusals in the window), as the address was looked up only
+// before the body was read. One whose body arrives after its address went
+// over the limit is answered 429, unverified, as one sent then is; nothing
+// is applied.
+func TestRefusedCallbacksSentAtOnceCounted(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	e := newEnv(t, envOpts{limits: httpapi.Limits{CallbackRefusals: 3, Now: clock.Now}})
+	p := e.create("o-rl-at-once", "10.00", "PLN", "dummy")
+	body, sig := signed(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"})
+	forged := "0" + sig[1:]
+	if sig[0] == '0' {
+		forged = "1" + sig[1:]
+	}
+	// Senders whose handlers are reading their bodies: the server asks for
+	// a body (100 Continue) only once the handler reads it.
+	type sender struct {
+		conn net.Conn
+		r    *bufio.Reader
+	}
+	var waiting []sender
+	for range 4 {
+		c, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "POST /callback/dummy HTTP/1.1\r\nHost: getpaid\r\nContent-Type: application/json\r\n%s: %s\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n",
+			dummy.SignatureHeader, forged, len(body))
+		r := bufio.NewReader(c)
+		if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+			t.Fatalf("no 100 Continue: %q %v", line, err)
+		}
+		_, _ = r.ReadString('\n') // the blank line ending it
+		waiting = append(waiting, sender{c, r})
+	}
+	for i := range 3 {
+		if resp, out := e.callback(body, forged); resp.StatusCode != 403 {
+			t.Fatalf("forged %d: %d %s, want 403", i, resp.StatusCode, out)
+		}
+	}
+	for i, s := range waiting {
+		if _, err := s.conn.Write(body); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(s.r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("forged callback %d, its body arriving after 3 refusals: %d %s, want 429 with Retry-After", i, resp.StatusCode, out)
+		}
+	}
+	if got := e.payment(p.ID); got.Status != getpaid.StatusPrepared {
+		t.Fatalf("a refused callback was applied: %s", got.Status)
+	}
+}
