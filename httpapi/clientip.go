@@ -179,7 +179,7 @@ func parseForwarded(values []string) []hop {
 		for _, elem := range splitElements(v) {
 			h := hop{}
 			bad := false
-			var seen []string // the element's parameter names: each at most once (RFC 7239 §4)
+			var seen names // the element's parameter names: each at most once (RFC 7239 §4)
 			for _, pair := range splitQuoted(elem, ';') {
 				pair = strings.TrimSpace(pair)
 				if pair == "" {
@@ -196,11 +196,10 @@ func parseForwarded(values []string) []hop {
 					break
 				}
 				name = strings.ToLower(strings.TrimSpace(name))
-				if slices.Contains(seen, name) {
+				if !seen.add(name) {
 					bad = true // which of the two would be the proxy's?
 					break
 				}
-				seen = append(seen, name)
 				switch name {
 				case "for":
 					h.addr, h.ok = parseNode(val)
@@ -215,6 +214,37 @@ func parseForwarded(values []string) []hop {
 		}
 	}
 	return hops
+}
+
+// names is a set of parameter names: a list for the few a proxy writes, a
+// map past them, so that an element of thousands a client sent through its
+// proxy is read in linear time (looking each up in a list took 37 ms of
+// CPU for 15 KiB of them, on every request).
+type names struct {
+	list []string
+	set  map[string]struct{}
+}
+
+// add adds name, reporting false when it is there already.
+func (n *names) add(name string) bool {
+	if n.set == nil {
+		if slices.Contains(n.list, name) {
+			return false
+		}
+		if n.list = append(n.list, name); len(n.list) <= 8 {
+			return true
+		}
+		n.set = make(map[string]struct{}, 2*len(n.list))
+		for _, s := range n.list {
+			n.set[s] = struct{}{}
+		}
+		return true
+	}
+	if _, ok := n.set[name]; ok {
+		return false
+	}
+	n.set[name] = struct{}{}
+	return true
 }
 
 // splitElements splits a Forwarded line at commas outside double-quoted

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid/httpapi"
 )
@@ -246,4 +247,45 @@ func addrFromNetIP(t *testing.T, s string) netip.Addr {
 		t.Fatalf("no address %s", s)
 	}
 	return a
+}
+
+// TestForwardedManyParametersCheap: a client behind a trusted proxy that
+// passes its Forwarded line on sent an element of thousands of parameters
+// (x0=1;x1=1;…, 15 KiB within max_header_bytes), and each was looked for
+// among those before it: getpaid serve spent 37 ms of CPU on each such
+// request, a 429 included (0.35 ms without the header), so one connection
+// kept a core busy. The element is read in time linear in its length.
+func TestForwardedManyParametersCheap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	proxies, _ := httpapi.ParseProxies([]string{"127.0.0.1"})
+	fwd, err := httpapi.New(httpapi.Config{Service: e.eng, TrustedProxies: proxies, ProxyHeader: "Forwarded"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range 200_000 { // quadratic: 2e10 comparisons; linear: milliseconds
+		fmt.Fprintf(&b, "x%d=1;", i)
+	}
+	for _, tt := range []struct{ name, header, ip string }{
+		{"an element left of the nearest", b.String() + "for=203.0.113.9, for=198.51.100.7", "198.51.100.7"},
+		{"the nearest element", "for=203.0.113.9, " + b.String() + "for=198.51.100.7", "198.51.100.7"},
+		// Past the first few names too, one given twice ends the walk.
+		{"a name given twice among many", "for=203.0.113.9, " + b.String() + "x3=2;for=198.51.100.7", "127.0.0.1"},
+		{"for given twice among many", "for=203.0.113.9, for=198.51.100.8;" + b.String() + "for=198.51.100.7", "127.0.0.1"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "127.0.0.1:5000"
+		r.Header.Set("Forwarded", tt.header)
+		got := make(chan string, 1)
+		go func() { got <- fwd.ClientIP(r) }()
+		select {
+		case ip := <-got:
+			if ip != tt.ip {
+				t.Errorf("%s: ClientIP = %q, want %q", tt.name, ip, tt.ip)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: ClientIP of a 1.6 MB Forwarded element not done in 10 s", tt.name)
+		}
+	}
 }
