@@ -31,5 +31,7 @@
 //
 // Backend labels are limited to the configured backends; callbacks to other
 // names are counted under backend="other", so made-up URLs cannot grow the
-// series without bound.
+// series without bound. The accepted outcomes of each configured backend
+// are exported at 0 from the start: a series first seen at 1 has no rise
+// for increase() or rate() to see.
 package metrics

@@ -49,6 +49,10 @@ type Metrics struct {
 	now func() time.Time
 }
 
+// outcomes are the callbacks' accepted outcomes.
+var outcomes = []getpaid.Outcome{getpaid.OutcomeApplied, getpaid.OutcomeDuplicate, getpaid.OutcomeNoChange,
+	getpaid.OutcomeUnknown, getpaid.OutcomeSecondTransaction}
+
 // other is the backend label of callbacks naming no configured backend.
 const other = "other"
 
@@ -76,6 +80,15 @@ func New(cfg Config) *Metrics {
 		Help: "Writes per store transaction (SQLite's group commit batch size).", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
 	m.commitFails = prometheus.NewCounter(prometheus.CounterOpts{Name: "getpaid_store_commit_failures_total",
 		Help: "Store transactions rolled back."})
+	// Each accepted outcome of each backend is there from the start, at 0:
+	// a counter series that first appears at 1 has no earlier sample, so
+	// increase() and rate() miss that first count (README's alert on
+	// second_transaction would never fire for a process's first one).
+	for _, b := range cfg.Backends {
+		for _, o := range outcomes {
+			m.callbacks.WithLabelValues(b, string(o))
+		}
+	}
 	m.reg.MustRegister(m.callbacks, m.created, m.transitions, m.brokerTime, m.brokerErrs, m.commitTime, m.commitSize, m.commitFails)
 	m.log, m.now = cfg.Logger, cfg.Now
 	if m.log == nil {

@@ -117,3 +117,33 @@ func TestBacklogFailureIsNotAZero(t *testing.T) {
 		t.Errorf("a failed backlog read broke the scrape: %d\n%s", w.Code, body)
 	}
 }
+
+// TestCallbackOutcomesStartAtZero: a counter series that first appears at 1
+// has no earlier sample, so Prometheus's increase() and rate() see no rise:
+// README's GetpaidBuyerPaidTwice
+// (increase(getpaid_callbacks_total{outcome="second_transaction"}[1h]) > 0)
+// never fired for the first buyer who paid twice through a backend since
+// the process started, which is the case it is there for. Every accepted
+// outcome of every configured backend is there, at 0, from the start.
+func TestCallbackOutcomesStartAtZero(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Config{Backends: []string{"payu", "dummy"}, NoProcess: true})
+	got := scrape(t, m)
+	for _, b := range []string{"payu", "dummy"} {
+		for _, o := range []getpaid.Outcome{getpaid.OutcomeApplied, getpaid.OutcomeDuplicate, getpaid.OutcomeNoChange,
+			getpaid.OutcomeUnknown, getpaid.OutcomeSecondTransaction} {
+			want := fmt.Sprintf(`getpaid_callbacks_total{backend=%q,outcome=%q} 0`, b, o)
+			if !strings.Contains(got, want+"\n") {
+				t.Errorf("scrape lacks %s: the first such callback is invisible to increase() and rate()", want)
+			}
+		}
+	}
+	if strings.Contains(got, `backend="other"`) {
+		t.Errorf("a series for made-up backend names before any callback:\n%s", got)
+	}
+	// The first one counted is then a rise from 0 that alerts see.
+	m.ObserveCallback(context.Background(), getpaid.CallbackReport{Backend: "payu", Outcome: getpaid.OutcomeSecondTransaction})
+	if got := scrape(t, m); !strings.Contains(got, `getpaid_callbacks_total{backend="payu",outcome="second_transaction"} 1`+"\n") {
+		t.Errorf("second_transaction not counted:\n%s", got)
+	}
+}
