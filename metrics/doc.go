@@ -19,7 +19,7 @@
 //	                                                       nor a lookup answered "not found", an answer)
 //	getpaid_store_commit_duration_seconds                  histogram: store transactions (SQLite: one batch)
 //	getpaid_store_commit_writes                            histogram: writes per transaction (SQLite's group commit)
-//	getpaid_store_commit_failures_total                    counter: transactions rolled back
+//	getpaid_store_commit_failures_total                    counter: transactions rolled back, or whose flush to disk failed
 //	getpaid_outbox_pending_deliveries                      gauge: event deliveries not yet acknowledged, nor dead or discarded
 //	getpaid_outbox_oldest_pending_age_seconds              gauge: age of the oldest of them (0 when none)
 //	getpaid_outbox_dead_deliveries                         gauge: deliveries whose retries ran out, until replayed or discarded

@@ -79,7 +79,7 @@ func New(cfg Config) *Metrics {
 	m.commitSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "getpaid_store_commit_writes",
 		Help: "Writes per store transaction (SQLite's group commit batch size).", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
 	m.commitFails = prometheus.NewCounter(prometheus.CounterOpts{Name: "getpaid_store_commit_failures_total",
-		Help: "Store transactions rolled back."})
+		Help: "Store transactions rolled back, or whose flush to disk failed."})
 	// Each accepted outcome of each backend is there from the start, at 0:
 	// a counter series that first appears at 1 has no earlier sample, so
 	// increase() and rate() miss that first count (README's alert on

@@ -78,7 +78,11 @@ type Options struct {
 	// OnCommit, if set, is called after each batch transaction of the
 	// writer, with how many writes it carried and how long it took (from
 	// BEGIN to the end of COMMIT), for metrics. It runs on the writer's
-	// goroutine: it must be quick and must not call the store.
+	// goroutine, or, for a batch that committed, with the WAL flushed on
+	// every commit (the default), on the flushing goroutine once the
+	// flush is over (before the writes are answered), so two calls may run
+	// at once: it must be quick, safe for concurrent use, and must not call
+	// the store.
 	OnCommit func(Commit)
 }
 
@@ -87,7 +91,7 @@ type Options struct {
 type Commit struct {
 	Writes   int           // store writes (payment changes, claims, ...) in the transaction
 	Duration time.Duration // from BEGIN to the end of COMMIT (or of the rollback), less the wait for the previous batch's flush
-	Err      error         // why the batch failed; nil when it committed
+	Err      error         // why the batch failed (rolled back, or its flush to disk failed: its writes were answered unavailable); nil when it committed
 }
 
 // Store is a getpaid.Store on one SQLite database file. It is safe for

@@ -65,7 +65,7 @@ import (
 type syncer struct {
 	wal   *os.File
 	dir   *os.File // the WAL's directory until its first flush, then nil
-	in    chan []answer
+	in    chan flushBatch
 	ready chan struct{} // holds the token while no flush is running
 	done  chan struct{}
 	flush func(*os.File) error // fdatasync; tests slow it down
@@ -84,6 +84,14 @@ type syncer struct {
 	failed atomic.Pointer[error]
 }
 
+// flushBatch is a committed batch handed to the syncer: its jobs'
+// outcomes, and report (nil: none), told the flush's outcome before they
+// are answered (the writer's Options.OnCommit).
+type flushBatch struct {
+	answers []answer
+	report  func(error)
+}
+
 // answer is one job's outcome waiting for the flush.
 type answer struct {
 	j *job
@@ -97,7 +105,7 @@ func newSyncer(walPath string, gap time.Duration) (*syncer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open the WAL to sync it: %w", err)
 	}
-	s := &syncer{wal: f, in: make(chan []answer, 1), ready: make(chan struct{}, 1), done: make(chan struct{}), flush: fdatasync, gap: gap}
+	s := &syncer{wal: f, in: make(chan flushBatch, 1), ready: make(chan struct{}, 1), done: make(chan struct{}), flush: fdatasync, gap: gap}
 	if runtime.GOOS != "windows" { // a directory is no file to sync there
 		// One that cannot be opened (no read permission) is not synced,
 		// as SQLite's own VFS does then.
@@ -115,7 +123,8 @@ func newSyncer(walPath string, gap time.Duration) (*syncer, error) {
 // (after gap from the flush's start, when the batch had several writes).
 func (s *syncer) loop() {
 	defer close(s.done)
-	for batch := range s.in {
+	for fb := range s.in {
+		batch := fb.answers
 		start := time.Now()
 		err := s.failure()
 		if err == nil && s.dir != nil {
@@ -134,6 +143,9 @@ func (s *syncer) loop() {
 			} else if s.flushed != nil {
 				s.flushed()
 			}
+		}
+		if fb.report != nil {
+			fb.report(err)
 		}
 		for _, a := range batch {
 			r := a.r
@@ -165,7 +177,11 @@ func (s *syncer) failure() error {
 
 // send hands a committed batch over; the caller holds the token, so the
 // syncer is free and this does not wait.
-func (s *syncer) send(batch []answer) { s.in <- batch }
+// report, when not nil, is told the flush's outcome before the jobs are
+// answered.
+func (s *syncer) send(batch []answer, report func(error)) {
+	s.in <- flushBatch{answers: batch, report: report}
+}
 
 // release gives back a token taken for a commit that did not happen.
 func (s *syncer) release() { s.ready <- struct{}{} }

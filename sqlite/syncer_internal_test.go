@@ -52,7 +52,7 @@ func TestSyncerSpacesFlushesOfSeveralWrites(t *testing.T) {
 			for i := range batch {
 				batch[i] = answer{j: &job{done: make(chan result, 1)}, r: result{val: i}}
 			}
-			s.send(batch)
+			s.send(batch, nil)
 			began := <-flushed
 			for i, a := range batch {
 				if r := <-a.j.done; r.val != i || r.err != nil {

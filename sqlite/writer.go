@@ -351,12 +351,20 @@ func (w *writer) run(batch []*job) {
 	if st != batchCommitted {
 		w.releaseToken()
 	}
+	var report func(error)
 	if w.onCommit != nil {
 		c := Commit{Writes: len(taken), Duration: time.Since(start) - w.waited}
-		if st != batchCommitted {
+		switch {
+		case st != batchCommitted:
 			c.Err = errBatchFailed
+			w.onCommit(c)
+		case w.sync != nil:
+			// Committed, and failed all the same if its flush fails: every
+			// write in it is then answered unavailable.
+			report = func(err error) { c.Err = err; w.onCommit(c) }
+		default:
+			w.onCommit(c)
 		}
-		w.onCommit(c)
 	}
 	if st != batchCommitted {
 		return // every job was answered with its error
@@ -377,7 +385,7 @@ func (w *writer) run(batch []*job) {
 			out[i] = answer{j: j, r: results[i]}
 		}
 		w.held = false
-		w.sync.send(out)
+		w.sync.send(out, report)
 		return
 	}
 	for i, j := range taken {

@@ -390,3 +390,46 @@ func waitQueued(t *testing.T, s *sqlite.Store, n int) {
 		}
 	}
 }
+
+// TestFailedFlushIsACommitFailure: a batch whose WAL flush failed was
+// answered unavailable to every write in it (its changes may not be on
+// disk), yet Options.OnCommit was told it committed (Err nil), so
+// getpaid_store_commit_failures_total stayed at 0 while the store took no
+// more writes: an alert on it never fired for a failing disk. The batch is
+// reported once its flush is over, with the flush's error.
+func TestFailedFlushIsACommitFailure(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var ok, failed []sqlite.Commit
+	path := filepath.Join(t.TempDir(), "getpaid.db")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{OnCommit: func(c sqlite.Commit) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Err == nil {
+			ok = append(ok, c)
+		} else {
+			failed = append(failed, c)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	p := newTestPayment(t, s, "o-flush-metric")
+	mu.Lock()
+	ok, failed = nil, nil
+	mu.Unlock()
+	sqlite.FailFlush(s, errors.New("EIO"))
+	if _, err := s.UpdatePayment(ctx, p.ID, bump); !errors.Is(err, getpaid.ErrUnavailable) {
+		t.Fatalf("write whose flush failed: %v, want ErrUnavailable", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ok) != 0 {
+		t.Errorf("the batch whose flush failed was reported committed: %+v", ok)
+	}
+	if len(failed) != 1 || failed[0].Writes != 1 || !strings.Contains(failed[0].Err.Error(), "EIO") {
+		t.Errorf("failed commits reported: %+v, want the one batch, with the flush's error", failed)
+	}
+}
