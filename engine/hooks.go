@@ -14,7 +14,8 @@ type Hooks struct {
 	// BrokerCall is called before each call to a broker with the backend's
 	// name and the operation ("prepare", "parse_callback",
 	// "confirm_callback", "fetch_status", "fetch_operation", "capture",
-	// "release", "cancel", "refund"). The call runs with the context it
+	// "release", "cancel", "refund", and "refund_event_ids": the refunds a
+	// getpaid.RefundCounter lists for a refund notification). The call runs with the context it
 	// returns (a tracing span's), and done is called with the call's error
 	// when it returns. A nil context keeps the call's own; a nil done is
 	// not called.

@@ -146,8 +146,9 @@ func (m *Metrics) BrokerCall(ctx context.Context, backend, op string) (context.C
 		// A notification refused is the sender's error, not the broker
 		// failing: getpaid_callbacks_total counts it by its reason.
 		// Nor is a lookup the broker answers "not found" (fetch_status,
-		// fetch_operation): how a refund never made is found out.
-		lookup := op == "fetch_status" || op == "fetch_operation"
+		// fetch_operation, refund_event_ids): how a refund never made is
+		// found out.
+		lookup := op == "fetch_status" || op == "fetch_operation" || op == "refund_event_ids"
 		if err != nil && op != "parse_callback" && !(lookup && errors.Is(err, getpaid.ErrNotFound)) {
 			m.brokerErrs.WithLabelValues(b, op).Inc()
 		}

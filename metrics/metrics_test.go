@@ -54,6 +54,8 @@ func TestSeries(t *testing.T) {
 	// made), not the broker failing; a lookup that failed is.
 	_, done = m.BrokerCall(ctx, "payu", "fetch_operation")
 	done(fmt.Errorf("payu: refund r-1: %w", getpaid.ErrNotFound))
+	_, done = m.BrokerCall(ctx, "payu", "refund_event_ids")
+	done(fmt.Errorf("payu: refunds: %w", getpaid.ErrNotFound))
 	_, done = m.BrokerCall(ctx, "payu", "fetch_status")
 	done(errors.New("connection reset"))
 	// A money call answered "not found" did fail.
@@ -96,7 +98,8 @@ func TestSeries(t *testing.T) {
 	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="parse_callback"}`) {
 		t.Error("a refused notification was counted as a broker error: alerts on broker errors would fire on scanners")
 	}
-	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="fetch_operation"}`) {
+	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="fetch_operation"}`) ||
+		strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="refund_event_ids"}`) {
 		t.Error(`a lookup answered "not found" was counted as a broker error`)
 	}
 	if strings.Contains(got, `getpaid_broker_request_errors_total{backend="payu",operation="prepare"}`) {
