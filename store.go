@@ -292,6 +292,7 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 		}
 		p.ID, p.CreatedAt, p.CreateKey = cur.ID, cur.CreatedAt, cur.CreateKey
 		p.Version, p.UpdatedAt = cur.Version+1, now
+		storableBrokerText(p)
 		res.Payment, res.Changed = p, true
 		cause := storableText(m.Cause)
 		switch {
@@ -322,7 +323,7 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 			return &FieldError{Field: "operation", Reason: "a new operation needs an id, its payment and a state", Err: ErrInvalidRequest}
 		}
 		op.CreatedAt, op.UpdatedAt = now, now
-		op.Error, op.LastCheck = storableText(op.Error), ClipText(storableText(op.LastCheck), MaxAttemptError)
+		op.BrokerRef, op.Error, op.LastCheck = storableText(op.BrokerRef), storableText(op.Error), ClipText(storableText(op.LastCheck), MaxAttemptError)
 		res.Operation, res.OperationChanged, res.OperationNew = &op, true, true
 		return nil
 	}
@@ -340,7 +341,7 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 	}
 	if changed {
 		op.ID, op.PaymentID, op.CreatedAt, op.UpdatedAt = stored.ID, stored.PaymentID, stored.CreatedAt, now
-		op.Error, op.LastCheck = storableText(op.Error), ClipText(storableText(op.LastCheck), MaxAttemptError)
+		op.BrokerRef, op.Error, op.LastCheck = storableText(op.BrokerRef), storableText(op.Error), ClipText(storableText(op.LastCheck), MaxAttemptError)
 		if op.State.Final() {
 			op.LastCheck = "" // settled: no longer a reason it is in doubt
 		}
@@ -361,6 +362,41 @@ func storableText(s string) string {
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
+
+// storableBrokerText makes what a broker named p by, its transaction id
+// and the redirect it answered, text every store keeps (see storableText):
+// PostgreSQL refused a row holding a NUL or bytes that are not UTF-8, so a
+// notification capturing a payment under such an id failed there for ever
+// where the other stores recorded it. Valid text is kept as it is; p's
+// redirect is replaced, not changed in place.
+func storableBrokerText(p *Payment) {
+	p.ExternalID = storableText(p.ExternalID)
+	r := p.Redirect
+	if r == nil {
+		return
+	}
+	clean := storableText(r.Method) == r.Method && storableText(r.URL) == r.URL
+	for k, v := range r.Fields {
+		clean = clean && storableText(k) == k && storableText(v) == v
+	}
+	if clean {
+		return
+	}
+	c := &Redirect{Method: storableText(r.Method), URL: storableText(r.URL)}
+	if r.Fields != nil {
+		c.Fields = make(map[string]string, len(r.Fields))
+		for k, v := range r.Fields {
+			c.Fields[storableText(k)] = storableText(v)
+		}
+	}
+	p.Redirect = c
+}
+
+// StorableText is s as every store keeps a broker's words and ids (see
+// PlanUpdate): each NUL or byte run that is not UTF-8 made U+FFFD, valid
+// text kept as it is. The engine makes a broker's ids so as they arrive, so
+// it compares them with the stored ones as stored.
+func StorableText(s string) string { return storableText(s) }
 
 // addEvent adds an outbox event and its pending delivery to each consumer
 // subscribed to its type.
@@ -402,6 +438,7 @@ func PlanCreate(p *Payment, opts CreateOptions, now time.Time) (*UpdateResult, e
 	now = now.UTC()
 	first := p.Clone()
 	first.Version, first.CreatedAt, first.UpdatedAt = 1, now, now
+	storableBrokerText(first)
 	res := &UpdateResult{Payment: first, Changed: true}
 	res.addEvent(NewCreatedEvent(first, now), opts.Deliver)
 	if opts.Then == nil {

@@ -83,12 +83,33 @@ func hook(h func(context.Context, string, string) (context.Context, func(error))
 // call runs fn, a call to backend's broker, inside the BrokerCall hook.
 func call[T any](e *Engine, ctx context.Context, backend, op string, fn func(context.Context) (T, error)) (T, error) {
 	if e.hooks.BrokerCall == nil {
-		return fn(ctx)
+		v, err := fn(ctx)
+		return storableIDs(v), err
 	}
 	ctx, done := hook(e.hooks.BrokerCall, ctx, backend, op)
 	v, err := fn(ctx)
 	done(err)
-	return v, err
+	return storableIDs(v), err
+}
+
+// storableIDs makes the ids a broker answered (its transaction's, a
+// refund's) text as every store keeps them (getpaid.StorableText): a NUL
+// or bytes that are not UTF-8 in them are stored as U+FFFD, and the engine
+// compares what the broker names next with the stored id. Left as they
+// came, a second notification of the same transaction read as another
+// transaction. v is changed in place, its broker's own answer.
+func storableIDs[T any](v T) T {
+	switch a := any(v).(type) {
+	case *getpaid.Observation:
+		if a != nil {
+			a.ExternalID, a.BrokerRef = getpaid.StorableText(a.ExternalID), getpaid.StorableText(a.BrokerRef)
+		}
+	case *getpaid.Prepared:
+		if a != nil {
+			a.ExternalID = getpaid.StorableText(a.ExternalID)
+		}
+	}
+	return v
 }
 
 // changed tells the Changed hook about a committed change.

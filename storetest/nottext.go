@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/getpaid-go/getpaid"
 )
 
@@ -19,6 +21,7 @@ var notTextTests = []test{
 	{"LookupsFindNothing", testNotTextLookups, nil},
 	{"EventKeyDeduplicates", testNotTextEventKey, nil},
 	{"LongEventKeyDeduplicates", testLongEventKey, nil},
+	{"BrokerIDsStored", testNotTextBrokerIDs, nil},
 }
 
 // notText are ids and filter values no stored row has.
@@ -127,5 +130,61 @@ func testLongEventKey(t *testing.T, s getpaid.Store) {
 	long[len(long)-1] = '!'
 	if applied, err := s.EventApplied(ctx(t), p.ID, "dummy:"+string(long)); err != nil || applied {
 		t.Errorf("EventApplied(another long) = %v, %v; want false", applied, err)
+	}
+}
+
+// testNotTextBrokerIDs checks that what a broker names a payment or a
+// refund by (its transaction id, the redirect it answered, its refund id)
+// is stored on every store alike when it is not text: each NUL or byte run
+// that is not UTF-8 kept as U+FFFD, as a broker's words in a cause are.
+// PostgreSQL refused such a row: a notification capturing a payment under
+// the transaction id "T\u0000" was answered 500 for ever there, the
+// payment never paid, where the other stores recorded it.
+func testNotTextBrokerIDs(t *testing.T, s getpaid.Store) {
+	for _, tc := range []struct{ name, said, want string }{
+		{"nul", "T\x00", "T\uFFFD"},
+		{"cut character", "T-\xc5", "T-\uFFFD"},
+		{"not UTF-8", "\xff\xfe", "\uFFFD"},
+	} {
+		p := newPayment("o-nbi-"+tc.name, 10000, "PLN")
+		mustCreate(t, s, p, getpaid.CreateOptions{})
+		res := mustUpdate(t, s, p.ID, getpaid.Mutation{Cause: "prepared", Apply: func(q *getpaid.Payment) (bool, error) {
+			return true, getpaid.MarkPrepared(q, "", &getpaid.Redirect{Method: "POST", URL: "https://broker.example/" + tc.said,
+				Fields: map[string]string{"sig" + tc.said: "v" + tc.said}})
+		}})
+		want := &getpaid.Redirect{Method: "POST", URL: "https://broker.example/" + tc.want,
+			Fields: map[string]string{"sig" + tc.want: "v" + tc.want}}
+		if got := mustGet(t, s, p.ID); !cmp.Equal(got.Redirect, want) || !cmp.Equal(res.Payment.Redirect, want) {
+			t.Errorf("%s: redirect stored %+v (handed back %+v), want %+v", tc.name, got.Redirect, res.Payment.Redirect, want)
+		}
+		// The capture names the broker's transaction, the payment's id
+		// from then on.
+		paid := paidObservation(p)
+		paid.ExternalID = tc.said
+		res, err := s.UpdatePayment(ctx(t), p.ID, observe("dummy:"+tc.name, paid))
+		if err != nil {
+			t.Fatalf("%s: the capture was not stored: %v", tc.name, err)
+		}
+		if got := mustGet(t, s, p.ID); got.Status != getpaid.StatusPaid || got.ExternalID != tc.want || res.Payment.ExternalID != tc.want {
+			t.Errorf("%s: payment %s with external id %q (handed back %q), want paid with %q", tc.name, got.Status, got.ExternalID,
+				res.Payment.ExternalID, tc.want)
+		}
+		if q, err := s.PaymentByExternalID(ctx(t), "dummy", tc.want); err != nil || q.ID != p.ID {
+			t.Errorf("%s: PaymentByExternalID(%q) = %v, %v; want %s", tc.name, tc.want, q, err, p.ID)
+		}
+		_, err = s.PaymentByExternalID(ctx(t), "dummy", tc.said)
+		wantErr(t, tc.name+": PaymentByExternalID as the broker said it", err, getpaid.ErrNotFound)
+		// A refund the broker numbered so.
+		op := refundOp(res.Payment, 1000, "")
+		op.BrokerRef = "R" + tc.said
+		mustUpdate(t, s, p.ID, askRefund(op))
+		mustUpdate(t, s, p.ID, getpaid.Mutation{Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+			Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+				o.BrokerRef = "S" + tc.said
+				return true, nil
+			}}})
+		if got, err := s.Operation(ctx(t), op.ID); err != nil || got.BrokerRef != "S"+tc.want {
+			t.Errorf("%s: operation's broker ref %q, %v; want %q", tc.name, got.BrokerRef, err, "S"+tc.want)
+		}
 	}
 }
