@@ -20,8 +20,9 @@ var (
 // day is the length of a bucket of payment_totals, in nanoseconds.
 const day = int64(24 * time.Hour)
 
-// PaymentTotals implements getpaid.PaymentTotaler. With an order id it
-// counts that order's payments (an index finds them). Otherwise whole days
+// PaymentTotals implements getpaid.PaymentTotaler. With an order id or a
+// create key it counts that order's payments, or that key's one (an index
+// finds them: payment_totals keeps neither). Otherwise whole days
 // come from payment_totals, which the writer (for its own writes) and
 // triggers (for other connections') keep in step with every payment write,
 // and only the parts of days a created-between bound cuts are
@@ -29,7 +30,7 @@ const day = int64(24 * time.Hour)
 func (s *Store) PaymentTotals(ctx context.Context, f getpaid.PaymentFilter) ([]getpaid.PaymentTotal, error) {
 	acc := totals{}
 	var err error
-	if f.OrderID != "" {
+	if f.OrderID != "" || f.CreateKey != "" {
 		err = s.countPayments(ctx, f, acc)
 	} else {
 		err = s.sumTotals(ctx, f, acc)
@@ -98,6 +99,8 @@ func (s *Store) countRange(ctx context.Context, f getpaid.PaymentFilter, lo, hi 
 func (s *Store) countPayments(ctx context.Context, f getpaid.PaymentFilter, acc totals) error {
 	var w where
 	w.add("order_id = ?", f.OrderID)
+	// The term on '' lets the partial index on create_key answer.
+	w.add("create_key = ? AND create_key <> ''", f.CreateKey)
 	w.add("status = ?", string(f.Status))
 	w.add("backend = ?", f.Backend)
 	w.add("currency = ?", f.Currency)

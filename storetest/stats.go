@@ -84,7 +84,9 @@ func testTotals(t *testing.T, s getpaid.Store) {
 	// Two more of a status and currency, of other amounts: a total is a
 	// sum, not the last amount counted.
 	mk("o-t5", "dummy", "PLN", 7, ptr(prepare("T5")))
-	mk("o-t6", "payu", "PLN", 30, ptr(prepare("T6")))
+	keyed := newPayment("o-t6", 30, "PLN")
+	keyed.Backend, keyed.CreateKey = "payu", "key-t6"
+	mustCreate(t, s, keyed, getpaid.CreateOptions{Then: ptr(prepare("T6"))})
 	for _, f := range []getpaid.PaymentFilter{
 		{},
 		{Status: getpaid.StatusPrepared},
@@ -102,6 +104,12 @@ func testTotals(t *testing.T, s getpaid.Store) {
 		{CreatedAfter: split.Add(time.Hour)},
 		{CreatedAfter: split.Add(-time.Hour), CreatedBefore: split.Add(-time.Minute)},
 		{Limit: 1, Cursor: ""},
+		// The payment created with an idempotency key, as the listing
+		// finds it: the totals counted every payment.
+		{CreateKey: "key-t6"},
+		{CreateKey: "key-t6", Status: getpaid.StatusPrepared},
+		{CreateKey: "key-none"},
+		{CreateKey: "key-t6", CreatedAfter: split.Add(-48 * time.Hour), CreatedBefore: split.Add(48 * time.Hour)},
 	} {
 		got, err := pt.PaymentTotals(ctx(t), f)
 		if err != nil {
