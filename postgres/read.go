@@ -69,10 +69,10 @@ func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid
 	// The term on '' lets the partial index on create_key answer.
 	w.add("create_key <> '' AND create_key =", f.CreateKey)
 	if !f.CreatedAfter.IsZero() {
-		w.add("created_at >=", ceilMicro(f.CreatedAfter))
+		w.add("created_at >=", ceilMicro(bound(f.CreatedAfter)))
 	}
 	if !f.CreatedBefore.IsZero() {
-		w.add("created_at <", ceilMicro(f.CreatedBefore))
+		w.add("created_at <", ceilMicro(bound(f.CreatedBefore)))
 	}
 	page := &getpaid.PaymentPage{}
 	next, err := s.page(ctx, "list payments", "payments", paymentCols, w, f.Limit, f.Cursor,

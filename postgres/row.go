@@ -87,6 +87,28 @@ func eventArgs(e getpaid.Event) []any {
 // that what the store hands back equals what it reads later.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
+// The range of PostgreSQL's timestamps, a little inside (4713 BC to 294276
+// AD): no stored time is outside it.
+var (
+	minStored = time.Date(-4712, 12, 1, 0, 0, 0, 0, time.UTC)
+	maxStored = time.Date(294276, 12, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// bound is a caller's time bound as a query compares it: one beyond the
+// range PostgreSQL's timestamps hold (a library's "no bound" written as a
+// time far away) is clamped to that range, which bounds every stored time
+// as it would, where PostgreSQL refused the query ("timestamp out of
+// range"), an internal error where the other stores listed.
+func bound(t time.Time) time.Time {
+	switch {
+	case t.Before(minStored):
+		return minStored
+	case t.After(maxStored):
+		return maxStored
+	}
+	return t
+}
+
 // ceilMicro is the first microsecond at or after t. A stored time T (whole
 // microseconds) is before t exactly when it is before ceilMicro(t), and at
 // or after t exactly when it is at or after ceilMicro(t).

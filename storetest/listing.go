@@ -60,6 +60,13 @@ func testListingFilters(t *testing.T, s getpaid.Store) {
 		{CreatedAfter: day(2), CreatedBefore: day(9999)}, // (year 1 on January 1 is the zero time: no bound)
 		{CreatedBefore: day(1600)},
 		{CreatedAfter: day(2300)},
+		// Beyond what PostgreSQL's timestamps hold (4713 BC to 294276
+		// AD): a library's "no bound" written as a time far away.
+		{CreatedAfter: day(-10000)},
+		{CreatedBefore: day(300000)},
+		{CreatedAfter: day(-10000), CreatedBefore: time.Unix(1<<62, 0)},
+		{CreatedBefore: day(-10000)},
+		{CreatedAfter: time.Unix(1<<62, 0)},
 	} {
 		var want []string
 		for i := len(all) - 1; i >= 0; i-- {
