@@ -207,6 +207,16 @@ type Canceler interface {
 	Cancel(ctx context.Context, req *CancelRequest) (*Observation, error)
 }
 
+// OperationGate is implemented by a broker that can do a money operation
+// only with some of its settings (Dotpay refunds only with the seller API
+// credentials). Unable answers, for an operation it has the method for but
+// cannot do as configured, what to do instead; "" when it can. The engine
+// refuses such an operation as one the broker has no method for
+// (ErrNotSupported), before anything is stored or sent.
+type OperationGate interface {
+	Unable(kind OperationKind) string
+}
+
 // OperationRequest asks how one money operation ended at the broker.
 type OperationRequest struct {
 	Payment   *Payment

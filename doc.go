@@ -21,6 +21,7 @@
 //	Releaser           release a pre-authorisation
 //	Refunder           refund, fully or partly
 //	Canceler           cancel an unpaid payment
+//	OperationGate      which of those its settings leave it unable to do (Dotpay's refunds without the seller API), refused before anything is stored
 //	OperationFetcher   look a capture, refund, ... up at the broker (resolves doubt)
 //	RefundCounter      the ids of its refunds of one amount, for notifications that name none (Tpay's CHARGEBACK)
 //	Configurator       what to enter in the broker's panel

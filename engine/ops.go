@@ -113,8 +113,8 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	}
 	// What the backend cannot do is said before the payment's state is
 	// looked at: "no funds are held" would suggest a hold could come.
-	if !supports(b.Broker, kind) && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, unsupported(b.Name, string(kind)))
+	if err := unable(b, kind); err != nil && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
 	}
 	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
 		reason := "a release takes no amount: it gives back the whole hold"
@@ -144,11 +144,11 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 			// The baseline (what was captured before this operation, which
 			// the reconciler compares the broker's total with) is always
 			// the locked payment's.
-			if !supports(b.Broker, kind) && q.Status != getpaid.StatusNew {
+			if err := unable(b, kind); err != nil && q.Status != getpaid.StatusNew {
 				// A cancel let through for a payment read new (nothing at
 				// the broker) that was started since: it is at a broker
 				// that cannot cancel it.
-				return false, unsupported(b.Name, string(kind))
+				return false, err
 			}
 			rec.Amount, rec.Baseline = amount, q.Captured
 			left := q.Locked
@@ -261,6 +261,21 @@ func nothingToRefund(p *getpaid.Payment) error {
 		reason = fmt.Sprintf("nothing left to refund: %s is refunded or being refunded", p.Money(p.Refunded+p.RefundAsked))
 	}
 	return &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: reason}
+}
+
+// unable refuses an operation the backend cannot do: its broker has no
+// method for it, or (getpaid.OperationGate) not the settings it needs, such
+// as Dotpay's refunds without the seller API credentials; nil when it can.
+func unable(b getpaid.Backend, kind getpaid.OperationKind) error {
+	if !supports(b.Broker, kind) {
+		return unsupported(b.Name, string(kind))
+	}
+	if g, ok := b.Broker.(getpaid.OperationGate); ok {
+		if instead := g.Unable(kind); instead != "" {
+			return &getpaid.UnsupportedError{Backend: b.Name, Action: string(kind), Instead: instead}
+		}
+	}
+	return nil
 }
 
 // supports reports whether a broker has the capability an operation needs.

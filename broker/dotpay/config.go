@@ -100,6 +100,7 @@ var (
 	_ getpaid.Configurator      = (*Broker)(nil)
 	_ getpaid.StatusFetcher     = (*Broker)(nil)
 	_ getpaid.Refunder          = (*Broker)(nil)
+	_ getpaid.OperationGate     = (*Broker)(nil)
 	_ getpaid.OperationFetcher  = (*Broker)(nil)
 	_ getpaid.CallbackSizer     = (*Broker)(nil)
 )

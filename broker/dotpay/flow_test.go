@@ -260,6 +260,49 @@ func TestPanelRefund(t *testing.T) {
 	f.wait(t, p.ID, "partially refunded", func(q *getpaid.Payment) bool { return q.Refunded == 500 })
 }
 
+// Without the seller API credentials a refund cannot be asked of Dotpay:
+// it is refused as one the backend cannot do (not_supported, saying what
+// to do instead), before anything is stored: no operation, no
+// refund_started and back in the history (each a webhook to the shop),
+// whatever the amount.
+func TestRefundWithoutSellerAPIRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		amount *getpaid.Money
+	}{
+		{"whole", nil},
+		{"part", func() *getpaid.Money { m := getpaid.MustParseMoney("5.00", "PLN"); return &m }()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFlow(t, dotpaytest.Config{}, func(c *dotpay.Config) { c.APIUsername, c.APIPassword = "", "" })
+			p := f.paid(t, getpaid.MustParseMoney("20.00", "PLN"))
+			ctx := context.Background()
+			_, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: tc.amount, IdempotencyKey: "r1"})
+			var ue *getpaid.UnsupportedError
+			if !errors.As(err, &ue) || ue.Backend != "dotpay" || !strings.Contains(ue.Instead, "api_username") {
+				t.Fatalf("refund: %v; want an *UnsupportedError naming the credentials", err)
+			}
+			var oe *getpaid.OperationError
+			if errors.As(err, &oe) {
+				t.Fatalf("refund: %v; want it refused before any operation", err)
+			}
+			q, err := f.eng.Payment(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.Status != getpaid.StatusPaid || q.RefundAsked != 0 || q.Version != p.Version {
+				t.Fatalf("payment %s, asked %d, version %d (was %d); want it as it was", q.Status, q.RefundAsked, q.Version, p.Version)
+			}
+			page, err := f.eng.Operations(ctx, getpaid.OperationFilter{PaymentID: p.ID})
+			if err != nil || len(page.Operations) != 0 {
+				t.Fatalf("operations %+v, %v; want none stored", page, err)
+			}
+		})
+	}
+}
+
 // Polling finishes a payment whose URLCs never arrived.
 func TestPollWithoutURLC(t *testing.T) {
 	t.Parallel()

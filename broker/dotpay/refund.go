@@ -20,6 +20,16 @@ const operationPrefix = "op_"
 // operation ids.
 func isOperationID(control string) bool { return strings.HasPrefix(control, operationPrefix) }
 
+// Unable implements getpaid.OperationGate: without the seller API
+// credentials Dotpay's refunds cannot be asked for, and the engine refuses
+// them before anything is stored (as Refund would before sending).
+func (b *Broker) Unable(kind getpaid.OperationKind) string {
+	if kind == getpaid.OpRefund && !b.hasAPI() {
+		return "set api_username and api_password (the seller panel user), or refund in Dotpay's panel; getpaid records the URLC Dotpay sends of it"
+	}
+	return ""
+}
+
 // Refund asks the seller API to refund amount of the payment's completed
 // operation: POST payments/{number}/refund/ with control = the operation's
 // id, which Dotpay keeps on the refund operation, lists it under
