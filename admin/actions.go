@@ -74,7 +74,8 @@ func inFlightReason(op *getpaid.Operation) string {
 }
 
 // actionsFor lists the actions that fit a payment now and that its broker
-// supports. The engine still checks each one.
+// supports, as configured (getpaid.OperationGate). The engine still checks
+// each one.
 func actionsFor(p *getpaid.Payment, b getpaid.Backend) []actionView {
 	var out []actionView
 	add := func(name, def string) {
@@ -83,10 +84,10 @@ func actionsFor(p *getpaid.Payment, b getpaid.Backend) []actionView {
 	}
 	var refunder, capturer, releaser, canceler, fetcher bool
 	if b.Broker != nil {
-		_, refunder = b.Broker.(getpaid.Refunder)
-		_, capturer = b.Broker.(getpaid.Capturer)
-		_, releaser = b.Broker.(getpaid.Releaser)
-		_, canceler = b.Broker.(getpaid.Canceler)
+		refunder = can[getpaid.Refunder](b.Broker, getpaid.OpRefund)
+		capturer = can[getpaid.Capturer](b.Broker, getpaid.OpCapture)
+		releaser = can[getpaid.Releaser](b.Broker, getpaid.OpRelease)
+		canceler = can[getpaid.Canceler](b.Broker, getpaid.OpCancel)
 		_, fetcher = b.Broker.(getpaid.StatusFetcher)
 	}
 	// A payment captured in part with the rest still held stays pre_auth,

@@ -147,10 +147,10 @@ func capabilities(b getpaid.Broker) []string {
 		name string
 		ok   bool
 	}{
-		{"refund", is[getpaid.Refunder](b)},
-		{"capture", is[getpaid.Capturer](b)},
-		{"release", is[getpaid.Releaser](b)},
-		{"cancel", is[getpaid.Canceler](b)},
+		{"refund", can[getpaid.Refunder](b, getpaid.OpRefund)},
+		{"capture", can[getpaid.Capturer](b, getpaid.OpCapture)},
+		{"release", can[getpaid.Releaser](b, getpaid.OpRelease)},
+		{"cancel", can[getpaid.Canceler](b, getpaid.OpCancel)},
 		{"poll status", is[getpaid.StatusFetcher](b)},
 		{"look up operations", is[getpaid.OperationFetcher](b)},
 		{"confirms notifications", is[getpaid.CallbackConfirmer](b)},
@@ -166,6 +166,18 @@ func capabilities(b getpaid.Broker) []string {
 func is[T any](v any) bool {
 	_, ok := v.(T)
 	return ok
+}
+
+// can reports whether broker b has the method T for operation kind and
+// can do it as configured: a getpaid.OperationGate may say it cannot
+// (Dotpay's refunds without the seller API credentials), and the engine
+// then refuses the operation, so the console neither offers nor lists it.
+func can[T any](b getpaid.Broker, kind getpaid.OperationKind) bool {
+	if !is[T](b) {
+		return false
+	}
+	g, ok := b.(getpaid.OperationGate)
+	return !ok || g.Unable(kind) == ""
 }
 
 // showBackends shows every backend: currencies, capabilities, panel
