@@ -46,41 +46,46 @@ func (h *Handler) origin(r *http.Request) (netip.Addr, string) {
 	if !ok || !trusted(peer, h.proxies) {
 		return peer, proto
 	}
-	var hops []hop
-	if h.forwarded {
-		hops = parseForwarded(r.Header.Values("Forwarded"))
-	} else {
-		for _, v := range r.Header.Values("X-Forwarded-For") {
-			for _, s := range strings.Split(v, ",") {
-				a, ok := parseNode(s)
-				hops = append(hops, hop{addr: a, ok: ok})
-			}
-		}
-		// The rightmost scheme is the nearest trusted proxy's report; what
-		// is left of it may be the client's own claim, kept by a proxy that
-		// appends. One per hop, the walk takes the client's hop's.
-		protos := listValues(r.Header.Values("X-Forwarded-Proto"))
-		if len(protos) > 0 {
-			if p, ok := schemeOf(protos[len(protos)-1]); ok {
-				proto = p
-			}
-		}
-		if len(protos) == len(hops) {
-			for i := range hops {
-				hops[i].proto = protos[i]
-			}
-		}
-	}
+	// The hops are read from the right, only as far as the walk goes: a
+	// client behind an appending proxy may send thousands of them (15 KB
+	// of commas), which the walk stops at at once.
 	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		if !hops[i].ok {
-			break // not an address: stop believing the chain here
+	walk := func(hp hop) bool {
+		if !hp.ok {
+			return false // not an address: stop believing the chain here
 		}
-		client = hops[i].addr
-		if p, ok := schemeOf(hops[i].proto); ok {
+		client = hp.addr
+		if p, ok := schemeOf(hp.proto); ok {
 			proto = p
 		}
-		if !trusted(client, h.proxies) {
+		return trusted(client, h.proxies)
+	}
+	if h.forwarded {
+		els := elements{lines: r.Header.Values("Forwarded")}
+		for e, ok := els.next(); ok && walk(parseElement(e)); e, ok = els.next() {
+		}
+		return client, proto
+	}
+	fors := listCursor{lines: r.Header.Values("X-Forwarded-For")}
+	// The rightmost scheme is the nearest trusted proxy's report; what is
+	// left of it may be the client's own claim, kept by a proxy that
+	// appends. One per hop, the walk takes the client's hop's.
+	protoLines := r.Header.Values("X-Forwarded-Proto")
+	protos := listCursor{lines: protoLines}
+	if p, ok := protos.next(); ok {
+		if p, ok := schemeOf(p); ok {
+			proto = p
+		}
+	}
+	perHop := listLen(protoLines) == listLen(fors.lines)
+	protos = listCursor{lines: protoLines}
+	for s, ok := fors.next(); ok; s, ok = fors.next() {
+		var hp hop
+		hp.addr, hp.ok = parseNode(s)
+		if perHop {
+			hp.proto, _ = protos.next()
+		}
+		if !walk(hp) {
 			break
 		}
 	}
@@ -95,15 +100,39 @@ type hop struct {
 	proto string
 }
 
-// listValues splits a list header's lines at commas, in order.
-func listValues(lines []string) []string {
-	var vs []string
-	for _, l := range lines {
-		for _, v := range strings.Split(l, ",") {
-			vs = append(vs, strings.TrimSpace(v))
+// listCursor reads a list header's values (its lines split at commas,
+// blanks trimmed) from the right, one at a time.
+type listCursor struct {
+	lines []string // the lines not reached yet
+	line  string   // what is left of the line being read
+	open  bool     // whether line has a value left
+}
+
+// next returns the next value from the right, or false when none is left.
+func (c *listCursor) next() (string, bool) {
+	if !c.open {
+		if len(c.lines) == 0 {
+			return "", false
 		}
+		c.line, c.lines, c.open = c.lines[len(c.lines)-1], c.lines[:len(c.lines)-1], true
 	}
-	return vs
+	i := strings.LastIndexByte(c.line, ',')
+	v := c.line[i+1:]
+	if i < 0 {
+		c.open = false
+	} else {
+		c.line = c.line[:i]
+	}
+	return strings.TrimSpace(v), true
+}
+
+// listLen is how many values a list header's lines hold.
+func listLen(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		n += strings.Count(l, ",") + 1
+	}
+	return n
 }
 
 func schemeOf(p string) (string, bool) {
@@ -168,52 +197,39 @@ func validPort(p string) bool {
 	return true
 }
 
-// parseForwarded reads RFC 7239 Forwarded header values into hops, in order:
-// elements separated by commas (across header lines), each a list of
-// name=value pairs separated by semicolons, values tokens or quoted strings.
-// An element without for= names no address; a malformed header yields a hop
-// naming none where it breaks, so the walk stops there.
-func parseForwarded(values []string) []hop {
-	var hops []hop
-	for _, v := range values {
-		for _, elem := range splitElements(v) {
-			h := hop{}
-			bad := false
-			var seen names // the element's parameter names: each at most once (RFC 7239 §4)
-			for _, pair := range splitQuoted(elem, ';') {
-				pair = strings.TrimSpace(pair)
-				if pair == "" {
-					continue
-				}
-				name, val, ok := strings.Cut(pair, "=")
-				if !ok {
-					bad = true
-					break
-				}
-				val, ok = unquote(strings.TrimSpace(val))
-				if !ok {
-					bad = true
-					break
-				}
-				name = strings.ToLower(strings.TrimSpace(name))
-				if !seen.add(name) {
-					bad = true // which of the two would be the proxy's?
-					break
-				}
-				switch name {
-				case "for":
-					h.addr, h.ok = parseNode(val)
-				case "proto":
-					h.proto = val
-				}
-			}
-			if bad {
-				h.ok = false
-			}
-			hops = append(hops, h)
+// parseElement reads one element of an RFC 7239 Forwarded header (see
+// elements) into a hop: a list of name=value pairs separated by
+// semicolons, values tokens or quoted strings. An element without for=
+// names no address; a malformed one names none either, so the walk stops
+// there.
+func parseElement(elem string) hop {
+	h := hop{}
+	var seen names // the element's parameter names: each at most once (RFC 7239 §4)
+	for _, pair := range splitQuoted(elem, ';') {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(pair, "=")
+		if !ok {
+			return hop{}
+		}
+		val, ok = unquote(strings.TrimSpace(val))
+		if !ok {
+			return hop{}
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !seen.add(name) {
+			return hop{} // which of the two would be the proxy's?
+		}
+		switch name {
+		case "for":
+			h.addr, h.ok = parseNode(val)
+		case "proto":
+			h.proto = val
 		}
 	}
-	return hops
+	return h
 }
 
 // names is a set of parameter names: a list for the few a proxy writes, a
@@ -247,19 +263,36 @@ func (n *names) add(name string) bool {
 	return true
 }
 
-// splitElements splits a Forwarded line at commas outside double-quoted
-// strings, reading from the right: a proxy may append its element to the
-// line the client sent, and a quote the client left open must not swallow
-// it (read from the left, everything after that quote is one string). What
-// the client sent stays garbage, where the walk stops.
-func splitElements(s string) []string {
-	var out []string
-	quoted, end := false, len(s)
-	for i := len(s) - 1; i >= 0; i-- {
-		switch c := s[i]; {
-		case c == '"' && !quoted:
+// elements reads the elements of Forwarded header lines from the right,
+// one at a time (the last line first): each line is split at commas
+// outside double-quoted strings, read from the right, as a proxy may append
+// its element to the line the client sent, and a quote the client left
+// open must not swallow it (read from the left, everything after that
+// quote is one string). What the client sent stays garbage, where the walk
+// stops.
+type elements struct {
+	lines []string // the lines not reached yet
+	line  string   // the line being read
+	end   int      // line[:end] is what is left of it
+	open  bool     // whether line has an element left
+}
+
+// next returns the next element from the right, or false when none is
+// left.
+func (c *elements) next() (string, bool) {
+	if !c.open {
+		if len(c.lines) == 0 {
+			return "", false
+		}
+		c.line, c.lines, c.open = c.lines[len(c.lines)-1], c.lines[:len(c.lines)-1], true
+		c.end = len(c.line)
+	}
+	s, quoted := c.line, false
+	for i := c.end - 1; i >= 0; i-- {
+		switch ch := s[i]; {
+		case ch == '"' && !quoted:
 			quoted = true // a string's closing quote, read backwards
-		case c == '"':
+		case ch == '"':
 			n := 0 // backslashes before it: odd, the quote is escaped
 			for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
 				n++
@@ -267,14 +300,14 @@ func splitElements(s string) []string {
 			if n%2 == 0 {
 				quoted = false
 			}
-		case c == ',' && !quoted:
-			out = append(out, s[i+1:end])
-			end = i
+		case ch == ',' && !quoted:
+			e := s[i+1 : c.end]
+			c.end = i
+			return e, true
 		}
 	}
-	out = append(out, s[:end])
-	slices.Reverse(out)
-	return out
+	c.open = false
+	return s[:c.end], true
 }
 
 // splitQuoted splits s at sep outside double-quoted strings.

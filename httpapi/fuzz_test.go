@@ -34,8 +34,9 @@ func FuzzForwarding(f *testing.F) {
 				t.Fatalf("scheme %q", scheme)
 			}
 		}
-		for _, hop := range parseForwarded([]string{value}) {
-			if hop.ok && (!hop.addr.IsValid() || hop.addr.Zone() != "") {
+		els := elements{lines: []string{value}}
+		for e, ok := els.next(); ok; e, ok = els.next() {
+			if hop := parseElement(e); hop.ok && (!hop.addr.IsValid() || hop.addr.Zone() != "") {
 				t.Fatalf("hop %+v from %q", hop, value)
 			}
 		}
