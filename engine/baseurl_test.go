@@ -23,6 +23,9 @@ func TestBaseURLNoOneCanReachRefused(t *testing.T) {
 	}{
 		{"http://0.0.0.0:8000/payments", "0.0.0.0"},
 		{"http://[::]:8000/payments", "[::]"},
+		// 0.0.0.0 written IPv4-mapped, as getpaid serve's base_url check
+		// (net.IP) already reads it.
+		{"http://[::ffff:0.0.0.0]:8000/payments", "[::ffff:0.0.0.0]"},
 		{"https://shop.example:99999/payments", `port "99999"`},
 	}
 	for _, tt := range tests {

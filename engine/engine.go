@@ -157,7 +157,7 @@ func New(cfg Config) (*Engine, error) {
 		// tools are given http:// + a listen address on "any free port".
 		return nil, fmt.Errorf("engine: Config.BaseURL %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.BaseURL, u.Port())
 	}
-	if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.IsUnspecified() {
+	if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.Unmap().IsUnspecified() {
 		// A listen address ("0.0.0.0:8000") is every interface, which no
 		// broker or browser can be sent to.
 		return nil, fmt.Errorf("engine: Config.BaseURL %q: %s is not an address a broker or browser can reach; name this machine", cfg.BaseURL, u.Host)
