@@ -15,11 +15,8 @@ import (
 // The read statements. Every read goes to the database: there is no cache,
 // so what any process committed is read back by every other at once.
 const (
-	sqlPayment = "SELECT " + paymentCols + " FROM payments WHERE id = $1"
-	// The digest term lets the unique index payments_backend_external_digest
-	// answer (ids of any length: see its migration).
-	sqlByExternal = "SELECT " + paymentCols + ` FROM payments
-		WHERE backend = $1 AND md5(external_id) = md5($2) AND external_id = $2 AND external_id <> ''`
+	sqlPayment    = "SELECT " + paymentCols + " FROM payments WHERE id = $1"
+	sqlByExternal = "SELECT " + paymentCols + " FROM payments WHERE backend = $1 AND external_id = $2 AND external_id <> ''"
 	// One statement tells "no history" (a row of NULLs) from "no payment"
 	// (no row).
 	sqlHistory = `SELECT h.from_status, h.to_status, h.at, h.cause FROM payments p

@@ -22,7 +22,6 @@ var notTextTests = []test{
 	{"EventKeyDeduplicates", testNotTextEventKey, nil},
 	{"LongEventKeyDeduplicates", testLongEventKey, nil},
 	{"BrokerIDsStored", testNotTextBrokerIDs, nil},
-	{"LongBrokerIDStored", testLongBrokerID, nil},
 }
 
 // notText are ids and filter values no stored row has.
@@ -131,44 +130,6 @@ func testLongEventKey(t *testing.T, s getpaid.Store) {
 	long[len(long)-1] = '!'
 	if applied, err := s.EventApplied(ctx(t), p.ID, "dummy:"+string(long)); err != nil || applied {
 		t.Errorf("EventApplied(another long) = %v, %v; want false", applied, err)
-	}
-}
-
-// testLongBrokerID checks that a broker's transaction id as long as a
-// callback body may carry (random, so it does not compress) is stored,
-// found and kept unique per backend on every store: PostgreSQL's b-tree
-// refuses index entries over about 2.7 kB, and the store, indexing the id
-// as it came, answered the payment's create or its notification with an
-// internal error for ever where the other stores recorded it.
-func testLongBrokerID(t *testing.T, s getpaid.Store) {
-	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	long := make([]byte, 6000)
-	for i := range long {
-		long[i] = letters[rand.IntN(len(letters))]
-	}
-	p := newPayment("o-lbi", 10000, "PLN")
-	mustCreate(t, s, p, getpaid.CreateOptions{})
-	mustUpdate(t, s, p.ID, prepare(string(long)))
-	if q, err := s.PaymentByExternalID(ctx(t), "dummy", string(long)); err != nil || q.ID != p.ID || q.ExternalID != string(long) {
-		t.Fatalf("PaymentByExternalID(long) = %v, %v; want %s", q, err, p.ID)
-	}
-	// Another payment of the backend cannot take it; another backend's can.
-	q := newPayment("o-lbi2", 10000, "PLN")
-	mustCreate(t, s, q, getpaid.CreateOptions{})
-	_, err := s.UpdatePayment(ctx(t), q.ID, prepare(string(long)))
-	wantErr(t, "the long id again", err, getpaid.ErrConflict)
-	other := newPayment("o-lbi3", 10000, "PLN")
-	other.Backend, other.ExternalID = "payu", string(long)
-	mustCreate(t, s, other, getpaid.CreateOptions{})
-	long[len(long)-1] = '!'
-	_, err = s.PaymentByExternalID(ctx(t), "dummy", string(long))
-	wantErr(t, "PaymentByExternalID(another long)", err, getpaid.ErrNotFound)
-	// A capture naming a long transaction is recorded too.
-	paid := paidObservation(q)
-	paid.ExternalID = string(long)
-	mustUpdate(t, s, q.ID, prepare(""))
-	if res := mustUpdate(t, s, q.ID, observe("dummy:lbi", paid)); res.Payment.Status != getpaid.StatusPaid || res.Payment.ExternalID != string(long) {
-		t.Errorf("capture under a long id: %s with %d bytes of id", res.Payment.Status, len(res.Payment.ExternalID))
 	}
 }
 
