@@ -99,6 +99,11 @@ func TestThrottledEndpointPaused(t *testing.T) {
 			}
 			waitFor(t, "the first attempt", func() bool { return len(ep.attempts()) == 1 })
 			throttled := ep.attempts()[0]
+			// The pause begins once the answer is read, after the attempt
+			// began: events written before that are sent at once (they may
+			// be in flight already). Under load the test's next creates
+			// came first (an attempt 18 ms after, in CI).
+			waitFor(t, "the pause", func() bool { return len(e.eng.Paused()) == 1 || time.Since(throttled) >= tc.pause })
 			var ids []string
 			for i := range 5 {
 				p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: fmt.Sprint("o-", i), Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
