@@ -21,52 +21,48 @@ func (e *Engine) validate(req *getpaid.PayRequest) (getpaid.Backend, error) {
 	if err != nil {
 		return b, err
 	}
-	if err := checkAmount(req.Amount, &b); err != nil {
-		return b, err
-	}
-	if err := checkReturnURL(req.ReturnURL); err != nil {
-		return b, err
-	}
-	if err := checkText("description", req.Description, MaxDescription); err != nil {
-		return b, err
-	}
-	if err := checkClientIP(req.ClientIP); err != nil {
-		return b, err
-	}
-	if err := checkIdempotencyKey(req.IdempotencyKey); err != nil {
-		return b, err
-	}
-	return b, checkBuyer(req.Buyer)
+	return b, checkFields(req, &b)
 }
 
-// checkAmount refuses money no payment can carry and, with a backend,
-// money in a currency it does not accept.
-func checkAmount(m getpaid.Money, b *getpaid.Backend) error {
-	if m == (getpaid.Money{}) {
+// checkFields checks req's fields other than its order id and backend:
+// money no payment can carry and, with a backend (b not nil), money in a
+// currency it does not accept; then the limits of its text fields.
+func checkFields(req *getpaid.PayRequest, b *getpaid.Backend) error {
+	m := req.Amount
+	switch {
+	case m == (getpaid.Money{}):
 		// Not "unknown currency": the whole amount is missing (an Order
 		// without Amount).
 		return &getpaid.FieldError{Field: "amount", Reason: "required", Err: getpaid.ErrInvalidAmount}
-	}
-	if !getpaid.KnownCurrency(m.Currency) {
+	case !getpaid.KnownCurrency(m.Currency):
 		return &getpaid.FieldError{Field: "currency", Reason: getpaid.UnknownCurrencyReason(m.Currency), Err: getpaid.ErrUnknownCurrency}
-	}
-	if b != nil && !slices.Contains(b.Broker.Currencies(), m.Currency) {
+	case b != nil && !slices.Contains(b.Broker.Currencies(), m.Currency):
 		return &getpaid.FieldError{Field: "currency", Reason: fmt.Sprintf("backend %q does not accept %s", b.Name, m.Currency), Err: getpaid.ErrCurrencyNotAccepted}
-	}
-	if m.Minor <= 0 {
+	case m.Minor <= 0:
 		return &getpaid.FieldError{Field: "amount", Reason: "must be greater than zero", Err: getpaid.ErrInvalidAmount}
-	}
-	if m.Minor > getpaid.MaxMinor { // what a decimal amount may be (ParseMoney): brokers' answers are read back within it
+	case m.Minor > getpaid.MaxMinor: // what a decimal amount may be (ParseMoney): brokers' answers are read back within it
 		return &getpaid.FieldError{Field: "amount", Reason: fmt.Sprintf("more than the largest amount getpaid takes (%s)", getpaid.Money{Minor: getpaid.MaxMinor, Currency: m.Currency}), Err: getpaid.ErrInvalidAmount}
 	}
-	return nil
+	if err := checkReturnURL(req.ReturnURL); err != nil {
+		return err
+	}
+	if err := checkText("description", req.Description, MaxDescription); err != nil {
+		return err
+	}
+	if err := checkClientIP(req.ClientIP); err != nil {
+		return err
+	}
+	if err := checkIdempotencyKey(req.IdempotencyKey); err != nil {
+		return err
+	}
+	return checkBuyer(req.Buyer)
 }
 
 // CheckOrder implements getpaid.OrderValidator: it refuses, as Pay and
 // PayOrder would, an order no payment can be made of whichever backend is
 // chosen (its id, amount, description, buyer or return URL breaking their
-// rules), with a *getpaid.FieldError naming the field. It reads and
-// stores nothing.
+// rules: the checks validate makes, but the backend's), with a
+// *getpaid.FieldError naming the field. It reads and stores nothing.
 func (e *Engine) CheckOrder(o *getpaid.Order) error {
 	if o == nil {
 		return fmt.Errorf("engine: check order: %w: no order", getpaid.ErrInvalidRequest)
@@ -74,16 +70,16 @@ func (e *Engine) CheckOrder(o *getpaid.Order) error {
 	if err := checkOrderID(o.ID); err != nil {
 		return err
 	}
-	if err := checkAmount(o.Amount, nil); err != nil {
-		return err
+	req := orderRequest(o, "", "")
+	return checkFields(&req, nil)
+}
+
+// orderRequest is the payment request PayOrder makes of order o.
+func orderRequest(o *getpaid.Order, backend, clientIP string) getpaid.PayRequest {
+	return getpaid.PayRequest{
+		OrderID: o.ID, Backend: backend, Amount: o.Amount, Description: o.Description,
+		Buyer: o.Buyer, ReturnURL: o.ReturnURL, ClientIP: clientIP,
 	}
-	if err := checkReturnURL(o.ReturnURL); err != nil {
-		return err
-	}
-	if err := checkText("description", o.Description, MaxDescription); err != nil {
-		return err
-	}
-	return checkBuyer(o.Buyer)
 }
 
 // newPayment is the new payment req asks for.
@@ -427,8 +423,5 @@ func (e *Engine) PayOrder(ctx context.Context, src getpaid.OrderSource, orderID,
 			return nil, fmt.Errorf("engine: order %q: %w: %w", orderID, getpaid.ErrOrderNotPayable, err)
 		}
 	}
-	return e.Pay(ctx, getpaid.PayRequest{
-		OrderID: o.ID, Backend: backend, Amount: o.Amount, Description: o.Description,
-		Buyer: o.Buyer, ReturnURL: o.ReturnURL, ClientIP: clientIP,
-	})
+	return e.Pay(ctx, orderRequest(o, backend, clientIP))
 }
