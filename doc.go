@@ -40,7 +40,9 @@
 // the changes readers may already see are on disk, before a repeated
 // notification is acknowledged), and DeliveryDiscarder and
 // DeliveryBackfiller (retire the deliveries of an endpoint removed from the
-// configuration, write those of past events to one added). PaymentViewer reads a
+// configuration, write those of past events to one added), and
+// AppliedKeyLister (the event keys applied to a payment: a buyer's second
+// transactions are recorded as such). PaymentViewer reads a
 // payment with its history and operations at once (one round trip on a
 // networked database, one look in SQLite's cache). CallbackReport is what the
 // HTTP layer tells observers (metrics, the console) about each callback.
@@ -49,8 +51,9 @@
 // it). A Service may also implement OperationChecker (have an operation
 // checked with its broker now), EventBackfiller (send an endpoint added
 // later the events written before it), PauseReporter (the consumers it
-// sends nothing to for now) and OrderValidator (is an order one a payment
-// can be made of?); the JSON API, the payment-method form and the operator
+// sends nothing to for now), OrderValidator (is an order one a payment
+// can be made of?) and SecondTransactionLister (the broker's other
+// transactions of a payment a buyer paid twice); the JSON API, the payment-method form and the operator
 // console use those only when it does. Capabilities are added to Service this way,
 // never as new methods, so a Service written outside this module (a fake, a
 // wrapper) keeps compiling.

@@ -101,6 +101,20 @@ type EventBackfiller interface {
 	Backfill(ctx context.Context, consumer string, since time.Time) (int, error)
 }
 
+// SecondTransactionLister is an optional Service capability, discovered by
+// a type assertion as OperationChecker is (and for the same reason not part
+// of Service): SecondTransactions lists the broker's ids of the
+// transactions reported as second transactions of payment id (a buyer who
+// paid twice: the callback's outcome was OutcomeSecondTransaction), in byte
+// order. Their money is at the broker, counted nowhere in getpaid: the
+// operator refunds it there or settles it with the buyer. The console shows
+// them on the payment's page. See engine.Engine.SecondTransactions, which
+// implements it (with ErrNotSupported when its store is no
+// AppliedKeyLister).
+type SecondTransactionLister interface {
+	SecondTransactions(ctx context.Context, paymentID string) ([]string, error)
+}
+
 // PauseReporter is an optional Service capability, discovered by a type
 // assertion as OperationChecker is (and for the same reason not part of
 // Service): Paused lists the consumers this process sends nothing to for

@@ -102,6 +102,17 @@ type StaleLister interface {
 	StalePayments(ctx context.Context, req StaleRequest) ([]*Payment, error)
 }
 
+// AppliedKeyLister is an optional Store capability: the event keys applied
+// to payment paymentID that begin with prefix, in byte order (none for a
+// payment that has none, or that does not exist). It only reads. The engine
+// finds with it the broker transactions recorded as second transactions of
+// a payment (a buyer who paid twice), for the operator's console. A key
+// too long for the store to keep as it is (PostgreSQL keeps a digest of
+// one over 2,000 bytes) is not listed.
+type AppliedKeyLister interface {
+	AppliedKeys(ctx context.Context, paymentID, prefix string) ([]string, error)
+}
+
 // StaleRequest selects waiting payments for StaleLister. Zero time bounds do
 // not filter.
 type StaleRequest struct {

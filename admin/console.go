@@ -79,8 +79,9 @@ var ErrNoUsers = errors.New("admin: no console users configured")
 type Console struct {
 	svc          getpaid.Service
 	totals       Totaler
-	checker      getpaid.OperationChecker // svc, when it can check operations; else nil
-	pauses       getpaid.PauseReporter    // svc, when it can say which consumers it pauses; else nil
+	checker      getpaid.OperationChecker        // svc, when it can check operations; else nil
+	pauses       getpaid.PauseReporter           // svc, when it can say which consumers it pauses; else nil
+	seconds      getpaid.SecondTransactionLister // svc, when it can list a payment's second transactions; else nil
 	users        map[string][]byte
 	dummyHash    []byte
 	prefix       string
@@ -123,6 +124,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c.checker, _ = cfg.Service.(getpaid.OperationChecker)
 	c.pauses, _ = cfg.Service.(getpaid.PauseReporter)
+	c.seconds, _ = cfg.Service.(getpaid.SecondTransactionLister)
 	cost := bcrypt.MinCost
 	for _, u := range cfg.Users {
 		if u.Name == "" {

@@ -192,6 +192,10 @@ type paymentPage struct {
 	Actions    []actionView
 	Refundable string
 	Done       string
+	// Second are the broker's ids of transactions reported as second
+	// transactions of the payment (a buyer who paid twice): money at the
+	// broker that getpaid counts nowhere.
+	Second []string
 	// InFlight is the payment's capture, release or cancel at its broker
 	// or in doubt (Payment.ActiveOp): the others wait for it, and their
 	// buttons are disabled with InFlightReason.
@@ -240,6 +244,12 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session
 	if data.Events, err = c.events(r, id); err != nil {
 		c.fail(w, r, s, err)
 		return
+	}
+	if c.seconds != nil {
+		if data.Second, err = c.seconds.SecondTransactions(ctx, id); err != nil && !errors.Is(err, getpaid.ErrNotSupported) {
+			c.fail(w, r, s, err)
+			return
+		}
 	}
 	data.Actions = actionsFor(p, data.Backend)
 	if p.ActiveOp != "" {

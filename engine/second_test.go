@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -69,6 +70,14 @@ func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
 	}
 	if q, _ := e.Payment(ctx, p.ID); q.Captured != 1500 || q.Status != getpaid.StatusPaid {
 		t.Fatalf("after the second transaction: %s captured %d", q.Status, q.Captured)
+	}
+	// The payment's own record names it, after any restart (the console's
+	// payment page).
+	if ids, err := e.SecondTransactions(ctx, p.ID); err != nil || len(ids) != 1 || ids[0] != "TR-OTHER" {
+		t.Fatalf("SecondTransactions = %q, %v; want [TR-OTHER]", ids, err)
+	}
+	if _, err := e.SecondTransactions(ctx, "pay_none"); !errors.Is(err, getpaid.ErrNotFound) {
+		t.Fatalf("SecondTransactions of no payment: %v, want ErrNotFound", err)
 	}
 	got := logs.String()
 	if !strings.Contains(got, `"level":"ERROR"`) || !strings.Contains(got, "second transaction") || !strings.Contains(got, "TR-OTHER") || !strings.Contains(got, p.ExternalID) {

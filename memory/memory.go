@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -332,6 +333,20 @@ func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (b
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.applied[appliedKey{paymentID, eventKey}], nil
+}
+
+// AppliedKeys implements getpaid.AppliedKeyLister.
+func (s *Store) AppliedKeys(ctx context.Context, paymentID, prefix string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.applied {
+		if k.payment == paymentID && strings.HasPrefix(k.key, prefix) {
+			out = append(out, k.key)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // StalePayments implements getpaid.StaleLister.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -210,6 +211,40 @@ func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (b
 		return c.QueryRow(ctx, sqlApplied, paymentID, storedKey(eventKey)).Scan(&applied)
 	})
 	return applied, err
+}
+
+// AppliedKeys implements getpaid.AppliedKeyLister. A payment has a few keys
+// (one per broker event applied): they are read whole and filtered here, in
+// byte order whatever the database's collation. A key kept as its digest
+// (storedKey) begins with keyMark, which no backend's name does.
+func (s *Store) AppliedKeys(ctx context.Context, paymentID, prefix string) ([]string, error) {
+	if !isText(paymentID) {
+		return nil, nil // no such payment
+	}
+	var out []string
+	err := s.do(ctx, "applied keys", func(ctx context.Context, c *pgx.Conn) error {
+		out = out[:0]
+		rows, err := c.Query(ctx, "SELECT event_key FROM applied_events WHERE payment_id = $1", paymentID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			if strings.HasPrefix(k, prefix) {
+				out = append(out, k)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // anys is ss as query arguments.

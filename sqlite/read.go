@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/getpaid-go/getpaid"
@@ -277,4 +279,36 @@ func (s *Store) EventApplied(ctx context.Context, paymentID, eventKey string) (b
 		return false, fmt.Errorf("sqlite: event applied: %w", readErr(err))
 	}
 	return true, nil
+}
+
+// AppliedKeys implements getpaid.AppliedKeyLister. A payment has a few keys
+// (one per broker event applied): they are read whole and filtered here.
+func (s *Store) AppliedKeys(ctx context.Context, paymentID, prefix string) ([]string, error) {
+	rows, err := s.query(ctx, "SELECT event_key FROM applied_events WHERE payment_id = ?", paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: applied keys: %w", readErr(err))
+	}
+	out, err := keysWith(rows, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: applied keys: %w", readErr(err))
+	}
+	return out, nil
+}
+
+// keysWith reads rows of one text column, keeping those that begin with
+// prefix, in byte order.
+func keysWith(rows *sql.Rows, prefix string) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out, rows.Err()
 }

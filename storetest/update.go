@@ -16,6 +16,7 @@ var updateTests = []test{
 	{"DuplicateEvent", testDuplicateEvent, nil},
 	{"AmountsOnly", testAmountsOnly, nil},
 	{"ResultIsolated", testResultIsolated, nil},
+	{"AppliedKeys", testAppliedKeys, nil},
 }
 
 // testStatusChange checks what a status move persists.

@@ -14,7 +14,7 @@ import (
 // Store wraps s so that every call is a span ("store UpdatePayment", with
 // the payment's id). The wrapper also has the optional capabilities
 // StaleLister, PaymentViewer, PaymentTotaler, BacklogReporter, Readier,
-// DeliveryDiscarder and DeliveryBackfiller, passing them on when s has them and answering
+// DeliveryDiscarder, DeliveryBackfiller and AppliedKeyLister, passing them on when s has them and answering
 // getpaid.ErrNotSupported otherwise (the engine falls back on ErrNotSupported; the SQLite store has
 // them all, PostgreSQL all but PaymentTotaler, memory all but PaymentViewer).
 func (t *Tracer) Store(s getpaid.Store) getpaid.Store { return &store{s: s, t: t} }
@@ -33,6 +33,7 @@ var (
 	_ getpaid.DeliveryDiscarder  = (*store)(nil)
 	_ getpaid.DeliveryBackfiller = (*store)(nil)
 	_ getpaid.DurableWaiter      = (*store)(nil)
+	_ getpaid.AppliedKeyLister   = (*store)(nil)
 )
 
 // span starts a store span with attrs.
@@ -190,6 +191,14 @@ func (st *store) StalePayments(ctx context.Context, r getpaid.StaleRequest) ([]*
 		return nil, unsupported("StalePayments")
 	}
 	return polled(st, ctx, "StalePayments", func(ctx context.Context) ([]*getpaid.Payment, error) { return sl.StalePayments(ctx, r) })
+}
+
+func (st *store) AppliedKeys(ctx context.Context, id, prefix string) ([]string, error) {
+	l, ok := st.s.(getpaid.AppliedKeyLister)
+	if !ok {
+		return nil, unsupported("AppliedKeys")
+	}
+	return traced(st, ctx, "AppliedKeys", func(ctx context.Context) ([]string, error) { return l.AppliedKeys(ctx, id, prefix) }, pay(id))
 }
 
 // ViewPayment answers getpaid.ErrNotSupported when s is no PaymentViewer:

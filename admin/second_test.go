@@ -1,0 +1,60 @@
+package admin_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/memory"
+)
+
+// TestPaymentPageNamesASecondTransaction: a buyer who paid twice was shown
+// in the log, the metrics and the backends page's recent callbacks (kept in
+// memory, gone after a restart), but not on the payment's own page, where
+// an operator looks when the buyer asks for the money back. The page names
+// the other transactions and what to do with their money.
+func TestPaymentPageNamesASecondTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := memory.New()
+	paid := func(order string) *getpaid.Payment {
+		p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: order, Backend: "dummy", Status: getpaid.StatusNew,
+			ExternalID: "TR-1-" + order, Amount: getpaid.MustParseMoney("10.00", "PLN"), CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if _, err := store.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "captured", Apply: func(q *getpaid.Payment) (bool, error) {
+			q.Status, q.Captured = getpaid.StatusPaid, q.Amount.Minor
+			return true, nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	twice, once := paid("o-twice"), paid("o-once")
+	// As the engine records a second transaction (a key, nothing changed).
+	for _, k := range []string{"dummy/second-transaction:TR-2", "other/second-transaction:TR-9"} {
+		if _, err := store.UpdatePayment(ctx, twice.ID, getpaid.Mutation{EventKey: k,
+			Apply: func(*getpaid.Payment) (bool, error) { return false, nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnv(t, store, false)
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+twice.ID, nil)
+	for _, want := range []string{`id="second-transactions"`, "The buyer paid twice", "<code>TR-2</code>", "refund it in the broker's panel"} {
+		if !strings.Contains(b.last, want) {
+			t.Errorf("the payment's page does not say %q:\n%s", want, b.last)
+		}
+	}
+	if strings.Contains(b.last, "TR-9") {
+		t.Errorf("the page names a key of another backend as this payment's second transaction:\n%s", b.last)
+	}
+	b.do("GET", "/admin/payments/"+once.ID, nil)
+	if strings.Contains(b.last, "second-transactions") {
+		t.Errorf("a payment paid once is said to be paid twice:\n%s", b.last)
+	}
+}
