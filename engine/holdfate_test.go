@@ -24,11 +24,12 @@ func (b cancelledOrder) FetchStatus(ctx context.Context, req *getpaid.StatusRequ
 	return o, err
 }
 
-// A capture or release whose answer was lost is resolved by the reconciler
-// also when the broker's status says the order was cancelled (PayU's
-// CANCELED, read as failed): a release asked for is then done, and a capture
-// is not (the payment, its hold gone, is failed); neither is left in doubt
-// for an operator.
+// A capture, release or cancel whose answer was lost is resolved by the
+// reconciler also when the broker's status says the order was cancelled
+// (PayU's CANCELED, read as failed): a release or cancel asked for is then
+// done (the payment cancelled, as the CANCELED notification leaves it), and a
+// capture is not (the payment, its hold gone, is failed); none is left in
+// doubt for an operator.
 func TestHoldInDoubtOfACancelledOrder(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -36,24 +37,37 @@ func TestHoldInDoubtOfACancelledOrder(t *testing.T) {
 		fault  string
 		do     func(*engine.Engine, string) error
 		expire bool // the hold ends at the broker (PayU lets it expire)
+		unpaid bool // the payment is left prepared, not held
 		want   getpaid.OperationState
 		status getpaid.Status
 	}{
 		{"release applied, answer lost", dummy.FaultTimeoutAfter, func(e *engine.Engine, id string) error {
 			_, err := e.Release(context.Background(), getpaid.ActionRequest{PaymentID: id})
 			return err
-		}, false, getpaid.OpSucceeded, getpaid.StatusCancelled},
+		}, false, false, getpaid.OpSucceeded, getpaid.StatusCancelled},
+		{"cancel applied, answer lost", dummy.FaultTimeoutAfter, func(e *engine.Engine, id string) error {
+			_, err := e.Cancel(context.Background(), getpaid.ActionRequest{PaymentID: id})
+			return err
+		}, false, true, getpaid.OpSucceeded, getpaid.StatusCancelled},
 		{"capture not made, the hold expired", dummy.FaultTimeoutBefore, func(e *engine.Engine, id string) error {
 			_, err := e.Capture(context.Background(), getpaid.ActionRequest{PaymentID: id, IdempotencyKey: "c"})
 			return err
-		}, true, getpaid.OpFailed, getpaid.StatusFailed},
+		}, true, false, getpaid.OpFailed, getpaid.StatusFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			now := &clock{}
 			e := newDummyEnv(t, dummy.Config{}, engine.Config{Now: now.Now}, func(d *dummy.Broker) getpaid.Broker { return cancelledOrder{d} })
 			ctx := context.Background()
-			p := e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+			var p *getpaid.Payment
+			if tc.unpaid {
+				var err error
+				if p, err = e.eng.Pay(ctx, getpaid.PayRequest{OrderID: "o", Backend: "dummy", Amount: getpaid.MustParseMoney("100.00", "PLN")}); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				p = e.pay("o", "100.00", "pre_auth", getpaid.StatusPreAuth)
+			}
 			if err := e.d.SetFault(tc.fault); err != nil {
 				t.Fatal(err)
 			}

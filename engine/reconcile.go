@@ -303,8 +303,14 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 		}
 	case getpaid.OpCancel:
 		switch obs.Kind {
-		case getpaid.KindReleased, getpaid.KindFailed:
+		case getpaid.KindReleased:
 			return getpaid.OpSucceeded, obs, nil
+		case getpaid.KindFailed:
+			// A broker that reports an order cancelled as failed (PayU's
+			// CANCELED) ended what the cancel asked it to end: the payment
+			// is cancelled, as when that status comes as a notification
+			// while the cancel is under way (releaseUnderWay), not failed.
+			return getpaid.OpSucceeded, &getpaid.Observation{PaymentID: p.ID, Kind: getpaid.KindReleased, BrokerStatus: obs.BrokerStatus}, nil
 		case getpaid.KindNone, getpaid.KindPending:
 			return getpaid.OpFailed, nil, nil // still payable at the broker
 		case getpaid.KindCaptured, getpaid.KindLocked:
