@@ -327,6 +327,16 @@ func cleanYAMLError(err error) string {
 	} {
 		msg = strings.ReplaceAll(msg, t.from, t.to)
 	}
+	// A key given twice in a mapping the environment set: the file's are
+	// refused before (setTwice), naming both lines; a variable has none,
+	// and the decoder's "at line 0" names one the file does not have.
+	msg = yamlKeyTwice.ReplaceAllStringFunc(msg, func(m string) string {
+		g := yamlKeyTwice.FindStringSubmatch(m)
+		if g[2] == "0" {
+			return g[1] + " is set twice"
+		}
+		return g[1] + " is set twice (first on line " + g[2] + ")"
+	})
 	// The decoder speaks of YAML's tags: "cannot unmarshal !!int `5` into
 	// a list" says what is wanted and what was found.
 	msg = yamlTypeError.ReplaceAllStringFunc(msg, func(m string) string {
@@ -343,6 +353,10 @@ func cleanYAMLError(err error) string {
 	})
 	return msg
 }
+
+// yamlKeyTwice is the decoder's key given twice in a mapping: the key
+// (quoted) and the line of its first.
+var yamlKeyTwice = regexp.MustCompile(`mapping key ("[^"]*") already defined at line (\d+)`)
 
 // yamlTypeError is the decoder's type mismatch: the tag, the value
 // (quoted in backquotes, for scalars) and what the setting takes.
