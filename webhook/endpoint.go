@@ -393,11 +393,16 @@ func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
+	n, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err == nil && n <= 0:
+		return 0
+	case err == nil:
 		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
+	case errors.Is(err, strconv.ErrRange) && v[0] != '-':
+		// Digits past int64 (delay-seconds is any number of digits): the
+		// longest wait, not none.
+		return maxRetryAfter
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {

@@ -305,7 +305,9 @@ func TestEndpointFailureHints(t *testing.T) {
 		{"code=503&retry_after=" + url.QueryEscape(now.Add(-time.Hour).Format(http.TimeFormat)), false, 0, false},
 		{"code=503&retry_after=soon", false, 0, false},
 		{"code=503&retry_after=-5", false, 0, false},
-		{"code=500&retry_after=99999999999999999999", false, 0, false},
+		{"code=500&retry_after=99999999999999999999", false, 365 * 24 * time.Hour, false}, // past int64: the longest wait, not none
+		{"code=500&retry_after=-99999999999999999999", false, 0, false},
+		{"code=500&retry_after=%2B99999999999999999999", false, 365 * 24 * time.Hour, false},
 	} {
 		ep, err := webhook.New(webhook.Config{URL: srv.URL + "/?" + tc.query, Secrets: []string{webhook.NewSecret()},
 			Now: func() time.Time { return now }})
