@@ -77,8 +77,16 @@ func jsonMediaType(ct string) error {
 	return nil
 }
 
-// decodeStrict decodes body, a JSON object, into v after checkJSON.
+// utf8BOM is the byte order mark some tools write before UTF-8 text
+// (PowerShell's Out-File, .NET's Encoding.UTF8, Notepad).
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// decodeStrict decodes body, a JSON object, into v after checkJSON. A byte
+// order mark before it is passed over, as RFC 8259 section 8.1 lets a
+// parser do: refused, it was "malformed JSON at byte 1", which did not say
+// why to a client whose tool added it.
 func decodeStrict(body []byte, v any) error {
+	body = bytes.TrimPrefix(body, utf8BOM)
 	if t := reflect.TypeOf(v); !cleanJSON(body, t) {
 		if err := checkJSON(body, t); err != nil {
 			return err
