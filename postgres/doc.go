@@ -78,7 +78,11 @@
 // Migrate ("getpaid migrate") or by Open unless Options.NoMigrate, under a
 // PostgreSQL advisory lock of the database and schema, so processes starting
 // at once take turns; the lock is held by a transaction of its own (not by
-// a session), so it holds behind a transaction-mode pooler too. A database migrated by a newer getpaid is refused with
+// a session), so it holds behind a transaction-mode pooler too. Each
+// migration waits at most 5 s for a table lock (SET LOCAL lock_timeout),
+// then fails with getpaid.ErrUnavailable saying to run it again: waiting
+// longer behind another session's long transaction would hold the running
+// processes' statements on that table behind it. A database migrated by a newer getpaid is refused with
 // getpaid.ErrSchemaNewer; with NoMigrate, one that is behind with
 // getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema,
 // which must exist: Open and Migrate make tables, not schemas, and refuse a

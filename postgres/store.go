@@ -208,11 +208,24 @@ func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64)
 	}
 	applied, err := migrate.UpTo(ctx, c, version)
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "42501" {
+	switch {
+	case errors.As(err, &pe) && pe.Code == "42501":
 		return applied, noPrivilege(ctx, db, pe)
+	case errors.As(err, &pe) && pe.Code == "55P03":
+		return applied, fmt.Errorf("%w: another session's transaction holds a table this migration changes "+
+			"(waited %s: a backup with pg_dump, a report, a psql session left open), and the running servers' "+
+			"statements on it would queue behind the migration: it gave up, nothing of it was applied; "+
+			"run getpaid migrate again once that transaction ends: %w", getpaid.ErrUnavailable, migrationLockWait, err)
 	}
 	return applied, unavailable(err)
 }
+
+// migrationLockWait is how long a migration waits for a table lock (each
+// migration file begins with SET LOCAL lock_timeout, a test checks): while
+// it waits, PostgreSQL queues every other statement on that table behind
+// it, so a migration stuck behind a long transaction would stop the
+// running servers' reads and writes for as long as that transaction lasts.
+const migrationLockWait = 5 * time.Second
 
 // noPrivilege is the error of a migration the role may not make (SQLSTATE
 // 42501, insufficient_privilege; PostgreSQL 15 lets no role but the

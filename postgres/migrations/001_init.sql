@@ -1,4 +1,6 @@
 -- +goose Up
+-- Every migration gives up on a lock it waits 5 s for (see migrationLockWait).
+SET LOCAL lock_timeout = '5s';
 -- getpaid's PostgreSQL schema. Money is bigint minor units of currency;
 -- times are timestamptz (microseconds: the store truncates its clock to
 -- them); buyer and redirect are jsonb. seq gives creation order for

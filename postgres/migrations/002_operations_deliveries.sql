@@ -1,4 +1,6 @@
 -- +goose Up
+-- Every migration gives up on a lock it waits 5 s for (see migrationLockWait).
+SET LOCAL lock_timeout = '5s';
 -- Money operations (capture, release, cancel, refund) and the delivery of
 -- every event to every consumer (listeners, webhook endpoints), each leased
 -- to one process at a time.

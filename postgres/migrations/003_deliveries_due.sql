@@ -1,4 +1,6 @@
 -- +goose Up
+-- Every migration gives up on a lock it waits 5 s for (see migrationLockWait).
+SET LOCAL lock_timeout = '5s';
 -- Claims pick each consumer's due deliveries on their own (at most its room)
 -- in the order they fell due: read along (consumer, next_at, event_seq),
 -- in the claim's own order, so it stops at the room; neither

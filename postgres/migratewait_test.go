@@ -1,0 +1,120 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/postgres"
+	"github.com/getpaid-go/getpaid/postgres/pgtest"
+)
+
+// TestMigrateDoesNotQueueTheServersBehindALongTransaction: an upgrade's
+// migration that alters a table another session reads in a long
+// transaction (pg_dump, a report, a psql session left open) waits for that
+// lock, and while it waits every statement of the running servers on the
+// table queues behind it: reads and writes of payments stopped (503 after
+// the store's timeout) for as long as the backup ran. The migration gives
+// up on the lock instead, says why, and succeeds once the transaction ends.
+func TestMigrateDoesNotQueueTheServersBehindALongTransaction(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t)
+	if _, err := postgres.MigrateTo(t.Context(), dsn, 6); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	tx, err := holder.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "SELECT count(*) FROM payments"); err != nil {
+		t.Fatal(err)
+	}
+	migrated := make(chan error, 1)
+	go func() {
+		_, err := postgres.Migrate(context.Background(), dsn)
+		migrated <- err
+	}()
+	server, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close(context.Background())
+	// Wait until the migration waits for its lock on payments.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var waiting bool
+		if err := server.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = 'payments' AND c.relnamespace = current_schema()::regnamespace AND NOT l.granted)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		select {
+		case err := <-migrated:
+			t.Fatalf("the migration ended (%v) without waiting for the lock", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the migration never waited for its lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A server reads a payment, as every request does, within the store's
+	// timeout.
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	var n int
+	if err := server.QueryRow(ctx, "SELECT count(*) FROM payments WHERE id = 'pay_x'").Scan(&n); err != nil {
+		t.Fatalf("a server's read while the migration waited: %v", err)
+	}
+	err = <-migrated
+	if !errors.Is(err, getpaid.ErrUnavailable) || !strings.Contains(err.Error(), "run getpaid migrate again") {
+		t.Fatalf("migration behind a long transaction: %v; want ErrUnavailable saying to run it again", err)
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if applied, err := postgres.Migrate(t.Context(), dsn); err != nil || len(applied) != 1 || applied[0] != 7 {
+		t.Fatalf("migration once the transaction ended: %v, %v; want 7 applied", applied, err)
+	}
+}
+
+// TestEveryMigrationBoundsItsLockWait: each migration file's first statement
+// is the SET LOCAL lock_timeout that TestMigrateDoesNotQueueTheServersBehindALongTransaction
+// relies on, so a new migration cannot leave it out.
+func TestEveryMigrationBoundsItsLockWait(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v, %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first string
+		for line := range strings.Lines(string(b)) {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "--") {
+				first = line
+				break
+			}
+		}
+		if first != "SET LOCAL lock_timeout = '5s';" {
+			t.Errorf("%s: first statement %q, want SET LOCAL lock_timeout = '5s';", f, first)
+		}
+	}
+}
