@@ -419,7 +419,7 @@ func (h *Handler) backfillEvents(w http.ResponseWriter, r *http.Request) {
 // noBody refuses a body on a route that reads none (the replays take their
 // endpoint from the query): what it says would be silently ignored.
 func noBody(w http.ResponseWriter, r *http.Request) error {
-	if r.ContentLength == 0 {
+	if bodyEmpty(r) {
 		return nil
 	}
 	dropBody(w, r)

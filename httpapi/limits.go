@@ -216,6 +216,28 @@ func (h *Handler) readBodyOf(w http.ResponseWriter, r *http.Request, max int64, 
 	}
 }
 
+// bodyEmpty reports whether r has no body, also when its length was not
+// given (sent chunked, as some clients send even nothing): a route whose
+// body is optional (an action of the whole amount, a check) treats an
+// empty chunked body as the absent one it is, not as JSON missing. It
+// reads at most one byte of a chunked body, and leaves r.Body as it came.
+func bodyEmpty(r *http.Request) bool {
+	if r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
+		return r.ContentLength <= 0
+	}
+	var one [1]byte
+	n, err := io.ReadFull(r.Body, one[:])
+	if n == 0 && err == io.EOF {
+		r.ContentLength = 0
+		return true
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(one[:n]), r.Body), r.Body}
+	return false
+}
+
 // dropBody gives up on the unread rest of r's body before a refusal is
 // answered: the connection is closed after the answer, instead of the
 // server reading up to 256 KiB more of it (at the sender's pace) to keep

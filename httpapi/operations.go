@@ -131,7 +131,7 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req actionRequest
-	if r.ContentLength != 0 {
+	if !bodyEmpty(r) {
 		if err := h.decodeJSON(w, r, &req); err != nil {
 			h.writeError(w, r, err, id)
 			return
@@ -335,7 +335,7 @@ func (h *Handler) checkOperation(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	if r.ContentLength != 0 {
+	if !bodyEmpty(r) {
 		dropBody(w, r)
 		h.writeError(w, r, badBody("this route reads no body"), "")
 		return
