@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"net/netip"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -11,7 +14,11 @@ import (
 
 // FuzzCheckInput: whatever text reaches a payment request, an accepted value
 // is valid UTF-8 without control characters and within its limit, and no
-// input panics.
+// input panics. An accepted return URL is an absolute http(s) URL with a
+// host, no user name or password, no blank and a port in range (where the
+// buyer's browser is sent after paying); an accepted Idempotency-Key is
+// printable ASCII within MaxIdempotencyKey; an accepted client IP is a
+// bare address without a zone or port.
 func FuzzCheckInput(f *testing.F) {
 	for _, s := range []string{"o1", "a\x00b", "a\r\nb", "\xff", "ż", "a@b.example", "a@b@c", "+48 123", "pl", "\u202e", "\xed\xa0\x80"} {
 		f.Add(s)
@@ -35,6 +42,26 @@ func FuzzCheckInput(f *testing.F) {
 		if checkBuyer(getpaid.Buyer{Phone: s}) == nil && s != "" && strings.Trim(s, "+0123456789 -()./") != "" {
 			t.Fatalf("phone %q accepted", s)
 		}
-		_ = checkReturnURL(s)
+		if checkReturnURL(s) == nil && s != "" {
+			u, err := url.Parse(s)
+			if !clean(MaxReturnURL) || strings.ContainsFunc(s, unicode.IsSpace) || err != nil ||
+				(u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.Opaque != "" {
+				t.Fatalf("return URL %q accepted", s)
+			}
+			if p := u.Port(); p != "" {
+				if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+					t.Fatalf("return URL %q with port %q accepted", s, p)
+				}
+			}
+		}
+		if checkIdempotencyKey(s) == nil && (len(s) > MaxIdempotencyKey ||
+			strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r > '~' })) {
+			t.Fatalf("Idempotency-Key %q accepted", s)
+		}
+		if checkClientIP(s) == nil && s != "" {
+			if a, err := netip.ParseAddr(s); err != nil || a.Zone() != "" || a.String() == "" {
+				t.Fatalf("client IP %q accepted", s)
+			}
+		}
 	})
 }
