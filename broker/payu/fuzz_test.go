@@ -3,6 +3,7 @@ package payu
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -30,8 +31,10 @@ func FuzzParseNotification(f *testing.F) {
 }
 
 // FuzzVerifyNotification: header parsing and verification never panic, and
-// every refusal wraps ErrSignatureInvalid; a header that verifies must carry
-// the real digest.
+// every refusal wraps ErrSignatureInvalid; a header that verifies, under
+// either policy, carries the real digest (Sign of the body with its
+// algorithm gives its signature back), of an algorithm the policy allows
+// (never SHA-1; not MD5 when strict).
 func FuzzVerifyNotification(f *testing.F) {
 	body := []byte(`{"order":{"status":"COMPLETED"}}`)
 	sig, _ := Sign("SHA-256", body, testKey)
@@ -45,9 +48,21 @@ func FuzzVerifyNotification(f *testing.F) {
 		} else if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
 			t.Fatalf("parse error does not wrap ErrSignatureInvalid: %v", err)
 		}
-		err := VerifyNotification(body, header, testKey, PolicyPayU)
-		if err != nil && !errors.Is(err, getpaid.ErrSignatureInvalid) {
-			t.Fatalf("error does not wrap ErrSignatureInvalid: %v", err)
+		for _, policy := range []Policy{PolicyPayU, PolicyStrict} {
+			err := VerifyNotification(body, header, testKey, policy)
+			if err != nil {
+				if !errors.Is(err, getpaid.ErrSignatureInvalid) {
+					t.Fatalf("error does not wrap ErrSignatureInvalid: %v", err)
+				}
+				continue
+			}
+			// What verifies re-signs the same, with an allowed algorithm.
+			h, _ := ParseSignatureHeader(header)
+			alg, _ := canonicalAlg(h.Algorithm)
+			want, serr := Sign(h.Algorithm, body, testKey)
+			if serr != nil || !strings.EqualFold(h.Signature, want) || alg == AlgSHA1 || (policy == PolicyStrict && alg == AlgMD5) {
+				t.Fatalf("header %q verified body %q under policy %d: PayU's signature is %s %q", header, body, policy, h.Algorithm, want)
+			}
 		}
 	})
 }
