@@ -264,7 +264,7 @@ func (h *Handler) listPayments(w http.ResponseWriter, r *http.Request) {
 		dst  *time.Time
 	}{{"created_after", &f.CreatedAfter}, {"created_before", &f.CreatedBefore}} {
 		if v := q.Get(t.name); v != "" {
-			at, err := time.Parse(time.RFC3339Nano, v)
+			at, err := parseRFC3339(v)
 			if err != nil {
 				h.writeError(w, r, &getpaid.FieldError{Field: t.name, Reason: "want an RFC 3339 time, e.g. 2026-12-01T10:00:00Z" + plusAsSpace(v), Err: getpaid.ErrInvalidRequest}, "")
 				return
@@ -354,4 +354,18 @@ func limit(q url.Values) (int, error) {
 		return 0, &getpaid.FieldError{Field: "limit", Reason: "must be between 1 and 500", Err: getpaid.ErrInvalidRequest}
 	}
 	return n, nil
+}
+
+// parseRFC3339 reads a time as RFC 3339 writes it, where section 5.6 lets
+// "T" and "Z" be lower case (time.Parse takes them upper case only).
+func parseRFC3339(v string) (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, strings.Map(func(r rune) rune {
+		switch r {
+		case 't':
+			return 'T'
+		case 'z':
+			return 'Z'
+		}
+		return r
+	}, v))
 }

@@ -403,7 +403,7 @@ func (h *Handler) backfillEvents(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, &getpaid.FieldError{Field: "endpoint", Reason: "name the endpoint to send past events to", Err: getpaid.ErrInvalidRequest}, "")
 		return
 	}
-	since, err := time.Parse(time.RFC3339Nano, q.Get("since"))
+	since, err := parseRFC3339(q.Get("since"))
 	if err != nil {
 		h.writeError(w, r, &getpaid.FieldError{Field: "since", Reason: "want a time in RFC 3339 (2026-12-01T00:00:00Z): the first event's to send" + plusAsSpace(q.Get("since")), Err: getpaid.ErrInvalidRequest}, "")
 		return

@@ -154,6 +154,11 @@ func TestListPayments(t *testing.T) {
 			if got, _ := e.walk(url.Values{"created_before": {at}, "limit": {"7"}}); !slices.Equal(ids(got), before) {
 				t.Errorf("created_before %s: %d payments, want %d", at, len(got), len(before))
 			}
+			// RFC 3339 section 5.6 lets "T" and "Z" be lower case.
+			lower := strings.NewReplacer("T", "t", "Z", "z").Replace(pivot.UTC().Format(time.RFC3339Nano))
+			if got, _ := e.walk(url.Values{"created_after": {lower}, "limit": {"7"}}); !slices.Equal(ids(got), after) {
+				t.Errorf("created_after %s: %d payments, want %d", lower, len(got), len(after))
+			}
 			if len(after) == 0 || len(before) == 0 {
 				t.Fatalf("the pivot split nothing: %d after, %d before", len(after), len(before))
 			}
