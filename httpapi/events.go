@@ -11,20 +11,24 @@ import (
 
 // EventJSON is an outbox event with its deliveries, as the API shows it.
 type EventJSON struct {
-	ID         string            `json:"id"`
-	Type       getpaid.EventType `json:"type"`
-	PaymentID  string            `json:"payment_id"`
-	OrderID    string            `json:"order_id"`
-	Backend    string            `json:"backend"`
-	From       getpaid.Status    `json:"from,omitempty"`
-	To         getpaid.Status    `json:"to"`
-	Amount     string            `json:"amount"`
-	Captured   string            `json:"captured"`
-	Refunded   string            `json:"refunded"`
-	Currency   string            `json:"currency"`
-	At         time.Time         `json:"at"`
-	Cause      string            `json:"cause,omitempty"` // why the status changed; absent on payment.created
-	Deliveries []*DeliveryJSON   `json:"deliveries"`
+	ID        string            `json:"id"`
+	Type      getpaid.EventType `json:"type"`
+	PaymentID string            `json:"payment_id"`
+	OrderID   string            `json:"order_id"`
+	Backend   string            `json:"backend"`
+	From      getpaid.Status    `json:"from,omitempty"`
+	To        getpaid.Status    `json:"to"`
+	Amount    string            `json:"amount"`
+	Captured  string            `json:"captured"`
+	Refunded  string            `json:"refunded"`
+	Currency  string            `json:"currency"`
+	At        time.Time         `json:"at"`
+	Cause     string            `json:"cause,omitempty"` // why the status changed; absent on payment.created
+	// Version is the payment's version this event's change made, as its
+	// webhook body's "version": 1 for payment.created, higher for each
+	// later change (getpaid.Event.PaymentVersion).
+	Version    int64           `json:"version"`
+	Deliveries []*DeliveryJSON `json:"deliveries"`
 }
 
 // DeliveryJSON is the delivery of an event to one consumer.
@@ -53,7 +57,7 @@ func eventJSON(ev *getpaid.Event) *EventJSON {
 	return &EventJSON{ID: ev.ID, Type: ev.Type, PaymentID: ev.PaymentID, OrderID: ev.OrderID, Backend: ev.Backend,
 		From: ev.From, To: ev.To, Amount: ev.Amount.Decimal(), Captured: ev.Captured.Decimal(),
 		Refunded: getpaid.Money{Minor: ev.Refunded.Minor, Currency: cur}.Decimal(), Currency: cur, At: ev.At,
-		Cause: ev.Cause, Deliveries: []*DeliveryJSON{}}
+		Cause: ev.Cause, Version: ev.PaymentVersion(), Deliveries: []*DeliveryJSON{}}
 }
 
 func deliveryJSON(d *getpaid.Delivery) *DeliveryJSON {

@@ -158,6 +158,11 @@ func TestEventsAPI(t *testing.T) {
 	if paid.To != getpaid.StatusPaid || len(paid.Deliveries) != 1 || paid.Deliveries[0].Status != getpaid.DeliveryDelivered {
 		t.Fatalf("newest event %+v", paid)
 	}
+	// Each event's payment version, as its webhook body says it: the
+	// order of a payment's events for a client reading them here.
+	if created := list.Events[2]; created.Version != 1 || list.Events[1].Version <= 1 || paid.Version <= list.Events[1].Version {
+		t.Fatalf("versions %d, %d, %d (oldest first): want 1, then higher each", created.Version, list.Events[1].Version, paid.Version)
+	}
 	resp, body = e.do("GET", "/api/v1/events/"+paid.ID, nil, auth)
 	var one httpapi.EventJSON
 	if err := json.Unmarshal(body, &one); err != nil || resp.StatusCode != 200 || len(one.Deliveries[0].History) != 1 {
