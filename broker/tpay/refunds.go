@@ -341,8 +341,10 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 	switch {
 	case same == 0:
 		return nil, fmt.Errorf("tpay: refund %s: %w: no refund of %s at Tpay", op.ID, getpaid.ErrNotFound, op.Amount)
-	case p.RefundAsked > a || same > 1:
-		return nil, fmt.Errorf("tpay: refund %s of %s: Tpay lists %d refund(s) of that amount, other refunds are in flight, and Tpay keeps no id of getpaid's to tell which: an operator must match them", op.ID, op.Amount, same)
+	case p.RefundAsked > a:
+		return nil, fmt.Errorf("tpay: refund %s of %s: other refunds of the payment are in flight (%s asked in all), and Tpay keeps no id of getpaid's to tell which is this one: an operator must match them", op.ID, op.Amount, p.Money(p.RefundAsked))
+	case same > 1:
+		return nil, fmt.Errorf("tpay: refund %s: Tpay lists %d refunds of %s, and keeps no id of getpaid's to tell which is this one: an operator must match them", op.ID, same, op.Amount)
 	case unrecorded == a, unrecorded == 0 && p.RefundAsked < a:
 		o := &getpaid.Observation{PaymentID: p.ID, Kind: refundState(match.Status), Amount: op.Amount, OperationID: op.ID,
 			BrokerRef: match.ref(), BrokerStatus: "refund " + match.Status}

@@ -2,6 +2,7 @@ package tpay
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -72,5 +73,32 @@ func TestRefundState(t *testing.T) {
 		if got := refundState(status); got != want {
 			t.Errorf("refundState(%q) = %q, want %q", status, got, want)
 		}
+	}
+}
+
+// What an operator reads of a refund left to them says why: other refunds
+// in flight only when there are some.
+func TestMatchLostSaysWhy(t *testing.T) {
+	t.Parallel()
+	rf := func(id string) refund { return refund{RefundID: id, Amount: "5.00", Status: "correct"} }
+	tests := []struct {
+		name            string
+		list            []refund
+		refunded, asked int64
+		says, not       string
+	}{
+		{"two refunds of the amount, nothing else asked", []refund{rf("rf_0"), rf("rf_1")}, 500, 500, "Tpay lists 2 refunds of 5.00 PLN", "in flight"},
+		{"another refund in flight", []refund{rf("rf_1")}, 0, 800, "other refunds of the payment are in flight", "lists"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := &getpaid.Payment{ID: "pay_1", Amount: getpaid.MustParseMoney("50.00", "PLN"), Captured: 5000, Refunded: tt.refunded, RefundAsked: tt.asked}
+			op := &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: getpaid.MustParseMoney("5.00", "PLN")}
+			_, err := matchLost(p, op, "TR-1", tt.list)
+			if err == nil || !strings.Contains(err.Error(), tt.says) || strings.Contains(err.Error(), tt.not) {
+				t.Fatalf("%v; want it to say %q, not %q", err, tt.says, tt.not)
+			}
+		})
 	}
 }
