@@ -19,7 +19,12 @@
 // an advance with WrongAmountAdvance), wrong currency (refused for the
 // currency only; for a broker whose notifications name no currency,
 // Harness.NotificationHasNoCurrency, the single account currency instead),
-// unknown payment, and the broker down (5xx and timeouts: nothing marked
+// unknown payment, bodies that are no notification at all (refused as a bad
+// signature or malformed, by ParseCallback and a CallbackVerifier alike,
+// the request left as it came; a CallbackVerifier also passes the genuine
+// notifications and fails the tampered ones), distinct event ids for
+// distinct facts, a status poll before and after paying (nothing new, not
+// an error, before: expiry polls first), and the broker down (5xx and timeouts: nothing marked
 // paid, the error classified as retryable; a broker whose Prepare calls no
 // API, Harness.PreparesOffline, still starts payments and fails polls
 // retryably; a broker inside getpaid's process, Harness.InProcess — the
@@ -31,7 +36,7 @@
 // partial capture leaves the rest held until it is released); and refunds in doubt with
 // a simulator that implements OperationFaulter: whatever the fault, the
 // broker's error says the refund may have happened, and FetchOperation tells
-// whether it did.
+// whether it did, also after a refund of the same amount was made.
 //
 // Optional Harness fields enable the cases some brokers bring (extra.go): a
 // partial payment topped up, refunds made at the broker (PanelRefund: the

@@ -152,6 +152,7 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 				t.Errorf("%s: err = %v, want ErrSignatureInvalid", name, err)
 			}
 		}
+		checkVerifier(t, h.Broker, []*getpaid.CallbackRequest{req, other}, cases)
 		if _, ok := cases["swapped signature"]; !ok {
 			t.Errorf("no signature found to swap between two notifications")
 		}
@@ -293,6 +294,7 @@ func run(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(t *te
 			}
 		})
 	}
+	boundary(t, newHarness, newEnv)
 	money(t, newHarness, newEnv)
 	doubt(t, newHarness, newEnv)
 	runExtra(t, newHarness, newEnv)
