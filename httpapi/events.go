@@ -283,7 +283,7 @@ func (h *Handler) retryWaiting(w http.ResponseWriter, r *http.Request) {
 // replay runs req, for the endpoint the query names if it names one. The
 // routes read no body.
 func (h *Handler) replay(w http.ResponseWriter, r *http.Request, req getpaid.ReplayRequest) {
-	if err := noBody(w, r); err != nil {
+	if err := h.noBody(w, r); err != nil {
 		h.writeError(w, r, err, "")
 		return
 	}
@@ -314,7 +314,7 @@ type DiscardJSON struct {
 // discarded (never sent, out of the backlog); an endpoint still configured
 // is 422. It reads no body.
 func (h *Handler) discard(w http.ResponseWriter, r *http.Request) {
-	if err := noBody(w, r); err != nil {
+	if err := h.noBody(w, r); err != nil {
 		h.writeError(w, r, err, "")
 		return
 	}
@@ -390,7 +390,7 @@ type BackfillJSON struct {
 // later) are sent to it; 501 when the Service is no
 // getpaid.EventBackfiller. It reads no body.
 func (h *Handler) backfillEvents(w http.ResponseWriter, r *http.Request) {
-	if err := noBody(w, r); err != nil {
+	if err := h.noBody(w, r); err != nil {
 		h.writeError(w, r, err, "")
 		return
 	}
@@ -422,9 +422,9 @@ func (h *Handler) backfillEvents(w http.ResponseWriter, r *http.Request) {
 
 // noBody refuses a body on a route that reads none (the replays take their
 // endpoint from the query): what it says would be silently ignored.
-func noBody(w http.ResponseWriter, r *http.Request) error {
-	if bodyEmpty(r) {
-		return nil
+func (h *Handler) noBody(w http.ResponseWriter, r *http.Request) error {
+	if empty, err := h.bodyEmpty(w, r); err != nil || empty {
+		return err
 	}
 	dropBody(w, r)
 	return badBody("this route reads no body: name the endpoint with ?endpoint=URL")

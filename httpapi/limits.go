@@ -220,22 +220,34 @@ func (h *Handler) readBodyOf(w http.ResponseWriter, r *http.Request, max int64, 
 // given (sent chunked, as some clients send even nothing): a route whose
 // body is optional (an action of the whole amount, a check) treats an
 // empty chunked body as the absent one it is, not as JSON missing. It
-// reads at most one byte of a chunked body, and leaves r.Body as it came.
-func bodyEmpty(r *http.Request) bool {
+// reads at most one byte of a chunked body, within Limits.BodyTimeout as
+// every body is read (errBodyTimeout when it does not come; the rest is
+// then dropped), and leaves r.Body as it came.
+func (h *Handler) bodyEmpty(w http.ResponseWriter, r *http.Request) (bool, error) {
 	if r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
-		return r.ContentLength <= 0
+		return r.ContentLength <= 0, nil
 	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout))
 	var one [1]byte
 	n, err := io.ReadFull(r.Body, one[:])
-	if n == 0 && err == io.EOF {
+	switch {
+	case n == 0 && err == io.EOF:
+		_ = rc.SetReadDeadline(time.Time{}) // as readBodyOf, once the body is in
 		r.ContentLength = 0
-		return true
+		return true, nil
+	case n == 0:
+		dropBody(w, r)
+		if isTimeout(err) {
+			return false, errBodyTimeout
+		}
+		return false, fmt.Errorf("%w: reading body: %v", getpaid.ErrInvalidRequest, err)
 	}
 	r.Body = struct {
 		io.Reader
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(one[:n]), r.Body), r.Body}
-	return false
+	return false, nil
 }
 
 // dropBody gives up on the unread rest of r's body before a refusal is

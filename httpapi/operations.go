@@ -131,16 +131,20 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req actionRequest
-	if !bodyEmpty(r) {
+	empty, err := h.bodyEmpty(w, r)
+	if err != nil {
+		h.writeError(w, r, err, id)
+		return
+	}
+	if !empty {
 		if err := h.decodeJSON(w, r, &req); err != nil {
 			h.writeError(w, r, err, id)
 			return
 		}
 	}
 	var (
-		p   *getpaid.Payment
-		op  *getpaid.Operation
-		err error
+		p  *getpaid.Payment
+		op *getpaid.Operation
 	)
 	run, keyed, known := action(h.svc, name)
 	if req.Amount != "" && !keyed && (known || name == "start" || name == "poll") {
@@ -335,9 +339,12 @@ func (h *Handler) checkOperation(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err, "")
 		return
 	}
-	if !bodyEmpty(r) {
-		dropBody(w, r)
-		h.writeError(w, r, badBody("this route reads no body"), "")
+	if empty, err := h.bodyEmpty(w, r); err != nil || !empty {
+		if err == nil {
+			dropBody(w, r)
+			err = badBody("this route reads no body")
+		}
+		h.writeError(w, r, err, "")
 		return
 	}
 	if h.checker == nil {
