@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -66,6 +67,23 @@ func TestBodyWithByteOrderMark(t *testing.T) {
 	for _, bad := range []string{"\ufeff\ufeff{}", `{"order_id":"o-bom2",` + "\ufeff" + `"amount":"1.00","currency":"PLN","backend":"dummy"}`} {
 		if resp, out := e.post("/api/v1/payments", strings.NewReader(bad), int64(len(bad)), hdr); resp.StatusCode != 400 {
 			t.Errorf("%q: %d %s, want 400", bad, resp.StatusCode, out)
+		}
+	}
+}
+
+// A malformed body after a byte order mark is said malformed at the byte
+// the client sent, counted with the mark (as the client's editor counts
+// it): it was counted from after the mark, three bytes short, pointing the
+// client at the wrong place.
+func TestByteOrderMarkKeepsTheErrorsByte(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	hdr := map[string]string{"Authorization": "Bearer " + apiKey, "Content-Type": "application/json"}
+	for _, body := range []string{`{"order_id":}`, "\ufeff" + `{"order_id":}`} {
+		want := fmt.Sprintf("malformed JSON at byte %d", strings.Index(body, "}")+1)
+		resp, out := e.post("/api/v1/payments", strings.NewReader(body), int64(len(body)), hdr)
+		if resp.StatusCode != 400 || !strings.Contains(string(out), want) {
+			t.Errorf("%q: %d %s, want 400 saying %q", body, resp.StatusCode, out, want)
 		}
 	}
 }

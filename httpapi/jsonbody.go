@@ -84,8 +84,10 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // decodeStrict decodes body, a JSON object, into v after checkJSON. A byte
 // order mark before it is passed over, as RFC 8259 section 8.1 lets a
 // parser do: refused, it was "malformed JSON at byte 1", which did not say
-// why to a client whose tool added it.
+// why to a client whose tool added it. A malformed body's byte is still
+// counted as the client sent it, with the mark.
 func decodeStrict(body []byte, v any) error {
+	mark := bytes.HasPrefix(body, utf8BOM)
 	body = bytes.TrimPrefix(body, utf8BOM)
 	if t := reflect.TypeOf(v); !cleanJSON(body, t) {
 		if err := checkJSON(body, t); err != nil {
@@ -101,6 +103,9 @@ func decodeStrict(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		if fe := (*getpaid.FieldError)(nil); errors.As(err, &fe) {
 			return fe // a field refused by v's own UnmarshalJSON
+		}
+		if se := (*json.SyntaxError)(nil); mark && errors.As(err, &se) {
+			se.Offset += int64(len(utf8BOM))
 		}
 		return badBody("%s", decodeProblem(err))
 	}
