@@ -103,16 +103,26 @@ type EventBackfiller interface {
 
 // SecondTransactionLister is an optional Service capability, discovered by
 // a type assertion as OperationChecker is (and for the same reason not part
-// of Service): SecondTransactions lists the broker's ids of the
-// transactions reported as second transactions of payment id (a buyer who
-// paid twice: the callback's outcome was OutcomeSecondTransaction), in byte
-// order. Their money is at the broker, counted nowhere in getpaid: the
-// operator refunds it there or settles it with the buyer. The console shows
-// them on the payment's page. See engine.Engine.SecondTransactions, which
+// of Service): SecondTransactions lists the transactions reported as second
+// transactions of payment id (a buyer who paid twice: the callback's
+// outcome was OutcomeSecondTransaction), by the broker's id in byte order.
+// Their money is at the broker, counted nowhere in getpaid: the operator
+// refunds it there or settles it with the buyer. The console shows them on
+// the payment's page. See engine.Engine.SecondTransactions, which
 // implements it (with ErrNotSupported when its store is no
 // AppliedKeyLister).
 type SecondTransactionLister interface {
-	SecondTransactions(ctx context.Context, paymentID string) ([]string, error)
+	SecondTransactions(ctx context.Context, paymentID string) ([]SecondTransaction, error)
+}
+
+// SecondTransaction is a broker transaction reported as a second
+// transaction of a payment (see SecondTransactionLister).
+type SecondTransaction struct {
+	ExternalID string // the broker's id of the transaction
+	// Refunded: the broker has since reported money going back from it
+	// (all or part of it: a notification of it refunded, which getpaid
+	// did not count as the payment's).
+	Refunded bool
 }
 
 // PauseReporter is an optional Service capability, discovered by a type

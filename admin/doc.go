@@ -16,7 +16,9 @@
 // "Check with the broker now" button, which is not shown without it: the
 // reconciler still checks operations on its schedule, and
 // getpaid.PauseReporter for the paused endpoints on the attention page
-// and on a payment's pending deliveries to them). Every action goes through the
+// and on a payment's pending deliveries to them, and
+// getpaid.SecondTransactionLister for the broker's other transactions of a
+// payment a buyer paid twice, on its page). Every action goes through the
 // service exactly as the JSON API's do, with an idempotency key per
 // confirmation form; a refused action shows the engine's reason.
 //

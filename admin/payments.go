@@ -192,10 +192,10 @@ type paymentPage struct {
 	Actions    []actionView
 	Refundable string
 	Done       string
-	// Second are the broker's ids of transactions reported as second
-	// transactions of the payment (a buyer who paid twice): money at the
-	// broker that getpaid counts nowhere.
-	Second []string
+	// Second are the transactions reported as second transactions of the
+	// payment (a buyer who paid twice): money at the broker that getpaid
+	// counts nowhere, unless the broker has reported it going back.
+	Second []getpaid.SecondTransaction
 	// InFlight is the payment's capture, release or cancel at its broker
 	// or in doubt (Payment.ActiveOp): the others wait for it, and their
 	// buttons are disabled with InFlightReason.

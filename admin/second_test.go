@@ -35,7 +35,8 @@ func TestPaymentPageNamesASecondTransaction(t *testing.T) {
 	}
 	twice, once := paid("o-twice"), paid("o-once")
 	// As the engine records a second transaction (a key, nothing changed).
-	for _, k := range []string{"dummy/second-transaction:TR-2", "other/second-transaction:TR-9"} {
+	for _, k := range []string{"dummy/second-transaction:TR-2", "other/second-transaction:TR-9",
+		"dummy/second-transaction:TR-3", "dummy/second-transaction-refunded:TR-3"} {
 		if _, err := store.UpdatePayment(ctx, twice.ID, getpaid.Mutation{EventKey: k,
 			Apply: func(*getpaid.Payment) (bool, error) { return false, nil }}); err != nil {
 			t.Fatal(err)
@@ -45,7 +46,8 @@ func TestPaymentPageNamesASecondTransaction(t *testing.T) {
 	b := e.browser()
 	b.mustLogin()
 	b.do("GET", "/admin/payments/"+twice.ID, nil)
-	for _, want := range []string{`id="second-transactions"`, "The buyer paid twice", "<code>TR-2</code>", "refund it in the broker's panel"} {
+	for _, want := range []string{`id="second-transactions"`, "The buyer paid twice", "2 other transactions",
+		"<code>TR-2</code>: refund it in the broker's panel", "<code>TR-3</code>: the broker has since reported money going back from it"} {
 		if !strings.Contains(b.last, want) {
 			t.Errorf("the payment's page does not say %q:\n%s", want, b.last)
 		}

@@ -451,6 +451,10 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		e.log.WarnContext(ctx, "the broker reports money going back from another transaction than the one that paid the payment (a second transaction): not counted as a refund of the payment",
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String(), "broker_status", obs.BrokerStatus, "event", obs.EventID)
+		if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
+			e.log.ErrorContext(ctx, "the second transaction's refund could not be recorded: the console still says to refund it",
+				"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
+		}
 	}
 	if up.Changed {
 		res.Outcome = getpaid.OutcomeApplied
@@ -465,13 +469,6 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 func otherRefund(obs *getpaid.Observation, p *getpaid.Payment) bool {
 	return obs.Kind == getpaid.KindRefunded && obs.OperationID == "" && obs.ExternalID != "" &&
 		p.ExternalID != "" && obs.ExternalID != p.ExternalID
-}
-
-// secondKey is the key under which a payment records that broker
-// transaction ext was reported as a second transaction of it. A backend's
-// name has no "/": no broker event's key (eventKey) is one.
-func secondKey(b getpaid.Backend, ext string) string {
-	return b.Name + "/second-transaction:" + ext
 }
 
 // markSecond records, for payment id, that the broker transaction obs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -11,13 +12,43 @@ import (
 
 var _ getpaid.SecondTransactionLister = (*Engine)(nil)
 
-// SecondTransactions lists the broker's ids of the transactions recorded
-// as second transactions of payment id (a buyer who paid twice: see
-// markSecond), in byte order, as the console shows them on the payment's
-// page. The record outlives the process, unlike the callbacks the console
-// remembers. It needs a store implementing getpaid.AppliedKeyLister;
-// others answer getpaid.ErrNotSupported.
-func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]string, error) {
+// The keys recording a payment's second transactions: one when the broker
+// reports it (secondKey, written by markSecond), one when it reports money
+// going back from it (secondRefundedKey). A backend's name has no "/": no
+// broker event's key (eventKey) is one of these.
+const (
+	secondMark   = "/second-transaction:"
+	refundedMark = "/second-transaction-refunded:"
+)
+
+// secondKey is the key under which a payment records that broker
+// transaction ext was reported as a second transaction of it.
+func secondKey(b getpaid.Backend, ext string) string { return b.Name + secondMark + ext }
+
+// secondRefundedKey is the key under which a payment records that the
+// broker reported money going back from its second transaction ext.
+func secondRefundedKey(b getpaid.Backend, ext string) string { return b.Name + refundedMark + ext }
+
+// markSecondRefunded records that the broker reported money going back
+// from payment id's second transaction ext, for the console to say so
+// instead of asking the operator to refund it.
+func (e *Engine) markSecondRefunded(ctx context.Context, b getpaid.Backend, id, ext string) error {
+	_, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondRefundedKey(b, ext),
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
+	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
+		return fmt.Errorf("record the refund of broker transaction %s, a second one: %w", ext, err)
+	}
+	return nil
+}
+
+// SecondTransactions lists the transactions recorded as second
+// transactions of payment id (a buyer who paid twice: see markSecond), by
+// the broker's id in byte order, each with whether the broker has since
+// reported money going back from it, as the console shows them on the
+// payment's page. The record outlives the process, unlike the callbacks
+// the console remembers. It needs a store implementing
+// getpaid.AppliedKeyLister; others answer getpaid.ErrNotSupported.
+func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]getpaid.SecondTransaction, error) {
 	l, ok := e.store.(getpaid.AppliedKeyLister)
 	if !ok {
 		return nil, fmt.Errorf("engine: second transactions: %w", getpaid.ErrNotSupported)
@@ -26,17 +57,26 @@ func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]string, e
 	if err != nil {
 		return nil, fmt.Errorf("engine: second transactions of %q: %w", id, err)
 	}
-	prefix := secondKey(getpaid.Backend{Name: p.Backend}, "")
-	keys, err := l.AppliedKeys(ctx, id, prefix)
+	b := getpaid.Backend{Name: p.Backend}
+	keys, err := l.AppliedKeys(ctx, id, b.Name+"/second-transaction")
 	if errors.Is(err, getpaid.ErrNotSupported) {
 		return nil, fmt.Errorf("engine: second transactions: %w", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: second transactions of %q: %w", id, err)
 	}
-	out := make([]string, 0, len(keys))
+	refunded := map[string]bool{}
 	for _, k := range keys {
-		out = append(out, strings.TrimPrefix(k, prefix))
+		if ext, ok := strings.CutPrefix(k, secondRefundedKey(b, "")); ok {
+			refunded[ext] = true
+		}
 	}
+	var out []getpaid.SecondTransaction
+	for _, k := range keys {
+		if ext, ok := strings.CutPrefix(k, secondKey(b, "")); ok {
+			out = append(out, getpaid.SecondTransaction{ExternalID: ext, Refunded: refunded[ext]})
+		}
+	}
+	slices.SortFunc(out, func(a, b getpaid.SecondTransaction) int { return strings.Compare(a.ExternalID, b.ExternalID) })
 	return out, nil
 }

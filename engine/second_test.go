@@ -72,13 +72,27 @@ func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
 		t.Fatalf("after the second transaction: %s captured %d", q.Status, q.Captured)
 	}
 	// The payment's own record names it, after any restart (the console's
-	// payment page).
-	if ids, err := e.SecondTransactions(ctx, p.ID); err != nil || len(ids) != 1 || ids[0] != "TR-OTHER" {
-		t.Fatalf("SecondTransactions = %q, %v; want [TR-OTHER]", ids, err)
+	// payment page), and then that the broker gave its money back.
+	second := func(want getpaid.SecondTransaction) {
+		t.Helper()
+		got, err := e.SecondTransactions(ctx, p.ID)
+		if err != nil || len(got) != 1 || got[0] != want {
+			t.Fatalf("SecondTransactions = %+v, %v; want [%+v]", got, err, want)
+		}
 	}
+	second(getpaid.SecondTransaction{ExternalID: "TR-OTHER"})
 	if _, err := e.SecondTransactions(ctx, "pay_none"); !errors.Is(err, getpaid.ErrNotFound) {
 		t.Fatalf("SecondTransactions of no payment: %v, want ErrNotFound", err)
 	}
+	fb.obs = &getpaid.Observation{PaymentID: p.ID, ExternalID: "TR-OTHER", EventID: "second-refunded", Kind: getpaid.KindRefunded,
+		Amount: p.Amount, Full: true}
+	if _, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := e.Payment(ctx, p.ID); q.Refunded != 0 || q.Status != getpaid.StatusPaid {
+		t.Fatalf("the second transaction's refund counted as the payment's: %s refunded %d", q.Status, q.Refunded)
+	}
+	second(getpaid.SecondTransaction{ExternalID: "TR-OTHER", Refunded: true})
 	got := logs.String()
 	if !strings.Contains(got, `"level":"ERROR"`) || !strings.Contains(got, "second transaction") || !strings.Contains(got, "TR-OTHER") || !strings.Contains(got, p.ExternalID) {
 		t.Fatalf("no error naming both transactions:\n%s", got)
