@@ -52,9 +52,10 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	}
 	if v.AccessToken == "" {
 		// Not OAuth's answer (a proxy's 200 page, empty, cut, {}): asked
-		// again, PayU may answer.
+		// again, PayU may answer. The body is not quoted when it names a
+		// token (one cut short after it).
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: true,
-			Err: fmt.Errorf("the answer is not PayU's (no access_token): %q", brokerhttp.Snippet(body))}
+			Err: fmt.Errorf("the answer is not PayU's (no access_token): %s", brokerhttp.TokenSnippet(body))}
 	}
 	if !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no bearer access_token in response")}

@@ -160,6 +160,35 @@ func TestTokenAnswerThatIsNotPayUsIsUnreadable(t *testing.T) {
 	}
 }
 
+// A token answer cut short after its access_token (or otherwise not
+// readable) is said without the token: the error is logged, stored with
+// an operation and shown in the console, and the token is a bearer
+// credential for the POS's API (refunds included) until it expires.
+func TestTokenAnswerErrorHidesToken(t *testing.T) {
+	t.Parallel()
+	const secret = "tok-5f2c1e0b9a8d7c6b"
+	for _, body := range []string{`{"access_token":"` + secret + `","token_type":"bea`, `{"access_token":"` + secret + `"`} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(body))
+			}))
+			t.Cleanup(front.Close)
+			e := newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
+			p := e.payment("10.00", "PLN")
+			p.ExternalID = "ORDER1"
+			_, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+			var be *getpaid.BrokerError
+			if !errors.As(err, &be) || !be.Retryable {
+				t.Fatalf("err = %v, want a retryable *getpaid.BrokerError", err)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("the error quotes the access token: %q", err)
+			}
+		})
+	}
+}
+
 // A refund lookup (GET …/orders/{id}/refunds) answered 404 by something
 // that is not PayU (a proxy's or gateway's "Not Found" page, an empty body,
 // another service's JSON) says nothing of the refund: it stays in doubt

@@ -42,9 +42,14 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	}
 	if err := json.Unmarshal(body, &v); err != nil || v.AccessToken == "" {
 		// Not OAuth's answer (a proxy's 200 page, empty, cut, {}): asked
-		// again, Tpay may answer.
+		// again, Tpay may answer. The body is not quoted when it names a
+		// token (one cut short, or with a field of another type).
+		why := "no access_token"
+		if err != nil {
+			why = err.Error()
+		}
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Retryable: true,
-			Err: fmt.Errorf("the answer is not Tpay's (no access_token): %q", brokerhttp.Snippet(body))}
+			Err: fmt.Errorf("the answer is not Tpay's (%s): %s", why, brokerhttp.TokenSnippet(body))}
 	}
 	if v.TokenType != "" && !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: fmt.Errorf("the access_token is of type %q, not Bearer", v.TokenType)}

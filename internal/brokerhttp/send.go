@@ -1,6 +1,7 @@
 package brokerhttp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -182,4 +184,17 @@ func Snippet(raw []byte) string {
 		s = "no error text"
 	}
 	return s
+}
+
+// TokenSnippet is Snippet for the answer of an OAuth token request, quoted
+// (%q): an answer that names an access or refresh token is not quoted at
+// all, since the token in it is a credential for the merchant's account
+// (refunds included), and an error goes to the log, an operation's error
+// and the console.
+func TokenSnippet(raw []byte) string {
+	l := bytes.ToLower(raw)
+	if bytes.Contains(l, []byte("access_token")) || bytes.Contains(l, []byte("refresh_token")) {
+		return "(the answer names a token: not quoted)"
+	}
+	return strconv.Quote(Snippet(raw))
 }
