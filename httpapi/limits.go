@@ -51,7 +51,13 @@ type Limits struct {
 	// most notifications and forms are, need no slot.
 	BodyReads int
 	// BodyTimeout bounds the time a callback's or a form's body may take to
-	// arrive (default 10 s); a slower one is answered 408.
+	// arrive (default 10 s); a slower one is answered 408. Behind a
+	// middleware whose ResponseWriter does not reach the connection (no
+	// Unwrap() http.ResponseWriter method, as http.ResponseController
+	// needs; http.TimeoutHandler's) the read cannot be given a deadline:
+	// it is then abandoned, and the 408 says "Connection: close", the
+	// connection left to the sender or the server's ReadTimeout. Give such
+	// a writer an Unwrap method and the connection is cut at once.
 	BodyTimeout time.Duration
 	// AuthFailures is how many failed API authentications an address (IPv6:
 	// a /64) may make per Window before its API calls are answered 429
@@ -189,19 +195,31 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, max int64) (*
 // budget alone (an API client, authenticated before its body is read).
 func (h *Handler) readBodyOf(w http.ResponseWriter, r *http.Request, max int64, perAddress bool) (*edge.Body, error) {
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout))
+	deadline := rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout)) == nil
+	read := func() (*edge.Body, error) {
+		if perAddress {
+			return h.bodies.ReadFrom(h.ClientIP(r), r.Body, r.ContentLength, max)
+		}
+		return h.bodies.Read(r.Body, r.ContentLength, max)
+	}
 	var b *edge.Body
 	var err error
-	if perAddress {
-		b, err = h.bodies.ReadFrom(h.ClientIP(r), r.Body, r.ContentLength, max)
+	if deadline {
+		b, err = read()
 	} else {
-		b, err = h.bodies.Read(r.Body, r.ContentLength, max)
+		b, err = within(h.limits.BodyTimeout, read, (*edge.Body).Release)
 	}
 	if err == nil {
 		// The whole body is in: lift the deadline, or the server's watch
 		// for the client hanging up would cancel a slow handler.
-		_ = rc.SetReadDeadline(time.Time{})
+		if deadline {
+			_ = rc.SetReadDeadline(time.Time{})
+		}
 		return b, nil
+	}
+	if errors.Is(err, errBodyTimeout) {
+		abandoned(w)
+		return nil, err
 	}
 	dropBody(w, r)
 	switch {
@@ -228,14 +246,26 @@ func (h *Handler) bodyEmpty(w http.ResponseWriter, r *http.Request) (bool, error
 		return r.ContentLength <= 0, nil
 	}
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout))
+	deadline := rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout)) == nil
 	var one [1]byte
-	n, err := io.ReadFull(r.Body, one[:])
+	readOne := func() (int, error) { return io.ReadFull(r.Body, one[:]) }
+	var n int
+	var err error
+	if deadline {
+		n, err = readOne()
+	} else {
+		n, err = within(h.limits.BodyTimeout, readOne, func(int) {})
+	}
 	switch {
 	case n == 0 && err == io.EOF:
-		_ = rc.SetReadDeadline(time.Time{}) // as readBodyOf, once the body is in
+		if deadline {
+			_ = rc.SetReadDeadline(time.Time{}) // as readBodyOf, once the body is in
+		}
 		r.ContentLength = 0
 		return true, nil
+	case errors.Is(err, errBodyTimeout):
+		abandoned(w)
+		return false, err
 	case n == 0:
 		dropBody(w, r)
 		if isTimeout(err) {
@@ -261,6 +291,46 @@ func dropBody(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	_ = r.Body.Close()
 }
+
+// within runs read within d, for a body whose read deadline cannot be set
+// (the ResponseWriter does not reach the connection: a middleware's writer
+// without an Unwrap method, http.TimeoutHandler's): read runs in a
+// goroutine of its own, and when d passes first it is abandoned, answered
+// errBodyTimeout, and what it reads in the end is given to release. The
+// connection is not closed (nothing here reaches it): the server's own
+// timeouts or the sender end it.
+func within[T any](d time.Duration, read func() (T, error), release func(T)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := read()
+		done <- result{v, err}
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-t.C:
+		go func() {
+			if r := <-done; r.err == nil {
+				release(r.v)
+			}
+		}()
+		var zero T
+		return zero, errBodyTimeout
+	}
+}
+
+// abandoned prepares the answer to a request whose body read within
+// abandoned: "Connection: close", or net/http, to keep the connection,
+// would wait for that read (it takes the body's lock to look at what is
+// left of it) before sending the answer. The body is not closed here for
+// the same reason.
+func abandoned(w http.ResponseWriter) { w.Header().Set("Connection", "close") }
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
