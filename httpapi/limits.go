@@ -55,9 +55,12 @@ type Limits struct {
 	// middleware whose ResponseWriter does not reach the connection (no
 	// Unwrap() http.ResponseWriter method, as http.ResponseController
 	// needs; http.TimeoutHandler's) the read cannot be given a deadline:
-	// it is then abandoned, and the 408 says "Connection: close", the
-	// connection left to the sender or the server's ReadTimeout. Give such
-	// a writer an Unwrap method and the connection is cut at once.
+	// on a server with a ReadTimeout the body is then read within that
+	// (408 when it passes, the connection closed); on one without, the
+	// read is abandoned after BodyTimeout and the 408 says "Connection:
+	// close", the connection left to the sender (net/http waits for the
+	// rest of the body with no deadline). Give such a writer an Unwrap
+	// method and the connection is cut at once.
 	BodyTimeout time.Duration
 	// AuthFailures is how many failed API authentications an address (IPv6:
 	// a /64) may make per Window before its API calls are answered 429
@@ -204,7 +207,7 @@ func (h *Handler) readBodyOf(w http.ResponseWriter, r *http.Request, max int64, 
 	}
 	var b *edge.Body
 	var err error
-	if deadline {
+	if deadline || serverBounded(r) {
 		b, err = read()
 	} else {
 		b, err = within(h.limits.BodyTimeout, read, (*edge.Body).Release)
@@ -251,7 +254,7 @@ func (h *Handler) bodyEmpty(w http.ResponseWriter, r *http.Request) (bool, error
 	readOne := func() (int, error) { return io.ReadFull(r.Body, one[:]) }
 	var n int
 	var err error
-	if deadline {
+	if deadline || serverBounded(r) {
 		n, err = readOne()
 	} else {
 		n, err = within(h.limits.BodyTimeout, readOne, func(int) {})
@@ -292,13 +295,25 @@ func dropBody(w http.ResponseWriter, r *http.Request) {
 	_ = r.Body.Close()
 }
 
+// serverBounded reports whether r's server bounds the reading of its
+// request (http.Server.ReadTimeout): a body read whose own deadline cannot
+// be set ends by itself there, and is not abandoned to within. An
+// abandoned read is cut by net/http as the handler returns, which lifts
+// the connection's deadline, ReadTimeout's included: the server would then
+// wait for the rest of the body with none, for as long as the sender
+// keeps the connection open.
+func serverBounded(r *http.Request) bool {
+	s, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	return s != nil && s.ReadTimeout > 0
+}
+
 // within runs read within d, for a body whose read deadline cannot be set
 // (the ResponseWriter does not reach the connection: a middleware's writer
-// without an Unwrap method, http.TimeoutHandler's): read runs in a
-// goroutine of its own, and when d passes first it is abandoned, answered
-// errBodyTimeout, and what it reads in the end is given to release. The
-// connection is not closed (nothing here reaches it): the server's own
-// timeouts or the sender end it.
+// without an Unwrap method, http.TimeoutHandler's) on a server without a
+// ReadTimeout: read runs in a goroutine of its own, and when d passes
+// first it is abandoned, answered errBodyTimeout, and what it reads in the
+// end is given to release. The connection is not closed (nothing here
+// reaches it): the sender ends it.
 func within[T any](d time.Duration, read func() (T, error), release func(T)) (T, error) {
 	type result struct {
 		v   T

@@ -72,3 +72,53 @@ func TestStalledBodyBehindAWrappingMiddleware(t *testing.T) {
 		}
 	}
 }
+
+// Behind such a middleware, on a server with a ReadTimeout, a body that
+// stalls is bounded by that ReadTimeout, and the connection closed: the
+// read abandoned after BodyTimeout was cut by net/http as the handler
+// returned, which lifted the connection's deadline, and the server then
+// waited for the rest of the body with none, holding the connection (and
+// a goroutine) for as long as the sender kept it open.
+func TestStalledBodyBehindAWrappingMiddlewareMeetsReadTimeout(t *testing.T) {
+	t.Parallel()
+	eng := dummyEngine(t, "https://shop.example/payments")
+	h, err := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{apiKey}, Limits: httpapi.Limits{BodyTimeout: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&accessLog{ResponseWriter: w}, r)
+	}))
+	srv.Config.ReadTimeout = time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct{ name, request string }{
+		{"a callback", "POST /callback/dummy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"pay"},
+		{"a broker's page form", "POST /broker/dummy/choose HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na="},
+		{"an optional chunked body", "POST /api/v1/payments/pay_x/refund HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + apiKey +
+			"\r\nIdempotency-Key: k1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"},
+	} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.WriteString(c, tc.request)
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			c.Close()
+			t.Errorf("%s: no answer within 10 s to a stalled body (%v): want 408", tc.name, err)
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("%s: %d, want 408", tc.name, resp.StatusCode)
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Errorf("%s: after the 408 the connection was not closed within 10 s (%v): want it closed by the server's ReadTimeout (1 s)", tc.name, err)
+		}
+		c.Close()
+	}
+}
