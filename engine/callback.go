@@ -366,6 +366,16 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		if second, err = e.store.EventApplied(ctx, id, secondKey(b, obs.ExternalID)); err != nil {
 			return e.refused(ctx, b, id, obs, res, fmt.Errorf("whether broker transaction %s is a second one: %w", obs.ExternalID, err))
 		}
+		if second {
+			// Money went back from a second transaction: recorded for
+			// the console before the refund's own event key is, as a
+			// second transaction is before its capture, so that a
+			// failure here is answered for the broker to send it again,
+			// not taken for a duplicate next time.
+			if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
+				return e.refused(ctx, b, id, obs, res, err)
+			}
+		}
 	}
 	marked := false
 	if obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && id != "" {
@@ -451,10 +461,6 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		e.log.WarnContext(ctx, "the broker reports money going back from another transaction than the one that paid the payment (a second transaction): not counted as a refund of the payment",
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String(), "broker_status", obs.BrokerStatus, "event", obs.EventID)
-		if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
-			e.log.ErrorContext(ctx, "the second transaction's refund could not be recorded: the console still says to refund it",
-				"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
-		}
 	}
 	if up.Changed {
 		res.Outcome = getpaid.OutcomeApplied
