@@ -194,23 +194,26 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, max int64) (*
 	return h.readBodyOf(w, r, max, true)
 }
 
+// readIn reads r's body into the budget, in the share of its client
+// address when perAddress.
+func (h *Handler) readIn(r *http.Request, max int64, perAddress bool) (*edge.Body, error) {
+	if perAddress {
+		return h.bodies.ReadFrom(h.ClientIP(r), r.Body, r.ContentLength, max)
+	}
+	return h.bodies.Read(r.Body, r.ContentLength, max)
+}
+
 // readBodyOf is readBody; perAddress false reads the body within the
 // budget alone (an API client, authenticated before its body is read).
 func (h *Handler) readBodyOf(w http.ResponseWriter, r *http.Request, max int64, perAddress bool) (*edge.Body, error) {
 	rc := http.NewResponseController(w)
 	deadline := rc.SetReadDeadline(time.Now().Add(h.limits.BodyTimeout)) == nil
-	read := func() (*edge.Body, error) {
-		if perAddress {
-			return h.bodies.ReadFrom(h.ClientIP(r), r.Body, r.ContentLength, max)
-		}
-		return h.bodies.Read(r.Body, r.ContentLength, max)
-	}
 	var b *edge.Body
 	var err error
 	if deadline || serverBounded(r) {
-		b, err = read()
+		b, err = h.readIn(r, max, perAddress) // no closure: this is every request's path
 	} else {
-		b, err = within(h.limits.BodyTimeout, read, (*edge.Body).Release)
+		b, err = within(h.limits.BodyTimeout, func() (*edge.Body, error) { return h.readIn(r, max, perAddress) }, (*edge.Body).Release)
 	}
 	if err == nil {
 		// The whole body is in: lift the deadline, or the server's watch
