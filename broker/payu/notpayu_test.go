@@ -144,14 +144,7 @@ func TestTokenAnswerThatIsNotPayUsIsUnreadable(t *testing.T) {
 	for _, body := range []string{"<html><body>maintenance</body></html>", "", `{"access_tok`, `{}`} {
 		t.Run(body, func(t *testing.T) {
 			t.Parallel()
-			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = w.Write([]byte(body))
-			}))
-			t.Cleanup(front.Close)
-			e := newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
-			p := e.payment("10.00", "PLN")
-			p.ExternalID = "ORDER1"
-			_, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+			err := statusBehindTokenAnswer(t, body)
 			var be *getpaid.BrokerError
 			if !errors.As(err, &be) || be.Happened || !be.Retryable || !strings.Contains(err.Error(), "not PayU's") {
 				t.Fatalf("err = %v (%#v), want a retryable error saying the answer is not PayU's", err, be)
@@ -170,14 +163,7 @@ func TestTokenAnswerErrorHidesToken(t *testing.T) {
 	for _, body := range []string{`{"access_token":"` + secret + `","token_type":"bea`, `{"access_token":"` + secret + `"`} {
 		t.Run(body, func(t *testing.T) {
 			t.Parallel()
-			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = w.Write([]byte(body))
-			}))
-			t.Cleanup(front.Close)
-			e := newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
-			p := e.payment("10.00", "PLN")
-			p.ExternalID = "ORDER1"
-			_, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+			err := statusBehindTokenAnswer(t, body)
 			var be *getpaid.BrokerError
 			if !errors.As(err, &be) || !be.Retryable {
 				t.Fatalf("err = %v, want a retryable *getpaid.BrokerError", err)
@@ -241,4 +227,19 @@ func TestRefundLookup404NotPayUsStaysInDoubt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// statusBehindTokenAnswer asks PayU for a payment's status where every
+// request, the OAuth token's first, is answered 200 with body.
+func statusBehindTokenAnswer(t *testing.T, body string) error {
+	t.Helper()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(front.Close)
+	e := newEnv(t, payutest.Config{}, func(c *payu.Config) { c.APIURL = front.URL })
+	p := e.payment("10.00", "PLN")
+	p.ExternalID = "ORDER1"
+	_, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p})
+	return err
 }
