@@ -1,12 +1,9 @@
 package admin_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -34,19 +31,8 @@ func TestFilterKeepsAnUnlistedChoice(t *testing.T) {
 // with. The page says the backend is not enabled and what to do.
 func TestPaymentOfABackendNotEnabledSaysWhyNoActionFits(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	store := memory.New()
-	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o1", Backend: "payu_old", Status: getpaid.StatusNew,
-		Amount: getpaid.MustParseMoney("10.00", "PLN"), CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if _, err := store.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "captured", Apply: func(q *getpaid.Payment) (bool, error) {
-		q.Status, q.Captured = getpaid.StatusPaid, q.Amount.Minor
-		return true, nil
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	p := storedPaid(t, store, "o1", "payu_old", "")
 	e := newEnv(t, store, false)
 	b := e.browser()
 	b.mustLogin()

@@ -19,21 +19,7 @@ func TestPaymentPageNamesASecondTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := memory.New()
-	paid := func(order string) *getpaid.Payment {
-		p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: order, Backend: "dummy", Status: getpaid.StatusNew,
-			ExternalID: "TR-1-" + order, Amount: getpaid.MustParseMoney("10.00", "PLN"), CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		if _, err := store.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "captured", Apply: func(q *getpaid.Payment) (bool, error) {
-			q.Status, q.Captured = getpaid.StatusPaid, q.Amount.Minor
-			return true, nil
-		}}); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	twice, once := paid("o-twice"), paid("o-once")
+	twice, once := storedPaid(t, store, "o-twice", "dummy", "TR-1"), storedPaid(t, store, "o-once", "dummy", "TR-0")
 	// As the engine records a second transaction (a key, nothing changed).
 	for _, k := range []string{"dummy/second-transaction:TR-2", "other/second-transaction:TR-9",
 		"dummy/second-transaction:TR-3", "dummy/second-transaction-refunded:TR-3"} {
@@ -59,4 +45,24 @@ func TestPaymentPageNamesASecondTransaction(t *testing.T) {
 	if strings.Contains(b.last, "second-transactions") {
 		t.Errorf("a payment paid once is said to be paid twice:\n%s", b.last)
 	}
+}
+
+// storedPaid writes into store a payment of 10.00 PLN of order on backend,
+// paid (captured whole) with broker id ext, as the engine would have left
+// it.
+func storedPaid(t *testing.T, store getpaid.Store, order, backend, ext string) *getpaid.Payment {
+	t.Helper()
+	ctx := context.Background()
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: order, Backend: backend, Status: getpaid.StatusNew,
+		ExternalID: ext, Amount: getpaid.MustParseMoney("10.00", "PLN"), CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if _, err := store.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "captured", Apply: func(q *getpaid.Payment) (bool, error) {
+		q.Status, q.Captured = getpaid.StatusPaid, q.Amount.Minor
+		return true, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
