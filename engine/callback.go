@@ -480,7 +480,9 @@ func otherRefund(obs *getpaid.Observation, p *getpaid.Payment) bool {
 // markSecond records, for payment id, that the broker transaction obs
 // captures is a second transaction of it: one whose capture counts nothing
 // because the payment was paid by another (captured, naming another broker
-// id). A refund of it getpaid did not ask for is then not the payment's.
+// id), and is no other payment's own (a fact naming two payments, which
+// the write refuses). A refund of it getpaid did not ask for is then not
+// the payment's.
 // It reports whether the transaction is so recorded. Before the capture
 // is written (before is true), a repeat of a capture already recorded is
 // not marked: one that was a second transaction was marked on its first
@@ -510,6 +512,17 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 			return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
 		case repeat:
 			return false, nil
+		}
+	}
+	if before {
+		// Another payment's own transaction is no second one of this
+		// one: the write refuses the fact naming both (after it, the
+		// write has checked).
+		switch err := e.samePayment(ctx, b, id, obs); {
+		case errors.Is(err, getpaid.ErrPaymentMismatch):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
 		}
 	}
 	_, err = e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondKey(b, ext),
