@@ -371,7 +371,14 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			// the console before the refund's own event key is, as a
 			// second transaction is before its capture, so that a
 			// failure here is answered for the broker to send it again,
-			// not taken for a duplicate next time.
+			// not taken for a duplicate next time. Not for another
+			// payment's own transaction (recorded as a second one of
+			// this payment before markSecond checked): the write
+			// refuses the fact naming both.
+			if err := e.samePayment(ctx, b, id, obs); err != nil {
+				return e.refused(ctx, b, id, obs, res, err)
+			}
+			extChecked = true
 			if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
 				return e.refused(ctx, b, id, obs, res, err)
 			}
