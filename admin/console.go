@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"reflect"
 	"strings"
 	"time"
@@ -162,6 +163,9 @@ func New(cfg Config) (*Console, error) {
 	static, _ := fs.Sub(staticFS, "static")
 	mux := http.NewServeMux()
 	files := http.StripPrefix("/static", http.FileServerFS(static))
+	// The folder itself, as its contents' listing, is not found: left to
+	// the mux, it would be redirected to "/static/" without the prefix.
+	mux.HandleFunc("GET /static", http.NotFound)
 	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/") { // a folder: no listing of what is there
 			http.NotFound(w, r)
@@ -202,7 +206,32 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "The getpaid console is served over https only: open it with https://.\n")
 		return
 	}
+	if p := cleanPath(r.URL.EscapedPath()); p != r.URL.EscapedPath() && r.Method != http.MethodConnect {
+		// The mux would redirect to the clean path without the prefix
+		// (a router that leaves paths as sent hands "/admin" over as "").
+		if r.URL.RawQuery != "" {
+			p += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, c.prefix+p, http.StatusTemporaryRedirect)
+		return
+	}
 	c.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is p as net/http's ServeMux cleans it: rooted, without "//",
+// "." and "..", its trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 func (c *Console) secure(r *http.Request) bool {
