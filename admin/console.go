@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"reflect"
 	"strings"
@@ -42,7 +43,9 @@ type Config struct {
 	// is off.
 	Users []User
 	// Prefix is the path the console is mounted under ("/admin"), without
-	// the trailing slash: its links and cookies carry it.
+	// the trailing slash: its links and cookies carry it. A plain path
+	// from the root (no //, . or .. segments, nothing to escape), or New
+	// refuses it.
 	Prefix string
 	// Secure reports whether a request came over https (its session
 	// cookie is then marked Secure). Nil means r.TLS != nil; behind a
@@ -112,6 +115,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	if len(cfg.Users) == 0 {
 		return nil, ErrNoUsers
+	}
+	if err := checkPrefix(strings.TrimRight(cfg.Prefix, "/")); err != nil {
+		return nil, err
 	}
 	c := &Console{
 		svc: cfg.Service, users: map[string][]byte{}, prefix: strings.TrimRight(cfg.Prefix, "/"),
@@ -216,6 +222,25 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mux.ServeHTTP(w, r)
+}
+
+// checkPrefix refuses a Prefix (its trailing slash trimmed) that is no
+// plain path from the root: the console writes it into its links, forms
+// and cookies as it is, so "admin" would make them relative (the sign-in
+// form posting to /admin/admin/login) and "//admin" a link to the host
+// "admin".
+func checkPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	bad := prefix[0] != '/'
+	for _, s := range strings.Split(prefix[1:], "/") {
+		bad = bad || s == "" || s == "." || s == ".." || url.PathEscape(s) != s
+	}
+	if bad {
+		return fmt.Errorf("admin: Config.Prefix %q: want a plain path from the root, such as /admin (no //, . or .. segments, query, fragment or characters to escape)", prefix)
+	}
+	return nil
 }
 
 // cleanPath is p as net/http's ServeMux cleans it: rooted, without "//",

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
@@ -44,6 +45,33 @@ func TestRedirectsStayUnderThePrefix(t *testing.T) {
 			t.Errorf("GET %s: %d to %q, want 404", tc.path, resp.StatusCode, loc)
 		case tc.want != "" && (resp.StatusCode/100 != 3 || loc != tc.want):
 			t.Errorf("GET %s: %d to %q, want a redirect to %q", tc.path, resp.StatusCode, loc, tc.want)
+		}
+	}
+}
+
+// TestPrefixMustBeAPath: a Prefix written without its leading slash
+// ("admin") was taken, and every link and form of the console became
+// relative (the sign-in form posted to /admin/admin/login: 404, nobody
+// could sign in); one starting with "//" made them links to another host
+// ("//admin/" is the host "admin"). New refuses a Prefix that is not a
+// plain path, naming it.
+func TestPrefixMustBeAPath(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false)
+	for _, tc := range []struct {
+		prefix string
+		ok     bool
+	}{
+		{"", true}, {"/", true}, {"/admin", true}, {"/admin/", true}, {"/shop/ops-1/console_2", true},
+		{"admin", false}, {"//admin", false}, {"/shop//admin", false}, {"/shop/../admin", false}, {"/./admin", false},
+		{"/admin?x=1", false}, {"/admin#top", false}, {"/my admin", false}, {"/admin%2F", false}, {"/adm\"in", false}, {"/admin;x", false},
+	} {
+		_, err := admin.New(admin.Config{Service: e.eng, Users: []admin.User{{Name: "alice", PasswordHash: testHash(t)}}, Prefix: tc.prefix})
+		if got := err == nil; got != tc.ok {
+			t.Errorf("Prefix %q: err = %v, want ok=%v", tc.prefix, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "Prefix") {
+			t.Errorf("Prefix %q: %v does not name Prefix", tc.prefix, err)
 		}
 	}
 }
