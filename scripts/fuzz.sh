@@ -9,7 +9,7 @@
 # A target that fails leaves its crasher in <dir>/testdata/fuzz/<FuzzName>/:
 # fix the code and commit the file with the fix, as a seed. The script runs
 # the remaining targets and exits 1 if any failed. .ci/run calls it with
-# FUZZTIME=7s FUZZJOBS=2 FUZZPARALLEL=1.
+# FUZZTIME=5s FUZZJOBS=2 FUZZPARALLEL=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
