@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path"
 	"reflect"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/edge"
 )
 
 //go:embed templates/*.html
@@ -212,7 +212,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "The getpaid console is served over https only: open it with https://.\n")
 		return
 	}
-	if p := cleanPath(r.URL.EscapedPath()); p != r.URL.EscapedPath() && r.Method != http.MethodConnect {
+	if p := edge.CleanPath(r.URL.EscapedPath()); p != r.URL.EscapedPath() && r.Method != http.MethodConnect {
 		// The mux would redirect to the clean path without the prefix
 		// (a router that leaves paths as sent hands "/admin" over as "").
 		if r.URL.RawQuery != "" {
@@ -241,22 +241,6 @@ func checkPrefix(prefix string) error {
 		return fmt.Errorf("admin: Config.Prefix %q: want a plain path from the root, such as /admin (no //, . or .. segments, query, fragment or characters to escape)", prefix)
 	}
 	return nil
-}
-
-// cleanPath is p as net/http's ServeMux cleans it: rooted, without "//",
-// "." and "..", its trailing slash kept.
-func cleanPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if p[0] != '/' {
-		p = "/" + p
-	}
-	np := path.Clean(p)
-	if p[len(p)-1] == '/' && np != "/" {
-		np += "/"
-	}
-	return np
 }
 
 func (c *Console) secure(r *http.Request) bool {

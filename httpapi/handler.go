@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path"
 	"reflect"
 	"strings"
 	"sync"
@@ -215,7 +214,7 @@ func Under(prefix string, h http.Handler) http.Handler {
 	}
 	prefix = (&url.URL{Path: plain, RawPath: prefix}).EscapedPath()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if clean := cleanPath(r.URL.Path); clean != r.URL.Path {
+		if clean := edge.CleanPath(r.URL.Path); clean != r.URL.Path {
 			// As net/http's mux does at the root, but before the prefix is
 			// cut: the mux behind it would redirect outside the prefix.
 			edge.SetStrict(w.Header())
@@ -286,22 +285,6 @@ func (w *insidePrefix) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection (the body
 // deadlines of readBody, flushes).
 func (w *insidePrefix) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// cleanPath is p as net/http's mux cleans it: no "." or ".." segments and
-// no "//", a trailing slash kept.
-func cleanPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if p[0] != '/' {
-		p = "/" + p
-	}
-	np := path.Clean(p)
-	if p[len(p)-1] == '/' && np != "/" {
-		np += "/"
-	}
-	return np
-}
 
 // mountKey is the context key of the path Under serves a request under.
 type mountKey struct{}

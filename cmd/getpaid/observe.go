@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path"
 	"strings"
 	"time"
 
@@ -156,13 +155,7 @@ func (o *observability) routes(c *fileConfig, srv *server, api *httpapi.Handler,
 func cleanPaths(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		clean := p
-		if p != "" && p != "/" {
-			clean = path.Clean(p)
-			if strings.HasSuffix(p, "/") {
-				clean += "/"
-			}
-		}
+		clean := edge.CleanPath(p)
 		// The escaped path, as http.StripPrefix cuts it: /%61dmin/ gets its
 		// 404, not the console.
 		if clean != p || !strings.HasPrefix(p, "/admin/") || !strings.HasPrefix(r.URL.EscapedPath(), "/admin/") {
