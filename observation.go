@@ -89,6 +89,15 @@ func (o *Observation) Cause() string {
 	return string(o.Kind)
 }
 
+// StorableIDs makes o's broker ids (ExternalID, BrokerRef) text as every
+// store keeps them (StorableText: a NUL or bytes that are not UTF-8 become
+// U+FFFD), so that they compare equal with the ids stored. The engine does
+// it to every broker answer; a tool that looks a fact's payment up in a
+// store without the engine (getpaid callback check) does it too.
+func (o *Observation) StorableIDs() {
+	o.ExternalID, o.BrokerRef = storableText(o.ExternalID), storableText(o.BrokerRef)
+}
+
 // Apply applies o to p following the status machine, enforcing amount and
 // currency checks. Every fact about money the broker reports is recorded,
 // whatever the payment's status (a capture reported after a refund began, a

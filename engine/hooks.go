@@ -102,7 +102,7 @@ func storableIDs[T any](v T) T {
 	switch a := any(v).(type) {
 	case *getpaid.Observation:
 		if a != nil {
-			a.ExternalID, a.BrokerRef = getpaid.StorableText(a.ExternalID), getpaid.StorableText(a.BrokerRef)
+			a.StorableIDs()
 		}
 	case *getpaid.Prepared:
 		if a != nil {

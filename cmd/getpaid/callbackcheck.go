@@ -99,9 +99,7 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 		return &exitError{code: 1, msg: msg}
 	}
-	// The broker's ids as serve's engine takes them, and every store keeps
-	// them: text (a NUL or a cut character is U+FFFD).
-	obs.ExternalID, obs.BrokerRef = getpaid.StorableText(obs.ExternalID), getpaid.StorableText(obs.BrokerRef)
+	obs.StorableIDs() // as serve's engine takes them, and every store keeps them
 	fmt.Fprintln(stdout, "valid")
 	fmt.Fprintf(stdout, "  payment: %s\n", obs.PaymentID)
 	if obs.ExternalID != "" { // the dummy broker's callbacks name none
