@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -71,12 +70,13 @@ func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]getpaid.S
 			refunded[ext] = true
 		}
 	}
+	// The keys come in byte order, so the second transactions (behind one
+	// prefix) are in the order of their ids.
 	var out []getpaid.SecondTransaction
 	for _, k := range keys {
 		if ext, ok := strings.CutPrefix(k, secondKey(b, "")); ok {
 			out = append(out, getpaid.SecondTransaction{ExternalID: ext, Refunded: refunded[ext]})
 		}
 	}
-	slices.SortFunc(out, func(a, b getpaid.SecondTransaction) int { return strings.Compare(a.ExternalID, b.ExternalID) })
 	return out, nil
 }

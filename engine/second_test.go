@@ -93,6 +93,16 @@ func TestSecondTransactionOfAPaidPaymentIsReported(t *testing.T) {
 		t.Fatalf("the second transaction's refund counted as the payment's: %s refunded %d", q.Status, q.Refunded)
 	}
 	second(getpaid.SecondTransaction{ExternalID: "TR-OTHER", Refunded: true})
+	// The same refund notification again (brokers repeat themselves): a
+	// duplicate, nothing counted.
+	res2, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
+	if err != nil || res2.Outcome != getpaid.OutcomeDuplicate {
+		t.Fatalf("the second transaction's refund again: %+v, %v; want a duplicate", res2, err)
+	}
+	if q, _ := e.Payment(ctx, p.ID); q.Refunded != 0 || q.Status != getpaid.StatusPaid {
+		t.Fatalf("the repeated refund counted: %s refunded %d", q.Status, q.Refunded)
+	}
+	second(getpaid.SecondTransaction{ExternalID: "TR-OTHER", Refunded: true})
 	got := logs.String()
 	if !strings.Contains(got, `"level":"ERROR"`) || !strings.Contains(got, "second transaction") || !strings.Contains(got, "TR-OTHER") || !strings.Contains(got, p.ExternalID) {
 		t.Fatalf("no error naming both transactions:\n%s", got)
