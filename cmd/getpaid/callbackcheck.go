@@ -101,13 +101,15 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	obs.StorableIDs() // as serve's engine takes them, and every store keeps them
 	fmt.Fprintln(stdout, "valid")
-	fmt.Fprintf(stdout, "  payment: %s\n", obs.PaymentID)
+	// The broker's words, some unsigned (Tpay's tr_error), printed with
+	// their control characters escaped (termText).
+	fmt.Fprintf(stdout, "  payment: %s\n", termText(obs.PaymentID))
 	if obs.ExternalID != "" { // the dummy broker's callbacks name none
-		fmt.Fprintf(stdout, "  broker id: %s\n", obs.ExternalID)
+		fmt.Fprintf(stdout, "  broker id: %s\n", termText(obs.ExternalID))
 	}
-	fmt.Fprintf(stdout, "  event: %s\n  says: %s", obs.EventID, obs.Kind)
+	fmt.Fprintf(stdout, "  event: %s\n  says: %s", termText(obs.EventID), obs.Kind)
 	if obs.BrokerStatus != "" {
-		fmt.Fprintf(stdout, " (%s)", obs.BrokerStatus)
+		fmt.Fprintf(stdout, " (%s)", termText(obs.BrokerStatus))
 	}
 	if !obs.Amount.IsZero() {
 		fmt.Fprintf(stdout, " %s", obs.Amount)

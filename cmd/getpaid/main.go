@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(stdout, ee.msg)
+			fmt.Fprintln(stdout, termLines(ee.msg)) // it may quote a broker's words
 		}
 		return ee.code
 	}
@@ -153,7 +153,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "getpaid %s: %s\n(getpaid %s --help lists its flags)\n", ue.cmd, ue.msg, ue.cmd)
 		return 2
 	}
-	fmt.Fprintln(stderr, "getpaid:", err)
+	fmt.Fprintln(stderr, "getpaid:", termLines(err.Error()))
 	return 1
 }
 

@@ -103,7 +103,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(tw, "ID\tKIND\tSTATE\tAMOUNT\tPAYMENT\tCREATED\tFLAGGED\tERROR")
 		for _, op := range page.Operations {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\t%s\n", op.ID, op.Kind, op.State, op.Amount, op.PaymentID,
-				op.CreatedAt.Format(time.RFC3339), op.Flagged, op.Error)
+				op.CreatedAt.Format(time.RFC3339), op.Flagged, termText(op.Error))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -189,7 +189,7 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 		{"flagged", fmt.Sprint(op.Flagged)}, {"resolved by", op.ResolvedBy}, {"note", op.Note},
 		{"created", op.CreatedAt.Format(time.RFC3339)}, {"updated", op.UpdatedAt.Format(time.RFC3339)},
 	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], termText(row[1])) // a broker's words among them
 	}
 	_ = tw.Flush()
 }
@@ -309,7 +309,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 					last = "waits for " + d.WaitsFor + " (an earlier event of its payment, not yet delivered)"
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, last)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, termText(last))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -354,7 +354,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			fmt.Fprintf(stdout, "  %s: %s%s", d.Consumer, d.State, afterAttempts(d.Attempts))
 			if d.State == getpaid.DeliveryDiscarded && d.LastError != "" {
-				fmt.Fprintf(stdout, " (%s)", d.LastError) // who discarded it, as list shows
+				fmt.Fprintf(stdout, " (%s)", termText(d.LastError)) // who discarded it, as list shows
 			}
 			if len(atts) > d.Attempts {
 				// A replay starts the count and the schedule again; the
@@ -363,7 +363,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			fmt.Fprintln(stdout)
 			for _, a := range atts {
-				fmt.Fprintf(stdout, "    %s  %s  (%s)\n", a.At.Format(time.RFC3339), lastOutcome(a.Status, a.Error), a.Duration.Round(time.Millisecond))
+				fmt.Fprintf(stdout, "    %s  %s  (%s)\n", a.At.Format(time.RFC3339), termText(lastOutcome(a.Status, a.Error)), a.Duration.Round(time.Millisecond))
 			}
 		}
 		return nil
