@@ -60,7 +60,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: errors.New("no bearer access_token in response")}
 	}
-	ttl := time.Duration(v.ExpiresIn) * time.Second
+	ttl := brokerhttp.TokenLife(v.ExpiresIn)
 	if ttl <= refreshMargin {
 		ttl = refreshMargin + time.Second // use it once, then fetch again
 	}

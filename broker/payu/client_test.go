@@ -371,3 +371,18 @@ func TestErrorTextOfAnswerThatIsNotJSON(t *testing.T) {
 		})
 	}
 }
+
+// A token PayU says lives for years (expires_in 1e9 s) is replaced within
+// a day all the same: it was kept for 31 years.
+func TestTokenHugeExpiresInBounded(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC).Unix())
+	e := newEnv(t, payutest.Config{TokenTTL: 1e9 * time.Second}, func(c *payu.Config) { c.Now = func() time.Time { return time.Unix(now.Load(), 0) } })
+	p := e.payment("1.00", "PLN")
+	e.prepare(t, p)
+	now.Add(24 * 3600)
+	if _, err := e.b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p}); err != nil || e.sim.TokenRequests() != 2 {
+		t.Fatalf("a day later: %v, %d token requests, want 2", err, e.sim.TokenRequests())
+	}
+}

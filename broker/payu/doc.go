@@ -66,8 +66,8 @@
 //     card form), authorizationType PRE_AUTHORIZATION}: authorizationType is
 //     the OpenAPI's, for card payments only; the buyer is sent straight to
 //     the card form and the order waits in WAITING_FOR_CONFIRMATION.
-//   - OAuth client_credentials tokens are cached until 60 s before expiry,
-//     fetched once for all concurrent callers, and dropped and fetched again
+//   - OAuth client_credentials tokens are cached until 60 s before expiry
+//     (a day at most, whatever expires_in says), fetched once for all concurrent callers, and dropped and fetched again
 //     once when an API call answers 401.
 //   - Notifications carry OpenPayu-Signature (and X-OpenPayU-Signature):
 //     "sender=..;signature=<hex>;algorithm=<ALG>;content=DOCUMENT", where the

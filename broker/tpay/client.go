@@ -54,7 +54,7 @@ func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if v.TokenType != "" && !strings.EqualFold(v.TokenType, "bearer") {
 		return "", 0, &getpaid.BrokerError{Op: op, Status: code, Err: fmt.Errorf("the access_token is of type %q, not Bearer", v.TokenType)}
 	}
-	ttl := time.Duration(v.ExpiresIn) * time.Second
+	ttl := brokerhttp.TokenLife(v.ExpiresIn)
 	if ttl <= 0 {
 		ttl = time.Minute // use it briefly, then ask again
 	}

@@ -238,3 +238,17 @@ func TestPrepareRefusals(t *testing.T) {
 		t.Fatal("Prepare before Provision")
 	}
 }
+
+// A token Tpay says lives for years (expires_in 1e9 s) is replaced within
+// brokerhttp.MaxTokenLife all the same: it was kept for 31 years.
+func TestTokenHugeExpiresInBounded(t *testing.T) {
+	t.Parallel()
+	sim, _ := recordedSim(t, tpaytest.Config{TokenTTL: 1e9 * time.Second})
+	clk := &clock{now: time.Now()}
+	b := newBroker(t, sim, func(c *tpay.Config) { c.Now = clk.Now })
+	p := prepared(t, b, getpaid.MustParseMoney("10.00", "PLN"))
+	clk.Add(24 * time.Hour)
+	if _, err := b.FetchStatus(context.Background(), &getpaid.StatusRequest{Payment: p}); err != nil || sim.TokenRequests() != 2 {
+		t.Fatalf("a day later: %v, %d tokens, want 2", err, sim.TokenRequests())
+	}
+}

@@ -13,7 +13,26 @@ import (
 // *getpaid.BrokerError, classified by the backend.
 type FetchFunc func(ctx context.Context) (token string, valid time.Duration, err error)
 
-// Tokens caches one OAuth access token. Callers needing a new one while a
+// MaxTokenLife bounds how long an access token is used, whatever
+// expires_in the broker answered (PayU's tokens live 12 hours, Tpay's 2): a
+// token is not kept for years on one answer's word.
+const MaxTokenLife = 24 * time.Hour
+
+// TokenLife is an OAuth expires_in (seconds) as a duration: 0 for none or
+// a negative one, at most MaxTokenLife. Multiplied as it came, a huge one
+// overflowed time.Duration, wrapping to a fraction of a second or to
+// centuries.
+func TokenLife(expiresIn int64) time.Duration {
+	switch {
+	case expiresIn <= 0:
+		return 0
+	case expiresIn >= int64(MaxTokenLife/time.Second):
+		return MaxTokenLife
+	}
+	return time.Duration(expiresIn) * time.Second
+}
+
+// Tokens caches one OAuth access token, for at most MaxTokenLife. Callers needing a new one while a
 // fetch runs wait for that fetch: one request for any number of callers
 // (single-flight). A failed fetch is shared with the callers that waited
 // for it, so a broker that is down is not asked once per caller; a fetch
@@ -73,7 +92,7 @@ func (c *Tokens) Token(ctx context.Context) (string, error) {
 		c.mu.Lock()
 		c.inflight, c.lastErr, c.gaveUp = nil, err, err != nil && ctx.Err() != nil
 		if err == nil {
-			c.token, c.renewAt = tok, c.now().Add(valid)
+			c.token, c.renewAt = tok, c.now().Add(min(valid, MaxTokenLife))
 		}
 		c.mu.Unlock()
 		close(ch)

@@ -3,6 +3,7 @@ package brokerhttp
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,4 +158,43 @@ type countingCtx struct {
 func (c countingCtx) Done() <-chan struct{} {
 	c.done.Add(1)
 	return c.Context.Done()
+}
+
+// An expires_in is taken up to MaxTokenLife: a huge one (a broker's bug, a
+// proxy's answer) overflowed the multiplication by a second, into a
+// fraction of a second (27670116109 s: 292 years) or centuries.
+func TestTokenLife(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   int64
+		want time.Duration
+	}{
+		{-5, 0}, {0, 0}, {7200, 2 * time.Hour}, {43199, 43199 * time.Second}, {86400, MaxTokenLife},
+		{1_000_000_000, MaxTokenLife}, {18446744074, MaxTokenLife}, {27670116109, MaxTokenLife}, {math.MaxInt64, MaxTokenLife},
+	} {
+		if got := TokenLife(tt.in); got != tt.want {
+			t.Errorf("TokenLife(%d) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A token is fetched again after MaxTokenLife whatever its fetch said.
+func TestTokensAtMostMaxTokenLife(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC).UnixNano())
+	var fetches atomic.Int32
+	c := NewTokens("x: oauth", func() time.Time { return time.Unix(0, clock.Load()) }, func(context.Context) (string, time.Duration, error) {
+		fetches.Add(1)
+		return "t", math.MaxInt64, nil
+	})
+	for i, step := range []struct {
+		advance time.Duration
+		fetches int32
+	}{{0, 1}, {MaxTokenLife - time.Second, 1}, {time.Second, 2}} {
+		clock.Add(int64(step.advance))
+		if _, err := c.Token(context.Background()); err != nil || fetches.Load() != step.fetches {
+			t.Fatalf("step %d: %v after %d fetches, want %d", i, err, fetches.Load(), step.fetches)
+		}
+	}
 }
