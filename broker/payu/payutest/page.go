@@ -2,6 +2,7 @@ package payutest
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
@@ -38,7 +39,7 @@ func (s *Server) findForBuyer(orderID, token string) (*order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[orderID]
-	if !ok || token == "" || token != o.token {
+	if !ok || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(o.token)) != 1 {
 		return nil, errors.New("payutest: unknown order or bad token")
 	}
 	return o, nil

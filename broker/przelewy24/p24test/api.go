@@ -185,7 +185,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	case in.invalid() != "":
 		apiError(w, http.StatusBadRequest, "Invalid input data: "+in.invalid())
 		return
-	case in.Sign != s.registerSign(in.SessionID, in.MerchantID, in.Amount, in.Currency):
+	case subtle.ConstantTimeCompare([]byte(in.Sign), []byte(s.registerSign(in.SessionID, in.MerchantID, in.Amount, in.Currency))) != 1:
 		apiError(w, http.StatusBadRequest, "Incorrect CRC value")
 		return
 	}
@@ -228,7 +228,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.MerchantID != int64(s.cfg.MerchantID) || in.PosID != int64(s.cfg.PosID) ||
-		in.Sign != s.verifySign(in.SessionID, in.OrderID, in.Amount, in.Currency) {
+		subtle.ConstantTimeCompare([]byte(in.Sign), []byte(s.verifySign(in.SessionID, in.OrderID, in.Amount, in.Currency))) != 1 {
 		apiError(w, http.StatusBadRequest, "Incorrect CRC value")
 		return
 	}

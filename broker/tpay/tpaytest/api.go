@@ -2,6 +2,7 @@ package tpaytest
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"mime"
@@ -66,7 +67,7 @@ func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
 	if u, p, ok := r.BasicAuth(); ok && id == "" && secret == "" {
 		id, secret = u, p // HTTP Basic, as Tpay's Postman collection asks for a token
 	}
-	if id != s.cfg.ClientID || secret != s.cfg.ClientSecret {
+	if id != s.cfg.ClientID || subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.ClientSecret)) != 1 {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client credentials are invalid"})
 		return
 	}
