@@ -173,6 +173,23 @@ func classify(err error) (int, apiError) {
 	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
 }
 
+// statusClientClosed answers a request whose client went away before it
+// was answered (nginx's 499): nobody reads it, but the access log and the
+// metrics see a request its client cancelled, not getpaid failing.
+const statusClientClosed = 499
+
+// classifyFor is classify for an error answering r: r's own context ending
+// (the client went away) is statusClientClosed, whatever the layers below
+// made of it (an idempotency key's turn not waited for, a query cut off),
+// not a 500 internal error logged for an operator.
+func classifyFor(r *http.Request, err error) (int, apiError) {
+	if cerr := r.Context().Err(); cerr != nil && errors.Is(err, cerr) {
+		return statusClientClosed, apiError{Code: "client_closed_request",
+			Message: "the request ended before it was answered (its client went away); send it again, with the same Idempotency-Key, to learn its outcome"}
+	}
+	return classify(err)
+}
+
 // failedWhy says, in words meant for the client, why an operation failed:
 // what the broker's error in err tells (refused, or not reached, when that
 // failure is in err's chain), else that the broker did not carry it out.
@@ -222,14 +239,14 @@ func codeOf(cause error, status int) string {
 	return "unprocessable"
 }
 
-// statusOf is the HTTP status classify decides for err.
-func statusOf(err error) int {
-	status, _ := classify(err)
+// statusOf is the HTTP status classifyFor decides for err answering r.
+func statusOf(r *http.Request, err error) int {
+	status, _ := classifyFor(r, err)
 	return status
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error, paymentID string) {
-	status, e := classify(err)
+	status, e := classifyFor(r, err)
 	e.PaymentID = paymentID
 	h.noteError(w, r, status, err)
 	writeJSON(w, status, map[string]apiError{"error": e})
@@ -238,7 +255,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error, 
 // textError answers err in plain text with the status classify decides,
 // for pages (a buyer's browser, not an API client).
 func (h *Handler) textError(w http.ResponseWriter, r *http.Request, err error) {
-	status, e := classify(err)
+	status, e := classifyFor(r, err)
 	h.noteError(w, r, status, err)
 	http.Error(w, e.Message, status)
 }
@@ -262,6 +279,8 @@ func (h *Handler) noteError(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	case status == http.StatusInternalServerError:
 		h.log.ErrorContext(r.Context(), "internal error", "path", sentPath(r), "err", err)
+	case status == statusClientClosed:
+		h.log.InfoContext(r.Context(), "request ended by its client before it was answered", "path", sentPath(r), "err", err)
 	case status == http.StatusServiceUnavailable:
 		// Once a window: while the database is away every request is
 		// refused, and a line each would bury the rest of the log.

@@ -23,7 +23,7 @@ func (h *Handler) reportCallback(r *http.Request, backend string, start time.Tim
 		if errors.As(err, &be) {
 			rep.Status, rep.Reason = http.StatusServiceUnavailable, "broker_unavailable"
 		} else {
-			status, e := classify(err)
+			status, e := classifyFor(r, err)
 			rep.Status, rep.Reason = status, e.Code
 		}
 	case res != nil:

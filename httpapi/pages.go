@@ -23,7 +23,7 @@ var pages = template.Must(template.New("").Funcs(ui.Funcs()).ParseFS(templateFS,
 func (h *Handler) returned(w http.ResponseWriter, r *http.Request) {
 	p, err := h.svc.Payment(r.Context(), r.PathValue("id"))
 	if err != nil {
-		status := statusOf(err)
+		status := statusOf(r, err)
 		msg := "The payment could not be read now; try again in a moment."
 		if status == http.StatusNotFound {
 			msg = "There is no such payment."
@@ -101,7 +101,7 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 		err = v.CheckOrder(o)
 	}
 	if err != nil {
-		status := statusOf(err)
+		status := statusOf(r, err)
 		msg := "The order could not be read now; try again in a moment."
 		var (
 			me *getpaid.MoneyError
@@ -182,7 +182,7 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.svc.PayOrder(r.Context(), h.orders, o.ID, r.PostForm.Get("backend"), h.ClientIP(r))
 	if err != nil {
-		status := statusOf(err)
+		status := statusOf(r, err)
 		h.noteError(w, r, status, err)
 		if errors.Is(err, getpaid.ErrOrderNotPayable) {
 			// As the form itself says it (a second tab, the back button):
