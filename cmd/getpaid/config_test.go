@@ -192,6 +192,14 @@ backends:
 			[]string{"getpaid.yaml: line 14: unknown setting backends.other.secret (kind payu; known: allow_md5"}},
 		{"a backend named null", file + "  ~:\n    kind: payu\n", nil, []string{"getpaid.yaml: line 12: backends.~: YAML reads this key as null"}},
 		{"a callback body limit keyed null", file + "limits:\n  callback_body: {null: 1KiB}\n", nil, []string{"getpaid.yaml: line 13: limits.callback_body.null: YAML reads this key as null"}},
+		// A variable's YAML was not read for them as the file is: the key
+		// was dropped, or made a header named "", without a word.
+		{"environment: a callback body limit keyed null", file, []string{"GETPAID_LIMITS={callback_body: {~: 1KiB}}"},
+			[]string{"getpaid.yaml: GETPAID_LIMITS: limits.callback_body.~: YAML reads this key as null"}},
+		{"environment: a tracing header keyed null, in block YAML", file, []string{"GETPAID_TRACING=otlp_endpoint: http://otel-collector:4318\nheaders:\n  null: k\n"},
+			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.null: YAML reads this key as null"}},
+		{"environment: a webhook's setting keyed by nothing", file, []string{"GETPAID_WEBHOOKS=[{url: https://shop.example/hook, secret: 0123456789abcdef0123, ? : x}]"},
+			[]string{"getpaid.yaml: GETPAID_WEBHOOKS: webhooks[0].: YAML reads this key as null"}},
 		{"an alias of no anchor names its line", file + "  other: *nope\n", nil, []string{"getpaid.yaml: line 12: unknown anchor 'nope' referenced"}},
 		{"a backend's flag quoted", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    sandbox: \"true\"\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.sandbox: want true or false, not the text \"true\" (in quotes): write it without them"}},

@@ -127,10 +127,8 @@ func setTwice(n *yaml.Node, path string) error {
 		first := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
-				// A name-keyed mapping (backends, callback_body) drops it
-				// without a word.
-				return fmt.Errorf("line %d: %s%s: YAML reads this key as null (nothing), and what it sets would be dropped; quote it or name it otherwise", k.Line, path, k.Value)
+			if err := nullKey(k, path); err != nil {
+				return err
 			}
 			if line, dup := first[k.Value]; dup {
 				return fmt.Errorf("line %d: %s%s is set twice (first on line %d)", k.Line, path, k.Value, line)
@@ -143,6 +141,40 @@ func setTwice(n *yaml.Node, path string) error {
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
 			if err := setTwice(item, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nullKey refuses k, a mapping's key at path, when YAML reads it as null
+// (~, null, or none: "? : 1"): a name-keyed mapping (backends,
+// callback_body) drops it without a word. The error says where k was
+// written: the file's line, or the environment variable.
+func nullKey(k *yaml.Node, path string) error {
+	if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
+		return fmt.Errorf("%s: %s%s: YAML reads this key as null (nothing), and what it sets would be dropped; quote it or name it otherwise", where(k), path, k.Value)
+	}
+	return nil
+}
+
+// nullKeys refuses a key YAML reads as null anywhere in n (see nullKey):
+// a variable's YAML, which setTwice, reading the file, has not seen.
+func nullKeys(n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := nullKey(n.Content[i], path); err != nil {
+				return err
+			}
+			if err := nullKeys(n.Content[i+1], path+n.Content[i].Value+"."); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if err := nullKeys(item, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
 				return err
 			}
 		}

@@ -76,6 +76,9 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 				return nil, fmt.Errorf("%s: %w", source, err)
 			}
 		}
+		if err := nullKeys(val, key+"."); err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
 		setKey(root, key, val)
 	}
 	return ignored, nil
