@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -16,20 +17,29 @@ import (
 // payu to payu-pln) are not finished by anyone: their broker's notifications
 // to the old callback URL are answered 404, and they are not polled,
 // expired, captured or refunded. serve says so when it starts, naming the
-// backend and what to do; payments that ended say nothing.
+// backend and what to do. A payment that failed or was cancelled within the
+// last three days may still be paid at its broker (a buyer paying after it
+// expired): its money would be recorded from the late notification, or a
+// last look at the broker, so it is counted too; one that ended earlier,
+// or was paid, says nothing.
 func TestServeWarnsOfPaymentsOfABackendNotEnabled(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		backend string
 		status  getpaid.Status
+		ago     time.Duration // since it last changed
 		warned  bool
 	}{
-		{"waiting on a renamed backend", "payu", getpaid.StatusPrepared, true},
-		{"held on a removed backend", "gone-broker", getpaid.StatusPreAuth, true},
-		{"a refund under way", "gone-broker", getpaid.StatusRefundStarted, true},
-		{"ended", "gone-broker", getpaid.StatusFailed, false},
-		{"of a backend enabled", "dummy", getpaid.StatusPrepared, false},
+		{"waiting on a renamed backend", "payu", getpaid.StatusPrepared, 0, true},
+		{"held on a removed backend", "gone-broker", getpaid.StatusPreAuth, 0, true},
+		{"a refund under way", "gone-broker", getpaid.StatusRefundStarted, 0, true},
+		{"expired an hour ago", "gone-broker", getpaid.StatusCancelled, time.Hour, true},
+		{"failed an hour ago", "gone-broker", getpaid.StatusFailed, time.Hour, true},
+		{"expired four days ago", "gone-broker", getpaid.StatusCancelled, 96 * time.Hour, false},
+		{"failed four days ago", "gone-broker", getpaid.StatusFailed, 96 * time.Hour, false},
+		{"paid", "gone-broker", getpaid.StatusPaid, 0, false},
+		{"of a backend enabled", "dummy", getpaid.StatusPrepared, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -62,6 +72,19 @@ func TestServeWarnsOfPaymentsOfABackendNotEnabled(t *testing.T) {
 			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
+			}
+			if tc.ago > 0 { // the store keeps its own clock: set as if it had changed then
+				db, err := sql.Open(sqlite.DefaultDriver, db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = db.Exec(`UPDATE payments SET updated_at = ? WHERE id = ?`, time.Now().Add(-tc.ago).UnixNano(), p.ID)
+				if cerr := db.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 			ln := listen(t, "127.0.0.1:0")
 			addr := ln.Addr().String()

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -73,18 +74,36 @@ func unwantedType(ctx context.Context, srv *server, d *getpaid.Delivery, types [
 var stillAtTheBroker = []getpaid.Status{getpaid.StatusNew, getpaid.StatusPrepared, getpaid.StatusChargeStarted,
 	getpaid.StatusPreAuth, getpaid.StatusRefundStarted}
 
+// endedAtTheBroker are the statuses of a payment that ended unpaid but may
+// still be paid at its broker (a buyer paying after it expired): its money
+// is recorded from the late notification or, for a cancelled one, from the
+// engine's last look at the broker, which it takes for three days
+// (lateMoneyWindow) after the payment last changed.
+var endedAtTheBroker = []getpaid.Status{getpaid.StatusCancelled, getpaid.StatusFailed}
+
+// lateMoneyWindow is how long after an unpaid payment ended the engine
+// still looks at its broker for money paid late (engine.Run's polling).
+const lateMoneyWindow = 72 * time.Hour
+
 // warnPaymentsOfGoneBackends logs, once per backend, payments still at
-// their broker (among the newest pages of each such status) whose backend
-// is not enabled: removed from backends:, or renamed (payu to payu-pln: a
-// payment keeps the name it was made with, and its broker the callback URL
-// sent with it). Nothing finishes them: their notifications are answered
-// 404, and they are not polled, expired, captured, released or refunded.
-// A read that fails says nothing: this is advice, not a check.
+// their broker (among the newest pages of each such status), and those
+// that ended unpaid within lateMoneyWindow, whose backend is not enabled:
+// removed from backends:, or renamed (payu to payu-pln: a payment keeps
+// the name it was made with, and its broker the callback URL sent with
+// it). Nothing finishes them: their notifications are answered 404 (a late
+// payment's money among them), and they are not polled, expired,
+// captured, released or refunded. A read that fails says nothing: this is
+// advice, not a check.
 func warnPaymentsOfGoneBackends(ctx context.Context, log *slog.Logger, srv *server) {
 	const pages = 4 // per status: a waiting payment expires, so few are old
-	gone := map[string]int{}
+	since := time.Now().Add(-lateMoneyWindow)
+	gone, ended := map[string]int{}, map[string]int{}
 	var names []string
-	for _, st := range stillAtTheBroker {
+	for _, st := range slices.Concat(stillAtTheBroker, endedAtTheBroker) {
+		count, endedSt := gone, slices.Contains(endedAtTheBroker, st)
+		if endedSt {
+			count = ended
+		}
 		f := getpaid.PaymentFilter{Status: st, Limit: getpaid.MaxPageSize}
 		for range pages {
 			page, err := srv.engine.Payments(ctx, f)
@@ -95,10 +114,13 @@ func warnPaymentsOfGoneBackends(ctx context.Context, log *slog.Logger, srv *serv
 				if _, ok := srv.reg.Get(p.Backend); ok {
 					continue
 				}
-				if gone[p.Backend] == 0 {
+				if endedSt && !p.UpdatedAt.After(since) {
+					continue
+				}
+				if gone[p.Backend]+ended[p.Backend] == 0 {
 					names = append(names, p.Backend)
 				}
-				gone[p.Backend]++
+				count[p.Backend]++
 			}
 			if page.NextCursor == "" {
 				break
@@ -108,8 +130,8 @@ func warnPaymentsOfGoneBackends(ctx context.Context, log *slog.Logger, srv *serv
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		log.Warn("payments of a backend that is not enabled are still at its broker, and nothing finishes them: its notifications are answered 404, "+
+		log.Warn("payments of a backend that is not enabled are still at its broker, or ended unpaid there within three days (a buyer may still pay them), and nothing finishes them: its notifications are answered 404, "+
 			"and they are not polled, expired, captured, released or refunded; put it back under this name (with kind:, if it was renamed) until they are finished",
-			"backend", name, "payments", gone[name], "callback_url", srv.base+"/callback/"+name, "enabled", srv.reg.Names())
+			"backend", name, "payments", gone[name], "ended_recently", ended[name], "callback_url", srv.base+"/callback/"+name, "enabled", srv.reg.Names())
 	}
 }
