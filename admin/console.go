@@ -57,8 +57,8 @@ type Config struct {
 	// clear is never looked at.
 	RequireHTTPS bool
 	// ClientIP is the address a request came from, for the audit log and
-	// login throttling. Nil means the connection's peer; behind proxies
-	// pass httpapi.Handler.ClientIP.
+	// login throttling. Nil, or an answer of "", means the connection's
+	// peer; behind proxies pass httpapi.Handler.ClientIP.
 	ClientIP func(*http.Request) string
 	// Callbacks, if set, are the recent callback outcomes shown on the
 	// backends page (fed by the HTTP layer's callback hook).
@@ -250,9 +250,14 @@ func (c *Console) secure(r *http.Request) bool {
 	return r.TLS != nil
 }
 
+// clientIP is the request's client address: ClientIP's, or the peer's
+// when there is no ClientIP or it finds none ("": throttled and audited
+// as one client, every operator would be held back by one's mistakes).
 func (c *Console) clientIP(r *http.Request) string {
 	if c.ipFn != nil {
-		return c.ipFn(r)
+		if ip := c.ipFn(r); ip != "" {
+			return ip
+		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
