@@ -121,7 +121,7 @@ func (c *Console) replayDelivery(w http.ResponseWriter, r *http.Request, s *sess
 		c.fail(w, r, s, err)
 		return
 	}
-	kv := []any{"payment", id, "event", ev.ID, "consumer", consumer}
+	kv := []any{"payment", id, "event", ev.ID, "consumer", getpaid.ShownConsumer(consumer)}
 	n, err := c.svc.Replay(ctx, getpaid.ReplayRequest{EventID: ev.ID, Consumer: consumer})
 	if err != nil {
 		c.audit(r, s.user, "replay", "refused", append(kv, "err", err.Error())...)
@@ -141,7 +141,7 @@ func (c *Console) replayDelivery(w http.ResponseWriter, r *http.Request, s *sess
 // process, made them pending and could not lift the pause).
 func (c *Console) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
 	consumer := r.PostFormValue("consumer")
-	kv := []any{"consumer", consumer}
+	kv := []any{"consumer", getpaid.ShownConsumer(consumer)}
 	n, err := c.svc.Replay(r.Context(), getpaid.ReplayRequest{Waiting: true, Consumer: consumer})
 	if err != nil {
 		c.audit(r, s.user, "send_now", "refused", append(kv, "err", err.Error())...)

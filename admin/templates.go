@@ -25,6 +25,7 @@ var funcs = template.FuncMap{
 	"pe":    url.PathEscape,
 	"info":  func(a string) any { return actionInfo[a] },
 	"final": func(s getpaid.OperationState) bool { return s.Final() },
+	"shown": getpaid.ShownConsumer, // a webhook URL's query values hidden: a token in one is a secret
 }
 
 // parsePages parses every page with the layout.

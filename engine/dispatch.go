@@ -211,7 +211,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		// the consumer is to get it or gets its like anyway.
 		res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner, Discarded: true,
 			Attempt: getpaid.Attempt{At: start, Error: "not sent: the consumer no longer takes " + string(c.Event.Type) + " events"}}
-		d.log.Info("event delivery discarded: the consumer no longer takes events of its type", "consumer", c.Delivery.Consumer,
+		d.log.Info("event delivery discarded: the consumer no longer takes events of its type", "consumer", getpaid.ShownConsumer(c.Delivery.Consumer),
 			"event", c.Event.ID, "type", c.Event.Type, "payment", c.Event.PaymentID)
 		// Its place in flight (taken by startLocked) is given back, as an
 		// attempt gives it back when the consumer returns.
@@ -236,11 +236,11 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		res.Attempt.Error = err.Error()
 		d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Gone: true, Status: status}, GonePause)
 		d.log.Error("event delivery refused for good (the consumer is gone): nothing more is sent to it for an hour, unless a replay through the API or the console comes first; remove it from the configuration, or replay when it wants events again",
-			"consumer", c.Delivery.Consumer, "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
+			"consumer", getpaid.ShownConsumer(c.Delivery.Consumer), "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
 	case c.Delivery.Attempts >= len(d.schedule):
 		res.Dead = true
 		res.Attempt.Error = err.Error()
-		d.log.Error("event delivery gave up; replay it when the consumer is back", "consumer", c.Delivery.Consumer,
+		d.log.Error("event delivery gave up; replay it when the consumer is back", "consumer", getpaid.ShownConsumer(c.Delivery.Consumer),
 			"event", c.Event.ID, "payment", c.Event.PaymentID, "attempts", c.Delivery.Attempts+1, "err", err)
 	default:
 		if isThrottled(err) {
@@ -248,11 +248,11 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 			// (delivery_retries: [0s, …]) would otherwise pause for nothing.
 			wait := max(cmp.Or(d.asked(err), d.schedule[0]), ThrottlePause)
 			d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Status: status}, wait)
-			d.log.Warn("consumer asks to be sent less: nothing more is sent to it for a while", "consumer", c.Delivery.Consumer, "for", wait, "err", err)
+			d.log.Warn("consumer asks to be sent less: nothing more is sent to it for a while", "consumer", getpaid.ShownConsumer(c.Delivery.Consumer), "for", wait, "err", err)
 		}
 		res.NextAt = d.e.now().Add(d.retryWait(c.Delivery.Attempts, err))
 		res.Attempt.Error = err.Error()
-		d.log.Warn("event delivery failed; will retry", "consumer", c.Delivery.Consumer, "event", c.Event.ID,
+		d.log.Warn("event delivery failed; will retry", "consumer", getpaid.ShownConsumer(c.Delivery.Consumer), "event", c.Event.ID,
 			"payment", c.Event.PaymentID, "attempt", c.Delivery.Attempts+1, "next", res.NextAt, "err", err)
 	}
 	d.next(c.Delivery, res.Delivered || res.Dead)

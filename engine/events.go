@@ -234,7 +234,7 @@ func (e *Engine) AddConsumer(c Consumer) {
 	e.subs = append(e.subs, sub)
 	if e.wroteEvents.Load() {
 		e.log.Warn("an event consumer was added after this engine wrote events: it gets only the events written from now on (add listeners and consumers right after engine.New, before Run and before serving; Engine.Backfill sends it earlier ones)",
-			"consumer", c.Name())
+			"consumer", getpaid.ShownConsumer(c.Name()))
 	}
 }
 
@@ -386,9 +386,13 @@ func (e *Engine) firstPending(ctx context.Context, paymentID, consumer string) (
 func (e *Engine) notConsumer(what, consumer string) error {
 	known := ": getpaid delivers events to no webhook endpoint or listener"
 	if names := e.consumerNames(); len(names) > 0 {
-		known = " (they are to: " + strings.Join(names, ", ") + ")"
+		shown := make([]string, len(names)) // names is the engine's own
+		for i, n := range names {
+			shown[i] = getpaid.ShownConsumer(n)
+		}
+		known = " (they are to: " + strings.Join(shown, ", ") + ")"
 	}
-	return &getpaid.FieldError{Field: "endpoint", Reason: fmt.Sprintf("%s %q%s", what, consumer, known), Err: getpaid.ErrInvalidRequest}
+	return &getpaid.FieldError{Field: "endpoint", Reason: fmt.Sprintf("%s %q%s", what, getpaid.ShownConsumer(consumer), known), Err: getpaid.ErrInvalidRequest}
 }
 
 // Paused lists the consumers this engine sends nothing to for now, by name:
@@ -459,7 +463,7 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 		}
 		if r.Consumer != "" && !takes(r.Consumer) {
 			return 0, fmt.Errorf("engine: replay %s: %w", r.EventID, &getpaid.FieldError{Field: "endpoint",
-				Reason: fmt.Sprintf("%q does not take %s events now (its event types leave them out): a replay would discard its delivery, not send it", r.Consumer, ev.Type),
+				Reason: fmt.Sprintf("%q does not take %s events now (its event types leave them out): a replay would discard its delivery, not send it", getpaid.ShownConsumer(r.Consumer), ev.Type),
 				Err:    getpaid.ErrInvalidRequest})
 		}
 		consumers = slices.DeleteFunc(slices.Clone(consumers), func(c string) bool { return !takes(c) })
@@ -540,7 +544,7 @@ func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) 
 	}
 	if slices.Contains(e.consumerNames(), consumer) {
 		return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "endpoint",
-			Reason: fmt.Sprintf("events still go to %q: remove it from the configuration first (its dead deliveries can be replayed)", consumer), Err: getpaid.ErrInvalidRequest})
+			Reason: fmt.Sprintf("events still go to %q: remove it from the configuration first (its dead deliveries can be replayed)", getpaid.ShownConsumer(consumer)), Err: getpaid.ErrInvalidRequest})
 	}
 	dd, ok := e.store.(getpaid.DeliveryDiscarder)
 	if !ok {
@@ -568,7 +572,7 @@ func (e *Engine) Discard(ctx context.Context, consumer, by string) (int, error) 
 		page, err := e.store.Deliveries(ctx, getpaid.DeliveryFilter{Consumer: consumer, Limit: 1})
 		if err == nil && len(page.Deliveries) == 0 {
 			return 0, fmt.Errorf("engine: discard: %w", &getpaid.FieldError{Field: "endpoint",
-				Reason: fmt.Sprintf("no event was ever delivered to %q (is it spelt as it was configured?)", consumer), Err: getpaid.ErrInvalidRequest})
+				Reason: fmt.Sprintf("no event was ever delivered to %q (is it spelt as it was configured?)", getpaid.ShownConsumer(consumer)), Err: getpaid.ErrInvalidRequest})
 		}
 	}
 	return n, nil

@@ -202,7 +202,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// that --help in their place lists them all.
 	path := fs.String("config", "getpaid.yaml", "config file")
 	status := fs.String("status", "", "list: only deliveries in this state: pending, delivered, dead, discarded")
-	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries (its URL, or webhook:URL as list shows it); backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
+	endpoint := fs.String("endpoint", "", "list, replay: only this webhook endpoint's deliveries (its URL as in webhooks:, or webhook:URL; list shows its query's values hidden); backfill: the endpoint added to webhooks:; discard: the endpoint removed from webhooks:")
 	payment := fs.String("payment", "", "list: only this payment's deliveries (its id)")
 	since := fs.String("since", "", "backfill: the first event's time to send (not in the future), in RFC 3339 (2026-12-01T00:00:00Z) or as a duration back from now (72h)")
 	by := fs.String("by", os.Getenv("USER"), "discard: who discards, kept with each delivery ($USER; \"an operator\" when that is unset)")
@@ -281,7 +281,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if n == 1 {
 			what = "1 delivery"
 		}
-		fmt.Fprintf(stdout, "%s to %s discarded (pending or dead; never sent now, and out of the backlog)\n", what, *endpoint)
+		fmt.Fprintf(stdout, "%s to %s discarded (pending or dead; never sent now, and out of the backlog)\n", what, shownEndpoint(*endpoint))
 		return nil
 	case "backfill":
 		n, err := srv.engine.Backfill(ctx, cons, from)
@@ -292,7 +292,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if n == 1 {
 			what = "1 event"
 		}
-		fmt.Fprintf(stdout, "%s since %s due to %s; a running server sends them within a second\n", what, from.UTC().Format(time.RFC3339), *endpoint)
+		fmt.Fprintf(stdout, "%s since %s due to %s; a running server sends them within a second\n", what, from.UTC().Format(time.RFC3339), shownEndpoint(*endpoint))
 		return nil
 	case "list":
 		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, PaymentID: *payment, Limit: getpaid.MaxPageSize})
@@ -309,7 +309,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 					last = "waits for " + d.WaitsFor + " (an earlier event of its payment, not yet delivered)"
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, d.Consumer, d.State, d.Attempts, next, termText(last))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.EventID, d.PaymentID, getpaid.ShownConsumer(d.Consumer), d.State, d.Attempts, next, termText(last))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -324,13 +324,13 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			// must not pass for "no dead delivery".
 			var urls []string
 			for _, w := range srv.webhooks {
-				urls = append(urls, w.URL)
+				urls = append(urls, shownEndpoint(w.URL))
 			}
 			known := "it names none"
 			if len(urls) > 0 {
 				known = "they are: " + strings.Join(urls, ", ")
 			}
-			fmt.Fprintf(stderr, "getpaid events: %s is not in this config's webhooks: (%s)\n", *endpoint, known)
+			fmt.Fprintf(stderr, "getpaid events: %s is not in this config's webhooks: (%s)\n", shownEndpoint(*endpoint), known)
 		}
 		return nil
 	case "show":
@@ -352,7 +352,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "  %s: %s%s", d.Consumer, d.State, afterAttempts(d.Attempts))
+			fmt.Fprintf(stdout, "  %s: %s%s", getpaid.ShownConsumer(d.Consumer), d.State, afterAttempts(d.Attempts))
 			if d.State == getpaid.DeliveryDiscarded && d.LastError != "" {
 				fmt.Fprintf(stdout, " (%s)", termText(d.LastError)) // who discarded it, as list shows
 			}
@@ -387,7 +387,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			for _, c := range slices.Sorted(maps.Keys(gone)) {
 				fmt.Fprintf(stdout, "  but not to %s: it answered 410 Gone at %s, and a server that got that answer sends it nothing before %s;"+
 					" replay through that server's API (POST /api/v1/events/replay_dead) or console to send now\n",
-					strings.TrimPrefix(c, "webhook:"), gone[c].UTC().Format(time.RFC3339), gone[c].Add(engine.GonePause).UTC().Format(time.RFC3339))
+					strings.TrimPrefix(getpaid.ShownConsumer(c), "webhook:"), gone[c].UTC().Format(time.RFC3339), gone[c].Add(engine.GonePause).UTC().Format(time.RFC3339))
 			}
 		}
 		if cons == "" && !*waiting {
@@ -399,7 +399,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				for _, d := range left.Deliveries {
 					if !slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return "webhook:"+w.URL == d.Consumer }) {
 						fmt.Fprintf(stderr, "getpaid events: dead deliveries to endpoints not in this config's webhooks: are left dead, e.g. to %s (getpaid events list --status dead lists them)\n",
-							strings.TrimPrefix(d.Consumer, "webhook:"))
+							strings.TrimPrefix(getpaid.ShownConsumer(d.Consumer), "webhook:"))
 						break
 					}
 				}
@@ -468,7 +468,7 @@ func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting 
 			for _, w := range srv.webhooks {
 				if len(w.Events) > 0 && !slices.Contains(w.Events, string(ev.Type)) &&
 					slices.ContainsFunc(page.Deliveries, func(d *getpaid.Delivery) bool { return d.Consumer == "webhook:"+w.URL }) {
-					return fmt.Sprintf("%s no longer takes %s events (its events: in webhooks:), so it is not sent them again", w.URL, ev.Type)
+					return fmt.Sprintf("%s no longer takes %s events (its events: in webhooks:), so it is not sent them again", shownEndpoint(w.URL), ev.Type)
 				}
 			}
 		}
@@ -498,7 +498,7 @@ func checkEndpoints(ctx context.Context, srv *server, id string) error {
 		if url, ok := strings.CutPrefix(d.Consumer, "webhook:"); ok && !known[d.Consumer] {
 			return fmt.Errorf("operations resolve: payment %s's events went to %s, which %s's webhooks: does not name: "+
 				"the resolution would reach no such endpoint; run with the server's webhooks: (GETPAID_WEBHOOKS too, if it has them from there), "+
-				"or resolve through the server: POST /api/v1/operations/%s/resolve or the console", op.PaymentID, url, srv.cfg.source, id)
+				"or resolve through the server: POST /api/v1/operations/%s/resolve or the console", op.PaymentID, shownEndpoint(url), srv.cfg.source, id)
 		}
 	}
 	return nil
@@ -550,7 +550,7 @@ func refusedEndpoint(err error, verb string, srv *server, endpoint string) error
 	reason := fe.Reason
 	for _, u := range urls {
 		if u != "" {
-			reason = strings.ReplaceAll(reason, "webhook:"+u, u)
+			reason = strings.ReplaceAll(reason, getpaid.ShownConsumer("webhook:"+u), shownEndpoint(u))
 		}
 	}
 	if fe.Field == "by" {

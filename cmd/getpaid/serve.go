@@ -129,12 +129,12 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)
 	}
 	for _, w := range srv.webhooks {
-		log.Info("webhook endpoint", "url", w.URL, "events", w.eventsLogged())
+		log.Info("webhook endpoint", "url", shownEndpoint(w.URL), "events", w.eventsLogged())
 	}
 	warnUnsentDeliveries(ctx, log, srv)
 	warnPaymentsOfGoneBackends(ctx, log, srv)
 	for _, u := range plainHTTPWebhooks(srv.cfg) {
-		log.Warn("a webhook endpoint is plain http on another host: its events (orders, amounts, statuses) travel in clear, though signed; use https", "url", u)
+		log.Warn("a webhook endpoint is plain http on another host: its events (orders, amounts, statuses) travel in clear, though signed; use https", "url", shownEndpoint(u))
 	}
 	proxies, _ := httpapi.ParseProxies(srv.cfg.TrustedProxies) // checked by buildServer
 	ln = srv.cfg.Limits.listener(ln, proxies, log)

@@ -1,0 +1,51 @@
+package getpaid
+
+import "strings"
+
+// ShownConsumer is a consumer's name as people and logs are shown it: a
+// webhook endpoint's ("webhook:URL") with the URL's user part and the
+// values of its query hidden (xxxxx), as they may hold a secret
+// (https://shop.example/hook?token=…); the query's keys stay, so that
+// endpoints can still be told apart. Other names are returned as they are.
+// The name itself, unchanged, is what deliveries are kept and selected by.
+func ShownConsumer(name string) string {
+	raw, ok := strings.CutPrefix(name, "webhook:")
+	if !ok {
+		return name
+	}
+	return "webhook:" + shownURL(raw)
+}
+
+// shownURL is raw with its user part and its query's values hidden.
+func shownURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		rest = "xxxxx" + rest[at:]
+	}
+	path, query, ok := strings.Cut(rest, "?")
+	if !ok {
+		return scheme + "://" + rest
+	}
+	query, frag, hasFrag := strings.Cut(query, "#")
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		switch k, v, eq := strings.Cut(p, "="); {
+		case eq && v != "":
+			parts[i] = k + "=xxxxx"
+		case !eq && p != "":
+			parts[i] = "xxxxx" // a bare value (?SECRET)
+		}
+	}
+	out := scheme + "://" + path + "?" + strings.Join(parts, "&")
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
+}
