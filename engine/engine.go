@@ -121,6 +121,9 @@ type Engine struct {
 	// until its answer is recorded: neither the reconciler nor an operator
 	// takes one for lost meanwhile, however long it takes.
 	calls sync.Map // operation id -> struct{}
+	// flagsDue is set once Reconcile has made due the operations past
+	// FlagAfter whose checks an earlier configuration scheduled later.
+	flagsDue atomic.Bool
 }
 
 var (

@@ -20,7 +20,8 @@ type ReconcileConfig struct {
 	Backoff []time.Duration
 	// FlagAfter is how long after its creation an operation still not
 	// resolved is flagged for an operator (it is still checked); 0 means
-	// 24 h.
+	// 24 h. Lowered, it holds for operations already older too: an
+	// engine's first Reconcile makes them due, and they are flagged then.
 	FlagAfter time.Duration
 	// SubmittingAfter is how long an operation may stay submitting (its
 	// broker call running) before the reconciler takes it for a process
@@ -71,6 +72,9 @@ const answerNotRecorded = "the broker's answer was not recorded: the process cal
 // claim runs out (5 min), and the other brokers' are not held up by one
 // timeout after another.
 func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
+	if !e.flagsDue.Load() && e.dueToFlag(ctx) == nil {
+		e.flagsDue.Store(true)
+	}
 	now := e.now()
 	ops, err := e.store.DueOperations(ctx, getpaid.DueRequest{Now: now, SubmittingBefore: now.Add(-e.reconcile.submittingAfter()),
 		Limit: limit, Claim: 5 * time.Minute})
@@ -111,6 +115,37 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	return done, nil
+}
+
+// dueToFlag makes due now the operations in doubt or pending past
+// FlagAfter and not flagged: their next check was scheduled under an
+// earlier, longer FlagAfter (flag_operations_after lowered, and a restart)
+// up to a backoff step (an hour) away, and they are flagged at a check
+// (checkLater), not before. Reconcile calls it once per engine.
+func (e *Engine) dueToFlag(ctx context.Context) error {
+	now := e.now()
+	for _, st := range []getpaid.OperationState{getpaid.OpUnknown, getpaid.OpPending} {
+		f := getpaid.OperationFilter{State: st, Limit: getpaid.MaxPageSize}
+		for {
+			page, err := e.store.Operations(ctx, f)
+			if err != nil {
+				return fmt.Errorf("engine: operations due to be flagged: %w", err)
+			}
+			for _, op := range page.Operations {
+				if op.Flagged || now.Sub(op.CreatedAt) < e.reconcile.flagAfter() || !op.NextCheckAt.After(now) {
+					continue
+				}
+				if _, err := e.CheckOperation(ctx, op.ID); err != nil && !errors.Is(err, getpaid.ErrConflict) {
+					return err // settled since it was listed: a conflict, passed over
+				}
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
+	}
+	return nil
 }
 
 // errUnasked is an operation not checked: its broker answered no check
