@@ -101,21 +101,11 @@ type Endpoint struct {
 const clientTimeout = 10 * time.Second
 
 // shownURL is raw as an error may quote it: with whatever its user part
-// holds (a password) replaced by xxxxx, read as loosely as a URL that did
+// holds (a password) and its query's values (a token) replaced by xxxxx, as
+// getpaid.ShownConsumer shows an endpoint, read as loosely as a URL that did
 // not parse needs: up to the last @ before the first /, ? or #.
 func shownURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-		rest = "xxxxx" + rest[at:]
-	}
-	return scheme + "://" + rest
+	return strings.TrimPrefix(getpaid.ShownConsumer("webhook:"+raw), "webhook:")
 }
 
 // MaxURLLength is the longest endpoint URL New takes, in bytes: the URL is
@@ -144,37 +134,37 @@ func New(cfg Config) (*Endpoint, error) {
 		// the console, the tools and the logs. The signature is what
 		// authenticates getpaid to the endpoint.
 		u.User = nil
-		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", u)
+		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", shownURL(u.String()))
 	}
 	if strings.Contains(cfg.URL, "#") {
 		// Never sent: the endpoint would be a second name of the URL
 		// without it, and get every event twice.
-		return nil, fmt.Errorf("webhook: url %q: a fragment (#...) is never sent; leave it out", cfg.URL)
+		return nil, fmt.Errorf("webhook: url %q: a fragment (#...) is never sent; leave it out", shownURL(cfg.URL))
 	}
 	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
 		// Go's URL parser takes any digits; every delivery would fail.
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("webhook: url %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.URL, p)
+			return nil, fmt.Errorf("webhook: url %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", shownURL(cfg.URL), p)
 		}
 	}
 	if len(cfg.Secrets) == 0 || len(cfg.Secrets) > 2 {
-		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", cfg.URL)
+		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", shownURL(cfg.URL))
 	}
 	e := &Endpoint{url: cfg.URL, events: slices.Clone(cfg.Events), now: cfg.Now}
 	for _, s := range cfg.Secrets {
 		k, err := ParseSecret(s)
 		if err != nil {
-			return nil, fmt.Errorf("webhook %s: %w", cfg.URL, err)
+			return nil, fmt.Errorf("webhook %s: %w", shownURL(cfg.URL), err)
 		}
 		e.keys = append(e.keys, newSigner(k))
 	}
 	for i, t := range cfg.Events {
 		if !slices.Contains(getpaid.EventTypes(), t) {
-			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s, %s or %s)", cfg.URL, t,
+			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s, %s or %s)", shownURL(cfg.URL), t,
 				getpaid.EventPaymentCreated, getpaid.EventStatusChanged, getpaid.EventAmountsChanged)
 		}
 		if slices.Contains(cfg.Events[:i], t) {
-			return nil, fmt.Errorf("webhook %s: event type %q named twice in events", cfg.URL, t)
+			return nil, fmt.Errorf("webhook %s: event type %q named twice in events", shownURL(cfg.URL), t)
 		}
 	}
 	var c http.Client
