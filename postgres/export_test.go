@@ -1,6 +1,10 @@
 package postgres
 
-import "context"
+import (
+	"context"
+
+	"github.com/getpaid-go/getpaid"
+)
 
 // MigrateTo applies the migrations up to and including version, for the
 // conformance suite's migration cases.
@@ -20,3 +24,9 @@ const (
 	SQLEarlierDeliveries = sqlEarlierDeliveries
 	SQLLockDeliveries    = sqlLockDeliveries
 )
+
+// OperationsSQL is the statement and arguments of an operation listing of
+// f, a page of limit rows, for TestOperationListingsUseIndexes.
+func OperationsSQL(f getpaid.OperationFilter, limit int) (string, []any) {
+	return pageSQL("operations", operationCols, operationWhere(f), limit)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,8 +88,8 @@ func TestMigrateDoesNotQueueTheServersBehindALongTransaction(t *testing.T) {
 	if err := tx.Rollback(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if applied, err := postgres.Migrate(t.Context(), dsn); err != nil || len(applied) != 1 || applied[0] != 7 {
-		t.Fatalf("migration once the transaction ended: %v, %v; want 7 applied", applied, err)
+	if applied, err := postgres.Migrate(t.Context(), dsn); err != nil || !slices.Equal(applied, []int64{7, 8}) {
+		t.Fatalf("migration once the transaction ended: %v, %v; want 7 and 8 applied", applied, err)
 	}
 }
 

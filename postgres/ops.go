@@ -80,16 +80,8 @@ func (s *Store) Operation(ctx context.Context, id string) (*getpaid.Operation, e
 // Operations implements getpaid.Store: newest first by creation order (seq).
 // The cursor is the seq of the last operation of the previous page.
 func (s *Store) Operations(ctx context.Context, f getpaid.OperationFilter) (*getpaid.OperationPage, error) {
-	var w where
-	w.add("payment_id =", f.PaymentID)
-	w.add("state =", string(f.State))
-	w.add("kind =", string(f.Kind))
-	w.add("idempotency_key =", f.IdempotencyKey)
-	if f.FlaggedOnly {
-		w.conds = append(w.conds, "flagged")
-	}
 	page := &getpaid.OperationPage{}
-	next, err := s.page(ctx, "list operations", "operations", operationCols, w, f.Limit, f.Cursor,
+	next, err := s.page(ctx, "list operations", "operations", operationCols, operationWhere(f), f.Limit, f.Cursor,
 		func() { page.Operations = nil },
 		func(rows pgx.Rows, seq *int64) error {
 			op, err := scanOperation(rows, seq)
@@ -103,6 +95,20 @@ func (s *Store) Operations(ctx context.Context, f getpaid.OperationFilter) (*get
 	}
 	page.NextCursor = next
 	return page, nil
+}
+
+// operationWhere selects the operations f asks for; the flagged ones are
+// read along operations_flagged, which holds them only.
+func operationWhere(f getpaid.OperationFilter) where {
+	var w where
+	w.add("payment_id =", f.PaymentID)
+	w.add("state =", string(f.State))
+	w.add("kind =", string(f.Kind))
+	w.add("idempotency_key =", f.IdempotencyKey)
+	if f.FlaggedOnly {
+		w.conds = append(w.conds, "flagged")
+	}
+	return w
 }
 
 // sqlDue lists the operations due for a check, oldest check first; sqlClaimDue

@@ -125,12 +125,7 @@ func (s *Store) page(ctx context.Context, name, table, cols string, w where, lim
 		}
 		w.add("seq <", seq)
 	}
-	q := "SELECT seq, " + cols + " FROM " + table
-	if len(w.conds) > 0 {
-		q += " WHERE " + strings.Join(w.conds, " AND ")
-	}
-	args := append(w.args, limit+1)
-	q += " ORDER BY seq DESC LIMIT $" + strconv.Itoa(len(args))
+	q, args := pageSQL(table, cols, w, limit+1)
 	if w.none {
 		reset()
 		return "", nil
@@ -157,6 +152,17 @@ func (s *Store) page(ctx context.Context, name, table, cols string, w where, lim
 		return rows.Err()
 	})
 	return next, err
+}
+
+// pageSQL is the text and arguments of a keyset listing of table's cols
+// under w, newest first, at most limit rows.
+func pageSQL(table, cols string, w where, limit int) (string, []any) {
+	q := "SELECT seq, " + cols + " FROM " + table
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	args := append(w.args, limit)
+	return q + " ORDER BY seq DESC LIMIT $" + strconv.Itoa(len(args)), args
 }
 
 // History implements getpaid.Store.

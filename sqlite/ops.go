@@ -81,16 +81,8 @@ func (s *Store) Operations(ctx context.Context, f getpaid.OperationFilter) (*get
 		f.Limit <= getpaid.MaxPageSize && s.w.cache.withoutOperations(f.PaymentID) {
 		return &getpaid.OperationPage{}, nil // a payment's page, known to be empty
 	}
-	var w where
-	w.add("payment_id = ?", f.PaymentID)
-	w.add("state = ?", string(f.State))
-	w.add("kind = ?", string(f.Kind))
-	w.add("idempotency_key = ?", f.IdempotencyKey)
-	if f.FlaggedOnly {
-		w.conds = append(w.conds, "flagged = 1")
-	}
 	page := &getpaid.OperationPage{}
-	next, err := s.pageQuery(ctx, "operations", operationCols, w, f.Limit, f.Cursor, func(sc scanner) error {
+	next, err := s.pageQuery(ctx, "operations", operationCols, operationWhere(f), f.Limit, f.Cursor, func(sc scanner) error {
 		op, err := scanOperation(sc)
 		if err == nil {
 			page.Operations = append(page.Operations, op)
@@ -102,6 +94,21 @@ func (s *Store) Operations(ctx context.Context, f getpaid.OperationFilter) (*get
 	}
 	page.NextCursor = next
 	return page, nil
+}
+
+// operationWhere selects the operations f asks for. The flagged ones are
+// read along operations_flagged, which holds them only (SQLite takes a
+// partial index for a query naming its condition as written).
+func operationWhere(f getpaid.OperationFilter) where {
+	var w where
+	w.add("payment_id = ?", f.PaymentID)
+	w.add("state = ?", string(f.State))
+	w.add("kind = ?", string(f.Kind))
+	w.add("idempotency_key = ?", f.IdempotencyKey)
+	if f.FlaggedOnly {
+		w.conds = append(w.conds, "flagged = 1")
+	}
+	return w
 }
 
 // DueOperations implements getpaid.Store: listing and claiming are one job
