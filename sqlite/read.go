@@ -156,23 +156,7 @@ func (s *Store) PaymentByExternalID(ctx context.Context, backend, externalID str
 // one query per page, walking an index on the filtered column. The cursor is
 // the seq of the last payment of the previous page.
 func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid.PaymentPage, error) {
-	var w where
-	w.add("order_id = ?", f.OrderID)
-	w.add("status = ?", string(f.Status))
-	w.add("backend = ?", f.Backend)
-	w.add("currency = ?", f.Currency)
-	// The term on '' lets the partial index on create_key answer.
-	w.add("create_key = ? AND create_key <> ''", f.CreateKey)
-	if !f.CreatedAfter.IsZero() {
-		w.add("created_at >= ?", boundNanos(f.CreatedAfter))
-	}
-	if !f.CreatedBefore.IsZero() {
-		w.add("created_at < ?", boundNanos(f.CreatedBefore))
-	}
-	table := "payments"
-	if s.rangeFirst(ctx, f) {
-		table = "payments INDEXED BY payments_created_at"
-	}
+	table, w := s.paymentListing(ctx, f)
 	page := &getpaid.PaymentPage{}
 	next, err := s.pageQuery(ctx, table, paymentCols, w, f.Limit, f.Cursor, func(sc scanner) error {
 		p, err := scanPayment(sc)
@@ -186,6 +170,28 @@ func (s *Store) Payments(ctx context.Context, f getpaid.PaymentFilter) (*getpaid
 	}
 	page.NextCursor = next
 	return page, nil
+}
+
+// paymentListing is what a listing of f reads (the table, or the table
+// through the index it must use) and its conditions, but the cursor's.
+func (s *Store) paymentListing(ctx context.Context, f getpaid.PaymentFilter) (string, where) {
+	var w where
+	w.add("order_id = ?", f.OrderID)
+	w.add("status = ?", string(f.Status))
+	w.add("backend = ?", f.Backend)
+	w.add("currency = ?", f.Currency)
+	// The term on '' lets the partial index on create_key answer.
+	w.add("create_key = ? AND create_key <> ''", f.CreateKey)
+	if !f.CreatedAfter.IsZero() {
+		w.add("created_at >= ?", boundNanos(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add("created_at < ?", boundNanos(f.CreatedBefore))
+	}
+	if s.rangeFirst(ctx, f) {
+		return "payments INDEXED BY payments_created_at", w
+	}
+	return "payments", w
 }
 
 // seqScanner reads a leading seq column, then hands the rest to scanPayment.

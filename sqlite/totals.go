@@ -279,14 +279,17 @@ func diskFailed(err error) error {
 
 // rangeFirst decides how a listing bounded by creation time is read. The
 // default walks newest first along seq (or an index of an equality filter)
-// and skips what is newer than the range; reading the range through the
-// created_at index and sorting it is cheaper when the range holds fewer
-// payments than would be skipped. payment_totals tells both counts (by
+// and skips what is newer than the range; it does not know where the range
+// ends, so the page that reaches the range's end (the last, and the only
+// one of a range holding a page or less) reads on through every payment
+// older than the range too. Reading the range through the created_at index
+// and sorting it is cheaper when the range holds fewer payments than the
+// walk would skip on either side. payment_totals tells the counts (by
 // whole days, which is precise enough to choose) without touching the
 // payments; SQLite's own planner, without statistics, cannot.
 func (s *Store) rangeFirst(ctx context.Context, f getpaid.PaymentFilter) bool {
-	if f.OrderID != "" || f.CreateKey != "" || f.CreatedBefore.IsZero() {
-		return false // an order's few payments (or a key's one), or a range reaching the newest: the default is best
+	if f.OrderID != "" || f.CreateKey != "" || f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() {
+		return false // an order's few payments (or a key's one), or no range: the default is best
 	}
 	var w where
 	w.add("status = ?", string(f.Status))
@@ -296,20 +299,34 @@ func (s *Store) rangeFirst(ctx context.Context, f getpaid.PaymentFilter) bool {
 	if len(w.conds) > 0 {
 		cond = " AND " + strings.Join(w.conds, " AND ")
 	}
-	lo := int64(-1 << 62)
+	lo, hi := int64(-1<<62), int64(1<<62) // the range's days, [lo, hi]
 	if !f.CreatedAfter.IsZero() {
 		lo = floorDiv(boundNanos(f.CreatedAfter), day)
 	}
-	hi := floorDiv(boundNanos(f.CreatedBefore)-1, day)
-	var inRange, after sql.NullInt64
-	args := append([]any{lo, hi}, w.args...)
-	if err := s.queryRow(ctx, "SELECT SUM(count) FROM payment_totals WHERE day >= ? AND day <= ?"+cond, args...).Scan(&inRange); err != nil {
+	if !f.CreatedBefore.IsZero() {
+		hi = floorDiv(boundNanos(f.CreatedBefore)-1, day)
+	}
+	count := func(days string, args ...any) (int64, bool) {
+		var n sql.NullInt64
+		err := s.queryRow(ctx, "SELECT SUM(count) FROM payment_totals WHERE "+days+cond, append(args, w.args...)...).Scan(&n)
+		return n.Int64, err == nil
+	}
+	inRange, ok := count("day >= ? AND day <= ?", lo, hi)
+	if !ok {
 		return false
 	}
-	if err := s.queryRow(ctx, "SELECT SUM(count) FROM payment_totals WHERE day > ?"+cond, append([]any{hi}, w.args...)...).Scan(&after); err != nil {
+	skipped, ok := count("day > ?", hi)
+	if !ok {
 		return false
 	}
-	return 2*inRange.Int64 < after.Int64
+	if 2*inRange >= skipped && !f.CreatedAfter.IsZero() {
+		older, ok := count("day < ?", lo)
+		if !ok {
+			return false
+		}
+		skipped += older
+	}
+	return 2*inRange < skipped
 }
 
 // WaitDurable implements getpaid.DurableWaiter: a job of no statements
