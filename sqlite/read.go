@@ -191,7 +191,63 @@ func (s *Store) paymentListing(ctx context.Context, f getpaid.PaymentFilter) (st
 	if s.rangeFirst(ctx, f) {
 		return "payments INDEXED BY payments_created_at", w
 	}
+	if index := s.narrowest(ctx, f); index != "" {
+		return "payments INDEXED BY " + index, w
+	}
 	return "payments", w
+}
+
+// narrowest names the index to walk for a listing by more than one of
+// order, create key, status, backend and currency: a create key's (one
+// payment), an order's (a few), else that of the filter fewest payments
+// match, which payment_totals tells without touching the payments.
+// SQLite, without statistics, takes one of them as it comes (the
+// backend's for a status and a backend, even for an order and a backend),
+// and walking it for the payments the other filters take read every
+// payment of that backend ever made when few of them are in the status
+// asked for (the console's payments stuck at PayU) or of the order. It is
+// "" for one filter: the planner takes its index.
+func (s *Store) narrowest(ctx context.Context, f getpaid.PaymentFilter) string {
+	switch {
+	case f.CreateKey != "":
+		return "payments_create_key"
+	case f.OrderID != "":
+		return "payments_order_id"
+	}
+	var (
+		sums    []string
+		args    []any
+		indexes []string
+	)
+	for _, c := range []struct{ col, val, index string }{
+		{"status", string(f.Status), "payments_status_seq"},
+		{"backend", f.Backend, "payments_backend_seq"},
+		{"currency", f.Currency, "payments_currency_seq"},
+	} {
+		if c.val != "" {
+			sums = append(sums, "coalesce(SUM(count) FILTER (WHERE "+c.col+" = ?), 0)")
+			args = append(args, c.val)
+			indexes = append(indexes, c.index)
+		}
+	}
+	if len(sums) < 2 {
+		return ""
+	}
+	counts := make([]int64, len(sums))
+	dest := make([]any, len(sums))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := s.queryRow(ctx, "SELECT "+strings.Join(sums, ", ")+" FROM payment_totals", args...).Scan(dest...); err != nil {
+		return ""
+	}
+	best := 0
+	for i, n := range counts {
+		if n < counts[best] {
+			best = i
+		}
+	}
+	return indexes[best]
 }
 
 // seqScanner reads a leading seq column, then hands the rest to scanPayment.

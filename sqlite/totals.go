@@ -105,10 +105,22 @@ func rangeCountSQL(f getpaid.PaymentFilter, lo, hi int64) (string, []any) {
 	return countSQL(f, "payments INDEXED BY payments_created_at")
 }
 
-// countPayments counts the payments matching f row by row.
+// countPayments counts the payments of an order or a create key matching
+// f row by row.
 func (s *Store) countPayments(ctx context.Context, f getpaid.PaymentFilter, acc totals) error {
-	q, args := countSQL(f, "payments")
+	q, args := keyCountSQL(f)
 	return acc.query(ctx, s.read, q, args)
+}
+
+// keyCountSQL is countPayments' statement: along the index of the create
+// key or the order, which SQLite, without statistics, passed over for a
+// backend's (reading every payment of that backend) when f named one too.
+func keyCountSQL(f getpaid.PaymentFilter) (string, []any) {
+	table := "payments INDEXED BY payments_order_id"
+	if f.CreateKey != "" {
+		table = "payments INDEXED BY payments_create_key"
+	}
+	return countSQL(f, table)
 }
 
 // countSQL is the count of the payments matching f in table, by status and
