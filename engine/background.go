@@ -47,6 +47,11 @@ func (e *Engine) Poll(ctx context.Context, id string) (*getpaid.Payment, error) 
 // when no notification says so, within this long.
 const EndedPollEvery = time.Hour
 
+// PollWindow is how long Run polls the broker of a payment that waits for
+// a notification (from its creation) or that ended unpaid (from its last
+// change: a last look for money paid late, every EndedPollEvery).
+const PollWindow = 72 * time.Hour
+
 // PollStale polls the brokers of up to limit payments per backend still
 // waiting on them (prepared, charge_started) that have not changed for
 // olderThan and are not older than maxAge, so a payment whose notifications
@@ -283,7 +288,7 @@ func (e *Engine) background(ctx context.Context, backend string, interval time.D
 		if _, err := e.expire(ctx, backend, 100); err != nil && ctx.Err() == nil {
 			e.log.Warn("expiring payments failed", "backend", backend, "err", err)
 		}
-		if _, err := e.pollStale(ctx, backend, 2*time.Minute, 72*time.Hour, 100); err != nil && ctx.Err() == nil {
+		if _, err := e.pollStale(ctx, backend, 2*time.Minute, PollWindow, 100); err != nil && ctx.Err() == nil {
 			e.log.Warn("polling waiting payments failed", "backend", backend, "err", err)
 		}
 		select {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
 )
 
 // warnUnsentDeliveries logs, once per endpoint, the pending deliveries (among
@@ -78,16 +79,12 @@ var stillAtTheBroker = []getpaid.Status{getpaid.StatusNew, getpaid.StatusPrepare
 // still be paid at its broker (a buyer paying after it expired): its money
 // is recorded from the late notification or, for a cancelled one, from the
 // engine's last look at the broker, which it takes for three days
-// (lateMoneyWindow) after the payment last changed.
+// (engine.PollWindow) after the payment last changed.
 var endedAtTheBroker = []getpaid.Status{getpaid.StatusCancelled, getpaid.StatusFailed}
-
-// lateMoneyWindow is how long after an unpaid payment ended the engine
-// still looks at its broker for money paid late (engine.Run's polling).
-const lateMoneyWindow = 72 * time.Hour
 
 // warnPaymentsOfGoneBackends logs, once per backend, payments still at
 // their broker (among the newest pages of each such status), and those
-// that ended unpaid within lateMoneyWindow, whose backend is not enabled:
+// that ended unpaid within engine.PollWindow, whose backend is not enabled:
 // removed from backends:, or renamed (payu to payu-pln: a payment keeps
 // the name it was made with, and its broker the callback URL sent with
 // it). Nothing finishes them: their notifications are answered 404 (a late
@@ -96,7 +93,7 @@ const lateMoneyWindow = 72 * time.Hour
 // advice, not a check.
 func warnPaymentsOfGoneBackends(ctx context.Context, log *slog.Logger, srv *server) {
 	const pages = 4 // per status: a waiting payment expires, so few are old
-	since := time.Now().Add(-lateMoneyWindow)
+	since := time.Now().Add(-engine.PollWindow)
 	gone, ended := map[string]int{}, map[string]int{}
 	var names []string
 	for _, st := range slices.Concat(stillAtTheBroker, endedAtTheBroker) {
