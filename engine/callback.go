@@ -220,26 +220,41 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return err
 		}
 	}
+	// unconfirmed: the fact is a second transaction's capture, which a
+	// broker that confirms facts was not asked to confirm: it must change
+	// nothing.
+	unconfirmed := false
 	if confirms {
 		dry := p.Clone()
 		changed, err := getpaid.Apply(dry, obs)
 		if err != nil {
 			return e.refused(ctx, b, p.ID, obs, res, err)
 		}
-		if !changed {
+		switch {
+		case !changed && otherCapture(obs, p):
+			// A capture of another transaction than the one that paid (a
+			// buyer who paid twice: another Przelewy24 orderId of the
+			// payment's sessionId) counts nothing: it is not confirmed
+			// (confirming is what accepts the money; unconfirmed, the
+			// broker gives it back), but recorded and reported as a
+			// second transaction below, as at brokers that confirm
+			// nothing.
+			unconfirmed = true
+		case !changed:
 			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
 			return nil
-		}
-		if obs.ExternalID != "" && obs.ExternalID != p.ExternalID {
-			// Nothing is confirmed with the broker for a fact that
-			// names two payments.
-			if err := e.samePayment(ctx, b, p.ID, obs); err != nil {
-				return e.refused(ctx, b, p.ID, obs, res, err)
+		default:
+			if obs.ExternalID != "" && obs.ExternalID != p.ExternalID {
+				// Nothing is confirmed with the broker for a fact that
+				// names two payments.
+				if err := e.samePayment(ctx, b, p.ID, obs); err != nil {
+					return e.refused(ctx, b, p.ID, obs, res, err)
+				}
 			}
-		}
-		if err := e.confirm(ctx, b, c, p, obs); err != nil {
-			e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
-			return fmt.Errorf("confirm %s: %w", p.ID, err)
+			if err := e.confirm(ctx, b, c, p, obs); err != nil {
+				e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
+				return fmt.Errorf("confirm %s: %w", p.ID, err)
+			}
 		}
 	}
 	// A fact about one of getpaid's money operations (a refund's outcome)
@@ -338,6 +353,13 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			}
 			if !extChecked && obs.ExternalID != "" && obs.ExternalID != q.ExternalID {
 				return false, errUncheckedExternalID
+			}
+			if unconfirmed {
+				if changed, err := getpaid.Apply(q.Clone(), obs); changed || err != nil {
+					// Changed since it was read: it would count
+					// unconfirmed. The broker sends it again.
+					return false, fmt.Errorf("%w: the payment changed while the capture of %s was read", getpaid.ErrConflict, obs.ExternalID)
+				}
 			}
 			if second && otherRefund(obs, q) {
 				// A refund of another transaction than the one that
@@ -474,6 +496,14 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
 	}
 	return nil
+}
+
+// otherCapture reports whether obs is a capture of another broker
+// transaction than the one that paid p (a second transaction, when it
+// changes nothing).
+func otherCapture(obs *getpaid.Observation, p *getpaid.Payment) bool {
+	return obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && p.ExternalID != "" &&
+		obs.ExternalID != p.ExternalID && p.Captured > 0
 }
 
 // otherRefund reports whether obs is a refund none of getpaid's operations

@@ -44,7 +44,10 @@
 // ConfirmCallback then calls PUT /api/v1/transaction/verify, signed over the
 // observation's amount and orderId. The payment is not paid before verify
 // succeeds: a verify error leaves it unchanged, the notification is answered
-// with an error and Przelewy24 sends it again.
+// with an error and Przelewy24 sends it again. The engine verifies nothing
+// that would count nothing: another orderId paid for a payment already paid
+// (a buyer who paid twice) is reported and recorded as a second transaction,
+// unverified.
 //
 // A notification for another amount (the buyer paid more or less than
 // registered) is an advance: ParseCallback reports getpaid.KindAdvance
