@@ -404,6 +404,8 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
 				return e.refused(ctx, b, id, obs, res, err)
 			}
+		} else if err := e.markOtherRefunded(ctx, b, id, obs); err != nil {
+			return e.refused(ctx, b, id, obs, res, err)
 		}
 	}
 	marked := false
@@ -498,6 +500,34 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	return nil
 }
 
+// markOtherRefunded records, before it is counted, that the broker
+// reported money going back from broker transaction obs.ExternalID of
+// payment id when it is not the payment's own and not (yet) recorded as a
+// second transaction of it: the refund counts as the payment's (the rest
+// of it paid by that transaction, or a payment stored naming an earlier
+// try), but should that transaction's capture come after it (delivered out
+// of order) and be a second transaction, the console says its money went
+// back instead of asking for it to be refunded again. A transaction of
+// another payment is left to the write, which refuses the fact.
+func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) error {
+	p, err := e.store.Payment(ctx, id)
+	switch {
+	case isNotFound(err):
+		return nil // the write says so
+	case err != nil:
+		return fmt.Errorf("whether broker transaction %s is the payment's: %w", obs.ExternalID, err)
+	case p.Backend != b.Name || p.ExternalID == "" || p.ExternalID == obs.ExternalID:
+		return nil
+	}
+	switch err := e.samePayment(ctx, b, id, obs); {
+	case errors.Is(err, getpaid.ErrPaymentMismatch):
+		return nil
+	case err != nil:
+		return err
+	}
+	return e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID)
+}
+
 // otherCapture reports whether obs is a capture of another broker
 // transaction than the one that paid p (a second transaction, when it
 // changes nothing).
@@ -566,6 +596,12 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
 	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
 		return false, fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
+	}
+	if refunded, err := e.store.EventApplied(ctx, id, secondRefundedKey(b, ext)); err == nil && refunded {
+		// Its refund came first (delivered out of order) and was counted
+		// as the payment's (markOtherRefunded).
+		e.log.ErrorContext(ctx, "a refund counted as the payment's was of a transaction since reported as a second transaction (delivered before its capture): the payment's own money did not go back with it; check both transactions at the broker",
+			"payment", id, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", ext, "refunded", p.Refunded)
 	}
 	return true, nil
 }

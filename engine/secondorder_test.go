@@ -1,0 +1,55 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// A second transaction's refund (a CHARGEBACK, a Dotpay complaint) can be
+// delivered before that transaction's own paid notification (the broker's
+// retry of a notification getpaid could not take, URLCs sent at once).
+// Nothing then says it is a second transaction's, and it counts as the
+// payment's. When the paid notification follows and the transaction is
+// reported as a second one, the console asked the operator to refund it:
+// money the broker had already given back, refunded twice. It now says
+// that money went back, and the log says the refund counted was the
+// second transaction's.
+func TestSecondTransactionRefundedBeforeItsCapture(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e, logs := loggedFakeEngine(t, fb)
+	ctx := context.Background()
+	p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: "o-twice", Backend: "fake", Amount: getpaid.MustParseMoney("15.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(ext, event string, kind getpaid.Kind) getpaid.Outcome {
+		t.Helper()
+		fb.obs = &getpaid.Observation{PaymentID: p.ID, ExternalID: ext, EventID: event, Kind: kind, Amount: p.Amount, Full: true}
+		res, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
+		if err != nil {
+			t.Fatalf("%s of %s: %v", kind, ext, err)
+		}
+		return res.Outcome
+	}
+	if got := send(p.ExternalID, "paid", getpaid.KindCaptured); got != getpaid.OutcomeApplied {
+		t.Fatalf("paying: %s", got)
+	}
+	send("TR-OTHER", "other-refunded", getpaid.KindRefunded)
+	if got, err := e.SecondTransactions(ctx, p.ID); err != nil || len(got) != 0 {
+		t.Fatalf("SecondTransactions before the capture = %+v, %v; want none yet", got, err)
+	}
+	if got := send("TR-OTHER", "other-paid", getpaid.KindCaptured); got != getpaid.OutcomeSecondTransaction {
+		t.Fatalf("the second transaction's capture: %s, want %s", got, getpaid.OutcomeSecondTransaction)
+	}
+	want := getpaid.SecondTransaction{ExternalID: "TR-OTHER", Refunded: true}
+	if got, err := e.SecondTransactions(ctx, p.ID); err != nil || len(got) != 1 || got[0] != want {
+		t.Fatalf("SecondTransactions = %+v, %v; want [%+v]: the operator is asked to refund it again", got, err, want)
+	}
+	if l := logs.String(); !strings.Contains(l, "a refund counted as the payment's was of a transaction since reported as a second transaction") {
+		t.Fatalf("nothing says the refund counted was the second transaction's:\n%s", l)
+	}
+}
