@@ -205,8 +205,9 @@ const (
 	OutcomeDuplicate Outcome = "duplicate" // this event id was applied to the payment before
 	OutcomeUnknown   Outcome = "unknown"   // valid, but names no payment of ours
 	// OutcomeSecondTransaction: valid, but a capture of another broker
-	// transaction than the one that paid the payment (a buyer who paid
-	// twice). Not counted: the money is at the broker, to refund there.
+	// transaction than the one that paid the payment, or money it holds
+	// for another amount (a buyer who paid twice). Not counted: the money
+	// is at the broker, to refund there.
 	// A refund of such a transaction (one getpaid did not ask for) is
 	// not counted either (the payment's own money did not go back); it is
 	// OutcomeNoChange, logged as a warning.

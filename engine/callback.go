@@ -232,13 +232,13 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 		switch {
 		case !changed && otherCapture(obs, p):
-			// A capture of another transaction than the one that paid (a
-			// buyer who paid twice: another Przelewy24 orderId of the
-			// payment's sessionId) counts nothing: it is not confirmed
-			// (confirming is what accepts the money; unconfirmed, the
-			// broker gives it back), but recorded and reported as a
-			// second transaction below, as at brokers that confirm
-			// nothing.
+			// A capture (or an advance) of another transaction than the
+			// one that paid (a buyer who paid twice: another Przelewy24
+			// orderId of the payment's sessionId) counts nothing: it is
+			// not confirmed (confirming is what accepts the money;
+			// unconfirmed, the broker gives it back), but recorded and
+			// reported as a second transaction below, as at brokers
+			// that confirm nothing.
 			unconfirmed = true
 		case !changed:
 			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
@@ -409,7 +409,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 	}
 	marked := false
-	if obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && id != "" {
+	if (obs.Kind == getpaid.KindCaptured || obs.Kind == getpaid.KindAdvance) && obs.ExternalID != "" && id != "" {
 		// Recorded before the capture, so that no second transaction
 		// is ever taken without it (a process dying between the two).
 		var err error
@@ -466,11 +466,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	}
 	res.Payment = up.Payment
 	res.Outcome = getpaid.OutcomeNoChange
-	if !up.Changed && obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && up.Payment.ExternalID != "" &&
-		obs.ExternalID != up.Payment.ExternalID && up.Payment.Captured > 0 {
+	if !up.Changed && otherCapture(obs, up.Payment) {
 		// Captures are cumulative facts about one broker transaction: a
 		// second transaction for the same payment (a buyer who paid
-		// twice) counts nothing here, and the money is at the broker.
+		// twice) counts nothing here, and the money is at the broker;
+		// so is the money it holds for another amount (an advance: a
+		// paid payment takes none).
 		// Its own outcome makes it seen beyond the log (the metrics'
 		// callbacks by outcome, the console's callbacks of the backend).
 		res.Outcome = getpaid.OutcomeSecondTransaction
@@ -528,11 +529,11 @@ func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id st
 	return e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID)
 }
 
-// otherCapture reports whether obs is a capture of another broker
-// transaction than the one that paid p (a second transaction, when it
-// changes nothing).
+// otherCapture reports whether obs is a capture, or an advance (money held
+// for another amount), of another broker transaction than the one that
+// paid p (a second transaction, when it changes nothing).
 func otherCapture(obs *getpaid.Observation, p *getpaid.Payment) bool {
-	return obs.Kind == getpaid.KindCaptured && obs.ExternalID != "" && p.ExternalID != "" &&
+	return (obs.Kind == getpaid.KindCaptured || obs.Kind == getpaid.KindAdvance) && obs.ExternalID != "" && p.ExternalID != "" &&
 		obs.ExternalID != p.ExternalID && p.Captured > 0
 }
 
@@ -545,11 +546,11 @@ func otherRefund(obs *getpaid.Observation, p *getpaid.Payment) bool {
 }
 
 // markSecond records, for payment id, that the broker transaction obs
-// captures is a second transaction of it: one whose capture counts nothing
-// because the payment was paid by another (captured, naming another broker
-// id), and is no other payment's own (a fact naming two payments, which
-// the write refuses). A refund of it getpaid did not ask for is then not
-// the payment's.
+// captures (or holds, an advance) is a second transaction of it: one whose
+// capture counts nothing because the payment was paid by another
+// (captured, naming another broker id), and is no other payment's own (a
+// fact naming two payments, which the write refuses). A refund of it
+// getpaid did not ask for is then not the payment's.
 // It reports whether the transaction is so recorded. Before the capture
 // is written (before is true), a repeat of a capture already recorded is
 // not marked: one that was a second transaction was marked on its first

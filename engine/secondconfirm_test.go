@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -58,12 +59,18 @@ func TestSecondTransactionAtAConfirmingBrokerIsRecorded(t *testing.T) {
 			if got := send("TR-2", "trn:2", getpaid.KindCaptured); got != getpaid.OutcomeDuplicate {
 				t.Fatalf("the second transaction again: %s, want %s", got, getpaid.OutcomeDuplicate)
 			}
+			// Another amount paid (Przelewy24 holds it unverified, an
+			// advance): a paid payment takes none, and it is a second
+			// transaction too.
+			if got := send("TR-3", "advance:3", getpaid.KindAdvance); got != getpaid.OutcomeSecondTransaction {
+				t.Fatalf("a second transaction of another amount: %s, want %s", got, getpaid.OutcomeSecondTransaction)
+			}
 			if n := cb.n.Load() - confirmed; n != 0 {
 				t.Fatalf("the second transaction was confirmed %d times: its money accepted, counted nowhere", n)
 			}
 			got, err := e.SecondTransactions(ctx, p.ID)
-			if err != nil || len(got) != 1 || got[0] != (getpaid.SecondTransaction{ExternalID: "TR-2"}) {
-				t.Fatalf("SecondTransactions = %+v, %v; want TR-2", got, err)
+			if want := []getpaid.SecondTransaction{{ExternalID: "TR-2"}, {ExternalID: "TR-3"}}; err != nil || !slices.Equal(got, want) {
+				t.Fatalf("SecondTransactions = %+v, %v; want %+v", got, err, want)
 			}
 			if q, _ := e.Payment(ctx, p.ID); q.Status != tt.status || q.Captured != 1500 || q.ExternalID != "TR-1" {
 				t.Fatalf("after the second transaction: %s captured %d, broker id %s", q.Status, q.Captured, q.ExternalID)

@@ -2,6 +2,8 @@ package transferuj_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -11,7 +13,10 @@ import (
 // second transaction getpaid reports (second_transaction) for the merchant
 // to refund in Tpay's panel. Its CHARGEBACK returns that second payment,
 // not the payment's: it made the payment refunded, the order's money still
-// kept by the shop.
+// kept by the shop. So does a second transaction of another amount, which
+// Tpay holds (FALSE with tr_error surcharge or overpay, an advance): it
+// was answered no_change and recorded nowhere, and its CHARGEBACK then
+// counted as the payment's.
 func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -28,6 +33,8 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 		{"another transaction counted as paying the rest, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 		{"another transaction counted as paying the rest, delivered again, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 		{"the second transaction delivered again, then refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
+		{"a second transaction underpaid (held by Tpay), then refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "FALSE surcharge", "6.00"}, {"TR-B", "CHARGEBACK", "6.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
+		{"a second transaction overpaid (held by Tpay), then refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "FALSE overpay", "12.00"}, {"TR-B", "CHARGEBACK", "12.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,7 +43,11 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 			p := f.pay(t, "twice", getpaid.MustParseMoney("10.00", "PLN"))
 			var last getpaid.Outcome
 			for _, n := range tt.notes {
-				last = f.notify(t, p, n[0], n[1], n[2], "none").Outcome
+				status, trErr, _ := strings.Cut(n[1], " ")
+				if trErr == "" {
+					trErr = "none"
+				}
+				last = f.notify(t, p, n[0], status, n[2], trErr).Outcome
 			}
 			if last != tt.last {
 				t.Errorf("the CHARGEBACK's outcome: %s, want %s", last, tt.last)
@@ -44,6 +55,13 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 			got, err := f.store.Payment(ctx, p.ID)
 			if err != nil || got.Status != tt.want || got.Refunded != tt.refd || got.Captured != 1000 {
 				t.Fatalf("after %v: %s captured %d refunded %d (%v); want %s refunded %d", tt.notes, got.Status, got.Captured, got.Refunded, err, tt.want, tt.refd)
+			}
+			if tt.refd == 0 {
+				// The console's payment page names it, its money gone back.
+				want := []getpaid.SecondTransaction{{ExternalID: "TR-B", Refunded: true}}
+				if sec, err := f.eng.SecondTransactions(ctx, p.ID); err != nil || !slices.Equal(sec, want) {
+					t.Errorf("SecondTransactions = %+v, %v; want %+v", sec, err, want)
+				}
 			}
 		})
 	}
