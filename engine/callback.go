@@ -220,10 +220,6 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return err
 		}
 	}
-	// unconfirmed: the fact is a second transaction's capture, which a
-	// broker that confirms facts was not asked to confirm: it must change
-	// nothing.
-	unconfirmed := false
 	if confirms {
 		dry := p.Clone()
 		changed, err := getpaid.Apply(dry, obs)
@@ -231,7 +227,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return e.refused(ctx, b, p.ID, obs, res, err)
 		}
 		switch {
-		case !changed && otherCapture(obs, p):
+		case otherCapture(obs, p):
 			// A capture (or an advance) of another transaction than the
 			// one that paid (a buyer who paid twice: another Przelewy24
 			// orderId of the payment's sessionId) counts nothing: it is
@@ -239,7 +235,6 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			// unconfirmed, the broker gives it back), but recorded and
 			// reported as a second transaction below, as at brokers
 			// that confirm nothing.
-			unconfirmed = true
 		case !changed:
 			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
 			return nil
@@ -354,12 +349,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			if !extChecked && obs.ExternalID != "" && obs.ExternalID != q.ExternalID {
 				return false, errUncheckedExternalID
 			}
-			if unconfirmed {
-				if changed, err := getpaid.Apply(q.Clone(), obs); changed || err != nil {
-					// Changed since it was read: it would count
-					// unconfirmed. The broker sends it again.
-					return false, fmt.Errorf("%w: the payment changed while the capture of %s was read", getpaid.ErrConflict, obs.ExternalID)
-				}
+			if otherCapture(obs, q) {
+				// Another transaction than the one that paid: its
+				// amount is its own, not the payment's so far
+				// (captures are cumulative within one transaction), and
+				// counts nothing. A second transaction, reported below.
+				return false, nil
 			}
 			if second && otherRefund(obs, q) {
 				// A refund of another transaction than the one that
@@ -554,7 +549,8 @@ func otherRefund(obs *getpaid.Observation, p *getpaid.Payment) bool {
 // It reports whether the transaction is so recorded. Before the capture
 // is written (before is true), a repeat of a capture already recorded is
 // not marked: one that was a second transaction was marked on its first
-// delivery, and one that counted (it paid the payment, or the rest of it)
+// delivery, and one that counted (it paid the payment, or the rest of it,
+// as releases before captures of other transactions counted nothing did)
 // would look like a second one now that the payment holds its money.
 func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation, before bool) (bool, error) {
 	ext := obs.ExternalID
@@ -567,9 +563,11 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 	case p.Backend != b.Name || p.Captured == 0 || p.ExternalID == "" || p.ExternalID == ext:
 		return false, nil
 	}
-	if changed, err := getpaid.Apply(p.Clone(), obs); changed || err != nil {
-		// Counted (captures are cumulative: the rest paid by another
-		// transaction), or refused: no second transaction.
+	if _, err := getpaid.Apply(p.Clone(), obs); err != nil {
+		// Refused: no second transaction. One that would count (more
+		// than captured so far) counts nothing either: captures are
+		// cumulative within one transaction, and another transaction's
+		// amount is its own.
 		return false, nil
 	}
 	if k := eventKey(b, obs); before && k != "" {

@@ -20,11 +20,16 @@ func TestSecondTransactionAtAConfirmingBrokerIsRecorded(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		before getpaid.Kind // what the payment's own transaction reports after paying it, if anything
+		first  int64        // what the payment's own transaction paid
+		before getpaid.Kind // what it reports after paying it, if anything
 		status getpaid.Status
 	}{
-		{"paid", "", getpaid.StatusPaid},
-		{"refunded", getpaid.KindRefunded, getpaid.StatusRefunded},
+		{"paid", 1500, "", getpaid.StatusPaid},
+		{"refunded", 1500, getpaid.KindRefunded, getpaid.StatusRefunded},
+		// Another orderId's amount is its own, not the payment's so far:
+		// verified and counted as "the rest", 15.00 paid after 6.00 made
+		// the payment paid where the buyer had paid 21.00.
+		{"partially paid", 600, "", getpaid.StatusPartiallyPaid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,21 +42,24 @@ func TestSecondTransactionAtAConfirmingBrokerIsRecorded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			amount := p.Amount
 			send := func(ext, event string, kind getpaid.Kind) getpaid.Outcome {
 				t.Helper()
-				fb.obs = &getpaid.Observation{PaymentID: p.ID, ExternalID: ext, EventID: event, Kind: kind, Amount: p.Amount, Full: true}
+				fb.obs = &getpaid.Observation{PaymentID: p.ID, ExternalID: ext, EventID: event, Kind: kind, Amount: amount, Full: amount == p.Amount}
 				res, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
 				if err != nil {
 					t.Fatalf("%s of %s: %v", kind, ext, err)
 				}
 				return res.Outcome
 			}
+			amount.Minor = tt.first
 			if got := send("TR-1", "trn:1", getpaid.KindCaptured); got != getpaid.OutcomeApplied {
 				t.Fatalf("paying: %s", got)
 			}
 			if tt.before != "" {
 				send("TR-1", "refund:1", tt.before)
 			}
+			amount = p.Amount
 			confirmed := cb.n.Load()
 			if got := send("TR-2", "trn:2", getpaid.KindCaptured); got != getpaid.OutcomeSecondTransaction {
 				t.Fatalf("the second transaction: %s, want %s", got, getpaid.OutcomeSecondTransaction)
@@ -72,7 +80,7 @@ func TestSecondTransactionAtAConfirmingBrokerIsRecorded(t *testing.T) {
 			if want := []getpaid.SecondTransaction{{ExternalID: "TR-2"}, {ExternalID: "TR-3"}}; err != nil || !slices.Equal(got, want) {
 				t.Fatalf("SecondTransactions = %+v, %v; want %+v", got, err, want)
 			}
-			if q, _ := e.Payment(ctx, p.ID); q.Status != tt.status || q.Captured != 1500 || q.ExternalID != "TR-1" {
+			if q, _ := e.Payment(ctx, p.ID); q.Status != tt.status || q.Captured != tt.first || q.ExternalID != "TR-1" {
 				t.Fatalf("after the second transaction: %s captured %d, broker id %s", q.Status, q.Captured, q.ExternalID)
 			}
 		})

@@ -15,7 +15,9 @@ import (
 //   - TRUE or PAID with tr_paid >= tr_amount: the whole tr_amount captured
 //     (an accepted overpayment does not make the payment worth more);
 //   - TRUE or PAID with tr_paid < tr_amount (an accepted underpayment):
-//     tr_paid captured, cumulative: partially_paid;
+//     tr_paid captured, cumulative within the transaction: partially_paid
+//     (another transaction's tr_paid is its own: the engine counts none of
+//     it once the payment has money, a second transaction);
 //   - FALSE with money held (tr_error overpay or surcharge, tr_paid > 0):
 //     an advance of tr_paid, recorded for an operator and never paid until
 //     Tpay reports TRUE;
