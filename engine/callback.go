@@ -499,11 +499,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 // markOtherRefunded records, before it is counted, that the broker
 // reported money going back from broker transaction obs.ExternalID of
 // payment id when it is not the payment's own and not (yet) recorded as a
-// second transaction of it: the refund counts as the payment's (the rest
-// of it paid by that transaction, or a payment stored naming an earlier
-// try), but should that transaction's capture come after it (delivered out
-// of order) and be a second transaction, the console says its money went
-// back instead of asking for it to be refunded again. A transaction of
+// second transaction of it: the refund counts as the payment's (a payment
+// stored naming an earlier try, or paid in part by that transaction, by a
+// release that counted such captures), but should that transaction's
+// capture come after it (delivered out of order) and be a second
+// transaction, the console says its money went back instead of asking for
+// it to be refunded again. A transaction of
 // another payment is left to the write, which refuses the fact.
 func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) error {
 	p, err := e.store.Payment(ctx, id)
@@ -560,7 +561,11 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 		return false, nil // the write says so
 	case err != nil:
 		return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
-	case p.Backend != b.Name || p.Captured == 0 || p.ExternalID == "" || p.ExternalID == ext:
+	case p.Backend != b.Name || p.ExternalID == "" || p.ExternalID == ext:
+		return false, nil
+	case p.Captured == 0 && p.Advance > 0 && before:
+		return false, e.markAdvanceDropped(ctx, b, p, obs)
+	case p.Captured == 0:
 		return false, nil
 	}
 	if _, err := getpaid.Apply(p.Clone(), obs); err != nil {
@@ -603,6 +608,26 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 			"payment", id, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", ext, "refunded", p.Refunded)
 	}
 	return true, nil
+}
+
+// markAdvanceDropped records, before obs's capture pays payment p, that
+// the transaction whose advance p holds (another amount paid, named by
+// p's broker id) is a second transaction: the capture clears the advance
+// and that money stays at the broker, counted nowhere. Silently dropped,
+// it was never refunded, and its refund counted as the payment's.
+func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) error {
+	next := p.Clone()
+	if changed, err := getpaid.Apply(next, obs); !changed || err != nil || next.Advance != 0 || obs.Kind != getpaid.KindCaptured {
+		return nil
+	}
+	_, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: secondKey(b, p.ExternalID),
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
+	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
+		return fmt.Errorf("record broker transaction %s, whose advance another one's capture clears, as a second one: %w", p.ExternalID, err)
+	}
+	e.log.ErrorContext(ctx, "the broker reports the payment paid by another transaction than the one whose money it held for another amount (an advance): that money is not counted; refund it at the broker or settle it with the buyer",
+		"payment", p.ID, "backend", b.Name, "transaction", obs.ExternalID, "second_transaction", p.ExternalID, "advance", getpaid.Money{Minor: p.Advance, Currency: p.Amount.Currency}.String())
+	return nil
 }
 
 // errUncheckedExternalID stops a write whose fact names a broker id that is

@@ -74,7 +74,10 @@ func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]getpaid.S
 	// prefix) are in the order of their ids.
 	var out []getpaid.SecondTransaction
 	for _, k := range keys {
-		if ext, ok := strings.CutPrefix(k, secondKey(b, "")); ok {
+		// The payment's own transaction is none, whatever was recorded (a
+		// transaction whose advance a capture was to clear, which was not
+		// written: an operator accepted that advance since).
+		if ext, ok := strings.CutPrefix(k, secondKey(b, "")); ok && ext != p.ExternalID {
 			out = append(out, getpaid.SecondTransaction{ExternalID: ext, Refunded: refunded[ext]})
 		}
 	}

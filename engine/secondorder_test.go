@@ -2,10 +2,12 @@ package engine_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/memory"
 )
 
 // A second transaction's refund (a CHARGEBACK, a Dotpay complaint) can be
@@ -51,5 +53,31 @@ func TestSecondTransactionRefundedBeforeItsCapture(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "a refund counted as the payment's was of a transaction since reported as a second transaction") {
 		t.Fatalf("nothing says the refund counted was the second transaction's:\n%s", l)
+	}
+}
+
+// A payment's own transaction is never listed as a second one of it,
+// whatever was recorded: a transaction whose advance another's capture
+// was to clear is recorded before that capture is written, and an
+// operator may accept the advance instead (the capture then refused).
+func TestOwnTransactionNeverListedAsSecond(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	st := memory.New()
+	e := newEngine(t, fb, st)
+	ctx := context.Background()
+	p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: "o-own", Backend: "fake", Amount: getpaid.MustParseMoney("15.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{p.ExternalID, "TR-OTHER"} {
+		if _, err := st.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: "fake/second-transaction:" + ext,
+			Apply: func(*getpaid.Payment) (bool, error) { return false, nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []getpaid.SecondTransaction{{ExternalID: "TR-OTHER"}}
+	if got, err := e.SecondTransactions(ctx, p.ID); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("SecondTransactions = %+v, %v; want %+v", got, err, want)
 	}
 }
