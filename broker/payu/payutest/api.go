@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid/internal/edge"
 )
@@ -185,7 +186,15 @@ func absURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// validate returns PayU's error status code and description, or "".
+// textLimit is a text field of the create request and its maxLength in
+// PayU's OpenAPI (OrderCreateRequest, buyer, products), in characters.
+type textLimit struct {
+	name, v string
+	max     int
+}
+
+// validate returns PayU's error status code and description, or "": a
+// text field longer than PayU's OpenAPI allows is ERROR_VALUE_INVALID.
 func (c *createRequest) validate(posID string) (code, desc string) {
 	var products []struct{ Name, UnitPrice, Quantity string }
 	switch {
@@ -218,6 +227,23 @@ func (c *createRequest) validate(posID string) (code, desc string) {
 	for _, p := range products {
 		if p.Name == "" || !digits(p.UnitPrice) || !digits(p.Quantity) {
 			return "ERROR_VALUE_INVALID", "Invalid field value: products"
+		}
+	}
+	var buyer struct{ Email, Phone, FirstName, LastName string }
+	if len(c.Buyer) > 0 && json.Unmarshal(c.Buyer, &buyer) != nil {
+		return "ERROR_SYNTAX", "Invalid buyer"
+	}
+	fields := []textLimit{
+		{"description", c.Description, 4000}, {"notifyUrl", c.NotifyURL, 1024}, {"continueUrl", c.ContinueURL, 1024},
+		{"extOrderId", c.ExtOrderID, 1024}, {"buyer.email", buyer.Email, 255}, {"buyer.phone", buyer.Phone, 255},
+		{"buyer.firstName", buyer.FirstName, 100}, {"buyer.lastName", buyer.LastName, 100},
+	}
+	for _, p := range products {
+		fields = append(fields, textLimit{"products.name", p.Name, 255})
+	}
+	for _, f := range fields {
+		if utf8.RuneCountInString(f.v) > f.max {
+			return "ERROR_VALUE_INVALID", "Invalid field value: " + f.name + " (at most " + strconv.Itoa(f.max) + " characters)"
 		}
 	}
 	return "", ""

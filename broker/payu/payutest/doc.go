@@ -5,7 +5,9 @@
 // It serves:
 //
 //	POST   /pl/standard/user/oauth/authorize   client_credentials → bearer token, expires_in 43199
-//	POST   /api/v2_1/orders                    validates, extOrderId unique per POS, 302 + JSON;
+//	POST   /api/v2_1/orders                    validates (text fields to the OpenAPI's maxLength, in
+//	                                           characters: description 4000, products[].name 255, ...),
+//	                                           extOrderId unique per POS, 302 + JSON;
 //	                                           payMethods authorizationType PRE_AUTHORIZATION holds the payment
 //	GET    /api/v2_1/orders/{id}               {"orders":[...],"status":...,"properties":[PAYMENT_ID]}
 //	DELETE /api/v2_1/orders/{id}               cancel (NEW, PENDING, WAITING_FOR_CONFIRMATION)
