@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,12 +179,15 @@ func classify(err error) (int, apiError) {
 // metrics see a request its client cancelled, not getpaid failing.
 const statusClientClosed = 499
 
-// classifyFor is classify for an error answering r: r's own context ending
-// (the client went away) is statusClientClosed, whatever the layers below
-// made of it (an idempotency key's turn not waited for, a query cut off),
-// not a 500 internal error logged for an operator.
+// classifyFor is classify for an error answering r: r's own context
+// cancelled (the client went away) is statusClientClosed, whatever the
+// layers below made of it (an idempotency key's turn not waited for, a
+// query cut off), not a 500 internal error logged for an operator. A
+// deadline on r's context (a timeout the application's middleware set)
+// is not the client leaving: what ran out of time is classified as any
+// failure, and logged.
 func classifyFor(r *http.Request, err error) (int, apiError) {
-	if cerr := r.Context().Err(); cerr != nil && errors.Is(err, cerr) {
+	if errors.Is(r.Context().Err(), context.Canceled) && errors.Is(err, context.Canceled) {
 		return statusClientClosed, apiError{Code: "client_closed_request",
 			Message: "the request ended before it was answered (its client went away); send it again, with the same Idempotency-Key, to learn its outcome"}
 	}
