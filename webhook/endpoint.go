@@ -321,7 +321,9 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		se := &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
 		if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-			se.Location = getpaid.ClipText(strings.ToValidUTF8(loc.Redacted(), "\uFFFD"), maxAnswerText)
+			// Shown as the endpoint is (shownURL): a redirect keeping the
+			// query (http to https, a slash added) repeats its token.
+			se.Location = getpaid.ClipText(strings.ToValidUTF8(shownURL(loc.Redacted()), "\uFFFD"), maxAnswerText)
 		}
 		return resp.StatusCode, se
 	}

@@ -63,7 +63,7 @@ func TestRedirectLocationTampered(t *testing.T) {
 	for _, tc := range []struct {
 		name, location, want, not string
 	}{
-		{"a password", "https://u:hunter2@shop.example/hook", "(to https://u:xxxxx@shop.example/hook:", "hunter2"},
+		{"a password", "https://u:hunter2@shop.example/hook", "(to https://xxxxx@shop.example/hook:", "hunter2"},
 		// Go's client refuses the answer before getpaid sees it: the
 		// attempt fails saying so, without a status.
 		{"not a URL", "http://[::1/hook", `failed to parse Location header "http://[::1/hook"`, "(to "},

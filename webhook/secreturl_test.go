@@ -1,6 +1,9 @@
 package webhook_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -27,5 +30,27 @@ func TestNewErrorsHideQueryValues(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "SECRET42") || !strings.Contains(err.Error(), "token=xxxxx") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// An endpoint that redirects keeping the query (http to https, a slash
+// added: nginx's $request_uri, Django's APPEND_SLASH) names the token in
+// its Location: the attempt's error, stored, logged and shown on the
+// console and by events list, says where to with the query's values
+// hidden, as the endpoint itself is shown.
+func TestRedirectLocationHidesQueryValues(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "https://"+r.Host+r.URL.Path+"/?"+r.URL.RawQuery)
+		w.WriteHeader(http.StatusMovedPermanently)
+	}))
+	defer srv.Close()
+	ep, err := webhook.New(webhook.Config{URL: srv.URL + "/hook?token=SECRET42", Secrets: []string{webhook.NewSecret()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ep.Deliver(context.Background(), sampleEvent())
+	if err == nil || strings.Contains(err.Error(), "SECRET42") || !strings.Contains(err.Error(), "/hook/?token=xxxxx") {
+		t.Errorf("%v; want the Location said with token=xxxxx", err)
 	}
 }
