@@ -72,8 +72,14 @@ const answerNotRecorded = "the broker's answer was not recorded: the process cal
 // claim runs out (5 min), and the other brokers' are not held up by one
 // timeout after another.
 func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
-	if !e.flagsDue.Load() && e.dueToFlag(ctx) == nil {
-		e.flagsDue.Store(true)
+	if !e.flagsDue.Load() {
+		if err := e.dueToFlag(ctx); err == nil {
+			e.flagsDue.Store(true)
+		} else if ctx.Err() == nil {
+			// Tried again next round; the reconciling below may fail
+			// the same way, and says so.
+			e.log.WarnContext(ctx, "making due the operations past flag_operations_after failed; trying again next round", "err", err)
+		}
 	}
 	now := e.now()
 	ops, err := e.store.DueOperations(ctx, getpaid.DueRequest{Now: now, SubmittingBefore: now.Add(-e.reconcile.submittingAfter()),
