@@ -91,6 +91,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		if metricsLn != nil {
 			_ = metricsLn.Close()
 		}
+		if ctx.Err() != nil {
+			// SIGTERM or SIGINT while the database was opened or
+			// migrated (a stop during a slow start): a stop asked for,
+			// as one after "getpaid serving" is, not the database
+			// setting's failure ("context canceled", "interrupted").
+			log.Info("getpaid stopped while starting: a signal arrived before it served", "interrupted", err)
+			return nil
+		}
 		return schemaAdvice(err, *path)
 	}
 	srv.metricsLn = metricsLn
