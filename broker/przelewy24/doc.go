@@ -45,9 +45,10 @@
 // observation's amount and orderId. The payment is not paid before verify
 // succeeds: a verify error leaves it unchanged, the notification is answered
 // with an error and Przelewy24 sends it again. The engine verifies nothing
-// that would count nothing: another orderId paid for a payment already paid
-// (a buyer who paid twice) is reported and recorded as a second transaction,
-// unverified.
+// that would count nothing: another orderId paid for a payment that holds
+// money already, paid or partially paid by an accepted advance (a buyer
+// who paid twice: another orderId never pays the rest), is reported and
+// recorded as a second transaction, unverified.
 //
 // A notification for another amount (the buyer paid more or less than
 // registered) is an advance: ParseCallback reports getpaid.KindAdvance
