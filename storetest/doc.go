@@ -23,13 +23,16 @@
 // (no lost updates, at-most-once event application), the outbox, and the
 // payment listing (every filter, alone and combined, created_after
 // inclusive and created_before exclusive, bounds centuries away, read a
-// page of two at a time: exactly the matching payments, newest first); then
-// the same rules across two or three handles on one database (one event
-// applied once, no lost updates, one live payment per order, stale claims,
-// a write on one handle read on another at once); and, for a MigratingDB,
-// migrations (up on an empty database, up again a no-op, a schema behind
-// refused without migrating, a newer schema always refused, concurrent
-// migrating opens).
+// page of two at a time: exactly the matching payments, newest first; and
+// two to five of order, create key, status, backend and currency at once,
+// within creation bounds or not, a page of one and of three at a time:
+// each matching payment once, newest first, no empty page after a
+// cursor); then the same rules across two or three handles on one
+// database (one event applied once, no lost updates, one live payment per
+// order, stale claims, a write on one handle read on another at once);
+// and, for a MigratingDB, migrations (up on an empty database, up again a
+// no-op, a schema behind refused without migrating, a newer schema always
+// refused, concurrent migrating opens).
 //
 // Beyond the interface comments, the suite pins these details, which every
 // store so far follows: the payment CreatePayment hands back
@@ -45,7 +48,8 @@
 // The optional capabilities getpaid.PaymentTotaler, getpaid.BacklogReporter
 // and getpaid.Readier are checked when the store implements them (the
 // "Stats" group; skipped otherwise): totals for a filter equal the sums of
-// what Payments lists for it, for every field of the filter, and follow
+// what Payments lists for it, for every field of the filter and for
+// several at once (within bounds that cut days or do not), and follow
 // status changes; the backlog counts pending deliveries and the oldest one's
 // creation; an open, migrated store is ready. So is getpaid.PaymentViewer
 // (the "View" group): a view equals the separate reads (payment, history

@@ -14,6 +14,7 @@ import (
 // the console and GET /api/v1/payments list through it.
 var listingTests = []test{
 	{"FiltersAndPages", testListingFilters, nil},
+	{"SeveralFiltersAndPages", testListingCombined, nil},
 }
 
 // testListingFilters lists payments of several backends, currencies,
@@ -106,7 +107,8 @@ func matches(p *getpaid.Payment, f getpaid.PaymentFilter) bool {
 	return (f.OrderID == "" || p.OrderID == f.OrderID) && (f.Status == "" || p.Status == f.Status) &&
 		(f.Backend == "" || p.Backend == f.Backend) && (f.Currency == "" || p.Amount.Currency == f.Currency) &&
 		(f.CreatedAfter.IsZero() || !p.CreatedAt.Before(f.CreatedAfter)) &&
-		(f.CreatedBefore.IsZero() || p.CreatedAt.Before(f.CreatedBefore))
+		(f.CreatedBefore.IsZero() || p.CreatedAt.Before(f.CreatedBefore)) &&
+		(f.CreateKey == "" || p.CreateKey == f.CreateKey)
 }
 
 // describe is f's fields that are set.
@@ -121,6 +123,7 @@ func describe(f getpaid.PaymentFilter) string {
 	add("status", f.Status, f.Status != "")
 	add("backend", f.Backend, f.Backend != "")
 	add("currency", f.Currency, f.Currency != "")
+	add("key", f.CreateKey, f.CreateKey != "")
 	add("after", f.CreatedAfter.Format(time.RFC3339Nano), !f.CreatedAfter.IsZero())
 	add("before", f.CreatedBefore.Format(time.RFC3339Nano), !f.CreatedBefore.IsZero())
 	return "{" + s + " }"

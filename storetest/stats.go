@@ -15,6 +15,7 @@ import (
 // a store that does not implement it.
 var statsTests = []test{
 	{"TotalsMatchListing", testTotals, nil},
+	{"TotalsOfSeveralFilters", testTotalsCombined, nil},
 	{"TotalsFollowChanges", testTotalsFollowChanges, nil},
 	{"TotalsNeverWrap", testTotalsNeverWrap, nil},
 	{"Backlog", testBacklog, nil},
