@@ -598,12 +598,19 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 	}
 	_, err = e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondKey(b, ext),
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
-	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
+	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+		// Recorded before (its capture reported again, by a poll after
+		// the notification): a refund recorded since was not counted
+		// (the payment's was not).
+		return true, nil
+	}
+	if err != nil {
 		return false, fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
 	}
 	if refunded, err := e.store.EventApplied(ctx, id, secondRefundedKey(b, ext)); err == nil && refunded {
-		// Its refund came first (delivered out of order) and was counted
-		// as the payment's (markOtherRefunded).
+		// Its refund came first (delivered out of order), before it was
+		// a second transaction, and was counted as the payment's
+		// (markOtherRefunded).
 		e.log.ErrorContext(ctx, "a refund counted as the payment's was of a transaction since reported as a second transaction (delivered before its capture): the payment's own money did not go back with it; check both transactions at the broker",
 			"payment", id, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", ext, "refunded", p.Refunded)
 	}

@@ -81,3 +81,48 @@ func TestOwnTransactionNeverListedAsSecond(t *testing.T) {
 		t.Fatalf("SecondTransactions = %+v, %v; want %+v", got, err, want)
 	}
 }
+
+// A second transaction's refund reported after its capture is not counted
+// (the payment's money did not go back), and its capture reported again
+// under another event id (a poll after the notification) says nothing of
+// a refund counted as the payment's: none was. The error an operator acts
+// on (the payment's refunded total wrong) is for a refund that came first.
+func TestSecondTransactionReportedAgainAfterItsRefund(t *testing.T) {
+	t.Parallel()
+	fb := &fakeBroker{}
+	e, logs := loggedFakeEngine(t, fb)
+	ctx := context.Background()
+	p, err := e.Pay(ctx, getpaid.PayRequest{OrderID: "o-again", Backend: "fake", Amount: getpaid.MustParseMoney("15.00", "PLN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(ext, event string, kind getpaid.Kind) getpaid.Outcome {
+		t.Helper()
+		fb.obs = &getpaid.Observation{PaymentID: p.ID, ExternalID: ext, EventID: event, Kind: kind, Amount: p.Amount, Full: true}
+		res, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{})
+		if err != nil {
+			t.Fatalf("%s of %s: %v", kind, ext, err)
+		}
+		return res.Outcome
+	}
+	for _, s := range []struct {
+		ext, event string
+		kind       getpaid.Kind
+		want       getpaid.Outcome
+	}{
+		{p.ExternalID, "paid", getpaid.KindCaptured, getpaid.OutcomeApplied},
+		{"TR-OTHER", "other-paid", getpaid.KindCaptured, getpaid.OutcomeSecondTransaction},
+		{"TR-OTHER", "other-refunded", getpaid.KindRefunded, getpaid.OutcomeNoChange},
+		{"TR-OTHER", "poll:other-paid", getpaid.KindCaptured, getpaid.OutcomeSecondTransaction},
+	} {
+		if got := send(s.ext, s.event, s.kind); got != s.want {
+			t.Fatalf("%s of %s (%s): %s, want %s", s.kind, s.ext, s.event, got, s.want)
+		}
+	}
+	if q, err := e.Payment(ctx, p.ID); err != nil || q.Refunded != 0 || q.Status != getpaid.StatusPaid {
+		t.Fatalf("payment %+v, %v; want paid, nothing refunded", q, err)
+	}
+	if l := logs.String(); strings.Contains(l, "a refund counted as the payment's") {
+		t.Fatalf("the log says a refund counted as the payment's, none did:\n%s", l)
+	}
+}
