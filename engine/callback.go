@@ -617,23 +617,25 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 	return true, nil
 }
 
-// markAdvanceDropped records, before obs's capture pays payment p, that
-// the transaction whose advance p holds (another amount paid, named by
-// p's broker id) is a second transaction: the capture clears the advance
-// and that money stays at the broker, counted nowhere. Silently dropped,
-// it was never refunded, and its refund counted as the payment's.
+// markAdvanceDropped records, before obs's capture pays payment p, or its
+// advance replaces p's (another transaction holding money for another
+// amount too), that the transaction whose advance p holds (another amount
+// paid, named by p's broker id) is a second transaction: the fact clears
+// the advance and that money stays at the broker, counted nowhere.
+// Silently dropped, it was never refunded, and its refund counted as the
+// payment's.
 func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) error {
 	next := p.Clone()
-	if changed, err := getpaid.Apply(next, obs); !changed || err != nil || next.Advance != 0 || obs.Kind != getpaid.KindCaptured {
+	if changed, err := getpaid.Apply(next, obs); !changed || err != nil || next.ExternalID == p.ExternalID {
 		return nil
 	}
 	_, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: secondKey(b, p.ExternalID),
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
 	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
-		return fmt.Errorf("record broker transaction %s, whose advance another one's capture clears, as a second one: %w", p.ExternalID, err)
+		return fmt.Errorf("record broker transaction %s, whose advance another one's %s clears, as a second one: %w", p.ExternalID, obs.Kind, err)
 	}
-	e.log.ErrorContext(ctx, "the broker reports the payment paid by another transaction than the one whose money it held for another amount (an advance): that money is not counted; refund it at the broker or settle it with the buyer",
-		"payment", p.ID, "backend", b.Name, "transaction", obs.ExternalID, "second_transaction", p.ExternalID, "advance", getpaid.Money{Minor: p.Advance, Currency: p.Amount.Currency}.String())
+	e.log.ErrorContext(ctx, "the broker reports another transaction for the payment (paying it, or holding money for another amount too) than the one whose money it held for another amount (an advance): that money is not counted; refund it at the broker or settle it with the buyer",
+		"payment", p.ID, "backend", b.Name, "transaction", obs.ExternalID, "kind", obs.Kind, "second_transaction", p.ExternalID, "advance", getpaid.Money{Minor: p.Advance, Currency: p.Amount.Currency}.String())
 	return nil
 }
 

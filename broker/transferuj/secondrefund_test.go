@@ -22,8 +22,9 @@ import (
 // rest", 10.00 paid after 6.00 made the payment paid with 10.00 where the
 // buyer had paid 16.00, and its CHARGEBACK refunded, the 6.00 still kept
 // by the shop and counted nowhere. Money Tpay held for a transaction
-// (an advance) when another paid the payment was dropped silently, and
-// its CHARGEBACK counted as the payment's too.
+// (an advance) when another paid the payment, or held money for it too
+// (its advance replacing the first), was dropped silently, and its
+// CHARGEBACK counted as the payment's too.
 func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -38,6 +39,7 @@ func TestChargebackOfSecondTransactionNotCounted(t *testing.T) {
 		{"the paying transaction refunded", [][3]string{{"TR-A", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-A", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 		{"a failed try, then paid and refunded", [][3]string{{"TR-A", "FALSE", "0.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
 		{"an underpayment held, another transaction paid, the held one refunded", [][3]string{{"TR-B", "FALSE surcharge", "6.00"}, {"TR-A", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "6.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
+		{"an underpayment held, another transaction's overpayment held and accepted, the first refunded", [][3]string{{"TR-B", "FALSE surcharge", "6.00"}, {"TR-A", "FALSE overpay", "12.00"}, {"TR-A", "TRUE", "12.00"}, {"TR-B", "CHARGEBACK", "6.00"}}, getpaid.StatusPaid, 0, getpaid.OutcomeNoChange},
 		{"another transaction after an underpayment, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPartiallyPaid, 0, getpaid.OutcomeNoChange},
 		{"another transaction after an underpayment, delivered again, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "TRUE", "10.00"}, {"TR-B", "CHARGEBACK", "10.00"}}, getpaid.StatusPartiallyPaid, 0, getpaid.OutcomeNoChange},
 		{"the underpaid transaction topped up, then refunded", [][3]string{{"TR-A", "TRUE", "6.00"}, {"TR-A", "TRUE", "10.00"}, {"TR-A", "CHARGEBACK", "10.00"}}, getpaid.StatusRefunded, 1000, getpaid.OutcomeApplied},
