@@ -353,7 +353,13 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				// Another transaction than the one that paid: its
 				// amount is its own, not the payment's so far
 				// (captures are cumulative within one transaction), and
-				// counts nothing. A second transaction, reported below.
+				// counts nothing. A second transaction, reported below,
+				// unless it fits no payment of this amount and currency:
+				// refused as an amount mismatch, as before the payment
+				// was paid.
+				if _, err := getpaid.Apply(q.Clone(), obs); err != nil {
+					return false, err
+				}
 				return false, nil
 			}
 			if second && otherRefund(obs, q) {
