@@ -604,13 +604,17 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 	}
 	_, err = e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondKey(b, ext),
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
-	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+	switch {
+	case errors.Is(err, getpaid.ErrDuplicateEvent):
 		// Recorded before (its capture reported again, by a poll after
-		// the notification): a refund recorded since was not counted
-		// (the payment's was not).
+		// the notification), and counted then: a refund recorded since
+		// was not counted (the payment's was not).
 		return true, nil
-	}
-	if err != nil {
+	case err == nil:
+		// Recorded now: counted once, whichever delivery or poll of it
+		// comes first (a repeat finds the record written).
+		e.secondTransaction(ctx, b, id, ext)
+	default:
 		return false, fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
 	}
 	if refunded, err := e.store.EventApplied(ctx, id, secondRefundedKey(b, ext)); err == nil && refunded {
@@ -635,9 +639,22 @@ func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *g
 	if changed, err := getpaid.Apply(next, obs); !changed || err != nil || next.ExternalID == p.ExternalID {
 		return nil
 	}
+	// Another payment's own transaction clears nothing: the write refuses
+	// the fact naming both.
+	switch err := e.samePayment(ctx, b, p.ID, obs); {
+	case errors.Is(err, getpaid.ErrPaymentMismatch):
+		return nil
+	case err != nil:
+		return fmt.Errorf("whether broker transaction %s clears the advance of %s: %w", obs.ExternalID, p.ExternalID, err)
+	}
 	_, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: secondKey(b, p.ExternalID),
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
-	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
+	switch {
+	case err == nil:
+		// No notification's outcome says second_transaction here (the
+		// capture pays the payment: applied): the hook is what is heard.
+		e.secondTransaction(ctx, b, p.ID, p.ExternalID)
+	case !errors.Is(err, getpaid.ErrDuplicateEvent):
 		return fmt.Errorf("record broker transaction %s, whose advance another one's %s clears, as a second one: %w", p.ExternalID, obs.Kind, err)
 	}
 	e.log.ErrorContext(ctx, "the broker reports another transaction for the payment (paying it, or holding money for another amount too) than the one whose money it held for another amount (an advance): that money is not counted; refund it at the broker or settle it with the buyer",

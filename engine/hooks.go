@@ -25,6 +25,17 @@ type Hooks struct {
 	// gets what the store persisted (the payment after the change, the
 	// history row when its status moved).
 	Changed func(ctx context.Context, res *getpaid.UpdateResult, created bool)
+	// SecondTransaction is called once for each broker transaction
+	// recorded as a second transaction of a payment (a buyer who paid
+	// twice: money at the broker that no payment counts, listed by
+	// SecondTransactions), with the backend's name, the payment's id and
+	// the broker's id of that transaction, after the record is committed.
+	// Whatever showed it is the same: a notification, a poll, or the
+	// capture of another transaction clearing money this one held (an
+	// advance), that notification itself answered applied. A fact showing
+	// it again (a notification repeated, a poll after it), in this process
+	// or another on the same database, does not call it.
+	SecondTransaction func(ctx context.Context, backend, payment, transaction string)
 }
 
 // then composes two hook sets: both are called, h first.
@@ -50,6 +61,17 @@ func (h Hooks) then(o Hooks) Hooks {
 			out.Changed = func(ctx context.Context, res *getpaid.UpdateResult, created bool) {
 				a(ctx, res, created)
 				b(ctx, res, created)
+			}
+		}
+	}
+	if o.SecondTransaction != nil {
+		if h.SecondTransaction == nil {
+			out.SecondTransaction = o.SecondTransaction
+		} else {
+			a, b := h.SecondTransaction, o.SecondTransaction
+			out.SecondTransaction = func(ctx context.Context, backend, payment, transaction string) {
+				a(ctx, backend, payment, transaction)
+				b(ctx, backend, payment, transaction)
 			}
 		}
 	}
@@ -116,6 +138,15 @@ func storableIDs[T any](v T) T {
 func (e *Engine) changed(ctx context.Context, res *getpaid.UpdateResult, created bool) {
 	if e.hooks.Changed != nil && res != nil {
 		e.hooks.Changed(ctx, res, created)
+	}
+}
+
+// secondTransaction tells the SecondTransaction hook that broker
+// transaction ext of payment id was recorded as a second transaction (its
+// record written now, not found written already).
+func (e *Engine) secondTransaction(ctx context.Context, b getpaid.Backend, id, ext string) {
+	if e.hooks.SecondTransaction != nil {
+		e.hooks.SecondTransaction(ctx, b.Name, id, ext)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package metrics exposes getpaid's Prometheus metrics. It is fed through
 // hooks, so the domain never imports Prometheus: the HTTP layer's callback
-// hook (ObserveCallback), the engine's hooks (BrokerCall, Changed), a
+// hook (ObserveCallback), the engine's hooks (BrokerCall, Changed,
+// SecondTransaction), a
 // store's commit hook (ObserveCommit; SQLite's Options.OnCommit) and, at
 // each scrape, a store's getpaid.BacklogReporter.
 //
@@ -11,6 +12,10 @@
 //	                                                      second_transaction: a buyer paid twice, the second
 //	                                                      not counted; or the refusal code: signature_invalid,
 //	                                                      amount_mismatch, unavailable, ...)
+//	getpaid_second_transactions_total{backend}             counter: transactions recorded as second transactions of a
+//	                                                       payment (a buyer paid twice), once each, whatever showed
+//	                                                       them: a notification, a poll, another's capture clearing
+//	                                                       the advance one held
 //	getpaid_payments_created_total{backend}                counter: payments created
 //	getpaid_status_transitions_total{backend,to}           counter: status changes, by the status moved to
 //	getpaid_broker_request_duration_seconds{backend,operation}  histogram: calls to brokers (prepare, refund, ...)
@@ -31,7 +36,7 @@
 //
 // Backend labels are limited to the configured backends; callbacks to other
 // names are counted under backend="other", so made-up URLs cannot grow the
-// series without bound. The accepted outcomes of each configured backend
-// are exported at 0 from the start: a series first seen at 1 has no rise
+// series without bound. The accepted outcomes of each configured backend,
+// and its second transactions, are exported at 0 from the start: a series first seen at 1 has no rise
 // for increase() or rate() to see.
 package metrics

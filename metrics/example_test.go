@@ -18,8 +18,9 @@ import (
 )
 
 // Example wires the metrics and the probes into a shop in library mode, as
-// getpaid serve does: the engine's hooks count payments, status changes and
-// broker calls, the HTTP layer's callback hook counts notifications, and
+// getpaid serve does: the engine's hooks count payments, status changes,
+// broker calls and second transactions (a buyer who paid twice), the HTTP
+// layer's callback hook counts notifications, and
 // /metrics is served behind the API key (or on a listener of its own).
 // With SQLite, pass sqlite.Options{OnCommit: …} calling ObserveCommit for
 // the store series.
@@ -32,7 +33,7 @@ func Example() {
 	store := memory.New()
 	m := metrics.New(metrics.Config{Backends: registry.Names(), Backlog: store})
 	eng, _ := engine.New(engine.Config{Store: store, Registry: registry, BaseURL: "https://shop.example/payments",
-		Hooks: engine.Hooks{BrokerCall: m.BrokerCall, Changed: m.Changed}})
+		Hooks: engine.Hooks{BrokerCall: m.BrokerCall, Changed: m.Changed, SecondTransaction: m.SecondTransaction}})
 	defer eng.Close()
 	api, _ := httpapi.New(httpapi.Config{Service: eng, APIKeys: []string{"a-long-random-key-0123456789"}, OnCallback: m.ObserveCallback})
 

@@ -37,6 +37,7 @@ type Metrics struct {
 	known map[string]bool
 
 	callbacks   *prometheus.CounterVec
+	seconds     *prometheus.CounterVec
 	created     *prometheus.CounterVec
 	transitions *prometheus.CounterVec
 	brokerTime  *prometheus.HistogramVec
@@ -65,6 +66,9 @@ func New(cfg Config) *Metrics {
 	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_callbacks_total",
 		Help: "Broker notifications received, by backend and outcome (applied, duplicate, no_change, unknown, second_transaction) or refusal code."},
 		[]string{"backend", "outcome"})
+	m.seconds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_second_transactions_total",
+		Help: "Broker transactions recorded as second transactions of a payment (a buyer who paid twice: money at the broker that no payment counts), by backend; each counted once."},
+		[]string{"backend"})
 	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_payments_created_total",
 		Help: "Payments created, by backend."}, []string{"backend"})
 	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "getpaid_status_transitions_total",
@@ -80,16 +84,18 @@ func New(cfg Config) *Metrics {
 		Help: "Writes per store transaction (SQLite's group commit batch size).", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
 	m.commitFails = prometheus.NewCounter(prometheus.CounterOpts{Name: "getpaid_store_commit_failures_total",
 		Help: "Store transactions rolled back, or whose flush to disk failed."})
-	// Each accepted outcome of each backend is there from the start, at 0:
-	// a counter series that first appears at 1 has no earlier sample, so
-	// increase() and rate() miss that first count (README's alert on
-	// second_transaction would never fire for a process's first one).
+	// Each accepted outcome of each backend, and its second transactions,
+	// are there from the start, at 0: a counter series that first appears
+	// at 1 has no earlier sample, so increase() and rate() miss that first
+	// count (README's alert on second transactions would never fire for a
+	// process's first one).
 	for _, b := range cfg.Backends {
 		for _, o := range outcomes {
 			m.callbacks.WithLabelValues(b, string(o))
 		}
+		m.seconds.WithLabelValues(b)
 	}
-	m.reg.MustRegister(m.callbacks, m.created, m.transitions, m.brokerTime, m.brokerErrs, m.commitTime, m.commitSize, m.commitFails)
+	m.reg.MustRegister(m.callbacks, m.seconds, m.created, m.transitions, m.brokerTime, m.brokerErrs, m.commitTime, m.commitSize, m.commitFails)
 	m.log, m.now = cfg.Logger, cfg.Now
 	if m.log == nil {
 		m.log = slog.Default()
@@ -165,6 +171,14 @@ func (m *Metrics) Changed(_ context.Context, res *getpaid.UpdateResult, created 
 	if res.Transition != nil {
 		m.transitions.WithLabelValues(b, string(res.Transition.To)).Inc()
 	}
+}
+
+// SecondTransaction counts a broker transaction recorded as a second
+// transaction of a payment (the engine's SecondTransaction hook, called
+// once per transaction, whether a notification, a poll or the capture
+// clearing its advance showed it).
+func (m *Metrics) SecondTransaction(_ context.Context, backend, _, _ string) {
+	m.seconds.WithLabelValues(m.backend(backend)).Inc()
 }
 
 // ObserveCommit records one store transaction: how many writes it carried,

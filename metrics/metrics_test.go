@@ -150,3 +150,33 @@ func TestCallbackOutcomesStartAtZero(t *testing.T) {
 		t.Errorf("second_transaction not counted:\n%s", got)
 	}
 }
+
+// getpaid_second_transactions_total, which README's GetpaidBuyerPaidTwice
+// alert reads, is there at 0 for each configured backend from the start
+// (the first buyer who paid twice is a rise increase() sees), and counts
+// each transaction the engine's SecondTransaction hook names once, under
+// "other" for a backend not configured.
+func TestSecondTransactionsCounted(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Config{Backends: []string{"transferuj", "dummy"}, NoProcess: true})
+	got := scrape(t, m)
+	for _, b := range []string{"transferuj", "dummy"} {
+		if want := fmt.Sprintf(`getpaid_second_transactions_total{backend=%q} 0`, b); !strings.Contains(got, want+"\n") {
+			t.Errorf("scrape lacks %s: the first buyer who paid twice is invisible to increase()", want)
+		}
+	}
+	ctx := context.Background()
+	m.SecondTransaction(ctx, "transferuj", "pay_1", "TR-B")
+	m.SecondTransaction(ctx, "transferuj", "pay_2", "TR-D")
+	m.SecondTransaction(ctx, "gone", "pay_3", "TR-F")
+	got = scrape(t, m)
+	for _, want := range []string{
+		`getpaid_second_transactions_total{backend="transferuj"} 2`,
+		`getpaid_second_transactions_total{backend="dummy"} 0`,
+		`getpaid_second_transactions_total{backend="other"} 1`,
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+}

@@ -100,7 +100,7 @@ func (o *observability) storeOptions() sqlite.Options {
 
 // hooks are the engine hooks of metrics and tracing.
 func (o *observability) hooks() engine.Hooks {
-	h := engine.Hooks{BrokerCall: o.metrics.BrokerCall, Changed: o.metrics.Changed}
+	h := engine.Hooks{BrokerCall: o.metrics.BrokerCall, Changed: o.metrics.Changed, SecondTransaction: o.metrics.SecondTransaction}
 	if o.tracer != nil {
 		h = engine.JoinHooks(h, engine.Hooks{BrokerCall: o.tracer.BrokerCall})
 	}
