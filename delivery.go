@@ -199,8 +199,14 @@ type DeliveryResult struct {
 	// events of its type (a webhook endpoint's events: narrowed since it
 	// was written). Attempt says why, with no status.
 	Discarded bool
-	NextAt    time.Time // when not delivered nor dead: the next attempt
-	Attempt   Attempt
+	// Local: the attempt failed on this machine before anything was sent
+	// (out of file descriptors when connecting), not at the consumer. It is
+	// recorded with the attempts but not counted (Delivery.Attempts, which
+	// places the delivery in its retry schedule): the consumer's schedule is
+	// not used up by getpaid's own failures.
+	Local   bool
+	NextAt  time.Time // when not delivered nor dead: the next attempt
+	Attempt Attempt
 	// Release gives the lease back without an attempt (the other fields
 	// are ignored): the delivery stays as it was, due when it was, with no
 	// attempt recorded, and may be claimed at once. The owner did not
@@ -350,7 +356,7 @@ func ClipText(s string, n int) string {
 }
 
 // Record applies the outcome of an attempt to d at time now: one attempt
-// more (not for a discard: nothing was sent), its status and error kept,
+// more (not for a discard nor a local failure: nothing was sent), its status and error kept,
 // and the state and schedule it says. It first makes r's attempt error
 // text every store keeps (a consumer's error may quote anything; see
 // storableText) and at most MaxAttemptError bytes long, so a store writes
@@ -360,8 +366,8 @@ func (r *DeliveryResult) Record(d *Delivery, now time.Time) {
 		return // no attempt: nothing of d changes but its lease
 	}
 	r.Attempt.Error = ClipText(storableText(r.Attempt.Error), MaxAttemptError)
-	if !r.Discarded {
-		d.Attempts++ // a discard is kept with the attempts, saying why, but nothing was sent
+	if !r.Discarded && !r.Local {
+		d.Attempts++ // a discard or a local failure is kept with the attempts, saying why, but nothing was sent
 	}
 	d.LastStatus, d.LastError, d.UpdatedAt = r.Attempt.Status, r.Attempt.Error, now
 	switch {

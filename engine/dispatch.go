@@ -223,7 +223,7 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		return
 	}
 	status, err := d.attempt(cons, c.Delivery.Consumer, c.Event)
-	if !isGone(err) {
+	if !isGone(err) && !isLocal(err) { // a local failure heard nothing of the consumer
 		d.answered(c.Delivery.Consumer)
 	}
 	res := getpaid.DeliveryResult{ID: c.Delivery.ID, Owner: d.owner,
@@ -237,6 +237,15 @@ func (d *dispatcher) deliver(cons Consumer, c getpaid.ClaimedDelivery) {
 		d.pause(getpaid.ConsumerPause{Consumer: c.Delivery.Consumer, Gone: true, Status: status}, GonePause)
 		d.log.Error("event delivery refused for good (the consumer is gone): nothing more is sent to it for an hour, unless a replay through the API or the console comes first; remove it from the configuration, or replay when it wants events again",
 			"consumer", getpaid.ShownConsumer(c.Delivery.Consumer), "event", c.Event.ID, "payment", c.Event.PaymentID, "err", err)
+	case isLocal(err):
+		// Nothing reached the consumer: not its attempt. Recorded, not
+		// counted, and soon tried again, whatever its place in the
+		// schedule (its last try included).
+		res.Local = true
+		res.NextAt = d.e.now().Add(max(d.retryWait(0, err), ThrottlePause))
+		res.Attempt.Error = err.Error()
+		d.log.Warn("event delivery failed on this machine, not at the consumer; will retry, not counting it", "consumer", getpaid.ShownConsumer(c.Delivery.Consumer),
+			"event", c.Event.ID, "payment", c.Event.PaymentID, "next", res.NextAt, "err", err)
 	case c.Delivery.Attempts >= len(d.schedule):
 		res.Dead = true
 		res.Attempt.Error = err.Error()

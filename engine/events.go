@@ -32,6 +32,12 @@ import (
 //     answer's Retry-After). The next attempt waits for the longer of this
 //     and the schedule's wait, but never longer than the schedule's longest
 //     wait; it still counts against the schedule.
+//   - Local() bool: true when the attempt failed on this machine before
+//     anything reached the consumer (a webhook's connection refused by this
+//     machine's own limits: out of file descriptors). It is recorded, but
+//     does not count against the schedule and never makes the delivery
+//     dead: the next attempt is after the schedule's first wait, and at
+//     least ThrottlePause.
 //   - Throttled() bool: true when the consumer asks to be sent less (a
 //     webhook endpoint answering 429, 502 or 504). Nothing more is sent to
 //     it for its RetryAfter (at most the schedule's longest wait) or, without
@@ -54,6 +60,13 @@ type Consumer interface {
 func isGone(err error) bool {
 	var g interface{ Gone() bool }
 	return errors.As(err, &g) && g.Gone()
+}
+
+// isLocal reports whether err says its attempt failed on this machine,
+// before anything reached the consumer.
+func isLocal(err error) bool {
+	var l interface{ Local() bool }
+	return errors.As(err, &l) && l.Local()
 }
 
 // isThrottled reports whether err asks to send its consumer less for a

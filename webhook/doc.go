@@ -16,5 +16,7 @@
 // operator can replay, and the engine's Close closes the connections it
 // keeps open (CloseIdleConnections). A failed answer is a *StatusError: the engine never
 // retries a 410 Gone (the specification's "stop sending") and waits for a
-// Retry-After; redirects are not followed. Merchants who write Go check a request with Verify.
+// Retry-After; redirects are not followed. A failure of getpaid's own
+// machine before anything was sent (out of file descriptors) does not count
+// against the endpoint's retry schedule. Merchants who write Go check a request with Verify.
 package webhook

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -237,7 +238,9 @@ func (e *Endpoint) EventTypes() []getpaid.EventType { return slices.Clone(e.even
 
 // Deliver POSTs ev, signed. A 2xx answer is a delivery; any other status
 // (a *StatusError), a timeout or a refused connection is a failure the
-// engine retries, but for 410 Gone, and not before a Retry-After.
+// engine retries, but for 410 Gone, and not before a Retry-After. A
+// failure of this machine before anything was sent (out of file
+// descriptors) has a Local method saying so: not the endpoint's attempt.
 func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	p := NewPayload(ev)
 	body, ok := p.appendJSON(make([]byte, 0, payloadSize))
@@ -296,6 +299,10 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 			// (Go says only "context deadline exceeded").
 			return 0, fmt.Errorf("webhook: no answer within %s (%w)", e.timeout, err)
 		}
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			// This machine's failure, not the endpoint's: nothing was sent.
+			return 0, localError{fmt.Errorf("webhook: not sent, getpaid is out of file descriptors (%w)", clippedError{err})}
+		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			// Go says only "EOF".
 			return 0, fmt.Errorf("webhook: the endpoint closed the connection without answering (%w)", err)
@@ -329,6 +336,17 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 	}
 	return resp.StatusCode, nil
 }
+
+// localError is a failure on getpaid's own machine before anything was
+// sent (out of file descriptors): its Local method tells the engine the
+// attempt does not count against the endpoint's retry schedule.
+type localError struct{ err error }
+
+func (e localError) Error() string { return e.err.Error() }
+func (e localError) Unwrap() error { return e.err }
+
+// Local reports that the failure was getpaid's, not the endpoint's.
+func (localError) Local() bool { return true }
 
 // payloadSize is room for a usual payload, encoded.
 const payloadSize = 512
