@@ -103,6 +103,19 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 		if errors.Is(err, errUnasked) {
 			continue // claimed, it is due again once the claim ends
 		}
+		if ne := (*notEnabledError)(nil); errors.As(err, &ne) {
+			// This server's config does not enable the payment's backend
+			// (a rollout adding it, or it was removed): its broker was not
+			// asked, which is no check. Left to a server that enables it;
+			// flagged as any other once it is due to be, saying why.
+			if e.now().Sub(op.CreatedAt) < e.reconcile.flagAfter() {
+				if err := e.leaveCheck(ctx, op); err != nil {
+					e.log.WarnContext(ctx, "rescheduling an operation check failed", "operation", op.ID, "err", err)
+				}
+				continue
+			}
+			found, err = "not checked: "+ne.Error(), nil
+		}
 		if found == "" {
 			found = "asked the broker: nothing settled yet (still in progress there, or nothing to see yet)"
 		}
@@ -173,6 +186,9 @@ func noAnswer(err error) bool {
 // answer is added to it.
 func (e *Engine) reconcileOne(ctx context.Context, op *getpaid.Operation, silent map[string]bool) (getpaid.OperationState, string, error) {
 	p, b, err := e.load(ctx, op.PaymentID)
+	if errors.Is(err, getpaid.ErrUnknownBackend) && p != nil {
+		return "", "", &notEnabledError{backend: p.Backend, err: err}
+	}
 	if err != nil {
 		return "", "", err
 	}
@@ -364,6 +380,41 @@ func (e *Engine) holdFate(ctx context.Context, b getpaid.Backend, p *getpaid.Pay
 		}
 	}
 	return "", nil, nil
+}
+
+// notEnabledError is an operation's check on a server whose config does not
+// enable the payment's backend.
+type notEnabledError struct {
+	backend string
+	err     error
+}
+
+func (e *notEnabledError) Error() string {
+	return fmt.Sprintf("backend %q is not enabled on the server that looked (its config): one that enables it asks the broker; if none does, enable it again or resolve the operation", e.backend)
+}
+
+func (e *notEnabledError) Unwrap() error { return e.err }
+
+// leaveCheck gives op, claimed by a server that cannot ask its broker, back
+// to the others: due again after the wait it had (its step of the backoff,
+// not the next), no check counted, what the last check found kept.
+func (e *Engine) leaveCheck(ctx context.Context, op *getpaid.Operation) error {
+	now := e.now()
+	_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			if o.State.Final() || o.NextCheckAt.Before(op.NextCheckAt) {
+				return false, nil // settled, or made due sooner meanwhile
+			}
+			next := now.Add(e.reconcile.backoff(o.Attempts))
+			if flag := o.CreatedAt.Add(e.reconcile.flagAfter()); !o.Flagged && flag.After(now) && flag.Before(next) {
+				next = flag
+			}
+			o.NextCheckAt = next
+			return true, nil
+		}},
+	})
+	return err
 }
 
 // checkLater schedules op's next check with backoff (unless it was made due
