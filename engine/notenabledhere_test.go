@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,5 +84,61 @@ func TestOperationOfABackendNotEnabledHere(t *testing.T) {
 					n, op.State, op.NextCheckAt, now.Now())
 			}
 		})
+	}
+}
+
+// An operation in doubt past flag_operations_after, flagged by a server that
+// enables its backend and keeps asking the broker, was taken by a server that
+// does not (a rollout's old config) at each round it won the claim: what it
+// found ("not checked: backend … is not enabled on the server that looked …,
+// if none does, enable it again") replaced what the broker was last asked,
+// on the console's Needs attention page, for a backend that is enabled, and
+// a check it never made was counted. Once flagged, it is left to the others
+// as before flag_operations_after.
+func TestFlaggedOperationLeftByAServerWithoutItsBackend(t *testing.T) {
+	t.Parallel()
+	now := &clock{}
+	back := &atomic.Bool{}
+	ecfg := engine.Config{Now: now.Now, Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{10 * time.Second}, FlagAfter: time.Hour}}
+	e := newDummyEnv(t, dummy.Config{}, ecfg, func(d *dummy.Broker) getpaid.Broker { return lateLookup{d, back} })
+	ctx := context.Background()
+	p := e.pay("o-flagged-rollout", "10.00", "paid", getpaid.StatusPaid)
+	lost := e.refundLost(p, dummy.FaultTimeoutAfter, nil)
+	checked, _, _ := e.reconcileAfter(t, now, 2*time.Hour, lost.ID, p.ID)
+	if !checked.Flagged || checked.State.Final() || checked.LastCheck == "" {
+		t.Fatalf("with the lookup down past flag_operations_after: %s, flagged %v, last check %q; want flagged in doubt", checked.State, checked.Flagged, checked.LastCheck)
+	}
+	d, err := dummy.New(dummy.Config{Secret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	reg, err := getpaid.NewRegistry(getpaid.Backend{Name: "other", Broker: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: e.srv.URL, Now: now.Now,
+		Reconcile: ecfg.Reconcile, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = old.Close() })
+	now.Advance(time.Minute)
+	if _, err := old.Reconcile(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	op, err := e.eng.Operation(ctx, lost.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !op.Flagged || op.LastCheck != checked.LastCheck || op.Attempts != checked.Attempts {
+		t.Fatalf("after the old server's round: flagged %v, last check %q, %d checks; want still flagged, %q, %d checks (it asked no broker)",
+			op.Flagged, op.LastCheck, op.Attempts, checked.LastCheck, checked.Attempts)
+	}
+	// The server that enables the backend still checks it when due.
+	back.Store(true)
+	op, _, n := e.reconcileAfter(t, now, 10*time.Second, lost.ID, p.ID)
+	if n != 1 || op.State != getpaid.OpSucceeded {
+		t.Fatalf("the next round of a server with the backend: %d resolved, %s; want it checked and succeeded", n, op.State)
 	}
 }

@@ -107,8 +107,10 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			// This server's config does not enable the payment's backend
 			// (a rollout adding it, or it was removed): its broker was not
 			// asked, which is no check. Left to a server that enables it;
-			// flagged as any other once it is due to be, saying why.
-			if e.now().Sub(op.CreatedAt) < e.reconcile.flagAfter() {
+			// flagged as any other once it is due to be, saying why. Once
+			// flagged, left as before: what a server that asks the broker
+			// found stays its last check.
+			if op.Flagged || e.now().Sub(op.CreatedAt) < e.reconcile.flagAfter() {
 				if err := e.leaveCheck(ctx, op); err != nil {
 					e.log.WarnContext(ctx, "rescheduling an operation check failed", "operation", op.ID, "err", err)
 				}
