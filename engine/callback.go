@@ -639,6 +639,17 @@ func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *g
 	if changed, err := getpaid.Apply(next, obs); !changed || err != nil || next.ExternalID == p.ExternalID {
 		return nil
 	}
+	if k := eventKey(b, obs); k != "" {
+		// A repeat of a fact applied before (the first advance delivered
+		// again after another's replaced it) changes nothing: the
+		// transaction whose advance p holds now is its own.
+		switch repeat, err := e.store.EventApplied(ctx, p.ID, k); {
+		case err != nil:
+			return fmt.Errorf("whether broker transaction %s clears the advance of %s: %w", obs.ExternalID, p.ExternalID, err)
+		case repeat:
+			return nil
+		}
+	}
 	// Another payment's own transaction clears nothing: the write refuses
 	// the fact naming both.
 	switch err := e.samePayment(ctx, b, p.ID, obs); {
