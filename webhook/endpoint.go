@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode"
@@ -259,6 +261,11 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		ctx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
+	// Whether any request of this attempt was written: Go's transport sends
+	// it again over a new connection when one kept alive ends unanswered,
+	// and a failure to open that one is not "nothing sent".
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("webhook: %w", err)
@@ -299,7 +306,7 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 			// (Go says only "context deadline exceeded").
 			return 0, fmt.Errorf("webhook: no answer within %s (%w)", e.timeout, err)
 		}
-		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		if !wrote.Load() && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
 			// This machine's failure, not the endpoint's: nothing was sent.
 			return 0, localError{fmt.Errorf("webhook: not sent, getpaid is out of file descriptors (%w)", clippedError{err})}
 		}
