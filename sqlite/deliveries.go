@@ -3,7 +3,9 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -49,44 +51,57 @@ func (r *rawDelivery) delivery() *getpaid.Delivery {
 
 // insertDelivery writes a new pending delivery of an event written in the
 // same transaction, whose outbox seq is eventSeq, leased as lease says when
-// it is set.
-func (tx *wtx) insertDelivery(d getpaid.Delivery, eventSeq int64, lease *getpaid.DeliveryLease) error {
+// it is set. behind, when set, is the pending delivery of its payment to its
+// consumer written just before it, which holds it back: it is written held
+// (out of deliveries_due) and that one marked blocks, so that it frees it
+// when it leaves pending (migration 014).
+func (tx *wtx) insertDelivery(d getpaid.Delivery, eventSeq int64, lease *getpaid.DeliveryLease, behind string) error {
 	var owner string
 	var until int64
 	if lease != nil {
 		owner, until = lease.Owner, nanos(lease.Until)
 	}
-	_, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at, lease_owner, lease_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.EventID, eventSeq, d.PaymentID, d.Consumer, string(d.State), nanos(d.NextAt), nanos(d.CreatedAt), nanos(d.UpdatedAt), owner, until)
+	if behind != "" {
+		if _, err := tx.execSQL("UPDATE deliveries SET blocks = 1 WHERE id = ? AND state = 'pending'", behind); err != nil {
+			return err
+		}
+	}
+	_, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at, lease_owner, lease_until, held)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.EventID, eventSeq, d.PaymentID, d.Consumer, string(d.State), nanos(d.NextAt), nanos(d.CreatedAt), nanos(d.UpdatedAt), owner, until,
+		behind != "")
 	return conflict(err)
 }
 
 // heldBack reports whether a pending delivery of payment to consumer is not
 // leased to lease's owner (a change's may not be leased), and else the latest
-// of them (see getpaid.UpdateResult.PlanLeases).
-func (tx *wtx) heldBack(payment, consumer string, lease *getpaid.DeliveryLease) (held bool, after string, err error) {
+// of them (see getpaid.UpdateResult.PlanLeases); latest is the latest of
+// them either way.
+func (tx *wtx) heldBack(payment, consumer string, lease *getpaid.DeliveryLease) (held bool, after, latest string, err error) {
 	rows, err := tx.query(`SELECT id, lease_owner = ? AND lease_until > ? FROM deliveries INDEXED BY deliveries_order
 		WHERE state = 'pending' AND consumer = ? AND payment_id = ? ORDER BY event_seq DESC`,
 		lease.Owner, nanos(lease.Now), consumer, payment)
 	if err != nil {
-		return false, "", err
+		return false, "", "", err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		var mine bool
 		if err := rows.Scan(&id, &mine); err != nil {
-			return false, "", err
+			return false, "", "", err
+		}
+		if latest == "" {
+			latest = id
 		}
 		if !mine {
-			return true, "", nil
+			return true, "", latest, nil
 		}
 		if after == "" {
 			after = id
 		}
 	}
-	return false, after, rows.Err()
+	return false, after, latest, rows.Err()
 }
 
 // Event implements getpaid.Store.
@@ -150,12 +165,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 			} else if room > 0 && (limit < 0 || room < limit) {
 				limit = room
 			}
-			rows, err := tx.query(`SELECT d.seq, `+prefixed("d.", deliveryCols)+`, `+prefixed("o.", eventCols)+`
-				FROM deliveries d INDEXED BY deliveries_due JOIN outbox o ON o.id = d.event_id
-				WHERE d.state = 'pending' AND d.consumer = ? AND d.next_at <= ? AND d.lease_until <= ?
-				  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
-				                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
-				ORDER BY d.next_at, d.seq LIMIT `+limitSQL(limit), c, now, now)
+			rows, err := tx.query(claimSQL(limit), c, now, now)
 			if err != nil {
 				return nil, readErr(err)
 			}
@@ -209,6 +219,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	return v.([]getpaid.ClaimedDelivery), nil
 }
 
+// claimSQL reads one consumer's ($1) deliveries due at $2 and not leased
+// then, at most limit (-1: no cap; see ClaimDeliveries).
+func claimSQL(limit int) string {
+	return `SELECT d.seq, ` + prefixed("d.", deliveryCols) + `, ` + prefixed("o.", eventCols) + `
+		FROM deliveries d INDEXED BY deliveries_due JOIN outbox o ON o.id = d.event_id
+		WHERE d.state = 'pending' AND d.held = 0 AND d.consumer = ? AND d.next_at <= ? AND d.lease_until <= ?
+		  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
+		                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq)
+		ORDER BY d.next_at, d.seq LIMIT ` + limitSQL(limit)
+}
+
 // prefixed qualifies every column of a column list with p.
 func prefixed(p, cols string) string {
 	fields := strings.Split(cols, ",")
@@ -251,32 +272,28 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 				// attempt stays on the row (solo_duration; see migration
 				// 011), and nothing goes to delivery_attempts. Not the
 				// first: written below as any other.
-				res, err := tx.execSQL(`UPDATE deliveries SET state = 'delivered', attempts = 1, lease_owner = '', lease_until = 0,
+				n, err := tx.ended(`UPDATE deliveries SET state = 'delivered', attempts = 1, lease_owner = '', lease_until = 0,
 					delivered_at = ?, solo_duration = ?, last_status = ?, last_error = '', updated_at = ?
-					WHERE id = ? AND lease_owner = ? AND state = 'pending' AND attempts = 0`,
+					WHERE id = ? AND lease_owner = ? AND state = 'pending' AND attempts = 0`, true,
 					nanosOrZero(d.DeliveredAt), int64(a.Duration), a.Status, nanos(d.UpdatedAt), r.ID, r.Owner)
 				if err != nil {
 					return nil, err
 				}
-				if n, err := res.RowsAffected(); err != nil {
-					return nil, err
-				} else if n == 1 {
+				if n {
 					continue
 				}
 			}
-			res, err := tx.execSQL(`UPDATE deliveries SET state = ?, attempts = attempts + ?, lease_owner = '', lease_until = 0,
+			n, err := tx.ended(`UPDATE deliveries SET state = ?, attempts = attempts + ?, lease_owner = '', lease_until = 0,
 				next_at = CASE WHEN ? THEN ? ELSE next_at END, delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
 				last_status = ?, last_error = ?, updated_at = ?
-				WHERE id = ? AND lease_owner = ? AND state = 'pending'`,
+				WHERE id = ? AND lease_owner = ? AND state = 'pending'`, d.State != getpaid.DeliveryPending,
 				string(d.State), d.Attempts, d.State == getpaid.DeliveryPending, nanos(d.NextAt),
 				d.State == getpaid.DeliveryDelivered, nanosOrZero(d.DeliveredAt),
 				d.LastStatus, d.LastError, nanos(d.UpdatedAt), r.ID, r.Owner)
 			if err != nil {
 				return nil, err
 			}
-			if n, err := res.RowsAffected(); err != nil {
-				return nil, err
-			} else if n == 0 {
+			if !n {
 				continue // the lease went to someone else
 			}
 			if _, err := tx.execSQL("INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES (?,?,?,?,?)",
@@ -290,6 +307,31 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 		return fmt.Errorf("sqlite: finish deliveries: %w", err)
 	}
 	return nil
+}
+
+// ended runs update, which records a result of one delivery, and reports
+// whether it found the delivery. When left says the result takes the
+// delivery out of pending and it blocks a held one (migration 014), the
+// next pending delivery of its payment to its consumer is no longer held.
+func (tx *wtx) ended(update string, left bool, args ...any) (bool, error) {
+	var (
+		blocks            bool
+		consumer, payment string
+		eventSeq          int64
+	)
+	err := tx.queryRow(update+" RETURNING blocks, consumer, payment_id, event_seq", args...).Scan(&blocks, &consumer, &payment, &eventSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err == nil {
+		tx.dirty = true // written (exec marks its own)
+	}
+	if err != nil || !left || !blocks {
+		return err == nil, err
+	}
+	_, err = tx.execSQL(`UPDATE deliveries SET held = 0 WHERE held = 1 AND seq = (SELECT seq FROM deliveries INDEXED BY deliveries_order
+		WHERE state = 'pending' AND consumer = ? AND payment_id = ? AND event_seq > ? ORDER BY event_seq LIMIT 1)`, consumer, payment, eventSeq)
+	return err == nil, err
 }
 
 // Deliveries implements getpaid.Store.
@@ -399,7 +441,9 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 	}
 	at := nanos(r.Now)
 	var w where
-	set := "state = 'pending', next_at = ?, attempts = 0, lease_owner = '', lease_until = 0"
+	// A delivery pending again is not held, and may stand before one that
+	// is: it frees the next when it leaves pending (migration 014).
+	set := "state = 'pending', next_at = ?, attempts = 0, lease_owner = '', lease_until = 0, held = 0, blocks = 1"
 	switch {
 	case r.Waiting:
 		// Waiting for a retry and not in flight (see
@@ -484,8 +528,10 @@ func (s *Store) BackfillDeliveries(ctx context.Context, r getpaid.BackfillReques
 	n := 0
 	for lo := int64(0); lo < last; lo += backfillWindow {
 		v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
-			res, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
-				SELECT o.id || '|' || ?1, o.id, o.seq, o.payment_id, ?1, 'pending', ?2, ?2, ?2 FROM outbox o
+			// Not held, and may stand before one that is: each frees
+			// the next when it leaves pending (migration 014).
+			res, err := tx.execSQL(`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at, blocks)
+				SELECT o.id || '|' || ?1, o.id, o.seq, o.payment_id, ?1, 'pending', ?2, ?2, ?2, 1 FROM outbox o
 				WHERE o.seq > ?3 AND o.seq <= ?4 AND o.at >= ?5
 				  AND (?6 = '' OR o.type IN (SELECT value FROM json_each(?6)))
 				  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = o.id || '|' || ?1)

@@ -253,8 +253,15 @@ func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult, lease *getpaid.De
 		seqs[i] = seq
 	}
 	var earlier func(string) (bool, string, error)
+	// behind is, per consumer, the pending delivery a held one is written
+	// behind: the latest earlier one, then the one written before it.
+	behind := map[string]string{}
 	if !fresh {
-		earlier = func(consumer string) (bool, string, error) { return tx.heldBack(id, consumer, lease) }
+		earlier = func(consumer string) (bool, string, error) {
+			held, after, latest, err := tx.heldBack(id, consumer, lease)
+			behind[consumer] = latest
+			return held, after, err
+		}
 	}
 	leased, err := res.PlanLeases(lease, earlier) // a job run again decides again
 	if err != nil {
@@ -266,10 +273,17 @@ func (tx *wtx) writeRows(id string, res *getpaid.UpdateResult, lease *getpaid.De
 			return fmt.Errorf("sqlite: delivery %s of an event not written with it", d.ID)
 		}
 		var l *getpaid.DeliveryLease
-		if leased != nil && leased[j] {
+		after := ""
+		switch {
+		case leased == nil:
+		case leased[j]:
 			l = lease
+		default:
+			// Not leased: held back (PlanLeases).
+			after = behind[d.Consumer]
+			behind[d.Consumer] = d.ID
 		}
-		if err := tx.insertDelivery(d, seqs[i], l); err != nil {
+		if err := tx.insertDelivery(d, seqs[i], l, after); err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,7 @@ var deliveryTests = []test{
 	{"ClaimLeases", testClaimLeases, nil},
 	{"ClaimRoom", testClaimRoom, nil},
 	{"PaymentOrder", testDeliveryOrder, nil},
+	{"HeldBehindFirst", testHeldBehindFirst, nil},
 	{"Finish", testFinishDeliveries, nil},
 	{"FinishByOtherOwnerIgnored", testFinishOtherOwner, nil},
 	{"FinishOfFinishedIgnored", testFinishOfFinished, nil},
@@ -225,6 +226,57 @@ func testDeliveryOrder(t *testing.T, s getpaid.Store) {
 	next := claim(t, s, "b", retry, 10, consumers[0])
 	if len(next) != 1 || next[0].Event.ID != second.Events[0].ID {
 		t.Fatalf("after p's first was delivered: %+v; want p's second", next)
+	}
+}
+
+// testHeldBehindFirst checks that deliveries written behind a payment's
+// first, which waits for its retry (leased with their change to an owner
+// that does not hold the first: held back), go out in order as each before
+// them leaves pending, delivered or dead, and not before.
+func testHeldBehindFirst(t *testing.T, s getpaid.Store) {
+	c := consumers[1]
+	p := newPayment("o-hbf", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{Deliver: subs(c)})
+	now := soon()
+	first := claim(t, s, "a", now, 10, c)
+	if len(first) != 1 {
+		t.Fatalf("claim: %+v; want the created event's", first)
+	}
+	retry := now.Add(time.Hour)
+	finish := func(r getpaid.DeliveryResult) {
+		t.Helper()
+		if err := s.FinishDeliveries(ctx(t), []getpaid.DeliveryResult{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finish(getpaid.DeliveryResult{ID: first[0].Delivery.ID, Owner: "a", NextAt: retry, Attempt: getpaid.Attempt{At: now, Status: 503, Error: "HTTP 503"}})
+	lease := &getpaid.DeliveryLease{Owner: "disp", Now: now, Until: now.Add(time.Minute)}
+	var later []string
+	for _, m := range []getpaid.Mutation{prepare("HBF"), observe("dummy:hbf", &getpaid.Observation{ExternalID: "HBF", EventID: "hbf",
+		Kind: getpaid.KindCaptured, Amount: p.Amount, Full: true})} {
+		m.Deliver, m.Lease = subs(c), lease
+		res := mustUpdate(t, s, p.ID, m)
+		if len(res.Deliveries) != 1 || len(res.Leased) != 0 {
+			t.Fatalf("a change behind the first: %d deliveries, %d leased; want one, held back", len(res.Deliveries), len(res.Leased))
+		}
+		later = append(later, res.Deliveries[0].ID)
+	}
+	if got := claim(t, s, "b", now.Add(2*time.Minute), 10, c); len(got) != 0 {
+		t.Fatalf("while the first waits for its retry: %+v; want none", got)
+	}
+	got := claim(t, s, "b", retry, 10, c)
+	if len(got) != 1 || got[0].Delivery.ID != first[0].Delivery.ID {
+		t.Fatalf("at the retry: %+v; want the first only", got)
+	}
+	finish(getpaid.DeliveryResult{ID: got[0].Delivery.ID, Owner: "b", Delivered: true, Attempt: getpaid.Attempt{At: retry, Status: 200}})
+	got = claim(t, s, "b", retry, 10, c)
+	if len(got) != 1 || got[0].Delivery.ID != later[0] {
+		t.Fatalf("after the first was delivered: %+v; want the second only", got)
+	}
+	finish(getpaid.DeliveryResult{ID: got[0].Delivery.ID, Owner: "b", Dead: true, Attempt: getpaid.Attempt{At: retry, Status: 500, Error: "HTTP 500"}})
+	got = claim(t, s, "b", retry, 10, c)
+	if len(got) != 1 || got[0].Delivery.ID != later[1] {
+		t.Fatalf("after the second died: %+v; want the third", got)
 	}
 }
 

@@ -1,0 +1,20 @@
+-- +goose Up
+-- A delivery written behind an earlier pending one of its payment to its
+-- consumer that its writer could not lease (an endpoint down: the first
+-- waits for its retry) is held: out of deliveries_due, so that a claim,
+-- which walks that index, no longer reads every such delivery to find the
+-- few it may send. The one it waits behind is marked blocks; when that one
+-- leaves pending (delivered, dead or discarded by its result), the
+-- statement recording it reads blocks back (RETURNING) and frees the next
+-- pending one of its payment and consumer in the same transaction (a
+-- consumer's deliveries discarded all at once take those held too). A
+-- delivery not held that waits all the same (written without a lease,
+-- replayed, backfilled) is still turned away by the claim's own check, as
+-- before: held only spares claims work, it never lets one out of order.
+-- (No trigger: the writer runs with triggers off, see tally.go.) Reading
+-- blocks back is all a result for a delivery that blocks none costs (nearly
+-- all of them: a healthy endpoint never holds one).
+ALTER TABLE deliveries ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_due ON deliveries (consumer, next_at) WHERE state = 'pending' AND held = 0;
