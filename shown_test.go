@@ -1,6 +1,7 @@
 package getpaid_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -22,4 +23,47 @@ func TestShownConsumer(t *testing.T) {
 			t.Errorf("ShownConsumer(%q) = %q, want %q", tc.name, got, tc.want)
 		}
 	}
+}
+
+// Whatever a configured URL holds, what is shown of it keeps no query value
+// nor user part, and showing it again changes nothing.
+func FuzzShownConsumer(f *testing.F) {
+	for _, s := range []string{"https://shop.example/hook?token=SECRET", "https://u:p@shop.example/h?a=1&b=2#frag",
+		"https://shop.example?SECRET", "https://[::1]:8443/h?t=%41&x", "http://h/p?a=b=c&&=v", "not a url", "https://h/a@b?c=d@e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		shown := getpaid.ShownConsumer("webhook:" + raw)
+		if again := getpaid.ShownConsumer(shown); again != shown {
+			t.Fatalf("shown again %q, was %q", again, shown)
+		}
+		u, ok := strings.CutPrefix(shown, "webhook:")
+		if !ok {
+			t.Fatalf("lost its prefix: %q", shown)
+		}
+		_, rest, ok := strings.Cut(u, "://")
+		if !ok {
+			if u != raw {
+				t.Fatalf("no scheme, yet changed: %q to %q", raw, u)
+			}
+			return
+		}
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 && rest[:at] != "xxxxx" {
+			t.Fatalf("user part shown: %q", shown)
+		}
+		_, query, ok := strings.Cut(rest, "?")
+		if !ok {
+			return
+		}
+		query, _, _ = strings.Cut(query, "#")
+		for _, p := range strings.Split(query, "&") {
+			if k, v, eq := strings.Cut(p, "="); eq && v != "" && v != "xxxxx" || !eq && p != "" && p != "xxxxx" {
+				t.Fatalf("query value shown in %q: %q (key %q)", shown, p, k)
+			}
+		}
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -63,4 +65,31 @@ func TestBrokerTextPrintedSafely(t *testing.T) {
 			t.Errorf("operations %s: code %d out %q err %q", verb, code, out, stderr)
 		}
 	}
+}
+
+// Whatever a broker sends, what the tools print of it holds no control
+// character (termLines: none but newlines and tabs), and text without one is
+// printed as it came.
+func FuzzTermText(f *testing.F) {
+	for _, s := range []string{"zwrot ąę", "\x1b[2J\rowned\x00", "a\nb\tc\u0085", "\x9b31m", "\xff\xfe", "\u202eevil"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range []struct {
+			out   string
+			allow func(rune) bool
+		}{
+			{termText(s), func(rune) bool { return false }},
+			{termLines(s), func(r rune) bool { return r == '\n' || r == '\t' }},
+		} {
+			for _, r := range c.out {
+				if unicode.IsControl(r) && !c.allow(r) {
+					t.Fatalf("%q printed as %q: control %U left", s, c.out, r)
+				}
+			}
+			if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && !c.allow(r) }) && c.out != s {
+				t.Fatalf("%q printed as %q: changed without a control character", s, c.out)
+			}
+		}
+	})
 }
