@@ -153,6 +153,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		// consumers get a payment's events in order.
 		var out []getpaid.ClaimedDelivery
 		var seqs []int64
+		if err := s.sweepHeld(tx, r); err != nil {
+			return nil, err
+		}
 		for _, c := range r.Consumers {
 			limit := -1
 			if r.Limit > 0 {
@@ -217,6 +220,35 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
 	}
 	return v.([]getpaid.ClaimedDelivery), nil
+}
+
+// heldSweepEvery is how often a claim frees the held deliveries of its
+// consumers that no earlier pending one holds back any longer (sweepHeld).
+const heldSweepEvery = time.Minute
+
+// sweepHeld frees, at most once every heldSweepEvery, each held delivery of
+// r's consumers that no earlier pending delivery of its payment holds back:
+// one whose blocker left pending by a path that did not free it (a getpaid
+// older than migration 014 recording results on the same file). The claim
+// never reads held deliveries, so without this such a one would wait for
+// ever; with it, a minute at most. Its cost grows with the held deliveries
+// (deliveries_held), once a minute, not with every claim.
+func (s *Store) sweepHeld(tx *wtx, r getpaid.ClaimRequest) error {
+	now := r.Now.UnixNano()
+	last := s.heldSwept.Load()
+	if now-last < int64(heldSweepEvery) && now >= last {
+		return nil
+	}
+	s.heldSwept.Store(now)
+	for _, c := range r.Consumers {
+		if _, err := tx.execSQL(`UPDATE deliveries SET held = 0 WHERE seq IN (SELECT d.seq FROM deliveries d INDEXED BY deliveries_held
+			WHERE d.state = 'pending' AND d.held = 1 AND d.consumer = ?
+			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
+			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq))`, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // claimSQL reads one consumer's ($1) deliveries due at $2 and not leased

@@ -143,3 +143,55 @@ func claimSteps(t *testing.T, s *Store, consumer string, now time.Time) int {
 	}
 	return steps
 }
+
+// A held delivery whose blocker left pending by a path that did not free it
+// (a getpaid older than migration 014 recording the result on the same
+// file) waits a minute at most: the claim's sweep frees it. The claim reads
+// no held delivery, so without it that one waited for ever: a webhook never
+// sent.
+func TestHeldDeliveryFreedWhenNothingHoldsItBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "held.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const c = "webhook:https://shop.example/hook"
+	subs := []getpaid.Subscription{{Consumer: c}}
+	now := time.Now().Add(time.Minute).UTC().Truncate(time.Microsecond)
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-1", Backend: "dummy",
+		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN")}
+	if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{Deliver: subs}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.ClaimDeliveries(ctx, getpaid.ClaimRequest{Owner: "a", Now: now, Lease: time.Minute, Consumers: []string{c}})
+	if err != nil || len(first) != 1 {
+		t.Fatalf("claim of the first event: %d (%v)", len(first), err)
+	}
+	res, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: subs,
+		Lease: &getpaid.DeliveryLease{Owner: "disp", Now: now, Until: now.Add(time.Minute)},
+		Apply: func(q *getpaid.Payment) (bool, error) {
+			return true, getpaid.MarkPrepared(q, "ext_"+q.ID, &getpaid.Redirect{Method: "GET", URL: "https://broker.example/pay"})
+		}})
+	if err != nil || len(res.Deliveries) != 1 || len(res.Leased) != 0 {
+		t.Fatalf("second event: %v, want one delivery, held", err)
+	}
+	// An older getpaid delivers the first: it knows nothing of held.
+	if _, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		return tx.execSQL("UPDATE deliveries SET state = 'delivered', lease_owner = '', lease_until = 0 WHERE id = ?", first[0].Delivery.ID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(at time.Time) []getpaid.ClaimedDelivery {
+		t.Helper()
+		got, err := s.ClaimDeliveries(ctx, getpaid.ClaimRequest{Owner: "b", Now: at, Lease: time.Minute, Consumers: []string{c}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := claim(now.Add(2 * time.Minute)); len(got) != 1 || got[0].Delivery.ID != res.Deliveries[0].ID {
+		t.Fatalf("claimed %d deliveries; want the second event's, freed by the sweep", len(got))
+	}
+}

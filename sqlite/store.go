@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -105,6 +106,8 @@ type Store struct {
 	watch *watch
 
 	keepWAL sync.Once // Close: after the disk failed the store, once (see Close)
+
+	heldSwept atomic.Int64 // ClaimDeliveries: when it last freed held deliveries nothing holds back (unix nanos)
 
 	driver   string // for readiness probes
 	probeDSN string

@@ -18,3 +18,9 @@ ALTER TABLE deliveries ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;
 DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries (consumer, next_at) WHERE state = 'pending' AND held = 0;
+-- The held ones, for the claim's sweep (at most once a minute) that frees
+-- one whose earlier deliveries all left pending by a path that did not free
+-- it (a getpaid older than 014 on the same file records results without
+-- it): held may delay a delivery, never keep it. Only held rows have an
+-- entry.
+CREATE INDEX deliveries_held ON deliveries (consumer, event_seq) WHERE state = 'pending' AND held = 1;
