@@ -62,6 +62,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	app, cleanup, err := startDemo(ctx, dbPath, base, log)
 	if err != nil {
 		ln.Close()
+		if ctx.Err() != nil {
+			// Ctrl+C or SIGTERM while the SQLite file was opened or
+			// migrated: a stop asked for, as one once serving is, not
+			// the file's failure ("context canceled", "interrupted").
+			fmt.Fprintf(stdout, "getpaid demo stopped while starting: a signal arrived before it served (its data stays in %s)\n", dbPath)
+			return nil
+		}
 		return err
 	}
 	defer cleanup()
