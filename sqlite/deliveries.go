@@ -53,7 +53,7 @@ func (r *rawDelivery) delivery() *getpaid.Delivery {
 // same transaction, whose outbox seq is eventSeq, leased as lease says when
 // it is set. behind, when set, is the pending delivery of its payment to its
 // consumer written just before it, which holds it back: it is written held
-// (out of deliveries_due) and that one marked blocks, so that it frees it
+// (apart in deliveries_due) and that one marked blocks, so that it frees it
 // when it leaves pending (migration 014).
 func (tx *wtx) insertDelivery(d getpaid.Delivery, eventSeq int64, lease *getpaid.DeliveryLease, behind string) error {
 	var owner string
@@ -145,7 +145,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 	v, err := s.w.do(ctx, func(tx *wtx) (any, error) {
 		// Per consumer, the due deliveries in the order they fell due
 		// (first attempts: when they were written, so event order), read
-		// along deliveries_due (consumer, next_at) and stopping at the
+		// along deliveries_due (consumer, held = 0, next_at) and stopping at the
 		// limit: neither another consumer's backlog (an endpoint that is
 		// down piles up deliveries waiting for their retry) nor this
 		// consumer's deliveries not yet due are walked. A delivery waits
@@ -232,7 +232,8 @@ const heldSweepEvery = time.Minute
 // older than migration 014 recording results on the same file). The claim
 // never reads held deliveries, so without this such a one would wait for
 // ever; with it, a minute at most. Its cost grows with the held deliveries
-// (deliveries_held), once a minute, not with every claim.
+// (read along deliveries_due, consumer and held = 1), once a minute, not
+// with every claim.
 func (s *Store) sweepHeld(tx *wtx, r getpaid.ClaimRequest) error {
 	now := r.Now.UnixNano()
 	last := s.heldSwept.Load()
@@ -241,7 +242,7 @@ func (s *Store) sweepHeld(tx *wtx, r getpaid.ClaimRequest) error {
 	}
 	s.heldSwept.Store(now)
 	for _, c := range r.Consumers {
-		if _, err := tx.execSQL(`UPDATE deliveries SET held = 0 WHERE seq IN (SELECT d.seq FROM deliveries d INDEXED BY deliveries_held
+		if _, err := tx.execSQL(`UPDATE deliveries SET held = 0 WHERE seq IN (SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
 			WHERE d.state = 'pending' AND d.held = 1 AND d.consumer = ?
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer
 			                  AND e.payment_id = d.payment_id AND e.event_seq < d.event_seq))`, c); err != nil {
