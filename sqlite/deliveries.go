@@ -226,7 +226,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 // consumers that no earlier pending one holds back any longer (sweepHeld).
 const heldSweepEvery = time.Minute
 
-// sweepHeld frees, at most once every heldSweepEvery, each held delivery of
+// sweepHeld frees, at most once every heldSweepEvery per consumer, each held delivery of
 // r's consumers that no earlier pending delivery of its payment holds back:
 // one whose blocker left pending by a path that did not free it (a getpaid
 // older than migration 014 recording results on the same file). The claim
@@ -236,12 +236,17 @@ const heldSweepEvery = time.Minute
 // with every claim.
 func (s *Store) sweepHeld(tx *wtx, r getpaid.ClaimRequest) error {
 	now := r.Now.UnixNano()
-	last := s.heldSwept.Load()
-	if now-last < int64(heldSweepEvery) && now >= last {
-		return nil
-	}
-	s.heldSwept.Store(now)
 	for _, c := range r.Consumers {
+		// Each consumer when its own minute is up: a claim names only
+		// the consumers with room (one with 64 in flight, or paused, is
+		// left out), so one time for all let a consumer left out of the
+		// claim that swept wait another minute, and again.
+		if v, ok := s.heldSwept.Load(c); ok {
+			if last := v.(int64); now-last < int64(heldSweepEvery) && now >= last {
+				continue
+			}
+		}
+		s.heldSwept.Store(c, now)
 		if _, err := tx.execSQL(`UPDATE deliveries SET held = 0 WHERE seq IN (SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
 			WHERE d.state = 'pending' AND d.held = 1 AND d.consumer = ?
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.consumer = d.consumer

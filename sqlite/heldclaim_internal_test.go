@@ -195,3 +195,66 @@ func TestHeldDeliveryFreedWhenNothingHoldsItBack(t *testing.T) {
 		t.Fatalf("claimed %d deliveries; want the second event's, freed by the sweep", len(got))
 	}
 }
+
+// The sweep frees a consumer's held deliveries a minute at most after their
+// blocker left pending, whichever consumers the claims name: the dispatcher
+// names only those with room (one with 64 in flight, or paused, is left
+// out). With one time for all consumers, a claim naming another consumer
+// first after each minute swept that one alone, and the held delivery of
+// the one left out waited, minute after minute.
+func TestHeldSweepEachConsumer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "held.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const a, b = "webhook:https://a.example/hook", "webhook:https://b.example/hook"
+	subs := []getpaid.Subscription{{Consumer: a}, {Consumer: b}}
+	now := time.Now().Add(time.Minute).UTC().Truncate(time.Microsecond)
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-1", Backend: "dummy",
+		Status: getpaid.StatusNew, Amount: getpaid.MustParseMoney("1.00", "PLN")}
+	if _, err := s.CreatePayment(ctx, p, getpaid.CreateOptions{Deliver: subs}); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(at time.Time, consumer string) []getpaid.ClaimedDelivery {
+		t.Helper()
+		got, err := s.ClaimDeliveries(ctx, getpaid.ClaimRequest{Owner: "o", Now: at, Lease: time.Minute, Consumers: []string{consumer}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := claim(now, b)
+	if len(first) != 1 {
+		t.Fatalf("claim of b's first event: %d deliveries", len(first))
+	}
+	res, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{Cause: "prepared", Deliver: subs,
+		Lease: &getpaid.DeliveryLease{Owner: "disp", Now: now, Until: now.Add(time.Minute)},
+		Apply: func(q *getpaid.Payment) (bool, error) {
+			return true, getpaid.MarkPrepared(q, "ext_"+q.ID, &getpaid.Redirect{Method: "GET", URL: "https://broker.example/pay"})
+		}})
+	if err != nil || len(res.Deliveries) != 2 || len(res.Leased) != 0 {
+		t.Fatalf("second event: %v, want two deliveries, held", err)
+	}
+	second := res.Deliveries[0].ID
+	if res.Deliveries[1].Consumer == b {
+		second = res.Deliveries[1].ID
+	}
+	// A getpaid older than migration 014 delivers b's first.
+	if _, err := s.w.do(ctx, func(tx *wtx) (any, error) {
+		return tx.execSQL("UPDATE deliveries SET state = 'delivered', lease_owner = '', lease_until = 0 WHERE id = ?", first[0].Delivery.ID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Each minute, a claim naming a alone comes first.
+	for m := 2; m <= 4; m++ {
+		at := now.Add(time.Duration(m) * time.Minute)
+		claim(at, a)
+		if got := claim(at.Add(time.Second), b); len(got) == 1 && got[0].Delivery.ID == second {
+			return
+		}
+	}
+	t.Fatal("b's second event still held three minutes after its first was delivered")
+}

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -107,7 +106,7 @@ type Store struct {
 
 	keepWAL sync.Once // Close: after the disk failed the store, once (see Close)
 
-	heldSwept atomic.Int64 // ClaimDeliveries: when it last freed held deliveries nothing holds back (unix nanos)
+	heldSwept sync.Map // ClaimDeliveries: consumer -> when it last freed its held deliveries nothing holds back (unix nanos)
 
 	driver   string // for readiness probes
 	probeDSN string
