@@ -88,11 +88,11 @@ func TestClaimSkipsHeldBacklog(t *testing.T) {
 	}
 	at := now.Add(2 * time.Minute) // the first claim's leases ran out
 	few := claimSteps(t, s, c, at)
-	hold(400)
+	hold(200)
 	many := claimSteps(t, s, c, at)
-	t.Logf("claim of one delivery: %d steps with 20 held, %d with 420", few, many)
+	t.Logf("claim of one delivery: %d steps with 20 held, %d with 220", few, many)
 	if many > few+few/2 {
-		t.Errorf("claim of one delivery: %d steps with 20 held, %d with 420; want about the same", few, many)
+		t.Errorf("claim of one delivery: %d steps with 20 held, %d with 220; want about the same", few, many)
 	}
 }
 
