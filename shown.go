@@ -13,11 +13,14 @@ func ShownConsumer(name string) string {
 	if !ok {
 		return name
 	}
-	return "webhook:" + shownURL(raw)
+	return "webhook:" + ShownURL(raw)
 }
 
-// shownURL is raw with its user part and its query's values hidden.
-func shownURL(raw string) string {
+// ShownURL is raw, a URL as configured (a webhook endpoint's), with its
+// user part and its query's values hidden as ShownConsumer hides them, read
+// as loosely as a URL that does not parse needs: the user part up to the
+// last @ before the first /, ? or #. Text without "://" is returned as it is.
+func ShownURL(raw string) string {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return raw

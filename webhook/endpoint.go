@@ -103,14 +103,6 @@ type Endpoint struct {
 // clientTimeout bounds a delivery over the default client.
 const clientTimeout = 10 * time.Second
 
-// shownURL is raw as an error may quote it: with whatever its user part
-// holds (a password) and its query's values (a token) replaced by xxxxx, as
-// getpaid.ShownConsumer shows an endpoint, read as loosely as a URL that did
-// not parse needs: up to the last @ before the first /, ? or #.
-func shownURL(raw string) string {
-	return strings.TrimPrefix(getpaid.ShownConsumer("webhook:"+raw), "webhook:")
-}
-
 // MaxURLLength is the longest endpoint URL New takes, in bytes: the URL is
 // the endpoint's consumer name, stored and indexed with every delivery, and
 // PostgreSQL's indexes take entries of at most about 2.7 kB.
@@ -121,53 +113,53 @@ func New(cfg Config) (*Endpoint, error) {
 	if i := strings.IndexFunc(cfg.URL, unicode.IsSpace); i >= 0 {
 		// Go's parser takes a blank at the end of a path, and sends it
 		// as %20: every delivery would go to a path the endpoint has not.
-		return nil, fmt.Errorf("webhook: url %q: a blank at byte %d (pasted with a space or a newline?); a URL has none: write a space in a path as %%20", shownURL(cfg.URL), i)
+		return nil, fmt.Errorf("webhook: url %q: a blank at byte %d (pasted with a space or a newline?); a URL has none: write a space in a path as %%20", getpaid.ShownURL(cfg.URL), i)
 	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		// A port alone (http://:8080/hook) is no host: Go's client would
 		// send every delivery to this machine.
-		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL with a host", shownURL(cfg.URL))
+		return nil, fmt.Errorf("webhook: url %q: want an absolute http(s) URL with a host", getpaid.ShownURL(cfg.URL))
 	}
 	if len(cfg.URL) > MaxURLLength {
-		return nil, fmt.Errorf("webhook: url %.60q…: %d bytes; at most %d (it is stored and indexed with every delivery)", shownURL(cfg.URL), len(cfg.URL), MaxURLLength)
+		return nil, fmt.Errorf("webhook: url %.60q…: %d bytes; at most %d (it is stored and indexed with every delivery)", getpaid.ShownURL(cfg.URL), len(cfg.URL), MaxURLLength)
 	}
 	if u.User != nil {
 		// The URL names the endpoint everywhere: in every delivery stored,
 		// the console, the tools and the logs. The signature is what
 		// authenticates getpaid to the endpoint.
 		u.User = nil
-		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", shownURL(u.String()))
+		return nil, fmt.Errorf("webhook: url %s: credentials in a webhook URL would be stored and shown with every delivery; check the webhook-signature instead", getpaid.ShownURL(u.String()))
 	}
 	if strings.Contains(cfg.URL, "#") {
 		// Never sent: the endpoint would be a second name of the URL
 		// without it, and get every event twice.
-		return nil, fmt.Errorf("webhook: url %q: a fragment (#...) is never sent; leave it out", shownURL(cfg.URL))
+		return nil, fmt.Errorf("webhook: url %q: a fragment (#...) is never sent; leave it out", getpaid.ShownURL(cfg.URL))
 	}
 	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
 		// Go's URL parser takes any digits; every delivery would fail.
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("webhook: url %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", shownURL(cfg.URL), p)
+			return nil, fmt.Errorf("webhook: url %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", getpaid.ShownURL(cfg.URL), p)
 		}
 	}
 	if len(cfg.Secrets) == 0 || len(cfg.Secrets) > 2 {
-		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", shownURL(cfg.URL))
+		return nil, fmt.Errorf("webhook %s: want one secret (two while rotating)", getpaid.ShownURL(cfg.URL))
 	}
 	e := &Endpoint{url: cfg.URL, events: slices.Clone(cfg.Events), now: cfg.Now}
 	for _, s := range cfg.Secrets {
 		k, err := ParseSecret(s)
 		if err != nil {
-			return nil, fmt.Errorf("webhook %s: %w", shownURL(cfg.URL), err)
+			return nil, fmt.Errorf("webhook %s: %w", getpaid.ShownURL(cfg.URL), err)
 		}
 		e.keys = append(e.keys, newSigner(k))
 	}
 	for i, t := range cfg.Events {
 		if !slices.Contains(getpaid.EventTypes(), t) {
-			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s, %s or %s)", shownURL(cfg.URL), t,
+			return nil, fmt.Errorf("webhook %s: unknown event type %q (want %s, %s or %s)", getpaid.ShownURL(cfg.URL), t,
 				getpaid.EventPaymentCreated, getpaid.EventStatusChanged, getpaid.EventAmountsChanged)
 		}
 		if slices.Contains(cfg.Events[:i], t) {
-			return nil, fmt.Errorf("webhook %s: event type %q named twice in events", shownURL(cfg.URL), t)
+			return nil, fmt.Errorf("webhook %s: event type %q named twice in events", getpaid.ShownURL(cfg.URL), t)
 		}
 	}
 	var c http.Client
@@ -335,9 +327,9 @@ func (e *Endpoint) Deliver(ctx context.Context, ev getpaid.Event) (int, error) {
 		se := &StatusError{Status: resp.StatusCode, Text: getpaid.ClipText(strings.ToValidUTF8(resp.Status, "\uFFFD"), maxAnswerText),
 			After: retryAfter(resp.Header.Get("Retry-After"), e.now())}
 		if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-			// Shown as the endpoint is (shownURL): a redirect keeping the
+			// Shown as the endpoint is (getpaid.ShownURL): a redirect keeping the
 			// query (http to https, a slash added) repeats its token.
-			se.Location = getpaid.ClipText(strings.ToValidUTF8(shownURL(loc.Redacted()), "\uFFFD"), maxAnswerText)
+			se.Location = getpaid.ClipText(strings.ToValidUTF8(getpaid.ShownURL(loc.Redacted()), "\uFFFD"), maxAnswerText)
 		}
 		return resp.StatusCode, se
 	}

@@ -65,7 +65,7 @@ func engineConfig(c *fileConfig) (engine.Config, error) {
 	for i, w := range c.Webhooks {
 		at := fmt.Sprintf("webhooks[%d]", i)
 		if j, dup := firstOf[sameEndpoint(w.URL)]; dup {
-			return cfg, c.settingErr(at+".url", fmt.Errorf("%s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", shownEndpoint(w.URL), j))
+			return cfg, c.settingErr(at+".url", fmt.Errorf("%s is webhooks[%d]'s URL too: an endpoint is known by its URL, so list it once (with two secrets while rotating)", getpaid.ShownURL(w.URL), j))
 		}
 		firstOf[sameEndpoint(w.URL)] = i
 		if w.Secret != "" && len(w.Secrets) > 0 {

@@ -40,19 +40,19 @@ func warnUnsentDeliveries(ctx context.Context, log *slog.Logger, srv *server) {
 		if ok && now == url {
 			if t := unwantedType(ctx, srv, d, takes[url]); t != "" {
 				warned[url] = true
-				log.Warn("pending webhook deliveries of an event type the endpoint's events: no longer takes hold back its later events of the same payment until their next attempt (they are discarded then, not sent): have them discarded now with getpaid events replay --waiting --endpoint "+shownEndpoint(url)+" (its URL as in webhooks:), or put the type back",
-					"endpoint", shownEndpoint(url), "type", t)
+				log.Warn("pending webhook deliveries of an event type the endpoint's events: no longer takes hold back its later events of the same payment until their next attempt (they are discarded then, not sent): have them discarded now with getpaid events replay --waiting --endpoint "+getpaid.ShownURL(url)+" (its URL as in webhooks:), or put the type back",
+					"endpoint", getpaid.ShownURL(url), "type", t)
 			}
 			continue
 		}
 		warned[url] = true
 		if ok {
 			log.Warn("pending webhook deliveries to an endpoint spelled differently in webhooks: are sent by nobody (deliveries keep the URL as it was written): write its url in webhooks: as it was before",
-				"endpoint", shownEndpoint(url), "configured_as", shownEndpoint(now))
+				"endpoint", getpaid.ShownURL(url), "configured_as", getpaid.ShownURL(now))
 			continue
 		}
 		log.Warn("pending webhook deliveries to an endpoint not in webhooks: are sent by nobody: put it back, or, if it is gone for good, run getpaid events discard --endpoint URL --by NAME once every server runs without it",
-			"endpoint", shownEndpoint(url))
+			"endpoint", getpaid.ShownURL(url))
 	}
 }
 
@@ -131,10 +131,4 @@ func warnPaymentsOfGoneBackends(ctx context.Context, log *slog.Logger, srv *serv
 			"and they are not polled, expired, captured, released or refunded; put it back under this name (with kind:, if it was renamed) until they are finished",
 			"backend", name, "payments", gone[name], "ended_recently", ended[name], "callback_url", srv.base+"/callback/"+name, "enabled", srv.reg.Names())
 	}
-}
-
-// shownEndpoint is a webhook endpoint's URL as output and logs show it:
-// the values of its query (a token, often) and its user part hidden.
-func shownEndpoint(url string) string {
-	return strings.TrimPrefix(getpaid.ShownConsumer("webhook:"+url), "webhook:")
 }

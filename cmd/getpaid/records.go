@@ -281,7 +281,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if n == 1 {
 			what = "1 delivery"
 		}
-		fmt.Fprintf(stdout, "%s to %s discarded (pending or dead; never sent now, and out of the backlog)\n", what, shownEndpoint(*endpoint))
+		fmt.Fprintf(stdout, "%s to %s discarded (pending or dead; never sent now, and out of the backlog)\n", what, getpaid.ShownURL(*endpoint))
 		return nil
 	case "backfill":
 		n, err := srv.engine.Backfill(ctx, cons, from)
@@ -292,7 +292,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if n == 1 {
 			what = "1 event"
 		}
-		fmt.Fprintf(stdout, "%s since %s due to %s; a running server sends them within a second\n", what, from.UTC().Format(time.RFC3339), shownEndpoint(*endpoint))
+		fmt.Fprintf(stdout, "%s since %s due to %s; a running server sends them within a second\n", what, from.UTC().Format(time.RFC3339), getpaid.ShownURL(*endpoint))
 		return nil
 	case "list":
 		page, err := srv.engine.Deliveries(ctx, getpaid.DeliveryFilter{State: getpaid.DeliveryState(*status), Consumer: cons, PaymentID: *payment, Limit: getpaid.MaxPageSize})
@@ -324,13 +324,13 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			// must not pass for "no dead delivery".
 			var urls []string
 			for _, w := range srv.webhooks {
-				urls = append(urls, shownEndpoint(w.URL))
+				urls = append(urls, getpaid.ShownURL(w.URL))
 			}
 			known := "it names none"
 			if len(urls) > 0 {
 				known = "they are: " + strings.Join(urls, ", ")
 			}
-			fmt.Fprintf(stderr, "getpaid events: %s is not in this config's webhooks: (%s)\n", shownEndpoint(*endpoint), known)
+			fmt.Fprintf(stderr, "getpaid events: %s is not in this config's webhooks: (%s)\n", getpaid.ShownURL(*endpoint), known)
 		}
 		return nil
 	case "show":
@@ -387,7 +387,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			for _, c := range slices.Sorted(maps.Keys(gone)) {
 				fmt.Fprintf(stdout, "  but not to %s: it answered 410 Gone at %s, and a server that got that answer sends it nothing before %s;"+
 					" replay through that server's API (POST /api/v1/events/replay_dead) or console to send now\n",
-					strings.TrimPrefix(getpaid.ShownConsumer(c), "webhook:"), gone[c].UTC().Format(time.RFC3339), gone[c].Add(engine.GonePause).UTC().Format(time.RFC3339))
+					getpaid.ShownURL(strings.TrimPrefix(c, "webhook:")), gone[c].UTC().Format(time.RFC3339), gone[c].Add(engine.GonePause).UTC().Format(time.RFC3339))
 			}
 		}
 		if cons == "" && !*waiting {
@@ -399,7 +399,7 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				for _, d := range left.Deliveries {
 					if !slices.ContainsFunc(srv.webhooks, func(w webhookConfig) bool { return "webhook:"+w.URL == d.Consumer }) {
 						fmt.Fprintf(stderr, "getpaid events: dead deliveries to endpoints not in this config's webhooks: are left dead, e.g. to %s (getpaid events list --status dead lists them)\n",
-							strings.TrimPrefix(getpaid.ShownConsumer(d.Consumer), "webhook:"))
+							getpaid.ShownURL(strings.TrimPrefix(d.Consumer, "webhook:")))
 						break
 					}
 				}
@@ -468,7 +468,7 @@ func replayedNothing(ctx context.Context, srv *server, id string, dead, waiting 
 			for _, w := range srv.webhooks {
 				if len(w.Events) > 0 && !slices.Contains(w.Events, string(ev.Type)) &&
 					slices.ContainsFunc(page.Deliveries, func(d *getpaid.Delivery) bool { return d.Consumer == "webhook:"+w.URL }) {
-					return fmt.Sprintf("%s no longer takes %s events (its events: in webhooks:), so it is not sent them again", shownEndpoint(w.URL), ev.Type)
+					return fmt.Sprintf("%s no longer takes %s events (its events: in webhooks:), so it is not sent them again", getpaid.ShownURL(w.URL), ev.Type)
 				}
 			}
 		}
@@ -498,7 +498,7 @@ func checkEndpoints(ctx context.Context, srv *server, id string) error {
 		if url, ok := strings.CutPrefix(d.Consumer, "webhook:"); ok && !known[d.Consumer] {
 			return fmt.Errorf("operations resolve: payment %s's events went to %s, which %s's webhooks: does not name: "+
 				"the resolution would reach no such endpoint; run with the server's webhooks: (GETPAID_WEBHOOKS too, if it has them from there), "+
-				"or resolve through the server: POST /api/v1/operations/%s/resolve or the console", op.PaymentID, shownEndpoint(url), srv.cfg.source, id)
+				"or resolve through the server: POST /api/v1/operations/%s/resolve or the console", op.PaymentID, getpaid.ShownURL(url), srv.cfg.source, id)
 		}
 	}
 	return nil
@@ -550,7 +550,7 @@ func refusedEndpoint(err error, verb string, srv *server, endpoint string) error
 	reason := fe.Reason
 	for _, u := range urls {
 		if u != "" {
-			reason = strings.ReplaceAll(reason, getpaid.ShownConsumer("webhook:"+u), shownEndpoint(u))
+			reason = strings.ReplaceAll(reason, getpaid.ShownConsumer("webhook:"+u), getpaid.ShownURL(u))
 		}
 	}
 	if fe.Field == "by" {

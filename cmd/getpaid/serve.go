@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/httpapi"
 )
 
@@ -137,12 +138,12 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 		log.Warn("a broker URL is plain http on another host: the backend's credentials travel in clear; use https, or a simulator on this machine", "setting", s)
 	}
 	for _, w := range srv.webhooks {
-		log.Info("webhook endpoint", "url", shownEndpoint(w.URL), "events", w.eventsLogged())
+		log.Info("webhook endpoint", "url", getpaid.ShownURL(w.URL), "events", w.eventsLogged())
 	}
 	warnUnsentDeliveries(ctx, log, srv)
 	warnPaymentsOfGoneBackends(ctx, log, srv)
 	for _, u := range plainHTTPWebhooks(srv.cfg) {
-		log.Warn("a webhook endpoint is plain http on another host: its events (orders, amounts, statuses) travel in clear, though signed; use https", "url", shownEndpoint(u))
+		log.Warn("a webhook endpoint is plain http on another host: its events (orders, amounts, statuses) travel in clear, though signed; use https", "url", getpaid.ShownURL(u))
 	}
 	proxies, _ := httpapi.ParseProxies(srv.cfg.TrustedProxies) // checked by buildServer
 	ln = srv.cfg.Limits.listener(ln, proxies, log)
