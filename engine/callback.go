@@ -522,10 +522,7 @@ func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id st
 	case p.Backend != b.Name || p.ExternalID == "" || p.ExternalID == obs.ExternalID:
 		return nil
 	}
-	switch err := e.samePayment(ctx, b, id, obs); {
-	case errors.Is(err, getpaid.ErrPaymentMismatch):
-		return nil
-	case err != nil:
+	if other, err := e.anotherPayments(ctx, b, id, obs); other || err != nil {
 		return err
 	}
 	return e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID)
@@ -595,28 +592,25 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 		// Another payment's own transaction is no second one of this
 		// one: the write refuses the fact naming both (after it, the
 		// write has checked).
-		switch err := e.samePayment(ctx, b, id, obs); {
-		case errors.Is(err, getpaid.ErrPaymentMismatch):
-			return false, nil
+		switch other, err := e.anotherPayments(ctx, b, id, obs); {
 		case err != nil:
 			return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
+		case other:
+			return false, nil
 		}
 	}
-	_, err = e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondKey(b, ext),
-		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
-	switch {
-	case errors.Is(err, getpaid.ErrDuplicateEvent):
+	switch recorded, err := e.mark(ctx, id, secondKey(b, ext)); {
+	case err != nil:
+		return false, fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
+	case !recorded:
 		// Recorded before (its capture reported again, by a poll after
 		// the notification), and counted then: a refund recorded since
 		// was not counted (the payment's was not).
 		return true, nil
-	case err == nil:
-		// Recorded now: counted once, whichever delivery or poll of it
-		// comes first (a repeat finds the record written).
-		e.secondTransaction(ctx, b, id, ext)
-	default:
-		return false, fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
 	}
+	// Recorded now: counted once, whichever delivery or poll of it comes
+	// first (a repeat finds the record written).
+	e.secondTransaction(ctx, b, id, ext)
 	if refunded, err := e.store.EventApplied(ctx, id, secondRefundedKey(b, ext)); err == nil && refunded {
 		// Its refund came first (delivered out of order), before it was
 		// a second transaction, and was counted as the payment's
@@ -652,21 +646,19 @@ func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *g
 	}
 	// Another payment's own transaction clears nothing: the write refuses
 	// the fact naming both.
-	switch err := e.samePayment(ctx, b, p.ID, obs); {
-	case errors.Is(err, getpaid.ErrPaymentMismatch):
-		return nil
+	switch other, err := e.anotherPayments(ctx, b, p.ID, obs); {
 	case err != nil:
 		return fmt.Errorf("whether broker transaction %s clears the advance of %s: %w", obs.ExternalID, p.ExternalID, err)
+	case other:
+		return nil
 	}
-	_, err := e.store.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: secondKey(b, p.ExternalID),
-		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
-	switch {
-	case err == nil:
+	switch recorded, err := e.mark(ctx, p.ID, secondKey(b, p.ExternalID)); {
+	case err != nil:
+		return fmt.Errorf("record broker transaction %s, whose advance another one's %s clears, as a second one: %w", p.ExternalID, obs.Kind, err)
+	case recorded:
 		// No notification's outcome says second_transaction here (the
 		// capture pays the payment: applied): the hook is what is heard.
 		e.secondTransaction(ctx, b, p.ID, p.ExternalID)
-	case !errors.Is(err, getpaid.ErrDuplicateEvent):
-		return fmt.Errorf("record broker transaction %s, whose advance another one's %s clears, as a second one: %w", p.ExternalID, obs.Kind, err)
 	}
 	e.log.ErrorContext(ctx, "the broker reports another transaction for the payment (paying it, or holding money for another amount too) than the one whose money it held for another amount (an advance): that money is not counted; refund it at the broker or settle it with the buyer",
 		"payment", p.ID, "backend", b.Name, "transaction", obs.ExternalID, "kind", obs.Kind, "second_transaction", p.ExternalID, "advance", getpaid.Money{Minor: p.Advance, Currency: p.Amount.Currency}.String())

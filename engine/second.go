@@ -32,12 +32,37 @@ func secondRefundedKey(b getpaid.Backend, ext string) string { return b.Name + r
 // from payment id's second transaction ext, for the console to say so
 // instead of asking the operator to refund it.
 func (e *Engine) markSecondRefunded(ctx context.Context, b getpaid.Backend, id, ext string) error {
-	_, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: secondRefundedKey(b, ext),
-		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
-	if err != nil && !errors.Is(err, getpaid.ErrDuplicateEvent) {
+	if _, err := e.mark(ctx, id, secondRefundedKey(b, ext)); err != nil {
 		return fmt.Errorf("record the refund of broker transaction %s, a second one: %w", ext, err)
 	}
 	return nil
+}
+
+// mark records key on payment id, changing nothing else (the records of
+// second transactions and their refunds: kept with the payment's applied
+// event keys, listed by SecondTransactions), and reports whether it is new:
+// false when it was recorded before.
+func (e *Engine) mark(ctx context.Context, id, key string) (bool, error) {
+	_, err := e.store.UpdatePayment(ctx, id, getpaid.Mutation{EventKey: key,
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil }})
+	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// anotherPayments reports whether the broker id obs names belongs to
+// another payment than id (samePayment refuses the fact): such a
+// transaction is never one of payment id's, second or refunded, and the
+// write refuses the fact naming both.
+func (e *Engine) anotherPayments(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (bool, error) {
+	switch err := e.samePayment(ctx, b, id, obs); {
+	case errors.Is(err, getpaid.ErrPaymentMismatch):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return false, nil
 }
 
 // SecondTransactions lists the transactions recorded as second
