@@ -45,7 +45,7 @@ func TestOpenRefusesWhatIsNoFilePath(t *testing.T) {
 			},
 		} {
 			err := open()
-			if !errors.Is(err, getpaid.ErrInvalidRequest) || errors.Is(err, getpaid.ErrUnavailable) || err == nil || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, getpaid.ErrInvalidRequest) || !errors.Is(err, sqlite.ErrNotDatabase) || errors.Is(err, getpaid.ErrUnavailable) || err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s(%q): %v, want ErrInvalidRequest saying %q", name, tc.path, err, tc.want)
 			}
 		}

@@ -117,6 +117,12 @@ var (
 	_ getpaid.StaleLister = (*Store)(nil)
 )
 
+// ErrNotDatabase is in the error Open and Migrate return for a path naming
+// a file that is not a SQLite database (with getpaid.ErrInvalidRequest): a
+// program choosing the path for its user (as the demo does with its --data
+// folder) can give its own advice.
+var ErrNotDatabase = errors.New("not a SQLite database")
+
 // schemaCheck refuses, without changing anything, a database on db whose
 // schema is not the one this package's migrations make.
 func schemaCheck(ctx context.Context, db *sql.DB) error {
@@ -443,7 +449,7 @@ func connectFirst(ctx context.Context, db *sql.DB, path string) error {
 	}
 	if errors.Is(err, sqlite3.NOTADB) {
 		// Another file (a config naming the wrong one): no retry helps.
-		return fmt.Errorf("%w: %s is not a SQLite database: name the database file (a new path makes a new one), or move this file away", getpaid.ErrInvalidRequest, path)
+		return fmt.Errorf("%w: %s is %w: name the database file (a new path makes a new one), or move this file away", getpaid.ErrInvalidRequest, path, ErrNotDatabase)
 	}
 	if err != nil {
 		return unavailable(err)

@@ -69,6 +69,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "getpaid demo stopped while starting: a signal arrived before it served (its data stays in %s)\n", dbPath)
 			return nil
 		}
+		if errors.Is(err, sqlite.ErrNotDatabase) {
+			// The demo names its file itself: the advice is about --data.
+			return fmt.Errorf("demo: %s is not a SQLite database: move it away, or start the demo with another --data folder", dbPath)
+		}
 		return err
 	}
 	defer cleanup()

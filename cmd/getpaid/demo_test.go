@@ -338,6 +338,28 @@ func TestDemoDataNotAFolder(t *testing.T) {
 	}
 }
 
+// A getpaid.db in --data that is no SQLite database is refused with advice a
+// demo user can follow (the demo names the file itself: "name the database
+// file", serve's advice, is not theirs to take), and the file is left as it
+// was.
+func TestDemoDataFileNotADatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "getpaid.db")
+	const text = "notes, not a database\n"
+	if err := os.WriteFile(db, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "", "demo", "--addr", "127.0.0.1:0", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, db+" is not a SQLite database") || !strings.Contains(errOut, "another --data folder") ||
+		strings.Contains(errOut, "name the database file") {
+		t.Fatalf("code %d, stderr %q; want exit status 1 advising another --data folder", code, errOut)
+	}
+	if b, err := os.ReadFile(db); err != nil || string(b) != text {
+		t.Fatalf("the file now holds %q (%v)", b, err)
+	}
+}
+
 // The redirects the demo's muxes answer themselves carry the headers every
 // answer of getpaid carries: a path they clean (//orders), and the
 // Transferuj simulator's form address without its trailing slash, which
