@@ -22,12 +22,12 @@ const (
 	refreshMargin = 5 * time.Minute
 )
 
-// fetchToken asks POST /oauth/auth (form-encoded client_id, client_secret)
-// for a Bearer token; Tpay answers expires_in 7200. The token is used until
+// fetchToken asks POST /oauth/auth (form-encoded client_id, client_secret,
+// and scope "read", as Tpay's official SDK sends it) for a Bearer token; Tpay answers expires_in 7200. The token is used until
 // refreshMargin (at most a tenth of its life) before it expires.
 func (b *Broker) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	const op = "tpay: oauth"
-	form := url.Values{"client_id": {b.cfg.ClientID}, "client_secret": {b.cfg.ClientSecret}}
+	form := url.Values{"client_id": {b.cfg.ClientID}, "client_secret": {b.cfg.ClientSecret}, "scope": {"read"}}
 	code, body, err := brokerhttp.PostForm(ctx, b.client, b.base+tokenPath, form, op, false)
 	if err != nil {
 		return "", 0, err

@@ -195,7 +195,8 @@ func TestCreateTransactionWire(t *testing.T) {
 	}
 }
 
-// The OAuth request is form-encoded, as Tpay documents.
+// The OAuth request is form-encoded, as Tpay documents, with the scope
+// Tpay's official SDK asks for (brokers.md: client_id, client_secret, scope).
 func TestOAuthRequestForm(t *testing.T) {
 	t.Parallel()
 	sim, rec := recordedSim(t, tpaytest.Config{ClientID: "cid", ClientSecret: "sec"})
@@ -206,7 +207,7 @@ func TestOAuthRequestForm(t *testing.T) {
 		t.Fatalf("oauth requests %+v", reqs)
 	}
 	v, _ := url.ParseQuery(string(reqs[0].Body))
-	if v.Get("client_id") != "cid" || v.Get("client_secret") != "sec" {
+	if v.Get("client_id") != "cid" || v.Get("client_secret") != "sec" || v.Get("scope") != "read" {
 		t.Fatalf("oauth form %q", reqs[0].Body)
 	}
 }
