@@ -46,7 +46,29 @@ const (
 	sqlFinishDelivery = `UPDATE deliveries SET state = $2, attempts = $3, next_at = $4, lease_owner = '', lease_until = '-infinity',
 		last_status = $5, last_error = $6, updated_at = $7, delivered_at = $8 WHERE id = $1`
 	sqlReleaseDelivery = "UPDATE deliveries SET lease_owner = '', lease_until = '-infinity' WHERE id = $1"
-	sqlInsertAttempt   = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
+	// sqlFreeNext frees the first pending delivery of a payment ($1) to a
+	// consumer ($2) if it is held: run after a result takes one out of
+	// pending, in its transaction (which sees it gone), it lets the next
+	// one be claimed at once.
+	sqlFreeNext = `UPDATE deliveries SET held = false WHERE held AND id = (SELECT id FROM deliveries
+		WHERE payment_id = $1 AND consumer = $2 AND (state = 'pending') IS TRUE ORDER BY event_seq LIMIT 1)`
+	// sqlSweepHeld marks held the consumers' ($1) pending deliveries, not
+	// leased at $2, that wait behind an earlier pending one of their payment
+	// and consumer, and frees those held that no longer do. It reads every
+	// pending delivery of the consumers, so it runs at most once a minute per
+	// consumer (see Store.sweepDue). Rows another transaction holds are
+	// skipped, never waited for: a claim or a result is never held up, and
+	// the next sweep sees them. A delivery held while the one before it
+	// left pending (a result committed during the sweep, or recorded by a
+	// getpaid older than migration 009) waits for the next sweep at most.
+	sqlSweepHeld = `UPDATE deliveries u SET held = s.blocked FROM (
+		SELECT d.id, b.blocked FROM deliveries d,
+		LATERAL (SELECT EXISTS (SELECT 1 FROM deliveries e WHERE e.payment_id = d.payment_id AND e.consumer = d.consumer
+			AND e.event_seq < d.event_seq AND (e.state = 'pending') IS TRUE) AS blocked) b
+		WHERE d.state = 'pending' AND d.consumer = ANY($1) AND d.lease_until <= $2 AND d.held <> b.blocked
+		FOR UPDATE OF d SKIP LOCKED) s
+	WHERE u.id = s.id`
+	sqlInsertAttempt = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
 )
 
 // sqlClaim finds the deliveries due now for some consumers, oldest event
@@ -57,9 +79,11 @@ const (
 // waited for (FOR UPDATE SKIP LOCKED), so no two callers lease one delivery;
 // a row claimed and committed meanwhile fails the lease condition when
 // PostgreSQL checks it again on locking it. Each consumer's are picked on
-// their own, in the order they fell due along deliveries_due (consumer,
-// next_at, event_seq), at most its room ($6, beside its name in $1; NULL: no cap);
-// of those, the oldest events.
+// their own, in the order they fell due along deliveries_ready (consumer,
+// next_at, event_seq; not held), at most its room ($6, beside its name in
+// $1; NULL: no cap); of those, the oldest events. Held deliveries (see
+// sqlSweepHeld) are not read: an endpoint's outage does not make each claim
+// longer.
 //
 // The check for an earlier pending delivery looks up the payment's own
 // deliveries (deliveries_payment): "(e.state = 'pending') IS TRUE" is
@@ -73,7 +97,7 @@ const (
 const sqlClaim = `WITH picked AS (
 		SELECT p.id AS picked_id FROM unnest($1::text[], $6::int[]) AS c(consumer, room),
 		LATERAL (SELECT d.id, d.event_seq FROM deliveries d
-			WHERE d.state = 'pending' AND d.consumer = c.consumer AND d.next_at <= $2 AND d.lease_until <= $2
+			WHERE d.state = 'pending' AND NOT d.held AND d.consumer = c.consumer AND d.next_at <= $2 AND d.lease_until <= $2
 			  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.payment_id = d.payment_id AND e.consumer = d.consumer
 			                  AND e.event_seq < d.event_seq AND (e.state = 'pending') IS TRUE)
 			ORDER BY d.next_at, d.event_seq LIMIT least(c.room, $3::bigint)
@@ -84,6 +108,38 @@ const sqlClaim = `WITH picked AS (
 	RETURNING d.event_seq, d.id, d.event_id, d.payment_id, d.consumer, d.state, d.attempts, d.next_at, d.last_status,
 		d.last_error, d.created_at, d.updated_at, d.delivered_at, o.id, o.type, o.payment_id, o.order_id, o.backend,
 		o.from_status, o.to_status, o.amount, o.currency, o.captured, o.refunded, o.at, o.cause`
+
+// sweepEvery is how often, at most, a process sweeps a consumer's held
+// deliveries (sqlSweepHeld).
+const sweepEvery = time.Minute
+
+// sweepDue returns those of consumers whose held deliveries this process
+// last swept sweepEvery or more before now (or never), and counts them swept
+// now.
+func (s *Store) sweepDue(consumers []string, now time.Time) []string {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	if s.swept == nil {
+		s.swept = map[string]time.Time{}
+	}
+	var due []string
+	for _, c := range consumers {
+		if last, ok := s.swept[c]; !ok || now.Sub(last) >= sweepEvery || now.Before(last) {
+			s.swept[c] = now
+			due = append(due, c)
+		}
+	}
+	return due
+}
+
+// sweepFailed has the next claim sweep consumers again.
+func (s *Store) sweepFailed(consumers []string) {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	for _, c := range consumers {
+		delete(s.swept, c)
+	}
+}
 
 // scanDelivery reads one deliveries row of deliveryCols (after any leading
 // columns scanned into lead).
@@ -200,6 +256,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		// A delivery is due when its time is at or before Now (stored
 		// times are whole microseconds).
 		args := []any{r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease), rooms}
+		if due := s.sweepDue(r.Consumers, r.Now); len(due) > 0 {
+			err := readCommitted(ctx, c, sqlSweepHeld, []any{due, floorMicro(r.Now)}, func(pgx.Rows) error { return nil })
+			if err != nil {
+				s.sweepFailed(due)
+				return uncertain(err)
+			}
+		}
 		err := readCommitted(ctx, c, sqlClaim, args, func(rows pgx.Rows) error {
 			var (
 				cl  claimed
@@ -294,6 +357,9 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []getpaid.Delivery
 			r.Record(d, t)
 			b.Queue(sqlFinishDelivery, d.ID, string(d.State), d.Attempts, d.NextAt, d.LastStatus, d.LastError,
 				d.UpdatedAt, nullTime(d.DeliveredAt))
+			if d.State != getpaid.DeliveryPending {
+				b.Queue(sqlFreeNext, d.PaymentID, d.Consumer)
+			}
 			a := r.Attempt
 			b.Queue(sqlInsertAttempt, d.ID, a.At, a.Status, a.Error, int64(a.Duration))
 		}
@@ -378,8 +444,10 @@ func (s *Store) ReplayDeliveries(ctx context.Context, r getpaid.ReplayRequest) (
 	}
 	// $1 and $2 are the SET's.
 	w := where{conds: []string{"state <> 'pending'"}, args: []any{r.Now, now()}}
+	// A delivery discarded while held comes back free: the claim's own
+	// check keeps it behind any earlier pending one.
 	q := `UPDATE deliveries SET state = 'pending', next_at = $1, attempts = 0, lease_owner = '', lease_until = '-infinity',
-		updated_at = $2 WHERE `
+		held = false, updated_at = $2 WHERE `
 	switch {
 	case r.Waiting:
 		// Waiting for a retry and not in flight (see

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,9 @@ type Store struct {
 	acquireTimeout time.Duration
 	timeout        time.Duration
 	limitIdle      string // the statement bounding a transaction's idle time; "" when the DSN does
+
+	sweepMu sync.Mutex
+	swept   map[string]time.Time // consumer: when its held deliveries were last swept (see sweepDue)
 }
 
 var (

@@ -1,0 +1,193 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/postgres"
+)
+
+// TestClaimSkipsHeldBacklog: while an endpoint is down, each payment's first
+// undelivered webhook waits for its retry and the payment's later ones are
+// held behind it: due, but not to be sent before it. A claim must not read
+// every held delivery to find the few it may send: the rows the claim reads
+// from deliveries (EXPLAIN ANALYZE) are the same with 20 or 300 held.
+func TestClaimSkipsHeldBacklog(t *testing.T) {
+	t.Parallel()
+	read := map[int]float64{}
+	for _, held := range []int{20, 300} {
+		s, dsn := open(t, postgres.Options{})
+		conn, err := pgx.Connect(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(t.Context())
+		now := time.Now()
+		// held payments, each with its first delivery waiting for a retry an
+		// hour away and a second one held behind it; two payments whose
+		// only delivery is due.
+		steps := []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO outbox (id, type, payment_id, order_id, backend, to_status, amount, currency, captured, at)
+				SELECT 'evt' || g, 'payment.status_changed', 'pay' || (g / 2), 'order', 'dummy', 'paid', 1000, 'PLN', 0, $2
+				FROM generate_series(2, 2 * $1::int + 3) g`, []any{held, now}},
+			{`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, attempts, next_at, created_at, updated_at)
+				SELECT 'dlv' || g, 'evt' || g, g, 'pay' || (g / 2), 'webhook:a', 'pending',
+					CASE WHEN g % 2 = 0 THEN 1 ELSE 0 END,
+					CASE WHEN g % 2 = 0 THEN $2::timestamptz + interval '1 hour' ELSE $2::timestamptz - interval '1 minute' END, $2, $2
+				FROM generate_series(2, 2 * $1::int + 1) g`, []any{held, now}},
+			{`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
+				SELECT 'dlv' || g, 'evt' || g, g, 'pay' || (g / 2), 'webhook:a', 'pending', $2::timestamptz - interval '1 minute', $2, $2
+				FROM generate_series(2 * $1::int + 2, 2 * $1::int + 3) g`, []any{held, now}},
+			{"ANALYZE deliveries", nil},
+			{"ANALYZE outbox", nil},
+		}
+		for _, st := range steps {
+			if _, err := conn.Exec(t.Context(), st.sql, st.args...); err != nil {
+				t.Fatalf("%s: %v", st.sql, err)
+			}
+		}
+		// The store's first claim, of one, takes its look at the backlog;
+		// the next one is measured.
+		claimed, err := s.ClaimDeliveries(t.Context(), getpaid.ClaimRequest{
+			Owner: "test", Now: now, Lease: time.Minute, Limit: 1, Consumers: []string{"webhook:a"},
+		})
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("first claim: %d, %v; want one", len(claimed), err)
+		}
+		read[held] = claimReads(t, conn, now)
+	}
+	t.Logf("rows read: %v", read)
+	if read[300] > read[20] {
+		t.Errorf("a claim read %v rows of deliveries with 20 held, %v with 300: it reads every held delivery", read[20], read[300])
+	}
+}
+
+// claimReads runs the claim under EXPLAIN ANALYZE, in a transaction rolled
+// back, and returns how many rows its scans of deliveries read (returned
+// or filtered out), over all their loops.
+func claimReads(t *testing.T, conn *pgx.Conn, now time.Time) float64 {
+	t.Helper()
+	tx, err := conn.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(t.Context())
+	var text string
+	err = tx.QueryRow(t.Context(), "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+postgres.SQLClaim,
+		[]string{"webhook:a"}, now, 64, "test", now.Add(time.Minute), []*int32{nil}).Scan(&text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []struct{ Plan map[string]any }
+	if err := json.Unmarshal([]byte(text), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var rows float64
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		if n["Relation Name"] == "deliveries" {
+			f := func(k string) float64 { v, _ := n[k].(float64); return v }
+			rows += (f("Actual Rows") + f("Rows Removed by Filter") + f("Rows Removed by Index Recheck")) * f("Actual Loops")
+		}
+		kids, _ := n["Plans"].([]any)
+		for _, k := range kids {
+			if m, ok := k.(map[string]any); ok {
+				walk(m)
+			}
+		}
+	}
+	for _, p := range plan {
+		walk(p.Plan)
+	}
+	return rows
+}
+
+// TestHeldFreed: a delivery the claim's sweep held behind its payment's
+// first goes out, in order, once the first leaves pending: at the next
+// sweep when a getpaid older than migration 009 recorded that (it frees
+// nothing), at once when this one's result does.
+func TestHeldFreed(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{})
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	now := time.Now().Truncate(time.Second)
+	// pay1: evt1's delivery waits for its retry, evt2's and evt3's behind it.
+	for _, st := range []string{
+		`INSERT INTO outbox (id, type, payment_id, order_id, backend, to_status, amount, currency, captured, at)
+			SELECT 'evt' || g, 'payment.status_changed', 'pay1', 'order', 'dummy', 'paid', 1000, 'PLN', 0, $1
+			FROM generate_series(1, 3) g`,
+		`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, attempts, next_at, created_at, updated_at)
+			SELECT 'dlv' || g, 'evt' || g, g, 'pay1', 'webhook:a', 'pending', 0,
+				CASE WHEN g = 1 THEN $1::timestamptz + interval '1 hour' ELSE $1::timestamptz - interval '1 minute' END, $1, $1
+			FROM generate_series(1, 3) g`,
+	} {
+		if _, err := conn.Exec(t.Context(), st, now); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	claimAt := func(at time.Time) []string {
+		t.Helper()
+		got, err := s.ClaimDeliveries(t.Context(), getpaid.ClaimRequest{
+			Owner: "test", Now: at, Lease: time.Minute, Limit: 10, Consumers: []string{"webhook:a"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range got {
+			ids = append(ids, c.Delivery.ID)
+		}
+		return ids
+	}
+	heldOnes := func() []string {
+		t.Helper()
+		rows, err := conn.Query(t.Context(), "SELECT id FROM deliveries WHERE held ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got := claimAt(now); len(got) != 0 {
+		t.Fatalf("claimed %v behind a pending first delivery", got)
+	}
+	if got := heldOnes(); !slices.Equal(got, []string{"dlv2", "dlv3"}) {
+		t.Fatalf("held %v, want dlv2 and dlv3", got)
+	}
+	// A getpaid older than 009 delivers evt1: it frees nothing.
+	if _, err := conn.Exec(t.Context(), "UPDATE deliveries SET state = 'delivered' WHERE id = 'dlv1'"); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimAt(now.Add(30 * time.Second)); len(got) != 0 {
+		t.Fatalf("claimed %v held, before the next sweep", got)
+	}
+	if got := claimAt(now.Add(time.Minute)); !slices.Equal(got, []string{"dlv2"}) {
+		t.Fatalf("claimed %v at the next sweep, want dlv2", got)
+	}
+	if got := heldOnes(); !slices.Equal(got, []string{"dlv3"}) {
+		t.Fatalf("held %v, want dlv3", got)
+	}
+	err = s.FinishDeliveries(t.Context(), []getpaid.DeliveryResult{{ID: "dlv2", Owner: "test", Delivered: true,
+		Attempt: getpaid.Attempt{At: now.Add(time.Minute), Status: 200}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := claimAt(now.Add(time.Minute + time.Second)); !slices.Equal(got, []string{"dlv3"}) {
+		t.Fatalf("claimed %v once dlv2 was delivered, want dlv3", got)
+	}
+}
