@@ -196,6 +196,11 @@ type paymentPage struct {
 	// payment (a buyer who paid twice): money at the broker that getpaid
 	// counts nowhere, unless the broker has reported it going back.
 	Second []getpaid.SecondTransaction
+	// GivesBack: the payment's broker confirms the money it pays
+	// (getpaid.CallbackConfirmer: Przelewy24's verify), so a second
+	// transaction, which getpaid never confirms, is given back to the
+	// buyer by the broker itself: nothing to refund in its panel.
+	GivesBack bool
 	// InFlight is the payment's capture, release or cancel at its broker
 	// or in doubt (Payment.ActiveOp): the others wait for it, and their
 	// buttons are disabled with InFlightReason.
@@ -251,6 +256,7 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, s *session
 			return
 		}
 	}
+	data.GivesBack = is[getpaid.CallbackConfirmer](data.Backend.Broker)
 	data.Actions = actionsFor(p, data.Backend)
 	if p.ActiveOp != "" {
 		i := slices.IndexFunc(data.Operations, func(o *getpaid.Operation) bool { return o.ID == p.ActiveOp })

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/broker/dummy"
 	"github.com/getpaid-go/getpaid/memory"
 )
 
@@ -65,4 +66,46 @@ func storedPaid(t *testing.T, store getpaid.Store, order, backend, ext string) *
 		t.Fatal(err)
 	}
 	return p
+}
+
+// confirming is the dummy broker confirming each notification it pays
+// with (as Przelewy24 verifies): a transaction getpaid does not confirm
+// is the broker's to give back.
+type confirming struct{ *dummy.Broker }
+
+func (confirming) ConfirmCallback(context.Context, *getpaid.ConfirmRequest) error { return nil }
+
+// TestSecondTransactionAtAConfirmingBroker: a second transaction at a
+// broker whose money getpaid must confirm (Przelewy24's verify) is never
+// confirmed, and the broker gives it back to the buyer itself. The page
+// asked the operator to refund it in the broker's panel all the same,
+// where there is nothing to refund: it now says the broker returns it,
+// and to refund it there only if the panel shows it confirmed (two
+// notifications confirmed at once, one of them a second transaction).
+func TestSecondTransactionAtAConfirmingBroker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := memory.New()
+	p := storedPaid(t, store, "o-twice", "dummy", "TR-1")
+	for _, k := range []string{"dummy/second-transaction:TR-2", "dummy/second-transaction:TR-3", "dummy/second-transaction-refunded:TR-3"} {
+		if _, err := store.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: k,
+			Apply: func(*getpaid.Payment) (bool, error) { return false, nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnvWith(t, store, false, func(d *dummy.Broker) getpaid.Broker { return confirming{d} })
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	for _, want := range []string{
+		"<code>TR-2</code>: getpaid did not confirm it, so dummy gives its money back to the buyer itself: nothing to do, unless its panel shows it confirmed (then refund it there)",
+		"<code>TR-3</code>: the broker has since reported money going back from it",
+	} {
+		if !strings.Contains(b.last, want) {
+			t.Errorf("the payment's page does not say %q:\n%s", want, b.last)
+		}
+	}
+	if strings.Contains(b.last, "refund it in the broker's panel") {
+		t.Errorf("the page asks for a refund in the panel of money the broker gives back itself:\n%s", b.last)
+	}
 }
