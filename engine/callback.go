@@ -627,10 +627,17 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 // paid, named by p's broker id) is a second transaction: the fact clears
 // the advance and that money stays at the broker, counted nowhere.
 // Silently dropped, it was never refunded, and its refund counted as the
-// payment's.
+// payment's. An advance of the amount p holds, of another transaction,
+// changes nothing: that transaction's money is the one counted nowhere,
+// and is recorded instead.
 func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) error {
-	next := p.Clone()
-	if changed, err := getpaid.Apply(next, obs); !changed || err != nil || next.ExternalID == p.ExternalID {
+	next, dropped := p.Clone(), p.ExternalID
+	switch changed, err := getpaid.Apply(next, obs); {
+	case err != nil:
+		return nil
+	case !changed && obs.Kind == getpaid.KindAdvance && obs.Amount.Minor == p.Advance:
+		dropped = obs.ExternalID
+	case !changed || next.ExternalID == p.ExternalID:
 		return nil
 	}
 	if k := eventKey(b, obs); k != "" {
@@ -652,13 +659,18 @@ func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *g
 	case other:
 		return nil
 	}
-	switch recorded, err := e.mark(ctx, p.ID, secondKey(b, p.ExternalID)); {
+	switch recorded, err := e.mark(ctx, p.ID, secondKey(b, dropped)); {
 	case err != nil:
-		return fmt.Errorf("record broker transaction %s, whose advance another one's %s clears, as a second one: %w", p.ExternalID, obs.Kind, err)
+		return fmt.Errorf("record broker transaction %s, whose advance another one's %s drops, as a second one: %w", dropped, obs.Kind, err)
 	case recorded:
 		// No notification's outcome says second_transaction here (the
 		// capture pays the payment: applied): the hook is what is heard.
-		e.secondTransaction(ctx, b, p.ID, p.ExternalID)
+		e.secondTransaction(ctx, b, p.ID, dropped)
+	}
+	if dropped == obs.ExternalID {
+		e.log.ErrorContext(ctx, "the broker reports another transaction holding the amount the payment's advance holds (another amount paid twice): its money is not counted; refund it at the broker or settle it with the buyer",
+			"payment", p.ID, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", dropped, "advance", obs.Amount.String())
+		return nil
 	}
 	e.log.ErrorContext(ctx, "the broker reports another transaction for the payment (paying it, or holding money for another amount too) than the one whose money it held for another amount (an advance): that money is not counted; refund it at the broker or settle it with the buyer",
 		"payment", p.ID, "backend", b.Name, "transaction", obs.ExternalID, "kind", obs.Kind, "second_transaction", p.ExternalID, "advance", getpaid.Money{Minor: p.Advance, Currency: p.Amount.Currency}.String())
