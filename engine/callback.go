@@ -510,8 +510,11 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 // release that counted such captures), but should that transaction's
 // capture come after it (delivered out of order) and be a second
 // transaction, the console says its money went back instead of asking for
-// it to be refunded again. A transaction of
-// another payment is left to the write, which refuses the fact.
+// it to be refunded again. A refund the payment refuses (more than it
+// holds) counts nothing: recorded under another key, for the console to
+// say its money went back all the same, without markSecond saying it
+// counted. A transaction of another payment is left to the write, which
+// refuses the fact.
 func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) error {
 	p, err := e.store.Payment(ctx, id)
 	switch {
@@ -524,6 +527,12 @@ func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id st
 	}
 	if other, err := e.anotherPayments(ctx, b, id, obs); other || err != nil {
 		return err
+	}
+	if _, err := getpaid.Apply(p.Clone(), obs); err != nil {
+		if _, err := e.mark(context.WithoutCancel(ctx), id, b.Name+refusedMark+obs.ExternalID); err != nil {
+			return fmt.Errorf("record the refund of broker transaction %s, refused: %w", obs.ExternalID, err)
+		}
+		return nil
 	}
 	return e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID)
 }

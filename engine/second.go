@@ -13,11 +13,14 @@ var _ getpaid.SecondTransactionLister = (*Engine)(nil)
 
 // The keys recording a payment's second transactions: one when the broker
 // reports it (secondKey, written by markSecond), one when it reports money
-// going back from it (secondRefundedKey). A backend's name has no "/": no
-// broker event's key (eventKey) is one of these.
+// going back from it (secondRefundedKey), or going back in a refund the
+// payment refused, counted nowhere (refusedMark, see markOtherRefunded).
+// A backend's name has no "/": no broker event's key (eventKey) is one of
+// these.
 const (
 	secondMark   = "/second-transaction:"
 	refundedMark = "/second-transaction-refunded:"
+	refusedMark  = "/second-transaction-refund-refused:"
 )
 
 // secondKey is the key under which a payment records that broker
@@ -92,6 +95,8 @@ func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]getpaid.S
 	refunded := map[string]bool{}
 	for _, k := range keys {
 		if ext, ok := strings.CutPrefix(k, secondRefundedKey(b, "")); ok {
+			refunded[ext] = true
+		} else if ext, ok := strings.CutPrefix(k, b.Name+refusedMark); ok {
 			refunded[ext] = true
 		}
 	}
