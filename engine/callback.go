@@ -235,6 +235,10 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			// unconfirmed, the broker gives it back), but recorded and
 			// reported as a second transaction below, as at brokers
 			// that confirm nothing.
+		case !changed && sameAdvance(obs, p):
+			// Another transaction holding the amount p's advance holds
+			// changes nothing, and is recorded as a second transaction
+			// below (markAdvanceDropped): an advance is never confirmed.
 		case !changed:
 			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
 			return nil
@@ -545,6 +549,15 @@ func otherCapture(obs *getpaid.Observation, p *getpaid.Payment) bool {
 		obs.ExternalID != p.ExternalID && p.Captured > 0
 }
 
+// sameAdvance reports whether obs is an advance of another broker
+// transaction than the one whose advance p holds, of the amount p holds:
+// it changes nothing, and its money is counted nowhere (a second
+// transaction).
+func sameAdvance(obs *getpaid.Observation, p *getpaid.Payment) bool {
+	return obs.Kind == getpaid.KindAdvance && obs.ExternalID != "" && p.ExternalID != "" &&
+		obs.ExternalID != p.ExternalID && p.Captured == 0 && p.Advance > 0 && obs.Amount.Minor == p.Advance
+}
+
 // otherRefund reports whether obs is a refund none of getpaid's operations
 // asked for, of another broker transaction than p's (the one that paid it:
 // a second transaction of the payment, refunded at the broker).
@@ -644,7 +657,7 @@ func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *g
 	switch changed, err := getpaid.Apply(next, obs); {
 	case err != nil:
 		return nil
-	case !changed && obs.Kind == getpaid.KindAdvance && obs.Amount.Minor == p.Advance:
+	case !changed && sameAdvance(obs, p):
 		dropped = obs.ExternalID
 	case !changed || next.ExternalID == p.ExternalID:
 		return nil
