@@ -480,7 +480,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		// Its own outcome makes it seen beyond the log (the metrics'
 		// callbacks by outcome, the console's callbacks of the backend).
 		res.Outcome = getpaid.OutcomeSecondTransaction
-		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; refund it at the broker or settle it with the buyer",
+		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; "+secondAdvice(b),
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String())
 		if !marked {
@@ -690,13 +690,25 @@ func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *g
 		e.secondTransaction(ctx, b, p.ID, dropped)
 	}
 	if dropped == obs.ExternalID {
-		e.log.ErrorContext(ctx, "the broker reports another transaction holding the amount the payment's advance holds (another amount paid twice): its money is not counted; refund it at the broker or settle it with the buyer",
+		e.log.ErrorContext(ctx, "the broker reports another transaction holding the amount the payment's advance holds (another amount paid twice): its money is not counted; "+secondAdvice(b),
 			"payment", p.ID, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", dropped, "advance", obs.Amount.String())
 		return nil
 	}
-	e.log.ErrorContext(ctx, "the broker reports another transaction for the payment (paying it, or holding money for another amount too) than the one whose money it held for another amount (an advance): that money is not counted; refund it at the broker or settle it with the buyer",
+	e.log.ErrorContext(ctx, "the broker reports another transaction for the payment (paying it, or holding money for another amount too) than the one whose money it held for another amount (an advance): that money is not counted; "+secondAdvice(b),
 		"payment", p.ID, "backend", b.Name, "transaction", obs.ExternalID, "kind", obs.Kind, "second_transaction", p.ExternalID, "advance", getpaid.Money{Minor: p.Advance, Currency: p.Amount.Currency}.String())
 	return nil
+}
+
+// secondAdvice is what the log tells an operator to do with the money of
+// a second transaction: a broker whose money getpaid confirms
+// (getpaid.CallbackConfirmer: Przelewy24's verify) gives back by itself
+// what getpaid never confirmed, a second transaction's or an advance's;
+// others keep it for a refund.
+func secondAdvice(b getpaid.Backend) string {
+	if _, ok := b.Broker.(getpaid.CallbackConfirmer); ok {
+		return "getpaid did not confirm it, so the broker gives its money back to the buyer itself (refund it at the broker only if its panel shows it confirmed)"
+	}
+	return "refund it at the broker or settle it with the buyer"
 }
 
 // errUncheckedExternalID stops a write whose fact names a broker id that is
