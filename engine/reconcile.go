@@ -70,7 +70,8 @@ const answerNotRecorded = "the broker's answer was not recorded: the process cal
 // no answer to a check (a timeout, a connection refused or cut) is asked
 // about no other operation in this call: those are due again once their
 // claim runs out (5 min), and the other brokers' are not held up by one
-// timeout after another.
+// timeout after another. When ctx ends (a graceful stop) the operations
+// claimed whose checks did not end are given back, due at once.
 func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 	if !e.flagsDue.Load() {
 		if err := e.dueToFlag(ctx); err == nil {
@@ -89,8 +90,9 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 	}
 	done := 0
 	silent := map[string]bool{} // the backends whose broker answered no check in this call
-	for _, op := range ops {
+	for i, op := range ops {
 		if ctx.Err() != nil {
+			e.giveBack(ctx, ops[i:])
 			return done, ctx.Err()
 		}
 		if e.calling(op.ID) {
@@ -100,6 +102,12 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			continue
 		}
 		state, found, err := e.reconcileOne(ctx, op, silent)
+		if state == "" && ctx.Err() != nil {
+			// Stopping (a graceful stop): its check was cut off, which
+			// found nothing. Given back, with those not yet asked about.
+			e.giveBack(ctx, ops[i:])
+			return done, ctx.Err()
+		}
 		if errors.Is(err, errUnasked) {
 			continue // claimed, it is due again once the claim ends
 		}
@@ -417,6 +425,37 @@ func (e *Engine) leaveCheck(ctx context.Context, op *getpaid.Operation) error {
 		}},
 	})
 	return err
+}
+
+// giveBack makes ops, claimed by a Reconcile that ctx stopped before their
+// checks ended, due again now (each as it was, unless changed since it was
+// claimed), no check counted: the server started next, or another sharing
+// the store, checks them in its first round rather than once the claim
+// runs out (5 min). One whose broker call still runs here stays claimed:
+// its answer settles it. The writes outlive ctx, for 5 s at most.
+func (e *Engine) giveBack(ctx context.Context, ops []*getpaid.Operation) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	now := e.now()
+	for _, op := range ops {
+		if e.calling(op.ID) {
+			continue
+		}
+		_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
+			Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+			Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+				if o.State.Final() || !o.NextCheckAt.Equal(op.NextCheckAt) || !o.NextCheckAt.After(now) {
+					return false, nil // settled, or rescheduled since it was claimed
+				}
+				o.NextCheckAt = now
+				return true, nil
+			}},
+		})
+		if err != nil {
+			e.log.WarnContext(ctx, "giving back an operation claimed for a check failed: it is checked once its claim runs out (5 min)", "operation", op.ID, "err", err)
+			return // the store is away or closing: the others would fail the same way
+		}
+	}
 }
 
 // checkLater schedules op's next check with backoff (unless it was made due
