@@ -165,7 +165,7 @@ func migrateConfig(db *sql.DB, path string) migrate.Config {
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s, err := open(ctx, path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, spaceNote(path, err, freeSpace))
 	}
 	return s, nil
 }
@@ -382,11 +382,11 @@ func Migrate(ctx context.Context, path string, opts Options) ([]int64, error) {
 	}
 	defer db.Close()
 	if err := connectFirst(ctx, db, path); err != nil {
-		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, spaceNote(path, err, freeSpace))
 	}
 	applied, err := schema(ctx, db, path, false)
 	if err != nil {
-		return applied, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+		return applied, fmt.Errorf("sqlite: migrate %s: %w", path, spaceNote(path, err, freeSpace))
 	}
 	return applied, nil
 }
