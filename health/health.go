@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
@@ -68,6 +69,10 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	why := "database unreachable"
 	switch {
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		// The database is there: this process (or the machine) has no
+		// file descriptor left to reach it with.
+		why = "too many open files: getpaid has run out of file descriptors; raise its limit (LimitNOFILE=, ulimit -n) or lower limits.connections"
 	case errors.Is(err, getpaid.ErrSchemaOutdated):
 		why = "database schema outdated: run getpaid migrate"
 	case errors.Is(err, getpaid.ErrSchemaNewer):

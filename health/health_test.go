@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +46,9 @@ func TestProbes(t *testing.T) {
 		{getpaid.ErrSchemaOutdated, 503, "run getpaid migrate"},
 		{fmt.Errorf("postgres: ready: %w: %w: a standby", getpaid.ErrUnavailable, getpaid.ErrReadOnly), 503, "database accepts no writes"},
 		{fmt.Errorf("sqlite: ready: %w: %w: checkpoint: disk I/O error", getpaid.ErrDiskFailed, getpaid.ErrUnavailable), 503, "disk failed"},
+		// The log had the cause; the probe said "database unreachable".
+		{fmt.Errorf("sqlite: ready: %w: open /secret/getpaid.db: %w", getpaid.ErrUnavailable, &os.PathError{Op: "open", Path: "/secret/getpaid.db", Err: syscall.EMFILE}), 503, "too many open files"},
+		{fmt.Errorf("postgres: ready: %w: dial: %w", getpaid.ErrUnavailable, os.NewSyscallError("socket", syscall.ENFILE)), 503, "too many open files"},
 		{nil, 200, "ready"},
 	}
 	for _, tt := range tests {
