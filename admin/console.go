@@ -99,6 +99,8 @@ type Console struct {
 	now          func() time.Time
 	sessions     *sessions
 	limit        *limiter
+	checks       chan struct{}                     // a slot per password comparison running (checkPassword)
+	compare      func(hash, password []byte) error // bcrypt.CompareHashAndPassword
 	pages        map[string]*template.Template
 	mux          *http.ServeMux
 }
@@ -125,6 +127,7 @@ func New(cfg Config) (*Console, error) {
 		auditLog: cfg.Audit, log: cfg.Logger, now: cfg.Now,
 		sessions: &sessions{m: map[[32]byte]*session{}, ttl: cfg.SessionTTL},
 		limit:    &limiter{m: map[string]*failures{}},
+		checks:   make(chan struct{}, passwordChecks), compare: bcrypt.CompareHashAndPassword,
 	}
 	if t, ok := cfg.Service.(Totaler); ok {
 		c.totals = t

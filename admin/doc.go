@@ -27,7 +27,8 @@
 // request came over https; with Config.RequireHTTPS nothing is served over
 // plain http), a CSRF token checked on every POST, logins
 // slowed down after five failures per user or address (IPv6: per /64, and
-// however many are sent at once), and an audit log
+// however many are sent at once), one password compared at a time (tries
+// from many addresses at once wait their turn on one core), and an audit log
 // line for every login, logout and action (who, when, what, from which
 // address). Sessions live in the process's memory: a restart logs everyone
 // out, and several instances behind a load balancer need sticky sessions.

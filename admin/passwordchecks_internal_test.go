@@ -1,0 +1,91 @@
+package admin
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// noService is a Service the sign-in form never calls.
+type noService struct{ getpaid.Service }
+
+// TestPasswordChecksOneAtATime signs in from two addresses at once, each
+// with its own name (so neither is throttled): the second password is
+// compared only once the first comparison ended. Run side by side, tries
+// sent at once from many addresses took every core (bcrypt at HashCost is
+// a quarter of a second of CPU each) from the payments' requests.
+func TestPasswordChecksOneAtATime(t *testing.T) {
+	t.Parallel()
+	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Service: noService{}, Users: []User{{Name: "alice", PasswordHash: string(hash)}},
+		ClientIP: func(r *http.Request) string { return r.Header.Get("X-Test-Client") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu              sync.Mutex
+		inside, overlap int
+	)
+	entered, release := make(chan string, 2), make(chan struct{})
+	c.compare = func(_, password []byte) error { // the first one holds on until released
+		mu.Lock()
+		inside++
+		overlap = max(overlap, inside)
+		mu.Unlock()
+		entered <- string(password)
+		if string(password) == "first" {
+			<-release
+		}
+		mu.Lock()
+		inside--
+		mu.Unlock()
+		return bcrypt.ErrMismatchedHashAndPassword
+	}
+
+	form := httptest.NewRecorder()
+	c.ServeHTTP(form, httptest.NewRequest("GET", "/login", nil))
+	token := form.Result().Cookies()[0]
+	signIn := func(name, password, ip string) int {
+		v := url.Values{"csrf": {token.Value}, "name": {name}, "password": {password}}
+		r := httptest.NewRequest("POST", "/login", strings.NewReader(v.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("X-Test-Client", ip)
+		r.AddCookie(token)
+		w := httptest.NewRecorder()
+		c.ServeHTTP(w, r)
+		return w.Code
+	}
+	var wg sync.WaitGroup
+	statuses := make(chan int, 2)
+	wg.Go(func() { statuses <- signIn("alice", "first", "203.0.113.1") })
+	if got := <-entered; got != "first" {
+		t.Fatalf("compared %q first", got)
+	}
+	wg.Go(func() { statuses <- signIn("bob", "second", "198.51.100.2") })
+	select {
+	case <-entered: // compared while the first comparison still runs
+	case <-time.After(2 * time.Second): // waits its turn, as it should
+	}
+	close(release)
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != http.StatusUnauthorized {
+			t.Errorf("a wrong sign-in answered %d, want 401", s)
+		}
+	}
+	if overlap > passwordChecks {
+		t.Errorf("%d passwords compared at once, want at most %d", overlap, passwordChecks)
+	}
+}
