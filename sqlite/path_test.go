@@ -45,7 +45,7 @@ func TestOpenRefusesWhatIsNoFilePath(t *testing.T) {
 			},
 		} {
 			err := open()
-			if !errors.Is(err, getpaid.ErrInvalidRequest) || !errors.Is(err, sqlite.ErrNotDatabase) || errors.Is(err, getpaid.ErrUnavailable) || err == nil || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, getpaid.ErrInvalidRequest) || errors.Is(err, getpaid.ErrUnavailable) || err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s(%q): %v, want ErrInvalidRequest saying %q", name, tc.path, err, tc.want)
 			}
 		}
@@ -85,7 +85,7 @@ func TestOpenRefusesAFileThatIsNoDatabase(t *testing.T) {
 		},
 	} {
 		err := open()
-		if !errors.Is(err, getpaid.ErrInvalidRequest) || errors.Is(err, getpaid.ErrUnavailable) ||
+		if !errors.Is(err, getpaid.ErrInvalidRequest) || !errors.Is(err, sqlite.ErrNotDatabase) || errors.Is(err, getpaid.ErrUnavailable) ||
 			!strings.Contains(err.Error(), path+" is not a SQLite database") || strings.Contains(err.Error(), "_pragma") {
 			t.Errorf("%s: %v, want ErrInvalidRequest saying %s is not a SQLite database", name, err, path)
 		}
