@@ -56,7 +56,11 @@ const (
 	// leased at $2, that wait behind an earlier pending one of their payment
 	// and consumer, and frees those held that no longer do. It reads every
 	// pending delivery of the consumers, so it runs at most once a minute per
-	// consumer (see Store.sweepDue). Rows another transaction holds are
+	// consumer (see Store.sweepDue), and it changes at most sweepBatch ($3)
+	// of them: the first sweep of a long outage's backlog (after migration
+	// 009, or a replay of many dead ones) is spread over claims, each
+	// within the dispatcher's deadline, not one that never ends in time and
+	// is tried again by every claim. Rows another transaction holds are
 	// skipped, never waited for: a claim or a result is never held up, and
 	// the next sweep sees them. A delivery held while the one before it
 	// left pending (a result committed during the sweep, or recorded by a
@@ -66,8 +70,8 @@ const (
 		LATERAL (SELECT EXISTS (SELECT 1 FROM deliveries e WHERE e.payment_id = d.payment_id AND e.consumer = d.consumer
 			AND e.event_seq < d.event_seq AND (e.state = 'pending') IS TRUE) AS blocked) b
 		WHERE d.state = 'pending' AND d.consumer = ANY($1) AND d.lease_until <= $2 AND d.held <> b.blocked
-		FOR UPDATE OF d SKIP LOCKED) s
-	WHERE u.id = s.id`
+		LIMIT $3 FOR UPDATE OF d SKIP LOCKED) s
+	WHERE u.id = s.id RETURNING true`
 	sqlInsertAttempt = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
 )
 
@@ -110,8 +114,12 @@ const sqlClaim = `WITH picked AS (
 		o.from_status, o.to_status, o.amount, o.currency, o.captured, o.refunded, o.at, o.cause`
 
 // sweepEvery is how often, at most, a process sweeps a consumer's held
-// deliveries (sqlSweepHeld).
-const sweepEvery = time.Minute
+// deliveries (sqlSweepHeld); sweepBatch is how many one sweep changes at
+// most: one that changed as many is not counted, the next claim goes on.
+const (
+	sweepEvery = time.Minute
+	sweepBatch = 1000
+)
 
 // sweepDue returns those of consumers whose held deliveries this process
 // last swept sweepEvery or more before now (or never), and counts them swept
@@ -132,7 +140,8 @@ func (s *Store) sweepDue(consumers []string, now time.Time) []string {
 	return due
 }
 
-// sweepFailed has the next claim sweep consumers again.
+// sweepFailed has the next claim sweep consumers again: the sweep failed, or
+// left more to change.
 func (s *Store) sweepFailed(consumers []string) {
 	s.sweepMu.Lock()
 	defer s.sweepMu.Unlock()
@@ -257,10 +266,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		// times are whole microseconds).
 		args := []any{r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease), rooms}
 		if due := s.sweepDue(r.Consumers, r.Now); len(due) > 0 {
-			err := readCommitted(ctx, c, sqlSweepHeld, []any{due, floorMicro(r.Now)}, func(pgx.Rows) error { return nil })
+			changed := 0
+			err := readCommitted(ctx, c, sqlSweepHeld, []any{due, floorMicro(r.Now), sweepBatch}, func(pgx.Rows) error {
+				changed++
+				return nil
+			})
 			if err != nil {
 				s.sweepFailed(due)
 				return uncertain(err)
+			}
+			if changed == sweepBatch {
+				s.sweepFailed(due) // more to change: the next claim sweeps again
 			}
 		}
 		err := readCommitted(ctx, c, sqlClaim, args, func(rows pgx.Rows) error {

@@ -30,3 +30,7 @@ const (
 func OperationsSQL(f getpaid.OperationFilter, limit int) (string, []any) {
 	return pageSQL("operations", operationCols, operationWhere(f), limit)
 }
+
+// SweepBatch is how many held marks one claim's sweep changes at most, for
+// TestSweepSpreadOverClaims.
+const SweepBatch = sweepBatch

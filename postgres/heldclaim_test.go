@@ -191,3 +191,53 @@ func TestHeldFreed(t *testing.T) {
 		t.Fatalf("claimed %v once dlv2 was delivered, want dlv3", got)
 	}
 }
+
+// TestSweepSpreadOverClaims: the first sweep of a long outage's backlog
+// (after migration 009, on a database whose deliveries are not marked yet)
+// marks at most postgres.SweepBatch of them, and the next claims, not a
+// minute later, go on until all are marked. Marking 200,000 in one sweep
+// took longer than the dispatcher's 10 s deadline for a claim: every claim
+// failed, and with it every webhook to every consumer, while the claim
+// without the sweep took 1 s.
+func TestSweepSpreadOverClaims(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{})
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	now := time.Now()
+	backlog := 2*postgres.SweepBatch + postgres.SweepBatch/2
+	// backlog payments, each with its first delivery waiting for a retry an
+	// hour away and a second one due behind it.
+	for _, st := range []string{
+		`INSERT INTO outbox (id, type, payment_id, order_id, backend, to_status, amount, currency, captured, at)
+			SELECT 'evt' || g, 'payment.status_changed', 'pay' || (g / 2), 'order', 'dummy', 'paid', 1000, 'PLN', 0, $2
+			FROM generate_series(2, 2 * $1::int + 1) g`,
+		`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, attempts, next_at, created_at, updated_at)
+			SELECT 'dlv' || g, 'evt' || g, g, 'pay' || (g / 2), 'webhook:a', 'pending',
+				CASE WHEN g % 2 = 0 THEN 1 ELSE 0 END,
+				CASE WHEN g % 2 = 0 THEN $2::timestamptz + interval '1 hour' ELSE $2::timestamptz - interval '1 minute' END, $2, $2
+			FROM generate_series(2, 2 * $1::int + 1) g`,
+	} {
+		if _, err := conn.Exec(t.Context(), st, backlog, now); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	for i, want := range []int{postgres.SweepBatch, 2 * postgres.SweepBatch, backlog, backlog} {
+		got, err := s.ClaimDeliveries(t.Context(), getpaid.ClaimRequest{
+			Owner: "test", Now: now, Lease: time.Minute, Limit: 10, Consumers: []string{"webhook:a"},
+		})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("claim %d: %d, %v; want none (each is behind its payment's first)", i, len(got), err)
+		}
+		var held int
+		if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM deliveries WHERE held").Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held != want {
+			t.Fatalf("after claim %d: %d of %d held, want %d", i, held, backlog, want)
+		}
+	}
+}
