@@ -61,8 +61,9 @@ const (
 	// 009, or a replay of many dead ones) is spread over claims, each
 	// within the dispatcher's deadline, not one that never ends in time and
 	// is tried again by every claim. Rows another transaction holds are
-	// skipped, never waited for: a claim or a result is never held up, and
-	// the next sweep sees them. A delivery held while the one before it
+	// skipped, never waited for, and the next sweep sees them; a result
+	// freeing the next delivery of a payment may wait for a row the sweep
+	// holds, as long as the sweep runs (sweepTimeout at most). A delivery held while the one before it
 	// left pending (a result committed during the sweep, or recorded by a
 	// getpaid older than migration 009) waits for the next sweep at most.
 	sqlSweepHeld = `UPDATE deliveries u SET held = s.blocked FROM (
@@ -71,7 +72,7 @@ const (
 			AND e.event_seq < d.event_seq AND (e.state = 'pending') IS TRUE) AS blocked) b
 		WHERE d.state = 'pending' AND d.consumer = ANY($1) AND d.lease_until <= $2 AND d.held <> b.blocked
 		LIMIT $3 FOR UPDATE OF d SKIP LOCKED) s
-	WHERE u.id = s.id RETURNING true`
+	WHERE u.id = s.id`
 	sqlInsertAttempt = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
 )
 
@@ -117,8 +118,9 @@ const sqlClaim = `WITH picked AS (
 // deliveries (sqlSweepHeld); sweepBatch is how many one sweep changes at
 // most: one that changed as many is not counted, the next claim goes on.
 const (
-	sweepEvery = time.Minute
-	sweepBatch = 1000
+	sweepEvery   = time.Minute
+	sweepBatch   = 1000
+	sweepTimeout = 3 * time.Second // of the dispatcher's 10 s claim deadline (Store.sweepFor)
 )
 
 // sweepDue returns those of consumers whose held deliveries this process
@@ -140,9 +142,56 @@ func (s *Store) sweepDue(consumers []string, now time.Time) []string {
 	return due
 }
 
-// sweepFailed has the next claim sweep consumers again: the sweep failed, or
-// left more to change.
-func (s *Store) sweepFailed(consumers []string) {
+// sweep runs sqlSweepHeld for those of consumers due a sweep (sweepDue).
+// Held marks only spare claims work (the claim keeps its own check of
+// earlier pending deliveries), so a sweep never fails the claim it runs
+// before: one that fails, or runs out of sweepTimeout (a statement_timeout:
+// PostgreSQL stops it, nothing half done is kept), leaves the claim to read
+// the unmarked deliveries as before migration 009, and is tried again at
+// the consumers' next minute. Before, a sweep failing on a backlog too long
+// for its deadline failed every claim: no webhook left. One that changed
+// sweepBatch rows is not counted: the next claim goes on.
+func (s *Store) sweep(ctx context.Context, consumers []string, now time.Time) {
+	due := s.sweepDue(consumers, now)
+	if len(due) == 0 {
+		return
+	}
+	changed := 0
+	err := s.do(ctx, "sweep held deliveries", func(ctx context.Context, c *pgx.Conn) error {
+		changed = 0
+		b := &pgx.Batch{}
+		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+		b.Queue(fmt.Sprintf("SET LOCAL statement_timeout = %d", max(s.sweepFor.Milliseconds(), 1)))
+		b.Queue(sqlSweepHeld, due, floorMicro(now), sweepBatch)
+		b.Queue("COMMIT")
+		br := c.SendBatch(ctx, b)
+		defer br.Close()
+		for range 2 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		tag, err := br.Exec()
+		if err != nil {
+			return err
+		}
+		changed = int(tag.RowsAffected())
+		if tag, err = br.Exec(); err != nil {
+			return err
+		}
+		if err := committed(tag); err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	if err == nil && changed >= sweepBatch {
+		s.sweepAgain(due) // more to change: the next claim sweeps again
+	}
+}
+
+// sweepAgain has the next claim sweep consumers again: the sweep left more
+// to change.
+func (s *Store) sweepAgain(consumers []string) {
 	s.sweepMu.Lock()
 	defer s.sweepMu.Unlock()
 	for _, c := range consumers {
@@ -260,25 +309,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r getpaid.ClaimRequest) ([]
 		c   getpaid.ClaimedDelivery
 	}
 	var out []claimed
+	s.sweep(ctx, r.Consumers, r.Now)
 	err := s.do(ctx, "claim deliveries", func(ctx context.Context, c *pgx.Conn) error {
 		out = out[:0]
 		// A delivery is due when its time is at or before Now (stored
 		// times are whole microseconds).
 		args := []any{r.Consumers, floorMicro(r.Now), limit, r.Owner, r.Now.Add(r.Lease), rooms}
-		if due := s.sweepDue(r.Consumers, r.Now); len(due) > 0 {
-			changed := 0
-			err := readCommitted(ctx, c, sqlSweepHeld, []any{due, floorMicro(r.Now), sweepBatch}, func(pgx.Rows) error {
-				changed++
-				return nil
-			})
-			if err != nil {
-				s.sweepFailed(due)
-				return uncertain(err)
-			}
-			if changed == sweepBatch {
-				s.sweepFailed(due) // more to change: the next claim sweeps again
-			}
-		}
 		err := readCommitted(ctx, c, sqlClaim, args, func(rows pgx.Rows) error {
 			var (
 				cl  claimed

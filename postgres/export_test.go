@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -34,3 +35,7 @@ func OperationsSQL(f getpaid.OperationFilter, limit int) (string, []any) {
 // SweepBatch is how many held marks one claim's sweep changes at most, for
 // TestSweepSpreadOverClaims.
 const SweepBatch = sweepBatch
+
+// ShortenSweeps sets how long s's sweeps of held deliveries may run, for
+// TestClaimOutlivesItsSweep.
+func ShortenSweeps(s *Store, d time.Duration) { s.sweepFor = d }

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -239,5 +240,63 @@ func TestSweepSpreadOverClaims(t *testing.T) {
 		if held != want {
 			t.Fatalf("after claim %d: %d of %d held, want %d", i, held, backlog, want)
 		}
+	}
+}
+
+// TestClaimOutlivesItsSweep: held marks only spare claims work, so a sweep
+// that runs out of its time (a backlog too long to look through within
+// it) leaves the claim to send what is due, reading the unmarked backlog
+// as before migration 009. Before, the sweep's failure failed the claim,
+// and the next claim swept again: no webhook to any consumer, ever.
+func TestClaimOutlivesItsSweep(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{})
+	postgres.ShortenSweeps(s, time.Millisecond)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	now := time.Now()
+	const backlog = 2500
+	// backlog payments whose second delivery waits behind their first (a
+	// retry an hour away), and two payments whose only delivery is due.
+	for _, st := range []string{
+		`INSERT INTO outbox (id, type, payment_id, order_id, backend, to_status, amount, currency, captured, at)
+			SELECT 'evt' || g, 'payment.status_changed', 'pay' || (g / 2), 'order', 'dummy', 'paid', 1000, 'PLN', 0, $2
+			FROM generate_series(2, 2 * $1::int + 3) g`,
+		`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, attempts, next_at, created_at, updated_at)
+			SELECT 'dlv' || g, 'evt' || g, g, 'pay' || (g / 2), 'webhook:a', 'pending',
+				CASE WHEN g % 2 = 0 AND g <= 2 * $1::int THEN 1 ELSE 0 END,
+				CASE WHEN g % 2 = 0 AND g <= 2 * $1::int THEN $2::timestamptz + interval '1 hour' ELSE $2::timestamptz - interval '1 minute' END, $2, $2
+			FROM generate_series(2, 2 * $1::int + 1) g`,
+		`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
+			SELECT 'dlv' || g, 'evt' || g, g, 'due' || g, 'webhook:a', 'pending', $2::timestamptz - interval '1 minute', $2, $2
+			FROM generate_series(2 * $1::int + 2, 2 * $1::int + 3) g`,
+	} {
+		if _, err := conn.Exec(t.Context(), st, backlog, now); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	got, err := s.ClaimDeliveries(t.Context(), getpaid.ClaimRequest{
+		Owner: "test", Now: now, Lease: time.Minute, Limit: 10, Consumers: []string{"webhook:a"},
+	})
+	if err != nil {
+		t.Fatalf("claim: %v; want the due deliveries whatever the sweep did", err)
+	}
+	var ids []string
+	for _, c := range got {
+		ids = append(ids, c.Delivery.ID)
+	}
+	slices.Sort(ids)
+	if want := []string{fmt.Sprint("dlv", 2*backlog+2), fmt.Sprint("dlv", 2*backlog+3)}; !slices.Equal(ids, want) {
+		t.Fatalf("claimed %v, want %v", ids, want)
+	}
+	var held int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM deliveries WHERE held").Scan(&held); err != nil {
+		t.Fatal(err)
+	}
+	if held != 0 {
+		t.Fatalf("%d held: the sweep ran to its end within its millisecond, so this test did not stop it", held)
 	}
 }

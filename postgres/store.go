@@ -56,8 +56,9 @@ type Store struct {
 	timeout        time.Duration
 	limitIdle      string // the statement bounding a transaction's idle time; "" when the DSN does
 
-	sweepMu sync.Mutex
-	swept   map[string]time.Time // consumer: when its held deliveries were last swept (see sweepDue)
+	sweepMu  sync.Mutex
+	swept    map[string]time.Time // consumer: when its held deliveries were last swept (see sweepDue)
+	sweepFor time.Duration        // how long a sweep may run (sweepTimeout; tests shorten it)
 }
 
 var (
@@ -100,7 +101,7 @@ func open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	s := &Store{pool: pool, acquireTimeout: opts.AcquireTimeout, timeout: opts.Timeout}
+	s := &Store{pool: pool, acquireTimeout: opts.AcquireTimeout, timeout: opts.Timeout, sweepFor: sweepTimeout}
 	if _, set := cfg.ConnConfig.RuntimeParams[idleInTx]; !set {
 		s.limitIdle = "SET LOCAL " + idleInTx + " = '" + idleInTxTimeout + "'"
 	}
