@@ -220,6 +220,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return err
 		}
 	}
+	// confirmed: the broker was asked to confirm obs (its money accepted),
+	// which a write finding it a second transaction does not undo.
+	confirmed := false
 	if confirms {
 		dry := p.Clone()
 		changed, err := getpaid.Apply(dry, obs)
@@ -254,6 +257,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
 				return fmt.Errorf("confirm %s: %w", p.ID, err)
 			}
+			confirmed = true
 		}
 	}
 	// A fact about one of getpaid's money operations (a refund's outcome)
@@ -480,7 +484,13 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		// Its own outcome makes it seen beyond the log (the metrics'
 		// callbacks by outcome, the console's callbacks of the backend).
 		res.Outcome = getpaid.OutcomeSecondTransaction
-		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; "+secondAdvice(b),
+		advice := secondAdvice(b)
+		if confirmed {
+			// Confirmed before another transaction's write paid the
+			// payment (two notifications at once): the broker keeps it.
+			advice = "getpaid confirmed it (another transaction's notification paid the payment meanwhile), so the broker keeps its money: refund it at the broker or settle it with the buyer"
+		}
+		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; "+advice,
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String())
 		if !marked {
