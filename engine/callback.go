@@ -501,6 +501,20 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			}
 		}
 	}
+	if !up.Changed && sameAdvance(obs, up.Payment) {
+		// Another transaction's advance of this amount was written after
+		// markSecond read the payment (two notifications at once): this
+		// one's money is counted nowhere, recorded as markAdvanceDropped
+		// records it (the write checked it is no other payment's).
+		switch recorded, err := e.mark(context.WithoutCancel(ctx), id, secondKey(b, obs.ExternalID)); {
+		case err != nil:
+			e.log.ErrorContext(ctx, "the second transaction could not be recorded as such: its refund would be counted as the payment's",
+				"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
+		case recorded:
+			e.secondTransaction(ctx, b, id, obs.ExternalID)
+			e.logSameAdvance(ctx, b, up.Payment, obs)
+		}
+	}
 	if !up.Changed && second && otherRefund(obs, up.Payment) {
 		// No change, and not second_transaction again: that outcome (and
 		// its alert) was reported when the transaction was paid; its
@@ -700,13 +714,20 @@ func (e *Engine) markAdvanceDropped(ctx context.Context, b getpaid.Backend, p *g
 		e.secondTransaction(ctx, b, p.ID, dropped)
 	}
 	if dropped == obs.ExternalID {
-		e.log.ErrorContext(ctx, "the broker reports another transaction holding the amount the payment's advance holds (another amount paid twice): its money is not counted; "+secondAdvice(b),
-			"payment", p.ID, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", dropped, "advance", obs.Amount.String())
+		e.logSameAdvance(ctx, b, p, obs)
 		return nil
 	}
 	e.log.ErrorContext(ctx, "the broker reports another transaction for the payment (paying it, or holding money for another amount too) than the one whose money it held for another amount (an advance): that money is not counted; "+secondAdvice(b),
 		"payment", p.ID, "backend", b.Name, "transaction", obs.ExternalID, "kind", obs.Kind, "second_transaction", p.ExternalID, "advance", getpaid.Money{Minor: p.Advance, Currency: p.Amount.Currency}.String())
 	return nil
+}
+
+// logSameAdvance logs obs, an advance of another transaction than the one
+// whose advance p holds, of the amount p holds (sameAdvance), recorded as
+// a second transaction.
+func (e *Engine) logSameAdvance(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) {
+	e.log.ErrorContext(ctx, "the broker reports another transaction holding the amount the payment's advance holds (another amount paid twice): its money is not counted; "+secondAdvice(b),
+		"payment", p.ID, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", obs.ExternalID, "advance", obs.Amount.String())
 }
 
 // secondAdvice is what the log tells an operator to do with the money of
