@@ -300,3 +300,58 @@ func TestClaimOutlivesItsSweep(t *testing.T) {
 		t.Fatalf("%d held: the sweep ran to its end within its millisecond, so this test did not stop it", held)
 	}
 }
+
+// TestSweepTriedOnce: a sweep that runs out of its time is not tried again
+// before the claim: its statement_timeout (57014) is no failure that another
+// try within the claim helps. Before, the store's retries ran it three times
+// (9 s of the dispatcher's 10 s claim deadline), and the claim, left under
+// a second to read the unmarked backlog, failed.
+func TestSweepTriedOnce(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{MaxConns: 1})
+	postgres.ShortenSweeps(s, 200*time.Millisecond)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	now := time.Now()
+	// pay1's second delivery is due behind its first (a retry an hour away),
+	// and marking it held never ends: every try of the sweep is counted, and
+	// runs out of its time. pay2's only delivery is due.
+	for _, st := range []string{
+		`CREATE SEQUENCE sweeps`,
+		`CREATE FUNCTION endless_sweep() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN PERFORM nextval('sweeps'); PERFORM pg_sleep(60); RETURN NEW; END $$`,
+		`CREATE TRIGGER endless_sweep BEFORE UPDATE OF held ON deliveries FOR EACH ROW
+			WHEN (OLD.held IS DISTINCT FROM NEW.held) EXECUTE FUNCTION endless_sweep()`,
+		`INSERT INTO outbox (id, type, payment_id, order_id, backend, to_status, amount, currency, captured, at)
+			SELECT 'evt' || g, 'payment.status_changed', CASE WHEN g < 3 THEN 'pay1' ELSE 'pay2' END, 'order', 'dummy', 'paid', 1000, 'PLN', 0, $1
+			FROM generate_series(1, 3) g`,
+		`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, attempts, next_at, created_at, updated_at)
+			SELECT 'dlv' || g, 'evt' || g, g, CASE WHEN g < 3 THEN 'pay1' ELSE 'pay2' END, 'webhook:a', 'pending', 0,
+				CASE WHEN g = 1 THEN $1::timestamptz + interval '1 hour' ELSE $1::timestamptz - interval '1 minute' END, $1, $1
+			FROM generate_series(1, 3) g`,
+	} {
+		var args []any
+		if st[0] == 'I' {
+			args = []any{now}
+		}
+		if _, err := conn.Exec(t.Context(), st, args...); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	got, err := s.ClaimDeliveries(t.Context(), getpaid.ClaimRequest{
+		Owner: "test", Now: now, Lease: time.Minute, Limit: 10, Consumers: []string{"webhook:a"},
+	})
+	if err != nil || len(got) != 1 || got[0].Delivery.ID != "dlv3" {
+		t.Fatalf("claim: %d, %v; want dlv3", len(got), err)
+	}
+	var tries int
+	if err := conn.QueryRow(t.Context(), "SELECT last_value FROM sweeps").Scan(&tries); err != nil {
+		t.Fatal(err)
+	}
+	if tries != 1 {
+		t.Fatalf("the sweep ran %d times before the claim, want once", tries)
+	}
+}
