@@ -63,9 +63,10 @@ const (
 	// is tried again by every claim. Rows another transaction holds are
 	// skipped, never waited for, and the next sweep sees them; a result
 	// freeing the next delivery of a payment may wait for a row the sweep
-	// holds, as long as the sweep runs (sweepTimeout at most). A delivery held while the one before it
-	// left pending (a result committed during the sweep, or recorded by a
-	// getpaid older than migration 009) waits for the next sweep at most.
+	// holds, as long as the sweep runs (sweepTimeout at most). A delivery
+	// held while the one before it left pending (a result committed during
+	// the sweep, or recorded by a getpaid older than migration 009) waits
+	// for its consumer's next sweep.
 	sqlSweepHeld = `UPDATE deliveries u SET held = s.blocked FROM (
 		SELECT d.id, b.blocked FROM deliveries d,
 		LATERAL (SELECT EXISTS (SELECT 1 FROM deliveries e WHERE e.payment_id = d.payment_id AND e.consumer = d.consumer
@@ -142,31 +143,51 @@ func (s *Store) sweepDue(consumers []string, now time.Time) []string {
 	return due
 }
 
-// sweep runs sqlSweepHeld for those of consumers due a sweep (sweepDue).
-// Held marks only spare claims work (the claim keeps its own check of
-// earlier pending deliveries), so a sweep never fails the claim it runs
-// before: one that fails, or runs out of sweepTimeout (a statement_timeout:
-// PostgreSQL stops it, nothing half done is kept), leaves the claim to read
-// the unmarked deliveries as before migration 009, and is tried again at
-// the consumers' next minute. Before, a sweep failing on a backlog too long
-// for its deadline failed every claim: no webhook left. One that changed
-// sweepBatch rows is not counted: the next claim goes on.
+// sweep runs sqlSweepHeld for those of consumers due a sweep (sweepDue),
+// one consumer at a time, all of them within sweepFor. Held marks only
+// spare claims work (the claim keeps its own check of earlier pending
+// deliveries), so a sweep never fails the claim it runs before: one that
+// fails, or runs out of its time (a statement_timeout: PostgreSQL stops
+// it, nothing half done is kept), leaves the claim to read that consumer's
+// unmarked deliveries as before migration 009, and is tried again at the
+// consumer's next minute. Before, a sweep failing on a backlog too long
+// for its deadline failed every claim: no webhook left. One consumer's
+// backlog too long to sweep in time does not keep the others' from being
+// swept (a held delivery freed by nothing else, its blocker finished by a
+// getpaid older than 009 or while a sweep ran, waits for its consumer's
+// own sweep only): those not reached within sweepFor, and one that
+// changed sweepBatch rows, are swept by the next claim.
 func (s *Store) sweep(ctx context.Context, consumers []string, now time.Time) {
 	due := s.sweepDue(consumers, now)
 	if len(due) == 0 {
 		return
 	}
-	changed := 0
-	// One try (s.attempt, not s.do): the store retries a statement_timeout
-	// (57014) as it does a cancelled query, and three sweeps of sweepFor
-	// took 9 s of the claim's 10 s.
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	until := time.Now().Add(s.sweepFor)
+	for i, consumer := range due {
+		left := time.Until(until)
+		if left <= 0 || ctx.Err() != nil {
+			s.sweepAgain(due[i:]) // not reached: the next claim sweeps them
+			return
+		}
+		if changed, err := s.sweepOne(ctx, consumer, now, left); err == nil && changed >= sweepBatch {
+			s.sweepAgain([]string{consumer}) // more to change: the next claim sweeps it again
+		}
+	}
+}
+
+// sweepOne runs sqlSweepHeld for one consumer, for at most left, and
+// returns how many rows it changed. One try (s.attempt, not s.do): the
+// store retries a statement_timeout (57014) as it does a cancelled query,
+// and three sweeps took 9 s of the claim's 10 s.
+func (s *Store) sweepOne(ctx context.Context, consumer string, now time.Time, left time.Duration) (int, error) {
+	changed := 0
 	err := s.attempt(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		b := &pgx.Batch{}
 		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-		b.Queue(fmt.Sprintf("SET LOCAL statement_timeout = %d", max(s.sweepFor.Milliseconds(), 1)))
-		b.Queue(sqlSweepHeld, due, floorMicro(now), sweepBatch)
+		b.Queue(fmt.Sprintf("SET LOCAL statement_timeout = %d", max(left.Milliseconds(), 1)))
+		b.Queue(sqlSweepHeld, []string{consumer}, floorMicro(now), sweepBatch)
 		b.Queue("COMMIT")
 		br := c.SendBatch(ctx, b)
 		defer br.Close()
@@ -188,9 +209,7 @@ func (s *Store) sweep(ctx context.Context, consumers []string, now time.Time) {
 		}
 		return br.Close()
 	})
-	if err == nil && changed >= sweepBatch {
-		s.sweepAgain(due) // more to change: the next claim sweeps again
-	}
+	return changed, err
 }
 
 // sweepAgain has the next claim sweep consumers again: the sweep left more

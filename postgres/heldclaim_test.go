@@ -355,3 +355,64 @@ func TestSweepTriedOnce(t *testing.T) {
 		t.Fatalf("the sweep ran %d times before the claim, want once", tries)
 	}
 }
+
+// TestSweepOfOneConsumerLeavesOthers: one consumer's backlog too long to
+// sweep in time (its sweep runs out every minute) does not keep another
+// consumer's held delivery from being freed by its own sweep. Here
+// webhook:up's dlv5 was held behind dlv4, which was then delivered
+// without freeing it (by a getpaid older than migration 009, or while a
+// sweep ran): only a sweep frees it. Swept in one statement with
+// webhook:down's, it waited as long as webhook:down's sweep kept failing.
+func TestSweepOfOneConsumerLeavesOthers(t *testing.T) {
+	t.Parallel()
+	s, dsn := open(t, postgres.Options{})
+	postgres.ShortenSweeps(s, 300*time.Millisecond)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	now := time.Now()
+	for _, st := range []string{
+		`CREATE FUNCTION endless_sweep() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$`,
+		`CREATE TRIGGER endless_sweep BEFORE UPDATE OF held ON deliveries FOR EACH ROW
+			WHEN (OLD.held IS DISTINCT FROM NEW.held AND OLD.consumer = 'webhook:down') EXECUTE FUNCTION endless_sweep()`,
+		`INSERT INTO outbox (id, type, payment_id, order_id, backend, to_status, amount, currency, captured, at)
+			SELECT 'evt' || g, 'payment.status_changed', 'pay' || g, 'order', 'dummy', 'paid', 1000, 'PLN', 0, $1
+			FROM generate_series(1, 5) g`,
+		// webhook:down: dlv2 due behind dlv1 (a retry an hour away); marking
+		// it held never ends.
+		`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, next_at, created_at, updated_at)
+			SELECT 'dlv' || g, 'evt' || g, g, 'pay1', 'webhook:down', 'pending',
+				CASE WHEN g = 1 THEN $1::timestamptz + interval '1 hour' ELSE $1::timestamptz - interval '1 minute' END, $1, $1
+			FROM generate_series(1, 2) g`,
+		// webhook:up: dlv4 delivered, dlv5 still held behind it.
+		`INSERT INTO deliveries (id, event_id, event_seq, payment_id, consumer, state, held, next_at, created_at, updated_at)
+			SELECT 'dlv' || g, 'evt' || g, g, 'pay4', 'webhook:up', CASE WHEN g = 4 THEN 'delivered' ELSE 'pending' END, g = 5,
+				$1::timestamptz - interval '1 minute', $1, $1
+			FROM generate_series(4, 5) g`,
+	} {
+		var args []any
+		if st[0] == 'I' {
+			args = []any{now}
+		}
+		if _, err := conn.Exec(t.Context(), st, args...); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	for i := range 3 {
+		got, err := s.ClaimDeliveries(t.Context(), getpaid.ClaimRequest{
+			Owner: "test", Now: now, Lease: time.Minute, Limit: 10, Consumers: []string{"webhook:down", "webhook:up"},
+		})
+		if err != nil {
+			t.Fatalf("claim %d: %v", i, err)
+		}
+		for _, c := range got {
+			if c.Delivery.ID == "dlv5" {
+				return
+			}
+		}
+	}
+	t.Fatal("webhook:up's dlv5 stayed held while webhook:down's sweep ran out of time")
+}
