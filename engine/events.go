@@ -502,7 +502,8 @@ func (e *Engine) Replay(ctx context.Context, r getpaid.ReplayRequest) (int, erro
 // configuration later gets the history its system missed. They are due now
 // and go out as any others, a payment's in its order; a payment whose later
 // events the consumer got already gets its earlier ones after them
-// (consumers order by the event's time, and dedupe by its id). Running it
+// (consumers order by the payment's version the event carries, not its
+// time, which a payment's first two events share, and dedupe by its id). Running it
 // again sends nothing twice. since must be set: the whole outbox is asked
 // for with a time before it; one after now is refused (no event is written
 // then). It needs a store that is a
