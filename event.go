@@ -14,8 +14,10 @@ const (
 	EventPaymentCreated EventType = "payment.created"
 	EventStatusChanged  EventType = "payment.status_changed"
 	// EventAmountsChanged is money moving without a status change: a
-	// second partial refund (partially_refunded stays), a partial capture
-	// of a hold that stays pre_auth. From and To are the status it keeps.
+	// second partial refund made in the broker's panel (partially_refunded
+	// stays; one asked through the engine goes to refund_started and back,
+	// two EventStatusChanged), a partial capture of a hold that stays
+	// pre_auth. From and To are the status it keeps.
 	EventAmountsChanged EventType = "payment.amounts_changed"
 )
 
