@@ -54,7 +54,9 @@ type Config struct {
 	Method     string `yaml:"method"`      // how the buyer is sent: "GET" link (default) or "POST" form
 	// IPAllowlist accepts URLC notifications only from Dotpay's addresses
 	// (the client IP as resolved through trusted proxies). Unset, it is on
-	// in production and off in the sandbox.
+	// in production and off in the sandbox. A simulator (APIURL pointing at
+	// dotpaytest) sends its URLC from its own address: set it false there
+	// (Example_libraryMode), or every URLC is refused.
 	IPAllowlist *bool    `yaml:"ip_allowlist"`
 	APIURL      string   `yaml:"api_url"`    // overrides the host (a simulator); paths stay Dotpay's
 	Currencies  []string `yaml:"currencies"` // default DefaultCurrencies

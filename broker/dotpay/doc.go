@@ -11,7 +11,8 @@
 //	api_version   "next" (default) or "dev": how chk is computed
 //	method        "GET" link (default) or "POST" auto-submitted form
 //	ip_allowlist  accept URLC only from Dotpay's addresses; unset: on in production, off in the sandbox
-//	api_url       override the host, e.g. the dotpaytest simulator; Dotpay's paths are kept
+//	api_url       override the host, e.g. the dotpaytest simulator; Dotpay's paths are kept (a
+//	              simulator's URLC comes from its own address: set ip_allowlist false, or sandbox)
 //	currencies    default PLN EUR USD GBP JPY CZK SEK UAH RON
 //	api_username  the seller panel user for the seller API (refunds, polling); optional
 //	api_password  its password; with api_username or not at all

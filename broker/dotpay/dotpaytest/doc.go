@@ -1,6 +1,8 @@
 // Package dotpaytest is a simulated Dotpay for tests and for running
 // offline: an http.Handler that speaks Dotpay's wire protocol and signs for
-// real with the configured PIN.
+// real with the configured PIN. Its URLC comes from its own address, not
+// Dotpay's: a backend pointed at it (dotpay.Config.APIURL) needs
+// IPAllowlist false, or Sandbox, or it refuses every URLC.
 //
 // It serves the payment form at /t2/ (and /test_payment/, the test
 // environment's path), by GET link or POSTed form, checking the parameters
