@@ -27,6 +27,10 @@ type Backend struct {
 // Registry is the set of enabled backends. It is an immutable value built from
 // an explicit list; there is no global registration. Its brokers serve one
 // base URL, the first Provision's: engines sharing a registry share that.
+// A broker value belongs to one registry: give each registry brokers of its
+// own (New them again). A broker put in two registries provisioned for two
+// base URLs (or under two names) takes the last one's, and the first
+// registry's payments would send buyers and notifications there.
 type Registry struct {
 	byName map[string]Backend
 	order  []string
