@@ -207,6 +207,13 @@ backends:
 			[]string{"getpaid.yaml: line 12: require_https: want true or false, not the text \"false\" (in quotes): write it without them"}},
 		{"a backend's duration of 0", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 0s\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: 0s: want a positive duration (leave the setting out for the broker's default)"}},
+		{"a backend's currencies holding only an empty item", strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies:\n      -\n", 1), nil,
+			[]string{"getpaid.yaml: line 8: backends.dummy.currencies[0]: an empty item"}},
+		{"environment: a backend's currencies as YAML holding null", file, []string{"GETPAID_BACKEND_DUMMY_CURRENCIES=[EUR, ~]"},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_DUMMY_CURRENCIES: backends.dummy.currencies[1]: an empty item"}},
+		{"a delivery retry null", file + "delivery_retries: [5s, null, 5m]\n", nil, []string{"getpaid.yaml: line 12: delivery_retries[1]: an empty item"}},
+		{"a webhook's second secret null", file + "webhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, ~]\n", nil,
+			[]string{"getpaid.yaml: line 14: webhooks[0].secrets[1]: an empty item"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}

@@ -118,6 +118,9 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 			}
 			val = seq
 		}
+		if err := nullItem(f.Type(), val, path+k.Value); err != nil {
+			return err
+		}
 		if nested, err := decodeNested(f, val, path+k.Value); nested || err != nil {
 			if err != nil {
 				return err
@@ -151,6 +154,22 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 		}
 		if err := val.Decode(f.Addr().Interface()); err != nil {
 			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
+		}
+	}
+	return nil
+}
+
+// nullItem refuses, in a list setting (t a slice) at path, an item YAML
+// reads as null (~, null, or nothing after "-"): the decoder drops it
+// without a word, so "currencies: [~]" read as no list, every default
+// currency, which "currencies: []" is refused for.
+func nullItem(t reflect.Type, val *yaml.Node, path string) error {
+	if t.Kind() != reflect.Slice || val.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for i, item := range val.Content {
+		if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null" {
+			return fmt.Errorf("%s: %s[%d]: an empty item (~, null or nothing after -), which YAML drops from the list: remove it or write its value", where(item), path, i)
 		}
 	}
 	return nil
