@@ -68,11 +68,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return c.settingErr("listen", err)
 	}
-	if host, port, err := net.SplitHostPort(c.Listen); err == nil && c.baseFromListen && (port == "" || port == "0") {
-		// Any free port: callback and return URLs name the one taken,
-		// not port 0.
-		_, taken, _ := net.SplitHostPort(ln.Addr().String())
-		c.BaseURL = "http://" + net.JoinHostPort(host, taken)
+	if host, port, err := net.SplitHostPort(c.Listen); err == nil && c.baseFromListen && port != portOf(ln.Addr()) {
+		// Any free port (0), or one written otherwise than as its number
+		// (" 8000", "08000"): callback and return URLs name the one taken.
+		c.BaseURL = "http://" + net.JoinHostPort(host, portOf(ln.Addr()))
 	}
 	var metricsLn net.Listener
 	if c.Metrics.Listen != "" {
