@@ -51,28 +51,10 @@ type Tracer struct {
 // Start builds a Tracer exporting over OTLP/HTTP to cfg.Endpoint. Call
 // Shutdown to flush the last spans.
 func Start(ctx context.Context, cfg Config) (*Tracer, error) {
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, fmt.Errorf("tracing: endpoint %q: want an http(s) URL, with a host, of an OTLP/HTTP collector", cfg.Endpoint)
-	}
-	// The exporter sends to the URL's host and path only: a user, password
-	// or query in it would be dropped, and the exports go out without them
-	// (while the endpoint, secret included, is logged at start).
-	switch {
-	case u.User != nil:
-		return nil, errors.New("tracing: endpoint: a user or password in the URL is never sent: give credentials as headers (Config.Headers; tracing.headers: {Authorization: …})")
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, errors.New("tracing: endpoint: a query in the URL is never sent: give keys as headers (Config.Headers; tracing.headers)")
-	case u.Fragment != "" || strings.Contains(cfg.Endpoint, "#"):
-		return nil, errors.New("tracing: endpoint: a #fragment is never sent: remove it (credentials go in headers: Config.Headers; tracing.headers)")
-	case strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]"): // a port given, not an IPv6 address's colons
-		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("tracing: endpoint %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.Endpoint, u.Port())
-		}
-	}
-	if err := checkHeaders(cfg.Headers); err != nil {
+	if err := Check(cfg); err != nil {
 		return nil, err
 	}
+	u, _ := url.Parse(cfg.Endpoint)
 	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.Endpoint, "/") + "/v1/traces"), otlptracehttp.WithTimeout(10 * time.Second)}
 	if u.Path != "" && u.Path != "/" {
 		opts[0] = otlptracehttp.WithEndpointURL(cfg.Endpoint)
@@ -89,6 +71,31 @@ func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 		log = slog.Default()
 	}
 	return New(cfg, sdktrace.WithBatcher(&exportLog{SpanExporter: exp, log: log, now: time.Now})), nil
+}
+
+// Check refuses the endpoint and headers Start would refuse, without
+// starting anything: a config can be checked where nothing is traced.
+func Check(cfg Config) error {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return fmt.Errorf("tracing: endpoint %q: want an http(s) URL, with a host, of an OTLP/HTTP collector", cfg.Endpoint)
+	}
+	// The exporter sends to the URL's host and path only: a user, password
+	// or query in it would be dropped, and the exports go out without them
+	// (while the endpoint, secret included, is logged at start).
+	switch {
+	case u.User != nil:
+		return errors.New("tracing: endpoint: a user or password in the URL is never sent: give credentials as headers (Config.Headers; tracing.headers: {Authorization: …})")
+	case u.RawQuery != "" || u.ForceQuery:
+		return errors.New("tracing: endpoint: a query in the URL is never sent: give keys as headers (Config.Headers; tracing.headers)")
+	case u.Fragment != "" || strings.Contains(cfg.Endpoint, "#"):
+		return errors.New("tracing: endpoint: a #fragment is never sent: remove it (credentials go in headers: Config.Headers; tracing.headers)")
+	case strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]"): // a port given, not an IPv6 address's colons
+		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("tracing: endpoint %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.Endpoint, u.Port())
+		}
+	}
+	return checkHeaders(cfg.Headers)
 }
 
 // New builds a Tracer sending spans where opts say (tests pass a

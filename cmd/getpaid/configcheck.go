@@ -12,6 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/getpaid-go/getpaid/tracing"
 )
 
 // databaseExists refuses a SQLite database whose file does not exist, for
@@ -58,6 +60,9 @@ func checkServerConfig(c *fileConfig) error {
 		}
 	} else if r := t.SampleRatio; r < 0 || r > 1 {
 		return c.settingErr("tracing.sample_ratio", fmt.Errorf("%v: want a share between 0 and 1", r))
+	} else if err := tracing.Check(tracing.Config{Endpoint: t.OTLPEndpoint, Headers: t.Headers}); err != nil {
+		// What serve's tracing.Start refuses, refused by the tools too.
+		return c.settingErr("tracing", errors.New(strings.TrimPrefix(err.Error(), "tracing: ")))
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Limits.CallbackBody)) {
 		if _, ok := c.Backends[name]; !ok {
