@@ -214,6 +214,10 @@ backends:
 		{"a delivery retry null", file + "delivery_retries: [5s, null, 5m]\n", nil, []string{"getpaid.yaml: line 12: delivery_retries[1]: an empty item"}},
 		{"a webhook's second secret null", file + "webhooks:\n  - url: https://shop.example/hook\n    secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, ~]\n", nil,
 			[]string{"getpaid.yaml: line 14: webhooks[0].secrets[1]: an empty item"}},
+		{"environment: a flag with the newline of the file it was read from", file, []string{"GETPAID_REQUIRE_HTTPS=true\n"},
+			[]string{"getpaid.yaml: GETPAID_REQUIRE_HTTPS: require_https: want true or false, not \"true\\n\""}},
+		{"a flag holding a line break names its line once", file + "require_https: \"a\\nb\"\n", nil,
+			[]string{"getpaid.yaml: line 12: require_https: want true or false, not \"a\\nb\""}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}

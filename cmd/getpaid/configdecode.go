@@ -335,7 +335,9 @@ func cleanYAMLError(err error) string {
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	msg = strings.TrimSpace(msg)
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if _, after, ok := strings.Cut(rest, ": "); ok && !strings.Contains(msg, "\n") {
+		// One error, not the decoder's list of them (one a line): a
+		// value of its own may hold a line break ("true\n" from a file).
+		if _, after, ok := strings.Cut(rest, ": "); ok && !strings.Contains(msg, "\n  line ") {
 			msg = after
 		}
 	}
