@@ -27,6 +27,9 @@ func configErr(t *testing.T, yaml string, env []string) error {
 		_, err = engineConfig(c)
 	}
 	if err == nil {
+		_, err = checkConfig(c)
+	}
+	if err == nil {
 		t.Fatal("accepted")
 	}
 	return err
@@ -218,6 +221,10 @@ backends:
 			[]string{"getpaid.yaml: GETPAID_REQUIRE_HTTPS: require_https: want true or false, not \"true\\n\""}},
 		{"a flag holding a line break names its line once", file + "require_https: \"a\\nb\"\n", nil,
 			[]string{"getpaid.yaml: line 12: require_https: want true or false, not \"a\\nb\""}},
+		{"a negative limit names its own line", file + "limits:\n  window: 1m\n  connections: -1\n", nil,
+			[]string{"getpaid.yaml: line 14: limits.connections: -1: a count may not be negative"}},
+		{"a backend's callback body of 0 names its own line", file + "limits:\n  window: 1m\n  callback_body: {dummy: 0}\n", nil,
+			[]string{"getpaid.yaml: line 14: limits.callback_body.dummy: 0: want more than 0"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}

@@ -105,8 +105,9 @@ func checkServerConfig(c *fileConfig) error {
 	return nil
 }
 
-// zeroLimits refuses a limit set to 0: the handler takes 0 for the default,
-// which is neither "none" nor "no limit".
+// zeroLimits refuses a limit set to 0 (a backend's callback_body too): the
+// handler takes 0 for the default, which is neither "none" nor "no limit";
+// and a count below 0. Each is named with its own line.
 func (c *fileConfig) zeroLimits() error {
 	if c.root == nil {
 		return nil
@@ -127,8 +128,19 @@ func (c *fileConfig) zeroLimits() error {
 		switch d := f.Interface().(type) {
 		case *duration:
 			zero = d != nil && d.Duration == 0
-		case byteSize, int:
+		case byteSize:
 			zero = f.IsZero()
+		case int:
+			if d < 0 {
+				return c.settingErr("limits."+n.Content[i].Value, fmt.Errorf("%d: a count may not be negative (leave the setting out for the default)", d))
+			}
+			zero = d == 0
+		case map[string]byteSize:
+			for _, name := range slices.Sorted(maps.Keys(d)) {
+				if d[name] == 0 {
+					return c.settingErr("limits."+n.Content[i].Value+"."+name, errors.New("0: want more than 0 (leave the setting out for the broker's own bound)"))
+				}
+			}
 		}
 		if zero {
 			return c.settingErr("limits."+n.Content[i].Value, errors.New("0: want more than 0 (leave the setting out for the default)"))

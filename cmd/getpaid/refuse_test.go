@@ -54,7 +54,7 @@ func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
 			`line 10: admin.users[1].name: user "ops" is listed twice`},
 		{"audit log in a folder that does not exist", "admin:\n  users:\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy}\n  audit_log: /nonexistent-getpaid/audit.log\n", "",
 			"line 10: admin.audit_log: open /nonexistent-getpaid/audit.log"},
-		{"callback cap zero", "limits:\n  callback_body: {dummy: 0}\n", "", "line 8: limits: callback_body.dummy must be positive"},
+		{"callback cap zero", "limits:\n  callback_body: {dummy: 0}\n", "", "line 8: limits.callback_body.dummy: 0: want more than 0"},
 		{"resume within a broker timeout", "resume_operations_after: 30s\n", payu, "line 12: resume_operations_after: 30s: want more than twice the longest backend timeout"},
 		{"backend expire_after not a duration", "", "  other:\n    kind: dummy\n    secret: s\n    expire_after: soon\n", `line 10: backends.other.expire_after: "soon"`},
 		{"backend kind twice", "", "  other:\n    kind: payu\n    kind: dummy\n    secret: s\n", "line 9: backends.other.kind is set twice"},
