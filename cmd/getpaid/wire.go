@@ -243,7 +243,7 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 				return node, "", "", fmt.Errorf("%s: backends.%s.%s is set twice", where(k), name, k.Value)
 			}
 			seen[k.Value] = true
-			if v.Kind != yaml.ScalarNode || (k.Value == "kind" && v.Value == "") {
+			if v.Kind != yaml.ScalarNode || (k.Value == "kind" && (v.Value == "" || v.ShortTag() == "!!null")) {
 				return node, "", "", fmt.Errorf("%s: backends.%s.%s: want one value, not %s", where(v), name, k.Value, describeNode(v))
 			}
 		}
@@ -251,7 +251,9 @@ func splitBackend(name string, node yaml.Node) (settings yaml.Node, kind, title 
 		case "kind":
 			kind = v.Value
 		case "title":
-			title = v.Value
+			if v.ShortTag() != "!!null" { // ~: none, the broker's own title, not "~" shown to buyers
+				title = v.Value
+			}
 		case "expire_after":
 			// read by engineConfig
 		default:
