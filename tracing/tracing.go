@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // Config configures tracing.
@@ -78,7 +80,7 @@ func Start(ctx context.Context, cfg Config) (*Tracer, error) {
 func Check(cfg Config) error {
 	u, err := url.Parse(cfg.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return fmt.Errorf("tracing: endpoint %q: want an http(s) URL, with a host, of an OTLP/HTTP collector", cfg.Endpoint)
+		return fmt.Errorf("tracing: endpoint %q: want an http(s) URL, with a host, of an OTLP/HTTP collector", getpaid.ShownURL(cfg.Endpoint))
 	}
 	// The exporter sends to the URL's host and path only: a user, password
 	// or query in it would be dropped, and the exports go out without them
@@ -92,7 +94,7 @@ func Check(cfg Config) error {
 		return errors.New("tracing: endpoint: a #fragment is never sent: remove it (credentials go in headers: Config.Headers; tracing.headers)")
 	case strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]"): // a port given, not an IPv6 address's colons
 		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("tracing: endpoint %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", cfg.Endpoint, u.Port())
+			return fmt.Errorf("tracing: endpoint %q: the port %q: want 1 to 65535 (or none, for the scheme's own)", getpaid.ShownURL(cfg.Endpoint), u.Port())
 		}
 	}
 	return checkHeaders(cfg.Headers)

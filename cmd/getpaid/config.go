@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/getpaid-go/getpaid"
 )
 
 // fileConfig is getpaid.yaml.
@@ -247,32 +249,38 @@ func checkBaseURL(raw string) error {
 	if !strings.Contains(raw, ":/") && !strings.ContainsAny(raw, " \t") {
 		// host or host:port without its scheme, the usual slip; url.Parse
 		// alone says "first path segment in URL cannot contain colon".
-		return fmt.Errorf("%q: want an absolute http:// or https:// URL (http://%s?)", raw, raw)
+		shown := getpaid.ShownURL("http://" + raw)
+		return fmt.Errorf("%q: want an absolute http:// or https:// URL (%s?)", strings.TrimPrefix(shown, "http://"), shown)
 	}
+	// Messages show it with a password or query value hidden.
+	shown := getpaid.ShownURL(raw)
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%q is not a URL: %v", raw, err)
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err // without the URL, which it quotes whole
+		}
+		return fmt.Errorf("%q is not a URL: %v", shown, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q: want an absolute http:// or https:// URL", raw)
+		return fmt.Errorf("%q: want an absolute http:// or https:// URL", shown)
 	case u.Hostname() == "": // a port alone (http://:8000) is none
-		return fmt.Errorf("%q has no host", raw)
+		return fmt.Errorf("%q has no host", shown)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(raw, "?#"):
 		// An empty "?" or "#" too: callback URLs made from it would
 		// carry their path in it.
-		return fmt.Errorf("%q: a base URL has no query, fragment or user", raw)
+		return fmt.Errorf("%q: a base URL has no query, fragment or user", shown)
 	case strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]") && !validPort(u.Port()): // a port given (not an IPv6 address's colons)
-		return fmt.Errorf("%q: the port %q: want 1 to 65535 (or none, for the scheme's own)", raw, u.Port())
+		return fmt.Errorf("%q: the port %q: want 1 to 65535 (or none, for the scheme's own)", shown, u.Port())
 	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified()):
-		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", raw, u.Host)
+		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", shown, u.Host)
 	case u.EscapedPath() != u.Path:
 		// Served under it, the path is matched as requests carry it and
 		// written into links and cookies: keep it plain.
-		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes or non-ASCII letters)", raw)
+		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes or non-ASCII letters)", shown)
 	case strings.Contains(u.Path, "//") || slices.Contains(strings.Split(u.Path, "/"), ".") || slices.Contains(strings.Split(u.Path, "/"), ".."):
 		// Browsers and proxies send the path cleaned: getpaid, served
 		// under it as written, would answer 404 to everything.
-		return fmt.Errorf("%q: the path must be plain: no . or .. segments and no //", raw)
+		return fmt.Errorf("%q: the path must be plain: no . or .. segments and no //", shown)
 	}
 	return nil
 }

@@ -57,3 +57,28 @@ func TestEndpointQueryValuesHidden(t *testing.T) {
 		}
 	})
 }
+
+// A password or query value written in base_url or tracing.otlp_endpoint
+// is never shown by the error refusing it (as a broker URL's or a webhook
+// URL's is not): it went to the terminal and the log whole.
+func TestRefusedURLHidesItsSecret(t *testing.T) {
+	t.Parallel()
+	const file = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n"
+	for _, setting := range []string{
+		"base_url: https://user:S3cret-pw@pay.example.com",
+		"base_url: ftp://user:S3cret-pw@pay.example.com",
+		"base_url: https://user:S3cret-pw@pay.example.com:99999",
+		"base_url: https://pay.example.com/?key=S3cret-pw",
+		"base_url: user:S3cret-pw@pay.example.com",
+		"tracing: {otlp_endpoint: 'ftp://user:S3cret-pw@collector:4318'}",
+		"tracing: {otlp_endpoint: 'http://user:S3cret-pw@:4318'}",
+	} {
+		t.Run(setting, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, file+setting+"\n", nil)
+			if !strings.Contains(err.Error(), "line 7:") || strings.Contains(err.Error(), "S3cret-pw") {
+				t.Fatalf("error %q: want it to name line 7 and not the password", err)
+			}
+		})
+	}
+}
