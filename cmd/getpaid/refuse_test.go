@@ -147,6 +147,12 @@ func TestRedactHidesPasswords(t *testing.T) {
 		{"postgres://u:p@ss#secret@db/g", "postgres://xxxxx@db/g"},
 		{"postgres://u:p@ss/secret@db/g", "postgres://xxxxx@db/g"},
 		{"host=db password=secret", "(not shown: it holds a password)"},
+		// A scheme mistyped or left out: refused as no database URL,
+		// with the password that followed it shown.
+		{"postgres:/u:secret@db/g", "postgres:/xxxxx@db/g"},
+		{"postgres:u:secret@db/g", "postgres:xxxxx@db/g"},
+		{"u:secret@db:5432/g", "u:xxxxx@db:5432/g"},
+		{"postgres//u:secret@db/g?sslmode=disable", "xxxxx@db/g"},
 		{"sqlite:/var/lib/getpaid/getpaid.db", "sqlite:/var/lib/getpaid/getpaid.db"},
 		{"getpaid.db", "getpaid.db"},
 	}

@@ -420,6 +420,15 @@ func redact(database string) string {
 			if strings.Contains(strings.ToLower(database), "password") {
 				return "(not shown: it holds a password)"
 			}
+			if at := strings.LastIndex(database, "@"); at >= 0 && !strings.HasPrefix(database, "sqlite:") {
+				// A scheme mistyped or left out ("postgres:/u:pw@db/g",
+				// "u:pw@db/g"): the user part ends at the @ all the same.
+				prefix := schemeTypo.FindString(database[:at])
+				database = prefix + "xxxxx" + database[at:]
+				if i := strings.IndexAny(database, "?#&"); i >= 0 {
+					database = database[:i]
+				}
+			}
 			return database
 		}
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
@@ -452,6 +461,11 @@ func redact(database string) string {
 	u.RawQuery = strings.Join(params, "&")
 	return u.String()
 }
+
+// schemeTypo is what starts a database URL as its scheme would ("postgres:/",
+// "postgres:", or a user's name before its password's colon): redact keeps
+// it, to show the slip, and hides what follows up to the @.
+var schemeTypo = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:/*`)
 
 // schemaAdvice explains what to do about a database schema this getpaid
 // does not match, or returns err as it is.
