@@ -225,6 +225,8 @@ backends:
 			[]string{"getpaid.yaml: line 14: limits.connections: -1: a count may not be negative"}},
 		{"a backend's callback body of 0 names its own line", file + "limits:\n  window: 1m\n  callback_body: {dummy: 0}\n", nil,
 			[]string{"getpaid.yaml: line 14: limits.callback_body.dummy: 0: want more than 0"}},
+		{"a tag of another program's (!env), whose value was taken as the key", strings.Replace(file, "    second_key: k\n", "    second_key: !env PAYU_SECOND_KEY\n", 1), nil,
+			[]string{"getpaid.yaml: line 9: backends.payu.second_key: the tag !env"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}

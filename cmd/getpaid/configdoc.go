@@ -119,9 +119,15 @@ func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error)
 }
 
 // setTwice refuses a key given twice in any mapping of the file, naming
-// both lines, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
+// both lines, a tag that is not YAML's own, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
 // backend's broker settings are decoded where the path is lost).
 func setTwice(n *yaml.Node, path string) error {
+	if t := n.ShortTag(); !strings.HasPrefix(t, "!!") {
+		// A tag of another program's (!env NAME, !secret name): YAML
+		// leaves its value as written, which would be taken as the
+		// setting (the variable's name as a key).
+		return fmt.Errorf("line %d: %s: the tag %s is not YAML's own, and getpaid reads none: write the value (a variable sets a setting as GETPAID_<SETTING> or GETPAID_BACKEND_<NAME>_<SETTING>)", n.Line, strings.TrimSuffix(path, "."), n.Tag)
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		first := map[string]int{}
