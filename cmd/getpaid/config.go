@@ -273,10 +273,11 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("%q: the port %q: want 1 to 65535 (or none, for the scheme's own)", shown, u.Port())
 	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified()):
 		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", shown, u.Host)
-	case u.EscapedPath() != u.Path:
+	case u.EscapedPath() != u.Path || slices.ContainsFunc(strings.Split(u.Path, "/"), func(s string) bool { return url.PathEscape(s) != s }):
 		// Served under it, the path is matched as requests carry it and
-		// written into links and cookies: keep it plain.
-		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes or non-ASCII letters)", shown)
+		// written into links and cookies (the console's, which refuses a
+		// segment holding ; , or ' too): keep it plain.
+		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes, non-ASCII letters, ; , or ')", shown)
 	case strings.Contains(u.Path, "//") || slices.Contains(strings.Split(u.Path, "/"), ".") || slices.Contains(strings.Split(u.Path, "/"), ".."):
 		// Browsers and proxies send the path cleaned: getpaid, served
 		// under it as written, would answer 404 to everything.

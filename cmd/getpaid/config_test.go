@@ -171,6 +171,11 @@ backends:
 		{"base url port 0", file + "base_url: https://pay.example.com:0/gp\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "0": want 1 to 65535`}},
 		{"base url port empty", file + "base_url: \"https://pay.example.com:\"\n", nil, []string{"getpaid.yaml: line 12: base_url", `the port "": want 1 to 65535`}},
 		{"base url ending in ?", file + "base_url: https://pay.example.com/gp?\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
+		// The console, under base_url's path, refused them only once the
+		// database was open.
+		{"base url path with ;", file + "base_url: https://pay.example.com/g;p\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
+		{"base url path with ,", file + "base_url: https://pay.example.com/g,p\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
+		{"base url path with '", file + "base_url: https://pay.example.com/g'p\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
 		{"base url ending in #", file + "base_url: \"https://pay.example.com/gp#\"\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
 		{"base url with a dot segment", file + "base_url: https://pay.example.com/a/../gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
 		{"base url with a double slash", file + "base_url: https://pay.example.com/a//gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
