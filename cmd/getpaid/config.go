@@ -249,8 +249,8 @@ func checkBaseURL(raw string) error {
 	if !strings.Contains(raw, ":/") && !strings.ContainsAny(raw, " \t") {
 		// host or host:port without its scheme, the usual slip; url.Parse
 		// alone says "first path segment in URL cannot contain colon".
-		shown := getpaid.ShownURL("http://" + raw)
-		return fmt.Errorf("%q: want an absolute http:// or https:// URL (%s?)", strings.TrimPrefix(shown, "http://"), shown)
+		shown := getpaid.ShownURL(raw)
+		return fmt.Errorf("%q: want an absolute http:// or https:// URL (http://%s?)", shown, shown)
 	}
 	// Messages show it with a password or query value hidden.
 	shown := getpaid.ShownURL(raw)

@@ -70,6 +70,10 @@ func TestRefusedURLHidesItsSecret(t *testing.T) {
 		"base_url: https://user:S3cret-pw@pay.example.com:99999",
 		"base_url: https://pay.example.com/?key=S3cret-pw",
 		"base_url: user:S3cret-pw@pay.example.com",
+		"base_url: https:/user:S3cret-pw@pay.example.com",           // one slash
+		"base_url: https//user:S3cret-pw@pay.example.com",           // no colon
+		"tracing: {otlp_endpoint: 'user:S3cret-pw@collector:4318'}", // no scheme
+		"tracing: {otlp_endpoint: 'http:/user:S3cret-pw@collector:4318'}",
 		"tracing: {otlp_endpoint: 'ftp://user:S3cret-pw@collector:4318'}",
 		"tracing: {otlp_endpoint: 'http://user:S3cret-pw@:4318'}",
 	} {
