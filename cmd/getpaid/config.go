@@ -232,6 +232,8 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 		c.baseFromListen = true
 	} else if err := checkBaseURL(c.BaseURL); err != nil {
 		return nil, fmt.Errorf("%s: %s: base_url: %w", source, where(lookupKey(root, "base_url")), err)
+	} else if err := consolePath(c.BaseURL); err != nil && len(c.Admin.Users) > 0 {
+		return nil, fmt.Errorf("%s: %s: base_url: %w", source, where(lookupKey(root, "base_url")), err)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Database == "" {
@@ -273,11 +275,10 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("%q: the port %q: want 1 to 65535 (or none, for the scheme's own)", shown, u.Port())
 	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified()):
 		return fmt.Errorf("%q: %s is not an address a browser or broker can reach; name this machine", shown, u.Host)
-	case u.EscapedPath() != u.Path || slices.ContainsFunc(strings.Split(u.Path, "/"), func(s string) bool { return url.PathEscape(s) != s }):
+	case u.EscapedPath() != u.Path:
 		// Served under it, the path is matched as requests carry it and
-		// written into links and cookies (the console's, which refuses a
-		// segment holding ; , or ' too): keep it plain.
-		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes, non-ASCII letters, ; , or ')", shown)
+		// written into links: keep it plain.
+		return fmt.Errorf("%q: the path must have nothing to escape (no spaces, %%-escapes or non-ASCII letters)", shown)
 	case strings.Contains(u.Path, "//") || slices.Contains(strings.Split(u.Path, "/"), ".") || slices.Contains(strings.Split(u.Path, "/"), ".."):
 		// Browsers and proxies send the path cleaned: getpaid, served
 		// under it as written, would answer 404 to everything.
@@ -290,6 +291,17 @@ func checkBaseURL(raw string) error {
 func validPort(p string) bool {
 	n, err := strconv.Atoi(p)
 	return err == nil && n >= 1 && n <= 65535 && p == strconv.Itoa(n)
+}
+
+// consolePath refuses a base URL (checked) whose path the operator console,
+// served under it with its cookies, takes no segment of: one holding
+// ; , ' ! * ( or ), which url.PathEscape changes. Without admin users there
+// is no console, and such a path serves payments as any other.
+func consolePath(base string) error {
+	if u, err := url.Parse(base); err == nil && slices.ContainsFunc(strings.Split(u.Path, "/"), func(s string) bool { return url.PathEscape(s) != s }) {
+		return fmt.Errorf("%q: the operator console (admin users) is served under its path, which must then hold no ; , ' ! * ( or )", getpaid.ShownURL(base))
+	}
+	return nil
 }
 
 // urlPath is the path of a base URL without its trailing slash: "" for the

@@ -51,6 +51,7 @@ backends:
     client_id: "1"
     client_secret: c
 `
+	const admin = "admin:\n  users:\n    - name: alice\n      password_hash: \"$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW\"\n"
 	tests := []struct {
 		name  string
 		yaml  string
@@ -173,9 +174,10 @@ backends:
 		{"base url ending in ?", file + "base_url: https://pay.example.com/gp?\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
 		// The console, under base_url's path, refused them only once the
 		// database was open.
-		{"base url path with ;", file + "base_url: https://pay.example.com/g;p\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
-		{"base url path with ,", file + "base_url: https://pay.example.com/g,p\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
-		{"base url path with '", file + "base_url: https://pay.example.com/g'p\n", nil, []string{"getpaid.yaml: line 12: base_url", "nothing to escape"}},
+		{"base url path with ; and a console", file + "base_url: https://pay.example.com/g;p\n" + admin, nil, []string{"getpaid.yaml: line 12: base_url", "the operator console"}},
+		{"base url path with , and a console", file + "base_url: https://pay.example.com/g,p\n" + admin, nil, []string{"getpaid.yaml: line 12: base_url", "the operator console"}},
+		{"base url path with ' and a console", file + "base_url: https://pay.example.com/g'p\n" + admin, nil, []string{"getpaid.yaml: line 12: base_url", "the operator console"}},
+		{"base url path with ! and a console", file + admin + "base_url: https://pay.example.com/shop!\n", nil, []string{"getpaid.yaml: line 16: base_url", "the operator console"}},
 		{"base url ending in #", file + "base_url: \"https://pay.example.com/gp#\"\n", nil, []string{"getpaid.yaml: line 12: base_url", "no query, fragment or user"}},
 		{"base url with a dot segment", file + "base_url: https://pay.example.com/a/../gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
 		{"base url with a double slash", file + "base_url: https://pay.example.com/a//gp\n", nil, []string{"getpaid.yaml: line 12: base_url", "no . or .. segments and no //"}},
@@ -422,6 +424,11 @@ func TestListenEveryInterfaceWithBaseURL(t *testing.T) {
 		{"base_url: https://[2001:db8::1]:8443\n" + file, "https://[2001:db8::1]:8443"},
 		{"base_url: https://pay.example.com:65535/\n" + file, "https://pay.example.com:65535"},
 		{file, "http://127.0.0.1:8000"},
+		// Without admin users (no console, no cookie) a path holding
+		// ; , ' ! * ( or ) serves payments as any other.
+		{"base_url: https://pay.example.com/shop!\n" + file, "https://pay.example.com/shop!"},
+		{"base_url: https://pay.example.com/v(1)/a*b\n" + file, "https://pay.example.com/v(1)/a*b"},
+		{"base_url: https://pay.example.com/g;p,q'r\n" + file, "https://pay.example.com/g;p,q'r"},
 	} {
 		c, err := parseConfigFrom("getpaid.yaml", []byte(tt.yaml), nil)
 		if err != nil || c.BaseURL != tt.want {
