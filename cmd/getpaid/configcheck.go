@@ -60,9 +60,17 @@ func checkServerConfig(c *fileConfig) error {
 		}
 	} else if r := t.SampleRatio; r < 0 || r > 1 {
 		return c.settingErr("tracing.sample_ratio", fmt.Errorf("%v: want a share between 0 and 1", r))
-	} else if err := tracing.Check(tracing.Config{Endpoint: t.OTLPEndpoint, Headers: t.Headers}); err != nil {
-		// What serve's tracing.Start refuses, refused by the tools too.
-		return c.settingErr("tracing", errors.New(strings.TrimPrefix(err.Error(), "tracing: ")))
+	} else if err := tracing.Check(tracing.Config{Endpoint: t.OTLPEndpoint}); err != nil {
+		// What serve's tracing.Start refuses, refused by the tools too,
+		// each naming its own line (not the section's first setting's).
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "tracing: endpoint"), ":")
+		return c.settingErr("tracing.otlp_endpoint", errors.New(strings.TrimSpace(msg)))
+	} else {
+		for _, name := range slices.Sorted(maps.Keys(t.Headers)) {
+			if err := tracing.Check(tracing.Config{Endpoint: t.OTLPEndpoint, Headers: map[string]string{name: t.Headers[name]}}); err != nil {
+				return c.settingErr("tracing.headers."+name, errors.New(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "tracing: headers: "), name+": ")))
+			}
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Limits.CallbackBody)) {
 		if _, ok := c.Backends[name]; !ok {

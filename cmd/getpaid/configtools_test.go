@@ -27,8 +27,11 @@ func TestToolsRefuseWhatServeRefuses(t *testing.T) {
 		{"body budget below an API body", "limits:\n  body_budget: 1KiB\n", "", "line 6: limits: httpapi: the body budget (BodyBudget, 1024 bytes) is smaller"},
 		{"address budget above the body budget", "limits:\n  address_budget: 64MiB\n", "", "line 6: limits: httpapi: the address budget"},
 		// Checked when serve starts tracing: still before the database.
-		{"tracing endpoint with a password", "tracing:\n  otlp_endpoint: http://user:pass@127.0.0.1:4318\n", "", "line 6: tracing: endpoint: a user or password in the URL is never sent"},
-		{"tracing header not a name", "tracing:\n  otlp_endpoint: http://127.0.0.1:4318\n  headers: {Bad Header: x}\n", "", "tracing: headers: \"Bad Header\" is not a header name"},
+		// Each named with its own line, not the section's first setting's.
+		{"tracing endpoint with a password", "tracing:\n  service_name: shop\n  otlp_endpoint: http://user:pass@127.0.0.1:4318\n", "",
+			"line 7: tracing.otlp_endpoint: a user or password in the URL is never sent"},
+		{"tracing header not a name", "tracing:\n  otlp_endpoint: http://127.0.0.1:4318\n  headers:\n    Authorization: Basic abc\n    Bad Header: x\n", "",
+			"line 9: tracing.headers.Bad Header: \"Bad Header\" is not a header name"},
 		{"no webhook events", "webhooks:\n  - url: https://shop.example.com/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    events: []\n", "", "webhooks[0].events"},
 	}
 	for _, tt := range tests {
