@@ -234,6 +234,10 @@ backends:
 			[]string{"getpaid.yaml: line 14: limits.callback_body.dummy: 0: want more than 0"}},
 		{"a tag of another program's (!env), whose value was taken as the key", strings.Replace(file, "    second_key: k\n", "    second_key: !env PAYU_SECOND_KEY\n", 1), nil,
 			[]string{"getpaid.yaml: line 9: backends.payu.second_key: the tag !env"}},
+		{"environment: a tag of another program's, whose name was taken as the value", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: !env OTEL_AUTH}}"},
+			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.Authorization: the tag !env"}},
+		{"environment: a text setting starting with ! is its text", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: \"!env\"}}", "GETPAID_PROXY_HEADER=!nope"},
+			[]string{"getpaid.yaml: GETPAID_PROXY_HEADER: proxy_header: \"!nope\": want X-Forwarded-For"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}

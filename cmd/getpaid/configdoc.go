@@ -165,9 +165,13 @@ func nullKey(k *yaml.Node, path string) error {
 	return nil
 }
 
-// nullKeys refuses a key YAML reads as null anywhere in n (see nullKey):
-// a variable's YAML, which setTwice, reading the file, has not seen.
+// nullKeys refuses a key YAML reads as null anywhere in n (see nullKey),
+// and a tag that is not YAML's own (see setTwice): a variable's YAML, which
+// setTwice, reading the file, has not seen.
 func nullKeys(n *yaml.Node, path string) error {
+	if t := n.ShortTag(); !strings.HasPrefix(t, "!!") {
+		return fmt.Errorf("%s: %s: the tag %s is not YAML's own, and getpaid reads none: write the value", where(n), strings.TrimSuffix(path, "."), n.Tag)
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
