@@ -175,6 +175,9 @@ func TestGoneEndpointTriedAgainAfterAnHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the 410", func() bool { return len(ep.attempts()) == 1 })
+	// The pause begins once the 410 is read, after the attempt began:
+	// events written before that are sent at once.
+	waitFor(t, "the pause", func() bool { return len(e.eng.Paused()) == 1 })
 	later, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-later", Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +209,9 @@ func TestGoneEndpointProbedByOneDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the 410", func() bool { return len(ep.attempts()) == 1 })
+	// The pause begins once the 410 is read, after the attempt began:
+	// events written before that are sent at once.
+	waitFor(t, "the pause", func() bool { return len(e.eng.Paused()) == 1 })
 	var ids []string
 	for i := range 5 {
 		p, err := e.eng.Create(ctx, getpaid.PayRequest{OrderID: fmt.Sprint("o-waits-", i), Backend: "dummy", Amount: getpaid.MustParseMoney("1.00", "PLN")})
