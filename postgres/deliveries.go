@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,7 +187,9 @@ func (s *Store) sweepOne(ctx context.Context, consumer string, now time.Time, le
 	err := s.attempt(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		b := &pgx.Batch{}
 		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-		b.Queue(fmt.Sprintf("SET LOCAL statement_timeout = %d", max(left.Milliseconds(), 1)))
+		// SET LOCAL, with its time as a parameter: one statement text,
+		// not one prepared (and cached) per distinct time left.
+		b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(max(left.Milliseconds(), 1), 10))
 		b.Queue(sqlSweepHeld, []string{consumer}, floorMicro(now), sweepBatch)
 		b.Queue("COMMIT")
 		br := c.SendBatch(ctx, b)
