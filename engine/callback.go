@@ -573,6 +573,17 @@ func otherCapture(obs *getpaid.Observation, p *getpaid.Payment) bool {
 		obs.ExternalID != p.ExternalID && p.Captured > 0
 }
 
+// SecondTransaction reports whether the engine records obs, a broker's
+// fact about payment p as it stands, as a second transaction of p (a buyer
+// who paid twice), counting nothing: a capture or an advance of another
+// broker transaction than the one that paid p, or an advance of another
+// transaction than the one whose advance p holds, of the amount it holds.
+// Captures are cumulative within one transaction only. `getpaid callback
+// check` asks it for its dry run.
+func SecondTransaction(p *getpaid.Payment, obs *getpaid.Observation) bool {
+	return otherCapture(obs, p) || sameAdvance(obs, p)
+}
+
 // sameAdvance reports whether obs is an advance of another broker
 // transaction than the one whose advance p holds, of the amount p holds:
 // it changes nothing, and its money is counted nowhere (a second

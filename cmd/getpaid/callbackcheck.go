@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/engine"
 	"github.com/getpaid-go/getpaid/postgres"
 	"github.com/getpaid-go/getpaid/sqlite"
 )
@@ -168,7 +169,7 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 		return &exitError{code: 1, msg: fmt.Sprintf("refused: %v: getpaid would answer 422 and change nothing", err)}
 	case err != nil:
 		fmt.Fprintf(stdout, "  would change nothing: %v\n", err)
-	case secondTransaction(p, obs):
+	case engine.SecondTransaction(p, obs):
 		fmt.Fprintf(stdout, "  would record it as a second transaction of the payment (a buyer who paid twice): not counted, its money is at the broker (listed on the console's payment page)\n")
 	case changed:
 		fmt.Fprintf(stdout, "  would change the payment: %s -> %s\n", p.Status, dry.Status)
@@ -176,19 +177,6 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 		fmt.Fprintf(stdout, "  would change nothing: the payment already says so\n")
 	}
 	return nil
-}
-
-// secondTransaction reports whether serve's engine would record obs as a
-// second transaction of p, counting nothing (its otherCapture, and
-// markAdvanceDropped for an advance of the amount p's advance holds): a
-// capture or an advance of another broker transaction than the one that
-// paid p, or than the one whose advance p holds. Captures are cumulative
-// within one transaction only.
-func secondTransaction(p *getpaid.Payment, obs *getpaid.Observation) bool {
-	if obs.Kind != getpaid.KindCaptured && obs.Kind != getpaid.KindAdvance || obs.ExternalID == "" || p.ExternalID == "" || obs.ExternalID == p.ExternalID {
-		return false
-	}
-	return p.Captured > 0 || obs.Kind == getpaid.KindAdvance && p.Advance > 0 && obs.Amount.Minor == p.Advance
 }
 
 // openForCheck opens the database a callback check reads, without
