@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -135,14 +136,28 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 // failed with serialization errors. each reads one row; what it read
 // counts only when the result is nil, the COMMIT confirmed.
 func readCommitted(ctx context.Context, c *pgx.Conn, q string, args []any, each func(pgx.Rows) error) error {
+	return readCommittedWithin(ctx, c, 0, q, args, each)
+}
+
+// readCommittedWithin is readCommitted with q stopped by PostgreSQL after
+// limit (statement_timeout, for this transaction only; 0: none): a
+// statement stopped so is an error, its work undone.
+func readCommittedWithin(ctx context.Context, c *pgx.Conn, limit time.Duration, q string, args []any, each func(pgx.Rows) error) error {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	if limit > 0 {
+		// SET LOCAL, its time a parameter: one statement text, not one
+		// prepared (and cached) per distinct limit.
+		b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(max(limit.Milliseconds(), 1), 10))
+	}
 	b.Queue(q, args...)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return err
+	for range b.Len() - 2 {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
 	}
 	rows, err := br.Query()
 	if err != nil {

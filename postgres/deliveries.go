@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -74,7 +73,7 @@ const (
 			AND e.event_seq < d.event_seq AND (e.state = 'pending') IS TRUE) AS blocked) b
 		WHERE d.state = 'pending' AND d.consumer = ANY($1) AND d.lease_until <= $2 AND d.held <> b.blocked
 		LIMIT $3 FOR UPDATE OF d SKIP LOCKED) s
-	WHERE u.id = s.id`
+	WHERE u.id = s.id RETURNING true`
 	sqlInsertAttempt = "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration) VALUES ($1, $2, $3, $4, $5)"
 )
 
@@ -185,32 +184,11 @@ func (s *Store) sweep(ctx context.Context, consumers []string, now time.Time) {
 func (s *Store) sweepOne(ctx context.Context, consumer string, now time.Time, left time.Duration) (int, error) {
 	changed := 0
 	err := s.attempt(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		b := &pgx.Batch{}
-		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-		// SET LOCAL, with its time as a parameter: one statement text,
-		// not one prepared (and cached) per distinct time left.
-		b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(max(left.Milliseconds(), 1), 10))
-		b.Queue(sqlSweepHeld, []string{consumer}, floorMicro(now), sweepBatch)
-		b.Queue("COMMIT")
-		br := c.SendBatch(ctx, b)
-		defer br.Close()
-		for range 2 {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
-		tag, err := br.Exec()
-		if err != nil {
-			return err
-		}
-		changed = int(tag.RowsAffected())
-		if tag, err = br.Exec(); err != nil {
-			return err
-		}
-		if err := committed(tag); err != nil {
-			return err
-		}
-		return br.Close()
+		changed = 0
+		return readCommittedWithin(ctx, c, left, sqlSweepHeld, []any{[]string{consumer}, floorMicro(now), sweepBatch}, func(pgx.Rows) error {
+			changed++
+			return nil
+		})
 	})
 	return changed, err
 }
