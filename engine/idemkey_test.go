@@ -52,3 +52,46 @@ func TestReusedKeyNamesTheFirstRequest(t *testing.T) {
 		})
 	}
 }
+
+// A release or a cancel retried with its key and an amount is refused for
+// the amount, which neither takes: it was refused as "already used for
+// another request (release 100.00 PLN)", naming the very amount sent, as if
+// the first request had differed.
+func TestReusedKeyWithAnAmountRefusedForTheAmount(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind getpaid.OperationKind
+		want string
+	}{
+		{getpaid.OpRelease, "a release takes no amount: it gives back the whole hold"},
+		{getpaid.OpCancel, "a cancel takes no amount: it cancels the whole payment"},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			e := newDummyEnv(t, dummy.Config{}, engine.Config{})
+			ctx := context.Background()
+			act := e.eng.Release
+			if tc.kind == getpaid.OpCancel {
+				act = e.eng.Cancel
+			}
+			var p *getpaid.Payment
+			if tc.kind == getpaid.OpRelease {
+				p = e.pay("o-key", "100.00", "pre_auth", getpaid.StatusPreAuth)
+			} else { // only a payment not yet started is cancelled
+				var err error
+				if p, err = e.eng.Create(ctx, getpaid.PayRequest{OrderID: "o-key", Backend: "dummy",
+					Amount: getpaid.MustParseMoney("100.00", "PLN"), ReturnURL: "https://shop.example/o"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := act(ctx, getpaid.ActionRequest{PaymentID: p.ID, IdempotencyKey: "k"}); err != nil {
+				t.Fatalf("first %s: %v", tc.kind, err)
+			}
+			_, err := act(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: money("100.00"), IdempotencyKey: "k"})
+			var fe *getpaid.FieldError
+			if !errors.As(err, &fe) || fe.Field != "amount" || fe.Reason != tc.want || !errors.Is(err, getpaid.ErrInvalidRequest) {
+				t.Fatalf("%s again with an amount: %v, want the amount refused: %q", tc.kind, err, tc.want)
+			}
+		})
+	}
+}

@@ -100,6 +100,16 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
+	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
+		// Before the key is looked up: with a key used for the same
+		// release, "already used for another request (release 100.00
+		// PLN)" named the very amount sent as the difference.
+		reason := "a release takes no amount: it gives back the whole hold"
+		if kind == getpaid.OpCancel {
+			reason = "a cancel takes no amount: it cancels the whole payment"
+		}
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount", Reason: reason, Err: getpaid.ErrInvalidRequest})
+	}
 	hash := getpaid.RequestHash(kind, req.Amount)
 	if req.IdempotencyKey != "" {
 		if res, err, found := e.replay(ctx, p.ID, req.IdempotencyKey, hash); found {
@@ -115,13 +125,6 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 	// looked at: "no funds are held" would suggest a hold could come.
 	if err := unable(b, kind); err != nil && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) {
 		return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
-	}
-	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
-		reason := "a release takes no amount: it gives back the whole hold"
-		if kind == getpaid.OpCancel {
-			reason = "a cancel takes no amount: it cancels the whole payment"
-		}
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount", Reason: reason, Err: getpaid.ErrInvalidRequest})
 	}
 	amount, err := actionAmount(kind, p, req.Amount)
 	if err != nil {
