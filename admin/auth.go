@@ -135,16 +135,11 @@ type failures struct {
 	until time.Time // no try before then
 }
 
-// try reports how long a sign-in as user from addr (throttleKeys) must
-// still wait or, when it need not wait, counts it as a failure of both
-// until succeed clears them; user's wait applies only when addr has a
-// failure on record (see FreeFailures). Counting before the password is
-// compared, under the same lock as the check, is what bounds tries made at
-// once: a check that only looked would let every request in flight through
-// while the slow comparisons of the first ones run.
-func (l *limiter) try(now time.Time, user, addr string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// wait reports how long a sign-in as user from addr (throttleKeys) must
+// still wait; user's wait applies only when addr has a failure on record
+// (see FreeFailures). It counts nothing: a try it lets through waits for
+// the comparison slot, then try counts it. l.mu is held.
+func (l *limiter) wait(now time.Time, user, addr string) time.Duration {
 	keys := []string{addr}
 	if f := l.m[addr]; f != nil && now.Sub(f.last) <= forgetAfter {
 		keys = append(keys, user)
@@ -155,6 +150,29 @@ func (l *limiter) try(now time.Time, user, addr string) time.Duration {
 			w = max(w, f.until.Sub(now))
 		}
 	}
+	return w
+}
+
+// waiting is wait, for a try not yet holding a comparison slot: one that
+// must wait is told so at once, not after the comparisons before it.
+func (l *limiter) waiting(now time.Time, user, addr string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wait(now, user, addr)
+}
+
+// try reports how long a sign-in as user from addr must still wait or,
+// when it need not wait, counts it as a failure of both until succeed
+// clears them. It is called holding the comparison slot, just before the
+// password is compared: a try cut off while it waited for the slot
+// compared nothing and counts as no failure. Counting before the password
+// is compared, under the same lock as the check, is what bounds tries made
+// at once: a check that only looked would let every request in flight
+// through while the slow comparisons of the first ones run.
+func (l *limiter) try(now time.Time, user, addr string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.wait(now, user, addr)
 	if w == 0 {
 		l.fail(now, user, addr)
 	}
@@ -213,20 +231,25 @@ const passwordChecks = 1
 // checkPassword compares password with user's hash in constant time; an
 // unknown user is compared against a dummy hash and fails. It waits for a
 // free comparison slot (passwordChecks) first, or for ctx to end (its
-// error: nothing was compared).
-func (c *Console) checkPassword(ctx context.Context, name, password string) (bool, error) {
+// error: nothing was compared, nothing counted), then asks the throttle
+// (limiter.try), which counts the try unless it must wait (wait > 0:
+// nothing compared).
+func (c *Console) checkPassword(ctx context.Context, name, password, user, addr string) (ok bool, wait time.Duration, err error) {
 	select {
 	case c.checks <- struct{}{}:
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return false, 0, ctx.Err()
 	}
 	defer func() { <-c.checks }()
+	if wait := c.limit.try(c.now(), user, addr); wait > 0 {
+		return false, wait, nil
+	}
 	hash, ok := c.users[name]
 	if !ok {
 		_ = c.compare(c.dummyHash, []byte(password))
-		return false, nil
+		return false, 0, nil
 	}
-	return c.compare(hash, []byte(password)) == nil, nil
+	return c.compare(hash, []byte(password)) == nil, 0, nil
 }
 
 // Cookie names.
@@ -288,19 +311,18 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, addr := throttleKeys(name, ip)
-	if wait := c.limit.try(now, user, addr); wait > 0 {
-		// Whole seconds rounded up: coming back after what is said
-		// must not be refused again.
-		secs := int((wait + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		c.audit(r, name, "login", "throttled", "wait", (time.Duration(secs) * time.Second).String())
-		c.renderLogin(w, r, http.StatusTooManyRequests, name, fmt.Sprintf("Too many failed sign-ins. Try again in %d s.", secs))
+	if wait := c.limit.waiting(now, user, addr); wait > 0 {
+		c.throttled(w, r, name, wait)
 		return
 	}
-	ok, err := c.checkPassword(r.Context(), name, r.PostFormValue("password"))
+	ok, wait, err := c.checkPassword(r.Context(), name, r.PostFormValue("password"), user, addr)
 	if err != nil { // the client left (or the server stops) while it waited its turn
 		c.audit(r, name, "login", "not checked", "reason", err.Error())
 		c.renderLogin(w, r, http.StatusServiceUnavailable, name, "The password was not checked: the request ended first. Try again.")
+		return
+	}
+	if wait > 0 { // tries that came first failed while it waited its turn
+		c.throttled(w, r, name, wait)
 		return
 	}
 	if !ok {
@@ -314,6 +336,16 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, r, loginCookie, "", -1)
 	c.audit(r, name, "login", "ok")
 	http.Redirect(w, r, c.prefix+"/", http.StatusSeeOther)
+}
+
+// throttled answers a sign-in that must wait, saying how long.
+func (c *Console) throttled(w http.ResponseWriter, r *http.Request, name string, wait time.Duration) {
+	// Whole seconds rounded up: coming back after what is said must not
+	// be refused again.
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	c.audit(r, name, "login", "throttled", "wait", (time.Duration(secs) * time.Second).String())
+	c.renderLogin(w, r, http.StatusTooManyRequests, name, fmt.Sprintf("Too many failed sign-ins. Try again in %d s.", secs))
 }
 
 // logout ends the session.

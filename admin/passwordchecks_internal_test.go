@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -87,5 +88,45 @@ func TestPasswordChecksOneAtATime(t *testing.T) {
 	}
 	if overlap > passwordChecks {
 		t.Errorf("%d passwords compared at once, want at most %d", overlap, passwordChecks)
+	}
+}
+
+// TestSignInCutOffNotCounted: a try whose client left while it waited for
+// the comparison slot compared no password, and is no failure: FreeFailures
+// of them counted as wrong passwords, and the operator's own sign-in next
+// was refused, 429, for a password never tried.
+func TestSignInCutOffNotCounted(t *testing.T) {
+	t.Parallel()
+	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Service: noService{}, Users: []User{{Name: "alice", PasswordHash: string(hash)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := httptest.NewRecorder()
+	c.ServeHTTP(form, httptest.NewRequest("GET", "/login", nil))
+	token := form.Result().Cookies()[0]
+	signIn := func(ctx context.Context, password string) int {
+		v := url.Values{"csrf": {token.Value}, "name": {"alice"}, "password": {password}}
+		r := httptest.NewRequestWithContext(ctx, "POST", "/login", strings.NewReader(v.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(token)
+		w := httptest.NewRecorder()
+		c.ServeHTTP(w, r)
+		return w.Code
+	}
+	c.checks <- struct{}{} // another comparison runs
+	gone, leave := context.WithCancel(context.Background())
+	leave() // the client has left
+	for i := range FreeFailures + 1 {
+		if got := signIn(gone, "correct horse"); got != http.StatusServiceUnavailable {
+			t.Fatalf("try %d cut off while it waited: %d, want 503", i+1, got)
+		}
+	}
+	<-c.checks
+	if got := signIn(context.Background(), "correct horse"); got != http.StatusSeeOther {
+		t.Errorf("the right password after %d tries cut off: %d, want 303 (signed in)", FreeFailures+1, got)
 	}
 }
