@@ -249,7 +249,48 @@ func (c *Console) checkPassword(ctx context.Context, name, password, user, addr 
 		_ = c.compare(c.dummyHash, []byte(password))
 		return false, 0, nil
 	}
-	return c.compare(hash, []byte(password)) == nil, 0, nil
+	ok = c.compare(hash, []byte(password)) == nil
+	for _, pad := range c.padding[name] {
+		_ = c.compare(pad, []byte(password))
+	}
+	return ok, 0, nil
+}
+
+// padHashes returns the dummy hash an unknown name is compared with, of
+// the users' highest cost (top), and each user's padding: dummies of the
+// costs from hers up to top, less one, compared after her own hash. A
+// comparison's work doubles with each cost, and 2^c + 2^c + 2^(c+1) + … +
+// 2^(top-1) is 2^top: a user whose hash is cheaper (made by hand, or
+// before a cost was raised) takes what an unknown name does, and timing
+// tells no name. Configured users of one cost, as getpaid admin passwd
+// makes them, need none; others add less than the dummy itself to the
+// start-up.
+func padHashes(costs map[string]int, top int) (dummy []byte, padding map[string][][]byte, err error) {
+	made := map[int][]byte{}
+	hash := func(cost int) ([]byte, error) {
+		if made[cost] == nil {
+			h, err := bcrypt.GenerateFromPassword([]byte(newToken()[:32]), cost)
+			if err != nil {
+				return nil, err
+			}
+			made[cost] = h
+		}
+		return made[cost], nil
+	}
+	if dummy, err = hash(top); err != nil {
+		return nil, nil, err
+	}
+	padding = map[string][][]byte{}
+	for name, c := range costs {
+		for k := c; k < top; k++ {
+			h, err := hash(k)
+			if err != nil {
+				return nil, nil, err
+			}
+			padding[name] = append(padding[name], h)
+		}
+	}
+	return dummy, padding, nil
 }
 
 // Cookie names.

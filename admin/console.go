@@ -87,7 +87,8 @@ type Console struct {
 	pauses       getpaid.PauseReporter           // svc, when it can say which consumers it pauses; else nil
 	seconds      getpaid.SecondTransactionLister // svc, when it can list a payment's second transactions; else nil
 	users        map[string][]byte
-	dummyHash    []byte
+	dummyHash    []byte              // of the users' highest cost, compared for an unknown name
+	padding      map[string][][]byte // a user's dummies of the costs from hers up to the highest (see padHashes)
 	prefix       string
 	secureFn     func(*http.Request) bool
 	requireHTTPS bool
@@ -136,6 +137,7 @@ func New(cfg Config) (*Console, error) {
 	c.pauses, _ = cfg.Service.(getpaid.PauseReporter)
 	c.seconds, _ = cfg.Service.(getpaid.SecondTransactionLister)
 	cost := bcrypt.MinCost
+	costs := map[string]int{}
 	for _, u := range cfg.Users {
 		if u.Name == "" {
 			return nil, errors.New("admin: a user needs a name")
@@ -149,9 +151,10 @@ func New(cfg Config) (*Console, error) {
 		}
 		cost = max(cost, uc)
 		c.users[u.Name] = []byte(u.PasswordHash)
+		costs[u.Name] = uc
 	}
 	var err error
-	if c.dummyHash, err = bcrypt.GenerateFromPassword([]byte(newToken()[:32]), cost); err != nil {
+	if c.dummyHash, c.padding, err = padHashes(costs, cost); err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	if c.log == nil {
