@@ -308,7 +308,10 @@ func (c *Console) events(r *http.Request, id string) ([]eventView, error) {
 		if d.State == getpaid.DeliveryPending {
 			dv.Pause = paused[d.Consumer]
 		}
-		if d.Attempts > 0 {
+		// A delivery delivered again counts its attempts from then on
+		// (they place it in its retry schedule); those before are
+		// still listed, and said "in all".
+		if d.Attempts > 0 || d.LastStatus != 0 || d.LastError != "" || !d.DeliveredAt.IsZero() {
 			if dv.Attempts, err = c.svc.Attempts(ctx, d.ID); err != nil {
 				return nil, err
 			}
