@@ -109,7 +109,16 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			return done, ctx.Err()
 		}
 		if errors.Is(err, errUnasked) {
-			continue // claimed, it is due again once the claim ends
+			// Claimed, it is due again once the claim ends. One left
+			// submitting is in doubt now all the same (its process
+			// is taken for dead): said so, not as if still at the
+			// broker until its turn comes, one per claim.
+			if op.State == getpaid.OpSubmitting {
+				if err := e.orphaned(ctx, op); err != nil {
+					e.log.WarnContext(ctx, "marking an operation in doubt failed", "operation", op.ID, "err", err)
+				}
+			}
+			continue
 		}
 		if ne := (*notEnabledError)(nil); errors.As(err, &ne) {
 			// This server's config does not enable the payment's backend
@@ -421,6 +430,24 @@ func (e *Engine) leaveCheck(ctx context.Context, op *getpaid.Operation) error {
 				next = flag
 			}
 			o.NextCheckAt = next
+			return true, nil
+		}},
+	})
+	return err
+}
+
+// orphaned records op, left submitting past SubmittingAfter by a process
+// taken for dead and not yet asked about (its broker answered no check just
+// before), as in doubt, why said; its next check stays the claim's end, no
+// check counted.
+func (e *Engine) orphaned(ctx context.Context, op *getpaid.Operation) error {
+	_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			if o.State != getpaid.OpSubmitting {
+				return false, nil // its answer came meanwhile
+			}
+			o.State, o.Error = getpaid.OpUnknown, answerNotRecorded
 			return true, nil
 		}},
 	})
