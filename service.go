@@ -206,8 +206,10 @@ const (
 	OutcomeUnknown   Outcome = "unknown"   // valid, but names no payment of ours
 	// OutcomeSecondTransaction: valid, but a capture of another broker
 	// transaction than the one that paid the payment, or money it holds
-	// for another amount (a buyer who paid twice). Not counted: the money
-	// is at the broker, to refund there.
+	// for another amount, or an advance of another transaction than the
+	// one whose advance the payment holds, of the amount it holds (a
+	// buyer who paid twice). Not counted: the money is at the broker, to
+	// refund there.
 	// A refund of such a transaction (one getpaid did not ask for) is
 	// not counted either (the payment's own money did not go back); it is
 	// OutcomeNoChange, logged as a warning.

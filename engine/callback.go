@@ -502,10 +502,16 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 	}
 	if !up.Changed && sameAdvance(obs, up.Payment) {
-		// Another transaction's advance of this amount was written after
-		// markSecond read the payment (two notifications at once): this
-		// one's money is counted nowhere, recorded as markAdvanceDropped
-		// records it (the write checked it is no other payment's).
+		// Another transaction holding the amount the payment's advance
+		// holds: a second transaction, its outcome saying so (the
+		// metrics' callbacks by outcome, the console's callbacks of the
+		// backend), as another transaction's capture's does.
+		res.Outcome = getpaid.OutcomeSecondTransaction
+		// Recorded before the write (markAdvanceDropped), unless the
+		// other transaction's advance was written after markSecond read
+		// the payment (two notifications at once): this one's money is
+		// counted nowhere, recorded as markAdvanceDropped records it (the
+		// write checked it is no other payment's).
 		switch recorded, err := e.mark(context.WithoutCancel(ctx), id, secondKey(b, obs.ExternalID)); {
 		case err != nil:
 			e.log.ErrorContext(ctx, "the second transaction could not be recorded as such: its refund would be counted as the payment's",

@@ -69,15 +69,27 @@ func TestSameAdvancesAtOnceRecordTheSecond(t *testing.T) {
 	}
 	b.id = p.ID
 	store.met.Add(2)
+	outcomes := make(chan getpaid.Outcome, 2)
 	var wg sync.WaitGroup
 	for _, ext := range []string{"TR-1", "TR-2"} {
 		wg.Go(func() {
-			if _, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{Body: []byte(ext)}); err != nil {
+			res, err := e.HandleCallback(ctx, "fake", &getpaid.CallbackRequest{Body: []byte(ext)})
+			if err != nil {
 				t.Errorf("%s: %v", ext, err)
+				return
 			}
+			outcomes <- res.Outcome
 		})
 	}
 	wg.Wait()
+	close(outcomes)
+	seen := map[getpaid.Outcome]int{}
+	for o := range outcomes {
+		seen[o]++
+	}
+	if seen[getpaid.OutcomeApplied] != 1 || seen[getpaid.OutcomeSecondTransaction] != 1 {
+		t.Fatalf("outcomes %v; want one applied, one second_transaction", seen)
+	}
 	q, err := e.Payment(ctx, p.ID)
 	if err != nil || q.Advance != 600 {
 		t.Fatalf("payment %+v, %v; want an advance of 6.00", q, err)

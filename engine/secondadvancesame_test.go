@@ -53,7 +53,10 @@ func TestSameAdvanceOfAnotherTransactionIsASecondOne(t *testing.T) {
 				want getpaid.Outcome
 			}{
 				{"TR-1", getpaid.OutcomeApplied},
-				{"TR-2", getpaid.OutcomeNoChange},
+				// Recorded as a second transaction, and answered as one:
+				// getpaid_callbacks_total counted it no_change, beside
+				// getpaid_second_transactions_total counting it.
+				{"TR-2", getpaid.OutcomeSecondTransaction},
 				{"TR-2", getpaid.OutcomeDuplicate},
 				{"TR-1", getpaid.OutcomeDuplicate},
 			} {

@@ -96,7 +96,7 @@ type callbackAnswer struct {
 var outcomeMessages = map[getpaid.Outcome]string{
 	getpaid.OutcomeApplied: "ok", getpaid.OutcomeNoChange: "already processed",
 	getpaid.OutcomeDuplicate: "already processed", getpaid.OutcomeUnknown: "unknown payment, ignored",
-	getpaid.OutcomeSecondTransaction: "another transaction of a payment already paid: not counted",
+	getpaid.OutcomeSecondTransaction: "another transaction of the payment: not counted",
 }
 
 // refusedCallback tells the refusals that count against the sender's
