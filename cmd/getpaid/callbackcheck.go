@@ -163,13 +163,26 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	}
 	dry := p.Clone()
 	changed, err := getpaid.Apply(dry, obs)
+	second := err == nil && engine.SecondTransaction(p, obs)
+	repeat := false
+	if second && obs.EventID != "" {
+		// serve writes a second transaction's fact under its event's key
+		// (Mutation.EventKey: backend:event), and answers its repeat as
+		// a duplicate.
+		if repeat, err = store.EventApplied(ctx, p.ID, backend+":"+obs.EventID); err != nil {
+			fmt.Fprintf(stdout, "  (whether its event was applied before not looked up: %v)\n", err)
+			return nil
+		}
+	}
 	switch {
 	case errors.Is(err, getpaid.ErrAmountMismatch):
 		// The error names both sides already (broker says X, payment is Y).
 		return &exitError{code: 1, msg: fmt.Sprintf("refused: %v: getpaid would answer 422 and change nothing", err)}
 	case err != nil:
 		fmt.Fprintf(stdout, "  would change nothing: %v\n", err)
-	case engine.SecondTransaction(p, obs):
+	case repeat:
+		fmt.Fprintf(stdout, "  would change nothing: a duplicate (its event %s was applied before), as serve would answer it\n", termText(obs.EventID))
+	case second:
 		fmt.Fprintf(stdout, "  would record it as a second transaction of the payment (a buyer who paid twice): not counted, its money is at the broker (listed on the console's payment page)\n")
 	case changed:
 		fmt.Fprintf(stdout, "  would change the payment: %s -> %s\n", p.Status, dry.Status)

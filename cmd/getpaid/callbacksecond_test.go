@@ -16,7 +16,9 @@ import (
 // the payment (a buyer who paid twice), and "would change the payment" of
 // one capturing more than a partial payment, where serve records it as a
 // second transaction, counts nothing and logs an error for a refund at the
-// broker. It now names the second transaction.
+// broker. It now names the second transaction; and a repeat of one
+// already recorded (its event applied), which serve answers as a
+// duplicate, is named as a duplicate, not as a second transaction again.
 func TestCallbackCheckSecondTransaction(t *testing.T) {
 	t.Parallel()
 	const key = "b6ca15b0d1020e8094d9b5f8d163db54"
@@ -24,11 +26,13 @@ func TestCallbackCheckSecondTransaction(t *testing.T) {
 		name     string
 		captured int64 // by the payment's own transaction, WZ-1
 		order    string
+		applied  bool // the notification's event was applied before
 		want     string
 	}{
-		{"paid, another order", 15000, "WZ-2", "would record it as a second transaction of the payment (a buyer who paid twice): not counted, its money is at the broker"},
-		{"partially paid, another order", 6000, "WZ-2", "would record it as a second transaction of the payment (a buyer who paid twice): not counted, its money is at the broker"},
-		{"paid, its own order again", 15000, "WZ-1", "would change nothing: the payment already says so"},
+		{"paid, another order", 15000, "WZ-2", false, "would record it as a second transaction of the payment (a buyer who paid twice): not counted, its money is at the broker"},
+		{"partially paid, another order", 6000, "WZ-2", false, "would record it as a second transaction of the payment (a buyer who paid twice): not counted, its money is at the broker"},
+		{"paid, its own order again", 15000, "WZ-1", false, "would change nothing: the payment already says so"},
+		{"paid, another order's repeat", 15000, "WZ-2", true, "would change nothing: a duplicate"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -52,6 +56,14 @@ func TestCallbackCheckSecondTransaction(t *testing.T) {
 				return true, nil
 			}}); err != nil {
 				t.Fatal(err)
+			}
+			if tt.applied {
+				// As serve records a notification's event (PayU's id is
+				// orderId:status).
+				if _, err := s.UpdatePayment(ctx, p.ID, getpaid.Mutation{EventKey: "payu:" + tt.order + ":COMPLETED",
+					Apply: func(*getpaid.Payment) (bool, error) { return false, nil }}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
