@@ -109,3 +109,45 @@ func TestSecondTransactionAtAConfirmingBroker(t *testing.T) {
 		t.Errorf("the page asks for a refund in the panel of money the broker gives back itself:\n%s", b.last)
 	}
 }
+
+// TestSecondTransactionOfAnAdvance: a second transaction recorded while
+// the payment held only money for another amount (an advance: another
+// transaction holding the amount its advance holds) was said to have come
+// "after it was paid", of a payment the page shows charge_started with
+// nothing captured. The page names the transaction the payment records
+// instead, true of a paid payment and of one holding an advance.
+func TestSecondTransactionOfAnAdvance(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := memory.New()
+	p := &getpaid.Payment{ID: getpaid.NewID("pay"), OrderID: "o-advance", Backend: "dummy", Status: getpaid.StatusNew,
+		ExternalID: "TR-1", Amount: getpaid.MustParseMoney("10.00", "PLN"), CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if _, err := store.CreatePayment(ctx, p, getpaid.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []getpaid.Mutation{
+		{Cause: "advance", Apply: func(q *getpaid.Payment) (bool, error) {
+			q.Status, q.Advance = getpaid.StatusChargeStarted, 600
+			return true, nil
+		}},
+		// As the engine records a second transaction (a key, nothing changed).
+		{EventKey: "dummy/second-transaction:TR-2", Apply: func(*getpaid.Payment) (bool, error) { return false, nil }},
+	} {
+		if _, err := store.UpdatePayment(ctx, p.ID, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnv(t, store, false)
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	if !strings.Contains(b.last, "<code>TR-2</code>") {
+		t.Fatalf("the page does not name the second transaction:\n%s", b.last)
+	}
+	if strings.Contains(b.last, "after it was paid") {
+		t.Errorf("the page says a payment holding an advance, not paid, was paid:\n%s", b.last)
+	}
+	if want := "another transaction for this payment besides <code>TR-1</code>"; !strings.Contains(b.last, want) {
+		t.Errorf("the page does not say %q:\n%s", want, b.last)
+	}
+}
