@@ -123,6 +123,13 @@ type SecondTransaction struct {
 	// (all or part of it: a notification of it refunded, which getpaid
 	// did not count as the payment's).
 	Refunded bool
+	// Confirmed: getpaid confirmed it with a broker whose money it
+	// confirms (getpaid.CallbackConfirmer: Przelewy24's verify), as two
+	// notifications were confirmed at once before either was written:
+	// the broker keeps its money, which is to be refunded there, where
+	// it gives back by itself a second transaction getpaid did not
+	// confirm.
+	Confirmed bool
 }
 
 // PauseReporter is an optional Service capability, discovered by a type

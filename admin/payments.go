@@ -198,8 +198,9 @@ type paymentPage struct {
 	Second []getpaid.SecondTransaction
 	// GivesBack: the payment's broker confirms the money it pays
 	// (getpaid.CallbackConfirmer: Przelewy24's verify), so a second
-	// transaction, which getpaid never confirms, is given back to the
-	// buyer by the broker itself: nothing to refund in its panel.
+	// transaction, which getpaid does not confirm, is given back to the
+	// buyer by the broker itself: nothing to refund in its panel (unless
+	// SecondTransaction.Confirmed: two notifications confirmed at once).
 	GivesBack bool
 	// InFlight is the payment's capture, release or cancel at its broker
 	// or in doubt (Payment.ActiveOp): the others wait for it, and their

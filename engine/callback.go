@@ -488,7 +488,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		if confirmed {
 			// Confirmed before another transaction's write paid the
 			// payment (two notifications at once): the broker keeps it.
+			// Recorded for the console to say so, as the log does.
 			advice = "getpaid confirmed it (another transaction's notification paid the payment meanwhile), so the broker keeps its money: refund it at the broker or settle it with the buyer"
+			if _, err := e.mark(context.WithoutCancel(ctx), id, b.Name+confirmedMark+obs.ExternalID); err != nil {
+				e.log.ErrorContext(ctx, "that the second transaction was confirmed could not be recorded: the console says the broker gives its money back",
+					"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
+			}
 		}
 		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; "+advice,
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,

@@ -14,13 +14,18 @@ var _ getpaid.SecondTransactionLister = (*Engine)(nil)
 // The keys recording a payment's second transactions: one when the broker
 // reports it (secondKey, written by markSecond), one when it reports money
 // going back from it (secondRefundedKey), or going back in a refund the
-// payment refused, counted nowhere (refusedMark, see markOtherRefunded).
+// payment refused, counted nowhere (refusedMark, see markOtherRefunded),
+// and one when getpaid confirmed it with the broker (confirmedMark: two
+// notifications confirmed at once).
 // A backend's name has no "/": no broker event's key (eventKey) is one of
 // these.
 const (
 	secondMark   = "/second-transaction:"
 	refundedMark = "/second-transaction-refunded:"
 	refusedMark  = "/second-transaction-refund-refused:"
+	// confirmedMark: a second transaction getpaid confirmed with a broker
+	// whose money it confirms (Przelewy24's verify), which keeps it.
+	confirmedMark = "/second-transaction-confirmed:"
 )
 
 // secondKey is the key under which a payment records that broker
@@ -92,12 +97,14 @@ func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]getpaid.S
 	if err != nil {
 		return nil, fmt.Errorf("engine: second transactions of %q: %w", id, err)
 	}
-	refunded := map[string]bool{}
+	refunded, confirmed := map[string]bool{}, map[string]bool{}
 	for _, k := range keys {
 		if ext, ok := strings.CutPrefix(k, secondRefundedKey(b, "")); ok {
 			refunded[ext] = true
 		} else if ext, ok := strings.CutPrefix(k, b.Name+refusedMark); ok {
 			refunded[ext] = true
+		} else if ext, ok := strings.CutPrefix(k, b.Name+confirmedMark); ok {
+			confirmed[ext] = true
 		}
 	}
 	// The keys come in byte order, so the second transactions (behind one
@@ -108,7 +115,7 @@ func (e *Engine) SecondTransactions(ctx context.Context, id string) ([]getpaid.S
 		// transaction whose advance a capture was to clear, which was not
 		// written: an operator accepted that advance since).
 		if ext, ok := strings.CutPrefix(k, secondKey(b, "")); ok && ext != p.ExternalID {
-			out = append(out, getpaid.SecondTransaction{ExternalID: ext, Refunded: refunded[ext]})
+			out = append(out, getpaid.SecondTransaction{ExternalID: ext, Refunded: refunded[ext], Confirmed: confirmed[ext]})
 		}
 	}
 	return out, nil
