@@ -346,6 +346,11 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	// extChecked: the broker id the fact names, when not the payment's own,
 	// was looked up and belongs to no other payment.
 	extChecked := false
+	// refusedRead: the refund of another transaction was recorded as one
+	// the payment refuses, on the payment markOtherRefunded read; the
+	// write finding it counts after all (the payment changed meanwhile)
+	// records it as counted first.
+	refusedRead := false
 	// What the broker reported has happened: a caller hanging up must not
 	// stop it being recorded.
 	write1 := func() (*getpaid.UpdateResult, error) {
@@ -377,20 +382,32 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				return false, nil
 			}
 			before = q.Status
-			return apply(q)
+			changed, err := apply(q)
+			if refusedRead && changed && err == nil {
+				return false, errRefusedNowCounts
+			}
+			return changed, err
 		}
 		return e.mutate(context.WithoutCancel(ctx), id, checked)
 	}
 	write := func() (*getpaid.UpdateResult, error) {
-		up, err := write1()
-		if !errors.Is(err, errUncheckedExternalID) {
-			return up, err
+		for {
+			up, err := write1()
+			switch {
+			case errors.Is(err, errUncheckedExternalID):
+				if err := e.samePayment(ctx, b, id, obs); err != nil {
+					return nil, err
+				}
+				extChecked = true
+			case errors.Is(err, errRefusedNowCounts):
+				if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
+					return nil, err
+				}
+				refusedRead = false
+			default:
+				return up, err
+			}
 		}
-		if err := e.samePayment(ctx, b, id, obs); err != nil {
-			return nil, err
-		}
-		extChecked = true
-		return write1()
 	}
 	if obs.Kind == getpaid.KindRefunded && obs.OperationID == "" && obs.ExternalID != "" && id != "" {
 		var err error
@@ -413,7 +430,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
 				return e.refused(ctx, b, id, obs, res, err)
 			}
-		} else if err := e.markOtherRefunded(ctx, b, id, obs); err != nil {
+		} else if refusedRead, err = e.markOtherRefunded(ctx, b, id, obs); err != nil {
 			return e.refused(ctx, b, id, obs, res, err)
 		}
 	}
@@ -552,28 +569,30 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 // it to be refunded again. A refund the payment refuses (more than it
 // holds) counts nothing: recorded under another key, for the console to
 // say its money went back all the same, without markSecond saying it
-// counted. A transaction of another payment is left to the write, which
-// refuses the fact.
-func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) error {
+// counted; it reports whether it recorded one so (refused), as the payment
+// read may change before the write, which then records it as counted
+// before counting it (errRefusedNowCounts). A transaction of another
+// payment is left to the write, which refuses the fact.
+func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (refused bool, err error) {
 	p, err := e.store.Payment(ctx, id)
 	switch {
 	case isNotFound(err):
-		return nil // the write says so
+		return false, nil // the write says so
 	case err != nil:
-		return fmt.Errorf("whether broker transaction %s is the payment's: %w", obs.ExternalID, err)
+		return false, fmt.Errorf("whether broker transaction %s is the payment's: %w", obs.ExternalID, err)
 	case p.Backend != b.Name || p.ExternalID == "" || p.ExternalID == obs.ExternalID:
-		return nil
+		return false, nil
 	}
 	if other, err := e.anotherPayments(ctx, b, id, obs); other || err != nil {
-		return err
+		return false, err
 	}
 	if _, err := getpaid.Apply(p.Clone(), obs); err != nil {
 		if _, err := e.mark(context.WithoutCancel(ctx), id, b.Name+refusedMark+obs.ExternalID); err != nil {
-			return fmt.Errorf("record the refund of broker transaction %s, refused: %w", obs.ExternalID, err)
+			return false, fmt.Errorf("record the refund of broker transaction %s, refused: %w", obs.ExternalID, err)
 		}
-		return nil
+		return true, nil
 	}
-	return e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID)
+	return false, e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID)
 }
 
 // otherCapture reports whether obs is a capture, or an advance (money held
@@ -767,6 +786,11 @@ func secondAdvice(b getpaid.Backend) string {
 // errUncheckedExternalID stops a write whose fact names a broker id that is
 // not the payment's own, until samePayment has looked it up.
 var errUncheckedExternalID = errors.New("broker id not checked")
+
+// errRefusedNowCounts stops the write of a refund of another transaction
+// that markOtherRefunded recorded as refused, on a payment that changed
+// since so that it counts, until it is recorded as counted.
+var errRefusedNowCounts = errors.New("a refund recorded as refused counts")
 
 // samePayment refuses a fact whose broker id belongs to another payment than
 // the one its getpaid id names: it says nothing sure about either. A broker
