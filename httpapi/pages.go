@@ -245,8 +245,15 @@ func undecided(err error) bool {
 }
 
 // WriteRedirect sends the buyer to the broker: 302 for GET, or an HTML page
-// that auto-submits the signed fields for POST.
+// that auto-submits the signed fields for POST. A redirect that is nil or
+// has no URL (a payment read back before it was prepared) is answered 500,
+// a page saying the buyer could not be sent on.
 func WriteRedirect(w http.ResponseWriter, r *http.Request, rd *getpaid.Redirect) {
+	if rd == nil || rd.URL == "" {
+		ui.WriteNotice(w, http.StatusInternalServerError, ui.Notice{Title: "Payment", Tone: "bad",
+			Heading: "You could not be sent to the payment: the shop has no address to send you to. Please try again."})
+		return
+	}
 	if rd.Method == http.MethodPost {
 		renderPage(w, http.StatusOK, redirectCSP, "redirect.html", rd)
 		return
