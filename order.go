@@ -35,7 +35,9 @@ type OrderSource interface {
 // is not refused but put off, the buyer is asked to try again in a moment
 // (503), and the error goes to the log, never onto the page. Wrap the
 // failures of your own reads so: fmt.Errorf("%w: %w",
-// getpaid.ErrUnavailable, err).
+// getpaid.ErrUnavailable, err). One wrapping ErrNotFound (an order this
+// buyer may not see) is "no such order" (404), as from Order, with
+// nothing of the order shown.
 type OrderChecker interface {
 	CheckPayable(ctx context.Context, o *Order) error
 }

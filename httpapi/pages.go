@@ -65,6 +65,10 @@ func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 					Heading: "The order could not be checked now; try again in a moment."})
 				return
 			}
+			if errors.Is(err, getpaid.ErrNotFound) {
+				noSuchOrder(w) // the shop's check says so (another buyer's order)
+				return
+			}
 			renderPage(w, http.StatusConflict, edge.PageCSP, "form.html", formView{Order: o, Refused: err.Error()})
 			return
 		}
@@ -130,6 +134,13 @@ func (h *Handler) order(w http.ResponseWriter, r *http.Request) (*getpaid.Order,
 	return o, true
 }
 
+// noSuchOrder answers an order the shop does not know, or will not show to
+// this buyer (getpaid.ErrNotFound from its OrderSource or its
+// OrderChecker): 404, nothing of the order shown.
+func noSuchOrder(w http.ResponseWriter) {
+	ui.WriteNotice(w, http.StatusNotFound, ui.Notice{Title: "Payment", Tone: "bad", Heading: "There is no such order."})
+}
+
 // orderMoney refuses an order's amount that is Money no payment can carry
 // (nothing or less: a free order, "0.00" as ParseMoney reads it; an Amount
 // the source left unset, or set without a currency), as Pay would refuse
@@ -184,6 +195,10 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status := statusOf(r, err)
 		h.noteError(w, r, status, err)
+		if errors.Is(err, getpaid.ErrNotFound) {
+			noSuchOrder(w) // as the form says it: no order shown
+			return
+		}
 		if errors.Is(err, getpaid.ErrOrderNotPayable) {
 			// As the form itself says it (a second tab, the back button):
 			// the reason, and no method to choose again.
