@@ -201,6 +201,9 @@ func New(cfg Config) (*Engine, error) {
 		if isNil(c) {
 			return nil, fmt.Errorf("engine: Config.Consumers[%d] is nil", i)
 		}
+		if nameless(c) {
+			return nil, fmt.Errorf("engine: Config.Consumers[%d] has no name (it keys the consumer's deliveries across restarts)", i)
+		}
 		if seen[c.Name()] {
 			return nil, fmt.Errorf("engine: two consumers are called %q: each needs a name of its own (a webhook endpoint is known by its URL)", c.Name())
 		}

@@ -48,7 +48,8 @@ import (
 // deliveries an outage failed together do not all come back together.
 type Consumer interface {
 	// Name identifies the consumer's deliveries in the store; it must stay
-	// the same across restarts ("listener:shop", "webhook:https://...").
+	// the same across restarts ("listener:shop", "webhook:https://...");
+	// one that is "" is refused (engine.New errs, AddConsumer panics).
 	Name() string
 	// Deliver hands ev over. A nil error is an acknowledgement; an error (a
 	// panic, a timeout) schedules a retry. status is the HTTP status of a
@@ -123,6 +124,14 @@ func ListenerConsumer(name string, l Listener) Consumer {
 type listener struct {
 	name string
 	fn   Listener
+}
+
+// nameless reports whether c has no name of its own: Name is "", or it is
+// ListenerConsumer("", l). Its deliveries could not be told from every
+// consumer's ("" in a filter, Replay or Discard means none named).
+func nameless(c Consumer) bool {
+	l, ok := c.(listener)
+	return c.Name() == "" || ok && l.name == "listener:"
 }
 
 // isNil reports whether c is nil, holds a nil pointer (a constructor's nil
@@ -223,11 +232,14 @@ func (e *Engine) OnEventNamed(name string, l Listener) {
 // running Run) adds the same ones, or what it changes never reaches them.
 // Names are unique
 // (deliveries are keyed by them): adding a second consumer of a name panics,
-// as does adding a nil consumer or listener (each of its deliveries would
+// as does adding one with no name, or a nil consumer or listener (each of its deliveries would
 // fail until it died).
 func (e *Engine) AddConsumer(c Consumer) {
 	if isNil(c) {
 		panic("engine: AddConsumer of a nil consumer or listener")
+	}
+	if nameless(c) {
+		panic("engine: AddConsumer of a consumer with no name (it keys the consumer's deliveries across restarts)")
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
