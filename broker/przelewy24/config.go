@@ -234,12 +234,13 @@ var allowedPrefixes = func() []netip.Prefix {
 }()
 
 // AllowCallbackFrom reports whether a notification may come from ip: always
-// when ip_allowlist is off, else only from Przelewy24's addresses.
+// when ip_allowlist is off, else only from Przelewy24's addresses (blanks
+// around ip ignored, as the other brokers ignore them).
 func (b *Broker) AllowCallbackFrom(ip string) bool {
 	if !b.cfg.IPAllowlist {
 		return true
 	}
-	addr, err := netip.ParseAddr(ip)
+	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
 		return false
 	}

@@ -117,6 +117,10 @@ func TestAllowCallbackFrom(t *testing.T) {
 		{"documented /29 inside", allow, "134.112.88.15", true},
 		{"documented /29 outside", allow, "134.112.88.16", false},
 		{"ipv4-mapped ipv6", allow, "::ffff:5.252.202.254", true},
+		// An address with blanks around it (a library caller's split of
+		// "a, b" from a proxy header), as the other brokers take it.
+		{"sdk address with blanks", allow, " 5.252.202.254 ", true},
+		{"stranger with blanks", allow, " 203.0.113.9", false},
 		{"stranger", allow, "203.0.113.9", false},
 		{"garbage", allow, "not-an-ip", false},
 		{"empty", allow, "", false},
