@@ -72,7 +72,8 @@ func NewEnv(backend, baseURL string, log *slog.Logger) Env {
 // callback URL is part of it). Each engine calls Provision once per backend
 // before serving (again for a second engine on the same registry, with the
 // same base URL: start nothing in it that must run once); an error stops the
-// engine from starting. A broker used
+// engine from starting. The brokers of broker/* refuse another backend name
+// or base URL after the first (getpaid.ErrInvalidRequest). A broker used
 // before it is provisioned fails its calls with a clear error.
 type Provisioner interface {
 	Provision(ctx context.Context, env Env) error

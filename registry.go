@@ -28,9 +28,10 @@ type Backend struct {
 // an explicit list; there is no global registration. Its brokers serve one
 // base URL, the first Provision's: engines sharing a registry share that.
 // A broker value belongs to one registry: give each registry brokers of its
-// own (New them again). A broker put in two registries provisioned for two
-// base URLs (or under two names) takes the last one's, and the first
-// registry's payments would send buyers and notifications there.
+// own (New them again). The brokers of broker/* refuse being provisioned
+// for a second base URL or name (getpaid.ErrInvalidRequest: the second
+// registry's Provision, and its engine.New, fail), as the first registry's
+// payments would otherwise send buyers and notifications there.
 type Registry struct {
 	byName map[string]Backend
 	order  []string

@@ -97,6 +97,30 @@ func boundary(t *testing.T, newHarness func(t *testing.T) *Harness, newEnv func(
 		}
 		e.unchanged(t, p, 1)
 	})
+	// A broker value learns one backend name and base URL: provisioned
+	// again for another (put in two registries provisioned for two base
+	// URLs), it is refused, not moved, as the first registry's payments
+	// would send buyers and notifications to the second's; the same again
+	// (a second engine on one registry) is taken.
+	t.Run("provisioned once", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		p, ok := h.Broker.(getpaid.Provisioner)
+		if !ok {
+			t.Skip("broker needs no environment")
+		}
+		ctx := context.Background()
+		for _, base := range []string{"https://one.example/pay", "https://one.example/pay/"} {
+			if err := p.Provision(ctx, getpaid.NewEnv(h.Name, base, nil)); err != nil {
+				t.Fatalf("provision at %s: %v", base, err)
+			}
+		}
+		for _, env := range []getpaid.Env{getpaid.NewEnv(h.Name, "https://two.example/pay", nil), getpaid.NewEnv(h.Name+"_2", "https://one.example/pay", nil)} {
+			if err := p.Provision(ctx, env); !errors.Is(err, getpaid.ErrInvalidRequest) {
+				t.Errorf("provisioned as %s at %s after %s at https://one.example/pay: %v, want ErrInvalidRequest", env.Backend, env.BaseURL, h.Name, err)
+			}
+		}
+	})
 }
 
 // junk returns copies of a valid notification that are no notification at

@@ -24,9 +24,11 @@
 // the request left as it came; a CallbackVerifier also passes the genuine
 // notifications and fails the tampered ones), distinct event ids for
 // distinct facts, a status poll before and after paying (nothing new, not
-// an error, before: expiry polls first; these three, the bodies that are
-// no notification, the event ids and the polls, are of the broker whatever
-// the store, and run with the memory store only), and the broker down (5xx and timeouts: nothing marked
+// an error, before: expiry polls first), Provision again for another base
+// URL or backend name refused (getpaid.ErrInvalidRequest) and for the same
+// taken (these four, the bodies that are no notification, the event ids,
+// the polls and Provision, are of the broker whatever the store, and run
+// with the memory store only), and the broker down (5xx and timeouts: nothing marked
 // paid, the error classified as retryable; a broker whose Prepare calls no
 // API, Harness.PreparesOffline, still starts payments and fails polls
 // retryably; a broker inside getpaid's process, Harness.InProcess — the

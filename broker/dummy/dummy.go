@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerenv"
 	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
@@ -129,8 +130,7 @@ func New(cfg Config) (*Broker, error) {
 // Provision implements getpaid.Provisioner: the paywall learns where it is
 // mounted and where to send callbacks and buyers.
 func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
-	b.env.Store(&env)
-	return nil
+	return brokerenv.Provision("dummy", &b.env, env)
 }
 
 // environment returns the broker's environment, or an error before Provision.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerenv"
 	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
@@ -161,8 +162,7 @@ func New(cfg Config) (*Broker, error) {
 // Provision implements getpaid.Provisioner: orders carry the backend's
 // callback URL (notifyUrl) and return URL (continueUrl) from env.
 func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
-	b.env.Store(&env)
-	return nil
+	return brokerenv.Provision("payu", &b.env, env)
 }
 
 // environment returns the broker's environment, or an error before Provision.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerenv"
 	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 )
 
@@ -185,8 +186,7 @@ func New(cfg Config) (*Broker, error) {
 // Provision implements getpaid.Provisioner: transactions and refunds carry
 // the backend's callback URL (urlStatus) and return URL from env.
 func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
-	b.env.Store(&env)
-	return nil
+	return brokerenv.Provision("przelewy24", &b.env, env)
 }
 
 // environment returns the broker's environment, or an error before Provision.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerenv"
 	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
@@ -156,8 +157,7 @@ func New(cfg Config) (*Broker, error) {
 // Provision implements getpaid.Provisioner: transactions carry the backend's
 // notification and return URLs from env.
 func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
-	b.env.Store(&env)
-	return nil
+	return brokerenv.Provision("tpay", &b.env, env)
 }
 
 func (b *Broker) environment() (*getpaid.Env, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/internal/brokerenv"
 	"github.com/getpaid-go/getpaid/internal/brokerhttp"
 	"github.com/getpaid-go/getpaid/internal/tpaynotify"
 )
@@ -152,8 +153,7 @@ func New(cfg Config) (*Broker, error) {
 // Provision implements getpaid.Provisioner: the form carries the backend's
 // notification and return URLs from env.
 func (b *Broker) Provision(_ context.Context, env getpaid.Env) error {
-	b.env.Store(&env)
-	return nil
+	return brokerenv.Provision("transferuj", &b.env, env)
 }
 
 func (b *Broker) environment() (*getpaid.Env, error) {
