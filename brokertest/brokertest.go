@@ -115,6 +115,12 @@ type Harness struct {
 	// AckBody is the exact body the broker requires in answer to a
 	// notification (Tpay: TRUE); the suite checks getpaid answers it.
 	AckBody []byte
+
+	// baseURL is the base URL the first env made of this harness
+	// provisioned Broker with: a broker value serves one base URL (see
+	// getpaid.Provisioner), so a second getpaid of the harness (a stranger
+	// to its payments) is provisioned with it too.
+	baseURL string
 }
 
 // OperationFaulter is a simulator whose money operations can be made to
@@ -173,7 +179,10 @@ func newEnv(t *testing.T, h *Harness, newStore func(t *testing.T) getpaid.Store)
 	// Operations in doubt are due again at once, and one the broker shows
 	// not done is failed at once (SubmittingAfter: the engine's own tests
 	// check the wait): the doubt cases run the reconciler themselves.
-	e.eng, err = engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: e.srv.URL,
+	if h.baseURL == "" {
+		h.baseURL = e.srv.URL
+	}
+	e.eng, err = engine.New(engine.Config{Store: e.store, Registry: reg, BaseURL: h.baseURL,
 		Reconcile: engine.ReconcileConfig{Backoff: []time.Duration{time.Millisecond}, SubmittingAfter: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
