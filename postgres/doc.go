@@ -82,7 +82,11 @@
 // migration waits at most 5 s for a table lock (SET LOCAL lock_timeout),
 // then fails with getpaid.ErrUnavailable saying to run it again: waiting
 // longer behind another session's long transaction would hold the running
-// processes' statements on that table behind it. A database migrated by a newer getpaid is refused with
+// processes' statements on that table behind it. An index on a table that
+// may be large (009's deliveries_ready) is built CONCURRENTLY, outside a
+// transaction, in steps that a run after a failure completes: the running
+// processes' writes do not wait for the build, which waits for every older
+// transaction in the database to end. A database migrated by a newer getpaid is refused with
 // getpaid.ErrSchemaNewer; with NoMigrate, one that is behind with
 // getpaid.ErrSchemaOutdated. search_path in the DSN selects the schema,
 // which must exist: Open and Migrate make tables, not schemas, and refuse a

@@ -29,43 +29,58 @@ type txLocker struct {
 
 var _ lock.Locker = (*txLocker)(nil)
 
-// Lock implements lock.Locker: it tries every l.every, l.tries times.
+// Lock implements lock.Locker: it tries every l.every, l.tries times, each
+// time in a transaction of its own. A transaction that waited between tries
+// would hold up a migration's CREATE INDEX CONCURRENTLY, which waits for
+// every transaction that began before its build to end: that of a process
+// waiting for its turn, from the other's lock, ends only when it gives up.
 func (l *txLocker) Lock(ctx context.Context, db *sql.DB) error {
-	// Read committed whatever the database's default: it holds no
-	// snapshot while it waits.
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
-		return fmt.Errorf("migration lock: %w", err)
-	}
-	// The transaction idles while goose migrates: a server's
-	// idle_in_transaction_session_timeout must not end it (and the lock)
-	// half way.
-	if _, err := tx.ExecContext(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0"); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("migration lock: %w", err)
-	}
 	for n := 1; ; n++ {
-		var locked bool
-		if err := tx.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", l.id).Scan(&locked); err != nil {
-			_ = tx.Rollback()
+		tx, err := l.try(ctx, db)
+		if err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
-		if locked {
+		if tx != nil {
 			l.tx = tx
 			return nil
 		}
 		if n >= l.tries {
-			_ = tx.Rollback()
 			return fmt.Errorf("migration lock: another getpaid migrates this database and schema (still after %s)",
 				time.Duration(l.tries)*l.every)
 		}
 		select {
 		case <-ctx.Done():
-			_ = tx.Rollback()
 			return fmt.Errorf("migration lock: %w", ctx.Err())
 		case <-time.After(l.every):
 		}
 	}
+}
+
+// try takes the lock in a new transaction and returns it, or nil when
+// another holds the lock.
+func (l *txLocker) try(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	// Read committed whatever the database's default: it holds no
+	// snapshot while it idles.
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return nil, err
+	}
+	var locked bool
+	if err := tx.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", l.id).Scan(&locked); err != nil || !locked {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	// The transaction idles while goose migrates: a server's
+	// idle_in_transaction_session_timeout must not end it (and the lock)
+	// half way. This statement also ends the portal of the one before
+	// (the driver's unnamed portal, kept until the next), and with it the
+	// snapshot that made the transaction hold back CREATE INDEX
+	// CONCURRENTLY (and VACUUM) for as long as goose migrates.
+	if _, err := tx.ExecContext(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0"); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
 }
 
 // Unlock implements lock.Locker: it ends the lock's transaction.

@@ -95,27 +95,77 @@ func TestMigrateDoesNotQueueTheServersBehindALongTransaction(t *testing.T) {
 
 // TestEveryMigrationBoundsItsLockWait: each migration file's first statement
 // is the SET LOCAL lock_timeout that TestMigrateDoesNotQueueTheServersBehindALongTransaction
-// relies on, so a new migration cannot leave it out.
+// relies on, so a new migration cannot leave it out. A file goose runs
+// outside a transaction (-- +goose NO TRANSACTION, for CREATE INDEX
+// CONCURRENTLY) sets it in each transaction it begins and DO block it
+// runs; its other statements are concurrent index builds, whose lock
+// (SHARE UPDATE EXCLUSIVE) none of the servers' statements waits for.
 func TestEveryMigrationBoundsItsLockWait(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("migrations/*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("migrations: %v, %v", files, err)
 	}
+	const bound = "SET LOCAL lock_timeout = '5s';"
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var first string
-		for line := range strings.Lines(string(b)) {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "--") {
-				first = line
-				break
+		if !strings.HasPrefix(string(b), "-- +goose NO TRANSACTION\n") {
+			if first := statements(string(b))[0]; first != bound {
+				t.Errorf("%s: first statement %q, want %s", f, first, bound)
+			}
+			continue
+		}
+		stmts := statements(string(b))
+		for i := 0; i < len(stmts); i++ {
+			switch st := stmts[i]; {
+			case st == "BEGIN;":
+				if i+1 >= len(stmts) || stmts[i+1] != bound {
+					t.Errorf("%s: BEGIN not followed by %s", f, bound)
+				}
+				for i < len(stmts) && stmts[i] != "COMMIT;" {
+					i++
+				}
+			case strings.HasPrefix(st, "DO "):
+				if !strings.Contains(st, bound) {
+					t.Errorf("%s: DO block without %s: %q", f, bound, st)
+				}
+			case !strings.HasPrefix(st, "CREATE INDEX CONCURRENTLY "):
+				t.Errorf("%s: %q outside a transaction and unbounded", f, st)
 			}
 		}
-		if first != "SET LOCAL lock_timeout = '5s';" {
-			t.Errorf("%s: first statement %q, want SET LOCAL lock_timeout = '5s';", f, first)
+	}
+}
+
+// statements are the statements of a migration file, without comments,
+// each on one line (those between goose's StatementBegin and StatementEnd
+// as one); one empty statement for a file of none.
+func statements(file string) []string {
+	var out []string
+	var cur []string
+	block := false
+	for line := range strings.Lines(file) {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "-- +goose StatementBegin":
+			block = true
+			continue
+		case line == "-- +goose StatementEnd":
+			block = false
+		case line == "" || strings.HasPrefix(line, "--"):
+			continue
+		default:
+			cur = append(cur, line)
+		}
+		if !block && len(cur) > 0 && strings.HasSuffix(cur[len(cur)-1], ";") {
+			out = append(out, strings.Join(cur, " "))
+			cur = nil
 		}
 	}
+	if len(out) == 0 {
+		return []string{""}
+	}
+	return out
 }

@@ -219,7 +219,7 @@ func schema(ctx context.Context, cfg *pgxpool.Config, apply bool, version int64)
 	case errors.As(err, &pe) && pe.Code == "55P03":
 		return applied, fmt.Errorf("%w: another session's transaction holds a table this migration changes "+
 			"(waited %s: a backup with pg_dump, a report, a psql session left open), and the running servers' "+
-			"statements on it would queue behind the migration: it gave up, nothing of it was applied; "+
+			"statements on it would queue behind the migration: it gave up, nothing of that step was applied; "+
 			"run getpaid migrate again once that transaction ends: %w", getpaid.ErrUnavailable, migrationLockWait, err)
 	}
 	return applied, unavailable(err)

@@ -1,8 +1,9 @@
 // Package migrate applies the SQL stores' embedded migrations with goose's
 // Provider (github.com/pressly/goose/v3): versions recorded in the table
-// goose_db_version, one transaction per migration, a lock so that two
-// processes starting at once do not both migrate, and a refusal of a
-// database whose schema is newer than the migrations this binary carries.
+// goose_db_version, one transaction per migration (unless its file says
+// "-- +goose NO TRANSACTION"), a lock so that two processes starting at
+// once do not both migrate, and a refusal of a database whose schema is
+// newer than the migrations this binary carries.
 //
 // Migrations are files "NNN_name.sql" with goose's "-- +goose Up" header.
 package migrate
