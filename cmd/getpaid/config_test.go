@@ -238,6 +238,13 @@ backends:
 			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.Authorization: the tag !env"}},
 		{"environment: a text setting starting with ! is its text", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: \"!env\"}}", "GETPAID_PROXY_HEADER=!nope"},
 			[]string{"getpaid.yaml: GETPAID_PROXY_HEADER: proxy_header: \"!nope\": want X-Forwarded-For"}},
+		// A console user's hash of bcrypt's highest cost stalled serve for
+		// a day and a half (the console hashes at its users' cost at
+		// start-up), and every sign-in as long; the hash is not shown.
+		{"a password hash of cost 31", file + strings.Replace(admin, "$2a$12$", "$2a$31$", 1), nil,
+			[]string{"getpaid.yaml: line 15: admin.users[0].password_hash: user \"alice\": bcrypt cost 31: want at most 14 (getpaid admin passwd makes 12)", "about 36h25m of CPU at start-up and at every sign-in"}},
+		{"a password hash of cost 15", file + strings.Replace(admin, "$2a$12$", "$2a$15$", 1), nil,
+			[]string{"getpaid.yaml: line 15: admin.users[0].password_hash: user \"alice\": bcrypt cost 15: want at most 14", "about 2s of CPU"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}
@@ -727,5 +734,24 @@ func TestEnvironmentBlockYAML(t *testing.T) {
 		if err := configErr(t, file, []string{tt.env}); !strings.Contains(err.Error(), tt.want) {
 			t.Fatalf("%s: %v; want it to say %q", tt.env, err, tt.want)
 		}
+	}
+}
+
+// A password hash refused for its cost is not shown, nor is one of a cost
+// taken refused.
+func TestPasswordHashCost(t *testing.T) {
+	t.Parallel()
+	const hash = "$2a$31$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW"
+	base := "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\nadmin:\n  users:\n    - name: alice\n      password_hash: \""
+	err := configErr(t, base+hash+"\"\n", nil)
+	if strings.Contains(err.Error(), "R9h/cIPz") {
+		t.Fatalf("error %q shows the hash", err)
+	}
+	c, err := parseConfigFrom("getpaid.yaml", []byte(base+strings.Replace(hash, "$31$", "$14$", 1)+"\"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkServerConfig(c); err != nil {
+		t.Fatalf("cost 14 refused: %v", err)
 	}
 }

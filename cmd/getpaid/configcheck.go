@@ -8,13 +8,33 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/tracing"
 )
+
+// maxHashCost is the highest bcrypt cost a console user's password_hash
+// may have: 4 times the work of admin.HashCost's (about a second of CPU
+// where that is a quarter). The console hashes at start-up at its users'
+// highest cost, compares one password at a time, and each step of the
+// cost doubles the work: a hash of cost 31 (bcrypt's maximum) takes about
+// a day and a half, and serve did not start.
+const maxHashCost = admin.HashCost + 2
+
+// hashTime says about how long a bcrypt comparison at cost takes: a
+// quarter of a second at admin.HashCost, doubling with each step.
+func hashTime(cost int) string {
+	d := time.Second / 4 << (cost - admin.HashCost)
+	if d >= time.Minute {
+		return "about " + shortDuration(d.Round(time.Minute))
+	}
+	return "about " + shortDuration(d.Round(time.Second))
+}
 
 // databaseExists refuses a SQLite database whose file does not exist, for
 // the tools that read a server's database: they would create an empty one
@@ -106,8 +126,13 @@ func checkServerConfig(c *fileConfig) error {
 			return c.settingErr(at+".name", fmt.Errorf("user %q is listed twice", u.Name))
 		}
 		users[u.Name] = true
-		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
+		cost, err := bcrypt.Cost([]byte(u.PasswordHash))
+		if err != nil {
 			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd)", u.Name))
+		}
+		if cost > maxHashCost {
+			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: bcrypt cost %d: want at most %d (getpaid admin passwd makes %d): each step doubles the work, so it would take %s of CPU at start-up and at every sign-in",
+				u.Name, cost, maxHashCost, admin.HashCost, hashTime(cost)))
 		}
 	}
 	return nil
