@@ -152,6 +152,9 @@ func New(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("payu: timeout %s: want a positive duration", cfg.Timeout)
 	case cfg.ValidityTime < 0 || (cfg.ValidityTime > 0 && cfg.ValidityTime < time.Second):
 		return nil, fmt.Errorf("payu: validity_time %s: want at least one second", cfg.ValidityTime)
+	case cfg.ValidityTime%time.Second != 0:
+		// PayU's validityTime is whole seconds: 1500ms was sent as 1.
+		return nil, fmt.Errorf("payu: validity_time %s: want whole seconds (PayU's validityTime is a count of them)", cfg.ValidityTime)
 	}
 	client := brokerhttp.NoRedirects(brokerhttp.Client(cfg.HTTPClient, cfg.Timeout, DefaultTimeout))
 	b := &Broker{cfg: cfg, base: base, currencies: slices.Clone(cur), client: client}

@@ -30,6 +30,7 @@ func TestNewValidates(t *testing.T) {
 		{"unknown currency", func(c *Config) { c.Currencies = []string{"XXX"} }, "XXX"},
 		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout"},
 		{"validity below a second", func(c *Config) { c.ValidityTime = time.Millisecond }, "validity_time"},
+		{"validity not whole seconds", func(c *Config) { c.ValidityTime = 1500 * time.Millisecond }, "validity_time 1.5s: want whole seconds"},
 		// allow_md5: true and strict_signatures: true say opposite things;
 		// which one the operator meant is not for getpaid to guess.
 		{"allow_md5 beside strict_signatures", func(c *Config) { yes := true; c.AllowMD5, c.StrictSignatures = &yes, true }, "allow_md5"},

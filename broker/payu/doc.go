@@ -15,7 +15,7 @@
 //	strict_signatures  refuse MD5-signed notifications (off: PayU signs with MD5)
 //	allow_md5          deprecated: allow_md5: false is strict_signatures: true
 //	timeout            bound of every API call, e.g. "10s" (default 30s)
-//	validity_time      time the buyer has to pay, e.g. "30m" (validityTime; PayU's default 24h)
+//	validity_time      time the buyer has to pay, e.g. "30m" (validityTime, whole seconds; PayU's default 24h)
 //	pre_authorization  ask for a card pre-authorisation with every order
 //	ip_allowlist       accept notifications only from PayU's published addresses (off)
 //	api_url            override the host, e.g. to point at the payutest simulator

@@ -245,6 +245,9 @@ backends:
 			[]string{"getpaid.yaml: line 15: admin.users[0].password_hash: user \"alice\": bcrypt cost 31: want at most 14 (getpaid admin passwd makes 12)", "about 36h25m of CPU at start-up and at every sign-in"}},
 		{"a password hash of cost 15", file + strings.Replace(admin, "$2a$12$", "$2a$15$", 1), nil,
 			[]string{"getpaid.yaml: line 15: admin.users[0].password_hash: user \"alice\": bcrypt cost 15: want at most 14", "about 2s of CPU"}},
+		// PayU's validityTime is whole seconds: 1500ms was sent as 1.
+		{"a validity time not whole seconds", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 1500ms\n", 1), nil,
+			[]string{"getpaid.yaml: backends.payu (line 12):", "validity_time 1.5s: want whole seconds"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}
