@@ -248,6 +248,14 @@ backends:
 		// PayU's validityTime is whole seconds: 1500ms was sent as 1.
 		{"a validity time not whole seconds", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 1500ms\n", 1), nil,
 			[]string{"getpaid.yaml: backends.payu (line 12):", "validity_time 1.5s: want whole seconds"}},
+		// A key with a line break inside it was taken, and every signature
+		// made or checked with it would fail; the value is not shown.
+		{"a backend's key with a line break inside it", strings.Replace(file, "second_key: k\n", "second_key: \"k3y\\nS3CRET\"\n", 1), nil,
+			[]string{"getpaid.yaml: line 9: backends.payu.second_key: a line break or another control character in the value"}},
+		{"a backend's key over two lines of a folded block", strings.Replace(file, "second_key: k\n", "second_key: |-\n      k3y\n      S3CRET\n", 1), nil,
+			[]string{"getpaid.yaml: line 9: backends.payu.second_key: a line break"}},
+		{"environment: a backend's key with a tab inside it", file, []string{"GETPAID_BACKEND_DUMMY_SECRET=k3y\tS3CRET"},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_DUMMY_SECRET: backends.dummy.secret: a line break or another control character"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}

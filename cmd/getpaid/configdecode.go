@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -130,11 +131,17 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 		if err := wholeNumber(f.Type(), val); err != nil {
 			return fmt.Errorf("%s: %s%s: %w", where(val), path, k.Value, err)
 		}
-		if strings.HasPrefix(path, "backends.") && f.Kind() == reflect.String && val.Kind == yaml.ScalarNode && strings.TrimSpace(val.Value) != val.Value {
+		if strings.HasPrefix(path, "backends.") && f.Kind() == reflect.String && val.Kind == yaml.ScalarNode {
 			// A broker's key, id or URL: with a blank (a newline from a
 			// secret file) it matches nothing the broker sends or wants,
-			// and every notification would be refused.
-			return fmt.Errorf("%s: %s%s: blanks around the value (a copy and paste?): write it without them", where(val), path, k.Value)
+			// and every notification would be refused; so with a line
+			// break or tab in it ("a\nb", or a block scalar's lines).
+			switch {
+			case strings.TrimSpace(val.Value) != val.Value:
+				return fmt.Errorf("%s: %s%s: blanks around the value (a copy and paste?): write it without them", where(val), path, k.Value)
+			case strings.ContainsFunc(val.Value, unicode.IsControl):
+				return fmt.Errorf("%s: %s%s: a line break or another control character in the value (a key split over lines?): write it on one line, as the broker's panel shows it", where(val), path, k.Value)
+			}
 		}
 		if f.Type() == reflect.TypeFor[time.Duration]() {
 			// A broker's own duration (validity_time, timeout): read as
