@@ -113,6 +113,9 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	case yaml.MappingNode:
 		return fmt.Errorf("want a duration like 90s, 30m or 24h, not a mapping")
 	}
+	if n.ShortTag() == "!!null" {
+		return errNullDuration
+	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
 		return fmt.Errorf("%q: want a duration like 90s, 30m or 24h", n.Value)
@@ -128,6 +131,12 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	d.Duration = v
 	return nil
 }
+
+// errNullDuration refuses a duration setting written ~, null or with no
+// value: read as left out it took the default (expire_after: ~ was 24h,
+// not "never"), and a backend's was refused; every one is refused now, as
+// a null list item is.
+var errNullDuration = errors.New("want a duration like 90s, 30m or 24h, not nothing (~, null or no value): leave the setting out for its default")
 
 // maxDuration bounds every duration setting of getpaid.yaml.
 const maxDuration = 10 * 8760 * time.Hour

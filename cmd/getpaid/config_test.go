@@ -256,6 +256,17 @@ backends:
 			[]string{"getpaid.yaml: line 9: backends.payu.second_key: a line break"}},
 		{"environment: a backend's key with a tab inside it", file, []string{"GETPAID_BACKEND_DUMMY_SECRET=k3y\tS3CRET"},
 			[]string{"getpaid.yaml: GETPAID_BACKEND_DUMMY_SECRET: backends.dummy.secret: a line break or another control character"}},
+		// A duration written ~ was read as left out at the top (24h for
+		// expire_after, which reads as "never" as much) and refused in a
+		// backend: both are refused alike.
+		{"expire_after null", file + "expire_after: ~\n", nil,
+			[]string{"getpaid.yaml: line 12: expire_after: want a duration like 90s, 30m or 24h, not nothing (~, null or no value): leave the setting out for its default"}},
+		{"a backend's expire_after null", strings.Replace(file, "    secret: s\n", "    secret: s\n    expire_after: ~\n", 1), nil,
+			[]string{"getpaid.yaml: line 7: backends.dummy.expire_after: want a duration like 90s, 30m or 24h, not nothing"}},
+		{"a backend's validity time without a value", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time:\n", 1), nil,
+			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: want a duration like 90s, 30m or 24h, not nothing"}},
+		{"delivery_timeout null", file + "delivery_timeout: null\n", nil, []string{"getpaid.yaml: line 12: delivery_timeout: want a duration like 90s, 30m or 24h, not nothing"}},
+		{"a limit's window without a value", file + "limits:\n  window:\n", nil, []string{"getpaid.yaml: line 13: limits.window: want a duration like 90s, 30m or 24h, not nothing"}},
 		{"a backend's duration without a unit", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    validity_time: 10\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.validity_time: \"10\": want a duration like 90s, 30m or 24h"}},
 	}

@@ -122,6 +122,10 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 		if err := nullItem(f.Type(), val, path+k.Value); err != nil {
 			return err
 		}
+		if t := deref(f.Type()); (t == reflect.TypeFor[duration]() || t == reflect.TypeFor[time.Duration]()) && val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null" {
+			// The decoder leaves the field as it is, without a word.
+			return fmt.Errorf("%s: %s%s: %w", where(val), path, k.Value, errNullDuration)
+		}
 		if nested, err := decodeNested(f, val, path+k.Value); nested || err != nil {
 			if err != nil {
 				return err
