@@ -24,8 +24,13 @@ func TestToolsRefuseWhatServeRefuses(t *testing.T) {
 		{"webhook URL with credentials", "webhooks:\n  - url: https://user:pass@shop.example.com/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "", "webhooks[0]"},
 		// Checked against the backends' largest callback bodies, so once
 		// they are built: still before the database is opened.
-		{"body budget below an API body", "limits:\n  body_budget: 1KiB\n", "", "line 6: limits: httpapi: the body budget (BodyBudget, 1024 bytes) is smaller"},
-		{"address budget above the body budget", "limits:\n  address_budget: 64MiB\n", "", "line 6: limits: httpapi: the address budget"},
+		// Each named as the file writes it, with its own line (not
+		// "limits: httpapi: the body budget (BodyBudget, …) … (APIBytes)").
+		{"body budget below an API body", "limits:\n  window: 1m\n  body_budget: 1KiB\n", "",
+			"line 7: limits.body_budget: the body budget (1024 bytes) is smaller than a JSON API body (limits.api_body) may be (65536)"},
+		{"body budget below a form body", "limits:\n  body_budget: 16KiB\n  form_body: 32KiB\n  api_body: 8KiB\n", "",
+			"line 6: limits.body_budget: the body budget (16384 bytes) is smaller than a form body (limits.form_body) may be (32768)"},
+		{"address budget above the body budget", "limits:\n  window: 1m\n  address_budget: 64MiB\n", "", "line 7: limits.address_budget: the address budget (67108864 bytes) is larger"},
 		// Checked when serve starts tracing: still before the database.
 		// Each named with its own line, not the section's first setting's.
 		{"tracing endpoint with a password", "tracing:\n  service_name: shop\n  otlp_endpoint: http://user:pass@127.0.0.1:4318\n", "",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -69,6 +70,30 @@ func (l limitsConfig) httpLimits() (httpapi.Limits, error) {
 		out.Window = l.Window.Duration
 	}
 	return out, nil
+}
+
+// limitsWords says httpapi's limits as getpaid.yaml's settings: its
+// errors name Limits' Go fields (BodyBudget, APIBytes), which no operator
+// writes.
+var limitsWords = strings.NewReplacer("httpapi: ", "",
+	"(BodyBudget, ", "(", "(AddressBudget, ", "(", // the setting the error is about
+	"(APIBytes)", "(limits.api_body)", "(FormBytes)", "(limits.form_body)",
+	"Limits.CallbackBytes[", "limits.callback_body[", "Limits.CallbackBytes", "limits.callback_body")
+
+// limitsSetting is the setting an error of httpapi.CheckLimits is about,
+// and the error in getpaid.yaml's words, for settingErr.
+func limitsSetting(err error) (string, error) {
+	msg := err.Error()
+	setting := "limits"
+	switch {
+	case strings.Contains(msg, "(BodyBudget, "):
+		setting = "limits.body_budget"
+	case strings.Contains(msg, "(AddressBudget, "):
+		setting = "limits.address_budget"
+	case strings.Contains(msg, "Limits.CallbackBytes"):
+		setting = "limits.callback_body"
+	}
+	return setting, errors.New(limitsWords.Replace(msg))
 }
 
 // server tunes the HTTP server of getpaid serve.

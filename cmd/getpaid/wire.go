@@ -545,7 +545,7 @@ func checkedRegistry(c *fileConfig) (checked, *getpaid.Registry, error) {
 	}
 	if err := httpapi.CheckLimits(k.limits, reg); err != nil {
 		_ = reg.Close()
-		return k, nil, c.settingErr("limits", err)
+		return k, nil, c.settingErr(limitsSetting(err))
 	}
 	return k, reg, nil
 }
