@@ -751,7 +751,7 @@ func TestEnvironmentBlockYAML(t *testing.T) {
 		{"GETPAID_TRACING=service_name: getpaid\n", "GETPAID_TRACING: tracing.service_name: set while tracing.otlp_endpoint is not"},
 		{"GETPAID_METRICS=127.0.0.1:9100", `GETPAID_METRICS: metrics: want a mapping of settings (listen), not "127.0.0.1:9100"`},
 		{"GETPAID_METRICS=listen: a\n---\nlisten: b\n", "GETPAID_METRICS: a second YAML document"},
-		{`GETPAID_ADMIN={users: ["name: alice"]}`, `not "name: alice"`},
+		{`GETPAID_ADMIN={users: ["name: alice"]}`, `admin.users[0]: want a mapping of settings (name, password_hash), not a single value`},
 	} {
 		if err := configErr(t, file, []string{tt.env}); !strings.Contains(err.Error(), tt.want) {
 			t.Fatalf("%s: %v; want it to say %q", tt.env, err, tt.want)
@@ -775,5 +775,44 @@ func TestPasswordHashCost(t *testing.T) {
 	}
 	if err := checkServerConfig(c); err != nil {
 		t.Fatalf("cost 14 refused: %v", err)
+	}
+}
+
+// A secret setting given a value of the wrong type is refused without the
+// value, not even its first characters: the decoder quoted seven of them
+// (api_keys: "server-..."), describeValue forty (an Authorization header
+// in full, a console user's hash); other settings still show theirs.
+func TestWrongTypeHidesSecrets(t *testing.T) {
+	t.Parallel()
+	const file = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy:\n    secret: s\n"
+	const secret = "S3cretS3cret"
+	tests := []struct{ name, yaml, want string }{
+		{"api_keys one key", strings.Replace(file, "[server-api-key-0123456789]", secret+"-api-key-0123", 1), "line 3: api_keys: want a list, not a single value (not shown"},
+		{"short api_keys one key", strings.Replace(file, "[server-api-key-0123456789]", secret, 1), "line 3: api_keys: want a list, not a single value (not shown"},
+		{"a webhook's secrets one value", file + "webhooks:\n  - url: https://shop.example/hook\n    secrets: whsec_" + secret + "\n", "line 9: webhooks[0].secrets: want a list, not a single value"},
+		{"webhooks a secret", file + "webhooks: whsec_" + secret + "\n", "line 7: webhooks: want a list of mappings of settings (events, secret, secrets, url), not a single value"},
+		{"tracing headers one value", file + "tracing:\n  otlp_endpoint: http://c:4318\n  headers: \"Authorization: Bearer " + secret + "\"\n", "line 9: tracing.headers: want a mapping (name: value), not a single value"},
+		{"tracing one value", file + "tracing: \"Authorization: Bearer " + secret + "\"\n", "line 7: tracing: want a mapping of settings"},
+		{"admin users a hash", file + "admin:\n  users: \"$2a$12$" + secret + "\"\n", "line 8: admin.users: want a list of mappings of settings (name, password_hash), not a single value"},
+		{"admin user a name and hash", file + "admin:\n  users:\n    - alice:$2a$12$" + secret + "\n", "line 9: admin.users[0]: want a mapping of settings (name, password_hash), not a single value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, tt.yaml, nil)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+			for _, part := range []string{secret[:3], "Bearer", "whsec_", "$2a$"} {
+				if strings.Contains(err.Error(), part) {
+					t.Fatalf("error %q shows the value (%q)", err, part)
+				}
+			}
+		})
+	}
+	// A setting that is no secret still shows what it was given.
+	err := configErr(t, strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: PLN\n", 1), nil)
+	if !strings.Contains(err.Error(), `backends.dummy.currencies: want a list, not "PLN"`) {
+		t.Fatalf("error %q does not show the value", err)
 	}
 }

@@ -164,7 +164,7 @@ func decodeStrictWith(n *yaml.Node, v any, path string, also ...string) error {
 			continue
 		}
 		if err := val.Decode(f.Addr().Interface()); err != nil {
-			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanYAMLError(err))
+			return fmt.Errorf("%s: %s%s: %s", where(val), path, k.Value, cleanSettingError(err, path+k.Value))
 		}
 	}
 	return nil
@@ -230,11 +230,11 @@ func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
 	case null:
 		return false, nil // the setting's zero value: as if left out
 	case val.Kind != yaml.MappingNode && plainStruct(t):
-		return true, fmt.Errorf("%s: %s: want a mapping of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t))), ", "), describeValue(val))
+		return true, fmt.Errorf("%s: %s: want a mapping of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t))), ", "), describeSetting(path, val))
 	case val.Kind != yaml.SequenceNode && t.Kind() == reflect.Slice && plainStruct(t.Elem()):
-		return true, fmt.Errorf("%s: %s: want a list of mappings of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t.Elem()))), ", "), describeValue(val))
+		return true, fmt.Errorf("%s: %s: want a list of mappings of settings (%s), not %s", where(val), path, strings.Join(sortedKeys(yamlKeys(deref(t.Elem()))), ", "), describeSetting(path, val))
 	case val.Kind != yaml.MappingNode && t.Kind() == reflect.Map:
-		return true, fmt.Errorf("%s: %s: want a mapping (name: value), not %s", where(val), path, describeValue(val))
+		return true, fmt.Errorf("%s: %s: want a mapping (name: value), not %s", where(val), path, describeSetting(path, val))
 	case val.Kind == yaml.MappingNode && plainStruct(t):
 		if t.Kind() == reflect.Pointer {
 			if f.IsNil() {
@@ -251,7 +251,7 @@ func decodeNested(f reflect.Value, val *yaml.Node, path string) (bool, error) {
 				return true, err
 			} else if !nested {
 				if err := item.Decode(e.Addr().Interface()); err != nil {
-					return true, fmt.Errorf("%s: %s[%d]: %s", where(item), path, i, cleanYAMLError(err))
+					return true, fmt.Errorf("%s: %s[%d]: %s", where(item), path, i, cleanSettingError(err, path))
 				}
 			}
 		}
@@ -276,6 +276,37 @@ func describeValue(n *yaml.Node) string {
 		return strconv.Quote(string([]rune(n.Value)[:40]) + "…")
 	}
 	return describeNode(n)
+}
+
+// secretSettings are the settings whose values are secrets or hold them
+// (a section or list of them, where a secret written one level too high
+// lands), by their last name.
+var secretSettings = map[string]bool{"api_keys": true, "database": true, "secret": true, "secrets": true,
+	"webhooks": true, "admin": true, "users": true, "password_hash": true, "tracing": true, "headers": true}
+
+// secretSetting reports whether the setting at path (see at) is one of
+// secretSettings.
+func secretSetting(path string) bool {
+	name, _, _ := strings.Cut(path[strings.LastIndex(path, ".")+1:], "[")
+	return secretSettings[name]
+}
+
+// hiddenValue stands for a value of a secret setting in messages.
+const hiddenValue = "a single value (not shown: the setting holds secrets)"
+
+// describeSetting is describeValue for the setting at path: a secret
+// setting's value is never shown, not even in part.
+func describeSetting(path string, n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" && n.Value != "" && secretSetting(path) {
+		return hiddenValue
+	}
+	return describeValue(n)
+}
+
+// cleanSettingError is cleanYAMLError for the setting at path, without the
+// value the decoder quotes when the setting is secret.
+func cleanSettingError(err error, path string) string {
+	return cleanYAMLErrorOf(err, secretSetting(path))
 }
 
 // plainStruct reports whether t (or what it points to) is a struct that
@@ -338,6 +369,12 @@ func yamlErrorLine(err error) string {
 // cleanYAMLError is a YAML error without the decoder's preamble and line
 // prefix (the caller says where) and Go type names.
 func cleanYAMLError(err error) string {
+	return cleanYAMLErrorOf(err, false)
+}
+
+// cleanYAMLErrorOf is cleanYAMLError, without the value the decoder quotes
+// (its first characters) when hide.
+func cleanYAMLErrorOf(err error, hide bool) string {
 	if err == nil {
 		return "empty"
 	}
@@ -377,6 +414,9 @@ func cleanYAMLError(err error) string {
 			// "want true or false, not "true"" would puzzle: the quotes
 			// make it text.
 			return "want true or false, not the text " + strconv.Quote(g[2][1:len(g[2])-1]) + " (in quotes): write it without them"
+		}
+		if g[2] != "" && hide {
+			return "want " + g[3] + ", not " + hiddenValue
 		}
 		if g[2] != "" {
 			return "want " + g[3] + ", not " + strconv.Quote(g[2][1:len(g[2])-1])
