@@ -273,6 +273,7 @@ func TestConfigCommandBaseURLFromConfig(t *testing.T) {
 	t.Parallel()
 	withBase := writeConfig(t, dummyConfig)
 	noBase := writeConfig(t, strings.Replace(dummyConfig, "base_url: https://pay.example.com\n", "", 1))
+	withConsole := writeConfig(t, dummyConfig+"admin:\n  users:\n    - name: alice\n      password_hash: \"$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW\"\n")
 	tests := []struct {
 		name string
 		args []string
@@ -285,6 +286,11 @@ func TestConfigCommandBaseURLFromConfig(t *testing.T) {
 		// command does not, and what to do
 		{"a file without base_url", []string{"config", "dummy", "--config", noBase}, 2, "sets no base_url, and serve's try-out default (http://127.0.0.1:0) reaches no broker: set base_url"},
 		{"no file", []string{"config", "dummy"}, 2, "--base-url is required"},
+		// serve refuses such a base_url with admin users (their console
+		// is served under its path): the flag printed settings for it.
+		{"a flag with a path the console refuses", []string{"config", "dummy", "--config", withConsole, "--base-url", "https://pay.example.com/shop!"}, 2,
+			"--base-url: \"https://pay.example.com/shop!\": the operator console (admin users) is served under its path, which must then hold no ; , ' ! * ( or )"},
+		{"such a flag without a console", []string{"config", "dummy", "--config", withBase, "--base-url", "https://pay.example.com/shop!"}, 0, "https://pay.example.com/shop!/callback/dummy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

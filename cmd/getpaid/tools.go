@@ -117,6 +117,9 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 				return fs.usage("--base-url is required: %s sets no base_url, and serve's try-out default (%s) reaches no broker: set base_url (or GETPAID_BASE_URL), or give --base-url, the public URL where getpaid is reachable", *path, c.BaseURL)
 			}
 			*base = c.BaseURL
+		} else if err := consolePath(*base); err != nil && len(c.Admin.Users) > 0 {
+			// What serve refuses as the file's base_url with admin users.
+			return fs.usage("--base-url: %v", err)
 		}
 		_, reg, err := checkedRegistry(c)
 		if err != nil {
