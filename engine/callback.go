@@ -257,7 +257,11 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				e.log.WarnContext(ctx, "broker confirmation failed; nothing applied", "backend", b.Name, "payment", p.ID, "err", err)
 				return fmt.Errorf("confirm %s: %w", p.ID, err)
 			}
-			confirmed = true
+			// An advance is never confirmed (Przelewy24 verifies
+			// captures only: verifying is what accepts the money), so
+			// the broker gives it back by itself should it be a second
+			// transaction after all.
+			confirmed = obs.Kind != getpaid.KindAdvance
 		}
 	}
 	// A fact about one of getpaid's money operations (a refund's outcome)
