@@ -51,29 +51,37 @@ type formView struct {
 // that accept the order's currency are offered.
 func (h *Handler) paymentForm(w http.ResponseWriter, r *http.Request) {
 	o, ok := h.order(w, r)
-	if !ok {
+	if !ok || !h.payable(w, r, o) {
 		return
 	}
-	if chk, ok := h.orders.(getpaid.OrderChecker); ok {
-		if err := chk.CheckPayable(r.Context(), o); err != nil {
-			if undecided(err) {
-				// Not a refusal: the shop could not tell now. Its error is
-				// for the merchant's log, not the buyer.
-				err = fmt.Errorf("checking whether order %q may be paid: %w", o.ID, err)
-				h.noteError(w, r, http.StatusServiceUnavailable, err)
-				ui.WriteNotice(w, http.StatusServiceUnavailable, ui.Notice{Title: "Payment", Tone: "bad",
-					Heading: "The order could not be checked now; try again in a moment."})
-				return
-			}
-			if errors.Is(err, getpaid.ErrNotFound) {
-				noSuchOrder(w) // the shop's check says so (another buyer's order)
-				return
-			}
-			renderPage(w, http.StatusConflict, edge.PageCSP, "form.html", formView{Order: o, Refused: err.Error()})
-			return
-		}
-	}
 	h.renderForm(w, http.StatusOK, o, "")
+}
+
+// payable asks the shop's OrderChecker whether o may be paid now, and when
+// not answers as the form does (503 undecided, 404 not this buyer's, 409
+// refused with the reason) and reports false.
+func (h *Handler) payable(w http.ResponseWriter, r *http.Request, o *getpaid.Order) bool {
+	chk, ok := h.orders.(getpaid.OrderChecker)
+	if !ok {
+		return true
+	}
+	err := chk.CheckPayable(r.Context(), o)
+	switch {
+	case err == nil:
+		return true
+	case undecided(err):
+		// Not a refusal: the shop could not tell now. Its error is
+		// for the merchant's log, not the buyer.
+		err = fmt.Errorf("checking whether order %q may be paid: %w", o.ID, err)
+		h.noteError(w, r, http.StatusServiceUnavailable, err)
+		ui.WriteNotice(w, http.StatusServiceUnavailable, ui.Notice{Title: "Payment", Tone: "bad",
+			Heading: "The order could not be checked now; try again in a moment."})
+	case errors.Is(err, getpaid.ErrNotFound):
+		noSuchOrder(w) // the shop's check says so (another buyer's order)
+	default:
+		renderPage(w, http.StatusConflict, edge.PageCSP, "form.html", formView{Order: o, Refused: err.Error()})
+	}
+	return false
 }
 
 func (h *Handler) renderForm(w http.ResponseWriter, status int, o *getpaid.Order, msg string) {
@@ -177,18 +185,27 @@ func (h *Handler) startOrder(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// A form refused before PayOrder asks the shop's checker is answered
+	// as the form would be (payable): the form again only for an order
+	// this buyer may pay, never another buyer's order shown.
 	if err := h.readForm(w, r); err != nil {
 		status, _ := classify(err)
 		h.noteError(w, r, status, err)
-		h.renderForm(w, status, o, "The form could not be read. Please try again.")
+		if h.payable(w, r, o) {
+			h.renderForm(w, status, o, "The form could not be read. Please try again.")
+		}
 		return
 	}
 	switch backends := r.PostForm["backend"]; {
 	case len(backends) > 1: // a crafted form: which did the buyer mean?
-		h.renderForm(w, http.StatusUnprocessableEntity, o, "Please choose one payment method.")
+		if h.payable(w, r, o) {
+			h.renderForm(w, http.StatusUnprocessableEntity, o, "Please choose one payment method.")
+		}
 		return
 	case r.PostForm.Get("backend") == "":
-		h.renderForm(w, http.StatusUnprocessableEntity, o, "Please choose a payment method.")
+		if h.payable(w, r, o) {
+			h.renderForm(w, http.StatusUnprocessableEntity, o, "Please choose a payment method.")
+		}
 		return
 	}
 	p, err := h.svc.PayOrder(r.Context(), h.orders, o.ID, r.PostForm.Get("backend"), h.ClientIP(r))

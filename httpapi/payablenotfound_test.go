@@ -46,6 +46,12 @@ func TestCheckPayableNotFound(t *testing.T) {
 		func() (*http.Response, error) {
 			return client.PostForm(srv.URL+"/pay/o-1", url.Values{"backend": {"dummy"}})
 		},
+		// A form with no method chosen, or two: refused before PayOrder
+		// asks the checker, it showed the order and its methods (422).
+		func() (*http.Response, error) { return client.PostForm(srv.URL+"/pay/o-1", url.Values{}) },
+		func() (*http.Response, error) {
+			return client.PostForm(srv.URL+"/pay/o-1", url.Values{"backend": {"dummy", "dummy"}})
+		},
 	} {
 		resp, err := send()
 		if err != nil {
