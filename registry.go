@@ -131,7 +131,8 @@ func (r *Registry) ForCurrency(currency string) []Backend {
 // A registry provisioned already may be provisioned again for the same base
 // URL (a second engine on it: a tool beside the server); another is refused
 // (getpaid.ErrInvalidRequest), as its brokers would send the first engine's
-// buyers and notifications there.
+// buyers and notifications there. So is another after a Provision that
+// failed part-way, once a backend before the failing one learnt its URL.
 func (r *Registry) Provision(ctx context.Context, baseURL string, log *slog.Logger) error {
 	base := strings.TrimRight(baseURL, "/")
 	r.mu.Lock()
@@ -139,12 +140,20 @@ func (r *Registry) Provision(ctx context.Context, baseURL string, log *slog.Logg
 	if r.base != "" && r.base != base {
 		return fmt.Errorf("registry: %w: its backends serve %s, not %s (a registry's brokers learn one base URL: build another registry, with brokers of its own, for another)", ErrInvalidRequest, r.base, base)
 	}
+	provisioned := false
 	for _, n := range r.order {
 		b := r.byName[n]
 		if p, ok := b.Broker.(Provisioner); ok {
 			if err := p.Provision(ctx, NewEnv(b.Name, baseURL, log)); err != nil {
+				if provisioned {
+					// Those before it learnt this base URL (broker/*
+					// keep the first): another is refused here, naming
+					// it, not by one of them as if in two registries.
+					r.base = base
+				}
 				return fmt.Errorf("registry: provision backend %q: %w", b.Name, err)
 			}
+			provisioned = true
 		}
 	}
 	r.base = base
