@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,37 +107,93 @@ func TestEveryMigrationBoundsItsLockWait(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("migrations: %v, %v", files, err)
 	}
-	const bound = "SET LOCAL lock_timeout = '5s';"
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(string(b), "-- +goose NO TRANSACTION\n") {
-			if first := statements(string(b))[0]; first != bound {
-				t.Errorf("%s: first statement %q, want %s", f, first, bound)
-			}
-			continue
-		}
-		stmts := statements(string(b))
-		for i := 0; i < len(stmts); i++ {
-			switch st := stmts[i]; {
-			case st == "BEGIN;":
-				if i+1 >= len(stmts) || stmts[i+1] != bound {
-					t.Errorf("%s: BEGIN not followed by %s", f, bound)
-				}
-				for i < len(stmts) && stmts[i] != "COMMIT;" {
-					i++
-				}
-			case strings.HasPrefix(st, "DO "):
-				if !strings.Contains(st, bound) {
-					t.Errorf("%s: DO block without %s: %q", f, bound, st)
-				}
-			case !strings.HasPrefix(st, "CREATE INDEX CONCURRENTLY "):
-				t.Errorf("%s: %q outside a transaction and unbounded", f, st)
-			}
+		for _, e := range unboundedLockWaits(string(b)) {
+			t.Errorf("%s: %s", f, e)
 		}
 	}
+}
+
+// TestLockWaitRuleSeesEveryFileGooseRunsWithoutATransaction: goose runs a
+// file outside a transaction when "-- +goose NO TRANSACTION" is on any of
+// its lines, in any case, after "-- +goose Up" too, and in a file with
+// CRLF line ends; the rule saw only that exact line first, LF-ended, and
+// took the others for transactional files, whose first statement, the SET
+// LOCAL, outside a transaction sets nothing (PostgreSQL only warns): their
+// ALTER TABLE waited unbounded, the servers' statements queued behind it,
+// and the rule passed. A DO block's SET LOCAL after a statement that locks
+// bounded nothing of that statement, and passed too.
+func TestLockWaitRuleSeesEveryFileGooseRunsWithoutATransaction(t *testing.T) {
+	t.Parallel()
+	const alter = "ALTER TABLE deliveries ADD COLUMN x int;\n"
+	for _, c := range []struct {
+		name, file string
+		ok         bool
+	}{
+		{"transactional", "-- +goose Up\nSET LOCAL lock_timeout = '5s';\n" + alter, true},
+		{"no transaction first", "-- +goose NO TRANSACTION\n-- +goose Up\nBEGIN;\nSET LOCAL lock_timeout = '5s';\n" + alter + "COMMIT;\n", true},
+		{"no transaction after up", "-- +goose Up\n-- +goose NO TRANSACTION\nSET LOCAL lock_timeout = '5s';\n" + alter, false},
+		{"no transaction in lower case", "-- +goose no transaction\n-- +goose Up\nSET LOCAL lock_timeout = '5s';\n" + alter, false},
+		{"no transaction, CRLF", strings.ReplaceAll("-- +goose NO TRANSACTION\n-- +goose Up\nSET LOCAL lock_timeout = '5s';\n"+alter, "\n", "\r\n"), false},
+		{"DO block bounded first", "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nDO $$\nBEGIN\n\tIF true THEN\n\t\tSET LOCAL lock_timeout = '5s';\n\t\tDROP INDEX i;\n\tEND IF;\nEND\n$$;\n-- +goose StatementEnd\n", true},
+		{"DO block bounded after its lock", "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nDO $$\nBEGIN\n\tDROP INDEX i;\n\tSET LOCAL lock_timeout = '5s';\nEND\n$$;\n-- +goose StatementEnd\n", false},
+	} {
+		if got := unboundedLockWaits(c.file); (len(got) == 0) != c.ok {
+			t.Errorf("%s: %q, want bounded %v", c.name, got, c.ok)
+		}
+	}
+}
+
+// unboundedLockWaits says what of a migration file waits for a lock
+// without the bound.
+func unboundedLockWaits(file string) []string {
+	const bound = "SET LOCAL lock_timeout = '5s';"
+	stmts := statements(file)
+	if !noTransaction(file) {
+		if stmts[0] != bound {
+			return []string{fmt.Sprintf("first statement %q, want %s", stmts[0], bound)}
+		}
+		return nil
+	}
+	var out []string
+	for i := 0; i < len(stmts); i++ {
+		switch st := stmts[i]; {
+		case st == "BEGIN;":
+			if i+1 >= len(stmts) || stmts[i+1] != bound {
+				out = append(out, "BEGIN not followed by "+bound)
+			}
+			for i < len(stmts) && stmts[i] != "COMMIT;" {
+				i++
+			}
+		case strings.HasPrefix(st, "DO "):
+			// Nothing before it in the block but the start of an IF.
+			if before, _, ok := strings.Cut(st, bound); !ok || strings.Contains(before, ";") {
+				out = append(out, fmt.Sprintf("DO block without %s before its first statement: %q", bound, st))
+			}
+		case !strings.HasPrefix(st, "CREATE INDEX CONCURRENTLY "):
+			out = append(out, fmt.Sprintf("%q outside a transaction and unbounded", st))
+		}
+	}
+	return out
+}
+
+// noTransaction reports whether goose runs file outside a transaction: a
+// line "-- +goose NO TRANSACTION" anywhere, read as goose's parser reads it.
+func noTransaction(file string) bool {
+	for line := range strings.Lines(file) {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") || !strings.Contains(line, "+goose") {
+			continue
+		}
+		cmd := strings.Replace(strings.ReplaceAll(line, "--", ""), "+goose", "", 1)
+		if strings.EqualFold(strings.TrimSpace(cmd), "NO TRANSACTION") {
+			return true
+		}
+	}
+	return false
 }
 
 // statements are the statements of a migration file, without comments,
