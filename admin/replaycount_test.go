@@ -70,7 +70,7 @@ func TestReplayedDeliveryKeepsItsHistory(t *testing.T) {
 	}
 	line := page[i:]
 	line = line[:strings.Index(line, "</div>")]
-	if want := "0 attempts since it was last delivered again (1 in all)"; !strings.Contains(line, want) {
+	if want := "0 attempts counted (1 in all: those before it was last delivered again"; !strings.Contains(line, want) {
 		t.Errorf("the replayed delivery reads %q, want it to say %q", line, want)
 	}
 	if strings.Contains(line, "delivered 20") {
