@@ -45,6 +45,28 @@ func HashPassword(password string) (string, error) {
 	return string(h), nil
 }
 
+// CheckHash returns the bcrypt cost of hash, a user's PasswordHash, or why
+// it is no bcrypt hash. Besides the version and the cost (bcrypt.Cost), the
+// salt and the digest after them must be bcrypt's base64: bcrypt refuses a
+// salt that is not before it does any of its work, so no password would
+// ever match, and a sign-in as the user would be answered at once, where an
+// unknown name's takes the dummy's work: timing would tell the name.
+func CheckHash(hash string) (int, error) {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		return 0, err
+	}
+	rest := hash[len("$2a$12$"):]
+	if hash[2] == '$' { // "$2$12$", no minor version
+		rest = hash[len("$2$12$"):]
+	}
+	const alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	if len(rest) < 53 || strings.IndexFunc(rest[:53], func(r rune) bool { return !strings.ContainsRune(alphabet, r) }) >= 0 {
+		return 0, errors.New("its salt and digest are not 53 characters of bcrypt's base64 (./A-Za-z0-9)")
+	}
+	return cost, nil
+}
+
 // session is a logged-in user's session.
 type session struct {
 	user    string

@@ -145,7 +145,7 @@ func New(cfg Config) (*Console, error) {
 		if _, dup := c.users[u.Name]; dup {
 			return nil, fmt.Errorf("admin: user %q listed twice", u.Name)
 		}
-		uc, err := bcrypt.Cost([]byte(u.PasswordHash))
+		uc, err := CheckHash(u.PasswordHash)
 		if err != nil {
 			return nil, fmt.Errorf("admin: user %q: password_hash is not a bcrypt hash (make one with getpaid admin passwd): %w", u.Name, err)
 		}

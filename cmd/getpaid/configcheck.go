@@ -12,7 +12,6 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/tracing"
@@ -126,7 +125,7 @@ func checkServerConfig(c *fileConfig) error {
 			return c.settingErr(at+".name", fmt.Errorf("user %q is listed twice", u.Name))
 		}
 		users[u.Name] = true
-		cost, err := bcrypt.Cost([]byte(u.PasswordHash))
+		cost, err := admin.CheckHash(u.PasswordHash)
 		if err != nil {
 			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd)", u.Name))
 		}

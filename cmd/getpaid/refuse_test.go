@@ -50,6 +50,10 @@ func TestServeRefusesBadConfigBeforeOpeningAnything(t *testing.T) {
 		{"trusted proxy not a prefix", "trusted_proxies: [10.0.0.0/33]\n", "", "line 7: trusted_proxies:"},
 		{"console user without a bcrypt hash", "admin:\n  users:\n    - name: ops\n      password_hash: plain\n", "",
 			`line 10: admin.users[0].password_hash: user "ops": not a bcrypt hash`},
+		// A salt bcrypt refuses before any work: no password matched, and a
+		// sign-in as the user was answered at once, telling the name.
+		{"console user with a hash whose salt is mistyped", "admin:\n  users:\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMy-IjZAgcfl7p92ldGxad68LJZdL17lhWy}\n", "",
+			`line 9: admin.users[0].password_hash: user "ops": not a bcrypt hash`},
 		{"console user twice", "admin:\n  users:\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy}\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy}\n", "",
 			`line 10: admin.users[1].name: user "ops" is listed twice`},
 		{"audit log in a folder that does not exist", "admin:\n  users:\n    - {name: ops, password_hash: $2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy}\n  audit_log: /nonexistent-getpaid/audit.log\n", "",
