@@ -352,14 +352,21 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "  %s: %s%s", getpaid.ShownConsumer(d.Consumer), d.State, afterAttempts(d.Attempts))
+			// More listed than counted: a replay starts the count and the
+			// schedule again, the attempts before it still listed, and an
+			// attempt not sent (failing on getpaid's side, or a discard) is
+			// listed but never counted. Which of them it was is not kept.
+			uncounted := len(atts) > d.Attempts
+			after := afterAttempts(d.Attempts)
+			if uncounted {
+				after = strings.Replace(after, "recorded", "counted", 1)
+			}
+			fmt.Fprintf(stdout, "  %s: %s%s", getpaid.ShownConsumer(d.Consumer), d.State, after)
 			if d.State == getpaid.DeliveryDiscarded && d.LastError != "" {
 				fmt.Fprintf(stdout, " (%s)", termText(d.LastError)) // who discarded it, as list shows
 			}
-			if len(atts) > d.Attempts {
-				// A replay starts the count and the schedule again; the
-				// attempts before it are still listed.
-				fmt.Fprintf(stdout, " since it was last replayed (%d in all)", len(atts))
+			if uncounted {
+				fmt.Fprintf(stdout, " (%d in all: those before it was last replayed, and those not sent, failing on getpaid's side or discarded, are not counted)", len(atts))
 			}
 			fmt.Fprintln(stdout)
 			for _, a := range atts {
