@@ -549,6 +549,10 @@ backends:
 		{"an error in an anchor names its line", strings.Replace(file, "    secret: s\n", "    secret: s\n    secrett: x\n", 1),
 			"getpaid.yaml: line 29: unknown setting backends.dummy.secrett"},
 		{"a merge of something else", strings.Replace(file, "<<: [*payu]", "<<: 5", 1), "getpaid.yaml: line 22: backends.payu_usd.<<: want a mapping to merge (<<: *name), not \"5\""},
+		// A merge of another setting's value (a key anchored &key) named
+		// it: the key showed in full on the terminal and in the log.
+		{"a merge of a key", strings.Replace(strings.Replace(file, "second_key: b6ca", "second_key: &key b6ca", 1), "<<: [*payu]", "<<: *key", 1),
+			"getpaid.yaml: line 12: backends.payu_usd.<<: want a mapping to merge (<<: *name), not &key, a single value (not shown: it is another setting's, which may be a secret)"},
 		{"a key twice beside a merge", strings.Replace(file, "    second_key: eur-second-key\n", "    second_key: eur-second-key\n    second_key: again\n", 1),
 			"getpaid.yaml: line 20: backends.payu_eur.second_key is set twice (first on line 19)"},
 		{"aliases without end", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",

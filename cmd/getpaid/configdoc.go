@@ -98,7 +98,12 @@ func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error)
 				list = v.Content
 			}
 			for _, m := range list {
-				if m.Kind != yaml.MappingNode {
+				switch {
+				case m.Kind == yaml.ScalarNode && m.Anchor != "":
+					// Another setting's value (*key of second_key: &key
+					// …): the line names it; the value may be a secret.
+					return nil, fmt.Errorf("line %d: %s: want a mapping to merge (<<: *name), not &%s, a single value (not shown: it is another setting's, which may be a secret)", m.Line, at, m.Anchor)
+				case m.Kind != yaml.MappingNode:
 					return nil, fmt.Errorf("line %d: %s: want a mapping to merge (<<: *name), not %s", m.Line, at, describeValue(m))
 				}
 			}
