@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getpaid-go/getpaid/broker/payu"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/getpaid-go/getpaid/broker/payu"
 )
 
 // configErr is the error the config yaml (file getpaid.yaml) with the
@@ -818,5 +820,43 @@ func TestWrongTypeHidesSecrets(t *testing.T) {
 	err := configErr(t, strings.Replace(file, "    secret: s\n", "    secret: s\n    currencies: PLN\n", 1), nil)
 	if !strings.Contains(err.Error(), `backends.dummy.currencies: want a list, not "PLN"`) {
 		t.Fatalf("error %q does not show the value", err)
+	}
+}
+
+// A console user's hash written over two lines (YAML folds them with a
+// blank, a | block keeps the line break) was taken, and no password ever
+// matched it; a line break after it is harmless (bcrypt reads 60
+// characters) and still taken. The hash is not shown.
+func TestPasswordHashSplit(t *testing.T) {
+	t.Parallel()
+	h, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := string(h)
+	base := "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\nadmin:\n  users:\n    - name: alice\n      password_hash: "
+	for _, tt := range []struct{ name, value string }{
+		{"folded over two lines", hash[:30] + "\n        " + hash[30:] + "\n"},
+		{"a | block over two lines", "|\n        " + hash[:30] + "\n        " + hash[30:] + "\n"},
+		{"a tab inside", "\"" + hash[:30] + "\\t" + hash[30:] + "\"\n"},
+	} {
+		err := configErr(t, base+tt.value, nil)
+		if !strings.Contains(err.Error(), "line 8: admin.users[0].password_hash: user \"alice\": a blank or line break inside the hash") {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		if strings.Contains(err.Error(), hash[10:20]) {
+			t.Errorf("%s: error %q shows the hash", tt.name, err)
+		}
+	}
+	// What was taken: no password matches it.
+	if bcrypt.CompareHashAndPassword([]byte(hash[:30]+" "+hash[30:]), []byte("pw")) == nil {
+		t.Fatal("bcrypt matched a hash with a blank inside")
+	}
+	c, err := parseConfigFrom("getpaid.yaml", []byte(base+"|\n        "+hash+"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkServerConfig(c); err != nil {
+		t.Fatalf("a hash with a line break after it refused: %v", err)
 	}
 }

@@ -125,6 +125,12 @@ func checkServerConfig(c *fileConfig) error {
 			return c.settingErr(at+".name", fmt.Errorf("user %q is listed twice", u.Name))
 		}
 		users[u.Name] = true
+		if strings.ContainsFunc(strings.TrimRightFunc(u.PasswordHash, unicode.IsSpace), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			// A hash written over two lines: bcrypt takes it, and no
+			// password ever matches it. One after it is harmless
+			// (bcrypt reads its fixed length).
+			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: a blank or line break inside the hash (one split over lines?): no password would match it; write it on one line, as getpaid admin passwd prints it", u.Name))
+		}
 		cost, err := admin.CheckHash(u.PasswordHash)
 		if err != nil {
 			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd)", u.Name))
