@@ -210,6 +210,9 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: line %d: want a mapping of settings (listen:, database:, backends:, ...)", source, root.Line)
 	}
+	if err := joinedLines(raw, root); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
 	root, err = expandAliases(root, "", new(int))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)

@@ -256,6 +256,12 @@ backends:
 			[]string{"getpaid.yaml: line 9: backends.payu.second_key: a line break or another control character in the value"}},
 		{"a backend's key over two lines of a folded block", strings.Replace(file, "second_key: k\n", "second_key: |-\n      k3y\n      S3CRET\n", 1), nil,
 			[]string{"getpaid.yaml: line 9: backends.payu.second_key: a line break"}},
+		// A plain value continued on the next line is joined with a
+		// blank (k3y S3CRET): no control character, nothing around it.
+		{"a backend's key continued on the next line", strings.Replace(file, "second_key: k\n", "second_key: k3y\n      S3CRET\n", 1), nil,
+			[]string{"getpaid.yaml: line 9: backends.payu.second_key: written over lines, which YAML joins with a blank"}},
+		{"a backend's key continued in a flow mapping", strings.Replace(file, "  dummy:\n    secret: s\n", "  dummy: {secret: k3y\n      S3CRET}\n", 1), nil,
+			[]string{"getpaid.yaml: line 5: backends.dummy.secret: written over lines"}},
 		{"environment: a backend's key with a tab inside it", file, []string{"GETPAID_BACKEND_DUMMY_SECRET=k3y\tS3CRET"},
 			[]string{"getpaid.yaml: GETPAID_BACKEND_DUMMY_SECRET: backends.dummy.secret: a line break or another control character"}},
 		// A duration written ~ was read as left out at the top (24h for
@@ -858,5 +864,20 @@ func TestPasswordHashSplit(t *testing.T) {
 	}
 	if err := checkServerConfig(c); err != nil {
 		t.Fatalf("a hash with a line break after it refused: %v", err)
+	}
+}
+
+// A backend's value with a blank inside it, written on one line (a
+// password, an anchored one), or a title continued on the next line, is
+// taken: only a value YAML joined from lines is refused.
+func TestBackendValueOnOneLine(t *testing.T) {
+	t.Parallel()
+	const file = "database: \"memory:\"\nbackends:\n  dummy:\n    title: Pay with\n      cards\n    secret: &s my dummy secret  # a comment\n  dotpay:\n    shop_id: \"700001\"\n    pin: p\n    api_username: seller\n    api_password: \"two words\"\n  dummy_two: {kind: dummy, secret: *s}\n"
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := buildRegistry(c); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -259,3 +259,33 @@ func syntaxError(source string, raw []byte, err error) error {
 	}
 	return errors.New(msg)
 }
+
+// joinedLines refuses a backend's setting (a key, an id) written as a
+// plain value continued on the next line: YAML joins the lines with a
+// blank ("b6ca… 94d9…"), which neither the blanks around a value nor a
+// line break inside it show, and the key matches nothing the broker
+// signs. A value on one line is found whole on its line; a title (words
+// buyers see) may go over lines.
+func joinedLines(raw []byte, root *yaml.Node) error {
+	backends := lookupKey(root, "backends")
+	if backends == nil || backends.Kind != yaml.MappingNode {
+		return nil
+	}
+	lines := strings.Split(string(raw), "\n")
+	for i := 0; i+1 < len(backends.Content); i += 2 {
+		m := backends.Content[i+1]
+		if m.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			k, v := m.Content[j], m.Content[j+1]
+			if k.Value == "title" || v.Kind != yaml.ScalarNode || v.Style != 0 || !strings.Contains(v.Value, " ") || v.Line < 1 || v.Line > len(lines) {
+				continue
+			}
+			if !strings.Contains(lines[v.Line-1], v.Value) {
+				return fmt.Errorf("line %d: backends.%s.%s: written over lines, which YAML joins with a blank: write it on one line, as the broker's panel shows it", v.Line, backends.Content[i].Value, k.Value)
+			}
+		}
+	}
+	return nil
+}
