@@ -149,11 +149,18 @@ func TestCreateKeyReusedForAnotherRequest(t *testing.T) {
 type slowBroker struct {
 	*fakeBroker
 	asked atomic.Int64 // Prepare calls begun
+	// hold, when not nil, keeps every Prepare until it is closed, instead
+	// of the 50 ms a Prepare takes otherwise.
+	hold chan struct{}
 }
 
 func (b *slowBroker) Prepare(ctx context.Context, r *getpaid.PrepareRequest) (*getpaid.Prepared, error) {
 	b.asked.Add(1)
-	time.Sleep(50 * time.Millisecond)
+	if b.hold != nil {
+		<-b.hold
+	} else {
+		time.Sleep(50 * time.Millisecond)
+	}
 	return b.fakeBroker.Prepare(ctx, r)
 }
 
@@ -215,7 +222,10 @@ func TestConcurrentCreatesWithOneKey(t *testing.T) {
 func TestCreateWithKeyWaitingGivesUp(t *testing.T) {
 	t.Parallel()
 	fb, store := &fakeBroker{}, memory.New()
-	sb := &slowBroker{fakeBroker: fb}
+	// The first stays at the broker until the retry has given up: a
+	// Prepare of a fixed 50 ms ended first under a loaded -race run, and
+	// the retry found its payment (TestCreateWithKeyWaitingGivesUp failed).
+	sb := &slowBroker{fakeBroker: fb, hold: make(chan struct{})}
 	e := newEngineConfig(t, sb, engine.Config{Store: store})
 	first := make(chan error, 1)
 	go func() {
@@ -230,6 +240,7 @@ func TestCreateWithKeyWaitingGivesUp(t *testing.T) {
 	if p, err := e.Pay(ctx, keyedRequest("o-wait", "k-wait")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a retry out of time while the first runs: %v, %v; want the deadline", p, err)
 	}
+	close(sb.hold)
 	if err := <-first; err != nil {
 		t.Fatalf("first Pay: %v", err)
 	}
