@@ -1047,14 +1047,21 @@ func opResultKind(k getpaid.Kind) getpaid.Kind {
 	return ""
 }
 
-// eventKey is the store's dedupe key of a broker event within its payment:
-// the backend's name and the broker's event id ("" for observations without
-// one).
+// eventKey is the store's dedupe key of a broker event within its payment
+// (EventKey).
 func eventKey(b getpaid.Backend, obs *getpaid.Observation) string {
+	return EventKey(b.Name, obs)
+}
+
+// EventKey is the key under which a broker event is recorded as applied to
+// its payment (getpaid.Mutation.EventKey, read by Store.EventApplied): the
+// backend's name and the broker's event id, "" for an observation without
+// one. A notification whose key is recorded is answered as a duplicate.
+func EventKey(backend string, obs *getpaid.Observation) string {
 	if obs.EventID == "" {
 		return ""
 	}
-	return b.Name + ":" + obs.EventID
+	return backend + ":" + obs.EventID
 }
 
 // confirm asks a broker that confirms facts (Przelewy24 verify) to confirm obs.

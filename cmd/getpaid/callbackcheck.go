@@ -119,14 +119,24 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if obs.Unrecognized {
 		fmt.Fprintln(stdout, "  note: getpaid does not know this status: it would acknowledge the notification, change nothing and log it at error level with the payment")
 	}
-	return checkAgainstPayment(ctx, c.Database, b.Name, obs, stdout)
+	// How serve takes it: a broker that confirms notifications (Przelewy24)
+	// has the fact applied before its event is looked up; a refund a
+	// broker counts (Tpay) is keyed by the broker's list of refunds, which
+	// check does not ask for.
+	_, confirms := b.Broker.(getpaid.CallbackConfirmer)
+	_, counts := b.Broker.(getpaid.RefundCounter)
+	keyed := !counts || obs.Kind != getpaid.KindRefunded || obs.OperationID != "" || obs.BrokerRef != "" || obs.PaymentID == ""
+	return checkAgainstPayment(ctx, c.Database, b.Name, obs, confirms && obs.Kind != getpaid.KindNone, keyed, stdout)
 }
 
 // checkAgainstPayment looks the notification's payment up in the database,
 // when it can be read without changing it, and says what getpaid would do
 // with the notification: an unknown payment is acknowledged and ignored,
-// a wrong amount or currency refused (both exit 1).
-func checkAgainstPayment(ctx context.Context, database, backend string, obs *getpaid.Observation, stdout io.Writer) error {
+// a wrong amount or currency refused (both exit 1), a repeat of an event
+// applied before answered as a duplicate. confirms: serve applies the fact
+// before it looks the event up (a broker that confirms notifications);
+// keyed: serve looks the notification's own event up.
+func checkAgainstPayment(ctx context.Context, database, backend string, obs *getpaid.Observation, confirms, keyed bool, stdout io.Writer) error {
 	store, err := openForCheck(ctx, database)
 	if err != nil {
 		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
@@ -165,23 +175,24 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	changed, err := getpaid.Apply(dry, obs)
 	second := err == nil && engine.SecondTransaction(p, obs)
 	repeat := false
-	if second && obs.EventID != "" {
-		// serve writes a second transaction's fact under its event's key
-		// (Mutation.EventKey: backend:event), and answers its repeat as
-		// a duplicate.
-		if repeat, err = store.EventApplied(ctx, p.ID, backend+":"+obs.EventID); err != nil {
-			fmt.Fprintf(stdout, "  (whether its event was applied before not looked up: %v)\n", err)
+	if k := engine.EventKey(backend, obs); k != "" && keyed && (!confirms || err == nil && (changed || second)) {
+		// serve records every fact it applies under its event's key, and
+		// answers a repeat as a duplicate without applying it (once
+		// applied and confirmed, for a broker that confirms).
+		var lerr error
+		if repeat, lerr = store.EventApplied(ctx, p.ID, k); lerr != nil {
+			fmt.Fprintf(stdout, "  (whether its event was applied before not looked up: %v)\n", lerr)
 			return nil
 		}
 	}
 	switch {
+	case repeat:
+		fmt.Fprintf(stdout, "  would change nothing: a duplicate (its event %s was applied before), as serve would answer it\n", termText(obs.EventID))
 	case errors.Is(err, getpaid.ErrAmountMismatch):
 		// The error names both sides already (broker says X, payment is Y).
 		return &exitError{code: 1, msg: fmt.Sprintf("refused: %v: getpaid would answer 422 and change nothing", err)}
 	case err != nil:
 		fmt.Fprintf(stdout, "  would change nothing: %v\n", err)
-	case repeat:
-		fmt.Fprintf(stdout, "  would change nothing: a duplicate (its event %s was applied before), as serve would answer it\n", termText(obs.EventID))
 	case second:
 		fmt.Fprintf(stdout, "  would record it as a second transaction of the payment (a buyer who paid twice): not counted, its money is at the broker (listed on the console's payment page)\n")
 	case changed:
