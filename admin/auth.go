@@ -28,6 +28,14 @@ type User struct {
 // HashCost is the bcrypt cost of HashPassword.
 const HashCost = 12
 
+// MaxHashCost is the highest bcrypt cost of a user's PasswordHash New
+// takes: 4 times the work of HashCost's (about a second of CPU where that
+// is a quarter). The console hashes at its users' highest cost when it is
+// built, for the dummy comparison of unknown names, and compares one
+// password at a time; each step of the cost doubles the work, and a hash
+// of cost 31 (bcrypt's highest) takes about a day and a half.
+const MaxHashCost = HashCost + 2
+
 // HashPassword returns the bcrypt hash of password to put in the
 // configuration. Passwords shorter than 8 bytes are refused, and so are
 // those longer than 72 bytes (bcrypt ignores the rest).

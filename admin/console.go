@@ -149,6 +149,10 @@ func New(cfg Config) (*Console, error) {
 		if err != nil {
 			return nil, fmt.Errorf("admin: user %q: password_hash is not a bcrypt hash (make one with getpaid admin passwd): %w", u.Name, err)
 		}
+		if uc > MaxHashCost {
+			return nil, fmt.Errorf("admin: user %q: password_hash of bcrypt cost %d: want at most %d (HashPassword and getpaid admin passwd make %d): each step doubles the work of building the console and of every sign-in",
+				u.Name, uc, MaxHashCost, HashCost)
+		}
 		cost = max(cost, uc)
 		c.users[u.Name] = []byte(u.PasswordHash)
 		costs[u.Name] = uc

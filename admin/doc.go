@@ -22,8 +22,8 @@
 // service exactly as the JSON API's do, with an idempotency key per
 // confirmation form; a refused action shows the engine's reason.
 //
-// Security: the console has its own users (bcrypt password hashes; see
-// HashPassword), sessions in HttpOnly, SameSite=Lax cookies (Secure when the
+// Security: the console has its own users (bcrypt password hashes of cost
+// at most MaxHashCost; see HashPassword), sessions in HttpOnly, SameSite=Lax cookies (Secure when the
 // request came over https; with Config.RequireHTTPS nothing is served over
 // plain http), a CSRF token checked on every POST, logins
 // slowed down after five failures per user or address (IPv6: per /64, and

@@ -17,14 +17,6 @@ import (
 	"github.com/getpaid-go/getpaid/tracing"
 )
 
-// maxHashCost is the highest bcrypt cost a console user's password_hash
-// may have: 4 times the work of admin.HashCost's (about a second of CPU
-// where that is a quarter). The console hashes at start-up at its users'
-// highest cost, compares one password at a time, and each step of the
-// cost doubles the work: a hash of cost 31 (bcrypt's maximum) takes about
-// a day and a half, and serve did not start.
-const maxHashCost = admin.HashCost + 2
-
 // hashTime says about how long a bcrypt comparison at cost takes: a
 // quarter of a second at admin.HashCost, doubling with each step.
 func hashTime(cost int) string {
@@ -135,9 +127,9 @@ func checkServerConfig(c *fileConfig) error {
 		if err != nil {
 			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: not a bcrypt hash (make one with getpaid admin passwd)", u.Name))
 		}
-		if cost > maxHashCost {
+		if cost > admin.MaxHashCost {
 			return c.settingErr(at+".password_hash", fmt.Errorf("user %q: bcrypt cost %d: want at most %d (getpaid admin passwd makes %d): each step doubles the work, so it would take %s of CPU at start-up and at every sign-in",
-				u.Name, cost, maxHashCost, admin.HashCost, hashTime(cost)))
+				u.Name, cost, admin.MaxHashCost, admin.HashCost, hashTime(cost)))
 		}
 	}
 	return nil
