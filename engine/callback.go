@@ -227,6 +227,13 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		dry := p.Clone()
 		changed, err := getpaid.Apply(dry, obs)
 		if err != nil {
+			if e.endedWith(ctx, b, p.ID, obs) {
+				// A refund's end that its operation ended with already
+				// (under another key: an operator's resolution): a
+				// repeat, whatever today's amounts say, as below.
+				res.Outcome = getpaid.OutcomeDuplicate
+				return nil
+			}
 			return e.refused(ctx, b, p.ID, obs, res, err)
 		}
 		switch {
@@ -811,6 +818,17 @@ func (e *Engine) samePayment(ctx context.Context, b getpaid.Backend, id string, 
 		return fmt.Errorf("payment %s: broker id %s is payment %s's: %w", id, obs.ExternalID, other.ID, getpaid.ErrPaymentMismatch)
 	}
 	return nil
+}
+
+// endedWith reports whether obs ends a refund of payment id that ended
+// with that very outcome already (its answer, a lookup or an operator):
+// decide in observe answers it as a repeat.
+func (e *Engine) endedWith(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) bool {
+	if opResultKind(obs.Kind) == "" {
+		return false
+	}
+	op, err := e.operationFor(ctx, b, id, obs)
+	return err == nil && op != nil && op.State.Final() && outcome(op, obs) == op.State
 }
 
 // unknown acknowledges a valid fact about no payment of ours, so the broker
