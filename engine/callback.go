@@ -250,6 +250,16 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			// changes nothing, and is recorded as a second transaction
 			// below (markAdvanceDropped): an advance is never confirmed.
 		case !changed:
+			if opResultKind(obs.Kind) != "" {
+				// A refund's end that changes nothing may contradict how
+				// its operation ended (rejected after an operator resolved
+				// it as done): logged for an operator, as decide does.
+				// Only that: a success written nowhere must not be
+				// logged as "its fact is recorded".
+				if op, err := e.operationFor(ctx, b, p.ID, obs); err == nil && op != nil && op.State.Final() && outcome(op, obs) == getpaid.OpFailed {
+					e.recordAfterEnd(ctx, op, getpaid.OpFailed, obs)
+				}
+			}
 			res.Outcome, res.Payment = getpaid.OutcomeNoChange, p
 			return nil
 		default:
