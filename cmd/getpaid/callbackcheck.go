@@ -120,7 +120,8 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintln(stdout, "  note: getpaid does not know this status: it would acknowledge the notification, change nothing and log it at error level with the payment")
 	}
 	// How serve takes it: a broker that confirms notifications (Przelewy24)
-	// has the fact applied before its event is looked up; a refund a
+	// has the fact applied before its event is looked up (one that changes
+	// nothing is not looked up); a refund a
 	// broker counts (Tpay) is keyed by the broker's list of refunds, which
 	// check does not ask for.
 	_, confirms := b.Broker.(getpaid.CallbackConfirmer)
@@ -134,7 +135,8 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 // with the notification: an unknown payment is acknowledged and ignored,
 // a wrong amount or currency refused (both exit 1), a repeat of an event
 // applied before answered as a duplicate. confirms: serve applies the fact
-// before it looks the event up (a broker that confirms notifications);
+// before it looks the event up, and does not when it changes nothing (a
+// broker that confirms notifications);
 // keyed: serve looks the notification's own event up.
 func checkAgainstPayment(ctx context.Context, database, backend string, obs *getpaid.Observation, confirms, keyed bool, stdout io.Writer) error {
 	store, err := openForCheck(ctx, database)
@@ -175,10 +177,11 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	changed, err := getpaid.Apply(dry, obs)
 	second := err == nil && engine.SecondTransaction(p, obs)
 	repeat := false
-	if k := engine.EventKey(backend, obs); k != "" && keyed && (!confirms || err == nil && (changed || second)) {
+	if k := engine.EventKey(backend, obs); k != "" && keyed && (!confirms || err != nil || changed || second) {
 		// serve records every fact it applies under its event's key, and
-		// answers a repeat as a duplicate without applying it (once
-		// applied and confirmed, for a broker that confirms).
+		// answers a repeat as a duplicate without applying it; a broker
+		// that confirms has a fact that changes nothing answered so
+		// without the key read, and one refused looked up as any.
 		var lerr error
 		if repeat, lerr = store.EventApplied(ctx, p.ID, k); lerr != nil {
 			fmt.Fprintf(stdout, "  (whether its event was applied before not looked up: %v)\n", lerr)
