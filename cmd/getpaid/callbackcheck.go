@@ -121,13 +121,14 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	// How serve takes it: a broker that confirms notifications (Przelewy24)
 	// has the fact applied before its event is looked up (one that changes
-	// nothing is not looked up); a refund a
-	// broker counts (Tpay) is keyed by the broker's list of refunds, which
-	// check does not ask for.
+	// nothing is not looked up); a refund a broker counts (Tpay) is keyed
+	// by the broker's list of refunds, read (nothing changes at the broker).
 	_, confirms := b.Broker.(getpaid.CallbackConfirmer)
-	_, counts := b.Broker.(getpaid.RefundCounter)
-	keyed := !counts || obs.Kind != getpaid.KindRefunded || obs.OperationID != "" || obs.BrokerRef != "" || obs.PaymentID == ""
-	return checkAgainstPayment(ctx, c.Database, b.Name, obs, confirms && obs.Kind != getpaid.KindNone, keyed, stdout)
+	counter, _ := b.Broker.(getpaid.RefundCounter)
+	if obs.Kind != getpaid.KindRefunded || obs.OperationID != "" || obs.BrokerRef != "" || obs.PaymentID == "" {
+		counter = nil
+	}
+	return checkAgainstPayment(ctx, c.Database, b.Name, obs, confirms && obs.Kind != getpaid.KindNone, counter, stdout)
 }
 
 // checkAgainstPayment looks the notification's payment up in the database,
@@ -137,8 +138,9 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 // applied before answered as a duplicate. confirms: serve applies the fact
 // before it looks the event up, and does not when it changes nothing (a
 // broker that confirms notifications);
-// keyed: serve looks the notification's own event up.
-func checkAgainstPayment(ctx context.Context, database, backend string, obs *getpaid.Observation, confirms, keyed bool, stdout io.Writer) error {
+// counter: the broker whose list of refunds keys the notification, as
+// serve keys it (nil: its own event).
+func checkAgainstPayment(ctx context.Context, database, backend string, obs *getpaid.Observation, confirms bool, counter getpaid.RefundCounter, stdout io.Writer) error {
 	store, err := openForCheck(ctx, database)
 	if err != nil {
 		fmt.Fprintf(stdout, "  (payment not looked up: %v)\n", err)
@@ -173,11 +175,33 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	if p.Backend != backend {
 		return &exitError{code: 1, msg: fmt.Sprintf("refused: payment %s belongs to backend %s, not %s", p.ID, p.Backend, backend)}
 	}
+	event := obs.EventID
+	if counter != nil {
+		// serve applies it as the first refund of its amount the broker
+		// lists whose event is not applied, a repeat of the last once
+		// every one is, under its own event when it lists none.
+		ids, err := counter.RefundEventIDs(ctx, p, obs)
+		if err != nil {
+			fmt.Fprintf(stdout, "  (whether its event was applied before not looked up: the broker's refunds: %v)\n", err)
+			return nil
+		}
+		for _, id := range ids {
+			applied, err := store.EventApplied(ctx, p.ID, backend+":"+id)
+			if err != nil {
+				fmt.Fprintf(stdout, "  (whether its event was applied before not looked up: %v)\n", err)
+				return nil
+			}
+			event = id
+			if !applied {
+				break
+			}
+		}
+	}
 	dry := p.Clone()
 	changed, err := getpaid.Apply(dry, obs)
 	second := err == nil && engine.SecondTransaction(p, obs)
 	repeat := false
-	if k := engine.EventKey(backend, obs); k != "" && keyed && (!confirms || err != nil || changed || second) {
+	if k := engine.EventKey(backend, &getpaid.Observation{EventID: event}); k != "" && (!confirms || err != nil || changed || second) {
 		// serve records every fact it applies under its event's key, and
 		// answers a repeat as a duplicate without applying it; a broker
 		// that confirms has a fact that changes nothing answered so
@@ -190,7 +214,7 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	}
 	switch {
 	case repeat:
-		fmt.Fprintf(stdout, "  would change nothing: a duplicate (its event %s was applied before), as serve would answer it\n", termText(obs.EventID))
+		fmt.Fprintf(stdout, "  would change nothing: a duplicate (its event %s was applied before), as serve would answer it\n", termText(event))
 	case errors.Is(err, getpaid.ErrAmountMismatch):
 		// The error names both sides already (broker says X, payment is Y).
 		return &exitError{code: 1, msg: fmt.Sprintf("refused: %v: getpaid would answer 422 and change nothing", err)}
