@@ -838,7 +838,7 @@ func (e *Engine) endedWith(ctx context.Context, b getpaid.Backend, id string, ob
 		return false
 	}
 	op, err := e.operationFor(ctx, b, id, obs)
-	return err == nil && op != nil && op.State.Final() && outcome(op, obs) == op.State
+	return err == nil && op != nil && endedSo(op, obs)
 }
 
 // unknown acknowledges a valid fact about no payment of ours, so the broker
@@ -911,11 +911,34 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 // A fact echoing an operation of another payment than the one its ids name
 // is an error wrapping getpaid.ErrPaymentMismatch.
 func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (*getpaid.Operation, error) {
+	op, refunds, err := namedOperation(ctx, e.store, id, obs)
+	switch {
+	case op != nil || err != nil || refunds == nil:
+		return op, err
+	case obs.BrokerRef == "":
+		// A fact naming neither getpaid's operation nor the broker's id of
+		// it (Tpay's CHARGEBACK): it is the operation whose lookup reports
+		// the very same fact, by its event id.
+		return e.lookUpOperation(ctx, b, refunds, func(o *getpaid.Observation) bool {
+			return o.EventID == obs.EventID && o.Kind == obs.Kind
+		}), nil
+	}
+	return e.lookUpOperation(ctx, b, refunds, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef }), nil
+}
+
+// namedOperation is operationFor without asking the broker: getpaid's
+// operation of payment id that obs names by getpaid's operation id or by
+// the broker's id of a refund, read from store. When none is named so but
+// one of the payment's refunds may be it (found by asking the broker about
+// each: operationFor), refunds lists them. An error is a fact naming
+// another payment's operation (getpaid.ErrPaymentMismatch); what cannot be
+// read is left to the write, which says so.
+func namedOperation(ctx context.Context, store getpaid.Store, id string, obs *getpaid.Observation) (op *getpaid.Operation, refunds []*getpaid.Operation, err error) {
 	if id == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if obs.OperationID != "" {
-		op, err := e.store.Operation(ctx, obs.OperationID)
+		op, err := store.Operation(ctx, obs.OperationID)
 		switch {
 		case isNotFound(err):
 			// An id naming none of getpaid's operations (Dotpay's control
@@ -923,9 +946,9 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 			// its signature runs together with it): the broker's id of
 			// the refund still finds it, below.
 		case err != nil:
-			return nil, nil // unreadable: the write says so
+			return nil, nil, nil // unreadable: the write says so
 		case op.PaymentID == id:
-			return op, nil
+			return op, nil, nil
 		default:
 			// getpaid's operation of another payment than the one the
 			// fact's getpaid or broker id names (a refund notification
@@ -933,36 +956,53 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 			// requestId, and naming payment B): it says nothing sure about
 			// either. An id naming no payment passes: the payment is then
 			// found through the operation.
-			if _, err := e.store.Payment(ctx, id); err != nil {
-				return nil, nil
+			if _, err := store.Payment(ctx, id); err != nil {
+				return nil, nil, nil
 			}
-			return nil, fmt.Errorf("payment %s: operation %s is payment %s's: %w", id, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
+			return nil, nil, fmt.Errorf("payment %s: operation %s is payment %s's: %w", id, op.ID, op.PaymentID, getpaid.ErrPaymentMismatch)
 		}
 	}
 	if opResultKind(obs.Kind) == "" && (obs.Kind != getpaid.KindRefundStarted || obs.BrokerRef == "") {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if obs.BrokerRef == "" && obs.EventID == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
+	page, err := store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
 	if err != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	if obs.BrokerRef == "" {
-		// A fact naming neither getpaid's operation nor the broker's id of
-		// it (Tpay's CHARGEBACK): it is the operation whose lookup reports
-		// the very same fact, by its event id.
-		return e.lookUpOperation(ctx, b, page.Operations, func(o *getpaid.Observation) bool {
-			return o.EventID == obs.EventID && o.Kind == obs.Kind
-		}), nil
-	}
-	for _, op := range page.Operations {
-		if op.BrokerRef == obs.BrokerRef {
-			return op, nil
+	if obs.BrokerRef != "" {
+		for _, op := range page.Operations {
+			if op.BrokerRef == obs.BrokerRef {
+				return op, nil, nil
+			}
 		}
 	}
-	return e.lookUpOperation(ctx, b, page.Operations, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef }), nil
+	return nil, page.Operations, nil
+}
+
+// EndedRefund is the refund of payment id that obs (a refund done or
+// refused) ends, when that refund ended with that very outcome already (its
+// answer, a lookup or an operator's resolution, under another event than
+// obs's): serve answers obs as a repeat. It reads store alone: a refund
+// found only by asking the broker (one whose answer was lost; Tpay's
+// CHARGEBACK) is not found here, where serve finds it. getpaid callback
+// check says with it what serve would answer.
+func EndedRefund(ctx context.Context, store getpaid.Store, id string, obs *getpaid.Observation) (*getpaid.Operation, error) {
+	if opResultKind(obs.Kind) == "" {
+		return nil, nil
+	}
+	op, _, err := namedOperation(ctx, store, id, obs)
+	if err != nil || op == nil || !endedSo(op, obs) {
+		return nil, err
+	}
+	return op, nil
+}
+
+// endedSo reports whether op ended with the outcome obs reports for it.
+func endedSo(op *getpaid.Operation, obs *getpaid.Observation) bool {
+	return op.State.Final() && outcome(op, obs) == op.State
 }
 
 // unrequestedRefund reports whether obs is a refund done that none of

@@ -175,11 +175,9 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 	if p.Backend != backend {
 		return &exitError{code: 1, msg: fmt.Sprintf("refused: payment %s belongs to backend %s, not %s", p.ID, p.Backend, backend)}
 	}
-	switch op, err := endedWith(ctx, store, p.ID, obs); {
-	case err != nil:
-		fmt.Fprintf(stdout, "  (whether its refund ended so already not looked up: %v)\n", err)
-		return nil
-	case op != nil:
+	// The engine's own search, without asking the broker. Its error is a
+	// fact naming another payment's operation: no refund of this one.
+	if op, _ := engine.EndedRefund(ctx, store, p.ID, obs); op != nil {
 		fmt.Fprintf(stdout, "  would change nothing: a duplicate (refund %s ended %s already: its answer, a lookup or an operator), as serve would answer it\n", op.ID, op.State)
 		return nil
 	}
@@ -236,53 +234,6 @@ func checkAgainstPayment(ctx context.Context, database, backend string, obs *get
 		fmt.Fprintf(stdout, "  would change nothing: the payment already says so\n")
 	}
 	return nil
-}
-
-// endedWith is the refund of payment id that obs ends, when that refund
-// ended with that very outcome already (its answer, a lookup or an
-// operator's resolution, under another event than obs's): serve answers obs
-// as a repeat. The refund is found as serve finds it by getpaid's
-// operation id or the broker's id of it; one found only by asking the
-// broker (a refund whose answer was lost) is not looked up.
-func endedWith(ctx context.Context, store getpaid.Store, id string, obs *getpaid.Observation) (*getpaid.Operation, error) {
-	want := getpaid.OpSucceeded
-	switch obs.Kind {
-	case getpaid.KindRefunded:
-	case getpaid.KindRefundFailed:
-		want = getpaid.OpFailed
-	default:
-		return nil, nil
-	}
-	ended := func(op *getpaid.Operation) *getpaid.Operation {
-		if op.State == want {
-			return op
-		}
-		return nil
-	}
-	if obs.OperationID != "" {
-		op, err := store.Operation(ctx, obs.OperationID)
-		switch {
-		case err == nil && op.PaymentID == id:
-			return ended(op), nil
-		case err == nil:
-			return nil, nil // another payment's: serve refuses the fact
-		case err != nil && !errors.Is(err, getpaid.ErrNotFound):
-			return nil, err
-		}
-	}
-	if obs.BrokerRef == "" {
-		return nil, nil
-	}
-	page, err := store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, Kind: getpaid.OpRefund, Limit: getpaid.MaxPageSize})
-	if err != nil {
-		return nil, err
-	}
-	for _, op := range page.Operations {
-		if op.BrokerRef == obs.BrokerRef {
-			return ended(op), nil
-		}
-	}
-	return nil, nil
 }
 
 // openForCheck opens the database a callback check reads, without
