@@ -54,8 +54,9 @@
 // top-up of an underpayment is not.
 //
 // FetchStatus reads GET /transactions/{id} (an answer naming another
-// transactionId, or another payment in hiddenDescription, is a retryable
-// error that changes nothing); Cancel posts
+// transactionId, or another payment in hiddenDescription, or reporting the
+// transaction paid without its amount, is a retryable error that changes
+// nothing); Cancel posts
 // /transactions/{id}/cancel (pending transactions only); Refund posts
 // /transactions/{id}/refunds ({"amount": n}, or an empty body for the whole
 // payment) and, as Tpay takes the money at once, reports the refund done

@@ -212,6 +212,16 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 	}
 	switch status {
 	case StatusPaid, StatusCorrect:
+		if tx.Amount == "" {
+			// Tpay's transaction object states its amount
+			// (docs-api.tpay.com/en/first-steps/first-transaction): an
+			// answer without it confirms no amount, and read as 0.00 it
+			// was a capture of nothing refused as an amount mismatch.
+			// Nothing changes: the payment waits for the notification
+			// (tr_amount) or an answer that states it.
+			return nil, &getpaid.BrokerError{Op: "tpay: get transaction", Retryable: true,
+				Err: fmt.Errorf("transaction %s is %s but the answer states no amount (payments.amountPaid %q): not applied until Tpay states it", tx.Title, status, string(tx.Payments.AmountPaid))}
+		}
 		if paid.Minor == 0 {
 			paid = amount
 		}
