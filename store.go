@@ -3,6 +3,7 @@ package getpaid
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -246,6 +247,13 @@ type Mutation struct {
 	// the others stay unleased, for ClaimDeliveries. The rule is
 	// UpdateResult.PlanLeases; storetest checks it.
 	Lease *DeliveryLease
+	// Marks, when set, names further keys to record on the payment with
+	// EventKey, in the same transaction (the engine's records of a second
+	// transaction: counted only when the write counting it commits), given
+	// the payment as Apply left it and whether it changed. A key recorded
+	// before stays as it is (no ErrDuplicateEvent); "" is skipped. Not for
+	// CreateOptions.Then.
+	Marks func(p *Payment, changed bool) []string
 }
 
 // UpdateResult is what a change does to one payment, as PlanCreate and
@@ -260,6 +268,9 @@ type UpdateResult struct {
 	// with their events and the delivery each comes after, in the order
 	// written (see Mutation.Lease).
 	Leased []ClaimedDelivery
+	// Marks are the keys to record with the mutation's EventKey, each
+	// unless recorded before (Mutation.Marks).
+	Marks []string
 	// Operation is the money operation after the change, to write when
 	// OperationChanged (inserted when OperationNew).
 	Operation        *Operation
@@ -321,6 +332,13 @@ func PlanUpdate(cur *Payment, op *Operation, m Mutation, now time.Time) (*Update
 	if oc := m.Operation; oc != nil {
 		if err := res.planOperation(oc, op, now); err != nil {
 			return nil, err
+		}
+	}
+	if m.Marks != nil {
+		for _, k := range m.Marks(p, changed) {
+			if k != "" && k != m.EventKey && !slices.Contains(res.Marks, k) {
+				res.Marks = append(res.Marks, k)
+			}
 		}
 	}
 	return res, nil
@@ -459,6 +477,9 @@ func PlanCreate(p *Payment, opts CreateOptions, now time.Time) (*UpdateResult, e
 	then.Deliver = opts.Deliver
 	if then.Operation != nil && then.Operation.New == nil {
 		return nil, &FieldError{Field: "operation", Reason: "a new payment has no stored operation", Err: ErrInvalidRequest}
+	}
+	if then.Marks != nil {
+		return nil, &FieldError{Field: "mutation", Reason: "a new payment's first change records no marks", Err: ErrInvalidRequest}
 	}
 	next, err := PlanUpdate(first, nil, then, now)
 	if err != nil {

@@ -367,11 +367,10 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	// extChecked: the broker id the fact names, when not the payment's own,
 	// was looked up and belongs to no other payment.
 	extChecked := false
-	// refusedRead: the refund of another transaction was recorded as one
-	// the payment refuses, on the payment markOtherRefunded read; the
-	// write finding it counts after all (the payment changed meanwhile)
-	// records it as counted first.
-	refusedRead := false
+	// refusedWrite: the write refused a refund of another transaction
+	// than the payment's, not a second one: recorded as refused after it
+	// (markOtherRefunded does before it, on the payment it reads).
+	refusedWrite := false
 	// What the broker reported has happened: a caller hanging up must not
 	// stop it being recorded.
 	write1 := func() (*getpaid.UpdateResult, error) {
@@ -403,32 +402,39 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				return false, nil
 			}
 			before = q.Status
-			changed, err := apply(q)
-			if refusedRead && changed && err == nil {
-				return false, errRefusedNowCounts
+			// As markOtherRefunded would have found it on q: refused.
+			refuses := !second && otherRefund(obs, q)
+			if refuses {
+				_, err := getpaid.Apply(q.Clone(), obs)
+				refuses = err != nil
 			}
+			changed, err := apply(q)
+			refusedWrite = err != nil && refuses
 			return changed, err
+		}
+		// A refund of another transaction counted as the payment's is
+		// recorded so by the write counting it, in its transaction: the
+		// record says what the write did, whatever was read before it or
+		// written meanwhile. Should that transaction's capture come later,
+		// a second transaction, markSecond says the refund counted.
+		checked.Marks = func(q *getpaid.Payment, changed bool) []string {
+			if changed && !second && otherRefund(obs, q) {
+				return []string{secondRefundedKey(b, obs.ExternalID)}
+			}
+			return nil
 		}
 		return e.mutate(context.WithoutCancel(ctx), id, checked)
 	}
 	write := func() (*getpaid.UpdateResult, error) {
-		for {
-			up, err := write1()
-			switch {
-			case errors.Is(err, errUncheckedExternalID):
-				if err := e.samePayment(ctx, b, id, obs); err != nil {
-					return nil, err
-				}
-				extChecked = true
-			case errors.Is(err, errRefusedNowCounts):
-				if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
-					return nil, err
-				}
-				refusedRead = false
-			default:
-				return up, err
-			}
+		up, err := write1()
+		if !errors.Is(err, errUncheckedExternalID) {
+			return up, err
 		}
+		if err := e.samePayment(ctx, b, id, obs); err != nil {
+			return nil, err
+		}
+		extChecked = true
+		return write1()
 	}
 	if obs.Kind == getpaid.KindRefunded && obs.OperationID == "" && obs.ExternalID != "" && id != "" {
 		var err error
@@ -451,7 +457,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			if err := e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID); err != nil {
 				return e.refused(ctx, b, id, obs, res, err)
 			}
-		} else if refusedRead, err = e.markOtherRefunded(ctx, b, id, obs); err != nil {
+		} else if err := e.markOtherRefunded(ctx, b, id, obs); err != nil {
 			return e.refused(ctx, b, id, obs, res, err)
 		}
 	}
@@ -509,6 +515,14 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	case isNotFound(err):
 		return e.unknown(ctx, b, obs, res)
 	case err != nil:
+		if refusedWrite {
+			// Read as fitting the payment, refused by the write (the
+			// payment's own refund written meanwhile): its money went
+			// back all the same, counted nowhere.
+			if _, merr := e.mark(context.WithoutCancel(ctx), id, b.Name+refusedMark+obs.ExternalID); merr != nil {
+				err = fmt.Errorf("%w (and recording the refund of broker transaction %s, refused: %w)", err, obs.ExternalID, merr)
+			}
+		}
 		return e.refused(ctx, b, id, obs, res, err)
 	}
 	res.Payment = up.Payment
@@ -579,41 +593,42 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	return nil
 }
 
-// markOtherRefunded records, before it is counted, that the broker
-// reported money going back from broker transaction obs.ExternalID of
-// payment id when it is not the payment's own and not (yet) recorded as a
-// second transaction of it: the refund counts as the payment's (a payment
-// stored naming an earlier try, or paid in part by that transaction, by a
-// release that counted such captures), but should that transaction's
-// capture come after it (delivered out of order) and be a second
-// transaction, the console says its money went back instead of asking for
-// it to be refunded again. A refund the payment refuses (more than it
-// holds) counts nothing: recorded under another key, for the console to
-// say its money went back all the same, without markSecond saying it
-// counted; it reports whether it recorded one so (refused), as the payment
-// read may change before the write, which then records it as counted
-// before counting it (errRefusedNowCounts). A transaction of another
+// markOtherRefunded records, before the write, a refund the payment
+// refuses (more than it holds) of broker transaction obs.ExternalID of
+// payment id, when that is not the payment's own and not (yet) recorded as
+// a second transaction of it: it counts nothing, and is recorded under its
+// own key for the console to say its money went back all the same, without
+// markSecond saying it counted. A refund of such a transaction that counts
+// as the payment's (a payment stored naming an earlier try, or paid in part
+// by that transaction, by a release that counted such captures) is recorded
+// as counted by the write counting it, in its transaction (checked.Marks in
+// observe): should that transaction's capture come after it (delivered out
+// of order) and be a second transaction, the console says its money went
+// back instead of asking for it to be refunded again, and markSecond's
+// ERROR says the payment's refunded total holds it. The payment read here
+// may change before the write, which may then count what this read
+// refuses, or refuse what it takes (the payment's own refund written
+// meanwhile: observe records it as refused then). A transaction of another
 // payment is left to the write, which refuses the fact.
-func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (refused bool, err error) {
+func (e *Engine) markOtherRefunded(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) error {
 	p, err := e.store.Payment(ctx, id)
 	switch {
 	case isNotFound(err):
-		return false, nil // the write says so
+		return nil // the write says so
 	case err != nil:
-		return false, fmt.Errorf("whether broker transaction %s is the payment's: %w", obs.ExternalID, err)
+		return fmt.Errorf("whether broker transaction %s is the payment's: %w", obs.ExternalID, err)
 	case p.Backend != b.Name || p.ExternalID == "" || p.ExternalID == obs.ExternalID:
-		return false, nil
+		return nil
 	}
 	if other, err := e.anotherPayments(ctx, b, id, obs); other || err != nil {
-		return false, err
+		return err
 	}
 	if _, err := getpaid.Apply(p.Clone(), obs); err != nil {
 		if _, err := e.mark(context.WithoutCancel(ctx), id, b.Name+refusedMark+obs.ExternalID); err != nil {
-			return false, fmt.Errorf("record the refund of broker transaction %s, refused: %w", obs.ExternalID, err)
+			return fmt.Errorf("record the refund of broker transaction %s, refused: %w", obs.ExternalID, err)
 		}
-		return true, nil
 	}
-	return false, e.markSecondRefunded(context.WithoutCancel(ctx), b, id, obs.ExternalID)
+	return nil
 }
 
 // otherCapture reports whether obs is a capture, or an advance (money held
@@ -807,11 +822,6 @@ func secondAdvice(b getpaid.Backend) string {
 // errUncheckedExternalID stops a write whose fact names a broker id that is
 // not the payment's own, until samePayment has looked it up.
 var errUncheckedExternalID = errors.New("broker id not checked")
-
-// errRefusedNowCounts stops the write of a refund of another transaction
-// that markOtherRefunded recorded as refused, on a payment that changed
-// since so that it counts, until it is recorded as counted.
-var errRefusedNowCounts = errors.New("a refund recorded as refused counts")
 
 // samePayment refuses a fact whose broker id belongs to another payment than
 // the one its getpaid id names: it says nothing sure about either. A broker

@@ -293,6 +293,9 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *get
 	if m != nil && m.EventKey != "" {
 		s.applied[appliedKey{p.ID, m.EventKey}] = true
 	}
+	for _, k := range res.Marks {
+		s.applied[appliedKey{p.ID, k}] = true
+	}
 }
 
 // heldBack reports whether a pending delivery of payment to consumer is not

@@ -223,6 +223,10 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 		b.Queue(sqlUpdatePayment, args...)
 	}
 	queueRows(b, id, res, leased, m.Lease)
+	for _, k := range res.Marks {
+		// One recorded before stays as it is (getpaid.Mutation.Marks).
+		b.Queue(sqlRecordEvent, id, storedKey(k), t)
+	}
 	b.Queue("COMMIT")
 	err = commitBatch(ctx, c, b)
 	if isUnique(err, "") {

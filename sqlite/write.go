@@ -196,6 +196,12 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	if err := tx.writeRows(id, res, m.Lease, false); err != nil {
 		return nil, err
 	}
+	for _, k := range res.Marks {
+		// One recorded before stays as it is (getpaid.Mutation.Marks).
+		if _, err := tx.execSQL("INSERT OR IGNORE INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)", id, k, nanos(t)); err != nil {
+			return nil, err
+		}
+	}
 	return updated{res: res, prev: cur.Version}, nil
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -48,6 +49,40 @@ func testAppliedKeys(t *testing.T, s getpaid.Store) {
 		}
 		if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
 			t.Errorf("%s: AppliedKeys(%q, %q) (-want +got):\n%s", tt.name, tt.id, tt.prefix, diff)
+		}
+	}
+}
+
+// testMarks records a mutation's Marks with its EventKey, in its
+// transaction: a key recorded before stays (no ErrDuplicateEvent), the
+// function sees the payment as Apply left it and whether it changed, and a
+// mutation Apply refuses records none.
+func testMarks(t *testing.T, s getpaid.Store) {
+	p := newPayment("o-marks", 100, "PLN")
+	mustCreate(t, s, p, getpaid.CreateOptions{})
+	nothing := func(*getpaid.Payment) (bool, error) { return false, nil }
+	mustUpdate(t, s, p.ID, getpaid.Mutation{EventKey: "dummy/second-transaction:T1", Apply: nothing})
+	var seen bool
+	paid := observe("dummy:paid", paidObservation(p))
+	paid.Marks = func(q *getpaid.Payment, changed bool) []string {
+		seen = changed && q.Captured == 100
+		return []string{"dummy/second-transaction:T1", "dummy/second-transaction-refunded:T1", ""}
+	}
+	mustUpdate(t, s, p.ID, paid)
+	if !seen {
+		t.Error("Marks did not see the payment as Apply left it, changed")
+	}
+	_, err := s.UpdatePayment(ctx(t), p.ID, getpaid.Mutation{EventKey: "dummy:refused",
+		Apply: func(*getpaid.Payment) (bool, error) { return false, getpaid.ErrAmountMismatch },
+		Marks: func(*getpaid.Payment, bool) []string { return []string{"dummy/second-transaction:T2"} }})
+	if !errors.Is(err, getpaid.ErrAmountMismatch) {
+		t.Fatalf("a refused mutation: %v; want ErrAmountMismatch", err)
+	}
+	for key, want := range map[string]bool{"dummy:paid": true, "dummy/second-transaction:T1": true,
+		"dummy/second-transaction-refunded:T1": true, "dummy/second-transaction:T2": false, "dummy:refused": false} {
+		got, err := s.EventApplied(ctx(t), p.ID, key)
+		if err != nil || got != want {
+			t.Errorf("EventApplied(%q) = %v, %v; want %v", key, got, err, want)
 		}
 	}
 }

@@ -17,6 +17,7 @@ var updateTests = []test{
 	{"AmountsOnly", testAmountsOnly, nil},
 	{"ResultIsolated", testResultIsolated, nil},
 	{"AppliedKeys", testAppliedKeys, nil},
+	{"Marks", testMarks, nil},
 }
 
 // testStatusChange checks what a status move persists.
