@@ -213,7 +213,7 @@ func parseConfigFrom(source string, raw []byte, env []string) (*fileConfig, erro
 	if err := joinedLines(raw, root); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	root, err = expandAliases(root, "", new(int))
+	root, err = expandAliases(root, "", &expansion{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}

@@ -881,3 +881,46 @@ func TestBackendValueOnOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An alias of a secret (*key, where second_key: &key …) in a setting that
+// holds none was decoded there, and that setting's errors showed the
+// secret (currencies: *key as "want a list, not \"b6ca15b...\"",
+// expire_after: *key or base_url: *key in full); it is refused without
+// the value. A secret setting may still take another's (second_key: *key).
+func TestAliasOfSecretHidden(t *testing.T) {
+	t.Parallel()
+	const secret = "b6ca15b0d1020e8094d9b5f8d163db54"
+	const file = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  payu:\n    kind: payu\n    pos_id: \"300746\"\n    second_key: &key " + secret + "\n    client_id: \"300746\"\n    client_secret: &cs 2ee86a66e5d97e3fadc400c9f19b065d\n"
+	const want = "backends.payu.second_key (line 8), a secret"
+	tests := []struct{ name, yaml, want string }{
+		{"currencies", file + "    currencies: *key\n", "line 11: backends.payu.currencies: *key is the value of " + want},
+		{"a currency", file + "    currencies: [*key]\n", "line 11: backends.payu.currencies[0]: *key is the value of " + want},
+		{"a duration", file + "    expire_after: *key\n", "line 11: backends.payu.expire_after: *key is the value of " + want},
+		{"true or false", file + "    sandbox: *key\n", "line 11: backends.payu.sandbox: *key is the value of " + want},
+		{"a top-level setting", file + "base_url: *key\n", "line 11: base_url: *key is the value of " + want},
+		{"a section", file + "limits: *key\n", "line 11: limits: *key is the value of " + want},
+		{"a webhook's url", file + "webhooks: [{url: *cs, secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]\n", "line 11: webhooks[0].url: *cs is the value of backends.payu.client_secret (line 10), a secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, tt.yaml, nil)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+			for _, part := range []string{secret[:4], "2ee8"} {
+				if strings.Contains(err.Error(), part) {
+					t.Fatalf("error %q shows the secret (%q)", err, part)
+				}
+			}
+		})
+	}
+	// A secret setting may take another's value.
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file+"  payu_eur: {kind: payu, pos_id: \"1\", second_key: *key, client_id: \"1\", client_secret: *key, currencies: [EUR]}\n"), nil)
+	if err == nil {
+		_, err = buildRegistry(c)
+	}
+	if err != nil {
+		t.Fatalf("second_key: *key refused: %v", err)
+	}
+}

@@ -282,7 +282,9 @@ func describeValue(n *yaml.Node) string {
 // (a section or list of them, where a secret written one level too high
 // lands), by their last name.
 var secretSettings = map[string]bool{"api_keys": true, "database": true, "secret": true, "secrets": true,
-	"webhooks": true, "admin": true, "users": true, "password_hash": true, "tracing": true, "headers": true}
+	"webhooks": true, "admin": true, "users": true, "password_hash": true, "tracing": true, "headers": true,
+	// A backend's keys.
+	"api_key": true, "api_password": true, "client_secret": true, "crc": true, "pin": true, "second_key": true, "security_code": true}
 
 // secretSetting reports whether the setting at path (see at) is one of
 // secretSettings.

@@ -65,11 +65,23 @@ const maxExpanded = 100_000
 // on; copies share nothing, so the environment can change one backend
 // made from another's anchor without changing both. expanded counts the
 // values made, up to maxExpanded.
-func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error) {
-	if *expanded++; *expanded > maxExpanded {
+//
+// An alias of a secret (*key, where second_key: &key …) is refused in a
+// setting that holds no secret (currencies: *key): that setting's errors,
+// and what shows it (a title, a URL), would show the secret.
+func expandAliases(n *yaml.Node, path string, expanded *expansion) (*yaml.Node, error) {
+	if expanded.secrets == nil {
+		expanded.secrets = map[*yaml.Node]string{}
+		secretAnchors(n, path, expanded.secrets)
+	}
+	if expanded.count++; expanded.count > maxExpanded {
 		return nil, fmt.Errorf("line %d: the aliases (*name) expand to more than %d values", n.Line, maxExpanded)
 	}
 	if n.Kind == yaml.AliasNode {
+		if from, ok := expanded.secrets[n.Alias]; ok && !holdsSecret(path) && !strings.HasSuffix(path, "<<") { // a merge's own error hides it
+
+			return nil, fmt.Errorf("line %d: %s: *%s is the value of %s (line %d), a secret, given here to a setting that holds none, where messages would show it: write this setting's own value", n.Line, path, n.Value, from, n.Alias.Line)
+		}
 		return expandAliases(n.Alias, path, expanded)
 	}
 	out := *n
@@ -121,6 +133,36 @@ func expandAliases(n *yaml.Node, path string, expanded *int) (*yaml.Node, error)
 		}
 	}
 	return &out, nil
+}
+
+// expansion is what expandAliases keeps while it expands a document: the
+// values made, and the anchored values of secret settings by the node
+// anchored (the setting's path as their value).
+type expansion struct {
+	count   int
+	secrets map[*yaml.Node]string
+}
+
+// holdsSecret reports whether the setting at path is a secret setting
+// (secretSetting) or a tracing header's value.
+func holdsSecret(path string) bool {
+	return secretSetting(path) || strings.Contains(path, "headers.")
+}
+
+// secretAnchors records in secrets each anchored value under n (at path)
+// that is, or is inside, a secret setting (holdsSecret).
+func secretAnchors(n *yaml.Node, path string, secrets map[*yaml.Node]string) {
+	if n.Anchor != "" && holdsSecret(path) {
+		secrets[n] = path
+	}
+	for i, c := range n.Content {
+		switch {
+		case n.Kind == yaml.SequenceNode:
+			secretAnchors(c, fmt.Sprintf("%s[%d]", path, i), secrets)
+		case n.Kind == yaml.MappingNode && i%2 == 1:
+			secretAnchors(c, strings.TrimPrefix(path+"."+n.Content[i-1].Value, "."), secrets)
+		}
+	}
 }
 
 // setTwice refuses a key given twice in any mapping of the file, naming
