@@ -238,6 +238,12 @@ backends:
 			[]string{"getpaid.yaml: line 9: backends.payu.second_key: the tag !env"}},
 		{"environment: a tag of another program's, whose name was taken as the value", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: !env OTEL_AUTH}}"},
 			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.Authorization: the tag !env"}},
+		// !!binary is YAML's own tag: the key was decoded from base64
+		// without a word, and the key used was not the text written.
+		{"a key tagged !!binary, decoded from base64", strings.Replace(file, "    second_key: k\n", "    second_key: !!binary YjZjYTE1YjBkMTAyMGU4MDk0ZDliNWY4ZDE2M2RiNTQ=\n", 1), nil,
+			[]string{"getpaid.yaml: line 9: backends.payu.second_key: the tag !!binary makes YAML decode the value from base64"}},
+		{"environment: a header tagged !!binary", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: !!binary QmVhcmVyIHg=}}"},
+			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.Authorization: the tag !!binary"}},
 		{"environment: a text setting starting with ! is its text", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: \"!env\"}}", "GETPAID_PROXY_HEADER=!nope"},
 			[]string{"getpaid.yaml: GETPAID_PROXY_HEADER: proxy_header: \"!nope\": want X-Forwarded-For"}},
 		// A console user's hash of bcrypt's highest cost stalled serve for

@@ -166,7 +166,7 @@ func secretAnchors(n *yaml.Node, path string, secrets map[*yaml.Node]string) {
 }
 
 // setTwice refuses a key given twice in any mapping of the file, naming
-// both lines, a tag that is not YAML's own, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
+// both lines, a tag that is not YAML's own or is !!binary, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
 // backend's broker settings are decoded where the path is lost).
 func setTwice(n *yaml.Node, path string) error {
 	if t := n.ShortTag(); !strings.HasPrefix(t, "!!") {
@@ -174,6 +174,9 @@ func setTwice(n *yaml.Node, path string) error {
 		// leaves its value as written, which would be taken as the
 		// setting (the variable's name as a key).
 		return fmt.Errorf("line %d: %s: the tag %s is not YAML's own, and getpaid reads none: write the value (a variable sets a setting as GETPAID_<SETTING> or GETPAID_BACKEND_<NAME>_<SETTING>)", n.Line, strings.TrimSuffix(path, "."), n.Tag)
+	}
+	if n.ShortTag() == "!!binary" {
+		return fmt.Errorf("line %d: %s: %w", n.Line, strings.TrimSuffix(path, "."), errBinary)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -201,6 +204,11 @@ func setTwice(n *yaml.Node, path string) error {
 	return nil
 }
 
+// errBinary refuses a value tagged !!binary: YAML decodes it from base64,
+// so a key so written is not the text the operator typed (and no setting
+// takes bytes).
+var errBinary = errors.New("the tag !!binary makes YAML decode the value from base64, and the setting would not be the text written: write the value itself (as the broker's panel shows it), without the tag")
+
 // nullKey refuses k, a mapping's key at path, when YAML reads it as null
 // (~, null, or none: "? : 1"): a name-keyed mapping (backends,
 // callback_body) drops it without a word. The error says where k was
@@ -213,11 +221,14 @@ func nullKey(k *yaml.Node, path string) error {
 }
 
 // nullKeys refuses a key YAML reads as null anywhere in n (see nullKey),
-// and a tag that is not YAML's own (see setTwice): a variable's YAML, which
-// setTwice, reading the file, has not seen.
+// and a tag that is not YAML's own or is !!binary (see setTwice): a
+// variable's YAML, which setTwice, reading the file, has not seen.
 func nullKeys(n *yaml.Node, path string) error {
 	if t := n.ShortTag(); !strings.HasPrefix(t, "!!") {
 		return fmt.Errorf("%s: %s: the tag %s is not YAML's own, and getpaid reads none: write the value", where(n), strings.TrimSuffix(path, "."), n.Tag)
+	}
+	if n.ShortTag() == "!!binary" {
+		return fmt.Errorf("%s: %s: %w", where(n), strings.TrimSuffix(path, "."), errBinary)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
