@@ -438,8 +438,8 @@ func (e *Engine) leaveCheck(ctx context.Context, op *getpaid.Operation) error {
 
 // orphaned records op, left submitting past SubmittingAfter by a process
 // taken for dead and not yet asked about (its broker answered no check just
-// before), as in doubt, why said; its next check stays the claim's end, no
-// check counted.
+// before), as in doubt, why said, and flagged when past FlagAfter; its
+// next check stays the claim's end, no check counted.
 func (e *Engine) orphaned(ctx context.Context, op *getpaid.Operation) error {
 	_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
@@ -448,6 +448,13 @@ func (e *Engine) orphaned(ctx context.Context, op *getpaid.Operation) error {
 				return false, nil // its answer came meanwhile
 			}
 			o.State, o.Error = getpaid.OpUnknown, answerNotRecorded
+			if !o.Flagged && e.now().Sub(o.CreatedAt) >= e.reconcile.flagAfter() {
+				// Past FlagAfter already: flagged now, as a check would,
+				// not at its next check, once the claim ends.
+				o.Flagged = true
+				e.log.ErrorContext(ctx, "operation still unresolved: an operator should decide", "operation", o.ID,
+					"kind", o.Kind, "payment", o.PaymentID, "state", o.State, "since", o.CreatedAt)
+			}
 			return true, nil
 		}},
 	})
