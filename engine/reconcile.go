@@ -697,11 +697,15 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		return changed, err
 	}
 	up, err := e.mutate(context.WithoutCancel(ctx), p.ID, m)
-	if errors.Is(err, getpaid.ErrDuplicateEvent) {
+	if errors.Is(err, getpaid.ErrDuplicateEvent) || errors.Is(err, conflict) {
 		// The decision's fact, keyed by the operation, is recorded
 		// already: another resolution the same way ended it since it was
 		// read (the store refuses the repeat before the operation is seen
-		// settled). That stands, as any end since the read does.
+		// settled). Or the payment changed since it was read, which the
+		// reservations' check finds before the operation is seen: ended
+		// since (another resolution either way, the broker's answer, a
+		// notification, the reconciler), resolving it again is no advice.
+		// That stands, as any end since the read does.
 		if cur, rerr := e.store.Operation(ctx, op.ID); rerr == nil && cur.State.Final() {
 			err = &endedError{op: cur}
 		}
