@@ -308,6 +308,12 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 		if latest, lerr := c.svc.Payment(ctx, p.ID); lerr == nil {
 			d.P = latest
 		}
+		if oe := (*getpaid.OperationError)(nil); d.Op != nil && errors.As(err, &oe) && oe.Op != nil && oe.Op.ID == d.Op.ID {
+			// The operation as the engine found it: settled since the
+			// page read it (by another operator, the broker or the
+			// reconciler), the page names how and offers no form.
+			d.Op = oe.Op
+		}
 		c.render(w, r, statusOf(err), "confirm", d)
 		return
 	}
