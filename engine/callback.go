@@ -919,7 +919,9 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 // only). A refund's end naming neither (Tpay's CHARGEBACK) is the refund
 // whose lookup reports the same fact (event id). Nil when there is none.
 // A fact echoing an operation of another payment than the one its ids name
-// is an error wrapping getpaid.ErrPaymentMismatch.
+// is an error wrapping getpaid.ErrPaymentMismatch; one that may be a refund
+// an operator resolved as done, which the broker could not be asked about,
+// is an error wrapping the lookup's (lookUpOperation).
 func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (*getpaid.Operation, error) {
 	op, refunds, err := namedOperation(ctx, e.store, id, obs)
 	switch {
@@ -931,9 +933,9 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 		// the very same fact, by its event id.
 		return e.lookUpOperation(ctx, b, refunds, func(o *getpaid.Observation) bool {
 			return o.EventID == obs.EventID && o.Kind == obs.Kind
-		}), nil
+		})
 	}
-	return e.lookUpOperation(ctx, b, refunds, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef }), nil
+	return e.lookUpOperation(ctx, b, refunds, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef })
 }
 
 // namedOperation is operationFor without asking the broker: getpaid's
@@ -1091,12 +1093,18 @@ func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Ob
 // with the same fact (same says), by asking the broker about each. Nil when
 // none is, or the broker cannot say: the fact is then one getpaid did not
 // ask for (a refund made in the broker's panel).
-func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, same func(*getpaid.Observation) bool) *getpaid.Operation {
+//
+// A refund an operator resolved as done, which the broker could not be
+// asked about, may be the one the fact reports: counted as none of
+// getpaid's, it would be counted twice. That is an error wrapping the
+// lookup's: not guessed, the broker delivers the fact again.
+func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, same func(*getpaid.Observation) bool) (*getpaid.Operation, error) {
 	f, ok := b.Broker.(getpaid.OperationFetcher)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	var p *getpaid.Payment
+	var unasked error
 	for _, op := range ops {
 		if op.BrokerRef != "" || op.State.Final() && op.ResolvedBy == "" {
 			continue
@@ -1104,17 +1112,20 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 		if p == nil {
 			var err error
 			if p, err = e.store.Payment(ctx, op.PaymentID); err != nil {
-				return nil
+				return nil, nil
 			}
 		}
 		obs, err := call(e, ctx, b.Name, "fetch_operation", func(ctx context.Context) (*getpaid.Observation, error) {
 			return f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
 		})
 		if err == nil && obs != nil && same(obs) {
-			return op
+			return op, nil
+		}
+		if err != nil && !isNotFound(err) && op.State == getpaid.OpSucceeded && unasked == nil {
+			unasked = fmt.Errorf("refund %s, resolved as done by %s, may be the one reported, and its broker could not be asked: %w", op.ID, op.ResolvedBy, err)
 		}
 	}
-	return nil
+	return nil, unasked
 }
 
 // opResultKind is k when it is a kind that ends a refund operation.
