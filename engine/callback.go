@@ -527,6 +527,15 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	}
 	res.Payment = up.Payment
 	res.Outcome = getpaid.OutcomeNoChange
+	if slices.Contains(up.Marks, secondRefundedKey(b, obs.ExternalID)) {
+		// Counted as the payment's: its transaction's capture may have
+		// been recorded as a second transaction since second was read,
+		// its markSecond finding no record of this refund yet (two
+		// notifications at once). Whichever of the two looks last says so.
+		if again, err := e.store.EventApplied(context.WithoutCancel(ctx), id, secondKey(b, obs.ExternalID)); err == nil && again {
+			e.logSecondRefundCounted(ctx, b, up.Payment, obs.ExternalID)
+		}
+	}
 	if !up.Changed && otherCapture(obs, up.Payment) {
 		// Captures are cumulative facts about one broker transaction: a
 		// second transaction for the same payment (a buyer who paid
@@ -736,10 +745,10 @@ func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, o
 	e.secondTransaction(ctx, b, id, ext)
 	if refunded, err := e.store.EventApplied(ctx, id, secondRefundedKey(b, ext)); err == nil && refunded {
 		// Its refund came first (delivered out of order), before it was
-		// a second transaction, and was counted as the payment's
-		// (markOtherRefunded).
-		e.log.ErrorContext(ctx, "a refund counted as the payment's was of a transaction since reported as a second transaction (delivered before its capture): the payment's own money did not go back with it; check both transactions at the broker",
-			"payment", id, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", ext, "refunded", p.Refunded)
+		// a second transaction, and was counted as the payment's (its
+		// write recorded it: observe, which says so too should it look
+		// after this).
+		e.logSecondRefundCounted(ctx, b, p, ext)
 	}
 	return true, nil
 }

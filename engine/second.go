@@ -46,6 +46,14 @@ func (e *Engine) markSecondRefunded(ctx context.Context, b getpaid.Backend, id, 
 	return nil
 }
 
+// logSecondRefundCounted says that a refund of broker transaction ext,
+// counted as payment p's, was of a transaction reported as a second one
+// of it: p's refunded total holds money that was not p's.
+func (e *Engine) logSecondRefundCounted(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, ext string) {
+	e.log.ErrorContext(ctx, "a refund counted as the payment's was of a transaction since reported as a second transaction (delivered before its capture): the payment's own money did not go back with it; check both transactions at the broker",
+		"payment", p.ID, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", ext, "refunded", p.Refunded)
+}
+
 // mark records key on payment id, changing nothing else (the records of
 // second transactions and their refunds: kept with the payment's applied
 // event keys, listed by SecondTransactions), and reports whether it is new:
