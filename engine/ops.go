@@ -101,6 +101,14 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if req.Amount != nil && (kind == getpaid.OpRelease || kind == getpaid.OpCancel) {
+		// A backend that cannot do it at all is said first: "takes no
+		// amount" suggested it would go through without one. Unless the
+		// key is that of this very operation, done (a cancel of a payment
+		// not yet started, which any backend can do): then only the amount
+		// differs.
+		if err := unable(b, kind); err != nil && !(kind == getpaid.OpCancel && p.Status == getpaid.StatusNew) && !e.keyOf(ctx, p.ID, req.IdempotencyKey, kind) {
+			return nil, fmt.Errorf("%s %s: %w", op, p.ID, err)
+		}
 		// Before the key is looked up: with a key used for the same
 		// release, "already used for another request (release 100.00
 		// PLN)" named the very amount sent as the difference.
@@ -264,6 +272,16 @@ func nothingToRefund(p *getpaid.Payment) error {
 		reason = fmt.Sprintf("nothing left to refund: %s is refunded or being refunded", p.Money(p.Refunded+p.RefundAsked))
 	}
 	return &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: reason}
+}
+
+// keyOf reports whether key is that of an operation of kind on payment id
+// (false when it cannot be read: the operation is then said unsupported).
+func (e *Engine) keyOf(ctx context.Context, id, key string, kind getpaid.OperationKind) bool {
+	if key == "" {
+		return false
+	}
+	page, err := e.store.Operations(ctx, getpaid.OperationFilter{PaymentID: id, IdempotencyKey: key, Limit: 1})
+	return err == nil && len(page.Operations) == 1 && page.Operations[0].Kind == kind
 }
 
 // unable refuses an operation the backend cannot do: its broker has no
