@@ -80,6 +80,7 @@ type flow struct {
 	eng   *engine.Engine
 	store getpaid.Store
 	url   string
+	late  *lateHandler // getpaid's handler, which a test may swap
 }
 
 type lateHandler struct {
@@ -103,7 +104,7 @@ func newFlow(t *testing.T, b *tpay.Broker) *flow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &flow{store: memory.New(), url: srv.URL}
+	f := &flow{store: memory.New(), url: srv.URL, late: late}
 	f.eng, err = engine.New(engine.Config{Store: f.store, Registry: reg, BaseURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)

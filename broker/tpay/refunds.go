@@ -303,6 +303,11 @@ func unknownRefundStatus(r refund) error {
 // (p.RefundAsked, this refund's amount among it while it is in doubt).
 //
 //   - Tpay lists no refund of the amount: it never happened (ErrNotFound).
+//   - The refund was resolved as done by an operator (its money recorded)
+//     and Tpay lists one refund of its amount: that is it, whatever Tpay
+//     refunded besides (a refund made in its panel since, whose CHARGEBACK
+//     the engine asks about), which the money cannot tell until it is
+//     recorded.
 //   - Another refund of the payment is in flight too (asked for more than
 //     this one), or Tpay lists more than one refund of the amount: which is
 //     which cannot be told; an operator decides (an error).
@@ -341,24 +346,30 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 	switch {
 	case same == 0:
 		return nil, fmt.Errorf("tpay: refund %s: %w: no refund of %s at Tpay", op.ID, getpaid.ErrNotFound, op.Amount)
+	case op.State == getpaid.OpSucceeded && same == 1:
+		// Resolved as done by an operator: its money is recorded, and the
+		// one refund of its amount Tpay lists is it, whatever else Tpay
+		// refunded since (a refund made in the panel, whose CHARGEBACK
+		// this lookup is asked about, unrecorded until it is matched).
 	case p.RefundAsked > a:
 		return nil, fmt.Errorf("tpay: refund %s of %s: other refunds of the payment are in flight (%s asked in all), and Tpay keeps no id of getpaid's to tell which is this one: an operator must match them", op.ID, op.Amount, p.Money(p.RefundAsked))
 	case same > 1:
 		return nil, fmt.Errorf("tpay: refund %s: Tpay lists %d refunds of %s, and keeps no id of getpaid's to tell which is this one: an operator must match them", op.ID, same, op.Amount)
 	case unrecorded == a, unrecorded == 0 && p.RefundAsked < a:
-		o := &getpaid.Observation{PaymentID: p.ID, Kind: refundState(match.Status), Amount: op.Amount, OperationID: op.ID,
-			BrokerRef: match.ref(), BrokerStatus: "refund " + match.Status}
-		if o.Kind == getpaid.KindNone {
-			return nil, unknownRefundStatus(*match)
-		}
-		if o.Kind == getpaid.KindRefunded {
-			o.EventID = tpaynotify.RefundEventID(title, op.Amount, 1)
-		} else {
-			o.EventID = "refund-start:" + op.ID
-		}
-		return o, nil
 	case unrecorded == 0:
 		return nil, fmt.Errorf("tpay: refund %s: %w: every refund at Tpay is recorded and this one's amount is still reserved", op.ID, getpaid.ErrNotFound)
+	default:
+		return nil, fmt.Errorf("tpay: refund %s of %s: Tpay has refunded %s that getpaid has not recorded: an operator must match them", op.ID, op.Amount, p.Money(unrecorded))
 	}
-	return nil, fmt.Errorf("tpay: refund %s of %s: Tpay has refunded %s that getpaid has not recorded: an operator must match them", op.ID, op.Amount, p.Money(unrecorded))
+	o := &getpaid.Observation{PaymentID: p.ID, Kind: refundState(match.Status), Amount: op.Amount, OperationID: op.ID,
+		BrokerRef: match.ref(), BrokerStatus: "refund " + match.Status}
+	if o.Kind == getpaid.KindNone {
+		return nil, unknownRefundStatus(*match)
+	}
+	if o.Kind == getpaid.KindRefunded {
+		o.EventID = tpaynotify.RefundEventID(title, op.Amount, 1)
+	} else {
+		o.EventID = "refund-start:" + op.ID
+	}
+	return o, nil
 }
