@@ -888,6 +888,13 @@ func (e *Engine) refused(ctx context.Context, b getpaid.Backend, id string, obs 
 		}
 		return fmt.Errorf("apply to %s: %w", id, err)
 	}
+	if unasked := (*unaskedError)(nil); errors.As(err, &unasked) && getpaid.IsRetryable(err) {
+		// Not refused: held back while the broker cannot be asked
+		// (answered 503, sent again), as long as it is down.
+		e.log.WarnContext(ctx, "broker observation not recorded yet: it may be a refund an operator resolved as done, and the broker could not be asked (it sends it again)",
+			"backend", b.Name, "payment", id, "kind", obs.Kind, "broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "err", err)
+		return fmt.Errorf("apply to %s: %w", id, err)
+	}
 	e.log.ErrorContext(ctx, "broker observation refused", "backend", b.Name, "payment", id, "kind", obs.Kind,
 		"broker_status", obs.BrokerStatus, "amount", obs.Amount.String(), "err", err)
 	return fmt.Errorf("apply to %s: %w", id, err)
@@ -1131,11 +1138,18 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 			return op, nil
 		}
 		if err != nil && !isNotFound(err) && op.State == getpaid.OpSucceeded && unasked == nil {
-			unasked = fmt.Errorf("refund %s, resolved as done by %s, may be the one reported, and its broker could not be asked: %w", op.ID, op.ResolvedBy, err)
+			unasked = &unaskedError{err: fmt.Errorf("refund %s, resolved as done by %s, may be the one reported, and its broker could not be asked: %w", op.ID, op.ResolvedBy, err)}
 		}
 	}
 	return nil, unasked
 }
+
+// unaskedError is a fact held back by lookUpOperation: it may be a refund
+// an operator resolved as done, which the broker could not be asked about.
+type unaskedError struct{ err error }
+
+func (e *unaskedError) Error() string { return e.err.Error() }
+func (e *unaskedError) Unwrap() error { return e.err }
 
 // opResultKind is k when it is a kind that ends a refund operation.
 func opResultKind(k getpaid.Kind) getpaid.Kind {
