@@ -930,3 +930,44 @@ func TestAliasOfSecretHidden(t *testing.T) {
 		t.Fatalf("second_key: *key refused: %v", err)
 	}
 }
+
+// A variable's YAML is read as the file is: an alias of a secret in a
+// setting that holds none (url: *s, where secret: &s …) showed the secret
+// in full ("webhook: url \"whsec_…\": want an absolute http(s) URL").
+func TestEnvAliasOfSecretHidden(t *testing.T) {
+	t.Parallel()
+	const file = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy: {secret: s}\n"
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	tests := []struct{ name, env, want string }{
+		{"a webhook's url", "GETPAID_WEBHOOKS=[{secret: &s " + secret + ", url: *s}]",
+			"getpaid.yaml: GETPAID_WEBHOOKS: webhooks[0].url: *s is the value of webhooks[0].secret (GETPAID_WEBHOOKS), a secret"},
+		{"a webhook's event", "GETPAID_WEBHOOKS=[{secret: &s " + secret + ", url: https://shop.example/hook, events: [*s]}]",
+			"getpaid.yaml: GETPAID_WEBHOOKS: webhooks[0].events[0]: *s is the value of webhooks[0].secret (GETPAID_WEBHOOKS), a secret"},
+		{"the tracing endpoint", "GETPAID_TRACING={headers: {Authorization: &a \"Basic " + secret + "\"}, otlp_endpoint: *a}",
+			"getpaid.yaml: GETPAID_TRACING: tracing.otlp_endpoint: *a is the value of tracing.headers.Authorization (GETPAID_TRACING), a secret"},
+		{"in block YAML", "GETPAID_TRACING=headers:\n  Authorization: &a " + secret + "\nsample_ratio: *a\n",
+			"getpaid.yaml: GETPAID_TRACING: tracing.sample_ratio: *a is the value of tracing.headers.Authorization (GETPAID_TRACING), a secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, file, []string{tt.env})
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), secret[:10]) {
+				t.Fatalf("error %q shows the secret", err)
+			}
+		})
+	}
+	// Aliases between settings that may share a value still work.
+	c, err := parseConfigFrom("getpaid.yaml", []byte(file), []string{
+		"GETPAID_WEBHOOKS=[{url: https://a.example/h, secret: &s " + secret + ", events: &e [payment.status_changed]}, {url: https://b.example/h, secret: *s, events: *e}]",
+		"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: &a x, X-Other: *a}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Webhooks) != 2 || c.Webhooks[1].Secret != secret || len(c.Webhooks[1].Events) != 1 || c.Tracing.Headers["X-Other"] != "x" {
+		t.Fatalf("aliases in a variable's YAML read as %+v, %+v", c.Webhooks, c.Tracing.Headers)
+	}
+}

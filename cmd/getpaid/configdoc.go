@@ -64,7 +64,8 @@ const maxExpanded = 100_000
 // itself, as YAML defines them. Each value keeps the line it was written
 // on; copies share nothing, so the environment can change one backend
 // made from another's anchor without changing both. expanded counts the
-// values made, up to maxExpanded.
+// values made, up to maxExpanded. A variable's YAML (markEnv) is expanded
+// alike, its errors naming the variable.
 //
 // An alias of a secret (*key, where second_key: &key …) is refused in a
 // setting that holds no secret (currencies: *key): that setting's errors,
@@ -75,12 +76,12 @@ func expandAliases(n *yaml.Node, path string, expanded *expansion) (*yaml.Node, 
 		secretAnchors(n, path, expanded.secrets)
 	}
 	if expanded.count++; expanded.count > maxExpanded {
-		return nil, fmt.Errorf("line %d: the aliases (*name) expand to more than %d values", n.Line, maxExpanded)
+		return nil, fmt.Errorf("%s: the aliases (*name) expand to more than %d values", where(n), maxExpanded)
 	}
 	if n.Kind == yaml.AliasNode {
 		if from, ok := expanded.secrets[n.Alias]; ok && !holdsSecret(path) && !strings.HasSuffix(path, "<<") { // a merge's own error hides it
 
-			return nil, fmt.Errorf("line %d: %s: *%s is the value of %s (line %d), a secret, given here to a setting that holds none, where messages would show it: write this setting's own value", n.Line, path, n.Value, from, n.Alias.Line)
+			return nil, fmt.Errorf("%s: %s: *%s is the value of %s (%s), a secret, given here to a setting that holds none, where messages would show it: write this setting's own value", where(n), path, n.Value, from, where(n.Alias))
 		}
 		return expandAliases(n.Alias, path, expanded)
 	}
@@ -114,9 +115,9 @@ func expandAliases(n *yaml.Node, path string, expanded *expansion) (*yaml.Node, 
 				case m.Kind == yaml.ScalarNode && m.Anchor != "":
 					// Another setting's value (*key of second_key: &key
 					// …): the line names it; the value may be a secret.
-					return nil, fmt.Errorf("line %d: %s: want a mapping to merge (<<: *name), not &%s, a single value (not shown: it is another setting's, which may be a secret)", m.Line, at, m.Anchor)
+					return nil, fmt.Errorf("%s: %s: want a mapping to merge (<<: *name), not &%s, a single value (not shown: it is another setting's, which may be a secret)", where(m), at, m.Anchor)
 				case m.Kind != yaml.MappingNode:
-					return nil, fmt.Errorf("line %d: %s: want a mapping to merge (<<: *name), not %s", m.Line, at, describeValue(m))
+					return nil, fmt.Errorf("%s: %s: want a mapping to merge (<<: *name), not %s", where(m), at, describeValue(m))
 				}
 			}
 			merged = append(merged, list...)

@@ -76,6 +76,11 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 				return nil, fmt.Errorf("%s: %w", source, err)
 			}
 		}
+		// Its aliases are the file's: one of a secret is refused in a
+		// setting that holds none, whose errors would show it.
+		if val, err = expandAliases(val, key, &expansion{}); err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
 		if err := nullKeys(val, key+"."); err != nil {
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
