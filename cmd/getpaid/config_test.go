@@ -244,6 +244,17 @@ backends:
 			[]string{"getpaid.yaml: line 9: backends.payu.second_key: the tag !!binary makes YAML decode the value from base64"}},
 		{"environment: a header tagged !!binary", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: !!binary QmVhcmVyIHg=}}"},
 			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.Authorization: the tag !!binary"}},
+		// A key so tagged was read as its decoded or tagged text, without
+		// a word: a header named "Authorization" from base64, a backend
+		// named payu.
+		{"a header's name tagged !!binary", file + "tracing: {otlp_endpoint: \"http://c:4318\", headers: {!!binary QXV0aG9yaXphdGlvbg==: x}}\n", nil,
+			[]string{"getpaid.yaml: line 12: tracing.headers.QXV0aG9yaXphdGlvbg==: the tag !!binary makes YAML decode this key from base64"}},
+		{"a backend's name tagged !!binary", file + "  !!binary ZHVtbXk=: {secret: s}\n", nil,
+			[]string{"getpaid.yaml: line 12: backends.ZHVtbXk=: the tag !!binary"}},
+		{"a key tagged by another program", file + "tracing: {otlp_endpoint: \"http://c:4318\", headers: {!env OTEL_HEADER: x}}\n", nil,
+			[]string{"getpaid.yaml: line 12: tracing.headers.OTEL_HEADER: the tag !env"}},
+		{"environment: a header's name tagged !!binary", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {!!binary QXV0aG9yaXphdGlvbg==: x}}"},
+			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.QXV0aG9yaXphdGlvbg==: the tag !!binary"}},
 		{"environment: a text setting starting with ! is its text", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: \"!env\"}}", "GETPAID_PROXY_HEADER=!nope"},
 			[]string{"getpaid.yaml: GETPAID_PROXY_HEADER: proxy_header: \"!nope\": want X-Forwarded-For"}},
 		// A console user's hash of bcrypt's highest cost stalled serve for

@@ -214,9 +214,18 @@ var errBinary = errors.New("the tag !!binary makes YAML decode the value from ba
 // (~, null, or none: "? : 1"): a name-keyed mapping (backends,
 // callback_body) drops it without a word. The error says where k was
 // written: the file's line, or the environment variable.
+//
+// A key tagged as a value may not be (see setTwice) is refused too: YAML
+// would read !!binary's as decoded from base64 (a header named from
+// "QXV0aG9yaXphdGlvbg=="), and another program's as its text.
 func nullKey(k *yaml.Node, path string) error {
-	if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
+	switch t := k.ShortTag(); {
+	case k.Kind == yaml.ScalarNode && t == "!!null":
 		return fmt.Errorf("%s: %s%s: YAML reads this key as null (nothing), and what it sets would be dropped; quote it or name it otherwise", where(k), path, k.Value)
+	case !strings.HasPrefix(t, "!!"):
+		return fmt.Errorf("%s: %s%s: the tag %s is not YAML's own, and getpaid reads none: write the name without it", where(k), path, k.Value, k.Tag)
+	case t == "!!binary":
+		return fmt.Errorf("%s: %s%s: the tag !!binary makes YAML decode this key from base64, and the name would not be the text written: write the name itself, without the tag", where(k), path, k.Value)
 	}
 	return nil
 }
