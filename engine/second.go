@@ -46,10 +46,20 @@ func (e *Engine) markSecondRefunded(ctx context.Context, b getpaid.Backend, id, 
 	return nil
 }
 
-// logSecondRefundCounted says that a refund of broker transaction ext,
-// counted as payment p's, was of a transaction reported as a second one
-// of it: p's refunded total holds money that was not p's.
+// countedSaidMark records that logSecondRefundCounted said so of a
+// transaction: markSecond and the refund's write may both find the other's
+// record (two notifications at once), and one ERROR is enough. Not under
+// "/second-transaction" (SecondTransactions lists those).
+const countedSaidMark = "/second-refund-counted-said:"
+
+// logSecondRefundCounted says, once for a transaction, that a refund of
+// broker transaction ext, counted as payment p's, was of a transaction
+// reported as a second one of it: p's refunded total holds money that was
+// not p's. When whether it was said cannot be read, it is said again.
 func (e *Engine) logSecondRefundCounted(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, ext string) {
+	if first, err := e.mark(context.WithoutCancel(ctx), p.ID, b.Name+countedSaidMark+ext); err == nil && !first {
+		return
+	}
 	e.log.ErrorContext(ctx, "a refund counted as the payment's was of a transaction since reported as a second transaction (delivered before its capture): the payment's own money did not go back with it; check both transactions at the broker",
 		"payment", p.ID, "backend", b.Name, "transaction", p.ExternalID, "second_transaction", ext, "refunded", p.Refunded)
 }
