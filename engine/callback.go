@@ -1113,7 +1113,10 @@ func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Ob
 // A refund an operator resolved as done, which the broker could not be
 // asked about, may be the one the fact reports: counted as none of
 // getpaid's, it would be counted twice. That is an error wrapping the
-// lookup's: not guessed, the broker delivers the fact again.
+// lookup's: not guessed, the broker delivers the fact again. A lookup the
+// backend does not support (getpaid.ErrNotSupported: Dotpay without seller
+// API credentials) never answers: as for a broker with none, the fact is
+// not held back for it.
 func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, same func(*getpaid.Observation) bool) (*getpaid.Operation, error) {
 	f, ok := b.Broker.(getpaid.OperationFetcher)
 	if !ok {
@@ -1137,7 +1140,7 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 		if err == nil && obs != nil && same(obs) {
 			return op, nil
 		}
-		if err != nil && !isNotFound(err) && op.State == getpaid.OpSucceeded && unasked == nil {
+		if err != nil && !isNotFound(err) && !errors.Is(err, getpaid.ErrNotSupported) && op.State == getpaid.OpSucceeded && unasked == nil {
 			unasked = &unaskedError{err: fmt.Errorf("refund %s, resolved as done by %s, may be the one reported, and its broker could not be asked: %w", op.ID, op.ResolvedBy, err)}
 		}
 	}

@@ -29,6 +29,7 @@ type payuLike struct {
 	amounts map[string]int64  // refund id -> amount
 	status  map[string]string // refund id -> PENDING, FINALIZED, CANCELED
 	down    bool              // lookups fail
+	nolook  bool              // lookups not supported (no API credentials)
 }
 
 func (b *payuLike) fact(paymentID, ref string) *getpaid.Observation {
@@ -55,6 +56,9 @@ func (b *payuLike) FetchOperation(_ context.Context, req *getpaid.OperationReque
 	defer b.mu.Unlock()
 	if b.down {
 		return nil, &getpaid.BrokerError{Op: "test: look up", Retryable: true, Err: errors.New("503")}
+	}
+	if b.nolook {
+		return nil, fmt.Errorf("test: look up: %w: no API credentials", getpaid.ErrNotSupported)
 	}
 	ref, ok := b.refunds[req.Operation.ID]
 	if !ok {
