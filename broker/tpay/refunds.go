@@ -307,7 +307,10 @@ func unknownRefundStatus(r refund) error {
 //     and Tpay lists one refund of its amount: that is it, whatever Tpay
 //     refunded besides (a refund made in its panel since, whose CHARGEBACK
 //     the engine asks about), which the money cannot tell until it is
-//     recorded.
+//     recorded. When Tpay lists more than one, and has refunded at least
+//     its amount more than recorded, it is the last of them: a CHARGEBACK
+//     of the amount (taken for the first of it not yet applied) is then
+//     the refund not recorded, counted once, whichever of them it is.
 //   - Another refund of the payment is in flight too (asked for more than
 //     this one), or Tpay lists more than one refund of the amount: which is
 //     which cannot be told; an operator decides (an error).
@@ -341,7 +344,7 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 			match = r
 		}
 	}
-	a := op.Amount.Minor
+	a, nth := op.Amount.Minor, 1
 	unrecorded := done - p.Refunded
 	switch {
 	case same == 0:
@@ -351,6 +354,13 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 		// one refund of its amount Tpay lists is it, whatever else Tpay
 		// refunded since (a refund made in the panel, whose CHARGEBACK
 		// this lookup is asked about, unrecorded until it is matched).
+	case op.State == getpaid.OpSucceeded && unrecorded >= a:
+		// Resolved as done, and Tpay lists more refunds of its amount,
+		// one of them not recorded (made in the panel): whichever a
+		// CHARGEBACK of the amount reports (the engine takes it for the
+		// first not yet applied), it is the one not recorded, counted
+		// once. This one is the last.
+		nth = int(same)
 	case p.RefundAsked > a:
 		return nil, fmt.Errorf("tpay: refund %s of %s: other refunds of the payment are in flight (%s asked in all), and Tpay keeps no id of getpaid's to tell which is this one: an operator must match them", op.ID, op.Amount, p.Money(p.RefundAsked))
 	case same > 1:
@@ -367,7 +377,7 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 		return nil, unknownRefundStatus(*match)
 	}
 	if o.Kind == getpaid.KindRefunded {
-		o.EventID = tpaynotify.RefundEventID(title, op.Amount, 1)
+		o.EventID = tpaynotify.RefundEventID(title, op.Amount, nth)
 	} else {
 		o.EventID = "refund-start:" + op.ID
 	}

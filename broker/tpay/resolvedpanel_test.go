@@ -64,3 +64,48 @@ func TestPanelRefundAfterResolvedLostRefundCounted(t *testing.T) {
 		t.Fatalf("%s refunded %d asked %d; want partially_refunded 5000 (30.00 resolved, 20.00 in the panel), as Tpay has it", got.Status, got.Refunded, got.RefundAsked)
 	}
 }
+
+// As TestPanelRefundAfterResolvedLostRefundCounted, the panel refund of the
+// resolved refund's very amount: Tpay lists two refunds of 20.00, and the
+// panel refund's CHARGEBACK was refused on every delivery (the lookup of
+// the resolved refund "cannot tell which is which"), never counted: 20.00
+// refunded where Tpay had 40.00. The resolved refund's money is recorded
+// and Tpay has 20.00 more: the notification counts once, whichever of the
+// two it is.
+func TestPanelRefundOfResolvedRefundsAmountCounted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, _ := recordedSim(t, tpaytest.Config{})
+	f := newFlow(t, newBroker(t, sim, nil))
+	p := f.pay(t, "resolved-panel-same", getpaid.MustParseMoney("100.00", "PLN"))
+	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, p.ID, getpaid.StatusPaid)
+	api := f.late.h
+	f.late.mu.Lock()
+	f.late.h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	f.late.mu.Unlock()
+	twenty := getpaid.MustParseMoney("20.00", "PLN")
+	sim.SetOperationFault(tpaytest.FaultTimeoutAfter)
+	_, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &twenty})
+	sim.SetOperationFault(tpaytest.FaultNone)
+	quiet(t, sim) // its CHARGEBACK was not delivered
+	f.late.mu.Lock()
+	f.late.h = api
+	f.late.mu.Unlock()
+	oe := (*getpaid.OperationError)(nil)
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund with its answer lost: %v; want it in doubt", err)
+	}
+	if _, err := f.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "seen in the panel", By: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Chargeback(p.ID, twenty); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, sim)
+	if got, _ := f.store.Payment(ctx, p.ID); got.Refunded != 4000 {
+		t.Fatalf("after the panel refund's CHARGEBACK: %s refunded %d; want 4000 (20.00 resolved, 20.00 in the panel), as Tpay has it", got.Status, got.Refunded)
+	}
+}
