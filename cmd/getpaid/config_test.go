@@ -255,6 +255,12 @@ backends:
 			[]string{"getpaid.yaml: line 12: tracing.headers.OTEL_HEADER: the tag !env"}},
 		{"environment: a header's name tagged !!binary", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {!!binary QXV0aG9yaXphdGlvbg==: x}}"},
 			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.QXV0aG9yaXphdGlvbg==: the tag !!binary"}},
+		// A backend's variable in YAML was read without either check:
+		// [!!binary UExO] enabled PLN, [!env PLN] the tag's text.
+		{"environment: a backend's list item tagged !!binary", file, []string{"GETPAID_BACKEND_PAYU_CURRENCIES=[!!binary UExO]"},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CURRENCIES: backends.payu.currencies[0]: the tag !!binary"}},
+		{"environment: a backend's list item tagged by another program", file, []string{"GETPAID_BACKEND_PAYU_CURRENCIES=[PLN, !env CURRENCY]"},
+			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CURRENCIES: backends.payu.currencies[1]: the tag !env"}},
 		{"environment: a text setting starting with ! is its text", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: \"!env\"}}", "GETPAID_PROXY_HEADER=!nope"},
 			[]string{"getpaid.yaml: GETPAID_PROXY_HEADER: proxy_header: \"!nope\": want X-Forwarded-For"}},
 		// A console user's hash of bcrypt's highest cost stalled serve for

@@ -76,17 +76,29 @@ func applyEnv(source string, root *yaml.Node, env []string) (ignored []string, e
 				return nil, fmt.Errorf("%s: %w", source, err)
 			}
 		}
-		// Its aliases are the file's: one of a secret is refused in a
-		// setting that holds none, whose errors would show it.
-		if val, err = expandAliases(val, key, &expansion{}); err != nil {
-			return nil, fmt.Errorf("%s: %w", source, err)
-		}
-		if err := nullKeys(val, key+"."); err != nil {
+		if val, err = checkEnvYAML(val, key); err != nil {
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
 		setKey(root, key, val)
 	}
 	return ignored, nil
+}
+
+// checkEnvYAML is a variable's value (val, for the setting at path) read
+// as the file is: its aliases expanded, one of a secret refused in a
+// setting that holds none (whose errors would show it), and a key YAML
+// reads as null or a tag that is not YAML's own or is !!binary refused
+// (nullKeys). A backend's setting too: GETPAID_BACKEND_PAYU_CURRENCIES=
+// [!!binary UExO] was read as PLN.
+func checkEnvYAML(val *yaml.Node, path string) (*yaml.Node, error) {
+	val, err := expandAliases(val, path, &expansion{})
+	if err != nil {
+		return nil, err
+	}
+	if err := nullKeys(val, path+"."); err != nil {
+		return nil, err
+	}
+	return val, nil
 }
 
 // takesMapping reports whether a setting of type t is set with a mapping or
@@ -244,6 +256,8 @@ func overrideBackend(root *yaml.Node, variable, rest, value string) (set bool, e
 		val = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
 		markEnv(val, variable)
 	} else if val, err = envValue(variable, value); err != nil {
+		return false, err
+	} else if val, err = checkEnvYAML(val, "backends."+bestName+"."+key); err != nil {
 		return false, err
 	}
 	setKey(best, key, val)
