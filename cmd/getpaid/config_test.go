@@ -212,7 +212,7 @@ backends:
 			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.null: YAML reads this key as null"}},
 		{"environment: a webhook's setting keyed by nothing", file, []string{"GETPAID_WEBHOOKS=[{url: https://shop.example/hook, secret: 0123456789abcdef0123, ? : x}]"},
 			[]string{"getpaid.yaml: GETPAID_WEBHOOKS: webhooks[0].: YAML reads this key as null"}},
-		{"an alias of no anchor names its line", file + "  other: *nope\n", nil, []string{"getpaid.yaml: line 12: unknown anchor 'nope' referenced"}},
+		{"an alias of no anchor names its line", file + "  other: *nope\n", nil, []string{"getpaid.yaml: line 12: an alias (*name) of no anchor"}},
 		{"a backend's flag quoted", strings.Replace(file, "    client_secret: c\n", "    client_secret: c\n    sandbox: \"true\"\n", 1), nil,
 			[]string{"getpaid.yaml: line 12: backends.payu.sandbox: want true or false, not the text \"true\" (in quotes): write it without them"}},
 		{"a top-level flag quoted", file + "require_https: 'false'\n", nil,
@@ -986,5 +986,40 @@ func TestEnvAliasOfSecretHidden(t *testing.T) {
 	}
 	if len(c.Webhooks) != 2 || c.Webhooks[1].Secret != secret || len(c.Webhooks[1].Events) != 1 || c.Tracing.Headers["X-Other"] != "x" {
 		t.Fatalf("aliases in a variable's YAML read as %+v, %+v", c.Webhooks, c.Tracing.Headers)
+	}
+}
+
+// A secret written unquoted after a * (second_key: *b6ca…) reads as an
+// alias of no anchor, whose error showed the secret in full ("unknown
+// anchor 'b6ca…' referenced"), in the file and in a variable's YAML.
+func TestUnknownAnchorHidden(t *testing.T) {
+	t.Parallel()
+	const secret = "b6ca15b0d1020e8094d9b5f8d163db54"
+	const file = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy: {secret: s}\n"
+	tests := []struct {
+		name, yaml string
+		env        []string
+		want       string
+	}{
+		{"a backend's key in the file", file + "  payu: {pos_id: \"1\", second_key: *" + secret + ", client_id: \"1\", client_secret: c}\n", nil,
+			"getpaid.yaml: line 6: an alias (*name) of no anchor"},
+		{"an API key in the file", strings.Replace(file, "[server-api-key-0123456789]", "[*"+secret+"]", 1), nil,
+			"getpaid.yaml: line 3: an alias (*name) of no anchor"},
+		{"a webhook's secret in a variable", file, []string{"GETPAID_WEBHOOKS=[{url: https://a.example/h, secret: *" + secret + "}]"},
+			"getpaid.yaml: GETPAID_WEBHOOKS: not a YAML list or mapping: an alias (*name) of no anchor"},
+		{"a header in a variable", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {X-Api-Key: *" + secret + "}}"},
+			"getpaid.yaml: GETPAID_TRACING: not a YAML list or mapping: an alias (*name) of no anchor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, tt.yaml, tt.env)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), secret[:8]) {
+				t.Fatalf("error %q shows the secret", err)
+			}
+		})
 	}
 }

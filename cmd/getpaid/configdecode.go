@@ -408,6 +408,9 @@ func cleanYAMLErrorOf(err error, hide bool) string {
 		}
 		return g[1] + " is set twice (first on line " + g[2] + ")"
 	})
+	// An alias of no anchor: its name is what followed a * (a secret
+	// written unquoted, second_key: *b6ca…), never shown.
+	msg = yamlUnknownAnchor.ReplaceAllLiteralString(msg, errNoAnchor)
 	// The decoder speaks of YAML's tags: "cannot unmarshal !!int `5` into
 	// a list" says what is wanted and what was found.
 	msg = yamlTypeError.ReplaceAllStringFunc(msg, func(m string) string {
@@ -427,6 +430,13 @@ func cleanYAMLErrorOf(err error, hide bool) string {
 	})
 	return msg
 }
+
+// yamlUnknownAnchor is the parser's alias (*name) of no anchor, the name
+// its group.
+var yamlUnknownAnchor = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
+
+// errNoAnchor says so without the name.
+const errNoAnchor = `an alias (*name) of no anchor (&name) written before it: a value starting with * is written in quotes ("*…"); not shown, as it may be a secret`
 
 // yamlKeyTwice is the decoder's key given twice in a mapping: the key
 // (quoted) and the line of its first.

@@ -292,7 +292,8 @@ func syntaxError(source string, raw []byte, err error) error {
 			}
 		}
 	}
-	if where == "" && len(lines) > 0 && !strings.HasPrefix(problem, "unknown anchor '") && !strings.HasPrefix(problem, "control characters") {
+	anchor := yamlUnknownAnchor.FindStringSubmatch(err.Error())
+	if where == "" && len(lines) > 0 && anchor == nil && !strings.HasPrefix(problem, "control characters") {
 		// The parser names no line when the problem is on the first
 		// (its line 0): the first line read alone fails alike.
 		var first yaml.Node
@@ -300,9 +301,9 @@ func syntaxError(source string, raw []byte, err error) error {
 			where, n, err2 = "line 1: ", 1, nil
 		}
 	}
-	if anchor, ok := strings.CutPrefix(problem, "unknown anchor '"); ok && where == "" {
+	if anchor != nil && where == "" {
 		// The parser names no line here: the first alias of that name is it.
-		alias := regexp.MustCompile(`\*` + regexp.QuoteMeta(strings.TrimSuffix(anchor, "' referenced")) + `([\s,\]}]|$)`)
+		alias := regexp.MustCompile(`\*` + regexp.QuoteMeta(anchor[1]) + `([\s,\]}]|$)`)
 		for i, l := range lines {
 			if alias.MatchString(l) {
 				where = "line " + strconv.Itoa(i+1) + ": "
