@@ -261,6 +261,15 @@ backends:
 			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CURRENCIES: backends.payu.currencies[0]: the tag !!binary"}},
 		{"environment: a backend's list item tagged by another program", file, []string{"GETPAID_BACKEND_PAYU_CURRENCIES=[PLN, !env CURRENCY]"},
 			[]string{"getpaid.yaml: GETPAID_BACKEND_PAYU_CURRENCIES: backends.payu.currencies[1]: the tag !env"}},
+		// A tag spelt as YAML's (!!) but none of them was left as
+		// written: Authorization: !!Bearer s3cr3t sent "s3cr3t", and a
+		// key so tagged named a header by what followed the tag.
+		{"a value tagged !! but by none of YAML's tags", file + "tracing: {otlp_endpoint: \"http://c:4318\", headers: {Authorization: !!Bearer s3cr3t}}\n", nil,
+			[]string{"getpaid.yaml: line 12: tracing.headers.Authorization: the tag !!Bearer is not YAML's own"}},
+		{"a key tagged !! but by none of YAML's tags", file + "tracing: {otlp_endpoint: \"http://c:4318\", headers: {!!X-Custom y: c}}\n", nil,
+			[]string{"getpaid.yaml: line 12: tracing.headers.y: the tag !!X-Custom is not YAML's own"}},
+		{"environment: a value tagged !! but by none of YAML's tags", file, []string{"GETPAID_TRACING=otlp_endpoint: \"http://c:4318\"\nheaders:\n  Authorization: !!Bearer s3cr3t\n"},
+			[]string{"getpaid.yaml: GETPAID_TRACING: tracing.headers.Authorization: the tag !!Bearer is not YAML's own"}},
 		{"environment: a text setting starting with ! is its text", file, []string{"GETPAID_TRACING={otlp_endpoint: \"http://c:4318\", headers: {Authorization: \"!env\"}}", "GETPAID_PROXY_HEADER=!nope"},
 			[]string{"getpaid.yaml: GETPAID_PROXY_HEADER: proxy_header: \"!nope\": want X-Forwarded-For"}},
 		// A console user's hash of bcrypt's highest cost stalled serve for

@@ -170,7 +170,7 @@ func secretAnchors(n *yaml.Node, path string, secrets map[*yaml.Node]string) {
 // both lines, a tag that is not YAML's own or is !!binary, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
 // backend's broker settings are decoded where the path is lost).
 func setTwice(n *yaml.Node, path string) error {
-	if t := n.ShortTag(); !strings.HasPrefix(t, "!!") {
+	if t := n.ShortTag(); !yamlTag(t) {
 		// A tag of another program's (!env NAME, !secret name): YAML
 		// leaves its value as written, which would be taken as the
 		// setting (the variable's name as a key).
@@ -205,6 +205,18 @@ func setTwice(n *yaml.Node, path string) error {
 	return nil
 }
 
+// yamlTag reports whether t, a node's ShortTag, is one of YAML's own tags
+// (!!binary, refused apart, too). One spelt !! but none of them
+// (Authorization: !!Bearer s3cr3t) is another program's: YAML leaves
+// the value as written after it ("s3cr3t").
+func yamlTag(t string) bool {
+	switch t {
+	case "!!str", "!!int", "!!bool", "!!float", "!!null", "!!map", "!!seq", "!!timestamp", "!!merge", "!!binary":
+		return true
+	}
+	return false
+}
+
 // errBinary refuses a value tagged !!binary: YAML decodes it from base64,
 // so a key so written is not the text the operator typed (and no setting
 // takes bytes).
@@ -222,7 +234,7 @@ func nullKey(k *yaml.Node, path string) error {
 	switch t := k.ShortTag(); {
 	case k.Kind == yaml.ScalarNode && t == "!!null":
 		return fmt.Errorf("%s: %s%s: YAML reads this key as null (nothing), and what it sets would be dropped; quote it or name it otherwise", where(k), path, k.Value)
-	case !strings.HasPrefix(t, "!!"):
+	case !yamlTag(t):
 		return fmt.Errorf("%s: %s%s: the tag %s is not YAML's own, and getpaid reads none: write the name without it", where(k), path, k.Value, k.Tag)
 	case t == "!!binary":
 		return fmt.Errorf("%s: %s%s: the tag !!binary makes YAML decode this key from base64, and the name would not be the text written: write the name itself, without the tag", where(k), path, k.Value)
@@ -234,7 +246,7 @@ func nullKey(k *yaml.Node, path string) error {
 // and a tag that is not YAML's own or is !!binary (see setTwice): a
 // variable's YAML, which setTwice, reading the file, has not seen.
 func nullKeys(n *yaml.Node, path string) error {
-	if t := n.ShortTag(); !strings.HasPrefix(t, "!!") {
+	if t := n.ShortTag(); !yamlTag(t) {
 		return fmt.Errorf("%s: %s: the tag %s is not YAML's own, and getpaid reads none: write the value", where(n), strings.TrimSuffix(path, "."), n.Tag)
 	}
 	if n.ShortTag() == "!!binary" {
