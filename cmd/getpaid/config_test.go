@@ -1032,3 +1032,39 @@ func TestUnknownAnchorHidden(t *testing.T) {
 		})
 	}
 }
+
+// A secret written unquoted after ! or !! (second_key: !b6ca…) is a tag
+// to YAML, whose error showed it in full ("the tag !b6ca… is not YAML's
+// own"), in the file and in a variable's YAML.
+func TestTagOfSecretHidden(t *testing.T) {
+	t.Parallel()
+	const secret = "b6ca15b0d1020e8094d9b5f8d163db54"
+	const file = "listen: 127.0.0.1:0\ndatabase: \"memory:\"\napi_keys: [server-api-key-0123456789]\nbackends:\n  dummy: {secret: s}\n"
+	const payu = "  payu:\n    pos_id: \"1\"\n    second_key: %s\n    client_id: \"1\"\n    client_secret: c\n"
+	tests := []struct {
+		name, yaml string
+		env        []string
+		want       string
+	}{
+		{"a backend's key after !", file + strings.Replace(payu, "%s", "!"+secret, 1), nil,
+			"getpaid.yaml: line 8: backends.payu.second_key: a value starting with ! is a tag to YAML"},
+		{"a backend's key after !!", file + strings.Replace(payu, "%s", "!!"+secret, 1), nil,
+			"getpaid.yaml: line 8: backends.payu.second_key: a value starting with ! is a tag to YAML"},
+		{"a webhook's secret in a variable", file, []string{"GETPAID_WEBHOOKS=- url: https://a.example/h\n  secret: !!whsec_" + secret + "\n"},
+			"getpaid.yaml: GETPAID_WEBHOOKS: webhooks[0].secret: a value starting with ! is a tag to YAML"},
+		{"a header in a variable", file, []string{"GETPAID_TRACING=otlp_endpoint: \"http://c:4318\"\nheaders:\n  X-Api-Key: !" + secret + "\n"},
+			"getpaid.yaml: GETPAID_TRACING: tracing.headers.X-Api-Key: a value starting with ! is a tag to YAML"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := configErr(t, tt.yaml, tt.env)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), secret[:8]) {
+				t.Fatalf("error %q shows the secret", err)
+			}
+		})
+	}
+}

@@ -174,7 +174,7 @@ func setTwice(n *yaml.Node, path string) error {
 		// A tag of another program's (!env NAME, !secret name): YAML
 		// leaves its value as written, which would be taken as the
 		// setting (the variable's name as a key).
-		return fmt.Errorf("line %d: %s: the tag %s is not YAML's own, and getpaid reads none: write the value (a variable sets a setting as GETPAID_<SETTING> or GETPAID_BACKEND_<NAME>_<SETTING>)", n.Line, strings.TrimSuffix(path, "."), n.Tag)
+		return fmt.Errorf("line %d: %s: %s", n.Line, strings.TrimSuffix(path, "."), foreignTag(n, " (a variable sets a setting as GETPAID_<SETTING> or GETPAID_BACKEND_<NAME>_<SETTING>)"))
 	}
 	if n.ShortTag() == "!!binary" {
 		return fmt.Errorf("line %d: %s: %w", n.Line, strings.TrimSuffix(path, "."), errBinary)
@@ -217,6 +217,17 @@ func yamlTag(t string) bool {
 	return false
 }
 
+// foreignTag says that n's tag is not YAML's own (see yamlTag), how,
+// with advice, to write the value. A tag with no value after it is not
+// shown: it is a value written unquoted after ! (second_key: !b6ca…),
+// which may be a secret.
+func foreignTag(n *yaml.Node, advice string) string {
+	if n.Kind == yaml.ScalarNode && n.Value == "" {
+		return `a value starting with ! is a tag to YAML, and getpaid reads none (not shown: it may be a secret): write it in quotes ("!…")`
+	}
+	return "the tag " + n.Tag + " is not YAML's own, and getpaid reads none: write the value" + advice
+}
+
 // errBinary refuses a value tagged !!binary: YAML decodes it from base64,
 // so a key so written is not the text the operator typed (and no setting
 // takes bytes).
@@ -247,7 +258,7 @@ func nullKey(k *yaml.Node, path string) error {
 // variable's YAML, which setTwice, reading the file, has not seen.
 func nullKeys(n *yaml.Node, path string) error {
 	if t := n.ShortTag(); !yamlTag(t) {
-		return fmt.Errorf("%s: %s: the tag %s is not YAML's own, and getpaid reads none: write the value", where(n), strings.TrimSuffix(path, "."), n.Tag)
+		return fmt.Errorf("%s: %s: %s", where(n), strings.TrimSuffix(path, "."), foreignTag(n, ""))
 	}
 	if n.ShortTag() == "!!binary" {
 		return fmt.Errorf("%s: %s: %w", where(n), strings.TrimSuffix(path, "."), errBinary)
