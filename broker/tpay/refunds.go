@@ -308,9 +308,10 @@ func unknownRefundStatus(r refund) error {
 //     refunded besides (a refund made in its panel since, whose CHARGEBACK
 //     the engine asks about), which the money cannot tell until it is
 //     recorded. When Tpay lists more than one, and has refunded at least
-//     its amount more than recorded, it is the last of them: a CHARGEBACK
-//     of the amount (taken for the first of it not yet applied) is then
-//     the refund not recorded, counted once, whichever of them it is.
+//     its amount more than recorded (in refunds done: one still pending
+//     has refunded nothing), it is the last of them: a CHARGEBACK of the
+//     amount (taken for the first of it not yet applied) is then the
+//     refund not recorded, counted once, whichever of them it is.
 //   - Another refund of the payment is in flight too (asked for more than
 //     this one), or Tpay lists more than one refund of the amount: which is
 //     which cannot be told; an operator decides (an error).
@@ -327,7 +328,7 @@ func unknownRefundStatus(r refund) error {
 // Only a refund made in Tpay's panel of the same amount, at the same time,
 // could be mistaken for this one; the money recorded is right either way.
 func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []refund) (*getpaid.Observation, error) {
-	var done, same int64
+	var done, settled, same int64
 	var match *refund
 	for i := range list {
 		r := &list[i]
@@ -339,6 +340,9 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 			continue
 		}
 		done += m.Minor
+		if refundState(r.Status) == getpaid.KindRefunded {
+			settled += m.Minor
+		}
 		if m == op.Amount {
 			same++
 			match = r
@@ -354,12 +358,13 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 		// one refund of its amount Tpay lists is it, whatever else Tpay
 		// refunded since (a refund made in the panel, whose CHARGEBACK
 		// this lookup is asked about, unrecorded until it is matched).
-	case op.State == getpaid.OpSucceeded && unrecorded >= a:
+	case op.State == getpaid.OpSucceeded && settled-p.Refunded >= a:
 		// Resolved as done, and Tpay lists more refunds of its amount,
-		// one of them not recorded (made in the panel): whichever a
-		// CHARGEBACK of the amount reports (the engine takes it for the
-		// first not yet applied), it is the one not recorded, counted
-		// once. This one is the last.
+		// one of them done and not recorded (made in the panel):
+		// whichever a CHARGEBACK of the amount reports (the engine takes
+		// it for the first not yet applied), it is the one not recorded,
+		// counted once. This one is the last. A refund still pending
+		// has refunded nothing: no CHARGEBACK is of it yet.
 		nth = int(same)
 	case p.RefundAsked > a:
 		return nil, fmt.Errorf("tpay: refund %s of %s: other refunds of the payment are in flight (%s asked in all), and Tpay keeps no id of getpaid's to tell which is this one: an operator must match them", op.ID, op.Amount, p.Money(p.RefundAsked))

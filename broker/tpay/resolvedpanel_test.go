@@ -109,3 +109,52 @@ func TestPanelRefundOfResolvedRefundsAmountCounted(t *testing.T) {
 		t.Fatalf("after the panel refund's CHARGEBACK: %s refunded %d; want 4000 (20.00 resolved, 20.00 in the panel), as Tpay has it", got.Status, got.Refunded)
 	}
 }
+
+// As TestPanelRefundOfResolvedRefundsAmountCounted, a refund of 20.00 asked
+// for since, which Tpay lists as pending: the resolved refund's CHARGEBACK,
+// delivered late, was counted as a refund made in the panel (Tpay had
+// "refunded" 20.00 more than recorded, the pending refund's), 40.00
+// refunded where Tpay had paid back 20.00. A refund still pending is no
+// money refunded: the notification is not counted again.
+func TestResolvedRefundsChargebackNotCountedForPendingRefund(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, _ := recordedSim(t, tpaytest.Config{})
+	f := newFlow(t, newBroker(t, sim, nil))
+	p := f.pay(t, "resolved-pending-same", getpaid.MustParseMoney("100.00", "PLN"))
+	if err := sim.Pay(ctx, p.Redirect, tpaytest.OutcomePaid); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, p.ID, getpaid.StatusPaid)
+	api := f.late.h
+	f.late.mu.Lock()
+	f.late.h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	f.late.mu.Unlock()
+	twenty := getpaid.MustParseMoney("20.00", "PLN")
+	sim.SetOperationFault(tpaytest.FaultTimeoutAfter)
+	_, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &twenty})
+	sim.SetOperationFault(tpaytest.FaultNone)
+	quiet(t, sim) // its CHARGEBACK was not delivered
+	f.late.mu.Lock()
+	f.late.h = api
+	f.late.mu.Unlock()
+	oe := (*getpaid.OperationError)(nil)
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund with its answer lost: %v; want it in doubt", err)
+	}
+	if _, err := f.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "seen in the panel", By: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetRefundStatus("pending")
+	if _, err := f.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &twenty}); err != nil {
+		t.Fatalf("a refund Tpay answers pending: %v", err)
+	}
+	note, err := sim.Notification(p.ID, "CHARGEBACK", twenty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.eng.HandleCallback(ctx, "tpay", note) // the resolved refund's, late
+	if got, _ := f.store.Payment(ctx, p.ID); got.Refunded != 2000 {
+		t.Fatalf("after the resolved refund's late CHARGEBACK: %s refunded %d asked %d; want 2000 (20.00 resolved; 20.00 still pending at Tpay)", got.Status, got.Refunded, got.RefundAsked)
+	}
+}
