@@ -436,6 +436,18 @@ func (e *Engine) leaveCheck(ctx context.Context, op *getpaid.Operation) error {
 	return err
 }
 
+// flagIfDue flags o, still unresolved, for an operator once FlagAfter has
+// passed since it began (at now), logging it: the console's "Needs
+// attention", getpaid_operations_flagged and the error log.
+func (e *Engine) flagIfDue(ctx context.Context, o *getpaid.Operation, now time.Time) {
+	if o.Flagged || now.Sub(o.CreatedAt) < e.reconcile.flagAfter() {
+		return
+	}
+	o.Flagged = true
+	e.log.ErrorContext(ctx, "operation still unresolved: an operator should decide", "operation", o.ID,
+		"kind", o.Kind, "payment", o.PaymentID, "state", o.State, "since", o.CreatedAt)
+}
+
 // orphaned records op, left submitting past SubmittingAfter by a process
 // taken for dead and not yet asked about (its broker answered no check just
 // before), as in doubt, why said, and flagged when past FlagAfter; its
@@ -448,13 +460,9 @@ func (e *Engine) orphaned(ctx context.Context, op *getpaid.Operation) error {
 				return false, nil // its answer came meanwhile
 			}
 			o.State, o.Error = getpaid.OpUnknown, answerNotRecorded
-			if !o.Flagged && e.now().Sub(o.CreatedAt) >= e.reconcile.flagAfter() {
-				// Past FlagAfter already: flagged now, as a check would,
-				// not at its next check, once the claim ends.
-				o.Flagged = true
-				e.log.ErrorContext(ctx, "operation still unresolved: an operator should decide", "operation", o.ID,
-					"kind", o.Kind, "payment", o.PaymentID, "state", o.State, "since", o.CreatedAt)
-			}
+			// Past FlagAfter already: flagged now, as a check would, not
+			// at its next check, once the claim ends.
+			e.flagIfDue(ctx, o, e.now())
 			return true, nil
 		}},
 	})
@@ -527,11 +535,7 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found st
 			o.NextCheckAt = next
 			o.Attempts++
 			o.LastCheck = found
-			if !o.Flagged && now.Sub(o.CreatedAt) >= e.reconcile.flagAfter() {
-				o.Flagged = true
-				e.log.ErrorContext(ctx, "operation still unresolved: an operator should decide", "operation", o.ID,
-					"kind", o.Kind, "payment", o.PaymentID, "state", o.State, "since", o.CreatedAt)
-			}
+			e.flagIfDue(ctx, o, now)
 			return true, nil
 		}},
 	})
