@@ -80,7 +80,6 @@ func expandAliases(n *yaml.Node, path string, expanded *expansion) (*yaml.Node, 
 	}
 	if n.Kind == yaml.AliasNode {
 		if from, ok := expanded.secrets[n.Alias]; ok && !holdsSecret(path) && !strings.HasSuffix(path, "<<") { // a merge's own error hides it
-
 			return nil, fmt.Errorf("%s: %s: *%s is the value of %s (%s), a secret, given here to a setting that holds none, where messages would show it: write this setting's own value", where(n), path, n.Value, from, where(n.Alias))
 		}
 		return expandAliases(n.Alias, path, expanded)
@@ -170,14 +169,8 @@ func secretAnchors(n *yaml.Node, path string, secrets map[*yaml.Node]string) {
 // both lines, a tag that is not YAML's own or is !!binary, and a key YAML reads as null (~, null) (YAML's decoder names the mapping's first line twice, and a
 // backend's broker settings are decoded where the path is lost).
 func setTwice(n *yaml.Node, path string) error {
-	if t := n.ShortTag(); !yamlTag(t) {
-		// A tag of another program's (!env NAME, !secret name): YAML
-		// leaves its value as written, which would be taken as the
-		// setting (the variable's name as a key).
-		return fmt.Errorf("line %d: %s: %s", n.Line, strings.TrimSuffix(path, "."), foreignTag(n, " (a variable sets a setting as GETPAID_<SETTING> or GETPAID_BACKEND_<NAME>_<SETTING>)"))
-	}
-	if n.ShortTag() == "!!binary" {
-		return fmt.Errorf("line %d: %s: %w", n.Line, strings.TrimSuffix(path, "."), errBinary)
+	if err := valueTag(n, " (a variable sets a setting as GETPAID_<SETTING> or GETPAID_BACKEND_<NAME>_<SETTING>)"); err != nil {
+		return fmt.Errorf("line %d: %s: %w", n.Line, strings.TrimSuffix(path, "."), err)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -215,6 +208,21 @@ func yamlTag(t string) bool {
 		return true
 	}
 	return false
+}
+
+// valueTag refuses a value whose tag getpaid does not take: another
+// program's (!env NAME, !secret name: YAML leaves the value as written,
+// which would be taken as the setting, the variable's name as a key; see
+// foreignTag, advice its last words) and !!binary (errBinary). setTwice
+// reads the file with it, nullKeys a variable's YAML.
+func valueTag(n *yaml.Node, advice string) error {
+	switch t := n.ShortTag(); {
+	case !yamlTag(t):
+		return errors.New(foreignTag(n, advice))
+	case t == "!!binary":
+		return errBinary
+	}
+	return nil
 }
 
 // foreignTag says that n's tag is not YAML's own (see yamlTag), how,
@@ -257,11 +265,8 @@ func nullKey(k *yaml.Node, path string) error {
 // and a tag that is not YAML's own or is !!binary (see setTwice): a
 // variable's YAML, which setTwice, reading the file, has not seen.
 func nullKeys(n *yaml.Node, path string) error {
-	if t := n.ShortTag(); !yamlTag(t) {
-		return fmt.Errorf("%s: %s: %s", where(n), strings.TrimSuffix(path, "."), foreignTag(n, ""))
-	}
-	if n.ShortTag() == "!!binary" {
-		return fmt.Errorf("%s: %s: %w", where(n), strings.TrimSuffix(path, "."), errBinary)
+	if err := valueTag(n, ""); err != nil {
+		return fmt.Errorf("%s: %s: %w", where(n), strings.TrimSuffix(path, "."), err)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
