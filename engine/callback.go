@@ -256,7 +256,7 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				// it as done): logged for an operator, as decide does.
 				// Only that: a success written nowhere must not be
 				// logged as "its fact is recorded".
-				if op, err := e.operationFor(ctx, b, p.ID, obs); err == nil && op != nil && op.State.Final() && outcome(op, obs) == getpaid.OpFailed {
+				if op, err := e.operationFor(ctx, b, p.ID, obs, nil); err == nil && op != nil && op.State.Final() && outcome(op, obs) == getpaid.OpFailed {
 					e.recordAfterEnd(ctx, op, getpaid.OpFailed, obs)
 				}
 			}
@@ -470,7 +470,10 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return e.refused(ctx, b, id, obs, res, err)
 		}
 	}
-	op, oerr := e.operationFor(ctx, b, id, obs)
+	// gone: refunds an operator resolved as done that the broker says it
+	// never made, found looking for the one obs is about.
+	var gone []*getpaid.Operation
+	op, oerr := e.operationFor(ctx, b, id, obs, &gone)
 	if oerr != nil {
 		return e.refused(ctx, b, id, obs, res, oerr)
 	}
@@ -498,7 +501,8 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		}
 		// The fact may be about one of this payment's operations, which
 		// the id that named nothing could not find.
-		op, oerr := e.operationFor(ctx, b, id, obs)
+		gone = nil
+		op, oerr := e.operationFor(ctx, b, id, obs, &gone)
 		if oerr != nil {
 			return e.refused(ctx, b, id, obs, res, oerr)
 		}
@@ -598,6 +602,11 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 	if up.Changed {
 		res.Outcome = getpaid.OutcomeApplied
 		e.log.InfoContext(ctx, "payment updated", "payment", id, "backend", b.Name, "from", before, "to", up.Payment.Status, "cause", obs.Cause())
+		if obs.Kind == getpaid.KindRefunded {
+			for _, g := range gone {
+				e.refundGone(ctx, b, g, obs, up.Payment)
+			}
+		}
 	}
 	return nil
 }
@@ -856,7 +865,7 @@ func (e *Engine) endedWith(ctx context.Context, b getpaid.Backend, id string, ob
 	if opResultKind(obs.Kind) == "" {
 		return false
 	}
-	op, err := e.operationFor(ctx, b, id, obs)
+	op, err := e.operationFor(ctx, b, id, obs, nil)
 	return err == nil && op != nil && endedSo(op, obs)
 }
 
@@ -937,8 +946,10 @@ func (e *Engine) resolve(ctx context.Context, backend string, obs *getpaid.Obser
 // A fact echoing an operation of another payment than the one its ids name
 // is an error wrapping getpaid.ErrPaymentMismatch; one that may be a refund
 // an operator resolved as done, which the broker could not be asked about,
-// is an error wrapping the lookup's (lookUpOperation).
-func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) (*getpaid.Operation, error) {
+// is an error wrapping the lookup's (lookUpOperation). The refunds an
+// operator resolved as done that the broker says it never made (or
+// rejected), found on the way, are added to gone when it is not nil.
+func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation, gone *[]*getpaid.Operation) (*getpaid.Operation, error) {
 	op, refunds, err := namedOperation(ctx, e.store, id, obs)
 	switch {
 	case op != nil || err != nil || refunds == nil:
@@ -947,11 +958,11 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 		// A fact naming neither getpaid's operation nor the broker's id of
 		// it (Tpay's CHARGEBACK): it is the operation whose lookup reports
 		// the very same fact, by its event id.
-		return e.lookUpOperation(ctx, b, refunds, func(o *getpaid.Observation) bool {
+		return e.lookUpOperation(ctx, b, refunds, gone, func(o *getpaid.Observation) bool {
 			return o.EventID == obs.EventID && o.Kind == obs.Kind
 		})
 	}
-	return e.lookUpOperation(ctx, b, refunds, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef })
+	return e.lookUpOperation(ctx, b, refunds, gone, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef })
 }
 
 // namedOperation is operationFor without asking the broker: getpaid's
@@ -1117,7 +1128,13 @@ func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Ob
 // backend does not support (getpaid.ErrNotSupported: Dotpay without seller
 // API credentials) never answers: as for a broker with none, the fact is
 // not held back for it.
-func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, same func(*getpaid.Observation) bool) (*getpaid.Operation, error) {
+//
+// A refund an operator resolved as done whose lookup the broker answers
+// "no such refund" (or "rejected") is added to gone (when not nil): the
+// broker contradicts the operator, and the fact, then counted as a refund
+// getpaid did not ask for, may be the very money the operator counted
+// (a refund made by hand in the panel), counted twice (observe logs it).
+func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, gone *[]*getpaid.Operation, same func(*getpaid.Observation) bool) (*getpaid.Operation, error) {
 	f, ok := b.Broker.(getpaid.OperationFetcher)
 	if !ok {
 		return nil, nil
@@ -1139,6 +1156,9 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 		})
 		if err == nil && obs != nil && same(obs) {
 			return op, nil
+		}
+		if gone != nil && op.State == getpaid.OpSucceeded && (isNotFound(err) || err == nil && obs != nil && obs.Kind == getpaid.KindRefundFailed) {
+			*gone = append(*gone, op)
 		}
 		if err != nil && !isNotFound(err) && !errors.Is(err, getpaid.ErrNotSupported) && op.State == getpaid.OpSucceeded && unasked == nil {
 			unasked = &unaskedError{err: fmt.Errorf("refund %s, resolved as done by %s, may be the one reported, and its broker could not be asked: %w", op.ID, op.ResolvedBy, err)}

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/getpaid-go/getpaid"
+)
+
+// refundGone logs, at ERROR, a refund the broker reports done (obs, counted
+// on its own as a refund getpaid did not ask for) while the broker says it
+// never made (or rejected) refund op, which an operator resolved as done:
+// if obs is the money the operator counted (a refund made by hand in the
+// panel), the payment's refunded total exceeds what the broker paid back.
+// Which it is, only the operator knows: both are named, and the operation's
+// error says so too (the console's payment page, operations show).
+func (e *Engine) refundGone(ctx context.Context, b getpaid.Backend, op *getpaid.Operation, obs *getpaid.Observation, p *getpaid.Payment) {
+	why := fmt.Sprintf("the broker has no refund of this operation, resolved as done by %s, and reported refund %s of %s, counted on its own: if that is the refund resolved here, it is counted twice", op.ResolvedBy, obs.BrokerRef, obs.Amount)
+	e.log.ErrorContext(ctx, "the broker says a refund an operator resolved as done was never made, and reports another refund, counted on its own: if that is the one the operator saw, the payment's refunded total exceeds what the broker paid back; compare with the broker's panel",
+		"operation", op.ID, "amount", op.Amount.String(), "resolved_by", op.ResolvedBy, "note", op.Note, "payment", p.ID, "backend", b.Name,
+		"broker_refund", obs.BrokerRef, "broker_amount", obs.Amount.String(), "refunded", p.Money(p.Refunded).String())
+	e.noteOnEnded(ctx, op, "", why)
+}
+
+// noteOnEnded records why on operation op, which has ended (and, when state
+// is set, moves it there): what the broker said since contradicts how it
+// ended. Nothing of the payment changes. A failure to record it is logged:
+// the ERROR that called it has said what happened.
+func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state getpaid.OperationState, why string) {
+	_, err := e.mutate(context.WithoutCancel(ctx), op.PaymentID, getpaid.Mutation{
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			if !o.State.Final() || o.Error == why && (state == "" || o.State == state) {
+				return false, nil
+			}
+			o.Error = why
+			if state != "" {
+				o.State = state
+			}
+			return true, nil
+		}},
+	})
+	if err != nil {
+		e.log.ErrorContext(ctx, "that the broker contradicts how an operation ended could not be recorded on it", "operation", op.ID, "payment", op.PaymentID, "err", err)
+	}
+}
