@@ -607,6 +607,12 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 				e.refundGone(ctx, b, g, obs, up.Payment)
 			}
 		}
+		if obs.Kind == getpaid.KindCaptured && (before == getpaid.StatusCancelled || before == getpaid.StatusPartiallyPaid) {
+			// What a release or cancel resolved as done left (a
+			// cancelled payment, or part of a hold captured and the rest
+			// released), captured since.
+			e.releasesContradicted(ctx, b, up.Payment, obs)
+		}
 	}
 	return nil
 }

@@ -23,9 +23,10 @@ func (e *Engine) refundGone(ctx context.Context, b getpaid.Backend, op *getpaid.
 }
 
 // noteOnEnded records why on operation op, which has ended (and, when state
-// is set, moves it there): what the broker said since contradicts how it
-// ended. Nothing of the payment changes. A failure to record it is logged:
-// the ERROR that called it has said what happened.
+// is set, moves it there, settled then by the broker's word, not by the
+// operator who resolved it: why names them): what the broker said since
+// contradicts how it ended. Nothing of the payment changes. A failure to
+// record it is logged: the ERROR that called it has said what happened.
 func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state getpaid.OperationState, why string) {
 	_, err := e.mutate(context.WithoutCancel(ctx), op.PaymentID, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
@@ -35,12 +36,45 @@ func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state g
 			}
 			o.Error = why
 			if state != "" {
-				o.State = state
+				o.State, o.ResolvedBy, o.Note = state, "", ""
 			}
 			return true, nil
 		}},
 	})
 	if err != nil {
 		e.log.ErrorContext(ctx, "that the broker contradicts how an operation ended could not be recorded on it", "operation", op.ID, "payment", op.PaymentID, "err", err)
+	}
+}
+
+// heldMoneyCaptured reports whether the broker captured, after release or
+// cancel op was asked, money of p that op was to give back: p's captured
+// total is more than when op was asked. Then op was not done.
+func heldMoneyCaptured(op *getpaid.Operation, p *getpaid.Payment) bool {
+	return (op.Kind == getpaid.OpRelease || op.Kind == getpaid.OpCancel) && p.Captured > op.Baseline
+}
+
+// releasesContradicted ends as failed the releases and cancels of payment
+// p an operator resolved as done, when the broker has since reported money
+// captured (p, as obs left it) that they were to give back: the broker's
+// word on captured money stands, and the release or cancel cannot have
+// happened. Logged at ERROR, naming the operation and the amounts.
+func (e *Engine) releasesContradicted(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, obs *getpaid.Observation) {
+	page, err := e.store.Operations(context.WithoutCancel(ctx), getpaid.OperationFilter{PaymentID: p.ID, State: getpaid.OpSucceeded, Limit: getpaid.MaxPageSize})
+	if err != nil {
+		e.log.ErrorContext(ctx, "whether the broker's capture contradicts a release or cancel an operator resolved as done could not be read: check the payment's operations",
+			"payment", p.ID, "backend", b.Name, "captured", p.Money(p.Captured).String(), "err", err)
+		return
+	}
+	for _, op := range page.Operations {
+		if op.ResolvedBy == "" || !heldMoneyCaptured(op, p) {
+			continue
+		}
+		e.log.ErrorContext(ctx, "the broker reports money captured that a release or cancel an operator resolved as done was to give back: the payment counts what the broker captured, and the operation is recorded as failed; check the broker's panel and settle it with the buyer",
+			"operation", op.ID, "kind", op.Kind, "amount", op.Amount.String(), "resolved_by", op.ResolvedBy, "note", op.Note,
+			"payment", p.ID, "backend", b.Name, "captured_before", p.Money(op.Baseline).String(), "captured", p.Money(p.Captured).String(),
+			"payment_amount", p.Amount.String(), "broker_status", obs.BrokerStatus)
+		why := fmt.Sprintf("resolved as done by %s (%q), but the broker then reported the payment paid (%s captured, %s when the %s was asked): not done",
+			op.ResolvedBy, op.Note, p.Money(p.Captured), p.Money(op.Baseline), op.Kind)
+		e.noteOnEnded(ctx, op, getpaid.OpFailed, why)
 	}
 }

@@ -586,7 +586,9 @@ func (e *Engine) CheckOperation(ctx context.Context, id string) (*getpaid.Operat
 // applies it: a refund
 // resolved as succeeded counts as refunded, as failed it is refundable
 // again; a capture as succeeded counts as captured; a release or cancel as
-// succeeded releases the payment. The operator and the note are recorded;
+// succeeded releases the payment (refused, getpaid.ErrConflict, once the
+// broker has reported captured the money it was to give back). The
+// operator and the note are recorded;
 // both are required (blanks alone are getpaid.ErrInvalidRequest). An
 // operation ended since it was read (by the broker, the reconciler or
 // another resolution) is getpaid.ErrConflict with the operation.
@@ -683,6 +685,18 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 					"and resolving it as succeeded could count it twice; compare the broker's refund ids in the payment's history with its panel: "+
 					"if it is counted, resolve it as failed with a note saying so; if not, let the reconciler ask the broker (check it now)",
 					getpaid.ErrConflict, q.Money(q.RefundAsked), q.Money(reserved))}
+			}
+			return apply(q)
+		}
+	}
+	if req.As == getpaid.OpSucceeded && (op.Kind == getpaid.OpRelease || op.Kind == getpaid.OpCancel) {
+		apply := m.Apply
+		m.Apply = func(q *getpaid.Payment) (bool, error) {
+			if heldMoneyCaptured(op, q) {
+				// The broker's word on captured money stands: what the
+				// release or cancel was to give back was captured.
+				return false, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: the broker reported the payment paid (%s captured, %s when the %s was asked): it cannot have been done; resolve it as failed",
+					getpaid.ErrConflict, q.Money(q.Captured), q.Money(op.Baseline), op.Kind)}
 			}
 			return apply(q)
 		}
