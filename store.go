@@ -251,8 +251,8 @@ type Mutation struct {
 	// EventKey, in the same transaction (the engine's records of a second
 	// transaction: counted only when the write counting it commits), given
 	// the payment as Apply left it and whether it changed. A key recorded
-	// before stays as it is (no ErrDuplicateEvent); "" is skipped. Not for
-	// CreateOptions.Then.
+	// before stays as it is (no ErrDuplicateEvent; UpdateResult.NewMarks
+	// names the others); "" is skipped. Not for CreateOptions.Then.
 	Marks func(p *Payment, changed bool) []string
 }
 
@@ -271,6 +271,10 @@ type UpdateResult struct {
 	// Marks are the keys to record with the mutation's EventKey, each
 	// unless recorded before (Mutation.Marks).
 	Marks []string
+	// NewMarks are those of Marks that were not recorded before: the
+	// store that writes them says, in Marks' order (what the engine says
+	// once of a second transaction, it says when its record is new).
+	NewMarks []string
 	// Operation is the money operation after the change, to write when
 	// OperationChanged (inserted when OperationNew).
 	Operation        *Operation

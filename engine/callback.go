@@ -417,9 +417,19 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		// record says what the write did, whatever was read before it or
 		// written meanwhile. Should that transaction's capture come later,
 		// a second transaction, markSecond says the refund counted.
+		// So is a second transaction by the write finding it one (another
+		// transaction's notification paid the payment meanwhile, after
+		// markSecond read it), and that getpaid confirmed it: written
+		// after it, a process dying between the two lost the record, the
+		// broker's repeat being a duplicate.
 		checked.Marks = func(q *getpaid.Payment, changed bool) []string {
-			if changed && !second && otherRefund(obs, q) {
+			switch {
+			case changed && !second && otherRefund(obs, q):
 				return []string{secondRefundedKey(b, obs.ExternalID)}
+			case !changed && otherCapture(obs, q) && confirmed:
+				return []string{secondKey(b, obs.ExternalID), b.Name + confirmedMark + obs.ExternalID}
+			case !changed && (otherCapture(obs, q) || sameAdvance(obs, q)):
+				return []string{secondKey(b, obs.ExternalID)}
 			}
 			return nil
 		}
@@ -461,12 +471,10 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 			return e.refused(ctx, b, id, obs, res, err)
 		}
 	}
-	marked := false
 	if (obs.Kind == getpaid.KindCaptured || obs.Kind == getpaid.KindAdvance) && obs.ExternalID != "" && id != "" {
 		// Recorded before the capture, so that no second transaction
 		// is ever taken without it (a process dying between the two).
-		var err error
-		if marked, err = e.markSecond(ctx, b, id, obs, true); err != nil {
+		if err := e.markSecond(ctx, b, id, obs); err != nil {
 			return e.refused(ctx, b, id, obs, res, err)
 		}
 	}
@@ -553,22 +561,17 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		if confirmed {
 			// Confirmed before another transaction's write paid the
 			// payment (two notifications at once): the broker keeps it.
-			// Recorded for the console to say so, as the log does.
+			// Recorded for the console to say so by the write (Marks), as
+			// the log does.
 			advice = "getpaid confirmed it (another transaction's notification paid the payment meanwhile), so the broker keeps its money: refund it at the broker or settle it with the buyer"
-			if _, err := e.mark(context.WithoutCancel(ctx), id, b.Name+confirmedMark+obs.ExternalID); err != nil {
-				e.log.ErrorContext(ctx, "that the second transaction was confirmed could not be recorded: the console says the broker gives its money back",
-					"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
-			}
 		}
 		e.log.ErrorContext(ctx, "the broker reports a second transaction for a payment already paid: not counted; "+advice,
 			"payment", id, "backend", b.Name, "transaction", up.Payment.ExternalID, "second_transaction", obs.ExternalID,
 			"amount", obs.Amount.String())
-		if !marked {
-			// The payment was paid by another transaction meanwhile.
-			if _, err := e.markSecond(context.WithoutCancel(ctx), b, id, obs, false); err != nil {
-				e.log.ErrorContext(ctx, "the second transaction could not be recorded as such: its refund would be counted as the payment's",
-					"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
-			}
+		if slices.Contains(up.NewMarks, secondKey(b, obs.ExternalID)) {
+			// The payment was paid by another transaction meanwhile: the
+			// write recorded it (Marks).
+			e.secondRecorded(context.WithoutCancel(ctx), b, up.Payment, obs.ExternalID)
 		}
 	}
 	if !up.Changed && sameAdvance(obs, up.Payment) {
@@ -580,13 +583,9 @@ func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Ob
 		// Recorded before the write (markAdvanceDropped), unless the
 		// other transaction's advance was written after markSecond read
 		// the payment (two notifications at once): this one's money is
-		// counted nowhere, recorded as markAdvanceDropped records it (the
-		// write checked it is no other payment's).
-		switch recorded, err := e.mark(context.WithoutCancel(ctx), id, secondKey(b, obs.ExternalID)); {
-		case err != nil:
-			e.log.ErrorContext(ctx, "the second transaction could not be recorded as such: its refund would be counted as the payment's",
-				"payment", id, "backend", b.Name, "second_transaction", obs.ExternalID, "err", err)
-		case recorded:
+		// counted nowhere, recorded as markAdvanceDropped records it, by
+		// the write (Marks: it checked it is no other payment's).
+		if slices.Contains(up.NewMarks, secondKey(b, obs.ExternalID)) {
 			e.secondTransaction(ctx, b, id, obs.ExternalID)
 			e.logSameAdvance(ctx, b, up.Payment, obs)
 		}
@@ -691,81 +690,86 @@ func otherRefund(obs *getpaid.Observation, p *getpaid.Payment) bool {
 		p.ExternalID != "" && obs.ExternalID != p.ExternalID
 }
 
-// markSecond records, for payment id, that the broker transaction obs
-// captures (or holds, an advance) is a second transaction of it: one whose
-// capture counts nothing because the payment was paid by another
-// (captured, naming another broker id), and is no other payment's own (a
-// fact naming two payments, which the write refuses). A refund of it
-// getpaid did not ask for is then not the payment's.
-// It reports whether the transaction is so recorded. Before the capture
-// is written (before is true), a repeat of a capture already recorded is
-// not marked: one that was a second transaction was marked on its first
-// delivery, and one that counted (it paid the payment, or the rest of it,
-// as releases before captures of other transactions counted nothing did)
-// would look like a second one now that the payment holds its money.
-func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation, before bool) (bool, error) {
+// markSecond records, before obs's write, for payment id, that the broker
+// transaction obs captures (or holds, an advance) is a second transaction
+// of it: one whose capture counts nothing because the payment was paid by
+// another (captured, naming another broker id), and is no other payment's
+// own (a fact naming two payments, which the write refuses). A refund of it
+// getpaid did not ask for is then not the payment's. A payment paid by
+// another transaction after this read is recorded so by obs's write
+// (Marks in observe). A repeat of a capture already recorded is not
+// marked: one that was a second transaction was marked on its first
+// delivery (by its write, in its transaction, when not here), and one that
+// counted (it paid the payment, or the rest of it, as releases before
+// captures of other transactions counted nothing did) would look like a
+// second one now that the payment holds its money.
+func (e *Engine) markSecond(ctx context.Context, b getpaid.Backend, id string, obs *getpaid.Observation) error {
 	ext := obs.ExternalID
 	p, err := e.store.Payment(ctx, id)
 	switch {
 	case isNotFound(err):
-		return false, nil // the write says so
+		return nil // the write says so
 	case err != nil:
-		return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
+		return fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
 	case p.Backend != b.Name || p.ExternalID == "" || p.ExternalID == ext:
-		return false, nil
-	case p.Captured == 0 && p.Advance > 0 && before:
-		return false, e.markAdvanceDropped(ctx, b, p, obs)
+		return nil
+	case p.Captured == 0 && p.Advance > 0:
+		return e.markAdvanceDropped(ctx, b, p, obs)
 	case p.Captured == 0:
-		return false, nil
+		return nil
 	}
 	if _, err := getpaid.Apply(p.Clone(), obs); err != nil {
 		// Refused: no second transaction. One that would count (more
 		// than captured so far) counts nothing either: captures are
 		// cumulative within one transaction, and another transaction's
 		// amount is its own.
-		return false, nil
+		return nil
 	}
-	if k := eventKey(b, obs); before && k != "" {
+	if k := eventKey(b, obs); k != "" {
 		// Only here, past the checks above: the first capture of a
 		// payment (the usual one) reads nothing more.
 		switch repeat, err := e.store.EventApplied(ctx, id, k); {
 		case err != nil:
-			return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
+			return fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
 		case repeat:
-			return false, nil
+			return nil
 		}
 	}
-	if before {
-		// Another payment's own transaction is no second one of this
-		// one: the write refuses the fact naming both (after it, the
-		// write has checked).
-		switch other, err := e.anotherPayments(ctx, b, id, obs); {
-		case err != nil:
-			return false, fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
-		case other:
-			return false, nil
-		}
+	// Another payment's own transaction is no second one of this one: the
+	// write refuses the fact naming both.
+	switch other, err := e.anotherPayments(ctx, b, id, obs); {
+	case err != nil:
+		return fmt.Errorf("whether broker transaction %s is a second one: %w", ext, err)
+	case other:
+		return nil
 	}
 	switch recorded, err := e.mark(ctx, id, secondKey(b, ext)); {
 	case err != nil:
-		return false, fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
-	case !recorded:
-		// Recorded before (its capture reported again, by a poll after
-		// the notification), and counted then: a refund recorded since
-		// was not counted (the payment's was not).
-		return true, nil
+		return fmt.Errorf("record broker transaction %s as a second one: %w", ext, err)
+	case recorded:
+		// Recorded now: counted once, whichever delivery or poll of it
+		// comes first (a repeat finds the record written). One recorded
+		// before (its capture reported again, by a poll after the
+		// notification) was counted then: a refund recorded since was
+		// not counted (the payment's was not).
+		e.secondRecorded(ctx, b, p, ext)
 	}
-	// Recorded now: counted once, whichever delivery or poll of it comes
-	// first (a repeat finds the record written).
-	e.secondTransaction(ctx, b, id, ext)
-	if refunded, err := e.store.EventApplied(ctx, id, secondRefundedKey(b, ext)); err == nil && refunded {
+	return nil
+}
+
+// secondRecorded tells the SecondTransaction hook that broker transaction
+// ext was recorded as a second transaction of payment p, just now (once),
+// and says whether its refund, delivered before its capture, was counted
+// as p's.
+func (e *Engine) secondRecorded(ctx context.Context, b getpaid.Backend, p *getpaid.Payment, ext string) {
+	e.secondTransaction(ctx, b, p.ID, ext)
+	if refunded, err := e.store.EventApplied(ctx, p.ID, secondRefundedKey(b, ext)); err == nil && refunded {
 		// Its refund came first (delivered out of order), before it was
 		// a second transaction, and was counted as the payment's (its
 		// write recorded it: observe, which says so too should it look
 		// after this).
 		e.logSecondRefundCounted(ctx, b, p, ext)
 	}
-	return true, nil
 }
 
 // markAdvanceDropped records, before obs's capture pays payment p, or its

@@ -294,6 +294,9 @@ func (s *Store) write(res *getpaid.UpdateResult, m *getpaid.Mutation, lease *get
 		s.applied[appliedKey{p.ID, m.EventKey}] = true
 	}
 	for _, k := range res.Marks {
+		if !s.applied[appliedKey{p.ID, k}] {
+			res.NewMarks = append(res.NewMarks, k)
+		}
 		s.applied[appliedKey{p.ID, k}] = true
 	}
 }
@@ -324,6 +327,7 @@ func clone(res *getpaid.UpdateResult) *getpaid.UpdateResult {
 	c.Events = slices.Clone(res.Events)
 	c.Deliveries = slices.Clone(res.Deliveries)
 	c.Leased = slices.Clone(res.Leased)
+	c.Marks, c.NewMarks = slices.Clone(res.Marks), slices.Clone(res.NewMarks)
 	if res.Operation != nil {
 		op := *res.Operation
 		c.Operation = &op

@@ -214,6 +214,11 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 	if err != nil {
 		return nil, err
 	}
+	if len(res.Marks) > 0 {
+		if res.NewMarks, err = newMarks(ctx, c, id, res.Marks); err != nil {
+			return nil, err
+		}
+	}
 	b = &pgx.Batch{}
 	if res.Changed {
 		args, err := paymentArgs(res.Payment)
@@ -239,6 +244,31 @@ func (s *Store) update(ctx context.Context, c *pgx.Conn, id string, m getpaid.Mu
 		return nil, err
 	}
 	return res, nil
+}
+
+// newMarks returns those of keys not recorded on payment id
+// (getpaid.UpdateResult.NewMarks). Read under the payment's lock, which
+// every write of its keys takes first: none is recorded meanwhile.
+func newMarks(ctx context.Context, c *pgx.Conn, id string, keys []string) ([]string, error) {
+	stored := make([]string, len(keys))
+	for i, k := range keys {
+		stored[i] = storedKey(k)
+	}
+	rows, err := c.Query(ctx, "SELECT event_key FROM applied_events WHERE payment_id = $1 AND event_key = ANY($2)", id, stored)
+	if err != nil {
+		return nil, err
+	}
+	recorded, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, k := range keys {
+		if !slices.Contains(recorded, stored[i]) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // earlierDeliveries is what a change's deliveries to one consumer follow:

@@ -198,8 +198,14 @@ func (tx *wtx) updatePayment(id string, m getpaid.Mutation) (any, error) {
 	}
 	for _, k := range res.Marks {
 		// One recorded before stays as it is (getpaid.Mutation.Marks).
-		if _, err := tx.execSQL("INSERT OR IGNORE INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)", id, k, nanos(t)); err != nil {
+		r, err := tx.execSQL("INSERT OR IGNORE INTO applied_events (payment_id, event_key, applied_at) VALUES (?,?,?)", id, k, nanos(t))
+		if err != nil {
 			return nil, err
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return nil, err
+		} else if n > 0 {
+			res.NewMarks = append(res.NewMarks, k)
 		}
 	}
 	return updated{res: res, prev: cur.Version}, nil

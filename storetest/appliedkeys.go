@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,9 +55,9 @@ func testAppliedKeys(t *testing.T, s getpaid.Store) {
 }
 
 // testMarks records a mutation's Marks with its EventKey, in its
-// transaction: a key recorded before stays (no ErrDuplicateEvent), the
-// function sees the payment as Apply left it and whether it changed, and a
-// mutation Apply refuses records none.
+// transaction: a key recorded before stays (no ErrDuplicateEvent, not in
+// NewMarks), the function sees the payment as Apply left it and whether it
+// changed, and a mutation Apply refuses records none.
 func testMarks(t *testing.T, s getpaid.Store) {
 	p := newPayment("o-marks", 100, "PLN")
 	mustCreate(t, s, p, getpaid.CreateOptions{})
@@ -68,7 +69,10 @@ func testMarks(t *testing.T, s getpaid.Store) {
 		seen = changed && q.Captured == 100
 		return []string{"dummy/second-transaction:T1", "dummy/second-transaction-refunded:T1", ""}
 	}
-	mustUpdate(t, s, p.ID, paid)
+	res := mustUpdate(t, s, p.ID, paid)
+	if want := []string{"dummy/second-transaction-refunded:T1"}; !slices.Equal(res.NewMarks, want) {
+		t.Errorf("NewMarks %q; want %q (T1 recorded before)", res.NewMarks, want)
+	}
 	if !seen {
 		t.Error("Marks did not see the payment as Apply left it, changed")
 	}
