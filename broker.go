@@ -222,6 +222,12 @@ type OperationGate interface {
 type OperationRequest struct {
 	Payment   *Payment
 	Operation *Operation
+	// Fact is the broker's fact the engine asks whether Operation is,
+	// when a notification names neither getpaid's operation nor the
+	// broker's id of it (Tpay's CHARGEBACK); nil for a plain lookup. A
+	// broker that can tell the operation only by the money may answer
+	// with it when the money says every such fact is one recorded already.
+	Fact *Observation
 }
 
 // OperationFetcher looks a money operation up at the broker (PayU's refund

@@ -968,11 +968,11 @@ func (e *Engine) operationFor(ctx context.Context, b getpaid.Backend, id string,
 		// A fact naming neither getpaid's operation nor the broker's id of
 		// it (Tpay's CHARGEBACK): it is the operation whose lookup reports
 		// the very same fact, by its event id.
-		return e.lookUpOperation(ctx, b, refunds, gone, func(o *getpaid.Observation) bool {
+		return e.lookUpOperation(ctx, b, refunds, obs, gone, func(o *getpaid.Observation) bool {
 			return o.EventID == obs.EventID && o.Kind == obs.Kind
 		})
 	}
-	return e.lookUpOperation(ctx, b, refunds, gone, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef })
+	return e.lookUpOperation(ctx, b, refunds, obs, gone, func(o *getpaid.Observation) bool { return o.BrokerRef == obs.BrokerRef })
 }
 
 // namedOperation is operationFor without asking the broker: getpaid's
@@ -1127,7 +1127,8 @@ func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Ob
 // lookUpOperation finds, among a payment's refunds whose broker id getpaid
 // never learnt (the answer was lost: in doubt, or still being asked, or
 // resolved by an operator since), the one whose lookup the broker answers
-// with the same fact (same says), by asking the broker about each. Nil when
+// with the same fact (same says), by asking the broker about each (telling
+// it the fact: getpaid.OperationRequest.Fact). Nil when
 // none is, or the broker cannot say: the fact is then one getpaid did not
 // ask for (a refund made in the broker's panel).
 //
@@ -1144,7 +1145,7 @@ func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Ob
 // broker contradicts the operator, and the fact, then counted as a refund
 // getpaid did not ask for, may be the very money the operator counted
 // (a refund made by hand in the panel), counted twice (observe logs it).
-func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, gone *[]*getpaid.Operation, same func(*getpaid.Observation) bool) (*getpaid.Operation, error) {
+func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, fact *getpaid.Observation, gone *[]*getpaid.Operation, same func(*getpaid.Observation) bool) (*getpaid.Operation, error) {
 	f, ok := b.Broker.(getpaid.OperationFetcher)
 	if !ok {
 		return nil, nil
@@ -1161,8 +1162,9 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 				return nil, nil
 			}
 		}
+		told := *fact // the broker's to read, not to change
 		obs, err := call(e, ctx, b.Name, "fetch_operation", func(ctx context.Context) (*getpaid.Observation, error) {
-			return f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op})
+			return f.FetchOperation(ctx, &getpaid.OperationRequest{Payment: p, Operation: op, Fact: &told})
 		})
 		if err == nil && obs != nil && same(obs) {
 			return op, nil

@@ -264,7 +264,7 @@ func (b *Broker) FetchOperation(ctx context.Context, req *getpaid.OperationReque
 		return nil, err
 	}
 	if op.BrokerRef == "" {
-		return matchLost(p, op, tx.Title, list)
+		return matchLost(p, op, tx.Title, list, req.Fact)
 	}
 	for i, r := range list {
 		if r.ref() != op.BrokerRef {
@@ -307,9 +307,13 @@ func unknownRefundStatus(r refund) error {
 //     and Tpay lists one refund of its amount: that is it, whatever Tpay
 //     refunded besides (a refund made in its panel since, whose CHARGEBACK
 //     the engine asks about), which the money cannot tell until it is
-//     recorded. When Tpay lists more than one, and has refunded at least
-//     its amount more than recorded (in refunds done: one still pending
-//     has refunded nothing), it is the last of them: a CHARGEBACK of the
+//     recorded. When Tpay lists more than one and every refund it has
+//     done is recorded, a CHARGEBACK of the amount the engine asks about
+//     (fact) is of one recorded already: it is this one, a repeat. When
+//     Tpay has refunded at least its amount more than recorded and asked
+//     for (in refunds done: one still pending has refunded nothing; one
+//     getpaid asked for, whose answer is on its way or lost, not listed
+//     pending, is counted by its operation), it is the last done of them: a CHARGEBACK of the
 //     amount (taken for the first of it not yet applied) is then the
 //     refund not recorded, counted once, whichever of them it is.
 //   - Another refund of the payment is in flight too (asked for more than
@@ -327,9 +331,10 @@ func unknownRefundStatus(r refund) error {
 //
 // Only a refund made in Tpay's panel of the same amount, at the same time,
 // could be mistaken for this one; the money recorded is right either way.
-func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []refund) (*getpaid.Observation, error) {
-	var done, settled, same int64
-	var match *refund
+func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []refund, fact *getpaid.Observation) (*getpaid.Observation, error) {
+	var done, settled, pending, same int64
+	var match, last, told *refund
+	lastN, toldN := 0, 0
 	for i := range list {
 		r := &list[i]
 		m, err := r.Amount.Money(p.Amount.Currency)
@@ -340,16 +345,30 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 			continue
 		}
 		done += m.Minor
-		if refundState(r.Status) == getpaid.KindRefunded {
+		isDone := refundState(r.Status) == getpaid.KindRefunded
+		if isDone {
 			settled += m.Minor
 		}
-		if m == op.Amount {
-			same++
-			match = r
+		if refundState(r.Status) == getpaid.KindRefundStarted {
+			pending += m.Minor
+		}
+		if m != op.Amount {
+			continue
+		}
+		same++
+		match = r
+		if isDone {
+			last, lastN = r, int(same)
+			if fact != nil && fact.Kind == getpaid.KindRefunded && fact.Amount == op.Amount && fact.EventID == tpaynotify.RefundEventID(title, op.Amount, lastN) {
+				told, toldN = r, lastN
+			}
 		}
 	}
 	a, nth := op.Amount.Minor, 1
 	unrecorded := done - p.Refunded
+	// What getpaid asks for that Tpay does not list as pending may be
+	// done and not recorded yet: its answer on its way, or lost.
+	inFlight := max(0, p.RefundAsked-pending)
 	switch {
 	case same == 0:
 		return nil, fmt.Errorf("tpay: refund %s: %w: no refund of %s at Tpay", op.ID, getpaid.ErrNotFound, op.Amount)
@@ -358,14 +377,24 @@ func matchLost(p *getpaid.Payment, op *getpaid.Operation, title string, list []r
 		// one refund of its amount Tpay lists is it, whatever else Tpay
 		// refunded since (a refund made in the panel, whose CHARGEBACK
 		// this lookup is asked about, unrecorded until it is matched).
-	case op.State == getpaid.OpSucceeded && settled-p.Refunded >= a:
+	case op.State == getpaid.OpSucceeded && settled == p.Refunded && told != nil:
+		// Resolved as done, and every refund Tpay has done is recorded:
+		// a CHARGEBACK of its amount is of one recorded already, whichever
+		// (another refund of the amount since, counted under the id of
+		// this one's place, or this one's own, late). It is this one: a
+		// repeat.
+		match, nth = told, toldN
+	case op.State == getpaid.OpSucceeded && last != nil && settled-p.Refunded-inFlight >= a:
 		// Resolved as done, and Tpay lists more refunds of its amount,
-		// one of them done and not recorded (made in the panel):
-		// whichever a CHARGEBACK of the amount reports (the engine takes
-		// it for the first not yet applied), it is the one not recorded,
-		// counted once. This one is the last. A refund still pending
-		// has refunded nothing: no CHARGEBACK is of it yet.
-		nth = int(same)
+		// one of them done and not recorded (made in the panel), beyond
+		// any getpaid is still asking for: whichever a CHARGEBACK of the
+		// amount reports (the engine takes it for the first not yet
+		// applied), it is the one not recorded, counted once. This one
+		// is the last done. A refund still pending has refunded nothing:
+		// no CHARGEBACK is of it yet; one getpaid asked for and has not
+		// recorded yet (its answer on its way, or lost) is counted by its
+		// operation, not as a refund made in the panel.
+		match, nth = last, lastN
 	case p.RefundAsked > a:
 		return nil, fmt.Errorf("tpay: refund %s of %s: other refunds of the payment are in flight (%s asked in all), and Tpay keeps no id of getpaid's to tell which is this one: an operator must match them", op.ID, op.Amount, p.Money(p.RefundAsked))
 	case same > 1:

@@ -41,7 +41,7 @@ func TestMatchLost(t *testing.T) {
 			t.Parallel()
 			p := &getpaid.Payment{ID: "pay_1", Amount: getpaid.MustParseMoney("50.00", "PLN"), Captured: 5000, Refunded: tt.refunded, RefundAsked: tt.asked}
 			op := &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: getpaid.MustParseMoney("5.00", "PLN")}
-			o, err := matchLost(p, op, "TR-1", tt.list)
+			o, err := matchLost(p, op, "TR-1", tt.list, nil)
 			switch tt.want {
 			case notFound:
 				if !errors.Is(err, getpaid.ErrNotFound) {
@@ -95,9 +95,50 @@ func TestMatchLostSaysWhy(t *testing.T) {
 			t.Parallel()
 			p := &getpaid.Payment{ID: "pay_1", Amount: getpaid.MustParseMoney("50.00", "PLN"), Captured: 5000, Refunded: tt.refunded, RefundAsked: tt.asked}
 			op := &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, Amount: getpaid.MustParseMoney("5.00", "PLN")}
-			_, err := matchLost(p, op, "TR-1", tt.list)
+			_, err := matchLost(p, op, "TR-1", tt.list, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.says) || strings.Contains(err.Error(), tt.not) {
 				t.Fatalf("%v; want it to say %q, not %q", err, tt.says, tt.not)
+			}
+		})
+	}
+}
+
+// A refund an operator resolved as done, of 5.00, looked up for a
+// CHARGEBACK of 5.00 (fact): a repeat when every refund Tpay has done is
+// recorded; the panel refund when Tpay has done one more than recorded
+// and than getpaid may have done and not recorded yet.
+func TestMatchLostResolved(t *testing.T) {
+	t.Parallel()
+	rf := func(id, amount, status string) refund {
+		return refund{RefundID: id, Amount: Amount(amount), Status: status}
+	}
+	const first, second = "TR-1:CHARGEBACK:5.00", "TR-1:CHARGEBACK:5.00#2"
+	tests := []struct {
+		name            string
+		list            []refund
+		refunded, asked int64
+		fact            string
+		want            string // the event id reported, "" for an error
+	}{
+		{"another of its amount since, counted under the first id", []refund{rf("rf_1", "5.00", "correct"), rf("rf_2", "5.00", "correct")}, 1000, 0, second, second},
+		{"getpaid's of its amount since, counted under its own", []refund{rf("rf_1", "5.00", "correct"), rf("rf_2", "5.00", "correct")}, 1000, 0, first, first},
+		{"a panel refund of its amount", []refund{rf("rf_1", "5.00", "correct"), rf("rf_2", "5.00", "correct")}, 500, 0, first, second},
+		{"a panel refund beside another refund pending", []refund{rf("rf_1", "5.00", "correct"), rf("rf_x", "8.00", "pending"), rf("rf_2", "5.00", "correct")}, 500, 800, first, second},
+		{"getpaid's of its amount done, its answer on its way", []refund{rf("rf_1", "5.00", "correct"), rf("rf_2", "5.00", "correct")}, 500, 500, first, ""},
+		{"getpaid's of its amount pending", []refund{rf("rf_1", "5.00", "correct"), rf("rf_2", "5.00", "pending")}, 500, 500, first, first},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := &getpaid.Payment{ID: "pay_1", Amount: getpaid.MustParseMoney("50.00", "PLN"), Captured: 5000, Refunded: tt.refunded, RefundAsked: tt.asked}
+			op := &getpaid.Operation{ID: "op_1", Kind: getpaid.OpRefund, State: getpaid.OpSucceeded, ResolvedBy: "ops", Amount: getpaid.MustParseMoney("5.00", "PLN")}
+			fact := &getpaid.Observation{Kind: getpaid.KindRefunded, Amount: op.Amount, EventID: tt.fact}
+			o, err := matchLost(p, op, "TR-1", tt.list, fact)
+			switch {
+			case tt.want == "" && err == nil:
+				t.Fatalf("%+v; want an error (held back)", o)
+			case tt.want != "" && (err != nil || o.EventID != tt.want || o.Kind != getpaid.KindRefunded):
+				t.Fatalf("%+v %v; want refunded %s", o, err, tt.want)
 			}
 		})
 	}
