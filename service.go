@@ -180,7 +180,9 @@ type ActionRequest struct {
 	PaymentID string
 	// Amount is what to capture or refund; nil means all that can be (the
 	// whole hold, everything refundable). Release and cancel take none: an
-	// amount is refused (a FieldError naming "amount", ErrInvalidRequest).
+	// amount is refused (a FieldError naming "amount", ErrInvalidAmount and
+	// ErrInvalidRequest), or the backend that cannot do it at all is said
+	// first (ErrNotSupported, as without an amount).
 	Amount *Money
 	// IdempotencyKey makes a retried request return the first one's outcome
 	// instead of asking the broker again. Keys belong to the payment: the

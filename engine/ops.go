@@ -61,7 +61,10 @@ func (e *Engine) Cancel(ctx context.Context, req getpaid.ActionRequest) (*getpai
 // *getpaid.TransitionError (nothing captured to refund), or a
 // *getpaid.FieldError wrapping ErrInvalidAmount (another currency, zero or
 // less, more than is refundable) or ErrInvalidRequest (an IdempotencyKey
-// used for another request). Capture, Release and Cancel answer in the same shapes.
+// used for another request). Capture, Release and Cancel answer in the same
+// shapes; an amount given to a Release or Cancel is a *getpaid.FieldError
+// wrapping both ErrInvalidAmount and ErrInvalidRequest, unless the backend
+// cannot do it at all: a *getpaid.UnsupportedError (ErrNotSupported).
 func (e *Engine) Refund(ctx context.Context, req getpaid.ActionRequest) (*getpaid.ActionResult, error) {
 	return e.operate(ctx, getpaid.OpRefund, req)
 }
@@ -116,7 +119,7 @@ func (e *Engine) operate(ctx context.Context, kind getpaid.OperationKind, req ge
 		if kind == getpaid.OpCancel {
 			reason = "a cancel takes no amount: it cancels the whole payment"
 		}
-		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount", Reason: reason, Err: getpaid.ErrInvalidRequest})
+		return nil, fmt.Errorf("%s %s: %w", op, p.ID, &getpaid.FieldError{Field: "amount", Reason: reason, Err: errTakesNoAmount})
 	}
 	hash := getpaid.RequestHash(kind, req.Amount)
 	if req.IdempotencyKey != "" {
@@ -273,6 +276,12 @@ func nothingToRefund(p *getpaid.Payment) error {
 	}
 	return &getpaid.TransitionError{From: p.Status, To: getpaid.StatusRefundStarted, Reason: reason}
 }
+
+// errTakesNoAmount is the cause of a release's or cancel's refused amount:
+// an amount refused (ErrInvalidAmount, what the JSON API answers,
+// invalid_amount) in a request that is wrong whatever the amount
+// (ErrInvalidRequest).
+var errTakesNoAmount = fmt.Errorf("%w: %w", getpaid.ErrInvalidAmount, getpaid.ErrInvalidRequest)
 
 // keyOf reports whether key is that of an operation of kind on payment id
 // (false when it cannot be read: the operation is then said unsupported).

@@ -74,6 +74,10 @@ var sentinels = []struct {
 	{getpaid.ErrSourceNotAllowed, http.StatusForbidden, "source_not_allowed"},
 	{getpaid.ErrBackendMismatch, http.StatusForbidden, "backend_mismatch"},
 	{getpaid.ErrMalformedCallback, http.StatusBadRequest, "malformed_callback"},
+	// An amount refused is invalid_amount, also where the request is
+	// wrong whatever the amount (ErrInvalidRequest too: the engine's
+	// refusal of an amount given to a release or cancel).
+	{getpaid.ErrInvalidAmount, http.StatusUnprocessableEntity, "invalid_amount"},
 	{getpaid.ErrInvalidRequest, http.StatusBadRequest, "bad_request"},
 	{getpaid.ErrNotFound, http.StatusNotFound, "not_found"},
 	{getpaid.ErrUnknownBackend, http.StatusNotFound, "unknown_backend"},
@@ -84,7 +88,6 @@ var sentinels = []struct {
 	{getpaid.ErrDuplicateEvent, http.StatusConflict, "duplicate_event"},
 	{getpaid.ErrAmountMismatch, http.StatusUnprocessableEntity, "amount_mismatch"},
 	{getpaid.ErrPaymentMismatch, http.StatusUnprocessableEntity, "payment_mismatch"},
-	{getpaid.ErrInvalidAmount, http.StatusUnprocessableEntity, "invalid_amount"},
 	{getpaid.ErrUnknownCurrency, http.StatusUnprocessableEntity, "unknown_currency"},
 	{getpaid.ErrCurrencyNotAccepted, http.StatusUnprocessableEntity, "currency_not_accepted"},
 	{getpaid.ErrNotSupported, http.StatusUnprocessableEntity, "not_supported"},

@@ -147,10 +147,11 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		op *getpaid.Operation
 	)
 	run, keyed, known := action(h.svc, name)
-	if req.Amount != "" && !keyed && (known || name == "start" || name == "poll") {
-		// Only a capture or a refund is of an amount: anything else would
-		// act on the whole payment whatever the caller meant (a release
-		// "of 10.00" releasing the whole hold).
+	if req.Amount != "" && (name == "start" || name == "poll" || name == "accept_advance" || name == "reject_advance") {
+		// These act on the whole payment whatever the caller meant: the
+		// amount would be dropped. A release's or cancel's goes to the
+		// service, which refuses it, or says first that the backend
+		// cannot do it at all (as it does without an amount).
 		h.writeError(w, r, &getpaid.FieldError{Field: "amount", Reason: name + " takes no amount: only capture and refund do",
 			Err: getpaid.ErrInvalidAmount}, id)
 		return
