@@ -179,7 +179,8 @@ type PayRequest struct {
 type ActionRequest struct {
 	PaymentID string
 	// Amount is what to capture or refund; nil means all that can be (the
-	// whole hold, everything refundable). Release and cancel take none: an
+	// whole hold, everything refundable). Release, cancel and the advance
+	// decisions (AcceptAdvance, RejectAdvance) take none: an
 	// amount is refused (a FieldError naming "amount", ErrInvalidAmount and
 	// ErrInvalidRequest), or the backend that cannot do it at all is said
 	// first (ErrNotSupported, as without an amount).

@@ -16,7 +16,10 @@ import (
 // operations): a confirmation that fails changes nothing and is returned, and
 // one whose answer was lost (an error that says the broker may have acted)
 // leaves the advance waiting, charge_started, until a poll (Run polls such
-// payments) finds the transaction verified and records it captured.
+// payments) finds the transaction verified and records it captured. The
+// advance is accepted whole: an amount is refused (a *getpaid.FieldError
+// naming "amount", ErrInvalidAmount and ErrInvalidRequest), as by
+// RejectAdvance.
 //
 // Decisions of one advance in one engine take turns (an accept and a
 // reject sent at once by two operators): the second waits for the first,
@@ -34,6 +37,11 @@ func (e *Engine) AcceptAdvance(ctx context.Context, req getpaid.ActionRequest) (
 	p, b, err := e.load(ctx, req.PaymentID)
 	if err != nil {
 		return nil, fmt.Errorf("engine: accept advance: %w", err)
+	}
+	if req.Amount != nil {
+		// Dropped, the whole advance was accepted whatever was meant.
+		return nil, fmt.Errorf("engine: accept advance %s: %w", p.ID, &getpaid.FieldError{Field: "amount",
+			Reason: "an advance is accepted whole: the decision takes no amount", Err: errTakesNoAmount})
 	}
 	if p.Advance <= 0 {
 		return nil, fmt.Errorf("engine: accept advance %s: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusPartiallyPaid, Reason: "no advance to accept"})
@@ -78,6 +86,10 @@ func (e *Engine) RejectAdvance(ctx context.Context, req getpaid.ActionRequest) (
 	p, b, err := e.load(ctx, req.PaymentID)
 	if err != nil {
 		return nil, fmt.Errorf("engine: reject advance: %w", err)
+	}
+	if req.Amount != nil {
+		return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, &getpaid.FieldError{Field: "amount",
+			Reason: "an advance is rejected whole: the decision takes no amount", Err: errTakesNoAmount})
 	}
 	if p.Advance <= 0 {
 		return nil, fmt.Errorf("engine: reject advance %s: %w", p.ID, &getpaid.TransitionError{From: p.Status, To: getpaid.StatusFailed, Reason: "no advance to reject"})

@@ -147,11 +147,12 @@ func (h *Handler) paymentAction(w http.ResponseWriter, r *http.Request) {
 		op *getpaid.Operation
 	)
 	run, keyed, known := action(h.svc, name)
-	if req.Amount != "" && (name == "start" || name == "poll" || name == "accept_advance" || name == "reject_advance") {
-		// These act on the whole payment whatever the caller meant: the
-		// amount would be dropped. A release's or cancel's goes to the
-		// service, which refuses it, or says first that the backend
-		// cannot do it at all (as it does without an amount).
+	if req.Amount != "" && (name == "start" || name == "poll") {
+		// These act on the whole payment whatever the caller meant, and
+		// the service takes no amount for them: it would be dropped. The
+		// other actions' goes to the service, which refuses it where the
+		// action takes none, or says first that the backend cannot do it
+		// at all (as it does without an amount).
 		h.writeError(w, r, &getpaid.FieldError{Field: "amount", Reason: name + " takes no amount: only capture and refund do",
 			Err: getpaid.ErrInvalidAmount}, id)
 		return

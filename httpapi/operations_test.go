@@ -213,8 +213,8 @@ func TestActionAmountOnlyForCaptureAndRefund(t *testing.T) {
 		{paid.ID, "poll", getpaid.StatusPaid},
 	} {
 		code, a, _ := e.action(tc.id, tc.action, "10.00", keyed("amount-"+tc.action))
-		if code != 422 || a.Error.Field != "amount" {
-			t.Errorf("%s with an amount: %d %+v, want 422 naming amount", tc.action, code, a.Error)
+		if code != 422 || a.Error.Field != "amount" || a.Error.Code != "invalid_amount" {
+			t.Errorf("%s with an amount: %d %+v, want 422 invalid_amount naming amount", tc.action, code, a.Error)
 		}
 		if got := e.payment(tc.id); got.Status != tc.want || len(got.Operations) != 0 {
 			t.Errorf("%s with an amount changed the payment: %s, %d operations", tc.action, got.Status, len(got.Operations))
