@@ -53,4 +53,10 @@ func TestDeadDeliveriesOldestFirst(t *testing.T) {
 	if !strings.Contains(b.last, "Listed oldest first") {
 		t.Errorf("the page does not say in which order it lists the dead deliveries:\n%s", b.last)
 	}
+	// Its Attempts column counts since the last delivery again (a dead
+	// delivery delivered again and dead again starts from 0): the page
+	// says so, and where every try is listed.
+	if !strings.Contains(b.last, "Attempts counts the tries since the event was last delivered again") {
+		t.Errorf("the page does not say what its Attempts column counts:\n%s", b.last)
+	}
 }
