@@ -74,10 +74,6 @@ var sentinels = []struct {
 	{getpaid.ErrSourceNotAllowed, http.StatusForbidden, "source_not_allowed"},
 	{getpaid.ErrBackendMismatch, http.StatusForbidden, "backend_mismatch"},
 	{getpaid.ErrMalformedCallback, http.StatusBadRequest, "malformed_callback"},
-	// An amount refused is invalid_amount, also where the request is
-	// wrong whatever the amount (ErrInvalidRequest too: the engine's
-	// refusal of an amount given to a release or cancel).
-	{getpaid.ErrInvalidAmount, http.StatusUnprocessableEntity, "invalid_amount"},
 	{getpaid.ErrInvalidRequest, http.StatusBadRequest, "bad_request"},
 	{getpaid.ErrNotFound, http.StatusNotFound, "not_found"},
 	{getpaid.ErrUnknownBackend, http.StatusNotFound, "unknown_backend"},
@@ -88,6 +84,7 @@ var sentinels = []struct {
 	{getpaid.ErrDuplicateEvent, http.StatusConflict, "duplicate_event"},
 	{getpaid.ErrAmountMismatch, http.StatusUnprocessableEntity, "amount_mismatch"},
 	{getpaid.ErrPaymentMismatch, http.StatusUnprocessableEntity, "payment_mismatch"},
+	{getpaid.ErrInvalidAmount, http.StatusUnprocessableEntity, "invalid_amount"},
 	{getpaid.ErrUnknownCurrency, http.StatusUnprocessableEntity, "unknown_currency"},
 	{getpaid.ErrCurrencyNotAccepted, http.StatusUnprocessableEntity, "currency_not_accepted"},
 	{getpaid.ErrNotSupported, http.StatusUnprocessableEntity, "not_supported"},
@@ -233,8 +230,17 @@ func classifySentinel(err error) (int, apiError) {
 	return 0, apiError{}
 }
 
-// codeOf is the stable code of a field or money error's cause.
+// codeOf is the stable code of a field or money error's cause. An amount
+// refused is invalid_amount, also where the request is wrong whatever the
+// amount (ErrInvalidRequest too: the engine's refusal of an amount given
+// to a release, a cancel or an advance decision). Only here: an error
+// that is no field's (a shop's OrderChecker reason wrapping
+// ErrInvalidAmount, ErrOrderNotPayable around it) keeps the sentinels'
+// order.
 func codeOf(cause error, status int) string {
+	if errors.Is(cause, getpaid.ErrInvalidAmount) {
+		return "invalid_amount"
+	}
 	for _, s := range sentinels {
 		if errors.Is(cause, s.err) {
 			return s.code
