@@ -1141,10 +1141,12 @@ func (e *Engine) releaseUnderWay(ctx context.Context, id string, obs *getpaid.Ob
 // not held back for it.
 //
 // A refund an operator resolved as done whose lookup the broker answers
-// "no such refund" (or "rejected") is added to gone (when not nil): the
-// broker contradicts the operator, and the fact, then counted as a refund
-// getpaid did not ask for, may be the very money the operator counted
-// (a refund made by hand in the panel), counted twice (observe logs it).
+// "no such refund" (or "rejected") is added to gone (when not nil) when
+// the fact is none of ops': the broker contradicts the operator, and the
+// fact, then counted as a refund getpaid did not ask for, may be the very
+// money the operator counted (a refund made by hand in the panel), counted
+// twice (observe logs it). A fact another of ops is found to be (its
+// lookup reports it) is counted as that one's: no such doubt.
 func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*getpaid.Operation, fact *getpaid.Observation, gone *[]*getpaid.Operation, same func(*getpaid.Observation) bool) (*getpaid.Operation, error) {
 	f, ok := b.Broker.(getpaid.OperationFetcher)
 	if !ok {
@@ -1152,6 +1154,9 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 	}
 	var p *getpaid.Payment
 	var unasked error
+	// contradicted: refunds to add to gone, should the fact be none of
+	// ops' (counted on its own): when it is one, none was counted so.
+	var contradicted []*getpaid.Operation
 	for _, op := range ops {
 		if op.BrokerRef != "" || op.State.Final() && op.ResolvedBy == "" {
 			continue
@@ -1169,12 +1174,15 @@ func (e *Engine) lookUpOperation(ctx context.Context, b getpaid.Backend, ops []*
 		if err == nil && obs != nil && same(obs) {
 			return op, nil
 		}
-		if gone != nil && op.State == getpaid.OpSucceeded && (isNotFound(err) || err == nil && obs != nil && obs.Kind == getpaid.KindRefundFailed) {
-			*gone = append(*gone, op)
+		if op.State == getpaid.OpSucceeded && (isNotFound(err) || err == nil && obs != nil && obs.Kind == getpaid.KindRefundFailed) {
+			contradicted = append(contradicted, op)
 		}
 		if err != nil && !isNotFound(err) && !errors.Is(err, getpaid.ErrNotSupported) && op.State == getpaid.OpSucceeded && unasked == nil {
 			unasked = &unaskedError{err: fmt.Errorf("refund %s, resolved as done by %s, may be the one reported, and its broker could not be asked: %w", op.ID, op.ResolvedBy, err)}
 		}
+	}
+	if gone != nil {
+		*gone = append(*gone, contradicted...)
 	}
 	return nil, unasked
 }
