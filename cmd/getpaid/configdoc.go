@@ -64,7 +64,8 @@ const maxExpanded = 100_000
 // itself, as YAML defines them. Each value keeps the line it was written
 // on; copies share nothing, so the environment can change one backend
 // made from another's anchor without changing both. expanded counts the
-// values made, up to maxExpanded. A variable's YAML (markEnv) is expanded
+// values made, up to maxExpanded; an alias inside the value of its own
+// anchor (&a [*a]) is refused at once. A variable's YAML (markEnv) is expanded
 // alike, its errors naming the variable.
 //
 // An alias of a secret (*key, where second_key: &key …) is refused in a
@@ -82,8 +83,17 @@ func expandAliases(n *yaml.Node, path string, expanded *expansion) (*yaml.Node, 
 		if from, ok := expanded.secrets[n.Alias]; ok && !holdsSecret(path) && !strings.HasSuffix(path, "<<") { // a merge's own error hides it
 			return nil, fmt.Errorf("%s: %s: *%s is the value of %s (%s), a secret, given here to a setting that holds none, where messages would show it: write this setting's own value", where(n), path, n.Value, from, where(n.Alias))
 		}
+		if expanded.open[n.Alias] {
+			// &a [*a]: the copy would hold a copy of itself, without end.
+			return nil, fmt.Errorf("%s: %s: *%s is inside the value anchored &%s (%s), which would hold itself without end", where(n), path, n.Value, n.Value, where(n.Alias))
+		}
 		return expandAliases(n.Alias, path, expanded)
 	}
+	if expanded.open == nil {
+		expanded.open = map[*yaml.Node]bool{}
+	}
+	expanded.open[n] = true
+	defer delete(expanded.open, n)
 	out := *n
 	out.Alias, out.Content = nil, nil
 	var merged []*yaml.Node // the merged mappings, in order
@@ -137,10 +147,12 @@ func expandAliases(n *yaml.Node, path string, expanded *expansion) (*yaml.Node, 
 
 // expansion is what expandAliases keeps while it expands a document: the
 // values made, and the anchored values of secret settings by the node
-// anchored (the setting's path as their value).
+// anchored (the setting's path as their value), and the values being
+// expanded, an alias of which is one of itself.
 type expansion struct {
 	count   int
 	secrets map[*yaml.Node]string
+	open    map[*yaml.Node]bool
 }
 
 // holdsSecret reports whether the setting at path is a secret setting
