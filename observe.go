@@ -96,7 +96,7 @@ type Backlog struct {
 	Dead    int64     // deliveries whose retries ran out, until replayed
 	Oldest  time.Time // when the oldest pending delivery's event was written; zero when none
 	InDoubt int64     // money operations in state unknown (the broker's answer was lost)
-	Flagged int64     // money operations flagged for an operator (not settled in time)
+	Flagged int64     // money operations flagged for an operator (not settled in time, or settled by a resolution the broker contradicted since)
 }
 
 // CallbackReport is what became of one broker notification, as the HTTP

@@ -82,7 +82,7 @@ type Operation struct {
 	LastCheck   string
 	Attempts    int // reconciliation attempts so far
 	NextCheckAt time.Time
-	Flagged     bool   // the reconciler could not resolve it in time: an operator should decide (cleared once it is settled)
+	Flagged     bool   // the reconciler could not resolve it in time: an operator should decide (cleared once it is settled); or, settled, the broker contradicted how an operator resolved it (cleared once one acknowledges it)
 	ResolvedBy  string // who resolved it by hand ("api", a console user), and
 	Note        string // why
 	CreatedAt   time.Time

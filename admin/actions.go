@@ -144,7 +144,11 @@ type confirmPage struct {
 
 // Settled reports whether the page is about an operation (to check or to
 // resolve) that is already settled: it offers nothing to confirm then.
-func (d *confirmPage) Settled() bool { return d.Op != nil && d.Op.State.Final() }
+// One settled and flagged (the broker contradicted how it ended) is
+// resolved as the state it is in, to acknowledge it.
+func (d *confirmPage) Settled() bool {
+	return d.Op != nil && d.Op.State.Final() && !(d.Action == actResolve && d.Op.Flagged)
+}
 
 // Running reports whether the page asks to check an operation whose broker
 // call is still running, which the engine refuses: nothing to confirm

@@ -363,10 +363,11 @@ func reason(err error) string {
 		switch {
 		case oe.Op.State == getpaid.OpSubmitting:
 			return runningReason(oe.Op)
-		case !oe.Op.State.Final():
+		case !oe.Op.State.Final() || oe.Op.Flagged:
 			// Still in doubt, refused for a reason of its own (a refund
 			// a notification may have counted already, a payment that
-			// changed meanwhile): the engine's reason says what to do.
+			// changed meanwhile), or settled and flagged, resolved as
+			// another state: the engine's reason says what to do.
 			return fmt.Sprintf("The %s was not resolved: %s", oe.Op.Kind, oe.Reason())
 		}
 		return settledReason(oe.Op)

@@ -27,6 +27,10 @@ func (e *Engine) refundGone(ctx context.Context, b getpaid.Backend, op *getpaid.
 // operator who resolved it: why names them): what the broker said since
 // contradicts how it ended. Nothing of the payment changes. A failure to
 // record it is logged: the ERROR that called it has said what happened.
+// The operation is flagged, for operators to see where they look (Needs
+// attention, operations --flagged, getpaid_operations_flagged) until one
+// acknowledges it (ResolveOperation as the state it is in); the same
+// contradiction seen again does not flag it anew.
 func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state getpaid.OperationState, why string) {
 	_, err := e.mutate(context.WithoutCancel(ctx), op.PaymentID, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
@@ -34,7 +38,7 @@ func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state g
 			if !o.State.Final() || o.Error == why && (state == "" || o.State == state) {
 				return false, nil
 			}
-			o.Error = why
+			o.Error, o.Flagged = why, true
 			if state != "" {
 				o.State, o.ResolvedBy, o.Note = state, "", ""
 			}
@@ -44,6 +48,34 @@ func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state g
 	if err != nil {
 		e.log.ErrorContext(ctx, "that the broker contradicts how an operation ended could not be recorded on it", "operation", op.ID, "payment", op.PaymentID, "err", err)
 	}
+}
+
+// acknowledge clears the flag of operation op, settled and flagged (what
+// the broker said since contradicts how it ended: noteOnEnded), for an
+// operator who resolves it as the state it is in, and records who and why.
+// Nothing else changes: the money stays as the broker said. Resolved as
+// another state, or acknowledged since it was read, it is
+// getpaid.ErrConflict with the operation.
+func (e *Engine) acknowledge(ctx context.Context, op *getpaid.Operation, req getpaid.ResolveRequest) (*getpaid.ActionResult, error) {
+	up, err := e.mutate(context.WithoutCancel(ctx), op.PaymentID, getpaid.Mutation{
+		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
+		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			switch {
+			case !o.Flagged:
+				return false, &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: already %s", getpaid.ErrConflict, o.State)}
+			case o.State != req.As:
+				return false, &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: it has %s, and what the broker said since contradicts how it ended (its error says how): "+
+					"resolve it as %s to acknowledge that; nothing else changes (the money stays as the broker said)", getpaid.ErrConflict, o.State, o.State)}
+			}
+			o.Flagged, o.ResolvedBy, o.Note = false, req.By, req.Note
+			return true, nil
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, err)
+	}
+	e.log.InfoContext(ctx, "operation the broker contradicted acknowledged by an operator", "operation", op.ID, "kind", op.Kind, "state", up.Operation.State, "by", req.By, "note", req.Note, "payment", op.PaymentID)
+	return &getpaid.ActionResult{Payment: up.Payment, Operation: up.Operation}, nil
 }
 
 // heldMoneyCaptured reports whether the broker captured, after release or

@@ -587,7 +587,10 @@ func (e *Engine) CheckOperation(ctx context.Context, id string) (*getpaid.Operat
 // resolved as succeeded counts as refunded, as failed it is refundable
 // again; a capture as succeeded counts as captured; a release or cancel as
 // succeeded releases the payment (refused, getpaid.ErrConflict, once the
-// broker has reported captured the money it was to give back). The
+// broker has reported captured the money it was to give back). One
+// settled and flagged (what the broker said since contradicts how it
+// ended: its error says how) is acknowledged by resolving it as the state
+// it is in: its flag is cleared, nothing else changes. The
 // operator and the note are recorded;
 // both are required (blanks alone are getpaid.ErrInvalidRequest). An
 // operation ended since it was read (by the broker, the reconciler or
@@ -613,6 +616,9 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 	op, err := e.store.Operation(ctx, req.OperationID)
 	if err != nil {
 		return nil, fmt.Errorf("engine: resolve %q: %w", req.OperationID, err)
+	}
+	if op.State.Final() && op.Flagged {
+		return e.acknowledge(ctx, op, req)
 	}
 	if op.State.Final() {
 		return nil, fmt.Errorf("engine: resolve %s: %w", op.ID, &getpaid.OperationError{Op: op, Err: fmt.Errorf("%w: already %s", getpaid.ErrConflict, op.State)})

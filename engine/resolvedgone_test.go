@@ -19,7 +19,8 @@ import (
 // the payment's refunded total exceeded what the broker paid back, and
 // nothing told an operator. The broker's refund still counts (its word on
 // money), but the contradiction is logged at ERROR naming both and noted
-// on the operation.
+// on the operation, which is flagged for an operator until one acknowledges
+// it (resolves it as succeeded, as it is).
 func TestResolvedRefundTheBrokerNeverMadeContradicted(t *testing.T) {
 	t.Parallel()
 	for _, panel := range []int64{300, 200} { // the same amount, another
@@ -61,5 +62,6 @@ func TestResolvedRefundTheBrokerNeverMadeContradicted(t *testing.T) {
 		if op, _ := e.eng.Operation(ctx, oe.Op.ID); op.State != getpaid.OpSucceeded || !strings.Contains(op.Error, "rf9") {
 			t.Fatalf("panel refund of %d: operation %s, error %q; want it succeeded (counted), its error naming rf9", panel, op.State, op.Error)
 		}
+		flaggedUntilAcknowledged(t, e, oe.Op.ID, getpaid.OpSucceeded)
 	}
 }

@@ -22,7 +22,8 @@ import (
 // released together more than the hold). Now the first is refused
 // (getpaid.ErrConflict, saying the broker reported it paid), and the second
 // is logged at ERROR naming the operation and the amounts, and the operation
-// is recorded as failed, saying why.
+// is recorded as failed, saying why, and flagged for an operator until one
+// acknowledges it (resolves it as failed, as it is).
 func TestResolvedCancelOrReleaseThenPaid(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -84,6 +85,7 @@ func TestResolvedCancelOrReleaseThenPaid(t *testing.T) {
 				if op, _ := e.eng.Operation(ctx, oe.Op.ID); op.State != getpaid.OpFailed || !strings.Contains(op.Error, "paid") {
 					t.Fatalf("operation %s, error %q; want it failed, saying the broker reported it paid", op.State, op.Error)
 				}
+				flaggedUntilAcknowledged(t, e, oe.Op.ID, getpaid.OpFailed)
 			}
 			if q, _ := e.eng.Payment(ctx, p.ID); q.Status != getpaid.StatusPaid || q.Captured != 1000 {
 				t.Fatalf("payment %s captured %d, want paid with 1000 (the broker's word)", q.Status, q.Captured)

@@ -128,12 +128,14 @@ func classify(err error) (int, apiError) {
 		case errors.Is(oe.Err, getpaid.ErrConflict) && oe.Op.State == getpaid.OpSubmitting:
 			// A check asked while its broker call runs: not settled.
 			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation's broker call is still running: it is checked once that call ends (or, if the process making it stopped, once it is taken for lost: resume_operations_after, by default 2 min, or 3 × the longest backend timeout once that is a minute or more)"
-		case errors.Is(oe.Err, getpaid.ErrConflict) && oe.Op.State.Final():
+		case errors.Is(oe.Err, getpaid.ErrConflict) && oe.Op.State.Final() && !oe.Op.Flagged:
 			status, e.Code, e.Message = http.StatusConflict, "conflict", "the operation has already "+string(oe.Op.State)+": nothing is left to check or resolve"
 		case errors.Is(oe.Err, getpaid.ErrConflict):
 			// Still in doubt, and refused for a reason of its own (a
 			// refund a notification may have counted already, a payment
-			// that changed meanwhile): the engine's reason says what to do.
+			// that changed meanwhile), or settled and flagged, resolved
+			// as another state than its own: the engine's reason says
+			// what to do.
 			status, e.Code = http.StatusConflict, "conflict"
 			e.Message = oe.Reason()
 		}

@@ -65,13 +65,10 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 		}
 	}
 	for _, op := range s.ops {
-		if op.State.Final() {
-			continue // a flag is cleared when its operation settles
-		}
 		if op.State == getpaid.OpUnknown {
 			b.InDoubt++
 		}
-		if op.Flagged {
+		if op.Flagged { // settled ones too: the broker contradicted how they ended
 			b.Flagged++
 		}
 	}

@@ -239,7 +239,7 @@ var (
 	inDoubtDesc = prometheus.NewDesc("getpaid_operations_in_doubt",
 		"Money operations in state unknown: the broker's answer was lost, and the reconciler keeps asking.", nil, nil)
 	flaggedDesc = prometheus.NewDesc("getpaid_operations_flagged",
-		"Money operations flagged for an operator's decision: not settled within flag_operations_after.", nil, nil)
+		"Money operations flagged for an operator's decision: not settled within flag_operations_after, or settled by an operator's resolution the broker contradicted since, until acknowledged.", nil, nil)
 )
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {

@@ -56,10 +56,13 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 		if err := c.QueryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").Scan(&b.Dead); err != nil {
 			return err
 		}
-		// A flagged operation is one not settled (the flag is cleared
-		// when it is): the states keep both counts on an index.
-		if err := c.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'unknown'), COUNT(*) FILTER (WHERE flagged)
-			FROM operations WHERE state IN ('submitting', 'pending', 'unknown')`).Scan(&b.InDoubt, &b.Flagged); err != nil {
+		// Flagged ones are counted along operations_flagged, which holds
+		// them only: settled ones too (the broker contradicted how they
+		// ended).
+		if err := c.QueryRow(ctx, "SELECT COUNT(*) FROM operations WHERE state = 'unknown'").Scan(&b.InDoubt); err != nil {
+			return err
+		}
+		if err := c.QueryRow(ctx, "SELECT COUNT(*) FROM operations WHERE flagged").Scan(&b.Flagged); err != nil {
 			return err
 		}
 		b.Oldest = time.Time{}

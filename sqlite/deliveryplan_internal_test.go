@@ -52,6 +52,8 @@ func TestDeliveryReadsUseIndexes(t *testing.T) {
 		{"backlog: pending", func() (string, []any) { return backlogPending, nil }, ""},
 		{"backlog: dead", func() (string, []any) { return backlogDead, nil }, "deliveries_state"},
 		{"backlog: oldest pending", func() (string, []any) { return backlogOldest, nil }, ""},
+		{"backlog: operations in doubt", func() (string, []any) { return backlogInDoubt, nil }, "operations_state"},
+		{"backlog: operations flagged", func() (string, []any) { return backlogFlagged, nil }, "operations_flagged"},
 	} {
 		q, args := tc.query()
 		plan := explain(t, s, q, args)

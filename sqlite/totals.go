@@ -210,8 +210,12 @@ func floorDiv(a, b int64) int64 {
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
-// The Backlog's reads of deliveries.
+// The Backlog's reads: of deliveries, and of operations (those in doubt on
+// operations_state; the flagged ones, settled ones too, on
+// operations_flagged, which holds them only).
 const (
+	backlogInDoubt = "SELECT COUNT(*) FROM operations WHERE state = 'unknown'"
+	backlogFlagged = "SELECT COUNT(*) FROM operations WHERE flagged = 1"
 	backlogPending = "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'"
 	backlogDead    = "SELECT COUNT(*) FROM deliveries WHERE state = 'dead' AND state <> 'delivered'"
 	backlogOldest  = "SELECT created_at FROM deliveries WHERE state = 'pending' AND state <> 'delivered' ORDER BY seq LIMIT 1"
@@ -229,10 +233,12 @@ func (s *Store) Backlog(ctx context.Context) (getpaid.Backlog, error) {
 	if err := s.queryRow(ctx, backlogDead).Scan(&b.Dead); err != nil {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
-	// A flagged operation is one not settled (the flag is cleared when it
-	// is): the states keep both counts on the operations_state index.
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'unknown'), COUNT(*) FILTER (WHERE flagged)
-		FROM operations WHERE state IN ('submitting', 'pending', 'unknown')`).Scan(&b.InDoubt, &b.Flagged); err != nil {
+	// Flagged ones are counted settled too: the broker contradicted how
+	// they ended (see engine.ResolveOperation).
+	if err := s.queryRow(ctx, backlogInDoubt).Scan(&b.InDoubt); err != nil {
+		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
+	}
+	if err := s.queryRow(ctx, backlogFlagged).Scan(&b.Flagged); err != nil {
 		return b, fmt.Errorf("sqlite: backlog: %w", readErr(err))
 	}
 	var oldest int64

@@ -211,19 +211,21 @@ func testBacklog(t *testing.T, s getpaid.Store) {
 		t.Fatalf("Backlog without operations = %+v; want none in doubt or flagged", b)
 	}
 	// Money operations: one in doubt (its answer lost), one flagged for an
-	// operator while pending, one settled (flagged before it settled: a
-	// settled operation is no longer counted as flagged).
+	// operator while pending, one settled and flagged (the broker
+	// contradicted how it ended: counted too, until an operator clears
+	// it), one settled.
 	q := paidPayment(t, s, "o-bl-ops")
-	doubt, flagged, settled := refundOp(q, 1000, "k-doubt"), refundOp(q, 1000, "k-flagged"), refundOp(q, 1000, "k-settled")
+	doubt, flagged, settled, done := refundOp(q, 1000, "k-doubt"), refundOp(q, 1000, "k-flagged"), refundOp(q, 1000, "k-settled"), refundOp(q, 1000, "k-done")
 	doubt.State = getpaid.OpUnknown
 	flagged.State, flagged.Flagged = getpaid.OpPending, true
 	settled.State, settled.Flagged = getpaid.OpFailed, true
-	for _, op := range []*getpaid.Operation{doubt, flagged, settled} {
+	done.State = getpaid.OpFailed
+	for _, op := range []*getpaid.Operation{doubt, flagged, settled, done} {
 		mustUpdate(t, s, q.ID, askRefund(op))
 	}
 	b, err = br.Backlog(ctx(t))
-	if err != nil || b.InDoubt != 1 || b.Flagged != 1 {
-		t.Fatalf("Backlog with an operation in doubt and one flagged = %+v, %v; want 1 and 1", b, err)
+	if err != nil || b.InDoubt != 1 || b.Flagged != 2 {
+		t.Fatalf("Backlog with an operation in doubt, one flagged, one settled and flagged = %+v, %v; want 1 in doubt and 2 flagged", b, err)
 	}
 }
 

@@ -168,7 +168,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 // for a reason of its own (a refund a notification may have counted
 // already, a payment that changed meanwhile), which says what to do.
 func resolveConflict(oe *getpaid.OperationError) error {
-	if !oe.Op.State.Final() {
+	if !oe.Op.State.Final() || oe.Op.Flagged { // settled and flagged: resolved as another state
 		return fmt.Errorf("operation %s (%s, %s) not resolved: %s", oe.Op.ID, oe.Op.Kind, oe.Op.State,
 			oe.Reason())
 	}
