@@ -52,8 +52,11 @@ func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state g
 
 // acknowledge clears the flag of operation op, settled and flagged (what
 // the broker said since contradicts how it ended: noteOnEnded), for an
-// operator who resolves it as the state it is in, and records who and why.
-// Nothing else changes: the money stays as the broker said. Resolved as
+// operator who resolves it as the state it is in, and records who and why:
+// as its resolution when the broker's word moved it (a release or cancel,
+// failed), else in the note of the resolution that stands, whose operator
+// stays (a refund counted as done: what the broker says of it next names
+// who resolved it). Nothing else changes: the money stays as the broker said. Resolved as
 // another state, or acknowledged since it was read, it is
 // getpaid.ErrConflict with the operation.
 func (e *Engine) acknowledge(ctx context.Context, op *getpaid.Operation, req getpaid.ResolveRequest) (*getpaid.ActionResult, error) {
@@ -67,7 +70,15 @@ func (e *Engine) acknowledge(ctx context.Context, op *getpaid.Operation, req get
 				return false, &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: it has %s, and what the broker said since contradicts how it ended (its error says how): "+
 					"resolve it as %s to acknowledge that; nothing else changes (the money stays as the broker said)", getpaid.ErrConflict, o.State, o.State)}
 			}
-			o.Flagged, o.ResolvedBy, o.Note = false, req.By, req.Note
+			o.Flagged = false
+			if o.ResolvedBy == "" { // moved by the broker's word: req settles it
+				o.ResolvedBy, o.Note = req.By, req.Note
+				return true, nil
+			}
+			// The resolution stands (a refund counted as done): who made
+			// it stays, which what the broker says next names, and the
+			// acknowledgement is recorded with its note.
+			o.Note = fmt.Sprintf("%s; acknowledged by %s: %s", o.Note, req.By, req.Note)
 			return true, nil
 		}},
 	})

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
@@ -12,7 +13,7 @@ import (
 // contradicted since by the broker, is flagged where operators look (the
 // flagged listing, the gauge's count), that the reconciler leaves it be,
 // that resolving it as another state is refused, and that resolving it as
-// the state it is in clears the flag, keeping its error.
+// the state it is in clears the flag, keeping its error, recording who.
 func flaggedUntilAcknowledged(t *testing.T, e *dummyEnv, id string, state getpaid.OperationState) {
 	t.Helper()
 	ctx := context.Background()
@@ -54,8 +55,11 @@ func flaggedUntilAcknowledged(t *testing.T, e *dummyEnv, id string, state getpai
 	if err != nil {
 		t.Fatalf("acknowledged: %v", err)
 	}
-	if op := res.Operation; op.Flagged || op.State != state || op.ResolvedBy != "bob" || op.Error != before.Error {
-		t.Fatalf("acknowledged: %+v; want it %s, no longer flagged, resolved by bob, its error kept", op, state)
+	// bob is recorded: as who resolved it when the broker's word moved it,
+	// else in the note of the resolution that stands, whose operator stays.
+	if op := res.Operation; op.Flagged || op.State != state || op.Error != before.Error ||
+		!(before.ResolvedBy == "" && op.ResolvedBy == "bob" || before.ResolvedBy != "" && op.ResolvedBy == before.ResolvedBy && strings.Contains(op.Note, "acknowledged by bob")) {
+		t.Fatalf("acknowledged: %+v; want it %s, no longer flagged, bob recorded, its error kept", op, state)
 	}
 	if listed, counted := flagged(); listed != 0 || counted != 0 {
 		t.Fatalf("acknowledged: listed as flagged %d times, counted %d; want neither", listed, counted)
