@@ -140,6 +140,10 @@ type confirmPage struct {
 	As        string
 	Note      string
 	Error     string
+	// Acknowledge is whether the form confirmed was the acknowledgement of
+	// a settled operation the broker contradicted (the confirm page's,
+	// showing its error), not a decision on one in doubt.
+	Acknowledge bool
 }
 
 // Settled reports whether the page is about an operation (to check or to
@@ -148,6 +152,14 @@ type confirmPage struct {
 // resolved as the state it is in, to acknowledge it.
 func (d *confirmPage) Settled() bool {
 	return d.Op != nil && d.Op.State.Final() && !(d.Action == actResolve && d.Op.Flagged)
+}
+
+// unseen reports whether the page confirms a decision on an operation in
+// doubt that has since settled and been contradicted by the broker, as
+// the state it is in: the engine would take it for the acknowledgement of
+// a contradiction the operator was never shown.
+func (d *confirmPage) unseen() bool {
+	return d.Action == actResolve && d.Op != nil && d.Op.State.Final() && d.Op.Flagged && !d.Acknowledge && d.As == string(d.Op.State)
 }
 
 // Running reports whether the page asks to check an operation whose broker
@@ -222,6 +234,7 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 	}
 	if action == actResolve {
 		d.As, d.Note = r.PostFormValue("as"), strings.TrimSpace(r.PostFormValue("note"))
+		d.Acknowledge = r.PostFormValue("acknowledge") != ""
 		if d.As != string(getpaid.OpSucceeded) && d.As != string(getpaid.OpFailed) {
 			d.Error = "Say whether the operation succeeded or failed at the broker."
 		}
@@ -288,6 +301,14 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	kv := []any{"payment", p.ID, "order", p.OrderID, "amount", d.AmountFmt, "key", d.Key}
 	if d.Op != nil {
 		kv = append(kv, "operation", d.Op.ID, "as", d.As, "note", d.Note)
+	}
+	if d.Error == "" && d.unseen() {
+		d.Error = fmt.Sprintf("Nothing was done: the %s has %s since this page was shown, and what the broker said since contradicts how it ended (below). "+
+			"Once that is settled at the broker or with the buyer, acknowledge it here.", d.Op.Kind, d.Op.State)
+		c.audit(r, s.user, d.Action, "refused", append(kv, "err", d.Error)...)
+		d.Key, d.Note = newActionKey(), ""
+		c.render(w, r, http.StatusConflict, "confirm", d)
+		return
 	}
 	if d.Error != "" {
 		if d.Refused() { // asked of the operation, as the engine's refusal would be

@@ -60,6 +60,7 @@ func TestContradictedResolutionNeedsAttention(t *testing.T) {
 		t.Fatalf("confirmation of the acknowledgement: %d:\n%s", resp.StatusCode, b.last)
 	}
 	form.Set("key", "k-ack")
+	form.Set("acknowledge", "1") // as the confirmation's form carries it
 	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("acknowledged: %d:\n%s", resp.StatusCode, b.last)
 	}
