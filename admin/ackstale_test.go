@@ -61,10 +61,7 @@ func TestStaleResolutionDoesNotAcknowledge(t *testing.T) {
 	if !strings.Contains(b.last, `name="acknowledge"`) {
 		t.Fatalf("the refusal's page offers no acknowledgement to confirm:\n%s", b.last)
 	}
-	form.Set("acknowledge", "1")
-	form.Set("note", "settled with the buyer")
-	form.Set("key", "k-bob-ack")
-	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form); resp.StatusCode != http.StatusSeeOther {
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", confirmForm(t, b.last, "settled with the buyer")); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("acknowledged from the refusal's page: %d:\n%s", resp.StatusCode, b.last)
 	}
 	if op, _ := e.eng.Operation(ctx, oe.Op.ID); op.Flagged || op.State != getpaid.OpFailed {

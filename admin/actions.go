@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getpaid-go/getpaid"
@@ -142,9 +143,16 @@ type confirmPage struct {
 	Error     string
 	// Acknowledge is whether the form confirmed was the acknowledgement of
 	// a settled operation the broker contradicted (the confirm page's,
-	// showing its error), not a decision on one in doubt.
+	// showing its error), not a decision on one in doubt; Seen is the
+	// operation as that page showed it (OpShown).
 	Acknowledge bool
+	Seen        string
 }
+
+// OpShown is what the acknowledgement's form carries of the operation it
+// shows: when it last changed. Another contradiction since (a refund the
+// broker reported next), or an acknowledgement, changes it.
+func (d *confirmPage) OpShown() string { return strconv.FormatInt(d.Op.UpdatedAt.UnixNano(), 10) }
 
 // Settled reports whether the page is about an operation (to check or to
 // resolve) that is already settled: it offers nothing to confirm then.
@@ -154,12 +162,18 @@ func (d *confirmPage) Settled() bool {
 	return d.Op != nil && d.Op.State.Final() && !(d.Action == actResolve && d.Op.Flagged)
 }
 
-// unseen reports whether the page confirms a decision on an operation in
-// doubt that has since settled and been contradicted by the broker, as
-// the state it is in: the engine would take it for the acknowledgement of
-// a contradiction the operator was never shown.
+// unseen reports whether the page confirms, as the state it is in, the
+// resolution of an operation settled and contradicted by the broker that
+// the operator was not shown as it is: a decision on one in doubt (settled
+// and contradicted since), or the acknowledgement of a contradiction that
+// another has followed since (its form sent again, or left open while
+// another operator acknowledged it). The engine would take it for the
+// acknowledgement of a contradiction the operator was never shown.
 func (d *confirmPage) unseen() bool {
-	return d.Action == actResolve && d.Op != nil && d.Op.State.Final() && d.Op.Flagged && !d.Acknowledge && d.As == string(d.Op.State)
+	if d.Action != actResolve || d.Op == nil || !d.Op.State.Final() || !d.Op.Flagged || d.As != string(d.Op.State) {
+		return false
+	}
+	return !d.Acknowledge || d.Seen != d.OpShown()
 }
 
 // Running reports whether the page asks to check an operation whose broker
@@ -234,7 +248,7 @@ func (c *Console) actionForm(r *http.Request, s *session, p *getpaid.Payment) (*
 	}
 	if action == actResolve {
 		d.As, d.Note = r.PostFormValue("as"), strings.TrimSpace(r.PostFormValue("note"))
-		d.Acknowledge = r.PostFormValue("acknowledge") != ""
+		d.Acknowledge, d.Seen = r.PostFormValue("acknowledge") != "", r.PostFormValue("seen")
 		if d.As != string(getpaid.OpSucceeded) && d.As != string(getpaid.OpFailed) {
 			d.Error = "Say whether the operation succeeded or failed at the broker."
 		}
@@ -305,6 +319,10 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 	if d.Error == "" && d.unseen() {
 		d.Error = fmt.Sprintf("Nothing was done: the %s has %s since this page was shown, and what the broker said since contradicts how it ended (below). "+
 			"Once that is settled at the broker or with the buyer, acknowledge it here.", d.Op.Kind, d.Op.State)
+		if d.Acknowledge {
+			d.Error = fmt.Sprintf("Nothing was done: what the broker said of the %s changed since this page was shown (below), and that is not acknowledged yet. "+
+				"Once it is settled at the broker or with the buyer, acknowledge it here.", d.Op.Kind)
+		}
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", d.Error)...)
 		d.Key, d.Note = newActionKey(), ""
 		c.render(w, r, http.StatusConflict, "confirm", d)

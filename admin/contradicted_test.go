@@ -59,9 +59,7 @@ func TestContradictedResolutionNeedsAttention(t *testing.T) {
 	if resp := b.do("POST", "/admin/payments/"+p.ID+"/confirm", form); resp.StatusCode != http.StatusOK || !strings.Contains(b.last, `id="confirm"`) || !strings.Contains(b.last, "Acknowledge it?") {
 		t.Fatalf("confirmation of the acknowledgement: %d:\n%s", resp.StatusCode, b.last)
 	}
-	form.Set("key", "k-ack")
-	form.Set("acknowledge", "1") // as the confirmation's form carries it
-	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form); resp.StatusCode != http.StatusSeeOther {
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", confirmForm(t, b.last, "settled with the buyer")); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("acknowledged: %d:\n%s", resp.StatusCode, b.last)
 	}
 	b.do("GET", "/admin/attention", nil)
