@@ -437,13 +437,25 @@ func (e *Engine) leaveCheck(ctx context.Context, op *getpaid.Operation) error {
 }
 
 // flagIfDue flags o, still unresolved, for an operator once FlagAfter has
-// passed since it began (at now), logging it: the console's "Needs
-// attention", getpaid_operations_flagged and the error log.
-func (e *Engine) flagIfDue(ctx context.Context, o *getpaid.Operation, now time.Time) {
+// passed since it began (at now): the console's "Needs attention" and
+// getpaid_operations_flagged. It reports whether it flagged it, for
+// logFlagged once the write is done: a store may run the change more than
+// once for one write, or for one it then fails.
+func (e *Engine) flagIfDue(o *getpaid.Operation, now time.Time) bool {
 	if o.Flagged || now.Sub(o.CreatedAt) < e.reconcile.flagAfter() {
-		return
+		return false
 	}
 	o.Flagged = true
+	return true
+}
+
+// logFlagged logs at ERROR the operation a write flagged (flagged: its
+// change, as last run, did), once the write is done (err nil).
+func (e *Engine) logFlagged(ctx context.Context, res *getpaid.UpdateResult, err error, flagged bool) {
+	if err != nil || !flagged || res.Operation == nil || !res.Operation.Flagged {
+		return
+	}
+	o := res.Operation
 	e.log.ErrorContext(ctx, "operation still unresolved: an operator should decide", "operation", o.ID,
 		"kind", o.Kind, "payment", o.PaymentID, "state", o.State, "since", o.CreatedAt)
 }
@@ -453,19 +465,22 @@ func (e *Engine) flagIfDue(ctx context.Context, o *getpaid.Operation, now time.T
 // before), as in doubt, why said, and flagged when past FlagAfter; its
 // next check stays the claim's end, no check counted.
 func (e *Engine) orphaned(ctx context.Context, op *getpaid.Operation) error {
-	_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
+	flagged := false
+	res, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
 		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			flagged = false
 			if o.State != getpaid.OpSubmitting {
 				return false, nil // its answer came meanwhile
 			}
 			o.State, o.Error = getpaid.OpUnknown, answerNotRecorded
 			// Past FlagAfter already: flagged now, as a check would, not
 			// at its next check, once the claim ends.
-			e.flagIfDue(ctx, o, e.now())
+			flagged = e.flagIfDue(o, e.now())
 			return true, nil
 		}},
 	})
+	e.logFlagged(ctx, res, err, flagged)
 	return err
 }
 
@@ -506,9 +521,11 @@ func (e *Engine) giveBack(ctx context.Context, ops []*getpaid.Operation) {
 // kept as the operation's LastCheck for that operator.
 func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found string) error {
 	now := e.now()
-	_, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
+	flagged := false
+	res, err := e.mutate(ctx, op.PaymentID, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
 		Operation: &getpaid.OperationChange{ID: op.ID, Update: func(o *getpaid.Operation, _ *getpaid.Payment) (bool, error) {
+			flagged = false
 			if o.State.Final() {
 				return false, nil
 			}
@@ -535,10 +552,11 @@ func (e *Engine) checkLater(ctx context.Context, op *getpaid.Operation, found st
 			o.NextCheckAt = next
 			o.Attempts++
 			o.LastCheck = found
-			e.flagIfDue(ctx, o, now)
+			flagged = e.flagIfDue(o, now)
 			return true, nil
 		}},
 	})
+	e.logFlagged(ctx, res, err, flagged)
 	return err
 }
 
