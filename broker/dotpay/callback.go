@@ -165,15 +165,18 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 }
 
 // checkWireForms refuses a URLC of a recorded type (payment, refund,
-// complaint) whose amounts, currencies, is_completed or date are not written
-// as Dotpay writes them (amounts with two decimal places, no leading zero;
-// three capital letters; true or false; YYYY-MM-DD HH:MM:SS). The signature
+// complaint) whose amounts, currencies, is_completed, date or related
+// operation number are not written as Dotpay writes them (amounts with two
+// decimal places, no leading zero; three capital letters; true or false;
+// YYYY-MM-DD HH:MM:SS; M1234-5678: capital letters, digits, dashes). The signature
 // hashes the values run together with nothing between them, so characters
 // moved between neighbouring fields keep a genuine signature valid ("true" +
 // "123.45" sent as "true1" + "23.45"); with these fields rigid no such move
 // keeps them all readable. An empty field is taken as absent (Dotpay signs
 // an absent field as an empty string): characters moved into it or out of
-// it leave it or a neighbour out of form all the same. Errors wrap
+// it leave it or a neighbour out of form all the same. With the related
+// number in form, control starts where Dotpay's does: it names the
+// genuine payment or operation, or none of getpaid's. Errors wrap
 // getpaid.ErrMalformedCallback.
 func checkWireForms(f map[string]string) error {
 	switch f["operation_type"] {
@@ -198,6 +201,12 @@ func checkWireForms(f map[string]string) error {
 	if v := f["is_completed"]; v != "" && v != "true" && v != "false" {
 		return bad("is_completed")
 	}
+	if v := f["operation_related_number"]; v != "" && !operationNumber(v) {
+		// What follows it (control, description, the buyer's email) is
+		// free text: characters moved into it from there, a control
+		// moved along with them, could name another payment.
+		return bad("operation_related_number")
+	}
 	if v := f["operation_datetime"]; v != "" {
 		// the length too: Parse takes a one-digit hour and a fraction of a second
 		if _, err := time.Parse(time.DateTime, v); err != nil || len(v) != len(time.DateTime) {
@@ -205,6 +214,14 @@ func checkWireForms(f map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// operationNumber reports whether s is written as Dotpay numbers its
+// operations: capital letters, digits and dashes ("M1234-5678"; "MI-5" in
+// the URLC of django-payments' fixture). Neither a getpaid id (lower case
+// and "_") nor free text (a description, an email) moved into it is.
+func operationNumber(s string) bool {
+	return s != "" && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ""
 }
 
 // wireAmount reports whether s is an amount as Dotpay writes it: an optional
