@@ -207,6 +207,12 @@ func checkWireForms(f map[string]string) error {
 		// moved along with them, could name another payment.
 		return bad("operation_related_number")
 	}
+	if v := f["control"]; f["operation_related_number"] != "" && v != "" && strings.Contains(numberChars, v[:1]) {
+		// Run together with the related number, where one ends would not
+		// be known: its last characters moved into control ("M1234-5678"
+		// + "9op_...") would name another payment's number.
+		return bad("control")
+	}
 	if v := f["operation_datetime"]; v != "" {
 		// the length too: Parse takes a one-digit hour and a fraction of a second
 		if _, err := time.Parse(time.DateTime, v); err != nil || len(v) != len(time.DateTime) {
@@ -220,9 +226,14 @@ func checkWireForms(f map[string]string) error {
 // operations: capital letters, digits and dashes ("M1234-5678"; "MI-5" in
 // the URLC of django-payments' fixture). Neither a getpaid id (lower case
 // and "_") nor free text (a description, an email) moved into it is.
+// It begins with a letter, as Dotpay's do: not with the date's digits
+// moved into it from before it.
 func operationNumber(s string) bool {
-	return s != "" && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ""
+	return s != "" && s[0] >= 'A' && s[0] <= 'Z' && strings.Trim(s, numberChars) == ""
 }
+
+// numberChars are the characters of Dotpay's operation numbers.
+const numberChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 
 // wireAmount reports whether s is an amount as Dotpay writes it: an optional
 // minus, digits without a leading zero (but "0"), a dot, two digits.

@@ -21,6 +21,8 @@ func TestOperationNumberForm(t *testing.T) {
 		{"M1234-5678 ", false},
 		{"m1234-5678", false},
 		{"M1234_5678", false},
+		{"2026-03-01", false}, // the date's digits moved into it
+		{"-5", false},
 	} {
 		if got := operationNumber(tc.in); got != tc.want {
 			t.Errorf("operationNumber(%q) = %v, want %v", tc.in, got, tc.want)

@@ -45,3 +45,39 @@ func TestResplitURLCNamesNoOtherPayment(t *testing.T) {
 		t.Fatalf("A's URLC: %+v %v", res, err)
 	}
 }
+
+// A related number's last characters moved into control, or the date's
+// first ones moved into the related number, keep the signature: a refund
+// or complaint of the payment numbered M1234-56789 would then name the one
+// numbered M1234-5678 (control, now "9op_..." or "9pay_...", finds none of
+// getpaid's payments, so the engine finds one by the related number). It
+// must be refused; the genuine URLC is taken.
+func TestResplitRelatedNumberNamesNoOtherPayment(t *testing.T) {
+	t.Parallel()
+	const op, pay = "op_01jd2m3n4p5q6r7s8t9v0w1x3z", "pay_01jd2m3n4p5q6r7s8t9v0w1x2y"
+	b := newBroker(t, nil)
+	refund := with(payURLC(), "control", op, "operation_type", "refund", "operation_number", "M9999-0001",
+		"operation_related_number", "M1234-56789")
+	for name, genuine := range map[string]map[string]string{
+		"refund": refund, "panel refund": with(refund, "control", pay),
+		"complaint": with(refund, "control", pay, "operation_type", "complaint"),
+	} {
+		o, err := b.ParseCallback(context.Background(), urlcRequest(signed(testPIN, genuine)))
+		if err != nil || o.ExternalID != "M1234-56789" {
+			t.Fatalf("%s: genuine URLC: %+v, %v", name, o, err)
+		}
+		for _, resplit := range []map[string]string{
+			with(genuine, "operation_related_number", "M1234-5678", "control", "9"+genuine["control"]),
+			with(genuine, "operation_datetime", "", "operation_related_number", "2026-03-01",
+				"control", " 10:11:12M1234-56789"+genuine["control"]),
+		} {
+			if dotpay.Signature(testPIN, genuine) != dotpay.Signature(testPIN, resplit) {
+				t.Fatalf("%s: the re-split URLC is not signed alike", name)
+			}
+			o, err := b.ParseCallback(context.Background(), urlcRequest(signed(testPIN, resplit)))
+			if !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Errorf("%s: re-split URLC naming %q accepted: %+v, %v", name, resplit["operation_related_number"], o, err)
+			}
+		}
+	}
+}
