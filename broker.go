@@ -284,6 +284,17 @@ type IPAllowlister interface {
 	AllowCallbackFrom(ip string) bool
 }
 
+// NotificationSourcer is a broker that publishes the addresses it sends
+// notifications from: IsNotificationSource reports whether ip (resolved
+// through trusted proxies by the caller; IPv4-mapped is IPv4) is one of
+// them, whether or not the backend's allowlist (IPAllowlister) is on. The
+// HTTP layer never blocks such an address for refused callbacks: anyone
+// with an account at the broker can have its real servers send this
+// getpaid notifications signed with another key.
+type NotificationSourcer interface {
+	IsNotificationSource(ip string) bool
+}
+
 // Cautioner is an optional Broker capability: Cautions lists what an
 // operator should know about the backend's settings as it starts (a
 // development-only backend, a setting that refuses what the broker

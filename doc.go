@@ -27,6 +27,7 @@
 //	Configurator       what to enter in the broker's panel
 //	PageServer         pages the broker serves from getpaid (the dummy paywall)
 //	IPAllowlister      which addresses may send callbacks
+//	NotificationSourcer the addresses it sends notifications from, allowlist on or off (never blocked for refused callbacks)
 //	CallbackSizer      the largest notification body the broker sends
 //	Cautioner          what an operator should know of its settings at start (the engine logs it)
 //	io.Closer          release what it holds (goroutines, connections, retry loops) on shutdown: Registry.Close

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,7 +16,8 @@ import (
 // and failures worth retrying (store down, confirmation failed) 5xx.
 //
 // Anyone can post here, so it stays cheap: an address whose callbacks keep
-// being refused gets 429 without its body being read; an unknown backend is
+// being refused (unless a broker's own: see callbackRefused) gets 429
+// without its body being read; an unknown backend is
 // refused before the body is read; the body is capped by the backend's size
 // (see Limits) and read through the shared budget.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +37,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		err = fmt.Errorf("%w %q", getpaid.ErrUnknownBackend, name)
 		dropBody(w, r)
-		h.refusal(r.Context(), h.cbFails, "callback refused", ip, "backend", name, "err", err)
+		h.callbackRefused(r.Context(), ip, name, err)
 		h.writeError(w, r, err, "")
 		return
 	}
@@ -65,7 +67,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if refusedCallback(err) {
-			h.refusal(r.Context(), h.cbFails, "callback refused", ip, "backend", name, "err", err)
+			h.callbackRefused(r.Context(), ip, name, err)
 		}
 		h.writeError(w, r, err, "")
 		return
@@ -84,6 +86,25 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	// {"status": msg} as writeJSON writes a one-key map, without building
 	// and sorting one.
 	writeJSON(w, http.StatusOK, callbackAnswer{Status: outcomeMessages[res.Outcome]})
+}
+
+// callbackRefused records a refused callback from ip against its address,
+// unless an enabled backend's broker sends its notifications from there
+// (getpaid.NotificationSourcer): such refusals are logged alike but never
+// get the address answered 429. The broker's servers deliver to whatever
+// URL a transaction names, so anyone with an account at the broker can
+// have them send refused callbacks here, to any route (brokers share
+// addresses: Przelewy24's and Dotpay's), and blocking the address would
+// hold back the broker's genuine notifications.
+func (h *Handler) callbackRefused(ctx context.Context, ip, name string, err error) {
+	f, what := h.cbFails, "callback refused"
+	for _, b := range h.svc.Registry().All() {
+		if s, ok := b.Broker.(getpaid.NotificationSourcer); ok && s.IsNotificationSource(ip) {
+			f, what = h.cbBroker, "callback refused from a broker's notification address (never blocked)"
+			break
+		}
+	}
+	h.refusal(ctx, f, what, ip, "backend", name, "err", err)
 }
 
 // callbackAnswer is the JSON answer of an applied (or acknowledged) callback

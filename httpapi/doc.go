@@ -36,8 +36,10 @@
 // byte budget and a bound on concurrent large reads, and within a deadline;
 // addresses that keep failing API authentication or sending refused
 // callbacks get 429 for the rest of a window, and are logged once per
-// window. JSON bodies are read strictly (415, 400 for duplicate or
-// case-folded keys, 422 with the field for invalid UTF-8). Client addresses
+// window; a broker's own notification addresses
+// (getpaid.NotificationSourcer) are logged but never refused so. JSON
+// bodies are read strictly (415, 400 for duplicate or case-folded keys,
+// 422 with the field for invalid UTF-8). Client addresses
 // and the scheme come from trusted proxies only (ClientIP, Scheme). Every
 // answer carries security headers; pages carry a Content-Security-Policy
 // allowing only what they need.

@@ -69,6 +69,7 @@ type Handler struct {
 	bodies    *edge.Limiter
 	authFails *edge.Failures // failed API authentications per address
 	cbFails   *edge.Failures // refused callbacks per address
+	cbBroker  *edge.Failures // refused callbacks per brokers' address: logged, never blocked
 	busy      *edge.Gate     // bodies refused because the server is busy
 	unavail   *edge.Gate     // requests answered 503: the store (or a broker) is away
 	log       *slog.Logger

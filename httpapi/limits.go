@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"time"
 
@@ -69,7 +70,10 @@ type Limits struct {
 	// CallbackRefusals is how many callbacks from an address may be refused
 	// (bad signature, source not allowed, malformed, unknown backend) per
 	// Window before its callbacks are answered 429 until the window ends
-	// (default 60).
+	// (default 60). An address an enabled backend's broker sends its
+	// notifications from (getpaid.NotificationSourcer) is never refused
+	// so: anyone with an account at the broker can have its servers send
+	// refused callbacks here.
 	CallbackRefusals int
 	// Window is the length of the windows of AuthFailures and
 	// CallbackRefusals, and of the logging of refusals (default 1 minute).
@@ -132,6 +136,7 @@ func (h *Handler) setLimits(l Limits, reg *getpaid.Registry) error {
 	h.bodies = edge.NewLimiter(edge.LimiterConfig{Budget: l.BodyBudget, Slots: l.BodyReads, PerAddress: l.AddressBudget})
 	h.authFails = edge.NewFailures(edge.FailuresConfig{Limit: l.AuthFailures, Window: l.Window, Now: l.Now})
 	h.cbFails = edge.NewFailures(edge.FailuresConfig{Limit: l.CallbackRefusals, Window: l.Window, Now: l.Now})
+	h.cbBroker = edge.NewFailures(edge.FailuresConfig{Limit: math.MaxInt, Window: l.Window, Now: l.Now})
 	h.busy = edge.NewGate(l.Window, l.Now)
 	h.unavail = edge.NewGate(l.Window, l.Now)
 	return nil

@@ -271,3 +271,22 @@ func TestReplayedAndWrongURLCs(t *testing.T) {
 		t.Fatalf("status %s", q.Status)
 	}
 }
+
+// IsNotificationSource tells Dotpay's addresses whatever ip_allowlist says
+// (the HTTP layer never blocks them for refused callbacks).
+func TestIsNotificationSource(t *testing.T) {
+	t.Parallel()
+	off, on := false, true
+	for _, tweak := range []func(*dotpay.Config){
+		nil, func(c *dotpay.Config) { c.IPAllowlist = &off }, func(c *dotpay.Config) { c.Sandbox = true },
+		func(c *dotpay.Config) { c.Sandbox, c.IPAllowlist = true, &on },
+	} {
+		b := newBroker(t, tweak)
+		for ip, want := range map[string]bool{"195.150.9.37": true, "5.252.202.254": true, "20.215.81.124": true,
+			"::ffff:5.252.202.255": true, " 195.150.9.37 ": true, "195.150.9.38": false, "203.0.113.7": false, "": false, "x": false} {
+			if got := b.IsNotificationSource(ip); got != want {
+				t.Errorf("IsNotificationSource(%q) = %v, want %v", ip, got, want)
+			}
+		}
+	}
+}

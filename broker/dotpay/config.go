@@ -95,17 +95,18 @@ type Broker struct {
 
 // Interface guards.
 var (
-	_ getpaid.Broker            = (*Broker)(nil)
-	_ getpaid.Provisioner       = (*Broker)(nil)
-	_ getpaid.CallbackVerifier  = (*Broker)(nil)
-	_ getpaid.CallbackResponder = (*Broker)(nil)
-	_ getpaid.IPAllowlister     = (*Broker)(nil)
-	_ getpaid.Configurator      = (*Broker)(nil)
-	_ getpaid.StatusFetcher     = (*Broker)(nil)
-	_ getpaid.Refunder          = (*Broker)(nil)
-	_ getpaid.OperationGate     = (*Broker)(nil)
-	_ getpaid.OperationFetcher  = (*Broker)(nil)
-	_ getpaid.CallbackSizer     = (*Broker)(nil)
+	_ getpaid.Broker              = (*Broker)(nil)
+	_ getpaid.Provisioner         = (*Broker)(nil)
+	_ getpaid.CallbackVerifier    = (*Broker)(nil)
+	_ getpaid.CallbackResponder   = (*Broker)(nil)
+	_ getpaid.IPAllowlister       = (*Broker)(nil)
+	_ getpaid.NotificationSourcer = (*Broker)(nil)
+	_ getpaid.Configurator        = (*Broker)(nil)
+	_ getpaid.StatusFetcher       = (*Broker)(nil)
+	_ getpaid.Refunder            = (*Broker)(nil)
+	_ getpaid.OperationGate       = (*Broker)(nil)
+	_ getpaid.OperationFetcher    = (*Broker)(nil)
+	_ getpaid.CallbackSizer       = (*Broker)(nil)
 )
 
 // New validates cfg, fills the defaults and returns the backend.
@@ -210,9 +211,12 @@ func (b *Broker) CallbackAck() (string, []byte) { return "text/plain; charset=ut
 // trusted proxies by the caller): always with the allowlist off, else only
 // from NotificationIPs.
 func (b *Broker) AllowCallbackFrom(ip string) bool {
-	if !b.allowlist {
-		return true
-	}
+	return !b.allowlist || b.IsNotificationSource(ip)
+}
+
+// IsNotificationSource implements getpaid.NotificationSourcer: whether ip
+// is one of NotificationIPs, ip_allowlist on or off.
+func (b *Broker) IsNotificationSource(ip string) bool {
 	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
 		return false

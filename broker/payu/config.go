@@ -90,19 +90,20 @@ type Broker struct {
 
 // Interface guards.
 var (
-	_ getpaid.Broker           = (*Broker)(nil)
-	_ getpaid.Provisioner      = (*Broker)(nil)
-	_ getpaid.StatusFetcher    = (*Broker)(nil)
-	_ getpaid.Capturer         = (*Broker)(nil)
-	_ getpaid.Releaser         = (*Broker)(nil)
-	_ getpaid.Refunder         = (*Broker)(nil)
-	_ getpaid.Canceler         = (*Broker)(nil)
-	_ getpaid.Configurator     = (*Broker)(nil)
-	_ getpaid.IPAllowlister    = (*Broker)(nil)
-	_ getpaid.CallbackVerifier = (*Broker)(nil)
-	_ getpaid.OperationFetcher = (*Broker)(nil)
-	_ getpaid.CallbackSizer    = (*Broker)(nil)
-	_ getpaid.Cautioner        = (*Broker)(nil)
+	_ getpaid.Broker              = (*Broker)(nil)
+	_ getpaid.Provisioner         = (*Broker)(nil)
+	_ getpaid.StatusFetcher       = (*Broker)(nil)
+	_ getpaid.Capturer            = (*Broker)(nil)
+	_ getpaid.Releaser            = (*Broker)(nil)
+	_ getpaid.Refunder            = (*Broker)(nil)
+	_ getpaid.Canceler            = (*Broker)(nil)
+	_ getpaid.Configurator        = (*Broker)(nil)
+	_ getpaid.IPAllowlister       = (*Broker)(nil)
+	_ getpaid.NotificationSourcer = (*Broker)(nil)
+	_ getpaid.CallbackVerifier    = (*Broker)(nil)
+	_ getpaid.OperationFetcher    = (*Broker)(nil)
+	_ getpaid.CallbackSizer       = (*Broker)(nil)
+	_ getpaid.Cautioner           = (*Broker)(nil)
 )
 
 // DefaultTimeout bounds API calls when Config.Timeout is zero.
@@ -237,9 +238,13 @@ func NotificationIPs(sandbox bool) []string {
 // An IPv4 address written IPv4-mapped ("::ffff:185.68.12.10", as a
 // dual-stack listener or a proxy's log writes it) is that address.
 func (b *Broker) AllowCallbackFrom(ip string) bool {
-	if !b.cfg.IPAllowlist {
-		return true
-	}
+	return !b.cfg.IPAllowlist || b.IsNotificationSource(ip)
+}
+
+// IsNotificationSource implements getpaid.NotificationSourcer: whether ip
+// is one of PayU's addresses for the configured mode, ip_allowlist on or
+// off.
+func (b *Broker) IsNotificationSource(ip string) bool {
 	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
 		return false

@@ -171,3 +171,26 @@ func TestTimeoutSettingApplied(t *testing.T) {
 		})
 	}
 }
+
+// IsNotificationSource tells PayU's addresses for the configured mode
+// whatever ip_allowlist says (the HTTP layer never blocks them for refused
+// callbacks).
+func TestIsNotificationSource(t *testing.T) {
+	t.Parallel()
+	for _, allowlist := range []bool{false, true} {
+		for _, sandbox := range []bool{false, true} {
+			cfg := validConfig()
+			cfg.IPAllowlist, cfg.Sandbox = allowlist, sandbox
+			b, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ip, want := range map[string]bool{"185.68.12.10": !sandbox, "::ffff:185.68.12.28": !sandbox,
+				"185.68.14.26": sandbox, " 185.68.14.10": sandbox, "185.68.12.13": false, "203.0.113.9": false, "": false} {
+				if got := b.IsNotificationSource(ip); got != want {
+					t.Errorf("allowlist %v, sandbox %v: IsNotificationSource(%q) = %v, want %v", allowlist, sandbox, ip, got, want)
+				}
+			}
+		}
+	}
+}

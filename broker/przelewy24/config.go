@@ -91,16 +91,17 @@ type Broker struct {
 
 // Interface guards.
 var (
-	_ getpaid.Broker            = (*Broker)(nil)
-	_ getpaid.Provisioner       = (*Broker)(nil)
-	_ getpaid.StatusFetcher     = (*Broker)(nil)
-	_ getpaid.CallbackConfirmer = (*Broker)(nil)
-	_ getpaid.CallbackResponder = (*Broker)(nil)
-	_ getpaid.Refunder          = (*Broker)(nil)
-	_ getpaid.Configurator      = (*Broker)(nil)
-	_ getpaid.IPAllowlister     = (*Broker)(nil)
-	_ getpaid.OperationFetcher  = (*Broker)(nil)
-	_ getpaid.CallbackSizer     = (*Broker)(nil)
+	_ getpaid.Broker              = (*Broker)(nil)
+	_ getpaid.Provisioner         = (*Broker)(nil)
+	_ getpaid.StatusFetcher       = (*Broker)(nil)
+	_ getpaid.CallbackConfirmer   = (*Broker)(nil)
+	_ getpaid.CallbackResponder   = (*Broker)(nil)
+	_ getpaid.Refunder            = (*Broker)(nil)
+	_ getpaid.Configurator        = (*Broker)(nil)
+	_ getpaid.IPAllowlister       = (*Broker)(nil)
+	_ getpaid.NotificationSourcer = (*Broker)(nil)
+	_ getpaid.OperationFetcher    = (*Broker)(nil)
+	_ getpaid.CallbackSizer       = (*Broker)(nil)
 )
 
 // New validates cfg, fills defaults and returns the backend.
@@ -237,9 +238,12 @@ var allowedPrefixes = func() []netip.Prefix {
 // when ip_allowlist is off, else only from Przelewy24's addresses (blanks
 // around ip ignored, as the other brokers ignore them).
 func (b *Broker) AllowCallbackFrom(ip string) bool {
-	if !b.cfg.IPAllowlist {
-		return true
-	}
+	return !b.cfg.IPAllowlist || b.IsNotificationSource(ip)
+}
+
+// IsNotificationSource implements getpaid.NotificationSourcer: whether ip
+// is one of Przelewy24's addresses, ip_allowlist on or off.
+func (b *Broker) IsNotificationSource(ip string) bool {
 	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
 		return false

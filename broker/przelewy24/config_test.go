@@ -217,3 +217,23 @@ func TestNewNamesOnlyTheSettingWritten(t *testing.T) {
 		})
 	}
 }
+
+// IsNotificationSource tells Przelewy24's addresses whatever ip_allowlist
+// says (the HTTP layer never blocks them for refused callbacks).
+func TestIsNotificationSource(t *testing.T) {
+	t.Parallel()
+	for _, allowlist := range []bool{false, true} {
+		cfg := validConfig()
+		cfg.IPAllowlist = allowlist
+		b, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ip, want := range map[string]bool{"5.252.202.254": true, "20.215.81.124": true, "193.178.213.17": true,
+			"::ffff:91.220.177.1": true, " 134.112.88.15 ": true, "134.112.88.16": false, "203.0.113.9": false, "": false, "x": false} {
+			if got := b.IsNotificationSource(ip); got != want {
+				t.Errorf("allowlist %v: IsNotificationSource(%q) = %v, want %v", allowlist, ip, got, want)
+			}
+		}
+	}
+}

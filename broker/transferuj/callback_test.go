@@ -217,3 +217,19 @@ func TestIPAllowlist(t *testing.T) {
 func refused(err error) bool {
 	return errors.Is(err, getpaid.ErrSignatureInvalid) || errors.Is(err, getpaid.ErrMalformedCallback)
 }
+
+// IsNotificationSource tells the legacy SDKs' addresses whatever
+// ip_allowlist says (the HTTP layer never blocks them for refused
+// callbacks).
+func TestIsNotificationSource(t *testing.T) {
+	t.Parallel()
+	for _, allowlist := range []bool{false, true} {
+		b := newBroker(t, transferuj.Config{IPAllowlist: allowlist})
+		for ip, want := range map[string]bool{"195.149.229.109": true, "::ffff:176.119.38.175": true, " 46.29.19.106 ": true,
+			"46.29.19.107": false, "203.0.113.9": false, "": false, "x": false} {
+			if got := b.IsNotificationSource(ip); got != want {
+				t.Errorf("allowlist %v: IsNotificationSource(%q) = %v, want %v", allowlist, ip, got, want)
+			}
+		}
+	}
+}

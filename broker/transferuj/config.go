@@ -84,14 +84,15 @@ type Broker struct {
 
 // Interface guards.
 var (
-	_ getpaid.Broker            = (*Broker)(nil)
-	_ getpaid.Provisioner       = (*Broker)(nil)
-	_ getpaid.CallbackResponder = (*Broker)(nil)
-	_ getpaid.CallbackVerifier  = (*Broker)(nil)
-	_ getpaid.Configurator      = (*Broker)(nil)
-	_ getpaid.IPAllowlister     = (*Broker)(nil)
-	_ getpaid.CallbackSizer     = (*Broker)(nil)
-	_ getpaid.Cautioner         = (*Broker)(nil)
+	_ getpaid.Broker              = (*Broker)(nil)
+	_ getpaid.Provisioner         = (*Broker)(nil)
+	_ getpaid.CallbackResponder   = (*Broker)(nil)
+	_ getpaid.CallbackVerifier    = (*Broker)(nil)
+	_ getpaid.Configurator        = (*Broker)(nil)
+	_ getpaid.IPAllowlister       = (*Broker)(nil)
+	_ getpaid.NotificationSourcer = (*Broker)(nil)
+	_ getpaid.CallbackSizer       = (*Broker)(nil)
+	_ getpaid.Cautioner           = (*Broker)(nil)
 )
 
 // New validates cfg, fills defaults and returns the backend.
@@ -214,9 +215,12 @@ func (b *Broker) Cautions() []string {
 // AllowCallbackFrom reports whether a notification may come from ip: always
 // when ip_allowlist is off, else only from the legacy addresses.
 func (b *Broker) AllowCallbackFrom(ip string) bool {
-	if !b.cfg.IPAllowlist {
-		return true
-	}
+	return !b.cfg.IPAllowlist || b.IsNotificationSource(ip)
+}
+
+// IsNotificationSource implements getpaid.NotificationSourcer: whether ip
+// is one of the legacy addresses, ip_allowlist on or off.
+func (b *Broker) IsNotificationSource(ip string) bool {
 	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
 		return false
