@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,8 +176,10 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 // keeps them all readable. An empty field is taken as absent (Dotpay signs
 // an absent field as an empty string): characters moved into it or out of
 // it leave it or a neighbour out of form all the same. With the related
-// number in form, control starts where Dotpay's does: it names the
-// genuine payment or operation, or none of getpaid's. Errors wrap
+// number in form, and what follows it (control, or with none the next
+// field with a value) not running on from it, control starts where
+// Dotpay's does: it names the genuine payment or operation, or none of
+// getpaid's, and the related number is the genuine one. Errors wrap
 // getpaid.ErrMalformedCallback.
 func checkWireForms(f map[string]string) error {
 	switch f["operation_type"] {
@@ -207,11 +210,23 @@ func checkWireForms(f map[string]string) error {
 		// moved along with them, could name another payment.
 		return bad("operation_related_number")
 	}
-	if v := f["control"]; f["operation_related_number"] != "" && v != "" && strings.Contains(numberChars, v[:1]) {
+	if f["operation_related_number"] != "" {
 		// Run together with the related number, where one ends would not
 		// be known: its last characters moved into control ("M1234-5678"
-		// + "9op_...") would name another payment's number.
-		return bad("control")
+		// + "9op_...") would name another payment's number. With control
+		// emptied they move into the first field after it that has any
+		// ("M1234-5678" + "" + "9op_...Refund"): as Dotpay's numbers end
+		// in digits, what moved begins with a digit or a dash.
+		for _, k := range signedFields[slices.Index(signedFields, "operation_related_number")+1:] {
+			v := f[k]
+			if v == "" {
+				continue
+			}
+			if k == "control" && strings.Contains(numberChars, v[:1]) || strings.ContainsAny(v[:1], "0123456789-") {
+				return bad(k)
+			}
+			break
+		}
 	}
 	if v := f["operation_datetime"]; v != "" {
 		// the length too: Parse takes a one-digit hour and a fraction of a second

@@ -81,3 +81,42 @@ func TestResplitRelatedNumberNamesNoOtherPayment(t *testing.T) {
 		}
 	}
 }
+
+// The same move past an emptied control: the related number's last
+// characters, control and what follows run on into the description (or the
+// email) keep the signature, and with no control to look at the URLC named
+// the payment numbered M1234-5678 (or M1234) by its related number. It
+// must be refused. A genuine URLC without control (a refund whose control
+// Dotpay did not echo, described as getpaid describes its refunds) is taken.
+func TestResplitRelatedNumberPastEmptiedControl(t *testing.T) {
+	t.Parallel()
+	const op, pay = "op_01jd2m3n4p5q6r7s8t9v0w1x3z", "pay_01jd2m3n4p5q6r7s8t9v0w1x2y"
+	b := newBroker(t, nil)
+	refund := with(payURLC(), "control", op, "operation_type", "refund", "operation_number", "M9999-0001",
+		"operation_related_number", "M1234-56789", "description", "Refund "+op)
+	for name, genuine := range map[string]map[string]string{
+		"refund": refund, "panel refund": with(refund, "control", pay, "description", "Zwrot"),
+		"complaint":  with(refund, "control", pay, "operation_type", "complaint", "description", "Complaint"),
+		"no control": with(refund, "control", ""),
+	} {
+		o, err := b.ParseCallback(context.Background(), urlcRequest(signed(testPIN, genuine)))
+		if err != nil || o.ExternalID != "M1234-56789" {
+			t.Fatalf("%s: genuine URLC: %+v, %v", name, o, err)
+		}
+		c, d, e := genuine["control"], genuine["description"], genuine["email"]
+		for _, resplit := range []map[string]string{
+			with(genuine, "operation_related_number", "M1234-5678", "control", "", "description", "9"+c+d),
+			with(genuine, "operation_related_number", "M1234", "control", "", "description", "-56789"+c+d),
+			with(genuine, "operation_related_number", "M1234-5678", "control", "", "description", "",
+				"email", "9"+c+d+e),
+		} {
+			if dotpay.Signature(testPIN, genuine) != dotpay.Signature(testPIN, resplit) {
+				t.Fatalf("%s: the re-split URLC is not signed alike", name)
+			}
+			o, err := b.ParseCallback(context.Background(), urlcRequest(signed(testPIN, resplit)))
+			if !errors.Is(err, getpaid.ErrMalformedCallback) {
+				t.Errorf("%s: re-split URLC naming %q accepted: %+v, %v", name, resplit["operation_related_number"], o, err)
+			}
+		}
+	}
+}
