@@ -12,25 +12,25 @@
 // and, where the broker has them, the optional capabilities found by type
 // assertion, the way database/sql/driver grows:
 //
-//	Provisioner        learn its Env (name, callback and return URLs) before any other call (once per engine made on its registry)
-//	StatusFetcher      pull the current status (polling)
-//	CallbackConfirmer  confirm a notification before applying it (Przelewy24 verify)
-//	CallbackVerifier   check only a callback's signature (for callback check)
-//	CallbackResponder  the acknowledgement body the broker expects
-//	Capturer           capture a pre-authorisation, fully or partly
-//	Releaser           release a pre-authorisation
-//	Refunder           refund, fully or partly
-//	Canceler           cancel an unpaid payment
-//	OperationGate      which of those its settings leave it unable to do (Dotpay's refunds without the seller API), refused before anything is stored
-//	OperationFetcher   look a capture, refund, ... up at the broker (resolves doubt)
-//	RefundCounter      the ids of its refunds of one amount, for notifications that name none (Tpay's CHARGEBACK)
-//	Configurator       what to enter in the broker's panel
-//	PageServer         pages the broker serves from getpaid (the dummy paywall)
-//	IPAllowlister      which addresses may send callbacks
+//	Provisioner         learn its Env (name, callback and return URLs) before any other call (once per engine made on its registry)
+//	StatusFetcher       pull the current status (polling)
+//	CallbackConfirmer   confirm a notification before applying it (Przelewy24 verify)
+//	CallbackVerifier    check only a callback's signature (for callback check)
+//	CallbackResponder   the acknowledgement body the broker expects
+//	Capturer            capture a pre-authorisation, fully or partly
+//	Releaser            release a pre-authorisation
+//	Refunder            refund, fully or partly
+//	Canceler            cancel an unpaid payment
+//	OperationGate       which of those its settings leave it unable to do (Dotpay's refunds without the seller API), refused before anything is stored
+//	OperationFetcher    look a capture, refund, ... up at the broker (resolves doubt)
+//	RefundCounter       the ids of its refunds of one amount, for notifications that name none (Tpay's CHARGEBACK)
+//	Configurator        what to enter in the broker's panel
+//	PageServer          pages the broker serves from getpaid (the dummy paywall)
+//	IPAllowlister       which addresses may send callbacks
 //	NotificationSourcer the addresses it sends notifications from, allowlist on or off (never blocked for refused callbacks)
-//	CallbackSizer      the largest notification body the broker sends
-//	Cautioner          what an operator should know of its settings at start (the engine logs it)
-//	io.Closer          release what it holds (goroutines, connections, retry loops) on shutdown: Registry.Close
+//	CallbackSizer       the largest notification body the broker sends
+//	Cautioner           what an operator should know of its settings at start (the engine logs it)
+//	io.Closer           release what it holds (goroutines, connections, retry loops) on shutdown: Registry.Close
 //
 // A Store may also implement StaleLister (payments still waiting on their
 // broker), which the engine uses to poll brokers whose notifications never

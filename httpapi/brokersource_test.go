@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 	"github.com/getpaid-go/getpaid/broker/dummy"
@@ -60,7 +61,7 @@ func TestBrokerAddressNotBlockedByRefusals(t *testing.T) {
 			t.Cleanup(func() { _ = d.Close() })
 			logs := &logLines{}
 			e := newEnv(t, envOpts{proxies: []string{"127.0.0.1"}, log: slog.New(logs),
-				limits: httpapi.Limits{CallbackRefusals: 3},
+				limits: httpapi.Limits{CallbackRefusals: 3, Now: (&fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}).Now},
 				extra:  []getpaid.Backend{{Name: "brokered", Broker: &published{Broker: d, from: netip.MustParsePrefix("203.0.113.0/24")}}}})
 			p := e.create("o", "10.00", "PLN", "brokered")
 			body, sig := signed(dummy.Callback{PaymentID: p.ID, EventID: "e1", Status: "paid", Amount: "10.00", Currency: "PLN"})
