@@ -36,7 +36,8 @@
 // broker), which the engine uses to poll brokers whose notifications never
 // came, and, for operators, PaymentTotaler (counts and sums by status for a
 // listing's filter), BacklogReporter (the outbox's pending deliveries, the money operations in
-// doubt and flagged),
+// doubt and flagged), ClockReader (the database server's clock, which
+// instances on several machines share: PostgreSQL),
 // Readier (database reachable, schema current), DurableWaiter (wait until
 // the changes readers may already see are on disk, before a repeated
 // notification is acknowledged), and DeliveryDiscarder and

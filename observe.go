@@ -89,6 +89,16 @@ type BacklogReporter interface {
 	Backlog(ctx context.Context) (Backlog, error)
 }
 
+// ClockReader is an optional Store capability for monitoring: the
+// database server's clock, read now. Several instances on one database time
+// leases, and how long a money operation has been at its broker, each by
+// its own clock; comparing each with the database's shows clocks apart
+// before they matter (README, Clocks). A store that shares the process's
+// clock (SQLite, memory) has nothing to report and does not implement it.
+type ClockReader interface {
+	DatabaseClock(ctx context.Context) (time.Time, error)
+}
+
 // Backlog is the work waiting: the outbox's deliveries, and the money
 // operations an operator may have to decide.
 type Backlog struct {

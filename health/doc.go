@@ -6,4 +6,10 @@
 // JSON bodies that name no path or secret; the cause of a failure goes to
 // the log: a failure at most once a minute (with how many checks failed),
 // and a line when the service is ready again after a logged failure.
+//
+// ClockWatch compares the process's clock with the database server's (a
+// store's getpaid.ClockReader: PostgreSQL, which instances on several
+// machines share) and logs an error while they are apart; readiness does
+// not depend on it (an instance whose clock is off still serves, and
+// taking it out of the balancer would not stop its background work).
 package health

@@ -3,7 +3,8 @@
 // hook (ObserveCallback), the engine's hooks (BrokerCall, Changed,
 // SecondTransaction), a
 // store's commit hook (ObserveCommit; SQLite's Options.OnCommit) and, at
-// each scrape, a store's getpaid.BacklogReporter.
+// each scrape, a store's getpaid.BacklogReporter; and ObserveClockOffset
+// (health.ClockWatch's Observe).
 //
 // The series:
 //
@@ -30,6 +31,8 @@
 //	getpaid_outbox_dead_deliveries                         gauge: deliveries whose retries ran out, until replayed or discarded
 //	getpaid_operations_in_doubt                            gauge: money operations whose broker answer was lost (state unknown)
 //	getpaid_operations_flagged                             gauge: money operations flagged for an operator's decision
+//	getpaid_clock_offset_seconds                           gauge: this instance's clock less the database server's
+//	                                                       (PostgreSQL only: health.ClockWatch's measurement)
 //
 // The three store series are fed by SQLite's commit hook only: on
 // PostgreSQL they stay at zero.

@@ -45,6 +45,8 @@ type Metrics struct {
 	commitTime  prometheus.Histogram
 	commitSize  prometheus.Histogram
 	commitFails prometheus.Counter
+	clockOnce   sync.Once
+	clockOffset prometheus.Gauge
 
 	log *slog.Logger
 	now func() time.Time
@@ -189,6 +191,19 @@ func (m *Metrics) ObserveCommit(writes int, d time.Duration, failed bool) {
 	if failed {
 		m.commitFails.Inc()
 	}
+}
+
+// ObserveClockOffset sets getpaid_clock_offset_seconds: this process's
+// clock less the database server's (health.ClockWatch's Observe). The
+// series appears at the first measurement: a store that shares the
+// process's clock (SQLite) has none.
+func (m *Metrics) ObserveClockOffset(offset time.Duration) {
+	m.clockOnce.Do(func() {
+		m.clockOffset = prometheus.NewGauge(prometheus.GaugeOpts{Name: "getpaid_clock_offset_seconds",
+			Help: "This instance's clock less the database server's (positive: ahead), measured every minute at the middle of a query's round trip; PostgreSQL only."})
+		m.reg.MustRegister(m.clockOffset)
+	})
+	m.clockOffset.Set(offset.Seconds())
 }
 
 // backlogCollector asks the store for the outbox backlog and the money

@@ -180,3 +180,19 @@ func TestSecondTransactionsCounted(t *testing.T) {
 		}
 	}
 }
+
+// getpaid_clock_offset_seconds is there once measured, with the last
+// offset (this instance's clock less the database server's), and not
+// before: on SQLite, which shares the process's clock, it never is.
+func TestClockOffsetGauge(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Config{NoProcess: true})
+	if out := scrape(t, m); strings.Contains(out, "getpaid_clock_offset_seconds") {
+		t.Errorf("the gauge is there before any measurement:\n%s", out)
+	}
+	m.ObserveClockOffset(3 * time.Second)
+	m.ObserveClockOffset(-1500 * time.Millisecond)
+	if out := scrape(t, m); !strings.Contains(out, "\ngetpaid_clock_offset_seconds -1.5\n") {
+		t.Errorf("want getpaid_clock_offset_seconds -1.5:\n%s", out)
+	}
+}

@@ -43,6 +43,20 @@ func (s *Store) Ready(ctx context.Context) error {
 	return nil
 }
 
+// DatabaseClock implements getpaid.ClockReader: the server's
+// clock_timestamp() (the time as the query runs, not its transaction's
+// start, as now() would be).
+func (s *Store) DatabaseClock(ctx context.Context) (time.Time, error) {
+	var at time.Time
+	err := s.do(ctx, "clock", func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&at)
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return at.UTC(), nil
+}
+
 // Backlog implements getpaid.BacklogReporter: the pending deliveries (a
 // partial index holds exactly those), when the oldest was written, and the
 // dead ones (counted on the deliveries_state index).

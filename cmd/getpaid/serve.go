@@ -12,10 +12,12 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/health"
 	"github.com/getpaid-go/getpaid/httpapi"
 )
 
@@ -171,7 +173,30 @@ func serve(ctx context.Context, srv *server, ln net.Listener, log *slog.Logger, 
 	if srv.obs.tracer != nil {
 		access = accessLog(srv.log, srv.handler, true) // lines with their trace ids
 	}
-	return serveUntilDone(ctx, ln, access, func(ctx context.Context) { srv.engine.Run(ctx, interval) }, srv.cfg.Limits.server, writeTimeout(srv.cfg))
+	return serveUntilDone(ctx, ln, access, background(srv, log, interval), srv.cfg.Limits.server, writeTimeout(srv.cfg))
+}
+
+// background is serve's background work: the engine's, every interval,
+// and, on a database whose clock is not this process's (PostgreSQL,
+// getpaid.ClockReader), a check of this process's clock against it at
+// start and then every minute (health.ClockWatch: an error logged while
+// they are apart, getpaid_clock_offset_seconds).
+func background(srv *server, log *slog.Logger, interval time.Duration) func(context.Context) {
+	cr, ok := srv.store.(getpaid.ClockReader)
+	if !ok {
+		return func(ctx context.Context) { srv.engine.Run(ctx, interval) }
+	}
+	w := health.NewClockWatch(health.ClockConfig{Clock: cr, Observe: srv.obs.metrics.ObserveClockOffset, Logger: log})
+	return func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.Run(ctx, time.Minute)
+		}()
+		srv.engine.Run(ctx, interval)
+		wg.Wait()
+	}
 }
 
 // writeTimeout lets a request's handling and answer take longer than
