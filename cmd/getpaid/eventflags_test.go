@@ -67,3 +67,28 @@ func TestAfterAttempts(t *testing.T) {
 		}
 	}
 }
+
+// "--endpoint webhook:" (a list's consumer name with its URL left out, as
+// "webhook:$URL" with $URL unset gives) was taken for no --endpoint at all:
+// replay --waiting made every endpoint's waiting deliveries due, replay
+// --dead every endpoint's dead ones, list listed them all. It is a usage
+// error, said before any database is opened.
+func TestEventsEndpointWithoutURLRefused(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"replay", "--waiting", "--endpoint", "webhook:"},
+		{"replay", "--dead", "--endpoint", "webhook:"},
+		{"replay", "evt_1", "--endpoint", "webhook: "},
+		{"list", "--endpoint", "webhook:"},
+		{"backfill", "--since", "1h", "--endpoint", "webhook:"},
+		{"discard", "--endpoint", "webhook:"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", append(append([]string{"events"}, args...), "--config", "/nonexistent-getpaid/getpaid.yaml")...)
+			if want := "getpaid events: --endpoint"; code != 2 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "names no URL") || out != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q … names no URL", code, out, errOut, want)
+			}
+		})
+	}
+}

@@ -234,7 +234,13 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	// The endpoint's URL, or its name as list shows it ("webhook:URL").
-	*endpoint = strings.TrimPrefix(*endpoint, "webhook:")
+	if given := *endpoint; fs.given("endpoint") {
+		// "webhook:" alone ("webhook:$URL", $URL unset) is no endpoint
+		// named, not every endpoint.
+		if *endpoint = strings.TrimPrefix(given, "webhook:"); strings.TrimSpace(*endpoint) == "" {
+			return fs.usage("--endpoint %q names no URL: give the endpoint's URL as in webhooks:", given)
+		}
+	}
 	if st := getpaid.DeliveryState(*status); verb == "list" && st != "" && !st.Valid() {
 		return fs.usage("--status %q: want pending, delivered, dead or discarded", *status)
 	}
