@@ -92,3 +92,14 @@ func TestEventsEndpointWithoutURLRefused(t *testing.T) {
 		})
 	}
 }
+
+// "operations list --flagged=false" listed every operation, the flagged
+// ones among them, as if it asked for the unflagged ones (the API refuses
+// flagged=false: there is no such filter). It is a usage error.
+func TestOperationsFlaggedFalseRefused(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCLI(t, "", "operations", "list", "--flagged=false", "--config", "/nonexistent-getpaid/getpaid.yaml")
+	if want := "getpaid operations: --flagged=false"; code != 2 || !strings.Contains(errOut, want) || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errOut, want)
+	}
+}

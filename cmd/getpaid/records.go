@@ -78,6 +78,8 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fs.usage("--state %q: want submitting, pending, succeeded, failed or unknown", *state)
 	case verb == "list" && *kind != "" && !getpaid.OperationKind(*kind).Valid():
 		return fs.usage("--kind %q: want capture, release, cancel or refund", *kind)
+	case verb == "list" && fs.given("flagged") && !*flagged:
+		return fs.usage("--flagged=false: there is no filter for the operations not flagged; leave --flagged out to list every operation")
 	case verb == "resolve" && *as == "":
 		return fs.usage("--as is required: succeeded or failed")
 	case verb == "resolve" && *as != string(getpaid.OpSucceeded) && *as != string(getpaid.OpFailed):
