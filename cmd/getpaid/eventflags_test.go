@@ -103,3 +103,26 @@ func TestOperationsFlaggedFalseRefused(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errOut, want)
 	}
 }
+
+// "events replay "$ID" --dead" with $ID unset (an empty argument) made every
+// event's dead deliveries due again, as "replay --dead" does, where one
+// event's were meant; with --waiting, every waiting one. An id given empty
+// is a usage error, said before any database is opened.
+func TestEventsReplayEmptyIDRefused(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"replay", "", "--dead"},
+		{"replay", "--dead", ""},
+		{"replay", " ", "--dead"},
+		{"replay", "", "--waiting"},
+		{"replay", "", "--dead", "--endpoint", "https://shop.example/hook"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", append(append([]string{"events"}, args...), "--config", "/nonexistent-getpaid/getpaid.yaml")...)
+			if want := "getpaid events: the event id is empty"; code != 2 || !strings.Contains(errOut, want) || out != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errOut, want)
+			}
+		})
+	}
+}

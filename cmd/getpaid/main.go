@@ -347,8 +347,9 @@ func (f *flags) parseWithID(args []string, what string, required bool) (string, 
 		return "", f.usage("--%s is given twice: give it once (the last one would win)", name)
 	}
 	var id string
+	given := false
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
+		id, args, given = args[0], args[1:], true
 	} else {
 		// Flags first: Parse stops at the id; the flags after it follow.
 		err := f.Parse(args)
@@ -359,7 +360,7 @@ func (f *flags) parseWithID(args []string, what string, required bool) (string, 
 			return "", &usageError{cmd: f.Name(), msg: dashes(err)}
 		}
 		if f.NArg() > 0 {
-			id = f.Arg(0)
+			id, given = f.Arg(0), true
 		}
 		args = f.Args()
 		if len(args) > 0 {
@@ -368,6 +369,10 @@ func (f *flags) parseWithID(args []string, what string, required bool) (string, 
 	}
 	if err := f.parse(args); err != nil {
 		return "", err
+	}
+	if given && strings.TrimSpace(id) == "" {
+		// "replay "$ID" --dead" with $ID unset: not every event's.
+		return "", f.usage("%s is empty: give one (an unset shell variable?)", what)
 	}
 	if id == "" && required {
 		return "", f.usage("%s is missing", what)
