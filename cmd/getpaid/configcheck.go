@@ -27,10 +27,14 @@ func hashTime(cost int) string {
 	return "about " + shortDuration(d.Round(time.Second))
 }
 
-// databaseExists refuses a SQLite database whose file does not exist, for
-// the tools that read a server's database: they would create an empty one
-// and report nothing, where the path is wrong.
+// databaseExists refuses a SQLite database whose file does not exist, and
+// a memory: one, for the tools that read a server's database: they would
+// create an empty one and report nothing, where the path is wrong.
 func databaseExists(database string) error {
+	if database == "memory:" {
+		// Not the server's: an empty one of the tool's own.
+		return errors.New(`"memory:" lives in the memory of the process that opens it: a tool cannot read a server's; name the server's sqlite: or postgres:// database`)
+	}
 	file, ok := strings.CutPrefix(database, "sqlite:")
 	if !ok {
 		return nil

@@ -123,6 +123,24 @@ func TestToolsCreateNoDatabase(t *testing.T) {
 	}
 }
 
+// A "memory:" database lives in the process that made it: the record tools
+// answered from an empty one of their own ("0 deliveries due again: there
+// is no dead delivery"), as if the server had nothing in doubt. They refuse
+// it, as they refuse a SQLite path that names no file.
+func TestToolsReadNoMemoryDatabase(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "database: \"memory:\"\nbackends:\n  dummy:\n    secret: s\n")
+	for _, args := range [][]string{{"operations", "list", "--flagged"}, {"events", "list", "--status", "dead"}, {"events", "replay", "--dead"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, out, stderr := runCLI(t, "", append(args, "--config", path)...)
+			if code != 1 || out != "" || !strings.Contains(stderr, path+": line 1: database: ") || !strings.Contains(stderr, "in the memory of the process") {
+				t.Fatalf("code %d, stdout %q, stderr %q", code, out, stderr)
+			}
+		})
+	}
+}
+
 // A database URL in a message never shows its password, wherever it is.
 func TestRedactHidesPasswords(t *testing.T) {
 	t.Parallel()
