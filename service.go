@@ -203,6 +203,13 @@ type ResolveRequest struct {
 	As          OperationState // OpSucceeded or OpFailed
 	Note        string         // why (required)
 	By          string         // who ("api", a console user; required)
+	// Seen, when set, is the operation as the operator was shown it: its
+	// UpdatedAt, as the store returned it. One changed since (what the
+	// broker said of it next, a check, another resolution) is refused,
+	// ErrConflict with the operation as it is, checked in the write that
+	// resolves it: nobody acknowledges a contradiction, or decides on a
+	// doubt, they were not shown. Zero: no precondition.
+	Seen time.Time
 }
 
 // Outcome says what a callback did.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/getpaid-go/getpaid"
+	"github.com/getpaid-go/getpaid/admin"
 	"github.com/getpaid-go/getpaid/broker/dummy"
 )
 
@@ -109,5 +110,74 @@ func TestAcknowledgementSentAgainDoesNotAcknowledgeAnother(t *testing.T) {
 	op, _ := e.eng.Operation(ctx, oe.Op.ID)
 	if op.Flagged || op.ResolvedBy != "ops" || !strings.HasSuffix(op.Note, "; acknowledged by console:alice: rf10 is another too") || !strings.Contains(op.Error, "rf10") {
 		t.Fatalf("acknowledged: flagged %v, resolved by %q, note %q, error %q", op.Flagged, op.ResolvedBy, op.Note, op.Error)
+	}
+}
+
+// betweenResolver runs before just before a resolution reaches the
+// engine: after the console checked what its form showed.
+type betweenResolver struct {
+	getpaid.Service
+	before func()
+}
+
+func (s betweenResolver) ResolveOperation(ctx context.Context, req getpaid.ResolveRequest) (*getpaid.ActionResult, error) {
+	s.before()
+	return s.Service.ResolveOperation(ctx, req)
+}
+
+// The console checked that the acknowledgement's form showed the operation
+// as it is, then asked the engine to acknowledge it: another contradiction
+// the broker reported between the two (rf10) was acknowledged with rf9,
+// though nobody was shown it. Now the console passes what it checked down,
+// and the engine refuses a change since in the write: 409, the page
+// showing rf10 and the acknowledgement to confirm.
+func TestAcknowledgementRacingAnotherContradiction(t *testing.T) {
+	t.Parallel()
+	var before func()
+	e := newEnvWith(t, nil, false, func(d *dummy.Broker) getpaid.Broker { return &panelRefunds{d} },
+		func(c *admin.Config) { c.Service = betweenResolver{c.Service, func() { before() }} })
+	before = func() {}
+	ctx := context.Background()
+	p := e.pay("o-ack-race", "10.00", "paid", getpaid.StatusPaid)
+	_ = e.dummy.SetFault(dummy.FaultTimeoutBefore)
+	amount := getpaid.MustParseMoney("3.00", "PLN")
+	_, err := e.eng.Refund(ctx, getpaid.ActionRequest{PaymentID: p.ID, Amount: &amount, IdempotencyKey: "r"})
+	_ = e.dummy.SetFault(dummy.FaultNone)
+	var oe *getpaid.OperationError
+	if !errors.As(err, &oe) || oe.Op.State != getpaid.OpUnknown {
+		t.Fatalf("refund with a lost answer: %v, want it in doubt", err)
+	}
+	if _, err := e.eng.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: oe.Op.ID, As: getpaid.OpSucceeded, Note: "refunded by hand", By: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	panel := func(ref string) {
+		t.Helper()
+		if _, err := e.eng.HandleCallback(ctx, "dummy", &getpaid.CallbackRequest{Method: "POST", Body: []byte("refund " + p.ID + " " + ref)}); err != nil {
+			t.Fatalf("panel refund %s: %v", ref, err)
+		}
+	}
+	panel("rf9")
+
+	b := e.browser()
+	b.mustLogin()
+	b.do("GET", "/admin/payments/"+p.ID, nil)
+	ack := url.Values{"csrf": {b.csrf()}, "action": {"resolve"}, "operation": {oe.Op.ID}, "as": {"succeeded"}, "note": {"rf9 is another"}}
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/confirm", ack); resp.StatusCode != http.StatusOK || !strings.Contains(b.last, "rf9") {
+		t.Fatalf("confirmation of the acknowledgement: %d:\n%s", resp.StatusCode, b.last)
+	}
+	form := confirmForm(t, b.last, "rf9 is another")
+	before = func() { before = func() {}; panel("rf10") }
+	resp := b.do("POST", "/admin/payments/"+p.ID+"/do", form)
+	if op, _ := e.eng.Operation(ctx, oe.Op.ID); !op.Flagged || !strings.Contains(op.Error, "rf10") {
+		t.Fatalf("the acknowledgement of rf9 (%d) acknowledged rf10, reported after the console checked the form, which nobody was shown: %+v", resp.StatusCode, op)
+	}
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(b.last, "rf10") || !strings.Contains(b.last, "Acknowledge it?") {
+		t.Fatalf("raced: %d; want 409 showing rf10 and the acknowledgement to confirm:\n%s", resp.StatusCode, b.last)
+	}
+	if resp := b.do("POST", "/admin/payments/"+p.ID+"/do", confirmForm(t, b.last, "rf10 is another too")); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("acknowledged from the refusal's page: %d:\n%s", resp.StatusCode, b.last)
+	}
+	if op, _ := e.eng.Operation(ctx, oe.Op.ID); op.Flagged || !strings.HasSuffix(op.Note, "; acknowledged by console:alice: rf10 is another too") {
+		t.Fatalf("acknowledged: flagged %v, note %q", op.Flagged, op.Note)
 	}
 }

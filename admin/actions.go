@@ -176,6 +176,17 @@ func (d *confirmPage) unseen() bool {
 	return !d.Acknowledge || d.Seen != d.OpShown()
 }
 
+// unseenReason is what an operator is told whose resolution unseen
+// refused.
+func unseenReason(d *confirmPage) string {
+	if d.Acknowledge {
+		return fmt.Sprintf("Nothing was done: what the broker said of the %s changed since this page was shown (below), and that is not acknowledged yet. "+
+			"Once it is settled at the broker or with the buyer, acknowledge it here.", d.Op.Kind)
+	}
+	return fmt.Sprintf("Nothing was done: the %s has %s since this page was shown, and what the broker said since contradicts how it ended (below). "+
+		"Once that is settled at the broker or with the buyer, acknowledge it here.", d.Op.Kind, d.Op.State)
+}
+
 // Running reports whether the page asks to check an operation whose broker
 // call is still running, which the engine refuses: nothing to confirm
 // either. (Resolving one stays offered: its process may have died.)
@@ -317,12 +328,7 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 		kv = append(kv, "operation", d.Op.ID, "as", d.As, "note", d.Note)
 	}
 	if d.Error == "" && d.unseen() {
-		d.Error = fmt.Sprintf("Nothing was done: the %s has %s since this page was shown, and what the broker said since contradicts how it ended (below). "+
-			"Once that is settled at the broker or with the buyer, acknowledge it here.", d.Op.Kind, d.Op.State)
-		if d.Acknowledge {
-			d.Error = fmt.Sprintf("Nothing was done: what the broker said of the %s changed since this page was shown (below), and that is not acknowledged yet. "+
-				"Once it is settled at the broker or with the buyer, acknowledge it here.", d.Op.Kind)
-		}
+		d.Error = unseenReason(d)
 		c.audit(r, s.user, d.Action, "refused", append(kv, "err", d.Error)...)
 		d.Key, d.Note = newActionKey(), ""
 		c.render(w, r, http.StatusConflict, "confirm", d)
@@ -356,6 +362,11 @@ func (c *Console) doAction(w http.ResponseWriter, r *http.Request, s *session) {
 			// page read it (by another operator, the broker or the
 			// reconciler), the page names how and offers no form.
 			d.Op = oe.Op
+			if errors.Is(err, getpaid.ErrConflict) && d.unseen() {
+				// Contradicted again between the check above and the
+				// engine's write, which refused it: said as above.
+				d.Error, d.Note = unseenReason(d), ""
+			}
 		}
 		c.render(w, r, statusOf(err), "confirm", d)
 		return
@@ -396,7 +407,11 @@ func (c *Console) act(ctx context.Context, s *session, d *confirmPage) (string, 
 	case actPoll:
 		_, err = c.svc.Poll(ctx, d.P.ID)
 	case actResolve:
-		res, err = c.svc.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: d.Op.ID, As: getpaid.OperationState(d.As), Note: d.Note, By: "console:" + s.user})
+		// The operation as this request read it (and, for an
+		// acknowledgement, as its form showed it: unseen checked that):
+		// the engine refuses it changed since, in its write.
+		res, err = c.svc.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: d.Op.ID, As: getpaid.OperationState(d.As), Note: d.Note, By: "console:" + s.user,
+			Seen: d.Op.UpdatedAt})
 	case actCheck:
 		if c.checker == nil { // actionForm refused it already
 			return "", errCannotCheck

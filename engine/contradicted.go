@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/getpaid-go/getpaid"
 )
@@ -57,8 +58,10 @@ func (e *Engine) noteOnEnded(ctx context.Context, op *getpaid.Operation, state g
 // failed), else in the note of the resolution that stands, whose operator
 // stays (a refund counted as done: what the broker says of it next names
 // who resolved it). Nothing else changes: the money stays as the broker said. Resolved as
-// another state, or acknowledged since it was read, it is
-// getpaid.ErrConflict with the operation.
+// another state, acknowledged since it was read, or changed since the
+// operator was shown it (req.Seen: another contradiction the broker
+// reported since, which nobody was shown), it is getpaid.ErrConflict with
+// the operation, checked in the write that clears the flag.
 func (e *Engine) acknowledge(ctx context.Context, op *getpaid.Operation, req getpaid.ResolveRequest) (*getpaid.ActionResult, error) {
 	up, err := e.mutate(context.WithoutCancel(ctx), op.PaymentID, getpaid.Mutation{
 		Apply: func(*getpaid.Payment) (bool, error) { return false, nil },
@@ -66,6 +69,8 @@ func (e *Engine) acknowledge(ctx context.Context, op *getpaid.Operation, req get
 			switch {
 			case !o.Flagged:
 				return false, &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: already %s", getpaid.ErrConflict, o.State)}
+			case changedSince(o, req.Seen):
+				return false, changedError(o, req.Seen)
 			case o.State != req.As:
 				return false, &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: it has %s, and what the broker said since contradicts how it ended (its error says how): "+
 					"resolve it as %s to acknowledge that; nothing else changes (the money stays as the broker said)", getpaid.ErrConflict, o.State, o.State)}
@@ -120,4 +125,18 @@ func (e *Engine) releasesContradicted(ctx context.Context, b getpaid.Backend, p 
 			op.ResolvedBy, op.Note, p.Money(p.Captured), p.Money(op.Baseline), op.Kind)
 		e.noteOnEnded(ctx, op, getpaid.OpFailed, why)
 	}
+}
+
+// changedSince reports whether operation o, as the store has it, changed
+// since seen, when an operator was shown it (its UpdatedAt then, as the
+// store returned it; zero: no precondition).
+func changedSince(o *getpaid.Operation, seen time.Time) bool {
+	return !seen.IsZero() && !o.UpdatedAt.Equal(seen)
+}
+
+// changedError is the refusal of a resolution of operation o, which
+// changed since it was shown as it was at seen.
+func changedError(o *getpaid.Operation, seen time.Time) error {
+	return &getpaid.OperationError{Op: o, Err: fmt.Errorf("%w: it changed since it was shown (as it was at %s; it changed at %s): "+
+		"read it again and decide on it as it is now", getpaid.ErrConflict, seen.Format(time.RFC3339Nano), o.UpdatedAt.Format(time.RFC3339Nano))}
 }

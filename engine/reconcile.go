@@ -608,7 +608,11 @@ func (e *Engine) CheckOperation(ctx context.Context, id string) (*getpaid.Operat
 // broker has reported captured the money it was to give back). One
 // settled and flagged (what the broker said since contradicts how it
 // ended: its error says how) is acknowledged by resolving it as the state
-// it is in: its flag is cleared, nothing else changes. The
+// it is in: its flag is cleared, nothing else changes. With req.Seen
+// (the operation's UpdatedAt when the operator was shown it), one changed
+// since (another contradiction, a check, another resolution) is refused,
+// getpaid.ErrConflict with the operation as it is, in the write that
+// resolves it. The
 // operator and the note are recorded;
 // both are required (blanks alone are getpaid.ErrInvalidRequest). An
 // operation ended since it was read (by the broker, the reconciler or
@@ -730,6 +734,9 @@ func (e *Engine) ResolveOperation(ctx context.Context, req getpaid.ResolveReques
 		if !o.State.Final() {
 			if err := e.callRunning(o); err != nil {
 				return false, err
+			}
+			if changedSince(o, req.Seen) {
+				return false, changedError(o, req.Seen)
 			}
 		}
 		changed, err := update(o, q)
