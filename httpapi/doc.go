@@ -15,7 +15,8 @@
 //	POST /api/v1/payments/{id}/{action}     start, poll, capture, release, refund, cancel,
 //	                                        accept_advance, reject_advance (Bearer key)
 //	GET  /api/v1/payments/{id}/operations   a payment's money operations (Bearer key)
-//	GET  /api/v1/operations[/{id}]          money operations; POST .../{id}/resolve settles one in doubt,
+//	GET  /api/v1/operations[/{id}]          money operations; POST .../{id}/resolve settles one in doubt
+//	                                        (with "seen", its updated_at as read, only if unchanged since: else 409),
 //	                                        POST .../{id}/check has it checked with its broker now (Bearer key;
 //	                                        501 not_implemented when the Service is no getpaid.OperationChecker)
 //	GET  /api/v1/events[/{id}]              events with their deliveries; POST .../{id}/replay,

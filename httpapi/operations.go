@@ -290,12 +290,17 @@ type resolveRequest struct {
 	As   getpaid.OperationState `json:"as"`
 	Note string                 `json:"note"`
 	By   *string                `json:"by"` // nil when left out
+	// Seen is the operation's updated_at as the client read it (nil when
+	// left out: no precondition): named for what it says, as the
+	// console's form field and getpaid.ResolveRequest.Seen are.
+	Seen *string `json:"seen"`
 }
 
 // resolveOperation answers POST /api/v1/operations/{id}/resolve
-// {"as":"succeeded|failed","note":"why","by":"who"}: an operator's
-// decision, recorded as by "api" when by is left out (given empty, it is
-// refused: an app's unset variable names nobody).
+// {"as":"succeeded|failed","note":"why","by":"who","seen":"updated_at"}:
+// an operator's decision, recorded as by "api" when by is left out (given
+// empty, it is refused: an app's unset variable names nobody). With seen
+// (the operation's updated_at as read), one changed since is 409.
 func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 	if _, err := query(r); err != nil {
 		// "resolve?as=failed" beside a body saying otherwise: its input
@@ -317,7 +322,15 @@ func (h *Handler) resolveOperation(w http.ResponseWriter, r *http.Request) {
 		}
 		by = *req.By
 	}
-	res, err := h.svc.ResolveOperation(r.Context(), getpaid.ResolveRequest{OperationID: r.PathValue("id"), As: req.As, Note: req.Note, By: by})
+	var seen time.Time
+	if req.Seen != nil {
+		var err error
+		if seen, err = parseRFC3339(*req.Seen); err != nil || seen.IsZero() {
+			h.writeError(w, r, &getpaid.FieldError{Field: "seen", Reason: "want the operation's updated_at as read (RFC 3339, as GET answers it), or leave it out", Err: getpaid.ErrInvalidRequest}, "")
+			return
+		}
+	}
+	res, err := h.svc.ResolveOperation(r.Context(), getpaid.ResolveRequest{OperationID: r.PathValue("id"), As: req.As, Note: req.Note, By: by, Seen: seen})
 	if err != nil {
 		h.writeError(w, r, err, "")
 		return

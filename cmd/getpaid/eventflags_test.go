@@ -42,7 +42,7 @@ func TestOperationsFlagsOfAnotherVerbRefused(t *testing.T) {
 		{[]string{"list", "--as", "failed"}, "--as is not for list (it takes --state, --kind, --payment, --flagged)"},
 		{[]string{"list", "--note", "x"}, "--note is not for list"},
 		{[]string{"show", "op_1", "--state", "unknown"}, "--state is not for show (it takes no flag but --config)"},
-		{[]string{"resolve", "op_1", "--as", "failed", "--note", "x", "--flagged"}, "--flagged is not for resolve (it takes --as, --note, --by)"},
+		{[]string{"resolve", "op_1", "--as", "failed", "--note", "x", "--flagged"}, "--flagged is not for resolve (it takes --as, --note, --by, --seen)"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()

@@ -36,7 +36,7 @@ func openRecords(ctx context.Context, path string, stderr io.Writer) (*server, e
 
 // cmdOperations is "getpaid operations list|show|check|resolve".
 func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	synopsis := "list [--state S] [--kind K] [--payment ID] [--flagged] | show ID | check ID | resolve ID --as succeeded|failed --note TEXT [--by NAME]"
+	synopsis := "list [--state S] [--kind K] [--payment ID] [--flagged] | show ID | check ID | resolve ID --as succeeded|failed --note TEXT [--by NAME] [--seen UPDATED]"
 	fs := newFlags("operations", synopsis, `getpaid operations resolve op_01h... --as failed --note "refund not in PayU's panel" --config getpaid.yaml`)
 	// Every flag is defined before the positional arguments are read, so
 	// that --help in their place lists them all.
@@ -48,6 +48,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	as := fs.String("as", "", "resolve: as succeeded or failed")
 	note := fs.String("note", "", "resolve: why (kept with the operation)")
 	by := fs.String("by", os.Getenv("USER"), "resolve: who resolves it ($USER; cli when that is unset)")
+	seen := fs.String("seen", "", "resolve: the operation as you were shown it, its updated time as show prints it: refused if it changed since")
 	verb, rest, err := fs.positional(args, "list, show, check or resolve")
 	if err != nil {
 		return err
@@ -67,7 +68,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	// Wrong use is said before the database is opened; a flag of another
 	// verb would be ignored in silence.
 	if err := fs.takes(verb, map[string][]string{"list": {"state", "kind", "payment", "flagged"}, "show": nil, "check": nil,
-		"resolve": {"as", "note", "by"}}[verb]...); err != nil {
+		"resolve": {"as", "note", "by", "seen"}}[verb]...); err != nil {
 		return err
 	}
 	if err := fs.givenEmpty("state", "kind", "payment"); err != nil {
@@ -88,6 +89,12 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fs.usage("--note is required: say why (it is kept with the operation)")
 	case verb == "resolve" && fs.given("by") && strings.TrimSpace(*by) == "":
 		return fs.usage("--by is blank: name who decides (or leave it out for $USER, or cli when that is unset)")
+	}
+	var seenAt time.Time
+	if verb == "resolve" && fs.given("seen") {
+		if seenAt, err = time.Parse(time.RFC3339Nano, *seen); err != nil || seenAt.IsZero() {
+			return fs.usage("--seen %q: want the operation's updated time as operations show prints it (2026-12-01T10:00:00.123456789Z)", *seen)
+		}
 	}
 	srv, err := openRecords(ctx, *path, stderr)
 	if err != nil {
@@ -142,7 +149,7 @@ func cmdOperations(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err := checkEndpoints(ctx, srv, id); err != nil {
 			return err
 		}
-		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by})
+		res, err := srv.engine.ResolveOperation(ctx, getpaid.ResolveRequest{OperationID: id, As: getpaid.OperationState(*as), Note: *note, By: *by, Seen: seenAt})
 		if fe := (*getpaid.FieldError)(nil); errors.As(err, &fe) && errors.Is(err, getpaid.ErrInvalidRequest) && (fe.Field == "note" || fe.Field == "by") {
 			return fmt.Errorf("operations resolve: --%s: %s", fe.Field, fe.Reason) // not the layers it went through
 		}
@@ -189,7 +196,7 @@ func printOperation(w io.Writer, op *getpaid.Operation) {
 		{"broker ref", op.BrokerRef}, {"error", op.Error}, {"checks", fmt.Sprint(op.Attempts)},
 		{"last check", op.LastCheck},
 		{"flagged", fmt.Sprint(op.Flagged)}, {"resolved by", op.ResolvedBy}, {"note", op.Note},
-		{"created", op.CreatedAt.Format(time.RFC3339)}, {"updated", op.UpdatedAt.Format(time.RFC3339)},
+		{"created", op.CreatedAt.Format(time.RFC3339)}, {"updated", op.UpdatedAt.Format(time.RFC3339Nano)}, // to the nanosecond: resolve --seen takes it
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", row[0], termText(row[1])) // a broker's words among them
 	}
