@@ -68,8 +68,10 @@ func NewClockWatch(cfg ClockConfig) *ClockWatch {
 // uncertainty half the round trip (the database read its clock somewhere
 // in it). When |offset| exceeds uncertainty by more than the tolerance,
 // an error is logged (at every check while it does), and the first check
-// back within it says so. A failed read is logged once until one works
-// (the readiness probe reports the database away).
+// whose offset is within the tolerance says they are back in step (one
+// whose slow round trip alone keeps it from an error, nothing). A failed
+// read is logged once until one works (the readiness probe reports the
+// database away).
 func (w *ClockWatch) Check(ctx context.Context) (offset, uncertainty time.Duration, err error) {
 	log := w.cfg.Logger
 	before := w.cfg.Now()
@@ -103,7 +105,9 @@ func (w *ClockWatch) Check(ctx context.Context) (offset, uncertainty time.Durati
 			"offset", offset.Round(time.Millisecond).String(), "uncertainty", uncertainty.Round(time.Millisecond).String(),
 			"tolerance", w.cfg.Tolerance.String())
 		w.apart = true
-	} else if w.apart {
+	} else if w.apart && abs(offset) <= w.cfg.Tolerance {
+		// Not back in step when only a slow round trip hides the
+		// offset (1.5 s ± 1 s): that says nothing.
 		log.InfoContext(ctx, "clocks back in step with the database server's", "offset", offset.Round(time.Millisecond).String())
 		w.apart = false
 	}
