@@ -18,7 +18,9 @@ type ClockConfig struct {
 	// database's, beyond what the read's round trip leaves unknown, before
 	// an error is logged; 0 means DefaultClockTolerance.
 	Tolerance time.Duration
-	// Observe, if set, gets each offset measured (the metrics gauge).
+	// Observe, if set, gets each offset measured (the metrics gauge),
+	// but one whose round trip leaves more than the tolerance unknown
+	// and the clocks maybe in step.
 	Observe func(offset time.Duration)
 	// Logger gets the clocks found apart; nil means slog.Default().
 	Logger *slog.Logger
@@ -91,10 +93,15 @@ func (w *ClockWatch) Check(ctx context.Context) (offset, uncertainty time.Durati
 	w.failing = false
 	uncertainty = max(after.Sub(before)/2, 0)
 	offset = before.Add(uncertainty).Sub(db)
-	if w.cfg.Observe != nil {
+	apart := abs(offset)-uncertainty > w.cfg.Tolerance
+	if w.cfg.Observe != nil && (uncertainty <= w.cfg.Tolerance || apart) {
+		// A round trip that leaves more than the tolerance unknown (a
+		// wait for a connection of a busy pool is in it) tells nothing
+		// unless the clocks are apart all the same: the gauge keeps
+		// the last measurement.
 		w.cfg.Observe(offset)
 	}
-	if abs(offset)-uncertainty > w.cfg.Tolerance {
+	if apart {
 		way := "ahead of"
 		if offset < 0 {
 			way = "behind"
