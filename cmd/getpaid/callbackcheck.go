@@ -39,6 +39,11 @@ func cmdCallback(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if *name == "" {
 		return fs.usage("--backend is required: the backend that received the callback")
 	}
+	// --remote-ip "$IP" with IP unset: the allowlist unchecked, "valid"
+	// for a callback serve refuses for its address.
+	if err := fs.givenEmpty("remote-ip"); err != nil {
+		return err
+	}
 	if *remote != "" {
 		if _, err := netip.ParseAddr(*remote); err != nil {
 			return fs.usage("--remote-ip %q: want an IPv4 or IPv6 address, without a port", *remote)

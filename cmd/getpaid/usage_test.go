@@ -163,6 +163,9 @@ func TestUsageErrors(t *testing.T) {
 		{"seed a negative count", []string{"admin", "seed", "--config", "x.yaml", "--count", "-5"}, "--count -5"},
 		{"seed over negative days", []string{"admin", "seed", "--config", "x.yaml", "--days", "-1"}, "--days -1"},
 		{"callback check from no address", []string{"callback", "check", "--config", "x.yaml", "--backend", "dummy", "--remote-ip", "notanip"}, `--remote-ip "notanip"`},
+		// --remote-ip "$IP" with IP unset: "valid" without the allowlist
+		// checked, for a callback serve refuses for its address
+		{"callback check from an empty address", []string{"callback", "check", "--config", "x.yaml", "--backend", "dummy", "--remote-ip", ""}, "--remote-ip is empty"},
 		{"version with an argument", []string{"version", "--short"}, `unexpected argument "--short"`},
 		{"simulate an unknown broker", []string{"simulate", "paypal", "--addr", "127.0.0.1:0"}, `no simulator for "paypal"`},
 		{"demo base url with a path", []string{"demo", "--base-url", "http://localhost:8000/shop", "--addr", "127.0.0.1:0"}, "without a path"},
