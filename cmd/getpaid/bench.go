@@ -54,6 +54,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	// --database "$DSN" with DSN unset would bench a fresh SQLite file,
+	// --target "$URLS" servers of its own: not what was named.
+	if err := fs.givenEmpty("target", "database"); err != nil {
+		return err
+	}
 	if *dur <= 0 {
 		return fs.usage("--duration %s: want a positive duration, e.g. 5s", *dur)
 	}

@@ -159,6 +159,11 @@ func TestUsageErrors(t *testing.T) {
 		{"bad concurrency", []string{"bench", "--concurrency", "8,x"}, "bad --concurrency"},
 		{"bench for no time", []string{"bench", "--duration", "-1s"}, "--duration -1s"},
 		{"bench at a negative rate", []string{"bench", "--rate", "-5"}, "--rate -5"},
+		// --database "$DSN" with DSN unset benched a fresh SQLite file,
+		// --target "$URLS" servers of its own, as if left out (--duration
+		// -1s: refused at once without the fix too)
+		{"bench on an empty database", []string{"bench", "--database", "", "--duration", "-1s"}, "--database is empty"},
+		{"bench an empty target", []string{"bench", "--target=", "--duration", "-1s"}, "--target is empty"},
 		{"bench a target on a database", []string{"bench", "--target", "http://127.0.0.1:1", "--database", "sqlite:x.db"}, "--database is of the servers bench starts"},
 		{"seed a negative count", []string{"admin", "seed", "--config", "x.yaml", "--count", "-5"}, "--count -5"},
 		{"seed over negative days", []string{"admin", "seed", "--config", "x.yaml", "--days", "-1"}, "--days -1"},
