@@ -32,6 +32,16 @@
 //	Cautioner           what an operator should know of its settings at start (the engine logs it)
 //	io.Closer           release what it holds (goroutines, connections, retry loops) on shutdown: Registry.Close
 //
+// A Broker of your own that wraps one of broker/* (to time or log its
+// calls) has only the capabilities it implements itself: embedding
+// getpaid.Broker forwards the three methods above, nothing else. Forward
+// each capability the wrapped broker has, or the engine does without it.
+// One it never does without: a fact its broker marks MustConfirm
+// (Przelewy24's payment paid, whose money Przelewy24 gives back unless
+// verified)
+// reaching a broker that is no CallbackConfirmer is refused, changing
+// nothing, and logged as an error, never applied unconfirmed.
+//
 // A Store may also implement StaleLister (payments still waiting on their
 // broker), which the engine uses to poll brokers whose notifications never
 // came, and, for operators, PaymentTotaler (counts and sums by status for a

@@ -197,6 +197,11 @@ func (e *Engine) waitDurable(ctx context.Context) error {
 // res gets the outcome and the payment; an error means nothing changed.
 func (e *Engine) observe(ctx context.Context, b getpaid.Backend, obs *getpaid.Observation, res *getpaid.CallbackResult, confirm bool) error {
 	c, confirms := b.Broker.(getpaid.CallbackConfirmer)
+	if obs.MustConfirm && !confirms && obs.Kind != getpaid.KindNone {
+		e.log.ErrorContext(ctx, "a fact the broker keeps the money of until it is confirmed reached a broker that cannot confirm it: applied, it would count money never paid; if the backend's broker is wrapped, the wrapper must also implement getpaid.CallbackConfirmer (and every other capability of the broker it wraps)",
+			"backend", b.Name, "payment", obs.PaymentID, "broker_status", obs.BrokerStatus)
+		return fmt.Errorf("engine: backend %s: %s must be confirmed, and its broker is no getpaid.CallbackConfirmer", b.Name, obs.Kind)
+	}
 	confirms = confirms && confirm && obs.Kind != getpaid.KindNone
 	id := obs.PaymentID
 	var p *getpaid.Payment

@@ -252,7 +252,7 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 		// Paid but not verified: the notification was lost or is still on
 		// its way. Reported like a notification, so the engine confirms it
 		// with transaction/verify before anything is applied.
-		o.Kind, o.BrokerStatus, o.Full = getpaid.KindCaptured, statusNotification, true
+		o.Kind, o.BrokerStatus, o.Full, o.MustConfirm = getpaid.KindCaptured, statusNotification, true, true
 	case 2:
 		o.Kind, o.BrokerStatus = getpaid.KindCaptured, statusVerified
 		o.Amount = p.Money(d.Amount)

@@ -179,6 +179,7 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 	return &getpaid.Observation{
 		PaymentID: n.SessionID, ExternalID: order, EventID: "trn:" + order,
 		Kind: getpaid.KindCaptured, Amount: money, Full: true, BrokerStatus: statusNotification, PaymentAmount: origin,
+		MustConfirm: true,
 	}, nil
 }
 

@@ -66,7 +66,7 @@ func TestParseCallback(t *testing.T) {
 	odd.Status = 7
 	paid := &getpaid.Observation{PaymentID: "test7", ExternalID: "300000001", EventID: "trn:300000001",
 		Kind: getpaid.KindCaptured, Amount: getpaid.Money{Minor: 1000, Currency: "PLN"}, Full: true, BrokerStatus: "notification",
-		PaymentAmount: getpaid.Money{Minor: 1000, Currency: "PLN"}}
+		PaymentAmount: getpaid.Money{Minor: 1000, Currency: "PLN"}, MustConfirm: true}
 	tests := []struct {
 		name    string
 		req     *getpaid.CallbackRequest

@@ -50,7 +50,7 @@ func TestSDKTransactionNotification(t *testing.T) {
 	}
 	want := getpaid.Observation{PaymentID: "0beec7", ExternalID: "123456789", EventID: "trn:123456789",
 		Kind: getpaid.KindCaptured, Amount: getpaid.MustParseMoney("15.00", "PLN"), Full: true, BrokerStatus: "notification",
-		PaymentAmount: getpaid.MustParseMoney("15.00", "PLN")}
+		PaymentAmount: getpaid.MustParseMoney("15.00", "PLN"), MustConfirm: true}
 	for _, req := range []*getpaid.CallbackRequest{
 		callback("application/json", string(body)),
 		callback("application/x-www-form-urlencoded", toForm(t, body)),

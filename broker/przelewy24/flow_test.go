@@ -35,7 +35,7 @@ func TestFlowPaid(t *testing.T) {
 	if st, _ := e.sim.Status(p.ID); st != p24test.StatusAdvance {
 		t.Fatalf("status before verify = %d, want 1", st)
 	}
-	if got, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p}); err != nil || got.Kind != getpaid.KindCaptured || got.BrokerStatus != "notification" {
+	if got, err := e.b.FetchStatus(ctx, &getpaid.StatusRequest{Payment: p}); err != nil || got.Kind != getpaid.KindCaptured || got.BrokerStatus != "notification" || !got.MustConfirm {
 		t.Fatalf("FetchStatus before verify = %+v, %v; want a capture that still needs verify", got, err)
 	}
 	if err := e.b.ConfirmCallback(ctx, &getpaid.ConfirmRequest{Payment: p, Observation: o}); err != nil {
