@@ -86,7 +86,7 @@ type Operation struct {
 	ResolvedBy  string // who resolved it by hand ("api", a console user), and
 	Note        string // why
 	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	UpdatedAt   time.Time // its last change (its next check moved is none: ResolveRequest.Seen compares it)
 }
 
 // RequestHash is the fingerprint of a money operation request as asked (an

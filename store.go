@@ -373,7 +373,15 @@ func (res *UpdateResult) planOperation(oc *OperationChange, stored *Operation, n
 		return err
 	}
 	if changed {
+		moved := op
+		moved.NextCheckAt = stored.NextCheckAt
 		op.ID, op.PaymentID, op.CreatedAt, op.UpdatedAt = stored.ID, stored.PaymentID, stored.CreatedAt, now
+		if moved == *stored {
+			// Only its next check moved (given back, made due now, left
+			// to another server), as a claim moves it: nothing anyone is
+			// shown changed, nor what a resolution's Seen compares.
+			op.UpdatedAt = stored.UpdatedAt
+		}
 		op.BrokerRef, op.Error, op.LastCheck = storableText(op.BrokerRef), storableText(op.Error), ClipText(storableText(op.LastCheck), MaxAttemptError)
 		if op.State.Final() {
 			op.LastCheck = "" // settled: no longer a reason it is in doubt
