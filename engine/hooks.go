@@ -3,13 +3,21 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/getpaid-go/getpaid"
 )
 
 // Hooks let metrics and tracing watch the engine without the engine knowing
 // them. Every field is optional; hooks must be quick and safe for
-// concurrent use.
+// concurrent use. A hook that panics (BrokerCall, its done, Changed,
+// SecondTransaction) is recovered where the engine calls it: the panic is
+// logged at ERROR with the hook's name, the line it came from and the
+// stack, and the engine carries on as if the hook had returned (a
+// BrokerCall that panics leaves the call its own context and no done): the
+// payment's change stays committed, the broker call made, polling and
+// reconciling go on. A hook of a set joined by JoinHooks
+// after one that panicked is not called that time.
 type Hooks struct {
 	// BrokerCall is called before each call to a broker with the backend's
 	// name and the operation ("prepare", "parse_callback",
@@ -108,10 +116,38 @@ func call[T any](e *Engine, ctx context.Context, backend, op string, fn func(con
 		v, err := fn(ctx)
 		return storableIDs(v), err
 	}
-	ctx, done := hook(e.hooks.BrokerCall, ctx, backend, op)
-	v, err := fn(ctx)
-	done(err)
+	hctx, done := e.brokerCall(ctx, backend, op)
+	v, err := fn(hctx)
+	e.brokerCallDone(ctx, backend, op, done, err)
 	return storableIDs(v), err
+}
+
+// brokerCall calls the BrokerCall hook; one that panics leaves the call
+// ctx and a done that does nothing.
+func (e *Engine) brokerCall(ctx context.Context, backend, op string) (hctx context.Context, done func(error)) {
+	hctx, done = ctx, func(error) {}
+	defer e.hookPanicked(ctx, "BrokerCall", "backend", backend, "op", op)
+	return hook(e.hooks.BrokerCall, ctx, backend, op)
+}
+
+// brokerCallDone calls the BrokerCall hook's done with the call's error.
+func (e *Engine) brokerCallDone(ctx context.Context, backend, op string, done func(error), err error) {
+	defer e.hookPanicked(ctx, "BrokerCall done", "backend", backend, "op", op)
+	done(err)
+}
+
+// hookPanicked, deferred around a call of hook name (the shop's code, as a
+// listener is), recovers its panic and logs it at ERROR with what it was,
+// where it came from (panicSite, as a listener's attempt says) and the
+// stack: a hook
+// that panicked in Run's polling or reconciling ended the shop's process,
+// every payment's processing with it, and in a request it lost the
+// answer to a change already committed.
+func (e *Engine) hookPanicked(ctx context.Context, name string, args ...any) {
+	if r := recover(); r != nil {
+		e.log.ErrorContext(ctx, fmt.Sprintf("the %s hook panicked: %v%s; ignored, the engine carries on", name, r, panicSite()),
+			append(append([]any{"hook", name}, args...), "stack", string(debug.Stack()))...)
+	}
 }
 
 // storableIDs makes the ids a broker answered (its transaction's, a
@@ -137,6 +173,11 @@ func storableIDs[T any](v T) T {
 // changed tells the Changed hook about a committed change.
 func (e *Engine) changed(ctx context.Context, res *getpaid.UpdateResult, created bool) {
 	if e.hooks.Changed != nil && res != nil {
+		id := ""
+		if res.Payment != nil {
+			id = res.Payment.ID
+		}
+		defer e.hookPanicked(ctx, "Changed", "payment", id)
 		e.hooks.Changed(ctx, res, created)
 	}
 }
@@ -146,6 +187,7 @@ func (e *Engine) changed(ctx context.Context, res *getpaid.UpdateResult, created
 // record written now, not found written already).
 func (e *Engine) secondTransaction(ctx context.Context, b getpaid.Backend, id, ext string) {
 	if e.hooks.SecondTransaction != nil {
+		defer e.hookPanicked(ctx, "SecondTransaction", "backend", b.Name, "payment", id, "transaction", ext)
 		e.hooks.SecondTransaction(ctx, b.Name, id, ext)
 	}
 }
