@@ -37,8 +37,8 @@
 // getpaid.Broker forwards the three methods above, nothing else. Forward
 // each capability the wrapped broker has, or the engine does without it.
 // One it never does without: a fact its broker marks MustConfirm
-// (Przelewy24's payment paid, whose money Przelewy24 gives back unless
-// verified)
+// (Przelewy24's payment paid, or an advance, whose money Przelewy24 gives
+// back unless verified)
 // reaching a broker that is no CallbackConfirmer is refused, changing
 // nothing, and logged as an error, never applied unconfirmed.
 //

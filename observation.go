@@ -77,9 +77,11 @@ type Observation struct {
 	// MustConfirm says the broker keeps the money until getpaid confirms
 	// this fact (Przelewy24's transaction/verify; unverified, it gives the
 	// money back): the engine applies it only after the backend's broker,
-	// a CallbackConfirmer, confirmed it. Reaching a broker that is none (a
-	// shop's wrapper that hides ConfirmCallback), it changes nothing, is
-	// answered with an error (the broker sends it again) and logged.
+	// a CallbackConfirmer, confirmed it (an advance: records it, and
+	// confirms it when an operator accepts it). Reaching a broker that is
+	// none (a shop's wrapper that hides ConfirmCallback), it changes
+	// nothing, is answered with an error (the broker sends it again) and
+	// logged.
 	MustConfirm bool
 	// PaymentAmount is the payment's whole amount as the broker states it
 	// in this fact, when it states it apart from Amount (Tpay's tr_amount

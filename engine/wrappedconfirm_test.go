@@ -37,10 +37,12 @@ func (t timedBroker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest
 func TestUnconfirmedFactRefusedWithoutConfirmer(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name string
-		via  func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error
+		name    string
+		outcome string // the buyer's payment at Przelewy24 (default: paid)
+		accept  bool   // then an operator accepts the advance
+		via     func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error
 	}{
-		{"notification", func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error {
+		{"notification", "", false, func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error {
 			req, err := sim.Notification(id, 0, "")
 			if err != nil {
 				t.Fatal(err)
@@ -48,7 +50,21 @@ func TestUnconfirmedFactRefusedWithoutConfirmer(t *testing.T) {
 			_, err = eng.HandleCallback(ctx, "przelewy24", req)
 			return err
 		}},
-		{"poll", func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error {
+		{"poll", "", false, func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error {
+			_, err := eng.Poll(ctx, id)
+			return err
+		}},
+		// Half paid: an advance, which the engine never confirms on its
+		// own; accepting it is what verifies it, and cannot be done here.
+		{"advance notification, accepted", p24test.OutcomePartial, true, func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error {
+			req, err := sim.Notification(id, 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = eng.HandleCallback(ctx, "przelewy24", req)
+			return err
+		}},
+		{"advance polled, accepted", p24test.OutcomePartial, true, func(ctx context.Context, eng *engine.Engine, sim *p24test.Server, id string) error {
 			_, err := eng.Poll(ctx, id)
 			return err
 		}},
@@ -85,15 +101,24 @@ func TestUnconfirmedFactRefusedWithoutConfirmer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := sim.Pay(ctx, p.Redirect, p24test.OutcomePaid); err != nil {
+			outcome := p24test.OutcomePaid
+			if tc.outcome != "" {
+				outcome = tc.outcome
+			}
+			if err := sim.Pay(ctx, p.Redirect, outcome); err != nil {
 				t.Fatal(err)
 			}
 			err = tc.via(ctx, eng, sim, p.ID)
+			if tc.accept {
+				// An operator accepts the advance, if one was recorded:
+				// nothing verifies it at Przelewy24.
+				_, _ = eng.AcceptAdvance(ctx, getpaid.ActionRequest{PaymentID: p.ID})
+			}
 			got, gerr := eng.Payment(ctx, p.ID)
 			if gerr != nil {
 				t.Fatal(gerr)
 			}
-			if got.Status == getpaid.StatusPaid || sim.Verified(p.ID) {
+			if got.Status == getpaid.StatusPaid || got.Captured != 0 || sim.Verified(p.ID) {
 				t.Fatalf("payment %s (verified at Przelewy24: %v), err %v; want it not paid: nobody verified it", got.Status, sim.Verified(p.ID), err)
 			}
 			if err == nil {

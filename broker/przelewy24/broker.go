@@ -246,7 +246,7 @@ func (b *Broker) FetchStatus(ctx context.Context, req *getpaid.StatusRequest) (*
 		o.Amount = p.Money(d.Amount)
 		if d.Amount != p.Amount.Minor {
 			// Paid with another amount: an advance, as its notification says.
-			o.Kind, o.BrokerStatus, o.EventID = getpaid.KindAdvance, statusAdvance, "advance:"+order
+			o.Kind, o.BrokerStatus, o.EventID, o.MustConfirm = getpaid.KindAdvance, statusAdvance, "advance:"+order, true
 			break
 		}
 		// Paid but not verified: the notification was lost or is still on

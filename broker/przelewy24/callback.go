@@ -174,6 +174,7 @@ func (b *Broker) ParseCallback(_ context.Context, req *getpaid.CallbackRequest) 
 		return &getpaid.Observation{
 			PaymentID: n.SessionID, ExternalID: order, EventID: "advance:" + order,
 			Kind: getpaid.KindAdvance, Amount: money, BrokerStatus: statusAdvance, PaymentAmount: origin,
+			MustConfirm: true, // verified when accepted; unverified, given back
 		}, nil
 	}
 	return &getpaid.Observation{

@@ -71,18 +71,18 @@ func FuzzStatusAnswer(f *testing.F) {
 			}
 			switch d.Status {
 			case 1:
-				if d.Amount != p.Amount.Minor || !o.Full || o.BrokerStatus != statusNotification {
+				if d.Amount != p.Amount.Minor || !o.Full || o.BrokerStatus != statusNotification || !o.MustConfirm {
 					t.Fatalf("answer %q (paid, not verified) read as %+v", body, o)
 				}
 			case 2:
-				if o.Full != (d.Amount == p.Amount.Minor) || o.BrokerStatus != statusVerified {
+				if o.Full != (d.Amount == p.Amount.Minor) || o.BrokerStatus != statusVerified || o.MustConfirm {
 					t.Fatalf("answer %q (verified) read as %+v", body, o)
 				}
 			default:
 				t.Fatalf("answer %q with status %d read as captured", body, d.Status)
 			}
 		case getpaid.KindAdvance:
-			if d.Status != 1 || d.Amount == p.Amount.Minor || o.Amount != p.Money(d.Amount) {
+			if d.Status != 1 || d.Amount == p.Amount.Minor || o.Amount != p.Money(d.Amount) || !o.MustConfirm {
 				t.Fatalf("answer %q read as an advance of %s", body, o.Amount)
 			}
 		case getpaid.KindNone:
