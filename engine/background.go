@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -108,7 +109,10 @@ func (e *Engine) pollStale(ctx context.Context, backend string, olderThan, maxAg
 		if ctx.Err() != nil {
 			return changed, ctx.Err()
 		}
-		q, err := e.Poll(ctx, p.ID)
+		var q *getpaid.Payment
+		if !e.survived(ctx, "polling payment "+p.ID, func() { q, err = e.Poll(ctx, p.ID) }, "payment", p.ID, "backend", p.Backend) {
+			continue
+		}
 		if err != nil {
 			if p.Status == getpaid.StatusCancelled {
 				e.log.InfoContext(ctx, "a last look at an ended payment's broker failed", "payment", p.ID, "backend", p.Backend, "err", err)
@@ -122,6 +126,26 @@ func (e *Engine) pollStale(ctx context.Context, backend string, olderThan, maxAg
 		}
 	}
 	return changed, nil
+}
+
+// survived runs do, one item of Run's background work (a poll, an
+// operation's check), and reports whether it returned: a panic in it (a
+// broker's parser on a strange answer, a shop's own getpaid.Broker) is
+// recovered and logged at ERROR with the item, where it came from and the
+// stack, and nothing is recorded for the item: its claim runs out and it
+// is tried again then. Not recovered, it ended the shop's process, every
+// payment's processing with it, and after a restart the same item crashed
+// it again. A panic is not made an error of the broker call: that could be
+// read as "not done" and the money moved again.
+func (e *Engine) survived(ctx context.Context, what string, do func(), args ...any) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.ErrorContext(ctx, fmt.Sprintf("%s panicked: %v%s; nothing recorded, tried again once its claim runs out; the engine carries on", what, r, panicSite()),
+				append(args, "stack", string(debug.Stack()))...)
+		}
+	}()
+	do()
+	return true
 }
 
 // canPoll reports whether backend's broker answers status queries.
@@ -187,7 +211,10 @@ func (e *Engine) expire(ctx context.Context, backend string, limit int) (int, er
 			continue
 		}
 		if e.canPoll(p.Backend) {
-			if _, err := e.Poll(ctx, p.ID); err != nil {
+			if !e.survived(ctx, "the last poll before expiry of payment "+p.ID, func() { _, err = e.Poll(ctx, p.ID) }, "payment", p.ID, "backend", p.Backend) {
+				continue
+			}
+			if err != nil {
 				e.log.WarnContext(ctx, "last poll before expiry failed; expiring later", "payment", p.ID, "err", err)
 				continue
 			}
@@ -219,7 +246,10 @@ func (e *Engine) expire(ctx context.Context, backend string, limit int) (int, er
 // polls the brokers of the others that have waited more than two minutes
 // for a notification (within three days of their creation), each
 // backend's on a loop of its own. Event delivery runs on its own from
-// New to Close. An interval of 0 (or less) means 30 s. Run returns when ctx
+// New to Close. A broker's panic in one payment's poll or one operation's
+// check is recovered and logged at ERROR, nothing recorded for it (tried
+// again once its claim runs out); the others go on. An interval of 0 (or
+// less) means 30 s. Run returns when ctx
 // ends or the engine is closed (at once if it was closed before).
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	e.mu.Lock()

@@ -101,7 +101,12 @@ func (e *Engine) Reconcile(ctx context.Context, limit int) (int, error) {
 			// ends.
 			continue
 		}
-		state, found, err := e.reconcileOne(ctx, op, silent)
+		var state getpaid.OperationState
+		var found string
+		if !e.survived(ctx, "checking operation "+op.ID, func() { state, found, err = e.reconcileOne(ctx, op, silent) },
+			"operation", op.ID, "kind", op.Kind, "payment", op.PaymentID, "backend", op.Backend) {
+			continue
+		}
 		if state == "" && ctx.Err() != nil {
 			// Stopping (a graceful stop): its check was cut off, which
 			// found nothing. Given back, with those not yet asked about.
