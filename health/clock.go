@@ -93,7 +93,7 @@ func (w *ClockWatch) Check(ctx context.Context) (offset, uncertainty time.Durati
 	w.failing = false
 	uncertainty = max(after.Sub(before)/2, 0)
 	offset = before.Add(uncertainty).Sub(db)
-	apart := abs(offset)-uncertainty > w.cfg.Tolerance
+	apart := offset.Abs()-uncertainty > w.cfg.Tolerance
 	if w.cfg.Observe != nil && (uncertainty <= w.cfg.Tolerance || apart) {
 		// A round trip that leaves more than the tolerance unknown (a
 		// wait for a connection of a busy pool is in it) tells nothing
@@ -112,7 +112,7 @@ func (w *ClockWatch) Check(ctx context.Context) (offset, uncertainty time.Durati
 			"offset", offset.Round(time.Millisecond).String(), "uncertainty", uncertainty.Round(time.Millisecond).String(),
 			"tolerance", w.cfg.Tolerance.String())
 		w.apart = true
-	} else if w.apart && abs(offset) <= w.cfg.Tolerance {
+	} else if w.apart && offset.Abs() <= w.cfg.Tolerance {
 		// Not back in step when only a slow round trip hides the
 		// offset (1.5 s ± 1 s): that says nothing.
 		log.InfoContext(ctx, "clocks back in step with the database server's", "offset", offset.Round(time.Millisecond).String())
@@ -139,11 +139,4 @@ func (w *ClockWatch) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-func abs(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
